@@ -1,0 +1,169 @@
+//! The code `#[nodelink::events]` generates for a validated enum.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Fields};
+
+use super::ast::{Event, EventSet};
+use crate::shape;
+
+pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream {
+    let events_impl = events_impl(events);
+    let fingerprint = fingerprint_impl(events);
+    let checks = field_checks(events);
+    quote! {
+        #input
+        const _: () = {
+            #events_impl
+            #fingerprint
+            #checks
+        };
+    }
+}
+
+/// A pattern that matches the variant and binds its fields by reference.
+fn pattern(event: &Event<'_>) -> TokenStream {
+    let ident = event.ident;
+    let bindings = event.fields().map(|field| field.binding);
+    match event.fields {
+        Fields::Named(_) => quote! { Self::#ident { #(#bindings),* } },
+        Fields::Unnamed(_) => quote! { Self::#ident(#(#bindings),*) },
+        Fields::Unit => quote! { Self::#ident },
+    }
+}
+
+/// A pattern that matches the variant without binding anything.
+fn bare_pattern(event: &Event<'_>) -> TokenStream {
+    let ident = event.ident;
+    match event.fields {
+        Fields::Named(_) => quote! { Self::#ident { .. } },
+        Fields::Unnamed(_) => quote! { Self::#ident(..) },
+        Fields::Unit => quote! { Self::#ident },
+    }
+}
+
+fn events_impl(events: &EventSet<'_>) -> TokenStream {
+    let ident = events.ident;
+    let names = events.variants.iter().map(|event| &event.wire_name);
+
+    let name_arms = events.variants.iter().map(|event| {
+        let pattern = bare_pattern(event);
+        let name = &event.wire_name;
+        quote! { #pattern => #name, }
+    });
+    let count_arms = events.variants.iter().map(|event| {
+        let pattern = bare_pattern(event);
+        let count = event.fields.len();
+        quote! { #pattern => #count, }
+    });
+    let encode_arms = events.variants.iter().map(|event| {
+        let pattern = pattern(event);
+        let writes = event.fields().map(|field| {
+            let binding = &field.binding;
+            let name = &field.name;
+            quote_spanned! {field.ty.span()=> out.field(#name, #binding)?; }
+        });
+        quote! { #pattern => { #(#writes)* } }
+    });
+    let decode_arms = events.variants.iter().map(|event| {
+        let variant = event.ident;
+        let wire_name = &event.wire_name;
+        let reads = event.fields().map(|field| {
+            let name = &field.name;
+            let read = quote_spanned! {field.ty.span()=> input.field(owner, #name)? };
+            (field.binding, read)
+        });
+        let construct = match event.fields {
+            Fields::Named(_) => {
+                let fields = reads.map(|(binding, read)| quote! { #binding: #read });
+                quote! { Self::#variant { #(#fields),* } }
+            }
+            Fields::Unnamed(_) => {
+                let fields = reads.map(|(_, read)| read);
+                quote! { Self::#variant(#(#fields),*) }
+            }
+            Fields::Unit => quote! { Self::#variant },
+        };
+        quote! {
+            #wire_name => {
+                let owner = ::nodelink::__private::FieldOwner::Event(#wire_name);
+                ::core::result::Result::Ok(#construct)
+            }
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl ::nodelink::__private::Events for #ident {
+            const NAMES: &'static [&'static str] = &[#(#names),*];
+
+            fn name(&self) -> &'static str {
+                match *self { #(#name_arms)* }
+            }
+
+            fn field_count(&self) -> usize {
+                match *self { #(#count_arms)* }
+            }
+
+            #[allow(unused_variables)]
+            fn encode_fields<W: ::nodelink::__private::FieldSink>(
+                &self,
+                out: &mut W,
+            ) -> ::core::result::Result<(), ::nodelink::__private::EncodeError> {
+                match self { #(#encode_arms)* }
+                ::core::result::Result::Ok(())
+            }
+
+            #[allow(unused_variables)]
+            fn decode_fields<R: ::nodelink::__private::FieldSource>(
+                name: &str,
+                input: &mut R,
+            ) -> ::core::result::Result<Self, ::nodelink::__private::DecodeError> {
+                match name {
+                    #(#decode_arms)*
+                    _ => ::core::result::Result::Err(::nodelink::__private::DecodeError::UnknownEvent {
+                        name: ::core::convert::From::from(name),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn fingerprint_impl(events: &EventSet<'_>) -> TokenStream {
+    let ident = events.ident;
+    let count = events.variants.len() as u64;
+    let hasher = shape::hasher();
+    let mut body = quote! { #hasher.str("events").u64(#count) };
+    for event in &events.variants {
+        let name = &event.wire_name;
+        let fields: Vec<_> = event.fields().collect();
+        body = shape::fields(
+            quote! { #body.str(#name) },
+            shape::kind(event.fields),
+            fields.iter().map(|field| (field.name.clone(), field.ty)),
+        );
+    }
+    quote! {
+        #[automatically_derived]
+        impl ::nodelink::__private::Fingerprint for #ident {
+            const FINGERPRINT: u64 = #body.finish();
+        }
+    }
+}
+
+/// One check per field, spanned on its type.
+fn field_checks(events: &EventSet<'_>) -> TokenStream {
+    let checks = events.variants.iter().flat_map(|event| {
+        event.fields().map(|field| {
+            let ty = field.ty;
+            quote_spanned! {ty.span()=>
+                ::nodelink::__private::assert_event_field::<#ty>();
+            }
+        })
+    });
+    quote! {
+        const _: () = { #(#checks)* };
+    }
+}

@@ -1,0 +1,53 @@
+//! The fingerprint expression of a type's wire shape, shared by every derive.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Fields, Type};
+
+/// A `const` expression feeding one field (name, then type fingerprint) into
+/// `hasher`, an expression of type `FingerprintHasher`.
+fn field(hasher: TokenStream, name: &str, ty: &Type) -> TokenStream {
+    let fingerprint = quote_spanned! {ty.span()=>
+        <#ty as ::nodelink::__private::Fingerprint>::FINGERPRINT
+    };
+    quote! { #hasher.str(#name).u64(#fingerprint) }
+}
+
+/// How a list of fields is written: `named`, `tuple` or `unit`.
+pub(crate) fn kind(fields: &Fields) -> &'static str {
+    match fields {
+        Fields::Named(_) => "named",
+        Fields::Unnamed(_) => "tuple",
+        Fields::Unit => "unit",
+    }
+}
+
+/// Feeds a list of fields: their kind (see [`kind`]), each field, then their count.
+pub(crate) fn fields<'a>(
+    hasher: TokenStream,
+    kind: &str,
+    fields: impl IntoIterator<Item = (String, &'a Type)>,
+) -> TokenStream {
+    let mut hasher = quote! { #hasher.str(#kind) };
+    let mut count = 0u64;
+    for (name, ty) in fields {
+        hasher = field(hasher, &name, ty);
+        count += 1;
+    }
+    quote! { #hasher.u64(#count) }
+}
+
+/// A fresh hasher.
+pub(crate) fn hasher() -> TokenStream {
+    quote! { ::nodelink::__private::FingerprintHasher::new() }
+}
+
+/// The name a field has in fingerprints and error messages: its identifier, or its
+/// position for a tuple field.
+pub(crate) fn field_name(index: usize, field: &syn::Field) -> String {
+    match &field.ident {
+        Some(ident) => ident.to_string().trim_start_matches("r#").to_owned(),
+        None => index.to_string(),
+    }
+}

@@ -1,0 +1,139 @@
+//! The struct as the derive sees it: validated, with each field's role.
+
+use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
+
+use crate::errors::Errors;
+
+/// The most synced fields a state can have: one bit each in a `u64` mask.
+const MAX_FIELDS: usize = 64;
+
+pub(super) struct State<'a> {
+    pub(super) ident: &'a Ident,
+    pub(super) vis: &'a Visibility,
+    /// Every field, in declaration order.
+    pub(super) fields: Vec<Field<'a>>,
+}
+
+pub(super) struct Field<'a> {
+    pub(super) ident: &'a Ident,
+    pub(super) ty: &'a Type,
+    /// The bit of this field in a mask, or `None` for `#[sync(skip)]`.
+    pub(super) index: Option<u32>,
+}
+
+impl<'a> State<'a> {
+    pub(super) fn from_syn(input: &'a DeriveInput) -> syn::Result<Self> {
+        let ident = &input.ident;
+        let data = match &input.data {
+            Data::Struct(data) => data,
+            Data::Enum(data) => {
+                return Err(syn::Error::new_spanned(
+                    data.enum_token,
+                    format!("`#[derive(SyncState)]` needs a struct with named fields, and `{ident}` is an enum; for events use `#[nodelink::events]`"),
+                ))
+            }
+            Data::Union(data) => {
+                return Err(syn::Error::new_spanned(
+                    data.union_token,
+                    "`#[derive(SyncState)]` needs a struct with named fields, not a union",
+                ))
+            }
+        };
+        let named = match &data.fields {
+            Fields::Named(named) => named,
+            Fields::Unnamed(fields) => {
+                return Err(syn::Error::new_spanned(
+                    fields,
+                    format!("`#[derive(SyncState)]` needs named fields, so each can have a setter; give the fields of `{ident}` names"),
+                ))
+            }
+            Fields::Unit => {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    format!("`{ident}` has no fields to sync; use `()` as the state of a game with no per-player state"),
+                ))
+            }
+        };
+
+        let mut errors = Errors::default();
+        if let Some(param) = input.generics.params.first() {
+            errors.push(syn::Error::new_spanned(
+                param,
+                format!("`#[derive(SyncState)]` does not support generic parameters; give the fields of `{ident}` concrete types"),
+            ));
+        }
+
+        let mut fields = Vec::with_capacity(named.named.len());
+        let mut synced = 0usize;
+        for field in &named.named {
+            let skip = match parse_skip(field) {
+                Ok(skip) => skip,
+                Err(error) => {
+                    errors.push(error);
+                    false
+                }
+            };
+            let index = if skip {
+                None
+            } else {
+                synced += 1;
+                if synced == MAX_FIELDS + 1 {
+                    errors.push(syn::Error::new_spanned(
+                        field,
+                        format!(
+                            "`#[derive(SyncState)]` supports at most {MAX_FIELDS} synced fields, and `{ident}` has {}; group some into a nested struct or mark server-only ones `#[sync(skip)]`",
+                            named.named.len() - count_skipped(&named.named),
+                        ),
+                    ));
+                }
+                Some((synced - 1) as u32)
+            };
+            let Some(field_ident) = &field.ident else {
+                continue;
+            };
+            fields.push(Field {
+                ident: field_ident,
+                ty: &field.ty,
+                index,
+            });
+        }
+        errors.finish()?;
+        Ok(Self {
+            ident,
+            vis: &input.vis,
+            fields,
+        })
+    }
+
+    pub(super) fn synced(&self) -> impl Iterator<Item = (&Field<'a>, u32)> {
+        self.fields
+            .iter()
+            .filter_map(|field| field.index.map(|index| (field, index)))
+    }
+}
+
+fn count_skipped<'a>(fields: impl IntoIterator<Item = &'a syn::Field>) -> usize {
+    fields
+        .into_iter()
+        .filter(|f| parse_skip(f).unwrap_or(false))
+        .count()
+}
+
+/// Reads `#[sync(skip)]`, the one field attribute there is.
+fn parse_skip(field: &syn::Field) -> syn::Result<bool> {
+    let mut skip = false;
+    for attr in &field.attrs {
+        if !attr.path().is_ident("sync") {
+            continue;
+        }
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("skip") {
+                skip = true;
+                Ok(())
+            } else {
+                Err(meta.error("unknown `sync` option; the only one is `#[sync(skip)]`, for server-only fields that never go on the wire"))
+            }
+        })?;
+    }
+    Ok(skip)
+}

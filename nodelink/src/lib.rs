@@ -1,0 +1,203 @@
+//! Typed multiplayer networking: derive your state, declare your events, and the
+//! compiler checks your protocol.
+//!
+//! A game's protocol lives in one crate that its server and its clients share:
+//!
+//! ```
+//! use nodelink::{Protocol, SyncState};
+//!
+//! /// Each player's synced state: changed fields go to every client, as deltas.
+//! #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+//! pub struct Avatar {
+//!     pub x: f32,
+//!     pub y: f32,
+//!     pub name: String,
+//! }
+//!
+//! /// What clients send.
+//! #[nodelink::events]
+//! pub enum ToServer {
+//!     Move { x: f32, y: f32 },
+//!     Chat { msg: String },
+//!     Ready,
+//! }
+//!
+//! /// What the server sends.
+//! #[nodelink::events]
+//! pub enum ToClient {
+//!     Chat { from: nodelink::PlayerId, msg: String },
+//! }
+//!
+//! pub struct Game;
+//! impl Protocol for Game {
+//!     type State = Avatar;
+//!     type ToServer = ToServer;
+//!     type ToClient = ToClient;
+//! }
+//!
+//! // Every event and state change has a compact, typed wire form.
+//! let frame = nodelink::wire::encode_event(&ToServer::Move { x: 1.0, y: 2.0 })?;
+//! let decoded = nodelink::wire::decode_client_frame::<ToServer>(&frame, 64 * 1024)?;
+//! assert!(matches!(decoded, nodelink::wire::ClientFrame::Event(ToServer::Move { x, .. }) if x == 1.0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Map of the crate
+//!
+//! - [`SyncState`] (derive) and [`sync`]: per-field change tracking ([`Tracked`],
+//!   [`FieldMask`]) and typed deltas.
+//! - [`events`](macro@events) (attribute) and [`Events`]: typed events whose wire
+//!   names are the variants' snake_case names.
+//! - [`Protocol`]: ties a game's state and events together; its
+//!   [`FINGERPRINT`](Protocol::FINGERPRINT) is checked at the handshake.
+//! - [`fingerprint`]: the compile-time protocol hash, and what it can and cannot see.
+//! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
+//! - [`DecodeError`] and [`EncodeError`]: what can go wrong with bytes.
+//!
+//! # The sync model
+//!
+//! The server holds each player's state in a [`Tracked`] value. Setters mark only
+//! the fields whose values change. Each tick, every changed player's changed fields
+//! go into one frame, encoded once and sent to everyone: a player id as a small
+//! number, a field mask, and the new values. A client applies each delta to its
+//! mirror of that player. A joining client receives a full snapshot first.
+
+#![forbid(unsafe_code)]
+
+// Lets the derives' `::nodelink::…` paths resolve inside this crate's own tests.
+#[allow(unused_extern_crates)]
+extern crate self as nodelink;
+
+pub mod error;
+pub mod events;
+pub mod fingerprint;
+mod player_id;
+mod protocol;
+pub mod sync;
+pub mod wire;
+
+pub use error::{DecodeError, EncodeError};
+pub use events::Events;
+pub use fingerprint::Fingerprint;
+pub use player_id::{ParsePlayerIdError, PlayerId};
+pub use protocol::Protocol;
+pub use sync::{FieldMask, SyncState, Tracked};
+
+/// Declares an enum's variants as typed events.
+///
+/// Implements [`Events`] and [`Fingerprint`] for the enum. Each variant's wire name
+/// is its name in snake_case; its fields (any serde type with a [`Fingerprint`]) go
+/// on the wire in declaration order.
+///
+/// ```
+/// #[nodelink::events]
+/// #[derive(Debug, Clone, PartialEq)]
+/// pub enum ToClient {
+///     PlayerJoined { id: nodelink::PlayerId },
+///     Chat(String, String),
+///     RoundOver,
+/// }
+/// use nodelink::Events;
+/// assert_eq!(ToClient::NAMES, ["player_joined", "chat", "round_over"]);
+/// ```
+pub use nodelink_macros::events;
+
+/// Derives [`SyncState`] for a struct with named fields; see the trait for what it
+/// generates.
+pub use nodelink_macros::SyncState;
+
+/// Derives [`Fingerprint`] for a plain data type used inside events or state, so
+/// that changes to its structure change the protocol fingerprint.
+///
+/// ```
+/// use nodelink::{Fingerprint, SyncState};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+/// pub struct Vec2 { pub x: f32, pub y: f32 }
+///
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Ship { pub position: Vec2, pub hull: u8 }
+///
+/// assert_ne!(Vec2::FINGERPRINT, <(f32, f32)>::FINGERPRINT);
+/// ```
+pub use nodelink_macros::Fingerprint;
+
+/// What generated code reaches the runtime through. Not a public API: it changes
+/// with the macros, which are pinned to this exact version.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::{DecodeError, EncodeError, FieldOwner};
+    pub use crate::events::Events;
+    pub use crate::fingerprint::{Fingerprint, FingerprintHasher};
+    pub use crate::sync::{FieldMask, SyncState};
+    pub use crate::wire::fields::{FieldSink, FieldSource};
+    pub use serde;
+
+    use std::fmt::{self, Debug};
+
+    /// What a synced state field must be.
+    pub trait SyncField:
+        serde::Serialize + serde::de::DeserializeOwned + PartialEq + Clone + Send + Sync + 'static
+    {
+    }
+    impl<T> SyncField for T where
+        T: serde::Serialize
+            + serde::de::DeserializeOwned
+            + PartialEq
+            + Clone
+            + Send
+            + Sync
+            + 'static
+    {
+    }
+
+    /// What an event field must be.
+    pub trait EventField: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+    impl<T> EventField for T where T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+
+    /// Compile-time check used by the derives, spanned on the field type.
+    pub const fn assert_sync_field<T: SyncField + Fingerprint>() {}
+
+    /// Compile-time check used by the derives, spanned on the field type.
+    pub const fn assert_event_field<T: EventField + Fingerprint>() {}
+
+    /// Shows a field's value in `Debug` output when its type is `Debug`, and `..`
+    /// otherwise, so generated deltas are `Debug` without requiring it of fields.
+    /// Resolved by method lookup order (`(&Probe(v)).as_debug()`): the `Debug` impl
+    /// is found first when it applies.
+    #[derive(Debug)]
+    pub struct Probe<'a, T>(pub &'a T);
+
+    struct Opaque;
+
+    impl Debug for Opaque {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("..")
+        }
+    }
+
+    /// The `Debug` route of [`Probe`].
+    pub trait ViaDebug {
+        /// The value as `Debug`.
+        fn as_debug(&self) -> &dyn Debug;
+    }
+
+    impl<T: Debug> ViaDebug for Probe<'_, T> {
+        fn as_debug(&self) -> &dyn Debug {
+            self.0
+        }
+    }
+
+    /// The fallback route of [`Probe`].
+    pub trait ViaOpaque {
+        /// A placeholder `Debug`.
+        fn as_debug(&self) -> &dyn Debug;
+    }
+
+    impl<T> ViaOpaque for &Probe<'_, T> {
+        fn as_debug(&self) -> &dyn Debug {
+            &Opaque
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Player identity.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A player's id: random, assigned by the server on connect, unique among the
+/// players connected at the same time.
+///
+/// Displayed as 8 lowercase hex digits (the form Python nodelink uses), parsed back
+/// from the same form.
+///
+/// ```
+/// use nodelink::PlayerId;
+///
+/// let id = PlayerId::from_raw(0x00c0_ffee);
+/// assert_eq!(id.to_string(), "00c0ffee");
+/// assert_eq!("00c0ffee".parse::<PlayerId>(), Ok(id));
+/// ```
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct PlayerId(u32);
+
+impl PlayerId {
+    /// The id with this numeric value.
+    #[must_use]
+    pub const fn from_raw(raw: u32) -> Self {
+        Self(raw)
+    }
+
+    /// The numeric value.
+    #[must_use]
+    pub const fn raw(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for PlayerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
+/// A string that is not an 8-digit hex player id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a player id (expected 8 hex digits)")]
+pub struct ParsePlayerIdError(String);
+
+impl FromStr for PlayerId {
+    type Err = ParsePlayerIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ParsePlayerIdError(s.to_owned()));
+        }
+        u32::from_str_radix(s, 16)
+            .map(Self)
+            .map_err(|_| ParsePlayerIdError(s.to_owned()))
+    }
+}
+
+impl crate::Fingerprint for PlayerId {
+    const FINGERPRINT: u64 = <u32 as crate::Fingerprint>::FINGERPRINT;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_rejects_what_display_never_produces() {
+        for bad in ["", "1234567", "123456789", "0000000g", "+0000001"] {
+            assert!(bad.parse::<PlayerId>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The `Protocol` trait: one game's types, shared by its client and server.
+
+use crate::events::Events;
+use crate::fingerprint::FingerprintHasher;
+use crate::sync::SyncState;
+use crate::wire::WIRE_VERSION;
+
+/// Ties together the types of one game's protocol.
+///
+/// Define it once in a crate that both the server and the client depend on; a
+/// mismatch between them is then a compile error, and a mismatch between two
+/// different builds is caught at the handshake by comparing [`Protocol::FINGERPRINT`].
+///
+/// ```
+/// use nodelink::{Protocol, SyncState};
+///
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Avatar { pub x: f32, pub y: f32 }
+///
+/// #[nodelink::events]
+/// pub enum ToServer { Move { x: f32, y: f32 } }
+///
+/// #[nodelink::events]
+/// pub enum ToClient { Chat { msg: String } }
+///
+/// pub struct Game;
+/// impl Protocol for Game {
+///     type State = Avatar;
+///     type ToServer = ToServer;
+///     type ToClient = ToClient;
+/// }
+///
+/// assert_ne!(Game::FINGERPRINT, 0);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a nodelink protocol",
+    note = "implement `nodelink::Protocol` for a type that names the state and both events enums"
+)]
+pub trait Protocol: Send + Sync + 'static {
+    /// Each player's synced state.
+    type State: SyncState;
+    /// Events that clients send to the server.
+    type ToServer: Events;
+    /// Events that the server sends to clients.
+    type ToClient: Events;
+
+    /// The hash of the whole protocol: the wire format version and the shape of every
+    /// type above. Computed at compile time; see [`fingerprint`](crate::fingerprint)
+    /// for what it covers.
+    const FINGERPRINT: u64 = FingerprintHasher::new()
+        .str("nodelink")
+        .u64(WIRE_VERSION)
+        .u64(<Self::State as crate::Fingerprint>::FINGERPRINT)
+        .u64(<Self::ToServer as crate::Fingerprint>::FINGERPRINT)
+        .u64(<Self::ToClient as crate::Fingerprint>::FINGERPRINT)
+        .finish();
+}

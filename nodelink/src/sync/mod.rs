@@ -1,0 +1,49 @@
+//! State synchronisation: per-field change tracking and deltas.
+//!
+//! The model: the server holds each player's state in a [`Tracked`] value. Setters
+//! mark the fields they change in a [`FieldMask`]. On each tick the server takes the
+//! masks of the players that changed, encodes those fields once into one sync frame
+//! (see [`wire`](crate::wire)), and sends the same bytes to every client. A client
+//! decodes each player's changes into the state's generated `…Delta` type and
+//! [`apply`](SyncState::apply)s it to its mirror of that player.
+//!
+//! Nothing here reads the clock or touches a socket: ticks are numbers passed in.
+
+mod mask;
+mod state;
+mod tracked;
+
+pub use mask::FieldMask;
+pub use state::SyncState;
+pub use tracked::Tracked;
+
+/// A sync tick: the server's tick counter, starting at 0 when it starts.
+///
+/// ```
+/// use nodelink::sync::Tick;
+///
+/// assert!(Tick(3) > Tick(2));
+/// assert_eq!(Tick(3).next(), Tick(4));
+/// ```
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Tick(pub u64);
+
+impl Tick {
+    /// The tick after this one.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}

@@ -1,0 +1,136 @@
+//! The `SyncState` trait: what `#[derive(SyncState)]` generates.
+
+use std::fmt::Debug;
+use std::ops::Deref;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::fingerprint::Fingerprint;
+use crate::sync::mask::FieldMask;
+use crate::wire::fields::{FieldSink, FieldSource};
+
+/// A state type that nodelink keeps in sync between server and clients.
+///
+/// Derive it with `#[derive(SyncState)]` on a struct with named fields; do not
+/// implement it by hand. The derive generates, for a struct `Avatar`:
+///
+/// - `AvatarMut<'_>`, returned by [`Tracked::state_mut`](crate::Tracked::state_mut):
+///   one setter per field (`set_x(value)`), which marks the field changed only when
+///   the new value differs from the old;
+/// - `AvatarDelta`, one `Option` per synced field: what a receiver gets for one
+///   update, and what [`SyncState::apply`] merges into a value;
+/// - delta and full encoding through the [`FieldSink`] / [`FieldSource`] codec.
+///
+/// Fields marked `#[sync(skip)]` stay on the server: they have setters but never go
+/// on the wire and need none of the serde bounds.
+///
+/// `()` implements `SyncState` for games with no per-player state.
+///
+/// ```
+/// use nodelink::{SyncState, Tracked};
+///
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Avatar {
+///     pub x: f32,
+///     pub y: f32,
+///     pub name: String,
+///     #[sync(skip)]
+///     pub secret: u64,
+/// }
+///
+/// let mut avatar = Tracked::new(Avatar::default());
+/// avatar.state_mut().set_x(1.5).set_name("ada".to_owned());
+/// avatar.state_mut().set_y(0.0); // unchanged: not marked
+/// assert_eq!(avatar.dirty().iter().collect::<Vec<_>>(), [0, 2]);
+///
+/// let delta = avatar.get().delta(avatar.dirty());
+/// assert_eq!(delta, AvatarDelta { x: Some(1.5), y: None, name: Some("ada".into()) });
+///
+/// let mut mirror = Avatar::default();
+/// mirror.apply(&delta);
+/// assert_eq!(mirror.x, 1.5);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a nodelink state type",
+    label = "expected a type with `#[derive(SyncState)]`",
+    note = "add `#[derive(nodelink::SyncState, Clone, Default)]` to a struct with named fields, or use `()` for no state"
+)]
+pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
+    /// One `Option` per synced field: the changes of one update.
+    type Delta: Clone + Debug + Default + PartialEq + Send + Sync + 'static;
+
+    /// A mutable view whose setters record which fields changed.
+    type Mut<'a>: Deref<Target = Self>;
+
+    /// The type's name, for error messages.
+    const NAME: &'static str;
+
+    /// The synced fields' names; index `i` is bit `i` of a [`FieldMask`].
+    const FIELDS: &'static [&'static str];
+
+    /// The mask of every synced field.
+    const ALL: FieldMask = FieldMask::first(Self::FIELDS.len() as u32);
+
+    /// A view of `state` whose setters add the fields they change to `dirty`.
+    fn tracked_mut<'a>(state: &'a mut Self, dirty: &'a mut FieldMask) -> Self::Mut<'a>;
+
+    /// The synced fields whose values differ between `self` and `before`.
+    fn changed_fields(&self, before: &Self) -> FieldMask;
+
+    /// Writes the values of the fields in `mask`, lowest index first.
+    ///
+    /// # Errors
+    /// When a field's `Serialize` impl fails.
+    fn encode_fields<W: FieldSink>(&self, mask: FieldMask, out: &mut W) -> Result<(), EncodeError>;
+
+    /// Reads the values of the fields in `mask`, lowest index first, into a delta.
+    ///
+    /// # Errors
+    /// When the input holds fewer fields than `mask` or a value does not fit its field.
+    /// Bits at or above `FIELDS.len()` are the caller's to reject (the frame decoder
+    /// does, with [`DecodeError::UnknownStateField`]).
+    fn decode_fields<R: FieldSource>(
+        mask: FieldMask,
+        input: &mut R,
+    ) -> Result<Self::Delta, DecodeError>;
+
+    /// Merges a delta into this value: every `Some` field replaces the current one.
+    fn apply(&mut self, delta: &Self::Delta);
+
+    /// The fields a delta carries.
+    fn delta_mask(delta: &Self::Delta) -> FieldMask;
+
+    /// The delta that carries the values of the fields in `mask`.
+    fn delta(&self, mask: FieldMask) -> Self::Delta;
+}
+
+/// The state of a game that keeps no per-player state.
+impl SyncState for () {
+    type Delta = ();
+    type Mut<'a> = &'a ();
+    const NAME: &'static str = "()";
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn tracked_mut<'a>(state: &'a mut Self, _: &'a mut FieldMask) -> &'a () {
+        state
+    }
+
+    fn changed_fields(&self, _: &Self) -> FieldMask {
+        FieldMask::EMPTY
+    }
+
+    fn encode_fields<W: FieldSink>(&self, _: FieldMask, _: &mut W) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    fn decode_fields<R: FieldSource>(_: FieldMask, _: &mut R) -> Result<(), DecodeError> {
+        Ok(())
+    }
+
+    fn apply(&mut self, (): &()) {}
+
+    fn delta_mask((): &()) -> FieldMask {
+        FieldMask::EMPTY
+    }
+
+    fn delta(&self, _: FieldMask) {}
+}

@@ -1,0 +1,39 @@
+//! The interface between generated code and a wire format.
+//!
+//! `#[derive(SyncState)]` and `#[nodelink::events]` generate code that writes and
+//! reads one field at a time through these traits, naming each field. The MessagePack
+//! wire ignores the names (fields go out positionally, in declaration order); a
+//! self-describing format can key values by them. Generated code therefore never
+//! depends on a particular format.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{DecodeError, EncodeError, FieldOwner};
+
+/// Where generated encoders write field values, in declaration order.
+pub trait FieldSink {
+    /// Writes one field's value.
+    ///
+    /// # Errors
+    /// When the value's `Serialize` impl fails.
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError>;
+}
+
+/// Where generated decoders read field values, in declaration order.
+pub trait FieldSource {
+    /// Reads the next field's value.
+    ///
+    /// # Errors
+    /// [`DecodeError::MissingField`] when the input has no more fields,
+    /// [`DecodeError::Field`] when the value does not fit `T`.
+    fn field<T: DeserializeOwned>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+    ) -> Result<T, DecodeError>;
+}

@@ -1,0 +1,338 @@
+//! The frames of the native wire format, and their encoders and decoders.
+//!
+//! Every frame is one MessagePack array whose first element is the frame kind.
+//! PROTOCOL.md documents each layout with hex examples that the tests check against
+//! these encoders.
+
+use bytes::Bytes;
+
+use crate::error::{DecodeError, EncodeError, FieldOwner};
+use crate::events::Events;
+use crate::player_id::PlayerId;
+use crate::sync::{FieldMask, SyncState, Tick};
+use crate::wire::msgpack::{Decoder, Encoder};
+use crate::wire::WIRE_VERSION;
+
+const KIND_WELCOME: u64 = 0;
+const KIND_EVENT: u64 = 1;
+const KIND_SYNC: u64 = 2;
+
+/// A player's compact number on the wire, assigned by the server per connection and
+/// announced once, with the player's [`PlayerId`], in the `joined` list of a sync
+/// frame. Small numbers encode in one byte, which matters in a frame that carries
+/// every changed player to every client on every tick.
+///
+/// A number is reused after its player leaves; a frame lists departures before
+/// arrivals, so a receiver that applies them in that order never confuses the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NetId(pub u32);
+
+/// The server's first frame on every connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Welcome {
+    /// The server's [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT).
+    pub fingerprint: u64,
+    /// The id of the player this connection is.
+    pub player: PlayerId,
+    /// That player's compact number in sync frames.
+    pub net_id: NetId,
+    /// Sync ticks per second.
+    pub tick_rate: u32,
+}
+
+impl Welcome {
+    /// Encodes `[0, wire_version, fingerprint, player, net_id, tick_rate]`.
+    #[must_use]
+    pub fn encode(&self) -> Bytes {
+        let mut out = Encoder::with_capacity(24);
+        out.array_len(6);
+        out.uint(KIND_WELCOME);
+        out.uint(WIRE_VERSION);
+        out.uint(self.fingerprint);
+        out.uint(self.player.raw().into());
+        out.uint(self.net_id.0.into());
+        out.uint(self.tick_rate.into());
+        Bytes::from(out.into_vec())
+    }
+}
+
+/// Encodes an event as `[1, name, field…]`.
+///
+/// # Errors
+/// When a field's `Serialize` impl fails.
+///
+/// ```
+/// #[nodelink::events]
+/// pub enum ToServer { Move { x: f32, y: f32 } }
+///
+/// let bytes = nodelink::wire::encode_event(&ToServer::Move { x: 1.0, y: 2.0 })?;
+/// assert_eq!(bytes.len(), 17);
+/// # Ok::<(), nodelink::EncodeError>(())
+/// ```
+pub fn encode_event<E: Events>(event: &E) -> Result<Bytes, EncodeError> {
+    let mut out = Encoder::with_capacity(32);
+    out.array_len(2 + event.field_count());
+    out.uint(KIND_EVENT);
+    out.str(event.name());
+    event.encode_fields(&mut out)?;
+    Ok(Bytes::from(out.into_vec()))
+}
+
+/// The fixed part of a sync frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncHeader {
+    /// The server tick this frame belongs to.
+    pub tick: Tick,
+    /// How many players are online on the server.
+    pub online: u32,
+    /// Whether this frame is a full snapshot: the receiver drops every player the
+    /// frame does not list, and each listed player carries every field.
+    pub full: bool,
+}
+
+/// Encodes a sync frame:
+/// `[2, tick, online, full, [left…], [[net_id, player_id]…], [[net_id, mask, value…]…]]`.
+///
+/// `players` gives, for each player to include, its number, its state and the fields
+/// to send; the values are written straight from the states, nothing is cloned.
+///
+/// # Errors
+/// When a field's `Serialize` impl fails.
+pub fn encode_sync<'a, S, I>(
+    header: SyncHeader,
+    left: &[NetId],
+    joined: &[(NetId, PlayerId)],
+    players: I,
+) -> Result<Bytes, EncodeError>
+where
+    S: SyncState,
+    I: IntoIterator<Item = (NetId, &'a S, FieldMask)>,
+    I::IntoIter: ExactSizeIterator,
+{
+    let players = players.into_iter();
+    let mut out =
+        Encoder::with_capacity(16 + 4 * left.len() + 8 * joined.len() + 16 * players.len());
+    out.array_len(7);
+    out.uint(KIND_SYNC);
+    out.uint(header.tick.0);
+    out.uint(header.online.into());
+    out.bool(header.full);
+    out.array_len(left.len());
+    for net_id in left {
+        out.uint(net_id.0.into());
+    }
+    out.array_len(joined.len());
+    for (net_id, player) in joined {
+        out.array_len(2);
+        out.uint(net_id.0.into());
+        out.uint(player.raw().into());
+    }
+    out.array_len(players.len());
+    for (net_id, state, mask) in players {
+        let mask = mask & S::ALL;
+        out.array_len(2 + mask.len());
+        out.uint(net_id.0.into());
+        out.uint(mask.bits());
+        state.encode_fields(mask, &mut out)?;
+    }
+    Ok(Bytes::from(out.into_vec()))
+}
+
+/// A decoded sync frame: what changed on the server since the previous one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncFrame<S: SyncState> {
+    /// The tick, online count and snapshot flag.
+    pub header: SyncHeader,
+    /// Players who left; apply first.
+    pub left: Vec<NetId>,
+    /// Players who joined, with their ids; apply second.
+    pub joined: Vec<(NetId, PlayerId)>,
+    /// Each listed player's changed fields; apply last.
+    pub players: Vec<(NetId, S::Delta)>,
+}
+
+/// A frame from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerFrame<S: SyncState, E> {
+    /// The first frame on a connection.
+    Welcome(Welcome),
+    /// A typed event.
+    Event(E),
+    /// State changes.
+    Sync(SyncFrame<S>),
+}
+
+/// A frame from a client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientFrame<E> {
+    /// A typed event.
+    Event(E),
+}
+
+fn check_len(bytes: &[u8], max_len: usize) -> Result<(), DecodeError> {
+    if bytes.len() > max_len {
+        return Err(DecodeError::FrameTooLarge {
+            len: bytes.len(),
+            max: max_len,
+        });
+    }
+    Ok(())
+}
+
+/// Reads the array header and kind tag every frame starts with.
+fn open_frame<'a>(
+    bytes: &'a [u8],
+    max_len: usize,
+) -> Result<(Decoder<'a>, usize, u64), DecodeError> {
+    check_len(bytes, max_len)?;
+    let mut input = Decoder::new(bytes);
+    let len = input.array_len("frame")?;
+    if len == 0 {
+        return Err(DecodeError::Malformed("frame: empty array".into()));
+    }
+    let kind = input.uint("frame kind")?;
+    Ok((input, len - 1, kind))
+}
+
+fn expect_len(what: &str, found: usize, expected: usize) -> Result<(), DecodeError> {
+    if found != expected {
+        return Err(DecodeError::Malformed(format!(
+            "{what}: {found} elements, expected {expected}"
+        )));
+    }
+    Ok(())
+}
+
+fn u32_field(input: &mut Decoder<'_>, what: &str) -> Result<u32, DecodeError> {
+    let value = input.uint(what)?;
+    u32::try_from(value)
+        .map_err(|_| DecodeError::Malformed(format!("{what}: {value} is out of range")))
+}
+
+fn decode_event_body<E: Events>(input: &mut Decoder<'_>, fields: usize) -> Result<E, DecodeError> {
+    let Some(fields) = fields.checked_sub(1) else {
+        return Err(DecodeError::Malformed("event frame: no event name".into()));
+    };
+    let name = input.str("event name")?;
+    input.expect_fields(fields);
+    let event = E::decode_fields(name, input)?;
+    let owner = FieldOwner::Event(event.name());
+    input.end_fields(owner)?;
+    Ok(event)
+}
+
+fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, DecodeError> {
+    expect_len("welcome frame", fields, 5)?;
+    let version = input.uint("wire version")?;
+    if version != WIRE_VERSION {
+        return Err(DecodeError::WireVersion {
+            expected: WIRE_VERSION,
+            found: version,
+        });
+    }
+    Ok(Welcome {
+        fingerprint: input.uint("fingerprint")?,
+        player: PlayerId::from_raw(u32_field(input, "player id")?),
+        net_id: NetId(u32_field(input, "net id")?),
+        tick_rate: u32_field(input, "tick rate")?,
+    })
+}
+
+fn decode_sync<S: SyncState>(
+    input: &mut Decoder<'_>,
+    fields: usize,
+) -> Result<SyncFrame<S>, DecodeError> {
+    expect_len("sync frame", fields, 6)?;
+    let header = SyncHeader {
+        tick: Tick(input.uint("tick")?),
+        online: u32_field(input, "online count")?,
+        full: input.bool("full flag")?,
+    };
+
+    let count = input.array_len("left list")?;
+    input.check_claim("left list", count)?;
+    let left = (0..count)
+        .map(|_| u32_field(input, "left net id").map(NetId))
+        .collect::<Result<_, _>>()?;
+
+    let count = input.array_len("joined list")?;
+    input.check_claim("joined list", count)?;
+    let mut joined = Vec::new();
+    for _ in 0..count {
+        expect_len("joined entry", input.array_len("joined entry")?, 2)?;
+        let net_id = NetId(u32_field(input, "joined net id")?);
+        let player = PlayerId::from_raw(u32_field(input, "joined player id")?);
+        joined.push((net_id, player));
+    }
+
+    let count = input.array_len("player list")?;
+    input.check_claim("player list", count)?;
+    let owner = FieldOwner::State(S::NAME);
+    let mut players = Vec::new();
+    for _ in 0..count {
+        let len = input.array_len("player entry")?;
+        let Some(values) = len.checked_sub(2) else {
+            return Err(DecodeError::Malformed(format!(
+                "player entry: {len} elements, expected at least 2"
+            )));
+        };
+        let net_id = NetId(u32_field(input, "player net id")?);
+        let mask = FieldMask::from_bits(input.uint("field mask")?);
+        let unknown = mask.bits() & !S::ALL.bits();
+        if unknown != 0 {
+            return Err(DecodeError::UnknownStateField {
+                state: S::NAME,
+                index: unknown.trailing_zeros(),
+                count: S::FIELDS.len() as u32,
+            });
+        }
+        input.expect_fields(values);
+        let delta = S::decode_fields(mask, input)?;
+        input.end_fields(owner)?;
+        players.push((net_id, delta));
+    }
+    Ok(SyncFrame {
+        header,
+        left,
+        joined,
+        players,
+    })
+}
+
+/// Decodes a frame sent by the server, after checking it is at most `max_len` bytes.
+///
+/// # Errors
+/// [`DecodeError`] for anything that is not a well-formed frame of this protocol;
+/// never panics, whatever the bytes.
+pub fn decode_server_frame<S: SyncState, E: Events>(
+    bytes: &[u8],
+    max_len: usize,
+) -> Result<ServerFrame<S, E>, DecodeError> {
+    let (mut input, fields, kind) = open_frame(bytes, max_len)?;
+    let frame = match kind {
+        KIND_WELCOME => ServerFrame::Welcome(decode_welcome(&mut input, fields)?),
+        KIND_EVENT => ServerFrame::Event(decode_event_body(&mut input, fields)?),
+        KIND_SYNC => ServerFrame::Sync(decode_sync(&mut input, fields)?),
+        other => return Err(DecodeError::UnknownFrameKind(other)),
+    };
+    input.finish()?;
+    Ok(frame)
+}
+
+/// Decodes a frame sent by a client, after checking it is at most `max_len` bytes.
+///
+/// # Errors
+/// [`DecodeError`] for anything that is not a well-formed frame of this protocol;
+/// never panics, whatever the bytes.
+pub fn decode_client_frame<E: Events>(
+    bytes: &[u8],
+    max_len: usize,
+) -> Result<ClientFrame<E>, DecodeError> {
+    let (mut input, fields, kind) = open_frame(bytes, max_len)?;
+    let frame = match kind {
+        KIND_EVENT => ClientFrame::Event(decode_event_body(&mut input, fields)?),
+        other => return Err(DecodeError::UnknownFrameKind(other)),
+    };
+    input.finish()?;
+    Ok(frame)
+}

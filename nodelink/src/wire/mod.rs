@@ -1,0 +1,26 @@
+//! The native wire format: MessagePack frames over WebSocket binary messages.
+//!
+//! Pure encoding and decoding: nothing here touches a socket or the clock, so every
+//! frame can be built, checked and benchmarked in memory. A broadcast or a sync
+//! frame is encoded once into [`bytes::Bytes`] and the same bytes go to every
+//! recipient.
+//!
+//! See PROTOCOL.md in the repository for the byte-level layout of every frame.
+
+mod close;
+pub mod fields;
+mod frame;
+mod msgpack;
+
+pub use close::CloseReason;
+pub use frame::{
+    decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
+    ServerFrame, SyncFrame, SyncHeader, Welcome,
+};
+
+/// The version of the frame layouts in this module; part of every
+/// [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT) and of the welcome frame.
+pub const WIRE_VERSION: u64 = 1;
+
+/// The default limit on an inbound frame's size: 64 KiB.
+pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024;

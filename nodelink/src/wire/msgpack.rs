@@ -1,0 +1,289 @@
+//! MessagePack primitives for frame headers, and the field codec over them.
+//!
+//! Frame headers (array lengths, kind tags, ids) are written by hand in their most
+//! compact form; field values go through `rmp-serde`, so any serde type works.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{DecodeError, EncodeError, FieldOwner};
+use crate::wire::fields::{FieldSink, FieldSource};
+
+/// Nesting deeper than this in one field value is rejected instead of risking the
+/// stack. Protocol types nest a handful of levels; 64 leaves ample room.
+const MAX_VALUE_DEPTH: usize = 64;
+
+/// Appends MessagePack to a growing buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Encoder {
+    buf: Vec<u8>,
+}
+
+impl Encoder {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        self.buf
+    }
+
+    pub(crate) fn array_len(&mut self, len: usize) {
+        // A frame never holds 2^32 elements: it would exceed every frame limit first.
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        if len < 16 {
+            self.buf.push(0x90 | len as u8);
+        } else if let Ok(len) = u16::try_from(len) {
+            self.buf.push(0xdc);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        } else {
+            self.buf.push(0xdd);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+
+    pub(crate) fn uint(&mut self, value: u64) {
+        if value < 0x80 {
+            self.buf.push(value as u8);
+        } else if let Ok(v) = u8::try_from(value) {
+            self.buf.extend_from_slice(&[0xcc, v]);
+        } else if let Ok(v) = u16::try_from(value) {
+            self.buf.push(0xcd);
+            self.buf.extend_from_slice(&v.to_be_bytes());
+        } else if let Ok(v) = u32::try_from(value) {
+            self.buf.push(0xce);
+            self.buf.extend_from_slice(&v.to_be_bytes());
+        } else {
+            self.buf.push(0xcf);
+            self.buf.extend_from_slice(&value.to_be_bytes());
+        }
+    }
+
+    pub(crate) fn bool(&mut self, value: bool) {
+        self.buf.push(if value { 0xc3 } else { 0xc2 });
+    }
+
+    pub(crate) fn str(&mut self, value: &str) {
+        let len = value.len();
+        if len < 32 {
+            self.buf.push(0xa0 | len as u8);
+        } else if let Ok(len) = u8::try_from(len) {
+            self.buf.extend_from_slice(&[0xd9, len]);
+        } else if let Ok(len) = u16::try_from(len) {
+            self.buf.push(0xda);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        } else {
+            let len = u32::try_from(len).unwrap_or(u32::MAX);
+            self.buf.push(0xdb);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        }
+        self.buf.extend_from_slice(value.as_bytes());
+    }
+
+    /// Any serde value, structs as arrays (the compact form).
+    pub(crate) fn value<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        value
+            .serialize(&mut rmp_serde::Serializer::new(&mut self.buf))
+            .map_err(|e| EncodeError::Field {
+                field: name,
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl FieldSink for Encoder {
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.value(name, value)
+    }
+}
+
+type ValueDecoder<'a> = rmp_serde::Deserializer<rmp_serde::decode::ReadReader<&'a [u8]>>;
+
+/// Reads MessagePack from a byte slice, never past its end.
+///
+/// Serves generated decoders as a [`FieldSource`] over the fields of the current
+/// array, counting them so that a missing or surplus field is an error.
+pub(crate) struct Decoder<'a> {
+    values: ValueDecoder<'a>,
+    fields_left: usize,
+}
+
+impl std::fmt::Debug for Decoder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("remaining", &self.values.get_ref().len())
+            .field("fields_left", &self.fields_left)
+            .finish()
+    }
+}
+
+fn malformed(what: &str, error: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Malformed(format!("{what}: {error}"))
+}
+
+impl<'a> Decoder<'a> {
+    pub(crate) fn new(input: &'a [u8]) -> Self {
+        let mut values = rmp_serde::Deserializer::new(input);
+        values.set_max_depth(MAX_VALUE_DEPTH);
+        Self {
+            values,
+            fields_left: 0,
+        }
+    }
+
+    fn input(&mut self) -> &mut &'a [u8] {
+        self.values.get_mut()
+    }
+
+    pub(crate) fn array_len(&mut self, what: &str) -> Result<usize, DecodeError> {
+        let len = rmp::decode::read_array_len(self.input()).map_err(|e| malformed(what, e))?;
+        Ok(len as usize)
+    }
+
+    pub(crate) fn uint(&mut self, what: &str) -> Result<u64, DecodeError> {
+        rmp::decode::read_int(self.input()).map_err(|e| malformed(what, e))
+    }
+
+    pub(crate) fn bool(&mut self, what: &str) -> Result<bool, DecodeError> {
+        rmp::decode::read_bool(self.input()).map_err(|e| malformed(what, e))
+    }
+
+    pub(crate) fn str(&mut self, what: &str) -> Result<&'a str, DecodeError> {
+        let len = rmp::decode::read_str_len(self.input()).map_err(|e| malformed(what, e))? as usize;
+        let input = self.input();
+        if len > input.len() {
+            return Err(malformed(
+                what,
+                format_args!("string of {len} bytes runs past the end of the frame"),
+            ));
+        }
+        let (bytes, rest) = input.split_at(len);
+        *input = rest;
+        std::str::from_utf8(bytes).map_err(|e| malformed(what, e))
+    }
+
+    /// Fails unless at least `count` more elements could follow: every element takes
+    /// a byte or more, so a header that claims more than the input holds is rejected
+    /// before anything is allocated for it.
+    pub(crate) fn check_claim(&mut self, what: &str, count: usize) -> Result<(), DecodeError> {
+        let left = self.input().len();
+        if count > left {
+            return Err(malformed(
+                what,
+                format_args!("claims {count} elements but only {left} bytes remain"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Serves the next `count` elements of the current array as fields.
+    pub(crate) fn expect_fields(&mut self, count: usize) {
+        self.fields_left = count;
+    }
+
+    /// Fails if the fields served by [`Self::expect_fields`] were not all read.
+    pub(crate) fn end_fields(&self, owner: FieldOwner) -> Result<(), DecodeError> {
+        match self.fields_left {
+            0 => Ok(()),
+            extra => Err(DecodeError::ExtraFields { owner, extra }),
+        }
+    }
+
+    /// Fails if any bytes follow the frame.
+    pub(crate) fn finish(self) -> Result<(), DecodeError> {
+        match self.values.get_ref().len() {
+            0 => Ok(()),
+            left => Err(DecodeError::TrailingBytes(left)),
+        }
+    }
+}
+
+impl FieldSource for Decoder<'_> {
+    fn field<T: DeserializeOwned>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+    ) -> Result<T, DecodeError> {
+        if self.fields_left == 0 {
+            return Err(DecodeError::MissingField { owner, field: name });
+        }
+        self.fields_left -= 1;
+        T::deserialize(&mut self.values).map_err(|e| DecodeError::Field {
+            owner,
+            field: name,
+            reason: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(write: impl FnOnce(&mut Encoder)) -> Vec<u8> {
+        let mut encoder = Encoder::default();
+        write(&mut encoder);
+        encoder.into_vec()
+    }
+
+    #[test]
+    fn headers_match_rmp_for_every_size_class() {
+        for value in [
+            0,
+            1,
+            0x7f,
+            0x80,
+            0xff,
+            0x100,
+            0xffff,
+            0x1_0000,
+            0xffff_ffff,
+            1 << 32,
+        ] {
+            let mut expected = Vec::new();
+            rmp::encode::write_uint(&mut expected, value).unwrap();
+            assert_eq!(encoded(|e| e.uint(value)), expected, "uint {value}");
+        }
+        for len in [0usize, 15, 16, 0xffff, 0x1_0000] {
+            let mut expected = Vec::new();
+            rmp::encode::write_array_len(&mut expected, len as u32).unwrap();
+            assert_eq!(encoded(|e| e.array_len(len)), expected, "array {len}");
+        }
+        for len in [0usize, 31, 32, 0xff, 0x100, 0x1_0000] {
+            let text = "x".repeat(len);
+            let mut expected = Vec::new();
+            rmp::encode::write_str(&mut expected, &text).unwrap();
+            assert_eq!(encoded(|e| e.str(&text)), expected, "str {len}");
+        }
+    }
+
+    #[test]
+    fn a_string_longer_than_the_input_is_rejected_without_allocating() {
+        // str32 header claiming 4 GiB, followed by 1 byte.
+        let input = [0xdb, 0xff, 0xff, 0xff, 0xff, b'a'];
+        let err = Decoder::new(&input).str("name").unwrap_err();
+        assert!(matches!(err, DecodeError::Malformed(_)), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // 100,000 nested one-element arrays.
+        let input = vec![0x91; 100_000];
+        let mut decoder = Decoder::new(&input);
+        decoder.expect_fields(1);
+        let err = decoder
+            .field::<serde::de::IgnoredAny>(FieldOwner::Event("e"), "f")
+            .unwrap_err();
+        assert!(matches!(err, DecodeError::Field { .. }), "{err}");
+    }
+}
