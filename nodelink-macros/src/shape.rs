@@ -51,3 +51,15 @@ pub(crate) fn field_name(index: usize, field: &syn::Field) -> String {
         None => index.to_string(),
     }
 }
+
+/// The path of the codec call that writes a field of type `ty`, spanned on the type
+/// so that a type serde cannot encode is reported at the field. Only the path takes
+/// that span: arguments stay at the call site, where the generated locals live.
+pub(crate) fn write_field(ty: &Type) -> TokenStream {
+    quote_spanned! {ty.span()=> ::nodelink::__private::FieldSink::field::<#ty> }
+}
+
+/// The path of the codec call that reads a field of type `ty`; see [`write_field`].
+pub(crate) fn read_field(ty: &Type) -> TokenStream {
+    quote_spanned! {ty.span()=> ::nodelink::__private::FieldSource::field::<#ty> }
+}

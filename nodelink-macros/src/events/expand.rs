@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, Fields};
 
 use super::ast::{Event, EventSet};
-use crate::shape;
+use crate::shape::{self, read_field, write_field};
 
 pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream {
     let events_impl = events_impl(events);
@@ -62,7 +62,8 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
         let writes = event.fields().map(|field| {
             let binding = &field.binding;
             let name = &field.name;
-            quote_spanned! {field.ty.span()=> out.field(#name, #binding)?; }
+            let write = write_field(field.ty);
+            quote! { #write(out, #name, #binding)?; }
         });
         quote! { #pattern => { #(#writes)* } }
     });
@@ -71,7 +72,8 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
         let wire_name = &event.wire_name;
         let reads = event.fields().map(|field| {
             let name = &field.name;
-            let read = quote_spanned! {field.ty.span()=> input.field(owner, #name)? };
+            let read = read_field(field.ty);
+            let read = quote! { #read(input, owner, #name)? };
             (field.binding, read)
         });
         let construct = match event.fields {

@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::ast::State;
-use crate::shape;
+use crate::shape::{self, read_field, write_field};
 
 pub(super) fn expand(state: &State<'_>) -> TokenStream {
     let delta = delta_type(state);
@@ -156,8 +156,9 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         .zip(&field_names)
         .map(|((field, index), label)| {
             let name = field.ident;
-            quote_spanned! {field.ty.span()=>
-                if mask.contains(#index) { out.field(#label, &self.#name)?; }
+            let write = write_field(field.ty);
+            quote! {
+                if mask.contains(#index) { #write(out, #label, &self.#name)?; }
             }
         });
     let decode = state
@@ -165,9 +166,10 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         .zip(&field_names)
         .map(|((field, index), label)| {
             let name = field.ident;
-            quote_spanned! {field.ty.span()=>
+            let read = read_field(field.ty);
+            quote! {
                 #name: if mask.contains(#index) {
-                    ::core::option::Option::Some(input.field(owner, #label)?)
+                    ::core::option::Option::Some(#read(input, owner, #label)?)
                 } else {
                     ::core::option::Option::None
                 },

@@ -1,0 +1,160 @@
+//! Sync frames: a world of states encoded once, decoded and applied to a mirror.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Avatar, Ship, ToClient, MAX};
+use nodelink::sync::Tick;
+use nodelink::wire::{decode_server_frame, encode_sync, NetId, ServerFrame, SyncFrame, SyncHeader};
+use nodelink::{DecodeError, PlayerId, SyncState, Tracked};
+
+fn decode<S: SyncState + std::fmt::Debug>(bytes: &[u8]) -> Result<SyncFrame<S>, DecodeError> {
+    match decode_server_frame::<S, ToClient>(bytes, MAX)? {
+        ServerFrame::Sync(frame) => Ok(frame),
+        other => panic!("expected a sync frame, got {other:?}"),
+    }
+}
+
+fn header(tick: u64, full: bool) -> SyncHeader {
+    SyncHeader {
+        tick: Tick(tick),
+        online: 3,
+        full,
+    }
+}
+
+#[test]
+fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
+    let mut server: Vec<(NetId, PlayerId, Tracked<Avatar>)> = (0..3)
+        .map(|i| {
+            let state = Avatar {
+                x: i as f32,
+                name: format!("bot{i}"),
+                ..Avatar::default()
+            };
+            (NetId(i), PlayerId::from_raw(0xa000 + i), Tracked::new(state))
+        })
+        .collect();
+
+    // The client joins: one full snapshot.
+    let joined: Vec<_> = server.iter().map(|(net, id, _)| (*net, *id)).collect();
+    let snapshot = encode_sync(
+        header(1, true),
+        &[],
+        &joined,
+        server.iter().map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
+    )
+    .unwrap();
+    let frame = decode::<Avatar>(&snapshot).unwrap();
+    assert!(frame.header.full);
+    assert_eq!(frame.joined, joined);
+
+    let mut mirror: HashMap<NetId, Avatar> = HashMap::new();
+    for (net, delta) in &frame.players {
+        mirror.entry(*net).or_default().apply(delta);
+    }
+
+    // Two players change; only their changed fields travel.
+    server[0].2.state_mut().set_x(10.0);
+    server[2].2.update(|a| {
+        a.hp = 50;
+        a.inventory = vec![1, 2];
+    });
+    let changed: Vec<_> = server
+        .iter_mut()
+        .filter(|(_, _, s)| !s.dirty().is_empty())
+        .map(|(net, _, s)| {
+            let mask = s.take_dirty();
+            (*net, &*s, mask)
+        })
+        .collect();
+    let delta_frame = encode_sync(
+        header(2, false),
+        &[],
+        &[],
+        changed.iter().map(|(net, s, mask)| (*net, s.get(), *mask)),
+    )
+    .unwrap();
+    let frame = decode::<Avatar>(&delta_frame).unwrap();
+    assert_eq!(frame.players.len(), 2);
+    for (net, delta) in &frame.players {
+        mirror.get_mut(net).unwrap().apply(delta);
+    }
+
+    for (net, _, state) in &server {
+        assert_eq!(&mirror[net], state.get());
+    }
+    assert!(
+        delta_frame.len() < snapshot.len() / 2,
+        "a delta frame is much smaller than a snapshot"
+    );
+}
+
+#[test]
+fn departures_and_arrivals_travel_in_the_frame() {
+    let bytes = encode_sync::<Avatar, _>(
+        header(9, false),
+        &[NetId(4)],
+        &[(NetId(4), PlayerId::from_raw(0xbeef))],
+        std::iter::empty(),
+    )
+    .unwrap();
+    let frame = decode::<Avatar>(&bytes).unwrap();
+    assert_eq!(frame.header, header(9, false));
+    assert_eq!(frame.left, [NetId(4)]);
+    assert_eq!(frame.joined, [(NetId(4), PlayerId::from_raw(0xbeef))]);
+    assert!(frame.players.is_empty());
+}
+
+/// A sync frame with one player entry `[0, mask, value]`, built by hand.
+fn raw_sync_entry(mask: u64, write_value: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    rmp::encode::write_array_len(&mut bytes, 7).unwrap();
+    for value in [2u64, 1, 1] {
+        rmp::encode::write_uint(&mut bytes, value).unwrap(); // kind, tick, online
+    }
+    rmp::encode::write_bool(&mut bytes, false).unwrap();
+    rmp::encode::write_array_len(&mut bytes, 0).unwrap(); // left
+    rmp::encode::write_array_len(&mut bytes, 0).unwrap(); // joined
+    rmp::encode::write_array_len(&mut bytes, 1).unwrap(); // players
+    rmp::encode::write_array_len(&mut bytes, 3).unwrap();
+    rmp::encode::write_uint(&mut bytes, 0).unwrap();
+    rmp::encode::write_uint(&mut bytes, mask).unwrap();
+    write_value(&mut bytes);
+    bytes
+}
+
+#[test]
+fn a_mask_bit_beyond_the_state_is_rejected_with_its_index() {
+    // Ship has 4 synced fields; the entry claims a 6th.
+    let bytes = raw_sync_entry(1 << 5, |b| rmp::encode::write_uint(b, 1).map(drop).unwrap());
+    let err = decode::<Ship>(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        DecodeError::UnknownStateField {
+            state: "Ship",
+            index: 5,
+            count: 4
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "state `Ship` has 4 synced field(s); the delta names field index 5"
+    );
+}
+
+#[test]
+fn a_frame_over_the_limit_is_refused_before_decoding() {
+    let err = decode_server_frame::<Avatar, ToClient>(&[0u8; 100], 99).unwrap_err();
+    assert_eq!(err, DecodeError::FrameTooLarge { len: 100, max: 99 });
+    assert_eq!(err.to_string(), "frame of 100 bytes exceeds the 99-byte limit");
+}
+
+#[test]
+fn a_wrong_value_type_in_a_delta_names_the_state_and_field() {
+    // Field 5 of Avatar is `name`, a String; the entry carries an f32.
+    let bytes = raw_sync_entry(1 << 5, |b| rmp::encode::write_f32(b, 1.0).unwrap());
+    let message = decode::<Avatar>(&bytes).unwrap_err().to_string();
+    assert!(message.starts_with("state `Avatar`: field `name`: "), "{message}");
+}
