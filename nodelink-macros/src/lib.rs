@@ -2,6 +2,8 @@
 //! `nodelink` crate, which re-exports them; the code they generate reaches the
 //! runtime only through `::nodelink::__private`.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod errors;
 mod events;
 mod fingerprint;

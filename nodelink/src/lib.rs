@@ -63,6 +63,7 @@
 //! mirror of that player. A joining client receives a full snapshot first.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 // Lets the derives' `::nodelink::…` paths resolve inside this crate's own tests.
 #[allow(unused_extern_crates)]
@@ -201,3 +202,8 @@ pub mod __private {
         }
     }
 }
+
+/// The README's code blocks, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{ToClient, ToServer, Vec2, MAX};
-use nodelink::wire::{decode_client_frame, decode_server_frame, encode_event, ClientFrame, ServerFrame};
+use nodelink::wire::{
+    decode_client_frame, decode_server_frame, encode_event, ClientFrame, ServerFrame,
+};
 use nodelink::{DecodeError, Events, PlayerId};
 
 fn round_trip(event: ToServer) -> ToServer {
@@ -24,7 +26,9 @@ fn wire_names_are_snake_case_variant_names() {
 fn every_variant_kind_round_trips() {
     for event in [
         ToServer::Move { x: 1.5, y: -2.0 },
-        ToServer::Chat { msg: "hello".into() },
+        ToServer::Chat {
+            msg: "hello".into(),
+        },
         ToServer::Ready,
         ToServer::Shoot(0.25, 4.0),
         ToServer::Buy {
@@ -86,7 +90,12 @@ use rmpv_like::Value;
 #[test]
 fn an_unknown_event_is_named_in_the_error() {
     let err = decode_client_frame::<ToServer>(&raw_event("teleport", &[]), MAX).unwrap_err();
-    assert_eq!(err, DecodeError::UnknownEvent { name: "teleport".into() });
+    assert_eq!(
+        err,
+        DecodeError::UnknownEvent {
+            name: "teleport".into()
+        }
+    );
     assert_eq!(err.to_string(), "unknown event `teleport`");
 }
 
@@ -94,19 +103,29 @@ fn an_unknown_event_is_named_in_the_error() {
 fn a_wrong_type_names_the_event_and_the_field() {
     let bytes = raw_event("move", &[Value::F32(1.0), Value::Str("north")]);
     let err = decode_client_frame::<ToServer>(&bytes, MAX).unwrap_err();
-    assert!(matches!(err, DecodeError::Field { field: "y", .. }), "{err:?}");
+    assert!(
+        matches!(err, DecodeError::Field { field: "y", .. }),
+        "{err:?}"
+    );
     let message = err.to_string();
-    assert!(message.starts_with("event `move`: field `y`: "), "{message}");
+    assert!(
+        message.starts_with("event `move`: field `y`: "),
+        "{message}"
+    );
 }
 
 #[test]
 fn missing_and_extra_fields_are_errors() {
-    let err = decode_client_frame::<ToServer>(&raw_event("move", &[Value::F32(1.0)]), MAX).unwrap_err();
+    let err =
+        decode_client_frame::<ToServer>(&raw_event("move", &[Value::F32(1.0)]), MAX).unwrap_err();
     assert_eq!(err.to_string(), "event `move`: missing field `y`");
 
     let bytes = raw_event("ready", &[Value::F32(1.0)]);
     let err = decode_client_frame::<ToServer>(&bytes, MAX).unwrap_err();
-    assert_eq!(err.to_string(), "event `ready`: 1 unexpected extra field(s)");
+    assert_eq!(
+        err.to_string(),
+        "event `ready`: 1 unexpected extra field(s)"
+    );
 }
 
 #[test]

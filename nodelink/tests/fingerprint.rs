@@ -22,11 +22,20 @@ macro_rules! events {
 
 state!(base { x: f32, y: f32 });
 state!(field_renamed { x: f32, z: f32 });
-state!(field_added { x: f32, y: f32, z: f32 });
+state!(field_added {
+    x: f32,
+    y: f32,
+    z: f32
+});
 state!(field_removed { x: f32 });
 state!(fields_reordered { y: f32, x: f32 });
 state!(type_changed { x: f32, y: f64 });
-state!(skip_added { x: f32, y: f32, #[sync(skip)] secret: u8 });
+state!(skip_added {
+    x: f32,
+    y: f32,
+    #[sync(skip)]
+    secret: u8
+});
 
 mod formatting_differs {
     /// Docs, comments and layout are not on the wire.
@@ -36,7 +45,7 @@ mod formatting_differs {
         x: f32,
 
         /// the y coordinate
-        y:   core::primitive::f32,
+        y: core::primitive::f32,
     }
 }
 
@@ -65,7 +74,9 @@ mod nested {
     use serde::{Deserialize, Serialize};
 
     pub(crate) mod v1 {
-        #[derive(nodelink::Fingerprint, super::Serialize, super::Deserialize, Clone, Default, PartialEq)]
+        #[derive(
+            nodelink::Fingerprint, super::Serialize, super::Deserialize, Clone, Default, PartialEq,
+        )]
         pub(crate) struct Vec2 {
             pub(crate) x: f32,
             pub(crate) y: f32,
@@ -73,7 +84,9 @@ mod nested {
     }
 
     pub(crate) mod v2 {
-        #[derive(nodelink::Fingerprint, super::Serialize, super::Deserialize, Clone, Default, PartialEq)]
+        #[derive(
+            nodelink::Fingerprint, super::Serialize, super::Deserialize, Clone, Default, PartialEq,
+        )]
         pub(crate) struct Vec2 {
             pub(crate) x: f32,
             pub(crate) y: f32,
@@ -118,7 +131,10 @@ fn every_state_shape_change_changes_the_fingerprint() {
 
 #[test]
 fn what_is_not_on_the_wire_does_not_change_it() {
-    assert_eq!(formatting_differs::Renamed::FINGERPRINT, base::State::FINGERPRINT);
+    assert_eq!(
+        formatting_differs::Renamed::FINGERPRINT,
+        base::State::FINGERPRINT
+    );
     assert_eq!(skip_added::State::FINGERPRINT, base::State::FINGERPRINT);
     assert_eq!(
         events_formatting_differs::Other::FINGERPRINT,
@@ -132,10 +148,19 @@ fn every_event_shape_change_changes_the_fingerprint() {
     for (change, fingerprint) in [
         ("variant renamed", variant_renamed::Events::FINGERPRINT),
         ("variant added", variant_added::Events::FINGERPRINT),
-        ("variants reordered", variants_reordered::Events::FINGERPRINT),
+        (
+            "variants reordered",
+            variants_reordered::Events::FINGERPRINT,
+        ),
         ("field renamed", event_field_renamed::Events::FINGERPRINT),
-        ("field type changed", event_field_type_changed::Events::FINGERPRINT),
-        ("struct variant became tuple", struct_to_tuple::Events::FINGERPRINT),
+        (
+            "field type changed",
+            event_field_type_changed::Events::FINGERPRINT,
+        ),
+        (
+            "struct variant became tuple",
+            struct_to_tuple::Events::FINGERPRINT,
+        ),
     ] {
         assert_ne!(fingerprint, base, "{change}");
     }

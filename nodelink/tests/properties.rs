@@ -144,11 +144,19 @@ fn a_frame_claiming_four_billion_elements_is_rejected_cheaply() {
     // [2, 0, 0, false, <array32 of 4,294,967,295 entries>]: 12 bytes in all.
     let bytes = [0x97, 0x02, 0x00, 0x00, 0xc2, 0xdd, 0xff, 0xff, 0xff, 0xff];
     let err = decode_server_frame::<Avatar, ToClient>(&bytes, MAX).unwrap_err();
-    assert!(err.to_string().contains("claims 4294967295 elements"), "{err}");
+    assert!(
+        err.to_string().contains("claims 4294967295 elements"),
+        "{err}"
+    );
 
     // An event whose Vec field claims 4 billion u16s.
-    let mut bytes = vec![0x95, 0x01, 0xa3, b'b', b'u', b'y', 0xdd, 0xff, 0xff, 0xff, 0xff];
+    let mut bytes = vec![
+        0x95, 0x01, 0xa3, b'b', b'u', b'y', 0xdd, 0xff, 0xff, 0xff, 0xff,
+    ];
     bytes.push(0xc0);
     let err = decode_client_frame::<ToServer>(&bytes, MAX).unwrap_err();
-    assert!(err.to_string().starts_with("event `buy`: field `items`"), "{err}");
+    assert!(
+        err.to_string().starts_with("event `buy`: field `items`"),
+        "{err}"
+    );
 }

@@ -58,9 +58,14 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "event-move",
-            encode_event(&ToServer::Move { x: 1.5, y: -2.0 }).unwrap().to_vec(),
+            encode_event(&ToServer::Move { x: 1.5, y: -2.0 })
+                .unwrap()
+                .to_vec(),
         ),
-        ("event-ready", encode_event(&ToServer::Ready).unwrap().to_vec()),
+        (
+            "event-ready",
+            encode_event(&ToServer::Ready).unwrap().to_vec(),
+        ),
         (
             "event-chat",
             encode_event(&ToClient::Chat {
@@ -94,7 +99,9 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "sync-left",
-            encode_sync::<Avatar, _>(header(43, 1, false), &[NetId(1)], &[], []).unwrap().to_vec(),
+            encode_sync::<Avatar, _>(header(43, 1, false), &[NetId(1)], &[], [])
+                .unwrap()
+                .to_vec(),
         ),
     ]
 }

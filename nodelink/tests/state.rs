@@ -9,7 +9,16 @@ use nodelink::{FieldMask, SyncState, Tracked};
 fn field_names_and_indexes_follow_declaration_order() {
     assert_eq!(
         Avatar::FIELDS,
-        ["x", "y", "angle", "hp", "score", "name", "team", "inventory"]
+        [
+            "x",
+            "y",
+            "angle",
+            "hp",
+            "score",
+            "name",
+            "team",
+            "inventory"
+        ]
     );
     assert_eq!(Avatar::ALL, FieldMask::first(8));
     // The server-only field takes no index.
@@ -75,7 +84,10 @@ fn skipped_fields_have_setters_but_are_never_marked_or_synced() {
     let delta = ship.get().delta(Ship::ALL);
     let mut mirror = Ship::default();
     mirror.apply(&delta);
-    assert!(mirror.secret_route.is_empty(), "server-only data never leaves");
+    assert!(
+        mirror.secret_route.is_empty(),
+        "server-only data never leaves"
+    );
 }
 
 #[test]
@@ -102,7 +114,10 @@ fn delta_carries_the_masked_fields_and_apply_merges_them() {
         ..Avatar::default()
     };
     mirror.apply(&delta);
-    assert_eq!((mirror.x, mirror.y, mirror.name.as_str()), (1.0, 9.0, "ada"));
+    assert_eq!(
+        (mirror.x, mirror.y, mirror.name.as_str()),
+        (1.0, 9.0, "ada")
+    );
 }
 
 #[test]

@@ -33,7 +33,11 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
                 name: format!("bot{i}"),
                 ..Avatar::default()
             };
-            (NetId(i), PlayerId::from_raw(0xa000 + i), Tracked::new(state))
+            (
+                NetId(i),
+                PlayerId::from_raw(0xa000 + i),
+                Tracked::new(state),
+            )
         })
         .collect();
 
@@ -43,7 +47,9 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
         header(1, true),
         &[],
         &joined,
-        server.iter().map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
+        server
+            .iter()
+            .map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
     )
     .unwrap();
     let frame = decode::<Avatar>(&snapshot).unwrap();
@@ -148,7 +154,10 @@ fn a_mask_bit_beyond_the_state_is_rejected_with_its_index() {
 fn a_frame_over_the_limit_is_refused_before_decoding() {
     let err = decode_server_frame::<Avatar, ToClient>(&[0u8; 100], 99).unwrap_err();
     assert_eq!(err, DecodeError::FrameTooLarge { len: 100, max: 99 });
-    assert_eq!(err.to_string(), "frame of 100 bytes exceeds the 99-byte limit");
+    assert_eq!(
+        err.to_string(),
+        "frame of 100 bytes exceeds the 99-byte limit"
+    );
 }
 
 #[test]
@@ -156,5 +165,8 @@ fn a_wrong_value_type_in_a_delta_names_the_state_and_field() {
     // Field 5 of Avatar is `name`, a String; the entry carries an f32.
     let bytes = raw_sync_entry(1 << 5, |b| rmp::encode::write_f32(b, 1.0).unwrap());
     let message = decode::<Avatar>(&bytes).unwrap_err().to_string();
-    assert!(message.starts_with("state `Avatar`: field `name`: "), "{message}");
+    assert!(
+        message.starts_with("state `Avatar`: field `name`: "),
+        "{message}"
+    );
 }

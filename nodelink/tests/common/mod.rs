@@ -39,11 +39,19 @@ pub(crate) struct Ship {
 #[nodelink::events]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ToServer {
-    Move { x: f32, y: f32 },
-    Chat { msg: String },
+    Move {
+        x: f32,
+        y: f32,
+    },
+    Chat {
+        msg: String,
+    },
     Ready,
     Shoot(f32, f32),
-    Buy { items: Vec<u16>, note: Option<String> },
+    Buy {
+        items: Vec<u16>,
+        note: Option<String>,
+    },
 }
 
 #[nodelink::events]

@@ -1,0 +1,68 @@
+//! The protocol the examples share: one crate, depended on by server and client, so
+//! the compiler checks that both sides speak the same events and state.
+
+use nodelink::{PlayerId, Protocol, SyncState};
+
+/// Each player's synced state.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Avatar {
+    /// Position east.
+    pub x: f32,
+    /// Position north.
+    pub y: f32,
+    /// The name the player chose.
+    pub name: String,
+}
+
+/// Events clients send to the server.
+#[nodelink::events]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToServer {
+    /// Move to a position.
+    Move {
+        /// Position east.
+        x: f32,
+        /// Position north.
+        y: f32,
+    },
+    /// Say something to everyone.
+    Chat {
+        /// The message.
+        msg: String,
+    },
+    /// Ready to play.
+    Ready,
+}
+
+/// Events the server sends to clients.
+#[nodelink::events]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToClient {
+    /// A player connected.
+    Joined {
+        /// Who.
+        id: PlayerId,
+    },
+    /// A player disconnected.
+    Left {
+        /// Who.
+        id: PlayerId,
+    },
+    /// A player said something.
+    Chat {
+        /// Who.
+        from: PlayerId,
+        /// What.
+        msg: String,
+    },
+}
+
+/// The game: its state and both directions of events.
+#[derive(Debug)]
+pub struct Game;
+
+impl Protocol for Game {
+    type State = Avatar;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+}
