@@ -36,6 +36,9 @@ pub trait Events: Sized + Send + 'static + Fingerprint {
     /// This event's wire name.
     fn name(&self) -> &'static str;
 
+    /// This event's variant index, in declaration order.
+    fn index(&self) -> usize;
+
     /// How many fields this event's variant has.
     fn field_count(&self) -> usize;
 

@@ -72,6 +72,7 @@ extern crate self as nodelink;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
+pub mod handler;
 mod player_id;
 mod protocol;
 pub mod sync;
@@ -80,6 +81,7 @@ pub mod wire;
 pub use error::{DecodeError, EncodeError};
 pub use events::Events;
 pub use fingerprint::Fingerprint;
+pub use handler::{HandlerError, HandlerResult, IntoHandlerResult, Route};
 pub use player_id::{ParsePlayerIdError, PlayerId};
 pub use protocol::Protocol;
 pub use sync::{FieldMask, SyncState, Tracked};
@@ -134,6 +136,7 @@ pub mod __private {
     pub use crate::sync::{FieldMask, SyncState};
     pub use crate::wire::fields::{FieldSink, FieldSource};
     pub use serde;
+    pub use std::boxed::Box;
 
     use std::fmt::{self, Debug};
 

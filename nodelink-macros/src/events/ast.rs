@@ -7,6 +7,16 @@ use syn::{Data, DeriveInput, Fields, Ident, Type};
 use crate::errors::Errors;
 use crate::{naming, shape};
 
+/// Wire names whose `on_…` method would be shadowed by a built-in event's method.
+const RESERVED: &[&str] = &[
+    "connect",
+    "disconnect",
+    "error",
+    "state_sync",
+    "tick",
+    "reconnecting",
+];
+
 pub(super) struct EventSet<'a> {
     pub(super) ident: &'a Ident,
     pub(super) variants: Vec<Event<'a>>,
@@ -75,6 +85,12 @@ impl<'a> EventSet<'a> {
                 errors.push(syn::Error::new_spanned(
                     &variant.ident,
                     format!("variant `{}` has the wire name `{wire_name}`, which `{first}` already has; rename one of them", variant.ident),
+                ));
+            }
+            if RESERVED.contains(&wire_name.as_str()) {
+                errors.push(syn::Error::new_spanned(
+                    &variant.ident,
+                    format!("variant `{}` would generate `on_{wire_name}`, which is nodelink's built-in `{wire_name}` event; rename the variant", variant.ident),
                 ));
             }
             seen.insert(wire_name.clone(), &variant.ident);

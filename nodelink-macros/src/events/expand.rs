@@ -10,10 +10,12 @@ use crate::shape::{self, read_field, write_field};
 
 pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream {
     let events_impl = events_impl(events);
+    let handlers = super::handlers::expand(input, events);
     let fingerprint = fingerprint_impl(events);
     let checks = field_checks(events);
     quote! {
         #input
+        #handlers
         const _: () = {
             #events_impl
             #fingerprint
@@ -22,14 +24,14 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
     }
 }
 
-/// A pattern that matches the variant and binds its fields by reference.
-fn pattern(event: &Event<'_>) -> TokenStream {
+/// A pattern that matches the variant of the enum `owner` and binds its fields.
+pub(super) fn pattern(owner: &TokenStream, event: &Event<'_>) -> TokenStream {
     let ident = event.ident;
     let bindings = event.fields().map(|field| field.binding);
     match event.fields {
-        Fields::Named(_) => quote! { Self::#ident { #(#bindings),* } },
-        Fields::Unnamed(_) => quote! { Self::#ident(#(#bindings),*) },
-        Fields::Unit => quote! { Self::#ident },
+        Fields::Named(_) => quote! { #owner::#ident { #(#bindings),* } },
+        Fields::Unnamed(_) => quote! { #owner::#ident(#(#bindings),*) },
+        Fields::Unit => quote! { #owner::#ident },
     }
 }
 
@@ -52,13 +54,17 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
         let name = &event.wire_name;
         quote! { #pattern => #name, }
     });
+    let index_arms = events.variants.iter().enumerate().map(|(index, event)| {
+        let pattern = bare_pattern(event);
+        quote! { #pattern => #index, }
+    });
     let count_arms = events.variants.iter().map(|event| {
         let pattern = bare_pattern(event);
         let count = event.fields.len();
         quote! { #pattern => #count, }
     });
     let encode_arms = events.variants.iter().map(|event| {
-        let pattern = pattern(event);
+        let pattern = pattern(&quote! { Self }, event);
         let writes = event.fields().map(|field| {
             let binding = &field.binding;
             let name = &field.name;
@@ -102,6 +108,10 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
 
             fn name(&self) -> &'static str {
                 match *self { #(#name_arms)* }
+            }
+
+            fn index(&self) -> usize {
+                match *self { #(#index_arms)* }
             }
 
             fn field_count(&self) -> usize {

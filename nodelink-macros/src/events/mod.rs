@@ -2,6 +2,7 @@
 
 mod ast;
 mod expand;
+mod handlers;
 
 use proc_macro2::TokenStream;
 use syn::DeriveInput;

@@ -1,0 +1,115 @@
+//! The handler traits `#[nodelink::events]` generates for an enum `E`:
+//! `OnE` (one `on_<variant>` registration method per variant, for closures) and
+//! `EHandler` (one method per variant, all required, for exhaustive handling).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::DeriveInput;
+
+use super::ast::EventSet;
+use super::expand::pattern;
+
+pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream {
+    let ident = events.ident;
+    let vis = &input.vis;
+    let on_trait = format_ident!("On{}", ident);
+    let handler_trait = format_ident!("{}Handler", ident);
+    let route = quote! { ::nodelink::Route<#ident> };
+    let ctx = quote! { <Self as #route>::Ctx<'a> };
+
+    let registrations = events.variants.iter().enumerate().map(|(index, event)| {
+        let method = format_ident!("on_{}", event.wire_name);
+        let types = event.fields().map(|field| field.ty);
+        let bindings: Vec<_> = event.fields().map(|field| field.binding).collect();
+        let pattern = pattern(&quote! { #ident }, event);
+        let doc = format!(
+            "Handles `{}` events: the handler receives the context, then the event's fields.",
+            event.wire_name
+        );
+        quote! {
+            #[doc = #doc]
+            fn #method<F, O>(&mut self, mut handler: F) -> &mut Self
+            where
+                F: for<'a> ::core::ops::FnMut(&mut #ctx, #(#types),*) -> O + ::core::marker::Send + 'static,
+                O: ::nodelink::IntoHandlerResult,
+            {
+                <Self as #route>::route(
+                    self,
+                    #index,
+                    ::nodelink::__private::Box::new(move |ctx, event| match event {
+                        #pattern => ::nodelink::IntoHandlerResult::into_handler_result(
+                            handler(ctx, #(#bindings),*),
+                        ),
+                        #[allow(unreachable_patterns)]
+                        _ => ::core::result::Result::Ok(()),
+                    }),
+                );
+                self
+            }
+        }
+    });
+
+    let methods = events.variants.iter().map(|event| {
+        let method = format_ident!("on_{}", event.wire_name);
+        let params = event.fields().map(|field| {
+            let binding = field.binding;
+            let ty = field.ty;
+            quote! { #binding: #ty }
+        });
+        let doc = format!("Handles a `{}` event.", event.wire_name);
+        quote! {
+            #[doc = #doc]
+            fn #method(
+                &mut self,
+                ctx: &mut <R as #route>::Ctx<'_>,
+                #(#params),*
+            ) -> ::nodelink::HandlerResult;
+        }
+    });
+
+    let dispatch_arms = events.variants.iter().map(|event| {
+        let method = format_ident!("on_{}", event.wire_name);
+        let bindings: Vec<_> = event.fields().map(|field| field.binding).collect();
+        let pattern = pattern(&quote! { #ident }, event);
+        quote! {
+            #pattern => <H as #handler_trait<Self>>::#method(&mut handler, ctx, #(#bindings),*),
+        }
+    });
+
+    let on_doc = format!(
+        "Registers typed handlers for [`{ident}`] events, one method per variant. Implemented by everything that routes `{ident}` events: import it to call `on_…` on a server or client."
+    );
+    let handler_doc = format!(
+        "Handles every [`{ident}`] event: one required method per variant, so a forgotten event is a compile error. Register with `handle_all` of [`{on_trait}`]."
+    );
+    let all_doc = format!("Routes every `{ident}` event to `handler`, replacing earlier handlers.");
+    let empty = events.variants.is_empty().then(|| quote! { #[allow(unused_mut)] });
+
+    quote! {
+        #[doc = #on_doc]
+        #[allow(dead_code)]
+        #vis trait #on_trait: #route + ::core::marker::Sized {
+            #(#registrations)*
+
+            #[doc = #all_doc]
+            #empty
+            fn handle_all<H: #handler_trait<Self>>(&mut self, mut handler: H) -> &mut Self {
+                <Self as #route>::route_all(
+                    self,
+                    ::nodelink::__private::Box::new(move |ctx, event| match event {
+                        #(#dispatch_arms)*
+                    }),
+                );
+                self
+            }
+        }
+
+        impl<R: #route> #on_trait for R {}
+
+        #[doc = #handler_doc]
+        #[allow(dead_code)]
+        #vis trait #handler_trait<R: #route + ?::core::marker::Sized>: ::core::marker::Send + 'static {
+            #(#methods)*
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Typed handlers: how `#[nodelink::events]` routes each variant to user code.
+
+use std::any::Any;
+use std::fmt;
+
+/// What a handler can fail with: any error type, boxed.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What handlers return. Handlers may also return `()`; see [`IntoHandlerResult`].
+pub type HandlerResult = Result<(), HandlerError>;
+
+/// A handler's return value: `()` for handlers that cannot fail, or a `Result`
+/// whose error converts into [`HandlerError`] (so `?` works on any error type).
+pub trait IntoHandlerResult {
+    /// The value as a [`HandlerResult`].
+    fn into_handler_result(self) -> HandlerResult;
+}
+
+impl IntoHandlerResult for () {
+    fn into_handler_result(self) -> HandlerResult {
+        Ok(())
+    }
+}
+
+impl<E: Into<HandlerError>> IntoHandlerResult for Result<(), E> {
+    fn into_handler_result(self) -> HandlerResult {
+        self.map_err(Into::into)
+    }
+}
+
+/// Something that runs typed handlers for the events `E`: the server for its
+/// client-to-server events, the client for its server-to-client events.
+///
+/// `#[nodelink::events]` on `enum ToServer` generates a trait `OnToServer` that every
+/// `Route<ToServer>` implements, with one registration method per variant
+/// (`on_move(|ctx, x, y| …)`), and a trait `ToServerHandler` with one method per
+/// variant for users who want a forgotten event to be a compile error.
+pub trait Route<E> {
+    /// What handlers receive as their first argument.
+    type Ctx<'a>;
+
+    /// Registers the handler for variant `index` (declaration order), replacing any
+    /// earlier one. Generated code calls this; use the generated `on_…` methods.
+    #[allow(clippy::type_complexity)]
+    fn route(
+        &mut self,
+        index: usize,
+        handler: Box<dyn for<'a> FnMut(&mut Self::Ctx<'a>, E) -> HandlerResult + Send + 'static>,
+    );
+
+    /// Registers one handler for every variant, replacing all earlier ones. Generated
+    /// code calls this; use the generated `handle_all`.
+    #[allow(clippy::type_complexity)]
+    fn route_all(
+        &mut self,
+        handler: Box<dyn for<'a> FnMut(&mut Self::Ctx<'a>, E) -> HandlerResult + Send + 'static>,
+    );
+}
+
+/// A handler panicked: the panic's message, for `on_error`.
+#[derive(Debug)]
+pub struct HandlerPanic {
+    /// Which handler.
+    pub handler: String,
+    /// The panic's message, when it was a string.
+    pub message: String,
+}
+
+impl fmt::Display for HandlerPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "handler `{}` panicked: {}", self.handler, self.message)
+    }
+}
+
+impl std::error::Error for HandlerPanic {}
+
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_owned())
+}
