@@ -69,12 +69,14 @@
 #[allow(unused_extern_crates)]
 extern crate self as nodelink;
 
+pub mod client;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
 pub mod handler;
 mod player_id;
 mod protocol;
+pub mod server;
 pub mod sync;
 pub mod wire;
 

@@ -10,6 +10,7 @@
 mod close;
 pub mod fields;
 mod frame;
+pub mod handshake;
 mod msgpack;
 
 pub use close::CloseReason;

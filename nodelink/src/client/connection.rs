@@ -1,0 +1,169 @@
+//! One connection to the server: handshake, welcome, then frames in both
+//! directions until either side closes. Delivers what arrives to a [`Deliver`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::client::error::{ClientError, Disconnect};
+use crate::client::sender::ClientSender;
+use crate::client::ClientConfig;
+use crate::wire::{decode_server_frame, handshake, ServerFrame, SyncFrame, Welcome};
+use crate::Protocol;
+
+/// Where a connection delivers what it receives.
+pub(crate) trait Deliver<P: Protocol> {
+    fn connected(&mut self, welcome: Welcome, sender: &ClientSender<P>);
+    fn event(&mut self, event: P::ToClient, sender: &ClientSender<P>);
+    fn sync(&mut self, frame: SyncFrame<P::State>, sender: &ClientSender<P>);
+    fn error(&mut self, error: ClientError);
+    fn disconnected(&mut self, reason: Disconnect);
+}
+
+fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
+    ClientError::Connect {
+        url: url.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Connects, then serves the connection until it ends. Returns `Err` only when no
+/// connection was established; after that, the end is reported to `deliver`.
+pub(crate) async fn run<P: Protocol>(
+    url: &str,
+    config: &ClientConfig,
+    queue: &mut mpsc::Receiver<Bytes>,
+    sender: &ClientSender<P>,
+    deliver: &mut impl Deliver<P>,
+) -> Result<(), ClientError> {
+    let mut request = url.into_client_request().map_err(|error| ClientError::Url {
+        url: url.to_owned(),
+        reason: error.to_string(),
+    })?;
+    let offer = HeaderValue::from_str(&handshake::subprotocol(P::FINGERPRINT))
+        .map_err(|error| connect_error(url, error))?;
+    request.headers_mut().insert("sec-websocket-protocol", offer);
+
+    let ws_config = WebSocketConfig::default()
+        .max_frame_size(Some(config.max_frame_len))
+        .max_message_size(Some(config.max_frame_len));
+    let connecting = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
+    let (socket, _) = match timeout(config.connect_timeout, connecting).await {
+        Ok(Ok(connected)) => connected,
+        Ok(Err(WsError::Http(response))) => {
+            let server = response
+                .headers()
+                .get(handshake::FINGERPRINT_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| u64::from_str_radix(value, 16).ok());
+            if server.is_some() {
+                return Err(ClientError::ProtocolMismatch {
+                    client: P::FINGERPRINT,
+                    server,
+                });
+            }
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            return Err(connect_error(url, format_args!("HTTP {} {body}", response.status())));
+        }
+        Ok(Err(error)) => return Err(connect_error(url, error)),
+        Err(_) => return Err(connect_error(url, "timed out")),
+    };
+    let (mut sink, mut stream) = socket.split();
+
+    let welcome = match timeout(config.connect_timeout, stream.next()).await {
+        Ok(Some(Ok(Message::Binary(bytes)))) => {
+            match decode_server_frame::<P::State, P::ToClient>(&bytes, config.max_frame_len) {
+                Ok(ServerFrame::Welcome(welcome)) => welcome,
+                Ok(_) => return Err(ClientError::Handshake("the first frame was not a welcome".into())),
+                Err(crate::DecodeError::WireVersion { .. }) => {
+                    return Err(ClientError::ProtocolMismatch {
+                        client: P::FINGERPRINT,
+                        server: None,
+                    })
+                }
+                Err(error) => return Err(ClientError::Handshake(error.to_string())),
+            }
+        }
+        Ok(Some(Ok(Message::Close(frame)))) => {
+            return Err(ClientError::Handshake(format!(
+                "the server closed the connection: {}",
+                frame.map(|f| f.reason.to_string()).unwrap_or_default()
+            )))
+        }
+        Ok(Some(Ok(_))) => return Err(ClientError::Handshake("unexpected first message".into())),
+        Ok(Some(Err(error))) => return Err(connect_error(url, error)),
+        Ok(None) => return Err(ClientError::Handshake("the server closed the connection".into())),
+        Err(_) => return Err(ClientError::Handshake("no welcome within the connect timeout".into())),
+    };
+    if welcome.fingerprint != P::FINGERPRINT {
+        let _ = sink.close().await;
+        return Err(ClientError::ProtocolMismatch {
+            client: P::FINGERPRINT,
+            server: Some(welcome.fingerprint),
+        });
+    }
+    deliver.connected(welcome, sender);
+
+    let reason = loop {
+        tokio::select! {
+            message = stream.next() => match message {
+                Some(Ok(Message::Binary(bytes))) => {
+                    match decode_server_frame::<P::State, P::ToClient>(&bytes, config.max_frame_len) {
+                        Ok(ServerFrame::Event(event)) => deliver.event(event, sender),
+                        Ok(ServerFrame::Sync(frame)) => deliver.sync(frame, sender),
+                        Ok(ServerFrame::Welcome(_)) => deliver.error(ClientError::Handshake("a second welcome".into())),
+                        Err(error) => deliver.error(error.into()),
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    break match frame {
+                        Some(frame) => Disconnect::Closed { code: frame.code.into(), reason: frame.reason.to_string() },
+                        None => Disconnect::Closed { code: 1005, reason: String::new() },
+                    };
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => break Disconnect::Lost(error.to_string()),
+                None => break Disconnect::Lost("the server closed the socket".into()),
+            },
+            Some(first) = queue.recv() => {
+                let mut next = Some(first);
+                let mut failed = None;
+                while let Some(frame) = next {
+                    if let Err(error) = sink.feed(Message::Binary(frame)).await {
+                        failed = Some(error);
+                        break;
+                    }
+                    next = queue.try_recv().ok();
+                }
+                if let Some(error) = failed.or(sink.flush().await.err()) {
+                    break Disconnect::Lost(error.to_string());
+                }
+            }
+            () = sender.hang_up.notified() => {
+                let close = CloseFrame { code: CloseCode::Normal, reason: "".into() };
+                let _ = sink.send(Message::Close(Some(close))).await;
+                // Wait briefly for the server's answer so it sees a clean close.
+                let _ = timeout(Duration::from_secs(1), async {
+                    while let Some(Ok(message)) = stream.next().await {
+                        if message.is_close() { break; }
+                    }
+                }).await;
+                break Disconnect::Local;
+            }
+        }
+    };
+    deliver.disconnected(reason);
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! What a client handler can reach.
+
+use crate::client::error::ClientError;
+use crate::client::sender::ClientSender;
+use crate::client::world::World;
+use crate::{PlayerId, Protocol};
+
+/// The context of a client handler: this client's id, the mirrored world, and
+/// sending.
+pub struct ClientCtx<'a, P: Protocol> {
+    pub(crate) me: PlayerId,
+    pub(crate) world: &'a World<P::State>,
+    pub(crate) sender: &'a ClientSender<P>,
+}
+
+impl<P: Protocol> std::fmt::Debug for ClientCtx<'_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCtx")
+            .field("me", &self.me)
+            .field("players", &self.world.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> ClientCtx<'_, P> {
+    /// This client's player id, from the server's welcome.
+    #[must_use]
+    pub fn id(&self) -> PlayerId {
+        self.me
+    }
+
+    /// Every player's state as last synced.
+    #[must_use]
+    pub fn world(&self) -> &World<P::State> {
+        self.world
+    }
+
+    /// This client's own state as last synced.
+    #[must_use]
+    pub fn me(&self) -> Option<&P::State> {
+        self.world.get(self.me)
+    }
+
+    /// Queues an event for the server.
+    ///
+    /// # Errors
+    /// As [`ClientSender::send`].
+    pub fn send(&self, event: P::ToServer) -> Result<(), ClientError> {
+        self.sender.send(event)
+    }
+
+    /// A sender to keep (for another thread, say).
+    #[must_use]
+    pub fn sender(&self) -> ClientSender<P> {
+        self.sender.clone()
+    }
+
+    /// Closes the connection after this handler.
+    pub fn disconnect(&self) {
+        self.sender.disconnect();
+    }
+}

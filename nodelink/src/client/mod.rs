@@ -1,0 +1,353 @@
+//! The client: connects to a server, runs typed handlers for the server's events,
+//! and mirrors every player's state.
+//!
+//! Two ways to use it:
+//! - callbacks: register handlers, then [`Client::run`] (async) or
+//!   [`Client::connect`] (blocking);
+//! - polling, for game loops that own their thread: [`Client::spawn`] returns a
+//!   [`PollClient`] whose [`poll`](PollClient::poll) drains what arrived since the
+//!   last frame, with no callbacks on other threads.
+//!
+//! ```no_run
+//! use nodelink::client::Client;
+//! use nodelink_examples::{Game, OnToClient, ToServer};
+//!
+//! let mut client = Client::<Game>::new("localhost", 5000);
+//! client.send(ToServer::Move { x: 10.0, y: 20.0 })?; // queued until connected
+//! client.on_joined(|ctx, id| println!("player {id} joined; {} online", ctx.world().online()));
+//! client.on_state_sync(|ctx, sync| {
+//!     for (id, state) in ctx.world().players() {
+//!         println!("{id}: {state:?}");
+//!     }
+//! });
+//! client.connect()?; // blocks until disconnected
+//! # Ok::<(), nodelink::client::ClientError>(())
+//! ```
+
+mod connection;
+mod ctx;
+mod error;
+mod poll;
+mod sender;
+mod world;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+pub use ctx::ClientCtx;
+pub use error::{ClientError, Disconnect};
+pub use poll::{ClientEvent, PollClient};
+pub use sender::ClientSender;
+pub use world::{StateSync, World};
+
+use crate::handler::{panic_message, HandlerResult, IntoHandlerResult, Route};
+use crate::wire::{SyncFrame, Welcome};
+use crate::{Events, PlayerId, Protocol};
+use connection::Deliver;
+
+/// How a [`Client`] connects and bounds its resources.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Events queued for the server (before and during the connection). Default
+    /// 1024. When full, [`ClientSender::send`] fails with
+    /// [`ClientError::QueueFull`] and the event is not queued.
+    pub send_queue_len: usize,
+    /// The largest frame accepted from the server. Default 16 MiB: a snapshot of a
+    /// large world is legitimately big, and the server is trusted more than clients.
+    pub max_frame_len: usize,
+    /// How long connecting, the handshake and the welcome may take. Default 10 s.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            send_queue_len: 1024,
+            max_frame_len: 16 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+type EventHandler<P> = Box<
+    dyn for<'a> FnMut(&mut ClientCtx<'a, P>, <P as Protocol>::ToClient) -> HandlerResult + Send + 'static,
+>;
+type CtxHandler<P> = Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>) -> HandlerResult + Send + 'static>;
+type SyncHandler<P> = Box<
+    dyn for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<<P as Protocol>::State>) -> HandlerResult
+        + Send
+        + 'static,
+>;
+
+struct Handlers<P: Protocol> {
+    events: Vec<Option<EventHandler<P>>>,
+    all: Option<EventHandler<P>>,
+    on_connect: Option<CtxHandler<P>>,
+    on_disconnect: Option<Box<dyn FnMut(&Disconnect) + Send + 'static>>,
+    on_error: Option<Box<dyn FnMut(&ClientError) + Send + 'static>>,
+    on_state_sync: Option<SyncHandler<P>>,
+}
+
+/// A nodelink client for the protocol `P`.
+///
+/// Per-event handlers come from the protocol's events enum: for `enum ToClient`,
+/// import the generated `OnToClient` trait and call `client.on_chat(|ctx, from, msg| …)`.
+pub struct Client<P: Protocol> {
+    url: String,
+    config: ClientConfig,
+    handlers: Handlers<P>,
+    sender: ClientSender<P>,
+    queue: mpsc::Receiver<Bytes>,
+}
+
+impl<P: Protocol> std::fmt::Debug for Client<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> Client<P> {
+    /// A client for the server at `host:port` (the Python `Client(host, port)`).
+    #[must_use]
+    pub fn new(host: &str, port: u16) -> Self {
+        Self::from_url(format!("ws://{host}:{port}/"))
+    }
+
+    /// A client for the server at a `ws://` URL.
+    #[must_use]
+    pub fn from_url(url: impl Into<String>) -> Self {
+        Self::with_config(url, ClientConfig::default())
+    }
+
+    /// A client with explicit settings.
+    #[must_use]
+    pub fn with_config(url: impl Into<String>, config: ClientConfig) -> Self {
+        let (sender, queue) = ClientSender::new(config.send_queue_len);
+        Self {
+            url: url.into(),
+            config,
+            handlers: Handlers {
+                events: (0..P::ToClient::NAMES.len()).map(|_| None).collect(),
+                all: None,
+                on_connect: None,
+                on_disconnect: None,
+                on_error: None,
+                on_state_sync: None,
+            },
+            sender,
+            queue,
+        }
+    }
+
+    /// Queues an event; before the connection opens it waits and goes out first.
+    ///
+    /// # Errors
+    /// As [`ClientSender::send`].
+    pub fn send(&self, event: P::ToServer) -> Result<(), ClientError> {
+        self.sender.send(event)
+    }
+
+    /// A sender for other threads and tasks.
+    #[must_use]
+    pub fn sender(&self) -> ClientSender<P> {
+        self.sender.clone()
+    }
+
+    /// Runs once the server's welcome arrived: the id is known, queued events are
+    /// on their way, and the world's snapshot follows.
+    pub fn on_connect<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut ClientCtx<'a, P>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_connect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
+        self
+    }
+
+    /// Runs when the connection ends, with the reason (kicked, server shutdown,
+    /// connection lost…).
+    pub fn on_disconnect(&mut self, handler: impl FnMut(&Disconnect) + Send + 'static) -> &mut Self {
+        self.handlers.on_disconnect = Some(Box::new(handler));
+        self
+    }
+
+    /// Receives errors: a handler's `Err` or panic, an undecodable frame. Without
+    /// it, errors are logged with `tracing`.
+    pub fn on_error(&mut self, handler: impl FnMut(&ClientError) + Send + 'static) -> &mut Self {
+        self.handlers.on_error = Some(Box::new(handler));
+        self
+    }
+
+    /// Runs after each sync frame was applied to the mirror, with the typed deltas;
+    /// `ctx.world()` is the whole mirrored world. The twin of Python's
+    /// `__state_sync__` event (`data["players"]`, `data["count"]`).
+    pub fn on_state_sync<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<P::State>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_state_sync = Some(Box::new(move |ctx, sync| handler(ctx, sync).into_handler_result()));
+        self
+    }
+
+    /// Connects and serves until the connection ends; `Ok` after a connection that
+    /// ended (see `on_disconnect`), `Err` when none could be made.
+    ///
+    /// # Errors
+    /// [`ClientError::Connect`], [`ClientError::ProtocolMismatch`] (naming both
+    /// fingerprints), [`ClientError::Handshake`], [`ClientError::Url`].
+    pub async fn run(mut self) -> Result<(), ClientError> {
+        let mut dispatcher = Dispatcher {
+            handlers: &mut self.handlers,
+            world: World::default(),
+            me: None,
+        };
+        connection::run(&self.url, &self.config, &mut self.queue, &self.sender, &mut dispatcher).await
+    }
+
+    /// [`run`](Self::run) on a runtime of its own, blocking the calling thread (the
+    /// twin of Python's `client.connect()`).
+    ///
+    /// # Errors
+    /// As [`run`](Self::run).
+    pub fn connect(self) -> Result<(), ClientError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| ClientError::Runtime(error.to_string()))?;
+        runtime.block_on(self.run())
+    }
+
+    /// Connects on a background thread and returns a [`PollClient`] for a game
+    /// loop. Handlers registered on this client are not used: the game reads
+    /// events from [`PollClient::poll`].
+    ///
+    /// # Errors
+    /// When the background thread cannot be started.
+    pub fn spawn(self) -> Result<PollClient<P>, ClientError> {
+        PollClient::start(self.url, self.config, self.sender, self.queue)
+    }
+}
+
+impl<P: Protocol> Route<P::ToClient> for Client<P> {
+    type Ctx<'a> = ClientCtx<'a, P>;
+
+    fn route(
+        &mut self,
+        index: usize,
+        handler: Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static>,
+    ) {
+        if let Some(slot) = self.handlers.events.get_mut(index) {
+            *slot = Some(handler);
+        }
+    }
+
+    fn route_all(
+        &mut self,
+        handler: Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static>,
+    ) {
+        self.handlers.events.iter_mut().for_each(|slot| *slot = None);
+        self.handlers.all = Some(handler);
+    }
+}
+
+/// Runs the callback client's handlers for what a connection delivers.
+struct Dispatcher<'h, P: Protocol> {
+    handlers: &'h mut Handlers<P>,
+    world: World<P::State>,
+    me: Option<PlayerId>,
+}
+
+impl<P: Protocol> Dispatcher<'_, P> {
+    fn guarded(&mut self, handler: &'static str, result: std::thread::Result<HandlerResult>) {
+        let error = match result {
+            Ok(Ok(())) => return,
+            Ok(Err(source)) => ClientError::Handler { handler, source },
+            Err(panic) => ClientError::Panic {
+                handler,
+                message: panic_message(&*panic),
+            },
+        };
+        Deliver::<P>::error(self, error);
+    }
+}
+
+impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
+    fn connected(&mut self, welcome: Welcome, sender: &ClientSender<P>) {
+        self.me = Some(welcome.player);
+        let Some(handler) = self.handlers.on_connect.as_mut() else {
+            return;
+        };
+        let mut ctx = ClientCtx {
+            me: welcome.player,
+            world: &self.world,
+            sender,
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
+        self.guarded("connect", result);
+    }
+
+    fn event(&mut self, event: P::ToClient, sender: &ClientSender<P>) {
+        let name = event.name();
+        let index = event.index();
+        let handler = match self.handlers.events.get_mut(index).and_then(Option::as_mut) {
+            Some(handler) => handler,
+            None => match self.handlers.all.as_mut() {
+                Some(handler) => handler,
+                None => return,
+            },
+        };
+        let mut ctx = ClientCtx {
+            me: self.me.unwrap_or(PlayerId::from_raw(0)),
+            world: &self.world,
+            sender,
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, event)));
+        self.guarded(name, result);
+    }
+
+    fn sync(&mut self, frame: SyncFrame<P::State>, sender: &ClientSender<P>) {
+        let sync = self.world.apply(frame);
+        let Some(handler) = self.handlers.on_state_sync.as_mut() else {
+            return;
+        };
+        let mut ctx = ClientCtx {
+            me: self.me.unwrap_or(PlayerId::from_raw(0)),
+            world: &self.world,
+            sender,
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, &sync)));
+        self.guarded("state_sync", result);
+    }
+
+    fn error(&mut self, error: ClientError) {
+        match self.handlers.on_error.as_mut() {
+            Some(handler) => {
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&error))) {
+                    tracing::error!("error handler panicked: {}", panic_message(&*panic));
+                }
+            }
+            None => tracing::warn!("{error}"),
+        }
+    }
+
+    fn disconnected(&mut self, reason: Disconnect) {
+        self.world.clear();
+        if let Some(handler) = self.handlers.on_disconnect.as_mut() {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&reason))) {
+                let message = panic_message(&*panic);
+                Deliver::<P>::error(
+                    self,
+                    ClientError::Panic {
+                        handler: "disconnect",
+                        message,
+                    },
+                );
+            }
+        }
+    }
+}

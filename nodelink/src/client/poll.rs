@@ -1,0 +1,241 @@
+//! The polling client: the connection runs on a background thread, and the game
+//! loop drains what arrived once per frame.
+
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::client::connection::{self, Deliver};
+use crate::client::error::{ClientError, Disconnect};
+use crate::client::sender::ClientSender;
+use crate::client::world::{StateSync, World};
+use crate::client::ClientConfig;
+use crate::wire::{SyncFrame, Welcome};
+use crate::{PlayerId, Protocol};
+
+/// Something that happened since the last [`PollClient::poll`].
+#[non_exhaustive]
+pub enum ClientEvent<P: Protocol> {
+    /// The server welcomed this client with its player id.
+    Connected {
+        /// This client's player id.
+        id: PlayerId,
+    },
+    /// An event from the server.
+    Event(P::ToClient),
+    /// A sync frame, already applied to [`PollClient::world`].
+    StateSync(StateSync<P::State>),
+    /// Something went wrong; the connection goes on.
+    Error(ClientError),
+    /// The connection ended (or could not be made: an [`Error`](Self::Error)
+    /// comes first).
+    Disconnected(Disconnect),
+}
+
+impl<P: Protocol> std::fmt::Debug for ClientEvent<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Connected { id } => write!(f, "Connected({id})"),
+            Self::Event(event) => write!(f, "Event({})", crate::Events::name(event)),
+            Self::StateSync(sync) => write!(f, "StateSync(tick {})", sync.tick.0),
+            Self::Error(error) => write!(f, "Error({error})"),
+            Self::Disconnected(reason) => write!(f, "Disconnected({reason})"),
+        }
+    }
+}
+
+enum Incoming<P: Protocol> {
+    Connected(PlayerId),
+    Event(P::ToClient),
+    Sync(SyncFrame<P::State>),
+    Error(ClientError),
+    Disconnected(Disconnect),
+}
+
+/// How many received items wait for the game loop. When the game stops polling,
+/// the background thread stops reading, and the server treats this client as slow.
+const INCOMING_CAPACITY: usize = 4096;
+
+struct Forward<P: Protocol>(std_mpsc::SyncSender<Incoming<P>>);
+
+impl<P: Protocol> Forward<P> {
+    fn push(&self, item: Incoming<P>) {
+        // Runs on the connection's own thread: blocking it is the backpressure.
+        let _ = self.0.send(item);
+    }
+}
+
+impl<P: Protocol> Deliver<P> for Forward<P> {
+    fn connected(&mut self, welcome: Welcome, _: &ClientSender<P>) {
+        self.push(Incoming::Connected(welcome.player));
+    }
+    fn event(&mut self, event: P::ToClient, _: &ClientSender<P>) {
+        self.push(Incoming::Event(event));
+    }
+    fn sync(&mut self, frame: SyncFrame<P::State>, _: &ClientSender<P>) {
+        self.push(Incoming::Sync(frame));
+    }
+    fn error(&mut self, error: ClientError) {
+        self.push(Incoming::Error(error));
+    }
+    fn disconnected(&mut self, reason: Disconnect) {
+        self.push(Incoming::Disconnected(reason));
+    }
+}
+
+/// A client for game loops: [`poll`](Self::poll) once per frame, read
+/// [`world`](Self::world), [`send`](Self::send) inputs. No callbacks, no locks: the
+/// mirror lives on the game's thread and changes only inside `poll`.
+pub struct PollClient<P: Protocol> {
+    incoming: std_mpsc::Receiver<Incoming<P>>,
+    world: World<P::State>,
+    me: Option<PlayerId>,
+    connected: bool,
+    sender: ClientSender<P>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl<P: Protocol> std::fmt::Debug for PollClient<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PollClient")
+            .field("me", &self.me)
+            .field("connected", &self.connected)
+            .field("players", &self.world.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> PollClient<P> {
+    pub(crate) fn start(
+        url: String,
+        config: ClientConfig,
+        sender: ClientSender<P>,
+        mut queue: mpsc::Receiver<Bytes>,
+    ) -> Result<Self, ClientError> {
+        let (tx, incoming) = std_mpsc::sync_channel(INCOMING_CAPACITY);
+        let thread_sender = sender.clone();
+        let thread = std::thread::Builder::new()
+            .name("nodelink-client".into())
+            .spawn(move || {
+                let mut forward = Forward(tx);
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        forward.push(Incoming::Error(ClientError::Runtime(error.to_string())));
+                        return forward.push(Incoming::Disconnected(Disconnect::Lost(error.to_string())));
+                    }
+                };
+                let result = runtime.block_on(connection::run(&url, &config, &mut queue, &thread_sender, &mut forward));
+                if let Err(error) = result {
+                    let reason = Disconnect::Lost(error.to_string());
+                    forward.push(Incoming::Error(error));
+                    forward.push(Incoming::Disconnected(reason));
+                }
+            })
+            .map_err(|error| ClientError::Runtime(error.to_string()))?;
+        Ok(Self {
+            incoming,
+            world: World::default(),
+            me: None,
+            connected: false,
+            sender,
+            thread: Some(thread),
+        })
+    }
+
+    /// Everything that arrived since the last call, oldest first; sync frames are
+    /// applied to [`world`](Self::world) as they are returned. Never blocks.
+    pub fn poll(&mut self) -> Vec<ClientEvent<P>> {
+        let mut events = Vec::new();
+        while let Ok(item) = self.incoming.try_recv() {
+            events.push(self.absorb(item));
+        }
+        events
+    }
+
+    /// Like [`poll`](Self::poll), but waits up to `timeout` for something to
+    /// arrive when nothing has. For loops that have nothing else to do.
+    pub fn wait(&mut self, timeout: Duration) -> Vec<ClientEvent<P>> {
+        let deadline = Instant::now() + timeout;
+        let first = self
+            .incoming
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        let mut events = match first {
+            Ok(item) => vec![self.absorb(item)],
+            Err(_) => return Vec::new(),
+        };
+        events.extend(self.poll());
+        events
+    }
+
+    fn absorb(&mut self, item: Incoming<P>) -> ClientEvent<P> {
+        {
+            match item {
+                Incoming::Connected(id) => {
+                    self.me = Some(id);
+                    self.connected = true;
+                    ClientEvent::Connected { id }
+                }
+                Incoming::Event(event) => ClientEvent::Event(event),
+                Incoming::Sync(frame) => ClientEvent::StateSync(self.world.apply(frame)),
+                Incoming::Error(error) => ClientEvent::Error(error),
+                Incoming::Disconnected(reason) => {
+                    self.connected = false;
+                    self.world.clear();
+                    ClientEvent::Disconnected(reason)
+                }
+            }
+        }
+    }
+
+    /// Every player's state as of the last [`poll`](Self::poll).
+    #[must_use]
+    pub fn world(&self) -> &World<P::State> {
+        &self.world
+    }
+
+    /// This client's player id, once the welcome has been polled.
+    #[must_use]
+    pub fn id(&self) -> Option<PlayerId> {
+        self.me
+    }
+
+    /// Whether the connection is open, as of the last [`poll`](Self::poll).
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Queues an event for the server.
+    ///
+    /// # Errors
+    /// As [`ClientSender::send`].
+    pub fn send(&self, event: P::ToServer) -> Result<(), ClientError> {
+        self.sender.send(event)
+    }
+
+    /// A sender for other threads.
+    #[must_use]
+    pub fn sender(&self) -> ClientSender<P> {
+        self.sender.clone()
+    }
+
+    /// Closes the connection; a [`ClientEvent::Disconnected`] follows.
+    pub fn disconnect(&self) {
+        self.sender.disconnect();
+    }
+}
+
+impl<P: Protocol> Drop for PollClient<P> {
+    fn drop(&mut self) {
+        self.sender.disconnect();
+        // Dropping the receiver unblocks the background thread if it waits for room.
+        let (_, closed) = std_mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.incoming, closed));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

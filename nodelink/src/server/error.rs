@@ -1,0 +1,83 @@
+//! What can go wrong on the server, by who can act on it.
+
+use crate::error::{DecodeError, EncodeError};
+use crate::handler::HandlerError;
+use crate::PlayerId;
+
+/// A problem with one player's traffic or in a handler: passed to `on_error` with
+/// the player, or logged when there is no error handler. The server goes on
+/// serving everyone else.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A handler returned an error.
+    #[error("{handler} handler failed: {source}")]
+    Handler {
+        /// Which handler: an event's wire name, `connect` or `disconnect`.
+        handler: &'static str,
+        /// The handler's error.
+        source: HandlerError,
+    },
+    /// A handler panicked; the panic was caught.
+    #[error("{handler} handler panicked: {message}")]
+    Panic {
+        /// Which handler.
+        handler: &'static str,
+        /// The panic message.
+        message: String,
+    },
+    /// A client sent a frame that could not be decoded; it was ignored.
+    #[error("undecodable frame: {0}")]
+    BadFrame(#[from] DecodeError),
+    /// A client sent a text WebSocket message; the native wire is binary only.
+    #[error("text frame ignored: the nodelink wire uses binary frames")]
+    TextFrame,
+    /// An event could not be queued for a player whose send queue is full.
+    #[error("send queue of player {player} is full; event `{event}` dropped")]
+    QueueFull {
+        /// The recipient.
+        player: PlayerId,
+        /// The event's wire name.
+        event: &'static str,
+    },
+    /// An event could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// Why a server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// Binding the listening socket failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address from the config.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Building the async runtime for [`Server::start`](super::Server::start) failed.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A message for one player could not be queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The player's send queue is full (it is not reading fast enough).
+    #[error("send queue is full")]
+    QueueFull,
+    /// The player is gone.
+    #[error("player disconnected")]
+    Disconnected,
+    /// The event could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// The server has stopped; the handle can no longer reach it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the server has stopped")]
+pub struct ServerStopped;

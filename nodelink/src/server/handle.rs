@@ -1,0 +1,160 @@
+//! `ServerHandle`: the server's actions and queries from any thread or task.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::server::error::{SendError, ServerStopped};
+use crate::server::player::PlayerInfo;
+use crate::wire::encode_event;
+use crate::{Events, PlayerId, Protocol};
+
+/// What a handle asks of the world task.
+#[derive(Debug)]
+pub(crate) enum Command<P: Protocol> {
+    Broadcast {
+        frame: Bytes,
+        event: &'static str,
+    },
+    Send {
+        player: PlayerId,
+        frame: Bytes,
+        event: &'static str,
+    },
+    Kick(PlayerId),
+    Sync {
+        full: bool,
+    },
+    Players(oneshot::Sender<Vec<PlayerInfo<P::State>>>),
+    Player(PlayerId, oneshot::Sender<Option<PlayerInfo<P::State>>>),
+    Shutdown,
+}
+
+/// Controls a running server from anywhere: other tasks, plain threads, a console.
+///
+/// `Clone + Send + Sync`. Actions are queued to the world task and applied in the
+/// order they were made, between handlers; they return at once. Events are encoded
+/// by the caller, once, so a broadcast costs the world task only a queue push per
+/// player.
+///
+/// The queue to the world task is unbounded: it carries the server owner's own
+/// commands, never anything a remote peer controls.
+#[derive(Debug)]
+pub struct ServerHandle<P: Protocol> {
+    pub(crate) commands: mpsc::UnboundedSender<Command<P>>,
+    pub(crate) online: Arc<AtomicUsize>,
+}
+
+impl<P: Protocol> Clone for ServerHandle<P> {
+    fn clone(&self) -> Self {
+        Self {
+            commands: self.commands.clone(),
+            online: self.online.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> ServerHandle<P> {
+    fn command(&self, command: Command<P>) -> Result<(), ServerStopped> {
+        self.commands.send(command).map_err(|_| ServerStopped)
+    }
+
+    /// Sends an event to every connected player.
+    ///
+    /// # Errors
+    /// [`SendError::Encode`] when the event cannot be encoded,
+    /// [`SendError::Disconnected`] when the server has stopped.
+    pub fn broadcast(&self, event: P::ToClient) -> Result<(), SendError> {
+        let frame = encode_event(&event)?;
+        self.command(Command::Broadcast {
+            frame,
+            event: event.name(),
+        })
+        .map_err(|_| SendError::Disconnected)
+    }
+
+    /// Sends an event to one player; nothing happens if it is not connected.
+    ///
+    /// # Errors
+    /// As [`broadcast`](Self::broadcast).
+    pub fn send_to(&self, player: PlayerId, event: P::ToClient) -> Result<(), SendError> {
+        let frame = encode_event(&event)?;
+        self.command(Command::Send {
+            player,
+            frame,
+            event: event.name(),
+        })
+        .map_err(|_| SendError::Disconnected)
+    }
+
+    /// Disconnects a player: its client sees the close reason "kicked by the
+    /// server", and `on_disconnect` fires.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub fn kick(&self, player: PlayerId) -> Result<(), ServerStopped> {
+        self.command(Command::Kick(player))
+    }
+
+    /// Sends pending state changes now instead of at the next tick; `full` sends
+    /// every player's whole state as a snapshot.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub fn sync_state(&self, full: bool) -> Result<(), ServerStopped> {
+        self.command(Command::Sync { full })
+    }
+
+    /// How many players are connected.
+    #[must_use]
+    pub fn player_count(&self) -> usize {
+        self.online.load(Ordering::Relaxed)
+    }
+
+    /// A snapshot of every connected player.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn players(&self) -> Result<Vec<PlayerInfo<P::State>>, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Players(reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// A snapshot of one player, if connected.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn player(&self, id: PlayerId) -> Result<Option<PlayerInfo<P::State>>, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Player(id, reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// [`players`](Self::players) for plain threads: blocks until the world task
+    /// answers. Do not call it from async code (use `players().await`) or from a
+    /// handler (use the context).
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub fn get_players(&self) -> Result<Vec<PlayerInfo<P::State>>, ServerStopped> {
+        futures::executor::block_on(self.players())
+    }
+
+    /// [`player`](Self::player) for plain threads; see [`get_players`](Self::get_players).
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub fn get_player(&self, id: PlayerId) -> Result<Option<PlayerInfo<P::State>>, ServerStopped> {
+        futures::executor::block_on(self.player(id))
+    }
+
+    /// Stops the server: every player gets a close frame ("server shutting down")
+    /// and `on_disconnect`, and `run` returns once the connections have closed.
+    /// Calling it again, or after the server stopped, does nothing.
+    pub fn shutdown(&self) {
+        let _ = self.command(Command::Shutdown);
+    }
+}

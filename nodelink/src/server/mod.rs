@@ -1,0 +1,341 @@
+//! The server: accepts connections, owns the game state in one world task, runs
+//! typed handlers and syncs every player's state at the tick rate.
+//!
+//! ```no_run
+//! use nodelink::server::{Server, ServerConfig};
+//! use nodelink_examples::{Game, OnToServer, ToClient};
+//!
+//! let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
+//! server.on_connect(|ctx| {
+//!     let id = ctx.id();
+//!     ctx.broadcast(ToClient::Joined { id });
+//! });
+//! server.on_move(|ctx, x, y| {
+//!     ctx.player().state_mut().set_x(x).set_y(y);
+//! });
+//! server.start()?; // blocks until Ctrl-C
+//! # Ok::<(), nodelink::server::RunError>(())
+//! ```
+//!
+//! Data flow: each connection has a reader task that decodes frames off the world
+//! task and a writer task that drains a bounded queue; the world task owns the
+//! players, runs handlers one at a time, and encodes each broadcast and each tick's
+//! sync frame once, sharing the bytes with every recipient.
+
+mod config;
+mod connection;
+mod ctx;
+mod error;
+mod handle;
+mod ids;
+mod outbox;
+mod player;
+mod world;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+pub use config::ServerConfig;
+pub use ctx::EventCtx;
+pub use error::{RunError, SendError, ServerError, ServerStopped};
+pub use handle::ServerHandle;
+pub use player::{Player, PlayerInfo};
+
+use crate::handler::{HandlerResult, IntoHandlerResult, Route};
+use crate::sync::Tick;
+use crate::{Events, Protocol};
+use ctx::Shared;
+use handle::Command;
+use ids::{NetIds, PlayerIds};
+use world::World;
+
+type EventHandler<P, G> = Box<
+    dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, <P as Protocol>::ToServer) -> HandlerResult
+        + Send
+        + 'static,
+>;
+pub(crate) type PlayerHandler<P, G> =
+    Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>) -> HandlerResult + Send + 'static>;
+type ErrorHandler<P> = Box<dyn FnMut(&ServerError, Option<&Player<P>>) + Send + 'static>;
+
+pub(crate) struct Handlers<P: Protocol, G> {
+    events: Vec<Option<EventHandler<P, G>>>,
+    all: Option<EventHandler<P, G>>,
+    on_connect: Option<PlayerHandler<P, G>>,
+    on_disconnect: Option<PlayerHandler<P, G>>,
+    on_error: Option<ErrorHandler<P>>,
+}
+
+/// A nodelink server for the protocol `P`, with an optional game value `G` that
+/// handlers reach through [`EventCtx::game`].
+///
+/// Register handlers, then [`run`](Self::run) it (async), [`start`](Self::start) it
+/// (blocking, stops on Ctrl-C), or [`bind`](Self::bind) it first to learn the port.
+/// Per-event handlers come from the protocol's events enum: for `enum ToServer`,
+/// import the generated `OnToServer` trait and call `server.on_move(|ctx, x, y| …)`.
+pub struct Server<P: Protocol, G = ()> {
+    config: ServerConfig,
+    game: G,
+    handlers: Handlers<P, G>,
+    handle: ServerHandle<P>,
+    commands: mpsc::UnboundedReceiver<Command<P>>,
+}
+
+impl<P: Protocol, G> std::fmt::Debug for Server<P, G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> Server<P, ()> {
+    /// A server with no game value.
+    #[must_use]
+    pub fn new(config: ServerConfig) -> Self {
+        Self::with_game(config, ())
+    }
+}
+
+impl<P: Protocol, G: Send + 'static> Server<P, G> {
+    /// A server whose handlers share `game`, owned by the world task: handlers get
+    /// `&mut` access to it through [`EventCtx::game`], with no locks.
+    pub fn with_game(config: ServerConfig, game: G) -> Self {
+        let (commands_tx, commands) = mpsc::unbounded_channel();
+        Self {
+            config,
+            game,
+            handlers: Handlers {
+                events: (0..P::ToServer::NAMES.len()).map(|_| None).collect(),
+                all: None,
+                on_connect: None,
+                on_disconnect: None,
+                on_error: None,
+            },
+            handle: ServerHandle {
+                commands: commands_tx,
+                online: Arc::new(AtomicUsize::new(0)),
+            },
+            commands,
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// A handle for acting on the server from other tasks and threads; it works
+    /// before the server runs (commands wait) and after (they fail once it stops).
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle<P> {
+        self.handle.clone()
+    }
+
+    /// Runs when a player has connected, after it was sent the world's snapshot.
+    pub fn on_connect<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_connect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
+        self
+    }
+
+    /// Runs once for every player that leaves, however it leaves: it closed the
+    /// connection, the network failed, it was kicked, or the server shut down.
+    pub fn on_disconnect<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_disconnect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
+        self
+    }
+
+    /// Receives every [`ServerError`]: a handler's `Err` or panic, an undecodable
+    /// frame, a full send queue; with the player concerned, when there is one.
+    /// Without it, errors are logged with `tracing`.
+    pub fn on_error<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: FnMut(&ServerError, Option<&Player<P>>) + Send + 'static,
+    {
+        self.handlers.on_error = Some(Box::new(handler));
+        self
+    }
+
+    /// Binds the listening socket, so the address is known before serving.
+    ///
+    /// # Errors
+    /// [`RunError::Bind`] when the address cannot be bound.
+    pub async fn bind(self) -> Result<BoundServer<P, G>, RunError> {
+        let addr = format!("{}:{}", self.config.host, self.config.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| RunError::Bind { addr: addr.clone(), source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| RunError::Bind { addr, source })?;
+        Ok(BoundServer {
+            server: self,
+            listener,
+            local_addr,
+        })
+    }
+
+    /// Binds and serves until [`ServerHandle::shutdown`].
+    ///
+    /// # Errors
+    /// [`RunError::Bind`] when the address cannot be bound.
+    pub async fn run(self) -> Result<(), RunError> {
+        self.bind().await?.run().await;
+        Ok(())
+    }
+
+    /// Binds and serves on a new multi-threaded runtime, blocking until Ctrl-C or
+    /// [`ServerHandle::shutdown`]. The typed twin of Python nodelink's `start()`.
+    ///
+    /// # Errors
+    /// When the runtime cannot be built or the address cannot be bound.
+    pub fn start(self) -> Result<(), RunError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(RunError::Runtime)?;
+        runtime.block_on(async {
+            let handle = self.handle();
+            let bound = self.bind().await?;
+            tracing::info!("nodelink server listening on {}", bound.local_addr());
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    handle.shutdown();
+                }
+            });
+            bound.run().await;
+            Ok(())
+        })
+    }
+}
+
+impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
+    type Ctx<'a> = EventCtx<'a, P, G>;
+
+    fn route(
+        &mut self,
+        index: usize,
+        handler: Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult + Send + 'static>,
+    ) {
+        if let Some(slot) = self.handlers.events.get_mut(index) {
+            *slot = Some(handler);
+        }
+    }
+
+    fn route_all(
+        &mut self,
+        handler: Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult + Send + 'static>,
+    ) {
+        self.handlers.events.iter_mut().for_each(|slot| *slot = None);
+        self.handlers.all = Some(handler);
+    }
+}
+
+/// A server whose socket is bound: its address is known; [`run`](Self::run) serves.
+pub struct BoundServer<P: Protocol, G = ()> {
+    server: Server<P, G>,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl<P: Protocol, G> std::fmt::Debug for BoundServer<P, G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundServer").field("local_addr", &self.local_addr).finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
+    /// The bound address (with the real port when the config asked for port 0).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle to the server.
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle<P> {
+        self.server.handle()
+    }
+
+    /// Serves until [`ServerHandle::shutdown`]; returns once every connection has
+    /// closed (or the shutdown timeout passed and the rest were aborted).
+    pub async fn run(self) {
+        let Server {
+            config,
+            game,
+            handlers,
+            handle,
+            commands,
+        } = self.server;
+        let config = Arc::new(config);
+        let (inbox_tx, inbox) = mpsc::channel(config.event_queue_len.max(1));
+        let (stopping_tx, mut stopping) = watch::channel(false);
+        let world = World {
+            shared: Shared {
+                game,
+                players: HashMap::new(),
+                config: config.clone(),
+                fingerprint: P::FINGERPRINT,
+                tick: Tick::default(),
+                player_ids: PlayerIds::new(),
+                net_ids: NetIds::default(),
+                joined: Vec::new(),
+                left: Vec::new(),
+                deferred: Vec::new(),
+                online: handle.online.clone(),
+                handle,
+            },
+            handlers,
+            inbox,
+            commands,
+            stopping: stopping_tx,
+        };
+        let world = tokio::spawn(world.run());
+
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, addr)) => {
+                        connections.spawn(connection::serve::<P>(
+                            stream,
+                            addr,
+                            inbox_tx.clone(),
+                            config.clone(),
+                            P::FINGERPRINT,
+                        ));
+                    }
+                    // Running out of file descriptors and the like: keep serving the
+                    // players already connected.
+                    Err(error) => tracing::warn!("accept failed: {error}"),
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                _ = stopping.wait_for(|stopping| *stopping) => break,
+            }
+        }
+        drop(self.listener);
+        drop(inbox_tx);
+        let drained = tokio::time::timeout(config.shutdown_timeout, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            connections.abort_all();
+            while connections.join_next().await.is_some() {}
+        }
+        let _ = world.await;
+    }
+}

@@ -1,0 +1,160 @@
+//! A connected player: identity, tracked state, timestamps and its send queue.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::server::error::SendError;
+use crate::server::outbox::Outgoing;
+use crate::sync::Tracked;
+use crate::wire::{encode_event, CloseReason, NetId};
+use crate::{PlayerId, Protocol, SyncState};
+
+/// A connected player, as handlers see it.
+///
+/// The typed twin of Python nodelink's `Player`: `player.id`, `player.state`,
+/// `set_state(key, value)` (here `state_mut().set_x(value)`), `update_state`,
+/// `clear_state`, `send`, `connected_at`, `last_seen`.
+pub struct Player<P: Protocol> {
+    pub(crate) id: PlayerId,
+    pub(crate) net_id: NetId,
+    pub(crate) state: Tracked<P::State>,
+    pub(crate) addr: SocketAddr,
+    pub(crate) connected_at: SystemTime,
+    pub(crate) last_seen: SystemTime,
+    pub(crate) outbox: mpsc::Sender<Outgoing>,
+    /// This player missed a sync frame (its queue was full) and is owed a snapshot.
+    pub(crate) needs_snapshot: bool,
+}
+
+impl<P: Protocol> std::fmt::Debug for Player<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Player")
+            .field("id", &self.id)
+            .field("addr", &self.addr)
+            .field("dirty", &self.state.dirty())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> Player<P> {
+    pub(crate) fn new(id: PlayerId, net_id: NetId, addr: SocketAddr, outbox: mpsc::Sender<Outgoing>) -> Self {
+        let now = SystemTime::now();
+        Self {
+            id,
+            net_id,
+            state: Tracked::new(P::State::default()),
+            addr,
+            connected_at: now,
+            last_seen: now,
+            outbox,
+            needs_snapshot: false,
+        }
+    }
+
+    /// The player's id.
+    #[must_use]
+    pub fn id(&self) -> PlayerId {
+        self.id
+    }
+
+    /// The player's synced state.
+    #[must_use]
+    pub fn state(&self) -> &P::State {
+        self.state.get()
+    }
+
+    /// The state's typed setters (`set_x(…)`); each marks its field for the next
+    /// sync only when the value changes.
+    pub fn state_mut(&mut self) -> <P::State as SyncState>::Mut<'_> {
+        self.state.state_mut()
+    }
+
+    /// Changes several fields in one closure; the changed ones are synced.
+    pub fn update_state(&mut self, change: impl FnOnce(&mut P::State)) {
+        self.state.update(change);
+    }
+
+    /// Replaces the whole state; the fields that differ are synced.
+    pub fn set_state(&mut self, state: P::State) {
+        self.state.set(state);
+    }
+
+    /// Resets the state to its `Default`; the fields that differ are synced.
+    pub fn clear_state(&mut self) {
+        self.state.clear();
+    }
+
+    /// Sends an event to this player only.
+    ///
+    /// # Errors
+    /// [`SendError::QueueFull`] when the player is not reading fast enough (the event
+    /// is dropped), [`SendError::Disconnected`] when it is gone.
+    pub fn send(&self, event: P::ToClient) -> Result<(), SendError> {
+        self.send_frame(encode_event(&event)?)
+    }
+
+    pub(crate) fn send_frame(&self, frame: Bytes) -> Result<(), SendError> {
+        self.outbox
+            .try_send(Outgoing::Frame(frame))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SendError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => SendError::Disconnected,
+            })
+    }
+
+    /// Asks the connection to close with `reason`. Best effort: a full queue means
+    /// the connection is dropped without a close frame.
+    pub(crate) fn close(&self, reason: CloseReason) {
+        if self.outbox.try_send(Outgoing::Close(reason)).is_err() {
+            // The writer cannot take the close frame; dropping the last sender ends
+            // it, which closes the socket all the same.
+        }
+    }
+
+    /// When the player connected.
+    #[must_use]
+    pub fn connected_at(&self) -> SystemTime {
+        self.connected_at
+    }
+
+    /// When the last frame from this player arrived.
+    #[must_use]
+    pub fn last_seen(&self) -> SystemTime {
+        self.last_seen
+    }
+
+    /// The peer's address.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub(crate) fn info(&self) -> PlayerInfo<P::State> {
+        PlayerInfo {
+            id: self.id,
+            state: self.state.get().clone(),
+            addr: self.addr,
+            connected_at: self.connected_at,
+            last_seen: self.last_seen,
+        }
+    }
+}
+
+/// A snapshot of a player, for [`ServerHandle`](super::ServerHandle) queries.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PlayerInfo<S> {
+    /// The player's id.
+    pub id: PlayerId,
+    /// The player's state when the snapshot was taken.
+    pub state: S,
+    /// The peer's address.
+    pub addr: SocketAddr,
+    /// When the player connected.
+    pub connected_at: SystemTime,
+    /// When the last frame from this player arrived.
+    pub last_seen: SystemTime,
+}

@@ -1,0 +1,36 @@
+//! How a client proves its protocol during the WebSocket handshake.
+//!
+//! The client offers the subprotocol `nodelink.<wire version>.<fingerprint as 16
+//! hex digits>`. The server accepts only its own, so a client built from another
+//! protocol is refused before a player exists; the refusal (HTTP 400) carries the
+//! server's fingerprint in the [`FINGERPRINT_HEADER`] header.
+
+use crate::wire::WIRE_VERSION;
+
+/// The response header that names the server's fingerprint when it refuses a client.
+pub const FINGERPRINT_HEADER: &str = "x-nodelink-fingerprint";
+
+/// The subprotocol a client with this fingerprint offers.
+///
+/// ```
+/// use nodelink::wire::handshake::{parse_subprotocol, subprotocol};
+///
+/// assert_eq!(subprotocol(0xab), "nodelink.1.00000000000000ab");
+/// assert_eq!(parse_subprotocol("nodelink.1.00000000000000ab"), Some(0xab));
+/// assert_eq!(parse_subprotocol("chat"), None);
+/// ```
+#[must_use]
+pub fn subprotocol(fingerprint: u64) -> String {
+    format!("nodelink.{WIRE_VERSION}.{fingerprint:016x}")
+}
+
+/// The fingerprint in a nodelink subprotocol of this wire version, if it is one.
+#[must_use]
+pub fn parse_subprotocol(protocol: &str) -> Option<u64> {
+    let rest = protocol.strip_prefix("nodelink.")?;
+    let (version, fingerprint) = rest.split_once('.')?;
+    if version.parse::<u64>().ok()? != WIRE_VERSION || fingerprint.len() != 16 {
+        return None;
+    }
+    u64::from_str_radix(fingerprint, 16).ok()
+}
