@@ -1,6 +1,7 @@
 //! A protocol defined in its own crate (`nodelink-examples`) works from another crate:
 //! the generated types are public and reach the runtime only through `nodelink`.
 
+use nodelink::client::World;
 use nodelink::sync::Tick;
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
@@ -8,14 +9,13 @@ use nodelink::wire::{
 };
 use nodelink::{Events, PlayerId, Protocol, SyncState, Tracked};
 use nodelink_examples::{Avatar, AvatarDelta, Game, ToClient, ToServer};
-use nodelink_tests::Mirror;
 
 #[test]
 fn a_world_of_players_reaches_a_client_mirror_through_frames() {
     let mut world: Vec<(NetId, PlayerId, Tracked<Avatar>)> = (0..50)
         .map(|i| (NetId(i), PlayerId::from_raw(0x1000 + i), Tracked::default()))
         .collect();
-    let mut mirror = Mirror::<Avatar>::default();
+    let mut mirror = World::<Avatar>::default();
 
     let joined: Vec<_> = world.iter().map(|(net, id, _)| (*net, *id)).collect();
     let snapshot = encode_sync(
@@ -34,7 +34,7 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
     else {
         panic!("expected a sync frame");
     };
-    mirror.apply(&frame);
+    mirror.apply(frame);
 
     // Every player moves, as the server's Move handler would do it.
     for tick in 1..=5u64 {
@@ -75,11 +75,11 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
         else {
             panic!("expected a sync frame");
         };
-        mirror.apply(&frame);
+        mirror.apply(frame);
     }
 
     for (_, id, state) in &world {
-        assert_eq!(&mirror.players[id], state.get());
+        assert_eq!(mirror.get(*id), Some(state.get()));
     }
 }
 

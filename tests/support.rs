@@ -1,50 +1,240 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers for the end-to-end tests: a server on `127.0.0.1:0`, clients that report
+//! everything they see into a channel, and deadlines on every wait.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-use nodelink::wire::{NetId, SyncFrame};
-use nodelink::{PlayerId, SyncState};
+use nodelink::client::{Client, ClientError, ClientSender, Disconnect, StateSync};
+use nodelink::server::{Server, ServerConfig, ServerHandle};
+use nodelink::{PlayerId, Protocol};
+use nodelink_examples::{Avatar, Game, OnToClient, ToClient};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
-/// A client's view of the world, rebuilt from sync frames exactly as PROTOCOL.md
-/// says: departures, then arrivals, then changes; a snapshot replaces everything.
-#[derive(Debug)]
-pub struct Mirror<S: SyncState> {
-    ids: HashMap<NetId, PlayerId>,
-    /// Every known player's whole state.
-    pub players: HashMap<PlayerId, S>,
-}
+/// How long any single wait may take before the test fails: generous, because CI
+/// machines are slow and shared, but short enough that a hang fails fast.
+pub const DEADLINE: Duration = Duration::from_secs(15);
 
-impl<S: SyncState> Default for Mirror<S> {
-    fn default() -> Self {
-        Self {
-            ids: HashMap::new(),
-            players: HashMap::new(),
-        }
+/// Awaits `future`, failing the test with `what` if it takes longer than [`DEADLINE`].
+///
+/// # Panics
+/// On timeout.
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(DEADLINE, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out after {DEADLINE:?} waiting for {what}"),
     }
 }
 
-impl<S: SyncState> Mirror<S> {
-    /// Applies one sync frame.
+/// A server config on loopback with a free port.
+#[must_use]
+pub fn local_config() -> ServerConfig {
+    ServerConfig::default().host("127.0.0.1").port(0)
+}
+
+/// A server running in a task.
+#[derive(Debug)]
+pub struct Running<P: Protocol> {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its handle.
+    pub handle: ServerHandle<P>,
+    /// Its `run` task; ends after shutdown.
+    pub task: JoinHandle<()>,
+}
+
+impl<P: Protocol> Running<P> {
+    /// The server's `ws://` URL.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+
+    /// Shuts the server down and waits for `run` to return.
     ///
     /// # Panics
-    /// When the frame names a net id that was never announced: a server bug.
-    pub fn apply(&mut self, frame: &SyncFrame<S>) {
-        if frame.header.full {
-            self.ids.clear();
-            self.players.clear();
+    /// If it does not return within the deadline.
+    pub async fn stop(self) {
+        self.handle.shutdown();
+        within("the server to stop", self.task)
+            .await
+            .expect("server task");
+    }
+}
+
+/// Binds `server` on its configured address and runs it in a task.
+///
+/// # Panics
+/// If it cannot bind.
+pub async fn serve<P: Protocol, G: Send + 'static>(server: Server<P, G>) -> Running<P> {
+    let bound = server.bind().await.expect("bind");
+    Running {
+        addr: bound.local_addr(),
+        handle: bound.handle(),
+        task: tokio::spawn(bound.run()),
+    }
+}
+
+/// What a [`Watcher`] client saw.
+#[derive(Debug)]
+pub enum Seen {
+    /// The welcome, with this client's id.
+    Connected(PlayerId),
+    /// An event.
+    Event(ToClient),
+    /// A sync frame, and the whole mirror after applying it.
+    Sync(StateSync<Avatar>, HashMap<PlayerId, Avatar>),
+    /// The connection ended.
+    Disconnected(Disconnect),
+    /// An error.
+    Error(String),
+}
+
+/// A client of the example game that reports everything into a channel.
+#[derive(Debug)]
+pub struct Watcher {
+    /// Sends to the server.
+    pub sender: ClientSender<Game>,
+    seen: mpsc::UnboundedReceiver<Seen>,
+    /// This client's id, once connected.
+    pub id: Option<PlayerId>,
+    /// The client's `run` task.
+    pub task: JoinHandle<Result<(), ClientError>>,
+    /// The mirror as of the last sync seen.
+    pub world: HashMap<PlayerId, Avatar>,
+}
+
+impl Watcher {
+    /// A client for `url` that has not connected yet; `prepare` may send or add
+    /// handlers before it starts.
+    pub fn start(url: &str, prepare: impl FnOnce(&mut Client<Game>)) -> Self {
+        let mut client = Client::<Game>::from_url(url);
+        let (tx, seen) = mpsc::unbounded_channel();
+        let events = tx.clone();
+        client.handle_all(Forward(events));
+        let on_connect = tx.clone();
+        client.on_connect(move |ctx| {
+            let _ = on_connect.send(Seen::Connected(ctx.id()));
+        });
+        let on_sync = tx.clone();
+        client.on_state_sync(move |ctx, sync| {
+            let _ = on_sync.send(Seen::Sync(sync.clone(), ctx.world().as_map().clone()));
+        });
+        let on_disconnect = tx.clone();
+        client.on_disconnect(move |reason| {
+            let _ = on_disconnect.send(Seen::Disconnected(reason.clone()));
+        });
+        client.on_error(move |error| {
+            let _ = tx.send(Seen::Error(error.to_string()));
+        });
+        prepare(&mut client);
+        let sender = client.sender();
+        Self {
+            sender,
+            seen,
+            id: None,
+            task: tokio::spawn(client.run()),
+            world: HashMap::new(),
         }
-        for net_id in &frame.left {
-            if let Some(id) = self.ids.remove(net_id) {
-                self.players.remove(&id);
+    }
+
+    /// Starts a client and waits for its welcome.
+    pub async fn connect(url: &str) -> Self {
+        let mut watcher = Self::start(url, |_| {});
+        watcher.connected().await;
+        watcher
+    }
+
+    /// Waits for the welcome; returns this client's id.
+    pub async fn connected(&mut self) -> PlayerId {
+        let id = self
+            .next_where("the welcome", |seen| match seen {
+                Seen::Connected(id) => Some(*id),
+                _ => None,
+            })
+            .await;
+        self.id = Some(id);
+        id
+    }
+
+    /// The next thing seen, within the deadline.
+    ///
+    /// # Panics
+    /// On timeout, or when the client stopped reporting.
+    pub async fn next(&mut self, what: &str) -> Seen {
+        let seen = within(what, self.seen.recv())
+            .await
+            .unwrap_or_else(|| panic!("client ended before {what}"));
+        if let Seen::Sync(_, world) = &seen {
+            self.world.clone_from(world);
+        }
+        seen
+    }
+
+    /// Skips what it sees until `pick` returns `Some`.
+    pub async fn next_where<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Seen) -> Option<T>,
+    ) -> T {
+        within(what, async {
+            loop {
+                let seen = self.next(what).await;
+                if let Some(found) = pick(&seen) {
+                    return found;
+                }
             }
+        })
+        .await
+    }
+
+    /// Waits until the mirror satisfies `done`.
+    pub async fn world_where(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&HashMap<PlayerId, Avatar>) -> bool,
+    ) {
+        if done(&self.world) {
+            return;
         }
-        for (net_id, id) in &frame.joined {
-            self.ids.insert(*net_id, *id);
-            self.players.insert(*id, S::default());
-        }
-        for (net_id, delta) in &frame.players {
-            let id = self.ids[net_id];
-            self.players.entry(id).or_default().apply(delta);
-        }
+        self.next_where(what, |seen| match seen {
+            Seen::Sync(_, world) if done(world) => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+}
+
+struct Forward(mpsc::UnboundedSender<Seen>);
+
+impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {
+    fn on_joined(
+        &mut self,
+        _: &mut nodelink::client::ClientCtx<'_, Game>,
+        id: PlayerId,
+    ) -> nodelink::HandlerResult {
+        let _ = self.0.send(Seen::Event(ToClient::Joined { id }));
+        Ok(())
+    }
+
+    fn on_left(
+        &mut self,
+        _: &mut nodelink::client::ClientCtx<'_, Game>,
+        id: PlayerId,
+    ) -> nodelink::HandlerResult {
+        let _ = self.0.send(Seen::Event(ToClient::Left { id }));
+        Ok(())
+    }
+
+    fn on_chat(
+        &mut self,
+        _: &mut nodelink::client::ClientCtx<'_, Game>,
+        from: PlayerId,
+        msg: String,
+    ) -> nodelink::HandlerResult {
+        let _ = self.0.send(Seen::Event(ToClient::Chat { from, msg }));
+        Ok(())
     }
 }

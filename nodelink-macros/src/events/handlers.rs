@@ -83,7 +83,10 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
         "Handles every [`{ident}`] event: one required method per variant, so a forgotten event is a compile error. Register with `handle_all` of [`{on_trait}`]."
     );
     let all_doc = format!("Routes every `{ident}` event to `handler`, replacing earlier handlers.");
-    let empty = events.variants.is_empty().then(|| quote! { #[allow(unused_mut)] });
+    let empty = events
+        .variants
+        .is_empty()
+        .then(|| quote! { #[allow(unused_mut)] });
 
     quote! {
         #[doc = #on_doc]

@@ -44,13 +44,17 @@ pub(crate) async fn run<P: Protocol>(
     sender: &ClientSender<P>,
     deliver: &mut impl Deliver<P>,
 ) -> Result<(), ClientError> {
-    let mut request = url.into_client_request().map_err(|error| ClientError::Url {
-        url: url.to_owned(),
-        reason: error.to_string(),
-    })?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|error| ClientError::Url {
+            url: url.to_owned(),
+            reason: error.to_string(),
+        })?;
     let offer = HeaderValue::from_str(&handshake::subprotocol(P::FINGERPRINT))
         .map_err(|error| connect_error(url, error))?;
-    request.headers_mut().insert("sec-websocket-protocol", offer);
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", offer);
 
     let ws_config = WebSocketConfig::default()
         .max_frame_size(Some(config.max_frame_len))
@@ -75,7 +79,10 @@ pub(crate) async fn run<P: Protocol>(
                 .as_deref()
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
-            return Err(connect_error(url, format_args!("HTTP {} {body}", response.status())));
+            return Err(connect_error(
+                url,
+                format_args!("HTTP {} {body}", response.status()),
+            ));
         }
         Ok(Err(error)) => return Err(connect_error(url, error)),
         Err(_) => return Err(connect_error(url, "timed out")),
@@ -86,7 +93,11 @@ pub(crate) async fn run<P: Protocol>(
         Ok(Some(Ok(Message::Binary(bytes)))) => {
             match decode_server_frame::<P::State, P::ToClient>(&bytes, config.max_frame_len) {
                 Ok(ServerFrame::Welcome(welcome)) => welcome,
-                Ok(_) => return Err(ClientError::Handshake("the first frame was not a welcome".into())),
+                Ok(_) => {
+                    return Err(ClientError::Handshake(
+                        "the first frame was not a welcome".into(),
+                    ))
+                }
                 Err(crate::DecodeError::WireVersion { .. }) => {
                     return Err(ClientError::ProtocolMismatch {
                         client: P::FINGERPRINT,
@@ -104,8 +115,16 @@ pub(crate) async fn run<P: Protocol>(
         }
         Ok(Some(Ok(_))) => return Err(ClientError::Handshake("unexpected first message".into())),
         Ok(Some(Err(error))) => return Err(connect_error(url, error)),
-        Ok(None) => return Err(ClientError::Handshake("the server closed the connection".into())),
-        Err(_) => return Err(ClientError::Handshake("no welcome within the connect timeout".into())),
+        Ok(None) => {
+            return Err(ClientError::Handshake(
+                "the server closed the connection".into(),
+            ))
+        }
+        Err(_) => {
+            return Err(ClientError::Handshake(
+                "no welcome within the connect timeout".into(),
+            ))
+        }
     };
     if welcome.fingerprint != P::FINGERPRINT {
         let _ = sink.close().await;

@@ -74,9 +74,12 @@ impl Default for ClientConfig {
 }
 
 type EventHandler<P> = Box<
-    dyn for<'a> FnMut(&mut ClientCtx<'a, P>, <P as Protocol>::ToClient) -> HandlerResult + Send + 'static,
+    dyn for<'a> FnMut(&mut ClientCtx<'a, P>, <P as Protocol>::ToClient) -> HandlerResult
+        + Send
+        + 'static,
 >;
-type CtxHandler<P> = Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>) -> HandlerResult + Send + 'static>;
+type CtxHandler<P> =
+    Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>) -> HandlerResult + Send + 'static>;
 type SyncHandler<P> = Box<
     dyn for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<<P as Protocol>::State>) -> HandlerResult
         + Send
@@ -106,7 +109,9 @@ pub struct Client<P: Protocol> {
 
 impl<P: Protocol> std::fmt::Debug for Client<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,7 +175,10 @@ impl<P: Protocol> Client<P> {
 
     /// Runs when the connection ends, with the reason (kicked, server shutdown,
     /// connection lost…).
-    pub fn on_disconnect(&mut self, handler: impl FnMut(&Disconnect) + Send + 'static) -> &mut Self {
+    pub fn on_disconnect(
+        &mut self,
+        handler: impl FnMut(&Disconnect) + Send + 'static,
+    ) -> &mut Self {
         self.handlers.on_disconnect = Some(Box::new(handler));
         self
     }
@@ -190,7 +198,9 @@ impl<P: Protocol> Client<P> {
         F: for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<P::State>) -> O + Send + 'static,
         O: IntoHandlerResult,
     {
-        self.handlers.on_state_sync = Some(Box::new(move |ctx, sync| handler(ctx, sync).into_handler_result()));
+        self.handlers.on_state_sync = Some(Box::new(move |ctx, sync| {
+            handler(ctx, sync).into_handler_result()
+        }));
         self
     }
 
@@ -206,7 +216,14 @@ impl<P: Protocol> Client<P> {
             world: World::default(),
             me: None,
         };
-        connection::run(&self.url, &self.config, &mut self.queue, &self.sender, &mut dispatcher).await
+        connection::run(
+            &self.url,
+            &self.config,
+            &mut self.queue,
+            &self.sender,
+            &mut dispatcher,
+        )
+        .await
     }
 
     /// [`run`](Self::run) on a runtime of its own, blocking the calling thread (the
@@ -239,7 +256,9 @@ impl<P: Protocol> Route<P::ToClient> for Client<P> {
     fn route(
         &mut self,
         index: usize,
-        handler: Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static>,
+        handler: Box<
+            dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static,
+        >,
     ) {
         if let Some(slot) = self.handlers.events.get_mut(index) {
             *slot = Some(handler);
@@ -248,9 +267,14 @@ impl<P: Protocol> Route<P::ToClient> for Client<P> {
 
     fn route_all(
         &mut self,
-        handler: Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static>,
+        handler: Box<
+            dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static,
+        >,
     ) {
-        self.handlers.events.iter_mut().for_each(|slot| *slot = None);
+        self.handlers
+            .events
+            .iter_mut()
+            .for_each(|slot| *slot = None);
         self.handlers.all = Some(handler);
     }
 }

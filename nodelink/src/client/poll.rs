@@ -120,14 +120,24 @@ impl<P: Protocol> PollClient<P> {
             .name("nodelink-client".into())
             .spawn(move || {
                 let mut forward = Forward(tx);
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(runtime) => runtime,
                     Err(error) => {
                         forward.push(Incoming::Error(ClientError::Runtime(error.to_string())));
-                        return forward.push(Incoming::Disconnected(Disconnect::Lost(error.to_string())));
+                        return forward
+                            .push(Incoming::Disconnected(Disconnect::Lost(error.to_string())));
                     }
                 };
-                let result = runtime.block_on(connection::run(&url, &config, &mut queue, &thread_sender, &mut forward));
+                let result = runtime.block_on(connection::run(
+                    &url,
+                    &config,
+                    &mut queue,
+                    &thread_sender,
+                    &mut forward,
+                ));
                 if let Err(error) = result {
                     let reason = Disconnect::Lost(error.to_string());
                     forward.push(Incoming::Error(error));

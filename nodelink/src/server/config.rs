@@ -74,8 +74,8 @@ macro_rules! setters {
             $(
                 $(#[$doc])*
                 #[must_use]
-                pub fn $field(mut self, value: impl Into<$ty>) -> Self {
-                    self.$field = value.into();
+                pub fn $field(mut self, value: $ty) -> Self {
+                    self.$field = value;
                     self
                 }
             )*
@@ -83,9 +83,16 @@ macro_rules! setters {
     };
 }
 
-setters! {
+impl ServerConfig {
     /// Sets [`host`](Self::host).
-    host: String;
+    #[must_use]
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+}
+
+setters! {
     /// Sets [`port`](Self::port).
     port: u16;
     /// Sets [`tick_rate`](Self::tick_rate).

@@ -33,7 +33,11 @@ pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
 /// Accepts only clients that offer this build's subprotocol; a client built with
 /// another protocol is refused with a 400 that names both fingerprints.
 #[allow(clippy::result_large_err)]
-fn negotiate(fingerprint: u64, request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+fn negotiate(
+    fingerprint: u64,
+    request: &Request,
+    mut response: Response,
+) -> Result<Response, ErrorResponse> {
     let offered = request
         .headers()
         .get_all("sec-websocket-protocol")
@@ -46,7 +50,9 @@ fn negotiate(fingerprint: u64, request: &Request, mut response: Response) -> Res
         match handshake::parse_subprotocol(protocol) {
             Some(theirs) if theirs == fingerprint => {
                 if let Ok(value) = HeaderValue::from_str(protocol) {
-                    response.headers_mut().insert("sec-websocket-protocol", value);
+                    response
+                        .headers_mut()
+                        .insert("sec-websocket-protocol", value);
                 }
                 return Ok(response);
             }
@@ -66,7 +72,9 @@ fn negotiate(fingerprint: u64, request: &Request, mut response: Response) -> Res
     let mut refusal = ErrorResponse::new(Some(message));
     *refusal.status_mut() = StatusCode::BAD_REQUEST;
     if let Ok(value) = HeaderValue::from_str(&format!("{fingerprint:016x}")) {
-        refusal.headers_mut().insert(handshake::FINGERPRINT_HEADER, value);
+        refusal
+            .headers_mut()
+            .insert(handshake::FINGERPRINT_HEADER, value);
     }
     Err(refusal)
 }
@@ -92,7 +100,15 @@ pub(crate) async fn serve<P: Protocol>(
 
     let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
     let (reply, joined) = oneshot::channel();
-    if inbox.send(Inbound::Join { outbox, addr, reply }).await.is_err() {
+    if inbox
+        .send(Inbound::Join {
+            outbox,
+            addr,
+            reply,
+        })
+        .await
+        .is_err()
+    {
         return close_now(socket, CloseReason::ServerShutdown).await;
     }
     let Ok(Some(player)) = joined.await else {
@@ -138,13 +154,15 @@ async fn read<P: Protocol>(
 ) {
     while let Some(message) = stream.next().await {
         let inbound = match message {
-            Ok(Message::Binary(bytes)) => match decode_client_frame::<P::ToServer>(&bytes, max_frame_len) {
-                Ok(ClientFrame::Event(event)) => Inbound::Event { player, event },
-                Err(error) => Inbound::Invalid {
-                    player,
-                    error: ServerError::BadFrame(error),
-                },
-            },
+            Ok(Message::Binary(bytes)) => {
+                match decode_client_frame::<P::ToServer>(&bytes, max_frame_len) {
+                    Ok(ClientFrame::Event(event)) => Inbound::Event { player, event },
+                    Err(error) => Inbound::Invalid {
+                        player,
+                        error: ServerError::BadFrame(error),
+                    },
+                }
+            }
             Ok(Message::Text(_)) => Inbound::Invalid {
                 player,
                 error: ServerError::TextFrame,
@@ -161,7 +179,10 @@ async fn read<P: Protocol>(
     }
 }
 
-async fn write(mut sink: futures::stream::SplitSink<Socket, Message>, mut queue: mpsc::Receiver<Outgoing>) {
+async fn write(
+    mut sink: futures::stream::SplitSink<Socket, Message>,
+    mut queue: mpsc::Receiver<Outgoing>,
+) {
     while let Some(first) = queue.recv().await {
         // Everything already queued goes out in one flush: few syscalls per tick.
         let mut next = Some(first);

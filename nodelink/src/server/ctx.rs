@@ -36,13 +36,19 @@ pub(crate) struct Shared<P: Protocol, G> {
 #[derive(Debug)]
 pub(crate) enum Deferred {
     Kick(PlayerId),
-    Sync { full: bool },
-    Report { player: Option<PlayerId>, error: ServerError },
+    Sync {
+        full: bool,
+    },
+    Report {
+        player: Option<PlayerId>,
+        error: ServerError,
+    },
 }
 
 impl<P: Protocol, G> Shared<P, G> {
     pub(crate) fn publish_count(&self, extra: usize) {
-        self.online.store(self.players.len() + extra, Ordering::Relaxed);
+        self.online
+            .store(self.players.len() + extra, Ordering::Relaxed);
     }
 }
 
@@ -97,7 +103,10 @@ impl<P: Protocol, G> EventCtx<'_, P, G> {
                 for player in failed {
                     self.shared.deferred.push(Deferred::Report {
                         player: Some(player),
-                        error: ServerError::QueueFull { player, event: name },
+                        error: ServerError::QueueFull {
+                            player,
+                            event: name,
+                        },
                     });
                 }
             }

@@ -127,7 +127,10 @@ impl<P: Protocol> ServerHandle<P> {
     ///
     /// # Errors
     /// When the server has stopped.
-    pub async fn player(&self, id: PlayerId) -> Result<Option<PlayerInfo<P::State>>, ServerStopped> {
+    pub async fn player(
+        &self,
+        id: PlayerId,
+    ) -> Result<Option<PlayerInfo<P::State>>, ServerStopped> {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Player(id, reply))?;
         answer.await.map_err(|_| ServerStopped)

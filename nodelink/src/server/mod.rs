@@ -89,7 +89,9 @@ pub struct Server<P: Protocol, G = ()> {
 
 impl<P: Protocol, G> std::fmt::Debug for Server<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -177,7 +179,10 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         let addr = format!("{}:{}", self.config.host, self.config.port);
         let listener = TcpListener::bind(&addr)
             .await
-            .map_err(|source| RunError::Bind { addr: addr.clone(), source })?;
+            .map_err(|source| RunError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
         let local_addr = listener
             .local_addr()
             .map_err(|source| RunError::Bind { addr, source })?;
@@ -228,7 +233,11 @@ impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
     fn route(
         &mut self,
         index: usize,
-        handler: Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult + Send + 'static>,
+        handler: Box<
+            dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult
+                + Send
+                + 'static,
+        >,
     ) {
         if let Some(slot) = self.handlers.events.get_mut(index) {
             *slot = Some(handler);
@@ -237,9 +246,16 @@ impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
 
     fn route_all(
         &mut self,
-        handler: Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult + Send + 'static>,
+        handler: Box<
+            dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult
+                + Send
+                + 'static,
+        >,
     ) {
-        self.handlers.events.iter_mut().for_each(|slot| *slot = None);
+        self.handlers
+            .events
+            .iter_mut()
+            .for_each(|slot| *slot = None);
         self.handlers.all = Some(handler);
     }
 }
@@ -253,7 +269,9 @@ pub struct BoundServer<P: Protocol, G = ()> {
 
 impl<P: Protocol, G> std::fmt::Debug for BoundServer<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BoundServer").field("local_addr", &self.local_addr).finish_non_exhaustive()
+        f.debug_struct("BoundServer")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
     }
 }
 

@@ -40,7 +40,12 @@ impl<P: Protocol> std::fmt::Debug for Player<P> {
 }
 
 impl<P: Protocol> Player<P> {
-    pub(crate) fn new(id: PlayerId, net_id: NetId, addr: SocketAddr, outbox: mpsc::Sender<Outgoing>) -> Self {
+    pub(crate) fn new(
+        id: PlayerId,
+        net_id: NetId,
+        addr: SocketAddr,
+        outbox: mpsc::Sender<Outgoing>,
+    ) -> Self {
         let now = SystemTime::now();
         Self {
             id,

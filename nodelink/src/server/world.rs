@@ -89,7 +89,11 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     fn command(&mut self, command: Command<P>) {
         match command {
             Command::Broadcast { frame, event } => self.broadcast(frame, event),
-            Command::Send { player, frame, event } => {
+            Command::Send {
+                player,
+                frame,
+                event,
+            } => {
                 if let Some(target) = self.shared.players.get(&player) {
                     if target.send_frame(frame).is_err() {
                         self.report(Some(player), ServerError::QueueFull { player, event });
@@ -111,7 +115,11 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn inbound(&mut self, inbound: Inbound<P>) {
         match inbound {
-            Inbound::Join { outbox, addr, reply } => {
+            Inbound::Join {
+                outbox,
+                addr,
+                reply,
+            } => {
                 let id = self.join(outbox, addr);
                 let _ = reply.send(Some(id));
                 self.run_player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
@@ -130,7 +138,9 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn join(&mut self, outbox: mpsc::Sender<Outgoing>, addr: SocketAddr) -> PlayerId {
         let shared = &mut self.shared;
-        let id = shared.player_ids.next(|id| shared.players.contains_key(&id));
+        let id = shared
+            .player_ids
+            .next(|id| shared.players.contains_key(&id));
         let net_id = shared.net_ids.allocate();
         let player = Player::<P>::new(id, net_id, addr, outbox);
         let welcome = Welcome {
@@ -288,7 +298,8 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     /// A full snapshot of every player, or `None` when encoding failed (reported).
     fn snapshot_frame(&mut self) -> Option<Bytes> {
         let shared = &self.shared;
-        let joined: Vec<(NetId, PlayerId)> = shared.players.values().map(|p| (p.net_id, p.id)).collect();
+        let joined: Vec<(NetId, PlayerId)> =
+            shared.players.values().map(|p| (p.net_id, p.id)).collect();
         let header = SyncHeader {
             tick: shared.tick,
             online: shared.players.len() as u32,
@@ -334,7 +345,10 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             let everyone = shared.players.values().map(|p| (p.net_id, p.id)).collect();
             (Vec::new(), everyone)
         } else {
-            (std::mem::take(&mut shared.left), std::mem::take(&mut shared.joined))
+            (
+                std::mem::take(&mut shared.left),
+                std::mem::take(&mut shared.joined),
+            )
         };
         let entries: Vec<_> = shared
             .players
@@ -376,7 +390,12 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         let Some(snapshot) = self.snapshot_frame() else {
             return;
         };
-        for player in self.shared.players.values_mut().filter(|p| p.needs_snapshot) {
+        for player in self
+            .shared
+            .players
+            .values_mut()
+            .filter(|p| p.needs_snapshot)
+        {
             player.needs_snapshot = player.send_frame(snapshot.clone()).is_err();
         }
     }
@@ -387,7 +406,10 @@ fn guarded(handler: impl FnOnce() -> HandlerResult) -> Result<HandlerResult, Str
     catch_unwind(AssertUnwindSafe(handler)).map_err(|panic| panic_message(&*panic))
 }
 
-fn into_server_error(handler: &'static str, result: Result<HandlerResult, String>) -> Result<(), ServerError> {
+fn into_server_error(
+    handler: &'static str,
+    result: Result<HandlerResult, String>,
+) -> Result<(), ServerError> {
     match result {
         Ok(Ok(())) => Ok(()),
         Ok(Err(source)) => Err(ServerError::Handler { handler, source }),
