@@ -358,9 +358,21 @@ async fn nothing_is_sent_on_a_tick_without_change() {
     client
         .world_where("the move", |w| w.get(&id).is_some_and(|a| a.x == 1.0))
         .await;
-    // A chat goes through the same connection; had ticks without change produced
-    // frames, they would arrive before it (50 per second).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Let ten ticks pass with nothing changing; a chat then goes through the same
+    // connection, after any frame those ticks produced.
+    let before = within("stats", running.handle.stats()).await.unwrap();
+    within("ten ticks", async {
+        while running.handle.stats().await.unwrap().ticks < before.ticks + 10 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let after = running.handle.stats().await.unwrap();
+    assert_eq!(
+        after.frames, before.frames,
+        "no frame built on a tick without change"
+    );
+    assert_eq!(after.players, 1);
     client
         .sender
         .send(ToServer::Chat {

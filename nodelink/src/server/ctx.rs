@@ -29,6 +29,7 @@ pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) deferred: Vec<Deferred>,
     pub(crate) handle: ServerHandle<P>,
     pub(crate) online: Arc<AtomicUsize>,
+    pub(crate) stats: crate::server::SyncStats,
 }
 
 /// Work a handler requests that needs the handlers themselves (kick fires

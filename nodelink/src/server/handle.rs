@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::server::error::{SendError, ServerStopped};
 use crate::server::player::PlayerInfo;
+use crate::server::stats::SyncStats;
 use crate::wire::encode_event;
 use crate::{Events, PlayerId, Protocol};
 
@@ -29,6 +30,7 @@ pub(crate) enum Command<P: Protocol> {
     },
     Players(oneshot::Sender<Vec<PlayerInfo<P::State>>>),
     Player(PlayerId, oneshot::Sender<Option<PlayerInfo<P::State>>>),
+    Stats(oneshot::Sender<SyncStats>),
     Shutdown,
 }
 
@@ -133,6 +135,16 @@ impl<P: Protocol> ServerHandle<P> {
     ) -> Result<Option<PlayerInfo<P::State>>, ServerStopped> {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Player(id, reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// The sync engine's counters.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn stats(&self) -> Result<SyncStats, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Stats(reply))?;
         answer.await.map_err(|_| ServerStopped)
     }
 

@@ -30,6 +30,7 @@ mod handle;
 mod ids;
 mod outbox;
 mod player;
+mod stats;
 mod world;
 
 use std::collections::HashMap;
@@ -46,6 +47,7 @@ pub use ctx::EventCtx;
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use handle::ServerHandle;
 pub use player::{Player, PlayerInfo};
+pub use stats::SyncStats;
 
 use crate::handler::{HandlerResult, IntoHandlerResult, Route};
 use crate::sync::Tick;
@@ -314,6 +316,7 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
                 left: Vec::new(),
                 deferred: Vec::new(),
                 online: handle.online.clone(),
+                stats: SyncStats::default(),
                 handle,
             },
             handlers,

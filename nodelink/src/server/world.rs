@@ -64,6 +64,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 Some(inbound) = self.inbox.recv() => self.inbound(inbound),
                 _ = ticker.tick() => {
                     self.shared.tick = self.shared.tick.next();
+                    self.shared.stats.ticks += 1;
                     self.sync(false);
                 }
             }
@@ -107,6 +108,11 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             }
             Command::Player(id, reply) => {
                 let _ = reply.send(self.shared.players.get(&id).map(Player::info));
+            }
+            Command::Stats(reply) => {
+                let mut stats = self.shared.stats;
+                stats.players = self.shared.players.len();
+                let _ = reply.send(stats);
             }
             Command::Shutdown => {}
         }
@@ -370,6 +376,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             Err(error) => return self.report(None, error.into()),
         };
         let mut owed_snapshot = false;
+        let mut sent = 0u64;
         for player in self.shared.players.values_mut() {
             if player.needs_snapshot && !full {
                 owed_snapshot = true;
@@ -379,7 +386,10 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             // carries everything the frame did.
             player.needs_snapshot = player.send_frame(frame.clone()).is_err();
             owed_snapshot |= player.needs_snapshot;
+            sent += u64::from(!player.needs_snapshot);
         }
+        self.shared.stats.frames += 1;
+        self.shared.stats.bytes_sent += sent * frame.len() as u64;
         if owed_snapshot {
             self.resync();
         }
