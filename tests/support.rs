@@ -238,3 +238,9 @@ impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {
         Ok(())
     }
 }
+
+/// The README's code blocks, compiled (and, unless `no_run`, run) as doctests of
+/// this crate, which has the examples' protocol crate at hand.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

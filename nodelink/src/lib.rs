@@ -207,8 +207,3 @@ pub mod __private {
         }
     }
 }
-
-/// The README's code blocks, compiled and run as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -10,12 +10,20 @@
 //!
 //! ```no_run
 //! use nodelink::client::Client;
-//! use nodelink_examples::{Game, OnToClient, ToServer};
+//! # use nodelink::{PlayerId, Protocol, SyncState};
+//! # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+//! # pub struct Avatar { pub x: f32, pub y: f32 }
+//! # #[nodelink::events]
+//! # pub enum ToServer { Move { x: f32, y: f32 } }
+//! # #[nodelink::events]
+//! # pub enum ToClient { Joined { id: PlayerId } }
+//! # pub struct Game;
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; }
 //!
 //! let mut client = Client::<Game>::new("localhost", 5000);
 //! client.send(ToServer::Move { x: 10.0, y: 20.0 })?; // queued until connected
 //! client.on_joined(|ctx, id| println!("player {id} joined; {} online", ctx.world().online()));
-//! client.on_state_sync(|ctx, sync| {
+//! client.on_state_sync(|ctx, _sync| {
 //!     for (id, state) in ctx.world().players() {
 //!         println!("{id}: {state:?}");
 //!     }
@@ -86,12 +94,15 @@ type SyncHandler<P> = Box<
         + 'static,
 >;
 
+type DisconnectHandler = Box<dyn FnMut(&Disconnect) + Send + 'static>;
+type ErrorHandler = Box<dyn FnMut(&ClientError) + Send + 'static>;
+
 struct Handlers<P: Protocol> {
     events: Vec<Option<EventHandler<P>>>,
     all: Option<EventHandler<P>>,
     on_connect: Option<CtxHandler<P>>,
-    on_disconnect: Option<Box<dyn FnMut(&Disconnect) + Send + 'static>>,
-    on_error: Option<Box<dyn FnMut(&ClientError) + Send + 'static>>,
+    on_disconnect: Option<DisconnectHandler>,
+    on_error: Option<ErrorHandler>,
     on_state_sync: Option<SyncHandler<P>>,
 }
 

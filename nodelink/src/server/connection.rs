@@ -87,6 +87,8 @@ pub(crate) async fn serve<P: Protocol>(
     fingerprint: u64,
 ) {
     let _ = stream.set_nodelay(true);
+    // The callback's error type is fixed by tungstenite.
+    #[allow(clippy::result_large_err)]
     let accept = tokio_tungstenite::accept_hdr_async_with_config(
         stream,
         |request: &Request, response: Response| negotiate(fingerprint, request, response),

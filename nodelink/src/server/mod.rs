@@ -3,7 +3,15 @@
 //!
 //! ```no_run
 //! use nodelink::server::{Server, ServerConfig};
-//! use nodelink_examples::{Game, OnToServer, ToClient};
+//! # use nodelink::{PlayerId, Protocol, SyncState};
+//! # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+//! # pub struct Avatar { pub x: f32, pub y: f32 }
+//! # #[nodelink::events]
+//! # pub enum ToServer { Move { x: f32, y: f32 } }
+//! # #[nodelink::events]
+//! # pub enum ToClient { Joined { id: PlayerId } }
+//! # pub struct Game;
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; }
 //!
 //! let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
 //! server.on_connect(|ctx| {
