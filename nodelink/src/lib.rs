@@ -142,9 +142,23 @@ pub mod __private {
 
     use std::fmt::{self, Debug};
 
-    /// What a synced state field must be.
+    /// What a synced state field must be. Generated impls carry `where Field:
+    /// SyncField` bounds, so a field type that falls short is reported once, at the
+    /// field, with this trait's message.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a synced state field",
+        label = "this field's type must be serde `Serialize + Deserialize`, `PartialEq`, `Clone` and have a `Fingerprint`",
+        note = "derive `serde::Serialize, serde::Deserialize, PartialEq, Clone` and `nodelink::Fingerprint` on it, or mark the field `#[sync(skip)]` to keep it on the server"
+    )]
     pub trait SyncField:
-        serde::Serialize + serde::de::DeserializeOwned + PartialEq + Clone + Send + Sync + 'static
+        serde::Serialize
+        + serde::de::DeserializeOwned
+        + PartialEq
+        + Clone
+        + Send
+        + Sync
+        + Fingerprint
+        + 'static
     {
     }
     impl<T> SyncField for T where
@@ -154,19 +168,25 @@ pub mod __private {
             + Clone
             + Send
             + Sync
+            + Fingerprint
             + 'static
     {
     }
 
-    /// What an event field must be.
-    pub trait EventField: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
-    impl<T> EventField for T where T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
-
-    /// Compile-time check used by the derives, spanned on the field type.
-    pub const fn assert_sync_field<T: SyncField + Fingerprint>() {}
-
-    /// Compile-time check used by the derives, spanned on the field type.
-    pub const fn assert_event_field<T: EventField + Fingerprint>() {}
+    /// What an event field must be; see [`SyncField`].
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be an event field",
+        label = "this field's type must be serde `Serialize + Deserialize` and have a `Fingerprint`",
+        note = "derive `serde::Serialize, serde::Deserialize` and `nodelink::Fingerprint` on it"
+    )]
+    pub trait EventField:
+        serde::Serialize + serde::de::DeserializeOwned + Send + Fingerprint + 'static
+    {
+    }
+    impl<T> EventField for T where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + Fingerprint + 'static
+    {
+    }
 
     /// Shows a field's value in `Debug` output when its type is `Debug`, and `..`
     /// otherwise, so generated deltas are `Debug` without requiring it of fields.

@@ -12,14 +12,12 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
     let events_impl = events_impl(events);
     let handlers = super::handlers::expand(input, events);
     let fingerprint = fingerprint_impl(events);
-    let checks = field_checks(events);
     quote! {
         #input
         #handlers
         const _: () = {
             #events_impl
             #fingerprint
-            #checks
         };
     }
 }
@@ -35,6 +33,17 @@ pub(super) fn pattern(owner: &TokenStream, event: &Event<'_>) -> TokenStream {
     }
 }
 
+/// A pattern that matches the variant of `Self` and binds its fields by reference.
+fn ref_pattern(event: &Event<'_>) -> TokenStream {
+    let ident = event.ident;
+    let bindings = event.fields().map(|field| field.binding);
+    match event.fields {
+        Fields::Named(_) => quote! { Self::#ident { #(ref #bindings),* } },
+        Fields::Unnamed(_) => quote! { Self::#ident(#(ref #bindings),*) },
+        Fields::Unit => quote! { Self::#ident },
+    }
+}
+
 /// A pattern that matches the variant without binding anything.
 fn bare_pattern(event: &Event<'_>) -> TokenStream {
     let ident = event.ident;
@@ -43,6 +52,18 @@ fn bare_pattern(event: &Event<'_>) -> TokenStream {
         Fields::Unnamed(_) => quote! { Self::#ident(..) },
         Fields::Unit => quote! { Self::#ident },
     }
+}
+
+/// `where Field: EventField, …` for every field of every variant; see the
+/// SyncState derive's `field_bounds`.
+fn field_bounds(events: &EventSet<'_>) -> TokenStream {
+    let bounds = events.variants.iter().flat_map(|event| {
+        event.fields().map(|field| {
+            let ty = field.ty;
+            quote_spanned! {ty.span()=> #ty: ::nodelink::__private::EventField }
+        })
+    });
+    quote! { where #(#bounds),* }
 }
 
 fn events_impl(events: &EventSet<'_>) -> TokenStream {
@@ -64,7 +85,7 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
         quote! { #pattern => #count, }
     });
     let encode_arms = events.variants.iter().map(|event| {
-        let pattern = pattern(&quote! { Self }, event);
+        let pattern = ref_pattern(event);
         let writes = event.fields().map(|field| {
             let binding = &field.binding;
             let name = &field.name;
@@ -101,9 +122,10 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
         }
     });
 
+    let bounds = field_bounds(events);
     quote! {
         #[automatically_derived]
-        impl ::nodelink::__private::Events for #ident {
+        impl ::nodelink::__private::Events for #ident #bounds {
             const NAMES: &'static [&'static str] = &[#(#names),*];
 
             fn name(&self) -> &'static str {
@@ -118,12 +140,13 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
                 match *self { #(#count_arms)* }
             }
 
-            #[allow(unused_variables)]
+            #[allow(unused_variables, unreachable_code)]
             fn encode_fields<W: ::nodelink::__private::FieldSink>(
                 &self,
                 out: &mut W,
             ) -> ::core::result::Result<(), ::nodelink::__private::EncodeError> {
-                match self { #(#encode_arms)* }
+                // `*self` also matches an enum with no variants.
+                match *self { #(#encode_arms)* }
                 ::core::result::Result::Ok(())
             }
 
@@ -157,25 +180,11 @@ fn fingerprint_impl(events: &EventSet<'_>) -> TokenStream {
             fields.iter().map(|field| (field.name.clone(), field.ty)),
         );
     }
+    let bounds = field_bounds(events);
     quote! {
         #[automatically_derived]
-        impl ::nodelink::__private::Fingerprint for #ident {
+        impl ::nodelink::__private::Fingerprint for #ident #bounds {
             const FINGERPRINT: u64 = #body.finish();
         }
-    }
-}
-
-/// One check per field, spanned on its type.
-fn field_checks(events: &EventSet<'_>) -> TokenStream {
-    let checks = events.variants.iter().flat_map(|event| {
-        event.fields().map(|field| {
-            let ty = field.ty;
-            quote_spanned! {ty.span()=>
-                ::nodelink::__private::assert_event_field::<#ty>();
-            }
-        })
-    });
-    quote! {
-        const _: () = { #(#checks)* };
     }
 }

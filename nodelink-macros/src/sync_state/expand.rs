@@ -12,16 +12,25 @@ pub(super) fn expand(state: &State<'_>) -> TokenStream {
     let view = mut_type(state);
     let sync_impl = sync_state_impl(state);
     let fingerprint = fingerprint_impl(state);
-    let checks = field_checks(state);
     quote! {
         #delta
         #view
         const _: () = {
             #sync_impl
             #fingerprint
-            #checks
         };
     }
+}
+
+/// `where Field: SyncField, …` for every synced field, each bound spanned on its
+/// field's type: a type that cannot be synced is reported once per impl, at the
+/// field, and the impl bodies type-check under the bound instead of failing again.
+fn field_bounds(state: &State<'_>) -> TokenStream {
+    let bounds = state.synced().map(|(field, _)| {
+        let ty = field.ty;
+        quote_spanned! {ty.span()=> #ty: ::nodelink::__private::SyncField }
+    });
+    quote! { where #(#bounds),* }
 }
 
 fn delta_ident(state: &State<'_>) -> syn::Ident {
@@ -53,11 +62,25 @@ fn delta_type(state: &State<'_>) -> TokenStream {
         }
     });
     let label = delta.to_string();
+    let bounds = field_bounds(state);
+    let names: Vec<_> = state.synced().map(|(field, _)| field.ident).collect();
     quote! {
         #[doc = #doc]
-        #[derive(Clone, Default, PartialEq)]
+        #[derive(Default)]
         #vis struct #delta {
             #(#fields)*
+        }
+
+        impl ::core::clone::Clone for #delta #bounds {
+            fn clone(&self) -> Self {
+                Self { #(#names: ::core::clone::Clone::clone(&self.#names),)* }
+            }
+        }
+
+        impl ::core::cmp::PartialEq for #delta #bounds {
+            fn eq(&self, other: &Self) -> bool {
+                true #(&& self.#names == other.#names)*
+            }
         }
 
         impl ::core::fmt::Debug for #delta {
@@ -110,6 +133,7 @@ fn mut_type(state: &State<'_>) -> TokenStream {
         }
     });
     let label = view.to_string();
+    let bounds = field_bounds(state);
     quote! {
         #[doc = #doc]
         #vis struct #view<'a> {
@@ -117,7 +141,7 @@ fn mut_type(state: &State<'_>) -> TokenStream {
             dirty: &'a mut ::nodelink::__private::FieldMask,
         }
 
-        impl #view<'_> {
+        impl #view<'_> #bounds {
             #(#setters)*
         }
 
@@ -198,9 +222,10 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         }
     });
 
+    let bounds = field_bounds(state);
     quote! {
         #[automatically_derived]
-        impl ::nodelink::__private::SyncState for #ident {
+        impl ::nodelink::__private::SyncState for #ident #bounds {
             type Delta = #delta;
             type Mut<'a> = #view<'a>;
             const NAME: &'static str = #name;
@@ -269,24 +294,11 @@ fn fingerprint_impl(state: &State<'_>) -> TokenStream {
     });
     let hasher = shape::hasher();
     let body = shape::fields(quote! { #hasher.str("state") }, "named", fields);
+    let bounds = field_bounds(state);
     quote! {
         #[automatically_derived]
-        impl ::nodelink::__private::Fingerprint for #ident {
+        impl ::nodelink::__private::Fingerprint for #ident #bounds {
             const FINGERPRINT: u64 = #body.finish();
         }
-    }
-}
-
-/// One check per synced field, spanned on its type, so that a type that cannot be
-/// synced is reported once, at the field.
-fn field_checks(state: &State<'_>) -> TokenStream {
-    let checks = state.synced().map(|(field, _)| {
-        let ty = field.ty;
-        quote_spanned! {ty.span()=>
-            ::nodelink::__private::assert_sync_field::<#ty>();
-        }
-    });
-    quote! {
-        const _: () = { #(#checks)* };
     }
 }

@@ -1,0 +1,6 @@
+#[nodelink::events]
+enum ToServer<T> {
+    Send(T),
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[nodelink::events]
+enum ToClient {
+    Connect,
+    Chat { msg: String },
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[nodelink::events(to_server)]
+enum ToServer {
+    Ready,
+}
+
+fn main() {}

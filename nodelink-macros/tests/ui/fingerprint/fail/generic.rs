@@ -1,0 +1,6 @@
+#[derive(nodelink::Fingerprint)]
+struct Wrapper<T> {
+    inner: T,
+}
+
+fn main() {}

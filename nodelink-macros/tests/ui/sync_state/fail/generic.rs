@@ -1,0 +1,6 @@
+#[derive(nodelink::SyncState, Clone, Default, PartialEq)]
+struct Slot<T> {
+    value: T,
+}
+
+fn main() {}

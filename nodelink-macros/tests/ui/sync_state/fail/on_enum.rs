@@ -1,0 +1,8 @@
+#[derive(nodelink::SyncState, Clone, Default)]
+enum Phase {
+    #[default]
+    Lobby,
+    Playing,
+}
+
+fn main() {}

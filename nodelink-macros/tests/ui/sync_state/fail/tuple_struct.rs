@@ -1,0 +1,4 @@
+#[derive(nodelink::SyncState, Clone, Default)]
+struct Position(f32, f32);
+
+fn main() {}

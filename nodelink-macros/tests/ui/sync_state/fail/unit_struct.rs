@@ -1,0 +1,4 @@
+#[derive(nodelink::SyncState, Clone, Default)]
+struct Nothing;
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(nodelink::SyncState, Clone, Default, PartialEq)]
+struct Avatar {
+    #[sync(hidden)]
+    x: f32,
+}
+
+fn main() {}
