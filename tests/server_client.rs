@@ -682,3 +682,129 @@ async fn the_polling_client_drains_events_and_mirrors_the_world() {
     assert_eq!(players, 2);
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn player_api_changes_state_and_reaches_one_player() {
+    let mut server = game_server(local_config());
+    server.on_chat(|ctx, msg| match msg.as_str() {
+        "rename" => ctx.player().update_state(|a| {
+            a.name = "ada".into();
+            a.x = 1.0;
+        }),
+        "reset" => ctx.player().clear_state(),
+        "whisper" => {
+            let me = ctx.id();
+            ctx.player()
+                .send(ToClient::Chat {
+                    from: me,
+                    msg: "only you".into(),
+                })
+                .unwrap();
+        }
+        _ => {
+            let from = ctx.id();
+            ctx.broadcast(ToClient::Chat { from, msg });
+        }
+    });
+    let running = serve(server).await;
+    let mut ada = Watcher::connect(&running.url()).await;
+    let mut bob = Watcher::connect(&running.url()).await;
+    let ada_id = ada.id.unwrap();
+
+    let joined_at = running.handle.player(ada_id).await.unwrap().unwrap();
+    ada.sender
+        .send(ToServer::Chat {
+            msg: "rename".into(),
+        })
+        .unwrap();
+    bob.world_where("ada renamed", |w| {
+        w.get(&ada_id)
+            .is_some_and(|a| a.name == "ada" && a.x == 1.0)
+    })
+    .await;
+    let later = running.handle.player(ada_id).await.unwrap().unwrap();
+    assert_eq!(later.connected_at, joined_at.connected_at);
+    assert!(
+        later.last_seen > joined_at.last_seen,
+        "last_seen follows inbound frames"
+    );
+
+    ada.sender
+        .send(ToServer::Chat {
+            msg: "reset".into(),
+        })
+        .unwrap();
+    bob.world_where("ada reset", |w| w.get(&ada_id) == Some(&Avatar::default()))
+        .await;
+
+    ada.sender
+        .send(ToServer::Chat {
+            msg: "whisper".into(),
+        })
+        .unwrap();
+    ada.next_where("the whisper", |seen| {
+        matches!(seen, Seen::Event(ToClient::Chat { msg, .. }) if msg == "only you").then_some(())
+    })
+    .await;
+    // Bob hears a later broadcast but never the whisper.
+    ada.sender
+        .send(ToServer::Chat {
+            msg: "to all".into(),
+        })
+        .unwrap();
+    let first_chat = bob
+        .next_where("the broadcast", |seen| match seen {
+            Seen::Event(ToClient::Chat { msg, .. }) => Some(msg.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(first_chat, "to all");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_joiner_gets_one_snapshot_and_the_others_only_its_entry() {
+    let running = serve(game_server(local_config())).await;
+    let mut early = Watcher::connect(&running.url()).await;
+    let early_id = early.id.unwrap();
+    early
+        .sender
+        .send(ToServer::Move { x: 9.0, y: 9.0 })
+        .unwrap();
+    early
+        .world_where("the early move", |w| {
+            w.get(&early_id).is_some_and(|a| a.x == 9.0)
+        })
+        .await;
+
+    let mut late = Watcher::start(&running.url(), |_| {});
+    let late_id = late.connected().await;
+    let snapshot = late
+        .next_where("the snapshot", |seen| match seen {
+            Seen::Sync(sync, world) => Some((sync.full, world.clone())),
+            _ => None,
+        })
+        .await;
+    assert!(
+        snapshot.0,
+        "the first frame a joiner sees is a full snapshot"
+    );
+    assert_eq!(snapshot.1.get(&early_id).map(|a| a.x), Some(9.0));
+
+    let announced = early
+        .next_where("the newcomer", |seen| match seen {
+            Seen::Sync(sync, _) if sync.joined.contains(&late_id) => Some(sync.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        !announced.full,
+        "existing players are not sent the whole world again"
+    );
+    assert!(
+        announced.changes.iter().all(|(id, _)| *id == late_id),
+        "{:?}",
+        announced.changes
+    );
+    running.stop().await;
+}
