@@ -1,7 +1,6 @@
 //! Typed handlers: how `#[nodelink::events]` routes each variant to user code.
 
 use std::any::Any;
-use std::fmt;
 
 /// What a handler can fail with: any error type, boxed.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -57,23 +56,7 @@ pub trait Route<E> {
     );
 }
 
-/// A handler panicked: the panic's message, for `on_error`.
-#[derive(Debug)]
-pub struct HandlerPanic {
-    /// Which handler.
-    pub handler: String,
-    /// The panic's message, when it was a string.
-    pub message: String,
-}
-
-impl fmt::Display for HandlerPanic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "handler `{}` panicked: {}", self.handler, self.message)
-    }
-}
-
-impl std::error::Error for HandlerPanic {}
-
+/// The message of a caught panic, when it was a string.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()

@@ -193,7 +193,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 })
             });
             if let Err(error) = into_server_error("disconnect", result) {
-                self.report_with(Some(&player), error);
+                report_to(&mut self.handlers, &error, Some(&player));
             }
         }
         self.shared.publish_count(0);
@@ -265,25 +265,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn report(&mut self, player: Option<PlayerId>, error: ServerError) {
         let player = player.and_then(|id| self.shared.players.get(&id));
-        match self.handlers.on_error.as_mut() {
-            Some(handler) => {
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&error, player))) {
-                    tracing::error!("error handler panicked: {}", panic_message(&*panic));
-                }
-            }
-            None => log(&error, player.map(Player::id)),
-        }
-    }
-
-    fn report_with(&mut self, player: Option<&Player<P>>, error: ServerError) {
-        match self.handlers.on_error.as_mut() {
-            Some(handler) => {
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&error, player))) {
-                    tracing::error!("error handler panicked: {}", panic_message(&*panic));
-                }
-            }
-            None => log(&error, player.map(Player::id)),
-        }
+        report_to(&mut self.handlers, &error, player);
     }
 
     fn broadcast(&mut self, frame: Bytes, event: &'static str) {
@@ -408,6 +390,22 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         {
             player.needs_snapshot = player.send_frame(snapshot.clone()).is_err();
         }
+    }
+}
+
+/// Hands an error to `on_error`, or logs it when there is none.
+fn report_to<P: Protocol, G>(
+    handlers: &mut Handlers<P, G>,
+    error: &ServerError,
+    player: Option<&Player<P>>,
+) {
+    match handlers.on_error.as_mut() {
+        Some(handler) => {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(error, player))) {
+                tracing::error!("error handler panicked: {}", panic_message(&*panic));
+            }
+        }
+        None => log(error, player.map(Player::id)),
     }
 }
 
