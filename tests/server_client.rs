@@ -808,3 +808,27 @@ async fn a_late_joiner_gets_one_snapshot_and_the_others_only_its_entry() {
     );
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_queue_is_bounded_and_says_so_when_full() {
+    let mut config = nodelink::client::ClientConfig::default();
+    config.send_queue_len = 2;
+    // A port that was free a moment ago: nothing listens, the events wait.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = Client::<Game>::with_config(format!("ws://{closed}/"), config);
+    client.send(ToServer::Ready).unwrap();
+    client.send(ToServer::Ready).unwrap();
+    let error = client.send(ToServer::Ready).unwrap_err();
+    assert!(
+        matches!(error, ClientError::QueueFull { capacity: 2 }),
+        "{error:?}"
+    );
+    assert_eq!(error.to_string(), "send queue is full (2 frames)");
+    let failed = within("the refused connection", client.run())
+        .await
+        .unwrap_err();
+    assert!(matches!(failed, ClientError::Connect { .. }), "{failed}");
+}
