@@ -14,6 +14,17 @@ pub struct Avatar {
     pub name: String,
 }
 
+/// The state of the match, shared by every client.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Match {
+    /// The round number, from 1.
+    pub round: u32,
+    /// Seconds left in the round.
+    pub time_left: f32,
+    /// The player with the best score so far.
+    pub leader: Option<PlayerId>,
+}
+
 /// Events clients send to the server.
 #[nodelink::events]
 #[derive(Debug, Clone, PartialEq)]
@@ -65,4 +76,5 @@ impl Protocol for Game {
     type State = Avatar;
     type ToServer = ToServer;
     type ToClient = ToClient;
+    type ServerState = Match;
 }

@@ -20,6 +20,16 @@ struct Player {
     inventory: Vec<u16>,
 }
 
+/// A protocol around that state, to size its frames.
+struct Bench;
+
+impl nodelink::Protocol for Bench {
+    type State = Player;
+    type ToServer = ToServer;
+    type ToClient = nodelink_examples::ToClient;
+    type ServerState = ();
+}
+
 fn main() -> Result<(), nodelink::EncodeError> {
     let player = Player {
         x: 12.5,
@@ -36,19 +46,23 @@ fn main() -> Result<(), nodelink::EncodeError> {
         online: 100,
         full: false,
     };
-    let empty = encode_sync::<Player, _>(header, &[], &[], [])?.len();
+    let empty = encode_sync::<Bench, _>(header, &[], &[], [], None)?.len();
     let entry = |mask| -> Result<usize, nodelink::EncodeError> {
-        Ok(encode_sync(header, &[], &[], [(NetId(7), &player, mask)])?.len() - empty)
+        Ok(
+            encode_sync::<Bench, _>(header, &[], &[], [(NetId(7), &player, mask)], None)?.len()
+                - empty,
+        )
     };
     let one_f32 = entry(FieldMask::from_bits(0b1))?;
     let two_f32 = entry(FieldMask::from_bits(0b11))?;
     let full = entry(Player::ALL)?;
     let moved = encode_event(&ToServer::Move { x: 12.5, y: -3.25 })?.len();
-    let joined = encode_sync::<Player, _>(
+    let joined = encode_sync::<Bench, _>(
         header,
         &[],
         &[(NetId(7), PlayerId::from_raw(0xdead_beef))],
         [],
+        None,
     )?
     .len()
         - empty;

@@ -409,6 +409,7 @@ mod other {
         type State = nodelink_examples::Avatar;
         type ToServer = ToServer;
         type ToClient = nodelink_examples::ToClient;
+        type ServerState = ();
     }
 }
 
@@ -560,8 +561,7 @@ async fn raw_connect(url: &str) -> (RawSocket, PlayerId) {
     let Some(Ok(Message::Binary(welcome))) = within("the welcome", socket.next()).await else {
         panic!("expected the welcome");
     };
-    let frame =
-        nodelink::wire::decode_server_frame::<Avatar, ToClient>(&welcome, usize::MAX).unwrap();
+    let frame = nodelink::wire::decode_server_frame::<Game>(&welcome, usize::MAX).unwrap();
     let nodelink::wire::ServerFrame::Welcome(welcome) = frame else {
         panic!("expected the welcome, got {frame:?}");
     };

@@ -15,10 +15,10 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
     let mut world: Vec<(NetId, PlayerId, Tracked<Avatar>)> = (0..50)
         .map(|i| (NetId(i), PlayerId::from_raw(0x1000 + i), Tracked::default()))
         .collect();
-    let mut mirror = World::<Avatar>::default();
+    let mut mirror = World::<Game>::default();
 
     let joined: Vec<_> = world.iter().map(|(net, id, _)| (*net, *id)).collect();
-    let snapshot = encode_sync(
+    let snapshot = encode_sync::<Game, _>(
         SyncHeader {
             tick: Tick(0),
             online: 50,
@@ -27,10 +27,11 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
         &[],
         &joined,
         world.iter().map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
+        None,
     )
     .unwrap();
     let ServerFrame::Sync(frame) =
-        decode_server_frame::<Avatar, ToClient>(&snapshot, DEFAULT_MAX_FRAME_LEN).unwrap()
+        decode_server_frame::<Game>(&snapshot, DEFAULT_MAX_FRAME_LEN).unwrap()
     else {
         panic!("expected a sync frame");
     };
@@ -59,7 +60,7 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
             })
             .filter(|(_, _, mask)| !mask.is_empty())
             .collect();
-        let bytes = encode_sync(
+        let bytes = encode_sync::<Game, _>(
             SyncHeader {
                 tick: Tick(tick),
                 online: 50,
@@ -68,10 +69,11 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
             &[],
             &[],
             changed.iter().map(|(net, s, mask)| (*net, s, *mask)),
+            None,
         )
         .unwrap();
         let ServerFrame::Sync(frame) =
-            decode_server_frame::<Avatar, ToClient>(&bytes, DEFAULT_MAX_FRAME_LEN).unwrap()
+            decode_server_frame::<Game>(&bytes, DEFAULT_MAX_FRAME_LEN).unwrap()
         else {
             panic!("expected a sync frame");
         };

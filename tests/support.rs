@@ -85,7 +85,7 @@ pub enum Seen {
     /// An event.
     Event(ToClient),
     /// A sync frame, and the whole mirror after applying it.
-    Sync(StateSync<Avatar>, HashMap<PlayerId, Avatar>),
+    Sync(StateSync<Game>, HashMap<PlayerId, Avatar>),
     /// The connection ended.
     Disconnected(Disconnect),
     /// An error.

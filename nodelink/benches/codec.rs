@@ -32,6 +32,15 @@ enum ToServer {
     Move { x: f32, y: f32 },
 }
 
+struct Bench;
+
+impl nodelink::Protocol for Bench {
+    type State = Avatar;
+    type ToServer = ToServer;
+    type ToClient = ToServer;
+    type ServerState = ();
+}
+
 fn avatar() -> Avatar {
     Avatar {
         x: 12.5,
@@ -60,26 +69,31 @@ fn delta(c: &mut Criterion) {
         b.iter(|| rmp_serde::to_vec(black_box(&(0u32, 1u64, state.x))))
     });
     group.bench_function("1_field", |b| {
-        b.iter(|| encode_sync(HEADER, &[], &[], [(NetId(0), black_box(&state), ONE)]))
+        b.iter(|| {
+            encode_sync::<Bench, _>(HEADER, &[], &[], [(NetId(0), black_box(&state), ONE)], None)
+        })
     });
     group.bench_function("2_fields", |b| {
-        b.iter(|| encode_sync(HEADER, &[], &[], [(NetId(0), black_box(&state), TWO)]))
+        b.iter(|| {
+            encode_sync::<Bench, _>(HEADER, &[], &[], [(NetId(0), black_box(&state), TWO)], None)
+        })
     });
     group.bench_function("full_8_fields", |b| {
         b.iter(|| {
-            encode_sync(
+            encode_sync::<Bench, _>(
                 HEADER,
                 &[],
                 &[],
                 [(NetId(0), black_box(&state), Avatar::ALL)],
+                None,
             )
         })
     });
     group.finish();
 
     let mut group = c.benchmark_group("delta_decode_apply");
-    let one = encode_sync(HEADER, &[], &[], [(NetId(0), &state, ONE)]).unwrap();
-    let two = encode_sync(HEADER, &[], &[], [(NetId(0), &state, TWO)]).unwrap();
+    let one = encode_sync::<Bench, _>(HEADER, &[], &[], [(NetId(0), &state, ONE)], None).unwrap();
+    let two = encode_sync::<Bench, _>(HEADER, &[], &[], [(NetId(0), &state, TWO)], None).unwrap();
     let baseline = rmp_serde::to_vec(&(0u32, 1u64, state.x)).unwrap();
     group.bench_function("baseline_rmp_serde_tuple_1_field", |b| {
         b.iter(|| rmp_serde::from_slice::<(u32, u64, f32)>(black_box(&baseline)))
@@ -89,7 +103,7 @@ fn delta(c: &mut Criterion) {
             let mut mirror = Avatar::default();
             b.iter(|| {
                 if let Ok(ServerFrame::Sync(frame)) =
-                    decode_server_frame::<Avatar, ToServer>(black_box(bytes), DEFAULT_MAX_FRAME_LEN)
+                    decode_server_frame::<Bench>(black_box(bytes), DEFAULT_MAX_FRAME_LEN)
                 {
                     for (_, delta) in &frame.players {
                         mirror.apply(delta);
@@ -109,7 +123,7 @@ fn delta(c: &mut Criterion) {
     });
     group.bench_function("encode_1_field_each", |b| {
         b.iter(|| {
-            encode_sync(
+            encode_sync::<Bench, _>(
                 HEADER,
                 &[],
                 &[],
@@ -117,6 +131,7 @@ fn delta(c: &mut Criterion) {
                     .iter()
                     .enumerate()
                     .map(|(i, p)| (NetId(i as u32), black_box(p.get()), ONE)),
+                None,
             )
         })
     });

@@ -54,6 +54,63 @@ pub trait Route<E> {
         &mut self,
         handler: Box<dyn for<'a> FnMut(&mut Self::Ctx<'a>, E) -> HandlerResult + Send + 'static>,
     );
+
+    /// Adds a middleware for variant `index`, run before its handler after those
+    /// added earlier. Generated code calls this; use the generated `before_…`.
+    #[allow(clippy::type_complexity)]
+    fn route_middleware(
+        &mut self,
+        index: usize,
+        middleware: Box<
+            dyn for<'a> FnMut(&mut Self::Ctx<'a>, &mut E) -> Result<Verdict, HandlerError>
+                + Send
+                + 'static,
+        >,
+    );
+}
+
+/// What a middleware decides about an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let the event through (possibly rewritten) to the next middleware and the handler.
+    Pass,
+    /// Drop the event: no further middleware and no handler run.
+    Reject,
+}
+
+/// A middleware's return value: `()` (pass), `bool` (`false` rejects, as in
+/// Python nodelink), a [`Verdict`], or a `Result` of one of those, whose error
+/// rejects the event and goes to `on_error`.
+pub trait IntoVerdict {
+    /// The value as a verdict.
+    ///
+    /// # Errors
+    /// The middleware's own error.
+    fn into_verdict(self) -> Result<Verdict, HandlerError>;
+}
+
+impl IntoVerdict for () {
+    fn into_verdict(self) -> Result<Verdict, HandlerError> {
+        Ok(Verdict::Pass)
+    }
+}
+
+impl IntoVerdict for bool {
+    fn into_verdict(self) -> Result<Verdict, HandlerError> {
+        Ok(if self { Verdict::Pass } else { Verdict::Reject })
+    }
+}
+
+impl IntoVerdict for Verdict {
+    fn into_verdict(self) -> Result<Verdict, HandlerError> {
+        Ok(self)
+    }
+}
+
+impl<V: IntoVerdict, E: Into<HandlerError>> IntoVerdict for Result<V, E> {
+    fn into_verdict(self) -> Result<Verdict, HandlerError> {
+        self.map_err(Into::into)?.into_verdict()
+    }
 }
 
 /// The message of a caught panic, when it was a string.

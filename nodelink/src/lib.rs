@@ -33,6 +33,7 @@
 //!     type State = Avatar;
 //!     type ToServer = ToServer;
 //!     type ToClient = ToClient;
+//!     type ServerState = ();
 //! }
 //!
 //! // Every event and state change has a compact, typed wire form.
@@ -76,6 +77,7 @@ pub mod fingerprint;
 pub mod handler;
 mod player_id;
 mod protocol;
+mod random;
 pub mod server;
 pub mod sync;
 pub mod wire;
@@ -83,7 +85,7 @@ pub mod wire;
 pub use error::{DecodeError, EncodeError};
 pub use events::Events;
 pub use fingerprint::Fingerprint;
-pub use handler::{HandlerError, HandlerResult, IntoHandlerResult, Route};
+pub use handler::{HandlerError, HandlerResult, IntoHandlerResult, IntoVerdict, Route, Verdict};
 pub use player_id::{ParsePlayerIdError, PlayerId};
 pub use protocol::Protocol;
 pub use sync::{FieldMask, SyncState, Tracked};

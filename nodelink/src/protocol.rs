@@ -28,6 +28,7 @@ use crate::wire::WIRE_VERSION;
 ///     type State = Avatar;
 ///     type ToServer = ToServer;
 ///     type ToClient = ToClient;
+///     type ServerState = ();
 /// }
 ///
 /// assert_ne!(Game::FINGERPRINT, 0);
@@ -43,6 +44,10 @@ pub trait Protocol: Send + Sync + 'static {
     type ToServer: Events;
     /// Events that the server sends to clients.
     type ToClient: Events;
+    /// World-wide state that the server owns and every client mirrors (phase,
+    /// round timer, scores): synced field by field like a player's, in the same
+    /// frames. `()` when the game has none.
+    type ServerState: SyncState;
 
     /// The hash of the whole protocol: the wire format version and the shape of every
     /// type above. Computed at compile time; see [`fingerprint`](crate::fingerprint)
@@ -53,5 +58,6 @@ pub trait Protocol: Send + Sync + 'static {
         .u64(<Self::State as crate::Fingerprint>::FINGERPRINT)
         .u64(<Self::ToServer as crate::Fingerprint>::FINGERPRINT)
         .u64(<Self::ToClient as crate::Fingerprint>::FINGERPRINT)
+        .u64(<Self::ServerState as crate::Fingerprint>::FINGERPRINT)
         .finish();
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{ToClient, ToServer, Vec2, MAX};
+use common::{Game, ToClient, ToServer, Vec2, MAX};
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, ClientFrame, ServerFrame,
 };
@@ -12,6 +12,7 @@ fn round_trip(event: ToServer) -> ToServer {
     let bytes = encode_event(&event).expect("encodes");
     match decode_client_frame::<ToServer>(&bytes, MAX).expect("decodes") {
         ClientFrame::Event(decoded) => decoded,
+        other => panic!("expected an event, got {other:?}"),
     }
 }
 
@@ -44,7 +45,7 @@ fn every_variant_kind_round_trips() {
 fn server_events_round_trip_with_nested_types() {
     let event = ToClient::Waypoint(Vec2 { x: 1.0, y: 2.0 });
     let bytes = encode_event(&event).unwrap();
-    let frame = decode_server_frame::<(), ToClient>(&bytes, MAX).unwrap();
+    let frame = decode_server_frame::<Game>(&bytes, MAX).unwrap();
     assert_eq!(frame, ServerFrame::Event(event));
 
     let joined = ToClient::Joined {
@@ -52,7 +53,7 @@ fn server_events_round_trip_with_nested_types() {
     };
     let bytes = encode_event(&joined).unwrap();
     assert_eq!(
-        decode_server_frame::<(), ToClient>(&bytes, MAX).unwrap(),
+        decode_server_frame::<Game>(&bytes, MAX).unwrap(),
         ServerFrame::Event(joined)
     );
 }

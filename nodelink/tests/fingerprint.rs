@@ -177,6 +177,7 @@ impl Protocol for GameV1 {
     type State = base::State;
     type ToServer = events_base::Events;
     type ToClient = events_base::Events;
+    type ServerState = ();
 }
 
 struct GameV1Again;
@@ -184,6 +185,7 @@ impl Protocol for GameV1Again {
     type State = formatting_differs::Renamed;
     type ToServer = events_formatting_differs::Other;
     type ToClient = events_base::Events;
+    type ServerState = ();
 }
 
 struct GameV2;
@@ -191,6 +193,7 @@ impl Protocol for GameV2 {
     type State = base::State;
     type ToServer = events_base::Events;
     type ToClient = variant_added::Events;
+    type ServerState = ();
 }
 
 struct Swapped;
@@ -198,6 +201,7 @@ impl Protocol for Swapped {
     type State = base::State;
     type ToServer = variant_added::Events;
     type ToClient = events_base::Events;
+    type ServerState = ();
 }
 
 #[test]

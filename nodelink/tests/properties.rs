@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Avatar, ToClient, ToServer, MAX};
+use common::{Avatar, Game, ToServer, MAX};
 use nodelink::sync::Tick;
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
@@ -50,8 +50,8 @@ fn to_server() -> impl Strategy<Value = ToServer> {
     ]
 }
 
-fn decode_sync(bytes: &[u8]) -> nodelink::wire::SyncFrame<Avatar> {
-    match decode_server_frame::<Avatar, ToClient>(bytes, MAX) {
+fn decode_sync(bytes: &[u8]) -> nodelink::wire::SyncFrame<Game> {
+    match decode_server_frame::<Game>(bytes, MAX) {
         Ok(ServerFrame::Sync(frame)) => frame,
         other => panic!("expected a sync frame, got {other:?}"),
     }
@@ -62,7 +62,7 @@ proptest! {
     fn deltas_round_trip_for_any_mask(state in avatar(), bits in any::<u64>(), net in any::<u32>()) {
         let mask = FieldMask::from_bits(bits) & Avatar::ALL;
         let header = SyncHeader { tick: Tick(7), online: 1, full: false };
-        let bytes = encode_sync(header, &[], &[], [(NetId(net), &state, mask)]).unwrap();
+        let bytes = encode_sync::<Game, _>(header, &[], &[], [(NetId(net), &state, mask)], None).unwrap();
         let frame = decode_sync(&bytes);
         prop_assert_eq!(frame.header, header);
         prop_assert_eq!(frame.players.len(), 1);
@@ -77,7 +77,7 @@ proptest! {
         let header = SyncHeader { tick: Tick(1), online: states.len() as u32, full: true };
         let joined: Vec<_> = (0..states.len() as u32).map(|i| (NetId(i), PlayerId::from_raw(i * 31))).collect();
         let entries = states.iter().enumerate().map(|(i, s)| (NetId(i as u32), s, Avatar::ALL));
-        let bytes = encode_sync(header, &[], &joined, entries).unwrap();
+        let bytes = encode_sync::<Game, _>(header, &[], &joined, entries, None).unwrap();
         let frame = decode_sync(&bytes);
         prop_assert_eq!(&frame.joined, &joined);
         for ((_, delta), state) in frame.players.iter().zip(&states) {
@@ -97,14 +97,14 @@ proptest! {
     #[test]
     fn welcome_round_trips(fingerprint in any::<u64>(), player in any::<u32>(), net in any::<u32>(), tick_rate in any::<u32>()) {
         let welcome = Welcome { fingerprint, player: PlayerId::from_raw(player), net_id: NetId(net), tick_rate };
-        let decoded = decode_server_frame::<Avatar, ToClient>(&welcome.encode(), MAX).unwrap();
+        let decoded = decode_server_frame::<Game>(&welcome.encode(), MAX).unwrap();
         prop_assert_eq!(decoded, ServerFrame::Welcome(welcome));
     }
 
     #[test]
     fn arbitrary_bytes_never_panic_any_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = decode_server_frame::<Avatar, ToClient>(&bytes, MAX);
-        let _ = decode_server_frame::<(), ToClient>(&bytes, MAX);
+        let _ = decode_server_frame::<Game>(&bytes, MAX);
+        let _ = decode_server_frame::<common::ShipGame>(&bytes, MAX);
         let _ = decode_client_frame::<ToServer>(&bytes, MAX);
     }
 
@@ -112,9 +112,9 @@ proptest! {
     #[test]
     fn truncated_frames_are_errors(state in avatar(), event in to_server(), cut in any::<prop::sample::Index>()) {
         let header = SyncHeader { tick: Tick(3), online: 2, full: false };
-        let sync = encode_sync(header, &[NetId(1)], &[(NetId(2), PlayerId::from_raw(9))], [(NetId(2), &state, Avatar::ALL)]).unwrap();
+        let sync = encode_sync::<Game, _>(header, &[NetId(1)], &[(NetId(2), PlayerId::from_raw(9))], [(NetId(2), &state, Avatar::ALL)], None).unwrap();
         let cut_at = cut.index(sync.len());
-        prop_assert!(decode_server_frame::<Avatar, ToClient>(&sync[..cut_at], MAX).is_err());
+        prop_assert!(decode_server_frame::<Game>(&sync[..cut_at], MAX).is_err());
 
         let event = encode_event(&event).unwrap();
         let cut_at = cut.index(event.len());
@@ -126,7 +126,7 @@ proptest! {
     #[test]
     fn corrupted_frames_never_panic(state in avatar(), event in to_server(), flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
         let header = SyncHeader { tick: Tick(3), online: 2, full: true };
-        let mut sync = encode_sync(header, &[], &[], [(NetId(2), &state, Avatar::ALL)]).unwrap().to_vec();
+        let mut sync = encode_sync::<Game, _>(header, &[], &[], [(NetId(2), &state, Avatar::ALL)], None).unwrap().to_vec();
         let mut event = encode_event(&event).unwrap().to_vec();
         for (at, byte) in &flips {
             let i = at.index(sync.len());
@@ -134,16 +134,16 @@ proptest! {
             let i = at.index(event.len());
             event[i] = *byte;
         }
-        let _ = decode_server_frame::<Avatar, ToClient>(&sync, MAX);
+        let _ = decode_server_frame::<Game>(&sync, MAX);
         let _ = decode_client_frame::<ToServer>(&event, MAX);
     }
 }
 
 #[test]
 fn a_frame_claiming_four_billion_elements_is_rejected_cheaply() {
-    // [2, 0, 0, false, <array32 of 4,294,967,295 entries>]: 12 bytes in all.
-    let bytes = [0x97, 0x02, 0x00, 0x00, 0xc2, 0xdd, 0xff, 0xff, 0xff, 0xff];
-    let err = decode_server_frame::<Avatar, ToClient>(&bytes, MAX).unwrap_err();
+    // [2, 0, 0, false, <array32 claiming 4,294,967,295 entries>]: 10 bytes in all.
+    let bytes = [0x98, 0x02, 0x00, 0x00, 0xc2, 0xdd, 0xff, 0xff, 0xff, 0xff];
+    let err = decode_server_frame::<Game>(&bytes, MAX).unwrap_err();
     assert!(
         err.to_string().contains("claims 4294967295 elements"),
         "{err}"

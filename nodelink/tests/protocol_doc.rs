@@ -2,8 +2,10 @@
 //! cannot drift from the code.
 
 use nodelink::sync::Tick;
-use nodelink::wire::{encode_event, encode_sync, NetId, SyncHeader, Welcome};
-use nodelink::{PlayerId, SyncState};
+use nodelink::wire::{
+    encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome,
+};
+use nodelink::{PlayerId, Protocol, SyncState};
 
 /// The protocol PROTOCOL.md uses in its examples.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -23,6 +25,21 @@ enum ToServer {
 #[nodelink::events]
 enum ToClient {
     Chat { from: PlayerId, msg: String },
+}
+
+struct DocGame;
+impl Protocol for DocGame {
+    type State = Avatar;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = Round;
+}
+
+/// The shared server state of the examples.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+struct Round {
+    round: u32,
+    time_left: f32,
 }
 
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
@@ -77,29 +94,51 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "sync-snapshot",
-            encode_sync(
+            encode_sync::<DocGame, _>(
                 header(1, 2, true),
                 &[],
                 &[(NetId(0), ADA), (NetId(1), BOB)],
                 [(NetId(0), &ada, Avatar::ALL), (NetId(1), &bob, Avatar::ALL)],
+                None,
             )
             .unwrap()
             .to_vec(),
         ),
         (
             "sync-delta",
-            encode_sync(
+            encode_sync::<DocGame, _>(
                 header(42, 2, false),
                 &[],
                 &[],
                 [(NetId(0), &ada, nodelink::FieldMask::from_bits(0b001))],
+                None,
             )
             .unwrap()
             .to_vec(),
         ),
         (
+            "sync-server",
+            encode_sync::<DocGame, _>(
+                header(44, 1, false),
+                &[],
+                &[],
+                [],
+                Some((
+                    &Round {
+                        round: 2,
+                        time_left: 60.0,
+                    },
+                    nodelink::FieldMask::from_bits(0b11),
+                )),
+            )
+            .unwrap()
+            .to_vec(),
+        ),
+        ("ping", encode_ping(7, 35).to_vec()),
+        ("pong", encode_pong(7).to_vec()),
+        (
             "sync-left",
-            encode_sync::<Avatar, _>(header(43, 1, false), &[NetId(1)], &[], [])
+            encode_sync::<DocGame, _>(header(43, 1, false), &[NetId(1)], &[], [], None)
                 .unwrap()
                 .to_vec(),
         ),

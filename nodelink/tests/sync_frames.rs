@@ -4,13 +4,13 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{Avatar, Ship, ToClient, MAX};
+use common::{Avatar, Game, ShipGame, MAX};
 use nodelink::sync::Tick;
 use nodelink::wire::{decode_server_frame, encode_sync, NetId, ServerFrame, SyncFrame, SyncHeader};
-use nodelink::{DecodeError, PlayerId, SyncState, Tracked};
+use nodelink::{DecodeError, PlayerId, Protocol, SyncState, Tracked};
 
-fn decode<S: SyncState + std::fmt::Debug>(bytes: &[u8]) -> Result<SyncFrame<S>, DecodeError> {
-    match decode_server_frame::<S, ToClient>(bytes, MAX)? {
+fn decode<P: Protocol>(bytes: &[u8]) -> Result<SyncFrame<P>, DecodeError> {
+    match decode_server_frame::<P>(bytes, MAX)? {
         ServerFrame::Sync(frame) => Ok(frame),
         other => panic!("expected a sync frame, got {other:?}"),
     }
@@ -43,16 +43,17 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
 
     // The client joins: one full snapshot.
     let joined: Vec<_> = server.iter().map(|(net, id, _)| (*net, *id)).collect();
-    let snapshot = encode_sync(
+    let snapshot = encode_sync::<Game, _>(
         header(1, true),
         &[],
         &joined,
         server
             .iter()
             .map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
+        None,
     )
     .unwrap();
-    let frame = decode::<Avatar>(&snapshot).unwrap();
+    let frame = decode::<Game>(&snapshot).unwrap();
     assert!(frame.header.full);
     assert_eq!(frame.joined, joined);
 
@@ -75,14 +76,15 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
             (*net, &*s, mask)
         })
         .collect();
-    let delta_frame = encode_sync(
+    let delta_frame = encode_sync::<Game, _>(
         header(2, false),
         &[],
         &[],
         changed.iter().map(|(net, s, mask)| (*net, s.get(), *mask)),
+        None,
     )
     .unwrap();
-    let frame = decode::<Avatar>(&delta_frame).unwrap();
+    let frame = decode::<Game>(&delta_frame).unwrap();
     assert_eq!(frame.players.len(), 2);
     for (net, delta) in &frame.players {
         mirror.get_mut(net).unwrap().apply(delta);
@@ -99,14 +101,15 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
 
 #[test]
 fn departures_and_arrivals_travel_in_the_frame() {
-    let bytes = encode_sync::<Avatar, _>(
+    let bytes = encode_sync::<Game, _>(
         header(9, false),
         &[NetId(4)],
         &[(NetId(4), PlayerId::from_raw(0xbeef))],
         std::iter::empty(),
+        None,
     )
     .unwrap();
-    let frame = decode::<Avatar>(&bytes).unwrap();
+    let frame = decode::<Game>(&bytes).unwrap();
     assert_eq!(frame.header, header(9, false));
     assert_eq!(frame.left, [NetId(4)]);
     assert_eq!(frame.joined, [(NetId(4), PlayerId::from_raw(0xbeef))]);
@@ -116,7 +119,7 @@ fn departures_and_arrivals_travel_in_the_frame() {
 /// A sync frame with one player entry `[0, mask, value]`, built by hand.
 fn raw_sync_entry(mask: u64, write_value: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut bytes = Vec::new();
-    rmp::encode::write_array_len(&mut bytes, 7).unwrap();
+    rmp::encode::write_array_len(&mut bytes, 8).unwrap();
     for value in [2u64, 1, 1] {
         rmp::encode::write_uint(&mut bytes, value).unwrap(); // kind, tick, online
     }
@@ -128,6 +131,7 @@ fn raw_sync_entry(mask: u64, write_value: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> 
     rmp::encode::write_uint(&mut bytes, 0).unwrap();
     rmp::encode::write_uint(&mut bytes, mask).unwrap();
     write_value(&mut bytes);
+    rmp::encode::write_nil(&mut bytes).unwrap(); // no server state
     bytes
 }
 
@@ -135,7 +139,7 @@ fn raw_sync_entry(mask: u64, write_value: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> 
 fn a_mask_bit_beyond_the_state_is_rejected_with_its_index() {
     // Ship has 4 synced fields; the entry claims a 6th.
     let bytes = raw_sync_entry(1 << 5, |b| rmp::encode::write_uint(b, 1).map(drop).unwrap());
-    let err = decode::<Ship>(&bytes).unwrap_err();
+    let err = decode::<ShipGame>(&bytes).unwrap_err();
     assert_eq!(
         err,
         DecodeError::UnknownStateField {
@@ -152,7 +156,7 @@ fn a_mask_bit_beyond_the_state_is_rejected_with_its_index() {
 
 #[test]
 fn a_frame_over_the_limit_is_refused_before_decoding() {
-    let err = decode_server_frame::<Avatar, ToClient>(&[0u8; 100], 99).unwrap_err();
+    let err = decode_server_frame::<Game>(&[0u8; 100], 99).unwrap_err();
     assert_eq!(err, DecodeError::FrameTooLarge { len: 100, max: 99 });
     assert_eq!(
         err.to_string(),
@@ -164,7 +168,7 @@ fn a_frame_over_the_limit_is_refused_before_decoding() {
 fn a_wrong_value_type_in_a_delta_names_the_state_and_field() {
     // Field 5 of Avatar is `name`, a String; the entry carries an f32.
     let bytes = raw_sync_entry(1 << 5, |b| rmp::encode::write_f32(b, 1.0).unwrap());
-    let message = decode::<Avatar>(&bytes).unwrap_err().to_string();
+    let message = decode::<Game>(&bytes).unwrap_err().to_string();
     assert!(
         message.starts_with("state `Avatar`: field `name`: "),
         "{message}"

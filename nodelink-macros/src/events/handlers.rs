@@ -49,6 +49,39 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
         }
     });
 
+    let middlewares = events.variants.iter().enumerate().map(|(index, event)| {
+        let method = format_ident!("before_{}", event.wire_name);
+        let types = event.fields().map(|field| {
+            let ty = field.ty;
+            quote! { &mut #ty }
+        });
+        let bindings: Vec<_> = event.fields().map(|field| field.binding).collect();
+        let pattern = pattern(&quote! { #ident }, event);
+        let doc = format!(
+            "Adds a middleware for `{}` events, run before the handler (after earlier middlewares): it can rewrite the fields, or reject the event by returning `false` or `Verdict::Reject`.",
+            event.wire_name
+        );
+        quote! {
+            #[doc = #doc]
+            fn #method<F, O>(&mut self, mut middleware: F) -> &mut Self
+            where
+                F: for<'a> ::core::ops::FnMut(&mut #ctx, #(#types),*) -> O + ::core::marker::Send + 'static,
+                O: ::nodelink::IntoVerdict,
+            {
+                <Self as #route>::route_middleware(
+                    self,
+                    #index,
+                    ::nodelink::__private::Box::new(move |ctx, event| match event {
+                        #pattern => ::nodelink::IntoVerdict::into_verdict(middleware(ctx, #(#bindings),*)),
+                        #[allow(unreachable_patterns)]
+                        _ => ::core::result::Result::Ok(::nodelink::Verdict::Pass),
+                    }),
+                );
+                self
+            }
+        }
+    });
+
     let methods = events.variants.iter().map(|event| {
         let method = format_ident!("on_{}", event.wire_name);
         let params = event.fields().map(|field| {
@@ -93,6 +126,8 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
         #[allow(dead_code)]
         #vis trait #on_trait: #route + ::core::marker::Sized {
             #(#registrations)*
+
+            #(#middlewares)*
 
             #[doc = #all_doc]
             #empty

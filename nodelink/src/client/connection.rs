@@ -13,19 +13,80 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::client::config::ClientConfig;
 use crate::client::error::{ClientError, Disconnect};
 use crate::client::sender::ClientSender;
-use crate::client::ClientConfig;
-use crate::wire::{decode_server_frame, handshake, ServerFrame, SyncFrame, Welcome};
+use crate::wire::{
+    decode_server_frame, encode_pong, handshake, CloseReason, ServerFrame, SyncFrame, Welcome,
+};
 use crate::Protocol;
 
 /// Where a connection delivers what it receives.
 pub(crate) trait Deliver<P: Protocol> {
     fn connected(&mut self, welcome: Welcome, sender: &ClientSender<P>);
     fn event(&mut self, event: P::ToClient, sender: &ClientSender<P>);
-    fn sync(&mut self, frame: SyncFrame<P::State>, sender: &ClientSender<P>);
+    fn sync(&mut self, frame: SyncFrame<P>, sender: &ClientSender<P>);
+    fn latency(&mut self, rtt: Duration);
     fn error(&mut self, error: ClientError);
     fn disconnected(&mut self, reason: Disconnect);
+    fn reconnecting(&mut self, attempt: u32, delay: Duration);
+}
+
+/// Whether a connection that ended this way is worth reopening.
+fn worth_reconnecting(reason: &Disconnect) -> bool {
+    match reason {
+        Disconnect::Local => false,
+        Disconnect::Closed { .. } => !matches!(
+            reason.close_reason(),
+            Some(CloseReason::Kicked | CloseReason::ProtocolMismatch)
+        ),
+        Disconnect::Lost(_) => true,
+    }
+}
+
+/// Whether a connection that could not be opened is worth trying again.
+fn worth_retrying(error: &ClientError) -> bool {
+    matches!(
+        error,
+        ClientError::Connect { .. } | ClientError::Handshake(_)
+    )
+}
+
+/// Connects and serves connections until one ends for good: after a local
+/// disconnect, or when reconnection is off, not worth it, or out of attempts.
+/// Returns the last error when the last attempt could not connect.
+pub(crate) async fn run<P: Protocol>(
+    url: &str,
+    config: &ClientConfig,
+    queue: &mut mpsc::Receiver<Bytes>,
+    sender: &ClientSender<P>,
+    deliver: &mut impl Deliver<P>,
+) -> Result<(), ClientError> {
+    let mut attempt = 0u32;
+    loop {
+        let outcome = serve(url, config, queue, sender, deliver).await;
+        let again = match &outcome {
+            Ok(reason) => {
+                attempt = 0;
+                worth_reconnecting(reason)
+            }
+            Err(error) => worth_retrying(error),
+        };
+        let policy = match &config.reconnect {
+            Some(policy) if again && policy.max_attempts.is_none_or(|max| attempt < max) => policy,
+            _ => return outcome.map(drop),
+        };
+        if let Err(error) = outcome {
+            deliver.error(error);
+        }
+        attempt += 1;
+        let delay = policy.delay(attempt);
+        deliver.reconnecting(attempt, delay);
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = sender.hang_up.notified() => return Ok(()),
+        }
+    }
 }
 
 fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
@@ -36,14 +97,15 @@ fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
 }
 
 /// Connects, then serves the connection until it ends. Returns `Err` only when no
-/// connection was established; after that, the end is reported to `deliver`.
-pub(crate) async fn run<P: Protocol>(
+/// connection was established; after that, the end is reported to `deliver` and
+/// returned.
+async fn serve<P: Protocol>(
     url: &str,
     config: &ClientConfig,
     queue: &mut mpsc::Receiver<Bytes>,
     sender: &ClientSender<P>,
     deliver: &mut impl Deliver<P>,
-) -> Result<(), ClientError> {
+) -> Result<Disconnect, ClientError> {
     let mut request = url
         .into_client_request()
         .map_err(|error| ClientError::Url {
@@ -91,7 +153,7 @@ pub(crate) async fn run<P: Protocol>(
 
     let welcome = match timeout(config.connect_timeout, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => {
-            match decode_server_frame::<P::State, P::ToClient>(&bytes, config.max_frame_len) {
+            match decode_server_frame::<P>(&bytes, config.max_frame_len) {
                 Ok(ServerFrame::Welcome(welcome)) => welcome,
                 Ok(_) => {
                     return Err(ClientError::Handshake(
@@ -139,9 +201,19 @@ pub(crate) async fn run<P: Protocol>(
         tokio::select! {
             message = stream.next() => match message {
                 Some(Ok(Message::Binary(bytes))) => {
-                    match decode_server_frame::<P::State, P::ToClient>(&bytes, config.max_frame_len) {
+                    match decode_server_frame::<P>(&bytes, config.max_frame_len) {
                         Ok(ServerFrame::Event(event)) => deliver.event(event, sender),
                         Ok(ServerFrame::Sync(frame)) => deliver.sync(frame, sender),
+                        Ok(ServerFrame::Ping { seq, rtt_ms }) => {
+                            // Answered at once, ahead of queued events, so the
+                            // measured round trip is the network's.
+                            if let Err(error) = sink.send(Message::Binary(encode_pong(seq))).await {
+                                break Disconnect::Lost(error.to_string());
+                            }
+                            if rtt_ms > 0 {
+                                deliver.latency(Duration::from_millis(rtt_ms.into()));
+                            }
+                        }
                         Ok(ServerFrame::Welcome(_)) => deliver.error(ClientError::Handshake("a second welcome".into())),
                         Err(error) => deliver.error(error.into()),
                     }
@@ -183,6 +255,6 @@ pub(crate) async fn run<P: Protocol>(
             }
         }
     };
-    deliver.disconnected(reason);
-    Ok(())
+    deliver.disconnected(reason.clone());
+    Ok(reason)
 }

@@ -9,8 +9,9 @@ use crate::{PlayerId, Protocol};
 /// sending.
 pub struct ClientCtx<'a, P: Protocol> {
     pub(crate) me: PlayerId,
-    pub(crate) world: &'a World<P::State>,
+    pub(crate) world: &'a World<P>,
     pub(crate) sender: &'a ClientSender<P>,
+    pub(crate) latency: Option<std::time::Duration>,
 }
 
 impl<P: Protocol> std::fmt::Debug for ClientCtx<'_, P> {
@@ -29,10 +30,16 @@ impl<P: Protocol> ClientCtx<'_, P> {
         self.me
     }
 
-    /// Every player's state as last synced.
+    /// Every mirrored player's state, and the shared server state, as last synced.
     #[must_use]
-    pub fn world(&self) -> &World<P::State> {
+    pub fn world(&self) -> &World<P> {
         self.world
+    }
+
+    /// The round-trip time to the server, as the server last measured it.
+    #[must_use]
+    pub fn latency(&self) -> Option<std::time::Duration> {
+        self.latency
     }
 
     /// This client's own state as last synced.

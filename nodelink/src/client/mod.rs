@@ -18,7 +18,7 @@
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; }
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
 //!
 //! let mut client = Client::<Game>::new("localhost", 5000);
 //! client.send(ToServer::Move { x: 10.0, y: 20.0 })?; // queued until connected
@@ -32,6 +32,7 @@
 //! # Ok::<(), nodelink::client::ClientError>(())
 //! ```
 
+mod config;
 mod connection;
 mod ctx;
 mod error;
@@ -45,41 +46,19 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+pub use config::{ClientConfig, Reconnect};
 pub use ctx::ClientCtx;
 pub use error::{ClientError, Disconnect};
 pub use poll::{ClientEvent, PollClient};
 pub use sender::ClientSender;
 pub use world::{StateSync, World};
 
-use crate::handler::{panic_message, HandlerResult, IntoHandlerResult, Route};
+use crate::handler::{
+    panic_message, HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict,
+};
 use crate::wire::{SyncFrame, Welcome};
 use crate::{Events, PlayerId, Protocol};
 use connection::Deliver;
-
-/// How a [`Client`] connects and bounds its resources.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ClientConfig {
-    /// Events queued for the server (before and during the connection). Default
-    /// 1024. When full, [`ClientSender::send`] fails with
-    /// [`ClientError::QueueFull`] and the event is not queued.
-    pub send_queue_len: usize,
-    /// The largest frame accepted from the server. Default 16 MiB: a snapshot of a
-    /// large world is legitimately big, and the server is trusted more than clients.
-    pub max_frame_len: usize,
-    /// How long connecting, the handshake and the welcome may take. Default 10 s.
-    pub connect_timeout: Duration,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        Self {
-            send_queue_len: 1024,
-            max_frame_len: 16 * 1024 * 1024,
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 type EventHandler<P> = Box<
     dyn for<'a> FnMut(&mut ClientCtx<'a, P>, <P as Protocol>::ToClient) -> HandlerResult
@@ -88,11 +67,17 @@ type EventHandler<P> = Box<
 >;
 type CtxHandler<P> =
     Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>) -> HandlerResult + Send + 'static>;
-type SyncHandler<P> = Box<
-    dyn for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<<P as Protocol>::State>) -> HandlerResult
+type SyncHandler<P> =
+    Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<P>) -> HandlerResult + Send + 'static>;
+type Middleware<P> = Box<
+    dyn for<'a> FnMut(
+            &mut ClientCtx<'a, P>,
+            &mut <P as Protocol>::ToClient,
+        ) -> Result<Verdict, HandlerError>
         + Send
         + 'static,
 >;
+type ReconnectingHandler = Box<dyn FnMut(u32, Duration) + Send + 'static>;
 
 type DisconnectHandler = Box<dyn FnMut(&Disconnect) + Send + 'static>;
 type ErrorHandler = Box<dyn FnMut(&ClientError) + Send + 'static>;
@@ -100,6 +85,8 @@ type ErrorHandler = Box<dyn FnMut(&ClientError) + Send + 'static>;
 struct Handlers<P: Protocol> {
     events: Vec<Option<EventHandler<P>>>,
     all: Option<EventHandler<P>>,
+    middleware: Vec<Vec<Middleware<P>>>,
+    on_reconnecting: Option<ReconnectingHandler>,
     on_connect: Option<CtxHandler<P>>,
     on_disconnect: Option<DisconnectHandler>,
     on_error: Option<ErrorHandler>,
@@ -149,6 +136,8 @@ impl<P: Protocol> Client<P> {
             handlers: Handlers {
                 events: (0..P::ToClient::NAMES.len()).map(|_| None).collect(),
                 all: None,
+                middleware: (0..P::ToClient::NAMES.len()).map(|_| Vec::new()).collect(),
+                on_reconnecting: None,
                 on_connect: None,
                 on_disconnect: None,
                 on_error: None,
@@ -206,7 +195,7 @@ impl<P: Protocol> Client<P> {
     /// `__state_sync__` event (`data["players"]`, `data["count"]`).
     pub fn on_state_sync<F, O>(&mut self, mut handler: F) -> &mut Self
     where
-        F: for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<P::State>) -> O + Send + 'static,
+        F: for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<P>) -> O + Send + 'static,
         O: IntoHandlerResult,
     {
         self.handlers.on_state_sync = Some(Box::new(move |ctx, sync| {
@@ -215,8 +204,19 @@ impl<P: Protocol> Client<P> {
         self
     }
 
-    /// Connects and serves until the connection ends; `Ok` after a connection that
-    /// ended (see `on_disconnect`), `Err` when none could be made.
+    /// Runs before each reconnection attempt with the attempt number (from 1) and
+    /// the delay before it; see [`ClientConfig::reconnect`].
+    pub fn on_reconnecting(
+        &mut self,
+        handler: impl FnMut(u32, Duration) + Send + 'static,
+    ) -> &mut Self {
+        self.handlers.on_reconnecting = Some(Box::new(handler));
+        self
+    }
+
+    /// Connects and serves until the connection ends for good (with reconnection
+    /// on, after the last attempt); `Ok` after a connection that ended (see
+    /// `on_disconnect`), `Err` when the last attempt could not connect.
     ///
     /// # Errors
     /// [`ClientError::Connect`], [`ClientError::ProtocolMismatch`] (naming both
@@ -225,7 +225,8 @@ impl<P: Protocol> Client<P> {
         let mut dispatcher = Dispatcher {
             handlers: &mut self.handlers,
             world: World::default(),
-            me: None,
+            me: PlayerId::from_raw(0),
+            latency: None,
         };
         connection::run(
             &self.url,
@@ -288,17 +289,24 @@ impl<P: Protocol> Route<P::ToClient> for Client<P> {
             .for_each(|slot| *slot = None);
         self.handlers.all = Some(handler);
     }
+
+    fn route_middleware(&mut self, index: usize, middleware: Middleware<P>) {
+        if let Some(chain) = self.handlers.middleware.get_mut(index) {
+            chain.push(middleware);
+        }
+    }
 }
 
 /// Runs the callback client's handlers for what a connection delivers.
 struct Dispatcher<'h, P: Protocol> {
     handlers: &'h mut Handlers<P>,
-    world: World<P::State>,
-    me: Option<PlayerId>,
+    world: World<P>,
+    me: PlayerId,
+    latency: Option<Duration>,
 }
 
 impl<P: Protocol> Dispatcher<'_, P> {
-    fn guarded(&mut self, handler: &'static str, result: std::thread::Result<HandlerResult>) {
+    fn report(&mut self, handler: &'static str, result: std::thread::Result<HandlerResult>) {
         let error = match result {
             Ok(Ok(())) => return,
             Ok(Err(source)) => ClientError::Handler { handler, source },
@@ -313,22 +321,39 @@ impl<P: Protocol> Dispatcher<'_, P> {
 
 impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
     fn connected(&mut self, welcome: Welcome, sender: &ClientSender<P>) {
-        self.me = Some(welcome.player);
+        self.me = welcome.player;
+        let mut ctx = ClientCtx {
+            me: self.me,
+            world: &self.world,
+            sender,
+            latency: self.latency,
+        };
         let Some(handler) = self.handlers.on_connect.as_mut() else {
             return;
         };
-        let mut ctx = ClientCtx {
-            me: welcome.player,
-            world: &self.world,
-            sender,
-        };
         let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
-        self.guarded("connect", result);
+        self.report("connect", result);
     }
 
-    fn event(&mut self, event: P::ToClient, sender: &ClientSender<P>) {
+    fn event(&mut self, mut event: P::ToClient, sender: &ClientSender<P>) {
         let name = event.name();
         let index = event.index();
+        let mut ctx = ClientCtx {
+            me: self.me,
+            world: &self.world,
+            sender,
+            latency: self.latency,
+        };
+        if let Some(chain) = self.handlers.middleware.get_mut(index) {
+            for middleware in chain {
+                match catch_unwind(AssertUnwindSafe(|| middleware(&mut ctx, &mut event))) {
+                    Ok(Ok(Verdict::Pass)) => {}
+                    Ok(Ok(Verdict::Reject)) => return,
+                    Ok(Err(source)) => return self.report(name, Ok(Err(source))),
+                    Err(panic) => return self.report(name, Err(panic)),
+                }
+            }
+        }
         let handler = match self.handlers.events.get_mut(index).and_then(Option::as_mut) {
             Some(handler) => handler,
             None => match self.handlers.all.as_mut() {
@@ -336,27 +361,27 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
                 None => return,
             },
         };
-        let mut ctx = ClientCtx {
-            me: self.me.unwrap_or(PlayerId::from_raw(0)),
-            world: &self.world,
-            sender,
-        };
         let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, event)));
-        self.guarded(name, result);
+        self.report(name, result);
     }
 
-    fn sync(&mut self, frame: SyncFrame<P::State>, sender: &ClientSender<P>) {
+    fn sync(&mut self, frame: SyncFrame<P>, sender: &ClientSender<P>) {
         let sync = self.world.apply(frame);
+        let mut ctx = ClientCtx {
+            me: self.me,
+            world: &self.world,
+            sender,
+            latency: self.latency,
+        };
         let Some(handler) = self.handlers.on_state_sync.as_mut() else {
             return;
         };
-        let mut ctx = ClientCtx {
-            me: self.me.unwrap_or(PlayerId::from_raw(0)),
-            world: &self.world,
-            sender,
-        };
         let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, &sync)));
-        self.guarded("state_sync", result);
+        self.report("state_sync", result);
+    }
+
+    fn latency(&mut self, rtt: Duration) {
+        self.latency = Some(rtt);
     }
 
     fn error(&mut self, error: ClientError) {
@@ -374,14 +399,15 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
         self.world.clear();
         if let Some(handler) = self.handlers.on_disconnect.as_mut() {
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&reason))) {
-                let message = panic_message(&*panic);
-                Deliver::<P>::error(
-                    self,
-                    ClientError::Panic {
-                        handler: "disconnect",
-                        message,
-                    },
-                );
+                self.report("disconnect", Err(panic));
+            }
+        }
+    }
+
+    fn reconnecting(&mut self, attempt: u32, delay: Duration) {
+        if let Some(handler) = self.handlers.on_reconnecting.as_mut() {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(attempt, delay))) {
+                self.report("reconnecting", Err(panic));
             }
         }
     }

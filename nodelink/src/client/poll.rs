@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::client::config::ClientConfig;
 use crate::client::connection::{self, Deliver};
 use crate::client::error::{ClientError, Disconnect};
 use crate::client::sender::ClientSender;
 use crate::client::world::{StateSync, World};
-use crate::client::ClientConfig;
 use crate::wire::{SyncFrame, Welcome};
 use crate::{PlayerId, Protocol};
 
@@ -26,7 +26,14 @@ pub enum ClientEvent<P: Protocol> {
     /// An event from the server.
     Event(P::ToClient),
     /// A sync frame, already applied to [`PollClient::world`].
-    StateSync(StateSync<P::State>),
+    StateSync(StateSync<P>),
+    /// The connection was lost; this attempt to reconnect comes after `delay`.
+    Reconnecting {
+        /// The attempt number, from 1.
+        attempt: u32,
+        /// The wait before it.
+        delay: Duration,
+    },
     /// Something went wrong; the connection goes on.
     Error(ClientError),
     /// The connection ended (or could not be made: an [`Error`](Self::Error)
@@ -42,6 +49,9 @@ impl<P: Protocol> std::fmt::Debug for ClientEvent<P> {
             Self::StateSync(sync) => write!(f, "StateSync(tick {})", sync.tick.0),
             Self::Error(error) => write!(f, "Error({error})"),
             Self::Disconnected(reason) => write!(f, "Disconnected({reason})"),
+            Self::Reconnecting { attempt, delay } => {
+                write!(f, "Reconnecting({attempt} in {delay:?})")
+            }
         }
     }
 }
@@ -49,9 +59,11 @@ impl<P: Protocol> std::fmt::Debug for ClientEvent<P> {
 enum Incoming<P: Protocol> {
     Connected(PlayerId),
     Event(P::ToClient),
-    Sync(SyncFrame<P::State>),
+    Sync(SyncFrame<P>),
+    Latency(Duration),
     Error(ClientError),
     Disconnected(Disconnect),
+    Reconnecting(u32, Duration),
 }
 
 /// How many received items wait for the game loop. When the game stops polling,
@@ -74,8 +86,14 @@ impl<P: Protocol> Deliver<P> for Forward<P> {
     fn event(&mut self, event: P::ToClient, _: &ClientSender<P>) {
         self.push(Incoming::Event(event));
     }
-    fn sync(&mut self, frame: SyncFrame<P::State>, _: &ClientSender<P>) {
+    fn sync(&mut self, frame: SyncFrame<P>, _: &ClientSender<P>) {
         self.push(Incoming::Sync(frame));
+    }
+    fn latency(&mut self, rtt: Duration) {
+        self.push(Incoming::Latency(rtt));
+    }
+    fn reconnecting(&mut self, attempt: u32, delay: Duration) {
+        self.push(Incoming::Reconnecting(attempt, delay));
     }
     fn error(&mut self, error: ClientError) {
         self.push(Incoming::Error(error));
@@ -90,8 +108,9 @@ impl<P: Protocol> Deliver<P> for Forward<P> {
 /// mirror lives on the game's thread and changes only inside `poll`.
 pub struct PollClient<P: Protocol> {
     incoming: std_mpsc::Receiver<Incoming<P>>,
-    world: World<P::State>,
+    world: World<P>,
     me: Option<PlayerId>,
+    latency: Option<Duration>,
     connected: bool,
     sender: ClientSender<P>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -149,6 +168,7 @@ impl<P: Protocol> PollClient<P> {
             incoming,
             world: World::default(),
             me: None,
+            latency: None,
             connected: false,
             sender,
             thread: Some(thread),
@@ -160,7 +180,7 @@ impl<P: Protocol> PollClient<P> {
     pub fn poll(&mut self) -> Vec<ClientEvent<P>> {
         let mut events = Vec::new();
         while let Ok(item) = self.incoming.try_recv() {
-            events.push(self.absorb(item));
+            events.extend(self.absorb(item));
         }
         events
     }
@@ -169,20 +189,31 @@ impl<P: Protocol> PollClient<P> {
     /// arrive when nothing has. For loops that have nothing else to do.
     pub fn wait(&mut self, timeout: Duration) -> Vec<ClientEvent<P>> {
         let deadline = Instant::now() + timeout;
-        let first = self
-            .incoming
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
-        let mut events = match first {
-            Ok(item) => vec![self.absorb(item)],
-            Err(_) => return Vec::new(),
-        };
+        let mut events = Vec::new();
+        while events.is_empty() {
+            match self
+                .incoming
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(item) => events.extend(self.absorb(item)),
+                Err(_) => return events,
+            }
+        }
         events.extend(self.poll());
         events
     }
 
-    fn absorb(&mut self, item: Incoming<P>) -> ClientEvent<P> {
-        {
+    /// Applies an item to the client's own view; returns the event to report, if any.
+    fn absorb(&mut self, item: Incoming<P>) -> Option<ClientEvent<P>> {
+        Some({
             match item {
+                Incoming::Latency(rtt) => {
+                    self.latency = Some(rtt);
+                    return None;
+                }
+                Incoming::Reconnecting(attempt, delay) => {
+                    ClientEvent::Reconnecting { attempt, delay }
+                }
                 Incoming::Connected(id) => {
                     self.me = Some(id);
                     self.connected = true;
@@ -197,13 +228,20 @@ impl<P: Protocol> PollClient<P> {
                     ClientEvent::Disconnected(reason)
                 }
             }
-        }
+        })
     }
 
-    /// Every player's state as of the last [`poll`](Self::poll).
+    /// Every mirrored player's state, and the shared server state, as of the last
+    /// [`poll`](Self::poll).
     #[must_use]
-    pub fn world(&self) -> &World<P::State> {
+    pub fn world(&self) -> &World<P> {
         &self.world
+    }
+
+    /// The round-trip time to the server, as the server last measured it.
+    #[must_use]
+    pub fn latency(&self) -> Option<Duration> {
+        self.latency
     }
 
     /// This client's player id, once the welcome has been polled.

@@ -4,65 +4,107 @@ use std::collections::HashMap;
 
 use crate::sync::Tick;
 use crate::wire::{NetId, SyncFrame};
-use crate::{PlayerId, SyncState};
+use crate::{PlayerId, Protocol, SyncState};
 
-/// Every player's whole state as the server last synced it.
+/// Every mirrored player's whole state, and the shared server state, as the server
+/// last synced them.
 ///
 /// Rebuilt from sync frames: a snapshot replaces everything, then each frame's
 /// departures, arrivals and changes are applied in that order. Players who leave
-/// are removed.
-#[derive(Debug, Clone)]
-pub struct World<S: SyncState> {
+/// are removed. After a reconnect, the first frame is a snapshot, so no stale player
+/// survives.
+pub struct World<P: Protocol> {
     ids: HashMap<NetId, PlayerId>,
-    players: HashMap<PlayerId, S>,
+    players: HashMap<PlayerId, P::State>,
+    server: P::ServerState,
     online: u32,
     tick: Tick,
 }
 
-impl<S: SyncState> Default for World<S> {
+impl<P: Protocol> Default for World<P> {
     fn default() -> Self {
         Self {
             ids: HashMap::new(),
             players: HashMap::new(),
+            server: P::ServerState::default(),
             online: 0,
             tick: Tick::default(),
         }
     }
 }
 
+impl<P: Protocol> std::fmt::Debug for World<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("players", &self.players.len())
+            .field("online", &self.online)
+            .field("tick", &self.tick)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One sync frame as handlers see it: player ids resolved, deltas typed.
-#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct StateSync<S: SyncState> {
+pub struct StateSync<P: Protocol> {
     /// The server tick the frame belongs to.
     pub tick: Tick,
     /// Players online on the server (Python nodelink's `count`).
     pub online: u32,
     /// Whether the frame was a full snapshot that replaced the whole mirror.
     pub full: bool,
-    /// Players who arrived.
+    /// Players who arrived (or came into view, with room-scoped sync).
     pub joined: Vec<PlayerId>,
-    /// Players who left.
+    /// Players who left (or went out of view).
     pub left: Vec<PlayerId>,
     /// Each changed player's changed fields (every field, in a snapshot).
-    pub changes: Vec<(PlayerId, S::Delta)>,
+    pub changes: Vec<(PlayerId, <P::State as SyncState>::Delta)>,
+    /// The shared server state's changed fields, when any changed.
+    pub server: Option<<P::ServerState as SyncState>::Delta>,
 }
 
-impl<S: SyncState> World<S> {
+impl<P: Protocol> std::fmt::Debug for StateSync<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSync")
+            .field("tick", &self.tick)
+            .field("online", &self.online)
+            .field("full", &self.full)
+            .field("joined", &self.joined)
+            .field("left", &self.left)
+            .field("changes", &self.changes)
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+impl<P: Protocol> Clone for StateSync<P> {
+    fn clone(&self) -> Self {
+        Self {
+            tick: self.tick,
+            online: self.online,
+            full: self.full,
+            joined: self.joined.clone(),
+            left: self.left.clone(),
+            changes: self.changes.clone(),
+            server: self.server.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> World<P> {
     /// A player's state.
     #[must_use]
-    pub fn get(&self, id: PlayerId) -> Option<&S> {
+    pub fn get(&self, id: PlayerId) -> Option<&P::State> {
         self.players.get(&id)
     }
 
-    /// Every player and its state.
-    pub fn players(&self) -> impl Iterator<Item = (PlayerId, &S)> {
+    /// Every mirrored player and its state.
+    pub fn players(&self) -> impl Iterator<Item = (PlayerId, &P::State)> {
         self.players.iter().map(|(id, state)| (*id, state))
     }
 
     /// The players as a map.
     #[must_use]
-    pub fn as_map(&self) -> &HashMap<PlayerId, S> {
+    pub fn as_map(&self) -> &HashMap<PlayerId, P::State> {
         &self.players
     }
 
@@ -76,6 +118,12 @@ impl<S: SyncState> World<S> {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.players.is_empty()
+    }
+
+    /// The shared server state.
+    #[must_use]
+    pub fn server_state(&self) -> &P::ServerState {
+        &self.server
     }
 
     /// Players online on the server, from the last frame.
@@ -97,11 +145,12 @@ impl<S: SyncState> World<S> {
 
     /// Applies one frame and returns it with player ids resolved. Changes for a
     /// net id that was never announced are skipped (they cannot be attributed).
-    pub fn apply(&mut self, frame: SyncFrame<S>) -> StateSync<S> {
+    pub fn apply(&mut self, frame: SyncFrame<P>) -> StateSync<P> {
         let header = frame.header;
         if header.full {
             self.ids.clear();
             self.players.clear();
+            self.server = P::ServerState::default();
         }
         let left = frame
             .left
@@ -116,7 +165,7 @@ impl<S: SyncState> World<S> {
             .iter()
             .map(|(net_id, id)| {
                 self.ids.insert(*net_id, *id);
-                self.players.insert(*id, S::default());
+                self.players.insert(*id, P::State::default());
                 *id
             })
             .collect();
@@ -129,6 +178,9 @@ impl<S: SyncState> World<S> {
                 Some((id, delta))
             })
             .collect();
+        if let Some(delta) = &frame.server {
+            self.server.apply(delta);
+        }
         self.online = header.online;
         self.tick = header.tick;
         StateSync {
@@ -138,6 +190,7 @@ impl<S: SyncState> World<S> {
             joined,
             left,
             changes,
+            server: frame.server,
         }
     }
 }

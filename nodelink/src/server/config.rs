@@ -3,6 +3,18 @@
 
 use std::time::Duration;
 
+/// Which players' states a client receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SyncScope {
+    /// Every client receives every player's state: one frame per tick, encoded once.
+    #[default]
+    Everyone,
+    /// A client receives its own state and the states of the players that share a
+    /// room with it; one frame per room per tick, encoded once for its members.
+    Rooms,
+}
+
 /// How a [`Server`](super::Server) listens, syncs and bounds its resources.
 ///
 /// Start from [`ServerConfig::default`] and change what you need, with the chained
@@ -28,6 +40,13 @@ pub struct ServerConfig {
     /// Send only the fields that changed (`true`, the default), or every player's
     /// whole state on every tick (`false`, as Python nodelink's `delta_only=False`).
     pub delta_only: bool,
+    /// Who receives whose state. [`SyncScope::Everyone`] (the default): every client
+    /// mirrors every player. [`SyncScope::Rooms`]: a client mirrors itself and the
+    /// players that share a room with it (interest management).
+    pub sync_scope: SyncScope,
+    /// How often each player's round-trip time is measured with a ping frame.
+    /// Default 5 s; `Duration::ZERO` disables pings.
+    pub ping_interval: Duration,
     /// The largest inbound WebSocket message or frame, in bytes. Default 64 KiB.
     /// The WebSocket layer refuses a larger one before buffering it, and the
     /// connection is closed.
@@ -58,6 +77,8 @@ impl Default for ServerConfig {
             port: 5000,
             tick_rate: 20,
             delta_only: true,
+            sync_scope: SyncScope::Everyone,
+            ping_interval: Duration::from_secs(5),
             max_frame_len: crate::wire::DEFAULT_MAX_FRAME_LEN,
             send_queue_len: 256,
             event_queue_len: 4096,
@@ -99,6 +120,10 @@ setters! {
     tick_rate: u32;
     /// Sets [`delta_only`](Self::delta_only).
     delta_only: bool;
+    /// Sets [`sync_scope`](Self::sync_scope).
+    sync_scope: SyncScope;
+    /// Sets [`ping_interval`](Self::ping_interval).
+    ping_interval: Duration;
     /// Sets [`max_frame_len`](Self::max_frame_len).
     max_frame_len: usize;
     /// Sets [`send_queue_len`](Self::send_queue_len).

@@ -159,6 +159,7 @@ async fn read<P: Protocol>(
             Ok(Message::Binary(bytes)) => {
                 match decode_client_frame::<P::ToServer>(&bytes, max_frame_len) {
                     Ok(ClientFrame::Event(event)) => Inbound::Event { player, event },
+                    Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, seq },
                     Err(error) => Inbound::Invalid {
                         player,
                         error: ServerError::BadFrame(error),

@@ -1,4 +1,5 @@
-//! What a server handler can reach: its player, the game, every other player.
+//! What server handlers can reach: the players, the game value, the shared server
+//! state, rooms, and the server's actions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,30 +10,34 @@ use crate::server::error::{SendError, ServerError};
 use crate::server::handle::ServerHandle;
 use crate::server::ids::{NetIds, PlayerIds};
 use crate::server::player::Player;
-use crate::sync::Tick;
+use crate::server::room::{Room, RoomMut, Rooms};
+use crate::server::stats::SyncStats;
+use crate::sync::{Tick, Tracked};
 use crate::wire::{encode_event, NetId};
-use crate::{Events, PlayerId, Protocol};
+use crate::{Events, PlayerId, Protocol, SyncState};
 
-/// The world's state apart from the player whose handler is running.
+/// The world: everything the world task owns apart from the handlers.
 pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) game: G,
     pub(crate) players: HashMap<PlayerId, Player<P>>,
+    pub(crate) server_state: Tracked<P::ServerState>,
+    pub(crate) rooms: Rooms,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) fingerprint: u64,
     pub(crate) tick: Tick,
     pub(crate) player_ids: PlayerIds,
     pub(crate) net_ids: NetIds,
-    /// Arrivals and departures since the last sync frame.
+    /// Arrivals and departures since the last sync frame (scope `Everyone`).
     pub(crate) joined: Vec<(NetId, PlayerId)>,
     pub(crate) left: Vec<NetId>,
     /// What handlers asked for that must wait until they return.
     pub(crate) deferred: Vec<Deferred>,
     pub(crate) handle: ServerHandle<P>,
     pub(crate) online: Arc<AtomicUsize>,
-    pub(crate) stats: crate::server::SyncStats,
+    pub(crate) stats: SyncStats,
 }
 
-/// Work a handler requests that needs the handlers themselves (kick fires
+/// Work a handler requests that needs the handlers themselves (a kick fires
 /// `on_disconnect`) or must not run in the middle of a handler.
 #[derive(Debug)]
 pub(crate) enum Deferred {
@@ -47,138 +52,254 @@ pub(crate) enum Deferred {
 }
 
 impl<P: Protocol, G> Shared<P, G> {
-    pub(crate) fn publish_count(&self, extra: usize) {
-        self.online
-            .store(self.players.len() + extra, Ordering::Relaxed);
+    pub(crate) fn publish_count(&self) {
+        self.online.store(self.players.len(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn report_later(&mut self, player: Option<PlayerId>, error: ServerError) {
+        self.deferred.push(Deferred::Report { player, error });
+    }
+
+    /// Encodes an event once and queues it for `recipients`; a full queue is
+    /// reported to `on_error` once the handler returns.
+    pub(crate) fn send_event<'p>(
+        &mut self,
+        event: &P::ToClient,
+        recipients: impl IntoIterator<Item = &'p PlayerId>,
+    ) {
+        let name = event.name();
+        let frame = match encode_event(event) {
+            Ok(frame) => frame,
+            Err(error) => return self.report_later(None, error.into()),
+        };
+        let mut full = Vec::new();
+        for id in recipients {
+            if let Some(player) = self.players.get(id) {
+                if player.send_frame(frame.clone()) == Err(SendError::QueueFull) {
+                    full.push(*id);
+                }
+            }
+        }
+        for player in full {
+            self.report_later(
+                Some(player),
+                ServerError::QueueFull {
+                    player,
+                    event: name,
+                },
+            );
+        }
     }
 }
 
-/// The context of a server handler for one player's event (and of `on_connect`
-/// and `on_disconnect`): that player, the game value, the other players, and the
-/// server's actions.
+/// The context of a tick handler, and the world part of every handler's context:
+/// players, the game value, the shared server state, rooms, and actions.
 ///
 /// Handlers run one at a time on the world task, so they get `&mut` access and
-/// need no locks; events from one player are handled in the order it sent them.
-pub struct EventCtx<'a, P: Protocol, G = ()> {
-    pub(crate) player: &'a mut Player<P>,
+/// need no locks.
+pub struct ServerCtx<'a, P: Protocol, G = ()> {
     pub(crate) shared: &'a mut Shared<P, G>,
 }
 
-impl<P: Protocol, G> std::fmt::Debug for EventCtx<'_, P, G> {
+impl<P: Protocol, G> std::fmt::Debug for ServerCtx<'_, P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventCtx")
-            .field("player", &self.player)
-            .field("players", &(self.shared.players.len() + 1))
+        f.debug_struct("ServerCtx")
+            .field("players", &self.shared.players.len())
             .field("tick", &self.shared.tick)
             .finish_non_exhaustive()
     }
 }
 
+/// The world's actions and queries, the same on every handler context.
+macro_rules! world_methods {
+    () => {
+        /// The game value given to [`Server::with_game`](super::Server::with_game).
+        pub fn game(&mut self) -> &mut G {
+            &mut self.shared_mut().game
+        }
+
+        /// Sends an event to every connected player. Encoded once.
+        pub fn broadcast(&mut self, event: P::ToClient) {
+            let everyone: Vec<PlayerId> = self.shared_mut().players.keys().copied().collect();
+            self.shared_mut().send_event(&event, &everyone);
+        }
+
+        /// Sends an event to one player.
+        ///
+        /// # Errors
+        /// [`SendError::Disconnected`] when no such player is connected,
+        /// [`SendError::QueueFull`] when its queue is full.
+        pub fn send_to(&mut self, id: PlayerId, event: P::ToClient) -> Result<(), SendError> {
+            match self.shared_mut().players.get(&id) {
+                Some(player) => player.send(event),
+                None => Err(SendError::Disconnected),
+            }
+        }
+
+        /// Every connected player.
+        pub fn players(&self) -> impl Iterator<Item = &Player<P>> {
+            self.shared().players.values()
+        }
+
+        /// Every connected player, to change their states (in `on_tick`, say).
+        pub fn players_mut(&mut self) -> impl Iterator<Item = &mut Player<P>> {
+            self.shared_mut().players.values_mut()
+        }
+
+        /// A connected player by id.
+        #[must_use]
+        pub fn get_player(&self, id: PlayerId) -> Option<&Player<P>> {
+            self.shared().players.get(&id)
+        }
+
+        /// A connected player by id, to change its state.
+        pub fn get_player_mut(&mut self, id: PlayerId) -> Option<&mut Player<P>> {
+            self.shared_mut().players.get_mut(&id)
+        }
+
+        /// How many players are connected.
+        #[must_use]
+        pub fn player_count(&self) -> usize {
+            self.shared().players.len()
+        }
+
+        /// The shared server state, as last set.
+        #[must_use]
+        pub fn server_state(&self) -> &P::ServerState {
+            self.shared().server_state.get()
+        }
+
+        /// The shared server state's typed setters; changed fields go to every client
+        /// in the next sync frame.
+        pub fn server_state_mut(&mut self) -> <P::ServerState as SyncState>::Mut<'_> {
+            self.shared_mut().server_state.state_mut()
+        }
+
+        /// Changes several fields of the shared server state in one closure.
+        pub fn update_server_state(&mut self, change: impl FnOnce(&mut P::ServerState)) {
+            self.shared_mut().server_state.update(change);
+        }
+
+        /// Disconnects a player with a close reason; its `on_disconnect` runs after
+        /// this handler returns.
+        pub fn kick(&mut self, id: PlayerId) {
+            self.shared_mut().deferred.push(Deferred::Kick(id));
+        }
+
+        /// Sends the pending state changes now (`full`: whole states, as a snapshot)
+        /// instead of at the next tick; runs after this handler returns.
+        pub fn sync_state(&mut self, full: bool) {
+            self.shared_mut().deferred.push(Deferred::Sync { full });
+        }
+
+        /// The current sync tick.
+        #[must_use]
+        pub fn tick(&self) -> Tick {
+            self.shared().tick
+        }
+
+        /// A handle to the server, for work outside handlers (other tasks, threads).
+        #[must_use]
+        pub fn handle(&self) -> ServerHandle<P> {
+            self.shared().handle.clone()
+        }
+
+        /// The room called `name`, created empty if there is none.
+        pub fn create_room(&mut self, name: &str) -> RoomMut<'_, P, G> {
+            self.shared_mut().rooms.create(name);
+            RoomMut::new(self.shared_mut(), name)
+        }
+
+        /// The room called `name`, to read.
+        #[must_use]
+        pub fn room(&self, name: &str) -> Option<Room<'_>> {
+            self.shared().rooms.get(name)
+        }
+
+        /// The room called `name`, to change its members or broadcast to them.
+        pub fn room_mut(&mut self, name: &str) -> Option<RoomMut<'_, P, G>> {
+            if self.shared().rooms.contains(name) {
+                Some(RoomMut::new(self.shared_mut(), name))
+            } else {
+                None
+            }
+        }
+
+        /// Deletes the room called `name`; its members leave it. Returns whether it
+        /// existed.
+        pub fn remove_room(&mut self, name: &str) -> bool {
+            let Some(members) = self.shared_mut().rooms.members(name) else {
+                return false;
+            };
+            for member in members {
+                self.shared_mut().leave_room(name, member);
+            }
+            self.shared_mut().rooms.remove(name);
+            true
+        }
+
+        /// The names of all rooms.
+        pub fn rooms(&self) -> impl Iterator<Item = &str> {
+            self.shared().rooms.names()
+        }
+    };
+}
+
+impl<P: Protocol, G> ServerCtx<'_, P, G> {
+    fn shared(&self) -> &Shared<P, G> {
+        self.shared
+    }
+
+    fn shared_mut(&mut self) -> &mut Shared<P, G> {
+        self.shared
+    }
+
+    world_methods!();
+}
+
+/// The context of a handler for one player's event (and of `on_connect` and
+/// `on_disconnect`): that player, plus everything [`ServerCtx`] offers.
+///
+/// Events from one player are handled in the order it sent them.
+pub struct EventCtx<'a, P: Protocol, G = ()> {
+    pub(crate) ctx: ServerCtx<'a, P, G>,
+    pub(crate) current: PlayerId,
+}
+
+impl<P: Protocol, G> std::fmt::Debug for EventCtx<'_, P, G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventCtx")
+            .field("player", &self.current)
+            .field("world", &self.ctx)
+            .finish()
+    }
+}
+
 impl<P: Protocol, G> EventCtx<'_, P, G> {
+    fn shared(&self) -> &Shared<P, G> {
+        self.ctx.shared
+    }
+
+    fn shared_mut(&mut self) -> &mut Shared<P, G> {
+        self.ctx.shared
+    }
+
+    world_methods!();
+
     /// The player this event came from.
     pub fn player(&mut self) -> &mut Player<P> {
-        self.player
+        // The world runs a player's handlers only while the player is in the
+        // table, and nothing a handler can call removes one (kicks are deferred).
+        self.ctx
+            .shared
+            .players
+            .get_mut(&self.current)
+            .expect("a player stays in the table while its handlers run")
     }
 
     /// The id of the player this event came from.
     #[must_use]
     pub fn id(&self) -> PlayerId {
-        self.player.id
-    }
-
-    /// The game value given to [`Server::with_game`](super::Server::with_game).
-    pub fn game(&mut self) -> &mut G {
-        &mut self.shared.game
-    }
-
-    /// Sends an event to every connected player, this one included. Encoded once.
-    pub fn broadcast(&mut self, event: P::ToClient) {
-        let name = event.name();
-        match encode_event(&event) {
-            Ok(frame) => {
-                let players = std::iter::once(&*self.player).chain(self.shared.players.values());
-                let failed: Vec<PlayerId> = players
-                    .filter(|p| p.send_frame(frame.clone()) == Err(SendError::QueueFull))
-                    .map(|p| p.id)
-                    .collect();
-                for player in failed {
-                    self.shared.deferred.push(Deferred::Report {
-                        player: Some(player),
-                        error: ServerError::QueueFull {
-                            player,
-                            event: name,
-                        },
-                    });
-                }
-            }
-            Err(error) => self.shared.deferred.push(Deferred::Report {
-                player: Some(self.player.id),
-                error: error.into(),
-            }),
-        }
-    }
-
-    /// Sends an event to one player.
-    ///
-    /// # Errors
-    /// [`SendError::Disconnected`] when no such player is connected,
-    /// [`SendError::QueueFull`] when its queue is full.
-    pub fn send_to(&mut self, id: PlayerId, event: P::ToClient) -> Result<(), SendError> {
-        match self.get_player(id) {
-            Some(player) => player.send(event),
-            None => Err(SendError::Disconnected),
-        }
-    }
-
-    /// Every connected player, this one included.
-    pub fn players(&self) -> impl Iterator<Item = &Player<P>> {
-        std::iter::once(&*self.player).chain(self.shared.players.values())
-    }
-
-    /// A connected player by id.
-    #[must_use]
-    pub fn get_player(&self, id: PlayerId) -> Option<&Player<P>> {
-        if id == self.player.id {
-            return Some(self.player);
-        }
-        self.shared.players.get(&id)
-    }
-
-    /// A connected player by id, to change its state.
-    pub fn get_player_mut(&mut self, id: PlayerId) -> Option<&mut Player<P>> {
-        if id == self.player.id {
-            return Some(self.player);
-        }
-        self.shared.players.get_mut(&id)
-    }
-
-    /// How many players are connected.
-    #[must_use]
-    pub fn player_count(&self) -> usize {
-        self.shared.players.len() + 1
-    }
-
-    /// Disconnects a player (this one or another) with a close reason; its
-    /// `on_disconnect` runs after this handler returns.
-    pub fn kick(&mut self, id: PlayerId) {
-        self.shared.deferred.push(Deferred::Kick(id));
-    }
-
-    /// Sends the pending state changes now (`full`: every player's whole state)
-    /// instead of waiting for the next tick; runs after this handler returns.
-    pub fn sync_state(&mut self, full: bool) {
-        self.shared.deferred.push(Deferred::Sync { full });
-    }
-
-    /// The current sync tick.
-    #[must_use]
-    pub fn tick(&self) -> Tick {
-        self.shared.tick
-    }
-
-    /// A handle to the server, for work outside this handler (other tasks, threads).
-    #[must_use]
-    pub fn handle(&self) -> ServerHandle<P> {
-        self.shared.handle.clone()
+        self.current
     }
 }

@@ -31,6 +31,8 @@ pub(crate) enum Command<P: Protocol> {
     Players(oneshot::Sender<Vec<PlayerInfo<P::State>>>),
     Player(PlayerId, oneshot::Sender<Option<PlayerInfo<P::State>>>),
     Stats(oneshot::Sender<SyncStats>),
+    ServerState(oneshot::Sender<P::ServerState>),
+    Rooms(oneshot::Sender<Vec<(String, Vec<PlayerId>)>>),
     Shutdown,
 }
 
@@ -145,6 +147,26 @@ impl<P: Protocol> ServerHandle<P> {
     pub async fn stats(&self) -> Result<SyncStats, ServerStopped> {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Stats(reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// The shared server state, as last set.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn server_state(&self) -> Result<P::ServerState, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::ServerState(reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// Every room and its members, in id order.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn rooms(&self) -> Result<Vec<(String, Vec<PlayerId>)>, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Rooms(reply))?;
         answer.await.map_err(|_| ServerStopped)
     }
 

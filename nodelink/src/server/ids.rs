@@ -7,29 +7,60 @@ use std::hash::{BuildHasher, Hasher};
 use crate::wire::NetId;
 use crate::PlayerId;
 
-/// Draws player ids from a keyed hash (SipHash with a random per-process key) of a
-/// counter: unpredictable without the key, with no random-number crate.
-#[derive(Debug)]
+/// A user's player id generator.
+pub(crate) type IdGenerator = Box<dyn FnMut() -> PlayerId + Send + 'static>;
+
+/// How many ids a custom generator may offer that are already taken before the
+/// default generator takes over for that player.
+const CUSTOM_TRIES: usize = 64;
+
+/// Hands out player ids: by default from a keyed hash (SipHash with a random
+/// per-process key) of a counter, unpredictable without the key and with no
+/// random-number crate; or from the user's generator. An id already in use is never
+/// handed out: the draw is retried.
 pub(crate) struct PlayerIds {
     key: std::collections::hash_map::RandomState,
     counter: u64,
+    custom: Option<IdGenerator>,
+}
+
+impl std::fmt::Debug for PlayerIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlayerIds")
+            .field("custom", &self.custom.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl PlayerIds {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(custom: Option<IdGenerator>) -> Self {
         Self {
             key: std::collections::hash_map::RandomState::new(),
             counter: 0,
+            custom,
         }
+    }
+
+    fn random(&mut self) -> PlayerId {
+        self.counter += 1;
+        let mut hasher = self.key.build_hasher();
+        hasher.write_u64(self.counter);
+        PlayerId::from_raw(hasher.finish() as u32)
     }
 
     /// The next id for which `taken` is false.
     pub(crate) fn next(&mut self, taken: impl Fn(PlayerId) -> bool) -> PlayerId {
+        if let Some(custom) = self.custom.as_mut() {
+            for _ in 0..CUSTOM_TRIES {
+                let id = custom();
+                if !taken(id) {
+                    return id;
+                }
+            }
+            tracing::warn!("the player id generator offered {CUSTOM_TRIES} ids in use in a row; using a random id");
+        }
         loop {
-            self.counter += 1;
-            let mut hasher = self.key.build_hasher();
-            hasher.write_u64(self.counter);
-            let id = PlayerId::from_raw(hasher.finish() as u32);
+            let id = self.random();
             if !taken(id) {
                 return id;
             }
@@ -77,11 +108,26 @@ mod tests {
 
     #[test]
     fn player_ids_skip_taken_ones() {
-        let mut ids = PlayerIds::new();
+        let mut ids = PlayerIds::new(None);
         let first = ids.next(|_| false);
         let mut seen = vec![first];
         let second = ids.next(|id| seen.contains(&id));
         assert_ne!(first, second);
         seen.push(second);
+    }
+
+    #[test]
+    fn a_custom_generator_is_retried_on_clashes_and_never_loops_forever() {
+        let mut sequence = [7, 7, 8].into_iter().cycle();
+        let mut ids = PlayerIds::new(Some(Box::new(move || {
+            PlayerId::from_raw(sequence.next().unwrap_or(0))
+        })));
+        let first = ids.next(|_| false);
+        assert_eq!(first, PlayerId::from_raw(7));
+        assert_eq!(ids.next(|id| id == first), PlayerId::from_raw(8));
+
+        let mut stuck = PlayerIds::new(Some(Box::new(|| PlayerId::from_raw(1))));
+        let id = stuck.next(|id| id == PlayerId::from_raw(1));
+        assert_ne!(id, PlayerId::from_raw(1));
     }
 }

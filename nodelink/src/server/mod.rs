@@ -11,7 +11,7 @@
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; }
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
 //!
 //! let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
 //! server.on_connect(|ctx| {
@@ -38,6 +38,8 @@ mod handle;
 mod ids;
 mod outbox;
 mod player;
+mod replication;
+mod room;
 mod stats;
 mod world;
 
@@ -50,19 +52,21 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-pub use config::ServerConfig;
-pub use ctx::EventCtx;
+pub use config::{ServerConfig, SyncScope};
+pub use ctx::{EventCtx, ServerCtx};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use handle::ServerHandle;
 pub use player::{Player, PlayerInfo};
+pub use room::{Room, RoomMut};
 pub use stats::SyncStats;
 
-use crate::handler::{HandlerResult, IntoHandlerResult, Route};
-use crate::sync::Tick;
-use crate::{Events, Protocol};
+use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
+use crate::sync::{Tick, Tracked};
+use crate::{Events, PlayerId, Protocol};
 use ctx::Shared;
 use handle::Command;
-use ids::{NetIds, PlayerIds};
+use ids::{IdGenerator, NetIds, PlayerIds};
+use room::Rooms;
 use world::World;
 
 type EventHandler<P, G> = Box<
@@ -73,12 +77,28 @@ type EventHandler<P, G> = Box<
 pub(crate) type PlayerHandler<P, G> =
     Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>) -> HandlerResult + Send + 'static>;
 type ErrorHandler<P> = Box<dyn FnMut(&ServerError, Option<&Player<P>>) + Send + 'static>;
+type TickHandler<P, G> = Box<
+    dyn for<'a> FnMut(&mut ServerCtx<'a, P, G>, std::time::Duration) -> HandlerResult
+        + Send
+        + 'static,
+>;
+type Middleware<P, G> = Box<
+    dyn for<'a> FnMut(
+            &mut EventCtx<'a, P, G>,
+            &mut <P as Protocol>::ToServer,
+        ) -> Result<Verdict, HandlerError>
+        + Send
+        + 'static,
+>;
 
 pub(crate) struct Handlers<P: Protocol, G> {
     events: Vec<Option<EventHandler<P, G>>>,
     all: Option<EventHandler<P, G>>,
+    /// Per event variant, in registration order.
+    middleware: Vec<Vec<Middleware<P, G>>>,
     on_connect: Option<PlayerHandler<P, G>>,
     on_disconnect: Option<PlayerHandler<P, G>>,
+    on_tick: Option<TickHandler<P, G>>,
     on_error: Option<ErrorHandler<P>>,
 }
 
@@ -93,6 +113,7 @@ pub struct Server<P: Protocol, G = ()> {
     config: ServerConfig,
     game: G,
     handlers: Handlers<P, G>,
+    id_generator: Option<IdGenerator>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
 }
@@ -124,10 +145,13 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             handlers: Handlers {
                 events: (0..P::ToServer::NAMES.len()).map(|_| None).collect(),
                 all: None,
+                middleware: (0..P::ToServer::NAMES.len()).map(|_| Vec::new()).collect(),
                 on_connect: None,
                 on_disconnect: None,
+                on_tick: None,
                 on_error: None,
             },
+            id_generator: None,
             handle: ServerHandle {
                 commands: commands_tx,
                 online: Arc::new(AtomicUsize::new(0)),
@@ -167,6 +191,31 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         O: IntoHandlerResult,
     {
         self.handlers.on_disconnect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
+        self
+    }
+
+    /// Runs every tick with the time since the previous one, before that tick's
+    /// sync, so state set here goes out in the same tick's frames. An `Err` or a
+    /// panic goes to `on_error` (with no player) and the ticks go on.
+    pub fn on_tick<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut ServerCtx<'a, P, G>, std::time::Duration) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_tick = Some(Box::new(move |ctx, dt| {
+            handler(ctx, dt).into_handler_result()
+        }));
+        self
+    }
+
+    /// Replaces the player id generator. Ids already in use are never handed out:
+    /// the generator is asked again (and after 64 clashes in a row, a random id is
+    /// used). The default draws random, unguessable ids.
+    pub fn id_generator(
+        &mut self,
+        generator: impl FnMut() -> PlayerId + Send + 'static,
+    ) -> &mut Self {
+        self.id_generator = Some(Box::new(generator));
         self
     }
 
@@ -268,6 +317,12 @@ impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
             .for_each(|slot| *slot = None);
         self.handlers.all = Some(handler);
     }
+
+    fn route_middleware(&mut self, index: usize, middleware: Middleware<P, G>) {
+        if let Some(chain) = self.handlers.middleware.get_mut(index) {
+            chain.push(middleware);
+        }
+    }
 }
 
 /// A server whose socket is bound: its address is known; [`run`](Self::run) serves.
@@ -305,6 +360,7 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
             config,
             game,
             handlers,
+            id_generator,
             handle,
             commands,
         } = self.server;
@@ -315,10 +371,12 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
             shared: Shared {
                 game,
                 players: HashMap::new(),
+                server_state: Tracked::default(),
+                rooms: Rooms::default(),
                 config: config.clone(),
                 fingerprint: P::FINGERPRINT,
                 tick: Tick::default(),
-                player_ids: PlayerIds::new(),
+                player_ids: PlayerIds::new(id_generator),
                 net_ids: NetIds::default(),
                 joined: Vec::new(),
                 left: Vec::new(),

@@ -1,7 +1,8 @@
 //! A connected player: identity, tracked state, timestamps and its send queue.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -27,6 +28,15 @@ pub struct Player<P: Protocol> {
     pub(crate) outbox: mpsc::Sender<Outgoing>,
     /// This player missed a sync frame (its queue was full) and is owed a snapshot.
     pub(crate) needs_snapshot: bool,
+    /// The rooms this player is in, by name.
+    pub(crate) rooms: Vec<String>,
+    /// With room-scoped sync: the other players this player's client mirrors.
+    pub(crate) visible: HashSet<PlayerId>,
+    /// The last measured round trip.
+    pub(crate) ping: Option<Duration>,
+    /// The ping awaiting its pong: sequence number and when it was queued.
+    pub(crate) ping_pending: Option<(u32, Instant)>,
+    pub(crate) ping_seq: u32,
 }
 
 impl<P: Protocol> std::fmt::Debug for Player<P> {
@@ -56,6 +66,11 @@ impl<P: Protocol> Player<P> {
             last_seen: now,
             outbox,
             needs_snapshot: false,
+            rooms: Vec::new(),
+            visible: HashSet::new(),
+            ping: None,
+            ping_pending: None,
+            ping_seq: 0,
         }
     }
 
@@ -137,6 +152,24 @@ impl<P: Protocol> Player<P> {
         self.addr
     }
 
+    /// The last measured round-trip time to this player's client, once a ping was
+    /// answered (see [`ServerConfig::ping_interval`](super::ServerConfig::ping_interval)).
+    #[must_use]
+    pub fn ping(&self) -> Option<Duration> {
+        self.ping
+    }
+
+    /// The names of the rooms this player is in.
+    pub fn rooms(&self) -> impl Iterator<Item = &str> {
+        self.rooms.iter().map(String::as_str)
+    }
+
+    /// Whether the player is in the room called `name`.
+    #[must_use]
+    pub fn in_room(&self, name: &str) -> bool {
+        self.rooms.iter().any(|room| room == name)
+    }
+
     pub(crate) fn info(&self) -> PlayerInfo<P::State> {
         PlayerInfo {
             id: self.id,
@@ -144,6 +177,8 @@ impl<P: Protocol> Player<P> {
             addr: self.addr,
             connected_at: self.connected_at,
             last_seen: self.last_seen,
+            ping: self.ping,
+            rooms: self.rooms.clone(),
         }
     }
 }
@@ -162,4 +197,8 @@ pub struct PlayerInfo<S> {
     pub connected_at: SystemTime,
     /// When the last frame from this player arrived.
     pub last_seen: SystemTime,
+    /// The last measured round-trip time.
+    pub ping: Option<Duration>,
+    /// The rooms the player is in.
+    pub rooms: Vec<String>,
 }

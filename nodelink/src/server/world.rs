@@ -1,24 +1,23 @@
 //! The world task: the one owner of all game state. It runs every handler, applies
-//! the handle's commands and builds one sync frame per tick.
+//! the handle's commands, and runs the tick: `on_tick`, then the sync frames.
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{interval, MissedTickBehavior};
 
-use crate::handler::{panic_message, HandlerResult};
-use crate::server::ctx::{Deferred, EventCtx, Shared};
+use crate::handler::{panic_message, HandlerError, Verdict};
+use crate::server::config::SyncScope;
+use crate::server::ctx::{Deferred, EventCtx, ServerCtx, Shared};
 use crate::server::error::ServerError;
 use crate::server::handle::Command;
 use crate::server::outbox::Outgoing;
 use crate::server::player::Player;
 use crate::server::Handlers;
-use crate::sync::FieldMask;
-use crate::wire::{encode_sync, CloseReason, NetId, SyncHeader, Welcome};
-use crate::{Events, PlayerId, Protocol, SyncState};
+use crate::wire::{encode_ping, CloseReason, Welcome};
+use crate::{Events, PlayerId, Protocol};
 
 /// What connection tasks tell the world.
 #[derive(Debug)]
@@ -33,6 +32,10 @@ pub(crate) enum Inbound<P: Protocol> {
     Event {
         player: PlayerId,
         event: P::ToServer,
+    },
+    Pong {
+        player: PlayerId,
+        seq: u32,
     },
     Invalid {
         player: PlayerId,
@@ -51,10 +54,30 @@ pub(crate) struct World<P: Protocol, G> {
     pub(crate) stopping: watch::Sender<bool>,
 }
 
+/// Runs a handler, turning a panic into an error.
+fn guarded<T>(
+    handler: impl FnOnce() -> Result<T, HandlerError>,
+) -> Result<T, (Option<HandlerError>, String)> {
+    match catch_unwind(AssertUnwindSafe(handler)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err((Some(error), String::new())),
+        Err(panic) => Err((None, panic_message(&*panic))),
+    }
+}
+
+fn failure(handler: &'static str, (error, message): (Option<HandlerError>, String)) -> ServerError {
+    match error {
+        Some(source) => ServerError::Handler { handler, source },
+        None => ServerError::Panic { handler, message },
+    }
+}
+
 impl<P: Protocol, G: Send + 'static> World<P, G> {
     pub(crate) async fn run(mut self) {
         let mut ticker = interval(self.shared.config.tick_interval());
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_tick = Instant::now();
+        let mut last_ping = Instant::now();
         loop {
             tokio::select! {
                 command = self.commands.recv() => match command {
@@ -63,11 +86,17 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 },
                 Some(inbound) = self.inbox.recv() => self.inbound(inbound),
                 _ = ticker.tick() => {
-                    self.shared.tick = self.shared.tick.next();
-                    self.shared.stats.ticks += 1;
-                    self.sync(false);
+                    let now = Instant::now();
+                    self.tick(now.duration_since(last_tick));
+                    last_tick = now;
+                    let every = self.shared.config.ping_interval;
+                    if !every.is_zero() && now.duration_since(last_ping) >= every {
+                        self.ping_everyone(now);
+                        last_ping = now;
+                    }
                 }
             }
+            self.run_deferred();
         }
         self.shut_down();
     }
@@ -77,6 +106,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         let ids: Vec<PlayerId> = self.shared.players.keys().copied().collect();
         for id in ids {
             self.remove(id, Some(CloseReason::ServerShutdown));
+            self.run_deferred();
         }
         // Connections still handshaking get `None` and close.
         self.inbox.close();
@@ -89,7 +119,18 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn command(&mut self, command: Command<P>) {
         match command {
-            Command::Broadcast { frame, event } => self.broadcast(frame, event),
+            Command::Broadcast { frame, event } => {
+                let failed: Vec<PlayerId> = self
+                    .shared
+                    .players
+                    .values()
+                    .filter(|p| p.send_frame(frame.clone()).is_err())
+                    .map(Player::id)
+                    .collect();
+                for player in failed {
+                    self.report(Some(player), ServerError::QueueFull { player, event });
+                }
+            }
             Command::Send {
                 player,
                 frame,
@@ -114,9 +155,20 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 stats.players = self.shared.players.len();
                 let _ = reply.send(stats);
             }
+            Command::ServerState(reply) => {
+                let _ = reply.send(self.shared.server_state.get().clone());
+            }
+            Command::Rooms(reply) => {
+                let rooms = self
+                    .shared
+                    .rooms
+                    .iter()
+                    .map(|(name, members)| (name.to_owned(), members.iter().copied().collect()))
+                    .collect();
+                let _ = reply.send(rooms);
+            }
             Command::Shutdown => {}
         }
-        self.run_deferred();
     }
 
     fn inbound(&mut self, inbound: Inbound<P>) {
@@ -128,9 +180,20 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             } => {
                 let id = self.join(outbox, addr);
                 let _ = reply.send(Some(id));
-                self.run_player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
+                self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
             }
             Inbound::Event { player, event } => self.event(player, event),
+            Inbound::Pong { player, seq } => {
+                if let Some(p) = self.shared.players.get_mut(&player) {
+                    p.last_seen = SystemTime::now();
+                    if let Some((expected, sent)) = p.ping_pending {
+                        if expected == seq {
+                            p.ping = Some(sent.elapsed());
+                            p.ping_pending = None;
+                        }
+                    }
+                }
+            }
             Inbound::Invalid { player, error } => {
                 if let Some(p) = self.shared.players.get_mut(&player) {
                     p.last_seen = SystemTime::now();
@@ -139,7 +202,6 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             }
             Inbound::Left { player } => self.remove(player, None),
         }
-        self.run_deferred();
     }
 
     fn join(&mut self, outbox: mpsc::Sender<Outgoing>, addr: SocketAddr) -> PlayerId {
@@ -155,79 +217,105 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             net_id,
             tick_rate: shared.config.tick_rate.max(1),
         };
-        // Queued before any other frame: the queue is new and empty.
+        // The queue is new and empty: the welcome is the connection's first frame.
         let _ = player.send_frame(welcome.encode());
         shared.players.insert(id, player);
-        shared.joined.push((net_id, id));
-        shared.publish_count(0);
-        // The newcomer alone gets the whole world; the others learn of it from the
-        // next sync frame, so a join costs them only the newcomer's entry.
-        if let Some(snapshot) = self.snapshot_frame() {
-            if let Some(player) = self.shared.players.get(&id) {
-                let _ = player.send_frame(snapshot);
+        if shared.config.sync_scope == SyncScope::Everyone {
+            shared.joined.push((net_id, id));
+        }
+        shared.publish_count();
+        // The newcomer alone gets the world it mirrors; the others learn of it from
+        // the next sync frame, so a join costs them only the newcomer's entry.
+        match shared.snapshot_for(id) {
+            Ok(snapshot) => {
+                if let Some(player) = shared.players.get(&id) {
+                    let _ = player.send_frame(snapshot);
+                }
             }
+            Err(error) => shared.report_later(Some(id), error.into()),
         }
         id
     }
 
     /// Removes a player, closing its connection with `reason` when the server ends
-    /// it, and runs `on_disconnect`. Does nothing for a player already gone, so
+    /// it, after running `on_disconnect`. Does nothing for a player already gone, so
     /// `on_disconnect` fires once whichever way a player leaves.
     fn remove(&mut self, id: PlayerId, reason: Option<CloseReason>) {
-        let Some(mut player) = self.shared.players.remove(&id) else {
+        let Some(player) = self.shared.players.get(&id) else {
             return;
         };
         if let Some(reason) = reason {
             player.close(reason);
         }
+        self.player_handler(id, "disconnect", |handlers| handlers.on_disconnect.as_mut());
+
         let shared = &mut self.shared;
-        shared.left.push(player.net_id);
-        shared.joined.retain(|(_, joined)| *joined != id);
-        shared.net_ids.release(player.net_id);
-        shared.publish_count(1);
-        if let Some(handler) = self.handlers.on_disconnect.as_mut() {
-            let result = guarded(|| {
-                handler(&mut EventCtx {
-                    player: &mut player,
-                    shared: &mut self.shared,
-                })
-            });
-            if let Err(error) = into_server_error("disconnect", result) {
-                report_to(&mut self.handlers, &error, Some(&player));
-            }
+        let Some(player) = shared.players.get(&id) else {
+            return;
+        };
+        let (net_id, rooms) = (player.net_id, player.rooms.clone());
+        let visible: Vec<PlayerId> = player.visible.iter().copied().collect();
+        // Everyone who mirrors the player is told once; then it leaves its rooms
+        // without further visibility changes to announce.
+        shared.conceal(id, &visible);
+        for room in &rooms {
+            shared.rooms.remove_member(room, id);
         }
-        self.shared.publish_count(0);
+        shared.players.remove(&id);
+        if shared.config.sync_scope == SyncScope::Everyone {
+            shared.left.push(net_id);
+            shared.joined.retain(|(_, joined)| *joined != id);
+        }
+        shared.net_ids.release(net_id);
+        shared.publish_count();
     }
 
-    fn event(&mut self, id: PlayerId, event: P::ToServer) {
-        let Some(mut player) = self.shared.players.remove(&id) else {
+    fn event(&mut self, id: PlayerId, mut event: P::ToServer) {
+        let Some(player) = self.shared.players.get_mut(&id) else {
             return; // left while the event was queued
         };
         player.last_seen = SystemTime::now();
         let name = event.name();
         let index = event.index();
-        let handler = match self.handlers.events.get_mut(index).and_then(Option::as_mut) {
-            Some(handler) => Some(handler),
-            None => self.handlers.all.as_mut(),
-        };
-        let result = handler.map(|handler| {
-            guarded(|| {
-                handler(
-                    &mut EventCtx {
-                        player: &mut player,
+
+        if let Some(chain) = self.handlers.middleware.get_mut(index) {
+            for middleware in chain {
+                let mut ctx = EventCtx {
+                    ctx: ServerCtx {
                         shared: &mut self.shared,
                     },
-                    event,
-                )
-            })
-        });
-        self.shared.players.insert(id, player);
-        if let Some(Err(error)) = result.map(|result| into_server_error(name, result)) {
-            self.report(Some(id), error);
+                    current: id,
+                };
+                match guarded(|| middleware(&mut ctx, &mut event)) {
+                    Ok(Verdict::Pass) => {}
+                    Ok(Verdict::Reject) => return,
+                    Err(failed) => {
+                        let error = failure(name, failed);
+                        return self.report(Some(id), error);
+                    }
+                }
+            }
+        }
+
+        let handler = match self.handlers.events.get_mut(index).and_then(Option::as_mut) {
+            Some(handler) => handler,
+            None => match self.handlers.all.as_mut() {
+                Some(handler) => handler,
+                None => return,
+            },
+        };
+        let mut ctx = EventCtx {
+            ctx: ServerCtx {
+                shared: &mut self.shared,
+            },
+            current: id,
+        };
+        if let Err(failed) = guarded(|| handler(&mut ctx, event)) {
+            self.report(Some(id), failure(name, failed));
         }
     }
 
-    fn run_player_handler(
+    fn player_handler(
         &mut self,
         id: PlayerId,
         name: &'static str,
@@ -236,18 +324,52 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         let Some(handler) = pick(&mut self.handlers) else {
             return;
         };
-        let Some(mut player) = self.shared.players.remove(&id) else {
-            return;
-        };
-        let result = guarded(|| {
-            handler(&mut EventCtx {
-                player: &mut player,
+        let mut ctx = EventCtx {
+            ctx: ServerCtx {
                 shared: &mut self.shared,
-            })
-        });
-        self.shared.players.insert(id, player);
-        if let Err(error) = into_server_error(name, result) {
-            self.report(Some(id), error);
+            },
+            current: id,
+        };
+        if let Err(failed) = guarded(|| handler(&mut ctx)) {
+            self.report(Some(id), failure(name, failed));
+        }
+    }
+
+    /// One tick: `on_tick`, its deferred work, then the sync frames, so state set
+    /// in a tick goes out in that tick's frames.
+    fn tick(&mut self, dt: Duration) {
+        self.shared.tick = self.shared.tick.next();
+        self.shared.stats.ticks += 1;
+        if let Some(handler) = self.handlers.on_tick.as_mut() {
+            let mut ctx = ServerCtx {
+                shared: &mut self.shared,
+            };
+            if let Err(failed) = guarded(|| handler(&mut ctx, dt)) {
+                self.report(None, failure("tick", failed));
+            }
+            self.run_deferred();
+        }
+        self.sync(false);
+    }
+
+    fn sync(&mut self, full: bool) {
+        if let Err(error) = self.shared.sync(full) {
+            self.report(None, error.into());
+        }
+    }
+
+    fn ping_everyone(&mut self, now: Instant) {
+        for player in self.shared.players.values_mut() {
+            player.ping_seq = player.ping_seq.wrapping_add(1);
+            let rtt_ms = player
+                .ping
+                .map_or(0, |rtt| u32::try_from(rtt.as_millis()).unwrap_or(u32::MAX));
+            if player
+                .send_frame(encode_ping(player.ping_seq, rtt_ms))
+                .is_ok()
+            {
+                player.ping_pending = Some((player.ping_seq, now));
+            }
         }
     }
 
@@ -265,169 +387,16 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn report(&mut self, player: Option<PlayerId>, error: ServerError) {
         let player = player.and_then(|id| self.shared.players.get(&id));
-        report_to(&mut self.handlers, &error, player);
-    }
-
-    fn broadcast(&mut self, frame: Bytes, event: &'static str) {
-        let failed: Vec<PlayerId> = self
-            .shared
-            .players
-            .values()
-            .filter(|p| p.send_frame(frame.clone()).is_err())
-            .map(Player::id)
-            .collect();
-        for player in failed {
-            if self.shared.players.contains_key(&player) {
-                self.report(Some(player), ServerError::QueueFull { player, event });
-            }
-        }
-    }
-
-    /// A full snapshot of every player, or `None` when encoding failed (reported).
-    fn snapshot_frame(&mut self) -> Option<Bytes> {
-        let shared = &self.shared;
-        let joined: Vec<(NetId, PlayerId)> =
-            shared.players.values().map(|p| (p.net_id, p.id)).collect();
-        let header = SyncHeader {
-            tick: shared.tick,
-            online: shared.players.len() as u32,
-            full: true,
-        };
-        let entries: Vec<_> = shared
-            .players
-            .values()
-            .map(|p| (p.net_id, p.state.get(), P::State::ALL))
-            .collect();
-        match encode_sync(header, &[], &joined, entries) {
-            Ok(frame) => Some(frame),
-            Err(error) => {
-                self.report(None, error.into());
-                None
-            }
-        }
-    }
-
-    /// Builds this tick's sync frame once and queues it for every player.
-    ///
-    /// `full`: every player's whole state as a snapshot, sent even when nothing
-    /// changed. Otherwise the changed fields (or, without `delta_only`, the whole
-    /// state of every player), and nothing at all on a tick where nothing changed.
-    fn sync(&mut self, full: bool) {
-        let whole_states = full || !self.shared.config.delta_only;
-        let shared = &mut self.shared;
-        let masks: Vec<FieldMask> = shared
-            .players
-            .values_mut()
-            .map(|p| {
-                let dirty = p.state.take_dirty();
-                if whole_states {
-                    P::State::ALL
-                } else {
-                    dirty
+        match self.handlers.on_error.as_mut() {
+            Some(handler) => {
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&error, player))) {
+                    tracing::error!("error handler panicked: {}", panic_message(&*panic));
                 }
-            })
-            .collect();
-        let (left, joined) = if full {
-            shared.left.clear();
-            shared.joined.clear();
-            let everyone = shared.players.values().map(|p| (p.net_id, p.id)).collect();
-            (Vec::new(), everyone)
-        } else {
-            (
-                std::mem::take(&mut shared.left),
-                std::mem::take(&mut shared.joined),
-            )
-        };
-        let entries: Vec<_> = shared
-            .players
-            .values()
-            .zip(masks)
-            .filter(|(_, mask)| whole_states || !mask.is_empty())
-            .map(|(p, mask)| (p.net_id, p.state.get(), mask))
-            .collect();
-        if !full && entries.is_empty() && left.is_empty() && joined.is_empty() {
-            return;
-        }
-        let header = SyncHeader {
-            tick: shared.tick,
-            online: shared.players.len() as u32,
-            full,
-        };
-        let frame = match encode_sync(header, &left, &joined, entries) {
-            Ok(frame) => frame,
-            Err(error) => return self.report(None, error.into()),
-        };
-        let mut owed_snapshot = false;
-        let mut sent = 0u64;
-        for player in self.shared.players.values_mut() {
-            if player.needs_snapshot && !full {
-                owed_snapshot = true;
-                continue;
             }
-            // A dropped sync frame is not lost: the player is owed a snapshot, which
-            // carries everything the frame did.
-            player.needs_snapshot = player.send_frame(frame.clone()).is_err();
-            owed_snapshot |= player.needs_snapshot;
-            sent += u64::from(!player.needs_snapshot);
+            None => match player {
+                Some(player) => tracing::warn!(player = %player.id(), "{error}"),
+                None => tracing::warn!("{error}"),
+            },
         }
-        self.shared.stats.frames += 1;
-        self.shared.stats.bytes_sent += sent * frame.len() as u64;
-        if owed_snapshot {
-            self.resync();
-        }
-    }
-
-    /// Sends one snapshot, encoded once, to every player owed one whose queue has room.
-    fn resync(&mut self) {
-        let Some(snapshot) = self.snapshot_frame() else {
-            return;
-        };
-        for player in self
-            .shared
-            .players
-            .values_mut()
-            .filter(|p| p.needs_snapshot)
-        {
-            player.needs_snapshot = player.send_frame(snapshot.clone()).is_err();
-        }
-    }
-}
-
-/// Hands an error to `on_error`, or logs it when there is none.
-fn report_to<P: Protocol, G>(
-    handlers: &mut Handlers<P, G>,
-    error: &ServerError,
-    player: Option<&Player<P>>,
-) {
-    match handlers.on_error.as_mut() {
-        Some(handler) => {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(error, player))) {
-                tracing::error!("error handler panicked: {}", panic_message(&*panic));
-            }
-        }
-        None => log(error, player.map(Player::id)),
-    }
-}
-
-/// Runs a handler, turning a panic into an error.
-fn guarded(handler: impl FnOnce() -> HandlerResult) -> Result<HandlerResult, String> {
-    catch_unwind(AssertUnwindSafe(handler)).map_err(|panic| panic_message(&*panic))
-}
-
-fn into_server_error(
-    handler: &'static str,
-    result: Result<HandlerResult, String>,
-) -> Result<(), ServerError> {
-    match result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(source)) => Err(ServerError::Handler { handler, source }),
-        Err(message) => Err(ServerError::Panic { handler, message }),
-    }
-}
-
-fn log(error: &ServerError, player: Option<PlayerId>) {
-    match player {
-        Some(player) => tracing::warn!(%player, "{error}"),
-        None => tracing::warn!("{error}"),
     }
 }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::error::{DecodeError, EncodeError, FieldOwner};
 use crate::events::Events;
 use crate::player_id::PlayerId;
+use crate::protocol::Protocol;
 use crate::sync::{FieldMask, SyncState, Tick};
 use crate::wire::msgpack::{Decoder, Encoder};
 use crate::wire::WIRE_VERSION;
@@ -16,6 +17,8 @@ use crate::wire::WIRE_VERSION;
 const KIND_WELCOME: u64 = 0;
 const KIND_EVENT: u64 = 1;
 const KIND_SYNC: u64 = 2;
+const KIND_PING: u64 = 3;
+const KIND_PONG: u64 = 4;
 
 /// A player's compact number on the wire, assigned by the server per connection and
 /// announced once, with the player's [`PlayerId`], in the `joined` list of a sync
@@ -91,28 +94,31 @@ pub struct SyncHeader {
 }
 
 /// Encodes a sync frame:
-/// `[2, tick, online, full, [left…], [[net_id, player_id]…], [[net_id, mask, value…]…]]`.
+/// `[2, tick, online, full, [left…], [[net_id, player_id]…], [[net_id, mask, value…]…], server]`
+/// where `server` is `nil` or `[mask, value…]` for the protocol's shared server state.
 ///
 /// `players` gives, for each player to include, its number, its state and the fields
-/// to send; the values are written straight from the states, nothing is cloned.
+/// to send; `server` the shared state and its fields to send. Values are written
+/// straight from the states: nothing is cloned.
 ///
 /// # Errors
 /// When a field's `Serialize` impl fails.
-pub fn encode_sync<'a, S, I>(
+pub fn encode_sync<'a, P, I>(
     header: SyncHeader,
     left: &[NetId],
     joined: &[(NetId, PlayerId)],
     players: I,
+    server: Option<(&P::ServerState, FieldMask)>,
 ) -> Result<Bytes, EncodeError>
 where
-    S: SyncState,
-    I: IntoIterator<Item = (NetId, &'a S, FieldMask)>,
+    P: Protocol,
+    I: IntoIterator<Item = (NetId, &'a P::State, FieldMask)>,
     I::IntoIter: ExactSizeIterator,
 {
     let players = players.into_iter();
     let mut out =
         Encoder::with_capacity(16 + 4 * left.len() + 8 * joined.len() + 16 * players.len());
-    out.array_len(7);
+    out.array_len(8);
     out.uint(KIND_SYNC);
     out.uint(header.tick.0);
     out.uint(header.online.into());
@@ -129,18 +135,49 @@ where
     }
     out.array_len(players.len());
     for (net_id, state, mask) in players {
-        let mask = mask & S::ALL;
+        let mask = mask & P::State::ALL;
         out.array_len(2 + mask.len());
         out.uint(net_id.0.into());
         out.uint(mask.bits());
         state.encode_fields(mask, &mut out)?;
     }
+    match server {
+        Some((state, mask)) => {
+            let mask = mask & P::ServerState::ALL;
+            out.array_len(1 + mask.len());
+            out.uint(mask.bits());
+            state.encode_fields(mask, &mut out)?;
+        }
+        None => out.nil(),
+    }
     Ok(Bytes::from(out.into_vec()))
 }
 
+/// Encodes a ping: `[3, seq, rtt_ms]`, where `rtt_ms` is the round trip the server
+/// measured for this client's previous ping (0 before the first), so the client
+/// knows its own latency. The client answers with a pong carrying `seq`.
+#[must_use]
+pub fn encode_ping(seq: u32, rtt_ms: u32) -> Bytes {
+    let mut out = Encoder::with_capacity(12);
+    out.array_len(3);
+    out.uint(KIND_PING);
+    out.uint(seq.into());
+    out.uint(rtt_ms.into());
+    Bytes::from(out.into_vec())
+}
+
+/// Encodes a pong: `[4, seq]`, the answer to the ping with that sequence number.
+#[must_use]
+pub fn encode_pong(seq: u32) -> Bytes {
+    let mut out = Encoder::with_capacity(8);
+    out.array_len(2);
+    out.uint(KIND_PONG);
+    out.uint(seq.into());
+    Bytes::from(out.into_vec())
+}
+
 /// A decoded sync frame: what changed on the server since the previous one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncFrame<S: SyncState> {
+pub struct SyncFrame<P: Protocol> {
     /// The tick, online count and snapshot flag.
     pub header: SyncHeader,
     /// Players who left; apply first.
@@ -148,18 +185,92 @@ pub struct SyncFrame<S: SyncState> {
     /// Players who joined, with their ids; apply second.
     pub joined: Vec<(NetId, PlayerId)>,
     /// Each listed player's changed fields; apply last.
-    pub players: Vec<(NetId, S::Delta)>,
+    pub players: Vec<(NetId, <P::State as SyncState>::Delta)>,
+    /// The shared server state's changed fields, if any changed.
+    pub server: Option<<P::ServerState as SyncState>::Delta>,
+}
+
+impl<P: Protocol> std::fmt::Debug for SyncFrame<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncFrame")
+            .field("header", &self.header)
+            .field("left", &self.left)
+            .field("joined", &self.joined)
+            .field("players", &self.players)
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+impl<P: Protocol> Clone for SyncFrame<P> {
+    fn clone(&self) -> Self {
+        Self {
+            header: self.header,
+            left: self.left.clone(),
+            joined: self.joined.clone(),
+            players: self.players.clone(),
+            server: self.server.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> PartialEq for SyncFrame<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.header == other.header
+            && self.left == other.left
+            && self.joined == other.joined
+            && self.players == other.players
+            && self.server == other.server
+    }
 }
 
 /// A frame from the server.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ServerFrame<S: SyncState, E> {
+pub enum ServerFrame<P: Protocol> {
     /// The first frame on a connection.
     Welcome(Welcome),
     /// A typed event.
-    Event(E),
+    Event(P::ToClient),
     /// State changes.
-    Sync(SyncFrame<S>),
+    Sync(SyncFrame<P>),
+    /// A latency probe, to be answered with a pong.
+    Ping {
+        /// Echo this in the pong.
+        seq: u32,
+        /// The round trip the server measured for the previous ping, in ms.
+        rtt_ms: u32,
+    },
+}
+
+impl<P: Protocol> std::fmt::Debug for ServerFrame<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Welcome(welcome) => f.debug_tuple("Welcome").field(welcome).finish(),
+            Self::Event(event) => f.debug_tuple("Event").field(&event.name()).finish(),
+            Self::Sync(sync) => f.debug_tuple("Sync").field(sync).finish(),
+            Self::Ping { seq, rtt_ms } => f
+                .debug_struct("Ping")
+                .field("seq", seq)
+                .field("rtt_ms", rtt_ms)
+                .finish(),
+        }
+    }
+}
+
+impl<P: Protocol> PartialEq for ServerFrame<P>
+where
+    P::ToClient: PartialEq,
+{
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Welcome(a), Self::Welcome(b)) => a == b,
+            (Self::Event(a), Self::Event(b)) => a == b,
+            (Self::Sync(a), Self::Sync(b)) => a == b,
+            (Self::Ping { seq: a, rtt_ms: x }, Self::Ping { seq: b, rtt_ms: y }) => {
+                a == b && x == y
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A frame from a client.
@@ -167,6 +278,8 @@ pub enum ServerFrame<S: SyncState, E> {
 pub enum ClientFrame<E> {
     /// A typed event.
     Event(E),
+    /// The answer to the ping with this sequence number.
+    Pong(u32),
 }
 
 fn check_len(bytes: &[u8], max_len: usize) -> Result<(), DecodeError> {
@@ -238,11 +351,11 @@ fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, Dec
     })
 }
 
-fn decode_sync<S: SyncState>(
+fn decode_sync<P: Protocol>(
     input: &mut Decoder<'_>,
     fields: usize,
-) -> Result<SyncFrame<S>, DecodeError> {
-    expect_len("sync frame", fields, 6)?;
+) -> Result<SyncFrame<P>, DecodeError> {
+    expect_len("sync frame", fields, 7)?;
     let header = SyncHeader {
         tick: Tick(input.uint("tick")?),
         online: u32_field(input, "online count")?,
@@ -267,7 +380,6 @@ fn decode_sync<S: SyncState>(
 
     let count = input.array_len("player list")?;
     input.check_claim("player list", count)?;
-    let owner = FieldOwner::State(S::NAME);
     let mut players = Vec::new();
     for _ in 0..count {
         let len = input.array_len("player entry")?;
@@ -277,26 +389,46 @@ fn decode_sync<S: SyncState>(
             )));
         };
         let net_id = NetId(u32_field(input, "player net id")?);
-        let mask = FieldMask::from_bits(input.uint("field mask")?);
-        let unknown = mask.bits() & !S::ALL.bits();
-        if unknown != 0 {
-            return Err(DecodeError::UnknownStateField {
-                state: S::NAME,
-                index: unknown.trailing_zeros(),
-                count: S::FIELDS.len() as u32,
-            });
-        }
-        input.expect_fields(values);
-        let delta = S::decode_fields(mask, input)?;
-        input.end_fields(owner)?;
+        let delta = decode_delta::<P::State>(input, values)?;
         players.push((net_id, delta));
     }
+
+    let server = if input.nil() {
+        None
+    } else {
+        let len = input.array_len("server state")?;
+        let Some(values) = len.checked_sub(1) else {
+            return Err(DecodeError::Malformed("server state: no field mask".into()));
+        };
+        Some(decode_delta::<P::ServerState>(input, values)?)
+    };
     Ok(SyncFrame {
         header,
         left,
         joined,
         players,
+        server,
     })
+}
+
+/// Reads `mask, value…` (`values` values) into a delta of `S`.
+fn decode_delta<S: SyncState>(
+    input: &mut Decoder<'_>,
+    values: usize,
+) -> Result<S::Delta, DecodeError> {
+    let mask = FieldMask::from_bits(input.uint("field mask")?);
+    let unknown = mask.bits() & !S::ALL.bits();
+    if unknown != 0 {
+        return Err(DecodeError::UnknownStateField {
+            state: S::NAME,
+            index: unknown.trailing_zeros(),
+            count: S::FIELDS.len() as u32,
+        });
+    }
+    input.expect_fields(values);
+    let delta = S::decode_fields(mask, input)?;
+    input.end_fields(FieldOwner::State(S::NAME))?;
+    Ok(delta)
 }
 
 /// Decodes a frame sent by the server, after checking it is at most `max_len` bytes.
@@ -304,15 +436,22 @@ fn decode_sync<S: SyncState>(
 /// # Errors
 /// [`DecodeError`] for anything that is not a well-formed frame of this protocol;
 /// never panics, whatever the bytes.
-pub fn decode_server_frame<S: SyncState, E: Events>(
+pub fn decode_server_frame<P: Protocol>(
     bytes: &[u8],
     max_len: usize,
-) -> Result<ServerFrame<S, E>, DecodeError> {
+) -> Result<ServerFrame<P>, DecodeError> {
     let (mut input, fields, kind) = open_frame(bytes, max_len)?;
     let frame = match kind {
         KIND_WELCOME => ServerFrame::Welcome(decode_welcome(&mut input, fields)?),
         KIND_EVENT => ServerFrame::Event(decode_event_body(&mut input, fields)?),
         KIND_SYNC => ServerFrame::Sync(decode_sync(&mut input, fields)?),
+        KIND_PING => {
+            expect_len("ping frame", fields, 2)?;
+            ServerFrame::Ping {
+                seq: u32_field(&mut input, "ping sequence")?,
+                rtt_ms: u32_field(&mut input, "round trip")?,
+            }
+        }
         other => return Err(DecodeError::UnknownFrameKind(other)),
     };
     input.finish()?;
@@ -331,6 +470,10 @@ pub fn decode_client_frame<E: Events>(
     let (mut input, fields, kind) = open_frame(bytes, max_len)?;
     let frame = match kind {
         KIND_EVENT => ClientFrame::Event(decode_event_body(&mut input, fields)?),
+        KIND_PONG => {
+            expect_len("pong frame", fields, 1)?;
+            ClientFrame::Pong(u32_field(&mut input, "pong sequence")?)
+        }
         other => return Err(DecodeError::UnknownFrameKind(other)),
     };
     input.finish()?;

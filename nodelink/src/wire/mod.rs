@@ -15,8 +15,8 @@ mod msgpack;
 
 pub use close::CloseReason;
 pub use frame::{
-    decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
-    ServerFrame, SyncFrame, SyncHeader, Welcome,
+    decode_client_frame, decode_server_frame, encode_event, encode_ping, encode_pong, encode_sync,
+    ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
 
 /// The version of the frame layouts in this module; part of every

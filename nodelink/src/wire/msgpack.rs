@@ -65,6 +65,10 @@ impl Encoder {
         self.buf.push(if value { 0xc3 } else { 0xc2 });
     }
 
+    pub(crate) fn nil(&mut self) {
+        self.buf.push(0xc0);
+    }
+
     pub(crate) fn str(&mut self, value: &str) {
         let len = value.len();
         if len < 32 {
@@ -152,6 +156,17 @@ impl<'a> Decoder<'a> {
 
     pub(crate) fn uint(&mut self, what: &str) -> Result<u64, DecodeError> {
         rmp::decode::read_int(self.input()).map_err(|e| malformed(what, e))
+    }
+
+    /// Consumes a `nil` if one comes next.
+    pub(crate) fn nil(&mut self) -> bool {
+        let input = self.input();
+        if input.first() == Some(&0xc0) {
+            *input = &input[1..];
+            true
+        } else {
+            false
+        }
     }
 
     pub(crate) fn bool(&mut self, what: &str) -> Result<bool, DecodeError> {

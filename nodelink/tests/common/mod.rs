@@ -68,6 +68,17 @@ impl Protocol for Game {
     type State = Avatar;
     type ToServer = ToServer;
     type ToClient = ToClient;
+    type ServerState = ();
 }
 
 pub(crate) const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;
+
+/// The protocol of the `Ship` state, for tests of its frames.
+pub(crate) struct ShipGame;
+
+impl Protocol for ShipGame {
+    type State = Ship;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = ();
+}

@@ -22,6 +22,7 @@ impl Protocol for Game {
     type State = Avatar;
     type ToServer = ToServer;
     type ToClient = ToClient;
+    type ServerState = ();
 }
 
 struct Rules;

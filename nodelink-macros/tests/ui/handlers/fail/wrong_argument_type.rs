@@ -21,6 +21,7 @@ impl Protocol for Game {
     type State = Avatar;
     type ToServer = ToServer;
     type ToClient = ToClient;
+    type ServerState = ();
 }
 
 fn main() {

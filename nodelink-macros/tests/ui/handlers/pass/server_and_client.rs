@@ -24,6 +24,7 @@ impl Protocol for Game {
     type State = Avatar;
     type ToServer = ToServer;
     type ToClient = ToClient;
+    type ServerState = ();
 }
 
 struct Rules;

@@ -1,0 +1,300 @@
+//! Replication: which sync frames go to whom.
+//!
+//! Scope `Everyone`: one frame per tick with every changed player, encoded once
+//! and queued for every player; arrivals and departures ride in it.
+//!
+//! Scope `Rooms`: one frame per room per tick with the room's changed members,
+//! encoded once and queued for the members; a player in no room gets its own
+//! changes alone. Who mirrors whom changes only when room membership does, and
+//! those changes are sent at once, as small frames that announce (`joined`, with
+//! whole states) or drop (`left`) players.
+//!
+//! A frame that does not fit a player's queue is not lost: the player is marked
+//! and gets one snapshot of everything it mirrors once its queue has room.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+
+use crate::error::EncodeError;
+use crate::server::config::SyncScope;
+use crate::server::ctx::Shared;
+use crate::sync::FieldMask;
+use crate::wire::{encode_sync, NetId, SyncHeader};
+use crate::{PlayerId, Protocol, SyncState};
+
+impl<P: Protocol, G> Shared<P, G> {
+    fn header(&self, full: bool) -> SyncHeader {
+        SyncHeader {
+            tick: self.tick,
+            online: self.players.len() as u32,
+            full,
+        }
+    }
+
+    /// Encodes a frame with these players' fields (unknown ids are skipped).
+    fn encode(
+        &self,
+        full: bool,
+        left: &[NetId],
+        joined: &[(NetId, PlayerId)],
+        entries: &[(PlayerId, FieldMask)],
+        server: Option<FieldMask>,
+    ) -> Result<Bytes, EncodeError> {
+        let entries: Vec<_> = entries
+            .iter()
+            .filter_map(|(id, mask)| {
+                self.players
+                    .get(id)
+                    .map(|p| (p.net_id, p.state.get(), *mask))
+            })
+            .collect();
+        let server = server.map(|mask| (self.server_state.get(), mask));
+        encode_sync::<P, _>(self.header(full), left, joined, entries, server)
+    }
+
+    /// The players `id`'s client mirrors, itself included.
+    fn mirrored_by(&self, id: PlayerId) -> Vec<PlayerId> {
+        match self.config.sync_scope {
+            SyncScope::Everyone => self.players.keys().copied().collect(),
+            SyncScope::Rooms => match self.players.get(&id) {
+                Some(player) => std::iter::once(id)
+                    .chain(player.visible.iter().copied())
+                    .collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// A full snapshot of everything `id`'s client mirrors.
+    pub(crate) fn snapshot_for(&self, id: PlayerId) -> Result<Bytes, EncodeError> {
+        let shown = self.mirrored_by(id);
+        let joined: Vec<_> = shown
+            .iter()
+            .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
+            .collect();
+        let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
+        self.encode(true, &[], &joined, &entries, Some(P::ServerState::ALL))
+    }
+
+    /// Queues a sync frame; a player whose queue is full is owed a snapshot.
+    fn send_sync(&mut self, id: PlayerId, frame: &Bytes) {
+        if let Some(player) = self.players.get_mut(&id) {
+            if player.send_frame(frame.clone()).is_ok() {
+                self.stats.bytes_sent += frame.len() as u64;
+            } else {
+                player.needs_snapshot = true;
+            }
+        }
+    }
+
+    /// Queues `frame` for each of `ids` that is not owed a snapshot (which will
+    /// carry everything this frame does).
+    fn send_sync_to(&mut self, ids: &[PlayerId], frame: &Bytes) {
+        for id in ids {
+            if !self.players.get(id).is_some_and(|p| p.needs_snapshot) {
+                self.send_sync(*id, frame);
+            }
+        }
+    }
+
+    /// Builds this tick's frames and queues them.
+    ///
+    /// `full`: every mirrored player's whole state as a snapshot, sent even when
+    /// nothing changed. Otherwise the changed fields (without `delta_only`, whole
+    /// states every tick), and nothing at all on a tick where nothing changed.
+    pub(crate) fn sync(&mut self, full: bool) -> Result<(), EncodeError> {
+        let whole = full || !self.config.delta_only;
+        let mut changed: Vec<(PlayerId, FieldMask)> = Vec::new();
+        for player in self.players.values_mut() {
+            let dirty = player.state.take_dirty();
+            if whole {
+                changed.push((player.id, P::State::ALL));
+            } else if !dirty.is_empty() {
+                changed.push((player.id, dirty));
+            }
+        }
+        let server_dirty = self.server_state.take_dirty();
+        let server = if whole {
+            Some(P::ServerState::ALL)
+        } else {
+            (!server_dirty.is_empty()).then_some(server_dirty)
+        };
+        if full {
+            self.joined.clear();
+            self.left.clear();
+            for player in self.players.values_mut() {
+                player.needs_snapshot = true;
+            }
+        } else {
+            match self.config.sync_scope {
+                SyncScope::Everyone => self.sync_everyone(&changed, server)?,
+                SyncScope::Rooms => self.sync_rooms(&changed, server)?,
+            }
+        }
+        self.resync()
+    }
+
+    fn sync_everyone(
+        &mut self,
+        changed: &[(PlayerId, FieldMask)],
+        server: Option<FieldMask>,
+    ) -> Result<(), EncodeError> {
+        let left = std::mem::take(&mut self.left);
+        let joined = std::mem::take(&mut self.joined);
+        if changed.is_empty() && left.is_empty() && joined.is_empty() && server.is_none() {
+            return Ok(());
+        }
+        let frame = self.encode(false, &left, &joined, changed, server)?;
+        self.stats.frames += 1;
+        let everyone: Vec<PlayerId> = self.players.keys().copied().collect();
+        self.send_sync_to(&everyone, &frame);
+        Ok(())
+    }
+
+    fn sync_rooms(
+        &mut self,
+        changed: &[(PlayerId, FieldMask)],
+        server: Option<FieldMask>,
+    ) -> Result<(), EncodeError> {
+        let changed_by_id: std::collections::HashMap<PlayerId, FieldMask> =
+            changed.iter().copied().collect();
+        let mut served: HashSet<PlayerId> = HashSet::new();
+        let rooms: Vec<Vec<PlayerId>> = self
+            .rooms
+            .iter()
+            .map(|(_, members)| members.iter().copied().collect())
+            .collect();
+        for members in rooms {
+            let entries: Vec<(PlayerId, FieldMask)> = members
+                .iter()
+                .filter_map(|id| changed_by_id.get(id).map(|mask| (*id, *mask)))
+                .collect();
+            if entries.is_empty() && server.is_none() {
+                continue;
+            }
+            let frame = self.encode(false, &[], &[], &entries, server)?;
+            self.stats.frames += 1;
+            self.send_sync_to(&members, &frame);
+            served.extend(members);
+        }
+        // Players in no room mirror only themselves (and the server state).
+        let alone: Vec<PlayerId> = self
+            .players
+            .keys()
+            .copied()
+            .filter(|id| !served.contains(id))
+            .collect();
+        for id in alone {
+            let own: Vec<_> = changed_by_id
+                .get(&id)
+                .map(|mask| (id, *mask))
+                .into_iter()
+                .collect();
+            if own.is_empty() && server.is_none() {
+                continue;
+            }
+            let frame = self.encode(false, &[], &[], &own, server)?;
+            self.stats.frames += 1;
+            self.send_sync_to(&[id], &frame);
+        }
+        Ok(())
+    }
+
+    /// Sends each player owed a snapshot one, if its queue has room now.
+    pub(crate) fn resync(&mut self) -> Result<(), EncodeError> {
+        let owed: Vec<PlayerId> = self
+            .players
+            .values()
+            .filter(|p| p.needs_snapshot)
+            .map(|p| p.id)
+            .collect();
+        if owed.is_empty() {
+            return Ok(());
+        }
+        // Scope `Everyone`: the same snapshot serves everyone; encode it once.
+        let shared_snapshot = match self.config.sync_scope {
+            SyncScope::Everyone => Some(owed.first().map(|id| self.snapshot_for(*id)).transpose()?),
+            SyncScope::Rooms => None,
+        };
+        for id in owed {
+            let snapshot = match &shared_snapshot {
+                Some(Some(snapshot)) => snapshot.clone(),
+                _ => self.snapshot_for(id)?,
+            };
+            if let Some(player) = self.players.get_mut(&id) {
+                if player.send_frame(snapshot.clone()).is_ok() {
+                    player.needs_snapshot = false;
+                    self.stats.bytes_sent += snapshot.len() as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Room-scoped sync: `id` and each of `gained` start mirroring each other.
+    pub(crate) fn reveal(&mut self, id: PlayerId, gained: &[PlayerId]) {
+        if gained.is_empty() {
+            return;
+        }
+        for other in gained {
+            if let Some(player) = self.players.get_mut(other) {
+                player.visible.insert(id);
+            }
+        }
+        if let Some(player) = self.players.get_mut(&id) {
+            player.visible.extend(gained.iter().copied());
+        }
+        let announce = |shared: &Self, shown: &[PlayerId]| -> Result<Bytes, EncodeError> {
+            let joined: Vec<_> = shown
+                .iter()
+                .filter_map(|id| shared.players.get(id).map(|p| (p.net_id, p.id)))
+                .collect();
+            let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
+            shared.encode(false, &[], &joined, &entries, None)
+        };
+        // To the newcomer: the players it now sees. To them, once: the newcomer.
+        match announce(self, gained)
+            .and_then(|to_newcomer| Ok((to_newcomer, announce(self, &[id])?)))
+        {
+            Ok((to_newcomer, to_others)) => {
+                self.send_sync_to(&[id], &to_newcomer);
+                self.send_sync_to(gained, &to_others);
+            }
+            Err(error) => self.report_later(Some(id), error.into()),
+        }
+    }
+
+    /// Room-scoped sync: `id` and each of `lost` stop mirroring each other.
+    pub(crate) fn conceal(&mut self, id: PlayerId, lost: &[PlayerId]) {
+        if lost.is_empty() {
+            return;
+        }
+        for other in lost {
+            if let Some(player) = self.players.get_mut(other) {
+                player.visible.remove(&id);
+            }
+        }
+        let Some(player) = self.players.get_mut(&id) else {
+            return;
+        };
+        for other in lost {
+            player.visible.remove(other);
+        }
+        let net_id = player.net_id;
+        let lost_nets: Vec<NetId> = lost
+            .iter()
+            .filter_map(|id| self.players.get(id).map(|p| p.net_id))
+            .collect();
+        match self
+            .encode(false, &lost_nets, &[], &[], None)
+            .and_then(|to_leaver| Ok((to_leaver, self.encode(false, &[net_id], &[], &[], None)?)))
+        {
+            Ok((to_leaver, to_others)) => {
+                self.send_sync_to(&[id], &to_leaver);
+                self.send_sync_to(lost, &to_others);
+            }
+            Err(error) => self.report_later(Some(id), error.into()),
+        }
+    }
+}
