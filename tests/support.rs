@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nodelink::client::{Client, ClientError, ClientSender, Disconnect, StateSync};
+use nodelink::client::{Client, ClientConfig, ClientError, ClientSender, Disconnect, StateSync};
 use nodelink::server::{Server, ServerConfig, ServerHandle};
 use nodelink::{PlayerId, Protocol};
-use nodelink_examples::{Avatar, Game, OnToClient, ToClient};
+use nodelink_examples::{Avatar, Game, Match, OnToClient, ToClient};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -88,6 +89,8 @@ pub enum Seen {
     Sync(StateSync<Game>, HashMap<PlayerId, Avatar>),
     /// The connection ended.
     Disconnected(Disconnect),
+    /// A reconnection attempt is about to be made after this delay.
+    Reconnecting(u32, Duration),
     /// An error.
     Error(String),
 }
@@ -104,13 +107,26 @@ pub struct Watcher {
     pub task: JoinHandle<Result<(), ClientError>>,
     /// The mirror as of the last sync seen.
     pub world: HashMap<PlayerId, Avatar>,
+    /// The mirrored server state and the latency, as of the newest sync handled
+    /// (which may be ahead of the last one [`next`](Self::next) returned).
+    latest: Arc<Mutex<(Match, Option<Duration>)>>,
 }
 
 impl Watcher {
     /// A client for `url` that has not connected yet; `prepare` may send or add
     /// handlers before it starts.
     pub fn start(url: &str, prepare: impl FnOnce(&mut Client<Game>)) -> Self {
-        let mut client = Client::<Game>::from_url(url);
+        Self::start_with(url, ClientConfig::default(), prepare)
+    }
+
+    /// [`start`](Self::start) with explicit client settings.
+    pub fn start_with(
+        url: &str,
+        config: ClientConfig,
+        prepare: impl FnOnce(&mut Client<Game>),
+    ) -> Self {
+        let mut client = Client::<Game>::with_config(url, config);
+        let latest = Arc::new(Mutex::new((Match::default(), None)));
         let (tx, seen) = mpsc::unbounded_channel();
         let events = tx.clone();
         client.handle_all(Forward(events));
@@ -119,8 +135,16 @@ impl Watcher {
             let _ = on_connect.send(Seen::Connected(ctx.id()));
         });
         let on_sync = tx.clone();
+        let newest = latest.clone();
         client.on_state_sync(move |ctx, sync| {
+            if let Ok(mut newest) = newest.lock() {
+                *newest = (ctx.world().server_state().clone(), ctx.latency());
+            }
             let _ = on_sync.send(Seen::Sync(sync.clone(), ctx.world().as_map().clone()));
+        });
+        let on_reconnecting = tx.clone();
+        client.on_reconnecting(move |attempt, delay| {
+            let _ = on_reconnecting.send(Seen::Reconnecting(attempt, delay));
         });
         let on_disconnect = tx.clone();
         client.on_disconnect(move |reason| {
@@ -137,7 +161,26 @@ impl Watcher {
             id: None,
             task: tokio::spawn(client.run()),
             world: HashMap::new(),
+            latest,
         }
+    }
+
+    /// The mirrored shared server state, as of the newest sync handled.
+    ///
+    /// # Panics
+    /// If a handler panicked while holding the lock.
+    #[must_use]
+    pub fn server_state(&self) -> Match {
+        self.latest.lock().expect("not poisoned").0.clone()
+    }
+
+    /// The latency the server last reported to this client.
+    ///
+    /// # Panics
+    /// If a handler panicked while holding the lock.
+    #[must_use]
+    pub fn latency(&self) -> Option<Duration> {
+        self.latest.lock().expect("not poisoned").1
     }
 
     /// Starts a client and waits for its welcome.

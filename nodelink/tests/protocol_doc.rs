@@ -134,7 +134,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
             .unwrap()
             .to_vec(),
         ),
-        ("ping", encode_ping(7, 35).to_vec()),
+        ("ping", encode_ping(7, 35_000).to_vec()),
         ("pong", encode_pong(7).to_vec()),
         (
             "sync-left",

@@ -204,14 +204,14 @@ async fn serve<P: Protocol>(
                     match decode_server_frame::<P>(&bytes, config.max_frame_len) {
                         Ok(ServerFrame::Event(event)) => deliver.event(event, sender),
                         Ok(ServerFrame::Sync(frame)) => deliver.sync(frame, sender),
-                        Ok(ServerFrame::Ping { seq, rtt_ms }) => {
+                        Ok(ServerFrame::Ping { seq, rtt_us }) => {
                             // Answered at once, ahead of queued events, so the
                             // measured round trip is the network's.
                             if let Err(error) = sink.send(Message::Binary(encode_pong(seq))).await {
                                 break Disconnect::Lost(error.to_string());
                             }
-                            if rtt_ms > 0 {
-                                deliver.latency(Duration::from_millis(rtt_ms.into()));
+                            if rtt_us > 0 {
+                                deliver.latency(Duration::from_micros(rtt_us.into()));
                             }
                         }
                         Ok(ServerFrame::Welcome(_)) => deliver.error(ClientError::Handshake("a second welcome".into())),

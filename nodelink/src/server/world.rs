@@ -361,11 +361,12 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     fn ping_everyone(&mut self, now: Instant) {
         for player in self.shared.players.values_mut() {
             player.ping_seq = player.ping_seq.wrapping_add(1);
-            let rtt_ms = player
-                .ping
-                .map_or(0, |rtt| u32::try_from(rtt.as_millis()).unwrap_or(u32::MAX));
+            // In microseconds, never 0 once measured: 0 means "not yet".
+            let rtt_us = player.ping.map_or(0, |rtt| {
+                u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX).max(1)
+            });
             if player
-                .send_frame(encode_ping(player.ping_seq, rtt_ms))
+                .send_frame(encode_ping(player.ping_seq, rtt_us))
                 .is_ok()
             {
                 player.ping_pending = Some((player.ping_seq, now));

@@ -153,16 +153,17 @@ where
     Ok(Bytes::from(out.into_vec()))
 }
 
-/// Encodes a ping: `[3, seq, rtt_ms]`, where `rtt_ms` is the round trip the server
-/// measured for this client's previous ping (0 before the first), so the client
-/// knows its own latency. The client answers with a pong carrying `seq`.
+/// Encodes a ping: `[3, seq, rtt_us]`, where `rtt_us` is the round trip the server
+/// measured for this client's previous ping, in microseconds (0 before the first),
+/// so the client knows its own latency. The client answers with a pong carrying
+/// `seq`.
 #[must_use]
-pub fn encode_ping(seq: u32, rtt_ms: u32) -> Bytes {
+pub fn encode_ping(seq: u32, rtt_us: u32) -> Bytes {
     let mut out = Encoder::with_capacity(12);
     out.array_len(3);
     out.uint(KIND_PING);
     out.uint(seq.into());
-    out.uint(rtt_ms.into());
+    out.uint(rtt_us.into());
     Bytes::from(out.into_vec())
 }
 
@@ -236,8 +237,9 @@ pub enum ServerFrame<P: Protocol> {
     Ping {
         /// Echo this in the pong.
         seq: u32,
-        /// The round trip the server measured for the previous ping, in ms.
-        rtt_ms: u32,
+        /// The round trip the server measured for the previous ping, in
+        /// microseconds; 0 before the first.
+        rtt_us: u32,
     },
 }
 
@@ -247,10 +249,10 @@ impl<P: Protocol> std::fmt::Debug for ServerFrame<P> {
             Self::Welcome(welcome) => f.debug_tuple("Welcome").field(welcome).finish(),
             Self::Event(event) => f.debug_tuple("Event").field(&event.name()).finish(),
             Self::Sync(sync) => f.debug_tuple("Sync").field(sync).finish(),
-            Self::Ping { seq, rtt_ms } => f
+            Self::Ping { seq, rtt_us } => f
                 .debug_struct("Ping")
                 .field("seq", seq)
-                .field("rtt_ms", rtt_ms)
+                .field("rtt_us", rtt_us)
                 .finish(),
         }
     }
@@ -265,7 +267,7 @@ where
             (Self::Welcome(a), Self::Welcome(b)) => a == b,
             (Self::Event(a), Self::Event(b)) => a == b,
             (Self::Sync(a), Self::Sync(b)) => a == b,
-            (Self::Ping { seq: a, rtt_ms: x }, Self::Ping { seq: b, rtt_ms: y }) => {
+            (Self::Ping { seq: a, rtt_us: x }, Self::Ping { seq: b, rtt_us: y }) => {
                 a == b && x == y
             }
             _ => false,
@@ -449,7 +451,7 @@ pub fn decode_server_frame<P: Protocol>(
             expect_len("ping frame", fields, 2)?;
             ServerFrame::Ping {
                 seq: u32_field(&mut input, "ping sequence")?,
-                rtt_ms: u32_field(&mut input, "round trip")?,
+                rtt_us: u32_field(&mut input, "round trip")?,
             }
         }
         other => return Err(DecodeError::UnknownFrameKind(other)),
