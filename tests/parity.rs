@@ -499,14 +499,17 @@ async fn a_client_reconnects_with_its_queue_and_a_fresh_world() {
         within("the queued chat", chats.recv()).await.unwrap(),
         "sent while away"
     );
-    client
+    let world = client
         .next_where("the new snapshot", |seen| match seen {
-            Seen::Sync(sync, world) if sync.full => Some(assert!(
-                !world.contains_key(&stale_id) && world.contains_key(&after)
-            )),
+            Seen::Sync(sync, world) if sync.full => Some(world.clone()),
             _ => None,
         })
         .await;
+    assert!(
+        !world.contains_key(&stale_id),
+        "no stale player after the reconnect"
+    );
+    assert!(world.contains_key(&after));
     second.stop().await;
 }
 
