@@ -15,6 +15,62 @@ pub enum SyncScope {
     Rooms,
 }
 
+/// A token bucket on each connection's inbound frames, applied in the connection's
+/// own task before decoding, so a flood costs the world task nothing.
+///
+/// Frames beyond the rate are dropped; the first drop of a flood is reported to
+/// `on_error`. A client that has had `disconnect_after` frames dropped in a row is
+/// disconnected with "sending too fast".
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Sustained frames per second. Default 100.
+    pub per_second: f64,
+    /// Frames allowed in a burst above the rate. Default 200.
+    pub burst: u32,
+    /// Dropped frames in a row that disconnect the client. Default 500.
+    pub disconnect_after: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: 100.0,
+            burst: 200,
+            disconnect_after: 500,
+        }
+    }
+}
+
+impl RateLimit {
+    /// No limit (for trusted clients, such as load tests).
+    #[must_use]
+    pub fn unlimited() -> Self {
+        Self {
+            per_second: f64::INFINITY,
+            burst: u32::MAX,
+            disconnect_after: u32::MAX,
+        }
+    }
+
+    /// Sets [`per_second`](Self::per_second) and [`burst`](Self::burst).
+    #[must_use]
+    pub fn new(per_second: f64, burst: u32) -> Self {
+        Self {
+            per_second,
+            burst,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`disconnect_after`](Self::disconnect_after).
+    #[must_use]
+    pub fn disconnect_after(mut self, dropped: u32) -> Self {
+        self.disconnect_after = dropped;
+        self
+    }
+}
+
 /// How a [`Server`](super::Server) listens, syncs and bounds its resources.
 ///
 /// Start from [`ServerConfig::default`] and change what you need, with the chained
@@ -60,7 +116,43 @@ pub struct ServerConfig {
     /// Default 4096. When full, connections stop reading until there is room, so a
     /// burst slows its senders down instead of growing memory.
     pub event_queue_len: usize,
-    /// How long a WebSocket handshake may take. Default 10 s.
+    /// The most players at once. Default 10,000. Beyond it, the handshake is
+    /// refused with HTTP 503 "server full"; players already connected are not
+    /// affected.
+    pub max_players: usize,
+    /// The most simultaneous connections from one IP address. Default 64. Beyond it,
+    /// the handshake is refused with HTTP 429.
+    pub max_connections_per_ip: usize,
+    /// Rate limit on each connection's inbound frames; see [`RateLimit`].
+    pub rate_limit: RateLimit,
+    /// Undecodable frames a connection may send before it is closed with "too many
+    /// invalid frames". Default 16. Each one is reported to `on_error` and ignored
+    /// until then; `0` closes at the first.
+    pub max_invalid_frames: u32,
+    /// How long a player's send queue may stay full before the player is
+    /// disconnected as a slow consumer. Default 5 s. While the queue is full, sync
+    /// frames are skipped for that player (it gets one snapshot when the queue has
+    /// room again); an event that does not fit disconnects it at once.
+    pub slow_consumer_timeout: Duration,
+    /// A connection from which nothing arrives (no frame, no pong) for this long is
+    /// closed with "idle timeout" and the player removed. Default 20 s; keep it well
+    /// above [`ping_interval`](Self::ping_interval), whose pongs keep healthy clients
+    /// alive. `Duration::ZERO` disables it.
+    pub idle_timeout: Duration,
+    /// If set, browsers may only connect from these origins (the `Origin` header,
+    /// e.g. `"https://game.example"`); others are refused with HTTP 403. Protects
+    /// players against cross-site WebSocket hijacking when the server trusts
+    /// cookies. Clients that send no `Origin` (native clients, not browsers) are not
+    /// affected. Default `None`: any origin.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Bytes a connection's WebSocket layer buffers for writing before it waits for
+    /// the socket. Default 64 KiB. Together with
+    /// [`send_queue_len`](Self::send_queue_len) this bounds the memory a client that
+    /// stops reading can hold.
+    pub write_buffer_len: usize,
+    /// How long a WebSocket handshake may take, from the first byte to the upgrade
+    /// (a client that sends its request slowly, byte by byte, is cut off here).
+    /// Default 10 s.
     pub handshake_timeout: Duration,
     /// After the server sends a close frame, how long it waits for the peer's reply
     /// before dropping the socket. Default 2 s.
@@ -82,6 +174,14 @@ impl Default for ServerConfig {
             max_frame_len: crate::wire::DEFAULT_MAX_FRAME_LEN,
             send_queue_len: 256,
             event_queue_len: 4096,
+            max_players: 10_000,
+            max_connections_per_ip: 64,
+            rate_limit: RateLimit::default(),
+            max_invalid_frames: 16,
+            slow_consumer_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(20),
+            allowed_origins: None,
+            write_buffer_len: 64 * 1024,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(5),
@@ -130,6 +230,20 @@ setters! {
     send_queue_len: usize;
     /// Sets [`event_queue_len`](Self::event_queue_len).
     event_queue_len: usize;
+    /// Sets [`max_players`](Self::max_players).
+    max_players: usize;
+    /// Sets [`max_connections_per_ip`](Self::max_connections_per_ip).
+    max_connections_per_ip: usize;
+    /// Sets [`rate_limit`](Self::rate_limit).
+    rate_limit: RateLimit;
+    /// Sets [`max_invalid_frames`](Self::max_invalid_frames).
+    max_invalid_frames: u32;
+    /// Sets [`slow_consumer_timeout`](Self::slow_consumer_timeout).
+    slow_consumer_timeout: Duration;
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    idle_timeout: Duration;
+    /// Sets [`write_buffer_len`](Self::write_buffer_len).
+    write_buffer_len: usize;
     /// Sets [`handshake_timeout`](Self::handshake_timeout).
     handshake_timeout: Duration;
     /// Sets [`close_timeout`](Self::close_timeout).
@@ -139,6 +253,14 @@ setters! {
 }
 
 impl ServerConfig {
+    /// Allows browsers from these origins only; see
+    /// [`allowed_origins`](Self::allowed_origins).
+    #[must_use]
+    pub fn allow_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
+        self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
     pub(crate) fn tick_interval(&self) -> Duration {
         Duration::from_secs(1) / self.tick_rate.max(1)
     }

@@ -1,138 +1,190 @@
-//! One client connection: the WebSocket handshake, then a reader that decodes
-//! frames off the world task and a writer that drains the bounded send queue.
+//! One client connection: the handshake, then a reader that rate-limits and decodes
+//! frames off the world task, and a writer that drains the bounded send queue.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::server::config::ServerConfig;
+use crate::error::DecodeError;
+use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
+use crate::server::handshake::{self, Admission, Authenticator, Gate, Refusal, Replay};
 use crate::server::outbox::Outgoing;
-use crate::server::world::Inbound;
-use crate::wire::{decode_client_frame, handshake, ClientFrame, CloseReason};
+use crate::server::world::{Inbound, Joined};
+use crate::wire::{decode_client_frame, handshake::FINGERPRINT_HEADER, ClientFrame, CloseReason};
 use crate::{PlayerId, Protocol};
 
-type Socket = WebSocketStream<TcpStream>;
+type Socket = WebSocketStream<Replay<TcpStream>>;
 
-pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
+/// What a connection task needs from the server.
+pub(crate) struct Context<P: Protocol> {
+    pub(crate) inbox: mpsc::Sender<Inbound<P>>,
+    pub(crate) config: Arc<ServerConfig>,
+    pub(crate) fingerprint: u64,
+    pub(crate) online: Arc<std::sync::atomic::AtomicUsize>,
+    pub(crate) authenticate: Option<Authenticator>,
+}
+
+impl<P: Protocol> Clone for Context<P> {
+    fn clone(&self) -> Self {
+        Self {
+            inbox: self.inbox.clone(),
+            config: self.config.clone(),
+            fingerprint: self.fingerprint,
+            online: self.online.clone(),
+            authenticate: self.authenticate.clone(),
+        }
+    }
+}
+
+fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_frame_size(Some(config.max_frame_len))
         .max_message_size(Some(config.max_frame_len))
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(config.write_buffer_len)
+        .max_write_buffer_size(
+            config
+                .write_buffer_len
+                .saturating_mul(2)
+                .max(config.max_frame_len * 2),
+        )
 }
 
-/// Accepts only clients that offer this build's subprotocol; a client built with
-/// another protocol is refused with a 400 that names both fingerprints.
-#[allow(clippy::result_large_err)]
-fn negotiate(
-    fingerprint: u64,
-    request: &Request,
-    mut response: Response,
-) -> Result<Response, ErrorResponse> {
-    let offered = request
-        .headers()
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim);
-    let mut other = None;
-    for protocol in offered {
-        match handshake::parse_subprotocol(protocol) {
-            Some(theirs) if theirs == fingerprint => {
-                if let Ok(value) = HeaderValue::from_str(protocol) {
-                    response
-                        .headers_mut()
-                        .insert("sec-websocket-protocol", value);
-                }
-                return Ok(response);
-            }
-            Some(theirs) => other = Some(theirs),
-            None => {}
+fn refusal_response(refusal: &Refusal) -> ErrorResponse {
+    let mut response = ErrorResponse::new(Some(refusal.body.clone()));
+    *response.status_mut() =
+        StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
+    if let Some(fingerprint) = refusal.fingerprint {
+        if let Ok(value) = HeaderValue::from_str(&format!("{fingerprint:016x}")) {
+            response.headers_mut().insert(FINGERPRINT_HEADER, value);
         }
     }
-    let message = match other {
-        Some(theirs) => format!(
-            "protocol mismatch: server fingerprint {fingerprint:016x}, client fingerprint {theirs:016x}"
-        ),
-        None => format!(
-            "not a nodelink client: expected the WebSocket subprotocol {}",
-            handshake::subprotocol(fingerprint)
-        ),
+    response
+}
+
+/// Reads the request, decides, and completes the WebSocket handshake (or refuses).
+async fn accept<P: Protocol>(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    context: &Context<P>,
+    over_ip_cap: bool,
+) -> Option<(Socket, Admission)> {
+    let head = handshake::read_request(&mut stream).await.ok()?;
+    let verdict = match handshake::parse_request(&head, addr) {
+        Some(request) => {
+            let config = &context.config;
+            let gate = Gate {
+                fingerprint: context.fingerprint,
+                over_ip_cap,
+                server_full: context.online.load(std::sync::atomic::Ordering::Relaxed)
+                    >= config.max_players,
+                allowed_origins: config.allowed_origins.as_deref(),
+                authenticate: context.authenticate.as_ref(),
+            };
+            gate.admit(request).await
+        }
+        // Not HTTP: let the WebSocket layer produce its own error.
+        None => Err(Refusal {
+            status: 400,
+            body: "not a WebSocket upgrade".into(),
+            fingerprint: None,
+        }),
     };
-    let mut refusal = ErrorResponse::new(Some(message));
-    *refusal.status_mut() = StatusCode::BAD_REQUEST;
-    if let Ok(value) = HeaderValue::from_str(&format!("{fingerprint:016x}")) {
-        refusal
-            .headers_mut()
-            .insert(handshake::FINGERPRINT_HEADER, value);
+    let callback = |_: &Request, mut response: Response| match &verdict {
+        Ok(admitted) => {
+            if let Ok(value) = HeaderValue::from_str(&admitted.subprotocol) {
+                response
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", value);
+            }
+            Ok(response)
+        }
+        Err(refusal) => Err(refusal_response(refusal)),
+    };
+    let socket = tokio_tungstenite::accept_hdr_async_with_config(
+        Replay::new(head, stream),
+        callback,
+        Some(websocket_config(&context.config)),
+    )
+    .await;
+    match (socket, verdict) {
+        (Ok(socket), Ok(admitted)) => Some((socket, admitted)),
+        (_, Err(refusal)) => {
+            tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
+            None
+        }
+        (Err(error), _) => {
+            tracing::debug!(%addr, "handshake failed: {error}");
+            None
+        }
     }
-    Err(refusal)
 }
 
 pub(crate) async fn serve<P: Protocol>(
     stream: TcpStream,
     addr: SocketAddr,
-    inbox: mpsc::Sender<Inbound<P>>,
-    config: Arc<ServerConfig>,
-    fingerprint: u64,
+    context: Context<P>,
+    over_ip_cap: bool,
 ) {
     let _ = stream.set_nodelay(true);
-    // The callback's error type is fixed by tungstenite.
-    #[allow(clippy::result_large_err)]
-    let accept = tokio_tungstenite::accept_hdr_async_with_config(
-        stream,
-        |request: &Request, response: Response| negotiate(fingerprint, request, response),
-        Some(websocket_config(&config)),
-    );
-    let socket = match timeout(config.handshake_timeout, accept).await {
-        Ok(Ok(socket)) => socket,
-        Ok(Err(error)) => return tracing::debug!(%addr, "handshake failed: {error}"),
-        Err(_) => return tracing::debug!(%addr, "handshake timed out"),
+    let config = context.config.clone();
+    let Ok(Some((socket, admission))) = timeout(
+        config.handshake_timeout,
+        accept(stream, addr, &context, over_ip_cap),
+    )
+    .await
+    else {
+        return;
     };
 
     let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
+    let (hard_close, closed) = watch::channel(None);
     let (reply, joined) = oneshot::channel();
-    if inbox
-        .send(Inbound::Join {
-            outbox,
-            addr,
-            reply,
-        })
-        .await
-        .is_err()
-    {
+    let join = Inbound::Join {
+        outbox,
+        hard_close,
+        addr,
+        identity: admission.identity,
+        reply,
+    };
+    if context.inbox.send(join).await.is_err() {
         return close_now(socket, CloseReason::ServerShutdown).await;
     }
-    let Ok(Some(player)) = joined.await else {
-        return close_now(socket, CloseReason::ServerShutdown).await;
+    let player = match joined.await {
+        Ok(Joined::Player(player)) => player,
+        Ok(Joined::Refused(reason)) => return close_now(socket, reason).await,
+        Err(_) => return close_now(socket, CloseReason::ServerShutdown).await,
     };
 
     let (sink, stream) = socket.split();
-    let reader = read(stream, player, inbox.clone(), config.max_frame_len);
-    let writer = write(sink, queue);
+    let reader = read(stream, player, context.inbox.clone(), &config);
+    let writer = write(sink, queue, closed, config.close_timeout);
     tokio::pin!(reader, writer);
     tokio::select! {
-        () = &mut reader => {
-            // The peer closed or the socket failed. The world drops the player's
-            // queue, which ends the writer; bound the wait in case it is stuck.
-            let _ = inbox.send(Inbound::Left { player }).await;
-            let _ = timeout(config.close_timeout, writer).await;
+        reason = &mut reader => {
+            // The peer closed, the socket failed, or the reader gave up on the peer.
+            // The world removes the player and drops its queue, which ends the
+            // writer after any close frame; bound the wait in case it is stuck.
+            let _ = context.inbox.send(Inbound::Left { player, reason }).await;
+            let _ = timeout(config.close_timeout * 2, writer).await;
         }
         () = &mut writer => {
             // The server closed the connection (kick, shutdown) or the socket failed:
             // give the peer a moment to answer the close frame.
             let _ = timeout(config.close_timeout, reader).await;
-            let _ = inbox.send(Inbound::Left { player }).await;
+            let _ = context.inbox.send(Inbound::Left { player, reason: None }).await;
         }
     }
 }
@@ -148,64 +200,156 @@ fn close_frame(reason: CloseReason) -> CloseFrame {
     }
 }
 
-async fn read<P: Protocol>(
-    mut stream: futures::stream::SplitStream<Socket>,
-    player: PlayerId,
-    inbox: mpsc::Sender<Inbound<P>>,
-    max_frame_len: usize,
-) {
-    while let Some(message) = stream.next().await {
-        let inbound = match message {
-            Ok(Message::Binary(bytes)) => {
-                match decode_client_frame::<P::ToServer>(&bytes, max_frame_len) {
-                    Ok(ClientFrame::Event(event)) => Inbound::Event { player, event },
-                    Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, seq },
-                    Err(error) => Inbound::Invalid {
-                        player,
-                        error: ServerError::BadFrame(error),
-                    },
-                }
-            }
-            Ok(Message::Text(_)) => Inbound::Invalid {
-                player,
-                error: ServerError::TextFrame,
-            },
-            Ok(Message::Close(_)) => return,
-            Ok(_) => continue, // ping and pong: answered by the WebSocket layer
-            Err(error) => return tracing::debug!(%player, "connection lost: {error}"),
-        };
-        // Waits while the world is busy: this connection stops reading, and TCP
-        // flow control slows the sender down.
-        if inbox.send(inbound).await.is_err() {
-            return;
+/// A token bucket: `per_second` tokens a second, up to `burst`.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    refilled: Instant,
+    dropped_in_a_row: u32,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            tokens: f64::from(limit.burst),
+            refilled: Instant::now(),
+            dropped_in_a_row: 0,
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens =
+            (self.tokens + elapsed * self.limit.per_second).min(f64::from(self.limit.burst));
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.dropped_in_a_row = 0;
+            true
+        } else {
+            self.dropped_in_a_row = self.dropped_in_a_row.saturating_add(1);
+            false
         }
     }
 }
 
+/// Reads frames until the peer leaves or misbehaves past a limit; returns the close
+/// reason when the server should close the connection.
+async fn read<P: Protocol>(
+    mut stream: futures::stream::SplitStream<Socket>,
+    player: PlayerId,
+    inbox: mpsc::Sender<Inbound<P>>,
+    config: &ServerConfig,
+) -> Option<CloseReason> {
+    let mut bucket = Bucket::new(config.rate_limit);
+    let mut invalid = 0u32;
+    loop {
+        let next = if config.idle_timeout.is_zero() {
+            stream.next().await
+        } else {
+            match timeout(config.idle_timeout, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => return Some(CloseReason::IdleTimeout),
+            }
+        };
+        let message = match next {
+            Some(Ok(message)) => message,
+            Some(Err(WsError::Capacity(error))) => {
+                let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
+                let _ = inbox.send(Inbound::Invalid { player, error }).await;
+                return Some(CloseReason::InvalidFrames);
+            }
+            Some(Err(error)) => {
+                tracing::debug!(%player, "connection lost: {error}");
+                return None;
+            }
+            None => return None,
+        };
+        let bytes = match message {
+            Message::Binary(bytes) => Some(bytes),
+            Message::Text(_) => None,
+            Message::Close(_) => return None,
+            _ => continue, // ping and pong: answered by the WebSocket layer
+        };
+        if !bucket.take() {
+            if bucket.dropped_in_a_row >= config.rate_limit.disconnect_after {
+                return Some(CloseReason::RateLimited);
+            }
+            if bucket.dropped_in_a_row == 1 {
+                let error = ServerError::RateLimited {
+                    per_second: config.rate_limit.per_second,
+                };
+                if inbox
+                    .send(Inbound::Invalid { player, error })
+                    .await
+                    .is_err()
+                {
+                    return None;
+                }
+            }
+            continue;
+        }
+        let inbound =
+            match bytes.map(|b| decode_client_frame::<P::ToServer>(&b, config.max_frame_len)) {
+                Some(Ok(ClientFrame::Event(event))) => Inbound::Event { player, event },
+                Some(Ok(ClientFrame::Pong(seq))) => Inbound::Pong { player, seq },
+                failed => {
+                    invalid += 1;
+                    let error = match failed {
+                        Some(Err(error)) => ServerError::BadFrame(error),
+                        _ => ServerError::TextFrame,
+                    };
+                    if inbox
+                        .send(Inbound::Invalid { player, error })
+                        .await
+                        .is_err()
+                    {
+                        return None;
+                    }
+                    if invalid > config.max_invalid_frames {
+                        return Some(CloseReason::InvalidFrames);
+                    }
+                    continue;
+                }
+            };
+        // Waits while the world is busy: this connection stops reading, and TCP
+        // flow control slows the sender down.
+        if inbox.send(inbound).await.is_err() {
+            return None;
+        }
+    }
+}
+
+/// Drains the send queue into the socket until the queue closes, a close frame is
+/// queued, or the world orders a hard close (the queue stayed full: the peer is
+/// not reading, and the writer may be stuck on a full socket).
 async fn write(
     mut sink: futures::stream::SplitSink<Socket, Message>,
     mut queue: mpsc::Receiver<Outgoing>,
+    mut hard_close: watch::Receiver<Option<CloseReason>>,
+    close_timeout: Duration,
 ) {
-    while let Some(first) = queue.recv().await {
-        // Everything already queued goes out in one flush: few syscalls per tick.
-        let mut next = Some(first);
-        while let Some(item) = next {
-            match item {
-                Outgoing::Frame(frame) => {
-                    if sink.feed(Message::Binary(frame)).await.is_err() {
-                        return;
-                    }
+    let drain = async {
+        while let Some(first) = queue.recv().await {
+            // Everything already queued goes out in one flush: few syscalls per tick.
+            let mut next = Some(first);
+            while let Some(item) = next {
+                match item {
+                    Outgoing::Frame(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
+                    Outgoing::Close(reason) => return Some(reason),
                 }
-                Outgoing::Close(reason) => {
-                    let _ = sink.send(Message::Close(Some(close_frame(reason)))).await;
-                    return;
-                }
+                next = queue.try_recv().ok();
             }
-            next = queue.try_recv().ok();
+            sink.flush().await.ok()?;
         }
-        if sink.flush().await.is_err() {
-            return;
-        }
-    }
-    let _ = sink.close().await;
+        None
+    };
+    let reason = tokio::select! {
+        reason = drain => reason,
+        Ok(()) = hard_close.changed() => *hard_close.borrow(),
+    };
+    let close = sink.send(Message::Close(reason.map(close_frame)));
+    let _ = timeout(close_timeout, close).await;
 }

@@ -75,7 +75,7 @@ impl<P: Protocol, G> Shared<P, G> {
         let mut full = Vec::new();
         for id in recipients {
             if let Some(player) = self.players.get(id) {
-                if player.send_frame(frame.clone()) == Err(SendError::QueueFull) {
+                if player.send_event_frame(frame.clone()) == Err(SendError::QueueFull) {
                     full.push(*id);
                 }
             }

@@ -32,7 +32,15 @@ pub enum ServerError {
     /// A client sent a text WebSocket message; the native wire is binary only.
     #[error("text frame ignored: the nodelink wire uses binary frames")]
     TextFrame,
-    /// An event could not be queued for a player whose send queue is full.
+    /// A client sent frames faster than the rate limit; they are being dropped.
+    /// Reported once per flood.
+    #[error("rate limit of {per_second} frames/s exceeded: dropping frames")]
+    RateLimited {
+        /// The configured sustained rate.
+        per_second: f64,
+    },
+    /// An event could not be queued for a player whose send queue is full; the
+    /// player is disconnected as a slow consumer.
     #[error("send queue of player {player} is full; event `{event}` dropped")]
     QueueFull {
         /// The recipient.

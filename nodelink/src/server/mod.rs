@@ -35,6 +35,7 @@ mod connection;
 mod ctx;
 mod error;
 mod handle;
+mod handshake;
 mod ids;
 mod outbox;
 mod player;
@@ -44,18 +45,20 @@ mod stats;
 mod world;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-pub use config::{ServerConfig, SyncScope};
+pub use config::{RateLimit, ServerConfig, SyncScope};
 pub use ctx::{EventCtx, ServerCtx};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use handle::ServerHandle;
+pub use handshake::{HandshakeRequest, Rejection};
 pub use player::{Player, PlayerInfo};
 pub use room::{Room, RoomMut};
 pub use stats::SyncStats;
@@ -63,8 +66,10 @@ pub use stats::SyncStats;
 use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
 use crate::sync::{Tick, Tracked};
 use crate::{Events, PlayerId, Protocol};
+use connection::Context;
 use ctx::Shared;
 use handle::Command;
+use handshake::Authenticator;
 use ids::{IdGenerator, NetIds, PlayerIds};
 use room::Rooms;
 use world::World;
@@ -114,6 +119,7 @@ pub struct Server<P: Protocol, G = ()> {
     game: G,
     handlers: Handlers<P, G>,
     id_generator: Option<IdGenerator>,
+    authenticate: Option<Authenticator>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
 }
@@ -152,6 +158,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 on_error: None,
             },
             id_generator: None,
+            authenticate: None,
             handle: ServerHandle {
                 commands: commands_tx,
                 online: Arc::new(AtomicUsize::new(0)),
@@ -216,6 +223,23 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         generator: impl FnMut() -> PlayerId + Send + 'static,
     ) -> &mut Self {
         self.id_generator = Some(Box::new(generator));
+        self
+    }
+
+    /// Checks every connection before a player is created: the hook sees the
+    /// upgrade request (path, query, headers, peer address) and either returns an
+    /// identity, which handlers read with [`Player::identity`], or a [`Rejection`],
+    /// sent as HTTP 401 or 403 with its reason. It may be `async` (look a token up
+    /// in a database); it runs in the connection's own task, within the handshake
+    /// timeout, and only for clients that passed the cheaper checks (origin,
+    /// protocol, capacity).
+    pub fn authenticate<F, Fut, I>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(HandshakeRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<I, Rejection>> + Send + 'static,
+        I: Send + Sync + 'static,
+    {
+        self.authenticate = Some(handshake::authenticator(hook));
         self
     }
 
@@ -361,10 +385,12 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
             game,
             handlers,
             id_generator,
+            authenticate,
             handle,
             commands,
         } = self.server;
         let config = Arc::new(config);
+        let handle_online = handle.online.clone();
         let (inbox_tx, inbox) = mpsc::channel(config.event_queue_len.max(1));
         let (stopping_tx, mut stopping) = watch::channel(false);
         let world = World {
@@ -390,20 +416,28 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
             commands,
             stopping: stopping_tx,
         };
+        let context = Context {
+            inbox: inbox_tx,
+            config: config.clone(),
+            fingerprint: P::FINGERPRINT,
+            online: handle_online,
+            authenticate,
+        };
         let world = tokio::spawn(world.run());
 
+        let per_ip = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
         let mut connections = JoinSet::new();
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, addr)) => {
-                        connections.spawn(connection::serve::<P>(
-                            stream,
-                            addr,
-                            inbox_tx.clone(),
-                            config.clone(),
-                            P::FINGERPRINT,
-                        ));
+                        let slot = IpSlot::take(&per_ip, addr.ip());
+                        let over_ip_cap = slot.count > config.max_connections_per_ip;
+                        let context = context.clone();
+                        connections.spawn(async move {
+                            connection::serve::<P>(stream, addr, context, over_ip_cap).await;
+                            drop(slot);
+                        });
                     }
                     // Running out of file descriptors and the like: keep serving the
                     // players already connected.
@@ -413,8 +447,8 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
                 _ = stopping.wait_for(|stopping| *stopping) => break,
             }
         }
+        drop(context);
         drop(self.listener);
-        drop(inbox_tx);
         let drained = tokio::time::timeout(config.shutdown_timeout, async {
             while connections.join_next().await.is_some() {}
         })
@@ -424,5 +458,44 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
             while connections.join_next().await.is_some() {}
         }
         let _ = world.await;
+    }
+}
+
+/// One connection's place in the per-IP count; gives it back when dropped.
+struct IpSlot {
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+    /// Connections from this address, this one included.
+    count: usize,
+}
+
+impl IpSlot {
+    fn take(counts: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Self {
+        let count = match counts.lock() {
+            Ok(mut counts) => {
+                let count = counts.entry(ip).or_default();
+                *count += 1;
+                *count
+            }
+            Err(_) => 1,
+        };
+        Self {
+            counts: counts.clone(),
+            ip,
+            count,
+        }
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.counts.lock() {
+            if let Some(count) = counts.get_mut(&self.ip) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(&self.ip);
+                }
+            }
+        }
     }
 }

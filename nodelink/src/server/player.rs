@@ -1,13 +1,16 @@
 //! A connected player: identity, tracked state, timestamps and its send queue.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::server::error::SendError;
+use crate::server::handshake::Identity;
 use crate::server::outbox::Outgoing;
 use crate::sync::Tracked;
 use crate::wire::{encode_event, CloseReason, NetId};
@@ -26,8 +29,17 @@ pub struct Player<P: Protocol> {
     pub(crate) connected_at: SystemTime,
     pub(crate) last_seen: SystemTime,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
+    /// Closes the connection without waiting for the queue to drain.
+    pub(crate) hard_close: watch::Sender<Option<CloseReason>>,
+    /// What the authentication hook attached.
+    pub(crate) identity: Option<Identity>,
     /// This player missed a sync frame (its queue was full) and is owed a snapshot.
     pub(crate) needs_snapshot: bool,
+    /// Since when the send queue has been full, if it is.
+    pub(crate) full_since: Cell<Option<Instant>>,
+    /// An event (not state) did not fit the send queue: the player is a slow
+    /// consumer and is disconnected at the next tick.
+    pub(crate) overflowed: Cell<bool>,
     /// The rooms this player is in, by name.
     pub(crate) rooms: Vec<String>,
     /// With room-scoped sync: the other players this player's client mirrors.
@@ -50,22 +62,21 @@ impl<P: Protocol> std::fmt::Debug for Player<P> {
 }
 
 impl<P: Protocol> Player<P> {
-    pub(crate) fn new(
-        id: PlayerId,
-        net_id: NetId,
-        addr: SocketAddr,
-        outbox: mpsc::Sender<Outgoing>,
-    ) -> Self {
+    pub(crate) fn new(id: PlayerId, net_id: NetId, connection: Connection) -> Self {
         let now = SystemTime::now();
         Self {
             id,
             net_id,
             state: Tracked::new(P::State::default()),
-            addr,
+            addr: connection.addr,
             connected_at: now,
             last_seen: now,
-            outbox,
+            outbox: connection.outbox,
+            hard_close: connection.hard_close,
+            identity: connection.identity,
             needs_snapshot: false,
+            full_since: Cell::new(None),
+            overflowed: Cell::new(false),
             rooms: Vec::new(),
             visible: HashSet::new(),
             ping: None,
@@ -113,25 +124,80 @@ impl<P: Protocol> Player<P> {
     /// [`SendError::QueueFull`] when the player is not reading fast enough (the event
     /// is dropped), [`SendError::Disconnected`] when it is gone.
     pub fn send(&self, event: P::ToClient) -> Result<(), SendError> {
-        self.send_frame(encode_event(&event)?)
+        self.send_event_frame(encode_event(&event)?)
     }
 
+    /// Queues an event's frame; an event that does not fit marks the player a slow
+    /// consumer, to be disconnected.
+    pub(crate) fn send_event_frame(&self, frame: Bytes) -> Result<(), SendError> {
+        let sent = self.send_frame(frame);
+        if sent == Err(SendError::QueueFull) {
+            self.overflowed.set(true);
+        }
+        sent
+    }
+
+    /// Queues a frame, keeping track of how long the queue has been full.
     pub(crate) fn send_frame(&self, frame: Bytes) -> Result<(), SendError> {
-        self.outbox
-            .try_send(Outgoing::Frame(frame))
-            .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(_) => SendError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => SendError::Disconnected,
-            })
+        match self.outbox.try_send(Outgoing::Frame(frame)) {
+            Ok(()) => {
+                self.full_since.set(None);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if self.full_since.get().is_none() {
+                    self.full_since.set(Some(Instant::now()));
+                }
+                Err(SendError::QueueFull)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Disconnected),
+        }
     }
 
-    /// Asks the connection to close with `reason`. Best effort: a full queue means
-    /// the connection is dropped without a close frame.
+    /// Closes the connection with `reason`: after the frames already queued, or at
+    /// once when the queue is full (the peer is not reading).
     pub(crate) fn close(&self, reason: CloseReason) {
         if self.outbox.try_send(Outgoing::Close(reason)).is_err() {
-            // The writer cannot take the close frame; dropping the last sender ends
-            // it, which closes the socket all the same.
+            let _ = self.hard_close.send(Some(reason));
         }
+    }
+
+    /// Whether this player is a slow consumer: an event did not fit its queue, or
+    /// the queue has been full for longer than `patience`.
+    pub(crate) fn is_slow(&self, now: Instant, patience: Duration) -> bool {
+        self.overflowed.get()
+            || self
+                .full_since
+                .get()
+                .is_some_and(|since| now.duration_since(since) >= patience)
+    }
+
+    /// What the authentication hook attached to this player, if it is a `T`.
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig, Rejection};
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); }
+    /// struct Account { name: String }
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.authenticate(|request| async move {
+    ///     match request.query_param("token").as_deref() {
+    ///         Some("secret") => Ok(Account { name: "ada".into() }),
+    ///         _ => Err(Rejection::unauthorized("a valid token is required")),
+    ///     }
+    /// });
+    /// server.on_connect(|ctx| {
+    ///     let name = ctx.player().identity::<Account>().map(|a| a.name.clone());
+    ///     println!("{name:?} joined");
+    /// });
+    /// ```
+    #[must_use]
+    pub fn identity<T: Any>(&self) -> Option<&T> {
+        self.identity.as_deref()?.downcast_ref()
     }
 
     /// When the player connected.
@@ -181,6 +247,15 @@ impl<P: Protocol> Player<P> {
             rooms: self.rooms.clone(),
         }
     }
+}
+
+/// What a connection brings to a new player.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) addr: SocketAddr,
+    pub(crate) outbox: mpsc::Sender<Outgoing>,
+    pub(crate) hard_close: watch::Sender<Option<CloseReason>>,
+    pub(crate) identity: Option<Identity>,
 }
 
 /// A snapshot of a player, for [`ServerHandle`](super::ServerHandle) queries.

@@ -13,8 +13,9 @@ use crate::server::config::SyncScope;
 use crate::server::ctx::{Deferred, EventCtx, ServerCtx, Shared};
 use crate::server::error::ServerError;
 use crate::server::handle::Command;
+use crate::server::handshake::Identity;
 use crate::server::outbox::Outgoing;
-use crate::server::player::Player;
+use crate::server::player::{Connection, Player};
 use crate::server::Handlers;
 use crate::wire::{encode_ping, CloseReason, Welcome};
 use crate::{Events, PlayerId, Protocol};
@@ -22,12 +23,13 @@ use crate::{Events, PlayerId, Protocol};
 /// What connection tasks tell the world.
 #[derive(Debug)]
 pub(crate) enum Inbound<P: Protocol> {
-    /// A handshake completed: create the player. The reply is `None` when the
-    /// server is shutting down.
+    /// A handshake completed: create the player.
     Join {
         outbox: mpsc::Sender<Outgoing>,
+        hard_close: watch::Sender<Option<CloseReason>>,
         addr: SocketAddr,
-        reply: oneshot::Sender<Option<PlayerId>>,
+        identity: Option<Identity>,
+        reply: oneshot::Sender<Joined>,
     },
     Event {
         player: PlayerId,
@@ -41,9 +43,19 @@ pub(crate) enum Inbound<P: Protocol> {
         player: PlayerId,
         error: ServerError,
     },
+    /// The connection ended; `reason` when the server ends it (the peer misbehaved).
     Left {
         player: PlayerId,
+        reason: Option<CloseReason>,
     },
+}
+
+/// The world's answer to a join.
+#[derive(Debug)]
+pub(crate) enum Joined {
+    Player(PlayerId),
+    /// No player was created; close the connection with this reason.
+    Refused(CloseReason),
 }
 
 pub(crate) struct World<P: Protocol, G> {
@@ -89,6 +101,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     let now = Instant::now();
                     self.tick(now.duration_since(last_tick));
                     last_tick = now;
+                    self.drop_slow_consumers(now);
                     let every = self.shared.config.ping_interval;
                     if !every.is_zero() && now.duration_since(last_ping) >= every {
                         self.ping_everyone(now);
@@ -112,7 +125,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         self.inbox.close();
         while let Ok(inbound) = self.inbox.try_recv() {
             if let Inbound::Join { reply, .. } = inbound {
-                let _ = reply.send(None);
+                let _ = reply.send(Joined::Refused(CloseReason::ServerShutdown));
             }
         }
     }
@@ -124,7 +137,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     .shared
                     .players
                     .values()
-                    .filter(|p| p.send_frame(frame.clone()).is_err())
+                    .filter(|p| p.send_event_frame(frame.clone()).is_err())
                     .map(Player::id)
                     .collect();
                 for player in failed {
@@ -137,7 +150,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 event,
             } => {
                 if let Some(target) = self.shared.players.get(&player) {
-                    if target.send_frame(frame).is_err() {
+                    if target.send_event_frame(frame).is_err() {
                         self.report(Some(player), ServerError::QueueFull { player, event });
                     }
                 }
@@ -175,11 +188,25 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         match inbound {
             Inbound::Join {
                 outbox,
+                hard_close,
                 addr,
+                identity,
                 reply,
             } => {
-                let id = self.join(outbox, addr);
-                let _ = reply.send(Some(id));
+                // The handshake checks capacity too; this closes the race between
+                // handshakes completing at once.
+                if self.shared.players.len() >= self.shared.config.max_players {
+                    let _ = reply.send(Joined::Refused(CloseReason::ServerFull));
+                    return;
+                }
+                let connection = Connection {
+                    addr,
+                    outbox,
+                    hard_close,
+                    identity,
+                };
+                let id = self.join(connection);
+                let _ = reply.send(Joined::Player(id));
                 self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
             }
             Inbound::Event { player, event } => self.event(player, event),
@@ -200,17 +227,17 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 }
                 self.report(Some(player), error);
             }
-            Inbound::Left { player } => self.remove(player, None),
+            Inbound::Left { player, reason } => self.remove(player, reason),
         }
     }
 
-    fn join(&mut self, outbox: mpsc::Sender<Outgoing>, addr: SocketAddr) -> PlayerId {
+    fn join(&mut self, connection: Connection) -> PlayerId {
         let shared = &mut self.shared;
         let id = shared
             .player_ids
             .next(|id| shared.players.contains_key(&id));
         let net_id = shared.net_ids.allocate();
-        let player = Player::<P>::new(id, net_id, addr, outbox);
+        let player = Player::<P>::new(id, net_id, connection);
         let welcome = Welcome {
             fingerprint: shared.fingerprint,
             player: id,
@@ -355,6 +382,22 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     fn sync(&mut self, full: bool) {
         if let Err(error) = self.shared.sync(full) {
             self.report(None, error.into());
+        }
+    }
+
+    /// Disconnects players whose queue overflowed with an event, or stayed full
+    /// past the slow-consumer timeout.
+    fn drop_slow_consumers(&mut self, now: Instant) {
+        let patience = self.shared.config.slow_consumer_timeout;
+        let slow: Vec<PlayerId> = self
+            .shared
+            .players
+            .values()
+            .filter(|p| p.is_slow(now, patience))
+            .map(Player::id)
+            .collect();
+        for id in slow {
+            self.remove(id, Some(CloseReason::SlowConsumer));
         }
     }
 
