@@ -102,6 +102,8 @@ async fn accept<P: Protocol>(
             fingerprint: None,
         }),
     };
+    // The callback's error type is fixed by tungstenite.
+    #[allow(clippy::result_large_err)]
     let callback = |_: &Request, mut response: Response| match &verdict {
         Ok(admitted) => {
             if let Ok(value) = HeaderValue::from_str(&admitted.subprotocol) {
