@@ -287,3 +287,97 @@ impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// A bare WebSocket to the example game's server.
+pub type RawSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects a bare WebSocket that offers the game's subprotocol and reads the
+/// welcome: a client that can send what no typed client would.
+///
+/// # Panics
+/// If the connection or the welcome fails.
+pub async fn raw_connect(url: &str) -> (RawSocket, PlayerId) {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let mut request = url.into_client_request().expect("a ws:// url");
+    let offer = nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT);
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        offer.parse().expect("a header value"),
+    );
+    let (mut socket, _) = within(
+        "a raw connection",
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    .expect("connects");
+    let Some(Ok(Message::Binary(welcome))) = within("the welcome", socket.next()).await else {
+        panic!("expected the welcome");
+    };
+    match nodelink::wire::decode_server_frame::<Game>(&welcome, usize::MAX) {
+        Ok(nodelink::wire::ServerFrame::Welcome(welcome)) => (socket, welcome.player),
+        other => panic!("expected the welcome, got {other:?}"),
+    }
+}
+
+/// Like [`raw_connect`], over a socket whose receive buffer is tiny, so that a
+/// client that stops reading fills the server's queue quickly.
+///
+/// # Panics
+/// If the connection or the welcome fails.
+pub async fn raw_connect_small_window(addr: SocketAddr) -> (RawSocket, PlayerId) {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("a small receive buffer");
+    let stream = within("a raw connection", socket.connect(addr))
+        .await
+        .expect("connects");
+    let mut request = format!("ws://{addr}/")
+        .into_client_request()
+        .expect("a ws:// url");
+    let offer = nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT);
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        offer.parse().expect("a header value"),
+    );
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (mut socket, _) = within(
+        "the handshake",
+        tokio_tungstenite::client_async(request, stream),
+    )
+    .await
+    .expect("upgrades");
+    let Some(Ok(Message::Binary(welcome))) = within("the welcome", socket.next()).await else {
+        panic!("expected the welcome");
+    };
+    match nodelink::wire::decode_server_frame::<Game>(&welcome, usize::MAX) {
+        Ok(nodelink::wire::ServerFrame::Welcome(welcome)) => (socket, welcome.player),
+        other => panic!("expected the welcome, got {other:?}"),
+    }
+}
+
+/// This process's resident memory, in bytes (Linux).
+///
+/// # Panics
+/// If `/proc/self/statm` cannot be read.
+#[must_use]
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("resident pages");
+    pages * 4096
+}
+
+/// Prints a measured figure for RELIABILITY.md, with a marker to grep for.
+pub fn figure(what: &str, value: impl std::fmt::Display) {
+    println!("figure: {what}: {value}");
+}

@@ -150,6 +150,11 @@ pub struct ServerConfig {
     /// [`send_queue_len`](Self::send_queue_len) this bounds the memory a client that
     /// stops reading can hold.
     pub write_buffer_len: usize,
+    /// The kernel's send buffer for each connection, in bytes. Default 256 KiB;
+    /// `None` leaves it to the OS (Linux grows it up to several MiB per socket).
+    /// With the send queue and the write buffer, this bounds what a client that
+    /// stops reading can hold, and so how soon it is found out.
+    pub socket_send_buffer: Option<usize>,
     /// How long a WebSocket handshake may take, from the first byte to the upgrade
     /// (a client that sends its request slowly, byte by byte, is cut off here).
     /// Default 10 s.
@@ -182,6 +187,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(20),
             allowed_origins: None,
             write_buffer_len: 64 * 1024,
+            socket_send_buffer: Some(256 * 1024),
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(5),
@@ -244,6 +250,8 @@ setters! {
     idle_timeout: Duration;
     /// Sets [`write_buffer_len`](Self::write_buffer_len).
     write_buffer_len: usize;
+    /// Sets [`socket_send_buffer`](Self::socket_send_buffer).
+    socket_send_buffer: Option<usize>;
     /// Sets [`handshake_timeout`](Self::handshake_timeout).
     handshake_timeout: Duration;
     /// Sets [`close_timeout`](Self::close_timeout).

@@ -141,6 +141,9 @@ pub(crate) async fn serve<P: Protocol>(
     over_ip_cap: bool,
 ) {
     let _ = stream.set_nodelay(true);
+    if let Some(bytes) = context.config.socket_send_buffer {
+        let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes);
+    }
     let config = context.config.clone();
     let Ok(Some((socket, admission))) = timeout(
         config.handshake_timeout,

@@ -191,7 +191,9 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     }
 
     /// Runs once for every player that leaves, however it leaves: it closed the
-    /// connection, the network failed, it was kicked, or the server shut down.
+    /// connection, the network failed, it was kicked, it misbehaved past a limit,
+    /// or the server shut down. The player is still in the table while this runs
+    /// (its state and rooms can be read); it is removed right after.
     pub fn on_disconnect<F, O>(&mut self, mut handler: F) -> &mut Self
     where
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
@@ -431,6 +433,8 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, addr)) => {
+                        // A finished task keeps its memory until joined: reap them all.
+                        while connections.try_join_next().is_some() {}
                         let slot = IpSlot::take(&per_ip, addr.ip());
                         let over_ip_cap = slot.count > config.max_connections_per_ip;
                         let context = context.clone();

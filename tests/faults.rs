@@ -1,0 +1,1022 @@
+//! Faulty peers and bad input over real loopback sockets. Each test asserts the
+//! promise: a clear error (to `on_error`) or close reason, no effect on the other
+//! players, no panic, bounded memory. Measured figures are printed as
+//! `figure: …` lines (`cargo test -p nodelink-tests --test faults -- --nocapture`)
+//! and recorded in RELIABILITY.md.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use nodelink::client::{Client, ClientConfig, ClientError, Disconnect, Reconnect};
+use nodelink::server::{Rejection, Server, ServerConfig, ServerError};
+use nodelink::wire::{encode_event, CloseReason};
+use nodelink::PlayerId;
+use nodelink_examples::{Avatar, Game, OnToClient, OnToServer, ToClient, ToServer};
+use nodelink_tests::{
+    figure, local_config, raw_connect, raw_connect_small_window, rss_bytes, serve, within,
+    RawSocket, Running, Seen, Watcher,
+};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What a server reported: errors (with the player) and departures.
+struct Probe {
+    errors: mpsc::UnboundedReceiver<(String, Option<PlayerId>)>,
+    left: mpsc::UnboundedReceiver<PlayerId>,
+}
+
+/// The example game (moves set the position, chat is broadcast), reporting its
+/// errors and departures.
+fn probed(config: ServerConfig) -> (Server<Game>, Probe) {
+    let mut server = Server::<Game>::new(config);
+    server.on_move(|ctx, x, y| {
+        ctx.player().state_mut().set_x(x).set_y(y);
+    });
+    server.on_chat(|ctx, msg| {
+        let from = ctx.id();
+        ctx.broadcast(ToClient::Chat { from, msg });
+    });
+    let (errors_tx, errors) = mpsc::unbounded_channel();
+    server.on_error(move |error, player| {
+        let _ = errors_tx.send((error.to_string(), player.map(|p| p.id())));
+    });
+    let (left_tx, left) = mpsc::unbounded_channel();
+    server.on_disconnect(move |ctx| {
+        let _ = left_tx.send(ctx.id());
+    });
+    (server, Probe { errors, left })
+}
+
+/// Moves `watcher` and waits until it sees the move: its traffic flows.
+async fn still_served(watcher: &mut Watcher, x: f32) {
+    let id = watcher.id.expect("connected");
+    watcher
+        .sender
+        .send(ToServer::Move { x, y: 0.0 })
+        .expect("queued");
+    watcher
+        .world_where("a healthy client's move", |w| {
+            w.get(&id).is_some_and(|a| a.x == x)
+        })
+        .await;
+}
+
+/// Reads until the server's close frame; its code, or `None` if the socket ended
+/// without one.
+async fn close_code(socket: &mut RawSocket) -> Option<u16> {
+    within("the close frame", async {
+        while let Some(message) = socket.next().await {
+            match message {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+}
+
+fn raw_event(name: &str, fields: impl FnOnce(&mut Vec<u8>), count: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    rmp::encode::write_array_len(&mut out, 2 + count).unwrap();
+    rmp::encode::write_uint(&mut out, 1).unwrap();
+    rmp::encode::write_str(&mut out, name).unwrap();
+    fields(&mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_get_clear_errors_then_a_close_and_cost_nothing_else() {
+    let config = local_config().max_frame_len(1024).max_invalid_frames(4);
+    let (server, mut probe) = probed(config);
+    let running = serve(server).await;
+    let mut other = Watcher::connect(&running.url()).await;
+    let rss_before = rss_bytes();
+
+    let (mut raw, raw_id) = raw_connect(&running.url()).await;
+    // Cut after the event name: the array promises two fields that never come.
+    let mut truncated = encode_event(&ToServer::Move { x: 1.0, y: 2.0 })
+        .unwrap()
+        .to_vec();
+    truncated.truncate(7);
+    let wrong_types = raw_event(
+        "move",
+        |out| {
+            rmp::encode::write_str(out, "north").unwrap();
+            rmp::encode::write_f32(out, 2.0).unwrap();
+        },
+        2,
+    );
+    let unknown = raw_event("teleport", |_| {}, 0);
+    // A chat whose `msg` claims to be a 4 GiB string: 12 bytes on the wire.
+    let huge_claim = raw_event(
+        "chat",
+        |out| out.extend_from_slice(&[0xdb, 0xff, 0xff, 0xff, 0xff]),
+        1,
+    );
+    raw.send(Message::Binary(truncated.into())).await.unwrap();
+    raw.send(Message::Binary(wrong_types.into())).await.unwrap();
+    raw.send(Message::Binary(unknown.into())).await.unwrap();
+    raw.send(Message::Text("{\"event\":\"move\"}".into()))
+        .await
+        .unwrap();
+    raw.send(Message::Binary(huge_claim.into())).await.unwrap();
+
+    let mut messages = Vec::new();
+    for _ in 0..5 {
+        let (message, player) = within("an error report", probe.errors.recv())
+            .await
+            .unwrap();
+        assert_eq!(player, Some(raw_id));
+        messages.push(message);
+    }
+    assert!(
+        messages[0].starts_with("undecodable frame: event `move`: field `x`: "),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].starts_with("undecodable frame: event `move`: field `x`: "),
+        "{}",
+        messages[1]
+    );
+    assert_eq!(messages[2], "undecodable frame: unknown event `teleport`");
+    assert_eq!(
+        messages[3],
+        "text frame ignored: the nodelink wire uses binary frames"
+    );
+    assert!(
+        messages[4].starts_with("undecodable frame: event `chat`: field `msg`: "),
+        "{}",
+        messages[4]
+    );
+    // The fifth bad frame is one more than the four allowed: the connection closes.
+    assert_eq!(
+        close_code(&mut raw).await,
+        Some(CloseReason::InvalidFrames.code())
+    );
+    assert_eq!(
+        within("the departure", probe.left.recv()).await,
+        Some(raw_id)
+    );
+
+    // An oversized frame is refused by the WebSocket layer before it is buffered.
+    let (mut big, big_id) = raw_connect(&running.url()).await;
+    let _ = big.send(Message::Binary(vec![0x90; 4096].into())).await;
+    let (message, player) = within("the oversize report", probe.errors.recv())
+        .await
+        .unwrap();
+    assert_eq!(player, Some(big_id));
+    assert!(message.contains("too long"), "{message}");
+    assert_eq!(
+        within("the departure", probe.left.recv()).await,
+        Some(big_id)
+    );
+
+    still_served(&mut other, 1.0).await;
+    let grown = rss_bytes().saturating_sub(rss_before);
+    figure("bad frames: RSS growth", format!("{} KiB", grown / 1024));
+    assert!(grown < 64 << 20, "RSS grew by {grown} bytes");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_100000_events_is_dropped_reported_once_and_disconnected() {
+    let (server, mut probe) = probed(local_config());
+    let running = serve(server).await;
+    let mut other = Watcher::connect(&running.url()).await;
+    let (raw, flooder) = raw_connect(&running.url()).await;
+    let (mut sink, mut stream) = raw.split();
+    let frame = encode_event(&ToServer::Move { x: 5.0, y: 5.0 }).unwrap();
+
+    let started = Instant::now();
+    let flood = tokio::spawn(async move {
+        let mut sent = 0u32;
+        for _ in 0..100 {
+            for _ in 0..1000 {
+                if sink.feed(Message::Binary(frame.clone())).await.is_err() {
+                    return sent;
+                }
+                sent += 1;
+            }
+            if sink.flush().await.is_err() {
+                return sent;
+            }
+        }
+        sent
+    });
+    let code = within("the close frame", async {
+        while let Some(message) = stream.next().await {
+            if let Ok(Message::Close(frame)) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await;
+    assert_eq!(code, Some(CloseReason::RateLimited.code()));
+    let elapsed = started.elapsed();
+    let sent = within("the flood to stop", flood).await.unwrap();
+    assert_eq!(
+        within("the departure", probe.left.recv()).await,
+        Some(flooder)
+    );
+    let (message, player) = within("the rate-limit report", probe.errors.recv())
+        .await
+        .unwrap();
+    assert_eq!(
+        (message.as_str(), player),
+        (
+            "rate limit of 100 frames/s exceeded: dropping frames",
+            Some(flooder)
+        )
+    );
+    assert!(
+        probe.errors.try_recv().is_err(),
+        "reported once, not per frame"
+    );
+
+    still_served(&mut other, 2.0).await;
+    figure("flood: frames written before the close", sent);
+    figure("flood: time to disconnect", format!("{elapsed:.2?}"));
+    running.stop().await;
+}
+
+/// A cheap healthy client: reads every frame, counts the tick frames, answers
+/// pings, keeps nothing.
+async fn counting_reader(url: String, frames: Arc<AtomicUsize>) {
+    let (socket, _) = raw_connect(&url).await;
+    let (mut sink, mut stream) = socket.split();
+    while let Some(Ok(message)) = stream.next().await {
+        let Message::Binary(bytes) = message else {
+            continue;
+        };
+        match nodelink::wire::decode_server_frame::<Game>(&bytes, usize::MAX) {
+            Ok(nodelink::wire::ServerFrame::Sync(frame)) if !frame.header.full => {
+                frames.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(nodelink::wire::ServerFrame::Ping { seq, .. }) => {
+                let _ = sink
+                    .send(Message::Binary(nodelink::wire::encode_pong(seq)))
+                    .await;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_among_100_is_dropped_and_the_others_keep_the_tick_rate() {
+    let config = local_config()
+        .tick_rate(20)
+        .delta_only(false)
+        .send_queue_len(16)
+        .write_buffer_len(8 * 1024)
+        .socket_send_buffer(Some(16 * 1024))
+        .slow_consumer_timeout(Duration::from_secs(2))
+        .max_connections_per_ip(1000);
+    let (mut server, mut probe) = probed(config);
+    // Long names make each tick's frame about 8 KiB, so a stuck queue fills fast.
+    server.on_connect(|ctx| {
+        let name = format!("{:-<64}", ctx.id());
+        ctx.player().state_mut().set_name(name);
+    });
+    let running = serve(server).await;
+    let counters: Vec<Arc<AtomicUsize>> = (0..100).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+    let readers: Vec<_> = counters
+        .iter()
+        .map(|frames| tokio::spawn(counting_reader(running.url(), frames.clone())))
+        .collect();
+    within("100 healthy players", async {
+        while running.handle.player_count() < 100 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let rss_before = rss_bytes();
+    let (_never_read, slow) = raw_connect_small_window(running.addr).await;
+    let connected = Instant::now();
+
+    // While the slow client's queue fills up, every healthy one counts its frames.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start: Vec<usize> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let window = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seconds = window.elapsed().as_secs_f64();
+    let rates: Vec<f64> = counters
+        .iter()
+        .zip(&start)
+        .map(|(c, s)| (c.load(Ordering::Relaxed) - s) as f64 / seconds)
+        .collect();
+
+    let gone = within("the slow client to be dropped", async {
+        loop {
+            if probe.left.recv().await.unwrap() == slow {
+                return connected.elapsed();
+            }
+        }
+    })
+    .await;
+    let grown = rss_bytes().saturating_sub(rss_before);
+    let slowest = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    figure(
+        "never-reading client among 100: others' sync rate, mean/slowest (frames/s)",
+        format!("{mean:.1}/{slowest:.1}"),
+    );
+    figure(
+        "never-reading client among 100: dropped after",
+        format!("{gone:.2?} (slow-consumer timeout 2 s)"),
+    );
+    figure(
+        "never-reading client among 100: RSS change",
+        format!("{} KiB", grown / 1024),
+    );
+    assert!(
+        slowest >= 16.0,
+        "a healthy client fell to {slowest:.1} frames/s"
+    );
+    assert!(
+        gone >= Duration::from_secs(2) && gone < Duration::from_secs(10),
+        "dropped after {gone:?}"
+    );
+    assert!(grown < 32 << 20, "RSS grew by {grown} bytes");
+    within("only the slow client to have left", async {
+        while running.handle.player_count() != 100 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    for reader in readers {
+        reader.abort();
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_for_a_while_catches_up_with_one_snapshot() {
+    let config = local_config()
+        .tick_rate(20)
+        .send_queue_len(8)
+        .write_buffer_len(4 * 1024)
+        .socket_send_buffer(Some(8 * 1024))
+        .slow_consumer_timeout(Duration::from_secs(60));
+    let (mut server, _probe) = probed(config);
+    server.on_chat(|ctx, msg| {
+        ctx.player().state_mut().set_name(msg);
+    });
+    let running = serve(server).await;
+    let mut bots = Vec::new();
+    for _ in 0..20 {
+        bots.push(Watcher::connect(&running.url()).await);
+    }
+    let (mut slow, _) = raw_connect_small_window(running.addr).await;
+
+    // Three seconds of churn (new names every tick) while the slow client reads
+    // nothing.
+    let churn_until = Instant::now() + Duration::from_secs(3);
+    let mut round = 0u32;
+    let mut ticker = tokio::time::interval(Duration::from_millis(50));
+    while Instant::now() < churn_until {
+        ticker.tick().await;
+        round += 1;
+        for (i, bot) in bots.iter().enumerate() {
+            let _ = bot.sender.send(ToServer::Chat {
+                msg: format!("{i:03}-{round:06}-{:-<48}", ""),
+            });
+            let _ = bot.sender.send(ToServer::Move {
+                x: round as f32,
+                y: i as f32,
+            });
+        }
+    }
+
+    // Let the last events land: each bot sees its own last move.
+    for (i, bot) in bots.iter_mut().enumerate() {
+        let id = bot.id.unwrap();
+        let last = round as f32;
+        bot.world_where("the bot's last move", |w| {
+            w.get(&id).is_some_and(|a| a.x == last && a.y == i as f32)
+        })
+        .await;
+    }
+    // Now it reads, and must end in the server's state.
+    let truth: HashMap<PlayerId, Avatar> = within("the players", running.handle.players())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.state))
+        .collect();
+    let mut world = nodelink::client::World::<Game>::default();
+    let mut snapshots = 0;
+    let mut frames = 0;
+    within("the slow client to catch up", async {
+        while world.as_map() != &truth {
+            match slow.next().await {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if let Ok(nodelink::wire::ServerFrame::Sync(frame)) =
+                        nodelink::wire::decode_server_frame::<Game>(&bytes, usize::MAX)
+                    {
+                        frames += 1;
+                        snapshots += usize::from(frame.header.full);
+                        world.apply(frame);
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the slow client lost its connection: {other:?}"),
+            }
+        }
+    })
+    .await;
+    figure("paused reader: frames read after the pause", frames);
+    figure(
+        "paused reader: snapshots received (join + resync)",
+        snapshots,
+    );
+    assert!(
+        snapshots >= 2,
+        "the slow client was resynced with a snapshot, not given every delta"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_does_not_fit_disconnects_the_slow_client_at_once() {
+    let config = local_config()
+        .send_queue_len(64)
+        .write_buffer_len(8 * 1024)
+        .socket_send_buffer(Some(32 * 1024))
+        .slow_consumer_timeout(Duration::from_secs(60));
+    let (server, mut probe) = probed(config);
+    let running = serve(server).await;
+    let mut other = Watcher::connect(&running.url()).await;
+    let (_never_read, slow) = raw_connect_small_window(running.addr).await;
+
+    let started = Instant::now();
+    // 16 KiB events at a pace a reading client keeps up with.
+    let big = "x".repeat(16 * 1024);
+    let flooding = running.handle.clone();
+    let broadcaster = tokio::spawn(async move {
+        for _ in 0..200 {
+            let _ = flooding.broadcast(ToClient::Chat {
+                from: PlayerId::from_raw(0),
+                msg: big.clone(),
+            });
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    let gone = within("the slow client to be dropped", async {
+        loop {
+            if probe.left.recv().await.unwrap() == slow {
+                return started.elapsed();
+            }
+        }
+    })
+    .await;
+    within("the broadcasts", broadcaster).await.unwrap();
+    let mut reports = Vec::new();
+    while let Ok(report) = probe.errors.try_recv() {
+        reports.push(report);
+    }
+    assert!(
+        reports
+            .iter()
+            .any(|(m, p)| m.contains("is full") && *p == Some(slow)),
+        "{reports:?}"
+    );
+    assert!(
+        gone < Duration::from_secs(10),
+        "dropped at once, not after the 60 s deadline: {gone:?}"
+    );
+    figure(
+        "event overflow: slow client dropped after",
+        format!("{gone:.2?}"),
+    );
+    other
+        .next_where("a broadcast", |s| matches!(s, Seen::Event(_)).then_some(()))
+        .await;
+    still_served(&mut other, 4.0).await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_open_connection_is_caught_by_the_idle_timeout() {
+    let config = local_config()
+        .idle_timeout(Duration::from_millis(400))
+        .ping_interval(Duration::from_millis(100));
+    let (server, mut probe) = probed(config);
+    let running = serve(server).await;
+    let mut healthy = Watcher::connect(&running.url()).await;
+    // Silent: never reads (so never answers pings), never writes, never closes.
+    let (_silent, silent) = raw_connect(&running.url()).await;
+    let started = Instant::now();
+    assert_eq!(
+        within("the idle timeout", probe.left.recv()).await,
+        Some(silent)
+    );
+    let after = started.elapsed();
+    figure(
+        "half-open connection: removed after",
+        format!("{after:.2?} (idle timeout 400 ms)"),
+    );
+    assert!(after >= Duration::from_millis(400));
+    // The healthy client answers pings: still here, twice the timeout later.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(running.handle.player_count(), 1);
+    still_served(&mut healthy, 5.0).await;
+    assert!(probe.left.try_recv().is_err(), "on_disconnect fired once");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abrupt_reset_mid_frame_removes_only_that_player() {
+    let (server, mut probe) = probed(local_config());
+    let running = serve(server).await;
+    let mut other = Watcher::connect(&running.url()).await;
+    let (raw, victim) = raw_connect(&running.url()).await;
+    let tokio_tungstenite::MaybeTlsStream::Plain(mut tcp) = raw.into_inner() else {
+        panic!("a plain TCP stream");
+    };
+    // The first 6 bytes of a masked 5-byte binary frame, then a TCP reset.
+    use tokio::io::AsyncWriteExt;
+    tcp.write_all(&[0x82, 0x85, 1, 2, 3, 4]).await.unwrap();
+    tcp.set_zero_linger().unwrap();
+    drop(tcp);
+    assert_eq!(
+        within("the departure", probe.left.recv()).await,
+        Some(victim)
+    );
+    still_served(&mut other, 6.0).await;
+    assert!(probe.left.try_recv().is_err());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_connect_disconnect_cycles_leave_nothing_behind() {
+    let (mut server, _probe) = probed(local_config().max_connections_per_ip(1000));
+    server.on_connect(|ctx| {
+        let id = ctx.id();
+        ctx.create_room("lobby").add(id);
+    });
+    let running = serve(server).await;
+    // Warm up, then measure from there: the first connections allocate buffers
+    // that are reused afterwards, and the server's own tasks have started.
+    for _ in 0..100 {
+        let (mut socket, _) = raw_connect(&running.url()).await;
+        socket.close(None).await.unwrap();
+        while let Some(Ok(_)) = socket.next().await {}
+    }
+    within("the warm-up to drain", async {
+        while running.handle.player_count() != 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let tasks_before = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let rss_before = rss_bytes();
+    let started = Instant::now();
+    let url = running.url();
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                for _ in 0..1250 {
+                    let (mut socket, _) = raw_connect(&url).await;
+                    socket.close(None).await.unwrap();
+                    while let Some(Ok(_)) = socket.next().await {}
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        within("the cycles", worker).await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    within("every player to be gone", async {
+        while running.handle.player_count() != 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let rooms = within("the rooms", running.handle.rooms()).await.unwrap();
+    assert_eq!(
+        rooms,
+        [("lobby".to_owned(), vec![])],
+        "no member left behind"
+    );
+    let tasks_after = within("the connection tasks to end", async {
+        loop {
+            let alive = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            if alive <= tasks_before {
+                return alive;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let grown = rss_bytes() as i64 - rss_before as i64;
+    figure(
+        "10,000 connect/disconnect cycles: time",
+        format!("{elapsed:.2?}"),
+    );
+    figure(
+        "10,000 connect/disconnect cycles: RSS change",
+        format!("{} KiB", grown / 1024),
+    );
+    figure(
+        "10,000 connect/disconnect cycles: tasks before/after",
+        format!("{tasks_before}/{tasks_after}"),
+    );
+    assert!(grown < 32 << 20, "RSS grew by {grown} bytes");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
+    let (server, _probe) = probed(local_config());
+    let first = serve(server).await;
+    let addr = first.addr;
+    let policy = Reconnect::default().initial_delay(Duration::from_millis(50));
+    let mut client = Watcher::start_with(
+        &first.url(),
+        ClientConfig::default().reconnect(policy),
+        |_| {},
+    );
+    client.connected().await;
+    let ghost = Watcher::connect(&first.url()).await;
+    let ghost_id = ghost.id.unwrap();
+    client
+        .world_where("the other player", |w| w.contains_key(&ghost_id))
+        .await;
+
+    // Killed: every task dropped, no close frames.
+    first.task.abort();
+    let reason = client
+        .next_where("the disconnect", |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(matches!(reason, Disconnect::Lost(_)), "{reason:?}");
+    client
+        .next_where("a reconnection attempt", |s| {
+            matches!(s, Seen::Reconnecting(..)).then_some(())
+        })
+        .await;
+
+    let (server, _probe) = probed(local_config().port(addr.port()));
+    let second = serve(server).await;
+    let me = client.connected().await;
+    let world = client
+        .next_where("the fresh snapshot", |seen| match seen {
+            Seen::Sync(sync, world) if sync.full => Some(world.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        world.keys().collect::<Vec<_>>(),
+        [&me],
+        "no ghost from the killed server"
+    );
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_under_traffic_closes_everyone_and_leaves_no_task() {
+    let tasks_before = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let (server, mut probe) = probed(local_config().max_connections_per_ip(1000));
+    let running = serve(server).await;
+    let mut clients = Vec::new();
+    for _ in 0..100 {
+        clients.push(Watcher::connect(&running.url()).await);
+    }
+    let senders: Vec<_> = clients.iter().map(|c| c.sender.clone()).collect();
+    let traffic = tokio::spawn(async move {
+        let mut x = 0.0;
+        loop {
+            x += 1.0;
+            for sender in &senders {
+                if sender.send(ToServer::Move { x, y: x }).is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    clients[0]
+        .world_where("traffic", |w| w.values().any(|a| a.x > 3.0))
+        .await;
+
+    let started = Instant::now();
+    let Running { handle, task, .. } = running;
+    handle.shutdown();
+    within("run to return", task).await.unwrap();
+    let stopped = started.elapsed();
+    let mut left = 0;
+    while probe.left.try_recv().is_ok() {
+        left += 1;
+    }
+    assert_eq!(left, 100, "on_disconnect fired for everyone");
+    for client in &mut clients {
+        let reason = client
+            .next_where("the close frame", |seen| match seen {
+                Seen::Disconnected(reason) => Some(reason.clone()),
+                _ => None,
+            })
+            .await;
+        assert_eq!(reason.close_reason(), Some(CloseReason::ServerShutdown));
+    }
+    traffic.abort();
+    drop(clients);
+    let tasks_after = within("every task to end", async {
+        loop {
+            let alive = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            if alive <= tasks_before {
+                return alive;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    figure(
+        "shutdown under traffic (100 clients): run returned after",
+        format!("{stopped:.2?}"),
+    );
+    figure(
+        "shutdown under traffic: tasks before/after",
+        format!("{tasks_before}/{tasks_after}"),
+    );
+    assert!(stopped < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panics_anywhere_in_user_code_reach_on_error_and_the_world_goes_on() {
+    let (mut server, mut probe) = probed(local_config().tick_rate(50));
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let counted = ticks.clone();
+    server.on_tick(move |_, _| -> nodelink::HandlerResult {
+        if counted.fetch_add(1, Ordering::Relaxed) == 2 {
+            panic!("tick");
+        }
+        Ok(())
+    });
+    server.on_connect(|ctx| -> nodelink::HandlerResult {
+        if ctx.player_count() == 2 {
+            panic!("connect");
+        }
+        Ok(())
+    });
+    server.before_chat(|_, msg| -> bool {
+        if msg == "middleware" {
+            panic!("middleware");
+        }
+        true
+    });
+    server.on_ready(|ctx| -> nodelink::HandlerResult {
+        ctx.player().state_mut().set_x(42.0); // applied, then the panic
+        panic!("handler")
+    });
+    server.on_disconnect(|_| -> nodelink::HandlerResult { panic!("disconnect") });
+    let (errors_tx, mut errors) = mpsc::unbounded_channel();
+    server.on_error(move |error, _| {
+        if let ServerError::Panic { handler, .. } = error {
+            let _ = errors_tx.send(*handler);
+        }
+    });
+    let running = serve(server).await;
+    let mut first = Watcher::connect(&running.url()).await;
+    let second = Watcher::connect(&running.url()).await; // its on_connect panics
+    first
+        .sender
+        .send(ToServer::Chat {
+            msg: "middleware".into(),
+        })
+        .unwrap();
+    first.sender.send(ToServer::Ready).unwrap();
+    let first_id = first.id.unwrap();
+    first
+        .world_where("the panicking handler's change", |w| {
+            w.get(&first_id).is_some_and(|a| a.x == 42.0)
+        })
+        .await;
+    second.sender.disconnect(); // its on_disconnect panics
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        seen.push(within("the panic reports", errors.recv()).await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, ["chat", "connect", "disconnect", "ready", "tick"]);
+    still_served(&mut first, 7.0).await;
+    assert!(
+        ticks.load(Ordering::Relaxed) > 3,
+        "ticks go on after a panicking one"
+    );
+    drop(probe.errors.try_recv());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_client_handler_does_not_kill_the_connection() {
+    let (server, _probe) = probed(local_config());
+    let running = serve(server).await;
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let seen = errors.clone();
+    let mut watcher = Watcher::start(&running.url(), |client| {
+        client.on_chat(|_, _, msg| -> nodelink::HandlerResult {
+            if msg == "boom" {
+                panic!("client handler");
+            }
+            Ok(())
+        });
+        client.on_error(move |error| seen.lock().unwrap().push(error.to_string()));
+    });
+    watcher.connected().await;
+    watcher
+        .sender
+        .send(ToServer::Chat { msg: "boom".into() })
+        .unwrap();
+    still_served(&mut watcher, 8.0).await;
+    assert_eq!(
+        errors.lock().unwrap().as_slice(),
+        ["chat handler panicked: client handler"]
+    );
+    running.stop().await;
+}
+
+async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = url.into_client_request().unwrap();
+    let offer = nodelink::wire::handshake::subprotocol(<Game as nodelink::Protocol>::FINGERPRINT);
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", offer.parse().unwrap());
+    for (name, value) in headers {
+        let name =
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().insert(name, value.parse().unwrap());
+    }
+    match within("the handshake", tokio_tungstenite::connect_async(request)).await {
+        Err(Error::Http(response)) => {
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            (response.status().as_u16(), body.into_owned())
+        }
+        Ok(_) => (101, String::new()),
+        Err(other) => panic!("unexpected handshake error: {other}"),
+    }
+}
+
+struct Account {
+    name: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn origins_and_authentication_are_checked_before_a_player_exists() {
+    let connects = Arc::new(Mutex::new(Vec::new()));
+    let config = local_config().allow_origins(["https://game.example"]);
+    let (mut server, _probe) = probed(config);
+    server.authenticate(|request| async move {
+        match request.query_param("token").as_deref() {
+            Some("letmein") => Ok(Account { name: "ada".into() }),
+            Some(_) => Err(Rejection::forbidden("that token is revoked")),
+            None => Err(Rejection::unauthorized("a token is required")),
+        }
+    });
+    let seen = connects.clone();
+    server.on_connect(move |ctx| {
+        let name = ctx.player().identity::<Account>().map(|a| a.name.clone());
+        seen.lock().unwrap().push(name);
+    });
+    let running = serve(server).await;
+    let base = running.url();
+
+    assert_eq!(
+        refusal(&base, &[]).await,
+        (401, "a token is required".into())
+    );
+    assert_eq!(
+        refusal(&format!("{base}?token=old"), &[]).await,
+        (403, "that token is revoked".into())
+    );
+    let evil = [("origin", "https://evil.example")];
+    assert_eq!(
+        refusal(&format!("{base}?token=letmein"), &evil).await,
+        (403, "origin https://evil.example is not allowed".into())
+    );
+    assert!(
+        connects.lock().unwrap().is_empty(),
+        "no player was created for a refused client"
+    );
+
+    let good = [("origin", "https://game.example")];
+    assert_eq!(
+        refusal(&format!("{base}?token=letmein"), &good).await.0,
+        101
+    );
+    let client = Watcher::connect(&format!("{base}?token=letmein")).await; // no Origin: a native client
+    assert!(client.id.is_some());
+    within("the identities", async {
+        while connects.lock().unwrap().len() < 2 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(connects
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|name| name.as_deref() == Some("ada")));
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
+    let (server, _probe) = probed(local_config().max_players(2).max_connections_per_ip(3));
+    let running = serve(server).await;
+    let mut first = Watcher::connect(&running.url()).await;
+    let _second = Watcher::connect(&running.url()).await;
+    assert_eq!(
+        refusal(&running.url(), &[]).await,
+        (503, "server full".into())
+    );
+    let error = within(
+        "a refused client",
+        Client::<Game>::from_url(running.url()).run(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(error, ClientError::Connect { ref reason, .. } if reason.contains("503")),
+        "{error}"
+    );
+    still_served(&mut first, 9.0).await;
+    running.stop().await;
+
+    // Per address: three connections from 127.0.0.1 at most.
+    let (server, _probe) = probed(local_config().max_connections_per_ip(3));
+    let running = serve(server).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(raw_connect(&running.url()).await);
+    }
+    assert_eq!(
+        refusal(&running.url(), &[]).await,
+        (429, "too many connections from your address".into())
+    );
+    held.pop();
+    within("the slot to be given back", async {
+        while refusal(&running.url(), &[]).await.0 != 101 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_and_dribbling_handshakes_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, _probe) = probed(local_config().handshake_timeout(Duration::from_millis(300)));
+    let running = serve(server).await;
+
+    let mut silent = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let read = within("the silent socket to be closed", silent.read(&mut buf)).await;
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    figure(
+        "silent handshake: closed after",
+        format!("{:.2?} (timeout 300 ms)", started.elapsed()),
+    );
+
+    let mut dribbler = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    let started = Instant::now();
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n";
+    let mut cut_off = false;
+    for byte in request.iter().cycle().take(200) {
+        if dribbler.write_all(&[*byte]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(cut_off, "a request dribbled byte by byte is cut off");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    running.stop().await;
+}
