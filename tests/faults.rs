@@ -962,7 +962,7 @@ async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
     .await
     .unwrap_err();
     assert!(
-        matches!(error, ClientError::Connect { ref reason, .. } if reason.contains("503")),
+        matches!(error, ClientError::Refused { status: 503, ref reason } if reason == "server full"),
         "{error}"
     );
     still_served(&mut first, 9.0).await;

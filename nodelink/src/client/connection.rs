@@ -44,12 +44,14 @@ fn worth_reconnecting(reason: &Disconnect) -> bool {
     }
 }
 
-/// Whether a connection that could not be opened is worth trying again.
+/// Whether a connection that could not be opened is worth trying again: not when
+/// the server refused the client itself (its protocol, its credentials).
 fn worth_retrying(error: &ClientError) -> bool {
-    matches!(
-        error,
-        ClientError::Connect { .. } | ClientError::Handshake(_)
-    )
+    match error {
+        ClientError::Connect { .. } | ClientError::Handshake(_) => true,
+        ClientError::Refused { status, .. } => matches!(status, 429 | 503),
+        _ => false,
+    }
 }
 
 /// Connects and serves connections until one ends for good: after a local
@@ -136,15 +138,16 @@ async fn serve<P: Protocol>(
                     server,
                 });
             }
-            let body = response
+            let reason = response
                 .body()
                 .as_deref()
                 .map(String::from_utf8_lossy)
-                .unwrap_or_default();
-            return Err(connect_error(
-                url,
-                format_args!("HTTP {} {body}", response.status()),
-            ));
+                .unwrap_or_default()
+                .into_owned();
+            return Err(ClientError::Refused {
+                status: response.status().as_u16(),
+                reason,
+            });
         }
         Ok(Err(error)) => return Err(connect_error(url, error)),
         Err(_) => return Err(connect_error(url, "timed out")),

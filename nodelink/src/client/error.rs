@@ -25,6 +25,16 @@ pub enum ClientError {
         /// What failed.
         reason: String,
     },
+    /// The server refused the connection before it was upgraded: 401 or 403 from
+    /// its authentication hook or origin check, 429 (too many connections from
+    /// this address), 503 (server full).
+    #[error("refused by the server: HTTP {status}: {reason}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The server's reason.
+        reason: String,
+    },
     /// The server was built with a different protocol.
     #[error("protocol mismatch: this client's fingerprint is {client:016x}, the server's is {}", .server.map_or_else(|| "unknown".to_owned(), |s| format!("{s:016x}")))]
     ProtocolMismatch {
