@@ -5,13 +5,19 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use nodelink::sync::Tick;
-use nodelink::wire::{encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome};
+use nodelink::wire::{
+    encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome,
+};
 use nodelink::{PlayerId, SyncState};
 use nodelink_fuzz::{Arena, Fighter, Game, ToClient, ToServer, Vec3, Weapon};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fighter = Fighter {
-        position: Vec3 { x: 1.0, y: 2.0, z: 3.0 },
+        position: Vec3 {
+            x: 1.0,
+            y: 2.0,
+            z: 3.0,
+        },
         hp: -5,
         name: "ada".into(),
         weapon: Some(Weapon::Bow(3, 0.5)),
@@ -57,14 +63,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             header(false),
             &[NetId(1)],
             &[],
-            [(NetId(0), &fighter, nodelink::FieldMask::from_bits(0b1001_0101))],
+            [(
+                NetId(0),
+                &fighter,
+                nodelink::FieldMask::from_bits(0b1001_0101),
+            )],
             None,
         )?
         .to_vec(),
     ];
     let client: Vec<Vec<u8>> = vec![
         encode_event(&ToServer::Move {
-            to: Vec3 { x: 1.0, y: 0.0, z: -1.0 },
+            to: Vec3 {
+                x: 1.0,
+                y: 0.0,
+                z: -1.0,
+            },
             run: true,
         })?
         .to_vec(),
@@ -78,7 +92,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         encode_event(&ToServer::Ready)?.to_vec(),
         encode_pong(1).to_vec(),
     ];
-    for (dir, frames) in [("corpus/server_frame", server), ("corpus/client_frame", client)] {
+    for (dir, frames) in [
+        ("corpus/server_frame", server),
+        ("corpus/client_frame", client),
+    ] {
         fs::create_dir_all(dir)?;
         for (i, frame) in frames.iter().enumerate() {
             fs::write(format!("{dir}/seed-{i}"), frame)?;

@@ -9,6 +9,9 @@ use nodelink_fuzz::{ToServer, MAX};
 fuzz_target!(|data: &[u8]| {
     if let Ok(ClientFrame::Event(event)) = decode_client_frame::<ToServer>(data, MAX) {
         let again = encode_event(&event).expect("a decoded event re-encodes");
-        assert!(decode_client_frame::<ToServer>(&again, usize::MAX).is_ok(), "re-encoded event decodes");
+        assert!(
+            decode_client_frame::<ToServer>(&again, usize::MAX).is_ok(),
+            "re-encoded event decodes"
+        );
     }
 });
