@@ -16,8 +16,8 @@ use nodelink::wire::{encode_event, CloseReason};
 use nodelink::PlayerId;
 use nodelink_examples::{Avatar, Game, OnToClient, OnToServer, ToClient, ToServer};
 use nodelink_tests::{
-    figure, local_config, raw_connect, raw_connect_small_window, rss_bytes, serve, within,
-    RawSocket, Running, Seen, Watcher,
+    alive_tasks, eventually, figure, local_config, raw_connect, raw_connect_small_window,
+    rss_bytes, serve, within, RawSocket, Running, Seen, Watcher,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -291,10 +291,8 @@ async fn a_client_that_never_reads_among_100_is_dropped_and_the_others_keep_the_
         .iter()
         .map(|frames| tokio::spawn(counting_reader(running.url(), frames.clone())))
         .collect();
-    within("100 healthy players", async {
-        while running.handle.player_count() < 100 {
-            tokio::task::yield_now().await;
-        }
+    eventually("100 healthy players", || {
+        running.handle.player_count() >= 100
     })
     .await;
     let rss_before = rss_bytes();
@@ -345,10 +343,8 @@ async fn a_client_that_never_reads_among_100_is_dropped_and_the_others_keep_the_
         "dropped after {gone:?}"
     );
     assert!(grown < 32 << 20, "RSS grew by {grown} bytes");
-    within("only the slow client to have left", async {
-        while running.handle.player_count() != 100 {
-            tokio::task::yield_now().await;
-        }
+    eventually("only the slow client to have left", || {
+        running.handle.player_count() == 100
     })
     .await;
     for reader in readers {
@@ -570,15 +566,11 @@ async fn ten_thousand_connect_disconnect_cycles_leave_nothing_behind() {
         socket.close(None).await.unwrap();
         while let Some(Ok(_)) = socket.next().await {}
     }
-    within("the warm-up to drain", async {
-        while running.handle.player_count() != 0 {
-            tokio::task::yield_now().await;
-        }
+    eventually("the warm-up to drain", || {
+        running.handle.player_count() == 0
     })
     .await;
-    let tasks_before = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    let tasks_before = alive_tasks();
     let rss_before = rss_bytes();
     let started = Instant::now();
     let url = running.url();
@@ -598,10 +590,8 @@ async fn ten_thousand_connect_disconnect_cycles_leave_nothing_behind() {
         within("the cycles", worker).await.unwrap();
     }
     let elapsed = started.elapsed();
-    within("every player to be gone", async {
-        while running.handle.player_count() != 0 {
-            tokio::task::yield_now().await;
-        }
+    eventually("every player to be gone", || {
+        running.handle.player_count() == 0
     })
     .await;
     let rooms = within("the rooms", running.handle.rooms()).await.unwrap();
@@ -610,18 +600,11 @@ async fn ten_thousand_connect_disconnect_cycles_leave_nothing_behind() {
         [("lobby".to_owned(), vec![])],
         "no member left behind"
     );
-    let tasks_after = within("the connection tasks to end", async {
-        loop {
-            let alive = tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks();
-            if alive <= tasks_before {
-                return alive;
-            }
-            tokio::task::yield_now().await;
-        }
+    eventually("the connection tasks to end", || {
+        alive_tasks() <= tasks_before
     })
     .await;
+    let tasks_after = alive_tasks();
     let grown = rss_bytes() as i64 - rss_before as i64;
     figure(
         "10,000 connect/disconnect cycles: time",
@@ -691,9 +674,7 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_under_traffic_closes_everyone_and_leaves_no_task() {
-    let tasks_before = tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks();
+    let tasks_before = alive_tasks();
     let (server, mut probe) = probed(local_config().max_connections_per_ip(1000));
     let running = serve(server).await;
     let mut clients = Vec::new();
@@ -738,18 +719,8 @@ async fn shutdown_under_traffic_closes_everyone_and_leaves_no_task() {
     }
     traffic.abort();
     drop(clients);
-    let tasks_after = within("every task to end", async {
-        loop {
-            let alive = tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks();
-            if alive <= tasks_before {
-                return alive;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    eventually("every task to end", || alive_tasks() <= tasks_before).await;
+    let tasks_after = alive_tasks();
     figure(
         "shutdown under traffic (100 clients): run returned after",
         format!("{stopped:.2?}"),
@@ -931,12 +902,7 @@ async fn origins_and_authentication_are_checked_before_a_player_exists() {
     );
     let client = Watcher::connect(&format!("{base}?token=letmein")).await; // no Origin: a native client
     assert!(client.id.is_some());
-    within("the identities", async {
-        while connects.lock().unwrap().len() < 2 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    eventually("the identities", || connects.lock().unwrap().len() >= 2).await;
     assert!(connects
         .lock()
         .unwrap()

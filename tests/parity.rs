@@ -10,7 +10,7 @@ use nodelink::server::{Server, ServerConfig, SyncScope};
 use nodelink::wire::CloseReason;
 use nodelink::{PlayerId, Verdict};
 use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
-use nodelink_tests::{local_config, serve, within, Seen, Watcher};
+use nodelink_tests::{eventually, local_config, serve, within, Seen, Watcher};
 
 /// The example game, plus chat commands that drive rooms:
 /// `join ROOM`, `leave ROOM`, `say ROOM TEXT` (to the room but the sender),
@@ -131,12 +131,7 @@ async fn rooms_group_players_and_scope_broadcasts() {
     alice.sender.send(chat("info lobby")).unwrap();
     assert_eq!(next_chat(&mut alice, "info after leaving").await, "1 false");
     bob.sender.disconnect();
-    within("bob to go", async {
-        while running.handle.player_count() != 2 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    eventually("bob to go", || running.handle.player_count() == 2).await;
     assert_eq!(
         rooms_of(&running).await,
         [("lobby".to_owned(), vec![]), ("vip".to_owned(), vec![c])]

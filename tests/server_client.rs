@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use nodelink::client::{Client, ClientError, ClientEvent};
 use nodelink::server::{Server, ServerError};
 use nodelink::wire::CloseReason;
 use nodelink::{PlayerId, Protocol};
 use nodelink_examples::{Avatar, Game, OnToServer, ToClient, ToServer, ToServerHandler};
-use nodelink_tests::{local_config, serve, within, Seen, Watcher};
+use nodelink_tests::{local_config, raw_connect, serve, within, Seen, Watcher};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The example game's server: moves set the position, chat is broadcast.
@@ -539,33 +539,6 @@ async fn undecodable_frames_reach_on_error_and_the_player_stays() {
         .await;
     assert!(errors.try_recv().is_err());
     running.stop().await;
-}
-
-type RawSocket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A bare WebSocket that offers the game's subprotocol and reads the welcome.
-async fn raw_connect(url: &str) -> (RawSocket, PlayerId) {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = url.into_client_request().unwrap();
-    let offer = nodelink::wire::handshake::subprotocol(Game::FINGERPRINT);
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", offer.parse().unwrap());
-    let (mut socket, _) = within(
-        "a raw connection",
-        tokio_tungstenite::connect_async(request),
-    )
-    .await
-    .unwrap();
-    let Some(Ok(Message::Binary(welcome))) = within("the welcome", socket.next()).await else {
-        panic!("expected the welcome");
-    };
-    let frame = nodelink::wire::decode_server_frame::<Game>(&welcome, usize::MAX).unwrap();
-    let nodelink::wire::ServerFrame::Welcome(welcome) = frame else {
-        panic!("expected the welcome, got {frame:?}");
-    };
-    (socket, welcome.player)
 }
 
 struct Tally {

@@ -29,6 +29,28 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
     }
 }
 
+/// Waits until `condition` holds, checking between other tasks' steps; fails the
+/// test with `what` after [`DEADLINE`].
+///
+/// # Panics
+/// On timeout.
+pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+}
+
+/// The number of tasks alive in the current runtime.
+#[must_use]
+pub fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
 /// A server config on loopback with a free port.
 #[must_use]
 pub fn local_config() -> ServerConfig {
