@@ -45,11 +45,19 @@
 //!
 //! # Map of the crate
 //!
+//! - [`server`]: [`Server`](server::Server) with its world task, per-player
+//!   [`Player`](server::Player) values, rooms, the thread-safe
+//!   [`ServerHandle`](server::ServerHandle), and every limit in
+//!   [`ServerConfig`](server::ServerConfig).
+//! - [`client`]: [`Client`](client::Client) with callbacks, or
+//!   [`PollClient`](client::PollClient) for game loops; both mirror the world in a
+//!   [`World`](client::World).
 //! - [`SyncState`] (derive) and [`sync`]: per-field change tracking ([`Tracked`],
 //!   [`FieldMask`]) and typed deltas.
 //! - [`events`](macro@events) (attribute) and [`Events`]: typed events whose wire
-//!   names are the variants' snake_case names.
-//! - [`Protocol`]: ties a game's state and events together; its
+//!   names are the variants' snake_case names; the generated `On<Enum>` traits
+//!   register handlers ([`handler`] explains how they reach the server and client).
+//! - [`Protocol`]: ties a game's types together; its
 //!   [`FINGERPRINT`](Protocol::FINGERPRINT) is checked at the handshake.
 //! - [`fingerprint`]: the compile-time protocol hash, and what it can and cannot see.
 //! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
@@ -61,7 +69,17 @@
 //! the fields whose values change. Each tick, every changed player's changed fields
 //! go into one frame, encoded once and sent to everyone: a player id as a small
 //! number, a field mask, and the new values. A client applies each delta to its
-//! mirror of that player. A joining client receives a full snapshot first.
+//! mirror of that player. A joining client receives a full snapshot first. With
+//! room-scoped sync, each room gets its own frame and a client mirrors only the
+//! players it shares a room with.
+//!
+//! # Limits
+//!
+//! Every queue and every input is bounded by a documented field of
+//! [`ServerConfig`](server::ServerConfig) or [`ClientConfig`](client::ClientConfig);
+//! bad input and faulty peers get a clear error or a close reason and cost nothing
+//! else. RELIABILITY.md in the repository lists each limit with the test that shows
+//! it.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]

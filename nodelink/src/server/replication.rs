@@ -217,10 +217,16 @@ impl<P: Protocol, G> Shared<P, G> {
             SyncScope::Everyone => Some(owed.first().map(|id| self.snapshot_for(*id)).transpose()?),
             SyncScope::Rooms => None,
         };
+        if shared_snapshot.is_some() {
+            self.stats.frames += 1;
+        }
         for id in owed {
             let snapshot = match &shared_snapshot {
                 Some(Some(snapshot)) => snapshot.clone(),
-                _ => self.snapshot_for(id)?,
+                _ => {
+                    self.stats.frames += 1;
+                    self.snapshot_for(id)?
+                }
             };
             if let Some(player) = self.players.get_mut(&id) {
                 if player.send_frame(snapshot.clone()).is_ok() {
