@@ -26,7 +26,10 @@ loadgen: bots over loopback against a game server, measured after a warm-up
 USAGE: loadgen [OPTIONS]
 
 OPTIONS:
-  --target T        nodelink | limit | ws://HOST:PORT/ (a running nodelink server)  [nodelink]
+  --target T        nodelink | limit | python | ws://HOST:PORT/ (a running nodelink
+                    server)                                                     [nodelink]
+                    python: Python nodelink 0.6.0 (nodelink-bench/python/setup.sh
+                    installs it), spoken to in its JSON protocol
   --scenario S      sync: every bot moves --rate times a second, every client receives
                           every change (tick rate 20)
                     idle: bots connect and do nothing (memory per player)            [sync]
@@ -48,7 +51,19 @@ move to the frame that carries it (p50, p99, max, from an HDR histogram).
 enum Target {
     Nodelink,
     Limit,
+    Python,
     Url(String),
+}
+
+/// How a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wire {
+    /// nodelink's MessagePack frames.
+    Native,
+    /// The hand-written limit server's frames.
+    Limit,
+    /// Python nodelink's `{"event", "data"}` JSON text frames.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
                 args.target = match value()?.as_str() {
                     "nodelink" => Target::Nodelink,
                     "limit" => Target::Limit,
+                    "python" => Target::Python,
                     url if url.starts_with("ws://") => Target::Url(url.to_owned()),
                     other => return Err(format!("unknown target `{other}`")),
                 }
@@ -158,6 +174,40 @@ impl ServerProcess {
         })
     }
 
+    /// Python nodelink on a free port; waits for its "nodelink ready" line.
+    fn start_python() -> Result<Self, String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
+        let python = format!("{dir}/.venv/bin/python");
+        if !std::path::Path::new(&python).exists() {
+            return Err(format!("no Python nodelink: run {dir}/setup.sh first"));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let mut child = Command::new(&python)
+            .args(["-u", &format!("{dir}/server.py"), &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {python}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("nodelink ready") => break,
+                Some(Ok(_)) => {}
+                _ => return Err("Python nodelink did not start".into()),
+            }
+        }
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(Self {
+            url: format!("ws://127.0.0.1:{port}/"),
+            child,
+        })
+    }
+
     fn pid(&self) -> String {
         self.child.id().to_string()
     }
@@ -181,9 +231,17 @@ struct Counters {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Connects one bot; returns the socket and its id on the wire (net id or limit id).
-async fn connect(url: &str, limit: bool) -> Result<(Socket, u32), String> {
+/// Connects one bot; returns the socket and its id on the wire (net id or limit
+/// id; Python nodelink tells a client nothing, so 0).
+async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    if wire == Wire::Json {
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok((socket, 0));
+    }
+    let limit = wire == Wire::Limit;
     if !limit {
         let offer = handshake::subprotocol(Game::FINGERPRINT);
         request.headers_mut().insert(
@@ -216,8 +274,8 @@ struct Plan {
     id: u32,
     /// Its y coordinate, to tell bots apart.
     index: usize,
-    /// Whether the server speaks the limit protocol.
-    limit: bool,
+    /// How the server speaks.
+    wire: Wire,
     /// Moves per second, or none (idle).
     rate: Option<f64>,
     /// Where an observer records latencies.
@@ -232,16 +290,20 @@ async fn bot(socket: Socket, plan: Plan) {
     let Plan {
         id,
         index,
-        limit,
+        wire,
         rate,
         latency,
         counters,
         stop,
     } = plan;
+    let limit = wire == Wire::Limit;
+    // Python nodelink never tells a client its id: an observer's first move carries
+    // a position no other bot uses, and the id that shows it is its own.
+    let marker = -1000.0 - index as f32;
     let (mut sink, mut stream) = socket.split();
     let sent: Arc<Mutex<HashMap<u32, Instant>>> = Arc::default();
     let observing = latency.is_some();
-    let (pongs, mut pong_queue) = tokio::sync::mpsc::unbounded_channel::<bytes::Bytes>();
+    let (pongs, mut pong_queue) = tokio::sync::mpsc::unbounded_channel::<Message>();
     let writer_sent = sent.clone();
     let writer = async move {
         let mut ticker = rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r)));
@@ -249,15 +311,19 @@ async fn bot(socket: Socket, plan: Plan) {
         loop {
             tokio::select! {
                 Some(pong) = pong_queue.recv() => {
-                    if sink.send(Message::Binary(pong)).await.is_err() { return; }
+                    if sink.send(pong).await.is_err() { return; }
                 }
                 _ = async { ticker.as_mut().expect("moving bot").tick().await }, if ticker.is_some() => {
+                    let x = if seq == 0 && wire == Wire::Json && observing { marker } else { seq.wrapping_add(1) as f32 };
                     seq = seq.wrapping_add(1);
-                    let (x, y) = (seq as f32, index as f32);
-                    let frame = if limit {
-                        limit_wire::encode_move(x, y).into()
-                    } else {
-                        match encode_event(&ToServer::Move { x, y }) { Ok(frame) => frame, Err(_) => return }
+                    let y = index as f32;
+                    let frame = match wire {
+                        Wire::Limit => Message::Binary(limit_wire::encode_move(x, y).into()),
+                        Wire::Native => match encode_event(&ToServer::Move { x, y }) {
+                            Ok(frame) => Message::Binary(frame),
+                            Err(_) => return,
+                        },
+                        Wire::Json => Message::Text(format!(r#"{{"event":"move","data":{{"x":{x:?},"y":{y:?}}}}}"#).into()),
                     };
                     if observing {
                         if let Ok(mut sent) = writer_sent.lock() {
@@ -265,7 +331,7 @@ async fn bot(socket: Socket, plan: Plan) {
                             sent.retain(|s, _| seq.wrapping_sub(*s) < 1024);
                         }
                     }
-                    if sink.send(Message::Binary(frame)).await.is_err() { return; }
+                    if sink.send(frame).await.is_err() { return; }
                 }
             }
             if Instant::now() >= stop {
@@ -274,37 +340,99 @@ async fn bot(socket: Socket, plan: Plan) {
         }
     };
     let reader = async move {
+        let mut python_id: Option<String> = None;
         while let Some(Ok(message)) = stream.next().await {
-            let Message::Binary(bytes) = message else {
+            let mine = match message {
+                Message::Text(text) if wire == Wire::Json => {
+                    // Counting bots only peek at the event name (Python nodelink writes
+                    // it first); parsing is for pings and observers.
+                    let head = &text.as_bytes()[..text.len().min(48)];
+                    let is_sync = head.windows(14).any(|w| w == b"__state_sync__");
+                    let is_ping = !is_sync && head.windows(8).any(|w| w == b"__ping__");
+                    if is_sync && latency.is_none() {
+                        counters.frames.fetch_add(1, Ordering::Relaxed);
+                        counters
+                            .bytes
+                            .fetch_add(text.len() as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                    if !is_sync && !is_ping {
+                        continue;
+                    }
+                    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                        continue;
+                    };
+                    match value["event"].as_str() {
+                        Some("__ping__") => {
+                            let pong =
+                                serde_json::json!({"event": "__pong__", "data": value["data"]});
+                            let _ = pongs.send(Message::Text(pong.to_string().into()));
+                            continue;
+                        }
+                        Some("__state_sync__") => {}
+                        _ => continue,
+                    }
+                    counters.frames.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .bytes
+                        .fetch_add(text.len() as u64, Ordering::Relaxed);
+                    if latency.is_none() {
+                        continue;
+                    }
+                    let Some(players) = value["data"]["players"].as_object() else {
+                        continue;
+                    };
+                    if python_id.is_none() {
+                        python_id = players
+                            .iter()
+                            .find(|(_, delta)| delta["x"].as_f64() == Some(f64::from(marker)))
+                            .map(|(id, _)| id.clone());
+                    }
+                    python_id
+                        .as_ref()
+                        .and_then(|id| players.get(id))
+                        .and_then(|delta| delta["x"].as_f64())
+                        .map(|x| x as f32)
+                }
+                Message::Binary(bytes) => {
+                    if !limit && bytes.len() < 16 && bytes.get(1) == Some(&3) {
+                        if let Ok(ServerFrame::Ping { seq, .. }) =
+                            decode_server_frame::<Game>(&bytes, usize::MAX)
+                        {
+                            let _ = pongs.send(Message::Binary(encode_pong(seq)));
+                            continue;
+                        }
+                    }
+                    counters.frames.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .bytes
+                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    if latency.is_none() {
+                        continue;
+                    }
+                    if limit {
+                        limit_wire::decode_tick(&bytes).and_then(|entries| {
+                            entries.into_iter().find(|e| e.0 == id).map(|e| e.1)
+                        })
+                    } else {
+                        match decode_server_frame::<Game>(&bytes, usize::MAX) {
+                            Ok(ServerFrame::Sync(frame)) => frame
+                                .players
+                                .iter()
+                                .find(|(net, _)| net.0 == id)
+                                .and_then(|(_, d)| d.x),
+                            _ => None,
+                        }
+                    }
+                }
+                _ => continue,
+            };
+            let (Some(x), Some(histogram)) = (mine, &latency) else {
                 continue;
             };
-            if !limit && bytes.len() < 16 && bytes.get(1) == Some(&3) {
-                if let Ok(ServerFrame::Ping { seq, .. }) =
-                    decode_server_frame::<Game>(&bytes, usize::MAX)
-                {
-                    let _ = pongs.send(encode_pong(seq));
-                    continue;
-                }
+            if x < 0.0 {
+                continue;
             }
-            counters.frames.fetch_add(1, Ordering::Relaxed);
-            counters
-                .bytes
-                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            let Some(histogram) = &latency else { continue };
-            let mine = if limit {
-                limit_wire::decode_tick(&bytes)
-                    .and_then(|entries| entries.into_iter().find(|e| e.0 == id).map(|e| e.1))
-            } else {
-                match decode_server_frame::<Game>(&bytes, usize::MAX) {
-                    Ok(ServerFrame::Sync(frame)) => frame
-                        .players
-                        .iter()
-                        .find(|(net, _)| net.0 == id)
-                        .and_then(|(_, d)| d.x),
-                    _ => None,
-                }
-            };
-            let Some(x) = mine else { continue };
             let sent_at = sent
                 .lock()
                 .ok()
@@ -347,22 +475,28 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let (server, url, limit) = match &args.target {
+    let (server, url, wire) = match &args.target {
         Target::Nodelink => {
             let server = ServerProcess::start("bench-server-nodelink")?;
             let url = server.url.clone();
-            (Some(server), url, false)
+            (Some(server), url, Wire::Native)
         }
         Target::Limit => {
             let server = ServerProcess::start("bench-server-limit")?;
             let url = server.url.clone();
-            (Some(server), url, true)
+            (Some(server), url, Wire::Limit)
         }
-        Target::Url(url) => (None, url.clone(), false),
+        Target::Python => {
+            let server = ServerProcess::start_python()?;
+            let url = server.url.clone();
+            (Some(server), url, Wire::Json)
+        }
+        Target::Url(url) => (None, url.clone(), Wire::Native),
     };
     let target_name = match &args.target {
         Target::Nodelink => "nodelink",
         Target::Limit => "limit",
+        Target::Python => "python",
         Target::Url(_) => "url",
     };
     let pid = server.as_ref().map(ServerProcess::pid);
@@ -377,7 +511,7 @@ async fn run(args: Args) -> Result<(), String> {
     let rate = (args.scenario == Scenario::Sync).then_some(args.rate);
     let mut bots = Vec::with_capacity(args.players);
     for index in 0..args.players {
-        let (socket, id) = connect(&url, limit)
+        let (socket, id) = connect(&url, wire)
             .await
             .map_err(|e| format!("bot {index}: {e}"))?;
         counters.connected.fetch_add(1, Ordering::Relaxed);
@@ -385,7 +519,7 @@ async fn run(args: Args) -> Result<(), String> {
         let plan = Plan {
             id,
             index,
-            limit,
+            wire,
             rate,
             latency,
             counters: counters.clone(),
