@@ -314,34 +314,43 @@ struct ReadmeDoctests;
 pub type RawSocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Connects a bare WebSocket that offers the game's subprotocol and reads the
-/// welcome: a client that can send what no typed client would.
-///
-/// # Panics
-/// If the connection or the welcome fails.
-pub async fn raw_connect(url: &str) -> (RawSocket, PlayerId) {
-    use futures::StreamExt;
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
-
+/// An upgrade request to `url` offering the game's subprotocol.
+fn game_request(url: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = url.into_client_request().expect("a ws:// url");
     let offer = nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT);
     request.headers_mut().insert(
         "sec-websocket-protocol",
         offer.parse().expect("a header value"),
     );
-    let (mut socket, _) = within(
-        "a raw connection",
-        tokio_tungstenite::connect_async(request),
-    )
-    .await
-    .expect("connects");
+    request
+}
+
+/// Reads the server's first frame, which must be the welcome; returns the player id.
+async fn read_welcome(socket: &mut RawSocket) -> PlayerId {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
     let Some(Ok(Message::Binary(welcome))) = within("the welcome", socket.next()).await else {
         panic!("expected the welcome");
     };
     match nodelink::wire::decode_server_frame::<Game>(&welcome, usize::MAX) {
-        Ok(nodelink::wire::ServerFrame::Welcome(welcome)) => (socket, welcome.player),
+        Ok(nodelink::wire::ServerFrame::Welcome(welcome)) => welcome.player,
         other => panic!("expected the welcome, got {other:?}"),
     }
+}
+
+/// Connects a bare WebSocket that offers the game's subprotocol and reads the
+/// welcome: a client that can send what no typed client would.
+///
+/// # Panics
+/// If the connection or the welcome fails.
+pub async fn raw_connect(url: &str) -> (RawSocket, PlayerId) {
+    let connecting = tokio_tungstenite::connect_async(game_request(url));
+    let (mut socket, _) = within("a raw connection", connecting)
+        .await
+        .expect("connects");
+    let id = read_welcome(&mut socket).await;
+    (socket, id)
 }
 
 /// Like [`raw_connect`], over a socket whose receive buffer is tiny, so that a
@@ -350,9 +359,6 @@ pub async fn raw_connect(url: &str) -> (RawSocket, PlayerId) {
 /// # Panics
 /// If the connection or the welcome fails.
 pub async fn raw_connect_small_window(addr: SocketAddr) -> (RawSocket, PlayerId) {
-    use futures::StreamExt;
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
-
     let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
     socket
         .set_recv_buffer_size(4096)
@@ -360,28 +366,11 @@ pub async fn raw_connect_small_window(addr: SocketAddr) -> (RawSocket, PlayerId)
     let stream = within("a raw connection", socket.connect(addr))
         .await
         .expect("connects");
-    let mut request = format!("ws://{addr}/")
-        .into_client_request()
-        .expect("a ws:// url");
-    let offer = nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT);
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        offer.parse().expect("a header value"),
-    );
     let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
-    let (mut socket, _) = within(
-        "the handshake",
-        tokio_tungstenite::client_async(request, stream),
-    )
-    .await
-    .expect("upgrades");
-    let Some(Ok(Message::Binary(welcome))) = within("the welcome", socket.next()).await else {
-        panic!("expected the welcome");
-    };
-    match nodelink::wire::decode_server_frame::<Game>(&welcome, usize::MAX) {
-        Ok(nodelink::wire::ServerFrame::Welcome(welcome)) => (socket, welcome.player),
-        other => panic!("expected the welcome, got {other:?}"),
-    }
+    let upgrading = tokio_tungstenite::client_async(game_request(&format!("ws://{addr}/")), stream);
+    let (mut socket, _) = within("the handshake", upgrading).await.expect("upgrades");
+    let id = read_welcome(&mut socket).await;
+    (socket, id)
 }
 
 /// This process's resident memory, in bytes (Linux).

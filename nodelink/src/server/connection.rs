@@ -96,11 +96,7 @@ async fn accept<P: Protocol>(
             gate.admit(request).await
         }
         // Not HTTP: let the WebSocket layer produce its own error.
-        None => Err(Refusal {
-            status: 400,
-            body: "not a WebSocket upgrade".into(),
-            fingerprint: None,
-        }),
+        None => Err(Refusal::new(400, "not a WebSocket upgrade")),
     };
     // The callback's error type is fixed by tungstenite.
     #[allow(clippy::result_large_err)]

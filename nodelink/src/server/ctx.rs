@@ -2,8 +2,11 @@
 //! state, rooms, and the server's actions.
 
 use std::collections::HashMap;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use crate::server::config::ServerConfig;
 use crate::server::error::{SendError, ServerError};
@@ -60,34 +63,37 @@ impl<P: Protocol, G> Shared<P, G> {
         self.deferred.push(Deferred::Report { player, error });
     }
 
-    /// Encodes an event once and queues it for `recipients`; a full queue is
-    /// reported to `on_error` once the handler returns.
+    /// Encodes an event once and queues it for `recipients`; see [`Self::send_frame_to`].
     pub(crate) fn send_event<'p>(
         &mut self,
         event: &P::ToClient,
         recipients: impl IntoIterator<Item = &'p PlayerId>,
     ) {
-        let name = event.name();
-        let frame = match encode_event(event) {
-            Ok(frame) => frame,
-            Err(error) => return self.report_later(None, error.into()),
-        };
-        let mut full = Vec::new();
-        for id in recipients {
-            if let Some(player) = self.players.get(id) {
-                if player.send_event_frame(frame.clone()) == Err(SendError::QueueFull) {
-                    full.push(*id);
-                }
-            }
+        match encode_event(event) {
+            Ok(frame) => self.send_frame_to(&frame, event.name(), recipients),
+            Err(error) => self.report_later(None, error.into()),
         }
+    }
+
+    /// Queues an encoded event for `recipients` (unknown ids are skipped); a full
+    /// queue is reported to `on_error` once the current handler or command is done.
+    pub(crate) fn send_frame_to<'p>(
+        &mut self,
+        frame: &Bytes,
+        event: &'static str,
+        recipients: impl IntoIterator<Item = &'p PlayerId>,
+    ) {
+        let full: Vec<PlayerId> = recipients
+            .into_iter()
+            .filter(|id| {
+                self.players
+                    .get(id)
+                    .is_some_and(|p| p.send_event_frame(frame.clone()) == Err(SendError::QueueFull))
+            })
+            .copied()
+            .collect();
         for player in full {
-            self.report_later(
-                Some(player),
-                ServerError::QueueFull {
-                    player,
-                    event: name,
-                },
-            );
+            self.report_later(Some(player), ServerError::QueueFull { player, event });
         }
     }
 }

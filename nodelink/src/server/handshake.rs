@@ -169,7 +169,7 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: u16, body: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, body: impl Into<String>) -> Self {
         Self {
             status,
             body: body.into(),

@@ -133,27 +133,15 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     fn command(&mut self, command: Command<P>) {
         match command {
             Command::Broadcast { frame, event } => {
-                let failed: Vec<PlayerId> = self
-                    .shared
-                    .players
-                    .values()
-                    .filter(|p| p.send_event_frame(frame.clone()).is_err())
-                    .map(Player::id)
-                    .collect();
-                for player in failed {
-                    self.report(Some(player), ServerError::QueueFull { player, event });
-                }
+                let everyone: Vec<PlayerId> = self.shared.players.keys().copied().collect();
+                self.shared.send_frame_to(&frame, event, &everyone);
             }
             Command::Send {
                 player,
                 frame,
                 event,
             } => {
-                if let Some(target) = self.shared.players.get(&player) {
-                    if target.send_event_frame(frame).is_err() {
-                        self.report(Some(player), ServerError::QueueFull { player, event });
-                    }
-                }
+                self.shared.send_frame_to(&frame, event, [&player]);
             }
             Command::Kick(player) => self.remove(player, Some(CloseReason::Kicked)),
             Command::Sync { full } => self.sync(full),
