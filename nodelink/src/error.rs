@@ -80,6 +80,14 @@ pub enum DecodeError {
         /// The field's name.
         field: &'static str,
     },
+    /// A self-describing frame names a field the event or state does not have.
+    #[error("{owner}: unknown field `{field}`")]
+    UnknownField {
+        /// The event or state the field was sent for.
+        owner: FieldOwner,
+        /// The name found in the frame.
+        field: String,
+    },
     /// More fields arrived than the event or state delta has.
     #[error("{owner}: {extra} unexpected extra field(s)")]
     ExtraFields {

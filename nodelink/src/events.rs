@@ -22,6 +22,7 @@ use crate::wire::fields::{FieldSink, FieldSource};
 ///
 /// use nodelink::Events;
 /// assert_eq!(ToServer::NAMES, ["move", "chat", "ready"]);
+/// assert_eq!(ToServer::FIELDS, [&["x", "y"][..], &["0"], &[]]);
 /// assert_eq!(ToServer::Ready.name(), "ready");
 /// ```
 #[diagnostic::on_unimplemented(
@@ -32,6 +33,11 @@ use crate::wire::fields::{FieldSink, FieldSource};
 pub trait Events: Sized + Send + 'static + Fingerprint {
     /// The wire names of the variants, in declaration order.
     const NAMES: &'static [&'static str];
+
+    /// Each variant's field names, in declaration order (`0`, `1`, … for a tuple
+    /// variant; none for a unit variant), indexed like [`NAMES`](Self::NAMES). A
+    /// self-describing wire uses them to shape an event's payload.
+    const FIELDS: &'static [&'static [&'static str]];
 
     /// This event's wire name.
     fn name(&self) -> &'static str;

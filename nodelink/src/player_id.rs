@@ -7,7 +7,9 @@ use std::str::FromStr;
 /// players connected at the same time.
 ///
 /// Displayed as 8 lowercase hex digits (the form Python nodelink uses), parsed back
-/// from the same form.
+/// from the same form. Serde writes it as that string in human-readable formats
+/// (JSON: the ids a JSON client sees in events match the keys of its state syncs)
+/// and as the number in binary ones (MessagePack: 5 bytes at most).
 ///
 /// ```
 /// use nodelink::PlayerId;
@@ -16,10 +18,7 @@ use std::str::FromStr;
 /// assert_eq!(id.to_string(), "00c0ffee");
 /// assert_eq!("00c0ffee".parse::<PlayerId>(), Ok(id));
 /// ```
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlayerId(u32);
 
 impl PlayerId {
@@ -57,6 +56,27 @@ impl FromStr for PlayerId {
         u32::from_str_radix(s, 16)
             .map(Self)
             .map_err(|_| ParsePlayerIdError(s.to_owned()))
+    }
+}
+
+impl serde::Serialize for PlayerId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_u32(self.0)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PlayerId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            u32::deserialize(deserializer).map(Self)
+        }
     }
 }
 

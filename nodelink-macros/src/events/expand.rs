@@ -69,6 +69,10 @@ fn field_bounds(events: &EventSet<'_>) -> TokenStream {
 fn events_impl(events: &EventSet<'_>) -> TokenStream {
     let ident = events.ident;
     let names = events.variants.iter().map(|event| &event.wire_name);
+    let field_names = events.variants.iter().map(|event| {
+        let names = event.fields().map(|field| field.name);
+        quote! { &[#(#names),*] }
+    });
 
     let name_arms = events.variants.iter().map(|event| {
         let pattern = bare_pattern(event);
@@ -127,6 +131,7 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
         #[automatically_derived]
         impl ::nodelink::__private::Events for #ident #bounds {
             const NAMES: &'static [&'static str] = &[#(#names),*];
+            const FIELDS: &'static [&'static [&'static str]] = &[#(#field_names),*];
 
             fn name(&self) -> &'static str {
                 match *self { #(#name_arms)* }

@@ -15,6 +15,39 @@ pub enum SyncScope {
     Rooms,
 }
 
+/// Which wire formats a server speaks; each connection picks one in its handshake.
+///
+/// A client that offers the nodelink subprotocol (`nodelink.1.<fingerprint>`, what
+/// nodelink's [`Client`](crate::client::Client) does) gets the native wire; a
+/// client that offers no nodelink subprotocol (Python nodelink's client, a browser's
+/// `new WebSocket(url)`) gets the JSON wire. Both kinds play in the same game: the
+/// same players, state, rooms and broadcasts, each frame encoded once per wire in
+/// use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WireFormats {
+    /// Native clients and JSON clients (the default).
+    #[default]
+    NativeAndJson,
+    /// Native clients only: a client without the nodelink subprotocol is refused
+    /// with HTTP 400 naming the subprotocol it should offer.
+    NativeOnly,
+    /// JSON clients only: a native client is refused with HTTP 400.
+    JsonOnly,
+}
+
+impl WireFormats {
+    pub(crate) fn accepts(self, wire: crate::wire::WireFormat) -> bool {
+        use crate::wire::WireFormat;
+        matches!(
+            (self, wire),
+            (Self::NativeAndJson, _)
+                | (Self::NativeOnly, WireFormat::Native)
+                | (Self::JsonOnly, WireFormat::Json)
+        )
+    }
+}
+
 /// A token bucket on each connection's inbound frames, applied in the connection's
 /// own task before decoding, so a flood costs the world task nothing.
 ///
@@ -100,6 +133,9 @@ pub struct ServerConfig {
     /// mirrors every player. [`SyncScope::Rooms`]: a client mirrors itself and the
     /// players that share a room with it (interest management).
     pub sync_scope: SyncScope,
+    /// Which wire formats clients may speak; see [`WireFormats`]. Default: both,
+    /// the native one and Python nodelink's JSON.
+    pub wire_formats: WireFormats,
     /// How often each player's round-trip time is measured with a ping frame.
     /// Default 5 s; `Duration::ZERO` disables pings.
     pub ping_interval: Duration,
@@ -175,6 +211,7 @@ impl Default for ServerConfig {
             tick_rate: 20,
             delta_only: true,
             sync_scope: SyncScope::Everyone,
+            wire_formats: WireFormats::NativeAndJson,
             ping_interval: Duration::from_secs(5),
             max_frame_len: crate::wire::DEFAULT_MAX_FRAME_LEN,
             send_queue_len: 256,
@@ -228,6 +265,8 @@ setters! {
     delta_only: bool;
     /// Sets [`sync_scope`](Self::sync_scope).
     sync_scope: SyncScope;
+    /// Sets [`wire_formats`](Self::wire_formats).
+    wire_formats: WireFormats;
     /// Sets [`ping_interval`](Self::ping_interval).
     ping_interval: Duration;
     /// Sets [`max_frame_len`](Self::max_frame_len).

@@ -22,7 +22,9 @@ use crate::server::error::ServerError;
 use crate::server::handshake::{self, Admission, Authenticator, Gate, Refusal, Replay};
 use crate::server::outbox::Outgoing;
 use crate::server::world::{Inbound, Joined};
-use crate::wire::{decode_client_frame, handshake::FINGERPRINT_HEADER, ClientFrame, CloseReason};
+use crate::wire::{
+    decode_client_frame, handshake::FINGERPRINT_HEADER, json, ClientFrame, CloseReason, WireFormat,
+};
 use crate::{PlayerId, Protocol};
 
 type Socket = WebSocketStream<Replay<TcpStream>>;
@@ -87,6 +89,7 @@ async fn accept<P: Protocol>(
             let config = &context.config;
             let gate = Gate {
                 fingerprint: context.fingerprint,
+                wire_formats: config.wire_formats,
                 over_ip_cap,
                 server_full: context.online.load(std::sync::atomic::Ordering::Relaxed)
                     >= config.max_players,
@@ -102,7 +105,8 @@ async fn accept<P: Protocol>(
     #[allow(clippy::result_large_err)]
     let callback = |_: &Request, mut response: Response| match &verdict {
         Ok(admitted) => {
-            if let Ok(value) = HeaderValue::from_str(&admitted.subprotocol) {
+            let subprotocol = admitted.subprotocol.as_deref();
+            if let Some(Ok(value)) = subprotocol.map(HeaderValue::from_str) {
                 response
                     .headers_mut()
                     .insert("sec-websocket-protocol", value);
@@ -157,6 +161,7 @@ pub(crate) async fn serve<P: Protocol>(
         outbox,
         hard_close,
         addr,
+        wire: admission.wire,
         identity: admission.identity,
         reply,
     };
@@ -170,7 +175,13 @@ pub(crate) async fn serve<P: Protocol>(
     };
 
     let (sink, stream) = socket.split();
-    let reader = read(stream, player, context.inbox.clone(), &config);
+    let reader = read(
+        stream,
+        player,
+        admission.wire,
+        context.inbox.clone(),
+        &config,
+    );
     let writer = write(sink, queue, closed, config.close_timeout);
     tokio::pin!(reader, writer);
     tokio::select! {
@@ -241,6 +252,7 @@ impl Bucket {
 async fn read<P: Protocol>(
     mut stream: futures::stream::SplitStream<Socket>,
     player: PlayerId,
+    wire: WireFormat,
     inbox: mpsc::Sender<Inbound<P>>,
     config: &ServerConfig,
 ) -> Option<CloseReason> {
@@ -268,12 +280,12 @@ async fn read<P: Protocol>(
             }
             None => return None,
         };
-        let bytes = match message {
-            Message::Binary(bytes) => Some(bytes),
-            Message::Text(_) => None,
-            Message::Close(_) => return None,
-            _ => continue, // ping and pong: answered by the WebSocket layer
-        };
+        if matches!(message, Message::Close(_)) {
+            return None;
+        }
+        if !matches!(message, Message::Binary(_) | Message::Text(_)) {
+            continue; // ping and pong: answered by the WebSocket layer
+        }
         if !bucket.take() {
             if bucket.dropped_in_a_row >= config.rate_limit.disconnect_after {
                 return Some(CloseReason::RateLimited);
@@ -292,34 +304,44 @@ async fn read<P: Protocol>(
             }
             continue;
         }
-        let inbound =
-            match bytes.map(|b| decode_client_frame::<P::ToServer>(&b, config.max_frame_len)) {
-                Some(Ok(ClientFrame::Event(event))) => Inbound::Event { player, event },
-                Some(Ok(ClientFrame::Pong(seq))) => Inbound::Pong { player, seq },
-                failed => {
-                    invalid += 1;
-                    let error = match failed {
-                        Some(Err(error)) => ServerError::BadFrame(error),
-                        _ => ServerError::TextFrame,
-                    };
-                    if inbox
-                        .send(Inbound::Invalid { player, error })
-                        .await
-                        .is_err()
-                    {
-                        return None;
-                    }
-                    if invalid > config.max_invalid_frames {
-                        return Some(CloseReason::InvalidFrames);
-                    }
-                    continue;
+        let inbound = match decode::<P>(message, wire, config.max_frame_len) {
+            Ok(ClientFrame::Event(event)) => Inbound::Event { player, event },
+            Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, seq },
+            Err(error) => {
+                invalid += 1;
+                if inbox
+                    .send(Inbound::Invalid { player, error })
+                    .await
+                    .is_err()
+                {
+                    return None;
                 }
-            };
+                if invalid > config.max_invalid_frames {
+                    return Some(CloseReason::InvalidFrames);
+                }
+                continue;
+            }
+        };
         // Waits while the world is busy: this connection stops reading, and TCP
         // flow control slows the sender down.
         if inbox.send(inbound).await.is_err() {
             return None;
         }
+    }
+}
+
+/// Decodes a data message in the connection's wire format.
+fn decode<P: Protocol>(
+    message: Message,
+    wire: WireFormat,
+    max_len: usize,
+) -> Result<ClientFrame<P::ToServer>, ServerError> {
+    match (wire, message) {
+        (WireFormat::Native, Message::Binary(bytes)) => Ok(decode_client_frame(&bytes, max_len)?),
+        (WireFormat::Json, Message::Text(text)) => {
+            Ok(json::decode_client_frame(text.as_str(), max_len)?)
+        }
+        (wire, _) => Err(ServerError::WrongMessageType { wire }),
     }
 }
 
@@ -338,7 +360,8 @@ async fn write(
             let mut next = Some(first);
             while let Some(item) = next {
                 match item {
-                    Outgoing::Frame(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
+                    Outgoing::Binary(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
+                    Outgoing::Text(frame) => sink.feed(Message::Text(frame)).await.ok()?,
                     Outgoing::Close(reason) => return Some(reason),
                 }
                 next = queue.try_recv().ok();

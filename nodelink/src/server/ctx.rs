@@ -12,11 +12,12 @@ use crate::server::config::ServerConfig;
 use crate::server::error::{SendError, ServerError};
 use crate::server::handle::ServerHandle;
 use crate::server::ids::{NetIds, PlayerIds};
+use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::room::{Room, RoomMut, Rooms};
 use crate::server::stats::SyncStats;
 use crate::sync::{Tick, Tracked};
-use crate::wire::{encode_event, NetId};
+use crate::wire::{encode_event, json, NetId};
 use crate::{Events, PlayerId, Protocol, SyncState};
 
 /// The world: everything the world task owns apart from the handlers.
@@ -32,7 +33,7 @@ pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) net_ids: NetIds,
     /// Arrivals and departures since the last sync frame (scope `Everyone`).
     pub(crate) joined: Vec<(NetId, PlayerId)>,
-    pub(crate) left: Vec<NetId>,
+    pub(crate) left: Vec<(NetId, PlayerId)>,
     /// What handlers asked for that must wait until they return.
     pub(crate) deferred: Vec<Deferred>,
     pub(crate) handle: ServerHandle<P>,
@@ -63,23 +64,49 @@ impl<P: Protocol, G> Shared<P, G> {
         self.deferred.push(Deferred::Report { player, error });
     }
 
-    /// Encodes an event once and queues it for `recipients`; see [`Self::send_frame_to`].
+    /// Encodes an event once per wire format among `recipients` and queues it for
+    /// them; see [`Self::send_frame_to`].
     pub(crate) fn send_event<'p>(
         &mut self,
         event: &P::ToClient,
-        recipients: impl IntoIterator<Item = &'p PlayerId>,
+        recipients: impl IntoIterator<Item = &'p PlayerId> + Clone,
     ) {
-        match encode_event(event) {
+        self.send_event_encoded(event, None, recipients);
+    }
+
+    /// As [`Self::send_event`], with the native frame already encoded (by a
+    /// [`ServerHandle`], off the world task) when `native` is given.
+    pub(crate) fn send_event_encoded<'p>(
+        &mut self,
+        event: &P::ToClient,
+        native: Option<Bytes>,
+        recipients: impl IntoIterator<Item = &'p PlayerId> + Clone,
+    ) {
+        let wires = self.wires_of(recipients.clone());
+        let frame = Frame::encode(
+            wires,
+            || native.map_or_else(|| encode_event(event), Ok),
+            || json::encode_event(event),
+        );
+        match frame {
             Ok(frame) => self.send_frame_to(&frame, event.name(), recipients),
             Err(error) => self.report_later(None, error.into()),
         }
+    }
+
+    /// The wire formats spoken among `ids` (unknown ids are skipped).
+    pub(crate) fn wires_of<'p>(&self, ids: impl IntoIterator<Item = &'p PlayerId>) -> Wires {
+        Wires::of(
+            ids.into_iter()
+                .filter_map(|id| self.players.get(id).map(|p| p.wire)),
+        )
     }
 
     /// Queues an encoded event for `recipients` (unknown ids are skipped); a full
     /// queue is reported to `on_error` once the current handler or command is done.
     pub(crate) fn send_frame_to<'p>(
         &mut self,
-        frame: &Bytes,
+        frame: &Frame,
         event: &'static str,
         recipients: impl IntoIterator<Item = &'p PlayerId>,
     ) {
@@ -88,7 +115,7 @@ impl<P: Protocol, G> Shared<P, G> {
             .filter(|id| {
                 self.players
                     .get(id)
-                    .is_some_and(|p| p.send_event_frame(frame.clone()) == Err(SendError::QueueFull))
+                    .is_some_and(|p| p.send_event_frame(frame) == Err(SendError::QueueFull))
             })
             .copied()
             .collect();

@@ -2,6 +2,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::handler::HandlerError;
+use crate::wire::WireFormat;
 use crate::PlayerId;
 
 /// A problem with one player's traffic or in a handler: passed to `on_error` with
@@ -29,9 +30,13 @@ pub enum ServerError {
     /// A client sent a frame that could not be decoded; it was ignored.
     #[error("undecodable frame: {0}")]
     BadFrame(#[from] DecodeError),
-    /// A client sent a text WebSocket message; the native wire is binary only.
-    #[error("text frame ignored: the nodelink wire uses binary frames")]
-    TextFrame,
+    /// A client sent a WebSocket message of the other kind than its wire format
+    /// uses (text on the native wire, binary on the JSON wire); it was ignored.
+    #[error("{}", wrong_message_type(*wire))]
+    WrongMessageType {
+        /// The connection's wire format.
+        wire: WireFormat,
+    },
     /// A client sent frames faster than the rate limit; they are being dropped.
     /// Reported once per flood.
     #[error("rate limit of {per_second} frames/s exceeded: dropping frames")]
@@ -51,6 +56,13 @@ pub enum ServerError {
     /// An event could not be encoded.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+}
+
+fn wrong_message_type(wire: WireFormat) -> &'static str {
+    match wire {
+        WireFormat::Native => "text frame ignored: the nodelink wire uses binary frames",
+        WireFormat::Json => "binary frame ignored: the JSON wire uses text frames",
+    }
 }
 
 /// Why a server could not start or stopped abnormally.

@@ -10,19 +10,21 @@ use crate::server::error::{SendError, ServerStopped};
 use crate::server::player::PlayerInfo;
 use crate::server::stats::SyncStats;
 use crate::wire::encode_event;
-use crate::{Events, PlayerId, Protocol};
+use crate::{PlayerId, Protocol};
 
 /// What a handle asks of the world task.
 #[derive(Debug)]
 pub(crate) enum Command<P: Protocol> {
+    /// `native` is the event's native frame, encoded by the caller; the world
+    /// encodes the JSON frame when a JSON client is among the recipients.
     Broadcast {
-        frame: Bytes,
-        event: &'static str,
+        native: Bytes,
+        event: P::ToClient,
     },
     Send {
         player: PlayerId,
-        frame: Bytes,
-        event: &'static str,
+        native: Bytes,
+        event: P::ToClient,
     },
     Kick(PlayerId),
     Sync {
@@ -71,12 +73,9 @@ impl<P: Protocol> ServerHandle<P> {
     /// [`SendError::Encode`] when the event cannot be encoded,
     /// [`SendError::Disconnected`] when the server has stopped.
     pub fn broadcast(&self, event: P::ToClient) -> Result<(), SendError> {
-        let frame = encode_event(&event)?;
-        self.command(Command::Broadcast {
-            frame,
-            event: event.name(),
-        })
-        .map_err(|_| SendError::Disconnected)
+        let native = encode_event(&event)?;
+        self.command(Command::Broadcast { native, event })
+            .map_err(|_| SendError::Disconnected)
     }
 
     /// Sends an event to one player; nothing happens if it is not connected.
@@ -84,11 +83,11 @@ impl<P: Protocol> ServerHandle<P> {
     /// # Errors
     /// As [`broadcast`](Self::broadcast).
     pub fn send_to(&self, player: PlayerId, event: P::ToClient) -> Result<(), SendError> {
-        let frame = encode_event(&event)?;
+        let native = encode_event(&event)?;
         self.command(Command::Send {
             player,
-            frame,
-            event: event.name(),
+            native,
+            event,
         })
         .map_err(|_| SendError::Disconnected)
     }

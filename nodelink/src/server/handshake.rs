@@ -17,7 +17,9 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::server::config::WireFormats;
 use crate::wire::handshake as wire;
+use crate::wire::WireFormat;
 
 /// The most bytes an upgrade request may take; a longer one is refused.
 const MAX_REQUEST_LEN: usize = 8 * 1024;
@@ -178,16 +180,19 @@ impl Refusal {
     }
 }
 
-/// An admitted connection: the subprotocol to echo and the identity to attach.
+/// An admitted connection: its wire, the subprotocol to echo (native clients) and
+/// the identity to attach.
 #[derive(Debug)]
 pub(crate) struct Admission {
-    pub(crate) subprotocol: String,
+    pub(crate) wire: WireFormat,
+    pub(crate) subprotocol: Option<String>,
     pub(crate) identity: Option<Identity>,
 }
 
 /// What the server knows when it decides whether to admit a connection.
 pub(crate) struct Gate<'a> {
     pub(crate) fingerprint: u64,
+    pub(crate) wire_formats: WireFormats,
     pub(crate) over_ip_cap: bool,
     pub(crate) server_full: bool,
     pub(crate) allowed_origins: Option<&'a [String]>,
@@ -206,7 +211,7 @@ impl Gate<'_> {
                 return Err(Refusal::new(403, format!("origin {origin} is not allowed")));
             }
         }
-        let subprotocol = self.protocol(&request)?;
+        let (wire, subprotocol) = self.protocol(&request)?;
         if self.server_full {
             return Err(Refusal::new(503, "server full"));
         }
@@ -219,42 +224,62 @@ impl Gate<'_> {
             None => None,
         };
         Ok(Admission {
+            wire,
             subprotocol,
             identity,
         })
     }
 
-    /// Accepts only clients that offer this build's subprotocol; a client built with
-    /// another protocol is refused with a 400 that names both fingerprints.
-    fn protocol(&self, request: &HandshakeRequest) -> Result<String, Refusal> {
+    /// Picks the connection's wire. A client offering this build's subprotocol speaks
+    /// the native wire; one offering no nodelink subprotocol speaks JSON. A client
+    /// built with another protocol (another fingerprint or wire version) is refused
+    /// with a 400 that names both fingerprints, never served JSON instead.
+    fn protocol(
+        &self,
+        request: &HandshakeRequest,
+    ) -> Result<(WireFormat, Option<String>), Refusal> {
         let offered = request
             .headers()
             .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
             .flat_map(|(_, value)| value.split(','))
             .map(str::trim);
+        let mut ours = None;
         let mut other = None;
         for protocol in offered {
             match wire::parse_subprotocol(protocol) {
-                Some(theirs) if theirs == self.fingerprint => return Ok(protocol.to_owned()),
-                Some(theirs) => other = Some(theirs),
+                Some(theirs) if theirs == self.fingerprint => ours = Some(protocol.to_owned()),
+                Some(theirs) => other = Some(Some(theirs)),
+                None if protocol.starts_with("nodelink.") => other = other.or(Some(None)),
                 None => {}
             }
         }
-        let body = match other {
-            Some(theirs) => format!(
-                "protocol mismatch: server fingerprint {:016x}, client fingerprint {theirs:016x}",
-                self.fingerprint
-            ),
-            None => format!(
-                "not a nodelink client: expected the WebSocket subprotocol {}",
-                wire::subprotocol(self.fingerprint)
-            ),
-        };
-        Err(Refusal {
+        let refuse = |body: String| Refusal {
             status: 400,
             body,
             fingerprint: Some(self.fingerprint),
-        })
+        };
+        match (ours, other) {
+            (Some(_), _) if !self.wire_formats.accepts(WireFormat::Native) => Err(refuse(
+                "this server speaks only the JSON wire: connect without the nodelink subprotocol"
+                    .to_owned(),
+            )),
+            (Some(ours), _) => Ok((WireFormat::Native, Some(ours))),
+            (None, Some(Some(theirs))) => Err(refuse(format!(
+                "protocol mismatch: server fingerprint {:016x}, client fingerprint {theirs:016x}",
+                self.fingerprint
+            ))),
+            (None, Some(None)) => Err(refuse(format!(
+                "unsupported nodelink wire version: this server speaks {}",
+                wire::subprotocol(self.fingerprint)
+            ))),
+            (None, None) if self.wire_formats.accepts(WireFormat::Json) => {
+                Ok((WireFormat::Json, None))
+            }
+            (None, None) => Err(refuse(format!(
+                "not a nodelink client: expected the WebSocket subprotocol {}",
+                wire::subprotocol(self.fingerprint)
+            ))),
+        }
     }
 }
 

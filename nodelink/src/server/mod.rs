@@ -54,7 +54,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-pub use config::{RateLimit, ServerConfig, SyncScope};
+pub use crate::wire::WireFormat;
+pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use ctx::{EventCtx, ServerCtx};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use handle::ServerHandle;

@@ -6,14 +6,13 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::server::error::SendError;
 use crate::server::handshake::Identity;
-use crate::server::outbox::Outgoing;
+use crate::server::outbox::{Frame, Outgoing, Wires};
 use crate::sync::Tracked;
-use crate::wire::{encode_event, CloseReason, NetId};
+use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{PlayerId, Protocol, SyncState};
 
 /// A connected player, as handlers see it.
@@ -26,6 +25,7 @@ pub struct Player<P: Protocol> {
     pub(crate) net_id: NetId,
     pub(crate) state: Tracked<P::State>,
     pub(crate) addr: SocketAddr,
+    pub(crate) wire: WireFormat,
     pub(crate) connected_at: SystemTime,
     pub(crate) last_seen: SystemTime,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
@@ -69,6 +69,7 @@ impl<P: Protocol> Player<P> {
             net_id,
             state: Tracked::new(P::State::default()),
             addr: connection.addr,
+            wire: connection.wire,
             connected_at: now,
             last_seen: now,
             outbox: connection.outbox,
@@ -124,12 +125,17 @@ impl<P: Protocol> Player<P> {
     /// [`SendError::QueueFull`] when the player is not reading fast enough (the event
     /// is dropped), [`SendError::Disconnected`] when it is gone.
     pub fn send(&self, event: P::ToClient) -> Result<(), SendError> {
-        self.send_event_frame(encode_event(&event)?)
+        let frame = Frame::encode(
+            Wires::one(self.wire),
+            || encode_event(&event),
+            || json::encode_event(&event),
+        )?;
+        self.send_event_frame(&frame)
     }
 
     /// Queues an event's frame; an event that does not fit marks the player a slow
     /// consumer, to be disconnected.
-    pub(crate) fn send_event_frame(&self, frame: Bytes) -> Result<(), SendError> {
+    pub(crate) fn send_event_frame(&self, frame: &Frame) -> Result<(), SendError> {
         let sent = self.send_frame(frame);
         if sent == Err(SendError::QueueFull) {
             self.overflowed.set(true);
@@ -137,9 +143,22 @@ impl<P: Protocol> Player<P> {
         sent
     }
 
-    /// Queues a frame, keeping track of how long the queue has been full.
-    pub(crate) fn send_frame(&self, frame: Bytes) -> Result<(), SendError> {
-        match self.outbox.try_send(Outgoing::Frame(frame)) {
+    /// Queues a frame in this player's wire format.
+    pub(crate) fn send_frame(&self, frame: &Frame) -> Result<(), SendError> {
+        match frame.for_wire(self.wire) {
+            Some(item) => self.send_item(item),
+            None => {
+                // Frames are encoded for the wires of their recipients; a miss is a
+                // bug, and the player would only lose this frame.
+                tracing::error!(player = %self.id, wire = ?self.wire, "frame not encoded for this player's wire");
+                Ok(())
+            }
+        }
+    }
+
+    /// Queues an item, keeping track of how long the queue has been full.
+    pub(crate) fn send_item(&self, item: Outgoing) -> Result<(), SendError> {
+        match self.outbox.try_send(item) {
             Ok(()) => {
                 self.full_since.set(None);
                 Ok(())
@@ -218,6 +237,14 @@ impl<P: Protocol> Player<P> {
         self.addr
     }
 
+    /// The wire format this player's client speaks: [`WireFormat::Native`] for
+    /// nodelink's client, [`WireFormat::Json`] for Python nodelink's (and any client
+    /// that offered no nodelink subprotocol).
+    #[must_use]
+    pub fn wire(&self) -> WireFormat {
+        self.wire
+    }
+
     /// The last measured round-trip time to this player's client, once a ping was
     /// answered (see [`ServerConfig::ping_interval`](super::ServerConfig::ping_interval)).
     #[must_use]
@@ -241,6 +268,7 @@ impl<P: Protocol> Player<P> {
             id: self.id,
             state: self.state.get().clone(),
             addr: self.addr,
+            wire: self.wire,
             connected_at: self.connected_at,
             last_seen: self.last_seen,
             ping: self.ping,
@@ -253,6 +281,7 @@ impl<P: Protocol> Player<P> {
 #[derive(Debug)]
 pub(crate) struct Connection {
     pub(crate) addr: SocketAddr,
+    pub(crate) wire: WireFormat,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
     pub(crate) hard_close: watch::Sender<Option<CloseReason>>,
     pub(crate) identity: Option<Identity>,
@@ -268,6 +297,8 @@ pub struct PlayerInfo<S> {
     pub state: S,
     /// The peer's address.
     pub addr: SocketAddr,
+    /// The wire format its client speaks.
+    pub wire: WireFormat,
     /// When the player connected.
     pub connected_at: SystemTime,
     /// When the last frame from this player arrived.

@@ -13,14 +13,14 @@
 //! and gets one snapshot of everything it mirrors once its queue has room.
 
 use std::collections::HashSet;
-
-use bytes::Bytes;
+use std::time::SystemTime;
 
 use crate::error::EncodeError;
 use crate::server::config::SyncScope;
 use crate::server::ctx::Shared;
+use crate::server::outbox::{Frame, Wires};
 use crate::sync::FieldMask;
-use crate::wire::{encode_sync, NetId, SyncHeader};
+use crate::wire::{encode_sync, json, NetId, SyncHeader};
 use crate::{PlayerId, Protocol, SyncState};
 
 impl<P: Protocol, G> Shared<P, G> {
@@ -32,25 +32,48 @@ impl<P: Protocol, G> Shared<P, G> {
         }
     }
 
-    /// Encodes a frame with these players' fields (unknown ids are skipped).
+    /// Encodes a frame with these players' fields (unknown ids are skipped) in the
+    /// wire formats `wires`.
+    ///
+    /// The native frame announces `joined` players by number and lists `entries`;
+    /// the JSON frame, keyed by player id, has no announcements: a joined player
+    /// is listed there with its whole state.
     fn encode(
         &self,
+        wires: Wires,
         full: bool,
-        left: &[NetId],
+        left: &[(NetId, PlayerId)],
         joined: &[(NetId, PlayerId)],
         entries: &[(PlayerId, FieldMask)],
         server: Option<FieldMask>,
-    ) -> Result<Bytes, EncodeError> {
-        let entries: Vec<_> = entries
-            .iter()
-            .filter_map(|(id, mask)| {
-                self.players
-                    .get(id)
-                    .map(|p| (p.net_id, p.state.get(), *mask))
-            })
-            .collect();
+    ) -> Result<Frame, EncodeError> {
         let server = server.map(|mask| (self.server_state.get(), mask));
-        encode_sync::<P, _>(self.header(full), left, joined, entries, server)
+        let native = || {
+            let left: Vec<NetId> = left.iter().map(|(net_id, _)| *net_id).collect();
+            let entries: Vec<_> = entries
+                .iter()
+                .filter_map(|(id, mask)| {
+                    self.players
+                        .get(id)
+                        .map(|p| (p.net_id, p.state.get(), *mask))
+                })
+                .collect();
+            encode_sync::<P, _>(self.header(full), &left, joined, entries, server)
+        };
+        let json = || {
+            let header = json::SyncHeader {
+                time: SystemTime::now(),
+                online: self.players.len() as u32,
+                full,
+            };
+            let left: Vec<PlayerId> = left.iter().map(|(_, id)| *id).collect();
+            let listed = with_whole_states(entries, joined, P::State::ALL);
+            let players = listed
+                .iter()
+                .filter_map(|(id, mask)| self.players.get(id).map(|p| (*id, p.state.get(), *mask)));
+            json::encode_sync::<P, _>(header, &left, players, server)
+        };
+        Frame::encode(wires, native, json)
     }
 
     /// The players `id`'s client mirrors, itself included.
@@ -66,22 +89,30 @@ impl<P: Protocol, G> Shared<P, G> {
         }
     }
 
-    /// A full snapshot of everything `id`'s client mirrors.
-    pub(crate) fn snapshot_for(&self, id: PlayerId) -> Result<Bytes, EncodeError> {
+    /// A full snapshot of everything `id`'s client mirrors, for the wire formats
+    /// `wires`.
+    pub(crate) fn snapshot_for(&self, id: PlayerId, wires: Wires) -> Result<Frame, EncodeError> {
         let shown = self.mirrored_by(id);
         let joined: Vec<_> = shown
             .iter()
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
         let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
-        self.encode(true, &[], &joined, &entries, Some(P::ServerState::ALL))
+        self.encode(
+            wires,
+            true,
+            &[],
+            &joined,
+            &entries,
+            Some(P::ServerState::ALL),
+        )
     }
 
     /// Queues a sync frame; a player whose queue is full is owed a snapshot.
-    fn send_sync(&mut self, id: PlayerId, frame: &Bytes) {
+    fn send_sync(&mut self, id: PlayerId, frame: &Frame) {
         if let Some(player) = self.players.get_mut(&id) {
-            if player.send_frame(frame.clone()).is_ok() {
-                self.stats.bytes_sent += frame.len() as u64;
+            if player.send_frame(frame).is_ok() {
+                self.stats.bytes_sent += frame.len(player.wire) as u64;
             } else {
                 player.needs_snapshot = true;
             }
@@ -90,7 +121,7 @@ impl<P: Protocol, G> Shared<P, G> {
 
     /// Queues `frame` for each of `ids` that is not owed a snapshot (which will
     /// carry everything this frame does).
-    fn send_sync_to(&mut self, ids: &[PlayerId], frame: &Bytes) {
+    fn send_sync_to(&mut self, ids: &[PlayerId], frame: &Frame) {
         for id in ids {
             if !self.players.get(id).is_some_and(|p| p.needs_snapshot) {
                 self.send_sync(*id, frame);
@@ -145,7 +176,8 @@ impl<P: Protocol, G> Shared<P, G> {
         if changed.is_empty() && left.is_empty() && joined.is_empty() && server.is_none() {
             return Ok(());
         }
-        let frame = self.encode(false, &left, &joined, changed, server)?;
+        let wires = Wires::of(self.players.values().map(|p| p.wire));
+        let frame = self.encode(wires, false, &left, &joined, changed, server)?;
         self.stats.frames += 1;
         let everyone: Vec<PlayerId> = self.players.keys().copied().collect();
         self.send_sync_to(&everyone, &frame);
@@ -173,7 +205,8 @@ impl<P: Protocol, G> Shared<P, G> {
             if entries.is_empty() && server.is_none() {
                 continue;
             }
-            let frame = self.encode(false, &[], &[], &entries, server)?;
+            let wires = self.wires_of(&members);
+            let frame = self.encode(wires, false, &[], &[], &entries, server)?;
             self.stats.frames += 1;
             self.send_sync_to(&members, &frame);
             served.extend(members);
@@ -194,7 +227,8 @@ impl<P: Protocol, G> Shared<P, G> {
             if own.is_empty() && server.is_none() {
                 continue;
             }
-            let frame = self.encode(false, &[], &[], &own, server)?;
+            let wires = self.wires_of(&[id]);
+            let frame = self.encode(wires, false, &[], &[], &own, server)?;
             self.stats.frames += 1;
             self.send_sync_to(&[id], &frame);
         }
@@ -214,7 +248,10 @@ impl<P: Protocol, G> Shared<P, G> {
         }
         // Scope `Everyone`: the same snapshot serves everyone; encode it once.
         let shared_snapshot = match self.config.sync_scope {
-            SyncScope::Everyone => Some(owed.first().map(|id| self.snapshot_for(*id)).transpose()?),
+            SyncScope::Everyone => {
+                let wires = self.wires_of(&owed);
+                Some(self.snapshot_for(owed[0], wires)?)
+            }
             SyncScope::Rooms => None,
         };
         if shared_snapshot.is_some() {
@@ -222,16 +259,16 @@ impl<P: Protocol, G> Shared<P, G> {
         }
         for id in owed {
             let snapshot = match &shared_snapshot {
-                Some(Some(snapshot)) => snapshot.clone(),
-                _ => {
+                Some(snapshot) => snapshot.clone(),
+                None => {
                     self.stats.frames += 1;
-                    self.snapshot_for(id)?
+                    self.snapshot_for(id, self.wires_of(&[id]))?
                 }
             };
             if let Some(player) = self.players.get_mut(&id) {
-                if player.send_frame(snapshot.clone()).is_ok() {
+                if player.send_frame(&snapshot).is_ok() {
                     player.needs_snapshot = false;
-                    self.stats.bytes_sent += snapshot.len() as u64;
+                    self.stats.bytes_sent += snapshot.len(player.wire) as u64;
                 }
             }
         }
@@ -251,17 +288,17 @@ impl<P: Protocol, G> Shared<P, G> {
         if let Some(player) = self.players.get_mut(&id) {
             player.visible.extend(gained.iter().copied());
         }
-        let announce = |shared: &Self, shown: &[PlayerId]| -> Result<Bytes, EncodeError> {
+        let announce = |shared: &Self, shown: &[PlayerId], to: &[PlayerId]| {
             let joined: Vec<_> = shown
                 .iter()
                 .filter_map(|id| shared.players.get(id).map(|p| (p.net_id, p.id)))
                 .collect();
             let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
-            shared.encode(false, &[], &joined, &entries, None)
+            shared.encode(shared.wires_of(to), false, &[], &joined, &entries, None)
         };
         // To the newcomer: the players it now sees. To them, once: the newcomer.
-        match announce(self, gained)
-            .and_then(|to_newcomer| Ok((to_newcomer, announce(self, &[id])?)))
+        match announce(self, gained, &[id])
+            .and_then(|to_newcomer| Ok((to_newcomer, announce(self, &[id], gained)?)))
         {
             Ok((to_newcomer, to_others)) => {
                 self.send_sync_to(&[id], &to_newcomer);
@@ -288,14 +325,17 @@ impl<P: Protocol, G> Shared<P, G> {
             player.visible.remove(other);
         }
         let net_id = player.net_id;
-        let lost_nets: Vec<NetId> = lost
+        let lost_players: Vec<(NetId, PlayerId)> = lost
             .iter()
-            .filter_map(|id| self.players.get(id).map(|p| p.net_id))
+            .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
         match self
-            .encode(false, &lost_nets, &[], &[], None)
-            .and_then(|to_leaver| Ok((to_leaver, self.encode(false, &[net_id], &[], &[], None)?)))
-        {
+            .encode(self.wires_of(&[id]), false, &lost_players, &[], &[], None)
+            .and_then(|to_leaver| {
+                let to_others =
+                    self.encode(self.wires_of(lost), false, &[(net_id, id)], &[], &[], None)?;
+                Ok((to_leaver, to_others))
+            }) {
             Ok((to_leaver, to_others)) => {
                 self.send_sync_to(&[id], &to_leaver);
                 self.send_sync_to(lost, &to_others);
@@ -303,4 +343,29 @@ impl<P: Protocol, G> Shared<P, G> {
             Err(error) => self.report_later(Some(id), error.into()),
         }
     }
+}
+
+/// `entries`, with every `joined` player's whole state: what a wire without join
+/// announcements lists.
+fn with_whole_states(
+    entries: &[(PlayerId, FieldMask)],
+    joined: &[(NetId, PlayerId)],
+    all: FieldMask,
+) -> Vec<(PlayerId, FieldMask)> {
+    if joined.is_empty() {
+        return entries.to_vec();
+    }
+    let joined: HashSet<PlayerId> = joined.iter().map(|(_, id)| *id).collect();
+    let mut listed: Vec<(PlayerId, FieldMask)> = entries
+        .iter()
+        .map(|(id, mask)| (*id, if joined.contains(id) { all } else { *mask }))
+        .collect();
+    let in_entries: HashSet<PlayerId> = entries.iter().map(|(id, _)| *id).collect();
+    listed.extend(
+        joined
+            .iter()
+            .filter(|id| !in_entries.contains(id))
+            .map(|id| (*id, all)),
+    );
+    listed
 }

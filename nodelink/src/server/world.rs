@@ -17,7 +17,7 @@ use crate::server::handshake::Identity;
 use crate::server::outbox::Outgoing;
 use crate::server::player::{Connection, Player};
 use crate::server::Handlers;
-use crate::wire::{encode_ping, CloseReason, Welcome};
+use crate::wire::{encode_ping, json, CloseReason, Welcome, WireFormat};
 use crate::{Events, PlayerId, Protocol};
 
 /// What connection tasks tell the world.
@@ -28,6 +28,7 @@ pub(crate) enum Inbound<P: Protocol> {
         outbox: mpsc::Sender<Outgoing>,
         hard_close: watch::Sender<Option<CloseReason>>,
         addr: SocketAddr,
+        wire: WireFormat,
         identity: Option<Identity>,
         reply: oneshot::Sender<Joined>,
     },
@@ -132,16 +133,18 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn command(&mut self, command: Command<P>) {
         match command {
-            Command::Broadcast { frame, event } => {
+            Command::Broadcast { native, event } => {
                 let everyone: Vec<PlayerId> = self.shared.players.keys().copied().collect();
-                self.shared.send_frame_to(&frame, event, &everyone);
+                self.shared
+                    .send_event_encoded(&event, Some(native), &everyone);
             }
             Command::Send {
                 player,
-                frame,
+                native,
                 event,
             } => {
-                self.shared.send_frame_to(&frame, event, [&player]);
+                self.shared
+                    .send_event_encoded(&event, Some(native), [&player]);
             }
             Command::Kick(player) => self.remove(player, Some(CloseReason::Kicked)),
             Command::Sync { full } => self.sync(full),
@@ -178,6 +181,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 outbox,
                 hard_close,
                 addr,
+                wire,
                 identity,
                 reply,
             } => {
@@ -189,6 +193,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 }
                 let connection = Connection {
                     addr,
+                    wire,
                     outbox,
                     hard_close,
                     identity,
@@ -226,14 +231,21 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             .next(|id| shared.players.contains_key(&id));
         let net_id = shared.net_ids.allocate();
         let player = Player::<P>::new(id, net_id, connection);
-        let welcome = Welcome {
-            fingerprint: shared.fingerprint,
-            player: id,
-            net_id,
-            tick_rate: shared.config.tick_rate.max(1),
+        let tick_rate = shared.config.tick_rate.max(1);
+        let welcome = match player.wire {
+            WireFormat::Native => Outgoing::Binary(
+                Welcome {
+                    fingerprint: shared.fingerprint,
+                    player: id,
+                    net_id,
+                    tick_rate,
+                }
+                .encode(),
+            ),
+            WireFormat::Json => Outgoing::Text(json::encode_welcome(id, tick_rate).into()),
         };
         // The queue is new and empty: the welcome is the connection's first frame.
-        let _ = player.send_frame(welcome.encode());
+        let _ = player.send_item(welcome);
         shared.players.insert(id, player);
         if shared.config.sync_scope == SyncScope::Everyone {
             shared.joined.push((net_id, id));
@@ -241,10 +253,10 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         shared.publish_count();
         // The newcomer alone gets the world it mirrors; the others learn of it from
         // the next sync frame, so a join costs them only the newcomer's entry.
-        match shared.snapshot_for(id) {
+        match shared.snapshot_for(id, shared.wires_of(&[id])) {
             Ok(snapshot) => {
                 if let Some(player) = shared.players.get(&id) {
-                    let _ = player.send_frame(snapshot);
+                    let _ = player.send_frame(&snapshot);
                 }
             }
             Err(error) => shared.report_later(Some(id), error.into()),
@@ -278,7 +290,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         }
         shared.players.remove(&id);
         if shared.config.sync_scope == SyncScope::Everyone {
-            shared.left.push(net_id);
+            shared.left.push((net_id, id));
             shared.joined.retain(|(_, joined)| *joined != id);
         }
         shared.net_ids.release(net_id);
@@ -390,16 +402,20 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     }
 
     fn ping_everyone(&mut self, now: Instant) {
+        let time = SystemTime::now();
         for player in self.shared.players.values_mut() {
             player.ping_seq = player.ping_seq.wrapping_add(1);
             // In microseconds, never 0 once measured: 0 means "not yet".
             let rtt_us = player.ping.map_or(0, |rtt| {
                 u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX).max(1)
             });
-            if player
-                .send_frame(encode_ping(player.ping_seq, rtt_us))
-                .is_ok()
-            {
+            let ping = match player.wire {
+                WireFormat::Native => Outgoing::Binary(encode_ping(player.ping_seq, rtt_us)),
+                WireFormat::Json => {
+                    Outgoing::Text(json::encode_ping(player.ping_seq, rtt_us, time).into())
+                }
+            };
+            if player.send_item(ping).is_ok() {
                 player.ping_pending = Some((player.ping_seq, now));
             }
         }

@@ -1,4 +1,5 @@
-//! The native wire format: MessagePack frames over WebSocket binary messages.
+//! The wire formats: the native one, MessagePack frames over WebSocket binary
+//! messages, and [`json`], Python nodelink's JSON text frames for its clients.
 //!
 //! Pure encoding and decoding: nothing here touches a socket or the clock, so every
 //! frame can be built, checked and benchmarked in memory. A broadcast or a sync
@@ -11,6 +12,7 @@ mod close;
 pub mod fields;
 mod frame;
 pub mod handshake;
+pub mod json;
 mod msgpack;
 
 pub use close::CloseReason;
@@ -18,6 +20,16 @@ pub use frame::{
     decode_client_frame, decode_server_frame, encode_event, encode_ping, encode_pong, encode_sync,
     ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
+
+/// The wire format one connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WireFormat {
+    /// MessagePack frames in binary messages, with compact player numbers and field
+    /// masks: what nodelink's own client speaks.
+    Native,
+    /// Python nodelink 0.6.0's `{"event", "data"}` text frames; see [`json`].
+    Json,
+}
 
 /// The version of the frame layouts in this module; part of every
 /// [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT) and of the welcome frame.

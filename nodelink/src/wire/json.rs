@@ -1,0 +1,488 @@
+//! The JSON wire: Python nodelink 0.6.0's text frames, so its clients can play on a
+//! nodelink server.
+//!
+//! Every frame is a WebSocket text message holding `{"event": name, "data": payload}`.
+//! Typed events map onto it through their wire names and field names:
+//!
+//! | variant | `data` |
+//! |---|---|
+//! | `Move { x: f32, y: f32 }` | `{"x": 1.0, "y": 2.0}` |
+//! | `Chat(String)` | `"hello"` |
+//! | `Pair(u8, u8)` | `[1, 2]` |
+//! | `Ready` | `null` (`{}` and a missing `data` are accepted) |
+//!
+//! State reaches JSON clients as the `__state_sync__` event, exactly as Python
+//! nodelink sends it: `{"t": unix seconds, "count": players online, "players":
+//! {id: {field: value}}, "server": {field: value}}`, keyed by the `SyncState` field
+//! names, with a player's whole state the first time a client sees it. Two keys are
+//! added, which Python clients ignore unless they look: `"left": [id…]` lists the
+//! players who left since the previous frame, and `"full": true` marks a snapshot
+//! (drop every player it does not list).
+//!
+//! Python nodelink's clients receive no welcome; this wire sends one as the event
+//! `__welcome__` with `{"id", "tick_rate"}`, so a client that registers a handler for
+//! it learns its own id (the others ignore it). Pings are `__ping__` with `{"t",
+//! "seq", "rtt_us"}`, answered by the client's automatic `__pong__` echo of the
+//! same data.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{DecodeError, EncodeError, FieldOwner};
+use crate::events::Events;
+use crate::player_id::PlayerId;
+use crate::protocol::Protocol;
+use crate::sync::{FieldMask, SyncState};
+use crate::wire::fields::{FieldSink, FieldSource};
+use crate::wire::ClientFrame;
+
+/// The event name of the welcome frame.
+pub const WELCOME_EVENT: &str = "__welcome__";
+/// The event name of a state sync frame.
+pub const SYNC_EVENT: &str = "__state_sync__";
+/// The event name of a ping.
+pub const PING_EVENT: &str = "__ping__";
+/// The event name of a pong.
+pub const PONG_EVENT: &str = "__pong__";
+
+/// How an event variant's fields appear as `data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No fields: `null`.
+    Unit,
+    /// One unnamed field: the value itself.
+    Newtype,
+    /// Several unnamed fields: an array.
+    Tuple,
+    /// Named fields: an object.
+    Named,
+}
+
+impl Shape {
+    fn of(fields: &[&str]) -> Self {
+        match fields {
+            [] => Self::Unit,
+            ["0"] => Self::Newtype,
+            [first, ..] if first.starts_with(|c: char| c.is_ascii_digit()) => Self::Tuple,
+            _ => Self::Named,
+        }
+    }
+}
+
+/// Writes JSON values into a buffer; as a [`FieldSink`], writes each field in the
+/// layout of `shape`.
+struct Writer {
+    out: Vec<u8>,
+    shape: Shape,
+    first: bool,
+}
+
+impl Writer {
+    fn new(capacity: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(capacity),
+            shape: Shape::Named,
+            first: true,
+        }
+    }
+
+    fn raw(&mut self, text: &str) {
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    fn string(&mut self, text: &str) {
+        // Writing a `str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut self.out, text);
+    }
+
+    /// Starts an object member: a comma unless it is the first, then `"key":`.
+    fn key(&mut self, key: &str) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
+        }
+        self.string(key);
+        self.out.push(b':');
+    }
+
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        field: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        serde_json::to_writer(&mut self.out, value).map_err(|error| EncodeError::Field {
+            field,
+            reason: error.to_string(),
+        })
+    }
+
+    /// Writes the fields of `mask` as an object keyed by field name.
+    fn state<S: SyncState>(&mut self, state: &S, mask: FieldMask) -> Result<(), EncodeError> {
+        let (shape, first) = (self.shape, self.first);
+        self.shape = Shape::Named;
+        self.first = true;
+        self.out.push(b'{');
+        state.encode_fields(mask & S::ALL, self)?;
+        self.out.push(b'}');
+        self.shape = shape;
+        self.first = first;
+        Ok(())
+    }
+
+    fn into_string(self) -> String {
+        // Only `str`s and serde_json's own output went in: always UTF-8.
+        String::from_utf8(self.out).unwrap_or_default()
+    }
+}
+
+impl FieldSink for Writer {
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        match self.shape {
+            Shape::Named => self.key(name),
+            Shape::Tuple => {
+                if !std::mem::take(&mut self.first) {
+                    self.out.push(b',');
+                }
+            }
+            Shape::Newtype | Shape::Unit => {}
+        }
+        self.value(name, value)
+    }
+}
+
+/// The frame envelope: `{"event":"name","data":` … `}`.
+fn open(out: &mut Writer, event: &str) {
+    out.raw("{\"event\":");
+    out.string(event);
+    out.raw(",\"data\":");
+}
+
+/// Encodes an event as `{"event": name, "data": payload}`.
+///
+/// # Errors
+/// When a field's `Serialize` impl fails, or a value has no JSON form (a map with
+/// keys that are not strings or numbers).
+///
+/// ```
+/// #[nodelink::events]
+/// pub enum ToClient { Chat { from: nodelink::PlayerId, msg: String }, Start }
+///
+/// use nodelink::{wire::json, PlayerId};
+/// let chat = ToClient::Chat { from: PlayerId::from_raw(0xc0ffee), msg: "hi".into() };
+/// assert_eq!(
+///     json::encode_event(&chat)?,
+///     r#"{"event":"chat","data":{"from":"00c0ffee","msg":"hi"}}"#
+/// );
+/// assert_eq!(json::encode_event(&ToClient::Start)?, r#"{"event":"start","data":null}"#);
+/// # Ok::<(), nodelink::EncodeError>(())
+/// ```
+pub fn encode_event<E: Events>(event: &E) -> Result<String, EncodeError> {
+    let mut out = Writer::new(64);
+    open(&mut out, event.name());
+    let shape = E::FIELDS
+        .get(event.index())
+        .map_or(Shape::Unit, |fields| Shape::of(fields));
+    out.shape = shape;
+    match shape {
+        Shape::Unit => out.raw("null"),
+        Shape::Newtype => event.encode_fields(&mut out)?,
+        Shape::Tuple => {
+            out.out.push(b'[');
+            event.encode_fields(&mut out)?;
+            out.out.push(b']');
+        }
+        Shape::Named => {
+            out.out.push(b'{');
+            event.encode_fields(&mut out)?;
+            out.out.push(b'}');
+        }
+    }
+    out.raw("}");
+    Ok(out.into_string())
+}
+
+/// Encodes the welcome: `{"event":"__welcome__","data":{"id":…,"tick_rate":…}}`.
+#[must_use]
+pub fn encode_welcome(player: PlayerId, tick_rate: u32) -> String {
+    format!(r#"{{"event":"{WELCOME_EVENT}","data":{{"id":"{player}","tick_rate":{tick_rate}}}}}"#)
+}
+
+/// Encodes a ping: `{"event":"__ping__","data":{"t":…,"seq":…,"rtt_us":…}}`, where
+/// `t` is `time` in Unix seconds (what Python nodelink sends), `seq` what the pong
+/// must echo, and `rtt_us` the round trip measured for the previous ping (0 before
+/// the first).
+#[must_use]
+pub fn encode_ping(seq: u32, rtt_us: u32, time: std::time::SystemTime) -> String {
+    let t = unix_seconds(time);
+    format!(r#"{{"event":"{PING_EVENT}","data":{{"t":{t},"seq":{seq},"rtt_us":{rtt_us}}}}}"#)
+}
+
+fn unix_seconds(time: std::time::SystemTime) -> f64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}
+
+/// The fixed part of a JSON sync frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyncHeader {
+    /// When the frame was built: `t`, in Unix seconds.
+    pub time: std::time::SystemTime,
+    /// How many players are online: `count`.
+    pub online: u32,
+    /// Whether the frame is a snapshot: adds `"full": true`.
+    pub full: bool,
+}
+
+/// Encodes a sync frame as Python nodelink's `__state_sync__` event:
+/// `{"t", "count", "players": {id: {field: value}}}`, plus `"server"` when `server`
+/// is given (and its mask is not empty), `"left": [id…]` when `left` is not empty,
+/// and `"full": true` for a snapshot.
+///
+/// # Errors
+/// When a field's `Serialize` impl fails or a value has no JSON form.
+///
+/// ```
+/// use nodelink::wire::json::{encode_sync, SyncHeader};
+/// use nodelink::{FieldMask, PlayerId, Protocol, SyncState};
+///
+/// #[derive(SyncState, Clone, Default, PartialEq)]
+/// pub struct Avatar { x: f32, y: f32 }
+/// #[nodelink::events]
+/// pub enum Nothing {}
+/// pub struct Game;
+/// impl Protocol for Game {
+///     type State = Avatar;
+///     type ToServer = Nothing;
+///     type ToClient = Nothing;
+///     type ServerState = ();
+/// }
+///
+/// let avatar = Avatar { x: 1.5, y: 0.0 };
+/// let header = SyncHeader { time: std::time::UNIX_EPOCH, online: 2, full: false };
+/// let frame = encode_sync::<Game, _>(
+///     header,
+///     &[PlayerId::from_raw(7)],
+///     [(PlayerId::from_raw(0xc0ffee), &avatar, FieldMask::first(1))],
+///     None,
+/// )?;
+/// assert_eq!(
+///     frame,
+///     r#"{"event":"__state_sync__","data":{"t":0,"count":2,"players":{"00c0ffee":{"x":1.5}},"left":["00000007"]}}"#
+/// );
+/// # Ok::<(), nodelink::EncodeError>(())
+/// ```
+pub fn encode_sync<'a, P, I>(
+    header: SyncHeader,
+    left: &[PlayerId],
+    players: I,
+    server: Option<(&P::ServerState, FieldMask)>,
+) -> Result<String, EncodeError>
+where
+    P: Protocol,
+    I: IntoIterator<Item = (PlayerId, &'a P::State, FieldMask)>,
+{
+    let players = players.into_iter();
+    let mut out = Writer::new(64 + 24 * players.size_hint().0 + 12 * left.len());
+    open(&mut out, SYNC_EVENT);
+    let t = unix_seconds(header.time);
+    out.raw(&format!(
+        r#"{{"t":{t},"count":{},"players":{{"#,
+        header.online
+    ));
+    let mut first = true;
+    for (id, state, mask) in players {
+        if !std::mem::take(&mut first) {
+            out.out.push(b',');
+        }
+        out.raw(&format!("\"{id}\":"));
+        out.state(state, mask)?;
+    }
+    out.out.push(b'}');
+    if let Some((state, mask)) = server {
+        if !(mask & P::ServerState::ALL).is_empty() {
+            out.raw(",\"server\":");
+            out.state(state, mask)?;
+        }
+    }
+    if !left.is_empty() {
+        out.raw(",\"left\":[");
+        for (i, id) in left.iter().enumerate() {
+            if i > 0 {
+                out.out.push(b',');
+            }
+            out.raw(&format!("\"{id}\""));
+        }
+        out.out.push(b']');
+    }
+    if header.full {
+        out.raw(",\"full\":true");
+    }
+    out.raw("}}");
+    Ok(out.into_string())
+}
+
+/// Reads one field at a time out of a parsed `data` value, in the layout of the
+/// variant's shape, taking each value so that what is left over can be reported.
+struct Source {
+    shape: Shape,
+    data: Value,
+}
+
+impl Source {
+    fn take(&mut self, name: &str) -> Option<Value> {
+        match (self.shape, &mut self.data) {
+            (Shape::Named, Value::Object(map)) => map.remove(name),
+            (Shape::Tuple, Value::Array(items)) => name
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get_mut(i))
+                .map(Value::take),
+            (Shape::Newtype, data) => Some(data.take()),
+            _ => None,
+        }
+    }
+
+    /// Fails if the payload holds more than the variant's fields.
+    fn finish(self, owner: FieldOwner, fields: &[&str]) -> Result<(), DecodeError> {
+        match (self.shape, self.data) {
+            (Shape::Named, Value::Object(map)) => match map.into_iter().next() {
+                Some((field, _)) => Err(DecodeError::UnknownField { owner, field }),
+                None => Ok(()),
+            },
+            (Shape::Tuple, Value::Array(items)) if items.len() > fields.len() => {
+                Err(DecodeError::ExtraFields {
+                    owner,
+                    extra: items.len() - fields.len(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FieldSource for Source {
+    fn field<T: DeserializeOwned>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+    ) -> Result<T, DecodeError> {
+        let field_error = |error: serde_json::Error| DecodeError::Field {
+            owner,
+            field: name,
+            reason: error.to_string(),
+        };
+        match self.take(name) {
+            Some(value) => T::deserialize(value).map_err(field_error),
+            // An absent key is a `None` for an `Option` field, as JSON clients expect.
+            None => T::deserialize(Value::Null)
+                .map_err(|_| DecodeError::MissingField { owner, field: name }),
+        }
+    }
+}
+
+/// The shape `data` must have for `shape`, for error messages.
+fn expected(shape: Shape, fields: &[&str]) -> String {
+    match shape {
+        Shape::Unit => "no data (null or {})".to_owned(),
+        Shape::Newtype => "a value".to_owned(),
+        Shape::Tuple => format!("an array of {} values", fields.len()),
+        Shape::Named => format!("an object with the fields {}", fields.join(", ")),
+    }
+}
+
+/// Decodes a text frame sent by a JSON client, after checking it is at most
+/// `max_len` bytes: an event of `E`, or a pong.
+///
+/// # Errors
+/// [`DecodeError::Malformed`] for text that is not an `{"event", "data"}` object,
+/// [`DecodeError::UnknownEvent`] for a name that is not a variant of `E`, and the
+/// same field errors as the binary wire (naming the event and the field) for a
+/// payload that does not fit the variant. Never panics, whatever the text.
+///
+/// ```
+/// #[nodelink::events]
+/// #[derive(Debug, PartialEq)]
+/// pub enum ToServer { Move { x: f32, y: f32 }, Ready }
+///
+/// use nodelink::wire::{json, ClientFrame};
+/// let frame = json::decode_client_frame::<ToServer>(r#"{"event": "move", "data": {"x": 1, "y": 2.5}}"#, 1024)?;
+/// assert_eq!(frame, ClientFrame::Event(ToServer::Move { x: 1.0, y: 2.5 }));
+///
+/// let error = json::decode_client_frame::<ToServer>(r#"{"event": "move", "data": {"x": "left", "y": 0}}"#, 1024)
+///     .unwrap_err();
+/// assert_eq!(error.to_string(), "event `move`: field `x`: invalid type: string \"left\", expected f32");
+/// # Ok::<(), nodelink::DecodeError>(())
+/// ```
+pub fn decode_client_frame<E: Events>(
+    text: &str,
+    max_len: usize,
+) -> Result<ClientFrame<E>, DecodeError> {
+    if text.len() > max_len {
+        return Err(DecodeError::FrameTooLarge {
+            len: text.len(),
+            max: max_len,
+        });
+    }
+    let mut frame: Map<String, Value> = serde_json::from_str(text)
+        .map_err(|error| DecodeError::Malformed(format!("not a JSON event object: {error}")))?;
+    let data = frame.remove("data").unwrap_or(Value::Null);
+    let name = match frame.remove("event") {
+        Some(Value::String(name)) => name,
+        Some(other) => {
+            return Err(DecodeError::Malformed(format!(
+                "`event` must be a string, not {other}"
+            )))
+        }
+        None => return Err(DecodeError::Malformed("no `event` key".into())),
+    };
+    if name == PONG_EVENT {
+        return decode_pong(data).map(ClientFrame::Pong);
+    }
+    let Some(index) = E::NAMES.iter().position(|known| *known == name) else {
+        return Err(DecodeError::UnknownEvent { name });
+    };
+    let (wire_name, fields) = (
+        E::NAMES[index],
+        E::FIELDS.get(index).copied().unwrap_or(&[]),
+    );
+    let shape = Shape::of(fields);
+    let owner = FieldOwner::Event(wire_name);
+    let data = match (shape, data) {
+        (Shape::Unit, Value::Null) => Value::Null,
+        (Shape::Unit, Value::Object(map)) if map.is_empty() => Value::Null,
+        (Shape::Named, Value::Null) => Value::Object(Map::new()),
+        (Shape::Named, data @ Value::Object(_))
+        | (Shape::Tuple, data @ Value::Array(_))
+        | (Shape::Newtype, data) => data,
+        (shape, other) => {
+            return Err(DecodeError::Malformed(format!(
+                "{owner}: `data` must be {}, not {other}",
+                expected(shape, fields)
+            )))
+        }
+    };
+    let mut source = Source { shape, data };
+    let event = E::decode_fields(wire_name, &mut source)?;
+    source.finish(owner, fields)?;
+    Ok(ClientFrame::Event(event))
+}
+
+/// A pong echoes the ping's data; its `seq` says which ping it answers.
+fn decode_pong(data: Value) -> Result<u32, DecodeError> {
+    let owner = FieldOwner::Event(PONG_EVENT);
+    match data.get("seq") {
+        Some(seq) => u32::deserialize(seq).map_err(|error| DecodeError::Field {
+            owner,
+            field: "seq",
+            reason: error.to_string(),
+        }),
+        None => Err(DecodeError::MissingField {
+            owner,
+            field: "seq",
+        }),
+    }
+}
