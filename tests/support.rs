@@ -57,6 +57,33 @@ pub fn local_config() -> ServerConfig {
     ServerConfig::default().host("127.0.0.1").port(0)
 }
 
+/// What a server reports to `on_error`: the message and the player, if any.
+pub type Reports = mpsc::UnboundedReceiver<(String, Option<PlayerId>)>;
+
+/// The example game: moves set the position, chat is broadcast, `ready` starts the
+/// next round; errors are reported into the returned channel.
+#[must_use]
+pub fn reporting_game(config: ServerConfig) -> (Server<Game>, Reports) {
+    use nodelink_examples::OnToServer;
+    let mut server = Server::<Game>::new(config);
+    server.on_move(|ctx, x, y| {
+        ctx.player().state_mut().set_x(x).set_y(y);
+    });
+    server.on_chat(|ctx, msg| {
+        let from = ctx.id();
+        ctx.broadcast(ToClient::Chat { from, msg });
+    });
+    server.on_ready(|ctx| {
+        let round = ctx.server_state().round + 1;
+        ctx.server_state_mut().set_round(round);
+    });
+    let (errors_tx, errors) = mpsc::unbounded_channel();
+    server.on_error(move |error, player| {
+        let _ = errors_tx.send((error.to_string(), player.map(|p| p.id())));
+    });
+    (server, errors)
+}
+
 /// A server running in a task.
 #[derive(Debug)]
 pub struct Running<P: Protocol> {
@@ -391,4 +418,161 @@ pub fn rss_bytes() -> u64 {
 /// Prints a measured figure for RELIABILITY.md, with a marker to grep for.
 pub fn figure(what: &str, value: impl std::fmt::Display) {
     println!("figure: {what}: {value}");
+}
+
+/// A client of the JSON wire, as Python nodelink's client speaks it: no
+/// subprotocol, `{"event", "data"}` text frames. It merges `__state_sync__` payloads
+/// into a world keyed by player id, the way a Python game would.
+#[derive(Debug)]
+pub struct JsonClient {
+    socket: RawSocket,
+    /// Its id, from the `__welcome__` event.
+    pub id: String,
+    /// The merged player states, by id.
+    pub world: serde_json::Map<String, serde_json::Value>,
+    /// The merged server state.
+    pub server: serde_json::Map<String, serde_json::Value>,
+}
+
+impl JsonClient {
+    /// Connects without a subprotocol and reads the welcome.
+    ///
+    /// # Panics
+    /// If the connection fails or the first frame is not the welcome.
+    pub async fn connect(url: &str) -> Self {
+        let connecting = tokio_tungstenite::connect_async(url);
+        let (socket, _) = within("a JSON connection", connecting)
+            .await
+            .expect("connects");
+        let mut client = Self {
+            socket,
+            id: String::new(),
+            world: serde_json::Map::new(),
+            server: serde_json::Map::new(),
+        };
+        let (event, data) = client.next_frame("the welcome").await;
+        assert_eq!(event, "__welcome__", "the first frame is the welcome");
+        client.id = data["id"].as_str().expect("an id").to_owned();
+        client
+    }
+
+    /// Sends `{"event": event, "data": data}`.
+    ///
+    /// # Panics
+    /// If the socket fails.
+    pub async fn send(&mut self, event: &str, data: serde_json::Value) {
+        let frame = serde_json::json!({ "event": event, "data": data });
+        self.send_text(&frame.to_string()).await;
+    }
+
+    /// Sends a text message as it is.
+    ///
+    /// # Panics
+    /// If the socket fails.
+    pub async fn send_text(&mut self, text: &str) {
+        use futures::SinkExt;
+        let message = tokio_tungstenite::tungstenite::Message::Text(text.into());
+        self.socket.send(message).await.expect("sends");
+    }
+
+    /// Sends a binary message.
+    ///
+    /// # Panics
+    /// If the socket fails.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        use futures::SinkExt;
+        let message = tokio_tungstenite::tungstenite::Message::Binary(bytes.into());
+        self.socket.send(message).await.expect("sends");
+    }
+
+    /// The next frame's event name and data; state syncs are merged into the world
+    /// (and returned too).
+    ///
+    /// # Panics
+    /// On timeout, on a closed socket, or on a frame that is not JSON text.
+    pub async fn next_frame(&mut self, what: &str) -> (String, serde_json::Value) {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let message = within(what, self.socket.next())
+                .await
+                .unwrap_or_else(|| panic!("connection ended before {what}"))
+                .unwrap_or_else(|error| panic!("connection failed before {what}: {error}"));
+            let text = match message {
+                Message::Text(text) => text,
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text frame before {what}, got {other:?}"),
+            };
+            let mut frame: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            let event = frame["event"].as_str().expect("an event name").to_owned();
+            let data = frame["data"].take();
+            if event == "__state_sync__" {
+                self.merge(&data);
+            }
+            return (event, data);
+        }
+    }
+
+    fn merge(&mut self, sync: &serde_json::Value) {
+        if sync["full"] == true {
+            self.world.clear();
+        }
+        for id in sync["left"].as_array().into_iter().flatten() {
+            self.world.remove(id.as_str().expect("an id"));
+        }
+        for (id, delta) in sync["players"].as_object().expect("players") {
+            let state = self
+                .world
+                .entry(id.clone())
+                .or_insert_with(|| serde_json::json!({}));
+            for (field, value) in delta.as_object().expect("a delta") {
+                state[field] = value.clone();
+            }
+        }
+        for (field, value) in sync["server"].as_object().into_iter().flatten() {
+            self.server.insert(field.clone(), value.clone());
+        }
+    }
+
+    /// Skips frames until one named `event` arrives; returns its data.
+    pub async fn next_event(&mut self, event: &str) -> serde_json::Value {
+        within(event, async {
+            loop {
+                let (name, data) = self.next_frame(event).await;
+                if name == event {
+                    return data;
+                }
+            }
+        })
+        .await
+    }
+
+    /// Reads frames until the world satisfies `done`.
+    pub async fn world_where(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&serde_json::Map<String, serde_json::Value>) -> bool,
+    ) {
+        within(what, async {
+            while !done(&self.world) {
+                self.next_frame(what).await;
+            }
+        })
+        .await;
+    }
+
+    /// Reads frames until the server closes the connection; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        within("the close", async {
+            while let Some(Ok(message)) = self.socket.next().await {
+                if let Message::Close(frame) = message {
+                    return frame.map(|f| u16::from(f.code));
+                }
+            }
+            None
+        })
+        .await
+    }
 }

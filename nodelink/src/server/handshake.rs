@@ -259,9 +259,10 @@ impl Gate<'_> {
             fingerprint: Some(self.fingerprint),
         };
         match (ours, other) {
-            (Some(_), _) if !self.wire_formats.accepts(WireFormat::Native) => Err(refuse(
-                "this server speaks only the JSON wire: connect without the nodelink subprotocol"
-                    .to_owned(),
+            // Not a mismatch: no fingerprint header, which the client would report as one.
+            (Some(_), _) if !self.wire_formats.accepts(WireFormat::Native) => Err(Refusal::new(
+                400,
+                "this server speaks only the JSON wire: connect without the nodelink subprotocol",
             )),
             (Some(ours), _) => Ok((WireFormat::Native, Some(ours))),
             (None, Some(Some(theirs))) => Err(refuse(format!(

@@ -1,0 +1,237 @@
+//! The published Python nodelink 0.6.0 client (from PyPI, unmodified, driven through
+//! its own `Client` API by `tests/python/interop_client.py`) plays on the Rust server
+//! beside a native client.
+//!
+//! `tests/python/setup.sh` installs the package into `target/python-interop`; the
+//! test runs it first, so `cargo test` needs nothing installed by hand (only
+//! `python3` and access to PyPI on the first run).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+
+use nodelink::PlayerId;
+use nodelink_examples::{ToClient, ToServer};
+use nodelink_tests::{eventually, local_config, reporting_game, serve, within, Seen, Watcher};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// The virtualenv's python, set up once per test process.
+fn python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    PYTHON
+        .get_or_init(|| {
+            let output = std::process::Command::new("bash")
+                .arg(root.join("tests/python/setup.sh"))
+                .current_dir(&root)
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|error| format!("cannot run tests/python/setup.sh: {error}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "tests/python/setup.sh failed ({}): it installs nodelink==0.6.0 from PyPI",
+                    output.status
+                ));
+            }
+            let path = String::from_utf8_lossy(&output.stdout);
+            let path = path.lines().last().unwrap_or_default().trim();
+            Ok(root.join(path))
+        })
+        .clone()
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The Python client process and the JSON lines it reports.
+struct PythonClient {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl PythonClient {
+    fn start(port: u16) -> Self {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/interop_client.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the Python client starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        Self {
+            child,
+            lines: BufReader::new(stdout).lines(),
+        }
+    }
+
+    /// Skips reports until one of `kind` satisfies `pick`.
+    async fn expect_where<T>(
+        &mut self,
+        kind: &str,
+        mut pick: impl FnMut(&Value) -> Option<T>,
+    ) -> T {
+        within(kind, async {
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await
+                    .expect("readable stdout")
+                    .unwrap_or_else(|| panic!("the Python client exited before `{kind}`"));
+                let report: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|error| panic!("not a report ({error}): {line}"));
+                if report["kind"] == kind {
+                    if let Some(found) = pick(&report) {
+                        return found;
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    async fn expect(&mut self, kind: &str) -> Value {
+        self.expect_where(kind, |report| Some(report.clone())).await
+    }
+}
+
+#[tokio::test]
+async fn python_nodelink_clients_play_on_the_rust_server() {
+    let (server, mut errors) = reporting_game(local_config());
+    let running = serve(server).await;
+    let mut native = Watcher::connect(&running.url()).await;
+    let native_id = native.id.expect("connected");
+    native
+        .sender
+        .send(ToServer::Move { x: 3.0, y: 4.0 })
+        .unwrap();
+    native
+        .world_where("the native move", |world| {
+            world.get(&native_id).is_some_and(|avatar| avatar.x == 3.0)
+        })
+        .await;
+
+    let mut python = PythonClient::start(running.addr.port());
+    assert_eq!(python.expect("connect").await["n"], 1);
+    let welcome = python.expect("welcome").await;
+    assert_eq!(welcome["tick_rate"], 20);
+    let python_key = welcome["id"].as_str().expect("an id").to_owned();
+    let python_id: PlayerId = python_key.parse().expect("an 8-hex id");
+
+    // Its `chat` was broadcast by the handler to both kinds of client (events go
+    // out at once, so it may arrive before the tick that carries the move).
+    let chat = python
+        .expect_where("chat", |chat| {
+            (chat["msg"] == "hello from python").then(|| chat.clone())
+        })
+        .await;
+    assert_eq!(chat["from"], python_key.as_str());
+    let seen = native
+        .next_where("the Python chat", |seen| match seen {
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "hello from python" => Some(*from),
+            _ => None,
+        })
+        .await;
+    assert_eq!(seen, python_id);
+
+    // Its `move` reached the typed handler: the native client mirrors the new state.
+    native
+        .world_where("the Python client's move", |world| {
+            world
+                .get(&python_id)
+                .is_some_and(|avatar| (avatar.x, avatar.y) == (1.5, -2.0))
+        })
+        .await;
+
+    // The two events the game does not accept reached `on_error`, naming the event
+    // and the field; the player stayed.
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let (message, player) = within("an error report", errors.recv()).await.unwrap();
+        assert_eq!(player, Some(python_id));
+        reports.push(message);
+    }
+    reports.sort();
+    assert_eq!(
+        reports,
+        [
+            "undecodable frame: event `move`: field `x`: invalid type: string \"left\", expected f32",
+            "undecodable frame: unknown event `teleport`",
+        ]
+    );
+
+    // Its `ready` (a unit event, sent without data) started round 1, and its
+    // `__state_sync__` carries the native player's state and the server state.
+    let native_key = native_id.to_string();
+    // (A sync goes out only when something changed: wait for both in one frame.)
+    python
+        .expect_where("sync", |sync| {
+            let native_state = &sync["world"][&native_key];
+            let round = &sync["server"]["round"];
+            (*native_state == json!({ "x": 3.0, "y": 4.0, "name": "" }) && *round == 1)
+                .then_some(())
+        })
+        .await;
+    eventually("the native client in round 1", || {
+        native.server_state().round == 1
+    })
+    .await;
+
+    // `send_to` one player reaches the Python client.
+    running
+        .handle
+        .send_to(
+            python_id,
+            ToClient::Chat {
+                from: native_id,
+                msg: "just for you".into(),
+            },
+        )
+        .unwrap();
+    let direct = python
+        .expect_where("chat", |chat| {
+            (chat["msg"] == "just for you").then(|| chat.clone())
+        })
+        .await;
+    assert_eq!(direct["from"], native_key.as_str());
+
+    // A kick ends the connection with the package's own `disconnect` event; its
+    // `reconnect=True` brings it back as a new player.
+    running.handle.kick(python_id).unwrap();
+    python.expect("disconnect").await;
+    assert_eq!(python.expect("reconnecting").await["attempt"], 1);
+    assert_eq!(python.expect("connect").await["n"], 2);
+    let rejoined = python.expect("welcome").await;
+    let rejoined_key = rejoined["id"].as_str().unwrap().to_owned();
+    assert_ne!(rejoined_key, python_key, "a new connection is a new player");
+    let rejoined_id: PlayerId = rejoined_key.parse().unwrap();
+    let back = native
+        .next_where("the chat after the reconnect", |seen| match seen {
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "back again" => Some(*from),
+            _ => None,
+        })
+        .await;
+    assert_eq!(back, rejoined_id);
+    native
+        .world_where("the kicked player gone", |world| {
+            !world.contains_key(&python_id) && world.contains_key(&rejoined_id)
+        })
+        .await;
+
+    // A broadcast the client takes as its cue to exit.
+    running
+        .handle
+        .broadcast(ToClient::Chat {
+            from: native_id,
+            msg: "quit".into(),
+        })
+        .unwrap();
+    let status = within("the Python client to exit", python.child.wait())
+        .await
+        .expect("an exit status");
+    assert!(status.success(), "{status}");
+    running.stop().await;
+}
