@@ -100,7 +100,7 @@ pub mod server;
 pub mod sync;
 pub mod wire;
 
-pub use error::{DecodeError, EncodeError};
+pub use error::{DecodeError, EncodeError, FieldOwner};
 pub use events::Events;
 pub use fingerprint::Fingerprint;
 pub use handler::{HandlerError, HandlerResult, IntoHandlerResult, IntoVerdict, Route, Verdict};
