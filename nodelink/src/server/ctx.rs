@@ -17,7 +17,7 @@ use crate::server::player::Player;
 use crate::server::room::{Room, RoomMut, Rooms};
 use crate::server::stats::SyncStats;
 use crate::sync::{Tick, Tracked};
-use crate::wire::{encode_event, json, NetId};
+use crate::wire::{encode_event, json, NetId, WireFormat};
 use crate::{Events, PlayerId, Protocol, SyncState};
 
 /// The world: everything the world task owns apart from the handlers.
@@ -30,6 +30,9 @@ pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) fingerprint: u64,
     pub(crate) tick: Tick,
     pub(crate) player_ids: PlayerIds,
+    /// How many players speak the JSON wire: while none do (or all do), a frame is
+    /// encoded in one wire without looking at its recipients.
+    pub(crate) json_players: usize,
     pub(crate) net_ids: NetIds,
     /// Arrivals and departures since the last sync frame (scope `Everyone`).
     pub(crate) joined: Vec<(NetId, PlayerId)>,
@@ -96,10 +99,21 @@ impl<P: Protocol, G> Shared<P, G> {
 
     /// The wire formats spoken among `ids` (unknown ids are skipped).
     pub(crate) fn wires_of<'p>(&self, ids: impl IntoIterator<Item = &'p PlayerId>) -> Wires {
+        if self.json_players == 0 {
+            return Wires::one(WireFormat::Native);
+        }
+        if self.json_players == self.players.len() {
+            return Wires::one(WireFormat::Json);
+        }
         Wires::of(
             ids.into_iter()
                 .filter_map(|id| self.players.get(id).map(|p| p.wire)),
         )
+    }
+
+    /// The wire formats spoken by everyone.
+    pub(crate) fn wires_of_everyone(&self) -> Wires {
+        self.wires_of(self.players.keys())
     }
 
     /// Queues an encoded event for `recipients` (unknown ids are skipped); a full

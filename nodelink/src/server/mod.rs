@@ -406,6 +406,7 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
                 fingerprint: P::FINGERPRINT,
                 tick: Tick::default(),
                 player_ids: PlayerIds::new(id_generator),
+                json_players: 0,
                 net_ids: NetIds::default(),
                 joined: Vec::new(),
                 left: Vec::new(),

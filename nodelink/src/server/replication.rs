@@ -176,7 +176,7 @@ impl<P: Protocol, G> Shared<P, G> {
         if changed.is_empty() && left.is_empty() && joined.is_empty() && server.is_none() {
             return Ok(());
         }
-        let wires = Wires::of(self.players.values().map(|p| p.wire));
+        let wires = self.wires_of_everyone();
         let frame = self.encode(wires, false, &left, &joined, changed, server)?;
         self.stats.frames += 1;
         let everyone: Vec<PlayerId> = self.players.keys().copied().collect();

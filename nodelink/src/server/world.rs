@@ -246,6 +246,9 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         };
         // The queue is new and empty: the welcome is the connection's first frame.
         let _ = player.send_item(welcome);
+        if player.wire == WireFormat::Json {
+            shared.json_players += 1;
+        }
         shared.players.insert(id, player);
         if shared.config.sync_scope == SyncScope::Everyone {
             shared.joined.push((net_id, id));
@@ -288,7 +291,9 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         for room in &rooms {
             shared.rooms.remove_member(room, id);
         }
-        shared.players.remove(&id);
+        if shared.players.remove(&id).map(|p| p.wire) == Some(WireFormat::Json) {
+            shared.json_players -= 1;
+        }
         if shared.config.sync_scope == SyncScope::Everyone {
             shared.left.push((net_id, id));
             shared.joined.retain(|(_, joined)| *joined != id);
