@@ -1,24 +1,30 @@
-//! The `sync` game on nodelink: each move sets the player's position; every change
-//! goes to everyone at 20 ticks per second. Prints `listening on ADDR` first.
+//! The bench game on nodelink: each move sets the player's position; every change
+//! goes to everyone at 20 ticks per second, and chat lines are broadcast. With
+//! `--room-size N`, sync is scoped to rooms: players fill rooms of N in join order
+//! and each receives only its room's changes. Prints `listening on ADDR` first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
-//! --bin bench-server-nodelink -- [PORT]`.
+//! --bin bench-server-nodelink -- [PORT] [--room-size N]`.
 
-use nodelink::server::{RateLimit, Server, ServerConfig};
+use nodelink::server::{RateLimit, Server, ServerConfig, SyncScope};
+use nodelink_bench::ServerArgs;
 use nodelink_examples::{Game, OnToServer, ToClient};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port: u16 = std::env::args().nth(1).map_or(Ok(0), |p| p.parse())?;
-    let config = ServerConfig::default()
+    let args = ServerArgs::parse(std::env::args().skip(1))?;
+    let mut config = ServerConfig::default()
         .host("127.0.0.1")
-        .port(port)
+        .port(args.port)
         .tick_rate(20)
         // The load generator is trusted: every bot comes from one address and
         // sends at a fixed rate.
         .rate_limit(RateLimit::unlimited())
         .max_connections_per_ip(usize::MAX)
         .max_players(100_000);
+    if args.room_size.is_some() {
+        config = config.sync_scope(SyncScope::Rooms);
+    }
     let mut server = Server::<Game>::new(config);
     server.on_move(|ctx, x, y| {
         ctx.player().state_mut().set_x(x).set_y(y);
@@ -27,6 +33,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
     });
+    if let Some(room_size) = args.room_size {
+        // The server counts joins rather than letting each bot name its room, as
+        // the limit server does: the same placement, nothing extra on the wire.
+        let mut joins = 0usize;
+        server.on_connect(move |ctx| {
+            let room = format!("room {}", joins / room_size);
+            joins += 1;
+            let id = ctx.id();
+            ctx.create_room(&room).add(id);
+        });
+    }
     let bound = server.bind().await?;
     println!("listening on {}", bound.local_addr());
     bound.run().await;

@@ -1,5 +1,6 @@
 //! Load generator: N bot clients over loopback against a server it starts (or one
-//! given by URL), measured over a fixed window after a warm-up.
+//! given by URL), measured over a fixed window after a warm-up, or, for `connect`,
+//! over the whole ramp of joins.
 //!
 //! `cargo run -p nodelink-bench --release --bin loadgen -- --help`
 
@@ -14,9 +15,10 @@ use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use nodelink::wire::{decode_server_frame, encode_event, encode_pong, handshake, ServerFrame};
 use nodelink::Protocol;
-use nodelink_bench::process::{cpu_seconds, rss_bytes, CpuMeter};
+use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter};
 use nodelink_bench::{limit_wire, since};
-use nodelink_examples::{Game, ToServer};
+use nodelink_examples::{Game, ToClient, ToServer};
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -32,20 +34,49 @@ OPTIONS:
                     installs it), spoken to in its JSON protocol
   --scenario S      sync: every bot moves --rate times a second, every client receives
                           every change (tick rate 20)
-                    idle: bots connect and do nothing (memory per player)            [sync]
+                    idle: bots connect and do nothing (memory per player)
+                    broadcast: one sender bot sends --rate chat lines a second, the
+                          server relays each to everyone; observers time each line
+                          from send to receipt
+                    connect: bots join at --rate a second up to --players (each a full
+                          game client: handshake, welcome, snapshot) and stay; times
+                          each join from TCP connect to its first state frame, counts
+                          joins that fail (or take over 5 s) and that take over 1 s,
+                          and the bytes already-connected clients receive per join
+                    rooms: like sync, with the server putting players in rooms of
+                          --room-size in join order and syncing each room only to its
+                          members; the bots' first moves are spread over one move
+                          period, so a room changes on every tick even at a low
+                          --rate (not for python: Python nodelink 0.6.0 has rooms for
+                          broadcasts only, not for state sync; with a ws:// target
+                          the server must scope sync to rooms itself)          [sync]
   --players N       bots to connect                                                   [100]
-  --observers K     bots that decode every frame and time their own changes            [5]
-  --rate HZ         moves per second per bot (sync)                                    [20]
-  --warmup S        seconds before measuring                                           [3]
-  --duration S      seconds measured                                                   [10]
+  --observers K     bots that decode every frame and time their own moves (sync,
+                    rooms: spread over the rooms) or every chat line (broadcast)      [5]
+  --rate R          sync, rooms: moves per second per bot                              [20]
+                    broadcast: chat lines per second from the sender                   [20]
+                    connect: joins per second                                         [500]
+  --room-size N     players per room (rooms)                                           [50]
+  --warmup S        seconds before measuring (not connect)                             [3]
+  --duration S      seconds measured (not connect: it lasts until every join
+                    has succeeded or failed)                                           [10]
   --json FILE       also write the result line to FILE
   --help            this text
 
 Prints a progress line each second to stderr and one JSON result line to stdout:
 server CPU (% of one core, from /proc/PID/stat), server RSS, the generator's own
-CPU, sync frames and bytes per second per client, and the latency from a bot's
-move to the frame that carries it (p50, p99, max, from an HDR histogram).
+CPU, frames and bytes per second per client, and the latency (p50, p99, max, from
+an HDR histogram) from a bot's move to the frame that carries it (sync, rooms), from
+a chat line's send to its receipt (broadcast, with chat lines per second per
+client), or from a join's TCP connect to its first state frame (connect, with the
+failed and slow joins and the bytes per join sent to the clients already there).
 ";
+
+/// How long a `connect` join may take before it counts as failed.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A join slower than this is reported, though it succeeded.
+const SLOW_JOIN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq)]
 enum Target {
@@ -53,6 +84,17 @@ enum Target {
     Limit,
     Python,
     Url(String),
+}
+
+impl Target {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Nodelink => "nodelink",
+            Self::Limit => "limit",
+            Self::Python => "python",
+            Self::Url(_) => "url",
+        }
+    }
 }
 
 /// How a server speaks.
@@ -70,6 +112,38 @@ enum Wire {
 enum Scenario {
     Sync,
     Idle,
+    Broadcast,
+    Connect,
+    Rooms,
+}
+
+impl Scenario {
+    const ALL: [Self; 5] = [
+        Self::Sync,
+        Self::Idle,
+        Self::Broadcast,
+        Self::Connect,
+        Self::Rooms,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Idle => "idle",
+            Self::Broadcast => "broadcast",
+            Self::Connect => "connect",
+            Self::Rooms => "rooms",
+        }
+    }
+
+    /// `--rate` when none is given: moves per second per bot, chat lines per
+    /// second, or joins per second.
+    fn default_rate(self) -> f64 {
+        match self {
+            Self::Connect => 500.0,
+            _ => 20.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +153,7 @@ struct Args {
     players: usize,
     observers: usize,
     rate: f64,
+    room_size: usize,
     warmup: f64,
     duration: f64,
     json: Option<String>,
@@ -90,11 +165,13 @@ fn parse_args() -> Result<Args, String> {
         scenario: Scenario::Sync,
         players: 100,
         observers: 5,
-        rate: 20.0,
+        rate: f64::NAN,
+        room_size: 50,
         warmup: 3.0,
         duration: 10.0,
         json: None,
     };
+    let mut rate = None;
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
         let mut value = || words.next().ok_or_else(|| format!("{word} needs a value"));
@@ -113,11 +190,14 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--scenario" => {
-                args.scenario = match value()?.as_str() {
-                    "sync" => Scenario::Sync,
-                    "idle" => Scenario::Idle,
-                    other => return Err(format!("unknown scenario `{other}` (sync, idle)")),
-                }
+                let name = value()?;
+                args.scenario = Scenario::ALL
+                    .into_iter()
+                    .find(|scenario| scenario.name() == name)
+                    .ok_or_else(|| {
+                        let names: Vec<_> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                        format!("unknown scenario `{name}` ({})", names.join(", "))
+                    })?;
             }
             "--players" => {
                 args.players = value()?.parse().map_err(|e| format!("--players: {e}"))?
@@ -125,7 +205,10 @@ fn parse_args() -> Result<Args, String> {
             "--observers" => {
                 args.observers = value()?.parse().map_err(|e| format!("--observers: {e}"))?
             }
-            "--rate" => args.rate = value()?.parse().map_err(|e| format!("--rate: {e}"))?,
+            "--rate" => rate = Some(value()?.parse().map_err(|e| format!("--rate: {e}"))?),
+            "--room-size" => {
+                args.room_size = value()?.parse().map_err(|e| format!("--room-size: {e}"))?
+            }
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
@@ -133,6 +216,16 @@ fn parse_args() -> Result<Args, String> {
             "--json" => args.json = Some(value()?),
             other => return Err(format!("unknown option `{other}`; see --help")),
         }
+    }
+    args.rate = rate.unwrap_or(args.scenario.default_rate());
+    if !(args.rate > 0.0 && args.rate.is_finite()) {
+        return Err(format!(
+            "--rate must be a positive number, not {}",
+            args.rate
+        ));
+    }
+    if args.room_size == 0 {
+        return Err("--room-size must be at least 1".into());
     }
     args.observers = args.observers.min(args.players);
     Ok(args)
@@ -145,11 +238,12 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(binary: &str) -> Result<Self, String> {
+    fn start(binary: &str, args: &[String]) -> Result<Self, String> {
         let path = std::env::current_exe()
             .map_err(|e| e.to_string())?
             .with_file_name(binary);
         let mut child = Command::new(&path)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -220,16 +314,120 @@ impl Drop for ServerProcess {
     }
 }
 
+/// The server being measured: started for the run, or already running at a URL.
+struct UnderTest {
+    process: Option<ServerProcess>,
+    url: String,
+    wire: Wire,
+}
+
+impl UnderTest {
+    fn start(args: &Args) -> Result<Self, String> {
+        // The Rust servers scope sync to rooms when given a room size.
+        let server_args = match args.scenario {
+            Scenario::Rooms => vec!["--room-size".to_owned(), args.room_size.to_string()],
+            _ => Vec::new(),
+        };
+        let (process, wire) = match &args.target {
+            Target::Nodelink => (
+                ServerProcess::start("bench-server-nodelink", &server_args)?,
+                Wire::Native,
+            ),
+            Target::Limit => (
+                ServerProcess::start("bench-server-limit", &server_args)?,
+                Wire::Limit,
+            ),
+            Target::Python if args.scenario == Scenario::Rooms => {
+                return Err(
+                    "no rooms scenario for python: Python nodelink 0.6.0 has rooms \
+                            for broadcasts only, not for state sync"
+                        .into(),
+                )
+            }
+            Target::Python => (ServerProcess::start_python()?, Wire::Json),
+            Target::Url(url) => {
+                return Ok(Self {
+                    process: None,
+                    url: url.clone(),
+                    wire: Wire::Native,
+                })
+            }
+        };
+        Ok(Self {
+            url: process.url.clone(),
+            process: Some(process),
+            wire,
+        })
+    }
+
+    fn pid(&self) -> Option<String> {
+        self.process.as_ref().map(ServerProcess::pid)
+    }
+
+    fn cpu_percent(&self, meter: Option<&CpuMeter>) -> f64 {
+        match (meter, self.pid()) {
+            (Some(meter), Some(pid)) => meter.percent(&pid),
+            _ => f64::NAN,
+        }
+    }
+
+    fn rss(&self) -> u64 {
+        self.pid().as_deref().and_then(rss_bytes).unwrap_or(0)
+    }
+}
+
 /// What every bot adds to.
 #[derive(Default)]
 struct Counters {
+    /// State frames and chat lines received (not pings).
     frames: AtomicU64,
     bytes: AtomicU64,
+    chats: AtomicU64,
     connected: AtomicU64,
+}
+
+impl Counters {
+    fn count(&self, bytes: usize, chat: bool) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        if chat {
+            self.chats.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    fn chats(&self) -> u64 {
+        self.chats.load(Ordering::Relaxed)
+    }
+
+    fn connected(&self) -> u64 {
+        self.connected.load(Ordering::Relaxed)
+    }
 }
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+type SharedHistogram = Arc<Mutex<Histogram<u64>>>;
+
+/// Microseconds from 1 µs to a minute, three significant digits.
+fn new_histogram() -> Result<SharedHistogram, String> {
+    let histogram = Histogram::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;
+    Ok(Arc::new(Mutex::new(histogram)))
+}
+
+fn record(histogram: &SharedHistogram, micros: u64) {
+    if let Ok(mut histogram) = histogram.lock() {
+        let _ = histogram.record(micros.max(1));
+    }
+}
 
 /// Connects one bot; returns the socket and its id on the wire (net id or limit
 /// id; Python nodelink tells a client nothing, so 0).
@@ -268,6 +466,177 @@ async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
     Ok((socket, id))
 }
 
+/// Connects one bot and waits for its first state frame (the snapshot of the world
+/// it joins): from then on the player can play. Anything before it is skipped.
+async fn join(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
+    let (mut socket, id) = connect(url, wire).await?;
+    while let Some(message) = socket.next().await {
+        let message = message.map_err(|e| e.to_string())?;
+        if let Receipt::Sync(_) = receive(&message, wire, None) {
+            return Ok((socket, id));
+        }
+    }
+    Err("closed before the first state frame".into())
+}
+
+/// What a bot makes of one message from the server.
+#[derive(Debug)]
+enum Receipt {
+    /// A latency probe, to be answered with this pong.
+    Ping(Message),
+    /// State changes; for an observer, the `x` of its own latest move if they
+    /// carry it.
+    Sync(Option<f32>),
+    /// A chat line; for an observer, when it was sent (µs since the run began).
+    Chat(Option<u64>),
+    /// Anything else: a welcome, a WebSocket control frame.
+    Other,
+}
+
+/// What an observer needs to find its own moves in state frames.
+struct Me {
+    /// Its id on the wire (net id, or the limit server's id).
+    id: u32,
+    /// Python nodelink never tells a client its id: an observer's first move
+    /// carries a position no other bot uses (`marker`), and the id that shows it is
+    /// its own.
+    python_id: Option<String>,
+    marker: f32,
+}
+
+fn receive(message: &Message, wire: Wire, me: Option<&mut Me>) -> Receipt {
+    match (message, wire) {
+        (Message::Binary(bytes), Wire::Native) => receive_native(bytes, me.as_deref()),
+        (Message::Binary(bytes), Wire::Limit) => receive_limit(bytes, me.as_deref()),
+        (Message::Text(text), Wire::Json) => receive_json(text, me),
+        _ => Receipt::Other,
+    }
+}
+
+/// nodelink frame kinds (PROTOCOL.md). Every frame the bench server sends is an
+/// array short enough for a one-byte header, so the kind is the second byte.
+const KIND_EVENT: u8 = 1;
+const KIND_SYNC: u8 = 2;
+const KIND_PING: u8 = 3;
+
+/// Counting bots read only the kind; observers decode. The bench server's only
+/// event to clients is a chat line.
+fn receive_native(bytes: &[u8], me: Option<&Me>) -> Receipt {
+    let decode = || decode_server_frame::<Game>(bytes, usize::MAX).ok();
+    match bytes.get(1).copied() {
+        Some(KIND_PING) => match decode() {
+            Some(ServerFrame::Ping { seq, .. }) => Receipt::Ping(Message::Binary(encode_pong(seq))),
+            _ => Receipt::Other,
+        },
+        Some(KIND_EVENT) => Receipt::Chat(me.and_then(|_| match decode()? {
+            ServerFrame::Event(ToClient::Chat { msg, .. }) => chat_sent_at(&msg),
+            _ => None,
+        })),
+        Some(KIND_SYNC) => Receipt::Sync(me.and_then(|me| {
+            match decode()? {
+                ServerFrame::Sync(frame) => frame
+                    .players
+                    .iter()
+                    .find(|(net, _)| net.0 == me.id)
+                    .and_then(|(_, delta)| delta.x),
+                _ => None,
+            }
+        })),
+        _ => Receipt::Other,
+    }
+}
+
+/// The limit server sends ticks (snapshots have the same layout) and chat lines.
+fn receive_limit(bytes: &[u8], me: Option<&Me>) -> Receipt {
+    if let Some((_, msg)) = limit_wire::decode_chat_from(bytes) {
+        return Receipt::Chat(me.and_then(|_| chat_sent_at(msg)));
+    }
+    Receipt::Sync(me.and_then(|me| {
+        let entries = limit_wire::decode_tick(bytes)?;
+        entries.into_iter().find(|e| e.0 == me.id).map(|e| e.1)
+    }))
+}
+
+/// Counting bots only peek at the event name (Python nodelink writes it first);
+/// pings are parsed to be answered, and everything is parsed for observers.
+fn receive_json(text: &str, me: Option<&mut Me>) -> Receipt {
+    let head = &text.as_bytes()[..text.len().min(48)];
+    let named = |name: &[u8]| head.windows(name.len()).any(|w| w == name);
+    let (sync, chat) = (named(b"\"__state_sync__\""), named(b"\"chat\""));
+    if !sync && !chat && !named(b"\"__ping__\"") {
+        return Receipt::Other;
+    }
+    if me.is_none() && sync {
+        return Receipt::Sync(None);
+    }
+    if me.is_none() && chat {
+        return Receipt::Chat(None);
+    }
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Receipt::Other;
+    };
+    if sync {
+        Receipt::Sync(me.and_then(|me| python_own_x(&value, me)))
+    } else if chat {
+        Receipt::Chat(value["data"]["msg"].as_str().and_then(chat_sent_at))
+    } else {
+        let pong = serde_json::json!({"event": "__pong__", "data": value["data"]});
+        Receipt::Ping(Message::Text(pong.to_string().into()))
+    }
+}
+
+/// The observer's own `x` in a Python nodelink state frame, once it has found
+/// its id by its marker.
+fn python_own_x(value: &serde_json::Value, me: &mut Me) -> Option<f32> {
+    let players = value["data"]["players"].as_object()?;
+    if me.python_id.is_none() {
+        me.python_id = players
+            .iter()
+            .find(|(_, delta)| delta["x"].as_f64() == Some(f64::from(me.marker)))
+            .map(|(id, _)| id.clone());
+    }
+    let x = players.get(me.python_id.as_ref()?)?["x"].as_f64()?;
+    Some(x as f32)
+}
+
+/// A chat line is the time it was sent, in µs since the run began, as 16 digits:
+/// every bot shares the clock, and every line has the same length.
+fn chat_line(epoch: Instant) -> String {
+    format!("{:016}", epoch.elapsed().as_micros())
+}
+
+fn chat_sent_at(line: &str) -> Option<u64> {
+    line.parse().ok()
+}
+
+fn move_frame(wire: Wire, x: f32, y: f32) -> Option<Message> {
+    Some(match wire {
+        Wire::Limit => Message::Binary(limit_wire::encode_move(x, y).into()),
+        Wire::Native => Message::Binary(encode_event(&ToServer::Move { x, y }).ok()?),
+        Wire::Json => {
+            Message::Text(format!(r#"{{"event":"move","data":{{"x":{x:?},"y":{y:?}}}}}"#).into())
+        }
+    })
+}
+
+fn chat_frame(wire: Wire, msg: String) -> Option<Message> {
+    Some(match wire {
+        Wire::Limit => Message::Binary(limit_wire::encode_chat(&msg).into()),
+        Wire::Native => Message::Binary(encode_event(&ToServer::Chat { msg }).ok()?),
+        Wire::Json => {
+            Message::Text(format!(r#"{{"event":"chat","data":{{"msg":"{msg}"}}}}"#).into())
+        }
+    })
+}
+
+/// What a bot sends, and how many a second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sends {
+    Nothing,
+    Moves(f64),
+    Chats(f64),
+}
+
 /// What one bot does.
 struct Plan {
     /// Its id on the wire (net id, or the limit server's id).
@@ -276,29 +645,32 @@ struct Plan {
     index: usize,
     /// How the server speaks.
     wire: Wire,
-    /// Moves per second, or none (idle).
-    rate: Option<f64>,
+    sends: Sends,
+    /// How long after connecting it first sends.
+    first_send: Duration,
     /// Where an observer records latencies.
-    latency: Option<Arc<Mutex<Histogram<u64>>>>,
+    latency: Option<SharedHistogram>,
     counters: Arc<Counters>,
+    /// When the run began: chat lines carry the time since.
+    epoch: Instant,
     stop: Instant,
 }
 
-/// One bot: moves at `rate` (sync), counts what it receives, answers pings; an
-/// observer also finds its own moves in the frames and records their latency.
+/// One bot: sends moves or chat lines at its rate, counts what it receives,
+/// answers pings; an observer also times its own moves to the frames that carry
+/// them, or every chat line from its send.
 async fn bot(socket: Socket, plan: Plan) {
     let Plan {
         id,
         index,
         wire,
-        rate,
+        sends,
+        first_send,
         latency,
         counters,
+        epoch,
         stop,
     } = plan;
-    let limit = wire == Wire::Limit;
-    // Python nodelink never tells a client its id: an observer's first move carries
-    // a position no other bot uses, and the id that shows it is its own.
     let marker = -1000.0 - index as f32;
     let (mut sink, mut stream) = socket.split();
     let sent: Arc<Mutex<HashMap<u32, Instant>>> = Arc::default();
@@ -306,31 +678,35 @@ async fn bot(socket: Socket, plan: Plan) {
     let (pongs, mut pong_queue) = tokio::sync::mpsc::unbounded_channel::<Message>();
     let writer_sent = sent.clone();
     let writer = async move {
-        let mut ticker = rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r)));
+        let rate = match sends {
+            Sends::Nothing => None,
+            Sends::Moves(rate) | Sends::Chats(rate) => Some(rate),
+        };
+        let mut ticker = rate.map(|r| {
+            let first = tokio::time::Instant::now() + first_send;
+            tokio::time::interval_at(first, Duration::from_secs_f64(1.0 / r))
+        });
         let mut seq = 0u32;
         loop {
             tokio::select! {
                 Some(pong) = pong_queue.recv() => {
                     if sink.send(pong).await.is_err() { return; }
                 }
-                _ = async { ticker.as_mut().expect("moving bot").tick().await }, if ticker.is_some() => {
-                    let x = if seq == 0 && wire == Wire::Json && observing { marker } else { seq.wrapping_add(1) as f32 };
-                    seq = seq.wrapping_add(1);
-                    let y = index as f32;
-                    let frame = match wire {
-                        Wire::Limit => Message::Binary(limit_wire::encode_move(x, y).into()),
-                        Wire::Native => match encode_event(&ToServer::Move { x, y }) {
-                            Ok(frame) => Message::Binary(frame),
-                            Err(_) => return,
-                        },
-                        Wire::Json => Message::Text(format!(r#"{{"event":"move","data":{{"x":{x:?},"y":{y:?}}}}}"#).into()),
-                    };
-                    if observing {
-                        if let Ok(mut sent) = writer_sent.lock() {
-                            sent.insert(seq, Instant::now());
-                            sent.retain(|s, _| seq.wrapping_sub(*s) < 1024);
+                _ = async { ticker.as_mut().expect("a sending bot").tick().await }, if ticker.is_some() => {
+                    let frame = if let Sends::Chats(_) = sends {
+                        chat_frame(wire, chat_line(epoch))
+                    } else {
+                        let x = if seq == 0 && wire == Wire::Json && observing { marker } else { seq.wrapping_add(1) as f32 };
+                        seq = seq.wrapping_add(1);
+                        if observing {
+                            if let Ok(mut sent) = writer_sent.lock() {
+                                sent.insert(seq, Instant::now());
+                                sent.retain(|s, _| seq.wrapping_sub(*s) < 1024);
+                            }
                         }
-                    }
+                        move_frame(wire, x, index as f32)
+                    };
+                    let Some(frame) = frame else { return };
                     if sink.send(frame).await.is_err() { return; }
                 }
             }
@@ -340,105 +716,35 @@ async fn bot(socket: Socket, plan: Plan) {
         }
     };
     let reader = async move {
-        let mut python_id: Option<String> = None;
+        let mut me = observing.then_some(Me {
+            id,
+            python_id: None,
+            marker,
+        });
         while let Some(Ok(message)) = stream.next().await {
-            let mine = match message {
-                Message::Text(text) if wire == Wire::Json => {
-                    // Counting bots only peek at the event name (Python nodelink writes
-                    // it first); parsing is for pings and observers.
-                    let head = &text.as_bytes()[..text.len().min(48)];
-                    let is_sync = head.windows(14).any(|w| w == b"__state_sync__");
-                    let is_ping = !is_sync && head.windows(8).any(|w| w == b"__ping__");
-                    if is_sync && latency.is_none() {
-                        counters.frames.fetch_add(1, Ordering::Relaxed);
-                        counters
-                            .bytes
-                            .fetch_add(text.len() as u64, Ordering::Relaxed);
-                        continue;
-                    }
-                    if !is_sync && !is_ping {
-                        continue;
-                    }
-                    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
-                        continue;
-                    };
-                    match value["event"].as_str() {
-                        Some("__ping__") => {
-                            let pong =
-                                serde_json::json!({"event": "__pong__", "data": value["data"]});
-                            let _ = pongs.send(Message::Text(pong.to_string().into()));
-                            continue;
-                        }
-                        Some("__state_sync__") => {}
-                        _ => continue,
-                    }
-                    counters.frames.fetch_add(1, Ordering::Relaxed);
-                    counters
-                        .bytes
-                        .fetch_add(text.len() as u64, Ordering::Relaxed);
-                    if latency.is_none() {
-                        continue;
-                    }
-                    let Some(players) = value["data"]["players"].as_object() else {
-                        continue;
-                    };
-                    if python_id.is_none() {
-                        python_id = players
-                            .iter()
-                            .find(|(_, delta)| delta["x"].as_f64() == Some(f64::from(marker)))
-                            .map(|(id, _)| id.clone());
-                    }
-                    python_id
-                        .as_ref()
-                        .and_then(|id| players.get(id))
-                        .and_then(|delta| delta["x"].as_f64())
-                        .map(|x| x as f32)
+            match receive(&message, wire, me.as_mut()) {
+                Receipt::Ping(pong) => {
+                    let _ = pongs.send(pong);
+                    continue;
                 }
-                Message::Binary(bytes) => {
-                    if !limit && bytes.len() < 16 && bytes.get(1) == Some(&3) {
-                        if let Ok(ServerFrame::Ping { seq, .. }) =
-                            decode_server_frame::<Game>(&bytes, usize::MAX)
-                        {
-                            let _ = pongs.send(Message::Binary(encode_pong(seq)));
-                            continue;
-                        }
-                    }
-                    counters.frames.fetch_add(1, Ordering::Relaxed);
-                    counters
-                        .bytes
-                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    if latency.is_none() {
-                        continue;
-                    }
-                    if limit {
-                        limit_wire::decode_tick(&bytes).and_then(|entries| {
-                            entries.into_iter().find(|e| e.0 == id).map(|e| e.1)
-                        })
-                    } else {
-                        match decode_server_frame::<Game>(&bytes, usize::MAX) {
-                            Ok(ServerFrame::Sync(frame)) => frame
-                                .players
-                                .iter()
-                                .find(|(net, _)| net.0 == id)
-                                .and_then(|(_, d)| d.x),
-                            _ => None,
+                Receipt::Other => continue,
+                Receipt::Sync(mine) => {
+                    counters.count(message.len(), false);
+                    // Negative: the marker, not a timed move.
+                    if let (Some(x), Some(histogram)) = (mine.filter(|x| *x >= 0.0), &latency) {
+                        let sent_at = sent.lock().ok().and_then(|mut s| s.remove(&(x as u32)));
+                        if let Some(at) = sent_at {
+                            record(histogram, at.elapsed().as_micros() as u64);
                         }
                     }
                 }
-                _ => continue,
-            };
-            let (Some(x), Some(histogram)) = (mine, &latency) else {
-                continue;
-            };
-            if x < 0.0 {
-                continue;
-            }
-            let sent_at = sent
-                .lock()
-                .ok()
-                .and_then(|mut sent| sent.remove(&(x as u32)));
-            if let (Some(at), Ok(mut histogram)) = (sent_at, histogram.lock()) {
-                let _ = histogram.record(at.elapsed().as_micros() as u64);
+                Receipt::Chat(sent_at) => {
+                    counters.count(message.len(), true);
+                    if let (Some(at), Some(histogram)) = (sent_at, &latency) {
+                        let now = epoch.elapsed().as_micros() as u64;
+                        record(histogram, now.saturating_sub(at));
+                    }
+                }
             }
             if Instant::now() >= stop {
                 return;
@@ -459,6 +765,48 @@ fn json_number(value: f64) -> String {
     }
 }
 
+/// A JSON object written field by field, in order; numbers with two decimals.
+#[derive(Default)]
+struct JsonLine(Vec<String>);
+
+impl JsonLine {
+    fn field(mut self, key: &str, json: impl std::fmt::Display) -> Self {
+        self.0.push(format!("\"{key}\":{json}"));
+        self
+    }
+
+    fn number(self, key: &str, value: f64) -> Self {
+        self.field(key, json_number(value))
+    }
+
+    fn text(self, key: &str, value: &str) -> Self {
+        self.field(key, serde_json::Value::from(value))
+    }
+
+    fn finish(self) -> String {
+        format!("{{{}}}", self.0.join(","))
+    }
+}
+
+/// `{"p50", "p99", "max" (ms), "samples"}`, nulls when nothing was recorded.
+fn latency_json(histogram: &SharedHistogram) -> String {
+    let (p50, p99, max, samples) = match histogram.lock() {
+        Ok(h) if !h.is_empty() => (
+            h.value_at_quantile(0.5) as f64 / 1000.0,
+            h.value_at_quantile(0.99) as f64 / 1000.0,
+            h.max() as f64 / 1000.0,
+            h.len(),
+        ),
+        _ => (f64::NAN, f64::NAN, f64::NAN, 0),
+    };
+    JsonLine::default()
+        .number("p50", p50)
+        .number("p99", p99)
+        .number("max", max)
+        .field("samples", samples)
+        .finish()
+}
+
 #[tokio::main]
 async fn main() {
     let args = match parse_args() {
@@ -474,55 +822,100 @@ async fn main() {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let (server, url, wire) = match &args.target {
-        Target::Nodelink => {
-            let server = ServerProcess::start("bench-server-nodelink")?;
-            let url = server.url.clone();
-            (Some(server), url, Wire::Native)
-        }
-        Target::Limit => {
-            let server = ServerProcess::start("bench-server-limit")?;
-            let url = server.url.clone();
-            (Some(server), url, Wire::Limit)
-        }
-        Target::Python => {
-            let server = ServerProcess::start_python()?;
-            let url = server.url.clone();
-            (Some(server), url, Wire::Json)
-        }
-        Target::Url(url) => (None, url.clone(), Wire::Native),
-    };
-    let target_name = match &args.target {
-        Target::Nodelink => "nodelink",
-        Target::Limit => "limit",
-        Target::Python => "python",
-        Target::Url(_) => "url",
-    };
-    let pid = server.as_ref().map(ServerProcess::pid);
-    let rss_empty = pid.as_deref().and_then(rss_bytes).unwrap_or(0);
+/// Every bot holds a socket, and so does the server for each: past the limit, a
+/// connection would fail in the generator, and `connect` would count it against
+/// the server.
+fn check_open_files(players: usize) -> Result<(), String> {
+    match open_files_limit() {
+        Some(limit) if players as u64 + 64 > limit => Err(format!(
+            "{players} bots need more open files than `ulimit -n` allows ({limit}): raise it"
+        )),
+        _ => Ok(()),
+    }
+}
 
+async fn run(args: Args) -> Result<(), String> {
+    check_open_files(args.players)?;
+    let server = UnderTest::start(&args)?;
+    let result = match args.scenario {
+        Scenario::Connect => run_connect(&args, &server).await?,
+        _ => run_steady(&args, &server).await?,
+    };
+    println!("{result}");
+    let _ = std::io::stdout().flush();
+    if let Some(path) = &args.json {
+        std::fs::write(path, format!("{result}\n")).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// What bot `index` sends in a steady scenario. The broadcast sender is the last
+/// bot to connect, so every line goes to the full audience.
+fn sends_of(args: &Args, index: usize) -> Sends {
+    match args.scenario {
+        Scenario::Sync | Scenario::Rooms => Sends::Moves(args.rate),
+        Scenario::Broadcast if index + 1 == args.players => Sends::Chats(args.rate),
+        Scenario::Broadcast | Scenario::Idle | Scenario::Connect => Sends::Nothing,
+    }
+}
+
+/// When bot `index` first sends. In rooms, players may move less often than the
+/// tick rate, and the bots of a room connect within milliseconds of each other:
+/// starting together, they would all move in the same tick and leave the others
+/// empty. So their first moves are spread over one move period, by the golden
+/// ratio, which spreads any run of consecutive bots evenly. Elsewhere bots start
+/// at once, as when the sync figures in BENCHMARKS.md were taken.
+fn first_send(args: &Args, index: usize) -> Duration {
+    const GOLDEN: f64 = 0.618_033_988_749_895;
+    match args.scenario {
+        Scenario::Rooms => Duration::from_secs_f64((index as f64 * GOLDEN).fract() / args.rate),
+        _ => Duration::ZERO,
+    }
+}
+
+/// Observers are the first bots, as when the sync figures in BENCHMARKS.md were
+/// taken (a bot's latency depends on its phase against the server's tick, so the
+/// choice matters); with rooms they are spread evenly, one room each; the broadcast
+/// sender, the last bot, is never one.
+fn is_observer(args: &Args, index: usize) -> bool {
+    let candidates = match args.scenario {
+        Scenario::Broadcast => args.players.saturating_sub(1),
+        _ => args.players,
+    };
+    let observers = args.observers.min(candidates);
+    if observers == 0 || index >= candidates {
+        return false;
+    }
+    let stride = match args.scenario {
+        Scenario::Rooms => candidates / observers,
+        _ => 1,
+    };
+    index % stride == 0 && index / stride < observers
+}
+
+/// sync, idle, broadcast, rooms: connect every bot, warm up, measure a window.
+async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
+    let pid = server.pid();
+    let rss_empty = server.rss();
     let counters = Arc::new(Counters::default());
-    let histogram = Arc::new(Mutex::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?,
-    ));
+    let histogram = new_histogram()?;
     let start = Instant::now();
     let stop = start + Duration::from_secs_f64(args.warmup + args.duration + 60.0);
-    let rate = (args.scenario == Scenario::Sync).then_some(args.rate);
     let mut bots = Vec::with_capacity(args.players);
     for index in 0..args.players {
-        let (socket, id) = connect(&url, wire)
+        let (socket, id) = connect(&server.url, server.wire)
             .await
             .map_err(|e| format!("bot {index}: {e}"))?;
         counters.connected.fetch_add(1, Ordering::Relaxed);
-        let latency = (index < args.observers).then(|| histogram.clone());
         let plan = Plan {
             id,
             index,
-            wire,
-            rate,
-            latency,
+            wire: server.wire,
+            sends: sends_of(args, index),
+            first_send: first_send(args, index),
+            latency: is_observer(args, index).then(|| histogram.clone()),
             counters: counters.clone(),
+            epoch: start,
             stop,
         };
         bots.push(tokio::spawn(bot(socket, plan)));
@@ -536,79 +929,259 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let server_cpu = pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
-    let (frames0, bytes0) = (
-        counters.frames.load(Ordering::Relaxed),
-        counters.bytes.load(Ordering::Relaxed),
-    );
+    let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
     if let Ok(mut h) = histogram.lock() {
         h.reset();
     }
     let window = Instant::now();
+    let players = args.players as f64;
     while since(window) < args.duration {
         tokio::time::sleep(Duration::from_secs(1).min(Duration::from_secs_f64(args.duration)))
             .await;
-        let frames = counters.frames.load(Ordering::Relaxed) - frames0;
         eprintln!(
             "loadgen: {:>5.1} s  {:>7.1} frames/s per client  server cpu {:>5.1}%",
             since(window),
-            frames as f64 / since(window) / args.players as f64,
-            match (&server_cpu, pid.as_deref()) {
-                (Some(meter), Some(pid)) => meter.percent(pid),
-                _ => f64::NAN,
-            }
+            (counters.frames() - frames0) as f64 / since(window) / players,
+            server.cpu_percent(server_cpu.as_ref()),
         );
     }
     let seconds = since(window);
-    let frames = (counters.frames.load(Ordering::Relaxed) - frames0) as f64;
-    let bytes = (counters.bytes.load(Ordering::Relaxed) - bytes0) as f64;
-    let server_cpu = match (&server_cpu, pid.as_deref()) {
-        (Some(meter), Some(pid)) => meter.percent(pid),
-        _ => f64::NAN,
-    };
-    let server_rss = pid.as_deref().and_then(rss_bytes).unwrap_or(0);
-    let own = own_cpu.percent("self");
-    let (p50, p99, max, samples) = match histogram.lock() {
-        Ok(h) if !h.is_empty() => (
-            h.value_at_quantile(0.5) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0,
-            h.max() as f64 / 1000.0,
-            h.len(),
+    let per_client_per_s = |count: u64| count as f64 / seconds / players;
+    let server_rss = server.rss();
+    let mut line = JsonLine::default()
+        .text("target", args.target.name())
+        .text("scenario", args.scenario.name())
+        .field("players", args.players)
+        .field("connected", counters.connected())
+        .number("seconds", seconds)
+        .number(
+            "server_cpu_percent",
+            server.cpu_percent(server_cpu.as_ref()),
+        )
+        .field("server_rss_kib", server_rss / 1024)
+        .number(
+            "server_rss_per_player_kib",
+            server_rss.saturating_sub(rss_empty) as f64 / 1024.0 / players,
+        )
+        .number("loadgen_cpu_percent", own_cpu.percent("self"))
+        .number(
+            "frames_per_s_per_client",
+            per_client_per_s(counters.frames() - frames0),
+        )
+        .number(
+            "bytes_per_s_per_client",
+            per_client_per_s(counters.bytes() - bytes0),
+        )
+        .field("latency_ms", latency_json(&histogram))
+        .number(
+            "loadgen_cpu_seconds",
+            cpu_seconds("self").unwrap_or(f64::NAN),
+        );
+    line = match args.scenario {
+        Scenario::Sync => line.number("rate", args.rate),
+        Scenario::Rooms => line
+            .number("rate", args.rate)
+            .field("room_size", args.room_size),
+        Scenario::Broadcast => line.number("rate", args.rate).number(
+            "chats_per_s_per_client",
+            per_client_per_s(counters.chats() - chats0),
         ),
-        _ => (f64::NAN, f64::NAN, f64::NAN, 0),
+        Scenario::Idle | Scenario::Connect => line,
     };
-    let players = args.players as f64;
-    let result = format!(
-        concat!(
-            "{{\"target\":\"{}\",\"scenario\":\"{}\",\"players\":{},\"connected\":{},\"seconds\":{},",
-            "\"server_cpu_percent\":{},\"server_rss_kib\":{},\"server_rss_per_player_kib\":{},",
-            "\"loadgen_cpu_percent\":{},\"frames_per_s_per_client\":{},\"bytes_per_s_per_client\":{},",
-            "\"latency_ms\":{{\"p50\":{},\"p99\":{},\"max\":{},\"samples\":{}}},\"loadgen_cpu_seconds\":{}}}"
-        ),
-        target_name,
-        if args.scenario == Scenario::Sync { "sync" } else { "idle" },
-        args.players,
-        counters.connected.load(Ordering::Relaxed),
-        json_number(seconds),
-        json_number(server_cpu),
-        server_rss / 1024,
-        json_number((server_rss.saturating_sub(rss_empty)) as f64 / 1024.0 / players),
-        json_number(own),
-        json_number(frames / seconds / players),
-        json_number(bytes / seconds / players),
-        json_number(p50),
-        json_number(p99),
-        json_number(max),
-        samples,
-        json_number(cpu_seconds("self").unwrap_or(f64::NAN)),
-    );
-    println!("{result}");
-    let _ = std::io::stdout().flush();
-    if let Some(path) = &args.json {
-        std::fs::write(path, format!("{result}\n")).map_err(|e| format!("{path}: {e}"))?;
-    }
     for bot in bots {
         bot.abort();
     }
-    drop(server);
-    Ok(())
+    Ok(line.finish())
+}
+
+/// How the joins of a `connect` run went.
+#[derive(Default)]
+struct Joins {
+    failed: AtomicU64,
+    over_1s: AtomicU64,
+    /// The sum, over successful joins, of the players already connected: how many
+    /// existing clients had to hear of a join, all joins together.
+    audience: AtomicU64,
+    /// The first failure: the players connected then, and why.
+    first_failure: Mutex<Option<(u64, String)>>,
+    /// The first join over 1 s: the players connected then.
+    first_over_1s: Mutex<Option<u64>>,
+}
+
+/// What every join attempt of a `connect` run shares.
+struct Ramp {
+    url: String,
+    wire: Wire,
+    joins: Joins,
+    /// What the joined clients receive after their own snapshot.
+    counters: Arc<Counters>,
+    latency: SharedHistogram,
+    epoch: Instant,
+    stop: Instant,
+}
+
+impl Ramp {
+    fn resolved(&self) -> u64 {
+        self.counters.connected() + self.joins.failed.load(Ordering::Relaxed)
+    }
+
+    fn failed(&self, index: usize, error: String) {
+        self.joins.failed.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut first) = self.joins.first_failure.lock() {
+            if first.is_none() {
+                let connected = self.counters.connected();
+                eprintln!(
+                    "loadgen: join {index} failed with {connected} players connected: {error}"
+                );
+                *first = Some((connected, error));
+            }
+        }
+    }
+
+    fn joined(&self, index: usize, took: Duration) {
+        let already = self.counters.connected.fetch_add(1, Ordering::Relaxed);
+        self.joins.audience.fetch_add(already, Ordering::Relaxed);
+        record(&self.latency, took.as_micros() as u64);
+        if took > SLOW_JOIN {
+            self.joins.over_1s.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut first) = self.joins.first_over_1s.lock() {
+                if first.is_none() {
+                    eprintln!(
+                        "loadgen: join {index} took {:.0} ms with {already} players connected",
+                        took.as_secs_f64() * 1000.0
+                    );
+                    *first = Some(already);
+                }
+            }
+        }
+    }
+}
+
+/// One join, timed from the TCP connect to the first state frame; the client then
+/// stays, idle, counting what it is sent.
+async fn attempt_join(index: usize, ramp: Arc<Ramp>) {
+    let began = Instant::now();
+    let (socket, id) = match tokio::time::timeout(JOIN_TIMEOUT, join(&ramp.url, ramp.wire)).await {
+        Ok(Ok(joined)) => joined,
+        Ok(Err(error)) => return ramp.failed(index, error),
+        Err(_) => {
+            let error = format!("no state frame within {} s", JOIN_TIMEOUT.as_secs());
+            return ramp.failed(index, error);
+        }
+    };
+    ramp.joined(index, began.elapsed());
+    let plan = Plan {
+        id,
+        index,
+        wire: ramp.wire,
+        sends: Sends::Nothing,
+        first_send: Duration::ZERO,
+        latency: None,
+        counters: ramp.counters.clone(),
+        epoch: ramp.epoch,
+        stop: ramp.stop,
+    };
+    bot(socket, plan).await;
+}
+
+/// Starts a join every `1 / rate` seconds, whether or not earlier ones are done:
+/// the offered rate does not bend to a slow server.
+async fn open_connections(ramp: Arc<Ramp>, players: usize, rate: f64) -> Vec<JoinHandle<()>> {
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    let mut attempts = Vec::with_capacity(players);
+    for index in 0..players {
+        ticker.tick().await;
+        attempts.push(tokio::spawn(attempt_join(index, ramp.clone())));
+    }
+    attempts
+}
+
+/// connect: joins at a fixed rate up to `--players`, measured from the first to
+/// the last join's outcome.
+async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> {
+    let pid = server.pid();
+    let rss_empty = server.rss();
+    let start = Instant::now();
+    let ramp_seconds = args.players as f64 / args.rate;
+    let deadline = start + Duration::from_secs_f64(ramp_seconds) + JOIN_TIMEOUT * 2;
+    let ramp = Arc::new(Ramp {
+        url: server.url.clone(),
+        wire: server.wire,
+        joins: Joins::default(),
+        counters: Arc::new(Counters::default()),
+        latency: new_histogram()?,
+        epoch: start,
+        stop: deadline + Duration::from_secs(60),
+    });
+    let server_cpu = pid.as_deref().map(CpuMeter::start);
+    let own_cpu = CpuMeter::start("self");
+    let opening = tokio::spawn(open_connections(ramp.clone(), args.players, args.rate));
+    let mut next_progress = 1.0;
+    while ramp.resolved() < args.players as u64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if since(start) >= next_progress {
+            next_progress += 1.0;
+            eprintln!(
+                "loadgen: {:>5.1} s  {:>6} joined  {:>5} failed  {:>5} over 1 s  server cpu {:>5.1}%",
+                since(start),
+                ramp.counters.connected(),
+                ramp.joins.failed.load(Ordering::Relaxed),
+                ramp.joins.over_1s.load(Ordering::Relaxed),
+                server.cpu_percent(server_cpu.as_ref()),
+            );
+        }
+    }
+    // The clients already there hear of the last joins at the next tick.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let seconds = since(start);
+    let server_cpu = server.cpu_percent(server_cpu.as_ref());
+    let server_rss = server.rss();
+    let joined = ramp.counters.connected();
+    let to_existing = ramp.counters.bytes() as f64;
+    let joins = &ramp.joins;
+    let (first_failure_at, first_failure) = match joins.first_failure.lock() {
+        Ok(first) => first.clone().unzip(),
+        Err(_) => (None, None),
+    };
+    let first_over_1s_at = joins.first_over_1s.lock().ok().and_then(|first| *first);
+    let or_null = |value: Option<u64>| value.map_or("null".to_owned(), |n| n.to_string());
+    let line = JsonLine::default()
+        .text("target", args.target.name())
+        .text("scenario", args.scenario.name())
+        .field("players", args.players)
+        .number("rate", args.rate)
+        .field("connected", joined)
+        .field("joins_failed", joins.failed.load(Ordering::Relaxed))
+        .field("joins_over_1s", joins.over_1s.load(Ordering::Relaxed))
+        .field("first_failure_at", or_null(first_failure_at))
+        .field(
+            "first_failure",
+            first_failure.map_or("null".to_owned(), |e| {
+                serde_json::Value::from(e).to_string()
+            }),
+        )
+        .field("first_over_1s_at", or_null(first_over_1s_at))
+        .number("seconds", seconds)
+        .number("server_cpu_percent", server_cpu)
+        .field("server_rss_kib", server_rss / 1024)
+        .number(
+            "server_rss_per_player_kib",
+            server_rss.saturating_sub(rss_empty) as f64 / 1024.0 / joined.max(1) as f64,
+        )
+        .number("loadgen_cpu_percent", own_cpu.percent("self"))
+        .field("latency_ms", latency_json(&ramp.latency))
+        .number("bytes_to_existing_per_join", to_existing / joined as f64)
+        .number(
+            "bytes_per_existing_client_per_join",
+            to_existing / joins.audience.load(Ordering::Relaxed) as f64,
+        )
+        .number(
+            "loadgen_cpu_seconds",
+            cpu_seconds("self").unwrap_or(f64::NAN),
+        );
+    opening.abort();
+    if let Ok(attempts) = opening.await {
+        attempts.iter().for_each(JoinHandle::abort);
+    }
+    Ok(line.finish())
 }
