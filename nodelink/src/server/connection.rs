@@ -258,26 +258,9 @@ async fn read<P: Protocol>(
 ) -> Option<CloseReason> {
     let mut bucket = Bucket::new(config.rate_limit);
     let mut invalid = 0u32;
-    // One timer for the connection's life, moved only when it fires: arming a new
-    // timer for every frame would take the timer wheel's lock twice per frame.
-    let idle = config.idle_timeout;
-    let mut heard = tokio::time::Instant::now();
-    let quiet = tokio::time::sleep(idle);
-    tokio::pin!(quiet);
+    // The idle timeout is the world's: it sees every frame that arrives.
     loop {
-        let next = tokio::select! {
-            biased;
-            next = stream.next() => next,
-            () = &mut quiet, if !idle.is_zero() => {
-                let silent_until = heard + idle;
-                if tokio::time::Instant::now() >= silent_until {
-                    return Some(CloseReason::IdleTimeout);
-                }
-                quiet.as_mut().reset(silent_until);
-                continue;
-            }
-        };
-        heard = tokio::time::Instant::now();
+        let next = stream.next().await;
         let message = match next {
             Some(Ok(message)) => message,
             Some(Err(WsError::Capacity(error))) => {

@@ -1,8 +1,6 @@
 //! What server handlers can reach: the players, the game value, the shared server
 //! state, rooms, and the server's actions.
 
-use std::collections::HashMap;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -11,7 +9,7 @@ use bytes::Bytes;
 use crate::server::config::ServerConfig;
 use crate::server::error::{SendError, ServerError};
 use crate::server::handle::ServerHandle;
-use crate::server::ids::{NetIds, PlayerIds};
+use crate::server::ids::{IdMap, NetIds, PlayerIds};
 use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::room::{Room, RoomMut, Rooms};
@@ -23,7 +21,7 @@ use crate::{Events, PlayerId, Protocol, SyncState};
 /// The world: everything the world task owns apart from the handlers.
 pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) game: G,
-    pub(crate) players: HashMap<PlayerId, Player<P>>,
+    pub(crate) players: IdMap<Player<P>>,
     pub(crate) server_state: Tracked<P::ServerState>,
     pub(crate) rooms: Rooms,
     pub(crate) config: Arc<ServerConfig>,

@@ -131,3 +131,40 @@ mod tests {
         assert_ne!(id, PlayerId::from_raw(1));
     }
 }
+
+/// Hashes player ids for the server's maps, which it looks up several times per
+/// player per tick: a multiply by a 64-bit odd constant (Fibonacci hashing), much
+/// cheaper than the default SipHash. Flooding a map with colliding keys is not a
+/// concern: ids are handed out by the server (or the user's generator), never
+/// chosen by a peer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(value.into());
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0 ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`IdHasher`]s.
+pub(crate) type BuildIdHasher = std::hash::BuildHasherDefault<IdHasher>;
+
+/// A map keyed by player id.
+pub(crate) type IdMap<V> = std::collections::HashMap<PlayerId, V, BuildIdHasher>;
+
+/// A set of player ids.
+pub(crate) type IdSet = std::collections::HashSet<PlayerId, BuildIdHasher>;

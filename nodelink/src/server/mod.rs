@@ -71,7 +71,7 @@ use connection::Context;
 use ctx::Shared;
 use handle::Command;
 use handshake::Authenticator;
-use ids::{IdGenerator, NetIds, PlayerIds};
+use ids::{IdGenerator, IdMap, NetIds, PlayerIds};
 use room::Rooms;
 use world::World;
 
@@ -399,7 +399,7 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
         let world = World {
             shared: Shared {
                 game,
-                players: HashMap::new(),
+                players: IdMap::default(),
                 server_state: Tracked::default(),
                 rooms: Rooms::default(),
                 config: config.clone(),

@@ -2,7 +2,6 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -10,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::server::error::SendError;
 use crate::server::handshake::Identity;
+use crate::server::ids::IdSet;
 use crate::server::outbox::{Frame, Outgoing, Wires};
 use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
@@ -28,6 +28,8 @@ pub struct Player<P: Protocol> {
     pub(crate) wire: WireFormat,
     pub(crate) connected_at: SystemTime,
     pub(crate) last_seen: SystemTime,
+    /// When the last frame from this player arrived, for the idle timeout.
+    pub(crate) heard: Instant,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
     /// Closes the connection without waiting for the queue to drain.
     pub(crate) hard_close: watch::Sender<Option<CloseReason>>,
@@ -43,7 +45,7 @@ pub struct Player<P: Protocol> {
     /// The rooms this player is in, by name.
     pub(crate) rooms: Vec<String>,
     /// With room-scoped sync: the other players this player's client mirrors.
-    pub(crate) visible: HashSet<PlayerId>,
+    pub(crate) visible: IdSet,
     /// The last measured round trip.
     pub(crate) ping: Option<Duration>,
     /// The ping awaiting its pong: sequence number and when it was queued.
@@ -72,6 +74,7 @@ impl<P: Protocol> Player<P> {
             wire: connection.wire,
             connected_at: now,
             last_seen: now,
+            heard: Instant::now(),
             outbox: connection.outbox,
             hard_close: connection.hard_close,
             identity: connection.identity,
@@ -79,7 +82,7 @@ impl<P: Protocol> Player<P> {
             full_since: Cell::new(None),
             overflowed: Cell::new(false),
             rooms: Vec::new(),
-            visible: HashSet::new(),
+            visible: IdSet::default(),
             ping: None,
             ping_pending: None,
             ping_seq: 0,
@@ -171,6 +174,12 @@ impl<P: Protocol> Player<P> {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Disconnected),
         }
+    }
+
+    /// Records that a frame from this player arrived.
+    pub(crate) fn heard_from(&mut self) {
+        self.last_seen = SystemTime::now();
+        self.heard = Instant::now();
     }
 
     /// Closes the connection with `reason`: after the frames already queued, or at

@@ -12,12 +12,12 @@
 //! A frame that does not fit a player's queue is not lost: the player is marked
 //! and gets one snapshot of everything it mirrors once its queue has room.
 
-use std::collections::HashSet;
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
 use crate::server::config::SyncScope;
 use crate::server::ctx::Shared;
+use crate::server::ids::{IdMap, IdSet};
 use crate::server::outbox::{Frame, Wires};
 use crate::sync::FieldMask;
 use crate::wire::{encode_sync, json, NetId, SyncHeader};
@@ -189,9 +189,8 @@ impl<P: Protocol, G> Shared<P, G> {
         changed: &[(PlayerId, FieldMask)],
         server: Option<FieldMask>,
     ) -> Result<(), EncodeError> {
-        let changed_by_id: std::collections::HashMap<PlayerId, FieldMask> =
-            changed.iter().copied().collect();
-        let mut served: HashSet<PlayerId> = HashSet::new();
+        let changed_by_id: IdMap<FieldMask> = changed.iter().copied().collect();
+        let mut served = IdSet::default();
         let rooms: Vec<Vec<PlayerId>> = self
             .rooms
             .iter()
@@ -355,12 +354,12 @@ fn with_whole_states(
     if joined.is_empty() {
         return entries.to_vec();
     }
-    let joined: HashSet<PlayerId> = joined.iter().map(|(_, id)| *id).collect();
+    let joined: IdSet = joined.iter().map(|(_, id)| *id).collect();
     let mut listed: Vec<(PlayerId, FieldMask)> = entries
         .iter()
         .map(|(id, mask)| (*id, if joined.contains(id) { all } else { *mask }))
         .collect();
-    let in_entries: HashSet<PlayerId> = entries.iter().map(|(id, _)| *id).collect();
+    let in_entries: IdSet = entries.iter().map(|(id, _)| *id).collect();
     listed.extend(
         joined
             .iter()

@@ -103,6 +103,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     self.tick(now.duration_since(last_tick));
                     last_tick = now;
                     self.drop_slow_consumers(now);
+                    self.drop_idle(now);
                     let every = self.shared.config.ping_interval;
                     if !every.is_zero() && now.duration_since(last_ping) >= every {
                         self.ping_everyone(now);
@@ -205,7 +206,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             Inbound::Event { player, event } => self.event(player, event),
             Inbound::Pong { player, seq } => {
                 if let Some(p) = self.shared.players.get_mut(&player) {
-                    p.last_seen = SystemTime::now();
+                    p.heard_from();
                     if let Some((expected, sent)) = p.ping_pending {
                         if expected == seq {
                             p.ping = Some(sent.elapsed());
@@ -216,7 +217,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             }
             Inbound::Invalid { player, error } => {
                 if let Some(p) = self.shared.players.get_mut(&player) {
-                    p.last_seen = SystemTime::now();
+                    p.heard_from();
                 }
                 self.report(Some(player), error);
             }
@@ -306,7 +307,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         let Some(player) = self.shared.players.get_mut(&id) else {
             return; // left while the event was queued
         };
-        player.last_seen = SystemTime::now();
+        player.heard_from();
         let name = event.name();
         let index = event.index();
 
@@ -403,6 +404,26 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             .collect();
         for id in slow {
             self.remove(id, Some(CloseReason::SlowConsumer));
+        }
+    }
+
+    /// Disconnects players from whom nothing (no event, no pong, not even a bad
+    /// frame) has arrived for the idle timeout: checked here, once per tick, rather
+    /// than by a timer in every connection re-armed on every frame.
+    fn drop_idle(&mut self, now: Instant) {
+        let idle = self.shared.config.idle_timeout;
+        if idle.is_zero() {
+            return;
+        }
+        let silent: Vec<PlayerId> = self
+            .shared
+            .players
+            .values()
+            .filter(|p| now.saturating_duration_since(p.heard) >= idle)
+            .map(Player::id)
+            .collect();
+        for id in silent {
+            self.remove(id, Some(CloseReason::IdleTimeout));
         }
     }
 
