@@ -187,7 +187,8 @@ async fn world(mut inbox: mpsc::Receiver<ToWorld>, room_size: Option<usize>) {
 async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld>) {
     let _ = stream.set_nodelay(true);
     let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
+        // tungstenite zeroes this much before every read attempt: small is cheaper.
+        .read_buffer_size(512)
         .write_buffer_size(64 * 1024);
     let Ok(socket) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
         return;

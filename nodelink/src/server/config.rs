@@ -181,6 +181,12 @@ pub struct ServerConfig {
     /// cookies. Clients that send no `Origin` (native clients, not browsers) are not
     /// affected. Default `None`: any origin.
     pub allowed_origins: Option<Vec<String>>,
+    /// Bytes a connection reads from its socket at a time. Default 512: client
+    /// frames are small (a move is 23 bytes with its WebSocket header), and the
+    /// WebSocket layer zeroes this much of its buffer before every read attempt, so
+    /// a larger value costs CPU on every frame and memory on every connection; a
+    /// frame larger than this is read in several reads.
+    pub read_buffer_len: usize,
     /// Bytes a connection's WebSocket layer buffers for writing before it waits for
     /// the socket. Default 64 KiB. Together with
     /// [`send_queue_len`](Self::send_queue_len) this bounds the memory a client that
@@ -223,6 +229,7 @@ impl Default for ServerConfig {
             slow_consumer_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(20),
             allowed_origins: None,
+            read_buffer_len: 512,
             write_buffer_len: 64 * 1024,
             socket_send_buffer: Some(256 * 1024),
             handshake_timeout: Duration::from_secs(10),
@@ -287,6 +294,8 @@ setters! {
     slow_consumer_timeout: Duration;
     /// Sets [`idle_timeout`](Self::idle_timeout).
     idle_timeout: Duration;
+    /// Sets [`read_buffer_len`](Self::read_buffer_len).
+    read_buffer_len: usize;
     /// Sets [`write_buffer_len`](Self::write_buffer_len).
     write_buffer_len: usize;
     /// Sets [`socket_send_buffer`](Self::socket_send_buffer).

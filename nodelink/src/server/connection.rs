@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
@@ -20,8 +20,8 @@ use crate::error::DecodeError;
 use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
 use crate::server::handshake::{self, Admission, Authenticator, Gate, Refusal, Replay};
-use crate::server::outbox::Outgoing;
-use crate::server::world::{Inbound, Joined};
+use crate::server::outbox::{HardClose, HardCloseSignal, Outgoing};
+use crate::server::world::{Inbound, JoinRequest, Joined};
 use crate::wire::{
     decode_client_frame, handshake::FINGERPRINT_HEADER, json, ClientFrame, CloseReason, WireFormat,
 };
@@ -54,7 +54,7 @@ fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_frame_size(Some(config.max_frame_len))
         .max_message_size(Some(config.max_frame_len))
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(config.read_buffer_len.max(64))
         .write_buffer_size(config.write_buffer_len)
         .max_write_buffer_size(
             config
@@ -155,16 +155,16 @@ pub(crate) async fn serve<P: Protocol>(
     };
 
     let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
-    let (hard_close, closed) = watch::channel(None);
+    let (hard_close, closed) = HardClose::new();
     let (reply, joined) = oneshot::channel();
-    let join = Inbound::Join {
+    let join = Inbound::Join(Box::new(JoinRequest {
         outbox,
         hard_close,
         addr,
         wire: admission.wire,
         identity: admission.identity,
         reply,
-    };
+    }));
     if context.inbox.send(join).await.is_err() {
         return close_now(socket, CloseReason::ServerShutdown).await;
     }
@@ -231,6 +231,9 @@ impl Bucket {
     }
 
     fn take(&mut self) -> bool {
+        if self.limit.per_second == f64::INFINITY {
+            return true;
+        }
         let now = Instant::now();
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
@@ -265,7 +268,12 @@ async fn read<P: Protocol>(
             Some(Ok(message)) => message,
             Some(Err(WsError::Capacity(error))) => {
                 let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
-                let _ = inbox.send(Inbound::Invalid { player, error }).await;
+                let _ = inbox
+                    .send(Inbound::Invalid {
+                        player,
+                        error: Box::new(error),
+                    })
+                    .await;
                 return Some(CloseReason::InvalidFrames);
             }
             Some(Err(error)) => {
@@ -289,7 +297,10 @@ async fn read<P: Protocol>(
                     per_second: config.rate_limit.per_second,
                 };
                 if inbox
-                    .send(Inbound::Invalid { player, error })
+                    .send(Inbound::Invalid {
+                        player,
+                        error: Box::new(error),
+                    })
                     .await
                     .is_err()
                 {
@@ -304,7 +315,10 @@ async fn read<P: Protocol>(
             Err(error) => {
                 invalid += 1;
                 if inbox
-                    .send(Inbound::Invalid { player, error })
+                    .send(Inbound::Invalid {
+                        player,
+                        error: Box::new(error),
+                    })
                     .await
                     .is_err()
                 {
@@ -345,7 +359,7 @@ fn decode<P: Protocol>(
 async fn write(
     mut sink: futures::stream::SplitSink<Socket, Message>,
     mut queue: mpsc::Receiver<Outgoing>,
-    mut hard_close: watch::Receiver<Option<CloseReason>>,
+    hard_close: HardCloseSignal,
     close_timeout: Duration,
 ) {
     let drain = async {
@@ -364,10 +378,7 @@ async fn write(
         }
         None
     };
-    let reason = tokio::select! {
-        reason = drain => reason,
-        Ok(()) = hard_close.changed() => *hard_close.borrow(),
-    };
+    let reason = hard_close.interrupt(drain).await;
     let close = sink.send(Message::Close(reason.map(close_frame)));
     let _ = timeout(close_timeout, close).await;
 }

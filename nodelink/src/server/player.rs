@@ -5,12 +5,12 @@ use std::cell::Cell;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::server::error::SendError;
 use crate::server::handshake::Identity;
 use crate::server::ids::IdSet;
-use crate::server::outbox::{Frame, Outgoing, Wires};
+use crate::server::outbox::{Frame, HardClose, Outgoing, Wires};
 use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{PlayerId, Protocol, SyncState};
@@ -27,12 +27,14 @@ pub struct Player<P: Protocol> {
     pub(crate) addr: SocketAddr,
     pub(crate) wire: WireFormat,
     pub(crate) connected_at: SystemTime,
-    pub(crate) last_seen: SystemTime,
-    /// When the last frame from this player arrived, for the idle timeout.
+    /// When the player connected, on the monotonic clock.
+    pub(crate) joined: Instant,
+    /// When the last frame from this player arrived: the idle timeout's clock, and
+    /// `last_seen` (one clock read per frame, not two).
     pub(crate) heard: Instant,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
     /// Closes the connection without waiting for the queue to drain.
-    pub(crate) hard_close: watch::Sender<Option<CloseReason>>,
+    pub(crate) hard_close: HardClose,
     /// What the authentication hook attached.
     pub(crate) identity: Option<Identity>,
     /// This player missed a sync frame (its queue was full) and is owed a snapshot.
@@ -73,7 +75,7 @@ impl<P: Protocol> Player<P> {
             addr: connection.addr,
             wire: connection.wire,
             connected_at: now,
-            last_seen: now,
+            joined: Instant::now(),
             heard: Instant::now(),
             outbox: connection.outbox,
             hard_close: connection.hard_close,
@@ -178,7 +180,6 @@ impl<P: Protocol> Player<P> {
 
     /// Records that a frame from this player arrived.
     pub(crate) fn heard_from(&mut self) {
-        self.last_seen = SystemTime::now();
         self.heard = Instant::now();
     }
 
@@ -186,7 +187,7 @@ impl<P: Protocol> Player<P> {
     /// once when the queue is full (the peer is not reading).
     pub(crate) fn close(&self, reason: CloseReason) {
         if self.outbox.try_send(Outgoing::Close(reason)).is_err() {
-            let _ = self.hard_close.send(Some(reason));
+            self.hard_close.close(reason);
         }
     }
 
@@ -237,7 +238,7 @@ impl<P: Protocol> Player<P> {
     /// When the last frame from this player arrived.
     #[must_use]
     pub fn last_seen(&self) -> SystemTime {
-        self.last_seen
+        self.connected_at + self.heard.saturating_duration_since(self.joined)
     }
 
     /// The peer's address.
@@ -279,7 +280,7 @@ impl<P: Protocol> Player<P> {
             addr: self.addr,
             wire: self.wire,
             connected_at: self.connected_at,
-            last_seen: self.last_seen,
+            last_seen: self.last_seen(),
             ping: self.ping,
             rooms: self.rooms.clone(),
         }
@@ -292,7 +293,7 @@ pub(crate) struct Connection {
     pub(crate) addr: SocketAddr,
     pub(crate) wire: WireFormat,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
-    pub(crate) hard_close: watch::Sender<Option<CloseReason>>,
+    pub(crate) hard_close: HardClose,
     pub(crate) identity: Option<Identity>,
 }
 

@@ -14,7 +14,7 @@ use crate::server::ctx::{Deferred, EventCtx, ServerCtx, Shared};
 use crate::server::error::ServerError;
 use crate::server::handle::Command;
 use crate::server::handshake::Identity;
-use crate::server::outbox::Outgoing;
+use crate::server::outbox::{HardClose, Outgoing};
 use crate::server::player::{Connection, Player};
 use crate::server::Handlers;
 use crate::wire::{encode_ping, json, CloseReason, Welcome, WireFormat};
@@ -23,15 +23,9 @@ use crate::{Events, PlayerId, Protocol};
 /// What connection tasks tell the world.
 #[derive(Debug)]
 pub(crate) enum Inbound<P: Protocol> {
-    /// A handshake completed: create the player.
-    Join {
-        outbox: mpsc::Sender<Outgoing>,
-        hard_close: watch::Sender<Option<CloseReason>>,
-        addr: SocketAddr,
-        wire: WireFormat,
-        identity: Option<Identity>,
-        reply: oneshot::Sender<Joined>,
-    },
+    /// A handshake completed: create the player. Boxed: joins are rare, and every
+    /// event travels in this enum.
+    Join(Box<JoinRequest>),
     Event {
         player: PlayerId,
         event: P::ToServer,
@@ -40,15 +34,27 @@ pub(crate) enum Inbound<P: Protocol> {
         player: PlayerId,
         seq: u32,
     },
+    /// Boxed: errors are large and rare, and every event travels in this enum.
     Invalid {
         player: PlayerId,
-        error: ServerError,
+        error: Box<ServerError>,
     },
     /// The connection ended; `reason` when the server ends it (the peer misbehaved).
     Left {
         player: PlayerId,
         reason: Option<CloseReason>,
     },
+}
+
+/// What a connection brings to the world when its handshake completes.
+#[derive(Debug)]
+pub(crate) struct JoinRequest {
+    pub(crate) outbox: mpsc::Sender<Outgoing>,
+    pub(crate) hard_close: HardClose,
+    pub(crate) addr: SocketAddr,
+    pub(crate) wire: WireFormat,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) reply: oneshot::Sender<Joined>,
 }
 
 /// The world's answer to a join.
@@ -126,8 +132,10 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         // Connections still handshaking get `None` and close.
         self.inbox.close();
         while let Ok(inbound) = self.inbox.try_recv() {
-            if let Inbound::Join { reply, .. } = inbound {
-                let _ = reply.send(Joined::Refused(CloseReason::ServerShutdown));
+            if let Inbound::Join(join) = inbound {
+                let _ = join
+                    .reply
+                    .send(Joined::Refused(CloseReason::ServerShutdown));
             }
         }
     }
@@ -178,14 +186,15 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn inbound(&mut self, inbound: Inbound<P>) {
         match inbound {
-            Inbound::Join {
-                outbox,
-                hard_close,
-                addr,
-                wire,
-                identity,
-                reply,
-            } => {
+            Inbound::Join(join) => {
+                let JoinRequest {
+                    outbox,
+                    hard_close,
+                    addr,
+                    wire,
+                    identity,
+                    reply,
+                } = *join;
                 // The handshake checks capacity too; this closes the race between
                 // handshakes completing at once.
                 if self.shared.players.len() >= self.shared.config.max_players {
@@ -219,7 +228,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 if let Some(p) = self.shared.players.get_mut(&player) {
                     p.heard_from();
                 }
-                self.report(Some(player), error);
+                self.report(Some(player), *error);
             }
             Inbound::Left { player, reason } => self.remove(player, reason),
         }
@@ -412,14 +421,14 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     /// than by a timer in every connection re-armed on every frame.
     fn drop_idle(&mut self, now: Instant) {
         let idle = self.shared.config.idle_timeout;
-        if idle.is_zero() {
+        let Some(heard_by) = now.checked_sub(idle).filter(|_| !idle.is_zero()) else {
             return;
-        }
+        };
         let silent: Vec<PlayerId> = self
             .shared
             .players
             .values()
-            .filter(|p| now.saturating_duration_since(p.heard) >= idle)
+            .filter(|p| p.heard <= heard_by)
             .map(Player::id)
             .collect();
         for id in silent {

@@ -328,7 +328,7 @@ fn decode_event_body<E: Events>(input: &mut Decoder<'_>, fields: usize) -> Resul
     let Some(fields) = fields.checked_sub(1) else {
         return Err(DecodeError::Malformed("event frame: no event name".into()));
     };
-    let name = input.str("event name")?;
+    let name = input.name_in("event name", E::NAMES)?;
     input.expect_fields(fields);
     let event = E::decode_fields(name, input)?;
     let owner = FieldOwner::Event(event.name());
