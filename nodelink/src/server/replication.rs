@@ -19,6 +19,8 @@ use crate::server::config::SyncScope;
 use crate::server::ctx::Shared;
 use crate::server::ids::{IdMap, IdSet};
 use crate::server::outbox::{Frame, Wires};
+use crate::server::player::Player;
+use crate::server::stats::SyncStats;
 use crate::sync::FieldMask;
 use crate::wire::{encode_sync, json, NetId, SyncHeader};
 use crate::{PlayerId, Protocol, SyncState};
@@ -111,11 +113,7 @@ impl<P: Protocol, G> Shared<P, G> {
     /// Queues a sync frame; a player whose queue is full is owed a snapshot.
     fn send_sync(&mut self, id: PlayerId, frame: &Frame) {
         if let Some(player) = self.players.get_mut(&id) {
-            if player.send_frame(frame).is_ok() {
-                self.stats.bytes_sent += frame.len(player.wire) as u64;
-            } else {
-                player.needs_snapshot = true;
-            }
+            deliver_sync(player, frame, &mut self.stats);
         }
     }
 
@@ -179,8 +177,10 @@ impl<P: Protocol, G> Shared<P, G> {
         let wires = self.wires_of_everyone();
         let frame = self.encode(wires, false, &left, &joined, changed, server)?;
         self.stats.frames += 1;
-        let everyone: Vec<PlayerId> = self.players.keys().copied().collect();
-        self.send_sync_to(&everyone, &frame);
+        // Everyone not owed a snapshot (which carries all of this); no id lookups.
+        for player in self.players.values_mut().filter(|p| !p.needs_snapshot) {
+            deliver_sync(player, &frame, &mut self.stats);
+        }
         Ok(())
     }
 
@@ -341,6 +341,15 @@ impl<P: Protocol, G> Shared<P, G> {
             }
             Err(error) => self.report_later(Some(id), error.into()),
         }
+    }
+}
+
+/// Queues a sync frame for `player`; if its queue is full, it is owed a snapshot.
+fn deliver_sync<P: Protocol>(player: &mut Player<P>, frame: &Frame, stats: &mut SyncStats) {
+    if player.send_frame(frame).is_ok() {
+        stats.bytes_sent += frame.len(player.wire) as u64;
+    } else {
+        player.needs_snapshot = true;
     }
 }
 

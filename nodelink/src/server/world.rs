@@ -20,6 +20,9 @@ use crate::server::Handlers;
 use crate::wire::{encode_ping, json, CloseReason, Welcome, WireFormat};
 use crate::{Events, PlayerId, Protocol};
 
+/// Inbound messages handled per wake-up of the world task at most.
+const INBOUND_BATCH: usize = 64;
+
 /// What connection tasks tell the world.
 #[derive(Debug)]
 pub(crate) enum Inbound<P: Protocol> {
@@ -103,13 +106,21 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     Some(Command::Shutdown) | None => break,
                     Some(command) => self.command(command),
                 },
-                Some(inbound) = self.inbox.recv() => self.inbound(inbound),
+                Some(inbound) = self.inbox.recv() => {
+                    self.inbound(inbound);
+                    // Whatever else is already queued goes through without a trip
+                    // round the select (bounded, so ticks and commands stay prompt).
+                    for _ in 1..INBOUND_BATCH {
+                        let Ok(inbound) = self.inbox.try_recv() else { break };
+                        self.run_deferred();
+                        self.inbound(inbound);
+                    }
+                }
                 _ = ticker.tick() => {
                     let now = Instant::now();
                     self.tick(now.duration_since(last_tick));
                     last_tick = now;
-                    self.drop_slow_consumers(now);
-                    self.drop_idle(now);
+                    self.drop_stalled(now);
                     let every = self.shared.config.ping_interval;
                     if !every.is_zero() && now.duration_since(last_ping) >= every {
                         self.ping_everyone(now);
@@ -400,39 +411,24 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         }
     }
 
-    /// Disconnects players whose queue overflowed with an event, or stayed full
-    /// past the slow-consumer timeout.
-    fn drop_slow_consumers(&mut self, now: Instant) {
+    /// Disconnects slow consumers (an event overflowed their queue, or it stayed
+    /// full past the slow-consumer timeout) and silent players (nothing at all, not
+    /// even a bad frame, for the idle timeout). The idle timeout is checked here, once
+    /// per tick, rather than by a timer in every connection re-armed on every frame.
+    fn drop_stalled(&mut self, now: Instant) {
         let patience = self.shared.config.slow_consumer_timeout;
-        let slow: Vec<PlayerId> = self
-            .shared
-            .players
-            .values()
-            .filter(|p| p.is_slow(now, patience))
-            .map(Player::id)
-            .collect();
-        for id in slow {
-            self.remove(id, Some(CloseReason::SlowConsumer));
-        }
-    }
-
-    /// Disconnects players from whom nothing (no event, no pong, not even a bad
-    /// frame) has arrived for the idle timeout: checked here, once per tick, rather
-    /// than by a timer in every connection re-armed on every frame.
-    fn drop_idle(&mut self, now: Instant) {
         let idle = self.shared.config.idle_timeout;
-        let Some(heard_by) = now.checked_sub(idle).filter(|_| !idle.is_zero()) else {
-            return;
-        };
-        let silent: Vec<PlayerId> = self
-            .shared
-            .players
-            .values()
-            .filter(|p| p.heard <= heard_by)
-            .map(Player::id)
-            .collect();
-        for id in silent {
-            self.remove(id, Some(CloseReason::IdleTimeout));
+        let heard_by = now.checked_sub(idle).filter(|_| !idle.is_zero());
+        let mut stalled = Vec::new();
+        for player in self.shared.players.values() {
+            if player.is_slow(now, patience) {
+                stalled.push((player.id, CloseReason::SlowConsumer));
+            } else if heard_by.is_some_and(|heard_by| player.heard <= heard_by) {
+                stalled.push((player.id, CloseReason::IdleTimeout));
+            }
+        }
+        for (id, reason) in stalled {
+            self.remove(id, Some(reason));
         }
     }
 
