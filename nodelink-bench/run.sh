@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Reproduces the load measurements in BENCHMARKS.md: builds the bench crate,
 # installs the Python nodelink 0.6.0 baseline, sweeps the `sync` scenario over N for
-# each server (stopping a server's sweep where it saturates: under 19 frames/s per
-# client or p99 over 1 s), measures idle memory per player, then the `broadcast`,
-# `connect` and `rooms` scenarios, and draws the chart.
+# each server (nodelink also with JSON-wire bots; a sweep stops where the server
+# saturates: under 19 frames/s per client or p99 over 1 s), repeats N = 500 and 1000
+# three times for the CPU ratios, measures idle memory per player, then the
+# `broadcast`, `connect` and `rooms` scenarios, and draws the chart.
 #
 # Usage: nodelink-bench/run.sh [OUT_DIR]   (default nodelink-bench/results)
 set -euo pipefail
@@ -19,6 +20,7 @@ nodelink-bench/python/setup.sh
 out="${1:-nodelink-bench/results}"
 mkdir -p "$out"
 : > "$out/results.jsonl"
+: > "$out/repeats.jsonl"
 
 run() { target/release/loadgen "$@" 2>/dev/null | tee -a "$out/results.jsonl"; }
 
@@ -28,7 +30,7 @@ r = json.loads(sys.argv[1])
 sys.exit(0 if r["frames_per_s_per_client"] < 19 or (r["latency_ms"]["p99"] or 0) > 1000 else 1)' "$1"
 }
 
-for target in limit nodelink python; do
+for target in limit nodelink nodelink-json python; do
   for players in 10 100 250 500 750 1000 1500 2000; do
     if ! line=$(run --target "$target" --scenario sync --players "$players" --warmup 3 --duration 10); then
       echo "run.sh: $target could not hold $players players" >&2
@@ -38,6 +40,17 @@ for target in limit nodelink python; do
       echo "run.sh: $target saturated at $players players" >&2
       break
     fi
+  done
+done
+
+# CPU at 500 and 1,000 players again, three rounds with the servers interleaved: a
+# single window on a shared machine is not enough for a ratio (median in BENCHMARKS).
+for round in 1 2 3; do
+  for players in 500 1000; do
+    for target in limit nodelink python; do
+      target/release/loadgen --target "$target" --scenario sync --players "$players" \
+        --warmup 3 --duration 10 2>/dev/null >> "$out/repeats.jsonl" || true
+    done
   done
 done
 

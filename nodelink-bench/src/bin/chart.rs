@@ -10,8 +10,9 @@ const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 420.0;
 const PANEL: f64 = 400.0;
 const MARGIN: f64 = 60.0;
-const COLORS: [(&str, &str); 3] = [
+const COLORS: [(&str, &str); 4] = [
     ("nodelink", "#1f77b4"),
+    ("nodelink-json", "#9467bd"),
     ("limit", "#2ca02c"),
     ("python", "#d62728"),
 ];

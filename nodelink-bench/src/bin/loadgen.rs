@@ -28,8 +28,10 @@ loadgen: bots over loopback against a game server, measured after a warm-up
 USAGE: loadgen [OPTIONS]
 
 OPTIONS:
-  --target T        nodelink | limit | python | ws://HOST:PORT/ (a running nodelink
-                    server)                                                     [nodelink]
+  --target T        nodelink | nodelink-json | limit | python | ws://HOST:PORT/ (a
+                    running nodelink server)                                    [nodelink]
+                    nodelink-json: the nodelink server, the bots speaking its JSON
+                    wire (Python nodelink's protocol) instead of the native one
                     python: Python nodelink 0.6.0 (nodelink-bench/python/setup.sh
                     installs it), spoken to in its JSON protocol
   --scenario S      sync: every bot moves --rate times a second, every client receives
@@ -81,6 +83,8 @@ const SLOW_JOIN: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq)]
 enum Target {
     Nodelink,
+    /// The nodelink server, its bots speaking the JSON wire (as Python clients do).
+    NodelinkJson,
     Limit,
     Python,
     Url(String),
@@ -90,6 +94,7 @@ impl Target {
     fn name(&self) -> &'static str {
         match self {
             Self::Nodelink => "nodelink",
+            Self::NodelinkJson => "nodelink-json",
             Self::Limit => "limit",
             Self::Python => "python",
             Self::Url(_) => "url",
@@ -183,6 +188,7 @@ fn parse_args() -> Result<Args, String> {
             "--target" => {
                 args.target = match value()?.as_str() {
                     "nodelink" => Target::Nodelink,
+                    "nodelink-json" => Target::NodelinkJson,
                     "limit" => Target::Limit,
                     "python" => Target::Python,
                     url if url.starts_with("ws://") => Target::Url(url.to_owned()),
@@ -332,6 +338,10 @@ impl UnderTest {
             Target::Nodelink => (
                 ServerProcess::start("bench-server-nodelink", &server_args)?,
                 Wire::Native,
+            ),
+            Target::NodelinkJson => (
+                ServerProcess::start("bench-server-nodelink", &server_args)?,
+                Wire::Json,
             ),
             Target::Limit => (
                 ServerProcess::start("bench-server-limit", &server_args)?,
