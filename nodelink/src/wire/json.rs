@@ -96,6 +96,18 @@ impl Writer {
         let _ = serde_json::to_writer(&mut self.out, text);
     }
 
+    /// Writes a player id as its quoted 8-hex string, without formatting machinery:
+    /// a sync frame writes one per listed player.
+    fn id(&mut self, id: PlayerId) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let raw = id.raw();
+        self.out.push(b'"');
+        for shift in (0..8).rev() {
+            self.out.push(HEX[(raw >> (shift * 4)) as usize & 0xf]);
+        }
+        self.out.push(b'"');
+    }
+
     /// Starts an object member: a comma unless it is the first, then `"key":`.
     fn key(&mut self, key: &str) {
         if !std::mem::take(&mut self.first) {
@@ -298,7 +310,8 @@ where
         if !std::mem::take(&mut first) {
             out.out.push(b',');
         }
-        out.raw(&format!("\"{id}\":"));
+        out.id(id);
+        out.out.push(b':');
         out.state(state, mask)?;
     }
     out.out.push(b'}');
@@ -314,7 +327,7 @@ where
             if i > 0 {
                 out.out.push(b',');
             }
-            out.raw(&format!("\"{id}\""));
+            out.id(*id);
         }
         out.out.push(b']');
     }
