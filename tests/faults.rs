@@ -912,6 +912,35 @@ async fn origins_and_authentication_are_checked_before_a_player_exists() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_larger_than_the_write_buffer_still_go_out() {
+    // A join snapshot grows with the player count; here one player's state alone
+    // makes it four times the write buffer.
+    let (mut server, _probe) = probed(local_config().write_buffer_len(64 * 1024));
+    server.on_ready(|ctx| {
+        ctx.player().state_mut().set_name("n".repeat(256 * 1024));
+    });
+    let running = serve(server).await;
+    let big = Watcher::connect(&running.url()).await;
+    let big_id = big.id.expect("connected");
+    big.sender.send(ToServer::Ready).unwrap();
+    let mut watcher = Watcher::connect(&running.url()).await;
+    watcher
+        .world_where("the 256 KiB state", |world| {
+            world.get(&big_id).is_some_and(|a| a.name.len() == 256 * 1024)
+        })
+        .await;
+    // And a newcomer's snapshot, which carries it too.
+    let mut newcomer = Watcher::connect(&running.url()).await;
+    newcomer
+        .world_where("the 256 KiB state in the snapshot", |world| {
+            world.get(&big_id).is_some_and(|a| a.name.len() == 256 * 1024)
+        })
+        .await;
+    still_served(&mut watcher, 1.0).await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
     let (server, _probe) = probed(local_config().max_players(2).max_connections_per_ip(3));
     let running = serve(server).await;

@@ -188,9 +188,10 @@ pub struct ServerConfig {
     /// frame larger than this is read in several reads.
     pub read_buffer_len: usize,
     /// Bytes a connection's WebSocket layer buffers for writing before it waits for
-    /// the socket. Default 64 KiB. Together with
-    /// [`send_queue_len`](Self::send_queue_len) this bounds the memory a client that
-    /// stops reading can hold.
+    /// the socket. Default 64 KiB. The buffer holds at most this plus one frame: a
+    /// frame of any size goes out (a join snapshot grows with the player count).
+    /// Together with [`send_queue_len`](Self::send_queue_len) this bounds the memory
+    /// a client that stops reading can hold.
     pub write_buffer_len: usize,
     /// The kernel's send buffer for each connection, in bytes. Default 256 KiB;
     /// `None` leaves it to the OS (Linux grows it up to several MiB per socket).

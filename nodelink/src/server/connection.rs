@@ -56,12 +56,11 @@ fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
         .max_message_size(Some(config.max_frame_len))
         .read_buffer_size(config.read_buffer_len.max(64))
         .write_buffer_size(config.write_buffer_len)
-        .max_write_buffer_size(
-            config
-                .write_buffer_len
-                .saturating_mul(2)
-                .max(config.max_frame_len * 2),
-        )
+        // Not a memory bound: past `write_buffer_len` the writer waits for the
+        // socket, so the buffer holds at most that plus one frame. A hard cap here
+        // would close the connection of any client sent a frame bigger than the cap
+        // (a join snapshot of a few thousand players is).
+        .max_write_buffer_size(usize::MAX)
 }
 
 fn refusal_response(refusal: &Refusal) -> ErrorResponse {
