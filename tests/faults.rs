@@ -926,14 +926,18 @@ async fn frames_larger_than_the_write_buffer_still_go_out() {
     let mut watcher = Watcher::connect(&running.url()).await;
     watcher
         .world_where("the 256 KiB state", |world| {
-            world.get(&big_id).is_some_and(|a| a.name.len() == 256 * 1024)
+            world
+                .get(&big_id)
+                .is_some_and(|a| a.name.len() == 256 * 1024)
         })
         .await;
     // And a newcomer's snapshot, which carries it too.
     let mut newcomer = Watcher::connect(&running.url()).await;
     newcomer
         .world_where("the 256 KiB state in the snapshot", |world| {
-            world.get(&big_id).is_some_and(|a| a.name.len() == 256 * 1024)
+            world
+                .get(&big_id)
+                .is_some_and(|a| a.name.len() == 256 * 1024)
         })
         .await;
     still_served(&mut watcher, 1.0).await;

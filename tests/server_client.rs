@@ -75,6 +75,50 @@ async fn fifty_clients_move_and_every_mirror_matches_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_world_reaches_a_newcomer_in_several_bounded_frames() {
+    // Chat sets the player's name: six 3 KB names make a 18 KB world, more than
+    // two snapshot frames' worth.
+    let mut server = Server::<Game>::new(local_config());
+    server.on_chat(|ctx, msg| {
+        ctx.player().state_mut().set_name(msg);
+    });
+    let running = serve(server).await;
+    let mut players = Vec::new();
+    for i in 0..6u8 {
+        let watcher = Watcher::connect(&running.url()).await;
+        let name = char::from(b'a' + i).to_string().repeat(3000);
+        watcher.sender.send(ToServer::Chat { msg: name }).unwrap();
+        players.push(watcher);
+    }
+    let last = players.last_mut().unwrap();
+    last.world_where("every name set", |world| {
+        world.values().filter(|a| a.name.len() == 3000).count() == 6
+    })
+    .await;
+
+    let mut newcomer = Watcher::connect(&running.url()).await;
+    let mut frames = Vec::new();
+    newcomer
+        .next_where("the whole world", |seen| match seen {
+            Seen::Sync(sync, world) => {
+                frames.push((sync.full, sync.joined.len()));
+                (world.values().filter(|a| a.name.len() == 3000).count() == 6).then_some(())
+            }
+            _ => None,
+        })
+        .await;
+    assert!(frames.len() > 1, "one frame: {frames:?}");
+    assert!(frames[0].0, "the first frame is the full one: {frames:?}");
+    assert!(frames[1..].iter().all(|(full, _)| !full), "{frames:?}");
+    assert_eq!(
+        frames.iter().map(|(_, joined)| joined).sum::<usize>(),
+        7,
+        "{frames:?}"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_sent_before_connect_are_handled_first_and_in_order() {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut server = Server::<Game>::new(local_config());

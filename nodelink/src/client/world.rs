@@ -50,7 +50,9 @@ pub struct StateSync<P: Protocol> {
     pub tick: Tick,
     /// Players online on the server (Python nodelink's `count`).
     pub online: u32,
-    /// Whether the frame was a full snapshot that replaced the whole mirror.
+    /// Whether the frame was a full snapshot that replaced the whole mirror. A
+    /// newcomer's snapshot of a large world comes as one full frame followed by
+    /// frames that add the remaining players (not full).
     pub full: bool,
     /// Players who arrived (or came into view, with room-scoped sync).
     pub joined: Vec<PlayerId>,

@@ -22,8 +22,11 @@ use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::stats::SyncStats;
 use crate::sync::FieldMask;
-use crate::wire::{encode_sync, json, NetId, SyncHeader};
+use crate::wire::{encode_sync, json, NetId, SyncHeader, WireFormat};
 use crate::{PlayerId, Protocol, SyncState};
+
+/// The size a newcomer's snapshot frames aim for, in bytes.
+pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 8 * 1024;
 
 impl<P: Protocol, G> Shared<P, G> {
     fn header(&self, full: bool) -> SyncHeader {
@@ -92,22 +95,67 @@ impl<P: Protocol, G> Shared<P, G> {
     }
 
     /// A full snapshot of everything `id`'s client mirrors, for the wire formats
-    /// `wires`.
+    /// `wires`, in one frame.
     pub(crate) fn snapshot_for(&self, id: PlayerId, wires: Wires) -> Result<Frame, EncodeError> {
         let shown = self.mirrored_by(id);
+        self.snapshot_part(wires, true, &shown, Some(P::ServerState::ALL))
+    }
+
+    /// The snapshot a newcomer gets, in frames of about [`SNAPSHOT_CHUNK_LEN`] bytes:
+    /// the first is marked full (and carries the server state), the others add
+    /// players. A newcomer mirrors nothing yet, so nothing is dropped in between.
+    ///
+    /// Bounded frames keep each connection's write buffer small: the WebSocket layer
+    /// keeps the capacity of the largest frame it ever buffered, and a one-frame
+    /// snapshot of 10,000 players is a quarter of a megabyte.
+    pub(crate) fn join_snapshot(
+        &self,
+        id: PlayerId,
+        wires: Wires,
+    ) -> Result<Vec<Frame>, EncodeError> {
+        let shown = self.mirrored_by(id);
+        let mut frames = Vec::new();
+        let mut rest = &shown[..];
+        // Players per frame, adapted to the sizes seen so far.
+        let mut per_frame = 64usize;
+        loop {
+            let (part, after) = rest.split_at(per_frame.min(rest.len()));
+            let first = frames.is_empty();
+            let server = first.then_some(P::ServerState::ALL);
+            let frame = self.snapshot_part(wires, first, part, server)?;
+            let len = frame
+                .len(WireFormat::Native)
+                .max(frame.len(WireFormat::Json));
+            if len > SNAPSHOT_CHUNK_LEN && part.len() > 1 {
+                // Too big: fewer players (only a single player may exceed the size).
+                per_frame = part.len() / 2;
+                continue;
+            }
+            frames.push(frame);
+            rest = after;
+            if rest.is_empty() {
+                return Ok(frames);
+            }
+            if len < SNAPSHOT_CHUNK_LEN / 2 {
+                per_frame = per_frame.saturating_mul(2);
+            }
+        }
+    }
+
+    /// A frame announcing `shown` with their whole states.
+    fn snapshot_part(
+        &self,
+        wires: Wires,
+        full: bool,
+        shown: &[PlayerId],
+        server: Option<FieldMask>,
+    ) -> Result<Frame, EncodeError> {
         let joined: Vec<_> = shown
             .iter()
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
         let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
-        self.encode(
-            wires,
-            true,
-            &[],
-            &joined,
-            &entries,
-            Some(P::ServerState::ALL),
-        )
+        self.encode(wires, full, &[], &joined, &entries, server)
     }
 
     /// Queues a sync frame; a player whose queue is full is owed a snapshot.

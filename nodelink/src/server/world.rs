@@ -277,10 +277,15 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         shared.publish_count();
         // The newcomer alone gets the world it mirrors; the others learn of it from
         // the next sync frame, so a join costs them only the newcomer's entry.
-        match shared.snapshot_for(id, shared.wires_of(&[id])) {
+        match shared.join_snapshot(id, shared.wires_of(&[id])) {
             Ok(snapshot) => {
-                if let Some(player) = shared.players.get(&id) {
-                    let _ = player.send_frame(&snapshot);
+                if let Some(player) = shared.players.get_mut(&id) {
+                    // A snapshot larger than the queue is finished by a one-frame
+                    // snapshot once the queue has room.
+                    let all_queued = snapshot
+                        .iter()
+                        .all(|frame| player.send_frame(frame).is_ok());
+                    player.needs_snapshot = !all_queued;
                 }
             }
             Err(error) => shared.report_later(Some(id), error.into()),
