@@ -478,15 +478,42 @@ async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
 
 /// Connects one bot and waits for its first state frame (the snapshot of the world
 /// it joins): from then on the player can play. Anything before it is skipped.
-async fn join(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
+async fn join(url: &str, wire: Wire) -> Result<(Socket, u32, Option<u64>), String> {
     let (mut socket, id) = connect(url, wire).await?;
     while let Some(message) = socket.next().await {
         let message = message.map_err(|e| e.to_string())?;
         if let Receipt::Sync(_) = receive(&message, wire, None) {
-            return Ok((socket, id));
+            let tick = (wire == Wire::Native)
+                .then(|| native_sync_tick(&message))
+                .flatten();
+            return Ok((socket, id, tick));
         }
     }
     Err("closed before the first state frame".into())
+}
+
+/// The tick of a native sync frame.
+fn native_sync_tick(message: &Message) -> Option<u64> {
+    let Message::Binary(bytes) = message else {
+        return None;
+    };
+    match decode_server_frame::<Game>(bytes, usize::MAX).ok()? {
+        ServerFrame::Sync(frame) => Some(frame.header.tick.0),
+        _ => None,
+    }
+}
+
+/// Reads the rest of a native snapshot (nodelink sends a large one in several
+/// frames of the same tick, one after the other), so that it is not counted as
+/// traffic to an existing client; returns the first frame after it.
+async fn rest_of_snapshot(socket: &mut Socket, tick: u64) -> Result<Option<Message>, String> {
+    while let Some(message) = socket.next().await {
+        let message = message.map_err(|e| e.to_string())?;
+        if native_sync_tick(&message) != Some(tick) {
+            return Ok(Some(message));
+        }
+    }
+    Ok(None)
 }
 
 /// What a bot makes of one message from the server.
@@ -1071,15 +1098,26 @@ impl Ramp {
 /// stays, idle, counting what it is sent.
 async fn attempt_join(index: usize, ramp: Arc<Ramp>) {
     let began = Instant::now();
-    let (socket, id) = match tokio::time::timeout(JOIN_TIMEOUT, join(&ramp.url, ramp.wire)).await {
-        Ok(Ok(joined)) => joined,
-        Ok(Err(error)) => return ramp.failed(index, error),
-        Err(_) => {
-            let error = format!("no state frame within {} s", JOIN_TIMEOUT.as_secs());
-            return ramp.failed(index, error);
-        }
-    };
+    let (mut socket, id, tick) =
+        match tokio::time::timeout(JOIN_TIMEOUT, join(&ramp.url, ramp.wire)).await {
+            Ok(Ok(joined)) => joined,
+            Ok(Err(error)) => return ramp.failed(index, error),
+            Err(_) => {
+                let error = format!("no state frame within {} s", JOIN_TIMEOUT.as_secs());
+                return ramp.failed(index, error);
+            }
+        };
     ramp.joined(index, began.elapsed());
+    if let Some(tick) = tick {
+        match rest_of_snapshot(&mut socket, tick).await {
+            // The frame after the snapshot is the next tick's (or a ping, a chat).
+            Ok(Some(after)) if native_sync_tick(&after).is_some() => {
+                ramp.counters.count(after.len(), false);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return,
+        }
+    }
     let plan = Plan {
         id,
         index,
