@@ -655,8 +655,25 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
         })
         .await;
 
-    let (server, _probe) = probed(local_config().port(addr.port()));
-    let second = serve(server).await;
+    // The port was just released, and a socket of the reconnecting client can hold
+    // it for a moment (a connect to a port nobody listens on may be given that very
+    // port as its own): retry the bind until the deadline.
+    let second = within("the port to be free again", async {
+        loop {
+            let (server, _probe) = probed(local_config().port(addr.port()));
+            match server.bind().await {
+                Ok(bound) => {
+                    break nodelink_tests::Running {
+                        addr: bound.local_addr(),
+                        handle: bound.handle(),
+                        task: tokio::spawn(bound.run()),
+                    }
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await;
     let me = client.connected().await;
     let world = client
         .next_where("the fresh snapshot", |seen| match seen {
