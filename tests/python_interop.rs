@@ -100,7 +100,9 @@ impl PythonClient {
 
 #[tokio::test]
 async fn python_nodelink_clients_play_on_the_rust_server() {
-    let (server, mut errors) = reporting_game(local_config());
+    // Pings every 100 ms: the Python client's automatic `__pong__` answers them.
+    let config = local_config().ping_interval(std::time::Duration::from_millis(100));
+    let (server, mut errors) = reporting_game(config);
     let running = serve(server).await;
     let mut native = Watcher::connect(&running.url()).await;
     let native_id = native.id.expect("connected");
@@ -177,6 +179,22 @@ async fn python_nodelink_clients_play_on_the_rust_server() {
         .await;
     eventually("the native client in round 1", || {
         native.server_state().round == 1
+    })
+    .await;
+
+    // Its automatic `__pong__` echo of the `__ping__` data gave the server its
+    // round trip.
+    within("a measured round trip", async {
+        loop {
+            let players = running.handle.players().await.unwrap();
+            if players
+                .iter()
+                .any(|p| p.id == python_id && p.ping.is_some())
+            {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
     })
     .await;
 
