@@ -17,32 +17,21 @@ use nodelink::PlayerId;
 use nodelink_examples::{Avatar, Game, OnToClient, OnToServer, ToClient, ToServer};
 use nodelink_tests::{
     alive_tasks, eventually, figure, local_config, raw_connect, raw_connect_small_window,
-    rss_bytes, serve, within, RawSocket, Running, Seen, Watcher,
+    reporting_game, rss_bytes, serve, within, RawSocket, Running, Seen, Watcher,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 /// What a server reported: errors (with the player) and departures.
 struct Probe {
-    errors: mpsc::UnboundedReceiver<(String, Option<PlayerId>)>,
+    errors: nodelink_tests::Reports,
     left: mpsc::UnboundedReceiver<PlayerId>,
 }
 
 /// The example game (moves set the position, chat is broadcast), reporting its
 /// errors and departures.
 fn probed(config: ServerConfig) -> (Server<Game>, Probe) {
-    let mut server = Server::<Game>::new(config);
-    server.on_move(|ctx, x, y| {
-        ctx.player().state_mut().set_x(x).set_y(y);
-    });
-    server.on_chat(|ctx, msg| {
-        let from = ctx.id();
-        ctx.broadcast(ToClient::Chat { from, msg });
-    });
-    let (errors_tx, errors) = mpsc::unbounded_channel();
-    server.on_error(move |error, player| {
-        let _ = errors_tx.send((error.to_string(), player.map(|p| p.id())));
-    });
+    let (mut server, errors) = reporting_game(config);
     let (left_tx, left) = mpsc::unbounded_channel();
     server.on_disconnect(move |ctx| {
         let _ = left_tx.send(ctx.id());
@@ -663,7 +652,7 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
             let (server, _probe) = probed(local_config().port(addr.port()));
             match server.bind().await {
                 Ok(bound) => {
-                    break nodelink_tests::Running {
+                    break Running {
                         addr: bound.local_addr(),
                         handle: bound.handle(),
                         task: tokio::spawn(bound.run()),

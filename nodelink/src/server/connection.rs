@@ -295,14 +295,7 @@ async fn read<P: Protocol>(
                 let error = ServerError::RateLimited {
                     per_second: config.rate_limit.per_second,
                 };
-                if inbox
-                    .send(Inbound::Invalid {
-                        player,
-                        error: Box::new(error),
-                    })
-                    .await
-                    .is_err()
-                {
+                if !report(&inbox, player, error).await {
                     return None;
                 }
             }
@@ -313,14 +306,7 @@ async fn read<P: Protocol>(
             Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, seq },
             Err(error) => {
                 invalid += 1;
-                if inbox
-                    .send(Inbound::Invalid {
-                        player,
-                        error: Box::new(error),
-                    })
-                    .await
-                    .is_err()
-                {
+                if !report(&inbox, player, error).await {
                     return None;
                 }
                 if invalid > config.max_invalid_frames {
@@ -335,6 +321,17 @@ async fn read<P: Protocol>(
             return None;
         }
     }
+}
+
+/// Tells the world about a problem with this player's traffic; `false` once the
+/// world is gone.
+async fn report<P: Protocol>(
+    inbox: &mpsc::Sender<Inbound<P>>,
+    player: PlayerId,
+    error: ServerError,
+) -> bool {
+    let error = Box::new(error);
+    inbox.send(Inbound::Invalid { player, error }).await.is_ok()
 }
 
 /// Decodes a data message in the connection's wire format.
