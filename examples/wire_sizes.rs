@@ -55,11 +55,13 @@ fn main() -> Result<(), nodelink::EncodeError> {
         tick: Tick(1000),
         online: 100,
         full: false,
+        more: false,
     };
     let json_header = json::SyncHeader {
         time: UNIX_EPOCH + Duration::from_millis(1_764_000_000_123),
         online: 100,
         full: false,
+        more: false,
     };
     let (ada, bob) = (
         PlayerId::from_raw(0xdead_beef),

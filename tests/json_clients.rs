@@ -214,7 +214,7 @@ async fn a_server_can_speak_one_wire_only() {
     let (code, body) = status(&running.url()).await;
     assert_eq!(code, 400);
     assert!(
-        body.starts_with("not a nodelink client: expected the WebSocket subprotocol nodelink.1."),
+        body.starts_with("not a nodelink client: expected the WebSocket subprotocol nodelink.2."),
         "{body}"
     );
     Watcher::connect(&running.url()).await;

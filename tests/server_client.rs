@@ -101,17 +101,21 @@ async fn a_big_world_reaches_a_newcomer_in_several_bounded_frames() {
     newcomer
         .next_where("the whole world", |seen| match seen {
             Seen::Sync(sync, world) => {
-                frames.push((sync.full, sync.joined.len()));
-                (world.values().filter(|a| a.name.len() == 3000).count() == 6).then_some(())
+                frames.push((sync.full, sync.more, sync.joined.len()));
+                (!sync.more).then_some(())
             }
             _ => None,
         })
         .await;
     assert!(frames.len() > 1, "one frame: {frames:?}");
     assert!(frames[0].0, "the first frame is the full one: {frames:?}");
-    assert!(frames[1..].iter().all(|(full, _)| !full), "{frames:?}");
+    assert!(frames[1..].iter().all(|(full, ..)| !full), "{frames:?}");
+    // Every frame but the last says the snapshot goes on; the last completes it.
+    let (last, before) = frames.split_last().unwrap();
+    assert!(before.iter().all(|(_, more, _)| *more), "{frames:?}");
+    assert!(!last.1, "{frames:?}");
     assert_eq!(
-        frames.iter().map(|(_, joined)| joined).sum::<usize>(),
+        frames.iter().map(|(.., joined)| joined).sum::<usize>(),
         7,
         "{frames:?}"
     );

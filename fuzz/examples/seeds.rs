@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tick: Tick(5),
         online: 2,
         full,
+        more: false,
     };
     let server: Vec<Vec<u8>> = vec![
         Welcome {

@@ -81,7 +81,9 @@ impl<'de> serde::Deserialize<'de> for PlayerId {
 }
 
 impl crate::Fingerprint for PlayerId {
-    const FINGERPRINT: u64 = <u32 as crate::Fingerprint>::FINGERPRINT;
+    const FINGERPRINT: u64 = crate::fingerprint::FingerprintHasher::new()
+        .str("player_id")
+        .finish();
 }
 
 #[cfg(test)]

@@ -160,6 +160,7 @@ fn sync_frames_are_python_nodelinks_state_sync() {
         time: std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_732_000_000_250),
         online: 2,
         full: false,
+        more: false,
     };
     let mask = FieldMask::from_bits(0b0100_0001); // x and team
     let text = encode_sync::<Game, _>(header, &[bob], [(ada, &avatar, mask)], None).unwrap();

@@ -61,7 +61,7 @@ proptest! {
     #[test]
     fn deltas_round_trip_for_any_mask(state in avatar(), bits in any::<u64>(), net in any::<u32>()) {
         let mask = FieldMask::from_bits(bits) & Avatar::ALL;
-        let header = SyncHeader { tick: Tick(7), online: 1, full: false };
+        let header = SyncHeader { tick: Tick(7), online: 1, full: false, more: false };
         let bytes = encode_sync::<Game, _>(header, &[], &[], [(NetId(net), &state, mask)], None).unwrap();
         let frame = decode_sync(&bytes);
         prop_assert_eq!(frame.header, header);
@@ -74,7 +74,7 @@ proptest! {
 
     #[test]
     fn full_states_round_trip(states in proptest::collection::vec(avatar(), 0..10)) {
-        let header = SyncHeader { tick: Tick(1), online: states.len() as u32, full: true };
+        let header = SyncHeader { tick: Tick(1), online: states.len() as u32, full: true, more: false };
         let joined: Vec<_> = (0..states.len() as u32).map(|i| (NetId(i), PlayerId::from_raw(i * 31))).collect();
         let entries = states.iter().enumerate().map(|(i, s)| (NetId(i as u32), s, Avatar::ALL));
         let bytes = encode_sync::<Game, _>(header, &[], &joined, entries, None).unwrap();
@@ -111,7 +111,7 @@ proptest! {
     /// MessagePack is prefix-free, so every strict prefix of a frame is incomplete.
     #[test]
     fn truncated_frames_are_errors(state in avatar(), event in to_server(), cut in any::<prop::sample::Index>()) {
-        let header = SyncHeader { tick: Tick(3), online: 2, full: false };
+        let header = SyncHeader { tick: Tick(3), online: 2, full: false, more: false };
         let sync = encode_sync::<Game, _>(header, &[NetId(1)], &[(NetId(2), PlayerId::from_raw(9))], [(NetId(2), &state, Avatar::ALL)], None).unwrap();
         let cut_at = cut.index(sync.len());
         prop_assert!(decode_server_frame::<Game>(&sync[..cut_at], MAX).is_err());
@@ -125,7 +125,7 @@ proptest! {
     /// never to a panic.
     #[test]
     fn corrupted_frames_never_panic(state in avatar(), event in to_server(), flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
-        let header = SyncHeader { tick: Tick(3), online: 2, full: true };
+        let header = SyncHeader { tick: Tick(3), online: 2, full: true, more: false };
         let mut sync = encode_sync::<Game, _>(header, &[], &[], [(NetId(2), &state, Avatar::ALL)], None).unwrap().to_vec();
         let mut event = encode_event(&event).unwrap().to_vec();
         for (at, byte) in &flips {
@@ -141,8 +141,8 @@ proptest! {
 
 #[test]
 fn a_frame_claiming_four_billion_elements_is_rejected_cheaply() {
-    // [2, 0, 0, false, <array32 claiming 4,294,967,295 entries>]: 10 bytes in all.
-    let bytes = [0x98, 0x02, 0x00, 0x00, 0xc2, 0xdd, 0xff, 0xff, 0xff, 0xff];
+    // [2, 0, 0, flags 0, <array32 claiming 4,294,967,295 entries>]: 10 bytes in all.
+    let bytes = [0x98, 0x02, 0x00, 0x00, 0x00, 0xdd, 0xff, 0xff, 0xff, 0xff];
     let err = decode_server_frame::<Game>(&bytes, MAX).unwrap_err();
     assert!(
         err.to_string().contains("claims 4294967295 elements"),

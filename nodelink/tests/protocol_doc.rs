@@ -60,6 +60,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         tick: Tick(tick),
         online,
         full,
+        more: false,
     };
     vec![
         (

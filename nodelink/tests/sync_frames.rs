@@ -21,6 +21,7 @@ fn header(tick: u64, full: bool) -> SyncHeader {
         tick: Tick(tick),
         online: 3,
         full,
+        more: false,
     }
 }
 
@@ -120,10 +121,9 @@ fn departures_and_arrivals_travel_in_the_frame() {
 fn raw_sync_entry(mask: u64, write_value: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut bytes = Vec::new();
     rmp::encode::write_array_len(&mut bytes, 8).unwrap();
-    for value in [2u64, 1, 1] {
-        rmp::encode::write_uint(&mut bytes, value).unwrap(); // kind, tick, online
+    for value in [2u64, 1, 1, 0] {
+        rmp::encode::write_uint(&mut bytes, value).unwrap(); // kind, tick, online, flags
     }
-    rmp::encode::write_bool(&mut bytes, false).unwrap();
     rmp::encode::write_array_len(&mut bytes, 0).unwrap(); // left
     rmp::encode::write_array_len(&mut bytes, 0).unwrap(); // joined
     rmp::encode::write_array_len(&mut bytes, 1).unwrap(); // players
@@ -173,4 +173,63 @@ fn a_wrong_value_type_in_a_delta_names_the_state_and_field() {
         message.starts_with("state `Avatar`: field `name`: "),
         "{message}"
     );
+}
+
+#[test]
+fn a_multi_frame_snapshot_completes_the_mirror_at_its_last_frame() {
+    use nodelink::client::World;
+
+    let part = |tick, full, more, net: u32| {
+        let state = Avatar::default();
+        let bytes = encode_sync::<Game, _>(
+            SyncHeader {
+                tick: Tick(tick),
+                online: 3,
+                full,
+                more,
+            },
+            &[],
+            &[(NetId(net), PlayerId::from_raw(net + 1))],
+            [(NetId(net), &state, Avatar::ALL)],
+            None,
+        )
+        .unwrap();
+        decode::<Game>(&bytes).unwrap()
+    };
+    let mut world = World::<Game>::default();
+    // A delta before any snapshot does not make a mirror complete.
+    world.apply(part(1, false, false, 9));
+    assert!(!world.is_complete());
+
+    // Three parts: full + more, more, then the last (no flags).
+    for (i, (full, more)) in [(true, true), (false, true), (false, false)]
+        .into_iter()
+        .enumerate()
+    {
+        let sync = world.apply(part(2, full, more, i as u32));
+        assert_eq!((sync.full, sync.more), (full, more));
+        assert_eq!(world.is_complete(), !more, "after part {i}");
+    }
+    assert_eq!(
+        world.len(),
+        3,
+        "the full part dropped the player from before"
+    );
+
+    // Ordinary frames keep it complete; a new snapshot in parts clears it until done.
+    world.apply(part(3, false, false, 5));
+    assert!(world.is_complete());
+    world.apply(part(4, true, true, 0));
+    assert!(!world.is_complete());
+    assert_eq!(world.len(), 1);
+    world.apply(part(4, false, false, 1));
+    assert!(world.is_complete());
+}
+
+#[test]
+fn unknown_sync_flags_are_an_error() {
+    // [2, tick 0, online 0, flags 0b100, [], [], [], nil]
+    let bytes = [0x98, 0x02, 0x00, 0x00, 0x04, 0x90, 0x90, 0x90, 0xc0];
+    let error = decode::<Game>(&bytes).unwrap_err();
+    assert!(error.to_string().contains("sync flags"), "{error}");
 }

@@ -57,6 +57,7 @@ const HEADER: SyncHeader = SyncHeader {
     tick: Tick(1000),
     online: 100,
     full: false,
+    more: false,
 };
 const ONE: FieldMask = FieldMask::from_bits(0b1);
 const TWO: FieldMask = FieldMask::from_bits(0b11);
@@ -162,6 +163,7 @@ pub(crate) fn all() -> Vec<Path> {
                 time: std::time::UNIX_EPOCH,
                 online: 100,
                 full: false,
+                more: false,
             };
             let entries = players
                 .iter()

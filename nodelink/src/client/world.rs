@@ -19,6 +19,8 @@ pub struct World<P: Protocol> {
     server: P::ServerState,
     online: u32,
     tick: Tick,
+    complete: bool,
+    in_snapshot: bool,
 }
 
 impl<P: Protocol> Default for World<P> {
@@ -29,6 +31,8 @@ impl<P: Protocol> Default for World<P> {
             server: P::ServerState::default(),
             online: 0,
             tick: Tick::default(),
+            complete: false,
+            in_snapshot: false,
         }
     }
 }
@@ -39,6 +43,7 @@ impl<P: Protocol> std::fmt::Debug for World<P> {
             .field("players", &self.players.len())
             .field("online", &self.online)
             .field("tick", &self.tick)
+            .field("complete", &self.complete)
             .finish_non_exhaustive()
     }
 }
@@ -50,10 +55,13 @@ pub struct StateSync<P: Protocol> {
     pub tick: Tick,
     /// Players online on the server (Python nodelink's `count`).
     pub online: u32,
-    /// Whether the frame was a full snapshot that replaced the whole mirror. A
+    /// Whether the frame began a snapshot that replaced the whole mirror. A
     /// newcomer's snapshot of a large world comes as one full frame followed by
     /// frames that add the remaining players (not full).
     pub full: bool,
+    /// Whether the snapshot this frame belongs to continues in the next frame: the
+    /// mirror is not complete yet ([`World::is_complete`]).
+    pub more: bool,
     /// Players who arrived (or came into view, with room-scoped sync).
     pub joined: Vec<PlayerId>,
     /// Players who left (or went out of view).
@@ -70,6 +78,7 @@ impl<P: Protocol> std::fmt::Debug for StateSync<P> {
             .field("tick", &self.tick)
             .field("online", &self.online)
             .field("full", &self.full)
+            .field("more", &self.more)
             .field("joined", &self.joined)
             .field("left", &self.left)
             .field("changes", &self.changes)
@@ -84,6 +93,7 @@ impl<P: Protocol> Clone for StateSync<P> {
             tick: self.tick,
             online: self.online,
             full: self.full,
+            more: self.more,
             joined: self.joined.clone(),
             left: self.left.clone(),
             changes: self.changes.clone(),
@@ -140,6 +150,14 @@ impl<P: Protocol> World<P> {
         self.tick
     }
 
+    /// Whether the mirror holds the whole world the server shows this client: a
+    /// snapshot has arrived and its last frame has been applied. `false` before
+    /// the first snapshot and between the frames of a multi-frame one.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
     /// Forgets everything, as on a disconnect.
     pub fn clear(&mut self) {
         *self = Self::default();
@@ -185,10 +203,17 @@ impl<P: Protocol> World<P> {
         }
         self.online = header.online;
         self.tick = header.tick;
+        // A snapshot runs from a `full` frame to the first frame without `more`.
+        self.in_snapshot |= header.full;
+        if self.in_snapshot {
+            self.complete = !header.more;
+            self.in_snapshot = header.more;
+        }
         StateSync {
             tick: header.tick,
             online: header.online,
             full: header.full,
+            more: header.more,
             joined,
             left,
             changes,

@@ -28,12 +28,34 @@ use crate::{PlayerId, Protocol, SyncState};
 /// The size a newcomer's snapshot frames aim for, in bytes.
 pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 8 * 1024;
 
+/// Where a frame stands in a snapshot: the `full` and `more` flags of
+/// [`SyncHeader`].
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    full: bool,
+    more: bool,
+}
+
+impl Part {
+    /// An ordinary frame (also a multi-frame snapshot's last part).
+    const DELTA: Self = Self {
+        full: false,
+        more: false,
+    };
+    /// A snapshot in one frame.
+    const WHOLE: Self = Self {
+        full: true,
+        more: false,
+    };
+}
+
 impl<P: Protocol, G> Shared<P, G> {
-    fn header(&self, full: bool) -> SyncHeader {
+    fn header(&self, part: Part) -> SyncHeader {
         SyncHeader {
             tick: self.tick,
             online: self.players.len() as u32,
-            full,
+            full: part.full,
+            more: part.more,
         }
     }
 
@@ -46,7 +68,7 @@ impl<P: Protocol, G> Shared<P, G> {
     fn encode(
         &self,
         wires: Wires,
-        full: bool,
+        part: Part,
         left: &[(NetId, PlayerId)],
         joined: &[(NetId, PlayerId)],
         entries: &[(PlayerId, FieldMask)],
@@ -63,13 +85,14 @@ impl<P: Protocol, G> Shared<P, G> {
                         .map(|p| (p.net_id, p.state.get(), *mask))
                 })
                 .collect();
-            encode_sync::<P, _>(self.header(full), &left, joined, entries, server)
+            encode_sync::<P, _>(self.header(part), &left, joined, entries, server)
         };
         let json = || {
             let header = json::SyncHeader {
                 time: SystemTime::now(),
                 online: self.players.len() as u32,
-                full,
+                full: part.full,
+                more: part.more,
             };
             let left: Vec<PlayerId> = left.iter().map(|(_, id)| *id).collect();
             let listed = with_whole_states(entries, joined, P::State::ALL);
@@ -98,12 +121,14 @@ impl<P: Protocol, G> Shared<P, G> {
     /// `wires`, in one frame.
     pub(crate) fn snapshot_for(&self, id: PlayerId, wires: Wires) -> Result<Frame, EncodeError> {
         let shown = self.mirrored_by(id);
-        self.snapshot_part(wires, true, &shown, Some(P::ServerState::ALL))
+        self.snapshot_part(wires, Part::WHOLE, &shown, Some(P::ServerState::ALL))
     }
 
     /// The snapshot a newcomer gets, in frames of about [`SNAPSHOT_CHUNK_LEN`] bytes:
     /// the first is marked full (and carries the server state), the others add
-    /// players. A newcomer mirrors nothing yet, so nothing is dropped in between.
+    /// players, and all but the last are marked `more`. A newcomer mirrors nothing
+    /// yet, so nothing is dropped in between; the frames are queued together, so no
+    /// tick frame comes between them.
     ///
     /// Bounded frames keep each connection's write buffer small: the WebSocket layer
     /// keeps the capacity of the largest frame it ever buffered, and a one-frame
@@ -122,7 +147,11 @@ impl<P: Protocol, G> Shared<P, G> {
             let (part, after) = rest.split_at(per_frame.min(rest.len()));
             let first = frames.is_empty();
             let server = first.then_some(P::ServerState::ALL);
-            let frame = self.snapshot_part(wires, first, part, server)?;
+            let flags = Part {
+                full: first,
+                more: !after.is_empty(),
+            };
+            let frame = self.snapshot_part(wires, flags, part, server)?;
             let len = frame
                 .len(WireFormat::Native)
                 .max(frame.len(WireFormat::Json));
@@ -146,7 +175,7 @@ impl<P: Protocol, G> Shared<P, G> {
     fn snapshot_part(
         &self,
         wires: Wires,
-        full: bool,
+        part: Part,
         shown: &[PlayerId],
         server: Option<FieldMask>,
     ) -> Result<Frame, EncodeError> {
@@ -155,7 +184,7 @@ impl<P: Protocol, G> Shared<P, G> {
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
         let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
-        self.encode(wires, full, &[], &joined, &entries, server)
+        self.encode(wires, part, &[], &joined, &entries, server)
     }
 
     /// Queues a sync frame; a player whose queue is full is owed a snapshot.
@@ -223,7 +252,7 @@ impl<P: Protocol, G> Shared<P, G> {
             return Ok(());
         }
         let wires = self.wires_of_everyone();
-        let frame = self.encode(wires, false, &left, &joined, changed, server)?;
+        let frame = self.encode(wires, Part::DELTA, &left, &joined, changed, server)?;
         self.stats.frames += 1;
         // Everyone not owed a snapshot (which carries all of this); no id lookups.
         for player in self.players.values_mut().filter(|p| !p.needs_snapshot) {
@@ -253,7 +282,7 @@ impl<P: Protocol, G> Shared<P, G> {
                 continue;
             }
             let wires = self.wires_of(&members);
-            let frame = self.encode(wires, false, &[], &[], &entries, server)?;
+            let frame = self.encode(wires, Part::DELTA, &[], &[], &entries, server)?;
             self.stats.frames += 1;
             self.send_sync_to(&members, &frame);
             served.extend(members);
@@ -275,7 +304,7 @@ impl<P: Protocol, G> Shared<P, G> {
                 continue;
             }
             let wires = self.wires_of(&[id]);
-            let frame = self.encode(wires, false, &[], &[], &own, server)?;
+            let frame = self.encode(wires, Part::DELTA, &[], &[], &own, server)?;
             self.stats.frames += 1;
             self.send_sync_to(&[id], &frame);
         }
@@ -341,7 +370,14 @@ impl<P: Protocol, G> Shared<P, G> {
                 .filter_map(|id| shared.players.get(id).map(|p| (p.net_id, p.id)))
                 .collect();
             let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
-            shared.encode(shared.wires_of(to), false, &[], &joined, &entries, None)
+            shared.encode(
+                shared.wires_of(to),
+                Part::DELTA,
+                &[],
+                &joined,
+                &entries,
+                None,
+            )
         };
         // To the newcomer: the players it now sees. To them, once: the newcomer.
         match announce(self, gained, &[id])
@@ -377,10 +413,23 @@ impl<P: Protocol, G> Shared<P, G> {
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
         match self
-            .encode(self.wires_of(&[id]), false, &lost_players, &[], &[], None)
+            .encode(
+                self.wires_of(&[id]),
+                Part::DELTA,
+                &lost_players,
+                &[],
+                &[],
+                None,
+            )
             .and_then(|to_leaver| {
-                let to_others =
-                    self.encode(self.wires_of(lost), false, &[(net_id, id)], &[], &[], None)?;
+                let to_others = self.encode(
+                    self.wires_of(lost),
+                    Part::DELTA,
+                    &[(net_id, id)],
+                    &[],
+                    &[],
+                    None,
+                )?;
                 Ok((to_leaver, to_others))
             }) {
             Ok((to_leaver, to_others)) => {

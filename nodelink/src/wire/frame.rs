@@ -88,13 +88,52 @@ pub struct SyncHeader {
     pub tick: Tick,
     /// How many players are online on the server.
     pub online: u32,
-    /// Whether this frame is a full snapshot: the receiver drops every player the
-    /// frame does not list, and each listed player carries every field.
+    /// Whether this frame begins a snapshot: the receiver forgets every player it
+    /// mirrors and the server state, then applies the frame, in which each listed
+    /// player and the server state carry every field.
     pub full: bool,
+    /// Whether a snapshot continues in the next frame: the frames that follow, up
+    /// to and including the first without this flag, add the remaining players.
+    /// The mirror is complete once a frame without it has been applied.
+    pub more: bool,
+}
+
+/// The `flags` element's bit for [`SyncHeader::full`].
+const FLAG_FULL: u64 = 1;
+/// The `flags` element's bit for [`SyncHeader::more`].
+const FLAG_MORE: u64 = 2;
+
+impl SyncHeader {
+    /// The header of an ordinary frame (not part of a snapshot, or a snapshot's last
+    /// continuation).
+    #[must_use]
+    pub fn delta(tick: Tick, online: u32) -> Self {
+        Self {
+            tick,
+            online,
+            full: false,
+            more: false,
+        }
+    }
+
+    /// The header of a snapshot in one frame.
+    #[must_use]
+    pub fn snapshot(tick: Tick, online: u32) -> Self {
+        Self {
+            full: true,
+            ..Self::delta(tick, online)
+        }
+    }
+
+    /// The `flags` element: bit 0 [`full`](Self::full), bit 1 [`more`](Self::more).
+    #[must_use]
+    pub fn flags(&self) -> u64 {
+        (if self.full { FLAG_FULL } else { 0 }) | (if self.more { FLAG_MORE } else { 0 })
+    }
 }
 
 /// Encodes a sync frame:
-/// `[2, tick, online, full, [left…], [[net_id, player_id]…], [[net_id, mask, value…]…], server]`
+/// `[2, tick, online, flags, [left…], [[net_id, player_id]…], [[net_id, mask, value…]…], server]`
 /// where `server` is `nil` or `[mask, value…]` for the protocol's shared server state.
 ///
 /// `players` gives, for each player to include, its number, its state and the fields
@@ -122,7 +161,7 @@ where
     out.uint(KIND_SYNC);
     out.uint(header.tick.0);
     out.uint(header.online.into());
-    out.bool(header.full);
+    out.uint(header.flags());
     out.array_len(left.len());
     for net_id in left {
         out.uint(net_id.0.into());
@@ -358,10 +397,19 @@ fn decode_sync<P: Protocol>(
     fields: usize,
 ) -> Result<SyncFrame<P>, DecodeError> {
     expect_len("sync frame", fields, 7)?;
+    let tick = Tick(input.uint("tick")?);
+    let online = u32_field(input, "online count")?;
+    let flags = input.uint("sync flags")?;
+    if flags & !(FLAG_FULL | FLAG_MORE) != 0 {
+        return Err(DecodeError::Malformed(format!(
+            "sync flags: unknown bits in {flags:#b}"
+        )));
+    }
     let header = SyncHeader {
-        tick: Tick(input.uint("tick")?),
-        online: u32_field(input, "online count")?,
-        full: input.bool("full flag")?,
+        tick,
+        online,
+        full: flags & FLAG_FULL != 0,
+        more: flags & FLAG_MORE != 0,
     };
 
     let count = input.array_len("left list")?;

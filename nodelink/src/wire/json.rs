@@ -245,14 +245,17 @@ pub struct SyncHeader {
     pub time: std::time::SystemTime,
     /// How many players are online: `count`.
     pub online: u32,
-    /// Whether the frame is a snapshot: adds `"full": true`.
+    /// Whether the frame begins a snapshot: adds `"full": true`.
     pub full: bool,
+    /// Whether a snapshot continues in the next frame: adds `"more": true`.
+    pub more: bool,
 }
 
 /// Encodes a sync frame as Python nodelink's `__state_sync__` event:
 /// `{"t", "count", "players": {id: {field: value}}}`, plus `"server"` when `server`
 /// is given (and its mask is not empty), `"left": [id…]` when `left` is not empty,
-/// and `"full": true` for a snapshot.
+/// `"full": true` on a snapshot's first frame and `"more": true` on every snapshot
+/// frame that another follows.
 ///
 /// # Errors
 /// When a field's `Serialize` impl fails or a value has no JSON form.
@@ -274,7 +277,7 @@ pub struct SyncHeader {
 /// }
 ///
 /// let avatar = Avatar { x: 1.5, y: 0.0 };
-/// let header = SyncHeader { time: std::time::UNIX_EPOCH, online: 2, full: false };
+/// let header = SyncHeader { time: std::time::UNIX_EPOCH, online: 2, full: false, more: false };
 /// let frame = encode_sync::<Game, _>(
 ///     header,
 ///     &[PlayerId::from_raw(7)],
@@ -333,6 +336,9 @@ where
     }
     if header.full {
         out.raw(",\"full\":true");
+    }
+    if header.more {
+        out.raw(",\"more\":true");
     }
     out.raw("}}");
     Ok(out.into_string())

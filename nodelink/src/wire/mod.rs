@@ -33,7 +33,7 @@ pub enum WireFormat {
 
 /// The version of the frame layouts in this module; part of every
 /// [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT) and of the welcome frame.
-pub const WIRE_VERSION: u64 = 1;
+pub const WIRE_VERSION: u64 = 2;
 
 /// The default limit on an inbound frame's size: 64 KiB.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024;

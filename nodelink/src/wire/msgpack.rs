@@ -61,10 +61,6 @@ impl Encoder {
         }
     }
 
-    pub(crate) fn bool(&mut self, value: bool) {
-        self.buf.push(if value { 0xc3 } else { 0xc2 });
-    }
-
     pub(crate) fn nil(&mut self) {
         self.buf.push(0xc0);
     }
@@ -167,10 +163,6 @@ impl<'a> Decoder<'a> {
         } else {
             false
         }
-    }
-
-    pub(crate) fn bool(&mut self, what: &str) -> Result<bool, DecodeError> {
-        rmp::decode::read_bool(self.input()).map_err(|e| malformed(what, e))
     }
 
     fn str_bytes(&mut self, what: &str) -> Result<&'a [u8], DecodeError> {
