@@ -98,15 +98,16 @@ async fn a_big_world_reaches_a_newcomer_in_several_bounded_frames() {
 
     let mut newcomer = Watcher::connect(&running.url()).await;
     let mut frames = Vec::new();
-    newcomer
+    let named = newcomer
         .next_where("the whole world", |seen| match seen {
             Seen::Sync(sync, world) => {
                 frames.push((sync.full, sync.more, sync.joined.len()));
-                (!sync.more).then_some(())
+                (!sync.more).then(|| world.values().filter(|a| a.name.len() == 3000).count())
             }
             _ => None,
         })
         .await;
+    assert_eq!(named, 6, "the snapshot's last frame completes the world");
     assert!(frames.len() > 1, "one frame: {frames:?}");
     assert!(frames[0].0, "the first frame is the full one: {frames:?}");
     assert!(frames[1..].iter().all(|(full, ..)| !full), "{frames:?}");

@@ -38,6 +38,30 @@ pub(crate) fn fields<'a>(
     quote! { #hasher.u64(#count) }
 }
 
+/// The schema's `FieldsKind` for a list of fields; see [`kind`].
+pub(crate) fn schema_kind(fields: &Fields) -> TokenStream {
+    match fields {
+        Fields::Named(_) => quote! { ::nodelink::__private::FieldsKind::Named },
+        Fields::Unnamed(_) => quote! { ::nodelink::__private::FieldsKind::Tuple },
+        Fields::Unit => quote! { ::nodelink::__private::FieldsKind::Unit },
+    }
+}
+
+/// A `Vec<schema::Field>` expression describing fields, for generated code with a
+/// `types: &mut TypeRegistry` in scope. Each type's description is spanned on the
+/// type, like its fingerprint.
+pub(crate) fn describe_fields<'a>(
+    fields: impl IntoIterator<Item = (String, &'a Type)>,
+) -> TokenStream {
+    let fields = fields.into_iter().map(|(name, ty)| {
+        let of = quote_spanned! {ty.span()=> ::nodelink::__private::Field::of::<#ty> };
+        quote! { #of(#name, types) }
+    });
+    quote! {
+        ::nodelink::__private::Vec::<::nodelink::__private::Field>::from([#(#fields),*])
+    }
+}
+
 /// A fresh hasher.
 pub(crate) fn hasher() -> TokenStream {
     quote! { ::nodelink::__private::FingerprintHasher::new() }

@@ -2,6 +2,7 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::fingerprint::Fingerprint;
+use crate::schema::{EventsSchema, TypeRegistry};
 use crate::wire::fields::{FieldSink, FieldSource};
 
 /// A set of typed events, one per variant of an enum marked `#[nodelink::events]`.
@@ -60,4 +61,8 @@ pub trait Events: Sized + Send + 'static + Fingerprint {
     /// [`DecodeError::UnknownEvent`] when no variant has that name; a field error
     /// naming the event and the field when a value does not fit.
     fn decode_fields<R: FieldSource>(name: &str, input: &mut R) -> Result<Self, DecodeError>;
+
+    /// The enum described for the [schema](crate::schema): each event's wire name,
+    /// fields and types, defining in `types` the user types they use.
+    fn schema(types: &mut TypeRegistry) -> EventsSchema;
 }

@@ -46,6 +46,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::schema::{Type, TypeRegistry};
+
 /// A type whose wire shape contributes to a protocol fingerprint.
 ///
 /// Derived for state and event types by their macros, and for plain data types used
@@ -61,6 +63,18 @@ use std::sync::Arc;
 pub trait Fingerprint {
     /// The hash of this type's wire shape.
     const FINGERPRINT: u64;
+
+    /// This type in the [schema](crate::schema)'s type language, defining in
+    /// `types` the user types it uses. [`FINGERPRINT`](Self::FINGERPRINT) is the
+    /// hash of this description, by the rules of
+    /// [`Schema::type_fingerprint`](crate::schema::Schema::type_fingerprint).
+    ///
+    /// The default, for hand-written impls, describes the type as opaque: only its
+    /// fingerprint is known.
+    fn describe(types: &mut TypeRegistry) -> Type {
+        let _ = types;
+        Type::Opaque(Self::FINGERPRINT)
+    }
 }
 
 /// A `const` FNV-1a hasher used to compose fingerprints at compile time.
@@ -140,6 +154,10 @@ macro_rules! primitive {
     ($($ty:ty => $name:literal),* $(,)?) => {
         $(impl Fingerprint for $ty {
             const FINGERPRINT: u64 = named($name);
+
+            fn describe(_: &mut TypeRegistry) -> Type {
+                Type::Primitive($name)
+            }
         })*
     };
 }
@@ -154,35 +172,65 @@ primitive! {
     String => "str", str => "str",
 }
 
-macro_rules! wrapper {
-    ($($name:literal => $($ty:ident)::+ <$($param:ident),+>;)*) => {
-        $(impl<$($param: Fingerprint),+> Fingerprint for $($ty)::+<$($param),+> {
-            const FINGERPRINT: u64 = FingerprintHasher::new()
-                .str($name)
-                $(.u64($param::FINGERPRINT))+
-                .finish();
+macro_rules! sequence {
+    ($($ty:ident),*) => {
+        $(impl<T: Fingerprint> Fingerprint for $ty<T> {
+            const FINGERPRINT: u64 = FingerprintHasher::new().str("seq").u64(T::FINGERPRINT).finish();
+
+            fn describe(types: &mut TypeRegistry) -> Type {
+                Type::Seq(Box::new(T::describe(types)))
+            }
         })*
     };
 }
 
-wrapper! {
-    "option" => Option<T>;
-    "seq" => Vec<T>;
-    "seq" => VecDeque<T>;
-    "seq" => BTreeSet<T>;
-    "map" => BTreeMap<K, V>;
+sequence!(Vec, VecDeque, BTreeSet);
+
+impl<T: Fingerprint> Fingerprint for Option<T> {
+    const FINGERPRINT: u64 = FingerprintHasher::new()
+        .str("option")
+        .u64(T::FINGERPRINT)
+        .finish();
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        Type::Option(Box::new(T::describe(types)))
+    }
+}
+
+impl<K: Fingerprint, V: Fingerprint> Fingerprint for BTreeMap<K, V> {
+    const FINGERPRINT: u64 = FingerprintHasher::new()
+        .str("map")
+        .u64(K::FINGERPRINT)
+        .u64(V::FINGERPRINT)
+        .finish();
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        Type::Map(Box::new(K::describe(types)), Box::new(V::describe(types)))
+    }
 }
 
 impl<T: Fingerprint, H> Fingerprint for HashSet<T, H> {
     const FINGERPRINT: u64 = <Vec<T>>::FINGERPRINT;
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        <Vec<T>>::describe(types)
+    }
 }
 
 impl<K: Fingerprint, V: Fingerprint, H> Fingerprint for HashMap<K, V, H> {
     const FINGERPRINT: u64 = <BTreeMap<K, V>>::FINGERPRINT;
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        <BTreeMap<K, V>>::describe(types)
+    }
 }
 
 impl<T: Fingerprint> Fingerprint for [T] {
     const FINGERPRINT: u64 = <Vec<T>>::FINGERPRINT;
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        <Vec<T>>::describe(types)
+    }
 }
 
 impl<T: Fingerprint, const N: usize> Fingerprint for [T; N] {
@@ -191,12 +239,20 @@ impl<T: Fingerprint, const N: usize> Fingerprint for [T; N] {
         .u64(N as u64)
         .u64(T::FINGERPRINT)
         .finish();
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        Type::Array(Box::new(T::describe(types)), N as u64)
+    }
 }
 
 macro_rules! transparent {
     ($($ty:ident),*) => {
         $(impl<T: Fingerprint + ?Sized> Fingerprint for $ty<T> {
             const FINGERPRINT: u64 = T::FINGERPRINT;
+
+            fn describe(types: &mut TypeRegistry) -> Type {
+                T::describe(types)
+            }
         })*
     };
 }
@@ -205,6 +261,10 @@ transparent!(Box, Rc, Arc);
 
 impl<T: Fingerprint + ?Sized> Fingerprint for &T {
     const FINGERPRINT: u64 = T::FINGERPRINT;
+
+    fn describe(types: &mut TypeRegistry) -> Type {
+        T::describe(types)
+    }
 }
 
 macro_rules! tuple {
@@ -214,6 +274,10 @@ macro_rules! tuple {
                 .str("tuple")
                 $(.u64($name::FINGERPRINT))+
                 .finish();
+
+            fn describe(types: &mut TypeRegistry) -> Type {
+                Type::Tuple(vec![$($name::describe(types)),+])
+            }
         }
     };
 }

@@ -60,6 +60,8 @@
 //! - [`Protocol`]: ties a game's types together; its
 //!   [`FINGERPRINT`](Protocol::FINGERPRINT) is checked at the handshake.
 //! - [`fingerprint`]: the compile-time protocol hash, and what it can and cannot see.
+//! - [`schema`]: the protocol described as data ([`Protocol::schema`]), for clients
+//!   in other languages and code generators.
 //! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
 //! - [`DecodeError`] and [`EncodeError`]: what can go wrong with bytes.
 //!
@@ -96,6 +98,7 @@ pub mod handler;
 mod player_id;
 mod protocol;
 mod random;
+pub mod schema;
 pub mod server;
 pub mod sync;
 pub mod wire;
@@ -155,10 +158,15 @@ pub mod __private {
     pub use crate::error::{DecodeError, EncodeError, FieldOwner};
     pub use crate::events::Events;
     pub use crate::fingerprint::{Fingerprint, FingerprintHasher};
+    pub use crate::schema::{
+        EventsSchema, Field, Fields, FieldsKind, StateField, StateSchema, Type, TypeDef,
+        TypeRegistry, Variant,
+    };
     pub use crate::sync::{FieldMask, SyncState};
     pub use crate::wire::fields::{FieldSink, FieldSource};
     pub use serde;
     pub use std::boxed::Box;
+    pub use std::vec::Vec;
 
     use std::fmt::{self, Debug};
 

@@ -84,6 +84,10 @@ impl crate::Fingerprint for PlayerId {
     const FINGERPRINT: u64 = crate::fingerprint::FingerprintHasher::new()
         .str("player_id")
         .finish();
+
+    fn describe(_: &mut crate::schema::TypeRegistry) -> crate::schema::Type {
+        crate::schema::Type::Primitive("player_id")
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use crate::events::Events;
 use crate::fingerprint::FingerprintHasher;
+use crate::schema::Schema;
 use crate::sync::SyncState;
 use crate::wire::WIRE_VERSION;
 
@@ -60,4 +61,15 @@ pub trait Protocol: Send + Sync + 'static {
         .u64(<Self::ToClient as crate::Fingerprint>::FINGERPRINT)
         .u64(<Self::ServerState as crate::Fingerprint>::FINGERPRINT)
         .finish();
+
+    /// The protocol described as data: events, states, field types and mask
+    /// indexes, for clients in other languages and code generators. See
+    /// [`schema`](crate::schema).
+    #[must_use]
+    fn schema() -> Schema
+    where
+        Self: Sized,
+    {
+        Schema::of::<Self>()
+    }
 }

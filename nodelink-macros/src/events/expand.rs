@@ -68,6 +68,13 @@ fn field_bounds(events: &EventSet<'_>) -> TokenStream {
 
 fn events_impl(events: &EventSet<'_>) -> TokenStream {
     let ident = events.ident;
+    let enum_name = ident.to_string();
+    let described = events.variants.iter().map(|event| {
+        let name = &event.wire_name;
+        let kind = shape::schema_kind(event.fields);
+        let fields = shape::describe_fields(event.fields().map(|field| (field.name, field.ty)));
+        quote! { ::nodelink::__private::Variant::new(#name, #kind, #fields) }
+    });
     let names = events.variants.iter().map(|event| &event.wire_name);
     let field_names = events.variants.iter().map(|event| {
         let names = event.fields().map(|field| field.name);
@@ -143,6 +150,16 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
 
             fn field_count(&self) -> usize {
                 match *self { #(#count_arms)* }
+            }
+
+            #[allow(unused_variables)]
+            fn schema(
+                types: &mut ::nodelink::__private::TypeRegistry,
+            ) -> ::nodelink::__private::EventsSchema {
+                ::nodelink::__private::EventsSchema::new(
+                    #enum_name,
+                    ::nodelink::__private::Vec::<::nodelink::__private::Variant>::from([#(#described),*]),
+                )
             }
 
             #[allow(unused_variables, unreachable_code)]

@@ -171,6 +171,19 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         .map(|(field, _)| field.ident.to_string().trim_start_matches("r#").to_owned())
         .collect();
 
+    let described = state.fields.iter().map(|field| {
+        let label = field.ident.to_string().trim_start_matches("r#").to_owned();
+        match field.index {
+            Some(index) => {
+                let ty = field.ty;
+                let synced = quote_spanned! {ty.span()=>
+                    ::nodelink::__private::StateField::synced::<#ty>
+                };
+                quote! { #synced(#label, #index, types) }
+            }
+            None => quote! { ::nodelink::__private::StateField::skipped(#label) },
+        }
+    });
     let changed = state.synced().map(|(field, index)| {
         let name = field.ident;
         quote! { if self.#name != before.#name { mask.insert(#index); } }
@@ -279,6 +292,16 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
             #[allow(unused_variables)]
             fn delta(&self, mask: ::nodelink::__private::FieldMask) -> #delta {
                 #delta { #(#to_delta)* }
+            }
+
+            #[allow(unused_variables)]
+            fn schema(
+                types: &mut ::nodelink::__private::TypeRegistry,
+            ) -> ::core::option::Option<::nodelink::__private::StateSchema> {
+                ::core::option::Option::Some(::nodelink::__private::StateSchema::new(
+                    #name,
+                    ::nodelink::__private::Vec::<::nodelink::__private::StateField>::from([#(#described),*]),
+                ))
             }
         }
     }

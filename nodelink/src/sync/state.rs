@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use crate::error::{DecodeError, EncodeError};
 use crate::fingerprint::Fingerprint;
+use crate::schema::{StateSchema, TypeRegistry};
 use crate::sync::mask::FieldMask;
 use crate::wire::fields::{FieldSink, FieldSource};
 
@@ -101,6 +102,11 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
 
     /// The delta that carries the values of the fields in `mask`.
     fn delta(&self, mask: FieldMask) -> Self::Delta;
+
+    /// The state described for the [schema](crate::schema): every field with its
+    /// mask index and type (`#[sync(skip)]` fields by name only), defining in
+    /// `types` the user types they use. `None` for `()`, a game without this state.
+    fn schema(types: &mut TypeRegistry) -> Option<StateSchema>;
 }
 
 /// The state of a game that keeps no per-player state.
@@ -133,4 +139,8 @@ impl SyncState for () {
     }
 
     fn delta(&self, _: FieldMask) {}
+
+    fn schema(_: &mut TypeRegistry) -> Option<StateSchema> {
+        None
+    }
 }
