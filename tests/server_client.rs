@@ -854,3 +854,54 @@ async fn the_client_queue_is_bounded_and_says_so_when_full() {
         .unwrap_err();
     assert!(matches!(failed, ClientError::Connect { .. }), "{failed}");
 }
+
+/// Sends a close frame with code 1000 and reads until the server's answer: its
+/// close code, after which the connection must end cleanly.
+async fn close_from_client(socket: &mut nodelink_tests::RawSocket) -> u16 {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+    let bye = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye".into(),
+    };
+    within("sending the close", socket.send(Message::Close(Some(bye))))
+        .await
+        .unwrap();
+    let answer = within("the server's close frame", async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(_)) => {} // frames already on their way
+                other => panic!("the connection ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await;
+    // After the closing handshake the stream ends without an error.
+    let end = within("the end of the stream", socket.next()).await;
+    assert!(end.is_none(), "after the close: {end:?}");
+    u16::from(answer.expect("a close code").code)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_closes_gets_its_close_answered_on_both_wires() {
+    let left = Arc::new(AtomicUsize::new(0));
+    let mut server = Server::<Game>::new(local_config());
+    let count = left.clone();
+    server.on_disconnect(move |_| {
+        count.fetch_add(1, Ordering::SeqCst);
+    });
+    let running = serve(server).await;
+
+    let (mut native, _) = raw_connect(&running.url()).await;
+    assert_eq!(close_from_client(&mut native).await, 1000);
+
+    let connecting = tokio_tungstenite::connect_async(running.url());
+    let (mut json, _) = within("a JSON connection", connecting).await.unwrap();
+    assert_eq!(close_from_client(&mut json).await, 1000);
+
+    nodelink_tests::eventually("both players gone", || left.load(Ordering::SeqCst) == 2).await;
+    running.stop().await;
+}

@@ -375,6 +375,15 @@ async fn write(
         None
     };
     let reason = hard_close.interrupt(drain).await;
-    let close = sink.send(Message::Close(reason.map(close_frame)));
+    let close = async {
+        match reason {
+            Some(reason) => sink.send(Message::Close(Some(close_frame(reason)))).await,
+            // Also the path after the peer closed: the WebSocket layer has queued
+            // the answer to its close frame, and closing the sink flushes it (a
+            // new close message would be refused once the peer's has arrived),
+            // so the peer sees its own code echoed rather than an abnormal end.
+            None => sink.close().await,
+        }
+    };
     let _ = timeout(close_timeout, close).await;
 }
