@@ -1,0 +1,704 @@
+/** The client: one WebSocket connection at a time to a nodelink server's native wire. */
+
+import { closeReasonOf, CloseCode, type CloseReason } from "./close.js";
+import {
+  ConnectError,
+  DecodeError,
+  HandlerError,
+  HandshakeError,
+  type NodelinkError,
+  ProtocolMismatchError,
+  RefusedError,
+  StoppedError,
+  UrlError,
+} from "./errors.js";
+import { decodeServerFrame, encodeClientEvent, encodePong, type ServerFrame, subprotocol, type Welcome } from "./frames.js";
+import { Mirror, type StateSync, type World } from "./mirror.js";
+import type { PlayerId } from "./player-id.js";
+import { compileProtocol, type CompiledProtocol } from "./protocol.js";
+import { SendQueue } from "./queue.js";
+import { attemptsLeft, reconnectDelay, type ReconnectOptions, reconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
+import type { ProtocolSchema } from "./schema.js";
+import { WIRE_VERSION } from "./schema.js";
+import type { EventName, EventOf, PayloadArgs, ProtocolTypes, Unsubscribe } from "./types.js";
+
+/**
+ * The part of the WebSocket API the client uses: what browsers' `WebSocket` and the
+ * `ws` package's both have.
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly protocol: string;
+  // The event parameters are `any` so that both the DOM's and `ws`'s handler types fit.
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket class: `WebSocket` in browsers, `WebSocket` from the `ws` package in Node. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** How a client connects and bounds its resources. Every field has a default. */
+export interface ClientOptions {
+  /**
+   * The WebSocket class. Default: `globalThis.WebSocket` (browsers, Deno, Bun, Node
+   * 22+). In Node 20 pass the `ws` package's: `{ WebSocket }` from `import { WebSocket } from "ws"`.
+   */
+  WebSocket?: WebSocketConstructor;
+  /** Events queued before (and between) connections, in frames. Default 1024. */
+  sendQueueLength?: number;
+  /** The largest frame accepted from the server, in bytes. Default 16 MiB. */
+  maxFrameLength?: number;
+  /** How long opening the connection and receiving the welcome may take, in ms. Default 10 000. */
+  connectTimeoutMs?: number;
+  /**
+   * Reconnect after the connection is lost or fails to open. Off by default; `true`
+   * for the default policy (500 ms doubling up to 10 s, half of it random, forever).
+   * Never after `close()`, a kick, or a protocol mismatch.
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** The random source for reconnect jitter, returning numbers in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** Why a connection ended. */
+export type DisconnectInfo =
+  /** The server closed the connection with this code and text. */
+  | { readonly kind: "closed"; readonly code: number; readonly reason: string; readonly closeReason: CloseReason | null }
+  /** The connection failed without a close frame (reset, network loss). */
+  | { readonly kind: "lost"; readonly code: number; readonly reason: string }
+  /** This client closed it. */
+  | { readonly kind: "local" };
+
+/** Where the client is in its life. */
+export type ConnectionStatus =
+  /** Not connected yet: `connect()` was not called. */
+  | "idle"
+  /** Opening a connection and waiting for the welcome. */
+  | "connecting"
+  /** Connected: the welcome arrived. */
+  | "open"
+  /** Waiting before the next attempt to reconnect. */
+  | "reconnecting"
+  /** The connection ended and no attempt follows; `connect()` starts again. */
+  | "disconnected"
+  /** Closed by `close()`: final. */
+  | "closed";
+
+/** The server's welcome, as handlers see it. */
+export interface ConnectInfo {
+  /** This client's player id. */
+  readonly id: PlayerId;
+  /** Its net id in sync frames. */
+  readonly netId: number;
+  /** The server's sync ticks per second. */
+  readonly tickRate: number;
+  /** The protocol fingerprint both sides share. */
+  readonly fingerprint: string;
+}
+
+/** One connection attempt and what it learnt. */
+interface Attempt {
+  readonly socket: WebSocketLike;
+  opened: boolean;
+  welcomed: boolean;
+  /** The latest WebSocket error message. */
+  socketError: string | null;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+type Handler<Args extends unknown[]> = (...args: Args) => void;
+
+const OPEN = 1;
+const NORMAL_CLOSURE = 1000;
+const ABNORMAL_CLOSURE = 1006;
+const noop = (): void => {};
+
+/** The message of whatever a WebSocket error event carries. */
+function socketErrorMessage(event: unknown): string {
+  if (typeof event === "object" && event !== null) {
+    const message = (event as { message?: unknown }).message;
+    if (typeof message === "string" && message !== "") return message;
+    const error = (event as { error?: unknown }).error;
+    if (error instanceof Error) return error.message;
+  }
+  return "WebSocket error";
+}
+
+function bytesOf(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data) && data.every((chunk) => ArrayBuffer.isView(chunk))) {
+    // `ws` with binaryType "fragments".
+    const chunks = data as ArrayBufferView[];
+    const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+      out.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), at);
+      at += chunk.byteLength;
+    }
+    return out;
+  }
+  return null;
+}
+
+/** Whether a connection that could not be made is worth trying again. */
+function worthRetrying(error: NodelinkError): boolean {
+  if (error instanceof ConnectError || error instanceof HandshakeError) return true;
+  if (error instanceof RefusedError) return error.status === 429 || error.status === 503;
+  return false;
+}
+
+/** Whether a connection that ended this way is worth reopening. */
+function worthReconnecting(info: DisconnectInfo): boolean {
+  if (info.kind === "local") return false;
+  return info.code !== CloseCode.Kicked && info.code !== CloseCode.ProtocolMismatch;
+}
+
+/**
+ * A client of one protocol. Generated code subclasses it with the protocol's types
+ * (`new Client(url, options)`); it can also be used directly with a schema.
+ *
+ * ```ts
+ * const client = new Client("ws://localhost:5000/", { WebSocket });
+ * client.send("move", { x: 1, y: 2 });     // queued until the welcome
+ * client.on("chat", ({ from, msg }) => console.log(from, msg));
+ * client.onStateSync((sync, world) => draw(world.players));
+ * await client.connect();
+ * ```
+ */
+export class NodelinkClient<P extends ProtocolTypes> {
+  /** The server's URL. */
+  readonly url: string;
+  /** The compiled protocol. */
+  readonly protocol: CompiledProtocol;
+
+  private readonly mirror: Mirror<P["state"], P["serverState"]>;
+  private readonly queue: SendQueue;
+  private readonly WebSocketClass: WebSocketConstructor;
+  private readonly policy: ReconnectPolicy | null;
+  private readonly maxFrameLength: number;
+  private readonly connectTimeoutMs: number;
+  private readonly random: () => number;
+
+  private attempt: Attempt | null = null;
+  private attempts = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private welcome: ConnectInfo | null = null;
+  private pending: { promise: Promise<ConnectInfo>; resolve: (info: ConnectInfo) => void; reject: (error: unknown) => void } | null = null;
+  private closing: { promise: Promise<void>; resolve: () => void } | null = null;
+  private current: ConnectionStatus = "idle";
+  private latency: number | null = null;
+
+  private readonly eventHandlers = new Map<string, Set<Handler<[unknown]>>>();
+  private readonly anyHandlers = new Set<Handler<[EventOf<P["toClient"]>]>>();
+  private readonly connectHandlers = new Set<Handler<[ConnectInfo]>>();
+  private readonly disconnectHandlers = new Set<Handler<[DisconnectInfo]>>();
+  private readonly syncHandlers = new Set<Handler<[StateSync<P["state"], P["serverState"]>, World<P["state"], P["serverState"]>]>>();
+  private readonly snapshotHandlers = new Set<Handler<[World<P["state"], P["serverState"]>]>>();
+  private readonly errorHandlers = new Set<Handler<[NodelinkError]>>();
+  private readonly reconnectingHandlers = new Set<Handler<[number, number]>>();
+
+  constructor(schema: ProtocolSchema, url: string, options: ClientOptions = {}) {
+    this.protocol = compileProtocol(schema);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UrlError(url, "not a URL");
+    }
+    if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+      throw new UrlError(url, `the scheme is ${parsed.protocol.replace(/:$/, "")}, expected ws or wss`);
+    }
+    this.url = parsed.href;
+    const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketClass === undefined) {
+      throw new ConnectError(this.url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
+    }
+    this.WebSocketClass = WebSocketClass;
+    this.mirror = new Mirror(this.protocol);
+    this.queue = new SendQueue(options.sendQueueLength ?? 1024);
+    this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.random = options.random ?? Math.random;
+    const reconnect = options.reconnect ?? false;
+    this.policy = reconnect === false ? null : reconnectPolicy(reconnect === true ? {} : reconnect);
+  }
+
+  // -------------------------------------------------------------------------
+  // State
+
+  /** Where the client is in its life. */
+  get status(): ConnectionStatus {
+    return this.current;
+  }
+
+  /** This client's player id, once welcomed (kept after a disconnect until the next welcome). */
+  get id(): PlayerId | null {
+    return this.welcome?.id ?? null;
+  }
+
+  /** The last welcome. */
+  get connection(): ConnectInfo | null {
+    return this.welcome;
+  }
+
+  /** The mirror of the server's world. */
+  get world(): World<P["state"], P["serverState"]> {
+    return this.mirror;
+  }
+
+  /** Every mirrored player's state. */
+  get players(): ReadonlyMap<PlayerId, Readonly<P["state"]>> {
+    return this.mirror.players;
+  }
+
+  /** The shared server state. */
+  get serverState(): Readonly<P["serverState"]> {
+    return this.mirror.serverState;
+  }
+
+  /** Players online on the server, from the last sync frame. */
+  get online(): number {
+    return this.mirror.online;
+  }
+
+  /** The round trip the server measured for this client's last answered ping, in ms; `null` before the first. */
+  get latencyMs(): number | null {
+    return this.latency;
+  }
+
+  /** How many events wait in the send queue. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  // -------------------------------------------------------------------------
+  // Handlers
+
+  private add<Args extends unknown[]>(set: Set<Handler<Args>>, handler: Handler<Args>): Unsubscribe {
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+    };
+  }
+
+  /** Calls one event's handlers with its payload. A misspelt name or a wrong payload type does not compile. */
+  on<Name extends EventName<P["toClient"]>>(name: Name, handler: (data: P["toClient"][Name]) => void): Unsubscribe {
+    if (!this.protocol.toClient.has(name)) {
+      throw new TypeError(`${this.protocol.schema.to_client.name} has no event \`${name}\``);
+    }
+    let set = this.eventHandlers.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.eventHandlers.set(name, set);
+    }
+    return this.add(set, handler as Handler<[unknown]>);
+  }
+
+  /** Calls `handler` with every event, as `{ type, data }`: switch on `type`. */
+  onEvent(handler: (event: EventOf<P["toClient"]>) => void): Unsubscribe {
+    return this.add(this.anyHandlers, handler);
+  }
+
+  /** Calls `handler` at each welcome: after connecting and after each reconnection. */
+  onConnect(handler: (info: ConnectInfo) => void): Unsubscribe {
+    return this.add(this.connectHandlers, handler);
+  }
+
+  /** Calls `handler` when a connection that was welcomed ends, with why. The mirror is emptied first. */
+  onDisconnect(handler: (info: DisconnectInfo) => void): Unsubscribe {
+    return this.add(this.disconnectHandlers, handler);
+  }
+
+  /** Calls `handler` after each sync frame is applied, with its typed changes and the mirror. */
+  onStateSync(handler: (sync: StateSync<P["state"], P["serverState"]>, world: World<P["state"], P["serverState"]>) => void): Unsubscribe {
+    return this.add(this.syncHandlers, handler);
+  }
+
+  /** Calls `handler` when a snapshot is complete: the mirror holds the whole world (after each welcome). */
+  onSnapshot(handler: (world: World<P["state"], P["serverState"]>) => void): Unsubscribe {
+    return this.add(this.snapshotHandlers, handler);
+  }
+
+  /**
+   * Calls `handler` with every error: connection failures, undecodable frames,
+   * unknown net ids, handlers that threw. Without one, errors go to `console.error`.
+   */
+  onError(handler: (error: NodelinkError) => void): Unsubscribe {
+    return this.add(this.errorHandlers, handler);
+  }
+
+  /** Calls `handler` before each reconnection attempt, with its number (from 1) and the delay in ms. */
+  onReconnecting(handler: (attempt: number, delayMs: number) => void): Unsubscribe {
+    return this.add(this.reconnectingHandlers, handler);
+  }
+
+  private emit<Args extends unknown[]>(set: ReadonlySet<Handler<Args>>, name: string, ...args: Args): void {
+    for (const handler of [...set]) {
+      try {
+        handler(...args);
+      } catch (error) {
+        this.report(new HandlerError(name, error));
+      }
+    }
+  }
+
+  private report(error: NodelinkError): void {
+    if (this.errorHandlers.size === 0) {
+      console.error(`nodelink: ${error.message}`);
+      return;
+    }
+    for (const handler of [...this.errorHandlers]) {
+      try {
+        handler(error);
+      } catch (thrown) {
+        console.error("nodelink: the error handler threw", thrown);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Sending
+
+  /**
+   * Sends an event: at once when connected, else queued (in order, bounded) until
+   * the next welcome. Throws {@link EncodeError} for a payload that does not fit the
+   * schema, {@link QueueFullError} when the queue is full, and {@link StoppedError}
+   * after `close()`.
+   */
+  send<Name extends EventName<P["toServer"]>>(name: Name, ...payload: PayloadArgs<P["toServer"][Name]>): void {
+    if (this.current === "closed") throw new StoppedError();
+    const frame = encodeClientEvent(this.protocol, name, payload[0]);
+    const socket = this.attempt?.welcomed ? this.attempt.socket : null;
+    if (socket !== null && this.queue.size === 0 && socket.readyState === OPEN) {
+      socket.send(frame);
+      return;
+    }
+    this.queue.push(frame);
+  }
+
+  private flush(socket: WebSocketLike): void {
+    for (let frame = this.queue.shift(); frame !== undefined; frame = this.queue.shift()) socket.send(frame);
+  }
+
+  // -------------------------------------------------------------------------
+  // Connecting
+
+  /**
+   * Connects. Resolves at the server's welcome; rejects when the client gives up
+   * (reconnection off or out of attempts, a refusal, a protocol mismatch) or is
+   * closed first. Every failure is also passed to `onError`. Calling it while
+   * connecting or connected returns the same promise.
+   */
+  connect(): Promise<ConnectInfo> {
+    if (this.current === "closed") return Promise.reject(new StoppedError());
+    if (this.current === "open" && this.welcome !== null) return Promise.resolve(this.welcome);
+    if (this.pending !== null) return this.pending.promise;
+    let resolve!: (info: ConnectInfo) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<ConnectInfo>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    this.pending = { promise, resolve, reject };
+    if (this.current === "idle" || this.current === "disconnected") {
+      this.attempts = 0;
+      this.open();
+    }
+    return promise;
+  }
+
+  private open(): void {
+    this.retryTimer = null;
+    this.current = "connecting";
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocketClass(this.url, [subprotocol(this.protocol.fingerprint)]);
+    } catch (error) {
+      this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    const attempt: Attempt = { socket, opened: false, welcomed: false, socketError: null, timer: null };
+    this.attempt = attempt;
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      attempt.opened = true;
+    };
+    socket.onmessage = (event: { data: unknown }) => {
+      if (this.attempt === attempt) this.received(attempt, event.data);
+    };
+    socket.onerror = (event: unknown) => {
+      attempt.socketError = socketErrorMessage(event);
+    };
+    socket.onclose = (event: { code?: number; reason?: string }) => {
+      if (this.attempt === attempt) this.closed(attempt, event.code ?? ABNORMAL_CLOSURE, event.reason ?? "");
+    };
+    this.watchUpgrade(attempt);
+    attempt.timer = setTimeout(() => {
+      if (this.attempt !== attempt || attempt.welcomed) return;
+      const error = attempt.opened
+        ? new HandshakeError(`no welcome within ${this.connectTimeoutMs} ms`)
+        : new ConnectError(this.url, `timed out after ${this.connectTimeoutMs} ms`);
+      this.abandon(attempt, error);
+    }, this.connectTimeoutMs);
+  }
+
+  /**
+   * Where the WebSocket class shows a refused upgrade's HTTP response (the `ws`
+   * package's `unexpected-response` event), reads its status, body and fingerprint
+   * header. Browsers show none of it: there a refusal is a {@link ConnectError}.
+   */
+  private watchUpgrade(attempt: Attempt): void {
+    const emitter = attempt.socket as unknown as { on?: (event: string, listener: (...args: any[]) => void) => unknown };
+    if (typeof emitter.on !== "function") return;
+    emitter.on("unexpected-response", (request: { destroy?: () => void }, response: NodeResponse) => {
+      const status = response.statusCode ?? 0;
+      const header = response.headers?.["x-nodelink-fingerprint"];
+      const server = typeof header === "string" && /^[0-9a-f]{16}$/i.test(header) ? header.toLowerCase() : null;
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      const done = () => {
+        if (this.attempt !== attempt) return;
+        const body = new TextDecoder().decode(concat(chunks)).trim();
+        const error =
+          server !== null
+            ? new ProtocolMismatchError(this.protocol.fingerprint, server, WIRE_VERSION)
+            : new RefusedError(status, body);
+        request.destroy?.();
+        this.abandon(attempt, error);
+      };
+      response.on?.("data", (chunk: Uint8Array) => {
+        if (size < 4096) chunks.push(chunk);
+        size += chunk.byteLength;
+      });
+      response.on?.("end", done);
+      response.on?.("error", done);
+      if (typeof response.on !== "function") done();
+    });
+  }
+
+  /** Ends an attempt that failed before its welcome, without waiting for its close event. */
+  private abandon(attempt: Attempt, error: NodelinkError): void {
+    if (attempt.timer !== null) clearTimeout(attempt.timer);
+    const { socket } = attempt;
+    socket.onopen = noop;
+    socket.onmessage = noop;
+    // `ws` throws an error event nobody listens to: keep a listener.
+    socket.onerror = noop;
+    socket.onclose = noop;
+    try {
+      socket.close(NORMAL_CLOSURE);
+    } catch {
+      // Already closing.
+    }
+    if (this.attempt === attempt) {
+      this.attempt = null;
+      this.failed(error);
+    }
+  }
+
+  /** An attempt failed before the welcome: retry, or give up. */
+  private failed(error: NodelinkError): void {
+    this.attempt = null;
+    if (this.current === "closed") {
+      // Closed by `close()` while connecting: nothing to report.
+      this.settleClose();
+      return;
+    }
+    this.report(error);
+    if (this.policy !== null && worthRetrying(error) && attemptsLeft(this.policy, this.attempts)) {
+      this.retry();
+      return;
+    }
+    this.current = "disconnected";
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(error);
+  }
+
+  private retry(): void {
+    const policy = this.policy!;
+    this.attempts += 1;
+    const delay = reconnectDelay(policy, this.attempts, this.random());
+    this.current = "reconnecting";
+    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.emit(this.reconnectingHandlers, "reconnecting", this.attempts, delay);
+  }
+
+  // -------------------------------------------------------------------------
+  // Receiving
+
+  private received(attempt: Attempt, data: unknown): void {
+    const bytes = bytesOf(data);
+    if (bytes === null) {
+      this.report(new DecodeError("message", `expected a binary message, found ${typeof data === "string" ? "text" : typeof data}`));
+      return;
+    }
+    if (bytes.byteLength > this.maxFrameLength) {
+      this.report(new DecodeError("frame", `${bytes.byteLength} bytes, more than the limit of ${this.maxFrameLength}`));
+      return;
+    }
+    let frame: ServerFrame;
+    try {
+      frame = decodeServerFrame(this.protocol, bytes);
+    } catch (error) {
+      if (!attempt.welcomed) {
+        this.abandon(attempt, error instanceof ProtocolMismatchError ? error : new HandshakeError(error instanceof Error ? error.message : String(error)));
+      } else if (error instanceof DecodeError) {
+        this.report(error);
+      } else {
+        throw error;
+      }
+      return;
+    }
+    if (!attempt.welcomed) {
+      if (frame.kind !== "welcome") {
+        this.abandon(attempt, new HandshakeError(`the first frame was ${frame.kind === "event" ? "an event" : `a ${frame.kind} frame`}, not a welcome`));
+        return;
+      }
+      this.welcomed(attempt, frame.welcome);
+      return;
+    }
+    switch (frame.kind) {
+      case "welcome":
+        this.report(new HandshakeError("a second welcome"));
+        return;
+      case "ping":
+        // Answered at once, ahead of queued events, so the round trip is the network's.
+        attempt.socket.send(encodePong(frame.seq));
+        if (frame.rttUs > 0) this.latency = frame.rttUs / 1000;
+        return;
+      case "event": {
+        const { name, data: payload } = frame.event;
+        const set = this.eventHandlers.get(name);
+        if (set !== undefined) this.emit(set, name, payload);
+        if (this.anyHandlers.size > 0) {
+          this.emit(this.anyHandlers, name, { type: name, data: payload } as EventOf<P["toClient"]>);
+        }
+        return;
+      }
+      case "sync": {
+        const { sync, errors } = this.mirror.apply(frame.sync);
+        for (const error of errors) this.report(error);
+        this.emit(this.syncHandlers, "state_sync", sync, this.mirror);
+        if (sync.snapshotComplete) this.emit(this.snapshotHandlers, "snapshot", this.mirror);
+        return;
+      }
+    }
+  }
+
+  private welcomed(attempt: Attempt, welcome: Welcome): void {
+    if (welcome.fingerprint !== this.protocol.fingerprint) {
+      this.abandon(attempt, new ProtocolMismatchError(this.protocol.fingerprint, welcome.fingerprint, WIRE_VERSION));
+      return;
+    }
+    if (attempt.timer !== null) clearTimeout(attempt.timer);
+    attempt.welcomed = true;
+    this.attempts = 0;
+    this.current = "open";
+    this.mirror.clear();
+    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint };
+    this.welcome = info;
+    this.flush(attempt.socket);
+    const pending = this.pending;
+    this.pending = null;
+    this.emit(this.connectHandlers, "connect", info);
+    pending?.resolve(info);
+  }
+
+  private closed(attempt: Attempt, code: number, reason: string): void {
+    if (attempt.timer !== null) clearTimeout(attempt.timer);
+    this.attempt = null;
+    if (!attempt.welcomed) {
+      const how =
+        attempt.socketError !== null
+          ? attempt.socketError
+          : code === ABNORMAL_CLOSURE
+            ? "the connection was refused or dropped"
+            : `closed by the server (${code}${reason ? `: ${reason}` : ""})`;
+      this.failed(new ConnectError(this.url, how));
+      return;
+    }
+    const local = this.current === "closed";
+    const info: DisconnectInfo = local
+      ? { kind: "local" }
+      : code === ABNORMAL_CLOSURE
+        ? { kind: "lost", code, reason: attempt.socketError ?? (reason || "the connection was lost") }
+        : { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    this.mirror.clear();
+    if (!local) this.current = "disconnected";
+    this.emit(this.disconnectHandlers, "disconnect", info);
+    if (local) {
+      this.settleClose();
+      return;
+    }
+    if (this.policy !== null && worthReconnecting(info) && attemptsLeft(this.policy, this.attempts) && this.current === "disconnected") {
+      this.retry();
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Closing
+
+  /**
+   * Closes the connection with code 1000 and stops for good: no reconnection,
+   * nothing more sent. Resolves when the connection has ended. Events still in the
+   * queue are dropped.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((yes) => {
+      resolve = yes;
+    });
+    this.closing = { promise, resolve };
+    this.current = "closed";
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    this.queue.clear();
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(new StoppedError());
+    const attempt = this.attempt;
+    if (attempt === null) {
+      this.settleClose();
+    } else if (!attempt.welcomed) {
+      this.abandon(attempt, new StoppedError());
+    } else {
+      try {
+        attempt.socket.close(NORMAL_CLOSURE);
+      } catch {
+        this.closed(attempt, NORMAL_CLOSURE, "");
+      }
+    }
+    return promise;
+  }
+
+  private settleClose(): void {
+    this.closing?.resolve();
+  }
+}
+
+/** What the `ws` package's `unexpected-response` event gives of the HTTP response. */
+interface NodeResponse {
+  statusCode?: number;
+  headers?: Record<string, string | string[] | undefined>;
+  on?: (event: string, listener: (...args: any[]) => void) => unknown;
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}

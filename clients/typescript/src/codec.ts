@@ -1,0 +1,537 @@
+/**
+ * Values by schema type: each type expression is compiled once into a codec that
+ * writes exactly the MessagePack rmp-serde writes for it and reads it back into
+ * the TypeScript value the generated types promise.
+ *
+ * TypeScript values: integers up to 32 bits and floats are `number`; 64- and
+ * 128-bit integers `bigint`; `str` and `char` strings; `unit` `null`; player ids
+ * 8-hex strings; `Option` `T | null`; sequences and fixed arrays arrays; tuples
+ * arrays; maps `Map`; named structs objects; tuple structs arrays (a one-field
+ * tuple struct is its field's value); unit structs `null`; enums `"Variant"` for a
+ * unit variant and `{ Variant: payload }` otherwise; opaque types whatever
+ * MessagePack gives (maps as `Map`).
+ */
+
+import { MsgpackError, Reader, Writer } from "./msgpack.js";
+import { isPlayerId } from "./player-id.js";
+import type { FieldSchema, FieldsKind, ProtocolSchema, TypeDefSchema, TypeExpr, VariantSchema } from "./schema.js";
+import { typeName } from "./schema.js";
+
+/** Writes, reads and makes default values of one schema type. */
+export interface Codec {
+  /** The type as Rust writes it, for messages. */
+  readonly name: string;
+  encode(writer: Writer, value: unknown): void;
+  decode(reader: Reader): unknown;
+  /** The value a field holds before the server sends it (Rust's `Default`, where known). */
+  defaultValue(): unknown;
+}
+
+/** A value that does not fit its type; `path` says where inside the value. */
+export class ValueError extends Error {
+  readonly path: string[] = [];
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "ValueError";
+  }
+
+  /** The path and the reason, as one message: "field `pos`: [2]: expected …". */
+  describe(): string {
+    return [...this.path, this.reason].join(": ");
+  }
+}
+
+/** Runs `body`, adding `segment` to the path of a value error it throws. */
+export function within<T>(segment: string, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    throw located(error, segment);
+  }
+}
+
+function located(error: unknown, segment: string): unknown {
+  if (error instanceof ValueError) {
+    error.path.unshift(segment);
+    return error;
+  }
+  if (error instanceof MsgpackError || error instanceof RangeError) {
+    const wrapped = new ValueError(error.message);
+    wrapped.path.push(segment);
+    return wrapped;
+  }
+  return error;
+}
+
+function found(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "nothing (undefined)";
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value instanceof Map) return "a Map";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "bigint") return `the bigint ${value}n`;
+  return `the ${typeof value} ${String(value)}`;
+}
+
+function expected(what: string, value: unknown): ValueError {
+  return new ValueError(`expected ${what}, found ${found(value)}`);
+}
+
+/** Turns whatever the reader or a codec threw into a value error. */
+export function asValueError(error: unknown): ValueError {
+  if (error instanceof ValueError) return error;
+  if (error instanceof MsgpackError || error instanceof RangeError) return new ValueError(error.message);
+  throw error;
+}
+
+// ---------------------------------------------------------------------------
+// Primitives
+
+const SMALL_INTS = {
+  u8: [0, 0xff],
+  u16: [0, 0xffff],
+  u32: [0, 0xffff_ffff],
+  i8: [-0x80, 0x7f],
+  i16: [-0x8000, 0x7fff],
+  i32: [-0x8000_0000, 0x7fff_ffff],
+} as const;
+
+function smallInt(name: keyof typeof SMALL_INTS): Codec {
+  const [min, max] = SMALL_INTS[name];
+  return {
+    name,
+    encode(writer, value) {
+      if (typeof value !== "number" || !Number.isInteger(value)) throw expected(`an integer (${name})`, value);
+      if (value < min || value > max) throw new ValueError(`${value} is out of range for ${name} (${min} to ${max})`);
+      writer.int(value);
+    },
+    decode(reader) {
+      const value = reader.int();
+      if (typeof value === "bigint" || value < min || value > max) {
+        throw new ValueError(`${value} is out of range for ${name} (${min} to ${max})`);
+      }
+      return value;
+    },
+    defaultValue: () => 0,
+  };
+}
+
+const BIG_INTS = {
+  u64: [0n, 2n ** 64n - 1n],
+  i64: [-(2n ** 63n), 2n ** 63n - 1n],
+  u128: [0n, 2n ** 128n - 1n],
+  i128: [-(2n ** 127n), 2n ** 127n - 1n],
+} as const;
+
+function toBigInt(name: string, value: unknown): bigint {
+  if (typeof value === "bigint") return value;
+  if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+  throw expected(`a bigint (${name})`, value);
+}
+
+function bigInt(name: keyof typeof BIG_INTS): Codec {
+  const [min, max] = BIG_INTS[name];
+  const wide = name === "u128" || name === "i128";
+  const check = (value: bigint): bigint => {
+    if (value < min || value > max) throw new ValueError(`${value} is out of range for ${name}`);
+    return value;
+  };
+  return {
+    name,
+    encode(writer, value) {
+      const big = check(toBigInt(name, value));
+      if (!wide) {
+        writer.int(big);
+        return;
+      }
+      // rmp-serde writes 128-bit integers as 16 bytes of binary, big-endian.
+      const bytes = new Uint8Array(16);
+      let rest = BigInt.asUintN(128, big);
+      for (let i = 15; i >= 0; i -= 1) {
+        bytes[i] = Number(rest & 0xffn);
+        rest >>= 8n;
+      }
+      writer.bin(bytes);
+    },
+    decode(reader) {
+      if (wide && !reader.isInt()) {
+        const bytes = reader.bin();
+        if (bytes.length !== 16) throw new ValueError(`expected 16 bytes for ${name}, found ${bytes.length}`);
+        let value = 0n;
+        for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+        return check(name === "i128" ? BigInt.asIntN(128, value) : value);
+      }
+      return check(BigInt(reader.int()));
+    },
+    defaultValue: () => 0n,
+  };
+}
+
+function float(name: "f32" | "f64"): Codec {
+  return {
+    name,
+    encode(writer, value) {
+      if (typeof value !== "number") throw expected(`a number (${name})`, value);
+      if (name === "f32") writer.f32(value);
+      else writer.f64(value);
+    },
+    decode: (reader) => reader.float(),
+    defaultValue: () => 0,
+  };
+}
+
+const PRIMITIVES: Record<string, Codec> = {
+  u8: smallInt("u8"),
+  u16: smallInt("u16"),
+  u32: smallInt("u32"),
+  i8: smallInt("i8"),
+  i16: smallInt("i16"),
+  i32: smallInt("i32"),
+  u64: bigInt("u64"),
+  i64: bigInt("i64"),
+  u128: bigInt("u128"),
+  i128: bigInt("i128"),
+  f32: float("f32"),
+  f64: float("f64"),
+  bool: {
+    name: "bool",
+    encode(writer, value) {
+      if (typeof value !== "boolean") throw expected("a boolean", value);
+      writer.bool(value);
+    },
+    decode: (reader) => reader.bool(),
+    defaultValue: () => false,
+  },
+  str: {
+    name: "String",
+    encode(writer, value) {
+      if (typeof value !== "string") throw expected("a string", value);
+      writer.str(value);
+    },
+    decode: (reader) => reader.str(),
+    defaultValue: () => "",
+  },
+  char: {
+    name: "char",
+    encode(writer, value) {
+      if (typeof value !== "string" || !isOneChar(value)) throw expected("a one-character string (char)", value);
+      writer.str(value);
+    },
+    decode(reader) {
+      const value = reader.str();
+      if (!isOneChar(value)) throw new ValueError(`expected one character, found ${JSON.stringify(value)}`);
+      return value;
+    },
+    defaultValue: () => "\u0000",
+  },
+  unit: {
+    name: "()",
+    encode(writer, value) {
+      if (value !== null && value !== undefined) throw expected("null (unit)", value);
+      writer.nil();
+    },
+    decode(reader) {
+      if (!reader.nil()) throw new ValueError(`expected nil (unit), found ${describeNext(reader)}`);
+      return null;
+    },
+    defaultValue: () => null,
+  },
+  player_id: {
+    name: "PlayerId",
+    encode(writer, value) {
+      if (!isPlayerId(value)) throw expected("a player id (8 lowercase hex digits)", value);
+      writer.uint(Number.parseInt(value, 16));
+    },
+    decode(reader) {
+      const value = reader.int();
+      if (typeof value !== "number" || value < 0 || value > 0xffff_ffff) {
+        throw new ValueError(`a player id is a 32-bit unsigned integer, found ${value}`);
+      }
+      return value.toString(16).padStart(8, "0");
+    },
+    defaultValue: () => "00000000",
+  },
+};
+
+function isOneChar(value: string): boolean {
+  if (value.length === 0 || value.length > 2) return false;
+  const code = value.codePointAt(0)!;
+  const width = code > 0xffff ? 2 : 1;
+  return width === value.length && !(code >= 0xd800 && code <= 0xdfff);
+}
+
+function describeNext(reader: Reader): string {
+  try {
+    const value = reader.any();
+    return found(value);
+  } catch {
+    return "an undecodable value";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Composites
+
+function option(inner: Codec): Codec {
+  return {
+    name: `Option<${inner.name}>`,
+    encode(writer, value) {
+      if (value === null || value === undefined) writer.nil();
+      else inner.encode(writer, value);
+    },
+    decode: (reader) => (reader.nil() ? null : inner.decode(reader)),
+    defaultValue: () => null,
+  };
+}
+
+function readArrayOf(reader: Reader, what: string): number {
+  if (!reader.isArray()) throw new ValueError(`expected an array (${what}), found ${describeNext(reader)}`);
+  const n = reader.arrayLen();
+  reader.plausible(n);
+  return n;
+}
+
+function seq(inner: Codec): Codec {
+  return {
+    name: `Vec<${inner.name}>`,
+    encode(writer, value) {
+      if (!Array.isArray(value)) throw expected(`an array (Vec<${inner.name}>)`, value);
+      writer.arrayLen(value.length);
+      value.forEach((item, i) => within(`[${i}]`, () => inner.encode(writer, item)));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `Vec<${inner.name}>`);
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i += 1) out[i] = within(`[${i}]`, () => inner.decode(reader));
+      return out;
+    },
+    defaultValue: () => [],
+  };
+}
+
+function map(key: Codec, value: Codec): Codec {
+  const name = `Map<${key.name}, ${value.name}>`;
+  return {
+    name,
+    encode(writer, input) {
+      if (!(input instanceof Map)) throw expected(`a Map (${name})`, input);
+      writer.mapLen(input.size);
+      let i = 0;
+      for (const [k, v] of input) {
+        within(`key ${i}`, () => key.encode(writer, k));
+        within(`value ${i}`, () => value.encode(writer, v));
+        i += 1;
+      }
+    },
+    decode(reader) {
+      if (!reader.isMap()) throw new ValueError(`expected a map (${name}), found ${describeNext(reader)}`);
+      const n = reader.mapLen();
+      reader.plausible(n * 2);
+      const out = new Map<unknown, unknown>();
+      for (let i = 0; i < n; i += 1) {
+        const k = within(`key ${i}`, () => key.decode(reader));
+        out.set(k, within(`value ${i}`, () => value.decode(reader)));
+      }
+      return out;
+    },
+    defaultValue: () => new Map(),
+  };
+}
+
+/** A fixed-length array of per-position codecs: tuples, fixed arrays, tuple structs. */
+function positional(name: string, items: readonly Codec[]): Codec {
+  return {
+    name,
+    encode(writer, value) {
+      if (!Array.isArray(value) || value.length !== items.length) throw expected(`an array of ${items.length} (${name})`, value);
+      writer.arrayLen(items.length);
+      items.forEach((item, i) => within(`[${i}]`, () => item.encode(writer, value[i])));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, name);
+      if (n !== items.length) throw new ValueError(`expected ${items.length} elements (${name}), found ${n}`);
+      return items.map((item, i) => within(`[${i}]`, () => item.decode(reader)));
+    },
+    defaultValue: () => items.map((item) => item.defaultValue()),
+  };
+}
+
+/** A named struct: an object on the TypeScript side, an array of its fields on the wire. */
+function namedStruct(name: string, fields: readonly { name: string; codec: Codec }[]): Codec {
+  return {
+    name,
+    encode(writer, value) {
+      if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Map) {
+        throw expected(`an object (${name})`, value);
+      }
+      const record = value as Record<string, unknown>;
+      writer.arrayLen(fields.length);
+      for (const field of fields) {
+        within(`field \`${field.name}\``, () => field.codec.encode(writer, record[field.name]));
+      }
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, name);
+      if (n !== fields.length) throw new ValueError(`expected ${fields.length} fields (${name}), found ${n}`);
+      const out: Record<string, unknown> = {};
+      for (const field of fields) out[field.name] = within(`field \`${field.name}\``, () => field.codec.decode(reader));
+      return out;
+    },
+    defaultValue() {
+      const out: Record<string, unknown> = {};
+      for (const field of fields) out[field.name] = field.codec.defaultValue();
+      return out;
+    },
+  };
+}
+
+/** A unit struct: `null` on the TypeScript side, an empty array on the wire (rmp-serde; nil is read too). */
+function unitStruct(name: string): Codec {
+  return {
+    name,
+    encode(writer, value) {
+      if (value !== null && value !== undefined) throw expected(`null (${name})`, value);
+      writer.arrayLen(0);
+    },
+    decode(reader) {
+      if (reader.nil()) return null;
+      if (reader.isArray() && reader.arrayLen() === 0) return null;
+      throw new ValueError(`expected an empty array or nil (${name}), found ${describeNext(reader)}`);
+    },
+    defaultValue: () => null,
+  };
+}
+
+/** The codec of a fields list as one value: a struct's body, or an enum variant's payload. */
+function fieldsCodec(name: string, kind: FieldsKind, fields: readonly { name: string; codec: Codec }[]): Codec {
+  if (kind === "unit") return unitStruct(name);
+  if (kind === "named") return namedStruct(name, fields);
+  // A one-field tuple struct (a newtype) is its field, as serde writes it.
+  if (fields.length === 1) {
+    const inner = fields[0]!.codec;
+    return { ...inner, name };
+  }
+  return positional(name, fields.map((field) => field.codec));
+}
+
+/** An externally tagged enum: a unit variant is its name, any other `{ name: payload }`. */
+function enumCodec(name: string, variants: readonly { schema: VariantSchema; payload: Codec }[]): Codec {
+  const byName = new Map(variants.map((variant) => [variant.schema.name, variant]));
+  const names = variants.map((variant) => variant.schema.name).join(", ");
+  const lookup = (variant: string) => {
+    const found = byName.get(variant);
+    if (found === undefined) throw new ValueError(`unknown variant \`${variant}\` of ${name} (expected one of ${names})`);
+    return found;
+  };
+  return {
+    name,
+    encode(writer, value) {
+      if (typeof value === "string") {
+        const variant = lookup(value);
+        if (variant.schema.kind !== "unit") throw new ValueError(`variant \`${value}\` of ${name} has fields: write { ${value}: … }`);
+        writer.str(value);
+        return;
+      }
+      if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Map) {
+        throw expected(`a variant of ${name} ("Variant" or { Variant: … })`, value);
+      }
+      const keys = Object.keys(value);
+      if (keys.length !== 1) throw new ValueError(`expected an object with exactly one key, the variant of ${name}; found ${keys.length} keys`);
+      const variantName = keys[0]!;
+      const variant = lookup(variantName);
+      if (variant.schema.kind === "unit") {
+        writer.str(variantName);
+        return;
+      }
+      writer.mapLen(1);
+      writer.str(variantName);
+      within(`variant \`${variantName}\``, () => variant.payload.encode(writer, (value as Record<string, unknown>)[variantName]));
+    },
+    decode(reader) {
+      if (reader.isStr()) {
+        const variantName = reader.str();
+        const variant = lookup(variantName);
+        if (variant.schema.kind !== "unit") throw new ValueError(`variant \`${variantName}\` of ${name} came without its fields`);
+        return variantName;
+      }
+      if (!reader.isMap()) throw new ValueError(`expected a variant of ${name} (a string or a map of one entry), found ${describeNext(reader)}`);
+      const n = reader.mapLen();
+      if (n !== 1) throw new ValueError(`expected a map of one entry (a variant of ${name}), found ${n} entries`);
+      if (!reader.isStr()) throw new ValueError(`expected a variant name, found ${describeNext(reader)}`);
+      const variantName = reader.str();
+      const variant = lookup(variantName);
+      const payload = within(`variant \`${variantName}\``, () => variant.payload.decode(reader));
+      return variant.schema.kind === "unit" ? variantName : { [variantName]: payload };
+    },
+    defaultValue() {
+      const first = variants[0];
+      if (first === undefined) return null;
+      return first.schema.kind === "unit" ? first.schema.name : { [first.schema.name]: first.payload.defaultValue() };
+    },
+  };
+}
+
+const opaque = (hex: string): Codec => ({
+  name: `opaque ${hex}`,
+  encode(writer, value) {
+    try {
+      writer.any(value);
+    } catch (error) {
+      throw new ValueError(error instanceof Error ? error.message : String(error));
+    }
+  },
+  decode: (reader) => reader.any(),
+  defaultValue: () => null,
+});
+
+/** Compiles type expressions of one schema, sharing the codecs of its named types. */
+export class Codecs {
+  private readonly named = new Map<string, Codec>();
+
+  constructor(private readonly types: ProtocolSchema["types"]) {}
+
+  /** The codec of a type expression. */
+  of(type: TypeExpr): Codec {
+    if (typeof type === "string") {
+      const codec = PRIMITIVES[type];
+      if (codec === undefined) throw new Error(`unknown primitive type \`${type}\``);
+      return codec;
+    }
+    if ("option" in type) return option(this.of(type.option));
+    if ("seq" in type) return seq(this.of(type.seq));
+    if ("map" in type) return map(this.of(type.map[0]), this.of(type.map[1]));
+    if ("array" in type) {
+      const [item, n] = type.array;
+      const codec = this.of(item);
+      return positional(typeName(type), Array.from({ length: n }, () => codec));
+    }
+    if ("tuple" in type) return positional(typeName(type), type.tuple.map((item) => this.of(item)));
+    if ("ref" in type) return this.ref(type.ref);
+    return opaque(type.opaque);
+  }
+
+  /** The codec of a list of fields, each with its name. */
+  fields(fields: readonly FieldSchema[]): { name: string; codec: Codec }[] {
+    return fields.map((field) => ({ name: field.name, codec: this.of(field.type) }));
+  }
+
+  private ref(name: string): Codec {
+    const known = this.named.get(name);
+    if (known !== undefined) return known;
+    const def: TypeDefSchema | undefined = Object.hasOwn(this.types, name) ? this.types[name] : undefined;
+    if (def === undefined) throw new Error(`reference to undefined type \`${name}\``);
+    const codec =
+      "struct" in def
+        ? fieldsCodec(name, def.struct.kind, this.fields(def.struct.fields))
+        : enumCodec(
+            name,
+            def.enum.map((variant) => ({
+              schema: variant,
+              payload: fieldsCodec(`${name}::${variant.name}`, variant.kind, this.fields(variant.fields)),
+            })),
+          );
+    this.named.set(name, codec);
+    return codec;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Everything that can go wrong, as classes: catch them with `instanceof`, or switch
+ * on `kind` (a discriminated union over {@link ClientError}).
+ */
+
+/** The base of every error nodelink-client throws or reports. */
+export abstract class NodelinkError extends Error {
+  /** Which error this is, for `switch` statements. */
+  abstract readonly kind: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A schema that is not a nodelink protocol schema; `path` names the offending part. */
+export class SchemaError extends NodelinkError {
+  readonly kind = "schema";
+  constructor(
+    /** Where in the schema, as a JSON path (`$.to_server.events[0].fields[1].type`). */
+    readonly path: string,
+    /** What is wrong there. */
+    readonly reason: string,
+  ) {
+    super(`invalid schema at ${path}: ${reason}`);
+  }
+}
+
+/** A value that does not fit its schema type, found while encoding an event. */
+export class EncodeError extends NodelinkError {
+  readonly kind = "encode";
+  constructor(
+    /** What was being encoded and where inside it (`event \`move\`: field \`x\``). */
+    readonly where: string,
+    /** What is wrong. */
+    readonly reason: string,
+  ) {
+    super(`cannot encode ${where}: ${reason}`);
+  }
+}
+
+/** A frame from the server that could not be decoded. It was skipped. */
+export class DecodeError extends NodelinkError {
+  readonly kind = "decode";
+  constructor(
+    /** What was being decoded and where inside it (`event \`chat\`: field \`msg\``). */
+    readonly where: string,
+    /** What is wrong. */
+    readonly reason: string,
+  ) {
+    super(`cannot decode ${where}: ${reason}`);
+  }
+}
+
+/**
+ * A sync frame named a net id that no `joined` entry announced on this connection.
+ * The entry was ignored; the rest of the frame was applied.
+ */
+export class UnknownNetIdError extends NodelinkError {
+  readonly kind = "unknown_net_id";
+  constructor(
+    /** The net id. */
+    readonly netId: number,
+    /** Where the frame named it: a player entry, or the departures. */
+    readonly section: "players" | "left",
+  ) {
+    super(`sync frame: ${section === "players" ? "changes for" : "departure of"} unknown net id ${netId}`);
+  }
+}
+
+/** The server URL is not a `ws://` or `wss://` URL. */
+export class UrlError extends NodelinkError {
+  readonly kind = "url";
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`invalid server url \`${url}\`: ${reason}`);
+  }
+}
+
+/** The connection could not be opened, or failed before the welcome. */
+export class ConnectError extends NodelinkError {
+  readonly kind = "connect";
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`cannot connect to ${url}: ${reason}`);
+  }
+}
+
+/**
+ * The server refused the WebSocket upgrade with an HTTP status (401/403 from its
+ * authentication or origin check, 429 too many connections, 503 full, 400 for a
+ * bad subprotocol). Only reported where the WebSocket implementation shows the
+ * response (Node's `ws`); browsers report a refusal as a {@link ConnectError}.
+ */
+export class RefusedError extends NodelinkError {
+  readonly kind = "refused";
+  constructor(
+    /** The HTTP status. */
+    readonly status: number,
+    /** The response body: the server's reason. */
+    readonly reason: string,
+  ) {
+    super(`refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}`);
+  }
+}
+
+/**
+ * The server speaks another protocol: a different fingerprint (another build of the
+ * game's protocol) or another wire version. The client does not go on, and does not
+ * reconnect.
+ */
+export class ProtocolMismatchError extends NodelinkError {
+  readonly kind = "protocol_mismatch";
+  constructor(
+    /** This client's protocol fingerprint, 16 hex digits. */
+    readonly client: string,
+    /** The server's, when it said (`null` when it did not). */
+    readonly server: string | null,
+    /** This client's wire version. */
+    readonly clientWireVersion: number,
+    /** The server's wire version, when it differs and is known. */
+    readonly serverWireVersion: number | null = null,
+  ) {
+    super(
+      serverWireVersion !== null && serverWireVersion !== clientWireVersion
+        ? `protocol mismatch: this client speaks wire version ${clientWireVersion}, the server ${serverWireVersion}`
+        : `protocol mismatch: this client's fingerprint is ${client}, the server's is ${server ?? "unknown"}`,
+    );
+  }
+}
+
+/** The connection opened but the server's first frame was not a valid welcome. */
+export class HandshakeError extends NodelinkError {
+  readonly kind = "handshake";
+  constructor(readonly reason: string) {
+    super(`handshake failed: ${reason}`);
+  }
+}
+
+/** The send queue is full: the event was not queued. */
+export class QueueFullError extends NodelinkError {
+  readonly kind = "queue_full";
+  constructor(
+    /** The queue's capacity, in frames. */
+    readonly capacity: number,
+  ) {
+    super(`send queue is full (${capacity} frames)`);
+  }
+}
+
+/** The client was closed with `close()`: nothing more can be sent or connected. */
+export class StoppedError extends NodelinkError {
+  readonly kind = "stopped";
+  constructor() {
+    super("the client has been closed");
+  }
+}
+
+/** A handler registered on the client threw; the connection goes on. */
+export class HandlerError extends NodelinkError {
+  readonly kind = "handler";
+  constructor(
+    /** Which handler: an event's wire name, or `connect`, `state_sync`… */
+    readonly handler: string,
+    /** What it threw. */
+    override readonly cause: unknown,
+  ) {
+    super(`${handler} handler threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Every error the client reports to `onError` or throws. */
+export type ClientError =
+  | SchemaError
+  | EncodeError
+  | DecodeError
+  | UnknownNetIdError
+  | UrlError
+  | ConnectError
+  | RefusedError
+  | ProtocolMismatchError
+  | HandshakeError
+  | QueueFullError
+  | StoppedError
+  | HandlerError;

@@ -1,0 +1,445 @@
+/**
+ * The native wire's frames (PROTOCOL.md): decoding what the server sends and
+ * encoding what the client sends, plus the server side of each (used by tests and
+ * by anyone writing a stand-in server).
+ */
+
+import { asValueError, ValueError, within } from "./codec.js";
+import { DecodeError, EncodeError, ProtocolMismatchError } from "./errors.js";
+import { fingerprintHex } from "./fingerprint.js";
+import { MsgpackError, Reader, Writer } from "./msgpack.js";
+import { playerIdFromNumber, playerIdToNumber, type PlayerId } from "./player-id.js";
+import type { CompiledEvent, CompiledField, CompiledProtocol, CompiledState } from "./protocol.js";
+import { WIRE_VERSION } from "./schema.js";
+
+/** The first element of every frame. */
+export const FrameKind = {
+  Welcome: 0,
+  Event: 1,
+  Sync: 2,
+  Ping: 3,
+  Pong: 4,
+} as const;
+
+/** The bits of a sync frame's flags. */
+export const SyncFlag = {
+  /** The frame begins a snapshot: forget every mirrored player and the server state. */
+  Full: 1,
+  /** The snapshot continues in the next frame(s). */
+  More: 2,
+} as const;
+
+/** The subprotocol a client of this protocol offers: `nodelink.2.<fingerprint>`. */
+export function subprotocol(fingerprint: string): string {
+  return `nodelink.${WIRE_VERSION}.${fingerprint}`;
+}
+
+/** The server's first frame. */
+export interface Welcome {
+  readonly wireVersion: number;
+  /** The server's protocol fingerprint, 16 hex digits. */
+  readonly fingerprint: string;
+  /** The id of the player this connection is. */
+  readonly id: PlayerId;
+  /** That player's net id in sync frames. */
+  readonly netId: number;
+  /** Sync ticks per second. */
+  readonly tickRate: number;
+}
+
+/** A player entry of a sync frame: the fields its mask names, by field name. */
+export interface SyncEntry {
+  readonly netId: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** A sync frame as decoded, before net ids are resolved. */
+export interface SyncFrame {
+  readonly tick: number;
+  readonly online: number;
+  readonly flags: number;
+  readonly left: readonly number[];
+  readonly joined: readonly { readonly netId: number; readonly id: PlayerId }[];
+  readonly players: readonly SyncEntry[];
+  /** The changed fields of the server state; `null` when none changed. */
+  readonly server: Readonly<Record<string, unknown>> | null;
+}
+
+/** An event frame: the wire name and the payload (an object, an array, or `undefined`). */
+export interface EventFrame {
+  readonly name: string;
+  readonly data: unknown;
+}
+
+/** Anything the server sends. */
+export type ServerFrame =
+  | { readonly kind: "welcome"; readonly welcome: Welcome }
+  | { readonly kind: "event"; readonly event: EventFrame }
+  | { readonly kind: "sync"; readonly sync: SyncFrame }
+  | { readonly kind: "ping"; readonly seq: number; readonly rttUs: number };
+
+/** Anything a client sends. */
+export type ClientFrame = { readonly kind: "event"; readonly event: EventFrame } | { readonly kind: "pong"; readonly seq: number };
+
+// ---------------------------------------------------------------------------
+// Events
+
+function payloadError(name: string, error: unknown): EncodeError {
+  const value = asValueError(error);
+  return new EncodeError([`event \`${name}\``, ...value.path].join(": "), value.reason);
+}
+
+/** Writes an event's fields, flattened, from its payload. */
+function writeEventFields(writer: Writer, event: CompiledEvent, data: unknown): void {
+  if (event.kind === "unit") {
+    if (data !== undefined && data !== null) throw new ValueError(`takes no payload, found ${typeof data}`);
+    return;
+  }
+  if (event.kind === "tuple") {
+    if (!Array.isArray(data) || data.length !== event.fields.length) {
+      throw new ValueError(`expected an array of ${event.fields.length} field${event.fields.length === 1 ? "" : "s"}`);
+    }
+    event.fields.forEach((field, i) => within(`field ${i}`, () => field.codec.encode(writer, data[i])));
+    return;
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ValueError("expected an object of its fields");
+  const record = data as Record<string, unknown>;
+  for (const field of event.fields) within(`field \`${field.name}\``, () => field.codec.encode(writer, record[field.name]));
+}
+
+function encodeEventWith(events: ReadonlyMap<string, CompiledEvent>, direction: string, name: string, data: unknown): Uint8Array {
+  const event = events.get(name);
+  if (event === undefined) {
+    throw new EncodeError(`event \`${name}\``, `${direction} has no such event (it has ${[...events.keys()].map((n) => `\`${n}\``).join(", ")})`);
+  }
+  const writer = new Writer();
+  writer.arrayLen(2 + event.fields.length);
+  writer.uint(FrameKind.Event);
+  writer.str(name);
+  try {
+    writeEventFields(writer, event, data);
+  } catch (error) {
+    throw payloadError(name, error);
+  }
+  return writer.finish();
+}
+
+/** Encodes a client's event `[1, name, field…]`. Throws {@link EncodeError} for a payload that does not fit. */
+export function encodeClientEvent(protocol: CompiledProtocol, name: string, data?: unknown): Uint8Array {
+  return encodeEventWith(protocol.toServer, protocol.schema.to_server.name, name, data);
+}
+
+/** Encodes a server's event `[1, name, field…]`. */
+export function encodeServerEvent(protocol: CompiledProtocol, name: string, data?: unknown): Uint8Array {
+  return encodeEventWith(protocol.toClient, protocol.schema.to_client.name, name, data);
+}
+
+/** Reads `[name, field…]` after the kind of an event frame of `length` elements. */
+function readEvent(reader: Reader, length: number, events: ReadonlyMap<string, CompiledEvent>, direction: string): EventFrame {
+  if (length < 2) throw new DecodeError("event", "the frame has no event name");
+  let name: string;
+  try {
+    name = reader.str();
+  } catch (error) {
+    throw new DecodeError("event", `the name: ${asValueError(error).reason}`);
+  }
+  const event = events.get(name);
+  if (event === undefined) throw new DecodeError(`event \`${name}\``, `unknown event (not in ${direction})`);
+  const count = length - 2;
+  if (count !== event.fields.length) {
+    throw new DecodeError(`event \`${name}\``, `expected ${event.fields.length} field${event.fields.length === 1 ? "" : "s"}, found ${count}`);
+  }
+  const where = (field: CompiledField, i: number) => (event.kind === "tuple" ? `field ${i}` : `field \`${field.name}\``);
+  try {
+    if (event.kind === "unit") return { name, data: undefined };
+    if (event.kind === "tuple") {
+      return { name, data: event.fields.map((field, i) => within(where(field, i), () => field.codec.decode(reader))) };
+    }
+    const data: Record<string, unknown> = {};
+    event.fields.forEach((field, i) => {
+      data[field.name] = within(where(field, i), () => field.codec.decode(reader));
+    });
+    return { name, data };
+  } catch (error) {
+    const value = asValueError(error);
+    throw new DecodeError([`event \`${name}\``, ...value.path].join(": "), value.reason);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sync
+
+/** The field indexes a mask names, in increasing order; throws for a bit beyond `count` fields. */
+export function maskFields(mask: number | bigint, count: number): number[] {
+  const out: number[] = [];
+  if (typeof mask === "number") {
+    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0; i += 1) {
+      if (mask % 2 === 1) out.push(i);
+      mask = Math.floor(mask / 2);
+    }
+  } else {
+    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0n; i += 1) {
+      if ((mask & 1n) === 1n) out.push(i);
+      mask >>= 1n;
+    }
+  }
+  const beyond = out.find((i) => i >= count);
+  if (beyond !== undefined) throw new ValueError(`mask bit ${beyond} is set, but the state has ${count} field${count === 1 ? "" : "s"}`);
+  return out;
+}
+
+/** Reads `mask, value…`, the rest of an array of `length` elements of which `before` were read. */
+function readFields(reader: Reader, state: CompiledState, length: number, before: number): Record<string, unknown> {
+  const indexes = maskFields(reader.int(), state.fields.length);
+  if (length !== before + 1 + indexes.length) {
+    throw new ValueError(`the mask names ${indexes.length} field${indexes.length === 1 ? "" : "s"}, but ${length - before - 1} value${length - before - 1 === 1 ? "" : "s"} follow`);
+  }
+  const fields: Record<string, unknown> = {};
+  for (const index of indexes) {
+    const field = state.fields[index]!;
+    fields[field.name] = within(`field \`${field.name}\``, () => field.codec.decode(reader));
+  }
+  return fields;
+}
+
+function readSync(reader: Reader, length: number, protocol: CompiledProtocol): SyncFrame {
+  if (length !== 8) throw new ValueError(`a sync frame has 8 elements, found ${length}`);
+  const tick = within("tick", () => reader.uint("tick"));
+  const online = within("online", () => reader.uint("online count"));
+  const flags = within("flags", () => reader.uint("flags"));
+  const left = within("left", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const out: number[] = [];
+    for (let i = 0; i < n; i += 1) out.push(reader.uint("net id"));
+    return out;
+  });
+  const joined = within("joined", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const out: { netId: number; id: PlayerId }[] = [];
+    for (let i = 0; i < n; i += 1) {
+      within(`[${i}]`, () => {
+        const pair = reader.arrayLen();
+        if (pair !== 2) throw new ValueError(`expected [net_id, player_id], found ${pair} elements`);
+        const netId = reader.uint("net id");
+        const id = reader.uint("player id");
+        if (id > 0xffff_ffff) throw new ValueError(`a player id is a 32-bit unsigned integer, found ${id}`);
+        out.push({ netId, id: playerIdFromNumber(id) });
+      });
+    }
+    return out;
+  });
+  const players = within("players", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const out: SyncEntry[] = [];
+    for (let i = 0; i < n; i += 1) {
+      within(`[${i}]`, () => {
+        const entry = reader.arrayLen();
+        if (entry < 2) throw new ValueError(`an entry is [net_id, mask, value…], found ${entry} elements`);
+        const netId = reader.uint("net id");
+        out.push({ netId, fields: within(`net id ${netId}`, () => readFields(reader, protocol.state, entry, 1)) });
+      });
+    }
+    return out;
+  });
+  const server = within("server", () => {
+    if (reader.nil()) return null;
+    const n = reader.arrayLen();
+    if (n < 1) throw new ValueError("an empty array: expected [mask, value…]");
+    return readFields(reader, protocol.serverState, n, 0);
+  });
+  return { tick, online, flags, left, joined, players, server };
+}
+
+// ---------------------------------------------------------------------------
+// Whole frames
+
+/** The error to throw for a failure while decoding `what`: decode errors keep their own place. */
+function frameError(what: string, error: unknown): DecodeError | ProtocolMismatchError {
+  if (error instanceof DecodeError || error instanceof ProtocolMismatchError) return error;
+  const value = asValueError(error);
+  return new DecodeError([what, ...value.path].join(": "), value.reason);
+}
+
+/**
+ * Decodes one frame from the server. Throws {@link DecodeError} for a frame that does
+ * not fit the protocol, and {@link ProtocolMismatchError} for a welcome of another
+ * wire version.
+ */
+export function decodeServerFrame(protocol: CompiledProtocol, bytes: Uint8Array): ServerFrame {
+  const reader = new Reader(bytes);
+  let length: number;
+  let kind: number;
+  try {
+    length = reader.arrayLen();
+    if (length < 1) throw new ValueError("an empty array");
+    kind = reader.uint("frame kind");
+  } catch (error) {
+    throw frameError("frame", error);
+  }
+  let frame: ServerFrame;
+  switch (kind) {
+    case FrameKind.Welcome:
+      frame = { kind: "welcome", welcome: readWelcome(reader, length, protocol) };
+      break;
+    case FrameKind.Event:
+      frame = { kind: "event", event: readEvent(reader, length, protocol.toClient, protocol.schema.to_client.name) };
+      break;
+    case FrameKind.Sync:
+      try {
+        frame = { kind: "sync", sync: readSync(reader, length, protocol) };
+      } catch (error) {
+        throw frameError("sync frame", error);
+      }
+      break;
+    case FrameKind.Ping:
+      try {
+        if (length !== 3) throw new ValueError(`a ping has 3 elements, found ${length}`);
+        frame = { kind: "ping", seq: reader.uint("ping sequence"), rttUs: reader.uint("round trip") };
+      } catch (error) {
+        throw frameError("ping", error);
+      }
+      break;
+    default:
+      throw new DecodeError("frame", `unknown frame kind ${kind}`);
+  }
+  if (!reader.done) throw new DecodeError(frame.kind === "event" ? `event \`${frame.event.name}\`` : `${frame.kind} frame`, `${reader.remaining} bytes after the frame`);
+  return frame;
+}
+
+function readWelcome(reader: Reader, length: number, protocol: CompiledProtocol): Welcome {
+  try {
+    if (length < 2) throw new ValueError("no wire version");
+    const wireVersion = reader.uint("wire version");
+    if (wireVersion !== WIRE_VERSION) {
+      throw new ProtocolMismatchError(protocol.fingerprint, null, WIRE_VERSION, wireVersion);
+    }
+    if (length !== 6) throw new ValueError(`a welcome has 6 elements, found ${length}`);
+    const fingerprint = within("fingerprint", () => {
+      const value = reader.int();
+      if (typeof value === "number" && value < 0) throw new ValueError(`negative (${value})`);
+      return fingerprintHex(BigInt(value));
+    });
+    const id = within("player id", () => {
+      const value = reader.uint("player id");
+      if (value > 0xffff_ffff) throw new ValueError(`a player id is a 32-bit unsigned integer, found ${value}`);
+      return playerIdFromNumber(value);
+    });
+    const netId = within("net id", () => reader.uint("net id"));
+    const tickRate = within("tick rate", () => reader.uint("tick rate"));
+    return { wireVersion, fingerprint, id, netId, tickRate };
+  } catch (error) {
+    throw frameError("welcome", error);
+  }
+}
+
+/** Decodes one frame from a client (for stand-in servers and tests). */
+export function decodeClientFrame(protocol: CompiledProtocol, bytes: Uint8Array): ClientFrame {
+  const reader = new Reader(bytes);
+  try {
+    const length = reader.arrayLen();
+    const kind = reader.uint("frame kind");
+    let frame: ClientFrame;
+    if (kind === FrameKind.Event) {
+      frame = { kind: "event", event: readEvent(reader, length, protocol.toServer, protocol.schema.to_server.name) };
+    } else if (kind === FrameKind.Pong) {
+      if (length !== 2) throw new ValueError(`a pong has 2 elements, found ${length}`);
+      frame = { kind: "pong", seq: reader.uint("pong sequence") };
+    } else {
+      throw new ValueError(`unknown client frame kind ${kind}`);
+    }
+    if (!reader.done) throw new ValueError(`${reader.remaining} bytes after the frame`);
+    return frame;
+  } catch (error) {
+    if (error instanceof MsgpackError || error instanceof ValueError) throw frameError("client frame", error);
+    throw error;
+  }
+}
+
+/** Encodes a pong `[4, seq]`. */
+export function encodePong(seq: number): Uint8Array {
+  const writer = new Writer(8);
+  writer.arrayLen(2);
+  writer.uint(FrameKind.Pong);
+  writer.uint(seq);
+  return writer.finish();
+}
+
+/** Encodes a ping `[3, seq, rtt_us]`. */
+export function encodePing(seq: number, rttUs: number): Uint8Array {
+  const writer = new Writer(16);
+  writer.arrayLen(3);
+  writer.uint(FrameKind.Ping);
+  writer.uint(seq);
+  writer.uint(rttUs);
+  return writer.finish();
+}
+
+/** Encodes a welcome `[0, wire_version, fingerprint, player_id, net_id, tick_rate]`. */
+export function encodeWelcome(welcome: Omit<Welcome, "wireVersion"> & { wireVersion?: number }): Uint8Array {
+  const writer = new Writer(32);
+  writer.arrayLen(6);
+  writer.uint(FrameKind.Welcome);
+  writer.uint(welcome.wireVersion ?? WIRE_VERSION);
+  writer.uint(BigInt(`0x${welcome.fingerprint}`));
+  writer.uint(playerIdToNumber(welcome.id));
+  writer.uint(welcome.netId);
+  writer.uint(welcome.tickRate);
+  return writer.finish();
+}
+
+/**
+ * Encodes a sync frame. Each entry's mask is made of the fields present in its
+ * `fields`; a player's `netId` is written before them.
+ */
+export function encodeSync(protocol: CompiledProtocol, frame: SyncFrame): Uint8Array {
+  const writer = new Writer(64);
+  writer.arrayLen(8);
+  writer.uint(FrameKind.Sync);
+  writer.uint(frame.tick);
+  writer.uint(frame.online);
+  writer.uint(frame.flags);
+  writer.arrayLen(frame.left.length);
+  for (const netId of frame.left) writer.uint(netId);
+  writer.arrayLen(frame.joined.length);
+  for (const { netId, id } of frame.joined) {
+    writer.arrayLen(2);
+    writer.uint(netId);
+    writer.uint(playerIdToNumber(id));
+  }
+  writer.arrayLen(frame.players.length);
+  for (const entry of frame.players) {
+    const body = writeFieldsHeader(writer, protocol.state, entry.fields, 1, `sync entry of net id ${entry.netId}`);
+    writer.uint(entry.netId);
+    body();
+  }
+  if (frame.server === null) writer.nil();
+  else writeFieldsHeader(writer, protocol.serverState, frame.server, 0, "server state")();
+  return writer.finish();
+}
+
+/** Writes the array header of `[…before, mask, value…]` and returns what writes the mask and values. */
+function writeFieldsHeader(writer: Writer, state: CompiledState, fields: Readonly<Record<string, unknown>>, before: number, where: string): () => void {
+  const known = new Set(state.fields.map((field) => field.name));
+  const stray = Object.keys(fields).find((name) => !known.has(name));
+  if (stray !== undefined) throw new EncodeError(where, `${state.name} has no synced field \`${stray}\``);
+  const present = state.fields.map((field, index) => ({ field, index })).filter(({ field }) => Object.hasOwn(fields, field.name));
+  let mask = 0n;
+  for (const { index } of present) mask |= 1n << BigInt(index);
+  writer.arrayLen(before + 1 + present.length);
+  return () => {
+    writer.uint(mask);
+    for (const { field } of present) {
+      try {
+        field.codec.encode(writer, fields[field.name]);
+      } catch (error) {
+        const value = asValueError(error);
+        throw new EncodeError([where, `field \`${field.name}\``, ...value.path].join(": "), value.reason);
+      }
+    }
+  };
+}

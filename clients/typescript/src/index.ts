@@ -1,0 +1,67 @@
+/**
+ * nodelink-client: a client for nodelink's native wire (MessagePack frames over
+ * WebSocket), typed by code generated from the protocol's schema.
+ *
+ * Generated code (`nodelink-codegen schema.json out/`) gives a `Client` class bound
+ * to the protocol; everything here is what it builds on.
+ */
+
+export { NodelinkClient } from "./client.js";
+export type { ClientOptions, ConnectInfo, ConnectionStatus, DisconnectInfo, WebSocketConstructor, WebSocketLike } from "./client.js";
+export { CloseCode, closeReasonOf } from "./close.js";
+export type { CloseReason, CloseReasonName } from "./close.js";
+export {
+  ConnectError,
+  DecodeError,
+  EncodeError,
+  HandlerError,
+  HandshakeError,
+  NodelinkError,
+  ProtocolMismatchError,
+  QueueFullError,
+  RefusedError,
+  SchemaError,
+  StoppedError,
+  UnknownNetIdError,
+  UrlError,
+} from "./errors.js";
+export type { ClientError } from "./errors.js";
+export { FingerprintHasher, fingerprintOf, typeFingerprint } from "./fingerprint.js";
+export {
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientEvent,
+  encodePing,
+  encodePong,
+  encodeServerEvent,
+  encodeSync,
+  encodeWelcome,
+  FrameKind,
+  subprotocol,
+  SyncFlag,
+} from "./frames.js";
+export type { ClientFrame, EventFrame, ServerFrame, SyncEntry, SyncFrame, Welcome } from "./frames.js";
+export { Mirror } from "./mirror.js";
+export type { PlayerChange, StateSync, World } from "./mirror.js";
+export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";
+export type { PlayerId } from "./player-id.js";
+export { compileProtocol } from "./protocol.js";
+export type { CompiledProtocol } from "./protocol.js";
+export { reconnectDelay, reconnectPolicy } from "./reconnect.js";
+export type { ReconnectOptions, ReconnectPolicy } from "./reconnect.js";
+export { typeName, validateSchema, WIRE_VERSION } from "./schema.js";
+export type {
+  EventSchema,
+  EventsSchema,
+  FieldSchema,
+  FieldsKind,
+  PrimitiveType,
+  ProtocolSchema,
+  SkippedFieldSchema,
+  StateSchema,
+  SyncedFieldSchema,
+  TypeDefSchema,
+  TypeExpr,
+  VariantSchema,
+} from "./schema.js";
+export type { EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, Unsubscribe } from "./types.js";

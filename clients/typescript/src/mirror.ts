@@ -1,0 +1,172 @@
+/** The client's mirror of the server's world, rebuilt from sync frames. */
+
+import { UnknownNetIdError } from "./errors.js";
+import { type SyncFrame, SyncFlag } from "./frames.js";
+import type { PlayerId } from "./player-id.js";
+import type { CompiledProtocol } from "./protocol.js";
+
+/** One player's changed fields in a sync frame (every field when the player arrived). */
+export interface PlayerChange<State> {
+  readonly id: PlayerId;
+  readonly fields: Readonly<Partial<State>>;
+}
+
+/** One sync frame as handlers see it: player ids resolved, changes typed. */
+export interface StateSync<State, ServerState> {
+  /** The server tick the frame belongs to. */
+  readonly tick: number;
+  /** Players online on the server. */
+  readonly online: number;
+  /** The frame began a snapshot: the mirror was emptied before it was applied. */
+  readonly full: boolean;
+  /** The snapshot continues in the next frame(s). */
+  readonly more: boolean;
+  /** This frame completed a snapshot: the mirror holds the whole world. */
+  readonly snapshotComplete: boolean;
+  /** Players who left (or went out of view). */
+  readonly left: readonly PlayerId[];
+  /** Players who arrived (or came into view). */
+  readonly joined: readonly PlayerId[];
+  /** Each changed player's changed fields. */
+  readonly changes: readonly PlayerChange<State>[];
+  /** The server state's changed fields; `null` when none changed. */
+  readonly server: Readonly<Partial<ServerState>> | null;
+}
+
+/** What the mirror holds: read it from handlers and from the client. */
+export interface World<State, ServerState> {
+  /** Every mirrored player's whole state. Each state object is replaced, never changed, when its player changes. */
+  readonly players: ReadonlyMap<PlayerId, Readonly<State>>;
+  /** The shared server state (replaced, never changed, when it changes). */
+  readonly serverState: Readonly<ServerState>;
+  /** Players online on the server, from the last frame. */
+  readonly online: number;
+  /** The tick of the last frame applied. */
+  readonly tick: number;
+  /** Whether the mirror holds a whole snapshot (false until the first one is complete, and after a disconnect). */
+  readonly complete: boolean;
+}
+
+/** The outcome of applying one frame. */
+export interface Applied<State, ServerState> {
+  readonly sync: StateSync<State, ServerState>;
+  /** Entries the mirror could not attribute: reported, then ignored. */
+  readonly errors: readonly UnknownNetIdError[];
+}
+
+/**
+ * The mirror: every player's state by id and the server state, kept by applying
+ * each sync frame's departures, then arrivals, then changes. Net ids are this
+ * connection's own, and reused after a player leaves.
+ */
+export class Mirror<State extends object, ServerState extends object> implements World<State, ServerState> {
+  private readonly ids = new Map<number, PlayerId>();
+  private readonly netIds = new Map<PlayerId, number>();
+  private readonly states = new Map<PlayerId, Readonly<State>>();
+  private server: Readonly<ServerState>;
+  private snapshotting = false;
+  private whole = false;
+  online = 0;
+  tick = 0;
+
+  constructor(private readonly protocol: CompiledProtocol) {
+    this.server = protocol.serverState.defaults() as ServerState;
+  }
+
+  get players(): ReadonlyMap<PlayerId, Readonly<State>> {
+    return this.states;
+  }
+
+  get serverState(): Readonly<ServerState> {
+    return this.server;
+  }
+
+  get complete(): boolean {
+    return this.whole;
+  }
+
+  /** The player a net id stands for on this connection. */
+  playerOf(netId: number): PlayerId | undefined {
+    return this.ids.get(netId);
+  }
+
+  /** Forgets everything, as on a disconnect. */
+  clear(): void {
+    this.ids.clear();
+    this.netIds.clear();
+    this.states.clear();
+    this.server = this.protocol.serverState.defaults() as ServerState;
+    this.snapshotting = false;
+    this.whole = false;
+    this.online = 0;
+    this.tick = 0;
+  }
+
+  private forget(netId: number): PlayerId | undefined {
+    const id = this.ids.get(netId);
+    if (id === undefined) return undefined;
+    this.ids.delete(netId);
+    if (this.netIds.get(id) === netId) {
+      this.netIds.delete(id);
+      this.states.delete(id);
+    }
+    return id;
+  }
+
+  /** Applies one frame: departures, arrivals, player changes, then the server state. */
+  apply(frame: SyncFrame): Applied<State, ServerState> {
+    const full = (frame.flags & SyncFlag.Full) !== 0;
+    const more = (frame.flags & SyncFlag.More) !== 0;
+    if (full) {
+      this.ids.clear();
+      this.netIds.clear();
+      this.states.clear();
+      this.server = this.protocol.serverState.defaults() as ServerState;
+      this.snapshotting = true;
+      this.whole = false;
+    }
+    const errors: UnknownNetIdError[] = [];
+    const left: PlayerId[] = [];
+    for (const netId of frame.left) {
+      const id = this.forget(netId);
+      if (id === undefined) errors.push(new UnknownNetIdError(netId, "left"));
+      else left.push(id);
+    }
+    const joined: PlayerId[] = [];
+    for (const { netId, id } of frame.joined) {
+      // A net id announced again, or a player announced under a new net id,
+      // replaces the old pairing: the server's view is the truth.
+      this.forget(netId);
+      const previous = this.netIds.get(id);
+      if (previous !== undefined) this.ids.delete(previous);
+      this.ids.set(netId, id);
+      this.netIds.set(id, netId);
+      this.states.set(id, this.protocol.state.defaults() as State);
+      joined.push(id);
+    }
+    const changes: PlayerChange<State>[] = [];
+    for (const entry of frame.players) {
+      const id = this.ids.get(entry.netId);
+      if (id === undefined) {
+        errors.push(new UnknownNetIdError(entry.netId, "players"));
+        continue;
+      }
+      const fields = entry.fields as Partial<State>;
+      this.states.set(id, { ...this.states.get(id)!, ...fields });
+      changes.push({ id, fields });
+    }
+    const server = frame.server as Partial<ServerState> | null;
+    if (server !== null) this.server = { ...this.server, ...server };
+    this.online = frame.online;
+    this.tick = frame.tick;
+    const snapshotComplete = this.snapshotting && !more;
+    if (snapshotComplete) {
+      this.snapshotting = false;
+      this.whole = true;
+    }
+    return {
+      sync: { tick: frame.tick, online: frame.online, full, more, snapshotComplete, left, joined, changes, server },
+      errors,
+    };
+  }
+}

@@ -1,0 +1,83 @@
+/** A schema compiled for use on the wire: a codec per event field and per state field. */
+
+import { type Codec, Codecs } from "./codec.js";
+import { SchemaError } from "./errors.js";
+import type { EventSchema, FieldsKind, ProtocolSchema, StateSchema } from "./schema.js";
+import { syncedFields, validateSchema, WIRE_VERSION } from "./schema.js";
+
+/** A field with its codec. */
+export interface CompiledField {
+  readonly name: string;
+  readonly codec: Codec;
+}
+
+/** An event with a codec per field. */
+export interface CompiledEvent {
+  readonly name: string;
+  readonly kind: FieldsKind;
+  readonly fields: readonly CompiledField[];
+}
+
+/** A synced state: its fields by mask bit. */
+export interface CompiledState {
+  readonly name: string;
+  /** `fields[i]` is the field of mask bit `i`. */
+  readonly fields: readonly CompiledField[];
+  /** A fresh state with every field at its default. */
+  defaults(): Record<string, unknown>;
+}
+
+/** Everything the wire needs to know about one protocol. */
+export interface CompiledProtocol {
+  readonly schema: ProtocolSchema;
+  /** The fingerprint the client offers and expects, 16 hex digits. */
+  readonly fingerprint: string;
+  readonly toServer: ReadonlyMap<string, CompiledEvent>;
+  readonly toClient: ReadonlyMap<string, CompiledEvent>;
+  readonly state: CompiledState;
+  readonly serverState: CompiledState;
+}
+
+const compiled = new WeakMap<object, CompiledProtocol>();
+
+function compileEvents(codecs: Codecs, events: readonly EventSchema[]): Map<string, CompiledEvent> {
+  return new Map(events.map((event) => [event.name, { name: event.name, kind: event.kind, fields: codecs.fields(event.fields) }]));
+}
+
+function compileState(codecs: Codecs, state: StateSchema | null): CompiledState {
+  const fields = syncedFields(state).map((field) => ({ name: field.name, codec: codecs.of(field.type) }));
+  return {
+    name: state?.name ?? "()",
+    fields,
+    defaults() {
+      const out: Record<string, unknown> = {};
+      for (const field of fields) out[field.name] = field.codec.defaultValue();
+      return out;
+    },
+  };
+}
+
+/**
+ * Validates `schema` and compiles it (once per schema object). Throws a
+ * {@link SchemaError} for a schema that is invalid or of another wire version.
+ * The schema's `fingerprint` is what the client offers: the server computed it.
+ */
+export function compileProtocol(schema: ProtocolSchema): CompiledProtocol {
+  const known = compiled.get(schema);
+  if (known !== undefined) return known;
+  const valid = validateSchema(schema);
+  if (valid.wire_version !== WIRE_VERSION) {
+    throw new SchemaError("$.wire_version", `this client speaks wire version ${WIRE_VERSION}, the schema is for version ${valid.wire_version}`);
+  }
+  const codecs = new Codecs(valid.types);
+  const protocol: CompiledProtocol = {
+    schema: valid,
+    fingerprint: valid.fingerprint,
+    toServer: compileEvents(codecs, valid.to_server.events),
+    toClient: compileEvents(codecs, valid.to_client.events),
+    state: compileState(codecs, valid.state),
+    serverState: compileState(codecs, valid.server_state),
+  };
+  compiled.set(schema, protocol);
+  return protocol;
+}

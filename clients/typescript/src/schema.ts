@@ -1,0 +1,449 @@
+/**
+ * The protocol schema: what `Protocol::schema()` prints on the Rust side, as
+ * TypeScript types, and its validation.
+ */
+
+import { SchemaError } from "./errors.js";
+
+/** The wire version this package speaks. */
+export const WIRE_VERSION = 2;
+
+/** A type that is only a name. */
+export type PrimitiveType =
+  | "bool"
+  | "char"
+  | "unit"
+  | "u8"
+  | "u16"
+  | "u32"
+  | "u64"
+  | "u128"
+  | "i8"
+  | "i16"
+  | "i32"
+  | "i64"
+  | "i128"
+  | "f32"
+  | "f64"
+  | "str"
+  | "player_id";
+
+/** Every primitive type name. */
+export const PRIMITIVE_TYPES: readonly PrimitiveType[] = [
+  "bool",
+  "char",
+  "unit",
+  "u8",
+  "u16",
+  "u32",
+  "u64",
+  "u128",
+  "i8",
+  "i16",
+  "i32",
+  "i64",
+  "i128",
+  "f32",
+  "f64",
+  "str",
+  "player_id",
+];
+
+/** A type expression: a primitive or a composite of other types. */
+export type TypeExpr =
+  | PrimitiveType
+  | { readonly option: TypeExpr }
+  | { readonly seq: TypeExpr }
+  | { readonly map: readonly [TypeExpr, TypeExpr] }
+  | { readonly array: readonly [TypeExpr, number] }
+  | { readonly tuple: readonly TypeExpr[] }
+  | { readonly ref: string }
+  | { readonly opaque: string };
+
+/** How a list of fields is written. */
+export type FieldsKind = "named" | "tuple" | "unit";
+
+/** A field of a struct, an enum variant or an event. */
+export interface FieldSchema {
+  readonly name: string;
+  readonly type: TypeExpr;
+}
+
+/** A synced field of a state (`index` is its bit in the sync masks). */
+export interface SyncedFieldSchema {
+  readonly name: string;
+  readonly index: number;
+  readonly type: TypeExpr;
+  readonly skip?: false;
+}
+
+/** A `#[sync(skip)]` field: server-only, never on the wire. */
+export interface SkippedFieldSchema {
+  readonly name: string;
+  readonly skip: true;
+}
+
+/** A synced state (`#[derive(SyncState)]`). */
+export interface StateSchema {
+  readonly name: string;
+  readonly fields: readonly (SyncedFieldSchema | SkippedFieldSchema)[];
+}
+
+/** One event: an enum variant with its snake_case wire name. */
+export interface EventSchema {
+  readonly name: string;
+  readonly kind: FieldsKind;
+  readonly fields: readonly FieldSchema[];
+}
+
+/** An events enum (`#[nodelink::events]`). */
+export interface EventsSchema {
+  readonly name: string;
+  readonly events: readonly EventSchema[];
+}
+
+/** A variant of a user enum. */
+export interface VariantSchema {
+  readonly name: string;
+  readonly kind: FieldsKind;
+  readonly fields: readonly FieldSchema[];
+}
+
+/** A named user type (`#[derive(Fingerprint)]`). */
+export type TypeDefSchema =
+  | { readonly struct: { readonly kind: FieldsKind; readonly fields: readonly FieldSchema[] } }
+  | { readonly enum: readonly VariantSchema[] };
+
+/** A whole protocol. */
+export interface ProtocolSchema {
+  readonly wire_version: number;
+  /** 16 lowercase hex digits. */
+  readonly fingerprint: string;
+  readonly state: StateSchema | null;
+  readonly server_state: StateSchema | null;
+  readonly to_server: EventsSchema;
+  readonly to_client: EventsSchema;
+  readonly types: { readonly [name: string]: TypeDefSchema };
+}
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const KINDS: readonly string[] = ["named", "tuple", "unit"];
+
+/** The most fields a state can have: its masks are 64-bit. */
+export const MAX_STATE_FIELDS = 64;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function key(path: string, name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path}[${JSON.stringify(name)}]`;
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[], path: string): void {
+  for (const name of Object.keys(value)) {
+    if (!allowed.includes(name)) {
+      throw new SchemaError(key(path, name), `unexpected key (expected ${allowed.map((k) => `\`${k}\``).join(", ")})`);
+    }
+  }
+}
+
+function requireString(value: unknown, path: string): string {
+  if (typeof value !== "string") throw new SchemaError(path, `expected a string, found ${describe(value)}`);
+  return value;
+}
+
+function requireName(value: unknown, path: string): string {
+  const name = requireString(value, path);
+  if (name === "") throw new SchemaError(path, "a name cannot be empty");
+  // Values are built as plain objects keyed by field name: a `__proto__` key would
+  // set the object's prototype instead of a property.
+  if (name === "__proto__") throw new SchemaError(path, "the name `__proto__` is not supported");
+  return name;
+}
+
+function requireArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw new SchemaError(path, `expected an array, found ${describe(value)}`);
+  return value;
+}
+
+function requireObject(value: unknown, path: string): Record<string, unknown> {
+  if (!isObject(value)) throw new SchemaError(path, `expected an object, found ${describe(value)}`);
+  return value;
+}
+
+function requireCount(value: unknown, path: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new SchemaError(path, `expected a non-negative integer, found ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks a type expression; `refs` collects the named types it uses (with paths). */
+function checkType(value: unknown, path: string, refs: Map<string, string>): TypeExpr {
+  if (typeof value === "string") {
+    if (!(PRIMITIVE_TYPES as readonly string[]).includes(value)) {
+      throw new SchemaError(path, `unknown primitive type \`${value}\``);
+    }
+    return value as PrimitiveType;
+  }
+  const object = requireObject(value, path);
+  const keys = Object.keys(object);
+  if (keys.length !== 1) {
+    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque), found ${keys.length}`);
+  }
+  const [tag] = keys as [string];
+  const inner = object[tag];
+  const at = key(path, tag);
+  switch (tag) {
+    case "option":
+      return { option: checkType(inner, at, refs) };
+    case "seq":
+      return { seq: checkType(inner, at, refs) };
+    case "map": {
+      const pair = requireArray(inner, at);
+      if (pair.length !== 2) throw new SchemaError(at, `expected [key, value], found ${pair.length} elements`);
+      return { map: [checkType(pair[0], `${at}[0]`, refs), checkType(pair[1], `${at}[1]`, refs)] };
+    }
+    case "array": {
+      const pair = requireArray(inner, at);
+      if (pair.length !== 2) throw new SchemaError(at, `expected [type, length], found ${pair.length} elements`);
+      return { array: [checkType(pair[0], `${at}[0]`, refs), requireCount(pair[1], `${at}[1]`)] };
+    }
+    case "tuple": {
+      const items = requireArray(inner, at);
+      return { tuple: items.map((item, i) => checkType(item, `${at}[${i}]`, refs)) };
+    }
+    case "ref": {
+      const name = requireName(inner, at);
+      if (!refs.has(name)) refs.set(name, at);
+      return { ref: name };
+    }
+    case "opaque": {
+      const hex = requireString(inner, at);
+      if (!HEX16.test(hex)) throw new SchemaError(at, `expected 16 lowercase hex digits, found ${JSON.stringify(hex)}`);
+      return { opaque: hex };
+    }
+    default:
+      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref or opaque)`);
+  }
+}
+
+function checkKind(value: unknown, path: string): FieldsKind {
+  const kind = requireString(value, path);
+  if (!KINDS.includes(kind)) throw new SchemaError(path, `expected "named", "tuple" or "unit", found ${JSON.stringify(kind)}`);
+  return kind as FieldsKind;
+}
+
+/** Checks a fields list against its kind: unique names, positions for tuples, none for units. */
+function checkFields(kind: FieldsKind, value: unknown, path: string, refs: Map<string, string>): FieldSchema[] {
+  const fields = requireArray(value, path);
+  if (kind === "unit" && fields.length > 0) throw new SchemaError(path, `a unit has no fields, found ${fields.length}`);
+  const seen = new Set<string>();
+  return fields.map((field, i) => {
+    const at = `${path}[${i}]`;
+    const object = requireObject(field, at);
+    onlyKeys(object, ["name", "type"], at);
+    const name = requireName(object.name, `${at}.name`);
+    if (kind === "tuple" && name !== String(i)) {
+      throw new SchemaError(`${at}.name`, `a tuple's field ${i} is named "${i}", found ${JSON.stringify(name)}`);
+    }
+    if (seen.has(name)) throw new SchemaError(`${at}.name`, `duplicate field name \`${name}\``);
+    seen.add(name);
+    return { name, type: checkType(object.type, `${at}.type`, refs) };
+  });
+}
+
+function checkState(value: unknown, path: string, refs: Map<string, string>): StateSchema | null {
+  if (value === null) return null;
+  const object = requireObject(value, path);
+  onlyKeys(object, ["name", "fields"], path);
+  const name = requireName(object.name, `${path}.name`);
+  const fields = requireArray(object.fields, `${path}.fields`);
+  const seen = new Set<string>();
+  let synced = 0;
+  const out = fields.map((field, i): SyncedFieldSchema | SkippedFieldSchema => {
+    const at = `${path}.fields[${i}]`;
+    const entry = requireObject(field, at);
+    const fieldName = requireName(entry.name, `${at}.name`);
+    if (seen.has(fieldName)) throw new SchemaError(`${at}.name`, `duplicate field name \`${fieldName}\``);
+    seen.add(fieldName);
+    if (entry.skip === true) {
+      onlyKeys(entry, ["name", "skip"], at);
+      return { name: fieldName, skip: true };
+    }
+    onlyKeys(entry, ["name", "index", "type", "skip"], at);
+    if (entry.skip !== undefined && entry.skip !== false) {
+      throw new SchemaError(`${at}.skip`, `expected true or false, found ${describe(entry.skip)}`);
+    }
+    const index = requireCount(entry.index, `${at}.index`);
+    // Synced fields are numbered in declaration order: the mask bit of the n-th
+    // synced field is n.
+    if (index !== synced) {
+      throw new SchemaError(`${at}.index`, `synced fields are numbered 0, 1, … in declaration order: expected ${synced}, found ${index}`);
+    }
+    synced += 1;
+    return { name: fieldName, index, type: checkType(entry.type, `${at}.type`, refs) };
+  });
+  if (synced > MAX_STATE_FIELDS) {
+    throw new SchemaError(`${path}.fields`, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
+  }
+  return { name, fields: out };
+}
+
+function checkEvents(value: unknown, path: string, refs: Map<string, string>): EventsSchema {
+  const object = requireObject(value, path);
+  onlyKeys(object, ["name", "events"], path);
+  const name = requireName(object.name, `${path}.name`);
+  const events = requireArray(object.events, `${path}.events`);
+  const seen = new Set<string>();
+  return {
+    name,
+    events: events.map((event, i) => {
+      const at = `${path}.events[${i}]`;
+      const entry = requireObject(event, at);
+      onlyKeys(entry, ["name", "kind", "fields"], at);
+      const eventName = requireName(entry.name, `${at}.name`);
+      if (!/^[a-z0-9_]+$/.test(eventName)) {
+        throw new SchemaError(`${at}.name`, `an event's wire name is snake_case, found ${JSON.stringify(eventName)}`);
+      }
+      if (seen.has(eventName)) throw new SchemaError(`${at}.name`, `duplicate event name \`${eventName}\``);
+      seen.add(eventName);
+      const kind = checkKind(entry.kind, `${at}.kind`);
+      return { name: eventName, kind, fields: checkFields(kind, entry.fields, `${at}.fields`, refs) };
+    }),
+  };
+}
+
+function checkTypeDef(value: unknown, path: string, refs: Map<string, string>): TypeDefSchema {
+  const object = requireObject(value, path);
+  const keys = Object.keys(object);
+  if (keys.length !== 1 || (keys[0] !== "struct" && keys[0] !== "enum")) {
+    throw new SchemaError(path, `a type definition is {"struct": …} or {"enum": […]}, found keys ${JSON.stringify(keys)}`);
+  }
+  if (keys[0] === "struct") {
+    const at = `${path}.struct`;
+    const struct = requireObject(object.struct, at);
+    onlyKeys(struct, ["kind", "fields"], at);
+    const kind = checkKind(struct.kind, `${at}.kind`);
+    return { struct: { kind, fields: checkFields(kind, struct.fields, `${at}.fields`, refs) } };
+  }
+  const at = `${path}.enum`;
+  const variants = requireArray(object.enum, at);
+  const seen = new Set<string>();
+  return {
+    enum: variants.map((variant, i) => {
+      const vat = `${at}[${i}]`;
+      const entry = requireObject(variant, vat);
+      onlyKeys(entry, ["name", "kind", "fields"], vat);
+      const name = requireName(entry.name, `${vat}.name`);
+      if (seen.has(name)) throw new SchemaError(`${vat}.name`, `duplicate variant name \`${name}\``);
+      seen.add(name);
+      const kind = checkKind(entry.kind, `${vat}.kind`);
+      return { name, kind, fields: checkFields(kind, entry.fields, `${vat}.fields`, refs) };
+    }),
+  };
+}
+
+/** The named types a type expression refers to directly or through composites. */
+function directRefs(type: TypeExpr, out: string[]): void {
+  if (typeof type === "string") return;
+  if ("option" in type) directRefs(type.option, out);
+  else if ("seq" in type) directRefs(type.seq, out);
+  else if ("map" in type) {
+    directRefs(type.map[0], out);
+    directRefs(type.map[1], out);
+  } else if ("array" in type) directRefs(type.array[0], out);
+  else if ("tuple" in type) type.tuple.forEach((item) => directRefs(item, out));
+  else if ("ref" in type) out.push(type.ref);
+}
+
+function typeDefRefs(def: TypeDefSchema): string[] {
+  const out: string[] = [];
+  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
+  for (const field of fields) directRefs(field.type, out);
+  return out;
+}
+
+/**
+ * Checks that `value` is a protocol schema and returns it typed. Throws a
+ * {@link SchemaError} naming the path of the first problem found. Does not check
+ * the fingerprint: see `fingerprintOf`.
+ */
+export function validateSchema(value: unknown): ProtocolSchema {
+  const root = requireObject(value, "$");
+  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "to_server", "to_client", "types"], "$");
+  const wireVersion = requireCount(root.wire_version, "$.wire_version");
+  const fingerprint = requireString(root.fingerprint, "$.fingerprint");
+  if (!HEX16.test(fingerprint)) {
+    throw new SchemaError("$.fingerprint", `expected 16 lowercase hex digits, found ${JSON.stringify(fingerprint)}`);
+  }
+  const refs = new Map<string, string>();
+  if (!("state" in root)) throw new SchemaError("$.state", "missing (null when the game has no player state)");
+  if (!("server_state" in root)) throw new SchemaError("$.server_state", "missing (null when the game has no server state)");
+  const state = checkState(root.state, "$.state", refs);
+  const serverState = checkState(root.server_state, "$.server_state", refs);
+  const toServer = checkEvents(root.to_server, "$.to_server", refs);
+  const toClient = checkEvents(root.to_client, "$.to_client", refs);
+  const typesObject = root.types === undefined ? {} : requireObject(root.types, "$.types");
+  const types: Record<string, TypeDefSchema> = {};
+  for (const [name, def] of Object.entries(typesObject)) {
+    requireName(name, key("$.types", name));
+    types[name] = checkTypeDef(def, key("$.types", name), refs);
+  }
+  for (const [name, path] of refs) {
+    if (!Object.hasOwn(types, name)) throw new SchemaError(path, `reference to \`${name}\`, which \`types\` does not define`);
+  }
+  // A type that contains itself by value has no finite encoding, and no fingerprint.
+  const state_: Record<string, "visiting" | "done"> = {};
+  const visit = (name: string, trail: string[]): void => {
+    if (state_[name] === "done") return;
+    if (state_[name] === "visiting") {
+      const cycle = [...trail.slice(trail.indexOf(name)), name].join(" → ");
+      throw new SchemaError(key("$.types", name), `the type contains itself (${cycle})`);
+    }
+    state_[name] = "visiting";
+    for (const next of typeDefRefs(types[name]!)) visit(next, [...trail, name]);
+    state_[name] = "done";
+  };
+  for (const name of Object.keys(types)) visit(name, []);
+  return {
+    wire_version: wireVersion,
+    fingerprint,
+    state,
+    server_state: serverState,
+    to_server: toServer,
+    to_client: toClient,
+    types,
+  };
+}
+
+/** A type expression as Rust would write it, for error messages. */
+export function typeName(type: TypeExpr): string {
+  if (typeof type === "string") {
+    if (type === "unit") return "()";
+    if (type === "player_id") return "PlayerId";
+    if (type === "str") return "String";
+    return type;
+  }
+  if ("option" in type) return `Option<${typeName(type.option)}>`;
+  if ("seq" in type) return `Vec<${typeName(type.seq)}>`;
+  if ("map" in type) return `Map<${typeName(type.map[0])}, ${typeName(type.map[1])}>`;
+  if ("array" in type) return `[${typeName(type.array[0])}; ${type.array[1]}]`;
+  if ("tuple" in type) return `(${type.tuple.map(typeName).join(", ")}${type.tuple.length === 1 ? "," : ""})`;
+  if ("ref" in type) return type.ref;
+  return `opaque ${type.opaque}`;
+}
+
+/** The synced fields of a state, in index order. */
+export function syncedFields(state: StateSchema | null): SyncedFieldSchema[] {
+  if (state === null) return [];
+  return state.fields.filter((field): field is SyncedFieldSchema => field.skip !== true);
+}

@@ -1,0 +1,30 @@
+/** Type-level helpers that tie a generated protocol to the generic client. */
+
+/**
+ * A protocol's types, as generated code declares them: each player's state, the
+ * shared server state, and the events of each direction as a map from wire name
+ * to payload (`undefined` for an event without fields).
+ */
+export interface ProtocolTypes {
+  state: object;
+  serverState: object;
+  toServer: object;
+  toClient: object;
+}
+
+/** The state of a protocol without player state or without server state (`()` in Rust). */
+export type NoState = Record<string, never>;
+
+/** The wire names of an events map. */
+export type EventName<Events> = keyof Events & string;
+
+/** The arguments after the event name: none for an event without fields, else its payload. */
+export type PayloadArgs<Payload> = [Payload] extends [undefined] ? [] : [payload: Payload];
+
+/** One event of an events map as a discriminated union: `{ type: "chat", data: {…} }`. */
+export type EventOf<Events> = {
+  [Name in EventName<Events>]: { readonly type: Name; readonly data: Events[Name] };
+}[EventName<Events>];
+
+/** Removes a handler registered with one of the `on…` methods. */
+export type Unsubscribe = () => void;
