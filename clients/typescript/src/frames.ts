@@ -50,7 +50,8 @@ export interface Welcome {
 /** A player entry of a sync frame: the fields its mask names, by field name. */
 export interface SyncEntry {
   readonly netId: number;
-  readonly fields: Readonly<Record<string, unknown>>;
+  /** Decoded: a plain object of the fields present. To encode: any object, its own keys being the fields present. */
+  readonly fields: object;
 }
 
 /** A sync frame as decoded, before net ids are resolved. */
@@ -62,7 +63,7 @@ export interface SyncFrame {
   readonly joined: readonly { readonly netId: number; readonly id: PlayerId }[];
   readonly players: readonly SyncEntry[];
   /** The changed fields of the server state; `null` when none changed. */
-  readonly server: Readonly<Record<string, unknown>> | null;
+  readonly server: object | null;
 }
 
 /** An event frame: the wire name and the payload (an object, an array, or `undefined`). */
@@ -423,7 +424,8 @@ export function encodeSync(protocol: CompiledProtocol, frame: SyncFrame): Uint8A
 }
 
 /** Writes the array header of `[…before, mask, value…]` and returns what writes the mask and values. */
-function writeFieldsHeader(writer: Writer, state: CompiledState, fields: Readonly<Record<string, unknown>>, before: number, where: string): () => void {
+function writeFieldsHeader(writer: Writer, state: CompiledState, object: object, before: number, where: string): () => void {
+  const fields = object as Readonly<Record<string, unknown>>;
   const known = new Set(state.fields.map((field) => field.name));
   const stray = Object.keys(fields).find((name) => !known.has(name));
   if (stray !== undefined) throw new EncodeError(where, `${state.name} has no synced field \`${stray}\``);

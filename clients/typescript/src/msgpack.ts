@@ -166,7 +166,8 @@ export class Writer {
       this.buffer[at] = 0xdb;
       this.view.setUint32(at + 1, n);
     }
-    this.buffer.set(bytes, this.reserve(n));
+    const start = this.reserve(n);
+    this.buffer.set(bytes, start);
   }
 
   bin(bytes: Uint8Array): void {
@@ -184,7 +185,8 @@ export class Writer {
       this.buffer[at] = 0xc6;
       this.view.setUint32(at + 1, n);
     }
-    this.buffer.set(bytes, this.reserve(n));
+    const start = this.reserve(n);
+    this.buffer.set(bytes, start);
   }
 
   ext(value: ExtValue): void {
@@ -211,7 +213,8 @@ export class Writer {
       this.view.setUint32(at + 1, n);
       this.view.setInt8(at + 5, value.extType);
     }
-    this.buffer.set(value.data, this.reserve(n));
+    const start = this.reserve(n);
+    this.buffer.set(value.data, start);
   }
 
   arrayLen(n: number): void {

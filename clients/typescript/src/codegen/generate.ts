@@ -1,0 +1,449 @@
+/**
+ * The code generator: a protocol schema in, one readable TypeScript module out,
+ * with an interface per state and user type, an events map and a discriminated
+ * union per direction, and a `Client` class whose `send`/`on` only accept the
+ * protocol's events with their exact payloads.
+ */
+
+import { NodelinkClient } from "../client.js";
+import { SchemaError } from "../errors.js";
+import { fingerprintOf } from "../fingerprint.js";
+import type { EventSchema, EventsSchema, FieldSchema, ProtocolSchema, StateSchema, TypeDefSchema, TypeExpr } from "../schema.js";
+import { typeName, validateSchema, WIRE_VERSION } from "../schema.js";
+
+/** How to generate. */
+export interface GenerateOptions {
+  /** The module the generated code imports the runtime from. Default `"nodelink-client"`. */
+  runtime?: string;
+  /** The schema's file name, for the header. */
+  source?: string;
+}
+
+/** Names the generated module imports, declares or refers to, which user types must not shadow. */
+const RESERVED_NAMES = new Set([
+  "Array",
+  "BigInt",
+  "Boolean",
+  "Client",
+  "ClientOptions",
+  "Error",
+  "FINGERPRINT",
+  "Map",
+  "NodelinkClient",
+  "NoState",
+  "Number",
+  "Object",
+  "PlayerId",
+  "Promise",
+  "Protocol",
+  "ProtocolSchema",
+  "Readonly",
+  "Record",
+  "String",
+  "Symbol",
+  "Unsubscribe",
+  "schema",
+]);
+
+/** Words that cannot name a parameter. */
+const RESERVED_WORDS = new Set(
+  (
+    "break case catch class const continue debugger default delete do else enum export extends false finally for " +
+    "function if import in instanceof new null return super switch this throw true try typeof var void while with " +
+    "implements interface let package private protected public static yield await arguments eval undefined"
+  ).split(" "),
+);
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A property key: bare when it can be, quoted otherwise. */
+function propertyKey(name: string): string {
+  return IDENTIFIER.test(name) || /^(0|[1-9][0-9]*)$/.test(name) ? name : JSON.stringify(name);
+}
+
+/** A parameter name for a field: its name, or `value<i>` for a position, escaped if reserved. */
+function parameterName(name: string, index: number): string {
+  if (/^[0-9]+$/.test(name)) return `value${index}`;
+  const safe = IDENTIFIER.test(name) ? name : name.replace(/[^A-Za-z0-9_$]/g, "_");
+  return RESERVED_WORDS.has(safe) ? `${safe}_` : safe;
+}
+
+/** `player_moved` → `PlayerMoved`. */
+export function pascalCase(wireName: string): string {
+  return wireName
+    .split("_")
+    .filter((part) => part !== "")
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join("");
+}
+
+/** A doc comment, indented. */
+function doc(lines: string | readonly string[], indent = ""): string {
+  const all = (typeof lines === "string" ? [lines] : lines).flatMap((line) => line.split("\n"));
+  if (all.length === 1) return `${indent}/** ${all[0]!.replace(/\*\//g, "*\\/")} */\n`;
+  return `${indent}/**\n${all.map((line) => `${indent} * ${line.replace(/\*\//g, "*\\/")}`.trimEnd()).join("\n")}\n${indent} */\n`;
+}
+
+/** The TypeScript name of each schema type, with names that would shadow something renamed. */
+class Names {
+  private readonly taken = new Set(RESERVED_NAMES);
+  private readonly user = new Map<string, string>();
+
+  /** Claims a name for a declaration: the wanted one, or it with a suffix when taken. */
+  claim(wanted: string): string {
+    let name = wanted;
+    for (let n = 2; this.taken.has(name); n += 1) name = `${wanted}${n === 2 ? "_" : `_${n}`}`;
+    this.taken.add(name);
+    return name;
+  }
+
+  defineUser(schemaName: string): string {
+    const name = this.claim(schemaName);
+    this.user.set(schemaName, name);
+    return name;
+  }
+
+  userType(schemaName: string): string {
+    return this.user.get(schemaName)!;
+  }
+}
+
+/** Renders a schema type as a TypeScript type. */
+function tsType(type: TypeExpr, names: Names): string {
+  if (typeof type === "string") {
+    switch (type) {
+      case "bool":
+        return "boolean";
+      case "char":
+      case "str":
+        return "string";
+      case "unit":
+        return "null";
+      case "player_id":
+        return "PlayerId";
+      case "u64":
+      case "i64":
+      case "u128":
+      case "i128":
+        return "bigint";
+      default:
+        return "number";
+    }
+  }
+  if ("option" in type) {
+    const inner = tsType(type.option, names);
+    return inner.endsWith("| null") || inner === "null" ? inner : `${inner} | null`;
+  }
+  if ("seq" in type) return arrayOf(tsType(type.seq, names));
+  if ("map" in type) return `Map<${tsType(type.map[0], names)}, ${tsType(type.map[1], names)}>`;
+  if ("array" in type) {
+    const [item, n] = type.array;
+    const inner = tsType(item, names);
+    // Spelt out as a tuple while that stays readable; longer arrays are checked at run time.
+    return n <= 8 ? `[${Array.from({ length: n }, () => inner).join(", ")}]` : arrayOf(inner);
+  }
+  if ("tuple" in type) return `[${type.tuple.map((item) => tsType(item, names)).join(", ")}]`;
+  if ("ref" in type) return names.userType(type.ref);
+  return "unknown";
+}
+
+function arrayOf(inner: string): string {
+  return /^[A-Za-z0-9_$.<>]+$/.test(inner) && !inner.includes("<") ? `${inner}[]` : `Array<${inner}>`;
+}
+
+/** `f32`, or `[u8; 32]` for a long array whose length the type does not show. */
+function typeNote(type: TypeExpr): string {
+  return `\`${typeName(type)}\``;
+}
+
+/** The members of an object type for named fields, one per line. */
+function objectMembers(fields: readonly FieldSchema[], names: Names, indent: string): string {
+  return fields.map((field) => `${doc(typeNote(field.type), indent)}${indent}${propertyKey(field.name)}: ${tsType(field.type, names)};\n`).join("");
+}
+
+function inlineObject(fields: readonly FieldSchema[], names: Names): string {
+  if (fields.length === 0) return "Record<string, never>";
+  return `{ ${fields.map((field) => `${propertyKey(field.name)}: ${tsType(field.type, names)}`).join("; ")} }`;
+}
+
+function userTypeDecl(schemaName: string, def: TypeDefSchema, names: Names): string {
+  const name = names.userType(schemaName);
+  const renamed = name === schemaName ? [] : [`(\`${schemaName}\` in the schema: renamed, the name is taken here.)`];
+  if ("struct" in def) {
+    const { kind, fields } = def.struct;
+    if (kind === "unit") {
+      return `${doc([`\`${schemaName}\`: a unit struct.`, ...renamed])}export type ${name} = null;\n`;
+    }
+    if (kind === "tuple") {
+      const items = fields.map((field) => tsType(field.type, names));
+      if (items.length === 1) {
+        return `${doc([`\`${schemaName}\`: a newtype of ${typeNote(fields[0]!.type)}, written as its field.`, ...renamed])}export type ${name} = ${items[0]};\n`;
+      }
+      return `${doc([`\`${schemaName}\`: a tuple struct.`, ...renamed])}export type ${name} = [${items.join(", ")}];\n`;
+    }
+    if (fields.length === 0) return `${doc([`\`${schemaName}\`.`, ...renamed])}export type ${name} = Record<string, never>;\n`;
+    return `${doc([`\`${schemaName}\`.`, ...renamed])}export interface ${name} {\n${objectMembers(fields, names, "  ")}}\n`;
+  }
+  const variants = def.enum.map((variant) => {
+    if (variant.kind === "unit") return JSON.stringify(variant.name);
+    const key = propertyKey(variant.name);
+    if (variant.kind === "named") return `{ ${key}: ${inlineObject(variant.fields, names)} }`;
+    const items = variant.fields.map((field) => tsType(field.type, names));
+    return `{ ${key}: ${items.length === 1 ? items[0] : `[${items.join(", ")}]`} }`;
+  });
+  const lines = [
+    `\`${schemaName}\`: an enum. A variant without fields is its name; any other is`,
+    "an object with one key, the variant's name, holding its fields.",
+    ...renamed,
+  ];
+  if (variants.length === 0) return `${doc(lines)}export type ${name} = never;\n`;
+  return `${doc(lines)}export type ${name} =\n${variants.map((variant) => `  | ${variant}`).join("\n")};\n`;
+}
+
+function stateDecl(state: StateSchema, name: string, what: string): string {
+  return `${doc([`${what} (\`${state.name}\`). Only synced fields are here.`])}export interface ${name} {\n`;
+}
+
+function stateMembers(state: StateSchema, names: Names): string {
+  return state.fields
+    .map((field) => {
+      if (field.skip === true) return `  // \`${field.name}\` is server-only (\`#[sync(skip)]\`): never on the wire.\n`;
+      return `${doc(`${typeNote(field.type)}, mask bit ${field.index}.`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
+    })
+    .join("");
+}
+
+/** One direction's events: payload types, the events map and the union. */
+interface EventsNames {
+  readonly map: string;
+  readonly union: string;
+  readonly payloads: ReadonlyMap<string, string>;
+}
+
+function eventsNames(events: EventsSchema, names: Names): EventsNames {
+  const union = names.claim(events.name);
+  const map = names.claim(`${events.name}Events`);
+  const payloads = new Map<string, string>();
+  for (const event of events.events) {
+    if (event.kind !== "unit") payloads.set(event.name, names.claim(`${events.name}${pascalCase(event.name)}`));
+  }
+  return { map, union, payloads };
+}
+
+function payloadType(event: EventSchema, eventsNames: EventsNames): string {
+  return eventsNames.payloads.get(event.name) ?? "undefined";
+}
+
+function eventsDecl(events: EventsSchema, direction: string, own: EventsNames, names: Names): string {
+  let out = "";
+  for (const event of events.events) {
+    const payload = own.payloads.get(event.name);
+    if (payload === undefined) continue;
+    if (event.kind === "named") {
+      out += `${doc(`The fields of \`${event.name}\`.`)}export interface ${payload} {\n${objectMembers(event.fields, names, "  ")}}\n\n`;
+    } else {
+      out += `${doc(`The fields of \`${event.name}\`, by position.`)}export type ${payload} = [${event.fields.map((field) => tsType(field.type, names)).join(", ")}];\n\n`;
+    }
+  }
+  out += doc([`The events ${direction} (\`${events.name}\`), by wire name, with their payloads.`, "An event without fields has the payload `undefined`."]);
+  if (events.events.length === 0) {
+    out += `export type ${own.map} = Record<string, never>;\n\n`;
+  } else {
+    out += `export interface ${own.map} {\n${events.events.map((event) => `  ${propertyKey(event.name)}: ${payloadType(event, own)};\n`).join("")}}\n\n`;
+  }
+  out += doc(`One event ${direction}: switch on \`type\`.`);
+  if (events.events.length === 0) return `${out}export type ${own.union} = never;\n`;
+  return `${out}export type ${own.union} =\n${events.events
+    .map((event) => `  | { readonly type: ${JSON.stringify(event.name)}; readonly data: ${payloadType(event, own)} }`)
+    .join("\n")};\n`;
+}
+
+/** The client's own members, which convenience methods must not shadow. */
+function runtimeMembers(): Set<string> {
+  const out = new Set<string>();
+  for (let proto: object | null = NodelinkClient.prototype; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) out.add(name);
+  }
+  // Instance fields are not on the prototype.
+  for (const name of ["url", "protocol"]) out.add(name);
+  return out;
+}
+
+function clientDecl(schema: ProtocolSchema, toServer: EventsNames, toClient: EventsNames, names: Names): string {
+  const taken = runtimeMembers();
+  const methods: string[] = [];
+  const skipped: string[] = [];
+  const claim = (name: string, event: string): boolean => {
+    if (taken.has(name)) {
+      skipped.push(`\`${name}\` for \`${event}\` would hide the client's own \`${name}\``);
+      return false;
+    }
+    taken.add(name);
+    return true;
+  };
+  for (const event of schema.to_server.events) {
+    const method = `send${pascalCase(event.name)}`;
+    if (!claim(method, event.name)) continue;
+    const params = event.fields.map((field, i) => ({ name: parameterName(field.name, i), field }));
+    const signature = params.map(({ name, field }) => `${name}: ${tsType(field.type, names)}`).join(", ");
+    let payload = "";
+    if (event.kind === "named") {
+      payload = `, { ${params.map(({ name, field }) => (name === field.name ? name : `${propertyKey(field.name)}: ${name}`)).join(", ")} }`;
+    } else if (event.kind === "tuple") {
+      payload = `, [${params.map(({ name }) => name).join(", ")}]`;
+    }
+    methods.push(
+      `${doc(`Sends \`${event.name}\` (queued until connected).`, "  ")}  ${method}(${signature}): void {\n    this.send(${JSON.stringify(event.name)}${payload});\n  }\n`,
+    );
+  }
+  for (const event of schema.to_client.events) {
+    const method = `on${pascalCase(event.name)}`;
+    if (!claim(method, event.name)) continue;
+    const payload = payloadType(event, toClient);
+    const param = payload === "undefined" ? "handler: () => void" : `handler: (event: ${payload}) => void`;
+    methods.push(
+      `${doc(`Calls \`handler\` with each \`${event.name}\` event.`, "  ")}  ${method}(${param}): Unsubscribe {\n    return this.on(${JSON.stringify(event.name)}, handler);\n  }\n`,
+    );
+  }
+  const notes = skipped.length === 0 ? "" : skipped.map((line) => `  // No ${line}: use send/on with the event's name.\n`).join("");
+  return (
+    doc([
+      "A client of this protocol.",
+      "",
+      "```ts",
+      'const client = new Client("ws://localhost:5000/");',
+      "await client.connect();",
+      "```",
+      "",
+      "In Node 20, pass the `ws` package's WebSocket: `new Client(url, { WebSocket })`.",
+    ]) +
+    `export class Client extends NodelinkClient<Protocol> {\n` +
+    `  constructor(url: string, options?: ClientOptions) {\n    super(schema, url, options);\n  }\n` +
+    (methods.length > 0 || notes ? `\n${notes}${methods.join("\n")}` : "") +
+    `}\n`
+  );
+}
+
+/** A JSON value as a TypeScript literal: short objects and arrays on one line, longer ones one entry per line. */
+function literal(value: unknown, indent: string): string {
+  const flat = flatLiteral(value);
+  if (flat.length + indent.length <= 100 || typeof value !== "object" || value === null) return flat;
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[\n${value.map((item) => `${inner}${literal(item, inner)},`).join("\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) return "{}";
+  return `{\n${entries.map(([key, item]) => `${inner}${propertyKey(key)}: ${literal(item, inner)},`).join("\n")}\n${indent}}`;
+}
+
+function flatLiteral(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(flatLiteral).join(", ")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return "{}";
+    return `{ ${entries.map(([key, item]) => `${propertyKey(key)}: ${flatLiteral(item)}`).join(", ")} }`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Every type expression of a schema's fields. */
+function allTypes(schema: ProtocolSchema): TypeExpr[] {
+  const states = [schema.state, schema.server_state].flatMap((state) => state?.fields ?? []);
+  const events = [...schema.to_server.events, ...schema.to_client.events].flatMap((event) => event.fields);
+  const types = Object.values(schema.types).flatMap((def) => ("struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields)));
+  return [...states.flatMap((field) => (field.skip === true ? [] : [field.type])), ...[...events, ...types].map((field) => field.type)];
+}
+
+/** Whether a type expression contains the primitive `primitive`. */
+function mentions(type: TypeExpr, primitive: string): boolean {
+  if (typeof type === "string") return type === primitive;
+  if ("option" in type) return mentions(type.option, primitive);
+  if ("seq" in type) return mentions(type.seq, primitive);
+  if ("map" in type) return mentions(type.map[0], primitive) || mentions(type.map[1], primitive);
+  if ("array" in type) return mentions(type.array[0], primitive);
+  if ("tuple" in type) return type.tuple.some((item) => mentions(item, primitive));
+  return false;
+}
+
+/**
+ * Generates the TypeScript module for a schema (parsed JSON). Throws a
+ * {@link SchemaError} naming the path of a problem, including a `fingerprint`
+ * that does not match the schema's contents.
+ */
+export function generate(input: unknown, options: GenerateOptions = {}): string {
+  const schema = validateSchema(input);
+  if (schema.wire_version !== WIRE_VERSION) {
+    throw new SchemaError("$.wire_version", `this generator targets wire version ${WIRE_VERSION}, the schema is for version ${schema.wire_version}`);
+  }
+  const computed = fingerprintOf(schema);
+  if (computed !== schema.fingerprint) {
+    throw new SchemaError(
+      "$.fingerprint",
+      `the schema says ${schema.fingerprint} but its contents hash to ${computed}: it was edited, or written by another nodelink version`,
+    );
+  }
+  const runtime = options.runtime ?? "nodelink-client";
+  const names = new Names();
+  const userNames = Object.keys(schema.types).map((name) => names.defineUser(name));
+  const stateName = schema.state === null ? null : names.claim(schema.state.name);
+  const serverStateName = schema.server_state === null ? null : names.claim(schema.server_state.name);
+  const toServer = eventsNames(schema.to_server, names);
+  const toClient = eventsNames(schema.to_client, names);
+
+  const source = options.source === undefined ? "a nodelink protocol schema" : `\`${options.source}\``;
+  let out =
+    `// Generated by nodelink-codegen from ${source}: do not edit.\n` +
+    `// Change the Rust protocol, print its schema again and regenerate this file.\n` +
+    `// Protocol fingerprint ${schema.fingerprint}, wire version ${schema.wire_version}.\n\n`;
+
+  const usesPlayerId = allTypes(schema).some((type) => mentions(type, "player_id"));
+  const imports = [
+    "type ClientOptions",
+    "NodelinkClient",
+    ...(stateName === null || serverStateName === null ? ["type NoState"] : []),
+    ...(usesPlayerId ? ["type PlayerId"] : []),
+    "type ProtocolSchema",
+    "type Unsubscribe",
+  ];
+  out += `import { ${imports.join(", ")} } from ${JSON.stringify(runtime)};\n\n`;
+  out += `${doc("The fingerprint of the protocol this module was generated from.")}export const FINGERPRINT = ${JSON.stringify(schema.fingerprint)};\n\n`;
+
+  if (userNames.length > 0) {
+    out += "// ---------------------------------------------------------------------------\n// Types used in fields\n\n";
+    out += Object.entries(schema.types)
+      .map(([name, def]) => userTypeDecl(name, def, names))
+      .join("\n");
+    out += "\n";
+  }
+
+  out += "// ---------------------------------------------------------------------------\n// Synced state\n\n";
+  if (schema.state !== null && stateName !== null) {
+    out += `${stateDecl(schema.state, stateName, "Each player's synced state")}${stateMembers(schema.state, names)}}\n\n`;
+  } else {
+    out += "// The protocol has no player state (`()`): players are mirrored as empty objects.\n\n";
+  }
+  if (schema.server_state !== null && serverStateName !== null) {
+    out += `${stateDecl(schema.server_state, serverStateName, "The state the server shares with every client")}${stateMembers(schema.server_state, names)}}\n\n`;
+  } else {
+    out += "// The protocol has no shared server state (`()`).\n\n";
+  }
+
+  out += "// ---------------------------------------------------------------------------\n// Events\n\n";
+  out += `${eventsDecl(schema.to_server, "this client sends", toServer, names)}\n`;
+  out += `${eventsDecl(schema.to_client, "the server sends", toClient, names)}\n`;
+
+  out += "// ---------------------------------------------------------------------------\n// The protocol and its client\n\n";
+  out += doc("The protocol's types, as the generic client takes them.");
+  out +=
+    `export interface Protocol {\n` +
+    `  state: ${stateName ?? "NoState"};\n` +
+    `  serverState: ${serverStateName ?? "NoState"};\n` +
+    `  toServer: ${toServer.map};\n` +
+    `  toClient: ${toClient.map};\n}\n\n`;
+  out += doc("The schema this module was generated from: field types per event and per state mask bit, for the runtime.");
+  out += `export const schema: ProtocolSchema = ${literal(schema, "")};\n\n`;
+  out += clientDecl(schema, toServer, toClient, names);
+  return out;
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { FingerprintHasher, fingerprintOf, SchemaError, typeFingerprint, validateSchema } from "../src/index.js";
+import { docSchema, gameSchema, richSchema } from "./support.js";
+
+/** FNV-1a over bytes, written out without the hasher, to check the hasher's framing. */
+function fnv1a(bytes: number[]): bigint {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash;
+}
+
+describe("the fingerprint hasher", () => {
+  it("hashes the empty string as its length: eight zero bytes", () => {
+    assert.equal(new FingerprintHasher().str("").finish(), fnv1a([0, 0, 0, 0, 0, 0, 0, 0]));
+    // Computed separately (a Python FNV-1a over eight zero bytes).
+    assert.equal(new FingerprintHasher().str("").finish(), 0xa8c7f832281a39c5n);
+  });
+
+  it("feeds numbers little-endian and strings length-prefixed in UTF-8", () => {
+    assert.equal(new FingerprintHasher().u64(0x0102030405060708n).finish(), fnv1a([8, 7, 6, 5, 4, 3, 2, 1]));
+    assert.equal(new FingerprintHasher().str("é").finish(), fnv1a([2, 0, 0, 0, 0, 0, 0, 0, 0xc3, 0xa9]));
+    assert.notEqual(new FingerprintHasher().str("ab").str("c").finish(), new FingerprintHasher().str("a").str("bc").finish());
+  });
+});
+
+describe("fingerprintOf", () => {
+  it("gives the example game the fingerprint the Rust server computes", () => {
+    // The schema file was printed by the Rust side, fingerprint included.
+    assert.equal(gameSchema.fingerprint, "4874c71316f5ad11");
+    assert.equal(fingerprintOf(gameSchema), "4874c71316f5ad11");
+  });
+
+  it("agrees with an independent implementation on every type of the language", () => {
+    // rich.json uses every type expression, user structs, newtypes, tuple structs,
+    // an enum and an opaque type; ff658be349dc43a7 was computed by a separate Python
+    // implementation of the same definition.
+    assert.equal(fingerprintOf(richSchema), "ff658be349dc43a7");
+    assert.equal(fingerprintOf(docSchema), "09d6330984f5750a");
+  });
+
+  it("hashes primitives by name and composites by shape", () => {
+    const types = { types: richSchema.types };
+    assert.equal(typeFingerprint(types, "u8"), 0x9c88c3d328cbe24an);
+    assert.equal(typeFingerprint(types, "player_id"), 0xb9db03341dd56eb7n);
+    assert.equal(typeFingerprint(types, { opaque: "0123456789abcdef" }), 0x0123456789abcdefn);
+    const option = new FingerprintHasher().str("option").u64(typeFingerprint(types, "u8")).finish();
+    assert.equal(typeFingerprint(types, { option: "u8" }), option);
+    const array = new FingerprintHasher().str("array").u64(3).u64(typeFingerprint(types, "f32")).finish();
+    assert.equal(typeFingerprint(types, { array: ["f32", 3] }), array);
+    const shapes = [
+      "u8",
+      "u16",
+      "f32",
+      { option: "f32" },
+      { seq: "f32" },
+      { array: ["f32", 2] },
+      { array: ["f32", 3] },
+      { tuple: ["f32", "f32"] },
+      { tuple: ["f32", "f32", "f32"] },
+      { map: ["str", "f32"] },
+      { map: ["f32", "str"] },
+      { ref: "Vec2" },
+      { ref: "Vec22" },
+    ] as const;
+    const all = shapes.map((shape) => typeFingerprint(types, shape));
+    assert.equal(new Set(all).size, all.length);
+  });
+
+  it("changes with any change to the protocol, and ignores skipped fields", () => {
+    const base = fingerprintOf(richSchema);
+    const edit = (change: (json: any) => void): string => {
+      const json = structuredClone(richSchema) as any;
+      change(json);
+      return fingerprintOf(validateSchema(json));
+    };
+    assert.notEqual(edit((json) => (json.types.Vec2.struct.fields[1].type = "f64")), base);
+    assert.notEqual(edit((json) => (json.to_server.events[0].name = "put")), base);
+    assert.notEqual(edit((json) => (json.wire_version = 3)), base);
+    assert.notEqual(edit((json) => json.to_client.events.reverse().push({ name: "gone", kind: "unit", fields: [] })), base);
+    assert.notEqual(edit((json) => (json.server_state = null)), base);
+    assert.equal(edit((json) => (json.state.fields[11].name = "other_secret")), base);
+    assert.equal(
+      edit((json) => {
+        json.fingerprint = "ffffffffffffffff";
+      }),
+      base,
+    );
+  });
+
+  it("is not computed for a schema that refers to an undefined type", () => {
+    const json = structuredClone(docSchema) as any;
+    json.to_server.events[0].fields[0].type = { ref: "Nowhere" };
+    assert.throws(() => validateSchema(json), (error: unknown) => error instanceof SchemaError && error.path === "$.to_server.events[0].fields[0].type.ref");
+  });
+});

@@ -1,0 +1,130 @@
+/** Shared by the tests: fixtures, hex, PROTOCOL.md's frames, and a scriptable WebSocket. */
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { compileProtocol, type CompiledProtocol, type ProtocolSchema, validateSchema, type WebSocketLike } from "../src/index.js";
+
+/** The package's directory (tests run from `dist/test`). */
+export const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The repository's directory. */
+export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+
+export function readSchema(relative: string): ProtocolSchema {
+  return validateSchema(JSON.parse(readFileSync(`${packageRoot}${relative}`, "utf8")));
+}
+
+/** The protocol of PROTOCOL.md's examples. */
+export const docSchema = readSchema("test/fixtures/doc.json");
+export const docProtocol: CompiledProtocol = compileProtocol(docSchema);
+
+/** A protocol using every type of the schema language. */
+export const richSchema = readSchema("test/fixtures/rich.json");
+export const richProtocol: CompiledProtocol = compileProtocol(richSchema);
+
+/** The example game's schema, as the Rust side prints it. */
+export const gameSchema = readSchema("examples/game/schema.json");
+
+export function hex(bytes: Uint8Array): string {
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
+}
+
+export function fromHex(text: string): Uint8Array {
+  const digits = text.replace(/\s+/g, "");
+  if (digits.length % 2 !== 0 || /[^0-9a-f]/i.test(digits)) throw new Error(`not hex: ${text}`);
+  return new Uint8Array(digits.match(/../g)!.map((pair) => Number.parseInt(pair, 16)));
+}
+
+/** The hex frames of PROTOCOL.md, by the name in their `<!-- frame: name -->` marker. */
+export function protocolDocFrames(): Map<string, Uint8Array> {
+  const text = readFileSync(`${repoRoot}PROTOCOL.md`, "utf8");
+  const frames = new Map<string, Uint8Array>();
+  const block = /<!-- frame: ([a-z0-9-]+) -->\s*```hex\n([\s\S]*?)```/g;
+  for (const [, name, body] of text.matchAll(block)) {
+    const digits = body!
+      .split("\n")
+      .map((line) => line.replace(/#.*$/, ""))
+      .join(" ");
+    frames.set(name!, fromHex(digits));
+  }
+  return frames;
+}
+
+/** A WebSocket the test drives: it records what the client sends and delivers what the test says. */
+export class FakeSocket implements WebSocketLike {
+  binaryType = "blob";
+  readyState = 0;
+  protocol = "";
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  readonly sent: Uint8Array[] = [];
+  closedWith: { code: number | undefined; reason: string | undefined } | null = null;
+
+  constructor(
+    readonly url: string,
+    readonly protocols?: string | string[],
+  ) {}
+
+  send(data: Uint8Array): void {
+    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
+    this.sent.push(Uint8Array.from(data));
+  }
+
+  /** The client closes: the close handshake completes at once, as with a prompt server. */
+  close(code?: number, reason?: string): void {
+    if (this.closedWith !== null) return;
+    this.closedWith = { code, reason };
+    const wasOpen = this.readyState === 1;
+    this.readyState = 2;
+    queueMicrotask(() => {
+      this.readyState = 3;
+      this.onclose?.({ code: wasOpen ? (code ?? 1005) : 1006, reason: reason ?? "" });
+    });
+  }
+
+  /** The server accepts the upgrade. */
+  accept(): void {
+    this.readyState = 1;
+    this.protocol = Array.isArray(this.protocols) ? (this.protocols[0] ?? "") : (this.protocols ?? "");
+    this.onopen?.({});
+  }
+
+  /** The server sends a binary message. */
+  receive(bytes: Uint8Array): void {
+    const copy = Uint8Array.from(bytes);
+    this.onmessage?.({ data: copy.buffer });
+  }
+
+  /** The server closes with a close frame. */
+  serverClose(code: number, reason: string): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+
+  /** The connection breaks without a close frame. */
+  drop(message = "connection reset"): void {
+    this.readyState = 3;
+    this.onerror?.({ message });
+    this.onclose?.({ code: 1006, reason: "" });
+  }
+}
+
+/** A WebSocket class whose instances the test can reach, in creation order. */
+export function fakeWebSocket(): { WebSocket: new (url: string, protocols?: string | string[]) => FakeSocket; sockets: FakeSocket[] } {
+  const sockets: FakeSocket[] = [];
+  class Recorded extends FakeSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+    }
+  }
+  return { WebSocket: Recorded, sockets };
+}
+
+/** Lets queued microtasks (promise callbacks, fake close events) run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i += 1) await Promise.resolve();
+}
