@@ -92,7 +92,7 @@ class Names {
   /** Claims a name for a declaration: the wanted one, or it with a suffix when taken. */
   claim(wanted: string): string {
     let name = wanted;
-    for (let n = 2; this.taken.has(name); n += 1) name = `${wanted}${n === 2 ? "_" : `_${n}`}`;
+    for (let n = 1; this.taken.has(name); n += 1) name = n === 1 ? `${wanted}_` : `${wanted}_${n}`;
     this.taken.add(name);
     return name;
   }

@@ -1,7 +1,8 @@
-// Each `@ts-expect-error` below marks a mistake the generated types must reject.
-// `tsc --noEmit -p test/compile-fail` passes only if every marked line is an error
-// (an unused `@ts-expect-error` is itself an error), and the test also compiles the
-// file with the markers removed to check that each line fails for its own reason.
+// Mistakes the generated types must reject, each marked `@ts-expect-error` with the
+// error code it must raise. test/compile-fail.test.ts type-checks this file, which
+// passes only if every marked line is an error (an unused `@ts-expect-error` is
+// itself an error), then type-checks it with the markers removed to check that each
+// marked line fails with the code in parentheses.
 
 import { Client, type ToClient } from "../../examples/game/generated/protocol.js";
 
@@ -23,47 +24,47 @@ void x;
 void leader;
 
 // A misspelt event name (sending).
-// @ts-expect-error misspelt-send
+// @ts-expect-error misspelt-send (TS2345)
 client.send("mvoe", { x: 1, y: 2 });
 
 // A misspelt event name (handling).
-// @ts-expect-error misspelt-on
+// @ts-expect-error misspelt-on (TS2345)
 client.on("chta", () => {});
 
 // A payload field of the wrong type.
-// @ts-expect-error wrong-field-type
+// @ts-expect-error wrong-field-type (TS2322)
 client.send("move", { x: "1", y: 2 });
 
 // A missing payload field.
-// @ts-expect-error missing-field
+// @ts-expect-error missing-field (TS2741)
 client.send("move", { x: 1 });
 
 // A field the event does not have.
-// @ts-expect-error extra-field
+// @ts-expect-error extra-field (TS2353)
 client.send("chat", { msg: "hi", loud: true });
 
 // A payload for an event without fields.
-// @ts-expect-error payload-for-unit
+// @ts-expect-error payload-for-unit (TS2554)
 client.send("ready", {});
 
 // No payload for an event with fields.
-// @ts-expect-error missing-payload
+// @ts-expect-error missing-payload (TS2554)
 client.send("chat");
 
 // A handler that expects the wrong payload.
-// @ts-expect-error wrong-handler-payload
+// @ts-expect-error wrong-handler-payload (TS2345)
 client.on("chat", (event: { from: number; msg: string }) => event);
 
 // A convenience method with a wrong argument.
-// @ts-expect-error wrong-convenience-argument
+// @ts-expect-error wrong-convenience-argument (TS2345)
 client.sendChat(42);
 
 // A state field that does not exist.
-// @ts-expect-error unknown-state-field
+// @ts-expect-error unknown-state-field (TS2339)
 client.players.get("1a2b3c4d")?.z;
 
 // An event the server does not send, in a switch over the union.
 client.onEvent((event: ToClient) => {
-  // @ts-expect-error unknown-union-member
+  // @ts-expect-error unknown-union-member (TS2367)
   if (event.type === "kicked") return;
 });
