@@ -202,6 +202,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private readonly snapshotHandlers = new Set<Handler<[World<P["state"], P["serverState"]>]>>();
   private readonly errorHandlers = new Set<Handler<[NodelinkError]>>();
   private readonly reconnectingHandlers = new Set<Handler<[number, number]>>();
+  private readonly latencyHandlers = new Set<Handler<[number]>>();
 
   constructor(schema: ProtocolSchema, url: string, options: ClientOptions = {}) {
     this.protocol = compileProtocol(schema);
@@ -336,6 +337,11 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** Calls `handler` before each reconnection attempt, with its number (from 1) and the delay in ms. */
   onReconnecting(handler: (attempt: number, delayMs: number) => void): Unsubscribe {
     return this.add(this.reconnectingHandlers, handler);
+  }
+
+  /** Calls `handler` with each round trip the server measured for this client, in ms (with each ping after the first). */
+  onLatency(handler: (latencyMs: number) => void): Unsubscribe {
+    return this.add(this.latencyHandlers, handler);
   }
 
   private emit<Args extends unknown[]>(set: ReadonlySet<Handler<Args>>, name: string, ...args: Args): void {
@@ -571,7 +577,10 @@ export class NodelinkClient<P extends ProtocolTypes> {
       case "ping":
         // Answered at once, ahead of queued events, so the round trip is the network's.
         attempt.socket.send(encodePong(frame.seq));
-        if (frame.rttUs > 0) this.latency = frame.rttUs / 1000;
+        if (frame.rttUs > 0) {
+          this.latency = frame.rttUs / 1000;
+          this.emit(this.latencyHandlers, "latency", this.latency);
+        }
         return;
       case "event": {
         const { name, data: payload } = frame.event;

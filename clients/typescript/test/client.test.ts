@@ -114,6 +114,8 @@ describe("receiving", () => {
     welcome(sockets[0]!);
     await settle();
     assert.equal(client.latencyMs, null);
+    const measured: number[] = [];
+    client.onLatency((ms) => measured.push(ms));
     sockets[0]!.receive(encodePing(7, 0));
     assert.deepEqual(sent(client, sockets[0]!), [["pong", 7]]);
     assert.equal(client.latencyMs, null, "0 means not measured yet");
@@ -123,6 +125,7 @@ describe("receiving", () => {
       ["pong", 8],
     ]);
     assert.equal(client.latencyMs, 35);
+    assert.deepEqual(measured, [35]);
   });
 
   it("mirrors sync frames and signals a multi-frame snapshot's completion once", async () => {

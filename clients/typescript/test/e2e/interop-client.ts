@@ -1,0 +1,119 @@
+/**
+ * The generated example client, driven by tests/typescript_client.rs against the real
+ * Rust server: it reads commands from stdin and reports what it sees on stdout, one
+ * JSON object per line.
+ *
+ * Usage: node dist/test/e2e/interop-client.js <ws-url> [--other-protocol]
+ *
+ * `--other-protocol` builds the client from the example schema with one more event,
+ * so its fingerprint differs from the server's.
+ *
+ * Commands: {"cmd": "send", "event": name, "data": payload}, {"cmd": "connect"},
+ * {"cmd": "status"}, {"cmd": "exit"}.
+ * Reports: connect, connect_failed, sync, snapshot, event, latency, disconnect,
+ * reconnecting, error, send_failed, status; each with `kind` and its details.
+ */
+
+import { createInterface } from "node:readline";
+
+import { WebSocket } from "ws";
+
+import { Client, type Protocol, schema } from "../../examples/game/generated/protocol.js";
+import { fingerprintOf, type NodelinkError, NodelinkClient, type ProtocolSchema } from "../../src/index.js";
+
+function report(kind: string, details: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ kind, ...details }, (_key, value: unknown) => {
+    if (value instanceof Map) return Object.fromEntries(value);
+    if (typeof value === "bigint") return value.toString();
+    return value === undefined ? null : value;
+  });
+  process.stdout.write(`${line}\n`);
+}
+
+function errorDetails(error: unknown): Record<string, unknown> {
+  const details: Record<string, unknown> = { message: error instanceof Error ? error.message : String(error) };
+  if (error instanceof Error && "kind" in error) {
+    const nodelink = error as NodelinkError & Record<string, unknown>;
+    details.error = nodelink.kind;
+    for (const field of ["client", "server", "status", "reason", "netId", "handler"]) {
+      if (field in nodelink) details[field] = nodelink[field];
+    }
+  }
+  return details;
+}
+
+/** The example schema with one more event: another protocol, with its own fingerprint. */
+function otherProtocol(): ProtocolSchema {
+  const events = [...schema.to_server.events, { name: "extra", kind: "unit" as const, fields: [] }];
+  const other = { ...schema, to_server: { ...schema.to_server, events } };
+  return { ...other, fingerprint: fingerprintOf(other) };
+}
+
+const [url, flag] = process.argv.slice(2);
+if (url === undefined) {
+  process.stderr.write("usage: interop-client.js <ws-url> [--other-protocol]\n");
+  process.exit(2);
+}
+const options = { WebSocket, reconnect: { initialDelayMs: 100 } };
+// The other protocol's types are the example's: only its fingerprint matters here.
+const client: NodelinkClient<Protocol> = flag === "--other-protocol" ? new NodelinkClient<Protocol>(otherProtocol(), url, options) : new Client(url, options);
+
+client.onConnect((info) => report("connect", { id: info.id, net_id: info.netId, tick_rate: info.tickRate, fingerprint: info.fingerprint }));
+client.onStateSync((sync, world) =>
+  report("sync", {
+    tick: sync.tick,
+    online: sync.online,
+    full: sync.full,
+    more: sync.more,
+    joined: sync.joined,
+    left: sync.left,
+    changes: sync.changes,
+    server: sync.server,
+    world: world.players,
+    server_state: world.serverState,
+  }),
+);
+client.onSnapshot((world) => report("snapshot", { online: world.online, world: world.players, server_state: world.serverState }));
+client.onEvent((event) => report("event", { type: event.type, data: event.data }));
+client.onLatency((ms) => report("latency", { ms }));
+client.onDisconnect((info) => report("disconnect", { ...info, closeReason: info.kind === "closed" ? (info.closeReason?.name ?? null) : null }));
+client.onReconnecting((attempt, delayMs) => report("reconnecting", { attempt, delay_ms: delayMs }));
+client.onError((error) => report("error", errorDetails(error)));
+
+const send = client.send as (name: string, data?: unknown) => void;
+
+async function command(line: string): Promise<void> {
+  const cmd = JSON.parse(line) as { cmd: string; event?: string; data?: unknown };
+  switch (cmd.cmd) {
+    case "send":
+      try {
+        send.call(client, cmd.event!, cmd.data ?? undefined);
+      } catch (error) {
+        report("send_failed", errorDetails(error));
+      }
+      return;
+    case "connect":
+      client.connect().catch((error: unknown) => report("connect_failed", errorDetails(error)));
+      return;
+    case "status":
+      report("status", { status: client.status, online: client.online, latency_ms: client.latencyMs, queued: client.queued });
+      return;
+    case "exit":
+      await client.close();
+      process.exit(0);
+    default:
+      report("error", { message: `unknown command ${line}` });
+  }
+}
+
+// Commands run one after another, in the order they arrive.
+let queue = Promise.resolve();
+createInterface({ input: process.stdin }).on("line", (line) => {
+  queue = queue.then(() => command(line));
+});
+process.stdin.on("end", () => {
+  queue = queue.then(async () => {
+    await client.close();
+    process.exit(0);
+  });
+});

@@ -1,0 +1,347 @@
+//! The TypeScript client (`clients/typescript`) against the real server: its
+//! generated example client, driven over stdin by
+//! `clients/typescript/test/e2e/interop-client.ts`, plays beside a native client.
+//!
+//! `clients/typescript/scripts/build-for-tests.sh` installs the package's locked
+//! dependencies and builds it when needed; the test runs it first, so `cargo test`
+//! needs only `node` (20 or newer) and `npm` (and access to the npm registry on the
+//! first run).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nodelink::{PlayerId, Protocol};
+use nodelink_examples::{Game, ToClient, ToServer};
+use nodelink_tests::{local_config, reporting_game, serve, within, Seen, Watcher};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// The built interop client script, built once per test process.
+fn script() -> PathBuf {
+    static SCRIPT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    SCRIPT
+        .get_or_init(|| {
+            let setup = root.join("clients/typescript/scripts/build-for-tests.sh");
+            let output = std::process::Command::new("bash")
+                .arg(&setup)
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|error| format!("cannot run {}: {error}", setup.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "{} failed ({}): it needs node 20+ and npm",
+                    setup.display(),
+                    output.status
+                ));
+            }
+            let path = String::from_utf8_lossy(&output.stdout);
+            Ok(PathBuf::from(path.lines().last().unwrap_or_default().trim()))
+        })
+        .clone()
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The TypeScript client process: commands go to its stdin, reports come from its
+/// stdout as JSON lines.
+struct TsClient {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl TsClient {
+    fn start(url: &str, args: &[&str]) -> Self {
+        let mut child = Command::new("node")
+            .arg(script())
+            .arg(url)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node starts");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        Self {
+            child,
+            stdin,
+            lines: BufReader::new(stdout).lines(),
+        }
+    }
+
+    async fn command(&mut self, command: Value) {
+        let line = format!("{command}\n");
+        within("a command to the TypeScript client", async {
+            self.stdin.write_all(line.as_bytes()).await?;
+            self.stdin.flush().await
+        })
+        .await
+        .expect("the TypeScript client reads its commands");
+    }
+
+    async fn send(&mut self, event: &str, data: Value) {
+        self.command(json!({ "cmd": "send", "event": event, "data": data }))
+            .await;
+    }
+
+    /// Skips reports until one of `kind` satisfies `pick`.
+    async fn expect_where<T>(
+        &mut self,
+        kind: &str,
+        mut pick: impl FnMut(&Value) -> Option<T>,
+    ) -> T {
+        within(kind, async {
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await
+                    .expect("readable stdout")
+                    .unwrap_or_else(|| panic!("the TypeScript client exited before `{kind}`"));
+                let report: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|error| panic!("not a report ({error}): {line}"));
+                if report["kind"] == kind {
+                    if let Some(found) = pick(&report) {
+                        return found;
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    async fn expect(&mut self, kind: &str) -> Value {
+        self.expect_where(kind, |report| Some(report.clone())).await
+    }
+
+    async fn status(&mut self) -> Value {
+        self.command(json!({ "cmd": "status" })).await;
+        self.expect("status").await
+    }
+
+    /// Closes the client (code 1000) and waits for the process to exit.
+    async fn exit(mut self) {
+        self.command(json!({ "cmd": "exit" })).await;
+        let status = within("the TypeScript client to exit", self.child.wait())
+            .await
+            .expect("an exit status");
+        assert!(status.success(), "{status}");
+    }
+}
+
+fn fingerprint() -> String {
+    format!("{:016x}", Game::FINGERPRINT)
+}
+
+// Integral floats arrive as JSON integers (JavaScript writes `3.0` as `3`), hence
+// `3` rather than `3.0` in the expected values below.
+
+#[tokio::test]
+async fn the_typescript_client_plays_beside_a_native_client() {
+    // Pings every 100 ms, answered by the TypeScript client's pongs.
+    let config = local_config().ping_interval(Duration::from_millis(100));
+    let (server, mut errors) = reporting_game(config);
+    let running = serve(server).await;
+    let mut native = Watcher::connect(&running.url()).await;
+    let native_id = native.id.expect("connected");
+    let native_key = native_id.to_string();
+    native
+        .sender
+        .send(ToServer::Move { x: 3.0, y: 4.0 })
+        .unwrap();
+    native
+        .world_where("the native move", |world| {
+            world.get(&native_id).is_some_and(|avatar| avatar.x == 3.0)
+        })
+        .await;
+
+    // Events sent before the connection opens wait in the queue.
+    let mut ts = TsClient::start(&running.url(), &[]);
+    ts.send("chat", json!({ "msg": "queued before open" })).await;
+    ts.send("move", json!({ "x": 1.5, "y": -2.0 })).await;
+    let status = ts.status().await;
+    assert_eq!((&status["status"], &status["queued"]), (&json!("idle"), &json!(2)));
+
+    // The welcome: this server's fingerprint, its tick rate, a player id.
+    ts.command(json!({ "cmd": "connect" })).await;
+    let welcome = ts.expect("connect").await;
+    assert_eq!(welcome["fingerprint"], fingerprint());
+    assert_eq!(welcome["tick_rate"], 20);
+    let ts_key = welcome["id"].as_str().expect("an id").to_owned();
+    let ts_id: PlayerId = ts_key.parse().expect("an 8-hex id");
+
+    // The snapshot: the native player's whole state, the server state, the count.
+    let snapshot = ts.expect("snapshot").await;
+    assert_eq!(
+        snapshot["world"][&native_key],
+        json!({ "x": 3, "y": 4, "name": "" })
+    );
+    assert_eq!(
+        snapshot["server_state"],
+        json!({ "round": 0, "time_left": 0, "leader": null })
+    );
+    assert_eq!(snapshot["online"], 2);
+
+    // The queued chat went out after the welcome and was broadcast to both clients.
+    let from = native
+        .next_where("the queued chat", |seen| match seen {
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "queued before open" => {
+                Some(*from)
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(from, ts_id);
+    let echo = ts
+        .expect_where("event", |event| {
+            (event["type"] == "chat" && event["data"]["msg"] == "queued before open")
+                .then(|| event["data"].clone())
+        })
+        .await;
+    assert_eq!(echo["from"], ts_key.as_str());
+    // So did the queued move: the native client mirrors it.
+    native
+        .world_where("the TypeScript client's move", |world| {
+            world
+                .get(&ts_id)
+                .is_some_and(|avatar| (avatar.x, avatar.y) == (1.5, -2.0))
+        })
+        .await;
+
+    // A native client's move arrives as a delta of the changed fields only.
+    native
+        .sender
+        .send(ToServer::Move { x: 7.0, y: 8.0 })
+        .unwrap();
+    let sync = ts
+        .expect_where("sync", |sync| {
+            let changes = sync["changes"].as_array()?;
+            changes
+                .iter()
+                .any(|change| change["id"] == native_key.as_str() && change["fields"]["x"] == 7)
+                .then(|| sync.clone())
+        })
+        .await;
+    let change = sync["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|change| change["id"] == native_key.as_str())
+        .unwrap();
+    assert_eq!(change["fields"], json!({ "x": 7, "y": 8 }));
+    assert_eq!(sync["world"][&native_key], json!({ "x": 7, "y": 8, "name": "" }));
+    assert_eq!(sync["world"][&ts_key], json!({ "x": 1.5, "y": -2, "name": "" }));
+    assert_eq!(sync["online"], 2);
+    assert_eq!(sync["full"], false);
+
+    // Events both ways.
+    native
+        .sender
+        .send(ToServer::Chat {
+            msg: "from rust".into(),
+        })
+        .unwrap();
+    let chat = ts
+        .expect_where("event", |event| {
+            (event["type"] == "chat" && event["data"]["msg"] == "from rust")
+                .then(|| event["data"].clone())
+        })
+        .await;
+    assert_eq!(chat["from"], native_key.as_str());
+    ts.send("chat", json!({ "msg": "from typescript" })).await;
+    let from = native
+        .next_where("the TypeScript chat", |seen| match seen {
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "from typescript" => Some(*from),
+            _ => None,
+        })
+        .await;
+    assert_eq!(from, ts_id);
+
+    // A unit event changes the shared server state, which arrives as a delta.
+    ts.send("ready", Value::Null).await;
+    let sync = ts
+        .expect_where("sync", |sync| (sync["server"]["round"] == 1).then(|| sync.clone()))
+        .await;
+    assert_eq!(sync["server"], json!({ "round": 1 }));
+    assert_eq!(sync["server_state"]["round"], 1);
+
+    // A payload that does not fit the schema is refused before it is sent.
+    ts.send("move", json!({ "x": "left", "y": 0 })).await;
+    let refused = ts.expect("send_failed").await;
+    assert_eq!(refused["error"], "encode");
+
+    // The pings are answered: the server measures the round trip, and tells it.
+    within("a measured round trip", async {
+        loop {
+            let players = running.handle.players().await.unwrap();
+            if players.iter().any(|p| p.id == ts_id && p.ping.is_some()) {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let latency = ts.expect("latency").await;
+    assert!(latency["ms"].as_f64().is_some_and(|ms| ms > 0.0), "{latency}");
+
+    // A departure: the native client leaves.
+    native.sender.disconnect();
+    let sync = ts
+        .expect_where("sync", |sync| {
+            sync["left"]
+                .as_array()
+                .is_some_and(|left| left.contains(&json!(native_key)))
+                .then(|| sync.clone())
+        })
+        .await;
+    assert!(sync["world"].get(&native_key).is_none());
+    assert_eq!(sync["online"], 1);
+
+    // Nothing the TypeScript client sent was refused by the server.
+    assert!(
+        errors.try_recv().is_err(),
+        "the server reported an error for a TypeScript frame"
+    );
+
+    // A kick closes with 4000 and its reason; the client, which reconnects after a
+    // lost connection, does not come back.
+    running.handle.kick(ts_id).unwrap();
+    let disconnect = ts.expect("disconnect").await;
+    assert_eq!(disconnect["kind"], "closed");
+    assert_eq!(disconnect["code"], 4000);
+    assert_eq!(disconnect["reason"], "kicked by the server");
+    assert_eq!(disconnect["closeReason"], "Kicked");
+    assert_eq!(ts.status().await["status"], "disconnected");
+
+    ts.exit().await;
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_typescript_client_of_another_protocol_is_refused() {
+    let (server, _errors) = reporting_game(local_config());
+    let running = serve(server).await;
+    let mut ts = TsClient::start(&running.url(), &["--other-protocol"]);
+    ts.command(json!({ "cmd": "connect" })).await;
+    let refused = ts.expect("connect_failed").await;
+    assert_eq!(refused["error"], "protocol_mismatch");
+    // The server's fingerprint, from its refusal's `x-nodelink-fingerprint` header.
+    assert_eq!(refused["server"], fingerprint());
+    let client = refused["client"].as_str().expect("the client's fingerprint");
+    assert_ne!(client, fingerprint());
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains(client) && message.contains(&fingerprint()),
+        "{message}"
+    );
+    // Refused at the handshake: no player, and no attempt to reconnect.
+    assert_eq!(running.handle.player_count(), 0);
+    assert_eq!(ts.status().await["status"], "disconnected");
+    ts.exit().await;
+    running.stop().await;
+}
