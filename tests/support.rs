@@ -332,10 +332,45 @@ impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {
 }
 
 /// The README's code blocks, compiled (and, unless `no_run`, run) as doctests of
-/// this crate, which has the examples' protocol crate at hand.
+/// this crate, which has the examples' protocol crate at hand. Each block is
+/// complete as shown (no hidden `# ` lines, which GitHub and crates.io would show):
+///
+/// ```
+/// let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+///     .expect("README.md");
+/// let mut in_rust = false;
+/// for (number, line) in readme.lines().enumerate() {
+///     if let Some(fence) = line.strip_prefix("```") {
+///         in_rust = !in_rust && fence.starts_with("rust");
+///     } else if in_rust {
+///         let code = line.trim_start();
+///         assert!(
+///             code != "#" && !code.starts_with("# ") && !code.starts_with("##"),
+///             "README.md line {}: a line rustdoc would hide: {line}",
+///             number + 1
+///         );
+///     }
+/// }
+/// ```
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// PROTOCOL.md's example protocol is the examples' protocol crate: its schema block
+/// is what `cargo run --example schema` prints.
+///
+/// ```
+/// use nodelink::Protocol;
+///
+/// let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../PROTOCOL.md"))
+///     .expect("PROTOCOL.md");
+/// let marker = "<!-- schema: example -->\n```json\n";
+/// let block = &doc[doc.find(marker).expect("a schema block") + marker.len()..];
+/// let block = &block[..block.find("```").expect("the block's end")];
+/// assert_eq!(block.trim_end(), nodelink_examples::Game::schema().to_json_pretty());
+/// ```
+#[cfg(doctest)]
+struct ProtocolMdDescribesTheExamples;
 
 /// A bare WebSocket to the example game's server.
 pub type RawSocket =

@@ -1,74 +1,170 @@
-//! Every hex example in PROTOCOL.md is what the encoders produce, so the document
-//! cannot drift from the code.
+//! Every checked example in PROTOCOL.md is what the code produces, so the document
+//! cannot drift from it:
+//!
+//! - `<!-- frame: NAME -->` hex blocks: whole frames, from the real encoders;
+//! - the `<!-- values -->` table: one value of each kind of the schema's type
+//!   language, encoded by the real field codec (and decoded back);
+//! - the `<!-- schema: example -->` JSON block: the example protocol's schema;
+//! - the `<!-- fingerprint: example -->` block: the fingerprint algorithm's steps,
+//!   computed by a transcription of PROTOCOL.md's rules that must also reproduce
+//!   the compile-time fingerprint of a protocol using every kind of type;
+//! - `<!-- response: NAME -->` blocks: the HTTP refusals a running server sends;
+//! - `<!-- accepts -->`: what the server's decoder accepts besides what it writes.
 
+use std::collections::BTreeMap;
+
+use nodelink::fingerprint::FingerprintHasher;
 use nodelink::sync::Tick;
 use nodelink::wire::{
-    encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome,
+    decode_client_frame, encode_event, encode_ping, encode_pong, encode_sync, ClientFrame, NetId,
+    SyncHeader, Welcome,
 };
-use nodelink::{PlayerId, Protocol, SyncState};
+use nodelink::{Fingerprint, PlayerId, Protocol, SyncState};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// The protocol PROTOCOL.md uses in its examples.
-#[derive(SyncState, Clone, Debug, Default, PartialEq)]
-struct Avatar {
-    x: f32,
-    y: f32,
-    name: String,
+/// The protocol PROTOCOL.md uses in its examples: `examples/protocol.rs`, the
+/// protocol the runnable examples share (same Rust names, so the same schema).
+mod example {
+    use nodelink::{PlayerId, Protocol, SyncState};
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Avatar {
+        pub(crate) x: f32,
+        pub(crate) y: f32,
+        pub(crate) name: String,
+    }
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Match {
+        pub(crate) round: u32,
+        pub(crate) time_left: f32,
+        pub(crate) leader: Option<PlayerId>,
+    }
+
+    #[nodelink::events]
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) enum ToServer {
+        Move { x: f32, y: f32 },
+        Chat { msg: String },
+        Ready,
+    }
+
+    #[nodelink::events]
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) enum ToClient {
+        Joined { id: PlayerId },
+        Left { id: PlayerId },
+        Chat { from: PlayerId, msg: String },
+    }
+
+    pub(crate) struct Game;
+
+    impl Protocol for Game {
+        type State = Avatar;
+        type ToServer = ToServer;
+        type ToClient = ToClient;
+        type ServerState = Match;
+    }
+
+    /// The same game without a shared server state.
+    pub(crate) struct NoServerState;
+
+    impl Protocol for NoServerState {
+        type State = Avatar;
+        type ToServer = ToServer;
+        type ToClient = ToClient;
+        type ServerState = ();
+    }
 }
 
-#[nodelink::events]
-enum ToServer {
-    Move { x: f32, y: f32 },
-    Chat { msg: String },
-    Ready,
-}
-
-#[nodelink::events]
-enum ToClient {
-    Chat { from: PlayerId, msg: String },
-}
-
-struct DocGame;
-impl Protocol for DocGame {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = Round;
-}
-
-/// The shared server state of the examples.
-#[derive(SyncState, Clone, Debug, Default, PartialEq)]
-struct Round {
-    round: u32,
-    time_left: f32,
-}
+use example::{Avatar, Game, Match, NoServerState, ToClient, ToServer};
 
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
 
-fn examples() -> Vec<(&'static str, Vec<u8>)> {
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text of the fenced block of kind `fence` (e.g. ```` ```hex ````) that follows
+/// `marker`.
+fn block_after<'d>(doc: &'d str, marker: &str, fence: &str) -> Option<&'d str> {
+    let after = &doc[doc.find(marker)? + marker.len()..];
+    let open = format!("```{fence}\n");
+    let block = &after[after.find(&open)? + open.len()..];
+    Some(&block[..block.find("```")?])
+}
+
+/// Hex bytes, whitespace and `#` comments ignored.
+fn hex_of(block: &str) -> String {
+    let bytes: Vec<&str> = block
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect();
+    bytes.join(" ")
+}
+
+fn protocol_md() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../PROTOCOL.md");
+    std::fs::read_to_string(path).expect("PROTOCOL.md exists at the repository root")
+}
+
+fn header(tick: u64, online: u32, full: bool, more: bool) -> SyncHeader {
+    SyncHeader {
+        tick: Tick(tick),
+        online,
+        full,
+        more,
+    }
+}
+
+fn frames() -> Vec<(&'static str, Vec<u8>)> {
+    use nodelink::FieldMask as Mask;
+    // The story the examples tell: `ada` (net id 0) is playing when `bob` connects
+    // between ticks 41 and 42; the server names him in its connect handler.
     let ada = Avatar {
         x: 1.5,
         y: -2.0,
         name: "ada".into(),
     };
+    let bob_at_join = Avatar::default();
     let bob = Avatar {
-        x: 0.0,
-        y: 0.0,
         name: "bob".into(),
+        ..Avatar::default()
     };
-    let header = |tick, online, full| SyncHeader {
-        tick: Tick(tick),
-        online,
-        full,
-        more: false,
+    let round_1 = Match {
+        round: 1,
+        time_left: 30.0,
+        leader: Some(ADA),
     };
+    let round_2 = Match {
+        round: 2,
+        time_left: 60.0,
+        leader: None,
+    };
+    let ada_moved = Avatar {
+        x: 2.0,
+        ..ada.clone()
+    };
+    let sync = |header, left: &[NetId], joined: &[(NetId, PlayerId)], players: Vec<_>, server| {
+        encode_sync::<Game, _>(header, left, joined, players, server)
+            .unwrap()
+            .to_vec()
+    };
+    let both = [(NetId(0), ADA), (NetId(1), BOB)];
     vec![
         (
             "welcome",
             Welcome {
-                fingerprint: 0x0123_4567_89ab_cdef,
-                player: ADA,
-                net_id: NetId(0),
+                fingerprint: Game::FINGERPRINT,
+                player: BOB,
+                net_id: NetId(1),
                 tick_rate: 20,
             }
             .encode()
@@ -95,88 +191,95 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "sync-snapshot",
-            encode_sync::<DocGame, _>(
-                header(1, 2, true),
+            sync(
+                header(41, 2, true, false),
                 &[],
-                &[(NetId(0), ADA), (NetId(1), BOB)],
-                [(NetId(0), &ada, Avatar::ALL), (NetId(1), &bob, Avatar::ALL)],
+                &both,
+                vec![
+                    (NetId(0), &ada, Avatar::ALL),
+                    (NetId(1), &bob_at_join, Avatar::ALL),
+                ],
+                Some((&round_1, Match::ALL)),
+            ),
+        ),
+        (
+            "sync-snapshot-first",
+            sync(
+                header(41, 2, true, true),
+                &[],
+                &both[..1],
+                vec![(NetId(0), &ada, Avatar::ALL)],
+                Some((&round_1, Match::ALL)),
+            ),
+        ),
+        (
+            "sync-snapshot-last",
+            sync(
+                header(41, 2, false, false),
+                &[],
+                &both[1..],
+                vec![(NetId(1), &bob_at_join, Avatar::ALL)],
                 None,
+            ),
+        ),
+        (
+            "sync-snapshot-no-server-state",
+            encode_sync::<NoServerState, _>(
+                header(41, 1, true, false),
+                &[],
+                &both[1..],
+                [(NetId(1), &bob_at_join, Avatar::ALL)],
+                Some((&(), <() as SyncState>::ALL)),
             )
             .unwrap()
             .to_vec(),
+        ),
+        (
+            "sync-joined",
+            sync(
+                header(42, 2, false, false),
+                &[],
+                &both[1..],
+                vec![(NetId(1), &bob, Mask::from_bits(0b100))],
+                None,
+            ),
         ),
         (
             "sync-delta",
-            encode_sync::<DocGame, _>(
-                header(42, 2, false),
+            sync(
+                header(43, 2, false, false),
                 &[],
                 &[],
-                [(NetId(0), &ada, nodelink::FieldMask::from_bits(0b001))],
+                vec![(NetId(0), &ada_moved, Mask::from_bits(0b001))],
                 None,
-            )
-            .unwrap()
-            .to_vec(),
+            ),
         ),
         (
             "sync-server",
-            encode_sync::<DocGame, _>(
-                header(44, 1, false),
+            sync(
+                header(44, 2, false, false),
                 &[],
                 &[],
-                [],
-                Some((
-                    &Round {
-                        round: 2,
-                        time_left: 60.0,
-                    },
-                    nodelink::FieldMask::from_bits(0b11),
-                )),
-            )
-            .unwrap()
-            .to_vec(),
+                vec![],
+                Some((&round_2, Match::ALL)),
+            ),
+        ),
+        (
+            "sync-left",
+            sync(header(45, 1, false, false), &[NetId(0)], &[], vec![], None),
         ),
         ("ping", encode_ping(7, 35_000).to_vec()),
         ("pong", encode_pong(7).to_vec()),
-        (
-            "sync-left",
-            encode_sync::<DocGame, _>(header(43, 1, false), &[NetId(1)], &[], [], None)
-                .unwrap()
-                .to_vec(),
-        ),
     ]
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The hex bytes of the ```hex block after `<!-- frame: NAME -->`, whitespace and
-/// `#` comments ignored.
-fn documented(doc: &str, name: &str) -> Option<String> {
-    let marker = format!("<!-- frame: {name} -->");
-    let after = &doc[doc.find(&marker)? + marker.len()..];
-    let block = &after[after.find("```hex")? + "```hex".len()..];
-    let block = &block[..block.find("```")?];
-    let bytes: Vec<&str> = block
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or(""))
-        .flat_map(str::split_whitespace)
-        .collect();
-    Some(bytes.join(" "))
-}
-
 #[test]
-fn protocol_md_examples_match_the_encoders() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../PROTOCOL.md");
-    let doc = std::fs::read_to_string(path).expect("PROTOCOL.md exists at the repository root");
+fn protocol_md_frames_match_the_encoders() {
+    let doc = protocol_md();
     let mut wrong = Vec::new();
-    for (name, bytes) in examples() {
+    for (name, bytes) in frames() {
         let actual = hex(&bytes);
-        match documented(&doc, name) {
+        match block_after(&doc, &format!("<!-- frame: {name} -->"), "hex").map(hex_of) {
             Some(documented) if documented == actual => {}
             Some(documented) => wrong.push(format!(
                 "{name}: PROTOCOL.md has\n  {documented}\nthe encoder writes ({} bytes)\n  {actual}",
@@ -186,6 +289,602 @@ fn protocol_md_examples_match_the_encoders() {
                 "{name}: no `<!-- frame: {name} -->` block; the encoder writes ({} bytes)\n  {actual}",
                 bytes.len()
             )),
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+fn frame(name: &str) -> nodelink::wire::SyncFrame<Game> {
+    let (_, bytes) = frames()
+        .into_iter()
+        .find(|(known, _)| *known == name)
+        .expect("a frame of the story");
+    match nodelink::wire::decode_server_frame::<Game>(&bytes, usize::MAX) {
+        Ok(nodelink::wire::ServerFrame::Sync(frame)) => frame,
+        other => panic!("{name} is a sync frame: {other:?}"),
+    }
+}
+
+#[test]
+fn the_example_frames_tell_the_story_the_text_tells() {
+    use nodelink::client::World;
+    // The snapshot in one frame, applied by the reference client.
+    let mut world = World::<Game>::default();
+    world.apply(frame("sync-snapshot"));
+    assert!(world.is_complete());
+    assert_eq!(world.len(), 2);
+    assert_eq!(world.get(BOB), Some(&Avatar::default()), "not named yet");
+    assert_eq!(world.server_state().leader, Some(ADA));
+
+    // The same snapshot in two frames: complete after the second only, the same.
+    let mut split = World::<Game>::default();
+    split.apply(frame("sync-snapshot-first"));
+    assert!(!split.is_complete(), "`more`: the snapshot goes on");
+    split.apply(frame("sync-snapshot-last"));
+    assert!(split.is_complete());
+    assert_eq!(split.as_map(), world.as_map());
+    assert_eq!(split.server_state(), world.server_state());
+
+    // Tick 42 announces bob again: reset to the default, then named.
+    world.apply(frame("sync-joined"));
+    assert_eq!(world.get(BOB).map(|b| b.name.as_str()), Some("bob"));
+    world.apply(frame("sync-delta"));
+    assert_eq!(world.get(ADA).map(|a| a.x), Some(2.0));
+    world.apply(frame("sync-server"));
+    assert_eq!(world.server_state().round, 2);
+    assert_eq!(world.server_state().leader, None);
+    world.apply(frame("sync-left"));
+    assert_eq!(world.len(), 1, "ada left");
+    assert_eq!(world.online(), 1);
+    assert_eq!(world.tick(), Tick(45));
+}
+
+/// User types for the values table.
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Vec2 {
+    x: f32,
+    y: f32,
+}
+
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Cell(u8, u8);
+
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Meters(f64);
+
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Marker;
+
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, PartialEq)]
+enum Shape {
+    Empty,
+    Dot(u8),
+    Line(u8, u8),
+    Circle { r: f32 },
+}
+
+/// A hand-written fingerprint: `{"opaque": …}` in the schema.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Custom(u8);
+
+impl Fingerprint for Custom {
+    const FINGERPRINT: u64 = 0x0123_4567_89ab_cdef;
+}
+
+/// One variant per kind of value: each example goes through the real field codec.
+#[nodelink::events]
+#[derive(Debug, Clone, PartialEq)]
+enum Values {
+    Bool(bool),
+    U8(u8),
+    U16(u16),
+    U32(u32),
+    U64(u64),
+    Usize(usize),
+    I8(i8),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    U128(u128),
+    I128(i128),
+    F32(f32),
+    F64(f64),
+    Char(char),
+    Str(String),
+    Unit(()),
+    Player(PlayerId),
+    Option(Option<u8>),
+    Seq(Vec<u16>),
+    Array([f32; 2]),
+    Tuple((u8, String)),
+    Map(BTreeMap<String, u8>),
+    Struct(Vec2),
+    TupleStruct(Cell),
+    Newtype(Meters),
+    UnitStruct(Marker),
+    Enum(Shape),
+    Opaque(Custom),
+}
+
+/// The values table's examples, keyed by their text in the table's `example` column.
+fn values() -> Vec<(&'static str, Values)> {
+    use Values as V;
+    vec![
+        ("true", V::Bool(true)),
+        ("5u8", V::U8(5)),
+        ("200u8", V::U8(200)),
+        ("300u16", V::U16(300)),
+        ("70000u32", V::U32(70_000)),
+        ("5000000000u64", V::U64(5_000_000_000)),
+        ("7usize", V::Usize(7)),
+        ("-1i8", V::I8(-1)),
+        ("-100i8", V::I8(-100)),
+        ("-200i16", V::I16(-200)),
+        ("200i32", V::I32(200)),
+        ("-5000000000i64", V::I64(-5_000_000_000)),
+        ("1u128", V::U128(1)),
+        ("-2i128", V::I128(-2)),
+        ("1.5f32", V::F32(1.5)),
+        ("0.1f64", V::F64(0.1)),
+        ("'é'", V::Char('é')),
+        ("\"hi\"", V::Str("hi".into())),
+        ("()", V::Unit(())),
+        ("PlayerId::from_raw(0x1a2b3c4d)", V::Player(ADA)),
+        ("None::<u8>", V::Option(None)),
+        ("Some(7u8)", V::Option(Some(7))),
+        ("vec![1u16, 300]", V::Seq(vec![1, 300])),
+        ("[0.5f32, 1.0]", V::Array([0.5, 1.0])),
+        ("(1u8, \"a\")", V::Tuple((1, "a".into()))),
+        (
+            "BTreeMap::from([(\"a\", 1u8), (\"b\", 2)])",
+            V::Map(BTreeMap::from([("a".into(), 1), ("b".into(), 2)])),
+        ),
+        (
+            "Vec2 { x: 1.0, y: 2.0 }",
+            V::Struct(Vec2 { x: 1.0, y: 2.0 }),
+        ),
+        ("Cell(3, 4)", V::TupleStruct(Cell(3, 4))),
+        ("Meters(0.5)", V::Newtype(Meters(0.5))),
+        ("Marker", V::UnitStruct(Marker)),
+        ("Shape::Empty", V::Enum(Shape::Empty)),
+        ("Shape::Dot(7)", V::Enum(Shape::Dot(7))),
+        ("Shape::Line(1, 2)", V::Enum(Shape::Line(1, 2))),
+        (
+            "Shape::Circle { r: 1.0 }",
+            V::Enum(Shape::Circle { r: 1.0 }),
+        ),
+    ]
+}
+
+/// The bytes of an event's one field: the frame minus `[1, name, `.
+fn field_bytes(frame: &[u8]) -> &[u8] {
+    assert_eq!(frame[..2], [0x93, 0x01], "a one-field event frame");
+    let name_len = usize::from(frame[2] & 0x1f);
+    &frame[3 + name_len..]
+}
+
+/// `(example, bytes)` for each row of the table between `<!-- values -->` and
+/// `<!-- /values -->`: its last two cells, without backticks.
+fn documented_values(doc: &str) -> Vec<(String, String)> {
+    let start = doc.find("<!-- values -->").expect("a values table");
+    let end = doc
+        .find("<!-- /values -->")
+        .expect("the end of the values table");
+    doc[start..end]
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let [.., example, bytes] = cells[..] else {
+                return None;
+            };
+            let example = example.trim_matches('`');
+            let bytes = bytes.trim_matches('`');
+            let is_hex = !bytes.is_empty()
+                && bytes
+                    .split_whitespace()
+                    .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
+            is_hex.then(|| (example.to_owned(), bytes.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn protocol_md_values_match_the_codec() {
+    let doc = protocol_md();
+    let documented = documented_values(&doc);
+    let mut wrong = Vec::new();
+    for (example, value) in values() {
+        let frame = encode_event(&value).unwrap();
+        let actual = hex(field_bytes(&frame));
+        // What the encoder writes, the decoder reads back.
+        match decode_client_frame::<Values>(&frame, usize::MAX) {
+            Ok(ClientFrame::Event(decoded)) if decoded == value => {}
+            other => wrong.push(format!("{example}: decodes as {other:?}")),
+        }
+        match documented.iter().find(|(text, _)| text == example) {
+            Some((_, bytes)) if *bytes == actual => {}
+            Some((_, bytes)) => wrong.push(format!(
+                "{example}: PROTOCOL.md has {bytes}, the codec writes {actual}"
+            )),
+            None => wrong.push(format!(
+                "{example}: no row in the values table; the codec writes {actual}"
+            )),
+        }
+    }
+    let examples: Vec<&str> = values().iter().map(|(text, _)| *text).collect();
+    for (text, _) in &documented {
+        if !examples.contains(&text.as_str()) {
+            wrong.push(format!("{text}: a row the test does not check"));
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// What the server's decoder accepts besides what the encoder writes, as the
+/// `<!-- accepts -->` block lists it: each line a field value's bytes, then
+/// `# type: value — why`. Each is decoded as the one field of an event.
+#[test]
+fn the_server_decoder_accepts_the_documented_alternatives() {
+    let doc = protocol_md();
+    let accepts = block_after(&doc, "<!-- accepts -->", "hex").expect("an accepts block");
+    let cases: Vec<(String, String)> = accepts
+        .lines()
+        .filter_map(|line| line.split_once('#'))
+        .map(|(bytes, comment)| {
+            let label = comment.split(" — ").next().unwrap_or("").trim();
+            (hex_of(bytes), label.to_owned())
+        })
+        .collect();
+    let expected = [
+        ("u8: 5", Values::U8(5)),
+        ("i32: 100", Values::I32(100)),
+        ("f32: 1.5", Values::F32(1.5)),
+        ("f32: 2.0", Values::F32(2.0)),
+        ("f64: -3.0", Values::F64(-3.0)),
+        ("u128: 5", Values::U128(5)),
+        ("unit struct: Marker", Values::UnitStruct(Marker)),
+    ];
+    let labels: Vec<&str> = cases.iter().map(|(_, label)| label.as_str()).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(label, _)| *label).collect();
+    assert_eq!(labels, wanted, "the lines of the accepts block");
+    for ((bytes, label), (_, value)) in cases.iter().zip(expected) {
+        let frame = encode_event(&value).unwrap();
+        let prefix = &frame[..frame.len() - field_bytes(&frame).len()];
+        let mut raw = prefix.to_vec();
+        raw.extend(
+            bytes
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap()),
+        );
+        assert_eq!(
+            decode_client_frame::<Values>(&raw, usize::MAX).unwrap(),
+            ClientFrame::Event(value),
+            "{label}: {bytes}"
+        );
+    }
+}
+
+#[test]
+fn protocol_md_schema_is_the_example_protocols() {
+    let doc = protocol_md();
+    let block = block_after(&doc, "<!-- schema: example -->", "json").expect("a schema block");
+    let documented: Value = serde_json::from_str(block).expect("the block is JSON");
+    let actual: Value = serde_json::from_str(&Game::schema().to_json()).unwrap();
+    assert_eq!(
+        documented,
+        actual,
+        "PROTOCOL.md's schema differs from the example protocol's:\n{}",
+        Game::schema().to_json_pretty()
+    );
+    // Pretty-printed exactly as `cargo run --example schema` prints it.
+    assert_eq!(block.trim_end(), Game::schema().to_json_pretty());
+}
+
+/// PROTOCOL.md's fingerprint rules, transcribed over the schema's JSON.
+mod transcription {
+    use serde_json::Value;
+
+    /// 64-bit FNV-1a.
+    #[derive(Clone, Copy)]
+    pub(crate) struct H(pub(crate) u64);
+
+    impl H {
+        pub(crate) fn new() -> Self {
+            Self(0xcbf2_9ce4_8422_2325)
+        }
+
+        fn byte(self, byte: u8) -> Self {
+            Self((self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
+        }
+
+        pub(crate) fn u64(self, value: u64) -> Self {
+            value.to_le_bytes().into_iter().fold(self, Self::byte)
+        }
+
+        pub(crate) fn str(self, value: &str) -> Self {
+            value.bytes().fold(self.u64(value.len() as u64), Self::byte)
+        }
+    }
+
+    fn array(value: &Value) -> &Vec<Value> {
+        value.as_array().expect("an array")
+    }
+
+    fn text(value: &Value) -> &str {
+        value.as_str().expect("a string")
+    }
+
+    pub(crate) fn ty(schema: &Value, ty: &Value) -> u64 {
+        if let Some(primitive) = ty.as_str() {
+            return H::new().str(primitive).0;
+        }
+        let (key, arg) = ty.as_object().unwrap().iter().next().unwrap();
+        match key.as_str() {
+            "option" | "seq" => H::new().str(key).u64(self::ty(schema, arg)).0,
+            "map" => {
+                H::new()
+                    .str("map")
+                    .u64(self::ty(schema, &arg[0]))
+                    .u64(self::ty(schema, &arg[1]))
+                    .0
+            }
+            "array" => {
+                H::new()
+                    .str("array")
+                    .u64(arg[1].as_u64().unwrap())
+                    .u64(self::ty(schema, &arg[0]))
+                    .0
+            }
+            "tuple" => {
+                array(arg)
+                    .iter()
+                    .fold(H::new().str("tuple"), |h, item| {
+                        h.u64(self::ty(schema, item))
+                    })
+                    .0
+            }
+            "ref" => match schema["types"].get(text(arg)) {
+                Some(def) => match def.get("struct") {
+                    Some(body) => {
+                        fields(
+                            schema,
+                            H::new().str("struct"),
+                            text(&body["kind"]),
+                            array(&body["fields"]),
+                        )
+                        .0
+                    }
+                    None => {
+                        let list = array(&def["enum"]);
+                        variants(schema, H::new().str("enum").u64(list.len() as u64), list).0
+                    }
+                },
+                None => 0,
+            },
+            "opaque" => u64::from_str_radix(text(arg), 16).unwrap(),
+            other => panic!("no type {other}"),
+        }
+    }
+
+    pub(crate) fn fields(schema: &Value, h: H, kind: &str, list: &[Value]) -> H {
+        let h = list.iter().fold(h.str(kind), |h, field| {
+            h.str(text(&field["name"])).u64(ty(schema, &field["type"]))
+        });
+        h.u64(list.len() as u64)
+    }
+
+    pub(crate) fn variants(schema: &Value, h: H, list: &[Value]) -> H {
+        list.iter().fold(h, |h, variant| {
+            fields(
+                schema,
+                h.str(text(&variant["name"])),
+                text(&variant["kind"]),
+                array(&variant["fields"]),
+            )
+        })
+    }
+
+    pub(crate) fn state(schema: &Value, state: &Value) -> u64 {
+        if state.is_null() {
+            return H::new().str("unit").0;
+        }
+        let synced: Vec<Value> = array(&state["fields"])
+            .iter()
+            .filter(|field| field.get("type").is_some())
+            .cloned()
+            .collect();
+        fields(schema, H::new().str("state"), "named", &synced).0
+    }
+
+    pub(crate) fn events(schema: &Value, events: &Value) -> u64 {
+        let list = array(&events["events"]);
+        variants(schema, H::new().str("events").u64(list.len() as u64), list).0
+    }
+
+    pub(crate) fn protocol(schema: &Value) -> u64 {
+        H::new()
+            .str("nodelink")
+            .u64(schema["wire_version"].as_u64().unwrap())
+            .u64(state(schema, &schema["state"]))
+            .u64(events(schema, &schema["to_server"]))
+            .u64(events(schema, &schema["to_client"]))
+            .u64(state(schema, &schema["server_state"]))
+            .0
+    }
+}
+
+/// A protocol that uses every kind of type, and a state with a server-only field.
+mod rich {
+    use super::{Values, Vec2};
+    use nodelink::{PlayerId, Protocol, SyncState};
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Unit {
+        pub(crate) hp: u16,
+        #[sync(skip)]
+        pub(crate) secret: u64,
+        pub(crate) route: Vec<Vec2>,
+        pub(crate) target: Option<PlayerId>,
+    }
+
+    pub(crate) struct Rich;
+
+    impl Protocol for Rich {
+        type State = Unit;
+        type ToServer = Values;
+        type ToClient = super::ToClient;
+        type ServerState = ();
+    }
+}
+
+#[test]
+fn the_documented_fingerprint_rules_give_the_fingerprint() {
+    for (schema, fingerprint) in [
+        (Game::schema(), Game::FINGERPRINT),
+        (NoServerState::schema(), NoServerState::FINGERPRINT),
+        (rich::Rich::schema(), rich::Rich::FINGERPRINT),
+    ] {
+        let json: Value = serde_json::from_str(&schema.to_json()).unwrap();
+        assert_eq!(transcription::protocol(&json), fingerprint, "{schema}");
+    }
+}
+
+#[test]
+fn protocol_md_fingerprint_steps_are_right() {
+    use transcription::{events, state, ty, H};
+    let doc = protocol_md();
+    let block =
+        block_after(&doc, "<!-- fingerprint: example -->", "text").expect("a fingerprint block");
+    let schema: Value = serde_json::from_str(&Game::schema().to_json()).unwrap();
+    let json = |text: &str| -> Value { serde_json::from_str(text).unwrap() };
+    let steps: Vec<(&str, u64)> = vec![
+        ("H()", H::new().0),
+        ("H().u64(2)", H::new().u64(2).0),
+        ("H().str(\"f32\")", H::new().str("f32").0),
+        ("type(\"f32\")", ty(&schema, &json("\"f32\""))),
+        ("type(\"str\")", ty(&schema, &json("\"str\""))),
+        ("type(\"u32\")", ty(&schema, &json("\"u32\""))),
+        ("type(\"player_id\")", ty(&schema, &json("\"player_id\""))),
+        (
+            "type({\"option\": \"player_id\"})",
+            ty(&schema, &json("{\"option\": \"player_id\"}")),
+        ),
+        ("state(state)", state(&schema, &schema["state"])),
+        ("events(to_server)", events(&schema, &schema["to_server"])),
+        ("events(to_client)", events(&schema, &schema["to_client"])),
+        (
+            "state(server_state)",
+            state(&schema, &schema["server_state"]),
+        ),
+        ("state(null)", state(&schema, &Value::Null)),
+        ("fingerprint", Game::FINGERPRINT),
+    ];
+    // Independently of the transcription: the library's own hasher and schema.
+    assert_eq!(
+        FingerprintHasher::new().str("f32").finish(),
+        f32::FINGERPRINT
+    );
+    assert_eq!(Game::schema().fingerprint(), Game::FINGERPRINT);
+    assert_eq!(transcription::protocol(&schema), Game::FINGERPRINT);
+
+    let documented: Vec<(String, String)> = block
+        .lines()
+        .filter_map(|line| line.rsplit_once('='))
+        .map(|(label, value)| (label.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let mut wrong = Vec::new();
+    for (label, value) in &steps {
+        let actual = format!("{value:016x}");
+        match documented.iter().find(|(text, _)| text == label) {
+            Some((_, hex)) if *hex == actual => {}
+            Some((_, hex)) => wrong.push(format!("{label}: PROTOCOL.md has {hex}, it is {actual}")),
+            None => wrong.push(format!("{label}: not in PROTOCOL.md; it is {actual}")),
+        }
+    }
+    for (label, _) in &documented {
+        if !steps.iter().any(|(known, _)| known == label) {
+            wrong.push(format!("{label}: a step the test does not check"));
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn protocol_md_names_the_example_subprotocol() {
+    let doc = protocol_md();
+    let offer = nodelink::wire::handshake::subprotocol(Game::FINGERPRINT);
+    assert!(doc.contains(&format!("`{offer}`")), "{offer}");
+    assert!(doc.contains(&format!(
+        "`{}`",
+        nodelink::wire::handshake::FINGERPRINT_HEADER
+    )));
+}
+
+/// Sends an upgrade request offering `offer` to a server speaking `formats`;
+/// returns the whole response, read until the server closes the connection.
+async fn refusal(formats: nodelink::server::WireFormats, offer: Option<&str>) -> String {
+    use nodelink::server::{Server, ServerConfig};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ServerConfig::default()
+        .host("127.0.0.1")
+        .port(0)
+        .wire_formats(formats);
+    let bound = Server::<Game>::new(config).bind().await.expect("binds");
+    let (addr, handle) = (bound.local_addr(), bound.handle());
+    let task = tokio::spawn(bound.run());
+    let mut request = "GET /play HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n"
+        .to_owned();
+    if let Some(offer) = offer {
+        request.push_str(&format!("Sec-WebSocket-Protocol: {offer}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    stream.write_all(request.as_bytes()).await.expect("sends");
+    let mut response = Vec::new();
+    let read = stream.read_to_end(&mut response);
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the server closes the connection after refusing")
+        .expect("reads");
+    handle.shutdown();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+    String::from_utf8(response).expect("a text response")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_md_refusals_are_what_the_server_sends() {
+    use nodelink::server::WireFormats;
+    let doc = protocol_md();
+    let ours = nodelink::wire::handshake::subprotocol(Game::FINGERPRINT);
+    let cases = [
+        (
+            "fingerprint-mismatch",
+            WireFormats::NativeAndJson,
+            Some("nodelink.2.0123456789abcdef".to_owned()),
+        ),
+        (
+            "wire-version",
+            WireFormats::NativeAndJson,
+            Some(format!("nodelink.1.{:016x}", Game::FINGERPRINT)),
+        ),
+        ("native-only", WireFormats::NativeOnly, None),
+        ("json-only", WireFormats::JsonOnly, Some(ours)),
+    ];
+    let mut wrong = Vec::new();
+    for (name, formats, offer) in cases {
+        let actual = refusal(formats, offer.as_deref()).await;
+        let marker = format!("<!-- response: {name} -->");
+        let documented = block_after(&doc, &marker, "http")
+            .map(|block| block.trim_end_matches('\n').replace('\n', "\r\n"));
+        if documented.as_deref() != Some(actual.as_str()) {
+            wrong.push(format!(
+                "{name}: PROTOCOL.md has\n{documented:?}\nthe server sends\n{actual:?}"
+            ));
         }
     }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
