@@ -39,7 +39,9 @@ fn script() -> PathBuf {
                 ));
             }
             let path = String::from_utf8_lossy(&output.stdout);
-            Ok(PathBuf::from(path.lines().last().unwrap_or_default().trim()))
+            Ok(PathBuf::from(
+                path.lines().last().unwrap_or_default().trim(),
+            ))
         })
         .clone()
         .unwrap_or_else(|error| panic!("{error}"))
@@ -162,10 +164,14 @@ async fn the_typescript_client_plays_beside_a_native_client() {
 
     // Events sent before the connection opens wait in the queue.
     let mut ts = TsClient::start(&running.url(), &[]);
-    ts.send("chat", json!({ "msg": "queued before open" })).await;
+    ts.send("chat", json!({ "msg": "queued before open" }))
+        .await;
     ts.send("move", json!({ "x": 1.5, "y": -2.0 })).await;
     let status = ts.status().await;
-    assert_eq!((&status["status"], &status["queued"]), (&json!("idle"), &json!(2)));
+    assert_eq!(
+        (&status["status"], &status["queued"]),
+        (&json!("idle"), &json!(2))
+    );
 
     // The welcome: this server's fingerprint, its tick rate, a player id.
     ts.command(json!({ "cmd": "connect" })).await;
@@ -190,9 +196,7 @@ async fn the_typescript_client_plays_beside_a_native_client() {
     // The queued chat went out after the welcome and was broadcast to both clients.
     let from = native
         .next_where("the queued chat", |seen| match seen {
-            Seen::Event(ToClient::Chat { from, msg }) if msg == "queued before open" => {
-                Some(*from)
-            }
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "queued before open" => Some(*from),
             _ => None,
         })
         .await;
@@ -234,8 +238,14 @@ async fn the_typescript_client_plays_beside_a_native_client() {
         .find(|change| change["id"] == native_key.as_str())
         .unwrap();
     assert_eq!(change["fields"], json!({ "x": 7, "y": 8 }));
-    assert_eq!(sync["world"][&native_key], json!({ "x": 7, "y": 8, "name": "" }));
-    assert_eq!(sync["world"][&ts_key], json!({ "x": 1.5, "y": -2, "name": "" }));
+    assert_eq!(
+        sync["world"][&native_key],
+        json!({ "x": 7, "y": 8, "name": "" })
+    );
+    assert_eq!(
+        sync["world"][&ts_key],
+        json!({ "x": 1.5, "y": -2, "name": "" })
+    );
     assert_eq!(sync["online"], 2);
     assert_eq!(sync["full"], false);
 
@@ -265,7 +275,9 @@ async fn the_typescript_client_plays_beside_a_native_client() {
     // A unit event changes the shared server state, which arrives as a delta.
     ts.send("ready", Value::Null).await;
     let sync = ts
-        .expect_where("sync", |sync| (sync["server"]["round"] == 1).then(|| sync.clone()))
+        .expect_where("sync", |sync| {
+            (sync["server"]["round"] == 1).then(|| sync.clone())
+        })
         .await;
     assert_eq!(sync["server"], json!({ "round": 1 }));
     assert_eq!(sync["server_state"]["round"], 1);
@@ -287,7 +299,10 @@ async fn the_typescript_client_plays_beside_a_native_client() {
     })
     .await;
     let latency = ts.expect("latency").await;
-    assert!(latency["ms"].as_f64().is_some_and(|ms| ms > 0.0), "{latency}");
+    assert!(
+        latency["ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{latency}"
+    );
 
     // A departure: the native client leaves.
     native.sender.disconnect();
@@ -312,10 +327,10 @@ async fn the_typescript_client_plays_beside_a_native_client() {
     // lost connection, does not come back.
     running.handle.kick(ts_id).unwrap();
     let disconnect = ts.expect("disconnect").await;
-    assert_eq!(disconnect["kind"], "closed");
+    assert_eq!(disconnect["how"], "closed");
     assert_eq!(disconnect["code"], 4000);
     assert_eq!(disconnect["reason"], "kicked by the server");
-    assert_eq!(disconnect["closeReason"], "Kicked");
+    assert_eq!(disconnect["close_reason"], "Kicked");
     assert_eq!(ts.status().await["status"], "disconnected");
 
     ts.exit().await;
@@ -332,7 +347,9 @@ async fn a_typescript_client_of_another_protocol_is_refused() {
     assert_eq!(refused["error"], "protocol_mismatch");
     // The server's fingerprint, from its refusal's `x-nodelink-fingerprint` header.
     assert_eq!(refused["server"], fingerprint());
-    let client = refused["client"].as_str().expect("the client's fingerprint");
+    let client = refused["client"]
+        .as_str()
+        .expect("the client's fingerprint");
     assert_ne!(client, fingerprint());
     let message = refused["message"].as_str().unwrap();
     assert!(

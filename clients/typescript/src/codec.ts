@@ -465,9 +465,12 @@ function enumCodec(name: string, variants: readonly { schema: VariantSchema; pay
       return variant.schema.kind === "unit" ? variantName : { [variantName]: payload };
     },
     defaultValue() {
+      // Rust derives `Default` for an enum from a `#[default]` unit variant, which the
+      // schema does not name: the first unit variant is the likeliest.
+      const unit = variants.find((variant) => variant.schema.kind === "unit");
+      if (unit !== undefined) return unit.schema.name;
       const first = variants[0];
-      if (first === undefined) return null;
-      return first.schema.kind === "unit" ? first.schema.name : { [first.schema.name]: first.payload.defaultValue() };
+      return first === undefined ? null : { [first.schema.name]: first.payload.defaultValue() };
     },
   };
 }

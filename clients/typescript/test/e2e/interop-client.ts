@@ -76,7 +76,14 @@ client.onStateSync((sync, world) =>
 client.onSnapshot((world) => report("snapshot", { online: world.online, world: world.players, server_state: world.serverState }));
 client.onEvent((event) => report("event", { type: event.type, data: event.data }));
 client.onLatency((ms) => report("latency", { ms }));
-client.onDisconnect((info) => report("disconnect", { ...info, closeReason: info.kind === "closed" ? (info.closeReason?.name ?? null) : null }));
+client.onDisconnect((info) =>
+  report("disconnect", {
+    how: info.kind,
+    code: info.kind === "local" ? null : info.code,
+    reason: info.kind === "local" ? null : info.reason,
+    close_reason: info.kind === "closed" ? (info.closeReason?.name ?? null) : null,
+  }),
+);
 client.onReconnecting((attempt, delayMs) => report("reconnecting", { attempt, delay_ms: delayMs }));
 client.onError((error) => report("error", errorDetails(error)));
 
