@@ -176,7 +176,8 @@ function float(name: "f32" | "f64"): Codec {
       if (name === "f32") writer.f32(value);
       else writer.f64(value);
     },
-    decode: (reader) => reader.float(),
+    // Any number form is read, as serde does; an f32 field rounds a float 64 to f32.
+    decode: name === "f32" ? (reader) => Math.fround(reader.float()) : (reader) => reader.float(),
     defaultValue: () => 0,
   };
 }

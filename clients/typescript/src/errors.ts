@@ -54,18 +54,16 @@ export class DecodeError extends NodelinkError {
 }
 
 /**
- * A sync frame named a net id that no `joined` entry announced on this connection.
- * The entry was ignored; the rest of the frame was applied.
+ * A sync frame's player entry named a net id that no `joined` entry announced on
+ * this connection. The entry was ignored; the rest of the frame was applied.
  */
 export class UnknownNetIdError extends NodelinkError {
   readonly kind = "unknown_net_id";
   constructor(
     /** The net id. */
     readonly netId: number,
-    /** Where the frame named it: a player entry, or the departures. */
-    readonly section: "players" | "left",
   ) {
-    super(`sync frame: ${section === "players" ? "changes for" : "departure of"} unknown net id ${netId}`);
+    super(`sync frame: changes for unknown net id ${netId}`);
   }
 }
 

@@ -119,6 +119,16 @@ export function typeFingerprint(schema: Pick<ProtocolSchema, "types">, type: Typ
   return new Fingerprinter(schema.types).type(type);
 }
 
+/** The fingerprint of a state of `schema` (`null` for `()`), as a 64-bit number. */
+export function stateFingerprint(schema: Pick<ProtocolSchema, "types">, state: StateSchema | null): bigint {
+  return new Fingerprinter(schema.types).state(state);
+}
+
+/** The fingerprint of an events enum of `schema`, as a 64-bit number. */
+export function eventsFingerprint(schema: Pick<ProtocolSchema, "types">, events: EventsSchema): bigint {
+  return new Fingerprinter(schema.types).events(events);
+}
+
 /**
  * The protocol fingerprint of a schema, as 16 lowercase hex digits: what a server
  * built from the same protocol sends in its welcome and expects in the subprotocol.

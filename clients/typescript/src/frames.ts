@@ -209,7 +209,11 @@ function readSync(reader: Reader, length: number, protocol: CompiledProtocol): S
   if (length !== 8) throw new ValueError(`a sync frame has 8 elements, found ${length}`);
   const tick = within("tick", () => reader.uint("tick"));
   const online = within("online", () => reader.uint("online count"));
-  const flags = within("flags", () => reader.uint("flags"));
+  const flags = within("flags", () => {
+    const value = reader.uint("flags");
+    if (value > (SyncFlag.Full | SyncFlag.More)) throw new ValueError(`unknown bits set (${value}): only full (1) and more (2) exist`);
+    return value;
+  });
   const left = within("left", () => {
     const n = reader.arrayLen();
     reader.plausible(n);

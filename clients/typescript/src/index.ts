@@ -26,7 +26,7 @@ export {
   UrlError,
 } from "./errors.js";
 export type { ClientError } from "./errors.js";
-export { FingerprintHasher, fingerprintOf, typeFingerprint } from "./fingerprint.js";
+export { eventsFingerprint, FingerprintHasher, fingerprintOf, stateFingerprint, typeFingerprint } from "./fingerprint.js";
 export {
   decodeClientFrame,
   decodeServerFrame,

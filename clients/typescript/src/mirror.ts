@@ -50,7 +50,7 @@ export interface World<State, ServerState> {
 /** The outcome of applying one frame. */
 export interface Applied<State, ServerState> {
   readonly sync: StateSync<State, ServerState>;
-  /** Entries the mirror could not attribute: reported, then ignored. */
+  /** Player entries the mirror could not attribute: reported, then ignored. */
   readonly errors: readonly UnknownNetIdError[];
 }
 
@@ -128,9 +128,9 @@ export class Mirror<State extends object, ServerState extends object> implements
     const errors: UnknownNetIdError[] = [];
     const left: PlayerId[] = [];
     for (const netId of frame.left) {
+      // A departure of a net id this mirror does not know changes nothing.
       const id = this.forget(netId);
-      if (id === undefined) errors.push(new UnknownNetIdError(netId, "left"));
-      else left.push(id);
+      if (id !== undefined) left.push(id);
     }
     const joined: PlayerId[] = [];
     for (const { netId, id } of frame.joined) {
@@ -148,7 +148,7 @@ export class Mirror<State extends object, ServerState extends object> implements
     for (const entry of frame.players) {
       const id = this.ids.get(entry.netId);
       if (id === undefined) {
-        errors.push(new UnknownNetIdError(entry.netId, "players"));
+        errors.push(new UnknownNetIdError(entry.netId));
         continue;
       }
       const fields = entry.fields as Partial<State>;

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 
 import { build } from "esbuild";
 
-import { packageRoot, hex, docSchema } from "./support.js";
+import { gameSchema, hex, packageRoot } from "./support.js";
 import { scratch } from "./tools.js";
 
 describe("the browser bundle", () => {
@@ -30,7 +30,7 @@ describe("the browser bundle", () => {
     assert.ok(bytes < 64_000, `the bundle is ${bytes} bytes`);
 
     const bundle = (await import(pathToFileURL(outfile).href)) as typeof import("../src/index.js");
-    const protocol = bundle.compileProtocol(docSchema);
+    const protocol = bundle.compileProtocol(gameSchema);
     assert.equal(hex(bundle.encodeClientEvent(protocol, "move", { x: 1.5, y: -2 })), "94 01 a4 6d 6f 76 65 ca 3f c0 00 00 ca c0 00 00 00");
   });
 });

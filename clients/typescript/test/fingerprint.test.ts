@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { FingerprintHasher, fingerprintOf, SchemaError, typeFingerprint, validateSchema } from "../src/index.js";
-import { docSchema, gameSchema, richSchema } from "./support.js";
+import {
+  eventsFingerprint,
+  FingerprintHasher,
+  fingerprintOf,
+  SchemaError,
+  stateFingerprint,
+  type TypeExpr,
+  typeFingerprint,
+  validateSchema,
+} from "../src/index.js";
+import { gameSchema, protocolDocFingerprints, richSchema } from "./support.js";
 
 /** FNV-1a over bytes, written out without the hasher, to check the hasher's framing. */
 function fnv1a(bytes: number[]): bigint {
@@ -37,7 +46,35 @@ describe("fingerprintOf", () => {
     // an enum and an opaque type; ff658be349dc43a7 was computed by a separate Python
     // implementation of the same definition.
     assert.equal(fingerprintOf(richSchema), "ff658be349dc43a7");
-    assert.equal(fingerprintOf(docSchema), "09d6330984f5750a");
+  });
+
+  it("reproduces every value of PROTOCOL.md's worked example", () => {
+    /** Evaluates a chain such as `H().str("f32").u64(2)`. */
+    const chain = (expression: string): bigint | undefined => {
+      if (!expression.startsWith("H()")) return undefined;
+      const hasher = new FingerprintHasher();
+      for (const [, op, argument] of expression.slice(3).matchAll(/\.(u64|str)\(([^)]*)\)/g)) {
+        if (op === "u64") hasher.u64(BigInt(argument!));
+        else hasher.str(JSON.parse(argument!) as string);
+      }
+      return hasher.finish();
+    };
+    const named: Record<string, () => bigint> = {
+      "state(state)": () => stateFingerprint(gameSchema, gameSchema.state),
+      "events(to_server)": () => eventsFingerprint(gameSchema, gameSchema.to_server),
+      "events(to_client)": () => eventsFingerprint(gameSchema, gameSchema.to_client),
+      "state(server_state)": () => stateFingerprint(gameSchema, gameSchema.server_state),
+      "state(null)": () => stateFingerprint(gameSchema, null),
+      fingerprint: () => BigInt(`0x${fingerprintOf(gameSchema)}`),
+    };
+    const lines = protocolDocFingerprints();
+    assert.ok(lines.length >= 10, `${lines.length} lines`);
+    for (const { expression, value } of lines) {
+      const type = /^type\((.*)\)$/.exec(expression);
+      const computed = type ? typeFingerprint(gameSchema, JSON.parse(type[1]!) as TypeExpr) : (chain(expression) ?? named[expression]?.());
+      assert.notEqual(computed, undefined, `PROTOCOL.md computes ${expression}, which this test does not know`);
+      assert.equal(computed!.toString(16).padStart(16, "0"), value.toString(16).padStart(16, "0"), expression);
+    }
   });
 
   it("hashes primitives by name and composites by shape", () => {
@@ -90,7 +127,7 @@ describe("fingerprintOf", () => {
   });
 
   it("is not computed for a schema that refers to an undefined type", () => {
-    const json = structuredClone(docSchema) as any;
+    const json = structuredClone(gameSchema) as any;
     json.to_server.events[0].fields[0].type = { ref: "Nowhere" };
     assert.throws(() => validateSchema(json), (error: unknown) => error instanceof SchemaError && error.path === "$.to_server.events[0].fields[0].type.ref");
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { asValueError, Codecs } from "../src/codec.js";
 import {
   DecodeError,
   decodeClientFrame,
@@ -13,90 +14,175 @@ import {
   encodeWelcome,
   ProtocolMismatchError,
   type ServerFrame,
-  type SyncFrame,
   subprotocol,
+  type TypeExpr,
 } from "../src/index.js";
-import { docProtocol, fromHex, hex, protocolDocFrames } from "./support.js";
+import { Reader, Writer } from "../src/msgpack.js";
+import { docSyncFrames } from "./doc-frames.js";
+import { fromHex, gameProtocol, hex, protocolDocAccepts, protocolDocFrames, protocolDocValues } from "./support.js";
 
 const doc = protocolDocFrames();
 
-function docFrame(name: string): Uint8Array {
-  const frame = doc.get(name);
-  assert.ok(frame, `PROTOCOL.md has a \`${name}\` frame`);
-  return frame;
-}
-
-/** The frames of PROTOCOL.md, as the values they encode. */
-const syncFrames: Record<string, SyncFrame> = {
-  "sync-snapshot": {
-    tick: 1,
-    online: 2,
-    flags: 1,
-    left: [],
-    joined: [
-      { netId: 0, id: "1a2b3c4d" },
-      { netId: 1, id: "5e6f7081" },
-    ],
-    players: [
-      { netId: 0, fields: { x: 1.5, y: -2, name: "ada" } },
-      { netId: 1, fields: { x: 0, y: 0, name: "bob" } },
-    ],
-    server: null,
+/** Checks one of PROTOCOL.md's frames both ways. */
+const otherFrames: Record<string, () => void> = {
+  welcome() {
+    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20 };
+    assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome")!));
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
   },
-  "sync-delta": { tick: 42, online: 2, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { x: 1.5 } }], server: null },
-  "sync-server": { tick: 44, online: 1, flags: 0, left: [], joined: [], players: [], server: { round: 2, time_left: 60 } },
-  "sync-left": { tick: 43, online: 1, flags: 0, left: [1], joined: [], players: [], server: null },
+  "event-move"() {
+    assert.equal(hex(encodeClientEvent(gameProtocol, "move", { x: 1.5, y: -2 })), hex(doc.get("event-move")!));
+    assert.deepEqual(decodeClientFrame(gameProtocol, doc.get("event-move")!), { kind: "event", event: { name: "move", data: { x: 1.5, y: -2 } } });
+  },
+  "event-ready"() {
+    assert.equal(hex(encodeClientEvent(gameProtocol, "ready")), hex(doc.get("event-ready")!));
+    assert.deepEqual(decodeClientFrame(gameProtocol, doc.get("event-ready")!), { kind: "event", event: { name: "ready", data: undefined } });
+  },
+  "event-chat"() {
+    const data = { from: "1a2b3c4d", msg: "hi" };
+    assert.equal(hex(encodeServerEvent(gameProtocol, "chat", data)), hex(doc.get("event-chat")!));
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("event-chat")!), { kind: "event", event: { name: "chat", data } });
+  },
+  ping() {
+    assert.equal(hex(encodePing(7, 35_000)), hex(doc.get("ping")!));
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("ping")!), { kind: "ping", seq: 7, rttUs: 35_000 });
+  },
+  pong() {
+    assert.equal(hex(encodePong(7)), hex(doc.get("pong")!));
+    assert.deepEqual(decodeClientFrame(gameProtocol, doc.get("pong")!), { kind: "pong", seq: 7 });
+  },
 };
 
 describe("PROTOCOL.md's frames, byte for byte", () => {
-  it("has every frame this test checks", () => {
-    const names = ["welcome", "event-move", "event-ready", "event-chat", "sync-snapshot", "sync-delta", "sync-server", "sync-left", "ping", "pong"];
-    assert.deepEqual(names.filter((name) => !doc.has(name)), []);
+  it("are all checked here", () => {
+    const known = new Set([...Object.keys(docSyncFrames), ...Object.keys(otherFrames)]);
+    assert.deepEqual([...doc.keys()].filter((name) => !known.has(name)), [], "frames of PROTOCOL.md this test does not know");
+    assert.deepEqual([...known].filter((name) => !doc.has(name)), [], "frames this test expects that PROTOCOL.md lacks");
   });
 
-  it("welcome", () => {
-    const welcome = { fingerprint: "0123456789abcdef", id: "1a2b3c4d", netId: 0, tickRate: 20 };
-    assert.equal(hex(encodeWelcome(welcome)), hex(docFrame("welcome")));
-    const decoded = decodeServerFrame(docProtocol, docFrame("welcome"));
-    assert.deepEqual(decoded, { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
-  });
+  for (const [name, check] of Object.entries(otherFrames)) it(name, check);
 
-  it("event-move and event-ready, as the client sends them", () => {
-    assert.equal(hex(encodeClientEvent(docProtocol, "move", { x: 1.5, y: -2 })), hex(docFrame("event-move")));
-    assert.equal(hex(encodeClientEvent(docProtocol, "ready")), hex(docFrame("event-ready")));
-    assert.deepEqual(decodeClientFrame(docProtocol, docFrame("event-move")), { kind: "event", event: { name: "move", data: { x: 1.5, y: -2 } } });
-    assert.deepEqual(decodeClientFrame(docProtocol, docFrame("event-ready")), { kind: "event", event: { name: "ready", data: undefined } });
-  });
-
-  it("event-chat, as the server sends it", () => {
-    const data = { from: "1a2b3c4d", msg: "hi" };
-    assert.equal(hex(encodeServerEvent(docProtocol, "chat", data)), hex(docFrame("event-chat")));
-    assert.deepEqual(decodeServerFrame(docProtocol, docFrame("event-chat")), { kind: "event", event: { name: "chat", data } });
-  });
-
-  for (const [name, frame] of Object.entries(syncFrames)) {
+  for (const [name, { protocol, frame }] of Object.entries(docSyncFrames)) {
     it(name, () => {
-      assert.equal(hex(encodeSync(docProtocol, frame)), hex(docFrame(name)));
-      assert.deepEqual(decodeServerFrame(docProtocol, docFrame(name)), { kind: "sync", sync: frame });
+      assert.equal(hex(encodeSync(protocol, frame)), hex(doc.get(name)!));
+      assert.deepEqual(decodeServerFrame(protocol, doc.get(name)!), { kind: "sync", sync: frame });
     });
   }
 
-  it("ping and pong", () => {
-    assert.equal(hex(encodePing(7, 35_000)), hex(docFrame("ping")));
-    assert.deepEqual(decodeServerFrame(docProtocol, docFrame("ping")), { kind: "ping", seq: 7, rttUs: 35_000 });
-    assert.equal(hex(encodePong(7)), hex(docFrame("pong")));
-    assert.deepEqual(decodeClientFrame(docProtocol, docFrame("pong")), { kind: "pong", seq: 7 });
+  it("the subprotocol offered", () => {
+    assert.equal(subprotocol("4874c71316f5ad11"), "nodelink.2.4874c71316f5ad11");
+  });
+});
+
+/** The user types of PROTOCOL.md's table of values. */
+const valueCodecs = new Codecs({
+  Vec2: { struct: { kind: "named", fields: [{ name: "x", type: "f32" }, { name: "y", type: "f32" }] } },
+  Cell: { struct: { kind: "tuple", fields: [{ name: "0", type: "u8" }, { name: "1", type: "u8" }] } },
+  Meters: { struct: { kind: "tuple", fields: [{ name: "0", type: "f64" }] } },
+  Marker: { struct: { kind: "unit", fields: [] } },
+  Shape: {
+    enum: [
+      { name: "Empty", kind: "unit", fields: [] },
+      { name: "Dot", kind: "tuple", fields: [{ name: "0", type: "u8" }] },
+      { name: "Line", kind: "tuple", fields: [{ name: "0", type: "u8" }, { name: "1", type: "u8" }] },
+      { name: "Circle", kind: "named", fields: [{ name: "r", type: "f32" }] },
+    ],
+  },
+});
+
+/** Each example of the table, as a schema type and a TypeScript value. */
+const valueExamples: Record<string, [TypeExpr, unknown]> = {
+  true: ["bool", true],
+  "5u8": ["u8", 5],
+  "200u8": ["u8", 200],
+  "300u16": ["u16", 300],
+  "70000u32": ["u32", 70000],
+  "5000000000u64": ["u64", 5000000000n],
+  "7usize": ["u64", 7n],
+  "-1i8": ["i8", -1],
+  "-100i8": ["i8", -100],
+  "-200i16": ["i16", -200],
+  "200i32": ["i32", 200],
+  "-5000000000i64": ["i64", -5000000000n],
+  "1u128": ["u128", 1n],
+  "-2i128": ["i128", -2n],
+  "1.5f32": ["f32", 1.5],
+  "0.1f64": ["f64", 0.1],
+  "'é'": ["char", "é"],
+  '"hi"': ["str", "hi"],
+  "()": ["unit", null],
+  "PlayerId::from_raw(0x1a2b3c4d)": ["player_id", "1a2b3c4d"],
+  "None::<u8>": [{ option: "u8" }, null],
+  "Some(7u8)": [{ option: "u8" }, 7],
+  "vec![1u16, 300]": [{ seq: "u16" }, [1, 300]],
+  "[0.5f32, 1.0]": [{ array: ["f32", 2] }, [0.5, 1]],
+  '(1u8, "a")': [{ tuple: ["u8", "str"] }, [1, "a"]],
+  'BTreeMap::from([("a", 1u8), ("b", 2)])': [{ map: ["str", "u8"] }, new Map([["a", 1], ["b", 2]])],
+  "Vec2 { x: 1.0, y: 2.0 }": [{ ref: "Vec2" }, { x: 1, y: 2 }],
+  "Cell(3, 4)": [{ ref: "Cell" }, [3, 4]],
+  "Meters(0.5)": [{ ref: "Meters" }, 0.5],
+  Marker: [{ ref: "Marker" }, null],
+  "Shape::Empty": [{ ref: "Shape" }, "Empty"],
+  "Shape::Dot(7)": [{ ref: "Shape" }, { Dot: 7 }],
+  "Shape::Line(1, 2)": [{ ref: "Shape" }, { Line: [1, 2] }],
+  "Shape::Circle { r: 1.0 }": [{ ref: "Shape" }, { Circle: { r: 1 } }],
+};
+
+/** The values PROTOCOL.md says a decoder accepts in other forms, by the comment's start. */
+const accepted: Record<string, [TypeExpr, unknown]> = {
+  "u8: 5": ["u8", 5],
+  "i32: 100": ["i32", 100],
+  "f32: 1.5": ["f32", 1.5],
+  "f32: 2.0": ["f32", 2],
+  "f64: -3.0": ["f64", -3],
+  "u128: 5": ["u128", 5n],
+  "unit struct: Marker": [{ ref: "Marker" }, null],
+};
+
+describe("PROTOCOL.md's table of values", () => {
+  const rows = protocolDocValues();
+
+  it("is covered row by row", () => {
+    assert.ok(rows.length >= 30, `${rows.length} rows`);
+    assert.deepEqual(rows.map(({ example }) => example).filter((example) => !(example in valueExamples)), []);
   });
 
-  it("the subprotocol offered", () => {
-    assert.equal(subprotocol("0123456789abcdef"), "nodelink.2.0123456789abcdef");
+  it("encodes each example to its bytes and decodes it back", () => {
+    for (const { example, bytes } of rows) {
+      const [type, value] = valueExamples[example]!;
+      const writer = new Writer();
+      valueCodecs.of(type).encode(writer, value);
+      assert.equal(hex(writer.finish()), hex(bytes), example);
+      const reader = new Reader(bytes);
+      assert.deepEqual(valueCodecs.of(type).decode(reader), value, example);
+      assert.ok(reader.done, example);
+    }
+  });
+
+  it("reads the other forms a decoder must accept", () => {
+    const lines = protocolDocAccepts();
+    assert.ok(lines.length > 0);
+    for (const { bytes, comment } of lines) {
+      const key = comment.split(" — ")[0]!;
+      const known = accepted[key];
+      assert.ok(known, `PROTOCOL.md accepts "${comment}", which this test does not know`);
+      const [type, value] = known;
+      const reader = new Reader(bytes);
+      assert.deepEqual(valueCodecs.of(type).decode(reader), value, comment);
+      assert.ok(reader.done, comment);
+    }
+  });
+
+  it("rounds a float 64 read into an f32 field", () => {
+    assert.equal(valueCodecs.of("f32").decode(new Reader(fromHex("cb 3f b9 99 99 99 99 99 9a"))), Math.fround(0.1));
+    assert.equal(asValueError(new RangeError("x")).reason, "x");
   });
 });
 
 describe("decoding what does not fit", () => {
   function failure(bytes: string): Error {
     try {
-      decodeServerFrame(docProtocol, fromHex(bytes));
+      decodeServerFrame(gameProtocol, fromHex(bytes));
     } catch (error) {
       return error as Error;
     }
@@ -117,6 +203,7 @@ describe("decoding what does not fit", () => {
       ["98 02 2a 02 00 90 90 91 93 00 03 ca 3f c0 00 00 c0", "cannot decode sync frame: players: [0]: net id 0: the mask names 2 fields, but 1 value follow"],
       ["98 02 2a 02 00 90 91 91 00 90 c0", "cannot decode sync frame: joined: [0]: expected [net_id, player_id], found 1 elements"],
       ["97 02 2a 02 00 90 90 90", "cannot decode sync frame: a sync frame has 8 elements, found 7"],
+      ["98 02 2a 02 04 90 90 90 c0", "cannot decode sync frame: flags: unknown bits set (4): only full (1) and more (2) exist"],
       ["93 03 07 cd 88 b8 c0", "cannot decode ping frame: 1 bytes after the frame"],
     ];
     for (const [bytes, message] of cases) {
@@ -135,7 +222,7 @@ describe("decoding what does not fit", () => {
 
   it("accepts integers of any width where the compact form is expected", () => {
     // tick and online as uint32, net id as uint16: a decoder must accept any width.
-    const frame: ServerFrame = decodeServerFrame(docProtocol, fromHex("98 02 ce 00 00 00 2a cd 00 02 00 90 90 91 93 cd 00 00 01 ca 3f c0 00 00 c0"));
-    assert.deepEqual(frame, { kind: "sync", sync: syncFrames["sync-delta"] });
+    const frame: ServerFrame = decodeServerFrame(gameProtocol, fromHex("98 02 ce 00 00 00 2b cd 00 02 00 90 90 91 93 cd 00 00 01 ca 40 00 00 00 c0"));
+    assert.deepEqual(frame, { kind: "sync", sync: docSyncFrames["sync-delta"]!.frame });
   });
 });

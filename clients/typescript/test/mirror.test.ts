@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { Mirror, type SyncFrame, SyncFlag, UnknownNetIdError } from "../src/index.js";
-import { docProtocol } from "./support.js";
+import { docSyncFrames } from "./doc-frames.js";
+import { gameProtocol as docProtocol } from "./support.js";
 
 interface Avatar {
   x: number;
@@ -12,6 +13,7 @@ interface Avatar {
 interface Round {
   round: number;
   time_left: number;
+  leader: string | null;
 }
 
 function frame(partial: Partial<SyncFrame>): SyncFrame {
@@ -27,6 +29,29 @@ function players(mirror: Mirror<Avatar, Round>): Record<string, Avatar> {
 }
 
 describe("the mirror", () => {
+  it("follows PROTOCOL.md's story, frame by frame", () => {
+    // bob's mirror: his snapshot in two frames, then ticks 42 to 45.
+    const mirror = new Mirror<Avatar, Round>(docProtocol);
+    const story = ["sync-snapshot-first", "sync-snapshot-last", "sync-joined", "sync-delta", "sync-server", "sync-left"];
+    const seen = story.map((name) => {
+      const { sync, errors } = mirror.apply(docSyncFrames[name]!.frame);
+      assert.deepEqual(errors, []);
+      return { complete: mirror.complete, players: structuredClone(Object.fromEntries(mirror.players)), server: { ...mirror.serverState }, snapshotComplete: sync.snapshotComplete };
+    });
+    const ada = { x: 1.5, y: -2, name: "ada" };
+    const match = { round: 1, time_left: 30, leader: "1a2b3c4d" };
+    assert.deepEqual(seen, [
+      { complete: false, players: { "1a2b3c4d": ada }, server: match, snapshotComplete: false },
+      { complete: true, players: { "1a2b3c4d": ada, "5e6f7081": whole("") }, server: match, snapshotComplete: true },
+      { complete: true, players: { "1a2b3c4d": ada, "5e6f7081": whole("bob") }, server: match, snapshotComplete: false },
+      { complete: true, players: { "1a2b3c4d": { ...ada, x: 2 }, "5e6f7081": whole("bob") }, server: match, snapshotComplete: false },
+      { complete: true, players: { "1a2b3c4d": { ...ada, x: 2 }, "5e6f7081": whole("bob") }, server: { round: 2, time_left: 60, leader: null }, snapshotComplete: false },
+      { complete: true, players: { "5e6f7081": whole("bob") }, server: { round: 2, time_left: 60, leader: null }, snapshotComplete: false },
+    ]);
+    assert.equal(mirror.online, 1);
+    assert.equal(mirror.tick, 45);
+  });
+
   it("applies a one-frame snapshot, then deltas", () => {
     const mirror = new Mirror<Avatar, Round>(docProtocol);
     assert.equal(mirror.complete, false);
@@ -42,14 +67,14 @@ describe("the mirror", () => {
           { netId: 0, fields: whole("ada", 1.5) },
           { netId: 1, fields: whole("bob") },
         ],
-        server: { round: 1, time_left: 30 },
+        server: { round: 1, time_left: 30, leader: null },
       }),
     );
     assert.equal(first.sync.full, true);
     assert.equal(first.sync.snapshotComplete, true);
     assert.equal(mirror.complete, true);
     assert.deepEqual(players(mirror), { "0000000a": whole("ada", 1.5), "0000000b": whole("bob") });
-    assert.deepEqual(mirror.serverState, { round: 1, time_left: 30 });
+    assert.deepEqual(mirror.serverState, { round: 1, time_left: 30, leader: null });
     assert.equal(mirror.online, 2);
 
     const ada = mirror.players.get("0000000a");
@@ -59,7 +84,7 @@ describe("the mirror", () => {
     assert.deepEqual(delta.sync.server, { time_left: 29.5 });
     assert.equal(delta.sync.snapshotComplete, false);
     assert.deepEqual(mirror.players.get("0000000a"), { x: 1.5, y: 4, name: "ada" });
-    assert.deepEqual(mirror.serverState, { round: 1, time_left: 29.5 });
+    assert.deepEqual(mirror.serverState, { round: 1, time_left: 29.5, leader: null });
     // A changed player's state is a new object; an unchanged one keeps its identity.
     assert.notEqual(mirror.players.get("0000000a"), ada);
     assert.equal(mirror.players.get("0000000b"), bob);
@@ -74,7 +99,14 @@ describe("the mirror", () => {
     // A new snapshot in three parts: 3 (full + more), 2 (more), 0 (last).
     const parts = [
       mirror.apply(
-        frame({ tick: 9, flags: SyncFlag.Full | SyncFlag.More, online: 3, joined: [{ netId: 0, id: "00000001" }], players: [{ netId: 0, fields: whole("one") }], server: { round: 4, time_left: 10 } }),
+        frame({
+          tick: 9,
+          flags: SyncFlag.Full | SyncFlag.More,
+          online: 3,
+          joined: [{ netId: 0, id: "00000001" }],
+          players: [{ netId: 0, fields: whole("one") }],
+          server: { round: 4, time_left: 10, leader: "00000001" },
+        }),
       ),
       mirror.apply(frame({ tick: 9, flags: SyncFlag.More, online: 3, joined: [{ netId: 1, id: "00000002" }], players: [{ netId: 1, fields: whole("two") }] })),
     ];
@@ -91,7 +123,7 @@ describe("the mirror", () => {
     assert.equal(last.sync.snapshotComplete, true);
     assert.equal(mirror.complete, true);
     assert.deepEqual(Object.keys(players(mirror)).sort(), ["00000001", "00000002", "00000003"]);
-    assert.deepEqual(mirror.serverState, { round: 4, time_left: 10 });
+    assert.deepEqual(mirror.serverState, { round: 4, time_left: 10, leader: "00000001" });
 
     // The next ordinary frame completes nothing.
     assert.equal(mirror.apply(frame({ tick: 10, online: 3 })).sync.snapshotComplete, false);
@@ -99,9 +131,9 @@ describe("the mirror", () => {
 
   it("resets the server state on a snapshot that does not carry it", () => {
     const mirror = new Mirror<Avatar, Round>(docProtocol);
-    mirror.apply(frame({ flags: SyncFlag.Full, server: { round: 3, time_left: 1 } }));
+    mirror.apply(frame({ flags: SyncFlag.Full, server: { round: 3, time_left: 1, leader: "0000000a" } }));
     mirror.apply(frame({ flags: SyncFlag.Full }));
-    assert.deepEqual(mirror.serverState, { round: 0, time_left: 0 });
+    assert.deepEqual(mirror.serverState, { round: 0, time_left: 0, leader: null });
   });
 
   it("applies departures before arrivals, so a net id can be reused in one frame", () => {
@@ -144,14 +176,13 @@ describe("the mirror", () => {
         ],
       }),
     );
+    // The departure of an unknown net id changes nothing and is no error.
     assert.deepEqual(
-      errors.map((error) => [error instanceof UnknownNetIdError, error.netId, error.section]),
-      [
-        [true, 8, "left"],
-        [true, 3, "players"],
-      ],
+      errors.map((error) => [error instanceof UnknownNetIdError, error.netId]),
+      [[true, 3]],
     );
-    assert.equal(errors[1]!.message, "sync frame: changes for unknown net id 3");
+    assert.equal(errors[0]!.message, "sync frame: changes for unknown net id 3");
+    assert.deepEqual(sync.left, []);
     // The rest of the frame applies.
     assert.deepEqual(sync.changes, [{ id: "0000000a", fields: { x: 2 } }]);
     assert.deepEqual(players(mirror), { "0000000a": whole("ada", 2) });

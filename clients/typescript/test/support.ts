@@ -15,16 +15,17 @@ export function readSchema(relative: string): ProtocolSchema {
   return validateSchema(JSON.parse(readFileSync(`${packageRoot}${relative}`, "utf8")));
 }
 
-/** The protocol of PROTOCOL.md's examples. */
-export const docSchema = readSchema("test/fixtures/doc.json");
-export const docProtocol: CompiledProtocol = compileProtocol(docSchema);
 
 /** A protocol using every type of the schema language. */
 export const richSchema = readSchema("test/fixtures/rich.json");
 export const richProtocol: CompiledProtocol = compileProtocol(richSchema);
 
-/** The example game's schema, as the Rust side prints it. */
+/** The example game's schema, as the Rust side prints it: PROTOCOL.md's example protocol. */
 export const gameSchema = readSchema("examples/game/schema.json");
+export const gameProtocol: CompiledProtocol = compileProtocol(gameSchema);
+
+/** The example game without a server state (`()`), as in one of PROTOCOL.md's frames. */
+export const noServerStateProtocol: CompiledProtocol = compileProtocol({ ...gameSchema, server_state: null });
 
 export function hex(bytes: Uint8Array): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
@@ -36,19 +37,62 @@ export function fromHex(text: string): Uint8Array {
   return new Uint8Array(digits.match(/../g)!.map((pair) => Number.parseInt(pair, 16)));
 }
 
-/** The hex frames of PROTOCOL.md, by the name in their `<!-- frame: name -->` marker. */
-export function protocolDocFrames(): Map<string, Uint8Array> {
-  const text = readFileSync(`${repoRoot}PROTOCOL.md`, "utf8");
-  const frames = new Map<string, Uint8Array>();
-  const block = /<!-- frame: ([a-z0-9-]+) -->\s*```hex\n([\s\S]*?)```/g;
-  for (const [, name, body] of text.matchAll(block)) {
-    const digits = body!
+/** PROTOCOL.md, from the repository. */
+export const protocolDoc = readFileSync(`${repoRoot}PROTOCOL.md`, "utf8");
+
+/** The bytes of a hex block, without its `#` comments. */
+function hexBlock(body: string): Uint8Array {
+  return fromHex(
+    body
       .split("\n")
       .map((line) => line.replace(/#.*$/, ""))
-      .join(" ");
-    frames.set(name!, fromHex(digits));
-  }
+      .join(" "),
+  );
+}
+
+/** The hex frames of PROTOCOL.md, by the name in their `<!-- frame: name -->` marker. */
+export function protocolDocFrames(): Map<string, Uint8Array> {
+  const frames = new Map<string, Uint8Array>();
+  const block = /<!-- frame: ([a-z0-9-]+) -->\s*```hex\n([\s\S]*?)```/g;
+  for (const [, name, body] of protocolDoc.matchAll(block)) frames.set(name!, hexBlock(body!));
   return frames;
+}
+
+/** The rows of PROTOCOL.md's table of value encodings: each example and its bytes. */
+export function protocolDocValues(): { example: string; bytes: Uint8Array }[] {
+  const table = /<!-- values -->\n([\s\S]*?)<!-- \/values -->/.exec(protocolDoc);
+  if (table === null) throw new Error("PROTOCOL.md has no <!-- values --> table");
+  return table[1]!
+    .split("\n")
+    .filter((line) => line.startsWith("|") && !line.startsWith("|---") && !line.startsWith("| schema type"))
+    .map((line) => {
+      const cells = line.split("|").map((cell) => cell.trim());
+      const example = cells[4]!.replace(/^`|`$/g, "");
+      return { example, bytes: fromHex(cells[5]!.replace(/`/g, "")) };
+    });
+}
+
+/** The lines of PROTOCOL.md's block of accepted value forms: the bytes and their comment. */
+export function protocolDocAccepts(): { bytes: Uint8Array; comment: string }[] {
+  const block = /<!-- accepts -->\s*```hex\n([\s\S]*?)```/.exec(protocolDoc);
+  if (block === null) throw new Error("PROTOCOL.md has no <!-- accepts --> block");
+  return block[1]!
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => ({ bytes: hexBlock(line), comment: line.replace(/^[^#]*#\s*/, "") }));
+}
+
+/** PROTOCOL.md's worked example of the fingerprint: each expression and its value. */
+export function protocolDocFingerprints(): { expression: string; value: bigint }[] {
+  const block = /<!-- fingerprint: example -->\s*```text\n([\s\S]*?)```/.exec(protocolDoc);
+  if (block === null) throw new Error("PROTOCOL.md has no <!-- fingerprint: example --> block");
+  return block[1]!
+    .split("\n")
+    .filter((line) => line.includes("="))
+    .map((line) => {
+      const at = line.lastIndexOf("=");
+      return { expression: line.slice(0, at).trim(), value: BigInt(`0x${line.slice(at + 1).trim()}`) };
+    });
 }
 
 /** A WebSocket the test drives: it records what the client sends and delivers what the test says. */

@@ -1,0 +1,62 @@
+/** PROTOCOL.md's sync frames as values, for the frame and mirror tests. */
+
+import type { CompiledProtocol, SyncFrame } from "../src/index.js";
+import { gameProtocol, noServerStateProtocol } from "./support.js";
+
+const ada = { netId: 0, id: "1a2b3c4d" };
+const bob = { netId: 1, id: "5e6f7081" };
+
+/** PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and `bob`). */
+export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: SyncFrame }> = {
+  "sync-snapshot": {
+    protocol: gameProtocol,
+    frame: {
+      tick: 41,
+      online: 2,
+      flags: 1,
+      left: [],
+      joined: [ada, bob],
+      players: [
+        { netId: 0, fields: { x: 1.5, y: -2, name: "ada" } },
+        { netId: 1, fields: { x: 0, y: 0, name: "" } },
+      ],
+      server: { round: 1, time_left: 30, leader: "1a2b3c4d" },
+    },
+  },
+  "sync-snapshot-first": {
+    protocol: gameProtocol,
+    frame: {
+      tick: 41,
+      online: 2,
+      flags: 3,
+      left: [],
+      joined: [ada],
+      players: [{ netId: 0, fields: { x: 1.5, y: -2, name: "ada" } }],
+      server: { round: 1, time_left: 30, leader: "1a2b3c4d" },
+    },
+  },
+  "sync-snapshot-last": {
+    protocol: gameProtocol,
+    frame: { tick: 41, online: 2, flags: 0, left: [], joined: [bob], players: [{ netId: 1, fields: { x: 0, y: 0, name: "" } }], server: null },
+  },
+  "sync-snapshot-no-server-state": {
+    protocol: noServerStateProtocol,
+    frame: { tick: 41, online: 1, flags: 1, left: [], joined: [bob], players: [{ netId: 1, fields: { x: 0, y: 0, name: "" } }], server: {} },
+  },
+  "sync-joined": {
+    protocol: gameProtocol,
+    frame: { tick: 42, online: 2, flags: 0, left: [], joined: [bob], players: [{ netId: 1, fields: { name: "bob" } }], server: null },
+  },
+  "sync-delta": {
+    protocol: gameProtocol,
+    frame: { tick: 43, online: 2, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { x: 2 } }], server: null },
+  },
+  "sync-server": {
+    protocol: gameProtocol,
+    frame: { tick: 44, online: 2, flags: 0, left: [], joined: [], players: [], server: { round: 2, time_left: 60, leader: null } },
+  },
+  "sync-left": {
+    protocol: gameProtocol,
+    frame: { tick: 45, online: 1, flags: 0, left: [0], joined: [], players: [], server: null },
+  },
+};
