@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 script=dist/test/e2e/interop-client.js
-if [ ! -x node_modules/.bin/tsc ]; then
-  npm ci --no-audit --no-fund --loglevel=error >&2
+if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --include=dev --no-audit --no-fund --loglevel=error >&2
 fi
 if [ ! -f "$script" ] || [ -n "$(find src test examples package.json tsconfig.json -newer "$script" -print -quit)" ]; then
   npm run build --silent >&2

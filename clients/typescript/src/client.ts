@@ -552,13 +552,15 @@ export class NodelinkClient<P extends ProtocolTypes> {
     let frame: ServerFrame;
     try {
       frame = decodeServerFrame(this.protocol, bytes);
-    } catch (error) {
+    } catch (thrown) {
+      const error =
+        thrown instanceof DecodeError || thrown instanceof ProtocolMismatchError
+          ? thrown
+          : new DecodeError("frame", thrown instanceof Error ? thrown.message : String(thrown));
       if (!attempt.welcomed) {
-        this.abandon(attempt, error instanceof ProtocolMismatchError ? error : new HandshakeError(error instanceof Error ? error.message : String(error)));
-      } else if (error instanceof DecodeError) {
-        this.report(error);
+        this.abandon(attempt, error instanceof ProtocolMismatchError ? error : new HandshakeError(error.message));
       } else {
-        throw error;
+        this.report(error);
       }
       return;
     }
