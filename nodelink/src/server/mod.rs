@@ -31,6 +31,8 @@
 //! sync frame once, sharing the bytes with every recipient.
 
 mod admission;
+#[cfg(feature = "axum")]
+mod axum;
 mod config;
 mod connection;
 mod ctx;
@@ -54,6 +56,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+#[cfg(feature = "axum")]
+pub use self::axum::Mounted;
 pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use ctx::{EventCtx, ServerCtx};
