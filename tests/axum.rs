@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use futures::SinkExt;
 use nodelink::client::{Client, ClientError};
@@ -15,8 +16,8 @@ use nodelink::wire::CloseReason;
 use nodelink::Protocol;
 use nodelink_examples::{Game, ToClient, ToServer};
 use nodelink_tests::{
-    eventually, game_subprotocol, http_get, raw_connect, reporting_game, upgrade_answer, within,
-    JsonClient, Reports, Seen, Watcher,
+    eventually, game_subprotocol, http_get, http_request, local_config, raw_connect,
+    reporting_game, serve, upgrade_answer, within, Answer, JsonClient, Reports, Seen, Watcher,
 };
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -69,6 +70,9 @@ async fn mount_with(server: Server<Game>, with_peer: bool) -> Site {
         .await
         .expect("binds");
     let addr = listener.local_addr().expect("an address");
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let http = if with_peer {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await })
@@ -405,5 +409,81 @@ async fn shutdown_closes_mounted_players_with_4001_and_the_site_goes_on() {
         (503, "server shutting down")
     );
     assert_eq!(http_get(site.addr, "/").await, (200, PAGE.to_owned()));
+    site.stop().await;
+}
+
+/// A game with every admission check on: an origin allow-list, a token, one player.
+fn guarded_game() -> Server<Game> {
+    let config = local_config()
+        .allow_origins(["https://game.example"])
+        .max_players(1);
+    let (mut server, _errors) = reporting_game(config);
+    server.authenticate(|request| async move {
+        match request.query_param("token").as_deref() {
+            Some("letmein") => Ok(()),
+            Some(_) => Err(Rejection::forbidden("that token is revoked")),
+            None => Err(Rejection::unauthorized("a token is required")),
+        }
+    });
+    server
+}
+
+/// What a refusal says, header by header.
+fn said(answer: Answer) -> (u16, String, Option<String>, Option<String>) {
+    let header = |name: &str| answer.header(name).map(str::to_owned);
+    (
+        answer.status,
+        answer.body.clone(),
+        header(nodelink::wire::handshake::FINGERPRINT_HEADER),
+        header("sec-websocket-version"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stand_alone_and_the_mounted_server_answer_alike() {
+    let alone = serve(guarded_game()).await;
+    let site = mount(guarded_game()).await;
+    let ours = game_subprotocol();
+    let theirs = nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT ^ 1);
+    let websocket = [
+        ("upgrade", "websocket"),
+        ("connection", "upgrade"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let old_version = [websocket.as_slice(), &[("sec-websocket-version", "8")]].concat();
+
+    let mut answers = Vec::new();
+    for (addr, url) in [(alone.addr, alone.url()), (site.addr, site.url())] {
+        let path = url.trim_start_matches(&format!("ws://{addr}"));
+        let token = format!("{url}?token=letmein");
+        answers.push(vec![
+            said(http_request(addr, path, &[]).await),
+            said(http_request(addr, path, &old_version).await),
+            said(upgrade_answer(&token, Some(&ours), &[("origin", "https://evil.example")]).await),
+            said(upgrade_answer(&token, Some(&theirs), &[]).await),
+            said(upgrade_answer(&token, Some("nodelink.2.0123456789abcdef"), &[]).await),
+            said(upgrade_answer(&url, Some(&ours), &[]).await),
+            said(upgrade_answer(&format!("{url}?token=old"), Some(&ours), &[]).await),
+            said(upgrade_answer(&token, Some(&ours), &[]).await),
+        ]);
+        // The one player there is room for; then the server is full.
+        let _player = Watcher::connect(&token).await;
+        answers
+            .last_mut()
+            .unwrap()
+            .push(said(upgrade_answer(&token, Some(&ours), &[]).await));
+    }
+    let statuses: Vec<u16> = answers[0].iter().map(|answer| answer.0).collect();
+    assert_eq!(statuses, [400, 426, 403, 400, 400, 401, 403, 101, 503]);
+    assert_eq!(
+        answers[0][1].3.as_deref(),
+        Some("13"),
+        "the version this server speaks"
+    );
+    assert!(answers[0][3].2.is_some(), "the server's fingerprint");
+    for (alone, mounted) in answers[0].iter().zip(&answers[1]) {
+        assert_eq!(alone, mounted);
+    }
+    alone.stop().await;
     site.stop().await;
 }

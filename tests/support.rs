@@ -655,23 +655,51 @@ pub fn game_subprotocol() -> String {
 /// # Panics
 /// On timeout, or if the answer is not HTTP.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let answer = http_request(addr, path, &[]).await;
+    (answer.status, answer.body)
+}
+
+/// An HTTP/1.1 `GET` of `path` with extra `headers`, written by hand (so it can
+/// be anything a client could send), over a new connection.
+///
+/// # Panics
+/// On timeout, or if the answer is not HTTP.
+pub async fn http_request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderName, HeaderValue};
     within("an HTTP answer", async {
         let mut stream = tokio::net::TcpStream::connect(addr)
             .await
             .expect("connects");
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
         stream.write_all(request.as_bytes()).await.expect("writes");
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).await.expect("reads");
         let answer = String::from_utf8_lossy(&answer).into_owned();
         let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head
-            .split_whitespace()
-            .nth(1)
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|line| line.split_whitespace().nth(1))
             .and_then(|status| status.parse().ok())
             .expect("a status");
-        (status, body.to_owned())
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            let (name, value) = line.split_once(':').expect("a header");
+            headers.append(
+                HeaderName::from_bytes(name.trim().as_bytes()).expect("a header name"),
+                HeaderValue::from_str(value.trim()).expect("a header value"),
+            );
+        }
+        Answer {
+            status,
+            body: body.to_owned(),
+            headers,
+        }
     })
     .await
 }

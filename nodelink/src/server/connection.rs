@@ -74,22 +74,27 @@ async fn accept<P: Protocol>(
     let head = handshake::read_request(&mut stream).await.ok()?;
     let verdict = match handshake::parse_request(&head, addr) {
         Some(request) => admission::admit(context, request, slot).await,
-        // Not HTTP: let the WebSocket layer produce its own error.
         None => Err(Refusal::new(400, "not a WebSocket upgrade")),
     };
+    let admitted = match verdict {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
+            handshake::write_response(&mut stream, refusal.response()).await;
+            return None;
+        }
+    };
+    let subprotocol = admitted.subprotocol.as_deref();
+    let subprotocol = subprotocol.and_then(|value| HeaderValue::from_str(value).ok());
     // The callback's error type is fixed by tungstenite.
     #[allow(clippy::result_large_err)]
-    let callback = |_: &Request, mut response: Response| match &verdict {
-        Ok(admitted) => {
-            let subprotocol = admitted.subprotocol.as_deref();
-            if let Some(Ok(value)) = subprotocol.map(HeaderValue::from_str) {
-                response
-                    .headers_mut()
-                    .insert("sec-websocket-protocol", value);
-            }
-            Ok(response)
+    let callback = |_: &Request, mut response: Response| {
+        if let Some(value) = subprotocol {
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
         }
-        Err(refusal) => Err(refusal.response().map(Some)),
+        Ok(response)
     };
     let socket = tokio_tungstenite::accept_hdr_async_with_config(
         Replay::new(head, stream),
@@ -97,13 +102,9 @@ async fn accept<P: Protocol>(
         Some(websocket_config(&context.config)),
     )
     .await;
-    match (socket, verdict) {
-        (Ok(socket), Ok(admitted)) => Some((socket, admitted)),
-        (_, Err(refusal)) => {
-            tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
-            None
-        }
-        (Err(error), _) => {
+    match socket {
+        Ok(socket) => Some((socket, admitted)),
+        Err(error) => {
             tracing::debug!(%addr, "handshake failed: {error}");
             None
         }

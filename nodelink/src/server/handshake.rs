@@ -13,8 +13,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::http::Response;
 
 /// The most bytes an upgrade request may take; a longer one is refused.
 const MAX_REQUEST_LEN: usize = 8 * 1024;
@@ -189,6 +190,31 @@ pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Vec<u8>> 
                 "request head too large",
             ));
         }
+    }
+}
+
+/// Writes a refusal, then closes: the stand-alone server's side of what an HTTP
+/// server does for a router. One write, so a client that reads the head gets the
+/// body with it.
+pub(crate) async fn write_response(stream: &mut TcpStream, response: Response<String>) {
+    let status = response.status();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Refused")
+    );
+    for (name, value) in response.headers() {
+        if let Ok(value) = value.to_str() {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    let body = response.body();
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    if stream.write_all(out.as_bytes()).await.is_ok() {
+        let _ = stream.shutdown().await;
     }
 }
 
