@@ -25,6 +25,9 @@
 //! # Ok::<(), nodelink::server::RunError>(())
 //! ```
 //!
+//! With the `axum` feature, `Server::mount` serves it from an axum `Router`
+//! instead of its own listener: see `Mounted`.
+//!
 //! Data flow: each connection has a reader task that decodes frames off the world
 //! task and a writer task that drains a bounded queue; the world task owns the
 //! players, runs handlers one at a time, and encodes each broadcast and each tick's
@@ -119,6 +122,8 @@ pub(crate) struct Handlers<P: Protocol, G> {
 ///
 /// Register handlers, then [`run`](Self::run) it (async), [`start`](Self::start) it
 /// (blocking, stops on Ctrl-C), or [`bind`](Self::bind) it first to learn the port.
+/// With the `axum` feature, `mount` puts it on an axum `Router` instead, on the
+/// same port as the site's pages.
 /// Per-event handlers come from the protocol's events enum: for `enum ToServer`,
 /// import the generated `OnToServer` trait and call `server.on_move(|ctx, x, y| …)`.
 pub struct Server<P: Protocol, G = ()> {
