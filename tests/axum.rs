@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::Router;
 use futures::SinkExt;
 use nodelink::client::{Client, ClientError};
@@ -17,7 +16,8 @@ use nodelink::Protocol;
 use nodelink_examples::{Game, ToClient, ToServer};
 use nodelink_tests::{
     eventually, game_subprotocol, http_get, http_request, local_config, raw_connect,
-    reporting_game, serve, upgrade_answer, within, Answer, JsonClient, Reports, Seen, Watcher,
+    reporting_game, serve, serve_router, upgrade_answer, within, Answer, JsonClient, Reports, Seen,
+    Watcher,
 };
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -66,19 +66,7 @@ async fn mount_with(server: Server<Game>, with_peer: bool) -> Site {
     let app = Router::new()
         .route("/", get(|| async { PAGE }))
         .route("/play", mounted.route());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let addr = listener.local_addr().expect("an address");
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let http = if with_peer {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await })
-    } else {
-        tokio::spawn(async move { axum::serve(listener, app).await })
-    };
+    let (addr, http) = serve_router(app, with_peer).await;
     Site {
         addr,
         handle,
@@ -144,6 +132,43 @@ async fn a_page_and_the_game_share_one_port() {
     assert_eq!(
         http_get(site.addr, "/play").await,
         (400, "not a WebSocket upgrade".to_owned())
+    );
+    site.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_game_and_a_page_share_one_path() {
+    let (server, _errors) = reporting_game(config());
+    let mounted = server.mount();
+    let app = Router::new().route("/", mounted.route_or(|| async { PAGE }));
+    let (addr, http) = serve_router(app, true).await;
+    let site = Site {
+        addr,
+        handle: mounted.handle(),
+        server: tokio::spawn(mounted.run()),
+        http,
+    };
+    // Where Python nodelink's client connects: the site's root.
+    let root = format!("ws://{addr}/");
+
+    assert_eq!(http_get(addr, "/").await, (200, PAGE.to_owned()));
+    let mut native = Watcher::connect(&root).await;
+    let mut python = JsonClient::connect(&root).await;
+    let python_id: nodelink::PlayerId = python.id.parse().expect("an 8-hex id");
+    python.send("move", json!({ "x": 2.5, "y": 1 })).await;
+    native
+        .world_where("the JSON client's move", |world| {
+            world
+                .get(&python_id)
+                .is_some_and(|avatar| (avatar.x, avatar.y) == (2.5, 1.0))
+        })
+        .await;
+    assert_eq!(http_get(addr, "/").await, (200, PAGE.to_owned()));
+    let offer = nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT ^ 1);
+    let answer = upgrade_answer(&root, Some(&offer), &[]).await;
+    assert_eq!(
+        answer.status, 400,
+        "an upgrade goes to the game, refusals too"
     );
     site.stop().await;
 }

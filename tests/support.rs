@@ -703,3 +703,30 @@ pub async fn http_request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]
     })
     .await
 }
+
+/// Serves `app` on `127.0.0.1` with `TCP_NODELAY`, giving handlers the peers'
+/// addresses (`ConnectInfo<SocketAddr>`) when `with_peer`: its address, and the
+/// HTTP server's task.
+///
+/// # Panics
+/// If it cannot bind.
+pub async fn serve_router(
+    app: axum::Router,
+    with_peer: bool,
+) -> (SocketAddr, JoinHandle<std::io::Result<()>>) {
+    use axum::serve::ListenerExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("an address");
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let http = if with_peer {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    } else {
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    };
+    (addr, http)
+}

@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ::axum::body::Body;
-use ::axum::extract::{ConnectInfo, Request};
-use ::axum::http::{header, HeaderValue, Method, StatusCode, Version};
+use ::axum::extract::{ConnectInfo, Request, State};
+use ::axum::handler::Handler;
+use ::axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
 use ::axum::response::Response;
 use ::axum::routing::{self, MethodRouter};
 use hyper::upgrade::OnUpgrade;
@@ -64,7 +65,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 /// A nodelink server mounted on an axum `Router`: the game and the site's pages
 /// on one port. Available with the `axum` feature.
 ///
-/// [`route`](Self::route) is the game's route, to add to the router;
+/// [`route`](Self::route) is the game's route, to add to the router (or
+/// [`route_or`](Self::route_or), to share a path with a page);
 /// [`run`](Self::run) is the server itself (its world task), to spawn; the router
 /// is served as usual, with the peer's address:
 ///
@@ -172,6 +174,45 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
     {
         let gateway = self.gateway.clone();
         routing::get(move |request: Request| async move { gateway.answer(request).await })
+    }
+
+    /// The game's route sharing its path with a page: WebSocket upgrades go to
+    /// the game (as with [`route`](Self::route)), other `GET` requests to `page`,
+    /// any axum handler. Python nodelink's client connects to `ws://host:port/`, the
+    /// site's root, where the site's home page usually is:
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events]
+    /// # pub enum ToServer { Ready }
+    /// # #[nodelink::events]
+    /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+    /// # let mounted = Server::<Game>::new(ServerConfig::default()).mount();
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", mounted.route_or(|| async { "Welcome!" }));
+    /// ```
+    ///
+    /// Other methods can be added to the result as to any `MethodRouter`
+    /// (`.post(...)`).
+    pub fn route_or<H, T, S>(&self, page: H) -> MethodRouter<S>
+    where
+        H: Handler<T, S>,
+        T: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let gateway = self.gateway.clone();
+        routing::get(move |State(state): State<S>, request: Request| async move {
+            if wants_websocket(request.headers()) {
+                gateway.answer(request).await
+            } else {
+                page.call(request, state).await
+            }
+        })
     }
 
     /// Runs the server: its world task, and the connections its route admits.
@@ -318,6 +359,17 @@ impl Upgrade {
         connection::play(socket, addr, admitted, &context).await;
         drop(slot);
     }
+}
+
+/// Whether a request asks for a WebSocket: a malformed upgrade still goes to the
+/// game, which says what is wrong with it.
+fn wants_websocket(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|value| value.trim().eq_ignore_ascii_case("websocket"))
 }
 
 /// What admission (and the authentication hook) sees of an HTTP request.
