@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use futures::SinkExt;
+use futures::{SinkExt, StreamExt};
 use nodelink::client::{Client, ClientError};
 use nodelink::server::{Rejection, Server, ServerConfig, ServerError, ServerHandle};
 use nodelink::wire::CloseReason;
@@ -16,8 +16,8 @@ use nodelink::Protocol;
 use nodelink_examples::{Game, ToClient, ToServer};
 use nodelink_tests::{
     eventually, game_subprotocol, http_get, http_request, local_config, raw_connect,
-    reporting_game, serve, serve_router, upgrade_answer, within, Answer, JsonClient, Reports, Seen,
-    Watcher,
+    reporting_game, serve, serve_router, upgrade, upgrade_answer, within, Answer, JsonClient,
+    Reports, Seen, Watcher,
 };
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -481,22 +481,23 @@ async fn the_stand_alone_and_the_mounted_server_answer_alike() {
     for (addr, url) in [(alone.addr, alone.url()), (site.addr, site.url())] {
         let path = url.trim_start_matches(&format!("ws://{addr}"));
         let token = format!("{url}?token=letmein");
-        answers.push(vec![
+        let evil = [("origin", "https://evil.example")];
+        let mut said_here = vec![
             said(http_request(addr, path, &[]).await),
             said(http_request(addr, path, &old_version).await),
-            said(upgrade_answer(&token, Some(&ours), &[("origin", "https://evil.example")]).await),
+            said(upgrade_answer(&token, Some(&ours), &evil).await),
             said(upgrade_answer(&token, Some(&theirs), &[]).await),
             said(upgrade_answer(&token, Some("nodelink.2.0123456789abcdef"), &[]).await),
             said(upgrade_answer(&url, Some(&ours), &[]).await),
             said(upgrade_answer(&format!("{url}?token=old"), Some(&ours), &[]).await),
-            said(upgrade_answer(&token, Some(&ours), &[]).await),
-        ]);
+        ];
         // The one player there is room for; then the server is full.
-        let _player = Watcher::connect(&token).await;
-        answers
-            .last_mut()
-            .unwrap()
-            .push(said(upgrade_answer(&token, Some(&ours), &[]).await));
+        let (admitted, socket) = upgrade(&token, Some(&ours), &[]).await;
+        let mut player = socket.expect("admitted");
+        within("the welcome", player.next()).await;
+        said_here.push(said(admitted));
+        said_here.push(said(upgrade_answer(&token, Some(&ours), &[]).await));
+        answers.push(said_here);
     }
     let statuses: Vec<u16> = answers[0].iter().map(|answer| answer.0).collect();
     assert_eq!(statuses, [400, 426, 403, 400, 400, 401, 403, 101, 503]);

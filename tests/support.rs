@@ -607,6 +607,18 @@ pub async fn upgrade_answer(
     subprotocol: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Answer {
+    upgrade(url, subprotocol, headers).await.0
+}
+
+/// [`upgrade_answer`], keeping the connection when the upgrade is accepted.
+///
+/// # Panics
+/// On timeout, or if the handshake fails other than by an HTTP answer.
+pub async fn upgrade(
+    url: &str,
+    subprotocol: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (Answer, Option<RawSocket>) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::http::HeaderName;
     use tokio_tungstenite::tungstenite::Error;
@@ -624,21 +636,27 @@ pub async fn upgrade_answer(
             .insert(name, value.parse().expect("a header value"));
     }
     match within("the handshake", tokio_tungstenite::connect_async(request)).await {
-        Ok((_, response)) => Answer {
-            status: response.status().as_u16(),
-            body: String::new(),
-            headers: response.headers().clone(),
-        },
-        Err(Error::Http(response)) => Answer {
-            status: response.status().as_u16(),
-            body: response
-                .body()
-                .as_deref()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default()
-                .into_owned(),
-            headers: response.headers().clone(),
-        },
+        Ok((socket, response)) => {
+            let answer = Answer {
+                status: response.status().as_u16(),
+                body: String::new(),
+                headers: response.headers().clone(),
+            };
+            (answer, Some(socket))
+        }
+        Err(Error::Http(response)) => {
+            let answer = Answer {
+                status: response.status().as_u16(),
+                body: response
+                    .body()
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default()
+                    .into_owned(),
+                headers: response.headers().clone(),
+            };
+            (answer, None)
+        }
         Err(other) => panic!("unexpected handshake error: {other}"),
     }
 }
