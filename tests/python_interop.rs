@@ -1,6 +1,6 @@
 //! The published Python nodelink 0.6.0 client (from PyPI, unmodified, driven through
 //! its own `Client` API by `tests/python/interop_client.py`) plays on the Rust server
-//! beside a native client.
+//! beside a native client, stand-alone or mounted at the root of an axum site.
 //!
 //! `tests/python/setup.sh` installs the package into `target/python-interop`; the
 //! test runs it first, so `cargo test` needs nothing installed by hand (only
@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 
 use nodelink::PlayerId;
 use nodelink_examples::{ToClient, ToServer};
-use nodelink_tests::{eventually, local_config, reporting_game, serve, within, Seen, Watcher};
+use nodelink_tests::{
+    eventually, local_config, reporting_game, serve, serve_router, within, Seen, Watcher,
+};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -252,4 +254,76 @@ async fn python_nodelink_clients_play_on_the_rust_server() {
         .expect("an exit status");
     assert!(status.success(), "{status}");
     running.stop().await;
+}
+
+#[tokio::test]
+async fn python_nodelink_clients_play_on_a_server_mounted_on_axum() {
+    // The Python client connects to the site's root, which also serves a page.
+    let config = local_config().ping_interval(std::time::Duration::from_millis(100));
+    let (server, mut errors) = reporting_game(config);
+    let mounted = server.mount();
+    let handle = mounted.handle();
+    let app = axum::Router::new().route("/", mounted.route_or(|| async { "the site" }));
+    let (addr, http) = serve_router(app, true).await;
+    let world = tokio::spawn(mounted.run());
+    let mut native = Watcher::connect(&format!("ws://{addr}/")).await;
+    let native_id = native.id.expect("connected");
+
+    let mut python = PythonClient::start(addr.port());
+    let welcome = python.expect("welcome").await;
+    let python_key = welcome["id"].as_str().expect("an id").to_owned();
+    let python_id: PlayerId = python_key.parse().expect("an 8-hex id");
+    let seen = native
+        .next_where("the Python chat", |seen| match seen {
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "hello from python" => Some(*from),
+            _ => None,
+        })
+        .await;
+    assert_eq!(seen, python_id);
+    native
+        .world_where("the Python client's move", |world| {
+            world
+                .get(&python_id)
+                .is_some_and(|avatar| (avatar.x, avatar.y) == (1.5, -2.0))
+        })
+        .await;
+    for _ in 0..2 {
+        let (_, player) = within("an error report", errors.recv()).await.unwrap();
+        assert_eq!(
+            player,
+            Some(python_id),
+            "the events the game does not accept"
+        );
+    }
+    within("a measured round trip", async {
+        loop {
+            let players = handle.players().await.unwrap();
+            if players
+                .iter()
+                .any(|p| p.id == python_id && p.ping.is_some())
+            {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(
+        nodelink_tests::http_get(addr, "/").await,
+        (200, "the site".to_owned())
+    );
+
+    handle
+        .broadcast(ToClient::Chat {
+            from: native_id,
+            msg: "quit".into(),
+        })
+        .unwrap();
+    let status = within("the Python client to exit", python.child.wait())
+        .await
+        .expect("an exit status");
+    assert!(status.success(), "{status}");
+    handle.shutdown();
+    within("the mounted server to stop", world).await.unwrap();
+    http.abort();
 }

@@ -611,3 +611,175 @@ impl JsonClient {
         .await
     }
 }
+
+/// How a server answered a WebSocket upgrade request.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status: 101 when the upgrade was accepted.
+    pub status: u16,
+    /// The response body (empty for a 101).
+    pub body: String,
+    /// The response headers.
+    pub headers: tokio_tungstenite::tungstenite::http::HeaderMap,
+}
+
+impl Answer {
+    /// A response header's value, if present and text.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// Sends an upgrade request to `url` offering `subprotocol` (none if `None`) with
+/// extra `headers`, and returns the server's answer; an accepted connection is
+/// dropped at once.
+///
+/// # Panics
+/// On timeout, or if the handshake fails other than by an HTTP answer.
+pub async fn upgrade_answer(
+    url: &str,
+    subprotocol: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    upgrade(url, subprotocol, headers).await.0
+}
+
+/// [`upgrade_answer`], keeping the connection when the upgrade is accepted.
+///
+/// # Panics
+/// On timeout, or if the handshake fails other than by an HTTP answer.
+pub async fn upgrade(
+    url: &str,
+    subprotocol: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (Answer, Option<RawSocket>) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderName;
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = url.into_client_request().expect("a ws:// url");
+    if let Some(offer) = subprotocol {
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            offer.parse().expect("a header value"),
+        );
+    }
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("a header value"));
+    }
+    match within("the handshake", tokio_tungstenite::connect_async(request)).await {
+        Ok((socket, response)) => {
+            let answer = Answer {
+                status: response.status().as_u16(),
+                body: String::new(),
+                headers: response.headers().clone(),
+            };
+            (answer, Some(socket))
+        }
+        Err(Error::Http(response)) => {
+            let answer = Answer {
+                status: response.status().as_u16(),
+                body: response
+                    .body()
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default()
+                    .into_owned(),
+                headers: response.headers().clone(),
+            };
+            (answer, None)
+        }
+        Err(other) => panic!("unexpected handshake error: {other}"),
+    }
+}
+
+/// The game's subprotocol, as its native clients offer it.
+#[must_use]
+pub fn game_subprotocol() -> String {
+    nodelink::wire::handshake::subprotocol(<Game as Protocol>::FINGERPRINT)
+}
+
+/// A plain HTTP/1.1 request for `path`, over a new connection: the status and the
+/// body.
+///
+/// # Panics
+/// On timeout, or if the answer is not HTTP.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let answer = http_request(addr, path, &[]).await;
+    (answer.status, answer.body)
+}
+
+/// An HTTP/1.1 `GET` of `path` with extra `headers`, written by hand (so it can
+/// be anything a client could send), over a new connection.
+///
+/// # Panics
+/// On timeout, or if the answer is not HTTP.
+pub async fn http_request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderName, HeaderValue};
+    within("an HTTP answer", async {
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connects");
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await.expect("writes");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.expect("reads");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|status| status.parse().ok())
+            .expect("a status");
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            let (name, value) = line.split_once(':').expect("a header");
+            headers.append(
+                HeaderName::from_bytes(name.trim().as_bytes()).expect("a header name"),
+                HeaderValue::from_str(value.trim()).expect("a header value"),
+            );
+        }
+        Answer {
+            status,
+            body: body.to_owned(),
+            headers,
+        }
+    })
+    .await
+}
+
+/// Serves `app` on `127.0.0.1` with `TCP_NODELAY`, giving handlers the peers'
+/// addresses (`ConnectInfo<SocketAddr>`) when `with_peer`: its address, and the
+/// HTTP server's task.
+///
+/// # Panics
+/// If it cannot bind.
+pub async fn serve_router(
+    app: axum::Router,
+    with_peer: bool,
+) -> (SocketAddr, JoinHandle<std::io::Result<()>>) {
+    use axum::serve::ListenerExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("an address");
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let http = if with_peer {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    } else {
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    };
+    (addr, http)
+}

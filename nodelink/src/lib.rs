@@ -65,6 +65,13 @@
 //! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
 //! - [`DecodeError`] and [`EncodeError`]: what can go wrong with bytes.
 //!
+//! # Features
+//!
+//! - `axum`: `Server::mount` puts a server on an axum `Router`, on the same port
+//!   as a web site's pages, with the stand-alone server's admission checks and
+//!   limits (`server::Mounted`). It adds axum (without its default features),
+//!   hyper and hyper-util; the WebSocket layer is the one nodelink always uses.
+//!
 //! # The sync model
 //!
 //! The server holds each player's state in a [`Tracked`] value. Setters mark only

@@ -119,10 +119,13 @@ impl RateLimit {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
-    /// The address to bind. Default `"0.0.0.0"`: every interface.
+    /// The address to bind. Default `"0.0.0.0"`: every interface. Not used by a
+    /// server mounted on a router (`Server::mount`, feature `axum`), which is
+    /// served wherever the router is.
     pub host: String,
     /// The port to bind. Default `5000`; `0` picks a free port, which
-    /// [`BoundServer::local_addr`](super::BoundServer::local_addr) reports.
+    /// [`BoundServer::local_addr`](super::BoundServer::local_addr) reports. Not
+    /// used by a server mounted on a router, like [`host`](Self::host).
     pub port: u16,
     /// State sync ticks per second. Default `20`. Values below 1 count as 1.
     pub tick_rate: u32,
@@ -200,11 +203,14 @@ pub struct ServerConfig {
     /// The kernel's send buffer for each connection, in bytes. Default 256 KiB;
     /// `None` leaves it to the OS (Linux grows it up to several MiB per socket).
     /// With the send queue and the write buffer, this bounds what a client that
-    /// stops reading can hold, and so how soon it is found out.
+    /// stops reading can hold, and so how soon it is found out. Not applied by a
+    /// server mounted on a router, whose sockets belong to the router's listener.
     pub socket_send_buffer: Option<usize>,
     /// How long a WebSocket handshake may take, from the first byte to the upgrade
     /// (a client that sends its request slowly, byte by byte, is cut off here).
-    /// Default 10 s.
+    /// Default 10 s. A server mounted on a router counts from the request's
+    /// arrival (reading it is the HTTP server's work) and refuses with HTTP 503
+    /// when admission and the upgrade take longer.
     pub handshake_timeout: Duration,
     /// After the server sends a close frame, how long it waits for the peer's reply
     /// before dropping the socket. Default 2 s.

@@ -1,33 +1,33 @@
-//! One client connection: the handshake, then a reader that rate-limits and decodes
-//! frames off the world task, and a writer that drains the bounded send queue.
+//! One client connection: the stand-alone server's handshake, then, whichever way
+//! the connection arrived, a reader that rate-limits and decodes frames off the
+//! world task and a writer that drains the bounded send queue.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::error::DecodeError;
+use crate::server::admission::{self, Admitted, IpSlot, Refusal};
 use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
-use crate::server::handshake::{self, Admission, Authenticator, Gate, Refusal, Replay};
+use crate::server::handshake::{self, Authenticator, Replay};
 use crate::server::outbox::{HardClose, HardCloseSignal, Outgoing};
 use crate::server::world::{Inbound, JoinRequest, Joined};
-use crate::wire::{
-    decode_client_frame, handshake::FINGERPRINT_HEADER, json, ClientFrame, CloseReason, WireFormat,
-};
+use crate::wire::{decode_client_frame, json, ClientFrame, CloseReason, WireFormat};
 use crate::{PlayerId, Protocol};
-
-type Socket = WebSocketStream<Replay<TcpStream>>;
 
 /// What a connection task needs from the server.
 pub(crate) struct Context<P: Protocol> {
@@ -50,7 +50,8 @@ impl<P: Protocol> Clone for Context<P> {
     }
 }
 
-fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
+/// The WebSocket layer's settings, the same however the connection arrived.
+pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_frame_size(Some(config.max_frame_len))
         .max_message_size(Some(config.max_frame_len))
@@ -63,56 +64,37 @@ fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
         .max_write_buffer_size(usize::MAX)
 }
 
-fn refusal_response(refusal: &Refusal) -> ErrorResponse {
-    let mut response = ErrorResponse::new(Some(refusal.body.clone()));
-    *response.status_mut() =
-        StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
-    if let Some(fingerprint) = refusal.fingerprint {
-        if let Ok(value) = HeaderValue::from_str(&format!("{fingerprint:016x}")) {
-            response.headers_mut().insert(FINGERPRINT_HEADER, value);
-        }
-    }
-    response
-}
-
 /// Reads the request, decides, and completes the WebSocket handshake (or refuses).
 async fn accept<P: Protocol>(
     mut stream: TcpStream,
     addr: SocketAddr,
     context: &Context<P>,
-    over_ip_cap: bool,
-) -> Option<(Socket, Admission)> {
+    slot: &IpSlot,
+) -> Option<(WebSocketStream<Replay<TcpStream>>, Admitted)> {
     let head = handshake::read_request(&mut stream).await.ok()?;
     let verdict = match handshake::parse_request(&head, addr) {
-        Some(request) => {
-            let config = &context.config;
-            let gate = Gate {
-                fingerprint: context.fingerprint,
-                wire_formats: config.wire_formats,
-                over_ip_cap,
-                server_full: context.online.load(std::sync::atomic::Ordering::Relaxed)
-                    >= config.max_players,
-                allowed_origins: config.allowed_origins.as_deref(),
-                authenticate: context.authenticate.as_ref(),
-            };
-            gate.admit(request).await
-        }
-        // Not HTTP: let the WebSocket layer produce its own error.
+        Some(request) => admission::admit(context, request, slot).await,
         None => Err(Refusal::new(400, "not a WebSocket upgrade")),
     };
+    let admitted = match verdict {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
+            handshake::write_response(&mut stream, refusal.response()).await;
+            return None;
+        }
+    };
+    let subprotocol = admitted.subprotocol.as_deref();
+    let subprotocol = subprotocol.and_then(|value| HeaderValue::from_str(value).ok());
     // The callback's error type is fixed by tungstenite.
     #[allow(clippy::result_large_err)]
-    let callback = |_: &Request, mut response: Response| match &verdict {
-        Ok(admitted) => {
-            let subprotocol = admitted.subprotocol.as_deref();
-            if let Some(Ok(value)) = subprotocol.map(HeaderValue::from_str) {
-                response
-                    .headers_mut()
-                    .insert("sec-websocket-protocol", value);
-            }
-            Ok(response)
+    let callback = |_: &Request, mut response: Response| {
+        if let Some(value) = subprotocol {
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
         }
-        Err(refusal) => Err(refusal_response(refusal)),
+        Ok(response)
     };
     let socket = tokio_tungstenite::accept_hdr_async_with_config(
         Replay::new(head, stream),
@@ -120,39 +102,47 @@ async fn accept<P: Protocol>(
         Some(websocket_config(&context.config)),
     )
     .await;
-    match (socket, verdict) {
-        (Ok(socket), Ok(admitted)) => Some((socket, admitted)),
-        (_, Err(refusal)) => {
-            tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
-            None
-        }
-        (Err(error), _) => {
+    match socket {
+        Ok(socket) => Some((socket, admitted)),
+        Err(error) => {
             tracing::debug!(%addr, "handshake failed: {error}");
             None
         }
     }
 }
 
+/// Serves a connection accepted by the stand-alone server's own listener, from the
+/// first byte of its upgrade request to its close.
 pub(crate) async fn serve<P: Protocol>(
     stream: TcpStream,
     addr: SocketAddr,
     context: Context<P>,
-    over_ip_cap: bool,
+    slot: IpSlot,
 ) {
     let _ = stream.set_nodelay(true);
     if let Some(bytes) = context.config.socket_send_buffer {
         let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes);
     }
-    let config = context.config.clone();
-    let Ok(Some((socket, admission))) = timeout(
-        config.handshake_timeout,
-        accept(stream, addr, &context, over_ip_cap),
-    )
-    .await
-    else {
-        return;
-    };
+    let handshake_timeout = context.config.handshake_timeout;
+    let accepting = accept(stream, addr, &context, &slot);
+    if let Ok(Some((socket, admitted))) = timeout(handshake_timeout, accepting).await {
+        play(socket, addr, admitted, &context).await;
+    }
+    drop(slot);
+}
 
+/// An admitted connection's life after the upgrade, however it arrived: it joins
+/// the world as a player, then its frames flow until one side closes it.
+pub(crate) async fn play<P, S>(
+    socket: WebSocketStream<S>,
+    addr: SocketAddr,
+    admitted: Admitted,
+    context: &Context<P>,
+) where
+    P: Protocol,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let config = &context.config;
     let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
     let (hard_close, closed) = HardClose::new();
     let (reply, joined) = oneshot::channel();
@@ -160,8 +150,8 @@ pub(crate) async fn serve<P: Protocol>(
         outbox,
         hard_close,
         addr,
-        wire: admission.wire,
-        identity: admission.identity,
+        wire: admitted.wire,
+        identity: admitted.identity,
         reply,
     }));
     if context.inbox.send(join).await.is_err() {
@@ -174,13 +164,7 @@ pub(crate) async fn serve<P: Protocol>(
     };
 
     let (sink, stream) = socket.split();
-    let reader = read(
-        stream,
-        player,
-        admission.wire,
-        context.inbox.clone(),
-        &config,
-    );
+    let reader = read(stream, player, admitted.wire, context.inbox.clone(), config);
     let writer = write(sink, queue, closed, config.close_timeout);
     tokio::pin!(reader, writer);
     tokio::select! {
@@ -200,7 +184,10 @@ pub(crate) async fn serve<P: Protocol>(
     }
 }
 
-async fn close_now(mut socket: Socket, reason: CloseReason) {
+async fn close_now<S: AsyncRead + AsyncWrite + Unpin>(
+    mut socket: WebSocketStream<S>,
+    reason: CloseReason,
+) {
     let _ = socket.close(Some(close_frame(reason))).await;
 }
 
@@ -251,8 +238,8 @@ impl Bucket {
 
 /// Reads frames until the peer leaves or misbehaves past a limit; returns the close
 /// reason when the server should close the connection.
-async fn read<P: Protocol>(
-    mut stream: futures::stream::SplitStream<Socket>,
+async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: SplitStream<WebSocketStream<S>>,
     player: PlayerId,
     wire: WireFormat,
     inbox: mpsc::Sender<Inbound<P>>,
@@ -352,8 +339,8 @@ fn decode<P: Protocol>(
 /// Drains the send queue into the socket until the queue closes, a close frame is
 /// queued, or the world orders a hard close (the queue stayed full: the peer is
 /// not reading, and the writer may be stuck on a full socket).
-async fn write(
-    mut sink: futures::stream::SplitSink<Socket, Message>,
+async fn write<S: AsyncRead + AsyncWrite + Unpin>(
+    mut sink: SplitSink<WebSocketStream<S>, Message>,
     mut queue: mpsc::Receiver<Outgoing>,
     hard_close: HardCloseSignal,
     close_timeout: Duration,

@@ -56,6 +56,15 @@ pub enum ServerError {
     /// An event could not be encoded.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// A server mounted on a router (feature `axum`) was asked to upgrade a request
+    /// without the peer's address, which the per-IP connection cap needs: the router
+    /// is not served with `into_make_service_with_connect_info::<SocketAddr>()`.
+    /// Every such request is refused with HTTP 500; this is reported once.
+    #[error(
+        "no peer address for a connection: serve the router with \
+         into_make_service_with_connect_info::<SocketAddr>()"
+    )]
+    NoPeerAddress,
 }
 
 fn wrong_message_type(wire: WireFormat) -> &'static str {

@@ -1,10 +1,9 @@
-//! The HTTP side of accepting a connection: read the upgrade request (bounded),
-//! decide whether to admit it (per-IP cap, origin, protocol, capacity,
-//! authentication), then let the WebSocket layer answer.
+//! The HTTP request that opens a connection: what the authentication hook sees of
+//! it and how it answers, and how the stand-alone server reads it off the socket.
 //!
-//! The request is read here rather than inside the WebSocket handshake so that the
-//! authentication hook can be `async`: the bytes read are replayed to the WebSocket
-//! layer afterwards.
+//! The stand-alone server reads the request here rather than inside the WebSocket
+//! handshake so that admission (and its `async` authentication hook) can run
+//! first: the bytes read are replayed to the WebSocket layer afterwards.
 
 use std::any::Any;
 use std::future::Future;
@@ -14,12 +13,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-
-use crate::server::config::WireFormats;
-use crate::wire::handshake as wire;
-use crate::wire::WireFormat;
+use tokio_tungstenite::tungstenite::http::Response;
 
 /// The most bytes an upgrade request may take; a longer one is refused.
 const MAX_REQUEST_LEN: usize = 8 * 1024;
@@ -34,6 +30,20 @@ pub struct HandshakeRequest {
 }
 
 impl HandshakeRequest {
+    pub(crate) fn new(
+        path: String,
+        query: Option<String>,
+        headers: Vec<(String, String)>,
+        peer: SocketAddr,
+    ) -> Self {
+        Self {
+            path,
+            query,
+            headers,
+            peer,
+        }
+    }
+
     /// The request path, without the query (`/play`).
     #[must_use]
     pub fn path(&self) -> &str {
@@ -161,129 +171,6 @@ where
     })
 }
 
-/// Why an upgrade is refused, as an HTTP response.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    pub(crate) status: u16,
-    pub(crate) body: String,
-    /// The server's fingerprint, when the refusal is a protocol mismatch.
-    pub(crate) fingerprint: Option<u64>,
-}
-
-impl Refusal {
-    pub(crate) fn new(status: u16, body: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: body.into(),
-            fingerprint: None,
-        }
-    }
-}
-
-/// An admitted connection: its wire, the subprotocol to echo (native clients) and
-/// the identity to attach.
-#[derive(Debug)]
-pub(crate) struct Admission {
-    pub(crate) wire: WireFormat,
-    pub(crate) subprotocol: Option<String>,
-    pub(crate) identity: Option<Identity>,
-}
-
-/// What the server knows when it decides whether to admit a connection.
-pub(crate) struct Gate<'a> {
-    pub(crate) fingerprint: u64,
-    pub(crate) wire_formats: WireFormats,
-    pub(crate) over_ip_cap: bool,
-    pub(crate) server_full: bool,
-    pub(crate) allowed_origins: Option<&'a [String]>,
-    pub(crate) authenticate: Option<&'a Authenticator>,
-}
-
-impl Gate<'_> {
-    /// Checks the cheap things first, so a refused client never reaches the
-    /// authentication hook.
-    pub(crate) async fn admit(&self, request: HandshakeRequest) -> Result<Admission, Refusal> {
-        if self.over_ip_cap {
-            return Err(Refusal::new(429, "too many connections from your address"));
-        }
-        if let (Some(allowed), Some(origin)) = (self.allowed_origins, request.header("origin")) {
-            if !allowed.iter().any(|allowed| allowed == origin) {
-                return Err(Refusal::new(403, format!("origin {origin} is not allowed")));
-            }
-        }
-        let (wire, subprotocol) = self.protocol(&request)?;
-        if self.server_full {
-            return Err(Refusal::new(503, "server full"));
-        }
-        let identity = match self.authenticate {
-            Some(hook) => Some(
-                hook(request)
-                    .await
-                    .map_err(|r| Refusal::new(r.status, r.reason))?,
-            ),
-            None => None,
-        };
-        Ok(Admission {
-            wire,
-            subprotocol,
-            identity,
-        })
-    }
-
-    /// Picks the connection's wire. A client offering this build's subprotocol speaks
-    /// the native wire; one offering no nodelink subprotocol speaks JSON. A client
-    /// built with another protocol (another fingerprint or wire version) is refused
-    /// with a 400 that names both fingerprints, never served JSON instead.
-    fn protocol(
-        &self,
-        request: &HandshakeRequest,
-    ) -> Result<(WireFormat, Option<String>), Refusal> {
-        let offered = request
-            .headers()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
-            .flat_map(|(_, value)| value.split(','))
-            .map(str::trim);
-        let mut ours = None;
-        let mut other = None;
-        for protocol in offered {
-            match wire::parse_subprotocol(protocol) {
-                Some(theirs) if theirs == self.fingerprint => ours = Some(protocol.to_owned()),
-                Some(theirs) => other = Some(Some(theirs)),
-                None if protocol.starts_with("nodelink.") => other = other.or(Some(None)),
-                None => {}
-            }
-        }
-        let refuse = |body: String| Refusal {
-            status: 400,
-            body,
-            fingerprint: Some(self.fingerprint),
-        };
-        match (ours, other) {
-            // Not a mismatch: no fingerprint header, which the client would report as one.
-            (Some(_), _) if !self.wire_formats.accepts(WireFormat::Native) => Err(Refusal::new(
-                400,
-                "this server speaks only the JSON wire: connect without the nodelink subprotocol",
-            )),
-            (Some(ours), _) => Ok((WireFormat::Native, Some(ours))),
-            (None, Some(Some(theirs))) => Err(refuse(format!(
-                "protocol mismatch: server fingerprint {:016x}, client fingerprint {theirs:016x}",
-                self.fingerprint
-            ))),
-            (None, Some(None)) => Err(refuse(format!(
-                "unsupported nodelink wire version: this server speaks {}",
-                wire::subprotocol(self.fingerprint)
-            ))),
-            (None, None) if self.wire_formats.accepts(WireFormat::Json) => {
-                Ok((WireFormat::Json, None))
-            }
-            (None, None) => Err(refuse(format!(
-                "not a nodelink client: expected the WebSocket subprotocol {}",
-                wire::subprotocol(self.fingerprint)
-            ))),
-        }
-    }
-}
-
 /// Reads the upgrade request's head (up to the blank line).
 pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(1024);
@@ -303,6 +190,31 @@ pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Vec<u8>> 
                 "request head too large",
             ));
         }
+    }
+}
+
+/// Writes a refusal, then closes: the stand-alone server's side of what an HTTP
+/// server does for a router. One write, so a client that reads the head gets the
+/// body with it.
+pub(crate) async fn write_response(stream: &mut TcpStream, response: Response<String>) {
+    let status = response.status();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Refused")
+    );
+    for (name, value) in response.headers() {
+        if let Ok(value) = value.to_str() {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    let body = response.body();
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    if stream.write_all(out.as_bytes()).await.is_ok() {
+        let _ = stream.shutdown().await;
     }
 }
 
@@ -326,12 +238,7 @@ pub(crate) fn parse_request(head: &[u8], peer: SocketAddr) -> Option<HandshakeRe
             )
         })
         .collect();
-    Some(HandshakeRequest {
-        path,
-        query,
-        headers,
-        peer,
-    })
+    Some(HandshakeRequest::new(path, query, headers, peer))
 }
 
 /// A stream that first yields bytes already read from it.

@@ -25,11 +25,17 @@
 //! # Ok::<(), nodelink::server::RunError>(())
 //! ```
 //!
+//! With the `axum` feature, `Server::mount` serves it from an axum `Router`
+//! instead of its own listener: see `Mounted`.
+//!
 //! Data flow: each connection has a reader task that decodes frames off the world
 //! task and a writer task that drains a bounded queue; the world task owns the
 //! players, runs handlers one at a time, and encodes each broadcast and each tick's
 //! sync frame once, sharing the bytes with every recipient.
 
+mod admission;
+#[cfg(feature = "axum")]
+mod axum;
 mod config;
 mod connection;
 mod ctx;
@@ -42,18 +48,19 @@ mod player;
 mod replication;
 mod room;
 mod stats;
+mod tasks;
 mod world;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 
+#[cfg(feature = "axum")]
+pub use self::axum::Mounted;
 pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use ctx::{EventCtx, ServerCtx};
@@ -67,12 +74,14 @@ pub use stats::SyncStats;
 use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
 use crate::sync::{Tick, Tracked};
 use crate::{Events, PlayerId, Protocol};
+use admission::{IpCounts, IpSlot};
 use connection::Context;
 use ctx::Shared;
 use handle::Command;
 use handshake::Authenticator;
 use ids::{IdGenerator, IdMap, NetIds, PlayerIds};
 use room::Rooms;
+use tasks::Tasks;
 use world::World;
 
 type EventHandler<P, G> = Box<
@@ -113,6 +122,8 @@ pub(crate) struct Handlers<P: Protocol, G> {
 ///
 /// Register handlers, then [`run`](Self::run) it (async), [`start`](Self::start) it
 /// (blocking, stops on Ctrl-C), or [`bind`](Self::bind) it first to learn the port.
+/// With the `axum` feature, `mount` puts it on an axum `Router` instead, on the
+/// same port as the site's pages.
 /// Per-event handlers come from the protocol's events enum: for `enum ToServer`,
 /// import the generated `OnToServer` trait and call `server.on_move(|ctx, x, y| …)`.
 pub struct Server<P: Protocol, G = ()> {
@@ -311,6 +322,55 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             Ok(())
         })
     }
+
+    /// The world, ready to run, with what connection tasks need to reach it, and
+    /// the signal that turns `true` when it begins to shut down.
+    fn into_world(self) -> (World<P, G>, Context<P>, watch::Receiver<bool>) {
+        let Server {
+            config,
+            game,
+            handlers,
+            id_generator,
+            authenticate,
+            handle,
+            commands,
+        } = self;
+        let config = Arc::new(config);
+        let (inbox_tx, inbox) = mpsc::channel(config.event_queue_len.max(1));
+        let (stopping_tx, stopping) = watch::channel(false);
+        let context = Context {
+            inbox: inbox_tx,
+            config: config.clone(),
+            fingerprint: P::FINGERPRINT,
+            online: handle.online.clone(),
+            authenticate,
+        };
+        let world = World {
+            shared: Shared {
+                game,
+                players: IdMap::default(),
+                server_state: Tracked::default(),
+                rooms: Rooms::default(),
+                config,
+                fingerprint: P::FINGERPRINT,
+                tick: Tick::default(),
+                player_ids: PlayerIds::new(id_generator),
+                json_players: 0,
+                net_ids: NetIds::default(),
+                joined: Vec::new(),
+                left: Vec::new(),
+                deferred: Vec::new(),
+                online: handle.online.clone(),
+                stats: SyncStats::default(),
+                handle,
+            },
+            handlers,
+            inbox,
+            commands,
+            stopping: stopping_tx,
+        };
+        (world, context, stopping)
+    }
 }
 
 impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
@@ -383,125 +443,22 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
     /// Serves until [`ServerHandle::shutdown`]; returns once every connection has
     /// closed (or the shutdown timeout passed and the rest were aborted).
     pub async fn run(self) {
-        let Server {
-            config,
-            game,
-            handlers,
-            id_generator,
-            authenticate,
-            handle,
-            commands,
-        } = self.server;
-        let config = Arc::new(config);
-        let handle_online = handle.online.clone();
-        let (inbox_tx, inbox) = mpsc::channel(config.event_queue_len.max(1));
-        let (stopping_tx, mut stopping) = watch::channel(false);
-        let world = World {
-            shared: Shared {
-                game,
-                players: IdMap::default(),
-                server_state: Tracked::default(),
-                rooms: Rooms::default(),
-                config: config.clone(),
-                fingerprint: P::FINGERPRINT,
-                tick: Tick::default(),
-                player_ids: PlayerIds::new(id_generator),
-                json_players: 0,
-                net_ids: NetIds::default(),
-                joined: Vec::new(),
-                left: Vec::new(),
-                deferred: Vec::new(),
-                online: handle.online.clone(),
-                stats: SyncStats::default(),
-                handle,
-            },
-            handlers,
-            inbox,
-            commands,
-            stopping: stopping_tx,
-        };
-        let context = Context {
-            inbox: inbox_tx,
-            config: config.clone(),
-            fingerprint: P::FINGERPRINT,
-            online: handle_online,
-            authenticate,
-        };
-        let world = tokio::spawn(world.run());
-
-        let per_ip = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
-        let mut connections = JoinSet::new();
-        loop {
-            tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, addr)) => {
-                        // A finished task keeps its memory until joined: reap them all.
-                        while connections.try_join_next().is_some() {}
-                        let slot = IpSlot::take(&per_ip, addr.ip());
-                        let over_ip_cap = slot.count > config.max_connections_per_ip;
-                        let context = context.clone();
-                        connections.spawn(async move {
-                            connection::serve::<P>(stream, addr, context, over_ip_cap).await;
-                            drop(slot);
-                        });
-                    }
-                    // Running out of file descriptors and the like: keep serving the
-                    // players already connected.
-                    Err(error) => tracing::warn!("accept failed: {error}"),
-                },
-                Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                _ = stopping.wait_for(|stopping| *stopping) => break,
+        let (world, context, stopping) = self.server.into_world();
+        let mut tasks = Tasks::start(world, stopping, context.config.shutdown_timeout);
+        let per_ip = IpCounts::default();
+        while let Some(accepted) = tasks.next(self.listener.accept()).await {
+            match accepted {
+                Ok((stream, addr)) => {
+                    let slot = IpSlot::take(&per_ip, addr.ip());
+                    tasks.spawn(connection::serve(stream, addr, context.clone(), slot));
+                }
+                // Running out of file descriptors and the like: keep serving the
+                // players already connected.
+                Err(error) => tracing::warn!("accept failed: {error}"),
             }
         }
         drop(context);
         drop(self.listener);
-        let drained = tokio::time::timeout(config.shutdown_timeout, async {
-            while connections.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            connections.abort_all();
-            while connections.join_next().await.is_some() {}
-        }
-        let _ = world.await;
-    }
-}
-
-/// One connection's place in the per-IP count; gives it back when dropped.
-struct IpSlot {
-    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    ip: IpAddr,
-    /// Connections from this address, this one included.
-    count: usize,
-}
-
-impl IpSlot {
-    fn take(counts: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Self {
-        let count = match counts.lock() {
-            Ok(mut counts) => {
-                let count = counts.entry(ip).or_default();
-                *count += 1;
-                *count
-            }
-            Err(_) => 1,
-        };
-        Self {
-            counts: counts.clone(),
-            ip,
-            count,
-        }
-    }
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        if let Ok(mut counts) = self.counts.lock() {
-            if let Some(count) = counts.get_mut(&self.ip) {
-                *count -= 1;
-                if *count == 0 {
-                    counts.remove(&self.ip);
-                }
-            }
-        }
+        tasks.stop().await;
     }
 }

@@ -47,6 +47,10 @@ pub(crate) enum Inbound<P: Protocol> {
         player: PlayerId,
         reason: Option<CloseReason>,
     },
+    /// A problem that concerns no player, such as a connection refused because the
+    /// server is set up wrong.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    Problem(Box<ServerError>),
 }
 
 /// What a connection brings to the world when its handshake completes.
@@ -242,6 +246,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                 self.report(Some(player), *error);
             }
             Inbound::Left { player, reason } => self.remove(player, reason),
+            Inbound::Problem(error) => self.report(None, *error),
         }
     }
 

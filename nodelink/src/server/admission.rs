@@ -1,0 +1,227 @@
+//! Whether a connection becomes a player. Every connection takes this one path,
+//! whether it reached the server's own listener or an HTTP router the server is
+//! mounted on: only how the request arrives and how the upgrade is answered differ.
+//!
+//! The cheap checks come first, so a refused client never reaches the
+//! authentication hook: per-IP cap, WebSocket upgrade, origin, protocol, capacity,
+//! then authentication.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use tokio_tungstenite::tungstenite::http::{HeaderValue, Response, StatusCode};
+
+use crate::server::connection::Context;
+use crate::server::handshake::{HandshakeRequest, Identity};
+use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER};
+use crate::wire::WireFormat;
+use crate::Protocol;
+
+/// The only WebSocket version there is (RFC 6455).
+const WEBSOCKET_VERSION: &str = "13";
+
+/// An admitted connection: its wire, the subprotocol to echo (native clients) and
+/// the identity to attach to its player.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    pub(crate) wire: WireFormat,
+    pub(crate) subprotocol: Option<String>,
+    pub(crate) identity: Option<Identity>,
+}
+
+/// Why an upgrade is refused, as an HTTP response.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The refusal as both accept paths send it.
+    pub(crate) fn response(&self) -> Response<String> {
+        let mut response = Response::new(self.body.clone());
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let headers = response.headers_mut();
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        for (name, value) in &self.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(*name, value);
+            }
+        }
+        response
+    }
+}
+
+/// Decides whether the connection that sent `request` becomes a player.
+pub(crate) async fn admit<P: Protocol>(
+    context: &Context<P>,
+    request: HandshakeRequest,
+    slot: &IpSlot,
+) -> Result<Admitted, Refusal> {
+    let config = &context.config;
+    if slot.count > config.max_connections_per_ip {
+        return Err(Refusal::new(429, "too many connections from your address"));
+    }
+    websocket_upgrade(&request)?;
+    if let (Some(allowed), Some(origin)) = (&config.allowed_origins, request.header("origin")) {
+        if !allowed.iter().any(|allowed| allowed == origin) {
+            return Err(Refusal::new(403, format!("origin {origin} is not allowed")));
+        }
+    }
+    let (wire, subprotocol) = protocol(context, &request)?;
+    if context.online.load(Ordering::Relaxed) >= config.max_players {
+        return Err(Refusal::new(503, "server full"));
+    }
+    let identity = match &context.authenticate {
+        Some(hook) => Some(
+            hook(request)
+                .await
+                .map_err(|r| Refusal::new(r.status(), r.reason()))?,
+        ),
+        None => None,
+    };
+    Ok(Admitted {
+        wire,
+        subprotocol,
+        identity,
+    })
+}
+
+/// Checks the headers that make a request a WebSocket upgrade (RFC 6455, 4.2.1).
+fn websocket_upgrade(request: &HandshakeRequest) -> Result<(), Refusal> {
+    let has_token = |name: &str, token: &str| {
+        request
+            .headers()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .flat_map(|(_, value)| value.split(','))
+            .any(|value| value.trim().eq_ignore_ascii_case(token))
+    };
+    let not_an_upgrade = || Refusal::new(400, "not a WebSocket upgrade");
+    if !has_token("upgrade", "websocket") || !has_token("connection", "upgrade") {
+        return Err(not_an_upgrade());
+    }
+    if request.header("sec-websocket-key").is_none() {
+        return Err(not_an_upgrade());
+    }
+    if request.header("sec-websocket-version") != Some(WEBSOCKET_VERSION) {
+        return Err(
+            Refusal::new(426, "unsupported WebSocket version: this server speaks 13")
+                .with_header("sec-websocket-version", WEBSOCKET_VERSION.to_owned()),
+        );
+    }
+    Ok(())
+}
+
+/// Picks the connection's wire. A client offering this build's subprotocol speaks
+/// the native wire; one offering no nodelink subprotocol speaks JSON. A client
+/// built with another protocol (another fingerprint or wire version) is refused
+/// with a 400 that names both fingerprints, never served JSON instead.
+fn protocol<P: Protocol>(
+    context: &Context<P>,
+    request: &HandshakeRequest,
+) -> Result<(WireFormat, Option<String>), Refusal> {
+    let fingerprint = context.fingerprint;
+    let wire_formats = context.config.wire_formats;
+    let offered = request
+        .headers()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(str::trim);
+    let mut ours = None;
+    let mut other = None;
+    for protocol in offered {
+        match wire::parse_subprotocol(protocol) {
+            Some(theirs) if theirs == fingerprint => ours = Some(protocol.to_owned()),
+            Some(theirs) => other = Some(Some(theirs)),
+            None if protocol.starts_with("nodelink.") => other = other.or(Some(None)),
+            None => {}
+        }
+    }
+    let refuse = |body: String| {
+        Refusal::new(400, body).with_header(FINGERPRINT_HEADER, format!("{fingerprint:016x}"))
+    };
+    match (ours, other) {
+        // Not a mismatch: no fingerprint header, which the client would report as one.
+        (Some(_), _) if !wire_formats.accepts(WireFormat::Native) => Err(Refusal::new(
+            400,
+            "this server speaks only the JSON wire: connect without the nodelink subprotocol",
+        )),
+        (Some(ours), _) => Ok((WireFormat::Native, Some(ours))),
+        (None, Some(Some(theirs))) => Err(refuse(format!(
+            "protocol mismatch: server fingerprint {fingerprint:016x}, client fingerprint {theirs:016x}"
+        ))),
+        (None, Some(None)) => Err(refuse(format!(
+            "unsupported nodelink wire version: this server speaks {}",
+            wire::subprotocol(fingerprint)
+        ))),
+        (None, None) if wire_formats.accepts(WireFormat::Json) => Ok((WireFormat::Json, None)),
+        (None, None) => Err(refuse(format!(
+            "not a nodelink client: expected the WebSocket subprotocol {}",
+            wire::subprotocol(fingerprint)
+        ))),
+    }
+}
+
+/// Open connections per peer address, shared by every connection of a server.
+pub(crate) type IpCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One connection's place in the per-IP count, taken as it arrives (before its
+/// request is read) and given back when dropped, at the connection's end.
+#[derive(Debug)]
+pub(crate) struct IpSlot {
+    counts: IpCounts,
+    ip: IpAddr,
+    /// Connections from this address, this one included.
+    count: usize,
+}
+
+impl IpSlot {
+    pub(crate) fn take(counts: &IpCounts, ip: IpAddr) -> Self {
+        let count = match counts.lock() {
+            Ok(mut counts) => {
+                let count = counts.entry(ip).or_default();
+                *count += 1;
+                *count
+            }
+            Err(_) => 1,
+        };
+        Self {
+            counts: counts.clone(),
+            ip,
+            count,
+        }
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.counts.lock() {
+            if let Some(count) = counts.get_mut(&self.ip) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(&self.ip);
+                }
+            }
+        }
+    }
+}

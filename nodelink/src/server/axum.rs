@@ -1,0 +1,396 @@
+//! A server mounted on an axum `Router`, on the same port as the site's pages.
+//!
+//! axum's HTTP server reads the request; admission is the stand-alone server's
+//! (see `admission.rs`); the upgrade goes through hyper, answered here, and the
+//! upgraded connection then plays exactly as one the stand-alone server accepted.
+//! axum's own `ws` feature is not used: it would bring a second WebSocket
+//! implementation next to the one every nodelink connection already runs on.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ::axum::body::Body;
+use ::axum::extract::{ConnectInfo, Request, State};
+use ::axum::handler::Handler;
+use ::axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Version};
+use ::axum::response::Response;
+use ::axum::routing::{self, MethodRouter};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{timeout_at, Instant};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::server::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
+use crate::server::connection::{self, websocket_config, Context};
+use crate::server::error::ServerError;
+use crate::server::handshake::HandshakeRequest;
+use crate::server::tasks::Tasks;
+use crate::server::world::{Inbound, World};
+use crate::server::{Server, ServerHandle};
+use crate::Protocol;
+
+/// Admitted upgrades waiting for [`Mounted::run`] to give them a task. Each is
+/// taken at once while the server runs; the bound only matters before it runs.
+const PENDING_UPGRADES: usize = 128;
+
+impl<P: Protocol, G: Send + 'static> Server<P, G> {
+    /// Prepares the server to be mounted on an axum `Router`, on the same port as
+    /// the site's pages; nothing runs yet. See [`Mounted`]. Available with the
+    /// `axum` feature.
+    #[must_use]
+    pub fn mount(self) -> Mounted<P, G> {
+        let handle = self.handle();
+        let (world, context, stopping) = self.into_world();
+        let (upgrades_tx, upgrades) = mpsc::channel(PENDING_UPGRADES);
+        Mounted {
+            world,
+            stopping,
+            upgrades,
+            gateway: Arc::new(Gateway {
+                context,
+                per_ip: IpCounts::default(),
+                upgrades: upgrades_tx,
+                reported_no_peer: AtomicBool::new(false),
+            }),
+            handle,
+        }
+    }
+}
+
+/// A nodelink server mounted on an axum `Router`: the game and the site's pages
+/// on one port. Available with the `axum` feature.
+///
+/// [`route`](Self::route) is the game's route, to add to the router (or
+/// [`route_or`](Self::route_or), to share a path with a page);
+/// [`run`](Self::run) is the server itself (its world task), to spawn; the router
+/// is served as usual, with the peer's address:
+///
+/// ```no_run
+/// use std::net::SocketAddr;
+///
+/// use axum::routing::get;
+/// use axum::Router;
+/// use nodelink::server::{Server, ServerConfig};
+/// # use nodelink::{PlayerId, Protocol, SyncState};
+/// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// # pub struct Avatar { pub x: f32, pub y: f32 }
+/// # #[nodelink::events]
+/// # pub enum ToServer { Move { x: f32, y: f32 } }
+/// # #[nodelink::events]
+/// # pub enum ToClient { Joined { id: PlayerId } }
+/// # pub struct Game;
+/// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+///
+/// # #[tokio::main]
+/// # async fn main() -> std::io::Result<()> {
+/// let mut server = Server::<Game>::new(ServerConfig::default());
+/// server.on_move(|ctx, x, y| {
+///     ctx.player().state_mut().set_x(x).set_y(y);
+/// });
+/// let mounted = server.mount();
+/// let handle = mounted.handle();
+/// let app = Router::new()
+///     .route("/", get(|| async { "Welcome to the game" }))
+///     .route("/play", mounted.route()); // ws://host:8080/play
+/// tokio::spawn(mounted.run());
+///
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+///     .with_graceful_shutdown(async move {
+///         let _ = tokio::signal::ctrl_c().await;
+///         handle.shutdown(); // every player is closed with "server shutting down"
+///     })
+///     .await
+/// # }
+/// ```
+///
+/// Every connection to the route passes the stand-alone server's admission, in
+/// the same order and with the same answers: the per-IP cap (429), the WebSocket
+/// upgrade itself (400), the origin allow-list (403), the protocol (400 with the
+/// `x-nodelink-fingerprint` header on a fingerprint or wire-version mismatch;
+/// the nodelink subprotocol picks the native wire, none the JSON wire, per
+/// [`WireFormats`](super::WireFormats)), the player cap (503), then the
+/// authentication hook (401 or 403, its identity passed to the player). An
+/// admitted connection is then served as the stand-alone server serves it: every
+/// limit of [`ServerConfig`](super::ServerConfig) applies.
+///
+/// What differs, because the HTTP server is axum's:
+///
+/// - [`host`](super::ServerConfig::host) and [`port`](super::ServerConfig::port)
+///   are not used: the router's listener decides where the game is served.
+/// - The peer's address comes from axum's `ConnectInfo<SocketAddr>`, which the
+///   router has only when served with
+///   `into_make_service_with_connect_info::<SocketAddr>()`. Without it the
+///   per-IP cap cannot be kept, so every upgrade is refused with HTTP 500 (the
+///   body says how to fix it), and [`ServerError::NoPeerAddress`] goes to
+///   `on_error` once.
+/// - [`handshake_timeout`](super::ServerConfig::handshake_timeout) bounds what
+///   follows the request's arrival: admission (with the authentication hook) and
+///   the upgrade. Reading the request is the HTTP server's work, under its own
+///   limits. A handshake past the timeout is refused with HTTP 503.
+/// - Socket options are the listener's: set `TCP_NODELAY` there (a game's small
+///   frames would otherwise wait for the peer's acknowledgements), e.g.
+///   `listener.tap_io(|tcp| { let _ = tcp.set_nodelay(true); })` with axum's
+///   `ListenerExt`. [`socket_send_buffer`](super::ServerConfig::socket_send_buffer)
+///   is not applied.
+/// - After [`ServerHandle::shutdown`] the route refuses upgrades with HTTP 503;
+///   the router and its pages go on serving until the HTTP server is stopped.
+pub struct Mounted<P: Protocol, G = ()> {
+    world: World<P, G>,
+    stopping: watch::Receiver<bool>,
+    upgrades: mpsc::Receiver<Upgrade>,
+    gateway: Arc<Gateway<P>>,
+    handle: ServerHandle<P>,
+}
+
+impl<P: Protocol, G> fmt::Debug for Mounted<P, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mounted")
+            .field("config", &self.gateway.context.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
+    /// A handle to the server; see [`Server::handle`].
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle<P> {
+        self.handle.clone()
+    }
+
+    /// The game's route: a `GET` handler that upgrades admitted requests to
+    /// nodelink connections. Add it to a router with `.route(path, ...)`; it may
+    /// be added at several paths, or to several routers, which then share the
+    /// server and its limits. Requests that arrive before [`run`](Self::run)
+    /// starts wait for it, within the handshake timeout.
+    pub fn route<S>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let gateway = self.gateway.clone();
+        routing::get(move |request: Request| async move { gateway.answer(request).await })
+    }
+
+    /// The game's route sharing its path with a page: WebSocket upgrades go to
+    /// the game (as with [`route`](Self::route)), other `GET` requests to `page`,
+    /// any axum handler. Python nodelink's client connects to `ws://host:port/`, the
+    /// site's root, where the site's home page usually is:
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events]
+    /// # pub enum ToServer { Ready }
+    /// # #[nodelink::events]
+    /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+    /// # let mounted = Server::<Game>::new(ServerConfig::default()).mount();
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", mounted.route_or(|| async { "Welcome!" }));
+    /// ```
+    ///
+    /// Other methods can be added to the result as to any `MethodRouter`
+    /// (`.post(...)`).
+    pub fn route_or<H, T, S>(&self, page: H) -> MethodRouter<S>
+    where
+        H: Handler<T, S>,
+        T: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let gateway = self.gateway.clone();
+        routing::get(move |State(state): State<S>, request: Request| async move {
+            if wants_websocket(request.headers()) {
+                gateway.answer(request).await
+            } else {
+                page.call(request, state).await
+            }
+        })
+    }
+
+    /// Runs the server: its world task, and the connections its route admits.
+    /// Returns after [`ServerHandle::shutdown`], once every connection has closed
+    /// (or the shutdown timeout passed and the rest were aborted).
+    pub async fn run(self) {
+        let Mounted {
+            world,
+            stopping,
+            mut upgrades,
+            gateway,
+            handle: _,
+        } = self;
+        let context = gateway.context.clone();
+        let mut tasks = Tasks::start(world, stopping, context.config.shutdown_timeout);
+        // `gateway` keeps a sender alive, so the channel closes only here.
+        while let Some(Some(upgrade)) = tasks.next(upgrades.recv()).await {
+            tasks.spawn(upgrade.play(context.clone()));
+        }
+        // Upgrades admitted just before the shutdown still get their close frame.
+        upgrades.close();
+        while let Some(upgrade) = upgrades.recv().await {
+            tasks.spawn(upgrade.play(context.clone()));
+        }
+        drop((context, gateway));
+        tasks.stop().await;
+    }
+}
+
+/// What the route shares between its requests and with [`Mounted::run`].
+struct Gateway<P: Protocol> {
+    context: Context<P>,
+    per_ip: IpCounts,
+    upgrades: mpsc::Sender<Upgrade>,
+    reported_no_peer: AtomicBool,
+}
+
+/// An admitted request whose `101 Switching Protocols` is on its way.
+struct Upgrade {
+    on_upgrade: OnUpgrade,
+    addr: SocketAddr,
+    admitted: Admitted,
+    slot: IpSlot,
+    /// The end of the handshake timeout, counted from the request's arrival.
+    deadline: Instant,
+}
+
+impl<P: Protocol> Gateway<P> {
+    /// Answers an upgrade request: `101 Switching Protocols`, with the connection
+    /// handed to [`Mounted::run`], or the refusal.
+    async fn answer(&self, mut request: Request) -> Response {
+        let Some(&ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+            self.report_no_peer();
+            return refused(&Refusal::new(500, ServerError::NoPeerAddress.to_string()));
+        };
+        // A WebSocket upgrade is an HTTP/1.1 GET (RFC 6455, 4.1); `get` lets HEAD in.
+        if request.method() != Method::GET || request.version() != Version::HTTP_11 {
+            return refused(&Refusal::new(400, "not a WebSocket upgrade"));
+        }
+        if self.upgrades.is_closed() {
+            return refused(&Refusal::new(503, "server shutting down"));
+        }
+        let deadline = Instant::now() + self.context.config.handshake_timeout;
+        let slot = IpSlot::take(&self.per_ip, addr.ip());
+        let on_upgrade = hyper::upgrade::on(&mut request);
+        let handshake = handshake_request(&request, addr);
+        let key = request.headers().get(header::SEC_WEBSOCKET_KEY).cloned();
+        let admitting = async {
+            let admitted = admission::admit(&self.context, handshake, &slot).await?;
+            let permit = self.upgrades.reserve().await;
+            let permit = permit.map_err(|_| Refusal::new(503, "server shutting down"))?;
+            Ok::<_, Refusal>((admitted, permit))
+        };
+        let (admitted, permit) = match timeout_at(deadline, admitting).await {
+            Ok(Ok(admitted)) => admitted,
+            Ok(Err(refusal)) => {
+                tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
+                return refused(&refusal);
+            }
+            Err(_) => return refused(&Refusal::new(503, "handshake timed out")),
+        };
+        // Admission checked the key is there.
+        let accept = derive_accept_key(key.as_ref().map_or(&[][..], HeaderValue::as_bytes));
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        if let Ok(accept) = HeaderValue::from_str(&accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        if let Some(Ok(protocol)) = admitted.subprotocol.as_deref().map(HeaderValue::from_str) {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+        }
+        permit.send(Upgrade {
+            on_upgrade,
+            addr,
+            admitted,
+            slot,
+            deadline,
+        });
+        response
+    }
+
+    /// Tells `on_error`, once, that the router is served without peer addresses.
+    fn report_no_peer(&self) {
+        if self.reported_no_peer.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let problem = Inbound::Problem(Box::new(ServerError::NoPeerAddress));
+        if self.context.inbox.try_send(problem).is_err() {
+            // The world is busy or gone: the next such request tries again.
+            self.reported_no_peer.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Upgrade {
+    /// Waits for hyper to hand over the connection once the 101 is sent, then
+    /// plays it as any other.
+    async fn play<P: Protocol>(self, context: Context<P>) {
+        let Upgrade {
+            on_upgrade,
+            addr,
+            admitted,
+            slot,
+            deadline,
+        } = self;
+        let upgraded = match timeout_at(deadline, on_upgrade).await {
+            Ok(Ok(upgraded)) => upgraded,
+            Ok(Err(error)) => {
+                tracing::debug!(%addr, "upgrade failed: {error}");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%addr, "upgrade timed out");
+                return;
+            }
+        };
+        let config = websocket_config(&context.config);
+        let socket =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        connection::play(socket, addr, admitted, &context).await;
+        drop(slot);
+    }
+}
+
+/// Whether a request asks for a WebSocket: a malformed upgrade still goes to the
+/// game, which says what is wrong with it.
+fn wants_websocket(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|value| value.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// What admission (and the authentication hook) sees of an HTTP request.
+fn handshake_request(request: &Request, peer: SocketAddr) -> HandshakeRequest {
+    let uri = request.uri();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    HandshakeRequest::new(
+        uri.path().to_owned(),
+        uri.query().map(str::to_owned),
+        headers,
+        peer,
+    )
+}
+
+fn refused(refusal: &Refusal) -> Response {
+    refusal.response().map(Body::from)
+}
