@@ -1,6 +1,7 @@
 //! Every hex example in PROTOCOL.md is what the encoders produce, so the document
 //! cannot drift from the code.
 
+use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{
     encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome,
@@ -99,7 +100,10 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
                 header(1, 2, true),
                 &[],
                 &[(NetId(0), ADA), (NetId(1), BOB)],
-                [(NetId(0), &ada, Avatar::ALL), (NetId(1), &bob, Avatar::ALL)],
+                [
+                    (NetId(0), &ada, Selection::All),
+                    (NetId(1), &bob, Selection::All),
+                ],
                 None,
             )
             .unwrap()
@@ -111,7 +115,11 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
                 header(42, 2, false),
                 &[],
                 &[],
-                [(NetId(0), &ada, nodelink::FieldMask::from_bits(0b001))],
+                [(
+                    NetId(0),
+                    &ada,
+                    Selection::Fields(nodelink::FieldMask::from_bits(0b001)),
+                )],
                 None,
             )
             .unwrap()
@@ -129,7 +137,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
                         round: 2,
                         time_left: 60.0,
                     },
-                    nodelink::FieldMask::from_bits(0b11),
+                    Selection::Fields(nodelink::FieldMask::from_bits(0b11)),
                 )),
             )
             .unwrap()
