@@ -5,6 +5,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{encode_event, encode_sync, json, NetId, SyncHeader};
 use nodelink::{FieldMask, PlayerId, SyncState};
@@ -70,12 +71,14 @@ fn main() -> Result<(), nodelink::EncodeError> {
     let native_sync = |players: &[(NetId, FieldMask)], joined: &[(NetId, PlayerId)]| {
         let players = players
             .iter()
-            .map(|(net_id, mask)| (*net_id, &player, *mask));
+            .map(|(net_id, mask)| (*net_id, &player, Selection::Fields(*mask)));
         encode_sync::<Bench, _>(header, &[], joined, players.collect::<Vec<_>>(), None)
             .map(|frame| frame.len())
     };
     let json_sync = |players: &[(PlayerId, FieldMask)]| {
-        let players = players.iter().map(|(id, mask)| (*id, &player, *mask));
+        let players = players
+            .iter()
+            .map(|(id, mask)| (*id, &player, Selection::Fields(*mask)));
         json::encode_sync::<Bench, _>(json_header, &[], players, None).map(|frame| frame.len())
     };
     let mut sizes = Sizes {

@@ -301,7 +301,7 @@ async fn another_protocol_is_refused_and_a_json_client_is_served_text_frames() {
             "protocol mismatch: server fingerprint {ours:016x}, client fingerprint {theirs:016x}"
         )
     );
-    let answer = upgrade_answer(&site.url(), Some("nodelink.2.0123456789abcdef"), &[]).await;
+    let answer = upgrade_answer(&site.url(), Some("nodelink.1.0123456789abcdef"), &[]).await;
     assert_eq!(answer.status, 400);
     assert!(
         answer.body.starts_with("unsupported nodelink wire version"),

@@ -3,6 +3,7 @@
 
 use nodelink::client::World;
 use nodelink::sync::Tick;
+use nodelink::sync::{ChangeSet, Selection};
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
     ServerFrame, SyncHeader, DEFAULT_MAX_FRAME_LEN,
@@ -27,7 +28,9 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
         },
         &[],
         &joined,
-        world.iter().map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
+        world
+            .iter()
+            .map(|(net, _, s)| (*net, s.get(), Selection::All)),
         None,
     )
     .unwrap();
@@ -55,11 +58,8 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
         }
         let changed: Vec<_> = world
             .iter_mut()
-            .map(|(net, _, s)| {
-                let mask = s.take_dirty();
-                (*net, s.get().clone(), mask)
-            })
-            .filter(|(_, _, mask)| !mask.is_empty())
+            .map(|(net, _, s)| (*net, s.get().clone(), s.take_changes()))
+            .filter(|(_, _, changes)| !changes.is_empty())
             .collect();
         let bytes = encode_sync::<Game, _>(
             SyncHeader {
@@ -70,7 +70,9 @@ fn a_world_of_players_reaches_a_client_mirror_through_frames() {
             },
             &[],
             &[],
-            changed.iter().map(|(net, s, mask)| (*net, s, *mask)),
+            changed
+                .iter()
+                .map(|(net, s, changes)| (*net, s, Selection::Changed(changes))),
             None,
         )
         .unwrap();

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 
+use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{
     encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome,
@@ -56,8 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             header(true),
             &[],
             &[(NetId(0), PlayerId::from_raw(2))],
-            [(NetId(0), &fighter, Fighter::ALL)],
-            Some((&arena, Arena::ALL)),
+            [(NetId(0), &fighter, Selection::All)],
+            Some((&arena, Selection::All)),
         )?
         .to_vec(),
         encode_sync::<Game, _>(

@@ -58,7 +58,7 @@ pub(crate) fn describe_fields<'a>(
         quote! { #of(#name, types) }
     });
     quote! {
-        ::nodelink::__private::Vec::<::nodelink::__private::Field>::from([#(#fields),*])
+        ::core::convert::From::from([#(#fields),*])
     }
 }
 

@@ -169,46 +169,16 @@ pub mod __private {
         EventsSchema, Field, Fields, FieldsKind, StateField, StateSchema, Type, TypeDef,
         TypeRegistry, Variant,
     };
-    pub use crate::sync::{FieldMask, SyncState};
+    pub use crate::sync::{
+        bit_if_changed, ChangeSet, FieldMask, Selection, SyncField, SyncState, Whole,
+    };
     pub use crate::wire::fields::{FieldSink, FieldSource};
     pub use serde;
     pub use std::boxed::Box;
-    pub use std::vec::Vec;
 
     use std::fmt::{self, Debug};
 
-    /// What a synced state field must be. Generated impls carry `where Field:
-    /// SyncField` bounds, so a field type that falls short is reported once, at the
-    /// field, with this trait's message.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot be a synced state field",
-        label = "this field's type must be serde `Serialize + Deserialize`, `PartialEq`, `Clone` and have a `Fingerprint`",
-        note = "derive `serde::Serialize, serde::Deserialize, PartialEq, Clone` and `nodelink::Fingerprint` on it, or mark the field `#[sync(skip)]` to keep it on the server"
-    )]
-    pub trait SyncField:
-        serde::Serialize
-        + serde::de::DeserializeOwned
-        + PartialEq
-        + Clone
-        + Send
-        + Sync
-        + Fingerprint
-        + 'static
-    {
-    }
-    impl<T> SyncField for T where
-        T: serde::Serialize
-            + serde::de::DeserializeOwned
-            + PartialEq
-            + Clone
-            + Send
-            + Sync
-            + Fingerprint
-            + 'static
-    {
-    }
-
-    /// What an event field must be; see [`SyncField`].
+    /// What an event field must be.
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be an event field",
         label = "this field's type must be serde `Serialize + Deserialize` and have a `Fingerprint`",

@@ -179,7 +179,7 @@ impl FieldsKind {
 ///
 /// On the MessagePack wire (rmp-serde's defaults) a struct with named or tuple
 /// fields is an array of its fields, a tuple struct of one field is that field's
-/// value, and a unit struct is nil. An enum value is its variant's name as a string
+/// value, and a unit struct is an empty array. An enum value is its variant's name as a string
 /// for a unit variant, else a one-entry map from the variant's name to its fields
 /// (an array; the bare value for one unnamed field).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,6 +189,23 @@ pub enum TypeDef {
     Struct(Fields),
     /// An enum: `{"enum": [variant…]}`.
     Enum(Vec<Variant>),
+    /// A `#[derive(SyncState)]` struct nested in another state:
+    /// `{"state": {"fields": [...]}}`, fields as in [`StateSchema`]. On the wire,
+    /// `[mask, value…]` like a player's entry: the changed sub-fields only.
+    State {
+        /// Every field, synced or `#[sync(skip)]`, in declaration order.
+        fields: Vec<StateField>,
+    },
+}
+
+impl TypeDef {
+    /// The definition of a nested state described by `schema`.
+    #[must_use]
+    pub fn state(schema: Option<StateSchema>) -> Self {
+        Self::State {
+            fields: schema.map(|schema| schema.fields).unwrap_or_default(),
+        }
+    }
 }
 
 /// A struct's fields.
@@ -317,11 +334,14 @@ impl Schema {
     }
 
     fn state_fingerprint(&self, state: Option<&StateSchema>) -> u64 {
-        let Some(state) = state else {
-            return FingerprintHasher::new().str("unit").finish();
-        };
-        let synced: Vec<Field> = state
-            .fields
+        match state {
+            Some(state) => self.state_fields_fingerprint(&state.fields),
+            None => FingerprintHasher::new().str("unit").finish(),
+        }
+    }
+
+    fn state_fields_fingerprint(&self, fields: &[StateField]) -> u64 {
+        let synced: Vec<Field> = fields
             .iter()
             .filter_map(|field| {
                 Some(Field {
@@ -409,6 +429,7 @@ impl Schema {
                 Some(TypeDef::Enum(variants)) => self
                     .variants_fingerprint(fresh.str("enum").u64(variants.len() as u64), variants)
                     .finish(),
+                Some(TypeDef::State { fields }) => self.state_fields_fingerprint(fields),
                 None => 0,
             },
             Type::Opaque(fingerprint) => *fingerprint,

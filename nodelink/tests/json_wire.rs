@@ -5,9 +5,10 @@
 mod common;
 
 use common::{Avatar, Game, Ship, ShipGame, ToClient, ToServer, Vec2, MAX};
+use nodelink::sync::Selection;
 use nodelink::wire::json::{decode_client_frame, encode_event, encode_sync, SyncHeader};
 use nodelink::wire::ClientFrame;
-use nodelink::{DecodeError, FieldMask, FieldOwner, PlayerId, SyncState};
+use nodelink::{DecodeError, FieldMask, FieldOwner, PlayerId};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -163,7 +164,13 @@ fn sync_frames_are_python_nodelinks_state_sync() {
         more: false,
     };
     let mask = FieldMask::from_bits(0b0100_0001); // x and team
-    let text = encode_sync::<Game, _>(header, &[bob], [(ada, &avatar, mask)], None).unwrap();
+    let text = encode_sync::<Game, _>(
+        header,
+        &[bob],
+        [(ada, &avatar, Selection::Fields(mask))],
+        None,
+    )
+    .unwrap();
     assert_eq!(
         parsed(&text),
         json!({
@@ -192,8 +199,8 @@ fn sync_frames_are_python_nodelinks_state_sync() {
     let text = encode_sync::<ShipGame, _>(
         full,
         &[],
-        [(ada, &ship, Ship::ALL)],
-        Some((&(), FieldMask::EMPTY)),
+        [(ada, &ship, Selection::All)],
+        Some((&(), Selection::Fields(FieldMask::EMPTY))),
     )
     .unwrap();
     assert_eq!(

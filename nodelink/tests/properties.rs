@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Avatar, Game, ToServer, MAX};
+use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
@@ -62,13 +63,13 @@ proptest! {
     fn deltas_round_trip_for_any_mask(state in avatar(), bits in any::<u64>(), net in any::<u32>()) {
         let mask = FieldMask::from_bits(bits) & Avatar::ALL;
         let header = SyncHeader { tick: Tick(7), online: 1, full: false, more: false };
-        let bytes = encode_sync::<Game, _>(header, &[], &[], [(NetId(net), &state, mask)], None).unwrap();
+        let bytes = encode_sync::<Game, _>(header, &[], &[], [(NetId(net), &state, Selection::Fields(mask))], None).unwrap();
         let frame = decode_sync(&bytes);
         prop_assert_eq!(frame.header, header);
         prop_assert_eq!(frame.players.len(), 1);
         let (decoded_net, delta) = &frame.players[0];
         prop_assert_eq!(*decoded_net, NetId(net));
-        prop_assert_eq!(delta, &state.delta(mask));
+        prop_assert_eq!(delta, &state.delta(Selection::Fields(mask)));
         prop_assert_eq!(Avatar::delta_mask(delta), mask);
     }
 
@@ -76,7 +77,7 @@ proptest! {
     fn full_states_round_trip(states in proptest::collection::vec(avatar(), 0..10)) {
         let header = SyncHeader { tick: Tick(1), online: states.len() as u32, full: true, more: false };
         let joined: Vec<_> = (0..states.len() as u32).map(|i| (NetId(i), PlayerId::from_raw(i * 31))).collect();
-        let entries = states.iter().enumerate().map(|(i, s)| (NetId(i as u32), s, Avatar::ALL));
+        let entries = states.iter().enumerate().map(|(i, s)| (NetId(i as u32), s, Selection::All));
         let bytes = encode_sync::<Game, _>(header, &[], &joined, entries, None).unwrap();
         let frame = decode_sync(&bytes);
         prop_assert_eq!(&frame.joined, &joined);
@@ -112,7 +113,7 @@ proptest! {
     #[test]
     fn truncated_frames_are_errors(state in avatar(), event in to_server(), cut in any::<prop::sample::Index>()) {
         let header = SyncHeader { tick: Tick(3), online: 2, full: false, more: false };
-        let sync = encode_sync::<Game, _>(header, &[NetId(1)], &[(NetId(2), PlayerId::from_raw(9))], [(NetId(2), &state, Avatar::ALL)], None).unwrap();
+        let sync = encode_sync::<Game, _>(header, &[NetId(1)], &[(NetId(2), PlayerId::from_raw(9))], [(NetId(2), &state, Selection::All)], None).unwrap();
         let cut_at = cut.index(sync.len());
         prop_assert!(decode_server_frame::<Game>(&sync[..cut_at], MAX).is_err());
 
@@ -126,7 +127,7 @@ proptest! {
     #[test]
     fn corrupted_frames_never_panic(state in avatar(), event in to_server(), flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
         let header = SyncHeader { tick: Tick(3), online: 2, full: true, more: false };
-        let mut sync = encode_sync::<Game, _>(header, &[], &[], [(NetId(2), &state, Avatar::ALL)], None).unwrap().to_vec();
+        let mut sync = encode_sync::<Game, _>(header, &[], &[], [(NetId(2), &state, Selection::All)], None).unwrap().to_vec();
         let mut event = encode_event(&event).unwrap().to_vec();
         for (at, byte) in &flips {
             let i = at.index(sync.len());

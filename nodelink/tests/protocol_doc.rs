@@ -14,12 +14,12 @@
 use std::collections::BTreeMap;
 
 use nodelink::fingerprint::FingerprintHasher;
-use nodelink::sync::Tick;
+use nodelink::sync::{Selection, Tick};
 use nodelink::wire::{
     decode_client_frame, encode_event, encode_ping, encode_pong, encode_sync, ClientFrame, NetId,
     SyncHeader, Welcome,
 };
-use nodelink::{Fingerprint, PlayerId, Protocol, SyncState};
+use nodelink::{Fingerprint, PlayerId, Protocol};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -196,10 +196,10 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 &[],
                 &both,
                 vec![
-                    (NetId(0), &ada, Avatar::ALL),
-                    (NetId(1), &bob_at_join, Avatar::ALL),
+                    (NetId(0), &ada, Selection::All),
+                    (NetId(1), &bob_at_join, Selection::All),
                 ],
-                Some((&round_1, Match::ALL)),
+                Some((&round_1, Selection::All)),
             ),
         ),
         (
@@ -208,8 +208,8 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 header(41, 2, true, true),
                 &[],
                 &both[..1],
-                vec![(NetId(0), &ada, Avatar::ALL)],
-                Some((&round_1, Match::ALL)),
+                vec![(NetId(0), &ada, Selection::All)],
+                Some((&round_1, Selection::All)),
             ),
         ),
         (
@@ -218,7 +218,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 header(41, 2, false, false),
                 &[],
                 &both[1..],
-                vec![(NetId(1), &bob_at_join, Avatar::ALL)],
+                vec![(NetId(1), &bob_at_join, Selection::All)],
                 None,
             ),
         ),
@@ -228,8 +228,8 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 header(41, 1, true, false),
                 &[],
                 &both[1..],
-                [(NetId(1), &bob_at_join, Avatar::ALL)],
-                Some((&(), <() as SyncState>::ALL)),
+                [(NetId(1), &bob_at_join, Selection::All)],
+                Some((&(), Selection::All)),
             )
             .unwrap()
             .to_vec(),
@@ -240,7 +240,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 header(42, 2, false, false),
                 &[],
                 &both[1..],
-                vec![(NetId(1), &bob, Mask::from_bits(0b100))],
+                vec![(NetId(1), &bob, Selection::Fields(Mask::from_bits(0b100)))],
                 None,
             ),
         ),
@@ -250,7 +250,11 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 header(43, 2, false, false),
                 &[],
                 &[],
-                vec![(NetId(0), &ada_moved, Mask::from_bits(0b001))],
+                vec![(
+                    NetId(0),
+                    &ada_moved,
+                    Selection::Fields(Mask::from_bits(0b001)),
+                )],
                 None,
             ),
         ),
@@ -261,7 +265,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 &[],
                 &[],
                 vec![],
-                Some((&round_2, Match::ALL)),
+                Some((&round_2, Selection::All)),
             ),
         ),
         (

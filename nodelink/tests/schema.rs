@@ -50,6 +50,11 @@ mod rich {
         const FINGERPRINT: u64 = 0x0123_4567_89ab_cdef;
     }
 
+    impl nodelink::sync::Whole for Custom {}
+
+    /// Every integer width in one tuple.
+    pub(crate) type Wide = (u128, i128, usize, isize, u16, i16, i8, u32);
+
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Unit {
         pub(crate) at: Vec2,
@@ -65,7 +70,7 @@ mod rich {
         pub(crate) custom: Custom,
         #[sync(skip)]
         pub(crate) secret: std::time::Duration,
-        pub(crate) wide: (u128, i128, usize, isize, u16, i16, i8, u32),
+        pub(crate) wide: Wide,
         pub(crate) more: (i32, f64),
         pub(crate) none: (),
         pub(crate) boxed: Box<str>,

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Avatar, AvatarDelta, Ship, ShipDelta, Vec2};
+use nodelink::sync::Selection;
 use nodelink::{FieldMask, SyncState, Tracked};
 
 #[test]
@@ -37,7 +38,7 @@ fn setters_mark_only_fields_whose_value_changes() {
     assert_eq!(avatar.get().y, 2.0);
     assert_eq!(avatar.state_mut().hp, 90, "the view reads through Deref");
 
-    assert_eq!(avatar.take_dirty(), FieldMask::from_bits(0b1010));
+    avatar.take_changes();
     assert!(avatar.dirty().is_empty());
 }
 
@@ -67,7 +68,7 @@ fn set_and_clear_mark_the_fields_that_differ() {
     });
     assert_eq!(changed.iter().collect::<Vec<_>>(), [5]);
 
-    avatar.take_dirty();
+    avatar.take_changes();
     let cleared = avatar.clear();
     assert_eq!(cleared.iter().collect::<Vec<_>>(), [3, 5]);
     assert_eq!(avatar.get(), &Avatar::default());
@@ -81,7 +82,7 @@ fn skipped_fields_have_setters_but_are_never_marked_or_synced() {
     assert!(ship.dirty().is_empty());
     assert_eq!(ship.get().secret_route.len(), 1);
 
-    let delta = ship.get().delta(Ship::ALL);
+    let delta = ship.get().delta(Selection::All);
     let mut mirror = Ship::default();
     mirror.apply(&delta);
     assert!(
@@ -98,7 +99,7 @@ fn delta_carries_the_masked_fields_and_apply_merges_them() {
         name: "ada".into(),
         ..Avatar::default()
     };
-    let delta = avatar.delta(FieldMask::from_bits(0b10_0001));
+    let delta = avatar.delta(Selection::Fields(FieldMask::from_bits(0b10_0001)));
     assert_eq!(
         delta,
         AvatarDelta {
@@ -129,7 +130,7 @@ fn nested_and_collection_fields_round_trip() {
         captain: Some("cy".into()),
         secret_route: Vec::new(),
     };
-    let delta: ShipDelta = ship.delta(Ship::ALL);
+    let delta: ShipDelta = ship.delta(Selection::All);
     let mut mirror = Ship::default();
     mirror.apply(&delta);
     assert_eq!(mirror, ship);

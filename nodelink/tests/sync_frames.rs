@@ -5,6 +5,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{Avatar, Game, ShipGame, MAX};
+use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{decode_server_frame, encode_sync, NetId, ServerFrame, SyncFrame, SyncHeader};
 use nodelink::{DecodeError, PlayerId, Protocol, SyncState, Tracked};
@@ -50,7 +51,7 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
         &joined,
         server
             .iter()
-            .map(|(net, _, s)| (*net, s.get(), Avatar::ALL)),
+            .map(|(net, _, s)| (*net, s.get(), Selection::All)),
         None,
     )
     .unwrap();
@@ -72,16 +73,15 @@ fn a_full_snapshot_rebuilds_the_world_and_deltas_keep_it_in_sync() {
     let changed: Vec<_> = server
         .iter_mut()
         .filter(|(_, _, s)| !s.dirty().is_empty())
-        .map(|(net, _, s)| {
-            let mask = s.take_dirty();
-            (*net, &*s, mask)
-        })
+        .map(|(net, _, s)| (*net, s.get().clone(), s.take_changes()))
         .collect();
     let delta_frame = encode_sync::<Game, _>(
         header(2, false),
         &[],
         &[],
-        changed.iter().map(|(net, s, mask)| (*net, s.get(), *mask)),
+        changed
+            .iter()
+            .map(|(net, s, changes)| (*net, s, Selection::Changed(changes))),
         None,
     )
     .unwrap();
@@ -190,7 +190,7 @@ fn a_multi_frame_snapshot_completes_the_mirror_at_its_last_frame() {
             },
             &[],
             &[(NetId(net), PlayerId::from_raw(net + 1))],
-            [(NetId(net), &state, Avatar::ALL)],
+            [(NetId(net), &state, Selection::All)],
             None,
         )
         .unwrap();

@@ -158,7 +158,7 @@ fn events_impl(events: &EventSet<'_>) -> TokenStream {
             ) -> ::nodelink::__private::EventsSchema {
                 ::nodelink::__private::EventsSchema::new(
                     #enum_name,
-                    ::nodelink::__private::Vec::<::nodelink::__private::Variant>::from([#(#described),*]),
+                    ::core::convert::From::from([#(#described),*]),
                 )
             }
 

@@ -60,7 +60,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
             let definition = quote! {
                 ::nodelink::__private::TypeDef::Enum(
-                    ::nodelink::__private::Vec::<::nodelink::__private::Variant>::from([#(#variants),*]),
+                    ::core::convert::From::from([#(#variants),*]),
                 )
             };
             (hasher, definition)
@@ -88,5 +88,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 )
             }
         }
+
+        // A plain data type: a synced field of this type is sent whole.
+        impl ::nodelink::__private::Whole for #ident {}
     })
 }

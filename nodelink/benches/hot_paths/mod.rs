@@ -6,6 +6,7 @@
 
 use std::hint::black_box;
 
+use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, encode_sync, json, NetId, ServerFrame,
@@ -99,7 +100,7 @@ pub(crate) fn all() -> Vec<Path> {
     ] {
         let state = state.clone();
         paths.push(path(group, name, move || {
-            let players = [(NetId(0), black_box(&state), mask)];
+            let players = [(NetId(0), black_box(&state), Selection::Fields(mask))];
             black_box(encode_sync::<Bench, _>(HEADER, &[], &[], players, None).unwrap());
         }));
     }
@@ -117,8 +118,14 @@ pub(crate) fn all() -> Vec<Path> {
         ("decode a 1-field sync frame, apply", ONE),
         ("decode a 2-field sync frame, apply", TWO),
     ] {
-        let bytes =
-            encode_sync::<Bench, _>(HEADER, &[], &[], [(NetId(0), &state, mask)], None).unwrap();
+        let bytes = encode_sync::<Bench, _>(
+            HEADER,
+            &[],
+            &[],
+            [(NetId(0), &state, Selection::Fields(mask))],
+            None,
+        )
+        .unwrap();
         let mut mirror = Avatar::default();
         paths.push(path(group, name, move || {
             if let Ok(ServerFrame::Sync(frame)) =
@@ -151,7 +158,7 @@ pub(crate) fn all() -> Vec<Path> {
             let entries = native_players
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (NetId(i as u32), black_box(p.get()), ONE));
+                .map(|(i, p)| (NetId(i as u32), black_box(p.get()), Selection::Fields(ONE)));
             black_box(encode_sync::<Bench, _>(HEADER, &[], &[], entries, None).unwrap());
         },
     ));
@@ -165,10 +172,13 @@ pub(crate) fn all() -> Vec<Path> {
                 full: false,
                 more: false,
             };
-            let entries = players
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (PlayerId::from_raw(i as u32), black_box(p.get()), ONE));
+            let entries = players.iter().enumerate().map(|(i, p)| {
+                (
+                    PlayerId::from_raw(i as u32),
+                    black_box(p.get()),
+                    Selection::Fields(ONE),
+                )
+            });
             black_box(json::encode_sync::<Bench, _>(header, &[], entries, None).unwrap());
         },
     ));

@@ -21,9 +21,12 @@ use crate::server::ids::{IdMap, IdSet};
 use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::stats::SyncStats;
-use crate::sync::FieldMask;
-use crate::wire::{encode_sync, json, NetId, SyncHeader, WireFormat};
-use crate::{PlayerId, Protocol, SyncState};
+use crate::sync::{ChangeSet, Selection};
+use crate::wire::{encode_sync, json, NetId, StateSelection, SyncHeader, WireFormat};
+use crate::{PlayerId, Protocol};
+
+/// A player to list in a frame, and what of its state to send.
+type Entry<'a, P> = (PlayerId, StateSelection<'a, <P as Protocol>::State>);
 
 /// The size a newcomer's snapshot frames aim for, in bytes.
 pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 8 * 1024;
@@ -71,18 +74,18 @@ impl<P: Protocol, G> Shared<P, G> {
         part: Part,
         left: &[(NetId, PlayerId)],
         joined: &[(NetId, PlayerId)],
-        entries: &[(PlayerId, FieldMask)],
-        server: Option<FieldMask>,
+        entries: &[Entry<'_, P>],
+        server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<Frame, EncodeError> {
-        let server = server.map(|mask| (self.server_state.get(), mask));
+        let server = server.map(|selection| (self.server_state.get(), selection));
         let native = || {
             let left: Vec<NetId> = left.iter().map(|(net_id, _)| *net_id).collect();
             let entries: Vec<_> = entries
                 .iter()
-                .filter_map(|(id, mask)| {
+                .filter_map(|(id, selection)| {
                     self.players
                         .get(id)
-                        .map(|p| (p.net_id, p.state.get(), *mask))
+                        .map(|p| (p.net_id, p.state.get(), *selection))
                 })
                 .collect();
             encode_sync::<P, _>(self.header(part), &left, joined, entries, server)
@@ -95,10 +98,12 @@ impl<P: Protocol, G> Shared<P, G> {
                 more: part.more,
             };
             let left: Vec<PlayerId> = left.iter().map(|(_, id)| *id).collect();
-            let listed = with_whole_states(entries, joined, P::State::ALL);
-            let players = listed
-                .iter()
-                .filter_map(|(id, mask)| self.players.get(id).map(|p| (*id, p.state.get(), *mask)));
+            let listed = with_whole_states::<P>(entries, joined);
+            let players = listed.iter().filter_map(|(id, selection)| {
+                self.players
+                    .get(id)
+                    .map(|p| (*id, p.state.get(), *selection))
+            });
             json::encode_sync::<P, _>(header, &left, players, server)
         };
         Frame::encode(wires, native, json)
@@ -121,7 +126,7 @@ impl<P: Protocol, G> Shared<P, G> {
     /// `wires`, in one frame.
     pub(crate) fn snapshot_for(&self, id: PlayerId, wires: Wires) -> Result<Frame, EncodeError> {
         let shown = self.mirrored_by(id);
-        self.snapshot_part(wires, Part::WHOLE, &shown, Some(P::ServerState::ALL))
+        self.snapshot_part(wires, Part::WHOLE, &shown, Some(Selection::All))
     }
 
     /// The snapshot a newcomer gets, in frames of about [`SNAPSHOT_CHUNK_LEN`] bytes:
@@ -146,7 +151,7 @@ impl<P: Protocol, G> Shared<P, G> {
         loop {
             let (part, after) = rest.split_at(per_frame.min(rest.len()));
             let first = frames.is_empty();
-            let server = first.then_some(P::ServerState::ALL);
+            let server = first.then_some(Selection::All);
             let flags = Part {
                 full: first,
                 more: !after.is_empty(),
@@ -177,13 +182,13 @@ impl<P: Protocol, G> Shared<P, G> {
         wires: Wires,
         part: Part,
         shown: &[PlayerId],
-        server: Option<FieldMask>,
+        server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<Frame, EncodeError> {
         let joined: Vec<_> = shown
             .iter()
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
-        let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
+        let entries: Vec<_> = shown.iter().map(|id| (*id, Selection::All)).collect();
         self.encode(wires, part, &[], &joined, &entries, server)
     }
 
@@ -211,20 +216,30 @@ impl<P: Protocol, G> Shared<P, G> {
     /// states every tick), and nothing at all on a tick where nothing changed.
     pub(crate) fn sync(&mut self, full: bool) -> Result<(), EncodeError> {
         let whole = full || !self.config.delta_only;
-        let mut changed: Vec<(PlayerId, FieldMask)> = Vec::new();
+        // Taken first, so the frames below can borrow them while encoding.
+        let mut taken = Vec::new();
         for player in self.players.values_mut() {
-            let dirty = player.state.take_dirty();
-            if whole {
-                changed.push((player.id, P::State::ALL));
-            } else if !dirty.is_empty() {
-                changed.push((player.id, dirty));
+            let changes = player.state.take_changes();
+            if whole || !changes.is_empty() {
+                taken.push((player.id, changes));
             }
         }
-        let server_dirty = self.server_state.take_dirty();
+        let changed: Vec<Entry<'_, P>> = taken
+            .iter()
+            .map(|(id, changes)| {
+                let selection = if whole {
+                    Selection::All
+                } else {
+                    Selection::Changed(changes)
+                };
+                (*id, selection)
+            })
+            .collect();
+        let server_changes = self.server_state.take_changes();
         let server = if whole {
-            Some(P::ServerState::ALL)
+            Some(Selection::All)
         } else {
-            (!server_dirty.is_empty()).then_some(server_dirty)
+            (!server_changes.is_empty()).then_some(Selection::Changed(&server_changes))
         };
         if full {
             self.joined.clear();
@@ -243,8 +258,8 @@ impl<P: Protocol, G> Shared<P, G> {
 
     fn sync_everyone(
         &mut self,
-        changed: &[(PlayerId, FieldMask)],
-        server: Option<FieldMask>,
+        changed: &[Entry<'_, P>],
+        server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<(), EncodeError> {
         let left = std::mem::take(&mut self.left);
         let joined = std::mem::take(&mut self.joined);
@@ -263,10 +278,10 @@ impl<P: Protocol, G> Shared<P, G> {
 
     fn sync_rooms(
         &mut self,
-        changed: &[(PlayerId, FieldMask)],
-        server: Option<FieldMask>,
+        changed: &[Entry<'_, P>],
+        server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<(), EncodeError> {
-        let changed_by_id: IdMap<FieldMask> = changed.iter().copied().collect();
+        let changed_by_id: IdMap<StateSelection<'_, P::State>> = changed.iter().copied().collect();
         let mut served = IdSet::default();
         let rooms: Vec<Vec<PlayerId>> = self
             .rooms
@@ -274,9 +289,9 @@ impl<P: Protocol, G> Shared<P, G> {
             .map(|(_, members)| members.iter().copied().collect())
             .collect();
         for members in rooms {
-            let entries: Vec<(PlayerId, FieldMask)> = members
+            let entries: Vec<Entry<'_, P>> = members
                 .iter()
-                .filter_map(|id| changed_by_id.get(id).map(|mask| (*id, *mask)))
+                .filter_map(|id| changed_by_id.get(id).map(|selection| (*id, *selection)))
                 .collect();
             if entries.is_empty() && server.is_none() {
                 continue;
@@ -297,7 +312,7 @@ impl<P: Protocol, G> Shared<P, G> {
         for id in alone {
             let own: Vec<_> = changed_by_id
                 .get(&id)
-                .map(|mask| (id, *mask))
+                .map(|selection| (id, *selection))
                 .into_iter()
                 .collect();
             if own.is_empty() && server.is_none() {
@@ -369,7 +384,7 @@ impl<P: Protocol, G> Shared<P, G> {
                 .iter()
                 .filter_map(|id| shared.players.get(id).map(|p| (p.net_id, p.id)))
                 .collect();
-            let entries: Vec<_> = shown.iter().map(|id| (*id, P::State::ALL)).collect();
+            let entries: Vec<_> = shown.iter().map(|id| (*id, Selection::All)).collect();
             shared.encode(
                 shared.wires_of(to),
                 Part::DELTA,
@@ -452,25 +467,31 @@ fn deliver_sync<P: Protocol>(player: &mut Player<P>, frame: &Frame, stats: &mut 
 
 /// `entries`, with every `joined` player's whole state: what a wire without join
 /// announcements lists.
-fn with_whole_states(
-    entries: &[(PlayerId, FieldMask)],
+fn with_whole_states<'a, P: Protocol>(
+    entries: &[Entry<'a, P>],
     joined: &[(NetId, PlayerId)],
-    all: FieldMask,
-) -> Vec<(PlayerId, FieldMask)> {
+) -> Vec<Entry<'a, P>> {
     if joined.is_empty() {
         return entries.to_vec();
     }
     let joined: IdSet = joined.iter().map(|(_, id)| *id).collect();
-    let mut listed: Vec<(PlayerId, FieldMask)> = entries
+    let mut listed: Vec<Entry<'a, P>> = entries
         .iter()
-        .map(|(id, mask)| (*id, if joined.contains(id) { all } else { *mask }))
+        .map(|(id, selection)| {
+            let selection = if joined.contains(id) {
+                Selection::All
+            } else {
+                *selection
+            };
+            (*id, selection)
+        })
         .collect();
     let in_entries: IdSet = entries.iter().map(|(id, _)| *id).collect();
     listed.extend(
         joined
             .iter()
             .filter(|id| !in_entries.contains(id))
-            .map(|id| (*id, all)),
+            .map(|id| (*id, Selection::All)),
     );
     listed
 }

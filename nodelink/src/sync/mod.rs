@@ -1,7 +1,8 @@
 //! State synchronisation: per-field change tracking and deltas.
 //!
 //! The model: the server holds each player's state in a [`Tracked`] value. Setters
-//! mark the fields they change in a [`FieldMask`]. On each tick the server takes the
+//! record the fields they change (in a nested state, the sub-fields; see
+//! [`SyncField`]); a [`FieldMask`] names a state's changed fields. On each tick the server takes the
 //! masks of the players that changed, encodes those fields once into one sync frame
 //! (see [`wire`](crate::wire)), and sends the same bytes to every client. A client
 //! decodes each player's changes into the state's generated `…Delta` type and
@@ -9,10 +10,12 @@
 //!
 //! Nothing here reads the clock or touches a socket: ticks are numbers passed in.
 
+mod field;
 mod mask;
 mod state;
 mod tracked;
 
+pub use field::{bit_if_changed, ChangeSet, Selection, SyncField, Whole, WholeMut};
 pub use mask::FieldMask;
 pub use state::SyncState;
 pub use tracked::Tracked;

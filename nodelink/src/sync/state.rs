@@ -6,6 +6,7 @@ use std::ops::Deref;
 use crate::error::{DecodeError, EncodeError};
 use crate::fingerprint::Fingerprint;
 use crate::schema::{StateSchema, TypeRegistry};
+use crate::sync::field::{ChangeSet, Selection};
 use crate::sync::mask::FieldMask;
 use crate::wire::fields::{FieldSink, FieldSource};
 
@@ -19,14 +20,19 @@ use crate::wire::fields::{FieldSink, FieldSource};
 ///   the new value differs from the old;
 /// - `AvatarDelta`, one `Option` per synced field: what a receiver gets for one
 ///   update, and what [`SyncState::apply`] merges into a value;
+/// - `AvatarChanges`, what changed since the last sync, field by field;
 /// - delta and full encoding through the [`FieldSink`] / [`FieldSource`] codec.
 ///
+/// Each synced field's type is a [`SyncField`](crate::sync::SyncField): a plain
+/// value sent whole when it changes, or another `SyncState` struct, tracked per
+/// sub-field (`state_mut().stats().set_hp(3)` sends only `hp`, under `stats`).
 /// Fields marked `#[sync(skip)]` stay on the server: they have setters but never go
 /// on the wire and need none of the serde bounds.
 ///
 /// `()` implements `SyncState` for games with no per-player state.
 ///
 /// ```
+/// use nodelink::sync::Selection;
 /// use nodelink::{SyncState, Tracked};
 ///
 /// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -43,7 +49,7 @@ use crate::wire::fields::{FieldSink, FieldSource};
 /// avatar.state_mut().set_y(0.0); // unchanged: not marked
 /// assert_eq!(avatar.dirty().iter().collect::<Vec<_>>(), [0, 2]);
 ///
-/// let delta = avatar.get().delta(avatar.dirty());
+/// let delta = avatar.get().delta(Selection::Changed(avatar.changes()));
 /// assert_eq!(delta, AvatarDelta { x: Some(1.5), y: None, name: Some("ada".into()) });
 ///
 /// let mut mirror = Avatar::default();
@@ -56,6 +62,10 @@ use crate::wire::fields::{FieldSink, FieldSource};
     note = "add `#[derive(nodelink::SyncState, Clone, Default)]` to a struct with named fields, or use `()` for no state"
 )]
 pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
+    /// What changed since the changes were last taken: a [`ChangeSet`] with one
+    /// entry per synced field (generated as `…Changes`).
+    type Changes: ChangeSet;
+
     /// One `Option` per synced field: the changes of one update.
     type Delta: Clone + Debug + Default + PartialEq + Send + Sync + 'static;
 
@@ -71,17 +81,26 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
     /// The mask of every synced field.
     const ALL: FieldMask = FieldMask::first(Self::FIELDS.len() as u32);
 
-    /// A view of `state` whose setters add the fields they change to `dirty`.
-    fn tracked_mut<'a>(state: &'a mut Self, dirty: &'a mut FieldMask) -> Self::Mut<'a>;
+    /// A view of `state` whose setters record what they change in `changes`.
+    fn tracked_mut<'a>(state: &'a mut Self, changes: &'a mut Self::Changes) -> Self::Mut<'a>;
 
-    /// The synced fields whose values differ between `self` and `before`.
-    fn changed_fields(&self, before: &Self) -> FieldMask;
+    /// Records in `changes` what differs between `self` and `before`, field by
+    /// field (and sub-field by sub-field in nested states).
+    fn diff(&self, before: &Self, changes: &mut Self::Changes);
 
-    /// Writes the values of the fields in `mask`, lowest index first.
+    /// The synced fields that `changes` names: bit `i` for field `i`.
+    fn mask(changes: &Self::Changes) -> FieldMask;
+
+    /// Writes the values of the fields `selection` names, lowest index first: every
+    /// synced field, or the changed ones (a nested state's changed sub-fields only).
     ///
     /// # Errors
     /// When a field's `Serialize` impl fails.
-    fn encode_fields<W: FieldSink>(&self, mask: FieldMask, out: &mut W) -> Result<(), EncodeError>;
+    fn encode_fields<W: FieldSink>(
+        &self,
+        selection: Selection<'_, Self::Changes>,
+        out: &mut W,
+    ) -> Result<(), EncodeError>;
 
     /// Reads the values of the fields in `mask`, lowest index first, into a delta.
     ///
@@ -94,14 +113,15 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
         input: &mut R,
     ) -> Result<Self::Delta, DecodeError>;
 
-    /// Merges a delta into this value: every `Some` field replaces the current one.
+    /// Merges a delta into this value: every `Some` field replaces the current one
+    /// (a nested state's delta is merged into it).
     fn apply(&mut self, delta: &Self::Delta);
 
     /// The fields a delta carries.
     fn delta_mask(delta: &Self::Delta) -> FieldMask;
 
-    /// The delta that carries the values of the fields in `mask`.
-    fn delta(&self, mask: FieldMask) -> Self::Delta;
+    /// The delta that carries the fields `selection` names.
+    fn delta(&self, selection: Selection<'_, Self::Changes>) -> Self::Delta;
 
     /// The state described for the [schema](crate::schema): every field with its
     /// mask index and type (`#[sync(skip)]` fields by name only), defining in
@@ -111,20 +131,27 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
 
 /// The state of a game that keeps no per-player state.
 impl SyncState for () {
+    type Changes = ();
     type Delta = ();
     type Mut<'a> = &'a ();
     const NAME: &'static str = "()";
     const FIELDS: &'static [&'static str] = &[];
 
-    fn tracked_mut<'a>(state: &'a mut Self, _: &'a mut FieldMask) -> &'a () {
+    fn tracked_mut<'a>(state: &'a mut Self, (): &'a mut ()) -> &'a () {
         state
     }
 
-    fn changed_fields(&self, _: &Self) -> FieldMask {
+    fn diff(&self, _: &Self, (): &mut ()) {}
+
+    fn mask((): &()) -> FieldMask {
         FieldMask::EMPTY
     }
 
-    fn encode_fields<W: FieldSink>(&self, _: FieldMask, _: &mut W) -> Result<(), EncodeError> {
+    fn encode_fields<W: FieldSink>(
+        &self,
+        _: Selection<'_, ()>,
+        _: &mut W,
+    ) -> Result<(), EncodeError> {
         Ok(())
     }
 
@@ -138,7 +165,7 @@ impl SyncState for () {
         FieldMask::EMPTY
     }
 
-    fn delta(&self, _: FieldMask) {}
+    fn delta(&self, _: Selection<'_, ()>) {}
 
     fn schema(_: &mut TypeRegistry) -> Option<StateSchema> {
         None

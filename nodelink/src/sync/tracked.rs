@@ -1,14 +1,15 @@
-//! A state value together with the fields changed since the last sync.
+//! A state value together with what changed since the last sync.
 
+use crate::sync::field::ChangeSet;
 use crate::sync::mask::FieldMask;
 use crate::sync::state::SyncState;
 
-/// A [`SyncState`] value and its dirty mask: the fields changed since the mask was
-/// last taken. The server holds one per player and one for the shared server state.
+/// A [`SyncState`] value and its changes since they were last taken. The server
+/// holds one per player and one for the shared server state.
 ///
 /// There is no `&mut S` access: every change goes through a setter of
-/// [`state_mut`](Self::state_mut) or through [`update`](Self::update), so the mask is
-/// always exact. A setter that writes an equal value marks nothing.
+/// [`state_mut`](Self::state_mut) or through [`update`](Self::update), so the
+/// changes are always exact. A setter that writes an equal value marks nothing.
 ///
 /// ```
 /// use nodelink::{FieldMask, SyncState, Tracked};
@@ -22,22 +23,23 @@ use crate::sync::state::SyncState;
 ///     s.lives = 0; // unchanged
 /// });
 /// assert_eq!(changed, FieldMask::from_bits(0b01));
-/// assert_eq!(score.take_dirty(), changed);
+/// assert_eq!(score.dirty(), changed);
+/// score.take_changes();
 /// assert!(score.dirty().is_empty());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Tracked<S> {
+pub struct Tracked<S: SyncState> {
     value: S,
-    dirty: FieldMask,
+    changes: S::Changes,
 }
 
 impl<S: SyncState> Tracked<S> {
-    /// Tracks `value`, with no field marked.
+    /// Tracks `value`, with nothing marked.
     #[must_use]
     pub fn new(value: S) -> Self {
         Self {
             value,
-            dirty: FieldMask::EMPTY,
+            changes: S::Changes::default(),
         }
     }
 
@@ -47,9 +49,11 @@ impl<S: SyncState> Tracked<S> {
         &self.value
     }
 
-    /// A view with one setter per field; each marks its field when the value changes.
+    /// A view with one setter per field; each marks its field when the value
+    /// changes. A nested state's view is reached the same way:
+    /// `state_mut().stats().set_hp(3)`.
     pub fn state_mut(&mut self) -> S::Mut<'_> {
-        S::tracked_mut(&mut self.value, &mut self.dirty)
+        S::tracked_mut(&mut self.value, &mut self.changes)
     }
 
     /// Changes several fields in one closure; the fields whose values differ
@@ -60,17 +64,21 @@ impl<S: SyncState> Tracked<S> {
     pub fn update(&mut self, change: impl FnOnce(&mut S)) -> FieldMask {
         let before = self.value.clone();
         change(&mut self.value);
-        let changed = self.value.changed_fields(&before);
-        self.dirty |= changed;
-        changed
+        self.record(&before)
     }
 
     /// Replaces the whole value, marking the fields that differ.
     pub fn set(&mut self, value: S) -> FieldMask {
-        let changed = value.changed_fields(&self.value);
-        self.value = value;
-        self.dirty |= changed;
-        changed
+        let before = std::mem::replace(&mut self.value, value);
+        self.record(&before)
+    }
+
+    /// Records what differs from `before`; returns the fields that do.
+    fn record(&mut self, before: &S) -> FieldMask {
+        let mut changes = S::Changes::default();
+        self.value.diff(before, &mut changes);
+        self.changes.merge(&changes);
+        S::mask(&changes)
     }
 
     /// Resets the value to its `Default`, marking the fields that differ.
@@ -78,20 +86,26 @@ impl<S: SyncState> Tracked<S> {
         self.set(S::default())
     }
 
-    /// The fields changed since the mask was last taken.
+    /// The fields changed since the changes were last taken.
     #[must_use]
     pub fn dirty(&self) -> FieldMask {
-        self.dirty
+        S::mask(&self.changes)
     }
 
-    /// Marks fields as changed whatever their values, e.g. to resend them.
-    pub fn mark(&mut self, fields: FieldMask) {
-        self.dirty |= fields & S::ALL;
+    /// What changed since the changes were last taken, field by field.
+    #[must_use]
+    pub fn changes(&self) -> &S::Changes {
+        &self.changes
     }
 
-    /// Returns the changed fields and clears the mask, as a sync does.
-    pub fn take_dirty(&mut self) -> FieldMask {
-        std::mem::take(&mut self.dirty)
+    /// Marks everything changed whatever the values, e.g. to resend it all.
+    pub fn mark_all(&mut self) {
+        self.changes.mark_all();
+    }
+
+    /// Returns what changed and forgets it, as a sync does.
+    pub fn take_changes(&mut self) -> S::Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// The value, leaving the tracking behind.

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{DecodeError, EncodeError, FieldOwner};
+use crate::sync::FieldMask;
 
 /// Where generated encoders write field values, in declaration order.
 pub trait FieldSink {
@@ -22,6 +23,21 @@ pub trait FieldSink {
         name: &'static str,
         value: &T,
     ) -> Result<(), EncodeError>;
+
+    /// Writes one field holding a nested state: the sub-fields of `mask`, which
+    /// `write` writes in turn. MessagePack writes `[mask, value…]`; a
+    /// self-describing format, an object of the sub-fields.
+    ///
+    /// # Errors
+    /// When `write` fails.
+    fn nested<F>(
+        &mut self,
+        name: &'static str,
+        mask: FieldMask,
+        write: F,
+    ) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut Self) -> Result<(), EncodeError>;
 }
 
 /// Where generated decoders read field values, in declaration order.
@@ -36,4 +52,21 @@ pub trait FieldSource {
         owner: FieldOwner,
         name: &'static str,
     ) -> Result<T, DecodeError>;
+
+    /// Reads the next field, a nested state named `state` with `count` synced
+    /// fields: its mask, then `read` reads the sub-fields the mask names.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnknownStateField`] for a mask bit at or above `count`; field
+    /// errors as for [`field`](Self::field); whatever `read` returns.
+    fn nested<T, F>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+        state: &'static str,
+        count: usize,
+        read: F,
+    ) -> Result<T, DecodeError>
+    where
+        F: FnOnce(FieldMask, &mut Self) -> Result<T, DecodeError>;
 }

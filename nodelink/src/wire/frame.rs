@@ -10,9 +10,9 @@ use crate::error::{DecodeError, EncodeError, FieldOwner};
 use crate::events::Events;
 use crate::player_id::PlayerId;
 use crate::protocol::Protocol;
-use crate::sync::{FieldMask, SyncState, Tick};
+use crate::sync::{SyncState, Tick};
 use crate::wire::msgpack::{Decoder, Encoder};
-use crate::wire::WIRE_VERSION;
+use crate::wire::{StateSelection, WIRE_VERSION};
 
 const KIND_WELCOME: u64 = 0;
 const KIND_EVENT: u64 = 1;
@@ -147,11 +147,11 @@ pub fn encode_sync<'a, P, I>(
     left: &[NetId],
     joined: &[(NetId, PlayerId)],
     players: I,
-    server: Option<(&P::ServerState, FieldMask)>,
+    server: Option<(&P::ServerState, StateSelection<'_, P::ServerState>)>,
 ) -> Result<Bytes, EncodeError>
 where
     P: Protocol,
-    I: IntoIterator<Item = (NetId, &'a P::State, FieldMask)>,
+    I: IntoIterator<Item = (NetId, &'a P::State, StateSelection<'a, P::State>)>,
     I::IntoIter: ExactSizeIterator,
 {
     let players = players.into_iter();
@@ -173,19 +173,19 @@ where
         out.uint(player.raw().into());
     }
     out.array_len(players.len());
-    for (net_id, state, mask) in players {
-        let mask = mask & P::State::ALL;
+    for (net_id, state, selection) in players {
+        let mask = selection.mask::<P::State>();
         out.array_len(2 + mask.len());
         out.uint(net_id.0.into());
         out.uint(mask.bits());
-        state.encode_fields(mask, &mut out)?;
+        state.encode_fields(selection, &mut out)?;
     }
     match server {
-        Some((state, mask)) => {
-            let mask = mask & P::ServerState::ALL;
+        Some((state, selection)) => {
+            let mask = selection.mask::<P::ServerState>();
             out.array_len(1 + mask.len());
             out.uint(mask.bits());
-            state.encode_fields(mask, &mut out)?;
+            state.encode_fields(selection, &mut out)?;
         }
         None => out.nil(),
     }
@@ -466,15 +466,7 @@ fn decode_delta<S: SyncState>(
     input: &mut Decoder<'_>,
     values: usize,
 ) -> Result<S::Delta, DecodeError> {
-    let mask = FieldMask::from_bits(input.uint("field mask")?);
-    let unknown = mask.bits() & !S::ALL.bits();
-    if unknown != 0 {
-        return Err(DecodeError::UnknownStateField {
-            state: S::NAME,
-            index: unknown.trailing_zeros(),
-            count: S::FIELDS.len() as u32,
-        });
-    }
+    let mask = input.delta_mask(S::NAME, S::FIELDS.len())?;
     input.expect_fields(values);
     let delta = S::decode_fields(mask, input)?;
     input.end_fields(FieldOwner::State(S::NAME))?;

@@ -33,9 +33,10 @@ use crate::error::{DecodeError, EncodeError, FieldOwner};
 use crate::events::Events;
 use crate::player_id::PlayerId;
 use crate::protocol::Protocol;
-use crate::sync::{FieldMask, SyncState};
+use crate::sync::{FieldMask, Selection, SyncState};
 use crate::wire::fields::{FieldSink, FieldSource};
 use crate::wire::ClientFrame;
+use crate::wire::StateSelection;
 
 /// The event name of the welcome frame.
 pub const WELCOME_EVENT: &str = "__welcome__";
@@ -128,13 +129,25 @@ impl Writer {
         })
     }
 
-    /// Writes the fields of `mask` as an object keyed by field name.
-    fn state<S: SyncState>(&mut self, state: &S, mask: FieldMask) -> Result<(), EncodeError> {
+    /// Writes the fields `selection` names as an object keyed by field name.
+    fn state<S: SyncState>(
+        &mut self,
+        state: &S,
+        selection: Selection<'_, S::Changes>,
+    ) -> Result<(), EncodeError> {
+        self.object(|out| state.encode_fields(selection, out))
+    }
+
+    /// Writes `{`, the members `write` writes, `}`.
+    fn object(
+        &mut self,
+        write: impl FnOnce(&mut Self) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         let (shape, first) = (self.shape, self.first);
         self.shape = Shape::Named;
         self.first = true;
         self.out.push(b'{');
-        state.encode_fields(mask & S::ALL, self)?;
+        write(self)?;
         self.out.push(b'}');
         self.shape = shape;
         self.first = first;
@@ -163,6 +176,15 @@ impl FieldSink for Writer {
             Shape::Newtype | Shape::Unit => {}
         }
         self.value(name, value)
+    }
+
+    fn nested<F>(&mut self, name: &'static str, _: FieldMask, write: F) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut Self) -> Result<(), EncodeError>,
+    {
+        // Only states nest, and a state's fields are always keyed by name.
+        self.key(name);
+        self.object(write)
     }
 }
 
@@ -261,10 +283,11 @@ pub struct SyncHeader {
 /// When a field's `Serialize` impl fails or a value has no JSON form.
 ///
 /// ```
+/// use nodelink::sync::Selection;
 /// use nodelink::wire::json::{encode_sync, SyncHeader};
-/// use nodelink::{FieldMask, PlayerId, Protocol, SyncState};
+/// use nodelink::{PlayerId, Protocol, SyncState, Tracked};
 ///
-/// #[derive(SyncState, Clone, Default, PartialEq)]
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
 /// pub struct Avatar { x: f32, y: f32 }
 /// #[nodelink::events]
 /// pub enum Nothing {}
@@ -276,12 +299,13 @@ pub struct SyncHeader {
 ///     type ServerState = ();
 /// }
 ///
-/// let avatar = Avatar { x: 1.5, y: 0.0 };
+/// let mut avatar = Tracked::new(Avatar::default());
+/// avatar.state_mut().set_x(1.5);
 /// let header = SyncHeader { time: std::time::UNIX_EPOCH, online: 2, full: false, more: false };
 /// let frame = encode_sync::<Game, _>(
 ///     header,
 ///     &[PlayerId::from_raw(7)],
-///     [(PlayerId::from_raw(0xc0ffee), &avatar, FieldMask::first(1))],
+///     [(PlayerId::from_raw(0xc0ffee), avatar.get(), Selection::Changed(avatar.changes()))],
 ///     None,
 /// )?;
 /// assert_eq!(
@@ -294,11 +318,11 @@ pub fn encode_sync<'a, P, I>(
     header: SyncHeader,
     left: &[PlayerId],
     players: I,
-    server: Option<(&P::ServerState, FieldMask)>,
+    server: Option<(&P::ServerState, StateSelection<'_, P::ServerState>)>,
 ) -> Result<String, EncodeError>
 where
     P: Protocol,
-    I: IntoIterator<Item = (PlayerId, &'a P::State, FieldMask)>,
+    I: IntoIterator<Item = (PlayerId, &'a P::State, StateSelection<'a, P::State>)>,
 {
     let players = players.into_iter();
     let mut out = Writer::new(64 + 24 * players.size_hint().0 + 12 * left.len());
@@ -309,19 +333,19 @@ where
         header.online
     ));
     let mut first = true;
-    for (id, state, mask) in players {
+    for (id, state, selection) in players {
         if !std::mem::take(&mut first) {
             out.out.push(b',');
         }
         out.id(id);
         out.out.push(b':');
-        out.state(state, mask)?;
+        out.state(state, selection)?;
     }
     out.out.push(b'}');
-    if let Some((state, mask)) = server {
-        if !(mask & P::ServerState::ALL).is_empty() {
+    if let Some((state, selection)) = server {
+        if !selection.mask::<P::ServerState>().is_empty() {
             out.raw(",\"server\":");
-            out.state(state, mask)?;
+            out.state(state, selection)?;
         }
     }
     if !left.is_empty() {
@@ -400,6 +424,26 @@ impl FieldSource for Source {
             None => T::deserialize(Value::Null)
                 .map_err(|_| DecodeError::MissingField { owner, field: name }),
         }
+    }
+
+    fn nested<T, F>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+        _: &'static str,
+        _: usize,
+        _: F,
+    ) -> Result<T, DecodeError>
+    where
+        F: FnOnce(FieldMask, &mut Self) -> Result<T, DecodeError>,
+    {
+        // JSON clients send events, whose fields are plain values; states only
+        // travel from the server to clients.
+        Err(DecodeError::Field {
+            owner,
+            field: name,
+            reason: "a nested state cannot be read from a JSON event".into(),
+        })
     }
 }
 

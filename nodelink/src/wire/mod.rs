@@ -21,6 +21,9 @@ pub use frame::{
     ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
 
+/// Which fields of a state `S` an encoder writes: all, or those its changes name.
+pub type StateSelection<'a, S> = crate::sync::Selection<'a, <S as crate::SyncState>::Changes>;
+
 /// The wire format one connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WireFormat {

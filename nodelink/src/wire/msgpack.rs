@@ -7,6 +7,7 @@ use serde::de::{DeserializeOwned, Visitor};
 use serde::Serialize;
 
 use crate::error::{DecodeError, EncodeError, FieldOwner};
+use crate::sync::FieldMask;
 use crate::wire::fields::{FieldSink, FieldSource};
 
 /// Nesting deeper than this in one field value is rejected instead of risking the
@@ -104,6 +105,15 @@ impl FieldSink for Encoder {
         value: &T,
     ) -> Result<(), EncodeError> {
         self.value(name, value)
+    }
+
+    fn nested<F>(&mut self, _: &'static str, mask: FieldMask, write: F) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut Self) -> Result<(), EncodeError>,
+    {
+        self.array_len(1 + mask.len());
+        self.uint(mask.bits());
+        write(self)
     }
 }
 
@@ -223,6 +233,37 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Reads a delta's field mask, checked against the state's `count` fields.
+    pub(crate) fn delta_mask(
+        &mut self,
+        state: &'static str,
+        count: usize,
+    ) -> Result<FieldMask, DecodeError> {
+        let mask = FieldMask::from_bits(self.uint("field mask")?);
+        let unknown = mask.bits() & !FieldMask::first(count as u32).bits();
+        if unknown != 0 {
+            return Err(DecodeError::UnknownStateField {
+                state,
+                index: unknown.trailing_zeros(),
+                count: count as u32,
+            });
+        }
+        Ok(mask)
+    }
+
+    fn nested_header(
+        &mut self,
+        state: &'static str,
+        count: usize,
+    ) -> Result<(FieldMask, usize), DecodeError> {
+        let len = self.array_len("nested state")?;
+        let Some(values) = len.checked_sub(1) else {
+            return Err(DecodeError::Malformed("nested state: no field mask".into()));
+        };
+        let mask = self.delta_mask(state, count)?;
+        Ok((mask, values))
+    }
+
     /// Fails if any bytes follow the frame.
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
         match self.values.get_ref().len() {
@@ -247,6 +288,39 @@ impl FieldSource for Decoder<'_> {
             field: name,
             reason: e.to_string(),
         })
+    }
+
+    fn nested<T, F>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+        state: &'static str,
+        count: usize,
+        read: F,
+    ) -> Result<T, DecodeError>
+    where
+        F: FnOnce(FieldMask, &mut Self) -> Result<T, DecodeError>,
+    {
+        if self.fields_left == 0 {
+            return Err(DecodeError::MissingField { owner, field: name });
+        }
+        self.fields_left -= 1;
+        let outer = self.fields_left;
+        let (mask, values) = self
+            .nested_header(state, count)
+            .map_err(|error| match error {
+                DecodeError::Malformed(reason) => DecodeError::Field {
+                    owner,
+                    field: name,
+                    reason,
+                },
+                other => other,
+            })?;
+        self.fields_left = values;
+        let value = read(mask, self)?;
+        self.end_fields(FieldOwner::State(state))?;
+        self.fields_left = outer;
+        Ok(value)
     }
 }
 

@@ -30,7 +30,7 @@ fn main() {
         .set_link(Connection);
     assert_eq!(ship.dirty().len(), 1);
     // `Vec2` is not Debug: its value shows as `..`.
-    let delta = ship.get().delta(Ship::ALL);
+    let delta = ship.get().delta(nodelink::sync::Selection::All);
     let shown = format!("{delta:?}");
     assert!(shown.contains("position: .."), "{shown}");
     assert!(shown.contains("captain: Some(\"ada\")"), "{shown}");
