@@ -240,7 +240,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 header(42, 2, false, false),
                 &[],
                 &both[1..],
-                vec![(NetId(1), &bob, Selection::Fields(Mask::from_bits(0b100)))],
+                vec![(NetId(1), &bob, Selection::All)],
                 None,
             ),
         ),
@@ -329,7 +329,7 @@ fn the_example_frames_tell_the_story_the_text_tells() {
     assert_eq!(split.as_map(), world.as_map());
     assert_eq!(split.server_state(), world.server_state());
 
-    // Tick 42 announces bob again: reset to the default, then named.
+    // Tick 42 announces bob again, with his whole state, now named.
     world.apply(frame("sync-joined"));
     assert_eq!(world.get(BOB).map(|b| b.name.as_str()), Some("bob"));
     world.apply(frame("sync-delta"));

@@ -12,6 +12,7 @@
 //! A frame that does not fit a player's queue is not lost: the player is marked
 //! and gets one snapshot of everything it mirrors once its queue has room.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
@@ -65,9 +66,9 @@ impl<P: Protocol, G> Shared<P, G> {
     /// Encodes a frame with these players' fields (unknown ids are skipped) in the
     /// wire formats `wires`.
     ///
-    /// The native frame announces `joined` players by number and lists `entries`;
-    /// the JSON frame, keyed by player id, has no announcements: a joined player
-    /// is listed there with its whole state.
+    /// Every `joined` player is listed with its whole state, so that a receiver
+    /// never has to know a state's defaults; the native frame also announces it by
+    /// number, the JSON frame (keyed by player id) has no announcements.
     fn encode(
         &self,
         wires: Wires,
@@ -78,9 +79,10 @@ impl<P: Protocol, G> Shared<P, G> {
         server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<Frame, EncodeError> {
         let server = server.map(|selection| (self.server_state.get(), selection));
+        let listed = with_whole_states::<P>(entries, joined);
         let native = || {
             let left: Vec<NetId> = left.iter().map(|(net_id, _)| *net_id).collect();
-            let entries: Vec<_> = entries
+            let entries: Vec<_> = listed
                 .iter()
                 .filter_map(|(id, selection)| {
                     self.players
@@ -98,7 +100,6 @@ impl<P: Protocol, G> Shared<P, G> {
                 more: part.more,
             };
             let left: Vec<PlayerId> = left.iter().map(|(_, id)| *id).collect();
-            let listed = with_whole_states::<P>(entries, joined);
             let players = listed.iter().filter_map(|(id, selection)| {
                 self.players
                     .get(id)
@@ -465,14 +466,13 @@ fn deliver_sync<P: Protocol>(player: &mut Player<P>, frame: &Frame, stats: &mut 
     }
 }
 
-/// `entries`, with every `joined` player's whole state: what a wire without join
-/// announcements lists.
-fn with_whole_states<'a, P: Protocol>(
-    entries: &[Entry<'a, P>],
+/// `entries`, with every `joined` player's whole state.
+fn with_whole_states<'e, 'a, P: Protocol>(
+    entries: &'e [Entry<'a, P>],
     joined: &[(NetId, PlayerId)],
-) -> Vec<Entry<'a, P>> {
+) -> Cow<'e, [Entry<'a, P>]> {
     if joined.is_empty() {
-        return entries.to_vec();
+        return Cow::Borrowed(entries);
     }
     let joined: IdSet = joined.iter().map(|(_, id)| *id).collect();
     let mut listed: Vec<Entry<'a, P>> = entries
@@ -493,5 +493,5 @@ fn with_whole_states<'a, P: Protocol>(
             .filter(|id| !in_entries.contains(id))
             .map(|id| (*id, Selection::All)),
     );
-    listed
+    Cow::Owned(listed)
 }
