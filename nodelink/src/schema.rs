@@ -119,6 +119,10 @@ pub struct StateField {
     /// Whether the field is `#[sync(skip)]`: server-only.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip: bool,
+    /// Whether the field is `#[sync(owner)]`: synced only to the player whose
+    /// state it is.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
 }
 
 /// An events enum: its variants in declaration order.
@@ -531,7 +535,14 @@ impl StateField {
             index: Some(index),
             ty: Some(T::describe(types)),
             skip: false,
+            owner: false,
         }
+    }
+
+    /// The same field, `#[sync(owner)]` when `owner`.
+    #[must_use]
+    pub fn owned_by_player(self, owner: bool) -> Self {
+        Self { owner, ..self }
     }
 
     /// A `#[sync(skip)]` field: server-only, never on the wire.
@@ -542,6 +553,7 @@ impl StateField {
             index: None,
             ty: None,
             skip: true,
+            owner: false,
         }
     }
 }
