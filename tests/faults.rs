@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use nodelink::client::{Client, ClientConfig, ClientError, Disconnect, Reconnect};
+use nodelink::client::{Client, ClientConfig, ClientError, ClientEvent, Disconnect, Reconnect};
 use nodelink::server::{Rejection, Server, ServerConfig, ServerError};
 use nodelink::wire::{encode_event, CloseReason};
 use nodelink::PlayerId;
@@ -676,6 +676,147 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
         "no ghost from the killed server"
     );
     second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_before_connecting_stops_the_client_and_no_player_plays() {
+    let (mut server, _probe) = probed(local_config());
+    let joined = Arc::new(Mutex::new(Vec::new()));
+    let seen = joined.clone();
+    server.on_connect(move |ctx| seen.lock().unwrap().push(ctx.id()));
+    let running = serve(server).await;
+
+    // Callbacks: disconnected before `run`, which then returns without playing.
+    let mut early = Watcher::start(&running.url(), |client| client.sender().disconnect());
+    let (seen, result) = early.finish("the client disconnected before it ran").await;
+    assert!(result.is_ok(), "run returned {result:?}");
+    assert!(
+        matches!(seen.as_slice(), [Seen::Disconnected(Disconnect::Local)]),
+        "expected only a local disconnect, saw {seen:?}"
+    );
+
+    // Polling: the same, as one `Disconnected` event.
+    let client = Client::<Game>::from_url(running.url());
+    client.sender().disconnect();
+    let mut game = client.spawn().expect("a client thread");
+    let events = within(
+        "the polling client's events",
+        tokio::task::spawn_blocking(move || game.wait(nodelink_tests::DEADLINE)),
+    )
+    .await
+    .expect("the polling thread");
+    assert!(
+        matches!(
+            events.as_slice(),
+            [ClientEvent::Disconnected(Disconnect::Local)]
+        ),
+        "expected only a local disconnect, polled {events:?}"
+    );
+
+    // A client that connects normally is the only player the server ever had.
+    let normal = Watcher::connect(&running.url()).await;
+    let id = normal.id.expect("connected");
+    eventually("the newcomer's on_connect", || {
+        joined.lock().unwrap().contains(&id)
+    })
+    .await;
+    assert_eq!(
+        *joined.lock().unwrap(),
+        [id],
+        "players that joined (the stopped clients must not have)"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_while_connecting_abandons_the_attempt() {
+    use tokio::io::AsyncReadExt;
+    // A server that accepts the socket and never answers the upgrade.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let config = ClientConfig::default()
+        .connect_timeout(Duration::from_secs(60))
+        .reconnect(Reconnect::default().initial_delay(Duration::from_millis(10)));
+    let mut client = Watcher::start_with(&url, config, |_| {});
+    let (mut socket, _) = within("the client's connection", listener.accept())
+        .await
+        .unwrap();
+    let mut request = Vec::new();
+    within("the upgrade request", async {
+        let mut chunk = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = socket.read(&mut chunk).await.expect("reads");
+            assert!(read > 0, "the client closed before its request was whole");
+            request.extend_from_slice(&chunk[..read]);
+        }
+    })
+    .await;
+
+    // Well within the 60 s connect timeout: the attempt is abandoned, not retried.
+    client.sender.disconnect();
+    let (seen, result) = client.finish("the abandoned attempt").await;
+    assert!(result.is_ok(), "run returned {result:?}");
+    assert!(
+        matches!(seen.as_slice(), [Seen::Disconnected(Disconnect::Local)]),
+        "expected only a local disconnect, saw {seen:?}"
+    );
+    let mut rest = [0u8; 64];
+    let read = within("the abandoned socket to close", socket.read(&mut rest)).await;
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "the abandoned socket is closed, read {read:?}"
+    );
+    // `run` has returned, so any connection it made is in the backlog by now.
+    let listener = listener.into_std().unwrap();
+    let again = listener.accept();
+    assert!(
+        matches!(&again, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a stopped client connected again: {again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_between_reconnection_attempts_stops_the_client() {
+    let (server, _probe) = probed(local_config());
+    let running = serve(server).await;
+    // A delay far beyond the test's deadline: only the disconnect can end the wait.
+    let policy = Reconnect::default()
+        .initial_delay(Duration::from_secs(600))
+        .max_delay(Duration::from_secs(600))
+        .jitter(0.0);
+    let mut client = Watcher::start_with(
+        &running.url(),
+        ClientConfig::default().reconnect(policy),
+        |_| {},
+    );
+    client.connected().await;
+    running.stop().await;
+    let reason = client
+        .next_where("the shutdown close", |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        reason.close_reason(),
+        Some(CloseReason::ServerShutdown),
+        "{reason:?}"
+    );
+    let (attempt, delay) = client
+        .next_where("the reconnection wait", |seen| match seen {
+            Seen::Reconnecting(attempt, delay) => Some((*attempt, *delay)),
+            _ => None,
+        })
+        .await;
+    assert_eq!((attempt, delay), (1, Duration::from_secs(600)));
+
+    client.sender.disconnect();
+    let (seen, result) = client.finish("the reconnecting client to stop").await;
+    assert!(result.is_ok(), "run returned {result:?}");
+    assert!(
+        matches!(seen.as_slice(), [Seen::Disconnected(Disconnect::Local)]),
+        "expected only a local disconnect, saw {seen:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
