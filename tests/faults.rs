@@ -973,9 +973,12 @@ async fn a_panicking_client_handler_does_not_kill_the_connection() {
     running.stop().await;
 }
 
-async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+/// An upgrade request to `url` offering the game's subprotocol, with extra headers.
+fn upgrade_request(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Error;
     let mut request = url.into_client_request().unwrap();
     let offer = nodelink::wire::handshake::subprotocol(<Game as nodelink::Protocol>::FINGERPRINT);
     request
@@ -986,6 +989,14 @@ async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
             tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
         request.headers_mut().insert(name, value.parse().unwrap());
     }
+    request
+}
+
+/// The HTTP status and body a handshake is answered with: 101 and no body when
+/// the connection is upgraded (it is then dropped).
+async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use tokio_tungstenite::tungstenite::Error;
+    let request = upgrade_request(url, headers);
     match within("the handshake", tokio_tungstenite::connect_async(request)).await {
         Err(Error::Http(response)) => {
             let body = response
@@ -997,6 +1008,24 @@ async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
         }
         Ok(_) => (101, String::new()),
         Err(other) => panic!("unexpected handshake error: {other}"),
+    }
+}
+
+/// Connects and reads the first frame: the socket when it is the welcome (kept
+/// open, so the player stays), otherwise how the newcomer was turned away.
+async fn arrive(url: String) -> Result<RawSocket, String> {
+    use tokio_tungstenite::tungstenite::Error;
+    match tokio_tungstenite::connect_async(upgrade_request(&url, &[])).await {
+        Err(Error::Http(response)) => Err(format!("HTTP {}", response.status().as_u16())),
+        Err(other) => Err(format!("handshake error: {other}")),
+        Ok((mut socket, _)) => match socket.next().await {
+            Some(Ok(Message::Binary(_))) => Ok(socket),
+            Some(Ok(Message::Close(frame))) => Err(format!(
+                "closed with {:?}",
+                frame.map(|f| u16::from(f.code))
+            )),
+            other => Err(format!("unexpected first message: {other:?}")),
+        },
     }
 }
 
@@ -1093,24 +1122,31 @@ async fn frames_larger_than_the_write_buffer_still_go_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
+    // Two players and one newcomer fill the per-address cap exactly, so a refused
+    // newcomer still counted when the next one arrives turns that one's 503 into
+    // a 429. Newcomers come back to back, as a client retrying at once would.
     let (server, _probe) = probed(local_config().max_players(2).max_connections_per_ip(3));
     let running = serve(server).await;
     let mut first = Watcher::connect(&running.url()).await;
     let _second = Watcher::connect(&running.url()).await;
-    assert_eq!(
-        refusal(&running.url(), &[]).await,
-        (503, "server full".into())
-    );
-    let error = within(
-        "a refused client",
-        Client::<Game>::from_url(running.url()).run(),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(error, ClientError::Refused { status: 503, ref reason } if reason == "server full"),
-        "{error}"
-    );
+    for newcomer in 1..=20 {
+        assert_eq!(
+            refusal(&running.url(), &[]).await,
+            (503, "server full".into()),
+            "newcomer {newcomer} with 2 players of 2 (HTTP status, body)"
+        );
+        let typed = within(
+            "a refused client",
+            Client::<Game>::from_url(running.url()).run(),
+        )
+        .await;
+        assert!(
+            matches!(typed, Err(ClientError::Refused { status: 503, ref reason }) if reason == "server full"),
+            "typed newcomer {newcomer} with 2 players of 2: expected HTTP 503 \"server full\", got {typed:?}"
+        );
+    }
+    let players = running.handle.player_count();
+    assert_eq!(players, 2, "players after the refusals");
     still_served(&mut first, 9.0).await;
     running.stop().await;
 
@@ -1121,17 +1157,79 @@ async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
     for _ in 0..3 {
         held.push(raw_connect(&running.url()).await);
     }
-    assert_eq!(
-        refusal(&running.url(), &[]).await,
-        (429, "too many connections from your address".into())
-    );
+    for newcomer in 1..=20 {
+        assert_eq!(
+            refusal(&running.url(), &[]).await,
+            (429, "too many connections from your address".into()),
+            "newcomer {newcomer} with 3 connections of 3 held (HTTP status, body)"
+        );
+    }
+    // A closed connection's place is given back once the server has seen it end,
+    // which the client cannot observe: ask until it is.
     held.pop();
-    within("the slot to be given back", async {
-        while refusal(&running.url(), &[]).await.0 != 101 {
-            tokio::task::yield_now().await;
+    let deadline = Instant::now() + nodelink_tests::DEADLINE;
+    loop {
+        let (status, body) = refusal(&running.url(), &[]).await;
+        if status == 101 {
+            break;
         }
-    })
-    .await;
+        assert!(
+            Instant::now() < deadline,
+            "a closed connection's place was not given back within {:?}: still HTTP {status} {body:?}",
+            nodelink_tests::DEADLINE
+        );
+        tokio::task::yield_now().await;
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_past_the_handshake_at_once_never_exceeds_max_players() {
+    // Forty newcomers for five places all pass the handshake's capacity check:
+    // the authentication hook, which runs after it, holds each until all forty
+    // have been checked. Only the world's own check stands between them and the
+    // places.
+    let (mut server, _probe) = probed(local_config().max_players(5).max_connections_per_ip(1000));
+    let checked = Arc::new(tokio::sync::Barrier::new(40));
+    server.authenticate(move |_| {
+        let checked = checked.clone();
+        async move {
+            checked.wait().await;
+            Ok::<_, Rejection>(())
+        }
+    });
+    let running = serve(server).await;
+    let arrivals: Vec<_> = (0..40)
+        .map(|_| tokio::spawn(arrive(running.url())))
+        .collect();
+    let mut admitted = Vec::new();
+    let mut refused = Vec::new();
+    for arrival in arrivals {
+        match within("a newcomer's answer", arrival)
+            .await
+            .expect("arrives")
+        {
+            Ok(socket) => admitted.push(socket),
+            Err(how) => refused.push(how),
+        }
+    }
+    assert_eq!(
+        admitted.len(),
+        5,
+        "newcomers admitted for 5 places; the others were turned away as {refused:?}"
+    );
+    let full = format!("closed with {:?}", Some(CloseReason::ServerFull.code()));
+    let unexpected: Vec<_> = refused.iter().filter(|how| **how != full).collect();
+    assert!(
+        unexpected.is_empty(),
+        "refused otherwise than with 4007 \"server full\" after the upgrade: {unexpected:?}"
+    );
+    let players = within("the player list", running.handle.players())
+        .await
+        .expect("the server runs")
+        .len();
+    assert_eq!(players, 5, "players in the server's table");
+    drop(admitted);
     running.stop().await;
 }
 

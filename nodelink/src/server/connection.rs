@@ -22,6 +22,7 @@ use crate::server::error::ServerError;
 use crate::server::handshake::{self, Admission, Authenticator, Gate, Refusal, Replay};
 use crate::server::outbox::{HardClose, HardCloseSignal, Outgoing};
 use crate::server::world::{Inbound, JoinRequest, Joined};
+use crate::server::IpSlot;
 use crate::wire::{
     decode_client_frame, handshake::FINGERPRINT_HEADER, json, ClientFrame, CloseReason, WireFormat,
 };
@@ -76,12 +77,13 @@ fn refusal_response(refusal: &Refusal) -> ErrorResponse {
 }
 
 /// Reads the request, decides, and completes the WebSocket handshake (or refuses).
+/// An admitted connection keeps its place in the per-IP count, returned with it.
 async fn accept<P: Protocol>(
     mut stream: TcpStream,
     addr: SocketAddr,
     context: &Context<P>,
-    over_ip_cap: bool,
-) -> Option<(Socket, Admission)> {
+    slot: IpSlot,
+) -> Option<(Socket, Admission, IpSlot)> {
     let head = handshake::read_request(&mut stream).await.ok()?;
     let verdict = match handshake::parse_request(&head, addr) {
         Some(request) => {
@@ -89,7 +91,7 @@ async fn accept<P: Protocol>(
             let gate = Gate {
                 fingerprint: context.fingerprint,
                 wire_formats: config.wire_formats,
-                over_ip_cap,
+                over_ip_cap: slot.count > config.max_connections_per_ip,
                 server_full: context.online.load(std::sync::atomic::Ordering::Relaxed)
                     >= config.max_players,
                 allowed_origins: config.allowed_origins.as_deref(),
@@ -100,10 +102,20 @@ async fn accept<P: Protocol>(
         // Not HTTP: let the WebSocket layer produce its own error.
         None => Err(Refusal::new(400, "not a WebSocket upgrade")),
     };
+    // A refused connection gives its place back before the refusal is sent: a
+    // client that reads it and tries again at once must not find its own refused
+    // connection still counted (and be told 429 instead of the real reason).
+    let verdict = match verdict {
+        Ok(admitted) => Ok((admitted, slot)),
+        Err(refusal) => {
+            drop(slot);
+            Err(refusal)
+        }
+    };
     // The callback's error type is fixed by tungstenite.
     #[allow(clippy::result_large_err)]
     let callback = |_: &Request, mut response: Response| match &verdict {
-        Ok(admitted) => {
+        Ok((admitted, _)) => {
             let subprotocol = admitted.subprotocol.as_deref();
             if let Some(Ok(value)) = subprotocol.map(HeaderValue::from_str) {
                 response
@@ -121,7 +133,7 @@ async fn accept<P: Protocol>(
     )
     .await;
     match (socket, verdict) {
-        (Ok(socket), Ok(admitted)) => Some((socket, admitted)),
+        (Ok(socket), Ok((admitted, slot))) => Some((socket, admitted, slot)),
         (_, Err(refusal)) => {
             tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
             None
@@ -133,20 +145,22 @@ async fn accept<P: Protocol>(
     }
 }
 
+/// Serves one accepted socket, from its upgrade request to its end; `slot` is its
+/// place in the per-IP count, held while the connection lasts.
 pub(crate) async fn serve<P: Protocol>(
     stream: TcpStream,
     addr: SocketAddr,
     context: Context<P>,
-    over_ip_cap: bool,
+    slot: IpSlot,
 ) {
     let _ = stream.set_nodelay(true);
     if let Some(bytes) = context.config.socket_send_buffer {
         let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes);
     }
     let config = context.config.clone();
-    let Ok(Some((socket, admission))) = timeout(
+    let Ok(Some((socket, admission, _slot))) = timeout(
         config.handshake_timeout,
-        accept(stream, addr, &context, over_ip_cap),
+        accept(stream, addr, &context, slot),
     )
     .await
     else {

@@ -438,12 +438,8 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
                         // A finished task keeps its memory until joined: reap them all.
                         while connections.try_join_next().is_some() {}
                         let slot = IpSlot::take(&per_ip, addr.ip());
-                        let over_ip_cap = slot.count > config.max_connections_per_ip;
                         let context = context.clone();
-                        connections.spawn(async move {
-                            connection::serve::<P>(stream, addr, context, over_ip_cap).await;
-                            drop(slot);
-                        });
+                        connections.spawn(connection::serve::<P>(stream, addr, context, slot));
                     }
                     // Running out of file descriptors and the like: keep serving the
                     // players already connected.
@@ -468,7 +464,7 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
 }
 
 /// One connection's place in the per-IP count; gives it back when dropped.
-struct IpSlot {
+pub(crate) struct IpSlot {
     counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
     ip: IpAddr,
     /// Connections from this address, this one included.
