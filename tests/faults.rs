@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use nodelink::client::{Client, ClientConfig, ClientError, Disconnect, Reconnect};
+use nodelink::client::{Client, ClientConfig, ClientError, ClientEvent, Disconnect, Reconnect};
 use nodelink::server::{Rejection, Server, ServerConfig, ServerError};
 use nodelink::wire::{encode_event, CloseReason};
 use nodelink::PlayerId;
@@ -679,6 +679,147 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_before_connecting_stops_the_client_and_no_player_plays() {
+    let (mut server, _probe) = probed(local_config());
+    let joined = Arc::new(Mutex::new(Vec::new()));
+    let seen = joined.clone();
+    server.on_connect(move |ctx| seen.lock().unwrap().push(ctx.id()));
+    let running = serve(server).await;
+
+    // Callbacks: disconnected before `run`, which then returns without playing.
+    let mut early = Watcher::start(&running.url(), |client| client.sender().disconnect());
+    let (seen, result) = early.finish("the client disconnected before it ran").await;
+    assert!(result.is_ok(), "run returned {result:?}");
+    assert!(
+        matches!(seen.as_slice(), [Seen::Disconnected(Disconnect::Local)]),
+        "expected only a local disconnect, saw {seen:?}"
+    );
+
+    // Polling: the same, as one `Disconnected` event.
+    let client = Client::<Game>::from_url(running.url());
+    client.sender().disconnect();
+    let mut game = client.spawn().expect("a client thread");
+    let events = within(
+        "the polling client's events",
+        tokio::task::spawn_blocking(move || game.wait(nodelink_tests::DEADLINE)),
+    )
+    .await
+    .expect("the polling thread");
+    assert!(
+        matches!(
+            events.as_slice(),
+            [ClientEvent::Disconnected(Disconnect::Local)]
+        ),
+        "expected only a local disconnect, polled {events:?}"
+    );
+
+    // A client that connects normally is the only player the server ever had.
+    let normal = Watcher::connect(&running.url()).await;
+    let id = normal.id.expect("connected");
+    eventually("the newcomer's on_connect", || {
+        joined.lock().unwrap().contains(&id)
+    })
+    .await;
+    assert_eq!(
+        *joined.lock().unwrap(),
+        [id],
+        "players that joined (the stopped clients must not have)"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_while_connecting_abandons_the_attempt() {
+    use tokio::io::AsyncReadExt;
+    // A server that accepts the socket and never answers the upgrade.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let config = ClientConfig::default()
+        .connect_timeout(Duration::from_secs(60))
+        .reconnect(Reconnect::default().initial_delay(Duration::from_millis(10)));
+    let mut client = Watcher::start_with(&url, config, |_| {});
+    let (mut socket, _) = within("the client's connection", listener.accept())
+        .await
+        .unwrap();
+    let mut request = Vec::new();
+    within("the upgrade request", async {
+        let mut chunk = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let read = socket.read(&mut chunk).await.expect("reads");
+            assert!(read > 0, "the client closed before its request was whole");
+            request.extend_from_slice(&chunk[..read]);
+        }
+    })
+    .await;
+
+    // Well within the 60 s connect timeout: the attempt is abandoned, not retried.
+    client.sender.disconnect();
+    let (seen, result) = client.finish("the abandoned attempt").await;
+    assert!(result.is_ok(), "run returned {result:?}");
+    assert!(
+        matches!(seen.as_slice(), [Seen::Disconnected(Disconnect::Local)]),
+        "expected only a local disconnect, saw {seen:?}"
+    );
+    let mut rest = [0u8; 64];
+    let read = within("the abandoned socket to close", socket.read(&mut rest)).await;
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "the abandoned socket is closed, read {read:?}"
+    );
+    // `run` has returned, so any connection it made is in the backlog by now.
+    let listener = listener.into_std().unwrap();
+    let again = listener.accept();
+    assert!(
+        matches!(&again, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a stopped client connected again: {again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_between_reconnection_attempts_stops_the_client() {
+    let (server, _probe) = probed(local_config());
+    let running = serve(server).await;
+    // A delay far beyond the test's deadline: only the disconnect can end the wait.
+    let policy = Reconnect::default()
+        .initial_delay(Duration::from_secs(600))
+        .max_delay(Duration::from_secs(600))
+        .jitter(0.0);
+    let mut client = Watcher::start_with(
+        &running.url(),
+        ClientConfig::default().reconnect(policy),
+        |_| {},
+    );
+    client.connected().await;
+    running.stop().await;
+    let reason = client
+        .next_where("the shutdown close", |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        reason.close_reason(),
+        Some(CloseReason::ServerShutdown),
+        "{reason:?}"
+    );
+    let (attempt, delay) = client
+        .next_where("the reconnection wait", |seen| match seen {
+            Seen::Reconnecting(attempt, delay) => Some((*attempt, *delay)),
+            _ => None,
+        })
+        .await;
+    assert_eq!((attempt, delay), (1, Duration::from_secs(600)));
+
+    client.sender.disconnect();
+    let (seen, result) = client.finish("the reconnecting client to stop").await;
+    assert!(result.is_ok(), "run returned {result:?}");
+    assert!(
+        matches!(seen.as_slice(), [Seen::Disconnected(Disconnect::Local)]),
+        "expected only a local disconnect, saw {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_under_traffic_closes_everyone_and_leaves_no_task() {
     let tasks_before = alive_tasks();
     let (server, mut probe) = probed(local_config().max_connections_per_ip(1000));
@@ -832,9 +973,12 @@ async fn a_panicking_client_handler_does_not_kill_the_connection() {
     running.stop().await;
 }
 
-async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+/// An upgrade request to `url` offering the game's subprotocol, with extra headers.
+fn upgrade_request(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Error;
     let mut request = url.into_client_request().unwrap();
     let offer = nodelink::wire::handshake::subprotocol(<Game as nodelink::Protocol>::FINGERPRINT);
     request
@@ -845,6 +989,14 @@ async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
             tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
         request.headers_mut().insert(name, value.parse().unwrap());
     }
+    request
+}
+
+/// The HTTP status and body a handshake is answered with: 101 and no body when
+/// the connection is upgraded (it is then dropped).
+async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use tokio_tungstenite::tungstenite::Error;
+    let request = upgrade_request(url, headers);
     match within("the handshake", tokio_tungstenite::connect_async(request)).await {
         Err(Error::Http(response)) => {
             let body = response
@@ -856,6 +1008,24 @@ async fn refusal(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
         }
         Ok(_) => (101, String::new()),
         Err(other) => panic!("unexpected handshake error: {other}"),
+    }
+}
+
+/// Connects and reads the first frame: the socket when it is the welcome (kept
+/// open, so the player stays), otherwise how the newcomer was turned away.
+async fn arrive(url: String) -> Result<RawSocket, String> {
+    use tokio_tungstenite::tungstenite::Error;
+    match tokio_tungstenite::connect_async(upgrade_request(&url, &[])).await {
+        Err(Error::Http(response)) => Err(format!("HTTP {}", response.status().as_u16())),
+        Err(other) => Err(format!("handshake error: {other}")),
+        Ok((mut socket, _)) => match socket.next().await {
+            Some(Ok(Message::Binary(_))) => Ok(socket),
+            Some(Ok(Message::Close(frame))) => Err(format!(
+                "closed with {:?}",
+                frame.map(|f| u16::from(f.code))
+            )),
+            other => Err(format!("unexpected first message: {other:?}")),
+        },
     }
 }
 
@@ -952,24 +1122,31 @@ async fn frames_larger_than_the_write_buffer_still_go_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
+    // Two players and one newcomer fill the per-address cap exactly, so a refused
+    // newcomer still counted when the next one arrives turns that one's 503 into
+    // a 429. Newcomers come back to back, as a client retrying at once would.
     let (server, _probe) = probed(local_config().max_players(2).max_connections_per_ip(3));
     let running = serve(server).await;
     let mut first = Watcher::connect(&running.url()).await;
     let _second = Watcher::connect(&running.url()).await;
-    assert_eq!(
-        refusal(&running.url(), &[]).await,
-        (503, "server full".into())
-    );
-    let error = within(
-        "a refused client",
-        Client::<Game>::from_url(running.url()).run(),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(error, ClientError::Refused { status: 503, ref reason } if reason == "server full"),
-        "{error}"
-    );
+    for newcomer in 1..=20 {
+        assert_eq!(
+            refusal(&running.url(), &[]).await,
+            (503, "server full".into()),
+            "newcomer {newcomer} with 2 players of 2 (HTTP status, body)"
+        );
+        let typed = within(
+            "a refused client",
+            Client::<Game>::from_url(running.url()).run(),
+        )
+        .await;
+        assert!(
+            matches!(typed, Err(ClientError::Refused { status: 503, ref reason }) if reason == "server full"),
+            "typed newcomer {newcomer} with 2 players of 2: expected HTTP 503 \"server full\", got {typed:?}"
+        );
+    }
+    let players = running.handle.player_count();
+    assert_eq!(players, 2, "players after the refusals");
     still_served(&mut first, 9.0).await;
     running.stop().await;
 
@@ -980,17 +1157,79 @@ async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
     for _ in 0..3 {
         held.push(raw_connect(&running.url()).await);
     }
-    assert_eq!(
-        refusal(&running.url(), &[]).await,
-        (429, "too many connections from your address".into())
-    );
+    for newcomer in 1..=20 {
+        assert_eq!(
+            refusal(&running.url(), &[]).await,
+            (429, "too many connections from your address".into()),
+            "newcomer {newcomer} with 3 connections of 3 held (HTTP status, body)"
+        );
+    }
+    // A closed connection's place is given back once the server has seen it end,
+    // which the client cannot observe: ask until it is.
     held.pop();
-    within("the slot to be given back", async {
-        while refusal(&running.url(), &[]).await.0 != 101 {
-            tokio::task::yield_now().await;
+    let deadline = Instant::now() + nodelink_tests::DEADLINE;
+    loop {
+        let (status, body) = refusal(&running.url(), &[]).await;
+        if status == 101 {
+            break;
         }
-    })
-    .await;
+        assert!(
+            Instant::now() < deadline,
+            "a closed connection's place was not given back within {:?}: still HTTP {status} {body:?}",
+            nodelink_tests::DEADLINE
+        );
+        tokio::task::yield_now().await;
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_past_the_handshake_at_once_never_exceeds_max_players() {
+    // Forty newcomers for five places all pass the handshake's capacity check:
+    // the authentication hook, which runs after it, holds each until all forty
+    // have been checked. Only the world's own check stands between them and the
+    // places.
+    let (mut server, _probe) = probed(local_config().max_players(5).max_connections_per_ip(1000));
+    let checked = Arc::new(tokio::sync::Barrier::new(40));
+    server.authenticate(move |_| {
+        let checked = checked.clone();
+        async move {
+            checked.wait().await;
+            Ok::<_, Rejection>(())
+        }
+    });
+    let running = serve(server).await;
+    let arrivals: Vec<_> = (0..40)
+        .map(|_| tokio::spawn(arrive(running.url())))
+        .collect();
+    let mut admitted = Vec::new();
+    let mut refused = Vec::new();
+    for arrival in arrivals {
+        match within("a newcomer's answer", arrival)
+            .await
+            .expect("arrives")
+        {
+            Ok(socket) => admitted.push(socket),
+            Err(how) => refused.push(how),
+        }
+    }
+    assert_eq!(
+        admitted.len(),
+        5,
+        "newcomers admitted for 5 places; the others were turned away as {refused:?}"
+    );
+    let full = format!("closed with {:?}", Some(CloseReason::ServerFull.code()));
+    let unexpected: Vec<_> = refused.iter().filter(|how| **how != full).collect();
+    assert!(
+        unexpected.is_empty(),
+        "refused otherwise than with 4007 \"server full\" after the upgrade: {unexpected:?}"
+    );
+    let players = within("the player list", running.handle.players())
+        .await
+        .expect("the server runs")
+        .len();
+    assert_eq!(players, 5, "players in the server's table");
+    drop(admitted);
     running.stop().await;
 }
 

@@ -905,3 +905,37 @@ async fn a_client_that_closes_gets_its_close_answered_on_both_wires() {
     nodelink_tests::eventually("both players gone", || left.load(Ordering::SeqCst) == 2).await;
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joining_player_is_announced_with_every_field() {
+    use futures::StreamExt;
+
+    let running = serve(Server::<Game>::new(local_config())).await;
+    let (mut first, _) = raw_connect(&running.url()).await;
+    // The newcomer changes nothing: its announcement must still carry its whole
+    // state, so that a client needs no knowledge of the state's defaults.
+    let (_second, second) = raw_connect(&running.url()).await;
+    let entry = within("the newcomer's announcement", async {
+        loop {
+            let Some(Ok(Message::Binary(bytes))) = first.next().await else {
+                panic!("the connection ended");
+            };
+            let Ok(nodelink::wire::ServerFrame::Sync(frame)) =
+                nodelink::wire::decode_server_frame::<Game>(&bytes, usize::MAX)
+            else {
+                continue;
+            };
+            if let Some((net_id, _)) = frame.joined.iter().find(|(_, id)| *id == second) {
+                let entry = frame.players.iter().find(|(net, _)| net == net_id).cloned();
+                break entry;
+            }
+        }
+    })
+    .await;
+    let (_, delta) = entry.expect("an entry for the joined player");
+    assert_eq!(
+        <Avatar as nodelink::SyncState>::delta_mask(&delta),
+        <Avatar as nodelink::SyncState>::ALL
+    );
+    running.stop().await;
+}

@@ -329,6 +329,25 @@ impl Watcher {
         seen
     }
 
+    /// Everything the client sees until it stops, and what its `run` returned.
+    ///
+    /// # Panics
+    /// If it does not stop within the deadline, or its task panicked.
+    pub async fn finish(&mut self, what: &str) -> (Vec<Seen>, Result<(), ClientError>) {
+        let mut rest = Vec::new();
+        within(what, async {
+            // The channel closes when `run` returns and drops the handlers.
+            while let Some(seen) = self.seen.recv().await {
+                rest.push(seen);
+            }
+        })
+        .await;
+        let result = within(what, &mut self.task)
+            .await
+            .expect("the client's task");
+        (rest, result)
+    }
+
     /// Skips what it sees until `pick` returns `Some`.
     pub async fn next_where<T>(
         &mut self,

@@ -50,6 +50,7 @@
 //! | `Vec<T>`, `VecDeque<T>`, sets, `[T]` | `{"seq": T}` | an array |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `{"map": [K, V]}` | a map |
 //! | `[T; N]` | `{"array": [T, N]}` | an array of N |
+//! | [`SyncMap<K, V>`](crate::sync::SyncMap) (a state field) | `{"sync_map": [K, V]}` | `[replace, [key…], [[key, value]…]]`: whole, or the removed keys and the inserted or changed entries |
 //! | `(A, B, …)` | `{"tuple": [A, B, …]}` | an array |
 //! | a type with `#[derive(Fingerprint)]` | `{"ref": "Name"}`, defined in `types` | see [`TypeDef`] |
 //! | a hand-written [`Fingerprint`] | `{"opaque": "<16 hex digits>"}` | unknown |
@@ -118,6 +119,10 @@ pub struct StateField {
     /// Whether the field is `#[sync(skip)]`: server-only.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip: bool,
+    /// Whether the field is `#[sync(owner)]`: synced only to the player whose
+    /// state it is.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
 }
 
 /// An events enum: its variants in declaration order.
@@ -231,6 +236,8 @@ pub enum Type {
     Map(Box<Type>, Box<Type>),
     /// A fixed-length array.
     Array(Box<Type>, u64),
+    /// A [`SyncMap`](crate::sync::SyncMap): synced per entry.
+    SyncMap(Box<Type>, Box<Type>),
     /// A tuple.
     Tuple(Vec<Type>),
     /// A user type defined in [`Schema::types`].
@@ -247,6 +254,7 @@ impl Serialize for Type {
             Self::Seq(inner) => one_entry(serializer, "seq", inner),
             Self::Map(key, value) => one_entry(serializer, "map", &(key, value)),
             Self::Array(inner, len) => one_entry(serializer, "array", &(inner, len)),
+            Self::SyncMap(key, value) => one_entry(serializer, "sync_map", &(key, value)),
             Self::Tuple(items) => one_entry(serializer, "tuple", &Items(items)),
             Self::Ref(name) => one_entry(serializer, "ref", name),
             Self::Opaque(fingerprint) => {
@@ -411,6 +419,11 @@ impl Schema {
                 .u64(self.type_fingerprint(key))
                 .u64(self.type_fingerprint(value))
                 .finish(),
+            Type::SyncMap(key, value) => fresh
+                .str("sync_map")
+                .u64(self.type_fingerprint(key))
+                .u64(self.type_fingerprint(value))
+                .finish(),
             Type::Array(inner, len) => fresh
                 .str("array")
                 .u64(*len)
@@ -522,7 +535,14 @@ impl StateField {
             index: Some(index),
             ty: Some(T::describe(types)),
             skip: false,
+            owner: false,
         }
+    }
+
+    /// The same field, `#[sync(owner)]` when `owner`.
+    #[must_use]
+    pub fn owned_by_player(self, owner: bool) -> Self {
+        Self { owner, ..self }
     }
 
     /// A `#[sync(skip)]` field: server-only, never on the wire.
@@ -533,6 +553,7 @@ impl StateField {
             index: None,
             ty: None,
             skip: true,
+            owner: false,
         }
     }
 }

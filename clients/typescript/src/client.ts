@@ -20,7 +20,10 @@ import { SendQueue } from "./queue.js";
 import { attemptsLeft, reconnectDelay, type ReconnectOptions, reconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
 import type { ProtocolSchema } from "./schema.js";
 import { WIRE_VERSION } from "./schema.js";
-import type { EventName, EventOf, PayloadArgs, ProtocolTypes, Unsubscribe } from "./types.js";
+import type { EventName, EventOf, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, Unsubscribe } from "./types.js";
+
+/** A sync frame as the handlers of protocol `P` see it. */
+type SyncOf<P extends ProtocolTypes> = StateSync<P["state"], P["serverState"], StateDeltaOf<P>, ServerStateDeltaOf<P>>;
 
 /**
  * The part of the WebSocket API the client uses: what browsers' `WebSocket` and the
@@ -177,7 +180,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** The compiled protocol. */
   readonly protocol: CompiledProtocol;
 
-  private readonly mirror: Mirror<P["state"], P["serverState"]>;
+  private readonly mirror: Mirror<P["state"], P["serverState"], StateDeltaOf<P>, ServerStateDeltaOf<P>>;
   private readonly queue: SendQueue;
   private readonly WebSocketClass: WebSocketConstructor;
   private readonly policy: ReconnectPolicy | null;
@@ -198,7 +201,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private readonly anyHandlers = new Set<Handler<[EventOf<P["toClient"]>]>>();
   private readonly connectHandlers = new Set<Handler<[ConnectInfo]>>();
   private readonly disconnectHandlers = new Set<Handler<[DisconnectInfo]>>();
-  private readonly syncHandlers = new Set<Handler<[StateSync<P["state"], P["serverState"]>, World<P["state"], P["serverState"]>]>>();
+  private readonly syncHandlers = new Set<Handler<[SyncOf<P>, World<P["state"], P["serverState"]>]>>();
   private readonly snapshotHandlers = new Set<Handler<[World<P["state"], P["serverState"]>]>>();
   private readonly errorHandlers = new Set<Handler<[NodelinkError]>>();
   private readonly reconnectingHandlers = new Set<Handler<[number, number]>>();
@@ -317,7 +320,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   }
 
   /** Calls `handler` after each sync frame is applied, with its typed changes and the mirror. */
-  onStateSync(handler: (sync: StateSync<P["state"], P["serverState"]>, world: World<P["state"], P["serverState"]>) => void): Unsubscribe {
+  onStateSync(handler: (sync: SyncOf<P>, world: World<P["state"], P["serverState"]>) => void): Unsubscribe {
     return this.add(this.syncHandlers, handler);
   }
 

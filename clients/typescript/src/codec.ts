@@ -9,13 +9,14 @@
  * arrays; maps `Map`; named structs objects; tuple structs arrays (a one-field
  * tuple struct is its field's value); unit structs `null`; enums `"Variant"` for a
  * unit variant and `{ Variant: payload }` otherwise; opaque types whatever
- * MessagePack gives (maps as `Map`).
+ * MessagePack gives (maps as `Map`); nested states objects of the fields present,
+ * `[mask, value…]` on the wire.
  */
 
 import { MsgpackError, Reader, Writer } from "./msgpack.js";
 import { isPlayerId } from "./player-id.js";
 import type { FieldSchema, FieldsKind, ProtocolSchema, TypeDefSchema, TypeExpr, VariantSchema } from "./schema.js";
-import { typeName } from "./schema.js";
+import { syncedFields, typeName } from "./schema.js";
 
 /** Writes, reads and makes default values of one schema type. */
 export interface Codec {
@@ -25,6 +26,11 @@ export interface Codec {
   decode(reader: Reader): unknown;
   /** The value a field holds before the server sends it (Rust's `Default`, where known). */
   defaultValue(): unknown;
+  /**
+   * Merges a decoded value into the current one, for types whose values arrive in
+   * parts (nested states); without it, a decoded value replaces the current one.
+   */
+  merge?(current: unknown, delta: unknown): unknown;
 }
 
 /** A value that does not fit its type; `path` says where inside the value. */
@@ -476,6 +482,101 @@ function enumCodec(name: string, variants: readonly { schema: VariantSchema; pay
   };
 }
 
+/** The bit indexes set in a field mask, in increasing order. */
+export function maskBits(mask: number | bigint): number[] {
+  const out: number[] = [];
+  if (typeof mask === "number") {
+    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0; i += 1) {
+      if (mask % 2 === 1) out.push(i);
+      mask = Math.floor(mask / 2);
+    }
+  } else {
+    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0n; i += 1) {
+      if ((mask & 1n) === 1n) out.push(i);
+      mask >>= 1n;
+    }
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Map);
+}
+
+/**
+ * Merges the fields present in `delta` into a copy of `current`: each field's value
+ * replaces the current one, or is merged into it when the field's type arrives in
+ * parts (a nested state). Fields `delta` does not name keep their values, and their
+ * identity.
+ */
+export function mergeFields(fields: readonly { name: string; codec: Codec }[], current: Readonly<Record<string, unknown>>, delta: object): Record<string, unknown> {
+  const changes = delta as Readonly<Record<string, unknown>>;
+  const out: Record<string, unknown> = { ...current };
+  for (const field of fields) {
+    if (!Object.hasOwn(changes, field.name)) continue;
+    const value = changes[field.name];
+    out[field.name] = field.codec.merge === undefined ? value : field.codec.merge(current[field.name], value);
+  }
+  return out;
+}
+
+/**
+ * A nested state (a `#[derive(SyncState)]` struct used as a state's field): on the
+ * wire `[mask, value…]`, the values of the mask's fields in index order, like a
+ * player's entry; in TypeScript an object of the fields present (all of them in a
+ * snapshot, the changed ones in a delta), merged into the field's current value.
+ */
+function nestedState(name: string, fields: readonly { name: string; codec: Codec }[]): Codec {
+  const known = new Set(fields.map((field) => field.name));
+  const defaults = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const field of fields) out[field.name] = field.codec.defaultValue();
+    return out;
+  };
+  return {
+    name,
+    encode(writer, value) {
+      if (!isRecord(value)) throw expected(`an object of ${name}'s fields`, value);
+      const stray = Object.keys(value).find((key) => !known.has(key));
+      if (stray !== undefined) throw new ValueError(`${name} has no synced field \`${stray}\``);
+      // The fields present (own keys) are the ones sent: every one for a whole value.
+      const present = fields.map((field, index) => ({ field, index })).filter(({ field }) => Object.hasOwn(value, field.name));
+      let mask = 0n;
+      for (const { index } of present) mask |= 1n << BigInt(index);
+      writer.arrayLen(1 + present.length);
+      writer.uint(mask);
+      for (const { field } of present) within(`field \`${field.name}\``, () => field.codec.encode(writer, value[field.name]));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[mask, value…] of ${name}`);
+      if (n < 1) throw new ValueError(`expected [mask, value…] (${name}), found an empty array`);
+      const indexes = maskBits(reader.int());
+      const beyond = indexes.find((i) => i >= fields.length);
+      if (beyond !== undefined) {
+        throw new ValueError(`state \`${name}\` has ${fields.length} synced field(s); the delta names field index ${beyond}`);
+      }
+      if (n !== 1 + indexes.length) {
+        const values = n - 1;
+        throw new ValueError(`${name}: the mask names ${indexes.length} field${indexes.length === 1 ? "" : "s"}, but ${values} value${values === 1 ? "" : "s"} follow`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const index of indexes) {
+        const field = fields[index]!;
+        out[field.name] = within(`field \`${field.name}\``, () => field.codec.decode(reader));
+      }
+      return out;
+    },
+    defaultValue: defaults,
+    merge(current, delta) {
+      if (!isRecord(delta)) return delta;
+      // A value not yet known starts from the state's defaults.
+      return mergeFields(fields, isRecord(current) ? current : defaults(), delta);
+    },
+  };
+}
+
 const opaque = (hex: string): Codec => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -525,6 +626,11 @@ export class Codecs {
     if (known !== undefined) return known;
     const def: TypeDefSchema | undefined = Object.hasOwn(this.types, name) ? this.types[name] : undefined;
     if (def === undefined) throw new Error(`reference to undefined type \`${name}\``);
+    if ("state" in def) {
+      const codec = nestedState(name, syncedFields(def.state).map((field) => ({ name: field.name, codec: this.of(field.type) })));
+      this.named.set(name, codec);
+      return codec;
+    }
     const codec =
       "struct" in def
         ? fieldsCodec(name, def.struct.kind, this.fields(def.struct.fields))

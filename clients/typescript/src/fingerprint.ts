@@ -5,7 +5,7 @@
  */
 
 import { SchemaError } from "./errors.js";
-import type { EventsSchema, FieldSchema, FieldsKind, ProtocolSchema, StateSchema, TypeDefSchema, TypeExpr } from "./schema.js";
+import type { EventsSchema, FieldSchema, FieldsKind, ProtocolSchema, StateFieldSchema, StateSchema, TypeDefSchema, TypeExpr } from "./schema.js";
 import { syncedFields } from "./schema.js";
 
 const MASK = 0xffff_ffff_ffff_ffffn;
@@ -87,6 +87,8 @@ class Fingerprinter {
   }
 
   private typeDef(def: TypeDefSchema): bigint {
+    // A nested state hashes exactly like a state: its synced fields only.
+    if ("state" in def) return this.stateFields(def.state.fields);
     if ("struct" in def) {
       return this.fields(new FingerprintHasher().str("struct"), def.struct.kind, def.struct.fields).finish();
     }
@@ -104,7 +106,11 @@ class Fingerprinter {
 
   state(state: StateSchema | null): bigint {
     if (state === null) return new FingerprintHasher().str("unit").finish();
-    return this.fields(new FingerprintHasher().str("state"), "named", syncedFields(state)).finish();
+    return this.stateFields(state.fields);
+  }
+
+  private stateFields(fields: readonly StateFieldSchema[]): bigint {
+    return this.fields(new FingerprintHasher().str("state"), "named", syncedFields({ fields })).finish();
   }
 
   events(events: EventsSchema): bigint {

@@ -4,7 +4,7 @@
  * by anyone writing a stand-in server).
  */
 
-import { asValueError, ValueError, within } from "./codec.js";
+import { asValueError, maskBits, ValueError, within } from "./codec.js";
 import { DecodeError, EncodeError, ProtocolMismatchError } from "./errors.js";
 import { fingerprintHex } from "./fingerprint.js";
 import { MsgpackError, Reader, Writer } from "./msgpack.js";
@@ -50,7 +50,11 @@ export interface Welcome {
 /** A player entry of a sync frame: the fields its mask names, by field name. */
 export interface SyncEntry {
   readonly netId: number;
-  /** Decoded: a plain object of the fields present. To encode: any object, its own keys being the fields present. */
+  /**
+   * Decoded: a plain object of the fields present (a nested state's value likewise:
+   * its sub-fields present). To encode: any object, its own keys being the fields
+   * present, at every level.
+   */
   readonly fields: object;
 }
 
@@ -172,20 +176,7 @@ function readEvent(reader: Reader, length: number, events: ReadonlyMap<string, C
 
 /** The field indexes a mask names, in increasing order; throws for a bit beyond `count` fields. */
 export function maskFields(mask: number | bigint, count: number): number[] {
-  const out: number[] = [];
-  if (typeof mask === "number") {
-    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
-    for (let i = 0; mask > 0; i += 1) {
-      if (mask % 2 === 1) out.push(i);
-      mask = Math.floor(mask / 2);
-    }
-  } else {
-    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
-    for (let i = 0; mask > 0n; i += 1) {
-      if ((mask & 1n) === 1n) out.push(i);
-      mask >>= 1n;
-    }
-  }
+  const out = maskBits(mask);
   const beyond = out.find((i) => i >= count);
   if (beyond !== undefined) throw new ValueError(`mask bit ${beyond} is set, but the state has ${count} field${count === 1 ? "" : "s"}`);
   return out;

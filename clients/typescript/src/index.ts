@@ -58,10 +58,11 @@ export type {
   PrimitiveType,
   ProtocolSchema,
   SkippedFieldSchema,
+  StateFieldSchema,
   StateSchema,
   SyncedFieldSchema,
   TypeDefSchema,
   TypeExpr,
   VariantSchema,
 } from "./schema.js";
-export type { EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, Unsubscribe } from "./types.js";
+export type { EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, Unsubscribe } from "./types.js";

@@ -5,14 +5,18 @@ import { type SyncFrame, SyncFlag } from "./frames.js";
 import type { PlayerId } from "./player-id.js";
 import type { CompiledProtocol } from "./protocol.js";
 
-/** One player's changed fields in a sync frame (every field when the player arrived). */
-export interface PlayerChange<State> {
+/**
+ * One player's changed fields in a sync frame (every field when the player arrived).
+ * A nested state's field holds only its changed sub-fields: `Delta` is the
+ * generated `…Delta` type of a state with nested states, else `Partial<State>`.
+ */
+export interface PlayerChange<State, Delta = Partial<State>> {
   readonly id: PlayerId;
-  readonly fields: Readonly<Partial<State>>;
+  readonly fields: Readonly<Delta>;
 }
 
 /** One sync frame as handlers see it: player ids resolved, changes typed. */
-export interface StateSync<State, ServerState> {
+export interface StateSync<State, ServerState, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>> {
   /** The server tick the frame belongs to. */
   readonly tick: number;
   /** Players online on the server. */
@@ -28,9 +32,9 @@ export interface StateSync<State, ServerState> {
   /** Players who arrived (or came into view). */
   readonly joined: readonly PlayerId[];
   /** Each changed player's changed fields. */
-  readonly changes: readonly PlayerChange<State>[];
+  readonly changes: readonly PlayerChange<State, StateDelta>[];
   /** The server state's changed fields; `null` when none changed. */
-  readonly server: Readonly<Partial<ServerState>> | null;
+  readonly server: Readonly<ServerStateDelta> | null;
 }
 
 /** What the mirror holds: read it from handlers and from the client. */
@@ -48,8 +52,8 @@ export interface World<State, ServerState> {
 }
 
 /** The outcome of applying one frame. */
-export interface Applied<State, ServerState> {
-  readonly sync: StateSync<State, ServerState>;
+export interface Applied<State, ServerState, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>> {
+  readonly sync: StateSync<State, ServerState, StateDelta, ServerStateDelta>;
   /** Player entries the mirror could not attribute: reported, then ignored. */
   readonly errors: readonly UnknownNetIdError[];
 }
@@ -57,9 +61,12 @@ export interface Applied<State, ServerState> {
 /**
  * The mirror: every player's state by id and the server state, kept by applying
  * each sync frame's departures, then arrivals, then changes. Net ids are this
- * connection's own, and reused after a player leaves.
+ * connection's own, and reused after a player leaves. A change to a nested state
+ * merges its changed sub-fields into the field's current value.
  */
-export class Mirror<State extends object, ServerState extends object> implements World<State, ServerState> {
+export class Mirror<State extends object, ServerState extends object, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>>
+  implements World<State, ServerState>
+{
   private readonly ids = new Map<number, PlayerId>();
   private readonly netIds = new Map<PlayerId, number>();
   private readonly states = new Map<PlayerId, Readonly<State>>();
@@ -114,7 +121,7 @@ export class Mirror<State extends object, ServerState extends object> implements
   }
 
   /** Applies one frame: departures, arrivals, player changes, then the server state. */
-  apply(frame: SyncFrame): Applied<State, ServerState> {
+  apply(frame: SyncFrame): Applied<State, ServerState, StateDelta, ServerStateDelta> {
     const full = (frame.flags & SyncFlag.Full) !== 0;
     const more = (frame.flags & SyncFlag.More) !== 0;
     if (full) {
@@ -144,19 +151,21 @@ export class Mirror<State extends object, ServerState extends object> implements
       this.states.set(id, this.protocol.state.defaults() as State);
       joined.push(id);
     }
-    const changes: PlayerChange<State>[] = [];
+    const changes: PlayerChange<State, StateDelta>[] = [];
     for (const entry of frame.players) {
       const id = this.ids.get(entry.netId);
       if (id === undefined) {
         errors.push(new UnknownNetIdError(entry.netId));
         continue;
       }
-      const fields = entry.fields as Partial<State>;
-      this.states.set(id, { ...this.states.get(id)!, ...fields });
-      changes.push({ id, fields });
+      const current = this.states.get(id)! as Readonly<Record<string, unknown>>;
+      this.states.set(id, this.protocol.state.apply(current, entry.fields) as State);
+      changes.push({ id, fields: entry.fields as StateDelta });
     }
-    const server = frame.server as Partial<ServerState> | null;
-    if (server !== null) this.server = { ...this.server, ...server };
+    const server = frame.server as ServerStateDelta | null;
+    if (frame.server !== null) {
+      this.server = this.protocol.serverState.apply(this.server as Readonly<Record<string, unknown>>, frame.server) as ServerState;
+    }
     this.online = frame.online;
     this.tick = frame.tick;
     const snapshotComplete = this.snapshotting && !more;

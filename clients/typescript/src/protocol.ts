@@ -1,6 +1,6 @@
 /** A schema compiled for use on the wire: a codec per event field and per state field. */
 
-import { type Codec, Codecs } from "./codec.js";
+import { type Codec, Codecs, mergeFields } from "./codec.js";
 import { SchemaError } from "./errors.js";
 import type { EventSchema, FieldsKind, ProtocolSchema, StateSchema } from "./schema.js";
 import { syncedFields, validateSchema, WIRE_VERSION } from "./schema.js";
@@ -25,6 +25,12 @@ export interface CompiledState {
   readonly fields: readonly CompiledField[];
   /** A fresh state with every field at its default. */
   defaults(): Record<string, unknown>;
+  /**
+   * `current` with the fields of a decoded entry applied: each listed field set, a
+   * nested state's listed sub-fields merged into its current value. A new object;
+   * `current`, and the values of fields not listed, are left as they are.
+   */
+  apply(current: Readonly<Record<string, unknown>>, delta: object): Record<string, unknown>;
 }
 
 /** Everything the wire needs to know about one protocol. */
@@ -54,6 +60,7 @@ function compileState(codecs: Codecs, state: StateSchema | null): CompiledState 
       for (const field of fields) out[field.name] = field.codec.defaultValue();
       return out;
     },
+    apply: (current, delta) => mergeFields(fields, current, delta),
   };
 }
 

@@ -83,10 +83,13 @@ export interface SkippedFieldSchema {
   readonly skip: true;
 }
 
+/** A field of a state, synced or server-only. */
+export type StateFieldSchema = SyncedFieldSchema | SkippedFieldSchema;
+
 /** A synced state (`#[derive(SyncState)]`). */
 export interface StateSchema {
   readonly name: string;
-  readonly fields: readonly (SyncedFieldSchema | SkippedFieldSchema)[];
+  readonly fields: readonly StateFieldSchema[];
 }
 
 /** One event: an enum variant with its snake_case wire name. */
@@ -109,10 +112,14 @@ export interface VariantSchema {
   readonly fields: readonly FieldSchema[];
 }
 
-/** A named user type (`#[derive(Fingerprint)]`). */
+/**
+ * A named user type: a struct or an enum (`#[derive(Fingerprint)]`), or a nested
+ * state (`#[derive(SyncState)]` used as a state's field), synced field by field.
+ */
 export type TypeDefSchema =
   | { readonly struct: { readonly kind: FieldsKind; readonly fields: readonly FieldSchema[] } }
-  | { readonly enum: readonly VariantSchema[] };
+  | { readonly enum: readonly VariantSchema[] }
+  | { readonly state: { readonly fields: readonly StateFieldSchema[] } };
 
 /** A whole protocol. */
 export interface ProtocolSchema {
@@ -261,16 +268,13 @@ function checkFields(kind: FieldsKind, value: unknown, path: string, refs: Map<s
   });
 }
 
-function checkState(value: unknown, path: string, refs: Map<string, string>): StateSchema | null {
-  if (value === null) return null;
-  const object = requireObject(value, path);
-  onlyKeys(object, ["name", "fields"], path);
-  const name = requireName(object.name, `${path}.name`);
-  const fields = requireArray(object.fields, `${path}.fields`);
+/** Checks a state's fields: unique names, synced ones numbered 0, 1, … in order, at most 64. */
+function checkStateFields(value: unknown, path: string, refs: Map<string, string>): StateFieldSchema[] {
+  const fields = requireArray(value, path);
   const seen = new Set<string>();
   let synced = 0;
-  const out = fields.map((field, i): SyncedFieldSchema | SkippedFieldSchema => {
-    const at = `${path}.fields[${i}]`;
+  const out = fields.map((field, i): StateFieldSchema => {
+    const at = `${path}[${i}]`;
     const entry = requireObject(field, at);
     const fieldName = requireName(entry.name, `${at}.name`);
     if (seen.has(fieldName)) throw new SchemaError(`${at}.name`, `duplicate field name \`${fieldName}\``);
@@ -293,9 +297,17 @@ function checkState(value: unknown, path: string, refs: Map<string, string>): St
     return { name: fieldName, index, type: checkType(entry.type, `${at}.type`, refs) };
   });
   if (synced > MAX_STATE_FIELDS) {
-    throw new SchemaError(`${path}.fields`, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
+    throw new SchemaError(path, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
   }
-  return { name, fields: out };
+  return out;
+}
+
+function checkState(value: unknown, path: string, refs: Map<string, string>): StateSchema | null {
+  if (value === null) return null;
+  const object = requireObject(value, path);
+  onlyKeys(object, ["name", "fields"], path);
+  const name = requireName(object.name, `${path}.name`);
+  return { name, fields: checkStateFields(object.fields, `${path}.fields`, refs) };
 }
 
 function checkEvents(value: unknown, path: string, refs: Map<string, string>): EventsSchema {
@@ -325,8 +337,14 @@ function checkEvents(value: unknown, path: string, refs: Map<string, string>): E
 function checkTypeDef(value: unknown, path: string, refs: Map<string, string>): TypeDefSchema {
   const object = requireObject(value, path);
   const keys = Object.keys(object);
-  if (keys.length !== 1 || (keys[0] !== "struct" && keys[0] !== "enum")) {
-    throw new SchemaError(path, `a type definition is {"struct": …} or {"enum": […]}, found keys ${JSON.stringify(keys)}`);
+  if (keys.length !== 1 || (keys[0] !== "struct" && keys[0] !== "enum" && keys[0] !== "state")) {
+    throw new SchemaError(path, `a type definition is {"struct": …}, {"enum": […]} or {"state": {"fields": […]}}, found keys ${JSON.stringify(keys)}`);
+  }
+  if (keys[0] === "state") {
+    const at = `${path}.state`;
+    const state = requireObject(object.state, at);
+    onlyKeys(state, ["fields"], at);
+    return { state: { fields: checkStateFields(state.fields, `${at}.fields`, refs) } };
   }
   if (keys[0] === "struct") {
     const at = `${path}.struct`;
@@ -365,11 +383,78 @@ function directRefs(type: TypeExpr, out: string[]): void {
   else if ("ref" in type) out.push(type.ref);
 }
 
+/** The types of a type definition's fields (a nested state's synced fields). */
+function typeDefFieldTypes(def: TypeDefSchema): TypeExpr[] {
+  if ("state" in def) return syncedFields(def.state).map((field) => field.type);
+  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
+  return fields.map((field) => field.type);
+}
+
 function typeDefRefs(def: TypeDefSchema): string[] {
   const out: string[] = [];
-  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
-  for (const field of fields) directRefs(field.type, out);
+  for (const type of typeDefFieldTypes(def)) directRefs(type, out);
   return out;
+}
+
+/**
+ * The path of the first reference to a nested state inside `type`, which is at
+ * `path`; the type itself may be one when `direct` (it is a state's field).
+ */
+function misplacedState(type: TypeExpr, path: string, direct: boolean, types: Readonly<Record<string, TypeDefSchema>>): [string, string] | null {
+  if (typeof type === "string") return null;
+  if ("ref" in type) return !direct && "state" in types[type.ref]! ? [type.ref, `${path}.ref`] : null;
+  if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
+  if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
+  if ("map" in type) {
+    return misplacedState(type.map[0], `${path}.map[0]`, false, types) ?? misplacedState(type.map[1], `${path}.map[1]`, false, types);
+  }
+  if ("array" in type) return misplacedState(type.array[0], `${path}.array[0]`, false, types);
+  if ("tuple" in type) {
+    for (const [i, item] of type.tuple.entries()) {
+      const found = misplacedState(item, `${path}.tuple[${i}]`, false, types);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks that nested states are only the types of state fields: a nested state is
+ * synced field by field, which only a state's field is; it is never inside another
+ * type, an event or a user struct or enum.
+ */
+function checkStatePlacement(schema: Omit<ProtocolSchema, "wire_version" | "fingerprint">): void {
+  const check = (type: TypeExpr, path: string, direct: boolean): void => {
+    const found = misplacedState(type, path, direct, schema.types);
+    if (found !== null) {
+      throw new SchemaError(
+        found[1],
+        `\`${found[0]}\` is a nested state (\`#[derive(SyncState)]\`): it can only be the type of a state's field, not part of another type, an event or a user type`,
+      );
+    }
+  };
+  const stateFields = (fields: readonly StateFieldSchema[], path: string): void => {
+    fields.forEach((field, i) => {
+      if (field.skip !== true) check(field.type, `${path}[${i}].type`, true);
+    });
+  };
+  if (schema.state !== null) stateFields(schema.state.fields, "$.state.fields");
+  if (schema.server_state !== null) stateFields(schema.server_state.fields, "$.server_state.fields");
+  for (const [side, events] of [["to_server", schema.to_server], ["to_client", schema.to_client]] as const) {
+    events.events.forEach((event, i) => {
+      event.fields.forEach((field, j) => check(field.type, `$.${side}.events[${i}].fields[${j}].type`, false));
+    });
+  }
+  for (const [name, def] of Object.entries(schema.types)) {
+    const at = key("$.types", name);
+    if ("state" in def) stateFields(def.state.fields, `${at}.state.fields`);
+    else if ("struct" in def) def.struct.fields.forEach((field, i) => check(field.type, `${at}.struct.fields[${i}].type`, false));
+    else {
+      def.enum.forEach((variant, i) => {
+        variant.fields.forEach((field, j) => check(field.type, `${at}.enum[${i}].fields[${j}].type`, false));
+      });
+    }
+  }
 }
 
 /**
@@ -414,6 +499,7 @@ export function validateSchema(value: unknown): ProtocolSchema {
     state_[name] = "done";
   };
   for (const name of Object.keys(types)) visit(name, []);
+  checkStatePlacement({ state, server_state: serverState, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
@@ -442,8 +528,8 @@ export function typeName(type: TypeExpr): string {
   return `opaque ${type.opaque}`;
 }
 
-/** The synced fields of a state, in index order. */
-export function syncedFields(state: StateSchema | null): SyncedFieldSchema[] {
+/** The synced fields of a state (or of a nested state's definition), in index order. */
+export function syncedFields(state: { readonly fields: readonly StateFieldSchema[] } | null): SyncedFieldSchema[] {
   if (state === null) return [];
   return state.fields.filter((field): field is SyncedFieldSchema => field.skip !== true);
 }

@@ -3,14 +3,24 @@
 /**
  * A protocol's types, as generated code declares them: each player's state, the
  * shared server state, and the events of each direction as a map from wire name
- * to payload (`undefined` for an event without fields).
+ * to payload (`undefined` for an event without fields). A state with nested states
+ * also has its delta type, where a nested state's field holds only its changed
+ * sub-fields (otherwise a delta is `Partial` of the state).
  */
 export interface ProtocolTypes {
   state: object;
   serverState: object;
   toServer: object;
   toClient: object;
+  stateDelta?: object;
+  serverStateDelta?: object;
 }
+
+/** What a sync frame says changed in a player's state: the protocol's `stateDelta`, or `Partial` of its state. */
+export type StateDeltaOf<P extends ProtocolTypes> = P extends { stateDelta: infer Delta extends object } ? Delta : Partial<P["state"]>;
+
+/** What a sync frame says changed in the server state: the protocol's `serverStateDelta`, or `Partial` of it. */
+export type ServerStateDeltaOf<P extends ProtocolTypes> = P extends { serverStateDelta: infer Delta extends object } ? Delta : Partial<P["serverState"]>;
 
 /** The state of a protocol without player state or without server state (`()` in Rust). */
 export type NoState = Record<string, never>;

@@ -45,7 +45,7 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   },
   "sync-joined": {
     protocol: gameProtocol,
-    frame: { tick: 42, online: 2, flags: 0, left: [], joined: [bob], players: [{ netId: 1, fields: { name: "bob" } }], server: null },
+    frame: { tick: 42, online: 2, flags: 0, left: [], joined: [bob], players: [{ netId: 1, fields: { x: 0, y: 0, name: "bob" } }], server: null },
   },
   "sync-delta": {
     protocol: gameProtocol,

@@ -24,6 +24,14 @@ export const richProtocol: CompiledProtocol = compileProtocol(richSchema);
 export const gameSchema = readSchema("examples/game/schema.json");
 export const gameProtocol: CompiledProtocol = compileProtocol(gameSchema);
 
+/**
+ * A protocol with nested states, as the Rust side prints it: `Hero { x: f32, stats:
+ * Stats, gear: Gear { weapon: String, stats: Stats }, #[sync(skip)] secret: u32 }`,
+ * with `Stats { hp: u8, mana: u16 }` also the server state (nodelink/tests/nested.rs).
+ */
+export const nestedSchema = readSchema("test/fixtures/nested.json");
+export const nestedProtocol: CompiledProtocol = compileProtocol(nestedSchema);
+
 /** The example game without a server state (`()`), as in one of PROTOCOL.md's frames. */
 export const noServerStateProtocol: CompiledProtocol = compileProtocol({ ...gameSchema, server_state: null });
 

@@ -19,6 +19,8 @@ pub(super) struct Field<'a> {
     pub(super) ty: &'a Type,
     /// The bit of this field in a mask, or `None` for `#[sync(skip)]`.
     pub(super) index: Option<u32>,
+    /// `#[sync(owner)]`: synced only to the player who owns the state.
+    pub(super) owner: bool,
 }
 
 impl<'a> State<'a> {
@@ -66,11 +68,11 @@ impl<'a> State<'a> {
         let mut fields = Vec::with_capacity(named.named.len());
         let mut synced = 0usize;
         for field in &named.named {
-            let skip = match parse_skip(field) {
-                Ok(skip) => skip,
+            let Options { skip, owner } = match parse_options(field) {
+                Ok(options) => options,
                 Err(error) => {
                     errors.push(error);
-                    false
+                    Options::default()
                 }
             };
             let index = if skip {
@@ -95,6 +97,7 @@ impl<'a> State<'a> {
                 ident: field_ident,
                 ty: &field.ty,
                 index,
+                owner,
             });
         }
         errors.finish()?;
@@ -115,25 +118,43 @@ impl<'a> State<'a> {
 fn count_skipped<'a>(fields: impl IntoIterator<Item = &'a syn::Field>) -> usize {
     fields
         .into_iter()
-        .filter(|f| parse_skip(f).unwrap_or(false))
+        .filter(|f| parse_options(f).is_ok_and(|options| options.skip))
         .count()
 }
 
-/// Reads `#[sync(skip)]`, the one field attribute there is.
-fn parse_skip(field: &syn::Field) -> syn::Result<bool> {
-    let mut skip = false;
+/// A field's `#[sync(...)]` options.
+#[derive(Default)]
+struct Options {
+    /// `skip`: server-only, never on the wire.
+    skip: bool,
+    /// `owner`: only to the player who owns the state.
+    owner: bool,
+}
+
+/// Reads `#[sync(skip)]` and `#[sync(owner)]`.
+fn parse_options(field: &syn::Field) -> syn::Result<Options> {
+    let mut options = Options::default();
     for attr in &field.attrs {
         if !attr.path().is_ident("sync") {
             continue;
         }
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("skip") {
-                skip = true;
+                options.skip = true;
+                Ok(())
+            } else if meta.path.is_ident("owner") {
+                options.owner = true;
                 Ok(())
             } else {
-                Err(meta.error("unknown `sync` option; the only one is `#[sync(skip)]`, for server-only fields that never go on the wire"))
+                Err(meta.error("unknown `sync` option; the options are `#[sync(skip)]`, for server-only fields that never go on the wire, and `#[sync(owner)]`, for fields only the owning player receives"))
             }
         })?;
+        if options.skip && options.owner {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "a field cannot be both `#[sync(skip)]` (never sent) and `#[sync(owner)]` (sent to its owner); keep one",
+            ));
+        }
     }
-    Ok(skip)
+    Ok(options)
 }

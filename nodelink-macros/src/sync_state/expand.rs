@@ -281,10 +281,11 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         match field.index {
             Some(index) => {
                 let ty = field.ty;
+                let owner = field.owner;
                 let synced = quote_spanned! {ty.span()=>
                     ::nodelink::__private::StateField::synced::<#ty>
                 };
-                quote! { #synced(#label, #index, types) }
+                quote! { #synced(#label, #index, types).owned_by_player(#owner) }
             }
             None => quote! { ::nodelink::__private::StateField::skipped(#label) },
         }
@@ -298,6 +299,18 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         let name = field.ident;
         quote! { | ::nodelink::__private::bit_if_changed(&changes.#name, #index) }
     });
+    let restrict = state.synced().map(|(field, index)| {
+        let name = field.ident;
+        quote! {
+            if !keep.contains(#index) {
+                changes.#name = ::core::default::Default::default();
+            }
+        }
+    });
+    let owner_bits: u64 = state
+        .synced()
+        .filter(|(field, _)| field.owner)
+        .fold(0, |bits, (_, index)| bits | 1 << index);
     let encode = state
         .synced()
         .zip(&field_names)
@@ -358,6 +371,8 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
             type Mut<'a> = #view<'a>;
             const NAME: &'static str = #name;
             const FIELDS: &'static [&'static str] = &[#(#field_names),*];
+            const OWNER: ::nodelink::__private::FieldMask =
+                ::nodelink::__private::FieldMask::from_bits(#owner_bits);
 
             fn tracked_mut<'a>(state: &'a mut Self, changes: &'a mut #changes) -> #view<'a> {
                 #view { state, changes }
@@ -371,6 +386,11 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
             #[allow(unused_variables)]
             fn mask(changes: &#changes) -> ::nodelink::__private::FieldMask {
                 ::nodelink::__private::FieldMask::EMPTY #(#mask)*
+            }
+
+            #[allow(unused_variables)]
+            fn restrict(changes: &mut #changes, keep: ::nodelink::__private::FieldMask) {
+                #(#restrict)*
             }
 
             #[allow(unused_variables)]

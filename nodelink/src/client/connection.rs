@@ -4,14 +4,17 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use futures::stream::SplitStream;
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::client::config::ClientConfig;
 use crate::client::error::{ClientError, Disconnect};
@@ -20,6 +23,8 @@ use crate::wire::{
     decode_server_frame, encode_pong, handshake, CloseReason, ServerFrame, SyncFrame, Welcome,
 };
 use crate::Protocol;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Where a connection delivers what it receives.
 pub(crate) trait Deliver<P: Protocol> {
@@ -64,9 +69,10 @@ pub(crate) async fn run<P: Protocol>(
     sender: &ClientSender<P>,
     deliver: &mut impl Deliver<P>,
 ) -> Result<(), ClientError> {
+    let mut stop = sender.stop.subscribe();
     let mut attempt = 0u32;
     loop {
-        let outcome = serve(url, config, queue, sender, deliver).await;
+        let outcome = serve(url, config, queue, sender, &mut stop, deliver).await;
         let again = match &outcome {
             Ok(reason) => {
                 attempt = 0;
@@ -86,9 +92,39 @@ pub(crate) async fn run<P: Protocol>(
         deliver.reconnecting(attempt, delay);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            () = sender.hang_up.notified() => return Ok(()),
+            () = stopped(&mut stop) => {
+                deliver.disconnected(Disconnect::Local);
+                return Ok(());
+            }
         }
     }
+}
+
+/// Completes once the client has been told to stop: at once if it already was.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // Cannot fail: the client holds the sender for as long as it runs.
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+/// Closes an open connection normally, then waits briefly for the server's answer
+/// so that it sees a clean close.
+async fn close_normally(
+    sink: &mut (impl Sink<Message> + Unpin),
+    stream: &mut (impl Stream<Item = Result<Message, WsError>> + Unpin),
+) {
+    let close = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    };
+    let _ = sink.send(Message::Close(Some(close))).await;
+    let _ = timeout(Duration::from_secs(1), async {
+        while let Some(Ok(message)) = stream.next().await {
+            if message.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
@@ -98,16 +134,9 @@ fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
     }
 }
 
-/// Connects, then serves the connection until it ends. Returns `Err` only when no
-/// connection was established; after that, the end is reported to `deliver` and
-/// returned.
-async fn serve<P: Protocol>(
-    url: &str,
-    config: &ClientConfig,
-    queue: &mut mpsc::Receiver<Bytes>,
-    sender: &ClientSender<P>,
-    deliver: &mut impl Deliver<P>,
-) -> Result<Disconnect, ClientError> {
+/// Opens the TCP connection and upgrades it to a WebSocket offering this
+/// protocol's subprotocol.
+async fn upgrade<P: Protocol>(url: &str, config: &ClientConfig) -> Result<Socket, ClientError> {
     let mut request = url
         .into_client_request()
         .map_err(|error| ClientError::Url {
@@ -124,8 +153,8 @@ async fn serve<P: Protocol>(
         .max_frame_size(Some(config.max_frame_len))
         .max_message_size(Some(config.max_frame_len));
     let connecting = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
-    let (socket, _) = match timeout(config.connect_timeout, connecting).await {
-        Ok(Ok(connected)) => connected,
+    match timeout(config.connect_timeout, connecting).await {
+        Ok(Ok((socket, _))) => Ok(socket),
         Ok(Err(WsError::Http(response))) => {
             let server = response
                 .headers()
@@ -144,52 +173,84 @@ async fn serve<P: Protocol>(
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default()
                 .into_owned();
-            return Err(ClientError::Refused {
+            Err(ClientError::Refused {
                 status: response.status().as_u16(),
                 reason,
-            });
+            })
         }
-        Ok(Err(error)) => return Err(connect_error(url, error)),
-        Err(_) => return Err(connect_error(url, "timed out")),
-    };
-    let (mut sink, mut stream) = socket.split();
+        Ok(Err(error)) => Err(connect_error(url, error)),
+        Err(_) => Err(connect_error(url, "timed out")),
+    }
+}
 
-    let welcome = match timeout(config.connect_timeout, stream.next()).await {
+/// Reads the server's first frame, which must be the welcome.
+async fn welcome<P: Protocol>(
+    url: &str,
+    config: &ClientConfig,
+    stream: &mut SplitStream<Socket>,
+) -> Result<Welcome, ClientError> {
+    match timeout(config.connect_timeout, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => {
             match decode_server_frame::<P>(&bytes, config.max_frame_len) {
-                Ok(ServerFrame::Welcome(welcome)) => welcome,
-                Ok(_) => {
-                    return Err(ClientError::Handshake(
-                        "the first frame was not a welcome".into(),
-                    ))
-                }
-                Err(crate::DecodeError::WireVersion { .. }) => {
-                    return Err(ClientError::ProtocolMismatch {
-                        client: P::FINGERPRINT,
-                        server: None,
-                    })
-                }
-                Err(error) => return Err(ClientError::Handshake(error.to_string())),
+                Ok(ServerFrame::Welcome(welcome)) => Ok(welcome),
+                Ok(_) => Err(ClientError::Handshake(
+                    "the first frame was not a welcome".into(),
+                )),
+                Err(crate::DecodeError::WireVersion { .. }) => Err(ClientError::ProtocolMismatch {
+                    client: P::FINGERPRINT,
+                    server: None,
+                }),
+                Err(error) => Err(ClientError::Handshake(error.to_string())),
             }
         }
-        Ok(Some(Ok(Message::Close(frame)))) => {
-            return Err(ClientError::Handshake(format!(
-                "the server closed the connection: {}",
-                frame.map(|f| f.reason.to_string()).unwrap_or_default()
-            )))
-        }
-        Ok(Some(Ok(_))) => return Err(ClientError::Handshake("unexpected first message".into())),
-        Ok(Some(Err(error))) => return Err(connect_error(url, error)),
-        Ok(None) => {
-            return Err(ClientError::Handshake(
-                "the server closed the connection".into(),
-            ))
-        }
-        Err(_) => {
-            return Err(ClientError::Handshake(
-                "no welcome within the connect timeout".into(),
-            ))
-        }
+        Ok(Some(Ok(Message::Close(frame)))) => Err(ClientError::Handshake(format!(
+            "the server closed the connection: {}",
+            frame.map(|f| f.reason.to_string()).unwrap_or_default()
+        ))),
+        Ok(Some(Ok(_))) => Err(ClientError::Handshake("unexpected first message".into())),
+        Ok(Some(Err(error))) => Err(connect_error(url, error)),
+        Ok(None) => Err(ClientError::Handshake(
+            "the server closed the connection".into(),
+        )),
+        Err(_) => Err(ClientError::Handshake(
+            "no welcome within the connect timeout".into(),
+        )),
+    }
+}
+
+/// Connects, then serves the connection until it ends. Returns `Err` only when no
+/// connection was established; after that, the end is reported to `deliver` and
+/// returned. A disconnect abandons the attempt at any point, and is reported as
+/// [`Disconnect::Local`] whether or not a connection was open.
+async fn serve<P: Protocol>(
+    url: &str,
+    config: &ClientConfig,
+    queue: &mut mpsc::Receiver<Bytes>,
+    sender: &ClientSender<P>,
+    stop: &mut watch::Receiver<bool>,
+    deliver: &mut impl Deliver<P>,
+) -> Result<Disconnect, ClientError> {
+    // Biased: a disconnect made before this attempt wins before a socket is opened.
+    let socket = tokio::select! {
+        biased;
+        () = stopped(stop) => None,
+        socket = upgrade::<P>(url, config) => Some(socket?),
+    };
+    let Some(socket) = socket else {
+        deliver.disconnected(Disconnect::Local);
+        return Ok(Disconnect::Local);
+    };
+    let (mut sink, mut stream) = socket.split();
+    let welcome = tokio::select! {
+        biased;
+        () = stopped(stop) => None,
+        welcome = welcome::<P>(url, config, &mut stream) => Some(welcome?),
+    };
+    let Some(welcome) = welcome else {
+        // The server may have made a player already: it sees it leave normally.
+        close_normally(&mut sink, &mut stream).await;
+        deliver.disconnected(Disconnect::Local);
+        return Ok(Disconnect::Local);
     };
     if welcome.fingerprint != P::FINGERPRINT {
         let _ = sink.close().await;
@@ -245,15 +306,8 @@ async fn serve<P: Protocol>(
                     break Disconnect::Lost(error.to_string());
                 }
             }
-            () = sender.hang_up.notified() => {
-                let close = CloseFrame { code: CloseCode::Normal, reason: "".into() };
-                let _ = sink.send(Message::Close(Some(close))).await;
-                // Wait briefly for the server's answer so it sees a clean close.
-                let _ = timeout(Duration::from_secs(1), async {
-                    while let Some(Ok(message)) = stream.next().await {
-                        if message.is_close() { break; }
-                    }
-                }).await;
+            () = stopped(stop) => {
+                close_normally(&mut sink, &mut stream).await;
                 break Disconnect::Local;
             }
         }

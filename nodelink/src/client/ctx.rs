@@ -62,7 +62,8 @@ impl<P: Protocol> ClientCtx<'_, P> {
         self.sender.clone()
     }
 
-    /// Closes the connection after this handler.
+    /// Closes the connection after this handler and stops the client (no
+    /// reconnection); see [`ClientSender::disconnect`].
     pub fn disconnect(&self) {
         self.sender.disconnect();
     }

@@ -95,7 +95,8 @@ pub enum Disconnect {
     },
     /// The connection failed (reset, timeout, protocol error).
     Lost(String),
-    /// This client disconnected.
+    /// This client disconnected ([`ClientSender::disconnect`](super::ClientSender::disconnect)),
+    /// whether or not a connection was open then.
     Local,
 }
 

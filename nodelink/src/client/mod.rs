@@ -174,7 +174,10 @@ impl<P: Protocol> Client<P> {
     }
 
     /// Runs when the connection ends, with the reason (kicked, server shutdown,
-    /// connection lost…).
+    /// connection lost…). After [`ClientSender::disconnect`] it runs once with
+    /// [`Disconnect::Local`], also when no connection was open (the client was
+    /// stopped before it connected, while connecting, or between reconnection
+    /// attempts): it can run without `on_connect` before it.
     pub fn on_disconnect(
         &mut self,
         handler: impl FnMut(&Disconnect) + Send + 'static,
@@ -215,8 +218,10 @@ impl<P: Protocol> Client<P> {
     }
 
     /// Connects and serves until the connection ends for good (with reconnection
-    /// on, after the last attempt); `Ok` after a connection that ended (see
-    /// `on_disconnect`), `Err` when the last attempt could not connect.
+    /// on, after the last attempt) or [`ClientSender::disconnect`] stops the
+    /// client; `Ok` after a connection that ended or a disconnect (see
+    /// `on_disconnect`), `Err` when the last attempt could not connect. Returns at
+    /// once, without connecting, when the client was disconnected before it ran.
     ///
     /// # Errors
     /// [`ClientError::Connect`], [`ClientError::ProtocolMismatch`] (naming both

@@ -37,7 +37,8 @@ pub enum ClientEvent<P: Protocol> {
     /// Something went wrong; the connection goes on.
     Error(ClientError),
     /// The connection ended (or could not be made: an [`Error`](Self::Error)
-    /// comes first).
+    /// comes first), or [`PollClient::disconnect`] stopped the client
+    /// ([`Disconnect::Local`], even when no connection was open).
     Disconnected(Disconnect),
 }
 
@@ -270,7 +271,9 @@ impl<P: Protocol> PollClient<P> {
         self.sender.clone()
     }
 
-    /// Closes the connection; a [`ClientEvent::Disconnected`] follows.
+    /// Stops the client: closes the connection, or abandons the attempt to open
+    /// one; a [`ClientEvent::Disconnected`] with [`Disconnect::Local`] follows
+    /// either way. See [`ClientSender::disconnect`].
     pub fn disconnect(&self) {
         self.sender.disconnect();
     }

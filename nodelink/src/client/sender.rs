@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch};
 
 use crate::client::error::ClientError;
 use crate::wire::encode_event;
@@ -18,7 +18,11 @@ use crate::Protocol;
 pub struct ClientSender<P: Protocol> {
     pub(crate) queue: mpsc::Sender<Bytes>,
     pub(crate) capacity: usize,
-    pub(crate) hang_up: Arc<Notify>,
+    /// Set once by [`disconnect`](Self::disconnect) and never cleared: a flag
+    /// rather than a wake-up, so a disconnect made while nothing waits for it (before
+    /// the connection opens, between attempts) still ends the client, and cannot
+    /// carry over to a later connection.
+    pub(crate) stop: Arc<watch::Sender<bool>>,
     pub(crate) _protocol: std::marker::PhantomData<fn() -> P>,
 }
 
@@ -27,7 +31,7 @@ impl<P: Protocol> Clone for ClientSender<P> {
         Self {
             queue: self.queue.clone(),
             capacity: self.capacity,
-            hang_up: self.hang_up.clone(),
+            stop: self.stop.clone(),
             _protocol: std::marker::PhantomData,
         }
     }
@@ -40,7 +44,7 @@ impl<P: Protocol> ClientSender<P> {
         let sender = Self {
             queue,
             capacity,
-            hang_up: Arc::new(Notify::new()),
+            stop: Arc::new(watch::Sender::new(false)),
             _protocol: std::marker::PhantomData,
         };
         (sender, frames)
@@ -62,8 +66,19 @@ impl<P: Protocol> ClientSender<P> {
         })
     }
 
-    /// Closes the connection (normal closure); `run` then returns.
+    /// Stops the client for good: whatever it is doing, it does not reconnect,
+    /// and `run` (or `connect`) returns `Ok(())`.
+    ///
+    /// - Connected: the connection is closed normally (code 1000).
+    /// - Connecting, or waiting to reconnect: the attempt is abandoned.
+    /// - Not started yet (called before `run`, `connect` or `spawn`): the client
+    ///   never connects; `run` returns at once.
+    ///
+    /// Either way the end is reported once, as [`Disconnect::Local`](super::Disconnect::Local),
+    /// to `on_disconnect` (or as [`ClientEvent::Disconnected`](super::ClientEvent::Disconnected)),
+    /// even when no connection was open. Calling it again, or after the client
+    /// stopped, does nothing.
     pub fn disconnect(&self) {
-        self.hang_up.notify_one();
+        self.stop.send_replace(true);
     }
 }

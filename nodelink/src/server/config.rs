@@ -157,10 +157,15 @@ pub struct ServerConfig {
     pub event_queue_len: usize,
     /// The most players at once. Default 10,000. Beyond it, the handshake is
     /// refused with HTTP 503 "server full"; players already connected are not
-    /// affected.
+    /// affected. Newcomers whose handshakes pass the check together while the last
+    /// places go are admitted by the world task one at a time: any left over are
+    /// closed right after the upgrade with 4007 "server full", so there are never
+    /// more players than this.
     pub max_players: usize,
     /// The most simultaneous connections from one IP address. Default 64. Beyond it,
-    /// the handshake is refused with HTTP 429.
+    /// the handshake is refused with HTTP 429. A connection counts from its accept
+    /// until it ends, or until it is refused: a refused connection stops counting
+    /// before its refusal is sent.
     pub max_connections_per_ip: usize,
     /// Rate limit on each connection's inbound frames; see [`RateLimit`].
     pub rate_limit: RateLimit,

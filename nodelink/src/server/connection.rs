@@ -65,20 +65,25 @@ pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
 }
 
 /// Reads the request, decides, and completes the WebSocket handshake (or refuses).
+/// An admitted connection keeps its place in the per-IP count, returned with it.
 async fn accept<P: Protocol>(
     mut stream: TcpStream,
     addr: SocketAddr,
     context: &Context<P>,
-    slot: &IpSlot,
-) -> Option<(WebSocketStream<Replay<TcpStream>>, Admitted)> {
+    slot: IpSlot,
+) -> Option<(WebSocketStream<Replay<TcpStream>>, Admitted, IpSlot)> {
     let head = handshake::read_request(&mut stream).await.ok()?;
     let verdict = match handshake::parse_request(&head, addr) {
-        Some(request) => admission::admit(context, request, slot).await,
+        Some(request) => admission::admit(context, request, &slot).await,
         None => Err(Refusal::new(400, "not a WebSocket upgrade")),
     };
     let admitted = match verdict {
         Ok(admitted) => admitted,
         Err(refusal) => {
+            // The place is given back before the refusal is sent: a client that
+            // reads it and tries again at once must not find its own refused
+            // connection still counted (and be told 429 instead of the real reason).
+            drop(slot);
             tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
             handshake::write_response(&mut stream, refusal.response()).await;
             return None;
@@ -103,7 +108,7 @@ async fn accept<P: Protocol>(
     )
     .await;
     match socket {
-        Ok(socket) => Some((socket, admitted)),
+        Ok(socket) => Some((socket, admitted, slot)),
         Err(error) => {
             tracing::debug!(%addr, "handshake failed: {error}");
             None
@@ -124,11 +129,11 @@ pub(crate) async fn serve<P: Protocol>(
         let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes);
     }
     let handshake_timeout = context.config.handshake_timeout;
-    let accepting = accept(stream, addr, &context, &slot);
-    if let Ok(Some((socket, admitted))) = timeout(handshake_timeout, accepting).await {
+    let accepting = accept(stream, addr, &context, slot);
+    if let Ok(Some((socket, admitted, slot))) = timeout(handshake_timeout, accepting).await {
         play(socket, addr, admitted, &context).await;
+        drop(slot);
     }
-    drop(slot);
 }
 
 /// An admitted connection's life after the upgrade, however it arrived: it joins

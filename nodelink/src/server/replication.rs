@@ -12,6 +12,7 @@
 //! A frame that does not fit a player's queue is not lost: the player is marked
 //! and gets one snapshot of everything it mirrors once its queue has room.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
@@ -23,7 +24,22 @@ use crate::server::player::Player;
 use crate::server::stats::SyncStats;
 use crate::sync::{ChangeSet, Selection};
 use crate::wire::{encode_sync, json, NetId, StateSelection, SyncHeader, WireFormat};
-use crate::{PlayerId, Protocol};
+use crate::{PlayerId, Protocol, SyncState};
+
+/// What every client may see of a state: all of it but its `#[sync(owner)]`
+/// fields (its owner gets those in frames of its own).
+fn public<S: SyncState>() -> Selection<'static, S::Changes> {
+    if S::OWNER.is_empty() {
+        Selection::All
+    } else {
+        Selection::Fields(S::ALL.without(S::OWNER))
+    }
+}
+
+/// Whether the players' state has `#[sync(owner)]` fields.
+fn has_owner_fields<P: Protocol>() -> bool {
+    !P::State::OWNER.is_empty()
+}
 
 /// A player to list in a frame, and what of its state to send.
 type Entry<'a, P> = (PlayerId, StateSelection<'a, <P as Protocol>::State>);
@@ -45,11 +61,6 @@ impl Part {
         full: false,
         more: false,
     };
-    /// A snapshot in one frame.
-    const WHOLE: Self = Self {
-        full: true,
-        more: false,
-    };
 }
 
 impl<P: Protocol, G> Shared<P, G> {
@@ -65,9 +76,9 @@ impl<P: Protocol, G> Shared<P, G> {
     /// Encodes a frame with these players' fields (unknown ids are skipped) in the
     /// wire formats `wires`.
     ///
-    /// The native frame announces `joined` players by number and lists `entries`;
-    /// the JSON frame, keyed by player id, has no announcements: a joined player
-    /// is listed there with its whole state.
+    /// Every `joined` player is listed with its whole state, so that a receiver
+    /// never has to know a state's defaults; the native frame also announces it by
+    /// number, the JSON frame (keyed by player id) has no announcements.
     fn encode(
         &self,
         wires: Wires,
@@ -78,9 +89,10 @@ impl<P: Protocol, G> Shared<P, G> {
         server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<Frame, EncodeError> {
         let server = server.map(|selection| (self.server_state.get(), selection));
+        let listed = with_whole_states::<P>(entries, joined, public::<P::State>());
         let native = || {
             let left: Vec<NetId> = left.iter().map(|(net_id, _)| *net_id).collect();
-            let entries: Vec<_> = entries
+            let entries: Vec<_> = listed
                 .iter()
                 .filter_map(|(id, selection)| {
                     self.players
@@ -98,7 +110,6 @@ impl<P: Protocol, G> Shared<P, G> {
                 more: part.more,
             };
             let left: Vec<PlayerId> = left.iter().map(|(_, id)| *id).collect();
-            let listed = with_whole_states::<P>(entries, joined);
             let players = listed.iter().filter_map(|(id, selection)| {
                 self.players
                     .get(id)
@@ -124,9 +135,27 @@ impl<P: Protocol, G> Shared<P, G> {
 
     /// A full snapshot of everything `id`'s client mirrors, for the wire formats
     /// `wires`, in one frame.
+    ///
+    /// With `#[sync(owner)]` fields the frame is marked `more`: the snapshot ends
+    /// with the recipient's own [`owner_frame`](Self::owner_frame).
     pub(crate) fn snapshot_for(&self, id: PlayerId, wires: Wires) -> Result<Frame, EncodeError> {
         let shown = self.mirrored_by(id);
-        self.snapshot_part(wires, Part::WHOLE, &shown, Some(Selection::All))
+        let part = Part {
+            full: true,
+            more: has_owner_fields::<P>(),
+        };
+        self.snapshot_part(wires, part, &shown, Some(public::<P::ServerState>()))
+    }
+
+    /// `id`'s own `#[sync(owner)]` fields as `selection` picks them, in a frame for
+    /// it alone.
+    fn owner_frame(
+        &self,
+        id: PlayerId,
+        selection: StateSelection<'_, P::State>,
+    ) -> Result<Frame, EncodeError> {
+        let wires = self.wires_of(&[id]);
+        self.encode(wires, Part::DELTA, &[], &[], &[(id, selection)], None)
     }
 
     /// The snapshot a newcomer gets, in frames of about [`SNAPSHOT_CHUNK_LEN`] bytes:
@@ -151,10 +180,10 @@ impl<P: Protocol, G> Shared<P, G> {
         loop {
             let (part, after) = rest.split_at(per_frame.min(rest.len()));
             let first = frames.is_empty();
-            let server = first.then_some(Selection::All);
+            let server = first.then_some(public::<P::ServerState>());
             let flags = Part {
                 full: first,
-                more: !after.is_empty(),
+                more: !after.is_empty() || has_owner_fields::<P>(),
             };
             let frame = self.snapshot_part(wires, flags, part, server)?;
             let len = frame
@@ -168,6 +197,9 @@ impl<P: Protocol, G> Shared<P, G> {
             frames.push(frame);
             rest = after;
             if rest.is_empty() {
+                if has_owner_fields::<P>() {
+                    frames.push(self.owner_frame(id, Selection::Fields(P::State::OWNER))?);
+                }
                 return Ok(frames);
             }
             if len < SNAPSHOT_CHUNK_LEN / 2 {
@@ -188,7 +220,7 @@ impl<P: Protocol, G> Shared<P, G> {
             .iter()
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
-        let entries: Vec<_> = shown.iter().map(|id| (*id, Selection::All)).collect();
+        let entries: Vec<_> = shown.iter().map(|id| (*id, public::<P::State>())).collect();
         self.encode(wires, part, &[], &joined, &entries, server)
     }
 
@@ -216,10 +248,23 @@ impl<P: Protocol, G> Shared<P, G> {
     /// states every tick), and nothing at all on a tick where nothing changed.
     pub(crate) fn sync(&mut self, full: bool) -> Result<(), EncodeError> {
         let whole = full || !self.config.delta_only;
-        // Taken first, so the frames below can borrow them while encoding.
+        let owned = has_owner_fields::<P>();
+        let public_fields = P::State::ALL.without(P::State::OWNER);
+        // Taken first, so the frames below can borrow them while encoding. The
+        // `#[sync(owner)]` fields' changes are split off: they go to their owner
+        // alone.
         let mut taken = Vec::new();
+        let mut owners = Vec::new();
         for player in self.players.values_mut() {
-            let changes = player.state.take_changes();
+            let mut changes = player.state.take_changes();
+            if owned {
+                let mut own = changes.clone();
+                P::State::restrict(&mut own, P::State::OWNER);
+                P::State::restrict(&mut changes, public_fields);
+                if !own.is_empty() {
+                    owners.push((player.id, own));
+                }
+            }
             if whole || !changes.is_empty() {
                 taken.push((player.id, changes));
             }
@@ -228,16 +273,20 @@ impl<P: Protocol, G> Shared<P, G> {
             .iter()
             .map(|(id, changes)| {
                 let selection = if whole {
-                    Selection::All
+                    public::<P::State>()
                 } else {
                     Selection::Changed(changes)
                 };
                 (*id, selection)
             })
             .collect();
-        let server_changes = self.server_state.take_changes();
+        let mut server_changes = self.server_state.take_changes();
+        P::ServerState::restrict(
+            &mut server_changes,
+            P::ServerState::ALL.without(P::ServerState::OWNER),
+        );
         let server = if whole {
-            Some(Selection::All)
+            Some(public::<P::ServerState>())
         } else {
             (!server_changes.is_empty()).then_some(Selection::Changed(&server_changes))
         };
@@ -251,6 +300,19 @@ impl<P: Protocol, G> Shared<P, G> {
             match self.config.sync_scope {
                 SyncScope::Everyone => self.sync_everyone(&changed, server)?,
                 SyncScope::Rooms => self.sync_rooms(&changed, server)?,
+            }
+            if whole && owned {
+                let ids: Vec<PlayerId> = self.players.keys().copied().collect();
+                for id in ids {
+                    let frame = self.owner_frame(id, Selection::Fields(P::State::OWNER))?;
+                    self.send_sync_to(&[id], &frame);
+                }
+            } else {
+                for (id, own) in &owners {
+                    let frame = self.owner_frame(*id, Selection::Changed(own))?;
+                    self.stats.frames += 1;
+                    self.send_sync_to(&[*id], &frame);
+                }
             }
         }
         self.resync()
@@ -356,11 +418,23 @@ impl<P: Protocol, G> Shared<P, G> {
                     self.snapshot_for(id, self.wires_of(&[id]))?
                 }
             };
+            let own = if has_owner_fields::<P>() {
+                Some(self.owner_frame(id, Selection::Fields(P::State::OWNER))?)
+            } else {
+                None
+            };
             if let Some(player) = self.players.get_mut(&id) {
-                if player.send_frame(&snapshot).is_ok() {
-                    player.needs_snapshot = false;
-                    self.stats.bytes_sent += snapshot.len(player.wire) as u64;
+                // The owner's frame completes the snapshot: all of it goes out, or
+                // it is sent again, whole, once the queue has room.
+                let mut all_sent = true;
+                for frame in std::iter::once(&snapshot).chain(own.as_ref()) {
+                    if player.send_frame(frame).is_err() {
+                        all_sent = false;
+                        break;
+                    }
+                    self.stats.bytes_sent += frame.len(player.wire) as u64;
                 }
+                player.needs_snapshot = !all_sent;
             }
         }
         Ok(())
@@ -384,7 +458,7 @@ impl<P: Protocol, G> Shared<P, G> {
                 .iter()
                 .filter_map(|id| shared.players.get(id).map(|p| (p.net_id, p.id)))
                 .collect();
-            let entries: Vec<_> = shown.iter().map(|id| (*id, Selection::All)).collect();
+            let entries: Vec<_> = shown.iter().map(|id| (*id, public::<P::State>())).collect();
             shared.encode(
                 shared.wires_of(to),
                 Part::DELTA,
@@ -465,21 +539,21 @@ fn deliver_sync<P: Protocol>(player: &mut Player<P>, frame: &Frame, stats: &mut 
     }
 }
 
-/// `entries`, with every `joined` player's whole state: what a wire without join
-/// announcements lists.
-fn with_whole_states<'a, P: Protocol>(
-    entries: &[Entry<'a, P>],
+/// `entries`, with every `joined` player's whole state.
+fn with_whole_states<'e, 'a, P: Protocol>(
+    entries: &'e [Entry<'a, P>],
     joined: &[(NetId, PlayerId)],
-) -> Vec<Entry<'a, P>> {
+    whole: StateSelection<'a, P::State>,
+) -> Cow<'e, [Entry<'a, P>]> {
     if joined.is_empty() {
-        return entries.to_vec();
+        return Cow::Borrowed(entries);
     }
     let joined: IdSet = joined.iter().map(|(_, id)| *id).collect();
     let mut listed: Vec<Entry<'a, P>> = entries
         .iter()
         .map(|(id, selection)| {
             let selection = if joined.contains(id) {
-                Selection::All
+                whole
             } else {
                 *selection
             };
@@ -491,7 +565,7 @@ fn with_whole_states<'a, P: Protocol>(
         joined
             .iter()
             .filter(|id| !in_entries.contains(id))
-            .map(|id| (*id, Selection::All)),
+            .map(|id| (*id, whole)),
     );
-    listed
+    Cow::Owned(listed)
 }

@@ -70,6 +70,12 @@ impl FieldMask {
         index < Self::CAPACITY && self.0 & (1 << index) != 0
     }
 
+    /// The fields of `self` that are not in `other`.
+    #[must_use]
+    pub const fn without(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
     /// Adds field `index`; indexes of 64 and above are ignored.
     pub fn insert(&mut self, index: u32) {
         if index < Self::CAPACITY {

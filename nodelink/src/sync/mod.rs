@@ -11,11 +11,15 @@
 //! Nothing here reads the clock or touches a socket: ticks are numbers passed in.
 
 mod field;
+mod map;
 mod mask;
 mod state;
 mod tracked;
 
 pub use field::{bit_if_changed, ChangeSet, Selection, SyncField, Whole, WholeMut};
+pub use map::{
+    EntryChanges, MapChanges, MapDelta, MapFull, SyncMap, SyncMapMut, DEFAULT_MAP_LIMIT,
+};
 pub use mask::FieldMask;
 pub use state::SyncState;
 pub use tracked::Tracked;

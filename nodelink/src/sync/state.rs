@@ -81,6 +81,10 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
     /// The mask of every synced field.
     const ALL: FieldMask = FieldMask::first(Self::FIELDS.len() as u32);
 
+    /// The `#[sync(owner)]` fields: synced only to the player whose state this is
+    /// (never to anyone, in the shared server state).
+    const OWNER: FieldMask = FieldMask::EMPTY;
+
     /// A view of `state` whose setters record what they change in `changes`.
     fn tracked_mut<'a>(state: &'a mut Self, changes: &'a mut Self::Changes) -> Self::Mut<'a>;
 
@@ -90,6 +94,9 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
 
     /// The synced fields that `changes` names: bit `i` for field `i`.
     fn mask(changes: &Self::Changes) -> FieldMask;
+
+    /// Forgets the changes of every field not in `keep`.
+    fn restrict(changes: &mut Self::Changes, keep: FieldMask);
 
     /// Writes the values of the fields `selection` names, lowest index first: every
     /// synced field, or the changed ones (a nested state's changed sub-fields only).
@@ -146,6 +153,8 @@ impl SyncState for () {
     fn mask((): &()) -> FieldMask {
         FieldMask::EMPTY
     }
+
+    fn restrict((): &mut (), _: FieldMask) {}
 
     fn encode_fields<W: FieldSink>(
         &self,

@@ -38,6 +38,15 @@ pub trait FieldSink {
     ) -> Result<(), EncodeError>
     where
         F: FnOnce(&mut Self) -> Result<(), EncodeError>;
+
+    /// Writes one field holding a sequence of `len` items, which `write` writes in
+    /// turn as fields (their names are not written): an array on every wire.
+    ///
+    /// # Errors
+    /// When `write` fails.
+    fn seq<F>(&mut self, name: &'static str, len: usize, write: F) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut Self) -> Result<(), EncodeError>;
 }
 
 /// Where generated decoders read field values, in declaration order.
@@ -69,4 +78,19 @@ pub trait FieldSource {
     ) -> Result<T, DecodeError>
     where
         F: FnOnce(FieldMask, &mut Self) -> Result<T, DecodeError>;
+
+    /// Reads the next field, a sequence: `read` gets its length and reads its items
+    /// as fields, all of them.
+    ///
+    /// # Errors
+    /// A field error when the value is not a sequence or holds more items than
+    /// `read` reads; whatever `read` returns.
+    fn seq<T, F>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+        read: F,
+    ) -> Result<T, DecodeError>
+    where
+        F: FnOnce(usize, &mut Self) -> Result<T, DecodeError>;
 }

@@ -138,6 +138,20 @@ impl Writer {
         self.object(|out| state.encode_fields(selection, out))
     }
 
+    /// Starts a value in the current container: `"name":` in an object, a comma
+    /// between items in an array.
+    fn member(&mut self, name: &str) {
+        match self.shape {
+            Shape::Named => self.key(name),
+            Shape::Tuple => {
+                if !std::mem::take(&mut self.first) {
+                    self.out.push(b',');
+                }
+            }
+            Shape::Newtype | Shape::Unit => {}
+        }
+    }
+
     /// Writes `{`, the members `write` writes, `}`.
     fn object(
         &mut self,
@@ -166,15 +180,7 @@ impl FieldSink for Writer {
         name: &'static str,
         value: &T,
     ) -> Result<(), EncodeError> {
-        match self.shape {
-            Shape::Named => self.key(name),
-            Shape::Tuple => {
-                if !std::mem::take(&mut self.first) {
-                    self.out.push(b',');
-                }
-            }
-            Shape::Newtype | Shape::Unit => {}
-        }
+        self.member(name);
         self.value(name, value)
     }
 
@@ -182,9 +188,24 @@ impl FieldSink for Writer {
     where
         F: FnOnce(&mut Self) -> Result<(), EncodeError>,
     {
-        // Only states nest, and a state's fields are always keyed by name.
-        self.key(name);
+        self.member(name);
         self.object(write)
+    }
+
+    fn seq<F>(&mut self, name: &'static str, _: usize, write: F) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut Self) -> Result<(), EncodeError>,
+    {
+        self.member(name);
+        let (shape, first) = (self.shape, self.first);
+        self.shape = Shape::Tuple;
+        self.first = true;
+        self.out.push(b'[');
+        write(self)?;
+        self.out.push(b']');
+        self.shape = shape;
+        self.first = first;
+        Ok(())
     }
 }
 
@@ -437,13 +458,24 @@ impl FieldSource for Source {
     where
         F: FnOnce(FieldMask, &mut Self) -> Result<T, DecodeError>,
     {
-        // JSON clients send events, whose fields are plain values; states only
-        // travel from the server to clients.
-        Err(DecodeError::Field {
-            owner,
-            field: name,
-            reason: "a nested state cannot be read from a JSON event".into(),
-        })
+        Err(not_in_events(owner, name))
+    }
+
+    fn seq<T, F>(&mut self, owner: FieldOwner, name: &'static str, _: F) -> Result<T, DecodeError>
+    where
+        F: FnOnce(usize, &mut Self) -> Result<T, DecodeError>,
+    {
+        Err(not_in_events(owner, name))
+    }
+}
+
+/// JSON clients send events, whose fields are plain values; synced states (nested
+/// ones, collections) only travel from the server to clients.
+fn not_in_events(owner: FieldOwner, name: &'static str) -> DecodeError {
+    DecodeError::Field {
+        owner,
+        field: name,
+        reason: "a synced state value cannot be read from a JSON event".into(),
     }
 }
 

@@ -115,6 +115,14 @@ impl FieldSink for Encoder {
         self.uint(mask.bits());
         write(self)
     }
+
+    fn seq<F>(&mut self, _: &'static str, len: usize, write: F) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut Self) -> Result<(), EncodeError>,
+    {
+        self.array_len(len);
+        write(self)
+    }
 }
 
 type ValueDecoder<'a> = rmp_serde::Deserializer<rmp_serde::decode::ReadReader<&'a [u8]>>;
@@ -319,6 +327,42 @@ impl FieldSource for Decoder<'_> {
         self.fields_left = values;
         let value = read(mask, self)?;
         self.end_fields(FieldOwner::State(state))?;
+        self.fields_left = outer;
+        Ok(value)
+    }
+
+    fn seq<T, F>(
+        &mut self,
+        owner: FieldOwner,
+        name: &'static str,
+        read: F,
+    ) -> Result<T, DecodeError>
+    where
+        F: FnOnce(usize, &mut Self) -> Result<T, DecodeError>,
+    {
+        if self.fields_left == 0 {
+            return Err(DecodeError::MissingField { owner, field: name });
+        }
+        self.fields_left -= 1;
+        let outer = self.fields_left;
+        let field_error = |reason: String| DecodeError::Field {
+            owner,
+            field: name,
+            reason,
+        };
+        let len = self
+            .array_len(name)
+            .map_err(|e| field_error(e.to_string()))?;
+        self.check_claim(name, len)
+            .map_err(|e| field_error(e.to_string()))?;
+        self.fields_left = len;
+        let value = read(len, self)?;
+        if self.fields_left != 0 {
+            return Err(field_error(format!(
+                "{} item(s) too many",
+                self.fields_left
+            )));
+        }
         self.fields_left = outer;
         Ok(value)
     }

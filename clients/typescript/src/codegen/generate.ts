@@ -1,14 +1,15 @@
 /**
  * The code generator: a protocol schema in, one readable TypeScript module out,
- * with an interface per state and user type, an events map and a discriminated
- * union per direction, and a `Client` class whose `send`/`on` only accept the
- * protocol's events with their exact payloads.
+ * with an interface per state and user type (and a `…Delta` interface per nested
+ * state, and per state that has one: what a sync says changed), an events map and
+ * a discriminated union per direction, and a `Client` class whose `send`/`on` only
+ * accept the protocol's events with their exact payloads.
  */
 
 import { NodelinkClient } from "../client.js";
 import { SchemaError } from "../errors.js";
 import { fingerprintOf } from "../fingerprint.js";
-import type { EventSchema, EventsSchema, FieldSchema, ProtocolSchema, StateSchema, TypeDefSchema, TypeExpr } from "../schema.js";
+import type { EventSchema, EventsSchema, FieldSchema, ProtocolSchema, StateFieldSchema, StateSchema, TypeDefSchema, TypeExpr } from "../schema.js";
 import { typeName, validateSchema, WIRE_VERSION } from "../schema.js";
 
 /** How to generate. */
@@ -88,6 +89,9 @@ function doc(lines: string | readonly string[], indent = ""): string {
 class Names {
   private readonly taken = new Set(RESERVED_NAMES);
   private readonly user = new Map<string, string>();
+  private readonly deltas = new Map<string, string>();
+
+  constructor(private readonly types: ProtocolSchema["types"]) {}
 
   /** Claims a name for a declaration: the wanted one, or it with a suffix when taken. */
   claim(wanted: string): string {
@@ -105,6 +109,22 @@ class Names {
 
   userType(schemaName: string): string {
     return this.user.get(schemaName)!;
+  }
+
+  /** Whether `type` is a nested state (a reference to a `state` definition). */
+  isNestedState(type: TypeExpr): type is { readonly ref: string } {
+    return typeof type === "object" && "ref" in type && "state" in this.types[type.ref]!;
+  }
+
+  /** Claims the name of the delta type of the nested state `schemaName`: `StatsDelta`. */
+  defineDelta(schemaName: string): string {
+    const name = this.claim(`${this.userType(schemaName)}Delta`);
+    this.deltas.set(schemaName, name);
+    return name;
+  }
+
+  deltaType(schemaName: string): string {
+    return this.deltas.get(schemaName)!;
   }
 }
 
@@ -169,6 +189,14 @@ function inlineObject(fields: readonly FieldSchema[], names: Names): string {
 function userTypeDecl(schemaName: string, def: TypeDefSchema, names: Names): string {
   const name = names.userType(schemaName);
   const renamed = name === schemaName ? [] : [`(\`${schemaName}\` in the schema: renamed, the name is taken here.)`];
+  if ("state" in def) {
+    const delta = names.deltaType(schemaName);
+    return (
+      `${doc([`\`${schemaName}\`: a nested state, synced field by field. Only synced fields are here.`, ...renamed])}` +
+      `export interface ${name} {\n${stateMembers(def.state.fields, names)}}\n\n` +
+      deltaDecl(def.state.fields, delta, changedLines(name, "inside a delta", hasNestedState(def.state.fields, names)), names)
+    );
+  }
   if ("struct" in def) {
     const { kind, fields } = def.struct;
     if (kind === "unit") {
@@ -204,13 +232,42 @@ function stateDecl(state: StateSchema, name: string, what: string): string {
   return `${doc([`${what} (\`${state.name}\`). Only synced fields are here.`])}export interface ${name} {\n`;
 }
 
-function stateMembers(state: StateSchema, names: Names): string {
-  return state.fields
+function stateMembers(fields: readonly StateFieldSchema[], names: Names): string {
+  return fields
     .map((field) => {
       if (field.skip === true) return `  // \`${field.name}\` is server-only (\`#[sync(skip)]\`): never on the wire.\n`;
-      return `${doc(`${typeNote(field.type)}, mask bit ${field.index}.`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
+      const nested = names.isNestedState(field.type) ? " (a nested state)" : "";
+      return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
     })
     .join("");
+}
+
+/** Whether a state has a field of nested state type, so that its deltas are not just `Partial` of it. */
+function hasNestedState(fields: readonly StateFieldSchema[], names: Names): boolean {
+  return fields.some((field) => field.skip !== true && names.isNestedState(field.type));
+}
+
+/** The doc of a delta type: what a sync says changed in `name`, found in `where`. */
+function changedLines(name: string, where: string, nested: boolean): string[] {
+  if (!nested) return [`What a sync says changed in a \`${name}\` (${where}): the changed fields only.`];
+  return [
+    `What a sync says changed in a \`${name}\` (${where}): the changed fields;`,
+    "a nested state's field holds its changed sub-fields only. The mirror merges them.",
+  ];
+}
+
+/**
+ * The delta type of a state: each synced field optional, a nested state's field
+ * its own delta type (its changed sub-fields only).
+ */
+function deltaDecl(fields: readonly StateFieldSchema[], name: string, lines: readonly string[], names: Names): string {
+  const members = fields.flatMap((field) => {
+    if (field.skip === true) return [];
+    const type = names.isNestedState(field.type) ? names.deltaType(field.type.ref) : tsType(field.type, names);
+    return [`  ${propertyKey(field.name)}?: ${type};\n`];
+  });
+  if (members.length === 0) return `${doc(lines)}export type ${name} = Record<string, never>;\n`;
+  return `${doc(lines)}export interface ${name} {\n${members.join("")}}\n`;
 }
 
 /** One direction's events: payload types, the events map and the union. */
@@ -352,7 +409,10 @@ function flatLiteral(value: unknown): string {
 function allTypes(schema: ProtocolSchema): TypeExpr[] {
   const states = [schema.state, schema.server_state].flatMap((state) => state?.fields ?? []);
   const events = [...schema.to_server.events, ...schema.to_client.events].flatMap((event) => event.fields);
-  const types = Object.values(schema.types).flatMap((def) => ("struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields)));
+  const types = Object.values(schema.types).flatMap((def) => {
+    if ("state" in def) return def.state.fields.flatMap((field) => (field.skip === true ? [] : [field]));
+    return "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
+  });
   return [...states.flatMap((field) => (field.skip === true ? [] : [field.type])), ...[...events, ...types].map((field) => field.type)];
 }
 
@@ -385,12 +445,19 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     );
   }
   const runtime = options.runtime ?? "nodelink-client";
-  const names = new Names();
+  const names = new Names(schema.types);
   const userNames = Object.keys(schema.types).map((name) => names.defineUser(name));
   const stateName = schema.state === null ? null : names.claim(schema.state.name);
   const serverStateName = schema.server_state === null ? null : names.claim(schema.server_state.name);
   const toServer = eventsNames(schema.to_server, names);
   const toClient = eventsNames(schema.to_client, names);
+  // Delta types, for nested states and the states that have them, are named last:
+  // they never take a name from anything else.
+  for (const [name, def] of Object.entries(schema.types)) if ("state" in def) names.defineDelta(name);
+  const deltaOf = (state: StateSchema | null, name: string | null): string | null =>
+    state !== null && name !== null && hasNestedState(state.fields, names) ? names.claim(`${name}Delta`) : null;
+  const stateDeltaName = deltaOf(schema.state, stateName);
+  const serverStateDeltaName = deltaOf(schema.server_state, serverStateName);
 
   const source = options.source === undefined ? "a nodelink protocol schema" : `\`${options.source}\``;
   let out =
@@ -420,12 +487,16 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
 
   out += "// ---------------------------------------------------------------------------\n// Synced state\n\n";
   if (schema.state !== null && stateName !== null) {
-    out += `${stateDecl(schema.state, stateName, "Each player's synced state")}${stateMembers(schema.state, names)}}\n\n`;
+    out += `${stateDecl(schema.state, stateName, "Each player's synced state")}${stateMembers(schema.state.fields, names)}}\n\n`;
+    if (stateDeltaName !== null) out += `${deltaDecl(schema.state.fields, stateDeltaName, changedLines(stateName, "the `fields` of `sync.changes`", true), names)}\n`;
   } else {
     out += "// The protocol has no player state (`()`): players are mirrored as empty objects.\n\n";
   }
   if (schema.server_state !== null && serverStateName !== null) {
-    out += `${stateDecl(schema.server_state, serverStateName, "The state the server shares with every client")}${stateMembers(schema.server_state, names)}}\n\n`;
+    out += `${stateDecl(schema.server_state, serverStateName, "The state the server shares with every client")}${stateMembers(schema.server_state.fields, names)}}\n\n`;
+    if (serverStateDeltaName !== null) {
+      out += `${deltaDecl(schema.server_state.fields, serverStateDeltaName, changedLines(serverStateName, "`sync.server`", true), names)}\n`;
+    }
   } else {
     out += "// The protocol has no shared server state (`()`).\n\n";
   }
@@ -441,7 +512,10 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     `  state: ${stateName ?? "NoState"};\n` +
     `  serverState: ${serverStateName ?? "NoState"};\n` +
     `  toServer: ${toServer.map};\n` +
-    `  toClient: ${toClient.map};\n}\n\n`;
+    `  toClient: ${toClient.map};\n` +
+    (stateDeltaName === null ? "" : `  stateDelta: ${stateDeltaName};\n`) +
+    (serverStateDeltaName === null ? "" : `  serverStateDelta: ${serverStateDeltaName};\n`) +
+    `}\n\n`;
   out += doc("The schema this module was generated from: field types per event and per state mask bit, for the runtime.");
   out += `export const schema: ProtocolSchema = ${literal(schema, "")};\n\n`;
   out += clientDecl(schema, toServer, toClient, names);
