@@ -813,16 +813,12 @@ function checkFields(kind, value, path, refs) {
     return { name, type: checkType(object.type, `${at}.type`, refs) };
   });
 }
-function checkState(value, path, refs) {
-  if (value === null) return null;
-  const object = requireObject(value, path);
-  onlyKeys(object, ["name", "fields"], path);
-  const name = requireName(object.name, `${path}.name`);
-  const fields = requireArray(object.fields, `${path}.fields`);
+function checkStateFields(value, path, refs) {
+  const fields = requireArray(value, path);
   const seen = /* @__PURE__ */ new Set();
   let synced = 0;
   const out = fields.map((field2, i) => {
-    const at = `${path}.fields[${i}]`;
+    const at = `${path}[${i}]`;
     const entry = requireObject(field2, at);
     const fieldName = requireName(entry.name, `${at}.name`);
     if (seen.has(fieldName)) throw new SchemaError(`${at}.name`, `duplicate field name \`${fieldName}\``);
@@ -831,21 +827,32 @@ function checkState(value, path, refs) {
       onlyKeys(entry, ["name", "skip"], at);
       return { name: fieldName, skip: true };
     }
-    onlyKeys(entry, ["name", "index", "type", "skip"], at);
+    onlyKeys(entry, ["name", "index", "type", "skip", "owner"], at);
     if (entry.skip !== void 0 && entry.skip !== false) {
       throw new SchemaError(`${at}.skip`, `expected true or false, found ${describe(entry.skip)}`);
+    }
+    if (entry.owner !== void 0 && typeof entry.owner !== "boolean") {
+      throw new SchemaError(`${at}.owner`, `expected true or false, found ${describe(entry.owner)}`);
     }
     const index = requireCount(entry.index, `${at}.index`);
     if (index !== synced) {
       throw new SchemaError(`${at}.index`, `synced fields are numbered 0, 1, … in declaration order: expected ${synced}, found ${index}`);
     }
     synced += 1;
-    return { name: fieldName, index, type: checkType(entry.type, `${at}.type`, refs) };
+    const type = checkType(entry.type, `${at}.type`, refs);
+    return entry.owner === true ? { name: fieldName, index, type, owner: true } : { name: fieldName, index, type };
   });
   if (synced > MAX_STATE_FIELDS) {
-    throw new SchemaError(`${path}.fields`, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
+    throw new SchemaError(path, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
   }
-  return { name, fields: out };
+  return out;
+}
+function checkState(value, path, refs) {
+  if (value === null) return null;
+  const object = requireObject(value, path);
+  onlyKeys(object, ["name", "fields"], path);
+  const name = requireName(object.name, `${path}.name`);
+  return { name, fields: checkStateFields(object.fields, `${path}.fields`, refs) };
 }
 function checkEvents(value, path, refs) {
   const object = requireObject(value, path);
@@ -873,8 +880,14 @@ function checkEvents(value, path, refs) {
 function checkTypeDef(value, path, refs) {
   const object = requireObject(value, path);
   const keys = Object.keys(object);
-  if (keys.length !== 1 || keys[0] !== "struct" && keys[0] !== "enum") {
-    throw new SchemaError(path, `a type definition is {"struct": …} or {"enum": […]}, found keys ${JSON.stringify(keys)}`);
+  if (keys.length !== 1 || keys[0] !== "struct" && keys[0] !== "enum" && keys[0] !== "state") {
+    throw new SchemaError(path, `a type definition is {"struct": …}, {"enum": […]} or {"state": {"fields": […]}}, found keys ${JSON.stringify(keys)}`);
+  }
+  if (keys[0] === "state") {
+    const at2 = `${path}.state`;
+    const state = requireObject(object.state, at2);
+    onlyKeys(state, ["fields"], at2);
+    return { state: { fields: checkStateFields(state.fields, `${at2}.fields`, refs) } };
   }
   if (keys[0] === "struct") {
     const at2 = `${path}.struct`;
@@ -910,11 +923,65 @@ function directRefs(type, out) {
   else if ("tuple" in type) type.tuple.forEach((item) => directRefs(item, out));
   else if ("ref" in type) out.push(type.ref);
 }
+function typeDefFieldTypes(def) {
+  if ("state" in def) return syncedFields(def.state).map((field2) => field2.type);
+  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
+  return fields.map((field2) => field2.type);
+}
 function typeDefRefs(def) {
   const out = [];
-  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
-  for (const field2 of fields) directRefs(field2.type, out);
+  for (const type of typeDefFieldTypes(def)) directRefs(type, out);
   return out;
+}
+function misplacedState(type, path, direct, types) {
+  if (typeof type === "string") return null;
+  if ("ref" in type) return !direct && "state" in types[type.ref] ? [type.ref, `${path}.ref`] : null;
+  if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
+  if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
+  if ("map" in type) {
+    return misplacedState(type.map[0], `${path}.map[0]`, false, types) ?? misplacedState(type.map[1], `${path}.map[1]`, false, types);
+  }
+  if ("array" in type) return misplacedState(type.array[0], `${path}.array[0]`, false, types);
+  if ("tuple" in type) {
+    for (const [i, item] of type.tuple.entries()) {
+      const found2 = misplacedState(item, `${path}.tuple[${i}]`, false, types);
+      if (found2 !== null) return found2;
+    }
+  }
+  return null;
+}
+function checkStatePlacement(schema2) {
+  const check = (type, path, direct) => {
+    const found2 = misplacedState(type, path, direct, schema2.types);
+    if (found2 !== null) {
+      throw new SchemaError(
+        found2[1],
+        `\`${found2[0]}\` is a nested state (\`#[derive(SyncState)]\`): it can only be the type of a state's field, not part of another type, an event or a user type`
+      );
+    }
+  };
+  const stateFields = (fields, path) => {
+    fields.forEach((field2, i) => {
+      if (field2.skip !== true) check(field2.type, `${path}[${i}].type`, true);
+    });
+  };
+  if (schema2.state !== null) stateFields(schema2.state.fields, "$.state.fields");
+  if (schema2.server_state !== null) stateFields(schema2.server_state.fields, "$.server_state.fields");
+  for (const [side, events] of [["to_server", schema2.to_server], ["to_client", schema2.to_client]]) {
+    events.events.forEach((event, i) => {
+      event.fields.forEach((field2, j) => check(field2.type, `$.${side}.events[${i}].fields[${j}].type`, false));
+    });
+  }
+  for (const [name, def] of Object.entries(schema2.types)) {
+    const at = key("$.types", name);
+    if ("state" in def) stateFields(def.state.fields, `${at}.state.fields`);
+    else if ("struct" in def) def.struct.fields.forEach((field2, i) => check(field2.type, `${at}.struct.fields[${i}].type`, false));
+    else {
+      def.enum.forEach((variant, i) => {
+        variant.fields.forEach((field2, j) => check(field2.type, `${at}.enum[${i}].fields[${j}].type`, false));
+      });
+    }
+  }
 }
 function validateSchema(value) {
   const root = requireObject(value, "$");
@@ -952,6 +1019,7 @@ function validateSchema(value) {
     state_[name] = "done";
   };
   for (const name of Object.keys(types)) visit(name, []);
+  checkStatePlacement({ state, server_state: serverState, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
@@ -1391,6 +1459,82 @@ function enumCodec(name, variants) {
     }
   };
 }
+function maskBits(mask) {
+  const out = [];
+  if (typeof mask === "number") {
+    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0; i += 1) {
+      if (mask % 2 === 1) out.push(i);
+      mask = Math.floor(mask / 2);
+    }
+  } else {
+    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0n; i += 1) {
+      if ((mask & 1n) === 1n) out.push(i);
+      mask >>= 1n;
+    }
+  }
+  return out;
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Map);
+}
+function mergeFields(fields, current, delta) {
+  const changes = delta;
+  const out = { ...current };
+  for (const field2 of fields) {
+    if (!Object.hasOwn(changes, field2.name)) continue;
+    const value = changes[field2.name];
+    out[field2.name] = field2.codec.merge === void 0 ? value : field2.codec.merge(current[field2.name], value);
+  }
+  return out;
+}
+function nestedState(name, fields) {
+  const known = new Set(fields.map((field2) => field2.name));
+  const defaults = () => {
+    const out = {};
+    for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
+    return out;
+  };
+  return {
+    name,
+    encode(writer, value) {
+      if (!isRecord(value)) throw expected(`an object of ${name}'s fields`, value);
+      const stray = Object.keys(value).find((key2) => !known.has(key2));
+      if (stray !== void 0) throw new ValueError(`${name} has no synced field \`${stray}\``);
+      const present = fields.map((field2, index) => ({ field: field2, index })).filter(({ field: field2 }) => Object.hasOwn(value, field2.name));
+      let mask = 0n;
+      for (const { index } of present) mask |= 1n << BigInt(index);
+      writer.arrayLen(1 + present.length);
+      writer.uint(mask);
+      for (const { field: field2 } of present) within(`field \`${field2.name}\``, () => field2.codec.encode(writer, value[field2.name]));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[mask, value…] of ${name}`);
+      if (n < 1) throw new ValueError(`expected [mask, value…] (${name}), found an empty array`);
+      const indexes = maskBits(reader.int());
+      const beyond = indexes.find((i) => i >= fields.length);
+      if (beyond !== void 0) {
+        throw new ValueError(`state \`${name}\` has ${fields.length} synced field(s); the delta names field index ${beyond}`);
+      }
+      if (n !== 1 + indexes.length) {
+        const values = n - 1;
+        throw new ValueError(`${name}: the mask names ${indexes.length} field${indexes.length === 1 ? "" : "s"}, but ${values} value${values === 1 ? "" : "s"} follow`);
+      }
+      const out = {};
+      for (const index of indexes) {
+        const field2 = fields[index];
+        out[field2.name] = within(`field \`${field2.name}\``, () => field2.codec.decode(reader));
+      }
+      return out;
+    },
+    defaultValue: defaults,
+    merge(current, delta) {
+      if (!isRecord(delta)) return delta;
+      return mergeFields(fields, isRecord(current) ? current : defaults(), delta);
+    }
+  };
+}
 var opaque = (hex) => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -1437,6 +1581,11 @@ var Codecs = class {
     if (known !== void 0) return known;
     const def = Object.hasOwn(this.types, name) ? this.types[name] : void 0;
     if (def === void 0) throw new Error(`reference to undefined type \`${name}\``);
+    if ("state" in def) {
+      const codec2 = nestedState(name, syncedFields(def.state).map((field2) => ({ name: field2.name, codec: this.of(field2.type) })));
+      this.named.set(name, codec2);
+      return codec2;
+    }
     const codec = "struct" in def ? fieldsCodec(name, def.struct.kind, this.fields(def.struct.fields)) : enumCodec(
       name,
       def.enum.map((variant) => ({
@@ -1542,20 +1691,7 @@ function readEvent(reader, length, events, direction) {
   }
 }
 function maskFields(mask, count) {
-  const out = [];
-  if (typeof mask === "number") {
-    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
-    for (let i = 0; mask > 0; i += 1) {
-      if (mask % 2 === 1) out.push(i);
-      mask = Math.floor(mask / 2);
-    }
-  } else {
-    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
-    for (let i = 0; mask > 0n; i += 1) {
-      if ((mask & 1n) === 1n) out.push(i);
-      mask >>= 1n;
-    }
-  }
+  const out = maskBits(mask);
   const beyond = out.find((i) => i >= count);
   if (beyond !== void 0) throw new ValueError(`mask bit ${beyond} is set, but the state has ${count} field${count === 1 ? "" : "s"}`);
   return out;
@@ -1788,12 +1924,14 @@ var Mirror = class {
         errors.push(new UnknownNetIdError(entry.netId));
         continue;
       }
-      const fields = entry.fields;
-      this.states.set(id, { ...this.states.get(id), ...fields });
-      changes.push({ id, fields });
+      const current = this.states.get(id);
+      this.states.set(id, this.protocol.state.apply(current, entry.fields));
+      changes.push({ id, fields: entry.fields });
     }
     const server = frame2.server;
-    if (server !== null) this.server = { ...this.server, ...server };
+    if (frame2.server !== null) {
+      this.server = this.protocol.serverState.apply(this.server, frame2.server);
+    }
     this.online = frame2.online;
     this.tick = frame2.tick;
     const snapshotComplete = this.snapshotting && !more;
@@ -1822,7 +1960,8 @@ function compileState(codecs, state) {
       const out = {};
       for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
       return out;
-    }
+    },
+    apply: (current, delta) => mergeFields(fields, current, delta)
   };
 }
 function compileProtocol(schema2) {
