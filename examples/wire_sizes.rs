@@ -34,6 +34,7 @@ impl Protocol for Bench {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 /// A 4-field nested state: a change sends only the sub-fields that changed.
@@ -83,6 +84,7 @@ impl Protocol for InPartsBench {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 struct WholeBench;
@@ -92,6 +94,7 @@ impl Protocol for WholeBench {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 /// Bytes on the native wire and on the JSON wire.

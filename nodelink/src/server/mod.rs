@@ -11,7 +11,7 @@
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 //!
 //! let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
 //! server.on_connect(|ctx| {

@@ -209,7 +209,7 @@ impl<P: Protocol> Player<P> {
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
     /// # #[nodelink::events] pub enum E { Hello }
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); }
+    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
     /// struct Account { name: String }
     ///
     /// let mut server = Server::<Game>::new(ServerConfig::default());

@@ -18,7 +18,7 @@ mod msgpack;
 pub use close::CloseReason;
 pub use frame::{
     decode_client_frame, decode_server_frame, encode_event, encode_ping, encode_pong, encode_sync,
-    ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
+    encode_sync_with_entities, ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
 
 /// Which fields of a state `S` an encoder writes: all, or those its changes name.
