@@ -39,6 +39,7 @@ mod axum;
 mod config;
 mod connection;
 mod ctx;
+mod entities;
 mod error;
 mod handle;
 mod handshake;
@@ -50,6 +51,8 @@ mod room;
 mod stats;
 mod tasks;
 mod world;
+
+use entities::Entities;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -350,6 +353,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 game,
                 players: IdMap::default(),
                 server_state: Tracked::default(),
+                entities: Entities::default(),
                 rooms: Rooms::default(),
                 config,
                 fingerprint: P::FINGERPRINT,

@@ -13,7 +13,7 @@ use crate::player_id::PlayerId;
 use crate::protocol::Protocol;
 use crate::sync::{SyncState, Tick};
 use crate::wire::msgpack::{Decoder, Encoder};
-use crate::wire::{StateSelection, WIRE_VERSION};
+use crate::wire::{EntityEntry, StateSelection, WIRE_VERSION};
 
 const KIND_WELCOME: u64 = 0;
 const KIND_EVENT: u64 = 1;
@@ -155,7 +155,7 @@ where
     I: IntoIterator<Item = (NetId, &'a P::State, StateSelection<'a, P::State>)>,
     I::IntoIter: ExactSizeIterator,
 {
-    let no_entities: [(EntityId, &P::Entity, StateSelection<'_, P::Entity>); 0] = [];
+    let no_entities: [EntityEntry<'_, P>; 0] = [];
     encode_sync_with_entities::<P, _, _>(header, left, joined, players, server, &[], no_entities)
 }
 
@@ -180,7 +180,7 @@ where
     P: Protocol,
     I: IntoIterator<Item = (NetId, &'a P::State, StateSelection<'a, P::State>)>,
     I::IntoIter: ExactSizeIterator,
-    J: IntoIterator<Item = (EntityId, &'e P::Entity, StateSelection<'e, P::Entity>)>,
+    J: IntoIterator<Item = EntityEntry<'e, P>>,
     J::IntoIter: ExactSizeIterator,
 {
     let players = players.into_iter();

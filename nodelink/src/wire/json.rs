@@ -37,7 +37,7 @@ use crate::protocol::Protocol;
 use crate::sync::{FieldMask, Selection, SyncState};
 use crate::wire::fields::{FieldSink, FieldSource};
 use crate::wire::ClientFrame;
-use crate::wire::StateSelection;
+use crate::wire::{EntityEntry, StateSelection};
 
 /// The event name of the welcome frame.
 pub const WELCOME_EVENT: &str = "__welcome__";
@@ -347,7 +347,7 @@ where
     P: Protocol,
     I: IntoIterator<Item = (PlayerId, &'a P::State, StateSelection<'a, P::State>)>,
 {
-    let no_entities: [(EntityId, &P::Entity, StateSelection<'_, P::Entity>); 0] = [];
+    let no_entities: [EntityEntry<'_, P>; 0] = [];
     encode_sync_with_entities::<P, _, _>(header, left, players, server, &[], no_entities)
 }
 
@@ -369,7 +369,7 @@ pub fn encode_sync_with_entities<'a, 'e, P, I, J>(
 where
     P: Protocol,
     I: IntoIterator<Item = (PlayerId, &'a P::State, StateSelection<'a, P::State>)>,
-    J: IntoIterator<Item = (EntityId, &'e P::Entity, StateSelection<'e, P::Entity>)>,
+    J: IntoIterator<Item = EntityEntry<'e, P>>,
 {
     let players = players.into_iter();
     let mut out = Writer::new(64 + 24 * players.size_hint().0 + 12 * left.len());

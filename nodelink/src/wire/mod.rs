@@ -24,6 +24,13 @@ pub use frame::{
 /// Which fields of a state `S` an encoder writes: all, or those its changes name.
 pub type StateSelection<'a, S> = crate::sync::Selection<'a, <S as crate::SyncState>::Changes>;
 
+/// An entity to list in a sync frame: its id, its state, and what of it to send.
+pub type EntityEntry<'a, P> = (
+    crate::EntityId,
+    &'a <P as crate::Protocol>::Entity,
+    StateSelection<'a, <P as crate::Protocol>::Entity>,
+);
+
 /// The wire format one connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WireFormat {
