@@ -248,3 +248,55 @@ fn the_schema_describes_the_entity_and_hashes_it() {
         json!({"name": "id", "type": "entity_id"})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handle_spawns_changes_and_despawns_from_anywhere() {
+    let running = serve(floor(SyncScope::Everyone)).await;
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "ada's snapshot", |c| c.world().is_complete());
+
+    let handle = running.handle.clone();
+    let id = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 3.0,
+            kind: 2,
+            secret: 1,
+        }),
+    )
+    .await
+    .unwrap();
+    poll_until(&mut ada, "the handle's crate", |c| {
+        crate_x(c, id) == Some(3.0)
+    });
+
+    // From a plain thread, as a console or a timer would.
+    let from_thread = handle.clone();
+    let changed = std::thread::spawn(move || {
+        futures::executor::block_on(from_thread.update_entity(id, |c| c.x = 5.0))
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert!(changed);
+    poll_until(&mut ada, "the change", |c| crate_x(c, id) == Some(5.0));
+    let listed = within("the entities", handle.entities()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].0, listed[0].1.secret),
+        (id, 1),
+        "the server's copy has it all"
+    );
+
+    let gone = within("a despawn", handle.despawn(id)).await.unwrap();
+    assert_eq!(gone.map(|c| c.x), Some(5.0));
+    assert!(
+        !within("a change to nothing", handle.update_entity(id, |_| {}))
+            .await
+            .unwrap()
+    );
+    poll_until(&mut ada, "the crate gone", |c| {
+        c.world().entity_count() == 0
+    });
+    within("stopping", running.stop()).await;
+}

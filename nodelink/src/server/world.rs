@@ -195,6 +195,34 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     .collect();
                 let _ = reply.send(rooms);
             }
+            Command::Spawn {
+                entity,
+                room,
+                reply,
+            } => {
+                let _ = reply.send(self.shared.entities.spawn(entity, room));
+            }
+            Command::Despawn(id, reply) => {
+                let _ = reply.send(self.shared.entities.despawn(id));
+            }
+            Command::UpdateEntity(id, change, reply) => {
+                let entity = self.shared.entities.live.get_mut(&id);
+                let found = entity.is_some();
+                if let Some(entity) = entity {
+                    entity.state.update(change.0);
+                }
+                let _ = reply.send(found);
+            }
+            Command::Entities(reply) => {
+                let entities = self
+                    .shared
+                    .entities
+                    .live
+                    .iter()
+                    .map(|(id, entity)| (*id, entity.state.get().clone()))
+                    .collect();
+                let _ = reply.send(entities);
+            }
             Command::Shutdown => {}
         }
     }
