@@ -32,6 +32,7 @@ pub(crate) enum ToServer {
     Take { id: EntityId },
     Enter { room: String },
     Exit { room: String },
+    Walk { x: f32 },
 }
 
 #[nodelink::events]
@@ -75,6 +76,9 @@ fn floor(scope: SyncScope) -> Server<Floor> {
     server.on_enter(|ctx, room| {
         let id = ctx.id();
         ctx.create_room(&room).add(id);
+    });
+    server.on_walk(|ctx, x| {
+        ctx.player().state_mut().set_x(x);
     });
     server.on_exit(|ctx, room| {
         let id = ctx.id();
@@ -298,5 +302,61 @@ async fn the_handle_spawns_changes_and_despawns_from_anywhere() {
     poll_until(&mut ada, "the crate gone", |c| {
         c.world().entity_count() == 0
     });
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visibility_hook_decides_what_each_player_sees() {
+    let mut server = floor(SyncScope::Everyone);
+    // Fog of war: a player sees the crates within 5 units of itself.
+    server.entity_visibility(|player, _, entity| (player.state().x - entity.x).abs() <= 5.0);
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    let near = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 1.0,
+            kind: 1,
+            secret: 0,
+        }),
+    )
+    .await
+    .unwrap();
+    let far = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 99.0,
+            kind: 2,
+            secret: 0,
+        }),
+    )
+    .await
+    .unwrap();
+
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "ada's snapshot, near crate only", |c| {
+        c.world().is_complete() && c.world().entity_count() == 1 && crate_x(c, near) == Some(1.0)
+    });
+    let mut bob = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    bob.send(ToServer::Walk { x: 100.0 }).unwrap();
+    poll_until(&mut bob, "bob by the far crate", |c| {
+        crate_x(c, far) == Some(99.0) && c.world().entity(near).is_none()
+    });
+
+    // A change reaches only those who see the crate.
+    within("a change", handle.update_entity(near, |c| c.kind = 7))
+        .await
+        .unwrap();
+    poll_until(&mut ada, "the change", |c| {
+        c.world().entity(near).is_some_and(|c| c.kind == 7)
+    });
+    assert!(bob.world().entity(near).is_none());
+
+    // Ada walks over: the near crate leaves her view, the far one enters it.
+    ada.send(ToServer::Walk { x: 98.0 }).unwrap();
+    let (spawned, despawned) = poll_until(&mut ada, "the view moved", |c| {
+        c.world().entity(near).is_none() && crate_x(c, far) == Some(99.0)
+    });
+    assert_eq!((spawned, despawned), (vec![far], vec![near]));
     within("stopping", running.stop()).await;
 }

@@ -25,6 +25,8 @@ pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) players: IdMap<Player<P>>,
     pub(crate) server_state: Tracked<P::ServerState>,
     pub(crate) entities: Entities<P::Entity>,
+    /// Which entities each player sees, when the game decides it per player.
+    pub(crate) entity_visibility: Option<crate::server::EntityVisibility<P>>,
     pub(crate) rooms: Rooms,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) fingerprint: u64,

@@ -76,7 +76,7 @@ pub use stats::SyncStats;
 
 use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
 use crate::sync::{Tick, Tracked};
-use crate::{Events, PlayerId, Protocol};
+use crate::{EntityId, Events, PlayerId, Protocol};
 use admission::{IpCounts, IpSlot};
 use connection::Context;
 use ctx::Shared;
@@ -135,9 +135,14 @@ pub struct Server<P: Protocol, G = ()> {
     handlers: Handlers<P, G>,
     id_generator: Option<IdGenerator>,
     authenticate: Option<Authenticator>,
+    entity_visibility: Option<EntityVisibility<P>>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
 }
+
+/// Decides whether a player sees an entity; see [`Server::entity_visibility`].
+pub(crate) type EntityVisibility<P> =
+    Box<dyn Fn(&Player<P>, EntityId, &<P as Protocol>::Entity) -> bool + Send>;
 
 impl<P: Protocol, G> std::fmt::Debug for Server<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -173,6 +178,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 on_error: None,
             },
             id_generator: None,
+            entity_visibility: None,
             authenticate: None,
             handle: ServerHandle {
                 commands: commands_tx,
@@ -229,6 +235,38 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         self.handlers.on_tick = Some(Box::new(move |ctx, dt| {
             handler(ctx, dt).into_handler_result()
         }));
+        self
+    }
+
+    /// Decides, per player, which entities its client sees (fog of war): asked
+    /// every tick for each player and each entity its sync scope allows (all, or
+    /// those of its rooms and of none). An entity coming into view reaches the
+    /// client whole; one going out of view is despawned for it. Players whose views
+    /// coincide share one encoded frame. Without it, every allowed entity is seen.
+    ///
+    /// ```no_run
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32, pub y: f32 }
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Crate { pub x: f32, pub y: f32 }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = Nothing; type ToClient = Nothing; type ServerState = (); type Entity = Crate; }
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// // A player sees the crates within 100 units of itself.
+    /// server.entity_visibility(|player, _id, entity| {
+    ///     let (dx, dy) = (player.state().x - entity.x, player.state().y - entity.y);
+    ///     dx * dx + dy * dy <= 100.0 * 100.0
+    /// });
+    /// ```
+    pub fn entity_visibility(
+        &mut self,
+        visible: impl Fn(&Player<P>, EntityId, &P::Entity) -> bool + Send + 'static,
+    ) -> &mut Self {
+        self.entity_visibility = Some(Box::new(visible));
         self
     }
 
@@ -335,6 +373,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             handlers,
             id_generator,
             authenticate,
+            entity_visibility,
             handle,
             commands,
         } = self;
@@ -354,6 +393,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 players: IdMap::default(),
                 server_state: Tracked::default(),
                 entities: Entities::default(),
+                entity_visibility,
                 rooms: Rooms::default(),
                 config,
                 fingerprint: P::FINGERPRINT,

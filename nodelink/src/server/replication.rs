@@ -13,6 +13,7 @@
 //! and gets one snapshot of everything it mirrors once its queue has room.
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
@@ -253,18 +254,87 @@ impl<P: Protocol, G> Shared<P, G> {
 
     /// The live entities `id`'s client may see: all of them, or with room-scoped
     /// sync those in its rooms and in none.
-    fn entities_seen_by(&self, id: PlayerId) -> Vec<EntityId> {
-        match self.config.sync_scope {
-            SyncScope::Everyone => self.entities.live.keys().copied().collect(),
-            SyncScope::Rooms => match self.players.get(&id) {
-                Some(player) => self.entities.seen_in(&player.rooms).collect(),
-                None => Vec::new(),
-            },
+    pub(crate) fn entities_seen_by(&self, id: PlayerId) -> BTreeSet<EntityId> {
+        let Some(player) = self.players.get(&id) else {
+            return BTreeSet::new();
+        };
+        let allowed: Box<dyn Iterator<Item = EntityId>> = match self.config.sync_scope {
+            SyncScope::Everyone => Box::new(self.entities.live.keys().copied()),
+            SyncScope::Rooms => Box::new(self.entities.seen_in(&player.rooms)),
+        };
+        match &self.entity_visibility {
+            Some(visible) => allowed
+                .filter(|id| {
+                    self.entities
+                        .live
+                        .get(id)
+                        .is_some_and(|entity| visible(player, *id, entity.state.get()))
+                })
+                .collect(),
+            None => allowed.collect(),
         }
+    }
+
+    /// Whether each player's view of the entities is tracked (a visibility hook
+    /// decides it), so that snapshots record what they showed.
+    pub(crate) fn tracks_entity_views(&self) -> bool {
+        self.entity_visibility.is_some()
+    }
+
+    /// With an entity visibility hook: each player's entity changes this tick,
+    /// what came into its view (whole) and what left it (despawned), in one frame
+    /// per distinct view.
+    fn sync_entity_views(&mut self, changed: &[RoutedEntity<'_, P>]) -> Result<(), EncodeError> {
+        let changes: BTreeMap<EntityId, StateSelection<'_, P::Entity>> =
+            changed.iter().map(|(id, _, s)| (*id, *s)).collect();
+        type View = (Vec<EntityId>, Vec<EntityId>, Vec<EntityId>);
+        let mut views: BTreeMap<View, Vec<PlayerId>> = BTreeMap::new();
+        let mut seen_now = Vec::new();
+        for player in self.players.values().filter(|p| !p.needs_snapshot) {
+            let now = self.entities_seen_by(player.id);
+            let appeared: Vec<EntityId> = now.difference(&player.seen_entities).copied().collect();
+            let gone: Vec<EntityId> = player.seen_entities.difference(&now).copied().collect();
+            let changed: Vec<EntityId> = now
+                .intersection(&player.seen_entities)
+                .filter(|id| changes.contains_key(id))
+                .copied()
+                .collect();
+            if !(appeared.is_empty() && gone.is_empty() && changed.is_empty()) {
+                views
+                    .entry((appeared, gone, changed))
+                    .or_default()
+                    .push(player.id);
+            }
+            seen_now.push((player.id, now));
+        }
+        for (id, now) in seen_now {
+            if let Some(player) = self.players.get_mut(&id) {
+                player.seen_entities = now;
+            }
+        }
+        for ((appeared, gone, changed), ids) in views {
+            let entities = appeared
+                .into_iter()
+                .map(|id| (id, public::<P::Entity>()))
+                .chain(changed.into_iter().map(|id| (id, changes[&id])))
+                .collect();
+            let section = EntitySection {
+                despawned: gone,
+                entities,
+            };
+            let wires = self.wires_of(&ids);
+            let frame = self.encode_with(wires, Part::DELTA, &[], &[], &[], None, &section)?;
+            self.stats.frames += 1;
+            self.send_sync_to(&ids, &frame);
+        }
+        Ok(())
     }
 
     /// Room-scoped sync: `id` joined `room` and starts seeing its entities.
     pub(crate) fn show_room_entities(&mut self, id: PlayerId, room: &str) {
+        if self.entity_visibility.is_some() {
+            return; // the next tick's views show them
+        }
         let ids: Vec<EntityId> = self
             .entities
             .live
@@ -277,6 +347,9 @@ impl<P: Protocol, G> Shared<P, G> {
 
     /// Room-scoped sync: `id` left `room` and forgets its entities.
     pub(crate) fn hide_room_entities(&mut self, id: PlayerId, room: &str) {
+        if self.entity_visibility.is_some() {
+            return; // the next tick's views hide them
+        }
         let despawned = self
             .entities
             .live
@@ -470,7 +543,13 @@ impl<P: Protocol, G> Shared<P, G> {
                 (*id, room, selection)
             })
             .collect();
-        let despawned = &entity_tick.despawned;
+        // With a visibility hook, entities go in frames per view, after the others.
+        let per_view = self.entity_visibility.is_some();
+        let (despawned, routed): (&[_], &[_]) = if per_view {
+            (&[], &[])
+        } else {
+            (&entity_tick.despawned, &entities)
+        };
         if full {
             self.joined.clear();
             self.left.clear();
@@ -482,11 +561,14 @@ impl<P: Protocol, G> Shared<P, G> {
                 SyncScope::Everyone => {
                     let section = EntitySection {
                         despawned: despawned.iter().map(|(id, _)| *id).collect(),
-                        entities: entities.iter().map(|(id, _, s)| (*id, *s)).collect(),
+                        entities: routed.iter().map(|(id, _, s)| (*id, *s)).collect(),
                     };
                     self.sync_everyone(&changed, server, &section)?;
                 }
-                SyncScope::Rooms => self.sync_rooms(&changed, server, despawned, &entities)?,
+                SyncScope::Rooms => self.sync_rooms(&changed, server, despawned, routed)?,
+            }
+            if per_view {
+                self.sync_entity_views(&entities)?;
             }
             if whole && owned {
                 let ids: Vec<PlayerId> = self.players.keys().copied().collect();
@@ -626,6 +708,9 @@ impl<P: Protocol, G> Shared<P, G> {
                     self.snapshot_for(id, self.wires_of(&[id]))?
                 }
             };
+            let seen = self
+                .tracks_entity_views()
+                .then(|| self.entities_seen_by(id));
             let own = if has_owner_fields::<P>() {
                 Some(self.owner_frame(id, Selection::Fields(P::State::OWNER))?)
             } else {
@@ -643,6 +728,9 @@ impl<P: Protocol, G> Shared<P, G> {
                     self.stats.bytes_sent += frame.len(player.wire) as u64;
                 }
                 player.needs_snapshot = !all_sent;
+                if all_sent {
+                    player.seen_entities = seen.unwrap_or_default();
+                }
             }
         }
         Ok(())

@@ -312,7 +312,11 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         // the next sync frame, so a join costs them only the newcomer's entry.
         match shared.join_snapshot(id, shared.wires_of(&[id])) {
             Ok(snapshot) => {
+                let seen = shared
+                    .tracks_entity_views()
+                    .then(|| shared.entities_seen_by(id));
                 if let Some(player) = shared.players.get_mut(&id) {
+                    player.seen_entities = seen.unwrap_or_default();
                     // A snapshot larger than the queue is finished by a one-frame
                     // snapshot once the queue has room.
                     let all_queued = snapshot
