@@ -664,6 +664,11 @@ function exact(value) {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
+// clients/typescript/src/entity-id.ts
+function isEntityId(value) {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 4294967295;
+}
+
 // clients/typescript/src/player-id.ts
 var PLAYER_ID = /^[0-9a-f]{8}$/;
 function isPlayerId(value) {
@@ -695,7 +700,8 @@ var PRIMITIVE_TYPES = [
   "f32",
   "f64",
   "str",
-  "player_id"
+  "player_id",
+  "entity_id"
 ];
 var HEX16 = /^[0-9a-f]{16}$/;
 var KINDS = ["named", "tuple", "unit"];
@@ -967,6 +973,7 @@ function checkStatePlacement(schema2) {
   };
   if (schema2.state !== null) stateFields(schema2.state.fields, "$.state.fields");
   if (schema2.server_state !== null) stateFields(schema2.server_state.fields, "$.server_state.fields");
+  if (schema2.entity !== void 0) stateFields(schema2.entity.fields, "$.entity.fields");
   for (const [side, events] of [["to_server", schema2.to_server], ["to_client", schema2.to_client]]) {
     events.events.forEach((event, i) => {
       event.fields.forEach((field2, j) => check(field2.type, `$.${side}.events[${i}].fields[${j}].type`, false));
@@ -985,7 +992,7 @@ function checkStatePlacement(schema2) {
 }
 function validateSchema(value) {
   const root = requireObject(value, "$");
-  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "to_server", "to_client", "types"], "$");
+  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "to_server", "to_client", "types"], "$");
   const wireVersion = requireCount(root.wire_version, "$.wire_version");
   const fingerprint = requireString(root.fingerprint, "$.fingerprint");
   if (!HEX16.test(fingerprint)) {
@@ -996,6 +1003,7 @@ function validateSchema(value) {
   if (!("server_state" in root)) throw new SchemaError("$.server_state", "missing (null when the game has no server state)");
   const state = checkState(root.state, "$.state", refs);
   const serverState = checkState(root.server_state, "$.server_state", refs);
+  const entity = root.entity === void 0 ? null : checkState(root.entity, "$.entity", refs);
   const toServer = checkEvents(root.to_server, "$.to_server", refs);
   const toClient = checkEvents(root.to_client, "$.to_client", refs);
   const typesObject = root.types === void 0 ? {} : requireObject(root.types, "$.types");
@@ -1019,12 +1027,15 @@ function validateSchema(value) {
     state_[name] = "done";
   };
   for (const name of Object.keys(types)) visit(name, []);
-  checkStatePlacement({ state, server_state: serverState, to_server: toServer, to_client: toClient, types });
+  const withEntity = entity === null ? {} : { entity };
+  checkStatePlacement({ state, server_state: serverState, ...withEntity, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
     state,
     server_state: serverState,
+    // The key only when the protocol has entities: a schema without keeps its shape.
+    ...withEntity,
     to_server: toServer,
     to_client: toClient,
     types
@@ -1034,6 +1045,7 @@ function typeName(type) {
   if (typeof type === "string") {
     if (type === "unit") return "()";
     if (type === "player_id") return "PlayerId";
+    if (type === "entity_id") return "EntityId";
     if (type === "str") return "String";
     return type;
   }
@@ -1258,6 +1270,21 @@ var PRIMITIVES = {
       return value.toString(16).padStart(8, "0");
     },
     defaultValue: () => "00000000"
+  },
+  entity_id: {
+    name: "EntityId",
+    encode(writer, value) {
+      if (!isEntityId(value)) throw expected("an entity id (an integer from 0 to 4294967295)", value);
+      writer.uint(value);
+    },
+    decode(reader) {
+      const value = reader.int();
+      if (typeof value !== "number" || !isEntityId(value)) {
+        throw new ValueError(`an entity id is a 32-bit unsigned integer, found ${value}`);
+      }
+      return value;
+    },
+    defaultValue: () => 0
   }
 };
 function isOneChar(value) {
@@ -1613,7 +1640,7 @@ var FrameKind = {
   Pong: 4
 };
 var SyncFlag = {
-  /** The frame begins a snapshot: forget every mirrored player and the server state. */
+  /** The frame begins a snapshot: forget every mirrored player, entity and the server state. */
   Full: 1,
   /** The snapshot continues in the next frame(s). */
   More: 2
@@ -1708,8 +1735,15 @@ function readFields(reader, state, length, before) {
   }
   return fields;
 }
+function readEntityId(reader, what) {
+  const id = reader.uint(what);
+  if (!isEntityId(id)) throw new ValueError(`an entity id is a 32-bit unsigned integer, found ${id}`);
+  return id;
+}
 function readSync(reader, length, protocol) {
-  if (length !== 8) throw new ValueError(`a sync frame has 8 elements, found ${length}`);
+  if (length !== 8 && length !== 10) {
+    throw new ValueError(`a sync frame has 8 elements (10 with entity changes), found ${length}`);
+  }
   const tick = within("tick", () => reader.uint("tick"));
   const online = within("online", () => reader.uint("online count"));
   const flags = within("flags", () => {
@@ -1760,7 +1794,36 @@ function readSync(reader, length, protocol) {
     if (n < 1) throw new ValueError("an empty array: expected [mask, value…]");
     return readFields(reader, protocol.serverState, n, 0);
   });
-  return { tick, online, flags, left, joined, players, server };
+  if (length === 8) return { tick, online, flags, left, joined, players, server };
+  const despawned = within("despawned", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const out = [];
+    for (let i = 0; i < n; i += 1) out.push(within(`[${i}]`, () => readEntityId(reader, "entity id")));
+    return out;
+  });
+  const entities = within("entities", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const entity = protocol.entity;
+    if (entity === null) {
+      if (despawned.length === 0 && n === 0) return [];
+      throw new ValueError(
+        `the frame carries entity changes (${despawned.length} despawned, ${n} entr${n === 1 ? "y" : "ies"}), but this protocol has no entities (\`type Entity = ()\`): the server was built from another protocol`
+      );
+    }
+    const out = [];
+    for (let i = 0; i < n; i += 1) {
+      within(`[${i}]`, () => {
+        const entry = reader.arrayLen();
+        if (entry < 2) throw new ValueError(`an entry is [entity_id, mask, value…], found ${entry} elements`);
+        const id = readEntityId(reader, "entity id");
+        out.push({ id, fields: within(`entity ${id}`, () => readFields(reader, entity, entry, 1)) });
+      });
+    }
+    return out;
+  });
+  return { tick, online, flags, left, joined, players, server, despawned, entities };
 }
 function frameError(what, error) {
   if (error instanceof DecodeError || error instanceof ProtocolMismatchError) return error;
@@ -1850,6 +1913,7 @@ var Mirror = class {
   ids = /* @__PURE__ */ new Map();
   netIds = /* @__PURE__ */ new Map();
   states = /* @__PURE__ */ new Map();
+  entityStates = /* @__PURE__ */ new Map();
   server;
   snapshotting = false;
   whole = false;
@@ -1860,6 +1924,9 @@ var Mirror = class {
   }
   get serverState() {
     return this.server;
+  }
+  get entities() {
+    return this.entityStates;
   }
   get complete() {
     return this.whole;
@@ -1873,6 +1940,7 @@ var Mirror = class {
     this.ids.clear();
     this.netIds.clear();
     this.states.clear();
+    this.entityStates.clear();
     this.server = this.protocol.serverState.defaults();
     this.snapshotting = false;
     this.whole = false;
@@ -1889,14 +1957,22 @@ var Mirror = class {
     }
     return id;
   }
-  /** Applies one frame: departures, arrivals, player changes, then the server state. */
+  /**
+   * Applies one frame: departures, arrivals, player changes, the server state,
+   * despawned entities, then entity changes.
+   */
   apply(frame2) {
     const full = (frame2.flags & SyncFlag.Full) !== 0;
     const more = (frame2.flags & SyncFlag.More) !== 0;
+    const entity = this.protocol.entity;
+    if (entity === null && ((frame2.despawned?.length ?? 0) > 0 || (frame2.entities?.length ?? 0) > 0)) {
+      throw new TypeError("the frame carries entity changes, but this protocol has no entities");
+    }
     if (full) {
       this.ids.clear();
       this.netIds.clear();
       this.states.clear();
+      this.entityStates.clear();
       this.server = this.protocol.serverState.defaults();
       this.snapshotting = true;
       this.whole = false;
@@ -1932,6 +2008,23 @@ var Mirror = class {
     if (frame2.server !== null) {
       this.server = this.protocol.serverState.apply(this.server, frame2.server);
     }
+    const despawned = [];
+    for (const id of frame2.despawned ?? []) {
+      if (this.entityStates.delete(id)) despawned.push(id);
+    }
+    const spawned = [];
+    const entityChanges = [];
+    if (entity !== null) {
+      for (const entry of frame2.entities ?? []) {
+        let current = this.entityStates.get(entry.id);
+        if (current === void 0) {
+          current = entity.defaults();
+          spawned.push(entry.id);
+        }
+        this.entityStates.set(entry.id, entity.apply(current, entry.fields));
+        entityChanges.push({ id: entry.id, fields: entry.fields });
+      }
+    }
     this.online = frame2.online;
     this.tick = frame2.tick;
     const snapshotComplete = this.snapshotting && !more;
@@ -1940,7 +2033,7 @@ var Mirror = class {
       this.whole = true;
     }
     return {
-      sync: { tick: frame2.tick, online: frame2.online, full, more, snapshotComplete, left, joined, changes, server },
+      sync: { tick: frame2.tick, online: frame2.online, full, more, snapshotComplete, left, joined, changes, server, spawned, despawned, entityChanges },
       errors
     };
   }
@@ -1978,7 +2071,8 @@ function compileProtocol(schema2) {
     toServer: compileEvents(codecs, valid.to_server.events),
     toClient: compileEvents(codecs, valid.to_client.events),
     state: compileState(codecs, valid.state),
-    serverState: compileState(codecs, valid.server_state)
+    serverState: compileState(codecs, valid.server_state),
+    entity: valid.entity === void 0 ? null : compileState(codecs, valid.entity)
   };
   compiled.set(schema2, protocol);
   return protocol;
@@ -2164,6 +2258,10 @@ var NodelinkClient = class {
   /** The shared server state. */
   get serverState() {
     return this.mirror.serverState;
+  }
+  /** Every entity the server lets this client see, by id (empty for a protocol without entities). */
+  get entities() {
+    return this.mirror.entities;
   }
   /** Players online on the server, from the last sync frame. */
   get online() {
