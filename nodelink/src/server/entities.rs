@@ -91,6 +91,15 @@ impl<E: SyncState> Entities<E> {
             .map(|(id, _)| *id)
     }
 
+    /// The entities of `room` despawned since the last tick: a player leaving the
+    /// room now will not be in the room when that tick tells its members.
+    pub(crate) fn despawned_in<'a>(&'a self, room: &'a str) -> impl Iterator<Item = EntityId> + 'a {
+        self.despawned
+            .iter()
+            .filter(move |(_, r)| r.as_deref() == Some(room))
+            .map(|(id, _)| *id)
+    }
+
     /// Takes this tick's entity changes; `whole`: every live entity, whole.
     pub(crate) fn take_tick(&mut self, whole: bool) -> EntityTick<E::Changes> {
         let spawned = std::mem::take(&mut self.spawned);

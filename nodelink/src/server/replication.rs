@@ -356,6 +356,7 @@ impl<P: Protocol, G> Shared<P, G> {
             .iter()
             .filter(|(_, entity)| entity.room.as_deref() == Some(room))
             .map(|(id, _)| *id)
+            .chain(self.entities.despawned_in(room))
             .collect();
         let section = EntitySection {
             despawned,

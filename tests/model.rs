@@ -1,0 +1,267 @@
+//! Model-based check of what each client may see: random sequences of changes
+//! (plain, nested and owner-only fields, map inserts and removals, entity spawns,
+//! changes and despawns, room moves) applied on a room-scoped server; after every
+//! batch, each client's mirror must equal exactly its view of the server's truth:
+//! itself and the players it shares a room with (others' owner fields at their
+//! defaults), and the entities of its rooms and of none.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use nodelink::client::{Client, PollClient};
+use nodelink::server::{Server, SyncScope};
+use nodelink::sync::SyncMap;
+use nodelink::{EntityId, PlayerId, Protocol, SyncState};
+use nodelink_tests::{local_config, DEADLINE};
+use proptest::prelude::*;
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Stats {
+    pub(crate) hp: u8,
+    pub(crate) mana: u8,
+}
+
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Hero {
+    pub(crate) x: u8,
+    pub(crate) stats: Stats,
+    pub(crate) bag: SyncMap<u8, u8>,
+    #[sync(owner)]
+    pub(crate) secret: u8,
+}
+
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Thing {
+    pub(crate) v: u8,
+}
+
+#[nodelink::events]
+pub(crate) enum Nothing {}
+
+pub(crate) struct Model;
+
+impl Protocol for Model {
+    type State = Hero;
+    type ToServer = Nothing;
+    type ToClient = Nothing;
+    type ServerState = ();
+    type Entity = Thing;
+}
+
+const ROOMS: [&str; 2] = ["a", "b"];
+const PLAYERS: usize = 3;
+
+/// One change, applied by the server's tick; players and entities by position.
+#[derive(Debug, Clone)]
+enum Op {
+    X(usize, u8),
+    Hp(usize, u8),
+    Put(usize, u8, u8),
+    Drop(usize, u8),
+    Secret(usize, u8),
+    Join(usize, usize),
+    Leave(usize, usize),
+    Spawn(Option<usize>, u8),
+    Despawn(usize),
+    Set(usize, u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let p = 0..PLAYERS;
+    prop_oneof![
+        (p.clone(), 0u8..3).prop_map(|(p, v)| Op::X(p, v)),
+        (p.clone(), 0u8..3).prop_map(|(p, v)| Op::Hp(p, v)),
+        (p.clone(), 0u8..3, 0u8..3).prop_map(|(p, k, v)| Op::Put(p, k, v)),
+        (p.clone(), 0u8..3).prop_map(|(p, k)| Op::Drop(p, k)),
+        (p.clone(), 1u8..4).prop_map(|(p, v)| Op::Secret(p, v)),
+        (p.clone(), 0..ROOMS.len()).prop_map(|(p, r)| Op::Join(p, r)),
+        (p, 0..ROOMS.len()).prop_map(|(p, r)| Op::Leave(p, r)),
+        (prop::option::of(0..ROOMS.len()), 0u8..3).prop_map(|(r, v)| Op::Spawn(r, v)),
+        (0usize..4).prop_map(Op::Despawn),
+        (0usize..4, 0u8..3).prop_map(|(i, v)| Op::Set(i, v)),
+    ]
+}
+
+/// A batch of changes, then the server's truth once they are applied.
+type Batch = (Vec<Op>, oneshot::Sender<Truth>);
+
+#[derive(Debug, Clone)]
+struct Truth {
+    players: BTreeMap<PlayerId, Hero>,
+    rooms: BTreeMap<PlayerId, BTreeSet<String>>,
+    entities: BTreeMap<EntityId, (Option<String>, Thing)>,
+}
+
+fn server(
+    batches: mpsc::UnboundedReceiver<Batch>,
+) -> Server<Model, mpsc::UnboundedReceiver<Batch>> {
+    let config = local_config().sync_scope(SyncScope::Rooms);
+    let mut server = Server::<Model, _>::with_game(config, batches);
+    // Everyone starts in room `a`, so views overlap until the changes move players.
+    server.on_connect(|ctx| {
+        let id = ctx.id();
+        ctx.create_room(ROOMS[0]).add(id);
+    });
+    let mut spawned: Vec<(EntityId, Option<String>)> = Vec::new();
+    server.on_tick(move |ctx, _| {
+        while let Ok((ops, reply)) = ctx.game().try_recv() {
+            let mut ids: Vec<PlayerId> = ctx.players().map(|p| p.id()).collect();
+            ids.sort();
+            for op in ops {
+                let player = |i: usize| ids[i % ids.len()];
+                match op {
+                    Op::X(p, v) => {
+                        ctx.get_player_mut(player(p)).unwrap().state_mut().set_x(v);
+                    }
+                    Op::Hp(p, v) => {
+                        ctx.get_player_mut(player(p))
+                            .unwrap()
+                            .state_mut()
+                            .stats()
+                            .set_hp(v);
+                    }
+                    Op::Put(p, k, v) => {
+                        let player = ctx.get_player_mut(player(p)).unwrap();
+                        player.state_mut().bag().insert(k, v).unwrap();
+                    }
+                    Op::Drop(p, k) => {
+                        ctx.get_player_mut(player(p))
+                            .unwrap()
+                            .state_mut()
+                            .bag()
+                            .remove(&k);
+                    }
+                    Op::Secret(p, v) => {
+                        ctx.get_player_mut(player(p))
+                            .unwrap()
+                            .state_mut()
+                            .set_secret(v);
+                    }
+                    Op::Join(p, r) => {
+                        ctx.create_room(ROOMS[r]).add(player(p));
+                    }
+                    Op::Leave(p, r) => {
+                        if let Some(mut room) = ctx.room_mut(ROOMS[r]) {
+                            room.remove(player(p));
+                        }
+                    }
+                    Op::Spawn(r, v) => {
+                        let id = match r {
+                            Some(r) => ctx.spawn_in(ROOMS[r], Thing { v }),
+                            None => ctx.spawn(Thing { v }),
+                        };
+                        spawned.push((id, r.map(|r| ROOMS[r].to_owned())));
+                    }
+                    Op::Despawn(i) => {
+                        if !spawned.is_empty() {
+                            let (id, _) = spawned.remove(i % spawned.len());
+                            ctx.despawn(id);
+                        }
+                    }
+                    Op::Set(i, v) => {
+                        if let Some((id, _)) = spawned.get(i % spawned.len().max(1)) {
+                            ctx.entity_mut(*id).unwrap().set_v(v);
+                        }
+                    }
+                }
+            }
+            let players = ctx.players().map(|p| (p.id(), p.state().clone())).collect();
+            let rooms = ctx
+                .players()
+                .map(|p| (p.id(), p.rooms().map(str::to_owned).collect()))
+                .collect();
+            let entities = spawned
+                .iter()
+                .filter_map(|(id, room)| ctx.entity(*id).map(|t| (*id, (room.clone(), t.clone()))))
+                .collect();
+            let _ = reply.send(Truth {
+                players,
+                rooms,
+                entities,
+            });
+        }
+    });
+    server
+}
+
+/// What the client of `me` may see of `truth`.
+fn view_of(truth: &Truth, me: PlayerId) -> (BTreeMap<PlayerId, Hero>, BTreeMap<EntityId, Thing>) {
+    let mine = &truth.rooms[&me];
+    let players = truth
+        .players
+        .iter()
+        .filter(|(id, _)| **id == me || !truth.rooms[*id].is_disjoint(mine))
+        .map(|(id, hero)| {
+            let mut hero = hero.clone();
+            if *id != me {
+                hero.secret = 0; // an owner field: never anyone else's
+            }
+            (*id, hero)
+        })
+        .collect();
+    let entities = truth
+        .entities
+        .iter()
+        .filter(|(_, (room, _))| room.as_ref().is_none_or(|room| mine.contains(room)))
+        .map(|(id, (_, thing))| (*id, thing.clone()))
+        .collect();
+    (players, entities)
+}
+
+fn mirror(client: &PollClient<Model>) -> (BTreeMap<PlayerId, Hero>, BTreeMap<EntityId, Thing>) {
+    let world = client.world();
+    (
+        world.players().map(|(id, h)| (id, h.clone())).collect(),
+        world.entities().map(|(id, t)| (id, t.clone())).collect(),
+    )
+}
+
+fn run(batches: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (send, receive) = mpsc::unbounded_channel();
+    let bound = runtime.block_on(server(receive).bind()).unwrap();
+    let url = format!("ws://{}/", bound.local_addr());
+    let handle = bound.handle();
+    runtime.spawn(bound.run());
+    let _guard = runtime.enter();
+    let mut clients: Vec<PollClient<Model>> = (0..PLAYERS)
+        .map(|_| Client::<Model>::from_url(url.clone()).spawn().unwrap())
+        .collect();
+    let deadline = Instant::now() + DEADLINE;
+    while handle.player_count() < PLAYERS || clients.iter().any(|c| c.id().is_none()) {
+        prop_assert!(Instant::now() < deadline, "the clients did not connect");
+        for client in &mut clients {
+            client.wait(Duration::from_millis(10));
+        }
+    }
+    for ops in batches {
+        let (reply, truth) = oneshot::channel();
+        send.send((ops, reply)).unwrap();
+        let truth = runtime.block_on(truth).unwrap();
+        let deadline = Instant::now() + DEADLINE;
+        for client in &mut clients {
+            let me = client.id().unwrap();
+            let expected = view_of(&truth, me);
+            while mirror(client) != expected {
+                if Instant::now() > deadline {
+                    prop_assert_eq!(mirror(client), expected.clone(), "the mirror of {}", me);
+                }
+                client.wait(Duration::from_millis(10));
+            }
+        }
+    }
+    handle.shutdown();
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_client_mirrors_exactly_what_it_may_see(
+        batches in prop::collection::vec(prop::collection::vec(op(), 1..10), 1..8)
+    ) {
+        run(batches)?;
+    }
+}
