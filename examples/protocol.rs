@@ -1,7 +1,13 @@
 //! The protocol the examples share: one crate, depended on by server and client, so
 //! the compiler checks that both sides speak the same events and state.
+//!
+//! [`web`] is the browser game's server, shared by `cargo run --example web` and
+//! its test.
 
 use nodelink::{PlayerId, Protocol, SyncState};
+
+#[path = "web/app.rs"]
+pub mod web;
 
 /// Each player's synced state.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]

@@ -1,15 +1,17 @@
 //! Prints how many bytes typical frames take on each wire: the native MessagePack
-//! one and the JSON one Python nodelink clients speak.
+//! one and the JSON one Python nodelink clients speak; and what a small change to
+//! a nested state or to one entry of a map costs, beside the same field sent whole.
 //!
 //! Run with `cargo run --example wire_sizes`.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use nodelink::sync::Selection;
-use nodelink::sync::Tick;
+use nodelink::sync::{Selection, SyncMap, Tick};
 use nodelink::wire::{encode_event, encode_sync, json, NetId, SyncHeader};
-use nodelink::{FieldMask, PlayerId, SyncState};
-use nodelink_examples::ToServer;
+use nodelink::{EncodeError, FieldMask, Fingerprint, PlayerId, Protocol, SyncState, Tracked};
+use nodelink_examples::{ToClient, ToServer};
+use serde::{Deserialize, Serialize};
 
 /// A typical 8-field player state.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -27,11 +29,191 @@ struct Player {
 /// A protocol around that state, to size its frames.
 struct Bench;
 
-impl nodelink::Protocol for Bench {
+impl Protocol for Bench {
     type State = Player;
     type ToServer = ToServer;
-    type ToClient = nodelink_examples::ToClient;
+    type ToClient = ToClient;
     type ServerState = ();
+}
+
+/// A 4-field nested state: a change sends only the sub-fields that changed.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+struct Stats {
+    hp: u16,
+    mana: u16,
+    armor: u16,
+    speed: f32,
+}
+
+/// The same fields as a plain struct: a change sends all of it.
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+struct PlainStats {
+    hp: u16,
+    mana: u16,
+    armor: u16,
+    speed: f32,
+}
+
+/// An inventory item: a plain value, sent whole.
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+struct Item {
+    name: String,
+    count: u16,
+}
+
+/// A hero whose fields are sent in parts: a nested state, a map synced per entry.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+struct InParts {
+    stats: Stats,
+    items: SyncMap<u16, Item>,
+}
+
+/// The same hero with plain fields (same names, so the JSON keys match), each sent
+/// whole when it changes.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+struct Whole {
+    stats: PlainStats,
+    items: BTreeMap<u16, Item>,
+}
+
+struct InPartsBench;
+
+impl Protocol for InPartsBench {
+    type State = InParts;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = ();
+}
+
+struct WholeBench;
+
+impl Protocol for WholeBench {
+    type State = Whole;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = ();
+}
+
+/// Bytes on the native wire and on the JSON wire.
+type Bytes = (usize, usize);
+
+/// The bytes one more player adds to a sync frame of protocol `P`, native and
+/// JSON, when each listed player sends what `selection` names of `state`: the frame
+/// with two players minus the frame with one.
+fn per_player<P: Protocol>(
+    state: &P::State,
+    selection: Selection<'_, <P::State as SyncState>::Changes>,
+    header: SyncHeader,
+    json_header: json::SyncHeader,
+) -> Result<Bytes, EncodeError> {
+    let native = |count: u32| {
+        let players = (0..count).map(|i| (NetId(7 + i), state, selection));
+        encode_sync::<P, _>(header, &[], &[], players.collect::<Vec<_>>(), None)
+            .map(|frame| frame.len())
+    };
+    let json = |count: u32| {
+        let players = (0..count).map(|i| (PlayerId::from_raw(0xdead_beef + i), state, selection));
+        json::encode_sync::<P, _>(json_header, &[], players, None).map(|frame| frame.len())
+    };
+    Ok((native(2)? - native(1)?, json(2)? - json(1)?))
+}
+
+/// What one changed sub-field of a nested state, and one changed entry of a
+/// 100-entry map, add per player: sent in parts, and the same field sent whole.
+fn parts_vs_whole(
+    header: SyncHeader,
+    json_header: json::SyncHeader,
+) -> Result<Vec<(&'static str, Bytes)>, EncodeError> {
+    let item = |i: u16| Item {
+        name: format!("item {i}"),
+        count: i,
+    };
+    let mut in_parts = Tracked::new(InParts::default());
+    let mut whole = Tracked::new(Whole::default());
+    in_parts.update(|hero| {
+        hero.stats = Stats {
+            hp: 100,
+            mana: 50,
+            armor: 20,
+            speed: 1.5,
+        };
+    });
+    whole.update(|hero| {
+        hero.stats = PlainStats {
+            hp: 100,
+            mana: 50,
+            armor: 20,
+            speed: 1.5,
+        };
+    });
+    for i in 0..100 {
+        in_parts
+            .state_mut()
+            .items()
+            .insert(i, item(i))
+            .expect("under the limit");
+        whole.update(|hero| {
+            hero.items.insert(i, item(i));
+        });
+    }
+    in_parts.take_changes();
+    whole.take_changes();
+
+    let mut rows = Vec::new();
+    in_parts.state_mut().stats().set_hp(99);
+    whole.update(|hero| hero.stats.hp = 99);
+    rows.push((
+        "stats.hp changed: nested state (4 fields)",
+        per_player::<InPartsBench>(
+            in_parts.get(),
+            Selection::Changed(in_parts.changes()),
+            header,
+            json_header,
+        )?,
+    ));
+    rows.push((
+        "stats.hp changed: plain struct, sent whole",
+        per_player::<WholeBench>(
+            whole.get(),
+            Selection::Changed(whole.changes()),
+            header,
+            json_header,
+        )?,
+    ));
+    in_parts.take_changes();
+    whole.take_changes();
+
+    let changed = Item {
+        name: "item 42".into(),
+        count: 7,
+    };
+    in_parts
+        .state_mut()
+        .items()
+        .insert(42, changed.clone())
+        .expect("a key already there");
+    whole.update(|hero| {
+        hero.items.insert(42, changed);
+    });
+    rows.push((
+        "1 of 100 items changed: SyncMap, per entry",
+        per_player::<InPartsBench>(
+            in_parts.get(),
+            Selection::Changed(in_parts.changes()),
+            header,
+            json_header,
+        )?,
+    ));
+    rows.push((
+        "1 of 100 items changed: BTreeMap, sent whole",
+        per_player::<WholeBench>(
+            whole.get(),
+            Selection::Changed(whole.changes()),
+            header,
+            json_header,
+        )?,
+    ));
+    Ok(rows)
 }
 
 /// The bytes one more player adds to a sync frame: the frame with `players` listed
@@ -41,7 +223,7 @@ struct Sizes {
     json: Vec<usize>,
 }
 
-fn main() -> Result<(), nodelink::EncodeError> {
+fn main() -> Result<(), EncodeError> {
     let player = Player {
         x: 12.5,
         y: -3.25,
@@ -118,5 +300,13 @@ fn main() -> Result<(), nodelink::EncodeError> {
         encode_event(&moved)?.len(),
         json::encode_event(&moved)?.len()
     );
+    println!();
+    println!(
+        "{:<69}native   JSON",
+        "fields sent in parts, vs the same field sent whole"
+    );
+    for (row, (native, json)) in parts_vs_whole(header, json_header)? {
+        println!("  + per changed player, {row:<44}  {native:>5}  {json:>5}");
+    }
     Ok(())
 }

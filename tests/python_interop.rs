@@ -8,42 +8,15 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
 
 use nodelink::PlayerId;
 use nodelink_examples::{ToClient, ToServer};
 use nodelink_tests::{
-    eventually, local_config, reporting_game, serve, serve_router, within, Seen, Watcher,
+    eventually, local_config, python, reporting_game, serve, serve_router, within, Seen, Watcher,
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
-
-/// The virtualenv's python, set up once per test process.
-fn python() -> PathBuf {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    PYTHON
-        .get_or_init(|| {
-            let output = std::process::Command::new("bash")
-                .arg(root.join("tests/python/setup.sh"))
-                .current_dir(&root)
-                .stderr(Stdio::inherit())
-                .output()
-                .map_err(|error| format!("cannot run tests/python/setup.sh: {error}"))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "tests/python/setup.sh failed ({}): it installs nodelink==0.6.0 from PyPI",
-                    output.status
-                ));
-            }
-            let path = String::from_utf8_lossy(&output.stdout);
-            let path = path.lines().last().unwrap_or_default().trim();
-            Ok(root.join(path))
-        })
-        .clone()
-        .unwrap_or_else(|error| panic!("{error}"))
-}
 
 /// The Python client process and the JSON lines it reports.
 struct PythonClient {

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use nodelink::client::{Client, ClientConfig, ClientError, ClientSender, Disconnect, StateSync};
@@ -49,6 +51,68 @@ pub fn alive_tasks() -> usize {
     tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks()
+}
+
+/// The repository's root directory.
+#[must_use]
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs a setup script of the repository (with bash, from the root) and returns the
+/// last line of its output; its progress goes to stderr.
+fn run_setup(script: &str, needs: &str) -> Result<String, String> {
+    let output = std::process::Command::new("bash")
+        .arg(repo_root().join(script))
+        .current_dir(repo_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run {script}: {error}"))?;
+    if !output.status.success() {
+        return Err(format!("{script} failed ({}): {needs}", output.status));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    Ok(stdout.lines().last().unwrap_or_default().trim().to_owned())
+}
+
+/// The python of a virtualenv with the published Python nodelink 0.6.0, installed
+/// by `tests/python/setup.sh` (from PyPI) once per test process.
+///
+/// # Panics
+/// If the setup fails.
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let path = run_setup(
+                "tests/python/setup.sh",
+                "it installs nodelink==0.6.0 from PyPI",
+            )?;
+            Ok(repo_root().join(path))
+        })
+        .clone()
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The TypeScript package (`clients/typescript`), its locked dependencies
+/// installed and its sources compiled into `dist/` by
+/// `clients/typescript/scripts/build-for-tests.sh`, once per test process.
+///
+/// # Panics
+/// If the build fails.
+pub fn typescript_package() -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            run_setup(
+                "clients/typescript/scripts/build-for-tests.sh",
+                "it needs node 20+ and npm",
+            )
+            .map(drop)
+        })
+        .clone()
+        .unwrap_or_else(|error| panic!("{error}"));
+    repo_root().join("clients/typescript")
 }
 
 /// A server config on loopback with a free port.

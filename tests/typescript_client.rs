@@ -9,42 +9,20 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use nodelink::{PlayerId, Protocol};
 use nodelink_examples::{Game, ToClient, ToServer};
-use nodelink_tests::{local_config, reporting_game, serve, within, Seen, Watcher};
+use nodelink_tests::{
+    local_config, reporting_game, serve, typescript_package, within, Seen, Watcher,
+};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-/// The built interop client script, built once per test process.
+/// The built interop client script.
 fn script() -> PathBuf {
-    static SCRIPT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    SCRIPT
-        .get_or_init(|| {
-            let setup = root.join("clients/typescript/scripts/build-for-tests.sh");
-            let output = std::process::Command::new("bash")
-                .arg(&setup)
-                .stderr(Stdio::inherit())
-                .output()
-                .map_err(|error| format!("cannot run {}: {error}", setup.display()))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "{} failed ({}): it needs node 20+ and npm",
-                    setup.display(),
-                    output.status
-                ));
-            }
-            let path = String::from_utf8_lossy(&output.stdout);
-            Ok(PathBuf::from(
-                path.lines().last().unwrap_or_default().trim(),
-            ))
-        })
-        .clone()
-        .unwrap_or_else(|error| panic!("{error}"))
+    typescript_package().join("dist/test/e2e/interop-client.js")
 }
 
 /// The TypeScript client process: commands go to its stdin, reports come from its

@@ -3,7 +3,7 @@
 //! The derives know every event, field, type and mask index of a protocol; they
 //! write it down here, so that clients in other languages, code generators and
 //! tools read the protocol from one description instead of from Rust source.
-//! [`Protocol::schema`](crate::Protocol::schema) builds it and
+//! [`Protocol::schema`] builds it and
 //! [`Schema::to_json`] prints it:
 //!
 //! ```
@@ -60,7 +60,7 @@
 //!
 //! # The fingerprint
 //!
-//! [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT) is a function of the
+//! [`Protocol::FINGERPRINT`] is a function of the
 //! schema alone, specified in PROTOCOL.md and implemented by
 //! [`Schema::fingerprint`], so a client built from the schema can compute the
 //! fingerprint it must offer, and check the one a server announces.
@@ -331,7 +331,7 @@ impl Schema {
 
     /// The protocol fingerprint computed from this schema by the rules in
     /// PROTOCOL.md ("The fingerprint"); equal to
-    /// [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT) for a schema built by
+    /// [`Protocol::FINGERPRINT`] for a schema built by
     /// [`Schema::of`]. (The `fingerprint` field is not an input.)
     #[must_use]
     pub fn fingerprint(&self) -> u64 {

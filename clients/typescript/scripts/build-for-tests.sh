@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the package for tests/typescript_client.rs: installs the locked dependencies
-# when they are missing and compiles when a source is newer than the build. Output
-# goes to stderr; the last line of stdout is the path of the interop client script.
+# Builds the package for the tests that run it (tests/typescript_client.rs,
+# tests/web_game.rs): installs the locked dependencies when they are missing and
+# compiles when a source is newer than the build. Output goes to stderr; the last
+# line of stdout is the path of the interop client script.
 #
 # Usage: clients/typescript/scripts/build-for-tests.sh   (needs node and npm)
 set -euo pipefail

@@ -75,6 +75,11 @@ export interface SyncedFieldSchema {
   readonly index: number;
   readonly type: TypeExpr;
   readonly skip?: false;
+  /**
+   * `#[sync(owner)]`: only the player whose state this is receives the field; in
+   * the mirror, every other player's copy keeps the field's default value.
+   */
+  readonly owner?: boolean;
 }
 
 /** A `#[sync(skip)]` field: server-only, never on the wire. */
@@ -283,9 +288,12 @@ function checkStateFields(value: unknown, path: string, refs: Map<string, string
       onlyKeys(entry, ["name", "skip"], at);
       return { name: fieldName, skip: true };
     }
-    onlyKeys(entry, ["name", "index", "type", "skip"], at);
+    onlyKeys(entry, ["name", "index", "type", "skip", "owner"], at);
     if (entry.skip !== undefined && entry.skip !== false) {
       throw new SchemaError(`${at}.skip`, `expected true or false, found ${describe(entry.skip)}`);
+    }
+    if (entry.owner !== undefined && typeof entry.owner !== "boolean") {
+      throw new SchemaError(`${at}.owner`, `expected true or false, found ${describe(entry.owner)}`);
     }
     const index = requireCount(entry.index, `${at}.index`);
     // Synced fields are numbered in declaration order: the mask bit of the n-th
@@ -294,7 +302,8 @@ function checkStateFields(value: unknown, path: string, refs: Map<string, string
       throw new SchemaError(`${at}.index`, `synced fields are numbered 0, 1, … in declaration order: expected ${synced}, found ${index}`);
     }
     synced += 1;
-    return { name: fieldName, index, type: checkType(entry.type, `${at}.type`, refs) };
+    const type = checkType(entry.type, `${at}.type`, refs);
+    return entry.owner === true ? { name: fieldName, index, type, owner: true } : { name: fieldName, index, type };
   });
   if (synced > MAX_STATE_FIELDS) {
     throw new SchemaError(path, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { asValueError, Codecs } from "../src/codec.js";
-import { decodeClientFrame, EncodeError, encodeClientEvent, type TypeExpr, validateSchema } from "../src/index.js";
+import { decodeClientFrame, EncodeError, encodeClientEvent, fingerprintOf, type TypeExpr, validateSchema } from "../src/index.js";
 import { Reader, Writer } from "../src/msgpack.js";
 import { fromHex, hex, richProtocol, richSchema } from "./support.js";
 
@@ -229,5 +229,15 @@ describe("schema validation", () => {
     assert.equal(broken((json) => (json.types.Shape.enum[0].kind = "struct")), 'invalid schema at $.types.Shape.enum[0].kind: expected "named", "tuple" or "unit", found "struct"');
     assert.equal(broken((json) => (json.state.fields[0].type = { array: ["u8"] })), "invalid schema at $.state.fields[0].type.array: expected [type, length], found 1 elements");
     assert.equal(broken((json) => delete json.server_state), "invalid schema at $.server_state: missing (null when the game has no server state)");
+    assert.equal(broken((json) => (json.state.fields[0].owner = "yes")), 'invalid schema at $.state.fields[0].owner: expected true or false, found string "yes"');
+  });
+
+  it("keeps `#[sync(owner)]` marks, which the fingerprint does not hash", () => {
+    const json = structuredClone(richSchema) as any;
+    json.state.fields[0].owner = true;
+    const schema = validateSchema(json);
+    const field = schema.state!.fields[0]!;
+    assert.ok(field.skip !== true && field.owner === true);
+    assert.equal(fingerprintOf(schema), fingerprintOf(validateSchema(structuredClone(richSchema))));
   });
 });

@@ -237,7 +237,8 @@ function stateMembers(fields: readonly StateFieldSchema[], names: Names): string
     .map((field) => {
       if (field.skip === true) return `  // \`${field.name}\` is server-only (\`#[sync(skip)]\`): never on the wire.\n`;
       const nested = names.isNestedState(field.type) ? " (a nested state)" : "";
-      return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
+      const owner = field.owner === true ? " Only its own player receives it (`#[sync(owner)]`): the default in other players' copies." : "";
+      return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.${owner}`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
     })
     .join("");
 }
