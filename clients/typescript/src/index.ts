@@ -65,4 +65,4 @@ export type {
   TypeExpr,
   VariantSchema,
 } from "./schema.js";
-export type { EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, Unsubscribe } from "./types.js";
+export type { EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, SyncMapDelta, SyncVecDelta, Unsubscribe } from "./types.js";

@@ -7,8 +7,9 @@ import type { CompiledProtocol } from "./protocol.js";
 
 /**
  * One player's changed fields in a sync frame (every field when the player arrived).
- * A nested state's field holds only its changed sub-fields: `Delta` is the
- * generated `…Delta` type of a state with nested states, else `Partial<State>`.
+ * A nested state's field holds only its changed sub-fields, a `SyncMap`'s or
+ * `SyncVec`'s its changed entries: `Delta` is the generated `…Delta` type of a state
+ * with such fields, else `Partial<State>`.
  */
 export interface PlayerChange<State, Delta = Partial<State>> {
   readonly id: PlayerId;
@@ -62,7 +63,8 @@ export interface Applied<State, ServerState, StateDelta = Partial<State>, Server
  * The mirror: every player's state by id and the server state, kept by applying
  * each sync frame's departures, then arrivals, then changes. Net ids are this
  * connection's own, and reused after a player leaves. A change to a nested state
- * merges its changed sub-fields into the field's current value.
+ * merges its changed sub-fields into the field's current value; a change to a
+ * `SyncMap` or `SyncVec` applies its entries to a copy of the field's value.
  */
 export class Mirror<State extends object, ServerState extends object, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>>
   implements World<State, ServerState>
