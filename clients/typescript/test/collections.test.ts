@@ -179,6 +179,9 @@ const DECODED: Record<string, { hero: object; board: object | null }> = {
 
 const FRAMES: Record<string, string> = { SNAPSHOT, CHANGES, SHRINK, WHOLE, AFTER };
 
+/** PROTOCOL.md's frames of `ada`'s hero in the `Quest` protocol, in order. */
+const HERO_STORY = ["hero-joined", "hero-nested", "hero-maps", "hero-list", "hero-list-shift"];
+
 /** The mirror after each frame, as the Rust server's values were (their `Debug`, transcribed). */
 const MIRRORED: Record<string, { hero: Hero; board: Board }> = {
   SNAPSHOT: {
@@ -398,8 +401,8 @@ describe("synced collections: the codec", () => {
     }
   });
 
-  it("decodes PROTOCOL.md's Quest frames, whose maps the document describes", () => {
-    for (const name of ["hero-joined", "hero-nested", "hero-maps"]) {
+  it("decodes PROTOCOL.md's Quest frames, whose maps and list the document describes", () => {
+    for (const name of HERO_STORY) {
       const { frame: expected } = docSyncFrames[name]!;
       const sync = decodeSync(hex(encodeSync(questProtocol, expected)), questProtocol);
       assert.deepEqual(sync, expected, name);
@@ -536,14 +539,19 @@ describe("synced collections: the mirror", () => {
   it("follows PROTOCOL.md's Quest story to the state the document gives", () => {
     interface QuestHero {
       x: number;
-      stats: { hp: number; mana: number };
+      stats: Stats;
       bag: Map<string, number>;
-      pets: Map<number, { hp: number; mana: number }>;
+      pets: Map<number, Stats>;
+      party: Stats[];
     }
     const mirror = new Mirror<QuestHero, object>(questProtocol);
-    for (const name of ["hero-joined", "hero-nested", "hero-maps"]) mirror.apply(docSyncFrames[name]!.frame);
-    // "…leave ada with x 1.5, stats {hp: 97, mana: 50}, a bag of 19 arrows, and pets
-    // 1 {hp: 30, mana: 5} and 2 {hp: 10, mana: 0}".
+    const party = HERO_STORY.map((name) => {
+      mirror.apply(docSyncFrames[name]!.frame);
+      return mirror.players.get("1a2b3c4d")!.party;
+    });
+    assert.deepEqual(party, [[{ hp: 40, mana: 10 }], [{ hp: 40, mana: 10 }], [{ hp: 40, mana: 10 }], [{ hp: 40, mana: 5 }, { hp: 20, mana: 20 }], [{ hp: 20, mana: 20 }]]);
+    // "…leave ada with x 1.5, stats {hp: 97, mana: 50}, a bag of 19 arrows, pets 1
+    // {hp: 30, mana: 5} and 2 {hp: 10, mana: 0}, and a party of one, [{hp: 20, mana: 20}]".
     assert.deepEqual(mirror.players.get("1a2b3c4d"), {
       x: 1.5,
       stats: { hp: 97, mana: 50 },
@@ -552,6 +560,7 @@ describe("synced collections: the mirror", () => {
         [1, { hp: 30, mana: 5 }],
         [2, { hp: 10, mana: 0 }],
       ]),
+      party: [{ hp: 20, mana: 20 }],
     });
   });
 });

@@ -8,7 +8,8 @@ const bob = { netId: 1, id: "5e6f7081" };
 
 /**
  * PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and
- * `bob`, then `ada`'s hero in the `Quest` protocol, with a nested state and maps).
+ * `bob`, then `ada`'s hero in the `Quest` protocol, with a nested state, maps and
+ * a list).
  */
 export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: SyncFrame }> = {
   "sync-snapshot": {
@@ -78,6 +79,7 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
             stats: { hp: 100, mana: 50 },
             bag: { replace: true, removed: [], entries: [["arrows", 20], ["bread", 2]] },
             pets: { replace: true, removed: [], entries: [[1, { hp: 30, mana: 0 }]] },
+            party: { len: 1, entries: [[0, { hp: 40, mana: 10 }]] },
           },
         },
       ],
@@ -107,5 +109,21 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
       ],
       server: null,
     },
+  },
+  "hero-list": {
+    protocol: questProtocol,
+    frame: {
+      tick: 53,
+      online: 1,
+      flags: 0,
+      left: [],
+      joined: [],
+      players: [{ netId: 0, fields: { party: { len: 2, entries: [[0, { mana: 5 }], [1, { hp: 20, mana: 20 }]] } } }],
+      server: null,
+    },
+  },
+  "hero-list-shift": {
+    protocol: questProtocol,
+    frame: { tick: 54, online: 1, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { party: { len: 1, entries: [[0, { hp: 20, mana: 20 }]] } } }], server: null },
   },
 };
