@@ -27,8 +27,10 @@ pub const DEFAULT_VEC_LIMIT: usize = 1024;
 /// or a [`SyncMap`](crate::sync::SyncMap) keyed by a stable id.
 ///
 /// At most `LIMIT` items ([`DEFAULT_VEC_LIMIT`] unless given): a push or insert
-/// past it is refused with [`VecFull`], never a panic. Reads go through the items,
-/// a slice.
+/// past it is refused with [`VecFull`], never a panic; an index past the end is
+/// [`OutOfRange`] or `None`. Reads go through the items, a slice. `V` must be
+/// `Default`: a receiver extends its list with defaults before it sets the items
+/// that came.
 ///
 /// ```
 /// use nodelink::sync::{SyncVec, Selection};
