@@ -83,4 +83,5 @@ impl Protocol for Game {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = Match;
+    type Entity = ();
 }

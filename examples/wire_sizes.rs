@@ -34,6 +34,7 @@ impl Protocol for Bench {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 /// A 4-field nested state: a change sends only the sub-fields that changed.
@@ -86,6 +87,7 @@ impl Protocol for InPartsBench {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 struct WholeBench;
@@ -95,6 +97,7 @@ impl Protocol for WholeBench {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 /// Bytes on the native wire and on the JSON wire.

@@ -38,6 +38,7 @@ impl Protocol for Cards {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 /// Polls `client` (blocking this worker only) until `done` holds of it.

@@ -7,70 +7,22 @@
 //! `python3` and access to PyPI on the first run).
 
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use nodelink::PlayerId;
 use nodelink_examples::{ToClient, ToServer};
 use nodelink_tests::{
-    eventually, local_config, python, reporting_game, serve, serve_router, within, Seen, Watcher,
+    eventually, local_config, python, reporting_game, serve, serve_router, within, ChildReports,
+    Seen, Watcher,
 };
-use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use serde_json::json;
+use tokio::process::Command;
 
-/// The Python client process and the JSON lines it reports.
-struct PythonClient {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-}
-
-impl PythonClient {
-    fn start(port: u16) -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/interop_client.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .arg(port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the Python client starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        Self {
-            child,
-            lines: BufReader::new(stdout).lines(),
-        }
-    }
-
-    /// Skips reports until one of `kind` satisfies `pick`.
-    async fn expect_where<T>(
-        &mut self,
-        kind: &str,
-        mut pick: impl FnMut(&Value) -> Option<T>,
-    ) -> T {
-        within(kind, async {
-            loop {
-                let line = self
-                    .lines
-                    .next_line()
-                    .await
-                    .expect("readable stdout")
-                    .unwrap_or_else(|| panic!("the Python client exited before `{kind}`"));
-                let report: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|error| panic!("not a report ({error}): {line}"));
-                if report["kind"] == kind {
-                    if let Some(found) = pick(&report) {
-                        return found;
-                    }
-                }
-            }
-        })
-        .await
-    }
-
-    async fn expect(&mut self, kind: &str) -> Value {
-        self.expect_where(kind, |report| Some(report.clone())).await
-    }
+/// The Python client process, started with the server's port.
+fn python_client(port: u16) -> ChildReports {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/interop_client.py");
+    let mut command = Command::new(python());
+    command.arg(script).arg(port.to_string());
+    ChildReports::spawn("the Python client", &mut command, false)
 }
 
 #[tokio::test]
@@ -91,7 +43,7 @@ async fn python_nodelink_clients_play_on_the_rust_server() {
         })
         .await;
 
-    let mut python = PythonClient::start(running.addr.port());
+    let mut python = python_client(running.addr.port());
     assert_eq!(python.expect("connect").await["n"], 1);
     let welcome = python.expect("welcome").await;
     assert_eq!(welcome["tick_rate"], 20);
@@ -222,10 +174,7 @@ async fn python_nodelink_clients_play_on_the_rust_server() {
             msg: "quit".into(),
         })
         .unwrap();
-    let status = within("the Python client to exit", python.child.wait())
-        .await
-        .expect("an exit status");
-    assert!(status.success(), "{status}");
+    python.exited().await;
     running.stop().await;
 }
 
@@ -242,7 +191,7 @@ async fn python_nodelink_clients_play_on_a_server_mounted_on_axum() {
     let mut native = Watcher::connect(&format!("ws://{addr}/")).await;
     let native_id = native.id.expect("connected");
 
-    let mut python = PythonClient::start(addr.port());
+    let mut python = python_client(addr.port());
     let welcome = python.expect("welcome").await;
     let python_key = welcome["id"].as_str().expect("an id").to_owned();
     let python_id: PlayerId = python_key.parse().expect("an 8-hex id");
@@ -292,10 +241,7 @@ async fn python_nodelink_clients_play_on_a_server_mounted_on_axum() {
             msg: "quit".into(),
         })
         .unwrap();
-    let status = within("the Python client to exit", python.child.wait())
-        .await
-        .expect("an exit status");
-    assert!(status.success(), "{status}");
+    python.exited().await;
     handle.shutdown();
     within("the mounted server to stop", world).await.unwrap();
     http.abort();

@@ -459,6 +459,7 @@ mod other {
         type ToServer = ToServer;
         type ToClient = nodelink_examples::ToClient;
         type ServerState = ();
+        type Entity = ();
     }
 }
 

@@ -866,3 +866,121 @@ pub async fn serve_router(
     };
     (addr, http)
 }
+
+/// A helper program (a Python or TypeScript client, the browser driver) that
+/// reports what it sees as JSON lines on its stdout and, when started with
+/// commands, reads JSON commands from its stdin. Killed if dropped.
+#[derive(Debug)]
+pub struct ChildReports {
+    /// How failures name it: "the Python client".
+    name: &'static str,
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl ChildReports {
+    /// Starts `command` with piped stdout (and stdin, with `commands`).
+    ///
+    /// # Panics
+    /// If the program cannot be started.
+    pub fn spawn(
+        name: &'static str,
+        command: &mut tokio::process::Command,
+        commands: bool,
+    ) -> Self {
+        use tokio::io::AsyncBufReadExt;
+
+        let stdin = if commands {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        };
+        let mut child = command
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|error| panic!("{name} does not start: {error}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        Self {
+            name,
+            stdin: child.stdin.take(),
+            child,
+            lines: tokio::io::BufReader::new(stdout).lines(),
+        }
+    }
+
+    /// Writes one command line.
+    ///
+    /// # Panics
+    /// If the program was started without commands or does not read them in time.
+    pub async fn command(&mut self, command: &serde_json::Value) {
+        use tokio::io::AsyncWriteExt;
+
+        let name = self.name;
+        let stdin = self
+            .stdin
+            .as_mut()
+            .unwrap_or_else(|| panic!("{name} was started without commands"));
+        let line = format!("{command}\n");
+        within(&format!("{name} to read a command"), async {
+            stdin.write_all(line.as_bytes()).await?;
+            stdin.flush().await
+        })
+        .await
+        .unwrap_or_else(|error| panic!("{name} does not read its commands: {error}"));
+    }
+
+    /// The next report, with no deadline of its own: callers wait under `within`.
+    ///
+    /// # Panics
+    /// If the program exits first or writes a line that is not JSON.
+    pub async fn next(&mut self, what: &str) -> serde_json::Value {
+        let name = self.name;
+        let line = self
+            .lines
+            .next_line()
+            .await
+            .expect("readable stdout")
+            .unwrap_or_else(|| panic!("{name} exited before {what}"));
+        serde_json::from_str(&line).unwrap_or_else(|error| panic!("not a report ({error}): {line}"))
+    }
+
+    /// Skips reports until one of `kind` satisfies `pick`, within the deadline.
+    pub async fn expect_where<T>(
+        &mut self,
+        kind: &str,
+        mut pick: impl FnMut(&serde_json::Value) -> Option<T>,
+    ) -> T {
+        within(kind, async {
+            loop {
+                let report = self.next(&format!("`{kind}`")).await;
+                if report["kind"] == kind {
+                    if let Some(found) = pick(&report) {
+                        return found;
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// The next report of `kind`.
+    pub async fn expect(&mut self, kind: &str) -> serde_json::Value {
+        self.expect_where(kind, |report| Some(report.clone())).await
+    }
+
+    /// Waits for the program to exit; it must succeed.
+    ///
+    /// # Panics
+    /// If it fails or does not exit in time.
+    pub async fn exited(mut self) {
+        let name = self.name;
+        let status = within(&format!("{name} to exit"), self.child.wait())
+            .await
+            .expect("an exit status");
+        assert!(status.success(), "{name}: {status}");
+    }
+}

@@ -8,17 +8,15 @@
 //! first run).
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use nodelink::{PlayerId, Protocol};
 use nodelink_examples::{Game, ToClient, ToServer};
 use nodelink_tests::{
-    local_config, reporting_game, serve, typescript_package, within, Seen, Watcher,
+    local_config, reporting_game, serve, typescript_package, within, ChildReports, Seen, Watcher,
 };
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::Command;
 
 /// The built interop client script.
 fn script() -> PathBuf {
@@ -28,75 +26,34 @@ fn script() -> PathBuf {
 /// The TypeScript client process: commands go to its stdin, reports come from its
 /// stdout as JSON lines.
 struct TsClient {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Lines<BufReader<ChildStdout>>,
+    reports: ChildReports,
 }
 
 impl TsClient {
     fn start(url: &str, args: &[&str]) -> Self {
-        let mut child = Command::new("node")
-            .arg(script())
-            .arg(url)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node starts");
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = child.stdout.take().expect("piped stdout");
+        let mut command = Command::new("node");
+        command.arg(script()).arg(url).args(args);
         Self {
-            child,
-            stdin,
-            lines: BufReader::new(stdout).lines(),
+            reports: ChildReports::spawn("the TypeScript client", &mut command, true),
         }
     }
 
-    async fn command(&mut self, command: Value) {
-        let line = format!("{command}\n");
-        within("a command to the TypeScript client", async {
-            self.stdin.write_all(line.as_bytes()).await?;
-            self.stdin.flush().await
-        })
-        .await
-        .expect("the TypeScript client reads its commands");
-    }
-
     async fn send(&mut self, event: &str, data: Value) {
-        self.command(json!({ "cmd": "send", "event": event, "data": data }))
+        self.reports
+            .command(&json!({ "cmd": "send", "event": event, "data": data }))
             .await;
     }
 
-    /// Skips reports until one of `kind` satisfies `pick`.
-    async fn expect_where<T>(
-        &mut self,
-        kind: &str,
-        mut pick: impl FnMut(&Value) -> Option<T>,
-    ) -> T {
-        within(kind, async {
-            loop {
-                let line = self
-                    .lines
-                    .next_line()
-                    .await
-                    .expect("readable stdout")
-                    .unwrap_or_else(|| panic!("the TypeScript client exited before `{kind}`"));
-                let report: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|error| panic!("not a report ({error}): {line}"));
-                if report["kind"] == kind {
-                    if let Some(found) = pick(&report) {
-                        return found;
-                    }
-                }
-            }
-        })
-        .await
+    async fn command(&mut self, command: Value) {
+        self.reports.command(&command).await;
+    }
+
+    async fn expect_where<T>(&mut self, kind: &str, pick: impl FnMut(&Value) -> Option<T>) -> T {
+        self.reports.expect_where(kind, pick).await
     }
 
     async fn expect(&mut self, kind: &str) -> Value {
-        self.expect_where(kind, |report| Some(report.clone())).await
+        self.reports.expect(kind).await
     }
 
     async fn status(&mut self) -> Value {
@@ -107,10 +64,7 @@ impl TsClient {
     /// Closes the client (code 1000) and waits for the process to exit.
     async fn exit(mut self) {
         self.command(json!({ "cmd": "exit" })).await;
-        let status = within("the TypeScript client to exit", self.child.wait())
-            .await
-            .expect("an exit status");
-        assert!(status.success(), "{status}");
+        self.reports.exited().await;
     }
 }
 

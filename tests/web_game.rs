@@ -21,7 +21,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use nodelink::server::{ServerConfig, ServerHandle};
@@ -29,12 +28,11 @@ use nodelink::PlayerId;
 use nodelink_examples::web::{self, MAP_HEIGHT, MAP_WIDTH};
 use nodelink_examples::{Avatar, Game, ToClient, ToServer};
 use nodelink_tests::{
-    http_request, python, repo_root, serve_router, typescript_package, within, Seen, Watcher,
-    DEADLINE,
+    http_request, python, repo_root, serve_router, typescript_package, within, ChildReports, Seen,
+    Watcher, DEADLINE,
 };
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::Command;
 use tokio::task::JoinHandle;
 
 /// The web game's site, served on `127.0.0.1`.
@@ -289,30 +287,17 @@ impl View {
 /// Headless Chromium with its pages, driven by the Node script: commands go to its
 /// stdin, reports come from its stdout as JSON lines.
 struct Browser {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Lines<BufReader<ChildStdout>>,
+    reports: ChildReports,
     /// What each page showed last.
     views: HashMap<String, View>,
 }
 
 impl Browser {
     async fn start(chromium: &Path, driver: &Path) -> Self {
-        let mut child = Command::new("node")
-            .arg(driver)
-            .arg(chromium)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node starts");
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = child.stdout.take().expect("piped stdout");
+        let mut command = Command::new("node");
+        command.arg(driver).arg(chromium);
         let mut browser = Self {
-            child,
-            stdin,
-            lines: BufReader::new(stdout).lines(),
+            reports: ChildReports::spawn("the browser driver", &mut command, true),
             views: HashMap::new(),
         };
         browser.next_report("the browser to start", "ready").await;
@@ -334,14 +319,7 @@ impl Browser {
     }
 
     async fn read(&mut self, what: &str) -> Value {
-        let line = self
-            .lines
-            .next_line()
-            .await
-            .expect("readable stdout")
-            .unwrap_or_else(|| panic!("the browser driver exited before {what}"));
-        let report: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|error| panic!("not a report ({error}): {line}"));
+        let report = self.reports.next(what).await;
         match report["kind"].as_str() {
             Some("view") => {
                 let page = report["page"].as_str().expect("a page").to_owned();
@@ -358,13 +336,7 @@ impl Browser {
 
     /// Runs a command and waits until the driver has done it.
     async fn command(&mut self, what: &str, command: Value) {
-        let line = format!("{command}\n");
-        within(what, async {
-            self.stdin.write_all(line.as_bytes()).await?;
-            self.stdin.flush().await
-        })
-        .await
-        .expect("the driver reads its commands");
+        self.reports.command(&command).await;
         self.next_report(what, "done").await;
     }
 
@@ -413,22 +385,15 @@ impl Browser {
     }
 
     async fn exit(mut self) {
-        let line = format!("{}\n", json!({ "cmd": "exit" }));
-        within("the exit command", self.stdin.write_all(line.as_bytes()))
-            .await
-            .expect("the driver reads its commands");
-        let status = within("the browser driver to exit", self.child.wait())
-            .await
-            .expect("an exit status");
-        assert!(status.success(), "{status}");
+        self.reports.command(&json!({ "cmd": "exit" })).await;
+        self.reports.exited().await;
     }
 }
 
 /// The Python nodelink client playing the web game (`tests/python/web_player.py`),
 /// and what it has seen.
 struct PythonPlayer {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
+    reports: ChildReports,
     id: Option<PlayerId>,
     world: serde_json::Map<String, Value>,
     /// The chat lines seen: who (player id) and what.
@@ -437,18 +402,12 @@ struct PythonPlayer {
 
 impl PythonPlayer {
     fn start(port: u16, x: f32, y: f32) -> Self {
-        let mut child = Command::new(python())
+        let mut command = Command::new(python());
+        command
             .arg(repo_root().join("tests/python/web_player.py"))
-            .args([port.to_string(), x.to_string(), y.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the Python client starts");
-        let stdout = child.stdout.take().expect("piped stdout");
+            .args([port.to_string(), x.to_string(), y.to_string()]);
         Self {
-            child,
-            lines: BufReader::new(stdout).lines(),
+            reports: ChildReports::spawn("the Python client", &mut command, false),
             id: None,
             world: serde_json::Map::new(),
             chats: Vec::new(),
@@ -460,14 +419,7 @@ impl PythonPlayer {
         let what = format!("the Python client to see {what}");
         within(&what, async {
             while !done(self) {
-                let line = self
-                    .lines
-                    .next_line()
-                    .await
-                    .expect("readable stdout")
-                    .unwrap_or_else(|| panic!("the Python client exited before {what}"));
-                let report: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|error| panic!("not a report ({error}): {line}"));
+                let report = self.reports.next(&what).await;
                 match report["kind"].as_str() {
                     Some("welcome") => {
                         self.id = report["id"].as_str().and_then(|id| id.parse().ok());
@@ -723,9 +675,6 @@ async fn two_browser_pages_a_rust_bot_and_a_python_client_play_together() {
     bot.sender
         .send(ToServer::Chat { msg: "quit".into() })
         .unwrap();
-    let status = within("the Python client to exit", py.child.wait())
-        .await
-        .expect("an exit status");
-    assert!(status.success(), "{status}");
+    py.reports.exited().await;
     site.stop().await;
 }

@@ -664,6 +664,11 @@ function exact(value) {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
+// clients/typescript/src/entity-id.ts
+function isEntityId(value) {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 4294967295;
+}
+
 // clients/typescript/src/player-id.ts
 var PLAYER_ID = /^[0-9a-f]{8}$/;
 function isPlayerId(value) {
@@ -695,7 +700,8 @@ var PRIMITIVE_TYPES = [
   "f32",
   "f64",
   "str",
-  "player_id"
+  "player_id",
+  "entity_id"
 ];
 var HEX16 = /^[0-9a-f]{16}$/;
 var KINDS = ["named", "tuple", "unit"];
@@ -813,16 +819,12 @@ function checkFields(kind, value, path, refs) {
     return { name, type: checkType(object.type, `${at}.type`, refs) };
   });
 }
-function checkState(value, path, refs) {
-  if (value === null) return null;
-  const object = requireObject(value, path);
-  onlyKeys(object, ["name", "fields"], path);
-  const name = requireName(object.name, `${path}.name`);
-  const fields = requireArray(object.fields, `${path}.fields`);
+function checkStateFields(value, path, refs) {
+  const fields = requireArray(value, path);
   const seen = /* @__PURE__ */ new Set();
   let synced = 0;
   const out = fields.map((field2, i) => {
-    const at = `${path}.fields[${i}]`;
+    const at = `${path}[${i}]`;
     const entry = requireObject(field2, at);
     const fieldName = requireName(entry.name, `${at}.name`);
     if (seen.has(fieldName)) throw new SchemaError(`${at}.name`, `duplicate field name \`${fieldName}\``);
@@ -831,21 +833,32 @@ function checkState(value, path, refs) {
       onlyKeys(entry, ["name", "skip"], at);
       return { name: fieldName, skip: true };
     }
-    onlyKeys(entry, ["name", "index", "type", "skip"], at);
+    onlyKeys(entry, ["name", "index", "type", "skip", "owner"], at);
     if (entry.skip !== void 0 && entry.skip !== false) {
       throw new SchemaError(`${at}.skip`, `expected true or false, found ${describe(entry.skip)}`);
+    }
+    if (entry.owner !== void 0 && typeof entry.owner !== "boolean") {
+      throw new SchemaError(`${at}.owner`, `expected true or false, found ${describe(entry.owner)}`);
     }
     const index = requireCount(entry.index, `${at}.index`);
     if (index !== synced) {
       throw new SchemaError(`${at}.index`, `synced fields are numbered 0, 1, … in declaration order: expected ${synced}, found ${index}`);
     }
     synced += 1;
-    return { name: fieldName, index, type: checkType(entry.type, `${at}.type`, refs) };
+    const type = checkType(entry.type, `${at}.type`, refs);
+    return entry.owner === true ? { name: fieldName, index, type, owner: true } : { name: fieldName, index, type };
   });
   if (synced > MAX_STATE_FIELDS) {
-    throw new SchemaError(`${path}.fields`, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
+    throw new SchemaError(path, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
   }
-  return { name, fields: out };
+  return out;
+}
+function checkState(value, path, refs) {
+  if (value === null) return null;
+  const object = requireObject(value, path);
+  onlyKeys(object, ["name", "fields"], path);
+  const name = requireName(object.name, `${path}.name`);
+  return { name, fields: checkStateFields(object.fields, `${path}.fields`, refs) };
 }
 function checkEvents(value, path, refs) {
   const object = requireObject(value, path);
@@ -873,8 +886,14 @@ function checkEvents(value, path, refs) {
 function checkTypeDef(value, path, refs) {
   const object = requireObject(value, path);
   const keys = Object.keys(object);
-  if (keys.length !== 1 || keys[0] !== "struct" && keys[0] !== "enum") {
-    throw new SchemaError(path, `a type definition is {"struct": …} or {"enum": […]}, found keys ${JSON.stringify(keys)}`);
+  if (keys.length !== 1 || keys[0] !== "struct" && keys[0] !== "enum" && keys[0] !== "state") {
+    throw new SchemaError(path, `a type definition is {"struct": …}, {"enum": […]} or {"state": {"fields": […]}}, found keys ${JSON.stringify(keys)}`);
+  }
+  if (keys[0] === "state") {
+    const at2 = `${path}.state`;
+    const state = requireObject(object.state, at2);
+    onlyKeys(state, ["fields"], at2);
+    return { state: { fields: checkStateFields(state.fields, `${at2}.fields`, refs) } };
   }
   if (keys[0] === "struct") {
     const at2 = `${path}.struct`;
@@ -910,15 +929,70 @@ function directRefs(type, out) {
   else if ("tuple" in type) type.tuple.forEach((item) => directRefs(item, out));
   else if ("ref" in type) out.push(type.ref);
 }
+function typeDefFieldTypes(def) {
+  if ("state" in def) return syncedFields(def.state).map((field2) => field2.type);
+  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
+  return fields.map((field2) => field2.type);
+}
 function typeDefRefs(def) {
   const out = [];
-  const fields = "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
-  for (const field2 of fields) directRefs(field2.type, out);
+  for (const type of typeDefFieldTypes(def)) directRefs(type, out);
   return out;
+}
+function misplacedState(type, path, direct, types) {
+  if (typeof type === "string") return null;
+  if ("ref" in type) return !direct && "state" in types[type.ref] ? [type.ref, `${path}.ref`] : null;
+  if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
+  if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
+  if ("map" in type) {
+    return misplacedState(type.map[0], `${path}.map[0]`, false, types) ?? misplacedState(type.map[1], `${path}.map[1]`, false, types);
+  }
+  if ("array" in type) return misplacedState(type.array[0], `${path}.array[0]`, false, types);
+  if ("tuple" in type) {
+    for (const [i, item] of type.tuple.entries()) {
+      const found2 = misplacedState(item, `${path}.tuple[${i}]`, false, types);
+      if (found2 !== null) return found2;
+    }
+  }
+  return null;
+}
+function checkStatePlacement(schema2) {
+  const check = (type, path, direct) => {
+    const found2 = misplacedState(type, path, direct, schema2.types);
+    if (found2 !== null) {
+      throw new SchemaError(
+        found2[1],
+        `\`${found2[0]}\` is a nested state (\`#[derive(SyncState)]\`): it can only be the type of a state's field, not part of another type, an event or a user type`
+      );
+    }
+  };
+  const stateFields = (fields, path) => {
+    fields.forEach((field2, i) => {
+      if (field2.skip !== true) check(field2.type, `${path}[${i}].type`, true);
+    });
+  };
+  if (schema2.state !== null) stateFields(schema2.state.fields, "$.state.fields");
+  if (schema2.server_state !== null) stateFields(schema2.server_state.fields, "$.server_state.fields");
+  if (schema2.entity !== void 0) stateFields(schema2.entity.fields, "$.entity.fields");
+  for (const [side, events] of [["to_server", schema2.to_server], ["to_client", schema2.to_client]]) {
+    events.events.forEach((event, i) => {
+      event.fields.forEach((field2, j) => check(field2.type, `$.${side}.events[${i}].fields[${j}].type`, false));
+    });
+  }
+  for (const [name, def] of Object.entries(schema2.types)) {
+    const at = key("$.types", name);
+    if ("state" in def) stateFields(def.state.fields, `${at}.state.fields`);
+    else if ("struct" in def) def.struct.fields.forEach((field2, i) => check(field2.type, `${at}.struct.fields[${i}].type`, false));
+    else {
+      def.enum.forEach((variant, i) => {
+        variant.fields.forEach((field2, j) => check(field2.type, `${at}.enum[${i}].fields[${j}].type`, false));
+      });
+    }
+  }
 }
 function validateSchema(value) {
   const root = requireObject(value, "$");
-  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "to_server", "to_client", "types"], "$");
+  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "to_server", "to_client", "types"], "$");
   const wireVersion = requireCount(root.wire_version, "$.wire_version");
   const fingerprint = requireString(root.fingerprint, "$.fingerprint");
   if (!HEX16.test(fingerprint)) {
@@ -929,6 +1003,7 @@ function validateSchema(value) {
   if (!("server_state" in root)) throw new SchemaError("$.server_state", "missing (null when the game has no server state)");
   const state = checkState(root.state, "$.state", refs);
   const serverState = checkState(root.server_state, "$.server_state", refs);
+  const entity = root.entity === void 0 ? null : checkState(root.entity, "$.entity", refs);
   const toServer = checkEvents(root.to_server, "$.to_server", refs);
   const toClient = checkEvents(root.to_client, "$.to_client", refs);
   const typesObject = root.types === void 0 ? {} : requireObject(root.types, "$.types");
@@ -952,11 +1027,15 @@ function validateSchema(value) {
     state_[name] = "done";
   };
   for (const name of Object.keys(types)) visit(name, []);
+  const withEntity = entity === null ? {} : { entity };
+  checkStatePlacement({ state, server_state: serverState, ...withEntity, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
     state,
     server_state: serverState,
+    // The key only when the protocol has entities: a schema without keeps its shape.
+    ...withEntity,
     to_server: toServer,
     to_client: toClient,
     types
@@ -966,6 +1045,7 @@ function typeName(type) {
   if (typeof type === "string") {
     if (type === "unit") return "()";
     if (type === "player_id") return "PlayerId";
+    if (type === "entity_id") return "EntityId";
     if (type === "str") return "String";
     return type;
   }
@@ -1190,6 +1270,21 @@ var PRIMITIVES = {
       return value.toString(16).padStart(8, "0");
     },
     defaultValue: () => "00000000"
+  },
+  entity_id: {
+    name: "EntityId",
+    encode(writer, value) {
+      if (!isEntityId(value)) throw expected("an entity id (an integer from 0 to 4294967295)", value);
+      writer.uint(value);
+    },
+    decode(reader) {
+      const value = reader.int();
+      if (typeof value !== "number" || !isEntityId(value)) {
+        throw new ValueError(`an entity id is a 32-bit unsigned integer, found ${value}`);
+      }
+      return value;
+    },
+    defaultValue: () => 0
   }
 };
 function isOneChar(value) {
@@ -1391,6 +1486,82 @@ function enumCodec(name, variants) {
     }
   };
 }
+function maskBits(mask) {
+  const out = [];
+  if (typeof mask === "number") {
+    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0; i += 1) {
+      if (mask % 2 === 1) out.push(i);
+      mask = Math.floor(mask / 2);
+    }
+  } else {
+    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
+    for (let i = 0; mask > 0n; i += 1) {
+      if ((mask & 1n) === 1n) out.push(i);
+      mask >>= 1n;
+    }
+  }
+  return out;
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Map);
+}
+function mergeFields(fields, current, delta) {
+  const changes = delta;
+  const out = { ...current };
+  for (const field2 of fields) {
+    if (!Object.hasOwn(changes, field2.name)) continue;
+    const value = changes[field2.name];
+    out[field2.name] = field2.codec.merge === void 0 ? value : field2.codec.merge(current[field2.name], value);
+  }
+  return out;
+}
+function nestedState(name, fields) {
+  const known = new Set(fields.map((field2) => field2.name));
+  const defaults = () => {
+    const out = {};
+    for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
+    return out;
+  };
+  return {
+    name,
+    encode(writer, value) {
+      if (!isRecord(value)) throw expected(`an object of ${name}'s fields`, value);
+      const stray = Object.keys(value).find((key2) => !known.has(key2));
+      if (stray !== void 0) throw new ValueError(`${name} has no synced field \`${stray}\``);
+      const present = fields.map((field2, index) => ({ field: field2, index })).filter(({ field: field2 }) => Object.hasOwn(value, field2.name));
+      let mask = 0n;
+      for (const { index } of present) mask |= 1n << BigInt(index);
+      writer.arrayLen(1 + present.length);
+      writer.uint(mask);
+      for (const { field: field2 } of present) within(`field \`${field2.name}\``, () => field2.codec.encode(writer, value[field2.name]));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[mask, value…] of ${name}`);
+      if (n < 1) throw new ValueError(`expected [mask, value…] (${name}), found an empty array`);
+      const indexes = maskBits(reader.int());
+      const beyond = indexes.find((i) => i >= fields.length);
+      if (beyond !== void 0) {
+        throw new ValueError(`state \`${name}\` has ${fields.length} synced field(s); the delta names field index ${beyond}`);
+      }
+      if (n !== 1 + indexes.length) {
+        const values = n - 1;
+        throw new ValueError(`${name}: the mask names ${indexes.length} field${indexes.length === 1 ? "" : "s"}, but ${values} value${values === 1 ? "" : "s"} follow`);
+      }
+      const out = {};
+      for (const index of indexes) {
+        const field2 = fields[index];
+        out[field2.name] = within(`field \`${field2.name}\``, () => field2.codec.decode(reader));
+      }
+      return out;
+    },
+    defaultValue: defaults,
+    merge(current, delta) {
+      if (!isRecord(delta)) return delta;
+      return mergeFields(fields, isRecord(current) ? current : defaults(), delta);
+    }
+  };
+}
 var opaque = (hex) => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -1437,6 +1608,11 @@ var Codecs = class {
     if (known !== void 0) return known;
     const def = Object.hasOwn(this.types, name) ? this.types[name] : void 0;
     if (def === void 0) throw new Error(`reference to undefined type \`${name}\``);
+    if ("state" in def) {
+      const codec2 = nestedState(name, syncedFields(def.state).map((field2) => ({ name: field2.name, codec: this.of(field2.type) })));
+      this.named.set(name, codec2);
+      return codec2;
+    }
     const codec = "struct" in def ? fieldsCodec(name, def.struct.kind, this.fields(def.struct.fields)) : enumCodec(
       name,
       def.enum.map((variant) => ({
@@ -1464,7 +1640,7 @@ var FrameKind = {
   Pong: 4
 };
 var SyncFlag = {
-  /** The frame begins a snapshot: forget every mirrored player and the server state. */
+  /** The frame begins a snapshot: forget every mirrored player, entity and the server state. */
   Full: 1,
   /** The snapshot continues in the next frame(s). */
   More: 2
@@ -1542,20 +1718,7 @@ function readEvent(reader, length, events, direction) {
   }
 }
 function maskFields(mask, count) {
-  const out = [];
-  if (typeof mask === "number") {
-    if (mask < 0) throw new ValueError(`a field mask cannot be negative (${mask})`);
-    for (let i = 0; mask > 0; i += 1) {
-      if (mask % 2 === 1) out.push(i);
-      mask = Math.floor(mask / 2);
-    }
-  } else {
-    if (mask < 0n) throw new ValueError(`a field mask cannot be negative (${mask})`);
-    for (let i = 0; mask > 0n; i += 1) {
-      if ((mask & 1n) === 1n) out.push(i);
-      mask >>= 1n;
-    }
-  }
+  const out = maskBits(mask);
   const beyond = out.find((i) => i >= count);
   if (beyond !== void 0) throw new ValueError(`mask bit ${beyond} is set, but the state has ${count} field${count === 1 ? "" : "s"}`);
   return out;
@@ -1572,8 +1735,15 @@ function readFields(reader, state, length, before) {
   }
   return fields;
 }
+function readEntityId(reader, what) {
+  const id = reader.uint(what);
+  if (!isEntityId(id)) throw new ValueError(`an entity id is a 32-bit unsigned integer, found ${id}`);
+  return id;
+}
 function readSync(reader, length, protocol) {
-  if (length !== 8) throw new ValueError(`a sync frame has 8 elements, found ${length}`);
+  if (length !== 8 && length !== 10) {
+    throw new ValueError(`a sync frame has 8 elements (10 with entity changes), found ${length}`);
+  }
   const tick = within("tick", () => reader.uint("tick"));
   const online = within("online", () => reader.uint("online count"));
   const flags = within("flags", () => {
@@ -1624,7 +1794,36 @@ function readSync(reader, length, protocol) {
     if (n < 1) throw new ValueError("an empty array: expected [mask, value…]");
     return readFields(reader, protocol.serverState, n, 0);
   });
-  return { tick, online, flags, left, joined, players, server };
+  if (length === 8) return { tick, online, flags, left, joined, players, server };
+  const despawned = within("despawned", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const out = [];
+    for (let i = 0; i < n; i += 1) out.push(within(`[${i}]`, () => readEntityId(reader, "entity id")));
+    return out;
+  });
+  const entities = within("entities", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const entity = protocol.entity;
+    if (entity === null) {
+      if (despawned.length === 0 && n === 0) return [];
+      throw new ValueError(
+        `the frame carries entity changes (${despawned.length} despawned, ${n} entr${n === 1 ? "y" : "ies"}), but this protocol has no entities (\`type Entity = ()\`): the server was built from another protocol`
+      );
+    }
+    const out = [];
+    for (let i = 0; i < n; i += 1) {
+      within(`[${i}]`, () => {
+        const entry = reader.arrayLen();
+        if (entry < 2) throw new ValueError(`an entry is [entity_id, mask, value…], found ${entry} elements`);
+        const id = readEntityId(reader, "entity id");
+        out.push({ id, fields: within(`entity ${id}`, () => readFields(reader, entity, entry, 1)) });
+      });
+    }
+    return out;
+  });
+  return { tick, online, flags, left, joined, players, server, despawned, entities };
 }
 function frameError(what, error) {
   if (error instanceof DecodeError || error instanceof ProtocolMismatchError) return error;
@@ -1714,6 +1913,7 @@ var Mirror = class {
   ids = /* @__PURE__ */ new Map();
   netIds = /* @__PURE__ */ new Map();
   states = /* @__PURE__ */ new Map();
+  entityStates = /* @__PURE__ */ new Map();
   server;
   snapshotting = false;
   whole = false;
@@ -1724,6 +1924,9 @@ var Mirror = class {
   }
   get serverState() {
     return this.server;
+  }
+  get entities() {
+    return this.entityStates;
   }
   get complete() {
     return this.whole;
@@ -1737,6 +1940,7 @@ var Mirror = class {
     this.ids.clear();
     this.netIds.clear();
     this.states.clear();
+    this.entityStates.clear();
     this.server = this.protocol.serverState.defaults();
     this.snapshotting = false;
     this.whole = false;
@@ -1753,14 +1957,22 @@ var Mirror = class {
     }
     return id;
   }
-  /** Applies one frame: departures, arrivals, player changes, then the server state. */
+  /**
+   * Applies one frame: departures, arrivals, player changes, the server state,
+   * despawned entities, then entity changes.
+   */
   apply(frame2) {
     const full = (frame2.flags & SyncFlag.Full) !== 0;
     const more = (frame2.flags & SyncFlag.More) !== 0;
+    const entity = this.protocol.entity;
+    if (entity === null && ((frame2.despawned?.length ?? 0) > 0 || (frame2.entities?.length ?? 0) > 0)) {
+      throw new TypeError("the frame carries entity changes, but this protocol has no entities");
+    }
     if (full) {
       this.ids.clear();
       this.netIds.clear();
       this.states.clear();
+      this.entityStates.clear();
       this.server = this.protocol.serverState.defaults();
       this.snapshotting = true;
       this.whole = false;
@@ -1788,12 +2000,31 @@ var Mirror = class {
         errors.push(new UnknownNetIdError(entry.netId));
         continue;
       }
-      const fields = entry.fields;
-      this.states.set(id, { ...this.states.get(id), ...fields });
-      changes.push({ id, fields });
+      const current = this.states.get(id);
+      this.states.set(id, this.protocol.state.apply(current, entry.fields));
+      changes.push({ id, fields: entry.fields });
     }
     const server = frame2.server;
-    if (server !== null) this.server = { ...this.server, ...server };
+    if (frame2.server !== null) {
+      this.server = this.protocol.serverState.apply(this.server, frame2.server);
+    }
+    const despawned = [];
+    for (const id of frame2.despawned ?? []) {
+      if (this.entityStates.delete(id)) despawned.push(id);
+    }
+    const spawned = [];
+    const entityChanges = [];
+    if (entity !== null) {
+      for (const entry of frame2.entities ?? []) {
+        let current = this.entityStates.get(entry.id);
+        if (current === void 0) {
+          current = entity.defaults();
+          spawned.push(entry.id);
+        }
+        this.entityStates.set(entry.id, entity.apply(current, entry.fields));
+        entityChanges.push({ id: entry.id, fields: entry.fields });
+      }
+    }
     this.online = frame2.online;
     this.tick = frame2.tick;
     const snapshotComplete = this.snapshotting && !more;
@@ -1802,7 +2033,7 @@ var Mirror = class {
       this.whole = true;
     }
     return {
-      sync: { tick: frame2.tick, online: frame2.online, full, more, snapshotComplete, left, joined, changes, server },
+      sync: { tick: frame2.tick, online: frame2.online, full, more, snapshotComplete, left, joined, changes, server, spawned, despawned, entityChanges },
       errors
     };
   }
@@ -1822,7 +2053,8 @@ function compileState(codecs, state) {
       const out = {};
       for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
       return out;
-    }
+    },
+    apply: (current, delta) => mergeFields(fields, current, delta)
   };
 }
 function compileProtocol(schema2) {
@@ -1839,7 +2071,8 @@ function compileProtocol(schema2) {
     toServer: compileEvents(codecs, valid.to_server.events),
     toClient: compileEvents(codecs, valid.to_client.events),
     state: compileState(codecs, valid.state),
-    serverState: compileState(codecs, valid.server_state)
+    serverState: compileState(codecs, valid.server_state),
+    entity: valid.entity === void 0 ? null : compileState(codecs, valid.entity)
   };
   compiled.set(schema2, protocol);
   return protocol;
@@ -2025,6 +2258,10 @@ var NodelinkClient = class {
   /** The shared server state. */
   get serverState() {
     return this.mirror.serverState;
+  }
+  /** Every entity the server lets this client see, by id (empty for a protocol without entities). */
+  get entities() {
+    return this.mirror.entities;
   }
   /** Players online on the server, from the last sync frame. */
   get online() {

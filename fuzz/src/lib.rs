@@ -63,6 +63,7 @@ impl Protocol for Game {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = Arena;
+    type Entity = ();
 }
 
 /// The frame size limit the targets decode under.

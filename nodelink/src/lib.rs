@@ -34,6 +34,7 @@
 //!     type ToServer = ToServer;
 //!     type ToClient = ToClient;
 //!     type ServerState = ();
+//!     type Entity = ();
 //! }
 //!
 //! // Every event and state change has a compact, typed wire form.
@@ -98,6 +99,7 @@
 extern crate self as nodelink;
 
 pub mod client;
+mod entity_id;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
@@ -110,6 +112,7 @@ pub mod server;
 pub mod sync;
 pub mod wire;
 
+pub use entity_id::EntityId;
 pub use error::{DecodeError, EncodeError, FieldOwner};
 pub use events::Events;
 pub use fingerprint::Fingerprint;

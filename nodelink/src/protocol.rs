@@ -30,6 +30,7 @@ use crate::wire::WIRE_VERSION;
 ///     type ToServer = ToServer;
 ///     type ToClient = ToClient;
 ///     type ServerState = ();
+///     type Entity = ();
 /// }
 ///
 /// assert_ne!(Game::FINGERPRINT, 0);
@@ -49,18 +50,30 @@ pub trait Protocol: Send + Sync + 'static {
     /// round timer, scores): synced field by field like a player's, in the same
     /// frames. `()` when the game has none.
     type ServerState: SyncState;
+    /// Entities the server owns besides the players (NPCs, projectiles, pickups):
+    /// spawned, changed and despawned by handlers, synced field by field like a
+    /// player's state, scoped by rooms like players. `()` when the game has none.
+    type Entity: SyncState;
 
     /// The hash of the whole protocol: the wire format version and the shape of every
     /// type above. Computed at compile time; see [`fingerprint`](crate::fingerprint)
-    /// for what it covers.
-    const FINGERPRINT: u64 = FingerprintHasher::new()
-        .str("nodelink")
-        .u64(WIRE_VERSION)
-        .u64(<Self::State as crate::Fingerprint>::FINGERPRINT)
-        .u64(<Self::ToServer as crate::Fingerprint>::FINGERPRINT)
-        .u64(<Self::ToClient as crate::Fingerprint>::FINGERPRINT)
-        .u64(<Self::ServerState as crate::Fingerprint>::FINGERPRINT)
-        .finish();
+    /// for what it covers. A protocol without entities hashes as if the entity type
+    /// did not exist.
+    const FINGERPRINT: u64 = {
+        let hasher = FingerprintHasher::new()
+            .str("nodelink")
+            .u64(WIRE_VERSION)
+            .u64(<Self::State as crate::Fingerprint>::FINGERPRINT)
+            .u64(<Self::ToServer as crate::Fingerprint>::FINGERPRINT)
+            .u64(<Self::ToClient as crate::Fingerprint>::FINGERPRINT)
+            .u64(<Self::ServerState as crate::Fingerprint>::FINGERPRINT);
+        let entity = <Self::Entity as crate::Fingerprint>::FINGERPRINT;
+        if entity == <() as crate::Fingerprint>::FINGERPRINT {
+            hasher.finish()
+        } else {
+            hasher.u64(entity).finish()
+        }
+    };
 
     /// The protocol described as data: events, states, field types and mask
     /// indexes, for clients in other languages and code generators. See

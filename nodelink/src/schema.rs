@@ -24,6 +24,7 @@
 //!     type ToServer = ToServer;
 //!     type ToClient = ToClient;
 //!     type ServerState = ();
+//!     type Entity = ();
 //! }
 //!
 //! let schema = Game::schema();
@@ -87,6 +88,9 @@ pub struct Schema {
     pub state: Option<StateSchema>,
     /// The shared server state; `None` for `()`.
     pub server_state: Option<StateSchema>,
+    /// The server-owned entities' state; absent for `()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<StateSchema>,
     /// The events clients send.
     pub to_server: EventsSchema,
     /// The events the server sends.
@@ -303,6 +307,7 @@ impl Schema {
         let mut types = TypeRegistry::default();
         let state = P::State::schema(&mut types);
         let server_state = P::ServerState::schema(&mut types);
+        let entity = P::Entity::schema(&mut types);
         let to_server = P::ToServer::schema(&mut types);
         let to_client = P::ToClient::schema(&mut types);
         Self {
@@ -310,6 +315,7 @@ impl Schema {
             fingerprint: P::FINGERPRINT,
             state,
             server_state,
+            entity,
             to_server,
             to_client,
             types: types.defs,
@@ -335,14 +341,18 @@ impl Schema {
     /// [`Schema::of`]. (The `fingerprint` field is not an input.)
     #[must_use]
     pub fn fingerprint(&self) -> u64 {
-        FingerprintHasher::new()
+        let hasher = FingerprintHasher::new()
             .str("nodelink")
             .u64(self.wire_version)
             .u64(self.state_fingerprint(self.state.as_ref()))
             .u64(self.events_fingerprint(&self.to_server))
             .u64(self.events_fingerprint(&self.to_client))
-            .u64(self.state_fingerprint(self.server_state.as_ref()))
-            .finish()
+            .u64(self.state_fingerprint(self.server_state.as_ref()));
+        match &self.entity {
+            Some(entity) => hasher.u64(self.state_fields_fingerprint(&entity.fields)),
+            None => hasher,
+        }
+        .finish()
     }
 
     fn state_fingerprint(&self, state: Option<&StateSchema>) -> u64 {

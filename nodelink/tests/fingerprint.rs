@@ -178,6 +178,7 @@ impl Protocol for GameV1 {
     type ToServer = events_base::Events;
     type ToClient = events_base::Events;
     type ServerState = ();
+    type Entity = ();
 }
 
 struct GameV1Again;
@@ -186,6 +187,7 @@ impl Protocol for GameV1Again {
     type ToServer = events_formatting_differs::Other;
     type ToClient = events_base::Events;
     type ServerState = ();
+    type Entity = ();
 }
 
 struct GameV2;
@@ -194,6 +196,7 @@ impl Protocol for GameV2 {
     type ToServer = events_base::Events;
     type ToClient = variant_added::Events;
     type ServerState = ();
+    type Entity = ();
 }
 
 struct Swapped;
@@ -202,6 +205,7 @@ impl Protocol for Swapped {
     type ToServer = variant_added::Events;
     type ToClient = events_base::Events;
     type ServerState = ();
+    type Entity = ();
 }
 
 #[test]

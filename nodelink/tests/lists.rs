@@ -44,6 +44,7 @@ impl Protocol for Game {
     type ToServer = Nothing;
     type ToClient = Nothing;
     type ServerState = ();
+    type Entity = ();
 }
 
 pub(crate) struct FlatGame;
@@ -53,6 +54,7 @@ impl Protocol for FlatGame {
     type ToServer = Nothing;
     type ToClient = Nothing;
     type ServerState = ();
+    type Entity = ();
 }
 
 const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;

@@ -37,6 +37,7 @@ impl Protocol for Game {
     type ToServer = Nothing;
     type ToClient = Nothing;
     type ServerState = Stats;
+    type Entity = ();
 }
 
 const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;

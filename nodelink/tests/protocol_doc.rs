@@ -68,6 +68,7 @@ mod example {
         type ToServer = ToServer;
         type ToClient = ToClient;
         type ServerState = Match;
+        type Entity = ();
     }
 
     /// The same game without a shared server state.
@@ -78,6 +79,7 @@ mod example {
         type ToServer = ToServer;
         type ToClient = ToClient;
         type ServerState = ();
+        type Entity = ();
     }
 }
 
@@ -112,6 +114,7 @@ mod quest {
         type ToServer = super::ToServer;
         type ToClient = super::ToClient;
         type ServerState = super::Match;
+        type Entity = ();
     }
 }
 
@@ -1089,6 +1092,7 @@ mod rich {
         type ToServer = Values;
         type ToClient = super::ToClient;
         type ServerState = ();
+        type Entity = ();
     }
 }
 

@@ -104,6 +104,7 @@ mod rich {
         type ToServer = Up;
         type ToClient = Down;
         type ServerState = World;
+        type Entity = ();
     }
 }
 

@@ -20,10 +20,24 @@ import { SendQueue } from "./queue.js";
 import { attemptsLeft, reconnectDelay, type ReconnectOptions, reconnectPolicy, type ReconnectPolicy } from "./reconnect.js";
 import type { ProtocolSchema } from "./schema.js";
 import { WIRE_VERSION } from "./schema.js";
-import type { EventName, EventOf, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, Unsubscribe } from "./types.js";
+import type { EntityId } from "./entity-id.js";
+import type {
+  EntityDeltaOf,
+  EntityOf,
+  EventName,
+  EventOf,
+  PayloadArgs,
+  ProtocolTypes,
+  ServerStateDeltaOf,
+  StateDeltaOf,
+  Unsubscribe,
+} from "./types.js";
 
 /** A sync frame as the handlers of protocol `P` see it. */
-type SyncOf<P extends ProtocolTypes> = StateSync<P["state"], P["serverState"], StateDeltaOf<P>, ServerStateDeltaOf<P>>;
+type SyncOf<P extends ProtocolTypes> = StateSync<P["state"], P["serverState"], StateDeltaOf<P>, ServerStateDeltaOf<P>, EntityOf<P>, EntityDeltaOf<P>>;
+
+/** The mirror of protocol `P`, as handlers and the client show it. */
+type WorldOf<P extends ProtocolTypes> = World<P["state"], P["serverState"], EntityOf<P>>;
 
 /**
  * The part of the WebSocket API the client uses: what browsers' `WebSocket` and the
@@ -180,7 +194,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** The compiled protocol. */
   readonly protocol: CompiledProtocol;
 
-  private readonly mirror: Mirror<P["state"], P["serverState"], StateDeltaOf<P>, ServerStateDeltaOf<P>>;
+  private readonly mirror: Mirror<P["state"], P["serverState"], StateDeltaOf<P>, ServerStateDeltaOf<P>, EntityOf<P>, EntityDeltaOf<P>>;
   private readonly queue: SendQueue;
   private readonly WebSocketClass: WebSocketConstructor;
   private readonly policy: ReconnectPolicy | null;
@@ -201,8 +215,8 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private readonly anyHandlers = new Set<Handler<[EventOf<P["toClient"]>]>>();
   private readonly connectHandlers = new Set<Handler<[ConnectInfo]>>();
   private readonly disconnectHandlers = new Set<Handler<[DisconnectInfo]>>();
-  private readonly syncHandlers = new Set<Handler<[SyncOf<P>, World<P["state"], P["serverState"]>]>>();
-  private readonly snapshotHandlers = new Set<Handler<[World<P["state"], P["serverState"]>]>>();
+  private readonly syncHandlers = new Set<Handler<[SyncOf<P>, WorldOf<P>]>>();
+  private readonly snapshotHandlers = new Set<Handler<[WorldOf<P>]>>();
   private readonly errorHandlers = new Set<Handler<[NodelinkError]>>();
   private readonly reconnectingHandlers = new Set<Handler<[number, number]>>();
   private readonly latencyHandlers = new Set<Handler<[number]>>();
@@ -252,7 +266,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   }
 
   /** The mirror of the server's world. */
-  get world(): World<P["state"], P["serverState"]> {
+  get world(): WorldOf<P> {
     return this.mirror;
   }
 
@@ -264,6 +278,11 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** The shared server state. */
   get serverState(): Readonly<P["serverState"]> {
     return this.mirror.serverState;
+  }
+
+  /** Every entity the server lets this client see, by id (empty for a protocol without entities). */
+  get entities(): ReadonlyMap<EntityId, Readonly<EntityOf<P>>> {
+    return this.mirror.entities;
   }
 
   /** Players online on the server, from the last sync frame. */
@@ -320,12 +339,12 @@ export class NodelinkClient<P extends ProtocolTypes> {
   }
 
   /** Calls `handler` after each sync frame is applied, with its typed changes and the mirror. */
-  onStateSync(handler: (sync: SyncOf<P>, world: World<P["state"], P["serverState"]>) => void): Unsubscribe {
+  onStateSync(handler: (sync: SyncOf<P>, world: WorldOf<P>) => void): Unsubscribe {
     return this.add(this.syncHandlers, handler);
   }
 
   /** Calls `handler` when a snapshot is complete: the mirror holds the whole world (after each welcome). */
-  onSnapshot(handler: (world: World<P["state"], P["serverState"]>) => void): Unsubscribe {
+  onSnapshot(handler: (world: WorldOf<P>) => void): Unsubscribe {
     return this.add(this.snapshotHandlers, handler);
   }
 

@@ -5,18 +5,19 @@
  *
  * TypeScript values: integers up to 32 bits and floats are `number`; 64- and
  * 128-bit integers `bigint`; `str` and `char` strings; `unit` `null`; player ids
- * 8-hex strings; `Option` `T | null`; sequences and fixed arrays arrays; tuples
- * arrays; maps `Map`; named structs objects; tuple structs arrays (a one-field
- * tuple struct is its field's value); unit structs `null`; enums `"Variant"` for a
- * unit variant and `{ Variant: payload }` otherwise; opaque types whatever
- * MessagePack gives (maps as `Map`); nested states objects of the fields present,
- * `[mask, value…]` on the wire. A `SyncMap` is a `Map` in the mirror and a
- * {@link SyncMapDelta} in a sync, `[replace, [key…], [[key, value]…]]` on the
- * wire; a `SyncVec` an array in the mirror and a {@link SyncVecDelta} in a sync,
- * `[len, [[index, value]…]]` on the wire.
+ * 8-hex strings; entity ids numbers; `Option` `T | null`; sequences and fixed
+ * arrays arrays; tuples arrays; maps `Map`; named structs objects; tuple structs
+ * arrays (a one-field tuple struct is its field's value); unit structs `null`;
+ * enums `"Variant"` for a unit variant and `{ Variant: payload }` otherwise; opaque
+ * types whatever MessagePack gives (maps as `Map`); nested states objects of the
+ * fields present, `[mask, value…]` on the wire. A `SyncMap` is a `Map` in the
+ * mirror and a {@link SyncMapDelta} in a sync, `[replace, [key…], [[key,
+ * value]…]]` on the wire; a `SyncVec` an array in the mirror and a
+ * {@link SyncVecDelta} in a sync, `[len, [[index, value]…]]` on the wire.
  */
 
 import { MsgpackError, Reader, Writer } from "./msgpack.js";
+import { isEntityId } from "./entity-id.js";
 import { isPlayerId } from "./player-id.js";
 import type { FieldSchema, FieldsKind, ProtocolSchema, TypeDefSchema, TypeExpr, VariantSchema } from "./schema.js";
 import { syncedFields, typeName } from "./schema.js";
@@ -263,6 +264,21 @@ const PRIMITIVES: Record<string, Codec> = {
       return value.toString(16).padStart(8, "0");
     },
     defaultValue: () => "00000000",
+  },
+  entity_id: {
+    name: "EntityId",
+    encode(writer, value) {
+      if (!isEntityId(value)) throw expected("an entity id (an integer from 0 to 4294967295)", value);
+      writer.uint(value);
+    },
+    decode(reader) {
+      const value = reader.int();
+      if (typeof value !== "number" || !isEntityId(value)) {
+        throw new ValueError(`an entity id is a 32-bit unsigned integer, found ${value}`);
+      }
+      return value;
+    },
+    defaultValue: () => 0,
   },
 };
 

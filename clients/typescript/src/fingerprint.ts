@@ -143,17 +143,20 @@ export function eventsFingerprint(schema: Pick<ProtocolSchema, "types">, events:
  * The protocol fingerprint of a schema, as 16 lowercase hex digits: what a server
  * built from the same protocol sends in its welcome and expects in the subprotocol.
  * It ignores the schema's own `fingerprint` field, so comparing the two checks
- * that the schema is consistent.
+ * that the schema is consistent. The entity state, when there is one, is hashed
+ * last, as a state.
  */
 export function fingerprintOf(schema: ProtocolSchema): string {
   const fp = new Fingerprinter(schema.types);
-  const hash = new FingerprintHasher()
+  const hasher = new FingerprintHasher()
     .str("nodelink")
     .u64(schema.wire_version)
     .u64(fp.state(schema.state))
     .u64(fp.events(schema.to_server))
     .u64(fp.events(schema.to_client))
-    .u64(fp.state(schema.server_state))
-    .finish();
-  return fingerprintHex(hash);
+    .u64(fp.state(schema.server_state));
+  // The entity state is hashed only when the protocol has one: a protocol without
+  // entities hashes as it did before they existed.
+  if (schema.entity !== undefined && schema.entity !== null) hasher.u64(fp.state(schema.entity));
+  return fingerprintHex(hasher.finish());
 }

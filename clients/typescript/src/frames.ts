@@ -5,6 +5,7 @@
  */
 
 import { asValueError, maskBits, ValueError, within } from "./codec.js";
+import { isEntityId, type EntityId } from "./entity-id.js";
 import { DecodeError, EncodeError, ProtocolMismatchError } from "./errors.js";
 import { fingerprintHex } from "./fingerprint.js";
 import { MsgpackError, Reader, Writer } from "./msgpack.js";
@@ -23,7 +24,7 @@ export const FrameKind = {
 
 /** The bits of a sync frame's flags. */
 export const SyncFlag = {
-  /** The frame begins a snapshot: forget every mirrored player and the server state. */
+  /** The frame begins a snapshot: forget every mirrored player, entity and the server state. */
   Full: 1,
   /** The snapshot continues in the next frame(s). */
   More: 2,
@@ -59,7 +60,19 @@ export interface SyncEntry {
   readonly fields: object;
 }
 
-/** A sync frame as decoded, before net ids are resolved. */
+/** An entity entry of a sync frame: the fields its mask names, by field name. */
+export interface EntityEntry {
+  /** The entity's id: server-wide, the same for every client. */
+  readonly id: EntityId;
+  /** As a player entry's `fields`: every field for an entity the receiver does not hold yet. */
+  readonly fields: object;
+}
+
+/**
+ * A sync frame as decoded, before net ids are resolved. `despawned` and `entities`
+ * are there when the frame carries entity changes (ten elements on the wire);
+ * both or neither.
+ */
 export interface SyncFrame {
   readonly tick: number;
   readonly online: number;
@@ -69,6 +82,10 @@ export interface SyncFrame {
   readonly players: readonly SyncEntry[];
   /** The changed fields of the server state; `null` when none changed. */
   readonly server: object | null;
+  /** Entities to forget (despawned, or gone out of view): applied after the server state. */
+  readonly despawned?: readonly EntityId[];
+  /** Entities' changed fields (every field for one spawned or come into view): applied last. */
+  readonly entities?: readonly EntityEntry[];
 }
 
 /** An event frame: the wire name and the payload (an object, an array, or `undefined`). */
@@ -197,8 +214,16 @@ function readFields(reader: Reader, state: CompiledState, length: number, before
   return fields;
 }
 
+function readEntityId(reader: Reader, what: string): EntityId {
+  const id = reader.uint(what);
+  if (!isEntityId(id)) throw new ValueError(`an entity id is a 32-bit unsigned integer, found ${id}`);
+  return id;
+}
+
 function readSync(reader: Reader, length: number, protocol: CompiledProtocol): SyncFrame {
-  if (length !== 8) throw new ValueError(`a sync frame has 8 elements, found ${length}`);
+  if (length !== 8 && length !== 10) {
+    throw new ValueError(`a sync frame has 8 elements (10 with entity changes), found ${length}`);
+  }
   const tick = within("tick", () => reader.uint("tick"));
   const online = within("online", () => reader.uint("online count"));
   const flags = within("flags", () => {
@@ -249,7 +274,38 @@ function readSync(reader: Reader, length: number, protocol: CompiledProtocol): S
     if (n < 1) throw new ValueError("an empty array: expected [mask, value…]");
     return readFields(reader, protocol.serverState, n, 0);
   });
-  return { tick, online, flags, left, joined, players, server };
+  if (length === 8) return { tick, online, flags, left, joined, players, server };
+  const despawned = within("despawned", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const out: EntityId[] = [];
+    for (let i = 0; i < n; i += 1) out.push(within(`[${i}]`, () => readEntityId(reader, "entity id")));
+    return out;
+  });
+  const entities = within("entities", () => {
+    const n = reader.arrayLen();
+    reader.plausible(n);
+    const entity = protocol.entity;
+    if (entity === null) {
+      // Two empty lists change nothing; anything else comes from a server built
+      // from a protocol with entities.
+      if (despawned.length === 0 && n === 0) return [];
+      throw new ValueError(
+        `the frame carries entity changes (${despawned.length} despawned, ${n} entr${n === 1 ? "y" : "ies"}), but this protocol has no entities (\`type Entity = ()\`): the server was built from another protocol`,
+      );
+    }
+    const out: EntityEntry[] = [];
+    for (let i = 0; i < n; i += 1) {
+      within(`[${i}]`, () => {
+        const entry = reader.arrayLen();
+        if (entry < 2) throw new ValueError(`an entry is [entity_id, mask, value…], found ${entry} elements`);
+        const id = readEntityId(reader, "entity id");
+        out.push({ id, fields: within(`entity ${id}`, () => readFields(reader, entity, entry, 1)) });
+      });
+    }
+    return out;
+  });
+  return { tick, online, flags, left, joined, players, server, despawned, entities };
 }
 
 // ---------------------------------------------------------------------------
@@ -391,11 +447,20 @@ export function encodeWelcome(welcome: Omit<Welcome, "wireVersion"> & { wireVers
 
 /**
  * Encodes a sync frame. Each entry's mask is made of the fields present in its
- * `fields`; a player's `netId` is written before them.
+ * `fields`; a player's `netId` (an entity's `id`) is written before them. As the
+ * Rust server does, the frame has ten elements when it carries entity changes
+ * (`despawned` or `entities` not empty), else eight.
  */
 export function encodeSync(protocol: CompiledProtocol, frame: SyncFrame): Uint8Array {
+  const despawned = frame.despawned ?? [];
+  const entities = frame.entities ?? [];
+  const withEntities = despawned.length > 0 || entities.length > 0;
+  const entity = protocol.entity;
+  if (withEntities && entity === null) {
+    throw new EncodeError("sync frame", "the frame carries entity changes, but this protocol has no entities");
+  }
   const writer = new Writer(64);
-  writer.arrayLen(8);
+  writer.arrayLen(withEntities ? 10 : 8);
   writer.uint(FrameKind.Sync);
   writer.uint(frame.tick);
   writer.uint(frame.online);
@@ -416,6 +481,20 @@ export function encodeSync(protocol: CompiledProtocol, frame: SyncFrame): Uint8A
   }
   if (frame.server === null) writer.nil();
   else writeFieldsHeader(writer, protocol.serverState, frame.server, 0, "server state")();
+  if (withEntities && entity !== null) {
+    writer.arrayLen(despawned.length);
+    for (const id of despawned) {
+      if (!isEntityId(id)) throw new EncodeError("despawned", `an entity id is a 32-bit unsigned integer, found ${String(id)}`);
+      writer.uint(id);
+    }
+    writer.arrayLen(entities.length);
+    for (const entry of entities) {
+      if (!isEntityId(entry.id)) throw new EncodeError("entities", `an entity id is a 32-bit unsigned integer, found ${String(entry.id)}`);
+      const body = writeFieldsHeader(writer, entity, entry.fields, 1, `entity ${entry.id}`);
+      writer.uint(entry.id);
+      body();
+    }
+  }
   return writer.finish();
 }
 

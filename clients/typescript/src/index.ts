@@ -9,6 +9,8 @@
 export { NodelinkClient } from "./client.js";
 export type { ClientOptions, ConnectInfo, ConnectionStatus, DisconnectInfo, WebSocketConstructor, WebSocketLike } from "./client.js";
 export { CloseCode, closeReasonOf } from "./close.js";
+export { isEntityId } from "./entity-id.js";
+export type { EntityId } from "./entity-id.js";
 export type { CloseReason, CloseReasonName } from "./close.js";
 export {
   ConnectError,
@@ -40,9 +42,9 @@ export {
   subprotocol,
   SyncFlag,
 } from "./frames.js";
-export type { ClientFrame, EventFrame, ServerFrame, SyncEntry, SyncFrame, Welcome } from "./frames.js";
+export type { ClientFrame, EntityEntry, EventFrame, ServerFrame, SyncEntry, SyncFrame, Welcome } from "./frames.js";
 export { Mirror } from "./mirror.js";
-export type { PlayerChange, StateSync, World } from "./mirror.js";
+export type { EntityChange, PlayerChange, StateSync, World } from "./mirror.js";
 export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";
 export type { PlayerId } from "./player-id.js";
 export { compileProtocol } from "./protocol.js";
@@ -65,4 +67,17 @@ export type {
   TypeExpr,
   VariantSchema,
 } from "./schema.js";
-export type { EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, SyncMapDelta, SyncVecDelta, Unsubscribe } from "./types.js";
+export type {
+  EntityDeltaOf,
+  EntityOf,
+  EventName,
+  EventOf,
+  NoState,
+  PayloadArgs,
+  ProtocolTypes,
+  ServerStateDeltaOf,
+  StateDeltaOf,
+  SyncMapDelta,
+  SyncVecDelta,
+  Unsubscribe,
+} from "./types.js";

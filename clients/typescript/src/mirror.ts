@@ -1,9 +1,11 @@
 /** The client's mirror of the server's world, rebuilt from sync frames. */
 
+import type { EntityId } from "./entity-id.js";
 import { UnknownNetIdError } from "./errors.js";
 import { type SyncFrame, SyncFlag } from "./frames.js";
 import type { PlayerId } from "./player-id.js";
 import type { CompiledProtocol } from "./protocol.js";
+import type { NoState } from "./types.js";
 
 /**
  * One player's changed fields in a sync frame (every field when the player arrived).
@@ -16,8 +18,25 @@ export interface PlayerChange<State, Delta = Partial<State>> {
   readonly fields: Readonly<Delta>;
 }
 
+/**
+ * One entity's changed fields in a sync frame (every field when it is new in the
+ * mirror). `Delta` is the generated `…Delta` type of an entity state with nested
+ * states, else `Partial<Entity>`.
+ */
+export interface EntityChange<Entity, Delta = Partial<Entity>> {
+  readonly id: EntityId;
+  readonly fields: Readonly<Delta>;
+}
+
 /** One sync frame as handlers see it: player ids resolved, changes typed. */
-export interface StateSync<State, ServerState, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>> {
+export interface StateSync<
+  State,
+  ServerState,
+  StateDelta = Partial<State>,
+  ServerStateDelta = Partial<ServerState>,
+  Entity = NoState,
+  EntityDelta = Partial<Entity>,
+> {
   /** The server tick the frame belongs to. */
   readonly tick: number;
   /** Players online on the server. */
@@ -36,14 +55,25 @@ export interface StateSync<State, ServerState, StateDelta = Partial<State>, Serv
   readonly changes: readonly PlayerChange<State, StateDelta>[];
   /** The server state's changed fields; `null` when none changed. */
   readonly server: Readonly<ServerStateDelta> | null;
+  /** Entities new in the mirror: spawned, or come into view (each entity of a snapshot). */
+  readonly spawned: readonly EntityId[];
+  /** Entities the mirror held and forgot: despawned, or gone out of view. */
+  readonly despawned: readonly EntityId[];
+  /** Each changed entity's changed fields (every field for one in `spawned`). */
+  readonly entityChanges: readonly EntityChange<Entity, EntityDelta>[];
 }
 
 /** What the mirror holds: read it from handlers and from the client. */
-export interface World<State, ServerState> {
+export interface World<State, ServerState, Entity = NoState> {
   /** Every mirrored player's whole state. Each state object is replaced, never changed, when its player changes. */
   readonly players: ReadonlyMap<PlayerId, Readonly<State>>;
   /** The shared server state (replaced, never changed, when it changes). */
   readonly serverState: Readonly<ServerState>;
+  /**
+   * Every entity the server lets this client see, by id (empty for a protocol
+   * without entities). Each entity object is replaced, never changed, when it changes.
+   */
+  readonly entities: ReadonlyMap<EntityId, Readonly<Entity>>;
   /** Players online on the server, from the last frame. */
   readonly online: number;
   /** The tick of the last frame applied. */
@@ -53,25 +83,42 @@ export interface World<State, ServerState> {
 }
 
 /** The outcome of applying one frame. */
-export interface Applied<State, ServerState, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>> {
-  readonly sync: StateSync<State, ServerState, StateDelta, ServerStateDelta>;
+export interface Applied<
+  State,
+  ServerState,
+  StateDelta = Partial<State>,
+  ServerStateDelta = Partial<ServerState>,
+  Entity = NoState,
+  EntityDelta = Partial<Entity>,
+> {
+  readonly sync: StateSync<State, ServerState, StateDelta, ServerStateDelta, Entity, EntityDelta>;
   /** Player entries the mirror could not attribute: reported, then ignored. */
   readonly errors: readonly UnknownNetIdError[];
 }
 
 /**
- * The mirror: every player's state by id and the server state, kept by applying
- * each sync frame's departures, then arrivals, then changes. Net ids are this
- * connection's own, and reused after a player leaves. A change to a nested state
- * merges its changed sub-fields into the field's current value; a change to a
- * `SyncMap` or `SyncVec` applies its entries to a copy of the field's value.
+ * The mirror: every player's state by id, the server state and the entities, kept
+ * by applying each sync frame's departures, then arrivals, then player changes,
+ * the server state, despawned entities and entity changes. Net ids are this
+ * connection's own, and reused after a player leaves; entity ids are the server's.
+ * A change to a nested state merges its changed sub-fields into the field's
+ * current value; a change to a `SyncMap` or `SyncVec` applies its entries to a
+ * copy of the field's value.
  */
-export class Mirror<State extends object, ServerState extends object, StateDelta = Partial<State>, ServerStateDelta = Partial<ServerState>>
-  implements World<State, ServerState>
+export class Mirror<
+    State extends object,
+    ServerState extends object,
+    StateDelta = Partial<State>,
+    ServerStateDelta = Partial<ServerState>,
+    Entity extends object = NoState,
+    EntityDelta = Partial<Entity>,
+  >
+  implements World<State, ServerState, Entity>
 {
   private readonly ids = new Map<number, PlayerId>();
   private readonly netIds = new Map<PlayerId, number>();
   private readonly states = new Map<PlayerId, Readonly<State>>();
+  private readonly entityStates = new Map<EntityId, Readonly<Entity>>();
   private server: Readonly<ServerState>;
   private snapshotting = false;
   private whole = false;
@@ -90,6 +137,10 @@ export class Mirror<State extends object, ServerState extends object, StateDelta
     return this.server;
   }
 
+  get entities(): ReadonlyMap<EntityId, Readonly<Entity>> {
+    return this.entityStates;
+  }
+
   get complete(): boolean {
     return this.whole;
   }
@@ -104,6 +155,7 @@ export class Mirror<State extends object, ServerState extends object, StateDelta
     this.ids.clear();
     this.netIds.clear();
     this.states.clear();
+    this.entityStates.clear();
     this.server = this.protocol.serverState.defaults() as ServerState;
     this.snapshotting = false;
     this.whole = false;
@@ -122,14 +174,23 @@ export class Mirror<State extends object, ServerState extends object, StateDelta
     return id;
   }
 
-  /** Applies one frame: departures, arrivals, player changes, then the server state. */
-  apply(frame: SyncFrame): Applied<State, ServerState, StateDelta, ServerStateDelta> {
+  /**
+   * Applies one frame: departures, arrivals, player changes, the server state,
+   * despawned entities, then entity changes.
+   */
+  apply(frame: SyncFrame): Applied<State, ServerState, StateDelta, ServerStateDelta, Entity, EntityDelta> {
     const full = (frame.flags & SyncFlag.Full) !== 0;
     const more = (frame.flags & SyncFlag.More) !== 0;
+    const entity = this.protocol.entity;
+    if (entity === null && ((frame.despawned?.length ?? 0) > 0 || (frame.entities?.length ?? 0) > 0)) {
+      throw new TypeError("the frame carries entity changes, but this protocol has no entities");
+    }
     if (full) {
+      // A snapshot lists every player and every entity this client may see.
       this.ids.clear();
       this.netIds.clear();
       this.states.clear();
+      this.entityStates.clear();
       this.server = this.protocol.serverState.defaults() as ServerState;
       this.snapshotting = true;
       this.whole = false;
@@ -168,6 +229,26 @@ export class Mirror<State extends object, ServerState extends object, StateDelta
     if (frame.server !== null) {
       this.server = this.protocol.serverState.apply(this.server as Readonly<Record<string, unknown>>, frame.server) as ServerState;
     }
+    const despawned: EntityId[] = [];
+    for (const id of frame.despawned ?? []) {
+      // Forgetting an entity this mirror does not hold changes nothing.
+      if (this.entityStates.delete(id)) despawned.push(id);
+    }
+    const spawned: EntityId[] = [];
+    const entityChanges: EntityChange<Entity, EntityDelta>[] = [];
+    if (entity !== null) {
+      for (const entry of frame.entities ?? []) {
+        let current = this.entityStates.get(entry.id) as Readonly<Record<string, unknown>> | undefined;
+        if (current === undefined) {
+          // Spawned, or come into view: the entry has every field the client sees;
+          // the others (owner fields) keep their defaults.
+          current = entity.defaults();
+          spawned.push(entry.id);
+        }
+        this.entityStates.set(entry.id, entity.apply(current, entry.fields) as Entity);
+        entityChanges.push({ id: entry.id, fields: entry.fields as EntityDelta });
+      }
+    }
     this.online = frame.online;
     this.tick = frame.tick;
     const snapshotComplete = this.snapshotting && !more;
@@ -176,7 +257,7 @@ export class Mirror<State extends object, ServerState extends object, StateDelta
       this.whole = true;
     }
     return {
-      sync: { tick: frame.tick, online: frame.online, full, more, snapshotComplete, left, joined, changes, server },
+      sync: { tick: frame.tick, online: frame.online, full, more, snapshotComplete, left, joined, changes, server, spawned, despawned, entityChanges },
       errors,
     };
   }

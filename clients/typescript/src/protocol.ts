@@ -43,6 +43,8 @@ export interface CompiledProtocol {
   readonly toClient: ReadonlyMap<string, CompiledEvent>;
   readonly state: CompiledState;
   readonly serverState: CompiledState;
+  /** The entities' state; `null` for a protocol without entities. */
+  readonly entity: CompiledState | null;
 }
 
 const compiled = new WeakMap<object, CompiledProtocol>();
@@ -85,6 +87,7 @@ export function compileProtocol(schema: ProtocolSchema): CompiledProtocol {
     toClient: compileEvents(codecs, valid.to_client.events),
     state: compileState(codecs, valid.state),
     serverState: compileState(codecs, valid.server_state),
+    entity: valid.entity === undefined ? null : compileState(codecs, valid.entity),
   };
   compiled.set(schema, protocol);
   return protocol;

@@ -26,7 +26,8 @@ export type PrimitiveType =
   | "f32"
   | "f64"
   | "str"
-  | "player_id";
+  | "player_id"
+  | "entity_id";
 
 /** Every primitive type name. */
 export const PRIMITIVE_TYPES: readonly PrimitiveType[] = [
@@ -47,6 +48,7 @@ export const PRIMITIVE_TYPES: readonly PrimitiveType[] = [
   "f64",
   "str",
   "player_id",
+  "entity_id",
 ];
 
 /** A type expression: a primitive or a composite of other types. */
@@ -137,6 +139,11 @@ export interface ProtocolSchema {
   readonly fingerprint: string;
   readonly state: StateSchema | null;
   readonly server_state: StateSchema | null;
+  /**
+   * The state of the entities the server owns (`Protocol::Entity`); absent when the
+   * protocol has none (`()`).
+   */
+  readonly entity?: StateSchema;
   readonly to_server: EventsSchema;
   readonly to_client: EventsSchema;
   readonly types: { readonly [name: string]: TypeDefSchema };
@@ -477,6 +484,7 @@ function checkStatePlacement(schema: Omit<ProtocolSchema, "wire_version" | "fing
   };
   if (schema.state !== null) stateFields(schema.state.fields, "$.state.fields");
   if (schema.server_state !== null) stateFields(schema.server_state.fields, "$.server_state.fields");
+  if (schema.entity !== undefined) stateFields(schema.entity.fields, "$.entity.fields");
   for (const [side, events] of [["to_server", schema.to_server], ["to_client", schema.to_client]] as const) {
     events.events.forEach((event, i) => {
       event.fields.forEach((field, j) => check(field.type, `$.${side}.events[${i}].fields[${j}].type`, false));
@@ -501,7 +509,7 @@ function checkStatePlacement(schema: Omit<ProtocolSchema, "wire_version" | "fing
  */
 export function validateSchema(value: unknown): ProtocolSchema {
   const root = requireObject(value, "$");
-  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "to_server", "to_client", "types"], "$");
+  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "to_server", "to_client", "types"], "$");
   const wireVersion = requireCount(root.wire_version, "$.wire_version");
   const fingerprint = requireString(root.fingerprint, "$.fingerprint");
   if (!HEX16.test(fingerprint)) {
@@ -512,6 +520,8 @@ export function validateSchema(value: unknown): ProtocolSchema {
   if (!("server_state" in root)) throw new SchemaError("$.server_state", "missing (null when the game has no server state)");
   const state = checkState(root.state, "$.state", refs);
   const serverState = checkState(root.server_state, "$.server_state", refs);
+  // Absent for a protocol without entities (Rust skips it; `null` reads the same).
+  const entity = root.entity === undefined ? null : checkState(root.entity, "$.entity", refs);
   const toServer = checkEvents(root.to_server, "$.to_server", refs);
   const toClient = checkEvents(root.to_client, "$.to_client", refs);
   const typesObject = root.types === undefined ? {} : requireObject(root.types, "$.types");
@@ -536,12 +546,15 @@ export function validateSchema(value: unknown): ProtocolSchema {
     state_[name] = "done";
   };
   for (const name of Object.keys(types)) visit(name, []);
-  checkStatePlacement({ state, server_state: serverState, to_server: toServer, to_client: toClient, types });
+  const withEntity = entity === null ? {} : { entity };
+  checkStatePlacement({ state, server_state: serverState, ...withEntity, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
     state,
     server_state: serverState,
+    // The key only when the protocol has entities: a schema without keeps its shape.
+    ...withEntity,
     to_server: toServer,
     to_client: toClient,
     types,
@@ -553,6 +566,7 @@ export function typeName(type: TypeExpr): string {
   if (typeof type === "string") {
     if (type === "unit") return "()";
     if (type === "player_id") return "PlayerId";
+    if (type === "entity_id") return "EntityId";
     if (type === "str") return "String";
     return type;
   }

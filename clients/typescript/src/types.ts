@@ -3,10 +3,11 @@
 /**
  * A protocol's types, as generated code declares them: each player's state, the
  * shared server state, and the events of each direction as a map from wire name
- * to payload (`undefined` for an event without fields). A state with nested states
- * or synced collections also has its delta type, where a nested state's field
- * holds only its changed sub-fields and a `SyncMap`'s or `SyncVec`'s its changed
- * entries (otherwise a delta is `Partial` of the state).
+ * to payload (`undefined` for an event without fields); and, for a protocol with
+ * server-owned entities, their state. A state with nested states or synced
+ * collections also has its delta type, where a nested state's field holds only
+ * its changed sub-fields and a `SyncMap`'s or `SyncVec`'s its changed entries
+ * (otherwise a delta is `Partial` of the state).
  */
 export interface ProtocolTypes {
   state: object;
@@ -15,6 +16,8 @@ export interface ProtocolTypes {
   toClient: object;
   stateDelta?: object;
   serverStateDelta?: object;
+  entity?: object;
+  entityDelta?: object;
 }
 
 /** What a sync frame says changed in a player's state: the protocol's `stateDelta`, or `Partial` of its state. */
@@ -23,7 +26,13 @@ export type StateDeltaOf<P extends ProtocolTypes> = P extends { stateDelta: infe
 /** What a sync frame says changed in the server state: the protocol's `serverStateDelta`, or `Partial` of it. */
 export type ServerStateDeltaOf<P extends ProtocolTypes> = P extends { serverStateDelta: infer Delta extends object } ? Delta : Partial<P["serverState"]>;
 
-/** The state of a protocol without player state or without server state (`()` in Rust). */
+/** The entity state of a protocol: its `entity`, or {@link NoState} for a protocol without entities. */
+export type EntityOf<P extends ProtocolTypes> = P extends { entity: infer Entity extends object } ? Entity : NoState;
+
+/** What a sync frame says changed in an entity: the protocol's `entityDelta`, or `Partial` of its entity state. */
+export type EntityDeltaOf<P extends ProtocolTypes> = P extends { entityDelta: infer Delta extends object } ? Delta : Partial<EntityOf<P>>;
+
+/** The state of a protocol without player state, server state or entities (`()` in Rust). */
 export type NoState = Record<string, never>;
 
 /** The wire names of an events map. */

@@ -202,7 +202,7 @@ describe("decoding what does not fit", () => {
       // The mask names two fields but one value follows.
       ["98 02 2a 02 00 90 90 91 93 00 03 ca 3f c0 00 00 c0", "cannot decode sync frame: players: [0]: net id 0: the mask names 2 fields, but 1 value follow"],
       ["98 02 2a 02 00 90 91 91 00 90 c0", "cannot decode sync frame: joined: [0]: expected [net_id, player_id], found 1 elements"],
-      ["97 02 2a 02 00 90 90 90", "cannot decode sync frame: a sync frame has 8 elements, found 7"],
+      ["97 02 2a 02 00 90 90 90", "cannot decode sync frame: a sync frame has 8 elements (10 with entity changes), found 7"],
       ["98 02 2a 02 04 90 90 90 c0", "cannot decode sync frame: flags: unknown bits set (4): only full (1) and more (2) exist"],
       ["93 03 07 cd 88 b8 c0", "cannot decode ping frame: 1 bytes after the frame"],
     ];

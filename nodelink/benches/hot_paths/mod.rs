@@ -39,6 +39,7 @@ impl nodelink::Protocol for Bench {
     type ToServer = ToServer;
     type ToClient = ToServer;
     type ServerState = ();
+    type Entity = ();
 }
 
 fn avatar() -> Avatar {

@@ -18,7 +18,7 @@
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 //!
 //! let mut client = Client::<Game>::new("localhost", 5000);
 //! client.send(ToServer::Move { x: 10.0, y: 20.0 })?; // queued until connected

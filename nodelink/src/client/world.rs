@@ -1,10 +1,10 @@
 //! The client's mirror of the server's world.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::sync::Tick;
 use crate::wire::{NetId, SyncFrame};
-use crate::{PlayerId, Protocol, SyncState};
+use crate::{EntityId, PlayerId, Protocol, SyncState};
 
 /// Every mirrored player's whole state, and the shared server state, as the server
 /// last synced them.
@@ -16,6 +16,7 @@ use crate::{PlayerId, Protocol, SyncState};
 pub struct World<P: Protocol> {
     ids: HashMap<NetId, PlayerId>,
     players: HashMap<PlayerId, P::State>,
+    entities: BTreeMap<EntityId, P::Entity>,
     server: P::ServerState,
     online: u32,
     tick: Tick,
@@ -28,6 +29,7 @@ impl<P: Protocol> Default for World<P> {
         Self {
             ids: HashMap::new(),
             players: HashMap::new(),
+            entities: BTreeMap::new(),
             server: P::ServerState::default(),
             online: 0,
             tick: Tick::default(),
@@ -41,6 +43,7 @@ impl<P: Protocol> std::fmt::Debug for World<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("World")
             .field("players", &self.players.len())
+            .field("entities", &self.entities.len())
             .field("online", &self.online)
             .field("tick", &self.tick)
             .field("complete", &self.complete)
@@ -70,6 +73,12 @@ pub struct StateSync<P: Protocol> {
     pub changes: Vec<(PlayerId, <P::State as SyncState>::Delta)>,
     /// The shared server state's changed fields, when any changed.
     pub server: Option<<P::ServerState as SyncState>::Delta>,
+    /// Entities new in the mirror: spawned, or come into view.
+    pub spawned: Vec<EntityId>,
+    /// Entities gone from the mirror: despawned, or out of view.
+    pub despawned: Vec<EntityId>,
+    /// Each listed entity's changed fields (every field, for a new one).
+    pub entities: Vec<(EntityId, <P::Entity as SyncState>::Delta)>,
 }
 
 impl<P: Protocol> std::fmt::Debug for StateSync<P> {
@@ -83,6 +92,9 @@ impl<P: Protocol> std::fmt::Debug for StateSync<P> {
             .field("left", &self.left)
             .field("changes", &self.changes)
             .field("server", &self.server)
+            .field("spawned", &self.spawned)
+            .field("despawned", &self.despawned)
+            .field("entities", &self.entities)
             .finish()
     }
 }
@@ -98,6 +110,9 @@ impl<P: Protocol> Clone for StateSync<P> {
             left: self.left.clone(),
             changes: self.changes.clone(),
             server: self.server.clone(),
+            spawned: self.spawned.clone(),
+            despawned: self.despawned.clone(),
+            entities: self.entities.clone(),
         }
     }
 }
@@ -150,6 +165,23 @@ impl<P: Protocol> World<P> {
         self.tick
     }
 
+    /// An entity's state.
+    #[must_use]
+    pub fn entity(&self, id: EntityId) -> Option<&P::Entity> {
+        self.entities.get(&id)
+    }
+
+    /// Every mirrored entity, by id.
+    pub fn entities(&self) -> impl Iterator<Item = (EntityId, &P::Entity)> {
+        self.entities.iter().map(|(id, entity)| (*id, entity))
+    }
+
+    /// How many entities the mirror holds.
+    #[must_use]
+    pub fn entity_count(&self) -> usize {
+        self.entities.len()
+    }
+
     /// Whether the mirror holds the whole world the server shows this client: a
     /// snapshot has arrived and its last frame has been applied. `false` before
     /// the first snapshot and between the frames of a multi-frame one.
@@ -170,6 +202,7 @@ impl<P: Protocol> World<P> {
         if header.full {
             self.ids.clear();
             self.players.clear();
+            self.entities.clear();
             self.server = P::ServerState::default();
         }
         let left = frame
@@ -201,6 +234,20 @@ impl<P: Protocol> World<P> {
         if let Some(delta) = &frame.server {
             self.server.apply(delta);
         }
+        let despawned = frame
+            .despawned
+            .iter()
+            .filter(|id| self.entities.remove(id).is_some())
+            .copied()
+            .collect();
+        let mut spawned = Vec::new();
+        for (id, delta) in &frame.entities {
+            let entity = self.entities.entry(*id).or_insert_with(|| {
+                spawned.push(*id);
+                P::Entity::default()
+            });
+            entity.apply(delta);
+        }
         self.online = header.online;
         self.tick = header.tick;
         // A snapshot runs from a `full` frame to the first frame without `more`.
@@ -218,6 +265,9 @@ impl<P: Protocol> World<P> {
             left,
             changes,
             server: frame.server,
+            spawned,
+            despawned,
+            entities: frame.entities,
         }
     }
 }

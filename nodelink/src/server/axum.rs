@@ -84,7 +84,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 /// # #[nodelink::events]
 /// # pub enum ToClient { Joined { id: PlayerId } }
 /// # pub struct Game;
-/// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+/// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 ///
 /// # #[tokio::main]
 /// # async fn main() -> std::io::Result<()> {
@@ -191,7 +191,7 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
     /// # #[nodelink::events]
     /// # pub enum ToClient { Joined { id: PlayerId } }
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
     /// # let mounted = Server::<Game>::new(ServerConfig::default()).mount();
     /// let app: axum::Router = axum::Router::new()
     ///     .route("/", mounted.route_or(|| async { "Welcome!" }));

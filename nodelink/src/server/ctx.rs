@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::server::config::ServerConfig;
+use crate::server::entities::Entities;
 use crate::server::error::{SendError, ServerError};
 use crate::server::handle::ServerHandle;
 use crate::server::ids::{IdMap, NetIds, PlayerIds};
@@ -16,13 +17,16 @@ use crate::server::room::{Room, RoomMut, Rooms};
 use crate::server::stats::SyncStats;
 use crate::sync::{Tick, Tracked};
 use crate::wire::{encode_event, json, NetId, WireFormat};
-use crate::{Events, PlayerId, Protocol, SyncState};
+use crate::{EntityId, Events, PlayerId, Protocol, SyncState};
 
 /// The world: everything the world task owns apart from the handlers.
 pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) game: G,
     pub(crate) players: IdMap<Player<P>>,
     pub(crate) server_state: Tracked<P::ServerState>,
+    pub(crate) entities: Entities<P::Entity>,
+    /// Which entities each player sees, when the game decides it per player.
+    pub(crate) entity_visibility: Option<crate::server::EntityVisibility<P>>,
     pub(crate) rooms: Rooms,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) fingerprint: u64,
@@ -286,6 +290,70 @@ macro_rules! world_methods {
         /// The names of all rooms.
         pub fn rooms(&self) -> impl Iterator<Item = &str> {
             self.shared().rooms.names()
+        }
+
+        /// Spawns an entity of the protocol's `Entity` state; every client sees it
+        /// (with every field) in the next sync frame. Returns its id.
+        pub fn spawn(&mut self, entity: P::Entity) -> EntityId {
+            self.shared_mut().entities.spawn(entity, None)
+        }
+
+        /// Spawns an entity that, with room-scoped sync, only the members of `room`
+        /// see (the room need not exist yet); with sync to everyone, as
+        /// [`spawn`](Self::spawn).
+        pub fn spawn_in(&mut self, room: &str, entity: P::Entity) -> EntityId {
+            self.shared_mut()
+                .entities
+                .spawn(entity, Some(room.to_owned()))
+        }
+
+        /// Removes an entity; the clients that saw it forget it in the next sync
+        /// frame. Returns its last state, or `None` if there is no such entity.
+        pub fn despawn(&mut self, id: EntityId) -> Option<P::Entity> {
+            self.shared_mut().entities.despawn(id)
+        }
+
+        /// An entity's state.
+        #[must_use]
+        pub fn entity(&self, id: EntityId) -> Option<&P::Entity> {
+            self.shared().entities.live.get(&id).map(|e| e.state.get())
+        }
+
+        /// An entity's typed setters; changed fields go to the clients that see it
+        /// in the next sync frame.
+        pub fn entity_mut(&mut self, id: EntityId) -> Option<<P::Entity as SyncState>::Mut<'_>> {
+            self.shared_mut()
+                .entities
+                .live
+                .get_mut(&id)
+                .map(|e| e.state.state_mut())
+        }
+
+        /// Changes several fields of an entity in one closure; `false` if there is
+        /// no such entity.
+        pub fn update_entity(&mut self, id: EntityId, change: impl FnOnce(&mut P::Entity)) -> bool {
+            match self.shared_mut().entities.live.get_mut(&id) {
+                Some(entity) => {
+                    entity.state.update(change);
+                    true
+                }
+                None => false,
+            }
+        }
+
+        /// Every live entity, by id.
+        pub fn entities(&self) -> impl Iterator<Item = (EntityId, &P::Entity)> {
+            self.shared()
+                .entities
+                .live
+                .iter()
+                .map(|(id, e)| (*id, e.state.get()))
+        }
+
+        /// How many entities live.
+        #[must_use]
+        pub fn entity_count(&self) -> usize {
+            self.shared().entities.live.len()
         }
     };
 }

@@ -10,7 +10,7 @@ use crate::server::error::{SendError, ServerStopped};
 use crate::server::player::PlayerInfo;
 use crate::server::stats::SyncStats;
 use crate::wire::encode_event;
-use crate::{PlayerId, Protocol};
+use crate::{EntityId, PlayerId, Protocol};
 
 /// What a handle asks of the world task.
 #[derive(Debug)]
@@ -35,7 +35,24 @@ pub(crate) enum Command<P: Protocol> {
     Stats(oneshot::Sender<SyncStats>),
     ServerState(oneshot::Sender<P::ServerState>),
     Rooms(oneshot::Sender<Vec<(String, Vec<PlayerId>)>>),
+    Spawn {
+        entity: P::Entity,
+        room: Option<String>,
+        reply: oneshot::Sender<EntityId>,
+    },
+    Despawn(EntityId, oneshot::Sender<Option<P::Entity>>),
+    UpdateEntity(EntityId, EntityChange<P::Entity>, oneshot::Sender<bool>),
+    Entities(oneshot::Sender<Vec<(EntityId, P::Entity)>>),
     Shutdown,
+}
+
+/// A change to an entity's state, made on the world task.
+pub(crate) struct EntityChange<E>(pub(crate) Box<dyn FnOnce(&mut E) + Send>);
+
+impl<E> std::fmt::Debug for EntityChange<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EntityChange(..)")
+    }
 }
 
 /// Controls a running server from anywhere: other tasks, plain threads, a console.
@@ -156,6 +173,76 @@ impl<P: Protocol> ServerHandle<P> {
     pub async fn server_state(&self) -> Result<P::ServerState, ServerStopped> {
         let (reply, answer) = oneshot::channel();
         self.command(Command::ServerState(reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// Spawns an entity (see the handlers' `spawn`); returns its id once the world
+    /// task has added it. Every client sees it in the next sync frame.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn spawn(&self, entity: P::Entity) -> Result<EntityId, ServerStopped> {
+        self.spawn_where(entity, None).await
+    }
+
+    /// Spawns an entity that, with room-scoped sync, only the members of `room` see.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn spawn_in(&self, room: &str, entity: P::Entity) -> Result<EntityId, ServerStopped> {
+        self.spawn_where(entity, Some(room.to_owned())).await
+    }
+
+    async fn spawn_where(
+        &self,
+        entity: P::Entity,
+        room: Option<String>,
+    ) -> Result<EntityId, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Spawn {
+            entity,
+            room,
+            reply,
+        })?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// Despawns an entity; returns its last state (`None`: no such entity).
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn despawn(&self, id: EntityId) -> Result<Option<P::Entity>, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Despawn(id, reply))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// Changes an entity on the world task; the fields that differ afterwards go
+    /// out in the next sync frame. `false` when there is no such entity.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn update_entity(
+        &self,
+        id: EntityId,
+        change: impl FnOnce(&mut P::Entity) + Send + 'static,
+    ) -> Result<bool, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::UpdateEntity(
+            id,
+            EntityChange(Box::new(change)),
+            reply,
+        ))?;
+        answer.await.map_err(|_| ServerStopped)
+    }
+
+    /// Every live entity and its state, in id order.
+    ///
+    /// # Errors
+    /// When the server has stopped.
+    pub async fn entities(&self) -> Result<Vec<(EntityId, P::Entity)>, ServerStopped> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Entities(reply))?;
         answer.await.map_err(|_| ServerStopped)
     }
 

@@ -11,7 +11,7 @@
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); }
+//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 //!
 //! let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
 //! server.on_connect(|ctx| {
@@ -39,6 +39,7 @@ mod axum;
 mod config;
 mod connection;
 mod ctx;
+mod entities;
 mod error;
 mod handle;
 mod handshake;
@@ -50,6 +51,8 @@ mod room;
 mod stats;
 mod tasks;
 mod world;
+
+use entities::Entities;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,7 +76,7 @@ pub use stats::SyncStats;
 
 use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
 use crate::sync::{Tick, Tracked};
-use crate::{Events, PlayerId, Protocol};
+use crate::{EntityId, Events, PlayerId, Protocol};
 use admission::{IpCounts, IpSlot};
 use connection::Context;
 use ctx::Shared;
@@ -132,9 +135,14 @@ pub struct Server<P: Protocol, G = ()> {
     handlers: Handlers<P, G>,
     id_generator: Option<IdGenerator>,
     authenticate: Option<Authenticator>,
+    entity_visibility: Option<EntityVisibility<P>>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
 }
+
+/// Decides whether a player sees an entity; see [`Server::entity_visibility`].
+pub(crate) type EntityVisibility<P> =
+    Box<dyn Fn(&Player<P>, EntityId, &<P as Protocol>::Entity) -> bool + Send>;
 
 impl<P: Protocol, G> std::fmt::Debug for Server<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,6 +178,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 on_error: None,
             },
             id_generator: None,
+            entity_visibility: None,
             authenticate: None,
             handle: ServerHandle {
                 commands: commands_tx,
@@ -226,6 +235,38 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         self.handlers.on_tick = Some(Box::new(move |ctx, dt| {
             handler(ctx, dt).into_handler_result()
         }));
+        self
+    }
+
+    /// Decides, per player, which entities its client sees (fog of war): asked
+    /// every tick for each player and each entity its sync scope allows (all, or
+    /// those of its rooms and of none). An entity coming into view reaches the
+    /// client whole; one going out of view is despawned for it. Players whose views
+    /// coincide share one encoded frame. Without it, every allowed entity is seen.
+    ///
+    /// ```no_run
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32, pub y: f32 }
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Crate { pub x: f32, pub y: f32 }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = Nothing; type ToClient = Nothing; type ServerState = (); type Entity = Crate; }
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// // A player sees the crates within 100 units of itself.
+    /// server.entity_visibility(|player, _id, entity| {
+    ///     let (dx, dy) = (player.state().x - entity.x, player.state().y - entity.y);
+    ///     dx * dx + dy * dy <= 100.0 * 100.0
+    /// });
+    /// ```
+    pub fn entity_visibility(
+        &mut self,
+        visible: impl Fn(&Player<P>, EntityId, &P::Entity) -> bool + Send + 'static,
+    ) -> &mut Self {
+        self.entity_visibility = Some(Box::new(visible));
         self
     }
 
@@ -332,6 +373,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             handlers,
             id_generator,
             authenticate,
+            entity_visibility,
             handle,
             commands,
         } = self;
@@ -350,6 +392,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 game,
                 players: IdMap::default(),
                 server_state: Tracked::default(),
+                entities: Entities::default(),
+                entity_visibility,
                 rooms: Rooms::default(),
                 config,
                 fingerprint: P::FINGERPRINT,

@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,7 +14,7 @@ use crate::server::ids::IdSet;
 use crate::server::outbox::{Frame, HardClose, Outgoing, Wires};
 use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
-use crate::{PlayerId, Protocol, SyncState};
+use crate::{EntityId, PlayerId, Protocol, SyncState};
 
 /// A connected player, as handlers see it.
 ///
@@ -48,6 +49,8 @@ pub struct Player<P: Protocol> {
     pub(crate) rooms: Vec<String>,
     /// With room-scoped sync: the other players this player's client mirrors.
     pub(crate) visible: IdSet,
+    /// With an entity visibility hook: the entities this player's client mirrors.
+    pub(crate) seen_entities: BTreeSet<EntityId>,
     /// The last measured round trip.
     pub(crate) ping: Option<Duration>,
     /// The ping awaiting its pong: sequence number and when it was queued.
@@ -85,6 +88,7 @@ impl<P: Protocol> Player<P> {
             overflowed: Cell::new(false),
             rooms: Vec::new(),
             visible: IdSet::default(),
+            seen_entities: BTreeSet::new(),
             ping: None,
             ping_pending: None,
             ping_seq: 0,
@@ -209,7 +213,7 @@ impl<P: Protocol> Player<P> {
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
     /// # #[nodelink::events] pub enum E { Hello }
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); }
+    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
     /// struct Account { name: String }
     ///
     /// let mut server = Server::<Game>::new(ServerConfig::default());

@@ -13,6 +13,7 @@
 //! and gets one snapshot of everything it mirrors once its queue has room.
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
@@ -23,8 +24,8 @@ use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::stats::SyncStats;
 use crate::sync::{ChangeSet, Selection};
-use crate::wire::{encode_sync, json, NetId, StateSelection, SyncHeader, WireFormat};
-use crate::{PlayerId, Protocol, SyncState};
+use crate::wire::{encode_sync_with_entities, json, NetId, StateSelection, SyncHeader, WireFormat};
+use crate::{EntityId, PlayerId, Protocol, SyncState};
 
 /// What every client may see of a state: all of it but its `#[sync(owner)]`
 /// fields (its owner gets those in frames of its own).
@@ -40,6 +41,63 @@ fn public<S: SyncState>() -> Selection<'static, S::Changes> {
 fn has_owner_fields<P: Protocol>() -> bool {
     !P::State::OWNER.is_empty()
 }
+
+/// The entity part of a frame: whom to forget, and whom to list with what.
+pub(crate) struct EntitySection<'a, P: Protocol> {
+    pub(crate) despawned: Vec<EntityId>,
+    pub(crate) entities: Vec<(EntityId, StateSelection<'a, P::Entity>)>,
+}
+
+impl<P: Protocol> EntitySection<'_, P> {
+    pub(crate) fn none() -> Self {
+        Self {
+            despawned: Vec::new(),
+            entities: Vec::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.despawned.is_empty() && self.entities.is_empty()
+    }
+
+    /// The changes of the entities seen in `room` (`None`: in no room, seen by all).
+    fn in_room<'b>(
+        room: Option<&str>,
+        despawned: &[(EntityId, Option<String>)],
+        entities: &[RoutedEntity<'b, P>],
+    ) -> EntitySection<'b, P> {
+        EntitySection {
+            despawned: despawned
+                .iter()
+                .filter(|(_, r)| r.as_deref() == room)
+                .map(|(id, _)| *id)
+                .collect(),
+            entities: entities
+                .iter()
+                .filter(|(_, r, _)| r.as_deref() == room)
+                .map(|(id, _, selection)| (*id, *selection))
+                .collect(),
+        }
+    }
+
+    /// Every entity in `ids`, whole (but for owner fields, which no one gets).
+    fn whole(ids: impl IntoIterator<Item = EntityId>) -> Self {
+        Self {
+            despawned: Vec::new(),
+            entities: ids
+                .into_iter()
+                .map(|id| (id, public::<P::Entity>()))
+                .collect(),
+        }
+    }
+}
+
+/// An entity's changes this tick, with the room whose members see it.
+type RoutedEntity<'a, P> = (
+    EntityId,
+    Option<String>,
+    StateSelection<'a, <P as Protocol>::Entity>,
+);
 
 /// A player to list in a frame, and what of its state to send.
 type Entry<'a, P> = (PlayerId, StateSelection<'a, <P as Protocol>::State>);
@@ -88,7 +146,31 @@ impl<P: Protocol, G> Shared<P, G> {
         entries: &[Entry<'_, P>],
         server: Option<StateSelection<'_, P::ServerState>>,
     ) -> Result<Frame, EncodeError> {
+        let none = EntitySection::none();
+        self.encode_with(wires, part, left, joined, entries, server, &none)
+    }
+
+    /// [`encode`](Self::encode), with entity changes.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_with(
+        &self,
+        wires: Wires,
+        part: Part,
+        left: &[(NetId, PlayerId)],
+        joined: &[(NetId, PlayerId)],
+        entries: &[Entry<'_, P>],
+        server: Option<StateSelection<'_, P::ServerState>>,
+        section: &EntitySection<'_, P>,
+    ) -> Result<Frame, EncodeError> {
         let server = server.map(|selection| (self.server_state.get(), selection));
+        let entities = || {
+            section.entities.iter().filter_map(|(id, selection)| {
+                self.entities
+                    .live
+                    .get(id)
+                    .map(|entity| (*id, entity.state.get(), *selection))
+            })
+        };
         let listed = with_whole_states::<P>(entries, joined, public::<P::State>());
         let native = || {
             let left: Vec<NetId> = left.iter().map(|(net_id, _)| *net_id).collect();
@@ -100,7 +182,16 @@ impl<P: Protocol, G> Shared<P, G> {
                         .map(|p| (p.net_id, p.state.get(), *selection))
                 })
                 .collect();
-            encode_sync::<P, _>(self.header(part), &left, joined, entries, server)
+            let entities: Vec<_> = entities().collect();
+            encode_sync_with_entities::<P, _, _>(
+                self.header(part),
+                &left,
+                joined,
+                entries,
+                server,
+                &section.despawned,
+                entities,
+            )
         };
         let json = || {
             let header = json::SyncHeader {
@@ -115,7 +206,14 @@ impl<P: Protocol, G> Shared<P, G> {
                     .get(id)
                     .map(|p| (*id, p.state.get(), *selection))
             });
-            json::encode_sync::<P, _>(header, &left, players, server)
+            json::encode_sync_with_entities::<P, _, _>(
+                header,
+                &left,
+                players,
+                server,
+                &section.despawned,
+                entities(),
+            )
         };
         Frame::encode(wires, native, json)
     }
@@ -144,7 +242,137 @@ impl<P: Protocol, G> Shared<P, G> {
             full: true,
             more: has_owner_fields::<P>(),
         };
-        self.snapshot_part(wires, part, &shown, Some(public::<P::ServerState>()))
+        let section = EntitySection::whole(self.entities_seen_by(id));
+        self.snapshot_part(
+            wires,
+            part,
+            &shown,
+            Some(public::<P::ServerState>()),
+            &section,
+        )
+    }
+
+    /// The live entities `id`'s client may see: all of them, or with room-scoped
+    /// sync those in its rooms and in none.
+    pub(crate) fn entities_seen_by(&self, id: PlayerId) -> BTreeSet<EntityId> {
+        let Some(player) = self.players.get(&id) else {
+            return BTreeSet::new();
+        };
+        let allowed: Box<dyn Iterator<Item = EntityId>> = match self.config.sync_scope {
+            SyncScope::Everyone => Box::new(self.entities.live.keys().copied()),
+            SyncScope::Rooms => Box::new(self.entities.seen_in(&player.rooms)),
+        };
+        match &self.entity_visibility {
+            Some(visible) => allowed
+                .filter(|id| {
+                    self.entities
+                        .live
+                        .get(id)
+                        .is_some_and(|entity| visible(player, *id, entity.state.get()))
+                })
+                .collect(),
+            None => allowed.collect(),
+        }
+    }
+
+    /// Whether each player's view of the entities is tracked (a visibility hook
+    /// decides it), so that snapshots record what they showed.
+    pub(crate) fn tracks_entity_views(&self) -> bool {
+        self.entity_visibility.is_some()
+    }
+
+    /// With an entity visibility hook: each player's entity changes this tick,
+    /// what came into its view (whole) and what left it (despawned), in one frame
+    /// per distinct view.
+    fn sync_entity_views(&mut self, changed: &[RoutedEntity<'_, P>]) -> Result<(), EncodeError> {
+        let changes: BTreeMap<EntityId, StateSelection<'_, P::Entity>> =
+            changed.iter().map(|(id, _, s)| (*id, *s)).collect();
+        type View = (Vec<EntityId>, Vec<EntityId>, Vec<EntityId>);
+        let mut views: BTreeMap<View, Vec<PlayerId>> = BTreeMap::new();
+        let mut seen_now = Vec::new();
+        for player in self.players.values().filter(|p| !p.needs_snapshot) {
+            let now = self.entities_seen_by(player.id);
+            let appeared: Vec<EntityId> = now.difference(&player.seen_entities).copied().collect();
+            let gone: Vec<EntityId> = player.seen_entities.difference(&now).copied().collect();
+            let changed: Vec<EntityId> = now
+                .intersection(&player.seen_entities)
+                .filter(|id| changes.contains_key(id))
+                .copied()
+                .collect();
+            if !(appeared.is_empty() && gone.is_empty() && changed.is_empty()) {
+                views
+                    .entry((appeared, gone, changed))
+                    .or_default()
+                    .push(player.id);
+            }
+            seen_now.push((player.id, now));
+        }
+        for (id, now) in seen_now {
+            if let Some(player) = self.players.get_mut(&id) {
+                player.seen_entities = now;
+            }
+        }
+        for ((appeared, gone, changed), ids) in views {
+            let entities = appeared
+                .into_iter()
+                .map(|id| (id, public::<P::Entity>()))
+                .chain(changed.into_iter().map(|id| (id, changes[&id])))
+                .collect();
+            let section = EntitySection {
+                despawned: gone,
+                entities,
+            };
+            let wires = self.wires_of(&ids);
+            let frame = self.encode_with(wires, Part::DELTA, &[], &[], &[], None, &section)?;
+            self.stats.frames += 1;
+            self.send_sync_to(&ids, &frame);
+        }
+        Ok(())
+    }
+
+    /// Room-scoped sync: `id` joined `room` and starts seeing its entities.
+    pub(crate) fn show_room_entities(&mut self, id: PlayerId, room: &str) {
+        if self.entity_visibility.is_some() {
+            return; // the next tick's views show them
+        }
+        let ids: Vec<EntityId> = self
+            .entities
+            .live
+            .iter()
+            .filter(|(_, entity)| entity.room.as_deref() == Some(room))
+            .map(|(id, _)| *id)
+            .collect();
+        self.send_entities_to(id, EntitySection::whole(ids));
+    }
+
+    /// Room-scoped sync: `id` left `room` and forgets its entities.
+    pub(crate) fn hide_room_entities(&mut self, id: PlayerId, room: &str) {
+        if self.entity_visibility.is_some() {
+            return; // the next tick's views hide them
+        }
+        let despawned = self
+            .entities
+            .live
+            .iter()
+            .filter(|(_, entity)| entity.room.as_deref() == Some(room))
+            .map(|(id, _)| *id)
+            .collect();
+        let section = EntitySection {
+            despawned,
+            entities: Vec::new(),
+        };
+        self.send_entities_to(id, section);
+    }
+
+    fn send_entities_to(&mut self, id: PlayerId, section: EntitySection<'_, P>) {
+        if section.is_empty() {
+            return;
+        }
+        let wires = self.wires_of(&[id]);
+        match self.encode_with(wires, Part::DELTA, &[], &[], &[], None, &section) {
+            Ok(frame) => self.send_sync_to(&[id], &frame),
+            Err(error) => self.report_later(Some(id), error.into()),
+        }
     }
 
     /// `id`'s own `#[sync(owner)]` fields as `selection` picks them, in a frame for
@@ -185,7 +413,12 @@ impl<P: Protocol, G> Shared<P, G> {
                 full: first,
                 more: !after.is_empty() || has_owner_fields::<P>(),
             };
-            let frame = self.snapshot_part(wires, flags, part, server)?;
+            let section = if first {
+                EntitySection::whole(self.entities_seen_by(id))
+            } else {
+                EntitySection::none()
+            };
+            let frame = self.snapshot_part(wires, flags, part, server, &section)?;
             let len = frame
                 .len(WireFormat::Native)
                 .max(frame.len(WireFormat::Json));
@@ -215,13 +448,14 @@ impl<P: Protocol, G> Shared<P, G> {
         part: Part,
         shown: &[PlayerId],
         server: Option<StateSelection<'_, P::ServerState>>,
+        section: &EntitySection<'_, P>,
     ) -> Result<Frame, EncodeError> {
         let joined: Vec<_> = shown
             .iter()
             .filter_map(|id| self.players.get(id).map(|p| (p.net_id, p.id)))
             .collect();
         let entries: Vec<_> = shown.iter().map(|id| (*id, public::<P::State>())).collect();
-        self.encode(wires, part, &[], &joined, &entries, server)
+        self.encode_with(wires, part, &[], &joined, &entries, server, section)
     }
 
     /// Queues a sync frame; a player whose queue is full is owed a snapshot.
@@ -290,6 +524,32 @@ impl<P: Protocol, G> Shared<P, G> {
         } else {
             (!server_changes.is_empty()).then_some(Selection::Changed(&server_changes))
         };
+        let mut entity_tick = self.entities.take_tick(whole);
+        let entity_public = P::Entity::ALL.without(P::Entity::OWNER);
+        for (_, changes) in &mut entity_tick.changed {
+            if let Some(changes) = changes {
+                P::Entity::restrict(changes, entity_public);
+            }
+        }
+        let entities: Vec<RoutedEntity<'_, P>> = entity_tick
+            .changed
+            .iter()
+            .filter(|(_, changes)| changes.as_ref().is_none_or(|c| !c.is_empty()))
+            .map(|(id, changes)| {
+                let room = self.entities.live.get(id).and_then(|e| e.room.clone());
+                let selection = changes
+                    .as_ref()
+                    .map_or(public::<P::Entity>(), Selection::Changed);
+                (*id, room, selection)
+            })
+            .collect();
+        // With a visibility hook, entities go in frames per view, after the others.
+        let per_view = self.entity_visibility.is_some();
+        let (despawned, routed): (&[_], &[_]) = if per_view {
+            (&[], &[])
+        } else {
+            (&entity_tick.despawned, &entities)
+        };
         if full {
             self.joined.clear();
             self.left.clear();
@@ -298,8 +558,17 @@ impl<P: Protocol, G> Shared<P, G> {
             }
         } else {
             match self.config.sync_scope {
-                SyncScope::Everyone => self.sync_everyone(&changed, server)?,
-                SyncScope::Rooms => self.sync_rooms(&changed, server)?,
+                SyncScope::Everyone => {
+                    let section = EntitySection {
+                        despawned: despawned.iter().map(|(id, _)| *id).collect(),
+                        entities: routed.iter().map(|(id, _, s)| (*id, *s)).collect(),
+                    };
+                    self.sync_everyone(&changed, server, &section)?;
+                }
+                SyncScope::Rooms => self.sync_rooms(&changed, server, despawned, routed)?,
+            }
+            if per_view {
+                self.sync_entity_views(&entities)?;
             }
             if whole && owned {
                 let ids: Vec<PlayerId> = self.players.keys().copied().collect();
@@ -322,14 +591,21 @@ impl<P: Protocol, G> Shared<P, G> {
         &mut self,
         changed: &[Entry<'_, P>],
         server: Option<StateSelection<'_, P::ServerState>>,
+        section: &EntitySection<'_, P>,
     ) -> Result<(), EncodeError> {
         let left = std::mem::take(&mut self.left);
         let joined = std::mem::take(&mut self.joined);
-        if changed.is_empty() && left.is_empty() && joined.is_empty() && server.is_none() {
+        if changed.is_empty()
+            && left.is_empty()
+            && joined.is_empty()
+            && server.is_none()
+            && section.is_empty()
+        {
             return Ok(());
         }
         let wires = self.wires_of_everyone();
-        let frame = self.encode(wires, Part::DELTA, &left, &joined, changed, server)?;
+        let frame =
+            self.encode_with(wires, Part::DELTA, &left, &joined, changed, server, section)?;
         self.stats.frames += 1;
         // Everyone not owed a snapshot (which carries all of this); no id lookups.
         for player in self.players.values_mut().filter(|p| !p.needs_snapshot) {
@@ -342,24 +618,38 @@ impl<P: Protocol, G> Shared<P, G> {
         &mut self,
         changed: &[Entry<'_, P>],
         server: Option<StateSelection<'_, P::ServerState>>,
+        despawned: &[(EntityId, Option<String>)],
+        entities: &[RoutedEntity<'_, P>],
     ) -> Result<(), EncodeError> {
+        // Entities in no room: everyone sees them, in a frame of their own.
+        let global = EntitySection::in_room(None, despawned, entities);
+        if !global.is_empty() {
+            let wires = self.wires_of_everyone();
+            let frame = self.encode_with(wires, Part::DELTA, &[], &[], &[], None, &global)?;
+            self.stats.frames += 1;
+            for player in self.players.values_mut().filter(|p| !p.needs_snapshot) {
+                deliver_sync(player, &frame, &mut self.stats);
+            }
+        }
         let changed_by_id: IdMap<StateSelection<'_, P::State>> = changed.iter().copied().collect();
         let mut served = IdSet::default();
-        let rooms: Vec<Vec<PlayerId>> = self
+        let rooms: Vec<(String, Vec<PlayerId>)> = self
             .rooms
             .iter()
-            .map(|(_, members)| members.iter().copied().collect())
+            .map(|(name, members)| (name.to_owned(), members.iter().copied().collect()))
             .collect();
-        for members in rooms {
+        for (name, members) in rooms {
             let entries: Vec<Entry<'_, P>> = members
                 .iter()
                 .filter_map(|id| changed_by_id.get(id).map(|selection| (*id, *selection)))
                 .collect();
-            if entries.is_empty() && server.is_none() {
+            let section = EntitySection::in_room(Some(&name), despawned, entities);
+            if entries.is_empty() && server.is_none() && section.is_empty() {
                 continue;
             }
             let wires = self.wires_of(&members);
-            let frame = self.encode(wires, Part::DELTA, &[], &[], &entries, server)?;
+            let frame =
+                self.encode_with(wires, Part::DELTA, &[], &[], &entries, server, &section)?;
             self.stats.frames += 1;
             self.send_sync_to(&members, &frame);
             served.extend(members);
@@ -418,6 +708,9 @@ impl<P: Protocol, G> Shared<P, G> {
                     self.snapshot_for(id, self.wires_of(&[id]))?
                 }
             };
+            let seen = self
+                .tracks_entity_views()
+                .then(|| self.entities_seen_by(id));
             let own = if has_owner_fields::<P>() {
                 Some(self.owner_frame(id, Selection::Fields(P::State::OWNER))?)
             } else {
@@ -435,6 +728,9 @@ impl<P: Protocol, G> Shared<P, G> {
                     self.stats.bytes_sent += frame.len(player.wire) as u64;
                 }
                 player.needs_snapshot = !all_sent;
+                if all_sent {
+                    player.seen_entities = seen.unwrap_or_default();
+                }
             }
         }
         Ok(())

@@ -202,6 +202,7 @@ impl<P: Protocol, G> Shared<P, G> {
                 None => Vec::new(),
             };
             self.reveal(id, &gained);
+            self.show_room_entities(id, name);
         }
         true
     }
@@ -225,6 +226,7 @@ impl<P: Protocol, G> Shared<P, G> {
                 .filter(|other| !self.share_a_room(id, *other))
                 .collect();
             self.conceal(id, &lost);
+            self.hide_room_entities(id, name);
         }
         true
     }

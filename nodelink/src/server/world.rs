@@ -195,6 +195,34 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     .collect();
                 let _ = reply.send(rooms);
             }
+            Command::Spawn {
+                entity,
+                room,
+                reply,
+            } => {
+                let _ = reply.send(self.shared.entities.spawn(entity, room));
+            }
+            Command::Despawn(id, reply) => {
+                let _ = reply.send(self.shared.entities.despawn(id));
+            }
+            Command::UpdateEntity(id, change, reply) => {
+                let entity = self.shared.entities.live.get_mut(&id);
+                let found = entity.is_some();
+                if let Some(entity) = entity {
+                    entity.state.update(change.0);
+                }
+                let _ = reply.send(found);
+            }
+            Command::Entities(reply) => {
+                let entities = self
+                    .shared
+                    .entities
+                    .live
+                    .iter()
+                    .map(|(id, entity)| (*id, entity.state.get().clone()))
+                    .collect();
+                let _ = reply.send(entities);
+            }
             Command::Shutdown => {}
         }
     }
@@ -284,7 +312,11 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         // the next sync frame, so a join costs them only the newcomer's entry.
         match shared.join_snapshot(id, shared.wires_of(&[id])) {
             Ok(snapshot) => {
+                let seen = shared
+                    .tracks_entity_views()
+                    .then(|| shared.entities_seen_by(id));
                 if let Some(player) = shared.players.get_mut(&id) {
+                    player.seen_entities = seen.unwrap_or_default();
                     // A snapshot larger than the queue is finished by a one-frame
                     // snapshot once the queue has room.
                     let all_queued = snapshot

@@ -6,13 +6,14 @@
 
 use bytes::Bytes;
 
+use crate::entity_id::EntityId;
 use crate::error::{DecodeError, EncodeError, FieldOwner};
 use crate::events::Events;
 use crate::player_id::PlayerId;
 use crate::protocol::Protocol;
 use crate::sync::{SyncState, Tick};
 use crate::wire::msgpack::{Decoder, Encoder};
-use crate::wire::{StateSelection, WIRE_VERSION};
+use crate::wire::{EntityEntry, StateSelection, WIRE_VERSION};
 
 const KIND_WELCOME: u64 = 0;
 const KIND_EVENT: u64 = 1;
@@ -154,10 +155,41 @@ where
     I: IntoIterator<Item = (NetId, &'a P::State, StateSelection<'a, P::State>)>,
     I::IntoIter: ExactSizeIterator,
 {
+    let no_entities: [EntityEntry<'_, P>; 0] = [];
+    encode_sync_with_entities::<P, _, _>(header, left, joined, players, server, &[], no_entities)
+}
+
+/// Encodes a sync frame that may carry entity changes: as [`encode_sync`], plus
+/// `despawned` (the entities the receiver must forget) and `entities` (entries
+/// `[entity_id, mask, value…]`; a spawned entity, or one that came into view, with
+/// every field). With no entity change the frame has the usual eight elements;
+/// with some, ten: `[…, server, [despawned…], [[entity_id, mask, value…]…]]`.
+///
+/// # Errors
+/// When a field's `Serialize` impl fails.
+pub fn encode_sync_with_entities<'a, 'e, P, I, J>(
+    header: SyncHeader,
+    left: &[NetId],
+    joined: &[(NetId, PlayerId)],
+    players: I,
+    server: Option<(&P::ServerState, StateSelection<'_, P::ServerState>)>,
+    despawned: &[EntityId],
+    entities: J,
+) -> Result<Bytes, EncodeError>
+where
+    P: Protocol,
+    I: IntoIterator<Item = (NetId, &'a P::State, StateSelection<'a, P::State>)>,
+    I::IntoIter: ExactSizeIterator,
+    J: IntoIterator<Item = EntityEntry<'e, P>>,
+    J::IntoIter: ExactSizeIterator,
+{
     let players = players.into_iter();
-    let mut out =
-        Encoder::with_capacity(16 + 4 * left.len() + 8 * joined.len() + 16 * players.len());
-    out.array_len(8);
+    let entities = entities.into_iter();
+    let with_entities = !despawned.is_empty() || entities.len() > 0;
+    let mut out = Encoder::with_capacity(
+        16 + 4 * left.len() + 8 * joined.len() + 16 * players.len() + 16 * entities.len(),
+    );
+    out.array_len(if with_entities { 10 } else { 8 });
     out.uint(KIND_SYNC);
     out.uint(header.tick.0);
     out.uint(header.online.into());
@@ -188,6 +220,20 @@ where
             state.encode_fields(selection, &mut out)?;
         }
         None => out.nil(),
+    }
+    if with_entities {
+        out.array_len(despawned.len());
+        for id in despawned {
+            out.uint(id.raw().into());
+        }
+        out.array_len(entities.len());
+        for (id, entity, selection) in entities {
+            let mask = selection.mask::<P::Entity>();
+            out.array_len(2 + mask.len());
+            out.uint(id.raw().into());
+            out.uint(mask.bits());
+            entity.encode_fields(selection, &mut out)?;
+        }
     }
     Ok(Bytes::from(out.into_vec()))
 }
@@ -228,6 +274,11 @@ pub struct SyncFrame<P: Protocol> {
     pub players: Vec<(NetId, <P::State as SyncState>::Delta)>,
     /// The shared server state's changed fields, if any changed.
     pub server: Option<<P::ServerState as SyncState>::Delta>,
+    /// Entities to forget (despawned, or out of view); apply after the players.
+    pub despawned: Vec<EntityId>,
+    /// Each listed entity's changed fields (every field for one the receiver does
+    /// not know yet: spawned, or come into view); apply last.
+    pub entities: Vec<(EntityId, <P::Entity as SyncState>::Delta)>,
 }
 
 impl<P: Protocol> std::fmt::Debug for SyncFrame<P> {
@@ -238,6 +289,8 @@ impl<P: Protocol> std::fmt::Debug for SyncFrame<P> {
             .field("joined", &self.joined)
             .field("players", &self.players)
             .field("server", &self.server)
+            .field("despawned", &self.despawned)
+            .field("entities", &self.entities)
             .finish()
     }
 }
@@ -250,6 +303,8 @@ impl<P: Protocol> Clone for SyncFrame<P> {
             joined: self.joined.clone(),
             players: self.players.clone(),
             server: self.server.clone(),
+            despawned: self.despawned.clone(),
+            entities: self.entities.clone(),
         }
     }
 }
@@ -261,6 +316,8 @@ impl<P: Protocol> PartialEq for SyncFrame<P> {
             && self.joined == other.joined
             && self.players == other.players
             && self.server == other.server
+            && self.despawned == other.despawned
+            && self.entities == other.entities
     }
 }
 
@@ -396,7 +453,12 @@ fn decode_sync<P: Protocol>(
     input: &mut Decoder<'_>,
     fields: usize,
 ) -> Result<SyncFrame<P>, DecodeError> {
-    expect_len("sync frame", fields, 7)?;
+    // Eight elements, or ten with entity changes (the kind counted apart).
+    if fields != 7 && fields != 9 {
+        return Err(DecodeError::Malformed(format!(
+            "sync frame: {fields} elements, expected 7 or 9"
+        )));
+    }
     let tick = Tick(input.uint("tick")?);
     let online = u32_field(input, "online count")?;
     let flags = input.uint("sync flags")?;
@@ -452,12 +514,36 @@ fn decode_sync<P: Protocol>(
         };
         Some(decode_delta::<P::ServerState>(input, values)?)
     };
+
+    let mut despawned = Vec::new();
+    let mut entities = Vec::new();
+    if fields == 9 {
+        let count = input.array_len("despawned list")?;
+        input.check_claim("despawned list", count)?;
+        for _ in 0..count {
+            despawned.push(EntityId::from_raw(u32_field(input, "despawned entity id")?));
+        }
+        let count = input.array_len("entity list")?;
+        input.check_claim("entity list", count)?;
+        for _ in 0..count {
+            let len = input.array_len("entity entry")?;
+            let Some(values) = len.checked_sub(2) else {
+                return Err(DecodeError::Malformed(format!(
+                    "entity entry: {len} elements, expected at least 2"
+                )));
+            };
+            let id = EntityId::from_raw(u32_field(input, "entity id")?);
+            entities.push((id, decode_delta::<P::Entity>(input, values)?));
+        }
+    }
     Ok(SyncFrame {
         header,
         left,
         joined,
         players,
         server,
+        despawned,
+        entities,
     })
 }
 

@@ -29,6 +29,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::entity_id::EntityId;
 use crate::error::{DecodeError, EncodeError, FieldOwner};
 use crate::events::Events;
 use crate::player_id::PlayerId;
@@ -36,7 +37,7 @@ use crate::protocol::Protocol;
 use crate::sync::{FieldMask, Selection, SyncState};
 use crate::wire::fields::{FieldSink, FieldSource};
 use crate::wire::ClientFrame;
-use crate::wire::StateSelection;
+use crate::wire::{EntityEntry, StateSelection};
 
 /// The event name of the welcome frame.
 pub const WELCOME_EVENT: &str = "__welcome__";
@@ -318,6 +319,7 @@ pub struct SyncHeader {
 ///     type ToServer = Nothing;
 ///     type ToClient = Nothing;
 ///     type ServerState = ();
+///     type Entity = ();
 /// }
 ///
 /// let mut avatar = Tracked::new(Avatar::default());
@@ -344,6 +346,30 @@ pub fn encode_sync<'a, P, I>(
 where
     P: Protocol,
     I: IntoIterator<Item = (PlayerId, &'a P::State, StateSelection<'a, P::State>)>,
+{
+    let no_entities: [EntityEntry<'_, P>; 0] = [];
+    encode_sync_with_entities::<P, _, _>(header, left, players, server, &[], no_entities)
+}
+
+/// Encodes a sync frame that may carry entity changes: as [`encode_sync`], plus
+/// `"despawned": [id…]` (entities to forget) and `"entities": {"id": {field:
+/// value}}` (a spawned entity, or one that came into view, with every field),
+/// each only when not empty. Entity ids are numbers, written in decimal as keys.
+///
+/// # Errors
+/// When a field's `Serialize` impl fails or a value has no JSON form.
+pub fn encode_sync_with_entities<'a, 'e, P, I, J>(
+    header: SyncHeader,
+    left: &[PlayerId],
+    players: I,
+    server: Option<(&P::ServerState, StateSelection<'_, P::ServerState>)>,
+    despawned: &[EntityId],
+    entities: J,
+) -> Result<String, EncodeError>
+where
+    P: Protocol,
+    I: IntoIterator<Item = (PlayerId, &'a P::State, StateSelection<'a, P::State>)>,
+    J: IntoIterator<Item = EntityEntry<'e, P>>,
 {
     let players = players.into_iter();
     let mut out = Writer::new(64 + 24 * players.size_hint().0 + 12 * left.len());
@@ -378,6 +404,28 @@ where
             out.id(*id);
         }
         out.out.push(b']');
+    }
+    if !despawned.is_empty() {
+        out.raw(",\"despawned\":[");
+        for (i, id) in despawned.iter().enumerate() {
+            if i > 0 {
+                out.out.push(b',');
+            }
+            out.raw(&id.to_string());
+        }
+        out.out.push(b']');
+    }
+    let mut entities = entities.into_iter().peekable();
+    if entities.peek().is_some() {
+        out.raw(",\"entities\":{");
+        for (i, (id, entity, selection)) in entities.enumerate() {
+            if i > 0 {
+                out.out.push(b',');
+            }
+            out.raw(&format!("\"{id}\":"));
+            out.state(entity, selection)?;
+        }
+        out.out.push(b'}');
     }
     if header.full {
         out.raw(",\"full\":true");

@@ -18,11 +18,18 @@ mod msgpack;
 pub use close::CloseReason;
 pub use frame::{
     decode_client_frame, decode_server_frame, encode_event, encode_ping, encode_pong, encode_sync,
-    ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
+    encode_sync_with_entities, ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
 
 /// Which fields of a state `S` an encoder writes: all, or those its changes name.
 pub type StateSelection<'a, S> = crate::sync::Selection<'a, <S as crate::SyncState>::Changes>;
+
+/// An entity to list in a sync frame: its id, its state, and what of it to send.
+pub type EntityEntry<'a, P> = (
+    crate::EntityId,
+    &'a <P as crate::Protocol>::Entity,
+    StateSelection<'a, <P as crate::Protocol>::Entity>,
+);
 
 /// The wire format one connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -69,6 +69,7 @@ impl Protocol for Game {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 pub(crate) const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;
@@ -81,4 +82,5 @@ impl Protocol for ShipGame {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }

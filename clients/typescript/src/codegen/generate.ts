@@ -95,6 +95,11 @@ class Names {
 
   constructor(private readonly types: ProtocolSchema["types"]) {}
 
+  /** Keeps a name the generated module imports from being taken by a declaration. */
+  reserve(name: string): void {
+    this.taken.add(name);
+  }
+
   /** Claims a name for a declaration: the wanted one, or it with a suffix when taken. */
   claim(wanted: string): string {
     let name = wanted;
@@ -148,6 +153,8 @@ function tsType(type: TypeExpr, names: Names): string {
         return "null";
       case "player_id":
         return "PlayerId";
+      case "entity_id":
+        return "EntityId";
       case "u64":
       case "i64":
       case "u128":
@@ -260,7 +267,13 @@ function stateDecl(state: StateSchema, name: string, what: string): string {
   return `${doc([`${what} (\`${state.name}\`). Only synced fields are here.`])}export interface ${name} {\n`;
 }
 
-function stateMembers(fields: readonly StateFieldSchema[], names: Names): string {
+/** What an `#[sync(owner)]` field's doc says, by whose state it is. */
+const OWNER_NOTES = {
+  player: " Only its own player receives it (`#[sync(owner)]`): the default in other players' copies.",
+  entity: " Never sent (`#[sync(owner)]` on an entity): always the default here.",
+} as const;
+
+function stateMembers(fields: readonly StateFieldSchema[], names: Names, of: keyof typeof OWNER_NOTES = "player"): string {
   return fields
     .map((field) => {
       if (field.skip === true) return `  // \`${field.name}\` is server-only (\`#[sync(skip)]\`): never on the wire.\n`;
@@ -271,7 +284,7 @@ function stateMembers(fields: readonly StateFieldSchema[], names: Names): string
           : typeof field.type === "object" && "sync_vec" in field.type
             ? " (synced per index)"
             : "";
-      const owner = field.owner === true ? " Only its own player receives it (`#[sync(owner)]`): the default in other players' copies." : "";
+      const owner = field.owner === true ? OWNER_NOTES[of] : "";
       return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.${owner}`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
     })
     .join("");
@@ -416,6 +429,7 @@ function clientDecl(schema: ProtocolSchema, toServer: EventsNames, toClient: Eve
       "```ts",
       'const client = new Client("ws://localhost:5000/");',
       "await client.connect();",
+      ...(schema.entity === undefined ? [] : ["for (const [id, entity] of client.entities) draw(id, entity);"]),
       "```",
       "",
       "In Node 20, pass the `ws` package's WebSocket: `new Client(url, { WebSocket })`.",
@@ -453,7 +467,7 @@ function flatLiteral(value: unknown): string {
 
 /** Every type expression of a schema's fields. */
 function allTypes(schema: ProtocolSchema): TypeExpr[] {
-  const states = [schema.state, schema.server_state].flatMap((state) => state?.fields ?? []);
+  const states = [schema.state, schema.server_state, schema.entity].flatMap((state) => state?.fields ?? []);
   const events = [...schema.to_server.events, ...schema.to_client.events].flatMap((event) => event.fields);
   const types = Object.values(schema.types).flatMap((def) => {
     if ("state" in def) return def.state.fields.flatMap((field) => (field.skip === true ? [] : [field]));
@@ -504,18 +518,24 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
   }
   const runtime = options.runtime ?? "nodelink-client";
   const names = new Names(schema.types);
+  const usesPlayerId = allTypes(schema).some((type) => mentions(type, "player_id"));
+  const usesEntityId = allTypes(schema).some((type) => mentions(type, "entity_id"));
+  // Imported only when used, so only then kept from user types.
+  if (usesEntityId) names.reserve("EntityId");
   const userNames = Object.keys(schema.types).map((name) => names.defineUser(name));
   const stateName = schema.state === null ? null : names.claim(schema.state.name);
   const serverStateName = schema.server_state === null ? null : names.claim(schema.server_state.name);
+  const entityName = schema.entity === undefined ? null : names.claim(schema.entity.name);
   const toServer = eventsNames(schema.to_server, names);
   const toClient = eventsNames(schema.to_client, names);
   // Delta types, for nested states and the states that have them, are named last:
   // they never take a name from anything else.
   for (const [name, def] of Object.entries(schema.types)) if ("state" in def) names.defineDelta(name);
-  const deltaOf = (state: StateSchema | null, name: string | null): string | null =>
-    state !== null && name !== null && hasFieldInParts(state.fields, names) ? names.claim(`${name}Delta`) : null;
+  const deltaOf = (state: StateSchema | null | undefined, name: string | null): string | null =>
+    state != null && name !== null && hasFieldInParts(state.fields, names) ? names.claim(`${name}Delta`) : null;
   const stateDeltaName = deltaOf(schema.state, stateName);
   const serverStateDeltaName = deltaOf(schema.server_state, serverStateName);
+  const entityDeltaName = deltaOf(schema.entity, entityName);
 
   const source = options.source === undefined ? "a nodelink protocol schema" : `\`${options.source}\``;
   let out =
@@ -523,10 +543,10 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     `// Change the Rust protocol, print its schema again and regenerate this file.\n` +
     `// Protocol fingerprint ${schema.fingerprint}, wire version ${schema.wire_version}.\n\n`;
 
-  const usesPlayerId = allTypes(schema).some((type) => mentions(type, "player_id"));
   const uses = (tag: "sync_map" | "sync_vec") => allTypes(schema).some((type) => containsTag(type, tag));
   const imports = [
     "type ClientOptions",
+    ...(usesEntityId ? ["type EntityId"] : []),
     "NodelinkClient",
     ...(stateName === null || serverStateName === null ? ["type NoState"] : []),
     ...(usesPlayerId ? ["type PlayerId"] : []),
@@ -565,6 +585,16 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
   } else {
     out += "// The protocol has no shared server state (`()`).\n\n";
   }
+  if (schema.entity !== undefined && entityName !== null) {
+    out += `${doc([
+      `The synced state of each entity the server owns (\`${schema.entity.name}\`), mirrored in \`client.entities\`.`,
+      "Only synced fields are here.",
+    ])}export interface ${entityName} {\n${stateMembers(schema.entity.fields, names, "entity")}}\n\n`;
+    if (entityDeltaName !== null) {
+      const lines = changedLines(entityName, "the `fields` of `sync.entityChanges`", true, hasSyncedCollection(schema.entity.fields, names));
+      out += `${deltaDecl(schema.entity.fields, entityDeltaName, lines, names)}\n`;
+    }
+  }
 
   out += "// ---------------------------------------------------------------------------\n// Events\n\n";
   out += `${eventsDecl(schema.to_server, "this client sends", toServer, names)}\n`;
@@ -576,10 +606,12 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     `export interface Protocol {\n` +
     `  state: ${stateName ?? "NoState"};\n` +
     `  serverState: ${serverStateName ?? "NoState"};\n` +
+    (entityName === null ? "" : `  entity: ${entityName};\n`) +
     `  toServer: ${toServer.map};\n` +
     `  toClient: ${toClient.map};\n` +
     (stateDeltaName === null ? "" : `  stateDelta: ${stateDeltaName};\n`) +
     (serverStateDeltaName === null ? "" : `  serverStateDelta: ${serverStateDeltaName};\n`) +
+    (entityDeltaName === null ? "" : `  entityDelta: ${entityDeltaName};\n`) +
     `}\n\n`;
   out += doc("The schema this module was generated from: field types per event and per state mask bit, for the runtime.");
   out += `export const schema: ProtocolSchema = ${literal(schema, "")};\n\n`;

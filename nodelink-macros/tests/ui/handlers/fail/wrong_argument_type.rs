@@ -22,6 +22,7 @@ impl Protocol for Game {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 fn main() {

@@ -25,6 +25,7 @@ impl Protocol for Game {
     type ToServer = ToServer;
     type ToClient = ToClient;
     type ServerState = ();
+    type Entity = ();
 }
 
 struct Rules;

@@ -1,0 +1,362 @@
+//! Server-owned entities: spawned, changed and despawned by handlers, mirrored by
+//! native and JSON clients, in newcomers' snapshots, and scoped by rooms.
+
+use std::time::{Duration, Instant};
+
+use nodelink::client::{Client, ClientEvent, PollClient};
+use nodelink::server::{Server, SyncScope};
+use nodelink::{EntityId, Protocol, SyncState};
+use nodelink_tests::{local_config, serve, within, JsonClient, DEADLINE};
+use serde_json::json;
+
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Avatar {
+    pub(crate) x: f32,
+}
+
+/// A crate on the floor: where it is and what it holds are public; what the
+/// server keeps secret never leaves it.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Crate {
+    pub(crate) x: f32,
+    pub(crate) kind: u8,
+    #[sync(owner)]
+    pub(crate) secret: u8,
+}
+
+#[nodelink::events]
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ToServer {
+    Drop { x: f32, room: Option<String> },
+    Push { id: EntityId, x: f32 },
+    Take { id: EntityId },
+    Enter { room: String },
+    Exit { room: String },
+    Walk { x: f32 },
+}
+
+#[nodelink::events]
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ToClient {
+    Dropped { id: EntityId },
+}
+
+pub(crate) struct Floor;
+
+impl Protocol for Floor {
+    type State = Avatar;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = ();
+    type Entity = Crate;
+}
+
+fn floor(scope: SyncScope) -> Server<Floor> {
+    let mut server = Server::<Floor>::new(local_config().sync_scope(scope));
+    server.on_drop(|ctx, x, room| {
+        let entity = Crate {
+            x,
+            kind: 1,
+            secret: 42,
+        };
+        let id = match room {
+            Some(room) => ctx.spawn_in(&room, entity),
+            None => ctx.spawn(entity),
+        };
+        ctx.broadcast(ToClient::Dropped { id });
+    });
+    server.on_push(|ctx, id, x| {
+        if let Some(mut entity) = ctx.entity_mut(id) {
+            entity.set_x(x);
+        }
+    });
+    server.on_take(|ctx, id| {
+        ctx.despawn(id);
+    });
+    server.on_enter(|ctx, room| {
+        let id = ctx.id();
+        ctx.create_room(&room).add(id);
+    });
+    server.on_walk(|ctx, x| {
+        ctx.player().state_mut().set_x(x);
+    });
+    server.on_exit(|ctx, room| {
+        let id = ctx.id();
+        if let Some(mut room) = ctx.room_mut(&room) {
+            room.remove(id);
+        }
+    });
+    server
+}
+
+/// Polls `client` (blocking this worker only) until `done` holds; returns the
+/// entities it saw spawned and despawned on the way.
+fn poll_until(
+    client: &mut PollClient<Floor>,
+    what: &str,
+    done: impl Fn(&PollClient<Floor>) -> bool,
+) -> (Vec<EntityId>, Vec<EntityId>) {
+    tokio::task::block_in_place(|| {
+        let deadline = Instant::now() + DEADLINE;
+        let (mut spawned, mut despawned) = (Vec::new(), Vec::new());
+        while !done(client) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            for event in client.wait(Duration::from_millis(20)) {
+                if let ClientEvent::StateSync(sync) = event {
+                    spawned.extend(sync.spawned);
+                    despawned.extend(sync.despawned);
+                }
+            }
+        }
+        (spawned, despawned)
+    })
+}
+
+fn crate_x(client: &PollClient<Floor>, id: EntityId) -> Option<f32> {
+    client.world().entity(id).map(|c| c.x)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entities_are_spawned_changed_despawned_and_in_newcomers_snapshots() {
+    let running = serve(floor(SyncScope::Everyone)).await;
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "ada's snapshot", |c| c.world().is_complete());
+
+    ada.send(ToServer::Drop { x: 1.5, room: None }).unwrap();
+    let (spawned, _) = poll_until(&mut ada, "the crate", |c| c.world().entity_count() == 1);
+    let (id, seen) = ada
+        .world()
+        .entities()
+        .next()
+        .map(|(id, c)| (id, c.clone()))
+        .unwrap();
+    assert_eq!(spawned, [id], "the spawn is reported once");
+    assert_eq!(
+        seen,
+        Crate {
+            x: 1.5,
+            kind: 1,
+            secret: 0
+        },
+        "every field but the server's own"
+    );
+
+    // A newcomer finds it in its snapshot.
+    let mut bob = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut bob, "bob's snapshot with the crate", |c| {
+        c.world().is_complete() && crate_x(c, id) == Some(1.5)
+    });
+
+    ada.send(ToServer::Push { id, x: 4.0 }).unwrap();
+    poll_until(&mut bob, "the push", |c| crate_x(c, id) == Some(4.0));
+    ada.send(ToServer::Take { id }).unwrap();
+    let (_, despawned) = poll_until(&mut bob, "the crate gone", |c| {
+        c.world().entity_count() == 0
+    });
+    assert_eq!(despawned, [id]);
+    poll_until(&mut ada, "the crate gone for ada", |c| {
+        c.world().entity_count() == 0
+    });
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_clients_see_entities_by_id_without_their_server_fields() {
+    let running = serve(floor(SyncScope::Everyone)).await;
+    let mut carl = JsonClient::connect(&running.url()).await;
+    carl.send("drop", json!({"x": 2.5, "room": null})).await;
+    let sync = within("the crate's frame", async {
+        loop {
+            let sync = carl.next_event("__state_sync__").await;
+            if sync.get("entities").is_some() {
+                break sync;
+            }
+        }
+    })
+    .await;
+    let entities = sync["entities"].as_object().unwrap();
+    assert_eq!(entities.len(), 1);
+    let (id, state) = entities.iter().next().unwrap();
+    assert_eq!(state, &json!({"x": 2.5, "kind": 1}), "no owner field");
+    let id: u32 = id.parse().unwrap();
+    carl.send("take", json!({"id": id})).await;
+    let sync = within("the despawn", async {
+        loop {
+            let sync = carl.next_event("__state_sync__").await;
+            if sync.get("despawned").is_some() {
+                break sync;
+            }
+        }
+    })
+    .await;
+    assert_eq!(sync["despawned"], json!([id]));
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_room_scoped_sync_a_room_s_entities_are_seen_by_its_members() {
+    let running = serve(floor(SyncScope::Rooms)).await;
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    let mut bob = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    ada.send(ToServer::Enter { room: "red".into() }).unwrap();
+    bob.send(ToServer::Enter {
+        room: "blue".into(),
+    })
+    .unwrap();
+    poll_until(&mut ada, "ada in red", |c| c.world().is_complete());
+    poll_until(&mut bob, "bob in blue", |c| c.world().is_complete());
+
+    ada.send(ToServer::Drop {
+        x: 1.0,
+        room: Some("red".into()),
+    })
+    .unwrap();
+    ada.send(ToServer::Drop { x: 9.0, room: None }).unwrap();
+    poll_until(&mut ada, "red's crate and the shared one", |c| {
+        c.world().entity_count() == 2
+    });
+    poll_until(&mut bob, "only the shared crate", |c| {
+        c.world().entities().any(|(_, e)| e.x == 9.0)
+    });
+    assert_eq!(
+        bob.world().entity_count(),
+        1,
+        "red's crate is not bob's to see"
+    );
+
+    // Bob enters red: he sees its crate; ada leaves it: she forgets it.
+    bob.send(ToServer::Enter { room: "red".into() }).unwrap();
+    poll_until(&mut bob, "red's crate", |c| c.world().entity_count() == 2);
+    ada.send(ToServer::Exit { room: "red".into() }).unwrap();
+    poll_until(&mut ada, "red's crate forgotten", |c| {
+        c.world().entity_count() == 1 && c.world().entities().all(|(_, e)| e.x == 9.0)
+    });
+    within("stopping", running.stop()).await;
+}
+
+#[test]
+fn the_schema_describes_the_entity_and_hashes_it() {
+    let schema = Floor::schema();
+    assert_eq!(schema.fingerprint(), Floor::FINGERPRINT);
+    let json: serde_json::Value = serde_json::from_str(&schema.to_json()).unwrap();
+    assert_eq!(
+        json["entity"],
+        json!({"name": "Crate", "fields": [
+            {"name": "x", "index": 0, "type": "f32"},
+            {"name": "kind", "index": 1, "type": "u8"},
+            {"name": "secret", "index": 2, "type": "u8", "owner": true}
+        ]})
+    );
+    assert_eq!(
+        json["to_server"]["events"][1]["fields"][0],
+        json!({"name": "id", "type": "entity_id"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handle_spawns_changes_and_despawns_from_anywhere() {
+    let running = serve(floor(SyncScope::Everyone)).await;
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "ada's snapshot", |c| c.world().is_complete());
+
+    let handle = running.handle.clone();
+    let id = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 3.0,
+            kind: 2,
+            secret: 1,
+        }),
+    )
+    .await
+    .unwrap();
+    poll_until(&mut ada, "the handle's crate", |c| {
+        crate_x(c, id) == Some(3.0)
+    });
+
+    // From a plain thread, as a console or a timer would.
+    let from_thread = handle.clone();
+    let changed = std::thread::spawn(move || {
+        futures::executor::block_on(from_thread.update_entity(id, |c| c.x = 5.0))
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert!(changed);
+    poll_until(&mut ada, "the change", |c| crate_x(c, id) == Some(5.0));
+    let listed = within("the entities", handle.entities()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].0, listed[0].1.secret),
+        (id, 1),
+        "the server's copy has it all"
+    );
+
+    let gone = within("a despawn", handle.despawn(id)).await.unwrap();
+    assert_eq!(gone.map(|c| c.x), Some(5.0));
+    assert!(
+        !within("a change to nothing", handle.update_entity(id, |_| {}))
+            .await
+            .unwrap()
+    );
+    poll_until(&mut ada, "the crate gone", |c| {
+        c.world().entity_count() == 0
+    });
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visibility_hook_decides_what_each_player_sees() {
+    let mut server = floor(SyncScope::Everyone);
+    // Fog of war: a player sees the crates within 5 units of itself.
+    server.entity_visibility(|player, _, entity| (player.state().x - entity.x).abs() <= 5.0);
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    let near = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 1.0,
+            kind: 1,
+            secret: 0,
+        }),
+    )
+    .await
+    .unwrap();
+    let far = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 99.0,
+            kind: 2,
+            secret: 0,
+        }),
+    )
+    .await
+    .unwrap();
+
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "ada's snapshot, near crate only", |c| {
+        c.world().is_complete() && c.world().entity_count() == 1 && crate_x(c, near) == Some(1.0)
+    });
+    let mut bob = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    bob.send(ToServer::Walk { x: 100.0 }).unwrap();
+    poll_until(&mut bob, "bob by the far crate", |c| {
+        crate_x(c, far) == Some(99.0) && c.world().entity(near).is_none()
+    });
+
+    // A change reaches only those who see the crate.
+    within("a change", handle.update_entity(near, |c| c.kind = 7))
+        .await
+        .unwrap();
+    poll_until(&mut ada, "the change", |c| {
+        c.world().entity(near).is_some_and(|c| c.kind == 7)
+    });
+    assert!(bob.world().entity(near).is_none());
+
+    // Ada walks over: the near crate leaves her view, the far one enters it.
+    ada.send(ToServer::Walk { x: 98.0 }).unwrap();
+    let (spawned, despawned) = poll_until(&mut ada, "the view moved", |c| {
+        c.world().entity(near).is_none() && crate_x(c, far) == Some(99.0)
+    });
+    assert_eq!((spawned, despawned), (vec![far], vec![near]));
+    within("stopping", running.stop()).await;
+}
