@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use nodelink::sync::{Selection, SyncMap, Tick};
+use nodelink::sync::{Selection, SyncMap, SyncVec, Tick};
 use nodelink::wire::{encode_event, encode_sync, json, NetId, SyncHeader};
 use nodelink::{EncodeError, FieldMask, Fingerprint, PlayerId, Protocol, SyncState, Tracked};
 use nodelink_examples::{ToClient, ToServer};
@@ -62,11 +62,13 @@ struct Item {
     count: u16,
 }
 
-/// A hero whose fields are sent in parts: a nested state, a map synced per entry.
+/// A hero whose fields are sent in parts: a nested state, a map synced per entry, a
+/// list synced per index.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
 struct InParts {
     stats: Stats,
     items: SyncMap<u16, Item>,
+    list: SyncVec<Item>,
 }
 
 /// The same hero with plain fields (same names, so the JSON keys match), each sent
@@ -75,6 +77,7 @@ struct InParts {
 struct Whole {
     stats: PlainStats,
     items: BTreeMap<u16, Item>,
+    list: Vec<Item>,
 }
 
 struct InPartsBench;
@@ -121,8 +124,9 @@ fn per_player<P: Protocol>(
     Ok((native(2)? - native(1)?, json(2)? - json(1)?))
 }
 
-/// What one changed sub-field of a nested state, and one changed entry of a
-/// 100-entry map, add per player: sent in parts, and the same field sent whole.
+/// What one changed sub-field of a nested state, one changed entry of a 100-entry
+/// map and one changed item of a 100-item list add per player: sent in parts, and
+/// the same field sent whole.
 fn parts_vs_whole(
     header: SyncHeader,
     json_header: json::SyncHeader,
@@ -155,8 +159,14 @@ fn parts_vs_whole(
             .items()
             .insert(i, item(i))
             .expect("under the limit");
+        in_parts
+            .state_mut()
+            .list()
+            .push(item(i))
+            .expect("under the limit");
         whole.update(|hero| {
             hero.items.insert(i, item(i));
+            hero.list.push(item(i));
         });
     }
     in_parts.take_changes();
@@ -196,7 +206,7 @@ fn parts_vs_whole(
         .insert(42, changed.clone())
         .expect("a key already there");
     whole.update(|hero| {
-        hero.items.insert(42, changed);
+        hero.items.insert(42, changed.clone());
     });
     rows.push((
         "1 of 100 items changed: SyncMap, per entry",
@@ -209,6 +219,33 @@ fn parts_vs_whole(
     ));
     rows.push((
         "1 of 100 items changed: BTreeMap, sent whole",
+        per_player::<WholeBench>(
+            whole.get(),
+            Selection::Changed(whole.changes()),
+            header,
+            json_header,
+        )?,
+    ));
+    in_parts.take_changes();
+    whole.take_changes();
+
+    in_parts
+        .state_mut()
+        .list()
+        .set(42, changed.clone())
+        .expect("an index in range");
+    whole.update(|hero| hero.list[42] = changed);
+    rows.push((
+        "1 of 100 items changed: SyncVec, per index",
+        per_player::<InPartsBench>(
+            in_parts.get(),
+            Selection::Changed(in_parts.changes()),
+            header,
+            json_header,
+        )?,
+    ));
+    rows.push((
+        "1 of 100 items changed: Vec, sent whole",
         per_player::<WholeBench>(
             whole.get(),
             Selection::Changed(whole.changes()),

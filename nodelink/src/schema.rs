@@ -52,6 +52,7 @@
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | `{"map": [K, V]}` | a map |
 //! | `[T; N]` | `{"array": [T, N]}` | an array of N |
 //! | [`SyncMap<K, V>`](crate::sync::SyncMap) (a state field) | `{"sync_map": [K, V]}` | `[replace, [key…], [[key, value]…]]`: whole, or the removed keys and the inserted or changed entries |
+//! | [`SyncVec<V>`](crate::sync::SyncVec) (a state field) | `{"sync_vec": V}` | `[len, [[index, value]…]]`: the length, then the changed items (every one, whole) |
 //! | `(A, B, …)` | `{"tuple": [A, B, …]}` | an array |
 //! | a type with `#[derive(Fingerprint)]` | `{"ref": "Name"}`, defined in `types` | see [`TypeDef`] |
 //! | a hand-written [`Fingerprint`] | `{"opaque": "<16 hex digits>"}` | unknown |
@@ -242,6 +243,8 @@ pub enum Type {
     Array(Box<Type>, u64),
     /// A [`SyncMap`](crate::sync::SyncMap): synced per entry.
     SyncMap(Box<Type>, Box<Type>),
+    /// A [`SyncVec`](crate::sync::SyncVec): synced per index.
+    SyncVec(Box<Type>),
     /// A tuple.
     Tuple(Vec<Type>),
     /// A user type defined in [`Schema::types`].
@@ -259,6 +262,7 @@ impl Serialize for Type {
             Self::Map(key, value) => one_entry(serializer, "map", &(key, value)),
             Self::Array(inner, len) => one_entry(serializer, "array", &(inner, len)),
             Self::SyncMap(key, value) => one_entry(serializer, "sync_map", &(key, value)),
+            Self::SyncVec(inner) => one_entry(serializer, "sync_vec", inner),
             Self::Tuple(items) => one_entry(serializer, "tuple", &Items(items)),
             Self::Ref(name) => one_entry(serializer, "ref", name),
             Self::Opaque(fingerprint) => {
@@ -433,6 +437,10 @@ impl Schema {
                 .str("sync_map")
                 .u64(self.type_fingerprint(key))
                 .u64(self.type_fingerprint(value))
+                .finish(),
+            Type::SyncVec(inner) => fresh
+                .str("sync_vec")
+                .u64(self.type_fingerprint(inner))
                 .finish(),
             Type::Array(inner, len) => fresh
                 .str("array")

@@ -85,10 +85,11 @@ mod example {
 
 use example::{Avatar, Game, Match, NoServerState, ToClient, ToServer};
 
-/// The example protocol with a richer player state: a nested state and two maps
-/// synced per entry. PROTOCOL.md's "Fields sent in parts" uses it.
+/// The example protocol with a richer player state: a nested state, two maps
+/// synced per entry and a list synced per index. PROTOCOL.md's "Nested states and
+/// maps" uses it.
 mod quest {
-    use nodelink::sync::SyncMap;
+    use nodelink::sync::{SyncMap, SyncVec};
     use nodelink::{Protocol, SyncState};
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -103,6 +104,7 @@ mod quest {
         pub(crate) stats: Stats,
         pub(crate) bag: SyncMap<String, u16>,
         pub(crate) pets: SyncMap<u8, Stats>,
+        pub(crate) party: SyncVec<Stats>,
     }
 
     pub(crate) struct Quest;
@@ -349,7 +351,9 @@ impl HeroStep {
 
 /// `ada`'s hero, tracked as a server tracks it: announced with every field (tick
 /// 50), hit (tick 51: only `stats.hp`), then she eats her bread, shoots an arrow,
-/// her pet 1 gains mana and pet 2 joins her (tick 52: entries of both maps).
+/// her pet 1 gains mana and pet 2 joins her (tick 52: entries of both maps), her
+/// first companion spends mana and a second one joins her party (tick 53: a list's
+/// entries), and the first one leaves it (tick 54: the second shifts down).
 fn hero_story() -> Vec<HeroStep> {
     let mut hero = nodelink::Tracked::new(Hero::default());
     hero.update(|h| {
@@ -365,6 +369,10 @@ fn hero_story() -> Vec<HeroStep> {
     hero.state_mut()
         .pets()
         .insert(1, Stats { hp: 30, mana: 0 })
+        .unwrap();
+    hero.state_mut()
+        .party()
+        .push(Stats { hp: 40, mana: 10 })
         .unwrap();
     hero.take_changes();
     let announced = HeroStep {
@@ -403,7 +411,30 @@ fn hero_story() -> Vec<HeroStep> {
         hero: hero.get().clone(),
         changes: Some(hero.take_changes()),
     };
-    vec![announced, hit, maps]
+
+    {
+        let mut state = hero.state_mut();
+        let mut party = state.party();
+        party.get_mut(0).unwrap().set_mana(5);
+        party.push(Stats { hp: 20, mana: 20 }).unwrap();
+    }
+    let list = HeroStep {
+        name: "hero-list",
+        tick: 53,
+        joined: false,
+        hero: hero.get().clone(),
+        changes: Some(hero.take_changes()),
+    };
+
+    hero.state_mut().party().remove(0);
+    let shifted = HeroStep {
+        name: "hero-list-shift",
+        tick: 54,
+        joined: false,
+        hero: hero.get().clone(),
+        changes: Some(hero.take_changes()),
+    };
+    vec![announced, hit, maps, list, shifted]
 }
 
 #[test]
@@ -489,6 +520,7 @@ fn the_hero_frames_rebuild_her_state_part_by_part() {
     );
     assert_eq!(hero.pets[&1], Stats { hp: 30, mana: 5 });
     assert_eq!(hero.pets[&2], Stats { hp: 10, mana: 0 });
+    assert_eq!(hero.party[..], [Stats { hp: 20, mana: 20 }]);
 }
 
 /// The hero's frames on the JSON wire.
@@ -534,8 +566,8 @@ fn protocol_md_json_frames_match_the_encoder() {
 
 /// PROTOCOL.md's rules for applying a JSON sync frame's player entry, transcribed
 /// over the schema: nested objects merge deeply, a `sync_map` applies
-/// `[replace, removed, entries]`, anything else is replaced. A map's mirror is an
-/// object keyed by each key's JSON text.
+/// `[replace, removed, entries]`, a `sync_vec` `[len, entries]`, anything else is
+/// replaced. A map's mirror is an object keyed by each key's JSON text.
 mod json_mirror {
     use serde_json::{Map, Value};
 
@@ -585,6 +617,19 @@ mod json_mirror {
                 let slot = map.entry(entry[0].to_string()).or_insert(Value::Null);
                 apply(schema, &types[1], slot, &entry[1]);
             }
+        } else if let Some(item) = ty.get("sync_vec") {
+            let [len, entries] = delta.as_array().unwrap().as_slice() else {
+                panic!("[len, entries]: {delta}");
+            };
+            if !mirror.is_array() {
+                *mirror = Value::Array(Vec::new());
+            }
+            let list = mirror.as_array_mut().unwrap();
+            list.resize(usize::try_from(len.as_u64().unwrap()).unwrap(), Value::Null);
+            for entry in entries.as_array().unwrap() {
+                let index = usize::try_from(entry[0].as_u64().unwrap()).unwrap();
+                apply(schema, item, &mut list[index], &entry[1]);
+            }
         } else {
             *mirror = delta.clone();
         }
@@ -608,6 +653,7 @@ fn the_documented_json_rules_rebuild_the_hero() {
             "stats": {"hp": 97, "mana": 50},
             "bag": {"\"arrows\"": 19},
             "pets": {"1": {"hp": 30, "mana": 5}, "2": {"hp": 10, "mana": 0}},
+            "party": [{"hp": 20, "mana": 20}],
         })
     );
 }
@@ -914,7 +960,7 @@ mod transcription {
         }
         let (key, arg) = ty.as_object().unwrap().iter().next().unwrap();
         match key.as_str() {
-            "option" | "seq" => H::new().str(key).u64(self::ty(schema, arg)).0,
+            "option" | "seq" | "sync_vec" => H::new().str(key).u64(self::ty(schema, arg)).0,
             "map" | "sync_map" => {
                 H::new()
                     .str(key)
@@ -1009,10 +1055,11 @@ mod transcription {
 }
 
 /// A protocol that uses every kind of type, states with a server-only field, nested
-/// states (in a state, in a map, in each other) and maps synced per entry.
+/// states (in a state, in a map, in a list, in each other), maps synced per entry
+/// and lists synced per index.
 mod rich {
     use super::{Values, Vec2};
-    use nodelink::sync::SyncMap;
+    use nodelink::sync::{SyncMap, SyncVec};
     use nodelink::{PlayerId, Protocol, SyncState};
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -1034,6 +1081,8 @@ mod rich {
         pub(crate) loadout: Loadout,
         pub(crate) squads: SyncMap<String, Loadout, 16>,
         pub(crate) marks: SyncMap<PlayerId, u8>,
+        pub(crate) routes: SyncVec<Vec<Vec2>>,
+        pub(crate) reserves: SyncVec<SyncMap<u8, Loadout>, 4>,
     }
 
     pub(crate) struct Rich;
@@ -1065,6 +1114,10 @@ fn the_documented_fingerprint_rules_give_the_fingerprint() {
         "{rich}"
     );
     assert!(rich.contains(r#""Loadout":{"state":{"fields":"#), "{rich}");
+    assert!(
+        rich.contains(r#"{"sync_vec":{"sync_map":["u8",{"ref":"Loadout"}]}}"#),
+        "{rich}"
+    );
     assert!(rich.contains(r#"{"ref":"Stats"}"#), "{rich}");
 }
 
@@ -1109,8 +1162,8 @@ fn protocol_md_fingerprint_steps_are_right() {
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
 
-/// The `<!-- fingerprint: quest -->` block: the rules for nested states and maps
-/// synced per entry, on the `Quest` protocol (the example's events and server
+/// The `<!-- fingerprint: quest -->` block: the rules for nested states, maps
+/// synced per entry and lists synced per index, on the `Quest` protocol (the example's events and server
 /// state, so the steps above give the rest).
 #[test]
 fn protocol_md_fingerprint_steps_of_nested_states_and_maps_are_right() {
@@ -1138,6 +1191,10 @@ fn protocol_md_fingerprint_steps_of_nested_states_and_maps_are_right() {
                 &json("{\"sync_map\": [\"u8\", {\"ref\": \"Stats\"}]}"),
             ),
         ),
+        (
+            "type({\"sync_vec\": {\"ref\": \"Stats\"}})",
+            ty(&schema, &json("{\"sync_vec\": {\"ref\": \"Stats\"}}")),
+        ),
         ("state(state)", state(&schema, &schema["state"])),
         (
             "fingerprint",
@@ -1159,6 +1216,10 @@ fn protocol_md_fingerprint_steps_of_nested_states_and_maps_are_right() {
     assert_eq!(
         ty(&schema, &json("{\"sync_map\": [\"str\", \"u16\"]}")),
         <nodelink::sync::SyncMap<String, u16> as Fingerprint>::FINGERPRINT
+    );
+    assert_eq!(
+        ty(&schema, &json("{\"sync_vec\": {\"ref\": \"Stats\"}}")),
+        <nodelink::sync::SyncVec<Stats> as Fingerprint>::FINGERPRINT
     );
     assert_eq!(steps.last().unwrap().1, Quest::FINGERPRINT);
     assert_eq!(Quest::schema().fingerprint(), Quest::FINGERPRINT);

@@ -10,7 +10,10 @@
  * arrays (a one-field tuple struct is its field's value); unit structs `null`;
  * enums `"Variant"` for a unit variant and `{ Variant: payload }` otherwise; opaque
  * types whatever MessagePack gives (maps as `Map`); nested states objects of the
- * fields present, `[mask, value…]` on the wire.
+ * fields present, `[mask, value…]` on the wire. A `SyncMap` is a `Map` in the
+ * mirror and a {@link SyncMapDelta} in a sync, `[replace, [key…], [[key,
+ * value]…]]` on the wire; a `SyncVec` an array in the mirror and a
+ * {@link SyncVecDelta} in a sync, `[len, [[index, value]…]]` on the wire.
  */
 
 import { MsgpackError, Reader, Writer } from "./msgpack.js";
@@ -18,6 +21,7 @@ import { isEntityId } from "./entity-id.js";
 import { isPlayerId } from "./player-id.js";
 import type { FieldSchema, FieldsKind, ProtocolSchema, TypeDefSchema, TypeExpr, VariantSchema } from "./schema.js";
 import { syncedFields, typeName } from "./schema.js";
+import type { SyncMapDelta, SyncVecDelta } from "./types.js";
 
 /** Writes, reads and makes default values of one schema type. */
 export interface Codec {
@@ -29,7 +33,8 @@ export interface Codec {
   defaultValue(): unknown;
   /**
    * Merges a decoded value into the current one, for types whose values arrive in
-   * parts (nested states); without it, a decoded value replaces the current one.
+   * parts (nested states, `SyncMap`s, `SyncVec`s); without it, a decoded value
+   * replaces the current one. Returns a new value: `current` is left as it is.
    */
   merge?(current: unknown, delta: unknown): unknown;
 }
@@ -593,6 +598,181 @@ function nestedState(name: string, fields: readonly { name: string; codec: Codec
   };
 }
 
+/** Whether two decoded values are equal, item by item: how a `SyncMap`'s mirror finds a tuple or struct key. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  }
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((byte, i) => byte === b[i]);
+  }
+  if (a instanceof Map || b instanceof Map) {
+    if (!(a instanceof Map && b instanceof Map) || a.size !== b.size) return false;
+    const left = [...a];
+    const right = [...b];
+    return left.every(([key, value], i) => sameValue(key, right[i]![0]) && sameValue(value, right[i]![1]));
+  }
+  const left = Object.keys(a);
+  const right = b as Record<string, unknown>;
+  return left.length === Object.keys(right).length && left.every((key) => Object.hasOwn(right, key) && sameValue((a as Record<string, unknown>)[key], right[key]));
+}
+
+/** The key of `map` equal to `key`: itself for a primitive, found by value for a tuple or struct. */
+function findKey(map: ReadonlyMap<unknown, unknown>, key: unknown): { found: boolean; key: unknown } {
+  if (typeof key !== "object" || key === null) return { found: map.has(key), key };
+  for (const known of map.keys()) if (sameValue(known, key)) return { found: true, key: known };
+  return { found: false, key };
+}
+
+function isSyncMapDelta(value: unknown): value is SyncMapDelta<unknown, unknown> {
+  return isRecord(value) && typeof value.replace === "boolean" && Array.isArray(value.removed) && Array.isArray(value.entries);
+}
+
+function isSyncVecDelta(value: unknown): value is SyncVecDelta<unknown> {
+  return isRecord(value) && typeof value.len === "number" && Array.isArray(value.entries);
+}
+
+/** The value of a synced collection's entry, as the entry's type merges it: `before` is the current one, or the default. */
+function entryValue(codec: Codec, before: unknown, delta: unknown): unknown {
+  return codec.merge === undefined ? delta : codec.merge(before, delta);
+}
+
+/** Reads `[a, b]`, an entry of a synced collection. */
+function readPair(reader: Reader, what: string): void {
+  const n = readArrayOf(reader, what);
+  if (n !== 2) throw new ValueError(`expected ${what}, found ${n} elements`);
+}
+
+/**
+ * A `SyncMap<K, V>` (a state field synced per entry): on the wire `[replace,
+ * [key…], [[key, value]…]]`, each value as a field of type `V` (a nested state's
+ * changed fields only); decoded into a {@link SyncMapDelta}; in the mirror a `Map`,
+ * to which a delta applies entry by entry. A `Map` is encoded whole.
+ */
+function syncMap(name: string, key: Codec, value: Codec): Codec {
+  return {
+    name,
+    encode(writer, input) {
+      const delta: unknown = input instanceof Map ? { replace: true, removed: [], entries: [...input] } : input;
+      if (!isSyncMapDelta(delta)) throw expected(`a Map or { replace, removed, entries } (${name})`, input);
+      writer.arrayLen(3);
+      writer.bool(delta.replace);
+      writer.arrayLen(delta.removed.length);
+      delta.removed.forEach((removed, i) => within(`removed[${i}]`, () => key.encode(writer, removed)));
+      writer.arrayLen(delta.entries.length);
+      delta.entries.forEach((entry, i) =>
+        within(`entry ${i}`, () => {
+          if (!Array.isArray(entry) || entry.length !== 2) throw expected("a [key, value] pair", entry);
+          writer.arrayLen(2);
+          within("key", () => key.encode(writer, entry[0]));
+          within("value", () => value.encode(writer, entry[1]));
+        }),
+      );
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[replace, removed, entries] of ${name}`);
+      if (n !== 3) throw new ValueError(`expected [replace, removed, entries] (${name}), found ${n} elements`);
+      const replace = within("replace", () => reader.bool());
+      const removed = within("removed", () => {
+        const count = readArrayOf(reader, "removed keys");
+        return Array.from({ length: count }, (_, i) => within(`[${i}]`, () => key.decode(reader)));
+      });
+      const entries = within("entries", () => {
+        const count = readArrayOf(reader, "entries");
+        return Array.from({ length: count }, (_, i) =>
+          within(`[${i}]`, (): [unknown, unknown] => {
+            readPair(reader, "[key, value]");
+            const k = within("key", () => key.decode(reader));
+            return [k, within("value", () => value.decode(reader))];
+          }),
+        );
+      });
+      return { replace, removed, entries } satisfies SyncMapDelta<unknown, unknown>;
+    },
+    defaultValue: () => new Map(),
+    merge(current, delta) {
+      if (!isSyncMapDelta(delta)) return delta;
+      const out = new Map(delta.replace || !(current instanceof Map) ? [] : current);
+      for (const removed of delta.removed) {
+        const at = findKey(out, removed);
+        if (at.found) out.delete(at.key);
+      }
+      for (const [k, entry] of delta.entries) {
+        const at = findKey(out, k);
+        // A key not yet known starts from `V`'s default.
+        out.set(at.key, entryValue(value, at.found ? out.get(at.key) : value.defaultValue(), entry));
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * A `SyncVec<V>` (a state field synced per index): on the wire `[len, [[index,
+ * value]…]]`, each value as a field of type `V` (a nested state's changed fields
+ * only); decoded into a {@link SyncVecDelta}; in the mirror an array, truncated or
+ * extended with defaults to `len`, then changed at each entry's index. An array is
+ * encoded whole.
+ */
+function syncVec(name: string, item: Codec): Codec {
+  return {
+    name,
+    encode(writer, input) {
+      const delta: unknown = Array.isArray(input) ? { len: input.length, entries: input.map((value, i) => [i, value]) } : input;
+      if (!isSyncVecDelta(delta)) throw expected(`an array or { len, entries } (${name})`, input);
+      if (!Number.isSafeInteger(delta.len) || delta.len < 0) throw new ValueError(`a list's length is a non-negative integer, found ${delta.len}`);
+      writer.arrayLen(2);
+      writer.uint(delta.len);
+      writer.arrayLen(delta.entries.length);
+      delta.entries.forEach((entry, i) =>
+        within(`entry ${i}`, () => {
+          if (!Array.isArray(entry) || entry.length !== 2) throw expected("an [index, value] pair", entry);
+          const [index, value] = entry as [unknown, unknown];
+          if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0 || index >= delta.len) {
+            throw new ValueError(`an entry's index is below the length ${delta.len}, found ${found(index)}`);
+          }
+          writer.arrayLen(2);
+          writer.uint(index);
+          within(`[${index}]`, () => item.encode(writer, value));
+        }),
+      );
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[len, entries] of ${name}`);
+      if (n !== 2) throw new ValueError(`expected [len, entries] (${name}), found ${n} elements`);
+      const len = within("len", () => reader.uint("a length"));
+      const entries = within("entries", () => {
+        const count = readArrayOf(reader, "entries");
+        return Array.from({ length: count }, (_, i) =>
+          within(`entry ${i}`, (): [number, unknown] => {
+            readPair(reader, "[index, value]");
+            const index = reader.uint("an index");
+            if (index >= len) throw new ValueError(`an entry at index ${index} of a list of ${len} items`);
+            return [index, within(`[${index}]`, () => item.decode(reader))];
+          }),
+        );
+      });
+      return { len, entries } satisfies SyncVecDelta<unknown>;
+    },
+    defaultValue: () => [],
+    merge(current, delta) {
+      if (!isSyncVecDelta(delta)) return delta;
+      const items = Array.isArray(current) ? current : [];
+      // Every index a list grows by comes with an entry: a length beyond those is a
+      // server's error, and is not allowed to make the mirror allocate.
+      const len = Math.min(delta.len, items.length + delta.entries.length);
+      const out = items.slice(0, len);
+      while (out.length < len) out.push(item.defaultValue());
+      for (const [index, entry] of delta.entries) {
+        if (index < len) out[index] = entryValue(item, out[index], entry);
+      }
+      return out;
+    },
+  };
+}
+
 const opaque = (hex: string): Codec => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -629,6 +809,8 @@ export class Codecs {
     }
     if ("tuple" in type) return positional(typeName(type), type.tuple.map((item) => this.of(item)));
     if ("ref" in type) return this.ref(type.ref);
+    if ("sync_map" in type) return syncMap(typeName(type), this.of(type.sync_map[0]), this.of(type.sync_map[1]));
+    if ("sync_vec" in type) return syncVec(typeName(type), this.of(type.sync_vec));
     return opaque(type.opaque);
   }
 

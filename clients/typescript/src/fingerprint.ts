@@ -73,6 +73,10 @@ class Fingerprinter {
       return hasher.finish();
     }
     if ("ref" in type) return this.ref(type.ref);
+    if ("sync_map" in type) {
+      return new FingerprintHasher().str("sync_map").u64(this.type(type.sync_map[0])).u64(this.type(type.sync_map[1])).finish();
+    }
+    if ("sync_vec" in type) return new FingerprintHasher().str("sync_vec").u64(this.type(type.sync_vec)).finish();
     return BigInt(`0x${type.opaque}`);
   }
 

@@ -53,8 +53,9 @@ export interface SyncEntry {
   readonly netId: number;
   /**
    * Decoded: a plain object of the fields present (a nested state's value likewise:
-   * its sub-fields present). To encode: any object, its own keys being the fields
-   * present, at every level.
+   * its sub-fields present; a `SyncMap`'s a `SyncMapDelta`, a `SyncVec`'s a
+   * `SyncVecDelta`). To encode: any object, its own keys being the fields present,
+   * at every level (a `Map` or an array for a synced collection sent whole).
    */
   readonly fields: object;
 }

@@ -77,5 +77,7 @@ export type {
   ProtocolTypes,
   ServerStateDeltaOf,
   StateDeltaOf,
+  SyncMapDelta,
+  SyncVecDelta,
   Unsubscribe,
 } from "./types.js";

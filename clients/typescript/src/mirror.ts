@@ -9,8 +9,9 @@ import type { NoState } from "./types.js";
 
 /**
  * One player's changed fields in a sync frame (every field when the player arrived).
- * A nested state's field holds only its changed sub-fields: `Delta` is the
- * generated `…Delta` type of a state with nested states, else `Partial<State>`.
+ * A nested state's field holds only its changed sub-fields, a `SyncMap`'s or
+ * `SyncVec`'s its changed entries: `Delta` is the generated `…Delta` type of a state
+ * with such fields, else `Partial<State>`.
  */
 export interface PlayerChange<State, Delta = Partial<State>> {
   readonly id: PlayerId;
@@ -101,7 +102,8 @@ export interface Applied<
  * the server state, despawned entities and entity changes. Net ids are this
  * connection's own, and reused after a player leaves; entity ids are the server's.
  * A change to a nested state merges its changed sub-fields into the field's
- * current value.
+ * current value; a change to a `SyncMap` or `SyncVec` applies its entries to a
+ * copy of the field's value.
  */
 export class Mirror<
     State extends object,

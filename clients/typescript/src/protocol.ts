@@ -27,7 +27,8 @@ export interface CompiledState {
   defaults(): Record<string, unknown>;
   /**
    * `current` with the fields of a decoded entry applied: each listed field set, a
-   * nested state's listed sub-fields merged into its current value. A new object;
+   * nested state's listed sub-fields merged into its current value, a synced
+   * collection's entries applied to a copy of it. A new object;
    * `current`, and the values of fields not listed, are left as they are.
    */
   apply(current: Readonly<Record<string, unknown>>, delta: object): Record<string, unknown>;

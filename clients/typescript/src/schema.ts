@@ -60,7 +60,11 @@ export type TypeExpr =
   | { readonly array: readonly [TypeExpr, number] }
   | { readonly tuple: readonly TypeExpr[] }
   | { readonly ref: string }
-  | { readonly opaque: string };
+  | { readonly opaque: string }
+  /** A `SyncMap<K, V>` state field, synced per entry. */
+  | { readonly sync_map: readonly [TypeExpr, TypeExpr] }
+  /** A `SyncVec<V>` state field, synced per index. */
+  | { readonly sync_vec: TypeExpr };
 
 /** How a list of fields is written. */
 export type FieldsKind = "named" | "tuple" | "unit";
@@ -216,7 +220,7 @@ function checkType(value: unknown, path: string, refs: Map<string, string>): Typ
   const object = requireObject(value, path);
   const keys = Object.keys(object);
   if (keys.length !== 1) {
-    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque), found ${keys.length}`);
+    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec), found ${keys.length}`);
   }
   const [tag] = keys as [string];
   const inner = object[tag];
@@ -250,8 +254,15 @@ function checkType(value: unknown, path: string, refs: Map<string, string>): Typ
       if (!HEX16.test(hex)) throw new SchemaError(at, `expected 16 lowercase hex digits, found ${JSON.stringify(hex)}`);
       return { opaque: hex };
     }
+    case "sync_map": {
+      const pair = requireArray(inner, at);
+      if (pair.length !== 2) throw new SchemaError(at, `expected [key, value], found ${pair.length} elements`);
+      return { sync_map: [checkType(pair[0], `${at}[0]`, refs), checkType(pair[1], `${at}[1]`, refs)] };
+    }
+    case "sync_vec":
+      return { sync_vec: checkType(inner, at, refs) };
     default:
-      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref or opaque)`);
+      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
   }
 }
 
@@ -397,6 +408,10 @@ function directRefs(type: TypeExpr, out: string[]): void {
   } else if ("array" in type) directRefs(type.array[0], out);
   else if ("tuple" in type) type.tuple.forEach((item) => directRefs(item, out));
   else if ("ref" in type) out.push(type.ref);
+  else if ("sync_map" in type) {
+    directRefs(type.sync_map[0], out);
+    directRefs(type.sync_map[1], out);
+  } else if ("sync_vec" in type) directRefs(type.sync_vec, out);
 }
 
 /** The types of a type definition's fields (a nested state's synced fields). */
@@ -412,13 +427,30 @@ function typeDefRefs(def: TypeDefSchema): string[] {
   return out;
 }
 
+/** Where a type synced in parts may be: the types it is valid as, for messages. */
+const SYNCED_PLACES = "the type of a state's field or the values of a `SyncMap` or `SyncVec`, not part of another type, an event or a user type";
+
 /**
- * The path of the first reference to a nested state inside `type`, which is at
- * `path`; the type itself may be one when `direct` (it is a state's field).
+ * The first type synced in parts (a nested state, a `SyncMap`, a `SyncVec`) inside
+ * `type`, which is at `path`, that is not where such a type may be: its path and
+ * the reason. The type itself may be one when `synced` (it is a state's field, or
+ * the values of a synced collection).
  */
-function misplacedState(type: TypeExpr, path: string, direct: boolean, types: Readonly<Record<string, TypeDefSchema>>): [string, string] | null {
+function misplacedState(type: TypeExpr, path: string, synced: boolean, types: Readonly<Record<string, TypeDefSchema>>): [string, string] | null {
   if (typeof type === "string") return null;
-  if ("ref" in type) return !direct && "state" in types[type.ref]! ? [type.ref, `${path}.ref`] : null;
+  if ("ref" in type) {
+    if (synced || !("state" in types[type.ref]!)) return null;
+    return [`${path}.ref`, `\`${type.ref}\` is a nested state (\`#[derive(SyncState)]\`): it can only be ${SYNCED_PLACES}`];
+  }
+  if ("sync_map" in type) {
+    if (!synced) return [`${path}.sync_map`, `a \`SyncMap\` is synced per entry: it can only be ${SYNCED_PLACES}`];
+    // A key is a plain value, sent whole.
+    return misplacedState(type.sync_map[0], `${path}.sync_map[0]`, false, types) ?? misplacedState(type.sync_map[1], `${path}.sync_map[1]`, true, types);
+  }
+  if ("sync_vec" in type) {
+    if (!synced) return [`${path}.sync_vec`, `a \`SyncVec\` is synced per index: it can only be ${SYNCED_PLACES}`];
+    return misplacedState(type.sync_vec, `${path}.sync_vec`, true, types);
+  }
   if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
   if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
   if ("map" in type) {
@@ -435,19 +467,15 @@ function misplacedState(type: TypeExpr, path: string, direct: boolean, types: Re
 }
 
 /**
- * Checks that nested states are only the types of state fields: a nested state is
- * synced field by field, which only a state's field is; it is never inside another
- * type, an event or a user struct or enum.
+ * Checks that the types synced in parts (nested states, `SyncMap`s, `SyncVec`s)
+ * are only the types of state fields, or the values of a `SyncMap` or a `SyncVec`:
+ * only there is a value synced part by part; never inside another type, an event
+ * or a user struct or enum.
  */
 function checkStatePlacement(schema: Omit<ProtocolSchema, "wire_version" | "fingerprint">): void {
   const check = (type: TypeExpr, path: string, direct: boolean): void => {
     const found = misplacedState(type, path, direct, schema.types);
-    if (found !== null) {
-      throw new SchemaError(
-        found[1],
-        `\`${found[0]}\` is a nested state (\`#[derive(SyncState)]\`): it can only be the type of a state's field, not part of another type, an event or a user type`,
-      );
-    }
+    if (found !== null) throw new SchemaError(found[0], found[1]);
   };
   const stateFields = (fields: readonly StateFieldSchema[], path: string): void => {
     fields.forEach((field, i) => {
@@ -548,6 +576,8 @@ export function typeName(type: TypeExpr): string {
   if ("array" in type) return `[${typeName(type.array[0])}; ${type.array[1]}]`;
   if ("tuple" in type) return `(${type.tuple.map(typeName).join(", ")}${type.tuple.length === 1 ? "," : ""})`;
   if ("ref" in type) return type.ref;
+  if ("sync_map" in type) return `SyncMap<${typeName(type.sync_map[0])}, ${typeName(type.sync_map[1])}>`;
+  if ("sync_vec" in type) return `SyncVec<${typeName(type.sync_vec)}>`;
   return `opaque ${type.opaque}`;
 }
 

@@ -4,8 +4,9 @@
  * A protocol's types, as generated code declares them: each player's state, the
  * shared server state, and the events of each direction as a map from wire name
  * to payload (`undefined` for an event without fields); and, for a protocol with
- * server-owned entities, their state. A state with nested states also has its
- * delta type, where a nested state's field holds only its changed sub-fields
+ * server-owned entities, their state. A state with nested states or synced
+ * collections also has its delta type, where a nested state's field holds only
+ * its changed sub-fields and a `SyncMap`'s or `SyncVec`'s its changed entries
  * (otherwise a delta is `Partial` of the state).
  */
 export interface ProtocolTypes {
@@ -47,3 +48,25 @@ export type EventOf<Events> = {
 
 /** Removes a handler registered with one of the `on…` methods. */
 export type Unsubscribe = () => void;
+
+/**
+ * What a sync says changed in a `SyncMap<K, V>` field: `replace` when it was sent
+ * whole (drop every entry first), the keys removed, then each inserted or changed
+ * entry (a nested state's value holds its changed fields only). The mirror holds
+ * the field as a `Map<K, V>`.
+ */
+export interface SyncMapDelta<K, V> {
+  readonly replace: boolean;
+  readonly removed: readonly K[];
+  readonly entries: readonly (readonly [K, V])[];
+}
+
+/**
+ * What a sync says changed in a `SyncVec<V>` field: its length (truncate, or extend
+ * with defaults), then each changed item by index (a nested state's value holds its
+ * changed fields only). The mirror holds the field as a `V[]`.
+ */
+export interface SyncVecDelta<V> {
+  readonly len: number;
+  readonly entries: readonly (readonly [number, V])[];
+}

@@ -1,12 +1,16 @@
 /** PROTOCOL.md's sync frames as values, for the frame and mirror tests. */
 
 import type { CompiledProtocol, SyncFrame } from "../src/index.js";
-import { gameProtocol, noServerStateProtocol } from "./support.js";
+import { gameProtocol, noServerStateProtocol, questProtocol } from "./support.js";
 
 const ada = { netId: 0, id: "1a2b3c4d" };
 const bob = { netId: 1, id: "5e6f7081" };
 
-/** PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and `bob`). */
+/**
+ * PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and
+ * `bob`, then `ada`'s hero in the `Quest` protocol, with a nested state, maps and
+ * a list).
+ */
 export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: SyncFrame }> = {
   "sync-snapshot": {
     protocol: gameProtocol,
@@ -58,5 +62,68 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   "sync-left": {
     protocol: gameProtocol,
     frame: { tick: 45, online: 1, flags: 0, left: [0], joined: [], players: [], server: null },
+  },
+  "hero-joined": {
+    protocol: questProtocol,
+    frame: {
+      tick: 50,
+      online: 1,
+      flags: 0,
+      left: [],
+      joined: [ada],
+      players: [
+        {
+          netId: 0,
+          fields: {
+            x: 1.5,
+            stats: { hp: 100, mana: 50 },
+            bag: { replace: true, removed: [], entries: [["arrows", 20], ["bread", 2]] },
+            pets: { replace: true, removed: [], entries: [[1, { hp: 30, mana: 0 }]] },
+            party: { len: 1, entries: [[0, { hp: 40, mana: 10 }]] },
+          },
+        },
+      ],
+      server: null,
+    },
+  },
+  "hero-nested": {
+    protocol: questProtocol,
+    frame: { tick: 51, online: 1, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { stats: { hp: 97 } } }], server: null },
+  },
+  "hero-maps": {
+    protocol: questProtocol,
+    frame: {
+      tick: 52,
+      online: 1,
+      flags: 0,
+      left: [],
+      joined: [],
+      players: [
+        {
+          netId: 0,
+          fields: {
+            bag: { replace: false, removed: ["bread"], entries: [["arrows", 19]] },
+            pets: { replace: false, removed: [], entries: [[1, { mana: 5 }], [2, { hp: 10, mana: 0 }]] },
+          },
+        },
+      ],
+      server: null,
+    },
+  },
+  "hero-list": {
+    protocol: questProtocol,
+    frame: {
+      tick: 53,
+      online: 1,
+      flags: 0,
+      left: [],
+      joined: [],
+      players: [{ netId: 0, fields: { party: { len: 2, entries: [[0, { mana: 5 }], [1, { hp: 20, mana: 20 }]] } } }],
+      server: null,
+    },
+  },
+  "hero-list-shift": {
+    protocol: questProtocol,
+    frame: { tick: 54, online: 1, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { party: { len: 1, entries: [[0, { hp: 20, mana: 20 }]] } } }], server: null },
   },
 };

@@ -269,7 +269,7 @@ describe("entities: the schema", () => {
           json.entity.fields[0].type = { option: { ref: "Hp" } };
         },
         "$.entity.fields[0].type.option.ref",
-        "`Hp` is a nested state (`#[derive(SyncState)]`): it can only be the type of a state's field, not part of another type, an event or a user type",
+        "`Hp` is a nested state (`#[derive(SyncState)]`): it can only be the type of a state's field or the values of a `SyncMap` or `SyncVec`, not part of another type, an event or a user type",
       ],
     ];
     for (const [change, path, reason] of cases) {

@@ -191,7 +191,7 @@ describe("nested state: the schema", () => {
 
   it("refuses a nested state anywhere but as a state field's type", () => {
     const reason =
-      "`Stats` is a nested state (`#[derive(SyncState)]`): it can only be the type of a state's field, not part of another type, an event or a user type";
+      "`Stats` is a nested state (`#[derive(SyncState)]`): it can only be the type of a state's field or the values of a `SyncMap` or `SyncVec`, not part of another type, an event or a user type";
     const cases: [(json: any) => void, string][] = [
       [(json) => json.to_server.events.push({ name: "heal", kind: "named", fields: [{ name: "to", type: { ref: "Stats" } }] }), "$.to_server.events[0].fields[0].type.ref"],
       [(json) => (json.state.fields[1].type = { option: { ref: "Stats" } }), "$.state.fields[1].type.option.ref"],

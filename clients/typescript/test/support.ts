@@ -90,10 +90,10 @@ export function protocolDocAccepts(): { bytes: Uint8Array; comment: string }[] {
     .map((line) => ({ bytes: hexBlock(line), comment: line.replace(/^[^#]*#\s*/, "") }));
 }
 
-/** PROTOCOL.md's worked example of the fingerprint: each expression and its value. */
-export function protocolDocFingerprints(): { expression: string; value: bigint }[] {
-  const block = /<!-- fingerprint: example -->\s*```text\n([\s\S]*?)```/.exec(protocolDoc);
-  if (block === null) throw new Error("PROTOCOL.md has no <!-- fingerprint: example --> block");
+/** A worked example of the fingerprint in PROTOCOL.md (`example`, `quest`): each expression and its value. */
+export function protocolDocFingerprints(name = "example"): { expression: string; value: bigint }[] {
+  const block = new RegExp(`<!-- fingerprint: ${name} -->\\s*\`\`\`text\\n([\\s\\S]*?)\`\`\``).exec(protocolDoc);
+  if (block === null) throw new Error(`PROTOCOL.md has no <!-- fingerprint: ${name} --> block`);
   return block[1]!
     .split("\n")
     .filter((line) => line.includes("="))
@@ -180,3 +180,25 @@ export function fakeWebSocket(): { WebSocket: new (url: string, protocols?: stri
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i += 1) await Promise.resolve();
 }
+
+/** The JSON of a `<!-- schema: name -->` block of PROTOCOL.md. */
+function protocolDocSchema(name: string): Record<string, unknown> {
+  const block = new RegExp(`<!-- schema: ${name} -->\\s*\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(protocolDoc);
+  if (block === null) throw new Error(`PROTOCOL.md has no <!-- schema: ${name} --> block`);
+  return JSON.parse(block[1]!) as Record<string, unknown>;
+}
+
+/**
+ * PROTOCOL.md's `Quest` protocol, with nested states and `SyncMap`s: the example
+ * protocol's schema with the `state` and `types` the document gives, and the
+ * fingerprint its worked example computes.
+ */
+export const questSchema: ProtocolSchema = validateSchema({
+  ...gameSchema,
+  ...protocolDocSchema("quest"),
+  fingerprint: protocolDocFingerprints("quest")
+    .find((line) => line.expression === "fingerprint")!
+    .value.toString(16)
+    .padStart(16, "0"),
+});
+export const questProtocol: CompiledProtocol = compileProtocol(questSchema);

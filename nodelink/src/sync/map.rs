@@ -100,8 +100,8 @@ pub struct MapFull {
 /// What changed in one entry: all of it (a new or replaced entry), or parts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryChanges<C> {
-    whole: bool,
-    part: C,
+    pub(crate) whole: bool,
+    pub(crate) part: C,
 }
 
 impl<C: ChangeSet> Default for EntryChanges<C> {
@@ -114,8 +114,23 @@ impl<C: ChangeSet> Default for EntryChanges<C> {
 }
 
 impl<C: ChangeSet> EntryChanges<C> {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.whole && self.part.is_empty()
+    }
+
+    /// How an encoder selects the entry's value: all of it, or its changed parts.
+    pub(crate) fn selection(&self) -> Selection<'_, C> {
+        if self.whole {
+            Selection::All
+        } else {
+            Selection::Changed(&self.part)
+        }
+    }
+
+    /// Adds the changes of `other`.
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.whole |= other.whole;
+        self.part.merge(&other.part);
     }
 }
 
@@ -159,9 +174,7 @@ where
         }
         for (key, entry) in &other.changed {
             self.removed.remove(key);
-            let mine = self.changed.entry(key.clone()).or_default();
-            mine.whole |= entry.whole;
-            mine.part.merge(&entry.part);
+            self.changed.entry(key.clone()).or_default().merge(entry);
         }
     }
 }
@@ -345,12 +358,10 @@ where
             .iter()
             .filter(|(_, entry)| !entry.is_empty())
             .filter_map(|(key, entry)| {
-                let selection = if entry.whole {
-                    Selection::All
-                } else {
-                    Selection::Changed(&entry.part)
-                };
-                value.entries.get(key).map(|value| (key, value, selection))
+                value
+                    .entries
+                    .get(key)
+                    .map(|value| (key, value, entry.selection()))
             })
             .collect();
         out.seq(name, 3, |out| {
@@ -427,13 +438,8 @@ where
                     .iter()
                     .filter(|(_, entry)| !entry.is_empty())
                     .filter_map(|(key, entry)| {
-                        let selection = if entry.whole {
-                            Selection::All
-                        } else {
-                            Selection::Changed(&entry.part)
-                        };
                         let value = value.entries.get(key)?;
-                        Some((key.clone(), V::delta(value, selection)))
+                        Some((key.clone(), V::delta(value, entry.selection())))
                     })
                     .collect(),
             },

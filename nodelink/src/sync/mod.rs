@@ -15,6 +15,7 @@ mod map;
 mod mask;
 mod state;
 mod tracked;
+mod vec;
 
 pub use field::{bit_if_changed, ChangeSet, Selection, SyncField, Whole, WholeMut};
 pub use map::{
@@ -23,6 +24,9 @@ pub use map::{
 pub use mask::FieldMask;
 pub use state::SyncState;
 pub use tracked::Tracked;
+pub use vec::{
+    InsertError, OutOfRange, SyncVec, SyncVecMut, VecChanges, VecDelta, VecFull, DEFAULT_VEC_LIMIT,
+};
 
 /// A sync tick: the server's tick counter, starting at 0 when it starts.
 ///

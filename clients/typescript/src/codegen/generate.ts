@@ -1,9 +1,9 @@
 /**
  * The code generator: a protocol schema in, one readable TypeScript module out,
  * with an interface per state and user type (and a `…Delta` interface per nested
- * state, and per state that has one: what a sync says changed), an events map and
- * a discriminated union per direction, and a `Client` class whose `send`/`on` only
- * accept the protocol's events with their exact payloads.
+ * state, and per state with a field sent in parts: what a sync says changed), an
+ * events map and a discriminated union per direction, and a `Client` class whose
+ * `send`/`on` only accept the protocol's events with their exact payloads.
  */
 
 import { NodelinkClient } from "../client.js";
@@ -42,6 +42,8 @@ const RESERVED_NAMES = new Set([
   "Record",
   "String",
   "Symbol",
+  "SyncMapDelta",
+  "SyncVecDelta",
   "Unsubscribe",
   "schema",
 ]);
@@ -131,6 +133,11 @@ class Names {
   deltaType(schemaName: string): string {
     return this.deltas.get(schemaName)!;
   }
+
+  /** Whether a field of type `type` is sent in parts: a nested state, a `SyncMap` or a `SyncVec`. */
+  isSentInParts(type: TypeExpr): boolean {
+    return this.isNestedState(type) || (typeof type === "object" && ("sync_map" in type || "sync_vec" in type));
+  }
 }
 
 /** Renders a schema type as a TypeScript type. */
@@ -171,7 +178,23 @@ function tsType(type: TypeExpr, names: Names): string {
   }
   if ("tuple" in type) return `[${type.tuple.map((item) => tsType(item, names)).join(", ")}]`;
   if ("ref" in type) return names.userType(type.ref);
+  if ("sync_map" in type) return `Map<${tsType(type.sync_map[0], names)}, ${tsType(type.sync_map[1], names)}>`;
+  if ("sync_vec" in type) return arrayOf(tsType(type.sync_vec, names));
   return "unknown";
+}
+
+/**
+ * What a sync says of a field of type `type`: its new value, or for a field sent in
+ * parts, its delta type (a nested state's changed fields, a synced collection's
+ * changed entries).
+ */
+function deltaTsType(type: TypeExpr, names: Names): string {
+  if (names.isNestedState(type)) return names.deltaType(type.ref);
+  if (typeof type === "object" && "sync_map" in type) {
+    return `SyncMapDelta<${tsType(type.sync_map[0], names)}, ${deltaTsType(type.sync_map[1], names)}>`;
+  }
+  if (typeof type === "object" && "sync_vec" in type) return `SyncVecDelta<${deltaTsType(type.sync_vec, names)}>`;
+  return tsType(type, names);
 }
 
 function arrayOf(inner: string): string {
@@ -201,7 +224,12 @@ function userTypeDecl(schemaName: string, def: TypeDefSchema, names: Names): str
     return (
       `${doc([`\`${schemaName}\`: a nested state, synced field by field. Only synced fields are here.`, ...renamed])}` +
       `export interface ${name} {\n${stateMembers(def.state.fields, names)}}\n\n` +
-      deltaDecl(def.state.fields, delta, changedLines(name, "inside a delta", hasNestedState(def.state.fields, names)), names)
+      deltaDecl(
+        def.state.fields,
+        delta,
+        changedLines(name, "inside a delta", hasFieldInParts(def.state.fields, names), hasSyncedCollection(def.state.fields, names)),
+        names,
+      )
     );
   }
   if ("struct" in def) {
@@ -249,21 +277,39 @@ function stateMembers(fields: readonly StateFieldSchema[], names: Names, of: key
   return fields
     .map((field) => {
       if (field.skip === true) return `  // \`${field.name}\` is server-only (\`#[sync(skip)]\`): never on the wire.\n`;
-      const nested = names.isNestedState(field.type) ? " (a nested state)" : "";
+      const nested = names.isNestedState(field.type)
+        ? " (a nested state)"
+        : typeof field.type === "object" && "sync_map" in field.type
+          ? " (synced per entry)"
+          : typeof field.type === "object" && "sync_vec" in field.type
+            ? " (synced per index)"
+            : "";
       const owner = field.owner === true ? OWNER_NOTES[of] : "";
       return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.${owner}`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
     })
     .join("");
 }
 
-/** Whether a state has a field of nested state type, so that its deltas are not just `Partial` of it. */
-function hasNestedState(fields: readonly StateFieldSchema[], names: Names): boolean {
-  return fields.some((field) => field.skip !== true && names.isNestedState(field.type));
+/** Whether a state has a field sent in parts, so that its deltas are not just `Partial` of it. */
+function hasFieldInParts(fields: readonly StateFieldSchema[], names: Names): boolean {
+  return fields.some((field) => field.skip !== true && names.isSentInParts(field.type));
+}
+
+/** Whether a state has a `SyncMap` or `SyncVec` field. */
+function hasSyncedCollection(fields: readonly StateFieldSchema[], names: Names): boolean {
+  return fields.some((field) => field.skip !== true && names.isSentInParts(field.type) && !names.isNestedState(field.type));
 }
 
 /** The doc of a delta type: what a sync says changed in `name`, found in `where`. */
-function changedLines(name: string, where: string, nested: boolean): string[] {
+function changedLines(name: string, where: string, nested: boolean, collections = false): string[] {
   if (!nested) return [`What a sync says changed in a \`${name}\` (${where}): the changed fields only.`];
+  if (collections) {
+    return [
+      `What a sync says changed in a \`${name}\` (${where}): the changed fields;`,
+      "a nested state's field holds its changed sub-fields only, a `SyncMap`'s or",
+      "`SyncVec`'s its changed entries. The mirror merges them.",
+    ];
+  }
   return [
     `What a sync says changed in a \`${name}\` (${where}): the changed fields;`,
     "a nested state's field holds its changed sub-fields only. The mirror merges them.",
@@ -277,8 +323,7 @@ function changedLines(name: string, where: string, nested: boolean): string[] {
 function deltaDecl(fields: readonly StateFieldSchema[], name: string, lines: readonly string[], names: Names): string {
   const members = fields.flatMap((field) => {
     if (field.skip === true) return [];
-    const type = names.isNestedState(field.type) ? names.deltaType(field.type.ref) : tsType(field.type, names);
-    return [`  ${propertyKey(field.name)}?: ${type};\n`];
+    return [`  ${propertyKey(field.name)}?: ${deltaTsType(field.type, names)};\n`];
   });
   if (members.length === 0) return `${doc(lines)}export type ${name} = Record<string, never>;\n`;
   return `${doc(lines)}export interface ${name} {\n${members.join("")}}\n`;
@@ -439,6 +484,18 @@ function mentions(type: TypeExpr, primitive: string): boolean {
   if ("map" in type) return mentions(type.map[0], primitive) || mentions(type.map[1], primitive);
   if ("array" in type) return mentions(type.array[0], primitive);
   if ("tuple" in type) return type.tuple.some((item) => mentions(item, primitive));
+  if ("sync_map" in type) return mentions(type.sync_map[0], primitive) || mentions(type.sync_map[1], primitive);
+  if ("sync_vec" in type) return mentions(type.sync_vec, primitive);
+  return false;
+}
+
+/** Whether a type expression contains a synced collection with the tag `tag` (`sync_map`, `sync_vec`). */
+function containsTag(type: TypeExpr, tag: "sync_map" | "sync_vec"): boolean {
+  if (typeof type === "string" || "ref" in type || "opaque" in type) return false;
+  if (tag in type) return true;
+  if ("sync_map" in type) return containsTag(type.sync_map[0], tag) || containsTag(type.sync_map[1], tag);
+  if ("sync_vec" in type) return containsTag(type.sync_vec, tag);
+  // Synced collections are only state fields or the values of synced collections.
   return false;
 }
 
@@ -475,7 +532,7 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
   // they never take a name from anything else.
   for (const [name, def] of Object.entries(schema.types)) if ("state" in def) names.defineDelta(name);
   const deltaOf = (state: StateSchema | null | undefined, name: string | null): string | null =>
-    state != null && name !== null && hasNestedState(state.fields, names) ? names.claim(`${name}Delta`) : null;
+    state != null && name !== null && hasFieldInParts(state.fields, names) ? names.claim(`${name}Delta`) : null;
   const stateDeltaName = deltaOf(schema.state, stateName);
   const serverStateDeltaName = deltaOf(schema.server_state, serverStateName);
   const entityDeltaName = deltaOf(schema.entity, entityName);
@@ -486,6 +543,7 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     `// Change the Rust protocol, print its schema again and regenerate this file.\n` +
     `// Protocol fingerprint ${schema.fingerprint}, wire version ${schema.wire_version}.\n\n`;
 
+  const uses = (tag: "sync_map" | "sync_vec") => allTypes(schema).some((type) => containsTag(type, tag));
   const imports = [
     "type ClientOptions",
     ...(usesEntityId ? ["type EntityId"] : []),
@@ -493,6 +551,8 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     ...(stateName === null || serverStateName === null ? ["type NoState"] : []),
     ...(usesPlayerId ? ["type PlayerId"] : []),
     "type ProtocolSchema",
+    ...(uses("sync_map") ? ["type SyncMapDelta"] : []),
+    ...(uses("sync_vec") ? ["type SyncVecDelta"] : []),
     "type Unsubscribe",
   ];
   out += `import { ${imports.join(", ")} } from ${JSON.stringify(runtime)};\n\n`;
@@ -509,14 +569,18 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
   out += "// ---------------------------------------------------------------------------\n// Synced state\n\n";
   if (schema.state !== null && stateName !== null) {
     out += `${stateDecl(schema.state, stateName, "Each player's synced state")}${stateMembers(schema.state.fields, names)}}\n\n`;
-    if (stateDeltaName !== null) out += `${deltaDecl(schema.state.fields, stateDeltaName, changedLines(stateName, "the `fields` of `sync.changes`", true), names)}\n`;
+    if (stateDeltaName !== null) {
+      const lines = changedLines(stateName, "the `fields` of `sync.changes`", true, hasSyncedCollection(schema.state.fields, names));
+      out += `${deltaDecl(schema.state.fields, stateDeltaName, lines, names)}\n`;
+    }
   } else {
     out += "// The protocol has no player state (`()`): players are mirrored as empty objects.\n\n";
   }
   if (schema.server_state !== null && serverStateName !== null) {
     out += `${stateDecl(schema.server_state, serverStateName, "The state the server shares with every client")}${stateMembers(schema.server_state.fields, names)}}\n\n`;
     if (serverStateDeltaName !== null) {
-      out += `${deltaDecl(schema.server_state.fields, serverStateDeltaName, changedLines(serverStateName, "`sync.server`", true), names)}\n`;
+      const lines = changedLines(serverStateName, "`sync.server`", true, hasSyncedCollection(schema.server_state.fields, names));
+      out += `${deltaDecl(schema.server_state.fields, serverStateDeltaName, lines, names)}\n`;
     }
   } else {
     out += "// The protocol has no shared server state (`()`).\n\n";
@@ -527,7 +591,8 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
       "Only synced fields are here.",
     ])}export interface ${entityName} {\n${stateMembers(schema.entity.fields, names, "entity")}}\n\n`;
     if (entityDeltaName !== null) {
-      out += `${deltaDecl(schema.entity.fields, entityDeltaName, changedLines(entityName, "the `fields` of `sync.entityChanges`", true), names)}\n`;
+      const lines = changedLines(entityName, "the `fields` of `sync.entityChanges`", true, hasSyncedCollection(schema.entity.fields, names));
+      out += `${deltaDecl(schema.entity.fields, entityDeltaName, lines, names)}\n`;
     }
   }
 
