@@ -1,6 +1,7 @@
 //! Prints how many bytes typical frames take on each wire: the native MessagePack
-//! one and the JSON one Python nodelink clients speak; and what a small change to
-//! a nested state or to one entry of a map costs, beside the same field sent whole.
+//! one and the JSON one Python nodelink clients speak; what a small change to a
+//! nested state or to one entry of a map costs, beside the same field sent whole;
+//! and what a spawned entity costs.
 //!
 //! Run with `cargo run --example wire_sizes`.
 
@@ -8,8 +9,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use nodelink::sync::{Selection, SyncMap, SyncVec, Tick};
-use nodelink::wire::{encode_event, encode_sync, json, NetId, SyncHeader};
-use nodelink::{EncodeError, FieldMask, Fingerprint, PlayerId, Protocol, SyncState, Tracked};
+use nodelink::wire::{
+    encode_event, encode_sync, encode_sync_with_entities, json, NetId, SyncHeader,
+};
+use nodelink::{
+    EncodeError, EntityId, FieldMask, Fingerprint, PlayerId, Protocol, SyncState, Tracked,
+};
 use nodelink_examples::{ToClient, ToServer};
 use serde::{Deserialize, Serialize};
 
@@ -100,8 +105,89 @@ impl Protocol for WholeBench {
     type Entity = ();
 }
 
+/// A small entity state: a crate on the floor.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+struct Crate {
+    x: f32,
+    y: f32,
+    kind: u8,
+}
+
+struct EntityBench;
+
+impl Protocol for EntityBench {
+    type State = Player;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = ();
+    type Entity = Crate;
+}
+
 /// Bytes on the native wire and on the JSON wire.
 type Bytes = (usize, usize);
+
+/// What entities add to a sync frame with no player in it, native and JSON: one
+/// more spawned entity (every field), the entity section a frame opens for its
+/// first entity change, and one more despawned entity.
+fn entity_costs(
+    header: SyncHeader,
+    json_header: json::SyncHeader,
+) -> Result<[(&'static str, Bytes); 3], EncodeError> {
+    let crate_ = Crate {
+        x: 12.5,
+        y: -3.25,
+        kind: 2,
+    };
+    let ids = |count: u32| {
+        (0..count)
+            .map(|i| EntityId::from_raw(7 + i))
+            .collect::<Vec<_>>()
+    };
+    let native = |spawned: u32, despawned: u32| {
+        let entities = ids(spawned)
+            .into_iter()
+            .map(|id| (id, &crate_, Selection::All))
+            .collect::<Vec<_>>();
+        let no_players: [(NetId, &Player, Selection<'_, _>); 0] = [];
+        encode_sync_with_entities::<EntityBench, _, _>(
+            header,
+            &[],
+            &[],
+            no_players,
+            None,
+            &ids(despawned),
+            entities,
+        )
+        .map(|frame| frame.len())
+    };
+    let json = |spawned: u32, despawned: u32| {
+        let entities = ids(spawned)
+            .into_iter()
+            .map(|id| (id, &crate_, Selection::All))
+            .collect::<Vec<_>>();
+        let no_players: [(PlayerId, &Player, Selection<'_, _>); 0] = [];
+        json::encode_sync_with_entities::<EntityBench, _, _>(
+            json_header,
+            &[],
+            no_players,
+            None,
+            &ids(despawned),
+            entities,
+        )
+        .map(|frame| frame.len())
+    };
+    let per_spawn = (native(2, 0)? - native(1, 0)?, json(2, 0)? - json(1, 0)?);
+    let section = (
+        native(1, 0)? - native(0, 0)? - per_spawn.0,
+        json(1, 0)? - json(0, 0)? - per_spawn.1,
+    );
+    let per_despawn = (native(0, 2)? - native(0, 1)?, json(0, 2)? - json(0, 1)?);
+    Ok([
+        ("+ per spawned entity, every field of `Crate`", per_spawn),
+        ("+ the entity section, once per frame", section),
+        ("+ per despawned entity", per_despawn),
+    ])
+}
 
 /// The bytes one more player adds to a sync frame of protocol `P`, native and
 /// JSON, when each listed player sends what `selection` names of `state`: the frame
@@ -347,6 +433,14 @@ fn main() -> Result<(), EncodeError> {
     );
     for (row, (native, json)) in parts_vs_whole(header, json_header)? {
         println!("  + per changed player, {row:<44}  {native:>5}  {json:>5}");
+    }
+    println!();
+    println!(
+        "{:<69}native   JSON",
+        "entities (Crate { x: f32, y: f32, kind: u8 }, ids 7, 8)"
+    );
+    for (row, (native, json)) in entity_costs(header, json_header)? {
+        println!("  {row:<66}  {native:>5}  {json:>5}");
     }
     Ok(())
 }

@@ -6,11 +6,12 @@
 //!   applying them, transcribed, rebuild the state the frames carry;
 //! - the `<!-- values -->` table: one value of each kind of the schema's type
 //!   language, encoded by the real field codec (and decoded back);
-//! - the `<!-- schema: example -->` JSON block: the example protocol's schema;
-//! - the `<!-- fingerprint: example -->` and `<!-- fingerprint: quest -->` blocks:
-//!   the fingerprint algorithm's steps, computed by a transcription of PROTOCOL.md's
-//!   rules that must also reproduce the compile-time fingerprint of a protocol using
-//!   every kind of type;
+//! - the `<!-- schema: example -->` JSON block: the example protocol's schema; the
+//!   other `<!-- schema: NAME -->` blocks: some keys of other protocols' schemas;
+//! - the `<!-- fingerprint: NAME -->` blocks: the fingerprint algorithm's steps,
+//!   computed by a transcription of PROTOCOL.md's rules that must also reproduce the
+//!   compile-time fingerprint of a protocol using every kind of type, entities and
+//!   owner fields;
 //! - `<!-- response: NAME -->` blocks: the HTTP refusals a running server sends;
 //! - `<!-- accepts -->`: what the server's decoder accepts besides what it writes.
 
@@ -19,10 +20,10 @@ use std::collections::BTreeMap;
 use nodelink::fingerprint::FingerprintHasher;
 use nodelink::sync::{Selection, Tick};
 use nodelink::wire::{
-    decode_client_frame, encode_event, encode_ping, encode_pong, encode_sync, json, ClientFrame,
-    NetId, SyncHeader, Welcome,
+    decode_client_frame, encode_event, encode_ping, encode_pong, encode_sync,
+    encode_sync_with_entities, json, ClientFrame, NetId, SyncHeader, Welcome,
 };
-use nodelink::{Fingerprint, PlayerId, Protocol};
+use nodelink::{EntityId, Fingerprint, PlayerId, Protocol};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -119,6 +120,56 @@ mod quest {
 }
 
 use quest::{Hero, Quest, Stats};
+
+/// The example protocol with server-owned entities: crates on the floor.
+/// PROTOCOL.md's "Entities" uses it.
+mod depot {
+    use nodelink::{Protocol, SyncState};
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Crate {
+        pub(crate) x: f32,
+        pub(crate) y: f32,
+        pub(crate) kind: u8,
+    }
+
+    pub(crate) struct Depot;
+
+    impl Protocol for Depot {
+        type State = super::Avatar;
+        type ToServer = super::ToServer;
+        type ToClient = super::ToClient;
+        type ServerState = super::Match;
+        type Entity = Crate;
+    }
+}
+
+use depot::{Crate, Depot};
+
+/// The example protocol with an owner field in the player state, and no server
+/// state. PROTOCOL.md's "Owner fields" uses it.
+mod market {
+    use nodelink::{Protocol, SyncState};
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Trader {
+        pub(crate) x: f32,
+        #[sync(owner)]
+        pub(crate) gold: u32,
+    }
+
+    pub(crate) struct Market;
+
+    impl Protocol for Market {
+        type State = Trader;
+        type ToServer = super::ToServer;
+        type ToClient = super::ToClient;
+        type ServerState = ();
+        type Entity = ();
+    }
+}
+
+use market::{Market, Trader};
 
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
@@ -328,7 +379,135 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         .unwrap();
         (step.name, bytes.to_vec())
     }))
+    .chain(crate_story().into_iter().map(|step| {
+        let ada = step.ada.as_ref();
+        let players: Vec<_> = ada
+            .map(|ada| (NetId(0), ada, Selection::Fields(Mask::from_bits(0b001))))
+            .into_iter()
+            .collect();
+        let bytes = encode_sync_with_entities::<Depot, _, _>(
+            header(step.tick, 2, false, false),
+            &[],
+            &[],
+            players,
+            None,
+            &step.despawned,
+            step.entities(),
+        )
+        .unwrap();
+        (step.name, bytes.to_vec())
+    }))
+    .chain(owner_frames())
     .collect()
+}
+
+type CrateChanges = <Crate as nodelink::SyncState>::Changes;
+
+const CRATE_0: EntityId = EntityId::from_raw(0);
+const CRATE_1: EntityId = EntityId::from_raw(1);
+
+/// One tick of the crates' story on a `Depot` server: `ada`'s state if she moved
+/// (her `x` is sent), the crates despawned, the crates listed (`None`: every
+/// field), and every crate after the tick.
+struct CrateStep {
+    name: &'static str,
+    tick: u64,
+    ada: Option<Avatar>,
+    despawned: Vec<EntityId>,
+    listed: Vec<(EntityId, Crate, Option<CrateChanges>)>,
+    after: BTreeMap<EntityId, Crate>,
+}
+
+impl CrateStep {
+    fn entities(&self) -> Vec<nodelink::wire::EntityEntry<'_, Depot>> {
+        self.listed
+            .iter()
+            .map(|(id, state, changes)| {
+                let selection = changes.as_ref().map_or(Selection::All, Selection::Changed);
+                (*id, state, selection)
+            })
+            .collect()
+    }
+}
+
+/// Tick 60: the server spawns two crates. Tick 61: `ada` moves and crate 1
+/// slides (only its `x`). Tick 62: crate 0 is despawned.
+fn crate_story() -> Vec<CrateStep> {
+    let first = Crate {
+        x: 4.0,
+        y: 2.5,
+        kind: 1,
+    };
+    let mut second = nodelink::Tracked::new(Crate {
+        x: -1.0,
+        y: 0.5,
+        kind: 3,
+    });
+    let spawned = CrateStep {
+        name: "crates-spawned",
+        tick: 60,
+        ada: None,
+        despawned: vec![],
+        listed: vec![
+            (CRATE_0, first.clone(), None),
+            (CRATE_1, second.get().clone(), None),
+        ],
+        after: BTreeMap::from([(CRATE_0, first.clone()), (CRATE_1, second.get().clone())]),
+    };
+    second.take_changes();
+    second.state_mut().set_x(-1.5);
+    let moved = CrateStep {
+        name: "crates-moved",
+        tick: 61,
+        ada: Some(Avatar {
+            x: 2.0,
+            y: -2.0,
+            name: "ada".into(),
+        }),
+        despawned: vec![],
+        listed: vec![(CRATE_1, second.get().clone(), Some(second.take_changes()))],
+        after: BTreeMap::from([(CRATE_0, first), (CRATE_1, second.get().clone())]),
+    };
+    let despawned = CrateStep {
+        name: "crates-despawned",
+        tick: 62,
+        ada: None,
+        despawned: vec![CRATE_0],
+        listed: vec![],
+        after: BTreeMap::from([(CRATE_1, second.get().clone())]),
+    };
+    vec![spawned, moved, despawned]
+}
+
+/// `ada`'s snapshot on a `Market` server at tick 70 (the game asked for one): the
+/// frame every snapshot of this tick shares, marked `more`, then hers alone with her
+/// owner field, which completes it.
+fn owner_frames() -> Vec<(&'static str, Vec<u8>)> {
+    use nodelink::{FieldMask, SyncState};
+    let ada = Trader { x: 1.5, gold: 250 };
+    let bob = Trader { x: 3.0, gold: 40 };
+    let public = Selection::Fields(Trader::ALL.without(Trader::OWNER));
+    let shared = encode_sync::<Market, _>(
+        header(70, 2, true, true),
+        &[],
+        &[(NetId(0), ADA), (NetId(1), BOB)],
+        [(NetId(0), &ada, public), (NetId(1), &bob, public)],
+        Some((&(), Selection::All)),
+    )
+    .unwrap();
+    let own = encode_sync::<Market, _>(
+        header(70, 2, false, false),
+        &[],
+        &[],
+        [(NetId(0), &ada, Selection::Fields(Trader::OWNER))],
+        None,
+    )
+    .unwrap();
+    assert_eq!(Trader::OWNER, FieldMask::from_bits(0b10));
+    vec![
+        ("owner-snapshot", shared.to_vec()),
+        ("owner-own", own.to_vec()),
+    ]
 }
 
 /// One frame of `ada`'s hero in the `Quest` protocol: her state after the tick,
@@ -523,23 +702,104 @@ fn the_hero_frames_rebuild_her_state_part_by_part() {
     assert_eq!(hero.party[..], [Stats { hp: 20, mana: 20 }]);
 }
 
-/// The hero's frames on the JSON wire.
+#[test]
+fn the_crate_frames_spawn_move_and_despawn_them() {
+    use nodelink::client::World;
+    let mut world = World::<Depot>::default();
+    // `ada` and `bob`, as in the example story's snapshot (the same bytes: a frame
+    // without entity changes has eight elements in either protocol).
+    world.apply(frame("sync-snapshot"));
+    let mut reported = Vec::new();
+    for step in crate_story() {
+        let sync = world.apply(frame(step.name));
+        let mirrored: BTreeMap<EntityId, Crate> = world
+            .entities()
+            .map(|(id, state)| (id, state.clone()))
+            .collect();
+        assert_eq!(mirrored, step.after, "after {}", step.name);
+        reported.push((sync.spawned, sync.despawned));
+    }
+    assert_eq!(
+        world.get(ADA).map(|a| a.x),
+        Some(2.0),
+        "ada moved at tick 61"
+    );
+    assert_eq!(
+        reported,
+        [
+            (vec![CRATE_0, CRATE_1], vec![]),
+            (vec![], vec![]),
+            (vec![], vec![CRATE_0]),
+        ]
+    );
+    // A `full` frame forgets every entity first.
+    world.apply(frame("sync-snapshot"));
+    assert_eq!(world.entity_count(), 0);
+}
+
+#[test]
+fn the_owner_frame_completes_the_snapshot() {
+    use nodelink::client::World;
+    let mut world = World::<Market>::default();
+    world.apply(frame("owner-snapshot"));
+    assert!(!world.is_complete(), "`more`: the owner's frame follows");
+    assert_eq!(world.get(ADA), Some(&Trader { x: 1.5, gold: 0 }));
+    world.apply(frame("owner-own"));
+    assert!(world.is_complete());
+    assert_eq!(world.get(ADA), Some(&Trader { x: 1.5, gold: 250 }));
+    assert_eq!(
+        world.get(BOB),
+        Some(&Trader { x: 3.0, gold: 0 }),
+        "bob's gold is his alone"
+    );
+}
+
+fn json_header(millis: u64) -> json::SyncHeader {
+    json::SyncHeader {
+        time: std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis),
+        online: 1,
+        full: false,
+        more: false,
+    }
+}
+
+/// The hero's and the crates' frames on the JSON wire.
 fn json_frames() -> Vec<(&'static str, String)> {
-    hero_story()
-        .iter()
-        .map(|step| {
-            let millis = 1_732_000_002_500 + (step.tick - 50) * 50;
-            let header = json::SyncHeader {
-                time: std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis),
-                online: 1,
-                full: false,
-                more: false,
-            };
-            let players = [(ADA, &step.hero, step.selection())];
-            let text = json::encode_sync::<Quest, _>(header, &[], players, None).unwrap();
-            (step.name, text)
-        })
-        .collect()
+    let heroes = hero_story().into_iter().map(|step| {
+        let header = json_header(1_732_000_002_500 + (step.tick - 50) * 50);
+        let players = [(ADA, &step.hero, step.selection())];
+        let text = json::encode_sync::<Quest, _>(header, &[], players, None).unwrap();
+        (step.name, text)
+    });
+    let crates = crate_story().into_iter().map(|step| {
+        let header = json::SyncHeader {
+            online: 2,
+            ..json_header(1_732_000_003_000 + (step.tick - 60) * 50)
+        };
+        let players: Vec<_> = step
+            .ada
+            .as_ref()
+            .map(|ada| {
+                (
+                    ADA,
+                    ada,
+                    Selection::Fields(nodelink::FieldMask::from_bits(0b001)),
+                )
+            })
+            .into_iter()
+            .collect();
+        let text = json::encode_sync_with_entities::<Depot, _, _>(
+            header,
+            &[],
+            players,
+            None,
+            &step.despawned,
+            step.entities(),
+        )
+        .unwrap();
+        (step.name, text)
+    });
+    heroes.chain(crates).collect()
 }
 
 #[test]
@@ -642,7 +902,10 @@ fn the_documented_json_rules_rebuild_the_hero() {
     let fields = schema["state"]["fields"].as_array().unwrap();
     let id = ADA.to_string();
     let mut mirror = serde_json::Map::new();
-    for (_, text) in json_frames() {
+    for (name, text) in json_frames() {
+        if !name.starts_with("hero-") {
+            continue;
+        }
         let frame: Value = serde_json::from_str(&text).unwrap();
         json_mirror::merge(&schema, fields, &mut mirror, &frame["data"]["players"][&id]);
     }
@@ -656,6 +919,54 @@ fn the_documented_json_rules_rebuild_the_hero() {
             "party": [{"hp": 20, "mana": 20}],
         })
     );
+}
+
+/// PROTOCOL.md's rules for a JSON frame's entities, transcribed: `full` forgets
+/// every entity, `despawned` forgets those listed, then each entry of `entities` is
+/// merged into its entity's mirror, an empty object for one not mirrored yet.
+#[test]
+fn the_documented_json_rules_rebuild_the_crates() {
+    let schema: Value = serde_json::from_str(&Depot::schema().to_json()).unwrap();
+    let fields = schema["entity"]["fields"].as_array().unwrap();
+    let mut crates = serde_json::Map::new();
+    let story = crate_story();
+    for (name, text) in json_frames() {
+        let Some(step) = story.iter().find(|step| step.name == name) else {
+            continue;
+        };
+        let data = &serde_json::from_str::<Value>(&text).unwrap()["data"];
+        if data.get("full") == Some(&Value::Bool(true)) {
+            crates.clear();
+        }
+        for id in data
+            .get("despawned")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            crates.remove(&id.to_string());
+        }
+        for (id, entry) in data
+            .get("entities")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let mirror = crates
+                .entry(id.clone())
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            json_mirror::merge(&schema, fields, mirror.as_object_mut().unwrap(), entry);
+        }
+        let expected: serde_json::Map<String, Value> = step
+            .after
+            .iter()
+            .map(|(id, c)| {
+                let state = serde_json::json!({"x": c.x, "y": c.y, "kind": c.kind});
+                (id.to_string(), state)
+            })
+            .collect();
+        assert_eq!(crates, expected, "after {name}");
+    }
 }
 
 /// User types for the values table.
@@ -712,6 +1023,7 @@ enum Values {
     Str(String),
     Unit(()),
     Player(PlayerId),
+    Entity(EntityId),
     Option(Option<u8>),
     Seq(Vec<u16>),
     Array([f32; 2]),
@@ -749,6 +1061,7 @@ fn values() -> Vec<(&'static str, Values)> {
         ("\"hi\"", V::Str("hi".into())),
         ("()", V::Unit(())),
         ("PlayerId::from_raw(0x1a2b3c4d)", V::Player(ADA)),
+        ("EntityId::from_raw(7)", V::Entity(EntityId::from_raw(7))),
         ("None::<u8>", V::Option(None)),
         ("Some(7u8)", V::Option(Some(7))),
         ("vec![1u16, 300]", V::Seq(vec![1, 300])),
@@ -900,24 +1213,36 @@ fn protocol_md_schema_is_the_example_protocols() {
     assert_eq!(block.trim_end(), Game::schema().to_json_pretty());
 }
 
-/// The `<!-- schema: quest -->` block shows some of the keys of the `Quest`
-/// protocol's schema (its player state and user types); each is the real one.
+/// The other `<!-- schema: NAME -->` blocks show some of the keys of other
+/// protocols' schemas (the `Quest` protocol's player state and user types, the
+/// `Depot` protocol's entity state, the `Market` protocol's player state with its
+/// owner field); each is the real one.
 #[test]
-fn protocol_md_quest_schema_keys_are_the_quest_protocols() {
+fn protocol_md_partial_schemas_are_the_protocols() {
     let doc = protocol_md();
-    let block = block_after(&doc, "<!-- schema: quest -->", "json").expect("a schema block");
-    let documented: Value = serde_json::from_str(block).expect("the block is JSON");
-    let actual: Value = serde_json::from_str(&Quest::schema().to_json()).unwrap();
-    let keys = documented.as_object().expect("an object");
-    assert!(keys.contains_key("state") && keys.contains_key("types"));
-    for (key, value) in keys {
-        assert_eq!(
-            *value,
-            actual[key],
-            "PROTOCOL.md's `{key}` of the Quest schema differs:\n{}",
-            Quest::schema().to_json_pretty()
-        );
+    for (name, schema, keys) in [
+        ("quest", Quest::schema(), &["state", "types"][..]),
+        ("depot", Depot::schema(), &["entity"][..]),
+        ("market", Market::schema(), &["state"][..]),
+    ] {
+        let marker = format!("<!-- schema: {name} -->");
+        let block = block_after(&doc, &marker, "json").expect("a schema block");
+        let documented: Value = serde_json::from_str(block).expect("the block is JSON");
+        let actual: Value = serde_json::from_str(&schema.to_json()).unwrap();
+        let shown = documented.as_object().expect("an object");
+        assert!(keys.iter().all(|key| shown.contains_key(*key)), "{name}");
+        for (key, value) in shown {
+            assert_eq!(
+                *value,
+                actual[key],
+                "PROTOCOL.md's `{key}` of the {name} schema differs:\n{}",
+                schema.to_json_pretty()
+            );
+        }
     }
+    // A protocol without entities has no `entity` key.
+    let example: Value = serde_json::from_str(&Game::schema().to_json()).unwrap();
+    assert!(example.get("entity").is_none());
 }
 
 /// PROTOCOL.md's fingerprint rules, transcribed over the schema's JSON.
@@ -1043,24 +1368,27 @@ mod transcription {
     }
 
     pub(crate) fn protocol(schema: &Value) -> u64 {
-        H::new()
+        let h = H::new()
             .str("nodelink")
             .u64(schema["wire_version"].as_u64().unwrap())
             .u64(state(schema, &schema["state"]))
             .u64(events(schema, &schema["to_server"]))
             .u64(events(schema, &schema["to_client"]))
-            .u64(state(schema, &schema["server_state"]))
-            .0
+            .u64(state(schema, &schema["server_state"]));
+        match schema.get("entity") {
+            Some(entity) => h.u64(state(schema, entity)).0,
+            None => h.0,
+        }
     }
 }
 
-/// A protocol that uses every kind of type, states with a server-only field, nested
-/// states (in a state, in a map, in a list, in each other), maps synced per entry
-/// and lists synced per index.
+/// A protocol that uses every kind of type, states with a server-only field and
+/// owner fields, nested states (in a state, in a map, in a list, in each other, in
+/// the entity), maps synced per entry, lists synced per index, and entities.
 mod rich {
     use super::{Values, Vec2};
     use nodelink::sync::{SyncMap, SyncVec};
-    use nodelink::{PlayerId, Protocol, SyncState};
+    use nodelink::{EntityId, PlayerId, Protocol, SyncState};
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Loadout {
@@ -1083,6 +1411,20 @@ mod rich {
         pub(crate) marks: SyncMap<PlayerId, u8>,
         pub(crate) routes: SyncVec<Vec<Vec2>>,
         pub(crate) reserves: SyncVec<SyncMap<u8, Loadout>, 4>,
+        #[sync(owner)]
+        pub(crate) purse: u32,
+    }
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Drone {
+        pub(crate) hp: u16,
+        #[sync(owner)]
+        pub(crate) fuel: u32,
+        #[sync(skip)]
+        pub(crate) memo: u8,
+        pub(crate) loadout: Loadout,
+        pub(crate) target: Option<EntityId>,
+        pub(crate) cargo: SyncMap<EntityId, u8>,
     }
 
     pub(crate) struct Rich;
@@ -1092,7 +1434,7 @@ mod rich {
         type ToServer = Values;
         type ToClient = super::ToClient;
         type ServerState = ();
-        type Entity = ();
+        type Entity = Drone;
     }
 }
 
@@ -1103,10 +1445,24 @@ fn the_documented_fingerprint_rules_give_the_fingerprint() {
         (NoServerState::schema(), NoServerState::FINGERPRINT),
         (rich::Rich::schema(), rich::Rich::FINGERPRINT),
         (Quest::schema(), Quest::FINGERPRINT),
+        (Depot::schema(), Depot::FINGERPRINT),
+        (Market::schema(), Market::FINGERPRINT),
     ] {
         let json: Value = serde_json::from_str(&schema.to_json()).unwrap();
         assert_eq!(transcription::protocol(&json), fingerprint, "{schema}");
     }
+    // The rich protocol does have entities, with owner and server-only fields.
+    let rich: Value = serde_json::from_str(&rich::Rich::schema().to_json()).unwrap();
+    assert_eq!(rich["entity"]["name"], "Drone");
+    assert_eq!(rich["entity"]["fields"][1]["owner"], true);
+    assert_eq!(rich["entity"]["fields"][2]["skip"], true);
+    assert!(rich["state"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|field| field["owner"] == true));
+    // The owner mark is not hashed: the same states without it hash alike.
+    assert_eq!(Market::FINGERPRINT, Plain::FINGERPRINT);
     // The rich protocol does use nested states and maps synced per entry.
     let rich = rich::Rich::schema().to_json();
     assert!(
@@ -1223,6 +1579,67 @@ fn protocol_md_fingerprint_steps_of_nested_states_and_maps_are_right() {
     );
     assert_eq!(steps.last().unwrap().1, Quest::FINGERPRINT);
     assert_eq!(Quest::schema().fingerprint(), Quest::FINGERPRINT);
+    let wrong = check_steps(block, &steps);
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// `Market` without its owner mark.
+struct Plain;
+
+mod plain {
+    use nodelink::SyncState;
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Trader {
+        pub(crate) x: f32,
+        pub(crate) gold: u32,
+    }
+}
+
+impl Protocol for Plain {
+    type State = plain::Trader;
+    type ToServer = ToServer;
+    type ToClient = ToClient;
+    type ServerState = ();
+    type Entity = ();
+}
+
+/// The `<!-- fingerprint: depot -->` block: a protocol with entities hashes its
+/// entity state last (the example's events and server state give the rest).
+#[test]
+fn protocol_md_fingerprint_steps_of_entities_are_right() {
+    use transcription::{state, ty, H};
+    let doc = protocol_md();
+    let block =
+        block_after(&doc, "<!-- fingerprint: depot -->", "text").expect("a fingerprint block");
+    let schema: Value = serde_json::from_str(&Depot::schema().to_json()).unwrap();
+    let json = |text: &str| -> Value { serde_json::from_str(text).unwrap() };
+    let steps: Vec<(&str, u64)> = vec![
+        ("type(\"u8\")", ty(&schema, &json("\"u8\""))),
+        ("type(\"entity_id\")", ty(&schema, &json("\"entity_id\""))),
+        ("state(entity)", state(&schema, &schema["entity"])),
+        (
+            "fingerprint",
+            H::new()
+                .str("nodelink")
+                .u64(2)
+                .u64(state(&schema, &schema["state"]))
+                .u64(transcription::events(&schema, &schema["to_server"]))
+                .u64(transcription::events(&schema, &schema["to_client"]))
+                .u64(state(&schema, &schema["server_state"]))
+                .u64(state(&schema, &schema["entity"]))
+                .0,
+        ),
+    ];
+    // The library's own values.
+    assert_eq!(ty(&schema, &json("\"entity_id\"")), EntityId::FINGERPRINT);
+    assert_eq!(
+        state(&schema, &schema["entity"]),
+        <Crate as Fingerprint>::FINGERPRINT
+    );
+    assert_eq!(steps.last().unwrap().1, Depot::FINGERPRINT);
+    assert_eq!(Depot::schema().fingerprint(), Depot::FINGERPRINT);
+    assert_ne!(Depot::FINGERPRINT, Game::FINGERPRINT);
     let wrong = check_steps(block, &steps);
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
