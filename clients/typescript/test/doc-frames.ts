@@ -1,7 +1,7 @@
 /** PROTOCOL.md's sync frames as values, for the frame and mirror tests. */
 
 import type { CompiledProtocol, SyncFrame } from "../src/index.js";
-import { gameProtocol, noServerStateProtocol, questProtocol } from "./support.js";
+import { depotProtocol, gameProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
 
 const ada = { netId: 0, id: "1a2b3c4d" };
 const bob = { netId: 1, id: "5e6f7081" };
@@ -9,7 +9,8 @@ const bob = { netId: 1, id: "5e6f7081" };
 /**
  * PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and
  * `bob`, then `ada`'s hero in the `Quest` protocol, with a nested state, maps and
- * a list).
+ * a list; then crates in the `Depot` protocol, and owner fields in the `Market`
+ * protocol).
  */
 export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: SyncFrame }> = {
   "sync-snapshot": {
@@ -125,5 +126,59 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   "hero-list-shift": {
     protocol: questProtocol,
     frame: { tick: 54, online: 1, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { party: { len: 1, entries: [[0, { hp: 20, mana: 20 }]] } } }], server: null },
+  },
+  "crates-spawned": {
+    protocol: depotProtocol,
+    frame: {
+      tick: 60,
+      online: 2,
+      flags: 0,
+      left: [],
+      joined: [],
+      players: [],
+      server: null,
+      despawned: [],
+      entities: [
+        { id: 0, fields: { x: 4, y: 2.5, kind: 1 } },
+        { id: 1, fields: { x: -1, y: 0.5, kind: 3 } },
+      ],
+    },
+  },
+  "crates-moved": {
+    protocol: depotProtocol,
+    frame: {
+      tick: 61,
+      online: 2,
+      flags: 0,
+      left: [],
+      joined: [],
+      players: [{ netId: 0, fields: { x: 2 } }],
+      server: null,
+      despawned: [],
+      entities: [{ id: 1, fields: { x: -1.5 } }],
+    },
+  },
+  "crates-despawned": {
+    protocol: depotProtocol,
+    frame: { tick: 62, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [0], entities: [] },
+  },
+  "owner-snapshot": {
+    protocol: marketProtocol,
+    frame: {
+      tick: 70,
+      online: 2,
+      flags: 3,
+      left: [],
+      joined: [ada, bob],
+      players: [
+        { netId: 0, fields: { x: 1.5 } },
+        { netId: 1, fields: { x: 3 } },
+      ],
+      server: {},
+    },
+  },
+  "owner-own": {
+    protocol: marketProtocol,
+    frame: { tick: 70, online: 2, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { gold: 250 } }], server: null },
   },
 };

@@ -112,6 +112,7 @@ const valueExamples: Record<string, [TypeExpr, unknown]> = {
   '"hi"': ["str", "hi"],
   "()": ["unit", null],
   "PlayerId::from_raw(0x1a2b3c4d)": ["player_id", "1a2b3c4d"],
+  "EntityId::from_raw(7)": ["entity_id", 7],
   "None::<u8>": [{ option: "u8" }, null],
   "Some(7u8)": [{ option: "u8" }, 7],
   "vec![1u16, 300]": [{ seq: "u16" }, [1, 300]],

@@ -202,3 +202,18 @@ export const questSchema: ProtocolSchema = validateSchema({
     .padStart(16, "0"),
 });
 export const questProtocol: CompiledProtocol = compileProtocol(questSchema);
+
+/**
+ * PROTOCOL.md's `Depot` protocol: the example protocol with entities (`Crate { x: f32,
+ * y: f32, kind: u8 }`), as the Rust side prints it (nodelink/tests/protocol_doc.rs).
+ */
+export const depotSchema = readSchema("test/fixtures/depot.json");
+export const depotProtocol: CompiledProtocol = compileProtocol(depotSchema);
+
+/**
+ * PROTOCOL.md's `Market` protocol: the example protocol with the player state
+ * `Trader { x: f32, #[sync(owner)] gold: u32 }` and no server state, as the Rust
+ * side prints it (nodelink/tests/protocol_doc.rs).
+ */
+export const marketSchema = readSchema("test/fixtures/market.json");
+export const marketProtocol: CompiledProtocol = compileProtocol(marketSchema);
