@@ -759,7 +759,7 @@ function checkType(value, path, refs) {
   const object = requireObject(value, path);
   const keys = Object.keys(object);
   if (keys.length !== 1) {
-    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque), found ${keys.length}`);
+    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec), found ${keys.length}`);
   }
   const [tag] = keys;
   const inner = object[tag];
@@ -793,8 +793,15 @@ function checkType(value, path, refs) {
       if (!HEX16.test(hex)) throw new SchemaError(at, `expected 16 lowercase hex digits, found ${JSON.stringify(hex)}`);
       return { opaque: hex };
     }
+    case "sync_map": {
+      const pair = requireArray(inner, at);
+      if (pair.length !== 2) throw new SchemaError(at, `expected [key, value], found ${pair.length} elements`);
+      return { sync_map: [checkType(pair[0], `${at}[0]`, refs), checkType(pair[1], `${at}[1]`, refs)] };
+    }
+    case "sync_vec":
+      return { sync_vec: checkType(inner, at, refs) };
     default:
-      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref or opaque)`);
+      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
   }
 }
 function checkKind(value, path) {
@@ -928,6 +935,10 @@ function directRefs(type, out) {
   } else if ("array" in type) directRefs(type.array[0], out);
   else if ("tuple" in type) type.tuple.forEach((item) => directRefs(item, out));
   else if ("ref" in type) out.push(type.ref);
+  else if ("sync_map" in type) {
+    directRefs(type.sync_map[0], out);
+    directRefs(type.sync_map[1], out);
+  } else if ("sync_vec" in type) directRefs(type.sync_vec, out);
 }
 function typeDefFieldTypes(def) {
   if ("state" in def) return syncedFields(def.state).map((field2) => field2.type);
@@ -939,9 +950,21 @@ function typeDefRefs(def) {
   for (const type of typeDefFieldTypes(def)) directRefs(type, out);
   return out;
 }
-function misplacedState(type, path, direct, types) {
+var SYNCED_PLACES = "the type of a state's field or the values of a `SyncMap` or `SyncVec`, not part of another type, an event or a user type";
+function misplacedState(type, path, synced, types) {
   if (typeof type === "string") return null;
-  if ("ref" in type) return !direct && "state" in types[type.ref] ? [type.ref, `${path}.ref`] : null;
+  if ("ref" in type) {
+    if (synced || !("state" in types[type.ref])) return null;
+    return [`${path}.ref`, `\`${type.ref}\` is a nested state (\`#[derive(SyncState)]\`): it can only be ${SYNCED_PLACES}`];
+  }
+  if ("sync_map" in type) {
+    if (!synced) return [`${path}.sync_map`, `a \`SyncMap\` is synced per entry: it can only be ${SYNCED_PLACES}`];
+    return misplacedState(type.sync_map[0], `${path}.sync_map[0]`, false, types) ?? misplacedState(type.sync_map[1], `${path}.sync_map[1]`, true, types);
+  }
+  if ("sync_vec" in type) {
+    if (!synced) return [`${path}.sync_vec`, `a \`SyncVec\` is synced per index: it can only be ${SYNCED_PLACES}`];
+    return misplacedState(type.sync_vec, `${path}.sync_vec`, true, types);
+  }
   if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
   if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
   if ("map" in type) {
@@ -959,12 +982,7 @@ function misplacedState(type, path, direct, types) {
 function checkStatePlacement(schema2) {
   const check = (type, path, direct) => {
     const found2 = misplacedState(type, path, direct, schema2.types);
-    if (found2 !== null) {
-      throw new SchemaError(
-        found2[1],
-        `\`${found2[0]}\` is a nested state (\`#[derive(SyncState)]\`): it can only be the type of a state's field, not part of another type, an event or a user type`
-      );
-    }
+    if (found2 !== null) throw new SchemaError(found2[0], found2[1]);
   };
   const stateFields = (fields, path) => {
     fields.forEach((field2, i) => {
@@ -1055,6 +1073,8 @@ function typeName(type) {
   if ("array" in type) return `[${typeName(type.array[0])}; ${type.array[1]}]`;
   if ("tuple" in type) return `(${type.tuple.map(typeName).join(", ")}${type.tuple.length === 1 ? "," : ""})`;
   if ("ref" in type) return type.ref;
+  if ("sync_map" in type) return `SyncMap<${typeName(type.sync_map[0])}, ${typeName(type.sync_map[1])}>`;
+  if ("sync_vec" in type) return `SyncVec<${typeName(type.sync_vec)}>`;
   return `opaque ${type.opaque}`;
 }
 function syncedFields(state) {
@@ -1562,6 +1582,155 @@ function nestedState(name, fields) {
     }
   };
 }
+function sameValue(a, b) {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  }
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((byte, i) => byte === b[i]);
+  }
+  if (a instanceof Map || b instanceof Map) {
+    if (!(a instanceof Map && b instanceof Map) || a.size !== b.size) return false;
+    const left2 = [...a];
+    const right2 = [...b];
+    return left2.every(([key2, value], i) => sameValue(key2, right2[i][0]) && sameValue(value, right2[i][1]));
+  }
+  const left = Object.keys(a);
+  const right = b;
+  return left.length === Object.keys(right).length && left.every((key2) => Object.hasOwn(right, key2) && sameValue(a[key2], right[key2]));
+}
+function findKey(map2, key2) {
+  if (typeof key2 !== "object" || key2 === null) return { found: map2.has(key2), key: key2 };
+  for (const known of map2.keys()) if (sameValue(known, key2)) return { found: true, key: known };
+  return { found: false, key: key2 };
+}
+function isSyncMapDelta(value) {
+  return isRecord(value) && typeof value.replace === "boolean" && Array.isArray(value.removed) && Array.isArray(value.entries);
+}
+function isSyncVecDelta(value) {
+  return isRecord(value) && typeof value.len === "number" && Array.isArray(value.entries);
+}
+function entryValue(codec, before, delta) {
+  return codec.merge === void 0 ? delta : codec.merge(before, delta);
+}
+function readPair(reader, what) {
+  const n = readArrayOf(reader, what);
+  if (n !== 2) throw new ValueError(`expected ${what}, found ${n} elements`);
+}
+function syncMap(name, key2, value) {
+  return {
+    name,
+    encode(writer, input) {
+      const delta = input instanceof Map ? { replace: true, removed: [], entries: [...input] } : input;
+      if (!isSyncMapDelta(delta)) throw expected(`a Map or { replace, removed, entries } (${name})`, input);
+      writer.arrayLen(3);
+      writer.bool(delta.replace);
+      writer.arrayLen(delta.removed.length);
+      delta.removed.forEach((removed, i) => within(`removed[${i}]`, () => key2.encode(writer, removed)));
+      writer.arrayLen(delta.entries.length);
+      delta.entries.forEach(
+        (entry, i) => within(`entry ${i}`, () => {
+          if (!Array.isArray(entry) || entry.length !== 2) throw expected("a [key, value] pair", entry);
+          writer.arrayLen(2);
+          within("key", () => key2.encode(writer, entry[0]));
+          within("value", () => value.encode(writer, entry[1]));
+        })
+      );
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[replace, removed, entries] of ${name}`);
+      if (n !== 3) throw new ValueError(`expected [replace, removed, entries] (${name}), found ${n} elements`);
+      const replace = within("replace", () => reader.bool());
+      const removed = within("removed", () => {
+        const count = readArrayOf(reader, "removed keys");
+        return Array.from({ length: count }, (_, i) => within(`[${i}]`, () => key2.decode(reader)));
+      });
+      const entries = within("entries", () => {
+        const count = readArrayOf(reader, "entries");
+        return Array.from(
+          { length: count },
+          (_, i) => within(`[${i}]`, () => {
+            readPair(reader, "[key, value]");
+            const k = within("key", () => key2.decode(reader));
+            return [k, within("value", () => value.decode(reader))];
+          })
+        );
+      });
+      return { replace, removed, entries };
+    },
+    defaultValue: () => /* @__PURE__ */ new Map(),
+    merge(current, delta) {
+      if (!isSyncMapDelta(delta)) return delta;
+      const out = new Map(delta.replace || !(current instanceof Map) ? [] : current);
+      for (const removed of delta.removed) {
+        const at = findKey(out, removed);
+        if (at.found) out.delete(at.key);
+      }
+      for (const [k, entry] of delta.entries) {
+        const at = findKey(out, k);
+        out.set(at.key, entryValue(value, at.found ? out.get(at.key) : value.defaultValue(), entry));
+      }
+      return out;
+    }
+  };
+}
+function syncVec(name, item) {
+  return {
+    name,
+    encode(writer, input) {
+      const delta = Array.isArray(input) ? { len: input.length, entries: input.map((value, i) => [i, value]) } : input;
+      if (!isSyncVecDelta(delta)) throw expected(`an array or { len, entries } (${name})`, input);
+      if (!Number.isSafeInteger(delta.len) || delta.len < 0) throw new ValueError(`a list's length is a non-negative integer, found ${delta.len}`);
+      writer.arrayLen(2);
+      writer.uint(delta.len);
+      writer.arrayLen(delta.entries.length);
+      delta.entries.forEach(
+        (entry, i) => within(`entry ${i}`, () => {
+          if (!Array.isArray(entry) || entry.length !== 2) throw expected("an [index, value] pair", entry);
+          const [index, value] = entry;
+          if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0 || index >= delta.len) {
+            throw new ValueError(`an entry's index is below the length ${delta.len}, found ${found(index)}`);
+          }
+          writer.arrayLen(2);
+          writer.uint(index);
+          within(`[${index}]`, () => item.encode(writer, value));
+        })
+      );
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[len, entries] of ${name}`);
+      if (n !== 2) throw new ValueError(`expected [len, entries] (${name}), found ${n} elements`);
+      const len = within("len", () => reader.uint("a length"));
+      const entries = within("entries", () => {
+        const count = readArrayOf(reader, "entries");
+        return Array.from(
+          { length: count },
+          (_, i) => within(`entry ${i}`, () => {
+            readPair(reader, "[index, value]");
+            const index = reader.uint("an index");
+            if (index >= len) throw new ValueError(`an entry at index ${index} of a list of ${len} items`);
+            return [index, within(`[${index}]`, () => item.decode(reader))];
+          })
+        );
+      });
+      return { len, entries };
+    },
+    defaultValue: () => [],
+    merge(current, delta) {
+      if (!isSyncVecDelta(delta)) return delta;
+      const items = Array.isArray(current) ? current : [];
+      const len = Math.min(delta.len, items.length + delta.entries.length);
+      const out = items.slice(0, len);
+      while (out.length < len) out.push(item.defaultValue());
+      for (const [index, entry] of delta.entries) {
+        if (index < len) out[index] = entryValue(item, out[index], entry);
+      }
+      return out;
+    }
+  };
+}
 var opaque = (hex) => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -1597,6 +1766,8 @@ var Codecs = class {
     }
     if ("tuple" in type) return positional(typeName(type), type.tuple.map((item) => this.of(item)));
     if ("ref" in type) return this.ref(type.ref);
+    if ("sync_map" in type) return syncMap(typeName(type), this.of(type.sync_map[0]), this.of(type.sync_map[1]));
+    if ("sync_vec" in type) return syncVec(typeName(type), this.of(type.sync_vec));
     return opaque(type.opaque);
   }
   /** The codec of a list of fields, each with its name. */
