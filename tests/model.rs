@@ -12,7 +12,7 @@ use nodelink::client::{Client, PollClient};
 use nodelink::server::{Server, SyncScope};
 use nodelink::sync::SyncMap;
 use nodelink::{EntityId, PlayerId, Protocol, SyncState};
-use nodelink_tests::{local_config, DEADLINE};
+use nodelink_tests::local_config;
 use proptest::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,6 +50,9 @@ impl Protocol for Model {
 }
 
 const ROOMS: [&str; 2] = ["a", "b"];
+/// How long a mirror may take to catch up with a batch: a few ticks, with room
+/// for a loaded machine (short, so that shrinking a failure stays quick).
+const DEADLINE: Duration = Duration::from_secs(5);
 const PLAYERS: usize = 3;
 
 /// One change, applied by the server's tick; players and entities by position.
@@ -224,7 +227,7 @@ fn run(batches: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
     let url = format!("ws://{}/", bound.local_addr());
     let handle = bound.handle();
     runtime.spawn(bound.run());
-    let _guard = runtime.enter();
+    let guard = runtime.enter();
     let mut clients: Vec<PollClient<Model>> = (0..PLAYERS)
         .map(|_| Client::<Model>::from_url(url.clone()).spawn().unwrap())
         .collect();
@@ -238,7 +241,10 @@ fn run(batches: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
     for ops in batches {
         let (reply, truth) = oneshot::channel();
         send.send((ops, reply)).unwrap();
-        let truth = runtime.block_on(truth).unwrap();
+        let truth = runtime
+            .block_on(tokio::time::timeout(DEADLINE, truth))
+            .expect("the server applies a batch within the deadline")
+            .expect("the server answers every batch");
         let deadline = Instant::now() + DEADLINE;
         for client in &mut clients {
             let me = client.id().unwrap();
@@ -252,6 +258,10 @@ fn run(batches: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
         }
     }
     handle.shutdown();
+    // Bounded: a case never waits on its clients' or server's tasks to wind down.
+    drop(clients);
+    drop(guard);
+    runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(())
 }
 

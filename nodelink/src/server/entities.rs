@@ -68,10 +68,11 @@ impl<E: SyncState> Entities<E> {
     /// Removes an entity; clients that saw it forget it at the next tick.
     pub(crate) fn despawn(&mut self, id: EntityId) -> Option<E> {
         let entity = self.live.remove(&id)?;
-        // One spawned and despawned within a tick was never sent: nothing to undo.
-        if !self.spawned.remove(&id) {
-            self.despawned.push((id, entity.room));
-        }
+        // Even one spawned this tick may have been shown already (to a player who
+        // joined its room): its despawn goes out, and clients that never saw it
+        // ignore it.
+        self.spawned.remove(&id);
+        self.despawned.push((id, entity.room));
         Some(entity.state.into_inner())
     }
 
