@@ -319,6 +319,17 @@ macro_rules! world_methods {
             self.shared().entities.live.get(&id).map(|e| e.state.get())
         }
 
+        /// The room an entity was spawned in with [`spawn_in`](Self::spawn_in), or
+        /// `None` for an entity everyone sees (or no such entity).
+        #[must_use]
+        pub fn entity_room(&self, id: EntityId) -> Option<&str> {
+            self.shared()
+                .entities
+                .live
+                .get(&id)
+                .and_then(|e| e.room.as_deref())
+        }
+
         /// An entity's typed setters; changed fields go to the clients that see it
         /// in the next sync frame.
         pub fn entity_mut(&mut self, id: EntityId) -> Option<<P::Entity as SyncState>::Mut<'_>> {
