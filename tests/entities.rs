@@ -360,3 +360,67 @@ async fn a_visibility_hook_decides_what_each_player_sees() {
     assert_eq!((spawned, despawned), (vec![far], vec![near]));
     within("stopping", running.stop()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn players_with_the_same_view_share_one_encoded_frame() {
+    let mut server = floor(SyncScope::Everyone);
+    server.entity_visibility(|player, _, entity| (player.state().x - entity.x).abs() <= 5.0);
+    // Every crate changes on every tick.
+    server.on_tick(|ctx, _| {
+        let ids: Vec<EntityId> = ctx.entities().map(|(id, _)| id).collect();
+        for id in ids {
+            ctx.update_entity(id, |c| c.kind = c.kind.wrapping_add(1));
+        }
+    });
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    for x in [1.0, 99.0] {
+        let spawn = handle.spawn(Crate {
+            x,
+            kind: 0,
+            secret: 0,
+        });
+        within("a spawn", spawn).await.unwrap();
+    }
+
+    // Three players stay by the near crate, three walk to the far one: two views.
+    let mut players = Vec::new();
+    for i in 0..6 {
+        let client = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+        let x = if i % 2 == 0 { 0.0 } else { 100.0 };
+        client.send(ToServer::Walk { x }).unwrap();
+        players.push((client, x));
+    }
+    for (client, x) in &mut players {
+        let x = *x;
+        poll_until(client, "a view of one crate, changing", |c| {
+            let id = c.id();
+            let placed = id
+                .and_then(|id| c.world().get(id))
+                .is_some_and(|a| a.x == x);
+            let seen: Vec<f32> = c.world().entities().map(|(_, e)| e.x).collect();
+            placed && seen.len() == 1 && (seen[0] - x).abs() <= 5.0
+        });
+    }
+
+    // From now on only the crates change: each tick is one frame per view.
+    let before = within("stats", handle.stats()).await.unwrap();
+    let after = within("ten more ticks", async {
+        loop {
+            let stats = handle.stats().await.unwrap();
+            if stats.ticks >= before.ticks + 10 {
+                return stats;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let ticks = after.ticks - before.ticks;
+    let frames = after.frames - before.frames;
+    assert_eq!(
+        frames,
+        2 * ticks,
+        "{frames} frames in {ticks} ticks: one per view, not one per player"
+    );
+    within("stopping", running.stop()).await;
+}
