@@ -17,7 +17,14 @@ pub(super) fn expand(state: &State<'_>) -> TokenStream {
     let changes = changes_type(state);
     let view = mut_type(state);
     let sync_impl = sync_state_impl(state);
-    let field_impl = sync_field_impl(state);
+    // Owner fields belong to the state a player owns, so a state with any is a
+    // top-level state only: without `SyncField` it cannot be nested, where its
+    // owner fields would go to everyone who sees the parent.
+    let field_impl = if state.fields.iter().any(|field| field.owner) {
+        TokenStream::new()
+    } else {
+        sync_field_impl(state)
+    };
     let fingerprint = fingerprint_impl(state);
     quote! {
         #delta

@@ -100,12 +100,14 @@ impl<'a, C> Selection<'a, C> {
 /// A type that can be a field of a `#[derive(SyncState)]` struct.
 ///
 /// Implemented for every [`Whole`] value, and by `#[derive(SyncState)]` for the
-/// state itself, which can then be nested in another state. Generated code is its
-/// only caller.
+/// state itself, which can then be nested in another state (unless it has
+/// `#[sync(owner)]` fields: those belong to the state a player owns, so such a
+/// state is a top-level state only). Generated code is its only caller.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a synced state field",
     label = "this field's type must be a plain value (`nodelink::sync::Whole`) or a `#[derive(SyncState)]` struct",
-    note = "derive `serde::Serialize, serde::Deserialize, PartialEq, Clone` and `nodelink::Fingerprint` on it, or mark the field `#[sync(skip)]` to keep it on the server"
+    note = "derive `serde::Serialize, serde::Deserialize, PartialEq, Clone` and `nodelink::Fingerprint` on it, or mark the field `#[sync(skip)]` to keep it on the server",
+    note = "a `#[derive(SyncState)]` struct with `#[sync(owner)]` fields is a top-level state only (a player's, the server's or an entity's), never a field: mark the whole field `#[sync(owner)]` instead"
 )]
 pub trait SyncField: Clone + Send + Sync + Fingerprint + 'static {
     /// What changed in a value of this type since the changes were last taken.
@@ -180,7 +182,8 @@ pub trait SyncField: Clone + Send + Sync + Fingerprint + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a synced state field",
     label = "this field's type is neither a plain value nor a `#[derive(SyncState)]` struct",
-    note = "derive `nodelink::Fingerprint` (with `serde::Serialize, serde::Deserialize, PartialEq, Clone`) on it to sync it whole, or `nodelink::SyncState` to sync it field by field; or mark the field `#[sync(skip)]` to keep it on the server"
+    note = "derive `nodelink::Fingerprint` (with `serde::Serialize, serde::Deserialize, PartialEq, Clone`) on it to sync it whole, or `nodelink::SyncState` to sync it field by field; or mark the field `#[sync(skip)]` to keep it on the server",
+    note = "a `#[derive(SyncState)]` struct with `#[sync(owner)]` fields is a top-level state only (a player's, the server's or an entity's), never a field: mark the whole field `#[sync(owner)]` instead"
 )]
 pub trait Whole {}
 
