@@ -126,6 +126,40 @@ impl<P: Protocol> Client<P> {
         Self::with_config(url, ClientConfig::default())
     }
 
+    /// A client for the game hosted under `code` on the relay at `relay_url` (its
+    /// root, e.g. `ws://relay.example.com:9000`): it connects to
+    /// `<relay_url>/join/<CODE>`. The twin of Python nodelink's
+    /// `Client(code=…, relay_url=…)`; codes are read case-insensitively.
+    ///
+    /// ```
+    /// # use nodelink::{Protocol, SyncState, PlayerId};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
+    /// # pub enum ToServer { Move { x: f32 } }
+    /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
+    /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # pub struct Game;
+    /// # impl Protocol for Game {
+    /// #     type State = Avatar; type ToServer = ToServer; type ToClient = ToClient;
+    /// #     type ServerState = (); type Entity = ();
+    /// # }
+    /// use nodelink::client::Client;
+    ///
+    /// let client = Client::<Game>::from_code("ws://relay.example.com:9000", "k7mq4p");
+    /// assert_eq!(client.url(), "ws://relay.example.com:9000/join/K7MQ4P");
+    /// ```
+    #[must_use]
+    pub fn from_code(relay_url: &str, code: &str) -> Self {
+        Self::from_url(crate::server::relay::join_url(relay_url, code))
+    }
+
+    /// The URL the client connects to.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// A client with explicit settings.
     #[must_use]
     pub fn with_config(url: impl Into<String>, config: ClientConfig) -> Self {

@@ -86,6 +86,14 @@ pub enum RunError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// Registering on a relay ([`Server::relay`](super::Server::relay)) failed.
+    #[error("cannot host through the relay {url}: {reason}")]
+    Relay {
+        /// The relay's URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Building the async runtime for [`Server::start`](super::Server::start) failed.
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),

@@ -46,6 +46,7 @@ mod handshake;
 mod ids;
 mod outbox;
 mod player;
+pub(crate) mod relay;
 mod replication;
 mod room;
 mod stats;
@@ -71,6 +72,7 @@ pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use handle::ServerHandle;
 pub use handshake::{HandshakeRequest, Rejection};
 pub use player::{Player, PlayerInfo};
+pub use relay::RelayedServer;
 pub use room::{Room, RoomMut};
 pub use stats::SyncStats;
 
