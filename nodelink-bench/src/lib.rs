@@ -1,5 +1,5 @@
-//! Shared parts of the load generator and the baseline servers: the hand-written
-//! "limit" protocol and process measurements from `/proc`.
+//! Shared parts of the load generator and the baseline servers: nodelink's wire
+//! written by hand for the "limit" server, and process measurements from `/proc`.
 
 use std::time::Instant;
 
@@ -64,119 +64,167 @@ pub mod process {
     }
 }
 
-/// The hand-written baseline's wire: MessagePack, no framework.
-///
-/// - server → client welcome: `[id]`
-/// - client → server move: `[x, y]` (two `f32`)
-/// - client → server chat: `[msg]`
-/// - server → client tick: `[tick, [[id, x, y]…]]`, changed players only; the same
-///   layout with every player the client sees is the snapshot sent after the welcome
-/// - server → client chat: `[from, msg]` (told from a tick by its second element, a
-///   string rather than an array)
+/// nodelink's native wire (PROTOCOL.md) for the bench game, written by hand with
+/// `rmp`: the hand-written limit server sends, byte for byte, the frames nodelink
+/// sends for the same game, so that comparing the two servers compares their
+/// work, not their wires. Only what the bench game uses is here: the `Game`
+/// protocol's `Avatar` state (`x`, `y`, `name`: mask bits 0, 1, 2), its `Match`
+/// server state, its `move` and `chat` events, pings' answers.
 pub mod limit_wire {
-    /// Encodes a move.
-    #[must_use]
-    pub fn encode_move(x: f32, y: f32) -> Vec<u8> {
-        let mut out = Vec::with_capacity(11);
-        out.push(0x92);
-        out.push(0xca);
-        out.extend_from_slice(&x.to_be_bytes());
-        out.push(0xca);
-        out.extend_from_slice(&y.to_be_bytes());
-        out
+    /// The wire version the welcome announces.
+    pub const WIRE_VERSION: u8 = 2;
+    /// Mask bits of the `Avatar` fields the limit server changes.
+    pub const X: u64 = 1;
+    /// See [`X`].
+    pub const Y: u64 = 2;
+    /// Every `Avatar` field: `x`, `y`, `name`.
+    pub const EVERY_FIELD: u64 = 7;
+    /// Snapshot flags: this frame begins a snapshot.
+    pub const FULL: u8 = 1;
+
+    const KIND_WELCOME: u8 = 0;
+    const KIND_EVENT: u8 = 1;
+    const KIND_SYNC: u8 = 2;
+    const KIND_PONG: u8 = 4;
+
+    /// Writes the welcome: `[0, 2, fingerprint, player_id, net_id, tick_rate]`.
+    pub fn write_welcome(out: &mut Vec<u8>, fingerprint: u64, player: u32, net: u32, rate: u8) {
+        out.clear();
+        let _ = rmp::encode::write_array_len(out, 6);
+        let _ = rmp::encode::write_uint(out, KIND_WELCOME.into());
+        let _ = rmp::encode::write_uint(out, WIRE_VERSION.into());
+        let _ = rmp::encode::write_uint(out, fingerprint);
+        let _ = rmp::encode::write_uint(out, player.into());
+        let _ = rmp::encode::write_uint(out, net.into());
+        let _ = rmp::encode::write_uint(out, rate.into());
     }
 
-    /// Decodes a move.
-    #[must_use]
-    pub fn decode_move(mut bytes: &[u8]) -> Option<(f32, f32)> {
-        if rmp::decode::read_array_len(&mut bytes).ok()? != 2 {
-            return None;
-        }
-        let x = rmp::decode::read_f32(&mut bytes).ok()?;
-        let y = rmp::decode::read_f32(&mut bytes).ok()?;
-        Some((x, y))
+    /// One player's entry in a sync frame: its net id, the fields listed (a
+    /// mask of [`X`], [`Y`] or [`EVERY_FIELD`]) and its position; the name is
+    /// always empty in the bench game.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub struct Entry {
+        /// The player's net id.
+        pub net: u32,
+        /// Which fields follow.
+        pub mask: u64,
+        /// `x`.
+        pub x: f32,
+        /// `y`.
+        pub y: f32,
     }
 
-    /// Encodes a chat line sent to the server.
-    #[must_use]
-    pub fn encode_chat(msg: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(msg.len() + 6);
-        let _ = rmp::encode::write_array_len(&mut out, 1);
-        let _ = rmp::encode::write_str(&mut out, msg);
-        out
+    /// A sync frame's first elements after its kind.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Header {
+        /// The server's tick.
+        pub tick: u64,
+        /// Players connected.
+        pub online: u32,
+        /// [`FULL`] for a snapshot, else 0.
+        pub flags: u8,
     }
 
-    /// Decodes a chat line sent to the server.
-    #[must_use]
-    pub fn decode_chat(mut bytes: &[u8]) -> Option<&str> {
-        if rmp::decode::read_array_len(&mut bytes).ok()? != 1 {
-            return None;
-        }
-        rmp::decode::read_str_from_slice(bytes)
-            .ok()
-            .map(|(msg, _)| msg)
-    }
-
-    /// Encodes a chat line as the server relays it to every client.
-    #[must_use]
-    pub fn encode_chat_from(from: u32, msg: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(msg.len() + 12);
-        let _ = rmp::encode::write_array_len(&mut out, 2);
-        let _ = rmp::encode::write_uint(&mut out, from.into());
-        let _ = rmp::encode::write_str(&mut out, msg);
-        out
-    }
-
-    /// Decodes a relayed chat line into the sender's id and the line; `None` for
-    /// anything else (a tick's second element is an array, not a string).
-    #[must_use]
-    pub fn decode_chat_from(mut bytes: &[u8]) -> Option<(u32, &str)> {
-        if rmp::decode::read_array_len(&mut bytes).ok()? != 2 {
-            return None;
-        }
-        let from: u32 = rmp::decode::read_int(&mut bytes).ok()?;
-        let (msg, _) = rmp::decode::read_str_from_slice(bytes).ok()?;
-        Some((from, msg))
-    }
-
-    /// Writes a tick frame (or a snapshot) with these `(id, x, y)` entries into
-    /// `out`, which is cleared first so the server can reuse one buffer.
-    pub fn write_tick(
+    /// Writes a sync frame, `[2, tick, online, flags, left, joined, players,
+    /// server]`, into `out` (cleared first, so one buffer serves every frame).
+    /// `server_whole`: the `Match` server state with every field, at its default
+    /// (round 0, 0 s left, no leader), as a snapshot carries it; else `nil`.
+    pub fn write_sync(
         out: &mut Vec<u8>,
-        tick: u64,
-        entries: impl ExactSizeIterator<Item = (u32, f32, f32)>,
+        header: Header,
+        left: &[u32],
+        joined: &[(u32, u32)],
+        players: &[Entry],
+        server_whole: bool,
     ) {
         out.clear();
-        let _ = rmp::encode::write_array_len(out, 2);
-        let _ = rmp::encode::write_uint(out, tick);
-        let _ = rmp::encode::write_array_len(out, entries.len() as u32);
-        for (id, x, y) in entries {
-            let _ = rmp::encode::write_array_len(out, 3);
-            let _ = rmp::encode::write_uint(out, id.into());
-            let _ = rmp::encode::write_f32(out, x);
-            let _ = rmp::encode::write_f32(out, y);
+        let _ = rmp::encode::write_array_len(out, 8);
+        let _ = rmp::encode::write_uint(out, KIND_SYNC.into());
+        let _ = rmp::encode::write_uint(out, header.tick);
+        let _ = rmp::encode::write_uint(out, header.online.into());
+        let _ = rmp::encode::write_uint(out, header.flags.into());
+        let _ = rmp::encode::write_array_len(out, left.len() as u32);
+        for net in left {
+            let _ = rmp::encode::write_uint(out, (*net).into());
+        }
+        let _ = rmp::encode::write_array_len(out, joined.len() as u32);
+        for (net, player) in joined {
+            let _ = rmp::encode::write_array_len(out, 2);
+            let _ = rmp::encode::write_uint(out, (*net).into());
+            let _ = rmp::encode::write_uint(out, (*player).into());
+        }
+        let _ = rmp::encode::write_array_len(out, players.len() as u32);
+        for entry in players {
+            let _ = rmp::encode::write_array_len(out, 2 + entry.mask.count_ones());
+            let _ = rmp::encode::write_uint(out, entry.net.into());
+            let _ = rmp::encode::write_uint(out, entry.mask);
+            if entry.mask & X != 0 {
+                let _ = rmp::encode::write_f32(out, entry.x);
+            }
+            if entry.mask & Y != 0 {
+                let _ = rmp::encode::write_f32(out, entry.y);
+            }
+            if entry.mask & 4 != 0 {
+                let _ = rmp::encode::write_str(out, "");
+            }
+        }
+        if server_whole {
+            let _ = rmp::encode::write_array_len(out, 4);
+            let _ = rmp::encode::write_uint(out, 7);
+            let _ = rmp::encode::write_uint(out, 0);
+            let _ = rmp::encode::write_f32(out, 0.0);
+            let _ = rmp::encode::write_nil(out);
+        } else {
+            let _ = rmp::encode::write_nil(out);
         }
     }
 
-    /// Decodes a tick frame into `(id, x, y)` entries.
+    /// Writes the `chat` event as the server sends it: `[1, "chat", from, msg]`.
+    pub fn write_chat(out: &mut Vec<u8>, from: u32, msg: &str) {
+        out.clear();
+        let _ = rmp::encode::write_array_len(out, 4);
+        let _ = rmp::encode::write_uint(out, KIND_EVENT.into());
+        let _ = rmp::encode::write_str(out, "chat");
+        let _ = rmp::encode::write_uint(out, from.into());
+        let _ = rmp::encode::write_str(out, msg);
+    }
+
+    /// What a bench client sends.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub enum FromClient<'a> {
+        /// `[1, "move", x, y]`.
+        Move(f32, f32),
+        /// `[1, "chat", msg]`.
+        Chat(&'a str),
+        /// Anything else the protocol allows (`ready`, a pong): nothing to do.
+        Other,
+    }
+
+    /// Reads a client frame; `None` for one the bench game does not know.
     #[must_use]
-    pub fn decode_tick(mut bytes: &[u8]) -> Option<Vec<(u32, f32, f32)>> {
-        if rmp::decode::read_array_len(&mut bytes).ok()? != 2 {
+    pub fn read_client(mut bytes: &[u8]) -> Option<FromClient<'_>> {
+        let len = rmp::decode::read_array_len(&mut bytes).ok()?;
+        let kind: u8 = rmp::decode::read_int(&mut bytes).ok()?;
+        if kind == KIND_PONG {
+            return Some(FromClient::Other);
+        }
+        if kind != KIND_EVENT {
             return None;
         }
-        let _tick: u64 = rmp::decode::read_int(&mut bytes).ok()?;
-        let count = rmp::decode::read_array_len(&mut bytes).ok()?;
-        let mut entries = Vec::with_capacity(count.min(4096) as usize);
-        for _ in 0..count {
-            if rmp::decode::read_array_len(&mut bytes).ok()? != 3 {
-                return None;
+        let (name, rest) = rmp::decode::read_str_from_slice(bytes).ok()?;
+        bytes = rest;
+        match (name, len) {
+            ("move", 4) => {
+                let x = rmp::decode::read_f32(&mut bytes).ok()?;
+                let y = rmp::decode::read_f32(&mut bytes).ok()?;
+                Some(FromClient::Move(x, y))
             }
-            let id: u32 = rmp::decode::read_int(&mut bytes).ok()?;
-            let x = rmp::decode::read_f32(&mut bytes).ok()?;
-            let y = rmp::decode::read_f32(&mut bytes).ok()?;
-            entries.push((id, x, y));
+            ("chat", 3) => rmp::decode::read_str_from_slice(bytes)
+                .ok()
+                .map(|(msg, _)| FromClient::Chat(msg)),
+            ("ready", 2) => Some(FromClient::Other),
+            _ => None,
         }
-        Some(entries)
     }
 }
 
@@ -229,24 +277,48 @@ mod tests {
     use super::{limit_wire, ServerArgs};
 
     #[test]
-    fn the_limit_wire_round_trips() {
-        assert_eq!(
-            limit_wire::decode_move(&limit_wire::encode_move(1.5, -2.0)),
-            Some((1.5, -2.0))
-        );
-        let mut tick = Vec::new();
-        limit_wire::write_tick(&mut tick, 7, [(3, 1.0, 2.0)].into_iter());
-        assert_eq!(limit_wire::decode_tick(&tick), Some(vec![(3, 1.0, 2.0)]));
-        assert_eq!(limit_wire::decode_chat_from(&tick), None);
+    fn the_limit_wire_writes_what_nodelink_writes() {
+        use nodelink::wire::{decode_server_frame, encode_event, ServerFrame};
+        use nodelink_examples::{Game, ToServer};
 
-        assert_eq!(
-            limit_wire::decode_chat(&limit_wire::encode_chat("hi")),
-            Some("hi")
+        let mut frame = Vec::new();
+        limit_wire::write_sync(
+            &mut frame,
+            limit_wire::Header {
+                tick: 43,
+                online: 2,
+                flags: 0,
+            },
+            &[],
+            &[],
+            &[limit_wire::Entry {
+                net: 0,
+                mask: limit_wire::X,
+                x: 2.0,
+                y: 0.0,
+            }],
+            false,
         );
-        let chat = limit_wire::encode_chat_from(300, "hi");
-        assert_eq!(limit_wire::decode_chat_from(&chat), Some((300, "hi")));
-        assert_eq!(limit_wire::decode_tick(&chat), None);
-        assert_eq!(limit_wire::decode_move(&chat), None);
+        // PROTOCOL.md's tick 43: only ada's x changed.
+        assert_eq!(
+            frame,
+            [0x98, 2, 0x2b, 2, 0, 0x90, 0x90, 0x91, 0x93, 0, 1, 0xca, 0x40, 0, 0, 0, 0xc0]
+        );
+        assert!(matches!(
+            decode_server_frame::<Game>(&frame, usize::MAX),
+            Ok(ServerFrame::Sync(_))
+        ));
+        let sent = encode_event(&ToServer::Move { x: 1.5, y: -2.0 }).unwrap();
+        assert_eq!(
+            limit_wire::read_client(&sent),
+            Some(limit_wire::FromClient::Move(1.5, -2.0))
+        );
+        let chat = encode_event(&ToServer::Chat { msg: "hi".into() }).unwrap();
+        assert_eq!(
+            limit_wire::read_client(&chat),
+            Some(limit_wire::FromClient::Chat("hi"))
+        );
+        assert_eq!(limit_wire::read_client(&[0x91, 0x09]), None);
     }
 
     #[test]

@@ -1,24 +1,41 @@
-//! The bench game written by hand on tokio-tungstenite, no nodelink: what a
-//! framework cannot beat. One task owns the positions; each tick, the changed ones
-//! go out in one frame, encoded once and shared by every connection's queue. A
-//! newcomer gets a snapshot of what it sees after its welcome; the others learn of
-//! it from the next tick, which carries it as changed. Chat lines are relayed to
-//! everyone, encoded once. With `--room-size N`, players fill rooms of N in join
-//! order and each room gets its own frame per tick, encoded once for its members.
-//! Prints `listening on ADDR` first.
+//! The bench game written by hand on tokio-tungstenite, no nodelink runtime: what a
+//! framework cannot beat. It speaks nodelink's native wire byte for byte
+//! (`nodelink_bench::limit_wire`, checked against nodelink by
+//! `tests/same_frames.rs`): the same welcome, the same sync frames with the same
+//! field masks (only the changed fields), the same snapshots and announcements,
+//! the same chat events; so the load generator's bots are the same for both
+//! servers and the comparison is of the servers' work alone.
+//!
+//! One task owns the world; each tick, the changed fields go out in one frame,
+//! encoded once and shared by every connection's queue. A newcomer gets its
+//! snapshot after its welcome; everyone learns of it in the next tick's frame,
+//! with every field. With `--room-size N`, players fill rooms of N in join order;
+//! each room gets its own frame per tick, and a newcomer and its room are
+//! introduced to each other at once, as nodelink's room-scoped sync does. Player
+//! ids count from 1, as the nodelink bench server's do. Prints `listening on ADDR`
+//! first.
 //!
 //! Run by `loadgen --target limit`; alone: `cargo run -p nodelink-bench --release
 //! --bin bench-server-limit -- [PORT] [--room-size N]`.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use nodelink_bench::{limit_wire, ServerArgs};
+use nodelink::Protocol;
+use nodelink_bench::limit_wire::{self, Entry, FromClient, Header};
+use nodelink_bench::ServerArgs;
+use nodelink_examples::Game;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+
+const TICK_RATE: u8 = 20;
 
 enum ToWorld {
     Join(mpsc::Sender<Bytes>, oneshot::Sender<u32>),
@@ -27,154 +44,326 @@ enum ToWorld {
     Leave(u32),
 }
 
-struct Slot {
+struct Player {
+    net: u32,
     queue: mpsc::Sender<Bytes>,
     x: f32,
     y: f32,
-    dirty: bool,
+    /// Fields changed since the last frame: `limit_wire::X | Y`.
+    changed: u64,
     room: usize,
 }
 
 /// Everything the world task owns.
 struct World {
-    slots: Vec<Option<Slot>>,
-    /// Each room's members; without rooms, room 0 holds everyone.
+    /// By player id, hashed as nodelink hashes its players: the same map iterated
+    /// the same way, so entries come in the same order.
+    players: HashMap<u32, Player, BuildHasherDefault<IdHasher>>,
+    /// Net ids given back, smallest first; `next_net` has never been given.
+    free_nets: BinaryHeap<Reverse<u32>>,
+    next_net: u32,
+    next_id: u32,
+    /// Each room's members (player ids), when sync is scoped to rooms.
     rooms: Vec<Vec<u32>>,
     room_size: Option<usize>,
-    /// Players that ever joined: the n-th goes to room `n / room_size`.
     joins: usize,
     tick: u64,
+    /// Everyone scope: arrivals and departures since the last frame.
+    joined: Vec<(u32, u32)>,
+    left: Vec<u32>,
     /// Buffers reused by every frame: its entries, then its bytes.
-    entries: Vec<(u32, f32, f32)>,
+    entries: Vec<Entry>,
     frame: Vec<u8>,
 }
 
 impl World {
     fn new(room_size: Option<usize>) -> Self {
         Self {
-            slots: Vec::new(),
+            players: HashMap::default(),
+            free_nets: BinaryHeap::new(),
+            next_net: 0,
+            next_id: 0,
             rooms: Vec::new(),
             room_size,
             joins: 0,
             tick: 0,
+            joined: Vec::new(),
+            left: Vec::new(),
             entries: Vec::new(),
             frame: Vec::new(),
         }
     }
 
+    fn header(&self, flags: u8) -> Header {
+        Header {
+            tick: self.tick,
+            online: self.players.len() as u32,
+            flags,
+        }
+    }
+
+    /// A departure's header: nodelink still counts the player leaving in it.
+    fn leaving_header(&self) -> Header {
+        Header {
+            online: self.players.len() as u32 + 1,
+            ..self.header(0)
+        }
+    }
+
+    fn entry(player: &Player, mask: u64) -> Entry {
+        Entry {
+            net: player.net,
+            mask,
+            x: player.x,
+            y: player.y,
+        }
+    }
+
+    /// Sends the bytes in `self.frame` to these players, shared.
+    fn send_frame(&self, to: impl IntoIterator<Item = u32>) {
+        let bytes = Bytes::copy_from_slice(&self.frame);
+        for id in to {
+            if let Some(player) = self.players.get(&id) {
+                let _ = player.queue.try_send(bytes.clone());
+            }
+        }
+    }
+
     fn join(&mut self, queue: mpsc::Sender<Bytes>) -> u32 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let net = match self.free_nets.pop() {
+            Some(Reverse(net)) => net,
+            None => {
+                self.next_net += 1;
+                self.next_net - 1
+            }
+        };
         let room = self.room_size.map_or(0, |size| self.joins / size);
         self.joins += 1;
-        let id = self
-            .slots
-            .iter()
-            .position(Option::is_none)
-            .unwrap_or(self.slots.len());
-        let slot = Slot {
+        let player = Player {
+            net,
             queue,
             x: 0.0,
             y: 0.0,
-            dirty: true,
+            changed: 0,
             room,
         };
-        if id == self.slots.len() {
-            self.slots.push(Some(slot));
-        } else {
-            self.slots[id] = Some(slot);
+        limit_wire::write_welcome(&mut self.frame, Game::FINGERPRINT, id, net, TICK_RATE);
+        let _ = player.queue.try_send(Bytes::copy_from_slice(&self.frame));
+        self.players.insert(id, player);
+
+        // The snapshot: everyone (or, with rooms, the newcomer alone) with every
+        // field, and the server state.
+        let shown: Vec<u32> = match self.room_size {
+            None => self.players.keys().copied().collect(),
+            Some(_) => vec![id],
+        };
+        self.write_whole(&shown, limit_wire::FULL, true);
+        self.send_frame([id]);
+
+        match self.room_size {
+            None => self.joined.push((net, id)),
+            Some(_) => {
+                if self.rooms.len() <= room {
+                    self.rooms.resize_with(room + 1, Vec::new);
+                }
+                let others = std::mem::take(&mut self.rooms[room]);
+                if !others.is_empty() {
+                    // To the newcomer: the players it now sees. To them: it.
+                    self.write_whole(&others, 0, false);
+                    self.send_frame([id]);
+                    self.write_whole(&[id], 0, false);
+                    self.send_frame(others.iter().copied());
+                }
+                self.rooms[room] = others;
+                self.rooms[room].push(id);
+            }
         }
-        if self.rooms.len() <= room {
-            self.rooms.resize_with(room + 1, Vec::new);
-        }
-        self.rooms[room].push(id as u32);
-        // The queue is new: the snapshot is the first frame after the welcome.
-        let members = std::mem::take(&mut self.rooms[room]);
-        self.encode(&members, false);
-        self.rooms[room] = members;
-        if let Some(slot) = &self.slots[id] {
-            let _ = slot.queue.try_send(Bytes::copy_from_slice(&self.frame));
-        }
-        id as u32
+        id
     }
 
-    fn slot_mut(&mut self, id: u32) -> Option<&mut Slot> {
-        self.slots.get_mut(id as usize)?.as_mut()
+    /// Writes a frame announcing `shown` with every field.
+    fn write_whole(&mut self, shown: &[u32], flags: u8, server_whole: bool) {
+        let joined: Vec<(u32, u32)> = shown
+            .iter()
+            .filter_map(|id| self.players.get(id).map(|p| (p.net, *id)))
+            .collect();
+        self.entries.clear();
+        for id in shown {
+            if let Some(player) = self.players.get(id) {
+                self.entries
+                    .push(Self::entry(player, limit_wire::EVERY_FIELD));
+            }
+        }
+        let header = self.header(flags);
+        limit_wire::write_sync(
+            &mut self.frame,
+            header,
+            &[],
+            &joined,
+            &self.entries,
+            server_whole,
+        );
+    }
+
+    fn moved(&mut self, id: u32, x: f32, y: f32) {
+        if let Some(player) = self.players.get_mut(&id) {
+            // As nodelink's setters: a field is changed only if its value differs.
+            if player.x != x {
+                player.x = x;
+                player.changed |= limit_wire::X;
+            }
+            if player.y != y {
+                player.y = y;
+                player.changed |= limit_wire::Y;
+            }
+        }
     }
 
     fn leave(&mut self, id: u32) {
-        let Some(slot) = self.slots.get_mut(id as usize).and_then(Option::take) else {
+        let Some(player) = self.players.remove(&id) else {
             return;
         };
-        if let Some(members) = self.rooms.get_mut(slot.room) {
-            members.retain(|member| *member != id);
+        self.free_nets.push(Reverse(player.net));
+        match self.room_size {
+            None => {
+                self.joined.retain(|(net, _)| *net != player.net);
+                self.left.push(player.net);
+            }
+            Some(_) => {
+                let members = std::mem::take(&mut self.rooms[player.room]);
+                let members: Vec<u32> = members.into_iter().filter(|m| *m != id).collect();
+                if !members.is_empty() {
+                    let header = self.leaving_header();
+                    limit_wire::write_sync(&mut self.frame, header, &[player.net], &[], &[], false);
+                    self.send_frame(members.iter().copied());
+                }
+                self.rooms[player.room] = members;
+            }
         }
     }
 
     /// Relays a chat line to everyone, encoded once.
     fn chat(&mut self, from: u32, msg: &str) {
-        let bytes = Bytes::from(limit_wire::encode_chat_from(from, msg));
-        for slot in self.slots.iter().flatten() {
-            let _ = slot.queue.try_send(bytes.clone());
-        }
+        limit_wire::write_chat(&mut self.frame, from, msg);
+        self.send_frame(self.players.keys().copied().collect::<Vec<_>>());
     }
 
-    /// Writes a frame with these members into `self.frame`: all of them (a
-    /// snapshot, which leaves the changed flags to the next tick), or only the
-    /// changed ones, whose flags it clears.
-    fn encode(&mut self, members: &[u32], changed_only: bool) {
-        let slots = &mut self.slots;
+    /// Collects the entries of `members` that changed (every field for those
+    /// just announced), clearing their flags.
+    fn take_changes(&mut self, members: Option<&[u32]>, announced: &[(u32, u32)]) {
         self.entries.clear();
-        self.entries.extend(members.iter().filter_map(|id| {
-            let slot = slots.get_mut(*id as usize)?.as_mut()?;
-            if changed_only {
-                if !slot.dirty {
-                    return None;
-                }
-                slot.dirty = false;
-            }
-            Some((*id, slot.x, slot.y))
-        }));
-        limit_wire::write_tick(&mut self.frame, self.tick, self.entries.iter().copied());
-    }
-
-    /// One frame per room with the room's changed members, encoded once and
-    /// shared by the members' queues; nothing for a room where nothing changed.
-    fn tick(&mut self) {
-        self.tick += 1;
-        for room in 0..self.rooms.len() {
-            let members = std::mem::take(&mut self.rooms[room]);
-            let changed = members
-                .iter()
-                .any(|id| self.slots[*id as usize].as_ref().is_some_and(|s| s.dirty));
-            if changed {
-                self.encode(&members, true);
-                let bytes = Bytes::copy_from_slice(&self.frame);
-                for id in &members {
-                    if let Some(slot) = &self.slots[*id as usize] {
-                        let _ = slot.queue.try_send(bytes.clone());
+        let take = |id: u32, player: &mut Player| {
+            let mask = if announced.iter().any(|(_, a)| *a == id) {
+                limit_wire::EVERY_FIELD
+            } else {
+                player.changed
+            };
+            player.changed = 0;
+            (mask != 0).then(|| Self::entry(player, mask))
+        };
+        match members {
+            None => {
+                for (id, player) in &mut self.players {
+                    if let Some(entry) = take(*id, player) {
+                        self.entries.push(entry);
                     }
                 }
             }
-            self.rooms[room] = members;
+            Some(members) => {
+                for id in members {
+                    if let Some(player) = self.players.get_mut(id) {
+                        if let Some(entry) = take(*id, player) {
+                            self.entries.push(entry);
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    /// One frame for everyone (or one per room with a change), encoded once and
+    /// shared by the recipients' queues; nothing where nothing changed.
+    fn tick(&mut self) {
+        self.tick += 1;
+        match self.room_size {
+            None => {
+                let joined = std::mem::take(&mut self.joined);
+                let left = std::mem::take(&mut self.left);
+                self.take_changes(None, &joined);
+                if self.entries.is_empty() && left.is_empty() && joined.is_empty() {
+                    return;
+                }
+                let header = self.header(0);
+                limit_wire::write_sync(
+                    &mut self.frame,
+                    header,
+                    &left,
+                    &joined,
+                    &self.entries,
+                    false,
+                );
+                self.send_frame(self.players.keys().copied().collect::<Vec<_>>());
+            }
+            Some(_) => {
+                for room in 0..self.rooms.len() {
+                    let members = std::mem::take(&mut self.rooms[room]);
+                    self.take_changes(Some(&members), &[]);
+                    if !self.entries.is_empty() {
+                        let header = self.header(0);
+                        limit_wire::write_sync(
+                            &mut self.frame,
+                            header,
+                            &[],
+                            &[],
+                            &self.entries,
+                            false,
+                        );
+                        self.send_frame(members.iter().copied());
+                    }
+                    self.rooms[room] = members;
+                }
+            }
+        }
+    }
+}
+
+/// nodelink's hasher for player ids (Fibonacci hashing): a multiply by a 64-bit
+/// odd constant.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(value.into());
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0 ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
 async fn world(mut inbox: mpsc::Receiver<ToWorld>, room_size: Option<usize>) {
     let mut world = World::new(room_size);
-    let mut ticker = tokio::time::interval(Duration::from_millis(50));
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / u32::from(TICK_RATE));
     loop {
         tokio::select! {
             message = inbox.recv() => match message {
                 Some(ToWorld::Join(queue, reply)) => {
                     let _ = reply.send(world.join(queue));
                 }
-                Some(ToWorld::Move(id, x, y)) => {
-                    if let Some(slot) = world.slot_mut(id) {
-                        slot.x = x;
-                        slot.y = y;
-                        slot.dirty = true;
-                    }
-                }
+                Some(ToWorld::Move(id, x, y)) => world.moved(id, x, y),
                 Some(ToWorld::Chat(from, msg)) => world.chat(from, &msg),
                 Some(ToWorld::Leave(id)) => world.leave(id),
                 None => return,
@@ -190,7 +379,30 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld>) {
         // tungstenite zeroes this much before every read attempt: small is cheaper.
         .read_buffer_size(512)
         .write_buffer_size(64 * 1024);
-    let Ok(socket) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
+    // Echo the nodelink subprotocol the client offers, as nodelink does.
+    #[allow(clippy::result_large_err)] // The callback's error type is tungstenite's.
+    let echo = |request: &Request, mut response: Response| {
+        let offered = request
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .find(|p| p.starts_with("nodelink."))
+            })
+            .and_then(|value| value.parse().ok());
+        if let Some(value) = offered {
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
+        }
+        Ok(response)
+    };
+    let Ok(socket) =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, echo, Some(config)).await
+    else {
         return;
     };
     let (queue, mut frames) = mpsc::channel::<Bytes>(256);
@@ -200,13 +412,7 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld>) {
     }
     let Ok(id) = joined.await else { return };
     let (mut sink, mut stream) = socket.split();
-    let mut welcome = Vec::new();
-    let _ = rmp::encode::write_array_len(&mut welcome, 1);
-    let _ = rmp::encode::write_uint(&mut welcome, id.into());
     let writer = async move {
-        if sink.send(Message::Binary(welcome.into())).await.is_err() {
-            return;
-        }
         while let Some(first) = frames.recv().await {
             let mut next = Some(first);
             while let Some(frame) = next {
@@ -224,12 +430,10 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld>) {
     let reader = async move {
         while let Some(Ok(message)) = stream.next().await {
             if let Message::Binary(bytes) = message {
-                let request = if let Some((x, y)) = limit_wire::decode_move(&bytes) {
-                    ToWorld::Move(id, x, y)
-                } else if let Some(msg) = limit_wire::decode_chat(&bytes) {
-                    ToWorld::Chat(id, msg.to_owned())
-                } else {
-                    continue;
+                let request = match limit_wire::read_client(&bytes) {
+                    Some(FromClient::Move(x, y)) => ToWorld::Move(id, x, y),
+                    Some(FromClient::Chat(msg)) => ToWorld::Chat(id, msg.to_owned()),
+                    Some(FromClient::Other) | None => continue,
                 };
                 if requests.send(request).await.is_err() {
                     return;

@@ -7,6 +7,7 @@
 //! --bin bench-server-nodelink -- [PORT] [--room-size N]`.
 
 use nodelink::server::{RateLimit, Server, ServerConfig, SyncScope};
+use nodelink::PlayerId;
 use nodelink_bench::ServerArgs;
 use nodelink_examples::{Game, OnToServer, ToClient};
 
@@ -26,6 +27,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.sync_scope(SyncScope::Rooms);
     }
     let mut server = Server::<Game>::new(config);
+    // Ids count from 1, as the limit server's do, so both send the same bytes.
+    let mut next_id = 0;
+    server.id_generator(move || {
+        next_id += 1;
+        PlayerId::from_raw(next_id)
+    });
     server.on_move(|ctx, x, y| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });

@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 use nodelink::wire::{decode_server_frame, encode_event, encode_pong, handshake, ServerFrame};
 use nodelink::Protocol;
 use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter};
-use nodelink_bench::{limit_wire, since};
+use nodelink_bench::since;
 use nodelink_examples::{Game, ToClient, ToServer};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -105,10 +105,8 @@ impl Target {
 /// How a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Wire {
-    /// nodelink's MessagePack frames.
+    /// nodelink's MessagePack frames (the limit server's too).
     Native,
-    /// The hand-written limit server's frames.
-    Limit,
     /// Python nodelink's `{"event", "data"}` JSON text frames.
     Json,
 }
@@ -343,9 +341,10 @@ impl UnderTest {
                 ServerProcess::start("bench-server-nodelink", &server_args)?,
                 Wire::Json,
             ),
+            // The limit server speaks nodelink's native wire, byte for byte.
             Target::Limit => (
                 ServerProcess::start("bench-server-limit", &server_args)?,
-                Wire::Limit,
+                Wire::Native,
             ),
             Target::Python if args.scenario == Scenario::Rooms => {
                 return Err(
@@ -439,8 +438,7 @@ fn record(histogram: &SharedHistogram, micros: u64) {
     }
 }
 
-/// Connects one bot; returns the socket and its id on the wire (net id or limit
-/// id; Python nodelink tells a client nothing, so 0).
+/// Connects one bot; returns the socket and its id on the wire (its net id; Python nodelink tells a client nothing, so 0).
 async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
     if wire == Wire::Json {
@@ -449,29 +447,20 @@ async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
             .map_err(|e| e.to_string())?;
         return Ok((socket, 0));
     }
-    let limit = wire == Wire::Limit;
-    if !limit {
-        let offer = handshake::subprotocol(Game::FINGERPRINT);
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            offer.parse().map_err(|_| "bad header")?,
-        );
-    }
+    let offer = handshake::subprotocol(Game::FINGERPRINT);
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        offer.parse().map_err(|_| "bad header")?,
+    );
     let (mut socket, _) = tokio_tungstenite::connect_async(request)
         .await
         .map_err(|e| e.to_string())?;
     let Some(Ok(Message::Binary(first))) = socket.next().await else {
         return Err("no welcome".into());
     };
-    let id = if limit {
-        let mut bytes = &first[..];
-        rmp::decode::read_array_len(&mut bytes).map_err(|e| e.to_string())?;
-        rmp::decode::read_int(&mut bytes).map_err(|e| e.to_string())?
-    } else {
-        match decode_server_frame::<Game>(&first, usize::MAX) {
-            Ok(ServerFrame::Welcome(welcome)) => welcome.net_id.0,
-            _ => return Err("the first frame was not a welcome".into()),
-        }
+    let id = match decode_server_frame::<Game>(&first, usize::MAX) {
+        Ok(ServerFrame::Welcome(welcome)) => welcome.net_id.0,
+        _ => return Err("the first frame was not a welcome".into()),
     };
     Ok((socket, id))
 }
@@ -532,7 +521,7 @@ enum Receipt {
 
 /// What an observer needs to find its own moves in state frames.
 struct Me {
-    /// Its id on the wire (net id, or the limit server's id).
+    /// Its id on the wire (its net id).
     id: u32,
     /// Python nodelink never tells a client its id: an observer's first move
     /// carries a position no other bot uses (`marker`), and the id that shows it is
@@ -544,7 +533,6 @@ struct Me {
 fn receive(message: &Message, wire: Wire, me: Option<&mut Me>) -> Receipt {
     match (message, wire) {
         (Message::Binary(bytes), Wire::Native) => receive_native(bytes, me.as_deref()),
-        (Message::Binary(bytes), Wire::Limit) => receive_limit(bytes, me.as_deref()),
         (Message::Text(text), Wire::Json) => receive_json(text, me),
         _ => Receipt::Other,
     }
@@ -581,17 +569,6 @@ fn receive_native(bytes: &[u8], me: Option<&Me>) -> Receipt {
         })),
         _ => Receipt::Other,
     }
-}
-
-/// The limit server sends ticks (snapshots have the same layout) and chat lines.
-fn receive_limit(bytes: &[u8], me: Option<&Me>) -> Receipt {
-    if let Some((_, msg)) = limit_wire::decode_chat_from(bytes) {
-        return Receipt::Chat(me.and_then(|_| chat_sent_at(msg)));
-    }
-    Receipt::Sync(me.and_then(|me| {
-        let entries = limit_wire::decode_tick(bytes)?;
-        entries.into_iter().find(|e| e.0 == me.id).map(|e| e.1)
-    }))
 }
 
 /// Counting bots only peek at the event name (Python nodelink writes it first);
@@ -648,7 +625,6 @@ fn chat_sent_at(line: &str) -> Option<u64> {
 
 fn move_frame(wire: Wire, x: f32, y: f32) -> Option<Message> {
     Some(match wire {
-        Wire::Limit => Message::Binary(limit_wire::encode_move(x, y).into()),
         Wire::Native => Message::Binary(encode_event(&ToServer::Move { x, y }).ok()?),
         Wire::Json => {
             Message::Text(format!(r#"{{"event":"move","data":{{"x":{x:?},"y":{y:?}}}}}"#).into())
@@ -658,7 +634,6 @@ fn move_frame(wire: Wire, x: f32, y: f32) -> Option<Message> {
 
 fn chat_frame(wire: Wire, msg: String) -> Option<Message> {
     Some(match wire {
-        Wire::Limit => Message::Binary(limit_wire::encode_chat(&msg).into()),
         Wire::Native => Message::Binary(encode_event(&ToServer::Chat { msg }).ok()?),
         Wire::Json => {
             Message::Text(format!(r#"{{"event":"chat","data":{{"msg":"{msg}"}}}}"#).into())
@@ -676,7 +651,7 @@ enum Sends {
 
 /// What one bot does.
 struct Plan {
-    /// Its id on the wire (net id, or the limit server's id).
+    /// Its id on the wire (its net id).
     id: u32,
     /// Its y coordinate, to tell bots apart.
     index: usize,
