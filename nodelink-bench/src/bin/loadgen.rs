@@ -885,10 +885,13 @@ fn first_send(args: &Args, index: usize) -> Duration {
     }
 }
 
-/// Observers are the first bots, as when the sync figures in BENCHMARKS.md were
-/// taken (a bot's latency depends on its phase against the server's tick, so the
-/// choice matters); with rooms they are spread evenly, one room each; the broadcast
-/// sender, the last bot, is never one.
+/// Observers are the first bots for `sync`, as when its figures in BENCHMARKS.md
+/// were taken (a bot's latency depends on its phase against the server's tick, so
+/// the choice matters). With rooms they are spread evenly, one room each; for
+/// `broadcast` too, over the bots in join order: a line reaches the bots one after
+/// the other, in the server's order, so the first bots alone would time the start
+/// of the fan-out, not the whole of it. The broadcast sender, the last bot, is
+/// never one.
 fn is_observer(args: &Args, index: usize) -> bool {
     let candidates = match args.scenario {
         Scenario::Broadcast => args.players.saturating_sub(1),
@@ -899,7 +902,7 @@ fn is_observer(args: &Args, index: usize) -> bool {
         return false;
     }
     let stride = match args.scenario {
-        Scenario::Rooms => candidates / observers,
+        Scenario::Rooms | Scenario::Broadcast => candidates / observers,
         _ => 1,
     };
     index % stride == 0 && index / stride < observers
