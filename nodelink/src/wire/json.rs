@@ -27,7 +27,11 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::entity_id::EntityId;
 use crate::error::{DecodeError, EncodeError, FieldOwner};
@@ -437,58 +441,80 @@ where
     Ok(out.into_string())
 }
 
-/// Reads one field at a time out of a parsed `data` value, in the layout of the
-/// variant's shape, taking each value so that what is left over can be reported.
-struct Source {
-    shape: Shape,
-    data: Value,
+/// Reads one field at a time out of a frame's `data`, in the layout of the
+/// variant's shape. Only the layout is parsed up front (the object's keys, the
+/// array's items), each value kept as its raw text; a field's value is read from
+/// that text straight into its type, without an intermediate JSON tree.
+struct Source<'a> {
+    data: Data<'a>,
 }
 
-impl Source {
-    fn take(&mut self, name: &str) -> Option<Value> {
-        match (self.shape, &mut self.data) {
-            (Shape::Named, Value::Object(map)) => map.remove(name),
-            (Shape::Tuple, Value::Array(items)) => name
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get_mut(i))
-                .map(Value::take),
-            (Shape::Newtype, data) => Some(data.take()),
-            _ => None,
+enum Data<'a> {
+    None,
+    Named(BTreeMap<Key<'a>, &'a RawValue>),
+    Tuple(Vec<&'a RawValue>, usize),
+    Newtype(Option<&'a RawValue>),
+}
+
+impl<'a> Source<'a> {
+    fn take(&mut self, name: &str) -> Option<&'a RawValue> {
+        match &mut self.data {
+            Data::Named(map) => map.remove(name),
+            Data::Tuple(items, taken) => {
+                let item = name
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i).copied());
+                *taken += usize::from(item.is_some());
+                item
+            }
+            Data::Newtype(value) => value.take(),
+            Data::None => None,
         }
     }
 
     /// Fails if the payload holds more than the variant's fields.
     fn finish(self, owner: FieldOwner, fields: &[&str]) -> Result<(), DecodeError> {
-        match (self.shape, self.data) {
-            (Shape::Named, Value::Object(map)) => match map.into_iter().next() {
-                Some((field, _)) => Err(DecodeError::UnknownField { owner, field }),
+        match self.data {
+            Data::Named(map) => match map.into_keys().next() {
+                Some(field) => Err(DecodeError::UnknownField {
+                    owner,
+                    field: field.0.into_owned(),
+                }),
                 None => Ok(()),
             },
-            (Shape::Tuple, Value::Array(items)) if items.len() > fields.len() => {
-                Err(DecodeError::ExtraFields {
-                    owner,
-                    extra: items.len() - fields.len(),
-                })
-            }
+            Data::Tuple(items, _) if items.len() > fields.len() => Err(DecodeError::ExtraFields {
+                owner,
+                extra: items.len() - fields.len(),
+            }),
             _ => Ok(()),
         }
     }
 }
 
-impl FieldSource for Source {
+/// A value's error without serde_json's position, which is relative to the
+/// value's own text and would only confuse.
+fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(message) => message.to_owned(),
+        None => message,
+    }
+}
+
+impl FieldSource for Source<'_> {
     fn field<T: DeserializeOwned>(
         &mut self,
         owner: FieldOwner,
         name: &'static str,
     ) -> Result<T, DecodeError> {
-        let field_error = |error: serde_json::Error| DecodeError::Field {
-            owner,
-            field: name,
-            reason: error.to_string(),
-        };
         match self.take(name) {
-            Some(value) => T::deserialize(value).map_err(field_error),
+            Some(value) => serde_json::from_str(value.get()).map_err(|error| DecodeError::Field {
+                owner,
+                field: name,
+                reason: without_position(&error),
+            }),
             // An absent key is a `None` for an `Option` field, as JSON clients expect.
             None => T::deserialize(Value::Null)
                 .map_err(|_| DecodeError::MissingField { owner, field: name }),
@@ -570,23 +596,22 @@ pub fn decode_client_frame<E: Events>(
             max: max_len,
         });
     }
-    let mut frame: Map<String, Value> = serde_json::from_str(text)
+    let mut frame: BTreeMap<Key<'_>, &RawValue> = serde_json::from_str(text)
         .map_err(|error| DecodeError::Malformed(format!("not a JSON event object: {error}")))?;
-    let data = frame.remove("data").unwrap_or(Value::Null);
-    let name = match frame.remove("event") {
-        Some(Value::String(name)) => name,
-        Some(other) => {
-            return Err(DecodeError::Malformed(format!(
-                "`event` must be a string, not {other}"
-            )))
-        }
+    let data = frame.remove("data");
+    let Key(name) = match frame.remove("event") {
+        Some(name) => serde_json::from_str(name.get()).map_err(|_| {
+            DecodeError::Malformed(format!("`event` must be a string, not {}", shown(name)))
+        })?,
         None => return Err(DecodeError::Malformed("no `event` key".into())),
     };
     if name == PONG_EVENT {
-        return decode_pong(data).map(ClientFrame::Pong);
+        return decode_pong(data);
     }
     let Some(index) = E::NAMES.iter().position(|known| *known == name) else {
-        return Err(DecodeError::UnknownEvent { name });
+        return Err(DecodeError::UnknownEvent {
+            name: name.into_owned(),
+        });
     };
     let (wire_name, fields) = (
         E::NAMES[index],
@@ -594,38 +619,101 @@ pub fn decode_client_frame<E: Events>(
     );
     let shape = Shape::of(fields);
     let owner = FieldOwner::Event(wire_name);
-    let data = match (shape, data) {
-        (Shape::Unit, Value::Null) => Value::Null,
-        (Shape::Unit, Value::Object(map)) if map.is_empty() => Value::Null,
-        (Shape::Named, Value::Null) => Value::Object(Map::new()),
-        (Shape::Named, data @ Value::Object(_))
-        | (Shape::Tuple, data @ Value::Array(_))
-        | (Shape::Newtype, data) => data,
-        (shape, other) => {
-            return Err(DecodeError::Malformed(format!(
-                "{owner}: `data` must be {}, not {other}",
-                expected(shape, fields)
-            )))
-        }
+    let malformed = |data: &RawValue| {
+        DecodeError::Malformed(format!(
+            "{owner}: `data` must be {}, not {}",
+            expected(shape, fields),
+            shown(data)
+        ))
     };
-    let mut source = Source { shape, data };
+    let first = data.and_then(|data| data.get().bytes().next());
+    let data = match (shape, data, first) {
+        (Shape::Unit | Shape::Named, None, _) | (Shape::Unit | Shape::Named, _, Some(b'n')) => {
+            Data::None
+        }
+        (Shape::Unit, Some(data), Some(b'{')) => {
+            let map: BTreeMap<Key<'_>, &RawValue> =
+                serde_json::from_str(data.get()).map_err(|_| malformed(data))?;
+            if !map.is_empty() {
+                return Err(malformed(data));
+            }
+            Data::None
+        }
+        (Shape::Named, Some(data), Some(b'{')) => {
+            Data::Named(serde_json::from_str(data.get()).map_err(|_| malformed(data))?)
+        }
+        (Shape::Tuple, Some(data), Some(b'[')) => Data::Tuple(
+            serde_json::from_str(data.get()).map_err(|_| malformed(data))?,
+            0,
+        ),
+        (Shape::Newtype, data, _) => Data::Newtype(data),
+        (_, Some(data), _) => return Err(malformed(data)),
+        (_, None, _) => return Err(malformed(RawValue::NULL)),
+    };
+    let mut source = Source { data };
     let event = E::decode_fields(wire_name, &mut source)?;
     source.finish(owner, fields)?;
     Ok(ClientFrame::Event(event))
 }
 
+/// An object key or a name: borrowed from the frame's text unless it holds escapes.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key<'a>(Cow<'a, str>);
+
+impl std::borrow::Borrow<str> for Key<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(value)))
+            }
+
+            fn visit_str<E>(self, value: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(value.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// A raw value as error messages show it: compact, as `serde_json` writes it.
+fn shown(value: &RawValue) -> String {
+    serde_json::from_str::<Value>(value.get())
+        .map_or_else(|_| value.get().to_owned(), |v| v.to_string())
+}
+
 /// A pong echoes the ping's data; its `seq` says which ping it answers.
-fn decode_pong(data: Value) -> Result<u32, DecodeError> {
+fn decode_pong<E>(data: Option<&RawValue>) -> Result<ClientFrame<E>, DecodeError> {
     let owner = FieldOwner::Event(PONG_EVENT);
-    match data.get("seq") {
-        Some(seq) => u32::deserialize(seq).map_err(|error| DecodeError::Field {
-            owner,
-            field: "seq",
-            reason: error.to_string(),
-        }),
-        None => Err(DecodeError::MissingField {
-            owner,
-            field: "seq",
-        }),
+    let missing = DecodeError::MissingField {
+        owner,
+        field: "seq",
+    };
+    let data = data.ok_or_else(|| missing.clone())?;
+    let seq: BTreeMap<Key<'_>, &RawValue> =
+        serde_json::from_str(data.get()).map_err(|_| missing.clone())?;
+    match seq.get("seq") {
+        Some(seq) => serde_json::from_str(seq.get())
+            .map(ClientFrame::Pong)
+            .map_err(|error| DecodeError::Field {
+                owner,
+                field: "seq",
+                reason: without_position(&error),
+            }),
+        None => Err(missing),
     }
 }
