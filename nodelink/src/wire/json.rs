@@ -28,7 +28,6 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -445,18 +444,18 @@ where
 /// variant's shape. Only the layout is parsed up front (the object's keys, the
 /// array's items), each value kept as its raw text; a field's value is read from
 /// that text straight into its type, without an intermediate JSON tree.
-struct Source<'a> {
-    data: Data<'a>,
+struct Source<'s, 'a> {
+    data: Data<'s, 'a>,
 }
 
-enum Data<'a> {
+enum Data<'s, 'a> {
     None,
-    Named(BTreeMap<Key<'a>, &'a RawValue>),
+    Named(&'s mut Object<'a>),
     Tuple(Vec<&'a RawValue>, usize),
     Newtype(Option<&'a RawValue>),
 }
 
-impl<'a> Source<'a> {
+impl<'a> Source<'_, 'a> {
     fn take(&mut self, name: &str) -> Option<&'a RawValue> {
         match &mut self.data {
             Data::Named(map) => map.remove(name),
@@ -476,10 +475,10 @@ impl<'a> Source<'a> {
     /// Fails if the payload holds more than the variant's fields.
     fn finish(self, owner: FieldOwner, fields: &[&str]) -> Result<(), DecodeError> {
         match self.data {
-            Data::Named(map) => match map.into_keys().next() {
+            Data::Named(object) => match object.first_key() {
                 Some(field) => Err(DecodeError::UnknownField {
                     owner,
-                    field: field.0.into_owned(),
+                    field: field.to_owned(),
                 }),
                 None => Ok(()),
             },
@@ -503,7 +502,7 @@ fn without_position(error: &serde_json::Error) -> String {
     }
 }
 
-impl FieldSource for Source<'_> {
+impl FieldSource for Source<'_, '_> {
     fn field<T: DeserializeOwned>(
         &mut self,
         owner: FieldOwner,
@@ -596,10 +595,30 @@ pub fn decode_client_frame<E: Events>(
             max: max_len,
         });
     }
-    let mut frame: BTreeMap<Key<'_>, &RawValue> = serde_json::from_str(text)
+    // Most frames are `{"event": name, "data": {fields}}`: read in one pass. Anything
+    // else (or anything wrong) takes the general path, which explains what it finds.
+    let mut object = Object::default();
+    let mut reading = serde_json::Deserializer::from_str(text);
+    let named =
+        serde::de::DeserializeSeed::deserialize(NamedSeed { data: &mut object }, &mut reading)
+            .and_then(|event| reading.end().map(|()| event));
+    if let Ok(event) = named {
+        if let Some(index) = E::NAMES.iter().position(|known| *known == event.0) {
+            let fields = E::FIELDS.get(index).copied().unwrap_or(&[]);
+            if Shape::of(fields) == Shape::Named {
+                let wire_name = E::NAMES[index];
+                let mut source = Source {
+                    data: Data::Named(&mut object),
+                };
+                let event = E::decode_fields(wire_name, &mut source)?;
+                source.finish(FieldOwner::Event(wire_name), fields)?;
+                return Ok(ClientFrame::Event(event));
+            }
+        }
+    }
+    let Envelope { event, data } = serde_json::from_str(text)
         .map_err(|error| DecodeError::Malformed(format!("not a JSON event object: {error}")))?;
-    let data = frame.remove("data");
-    let Key(name) = match frame.remove("event") {
+    let Key(name) = match event {
         Some(name) => serde_json::from_str(name.get()).map_err(|_| {
             DecodeError::Malformed(format!("`event` must be a string, not {}", shown(name)))
         })?,
@@ -632,15 +651,15 @@ pub fn decode_client_frame<E: Events>(
             Data::None
         }
         (Shape::Unit, Some(data), Some(b'{')) => {
-            let map: BTreeMap<Key<'_>, &RawValue> =
-                serde_json::from_str(data.get()).map_err(|_| malformed(data))?;
-            if !map.is_empty() {
+            object = serde_json::from_str(data.get()).map_err(|_| malformed(data))?;
+            if object.first_key().is_some() {
                 return Err(malformed(data));
             }
             Data::None
         }
         (Shape::Named, Some(data), Some(b'{')) => {
-            Data::Named(serde_json::from_str(data.get()).map_err(|_| malformed(data))?)
+            object = serde_json::from_str(data.get()).map_err(|_| malformed(data))?;
+            Data::Named(&mut object)
         }
         (Shape::Tuple, Some(data), Some(b'[')) => Data::Tuple(
             serde_json::from_str(data.get()).map_err(|_| malformed(data))?,
@@ -690,6 +709,179 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A frame's two keys, each value kept as its raw text; other keys are skipped.
+struct Envelope<'a> {
+    event: Option<&'a RawValue>,
+    data: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Envelope<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Envelope<'de>, A::Error> {
+                let mut envelope = Envelope {
+                    event: None,
+                    data: None,
+                };
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        "event" => envelope.event = Some(map.next_value()?),
+                        "data" => envelope.data = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(envelope)
+            }
+        }
+
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Reads a frame whose `event` is a string and whose `data` is an object in one
+/// pass, `data` into the given [`Object`]; other keys are skipped. Yields the event
+/// name.
+struct NamedSeed<'o, 'a> {
+    data: &'o mut Object<'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NamedSeed<'_, 'de> {
+    type Value = Key<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NamedSeed<'_, 'de> {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event with named fields")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Key<'de>, A::Error> {
+        let (mut event, mut data) = (None, false);
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "event" => event = Some(map.next_value()?),
+                "data" if !data => {
+                    map.next_value_seed(ObjectSeed(&mut *self.data))?;
+                    data = true;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        match (event, data) {
+            (Some(event), true) => Ok(event),
+            _ => Err(serde::de::Error::custom("not an event with named fields")),
+        }
+    }
+}
+
+/// Reads a JSON object into an existing [`Object`].
+struct ObjectSeed<'o, 'a>(&'o mut Object<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ObjectSeed<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjectSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key()? {
+            self.0.insert(key, map.next_value()?);
+        }
+        Ok(())
+    }
+}
+
+/// How many entries an [`Object`] holds without a heap allocation: an event's
+/// fields rarely number more.
+const INLINE_ENTRIES: usize = 4;
+
+/// A JSON object's entries by key, each value kept as its raw text; a repeated
+/// key keeps its last value, as `serde_json` does.
+#[derive(Default)]
+struct Object<'a> {
+    inline: [Option<(Key<'a>, &'a RawValue)>; INLINE_ENTRIES],
+    spilled: Vec<(Key<'a>, &'a RawValue)>,
+}
+
+impl<'a> Object<'a> {
+    fn insert(&mut self, key: Key<'a>, value: &'a RawValue) {
+        let known = self
+            .inline
+            .iter_mut()
+            .flatten()
+            .chain(self.spilled.iter_mut())
+            .find(|(known, _)| *known == key);
+        if let Some((_, known_value)) = known {
+            *known_value = value;
+            return;
+        }
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some((key, value)),
+            None => self.spilled.push((key, value)),
+        }
+    }
+
+    fn remove(&mut self, name: &str) -> Option<&'a RawValue> {
+        for slot in &mut self.inline {
+            if slot.as_ref().is_some_and(|(key, _)| key.0 == name) {
+                return slot.take().map(|(_, value)| value);
+            }
+        }
+        let index = self.spilled.iter().position(|(key, _)| key.0 == name)?;
+        Some(self.spilled.swap_remove(index).1)
+    }
+
+    /// A key left over, if any.
+    fn first_key(&self) -> Option<&str> {
+        self.inline
+            .iter()
+            .flatten()
+            .chain(&self.spilled)
+            .next()
+            .map(|(key, _)| &*key.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Object<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut object = Object::default();
+        serde::de::DeserializeSeed::deserialize(ObjectSeed(&mut object), deserializer)?;
+        Ok(object)
+    }
+}
+
 /// A raw value as error messages show it: compact, as `serde_json` writes it.
 fn shown(value: &RawValue) -> String {
     serde_json::from_str::<Value>(value.get())
@@ -704,9 +896,8 @@ fn decode_pong<E>(data: Option<&RawValue>) -> Result<ClientFrame<E>, DecodeError
         field: "seq",
     };
     let data = data.ok_or_else(|| missing.clone())?;
-    let seq: BTreeMap<Key<'_>, &RawValue> =
-        serde_json::from_str(data.get()).map_err(|_| missing.clone())?;
-    match seq.get("seq") {
+    let mut object: Object<'_> = serde_json::from_str(data.get()).map_err(|_| missing.clone())?;
+    match object.remove("seq") {
         Some(seq) => serde_json::from_str(seq.get())
             .map(ClientFrame::Pong)
             .map_err(|error| DecodeError::Field {
