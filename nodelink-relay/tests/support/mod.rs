@@ -183,15 +183,17 @@ pub async fn next_binary(socket: &mut Ws, what: &str) -> Vec<u8> {
 }
 
 /// Reads until the connection closes: the close frame's code and reason, or `None`
-/// for an end without one.
+/// for an end without one. Reads on to the end, as a real client does, so that the
+/// answer to the close frame goes out.
 pub async fn closed(socket: &mut Ws, what: &str) -> Option<(u16, String)> {
     within(what, async {
+        let mut close = None;
         while let Some(Ok(message)) = socket.next().await {
-            if let Message::Close(frame) = message {
-                return frame.map(|frame| (u16::from(frame.code), frame.reason.to_string()));
+            if let Message::Close(Some(frame)) = message {
+                close = Some((u16::from(frame.code), frame.reason.to_string()));
             }
         }
-        None
+        close
     })
     .await
 }
@@ -224,9 +226,9 @@ pub async fn close_with(socket: &mut Ws, code: u16, reason: &str) {
 }
 
 /// Sends `request` as raw bytes over a new connection from `from` (an address on
-/// loopback), and reads the answer until the server closes.
-pub async fn raw_http(addr: SocketAddr, from: &str, request: &str) -> Answer {
-    within("an HTTP answer", async {
+/// loopback), and reads everything until the server closes.
+pub async fn raw_exchange(addr: SocketAddr, from: &str, request: &str) -> Vec<u8> {
+    within("the server to answer and close", async {
         let socket = TcpSocket::new_v4().expect("a socket");
         socket
             .bind(format!("{from}:0").parse().expect("an address"))
@@ -235,9 +237,14 @@ pub async fn raw_http(addr: SocketAddr, from: &str, request: &str) -> Answer {
         stream.write_all(request.as_bytes()).await.expect("writes");
         let mut answer = Vec::new();
         let _ = stream.read_to_end(&mut answer).await;
-        parse_answer(&answer)
+        answer
     })
     .await
+}
+
+/// [`raw_exchange`], whose answer must be HTTP.
+pub async fn raw_http(addr: SocketAddr, from: &str, request: &str) -> Answer {
+    parse_answer(&raw_exchange(addr, from, request).await)
 }
 
 /// A WebSocket upgrade request for `path` as a client would send it.
