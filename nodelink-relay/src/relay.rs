@@ -278,7 +278,10 @@ pub(crate) async fn serve_connection<S>(
         _ = stopping.wait_for(|stopping| *stopping) => None,
     };
     let Some(request) = request else { return };
-    if slot.over_limit() {
+    let route = route(&request.path);
+    // A data connection proves itself with its token instead: a host has one per
+    // player, all from its address.
+    if slot.over_limit() && !matches!(route, Route::Accept(_)) {
         // Given back before the refusal is sent, so a client that retries at once
         // does not find its own refused connection counted.
         drop(slot);
@@ -288,7 +291,7 @@ pub(crate) async fn serve_connection<S>(
     if let Err(refusal) = request.check_upgrade() {
         return refusal.send(&mut stream).await;
     }
-    match route(&request.path) {
+    match route {
         Route::PythonHost => python::host(stream, request, peer, shared.clone()).await,
         Route::Link => native::control(stream, request, peer, shared.clone()).await,
         Route::Accept(cid) => {

@@ -20,7 +20,7 @@ async fn a_held_player_is_shown_to_its_host_and_gets_its_refusal() {
     assert_eq!(host.code.len(), 6);
     assert_eq!(host.token.len(), 32);
     assert_eq!(host.grace_seconds, 30);
-    assert_eq!(relay.game(&host.code).unwrap().host_connected, true);
+    assert!(relay.game(&host.code).unwrap().host_connected);
 
     // A lower-case code names the same game; the host sees the target as sent.
     let target = format!("/join/{}?name=ann", host.code.to_lowercase());
@@ -53,8 +53,7 @@ async fn a_held_player_is_shown_to_its_host_and_gets_its_refusal() {
     let answer = within("the refusal", joining)
         .await
         .unwrap()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(answer.status, 400);
     assert_eq!(answer.body, reason);
     assert_eq!(
@@ -198,8 +197,7 @@ async fn an_unanswered_player_times_out_and_its_host_is_told() {
     let answer = within("the timeout", joining)
         .await
         .unwrap()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (504, "the game's host did not answer in time")
@@ -230,8 +228,7 @@ async fn a_host_reclaims_its_game_within_the_grace_period() {
     let answer = within("the held refusal", held)
         .await
         .unwrap()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (503, "the game's host is reconnecting: try again shortly")
@@ -352,8 +349,7 @@ async fn wrong_tokens_and_bad_control_messages_are_refused() {
     let answer = within("the refusal", joining)
         .await
         .unwrap()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (502, "the host sent an invalid refusal")
@@ -387,8 +383,7 @@ async fn players_and_data_connections_get_the_relays_shutdown() {
     let answer = within("the held refusal", held)
         .await
         .unwrap()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(answer.status, 503);
     relay.stop().await;
 }

@@ -2,7 +2,10 @@
 //! clients, a small native host on plain tokio-tungstenite, and a deadline on every
 //! wait.
 
-#![allow(dead_code, unreachable_pub)] // each test file uses its own part
+#![allow(dead_code, unreachable_pub)]
+// each test file uses its own part
+// A refusal is what most of these tests look at: returned as it is, not boxed.
+#![allow(clippy::result_large_err)]
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -112,7 +115,24 @@ pub async fn upgrade(url: &str, headers: &[(&str, &str)]) -> Result<(Ws, Answer)
             .headers_mut()
             .insert(name, HeaderValue::from_str(value).expect("a header value"));
     }
-    match within(url, tokio_tungstenite::connect_async(request)).await {
+    answered(
+        within(url, tokio_tungstenite::connect_async(request)).await,
+        url,
+    )
+}
+
+/// A client handshake's outcome as the socket and the 101's headers, or the refusal.
+fn answered(
+    outcome: Result<
+        (
+            Ws,
+            tokio_tungstenite::tungstenite::handshake::client::Response,
+        ),
+        WsError,
+    >,
+    what: &str,
+) -> Result<(Ws, Answer), Answer> {
+    match outcome {
         Ok((socket, response)) => {
             let answer = Answer {
                 status: response.status().as_u16(),
@@ -131,7 +151,7 @@ pub async fn upgrade(url: &str, headers: &[(&str, &str)]) -> Result<(Ws, Answer)
                 .into_owned(),
             headers: response.headers().clone(),
         }),
-        Err(other) => panic!("unexpected handshake error for {url}: {other}"),
+        Err(other) => panic!("unexpected handshake error for {what}: {other}"),
     }
 }
 
@@ -344,7 +364,11 @@ impl NativeHost {
     }
 
     async fn connect(relay: SocketAddr, url: &str) -> Self {
-        let mut control = connect(url).await;
+        Self::from_control(relay, connect(url).await).await
+    }
+
+    /// A host whose control link is `control`, registered by the relay at `relay`.
+    pub async fn from_control(relay: SocketAddr, mut control: Ws) -> Self {
         let registered = next_json(&mut control, "the registration").await;
         assert_eq!(registered["type"], "registered", "{registered}");
         Self {
@@ -403,4 +427,39 @@ pub async fn spliced_player(relay: &TestRelay, host: &mut NativeHost) -> (Ws, Ws
         .unwrap()
         .expect("accepted");
     (player, data, cid)
+}
+
+/// Opens a WebSocket to `path` from `from` (an address on loopback), optionally
+/// with a tiny receive buffer, so that a peer that stops reading fills the relay's
+/// queue quickly.
+pub async fn upgrade_from(
+    relay: SocketAddr,
+    from: &str,
+    path: &str,
+    small_window: bool,
+) -> Result<(Ws, Answer), Answer> {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    if small_window {
+        socket.set_recv_buffer_size(4096).expect("a small buffer");
+    }
+    socket
+        .bind(format!("{from}:0").parse().expect("an address"))
+        .expect("binds");
+    let stream = within("the connection", socket.connect(relay))
+        .await
+        .expect("connects");
+    let url = format!("ws://{relay}{path}");
+    let upgrading = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream));
+    answered(within("the upgrade", upgrading).await, path)
+}
+
+/// A connection that has sent nothing: it holds its place in the relay's counts.
+pub async fn idle_connection(relay: SocketAddr, from: &str) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("an address"))
+        .expect("binds");
+    within("the connection", socket.connect(relay))
+        .await
+        .expect("connects")
 }
