@@ -105,6 +105,8 @@ mod http;
 mod messages;
 mod native;
 mod outbox;
+#[cfg(test)]
+mod protocol_doc;
 mod python;
 mod random;
 mod relay;

@@ -277,7 +277,7 @@ impl NativeGame {
 
 /// Checks a host's refusal before it is sent to a player: a status of 400 to 599,
 /// and headers that are safe to write and not the ones the relay writes itself.
-fn refusal_from(
+pub(crate) fn refusal_from(
     status: u16,
     reason: String,
     headers: Vec<(String, String)>,
