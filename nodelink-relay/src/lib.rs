@@ -111,6 +111,11 @@ mod python;
 mod random;
 mod relay;
 
+/// The README's Rust example, compiled.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use close::CloseReason;
 pub use config::{JoinRate, RateLimit, RelayConfig};
 pub use relay::{BoundRelay, GameInfo, HostKind, Relay, RelayError, RelayHandle};
