@@ -317,6 +317,21 @@ impl Drop for Linked {
     }
 }
 
+/// What a wrong token is answered: `refusal`, counted as a failed join, or 429
+/// when the address is past its failed joins.
+///
+/// Unlike a game code, a token is checked before the failed-join limit, so a valid
+/// one always passes: a host is never locked out of its own game by its household's
+/// mistyped codes. Its 128 random bits need no throttling to stay unguessable;
+/// wrong ones are counted all the same.
+fn wrong_token(shared: &Shared, peer: SocketAddr, refusal: Refusal) -> Refusal {
+    if !shared.join_allowed(peer.ip()) {
+        return too_many_failed_joins();
+    }
+    shared.join_failed(peer.ip());
+    refusal
+}
+
 /// Serves a native host's control link on `/link[?token=T]`.
 pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
@@ -328,19 +343,15 @@ pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
     let (link, drain) = outbox(config.send_queue_len, config.send_queue_bytes);
     let attached = match request.query_param("token") {
         Some(token) => {
-            if !shared.join_allowed(peer.ip()) {
-                return too_many_failed_joins().send(&mut stream).await;
-            }
             let found = shared.native_by_token(&token);
             match found.and_then(|game| Some((game.attach(link.clone())?, game))) {
                 Some((number, game)) => (game, number),
                 None => {
-                    shared.join_failed(peer.ip());
                     let refusal = Refusal::new(
                         410,
                         "unknown or expired token: connect without one for a new code",
                     );
-                    return refusal.send(&mut stream).await;
+                    return wrong_token(&shared, peer, refusal).send(&mut stream).await;
                 }
             }
         }
@@ -558,13 +569,10 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     ip_slot: IpSlot,
 ) {
     let config = &shared.config;
-    if !shared.join_allowed(peer.ip()) {
-        return too_many_failed_joins().send(&mut stream).await;
-    }
     let token = request.query_param("token").unwrap_or_default();
     let Some(game) = shared.native_by_token(&token) else {
-        shared.join_failed(peer.ip());
-        return Refusal::new(403, "unknown token").send(&mut stream).await;
+        let refusal = wrong_token(&shared, peer, Refusal::new(403, "unknown token"));
+        return refusal.send(&mut stream).await;
     };
     // A host has one data connection per player: they count against its game's
     // player limit, not its address's connection limit.

@@ -114,8 +114,7 @@ fn the_documented_host_messages_parse_as_described() {
     assert_eq!(json(payload.get())["event"], "welcome");
 
     let broadcast = text("python-broadcast");
-    let Ok(HostMessage::Broadcast { payload, exclude }) =
-        messages::parse_host_message(&broadcast)
+    let Ok(HostMessage::Broadcast { payload, exclude }) = messages::parse_host_message(&broadcast)
     else {
         panic!("python-broadcast does not parse");
     };
@@ -159,7 +158,10 @@ fn every_relay_example_is_checked() {
         .collect();
     for marker in doc.split("<!-- relay: ").skip(1) {
         let name = &marker[..marker.find(" -->").expect("a marker's end")];
-        assert!(known.contains(&name), "`<!-- relay: {name} -->` is checked by nothing");
+        assert!(
+            known.contains(&name),
+            "`<!-- relay: {name} -->` is checked by nothing"
+        );
     }
 }
 
@@ -177,7 +179,9 @@ async fn answer_to(addr: std::net::SocketAddr, path: &str) -> String {
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connects");
         stream.write_all(request.as_bytes()).await.expect("writes");
         let mut answer = Vec::new();
         let _ = stream.read_to_end(&mut answer).await;

@@ -272,6 +272,17 @@ async fn failed_joins_are_rate_limited_per_address() {
     let relay = TestRelay::start(local().failed_joins(JoinRate::new(1.0, 3))).await;
     let host = JsonHost::register(&relay).await;
     let real = format!("/join/{}", host.code);
+    // A native host on the address, with a player from elsewhere waiting.
+    let (control, _) = upgrade_from(relay.addr, "127.0.0.1", "/link", false)
+        .await
+        .expect("links");
+    let mut native = support::NativeHost::from_control(relay.addr, control).await;
+    let native_join = format!("/join/{}", native.code);
+    let waiting = tokio::spawn({
+        let addr = relay.addr;
+        async move { upgrade_from(addr, "127.0.0.2", &native_join, false).await }
+    });
+    let cid = native.player().await["cid"].as_str().unwrap().to_owned();
     // Three failures: an unknown code, a code that cannot be one, a wrong token.
     let unknown = join_from(&relay, "127.0.0.1", "/join/ZZZZZZ").await;
     assert_eq!(
@@ -301,6 +312,18 @@ async fn failed_joins_are_rate_limited_per_address() {
             "too many failed joins from your address: try again later"
         )
     );
+    // A valid token still passes: the host accepts its waiting player.
+    let accept = format!("/link/accept/{cid}?token={}", native.token);
+    upgrade_from(relay.addr, "127.0.0.1", &accept, false)
+        .await
+        .expect("a valid token passes");
+    within("the waiting player", waiting)
+        .await
+        .unwrap()
+        .expect("accepted");
+    let wrong = format!("/link/accept/{cid}?token=guess");
+    let refused_token = upgrade_from(relay.addr, "127.0.0.1", &wrong, false).await;
+    assert_eq!(refused_token.expect_err("refused").status, 429);
     // Other addresses are not affected.
     upgrade_from(relay.addr, "127.0.0.2", &real, false)
         .await
