@@ -494,3 +494,42 @@ async fn a_python_game_gets_the_relays_shutdown() {
     assert_eq!(closed(&mut host.socket, "the shutdown").await, shutdown);
     within("the relay to stop", stopping).await.unwrap();
 }
+
+#[tokio::test]
+async fn shutdown_aborts_connections_still_closing_after_its_timeout() {
+    // A player that stopped reading, its socket full: its close frame cannot go out,
+    // and the close timeout would hold its task far past the test's deadline.
+    let config = local()
+        .socket_send_buffer(Some(4096))
+        .close_timeout(Duration::from_secs(60))
+        .shutdown_timeout(Duration::from_millis(300));
+    let relay = TestRelay::start(config).await;
+    let mut host = JsonHost::register(&relay).await;
+    let path = format!("/join/{}", host.code);
+    let (_stalled, _) = upgrade_from(relay.addr, "127.0.0.1", &path, true)
+        .await
+        .expect("joins");
+    let stalled = host.expect("__client_connect__").await["cid"].clone();
+    let mut reader = connect(&relay.url(&path)).await;
+    let reader_cid = host.expect("__client_connect__").await["cid"].clone();
+    // Within its queue (256 messages, 1 MiB), far beyond its socket's buffers.
+    let chunk = "x".repeat(8 * 1024);
+    for _ in 0..64 {
+        let payload = json!({ "event": "chunk", "data": chunk });
+        host.send("__send__", json!({ "cid": stalled, "payload": payload }))
+            .await;
+    }
+    // The host link handles its messages in order: once this one arrives, the
+    // stalled player's queue holds the rest.
+    host.send(
+        "__send__",
+        json!({ "cid": reader_cid, "payload": { "event": "after" } }),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut reader, "the last message").await["event"],
+        "after"
+    );
+    // `stop` returns within the deadline: the stuck task was aborted.
+    relay.stop().await;
+}
