@@ -89,11 +89,13 @@ impl Shared {
         if games.by_code.len() >= self.config.max_games {
             return Err(Refusal::new(503, "relay full"));
         }
-        let code = loop {
-            let code = GameCode::random(self.config.clamped_code_len());
-            if !games.by_code.contains_key(&code) {
-                break code;
-            }
+        // Fresh codes are drawn until one is free; a relay configured with more
+        // games than short codes gives up rather than search for ever.
+        let free = (0..64)
+            .map(|_| GameCode::random(self.config.clamped_code_len()))
+            .find(|code| !games.by_code.contains_key(code));
+        let Some(code) = free else {
+            return Err(Refusal::new(503, "relay full"));
         };
         let game = make(code.clone());
         if let Game::Native(native) = &game {

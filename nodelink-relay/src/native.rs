@@ -365,12 +365,14 @@ pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
         game: game.clone(),
         link: number,
         shared: shared.clone(),
-        for_good: false,
+        // A new game whose host never got its code has nothing to keep.
+        for_good: number == 1,
     };
     let upgrading = upgrade(stream, request.bytes, None, config.max_frame_len);
     let Ok(Some(socket)) = timeout(config.handshake_timeout, upgrading).await else {
         return;
     };
+    linked.for_good = false;
     let code = &game.code;
     tracing::info!(%code, %peer, link = number, "native host linked");
     let registered = ToHost::registered(code.as_str(), &game.token, config.host_grace);

@@ -8,7 +8,7 @@
 //! nothing to reclaim a game with: when its link drops the game ends, its players
 //! are closed with "host gone", and the host's reconnection gets a new code.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -93,11 +93,12 @@ impl PythonGame {
             HostMessage::Broadcast { payload, exclude } => {
                 // Encoded once, shared by every recipient.
                 let text = text_of(payload);
+                let exclude: HashSet<&str> = exclude.iter().map(String::as_str).collect();
                 let recipients: Vec<Outbox> = self
                     .players()
                     .by_cid
                     .iter()
-                    .filter(|(cid, _)| !exclude.iter().any(|excluded| excluded == *cid))
+                    .filter(|(cid, _)| !exclude.contains(cid.as_str()))
                     .map(|(_, player)| player.clone())
                     .collect();
                 for player in recipients {
