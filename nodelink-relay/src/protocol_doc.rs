@@ -235,7 +235,10 @@ fn the_refusal_table_holds_the_relays_refusals() {
     let sources = [
         include_str!("relay.rs"),
         include_str!("directory.rs"),
-        include_str!("native.rs"),
+        include_str!("native/game.rs"),
+        include_str!("native/control.rs"),
+        include_str!("native/join.rs"),
+        include_str!("native/splice.rs"),
         include_str!("http.rs"),
     ]
     .concat();
