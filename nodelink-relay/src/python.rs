@@ -11,11 +11,12 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use futures::StreamExt;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{timeout, Instant};
+use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::bucket::Bucket;
@@ -273,13 +274,13 @@ pub(crate) async fn join<S: AsyncRead + AsyncWrite + Unpin>(
     let mut reader = Reader::new(stream, own.clone(), config, shared.stopping());
     let reading = async {
         let rate = config.player_rate_limit;
-        let mut bucket = Bucket::full(rate.burst, Instant::now().into_std());
+        let mut bucket = Bucket::full(rate.burst, Instant::now());
         let mut dropped_in_a_row = 0u32;
         let mut invalid = 0u32;
         loop {
             let read = reader.next().await;
             if matches!(read, Read::Text(_) | Read::Binary(_)) {
-                let now = Instant::now().into_std();
+                let now = Instant::now();
                 if !bucket.take(rate.per_second, rate.burst, now) {
                     dropped_in_a_row = dropped_in_a_row.saturating_add(1);
                     if dropped_in_a_row >= rate.disconnect_after {
