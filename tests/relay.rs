@@ -4,28 +4,27 @@
 //!   (`python/relay_host.py`) and `Client(code=…, relay_url=…)` players
 //!   (`python/relay_player.py`), as separate processes: events, private sends,
 //!   state sync, broadcasts, pings, a kick and the host's departure.
-//! - A Rust nodelink server behind the native host link, through a stand-in host
-//!   written here on plain tokio-tungstenite that replays each held player's
-//!   request to the server: native and JSON clients play through the relay, and a
-//!   refused client gets the server's own refusal.
+//! - A Rust nodelink server hosting through the native host link
+//!   (`Server::relay`), with no port of its own: native clients and an unmodified
+//!   Python client join by code; admission (the authentication hook, the
+//!   fingerprint check) answers relayed players as direct ones; kicks and the
+//!   server's shutdown reach them.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use nodelink::client::Disconnect;
+use nodelink::server::Rejection;
 use nodelink_examples::{ToClient, ToServer};
 use nodelink_relay::{HostKind, Relay, RelayConfig, RelayHandle};
 use nodelink_tests::{
-    eventually, local_config, python, reporting_game, serve, upgrade_answer, within, ChildReports,
-    JsonClient, Seen, Watcher,
+    eventually, local_config, python, reporting_game, upgrade_answer, within, ChildReports, Seen,
+    Watcher,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::process::Command;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 /// A relay on a free loopback port: its URL, its handle and its task.
 async fn start_relay() -> (String, RelayHandle, JoinHandle<()>) {
@@ -171,179 +170,88 @@ async fn python_nodelink_hosts_and_plays_through_the_relay() {
     within("the relay to stop", relay_task).await.unwrap();
 }
 
-/// A stand-in native host: its control link replays each held player's request to
-/// the server at `server`; the server's answer becomes a refusal, or a data
-/// connection pumped to the server's WebSocket. The game's code.
-async fn proxy_host(relay: SocketAddr, server: SocketAddr) -> (String, JoinHandle<()>) {
-    let (mut control, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/link"))
-        .await
-        .expect("links");
-    let Some(Ok(Message::Text(registered))) = control.next().await else {
-        panic!("expected the registration");
-    };
-    let registered: Value = serde_json::from_str(&registered).unwrap();
-    let code = registered["code"].as_str().unwrap().to_owned();
-    let token = registered["token"].as_str().unwrap().to_owned();
-    let task = tokio::spawn(async move {
-        while let Some(Ok(message)) = control.next().await {
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let player: Value = serde_json::from_str(&text).unwrap();
-            if player["type"] != "player" {
-                continue;
-            }
-            let cid = player["cid"].as_str().unwrap();
-            let target = player["target"].as_str().unwrap();
-            let mut request = format!("ws://{server}{target}")
-                .into_client_request()
-                .unwrap();
-            for pair in player["headers"].as_array().unwrap() {
-                let (name, value) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
-                if ["sec-websocket-protocol", "origin"].contains(&name) {
-                    let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
-                    let value = HeaderValue::from_str(value).unwrap();
-                    request.headers_mut().insert(name, value);
-                }
-            }
-            match tokio_tungstenite::connect_async(request).await {
-                Ok((upstream, response)) => {
-                    let mut accept = format!("ws://{relay}/link/accept/{cid}?token={token}");
-                    if let Some(chosen) = response.headers().get("sec-websocket-protocol") {
-                        accept.push_str("&subprotocol=");
-                        accept.push_str(chosen.to_str().unwrap());
-                    }
-                    let (data, _) = tokio_tungstenite::connect_async(accept).await.unwrap();
-                    tokio::spawn(pump(upstream, data));
-                }
-                Err(WsError::Http(response)) => {
-                    let body = response.body().as_deref().unwrap_or_default();
-                    let headers: Vec<[&str; 2]> = response
-                        .headers()
-                        .iter()
-                        .filter(|(name, _)| name.as_str().starts_with("x-nodelink"))
-                        .map(|(name, value)| [name.as_str(), value.to_str().unwrap()])
-                        .collect();
-                    let refuse = json!({
-                        "type": "refuse",
-                        "cid": cid,
-                        "status": response.status().as_u16(),
-                        "reason": String::from_utf8_lossy(body),
-                        "headers": headers,
-                    });
-                    control
-                        .send(Message::Text(refuse.to_string().into()))
-                        .await
-                        .unwrap();
-                }
-                Err(other) => panic!("the server did not answer: {other}"),
+#[tokio::test]
+async fn a_rust_server_hosts_through_the_relay_with_no_port_of_its_own() {
+    let (url, relay, relay_task) = start_relay().await;
+    let (mut server, _errors) = reporting_game(local_config());
+    // The authentication hook sees the player's own request, relayed.
+    server.authenticate(|request| {
+        let name = request.query_param("name");
+        async move {
+            match name.as_deref() {
+                Some("mallory") => Err(Rejection::forbidden("no mallory here")),
+                _ => Ok(name),
             }
         }
     });
-    (code, task)
-}
+    server.on_connect(|ctx| {
+        let name = ctx.player().identity::<Option<String>>().cloned().flatten();
+        ctx.player().state_mut().set_name(name.unwrap_or_default());
+    });
+    let hosted = within("registering", server.relay(&url))
+        .await
+        .expect("registers");
+    let code = hosted.code().to_owned();
+    assert_eq!(hosted.join_url(), format!("{url}/join/{code}"));
+    let game = relay.games().into_iter().find(|game| game.code == code);
+    assert_eq!(game.expect("the game").host, HostKind::Native);
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    // Native clients join by code (typed in lower case), through the relay.
+    let join = format!("{url}/join/{}?name=ann", code.to_lowercase());
+    let mut ann = Watcher::connect(&join).await;
+    let ann_id = ann.id.expect("welcomed");
+    let client = nodelink::client::Client::<nodelink_examples::Game>::from_code(&url, &code);
+    assert_eq!(client.url(), format!("{url}/join/{code}"));
+    let mut bob = Watcher::connect(client.url()).await;
+    ann.sender.send(ToServer::Move { x: 5.0, y: 6.0 }).unwrap();
+    bob.world_where("ann's move, and her name from her request", |world| {
+        world
+            .get(&ann_id)
+            .is_some_and(|avatar| (avatar.x, avatar.y, avatar.name.as_str()) == (5.0, 6.0, "ann"))
+    })
+    .await;
 
-/// Forwards data messages and close frames both ways until both directions close.
-async fn pump(upstream: Ws, data: Ws) {
-    let (mut to_server, mut from_server) = upstream.split();
-    let (mut to_relay, mut from_relay) = data.split();
-    let up = async {
-        while let Some(Ok(message)) = from_relay.next().await {
-            if let Message::Text(_) | Message::Binary(_) | Message::Close(_) = message {
-                let close = message.is_close();
-                if to_server.send(message).await.is_err() || close {
-                    break;
-                }
-            }
-        }
-    };
-    let down = async {
-        while let Some(Ok(message)) = from_server.next().await {
-            if let Message::Text(_) | Message::Binary(_) | Message::Close(_) = message {
-                let close = message.is_close();
-                if to_relay.send(message).await.is_err() || close {
-                    break;
-                }
-            }
-        }
-    };
-    tokio::join!(up, down);
-}
-
-#[tokio::test]
-async fn a_rust_server_behind_the_native_link_serves_relayed_clients() {
-    let (server, _errors) = reporting_game(local_config());
-    let running = serve(server).await;
-    let (url, relay, relay_task) = start_relay().await;
-    let relay_addr: SocketAddr = url.trim_start_matches("ws://").parse().unwrap();
-    let (code, proxy) = proxy_host(relay_addr, running.addr).await;
-    let join = format!("{url}/join/{code}");
-
-    // A native client through the relay, beside one connected directly.
-    let mut relayed = Watcher::connect(&join).await;
-    let relayed_id = relayed.id.expect("welcomed");
-    let mut direct = Watcher::connect(&running.url()).await;
-    relayed
-        .sender
-        .send(ToServer::Move { x: 5.0, y: 6.0 })
-        .unwrap();
-    direct
-        .world_where("the relayed move", |world| {
-            world
-                .get(&relayed_id)
-                .is_some_and(|avatar| (avatar.x, avatar.y) == (5.0, 6.0))
-        })
+    // An unmodified Python nodelink client joins by code too (JSON wire).
+    let mut carl = python_player(&url, &code, "carl");
+    carl.expect("connect").await;
+    carl.command(&json!({ "send": "chat", "data": { "msg": "hello from python" } }))
         .await;
-    relayed
-        .sender
-        .send(ToServer::Chat {
-            msg: "via the relay".into(),
-        })
-        .unwrap();
-    for watcher in [&mut relayed, &mut direct] {
-        let from = watcher
-            .next_where("the chat", |seen| match seen {
-                Seen::Event(ToClient::Chat { from, msg }) if msg == "via the relay" => Some(*from),
+    for watcher in [&mut ann, &mut bob] {
+        watcher
+            .next_where("the Python client's chat", |seen| match seen {
+                Seen::Event(ToClient::Chat { msg, .. }) if msg == "hello from python" => Some(()),
                 _ => None,
             })
             .await;
-        assert_eq!(from, relayed_id);
     }
+    carl.expect_where("sync", |sync| {
+        let ann_state = &sync["world"][ann_id.to_string().as_str()];
+        (ann_state["x"] == 5.0).then_some(())
+    })
+    .await;
 
-    // A JSON client (no subprotocol) gets the JSON wire through the relay.
-    let mut json_client = JsonClient::connect(&join).await;
-    json_client
-        .send("move", json!({ "x": 1.0, "y": 2.0 }))
-        .await;
-    let json_id = json_client.id.clone();
-    relayed
-        .world_where("the JSON client's move", |world| {
-            world
-                .iter()
-                .any(|(id, avatar)| id.to_string() == json_id && avatar.x == 1.0)
-        })
-        .await;
-
-    // A client built for another protocol gets the server's own refusal.
+    // A client built for another protocol, and one the hook refuses, get the
+    // server's own refusals through the relay.
     let offer = Some("nodelink.2.0123456789abcdef");
-    let through_relay = upgrade_answer(&join, offer, &[]).await;
-    let direct_answer = upgrade_answer(&running.url(), offer, &[]).await;
-    assert_eq!(through_relay.status, 400);
-    assert_eq!(
-        (through_relay.status, &through_relay.body),
-        (direct_answer.status, &direct_answer.body)
+    let mismatch = upgrade_answer(&format!("{url}/join/{code}"), offer, &[]).await;
+    assert_eq!(mismatch.status, 400);
+    assert!(
+        mismatch.body.starts_with("protocol mismatch"),
+        "{}",
+        mismatch.body
     );
+    assert!(mismatch.header("x-nodelink-fingerprint").is_some());
+    let refused = upgrade_answer(&format!("{url}/join/{code}?name=mallory"), None, &[]).await;
     assert_eq!(
-        through_relay.header("x-nodelink-fingerprint"),
-        direct_answer.header("x-nodelink-fingerprint")
+        (refused.status, refused.body.as_str()),
+        (403, "no mallory here")
     );
 
     // A kick reaches the relayed client with the server's close code.
-    running.handle.kick(relayed_id).unwrap();
-    let reason = relayed
+    handle.kick(ann_id).unwrap();
+    let reason = ann
         .next_where("the kick", |seen| match seen {
             Seen::Disconnected(reason) => Some(reason.clone()),
             _ => None,
@@ -354,8 +262,30 @@ async fn a_rust_server_behind_the_native_link_serves_relayed_clients() {
         "{reason:?}"
     );
 
-    proxy.abort();
+    // The server shuts down: its link closes normally, the relay ends the game at
+    // once and tells the players the host is gone.
+    handle.shutdown();
+    within("the server to stop", serving).await.unwrap();
+    let reason = bob
+        .next_where("the end", |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        matches!(
+            &reason,
+            Disconnect::Closed {
+                code: 4001 | 4100,
+                ..
+            }
+        ),
+        "{reason:?}"
+    );
+    eventually("the game to end on the relay", || {
+        relay.games().iter().all(|game| game.code != code)
+    })
+    .await;
     relay.shutdown();
     within("the relay to stop", relay_task).await.unwrap();
-    running.stop().await;
 }

@@ -53,6 +53,11 @@ impl Refusal {
         self
     }
 
+    /// The headers the refusal carries besides the content type.
+    pub(crate) fn headers(&self) -> &[(&'static str, String)] {
+        &self.headers
+    }
+
     /// The refusal as both accept paths send it.
     pub(crate) fn response(&self) -> Response<String> {
         let mut response = Response::new(self.body.clone());

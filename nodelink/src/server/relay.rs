@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::server::admission::{self, IpCounts, IpSlot};
@@ -72,6 +74,7 @@ enum ToRelay {
         cid: String,
         status: u16,
         reason: String,
+        headers: Vec<(String, String)>,
     },
 }
 
@@ -137,12 +140,16 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// the game within 10 seconds.
     pub async fn relay(self, relay_url: &str) -> Result<RelayedServer<P, G>, RunError> {
         let relay = relay_url.trim_end_matches('/').to_owned();
-        let (link, registration) = register(&relay, None, &self.config)
-            .await
-            .map_err(|reason| RunError::Relay {
-                url: relay.clone(),
-                reason,
-            })?;
+        let (link, registration) =
+            register(&relay, None, &self.config)
+                .await
+                .map_err(|refused| RunError::Relay {
+                    url: relay.clone(),
+                    reason: match refused {
+                        Refused::Gone => "the relay refused a new game (410)".to_owned(),
+                        Refused::Other(reason) => reason,
+                    },
+                })?;
         tracing::info!(
             "registered on the relay {relay}: game code {}",
             registration.code
@@ -274,8 +281,12 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
             }
         }
         if let Some(mut control) = link {
-            // A clean close: the relay may release the code at once.
-            let _ = timeout(context.config.close_timeout, control.close(None)).await;
+            // A normal close ends the game on the relay at once: no grace period.
+            let normal = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "server shutting down".into(),
+            };
+            let _ = timeout(context.config.close_timeout, control.close(Some(normal))).await;
         }
         drop(context);
         tasks.stop().await;
@@ -303,14 +314,31 @@ async fn reconnect<P: Protocol>(
     loop {
         match register(relay, token, &context.config).await {
             Ok(done) => return done,
-            Err(reason) => tracing::debug!("relay reconnection failed: {reason}"),
+            // The game ended on the relay (the link was down past the grace
+            // period): register afresh, under a new code.
+            Err(Refused::Gone) => token = None,
+            Err(Refused::Other(reason)) => {
+                tracing::debug!("relay reconnection failed: {reason}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+                if started.elapsed() > registration.grace {
+                    token = None;
+                }
+            }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(MAX_RECONNECT_DELAY);
-        // Past the grace period the token is worthless: register afresh.
-        if started.elapsed() > registration.grace {
-            token = None;
-        }
+    }
+}
+
+/// Why the control link could not be opened.
+enum Refused {
+    /// The relay no longer knows the game (410): its token is worthless.
+    Gone,
+    Other(String),
+}
+
+impl From<String> for Refused {
+    fn from(reason: String) -> Self {
+        Self::Other(reason)
     }
 }
 
@@ -319,7 +347,7 @@ async fn register(
     relay: &str,
     token: Option<&str>,
     config: &crate::server::ServerConfig,
-) -> Result<(Link, Registration), String> {
+) -> Result<(Link, Registration), Refused> {
     let url = match token {
         Some(token) => format!("{relay}/link?token={}", percent_encode(token)),
         None => format!("{relay}/link"),
@@ -329,10 +357,12 @@ async fn register(
         Some(websocket_config(config)),
         true,
     );
-    let (mut link, _) = timeout(REGISTER_TIMEOUT, connecting)
-        .await
-        .map_err(|_| "the relay did not answer within 10 s".to_owned())?
-        .map_err(|error| error.to_string())?;
+    let (mut link, _) = match timeout(REGISTER_TIMEOUT, connecting).await {
+        Err(_) => return Err("the relay did not answer within 10 s".to_owned().into()),
+        Ok(Err(WsError::Http(response))) if response.status() == 410 => return Err(Refused::Gone),
+        Ok(Err(error)) => return Err(error.to_string().into()),
+        Ok(Ok(link)) => link,
+    };
     let registered = timeout(REGISTER_TIMEOUT, async {
         while let Some(message) = link.next().await {
             if let Message::Text(text) = message.map_err(|error| error.to_string())? {
@@ -402,10 +432,16 @@ impl RelayedPlayer {
             Err(refusal) => {
                 drop(slot);
                 tracing::debug!(peer = %self.peer, status = refusal.status, "relayed player refused: {}", refusal.body);
+                let headers = refusal
+                    .headers()
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                    .collect();
                 let _ = refusals.try_send(ToRelay::Refuse {
                     cid: self.cid,
                     status: refusal.status,
                     reason: refusal.body,
+                    headers,
                 });
                 return;
             }
@@ -429,7 +465,9 @@ impl RelayedPlayer {
             Ok(Ok((socket, _))) => {
                 connection::play(socket, self.peer, admitted, &context).await;
             }
-            Ok(Err(error)) => tracing::debug!(peer = %self.peer, "relay data connection failed: {error}"),
+            Ok(Err(error)) => {
+                tracing::debug!(peer = %self.peer, "relay data connection failed: {error}")
+            }
             Err(_) => tracing::debug!(peer = %self.peer, "relay data connection timed out"),
         }
         drop(slot);
@@ -477,13 +515,14 @@ mod tests {
         assert!(matches!(player, FromRelay::Player { cid, .. } if cid == "c1"));
         let refusal = serde_json::to_string(&ToRelay::Refuse {
             cid: "c1".into(),
-            status: 403,
+            status: 400,
             reason: "no".into(),
+            headers: vec![("x-nodelink-fingerprint".into(), "4874c71316f5ad11".into())],
         })
         .unwrap();
         assert_eq!(
             refusal,
-            r#"{"type":"refuse","cid":"c1","status":403,"reason":"no"}"#
+            r#"{"type":"refuse","cid":"c1","status":400,"reason":"no","headers":[["x-nodelink-fingerprint","4874c71316f5ad11"]]}"#
         );
     }
 }
