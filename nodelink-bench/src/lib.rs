@@ -30,15 +30,6 @@ pub mod process {
         Some(pages * 4096)
     }
 
-    /// Bytes process `pid` has handed to `write` and `send` calls so far (`wchar`
-    /// in `/proc/<pid>/io`): for a server, what it sent, framing and TLS included.
-    #[must_use]
-    pub fn written_bytes(pid: &str) -> Option<u64> {
-        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
-        let line = io.lines().find(|l| l.starts_with("wchar:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    }
-
     /// This process's limit on open files (the soft `ulimit -n`), which the
     /// servers it starts inherit.
     #[must_use]
@@ -295,7 +286,6 @@ mod tests {
     fn this_process_has_cpu_time_and_memory() {
         assert!(super::process::cpu_seconds("self").is_some());
         assert!(super::process::rss_bytes("self").unwrap() > 0);
-        assert!(super::process::written_bytes("self").is_some());
         assert!(super::process::open_files_limit().unwrap() > 0);
     }
 }

@@ -16,7 +16,7 @@ use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use nodelink::wire::{decode_server_frame, encode_event, encode_pong, handshake, ServerFrame};
 use nodelink::Protocol;
-use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, written_bytes, CpuMeter};
+use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter};
 use nodelink_bench::{limit_wire, since};
 use nodelink_examples::{Game, ToClient, ToServer};
 use tokio::task::JoinHandle;
@@ -73,9 +73,9 @@ OPTIONS:
 
 Prints a progress line each second to stderr and one JSON result line to stdout:
 server CPU (% of one core, from /proc/PID/stat), server RSS, the generator's own
-CPU, frames and bytes per second per client (WebSocket payloads as received, and
-what the server wrote to its sockets, framing and TLS included, from
-/proc/PID/io), and the latency (p50, p99, max, from
+CPU, frames and bytes per second per client (the state and chat frames' payloads,
+and every byte read from the sockets: framing, pings and TLS included), and the
+latency (p50, p99, max, from
 an HDR histogram) from a bot's move to the frame that carries it (sync, rooms), from
 a chat line's send to its receipt (broadcast, with chat lines per second per
 client), or from a join's TCP connect to its first state frame (connect, with the
@@ -490,10 +490,6 @@ impl UnderTest {
     fn rss(&self) -> u64 {
         self.pid().as_deref().and_then(rss_bytes).unwrap_or(0)
     }
-
-    fn written(&self) -> Option<u64> {
-        self.pid().as_deref().and_then(written_bytes)
-    }
 }
 
 /// What every bot adds to.
@@ -532,8 +528,52 @@ impl Counters {
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<CountedTcp>>;
+
+/// Every byte the bots have read from their sockets: what the server sent, with
+/// WebSocket framing, pings and (over wss://) TLS records.
+static SOCKET_BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// A bot's TCP stream, adding what it reads to [`SOCKET_BYTES_READ`].
+struct CountedTcp(tokio::net::TcpStream);
+
+impl tokio::io::AsyncRead for CountedTcp {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.0).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        SOCKET_BYTES_READ.fetch_add(read as u64, Ordering::Relaxed);
+        poll
+    }
+}
+
+impl tokio::io::AsyncWrite for CountedTcp {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
 
 type SharedHistogram = Arc<Mutex<Histogram<u64>>>;
 
@@ -553,11 +593,17 @@ fn record(histogram: &SharedHistogram, micros: u64) {
 /// id; Python nodelink tells a client nothing, so 0).
 async fn connect(url: &str, wire: Wire, connector: &Connector) -> Result<(Socket, u32), String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let host = request.uri().host().ok_or("no host in the url")?;
+    let port = request.uri().port_u16().ok_or("no port in the url")?;
+    let stream = tokio::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let stream = CountedTcp(stream);
     let open = |request| {
-        tokio_tungstenite::connect_async_tls_with_config(
+        tokio_tungstenite::client_async_tls_with_config(
             request,
+            stream,
             None,
-            false,
             Some(connector.clone()),
         )
     };
@@ -1085,7 +1131,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let server_cpu = pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
     let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
-    let written0 = server.written();
+    let read0 = SOCKET_BYTES_READ.load(Ordering::Relaxed);
     if let Ok(mut h) = histogram.lock() {
         h.reset();
     }
@@ -1104,10 +1150,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let seconds = since(window);
     let per_client_per_s = |count: u64| count as f64 / seconds / players;
     let server_rss = server.rss();
-    let written = match (written0, server.written()) {
-        (Some(before), Some(after)) => per_client_per_s(after.saturating_sub(before)),
-        _ => f64::NAN,
-    };
+    let socket_bytes = per_client_per_s(SOCKET_BYTES_READ.load(Ordering::Relaxed) - read0);
     let mut line = JsonLine::default()
         .text("target", args.target.name())
         .text("scenario", args.scenario.name())
@@ -1133,7 +1176,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             "bytes_per_s_per_client",
             per_client_per_s(counters.bytes() - bytes0),
         )
-        .number("server_written_bytes_per_s_per_client", written)
+        .number("socket_bytes_per_s_per_client", socket_bytes)
         .field("latency_ms", latency_json(&histogram))
         .number(
             "loadgen_cpu_seconds",
