@@ -231,6 +231,22 @@ async fn a_client_that_does_not_trust_the_certificate_is_refused_with_a_clear_er
     );
     other.stop().await;
 
+    // A self-signed CA certificate as the server's own (what `openssl req -x509`
+    // makes by default), trusted as the root: refused, saying how to make one.
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let ca = params.self_signed(&key).unwrap().pem();
+    let tls = TlsConfig::from_pem(ca.as_bytes(), key.serialize_pem().as_bytes()).unwrap();
+    let (server, _) = reporting_game(local_config().tls(tls));
+    let other = serve(server).await;
+    let error = refused(&wss_url(&other), trusting(&ca)).await;
+    assert!(
+        error.to_string().contains("CA:FALSE"),
+        "says how to make a server certificate: {error}"
+    );
+    other.stop().await;
+
     assert_eq!(running.handle.player_count(), 1, "only the trusting player");
     still_served(&mut player, 5.0).await;
     running.stop().await;

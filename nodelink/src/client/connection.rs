@@ -232,11 +232,21 @@ fn rustls_error(error: &std::io::Error) -> Option<&rustls::Error> {
     error.get_ref()?.downcast_ref::<rustls::Error>()
 }
 
-/// rustls's reason, with what to do about the commonest one.
+/// rustls's reason, with what to do about the commonest ones.
 #[cfg(feature = "tls")]
 fn tls_failure(error: &rustls::Error) -> String {
     use rustls::{CertificateError, Error};
     match error {
+        // What `openssl req -x509` makes unless told otherwise. webpki's error
+        // reaches rustls's API only as text.
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            format!(
+                "{error}: the server presents a CA certificate as its own; make it \
+                 with CA:FALSE (openssl: -addext basicConstraints=critical,CA:FALSE)"
+            )
+        }
         // An unknown issuer, or a root of the same name with another key (a
         // self-signed server's old certificate, kept by the client).
         Error::InvalidCertificate(
