@@ -1,6 +1,7 @@
 //! `wss://`: the stand-alone server with a certificate made at run time, native and
-//! JSON-wire clients playing over TLS, clients that do not trust the certificate,
-//! peers that do not speak TLS, and certificates and keys that cannot be used.
+//! JSON-wire clients playing over TLS (Python nodelink 0.6.0's too, with Python's
+//! own TLS), clients that do not trust the certificate, peers that do not speak
+//! TLS, and certificates and keys that cannot be used.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +12,8 @@ use nodelink::tls::{RootCertificates, TlsConfig, TlsError};
 use nodelink::PlayerId;
 use nodelink_examples::{Game, ToClient, ToServer};
 use nodelink_tests::{
-    local_config, reporting_game, serve, within, JsonClient, Reports, Running, Seen, Watcher,
+    local_config, python, reporting_game, serve, within, ChildReports, JsonClient, Reports,
+    Running, Seen, Watcher,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -177,6 +179,74 @@ async fn native_and_json_clients_play_over_wss() {
         "the polling client mirrors all three players"
     );
 
+    assert!(errors.try_recv().is_err(), "no errors on the server");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_nodelink_client_plays_over_wss() {
+    let (running, mut errors, cert) = tls_game(local_config()).await;
+    let url = wss_url(&running);
+    let mut native = Watcher::start_with(&url, trusting(&cert), |_| {});
+    let native_id = native.connected().await;
+    native
+        .sender
+        .send(ToServer::Move { x: 3.0, y: 4.0 })
+        .unwrap();
+    native
+        .world_where("the native move", |world| {
+            world.get(&native_id).is_some_and(|avatar| avatar.x == 3.0)
+        })
+        .await;
+
+    // Python's TLS (OpenSSL) trusts the certificate through SSL_CERT_FILE.
+    let cert_file = std::env::temp_dir().join(format!("nodelink-tls-{}.pem", std::process::id()));
+    std::fs::write(&cert_file, &cert).unwrap();
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/wss_client.py");
+    let mut command = tokio::process::Command::new(python());
+    command
+        .arg(script)
+        .arg(&url)
+        .env("SSL_CERT_FILE", &cert_file);
+    let mut python = ChildReports::spawn("the Python client", &mut command, false);
+    let python_key = python.expect("welcome").await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let python_id: PlayerId = python_key.parse().expect("an 8-hex id");
+
+    // Its chat (sent on at once) and its move (at the next tick) reach the native
+    // client; the native state reaches it.
+    let chat = native
+        .next_where("the Python client's chat over wss", |seen| match seen {
+            Seen::Event(ToClient::Chat { from, msg }) if msg == "hello over wss" => Some(*from),
+            _ => None,
+        })
+        .await;
+    assert_eq!(chat, python_id);
+    native
+        .world_where("the Python client's move over wss", |world| {
+            world
+                .get(&python_id)
+                .is_some_and(|avatar| (avatar.x, avatar.y) == (1.5, -2.0))
+        })
+        .await;
+    let native_key = native_id.to_string();
+    python
+        .expect_where("sync", |report| {
+            (report["world"][&native_key]["x"] == 3.0).then_some(())
+        })
+        .await;
+
+    native
+        .sender
+        .send(ToServer::Chat { msg: "quit".into() })
+        .unwrap();
+    python
+        .expect_where("chat", |report| (report["msg"] == "quit").then_some(()))
+        .await;
+    python.exited().await;
+    std::fs::remove_file(&cert_file).unwrap();
     assert!(errors.try_recv().is_err(), "no errors on the server");
     running.stop().await;
 }
