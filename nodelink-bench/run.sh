@@ -4,7 +4,8 @@
 # each server (a sweep stops where the server saturates: under 19 frames/s per
 # client or p99 over 1 s), runs nodelink with JSON-wire bots at three N, repeats
 # N = 500 and 1000 three times for the CPU ratios, measures idle memory per player, then the
-# `broadcast`, `connect` and `rooms` scenarios, and draws the chart.
+# `broadcast`, `connect` and `rooms` scenarios, compares ws:// with wss://
+# (run-tls.sh), and draws the chart.
 #
 # Usage: nodelink-bench/run.sh [OUT_DIR]   (default nodelink-bench/results)
 set -euo pipefail
@@ -98,6 +99,10 @@ for target in limit nodelink; do
     fi
   done
 done
+
+# ws:// against wss://: the sync scenario at 500 players, interleaved, the server
+# and the generator pinned to different cores (BENCHMARKS.md, "TLS").
+nodelink-bench/run-tls.sh "$out"
 
 target/release/chart "$out/results.jsonl" "$out/sync.svg"
 echo "run.sh: results in $out/results.jsonl, chart in $out/sync.svg" >&2

@@ -558,7 +558,17 @@ impl JsonClient {
     /// # Panics
     /// If the connection fails or the first frame is not the welcome.
     pub async fn connect(url: &str) -> Self {
-        let connecting = tokio_tungstenite::connect_async(url);
+        Self::connect_via(url, tokio_tungstenite::Connector::Plain).await
+    }
+
+    /// [`connect`](Self::connect) through `connector`: a `wss://` URL's TLS
+    /// settings.
+    ///
+    /// # Panics
+    /// As [`connect`](Self::connect).
+    pub async fn connect_via(url: &str, connector: tokio_tungstenite::Connector) -> Self {
+        let connecting =
+            tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector));
         let (socket, _) = within("a JSON connection", connecting)
             .await
             .expect("connects");

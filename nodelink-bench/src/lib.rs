@@ -1,6 +1,7 @@
 //! Shared parts of the load generator and the baseline servers: nodelink's wire
 //! written by hand for the "limit" server, and process measurements from `/proc`.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Reading `/proc/<pid>/stat` and `/proc/<pid>/statm` (Linux).
@@ -228,17 +229,22 @@ pub mod limit_wire {
     }
 }
 
-/// The command line of both Rust bench servers: `[PORT] [--room-size N]`.
+/// The command line of both Rust bench servers: `[PORT] [--room-size N] [--tls
+/// CERT KEY]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
-/// next N in room 1…) and each receives only its room's changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// next N in room 1…) and each receives only its room's changes. With `--tls`, the
+/// server serves `wss://` with the certificate chain and key in those PEM files
+/// (the nodelink server only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
     pub port: u16,
     /// Players per room, when sync is scoped to rooms.
     pub room_size: Option<usize>,
+    /// The certificate chain's and the private key's PEM files, to serve `wss://`.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServerArgs {
@@ -256,6 +262,12 @@ impl ServerArgs {
                     Ok(size) if size > 0 => parsed.room_size = Some(size),
                     _ => return Err(format!("--room-size: `{size}` is not a positive number")),
                 }
+            } else if arg == "--tls" {
+                let cert = args.next().ok_or("--tls needs a certificate file")?;
+                let key = args
+                    .next()
+                    .ok_or("--tls needs a key file after the certificate")?;
+                parsed.tls = Some((cert.into(), key.into()));
             } else {
                 parsed.port = arg
                     .parse()
@@ -322,18 +334,24 @@ mod tests {
     }
 
     #[test]
-    fn the_servers_read_a_port_and_a_room_size() {
+    fn the_servers_read_a_port_a_room_size_and_tls_files() {
         let parse = |args: &[&str]| ServerArgs::parse(args.iter().map(|a| (*a).to_owned()));
         assert_eq!(parse(&[]), Ok(ServerArgs::default()));
         assert_eq!(
             parse(&["9000", "--room-size", "50"]),
             Ok(ServerArgs {
                 port: 9000,
-                room_size: Some(50)
+                room_size: Some(50),
+                tls: None,
             })
+        );
+        assert_eq!(
+            parse(&["--tls", "cert.pem", "key.pem"]).map(|args| args.tls),
+            Ok(Some(("cert.pem".into(), "key.pem".into())))
         );
         assert!(parse(&["--room-size", "0"]).is_err());
         assert!(parse(&["--rooms"]).is_err());
+        assert!(parse(&["--tls", "cert.pem"]).is_err());
     }
 
     #[test]

@@ -64,6 +64,8 @@
 //! - [`schema`]: the protocol described as data ([`Protocol::schema`]), for clients
 //!   in other languages and code generators.
 //! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
+//! - `tls` (feature `tls`): the certificate a `wss://` server presents and the
+//!   roots a client trusts.
 //! - [`DecodeError`] and [`EncodeError`]: what can go wrong with bytes.
 //!
 //! # Features
@@ -72,6 +74,10 @@
 //!   as a web site's pages, with the stand-alone server's admission checks and
 //!   limits (`server::Mounted`). It adds axum (without its default features),
 //!   hyper and hyper-util; the WebSocket layer is the one nodelink always uses.
+//! - `tls`: `wss://`. A stand-alone server serves TLS with a certificate from
+//!   PEM, and clients connect to `wss://` URLs, trusting the platform's roots or
+//!   given ones (`tls` module). It adds rustls with its `ring` crypto provider,
+//!   tokio-rustls and rustls-native-certs.
 //!
 //! # The sync model
 //!
@@ -110,6 +116,8 @@ mod random;
 pub mod schema;
 pub mod server;
 pub mod sync;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod wire;
 
 pub use entity_id::EntityId;

@@ -451,6 +451,9 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld>) {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = ServerArgs::parse(std::env::args().skip(1))?;
+    if args.tls.is_some() {
+        return Err("--tls: the limit server serves plain ws:// only".into());
+    }
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!("listening on {}", listener.local_addr()?);
     let (to_world, inbox) = mpsc::channel(4096);

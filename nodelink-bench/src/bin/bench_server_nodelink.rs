@@ -1,12 +1,15 @@
 //! The bench game on nodelink: each move sets the player's position; every change
 //! goes to everyone at 20 ticks per second, and chat lines are broadcast. With
 //! `--room-size N`, sync is scoped to rooms: players fill rooms of N in join order
-//! and each receives only its room's changes. Prints `listening on ADDR` first.
+//! and each receives only its room's changes. With `--tls CERT KEY`, it serves
+//! `wss://` with that certificate chain and key (PEM files). Prints `listening on
+//! ADDR` first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
-//! --bin bench-server-nodelink -- [PORT] [--room-size N]`.
+//! --bin bench-server-nodelink -- [PORT] [--room-size N] [--tls CERT KEY]`.
 
 use nodelink::server::{RateLimit, Server, ServerConfig, SyncScope};
+use nodelink::tls::TlsConfig;
 use nodelink::PlayerId;
 use nodelink_bench::ServerArgs;
 use nodelink_examples::{Game, OnToServer, ToClient};
@@ -25,6 +28,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .max_players(100_000);
     if args.room_size.is_some() {
         config = config.sync_scope(SyncScope::Rooms);
+    }
+    if let Some((cert, key)) = &args.tls {
+        config = config.tls(TlsConfig::from_pem_files(cert, key)?);
     }
     let mut server = Server::<Game>::new(config);
     // Ids count from 1, as the limit server's do, so both send the same bytes.

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use nodelink_examples::{Game, ToClient, ToServer};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
 
 const HELP: &str = "\
 loadgen: bots over loopback against a game server, measured after a warm-up
@@ -62,12 +64,18 @@ OPTIONS:
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
+  --tls             over wss:// (targets nodelink, nodelink-json): the server is
+                    given a certificate made for the run, which the bots trust
+  --server-cpus L   start the server under `taskset -c L` (e.g. 0), off the cores
+                    the generator runs on (start it under taskset as well)
   --json FILE       also write the result line to FILE
   --help            this text
 
 Prints a progress line each second to stderr and one JSON result line to stdout:
 server CPU (% of one core, from /proc/PID/stat), server RSS, the generator's own
-CPU, frames and bytes per second per client, and the latency (p50, p99, max, from
+CPU, frames and bytes per second per client (the state and chat frames' payloads,
+and every byte read from the sockets: framing, pings and TLS included), and the
+latency (p50, p99, max, from
 an HDR histogram) from a bot's move to the frame that carries it (sync, rooms), from
 a chat line's send to its receipt (broadcast, with chat lines per second per
 client), or from a join's TCP connect to its first state frame (connect, with the
@@ -159,6 +167,8 @@ struct Args {
     room_size: usize,
     warmup: f64,
     duration: f64,
+    tls: bool,
+    server_cpus: Option<String>,
     json: Option<String>,
 }
 
@@ -172,6 +182,8 @@ fn parse_args() -> Result<Args, String> {
         room_size: 50,
         warmup: 3.0,
         duration: 10.0,
+        tls: false,
+        server_cpus: None,
         json: None,
     };
     let mut rate = None;
@@ -217,6 +229,8 @@ fn parse_args() -> Result<Args, String> {
             "--duration" => {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
             }
+            "--tls" => args.tls = true,
+            "--server-cpus" => args.server_cpus = Some(value()?),
             "--json" => args.json = Some(value()?),
             other => return Err(format!("unknown option `{other}`; see --help")),
         }
@@ -231,6 +245,13 @@ fn parse_args() -> Result<Args, String> {
     if args.room_size == 0 {
         return Err("--room-size must be at least 1".into());
     }
+    if args.tls && !matches!(args.target, Target::Nodelink | Target::NodelinkJson) {
+        return Err(
+            "--tls: only the nodelink server serves wss:// (targets nodelink, \
+                    nodelink-json)"
+                .into(),
+        );
+    }
     args.observers = args.observers.min(args.players);
     Ok(args)
 }
@@ -242,11 +263,11 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(binary: &str, args: &[String]) -> Result<Self, String> {
+    fn start(binary: &str, args: &[String], cpus: Option<&str>) -> Result<Self, String> {
         let path = std::env::current_exe()
             .map_err(|e| e.to_string())?
             .with_file_name(binary);
-        let mut child = Command::new(&path)
+        let mut child = pinned(&path, cpus)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -273,7 +294,7 @@ impl ServerProcess {
     }
 
     /// Python nodelink on a free port; waits for its "nodelink ready" line.
-    fn start_python() -> Result<Self, String> {
+    fn start_python(cpus: Option<&str>) -> Result<Self, String> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
         let python = format!("{dir}/.venv/bin/python");
         if !std::path::Path::new(&python).exists() {
@@ -283,7 +304,7 @@ impl ServerProcess {
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
             .port();
-        let mut child = Command::new(&python)
+        let mut child = pinned(Path::new(&python), cpus)
             .args(["-u", &format!("{dir}/server.py"), &port.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -311,6 +332,74 @@ impl ServerProcess {
     }
 }
 
+/// A command for `program`, under `taskset -c cpus` when given (taskset then
+/// becomes the program: the child's pid is the server's).
+fn pinned(program: &Path, cpus: Option<&str>) -> Command {
+    match cpus {
+        Some(cpus) => {
+            let mut command = Command::new("taskset");
+            command.arg("-c").arg(cpus).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1, in PEM files the server reads at
+/// start; removed with this value (the server has loaded them by then).
+struct RunCertificate {
+    dir: PathBuf,
+    cert: String,
+}
+
+impl RunCertificate {
+    fn make() -> Result<Self, String> {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+            .map_err(|e| format!("cannot make a certificate: {e}"))?;
+        let dir = std::env::temp_dir().join(format!("loadgen-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let cert = made.cert.pem();
+        for (name, pem) in [
+            ("cert.pem", &cert),
+            ("key.pem", &made.signing_key.serialize_pem()),
+        ] {
+            std::fs::write(dir.join(name), pem).map_err(|e| format!("{name}: {e}"))?;
+        }
+        Ok(Self { dir, cert })
+    }
+
+    /// The server's `--tls CERT KEY`.
+    fn server_args(&self) -> [String; 3] {
+        let file = |name: &str| self.dir.join(name).display().to_string();
+        ["--tls".to_owned(), file("cert.pem"), file("key.pem")]
+    }
+
+    /// The bots' TLS settings: this certificate is their only root. The ring
+    /// provider is named, as nodelink's client does.
+    fn connector(&self) -> Result<Connector, String> {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(self.cert.as_bytes()) {
+            roots
+                .add(cert.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Connector::Rustls(Arc::new(config)))
+    }
+}
+
+impl Drop for RunCertificate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -323,27 +412,35 @@ struct UnderTest {
     process: Option<ServerProcess>,
     url: String,
     wire: Wire,
+    /// How bots open their connections: plain, or TLS trusting the run's
+    /// certificate.
+    connector: Connector,
 }
 
 impl UnderTest {
     fn start(args: &Args) -> Result<Self, String> {
         // The Rust servers scope sync to rooms when given a room size.
-        let server_args = match args.scenario {
+        let mut server_args = match args.scenario {
             Scenario::Rooms => vec!["--room-size".to_owned(), args.room_size.to_string()],
             _ => Vec::new(),
         };
-        let (process, wire) = match &args.target {
+        let certificate = args.tls.then(RunCertificate::make).transpose()?;
+        if let Some(certificate) = &certificate {
+            server_args.extend(certificate.server_args());
+        }
+        let cpus = args.server_cpus.as_deref();
+        let (mut process, wire) = match &args.target {
             Target::Nodelink => (
-                ServerProcess::start("bench-server-nodelink", &server_args)?,
+                ServerProcess::start("bench-server-nodelink", &server_args, cpus)?,
                 Wire::Native,
             ),
             Target::NodelinkJson => (
-                ServerProcess::start("bench-server-nodelink", &server_args)?,
+                ServerProcess::start("bench-server-nodelink", &server_args, cpus)?,
                 Wire::Json,
             ),
             // The limit server speaks nodelink's native wire, byte for byte.
             Target::Limit => (
-                ServerProcess::start("bench-server-limit", &server_args)?,
+                ServerProcess::start("bench-server-limit", &server_args, cpus)?,
                 Wire::Native,
             ),
             Target::Python if args.scenario == Scenario::Rooms => {
@@ -353,19 +450,28 @@ impl UnderTest {
                         .into(),
                 )
             }
-            Target::Python => (ServerProcess::start_python()?, Wire::Json),
+            Target::Python => (ServerProcess::start_python(cpus)?, Wire::Json),
             Target::Url(url) => {
                 return Ok(Self {
                     process: None,
                     url: url.clone(),
                     wire: Wire::Native,
+                    connector: Connector::Plain,
                 })
             }
+        };
+        let connector = match &certificate {
+            Some(certificate) => {
+                process.url = process.url.replacen("ws://", "wss://", 1);
+                certificate.connector()?
+            }
+            None => Connector::Plain,
         };
         Ok(Self {
             url: process.url.clone(),
             process: Some(process),
             wire,
+            connector,
         })
     }
 
@@ -421,8 +527,52 @@ impl Counters {
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<CountedTcp>>;
+
+/// Every byte the bots have read from their sockets: what the server sent, with
+/// WebSocket framing, pings and (over wss://) TLS records.
+static SOCKET_BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// A bot's TCP stream, adding what it reads to [`SOCKET_BYTES_READ`].
+struct CountedTcp(tokio::net::TcpStream);
+
+impl tokio::io::AsyncRead for CountedTcp {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.0).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        SOCKET_BYTES_READ.fetch_add(read as u64, Ordering::Relaxed);
+        poll
+    }
+}
+
+impl tokio::io::AsyncWrite for CountedTcp {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
 
 type SharedHistogram = Arc<Mutex<Histogram<u64>>>;
 
@@ -438,13 +588,26 @@ fn record(histogram: &SharedHistogram, micros: u64) {
     }
 }
 
-/// Connects one bot; returns the socket and its id on the wire (its net id; Python nodelink tells a client nothing, so 0).
-async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
+/// Connects one bot; returns the socket and its id on the wire (its net id;
+/// Python nodelink tells a client nothing, so 0).
+async fn connect(url: &str, wire: Wire, connector: &Connector) -> Result<(Socket, u32), String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let host = request.uri().host().ok_or("no host in the url")?;
+    let port = request.uri().port_u16().ok_or("no port in the url")?;
+    let stream = tokio::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let stream = CountedTcp(stream);
+    let open = |request| {
+        tokio_tungstenite::client_async_tls_with_config(
+            request,
+            stream,
+            None,
+            Some(connector.clone()),
+        )
+    };
     if wire == Wire::Json {
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (socket, _) = open(request).await.map_err(|e| e.to_string())?;
         return Ok((socket, 0));
     }
     let offer = handshake::subprotocol(Game::FINGERPRINT);
@@ -452,9 +615,7 @@ async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
         "sec-websocket-protocol",
         offer.parse().map_err(|_| "bad header")?,
     );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut socket, _) = open(request).await.map_err(|e| e.to_string())?;
     let Some(Ok(Message::Binary(first))) = socket.next().await else {
         return Err("no welcome".into());
     };
@@ -467,8 +628,12 @@ async fn connect(url: &str, wire: Wire) -> Result<(Socket, u32), String> {
 
 /// Connects one bot and waits for its first state frame (the snapshot of the world
 /// it joins): from then on the player can play. Anything before it is skipped.
-async fn join(url: &str, wire: Wire) -> Result<(Socket, u32, Option<u64>), String> {
-    let (mut socket, id) = connect(url, wire).await?;
+async fn join(
+    url: &str,
+    wire: Wire,
+    connector: &Connector,
+) -> Result<(Socket, u32, Option<u64>), String> {
+    let (mut socket, id) = connect(url, wire, connector).await?;
     while let Some(message) = socket.next().await {
         let message = message.map_err(|e| e.to_string())?;
         if let Receipt::Sync(_) = receive(&message, wire, None) {
@@ -918,7 +1083,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let stop = start + Duration::from_secs_f64(args.warmup + args.duration + 60.0);
     let mut bots = Vec::with_capacity(args.players);
     for index in 0..args.players {
-        let (socket, id) = connect(&server.url, server.wire)
+        let (socket, id) = connect(&server.url, server.wire, &server.connector)
             .await
             .map_err(|e| format!("bot {index}: {e}"))?;
         counters.connected.fetch_add(1, Ordering::Relaxed);
@@ -945,6 +1110,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let server_cpu = pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
     let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
+    let read0 = SOCKET_BYTES_READ.load(Ordering::Relaxed);
     if let Ok(mut h) = histogram.lock() {
         h.reset();
     }
@@ -963,9 +1129,11 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let seconds = since(window);
     let per_client_per_s = |count: u64| count as f64 / seconds / players;
     let server_rss = server.rss();
+    let socket_bytes = per_client_per_s(SOCKET_BYTES_READ.load(Ordering::Relaxed) - read0);
     let mut line = JsonLine::default()
         .text("target", args.target.name())
         .text("scenario", args.scenario.name())
+        .field("tls", args.tls)
         .field("players", args.players)
         .field("connected", counters.connected())
         .number("seconds", seconds)
@@ -987,6 +1155,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             "bytes_per_s_per_client",
             per_client_per_s(counters.bytes() - bytes0),
         )
+        .number("socket_bytes_per_s_per_client", socket_bytes)
         .field("latency_ms", latency_json(&histogram))
         .number(
             "loadgen_cpu_seconds",
@@ -1027,6 +1196,7 @@ struct Joins {
 struct Ramp {
     url: String,
     wire: Wire,
+    connector: Connector,
     joins: Joins,
     /// What the joined clients receive after their own snapshot.
     counters: Arc<Counters>,
@@ -1077,7 +1247,8 @@ impl Ramp {
 async fn attempt_join(index: usize, ramp: Arc<Ramp>) {
     let began = Instant::now();
     let (mut socket, id, tick) =
-        match tokio::time::timeout(JOIN_TIMEOUT, join(&ramp.url, ramp.wire)).await {
+        match tokio::time::timeout(JOIN_TIMEOUT, join(&ramp.url, ramp.wire, &ramp.connector)).await
+        {
             Ok(Ok(joined)) => joined,
             Ok(Err(error)) => return ramp.failed(index, error),
             Err(_) => {
@@ -1133,6 +1304,7 @@ async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> 
     let ramp = Arc::new(Ramp {
         url: server.url.clone(),
         wire: server.wire,
+        connector: server.connector.clone(),
         joins: Joins::default(),
         counters: Arc::new(Counters::default()),
         latency: new_histogram()?,
@@ -1174,6 +1346,7 @@ async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> 
     let line = JsonLine::default()
         .text("target", args.target.name())
         .text("scenario", args.scenario.name())
+        .field("tls", args.tls)
         .field("players", args.players)
         .number("rate", args.rate)
         .field("connected", joined)

@@ -28,6 +28,13 @@ pub struct ClientConfig {
     /// Reconnect after the connection is lost, or fails to open. Default `None`: a
     /// client that loses its connection stops.
     pub reconnect: Option<Reconnect>,
+    /// The roots a `wss://` server's certificate must chain to (feature `tls`).
+    /// Default: the platform's. A server with a self-signed certificate is
+    /// trusted by giving its certificate here. A certificate that does not verify
+    /// fails the connection with
+    /// [`ClientError::Tls`](super::ClientError::Tls). Not used by `ws://` URLs.
+    #[cfg(feature = "tls")]
+    pub root_certificates: crate::tls::RootCertificates,
 }
 
 impl Default for ClientConfig {
@@ -37,6 +44,8 @@ impl Default for ClientConfig {
             max_frame_len: 16 * 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
             reconnect: None,
+            #[cfg(feature = "tls")]
+            root_certificates: crate::tls::RootCertificates::platform(),
         }
     }
 }
@@ -67,6 +76,35 @@ impl ClientConfig {
     #[must_use]
     pub fn reconnect(mut self, policy: Reconnect) -> Self {
         self.reconnect = Some(policy);
+        self
+    }
+
+    /// Sets [`root_certificates`](Self::root_certificates): trust these roots for
+    /// `wss://` rather than the platform's.
+    ///
+    /// ```no_run
+    /// use nodelink::client::{Client, ClientConfig};
+    /// use nodelink::tls::RootCertificates;
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = Nothing; type ToClient = Nothing; type ServerState = (); type Entity = (); }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The server's self-signed certificate, copied to the client.
+    /// let roots = RootCertificates::from_pem_file("game-server.pem")?;
+    /// let config = ClientConfig::default().root_certificates(roots);
+    /// let client = Client::<Game>::with_config("wss://game.example:5000/", config);
+    /// client.connect()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn root_certificates(mut self, roots: crate::tls::RootCertificates) -> Self {
+        self.root_certificates = roots;
         self
     }
 }

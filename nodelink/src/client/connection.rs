@@ -152,6 +152,26 @@ async fn upgrade<P: Protocol>(url: &str, config: &ClientConfig) -> Result<Socket
     let ws_config = WebSocketConfig::default()
         .max_frame_size(Some(config.max_frame_len))
         .max_message_size(Some(config.max_frame_len));
+    #[cfg(feature = "tls")]
+    let connecting = {
+        let connector = match request.uri().scheme_str() {
+            Some("wss") => {
+                let tls = config
+                    .root_certificates
+                    .client_config()
+                    .map_err(|error| tls_error(url, error))?;
+                tokio_tungstenite::Connector::Rustls(tls)
+            }
+            _ => tokio_tungstenite::Connector::Plain,
+        };
+        tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(ws_config),
+            true,
+            Some(connector),
+        )
+    };
+    #[cfg(not(feature = "tls"))]
     let connecting = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true);
     match timeout(config.connect_timeout, connecting).await {
         Ok(Ok((socket, _))) => Ok(socket),
@@ -178,8 +198,65 @@ async fn upgrade<P: Protocol>(url: &str, config: &ClientConfig) -> Result<Socket
                 reason,
             })
         }
+        #[cfg(feature = "tls")]
+        Ok(Err(WsError::Tls(error))) => Err(tls_error(url, error)),
+        #[cfg(feature = "tls")]
+        Ok(Err(WsError::Io(error))) if rustls_error(&error).is_some() => {
+            let reason = rustls_error(&error).map_or_else(String::new, tls_failure);
+            Err(tls_error(url, reason))
+        }
+        #[cfg(not(feature = "tls"))]
+        Ok(Err(WsError::Url(
+            tokio_tungstenite::tungstenite::error::UrlError::TlsFeatureNotEnabled,
+        ))) => Err(ClientError::Url {
+            url: url.to_owned(),
+            reason: "wss:// needs nodelink's `tls` feature".to_owned(),
+        }),
         Ok(Err(error)) => Err(connect_error(url, error)),
         Err(_) => Err(connect_error(url, "timed out")),
+    }
+}
+
+#[cfg(feature = "tls")]
+fn tls_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
+    ClientError::Tls {
+        url: url.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+/// The TLS layer's own error, when the handshake failed in TLS rather than on the
+/// socket (tokio-rustls hands it over inside an `io::Error`).
+#[cfg(feature = "tls")]
+fn rustls_error(error: &std::io::Error) -> Option<&rustls::Error> {
+    error.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// rustls's reason, with what to do about the commonest ones.
+#[cfg(feature = "tls")]
+fn tls_failure(error: &rustls::Error) -> String {
+    use rustls::{CertificateError, Error};
+    match error {
+        // What `openssl req -x509` makes unless told otherwise. webpki's error
+        // reaches rustls's API only as text.
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            format!(
+                "{error}: the server presents a CA certificate as its own; make it \
+                 with CA:FALSE (openssl: -addext basicConstraints=critical,CA:FALSE)"
+            )
+        }
+        // An unknown issuer, or a root of the same name with another key (a
+        // self-signed server's old certificate, kept by the client).
+        Error::InvalidCertificate(
+            CertificateError::UnknownIssuer | CertificateError::BadSignature,
+        ) => format!(
+            "{error}: the server's certificate does not chain to a trusted root \
+             (for a self-signed server, give its current certificate to \
+             ClientConfig::root_certificates)"
+        ),
+        error => error.to_string(),
     }
 }
 

@@ -25,6 +25,20 @@ pub enum ClientError {
         /// What failed.
         reason: String,
     },
+    /// The TLS handshake of a `wss://` connection failed (feature `tls`): the
+    /// server's certificate does not chain to a trusted root (see
+    /// [`ClientConfig::root_certificates`](super::ClientConfig::root_certificates)),
+    /// does not name the URL's host, has expired, or the server does not speak
+    /// TLS. Not retried by [`Reconnect`](super::Reconnect): trying again would
+    /// meet the same certificate.
+    #[cfg(feature = "tls")]
+    #[error("TLS with {url} failed: {reason}")]
+    Tls {
+        /// The server's URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
     /// The server refused the connection before it was upgraded: 401 or 403 from
     /// its authentication hook or origin check, 429 (too many connections from
     /// this address), 503 (server full).

@@ -44,6 +44,12 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// `axum` feature.
     #[must_use]
     pub fn mount(self) -> Mounted<P, G> {
+        #[cfg(feature = "tls")]
+        if self.config.tls.is_some() {
+            tracing::warn!(
+                "ServerConfig::tls is not used by a mounted server: serve the router over TLS"
+            );
+        }
         let handle = self.handle();
         let (world, context, stopping) = self.into_world();
         let (upgrades_tx, upgrades) = mpsc::channel(PENDING_UPGRADES);
@@ -140,6 +146,11 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 ///   is not applied.
 /// - After [`ServerHandle::shutdown`] the route refuses upgrades with HTTP 503;
 ///   the router and its pages go on serving until the HTTP server is stopped.
+/// - TLS is the HTTP server's job, as it is for the site's pages: serve the
+///   router over TLS (axum-server's rustls support, or a TLS-terminating proxy
+///   such as Caddy or nginx in front), and clients connect to
+///   `wss://host/play`. The config's `tls` (feature `tls`) is not used, and
+///   `mount` logs a warning when it is set.
 pub struct Mounted<P: Protocol, G = ()> {
     world: World<P, G>,
     stopping: watch::Receiver<bool>,

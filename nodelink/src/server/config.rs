@@ -223,6 +223,19 @@ pub struct ServerConfig {
     /// How long [`ServerHandle::shutdown`](super::ServerHandle::shutdown) waits for
     /// connections to close before aborting them. Default 5 s.
     pub shutdown_timeout: Duration,
+    /// Serve `wss://` with this certificate and key (feature `tls`). Default
+    /// `None`: plain `ws://`.
+    ///
+    /// Each connection's TLS handshake comes first, then its upgrade request,
+    /// both within [`handshake_timeout`](Self::handshake_timeout). A connection
+    /// that fails the handshake (a plain `ws://` client, a client that does not
+    /// trust the certificate, bytes that are not TLS) is closed and costs nothing
+    /// else: no player was made, and its place in the per-IP count is given back.
+    ///
+    /// Not used by a server mounted on a router (feature `axum`): there, TLS is
+    /// the HTTP server's job.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -251,6 +264,8 @@ impl Default for ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(5),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -330,6 +345,27 @@ impl ServerConfig {
     #[must_use]
     pub fn allow_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
         self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Serves `wss://` with this certificate and key; see [`tls`](Self::tls).
+    ///
+    /// ```
+    /// use nodelink::server::ServerConfig;
+    /// use nodelink::tls::TlsConfig;
+    ///
+    /// let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
+    /// let (cert, key) = (made.cert.pem(), made.signing_key.serialize_pem());
+    /// let config = ServerConfig::default()
+    ///     .port(443)
+    ///     .tls(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes())?);
+    /// assert!(config.tls.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 

@@ -1,6 +1,7 @@
-//! One client connection: the stand-alone server's handshake, then, whichever way
-//! the connection arrived, a reader that rate-limits and decodes frames off the
-//! world task and a writer that drains the bounded send queue.
+//! One client connection: the stand-alone server's handshake (TLS first, when it
+//! serves `wss://`), then, whichever way the connection arrived, a reader that
+//! rate-limits and decodes frames off the world task and a writer that drains the
+//! bounded send queue.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -66,12 +67,16 @@ pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
 
 /// Reads the request, decides, and completes the WebSocket handshake (or refuses).
 /// An admitted connection keeps its place in the per-IP count, returned with it.
-async fn accept<P: Protocol>(
-    mut stream: TcpStream,
+async fn accept<P, S>(
+    mut stream: S,
     addr: SocketAddr,
     context: &Context<P>,
     slot: IpSlot,
-) -> Option<(WebSocketStream<Replay<TcpStream>>, Admitted, IpSlot)> {
+) -> Option<(WebSocketStream<Replay<S>>, Admitted, IpSlot)>
+where
+    P: Protocol,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let head = handshake::read_request(&mut stream).await.ok()?;
     let verdict = match handshake::parse_request(&head, addr) {
         Some(request) => admission::admit(context, request, &slot).await,
@@ -116,8 +121,8 @@ async fn accept<P: Protocol>(
     }
 }
 
-/// Serves a connection accepted by the stand-alone server's own listener, from the
-/// first byte of its upgrade request to its close.
+/// Serves a connection accepted by the stand-alone server's own listener, from its
+/// first byte (of the TLS handshake, or of the upgrade request) to its close.
 pub(crate) async fn serve<P: Protocol>(
     stream: TcpStream,
     addr: SocketAddr,
@@ -128,10 +133,44 @@ pub(crate) async fn serve<P: Protocol>(
     if let Some(bytes) = context.config.socket_send_buffer {
         let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes);
     }
-    let handshake_timeout = context.config.handshake_timeout;
-    let accepting = accept(stream, addr, &context, slot);
-    if let Ok(Some((socket, admitted, slot))) = timeout(handshake_timeout, accepting).await {
-        play(socket, addr, admitted, &context).await;
+    // One deadline for the TLS handshake and the upgrade together: a peer that
+    // stalls in either holds its place in the per-IP count no longer.
+    let deadline = tokio::time::Instant::now() + context.config.handshake_timeout;
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &context.config.tls {
+        // A failed handshake ends here: no player was made, and dropping `slot`
+        // gives its place back.
+        let secured = match timeout_at(deadline, tls.accept(stream)).await {
+            Ok(Ok(secured)) => secured,
+            Ok(Err(error)) => {
+                tracing::debug!(%addr, "TLS handshake failed: {error}");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%addr, "TLS handshake timed out");
+                return;
+            }
+        };
+        return upgrade_and_play(secured, addr, &context, slot, deadline).await;
+    }
+    upgrade_and_play(stream, addr, &context, slot, deadline).await;
+}
+
+/// Admits and upgrades the connection by `deadline`, then plays it; its place in
+/// the per-IP count is held until it ends.
+async fn upgrade_and_play<P, S>(
+    stream: S,
+    addr: SocketAddr,
+    context: &Context<P>,
+    slot: IpSlot,
+    deadline: tokio::time::Instant,
+) where
+    P: Protocol,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let accepting = accept(stream, addr, context, slot);
+    if let Ok(Some((socket, admitted, slot))) = timeout_at(deadline, accepting).await {
+        play(socket, addr, admitted, context).await;
         drop(slot);
     }
 }

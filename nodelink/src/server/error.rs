@@ -97,6 +97,12 @@ pub enum RunError {
     /// Building the async runtime for [`Server::start`](super::Server::start) failed.
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    /// The TLS certificate or key cannot be used. Made (and so found) by the
+    /// [`TlsConfig`](crate::tls::TlsConfig) constructors, before the server binds;
+    /// converted from their error so that a server's setup can use `?`.
+    #[cfg(feature = "tls")]
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A message for one player could not be queued.

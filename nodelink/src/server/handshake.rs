@@ -3,7 +3,8 @@
 //!
 //! The stand-alone server reads the request here rather than inside the WebSocket
 //! handshake so that admission (and its `async` authentication hook) can run
-//! first: the bytes read are replayed to the WebSocket layer afterwards.
+//! first: the bytes read are replayed to the WebSocket layer afterwards. The
+//! stream is the accepted socket, or the TLS stream over it.
 
 use std::any::Any;
 use std::future::Future;
@@ -14,7 +15,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::Response;
 
 /// The most bytes an upgrade request may take; a longer one is refused.
@@ -172,7 +172,7 @@ where
 }
 
 /// Reads the upgrade request's head (up to the blank line).
-pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -196,7 +196,10 @@ pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Vec<u8>> 
 /// Writes a refusal, then closes: the stand-alone server's side of what an HTTP
 /// server does for a router. One write, so a client that reads the head gets the
 /// body with it.
-pub(crate) async fn write_response(stream: &mut TcpStream, response: Response<String>) {
+pub(crate) async fn write_response<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    response: Response<String>,
+) {
     let status = response.status();
     let mut out = format!(
         "HTTP/1.1 {} {}\r\n",
