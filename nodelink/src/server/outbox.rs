@@ -18,6 +18,9 @@ pub(crate) enum Outgoing {
     Binary(Bytes),
     /// A JSON frame, sent as a text message.
     Text(Utf8Bytes),
+    /// Native frames sent one after the other: a resumed session's welcome and the
+    /// events it replays, which count as one item of the bounded queue.
+    Batch(Vec<Bytes>),
     /// Close the connection with this reason, after the frames queued before it.
     Close(CloseReason),
 }
@@ -58,15 +61,15 @@ impl HardClose {
 }
 
 impl HardCloseSignal {
-    /// Runs `drain` until it ends (with its close reason) or a hard close
-    /// interrupts it (with the hard close's reason).
-    pub(crate) async fn interrupt<F>(self, drain: F) -> Option<CloseReason>
+    /// Runs `drain` until it ends (with its close reason, or its error) or a hard
+    /// close interrupts it (with the hard close's reason).
+    pub(crate) async fn interrupt<F, E>(self, drain: F) -> Result<Option<CloseReason>, E>
     where
-        F: std::future::Future<Output = Option<CloseReason>>,
+        F: std::future::Future<Output = Result<Option<CloseReason>, E>>,
     {
         match Abortable::new(drain, self.registration).await {
-            Ok(reason) => reason,
-            Err(_) => CloseReason::from_code(self.reason.load(Ordering::Acquire)),
+            Ok(drained) => drained,
+            Err(_) => Ok(CloseReason::from_code(self.reason.load(Ordering::Acquire))),
         }
     }
 }
@@ -132,6 +135,11 @@ impl Frame {
             WireFormat::Native => self.native.clone().map(Outgoing::Binary),
             WireFormat::Json => self.json.clone().map(Outgoing::Text),
         }
+    }
+
+    /// The native encoding, if the frame has one.
+    pub(crate) fn native(&self) -> Option<&Bytes> {
+        self.native.as_ref()
     }
 
     /// The size in `wire`'s encoding.
