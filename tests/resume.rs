@@ -274,7 +274,11 @@ async fn a_cut_mid_stream_loses_nothing_doubles_nothing_and_nobody_sees_it() {
             .any(|seen| matches!(seen, Seen::Disconnected(reason) if *reason != Disconnect::Local)),
         "{seen:?}"
     );
-    fixture.expect_life(Life::Disconnect(id), None).await;
+    // A client that leaves on purpose ends its session at once: no pause.
+    assert_eq!(
+        fixture.next_life("the departure").await,
+        Life::Disconnect(id)
+    );
     observer
         .next_where("the player's departure", |seen| match seen {
             Seen::Sync(sync, _) if sync.left.contains(&id) => Some(()),

@@ -198,18 +198,17 @@ pub(crate) async fn play<P, S>(
             let _ = timeout(config.close_timeout * 2, writer).await;
             return;
         }
-        written = &mut writer => {
-            // The server closed the connection (kick, shutdown, pause) or the
-            // socket failed: give the peer a moment to answer the close frame.
+        () = &mut writer => {
+            // The server closed the connection (kick, shutdown, pause), the socket
+            // failed, or the peer's close frame stopped the writing: give the peer
+            // a moment to answer the close frame, or the reader to see the peer's.
             let answered = timeout(config.close_timeout, reader).await;
-            match (written, answered) {
-                (Written::Failed, _) | (_, Err(_)) => Ending::Lost,
-                (Written::Closed, Ok(ending)) => ending,
-            }
+            answered.unwrap_or(Ending::Lost)
         }
     };
     // After a close the world made, its player is gone or has moved on: this news
-    // is ignored. After a failed write, it pauses or removes the player.
+    // is ignored. Otherwise the world pauses or removes the player, as the reader
+    // saw the connection end.
     let _ = context.inbox.send(peer.left(&read_count, ending)).await;
 }
 
@@ -411,16 +410,6 @@ fn decode<P: Protocol>(
     }
 }
 
-/// How a writer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Written {
-    /// The world closed the connection: a close frame was queued, the queue was
-    /// dropped, or a hard close interrupted the writer.
-    Closed,
-    /// Writing to the socket failed.
-    Failed,
-}
-
 /// Drains the send queue into the socket until the queue closes, a close frame is
 /// queued, or the world orders a hard close (the queue stayed full: the peer is
 /// not reading, and the writer may be stuck on a full socket).
@@ -429,39 +418,29 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
     mut queue: mpsc::Receiver<Outgoing>,
     hard_close: HardCloseSignal,
     close_timeout: Duration,
-) -> Written {
+) {
     let drain = async {
         while let Some(first) = queue.recv().await {
             // Everything already queued goes out in one flush: few syscalls per tick.
             let mut next = Some(first);
             while let Some(item) = next {
-                let fed = match item {
-                    Outgoing::Binary(frame) => sink.feed(Message::Binary(frame)).await,
-                    Outgoing::Text(frame) => sink.feed(Message::Text(frame)).await,
+                match item {
+                    Outgoing::Binary(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
+                    Outgoing::Text(frame) => sink.feed(Message::Text(frame)).await.ok()?,
                     Outgoing::Batch(frames) => {
-                        let mut fed = Ok(());
                         for frame in frames {
-                            fed = sink.feed(Message::Binary(frame)).await;
-                            if fed.is_err() {
-                                break;
-                            }
+                            sink.feed(Message::Binary(frame)).await.ok()?;
                         }
-                        fed
                     }
-                    Outgoing::Close(reason) => return Ok(Some(reason)),
-                };
-                fed.map_err(drop)?;
+                    Outgoing::Close(reason) => return Some(reason),
+                }
                 next = queue.try_recv().ok();
             }
-            sink.flush().await.map_err(drop)?;
+            sink.flush().await.ok()?;
         }
-        Ok(None)
+        None
     };
-    let drained = hard_close.interrupt(drain).await;
-    let reason = match drained {
-        Ok(reason) => reason,
-        Err(()) => return Written::Failed,
-    };
+    let reason = hard_close.interrupt(drain).await;
     let close = async {
         match reason {
             Some(reason) => sink.send(Message::Close(Some(close_frame(reason)))).await,
@@ -473,5 +452,4 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
         }
     };
     let _ = timeout(close_timeout, close).await;
-    Written::Closed
 }

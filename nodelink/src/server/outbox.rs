@@ -61,15 +61,15 @@ impl HardClose {
 }
 
 impl HardCloseSignal {
-    /// Runs `drain` until it ends (with its close reason, or its error) or a hard
-    /// close interrupts it (with the hard close's reason).
-    pub(crate) async fn interrupt<F, E>(self, drain: F) -> Result<Option<CloseReason>, E>
+    /// Runs `drain` until it ends (with its close reason) or a hard close
+    /// interrupts it (with the hard close's reason).
+    pub(crate) async fn interrupt<F>(self, drain: F) -> Option<CloseReason>
     where
-        F: std::future::Future<Output = Result<Option<CloseReason>, E>>,
+        F: std::future::Future<Output = Option<CloseReason>>,
     {
         match Abortable::new(drain, self.registration).await {
-            Ok(drained) => drained,
-            Err(_) => Ok(CloseReason::from_code(self.reason.load(Ordering::Acquire))),
+            Ok(reason) => reason,
+            Err(_) => CloseReason::from_code(self.reason.load(Ordering::Acquire)),
         }
     }
 }
