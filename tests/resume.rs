@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use nodelink::client::{ClientConfig, Disconnect, Reconnect};
+use nodelink::client::{Client, ClientConfig, ClientEvent, Disconnect, PollClient, Reconnect};
 use nodelink::server::{RateLimit, Server, ServerConfig};
 use nodelink::wire::{
     decode_server_frame, handshake, CloseReason, ResumeOffer, ResumeToken, ServerFrame, Welcome,
@@ -17,7 +17,7 @@ use nodelink::{PlayerId, Protocol};
 use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
 use nodelink_tests::{
     eventually, figure, local_config, serve, upgrade, within, JsonClient, Proxy, RawSocket,
-    Running, Seen, Watcher,
+    Running, Seen, Watcher, DEADLINE,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -799,5 +799,101 @@ async fn without_a_grace_period_a_lost_connection_is_a_departure() {
     assert!(matches!(reason, Disconnect::Lost(_)), "{reason:?}");
     let fresh = client.connected().await;
     assert_ne!(fresh, id);
+    fixture.running.stop().await;
+}
+
+/// A polling client, and the events it returned that no one looked at yet.
+struct Polling {
+    client: PollClient<Game>,
+    pending: std::collections::VecDeque<ClientEvent<Game>>,
+}
+
+impl Polling {
+    /// Polls (blocking this worker only) until `pick` finds an event.
+    fn next_where<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&ClientEvent<Game>) -> Option<T>,
+    ) -> T {
+        tokio::task::block_in_place(|| {
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                while let Some(event) = self.pending.pop_front() {
+                    if let Some(found) = pick(&event) {
+                        return found;
+                    }
+                }
+                assert!(Instant::now() < deadline, "timed out waiting for {what}");
+                self.pending
+                    .extend(self.client.wait(Duration::from_millis(20)));
+            }
+        })
+    }
+
+    fn x(&self, id: PlayerId) -> Option<f32> {
+        self.client.world().get(id).map(|avatar| avatar.x)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_client_is_told_of_the_pause_and_the_resume_and_keeps_its_world() {
+    let mut fixture = start(config(Duration::from_secs(10))).await;
+    let proxy = Proxy::start(fixture.running.addr).await;
+    let policy = Reconnect::default().initial_delay(Duration::from_millis(20));
+    let client =
+        Client::<Game>::with_config(proxy.url(), ClientConfig::default().reconnect(policy));
+    let mut client = Polling {
+        client: client.spawn().unwrap(),
+        pending: Default::default(),
+    };
+    let id = client.next_where("the welcome", |event| match event {
+        ClientEvent::Connected { id } => Some(*id),
+        _ => None,
+    });
+    fixture.expect_life(Life::Connect(id), None).await;
+    client
+        .client
+        .send(ToServer::Move { x: 5.0, y: 6.0 })
+        .unwrap();
+    client.next_where("the move", |event| match event {
+        ClientEvent::StateSync(sync) => sync
+            .changes
+            .iter()
+            .any(|(changed, delta)| *changed == id && delta.x == Some(5.0))
+            .then_some(()),
+        _ => None,
+    });
+
+    proxy.stall();
+    proxy.cut();
+    let reason = client.next_where("the pause", |event| match event {
+        ClientEvent::Paused(reason) => Some(reason.clone()),
+        ClientEvent::Disconnected(reason) => panic!("disconnected: {reason}"),
+        _ => None,
+    });
+    assert!(matches!(reason, Disconnect::Lost(_)), "{reason:?}");
+    assert!(!client.client.is_connected());
+    assert_eq!(client.x(id), Some(5.0), "the world is kept meanwhile");
+    fixture.expect_life(Life::Pause(id), Some(id)).await;
+    proxy.unstall();
+
+    let resumed = client.next_where("the resume", |event| match event {
+        ClientEvent::Resumed { id } => Some(*id),
+        ClientEvent::Disconnected(reason) => panic!("disconnected: {reason}"),
+        _ => None,
+    });
+    assert_eq!(resumed, id);
+    assert!(client.client.is_connected());
+    assert_eq!(client.client.id(), Some(id));
+    client.next_where("the snapshot", |event| match event {
+        ClientEvent::StateSync(sync) => sync.full.then_some(()),
+        _ => None,
+    });
+    assert_eq!(client.x(id), Some(5.0));
+    fixture.expect_life(Life::Resume(id), Some(id)).await;
+    client.client.disconnect();
+    client.next_where("the end", |event| {
+        matches!(event, ClientEvent::Disconnected(Disconnect::Local)).then_some(())
+    });
     fixture.running.stop().await;
 }
