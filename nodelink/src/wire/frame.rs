@@ -68,7 +68,8 @@ impl Welcome {
     ///     resume_token: Some("000102030405060708090a0b0c0d0e0f".parse()?),
     ///     resumed: None,
     /// };
-    /// assert_eq!(welcome.encode().len(), 7 + 34);
+    /// // Eight bytes, then the token: a string of 32 hex digits, 34 bytes.
+    /// assert_eq!(welcome.encode().len(), 8 + 34);
     /// # Ok::<(), nodelink::wire::ParseResumeTokenError>(())
     /// ```
     #[must_use]
