@@ -225,7 +225,8 @@ pub struct ServerConfig {
     /// `Duration::ZERO` disables resuming: a lost connection is a departure.
     ///
     /// Meanwhile the player is paused: it stays in the table, in its rooms, with its
-    /// state (other clients see no departure), `on_pause` runs instead of
+    /// state (other clients see no departure; it still counts in the online count
+    /// and towards [`max_players`](Self::max_players)), `on_pause` runs instead of
     /// `on_disconnect`, and events sent to it are kept (up to
     /// [`resume_buffer_len`](Self::resume_buffer_len)). A client that reconnects
     /// with the session's token gets the same player back (`on_resume`), the events

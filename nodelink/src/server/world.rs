@@ -514,6 +514,9 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         player.needs_snapshot = true;
         player.ping_pending = None;
         player.full_since.set(None);
+        // An event that did not fit the old connection's queue is kept for the
+        // session: from now on, overflowing means the session's buffer.
+        player.overflowed.set(false);
         if let Some(session) = &player.session {
             session.borrow_mut().pause(Instant::now());
         }
