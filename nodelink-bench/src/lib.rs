@@ -180,17 +180,23 @@ pub mod limit_wire {
     }
 }
 
-/// The command line of both Rust bench servers: `[PORT] [--room-size N]`.
+/// The command line of both Rust bench servers: `[PORT] [--room-size N]
+/// [--resume-grace SECONDS]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
-/// next N in room 1…) and each receives only its room's changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// next N in room 1…) and each receives only its room's changes. `--resume-grace`
+/// sets the nodelink server's `ServerConfig::resume_grace` (0: no sessions); the
+/// limit server has no sessions and ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
     pub port: u16,
     /// Players per room, when sync is scoped to rooms.
     pub room_size: Option<usize>,
+    /// How long the nodelink server holds a player whose connection was lost, in
+    /// seconds; its default when not given.
+    pub resume_grace: Option<f64>,
 }
 
 impl ServerArgs {
@@ -207,6 +213,18 @@ impl ServerArgs {
                 match size.parse() {
                     Ok(size) if size > 0 => parsed.room_size = Some(size),
                     _ => return Err(format!("--room-size: `{size}` is not a positive number")),
+                }
+            } else if arg == "--resume-grace" {
+                let grace = args.next().ok_or("--resume-grace needs a value")?;
+                match grace.parse::<f64>() {
+                    Ok(grace) if grace >= 0.0 && grace.is_finite() => {
+                        parsed.resume_grace = Some(grace);
+                    }
+                    _ => {
+                        return Err(format!(
+                            "--resume-grace: `{grace}` is not a number of seconds"
+                        ))
+                    }
                 }
             } else {
                 parsed.port = arg
@@ -257,9 +275,15 @@ mod tests {
             parse(&["9000", "--room-size", "50"]),
             Ok(ServerArgs {
                 port: 9000,
-                room_size: Some(50)
+                room_size: Some(50),
+                resume_grace: None,
             })
         );
+        assert_eq!(
+            parse(&["--resume-grace", "0"]).map(|args| args.resume_grace),
+            Ok(Some(0.0))
+        );
+        assert!(parse(&["--resume-grace", "-1"]).is_err());
         assert!(parse(&["--room-size", "0"]).is_err());
         assert!(parse(&["--rooms"]).is_err());
     }

@@ -4,7 +4,7 @@
 //! and each receives only its room's changes. Prints `listening on ADDR` first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
-//! --bin bench-server-nodelink -- [PORT] [--room-size N]`.
+//! --bin bench-server-nodelink -- [PORT] [--room-size N] [--resume-grace SECONDS]`.
 
 use nodelink::server::{RateLimit, Server, ServerConfig, SyncScope};
 use nodelink_bench::ServerArgs;
@@ -24,6 +24,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .max_players(100_000);
     if args.room_size.is_some() {
         config = config.sync_scope(SyncScope::Rooms);
+    }
+    if let Some(grace) = args.resume_grace {
+        config = config.resume_grace(std::time::Duration::from_secs_f64(grace));
     }
     let mut server = Server::<Game>::new(config);
     server.on_move(|ctx, x, y| {

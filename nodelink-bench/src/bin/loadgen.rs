@@ -59,6 +59,8 @@ OPTIONS:
                     broadcast: chat lines per second from the sender                   [20]
                     connect: joins per second                                         [500]
   --room-size N     players per room (rooms)                                           [50]
+  --resume-grace S  the nodelink server's grace period for lost connections, in
+                    seconds; 0: no sessions (the server's default: 30)
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
@@ -159,6 +161,7 @@ struct Args {
     observers: usize,
     rate: f64,
     room_size: usize,
+    resume_grace: Option<String>,
     warmup: f64,
     duration: f64,
     json: Option<String>,
@@ -172,6 +175,7 @@ fn parse_args() -> Result<Args, String> {
         observers: 5,
         rate: f64::NAN,
         room_size: 50,
+        resume_grace: None,
         warmup: 3.0,
         duration: 10.0,
         json: None,
@@ -215,6 +219,7 @@ fn parse_args() -> Result<Args, String> {
             "--room-size" => {
                 args.room_size = value()?.parse().map_err(|e| format!("--room-size: {e}"))?
             }
+            "--resume-grace" => args.resume_grace = Some(value()?),
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
@@ -330,10 +335,13 @@ struct UnderTest {
 impl UnderTest {
     fn start(args: &Args) -> Result<Self, String> {
         // The Rust servers scope sync to rooms when given a room size.
-        let server_args = match args.scenario {
+        let mut server_args = match args.scenario {
             Scenario::Rooms => vec!["--room-size".to_owned(), args.room_size.to_string()],
             _ => Vec::new(),
         };
+        if let Some(grace) = &args.resume_grace {
+            server_args.extend(["--resume-grace".to_owned(), grace.clone()]);
+        }
         let (process, wire) = match &args.target {
             Target::Nodelink => (
                 ServerProcess::start("bench-server-nodelink", &server_args)?,
