@@ -169,7 +169,8 @@ impl<P: Protocol> Client<P> {
     }
 
     /// Runs once the server's welcome arrived: the id is known, queued events are
-    /// on their way, and the world's snapshot follows.
+    /// on their way, and the world's snapshot follows. Only for a new session: a
+    /// resumed one runs [`on_resume`](Self::on_resume) instead.
     pub fn on_connect<F, O>(&mut self, mut handler: F) -> &mut Self
     where
         F: for<'a> FnMut(&mut ClientCtx<'a, P>) -> O + Send + 'static,

@@ -18,7 +18,7 @@ use crate::{PlayerId, Protocol};
 /// Something that happened since the last [`PollClient::poll`].
 #[non_exhaustive]
 pub enum ClientEvent<P: Protocol> {
-    /// The server welcomed this client with its player id.
+    /// The server welcomed this client with its player id, in a new session.
     Connected {
         /// This client's player id.
         id: PlayerId,
