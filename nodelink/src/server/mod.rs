@@ -237,7 +237,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// in the table, its rooms and the other clients' mirrors, which see nothing;
     /// events sent to it are kept for its client. Then either
     /// [`on_resume`](Self::on_resume) runs, or, once [`ServerConfig::resume_grace`]
-    /// is over, `on_disconnect`.
+    /// is over, `on_disconnect`. To end a player's session at once instead (a game
+    /// that cannot wait for it), kick it here: `on_disconnect` follows.
     ///
     /// ```no_run
     /// # use nodelink::server::{Server, ServerConfig};
