@@ -913,3 +913,55 @@ async fn a_polling_client_is_told_of_the_pause_and_the_resume_and_keeps_its_worl
     });
     fixture.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_player_keeps_the_identity_it_joined_with() {
+    /// What the authentication hook attaches: which of its calls admitted the player.
+    struct Ticket(usize);
+
+    let mut server = Server::<Game>::new(config(Duration::from_secs(10)));
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    server.authenticate(move |request| {
+        let seen = seen.clone();
+        async move {
+            let mut calls = seen.lock().unwrap();
+            calls.push(request.is_resume());
+            Ok(Ticket(calls.len()))
+        }
+    });
+    let (tx, mut tickets) = mpsc::unbounded_channel();
+    let on_connect = tx.clone();
+    server.on_connect(move |ctx| {
+        let ticket = ctx.player().identity::<Ticket>().map(|ticket| ticket.0);
+        let _ = on_connect.send(("connect", ticket));
+    });
+    server.on_resume(move |ctx| {
+        let ticket = ctx.player().identity::<Ticket>().map(|ticket| ticket.0);
+        let _ = tx.send(("resume", ticket));
+    });
+    let running = serve(server).await;
+    let proxy = Proxy::start(running.addr).await;
+    let mut client = resuming_client(&proxy.url());
+    let id = client.connected().await;
+    assert_eq!(
+        within("the connect", tickets.recv()).await,
+        Some(("connect", Some(1)))
+    );
+
+    proxy.cut();
+    let resumed = client
+        .next_where("the resume", |seen| match seen {
+            Seen::Resumed(resumed) => Some(*resumed),
+            _ => None,
+        })
+        .await;
+    assert_eq!(resumed, id);
+    // The hook ran again, told it was a resume; the player kept its first identity.
+    assert_eq!(
+        within("the resume", tickets.recv()).await,
+        Some(("resume", Some(1)))
+    );
+    assert_eq!(*calls.lock().unwrap(), [false, true]);
+    running.stop().await;
+}
