@@ -26,17 +26,30 @@ use tokio_tungstenite::tungstenite::Message;
 struct Probe {
     errors: nodelink_tests::Reports,
     left: mpsc::UnboundedReceiver<PlayerId>,
+    /// Players paused (their connection lost, held for their client to resume).
+    paused: mpsc::UnboundedReceiver<PlayerId>,
 }
 
 /// The example game (moves set the position, chat is broadcast), reporting its
-/// errors and departures.
+/// errors, pauses and departures.
 fn probed(config: ServerConfig) -> (Server<Game>, Probe) {
     let (mut server, errors) = reporting_game(config);
     let (left_tx, left) = mpsc::unbounded_channel();
     server.on_disconnect(move |ctx| {
         let _ = left_tx.send(ctx.id());
     });
-    (server, Probe { errors, left })
+    let (paused_tx, paused) = mpsc::unbounded_channel();
+    server.on_pause(move |ctx| {
+        let _ = paused_tx.send(ctx.id());
+    });
+    (
+        server,
+        Probe {
+            errors,
+            left,
+            paused,
+        },
+    )
 }
 
 /// Moves `watcher` and waits until it sees the move: its traffic flows.
@@ -492,23 +505,32 @@ async fn an_event_that_does_not_fit_disconnects_the_slow_client_at_once() {
 async fn a_half_open_connection_is_caught_by_the_idle_timeout() {
     let config = local_config()
         .idle_timeout(Duration::from_millis(400))
-        .ping_interval(Duration::from_millis(100));
+        .ping_interval(Duration::from_millis(100))
+        .resume_grace(Duration::from_millis(300));
     let (server, mut probe) = probed(config);
     let running = serve(server).await;
     let mut healthy = Watcher::connect(&running.url()).await;
     // Silent: never reads (so never answers pings), never writes, never closes.
     let (_silent, silent) = raw_connect(&running.url()).await;
     let started = Instant::now();
+    // Paused at the idle timeout, for its client to resume; removed when the grace
+    // period is over.
     assert_eq!(
-        within("the idle timeout", probe.left.recv()).await,
+        within("the idle timeout", probe.paused.recv()).await,
+        Some(silent)
+    );
+    let paused = started.elapsed();
+    assert_eq!(
+        within("the end of the grace period", probe.left.recv()).await,
         Some(silent)
     );
     let after = started.elapsed();
     figure(
-        "half-open connection: removed after",
-        format!("{after:.2?} (idle timeout 400 ms)"),
+        "half-open connection: paused after, removed after",
+        format!("{paused:.2?}, {after:.2?} (idle timeout 400 ms, grace period 300 ms)"),
     );
-    assert!(after >= Duration::from_millis(400));
+    assert!(paused >= Duration::from_millis(400));
+    assert!(after >= Duration::from_millis(700));
     // The healthy client answers pings: still here, twice the timeout later.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(running.handle.player_count(), 1);
@@ -519,7 +541,7 @@ async fn a_half_open_connection_is_caught_by_the_idle_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abrupt_reset_mid_frame_removes_only_that_player() {
-    let (server, mut probe) = probed(local_config());
+    let (server, mut probe) = probed(local_config().resume_grace(Duration::from_millis(200)));
     let running = serve(server).await;
     let mut other = Watcher::connect(&running.url()).await;
     let (raw, victim) = raw_connect(&running.url()).await;
@@ -531,6 +553,8 @@ async fn an_abrupt_reset_mid_frame_removes_only_that_player() {
     tcp.write_all(&[0x82, 0x85, 1, 2, 3, 4]).await.unwrap();
     tcp.set_zero_linger().unwrap();
     drop(tcp);
+    // Paused for a client that never comes back, then gone.
+    assert_eq!(within("the pause", probe.paused.recv()).await, Some(victim));
     assert_eq!(
         within("the departure", probe.left.recv()).await,
         Some(victim)
@@ -629,11 +653,13 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
         .world_where("the other player", |w| w.contains_key(&ghost_id))
         .await;
 
-    // Killed: every task dropped, no close frames.
+    // Killed: every task dropped, no close frames. The client keeps its session
+    // and tries to resume it.
     first.task.abort();
     let reason = client
-        .next_where("the disconnect", |seen| match seen {
-            Seen::Disconnected(reason) => Some(reason.clone()),
+        .next_where("the pause", |seen| match seen {
+            Seen::Paused(reason) => Some(reason.clone()),
+            Seen::Disconnected(reason) => panic!("disconnected: {reason}"),
             _ => None,
         })
         .await;
@@ -663,6 +689,16 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
         }
     })
     .await;
+    // The new server knows nothing of the session: the client is told, and joins
+    // afresh.
+    let reason = client
+        .next_where("the end of the session", |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            Seen::Resumed(_) => panic!("resumed on another server"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reason.close_reason(), Some(CloseReason::SessionExpired));
     let me = client.connected().await;
     let world = client
         .next_where("the fresh snapshot", |seen| match seen {

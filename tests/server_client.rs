@@ -497,7 +497,8 @@ async fn a_client_built_with_another_protocol_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_disconnect_fires_once_for_every_way_of_leaving() {
     let (tx, mut left) = tokio::sync::mpsc::unbounded_channel();
-    let mut server = game_server(local_config());
+    // A lost connection leaves once its grace period is over, unresumed.
+    let mut server = game_server(local_config().resume_grace(Duration::from_millis(200)));
     server.on_disconnect(move |ctx| {
         tx.send(ctx.id()).unwrap();
     });

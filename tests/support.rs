@@ -16,6 +16,11 @@ use nodelink_examples::{Avatar, Game, Match, OnToClient, ToClient};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+#[path = "support/proxy.rs"]
+pub mod proxy;
+
+pub use proxy::Proxy;
+
 /// How long any single wait may take before the test fails: generous, because CI
 /// machines are slow and shared, but short enough that a hang fails fast.
 pub const DEADLINE: Duration = Duration::from_secs(15);
@@ -196,6 +201,10 @@ pub async fn serve<P: Protocol, G: Send + 'static>(server: Server<P, G>) -> Runn
 pub enum Seen {
     /// The welcome, with this client's id.
     Connected(PlayerId),
+    /// The connection was lost; the client is resuming its session.
+    Paused(Disconnect),
+    /// The session was resumed, as this player.
+    Resumed(PlayerId),
     /// An event.
     Event(ToClient),
     /// A sync frame, and the whole mirror after applying it.
@@ -254,6 +263,14 @@ impl Watcher {
                 *newest = (ctx.world().server_state().clone(), ctx.latency());
             }
             let _ = on_sync.send(Seen::Sync(sync.clone(), ctx.world().as_map().clone()));
+        });
+        let on_pause = tx.clone();
+        client.on_pause(move |reason| {
+            let _ = on_pause.send(Seen::Paused(reason.clone()));
+        });
+        let on_resume = tx.clone();
+        client.on_resume(move |ctx| {
+            let _ = on_resume.send(Seen::Resumed(ctx.id()));
         });
         let on_reconnecting = tx.clone();
         client.on_reconnecting(move |attempt, delay| {

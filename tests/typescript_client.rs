@@ -13,7 +13,8 @@ use std::time::Duration;
 use nodelink::{PlayerId, Protocol};
 use nodelink_examples::{Game, ToClient, ToServer};
 use nodelink_tests::{
-    local_config, reporting_game, serve, typescript_package, within, ChildReports, Seen, Watcher,
+    local_config, reporting_game, serve, typescript_package, within, ChildReports, Proxy, Seen,
+    Watcher,
 };
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -291,6 +292,100 @@ async fn a_typescript_client_of_another_protocol_is_refused() {
     // Refused at the handshake: no player, and no attempt to reconnect.
     assert_eq!(running.handle.player_count(), 0);
     assert_eq!(ts.status().await["status"], "disconnected");
+    ts.exit().await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_resumes_its_session_after_a_cut() {
+    let config = local_config().ping_interval(Duration::from_millis(100));
+    let (mut server, mut errors) = reporting_game(config);
+    let (life_tx, mut life) = tokio::sync::mpsc::unbounded_channel();
+    let paused = life_tx.clone();
+    server.on_pause(move |ctx| {
+        let _ = paused.send(("pause", ctx.id()));
+    });
+    let resumed = life_tx.clone();
+    server.on_resume(move |ctx| {
+        let _ = resumed.send(("resume", ctx.id()));
+    });
+    server.on_disconnect(move |ctx| {
+        let _ = life_tx.send(("disconnect", ctx.id()));
+    });
+    let running = serve(server).await;
+    let proxy = Proxy::start(running.addr).await;
+    let mut native = Watcher::connect(&running.url()).await;
+
+    let mut ts = TsClient::start(&proxy.url(), &[]);
+    ts.command(json!({ "cmd": "connect" })).await;
+    let welcome = ts.expect("connect").await;
+    let ts_key = welcome["id"].as_str().expect("an id").to_owned();
+    let ts_id: PlayerId = ts_key.parse().expect("an 8-hex id");
+    ts.expect("snapshot").await;
+
+    // The connection is cut, and the way back blocked for a while: the server
+    // pauses the player, the client keeps its session and tries to resume it.
+    proxy.stall();
+    proxy.cut();
+    let pause = ts.expect("pause").await;
+    assert_eq!(pause["how"], "lost");
+    let next = within("the pause", life.recv()).await;
+    assert_eq!(next, Some(("pause", ts_id)));
+
+    // Meanwhile the native client chats (kept for the paused player) and the
+    // TypeScript client queues a chat of its own.
+    native
+        .sender
+        .send(ToServer::Chat {
+            msg: "while away".into(),
+        })
+        .unwrap();
+    native
+        .next_where("its own chat", |seen| match seen {
+            Seen::Event(ToClient::Chat { msg, .. }) if msg == "while away" => Some(()),
+            _ => None,
+        })
+        .await;
+    ts.send("chat", json!({ "msg": "queued while away" })).await;
+    proxy.unstall();
+
+    // The same player again, with what it missed; the others saw nothing.
+    let resume = ts.expect("resume").await;
+    assert_eq!(resume["id"], ts_key.as_str());
+    let next = within("the resume", life.recv()).await;
+    assert_eq!(next, Some(("resume", ts_id)));
+    native
+        .sender
+        .send(ToServer::Chat {
+            msg: "after".into(),
+        })
+        .unwrap();
+    let mut missed = 0;
+    ts.expect_where("event", |event| {
+        let msg = event["data"]["msg"].as_str()?;
+        missed += usize::from(msg == "while away");
+        (msg == "after").then_some(())
+    })
+    .await;
+    assert_eq!(missed, 1, "the chat sent while away arrives once");
+    // The client's own chats arrive in the order it sent them.
+    ts.send("chat", json!({ "msg": "after resuming" })).await;
+    let mut queued = 0;
+    native
+        .next_where("the chats after the resume", |seen| match seen {
+            Seen::Event(ToClient::Chat { msg, from }) if *from == ts_id => {
+                queued += usize::from(msg == "queued while away");
+                (msg == "after resuming").then_some(())
+            }
+            Seen::Sync(sync, _) if sync.left.contains(&ts_id) => {
+                panic!("the native client saw it leave")
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(queued, 1, "the chat queued while away goes out once");
+    assert!(life.try_recv().is_err(), "no departure");
+    assert!(errors.try_recv().is_err());
     ts.exit().await;
     running.stop().await;
 }

@@ -18,7 +18,13 @@ var CloseCode = {
   /** Nothing was heard from the client in time. */
   IdleTimeout: 4006,
   /** The server holds its maximum number of players. */
-  ServerFull: 4007
+  ServerFull: 4007,
+  /** A resume named no session the server holds (unknown, used, or its grace period over). The client joins afresh. */
+  SessionExpired: 4008,
+  /** A resume would leave a gap: missed events are no longer held. The session is over; the client joins afresh. */
+  MissedEvents: 4009,
+  /** A newer connection resumed this connection's session. */
+  Replaced: 4010
 };
 var DESCRIPTIONS = {
   Kicked: "kicked by the server",
@@ -28,7 +34,10 @@ var DESCRIPTIONS = {
   SlowConsumer: "not reading fast enough",
   RateLimited: "sending too fast",
   IdleTimeout: "idle timeout",
-  ServerFull: "server full"
+  ServerFull: "server full",
+  SessionExpired: "session expired",
+  MissedEvents: "missed events no longer held",
+  Replaced: "session resumed elsewhere"
 };
 function closeReasonOf(code) {
   for (const [name, value] of Object.entries(CloseCode)) {
@@ -1819,6 +1828,17 @@ var SyncFlag = {
 function subprotocol(fingerprint) {
   return `nodelink.${WIRE_VERSION}.${fingerprint}`;
 }
+function resumeSubprotocol(offer) {
+  return `nodelink.resume.${offer.token}.${offer.received}.${offer.forgotten}`;
+}
+function frameKind(bytes) {
+  try {
+    const reader = new Reader(bytes);
+    return reader.arrayLen() > 0 ? reader.uint("frame kind") : null;
+  } catch {
+    return null;
+  }
+}
 function payloadError(name, error) {
   const value = asValueError(error);
   return new EncodeError([`event \`${name}\``, ...value.path].join(": "), value.reason);
@@ -2048,7 +2068,7 @@ function readWelcome(reader, length, protocol) {
     if (wireVersion !== WIRE_VERSION) {
       throw new ProtocolMismatchError(protocol.fingerprint, null, WIRE_VERSION, wireVersion);
     }
-    if (length !== 6) throw new ValueError(`a welcome has 6 elements, found ${length}`);
+    if (length < 6 || length > 8) throw new ValueError(`a welcome has 6 to 8 elements, found ${length}`);
     const fingerprint = within("fingerprint", () => {
       const value = reader.int();
       if (typeof value === "number" && value < 0) throw new ValueError(`negative (${value})`);
@@ -2061,7 +2081,13 @@ function readWelcome(reader, length, protocol) {
     });
     const netId = within("net id", () => reader.uint("net id"));
     const tickRate = within("tick rate", () => reader.uint("tick rate"));
-    return { wireVersion, fingerprint, id, netId, tickRate };
+    const resumeToken = length >= 7 ? within("resume token", () => {
+      const token = reader.str();
+      if (!/^[0-9a-f]{32}$/i.test(token)) throw new ValueError(`expected 32 hex digits, found ${JSON.stringify(token)}`);
+      return token;
+    }) : null;
+    const resumed = length === 8 ? within("events received", () => reader.uint("events received")) : null;
+    return { wireVersion, fingerprint, id, netId, tickRate, resumeToken, resumed };
   } catch (error) {
     throw frameError("welcome", error);
   }
@@ -2291,7 +2317,8 @@ function reconnectPolicy(options = {}) {
     initialDelayMs: options.initialDelayMs ?? 500,
     maxDelayMs: options.maxDelayMs ?? 1e4,
     jitter: Math.min(1, Math.max(0, options.jitter ?? 0.5)),
-    maxAttempts: options.maxAttempts ?? null
+    maxAttempts: options.maxAttempts ?? null,
+    resume: options.resume ?? true
   };
   if (!(policy.initialDelayMs >= 0) || !(policy.maxDelayMs >= 0)) {
     throw new RangeError("reconnect delays are non-negative numbers of milliseconds");
@@ -2350,6 +2377,9 @@ function worthReconnecting(info) {
   if (info.kind === "local") return false;
   return info.code !== CloseCode.Kicked && info.code !== CloseCode.ProtocolMismatch;
 }
+function resumable(info) {
+  return info.kind === "lost" || info.kind === "closed" && info.code === CloseCode.IdleTimeout;
+}
 var NodelinkClient = class {
   /** The server's URL. */
   url;
@@ -2362,6 +2392,7 @@ var NodelinkClient = class {
   maxFrameLength;
   connectTimeoutMs;
   random;
+  resumeBufferLength;
   attempt = null;
   attempts = 0;
   retryTimer = null;
@@ -2370,10 +2401,13 @@ var NodelinkClient = class {
   closing = null;
   current = "idle";
   latency = null;
+  session = null;
   eventHandlers = /* @__PURE__ */ new Map();
   anyHandlers = /* @__PURE__ */ new Set();
   connectHandlers = /* @__PURE__ */ new Set();
   disconnectHandlers = /* @__PURE__ */ new Set();
+  pauseHandlers = /* @__PURE__ */ new Set();
+  resumeHandlers = /* @__PURE__ */ new Set();
   syncHandlers = /* @__PURE__ */ new Set();
   snapshotHandlers = /* @__PURE__ */ new Set();
   errorHandlers = /* @__PURE__ */ new Set();
@@ -2401,6 +2435,7 @@ var NodelinkClient = class {
     this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 1e4;
     this.random = options.random ?? Math.random;
+    this.resumeBufferLength = Math.max(0, options.resumeBufferLength ?? 128);
     const reconnect = options.reconnect ?? false;
     this.policy = reconnect === false ? null : reconnectPolicy(reconnect === true ? {} : reconnect);
   }
@@ -2470,13 +2505,45 @@ var NodelinkClient = class {
   onEvent(handler) {
     return this.add(this.anyHandlers, handler);
   }
-  /** Calls `handler` at each welcome: after connecting and after each reconnection. */
+  /**
+   * Calls `handler` at each welcome of a new session: after connecting and after
+   * each reconnection that could not resume the session (a resumed one calls
+   * {@link onResume} instead).
+   */
   onConnect(handler) {
     return this.add(this.connectHandlers, handler);
   }
-  /** Calls `handler` when a connection that was welcomed ends, with why. The mirror is emptied first. */
+  /**
+   * Calls `handler` when a session ends, with why; the mirror is emptied first.
+   * That is when its connection ends, unless the client is resuming it
+   * ({@link onPause}); then, only if the resume fails: refused by the server (with
+   * its close code, such as 4008 "session expired", after which the client joins
+   * afresh) or given up.
+   */
   onDisconnect(handler) {
     return this.add(this.disconnectHandlers, handler);
+  }
+  /**
+   * Calls `handler` when the connection was lost and the client is about to resume
+   * its session (with reconnection on): the server holds this player meanwhile, and
+   * the mirror is kept. Then either {@link onResume} follows, or, if the session
+   * is over, {@link onDisconnect} and a fresh {@link onConnect}.
+   *
+   * ```ts
+   * client.onPause((info) => showBanner(`reconnecting (${info.reason})…`));
+   * client.onResume(() => hideBanner());
+   * ```
+   */
+  onPause(handler) {
+    return this.add(this.pauseHandlers, handler);
+  }
+  /**
+   * Calls `handler` when the session was resumed on a new connection: the same
+   * player. The events missed meanwhile follow, then a snapshot that brings the
+   * mirror up to date; events sent while away go out once.
+   */
+  onResume(handler) {
+    return this.add(this.resumeHandlers, handler);
   }
   /** Calls `handler` after each sync frame is applied, with its typed changes and the mirror. */
   onStateSync(handler) {
@@ -2536,13 +2603,28 @@ var NodelinkClient = class {
     const frame2 = encodeClientEvent(this.protocol, name, payload[0]);
     const socket = this.attempt?.welcomed ? this.attempt.socket : null;
     if (socket !== null && this.queue.size === 0 && socket.readyState === OPEN) {
-      socket.send(frame2);
+      this.write(socket, frame2);
       return;
     }
     this.queue.push(frame2);
   }
   flush(socket) {
-    for (let frame2 = this.queue.shift(); frame2 !== void 0; frame2 = this.queue.shift()) socket.send(frame2);
+    for (let frame2 = this.queue.shift(); frame2 !== void 0; frame2 = this.queue.shift()) this.write(socket, frame2);
+  }
+  /**
+   * Sends a frame, keeping it for the session first: a frame whose send failed
+   * half-way may have arrived, and the server's count settles it on a resume.
+   */
+  write(socket, frame2) {
+    const session = this.session;
+    if (session !== null) {
+      session.sent += 1;
+      if (this.resumeBufferLength > 0) {
+        if (session.kept.length >= this.resumeBufferLength) session.kept.shift();
+        session.kept.push(frame2);
+      }
+    }
+    socket.send(frame2);
   }
   // -------------------------------------------------------------------------
   // Connecting
@@ -2573,13 +2655,18 @@ var NodelinkClient = class {
     this.retryTimer = null;
     this.current = "connecting";
     let socket;
+    const session = this.session;
+    const protocols = [subprotocol(this.protocol.fingerprint)];
+    if (session !== null) {
+      protocols.push(resumeSubprotocol({ token: session.token, received: session.received, forgotten: session.sent - session.kept.length }));
+    }
     try {
-      socket = new this.WebSocketClass(this.url, [subprotocol(this.protocol.fingerprint)]);
+      socket = new this.WebSocketClass(this.url, protocols);
     } catch (error) {
       this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
       return;
     }
-    const attempt = { socket, opened: false, welcomed: false, socketError: null, timer: null };
+    const attempt = { socket, resuming: session !== null, opened: false, welcomed: false, socketError: null, timer: null };
     this.attempt = attempt;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
@@ -2661,6 +2748,12 @@ var NodelinkClient = class {
       return;
     }
     this.current = "disconnected";
+    const paused = this.session?.paused ?? null;
+    this.session = null;
+    if (paused !== null) {
+      this.mirror.clear();
+      this.emit(this.disconnectHandlers, "disconnect", paused);
+    }
     const pending = this.pending;
     this.pending = null;
     pending?.reject(error);
@@ -2681,6 +2774,7 @@ var NodelinkClient = class {
       this.report(new DecodeError("message", `expected a binary message, found ${typeof data === "string" ? "text" : typeof data}`));
       return;
     }
+    if (attempt.welcomed && this.session !== null && frameKind(bytes) === FrameKind.Event) this.session.received += 1;
     if (bytes.byteLength > this.maxFrameLength) {
       this.report(new DecodeError("frame", `${bytes.byteLength} bytes, more than the limit of ${this.maxFrameLength}`));
       return;
@@ -2739,12 +2833,23 @@ var NodelinkClient = class {
       this.abandon(attempt, new ProtocolMismatchError(this.protocol.fingerprint, welcome.fingerprint, WIRE_VERSION));
       return;
     }
+    const session = this.session;
+    if (attempt.resuming && session !== null && welcome.resumeToken !== null && welcome.resumed !== null) {
+      this.resumed(attempt, welcome, session, welcome.resumeToken, welcome.resumed);
+      return;
+    }
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     attempt.welcomed = true;
     this.attempts = 0;
     this.current = "open";
+    if (session?.paused) {
+      this.session = null;
+      this.mirror.clear();
+      this.emit(this.disconnectHandlers, "disconnect", session.paused);
+    }
+    this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
     this.mirror.clear();
-    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint };
+    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: false };
     this.welcome = info;
     this.flush(attempt.socket);
     const pending = this.pending;
@@ -2752,9 +2857,42 @@ var NodelinkClient = class {
     this.emit(this.connectHandlers, "connect", info);
     pending?.resolve(info);
   }
+  /** The server resumed the session, having received `serverReceived` of this client's frames. */
+  resumed(attempt, welcome, session, token, serverReceived) {
+    const forgotten = session.sent - session.kept.length;
+    if (serverReceived > session.sent || serverReceived < forgotten) {
+      const paused = session.paused;
+      this.session = null;
+      if (paused !== null) {
+        this.mirror.clear();
+        this.emit(this.disconnectHandlers, "disconnect", paused);
+      }
+      const gap = `the server resumed the session after ${serverReceived} of this client's events, but it sent ${session.sent} and keeps those after ${forgotten}`;
+      this.abandon(attempt, new HandshakeError(gap));
+      return;
+    }
+    if (attempt.timer !== null) clearTimeout(attempt.timer);
+    attempt.welcomed = true;
+    this.attempts = 0;
+    this.current = "open";
+    session.token = token;
+    session.paused = null;
+    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: true };
+    this.welcome = info;
+    for (const frame2 of session.kept.slice(serverReceived - forgotten)) attempt.socket.send(frame2);
+    this.flush(attempt.socket);
+    const pending = this.pending;
+    this.pending = null;
+    this.emit(this.resumeHandlers, "resume", info);
+    pending?.resolve(info);
+  }
   closed(attempt, code, reason) {
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     this.attempt = null;
+    if (!attempt.welcomed && attempt.resuming && attempt.opened && code !== ABNORMAL_CLOSURE && this.current !== "closed") {
+      this.refused(code, reason);
+      return;
+    }
     if (!attempt.welcomed) {
       const how = attempt.socketError !== null ? attempt.socketError : code === ABNORMAL_CLOSURE ? "the connection was refused or dropped" : `closed by the server (${code}${reason ? `: ${reason}` : ""})`;
       this.failed(new ConnectError(this.url, how));
@@ -2762,6 +2900,15 @@ var NodelinkClient = class {
     }
     const local = this.current === "closed";
     const info = local ? { kind: "local" } : code === ABNORMAL_CLOSURE ? { kind: "lost", code, reason: attempt.socketError ?? (reason || "the connection was lost") } : { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    const session = this.session;
+    if (!local && session !== null && this.policy?.resume && resumable(info) && attemptsLeft(this.policy, this.attempts)) {
+      session.paused = info;
+      this.current = "disconnected";
+      this.emit(this.pauseHandlers, "pause", info);
+      if (this.current === "disconnected") this.retry();
+      return;
+    }
+    this.session = null;
     this.mirror.clear();
     if (!local) this.current = "disconnected";
     this.emit(this.disconnectHandlers, "disconnect", info);
@@ -2772,6 +2919,26 @@ var NodelinkClient = class {
     if (this.policy !== null && worthReconnecting(info) && attemptsLeft(this.policy, this.attempts) && this.current === "disconnected") {
       this.retry();
     }
+  }
+  /**
+   * The server refused to resume the session, closing the connection before its
+   * welcome: the session is over. The client says why, then joins afresh at once
+   * (the server answered: no reason to wait), unless told not to come back.
+   */
+  refused(code, reason) {
+    const info = { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    this.session = null;
+    this.mirror.clear();
+    this.current = "disconnected";
+    this.emit(this.disconnectHandlers, "disconnect", info);
+    if (this.current !== "disconnected") return;
+    if (worthReconnecting(info)) {
+      this.open();
+      return;
+    }
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(new ConnectError(this.url, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
   }
   // -------------------------------------------------------------------------
   // Closing
@@ -2788,6 +2955,7 @@ var NodelinkClient = class {
     });
     this.closing = { promise, resolve };
     this.current = "closed";
+    this.session = null;
     if (this.retryTimer !== null) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;

@@ -43,6 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             player: PlayerId::from_raw(2),
             net_id: NetId(0),
             tick_rate: 20,
+            resume_token: Some("000102030405060708090a0b0c0d0e0f".parse()?),
+            resumed: Some(3),
         }
         .encode()
         .to_vec(),

@@ -230,14 +230,16 @@ pub mod limit_wire {
 }
 
 /// The command line of both Rust bench servers: `[PORT] [--room-size N] [--tls
-/// CERT KEY]`.
+/// CERT KEY] [--resume-grace SECONDS]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
 /// next N in room 1…) and each receives only its room's changes. With `--tls`, the
 /// server serves `wss://` with the certificate chain and key in those PEM files
-/// (the nodelink server only).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// (the nodelink server only). `--resume-grace` sets the nodelink server's
+/// `ServerConfig::resume_grace` (0: no sessions); the limit server has no sessions
+/// and ignores it.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
     pub port: u16,
@@ -245,6 +247,9 @@ pub struct ServerArgs {
     pub room_size: Option<usize>,
     /// The certificate chain's and the private key's PEM files, to serve `wss://`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// How long the nodelink server holds a player whose connection was lost, in
+    /// seconds; its default when not given.
+    pub resume_grace: Option<f64>,
 }
 
 impl ServerArgs {
@@ -268,6 +273,18 @@ impl ServerArgs {
                     .next()
                     .ok_or("--tls needs a key file after the certificate")?;
                 parsed.tls = Some((cert.into(), key.into()));
+            } else if arg == "--resume-grace" {
+                let grace = args.next().ok_or("--resume-grace needs a value")?;
+                match grace.parse::<f64>() {
+                    Ok(grace) if grace >= 0.0 && grace.is_finite() => {
+                        parsed.resume_grace = Some(grace);
+                    }
+                    _ => {
+                        return Err(format!(
+                            "--resume-grace: `{grace}` is not a number of seconds"
+                        ))
+                    }
+                }
             } else {
                 parsed.port = arg
                     .parse()
@@ -343,12 +360,18 @@ mod tests {
                 port: 9000,
                 room_size: Some(50),
                 tls: None,
+                resume_grace: None,
             })
         );
         assert_eq!(
             parse(&["--tls", "cert.pem", "key.pem"]).map(|args| args.tls),
             Ok(Some(("cert.pem".into(), "key.pem".into())))
         );
+        assert_eq!(
+            parse(&["--resume-grace", "0"]).map(|args| args.resume_grace),
+            Ok(Some(0.0))
+        );
+        assert!(parse(&["--resume-grace", "-1"]).is_err());
         assert!(parse(&["--room-size", "0"]).is_err());
         assert!(parse(&["--rooms"]).is_err());
         assert!(parse(&["--tls", "cert.pem"]).is_err());

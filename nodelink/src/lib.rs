@@ -89,6 +89,18 @@
 //! room-scoped sync, each room gets its own frame and a client mirrors only the
 //! players it shares a room with.
 //!
+//! # Sessions
+//!
+//! A player outlives its connection. When a native client's connection drops, the
+//! server pauses the player for a grace period
+//! ([`ServerConfig::resume_grace`](server::ServerConfig::resume_grace)) and the
+//! client, reconnecting, resumes it with the token of its last welcome: the same
+//! player, with the events each side missed delivered once, in order, and a fresh
+//! snapshot. Other clients see nothing; the game sees
+//! [`on_pause`](server::Server::on_pause) and [`on_resume`](server::Server::on_resume)
+//! rather than a departure and an arrival. PROTOCOL.md's "Resuming a session" has the
+//! wire side.
+//!
 //! # Limits
 //!
 //! Every queue and every input is bounded by a documented field of

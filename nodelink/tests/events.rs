@@ -136,6 +136,8 @@ fn a_server_frame_is_not_a_client_frame() {
         player: PlayerId::from_raw(1),
         net_id: nodelink::wire::NetId(0),
         tick_rate: 20,
+        resume_token: None,
+        resumed: None,
     }
     .encode();
     let err = decode_client_frame::<ToServer>(&welcome, MAX).unwrap_err();

@@ -96,8 +96,11 @@ proptest! {
     }
 
     #[test]
-    fn welcome_round_trips(fingerprint in any::<u64>(), player in any::<u32>(), net in any::<u32>(), tick_rate in any::<u32>()) {
-        let welcome = Welcome { fingerprint, player: PlayerId::from_raw(player), net_id: NetId(net), tick_rate };
+    fn welcome_round_trips(fingerprint in any::<u64>(), player in any::<u32>(), net in any::<u32>(), tick_rate in any::<u32>(), token in any::<Option<u128>>(), resumed in any::<Option<u64>>()) {
+        let resume_token = token.map(|raw| format!("{raw:032x}").parse().unwrap());
+        // A count is only written after a token.
+        let resumed = resumed.filter(|_| token.is_some());
+        let welcome = Welcome { fingerprint, player: PlayerId::from_raw(player), net_id: NetId(net), tick_rate, resume_token, resumed };
         let decoded = decode_server_frame::<Game>(&welcome.encode(), MAX).unwrap();
         prop_assert_eq!(decoded, ServerFrame::Welcome(welcome));
     }

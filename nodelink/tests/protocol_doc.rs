@@ -173,6 +173,9 @@ use market::{Market, Trader};
 
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
+/// The resume token of `bob`'s first welcome, and of the welcome that resumed it.
+const BOB_TOKEN: &str = "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7";
+const BOB_TOKEN_RESUMED: &str = "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a";
 
 fn hex(bytes: &[u8]) -> String {
     bytes
@@ -257,6 +260,34 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 player: BOB,
                 net_id: NetId(1),
                 tick_rate: 20,
+                resume_token: Some(BOB_TOKEN.parse().unwrap()),
+                resumed: None,
+            }
+            .encode()
+            .to_vec(),
+        ),
+        (
+            "welcome-no-session",
+            Welcome {
+                fingerprint: Game::FINGERPRINT,
+                player: BOB,
+                net_id: NetId(1),
+                tick_rate: 20,
+                resume_token: None,
+                resumed: None,
+            }
+            .encode()
+            .to_vec(),
+        ),
+        (
+            "welcome-resumed",
+            Welcome {
+                fingerprint: Game::FINGERPRINT,
+                player: BOB,
+                net_id: NetId(1),
+                tick_rate: 20,
+                resume_token: Some(BOB_TOKEN_RESUMED.parse().unwrap()),
+                resumed: Some(7),
             }
             .encode()
             .to_vec(),
@@ -1673,6 +1704,23 @@ fn protocol_md_names_the_example_subprotocol() {
     let doc = protocol_md();
     let offer = nodelink::wire::handshake::subprotocol(Game::FINGERPRINT);
     assert!(doc.contains(&format!("`{offer}`")), "{offer}");
+    // `bob` resumes having received 3 events, keeping every one he sent.
+    let resume = nodelink::wire::ResumeOffer {
+        token: BOB_TOKEN.parse().unwrap(),
+        received: 3,
+        forgotten: 0,
+    };
+    let resume = resume.subprotocol();
+    assert!(doc.contains(&format!("`{resume}`")), "{resume}");
+    assert!(doc.contains(&format!("`{}`", nodelink::wire::ParseResumeOfferError)));
+    for reason in [
+        nodelink::wire::CloseReason::SessionExpired,
+        nodelink::wire::CloseReason::MissedEvents,
+        nodelink::wire::CloseReason::Replaced,
+    ] {
+        let row = format!("| {} | {:<25} |", reason.code(), reason.description());
+        assert!(doc.contains(&row), "the close codes table has {row}");
+    }
     assert!(doc.contains(&format!(
         "`{}`",
         nodelink::wire::handshake::FINGERPRINT_HEADER

@@ -12,7 +12,17 @@ import {
   StoppedError,
   UrlError,
 } from "./errors.js";
-import { decodeServerFrame, encodeClientEvent, encodePong, type ServerFrame, subprotocol, type Welcome } from "./frames.js";
+import {
+  decodeServerFrame,
+  encodeClientEvent,
+  encodePong,
+  FrameKind,
+  frameKind,
+  resumeSubprotocol,
+  type ServerFrame,
+  subprotocol,
+  type Welcome,
+} from "./frames.js";
 import { Mirror, type StateSync, type World } from "./mirror.js";
 import type { PlayerId } from "./player-id.js";
 import { compileProtocol, type CompiledProtocol } from "./protocol.js";
@@ -75,9 +85,18 @@ export interface ClientOptions {
   /**
    * Reconnect after the connection is lost or fails to open. Off by default; `true`
    * for the default policy (500 ms doubling up to 10 s, half of it random, forever).
-   * Never after `close()`, a kick, or a protocol mismatch.
+   * Never after `close()`, a kick, or a protocol mismatch. A lost connection is
+   * first resumed: the server holds the player for a while, and the client comes
+   * back as the same player ({@link NodelinkClient.onPause}).
    */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Events kept after they were sent, so that a resumed session re-sends those a
+   * dropped connection did not deliver. Default 128 (below the server's default
+   * rate-limit burst, 200). When more went unseen, the resume is refused and the
+   * client joins afresh.
+   */
+  resumeBufferLength?: number;
   /** The random source for reconnect jitter, returning numbers in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
@@ -116,11 +135,31 @@ export interface ConnectInfo {
   readonly tickRate: number;
   /** The protocol fingerprint both sides share. */
   readonly fingerprint: string;
+  /** Whether this welcome resumed the session of the previous one: the same player. */
+  readonly resumed: boolean;
+}
+
+/**
+ * A session the server holds for this client across connections (PROTOCOL.md,
+ * "Resuming a session"): what to present to resume it, and what to re-send.
+ */
+interface Session {
+  token: string;
+  /** Event frames received from the server on this session. */
+  received: number;
+  /** Frames sent on this session (events; pongs are not counted). */
+  sent: number;
+  /** The last frames sent; the newest is number `sent`. */
+  readonly kept: Uint8Array[];
+  /** While its connection is down: why it ended. */
+  paused: DisconnectInfo | null;
 }
 
 /** One connection attempt and what it learnt. */
 interface Attempt {
   readonly socket: WebSocketLike;
+  /** Whether it offered to resume the session. */
+  readonly resuming: boolean;
   opened: boolean;
   welcomed: boolean;
   /** The latest WebSocket error message. */
@@ -176,6 +215,11 @@ function worthReconnecting(info: DisconnectInfo): boolean {
   return info.code !== CloseCode.Kicked && info.code !== CloseCode.ProtocolMismatch;
 }
 
+/** Whether a session whose connection ended this way can be resumed: lost, or closed as silent. */
+function resumable(info: DisconnectInfo): boolean {
+  return info.kind === "lost" || (info.kind === "closed" && info.code === CloseCode.IdleTimeout);
+}
+
 /**
  * A client of one protocol. Generated code subclasses it with the protocol's types
  * (`new Client(url, options)`); it can also be used directly with a schema.
@@ -201,6 +245,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private readonly maxFrameLength: number;
   private readonly connectTimeoutMs: number;
   private readonly random: () => number;
+  private readonly resumeBufferLength: number;
 
   private attempt: Attempt | null = null;
   private attempts = 0;
@@ -210,11 +255,14 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private closing: { promise: Promise<void>; resolve: () => void } | null = null;
   private current: ConnectionStatus = "idle";
   private latency: number | null = null;
+  private session: Session | null = null;
 
   private readonly eventHandlers = new Map<string, Set<Handler<[unknown]>>>();
   private readonly anyHandlers = new Set<Handler<[EventOf<P["toClient"]>]>>();
   private readonly connectHandlers = new Set<Handler<[ConnectInfo]>>();
   private readonly disconnectHandlers = new Set<Handler<[DisconnectInfo]>>();
+  private readonly pauseHandlers = new Set<Handler<[DisconnectInfo]>>();
+  private readonly resumeHandlers = new Set<Handler<[ConnectInfo]>>();
   private readonly syncHandlers = new Set<Handler<[SyncOf<P>, WorldOf<P>]>>();
   private readonly snapshotHandlers = new Set<Handler<[WorldOf<P>]>>();
   private readonly errorHandlers = new Set<Handler<[NodelinkError]>>();
@@ -243,6 +291,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
     this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.random = options.random ?? Math.random;
+    this.resumeBufferLength = Math.max(0, options.resumeBufferLength ?? 128);
     const reconnect = options.reconnect ?? false;
     this.policy = reconnect === false ? null : reconnectPolicy(reconnect === true ? {} : reconnect);
   }
@@ -328,14 +377,48 @@ export class NodelinkClient<P extends ProtocolTypes> {
     return this.add(this.anyHandlers, handler);
   }
 
-  /** Calls `handler` at each welcome: after connecting and after each reconnection. */
+  /**
+   * Calls `handler` at each welcome of a new session: after connecting and after
+   * each reconnection that could not resume the session (a resumed one calls
+   * {@link onResume} instead).
+   */
   onConnect(handler: (info: ConnectInfo) => void): Unsubscribe {
     return this.add(this.connectHandlers, handler);
   }
 
-  /** Calls `handler` when a connection that was welcomed ends, with why. The mirror is emptied first. */
+  /**
+   * Calls `handler` when a session ends, with why; the mirror is emptied first.
+   * That is when its connection ends, unless the client is resuming it
+   * ({@link onPause}); then, only if the resume fails: refused by the server (with
+   * its close code, such as 4008 "session expired", after which the client joins
+   * afresh) or given up.
+   */
   onDisconnect(handler: (info: DisconnectInfo) => void): Unsubscribe {
     return this.add(this.disconnectHandlers, handler);
+  }
+
+  /**
+   * Calls `handler` when the connection was lost and the client is about to resume
+   * its session (with reconnection on): the server holds this player meanwhile, and
+   * the mirror is kept. Then either {@link onResume} follows, or, if the session
+   * is over, {@link onDisconnect} and a fresh {@link onConnect}.
+   *
+   * ```ts
+   * client.onPause((info) => showBanner(`reconnecting (${info.reason})…`));
+   * client.onResume(() => hideBanner());
+   * ```
+   */
+  onPause(handler: (info: DisconnectInfo) => void): Unsubscribe {
+    return this.add(this.pauseHandlers, handler);
+  }
+
+  /**
+   * Calls `handler` when the session was resumed on a new connection: the same
+   * player. The events missed meanwhile follow, then a snapshot that brings the
+   * mirror up to date; events sent while away go out once.
+   */
+  onResume(handler: (info: ConnectInfo) => void): Unsubscribe {
+    return this.add(this.resumeHandlers, handler);
   }
 
   /** Calls `handler` after each sync frame is applied, with its typed changes and the mirror. */
@@ -404,14 +487,30 @@ export class NodelinkClient<P extends ProtocolTypes> {
     const frame = encodeClientEvent(this.protocol, name, payload[0]);
     const socket = this.attempt?.welcomed ? this.attempt.socket : null;
     if (socket !== null && this.queue.size === 0 && socket.readyState === OPEN) {
-      socket.send(frame);
+      this.write(socket, frame);
       return;
     }
     this.queue.push(frame);
   }
 
   private flush(socket: WebSocketLike): void {
-    for (let frame = this.queue.shift(); frame !== undefined; frame = this.queue.shift()) socket.send(frame);
+    for (let frame = this.queue.shift(); frame !== undefined; frame = this.queue.shift()) this.write(socket, frame);
+  }
+
+  /**
+   * Sends a frame, keeping it for the session first: a frame whose send failed
+   * half-way may have arrived, and the server's count settles it on a resume.
+   */
+  private write(socket: WebSocketLike, frame: Uint8Array): void {
+    const session = this.session;
+    if (session !== null) {
+      session.sent += 1;
+      if (this.resumeBufferLength > 0) {
+        if (session.kept.length >= this.resumeBufferLength) session.kept.shift();
+        session.kept.push(frame);
+      }
+    }
+    socket.send(frame);
   }
 
   // -------------------------------------------------------------------------
@@ -445,13 +544,19 @@ export class NodelinkClient<P extends ProtocolTypes> {
     this.retryTimer = null;
     this.current = "connecting";
     let socket: WebSocketLike;
+    const session = this.session;
+    // The server echoes only the first; the second asks it to resume the session.
+    const protocols = [subprotocol(this.protocol.fingerprint)];
+    if (session !== null) {
+      protocols.push(resumeSubprotocol({ token: session.token, received: session.received, forgotten: session.sent - session.kept.length }));
+    }
     try {
-      socket = new this.WebSocketClass(this.url, [subprotocol(this.protocol.fingerprint)]);
+      socket = new this.WebSocketClass(this.url, protocols);
     } catch (error) {
       this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
       return;
     }
-    const attempt: Attempt = { socket, opened: false, welcomed: false, socketError: null, timer: null };
+    const attempt: Attempt = { socket, resuming: session !== null, opened: false, welcomed: false, socketError: null, timer: null };
     this.attempt = attempt;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
@@ -544,6 +649,13 @@ export class NodelinkClient<P extends ProtocolTypes> {
       return;
     }
     this.current = "disconnected";
+    // A session waiting to be resumed ends here, for the reason its connection ended.
+    const paused = this.session?.paused ?? null;
+    this.session = null;
+    if (paused !== null) {
+      this.mirror.clear();
+      this.emit(this.disconnectHandlers, "disconnect", paused);
+    }
     const pending = this.pending;
     this.pending = null;
     pending?.reject(error);
@@ -567,6 +679,8 @@ export class NodelinkClient<P extends ProtocolTypes> {
       this.report(new DecodeError("message", `expected a binary message, found ${typeof data === "string" ? "text" : typeof data}`));
       return;
     }
+    // Every event frame counts, decodable or not: the server counted it as sent.
+    if (attempt.welcomed && this.session !== null && frameKind(bytes) === FrameKind.Event) this.session.received += 1;
     if (bytes.byteLength > this.maxFrameLength) {
       this.report(new DecodeError("frame", `${bytes.byteLength} bytes, more than the limit of ${this.maxFrameLength}`));
       return;
@@ -630,12 +744,24 @@ export class NodelinkClient<P extends ProtocolTypes> {
       this.abandon(attempt, new ProtocolMismatchError(this.protocol.fingerprint, welcome.fingerprint, WIRE_VERSION));
       return;
     }
+    const session = this.session;
+    if (attempt.resuming && session !== null && welcome.resumeToken !== null && welcome.resumed !== null) {
+      this.resumed(attempt, welcome, session, welcome.resumeToken, welcome.resumed);
+      return;
+    }
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     attempt.welcomed = true;
     this.attempts = 0;
     this.current = "open";
+    if (session?.paused) {
+      // A server without sessions started a new one: the old one is over.
+      this.session = null;
+      this.mirror.clear();
+      this.emit(this.disconnectHandlers, "disconnect", session.paused);
+    }
+    this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
     this.mirror.clear();
-    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint };
+    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: false };
     this.welcome = info;
     this.flush(attempt.socket);
     const pending = this.pending;
@@ -644,9 +770,47 @@ export class NodelinkClient<P extends ProtocolTypes> {
     pending?.resolve(info);
   }
 
+  /** The server resumed the session, having received `serverReceived` of this client's frames. */
+  private resumed(attempt: Attempt, welcome: Welcome, session: Session, token: string, serverReceived: number): void {
+    const forgotten = session.sent - session.kept.length;
+    if (serverReceived > session.sent || serverReceived < forgotten) {
+      // Never from a server that read the offer (it refuses a resume that would
+      // leave a gap): end the session rather than lose events, and join afresh.
+      const paused = session.paused;
+      this.session = null;
+      if (paused !== null) {
+        this.mirror.clear();
+        this.emit(this.disconnectHandlers, "disconnect", paused);
+      }
+      const gap = `the server resumed the session after ${serverReceived} of this client's events, but it sent ${session.sent} and keeps those after ${forgotten}`;
+      this.abandon(attempt, new HandshakeError(gap));
+      return;
+    }
+    if (attempt.timer !== null) clearTimeout(attempt.timer);
+    attempt.welcomed = true;
+    this.attempts = 0;
+    this.current = "open";
+    session.token = token;
+    session.paused = null;
+    // The mirror is kept: the missed events follow, then a snapshot replaces it.
+    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: true };
+    this.welcome = info;
+    // What the server never read goes first, in its order, then what was queued.
+    for (const frame of session.kept.slice(serverReceived - forgotten)) attempt.socket.send(frame);
+    this.flush(attempt.socket);
+    const pending = this.pending;
+    this.pending = null;
+    this.emit(this.resumeHandlers, "resume", info);
+    pending?.resolve(info);
+  }
+
   private closed(attempt: Attempt, code: number, reason: string): void {
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     this.attempt = null;
+    if (!attempt.welcomed && attempt.resuming && attempt.opened && code !== ABNORMAL_CLOSURE && this.current !== "closed") {
+      this.refused(code, reason);
+      return;
+    }
     if (!attempt.welcomed) {
       const how =
         attempt.socketError !== null
@@ -663,6 +827,15 @@ export class NodelinkClient<P extends ProtocolTypes> {
       : code === ABNORMAL_CLOSURE
         ? { kind: "lost", code, reason: attempt.socketError ?? (reason || "the connection was lost") }
         : { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    const session = this.session;
+    if (!local && session !== null && this.policy?.resume && resumable(info) && attemptsLeft(this.policy, this.attempts)) {
+      session.paused = info;
+      this.current = "disconnected";
+      this.emit(this.pauseHandlers, "pause", info);
+      if (this.current === "disconnected") this.retry();
+      return;
+    }
+    this.session = null;
     this.mirror.clear();
     if (!local) this.current = "disconnected";
     this.emit(this.disconnectHandlers, "disconnect", info);
@@ -673,6 +846,27 @@ export class NodelinkClient<P extends ProtocolTypes> {
     if (this.policy !== null && worthReconnecting(info) && attemptsLeft(this.policy, this.attempts) && this.current === "disconnected") {
       this.retry();
     }
+  }
+
+  /**
+   * The server refused to resume the session, closing the connection before its
+   * welcome: the session is over. The client says why, then joins afresh at once
+   * (the server answered: no reason to wait), unless told not to come back.
+   */
+  private refused(code: number, reason: string): void {
+    const info: DisconnectInfo = { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    this.session = null;
+    this.mirror.clear();
+    this.current = "disconnected";
+    this.emit(this.disconnectHandlers, "disconnect", info);
+    if (this.current !== "disconnected") return; // closed by a handler
+    if (worthReconnecting(info)) {
+      this.open();
+      return;
+    }
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(new ConnectError(this.url, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
   }
 
   // -------------------------------------------------------------------------
@@ -691,6 +885,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
     });
     this.closing = { promise, resolve };
     this.current = "closed";
+    this.session = null;
     if (this.retryTimer !== null) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;

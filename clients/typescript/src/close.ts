@@ -18,6 +18,12 @@ export const CloseCode = {
   IdleTimeout: 4006,
   /** The server holds its maximum number of players. */
   ServerFull: 4007,
+  /** A resume named no session the server holds (unknown, used, or its grace period over). The client joins afresh. */
+  SessionExpired: 4008,
+  /** A resume would leave a gap: missed events are no longer held. The session is over; the client joins afresh. */
+  MissedEvents: 4009,
+  /** A newer connection resumed this connection's session. */
+  Replaced: 4010,
 } as const;
 
 /** The name of one of nodelink's close codes. */
@@ -32,6 +38,9 @@ const DESCRIPTIONS: Record<CloseReasonName, string> = {
   RateLimited: "sending too fast",
   IdleTimeout: "idle timeout",
   ServerFull: "server full",
+  SessionExpired: "session expired",
+  MissedEvents: "missed events no longer held",
+  Replaced: "session resumed elsewhere",
 };
 
 /** One of nodelink's close reasons. */

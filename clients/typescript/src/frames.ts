@@ -35,6 +35,34 @@ export function subprotocol(fingerprint: string): string {
   return `nodelink.${WIRE_VERSION}.${fingerprint}`;
 }
 
+/** What a client presents to resume its session (PROTOCOL.md, "Resuming a session"). */
+export interface ResumeOffer {
+  /** The token of the session's last welcome: 32 hex digits. */
+  readonly token: string;
+  /** Event frames received from the server on the session. */
+  readonly received: number;
+  /** How many of the frames it sent on the session, from the first, the client no longer keeps. */
+  readonly forgotten: number;
+}
+
+/**
+ * The subprotocol that asks to resume a session, offered beside
+ * {@link subprotocol}: `nodelink.resume.<token>.<received>.<forgotten>`.
+ */
+export function resumeSubprotocol(offer: ResumeOffer): string {
+  return `nodelink.resume.${offer.token}.${offer.received}.${offer.forgotten}`;
+}
+
+/** A frame's kind, read without decoding the rest; `null` when the bytes do not start like a frame. */
+export function frameKind(bytes: Uint8Array): number | null {
+  try {
+    const reader = new Reader(bytes);
+    return reader.arrayLen() > 0 ? reader.uint("frame kind") : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The server's first frame. */
 export interface Welcome {
   readonly wireVersion: number;
@@ -46,6 +74,10 @@ export interface Welcome {
   readonly netId: number;
   /** Sync ticks per second. */
   readonly tickRate: number;
+  /** The token that resumes this session if the connection drops; `null` from a server without sessions. */
+  readonly resumeToken: string | null;
+  /** On a resumed session: how many frames the server has received from the client on it; else `null`. */
+  readonly resumed: number | null;
 }
 
 /** A player entry of a sync frame: the fields its mask names, by field name. */
@@ -371,7 +403,7 @@ function readWelcome(reader: Reader, length: number, protocol: CompiledProtocol)
     if (wireVersion !== WIRE_VERSION) {
       throw new ProtocolMismatchError(protocol.fingerprint, null, WIRE_VERSION, wireVersion);
     }
-    if (length !== 6) throw new ValueError(`a welcome has 6 elements, found ${length}`);
+    if (length < 6 || length > 8) throw new ValueError(`a welcome has 6 to 8 elements, found ${length}`);
     const fingerprint = within("fingerprint", () => {
       const value = reader.int();
       if (typeof value === "number" && value < 0) throw new ValueError(`negative (${value})`);
@@ -384,7 +416,16 @@ function readWelcome(reader: Reader, length: number, protocol: CompiledProtocol)
     });
     const netId = within("net id", () => reader.uint("net id"));
     const tickRate = within("tick rate", () => reader.uint("tick rate"));
-    return { wireVersion, fingerprint, id, netId, tickRate };
+    const resumeToken =
+      length >= 7
+        ? within("resume token", () => {
+            const token = reader.str();
+            if (!/^[0-9a-f]{32}$/i.test(token)) throw new ValueError(`expected 32 hex digits, found ${JSON.stringify(token)}`);
+            return token;
+          })
+        : null;
+    const resumed = length === 8 ? within("events received", () => reader.uint("events received")) : null;
+    return { wireVersion, fingerprint, id, netId, tickRate, resumeToken, resumed };
   } catch (error) {
     throw frameError("welcome", error);
   }
@@ -432,16 +473,26 @@ export function encodePing(seq: number, rttUs: number): Uint8Array {
   return writer.finish();
 }
 
-/** Encodes a welcome `[0, wire_version, fingerprint, player_id, net_id, tick_rate]`. */
-export function encodeWelcome(welcome: Omit<Welcome, "wireVersion"> & { wireVersion?: number }): Uint8Array {
-  const writer = new Writer(32);
-  writer.arrayLen(6);
+/**
+ * Encodes a welcome `[0, wire_version, fingerprint, player_id, net_id, tick_rate]`,
+ * then the resume token when there is one and, on a resumed session, the count of
+ * frames received.
+ */
+export function encodeWelcome(
+  welcome: Omit<Welcome, "wireVersion" | "resumeToken" | "resumed"> & { wireVersion?: number; resumeToken?: string | null; resumed?: number | null },
+): Uint8Array {
+  const token = welcome.resumeToken ?? null;
+  const resumed = token === null ? null : (welcome.resumed ?? null);
+  const writer = new Writer(64);
+  writer.arrayLen(6 + (token === null ? 0 : 1) + (resumed === null ? 0 : 1));
   writer.uint(FrameKind.Welcome);
   writer.uint(welcome.wireVersion ?? WIRE_VERSION);
   writer.uint(BigInt(`0x${welcome.fingerprint}`));
   writer.uint(playerIdToNumber(welcome.id));
   writer.uint(welcome.netId);
   writer.uint(welcome.tickRate);
+  if (token !== null) writer.str(token);
+  if (resumed !== null) writer.uint(resumed);
   return writer.finish();
 }
 

@@ -39,10 +39,12 @@ export {
   encodeSync,
   encodeWelcome,
   FrameKind,
+  frameKind,
+  resumeSubprotocol,
   subprotocol,
   SyncFlag,
 } from "./frames.js";
-export type { ClientFrame, EntityEntry, EventFrame, ServerFrame, SyncEntry, SyncFrame, Welcome } from "./frames.js";
+export type { ClientFrame, EntityEntry, EventFrame, ResumeOffer, ServerFrame, SyncEntry, SyncFrame, Welcome } from "./frames.js";
 export { Mirror } from "./mirror.js";
 export type { EntityChange, PlayerChange, StateSync, World } from "./mirror.js";
 export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";

@@ -10,6 +10,11 @@ export interface ReconnectOptions {
   jitter?: number;
   /** Give up after this many attempts in a row; `null` (the default) tries forever. */
   maxAttempts?: number | null;
+  /**
+   * After a lost connection, resume the session (`true`, the default: the same
+   * player, nothing missed) or always join as a new player (`false`).
+   */
+  resume?: boolean;
 }
 
 /** A complete reconnection policy. */
@@ -18,6 +23,7 @@ export interface ReconnectPolicy {
   readonly maxDelayMs: number;
   readonly jitter: number;
   readonly maxAttempts: number | null;
+  readonly resume: boolean;
 }
 
 /** The policy with `options`' settings and defaults for the rest. */
@@ -27,6 +33,7 @@ export function reconnectPolicy(options: ReconnectOptions = {}): ReconnectPolicy
     maxDelayMs: options.maxDelayMs ?? 10_000,
     jitter: Math.min(1, Math.max(0, options.jitter ?? 0.5)),
     maxAttempts: options.maxAttempts ?? null,
+    resume: options.resume ?? true,
   };
   if (!(policy.initialDelayMs >= 0) || !(policy.maxDelayMs >= 0)) {
     throw new RangeError("reconnect delays are non-negative numbers of milliseconds");

@@ -26,8 +26,8 @@ describe("the browser bundle", () => {
     const inputs = Object.keys(result.metafile.inputs);
     assert.deepEqual(inputs.filter((input) => !input.startsWith("src/") && !input.includes("/src/")), [], "only the package's own sources");
     const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]!]!.bytes;
-    // About 49 KB minified, 16 KB gzipped: a guard against accidental growth.
-    assert.ok(bytes < 64_000, `the bundle is ${bytes} bytes`);
+    // About 65 KB minified, 20 KB gzipped: a guard against accidental growth.
+    assert.ok(bytes < 72_000, `the bundle is ${bytes} bytes`);
 
     const bundle = (await import(pathToFileURL(outfile).href)) as typeof import("../src/index.js");
     const protocol = bundle.compileProtocol(gameSchema);

@@ -72,7 +72,7 @@ describe("sending", () => {
     assert.deepEqual(socket.sent, [], "events wait for the welcome");
     socket.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: "1a2b3c4d", netId: 3, tickRate: 20 }));
     const info = await connecting;
-    assert.deepEqual(info, { id: "1a2b3c4d", netId: 3, tickRate: 20, fingerprint: FINGERPRINT });
+    assert.deepEqual(info, { id: "1a2b3c4d", netId: 3, tickRate: 20, fingerprint: FINGERPRINT, resumed: false });
     assert.equal(client.id, "1a2b3c4d");
     assert.equal(client.status, "open");
     assert.deepEqual(sent(client, socket), [

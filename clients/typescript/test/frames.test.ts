@@ -13,22 +13,36 @@ import {
   encodeSync,
   encodeWelcome,
   ProtocolMismatchError,
+  resumeSubprotocol,
   type ServerFrame,
   subprotocol,
   type TypeExpr,
 } from "../src/index.js";
 import { Reader, Writer } from "../src/msgpack.js";
 import { docSyncFrames } from "./doc-frames.js";
-import { fromHex, gameProtocol, hex, protocolDocAccepts, protocolDocFrames, protocolDocValues } from "./support.js";
+import { fromHex, gameProtocol, hex, protocolDoc, protocolDocAccepts, protocolDocFrames, protocolDocValues } from "./support.js";
 
 const doc = protocolDocFrames();
 
 /** Checks one of PROTOCOL.md's frames both ways. */
 const otherFrames: Record<string, () => void> = {
   welcome() {
-    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20 };
+    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20, resumeToken: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", resumed: null };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome")!));
     assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
+  },
+  "welcome-no-session"() {
+    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20, resumeToken: null, resumed: null };
+    assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome-no-session")!));
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-no-session")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
+  },
+  "welcome-resumed"() {
+    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20, resumeToken: "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a", resumed: 7 };
+    assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome-resumed")!));
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-resumed")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
+    // The offer PROTOCOL.md shows bob making before it.
+    const offer = resumeSubprotocol({ token: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", received: 3, forgotten: 0 });
+    assert.ok(protocolDoc.includes(`\`${offer}\``), offer);
   },
   "event-move"() {
     assert.equal(hex(encodeClientEvent(gameProtocol, "move", { x: 1.5, y: -2 })), hex(doc.get("event-move")!));

@@ -24,7 +24,7 @@ describe("the reconnect schedule", () => {
   });
 
   it("has the Rust client's defaults", () => {
-    assert.deepEqual(reconnectPolicy(), { initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0.5, maxAttempts: null });
+    assert.deepEqual(reconnectPolicy(), { initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0.5, maxAttempts: null, resume: true });
     assert.throws(() => reconnectPolicy({ maxAttempts: -1 }), RangeError);
   });
 });

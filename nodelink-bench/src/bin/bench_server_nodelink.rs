@@ -6,7 +6,8 @@
 //! ADDR` first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
-//! --bin bench-server-nodelink -- [PORT] [--room-size N] [--tls CERT KEY]`.
+//! --bin bench-server-nodelink -- [PORT] [--room-size N] [--tls CERT KEY]
+//! [--resume-grace SECONDS]`.
 
 use nodelink::server::{RateLimit, Server, ServerConfig, SyncScope};
 use nodelink::tls::TlsConfig;
@@ -31,6 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some((cert, key)) = &args.tls {
         config = config.tls(TlsConfig::from_pem_files(cert, key)?);
+    }
+    if let Some(grace) = args.resume_grace {
+        config = config.resume_grace(std::time::Duration::from_secs_f64(grace));
     }
     let mut server = Server::<Game>::new(config);
     // Ids count from 1, as the limit server's do, so both send the same bytes.

@@ -61,6 +61,8 @@ OPTIONS:
                     broadcast: chat lines per second from the sender                   [20]
                     connect: joins per second                                         [500]
   --room-size N     players per room (rooms)                                           [50]
+  --resume-grace S  the nodelink server's grace period for lost connections, in
+                    seconds; 0: no sessions (the server's default: 30)
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
@@ -165,6 +167,7 @@ struct Args {
     observers: usize,
     rate: f64,
     room_size: usize,
+    resume_grace: Option<String>,
     warmup: f64,
     duration: f64,
     tls: bool,
@@ -180,6 +183,7 @@ fn parse_args() -> Result<Args, String> {
         observers: 5,
         rate: f64::NAN,
         room_size: 50,
+        resume_grace: None,
         warmup: 3.0,
         duration: 10.0,
         tls: false,
@@ -225,6 +229,7 @@ fn parse_args() -> Result<Args, String> {
             "--room-size" => {
                 args.room_size = value()?.parse().map_err(|e| format!("--room-size: {e}"))?
             }
+            "--resume-grace" => args.resume_grace = Some(value()?),
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
@@ -427,6 +432,9 @@ impl UnderTest {
         let certificate = args.tls.then(RunCertificate::make).transpose()?;
         if let Some(certificate) = &certificate {
             server_args.extend(certificate.server_args());
+        }
+        if let Some(grace) = &args.resume_grace {
+            server_args.extend(["--resume-grace".to_owned(), grace.clone()]);
         }
         let cpus = args.server_cpus.as_deref();
         let (mut process, wire) = match &args.target {

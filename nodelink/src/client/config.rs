@@ -35,6 +35,13 @@ pub struct ClientConfig {
     /// [`ClientError::Tls`](super::ClientError::Tls). Not used by `ws://` URLs.
     #[cfg(feature = "tls")]
     pub root_certificates: crate::tls::RootCertificates,
+    /// Events kept after they were written, so that a resumed session re-sends the
+    /// ones a dropped connection did not deliver. Default 128: below the server's
+    /// default rate-limit burst (200), so that what a resumed client re-sends at
+    /// once is not dropped by that limit. When more were sent unseen than this, a
+    /// resume is refused (the server would miss events) and the client joins
+    /// afresh.
+    pub resume_buffer_len: usize,
 }
 
 impl Default for ClientConfig {
@@ -46,6 +53,7 @@ impl Default for ClientConfig {
             reconnect: None,
             #[cfg(feature = "tls")]
             root_certificates: crate::tls::RootCertificates::platform(),
+            resume_buffer_len: 128,
         }
     }
 }
@@ -107,6 +115,13 @@ impl ClientConfig {
         self.root_certificates = roots;
         self
     }
+
+    /// Sets [`resume_buffer_len`](Self::resume_buffer_len).
+    #[must_use]
+    pub fn resume_buffer_len(mut self, len: usize) -> Self {
+        self.resume_buffer_len = len;
+        self
+    }
 }
 
 /// When and how often a client tries to reconnect.
@@ -118,6 +133,14 @@ impl ClientConfig {
 ///
 /// A client does not reconnect after it disconnected itself, after it was kicked,
 /// or after the server refused its protocol.
+///
+/// When a connection is lost (rather than closed by the server), the client first
+/// tries to resume its session: the server holds its player for a grace period
+/// (`ServerConfig::resume_grace`), and a resumed client is the same player, with
+/// the events it missed and its unsent ones delivered once
+/// ([`Client::on_resume`](super::Client::on_resume)). If the session is over, the
+/// client is told why ([`Client::on_disconnect`](super::Client::on_disconnect))
+/// and joins afresh at once.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Reconnect {
@@ -129,6 +152,9 @@ pub struct Reconnect {
     pub jitter: f64,
     /// Give up after this many attempts in a row; `None` (the default) tries forever.
     pub max_attempts: Option<u32>,
+    /// Resume the session after a lost connection (`true`, the default), or always
+    /// join as a new player (`false`).
+    pub resume: bool,
 }
 
 impl Default for Reconnect {
@@ -138,6 +164,7 @@ impl Default for Reconnect {
             max_delay: Duration::from_secs(10),
             jitter: 0.5,
             max_attempts: None,
+            resume: true,
         }
     }
 }
@@ -169,6 +196,26 @@ impl Reconnect {
     pub fn max_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_attempts = attempts;
         self
+    }
+
+    /// Sets [`resume`](Self::resume).
+    ///
+    /// ```
+    /// use nodelink::client::Reconnect;
+    ///
+    /// // Come back as a new player every time.
+    /// let policy = Reconnect::default().resume(false);
+    /// assert!(!policy.resume);
+    /// ```
+    #[must_use]
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// Whether attempt number `attempt + 1` may be made.
+    pub(crate) fn allows(&self, attempt: u32) -> bool {
+        self.max_attempts.is_none_or(|max| attempt < max)
     }
 
     /// The delay before attempt `attempt` (1 for the first), with `draw` in

@@ -1,5 +1,10 @@
 //! One connection to the server: handshake, welcome, then frames in both
 //! directions until either side closes. Delivers what arrives to a [`Deliver`].
+//!
+//! Connections come and go within a session: when one is lost, [`run`] reconnects
+//! offering the session's token, and the server either resumes it (the same
+//! player; the frames each side missed are sent again) or says why not, and the
+//! client joins afresh.
 
 use std::time::Duration;
 
@@ -19,8 +24,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::client::config::ClientConfig;
 use crate::client::error::{ClientError, Disconnect};
 use crate::client::sender::ClientSender;
+use crate::client::session::Session;
 use crate::wire::{
-    decode_server_frame, encode_pong, handshake, CloseReason, ServerFrame, SyncFrame, Welcome,
+    decode_server_frame, encode_pong, handshake, CloseReason, ResumeOffer, ServerFrame, SyncFrame,
+    Welcome,
 };
 use crate::Protocol;
 
@@ -29,6 +36,10 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Where a connection delivers what it receives.
 pub(crate) trait Deliver<P: Protocol> {
     fn connected(&mut self, welcome: Welcome, sender: &ClientSender<P>);
+    /// The session was resumed on a new connection: the same player.
+    fn resumed(&mut self, welcome: Welcome, sender: &ClientSender<P>);
+    /// The connection was lost; the session waits to be resumed.
+    fn paused(&mut self, reason: Disconnect);
     fn event(&mut self, event: P::ToClient, sender: &ClientSender<P>);
     fn sync(&mut self, frame: SyncFrame<P>, sender: &ClientSender<P>);
     fn latency(&mut self, rtt: Duration);
@@ -49,6 +60,17 @@ fn worth_reconnecting(reason: &Disconnect) -> bool {
     }
 }
 
+/// Whether a session whose connection ended this way can be resumed: when the
+/// connection was lost, not closed, or the server closed it as silent (it holds
+/// the player for a while then too).
+fn resumable(reason: &Disconnect) -> bool {
+    match reason {
+        Disconnect::Lost(_) => true,
+        Disconnect::Closed { .. } => reason.close_reason() == Some(CloseReason::IdleTimeout),
+        Disconnect::Local => false,
+    }
+}
+
 /// Whether a connection that could not be opened is worth trying again: not when
 /// the server refused the client itself (its protocol, its credentials).
 fn worth_retrying(error: &ClientError) -> bool {
@@ -57,6 +79,18 @@ fn worth_retrying(error: &ClientError) -> bool {
         ClientError::Refused { status, .. } => matches!(status, 429 | 503),
         _ => false,
     }
+}
+
+/// How one connection attempt ended, when it was not an error.
+enum Ended {
+    /// The client was told to stop before a connection was made (or before its
+    /// welcome).
+    Stopped,
+    /// A resume was refused: the server closed the connection before its welcome,
+    /// with this reason.
+    Refused(Disconnect),
+    /// A connection was open, and ended this way.
+    Closed(Disconnect),
 }
 
 /// Connects and serves connections until one ends for good: after a local
@@ -71,22 +105,63 @@ pub(crate) async fn run<P: Protocol>(
 ) -> Result<(), ClientError> {
     let mut stop = sender.stop.subscribe();
     let mut attempt = 0u32;
+    let mut session: Option<Session> = None;
     loop {
-        let outcome = serve(url, config, queue, sender, &mut stop, deliver).await;
-        let again = match &outcome {
-            Ok(reason) => {
-                attempt = 0;
-                worth_reconnecting(reason)
+        let outcome = serve(url, config, queue, sender, &mut stop, deliver, &mut session).await;
+        let policy = config.reconnect.as_ref();
+        match outcome {
+            Ok(Ended::Stopped) | Ok(Ended::Closed(Disconnect::Local)) => {
+                deliver.disconnected(Disconnect::Local);
+                return Ok(());
             }
-            Err(error) => worth_retrying(error),
-        };
-        let policy = match &config.reconnect {
-            Some(policy) if again && policy.max_attempts.is_none_or(|max| attempt < max) => policy,
-            _ => return outcome.map(drop),
-        };
-        if let Err(error) = outcome {
-            deliver.error(error);
+            Ok(Ended::Closed(reason)) => {
+                attempt = 0;
+                let resume = policy.is_some_and(|policy| policy.resume && policy.allows(attempt));
+                match session.as_mut() {
+                    Some(session) if resume && resumable(&reason) => {
+                        session.paused = Some(reason.clone());
+                        deliver.paused(reason);
+                    }
+                    _ => {
+                        session = None;
+                        let again = worth_reconnecting(&reason);
+                        deliver.disconnected(reason);
+                        if !again {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            Ok(Ended::Refused(reason)) => {
+                // The session is over: the client is told why, then joins afresh at
+                // once (the server answered: no reason to wait).
+                session = None;
+                let again = worth_reconnecting(&reason) && policy.is_some();
+                deliver.disconnected(reason);
+                if !again {
+                    return Ok(());
+                }
+                continue;
+            }
+            Err(error) => {
+                let again = worth_retrying(&error) && policy.is_some_and(|p| p.allows(attempt));
+                if !again {
+                    // A session waiting to be resumed ends here, for the reason its
+                    // connection ended.
+                    if let Some(reason) = session.take().and_then(|session| session.paused) {
+                        deliver.disconnected(reason);
+                    }
+                    return Err(error);
+                }
+                deliver.error(error);
+            }
         }
+        let Some(policy) = policy.filter(|policy| policy.allows(attempt)) else {
+            if let Some(reason) = session.take().and_then(|session| session.paused) {
+                deliver.disconnected(reason);
+            }
+            return Ok(());
+        };
         attempt += 1;
         let delay = policy.delay(attempt);
         deliver.reconnecting(attempt, delay);
@@ -135,16 +210,23 @@ fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
 }
 
 /// Opens the TCP connection and upgrades it to a WebSocket offering this
-/// protocol's subprotocol.
-async fn upgrade<P: Protocol>(url: &str, config: &ClientConfig) -> Result<Socket, ClientError> {
+/// protocol's subprotocol, and the resume offer when the client has a session.
+async fn upgrade<P: Protocol>(
+    url: &str,
+    config: &ClientConfig,
+    resume: Option<&ResumeOffer>,
+) -> Result<Socket, ClientError> {
     let mut request = url
         .into_client_request()
         .map_err(|error| ClientError::Url {
             url: url.to_owned(),
             reason: error.to_string(),
         })?;
-    let offer = HeaderValue::from_str(&handshake::subprotocol(P::FINGERPRINT))
-        .map_err(|error| connect_error(url, error))?;
+    let mut offered = handshake::subprotocol(P::FINGERPRINT);
+    if let Some(resume) = resume {
+        offered = format!("{offered}, {}", resume.subprotocol());
+    }
+    let offer = HeaderValue::from_str(&offered).map_err(|error| connect_error(url, error))?;
     request
         .headers_mut()
         .insert("sec-websocket-protocol", offer);
@@ -260,16 +342,17 @@ fn tls_failure(error: &rustls::Error) -> String {
     }
 }
 
-/// Reads the server's first frame, which must be the welcome.
+/// Reads the server's first frame, which must be the welcome: `Ok(Err(_))` when
+/// the server closed the connection instead, with its close frame's reason.
 async fn welcome<P: Protocol>(
     url: &str,
     config: &ClientConfig,
     stream: &mut SplitStream<Socket>,
-) -> Result<Welcome, ClientError> {
+) -> Result<Result<Welcome, Disconnect>, ClientError> {
     match timeout(config.connect_timeout, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => {
             match decode_server_frame::<P>(&bytes, config.max_frame_len) {
-                Ok(ServerFrame::Welcome(welcome)) => Ok(welcome),
+                Ok(ServerFrame::Welcome(welcome)) => Ok(Ok(welcome)),
                 Ok(_) => Err(ClientError::Handshake(
                     "the first frame was not a welcome".into(),
                 )),
@@ -280,10 +363,13 @@ async fn welcome<P: Protocol>(
                 Err(error) => Err(ClientError::Handshake(error.to_string())),
             }
         }
-        Ok(Some(Ok(Message::Close(frame)))) => Err(ClientError::Handshake(format!(
-            "the server closed the connection: {}",
-            frame.map(|f| f.reason.to_string()).unwrap_or_default()
-        ))),
+        Ok(Some(Ok(Message::Close(Some(frame))))) => Ok(Err(Disconnect::Closed {
+            code: frame.code.into(),
+            reason: frame.reason.to_string(),
+        })),
+        Ok(Some(Ok(Message::Close(None)))) => Err(ClientError::Handshake(
+            "the server closed the connection: ".into(),
+        )),
         Ok(Some(Ok(_))) => Err(ClientError::Handshake("unexpected first message".into())),
         Ok(Some(Err(error))) => Err(connect_error(url, error)),
         Ok(None) => Err(ClientError::Handshake(
@@ -295,10 +381,10 @@ async fn welcome<P: Protocol>(
     }
 }
 
-/// Connects, then serves the connection until it ends. Returns `Err` only when no
-/// connection was established; after that, the end is reported to `deliver` and
-/// returned. A disconnect abandons the attempt at any point, and is reported as
-/// [`Disconnect::Local`] whether or not a connection was open.
+/// Connects (resuming the session, if the client has one), then serves the
+/// connection until it ends. Returns `Err` only when no connection was
+/// established, and leaves reporting how it ended to [`run`]. A disconnect
+/// abandons the attempt at any point.
 async fn serve<P: Protocol>(
     url: &str,
     config: &ClientConfig,
@@ -306,16 +392,17 @@ async fn serve<P: Protocol>(
     sender: &ClientSender<P>,
     stop: &mut watch::Receiver<bool>,
     deliver: &mut impl Deliver<P>,
-) -> Result<Disconnect, ClientError> {
+    session: &mut Option<Session>,
+) -> Result<Ended, ClientError> {
+    let offer = session.as_ref().map(Session::offer);
     // Biased: a disconnect made before this attempt wins before a socket is opened.
     let socket = tokio::select! {
         biased;
         () = stopped(stop) => None,
-        socket = upgrade::<P>(url, config) => Some(socket?),
+        socket = upgrade::<P>(url, config, offer.as_ref()) => Some(socket?),
     };
     let Some(socket) = socket else {
-        deliver.disconnected(Disconnect::Local);
-        return Ok(Disconnect::Local);
+        return Ok(Ended::Stopped);
     };
     let (mut sink, mut stream) = socket.split();
     let welcome = tokio::select! {
@@ -323,11 +410,23 @@ async fn serve<P: Protocol>(
         () = stopped(stop) => None,
         welcome = welcome::<P>(url, config, &mut stream) => Some(welcome?),
     };
-    let Some(welcome) = welcome else {
-        // The server may have made a player already: it sees it leave normally.
-        close_normally(&mut sink, &mut stream).await;
-        deliver.disconnected(Disconnect::Local);
-        return Ok(Disconnect::Local);
+    let welcome = match welcome {
+        Some(Ok(welcome)) => welcome,
+        Some(Err(closed)) if offer.is_some() => return Ok(Ended::Refused(closed)),
+        Some(Err(closed)) => {
+            let reason = match closed {
+                Disconnect::Closed { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            return Err(ClientError::Handshake(format!(
+                "the server closed the connection: {reason}"
+            )));
+        }
+        None => {
+            // The server may have made a player already: it sees it leave normally.
+            close_normally(&mut sink, &mut stream).await;
+            return Ok(Ended::Stopped);
+        }
     };
     if welcome.fingerprint != P::FINGERPRINT {
         let _ = sink.close().await;
@@ -336,12 +435,60 @@ async fn serve<P: Protocol>(
             server: Some(welcome.fingerprint),
         });
     }
-    deliver.connected(welcome, sender);
+    let resent = match (session.as_mut(), welcome.resume_token, welcome.resumed) {
+        (Some(kept), Some(token), Some(server_received)) => {
+            match kept.resume(token, server_received) {
+                Ok(frames) => Some(frames),
+                Err(gap) => {
+                    // Never from a server that read the offer: it refuses a resume
+                    // that would leave a gap. End the session rather than lose events.
+                    close_normally(&mut sink, &mut stream).await;
+                    if let Some(reason) = session.take().and_then(|session| session.paused) {
+                        deliver.disconnected(reason);
+                    }
+                    return Err(ClientError::Handshake(format!(
+                        "the server resumed the session after {} of this client's events, \
+                         but it sent {} and keeps those after {}",
+                        gap.server_received, gap.sent, gap.forgotten
+                    )));
+                }
+            }
+        }
+        _ => None,
+    };
+    match resent {
+        Some(frames) => {
+            deliver.resumed(welcome, sender);
+            // What the server never read goes first, in its order, then the queue.
+            for frame in frames {
+                if let Err(error) = sink.feed(Message::Binary(frame)).await {
+                    return Ok(Ended::Closed(Disconnect::Lost(error.to_string())));
+                }
+            }
+            if let Err(error) = sink.flush().await {
+                return Ok(Ended::Closed(Disconnect::Lost(error.to_string())));
+            }
+        }
+        None => {
+            if let Some(reason) = session.take().and_then(|session| session.paused) {
+                // A server that does not resume sessions started a new one: the old
+                // one is over.
+                deliver.disconnected(reason);
+            }
+            *session = welcome
+                .resume_token
+                .map(|token| Session::new(token, config.resume_buffer_len));
+            deliver.connected(welcome, sender);
+        }
+    }
 
     let reason = loop {
         tokio::select! {
             message = stream.next() => match message {
                 Some(Ok(Message::Binary(bytes))) => {
+                    if let Some(session) = session.as_mut() {
+                        session.received(&bytes);
+                    }
                     match decode_server_frame::<P>(&bytes, config.max_frame_len) {
                         Ok(ServerFrame::Event(event)) => deliver.event(event, sender),
                         Ok(ServerFrame::Sync(frame)) => deliver.sync(frame, sender),
@@ -373,6 +520,9 @@ async fn serve<P: Protocol>(
                 let mut next = Some(first);
                 let mut failed = None;
                 while let Some(frame) = next {
+                    if let Some(session) = session.as_mut() {
+                        session.sending(&frame);
+                    }
                     if let Err(error) = sink.feed(Message::Binary(frame)).await {
                         failed = Some(error);
                         break;
@@ -389,6 +539,5 @@ async fn serve<P: Protocol>(
             }
         }
     };
-    deliver.disconnected(reason.clone());
-    Ok(reason)
+    Ok(Ended::Closed(reason))
 }

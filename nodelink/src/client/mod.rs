@@ -38,6 +38,7 @@ mod ctx;
 mod error;
 mod poll;
 mod sender;
+mod session;
 mod world;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -80,6 +81,7 @@ type Middleware<P> = Box<
 type ReconnectingHandler = Box<dyn FnMut(u32, Duration) + Send + 'static>;
 
 type DisconnectHandler = Box<dyn FnMut(&Disconnect) + Send + 'static>;
+type PauseHandler = Box<dyn FnMut(&Disconnect) + Send + 'static>;
 type ErrorHandler = Box<dyn FnMut(&ClientError) + Send + 'static>;
 
 struct Handlers<P: Protocol> {
@@ -89,6 +91,8 @@ struct Handlers<P: Protocol> {
     on_reconnecting: Option<ReconnectingHandler>,
     on_connect: Option<CtxHandler<P>>,
     on_disconnect: Option<DisconnectHandler>,
+    on_pause: Option<PauseHandler>,
+    on_resume: Option<CtxHandler<P>>,
     on_error: Option<ErrorHandler>,
     on_state_sync: Option<SyncHandler<P>>,
 }
@@ -174,6 +178,8 @@ impl<P: Protocol> Client<P> {
                 on_reconnecting: None,
                 on_connect: None,
                 on_disconnect: None,
+                on_pause: None,
+                on_resume: None,
                 on_error: None,
                 on_state_sync: None,
             },
@@ -197,7 +203,8 @@ impl<P: Protocol> Client<P> {
     }
 
     /// Runs once the server's welcome arrived: the id is known, queued events are
-    /// on their way, and the world's snapshot follows.
+    /// on their way, and the world's snapshot follows. Only for a new session: a
+    /// resumed one runs [`on_resume`](Self::on_resume) instead.
     pub fn on_connect<F, O>(&mut self, mut handler: F) -> &mut Self
     where
         F: for<'a> FnMut(&mut ClientCtx<'a, P>) -> O + Send + 'static,
@@ -208,15 +215,61 @@ impl<P: Protocol> Client<P> {
     }
 
     /// Runs when the connection ends, with the reason (kicked, server shutdown,
-    /// connection lost…). After [`ClientSender::disconnect`] it runs once with
-    /// [`Disconnect::Local`], also when no connection was open (the client was
-    /// stopped before it connected, while connecting, or between reconnection
-    /// attempts): it can run without `on_connect` before it.
+    /// connection lost…), and the mirror is cleared. After
+    /// [`ClientSender::disconnect`] it runs once with [`Disconnect::Local`], also
+    /// when no connection was open (the client was stopped before it connected,
+    /// while connecting, or between reconnection attempts): it can run without
+    /// `on_connect` before it.
+    ///
+    /// A connection lost while the client can resume its session (reconnection on,
+    /// see [`Reconnect`]) runs [`on_pause`](Self::on_pause) instead; this runs
+    /// only once the session is over: the server refused the resume (with its
+    /// reason, such as 4008 "session expired"; the client then joins afresh and
+    /// `on_connect` follows), or the client gave up.
     pub fn on_disconnect(
         &mut self,
         handler: impl FnMut(&Disconnect) + Send + 'static,
     ) -> &mut Self {
         self.handlers.on_disconnect = Some(Box::new(handler));
+        self
+    }
+
+    /// Runs when the connection was lost and the client is about to resume its
+    /// session (reconnection on, see [`Reconnect`]), with why it was lost. The
+    /// server holds this player meanwhile, and the mirror is kept: then either
+    /// [`on_resume`](Self::on_resume) runs, or, if the session is over,
+    /// [`on_disconnect`](Self::on_disconnect) (and a fresh `on_connect`).
+    ///
+    /// ```no_run
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events] pub enum ToServer { Move { x: f32 } }
+    /// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
+    /// use nodelink::client::{Client, ClientConfig, Reconnect};
+    ///
+    /// let config = ClientConfig::default().reconnect(Reconnect::default());
+    /// let mut client = Client::<Game>::with_config("ws://localhost:5000/", config);
+    /// client.on_pause(|reason| println!("connection lost ({reason}), resuming…"));
+    /// client.on_resume(|ctx| println!("back as {}", ctx.id()));
+    /// client.on_disconnect(|reason| println!("session over: {reason}"));
+    /// ```
+    pub fn on_pause(&mut self, handler: impl FnMut(&Disconnect) + Send + 'static) -> &mut Self {
+        self.handlers.on_pause = Some(Box::new(handler));
+        self
+    }
+
+    /// Runs when the session was resumed on a new connection, instead of
+    /// `on_connect`: the same player id; the events missed meanwhile follow, then a
+    /// snapshot that brings the mirror up to date; events sent while away go out
+    /// once. See [`on_pause`](Self::on_pause).
+    pub fn on_resume<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut ClientCtx<'a, P>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_resume = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
         self
     }
 
@@ -372,6 +425,29 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
         };
         let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
         self.report("connect", result);
+    }
+
+    fn resumed(&mut self, welcome: Welcome, sender: &ClientSender<P>) {
+        self.me = welcome.player;
+        let mut ctx = ClientCtx {
+            me: self.me,
+            world: &self.world,
+            sender,
+            latency: self.latency,
+        };
+        let Some(handler) = self.handlers.on_resume.as_mut() else {
+            return;
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
+        self.report("resume", result);
+    }
+
+    fn paused(&mut self, reason: Disconnect) {
+        if let Some(handler) = self.handlers.on_pause.as_mut() {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&reason))) {
+                self.report("pause", Err(panic));
+            }
+        }
     }
 
     fn event(&mut self, mut event: P::ToClient, sender: &ClientSender<P>) {

@@ -18,9 +18,18 @@ use crate::{PlayerId, Protocol};
 /// Something that happened since the last [`PollClient::poll`].
 #[non_exhaustive]
 pub enum ClientEvent<P: Protocol> {
-    /// The server welcomed this client with its player id.
+    /// The server welcomed this client with its player id, in a new session.
     Connected {
         /// This client's player id.
+        id: PlayerId,
+    },
+    /// The connection was lost and the client is resuming its session (see
+    /// [`Client::on_pause`](super::Client::on_pause)); the world is kept.
+    Paused(Disconnect),
+    /// The session was resumed: the same player. The events missed meanwhile
+    /// follow, then a snapshot.
+    Resumed {
+        /// This client's player id, the same as before.
         id: PlayerId,
     },
     /// An event from the server.
@@ -46,6 +55,8 @@ impl<P: Protocol> std::fmt::Debug for ClientEvent<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Connected { id } => write!(f, "Connected({id})"),
+            Self::Paused(reason) => write!(f, "Paused({reason})"),
+            Self::Resumed { id } => write!(f, "Resumed({id})"),
             Self::Event(event) => write!(f, "Event({})", crate::Events::name(event)),
             Self::StateSync(sync) => write!(f, "StateSync(tick {})", sync.tick.0),
             Self::Error(error) => write!(f, "Error({error})"),
@@ -59,6 +70,8 @@ impl<P: Protocol> std::fmt::Debug for ClientEvent<P> {
 
 enum Incoming<P: Protocol> {
     Connected(PlayerId),
+    Paused(Disconnect),
+    Resumed(PlayerId),
     Event(P::ToClient),
     Sync(SyncFrame<P>),
     Latency(Duration),
@@ -83,6 +96,12 @@ impl<P: Protocol> Forward<P> {
 impl<P: Protocol> Deliver<P> for Forward<P> {
     fn connected(&mut self, welcome: Welcome, _: &ClientSender<P>) {
         self.push(Incoming::Connected(welcome.player));
+    }
+    fn resumed(&mut self, welcome: Welcome, _: &ClientSender<P>) {
+        self.push(Incoming::Resumed(welcome.player));
+    }
+    fn paused(&mut self, reason: Disconnect) {
+        self.push(Incoming::Paused(reason));
     }
     fn event(&mut self, event: P::ToClient, _: &ClientSender<P>) {
         self.push(Incoming::Event(event));
@@ -219,6 +238,15 @@ impl<P: Protocol> PollClient<P> {
                     self.me = Some(id);
                     self.connected = true;
                     ClientEvent::Connected { id }
+                }
+                Incoming::Paused(reason) => {
+                    self.connected = false;
+                    ClientEvent::Paused(reason)
+                }
+                Incoming::Resumed(id) => {
+                    self.me = Some(id);
+                    self.connected = true;
+                    ClientEvent::Resumed { id }
                 }
                 Incoming::Event(event) => ClientEvent::Event(event),
                 Incoming::Sync(frame) => ClientEvent::StateSync(self.world.apply(frame)),

@@ -4,7 +4,8 @@
 //!
 //! The cheap checks come first, so a refused client never reaches the
 //! authentication hook: per-IP cap, WebSocket upgrade, origin, protocol, capacity,
-//! then authentication.
+//! then authentication. A client resuming a session passes the same checks but
+//! capacity: its player holds its place already.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,19 +17,20 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, Response, StatusCode};
 use crate::server::connection::Context;
 use crate::server::handshake::{HandshakeRequest, Identity};
 use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER};
-use crate::wire::WireFormat;
+use crate::wire::{ResumeOffer, WireFormat};
 use crate::Protocol;
 
 /// The only WebSocket version there is (RFC 6455).
 const WEBSOCKET_VERSION: &str = "13";
 
-/// An admitted connection: its wire, the subprotocol to echo (native clients) and
-/// the identity to attach to its player.
+/// An admitted connection: its wire, the subprotocol to echo (native clients),
+/// the identity to attach to its player, and the session it asks to resume.
 #[derive(Debug)]
 pub(crate) struct Admitted {
     pub(crate) wire: WireFormat,
     pub(crate) subprotocol: Option<String>,
     pub(crate) identity: Option<Identity>,
+    pub(crate) resume: Option<ResumeOffer>,
 }
 
 /// Why an upgrade is refused, as an HTTP response.
@@ -80,7 +82,7 @@ impl Refusal {
 /// Decides whether the connection that sent `request` becomes a player.
 pub(crate) async fn admit<P: Protocol>(
     context: &Context<P>,
-    request: HandshakeRequest,
+    mut request: HandshakeRequest,
     slot: &IpSlot,
 ) -> Result<Admitted, Refusal> {
     let config = &context.config;
@@ -94,9 +96,14 @@ pub(crate) async fn admit<P: Protocol>(
         }
     }
     let (wire, subprotocol) = protocol(context, &request)?;
-    if context.online.load(Ordering::Relaxed) >= config.max_players {
+    let resume = match wire {
+        WireFormat::Native => resume_offer(&request)?,
+        WireFormat::Json => None,
+    };
+    if resume.is_none() && context.online.load(Ordering::Relaxed) >= config.max_players {
         return Err(Refusal::new(503, "server full"));
     }
+    request.resume = resume.is_some();
     let identity = match &context.authenticate {
         Some(hook) => Some(
             hook(request)
@@ -109,7 +116,27 @@ pub(crate) async fn admit<P: Protocol>(
         wire,
         subprotocol,
         identity,
+        resume,
     })
+}
+
+/// The values of the request's `Sec-WebSocket-Protocol` header(s).
+fn offered(request: &HandshakeRequest) -> impl Iterator<Item = &str> {
+    request
+        .headers()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(str::trim)
+}
+
+/// The session a native client asks to resume, if it offers to; a malformed offer
+/// is refused rather than taken for a new player's connection.
+fn resume_offer(request: &HandshakeRequest) -> Result<Option<ResumeOffer>, Refusal> {
+    match offered(request).find_map(ResumeOffer::parse) {
+        Some(Ok(offer)) => Ok(Some(offer)),
+        Some(Err(error)) => Err(Refusal::new(400, error.to_string())),
+        None => Ok(None),
+    }
 }
 
 /// Checks the headers that make a request a WebSocket upgrade (RFC 6455, 4.2.1).
@@ -147,17 +174,14 @@ fn protocol<P: Protocol>(
 ) -> Result<(WireFormat, Option<String>), Refusal> {
     let fingerprint = context.fingerprint;
     let wire_formats = context.config.wire_formats;
-    let offered = request
-        .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
-        .flat_map(|(_, value)| value.split(','))
-        .map(str::trim);
     let mut ours = None;
     let mut other = None;
-    for protocol in offered {
+    for protocol in offered(request) {
         match wire::parse_subprotocol(protocol) {
             Some(theirs) if theirs == fingerprint => ours = Some(protocol.to_owned()),
             Some(theirs) => other = Some(Some(theirs)),
+            // Offered beside the wire's own subprotocol, never instead of it.
+            None if protocol.starts_with(crate::wire::RESUME_PREFIX) => {}
             None if protocol.starts_with("nodelink.") => other = other.or(Some(None)),
             None => {}
         }

@@ -220,6 +220,29 @@ pub struct ServerConfig {
     /// After the server sends a close frame, how long it waits for the peer's reply
     /// before dropping the socket. Default 2 s.
     pub close_timeout: Duration,
+    /// How long a native player whose connection was lost (reset, gone silent past
+    /// the idle timeout) is held for its client to resume it. Default 30 s;
+    /// `Duration::ZERO` disables resuming: a lost connection is a departure.
+    ///
+    /// Meanwhile the player is paused: it stays in the table, in its rooms, with its
+    /// state (other clients see no departure; it still counts in the online count
+    /// and towards [`max_players`](Self::max_players)), `on_pause` runs instead of
+    /// `on_disconnect`, and events sent to it are kept (up to
+    /// [`resume_buffer_len`](Self::resume_buffer_len)). A client that reconnects
+    /// with the session's token gets the same player back (`on_resume`), the events
+    /// it missed, and a snapshot. When the grace period ends unresumed, the player
+    /// leaves (`on_disconnect`). A player that closed its connection itself, was
+    /// kicked, or was dropped for misbehaving is gone at once; clients of the JSON
+    /// wire cannot resume.
+    pub resume_grace: Duration,
+    /// Event frames kept per native player so that a resumed session misses none:
+    /// the last ones sent, which a dropped connection may not have delivered, and
+    /// those sent while the player is paused. Default 256. Past it while paused,
+    /// the session ends (`on_disconnect`) and a resume is refused with 4009 "missed
+    /// events no longer held"; a resume whose client missed more than this is
+    /// refused alike. Each kept frame costs a reference to bytes shared with the
+    /// frame's other recipients.
+    pub resume_buffer_len: usize,
     /// How long [`ServerHandle::shutdown`](super::ServerHandle::shutdown) waits for
     /// connections to close before aborting them. Default 5 s.
     pub shutdown_timeout: Duration,
@@ -263,6 +286,8 @@ impl Default for ServerConfig {
             socket_send_buffer: Some(256 * 1024),
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
+            resume_grace: Duration::from_secs(30),
+            resume_buffer_len: 256,
             shutdown_timeout: Duration::from_secs(5),
             #[cfg(feature = "tls")]
             tls: None,
@@ -335,6 +360,10 @@ setters! {
     handshake_timeout: Duration;
     /// Sets [`close_timeout`](Self::close_timeout).
     close_timeout: Duration;
+    /// Sets [`resume_grace`](Self::resume_grace).
+    resume_grace: Duration;
+    /// Sets [`resume_buffer_len`](Self::resume_buffer_len).
+    resume_buffer_len: usize;
     /// Sets [`shutdown_timeout`](Self::shutdown_timeout).
     shutdown_timeout: Duration;
 }

@@ -4,6 +4,7 @@
 //! bounded send queue.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,8 +27,10 @@ use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
 use crate::server::handshake::{self, Authenticator, Replay};
 use crate::server::outbox::{HardClose, HardCloseSignal, Outgoing};
-use crate::server::world::{Inbound, JoinRequest, Joined};
-use crate::wire::{decode_client_frame, json, ClientFrame, CloseReason, WireFormat};
+use crate::server::world::{Ending, Inbound, JoinRequest, Joined};
+use crate::wire::{
+    decode_client_frame, frame_kind, json, ClientFrame, CloseReason, WireFormat, KIND_PONG,
+};
 use crate::{PlayerId, Protocol};
 
 /// What a connection task needs from the server.
@@ -176,7 +179,8 @@ async fn upgrade_and_play<P, S>(
 }
 
 /// An admitted connection's life after the upgrade, however it arrived: it joins
-/// the world as a player, then its frames flow until one side closes it.
+/// the world as a player (or resumes one), then its frames flow until one side
+/// closes it.
 pub(crate) async fn play<P, S>(
     socket: WebSocketStream<S>,
     addr: SocketAddr,
@@ -196,34 +200,71 @@ pub(crate) async fn play<P, S>(
         addr,
         wire: admitted.wire,
         identity: admitted.identity,
+        resume: admitted.resume,
         reply,
     }));
     if context.inbox.send(join).await.is_err() {
         return close_now(socket, CloseReason::ServerShutdown).await;
     }
-    let player = match joined.await {
-        Ok(Joined::Player(player)) => player,
+    let (player, link) = match joined.await {
+        Ok(Joined::Player { id, link }) => (id, link),
         Ok(Joined::Refused(reason)) => return close_now(socket, reason).await,
         Err(_) => return close_now(socket, CloseReason::ServerShutdown).await,
     };
 
     let (sink, stream) = socket.split();
-    let reader = read(stream, player, admitted.wire, context.inbox.clone(), config);
+    let peer = Peer { player, link };
+    // Frames read so far, for the world's count of what the client sent.
+    let read_count = AtomicU64::new(0);
+    let reader = read(
+        stream,
+        peer,
+        admitted.wire,
+        context.inbox.clone(),
+        config,
+        &read_count,
+    );
     let writer = write(sink, queue, closed, config.close_timeout);
     tokio::pin!(reader, writer);
-    tokio::select! {
-        reason = &mut reader => {
+    let ending = tokio::select! {
+        ending = &mut reader => {
             // The peer closed, the socket failed, or the reader gave up on the peer.
-            // The world removes the player and drops its queue, which ends the
-            // writer after any close frame; bound the wait in case it is stuck.
-            let _ = context.inbox.send(Inbound::Left { player, reason }).await;
+            // The world removes (or pauses) the player and drops its queue, which
+            // ends the writer after any close frame; bound the wait in case it is
+            // stuck.
+            let left = peer.left(&read_count, ending);
+            let _ = context.inbox.send(left).await;
             let _ = timeout(config.close_timeout * 2, writer).await;
+            return;
         }
         () = &mut writer => {
-            // The server closed the connection (kick, shutdown) or the socket failed:
-            // give the peer a moment to answer the close frame.
-            let _ = timeout(config.close_timeout, reader).await;
-            let _ = context.inbox.send(Inbound::Left { player, reason: None }).await;
+            // The server closed the connection (kick, shutdown, pause), the socket
+            // failed, or the peer's close frame stopped the writing: give the peer
+            // a moment to answer the close frame, or the reader to see the peer's.
+            let answered = timeout(config.close_timeout, reader).await;
+            answered.unwrap_or(Ending::Lost)
+        }
+    };
+    // After a close the world made, its player is gone or has moved on: this news
+    // is ignored. Otherwise the world pauses or removes the player, as the reader
+    // saw the connection end.
+    let _ = context.inbox.send(peer.left(&read_count, ending)).await;
+}
+
+/// The player a connection serves, and which of its connections this is.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    player: PlayerId,
+    link: u64,
+}
+
+impl Peer {
+    fn left<P: Protocol>(self, read_count: &AtomicU64, ending: Ending) -> Inbound<P> {
+        Inbound::Left {
+            player: self.player,
+            link: self.link,
+            read: read_count.load(Ordering::Relaxed),
+            ending,
         }
     }
 }
@@ -280,17 +321,22 @@ impl Bucket {
     }
 }
 
-/// Reads frames until the peer leaves or misbehaves past a limit; returns the close
-/// reason when the server should close the connection.
+/// Reads frames until the peer leaves or misbehaves past a limit; returns how the
+/// connection ended. Every data message but a pong is counted in `read_count`
+/// before anything else happens to it (rate limit, decoding), as the client counts
+/// what it sends.
 async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: SplitStream<WebSocketStream<S>>,
-    player: PlayerId,
+    peer: Peer,
     wire: WireFormat,
     inbox: mpsc::Sender<Inbound<P>>,
     config: &ServerConfig,
-) -> Option<CloseReason> {
+    read_count: &AtomicU64,
+) -> Ending {
+    let Peer { player, link } = peer;
     let mut bucket = Bucket::new(config.rate_limit);
     let mut invalid = 0u32;
+    let mut read = 0u64;
     // The idle timeout is the world's: it sees every frame that arrives.
     loop {
         let next = stream.next().await;
@@ -298,50 +344,63 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
             Some(Ok(message)) => message,
             Some(Err(WsError::Capacity(error))) => {
                 let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
+                let error = Box::new(error);
                 let _ = inbox
                     .send(Inbound::Invalid {
                         player,
-                        error: Box::new(error),
+                        link,
+                        read,
+                        error,
                     })
                     .await;
-                return Some(CloseReason::InvalidFrames);
+                return Ending::Closing(CloseReason::InvalidFrames);
             }
             Some(Err(error)) => {
                 tracing::debug!(%player, "connection lost: {error}");
-                return None;
+                return Ending::Lost;
             }
-            None => return None,
+            None => return Ending::Lost,
         };
-        if matches!(message, Message::Close(_)) {
-            return None;
-        }
-        if !matches!(message, Message::Binary(_) | Message::Text(_)) {
-            continue; // ping and pong: answered by the WebSocket layer
+        let counted = match &message {
+            Message::Close(_) => return Ending::Closed,
+            Message::Binary(bytes) => frame_kind(bytes) != Some(KIND_PONG),
+            Message::Text(_) => true,
+            // Ping and pong: answered by the WebSocket layer.
+            _ => continue,
+        };
+        if counted {
+            read += 1;
+            read_count.store(read, Ordering::Relaxed);
         }
         if !bucket.take() {
             if bucket.dropped_in_a_row >= config.rate_limit.disconnect_after {
-                return Some(CloseReason::RateLimited);
+                return Ending::Closing(CloseReason::RateLimited);
             }
             if bucket.dropped_in_a_row == 1 {
                 let error = ServerError::RateLimited {
                     per_second: config.rate_limit.per_second,
                 };
-                if !report(&inbox, player, error).await {
-                    return None;
+                if !report(&inbox, peer, read, error).await {
+                    return Ending::Lost;
                 }
             }
             continue;
         }
         let inbound = match decode::<P>(message, wire, config.max_frame_len) {
-            Ok(ClientFrame::Event(event)) => Inbound::Event { player, event },
-            Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, seq },
+            Ok(ClientFrame::Event(event)) => Inbound::Event {
+                player,
+                link,
+                read,
+                event,
+            },
+            Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, link, seq },
             Err(error) => {
                 invalid += 1;
-                if !report(&inbox, player, error).await {
-                    return None;
+                if !report(&inbox, peer, read, error).await {
+                    return Ending::Lost;
                 }
                 if invalid > config.max_invalid_frames {
-                    return Some(CloseReason::InvalidFrames);
+                    return Ending::Closing(CloseReason::InvalidFrames);
                 }
                 continue;
             }
@@ -349,7 +408,7 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
         // Waits while the world is busy: this connection stops reading, and TCP
         // flow control slows the sender down.
         if inbox.send(inbound).await.is_err() {
-            return None;
+            return Ending::Lost;
         }
     }
 }
@@ -358,11 +417,21 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
 /// world is gone.
 async fn report<P: Protocol>(
     inbox: &mpsc::Sender<Inbound<P>>,
-    player: PlayerId,
+    peer: Peer,
+    read: u64,
     error: ServerError,
 ) -> bool {
     let error = Box::new(error);
-    inbox.send(Inbound::Invalid { player, error }).await.is_ok()
+    let Peer { player, link } = peer;
+    inbox
+        .send(Inbound::Invalid {
+            player,
+            link,
+            read,
+            error,
+        })
+        .await
+        .is_ok()
 }
 
 /// Decodes a data message in the connection's wire format.
@@ -397,6 +466,11 @@ async fn write<S: AsyncRead + AsyncWrite + Unpin>(
                 match item {
                     Outgoing::Binary(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
                     Outgoing::Text(frame) => sink.feed(Message::Text(frame)).await.ok()?,
+                    Outgoing::Batch(frames) => {
+                        for frame in frames {
+                            sink.feed(Message::Binary(frame)).await.ok()?;
+                        }
+                    }
                     Outgoing::Close(reason) => return Some(reason),
                 }
                 next = queue.try_recv().ok();

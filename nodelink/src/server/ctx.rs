@@ -14,6 +14,7 @@ use crate::server::ids::{IdMap, NetIds, PlayerIds};
 use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::room::{Room, RoomMut, Rooms};
+use crate::server::session::Sessions;
 use crate::server::stats::SyncStats;
 use crate::sync::{Tick, Tracked};
 use crate::wire::{encode_event, json, NetId, WireFormat};
@@ -41,6 +42,10 @@ pub(crate) struct Shared<P: Protocol, G> {
     pub(crate) left: Vec<(NetId, PlayerId)>,
     /// What handlers asked for that must wait until they return.
     pub(crate) deferred: Vec<Deferred>,
+    /// The resume tokens of sessions, live and lately ended.
+    pub(crate) sessions: Sessions,
+    /// The id of the latest connection to reach the world (each gets the next).
+    pub(crate) last_link: u64,
     pub(crate) handle: ServerHandle<P>,
     pub(crate) online: Arc<AtomicUsize>,
     pub(crate) stats: SyncStats,
@@ -167,7 +172,8 @@ macro_rules! world_methods {
             &mut self.shared_mut().game
         }
 
-        /// Sends an event to every connected player. Encoded once.
+        /// Sends an event to every player. Encoded once. Paused players get it when
+        /// they resume.
         pub fn broadcast(&mut self, event: P::ToClient) {
             let everyone: Vec<PlayerId> = self.shared_mut().players.keys().copied().collect();
             self.shared_mut().send_event(&event, &everyone);
@@ -185,7 +191,8 @@ macro_rules! world_methods {
             }
         }
 
-        /// Every connected player.
+        /// Every player, paused ones included (see
+        /// [`Player::is_paused`](super::Player::is_paused)).
         pub fn players(&self) -> impl Iterator<Item = &Player<P>> {
             self.shared().players.values()
         }

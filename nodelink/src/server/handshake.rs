@@ -27,6 +27,7 @@ pub struct HandshakeRequest {
     query: Option<String>,
     headers: Vec<(String, String)>,
     peer: SocketAddr,
+    pub(crate) resume: bool,
 }
 
 impl HandshakeRequest {
@@ -41,6 +42,7 @@ impl HandshakeRequest {
             query,
             headers,
             peer,
+            resume: false,
         }
     }
 
@@ -83,6 +85,34 @@ impl HandshakeRequest {
     #[must_use]
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// Whether the client asks to resume a session (its connection dropped and
+    /// it comes back with the session's token) rather than to join. The hook runs
+    /// for resumes too; whatever it returns for one, the player keeps the identity
+    /// it joined with. A hook that checks single-use credentials can let a resume
+    /// through on its token alone:
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig, Rejection};
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
+    /// # fn redeem(ticket: &str) -> bool { ticket == "once" }
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.authenticate(|request| async move {
+    ///     if request.is_resume() || request.query_param("ticket").is_some_and(|t| redeem(&t)) {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(Rejection::unauthorized("a ticket is required"))
+    ///     }
+    /// });
+    /// ```
+    #[must_use]
+    pub fn is_resume(&self) -> bool {
+        self.resume
     }
 }
 

@@ -49,6 +49,7 @@ mod player;
 pub(crate) mod relay;
 mod replication;
 mod room;
+mod session;
 mod stats;
 mod tasks;
 mod world;
@@ -118,6 +119,8 @@ pub(crate) struct Handlers<P: Protocol, G> {
     middleware: Vec<Vec<Middleware<P, G>>>,
     on_connect: Option<PlayerHandler<P, G>>,
     on_disconnect: Option<PlayerHandler<P, G>>,
+    on_pause: Option<PlayerHandler<P, G>>,
+    on_resume: Option<PlayerHandler<P, G>>,
     on_tick: Option<TickHandler<P, G>>,
     on_error: Option<ErrorHandler<P>>,
 }
@@ -176,6 +179,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 middleware: (0..P::ToServer::NAMES.len()).map(|_| Vec::new()).collect(),
                 on_connect: None,
                 on_disconnect: None,
+                on_pause: None,
+                on_resume: None,
                 on_tick: None,
                 on_error: None,
             },
@@ -214,15 +219,66 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     }
 
     /// Runs once for every player that leaves, however it leaves: it closed the
-    /// connection, the network failed, it was kicked, it misbehaved past a limit,
-    /// or the server shut down. The player is still in the table while this runs
-    /// (its state and rooms can be read); it is removed right after.
+    /// connection, it was kicked, it misbehaved past a limit, the server shut down,
+    /// or its connection was lost and it was not resumed within
+    /// [`ServerConfig::resume_grace`] (then [`on_pause`](Self::on_pause) ran first).
+    /// The player is still in the table while this runs (its state and rooms can
+    /// be read); it is removed right after.
     pub fn on_disconnect<F, O>(&mut self, mut handler: F) -> &mut Self
     where
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
         O: IntoHandlerResult,
     {
         self.handlers.on_disconnect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
+        self
+    }
+
+    /// Runs when a player's connection was lost (a reset, a network change, silence
+    /// past the idle timeout) and the server holds the player for its client to
+    /// resume, instead of [`on_disconnect`](Self::on_disconnect). The player stays
+    /// in the table, its rooms and the other clients' mirrors, which see nothing;
+    /// events sent to it are kept for its client. Then either
+    /// [`on_resume`](Self::on_resume) runs, or, once [`ServerConfig::resume_grace`]
+    /// is over, `on_disconnect`. To end a player's session at once instead (a game
+    /// that cannot wait for it), kick it here: `on_disconnect` follows.
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum ToClient { Away { id: PlayerId }, Back { id: PlayerId } }
+    /// # #[nodelink::events] pub enum ToServer { Hello }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = S; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.on_pause(|ctx| {
+    ///     let id = ctx.id();
+    ///     ctx.broadcast(ToClient::Away { id });
+    /// });
+    /// server.on_resume(|ctx| {
+    ///     let id = ctx.id();
+    ///     ctx.broadcast(ToClient::Back { id });
+    /// });
+    /// ```
+    pub fn on_pause<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_pause = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
+        self
+    }
+
+    /// Runs when a paused player's client has resumed its session on a new
+    /// connection, instead of [`on_connect`](Self::on_connect): it is the same
+    /// player (id, state, rooms, identity); the events it missed and a snapshot of
+    /// the world are queued for it before this runs. See [`on_pause`](Self::on_pause).
+    pub fn on_resume<F, O>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
+        O: IntoHandlerResult,
+    {
+        self.handlers.on_resume = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
         self
     }
 
@@ -406,6 +462,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 joined: Vec::new(),
                 left: Vec::new(),
                 deferred: Vec::new(),
+                sessions: session::Sessions::default(),
+                last_link: 0,
                 online: handle.online.clone(),
                 stats: SyncStats::default(),
                 handle,

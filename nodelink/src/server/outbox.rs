@@ -18,6 +18,9 @@ pub(crate) enum Outgoing {
     Binary(Bytes),
     /// A JSON frame, sent as a text message.
     Text(Utf8Bytes),
+    /// Native frames sent one after the other: a resumed session's welcome and the
+    /// events it replays, which count as one item of the bounded queue.
+    Batch(Vec<Bytes>),
     /// Close the connection with this reason, after the frames queued before it.
     Close(CloseReason),
 }
@@ -132,6 +135,11 @@ impl Frame {
             WireFormat::Native => self.native.clone().map(Outgoing::Binary),
             WireFormat::Json => self.json.clone().map(Outgoing::Text),
         }
+    }
+
+    /// The native encoding, if the frame has one.
+    pub(crate) fn native(&self) -> Option<&Bytes> {
+        self.native.as_ref()
     }
 
     /// The size in `wire`'s encoding.

@@ -1,7 +1,7 @@
 //! A connected player: identity, tracked state, timestamps and its send queue.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,6 +12,7 @@ use crate::server::error::SendError;
 use crate::server::handshake::Identity;
 use crate::server::ids::IdSet;
 use crate::server::outbox::{Frame, HardClose, Outgoing, Wires};
+use crate::server::session::Session;
 use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};
@@ -33,17 +34,20 @@ pub struct Player<P: Protocol> {
     /// When the last frame from this player arrived: the idle timeout's clock, and
     /// `last_seen` (one clock read per frame, not two).
     pub(crate) heard: Instant,
-    pub(crate) outbox: mpsc::Sender<Outgoing>,
-    /// Closes the connection without waiting for the queue to drain.
-    pub(crate) hard_close: HardClose,
+    /// The connection, while there is one: `None` while the player is paused.
+    pub(crate) link: Option<Link>,
+    /// What its client needs to resume it after a lost connection; `None` when the
+    /// player cannot be resumed (a JSON client, or resuming disabled).
+    pub(crate) session: Option<RefCell<Session>>,
     /// What the authentication hook attached.
     pub(crate) identity: Option<Identity>,
     /// This player missed a sync frame (its queue was full) and is owed a snapshot.
     pub(crate) needs_snapshot: bool,
     /// Since when the send queue has been full, if it is.
     pub(crate) full_since: Cell<Option<Instant>>,
-    /// An event (not state) did not fit the send queue: the player is a slow
-    /// consumer and is disconnected at the next tick.
+    /// An event (not state) did not fit the send queue, or, while paused, the
+    /// session's buffer: the player is a slow consumer, or its session can no
+    /// longer be resumed, and it is disconnected at the next tick.
     pub(crate) overflowed: Cell<bool>,
     /// The rooms this player is in, by name.
     pub(crate) rooms: Vec<String>,
@@ -69,7 +73,12 @@ impl<P: Protocol> std::fmt::Debug for Player<P> {
 }
 
 impl<P: Protocol> Player<P> {
-    pub(crate) fn new(id: PlayerId, net_id: NetId, connection: Connection) -> Self {
+    pub(crate) fn new(
+        id: PlayerId,
+        net_id: NetId,
+        connection: Connection,
+        session: Option<Session>,
+    ) -> Self {
         let now = SystemTime::now();
         Self {
             id,
@@ -80,8 +89,8 @@ impl<P: Protocol> Player<P> {
             connected_at: now,
             joined: Instant::now(),
             heard: Instant::now(),
-            outbox: connection.outbox,
-            hard_close: connection.hard_close,
+            link: Some(connection.link),
+            session: session.map(RefCell::new),
             identity: connection.identity,
             needs_snapshot: false,
             full_since: Cell::new(None),
@@ -128,7 +137,9 @@ impl<P: Protocol> Player<P> {
         self.state.clear();
     }
 
-    /// Sends an event to this player only.
+    /// Sends an event to this player only. While the player is
+    /// [paused](Self::is_paused), the event is kept for its client, which gets it
+    /// when it resumes.
     ///
     /// # Errors
     /// [`SendError::QueueFull`] when the player is not reading fast enough (the event
@@ -143,13 +154,26 @@ impl<P: Protocol> Player<P> {
     }
 
     /// Queues an event's frame; an event that does not fit marks the player a slow
-    /// consumer, to be disconnected.
+    /// consumer, to be disconnected. A resumable player's session keeps the frame
+    /// too, so that it reaches the client even if this connection drops before
+    /// delivering it, or is gone already (the player is paused).
     pub(crate) fn send_event_frame(&self, frame: &Frame) -> Result<(), SendError> {
         let sent = self.send_frame(frame);
         if sent == Err(SendError::QueueFull) {
             self.overflowed.set(true);
         }
-        sent
+        let Some(session) = &self.session else {
+            return sent;
+        };
+        if let Some(bytes) = frame.native() {
+            if !session.borrow_mut().record(bytes) {
+                self.overflowed.set(true);
+            }
+        }
+        match sent {
+            Err(SendError::Disconnected) => Ok(()),
+            other => other,
+        }
     }
 
     /// Queues a frame in this player's wire format.
@@ -167,7 +191,10 @@ impl<P: Protocol> Player<P> {
 
     /// Queues an item, keeping track of how long the queue has been full.
     pub(crate) fn send_item(&self, item: Outgoing) -> Result<(), SendError> {
-        match self.outbox.try_send(item) {
+        let Some(link) = &self.link else {
+            return Err(SendError::Disconnected);
+        };
+        match link.outbox.try_send(item) {
             Ok(()) => {
                 self.full_since.set(None);
                 Ok(())
@@ -190,9 +217,29 @@ impl<P: Protocol> Player<P> {
     /// Closes the connection with `reason`: after the frames already queued, or at
     /// once when the queue is full (the peer is not reading).
     pub(crate) fn close(&self, reason: CloseReason) {
-        if self.outbox.try_send(Outgoing::Close(reason)).is_err() {
-            self.hard_close.close(reason);
+        if let Some(link) = &self.link {
+            if link.outbox.try_send(Outgoing::Close(reason)).is_err() {
+                link.hard_close.close(reason);
+            }
         }
+    }
+
+    /// The id of the connection the player has now, if any.
+    pub(crate) fn link_id(&self) -> Option<u64> {
+        self.link.as_ref().map(|link| link.id)
+    }
+
+    /// Records what the player's current connection has read so far, when it is
+    /// `link`; `false` when `link` is an older connection, whose news is stale.
+    pub(crate) fn heard_on(&mut self, link: u64, read: u64) -> bool {
+        if self.link_id() != Some(link) {
+            return false;
+        }
+        self.heard = Instant::now();
+        if let Some(session) = &self.session {
+            session.borrow_mut().read_on_link(read);
+        }
+        true
     }
 
     /// Whether this player is a slow consumer: an event did not fit its queue, or
@@ -245,10 +292,35 @@ impl<P: Protocol> Player<P> {
         self.connected_at + self.heard.saturating_duration_since(self.joined)
     }
 
-    /// The peer's address.
+    /// The peer's address (of its latest connection, when it resumed).
     #[must_use]
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Whether the player is paused: its connection was lost and the server holds
+    /// it for its client to resume, up to
+    /// [`ServerConfig::resume_grace`](super::ServerConfig::resume_grace). A paused
+    /// player stays in the table, its rooms and other clients' mirrors; events sent
+    /// to it are kept for its client; sync frames are not sent to it (it gets a
+    /// snapshot when it resumes).
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.on_tick(|ctx, _dt| {
+    ///     let away = ctx.players().filter(|player| player.is_paused()).count();
+    ///     println!("{away} players are reconnecting");
+    /// });
+    /// ```
+    #[must_use]
+    pub fn is_paused(&self) -> bool {
+        self.link.is_none()
     }
 
     /// The wire format this player's client speaks: [`WireFormat::Native`] for
@@ -287,8 +359,19 @@ impl<P: Protocol> Player<P> {
             last_seen: self.last_seen(),
             ping: self.ping,
             rooms: self.rooms.clone(),
+            paused: self.is_paused(),
         }
     }
+}
+
+/// A player's connection, as the world reaches it.
+#[derive(Debug)]
+pub(crate) struct Link {
+    /// Tells this connection's news from that of the player's earlier ones.
+    pub(crate) id: u64,
+    pub(crate) outbox: mpsc::Sender<Outgoing>,
+    /// Closes the connection without waiting for the queue to drain.
+    pub(crate) hard_close: HardClose,
 }
 
 /// What a connection brings to a new player.
@@ -296,8 +379,7 @@ impl<P: Protocol> Player<P> {
 pub(crate) struct Connection {
     pub(crate) addr: SocketAddr,
     pub(crate) wire: WireFormat,
-    pub(crate) outbox: mpsc::Sender<Outgoing>,
-    pub(crate) hard_close: HardClose,
+    pub(crate) link: Link,
     pub(crate) identity: Option<Identity>,
 }
 
@@ -321,4 +403,6 @@ pub struct PlayerInfo<S> {
     pub ping: Option<Duration>,
     /// The rooms the player is in.
     pub rooms: Vec<String>,
+    /// Whether the player is paused, waiting for its client to resume it.
+    pub paused: bool,
 }

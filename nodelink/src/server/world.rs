@@ -1,5 +1,12 @@
 //! The world task: the one owner of all game state. It runs every handler, applies
 //! the handle's commands, and runs the tick: `on_tick`, then the sync frames.
+//!
+//! A player outlives its connections when it has a session: a lost connection
+//! pauses it (`on_pause`) rather than removing it, and a connection that presents
+//! the session's token takes its place (`on_resume`). Each connection has an id,
+//! and the news of a player's earlier connections is ignored, so an event that
+//! arrives late over a dead connection is neither handled nor counted: its client
+//! re-sends it over the new one.
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,42 +22,64 @@ use crate::server::error::ServerError;
 use crate::server::handle::Command;
 use crate::server::handshake::Identity;
 use crate::server::outbox::{HardClose, Outgoing};
-use crate::server::player::{Connection, Player};
+use crate::server::player::{Connection, Link, Player};
+use crate::server::session::{Claim, Session};
 use crate::server::Handlers;
-use crate::wire::{encode_ping, json, CloseReason, Welcome, WireFormat};
+use crate::wire::{encode_ping, json, CloseReason, ResumeOffer, Welcome, WireFormat};
 use crate::{Events, PlayerId, Protocol};
 
 /// Inbound messages handled per wake-up of the world task at most.
 const INBOUND_BATCH: usize = 64;
 
-/// What connection tasks tell the world.
+/// What connection tasks tell the world. Each message about a player names the
+/// connection it came over (`link`) and how many frames that connection has read
+/// (`read`: every data message but pongs, the count a resumed client is told).
 #[derive(Debug)]
 pub(crate) enum Inbound<P: Protocol> {
-    /// A handshake completed: create the player. Boxed: joins are rare, and every
-    /// event travels in this enum.
+    /// A handshake completed: create the player, or resume one. Boxed: joins are
+    /// rare, and every event travels in this enum.
     Join(Box<JoinRequest>),
     Event {
         player: PlayerId,
+        link: u64,
+        read: u64,
         event: P::ToServer,
     },
     Pong {
         player: PlayerId,
+        link: u64,
         seq: u32,
     },
     /// Boxed: errors are large and rare, and every event travels in this enum.
     Invalid {
         player: PlayerId,
+        link: u64,
+        read: u64,
         error: Box<ServerError>,
     },
-    /// The connection ended; `reason` when the server ends it (the peer misbehaved).
+    /// The connection ended.
     Left {
         player: PlayerId,
-        reason: Option<CloseReason>,
+        link: u64,
+        read: u64,
+        ending: Ending,
     },
     /// A problem that concerns no player, such as a connection refused because the
     /// server is set up wrong.
     #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     Problem(Box<ServerError>),
+}
+
+/// How a connection ended, which decides whether its player may come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// The peer closed it with a close frame: the player left.
+    Closed,
+    /// It failed without one (reset, end of stream, a failed write): a player with
+    /// a session is paused for its client to resume.
+    Lost,
+    /// The server ends it for this reason: the peer misbehaved.
+    Closing(CloseReason),
 }
 
 /// What a connection brings to the world when its handshake completes.
@@ -61,14 +90,17 @@ pub(crate) struct JoinRequest {
     pub(crate) addr: SocketAddr,
     pub(crate) wire: WireFormat,
     pub(crate) identity: Option<Identity>,
+    /// The session the client asks to resume, if it does.
+    pub(crate) resume: Option<ResumeOffer>,
     pub(crate) reply: oneshot::Sender<Joined>,
 }
 
 /// The world's answer to a join.
 #[derive(Debug)]
 pub(crate) enum Joined {
-    Player(PlayerId),
-    /// No player was created; close the connection with this reason.
+    /// The connection is this player's, as connection `link`.
+    Player { id: PlayerId, link: u64 },
+    /// No player was created or resumed; close the connection with this reason.
     Refused(CloseReason),
 }
 
@@ -144,7 +176,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             self.remove(id, Some(CloseReason::ServerShutdown));
             self.run_deferred();
         }
-        // Connections still handshaking get `None` and close.
+        // Connections still handshaking (resuming ones too) are refused.
         self.inbox.close();
         while let Ok(inbound) = self.inbox.try_recv() {
             if let Inbound::Join(join) = inbound {
@@ -229,35 +261,18 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     fn inbound(&mut self, inbound: Inbound<P>) {
         match inbound {
-            Inbound::Join(join) => {
-                let JoinRequest {
-                    outbox,
-                    hard_close,
-                    addr,
-                    wire,
-                    identity,
-                    reply,
-                } = *join;
-                // The handshake checks capacity too; this closes the race between
-                // handshakes completing at once.
-                if self.shared.players.len() >= self.shared.config.max_players {
-                    let _ = reply.send(Joined::Refused(CloseReason::ServerFull));
-                    return;
-                }
-                let connection = Connection {
-                    addr,
-                    wire,
-                    outbox,
-                    hard_close,
-                    identity,
-                };
-                let id = self.join(connection);
-                let _ = reply.send(Joined::Player(id));
-                self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
-            }
-            Inbound::Event { player, event } => self.event(player, event),
-            Inbound::Pong { player, seq } => {
+            Inbound::Join(join) => self.admit(*join),
+            Inbound::Event {
+                player,
+                link,
+                read,
+                event,
+            } => self.event(player, link, read, event),
+            Inbound::Pong { player, link, seq } => {
                 if let Some(p) = self.shared.players.get_mut(&player) {
+                    if p.link_id() != Some(link) {
+                        return;
+                    }
                     p.heard_from();
                     if let Some((expected, sent)) = p.ping_pending {
                         if expected == seq {
@@ -267,15 +282,89 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     }
                 }
             }
-            Inbound::Invalid { player, error } => {
-                if let Some(p) = self.shared.players.get_mut(&player) {
-                    p.heard_from();
+            Inbound::Invalid {
+                player,
+                link,
+                read,
+                error,
+            } => {
+                let current = self
+                    .shared
+                    .players
+                    .get_mut(&player)
+                    .is_some_and(|p| p.heard_on(link, read));
+                if current {
+                    self.report(Some(player), *error);
                 }
-                self.report(Some(player), *error);
             }
-            Inbound::Left { player, reason } => self.remove(player, reason),
+            Inbound::Left {
+                player,
+                link,
+                read,
+                ending,
+            } => {
+                let Some(p) = self.shared.players.get_mut(&player) else {
+                    return;
+                };
+                if !p.heard_on(link, read) {
+                    return; // an earlier connection of a player that resumed
+                }
+                match ending {
+                    Ending::Lost if p.session.is_some() => self.pause(player, None),
+                    Ending::Closing(reason) => self.remove(player, Some(reason)),
+                    Ending::Lost | Ending::Closed => self.remove(player, None),
+                }
+            }
             Inbound::Problem(error) => self.report(None, *error),
         }
+    }
+
+    /// A connection finished its handshake: it becomes a new player, or resumes
+    /// the session it names.
+    fn admit(&mut self, join: JoinRequest) {
+        let JoinRequest {
+            outbox,
+            hard_close,
+            addr,
+            wire,
+            identity,
+            resume,
+            reply,
+        } = join;
+        self.shared.last_link += 1;
+        let link = Link {
+            id: self.shared.last_link,
+            outbox,
+            hard_close,
+        };
+        let link_id = link.id;
+        if let Some(offer) = resume {
+            match self.resume(&offer, link, addr) {
+                Ok(id) => {
+                    let _ = reply.send(Joined::Player { id, link: link_id });
+                    self.player_handler(id, "resume", |handlers| handlers.on_resume.as_mut());
+                }
+                Err(reason) => {
+                    let _ = reply.send(Joined::Refused(reason));
+                }
+            }
+            return;
+        }
+        // The handshake checks capacity too; this closes the race between
+        // handshakes completing at once.
+        if self.shared.players.len() >= self.shared.config.max_players {
+            let _ = reply.send(Joined::Refused(CloseReason::ServerFull));
+            return;
+        }
+        let connection = Connection {
+            addr,
+            wire,
+            link,
+            identity,
+        };
+        let id = self.join(connection);
+        let _ = reply.send(Joined::Player { id, link: link_id });
+        self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
     }
 
     fn join(&mut self, connection: Connection) -> PlayerId {
@@ -284,7 +373,12 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             .player_ids
             .next(|id| shared.players.contains_key(&id));
         let net_id = shared.net_ids.allocate();
-        let player = Player::<P>::new(id, net_id, connection);
+        let resumable =
+            connection.wire == WireFormat::Native && !shared.config.resume_grace.is_zero();
+        let session = resumable
+            .then(|| Session::new(shared.sessions.issue(id), shared.config.resume_buffer_len));
+        let resume_token = session.as_ref().map(|session| session.token);
+        let player = Player::<P>::new(id, net_id, connection, session);
         let tick_rate = shared.config.tick_rate.max(1);
         let welcome = match player.wire {
             WireFormat::Native => Outgoing::Binary(
@@ -293,6 +387,8 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     player: id,
                     net_id,
                     tick_rate,
+                    resume_token,
+                    resumed: None,
                 }
                 .encode(),
             ),
@@ -308,8 +404,15 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             shared.joined.push((net_id, id));
         }
         shared.publish_count();
-        // The newcomer alone gets the world it mirrors; the others learn of it from
-        // the next sync frame, so a join costs them only the newcomer's entry.
+        self.send_snapshot(id);
+        id
+    }
+
+    /// Queues the world `id`'s client mirrors, as a newcomer gets it: the newcomer
+    /// alone gets the world, the others learn of it from the next sync frame, so a
+    /// join costs them only the newcomer's entry.
+    fn send_snapshot(&mut self, id: PlayerId) {
+        let shared = &mut self.shared;
         match shared.join_snapshot(id, shared.wires_of(&[id])) {
             Ok(snapshot) => {
                 let seen = shared
@@ -327,7 +430,97 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             }
             Err(error) => shared.report_later(Some(id), error.into()),
         }
-        id
+    }
+
+    /// Resumes the session `offer` names on the connection `link`: the player gets
+    /// a new token, the events its client missed and a snapshot. Refused with the
+    /// reason to close the connection with when no session can be resumed.
+    fn resume(
+        &mut self,
+        offer: &ResumeOffer,
+        link: Link,
+        addr: SocketAddr,
+    ) -> Result<PlayerId, CloseReason> {
+        let id = match self.shared.sessions.claim(offer.token) {
+            Claim::Live(id) => id,
+            Claim::Ended(reason) => return Err(reason),
+            Claim::Unknown => return Err(CloseReason::SessionExpired),
+        };
+        let Some(player) = self.shared.players.get(&id) else {
+            return Err(CloseReason::SessionExpired);
+        };
+        if !player.is_paused() {
+            // The server had not noticed the old connection die (or another client
+            // holds the token): the newer connection wins.
+            self.pause(id, Some(CloseReason::Replaced));
+        }
+        let replay = match self.shared.players.get(&id) {
+            Some(player) => match &player.session {
+                Some(session) => session.borrow_mut().resume(offer),
+                None => return Err(CloseReason::SessionExpired),
+            },
+            None => return Err(CloseReason::SessionExpired), // left in `on_pause`
+        };
+        let Ok(replay) = replay else {
+            self.remove(id, Some(CloseReason::MissedEvents));
+            return Err(CloseReason::MissedEvents);
+        };
+        let shared = &mut self.shared;
+        let token = shared.sessions.issue(id);
+        let Some(player) = shared.players.get_mut(&id) else {
+            return Err(CloseReason::SessionExpired);
+        };
+        let received = match &player.session {
+            Some(session) => {
+                let mut session = session.borrow_mut();
+                session.token = token;
+                session.received
+            }
+            None => 0,
+        };
+        player.link = Some(link);
+        player.addr = addr;
+        player.heard_from();
+        player.full_since.set(None);
+        player.overflowed.set(false);
+        let welcome = Welcome {
+            fingerprint: shared.fingerprint,
+            player: id,
+            net_id: player.net_id,
+            tick_rate: shared.config.tick_rate.max(1),
+            resume_token: Some(token),
+            resumed: Some(received),
+        };
+        // The queue is new and empty: the welcome and the replayed events go first,
+        // as one item however many events there are.
+        let frames = std::iter::once(welcome.encode()).chain(replay).collect();
+        let _ = player.send_item(Outgoing::Batch(frames));
+        self.send_snapshot(id);
+        Ok(id)
+    }
+
+    /// Detaches a player from its connection, closing it with `reason` when the
+    /// server ends it, and holds the player for its client to resume.
+    fn pause(&mut self, id: PlayerId, reason: Option<CloseReason>) {
+        let Some(player) = self.shared.players.get_mut(&id) else {
+            return;
+        };
+        if let Some(reason) = reason {
+            player.close(reason);
+        }
+        // Dropping the queue ends the connection's writer once it has sent what is
+        // queued (the close frame included).
+        player.link = None;
+        player.needs_snapshot = true;
+        player.ping_pending = None;
+        player.full_since.set(None);
+        // An event that did not fit the old connection's queue is kept for the
+        // session: from now on, overflowing means the session's buffer.
+        player.overflowed.set(false);
+        if let Some(session) = &player.session {
+            session.borrow_mut().pause(Instant::now());
+        }
+        self.player_handler(id, "pause", |handlers| handlers.on_pause.as_mut());
     }
 
     /// Removes a player, closing its connection with `reason` when the server ends
@@ -348,6 +541,14 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         };
         let (net_id, rooms) = (player.net_id, player.rooms.clone());
         let visible: Vec<PlayerId> = player.visible.iter().copied().collect();
+        if let Some(session) = &player.session {
+            // A client that comes back with its token is told why the session ended.
+            let token = session.borrow().token;
+            let until = Instant::now() + shared.config.resume_grace;
+            let limit = shared.config.max_players;
+            let reason = reason.unwrap_or(CloseReason::SessionExpired);
+            shared.sessions.end(token, reason, until, limit);
+        }
         // Everyone who mirrors the player is told once; then it leaves its rooms
         // without further visibility changes to announce.
         shared.conceal(id, &visible);
@@ -365,11 +566,13 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         shared.publish_count();
     }
 
-    fn event(&mut self, id: PlayerId, mut event: P::ToServer) {
+    fn event(&mut self, id: PlayerId, link: u64, read: u64, mut event: P::ToServer) {
         let Some(player) = self.shared.players.get_mut(&id) else {
             return; // left while the event was queued
         };
-        player.heard_from();
+        if !player.heard_on(link, read) {
+            return; // over a connection the player has since left behind
+        }
         let name = event.name();
         let index = event.index();
 
@@ -455,28 +658,49 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
 
     /// Disconnects slow consumers (an event overflowed their queue, or it stayed
     /// full past the slow-consumer timeout) and silent players (nothing at all, not
-    /// even a bad frame, for the idle timeout). The idle timeout is checked here, once
-    /// per tick, rather than by a timer in every connection re-armed on every frame.
+    /// even a bad frame, for the idle timeout; one with a session is paused
+    /// instead), and ends the sessions of paused players whose grace period is over
+    /// or whose buffer overflowed. The idle timeout is checked here, once per tick,
+    /// rather than by a timer in every connection re-armed on every frame.
     fn drop_stalled(&mut self, now: Instant) {
         let patience = self.shared.config.slow_consumer_timeout;
         let idle = self.shared.config.idle_timeout;
+        let grace = self.shared.config.resume_grace;
         let heard_by = now.checked_sub(idle).filter(|_| !idle.is_zero());
         let mut stalled = Vec::new();
+        let mut silent = Vec::new();
         for player in self.shared.players.values() {
-            if player.is_slow(now, patience) {
-                stalled.push((player.id, CloseReason::SlowConsumer));
+            if let Some(session) = player.session.as_ref().filter(|_| player.is_paused()) {
+                if player.overflowed.get() {
+                    stalled.push((player.id, Some(CloseReason::MissedEvents)));
+                } else if session.borrow().expired(now, grace) {
+                    stalled.push((player.id, None));
+                }
+            } else if player.is_slow(now, patience) {
+                stalled.push((player.id, Some(CloseReason::SlowConsumer)));
             } else if heard_by.is_some_and(|heard_by| player.heard <= heard_by) {
-                stalled.push((player.id, CloseReason::IdleTimeout));
+                if player.session.is_some() {
+                    silent.push(player.id);
+                } else {
+                    stalled.push((player.id, Some(CloseReason::IdleTimeout)));
+                }
             }
         }
         for (id, reason) in stalled {
-            self.remove(id, Some(reason));
+            self.remove(id, reason);
         }
+        for id in silent {
+            self.pause(id, Some(CloseReason::IdleTimeout));
+        }
+        self.shared.sessions.prune(now);
     }
 
     fn ping_everyone(&mut self, now: Instant) {
         let time = SystemTime::now();
         for player in self.shared.players.values_mut() {
+            if player.is_paused() {
+                continue;
+            }
             player.ping_seq = player.ping_seq.wrapping_add(1);
             // In microseconds, never 0 once measured: 0 means "not yet".
             let rtt_us = player.ping.map_or(0, |rtt| {

@@ -32,10 +32,20 @@ pub enum CloseReason {
     IdleTimeout,
     /// The server holds its maximum number of players.
     ServerFull,
+    /// A resume named no session the server holds: its token is unknown, was
+    /// already used, or its grace period ended (or the server restarted since). The
+    /// client joins afresh.
+    SessionExpired,
+    /// A session could not be resumed without a gap: events sent to the client (or
+    /// by it) while it was away are no longer held. The session is over; the
+    /// client joins afresh.
+    MissedEvents,
+    /// The session was resumed by a newer connection, which this one gives way to.
+    Replaced,
 }
 
 impl CloseReason {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 11] = [
         Self::Kicked,
         Self::ServerShutdown,
         Self::ProtocolMismatch,
@@ -44,6 +54,9 @@ impl CloseReason {
         Self::RateLimited,
         Self::IdleTimeout,
         Self::ServerFull,
+        Self::SessionExpired,
+        Self::MissedEvents,
+        Self::Replaced,
     ];
 
     /// The WebSocket close code.
@@ -58,6 +71,9 @@ impl CloseReason {
             Self::RateLimited => 4005,
             Self::IdleTimeout => 4006,
             Self::ServerFull => 4007,
+            Self::SessionExpired => 4008,
+            Self::MissedEvents => 4009,
+            Self::Replaced => 4010,
         }
     }
 
@@ -79,6 +95,9 @@ impl CloseReason {
             Self::RateLimited => "sending too fast",
             Self::IdleTimeout => "idle timeout",
             Self::ServerFull => "server full",
+            Self::SessionExpired => "session expired",
+            Self::MissedEvents => "missed events no longer held",
+            Self::Replaced => "session resumed elsewhere",
         }
     }
 }

@@ -13,13 +13,13 @@ use crate::player_id::PlayerId;
 use crate::protocol::Protocol;
 use crate::sync::{SyncState, Tick};
 use crate::wire::msgpack::{Decoder, Encoder};
-use crate::wire::{EntityEntry, StateSelection, WIRE_VERSION};
+use crate::wire::{EntityEntry, ResumeToken, StateSelection, WIRE_VERSION};
 
 const KIND_WELCOME: u64 = 0;
-const KIND_EVENT: u64 = 1;
+pub(crate) const KIND_EVENT: u64 = 1;
 const KIND_SYNC: u64 = 2;
 const KIND_PING: u64 = 3;
-const KIND_PONG: u64 = 4;
+pub(crate) const KIND_PONG: u64 = 4;
 
 /// A player's compact number on the wire, assigned by the server per connection and
 /// announced once, with the player's [`PlayerId`], in the `joined` list of a sync
@@ -42,20 +42,55 @@ pub struct Welcome {
     pub net_id: NetId,
     /// Sync ticks per second.
     pub tick_rate: u32,
+    /// The token that resumes this session after its connection drops; `None` when
+    /// the server holds no session for this connection (resuming disabled).
+    pub resume_token: Option<ResumeToken>,
+    /// On a resumed session, how many event frames the server has received from
+    /// the client on it: the client re-sends those after it. `None` on a new
+    /// session.
+    pub resumed: Option<u64>,
 }
 
 impl Welcome {
-    /// Encodes `[0, wire_version, fingerprint, player, net_id, tick_rate]`.
+    /// Encodes `[0, wire_version, fingerprint, player, net_id, tick_rate]`, then the
+    /// resume token when there is one and, on a resumed session, the count of
+    /// events received.
+    ///
+    /// ```
+    /// use nodelink::wire::{NetId, ResumeToken, Welcome};
+    /// use nodelink::PlayerId;
+    ///
+    /// let welcome = Welcome {
+    ///     fingerprint: 0xab,
+    ///     player: PlayerId::from_raw(7),
+    ///     net_id: NetId(0),
+    ///     tick_rate: 20,
+    ///     resume_token: Some("000102030405060708090a0b0c0d0e0f".parse()?),
+    ///     resumed: None,
+    /// };
+    /// // Eight bytes, then the token: a string of 32 hex digits, 34 bytes.
+    /// assert_eq!(welcome.encode().len(), 8 + 34);
+    /// # Ok::<(), nodelink::wire::ParseResumeTokenError>(())
+    /// ```
     #[must_use]
     pub fn encode(&self) -> Bytes {
-        let mut out = Encoder::with_capacity(24);
-        out.array_len(6);
+        let token = self.resume_token.map(|token| token.to_string());
+        // A count without a token cannot be written: the layout is positional.
+        let resumed = self.resumed.filter(|_| token.is_some());
+        let mut out = Encoder::with_capacity(64);
+        out.array_len(6 + usize::from(token.is_some()) + usize::from(resumed.is_some()));
         out.uint(KIND_WELCOME);
         out.uint(WIRE_VERSION);
         out.uint(self.fingerprint);
         out.uint(self.player.raw().into());
         out.uint(self.net_id.0.into());
         out.uint(self.tick_rate.into());
+        if let Some(token) = &token {
+            out.str(token);
+        }
+        if let Some(received) = resumed {
+            out.uint(received);
+        }
         Bytes::from(out.into_vec())
     }
 }
@@ -405,6 +440,16 @@ fn open_frame<'a>(
     Ok((input, len - 1, kind))
 }
 
+/// The kind of a frame, read without decoding the rest: what each side counts to
+/// resume a session. `None` when the bytes do not start like a frame.
+pub(crate) fn frame_kind(bytes: &[u8]) -> Option<u64> {
+    let mut input = Decoder::new(bytes);
+    match input.array_len("frame") {
+        Ok(len) if len > 0 => input.uint("frame kind").ok(),
+        _ => None,
+    }
+}
+
 fn expect_len(what: &str, found: usize, expected: usize) -> Result<(), DecodeError> {
     if found != expected {
         return Err(DecodeError::Malformed(format!(
@@ -433,7 +478,11 @@ fn decode_event_body<E: Events>(input: &mut Decoder<'_>, fields: usize) -> Resul
 }
 
 fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, DecodeError> {
-    expect_len("welcome frame", fields, 5)?;
+    if !(5..=7).contains(&fields) {
+        return Err(DecodeError::Malformed(format!(
+            "welcome frame: {fields} elements, expected 5 to 7"
+        )));
+    }
     let version = input.uint("wire version")?;
     if version != WIRE_VERSION {
         return Err(DecodeError::WireVersion {
@@ -441,11 +490,31 @@ fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, Dec
             found: version,
         });
     }
+    let fingerprint = input.uint("fingerprint")?;
+    let player = PlayerId::from_raw(u32_field(input, "player id")?);
+    let net_id = NetId(u32_field(input, "net id")?);
+    let tick_rate = u32_field(input, "tick rate")?;
+    let resume_token = if fields >= 6 {
+        let text = input.str("resume token")?;
+        let token = text
+            .parse()
+            .map_err(|error| DecodeError::Malformed(format!("resume token: {error}")))?;
+        Some(token)
+    } else {
+        None
+    };
+    let resumed = if fields == 7 {
+        Some(input.uint("events received")?)
+    } else {
+        None
+    };
     Ok(Welcome {
-        fingerprint: input.uint("fingerprint")?,
-        player: PlayerId::from_raw(u32_field(input, "player id")?),
-        net_id: NetId(u32_field(input, "net id")?),
-        tick_rate: u32_field(input, "tick rate")?,
+        fingerprint,
+        player,
+        net_id,
+        tick_rate,
+        resume_token,
+        resumed,
     })
 }
 

@@ -14,11 +14,16 @@ mod frame;
 pub mod handshake;
 pub mod json;
 mod msgpack;
+mod resume;
 
 pub use close::CloseReason;
 pub use frame::{
     decode_client_frame, decode_server_frame, encode_event, encode_ping, encode_pong, encode_sync,
     encode_sync_with_entities, ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
+};
+pub(crate) use frame::{frame_kind, KIND_EVENT, KIND_PONG};
+pub use resume::{
+    ParseResumeOfferError, ParseResumeTokenError, ResumeOffer, ResumeToken, RESUME_PREFIX,
 };
 
 /// Which fields of a state `S` an encoder writes: all, or those its changes name.

@@ -183,6 +183,12 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Reads a string.
+    pub(crate) fn str(&mut self, what: &str) -> Result<&'a str, DecodeError> {
+        let bytes = self.str_bytes(what)?;
+        std::str::from_utf8(bytes).map_err(|e| malformed(what, e))
+    }
+
     fn str_bytes(&mut self, what: &str) -> Result<&'a [u8], DecodeError> {
         let len = rmp::decode::read_str_len(self.input()).map_err(|e| malformed(what, e))? as usize;
         let input = self.input();

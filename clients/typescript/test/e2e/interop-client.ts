@@ -11,7 +11,8 @@
  * Commands: {"cmd": "send", "event": name, "data": payload}, {"cmd": "connect"},
  * {"cmd": "status"}, {"cmd": "exit"}.
  * Reports: connect, connect_failed, sync, snapshot, event, latency, disconnect,
- * reconnecting, error, send_failed, status; each with `kind` and its details.
+ * pause, resume, reconnecting, error, send_failed, status; each with `kind` and its
+ * details.
  */
 
 import { createInterface } from "node:readline";
@@ -59,6 +60,10 @@ const options = { WebSocket, reconnect: { initialDelayMs: 100 } };
 const client: NodelinkClient<Protocol> = flag === "--other-protocol" ? new NodelinkClient<Protocol>(otherProtocol(), url, options) : new Client(url, options);
 
 client.onConnect((info) => report("connect", { id: info.id, net_id: info.netId, tick_rate: info.tickRate, fingerprint: info.fingerprint }));
+client.onResume((info) => report("resume", { id: info.id, net_id: info.netId }));
+client.onPause((info) =>
+  report("pause", { how: info.kind, code: info.kind === "local" ? null : info.code, reason: info.kind === "local" ? null : info.reason }),
+);
 client.onStateSync((sync, world) =>
   report("sync", {
     tick: sync.tick,
