@@ -289,3 +289,87 @@ async fn a_rust_server_hosts_through_the_relay_with_no_port_of_its_own() {
     relay.shutdown();
     within("the relay to stop", relay_task).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_serving_wss_hosts_a_rust_server_and_its_players() {
+    use nodelink::client::{ClientConfig, PollClient};
+    use nodelink::tls::{RootCertificates, TlsConfig};
+    use nodelink_examples::Game;
+
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert, key) = (made.cert.pem(), made.signing_key.serialize_pem());
+    let tls = TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap();
+    let config = RelayConfig::default().host("127.0.0.1").port(0).tls(tls);
+    let relay = Relay::new(config).bind().await.expect("binds");
+    let url = format!("wss://{}", relay.local_addr());
+    let relay_handle = relay.handle();
+    let relay_task = tokio::spawn(relay.run());
+
+    // The host trusts the relay's self-signed certificate, and so do players.
+    let roots = RootCertificates::from_pem(cert.as_bytes()).unwrap();
+    let (server, _errors) = reporting_game(local_config().relay_root_certificates(roots.clone()));
+    let hosted = within("registering over wss://", server.relay(&url))
+        .await
+        .expect("registers");
+    let code = hosted.code().to_owned();
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
+
+    let join = nodelink::server::RelayedServer::<Game>::join_url_for(&url, &code);
+    let trusting = || ClientConfig::default().root_certificates(roots.clone());
+    let mut ann = nodelink::client::Client::<Game>::with_config(join.clone(), trusting())
+        .spawn()
+        .unwrap();
+    let mut bob = nodelink::client::Client::<Game>::with_config(join, trusting())
+        .spawn()
+        .unwrap();
+    let wait =
+        |client: &mut PollClient<Game>, what: &str, done: &dyn Fn(&PollClient<Game>) -> bool| {
+            tokio::task::block_in_place(|| {
+                let deadline = std::time::Instant::now() + nodelink_tests::DEADLINE;
+                while !done(client) {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "timed out waiting for {what}"
+                    );
+                    client.wait(std::time::Duration::from_millis(20));
+                }
+            });
+        };
+    wait(&mut ann, "ann's welcome", &|c| c.id().is_some());
+    let ann_id = ann.id().unwrap();
+    ann.send(ToServer::Move { x: 7.0, y: 8.0 }).unwrap();
+    wait(&mut bob, "ann's move through the wss:// relay", &|c| {
+        c.world()
+            .get(ann_id)
+            .is_some_and(|a| (a.x, a.y) == (7.0, 8.0))
+    });
+
+    // A player that does not trust the relay's certificate is refused, clearly.
+    let mut stranger = nodelink::client::Client::<Game>::from_code(&url, &code)
+        .spawn()
+        .unwrap();
+    let refused = tokio::task::block_in_place(|| {
+        let deadline = std::time::Instant::now() + nodelink_tests::DEADLINE;
+        loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for a refusal"
+            );
+            for event in stranger.wait(std::time::Duration::from_millis(20)) {
+                if let nodelink::client::ClientEvent::Disconnected(reason) = event {
+                    return reason.to_string();
+                }
+            }
+        }
+    });
+    assert!(
+        refused.contains("certificate") || refused.contains("TLS"),
+        "{refused}"
+    );
+
+    handle.shutdown();
+    within("the server to stop", serving).await.unwrap();
+    relay_handle.shutdown();
+    within("the relay to stop", relay_task).await.unwrap();
+}

@@ -2,7 +2,9 @@
 //! for the same game: the same moves, joins, chat lines and departures, played
 //! one step at a time against both, give byte-identical frames (but for the tick
 //! number, which depends on when each server ticked), in scope `Everyone` and in
-//! rooms.
+//! rooms. The limit server has no sessions, so the nodelink server runs without
+//! them here (`--resume-grace 0`): with them, its welcome also carries a resume
+//! token.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -218,7 +220,10 @@ fn compare(nodelink: &[(String, Vec<u8>)], limit: &[(String, Vec<u8>)]) {
 
 #[tokio::test]
 async fn the_limit_server_sends_nodelink_s_bytes() {
-    let nodelink = ServerProcess::start(env!("CARGO_BIN_EXE_bench-server-nodelink"), &[]);
+    let nodelink = ServerProcess::start(
+        env!("CARGO_BIN_EXE_bench-server-nodelink"),
+        &["--resume-grace", "0"],
+    );
     let limit = ServerProcess::start(env!("CARGO_BIN_EXE_bench-server-limit"), &[]);
     compare(&play(&nodelink.url).await, &play(&limit.url).await);
 }
@@ -226,7 +231,10 @@ async fn the_limit_server_sends_nodelink_s_bytes() {
 #[tokio::test]
 async fn the_limit_server_sends_nodelink_s_bytes_in_rooms() {
     let args = ["--room-size", "2"];
-    let nodelink = ServerProcess::start(env!("CARGO_BIN_EXE_bench-server-nodelink"), &args);
+    let nodelink = ServerProcess::start(
+        env!("CARGO_BIN_EXE_bench-server-nodelink"),
+        &["--room-size", "2", "--resume-grace", "0"],
+    );
     let limit = ServerProcess::start(env!("CARGO_BIN_EXE_bench-server-limit"), &args);
     compare(
         &play_rooms(&nodelink.url).await,

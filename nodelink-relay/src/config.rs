@@ -153,6 +153,12 @@ pub struct RelayConfig {
     /// `None` leaves it to the OS. With the send queue, this bounds what a peer that
     /// stops reading holds, and so how soon it is found out.
     pub socket_send_buffer: Option<usize>,
+    /// Serve `wss://` with this certificate chain and key (made from PEM with
+    /// [`TlsConfig::from_pem_files`](nodelink::tls::TlsConfig::from_pem_files)).
+    /// Default `None`: plain `ws://`. The TLS handshake counts against
+    /// [`handshake_timeout`](Self::handshake_timeout); a connection that fails it
+    /// is closed and costs nothing else.
+    pub tls: Option<nodelink::tls::TlsConfig>,
 }
 
 impl Default for RelayConfig {
@@ -183,6 +189,7 @@ impl Default for RelayConfig {
             close_timeout: Duration::from_secs(2),
             shutdown_timeout: Duration::from_secs(5),
             socket_send_buffer: Some(256 * 1024),
+            tls: None,
         }
     }
 }
@@ -207,6 +214,13 @@ impl RelayConfig {
     #[must_use]
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
+        self
+    }
+
+    /// Sets [`tls`](Self::tls): serve `wss://`.
+    #[must_use]
+    pub fn tls(mut self, tls: nodelink::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 

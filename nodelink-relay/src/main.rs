@@ -255,6 +255,11 @@ fn help() -> String {
         text.push_str(&format!("  {name:<32} {} [{default}]\n", flag.help));
     }
     text.push_str(&format!(
+        "  {:<32} serve wss:// with this certificate chain (PEM) [plain ws://]\n  \
+         {:<32} ... and this private key (PEM)\n",
+        "--tls-cert FILE", "--tls-key FILE"
+    ));
+    text.push_str(&format!(
         "  {:<32} log level: {LOG_LEVELS} [info]\n  {:<32} this text\n",
         "--log LEVEL", "-h, --help"
     ));
@@ -270,6 +275,7 @@ enum Command {
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut config = RelayConfig::default();
     let mut level = tracing::Level::INFO;
+    let (mut cert, mut key) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -285,6 +291,14 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 .or_else(|| args.next())
                 .ok_or_else(|| format!("{name} needs a value"))
         };
+        if name == "--tls-cert" {
+            cert = Some(value()?);
+            continue;
+        }
+        if name == "--tls-key" {
+            key = Some(value()?);
+            continue;
+        }
         if name == "--log" {
             let text = value()?;
             level = text
@@ -298,6 +312,15 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             .ok_or_else(|| format!("unknown option `{name}` (see --help)"))?;
         let text = value()?;
         (flag.set)(&mut config, &text).map_err(|error| format!("{name} {text}: {error}"))?;
+    }
+    match (cert, key) {
+        (Some(cert), Some(key)) => {
+            let tls = nodelink::tls::TlsConfig::from_pem_files(&cert, &key)
+                .map_err(|error| format!("--tls-cert {cert} --tls-key {key}: {error}"))?;
+            config = config.tls(tls);
+        }
+        (None, None) => {}
+        _ => return Err("--tls-cert and --tls-key go together".to_owned()),
     }
     Ok(Command::Serve(Box::new(config), level))
 }

@@ -170,7 +170,23 @@ impl BoundRelay {
                     let slot = IpSlot::take(&shared, peer.ip());
                     let shared = shared.clone();
                     connections.spawn(async move {
-                        serve_connection(tcp, peer, shared, slot).await;
+                        match shared.config.tls.clone() {
+                            None => serve_connection(tcp, peer, shared, slot).await,
+                            Some(tls) => {
+                                // The TLS handshake is part of the upgrade's time.
+                                let securing =
+                                    timeout(shared.config.handshake_timeout, tls.accept(tcp));
+                                match securing.await {
+                                    Ok(Ok(stream)) => {
+                                        serve_connection(stream, peer, shared, slot).await
+                                    }
+                                    Ok(Err(error)) => {
+                                        tracing::debug!(%peer, "TLS handshake failed: {error}")
+                                    }
+                                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                                }
+                            }
+                        }
                         drop(permit);
                     });
                 }

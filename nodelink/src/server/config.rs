@@ -259,6 +259,12 @@ pub struct ServerConfig {
     /// the HTTP server's job.
     #[cfg(feature = "tls")]
     pub tls: Option<crate::tls::TlsConfig>,
+    /// The roots a `wss://` relay's certificate must chain to, when the server
+    /// hosts through a relay ([`Server::relay`](super::Server::relay), feature
+    /// `tls`). Default: the platform's; a relay with a self-signed certificate is
+    /// trusted by giving its certificate here.
+    #[cfg(feature = "tls")]
+    pub relay_root_certificates: crate::tls::RootCertificates,
 }
 
 impl Default for ServerConfig {
@@ -291,6 +297,8 @@ impl Default for ServerConfig {
             shutdown_timeout: Duration::from_secs(5),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
+            relay_root_certificates: crate::tls::RootCertificates::platform(),
         }
     }
 }
@@ -395,6 +403,25 @@ impl ServerConfig {
     #[must_use]
     pub fn tls(mut self, tls: crate::tls::TlsConfig) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Sets [`relay_root_certificates`](Self::relay_root_certificates): trust these
+    /// roots for a `wss://` relay rather than the platform's.
+    ///
+    /// ```
+    /// use nodelink::server::ServerConfig;
+    /// use nodelink::tls::RootCertificates;
+    ///
+    /// let made = rcgen::generate_simple_self_signed(vec!["relay.example".to_owned()])?;
+    /// let roots = RootCertificates::from_pem(made.cert.pem().as_bytes())?;
+    /// let config = ServerConfig::default().relay_root_certificates(roots);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn relay_root_certificates(mut self, roots: crate::tls::RootCertificates) -> Self {
+        self.relay_root_certificates = roots;
         self
     }
 

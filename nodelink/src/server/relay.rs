@@ -179,6 +179,33 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
         join_url(&self.relay, &self.registration.code)
     }
 
+    /// The URL players connect to for the game `code` on the relay at
+    /// `relay_url`, as [`Client::from_code`](crate::client::Client::from_code)
+    /// builds it (for clients made with other settings).
+    ///
+    /// ```
+    /// # use nodelink::{Protocol, SyncState, PlayerId};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
+    /// # pub enum ToServer { Move { x: f32 } }
+    /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
+    /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # pub struct Game;
+    /// # impl Protocol for Game {
+    /// #     type State = Avatar; type ToServer = ToServer; type ToClient = ToClient;
+    /// #     type ServerState = (); type Entity = ();
+    /// # }
+    /// use nodelink::server::RelayedServer;
+    ///
+    /// let url = RelayedServer::<Game>::join_url_for("wss://relay.example.com", "k7mq4p");
+    /// assert_eq!(url, "wss://relay.example.com/join/K7MQ4P");
+    /// ```
+    #[must_use]
+    pub fn join_url_for(relay_url: &str, code: &str) -> String {
+        join_url(relay_url, code)
+    }
+
     /// The game code as it changes: the relay keeps a code while the host's link
     /// is down for less than its grace period; after that the host registers
     /// again under a new one.
@@ -352,12 +379,7 @@ async fn register(
         Some(token) => format!("{relay}/link?token={}", percent_encode(token)),
         None => format!("{relay}/link"),
     };
-    let connecting = tokio_tungstenite::connect_async_with_config(
-        url.as_str(),
-        Some(websocket_config(config)),
-        true,
-    );
-    let (mut link, _) = match timeout(REGISTER_TIMEOUT, connecting).await {
+    let (mut link, _) = match timeout(REGISTER_TIMEOUT, open(&url, config)).await {
         Err(_) => return Err("the relay did not answer within 10 s".to_owned().into()),
         Ok(Err(WsError::Http(response))) if response.status() == 410 => return Err(Refused::Gone),
         Ok(Err(error)) => return Err(error.to_string().into()),
@@ -392,6 +414,44 @@ fn registration_checked(registration: Registration) -> Result<Registration, Stri
         return Err("the relay registered the game without a code or token".to_owned());
     }
     Ok(registration)
+}
+
+/// Opens a WebSocket to the relay: over TLS for a `wss://` relay, trusting
+/// [`ServerConfig::relay_root_certificates`](crate::server::ServerConfig::relay_root_certificates).
+async fn open(
+    url: &str,
+    config: &crate::server::ServerConfig,
+) -> Result<
+    (
+        Link,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ),
+    WsError,
+> {
+    #[cfg(feature = "tls")]
+    {
+        let connector = if url.starts_with("wss://") {
+            let tls = config
+                .relay_root_certificates
+                .client_config()
+                .map_err(|error| WsError::Io(std::io::Error::other(error)))?;
+            tokio_tungstenite::Connector::Rustls(tls)
+        } else {
+            tokio_tungstenite::Connector::Plain
+        };
+        tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            Some(websocket_config(config)),
+            true,
+            Some(connector),
+        )
+        .await
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        tokio_tungstenite::connect_async_with_config(url, Some(websocket_config(config)), true)
+            .await
+    }
 }
 
 /// `<relay>/join/<code>`, the code as players type it, upper-cased.
@@ -456,11 +516,7 @@ impl RelayedPlayer {
             url.push_str("&subprotocol=");
             url.push_str(&percent_encode(subprotocol));
         }
-        let connecting = tokio_tungstenite::connect_async_with_config(
-            url.as_str(),
-            Some(websocket_config(&context.config)),
-            true,
-        );
+        let connecting = open(&url, &context.config);
         match timeout(context.config.handshake_timeout, connecting).await {
             Ok(Ok((socket, _))) => {
                 connection::play(socket, self.peer, admitted, &context).await;
