@@ -230,13 +230,14 @@ pub mod limit_wire {
 }
 
 /// The command line of both Rust bench servers: `[PORT] [--room-size N] [--tls
-/// CERT KEY] [--resume-grace SECONDS]`.
+/// CERT KEY] [--relay URL] [--resume-grace SECONDS]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
 /// next N in room 1…) and each receives only its room's changes. With `--tls`, the
 /// server serves `wss://` with the certificate chain and key in those PEM files
-/// (the nodelink server only). `--resume-grace` sets the nodelink server's
+/// (the nodelink server only). With `--relay URL`, the nodelink server hosts
+/// through that relay instead of listening. `--resume-grace` sets the nodelink server's
 /// `ServerConfig::resume_grace` (0: no sessions); the limit server has no sessions
 /// and ignores it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -250,6 +251,8 @@ pub struct ServerArgs {
     /// How long the nodelink server holds a player whose connection was lost, in
     /// seconds; its default when not given.
     pub resume_grace: Option<f64>,
+    /// A relay to host through instead of listening (the nodelink server only).
+    pub relay: Option<String>,
 }
 
 impl ServerArgs {
@@ -273,6 +276,8 @@ impl ServerArgs {
                     .next()
                     .ok_or("--tls needs a key file after the certificate")?;
                 parsed.tls = Some((cert.into(), key.into()));
+            } else if arg == "--relay" {
+                parsed.relay = Some(args.next().ok_or("--relay needs the relay's URL")?);
             } else if arg == "--resume-grace" {
                 let grace = args.next().ok_or("--resume-grace needs a value")?;
                 match grace.parse::<f64>() {
@@ -361,6 +366,7 @@ mod tests {
                 room_size: Some(50),
                 tls: None,
                 resume_grace: None,
+                relay: None,
             })
         );
         assert_eq!(

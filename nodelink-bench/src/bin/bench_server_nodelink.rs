@@ -2,8 +2,9 @@
 //! goes to everyone at 20 ticks per second, and chat lines are broadcast. With
 //! `--room-size N`, sync is scoped to rooms: players fill rooms of N in join order
 //! and each receives only its room's changes. With `--tls CERT KEY`, it serves
-//! `wss://` with that certificate chain and key (PEM files). Prints `listening on
-//! ADDR` first.
+//! `wss://` with that certificate chain and key (PEM files). With `--relay URL`, it
+//! hosts through that relay instead of listening. Prints `listening on ADDR` (or
+//! `joining at URL`, through a relay) first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
 //! --bin bench-server-nodelink -- [PORT] [--room-size N] [--tls CERT KEY]
@@ -60,6 +61,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let id = ctx.id();
             ctx.create_room(&room).add(id);
         });
+    }
+    if let Some(relay) = &args.relay {
+        let hosted = server.relay(relay).await?;
+        println!("joining at {}", hosted.join_url());
+        hosted.run().await;
+        return Ok(());
     }
     let bound = server.bind().await?;
     println!("listening on {}", bound.local_addr());

@@ -68,6 +68,10 @@ OPTIONS:
                     has succeeded or failed)                                           [10]
   --tls             over wss:// (targets nodelink, nodelink-json): the server is
                     given a certificate made for the run, which the bots trust
+  --relay           the nodelink server hosts through a nodelink-relay started for
+                    the run (on the server's cores), and bots join by its code;
+                    the result adds the relay's CPU (build it: cargo build
+                    --release -p nodelink-relay)
   --server-cpus L   start the server under `taskset -c L` (e.g. 0), off the cores
                     the generator runs on (start it under taskset as well)
   --json FILE       also write the result line to FILE
@@ -171,6 +175,7 @@ struct Args {
     warmup: f64,
     duration: f64,
     tls: bool,
+    relay: bool,
     server_cpus: Option<String>,
     json: Option<String>,
 }
@@ -187,6 +192,7 @@ fn parse_args() -> Result<Args, String> {
         warmup: 3.0,
         duration: 10.0,
         tls: false,
+        relay: false,
         server_cpus: None,
         json: None,
     };
@@ -235,6 +241,7 @@ fn parse_args() -> Result<Args, String> {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
             }
             "--tls" => args.tls = true,
+            "--relay" => args.relay = true,
             "--server-cpus" => args.server_cpus = Some(value()?),
             "--json" => args.json = Some(value()?),
             other => return Err(format!("unknown option `{other}`; see --help")),
@@ -288,14 +295,15 @@ impl ServerProcess {
         BufReader::new(stdout)
             .read_line(&mut line)
             .map_err(|e| e.to_string())?;
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .ok_or_else(|| format!("unexpected first line from {binary}: {line:?}"))?;
-        Ok(Self {
-            url: format!("ws://{addr}/"),
-            child,
-        })
+        let url = match (
+            line.trim().strip_prefix("listening on "),
+            line.trim().strip_prefix("joining at "),
+        ) {
+            (Some(addr), _) => format!("ws://{addr}/"),
+            (_, Some(url)) => url.to_owned(),
+            _ => return Err(format!("unexpected first line from {binary}: {line:?}")),
+        };
+        Ok(Self { url, child })
     }
 
     /// Python nodelink on a free port; waits for its "nodelink ready" line.
@@ -347,6 +355,57 @@ fn pinned(program: &Path, cpus: Option<&str>) -> Command {
             command
         }
         None => Command::new(program),
+    }
+}
+
+/// A `nodelink-relay` for the run, on a free loopback port, with limits out of
+/// the way of one address's thousands of bots; killed when dropped.
+struct RelayProcess {
+    child: Child,
+    url: String,
+}
+
+impl RelayProcess {
+    fn start(cpus: Option<&str>) -> Result<Self, String> {
+        let path = std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("nodelink-relay");
+        // A free port, given back for the relay to take at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let many = "1000000";
+        let child = pinned(&path, cpus)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--max-players-per-game", many, "--max-pending-joins", many])
+            .args(["--max-connections", many, "--max-connections-per-ip", many])
+            .args(["--log", "error"])
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {}: {e} (build it: cargo build --release -p nodelink-relay)",
+                    path.display()
+                )
+            })?;
+        let url = format!("ws://127.0.0.1:{port}");
+        // Ready once it accepts connections.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("the relay did not start within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Self { child, url })
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -415,6 +474,8 @@ impl Drop for ServerProcess {
 /// The server being measured: started for the run, or already running at a URL.
 struct UnderTest {
     process: Option<ServerProcess>,
+    /// The relay the server hosts through, with `--relay`.
+    relay: Option<RelayProcess>,
     url: String,
     wire: Wire,
     /// How bots open their connections: plain, or TLS trusting the run's
@@ -437,6 +498,15 @@ impl UnderTest {
             server_args.extend(["--resume-grace".to_owned(), grace.clone()]);
         }
         let cpus = args.server_cpus.as_deref();
+        let relay = match (&args.target, args.relay) {
+            (Target::Nodelink | Target::NodelinkJson, true) => {
+                let relay = RelayProcess::start(cpus)?;
+                server_args.extend(["--relay".to_owned(), relay.url.clone()]);
+                Some(relay)
+            }
+            (_, true) => return Err("--relay: for the nodelink targets only".into()),
+            _ => None,
+        };
         let (mut process, wire) = match &args.target {
             Target::Nodelink => (
                 ServerProcess::start("bench-server-nodelink", &server_args, cpus)?,
@@ -462,6 +532,7 @@ impl UnderTest {
             Target::Url(url) => {
                 return Ok(Self {
                     process: None,
+                    relay: None,
                     url: url.clone(),
                     wire: Wire::Native,
                     connector: Connector::Plain,
@@ -478,9 +549,14 @@ impl UnderTest {
         Ok(Self {
             url: process.url.clone(),
             process: Some(process),
+            relay,
             wire,
             connector,
         })
+    }
+
+    fn relay_pid(&self) -> Option<String> {
+        self.relay.as_ref().map(|relay| relay.child.id().to_string())
     }
 
     fn pid(&self) -> Option<String> {
@@ -1116,6 +1192,8 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
 
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let server_cpu = pid.as_deref().map(CpuMeter::start);
+    let relay_pid = server.relay_pid();
+    let relay_cpu = relay_pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
     let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
     let read0 = SOCKET_BYTES_READ.load(Ordering::Relaxed);
@@ -1142,12 +1220,20 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
         .text("target", args.target.name())
         .text("scenario", args.scenario.name())
         .field("tls", args.tls)
+        .field("relay", args.relay)
         .field("players", args.players)
         .field("connected", counters.connected())
         .number("seconds", seconds)
         .number(
             "server_cpu_percent",
             server.cpu_percent(server_cpu.as_ref()),
+        )
+        .number(
+            "relay_cpu_percent",
+            match (&relay_cpu, &relay_pid) {
+                (Some(meter), Some(pid)) => meter.percent(pid),
+                _ => f64::NAN,
+            },
         )
         .field("server_rss_kib", server_rss / 1024)
         .number(
