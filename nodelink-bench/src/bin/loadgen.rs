@@ -556,7 +556,9 @@ impl UnderTest {
     }
 
     fn relay_pid(&self) -> Option<String> {
-        self.relay.as_ref().map(|relay| relay.child.id().to_string())
+        self.relay
+            .as_ref()
+            .map(|relay| relay.child.id().to_string())
     }
 
     fn pid(&self) -> Option<String> {
