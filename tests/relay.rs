@@ -373,3 +373,61 @@ async fn a_relay_serving_wss_hosts_a_rust_server_and_its_players() {
     relay_handle.shutdown();
     within("the relay to stop", relay_task).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_rust_host_that_loses_its_link_reconnects_and_keeps_its_code() {
+    let (url, relay, relay_task) = start_relay().await;
+    let relay_addr: std::net::SocketAddr = url.trim_start_matches("ws://").parse().unwrap();
+    // The host reaches the relay through a proxy that can cut its connections.
+    let proxy = nodelink_tests::Proxy::start(relay_addr).await;
+    let (server, _errors) = reporting_game(local_config());
+    let hosted = within("registering", server.relay(&proxy.url()))
+        .await
+        .expect("registers");
+    let code = hosted.code().to_owned();
+    let codes = hosted.codes();
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
+    let join = format!("{url}/join/{code}");
+    let mut ann = Watcher::connect(&join).await;
+    ann.id.expect("welcomed");
+
+    // The control link and ann's data connection are reset.
+    proxy.cut();
+    let reason = ann
+        .next_where("ann's connection to end", |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        matches!(
+            &reason,
+            Disconnect::Closed { code: 4101, .. } | Disconnect::Lost(_)
+        ),
+        "{reason:?}"
+    );
+    // The host reconnects with its token within the grace period: same code, and
+    // players can join again.
+    eventually("the host back on its game", || {
+        relay
+            .games()
+            .iter()
+            .any(|game| game.code == code && game.host_connected)
+            && proxy.accepted() >= 3
+    })
+    .await;
+    assert_eq!(*codes.borrow(), code, "the same code");
+    let mut bob = Watcher::connect(&join).await;
+    let bob_id = bob.id.expect("welcomed after the reconnection");
+    bob.sender.send(ToServer::Move { x: 3.0, y: 4.0 }).unwrap();
+    bob.world_where("bob's move", |world| {
+        world.get(&bob_id).is_some_and(|avatar| avatar.x == 3.0)
+    })
+    .await;
+
+    handle.shutdown();
+    within("the server to stop", serving).await.unwrap();
+    relay.shutdown();
+    within("the relay to stop", relay_task).await.unwrap();
+}
