@@ -104,5 +104,10 @@ done
 # and the generator pinned to different cores (BENCHMARKS.md, "TLS").
 nodelink-bench/run-tls.sh "$out"
 
+# The limit server on nodelink's wire (sync), broadcast latency, and a relay:
+# three interleaved rounds, pinned (BENCHMARKS.md, "Against a limit server on
+# nodelink's own wire", "Broadcast latency, explained", "Through a relay").
+nodelink-bench/run-round-two.sh "$out"
+
 target/release/chart "$out/results.jsonl" "$out/sync.svg"
 echo "run.sh: results in $out/results.jsonl, chart in $out/sync.svg" >&2
