@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use futures::StreamExt;
-use nodelink::client::Disconnect;
+use nodelink::client::{ClientConfig, Disconnect, Reconnect};
 use nodelink::server::Rejection;
 use nodelink_examples::{ToClient, ToServer};
 use nodelink_relay::{HostKind, Relay, RelayConfig, RelayHandle};
@@ -389,22 +389,21 @@ async fn a_rust_host_that_loses_its_link_reconnects_and_keeps_its_code() {
     let handle = hosted.handle();
     let serving = tokio::spawn(hosted.run());
     let join = format!("{url}/join/{code}");
-    let mut ann = Watcher::connect(&join).await;
-    ann.id.expect("welcomed");
+    let policy = Reconnect::default().initial_delay(std::time::Duration::from_millis(50));
+    let mut ann = Watcher::start_with(&join, ClientConfig::default().reconnect(policy), |_| {});
+    let ann_id = ann.connected().await;
 
-    // The control link and ann's data connection are reset.
+    // The control link and ann's data connection are reset: the relay tells ann
+    // her host's connection was lost, and the server holds her session.
     proxy.cut();
     let reason = ann
-        .next_where("ann's connection to end", |seen| match seen {
-            Seen::Disconnected(reason) => Some(reason.clone()),
+        .next_where("ann's session to pause", |seen| match seen {
+            Seen::Paused(reason) => Some(reason.clone()),
             _ => None,
         })
         .await;
     assert!(
-        matches!(
-            &reason,
-            Disconnect::Closed { code: 4101, .. } | Disconnect::Lost(_)
-        ),
+        matches!(&reason, Disconnect::Closed { code: 4101, .. }),
         "{reason:?}"
     );
     // The host reconnects with its token within the grace period: same code, and
@@ -418,6 +417,14 @@ async fn a_rust_host_that_loses_its_link_reconnects_and_keeps_its_code() {
     })
     .await;
     assert_eq!(*codes.borrow(), code, "the same code");
+    // Ann resumes through the relay as the same player, once the host is back.
+    let resumed = ann
+        .next_where("ann's resume", |seen| match seen {
+            Seen::Resumed(id) => Some(*id),
+            _ => None,
+        })
+        .await;
+    assert_eq!(resumed, ann_id);
     let mut bob = Watcher::connect(&join).await;
     let bob_id = bob.id.expect("welcomed after the reconnection");
     bob.sender.send(ToServer::Move { x: 3.0, y: 4.0 }).unwrap();

@@ -60,12 +60,21 @@ fn worth_reconnecting(reason: &Disconnect) -> bool {
     }
 }
 
+/// A relay's close code to a player whose host connection ended without a close
+/// frame (PROTOCOL.md, "Relay close codes"): the host saw a lost connection too,
+/// and holds the player for a while.
+const RELAY_HOST_CONNECTION_LOST: u16 = 4101;
+
 /// Whether a session whose connection ended this way can be resumed: when the
 /// connection was lost, not closed, or the server closed it as silent (it holds
-/// the player for a while then too).
+/// the player for a while then too), or a relay lost its connection to the host.
 fn resumable(reason: &Disconnect) -> bool {
     match reason {
         Disconnect::Lost(_) => true,
+        Disconnect::Closed {
+            code: RELAY_HOST_CONNECTION_LOST,
+            ..
+        } => true,
         Disconnect::Closed { .. } => reason.close_reason() == Some(CloseReason::IdleTimeout),
         Disconnect::Local => false,
     }
