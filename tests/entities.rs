@@ -358,6 +358,33 @@ async fn a_visibility_hook_decides_what_each_player_sees() {
         c.world().entity(near).is_none() && crate_x(c, far) == Some(99.0)
     });
     assert_eq!((spawned, despawned), (vec![far], vec![near]));
+
+    // Back by the near crate; then a snapshot for everyone at once: each client
+    // still gets only the crates it sees, not another player's view.
+    ada.send(ToServer::Walk { x: 0.0 }).unwrap();
+    poll_until(&mut ada, "ada by the near crate again", |c| {
+        crate_x(c, near).is_some() && c.world().entity(far).is_none()
+    });
+    handle.sync_state(true).unwrap();
+    for (client, sees, not) in [(&mut ada, near, far), (&mut bob, far, near)] {
+        tokio::task::block_in_place(|| {
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                assert!(
+                    Instant::now() < deadline,
+                    "timed out waiting for the snapshot"
+                );
+                let full = client.wait(Duration::from_millis(20)).into_iter().any(|event| {
+                    matches!(event, ClientEvent::StateSync(sync) if sync.full && !sync.more)
+                });
+                if full {
+                    break;
+                }
+            }
+        });
+        assert!(client.world().entity(sees).is_some(), "its own crate");
+        assert!(client.world().entity(not).is_none(), "not the other's");
+    }
     within("stopping", running.stop()).await;
 }
 

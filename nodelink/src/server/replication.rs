@@ -691,12 +691,13 @@ impl<P: Protocol, G> Shared<P, G> {
             return Ok(());
         }
         // Scope `Everyone`: the same snapshot serves everyone; encode it once.
+        // With a visibility hook each player sees its own entities: one each.
         let shared_snapshot = match self.config.sync_scope {
-            SyncScope::Everyone => {
+            SyncScope::Everyone if self.entity_visibility.is_none() => {
                 let wires = self.wires_of(&owed);
                 Some(self.snapshot_for(owed[0], wires)?)
             }
-            SyncScope::Rooms => None,
+            _ => None,
         };
         if shared_snapshot.is_some() {
             self.stats.frames += 1;
