@@ -245,16 +245,10 @@ async fn upgrade<P: Protocol>(
         .max_message_size(Some(config.max_frame_len));
     #[cfg(feature = "tls")]
     let connecting = {
-        let connector = match request.uri().scheme_str() {
-            Some("wss") => {
-                let tls = config
-                    .root_certificates
-                    .client_config()
-                    .map_err(|error| tls_error(url, error))?;
-                tokio_tungstenite::Connector::Rustls(tls)
-            }
-            _ => tokio_tungstenite::Connector::Plain,
-        };
+        let connector = config
+            .root_certificates
+            .connector(request.uri().scheme_str())
+            .map_err(|error| tls_error(url, error))?;
         tokio_tungstenite::connect_async_tls_with_config(
             request,
             Some(ws_config),

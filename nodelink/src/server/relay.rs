@@ -60,10 +60,9 @@ enum FromRelay {
         target: String,
         headers: Vec<(String, String)>,
     },
-    Gone {
-        #[allow(dead_code)] // Held players need no cleanup here: admission owns them.
-        cid: String,
-    },
+    /// A held player left before it was accepted; its `cid` is not read: an
+    /// admission in flight ends on its own when its data connection is refused.
+    Gone {},
 }
 
 /// A control message to the relay.
@@ -430,15 +429,11 @@ async fn open(
 > {
     #[cfg(feature = "tls")]
     {
-        let connector = if url.starts_with("wss://") {
-            let tls = config
-                .relay_root_certificates
-                .client_config()
-                .map_err(|error| WsError::Io(std::io::Error::other(error)))?;
-            tokio_tungstenite::Connector::Rustls(tls)
-        } else {
-            tokio_tungstenite::Connector::Plain
-        };
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        let connector = config
+            .relay_root_certificates
+            .connector(scheme)
+            .map_err(|error| WsError::Io(std::io::Error::other(error)))?;
         tokio_tungstenite::connect_async_tls_with_config(
             url,
             Some(websocket_config(config)),

@@ -101,6 +101,18 @@ impl RootCertificates {
         })
     }
 
+    /// How a WebSocket client opens a connection to a URL with this scheme
+    /// (`"wss"`: TLS trusting these roots; any other: plain TCP).
+    pub(crate) fn connector(
+        &self,
+        scheme: Option<&str>,
+    ) -> Result<tokio_tungstenite::Connector, TlsError> {
+        Ok(match scheme {
+            Some("wss") => tokio_tungstenite::Connector::Rustls(self.client_config()?),
+            _ => tokio_tungstenite::Connector::Plain,
+        })
+    }
+
     /// The rustls config of a `wss://` connection that trusts these roots.
     pub(crate) fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, TlsError> {
         match &self.given {
