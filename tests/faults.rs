@@ -4,7 +4,6 @@
 //! `figure: …` lines (`cargo test -p nodelink-tests --test faults -- --nocapture`)
 //! and recorded in RELIABILITY.md.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -403,7 +402,7 @@ async fn a_client_that_stops_reading_for_a_while_catches_up_with_one_snapshot() 
         .await;
     }
     // Now it reads, and must end in the server's state.
-    let truth: HashMap<PlayerId, Avatar> = within("the players", running.handle.players())
+    let truth: nodelink::IdMap<Avatar> = within("the players", running.handle.players())
         .await
         .unwrap()
         .into_iter()

@@ -45,7 +45,7 @@ async fn fifty_clients_move_and_every_mirror_matches_the_server() {
         client.sender.send(ToServer::Move { x, y }).unwrap();
     }
 
-    let matches = |world: &HashMap<PlayerId, Avatar>| {
+    let matches = |world: &nodelink::IdMap<Avatar>| {
         world.len() == 50
             && expected
                 .iter()

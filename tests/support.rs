@@ -1,7 +1,6 @@
 //! Helpers for the end-to-end tests: a server on `127.0.0.1:0`, clients that report
 //! everything they see into a channel, and deadlines on every wait.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -208,7 +207,7 @@ pub enum Seen {
     /// An event.
     Event(ToClient),
     /// A sync frame, and the whole mirror after applying it.
-    Sync(StateSync<Game>, HashMap<PlayerId, Avatar>),
+    Sync(StateSync<Game>, nodelink::IdMap<Avatar>),
     /// The connection ended.
     Disconnected(Disconnect),
     /// A reconnection attempt is about to be made after this delay.
@@ -228,7 +227,7 @@ pub struct Watcher {
     /// The client's `run` task.
     pub task: JoinHandle<Result<(), ClientError>>,
     /// The mirror as of the last sync seen.
-    pub world: HashMap<PlayerId, Avatar>,
+    pub world: nodelink::IdMap<Avatar>,
     /// The mirrored server state and the latency, as of the newest sync handled
     /// (which may be ahead of the last one [`next`](Self::next) returned).
     latest: Arc<Mutex<(Match, Option<Duration>)>>,
@@ -290,7 +289,7 @@ impl Watcher {
             seen,
             id: None,
             task: tokio::spawn(client.run()),
-            world: HashMap::new(),
+            world: nodelink::IdMap::default(),
             latest,
         }
     }
@@ -386,7 +385,7 @@ impl Watcher {
     pub async fn world_where(
         &mut self,
         what: &str,
-        mut done: impl FnMut(&HashMap<PlayerId, Avatar>) -> bool,
+        mut done: impl FnMut(&nodelink::IdMap<Avatar>) -> bool,
     ) {
         if done(&self.world) {
             return;

@@ -77,7 +77,7 @@ impl Site {
 }
 
 /// The player named `name` in a native client's mirror.
-fn named<'a>(world: &'a HashMap<PlayerId, Avatar>, name: &str) -> Option<(PlayerId, &'a Avatar)> {
+fn named<'a>(world: &'a nodelink::IdMap<Avatar>, name: &str) -> Option<(PlayerId, &'a Avatar)> {
     world
         .iter()
         .find(|(_, avatar)| avatar.name == name)

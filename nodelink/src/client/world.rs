@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::sync::Tick;
 use crate::wire::{NetId, SyncFrame};
-use crate::{EntityId, PlayerId, Protocol, SyncState};
+use crate::{BuildIdHasher, EntityId, IdMap, PlayerId, Protocol, SyncState};
 
 /// Every mirrored player's whole state, and the shared server state, as the server
 /// last synced them.
@@ -14,8 +14,8 @@ use crate::{EntityId, PlayerId, Protocol, SyncState};
 /// are removed. After a reconnect, the first frame is a snapshot, so no stale player
 /// survives.
 pub struct World<P: Protocol> {
-    ids: HashMap<NetId, PlayerId>,
-    players: HashMap<PlayerId, P::State>,
+    ids: HashMap<NetId, PlayerId, BuildIdHasher>,
+    players: IdMap<P::State>,
     entities: BTreeMap<EntityId, P::Entity>,
     server: P::ServerState,
     online: u32,
@@ -27,8 +27,8 @@ pub struct World<P: Protocol> {
 impl<P: Protocol> Default for World<P> {
     fn default() -> Self {
         Self {
-            ids: HashMap::new(),
-            players: HashMap::new(),
+            ids: HashMap::default(),
+            players: IdMap::default(),
             entities: BTreeMap::new(),
             server: P::ServerState::default(),
             online: 0,
@@ -131,7 +131,7 @@ impl<P: Protocol> World<P> {
 
     /// The players as a map.
     #[must_use]
-    pub fn as_map(&self) -> &HashMap<PlayerId, P::State> {
+    pub fn as_map(&self) -> &IdMap<P::State> {
         &self.players
     }
 

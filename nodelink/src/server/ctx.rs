@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::id_map::IdMap;
 use crate::server::config::ServerConfig;
 use crate::server::entities::Entities;
 use crate::server::error::{SendError, ServerError};
 use crate::server::handle::ServerHandle;
-use crate::server::ids::{IdMap, NetIds, PlayerIds};
+use crate::server::ids::{NetIds, PlayerIds};
 use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::room::{Room, RoomMut, Rooms};

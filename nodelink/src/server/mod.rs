@@ -78,6 +78,7 @@ pub use room::{Room, RoomMut};
 pub use stats::SyncStats;
 
 use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
+use crate::id_map::IdMap;
 use crate::sync::{Tick, Tracked};
 use crate::{EntityId, Events, PlayerId, Protocol};
 use admission::{IpCounts, IpSlot};
@@ -85,7 +86,7 @@ use connection::Context;
 use ctx::Shared;
 use handle::Command;
 use handshake::Authenticator;
-use ids::{IdGenerator, IdMap, NetIds, PlayerIds};
+use ids::{IdGenerator, NetIds, PlayerIds};
 use room::Rooms;
 use tasks::Tasks;
 use world::World;

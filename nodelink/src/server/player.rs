@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
+use crate::id_map::IdSet;
 use crate::server::error::SendError;
 use crate::server::handshake::Identity;
-use crate::server::ids::IdSet;
 use crate::server::outbox::{Frame, HardClose, Outgoing, Wires};
 use crate::server::session::Session;
 use crate::sync::Tracked;

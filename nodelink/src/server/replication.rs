@@ -17,9 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
+use crate::id_map::{IdMap, IdSet};
 use crate::server::config::SyncScope;
 use crate::server::ctx::Shared;
-use crate::server::ids::{IdMap, IdSet};
 use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
 use crate::server::stats::SyncStats;

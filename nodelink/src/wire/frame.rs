@@ -545,13 +545,14 @@ fn decode_sync<P: Protocol>(
 
     let count = input.array_len("left list")?;
     input.check_claim("left list", count)?;
-    let left = (0..count)
-        .map(|_| u32_field(input, "left net id").map(NetId))
-        .collect::<Result<_, _>>()?;
+    let mut left = Vec::with_capacity(cautious_capacity::<NetId>(count));
+    for _ in 0..count {
+        left.push(NetId(u32_field(input, "left net id")?));
+    }
 
     let count = input.array_len("joined list")?;
     input.check_claim("joined list", count)?;
-    let mut joined = Vec::new();
+    let mut joined = Vec::with_capacity(cautious_capacity::<(NetId, PlayerId)>(count));
     for _ in 0..count {
         expect_len("joined entry", input.array_len("joined entry")?, 2)?;
         let net_id = NetId(u32_field(input, "joined net id")?);
@@ -561,7 +562,8 @@ fn decode_sync<P: Protocol>(
 
     let count = input.array_len("player list")?;
     input.check_claim("player list", count)?;
-    let mut players = Vec::new();
+    let mut players =
+        Vec::with_capacity(cautious_capacity::<(NetId, <P::State as SyncState>::Delta)>(count));
     for _ in 0..count {
         let len = input.array_len("player entry")?;
         let Some(values) = len.checked_sub(2) else {
@@ -589,11 +591,16 @@ fn decode_sync<P: Protocol>(
     if fields == 9 {
         let count = input.array_len("despawned list")?;
         input.check_claim("despawned list", count)?;
+        despawned.reserve_exact(cautious_capacity::<EntityId>(count));
         for _ in 0..count {
             despawned.push(EntityId::from_raw(u32_field(input, "despawned entity id")?));
         }
         let count = input.array_len("entity list")?;
         input.check_claim("entity list", count)?;
+        entities.reserve_exact(cautious_capacity::<(
+            EntityId,
+            <P::Entity as SyncState>::Delta,
+        )>(count));
         for _ in 0..count {
             let len = input.array_len("entity entry")?;
             let Some(values) = len.checked_sub(2) else {
@@ -614,6 +621,15 @@ fn decode_sync<P: Protocol>(
         despawned,
         entities,
     })
+}
+
+/// Room to reserve for a list whose header claims `count` items: all of them up to
+/// a megabyte, so a whole frame's list is one allocation, but a hostile header
+/// (a byte per claimed item) cannot make the receiver reserve many times the
+/// frame's size before the items fail to decode.
+fn cautious_capacity<T>(count: usize) -> usize {
+    const MAX_RESERVED_BYTES: usize = 1 << 20;
+    count.min(MAX_RESERVED_BYTES / std::mem::size_of::<T>().max(1))
 }
 
 /// Reads `mask, value…` (`values` values) into a delta of `S`.

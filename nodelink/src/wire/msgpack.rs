@@ -127,19 +127,55 @@ impl FieldSink for Encoder {
 
 type ValueDecoder<'a> = rmp_serde::Deserializer<rmp_serde::decode::ReadReader<&'a [u8]>>;
 
+/// The bytes left to read, and rmp-serde's decoder over them once a field needs
+/// it. Made on first use: rmp-serde's decoder allocates a scratch buffer when it is
+/// made, and most frames (sync frames of primitive fields) never need it.
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    Values(ValueDecoder<'a>),
+}
+
+impl<'a> Source<'a> {
+    fn input(&mut self) -> &mut &'a [u8] {
+        match self {
+            Self::Bytes(bytes) => bytes,
+            Self::Values(values) => values.get_mut(),
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        match self {
+            Self::Bytes(bytes) => bytes.len(),
+            Self::Values(values) => values.get_ref().len(),
+        }
+    }
+
+    fn values(&mut self) -> &mut ValueDecoder<'a> {
+        if let Self::Bytes(bytes) = *self {
+            let mut values = rmp_serde::Deserializer::new(bytes);
+            values.set_max_depth(MAX_VALUE_DEPTH);
+            *self = Self::Values(values);
+        }
+        match self {
+            Self::Values(values) => values,
+            Self::Bytes(_) => unreachable!("replaced just above"),
+        }
+    }
+}
+
 /// Reads MessagePack from a byte slice, never past its end.
 ///
 /// Serves generated decoders as a [`FieldSource`] over the fields of the current
 /// array, counting them so that a missing or surplus field is an error.
 pub(crate) struct Decoder<'a> {
-    values: ValueDecoder<'a>,
+    source: Source<'a>,
     fields_left: usize,
 }
 
 impl std::fmt::Debug for Decoder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Decoder")
-            .field("remaining", &self.values.get_ref().len())
+            .field("remaining", &self.source.remaining())
             .field("fields_left", &self.fields_left)
             .finish()
     }
@@ -151,16 +187,14 @@ fn malformed(what: &str, error: impl std::fmt::Display) -> DecodeError {
 
 impl<'a> Decoder<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
-        let mut values = rmp_serde::Deserializer::new(input);
-        values.set_max_depth(MAX_VALUE_DEPTH);
         Self {
-            values,
+            source: Source::Bytes(input),
             fields_left: 0,
         }
     }
 
     fn input(&mut self) -> &mut &'a [u8] {
-        self.values.get_mut()
+        self.source.input()
     }
 
     pub(crate) fn array_len(&mut self, what: &str) -> Result<usize, DecodeError> {
@@ -280,7 +314,7 @@ impl<'a> Decoder<'a> {
 
     /// Fails if any bytes follow the frame.
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
-        match self.values.get_ref().len() {
+        match self.source.remaining() {
             0 => Ok(()),
             left => Err(DecodeError::TrailingBytes(left)),
         }
@@ -297,7 +331,7 @@ impl FieldSource for Decoder<'_> {
             return Err(DecodeError::MissingField { owner, field: name });
         }
         self.fields_left -= 1;
-        T::deserialize(Primitives(&mut self.values)).map_err(|e| DecodeError::Field {
+        T::deserialize(Primitives(&mut self.source)).map_err(|e| DecodeError::Field {
             owner,
             field: name,
             reason: e.to_string(),
@@ -380,13 +414,13 @@ impl FieldSource for Decoder<'_> {
 /// the direct read is several times cheaper.
 ///
 /// Used only at the top of a field, where rmp-serde holds no look-ahead.
-struct Primitives<'d, 'a>(&'d mut ValueDecoder<'a>);
+struct Primitives<'d, 'a>(&'d mut Source<'a>);
 
 macro_rules! forward {
     ($($method:ident),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-                self.0.$method(visitor)
+                self.0.values().$method(visitor)
             }
         )*
     };
@@ -396,30 +430,30 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
     type Error = rmp_serde::decode::Error;
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        let input = self.0.get_mut();
+        let input = self.0.input();
         if let &[0xca, a, b, c, d, ref rest @ ..] = *input {
             *input = rest;
             return visitor.visit_f32(f32::from_be_bytes([a, b, c, d]));
         }
-        self.0.deserialize_f32(visitor)
+        self.0.values().deserialize_f32(visitor)
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        let input = self.0.get_mut();
+        let input = self.0.input();
         if let &[0xcb, a, b, c, d, e, f, g, h, ref rest @ ..] = *input {
             *input = rest;
             return visitor.visit_f64(f64::from_be_bytes([a, b, c, d, e, f, g, h]));
         }
-        self.0.deserialize_f64(visitor)
+        self.0.values().deserialize_f64(visitor)
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        let input = self.0.get_mut();
+        let input = self.0.input();
         if let &[marker @ (0xc2 | 0xc3), ref rest @ ..] = *input {
             *input = rest;
             return visitor.visit_bool(marker == 0xc3);
         }
-        self.0.deserialize_bool(visitor)
+        self.0.values().deserialize_bool(visitor)
     }
 
     // Integers: a positive fixint is the value itself; the visitors of every integer
@@ -427,28 +461,28 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
     fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match fixint(self.0) {
             Some(value) => visitor.visit_u64(value),
-            None => self.0.deserialize_u8(visitor),
+            None => self.0.values().deserialize_u8(visitor),
         }
     }
 
     fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match fixint(self.0) {
             Some(value) => visitor.visit_u64(value),
-            None => self.0.deserialize_u16(visitor),
+            None => self.0.values().deserialize_u16(visitor),
         }
     }
 
     fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match fixint(self.0) {
             Some(value) => visitor.visit_u64(value),
-            None => self.0.deserialize_u32(visitor),
+            None => self.0.values().deserialize_u32(visitor),
         }
     }
 
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match fixint(self.0) {
             Some(value) => visitor.visit_u64(value),
-            None => self.0.deserialize_u64(visitor),
+            None => self.0.values().deserialize_u64(visitor),
         }
     }
 
@@ -457,7 +491,7 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_unit_struct(name, visitor)
+        self.0.values().deserialize_unit_struct(name, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -465,7 +499,7 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_newtype_struct(name, visitor)
+        self.0.values().deserialize_newtype_struct(name, visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -473,7 +507,7 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_tuple(len, visitor)
+        self.0.values().deserialize_tuple(len, visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -482,7 +516,7 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_tuple_struct(name, len, visitor)
+        self.0.values().deserialize_tuple_struct(name, len, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -491,7 +525,7 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_struct(name, fields, visitor)
+        self.0.values().deserialize_struct(name, fields, visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -500,7 +534,7 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_enum(name, variants, visitor)
+        self.0.values().deserialize_enum(name, variants, visitor)
     }
 
     fn is_human_readable(&self) -> bool {
@@ -530,8 +564,8 @@ impl<'de> serde::Deserializer<'de> for Primitives<'_, '_> {
 }
 
 /// Consumes a positive fixint (0 to 127) if one comes next.
-fn fixint(values: &mut ValueDecoder<'_>) -> Option<u64> {
-    let input = values.get_mut();
+fn fixint(source: &mut Source<'_>) -> Option<u64> {
+    let input = source.input();
     match *input {
         &[byte @ 0x00..=0x7f, ref rest @ ..] => {
             *input = rest;
