@@ -14,6 +14,7 @@ use crate::server::handle::ServerHandle;
 use crate::server::ids::{NetIds, PlayerIds};
 use crate::server::outbox::{Frame, Wires};
 use crate::server::player::Player;
+use crate::server::replication::JoinBase;
 use crate::server::room::{Room, RoomMut, Rooms};
 use crate::server::session::Sessions;
 use crate::server::stats::SyncStats;
@@ -41,6 +42,9 @@ pub(crate) struct Shared<P: Protocol, G> {
     /// Arrivals and departures since the last sync frame (scope `Everyone`).
     pub(crate) joined: Vec<(NetId, PlayerId)>,
     pub(crate) left: Vec<(NetId, PlayerId)>,
+    /// The world as newcomers get it, encoded once per tick and shared by every
+    /// newcomer of the tick (see `Shared::join_snapshot`).
+    pub(crate) join_base: Option<JoinBase>,
     /// What handlers asked for that must wait until they return.
     pub(crate) deferred: Vec<Deferred>,
     /// The resume tokens of sessions, live and lately ended.

@@ -65,6 +65,12 @@ impl<E: SyncState> Entities<E> {
         id
     }
 
+    /// Counts what was spawned and despawned since the last tick: it changes
+    /// whenever the set of live entities does.
+    pub(crate) fn changes_this_tick(&self) -> (usize, usize) {
+        (self.spawned.len(), self.despawned.len())
+    }
+
     /// Removes an entity; clients that saw it forget it at the next tick.
     pub(crate) fn despawn(&mut self, id: EntityId) -> Option<E> {
         let entity = self.live.remove(&id)?;

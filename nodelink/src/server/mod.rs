@@ -462,6 +462,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 net_ids: NetIds::default(),
                 joined: Vec::new(),
                 left: Vec::new(),
+                join_base: None,
                 deferred: Vec::new(),
                 sessions: session::Sessions::default(),
                 last_link: 0,

@@ -102,6 +102,23 @@ type RoutedEntity<'a, P> = (
 /// A player to list in a frame, and what of its state to send.
 type Entry<'a, P> = (PlayerId, StateSelection<'a, <P as Protocol>::State>);
 
+/// The world's players as newcomers get it, encoded at the first join of a tick
+/// and shared by the tick's later newcomers; dropped at every tick, and remade
+/// when entities are spawned or despawned.
+pub(crate) struct JoinBase {
+    /// The world's players, the last frame marked `more`: a frame of the
+    /// newcomer's own follows.
+    frames: Vec<Frame>,
+    /// The last frame without `more`, for a newcomer with nothing to add (no
+    /// owner fields: those always come in a frame of the newcomer's own).
+    complete: Option<Frame>,
+    /// How many of the tick's arrivals and departures it already shows.
+    joined_mark: usize,
+    left_mark: usize,
+    /// The entities spawned and despawned this tick when it was made.
+    entities: (usize, usize),
+}
+
 /// The size a newcomer's snapshot frames aim for, in bytes.
 pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 8 * 1024;
 
@@ -387,39 +404,168 @@ impl<P: Protocol, G> Shared<P, G> {
         self.encode(wires, Part::DELTA, &[], &[], &[(id, selection)], None)
     }
 
-    /// The snapshot a newcomer gets, in frames of about [`SNAPSHOT_CHUNK_LEN`] bytes:
-    /// the first is marked full (and carries the server state), the others add
-    /// players, and all but the last are marked `more`. A newcomer mirrors nothing
-    /// yet, so nothing is dropped in between; the frames are queued together, so no
-    /// tick frame comes between them.
+    /// The frames that give newcomer `id`'s client the world it mirrors, for the
+    /// wire formats `wires`: players in frames of about [`SNAPSHOT_CHUNK_LEN`]
+    /// bytes, the first `full` (with the server state), every one but the last
+    /// `more`. A newcomer mirrors nothing yet, so nothing is dropped in between;
+    /// the frames are queued together, so no tick frame comes between them.
+    /// Bounded frames keep each connection's write buffer small: the WebSocket
+    /// layer keeps the capacity of the largest frame it ever buffered, and a
+    /// one-frame snapshot of 10,000 players is a quarter of a megabyte.
     ///
-    /// Bounded frames keep each connection's write buffer small: the WebSocket layer
-    /// keeps the capacity of the largest frame it ever buffered, and a one-frame
-    /// snapshot of 10,000 players is a quarter of a megabyte.
+    /// When every newcomer mirrors the same world (scope `Everyone`, no entity
+    /// visibility hook, the native wire), the world is encoded once per tick
+    /// (the [`JoinBase`]) and its frames are shared by every newcomer of the tick,
+    /// each followed by a small frame of its own with the arrivals and departures
+    /// since: at hundreds of joins a second into a large world, encoding the
+    /// world once per join was most of the server's work, and every queued copy
+    /// of it memory. States changed since the base was made reach the newcomer
+    /// in the next tick's frame, as they reach everyone.
     pub(crate) fn join_snapshot(
-        &self,
+        &mut self,
         id: PlayerId,
         wires: Wires,
     ) -> Result<Vec<Frame>, EncodeError> {
-        let shown = self.mirrored_by(id);
+        let shared_base = self.config.sync_scope == SyncScope::Everyone
+            && self.entity_visibility.is_none()
+            && wires == Wires::of([WireFormat::Native]);
+        if !shared_base {
+            let shown = self.mirrored_by(id);
+            let section = EntitySection::whole(self.entities_seen_by(id));
+            let frames = self.snapshot_frames(wires, id, &shown, &section)?;
+            self.stats.snapshot_frames += frames.len() as u64;
+            return Ok(frames);
+        }
+        let entities = self.entities.changes_this_tick();
+        let base = match self.join_base.take() {
+            Some(base) if base.entities == entities => base,
+            _ => self.join_base_now(wires, entities)?,
+        };
+        let left = &self.left[base.left_mark..];
+        let joined = &self.joined[base.joined_mark..];
+        let mut frames = base.frames.clone();
+        let mut built = 0;
+        match (&base.complete, left.is_empty() && joined.is_empty()) {
+            (Some(complete), true) => {
+                frames.pop();
+                frames.push(complete.clone());
+            }
+            (_, true) => {}
+            (_, false) => {
+                // Who came and went since the base was made, this newcomer among them.
+                let entries: Vec<_> = joined
+                    .iter()
+                    .map(|(_, id)| (*id, public::<P::State>()))
+                    .collect();
+                let part = Part {
+                    full: false,
+                    more: has_owner_fields::<P>(),
+                };
+                let none = EntitySection::none();
+                frames.push(self.encode_with(wires, part, left, joined, &entries, None, &none)?);
+                built += 1;
+            }
+        }
+        if has_owner_fields::<P>() {
+            frames.push(self.owner_frame(id, Selection::Fields(P::State::OWNER))?);
+            built += 1;
+        }
+        self.stats.snapshot_frames += built;
+        self.join_base = Some(base);
+        Ok(frames)
+    }
+
+    /// The world as every newcomer of this tick gets it (see [`JoinBase`]).
+    fn join_base_now(
+        &mut self,
+        wires: Wires,
+        entities: (usize, usize),
+    ) -> Result<JoinBase, EncodeError> {
+        let shown: Vec<PlayerId> = self.players.keys().copied().collect();
+        let section = EntitySection::whole(self.entities.live.keys().copied());
+        let (frames, last_start) = self.chunked(wires, &shown, &section, true)?;
+        // The last frame again, completing the snapshot: for a newcomer with
+        // nothing to add (the first of the tick), whose snapshot is then the same
+        // as if it had been built for it alone.
+        let complete = if has_owner_fields::<P>() {
+            None
+        } else {
+            let single = frames.len() == 1;
+            let part = Part {
+                full: single,
+                more: false,
+            };
+            let server = single.then_some(public::<P::ServerState>());
+            let none = EntitySection::none();
+            let section = if single { &section } else { &none };
+            Some(self.snapshot_part(wires, part, &shown[last_start..], server, section)?)
+        };
+        self.stats.snapshot_frames += frames.len() as u64 + u64::from(complete.is_some());
+        Ok(JoinBase {
+            frames,
+            complete,
+            joined_mark: self.joined.len(),
+            left_mark: self.left.len(),
+            entities,
+        })
+    }
+
+    /// Forgets a player who left from the arrivals since the last tick: others
+    /// never heard of it. Keeps the join base's mark on the same arrivals.
+    pub(crate) fn forget_arrival(&mut self, id: PlayerId) {
+        let Some(at) = self.joined.iter().position(|(_, joined)| *joined == id) else {
+            return;
+        };
+        self.joined.remove(at);
+        if let Some(base) = &mut self.join_base {
+            if at < base.joined_mark {
+                base.joined_mark -= 1;
+            }
+        }
+    }
+
+    /// A newcomer's snapshot of `shown` and `section`, chunked, then the owner
+    /// frame of `owner` when the state has owner fields.
+    fn snapshot_frames(
+        &self,
+        wires: Wires,
+        owner: PlayerId,
+        shown: &[PlayerId],
+        section: &EntitySection<'_, P>,
+    ) -> Result<Vec<Frame>, EncodeError> {
+        let (mut frames, _) = self.chunked(wires, shown, section, has_owner_fields::<P>())?;
+        if has_owner_fields::<P>() {
+            frames.push(self.owner_frame(owner, Selection::Fields(P::State::OWNER))?);
+        }
+        Ok(frames)
+    }
+
+    /// `shown` with their whole states (and `section` in the first frame) in
+    /// frames of about [`SNAPSHOT_CHUNK_LEN`] bytes: the first `full`, each `more`
+    /// but the last unless `more_after` (another frame follows them). Also returns
+    /// where in `shown` the last frame's players begin.
+    fn chunked(
+        &self,
+        wires: Wires,
+        shown: &[PlayerId],
+        section: &EntitySection<'_, P>,
+        more_after: bool,
+    ) -> Result<(Vec<Frame>, usize), EncodeError> {
         let mut frames = Vec::new();
-        let mut rest = &shown[..];
+        let mut rest = shown;
         // Players per frame, adapted to the sizes seen so far.
         let mut per_frame = 64usize;
+        let none = EntitySection::none();
         loop {
             let (part, after) = rest.split_at(per_frame.min(rest.len()));
             let first = frames.is_empty();
             let server = first.then_some(public::<P::ServerState>());
             let flags = Part {
                 full: first,
-                more: !after.is_empty() || has_owner_fields::<P>(),
+                more: !after.is_empty() || more_after,
             };
-            let section = if first {
-                EntitySection::whole(self.entities_seen_by(id))
-            } else {
-                EntitySection::none()
-            };
-            let frame = self.snapshot_part(wires, flags, part, server, &section)?;
+            let section = if first { section } else { &none };
+            let frame = self.snapshot_part(wires, flags, part, server, section)?;
             let len = frame
                 .len(WireFormat::Native)
                 .max(frame.len(WireFormat::Json));
@@ -431,10 +577,7 @@ impl<P: Protocol, G> Shared<P, G> {
             frames.push(frame);
             rest = after;
             if rest.is_empty() {
-                if has_owner_fields::<P>() {
-                    frames.push(self.owner_frame(id, Selection::Fields(P::State::OWNER))?);
-                }
-                return Ok(frames);
+                return Ok((frames, shown.len() - part.len()));
             }
             if len < SNAPSHOT_CHUNK_LEN / 2 {
                 per_frame = per_frame.saturating_mul(2);
@@ -482,6 +625,8 @@ impl<P: Protocol, G> Shared<P, G> {
     /// nothing changed. Otherwise the changed fields (without `delta_only`, whole
     /// states every tick), and nothing at all on a tick where nothing changed.
     pub(crate) fn sync(&mut self, full: bool) -> Result<(), EncodeError> {
+        // This tick's frame carries what the base left to each newcomer's own frame.
+        self.join_base = None;
         let whole = full || !self.config.delta_only;
         let owned = has_owner_fields::<P>();
         let public_fields = P::State::ALL.without(P::State::OWNER);

@@ -11,6 +11,9 @@ pub struct SyncStats {
     pub ticks: u64,
     /// Sync frames built (each once, whatever the number of recipients).
     pub frames: u64,
+    /// Snapshot frames built for newcomers and resumed players, each once
+    /// however many newcomers it went to (those of one tick share the world's).
+    pub snapshot_frames: u64,
     /// Sync frame bytes queued, summed over recipients.
     pub bytes_sent: u64,
     /// Players whose state is tracked now.

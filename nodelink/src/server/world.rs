@@ -413,7 +413,8 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
     /// join costs them only the newcomer's entry.
     fn send_snapshot(&mut self, id: PlayerId) {
         let shared = &mut self.shared;
-        match shared.join_snapshot(id, shared.wires_of(&[id])) {
+        let wires = shared.wires_of(&[id]);
+        match shared.join_snapshot(id, wires) {
             Ok(snapshot) => {
                 let seen = shared
                     .tracks_entity_views()
@@ -560,7 +561,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         }
         if shared.config.sync_scope == SyncScope::Everyone {
             shared.left.push((net_id, id));
-            shared.joined.retain(|(_, joined)| *joined != id);
+            shared.forget_arrival(id);
         }
         shared.net_ids.release(net_id);
         shared.publish_count();
