@@ -173,6 +173,8 @@ use market::{Market, Trader};
 
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
+/// A third player, who connects right after `bob`, in the same tick.
+const CY: PlayerId = PlayerId::from_raw(0x9a0b_1c2d);
 /// The resume token of `bob`'s first welcome, and of the welcome that resumed it.
 const BOB_TOKEN: &str = "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7";
 const BOB_TOKEN_RESUMED: &str = "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a";
@@ -341,6 +343,29 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 &[],
                 &both[1..],
                 vec![(NetId(1), &bob_at_join, Selection::All)],
+                None,
+            ),
+        ),
+        (
+            "sync-snapshot-shared",
+            sync(
+                header(41, 2, true, true),
+                &[],
+                &both,
+                vec![
+                    (NetId(0), &ada, Selection::All),
+                    (NetId(1), &bob_at_join, Selection::All),
+                ],
+                Some((&round_1, Selection::All)),
+            ),
+        ),
+        (
+            "sync-snapshot-own",
+            sync(
+                header(41, 3, false, false),
+                &[],
+                &[(NetId(2), CY)],
+                vec![(NetId(2), &bob_at_join, Selection::All)],
                 None,
             ),
         ),
@@ -698,6 +723,17 @@ fn the_example_frames_tell_the_story_the_text_tells() {
     assert!(split.is_complete());
     assert_eq!(split.as_map(), world.as_map());
     assert_eq!(split.server_state(), world.server_state());
+
+    // cy, in the same tick: bob's frame, shared, then cy's own.
+    let mut later = World::<Game>::default();
+    later.apply(frame("sync-snapshot-shared"));
+    assert!(!later.is_complete(), "a frame of cy's own follows");
+    later.apply(frame("sync-snapshot-own"));
+    assert!(later.is_complete());
+    assert_eq!(later.len(), 3);
+    assert_eq!(later.get(CY), Some(&Avatar::default()));
+    assert_eq!(later.online(), 3);
+    assert_eq!(later.server_state(), world.server_state());
 
     // Tick 42 announces bob again, with his whole state, now named.
     world.apply(frame("sync-joined"));
