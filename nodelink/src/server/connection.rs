@@ -143,7 +143,7 @@ pub(crate) async fn serve<P: Protocol>(
     if let Some(tls) = &context.config.tls {
         // A failed handshake ends here: no player was made, and dropping `slot`
         // gives its place back.
-        let secured = match timeout_at(deadline, tls.accept(stream)).await {
+        let secured = match timeout_at(deadline, Box::pin(tls.accept(stream))).await {
             Ok(Ok(secured)) => secured,
             Ok(Err(error)) => {
                 tracing::debug!(%addr, "TLS handshake failed: {error}");
@@ -154,9 +154,11 @@ pub(crate) async fn serve<P: Protocol>(
                 return;
             }
         };
-        return upgrade_and_play(secured, addr, &context, slot, deadline).await;
+        return Box::pin(upgrade_and_play(secured, addr, &context, slot, deadline)).await;
     }
-    upgrade_and_play(stream, addr, &context, slot, deadline).await;
+    // Boxed, each branch: a connection's task holds only the state of the branch
+    // it takes (a TLS stream's is several kilobytes), for as long as it lives.
+    Box::pin(upgrade_and_play(stream, addr, &context, slot, deadline)).await;
 }
 
 /// Admits and upgrades the connection by `deadline`, then plays it; its place in
@@ -171,7 +173,9 @@ async fn upgrade_and_play<P, S>(
     P: Protocol,
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let accepting = accept(stream, addr, context, slot);
+    // Boxed: the handshake's state (the request, the upgrade) is freed once it is
+    // done, rather than kept in the connection's task for its whole life.
+    let accepting = Box::pin(accept(stream, addr, context, slot));
     if let Ok(Some((socket, admitted, slot))) = timeout_at(deadline, accepting).await {
         play(socket, addr, admitted, context).await;
         drop(slot);

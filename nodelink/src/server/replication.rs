@@ -120,7 +120,7 @@ pub(crate) struct JoinBase {
 }
 
 /// The size a newcomer's snapshot frames aim for, in bytes.
-pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 8 * 1024;
+pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 4 * 1024;
 
 /// Where a frame stands in a snapshot: the `full` and `more` flags of
 /// [`SyncHeader`].
