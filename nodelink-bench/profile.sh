@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Where nodelink's server spends instructions that the hand-written limit server does
-# not: runs each server under callgrind with the same `sync` load (N bots, default
-# 40: valgrind slows the server about fifty-fold), dumps the counts after the
-# measured window, and prints the totals and the functions whose counts differ most.
-# Instruction counts do not move with the machine's load, unlike CPU time.
+# not: runs each server under callgrind with the same load (N bots, default 40:
+# valgrind slows the server about fifty-fold), counts only the measured window
+# (the counters are zeroed when it begins and dumped as it ends), and prints the
+# totals, the instructions per frame delivered to a client, and the functions
+# whose counts differ most. Instruction counts do not move with the machine's
+# load, unlike CPU time.
 #
-# Usage: nodelink-bench/profile.sh [PLAYERS]   (needs valgrind)
+# Usage: nodelink-bench/profile.sh [PLAYERS] [SCENARIO] [LOADGEN OPTIONS...]
+#   nodelink-bench/profile.sh                         # sync, 40 bots
+#   nodelink-bench/profile.sh 200 rooms --rate 2      # rooms of 50, two moves a second
+# (needs valgrind)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 players="${1:-40}"
+scenario="${2:-sync}"
+shift $(( $# < 2 ? $# : 2 ))
 cargo build --release -p nodelink-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -24,11 +31,17 @@ WRAPPER
 done
 
 for server in nodelink limit; do
-  "$work/loadgen" --target "$server" --players "$players" --warmup 2 --duration 10 \
-    2>/dev/null > "$work/$server.result" &
+  "$work/loadgen" --target "$server" --scenario "$scenario" --players "$players" \
+    --warmup 4 --duration 12 "$@" 2>"$work/$server.progress" > "$work/$server.result" &
   generator=$!
-  sleep 12 # the warm-up and the window: dump before loadgen stops the server
-  callgrind_control -d "$(pgrep -f "callgrind-out-file=$work/$server.out" | head -1)" >/dev/null
+  # The window's first progress line comes a second into it: count from there.
+  until grep -q "frames/s per client" "$work/$server.progress" 2>/dev/null; do sleep 0.2; done
+  pid=$(pgrep -f "callgrind-out-file=$work/$server.out" | head -1)
+  callgrind_control -z "$pid" >/dev/null
+  start=$(date +%s.%N)
+  sleep 8
+  callgrind_control -d "$pid" >/dev/null
+  echo "$start $(date +%s.%N)" > "$work/$server.window"
   wait "$generator" || true
 done
 
@@ -45,10 +58,19 @@ def load(server):
             name = re.sub(r"\[.*\]", "", m.group(2)).strip()
             counts[name] = counts.get(name, 0) + int(m.group(1).replace(",", ""))
     return counts
+import json
+def delivered(server):
+    start, end = map(float, open(f"{work}/{server}.window").read().split())
+    result = json.loads(open(f"{work}/{server}.result").read().strip().splitlines()[-1])
+    return result["frames_per_s_per_client"] * result["players"] * (end - start)
 ours, limit = load("nodelink"), load("limit")
 total = "PROGRAM TOTALS"
-print(f"instructions: nodelink {ours[total]:,}, limit {limit[total]:,}, "
+print(f"instructions in the window: nodelink {ours[total]:,}, limit {limit[total]:,}, "
       f"ratio {ours[total] / limit[total]:.2f}")
+for server, counts in (("nodelink", ours), ("limit", limit)):
+    frames = delivered(server)
+    print(f"{server}: about {frames:,.0f} frames delivered in the window, "
+          f"{counts[total] / max(frames, 1):,.0f} instructions per delivered frame")
 rows = sorted(((ours.get(k, 0) - limit.get(k, 0), k) for k in set(ours) | set(limit) if k != total),
               reverse=True)
 print("\nmost above the limit server (difference, nodelink, limit, function):")

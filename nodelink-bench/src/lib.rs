@@ -14,12 +14,20 @@ pub mod process {
     /// CPU time used so far by process `pid` (`"self"` for this one), in seconds.
     #[must_use]
     pub fn cpu_seconds(pid: &str) -> Option<f64> {
+        cpu_times(pid).map(|(user, system)| user + system)
+    }
+
+    /// CPU time used so far by process `pid` in user space and in the kernel on
+    /// its behalf (system calls, and on loopback much of the receiver's TCP work
+    /// too), in seconds.
+    #[must_use]
+    pub fn cpu_times(pid: &str) -> Option<(f64, f64)> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // The command name may hold spaces: fields are counted after its ')'.
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
         let utime: f64 = fields.get(11)?.parse().ok()?;
         let stime: f64 = fields.get(12)?.parse().ok()?;
-        Some((utime + stime) / TICKS_PER_SECOND)
+        Some((utime / TICKS_PER_SECOND, stime / TICKS_PER_SECOND))
     }
 
     /// Resident memory of process `pid`, in bytes.
@@ -43,6 +51,7 @@ pub mod process {
     #[derive(Debug, Clone, Copy)]
     pub struct CpuMeter {
         start_cpu: f64,
+        start_system: f64,
         start: Instant,
     }
 
@@ -50,10 +59,23 @@ pub mod process {
         /// Starts measuring `pid`.
         #[must_use]
         pub fn start(pid: &str) -> Self {
+            let (user, system) = cpu_times(pid).unwrap_or((0.0, 0.0));
             Self {
-                start_cpu: cpu_seconds(pid).unwrap_or(0.0),
+                start_cpu: user + system,
+                start_system: system,
                 start: Instant::now(),
             }
+        }
+
+        /// The share of the CPU time used since [`start`](Self::start) that was
+        /// the kernel's (0 to 1).
+        #[must_use]
+        pub fn system_share(&self, pid: &str) -> f64 {
+            let Some((user, system)) = cpu_times(pid) else {
+                return f64::NAN;
+            };
+            let used = user + system - self.start_cpu;
+            (system - self.start_system) / used.max(1e-9)
         }
 
         /// The percentage of one core used since [`start`](Self::start).

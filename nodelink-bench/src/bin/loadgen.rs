@@ -1235,6 +1235,13 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             server.cpu_percent(server_cpu.as_ref()),
         )
         .number(
+            "server_system_share",
+            match (&server_cpu, &pid) {
+                (Some(meter), Some(pid)) => meter.system_share(pid),
+                _ => f64::NAN,
+            },
+        )
+        .number(
             "relay_cpu_percent",
             match (&relay_cpu, &relay_pid) {
                 (Some(meter), Some(pid)) => meter.percent(pid),
