@@ -10,9 +10,10 @@ load runs and checked against the others.
 N players, each sending m events a second; tick rate f; a recipient sees V players
 (N with sync to everyone, the room size with rooms); p bytes per changed entry (one
 changed f32: 8 to 10 bytes, with its net id); h the frame header (about 8 bytes).
-r, s and b are fitted: r from the sync runs (N * m events a second), s from the
-broadcast runs (one 29-byte frame per line per recipient, next to no inbound), b
-from how the sync runs' cost grows with their frame size.
+r, s and b are fitted by least squares to the `sync` and `broadcast` runs the
+generator kept up with (the broadcast runs send many small frames and read next to
+nothing, the sync runs read one move per player per tick and send large frames),
+then checked against every run, `rooms` included.
 
 Usage: nodelink-bench/cost-model.py RESULTS.jsonl [MORE.jsonl ...]
 """
@@ -51,99 +52,91 @@ def load(paths):
     ]
 
 
-def median_by(runs, scenario, players):
-    cpu = [r["server_cpu_percent"] / 100 for r in runs if r["scenario"] == scenario and r["players"] == players]
-    fps = [r["frames_per_s_per_client"] for r in runs if r["scenario"] == scenario and r["players"] == players]
-    bps = [r["bytes_per_s_per_client"] for r in runs if r["scenario"] == scenario and r["players"] == players]
-    if not cpu:
-        return None
-    return statistics.median(cpu), statistics.median(fps), statistics.median(bps)
+def workload(run):
+    """A run's inbound events, frames sent and bytes sent per second."""
+    n, fps, bps = run["players"], run["frames_per_s_per_client"], run["bytes_per_s_per_client"]
+    if run["scenario"] == "broadcast":
+        events = run.get("rate", 20)  # one sender
+    else:
+        # The moves the bots managed (fewer than asked once the generator
+        # saturates), from the changed entries in the frames they were sent.
+        view = n if run["scenario"] == "sync" else 50
+        changed = max(0.0, (bps / max(fps, 1e-9) - HEADER) / entry_bytes(n))
+        events = n * min(run.get("rate", 20), changed * fps / view)
+    return events, fps * n, bps * n
+
+
+def solve(rows, columns):
+    """Least squares over `rows` ((features, cpu) pairs) for the given columns."""
+    k = len(columns)
+    a = [[sum(f[i] * f[j] for f, _ in rows) for j in columns] for i in columns]
+    y = [sum(f[i] * c for f, c in rows) for i in columns]
+    # Gaussian elimination on the normal equations.
+    for col in range(k):
+        pivot = max(range(col, k), key=lambda r: abs(a[r][col]))
+        a[col], a[pivot], y[col], y[pivot] = a[pivot], a[col], y[pivot], y[col]
+        for r in range(k):
+            if r != col and a[col][col]:
+                ratio = a[r][col] / a[col][col]
+                a[r] = [x - ratio * z for x, z in zip(a[r], a[col])]
+                y[r] -= ratio * y[col]
+    return [y[i] / a[i][i] for i in range(k)]
 
 
 def main():
     runs = load(sys.argv[1:])
-    broadcast = median_by(runs, "broadcast", 1000)
-    sync = {n: median_by(runs, "sync", n) for n in (500, 1000, 2000)}
-    if not broadcast or not sync[500] or not sync[1000]:
-        sys.exit("need nodelink broadcast at 1000 and sync at 500 and 1000")
+    # Fitted on the runs the generator kept up with (its core under 90%).
+    fitting = [r for r in runs if r["scenario"] in ("sync", "broadcast")
+               and r.get("loadgen_cpu_percent", 0) < 90]
+    if len(fitting) < 3:
+        sys.exit("need nodelink sync and broadcast runs the generator kept up with")
+    rows = [(workload(r), r["server_cpu_percent"] / 100) for r in fitting]
+    r_event, s_frame, b_byte = solve(rows, [0, 1, 2])
+    if b_byte < 0:
+        # Bytes too few to tell apart from frames in these runs: frames alone.
+        b_byte = 0.0
+        r_event, s_frame = solve(rows, [0, 1])
+    print(f"fitted on {len(fitting)} runs: r = {r_event * 1e6:.2f} us per inbound event, "
+          f"s = {s_frame * 1e6:.2f} us per frame sent, b = {b_byte * 1e9:.3f} ns per byte sent")
 
-    # s: the broadcast run sends frames/s per client * N frames of bytes/frames bytes.
-    cpu, fps, bps = broadcast
-    frame = bps / fps
-    sends = fps * 1000
-    # b is small against s for 30-byte frames: solve s first with b = 0, refine below.
-    s = cpu / sends
-    # Sync runs: cpu = N*m*r + f*N*(s + b*B), m = f = 20, B measured.
-    rows = []
-    for n in (500, 1000):
-        c, f, bytes_per_s = sync[n]
-        rows.append((n, c, f, bytes_per_s / f))
-    # Both sync runs are below saturation: every bot moves 20 times a second.
-    for _ in range(5):
-        # Two equations, two unknowns (r, b): c - f*N*s = N*m*r + f*N*B*b.
-        (n1, c1, f1, b1), (n2, c2, f2, b2) = rows
-        m = 20.0
-        a11, a12, y1 = n1 * m, f1 * n1 * b1, c1 - f1 * n1 * s
-        a21, a22, y2 = n2 * m, f2 * n2 * b2, c2 - f2 * n2 * s
-        det = a11 * a22 - a12 * a21
-        r = (y1 * a22 - a12 * y2) / det
-        b = (a11 * y2 - y1 * a21) / det
-        s = (cpu - sends * frame * b) / sends
-    print(f"fitted: r = {r * 1e6:.2f} us per inbound event, s = {s * 1e6:.2f} us per frame sent, "
-          f"b = {b * 1e9:.3f} ns per byte sent")
+    def cost(events, frames, sent):
+        return events * r_event + frames * s_frame + sent * b_byte
+
+    print("\ncheck against every run (nodelink; * fitted on):")
+    print("| run | inbound events/s | frames sent/s | MB sent/s | measured CPU (%) | model (%) | model / measured |")
+    print("|---|---|---|---|---|---|---|")
+    for run in sorted(runs, key=lambda r: (r["scenario"], r["players"])):
+        events, frames, sent = workload(run)
+        model, measured = cost(events, frames, sent), run["server_cpu_percent"] / 100
+        mark = "*" if run in fitting else ""
+        print(f"| {run['scenario']} {run['players']:,}{mark} | {events:,.0f} | {frames:,.0f} | "
+              f"{sent / 1e6:.1f} | {100 * measured:.1f} | {100 * model:.1f} | {model / measured:.2f} |")
 
     def predict(n, m, f, view):
         k = view * min(1.0, m / f)
         size = HEADER + k * entry_bytes(n)
-        return n * m * r + f * n * (s + b * size), size
+        return cost(n * m, f * n, f * n * size), size
 
-    print("\ncheck against the runs (nodelink, medians):")
-    print("| run | measured CPU (%) | model (%) | model / measured |")
-    print("|---|---|---|---|")
-    for n in (500, 1000, 2000):
-        if not sync.get(n):
-            continue
-        c, f, bytes_per_s = sync[n]
-        # The moves the bots managed (fewer than 20 a second once the generator
-        # saturates), from the entries in the frames they were sent.
-        changed = (bytes_per_s / f - HEADER) / entry_bytes(n)
-        m = min(20.0, changed * f / n)
-        model, _ = predict(n, m, f, n)
-        print(f"| sync {n:,} ({m:.1f} moves/s each) | {100 * c:.1f} | {100 * model:.1f} | {model / c:.2f} |")
-    for n in (100, 1000):
-        got = median_by(runs, "broadcast", n)
-        if got:
-            c, f, bytes_per_s = got
-            model = f * n * (s + b * bytes_per_s / f) + 20 * r
-            print(f"| broadcast {n:,} | {100 * c:.1f} | {100 * model:.1f} | {model / c:.2f} |")
-    for run in runs:
-        if run["scenario"] == "rooms":
-            n, c = run["players"], run["server_cpu_percent"] / 100
-            f = run["frames_per_s_per_client"]
-            rate = run.get("rate", 2)
-            model, _ = predict(n, rate, 20, 50)
-            print(f"| rooms {n:,} (rate {rate}, {f:.1f} frames/s) | {100 * c:.1f} | {100 * model:.1f} | {model / c:.2f} |")
+    def fits(f, view):
+        lo, hi = 1, 1_000_000
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if predict(mid, f, f, min(mid, view or mid))[0] <= 1.0:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
-    print("\npredicted players per core (everyone changes one field every tick, m = f):")
+    print("\npredicted players per core, every player changing one field every tick (m = f):")
     print("| tick rate | all-to-all | rooms of 50 |")
     print("|---|---|---|")
     for f in (20, 30, 60):
-        def fits(view):
-            lo, hi = 1, 1_000_000
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                cost, _ = predict(mid, f, f, min(mid, view) if view else mid)
-                if cost <= 1.0:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            return lo
-        print(f"| {f} Hz | {fits(None):,} | {fits(50):,} |")
+        print(f"| {f} Hz | {fits(f, None):,} | {fits(f, 50):,} |")
     print("\nrooms of 50 at 20 Hz, each player moving twice a second (the `rooms` scenario):")
     for n in (2000, 5000, 10000):
-        cost, size = predict(n, 2, 20, 50)
-        print(f"  {n:,} players: {cost:.2f} cores (frames of {size:.0f} bytes, "
-              f"{n * 2 * r:.2f} inbound, {20 * n * (s + b * size):.2f} outbound)")
+        total, size = predict(n, 2, 20, 50)
+        print(f"  {n:,} players: {total:.2f} cores (frames of {size:.0f} bytes; inbound "
+              f"{n * 2 * r_event:.2f}, outbound {total - n * 2 * r_event:.2f})")
 
 
 if __name__ == "__main__":

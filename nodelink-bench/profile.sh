@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Where nodelink's server spends instructions that the hand-written limit server does
 # not: runs each server under callgrind with the same load (N bots, default 40:
-# valgrind slows the server about fifty-fold), counts only the measured window
-# (the counters are zeroed when it begins and dumped as it ends), and prints the
-# totals, the instructions per frame delivered to a client, and the functions
-# whose counts differ most. Instruction counts do not move with the machine's
-# load, unlike CPU time.
+# valgrind slows the server about fifty-fold), counts the measured window apart
+# (the counters are dumped, which zeroes them, when it begins, and again as it
+# ends), and prints the window's totals, the instructions per frame delivered to a
+# client, and the functions whose counts differ most before the window. Instruction
+# counts do not move with the machine's load, unlike CPU time.
 #
 # Usage: nodelink-bench/profile.sh [PLAYERS] [SCENARIO] [LOADGEN OPTIONS...]
 #   nodelink-bench/profile.sh                         # sync, 40 bots
@@ -19,6 +19,7 @@ shift $(( $# < 2 ? $# : 2 ))
 cargo build --release -p nodelink-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+[[ -n "${KEEP:-}" ]] && trap - EXIT && echo "keeping $work"
 
 # loadgen starts the server binary next to itself: put a callgrind wrapper there.
 cp target/release/loadgen "$work/"
@@ -37,7 +38,7 @@ for server in nodelink limit; do
   # The window's first progress line comes a second into it: count from there.
   until grep -q "frames/s per client" "$work/$server.progress" 2>/dev/null; do sleep 0.2; done
   pid=$(pgrep -f "callgrind-out-file=$work/$server.out" | head -1)
-  callgrind_control -z "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null  # dumps and zeroes: the window is the next dump
   start=$(date +%s.%N)
   sleep 8
   callgrind_control -d "$pid" >/dev/null
@@ -48,8 +49,8 @@ done
 python3 - "$work" <<'PY'
 import re, subprocess, sys
 work = sys.argv[1]
-def load(server):
-    out = subprocess.run(["callgrind_annotate", f"{work}/{server}.out.1"],
+def load(server, part):
+    out = subprocess.run(["callgrind_annotate", f"{work}/{server}.out.{part}"],
                          capture_output=True, text=True).stdout
     counts = {}
     for line in out.splitlines():
@@ -63,7 +64,10 @@ def delivered(server):
     start, end = map(float, open(f"{work}/{server}.window").read().split())
     result = json.loads(open(f"{work}/{server}.result").read().strip().splitlines()[-1])
     return result["frames_per_s_per_client"] * result["players"] * (end - start)
-ours, limit = load("nodelink"), load("limit")
+# The window (dump 2) for the totals; callgrind puts all of a dump that follows
+# another under `clone`, so the functions come from dump 1 (the start, the ramp
+# and the warm-up).
+ours, limit = load("nodelink", 2), load("limit", 2)
 total = "PROGRAM TOTALS"
 print(f"instructions in the window: nodelink {ours[total]:,}, limit {limit[total]:,}, "
       f"ratio {ours[total] / limit[total]:.2f}")
@@ -71,9 +75,12 @@ for server, counts in (("nodelink", ours), ("limit", limit)):
     frames = delivered(server)
     print(f"{server}: about {frames:,.0f} frames delivered in the window, "
           f"{counts[total] / max(frames, 1):,.0f} instructions per delivered frame")
+ours, limit = load("nodelink", 1), load("limit", 1)
+print(f"\nfrom the start to the window: nodelink {ours[total]:,}, limit {limit[total]:,}, "
+      f"ratio {ours[total] / limit[total]:.2f}")
 rows = sorted(((ours.get(k, 0) - limit.get(k, 0), k) for k in set(ours) | set(limit) if k != total),
               reverse=True)
-print("\nmost above the limit server (difference, nodelink, limit, function):")
+print("most above the limit server there (difference, nodelink, limit, function):")
 for diff, name in rows[:25]:
     print(f"{diff:>12,} {ours.get(name, 0):>12,} {limit.get(name, 0):>12,}  {name[:110]}")
 PY

@@ -778,34 +778,38 @@ impl<P: Protocol, G> Shared<P, G> {
             }
         }
         let changed_by_id: IdMap<StateSelection<'_, P::State>> = changed.iter().copied().collect();
-        let mut served = IdSet::default();
-        let rooms: Vec<(String, Vec<PlayerId>)> = self
-            .rooms
-            .iter()
-            .map(|(name, members)| (name.to_owned(), members.iter().copied().collect()))
-            .collect();
-        for (name, members) in rooms {
-            let entries: Vec<Entry<'_, P>> = members
-                .iter()
-                .filter_map(|id| changed_by_id.get(id).map(|selection| (*id, *selection)))
-                .collect();
-            let section = EntitySection::in_room(Some(&name), despawned, entities);
+        // One list for every room's entries; rooms and players are borrowed as
+        // separate fields, so nothing is copied per room per tick.
+        let mut entries: Vec<Entry<'_, P>> = Vec::new();
+        for (name, members) in self.rooms.iter() {
+            entries.clear();
+            entries.extend(
+                members
+                    .iter()
+                    .filter_map(|id| changed_by_id.get(id).map(|selection| (*id, *selection))),
+            );
+            let section = EntitySection::in_room(Some(name), despawned, entities);
             if entries.is_empty() && server.is_none() && section.is_empty() {
                 continue;
             }
-            let wires = self.wires_of(&members);
+            let wires = self.wires_of(members);
             let frame =
                 self.encode_with(wires, Part::DELTA, &[], &[], &entries, server, &section)?;
             self.stats.frames += 1;
-            self.send_sync_to(&members, &frame);
-            served.extend(members);
+            for id in members {
+                if let Some(player) = self.players.get_mut(id) {
+                    if !player.needs_snapshot {
+                        deliver_sync(player, &frame, &mut self.stats);
+                    }
+                }
+            }
         }
         // Players in no room mirror only themselves (and the server state).
         let alone: Vec<PlayerId> = self
             .players
-            .keys()
-            .copied()
-            .filter(|id| !served.contains(id))
+            .values()
+            .filter(|player| player.rooms.is_empty())
+            .map(|player| player.id)
             .collect();
         for id in alone {
             let own: Vec<_> = changed_by_id
