@@ -102,15 +102,24 @@ def main():
     def cost(events, frames, sent):
         return events * r_event + frames * s_frame + sent * b_byte
 
-    print("\ncheck against every run (nodelink; * fitted on):")
-    print("| run | inbound events/s | frames sent/s | MB sent/s | measured CPU (%) | model (%) | model / measured |")
+    print("\ncheck against every run (nodelink; medians by scenario and N; * fitted on):")
+    print("| runs | inbound events/s | frames sent/s | MB sent/s | measured CPU (%) | model (%) | model / measured, each run |")
     print("|---|---|---|---|---|---|---|")
-    for run in sorted(runs, key=lambda r: (r["scenario"], r["players"])):
-        events, frames, sent = workload(run)
-        model, measured = cost(events, frames, sent), run["server_cpu_percent"] / 100
-        mark = "*" if run in fitting else ""
-        print(f"| {run['scenario']} {run['players']:,}{mark} | {events:,.0f} | {frames:,.0f} | "
-              f"{sent / 1e6:.1f} | {100 * measured:.1f} | {100 * model:.1f} | {model / measured:.2f} |")
+    groups = {}
+    for run in runs:
+        groups.setdefault((run["scenario"], run["players"]), []).append(run)
+    for (scenario, players), group in sorted(groups.items()):
+        loads = [workload(run) for run in group]
+        models = [cost(*load) for load in loads]
+        measured = [run["server_cpu_percent"] / 100 for run in group]
+        ratios = sorted(m / c for m, c in zip(models, measured))
+        mark = "*" if all(run in fitting for run in group) else ""
+        print(f"| {scenario} {players:,}{mark} ({len(group)}) "
+              f"| {statistics.median(l[0] for l in loads):,.0f} "
+              f"| {statistics.median(l[1] for l in loads):,.0f} "
+              f"| {statistics.median(l[2] for l in loads) / 1e6:.1f} "
+              f"| {100 * statistics.median(measured):.1f} | {100 * statistics.median(models):.1f} "
+              f"| {', '.join(f'{r:.2f}' for r in ratios)} |")
 
     def predict(n, m, f, view):
         k = view * min(1.0, m / f)
