@@ -5,6 +5,7 @@ import { depotProtocol, gameProtocol, marketProtocol, noServerStateProtocol, que
 
 const ada = { netId: 0, id: "1a2b3c4d" };
 const bob = { netId: 1, id: "5e6f7081" };
+const cy = { netId: 2, id: "9a0b1c2d" };
 
 /**
  * PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and
@@ -43,6 +44,25 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   "sync-snapshot-last": {
     protocol: gameProtocol,
     frame: { tick: 41, online: 2, flags: 0, left: [], joined: [bob], players: [{ netId: 1, fields: { x: 0, y: 0, name: "" } }], server: null },
+  },
+  "sync-snapshot-shared": {
+    protocol: gameProtocol,
+    frame: {
+      tick: 41,
+      online: 2,
+      flags: 3,
+      left: [],
+      joined: [ada, bob],
+      players: [
+        { netId: 0, fields: { x: 1.5, y: -2, name: "ada" } },
+        { netId: 1, fields: { x: 0, y: 0, name: "" } },
+      ],
+      server: { round: 1, time_left: 30, leader: "1a2b3c4d" },
+    },
+  },
+  "sync-snapshot-own": {
+    protocol: gameProtocol,
+    frame: { tick: 41, online: 3, flags: 0, left: [], joined: [cy], players: [{ netId: 2, fields: { x: 0, y: 0, name: "" } }], server: null },
   },
   "sync-snapshot-no-server-state": {
     protocol: noServerStateProtocol,

@@ -52,6 +52,23 @@ describe("the mirror", () => {
     assert.equal(mirror.tick, 45);
   });
 
+  it("completes a shared snapshot with the newcomer's own frame", () => {
+    // cy, in the same tick as bob: bob's frame, shared, then cy's own.
+    const mirror = new Mirror<Avatar, Round>(docProtocol);
+    mirror.apply(docSyncFrames["sync-snapshot-shared"]!.frame);
+    assert.equal(mirror.complete, false);
+    const { sync, errors } = mirror.apply(docSyncFrames["sync-snapshot-own"]!.frame);
+    assert.deepEqual(errors, []);
+    assert.equal(mirror.complete, true);
+    assert.equal(sync.snapshotComplete, true);
+    assert.deepEqual(players(mirror), {
+      "1a2b3c4d": { x: 1.5, y: -2, name: "ada" },
+      "5e6f7081": whole(""),
+      "9a0b1c2d": whole(""),
+    });
+    assert.equal(mirror.online, 3);
+  });
+
   it("applies a one-frame snapshot, then deltas", () => {
     const mirror = new Mirror<Avatar, Round>(docProtocol);
     assert.equal(mirror.complete, false);
