@@ -1,5 +1,5 @@
-//! What a Rust client costs to mirror an all-to-all world: a [`PollClient`] in a
-//! 60 Hz game loop, connected to the nodelink bench server while `loadgen` moves
+//! What a Rust client costs to mirror an all-to-all world: a
+//! [`PollClient`](nodelink::client::PollClient) in a 60 Hz game loop, connected to the nodelink bench server while `loadgen` moves
 //! N−1 bots on it (the `sync` scenario), then the same frames decoded offline, by
 //! nodelink and by plain `rmp-serde`.
 //!
