@@ -20,7 +20,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -56,9 +55,9 @@ struct Player {
 
 /// Everything the world task owns.
 struct World {
-    /// By player id, hashed as nodelink hashes its players: the same map iterated
-    /// the same way, so entries come in the same order.
-    players: HashMap<u32, Player, BuildHasherDefault<IdHasher>>,
+    /// By player id, hashed with nodelink's own hasher: the same map iterated the
+    /// same way, so entries come in the same order.
+    players: HashMap<u32, Player, nodelink::BuildIdHasher>,
     /// Net ids given back, smallest first; `next_net` has never been given.
     free_nets: BinaryHeap<Reverse<u32>>,
     next_net: u32,
@@ -326,31 +325,6 @@ impl World {
                 }
             }
         }
-    }
-}
-
-/// nodelink's hasher for player ids (Fibonacci hashing): a multiply by a 64-bit
-/// odd constant.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(value.into());
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0 ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
