@@ -602,21 +602,10 @@ impl<P: Protocol, G> Shared<P, G> {
         self.encode_with(wires, part, &[], &joined, &entries, server, section)
     }
 
-    /// Queues a sync frame; a player whose queue is full is owed a snapshot.
-    fn send_sync(&mut self, id: PlayerId, frame: &Frame) {
-        if let Some(player) = self.players.get_mut(&id) {
-            deliver_sync(player, frame, &mut self.stats);
-        }
-    }
-
     /// Queues `frame` for each of `ids` that is not owed a snapshot (which will
     /// carry everything this frame does).
     fn send_sync_to(&mut self, ids: &[PlayerId], frame: &Frame) {
-        for id in ids {
-            if !self.players.get(id).is_some_and(|p| p.needs_snapshot) {
-                self.send_sync(*id, frame);
-            }
-        }
+        deliver_to(&mut self.players, ids, frame, &mut self.stats);
     }
 
     /// Builds this tick's frames and queues them.
@@ -796,13 +785,7 @@ impl<P: Protocol, G> Shared<P, G> {
             let frame =
                 self.encode_with(wires, Part::DELTA, &[], &[], &entries, server, &section)?;
             self.stats.frames += 1;
-            for id in members {
-                if let Some(player) = self.players.get_mut(id) {
-                    if !player.needs_snapshot {
-                        deliver_sync(player, &frame, &mut self.stats);
-                    }
-                }
-            }
+            deliver_to(&mut self.players, members, &frame, &mut self.stats);
         }
         // Players in no room mirror only themselves (and the server state).
         let alone: Vec<PlayerId> = self
@@ -978,6 +961,24 @@ impl<P: Protocol, G> Shared<P, G> {
 }
 
 /// Queues a sync frame for `player`; if its queue is full, it is owed a snapshot.
+/// Queues `frame` for each of `ids` that is not owed a snapshot (which will carry
+/// everything this frame does). Takes the players and the counters apart from the
+/// rest of the world, so callers can go on borrowing its rooms.
+fn deliver_to<'a, P: Protocol>(
+    players: &mut IdMap<Player<P>>,
+    ids: impl IntoIterator<Item = &'a PlayerId>,
+    frame: &Frame,
+    stats: &mut SyncStats,
+) {
+    for id in ids {
+        if let Some(player) = players.get_mut(id) {
+            if !player.needs_snapshot {
+                deliver_sync(player, frame, stats);
+            }
+        }
+    }
+}
+
 fn deliver_sync<P: Protocol>(player: &mut Player<P>, frame: &Frame, stats: &mut SyncStats) {
     if player.send_frame(frame).is_ok() {
         stats.bytes_sent += frame.len(player.wire) as u64;
