@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use nodelink::client::{Client, ClientConfig, ClientEvent, PollClient, Reconnect};
 use nodelink::server::{Server, ServerConfig, ServerHandle, SyncScope};
 use nodelink::sync::SyncMap;
-use nodelink::{EntityId, PlayerId, Protocol, SyncState, Verdict};
-use nodelink_examples::{Match, OnToServer, ToClient, ToServer};
+use nodelink::{EntityId, PlayerId, SyncState, Verdict};
+use nodelink_examples::{Match, OnToServer, ToClient, ToServer, ToServerMove, ToServerMoveMut};
 
 const ROUND_SECONDS: f32 = 2.0;
 /// Pickups lying about in each team's half at once.
@@ -66,15 +66,8 @@ pub struct Pickup {
 /// The arena's protocol: the shared examples' events and match state, its own
 /// fighters and pickups.
 #[derive(Debug)]
+#[nodelink::protocol(state = Fighter, to_server = ToServer, to_client = ToClient, server_state = Match, entity = Pickup)]
 pub struct Arena;
-
-impl Protocol for Arena {
-    type State = Fighter;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = Match;
-    type Entity = Pickup;
-}
 
 fn team_of(id: PlayerId) -> &'static str {
     if id.raw() % 2 == 1 {
@@ -112,7 +105,7 @@ fn arena(addr: SocketAddr) -> Server<Arena> {
     });
 
     // Middleware: clamp every move into the arena; reject teleports.
-    server.before_move(|ctx, x, y| {
+    server.before_move(|ctx, ToServerMoveMut { x, y }| {
         let (from_x, from_y) = (ctx.player().state().x, ctx.player().state().y);
         *x = x.clamp(0.0, 1.0);
         *y = y.clamp(0.0, 1.0);
@@ -123,7 +116,7 @@ fn arena(addr: SocketAddr) -> Server<Arena> {
         }
         Verdict::Pass
     });
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use nodelink::client::Client;
 use nodelink::server::{Rejection, Server, ServerConfig};
-use nodelink_examples::{Game, OnToClient, ToClient};
+use nodelink_examples::{Game, OnToClient, ToClient, ToClientChat};
 
 /// Who a token belongs to: attached to the player, read by handlers.
 struct Account {
@@ -68,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             format!("ws://{addr}/?token={token}")
         };
         let mut client = Client::<Game>::from_url(url);
-        client.on_chat(|ctx, _, msg| {
+        client.on_chat(|ctx, ToClientChat { from: _, msg }| {
             println!("client: the server says \"{msg}\"");
             ctx.disconnect();
         });

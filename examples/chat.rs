@@ -8,7 +8,10 @@ use std::io::BufRead;
 
 use nodelink::client::Client;
 use nodelink::server::{Server, ServerConfig};
-use nodelink_examples::{Game, OnToClient, OnToServer, ToClient, ToServer};
+use nodelink_examples::{
+    Game, OnToClient, OnToServer, ToClient, ToClientChat, ToClientJoined, ToClientLeft, ToServer,
+    ToServerChat,
+};
 
 fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let mut server = Server::<Game>::new(ServerConfig::default().port(port));
@@ -17,7 +20,7 @@ fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
         println!("{id} joined ({} online)", ctx.player_count());
         ctx.broadcast(ToClient::Joined { id });
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let from = ctx.id();
         println!("[{from}] {msg}");
         ctx.broadcast(ToClient::Chat { from, msg });
@@ -34,9 +37,9 @@ fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
 fn chat(addr: &str) -> Result<(), Box<dyn std::error::Error>> {
     let mut client = Client::<Game>::from_url(format!("ws://{addr}/"));
     client.on_connect(|ctx| println!("connected as {}; type to chat", ctx.id()));
-    client.on_joined(|_, id| println!("* {id} joined"));
-    client.on_left(|_, id| println!("* {id} left"));
-    client.on_chat(|ctx, from, msg| {
+    client.on_joined(|_, ToClientJoined { id }| println!("* {id} joined"));
+    client.on_left(|_, ToClientLeft { id }| println!("* {id} left"));
+    client.on_chat(|ctx, ToClientChat { from, msg }| {
         let who = if from == ctx.id() {
             "you".to_owned()
         } else {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use nodelink::client::{Client, ClientEvent};
 use nodelink::server::{Server, ServerConfig};
-use nodelink_examples::{Avatar, Game, OnToServer, ToServer};
+use nodelink_examples::{Avatar, Game, OnToServer, ToServer, ToServerMove};
 
 const BOTS: usize = 8;
 const WIDTH: usize = 48;
@@ -75,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = format!("player-{}", ctx.id());
         ctx.player().state_mut().set_name(name);
     });
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
     let bound = server.bind().await?;

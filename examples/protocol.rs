@@ -4,7 +4,7 @@
 //! [`web`] is the browser game's server, shared by `cargo run --example web` and
 //! its test.
 
-use nodelink::{PlayerId, Protocol, SyncState};
+use nodelink::{PlayerId, SyncState};
 
 #[path = "web/app.rs"]
 pub mod web;
@@ -76,12 +76,5 @@ pub enum ToClient {
 
 /// The game: its state and both directions of events.
 #[derive(Debug)]
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Match)]
 pub struct Game;
-
-impl Protocol for Game {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = Match;
-    type Entity = ();
-}

@@ -4,7 +4,7 @@
 //! `cargo run --example quickstart_client`.
 
 use nodelink::client::Client;
-use nodelink_examples::{Game, OnToClient, ToServer};
+use nodelink_examples::{Game, OnToClient, ToClientJoined, ToServer};
 
 fn main() -> Result<(), nodelink::client::ClientError> {
     let mut client = Client::<Game>::new("localhost", 5000);
@@ -14,7 +14,7 @@ fn main() -> Result<(), nodelink::client::ClientError> {
         Ok::<_, nodelink::client::ClientError>(())
     });
 
-    client.on_joined(|_, id| println!("player {id} joined!"));
+    client.on_joined(|_, ToClientJoined { id }| println!("player {id} joined!"));
 
     client.on_state_sync(|ctx, sync| {
         println!("tick {}: {} online", sync.tick.0, sync.online);

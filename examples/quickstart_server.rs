@@ -4,7 +4,7 @@
 //! `cargo run --example quickstart_client`. Stop it with Ctrl-C.
 
 use nodelink::server::{Server, ServerConfig};
-use nodelink_examples::{Game, OnToServer, ToClient};
+use nodelink_examples::{Game, OnToServer, ToClient, ToServerChat, ToServerMove};
 
 fn main() -> Result<(), nodelink::server::RunError> {
     let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
@@ -14,12 +14,12 @@ fn main() -> Result<(), nodelink::server::RunError> {
         ctx.broadcast(ToClient::Joined { id });
     });
 
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         // Only changed fields are synced, to every client, at 20 ticks per second.
         ctx.player().state_mut().set_x(x).set_y(y);
     });
 
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
     });

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use nodelink::client::{Client, ClientEvent};
 use nodelink::server::{Server, ServerConfig};
-use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
+use nodelink_examples::{Game, OnToServer, ToClient, ToServer, ToServerChat, ToServerMove};
 use nodelink_relay::{Relay, RelayConfig};
 
 #[tokio::main]
@@ -26,10 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The host: a server with no listening port, registered on the relay.
     let mut server = Server::<Game>::new(ServerConfig::default());
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
     });

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use nodelink::client::{Client, ClientEvent, PollClient};
 use nodelink::server::{Server, ServerConfig};
 use nodelink::sync::SyncMap;
-use nodelink::{EntityId, PlayerId, Protocol, SyncState};
+use nodelink::{EntityId, PlayerId, SyncState};
 
 /// How far a hunter sees coins.
 const SIGHT: f32 = 0.35;
@@ -78,15 +78,8 @@ pub enum ToClient {
 
 /// The hunt's protocol.
 #[derive(Debug)]
+#[nodelink::protocol(state = Hunter, to_server = ToServer, to_client = ToClient, entity = Coin)]
 pub struct Hunt;
-
-impl Protocol for Hunt {
-    type State = Hunter;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = Coin;
-}
 
 fn distance(ax: f32, ay: f32, bx: f32, by: f32) -> f32 {
     ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt()
@@ -100,7 +93,7 @@ fn hunt() -> Server<Hunt> {
         let me = player.state();
         distance(me.x, me.y, coin.x, coin.y) <= SIGHT
     });
-    server.on_walk(|ctx, x, y| {
+    server.on_walk(|ctx, ToServerWalk { x, y }| {
         let (x, y) = (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0));
         let steps = ctx.player().state().stats.steps + 1;
         let mut hunter = ctx.player().state_mut();

@@ -32,15 +32,8 @@ struct Player {
 }
 
 /// A protocol around that state, to size its frames.
+#[nodelink::protocol(state = Player, to_server = ToServer, to_client = ToClient)]
 struct Bench;
-
-impl Protocol for Bench {
-    type State = Player;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 /// A 4-field nested state: a change sends only the sub-fields that changed.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -85,25 +78,11 @@ struct Whole {
     list: Vec<Item>,
 }
 
+#[nodelink::protocol(state = InParts, to_server = ToServer, to_client = ToClient)]
 struct InPartsBench;
 
-impl Protocol for InPartsBench {
-    type State = InParts;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
-
+#[nodelink::protocol(state = Whole, to_server = ToServer, to_client = ToClient)]
 struct WholeBench;
-
-impl Protocol for WholeBench {
-    type State = Whole;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 /// A small entity state: a crate on the floor.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -113,15 +92,8 @@ struct Crate {
     kind: u8,
 }
 
+#[nodelink::protocol(state = Player, to_server = ToServer, to_client = ToClient, entity = Crate)]
 struct EntityBench;
-
-impl Protocol for EntityBench {
-    type State = Player;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = Crate;
-}
 
 /// Bytes on the native wire and on the JSON wire.
 type Bytes = (usize, usize);

@@ -41,19 +41,12 @@ pub(crate) enum ToClient {
     Dropped { id: EntityId },
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, entity = Crate)]
 pub(crate) struct Floor;
-
-impl Protocol for Floor {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = Crate;
-}
 
 fn floor(scope: SyncScope) -> Server<Floor> {
     let mut server = Server::<Floor>::new(local_config().sync_scope(scope));
-    server.on_drop(|ctx, x, room| {
+    server.on_drop(|ctx, ToServerDrop { x, room }| {
         let entity = Crate {
             x,
             kind: 1,
@@ -65,22 +58,22 @@ fn floor(scope: SyncScope) -> Server<Floor> {
         };
         ctx.broadcast(ToClient::Dropped { id });
     });
-    server.on_push(|ctx, id, x| {
+    server.on_push(|ctx, ToServerPush { id, x }| {
         if let Some(mut entity) = ctx.entity_mut(id) {
             entity.set_x(x);
         }
     });
-    server.on_take(|ctx, id| {
+    server.on_take(|ctx, ToServerTake { id }| {
         ctx.despawn(id);
     });
-    server.on_enter(|ctx, room| {
+    server.on_enter(|ctx, ToServerEnter { room }| {
         let id = ctx.id();
         ctx.create_room(&room).add(id);
     });
-    server.on_walk(|ctx, x| {
+    server.on_walk(|ctx, ToServerWalk { x }| {
         ctx.player().state_mut().set_x(x);
     });
-    server.on_exit(|ctx, room| {
+    server.on_exit(|ctx, ToServerExit { room }| {
         let id = ctx.id();
         if let Some(mut room) = ctx.room_mut(&room) {
             room.remove(id);

@@ -13,7 +13,10 @@ use nodelink::client::{Client, ClientConfig, ClientError, ClientEvent, Disconnec
 use nodelink::server::{Rejection, Server, ServerConfig, ServerError};
 use nodelink::wire::{encode_event, CloseReason};
 use nodelink::PlayerId;
-use nodelink_examples::{Avatar, Game, OnToClient, OnToServer, ToClient, ToServer};
+use nodelink_examples::{
+    Avatar, Game, OnToClient, OnToServer, ToClient, ToClientChat, ToServer, ToServerChat,
+    ToServerChatMut,
+};
 use nodelink_tests::{
     alive_tasks, eventually, figure, local_config, raw_connect, raw_connect_small_window,
     reporting_game, rss_bytes, serve, within, RawSocket, Running, Seen, Watcher,
@@ -363,7 +366,7 @@ async fn a_client_that_stops_reading_for_a_while_catches_up_with_one_snapshot() 
         .socket_send_buffer(Some(8 * 1024))
         .slow_consumer_timeout(Duration::from_secs(60));
     let (mut server, _probe) = probed(config);
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         ctx.player().state_mut().set_name(msg);
     });
     let running = serve(server).await;
@@ -931,7 +934,7 @@ async fn panics_anywhere_in_user_code_reach_on_error_and_the_world_goes_on() {
         }
         Ok(())
     });
-    server.before_chat(|_, msg| -> bool {
+    server.before_chat(|_, ToServerChatMut { msg }| -> bool {
         if msg == "middleware" {
             panic!("middleware");
         }
@@ -987,12 +990,14 @@ async fn a_panicking_client_handler_does_not_kill_the_connection() {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let seen = errors.clone();
     let mut watcher = Watcher::start(&running.url(), |client| {
-        client.on_chat(|_, _, msg| -> nodelink::HandlerResult {
-            if msg == "boom" {
-                panic!("client handler");
-            }
-            Ok(())
-        });
+        client.on_chat(
+            |_, ToClientChat { from: _, msg }| -> nodelink::HandlerResult {
+                if msg == "boom" {
+                    panic!("client handler");
+                }
+                Ok(())
+            },
+        );
         client.on_error(move |error| seen.lock().unwrap().push(error.to_string()));
     });
     watcher.connected().await;

@@ -4,7 +4,7 @@
 
 use nodelink::server::{Server, SyncScope, WireFormat, WireFormats};
 use nodelink::PlayerId;
-use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
+use nodelink_examples::{Game, OnToServer, ToClient, ToServer, ToServerChat, ToServerMove};
 use nodelink_tests::{
     eventually, local_config, reporting_game, serve, within, JsonClient, Seen, Watcher,
 };
@@ -243,11 +243,11 @@ async fn a_server_can_speak_one_wire_only() {
 #[tokio::test]
 async fn rooms_serve_json_and_native_members_alike() {
     let mut server = Server::<Game>::new(local_config().sync_scope(SyncScope::Rooms));
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
     // `chat` joins the room it names and greets its members.
-    server.on_chat(|ctx, room| {
+    server.on_chat(|ctx, ToServerChat { msg: room }| {
         let id = ctx.id();
         let mut room_mut = ctx.create_room(&room);
         room_mut.add(id);

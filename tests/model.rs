@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use nodelink::client::{Client, PollClient};
 use nodelink::server::{Server, SyncScope};
 use nodelink::sync::SyncMap;
-use nodelink::{EntityId, PlayerId, Protocol, SyncState};
+use nodelink::{EntityId, PlayerId, SyncState};
 use nodelink_tests::local_config;
 use proptest::prelude::*;
 use tokio::sync::{mpsc, oneshot};
@@ -39,15 +39,8 @@ pub(crate) struct Thing {
 #[nodelink::events]
 pub(crate) enum Nothing {}
 
+#[nodelink::protocol(state = Hero, to_server = Nothing, to_client = Nothing, entity = Thing)]
 pub(crate) struct Model;
-
-impl Protocol for Model {
-    type State = Hero;
-    type ToServer = Nothing;
-    type ToClient = Nothing;
-    type ServerState = ();
-    type Entity = Thing;
-}
 
 const ROOMS: [&str; 2] = ["a", "b"];
 /// How long a mirror may take to catch up with a batch: a few ticks, with room

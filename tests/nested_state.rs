@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use nodelink::client::{Client, PollClient};
 use nodelink::server::Server;
 use nodelink::sync::{SyncMap, SyncVec};
-use nodelink::{PlayerId, Protocol, SyncState};
+use nodelink::{PlayerId, SyncState};
 use nodelink_tests::{local_config, serve, within, JsonClient, DEADLINE};
 use serde_json::{json, Value};
 
@@ -43,36 +43,33 @@ pub(crate) enum ToServer {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ToClient {}
 
+#[nodelink::protocol(state = Hero, to_server = ToServer, to_client = ToClient)]
 pub(crate) struct Quest;
-
-impl Protocol for Quest {
-    type State = Hero;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 fn quest() -> Server<Quest> {
     let mut server = Server::<Quest>::new(local_config());
-    server.on_walk(|ctx, x| {
+    server.on_walk(|ctx, ToServerWalk { x }| {
         ctx.player().state_mut().set_x(x);
     });
-    server.on_hurt(|ctx, hp| {
+    server.on_hurt(|ctx, ToServerHurt { hp }| {
         ctx.player().state_mut().stats().set_hp(hp);
     });
-    server.on_pick(|ctx, item, count| -> nodelink::HandlerResult {
-        ctx.player().state_mut().bag().insert(item, count)?;
-        Ok(())
-    });
-    server.on_drop(|ctx, item| {
+    server.on_pick(
+        |ctx, ToServerPick { item, count }| -> nodelink::HandlerResult {
+            ctx.player().state_mut().bag().insert(item, count)?;
+            Ok(())
+        },
+    );
+    server.on_drop(|ctx, ToServerDrop { item }| {
         ctx.player().state_mut().bag().remove(&item);
     });
-    server.on_recruit(|ctx, hp, mana| -> nodelink::HandlerResult {
-        ctx.player().state_mut().party().push(Stats { hp, mana })?;
-        Ok(())
-    });
-    server.on_rest(|ctx, index, mana| {
+    server.on_recruit(
+        |ctx, ToServerRecruit { hp, mana }| -> nodelink::HandlerResult {
+            ctx.player().state_mut().party().push(Stats { hp, mana })?;
+            Ok(())
+        },
+    );
+    server.on_rest(|ctx, ToServerRest { index, mana }| {
         if let Some(mut member) = ctx.player().state_mut().party().get_mut(index as usize) {
             member.set_mana(mana);
         }

@@ -31,15 +31,8 @@ pub(crate) enum ToServer {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ToClient {}
 
+#[nodelink::protocol(state = Seat, to_server = ToServer, to_client = ToClient)]
 pub(crate) struct Cards;
-
-impl Protocol for Cards {
-    type State = Seat;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 /// Polls `client` (blocking this worker only) until `done` holds of it.
 fn poll_until(
@@ -63,12 +56,12 @@ fn seat(client: &PollClient<Cards>, id: PlayerId) -> Seat {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owner_fields_reach_their_owner_only_on_both_wires() {
     let mut server = Server::<Cards>::new(local_config());
-    server.on_draw(|ctx, card| {
+    server.on_draw(|ctx, ToServerDraw { card }| {
         let mut hand = ctx.player().state().hand.clone();
         hand.push(card);
         ctx.player().state_mut().set_hand(hand);
     });
-    server.on_move(|ctx, x| {
+    server.on_move(|ctx, ToServerMove { x }| {
         ctx.player().state_mut().set_x(x);
     });
     server.on_connect(|ctx| {

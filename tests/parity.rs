@@ -9,7 +9,10 @@ use nodelink::client::{Client, ClientConfig, ClientError, Reconnect};
 use nodelink::server::{Server, ServerConfig, SyncScope};
 use nodelink::wire::CloseReason;
 use nodelink::{PlayerId, Verdict};
-use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
+use nodelink_examples::{
+    Game, OnToServer, ToClient, ToServer, ToServerChat, ToServerChatMut, ToServerMove,
+    ToServerMoveMut,
+};
 use nodelink_tests::{eventually, local_config, serve, within, Seen, Watcher};
 
 /// The example game, plus chat commands that drive rooms:
@@ -17,10 +20,10 @@ use nodelink_tests::{eventually, local_config, serve, within, Seen, Watcher};
 /// `info ROOM` (replies "count has"), `drop ROOM`.
 fn rooms_server(config: ServerConfig) -> Server<Game> {
     let mut server = Server::<Game>::new(config);
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let id = ctx.id();
         let (command, rest) = msg.split_once(' ').unwrap_or((msg.as_str(), ""));
         match command {
@@ -280,13 +283,13 @@ async fn middleware_rewrites_and_rejects_in_registration_order() {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let mut server = rooms_server(local_config());
     let first = order.clone();
-    server.before_move(move |_, x, y| {
+    server.before_move(move |_, ToServerMoveMut { x, y }| {
         first.lock().unwrap().push("clamp");
         *x = x.clamp(0.0, 100.0);
         *y = y.clamp(0.0, 100.0);
     });
     let second = order.clone();
-    server.before_move(move |_, x, _| {
+    server.before_move(move |_, ToServerMoveMut { x, y: _ }| {
         second.lock().unwrap().push("filter");
         // After clamping: 50 is a forbidden column.
         if *x == 50.0 {
@@ -295,7 +298,7 @@ async fn middleware_rewrites_and_rejects_in_registration_order() {
             Verdict::Pass
         }
     });
-    server.before_chat(|ctx, msg| {
+    server.before_chat(|ctx, ToServerChatMut { msg }| {
         if msg.contains("badword") {
             return Err(format!("{} swore", ctx.id()));
         }
@@ -484,7 +487,7 @@ async fn a_client_reconnects_with_its_queue_and_a_fresh_world() {
     // A new server on the same address.
     let (tx, mut chats) = tokio::sync::mpsc::unbounded_channel();
     let mut second = rooms_server(local_config().port(addr.port()));
-    second.on_chat(move |_, msg| {
+    second.on_chat(move |_, ToServerChat { msg }| {
         tx.send(msg).unwrap();
     });
     let second = serve(second).await;

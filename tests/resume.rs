@@ -14,7 +14,7 @@ use nodelink::wire::{
     decode_server_frame, handshake, CloseReason, ResumeOffer, ResumeToken, ServerFrame, Welcome,
 };
 use nodelink::{PlayerId, Protocol};
-use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
+use nodelink_examples::{Game, OnToServer, ToClient, ToServer, ToServerChat, ToServerMove};
 use nodelink_tests::{
     eventually, figure, local_config, serve, upgrade, within, JsonClient, Proxy, RawSocket,
     Running, Seen, Watcher, DEADLINE,
@@ -73,11 +73,11 @@ async fn start(config: ServerConfig) -> Fixture {
     server.on_disconnect(move |ctx| {
         let _ = life_tx.send(Life::Disconnect(ctx.id()));
     });
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
     let record = heard.clone();
-    server.on_chat(move |ctx, msg| {
+    server.on_chat(move |ctx, ToServerChat { msg }| {
         let id = ctx.id();
         record.lock().unwrap().entry(id).or_default().push(msg);
     });

@@ -11,17 +11,19 @@ use nodelink::client::{Client, ClientError, ClientEvent};
 use nodelink::server::{Server, ServerError};
 use nodelink::wire::CloseReason;
 use nodelink::{PlayerId, Protocol};
-use nodelink_examples::{Avatar, Game, OnToServer, ToClient, ToServer, ToServerHandler};
+use nodelink_examples::{
+    Avatar, Game, OnToServer, ToClient, ToServer, ToServerChat, ToServerHandler, ToServerMove,
+};
 use nodelink_tests::{local_config, raw_connect, serve, within, Seen, Watcher};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The example game's server: moves set the position, chat is broadcast.
 fn game_server(config: nodelink::server::ServerConfig) -> Server<Game> {
     let mut server = Server::<Game>::new(config);
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
     });
@@ -79,7 +81,7 @@ async fn a_big_world_reaches_a_newcomer_in_several_bounded_frames() {
     // Chat sets the player's name: six 3 KB names make a 18 KB world, more than
     // two snapshot frames' worth.
     let mut server = Server::<Game>::new(local_config());
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         ctx.player().state_mut().set_name(msg);
     });
     let running = serve(server).await;
@@ -127,7 +129,7 @@ async fn a_big_world_reaches_a_newcomer_in_several_bounded_frames() {
 async fn events_sent_before_connect_are_handled_first_and_in_order() {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut server = Server::<Game>::new(local_config());
-    server.on_chat(move |_, msg| {
+    server.on_chat(move |_, ToServerChat { msg }| {
         tx.send(msg).unwrap();
     });
     let running = serve(server).await;
@@ -453,14 +455,8 @@ mod other {
         Jump,
     }
 
+    #[nodelink::protocol(state = nodelink_examples::Avatar, to_server = ToServer, to_client = nodelink_examples::ToClient)]
     pub(crate) struct OtherGame;
-    impl nodelink::Protocol for OtherGame {
-        type State = nodelink_examples::Avatar;
-        type ToServer = ToServer;
-        type ToClient = nodelink_examples::ToClient;
-        type ServerState = ();
-        type Entity = ();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -600,8 +596,7 @@ impl ToServerHandler<Server<Game>> for Tally {
     fn on_move(
         &mut self,
         ctx: &mut nodelink::server::EventCtx<'_, Game>,
-        x: f32,
-        y: f32,
+        ToServerMove { x, y }: ToServerMove,
     ) -> nodelink::HandlerResult {
         self.moves.fetch_add(1, Ordering::Relaxed);
         ctx.player().state_mut().set_x(x).set_y(y);
@@ -611,7 +606,7 @@ impl ToServerHandler<Server<Game>> for Tally {
     fn on_chat(
         &mut self,
         ctx: &mut nodelink::server::EventCtx<'_, Game>,
-        msg: String,
+        ToServerChat { msg }: ToServerChat,
     ) -> nodelink::HandlerResult {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
@@ -710,7 +705,7 @@ async fn the_polling_client_drains_events_and_mirrors_the_world() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn player_api_changes_state_and_reaches_one_player() {
     let mut server = game_server(local_config());
-    server.on_chat(|ctx, msg| match msg.as_str() {
+    server.on_chat(|ctx, ToServerChat { msg }| match msg.as_str() {
         "rename" => ctx.player().update_state(|a| {
             a.name = "ada".into();
             a.x = 1.0;

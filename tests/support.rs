@@ -11,7 +11,10 @@ use std::time::Duration;
 use nodelink::client::{Client, ClientConfig, ClientError, ClientSender, Disconnect, StateSync};
 use nodelink::server::{Server, ServerConfig, ServerHandle};
 use nodelink::{PlayerId, Protocol};
-use nodelink_examples::{Avatar, Game, Match, OnToClient, ToClient};
+use nodelink_examples::{
+    Avatar, Game, Match, OnToClient, ToClient, ToClientChat, ToClientJoined, ToClientLeft,
+    ToServerChat, ToServerMove,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -134,10 +137,10 @@ pub type Reports = mpsc::UnboundedReceiver<(String, Option<PlayerId>)>;
 pub fn reporting_game(config: ServerConfig) -> (Server<Game>, Reports) {
     use nodelink_examples::OnToServer;
     let mut server = Server::<Game>::new(config);
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
     });
@@ -404,28 +407,27 @@ impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {
     fn on_joined(
         &mut self,
         _: &mut nodelink::client::ClientCtx<'_, Game>,
-        id: PlayerId,
+        event: ToClientJoined,
     ) -> nodelink::HandlerResult {
-        let _ = self.0.send(Seen::Event(ToClient::Joined { id }));
+        let _ = self.0.send(Seen::Event(event.into()));
         Ok(())
     }
 
     fn on_left(
         &mut self,
         _: &mut nodelink::client::ClientCtx<'_, Game>,
-        id: PlayerId,
+        event: ToClientLeft,
     ) -> nodelink::HandlerResult {
-        let _ = self.0.send(Seen::Event(ToClient::Left { id }));
+        let _ = self.0.send(Seen::Event(event.into()));
         Ok(())
     }
 
     fn on_chat(
         &mut self,
         _: &mut nodelink::client::ClientCtx<'_, Game>,
-        from: PlayerId,
-        msg: String,
+        event: ToClientChat,
     ) -> nodelink::HandlerResult {
-        let _ = self.0.send(Seen::Event(ToClient::Chat { from, msg }));
+        let _ = self.0.send(Seen::Event(event.into()));
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ use axum::Router;
 use nodelink::server::{Mounted, Server, ServerConfig};
 use nodelink::PlayerId;
 
-use crate::{Game, OnToServer, ToClient};
+use crate::{Game, OnToServer, ToClient, ToServerChat, ToServerMove};
 
 /// The map's width: positions run from 0 to this, east. The page's canvas has
 /// the same size (`examples/web/index.html`).
@@ -77,14 +77,14 @@ pub fn server(config: ServerConfig) -> Server<Game> {
         });
         ctx.broadcast(ToClient::Joined { id });
     });
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         // MessagePack can carry NaN and infinities, which no clamp makes a place.
         if x.is_finite() && y.is_finite() {
             let (x, y) = (x.clamp(0.0, MAP_WIDTH), y.clamp(0.0, MAP_HEIGHT));
             ctx.player().state_mut().set_x(x).set_y(y);
         }
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let msg: String = msg.trim().chars().take(MAX_CHAT_CHARS).collect();
         if !msg.is_empty() {
             let from = ctx.id();

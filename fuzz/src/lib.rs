@@ -56,15 +56,9 @@ pub enum ToClient {
     Over,
 }
 
+#[nodelink::protocol(state = Fighter, to_server = ToServer, to_client = ToClient, server_state = Arena)]
 pub struct Game;
 
-impl Protocol for Game {
-    type State = Fighter;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = Arena;
-    type Entity = ();
-}
 
 /// The frame size limit the targets decode under.
 pub const MAX: usize = 64 * 1024;

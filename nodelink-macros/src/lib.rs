@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod fingerprint;
 mod naming;
+mod protocol;
 mod shape;
 mod sync_state;
 
@@ -33,6 +34,20 @@ pub fn events(args: TokenStream, input: TokenStream) -> TokenStream {
             let error = error.into_compile_error();
             // Keep the user's item so that one mistake gives one error, not a
             // cascade of "cannot find type" errors wherever the enum is used.
+            quote::quote! { #input #error }
+        })
+        .into()
+}
+
+/// Implements `nodelink::Protocol` for a type from its named parts; documented in
+/// `nodelink`.
+#[proc_macro_attribute]
+pub fn protocol(args: TokenStream, input: TokenStream) -> TokenStream {
+    let args = proc_macro2::TokenStream::from(args);
+    let input = parse_macro_input!(input as DeriveInput);
+    protocol::expand(args, &input)
+        .unwrap_or_else(|error| {
+            let error = error.into_compile_error();
             quote::quote! { #input #error }
         })
         .into()

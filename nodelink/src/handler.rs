@@ -32,7 +32,8 @@ impl<E: Into<HandlerError>> IntoHandlerResult for Result<(), E> {
 ///
 /// `#[nodelink::events]` on `enum ToServer` generates a trait `OnToServer` that every
 /// `Route<ToServer>` implements, with one registration method per variant
-/// (`on_move(|ctx, x, y| …)`), and a trait `ToServerHandler` with one method per
+/// (`on_move(|ctx, event| …)`, where `event` is the generated `ToServerMove`
+/// holding the variant's fields by name), and a trait `ToServerHandler` with one method per
 /// variant for users who want a forgotten event to be a compile error.
 pub trait Route<E> {
     /// What handlers receive as their first argument.

@@ -28,14 +28,8 @@
 //!     Chat { from: nodelink::PlayerId, msg: String },
 //! }
 //!
+//! #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 //! pub struct Game;
-//! impl Protocol for Game {
-//!     type State = Avatar;
-//!     type ToServer = ToServer;
-//!     type ToClient = ToClient;
-//!     type ServerState = ();
-//!     type Entity = ();
-//! }
 //!
 //! // Every event and state change has a compact, typed wire form.
 //! let frame = nodelink::wire::encode_event(&ToServer::Move { x: 1.0, y: 2.0 })?;
@@ -149,6 +143,22 @@ pub use sync::{FieldMask, SyncState, Tracked};
 /// is its name in snake_case; its fields (any serde type with a [`Fingerprint`]) go
 /// on the wire in declaration order.
 ///
+/// It also generates, for an enum `ToClient`:
+/// - beside the enum, one struct per variant named after both
+///   (`ToClientPlayerJoined`), holding the variant's fields by name, which
+///   handlers receive, and a view of them by `&mut` (`ToClientPlayerJoinedMut`),
+///   which middleware rewrites; each struct converts into the enum
+///   (`ToClient::from(ToClientRoundOver)`). Fields bind by name,
+///   so reordering two fields of the same type cannot swap their values in a
+///   handler. The structs derive what the enum derives of `Debug`, `Clone`, `Copy`,
+///   `PartialEq`, `Eq`, `Hash`, `PartialOrd` and `Ord`.
+/// - a trait `OnToClient`, implemented by everything that routes these events (the
+///   client for `ToClient`, the server for `ToServer`), with `on_<variant>` to
+///   register a handler (`|ctx, event|`, or `|ctx|` for a variant without fields)
+///   and `before_<variant>` to add a middleware;
+/// - a trait `ToClientHandler` with one required method per variant, for handling
+///   every event in one type (`handle_all`), where forgetting one is a compile error.
+///
 /// ```
 /// #[nodelink::events]
 /// #[derive(Debug, Clone, PartialEq)]
@@ -159,8 +169,49 @@ pub use sync::{FieldMask, SyncState, Tracked};
 /// }
 /// use nodelink::Events;
 /// assert_eq!(ToClient::NAMES, ["player_joined", "chat", "round_over"]);
+///
+/// // What an `on_player_joined` handler receives, by name:
+/// let joined = ToClientPlayerJoined { id: nodelink::PlayerId::from_raw(7) };
+/// let ToClientPlayerJoined { id } = joined.clone();
+/// assert_eq!(ToClient::from(joined), ToClient::PlayerJoined { id });
 /// ```
 pub use nodelink_macros::events;
+
+/// Implements [`Protocol`] for a type from the game's parts, named by key: `state`
+/// (each player's [`SyncState`]), `to_server` and `to_client` (the two
+/// [`events`](macro@events) enums) are required; `server_state` (world-wide
+/// state every client mirrors) and `entity` (server-owned entities) are optional
+/// and empty (`()`) when not named.
+///
+/// Parts added to protocols in later versions are optional with a default, so a
+/// game declared with this attribute keeps compiling; a hand-written
+/// `impl Protocol` must name every associated type and breaks when one is added.
+///
+/// ```
+/// use nodelink::{Protocol, SyncState};
+///
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Avatar { pub x: f32, pub y: f32 }
+///
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Round { pub number: u32 }
+///
+/// #[nodelink::events]
+/// pub enum ToServer { Move { x: f32, y: f32 } }
+///
+/// #[nodelink::events]
+/// pub enum ToClient { Chat { msg: String } }
+///
+/// #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Round)]
+/// pub struct Game;
+///
+/// assert_ne!(Game::FINGERPRINT, 0);
+/// let _: <Game as Protocol>::Entity = (); // not named: no entities
+/// ```
+///
+/// A mistake is reported at the key: an unknown part, a part named twice, a
+/// required part missing.
+pub use nodelink_macros::protocol;
 
 /// Derives [`SyncState`] for a struct with named fields; see the trait for what it
 /// generates.

@@ -12,6 +12,11 @@ use crate::wire::WIRE_VERSION;
 /// mismatch between them is then a compile error, and a mismatch between two
 /// different builds is caught at the handshake by comparing [`Protocol::FINGERPRINT`].
 ///
+/// Implement it with the [`protocol`](macro@crate::protocol) attribute, which names
+/// the parts a game has and leaves the others empty: parts added to this trait in
+/// later versions then come with a default and break no game. A hand-written
+/// `impl Protocol` must name every associated type.
+///
 /// ```
 /// use nodelink::{Protocol, SyncState};
 ///
@@ -24,20 +29,14 @@ use crate::wire::WIRE_VERSION;
 /// #[nodelink::events]
 /// pub enum ToClient { Chat { msg: String } }
 ///
+/// #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 /// pub struct Game;
-/// impl Protocol for Game {
-///     type State = Avatar;
-///     type ToServer = ToServer;
-///     type ToClient = ToClient;
-///     type ServerState = ();
-///     type Entity = ();
-/// }
 ///
 /// assert_ne!(Game::FINGERPRINT, 0);
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a nodelink protocol",
-    note = "implement `nodelink::Protocol` for a type that names the state and both events enums"
+    note = "declare it with `#[nodelink::protocol(state = …, to_server = …, to_client = …)]` on the type"
 )]
 pub trait Protocol: Send + Sync + 'static {
     /// Each player's synced state.

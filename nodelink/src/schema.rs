@@ -18,14 +18,8 @@
 //! #[nodelink::events]
 //! pub enum ToClient { Chat(nodelink::PlayerId, String) }
 //!
+//! #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 //! pub struct Game;
-//! impl Protocol for Game {
-//!     type State = Avatar;
-//!     type ToServer = ToServer;
-//!     type ToClient = ToClient;
-//!     type ServerState = ();
-//!     type Entity = ();
-//! }
 //!
 //! let schema = Game::schema();
 //! assert_eq!(schema.fingerprint(), Game::FINGERPRINT);

@@ -36,25 +36,11 @@ pub(crate) struct FlatPlayer {
 #[nodelink::events]
 pub(crate) enum Nothing {}
 
+#[nodelink::protocol(state = Player, to_server = Nothing, to_client = Nothing)]
 pub(crate) struct Game;
 
-impl Protocol for Game {
-    type State = Player;
-    type ToServer = Nothing;
-    type ToClient = Nothing;
-    type ServerState = ();
-    type Entity = ();
-}
-
+#[nodelink::protocol(state = FlatPlayer, to_server = Nothing, to_client = Nothing)]
 pub(crate) struct FlatGame;
-
-impl Protocol for FlatGame {
-    type State = FlatPlayer;
-    type ToServer = Nothing;
-    type ToClient = Nothing;
-    type ServerState = ();
-    type Entity = ();
-}
 
 const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;
 

@@ -37,15 +37,8 @@ pub(crate) enum ToClient {
     Grabbed { by: PlayerId, target: EntityId },
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, entity = Crate)]
 pub(crate) struct Warehouse;
-
-impl Protocol for Warehouse {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = Crate;
-}
 
 type Entities<'a> = Vec<(EntityId, &'a Crate, StateSelection<'a, Crate>)>;
 

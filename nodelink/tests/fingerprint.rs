@@ -172,41 +172,17 @@ fn nested_types_contribute_their_structure() {
     assert_ne!(nested::EventsV1::FINGERPRINT, nested::EventsV2::FINGERPRINT);
 }
 
+#[nodelink::protocol(state = base::State, to_server = events_base::Events, to_client = events_base::Events)]
 struct GameV1;
-impl Protocol for GameV1 {
-    type State = base::State;
-    type ToServer = events_base::Events;
-    type ToClient = events_base::Events;
-    type ServerState = ();
-    type Entity = ();
-}
 
+#[nodelink::protocol(state = formatting_differs::Renamed, to_server = events_formatting_differs::Other, to_client = events_base::Events)]
 struct GameV1Again;
-impl Protocol for GameV1Again {
-    type State = formatting_differs::Renamed;
-    type ToServer = events_formatting_differs::Other;
-    type ToClient = events_base::Events;
-    type ServerState = ();
-    type Entity = ();
-}
 
+#[nodelink::protocol(state = base::State, to_server = events_base::Events, to_client = variant_added::Events)]
 struct GameV2;
-impl Protocol for GameV2 {
-    type State = base::State;
-    type ToServer = events_base::Events;
-    type ToClient = variant_added::Events;
-    type ServerState = ();
-    type Entity = ();
-}
 
+#[nodelink::protocol(state = base::State, to_server = variant_added::Events, to_client = events_base::Events)]
 struct Swapped;
-impl Protocol for Swapped {
-    type State = base::State;
-    type ToServer = variant_added::Events;
-    type ToClient = events_base::Events;
-    type ServerState = ();
-    type Entity = ();
-}
 
 #[test]
 fn the_protocol_fingerprint_covers_every_type_and_their_roles() {

@@ -30,15 +30,8 @@ pub(crate) struct Hero {
 #[nodelink::events]
 pub(crate) enum Nothing {}
 
+#[nodelink::protocol(state = Hero, to_server = Nothing, to_client = Nothing, server_state = Stats)]
 pub(crate) struct Game;
-
-impl Protocol for Game {
-    type State = Hero;
-    type ToServer = Nothing;
-    type ToClient = Nothing;
-    type ServerState = Stats;
-    type Entity = ();
-}
 
 const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;
 

@@ -30,7 +30,7 @@ use serde_json::Value;
 /// The protocol PROTOCOL.md uses in its examples: `examples/protocol.rs`, the
 /// protocol the runnable examples share (same Rust names, so the same schema).
 mod example {
-    use nodelink::{PlayerId, Protocol, SyncState};
+    use nodelink::{PlayerId, SyncState};
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Avatar {
@@ -62,26 +62,12 @@ mod example {
         Chat { from: PlayerId, msg: String },
     }
 
+    #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Match)]
     pub(crate) struct Game;
 
-    impl Protocol for Game {
-        type State = Avatar;
-        type ToServer = ToServer;
-        type ToClient = ToClient;
-        type ServerState = Match;
-        type Entity = ();
-    }
-
     /// The same game without a shared server state.
+    #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
     pub(crate) struct NoServerState;
-
-    impl Protocol for NoServerState {
-        type State = Avatar;
-        type ToServer = ToServer;
-        type ToClient = ToClient;
-        type ServerState = ();
-        type Entity = ();
-    }
 }
 
 use example::{Avatar, Game, Match, NoServerState, ToClient, ToServer};
@@ -91,7 +77,7 @@ use example::{Avatar, Game, Match, NoServerState, ToClient, ToServer};
 /// maps" uses it.
 mod quest {
     use nodelink::sync::{SyncMap, SyncVec};
-    use nodelink::{Protocol, SyncState};
+    use nodelink::SyncState;
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Stats {
@@ -108,15 +94,8 @@ mod quest {
         pub(crate) party: SyncVec<Stats>,
     }
 
+    #[nodelink::protocol(state = Hero, to_server = super::ToServer, to_client = super::ToClient, server_state = super::Match)]
     pub(crate) struct Quest;
-
-    impl Protocol for Quest {
-        type State = Hero;
-        type ToServer = super::ToServer;
-        type ToClient = super::ToClient;
-        type ServerState = super::Match;
-        type Entity = ();
-    }
 }
 
 use quest::{Hero, Quest, Stats};
@@ -124,7 +103,7 @@ use quest::{Hero, Quest, Stats};
 /// The example protocol with server-owned entities: crates on the floor.
 /// PROTOCOL.md's "Entities" uses it.
 mod depot {
-    use nodelink::{Protocol, SyncState};
+    use nodelink::SyncState;
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Crate {
@@ -133,15 +112,8 @@ mod depot {
         pub(crate) kind: u8,
     }
 
+    #[nodelink::protocol(state = super::Avatar, to_server = super::ToServer, to_client = super::ToClient, server_state = super::Match, entity = Crate)]
     pub(crate) struct Depot;
-
-    impl Protocol for Depot {
-        type State = super::Avatar;
-        type ToServer = super::ToServer;
-        type ToClient = super::ToClient;
-        type ServerState = super::Match;
-        type Entity = Crate;
-    }
 }
 
 use depot::{Crate, Depot};
@@ -149,7 +121,7 @@ use depot::{Crate, Depot};
 /// The example protocol with an owner field in the player state, and no server
 /// state. PROTOCOL.md's "Owner fields" uses it.
 mod market {
-    use nodelink::{Protocol, SyncState};
+    use nodelink::SyncState;
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Trader {
@@ -158,15 +130,8 @@ mod market {
         pub(crate) gold: u32,
     }
 
+    #[nodelink::protocol(state = Trader, to_server = super::ToServer, to_client = super::ToClient)]
     pub(crate) struct Market;
-
-    impl Protocol for Market {
-        type State = Trader;
-        type ToServer = super::ToServer;
-        type ToClient = super::ToClient;
-        type ServerState = ();
-        type Entity = ();
-    }
 }
 
 use market::{Market, Trader};
@@ -1455,7 +1420,7 @@ mod transcription {
 mod rich {
     use super::{Values, Vec2};
     use nodelink::sync::{SyncMap, SyncVec};
-    use nodelink::{EntityId, PlayerId, Protocol, SyncState};
+    use nodelink::{EntityId, PlayerId, SyncState};
 
     #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     pub(crate) struct Loadout {
@@ -1494,15 +1459,8 @@ mod rich {
         pub(crate) cargo: SyncMap<EntityId, u8>,
     }
 
+    #[nodelink::protocol(state = Unit, to_server = Values, to_client = super::ToClient, entity = Drone)]
     pub(crate) struct Rich;
-
-    impl Protocol for Rich {
-        type State = Unit;
-        type ToServer = Values;
-        type ToClient = super::ToClient;
-        type ServerState = ();
-        type Entity = Drone;
-    }
 }
 
 #[test]
@@ -1651,6 +1609,7 @@ fn protocol_md_fingerprint_steps_of_nested_states_and_maps_are_right() {
 }
 
 /// `Market` without its owner mark.
+#[nodelink::protocol(state = plain::Trader, to_server = ToServer, to_client = ToClient)]
 struct Plain;
 
 mod plain {
@@ -1661,14 +1620,6 @@ mod plain {
         pub(crate) x: f32,
         pub(crate) gold: u32,
     }
-}
-
-impl Protocol for Plain {
-    type State = plain::Trader;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
 }
 
 /// The `<!-- fingerprint: depot -->` block: a protocol with entities hashes its

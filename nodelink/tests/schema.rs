@@ -97,15 +97,8 @@ mod rich {
         Placed { by: PlayerId, at: Vec2 },
     }
 
+    #[nodelink::protocol(state = Unit, to_server = Up, to_client = Down, server_state = World)]
     pub(crate) struct Rich;
-
-    impl Protocol for Rich {
-        type State = Unit;
-        type ToServer = Up;
-        type ToClient = Down;
-        type ServerState = World;
-        type Entity = ();
-    }
 }
 
 fn json_of<P: Protocol>() -> Value {

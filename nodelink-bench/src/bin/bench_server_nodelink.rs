@@ -14,7 +14,7 @@ use nodelink::server::{RateLimit, Server, ServerConfig, SyncScope};
 use nodelink::tls::TlsConfig;
 use nodelink::PlayerId;
 use nodelink_bench::ServerArgs;
-use nodelink_examples::{Game, OnToServer, ToClient};
+use nodelink_examples::{Game, OnToServer, ToClient, ToServerChat, ToServerMove};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,10 +44,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         next_id += 1;
         PlayerId::from_raw(next_id)
     });
-    server.on_move(|ctx, x, y| {
+    server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
-    server.on_chat(|ctx, msg| {
+    server.on_chat(|ctx, ToServerChat { msg }| {
         let from = ctx.id();
         ctx.broadcast(ToClient::Chat { from, msg });
     });

@@ -35,6 +35,7 @@ pub(super) struct EventField<'a> {
     /// The field's name in errors and fingerprints: its identifier, or its position.
     pub(super) name: String,
     pub(super) ty: &'a Type,
+    pub(super) attrs: &'a [syn::Attribute],
 }
 
 impl<'a> Event<'a> {
@@ -46,6 +47,7 @@ impl<'a> Event<'a> {
                 .unwrap_or_else(|| quote::format_ident!("field_{i}")),
             name: shape::field_name(i, field),
             ty: &field.ty,
+            attrs: &field.attrs,
         })
     }
 }
@@ -99,6 +101,16 @@ impl<'a> EventSet<'a> {
                 wire_name,
                 fields: &variant.fields,
             });
+        }
+        // Each variant `V` also names the generated view `{Enum}VMut`.
+        for event in &variants {
+            let view = format!("{}Mut", event.ident);
+            if let Some(other) = variants.iter().find(|other| other.ident == view.as_str()) {
+                errors.push(syn::Error::new_spanned(
+                    other.ident,
+                    format!("variant `{view}` would generate `{ident}{view}`, which is already the view of `{}`'s fields that its middleware receives; rename one of the two variants", event.ident),
+                ));
+            }
         }
         errors.finish()?;
         Ok(Self { ident, variants })

@@ -11,9 +11,11 @@ use crate::shape::{self, read_field, write_field};
 pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream {
     let events_impl = events_impl(events);
     let handlers = super::handlers::expand(input, events);
+    let variants = super::variants::expand(input, events);
     let fingerprint = fingerprint_impl(events);
     quote! {
         #input
+        #variants
         #handlers
         const _: () = {
             #events_impl
@@ -41,6 +43,17 @@ fn ref_pattern(event: &Event<'_>) -> TokenStream {
         Fields::Named(_) => quote! { Self::#ident { #(ref #bindings),* } },
         Fields::Unnamed(_) => quote! { Self::#ident(#(ref #bindings),*) },
         Fields::Unit => quote! { Self::#ident },
+    }
+}
+
+/// A pattern that matches the struct or struct-like `path` with `event`'s shape
+/// and binds its fields as [`pattern`] does.
+pub(super) fn struct_pattern(path: &TokenStream, event: &Event<'_>) -> TokenStream {
+    let bindings = event.fields().map(|field| field.binding);
+    match event.fields {
+        Fields::Named(_) => quote! { #path { #(#bindings),* } },
+        Fields::Unnamed(_) => quote! { #path(#(#bindings),*) },
+        Fields::Unit => quote! { #path },
     }
 }
 

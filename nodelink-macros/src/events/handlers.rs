@@ -7,7 +7,8 @@ use quote::{format_ident, quote};
 use syn::DeriveInput;
 
 use super::ast::EventSet;
-use super::expand::pattern;
+use super::expand::{pattern, struct_pattern};
+use super::variants;
 
 pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream {
     let ident = events.ident;
@@ -19,18 +20,33 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
 
     let registrations = events.variants.iter().enumerate().map(|(index, event)| {
         let method = format_ident!("on_{}", event.wire_name);
-        let types = event.fields().map(|field| field.ty);
-        let bindings: Vec<_> = event.fields().map(|field| field.binding).collect();
         let pattern = pattern(&quote! { #ident }, event);
-        let doc = format!(
-            "Handles `{}` events: the handler receives the context, then the event's fields.",
-            event.wire_name
-        );
+        let name = variants::struct_ident(events, event);
+        let built = struct_pattern(&quote! { #name }, event);
+        let (param, arg, doc) = if variants::has_payload(event) {
+            (
+                quote! { , #name },
+                quote! { , #built },
+                format!(
+                    "Handles `{}` events: the handler receives the context and the event's fields by name ([`{name}`]).",
+                    event.wire_name
+                ),
+            )
+        } else {
+            (
+                TokenStream::new(),
+                TokenStream::new(),
+                format!(
+                    "Handles `{}` events: the handler receives the context.",
+                    event.wire_name
+                ),
+            )
+        };
         quote! {
             #[doc = #doc]
             fn #method<F, O>(&mut self, mut handler: F) -> &mut Self
             where
-                F: for<'a> ::core::ops::FnMut(&mut #ctx, #(#types),*) -> O + ::core::marker::Send + 'static,
+                F: for<'a> ::core::ops::FnMut(&mut #ctx #param) -> O + ::core::marker::Send + 'static,
                 O: ::nodelink::IntoHandlerResult,
             {
                 <Self as #route>::route(
@@ -38,7 +54,7 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
                     #index,
                     ::nodelink::__private::Box::new(move |ctx, event| match event {
                         #pattern => ::nodelink::IntoHandlerResult::into_handler_result(
-                            handler(ctx, #(#bindings),*),
+                            handler(ctx #arg),
                         ),
                         #[allow(unreachable_patterns)]
                         _ => ::core::result::Result::Ok(()),
@@ -51,28 +67,45 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
 
     let middlewares = events.variants.iter().enumerate().map(|(index, event)| {
         let method = format_ident!("before_{}", event.wire_name);
-        let types = event.fields().map(|field| {
-            let ty = field.ty;
-            quote! { &mut #ty }
-        });
-        let bindings: Vec<_> = event.fields().map(|field| field.binding).collect();
         let pattern = pattern(&quote! { #ident }, event);
-        let doc = format!(
-            "Adds a middleware for `{}` events, run before the handler (after earlier middlewares): it can rewrite the fields, or reject the event by returning `false` or `Verdict::Reject`.",
-            event.wire_name
-        );
+        let binder = if variants::has_payload(event) {
+            quote! { for<'a, 'b> }
+        } else {
+            quote! { for<'a> }
+        };
+        let (param, arg, doc) = if variants::has_payload(event) {
+            let view = variants::mut_ident(events, event);
+            let built = struct_pattern(&quote! { #view }, event);
+            (
+                quote! { , #view<'b> },
+                quote! { , #built },
+                format!(
+                    "Adds a middleware for `{}` events, run before the handler (after earlier middlewares): it receives the event's fields by `&mut` ([`{view}`]) to rewrite them, and can reject the event by returning `false` or `Verdict::Reject`.",
+                    event.wire_name
+                ),
+            )
+        } else {
+            (
+                TokenStream::new(),
+                TokenStream::new(),
+                format!(
+                    "Adds a middleware for `{}` events, run before the handler (after earlier middlewares): it can reject the event by returning `false` or `Verdict::Reject`.",
+                    event.wire_name
+                ),
+            )
+        };
         quote! {
             #[doc = #doc]
             fn #method<F, O>(&mut self, mut middleware: F) -> &mut Self
             where
-                F: for<'a> ::core::ops::FnMut(&mut #ctx, #(#types),*) -> O + ::core::marker::Send + 'static,
+                F: #binder ::core::ops::FnMut(&mut #ctx #param) -> O + ::core::marker::Send + 'static,
                 O: ::nodelink::IntoVerdict,
             {
                 <Self as #route>::route_middleware(
                     self,
                     #index,
                     ::nodelink::__private::Box::new(move |ctx, event| match event {
-                        #pattern => ::nodelink::IntoVerdict::into_verdict(middleware(ctx, #(#bindings),*)),
+                        #pattern => ::nodelink::IntoVerdict::into_verdict(middleware(ctx #arg)),
                         #[allow(unreachable_patterns)]
                         _ => ::core::result::Result::Ok(::nodelink::Verdict::Pass),
                     }),
@@ -84,28 +117,29 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
 
     let methods = events.variants.iter().map(|event| {
         let method = format_ident!("on_{}", event.wire_name);
-        let params = event.fields().map(|field| {
-            let binding = field.binding;
-            let ty = field.ty;
-            quote! { #binding: #ty }
-        });
+        let name = variants::struct_ident(events, event);
+        let param = variants::has_payload(event).then(|| quote! { , event: #name });
         let doc = format!("Handles a `{}` event.", event.wire_name);
         quote! {
             #[doc = #doc]
             fn #method(
                 &mut self,
-                ctx: &mut <R as #route>::Ctx<'_>,
-                #(#params),*
+                ctx: &mut <R as #route>::Ctx<'_>
+                #param
             ) -> ::nodelink::HandlerResult;
         }
     });
 
     let dispatch_arms = events.variants.iter().map(|event| {
         let method = format_ident!("on_{}", event.wire_name);
-        let bindings: Vec<_> = event.fields().map(|field| field.binding).collect();
         let pattern = pattern(&quote! { #ident }, event);
+        let arg = variants::has_payload(event).then(|| {
+            let name = variants::struct_ident(events, event);
+            let built = struct_pattern(&quote! { #name }, event);
+            quote! { , #built }
+        });
         quote! {
-            #pattern => <H as #handler_trait<Self>>::#method(&mut handler, ctx, #(#bindings),*),
+            #pattern => <H as #handler_trait<Self>>::#method(&mut handler, ctx #arg),
         }
     });
 

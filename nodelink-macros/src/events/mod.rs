@@ -3,6 +3,7 @@
 mod ast;
 mod expand;
 mod handlers;
+mod variants;
 
 use proc_macro2::TokenStream;
 use syn::DeriveInput;

@@ -32,15 +32,8 @@ pub(crate) enum ToServer {
     Move { x: f32, y: f32 },
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToServer)]
 pub(crate) struct Bench;
-
-impl nodelink::Protocol for Bench {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToServer;
-    type ServerState = ();
-    type Entity = ();
-}
 
 fn avatar() -> Avatar {
     Avatar {

@@ -97,8 +97,8 @@ impl ClientConfig {
     /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     /// # pub struct Avatar { pub x: f32 }
     /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = Avatar; type ToServer = Nothing; type ToClient = Nothing; type ServerState = (); type Entity = (); }
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// // The server's self-signed certificate, copied to the client.

@@ -17,12 +17,12 @@
 //! # pub enum ToServer { Move { x: f32, y: f32 } }
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
+//! # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 //!
 //! let mut client = Client::<Game>::new("localhost", 5000);
 //! client.send(ToServer::Move { x: 10.0, y: 20.0 })?; // queued until connected
-//! client.on_joined(|ctx, id| println!("player {id} joined; {} online", ctx.world().online()));
+//! client.on_joined(|ctx, ToClientJoined { id }| println!("player {id} joined; {} online", ctx.world().online()));
 //! client.on_state_sync(|ctx, _sync| {
 //!     for (id, state) in ctx.world().players() {
 //!         println!("{id}: {state:?}");
@@ -100,7 +100,8 @@ struct Handlers<P: Protocol> {
 /// A nodelink client for the protocol `P`.
 ///
 /// Per-event handlers come from the protocol's events enum: for `enum ToClient`,
-/// import the generated `OnToClient` trait and call `client.on_chat(|ctx, from, msg| …)`.
+/// import the generated `OnToClient` trait and call `client.on_chat(|ctx, chat| …)`,
+/// where `chat` is the variant's fields by name (`ToClientChat { from, msg }`).
 pub struct Client<P: Protocol> {
     url: String,
     config: ClientConfig,
@@ -143,11 +144,8 @@ impl<P: Protocol> Client<P> {
     /// # pub enum ToServer { Move { x: f32 } }
     /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
     /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
     /// # pub struct Game;
-    /// # impl Protocol for Game {
-    /// #     type State = Avatar; type ToServer = ToServer; type ToClient = ToClient;
-    /// #     type ServerState = (); type Entity = ();
-    /// # }
     /// use nodelink::client::Client;
     ///
     /// let client = Client::<Game>::from_code("ws://relay.example.com:9000", "k7mq4p");
@@ -245,8 +243,8 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { pub x: f32 }
     /// # #[nodelink::events] pub enum ToServer { Move { x: f32 } }
     /// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
     /// use nodelink::client::{Client, ClientConfig, Reconnect};
     ///
     /// let config = ClientConfig::default().reconnect(Reconnect::default());

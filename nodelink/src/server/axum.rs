@@ -89,13 +89,13 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 /// # pub enum ToServer { Move { x: f32, y: f32 } }
 /// # #[nodelink::events]
 /// # pub enum ToClient { Joined { id: PlayerId } }
+/// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 /// # pub struct Game;
-/// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 ///
 /// # #[tokio::main]
 /// # async fn main() -> std::io::Result<()> {
 /// let mut server = Server::<Game>::new(ServerConfig::default());
-/// server.on_move(|ctx, x, y| {
+/// server.on_move(|ctx, ToServerMove { x, y }| {
 ///     ctx.player().state_mut().set_x(x).set_y(y);
 /// });
 /// let mounted = server.mount();
@@ -201,8 +201,8 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
     /// # pub enum ToServer { Ready }
     /// # #[nodelink::events]
     /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
     /// # let mounted = Server::<Game>::new(ServerConfig::default()).mount();
     /// let app: axum::Router = axum::Router::new()
     ///     .route("/", mounted.route_or(|| async { "Welcome!" }));

@@ -98,8 +98,8 @@ impl HandshakeRequest {
     /// # use nodelink::{Protocol, SyncState};
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
     /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
     /// # fn redeem(ticket: &str) -> bool { ticket == "once" }
     /// let mut server = Server::<Game>::new(ServerConfig::default());
     /// server.authenticate(|request| async move {

@@ -10,15 +10,16 @@
 //! # pub enum ToServer { Move { x: f32, y: f32 } }
 //! # #[nodelink::events]
 //! # pub enum ToClient { Joined { id: PlayerId } }
+//! # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 //! # pub struct Game;
-//! # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
 //!
 //! let mut server = Server::<Game>::new(ServerConfig::default().port(5000));
 //! server.on_connect(|ctx| {
 //!     let id = ctx.id();
 //!     ctx.broadcast(ToClient::Joined { id });
 //! });
-//! server.on_move(|ctx, x, y| {
+//! // The event's fields arrive by name: `ToServerMove`, generated from `ToServer`.
+//! server.on_move(|ctx, ToServerMove { x, y }| {
 //!     ctx.player().state_mut().set_x(x).set_y(y);
 //! });
 //! server.start()?; // blocks until Ctrl-C
@@ -134,7 +135,8 @@ pub(crate) struct Handlers<P: Protocol, G> {
 /// With the `axum` feature, `mount` puts it on an axum `Router` instead, on the
 /// same port as the site's pages.
 /// Per-event handlers come from the protocol's events enum: for `enum ToServer`,
-/// import the generated `OnToServer` trait and call `server.on_move(|ctx, x, y| …)`.
+/// import the generated `OnToServer` trait and call `server.on_move(|ctx, event| …)`,
+/// where `event` is the variant's fields by name (`ToServerMove { x, y }`).
 pub struct Server<P: Protocol, G = ()> {
     config: ServerConfig,
     game: G,
@@ -249,8 +251,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
     /// # #[nodelink::events] pub enum ToClient { Away { id: PlayerId }, Back { id: PlayerId } }
     /// # #[nodelink::events] pub enum ToServer { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = ToServer, to_client = ToClient)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = S; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
     /// let mut server = Server::<Game>::new(ServerConfig::default());
     /// server.on_pause(|ctx| {
     ///     let id = ctx.id();
@@ -310,8 +312,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
     /// # pub struct Crate { pub x: f32, pub y: f32 }
     /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing, entity = Crate)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = Avatar; type ToServer = Nothing; type ToClient = Nothing; type ServerState = (); type Entity = Crate; }
     /// use nodelink::server::{Server, ServerConfig};
     ///
     /// let mut server = Server::<Game>::new(ServerConfig::default());

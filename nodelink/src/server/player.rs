@@ -259,8 +259,8 @@ impl<P: Protocol> Player<P> {
     /// # use nodelink::{PlayerId, Protocol, SyncState};
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
     /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
     /// struct Account { name: String }
     ///
     /// let mut server = Server::<Game>::new(ServerConfig::default());
@@ -310,8 +310,8 @@ impl<P: Protocol> Player<P> {
     /// # use nodelink::{Protocol, SyncState};
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
     /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)]
     /// # pub struct Game;
-    /// # impl Protocol for Game { type State = S; type ToServer = E; type ToClient = E; type ServerState = (); type Entity = (); }
     /// let mut server = Server::<Game>::new(ServerConfig::default());
     /// server.on_tick(|ctx, _dt| {
     ///     let away = ctx.players().filter(|player| player.is_paused()).count();

@@ -96,11 +96,8 @@ struct Registration {
 /// # pub enum ToServer { Move { x: f32 } }
 /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
 /// # pub enum ToClient { Joined { id: PlayerId } }
+/// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 /// # pub struct Game;
-/// # impl Protocol for Game {
-/// #     type State = Avatar; type ToServer = ToServer; type ToClient = ToClient;
-/// #     type ServerState = (); type Entity = ();
-/// # }
 /// use nodelink::server::{Server, ServerConfig};
 ///
 /// # async fn host() -> Result<(), Box<dyn std::error::Error>> {
@@ -190,11 +187,8 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
     /// # pub enum ToServer { Move { x: f32 } }
     /// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
     /// # pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
     /// # pub struct Game;
-    /// # impl Protocol for Game {
-    /// #     type State = Avatar; type ToServer = ToServer; type ToClient = ToClient;
-    /// #     type ServerState = (); type Entity = ();
-    /// # }
     /// use nodelink::server::RelayedServer;
     ///
     /// let url = RelayedServer::<Game>::join_url_for("wss://relay.example.com", "k7mq4p");

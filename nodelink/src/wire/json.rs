@@ -316,14 +316,8 @@ pub struct SyncHeader {
 /// pub struct Avatar { x: f32, y: f32 }
 /// #[nodelink::events]
 /// pub enum Nothing {}
+/// #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing)]
 /// pub struct Game;
-/// impl Protocol for Game {
-///     type State = Avatar;
-///     type ToServer = Nothing;
-///     type ToClient = Nothing;
-///     type ServerState = ();
-///     type Entity = ();
-/// }
 ///
 /// let mut avatar = Tracked::new(Avatar::default());
 /// avatar.state_mut().set_x(1.5);

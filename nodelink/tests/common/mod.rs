@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use nodelink::{Fingerprint, PlayerId, Protocol, SyncState};
+use nodelink::{Fingerprint, PlayerId, SyncState};
 use serde::{Deserialize, Serialize};
 
 /// A typical 8-field player state.
@@ -62,25 +62,11 @@ pub(crate) enum ToClient {
     Waypoint(Vec2),
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 pub(crate) struct Game;
-
-impl Protocol for Game {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 pub(crate) const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;
 
 /// The protocol of the `Ship` state, for tests of its frames.
+#[nodelink::protocol(state = Ship, to_server = ToServer, to_client = ToClient)]
 pub(crate) struct ShipGame;
-
-impl Protocol for ShipGame {
-    type State = Ship;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}

@@ -1,5 +1,5 @@
 use nodelink::server::{EventCtx, Server, ServerConfig};
-use nodelink::{HandlerResult, Protocol, SyncState};
+use nodelink::{HandlerResult, SyncState};
 
 #[derive(SyncState, Clone, Default, PartialEq)]
 struct Avatar {
@@ -17,21 +17,15 @@ enum ToClient {
     Moved,
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 struct Game;
-impl Protocol for Game {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 struct Rules;
 
 // `Chat` is forgotten: the exhaustive trait makes that a compile error.
 impl ToServerHandler<Server<Game>> for Rules {
-    fn on_move(&mut self, ctx: &mut EventCtx<'_, Game>, x: f32, _y: f32) -> HandlerResult {
-        ctx.player().state_mut().set_x(x);
+    fn on_move(&mut self, ctx: &mut EventCtx<'_, Game>, event: ToServerMove) -> HandlerResult {
+        ctx.player().state_mut().set_x(event.x);
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 use nodelink::server::{Server, ServerConfig};
-use nodelink::{Protocol, SyncState};
+use nodelink::SyncState;
 
 #[derive(SyncState, Clone, Default, PartialEq)]
 struct Avatar {
@@ -16,18 +16,12 @@ enum ToClient {
     Moved,
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 struct Game;
-impl Protocol for Game {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 fn main() {
     let mut server = Server::<Game>::new(ServerConfig::default());
-    server.on_mvoe(|ctx, x, _y| {
-        ctx.player().state_mut().set_x(x);
+    server.on_mvoe(|ctx, event| {
+        ctx.player().state_mut().set_x(event.x);
     });
 }

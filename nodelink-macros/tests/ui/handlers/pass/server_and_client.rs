@@ -1,6 +1,6 @@
 use nodelink::client::Client;
 use nodelink::server::{EventCtx, Server, ServerConfig};
-use nodelink::{HandlerResult, PlayerId, Protocol, SyncState};
+use nodelink::{HandlerResult, PlayerId, SyncState};
 
 #[derive(SyncState, Clone, Default, PartialEq)]
 struct Avatar {
@@ -19,20 +19,14 @@ enum ToClient {
     Joined(PlayerId),
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 struct Game;
-impl Protocol for Game {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 struct Rules;
 
 impl ToServerHandler<Server<Game>> for Rules {
-    fn on_move(&mut self, ctx: &mut EventCtx<'_, Game>, x: f32, y: f32) -> HandlerResult {
-        ctx.player().state_mut().set_x(x).set_y(y);
+    fn on_move(&mut self, ctx: &mut EventCtx<'_, Game>, event: ToServerMove) -> HandlerResult {
+        ctx.player().state_mut().set_x(event.x).set_y(event.y);
         Ok(())
     }
 
@@ -46,13 +40,24 @@ fn main() {
     server.handle_all(Rules);
     // Closures may return `()` or a `Result`; parameter types are inferred.
     server.on_ready(|ctx| ctx.kick(ctx.id()));
-    server.on_move(|ctx, x, y| -> Result<(), std::io::Error> {
+    server.on_move(|ctx, ToServerMove { x, y }| -> Result<(), std::io::Error> {
         ctx.player().state_mut().set_x(x + y);
         Ok(())
     });
+    // The fields by name, without destructuring; middleware gets them by `&mut`.
+    server.on_move(|ctx, event| {
+        ctx.player().state_mut().set_x(event.x).set_y(event.y);
+    });
+    server.before_move(|_, event| {
+        *event.x = event.x.clamp(0.0, 100.0);
+    });
+    server.before_ready(|_| false);
+    // Each variant's struct converts into the enum.
+    let _: ToServer = ToServerMove { x: 1.0, y: 2.0 }.into();
+    let _: ToServer = ToServerReady.into();
 
     let mut client = Client::<Game>::new("localhost", 5000);
-    client.on_joined(|ctx, id| {
+    client.on_joined(|ctx, ToClientJoined(id)| {
         let _ = ctx.world().get(id);
     });
 }

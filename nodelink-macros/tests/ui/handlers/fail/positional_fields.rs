@@ -1,5 +1,5 @@
 use nodelink::server::{Server, ServerConfig};
-use nodelink::{Protocol, SyncState};
+use nodelink::SyncState;
 
 #[derive(SyncState, Clone, Default, PartialEq)]
 struct Avatar {
@@ -16,18 +16,13 @@ enum ToClient {
     Moved,
 }
 
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 struct Game;
-impl Protocol for Game {
-    type State = Avatar;
-    type ToServer = ToServer;
-    type ToClient = ToClient;
-    type ServerState = ();
-    type Entity = ();
-}
 
 fn main() {
     let mut server = Server::<Game>::new(ServerConfig::default());
-    server.on_move(|_ctx, x: i32, _y| {
+    // The fields come by name, in the variant's struct: not one argument each.
+    server.on_move(|_ctx, x: f32, _y: f32| {
         let _ = x;
     });
 }
