@@ -153,7 +153,7 @@ impl<P: Protocol> Client<P> {
     /// ```
     #[must_use]
     pub fn from_code(relay_url: &str, code: &str) -> Self {
-        Self::from_url(crate::server::relay::join_url(relay_url, code))
+        Self::from_url(crate::wire::relay_join_url(relay_url, code))
     }
 
     /// The URL the client connects to.

@@ -34,98 +34,39 @@
 //! players, runs handlers one at a time, and encodes each broadcast and each tick's
 //! sync frame once, sharing the bytes with every recipient.
 
-mod admission;
-#[cfg(feature = "axum")]
-mod axum;
 mod config;
-mod connection;
-mod ctx;
-mod entities;
 mod error;
-mod handle;
-mod handshake;
-mod ids;
-mod outbox;
-mod player;
-pub(crate) mod relay;
-mod replication;
-mod room;
-mod session;
-mod stats;
-mod tasks;
-mod world;
-
-use entities::Entities;
+mod game;
+mod port;
+mod runtime;
+mod transport;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use std::time::Instant;
 
-#[cfg(feature = "axum")]
-pub use self::axum::Mounted;
+use tokio::sync::mpsc;
+
 pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
-pub use ctx::{EventCtx, ServerCtx};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
-pub use handle::ServerHandle;
-pub use handshake::{HandshakeRequest, Rejection};
-pub use player::{Player, PlayerInfo};
-pub use relay::RelayedServer;
-pub use room::{Room, RoomMut};
-pub use stats::SyncStats;
+pub use game::{EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats};
+#[cfg(feature = "axum")]
+pub use transport::axum::Mounted;
+pub use transport::listener::BoundServer;
+pub use transport::relay::RelayedServer;
+pub use transport::request::{HandshakeRequest, Rejection};
 
-use crate::handler::{HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict};
-use crate::id_map::IdMap;
-use crate::sync::{Tick, Tracked};
+use crate::handler::{HandlerResult, IntoHandlerResult, Route};
 use crate::{EntityId, Events, PlayerId, Protocol};
-use admission::{IpCounts, IpSlot};
-use connection::Context;
-use ctx::Shared;
-use handle::Command;
-use handshake::Authenticator;
-use ids::{IdGenerator, NetIds, PlayerIds};
-use room::Rooms;
-use tasks::Tasks;
-use world::World;
-
-type EventHandler<P, G> = Box<
-    dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, <P as Protocol>::ToServer) -> HandlerResult
-        + Send
-        + 'static,
->;
-pub(crate) type PlayerHandler<P, G> =
-    Box<dyn for<'a> FnMut(&mut EventCtx<'a, P, G>) -> HandlerResult + Send + 'static>;
-type ErrorHandler<P> = Box<dyn FnMut(&ServerError, Option<&Player<P>>) + Send + 'static>;
-type TickHandler<P, G> = Box<
-    dyn for<'a> FnMut(&mut ServerCtx<'a, P, G>, std::time::Duration) -> HandlerResult
-        + Send
-        + 'static,
->;
-type Middleware<P, G> = Box<
-    dyn for<'a> FnMut(
-            &mut EventCtx<'a, P, G>,
-            &mut <P as Protocol>::ToServer,
-        ) -> Result<Verdict, HandlerError>
-        + Send
-        + 'static,
->;
-
-pub(crate) struct Handlers<P: Protocol, G> {
-    events: Vec<Option<EventHandler<P, G>>>,
-    all: Option<EventHandler<P, G>>,
-    /// Per event variant, in registration order.
-    middleware: Vec<Vec<Middleware<P, G>>>,
-    on_connect: Option<PlayerHandler<P, G>>,
-    on_disconnect: Option<PlayerHandler<P, G>>,
-    on_pause: Option<PlayerHandler<P, G>>,
-    on_resume: Option<PlayerHandler<P, G>>,
-    on_tick: Option<TickHandler<P, G>>,
-    on_error: Option<ErrorHandler<P>>,
-}
+use game::{
+    Command, EntityVisibility, Handlers, IdGenerator, Match, MatchState, Middleware, PlayerIds,
+};
+use runtime::MatchTask;
+use transport::connection::Context;
+use transport::request::Authenticator;
 
 /// A nodelink server for the protocol `P`, with an optional game value `G` that
 /// handlers reach through [`EventCtx::game`].
@@ -147,10 +88,6 @@ pub struct Server<P: Protocol, G = ()> {
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
 }
-
-/// Decides whether a player sees an entity; see [`Server::entity_visibility`].
-pub(crate) type EntityVisibility<P> =
-    Box<dyn Fn(&Player<P>, EntityId, &<P as Protocol>::Entity) -> bool + Send>;
 
 impl<P: Protocol, G> std::fmt::Debug for Server<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -193,6 +130,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             handle: ServerHandle {
                 commands: commands_tx,
                 online: Arc::new(AtomicUsize::new(0)),
+                shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             },
             commands,
         }
@@ -355,7 +293,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         Fut: Future<Output = Result<I, Rejection>> + Send + 'static,
         I: Send + Sync + 'static,
     {
-        self.authenticate = Some(handshake::authenticator(hook));
+        self.authenticate = Some(transport::request::authenticator(hook));
         self
     }
 
@@ -370,64 +308,9 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         self
     }
 
-    /// Binds the listening socket, so the address is known before serving.
-    ///
-    /// # Errors
-    /// [`RunError::Bind`] when the address cannot be bound.
-    pub async fn bind(self) -> Result<BoundServer<P, G>, RunError> {
-        let addr = format!("{}:{}", self.config.host, self.config.port);
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|source| RunError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| RunError::Bind { addr, source })?;
-        Ok(BoundServer {
-            server: self,
-            listener,
-            local_addr,
-        })
-    }
-
-    /// Binds and serves until [`ServerHandle::shutdown`].
-    ///
-    /// # Errors
-    /// [`RunError::Bind`] when the address cannot be bound.
-    pub async fn run(self) -> Result<(), RunError> {
-        self.bind().await?.run().await;
-        Ok(())
-    }
-
-    /// Binds and serves on a new multi-threaded runtime, blocking until Ctrl-C or
-    /// [`ServerHandle::shutdown`]. The typed twin of Python nodelink's `start()`.
-    ///
-    /// # Errors
-    /// When the runtime cannot be built or the address cannot be bound.
-    pub fn start(self) -> Result<(), RunError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(RunError::Runtime)?;
-        runtime.block_on(async {
-            let handle = self.handle();
-            let bound = self.bind().await?;
-            tracing::info!("nodelink server listening on {}", bound.local_addr());
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    handle.shutdown();
-                }
-            });
-            bound.run().await;
-            Ok(())
-        })
-    }
-
-    /// The world, ready to run, with what connection tasks need to reach it, and
-    /// the signal that turns `true` when it begins to shut down.
-    fn into_world(self) -> (World<P, G>, Context<P>, watch::Receiver<bool>) {
+    /// The match this server runs, ready for the runtime, with what connection
+    /// tasks need to reach it.
+    pub(crate) fn into_match(self) -> (MatchTask<P, G>, Context<P>) {
         let Server {
             config,
             game,
@@ -440,7 +323,6 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         } = self;
         let config = Arc::new(config);
         let (inbox_tx, inbox) = mpsc::channel(config.event_queue_len.max(1));
-        let (stopping_tx, stopping) = watch::channel(false);
         let context = Context {
             inbox: inbox_tx,
             config: config.clone(),
@@ -448,36 +330,16 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             online: handle.online.clone(),
             authenticate,
         };
-        let world = World {
-            shared: Shared {
-                game,
-                players: IdMap::default(),
-                server_state: Tracked::default(),
-                entities: Entities::default(),
-                entity_visibility,
-                rooms: Rooms::default(),
-                config,
-                fingerprint: P::FINGERPRINT,
-                tick: Tick::default(),
-                player_ids: PlayerIds::new(id_generator),
-                json_players: 0,
-                net_ids: NetIds::default(),
-                joined: Vec::new(),
-                left: Vec::new(),
-                join_base: None,
-                deferred: Vec::new(),
-                sessions: session::Sessions::default(),
-                last_link: 0,
-                online: handle.online.clone(),
-                stats: SyncStats::default(),
-                handle,
-            },
-            handlers,
+        let ids = PlayerIds::new(id_generator);
+        let shutdown = handle.shutdown.subscribe();
+        let state = MatchState::new(game, config, entity_visibility, ids, handle);
+        let task = MatchTask::new(
+            Match::new(state, handlers, Instant::now()),
             inbox,
             commands,
-            stopping: stopping_tx,
-        };
-        (world, context, stopping)
+            shutdown,
+        );
+        (task, context)
     }
 }
 
@@ -517,56 +379,5 @@ impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
         if let Some(chain) = self.handlers.middleware.get_mut(index) {
             chain.push(middleware);
         }
-    }
-}
-
-/// A server whose socket is bound: its address is known; [`run`](Self::run) serves.
-pub struct BoundServer<P: Protocol, G = ()> {
-    server: Server<P, G>,
-    listener: TcpListener,
-    local_addr: SocketAddr,
-}
-
-impl<P: Protocol, G> std::fmt::Debug for BoundServer<P, G> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BoundServer")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
-    /// The bound address (with the real port when the config asked for port 0).
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// A handle to the server.
-    #[must_use]
-    pub fn handle(&self) -> ServerHandle<P> {
-        self.server.handle()
-    }
-
-    /// Serves until [`ServerHandle::shutdown`]; returns once every connection has
-    /// closed (or the shutdown timeout passed and the rest were aborted).
-    pub async fn run(self) {
-        let (world, context, stopping) = self.server.into_world();
-        let mut tasks = Tasks::start(world, stopping, context.config.shutdown_timeout);
-        let per_ip = IpCounts::default();
-        while let Some(accepted) = tasks.next(self.listener.accept()).await {
-            match accepted {
-                Ok((stream, addr)) => {
-                    let slot = IpSlot::take(&per_ip, addr.ip());
-                    tasks.spawn(connection::serve(stream, addr, context.clone(), slot));
-                }
-                // Running out of file descriptors and the like: keep serving the
-                // players already connected.
-                Err(error) => tracing::warn!("accept failed: {error}"),
-            }
-        }
-        drop(context);
-        drop(self.listener);
-        tasks.stop().await;
     }
 }

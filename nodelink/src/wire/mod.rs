@@ -36,6 +36,16 @@ pub type EntityEntry<'a, P> = (
     StateSelection<'a, <P as crate::Protocol>::Entity>,
 );
 
+/// `<relay>/join/<code>`: where a player joins the game hosted under `code` on the
+/// relay at `relay`, the code as players type it, upper-cased.
+pub(crate) fn relay_join_url(relay: &str, code: &str) -> String {
+    format!(
+        "{}/join/{}",
+        relay.trim_end_matches('/'),
+        code.trim().to_ascii_uppercase()
+    )
+}
+
 /// The wire format one connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WireFormat {

@@ -22,12 +22,12 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::error::DecodeError;
-use crate::server::admission::{self, Admitted, IpSlot, Refusal};
 use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
-use crate::server::handshake::{self, Authenticator, Replay};
-use crate::server::outbox::{HardClose, HardCloseSignal, Outgoing};
-use crate::server::world::{Ending, Inbound, JoinRequest, Joined};
+use crate::server::port::{Ending, JoinRequest, Joined, ToMatch};
+use crate::server::port::{HardClose, HardCloseSignal, Outgoing};
+use crate::server::transport::admission::{self, Admitted, IpSlot, Refusal};
+use crate::server::transport::request::{self, Authenticator, Replay};
 use crate::wire::{
     decode_client_frame, frame_kind, json, ClientFrame, CloseReason, WireFormat, KIND_PONG,
 };
@@ -35,7 +35,7 @@ use crate::{PlayerId, Protocol};
 
 /// What a connection task needs from the server.
 pub(crate) struct Context<P: Protocol> {
-    pub(crate) inbox: mpsc::Sender<Inbound<P>>,
+    pub(crate) inbox: mpsc::Sender<ToMatch<P>>,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) fingerprint: u64,
     pub(crate) online: Arc<std::sync::atomic::AtomicUsize>,
@@ -80,8 +80,8 @@ where
     P: Protocol,
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let head = handshake::read_request(&mut stream).await.ok()?;
-    let verdict = match handshake::parse_request(&head, addr) {
+    let head = request::read_request(&mut stream).await.ok()?;
+    let verdict = match request::parse_request(&head, addr) {
         Some(request) => admission::admit(context, request, &slot).await,
         None => Err(Refusal::new(400, "not a WebSocket upgrade")),
     };
@@ -93,7 +93,7 @@ where
             // connection still counted (and be told 429 instead of the real reason).
             drop(slot);
             tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
-            handshake::write_response(&mut stream, refusal.response()).await;
+            request::write_response(&mut stream, refusal.response()).await;
             return None;
         }
     };
@@ -198,7 +198,7 @@ pub(crate) async fn play<P, S>(
     let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
     let (hard_close, closed) = HardClose::new();
     let (reply, joined) = oneshot::channel();
-    let join = Inbound::Join(Box::new(JoinRequest {
+    let join = ToMatch::Join(Box::new(JoinRequest {
         outbox,
         hard_close,
         addr,
@@ -263,8 +263,8 @@ struct Peer {
 }
 
 impl Peer {
-    fn left<P: Protocol>(self, read_count: &AtomicU64, ending: Ending) -> Inbound<P> {
-        Inbound::Left {
+    fn left<P: Protocol>(self, read_count: &AtomicU64, ending: Ending) -> ToMatch<P> {
+        ToMatch::Left {
             player: self.player,
             link: self.link,
             read: read_count.load(Ordering::Relaxed),
@@ -333,7 +333,7 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: SplitStream<WebSocketStream<S>>,
     peer: Peer,
     wire: WireFormat,
-    inbox: mpsc::Sender<Inbound<P>>,
+    inbox: mpsc::Sender<ToMatch<P>>,
     config: &ServerConfig,
     read_count: &AtomicU64,
 ) -> Ending {
@@ -350,7 +350,7 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
                 let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
                 let error = Box::new(error);
                 let _ = inbox
-                    .send(Inbound::Invalid {
+                    .send(ToMatch::Invalid {
                         player,
                         link,
                         read,
@@ -391,13 +391,13 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
             continue;
         }
         let inbound = match decode::<P>(message, wire, config.max_frame_len) {
-            Ok(ClientFrame::Event(event)) => Inbound::Event {
+            Ok(ClientFrame::Event(event)) => ToMatch::Event {
                 player,
                 link,
                 read,
                 event,
             },
-            Ok(ClientFrame::Pong(seq)) => Inbound::Pong { player, link, seq },
+            Ok(ClientFrame::Pong(seq)) => ToMatch::Pong { player, link, seq },
             Err(error) => {
                 invalid += 1;
                 if !report(&inbox, peer, read, error).await {
@@ -420,7 +420,7 @@ async fn read<P: Protocol, S: AsyncRead + AsyncWrite + Unpin>(
 /// Tells the world about a problem with this player's traffic; `false` once the
 /// world is gone.
 async fn report<P: Protocol>(
-    inbox: &mpsc::Sender<Inbound<P>>,
+    inbox: &mpsc::Sender<ToMatch<P>>,
     peer: Peer,
     read: u64,
     error: ServerError,
@@ -428,7 +428,7 @@ async fn report<P: Protocol>(
     let error = Box::new(error);
     let Peer { player, link } = peer;
     inbox
-        .send(Inbound::Invalid {
+        .send(ToMatch::Invalid {
             player,
             link,
             read,

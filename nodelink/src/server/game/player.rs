@@ -10,9 +10,10 @@ use tokio::sync::mpsc;
 
 use crate::id_map::IdSet;
 use crate::server::error::SendError;
-use crate::server::handshake::Identity;
-use crate::server::outbox::{Frame, HardClose, Outgoing, Wires};
-use crate::server::session::Session;
+use crate::server::game::frame::{Frame, Wires};
+use crate::server::game::session::Session;
+use crate::server::port::Identity;
+use crate::server::port::{HardClose, Outgoing};
 use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};

@@ -19,18 +19,19 @@ use ::axum::response::Response;
 use ::axum::routing::{self, MethodRouter};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::server::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
-use crate::server::connection::{self, websocket_config, Context};
 use crate::server::error::ServerError;
-use crate::server::handshake::HandshakeRequest;
-use crate::server::tasks::Tasks;
-use crate::server::world::{Inbound, World};
+use crate::server::port::ToMatch;
+use crate::server::runtime::MatchTask;
+use crate::server::runtime::Tasks;
+use crate::server::transport::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
+use crate::server::transport::connection::{self, websocket_config, Context};
+use crate::server::transport::request::HandshakeRequest;
 use crate::server::{Server, ServerHandle};
 use crate::Protocol;
 
@@ -51,11 +52,10 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             );
         }
         let handle = self.handle();
-        let (world, context, stopping) = self.into_world();
+        let (game, context) = self.into_match();
         let (upgrades_tx, upgrades) = mpsc::channel(PENDING_UPGRADES);
         Mounted {
-            world,
-            stopping,
+            game,
             upgrades,
             gateway: Arc::new(Gateway {
                 context,
@@ -152,8 +152,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 ///   `wss://host/play`. The config's `tls` (feature `tls`) is not used, and
 ///   `mount` logs a warning when it is set.
 pub struct Mounted<P: Protocol, G = ()> {
-    world: World<P, G>,
-    stopping: watch::Receiver<bool>,
+    game: MatchTask<P, G>,
     upgrades: mpsc::Receiver<Upgrade>,
     gateway: Arc<Gateway<P>>,
     handle: ServerHandle<P>,
@@ -231,14 +230,13 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
     /// (or the shutdown timeout passed and the rest were aborted).
     pub async fn run(self) {
         let Mounted {
-            world,
-            stopping,
+            game,
             mut upgrades,
             gateway,
             handle: _,
         } = self;
         let context = gateway.context.clone();
-        let mut tasks = Tasks::start(world, stopping, context.config.shutdown_timeout);
+        let mut tasks = Tasks::start(game, context.config.shutdown_timeout);
         // `gateway` keeps a sender alive, so the channel closes only here.
         while let Some(Some(upgrade)) = tasks.next(upgrades.recv()).await {
             tasks.spawn(upgrade.play(context.clone()));
@@ -333,7 +331,7 @@ impl<P: Protocol> Gateway<P> {
         if self.reported_no_peer.swap(true, Ordering::Relaxed) {
             return;
         }
-        let problem = Inbound::Problem(Box::new(ServerError::NoPeerAddress));
+        let problem = ToMatch::Problem(Box::new(ServerError::NoPeerAddress));
         if self.context.inbox.try_send(problem).is_err() {
             // The world is busy or gone: the next such request tries again.
             self.reported_no_peer.store(false, Ordering::Relaxed);

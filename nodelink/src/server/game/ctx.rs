@@ -1,155 +1,13 @@
 //! What server handlers can reach: the players, the game value, the shared server
 //! state, rooms, and the server's actions.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use bytes::Bytes;
-
-use crate::id_map::IdMap;
-use crate::server::config::ServerConfig;
-use crate::server::entities::Entities;
-use crate::server::error::{SendError, ServerError};
-use crate::server::handle::ServerHandle;
-use crate::server::ids::{NetIds, PlayerIds};
-use crate::server::outbox::{Frame, Wires};
-use crate::server::player::Player;
-use crate::server::replication::JoinBase;
-use crate::server::room::{Room, RoomMut, Rooms};
-use crate::server::session::Sessions;
-use crate::server::stats::SyncStats;
-use crate::sync::{Tick, Tracked};
-use crate::wire::{encode_event, json, NetId, WireFormat};
-use crate::{EntityId, Events, PlayerId, Protocol, SyncState};
-
-/// The world: everything the world task owns apart from the handlers.
-pub(crate) struct Shared<P: Protocol, G> {
-    pub(crate) game: G,
-    pub(crate) players: IdMap<Player<P>>,
-    pub(crate) server_state: Tracked<P::ServerState>,
-    pub(crate) entities: Entities<P::Entity>,
-    /// Which entities each player sees, when the game decides it per player.
-    pub(crate) entity_visibility: Option<crate::server::EntityVisibility<P>>,
-    pub(crate) rooms: Rooms,
-    pub(crate) config: Arc<ServerConfig>,
-    pub(crate) fingerprint: u64,
-    pub(crate) tick: Tick,
-    pub(crate) player_ids: PlayerIds,
-    /// How many players speak the JSON wire: while none do (or all do), a frame is
-    /// encoded in one wire without looking at its recipients.
-    pub(crate) json_players: usize,
-    pub(crate) net_ids: NetIds,
-    /// Arrivals and departures since the last sync frame (scope `Everyone`).
-    pub(crate) joined: Vec<(NetId, PlayerId)>,
-    pub(crate) left: Vec<(NetId, PlayerId)>,
-    /// The world as newcomers get it, encoded once per tick and shared by every
-    /// newcomer of the tick (see `Shared::join_snapshot`).
-    pub(crate) join_base: Option<JoinBase>,
-    /// What handlers asked for that must wait until they return.
-    pub(crate) deferred: Vec<Deferred>,
-    /// The resume tokens of sessions, live and lately ended.
-    pub(crate) sessions: Sessions,
-    /// The id of the latest connection to reach the world (each gets the next).
-    pub(crate) last_link: u64,
-    pub(crate) handle: ServerHandle<P>,
-    pub(crate) online: Arc<AtomicUsize>,
-    pub(crate) stats: SyncStats,
-}
-
-/// Work a handler requests that needs the handlers themselves (a kick fires
-/// `on_disconnect`) or must not run in the middle of a handler.
-#[derive(Debug)]
-pub(crate) enum Deferred {
-    Kick(PlayerId),
-    Sync {
-        full: bool,
-    },
-    Report {
-        player: Option<PlayerId>,
-        error: ServerError,
-    },
-}
-
-impl<P: Protocol, G> Shared<P, G> {
-    pub(crate) fn publish_count(&self) {
-        self.online.store(self.players.len(), Ordering::Relaxed);
-    }
-
-    pub(crate) fn report_later(&mut self, player: Option<PlayerId>, error: ServerError) {
-        self.deferred.push(Deferred::Report { player, error });
-    }
-
-    /// Encodes an event once per wire format among `recipients` and queues it for
-    /// them; see [`Self::send_frame_to`].
-    pub(crate) fn send_event<'p>(
-        &mut self,
-        event: &P::ToClient,
-        recipients: impl IntoIterator<Item = &'p PlayerId> + Clone,
-    ) {
-        self.send_event_encoded(event, None, recipients);
-    }
-
-    /// As [`Self::send_event`], with the native frame already encoded (by a
-    /// [`ServerHandle`], off the world task) when `native` is given.
-    pub(crate) fn send_event_encoded<'p>(
-        &mut self,
-        event: &P::ToClient,
-        native: Option<Bytes>,
-        recipients: impl IntoIterator<Item = &'p PlayerId> + Clone,
-    ) {
-        let wires = self.wires_of(recipients.clone());
-        let frame = Frame::encode(
-            wires,
-            || native.map_or_else(|| encode_event(event), Ok),
-            || json::encode_event(event),
-        );
-        match frame {
-            Ok(frame) => self.send_frame_to(&frame, event.name(), recipients),
-            Err(error) => self.report_later(None, error.into()),
-        }
-    }
-
-    /// The wire formats spoken among `ids` (unknown ids are skipped).
-    pub(crate) fn wires_of<'p>(&self, ids: impl IntoIterator<Item = &'p PlayerId>) -> Wires {
-        if self.json_players == 0 {
-            return Wires::one(WireFormat::Native);
-        }
-        if self.json_players == self.players.len() {
-            return Wires::one(WireFormat::Json);
-        }
-        Wires::of(
-            ids.into_iter()
-                .filter_map(|id| self.players.get(id).map(|p| p.wire)),
-        )
-    }
-
-    /// The wire formats spoken by everyone.
-    pub(crate) fn wires_of_everyone(&self) -> Wires {
-        self.wires_of(self.players.keys())
-    }
-
-    /// Queues an encoded event for `recipients` (unknown ids are skipped); a full
-    /// queue is reported to `on_error` once the current handler or command is done.
-    pub(crate) fn send_frame_to<'p>(
-        &mut self,
-        frame: &Frame,
-        event: &'static str,
-        recipients: impl IntoIterator<Item = &'p PlayerId>,
-    ) {
-        let full: Vec<PlayerId> = recipients
-            .into_iter()
-            .filter(|id| {
-                self.players
-                    .get(id)
-                    .is_some_and(|p| p.send_event_frame(frame) == Err(SendError::QueueFull))
-            })
-            .copied()
-            .collect();
-        for player in full {
-            self.report_later(Some(player), ServerError::QueueFull { player, event });
-        }
-    }
-}
+use crate::server::error::SendError;
+use crate::server::game::handle::ServerHandle;
+use crate::server::game::player::Player;
+use crate::server::game::room::{Room, RoomMut};
+use crate::server::game::state::{Deferred, MatchState};
+use crate::sync::Tick;
+use crate::{EntityId, PlayerId, Protocol, SyncState};
 
 /// The context of a tick handler, and the world part of every handler's context:
 /// players, the game value, the shared server state, rooms, and actions.
@@ -157,7 +15,7 @@ impl<P: Protocol, G> Shared<P, G> {
 /// Handlers run one at a time on the world task, so they get `&mut` access and
 /// need no locks.
 pub struct ServerCtx<'a, P: Protocol, G = ()> {
-    pub(crate) shared: &'a mut Shared<P, G>,
+    pub(crate) shared: &'a mut MatchState<P, G>,
 }
 
 impl<P: Protocol, G> std::fmt::Debug for ServerCtx<'_, P, G> {
@@ -382,11 +240,11 @@ macro_rules! world_methods {
 }
 
 impl<P: Protocol, G> ServerCtx<'_, P, G> {
-    fn shared(&self) -> &Shared<P, G> {
+    fn shared(&self) -> &MatchState<P, G> {
         self.shared
     }
 
-    fn shared_mut(&mut self) -> &mut Shared<P, G> {
+    fn shared_mut(&mut self) -> &mut MatchState<P, G> {
         self.shared
     }
 
@@ -412,11 +270,11 @@ impl<P: Protocol, G> std::fmt::Debug for EventCtx<'_, P, G> {
 }
 
 impl<P: Protocol, G> EventCtx<'_, P, G> {
-    fn shared(&self) -> &Shared<P, G> {
+    fn shared(&self) -> &MatchState<P, G> {
         self.ctx.shared
     }
 
-    fn shared_mut(&mut self) -> &mut Shared<P, G> {
+    fn shared_mut(&mut self) -> &mut MatchState<P, G> {
         self.ctx.shared
     }
 

@@ -1,78 +1,12 @@
-//! What the world task hands a connection's writer, and frames encoded once per
-//! wire format for many recipients.
-
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::Arc;
+//! Frames encoded once per wire format for many recipients: the bytes each
+//! recipient's queue gets a reference to.
 
 use bytes::Bytes;
-use futures::future::{AbortHandle, AbortRegistration, Abortable};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::error::EncodeError;
-use crate::wire::{CloseReason, WireFormat};
-
-/// One item of a connection's bounded send queue.
-#[derive(Debug)]
-pub(crate) enum Outgoing {
-    /// A native frame, sent as a binary message.
-    Binary(Bytes),
-    /// A JSON frame, sent as a text message.
-    Text(Utf8Bytes),
-    /// Native frames sent one after the other: a resumed session's welcome and the
-    /// events it replays, which count as one item of the bounded queue.
-    Batch(Vec<Bytes>),
-    /// Close the connection with this reason, after the frames queued before it.
-    Close(CloseReason),
-}
-
-/// Closes a connection without waiting for its queue to drain (the peer is not
-/// reading, and the writer may be stuck on a full socket): the world's half.
-///
-/// Aborting the writer's drain loop costs it one atomic check per wake-up, which
-/// matters because the writer wakes for every frame.
-#[derive(Debug)]
-pub(crate) struct HardClose {
-    abort: AbortHandle,
-    reason: Arc<AtomicU16>,
-}
-
-/// The writer's half of [`HardClose`].
-#[derive(Debug)]
-pub(crate) struct HardCloseSignal {
-    registration: AbortRegistration,
-    reason: Arc<AtomicU16>,
-}
-
-impl HardClose {
-    pub(crate) fn new() -> (Self, HardCloseSignal) {
-        let (abort, registration) = AbortHandle::new_pair();
-        let reason = Arc::new(AtomicU16::new(0));
-        let signal = HardCloseSignal {
-            registration,
-            reason: reason.clone(),
-        };
-        (Self { abort, reason }, signal)
-    }
-
-    pub(crate) fn close(&self, reason: CloseReason) {
-        self.reason.store(reason.code(), Ordering::Release);
-        self.abort.abort();
-    }
-}
-
-impl HardCloseSignal {
-    /// Runs `drain` until it ends (with its close reason) or a hard close
-    /// interrupts it (with the hard close's reason).
-    pub(crate) async fn interrupt<F>(self, drain: F) -> Option<CloseReason>
-    where
-        F: std::future::Future<Output = Option<CloseReason>>,
-    {
-        match Abortable::new(drain, self.registration).await {
-            Ok(reason) => reason,
-            Err(_) => CloseReason::from_code(self.reason.load(Ordering::Acquire)),
-        }
-    }
-}
+use crate::server::port::Outgoing;
+use crate::wire::WireFormat;
 
 /// The wire formats a set of recipients speaks: which encodings a frame for them
 /// needs.

@@ -4,11 +4,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::server::error::{SendError, ServerStopped};
-use crate::server::player::PlayerInfo;
-use crate::server::stats::SyncStats;
+use crate::server::game::player::PlayerInfo;
+use crate::server::game::stats::SyncStats;
 use crate::wire::encode_event;
 use crate::{EntityId, PlayerId, Protocol};
 
@@ -43,7 +43,6 @@ pub(crate) enum Command<P: Protocol> {
     Despawn(EntityId, oneshot::Sender<Option<P::Entity>>),
     UpdateEntity(EntityId, EntityChange<P::Entity>, oneshot::Sender<bool>),
     Entities(oneshot::Sender<Vec<(EntityId, P::Entity)>>),
-    Shutdown,
 }
 
 /// A change to an entity's state, made on the world task.
@@ -68,6 +67,8 @@ impl<E> std::fmt::Debug for EntityChange<E> {
 pub struct ServerHandle<P: Protocol> {
     pub(crate) commands: mpsc::UnboundedSender<Command<P>>,
     pub(crate) online: Arc<AtomicUsize>,
+    /// Turns `true` once the server is asked to shut down; every match watches it.
+    pub(crate) shutdown: Arc<watch::Sender<bool>>,
 }
 
 impl<P: Protocol> Clone for ServerHandle<P> {
@@ -75,6 +76,7 @@ impl<P: Protocol> Clone for ServerHandle<P> {
         Self {
             commands: self.commands.clone(),
             online: self.online.clone(),
+            shutdown: self.shutdown.clone(),
         }
     }
 }
@@ -278,6 +280,6 @@ impl<P: Protocol> ServerHandle<P> {
     /// and `on_disconnect`, and `run` returns once the connections have closed.
     /// Calling it again, or after the server stopped, does nothing.
     pub fn shutdown(&self) {
-        let _ = self.command(Command::Shutdown);
+        self.shutdown.send_replace(true);
     }
 }

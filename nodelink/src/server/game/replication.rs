@@ -19,10 +19,10 @@ use std::time::SystemTime;
 use crate::error::EncodeError;
 use crate::id_map::{IdMap, IdSet};
 use crate::server::config::SyncScope;
-use crate::server::ctx::Shared;
-use crate::server::outbox::{Frame, Wires};
-use crate::server::player::Player;
-use crate::server::stats::SyncStats;
+use crate::server::game::frame::{Frame, Wires};
+use crate::server::game::player::Player;
+use crate::server::game::stats::SyncStats;
+use crate::server::game::MatchState;
 use crate::sync::{ChangeSet, Selection};
 use crate::wire::{encode_sync_with_entities, json, NetId, StateSelection, SyncHeader, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};
@@ -138,7 +138,7 @@ impl Part {
     };
 }
 
-impl<P: Protocol, G> Shared<P, G> {
+impl<P: Protocol, G> MatchState<P, G> {
     fn header(&self, part: Part) -> SyncHeader {
         SyncHeader {
             tick: self.tick,

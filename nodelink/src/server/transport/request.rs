@@ -6,7 +6,6 @@
 //! first: the bytes read are replayed to the WebSocket layer afterwards. The
 //! stream is the accepted socket, or the TLS stream over it.
 
-use std::any::Any;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -16,6 +15,8 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_tungstenite::tungstenite::http::Response;
+
+use crate::server::port::Identity;
 
 /// The most bytes an upgrade request may take; a longer one is refused.
 const MAX_REQUEST_LEN: usize = 8 * 1024;
@@ -180,9 +181,6 @@ impl Rejection {
         &self.reason
     }
 }
-
-/// What an accepted connection's authentication attached to its player.
-pub(crate) type Identity = Arc<dyn Any + Send + Sync>;
 
 type AuthFuture = Pin<Box<dyn Future<Output = Result<Identity, Rejection>> + Send>>;
 

@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio_tungstenite::tungstenite::http::{HeaderValue, Response, StatusCode};
 
-use crate::server::connection::Context;
-use crate::server::handshake::{HandshakeRequest, Identity};
+use crate::server::port::Identity;
+use crate::server::transport::connection::Context;
+use crate::server::transport::request::HandshakeRequest;
 use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER};
 use crate::wire::{ResumeOffer, WireFormat};
 use crate::Protocol;

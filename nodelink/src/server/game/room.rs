@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::server::config::SyncScope;
-use crate::server::ctx::Shared;
+use crate::server::game::MatchState;
 use crate::{PlayerId, Protocol};
 
 /// Every room, by name.
@@ -95,7 +95,7 @@ impl<'r> Room<'r> {
 ///
 /// Players leave every room automatically when they disconnect.
 pub struct RoomMut<'r, P: Protocol, G> {
-    shared: &'r mut Shared<P, G>,
+    shared: &'r mut MatchState<P, G>,
     name: String,
 }
 
@@ -108,7 +108,7 @@ impl<P: Protocol, G> std::fmt::Debug for RoomMut<'_, P, G> {
 }
 
 impl<'r, P: Protocol, G> RoomMut<'r, P, G> {
-    pub(crate) fn new(shared: &'r mut Shared<P, G>, name: &str) -> Self {
+    pub(crate) fn new(shared: &'r mut MatchState<P, G>, name: &str) -> Self {
         Self {
             shared,
             name: name.to_owned(),
@@ -176,7 +176,7 @@ impl<'r, P: Protocol, G> RoomMut<'r, P, G> {
     }
 }
 
-impl<P: Protocol, G> Shared<P, G> {
+impl<P: Protocol, G> MatchState<P, G> {
     /// Adds `id` to the room `name` (which must exist) and, with room-scoped sync,
     /// reveals the newly co-located players to each other.
     pub(crate) fn join_room(&mut self, name: &str, id: PlayerId) -> bool {

@@ -24,11 +24,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::server::admission::{self, IpCounts, IpSlot};
-use crate::server::connection::{self, websocket_config, Context};
 use crate::server::error::RunError;
-use crate::server::handshake::HandshakeRequest;
-use crate::server::tasks::Tasks;
+use crate::server::runtime::Tasks;
+use crate::server::transport::admission::{self, IpCounts, IpSlot};
+use crate::server::transport::connection::{self, websocket_config, Context};
+use crate::server::transport::request::HandshakeRequest;
 use crate::server::{Server, ServerHandle};
 use crate::Protocol;
 
@@ -172,7 +172,7 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
     /// The URL players connect to: `<relay>/join/<code>`.
     #[must_use]
     pub fn join_url(&self) -> String {
-        join_url(&self.relay, &self.registration.code)
+        crate::wire::relay_join_url(&self.relay, &self.registration.code)
     }
 
     /// The URL players connect to for the game `code` on the relay at
@@ -196,7 +196,7 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
     /// ```
     #[must_use]
     pub fn join_url_for(relay_url: &str, code: &str) -> String {
-        join_url(relay_url, code)
+        crate::wire::relay_join_url(relay_url, code)
     }
 
     /// The game code as it changes: the relay keeps a code while the host's link
@@ -224,8 +224,8 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
             mut registration,
             codes,
         } = self;
-        let (world, context, stopping) = server.into_world();
-        let mut tasks = Tasks::start(world, stopping, context.config.shutdown_timeout);
+        let (game, context) = server.into_match();
+        let mut tasks = Tasks::start(game, context.config.shutdown_timeout);
         let per_ip = IpCounts::default();
         let (refusals_tx, mut refusals) = mpsc::channel::<ToRelay>(REFUSAL_QUEUE_LEN);
         let mut link = Some(link);
@@ -443,15 +443,6 @@ async fn open(
     }
 }
 
-/// `<relay>/join/<code>`, the code as players type it, upper-cased.
-pub(crate) fn join_url(relay: &str, code: &str) -> String {
-    format!(
-        "{}/join/{}",
-        relay.trim_end_matches('/'),
-        code.trim().to_ascii_uppercase()
-    )
-}
-
 /// A player the relay holds for this server's verdict.
 struct RelayedPlayer {
     relay: String,
@@ -540,7 +531,7 @@ mod tests {
     #[test]
     fn join_urls_upper_case_the_code_and_drop_a_trailing_slash() {
         assert_eq!(
-            join_url("ws://relay:9000/", " k7mq4p "),
+            crate::wire::relay_join_url("ws://relay:9000/", " k7mq4p "),
             "ws://relay:9000/join/K7MQ4P"
         );
     }

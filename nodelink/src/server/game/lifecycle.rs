@@ -1,0 +1,264 @@
+//! A player's life in a match: joining (welcome, snapshot, `on_connect`),
+//! resuming its session on a new connection, pausing when its connection is lost,
+//! and leaving.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::server::config::SyncScope;
+use crate::server::game::player::{Connection, Link, Player};
+use crate::server::game::session::{Claim, Session};
+use crate::server::game::Match;
+use crate::server::port::{JoinRequest, Joined, Outgoing};
+use crate::wire::{json, CloseReason, ResumeOffer, Welcome, WireFormat};
+use crate::{PlayerId, Protocol};
+
+impl<P: Protocol, G: Send + 'static> Match<P, G> {
+    /// A connection finished its handshake: it becomes a new player, or resumes
+    /// the session it names.
+    pub(super) fn admit(&mut self, join: JoinRequest) {
+        let JoinRequest {
+            outbox,
+            hard_close,
+            addr,
+            wire,
+            identity,
+            resume,
+            reply,
+        } = join;
+        self.state.last_link += 1;
+        let link = Link {
+            id: self.state.last_link,
+            outbox,
+            hard_close,
+        };
+        let link_id = link.id;
+        if let Some(offer) = resume {
+            match self.resume(&offer, link, addr) {
+                Ok(id) => {
+                    let _ = reply.send(Joined::Player { id, link: link_id });
+                    self.player_handler(id, "resume", |handlers| handlers.on_resume.as_mut());
+                }
+                Err(reason) => {
+                    let _ = reply.send(Joined::Refused(reason));
+                }
+            }
+            return;
+        }
+        // The handshake checks capacity too; this closes the race between
+        // handshakes completing at once.
+        if self.state.players.len() >= self.state.config.max_players {
+            let _ = reply.send(Joined::Refused(CloseReason::ServerFull));
+            return;
+        }
+        let connection = Connection {
+            addr,
+            wire,
+            link,
+            identity,
+        };
+        let id = self.join(connection);
+        let _ = reply.send(Joined::Player { id, link: link_id });
+        self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
+    }
+
+    fn join(&mut self, connection: Connection) -> PlayerId {
+        let shared = &mut self.state;
+        let id = shared
+            .player_ids
+            .next(|id| shared.players.contains_key(&id));
+        let net_id = shared.net_ids.allocate();
+        let resumable =
+            connection.wire == WireFormat::Native && !shared.config.resume_grace.is_zero();
+        let session = resumable
+            .then(|| Session::new(shared.sessions.issue(id), shared.config.resume_buffer_len));
+        let resume_token = session.as_ref().map(|session| session.token);
+        let player = Player::<P>::new(id, net_id, connection, session);
+        let tick_rate = shared.config.tick_rate.max(1);
+        let welcome = match player.wire {
+            WireFormat::Native => Outgoing::Binary(
+                Welcome {
+                    fingerprint: shared.fingerprint,
+                    player: id,
+                    net_id,
+                    tick_rate,
+                    resume_token,
+                    resumed: None,
+                }
+                .encode(),
+            ),
+            WireFormat::Json => Outgoing::Text(json::encode_welcome(id, tick_rate).into()),
+        };
+        // The queue is new and empty: the welcome is the connection's first frame.
+        let _ = player.send_item(welcome);
+        if player.wire == WireFormat::Json {
+            shared.json_players += 1;
+        }
+        shared.players.insert(id, player);
+        if shared.config.sync_scope == SyncScope::Everyone {
+            shared.joined.push((net_id, id));
+        }
+        shared.publish_count();
+        self.send_snapshot(id);
+        id
+    }
+
+    /// Queues the world `id`'s client mirrors, as a newcomer gets it: the newcomer
+    /// alone gets the world, the others learn of it from the next sync frame, so a
+    /// join costs them only the newcomer's entry.
+    fn send_snapshot(&mut self, id: PlayerId) {
+        let shared = &mut self.state;
+        let wires = shared.wires_of(&[id]);
+        match shared.join_snapshot(id, wires) {
+            Ok(snapshot) => {
+                let seen = shared
+                    .tracks_entity_views()
+                    .then(|| shared.entities_seen_by(id));
+                if let Some(player) = shared.players.get_mut(&id) {
+                    player.seen_entities = seen.unwrap_or_default();
+                    // A snapshot larger than the queue is finished by a one-frame
+                    // snapshot once the queue has room.
+                    let all_queued = snapshot
+                        .iter()
+                        .all(|frame| player.send_frame(frame).is_ok());
+                    player.needs_snapshot = !all_queued;
+                }
+            }
+            Err(error) => shared.report_later(Some(id), error.into()),
+        }
+    }
+
+    /// Resumes the session `offer` names on the connection `link`: the player gets
+    /// a new token, the events its client missed and a snapshot. Refused with the
+    /// reason to close the connection with when no session can be resumed.
+    fn resume(
+        &mut self,
+        offer: &ResumeOffer,
+        link: Link,
+        addr: SocketAddr,
+    ) -> Result<PlayerId, CloseReason> {
+        let id = match self.state.sessions.claim(offer.token) {
+            Claim::Live(id) => id,
+            Claim::Ended(reason) => return Err(reason),
+            Claim::Unknown => return Err(CloseReason::SessionExpired),
+        };
+        let Some(player) = self.state.players.get(&id) else {
+            return Err(CloseReason::SessionExpired);
+        };
+        if !player.is_paused() {
+            // The server had not noticed the old connection die (or another client
+            // holds the token): the newer connection wins.
+            self.pause(id, Some(CloseReason::Replaced));
+        }
+        let replay = match self.state.players.get(&id) {
+            Some(player) => match &player.session {
+                Some(session) => session.borrow_mut().resume(offer),
+                None => return Err(CloseReason::SessionExpired),
+            },
+            None => return Err(CloseReason::SessionExpired), // left in `on_pause`
+        };
+        let Ok(replay) = replay else {
+            self.remove(id, Some(CloseReason::MissedEvents));
+            return Err(CloseReason::MissedEvents);
+        };
+        let shared = &mut self.state;
+        let token = shared.sessions.issue(id);
+        let Some(player) = shared.players.get_mut(&id) else {
+            return Err(CloseReason::SessionExpired);
+        };
+        let received = match &player.session {
+            Some(session) => {
+                let mut session = session.borrow_mut();
+                session.token = token;
+                session.received
+            }
+            None => 0,
+        };
+        player.link = Some(link);
+        player.addr = addr;
+        player.heard_from();
+        player.full_since.set(None);
+        player.overflowed.set(false);
+        let welcome = Welcome {
+            fingerprint: shared.fingerprint,
+            player: id,
+            net_id: player.net_id,
+            tick_rate: shared.config.tick_rate.max(1),
+            resume_token: Some(token),
+            resumed: Some(received),
+        };
+        // The queue is new and empty: the welcome and the replayed events go first,
+        // as one item however many events there are.
+        let frames = std::iter::once(welcome.encode()).chain(replay).collect();
+        let _ = player.send_item(Outgoing::Batch(frames));
+        self.send_snapshot(id);
+        Ok(id)
+    }
+
+    /// Detaches a player from its connection, closing it with `reason` when the
+    /// server ends it, and holds the player for its client to resume.
+    pub(super) fn pause(&mut self, id: PlayerId, reason: Option<CloseReason>) {
+        let Some(player) = self.state.players.get_mut(&id) else {
+            return;
+        };
+        if let Some(reason) = reason {
+            player.close(reason);
+        }
+        // Dropping the queue ends the connection's writer once it has sent what is
+        // queued (the close frame included).
+        player.link = None;
+        player.needs_snapshot = true;
+        player.ping_pending = None;
+        player.full_since.set(None);
+        // An event that did not fit the old connection's queue is kept for the
+        // session: from now on, overflowing means the session's buffer.
+        player.overflowed.set(false);
+        if let Some(session) = &player.session {
+            session.borrow_mut().pause(Instant::now());
+        }
+        self.player_handler(id, "pause", |handlers| handlers.on_pause.as_mut());
+    }
+
+    /// Removes a player, closing its connection with `reason` when the server ends
+    /// it, after running `on_disconnect`. Does nothing for a player already gone, so
+    /// `on_disconnect` fires once whichever way a player leaves.
+    pub(super) fn remove(&mut self, id: PlayerId, reason: Option<CloseReason>) {
+        let Some(player) = self.state.players.get(&id) else {
+            return;
+        };
+        if let Some(reason) = reason {
+            player.close(reason);
+        }
+        self.player_handler(id, "disconnect", |handlers| handlers.on_disconnect.as_mut());
+
+        let shared = &mut self.state;
+        let Some(player) = shared.players.get(&id) else {
+            return;
+        };
+        let (net_id, rooms) = (player.net_id, player.rooms.clone());
+        let visible: Vec<PlayerId> = player.visible.iter().copied().collect();
+        if let Some(session) = &player.session {
+            // A client that comes back with its token is told why the session ended.
+            let token = session.borrow().token;
+            let until = Instant::now() + shared.config.resume_grace;
+            let limit = shared.config.max_players;
+            let reason = reason.unwrap_or(CloseReason::SessionExpired);
+            shared.sessions.end(token, reason, until, limit);
+        }
+        // Everyone who mirrors the player is told once; then it leaves its rooms
+        // without further visibility changes to announce.
+        shared.conceal(id, &visible);
+        for room in &rooms {
+            shared.rooms.remove_member(room, id);
+        }
+        if shared.players.remove(&id).map(|p| p.wire) == Some(WireFormat::Json) {
+            shared.json_players -= 1;
+        }
+        if shared.config.sync_scope == SyncScope::Everyone {
+            shared.left.push((net_id, id));
+            shared.forget_arrival(id);
+        }
+        shared.net_ids.release(net_id);
+        shared.publish_count();
+    }
+}

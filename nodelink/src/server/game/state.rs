@@ -1,0 +1,186 @@
+//! A match's state: everything its task owns apart from the handlers, and the
+//! helpers that queue frames for its players.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::id_map::IdMap;
+use crate::server::config::ServerConfig;
+use crate::server::error::{SendError, ServerError};
+use crate::server::game::entities::Entities;
+use crate::server::game::frame::{Frame, Wires};
+use crate::server::game::handle::ServerHandle;
+use crate::server::game::handlers::EntityVisibility;
+use crate::server::game::ids::{NetIds, PlayerIds};
+use crate::server::game::player::Player;
+use crate::server::game::replication::JoinBase;
+use crate::server::game::room::Rooms;
+use crate::server::game::session::Sessions;
+use crate::server::game::stats::SyncStats;
+use crate::sync::{Tick, Tracked};
+use crate::wire::{encode_event, json, NetId, WireFormat};
+use crate::{Events, PlayerId, Protocol};
+
+/// A match's state: everything its task owns apart from the handlers.
+pub(crate) struct MatchState<P: Protocol, G> {
+    pub(crate) game: G,
+    pub(crate) players: IdMap<Player<P>>,
+    pub(crate) server_state: Tracked<P::ServerState>,
+    pub(crate) entities: Entities<P::Entity>,
+    /// Which entities each player sees, when the game decides it per player.
+    pub(crate) entity_visibility: Option<EntityVisibility<P>>,
+    pub(crate) rooms: Rooms,
+    pub(crate) config: Arc<ServerConfig>,
+    pub(crate) fingerprint: u64,
+    pub(crate) tick: Tick,
+    pub(crate) player_ids: PlayerIds,
+    /// How many players speak the JSON wire: while none do (or all do), a frame is
+    /// encoded in one wire without looking at its recipients.
+    pub(crate) json_players: usize,
+    pub(crate) net_ids: NetIds,
+    /// Arrivals and departures since the last sync frame (scope `Everyone`).
+    pub(crate) joined: Vec<(NetId, PlayerId)>,
+    pub(crate) left: Vec<(NetId, PlayerId)>,
+    /// The world as newcomers get it, encoded once per tick and shared by every
+    /// newcomer of the tick (see `MatchState::join_snapshot`).
+    pub(crate) join_base: Option<JoinBase>,
+    /// What handlers asked for that must wait until they return.
+    pub(crate) deferred: Vec<Deferred>,
+    /// The resume tokens of sessions, live and lately ended.
+    pub(crate) sessions: Sessions,
+    /// The id of the latest connection to reach the world (each gets the next).
+    pub(crate) last_link: u64,
+    pub(crate) handle: ServerHandle<P>,
+    pub(crate) online: Arc<AtomicUsize>,
+    pub(crate) stats: SyncStats,
+}
+
+/// Work a handler requests that needs the handlers themselves (a kick fires
+/// `on_disconnect`) or must not run in the middle of a handler.
+#[derive(Debug)]
+pub(crate) enum Deferred {
+    Kick(PlayerId),
+    Sync {
+        full: bool,
+    },
+    Report {
+        player: Option<PlayerId>,
+        error: ServerError,
+    },
+}
+
+impl<P: Protocol, G> MatchState<P, G> {
+    /// A match with no players yet.
+    pub(crate) fn new(
+        game: G,
+        config: Arc<ServerConfig>,
+        entity_visibility: Option<EntityVisibility<P>>,
+        player_ids: PlayerIds,
+        handle: ServerHandle<P>,
+    ) -> Self {
+        Self {
+            game,
+            players: IdMap::default(),
+            server_state: Tracked::default(),
+            entities: Entities::default(),
+            entity_visibility,
+            rooms: Rooms::default(),
+            config,
+            fingerprint: P::FINGERPRINT,
+            tick: Tick::default(),
+            player_ids,
+            json_players: 0,
+            net_ids: NetIds::default(),
+            joined: Vec::new(),
+            left: Vec::new(),
+            join_base: None,
+            deferred: Vec::new(),
+            sessions: Sessions::default(),
+            last_link: 0,
+            online: handle.online.clone(),
+            stats: SyncStats::default(),
+            handle,
+        }
+    }
+
+    pub(crate) fn publish_count(&self) {
+        self.online.store(self.players.len(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn report_later(&mut self, player: Option<PlayerId>, error: ServerError) {
+        self.deferred.push(Deferred::Report { player, error });
+    }
+
+    /// Encodes an event once per wire format among `recipients` and queues it for
+    /// them; see [`Self::send_frame_to`].
+    pub(crate) fn send_event<'p>(
+        &mut self,
+        event: &P::ToClient,
+        recipients: impl IntoIterator<Item = &'p PlayerId> + Clone,
+    ) {
+        self.send_event_encoded(event, None, recipients);
+    }
+
+    /// As [`Self::send_event`], with the native frame already encoded (by a
+    /// [`ServerHandle`], off the world task) when `native` is given.
+    pub(crate) fn send_event_encoded<'p>(
+        &mut self,
+        event: &P::ToClient,
+        native: Option<Bytes>,
+        recipients: impl IntoIterator<Item = &'p PlayerId> + Clone,
+    ) {
+        let wires = self.wires_of(recipients.clone());
+        let frame = Frame::encode(
+            wires,
+            || native.map_or_else(|| encode_event(event), Ok),
+            || json::encode_event(event),
+        );
+        match frame {
+            Ok(frame) => self.send_frame_to(&frame, event.name(), recipients),
+            Err(error) => self.report_later(None, error.into()),
+        }
+    }
+
+    /// The wire formats spoken among `ids` (unknown ids are skipped).
+    pub(crate) fn wires_of<'p>(&self, ids: impl IntoIterator<Item = &'p PlayerId>) -> Wires {
+        if self.json_players == 0 {
+            return Wires::one(WireFormat::Native);
+        }
+        if self.json_players == self.players.len() {
+            return Wires::one(WireFormat::Json);
+        }
+        Wires::of(
+            ids.into_iter()
+                .filter_map(|id| self.players.get(id).map(|p| p.wire)),
+        )
+    }
+
+    /// The wire formats spoken by everyone.
+    pub(crate) fn wires_of_everyone(&self) -> Wires {
+        self.wires_of(self.players.keys())
+    }
+
+    /// Queues an encoded event for `recipients` (unknown ids are skipped); a full
+    /// queue is reported to `on_error` once the current handler or command is done.
+    pub(crate) fn send_frame_to<'p>(
+        &mut self,
+        frame: &Frame,
+        event: &'static str,
+        recipients: impl IntoIterator<Item = &'p PlayerId>,
+    ) {
+        let full: Vec<PlayerId> = recipients
+            .into_iter()
+            .filter(|id| {
+                self.players
+                    .get(id)
+                    .is_some_and(|p| p.send_event_frame(frame) == Err(SendError::QueueFull))
+            })
+            .copied()
+            .collect();
+        for player in full {
+            self.report_later(Some(player), ServerError::QueueFull { player, event });
+        }
+    }
+}
