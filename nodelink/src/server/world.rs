@@ -25,7 +25,7 @@ use crate::server::outbox::{HardClose, Outgoing};
 use crate::server::player::{Connection, Link, Player};
 use crate::server::session::{Claim, Session};
 use crate::server::Handlers;
-use crate::wire::{encode_ping, json, CloseReason, ResumeOffer, Welcome, WireFormat};
+use crate::wire::{encode_ping, json, CloseReason, ResumeOffer, Settings, Welcome, WireFormat};
 use crate::{Events, PlayerId, Protocol};
 
 /// Inbound messages handled per wake-up of the world task at most.
@@ -380,6 +380,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
         let resume_token = session.as_ref().map(|session| session.token);
         let player = Player::<P>::new(id, net_id, connection, session);
         let tick_rate = shared.config.tick_rate.max(1);
+        let settings = Settings::announced(&shared.config, player.wire);
         let welcome = match player.wire {
             WireFormat::Native => Outgoing::Binary(
                 Welcome {
@@ -387,12 +388,15 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
                     player: id,
                     net_id,
                     tick_rate,
+                    settings,
                     resume_token,
                     resumed: None,
                 }
                 .encode(),
             ),
-            WireFormat::Json => Outgoing::Text(json::encode_welcome(id, tick_rate).into()),
+            WireFormat::Json => {
+                Outgoing::Text(json::encode_welcome(id, tick_rate, &settings).into())
+            }
         };
         // The queue is new and empty: the welcome is the connection's first frame.
         let _ = player.send_item(welcome);
@@ -489,6 +493,7 @@ impl<P: Protocol, G: Send + 'static> World<P, G> {
             player: id,
             net_id: player.net_id,
             tick_rate: shared.config.tick_rate.max(1),
+            settings: Settings::announced(&shared.config, WireFormat::Native),
             resume_token: Some(token),
             resumed: Some(received),
         };
