@@ -241,6 +241,15 @@ fn header(tick: u64, online: u32, full: bool, more: bool) -> SyncHeader {
     }
 }
 
+/// What a server with the default configuration but no sessions
+/// (`resume_grace` 0) announces.
+fn without_sessions() -> Settings {
+    let mut settings = Settings::default();
+    settings.resume_grace = std::time::Duration::ZERO;
+    settings.resume_buffer_len = 0;
+    settings
+}
+
 fn frames() -> Vec<(&'static str, Vec<u8>)> {
     use nodelink::FieldMask as Mask;
     // The story the examples tell: `ada` (net id 0) is playing when `bob` connects
@@ -297,7 +306,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 player: BOB,
                 net_id: NetId(1),
                 tick_rate: 20,
-                settings: Settings::default(),
+                settings: without_sessions(),
                 resume_token: None,
                 resumed: None,
             }
@@ -890,7 +899,27 @@ fn json_frames() -> Vec<(&'static str, String)> {
         .unwrap();
         (step.name, text)
     });
-    heroes.chain(crates).collect()
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_732_000_000_250);
+    let others = [
+        (
+            "welcome",
+            json::encode_welcome(PlayerId::from_raw(0x00c0_ffee), 20, &without_sessions()),
+        ),
+        (
+            "event-move",
+            json::encode_event(&ToServer::Move { x: 1.5, y: -2.0 }).unwrap(),
+        ),
+        (
+            "event-chat",
+            json::encode_event(&ToClient::Chat {
+                from: ADA,
+                msg: "hi".into(),
+            })
+            .unwrap(),
+        ),
+        ("ping", json::encode_ping(7, 1830, time)),
+    ];
+    others.into_iter().chain(heroes).chain(crates).collect()
 }
 
 #[test]
@@ -1772,7 +1801,6 @@ fn protocol_md_names_the_example_subprotocol() {
     };
     let resume = resume.subprotocol();
     assert!(doc.contains(&format!("`{resume}`")), "{resume}");
-    assert!(doc.contains(&format!("`{}`", nodelink::wire::ParseResumeOfferError)));
     assert!(doc.contains(&format!(
         "`{}`",
         nodelink::wire::handshake::FINGERPRINT_HEADER
