@@ -519,6 +519,7 @@ function readSettings(reader: Reader): Settings {
       );
     } else {
       reader.skip();
+      // Kept only to catch a second occurrence of the key.
       values.set(key, Number.NaN);
     }
   }

@@ -25,6 +25,19 @@ const SLOW_CONSUMER_TIMEOUT: &str = "slow_consumer_timeout_ms";
 const RESUME_GRACE: &str = "resume_grace_ms";
 const RESUME_BUFFER_LEN: &str = "resume_buffer_len";
 
+/// The keys whose values are unsigned integers (all but the rate).
+const UINT_KEYS: [&str; 9] = [
+    PING_INTERVAL,
+    IDLE_TIMEOUT,
+    MAX_FRAME_LEN,
+    RATE_BURST,
+    RATE_DISCONNECT_AFTER,
+    MAX_INVALID_FRAMES,
+    SLOW_CONSUMER_TIMEOUT,
+    RESUME_GRACE,
+    RESUME_BUFFER_LEN,
+];
+
 /// The settings a server announces to each client in its welcome (PROTOCOL.md,
 /// "Settings"): what a client needs to know to stay within the server's limits
 /// and to know when it will be dropped.
@@ -176,74 +189,62 @@ impl Settings {
     /// Reads the map: every key this version defines must be there (the three of
     /// the rate limit together, or none of them); unknown keys are skipped.
     pub(crate) fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let malformed = |reason: String| DecodeError::Malformed(format!("settings: {reason}"));
         let count = input.map_len("settings")?;
         input.check_claim("settings", count)?;
+        // Every key read, unknown ones included (a key appears once); the values of
+        // the integer keys this version defines.
         let mut seen = Vec::with_capacity(count.min(16));
-        let mut uints = [None; 9];
+        let mut uints: Vec<(&str, u64)> = Vec::with_capacity(UINT_KEYS.len());
         let mut per_second = None;
-        let keys = [
-            PING_INTERVAL,
-            IDLE_TIMEOUT,
-            MAX_FRAME_LEN,
-            RATE_BURST,
-            RATE_DISCONNECT_AFTER,
-            MAX_INVALID_FRAMES,
-            SLOW_CONSUMER_TIMEOUT,
-            RESUME_GRACE,
-            RESUME_BUFFER_LEN,
-        ];
         for _ in 0..count {
             let key = input.str("settings key")?;
             if seen.contains(&key) {
-                return Err(DecodeError::Malformed(format!(
-                    "settings: `{key}` appears twice"
-                )));
+                return Err(malformed(format!("`{key}` appears twice")));
             }
             seen.push(key);
             if key == RATE_PER_SECOND {
                 per_second = Some(input.number(key)?);
-            } else if let Some(slot) = keys.iter().position(|known| *known == key) {
-                uints[slot] = Some(input.uint(key)?);
+            } else if UINT_KEYS.contains(&key) {
+                uints.push((key, input.uint(key)?));
             } else {
                 input.skip_value(key)?;
             }
         }
-        let required = |slot: usize| {
-            uints[slot]
-                .ok_or_else(|| DecodeError::Malformed(format!("settings: no `{}`", keys[slot])))
+        let get = |key: &str| {
+            uints
+                .iter()
+                .find(|(known, _)| *known == key)
+                .map(|(_, v)| *v)
         };
-        let narrow = |slot: usize| -> Result<u32, DecodeError> {
-            let value = required(slot)?;
-            u32::try_from(value).map_err(|_| {
-                DecodeError::Malformed(format!(
-                    "settings: `{}` {value} is out of range",
-                    keys[slot]
-                ))
-            })
+        let required = |key: &str| get(key).ok_or_else(|| malformed(format!("no `{key}`")));
+        let narrow = |key: &str| -> Result<u32, DecodeError> {
+            let value = required(key)?;
+            u32::try_from(value).map_err(|_| malformed(format!("`{key}` {value} is out of range")))
         };
-        let rate_limit = match (per_second, uints[3], uints[4]) {
+        let rate_limit = match (per_second, get(RATE_BURST), get(RATE_DISCONNECT_AFTER)) {
             (None, None, None) => None,
             (Some(per_second), Some(_), Some(_)) => Some(RateLimit {
                 per_second,
-                burst: narrow(3)?,
-                disconnect_after: narrow(4)?,
+                burst: narrow(RATE_BURST)?,
+                disconnect_after: narrow(RATE_DISCONNECT_AFTER)?,
             }),
             _ => {
-                return Err(DecodeError::Malformed(format!(
-                    "settings: `{RATE_PER_SECOND}`, `{RATE_BURST}` and \
-                     `{RATE_DISCONNECT_AFTER}` come together or not at all"
+                return Err(malformed(format!(
+                    "`{RATE_PER_SECOND}`, `{RATE_BURST}` and `{RATE_DISCONNECT_AFTER}` \
+                     come together or not at all"
                 )))
             }
         };
         Ok(Self {
-            ping_interval: Duration::from_millis(required(0)?),
-            idle_timeout: Duration::from_millis(required(1)?),
-            max_frame_len: required(2)?,
+            ping_interval: Duration::from_millis(required(PING_INTERVAL)?),
+            idle_timeout: Duration::from_millis(required(IDLE_TIMEOUT)?),
+            max_frame_len: required(MAX_FRAME_LEN)?,
             rate_limit,
-            max_invalid_frames: narrow(5)?,
-            slow_consumer_timeout: Duration::from_millis(required(6)?),
-            resume_grace: Duration::from_millis(required(7)?),
-            resume_buffer_len: required(8)?,
+            max_invalid_frames: narrow(MAX_INVALID_FRAMES)?,
+            slow_consumer_timeout: Duration::from_millis(required(SLOW_CONSUMER_TIMEOUT)?),
+            resume_grace: Duration::from_millis(required(RESUME_GRACE)?),
+            resume_buffer_len: required(RESUME_BUFFER_LEN)?,
         })
     }
 }

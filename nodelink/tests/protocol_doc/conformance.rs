@@ -288,10 +288,6 @@ pub(crate) fn frame_vectors() -> Vec<FrameVector> {
     vectors
 }
 
-fn hex_text(bytes: &[u8]) -> String {
-    hex(bytes)
-}
-
 /// `frames.json`, as the encoders and the rules make it.
 fn frames_file() -> Value {
     let frames: Vec<Value> = frame_vectors()
@@ -303,7 +299,7 @@ fn frames_file() -> Value {
                 "name": vector.name,
                 "protocol": vector.protocol,
                 "direction": vector.direction.name(),
-                "hex": hex_text(&vector.bytes),
+                "hex": hex(&vector.bytes),
             });
             match (vector.invalid, read) {
                 (None, Ok(frame)) => entry["frame"] = frame,
