@@ -213,10 +213,11 @@ async fn a_server_can_speak_one_wire_only() {
     let running = serve(server).await;
     let (code, body) = status(&running.url()).await;
     assert_eq!(code, 400);
-    assert!(
-        body.starts_with("not a nodelink client: expected the WebSocket subprotocol nodelink.2."),
-        "{body}"
+    let expected = format!(
+        "not a nodelink client: expected the WebSocket subprotocol nodelink.{}.",
+        nodelink::wire::WIRE_VERSION
     );
+    assert!(body.starts_with(&expected), "{body}");
     Watcher::connect(&running.url()).await;
     running.stop().await;
 

@@ -234,8 +234,8 @@ async fn a_rust_server_hosts_through_the_relay_with_no_port_of_its_own() {
 
     // A client built for another protocol, and one the hook refuses, get the
     // server's own refusals through the relay.
-    let offer = Some("nodelink.2.0123456789abcdef");
-    let mismatch = upgrade_answer(&format!("{url}/join/{code}"), offer, &[]).await;
+    let offer = format!("nodelink.{}.0123456789abcdef", nodelink::wire::WIRE_VERSION);
+    let mismatch = upgrade_answer(&format!("{url}/join/{code}"), Some(&offer), &[]).await;
     assert_eq!(mismatch.status, 400);
     assert!(
         mismatch.body.starts_with("protocol mismatch"),

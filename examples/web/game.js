@@ -691,7 +691,7 @@ function playerIdFromNumber(value) {
 }
 
 // clients/typescript/src/schema.ts
-var WIRE_VERSION = 2;
+var WIRE_VERSION = 3;
 var PRIMITIVE_TYPES = [
   "bool",
   "char",
@@ -2068,7 +2068,7 @@ function readWelcome(reader, length, protocol) {
     if (wireVersion !== WIRE_VERSION) {
       throw new ProtocolMismatchError(protocol.fingerprint, null, WIRE_VERSION, wireVersion);
     }
-    if (length < 6 || length > 8) throw new ValueError(`a welcome has 6 to 8 elements, found ${length}`);
+    if (length < 7 || length > 9) throw new ValueError(`a welcome has 7 to 9 elements, found ${length}`);
     const fingerprint = within("fingerprint", () => {
       const value = reader.int();
       if (typeof value === "number" && value < 0) throw new ValueError(`negative (${value})`);
@@ -2081,16 +2081,64 @@ function readWelcome(reader, length, protocol) {
     });
     const netId = within("net id", () => reader.uint("net id"));
     const tickRate = within("tick rate", () => reader.uint("tick rate"));
-    const resumeToken = length >= 7 ? within("resume token", () => {
+    const settings = within("settings", () => readSettings(reader));
+    const resumeToken = length >= 8 ? within("resume token", () => {
       const token = reader.str();
       if (!/^[0-9a-f]{32}$/i.test(token)) throw new ValueError(`expected 32 hex digits, found ${JSON.stringify(token)}`);
       return token;
     }) : null;
-    const resumed = length === 8 ? within("events received", () => reader.uint("events received")) : null;
-    return { wireVersion, fingerprint, id, netId, tickRate, resumeToken, resumed };
+    const resumed = length === 9 ? within("events received", () => reader.uint("events received")) : null;
+    return { wireVersion, fingerprint, id, netId, tickRate, settings, resumeToken, resumed };
   } catch (error) {
     throw frameError("welcome", error);
   }
+}
+var SETTINGS_KEYS = {
+  ping_interval_ms: "pingIntervalMs",
+  idle_timeout_ms: "idleTimeoutMs",
+  max_frame_len: "maxFrameLen",
+  max_invalid_frames: "maxInvalidFrames",
+  slow_consumer_timeout_ms: "slowConsumerTimeoutMs",
+  resume_grace_ms: "resumeGraceMs",
+  resume_buffer_len: "resumeBufferLen"
+};
+var RATE_KEYS = ["rate_limit_per_second", "rate_limit_burst", "rate_limit_disconnect_after"];
+function readSettings(reader) {
+  const count = reader.mapLen();
+  reader.plausible(count);
+  const values = /* @__PURE__ */ new Map();
+  for (let i = 0; i < count; i += 1) {
+    const key2 = reader.str();
+    if (values.has(key2)) throw new ValueError(`\`${key2}\` appears twice`);
+    if (key2 === "rate_limit_per_second") {
+      values.set(key2, within(`\`${key2}\``, () => reader.float()));
+    } else if (Object.hasOwn(SETTINGS_KEYS, key2) || key2 === "rate_limit_burst" || key2 === "rate_limit_disconnect_after") {
+      values.set(
+        key2,
+        within(`\`${key2}\``, () => {
+          const value = reader.int();
+          if (value < 0) throw new ValueError(`negative (${value})`);
+          return Number(value);
+        })
+      );
+    } else {
+      reader.skip();
+      values.set(key2, Number.NaN);
+    }
+  }
+  const required = (key2) => {
+    const value = values.get(key2);
+    if (value === void 0) throw new ValueError(`no \`${key2}\``);
+    return value;
+  };
+  const rates = RATE_KEYS.filter((key2) => values.has(key2));
+  if (rates.length !== 0 && rates.length !== RATE_KEYS.length) {
+    throw new ValueError(`\`${RATE_KEYS.join("`, `")}\` come together or not at all`);
+  }
+  const settings = {};
+  for (const [key2, field2] of Object.entries(SETTINGS_KEYS)) settings[field2] = required(key2);
+  settings["rateLimit"] = rates.length === 0 ? null : { perSecond: required("rate_limit_per_second"), burst: required("rate_limit_burst"), disconnectAfter: required("rate_limit_disconnect_after") };
+  return settings;
 }
 function encodePong(seq2) {
   const writer = new Writer(8);
@@ -2452,6 +2500,10 @@ var NodelinkClient = class {
   /** The last welcome. */
   get connection() {
     return this.welcome;
+  }
+  /** The limits and timings the server announced in the last welcome (PROTOCOL.md, "Settings"); `null` before the first. */
+  get settings() {
+    return this.welcome?.settings ?? null;
   }
   /** The mirror of the server's world. */
   get world() {
@@ -2849,7 +2901,7 @@ var NodelinkClient = class {
     }
     this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
     this.mirror.clear();
-    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: false };
+    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: false };
     this.welcome = info;
     this.flush(attempt.socket);
     const pending = this.pending;
@@ -2877,7 +2929,7 @@ var NodelinkClient = class {
     this.current = "open";
     session.token = token;
     session.paused = null;
-    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: true };
+    const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
     this.welcome = info;
     for (const frame2 of session.kept.slice(serverReceived - forgotten)) attempt.socket.send(frame2);
     this.flush(attempt.socket);
@@ -2994,8 +3046,8 @@ function concat(chunks) {
 
 // clients/typescript/examples/game/generated/protocol.ts
 var schema = {
-  wire_version: 2,
-  fingerprint: "4874c71316f5ad11",
+  wire_version: 3,
+  fingerprint: "5f336d21e706eab4",
   state: {
     name: "Avatar",
     fields: [

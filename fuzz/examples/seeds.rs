@@ -7,7 +7,7 @@ use std::fs;
 use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{
-    encode_event, encode_ping, encode_pong, encode_sync, NetId, SyncHeader, Welcome,
+    encode_event, encode_ping, encode_pong, encode_sync, NetId, Settings, SyncHeader, Welcome,
 };
 use nodelink::{PlayerId, SyncState};
 use nodelink_fuzz::{Arena, Fighter, Game, ToClient, ToServer, Vec3, Weapon};
@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             player: PlayerId::from_raw(2),
             net_id: NetId(0),
             tick_rate: 20,
+            settings: Settings::default(),
             resume_token: Some("000102030405060708090a0b0c0d0e0f".parse()?),
             resumed: Some(3),
         }

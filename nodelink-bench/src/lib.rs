@@ -95,7 +95,7 @@ pub mod process {
 /// server state, its `move` and `chat` events, pings' answers.
 pub mod limit_wire {
     /// The wire version the welcome announces.
-    pub const WIRE_VERSION: u8 = 2;
+    pub const WIRE_VERSION: u8 = 3;
     /// Mask bits of the `Avatar` fields the limit server changes.
     pub const X: u64 = 1;
     /// See [`X`].
@@ -110,16 +110,36 @@ pub mod limit_wire {
     const KIND_SYNC: u8 = 2;
     const KIND_PONG: u8 = 4;
 
-    /// Writes the welcome: `[0, 2, fingerprint, player_id, net_id, tick_rate]`.
+    /// The welcome's settings as the bench's nodelink server announces them (the
+    /// default configuration, but no rate limit and no sessions), in nodelink's
+    /// order, so that both servers' welcomes are the same bytes. The limit server
+    /// announces them; it enforces none.
+    const SETTINGS: [(&str, u64); 7] = [
+        ("ping_interval_ms", 5_000),
+        ("idle_timeout_ms", 20_000),
+        ("max_frame_len", 64 * 1024),
+        ("max_invalid_frames", 16),
+        ("slow_consumer_timeout_ms", 5_000),
+        ("resume_grace_ms", 0),
+        ("resume_buffer_len", 0),
+    ];
+
+    /// Writes the welcome: `[0, 3, fingerprint, player_id, net_id, tick_rate,
+    /// settings]`.
     pub fn write_welcome(out: &mut Vec<u8>, fingerprint: u64, player: u32, net: u32, rate: u8) {
         out.clear();
-        let _ = rmp::encode::write_array_len(out, 6);
+        let _ = rmp::encode::write_array_len(out, 7);
         let _ = rmp::encode::write_uint(out, KIND_WELCOME.into());
         let _ = rmp::encode::write_uint(out, WIRE_VERSION.into());
         let _ = rmp::encode::write_uint(out, fingerprint);
         let _ = rmp::encode::write_uint(out, player.into());
         let _ = rmp::encode::write_uint(out, net.into());
         let _ = rmp::encode::write_uint(out, rate.into());
+        let _ = rmp::encode::write_map_len(out, SETTINGS.len() as u32);
+        for (key, value) in SETTINGS {
+            let _ = rmp::encode::write_str(out, key);
+            let _ = rmp::encode::write_uint(out, value);
+        }
     }
 
     /// One player's entry in a sync frame: its net id, the fields listed (a

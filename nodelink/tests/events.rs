@@ -136,6 +136,7 @@ fn a_server_frame_is_not_a_client_frame() {
         player: PlayerId::from_raw(1),
         net_id: nodelink::wire::NetId(0),
         tick_rate: 20,
+        settings: nodelink::wire::Settings::default(),
         resume_token: None,
         resumed: None,
     }

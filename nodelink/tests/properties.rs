@@ -7,7 +7,7 @@ use nodelink::sync::Selection;
 use nodelink::sync::Tick;
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, encode_event, encode_sync, ClientFrame, NetId,
-    ServerFrame, SyncHeader, Welcome,
+    ServerFrame, Settings, SyncHeader, Welcome,
 };
 use nodelink::{FieldMask, PlayerId, SyncState};
 use proptest::prelude::*;
@@ -35,6 +35,33 @@ fn avatar() -> impl Strategy<Value = Avatar> {
             team,
             inventory,
         })
+}
+
+/// Any settings a server could announce (durations in whole milliseconds, as the
+/// wire carries them).
+fn settings() -> impl Strategy<Value = Settings> {
+    let millis = || any::<u32>().prop_map(|ms| std::time::Duration::from_millis(ms.into()));
+    (
+        (millis(), millis(), millis(), millis()),
+        (any::<u64>(), any::<u32>(), any::<u64>()),
+        proptest::option::of((0.0f64..1.0e9, any::<u32>(), any::<u32>())),
+    )
+        .prop_map(
+            |((ping, idle, slow, grace), (frame, invalid, buffer), rate)| {
+                let mut settings = Settings::default();
+                settings.ping_interval = ping;
+                settings.idle_timeout = idle;
+                settings.slow_consumer_timeout = slow;
+                settings.resume_grace = grace;
+                settings.max_frame_len = frame;
+                settings.max_invalid_frames = invalid;
+                settings.resume_buffer_len = buffer;
+                settings.rate_limit = rate.map(|(per_second, burst, after)| {
+                    nodelink::server::RateLimit::new(per_second, burst).disconnect_after(after)
+                });
+                settings
+            },
+        )
 }
 
 fn to_server() -> impl Strategy<Value = ToServer> {
@@ -96,11 +123,11 @@ proptest! {
     }
 
     #[test]
-    fn welcome_round_trips(fingerprint in any::<u64>(), player in any::<u32>(), net in any::<u32>(), tick_rate in any::<u32>(), token in any::<Option<u128>>(), resumed in any::<Option<u64>>()) {
+    fn welcome_round_trips(fingerprint in any::<u64>(), player in any::<u32>(), net in any::<u32>(), tick_rate in any::<u32>(), settings in settings(), token in any::<Option<u128>>(), resumed in any::<Option<u64>>()) {
         let resume_token = token.map(|raw| format!("{raw:032x}").parse().unwrap());
         // A count is only written after a token.
         let resumed = resumed.filter(|_| token.is_some());
-        let welcome = Welcome { fingerprint, player: PlayerId::from_raw(player), net_id: NetId(net), tick_rate, resume_token, resumed };
+        let welcome = Welcome { fingerprint, player: PlayerId::from_raw(player), net_id: NetId(net), tick_rate, settings, resume_token, resumed };
         let decoded = decode_server_frame::<Game>(&welcome.encode(), MAX).unwrap();
         prop_assert_eq!(decoded, ServerFrame::Welcome(welcome));
     }

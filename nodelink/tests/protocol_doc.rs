@@ -13,7 +13,16 @@
 //!   compile-time fingerprint of a protocol using every kind of type, entities and
 //!   owner fields;
 //! - `<!-- response: NAME -->` blocks: the HTTP refusals a running server sends;
-//! - `<!-- accepts -->`: what the server's decoder accepts besides what it writes.
+//! - `<!-- accepts -->`: what the server's decoder accepts besides what it writes;
+//! - the conformance vectors in `conformance/` ([`conformance`]): every frame,
+//!   fingerprint, handshake and close code as files, made here from the encoders,
+//!   read back by the typed decoders and a running server, and the source of
+//!   PROTOCOL.md's frames, fingerprint steps, refusals and close codes.
+
+#[path = "protocol_doc/conformance.rs"]
+mod conformance;
+#[path = "protocol_doc/meaning.rs"]
+mod meaning;
 
 use std::collections::BTreeMap;
 
@@ -21,7 +30,7 @@ use nodelink::fingerprint::FingerprintHasher;
 use nodelink::sync::{Selection, Tick};
 use nodelink::wire::{
     decode_client_frame, encode_event, encode_ping, encode_pong, encode_sync,
-    encode_sync_with_entities, json, ClientFrame, NetId, SyncHeader, Welcome,
+    encode_sync_with_entities, json, ClientFrame, NetId, Settings, SyncHeader, Welcome,
 };
 use nodelink::{EntityId, Fingerprint, PlayerId, Protocol};
 use serde::{Deserialize, Serialize};
@@ -136,6 +145,11 @@ mod market {
 
 use market::{Market, Trader};
 
+/// The example protocol's events with no state at all: every player entry is
+/// `[net_id, 0]`.
+#[nodelink::protocol(state = (), to_server = ToServer, to_client = ToClient)]
+pub(crate) struct Lobby;
+
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
 /// A third player, who connects right after `bob`, in the same tick.
@@ -185,6 +199,15 @@ fn header(tick: u64, online: u32, full: bool, more: bool) -> SyncHeader {
     }
 }
 
+/// What a server with the default configuration but no sessions
+/// (`resume_grace` 0) announces.
+fn without_sessions() -> Settings {
+    let mut settings = Settings::default();
+    settings.resume_grace = std::time::Duration::ZERO;
+    settings.resume_buffer_len = 0;
+    settings
+}
+
 fn frames() -> Vec<(&'static str, Vec<u8>)> {
     use nodelink::FieldMask as Mask;
     // The story the examples tell: `ada` (net id 0) is playing when `bob` connects
@@ -227,6 +250,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 player: BOB,
                 net_id: NetId(1),
                 tick_rate: 20,
+                settings: Settings::default(),
                 resume_token: Some(BOB_TOKEN.parse().unwrap()),
                 resumed: None,
             }
@@ -240,6 +264,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 player: BOB,
                 net_id: NetId(1),
                 tick_rate: 20,
+                settings: without_sessions(),
                 resume_token: None,
                 resumed: None,
             }
@@ -253,6 +278,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 player: BOB,
                 net_id: NetId(1),
                 tick_rate: 20,
+                settings: Settings::default(),
                 resume_token: Some(BOB_TOKEN_RESUMED.parse().unwrap()),
                 resumed: Some(7),
             }
@@ -831,7 +857,27 @@ fn json_frames() -> Vec<(&'static str, String)> {
         .unwrap();
         (step.name, text)
     });
-    heroes.chain(crates).collect()
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_732_000_000_250);
+    let others = [
+        (
+            "welcome",
+            json::encode_welcome(PlayerId::from_raw(0x00c0_ffee), 20, &without_sessions()),
+        ),
+        (
+            "event-move",
+            json::encode_event(&ToServer::Move { x: 1.5, y: -2.0 }).unwrap(),
+        ),
+        (
+            "event-chat",
+            json::encode_event(&ToClient::Chat {
+                from: ADA,
+                msg: "hi".into(),
+            })
+            .unwrap(),
+        ),
+        ("ping", json::encode_ping(7, 1830, time)),
+    ];
+    others.into_iter().chain(heroes).chain(crates).collect()
 }
 
 #[test]
@@ -1512,7 +1558,7 @@ fn protocol_md_fingerprint_steps_are_right() {
     let json = |text: &str| -> Value { serde_json::from_str(text).unwrap() };
     let steps: Vec<(&str, u64)> = vec![
         ("H()", H::new().0),
-        ("H().u64(2)", H::new().u64(2).0),
+        ("H().u64(3)", H::new().u64(3).0),
         ("H().str(\"f32\")", H::new().str("f32").0),
         ("type(\"f32\")", ty(&schema, &json("\"f32\""))),
         ("type(\"str\")", ty(&schema, &json("\"str\""))),
@@ -1581,7 +1627,7 @@ fn protocol_md_fingerprint_steps_of_nested_states_and_maps_are_right() {
             "fingerprint",
             H::new()
                 .str("nodelink")
-                .u64(2)
+                .u64(nodelink::wire::WIRE_VERSION)
                 .u64(state(&schema, &schema["state"]))
                 .u64(transcription::events(&schema, &schema["to_server"]))
                 .u64(transcription::events(&schema, &schema["to_client"]))
@@ -1640,7 +1686,7 @@ fn protocol_md_fingerprint_steps_of_entities_are_right() {
             "fingerprint",
             H::new()
                 .str("nodelink")
-                .u64(2)
+                .u64(nodelink::wire::WIRE_VERSION)
                 .u64(state(&schema, &schema["state"]))
                 .u64(transcription::events(&schema, &schema["to_server"]))
                 .u64(transcription::events(&schema, &schema["to_client"]))
@@ -1699,86 +1745,8 @@ fn protocol_md_names_the_example_subprotocol() {
     };
     let resume = resume.subprotocol();
     assert!(doc.contains(&format!("`{resume}`")), "{resume}");
-    assert!(doc.contains(&format!("`{}`", nodelink::wire::ParseResumeOfferError)));
-    for reason in [
-        nodelink::wire::CloseReason::SessionExpired,
-        nodelink::wire::CloseReason::MissedEvents,
-        nodelink::wire::CloseReason::Replaced,
-    ] {
-        let row = format!("| {} | {:<25} |", reason.code(), reason.description());
-        assert!(doc.contains(&row), "the close codes table has {row}");
-    }
     assert!(doc.contains(&format!(
         "`{}`",
         nodelink::wire::handshake::FINGERPRINT_HEADER
     )));
-}
-
-/// Sends an upgrade request offering `offer` to a server speaking `formats`;
-/// returns the whole response, read until the server closes the connection.
-async fn refusal(formats: nodelink::server::WireFormats, offer: Option<&str>) -> String {
-    use nodelink::server::{Server, ServerConfig};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let config = ServerConfig::default()
-        .host("127.0.0.1")
-        .port(0)
-        .wire_formats(formats);
-    let bound = Server::<Game>::new(config).bind().await.expect("binds");
-    let (addr, handle) = (bound.local_addr(), bound.handle());
-    let task = tokio::spawn(bound.run());
-    let mut request = "GET /play HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
-        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-        Sec-WebSocket-Version: 13\r\n"
-        .to_owned();
-    if let Some(offer) = offer {
-        request.push_str(&format!("Sec-WebSocket-Protocol: {offer}\r\n"));
-    }
-    request.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connects");
-    stream.write_all(request.as_bytes()).await.expect("sends");
-    let mut response = Vec::new();
-    let read = stream.read_to_end(&mut response);
-    tokio::time::timeout(std::time::Duration::from_secs(10), read)
-        .await
-        .expect("the server closes the connection after refusing")
-        .expect("reads");
-    handle.shutdown();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
-    String::from_utf8(response).expect("a text response")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn protocol_md_refusals_are_what_the_server_sends() {
-    use nodelink::server::WireFormats;
-    let doc = protocol_md();
-    let ours = nodelink::wire::handshake::subprotocol(Game::FINGERPRINT);
-    let cases = [
-        (
-            "fingerprint-mismatch",
-            WireFormats::NativeAndJson,
-            Some("nodelink.2.0123456789abcdef".to_owned()),
-        ),
-        (
-            "wire-version",
-            WireFormats::NativeAndJson,
-            Some(format!("nodelink.1.{:016x}", Game::FINGERPRINT)),
-        ),
-        ("native-only", WireFormats::NativeOnly, None),
-        ("json-only", WireFormats::JsonOnly, Some(ours)),
-    ];
-    let mut wrong = Vec::new();
-    for (name, formats, offer) in cases {
-        let actual = refusal(formats, offer.as_deref()).await;
-        let marker = format!("<!-- response: {name} -->");
-        let documented = block_after(&doc, &marker, "http")
-            .map(|block| block.trim_end_matches('\n').replace('\n', "\r\n"));
-        if documented.as_deref() != Some(actual.as_str()) {
-            wrong.push(format!(
-                "{name}: PROTOCOL.md has\n{documented:?}\nthe server sends\n{actual:?}"
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }

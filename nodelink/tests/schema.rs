@@ -212,7 +212,7 @@ fn every_type_of_the_language_is_described() {
 fn the_example_protocol_schema_in_full() {
     // The layout PROTOCOL.md shows ("The schema"), for `Game` of the shared tests.
     let schema = json_of::<Game>();
-    assert_eq!(schema["wire_version"], 2);
+    assert_eq!(schema["wire_version"], nodelink::wire::WIRE_VERSION);
     assert_eq!(schema["fingerprint"], format!("{:016x}", Game::FINGERPRINT));
     assert_eq!(schema["server_state"], Value::Null, "`()` is no state");
     assert_eq!(schema["types"]["Vec2"]["struct"]["kind"], "named");

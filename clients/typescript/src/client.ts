@@ -20,6 +20,7 @@ import {
   frameKind,
   resumeSubprotocol,
   type ServerFrame,
+  type Settings,
   subprotocol,
   type Welcome,
 } from "./frames.js";
@@ -135,6 +136,8 @@ export interface ConnectInfo {
   readonly tickRate: number;
   /** The protocol fingerprint both sides share. */
   readonly fingerprint: string;
+  /** The server's limits and timings (ping interval, idle timeout, grace period, …). */
+  readonly settings: Settings;
   /** Whether this welcome resumed the session of the previous one: the same player. */
   readonly resumed: boolean;
 }
@@ -312,6 +315,11 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** The last welcome. */
   get connection(): ConnectInfo | null {
     return this.welcome;
+  }
+
+  /** The limits and timings the server announced in the last welcome (PROTOCOL.md, "Settings"); `null` before the first. */
+  get settings(): Settings | null {
+    return this.welcome?.settings ?? null;
   }
 
   /** The mirror of the server's world. */
@@ -761,7 +769,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
     }
     this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
     this.mirror.clear();
-    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: false };
+    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: false };
     this.welcome = info;
     this.flush(attempt.socket);
     const pending = this.pending;
@@ -793,7 +801,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
     session.token = token;
     session.paused = null;
     // The mirror is kept: the missed events follow, then a snapshot replaces it.
-    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, resumed: true };
+    const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
     this.welcome = info;
     // What the server never read goes first, in its order, then what was queued.
     for (const frame of session.kept.slice(serverReceived - forgotten)) attempt.socket.send(frame);

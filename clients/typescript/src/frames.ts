@@ -30,7 +30,7 @@ export const SyncFlag = {
   More: 2,
 } as const;
 
-/** The subprotocol a client of this protocol offers: `nodelink.2.<fingerprint>`. */
+/** The subprotocol a client of this protocol offers: `nodelink.3.<fingerprint>`. */
 export function subprotocol(fingerprint: string): string {
   return `nodelink.${WIRE_VERSION}.${fingerprint}`;
 }
@@ -63,6 +63,52 @@ export function frameKind(bytes: Uint8Array): number | null {
   }
 }
 
+/**
+ * The limits and timings a server announces in its welcome (PROTOCOL.md,
+ * "Settings"), as they apply to the connection. Durations in milliseconds; zero
+ * where the server does not ping, never drops a silent client, or holds no session.
+ */
+export interface Settings {
+  /** How often the server pings the client (`ping_interval_ms`); 0: never. */
+  readonly pingIntervalMs: number;
+  /** Silence after which the server closes the connection with 4006 (`idle_timeout_ms`); 0: never. */
+  readonly idleTimeoutMs: number;
+  /** The largest message the server takes, in bytes (`max_frame_len`); a larger one closes the connection with 4003. */
+  readonly maxFrameLen: number;
+  /** The rate limit on the client's messages (`rate_limit_*`); `null`: none. */
+  readonly rateLimit: RateLimit | null;
+  /** Invalid messages the server tolerates (`max_invalid_frames`); the next one closes the connection with 4003. */
+  readonly maxInvalidFrames: number;
+  /** How long the client's send queue may stay full before the server closes the connection with 4004 (`slow_consumer_timeout_ms`). */
+  readonly slowConsumerTimeoutMs: number;
+  /** How long the server holds the session after its connection is lost (`resume_grace_ms`); 0: no session. */
+  readonly resumeGraceMs: number;
+  /** How many event frames the server keeps for a paused session (`resume_buffer_len`). */
+  readonly resumeBufferLen: number;
+}
+
+/** A server's rate limit on a client's messages: a token bucket. */
+export interface RateLimit {
+  /** Messages a second, sustained (`rate_limit_per_second`). */
+  readonly perSecond: number;
+  /** Messages allowed in a burst (`rate_limit_burst`). */
+  readonly burst: number;
+  /** Messages dropped in a row that close the connection with 4005 (`rate_limit_disconnect_after`). */
+  readonly disconnectAfter: number;
+}
+
+/** What a server with the default configuration announces to a native client. */
+export const DEFAULT_SETTINGS: Settings = {
+  pingIntervalMs: 5_000,
+  idleTimeoutMs: 20_000,
+  maxFrameLen: 65_536,
+  rateLimit: { perSecond: 100, burst: 200, disconnectAfter: 500 },
+  maxInvalidFrames: 16,
+  slowConsumerTimeoutMs: 5_000,
+  resumeGraceMs: 30_000,
+  resumeBufferLen: 256,
+};
+
 /** The server's first frame. */
 export interface Welcome {
   readonly wireVersion: number;
@@ -74,6 +120,8 @@ export interface Welcome {
   readonly netId: number;
   /** Sync ticks per second. */
   readonly tickRate: number;
+  /** The server's limits and timings, as they apply to this connection. */
+  readonly settings: Settings;
   /** The token that resumes this session if the connection drops; `null` from a server without sessions. */
   readonly resumeToken: string | null;
   /** On a resumed session: how many frames the server has received from the client on it; else `null`. */
@@ -403,7 +451,7 @@ function readWelcome(reader: Reader, length: number, protocol: CompiledProtocol)
     if (wireVersion !== WIRE_VERSION) {
       throw new ProtocolMismatchError(protocol.fingerprint, null, WIRE_VERSION, wireVersion);
     }
-    if (length < 6 || length > 8) throw new ValueError(`a welcome has 6 to 8 elements, found ${length}`);
+    if (length < 7 || length > 9) throw new ValueError(`a welcome has 7 to 9 elements, found ${length}`);
     const fingerprint = within("fingerprint", () => {
       const value = reader.int();
       if (typeof value === "number" && value < 0) throw new ValueError(`negative (${value})`);
@@ -416,18 +464,108 @@ function readWelcome(reader: Reader, length: number, protocol: CompiledProtocol)
     });
     const netId = within("net id", () => reader.uint("net id"));
     const tickRate = within("tick rate", () => reader.uint("tick rate"));
+    const settings = within("settings", () => readSettings(reader));
     const resumeToken =
-      length >= 7
+      length >= 8
         ? within("resume token", () => {
             const token = reader.str();
             if (!/^[0-9a-f]{32}$/i.test(token)) throw new ValueError(`expected 32 hex digits, found ${JSON.stringify(token)}`);
             return token;
           })
         : null;
-    const resumed = length === 8 ? within("events received", () => reader.uint("events received")) : null;
-    return { wireVersion, fingerprint, id, netId, tickRate, resumeToken, resumed };
+    const resumed = length === 9 ? within("events received", () => reader.uint("events received")) : null;
+    return { wireVersion, fingerprint, id, netId, tickRate, settings, resumeToken, resumed };
   } catch (error) {
     throw frameError("welcome", error);
+  }
+}
+
+/** The settings' keys whose values are unsigned integers, by the name of their field in {@link Settings}. */
+const SETTINGS_KEYS = {
+  ping_interval_ms: "pingIntervalMs",
+  idle_timeout_ms: "idleTimeoutMs",
+  max_frame_len: "maxFrameLen",
+  max_invalid_frames: "maxInvalidFrames",
+  slow_consumer_timeout_ms: "slowConsumerTimeoutMs",
+  resume_grace_ms: "resumeGraceMs",
+  resume_buffer_len: "resumeBufferLen",
+} as const;
+
+const RATE_KEYS = ["rate_limit_per_second", "rate_limit_burst", "rate_limit_disconnect_after"] as const;
+
+/**
+ * Reads the welcome's settings map: every key of this wire version must be there
+ * (the three of the rate limit together, or none); keys it does not know are
+ * skipped, whatever their values, as PROTOCOL.md requires.
+ */
+function readSettings(reader: Reader): Settings {
+  const count = reader.mapLen();
+  reader.plausible(count);
+  const values = new Map<string, number>();
+  for (let i = 0; i < count; i += 1) {
+    const key = reader.str();
+    if (values.has(key)) throw new ValueError(`\`${key}\` appears twice`);
+    if (key === "rate_limit_per_second") {
+      values.set(key, within(`\`${key}\``, () => reader.float()));
+    } else if (Object.hasOwn(SETTINGS_KEYS, key) || key === "rate_limit_burst" || key === "rate_limit_disconnect_after") {
+      values.set(
+        key,
+        within(`\`${key}\``, () => {
+          const value = reader.int();
+          if (value < 0) throw new ValueError(`negative (${value})`);
+          // Beyond 2^53 a setting is as good as unlimited: approximate it.
+          return Number(value);
+        }),
+      );
+    } else {
+      reader.skip();
+      // Kept only to catch a second occurrence of the key.
+      values.set(key, Number.NaN);
+    }
+  }
+  const required = (key: string): number => {
+    const value = values.get(key);
+    if (value === undefined) throw new ValueError(`no \`${key}\``);
+    return value;
+  };
+  const rates = RATE_KEYS.filter((key) => values.has(key));
+  if (rates.length !== 0 && rates.length !== RATE_KEYS.length) {
+    throw new ValueError(`\`${RATE_KEYS.join("`, `")}\` come together or not at all`);
+  }
+  const settings: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(SETTINGS_KEYS)) settings[field] = required(key);
+  settings["rateLimit"] =
+    rates.length === 0
+      ? null
+      : { perSecond: required("rate_limit_per_second"), burst: required("rate_limit_burst"), disconnectAfter: required("rate_limit_disconnect_after") };
+  return settings as unknown as Settings;
+}
+
+/** Writes settings as the welcome's map, in the order the Rust server writes them. */
+function writeSettings(writer: Writer, settings: Settings): void {
+  const entries: [string, number, "uint" | "float"][] = [
+    ["ping_interval_ms", settings.pingIntervalMs, "uint"],
+    ["idle_timeout_ms", settings.idleTimeoutMs, "uint"],
+    ["max_frame_len", settings.maxFrameLen, "uint"],
+  ];
+  if (settings.rateLimit !== null) {
+    entries.push(
+      ["rate_limit_per_second", settings.rateLimit.perSecond, "float"],
+      ["rate_limit_burst", settings.rateLimit.burst, "uint"],
+      ["rate_limit_disconnect_after", settings.rateLimit.disconnectAfter, "uint"],
+    );
+  }
+  entries.push(
+    ["max_invalid_frames", settings.maxInvalidFrames, "uint"],
+    ["slow_consumer_timeout_ms", settings.slowConsumerTimeoutMs, "uint"],
+    ["resume_grace_ms", settings.resumeGraceMs, "uint"],
+    ["resume_buffer_len", settings.resumeBufferLen, "uint"],
+  );
+  writer.mapLen(entries.length);
+  for (const [key, value, kind] of entries) {
+    writer.str(key);
+    if (kind === "float") writer.f64(value);
+    else writer.uint(value);
   }
 }
 
@@ -474,23 +612,29 @@ export function encodePing(seq: number, rttUs: number): Uint8Array {
 }
 
 /**
- * Encodes a welcome `[0, wire_version, fingerprint, player_id, net_id, tick_rate]`,
- * then the resume token when there is one and, on a resumed session, the count of
- * frames received.
+ * Encodes a welcome `[0, wire_version, fingerprint, player_id, net_id, tick_rate,
+ * settings]`, then the resume token when there is one and, on a resumed session,
+ * the count of frames received. Settings default to {@link DEFAULT_SETTINGS}.
  */
 export function encodeWelcome(
-  welcome: Omit<Welcome, "wireVersion" | "resumeToken" | "resumed"> & { wireVersion?: number; resumeToken?: string | null; resumed?: number | null },
+  welcome: Omit<Welcome, "wireVersion" | "settings" | "resumeToken" | "resumed"> & {
+    wireVersion?: number;
+    settings?: Settings;
+    resumeToken?: string | null;
+    resumed?: number | null;
+  },
 ): Uint8Array {
   const token = welcome.resumeToken ?? null;
   const resumed = token === null ? null : (welcome.resumed ?? null);
-  const writer = new Writer(64);
-  writer.arrayLen(6 + (token === null ? 0 : 1) + (resumed === null ? 0 : 1));
+  const writer = new Writer(256);
+  writer.arrayLen(7 + (token === null ? 0 : 1) + (resumed === null ? 0 : 1));
   writer.uint(FrameKind.Welcome);
   writer.uint(welcome.wireVersion ?? WIRE_VERSION);
   writer.uint(BigInt(`0x${welcome.fingerprint}`));
   writer.uint(playerIdToNumber(welcome.id));
   writer.uint(welcome.netId);
   writer.uint(welcome.tickRate);
+  writeSettings(writer, welcome.settings ?? DEFAULT_SETTINGS);
   if (token !== null) writer.str(token);
   if (resumed !== null) writer.uint(resumed);
   return writer.finish();

@@ -30,6 +30,7 @@ export {
 export type { ClientError } from "./errors.js";
 export { eventsFingerprint, FingerprintHasher, fingerprintOf, stateFingerprint, typeFingerprint } from "./fingerprint.js";
 export {
+  DEFAULT_SETTINGS,
   decodeClientFrame,
   decodeServerFrame,
   encodeClientEvent,
@@ -44,7 +45,7 @@ export {
   subprotocol,
   SyncFlag,
 } from "./frames.js";
-export type { ClientFrame, EntityEntry, EventFrame, ResumeOffer, ServerFrame, SyncEntry, SyncFrame, Welcome } from "./frames.js";
+export type { ClientFrame, EntityEntry, EventFrame, RateLimit, ResumeOffer, ServerFrame, Settings, SyncEntry, SyncFrame, Welcome } from "./frames.js";
 export { Mirror } from "./mirror.js";
 export type { EntityChange, PlayerChange, StateSync, World } from "./mirror.js";
 export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";

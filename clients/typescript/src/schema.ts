@@ -6,7 +6,7 @@
 import { SchemaError } from "./errors.js";
 
 /** The wire version this package speaks. */
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 
 /** A type that is only a name. */
 export type PrimitiveType =

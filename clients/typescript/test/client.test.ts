@@ -4,6 +4,7 @@ import { describe, it, type TestContext } from "node:test";
 import { Client, FINGERPRINT } from "../examples/game/generated/protocol.js";
 import {
   ConnectError,
+  DEFAULT_SETTINGS,
   type ClientOptions,
   decodeClientFrame,
   type DisconnectInfo,
@@ -67,12 +68,13 @@ describe("sending", () => {
     const connecting = client.connect();
     const socket = sockets[0]!;
     assert.equal(socket.url, URL);
-    assert.deepEqual(socket.protocols, [`nodelink.2.${FINGERPRINT}`]);
+    assert.deepEqual(socket.protocols, [`nodelink.3.${FINGERPRINT}`]);
     socket.accept();
     assert.deepEqual(socket.sent, [], "events wait for the welcome");
     socket.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: "1a2b3c4d", netId: 3, tickRate: 20 }));
     const info = await connecting;
-    assert.deepEqual(info, { id: "1a2b3c4d", netId: 3, tickRate: 20, fingerprint: FINGERPRINT, resumed: false });
+    assert.deepEqual(info, { id: "1a2b3c4d", netId: 3, tickRate: 20, fingerprint: FINGERPRINT, settings: DEFAULT_SETTINGS, resumed: false });
+    assert.deepEqual(client.settings, DEFAULT_SETTINGS);
     assert.equal(client.id, "1a2b3c4d");
     assert.equal(client.status, "open");
     assert.deepEqual(sent(client, socket), [
@@ -241,8 +243,8 @@ describe("connecting", () => {
     const { client, sockets } = setup();
     const connecting = client.connect();
     sockets[0]!.accept();
-    sockets[0]!.receive(new Uint8Array([0x96, 0x00, 0x03, 0x00, 0x00, 0x00, 0x14]));
-    await assert.rejects(connecting, (error: unknown) => error instanceof ProtocolMismatchError && error.serverWireVersion === 3);
+    sockets[0]!.receive(new Uint8Array([0x96, 0x00, 0x04, 0x00, 0x00, 0x00, 0x14]));
+    await assert.rejects(connecting, (error: unknown) => error instanceof ProtocolMismatchError && error.serverWireVersion === 4);
   });
 
   it("refuses a first frame that is not a welcome", async () => {

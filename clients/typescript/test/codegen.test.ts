@@ -25,7 +25,7 @@ function schemaError(input: unknown): SchemaError {
 /** A schema whose names collide with what the generated module declares. */
 function collidingSchema(): ProtocolSchema {
   const json = {
-    wire_version: 2,
+    wire_version: 3,
     fingerprint: "0000000000000000",
     state: null,
     server_state: null,
@@ -129,7 +129,7 @@ describe("the generator", () => {
     assert.equal(error.path, "$.fingerprint");
     assert.equal(
       error.message,
-      "invalid schema at $.fingerprint: the schema says 0123456789abcdef but its contents hash to 4874c71316f5ad11: it was edited, or written by another nodelink version",
+      "invalid schema at $.fingerprint: the schema says 0123456789abcdef but its contents hash to 5f336d21e706eab4: it was edited, or written by another nodelink version",
     );
   });
 

@@ -1,7 +1,7 @@
 /** PROTOCOL.md's sync frames as values, for the frame and mirror tests. */
 
 import type { CompiledProtocol, SyncFrame } from "../src/index.js";
-import { depotProtocol, gameProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
+import { depotProtocol, gameProtocol, lobbyProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
 
 const ada = { netId: 0, id: "1a2b3c4d" };
 const bob = { netId: 1, id: "5e6f7081" };
@@ -67,6 +67,10 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   "sync-snapshot-no-server-state": {
     protocol: noServerStateProtocol,
     frame: { tick: 41, online: 1, flags: 1, left: [], joined: [bob], players: [{ netId: 1, fields: { x: 0, y: 0, name: "" } }], server: {} },
+  },
+  "sync-unit-state": {
+    protocol: lobbyProtocol,
+    frame: { tick: 41, online: 1, flags: 1, left: [], joined: [bob], players: [{ netId: 1, fields: {} }], server: {} },
   },
   "sync-joined": {
     protocol: gameProtocol,

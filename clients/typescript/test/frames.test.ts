@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 
 import { asValueError, Codecs } from "../src/codec.js";
 import {
+  DEFAULT_SETTINGS,
   DecodeError,
   decodeClientFrame,
   decodeServerFrame,
@@ -27,19 +28,20 @@ const doc = protocolDocFrames();
 /** Checks one of PROTOCOL.md's frames both ways. */
 const otherFrames: Record<string, () => void> = {
   welcome() {
-    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20, resumeToken: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", resumed: null };
+    const welcome = { fingerprint: "5f336d21e706eab4", id: "5e6f7081", netId: 1, tickRate: 20, settings: DEFAULT_SETTINGS, resumeToken: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", resumed: null };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome")!));
-    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome")!), { kind: "welcome", welcome: { wireVersion: 3, ...welcome } });
   },
   "welcome-no-session"() {
-    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20, resumeToken: null, resumed: null };
+    const settings = { ...DEFAULT_SETTINGS, resumeGraceMs: 0, resumeBufferLen: 0 };
+    const welcome = { fingerprint: "5f336d21e706eab4", id: "5e6f7081", netId: 1, tickRate: 20, settings, resumeToken: null, resumed: null };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome-no-session")!));
-    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-no-session")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-no-session")!), { kind: "welcome", welcome: { wireVersion: 3, ...welcome } });
   },
   "welcome-resumed"() {
-    const welcome = { fingerprint: "4874c71316f5ad11", id: "5e6f7081", netId: 1, tickRate: 20, resumeToken: "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a", resumed: 7 };
+    const welcome = { fingerprint: "5f336d21e706eab4", id: "5e6f7081", netId: 1, tickRate: 20, settings: DEFAULT_SETTINGS, resumeToken: "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a", resumed: 7 };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome-resumed")!));
-    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-resumed")!), { kind: "welcome", welcome: { wireVersion: 2, ...welcome } });
+    assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-resumed")!), { kind: "welcome", welcome: { wireVersion: 3, ...welcome } });
     // The offer PROTOCOL.md shows bob making before it.
     const offer = resumeSubprotocol({ token: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", received: 3, forgotten: 0 });
     assert.ok(protocolDoc.includes(`\`${offer}\``), offer);
@@ -84,7 +86,7 @@ describe("PROTOCOL.md's frames, byte for byte", () => {
   }
 
   it("the subprotocol offered", () => {
-    assert.equal(subprotocol("4874c71316f5ad11"), "nodelink.2.4874c71316f5ad11");
+    assert.equal(subprotocol("5f336d21e706eab4"), "nodelink.3.5f336d21e706eab4");
   });
 });
 
@@ -232,7 +234,7 @@ describe("decoding what does not fit", () => {
     const error = failure("96 00 01 cf 01 23 45 67 89 ab cd ef ce 1a 2b 3c 4d 00 14");
     assert.ok(error instanceof ProtocolMismatchError);
     assert.equal(error.serverWireVersion, 1);
-    assert.equal(error.message, "protocol mismatch: this client speaks wire version 2, the server 1");
+    assert.equal(error.message, "protocol mismatch: this client speaks wire version 3, the server 1");
   });
 
   it("accepts integers of any width where the compact form is expected", () => {

@@ -5,6 +5,7 @@ import { describe, it, type TestContext } from "node:test";
 
 import { Client, FINGERPRINT } from "../examples/game/generated/protocol.js";
 import {
+  DEFAULT_SETTINGS,
   type ClientOptions,
   type ConnectInfo,
   decodeClientFrame,
@@ -94,21 +95,21 @@ describe("resuming a session", () => {
 
     t.mock.timers.tick(10);
     const socket = sockets[1]!;
-    assert.deepEqual(socket.protocols, [`nodelink.2.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.0`]);
+    assert.deepEqual(socket.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.0`]);
     socket.accept();
     // The server had read two of the three chats, and replays a chat the client missed.
     socket.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: ADA, netId: 0, tickRate: 20, resumeToken: NEXT_TOKEN, resumed: 2 }));
     socket.receive(chat(client, "s3"));
     socket.receive(snapshot(client));
     assert.deepEqual(chatsSent(client, socket), ["c3", "c4"], "the one the server missed, then the one queued meanwhile");
-    assert.deepEqual(resumes, [{ id: ADA, netId: 0, tickRate: 20, fingerprint: FINGERPRINT, resumed: true }]);
+    assert.deepEqual(resumes, [{ id: ADA, netId: 0, tickRate: 20, fingerprint: FINGERPRINT, settings: DEFAULT_SETTINGS, resumed: true }]);
     assert.equal(client.status, "open");
     assert.deepEqual(seen, ["connect 1a2b3c4d", "chat s1", "chat s2", "pause lost", "resume 1a2b3c4d", "chat s3"]);
 
     // The next resume names the new token and the counts so far: 3 received, 4 sent, all kept.
     socket.drop();
     t.mock.timers.tick(10);
-    assert.deepEqual(sockets[2]!.protocols, [`nodelink.2.${FINGERPRINT}`, `nodelink.resume.${NEXT_TOKEN}.3.0`]);
+    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${NEXT_TOKEN}.3.0`]);
   });
 
   it("resumes after the server closed the connection as silent (4006), not after a shutdown (4001)", (t: TestContext) => {
@@ -125,7 +126,7 @@ describe("resuming a session", () => {
     assert.deepEqual(stopping.disconnects.map((info) => info.kind === "closed" && info.code), [4001]);
     assert.equal(stopping.client.players.size, 0);
     t.mock.timers.tick(10);
-    assert.deepEqual(stopping.sockets[1]!.protocols, [`nodelink.2.${FINGERPRINT}`], "a new session");
+    assert.deepEqual(stopping.sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`], "a new session");
   });
 
   it("joins afresh at once, saying why, when the server refuses the resume", (t: TestContext) => {
@@ -139,7 +140,7 @@ describe("resuming a session", () => {
     ]);
     assert.equal(client.players.size, 0, "the mirror is emptied");
     assert.equal(sockets.length, 3, "a fresh attempt at once");
-    assert.deepEqual(sockets[2]!.protocols, [`nodelink.2.${FINGERPRINT}`]);
+    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`]);
     sockets[2]!.accept();
     sockets[2]!.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: "0badf00d", netId: 1, tickRate: 20, resumeToken: NEXT_TOKEN }));
     assert.deepEqual(seen.slice(-3), ["pause lost", "disconnect closed", "connect 0badf00d"]);
@@ -176,7 +177,7 @@ describe("resuming a session", () => {
     sockets[0]!.drop();
     t.mock.timers.tick(10);
     // Three sent, one kept: the offer says two are forgotten.
-    assert.deepEqual(sockets[1]!.protocols, [`nodelink.2.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.2`]);
+    assert.deepEqual(sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.2`]);
     // A server that resumed anyway, having read only one: the client cannot fill the gap.
     sockets[1]!.accept();
     sockets[1]!.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: ADA, netId: 0, tickRate: 20, resumeToken: NEXT_TOKEN, resumed: 1 }));
@@ -185,7 +186,7 @@ describe("resuming a session", () => {
     assert.equal(client.players.size, 0);
     // The second attempt in a row: after twice the delay.
     t.mock.timers.tick(20);
-    assert.deepEqual(sockets[2]!.protocols, [`nodelink.2.${FINGERPRINT}`], "a new session");
+    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`], "a new session");
   });
 
   it("never resumes with resuming turned off, or without a token", (t: TestContext) => {
@@ -194,7 +195,7 @@ describe("resuming a session", () => {
     assert.deepEqual(off.pauses, []);
     assert.deepEqual(off.disconnects.map((info) => info.kind), ["lost"]);
     t.mock.timers.tick(10);
-    assert.deepEqual(off.sockets[1]!.protocols, [`nodelink.2.${FINGERPRINT}`]);
+    assert.deepEqual(off.sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`]);
 
     t.mock.timers.reset();
     const { client, sockets, pauses } = setup(t);
@@ -204,6 +205,6 @@ describe("resuming a session", () => {
     sockets[0]!.drop();
     assert.deepEqual(pauses, [], "a server without sessions");
     t.mock.timers.tick(10);
-    assert.deepEqual(sockets[1]!.protocols, [`nodelink.2.${FINGERPRINT}`]);
+    assert.deepEqual(sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`]);
   });
 });

@@ -15,6 +15,16 @@ export function readSchema(relative: string): ProtocolSchema {
   return validateSchema(JSON.parse(readFileSync(`${packageRoot}${relative}`, "utf8")));
 }
 
+/** A file of the repository's conformance vectors (`conformance/`), parsed. */
+export function readConformance(relative: string): any {
+  return JSON.parse(readFileSync(`${repoRoot}conformance/${relative}`, "utf8"));
+}
+
+/** The schema of one of the conformance vectors' protocols (`conformance/schemas/<name>.json`). */
+export function readConformanceSchema(name: string): ProtocolSchema {
+  return validateSchema(readConformance(`schemas/${name}.json`));
+}
+
 
 /** A protocol using every type of the schema language. */
 export const richSchema = readSchema("test/fixtures/rich.json");
@@ -205,15 +215,18 @@ export const questProtocol: CompiledProtocol = compileProtocol(questSchema);
 
 /**
  * PROTOCOL.md's `Depot` protocol: the example protocol with entities (`Crate { x: f32,
- * y: f32, kind: u8 }`), as the Rust side prints it (nodelink/tests/protocol_doc.rs).
+ * y: f32, kind: u8 }`), as the Rust side prints it (conformance/schemas/depot.json).
  */
-export const depotSchema = readSchema("test/fixtures/depot.json");
+export const depotSchema = readConformanceSchema("depot");
 export const depotProtocol: CompiledProtocol = compileProtocol(depotSchema);
 
 /**
  * PROTOCOL.md's `Market` protocol: the example protocol with the player state
  * `Trader { x: f32, #[sync(owner)] gold: u32 }` and no server state, as the Rust
- * side prints it (nodelink/tests/protocol_doc.rs).
+ * side prints it (conformance/schemas/market.json).
  */
-export const marketSchema = readSchema("test/fixtures/market.json");
+export const marketSchema = readConformanceSchema("market");
 export const marketProtocol: CompiledProtocol = compileProtocol(marketSchema);
+
+/** A protocol without any state (`type State = ()`): every player entry is `[net_id, 0]`. */
+export const lobbyProtocol: CompiledProtocol = compileProtocol(readConformanceSchema("lobby"));

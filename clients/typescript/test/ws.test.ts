@@ -29,7 +29,7 @@ class StandIn {
     this.server = new WebSocketServer({
       host: "127.0.0.1",
       port: 0,
-      handleProtocols: (protocols) => (protocols.has(`nodelink.2.${FINGERPRINT}`) ? `nodelink.2.${FINGERPRINT}` : false),
+      handleProtocols: (protocols) => (protocols.has(`nodelink.3.${FINGERPRINT}`) ? `nodelink.3.${FINGERPRINT}` : false),
       verifyClient: (_info, callback) => {
         if (this.refuse === null) callback(true);
         else callback(false, this.refuse.status, this.refuse.body, this.refuse.headers);
@@ -84,7 +84,7 @@ describe("over real WebSockets", { timeout: 10_000 }, () => {
     const accepted = standIn.accepted();
     const connecting = client.connect();
     const socket = await accepted;
-    assert.equal(socket.protocol, `nodelink.2.${FINGERPRINT}`);
+    assert.equal(socket.protocol, `nodelink.3.${FINGERPRINT}`);
     const next = frames(client, socket);
     const heard = once<unknown>((resolve) => client.onChat(resolve));
     const snapshot = once<void>((resolve) => client.onSnapshot(() => resolve()));

@@ -3,6 +3,7 @@
 use crate::client::error::ClientError;
 use crate::client::sender::ClientSender;
 use crate::client::world::World;
+use crate::wire::Settings;
 use crate::{PlayerId, Protocol};
 
 /// The context of a client handler: this client's id, the mirrored world, and
@@ -12,6 +13,7 @@ pub struct ClientCtx<'a, P: Protocol> {
     pub(crate) world: &'a World<P>,
     pub(crate) sender: &'a ClientSender<P>,
     pub(crate) latency: Option<std::time::Duration>,
+    pub(crate) settings: &'a Settings,
 }
 
 impl<P: Protocol> std::fmt::Debug for ClientCtx<'_, P> {
@@ -40,6 +42,29 @@ impl<P: Protocol> ClientCtx<'_, P> {
     #[must_use]
     pub fn latency(&self) -> Option<std::time::Duration> {
         self.latency
+    }
+
+    /// The limits and timings the server announced in its last welcome: how often
+    /// it pings, when it drops a silent client, how long it holds a lost session,
+    /// how large and how many messages it takes.
+    ///
+    /// ```no_run
+    /// use nodelink::client::Client;
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)]
+    /// # pub struct Game;
+    ///
+    /// let mut client = Client::<Game>::new("127.0.0.1", 5000);
+    /// client.on_connect(|ctx| {
+    ///     let settings = ctx.settings();
+    ///     println!("the server drops clients silent for {:?}", settings.idle_timeout);
+    /// });
+    /// ```
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        self.settings
     }
 
     /// This client's own state as last synced.

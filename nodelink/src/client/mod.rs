@@ -57,7 +57,7 @@ pub use world::{StateSync, World};
 use crate::handler::{
     panic_message, HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict,
 };
-use crate::wire::{SyncFrame, Welcome};
+use crate::wire::{Settings, SyncFrame, Welcome};
 use crate::{Events, PlayerId, Protocol};
 use connection::Deliver;
 
@@ -317,6 +317,7 @@ impl<P: Protocol> Client<P> {
             world: World::default(),
             me: PlayerId::from_raw(0),
             latency: None,
+            settings: Settings::default(),
         };
         connection::run(
             &self.url,
@@ -393,6 +394,8 @@ struct Dispatcher<'h, P: Protocol> {
     world: World<P>,
     me: PlayerId,
     latency: Option<Duration>,
+    /// The last welcome's.
+    settings: Settings,
 }
 
 impl<P: Protocol> Dispatcher<'_, P> {
@@ -412,11 +415,13 @@ impl<P: Protocol> Dispatcher<'_, P> {
 impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
     fn connected(&mut self, welcome: Welcome, sender: &ClientSender<P>) {
         self.me = welcome.player;
+        self.settings = welcome.settings;
         let mut ctx = ClientCtx {
             me: self.me,
             world: &self.world,
             sender,
             latency: self.latency,
+            settings: &self.settings,
         };
         let Some(handler) = self.handlers.on_connect.as_mut() else {
             return;
@@ -427,11 +432,13 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
 
     fn resumed(&mut self, welcome: Welcome, sender: &ClientSender<P>) {
         self.me = welcome.player;
+        self.settings = welcome.settings;
         let mut ctx = ClientCtx {
             me: self.me,
             world: &self.world,
             sender,
             latency: self.latency,
+            settings: &self.settings,
         };
         let Some(handler) = self.handlers.on_resume.as_mut() else {
             return;
@@ -456,6 +463,7 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
             world: &self.world,
             sender,
             latency: self.latency,
+            settings: &self.settings,
         };
         if let Some(chain) = self.handlers.middleware.get_mut(index) {
             for middleware in chain {
@@ -485,6 +493,7 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
             world: &self.world,
             sender,
             latency: self.latency,
+            settings: &self.settings,
         };
         let Some(handler) = self.handlers.on_state_sync.as_mut() else {
             return;

@@ -12,7 +12,7 @@ use crate::client::connection::{self, Deliver};
 use crate::client::error::{ClientError, Disconnect};
 use crate::client::sender::ClientSender;
 use crate::client::world::{StateSync, World};
-use crate::wire::{SyncFrame, Welcome};
+use crate::wire::{Settings, SyncFrame, Welcome};
 use crate::{PlayerId, Protocol};
 
 /// Something that happened since the last [`PollClient::poll`].
@@ -69,9 +69,9 @@ impl<P: Protocol> std::fmt::Debug for ClientEvent<P> {
 }
 
 enum Incoming<P: Protocol> {
-    Connected(PlayerId),
+    Connected(PlayerId, Settings),
     Paused(Disconnect),
-    Resumed(PlayerId),
+    Resumed(PlayerId, Settings),
     Event(P::ToClient),
     Sync(SyncFrame<P>),
     Latency(Duration),
@@ -95,10 +95,10 @@ impl<P: Protocol> Forward<P> {
 
 impl<P: Protocol> Deliver<P> for Forward<P> {
     fn connected(&mut self, welcome: Welcome, _: &ClientSender<P>) {
-        self.push(Incoming::Connected(welcome.player));
+        self.push(Incoming::Connected(welcome.player, welcome.settings));
     }
     fn resumed(&mut self, welcome: Welcome, _: &ClientSender<P>) {
-        self.push(Incoming::Resumed(welcome.player));
+        self.push(Incoming::Resumed(welcome.player, welcome.settings));
     }
     fn paused(&mut self, reason: Disconnect) {
         self.push(Incoming::Paused(reason));
@@ -131,6 +131,7 @@ pub struct PollClient<P: Protocol> {
     world: World<P>,
     me: Option<PlayerId>,
     latency: Option<Duration>,
+    settings: Option<Settings>,
     connected: bool,
     sender: ClientSender<P>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -189,6 +190,7 @@ impl<P: Protocol> PollClient<P> {
             world: World::default(),
             me: None,
             latency: None,
+            settings: None,
             connected: false,
             sender,
             thread: Some(thread),
@@ -234,8 +236,9 @@ impl<P: Protocol> PollClient<P> {
                 Incoming::Reconnecting(attempt, delay) => {
                     ClientEvent::Reconnecting { attempt, delay }
                 }
-                Incoming::Connected(id) => {
+                Incoming::Connected(id, settings) => {
                     self.me = Some(id);
+                    self.settings = Some(settings);
                     self.connected = true;
                     ClientEvent::Connected { id }
                 }
@@ -243,8 +246,9 @@ impl<P: Protocol> PollClient<P> {
                     self.connected = false;
                     ClientEvent::Paused(reason)
                 }
-                Incoming::Resumed(id) => {
+                Incoming::Resumed(id, settings) => {
                     self.me = Some(id);
+                    self.settings = Some(settings);
                     self.connected = true;
                     ClientEvent::Resumed { id }
                 }
@@ -271,6 +275,14 @@ impl<P: Protocol> PollClient<P> {
     #[must_use]
     pub fn latency(&self) -> Option<Duration> {
         self.latency
+    }
+
+    /// The limits and timings the server announced in the last welcome polled
+    /// (see [`ClientCtx::settings`](super::ClientCtx::settings)); `None` before
+    /// the first.
+    #[must_use]
+    pub fn settings(&self) -> Option<&Settings> {
+        self.settings.as_ref()
     }
 
     /// This client's player id, once the welcome has been polled.

@@ -17,7 +17,7 @@ pub enum SyncScope {
 
 /// Which wire formats a server speaks; each connection picks one in its handshake.
 ///
-/// A client that offers the nodelink subprotocol (`nodelink.2.<fingerprint>`, what
+/// A client that offers the nodelink subprotocol (`nodelink.3.<fingerprint>`, what
 /// nodelink's [`Client`](crate::client::Client) does) gets the native wire; a
 /// client that offers no nodelink subprotocol (Python nodelink's client, a browser's
 /// `new WebSocket(url)`) gets the JSON wire. Both kinds play in the same game: the

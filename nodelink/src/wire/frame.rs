@@ -13,7 +13,7 @@ use crate::player_id::PlayerId;
 use crate::protocol::Protocol;
 use crate::sync::{SyncState, Tick};
 use crate::wire::msgpack::{Decoder, Encoder};
-use crate::wire::{EntityEntry, ResumeToken, StateSelection, WIRE_VERSION};
+use crate::wire::{EntityEntry, ResumeToken, Settings, StateSelection, WIRE_VERSION};
 
 const KIND_WELCOME: u64 = 0;
 pub(crate) const KIND_EVENT: u64 = 1;
@@ -32,7 +32,7 @@ pub(crate) const KIND_PONG: u64 = 4;
 pub struct NetId(pub u32);
 
 /// The server's first frame on every connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Welcome {
     /// The server's [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT).
     pub fingerprint: u64,
@@ -42,6 +42,8 @@ pub struct Welcome {
     pub net_id: NetId,
     /// Sync ticks per second.
     pub tick_rate: u32,
+    /// The server's limits and timings, as they apply to this connection.
+    pub settings: Settings,
     /// The token that resumes this session after its connection drops; `None` when
     /// the server holds no session for this connection (resuming disabled).
     pub resume_token: Option<ResumeToken>,
@@ -52,25 +54,33 @@ pub struct Welcome {
 }
 
 impl Welcome {
-    /// Encodes `[0, wire_version, fingerprint, player, net_id, tick_rate]`, then the
-    /// resume token when there is one and, on a resumed session, the count of
-    /// events received.
+    /// Encodes `[0, wire_version, fingerprint, player, net_id, tick_rate,
+    /// settings]`, then the resume token when there is one and, on a resumed
+    /// session, the count of events received.
     ///
     /// ```
-    /// use nodelink::wire::{NetId, ResumeToken, Welcome};
+    /// use nodelink::wire::{decode_server_frame, NetId, ResumeToken, ServerFrame, Settings, Welcome};
     /// use nodelink::PlayerId;
+    /// # #[derive(nodelink::SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)]
+    /// # pub struct Game;
     ///
     /// let welcome = Welcome {
     ///     fingerprint: 0xab,
     ///     player: PlayerId::from_raw(7),
     ///     net_id: NetId(0),
     ///     tick_rate: 20,
+    ///     settings: Settings::default(),
     ///     resume_token: Some("000102030405060708090a0b0c0d0e0f".parse()?),
     ///     resumed: None,
     /// };
-    /// // Eight bytes, then the token: a string of 32 hex digits, 34 bytes.
-    /// assert_eq!(welcome.encode().len(), 8 + 34);
-    /// # Ok::<(), nodelink::wire::ParseResumeTokenError>(())
+    /// let bytes = welcome.encode();
+    /// match decode_server_frame::<Game>(&bytes, bytes.len())? {
+    ///     ServerFrame::Welcome(decoded) => assert_eq!(decoded, welcome),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn encode(&self) -> Bytes {
@@ -78,13 +88,14 @@ impl Welcome {
         // A count without a token cannot be written: the layout is positional.
         let resumed = self.resumed.filter(|_| token.is_some());
         let mut out = Encoder::with_capacity(64);
-        out.array_len(6 + usize::from(token.is_some()) + usize::from(resumed.is_some()));
+        out.array_len(7 + usize::from(token.is_some()) + usize::from(resumed.is_some()));
         out.uint(KIND_WELCOME);
         out.uint(WIRE_VERSION);
         out.uint(self.fingerprint);
         out.uint(self.player.raw().into());
         out.uint(self.net_id.0.into());
         out.uint(self.tick_rate.into());
+        self.settings.encode(&mut out);
         if let Some(token) = &token {
             out.str(token);
         }
@@ -478,10 +489,12 @@ fn decode_event_body<E: Events>(input: &mut Decoder<'_>, fields: usize) -> Resul
 }
 
 fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, DecodeError> {
-    if !(5..=7).contains(&fields) {
-        return Err(DecodeError::Malformed(format!(
-            "welcome frame: {fields} elements, expected 5 to 7"
-        )));
+    // The version first, whatever the length: a welcome of another version is
+    // reported as such, not as a malformed one.
+    if fields == 0 {
+        return Err(DecodeError::Malformed(
+            "welcome frame: no wire version".into(),
+        ));
     }
     let version = input.uint("wire version")?;
     if version != WIRE_VERSION {
@@ -490,11 +503,19 @@ fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, Dec
             found: version,
         });
     }
+    // The kind counted apart: 7, 8 or 9 elements.
+    if !(6..=8).contains(&fields) {
+        return Err(DecodeError::Malformed(format!(
+            "welcome frame: {} elements, expected 7 to 9",
+            fields + 1
+        )));
+    }
     let fingerprint = input.uint("fingerprint")?;
     let player = PlayerId::from_raw(u32_field(input, "player id")?);
     let net_id = NetId(u32_field(input, "net id")?);
     let tick_rate = u32_field(input, "tick rate")?;
-    let resume_token = if fields >= 6 {
+    let settings = Settings::decode(input)?;
+    let resume_token = if fields >= 7 {
         let text = input.str("resume token")?;
         let token = text
             .parse()
@@ -503,7 +524,7 @@ fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, Dec
     } else {
         None
     };
-    let resumed = if fields == 7 {
+    let resumed = if fields == 8 {
         Some(input.uint("events received")?)
     } else {
         None
@@ -513,6 +534,7 @@ fn decode_welcome(input: &mut Decoder<'_>, fields: usize) -> Result<Welcome, Dec
         player,
         net_id,
         tick_rate,
+        settings,
         resume_token,
         resumed,
     })

@@ -15,8 +15,9 @@ pub const FINGERPRINT_HEADER: &str = "x-nodelink-fingerprint";
 /// ```
 /// use nodelink::wire::handshake::{parse_subprotocol, subprotocol};
 ///
-/// assert_eq!(subprotocol(0xab), "nodelink.2.00000000000000ab");
-/// assert_eq!(parse_subprotocol("nodelink.2.00000000000000ab"), Some(0xab));
+/// assert_eq!(subprotocol(0xab), "nodelink.3.00000000000000ab");
+/// assert_eq!(parse_subprotocol("nodelink.3.00000000000000ab"), Some(0xab));
+/// assert_eq!(parse_subprotocol("nodelink.2.00000000000000ab"), None, "another wire version");
 /// assert_eq!(parse_subprotocol("chat"), None);
 /// ```
 #[must_use]

@@ -20,8 +20,9 @@
 //! (drop every player it does not list).
 //!
 //! Python nodelink's clients receive no welcome; this wire sends one as the event
-//! `__welcome__` with `{"id", "tick_rate"}`, so a client that registers a handler for
-//! it learns its own id (the others ignore it). Pings are `__ping__` with `{"t",
+//! `__welcome__` with `{"id", "tick_rate", "settings"}`, so a client that registers
+//! a handler for it learns its own id and the server's limits (the others ignore
+//! it). Pings are `__ping__` with `{"t",
 //! "seq", "rtt_us"}`, answered by the client's automatic `__pong__` echo of the
 //! same data.
 
@@ -40,7 +41,7 @@ use crate::protocol::Protocol;
 use crate::sync::{FieldMask, Selection, SyncState};
 use crate::wire::fields::{FieldSink, FieldSource};
 use crate::wire::ClientFrame;
-use crate::wire::{EntityEntry, StateSelection};
+use crate::wire::{EntityEntry, Settings, StateSelection};
 
 /// The event name of the welcome frame.
 pub const WELCOME_EVENT: &str = "__welcome__";
@@ -264,10 +265,23 @@ pub fn encode_event<E: Events>(event: &E) -> Result<String, EncodeError> {
     Ok(out.into_string())
 }
 
-/// Encodes the welcome: `{"event":"__welcome__","data":{"id":…,"tick_rate":…}}`.
+/// Encodes the welcome:
+/// `{"event":"__welcome__","data":{"id":…,"tick_rate":…,"settings":{…}}}`, the
+/// settings with the keys and values of the native welcome's map.
+///
+/// ```
+/// use nodelink::wire::{json, Settings};
+/// use nodelink::PlayerId;
+///
+/// let text = json::encode_welcome(PlayerId::from_raw(0xc0ffee), 20, &Settings::default());
+/// assert!(text.starts_with(r#"{"event":"__welcome__","data":{"id":"00c0ffee","tick_rate":20,"settings":{"ping_interval_ms":5000,"#));
+/// ```
 #[must_use]
-pub fn encode_welcome(player: PlayerId, tick_rate: u32) -> String {
-    format!(r#"{{"event":"{WELCOME_EVENT}","data":{{"id":"{player}","tick_rate":{tick_rate}}}}}"#)
+pub fn encode_welcome(player: PlayerId, tick_rate: u32, settings: &Settings) -> String {
+    let settings = settings.to_json();
+    format!(
+        r#"{{"event":"{WELCOME_EVENT}","data":{{"id":"{player}","tick_rate":{tick_rate},"settings":{settings}}}}}"#
+    )
 }
 
 /// Encodes a ping: `{"event":"__ping__","data":{"t":…,"seq":…,"rtt_us":…}}`, where

@@ -15,6 +15,7 @@ pub mod handshake;
 pub mod json;
 mod msgpack;
 mod resume;
+mod settings;
 
 pub use close::CloseReason;
 pub use frame::{
@@ -25,6 +26,7 @@ pub(crate) use frame::{frame_kind, KIND_EVENT, KIND_PONG};
 pub use resume::{
     ParseResumeOfferError, ParseResumeTokenError, ResumeOffer, ResumeToken, RESUME_PREFIX,
 };
+pub use settings::Settings;
 
 /// Which fields of a state `S` an encoder writes: all, or those its changes name.
 pub type StateSelection<'a, S> = crate::sync::Selection<'a, <S as crate::SyncState>::Changes>;
@@ -58,7 +60,9 @@ pub enum WireFormat {
 
 /// The version of the frame layouts in this module; part of every
 /// [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT) and of the welcome frame.
-pub const WIRE_VERSION: u64 = 2;
+///
+/// Version 3 added the welcome's [`Settings`].
+pub const WIRE_VERSION: u64 = 3;
 
 /// The default limit on an inbound frame's size: 64 KiB.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024;

@@ -66,6 +66,26 @@ impl Encoder {
         self.buf.push(0xc0);
     }
 
+    pub(crate) fn map_len(&mut self, len: usize) {
+        // A frame never holds 2^32 entries, as with arrays.
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        if len < 16 {
+            self.buf.push(0x80 | len as u8);
+        } else if let Ok(len) = u16::try_from(len) {
+            self.buf.push(0xde);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        } else {
+            self.buf.push(0xdf);
+            self.buf.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+
+    /// Always float 64, whatever the value.
+    pub(crate) fn f64(&mut self, value: f64) {
+        self.buf.push(0xcb);
+        self.buf.extend_from_slice(&value.to_be_bytes());
+    }
+
     pub(crate) fn str(&mut self, value: &str) {
         let len = value.len();
         if len < 32 {
@@ -204,6 +224,37 @@ impl<'a> Decoder<'a> {
 
     pub(crate) fn uint(&mut self, what: &str) -> Result<u64, DecodeError> {
         rmp::decode::read_int(self.input()).map_err(|e| malformed(what, e))
+    }
+
+    pub(crate) fn map_len(&mut self, what: &str) -> Result<usize, DecodeError> {
+        let len = rmp::decode::read_map_len(self.input()).map_err(|e| malformed(what, e))?;
+        Ok(len as usize)
+    }
+
+    /// Reads a number in any MessagePack form: float 32, float 64 or an integer.
+    pub(crate) fn number(&mut self, what: &str) -> Result<f64, DecodeError> {
+        let input = self.input();
+        match input.first() {
+            Some(0xca) => rmp::decode::read_f32(input)
+                .map(f64::from)
+                .map_err(|e| malformed(what, e)),
+            Some(0xcb) => rmp::decode::read_f64(input).map_err(|e| malformed(what, e)),
+            // A uint 64 may not fit an `i64`; every other integer form does.
+            Some(0xcf) => rmp::decode::read_int::<u64, _>(input)
+                .map(|value| value as f64)
+                .map_err(|e| malformed(what, e)),
+            _ => rmp::decode::read_int::<i64, _>(input)
+                .map(|value| value as f64)
+                .map_err(|e| malformed(what, e)),
+        }
+    }
+
+    /// Reads past one value of any kind (nested as deep as field values may be).
+    pub(crate) fn skip_value(&mut self, what: &str) -> Result<(), DecodeError> {
+        use serde::Deserialize;
+        serde::de::IgnoredAny::deserialize(self.source.values())
+            .map(|_| ())
+            .map_err(|e| malformed(what, e))
     }
 
     /// Consumes a `nil` if one comes next.

@@ -4,7 +4,7 @@
 //! A session outlives its connections: when a native client's connection is lost,
 //! the server holds its player for a grace period, and a client that reconnects
 //! offering `nodelink.resume.<token>.<received>.<forgotten>` beside the usual
-//! `nodelink.2.<fingerprint>` gets that player back. `received` is how many event
+//! `nodelink.3.<fingerprint>` gets that player back. `received` is how many event
 //! frames the client has received on the session, so the server replays the ones
 //! after it; `forgotten` is how many of its own sent events the client no longer
 //! keeps, so the server can refuse a resume whose gap neither side can fill.
@@ -97,7 +97,7 @@ impl ResumeOffer {
     /// let text = offer.subprotocol();
     /// assert_eq!(text, "nodelink.resume.000102030405060708090a0b0c0d0e0f.12.0");
     /// assert_eq!(ResumeOffer::parse(&text), Some(Ok(offer)));
-    /// assert_eq!(ResumeOffer::parse("nodelink.2.00000000000000ab"), None);
+    /// assert_eq!(ResumeOffer::parse("nodelink.3.00000000000000ab"), None);
     /// assert!(matches!(ResumeOffer::parse("nodelink.resume.zz.1.0"), Some(Err(_))));
     /// # Ok::<(), nodelink::wire::ParseResumeTokenError>(())
     /// ```

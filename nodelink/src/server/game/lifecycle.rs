@@ -10,7 +10,7 @@ use crate::server::game::player::{Connection, Link, Player};
 use crate::server::game::session::{Claim, Session};
 use crate::server::game::Match;
 use crate::server::port::{JoinRequest, Joined, Outgoing};
-use crate::wire::{json, CloseReason, ResumeOffer, Welcome, WireFormat};
+use crate::wire::{json, CloseReason, ResumeOffer, Settings, Welcome, WireFormat};
 use crate::{PlayerId, Protocol};
 
 impl<P: Protocol, G: Send + 'static> Match<P, G> {
@@ -75,6 +75,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         let resume_token = session.as_ref().map(|session| session.token);
         let player = Player::<P>::new(id, net_id, connection, session);
         let tick_rate = shared.config.tick_rate.max(1);
+        let settings = Settings::announced(&shared.config, player.wire);
         let welcome = match player.wire {
             WireFormat::Native => Outgoing::Binary(
                 Welcome {
@@ -82,12 +83,15 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
                     player: id,
                     net_id,
                     tick_rate,
+                    settings,
                     resume_token,
                     resumed: None,
                 }
                 .encode(),
             ),
-            WireFormat::Json => Outgoing::Text(json::encode_welcome(id, tick_rate).into()),
+            WireFormat::Json => {
+                Outgoing::Text(json::encode_welcome(id, tick_rate, &settings).into())
+            }
         };
         // The queue is new and empty: the welcome is the connection's first frame.
         let _ = player.send_item(welcome);
@@ -184,6 +188,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             player: id,
             net_id: player.net_id,
             tick_rate: shared.config.tick_rate.max(1),
+            settings: Settings::announced(&shared.config, WireFormat::Native),
             resume_token: Some(token),
             resumed: Some(received),
         };

@@ -167,8 +167,9 @@ fn websocket_upgrade(request: &HandshakeRequest) -> Result<(), Refusal> {
 
 /// Picks the connection's wire. A client offering this build's subprotocol speaks
 /// the native wire; one offering no nodelink subprotocol speaks JSON. A client
-/// built with another protocol (another fingerprint or wire version) is refused
-/// with a 400 that names both fingerprints, never served JSON instead.
+/// built with another protocol (another fingerprint or wire version), or offering
+/// a resume without the native subprotocol, is refused with a 400 that names the
+/// server's fingerprint, never served JSON instead.
 fn protocol<P: Protocol>(
     context: &Context<P>,
     request: &HandshakeRequest,
@@ -177,12 +178,13 @@ fn protocol<P: Protocol>(
     let wire_formats = context.config.wire_formats;
     let mut ours = None;
     let mut other = None;
+    let mut resume = false;
     for protocol in offered(request) {
         match wire::parse_subprotocol(protocol) {
             Some(theirs) if theirs == fingerprint => ours = Some(protocol.to_owned()),
             Some(theirs) => other = Some(Some(theirs)),
             // Offered beside the wire's own subprotocol, never instead of it.
-            None if protocol.starts_with(crate::wire::RESUME_PREFIX) => {}
+            None if protocol.starts_with(crate::wire::RESUME_PREFIX) => resume = true,
             None if protocol.starts_with("nodelink.") => other = other.or(Some(None)),
             None => {}
         }
@@ -202,6 +204,11 @@ fn protocol<P: Protocol>(
         ))),
         (None, Some(None)) => Err(refuse(format!(
             "unsupported nodelink wire version: this server speaks {}",
+            wire::subprotocol(fingerprint)
+        ))),
+        // Not served JSON: the client means to resume a native session.
+        (None, None) if resume => Err(refuse(format!(
+            "resume offer without the nodelink subprotocol: offer {} beside it",
             wire::subprotocol(fingerprint)
         ))),
         (None, None) if wire_formats.accepts(WireFormat::Json) => Ok((WireFormat::Json, None)),
