@@ -2,6 +2,7 @@
 
 use crate::client::error::ClientError;
 use crate::client::sender::ClientSender;
+use crate::client::stats::ClientStats;
 use crate::client::world::World;
 use crate::{PlayerId, Protocol};
 
@@ -40,6 +41,28 @@ impl<P: Protocol> ClientCtx<'_, P> {
     #[must_use]
     pub fn latency(&self) -> Option<std::time::Duration> {
         self.latency
+    }
+
+    /// What the client has received and sent so far; see [`ClientStats`].
+    ///
+    /// ```no_run
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events] pub enum ToServer { Move { x: f32 } }
+    /// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+    /// # pub struct Game;
+    /// # impl Protocol for Game { type State = Avatar; type ToServer = ToServer; type ToClient = ToClient; type ServerState = (); type Entity = (); }
+    /// use nodelink::client::Client;
+    ///
+    /// let mut client = Client::<Game>::new("localhost", 5000);
+    /// client.on_state_sync(|ctx, _sync| {
+    ///     let stats = ctx.stats();
+    ///     println!("{} sync frames, {} bytes", stats.sync_frames_received, stats.sync_bytes_received);
+    /// });
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> ClientStats {
+        self.sender.stats()
     }
 
     /// This client's own state as last synced.

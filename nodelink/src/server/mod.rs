@@ -47,6 +47,7 @@ mod ids;
 mod outbox;
 mod player;
 pub(crate) mod relay;
+mod refusal;
 mod replication;
 mod room;
 mod session;
@@ -73,6 +74,7 @@ pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use handle::ServerHandle;
 pub use handshake::{HandshakeRequest, Rejection};
 pub use player::{Player, PlayerInfo};
+pub use refusal::RefusedConnection;
 pub use relay::RelayedServer;
 pub use room::{Room, RoomMut};
 pub use stats::SyncStats;
@@ -141,6 +143,7 @@ pub struct Server<P: Protocol, G = ()> {
     handlers: Handlers<P, G>,
     id_generator: Option<IdGenerator>,
     authenticate: Option<Authenticator>,
+    on_refusal: Option<refusal::RefusalHook>,
     entity_visibility: Option<EntityVisibility<P>>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
@@ -188,6 +191,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             id_generator: None,
             entity_visibility: None,
             authenticate: None,
+            on_refusal: None,
             handle: ServerHandle {
                 commands: commands_tx,
                 online: Arc::new(AtomicUsize::new(0)),
@@ -432,6 +436,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             handlers,
             id_generator,
             authenticate,
+            on_refusal,
             entity_visibility,
             handle,
             commands,
@@ -445,6 +450,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             fingerprint: P::FINGERPRINT,
             online: handle.online.clone(),
             authenticate,
+            refusals: Arc::new(refusal::Refusals::new(on_refusal)),
         };
         let world = World {
             shared: Shared {
