@@ -112,10 +112,7 @@ impl Counters {
             frames_sent,
             bytes_sent,
             resumes: self.resumes.load(Ordering::Relaxed),
-            reconnects: self
-                .connections
-                .load(Ordering::Relaxed)
-                .saturating_sub(1),
+            reconnects: self.connections.load(Ordering::Relaxed).saturating_sub(1),
         }
     }
 
@@ -185,7 +182,10 @@ mod tests {
         received.count(&counters, &[0x92, 0x03, 0x01], None);
         let stats = counters.stats();
         assert_eq!(
-            (stats.snapshot_frames_received, stats.snapshot_bytes_received),
+            (
+                stats.snapshot_frames_received,
+                stats.snapshot_bytes_received
+            ),
             (3, 9)
         );
         assert_eq!((stats.sync_frames_received, stats.events_received), (1, 1));

@@ -164,7 +164,10 @@ pub(crate) fn offered(request: &HandshakeRequest) -> impl Iterator<Item = &str> 
 fn resume_offer(request: &HandshakeRequest) -> Result<Option<ResumeOffer>, Refusal> {
     match offered(request).find_map(ResumeOffer::parse) {
         Some(Ok(offer)) => Ok(Some(offer)),
-        Some(Err(error)) => Err(Refusal::new(RefusalKind::MalformedResume, error.to_string())),
+        Some(Err(error)) => Err(Refusal::new(
+            RefusalKind::MalformedResume,
+            error.to_string(),
+        )),
         None => Ok(None),
     }
 }

@@ -27,9 +27,9 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::server::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
 use crate::server::connection::{self, websocket_config, Context};
-use crate::server::refusal;
 use crate::server::error::ServerError;
 use crate::server::handshake::HandshakeRequest;
+use crate::server::refusal;
 use crate::server::tasks::Tasks;
 use crate::server::world::{Inbound, World};
 use crate::server::{Server, ServerHandle};
@@ -284,10 +284,16 @@ impl<P: Protocol> Gateway<P> {
         };
         // A WebSocket upgrade is an HTTP/1.1 GET (RFC 6455, 4.1); `get` lets HEAD in.
         if request.method() != Method::GET || request.version() != Version::HTTP_11 {
-            return self.refuse(addr, Refusal::new(RefusalKind::NotAnUpgrade, "not a WebSocket upgrade"));
+            return self.refuse(
+                addr,
+                Refusal::new(RefusalKind::NotAnUpgrade, "not a WebSocket upgrade"),
+            );
         }
         if self.upgrades.is_closed() {
-            return self.refuse(addr, Refusal::new(RefusalKind::ShuttingDown, "server shutting down"));
+            return self.refuse(
+                addr,
+                Refusal::new(RefusalKind::ShuttingDown, "server shutting down"),
+            );
         }
         let deadline = Instant::now() + self.context.config.handshake_timeout;
         let slot = IpSlot::take(&self.per_ip, addr.ip());

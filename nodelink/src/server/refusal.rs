@@ -244,8 +244,11 @@ where
 /// Closes an upgraded connection with the refusal's code and reason, then waits
 /// (at most `close_timeout`) for the client's answer, so that it reads the close
 /// frame before the connection ends.
-pub(crate) async fn close<S>(mut socket: WebSocketStream<S>, refusal: &Refusal, close_timeout: Duration)
-where
+pub(crate) async fn close<S>(
+    mut socket: WebSocketStream<S>,
+    refusal: &Refusal,
+    close_timeout: Duration,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let Some(code) = refusal.kind.and_then(RefusalKind::close_code) else {
