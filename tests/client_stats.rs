@@ -13,7 +13,7 @@ use std::time::Duration;
 use nodelink::client::{ClientConfig, ClientStats, Reconnect};
 use nodelink_examples::{ToClient, ToServer};
 use nodelink_tests::{
-    local_config, reporting_game, serve, typescript_package, within, ChildReports, Seen, Watcher,
+    local_config, reporting_game, serve, typescript_package, ChildReports, Seen, Watcher,
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
