@@ -57,6 +57,7 @@ impl Refusal {
 
     /// An HTTP answer that is no refusal of the client's (the server's
     /// misconfiguration): never reported, never a close code.
+    #[cfg(feature = "axum")]
     pub(crate) fn http(status: u16, body: impl Into<String>) -> Self {
         Self {
             kind: None,

@@ -123,9 +123,13 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 /// `x-nodelink-fingerprint` header on a fingerprint or wire-version mismatch;
 /// the nodelink subprotocol picks the native wire, none the JSON wire, per
 /// [`WireFormats`](super::WireFormats)), the player cap (503), then the
-/// authentication hook (401 or 403, its identity passed to the player). An
-/// admitted connection is then served as the stand-alone server serves it: every
-/// limit of [`ServerConfig`](super::ServerConfig) applies.
+/// authentication hook (401 or 403, its identity passed to the player). A client
+/// that offers [`REFUSALS_SUBPROTOCOL`](crate::wire::REFUSALS_SUBPROTOCOL) (a
+/// browser's, which cannot read these responses) is told the same refusals with
+/// a close code after the upgrade, as by the stand-alone server, and each refusal
+/// reaches [`Server::on_refusal`]. An admitted connection is then served as the
+/// stand-alone server serves it: every limit of
+/// [`ServerConfig`](super::ServerConfig) applies.
 ///
 /// What differs, because the HTTP server is axum's:
 ///

@@ -5,7 +5,10 @@
 //! The relay forwards each joining player's upgrade request over the host's
 //! control link and holds it; the player then goes through this server's own
 //! admission (per-IP cap on its original address, origin, subprotocol and
-//! fingerprint, capacity, the authentication hook) exactly as a direct connection.
+//! fingerprint, capacity, the authentication hook) exactly as a direct connection,
+//! and is refused as one: with the HTTP refusal the relay answers for the host,
+//! or, to a player that asked for refusals as close codes, with a data connection
+//! of its own that is closed at once with the refusal's code.
 //! An admitted player gets a data connection of its own to the relay, spliced to
 //! the player's socket, over which it plays as any other connection: native
 //! frames stay binary, and one slow player never holds up another. PROTOCOL.md's
