@@ -301,8 +301,9 @@ fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-/// Sends PROTOCOL.md's upgrade request, offering `offer` and the marker, with
-/// extra `headers`, and reads the answer: the response head and the close frame.
+/// Sends PROTOCOL.md's upgrade request, offering `offer` (a list ending in `, `,
+/// or nothing) then the marker, with extra `headers`, and reads the answer: the
+/// response head and the close frame.
 async fn exchange(addr: SocketAddr, target: &str, offer: &str, headers: &str) -> (String, Vec<u8>) {
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
@@ -310,7 +311,7 @@ async fn exchange(addr: SocketAddr, target: &str, offer: &str, headers: &str) ->
     let request = format!(
         "GET {target} HTTP/1.1\r\nHost: game.example\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {offer}, {REFUSALS_SUBPROTOCOL}\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {offer}{REFUSALS_SUBPROTOCOL}\r\n\
          {headers}\r\n"
     );
     stream.write_all(request.as_bytes()).await.expect("sends");
@@ -344,7 +345,8 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
     let mut wrong = Vec::new();
 
     // The whole answer once: the 101 selecting the marker, then the close frame.
-    let (head, _) = exchange(running.addr, "/", OTHER, "").await;
+    let other = format!("{OTHER}, ");
+    let (head, _) = exchange(running.addr, "/", &other, "").await;
     let head = head.replace("\r\n", "\n");
     let documented_head = documented(&doc, "<!-- refusal-response -->", "http");
     if documented_head.as_deref().map(str::trim_end) != Some(head.as_str()) {
@@ -353,20 +355,63 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
         ));
     }
 
+    // A server that holds one connection per address, holding one; a native-only
+    // one; and the gated server filled up, for the refusals that need them.
+    let (server, _errors) = reporting_game(local_config().max_connections_per_ip(1));
+    let capped = serve(server).await;
+    let held = tokio::net::TcpStream::connect(capped.addr).await.unwrap();
+    let config = local_config().wire_formats(nodelink::server::WireFormats::NativeOnly);
+    let native_only = serve(reporting_game(config).0).await;
+
     // Each refusal's close frame.
-    let cases = [
+    let ours = format!("{ours}, ");
+    let wire_version = format!("nodelink.1.{}, ", fingerprint());
+    let malformed = format!("{ours}nodelink.resume.nope, ");
+    let origin = "Origin: https://elsewhere.example\r\n";
+    let mut cases = vec![
+        ("too-many-connections", capped.addr, "/", ours.as_str(), ""),
         (
             "origin-not-allowed",
+            running.addr,
             "/",
             ours.as_str(),
-            "Origin: https://elsewhere.example\r\n",
+            origin,
         ),
-        ("protocol-mismatch", "/", OTHER, ""),
-        ("unauthorized", "/?ticket=bad", ours.as_str(), ""),
-        ("forbidden", "/?ticket=banned", ours.as_str(), ""),
+        ("protocol-mismatch", running.addr, "/", other.as_str(), ""),
+        ("wire-version", running.addr, "/", wire_version.as_str(), ""),
+        ("wire-not-served", native_only.addr, "/", "", ""),
+        (
+            "unauthorized",
+            running.addr,
+            "/?ticket=bad",
+            ours.as_str(),
+            "",
+        ),
+        (
+            "forbidden",
+            running.addr,
+            "/?ticket=banned",
+            ours.as_str(),
+            "",
+        ),
+        (
+            "malformed-resume",
+            running.addr,
+            "/",
+            malformed.as_str(),
+            "",
+        ),
     ];
-    for (name, target, offer, headers) in cases {
-        let (_, frame) = exchange(running.addr, target, offer, headers).await;
+    let mut frames = Vec::new();
+    for (name, addr, target, offer, headers) in cases.drain(..) {
+        frames.push((name, exchange(addr, target, offer, headers).await.1));
+    }
+    let _player = Watcher::connect(&running.url()).await;
+    frames.push((
+        "server-full",
+        exchange(running.addr, "/", &ours, "").await.1,
+    ));
+    for (name, frame) in frames {
         let marker = format!("<!-- close-frame: {name} -->");
         let block = documented(&doc, &marker, "hex").map(|block| hex_of(&block));
         if block.as_deref() != Some(hex(&frame).as_str()) {
@@ -377,6 +422,9 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
         }
     }
     running.stop().await;
+    drop(held);
+    capped.stop().await;
+    native_only.stop().await;
 
     // The table names every code with its kind's HTTP status.
     for kind in [
