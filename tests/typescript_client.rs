@@ -296,6 +296,47 @@ async fn a_typescript_client_of_another_protocol_is_refused() {
     running.stop().await;
 }
 
+#[tokio::test]
+async fn a_browser_like_typescript_client_is_told_its_refusal_with_a_close_code() {
+    let (mut server, _errors) = reporting_game(local_config());
+    let (refusals_tx, mut refusals) = tokio::sync::mpsc::unbounded_channel();
+    server.on_refusal(move |refusal| {
+        let _ = refusals_tx.send(refusal.clone());
+    });
+    let running = serve(server).await;
+    // Its WebSocket shows nothing of an HTTP refusal, as a browser's: the client
+    // asks for refusals as close codes, and the server completes the upgrade to
+    // close it with 4202 and both fingerprints.
+    let mut ts = TsClient::start(&running.url(), &["--other-protocol", "--browser-like"]);
+    ts.command(json!({ "cmd": "connect" })).await;
+    let refused = ts.expect("connect_failed").await;
+    assert_eq!(refused["error"], "protocol_mismatch");
+    assert_eq!(refused["server"], fingerprint());
+    let client = refused["client"]
+        .as_str()
+        .expect("the client's fingerprint");
+    assert_ne!(client, fingerprint());
+    let reported = within("the refusal's report", refusals.recv())
+        .await
+        .expect("a refusal");
+    assert_eq!(
+        reported.kind(),
+        nodelink::wire::RefusalKind::ProtocolMismatch
+    );
+    assert_eq!(
+        reported.reason(),
+        format!(
+            "protocol mismatch: server fingerprint {}, client fingerprint {client}",
+            fingerprint()
+        )
+    );
+    // Not retried (reconnection is on: a retry would be waiting), and no player.
+    assert_eq!(ts.status().await["status"], "disconnected");
+    assert_eq!(running.handle.player_count(), 0);
+    ts.exit().await;
+    running.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typescript_client_resumes_its_session_after_a_cut() {
     let config = local_config().ping_interval(Duration::from_millis(100));

@@ -24,7 +24,17 @@ var CloseCode = {
   /** A resume would leave a gap: missed events are no longer held. The session is over; the client joins afresh. */
   MissedEvents: 4009,
   /** A newer connection resumed this connection's session. */
-  Replaced: 4010
+  Replaced: 4010,
+  /** From a relay: the game ended, its host left for good. Its code is gone: the client does not reconnect. */
+  HostGone: 4100,
+  /** From a relay: the host's connection for this player was lost. The host holds the player: the client resumes. */
+  HostConnectionLost: 4101,
+  /** From a relay, to a host's connection: its player's connection was lost. */
+  PlayerConnectionLost: 4102,
+  /** From a relay: it is shutting down, and its games with it. The client does not reconnect. */
+  RelayShutdown: 4103,
+  /** From a relay, to a host's control link: a newer link reclaimed the game. */
+  LinkReplaced: 4104
 };
 var DESCRIPTIONS = {
   Kicked: "kicked by the server",
@@ -37,7 +47,12 @@ var DESCRIPTIONS = {
   ServerFull: "server full",
   SessionExpired: "session expired",
   MissedEvents: "missed events no longer held",
-  Replaced: "session resumed elsewhere"
+  Replaced: "session resumed elsewhere",
+  HostGone: "host gone",
+  HostConnectionLost: "host connection lost",
+  PlayerConnectionLost: "player connection lost",
+  RelayShutdown: "relay shutting down",
+  LinkReplaced: "replaced by a new link"
 };
 function closeReasonOf(code) {
   for (const [name, value] of Object.entries(CloseCode)) {
@@ -45,13 +60,47 @@ function closeReasonOf(code) {
   }
   return null;
 }
+var REFUSALS_SUBPROTOCOL = "nodelink.refusals";
+var RefusalCode = {
+  /** Too many connections from the client's address (HTTP 429). Worth retrying later. */
+  TooManyConnections: 4200,
+  /** The page's origin is not on the server's allow-list (HTTP 403). */
+  OriginNotAllowed: 4201,
+  /** The client was built from another protocol: the reason names both fingerprints (HTTP 400). */
+  ProtocolMismatch: 4202,
+  /** The client speaks another wire version (HTTP 400). */
+  WireVersion: 4203,
+  /** The server does not serve this client's wire (configured native-only or JSON-only; HTTP 400). */
+  WireNotServed: 4204,
+  /** The server is full (HTTP 503). Worth retrying later. */
+  ServerFull: 4205,
+  /** The authentication hook did not know the client (HTTP 401). */
+  Unauthorized: 4206,
+  /** The authentication hook does not allow the client (HTTP 403). */
+  Forbidden: 4207,
+  /** The offer to resume a session was malformed (HTTP 400). */
+  MalformedResume: 4208
+};
+var REFUSAL_STATUS = {
+  TooManyConnections: 429,
+  OriginNotAllowed: 403,
+  ProtocolMismatch: 400,
+  WireVersion: 400,
+  WireNotServed: 400,
+  ServerFull: 503,
+  Unauthorized: 401,
+  Forbidden: 403,
+  MalformedResume: 400
+};
+function refusalOf(code) {
+  for (const [name, value] of Object.entries(RefusalCode)) {
+    if (value === code) return { name, code, status: REFUSAL_STATUS[name] };
+  }
+  return null;
+}
 
 // clients/typescript/src/errors.ts
 var NodelinkError = class extends Error {
-  constructor(message, options) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 };
 var SchemaError = class extends NodelinkError {
   constructor(path, reason) {
@@ -61,6 +110,7 @@ var SchemaError = class extends NodelinkError {
   }
   path;
   reason;
+  name = "SchemaError";
   kind = "schema";
 };
 var EncodeError = class extends NodelinkError {
@@ -71,6 +121,7 @@ var EncodeError = class extends NodelinkError {
   }
   where;
   reason;
+  name = "EncodeError";
   kind = "encode";
 };
 var DecodeError = class extends NodelinkError {
@@ -81,6 +132,7 @@ var DecodeError = class extends NodelinkError {
   }
   where;
   reason;
+  name = "DecodeError";
   kind = "decode";
 };
 var UnknownNetIdError = class extends NodelinkError {
@@ -89,6 +141,7 @@ var UnknownNetIdError = class extends NodelinkError {
     this.netId = netId;
   }
   netId;
+  name = "UnknownNetIdError";
   kind = "unknown_net_id";
 };
 var UrlError = class extends NodelinkError {
@@ -99,6 +152,7 @@ var UrlError = class extends NodelinkError {
   }
   url;
   reason;
+  name = "UrlError";
   kind = "url";
 };
 var ConnectError = class extends NodelinkError {
@@ -109,17 +163,27 @@ var ConnectError = class extends NodelinkError {
   }
   url;
   reason;
+  name = "ConnectError";
   kind = "connect";
 };
 var RefusedError = class extends NodelinkError {
-  constructor(status, reason) {
-    super(`refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}`);
+  constructor(status, reason, refusal = null) {
+    super(
+      refusal === null ? `refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}` : `refused by the server (${refusal}): ${reason}`
+    );
     this.status = status;
     this.reason = reason;
+    this.refusal = refusal;
   }
   status;
   reason;
+  refusal;
+  name = "RefusedError";
   kind = "refused";
+  /** Whether the same client may be let in later (429, 503): the client retries only these. */
+  get retryable() {
+    return this.status === 429 || this.status === 503;
+  }
 };
 var ProtocolMismatchError = class extends NodelinkError {
   constructor(client2, server, clientWireVersion, serverWireVersion = null) {
@@ -135,6 +199,7 @@ var ProtocolMismatchError = class extends NodelinkError {
   server;
   clientWireVersion;
   serverWireVersion;
+  name = "ProtocolMismatchError";
   kind = "protocol_mismatch";
 };
 var HandshakeError = class extends NodelinkError {
@@ -143,6 +208,7 @@ var HandshakeError = class extends NodelinkError {
     this.reason = reason;
   }
   reason;
+  name = "HandshakeError";
   kind = "handshake";
 };
 var QueueFullError = class extends NodelinkError {
@@ -151,9 +217,11 @@ var QueueFullError = class extends NodelinkError {
     this.capacity = capacity;
   }
   capacity;
+  name = "QueueFullError";
   kind = "queue_full";
 };
 var StoppedError = class extends NodelinkError {
+  name = "StoppedError";
   kind = "stopped";
   constructor() {
     super("the client has been closed");
@@ -167,6 +235,7 @@ var HandlerError = class extends NodelinkError {
   }
   handler;
   cause;
+  name = "HandlerError";
   kind = "handler";
 };
 
@@ -2418,15 +2487,24 @@ function bytesOf(data) {
 }
 function worthRetrying(error) {
   if (error instanceof ConnectError || error instanceof HandshakeError) return true;
-  if (error instanceof RefusedError) return error.status === 429 || error.status === 503;
+  if (error instanceof RefusedError) return error.retryable;
   return false;
 }
+var FINAL_CODES = /* @__PURE__ */ new Set([CloseCode.Kicked, CloseCode.ProtocolMismatch, CloseCode.HostGone, CloseCode.RelayShutdown]);
 function worthReconnecting(info) {
   if (info.kind === "local") return false;
-  return info.code !== CloseCode.Kicked && info.code !== CloseCode.ProtocolMismatch;
+  return !FINAL_CODES.has(info.code);
 }
 function resumable(info) {
-  return info.kind === "lost" || info.kind === "closed" && info.code === CloseCode.IdleTimeout;
+  if (info.kind === "lost") return true;
+  return info.kind === "closed" && (info.code === CloseCode.IdleTimeout || info.code === CloseCode.HostConnectionLost);
+}
+function serverFingerprintIn(reason) {
+  const mismatch = /server fingerprint ([0-9a-f]{16})/i.exec(reason);
+  if (mismatch !== null) return { fingerprint: mismatch[1].toLowerCase(), wireVersion: null };
+  const speaks = /speaks nodelink\.(\d+)\.([0-9a-f]{16})/i.exec(reason);
+  if (speaks !== null) return { fingerprint: speaks[2].toLowerCase(), wireVersion: Number(speaks[1]) };
+  return { fingerprint: null, wireVersion: null };
 }
 var NodelinkClient = class {
   /** The server's URL. */
@@ -2441,7 +2519,24 @@ var NodelinkClient = class {
   connectTimeoutMs;
   random;
   resumeBufferLength;
+  /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
+  refusalsByClose;
   attempt = null;
+  counts = {
+    eventsReceived: 0,
+    eventBytesReceived: 0,
+    syncFramesReceived: 0,
+    syncBytesReceived: 0,
+    snapshotFramesReceived: 0,
+    snapshotBytesReceived: 0,
+    otherFramesReceived: 0,
+    otherBytesReceived: 0,
+    framesSent: 0,
+    bytesSent: 0,
+    resumes: 0,
+    reconnects: 0
+  };
+  connections = 0;
   attempts = 0;
   retryTimer = null;
   welcome = null;
@@ -2478,6 +2573,7 @@ var NodelinkClient = class {
       throw new ConnectError(this.url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
     }
     this.WebSocketClass = WebSocketClass;
+    this.refusalsByClose = typeof WebSocketClass.prototype?.on !== "function";
     this.mirror = new Mirror(this.protocol);
     this.queue = new SendQueue(options.sendQueueLength ?? 1024);
     this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
@@ -2532,6 +2628,18 @@ var NodelinkClient = class {
   /** How many events wait in the send queue. */
   get queued() {
     return this.queue.size;
+  }
+  /**
+   * What the client has received and sent so far, over all its connections: a copy,
+   * read at any time.
+   *
+   * ```ts
+   * const { syncFramesReceived, syncBytesReceived } = client.stats;
+   * console.log(`${syncBytesReceived / syncFramesReceived} bytes a tick`);
+   * ```
+   */
+  get stats() {
+    return { ...this.counts };
   }
   // -------------------------------------------------------------------------
   // Handlers
@@ -2676,6 +2784,7 @@ var NodelinkClient = class {
         session.kept.push(frame2);
       }
     }
+    this.sent(frame2);
     socket.send(frame2);
   }
   // -------------------------------------------------------------------------
@@ -2712,13 +2821,14 @@ var NodelinkClient = class {
     if (session !== null) {
       protocols.push(resumeSubprotocol({ token: session.token, received: session.received, forgotten: session.sent - session.kept.length }));
     }
+    if (this.refusalsByClose) protocols.push(REFUSALS_SUBPROTOCOL);
     try {
       socket = new this.WebSocketClass(this.url, protocols);
     } catch (error) {
       this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
       return;
     }
-    const attempt = { socket, resuming: session !== null, opened: false, welcomed: false, socketError: null, timer: null };
+    const attempt = { socket, resuming: session !== null, opened: false, welcomed: false, inSnapshot: false, socketError: null, timer: null };
     this.attempt = attempt;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
@@ -2826,15 +2936,19 @@ var NodelinkClient = class {
       this.report(new DecodeError("message", `expected a binary message, found ${typeof data === "string" ? "text" : typeof data}`));
       return;
     }
-    if (attempt.welcomed && this.session !== null && frameKind(bytes) === FrameKind.Event) this.session.received += 1;
+    const kind = frameKind(bytes);
+    if (attempt.welcomed && this.session !== null && kind === FrameKind.Event) this.session.received += 1;
     if (bytes.byteLength > this.maxFrameLength) {
+      this.count(attempt, kind, null, bytes.byteLength);
       this.report(new DecodeError("frame", `${bytes.byteLength} bytes, more than the limit of ${this.maxFrameLength}`));
       return;
     }
     let frame2;
     try {
       frame2 = decodeServerFrame(this.protocol, bytes);
+      this.count(attempt, kind, frame2.kind === "sync" ? frame2.sync.flags : null, bytes.byteLength);
     } catch (thrown) {
+      this.count(attempt, kind, null, bytes.byteLength);
       const error = thrown instanceof DecodeError || thrown instanceof ProtocolMismatchError ? thrown : new DecodeError("frame", thrown instanceof Error ? thrown.message : String(thrown));
       if (!attempt.welcomed) {
         this.abandon(attempt, error instanceof ProtocolMismatchError ? error : new HandshakeError(error.message));
@@ -2855,13 +2969,16 @@ var NodelinkClient = class {
       case "welcome":
         this.report(new HandshakeError("a second welcome"));
         return;
-      case "ping":
-        attempt.socket.send(encodePong(frame2.seq));
+      case "ping": {
+        const pong = encodePong(frame2.seq);
+        this.sent(pong);
+        attempt.socket.send(pong);
         if (frame2.rttUs > 0) {
           this.latency = frame2.rttUs / 1e3;
           this.emit(this.latencyHandlers, "latency", this.latency);
         }
         return;
+      }
       case "event": {
         const { name, data: payload } = frame2.event;
         const set = this.eventHandlers.get(name);
@@ -2880,6 +2997,39 @@ var NodelinkClient = class {
       }
     }
   }
+  /** Counts a received frame by its kind (and, for a decoded sync frame, its flags). */
+  count(attempt, kind, syncFlags, bytes) {
+    const counts = this.counts;
+    if (syncFlags !== null) {
+      if ((syncFlags & SyncFlag.Full) !== 0 || attempt.inSnapshot) {
+        attempt.inSnapshot = (syncFlags & SyncFlag.More) !== 0;
+        counts.snapshotFramesReceived += 1;
+        counts.snapshotBytesReceived += bytes;
+      } else {
+        counts.syncFramesReceived += 1;
+        counts.syncBytesReceived += bytes;
+      }
+    } else if (kind === FrameKind.Sync) {
+      counts.syncFramesReceived += 1;
+      counts.syncBytesReceived += bytes;
+    } else if (kind === FrameKind.Event) {
+      counts.eventsReceived += 1;
+      counts.eventBytesReceived += bytes;
+    } else {
+      counts.otherFramesReceived += 1;
+      counts.otherBytesReceived += bytes;
+    }
+  }
+  sent(frame2) {
+    this.counts.framesSent += 1;
+    this.counts.bytesSent += frame2.byteLength;
+  }
+  /** A connection was welcomed: resumed, or a new session. */
+  countWelcome(resumed) {
+    this.connections += 1;
+    this.counts.reconnects = this.connections - 1;
+    if (resumed) this.counts.resumes += 1;
+  }
   welcomed(attempt, welcome) {
     if (welcome.fingerprint !== this.protocol.fingerprint) {
       this.abandon(attempt, new ProtocolMismatchError(this.protocol.fingerprint, welcome.fingerprint, WIRE_VERSION));
@@ -2894,6 +3044,7 @@ var NodelinkClient = class {
     attempt.welcomed = true;
     this.attempts = 0;
     this.current = "open";
+    this.countWelcome(false);
     if (session?.paused) {
       this.session = null;
       this.mirror.clear();
@@ -2927,11 +3078,15 @@ var NodelinkClient = class {
     attempt.welcomed = true;
     this.attempts = 0;
     this.current = "open";
+    this.countWelcome(true);
     session.token = token;
     session.paused = null;
     const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
     this.welcome = info;
-    for (const frame2 of session.kept.slice(serverReceived - forgotten)) attempt.socket.send(frame2);
+    for (const frame2 of session.kept.slice(serverReceived - forgotten)) {
+      this.sent(frame2);
+      attempt.socket.send(frame2);
+    }
     this.flush(attempt.socket);
     const pending = this.pending;
     this.pending = null;
@@ -2941,6 +3096,16 @@ var NodelinkClient = class {
   closed(attempt, code, reason) {
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     this.attempt = null;
+    const refusal = attempt.welcomed || this.current === "closed" ? null : refusalOf(code);
+    if (refusal !== null) {
+      if (refusal.name === "ProtocolMismatch" || refusal.name === "WireVersion") {
+        const server = serverFingerprintIn(reason);
+        this.failed(new ProtocolMismatchError(this.protocol.fingerprint, server.fingerprint, WIRE_VERSION, server.wireVersion));
+      } else {
+        this.failed(new RefusedError(refusal.status, reason, refusal.name));
+      }
+      return;
+    }
     if (!attempt.welcomed && attempt.resuming && attempt.opened && code !== ABNORMAL_CLOSURE && this.current !== "closed") {
       this.refused(code, reason);
       return;
@@ -3094,13 +3259,13 @@ var Client = class extends NodelinkClient {
   constructor(url, options) {
     super(schema, url, options);
   }
-  /** Sends `move` (queued until connected). */
-  sendMove(x, y) {
-    this.send("move", { x, y });
+  /** Sends `move` (queued until connected), its fields by name: `sendMove({ x, y })`. */
+  sendMove(fields) {
+    this.send("move", fields);
   }
-  /** Sends `chat` (queued until connected). */
-  sendChat(msg) {
-    this.send("chat", { msg });
+  /** Sends `chat` (queued until connected), its fields by name: `sendChat({ msg })`. */
+  sendChat(fields) {
+    this.send("chat", fields);
   }
   /** Sends `ready` (queued until connected). */
   sendReady() {
@@ -3201,7 +3366,7 @@ function sendPosition(now, force) {
   if (me === null || client.status !== "open") return;
   if (lastSent !== null && lastSent.x === me.x && lastSent.y === me.y) return;
   if (!force && now - lastSentAt < SEND_INTERVAL_MS) return;
-  client.sendMove(me.x, me.y);
+  client.sendMove({ x: me.x, y: me.y });
   lastSent = me;
   lastSentAt = now;
 }
@@ -3245,7 +3410,7 @@ chatInput.addEventListener("focus", () => release(null));
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = chatInput.value.trim();
-  if (text !== "") client.sendChat(text);
+  if (text !== "") client.sendChat({ msg: text });
   chatInput.value = "";
   chatInput.blur();
 });

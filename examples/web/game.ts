@@ -135,7 +135,7 @@ function sendPosition(now: number, force: boolean): void {
   if (me === null || client.status !== "open") return;
   if (lastSent !== null && lastSent.x === me.x && lastSent.y === me.y) return;
   if (!force && now - lastSentAt < SEND_INTERVAL_MS) return;
-  client.sendMove(me.x, me.y);
+  client.sendMove({ x: me.x, y: me.y });
   lastSent = me;
   lastSentAt = now;
 }
@@ -187,7 +187,7 @@ chatInput.addEventListener("focus", () => release(null));
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = chatInput.value.trim();
-  if (text !== "") client.sendChat(text);
+  if (text !== "") client.sendChat({ msg: text });
   chatInput.value = "";
   // Back to the game: the arrow keys move again.
   chatInput.blur();

@@ -1,6 +1,6 @@
 /** The client: one WebSocket connection at a time to a nodelink server's native wire. */
 
-import { closeReasonOf, CloseCode, type CloseReason } from "./close.js";
+import { closeReasonOf, CloseCode, type CloseReason, REFUSALS_SUBPROTOCOL, refusalOf } from "./close.js";
 import {
   ConnectError,
   DecodeError,
@@ -22,6 +22,7 @@ import {
   type ServerFrame,
   type Settings,
   subprotocol,
+  SyncFlag,
   type Welcome,
 } from "./frames.js";
 import { Mirror, type StateSync, type World } from "./mirror.js";
@@ -63,7 +64,8 @@ export interface WebSocketLike {
   onmessage: ((event: any) => void) | null;
   onerror: ((event: any) => void) | null;
   onclose: ((event: any) => void) | null;
-  send(data: Uint8Array): void;
+  // `ArrayBuffer`-backed, as the DOM's `send` requires (it takes no view of a `SharedArrayBuffer`).
+  send(data: Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -102,14 +104,87 @@ export interface ClientOptions {
   random?: () => number;
 }
 
-/** Why a connection ended. */
+/**
+ * Why a connection ended, as `onDisconnect` and `onPause` receive it: switch on
+ * `kind`.
+ *
+ * - `"closed"`: the server (or a relay) closed the connection with a close frame.
+ *   `code` is the WebSocket close code, `reason` the frame's text, and `closeReason`
+ *   nodelink's meaning of the code ({@link CloseCode}: `Kicked`, `ServerShutdown`,
+ *   `IdleTimeout`, the relay's `HostGone`, …), or `null` for a code that is not
+ *   nodelink's (1000, 1001, …).
+ * - `"lost"`: the connection failed without a close frame (a reset, the network
+ *   gone). `code` is 1006; `reason` what the WebSocket said, if anything.
+ * - `"local"`: this client ended it, with `close()`.
+ *
+ * ```ts
+ * client.onDisconnect((info) => {
+ *   if (info.kind === "closed" && info.closeReason?.name === "Kicked") showKicked(info.reason);
+ *   else if (info.kind === "lost") showOffline();
+ * });
+ * ```
+ */
 export type DisconnectInfo =
   /** The server closed the connection with this code and text. */
-  | { readonly kind: "closed"; readonly code: number; readonly reason: string; readonly closeReason: CloseReason | null }
+  | {
+      readonly kind: "closed";
+      /** The WebSocket close code. */
+      readonly code: number;
+      /** The close frame's text. */
+      readonly reason: string;
+      /** nodelink's meaning of `code`, or `null` for a code that is not one of its own. */
+      readonly closeReason: CloseReason | null;
+    }
   /** The connection failed without a close frame (reset, network loss). */
-  | { readonly kind: "lost"; readonly code: number; readonly reason: string }
+  | {
+      readonly kind: "lost";
+      /** 1006, the code a WebSocket reports for a connection lost without a close frame. */
+      readonly code: number;
+      /** What the WebSocket said about it, or a description. */
+      readonly reason: string;
+    }
   /** This client closed it. */
   | { readonly kind: "local" };
+
+/**
+ * What a client has received and sent since it was made, over all its connections
+ * ({@link NodelinkClient.stats}). Frames are WebSocket messages; bytes are their
+ * payloads, the nodelink frames themselves (PROTOCOL.md), without WebSocket framing.
+ * Frames received are counted by kind as they arrive, decodable or not, before any
+ * handler runs.
+ */
+export interface ClientStats {
+  /** Event frames received (kind 1). */
+  readonly eventsReceived: number;
+  /** Their bytes. */
+  readonly eventBytesReceived: number;
+  /** Sync frames received (kind 2) that are not part of a snapshot: a tick's changes. */
+  readonly syncFramesReceived: number;
+  /** Their bytes. */
+  readonly syncBytesReceived: number;
+  /**
+   * Sync frames received that are part of a snapshot: from a frame with the `full`
+   * flag up to the first without `more` (each connection's first, and those sent on
+   * the server's request or after the client fell behind).
+   */
+  readonly snapshotFramesReceived: number;
+  /** Their bytes. */
+  readonly snapshotBytesReceived: number;
+  /** Other frames received: welcomes, pings, and any of an unknown kind. */
+  readonly otherFramesReceived: number;
+  /** Their bytes. */
+  readonly otherBytesReceived: number;
+  /** Frames sent: events (those re-sent after a resume too) and pongs. */
+  readonly framesSent: number;
+  /** Their bytes. */
+  readonly bytesSent: number;
+  /** Connections that resumed the session of an earlier one: the same player. */
+  readonly resumes: number;
+  /** Connections welcomed after the first: resumed, or joined afresh. */
+  readonly reconnects: number;
+}
+
+type Counts = { -readonly [Key in keyof ClientStats]: number };
 
 /** Where the client is in its life. */
 export type ConnectionStatus =
@@ -153,7 +228,7 @@ interface Session {
   /** Frames sent on this session (events; pongs are not counted). */
   sent: number;
   /** The last frames sent; the newest is number `sent`. */
-  readonly kept: Uint8Array[];
+  readonly kept: Uint8Array<ArrayBuffer>[];
   /** While its connection is down: why it ended. */
   paused: DisconnectInfo | null;
 }
@@ -165,6 +240,8 @@ interface Attempt {
   readonly resuming: boolean;
   opened: boolean;
   welcomed: boolean;
+  /** Whether the last sync frame began or continued a snapshot (it had `more`). */
+  inSnapshot: boolean;
   /** The latest WebSocket error message. */
   socketError: string | null;
   timer: ReturnType<typeof setTimeout> | null;
@@ -208,19 +285,44 @@ function bytesOf(data: unknown): Uint8Array | null {
 /** Whether a connection that could not be made is worth trying again. */
 function worthRetrying(error: NodelinkError): boolean {
   if (error instanceof ConnectError || error instanceof HandshakeError) return true;
-  if (error instanceof RefusedError) return error.status === 429 || error.status === 503;
+  if (error instanceof RefusedError) return error.retryable;
   return false;
 }
+
+/** Codes after which the client does not come back: kicked, or its relayed game is gone (its code would meet a 404). */
+// 4102 and 4104 are a relay's words to hosts: a player that gets one stays away too.
+const FINAL_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Kicked,
+  CloseCode.ProtocolMismatch,
+  CloseCode.HostGone,
+  CloseCode.RelayShutdown,
+  CloseCode.PlayerConnectionLost,
+  CloseCode.LinkReplaced,
+]);
 
 /** Whether a connection that ended this way is worth reopening. */
 function worthReconnecting(info: DisconnectInfo): boolean {
   if (info.kind === "local") return false;
-  return info.code !== CloseCode.Kicked && info.code !== CloseCode.ProtocolMismatch;
+  return !FINAL_CODES.has(info.code);
 }
 
-/** Whether a session whose connection ended this way can be resumed: lost, or closed as silent. */
+/**
+ * Whether a session whose connection ended this way can be resumed: lost, closed as
+ * silent, or cut by a relay that lost the host's connection (the host saw it lost
+ * too, and holds the player).
+ */
 function resumable(info: DisconnectInfo): boolean {
-  return info.kind === "lost" || (info.kind === "closed" && info.code === CloseCode.IdleTimeout);
+  if (info.kind === "lost") return true;
+  return info.kind === "closed" && (info.code === CloseCode.IdleTimeout || info.code === CloseCode.HostConnectionLost);
+}
+
+/** The server's fingerprint in a refusal's reason (`server fingerprint <hex>`, or `speaks nodelink.<v>.<hex>`). */
+function serverFingerprintIn(reason: string): { fingerprint: string | null; wireVersion: number | null } {
+  const mismatch = /server fingerprint ([0-9a-f]{16})/i.exec(reason);
+  if (mismatch !== null) return { fingerprint: mismatch[1]!.toLowerCase(), wireVersion: null };
+  const speaks = /speaks nodelink\.(\d+)\.([0-9a-f]{16})/i.exec(reason);
+  if (speaks !== null) return { fingerprint: speaks[2]!.toLowerCase(), wireVersion: Number(speaks[1]) };
+  return { fingerprint: null, wireVersion: null };
 }
 
 /**
@@ -249,8 +351,25 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private readonly connectTimeoutMs: number;
   private readonly random: () => number;
   private readonly resumeBufferLength: number;
+  /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
+  private readonly refusalsByClose: boolean;
 
   private attempt: Attempt | null = null;
+  private readonly counts: Counts = {
+    eventsReceived: 0,
+    eventBytesReceived: 0,
+    syncFramesReceived: 0,
+    syncBytesReceived: 0,
+    snapshotFramesReceived: 0,
+    snapshotBytesReceived: 0,
+    otherFramesReceived: 0,
+    otherBytesReceived: 0,
+    framesSent: 0,
+    bytesSent: 0,
+    resumes: 0,
+    reconnects: 0,
+  };
+  private connections = 0;
   private attempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private welcome: ConnectInfo | null = null;
@@ -289,6 +408,9 @@ export class NodelinkClient<P extends ProtocolTypes> {
       throw new ConnectError(this.url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
     }
     this.WebSocketClass = WebSocketClass;
+    // The `ws` package's WebSocket, an EventEmitter, shows a refused upgrade's
+    // response (`unexpected-response`); browsers' and Node 22's own do not.
+    this.refusalsByClose = typeof (WebSocketClass as { prototype?: { on?: unknown } }).prototype?.on !== "function";
     this.mirror = new Mirror(this.protocol);
     this.queue = new SendQueue(options.sendQueueLength ?? 1024);
     this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
@@ -355,6 +477,19 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** How many events wait in the send queue. */
   get queued(): number {
     return this.queue.size;
+  }
+
+  /**
+   * What the client has received and sent so far, over all its connections: a copy,
+   * read at any time.
+   *
+   * ```ts
+   * const { syncFramesReceived, syncBytesReceived } = client.stats;
+   * console.log(`${syncBytesReceived / syncFramesReceived} bytes a tick`);
+   * ```
+   */
+  get stats(): ClientStats {
+    return { ...this.counts };
   }
 
   // -------------------------------------------------------------------------
@@ -509,7 +644,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
    * Sends a frame, keeping it for the session first: a frame whose send failed
    * half-way may have arrived, and the server's count settles it on a resume.
    */
-  private write(socket: WebSocketLike, frame: Uint8Array): void {
+  private write(socket: WebSocketLike, frame: Uint8Array<ArrayBuffer>): void {
     const session = this.session;
     if (session !== null) {
       session.sent += 1;
@@ -518,6 +653,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
         session.kept.push(frame);
       }
     }
+    this.sent(frame);
     socket.send(frame);
   }
 
@@ -558,13 +694,15 @@ export class NodelinkClient<P extends ProtocolTypes> {
     if (session !== null) {
       protocols.push(resumeSubprotocol({ token: session.token, received: session.received, forgotten: session.sent - session.kept.length }));
     }
+    // Asks a server that refuses this client to say why with a close code.
+    if (this.refusalsByClose) protocols.push(REFUSALS_SUBPROTOCOL);
     try {
       socket = new this.WebSocketClass(this.url, protocols);
     } catch (error) {
       this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
       return;
     }
-    const attempt: Attempt = { socket, resuming: session !== null, opened: false, welcomed: false, socketError: null, timer: null };
+    const attempt: Attempt = { socket, resuming: session !== null, opened: false, welcomed: false, inSnapshot: false, socketError: null, timer: null };
     this.attempt = attempt;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
@@ -688,15 +826,19 @@ export class NodelinkClient<P extends ProtocolTypes> {
       return;
     }
     // Every event frame counts, decodable or not: the server counted it as sent.
-    if (attempt.welcomed && this.session !== null && frameKind(bytes) === FrameKind.Event) this.session.received += 1;
+    const kind = frameKind(bytes);
+    if (attempt.welcomed && this.session !== null && kind === FrameKind.Event) this.session.received += 1;
     if (bytes.byteLength > this.maxFrameLength) {
+      this.count(attempt, kind, null, bytes.byteLength);
       this.report(new DecodeError("frame", `${bytes.byteLength} bytes, more than the limit of ${this.maxFrameLength}`));
       return;
     }
     let frame: ServerFrame;
     try {
       frame = decodeServerFrame(this.protocol, bytes);
+      this.count(attempt, kind, frame.kind === "sync" ? frame.sync.flags : null, bytes.byteLength);
     } catch (thrown) {
+      this.count(attempt, kind, null, bytes.byteLength);
       const error =
         thrown instanceof DecodeError || thrown instanceof ProtocolMismatchError
           ? thrown
@@ -720,14 +862,17 @@ export class NodelinkClient<P extends ProtocolTypes> {
       case "welcome":
         this.report(new HandshakeError("a second welcome"));
         return;
-      case "ping":
+      case "ping": {
         // Answered at once, ahead of queued events, so the round trip is the network's.
-        attempt.socket.send(encodePong(frame.seq));
+        const pong = encodePong(frame.seq);
+        this.sent(pong);
+        attempt.socket.send(pong);
         if (frame.rttUs > 0) {
           this.latency = frame.rttUs / 1000;
           this.emit(this.latencyHandlers, "latency", this.latency);
         }
         return;
+      }
       case "event": {
         const { name, data: payload } = frame.event;
         const set = this.eventHandlers.get(name);
@@ -747,6 +892,43 @@ export class NodelinkClient<P extends ProtocolTypes> {
     }
   }
 
+  /** Counts a received frame by its kind (and, for a decoded sync frame, its flags). */
+  private count(attempt: Attempt, kind: number | null, syncFlags: number | null, bytes: number): void {
+    const counts = this.counts;
+    if (syncFlags !== null) {
+      if ((syncFlags & SyncFlag.Full) !== 0 || attempt.inSnapshot) {
+        attempt.inSnapshot = (syncFlags & SyncFlag.More) !== 0;
+        counts.snapshotFramesReceived += 1;
+        counts.snapshotBytesReceived += bytes;
+      } else {
+        counts.syncFramesReceived += 1;
+        counts.syncBytesReceived += bytes;
+      }
+    } else if (kind === FrameKind.Sync) {
+      // Not decoded: counted, not placed in a snapshot.
+      counts.syncFramesReceived += 1;
+      counts.syncBytesReceived += bytes;
+    } else if (kind === FrameKind.Event) {
+      counts.eventsReceived += 1;
+      counts.eventBytesReceived += bytes;
+    } else {
+      counts.otherFramesReceived += 1;
+      counts.otherBytesReceived += bytes;
+    }
+  }
+
+  private sent(frame: Uint8Array): void {
+    this.counts.framesSent += 1;
+    this.counts.bytesSent += frame.byteLength;
+  }
+
+  /** A connection was welcomed: resumed, or a new session. */
+  private countWelcome(resumed: boolean): void {
+    this.connections += 1;
+    this.counts.reconnects = this.connections - 1;
+    if (resumed) this.counts.resumes += 1;
+  }
+
   private welcomed(attempt: Attempt, welcome: Welcome): void {
     if (welcome.fingerprint !== this.protocol.fingerprint) {
       this.abandon(attempt, new ProtocolMismatchError(this.protocol.fingerprint, welcome.fingerprint, WIRE_VERSION));
@@ -761,6 +943,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
     attempt.welcomed = true;
     this.attempts = 0;
     this.current = "open";
+    this.countWelcome(false);
     if (session?.paused) {
       // A server without sessions started a new one: the old one is over.
       this.session = null;
@@ -798,13 +981,17 @@ export class NodelinkClient<P extends ProtocolTypes> {
     attempt.welcomed = true;
     this.attempts = 0;
     this.current = "open";
+    this.countWelcome(true);
     session.token = token;
     session.paused = null;
     // The mirror is kept: the missed events follow, then a snapshot replaces it.
     const info: ConnectInfo = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
     this.welcome = info;
     // What the server never read goes first, in its order, then what was queued.
-    for (const frame of session.kept.slice(serverReceived - forgotten)) attempt.socket.send(frame);
+    for (const frame of session.kept.slice(serverReceived - forgotten)) {
+      this.sent(frame);
+      attempt.socket.send(frame);
+    }
     this.flush(attempt.socket);
     const pending = this.pending;
     this.pending = null;
@@ -815,6 +1002,17 @@ export class NodelinkClient<P extends ProtocolTypes> {
   private closed(attempt: Attempt, code: number, reason: string): void {
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     this.attempt = null;
+    const refusal = attempt.welcomed || this.current === "closed" ? null : refusalOf(code);
+    if (refusal !== null) {
+      // Refused, and told with a close code (PROTOCOL.md, "Refusals a browser can read").
+      if (refusal.name === "ProtocolMismatch" || refusal.name === "WireVersion") {
+        const server = serverFingerprintIn(reason);
+        this.failed(new ProtocolMismatchError(this.protocol.fingerprint, server.fingerprint, WIRE_VERSION, server.wireVersion));
+      } else {
+        this.failed(new RefusedError(refusal.status, reason, refusal.name));
+      }
+      return;
+    }
     if (!attempt.welcomed && attempt.resuming && attempt.opened && code !== ABNORMAL_CLOSURE && this.current !== "closed") {
       this.refused(code, reason);
       return;

@@ -3,19 +3,23 @@
  * on `kind` (a discriminated union over {@link ClientError}).
  */
 
-/** The base of every error nodelink-client throws or reports. */
+import type { RefusalName } from "./close.js";
+
+/**
+ * The base of every error nodelink-client throws or reports. Each class sets its
+ * `name` to its own name as a string, so that it survives minification (a bundler
+ * may rename the class itself).
+ */
 export abstract class NodelinkError extends Error {
   /** Which error this is, for `switch` statements. */
   abstract readonly kind: string;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  /** The class's name (`"RefusedError"`), also in a minified bundle. */
+  abstract override readonly name: string;
 }
 
 /** A schema that is not a nodelink protocol schema; `path` names the offending part. */
 export class SchemaError extends NodelinkError {
+  override readonly name = "SchemaError";
   readonly kind = "schema";
   constructor(
     /** Where in the schema, as a JSON path (`$.to_server.events[0].fields[1].type`). */
@@ -29,6 +33,7 @@ export class SchemaError extends NodelinkError {
 
 /** A value that does not fit its schema type, found while encoding an event. */
 export class EncodeError extends NodelinkError {
+  override readonly name = "EncodeError";
   readonly kind = "encode";
   constructor(
     /** What was being encoded and where inside it (`event \`move\`: field \`x\``). */
@@ -42,6 +47,7 @@ export class EncodeError extends NodelinkError {
 
 /** A frame from the server that could not be decoded. It was skipped. */
 export class DecodeError extends NodelinkError {
+  override readonly name = "DecodeError";
   readonly kind = "decode";
   constructor(
     /** What was being decoded and where inside it (`event \`chat\`: field \`msg\``). */
@@ -58,6 +64,7 @@ export class DecodeError extends NodelinkError {
  * this connection. The entry was ignored; the rest of the frame was applied.
  */
 export class UnknownNetIdError extends NodelinkError {
+  override readonly name = "UnknownNetIdError";
   readonly kind = "unknown_net_id";
   constructor(
     /** The net id. */
@@ -69,6 +76,7 @@ export class UnknownNetIdError extends NodelinkError {
 
 /** The server URL is not a `ws://` or `wss://` URL. */
 export class UrlError extends NodelinkError {
+  override readonly name = "UrlError";
   readonly kind = "url";
   constructor(
     readonly url: string,
@@ -80,6 +88,7 @@ export class UrlError extends NodelinkError {
 
 /** The connection could not be opened, or failed before the welcome. */
 export class ConnectError extends NodelinkError {
+  override readonly name = "ConnectError";
   readonly kind = "connect";
   constructor(
     readonly url: string,
@@ -90,20 +99,38 @@ export class ConnectError extends NodelinkError {
 }
 
 /**
- * The server refused the WebSocket upgrade with an HTTP status (401/403 from its
- * authentication or origin check, 429 too many connections, 503 full, 400 for a
- * bad subprotocol). Only reported where the WebSocket implementation shows the
- * response (Node's `ws`); browsers report a refusal as a {@link ConnectError}.
+ * The server refused the connection: 401/403 from its authentication or origin
+ * check, 429 too many connections, 503 full, 400 for a malformed request. Where
+ * the WebSocket shows the HTTP response (Node's `ws`), from its status and body;
+ * elsewhere (browsers), from the close code the server sends a client that offers
+ * {@link REFUSALS_SUBPROTOCOL} (PROTOCOL.md, "Refusals a browser can read"), which
+ * also names the refusal's kind. A refusal with another protocol is a
+ * {@link ProtocolMismatchError} instead.
  */
 export class RefusedError extends NodelinkError {
+  override readonly name = "RefusedError";
   readonly kind = "refused";
   constructor(
-    /** The HTTP status. */
+    /** The HTTP status (for a refusal told with a close code, its kind's status). */
     readonly status: number,
-    /** The response body: the server's reason. */
+    /** The server's reason: the response body, or the close frame's text. */
     readonly reason: string,
+    /**
+     * The refusal's kind (`"OriginNotAllowed"`, `"Unauthorized"`, `"ServerFull"`, …)
+     * when the server told it with a close code; `null` from an HTTP response.
+     */
+    readonly refusal: RefusalName | null = null,
   ) {
-    super(`refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}`);
+    super(
+      refusal === null
+        ? `refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}`
+        : `refused by the server (${refusal}): ${reason}`,
+    );
+  }
+
+  /** Whether the same client may be let in later (429, 503): the client retries only these. */
+  get retryable(): boolean {
+    return this.status === 429 || this.status === 503;
   }
 }
 
@@ -113,6 +140,7 @@ export class RefusedError extends NodelinkError {
  * reconnect.
  */
 export class ProtocolMismatchError extends NodelinkError {
+  override readonly name = "ProtocolMismatchError";
   readonly kind = "protocol_mismatch";
   constructor(
     /** This client's protocol fingerprint, 16 hex digits. */
@@ -134,6 +162,7 @@ export class ProtocolMismatchError extends NodelinkError {
 
 /** The connection opened but the server's first frame was not a valid welcome. */
 export class HandshakeError extends NodelinkError {
+  override readonly name = "HandshakeError";
   readonly kind = "handshake";
   constructor(readonly reason: string) {
     super(`handshake failed: ${reason}`);
@@ -142,6 +171,7 @@ export class HandshakeError extends NodelinkError {
 
 /** The send queue is full: the event was not queued. */
 export class QueueFullError extends NodelinkError {
+  override readonly name = "QueueFullError";
   readonly kind = "queue_full";
   constructor(
     /** The queue's capacity, in frames. */
@@ -153,6 +183,7 @@ export class QueueFullError extends NodelinkError {
 
 /** The client was closed with `close()`: nothing more can be sent or connected. */
 export class StoppedError extends NodelinkError {
+  override readonly name = "StoppedError";
   readonly kind = "stopped";
   constructor() {
     super("the client has been closed");
@@ -161,6 +192,7 @@ export class StoppedError extends NodelinkError {
 
 /** A handler registered on the client threw; the connection goes on. */
 export class HandlerError extends NodelinkError {
+  override readonly name = "HandlerError";
   readonly kind = "handler";
   constructor(
     /** Which handler: an event's wire name, or `connect`, `state_sync`… */

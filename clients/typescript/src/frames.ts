@@ -210,7 +210,7 @@ function writeEventFields(writer: Writer, event: CompiledEvent, data: unknown): 
   for (const field of event.fields) within(`field \`${field.name}\``, () => field.codec.encode(writer, record[field.name]));
 }
 
-function encodeEventWith(events: ReadonlyMap<string, CompiledEvent>, direction: string, name: string, data: unknown): Uint8Array {
+function encodeEventWith(events: ReadonlyMap<string, CompiledEvent>, direction: string, name: string, data: unknown): Uint8Array<ArrayBuffer> {
   const event = events.get(name);
   if (event === undefined) {
     throw new EncodeError(`event \`${name}\``, `${direction} has no such event (it has ${[...events.keys()].map((n) => `\`${n}\``).join(", ")})`);
@@ -228,12 +228,12 @@ function encodeEventWith(events: ReadonlyMap<string, CompiledEvent>, direction: 
 }
 
 /** Encodes a client's event `[1, name, field…]`. Throws {@link EncodeError} for a payload that does not fit. */
-export function encodeClientEvent(protocol: CompiledProtocol, name: string, data?: unknown): Uint8Array {
+export function encodeClientEvent(protocol: CompiledProtocol, name: string, data?: unknown): Uint8Array<ArrayBuffer> {
   return encodeEventWith(protocol.toServer, protocol.schema.to_server.name, name, data);
 }
 
 /** Encodes a server's event `[1, name, field…]`. */
-export function encodeServerEvent(protocol: CompiledProtocol, name: string, data?: unknown): Uint8Array {
+export function encodeServerEvent(protocol: CompiledProtocol, name: string, data?: unknown): Uint8Array<ArrayBuffer> {
   return encodeEventWith(protocol.toClient, protocol.schema.to_client.name, name, data);
 }
 
@@ -593,7 +593,7 @@ export function decodeClientFrame(protocol: CompiledProtocol, bytes: Uint8Array)
 }
 
 /** Encodes a pong `[4, seq]`. */
-export function encodePong(seq: number): Uint8Array {
+export function encodePong(seq: number): Uint8Array<ArrayBuffer> {
   const writer = new Writer(8);
   writer.arrayLen(2);
   writer.uint(FrameKind.Pong);
@@ -602,7 +602,7 @@ export function encodePong(seq: number): Uint8Array {
 }
 
 /** Encodes a ping `[3, seq, rtt_us]`. */
-export function encodePing(seq: number, rttUs: number): Uint8Array {
+export function encodePing(seq: number, rttUs: number): Uint8Array<ArrayBuffer> {
   const writer = new Writer(16);
   writer.arrayLen(3);
   writer.uint(FrameKind.Ping);
@@ -623,7 +623,7 @@ export function encodeWelcome(
     resumeToken?: string | null;
     resumed?: number | null;
   },
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const token = welcome.resumeToken ?? null;
   const resumed = token === null ? null : (welcome.resumed ?? null);
   const writer = new Writer(256);
@@ -646,7 +646,7 @@ export function encodeWelcome(
  * Rust server does, the frame has ten elements when it carries entity changes
  * (`despawned` or `entities` not empty), else eight.
  */
-export function encodeSync(protocol: CompiledProtocol, frame: SyncFrame): Uint8Array {
+export function encodeSync(protocol: CompiledProtocol, frame: SyncFrame): Uint8Array<ArrayBuffer> {
   const despawned = frame.despawned ?? [];
   const entities = frame.entities ?? [];
   const withEntities = despawned.length > 0 || entities.length > 0;

@@ -7,11 +7,11 @@
  */
 
 export { NodelinkClient } from "./client.js";
-export type { ClientOptions, ConnectInfo, ConnectionStatus, DisconnectInfo, WebSocketConstructor, WebSocketLike } from "./client.js";
-export { CloseCode, closeReasonOf } from "./close.js";
+export type { ClientOptions, ClientStats, ConnectInfo, ConnectionStatus, DisconnectInfo, WebSocketConstructor, WebSocketLike } from "./client.js";
+export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSALS_SUBPROTOCOL } from "./close.js";
 export { isEntityId } from "./entity-id.js";
 export type { EntityId } from "./entity-id.js";
-export type { CloseReason, CloseReasonName } from "./close.js";
+export type { CloseReason, CloseReasonName, Refusal, RefusalName } from "./close.js";
 export {
   ConnectError,
   DecodeError,

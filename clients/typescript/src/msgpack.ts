@@ -58,7 +58,7 @@ export class Writer {
   }
 
   /** The bytes written, as a fresh array. */
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     return this.buffer.slice(0, this.length);
   }
 

@@ -4,7 +4,7 @@ import { QueueFullError } from "./errors.js";
 
 /** A first-in first-out queue of frames that refuses to grow past its capacity. */
 export class SendQueue {
-  private frames: Uint8Array[] = [];
+  private frames: Uint8Array<ArrayBuffer>[] = [];
   private head = 0;
 
   constructor(
@@ -20,13 +20,13 @@ export class SendQueue {
   }
 
   /** Adds a frame at the back; throws {@link QueueFullError} when full (the frame is not queued). */
-  push(frame: Uint8Array): void {
+  push(frame: Uint8Array<ArrayBuffer>): void {
     if (this.size >= this.capacity) throw new QueueFullError(this.capacity);
     this.frames.push(frame);
   }
 
   /** Takes the frame at the front. */
-  shift(): Uint8Array | undefined {
+  shift(): Uint8Array<ArrayBuffer> | undefined {
     if (this.head >= this.frames.length) return undefined;
     const frame = this.frames[this.head];
     this.head += 1;

@@ -24,6 +24,7 @@ import {
   type SyncFrame,
   UnknownNetIdError,
   UrlError,
+  REFUSALS_SUBPROTOCOL as REFUSALS,
 } from "../src/index.js";
 import { type FakeSocket, fakeWebSocket, settle } from "./support.js";
 
@@ -59,7 +60,7 @@ function sent(client: Client, socket: FakeSocket): unknown[] {
 describe("sending", () => {
   it("queues events before the connection opens and sends them first, in order", async () => {
     const { client, sockets } = setup();
-    client.sendMove(1, 2);
+    client.sendMove({ x: 1, y: 2 });
     client.send("chat", { msg: "hi" });
     client.sendReady();
     assert.equal(client.queued, 3);
@@ -68,7 +69,7 @@ describe("sending", () => {
     const connecting = client.connect();
     const socket = sockets[0]!;
     assert.equal(socket.url, URL);
-    assert.deepEqual(socket.protocols, [`nodelink.3.${FINGERPRINT}`]);
+    assert.deepEqual(socket.protocols, [`nodelink.3.${FINGERPRINT}`, REFUSALS]);
     socket.accept();
     assert.deepEqual(socket.sent, [], "events wait for the welcome");
     socket.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: "1a2b3c4d", netId: 3, tickRate: 20 }));
@@ -84,7 +85,7 @@ describe("sending", () => {
     ]);
     assert.equal(client.queued, 0);
 
-    client.sendChat("now");
+    client.sendChat({ msg: "now" });
     assert.deepEqual(sent(client, socket).at(-1), ["chat", { msg: "now" }], "sent at once once connected");
   });
 
@@ -93,7 +94,7 @@ describe("sending", () => {
     client.sendReady();
     client.sendReady();
     assert.throws(
-      () => client.sendChat("third"),
+      () => client.sendChat({ msg: "third" }),
       (error: unknown) => error instanceof QueueFullError && error.capacity === 2 && error.message === "send queue is full (2 frames)",
     );
     assert.equal(client.queued, 2);
@@ -346,7 +347,7 @@ describe("disconnecting", () => {
     assert.equal(disconnects[0]?.kind, "lost");
     assert.equal(client.players.size, 0);
     assert.equal(client.status, "reconnecting");
-    client.sendChat("while away");
+    client.sendChat({ msg: "while away" });
 
     // Attempt 1 after 100 × 0.75 ms; it fails to open.
     t.mock.timers.tick(74);

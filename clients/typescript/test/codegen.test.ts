@@ -93,7 +93,7 @@ describe("the generator", () => {
       "  at: Map_;",
       "export type ClientSnapshot = [Client_[]];",
       "export type Client_2 =\n  | { readonly type: \"snapshot\"; readonly data: ClientSnapshot }",
-      "  sendSpawn(class_: number, at: Map_): void {\n    this.send(\"spawn\", { class: class_, at });\n  }",
+      "  /** Sends `spawn` (queued until connected), its fields by name: `sendSpawn({ class: …, at })`. */\n  sendSpawn(fields: CommandsSpawn): void {\n    this.send(\"spawn\", fields);\n  }",
       "  sendClose(): void {",
       "  // No `onSnapshot` for `snapshot` would hide the client's own `onSnapshot`: use send/on with the event's name.",
       "  // No `onEvent` for `event` would hide the client's own `onEvent`: use send/on with the event's name.",

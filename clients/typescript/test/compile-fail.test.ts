@@ -31,6 +31,7 @@ describe("misuse of the generated client does not compile", () => {
         "missing-payload",
         "wrong-handler-payload",
         "wrong-convenience-argument",
+        "positional-fields",
         "unknown-state-field",
         "unknown-union-member",
       ],

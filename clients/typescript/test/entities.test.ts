@@ -493,7 +493,7 @@ describe("entities: generated code", () => {
         "  /** `f32`, mask bit 0. */\n  x: number;\n  /** `u8`, mask bit 1. */\n  kind: number;\n" +
         "  /** `u8`, mask bit 2. Never sent (`#[sync(owner)]` on an entity): always the default here. */\n  secret: number;\n}",
       "export interface Protocol {\n  state: Avatar;\n  serverState: NoState;\n  entity: Crate;\n  toServer: ToServerEvents;\n  toClient: ToClientEvents;\n}",
-      "  sendGrab(target: EntityId): void {",
+      "  sendGrab(fields: ToServerGrab): void {",
       '  entity: {\n    name: "Crate",',
     ]) {
       assert.ok(source.includes(text), `missing:\n${text}\n\nin:\n${source}`);
@@ -565,9 +565,9 @@ client.onSnapshot((world) => {
 
 const crate: Crate | undefined = client.entities.get(2);
 const holding: EntityId | null | undefined = client.players.get("1a2b3c4d")?.holding;
-client.sendGrab(2);
+client.sendGrab({ target: 2 });
 // @ts-expect-error an entity id is a number
-client.sendGrab("2");
+client.sendGrab({ target: "2" });
 client.onGrabbed(({ by, target }) => {
   const who: string = by;
   const what: EntityId = target;

@@ -16,6 +16,7 @@ import {
   encodeWelcome,
   type NodelinkError,
   SyncFlag,
+  REFUSALS_SUBPROTOCOL as REFUSALS,
 } from "../src/index.js";
 import { type FakeSocket, fakeWebSocket } from "./support.js";
 
@@ -79,7 +80,7 @@ function inSession(t: TestContext, options: ClientOptions = {}) {
   socket.receive(chat(client, "s1"));
   socket.receive(encodePing(1, 0)); // answered with a pong, which is not counted
   socket.receive(chat(client, "s2"));
-  for (const msg of ["c1", "c2", "c3"]) client.sendChat(msg);
+  for (const msg of ["c1", "c2", "c3"]) client.sendChat({ msg });
   return setUp;
 }
 
@@ -91,11 +92,11 @@ describe("resuming a session", () => {
     assert.deepEqual(disconnects, [], "the session goes on");
     assert.equal(client.players.size, 1, "the mirror is kept");
     assert.equal(client.status, "reconnecting");
-    client.sendChat("c4");
+    client.sendChat({ msg: "c4" });
 
     t.mock.timers.tick(10);
     const socket = sockets[1]!;
-    assert.deepEqual(socket.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.0`]);
+    assert.deepEqual(socket.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.0`, REFUSALS]);
     socket.accept();
     // The server had read two of the three chats, and replays a chat the client missed.
     socket.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: ADA, netId: 0, tickRate: 20, resumeToken: NEXT_TOKEN, resumed: 2 }));
@@ -109,7 +110,7 @@ describe("resuming a session", () => {
     // The next resume names the new token and the counts so far: 3 received, 4 sent, all kept.
     socket.drop();
     t.mock.timers.tick(10);
-    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${NEXT_TOKEN}.3.0`]);
+    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${NEXT_TOKEN}.3.0`, REFUSALS]);
   });
 
   it("resumes after the server closed the connection as silent (4006), not after a shutdown (4001)", (t: TestContext) => {
@@ -117,7 +118,7 @@ describe("resuming a session", () => {
     silent.sockets[0]!.serverClose(4006, "idle timeout");
     assert.deepEqual(silent.pauses.map((info) => info.kind === "closed" && info.code), [4006]);
     t.mock.timers.tick(10);
-    assert.equal(silent.sockets[1]!.protocols?.length, 2, "offers the resume");
+    assert.equal(silent.sockets[1]!.protocols?.length, 3, "offers the resume");
 
     t.mock.timers.reset();
     const stopping = inSession(t);
@@ -126,7 +127,7 @@ describe("resuming a session", () => {
     assert.deepEqual(stopping.disconnects.map((info) => info.kind === "closed" && info.code), [4001]);
     assert.equal(stopping.client.players.size, 0);
     t.mock.timers.tick(10);
-    assert.deepEqual(stopping.sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`], "a new session");
+    assert.deepEqual(stopping.sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`, REFUSALS], "a new session");
   });
 
   it("joins afresh at once, saying why, when the server refuses the resume", (t: TestContext) => {
@@ -140,7 +141,7 @@ describe("resuming a session", () => {
     ]);
     assert.equal(client.players.size, 0, "the mirror is emptied");
     assert.equal(sockets.length, 3, "a fresh attempt at once");
-    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`]);
+    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`, REFUSALS]);
     sockets[2]!.accept();
     sockets[2]!.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: "0badf00d", netId: 1, tickRate: 20, resumeToken: NEXT_TOKEN }));
     assert.deepEqual(seen.slice(-3), ["pause lost", "disconnect closed", "connect 0badf00d"]);
@@ -177,7 +178,7 @@ describe("resuming a session", () => {
     sockets[0]!.drop();
     t.mock.timers.tick(10);
     // Three sent, one kept: the offer says two are forgotten.
-    assert.deepEqual(sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.2`]);
+    assert.deepEqual(sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`, `nodelink.resume.${TOKEN}.2.2`, REFUSALS]);
     // A server that resumed anyway, having read only one: the client cannot fill the gap.
     sockets[1]!.accept();
     sockets[1]!.receive(encodeWelcome({ fingerprint: FINGERPRINT, id: ADA, netId: 0, tickRate: 20, resumeToken: NEXT_TOKEN, resumed: 1 }));
@@ -186,7 +187,7 @@ describe("resuming a session", () => {
     assert.equal(client.players.size, 0);
     // The second attempt in a row: after twice the delay.
     t.mock.timers.tick(20);
-    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`], "a new session");
+    assert.deepEqual(sockets[2]!.protocols, [`nodelink.3.${FINGERPRINT}`, REFUSALS], "a new session");
   });
 
   it("never resumes with resuming turned off, or without a token", (t: TestContext) => {
@@ -195,7 +196,7 @@ describe("resuming a session", () => {
     assert.deepEqual(off.pauses, []);
     assert.deepEqual(off.disconnects.map((info) => info.kind), ["lost"]);
     t.mock.timers.tick(10);
-    assert.deepEqual(off.sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`]);
+    assert.deepEqual(off.sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`, REFUSALS]);
 
     t.mock.timers.reset();
     const { client, sockets, pauses } = setup(t);
@@ -205,6 +206,6 @@ describe("resuming a session", () => {
     sockets[0]!.drop();
     assert.deepEqual(pauses, [], "a server without sessions");
     t.mock.timers.tick(10);
-    assert.deepEqual(sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`]);
+    assert.deepEqual(sockets[1]!.protocols, [`nodelink.3.${FINGERPRINT}`, REFUSALS]);
   });
 });

@@ -147,10 +147,10 @@ export class FakeSocket implements WebSocketLike {
     });
   }
 
-  /** The server accepts the upgrade. */
-  accept(): void {
+  /** The server accepts the upgrade, selecting `protocol` (by default the first offered). */
+  accept(protocol?: string): void {
     this.readyState = 1;
-    this.protocol = Array.isArray(this.protocols) ? (this.protocols[0] ?? "") : (this.protocols ?? "");
+    this.protocol = protocol ?? (Array.isArray(this.protocols) ? (this.protocols[0] ?? "") : (this.protocols ?? ""));
     this.onopen?.({});
   }
 

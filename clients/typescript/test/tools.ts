@@ -13,13 +13,20 @@ export function scratch(name: string): string {
   return dir;
 }
 
-/** Type-checks `files` (absolute paths under the package) with the package's compiler settings. */
-export function typeCheck(name: string, files: string[]): { status: number | null; output: string } {
+/**
+ * Type-checks `files` (absolute paths under the package) with the package's compiler
+ * settings, and `options` over them (`{ lib: ["es2022", "dom"], types: [] }` for a page).
+ */
+export function typeCheck(name: string, files: string[], options: Record<string, unknown> = {}): { status: number | null; output: string } {
   const dir = scratch(`tsc-${name}`);
   const config = join(dir, "tsconfig.json");
   writeFileSync(
     config,
-    JSON.stringify({ extends: join(packageRoot, "tsconfig.json"), compilerOptions: { noEmit: true, rootDir: packageRoot }, include: files, exclude: [] }, null, 2),
+    JSON.stringify(
+      { extends: join(packageRoot, "tsconfig.json"), compilerOptions: { noEmit: true, rootDir: packageRoot, ...options }, include: files, exclude: [] },
+      null,
+      2,
+    ),
   );
   const result = spawnSync(join(packageRoot, "node_modules", ".bin", "tsc"), ["-p", config, "--pretty", "false"], { encoding: "utf8" });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };

@@ -80,7 +80,7 @@ describe("over real WebSockets", { timeout: 10_000 }, () => {
 
   it("connects, exchanges events, mirrors, answers pings and closes with 1000", async () => {
     const client = new Client(standIn.url, { WebSocket });
-    client.sendChat("queued before open");
+    client.sendChat({ msg: "queued before open" });
     const accepted = standIn.accepted();
     const connecting = client.connect();
     const socket = await accepted;
@@ -115,7 +115,7 @@ describe("over real WebSockets", { timeout: 10_000 }, () => {
     assert.deepEqual(await next(), { kind: "pong", seq: 3 });
     assert.equal(client.latencyMs, 1.5);
 
-    client.sendMove(3, 4);
+    client.sendMove({ x: 3, y: 4 });
     assert.deepEqual(await next(), { kind: "event", event: { name: "move", data: { x: 3, y: 4 } } });
 
     const closed = once<number>((resolve) => socket.on("close", (code) => resolve(code)));

@@ -132,9 +132,13 @@ impl ClientConfig {
 /// The count starts again after each successful connection.
 ///
 /// A client does not reconnect after it disconnected itself, after it was kicked,
-/// or after the server refused its protocol.
+/// after the server refused it for a reason that trying again cannot change (its
+/// protocol, its origin, its credentials: every refusal but 429 and 503), nor
+/// after a relay ended its game (4100 "host gone", 4103 "relay shutting down"):
+/// the game code is gone with it.
 ///
-/// When a connection is lost (rather than closed by the server), the client first
+/// When a connection is lost (rather than closed by the server), or a relay lost
+/// its connection to the host (4101 "host connection lost"), the client first
 /// tries to resume its session: the server holds its player for a grace period
 /// (`ServerConfig::resume_grace`), and a resumed client is the same player, with
 /// the events it missed and its unsent ones delivered once

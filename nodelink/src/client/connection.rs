@@ -25,9 +25,10 @@ use crate::client::config::ClientConfig;
 use crate::client::error::{ClientError, Disconnect};
 use crate::client::sender::ClientSender;
 use crate::client::session::Session;
+use crate::client::stats::{Counters, Received};
 use crate::wire::{
-    decode_server_frame, encode_pong, handshake, CloseReason, ResumeOffer, ServerFrame, SyncFrame,
-    Welcome,
+    decode_server_frame, encode_pong, handshake, CloseReason, RefusalKind, ResumeOffer,
+    ServerFrame, SyncFrame, Welcome,
 };
 use crate::Protocol;
 
@@ -48,36 +49,78 @@ pub(crate) trait Deliver<P: Protocol> {
     fn reconnecting(&mut self, attempt: u32, delay: Duration);
 }
 
-/// Whether a connection that ended this way is worth reopening.
+/// Whether a connection that ended this way is worth reopening: not after a
+/// kick, nor once the game is gone from the relay that hosted it (its code would
+/// only meet "unknown game code"), nor after the codes a relay sends only to
+/// hosts, which a player has no business getting.
 fn worth_reconnecting(reason: &Disconnect) -> bool {
     match reason {
         Disconnect::Local => false,
         Disconnect::Closed { .. } => !matches!(
             reason.close_reason(),
-            Some(CloseReason::Kicked | CloseReason::ProtocolMismatch)
+            Some(
+                CloseReason::Kicked
+                    | CloseReason::ProtocolMismatch
+                    | CloseReason::HostGone
+                    | CloseReason::RelayShutdown
+                    | CloseReason::PlayerConnectionLost
+                    | CloseReason::LinkReplaced
+            )
         ),
         Disconnect::Lost(_) => true,
     }
 }
 
-/// A relay's close code to a player whose host connection ended without a close
-/// frame (PROTOCOL.md, "Relay close codes"): the host saw a lost connection too,
-/// and holds the player for a while.
-const RELAY_HOST_CONNECTION_LOST: u16 = 4101;
-
 /// Whether a session whose connection ended this way can be resumed: when the
 /// connection was lost, not closed, or the server closed it as silent (it holds
-/// the player for a while then too), or a relay lost its connection to the host.
+/// the player for a while then too), or a relay lost its connection to the host
+/// (which saw a lost connection too, and holds the player).
 fn resumable(reason: &Disconnect) -> bool {
     match reason {
         Disconnect::Lost(_) => true,
-        Disconnect::Closed {
-            code: RELAY_HOST_CONNECTION_LOST,
-            ..
-        } => true,
-        Disconnect::Closed { .. } => reason.close_reason() == Some(CloseReason::IdleTimeout),
+        Disconnect::Closed { .. } => matches!(
+            reason.close_reason(),
+            Some(CloseReason::IdleTimeout | CloseReason::HostConnectionLost)
+        ),
         Disconnect::Local => false,
     }
+}
+
+/// The error for a connection closed before its welcome with a refusal's code
+/// (PROTOCOL.md, "Refusals a browser can read"), if it was. This client does not
+/// ask for them (it reads the HTTP refusal), but a server may close with one
+/// all the same.
+fn refusal_error<P: Protocol>(closed: &Disconnect) -> Option<ClientError> {
+    let Disconnect::Closed { code, reason } = closed else {
+        return None;
+    };
+    Some(match RefusalKind::from_close_code(*code)? {
+        RefusalKind::ProtocolMismatch | RefusalKind::WireVersion => ClientError::ProtocolMismatch {
+            client: P::FINGERPRINT,
+            server: server_fingerprint(reason),
+        },
+        kind => ClientError::Refused {
+            status: kind.status(),
+            reason: reason.clone(),
+        },
+    })
+}
+
+/// The server's fingerprint in a mismatch's reason: `… server fingerprint <16
+/// hex digits>, …`, or `… this server speaks nodelink.<version>.<16 hex digits>`.
+fn server_fingerprint(reason: &str) -> Option<u64> {
+    let (_, after) = reason
+        .split_once("server fingerprint ")
+        .or_else(|| reason.rsplit_once("speaks nodelink."))?;
+    let after = after.split_once('.').map_or(after, |(version, rest)| {
+        if version.bytes().all(|b| b.is_ascii_digit()) {
+            rest
+        } else {
+            after
+        }
+    });
+    let digits = after.get(..16)?;
+    u64::from_str_radix(digits, 16).ok()
 }
 
 /// Whether a connection that could not be opened is worth trying again: not when
@@ -351,9 +394,11 @@ async fn welcome<P: Protocol>(
     url: &str,
     config: &ClientConfig,
     stream: &mut SplitStream<Socket>,
+    counters: &Counters,
 ) -> Result<Result<Welcome, Disconnect>, ClientError> {
     match timeout(config.connect_timeout, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => {
+            Received::default().count(counters, &bytes, None);
             match decode_server_frame::<P>(&bytes, config.max_frame_len) {
                 Ok(ServerFrame::Welcome(welcome)) => Ok(Ok(welcome)),
                 Ok(_) => Err(ClientError::Handshake(
@@ -411,12 +456,17 @@ async fn serve<P: Protocol>(
     let welcome = tokio::select! {
         biased;
         () = stopped(stop) => None,
-        welcome = welcome::<P>(url, config, &mut stream) => Some(welcome?),
+        welcome = welcome::<P>(url, config, &mut stream, &sender.counters) => Some(welcome?),
     };
     let welcome = match welcome {
         Some(Ok(welcome)) => welcome,
-        Some(Err(closed)) if offer.is_some() => return Ok(Ended::Refused(closed)),
         Some(Err(closed)) => {
+            if let Some(refused) = refusal_error::<P>(&closed) {
+                return Err(refused);
+            }
+            if offer.is_some() {
+                return Ok(Ended::Refused(closed));
+            }
             let reason = match closed {
                 Disconnect::Closed { reason, .. } => reason,
                 other => other.to_string(),
@@ -459,11 +509,14 @@ async fn serve<P: Protocol>(
         }
         _ => None,
     };
+    let counters = &*sender.counters;
+    counters.welcomed(resent.is_some());
     match resent {
         Some(frames) => {
             deliver.resumed(welcome, sender);
             // What the server never read goes first, in its order, then the queue.
             for frame in frames {
+                counters.sent(frame.len());
                 if let Err(error) = sink.feed(Message::Binary(frame)).await {
                     return Ok(Ended::Closed(Disconnect::Lost(error.to_string())));
                 }
@@ -485,6 +538,7 @@ async fn serve<P: Protocol>(
         }
     }
 
+    let mut received = Received::default();
     let reason = loop {
         tokio::select! {
             message = stream.next() => match message {
@@ -492,13 +546,21 @@ async fn serve<P: Protocol>(
                     if let Some(session) = session.as_mut() {
                         session.received(&bytes);
                     }
-                    match decode_server_frame::<P>(&bytes, config.max_frame_len) {
+                    let decoded = decode_server_frame::<P>(&bytes, config.max_frame_len);
+                    let header = match &decoded {
+                        Ok(ServerFrame::Sync(frame)) => Some(&frame.header),
+                        _ => None,
+                    };
+                    received.count(counters, &bytes, header);
+                    match decoded {
                         Ok(ServerFrame::Event(event)) => deliver.event(event, sender),
                         Ok(ServerFrame::Sync(frame)) => deliver.sync(frame, sender),
                         Ok(ServerFrame::Ping { seq, rtt_us }) => {
                             // Answered at once, ahead of queued events, so the
                             // measured round trip is the network's.
-                            if let Err(error) = sink.send(Message::Binary(encode_pong(seq))).await {
+                            let pong = encode_pong(seq);
+                            counters.sent(pong.len());
+                            if let Err(error) = sink.send(Message::Binary(pong)).await {
                                 break Disconnect::Lost(error.to_string());
                             }
                             if rtt_us > 0 {
@@ -526,6 +588,7 @@ async fn serve<P: Protocol>(
                     if let Some(session) = session.as_mut() {
                         session.sending(&frame);
                     }
+                    counters.sent(frame.len());
                     if let Err(error) = sink.feed(Message::Binary(frame)).await {
                         failed = Some(error);
                         break;
@@ -543,4 +606,40 @@ async fn serve<P: Protocol>(
         }
     };
     Ok(Ended::Closed(reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_servers_fingerprint() {
+        assert_eq!(
+            server_fingerprint(
+                "protocol mismatch: server fingerprint 4874c71316f5ad11, client fingerprint 0123456789abcdef"
+            ),
+            Some(0x4874_c713_16f5_ad11)
+        );
+        assert_eq!(
+            server_fingerprint(
+                "unsupported nodelink wire version: this server speaks nodelink.2.4874c71316f5ad11"
+            ),
+            Some(0x4874_c713_16f5_ad11)
+        );
+        assert_eq!(server_fingerprint("server full"), None);
+    }
+
+    #[test]
+    fn a_relay_that_lost_the_host_is_resumed_and_one_whose_game_ended_is_left() {
+        let closed = |code: u16| Disconnect::Closed {
+            code,
+            reason: String::new(),
+        };
+        assert!(resumable(&closed(4101)));
+        assert!(worth_reconnecting(&closed(4101)));
+        assert!(!resumable(&closed(4100)));
+        assert!(!worth_reconnecting(&closed(4100)));
+        assert!(!worth_reconnecting(&closed(4103)));
+        assert!(worth_reconnecting(&closed(4001)));
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::client::error::ClientError;
 use crate::client::sender::ClientSender;
+use crate::client::stats::ClientStats;
 use crate::client::world::World;
 use crate::wire::Settings;
 use crate::{PlayerId, Protocol};
@@ -65,6 +66,28 @@ impl<P: Protocol> ClientCtx<'_, P> {
     #[must_use]
     pub fn settings(&self) -> &Settings {
         self.settings
+    }
+
+    /// What the client has received and sent so far; see [`ClientStats`].
+    ///
+    /// ```no_run
+    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { pub x: f32 }
+    /// # #[nodelink::events] pub enum ToServer { Move { x: f32 } }
+    /// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+    /// # pub struct Game;
+    /// use nodelink::client::Client;
+    ///
+    /// let mut client = Client::<Game>::new("localhost", 5000);
+    /// client.on_state_sync(|ctx, _sync| {
+    ///     let stats = ctx.stats();
+    ///     println!("{} sync frames, {} bytes", stats.sync_frames_received, stats.sync_bytes_received);
+    /// });
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> ClientStats {
+        self.sender.stats()
     }
 
     /// This client's own state as last synced.

@@ -41,7 +41,12 @@ pub enum ClientError {
     },
     /// The server refused the connection before it was upgraded: 401 or 403 from
     /// its authentication hook or origin check, 429 (too many connections from
-    /// this address), 503 (server full).
+    /// this address), 503 (server full); a relay's own refusals (404 for an
+    /// unknown game code). A server that closed an upgraded connection before its
+    /// welcome with a refusal's close code (PROTOCOL.md, "Refusals a browser can
+    /// read") is reported the same way, with the HTTP status of its
+    /// [`RefusalKind`](crate::wire::RefusalKind). Retried by
+    /// [`Reconnect`](super::Reconnect) only for 429 and 503, which may pass later.
     #[error("refused by the server: HTTP {status}: {reason}")]
     Refused {
         /// The HTTP status.
@@ -49,7 +54,8 @@ pub enum ClientError {
         /// The server's reason.
         reason: String,
     },
-    /// The server was built with a different protocol.
+    /// The server was built with a different protocol (or speaks another wire
+    /// version). Never retried.
     #[error("protocol mismatch: this client's fingerprint is {client:016x}, the server's is {}", .server.map_or_else(|| "unknown".to_owned(), |s| format!("{s:016x}")))]
     ProtocolMismatch {
         /// This build's [`Protocol::FINGERPRINT`](crate::Protocol::FINGERPRINT).

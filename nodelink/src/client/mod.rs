@@ -39,6 +39,7 @@ mod error;
 mod poll;
 mod sender;
 mod session;
+mod stats;
 mod world;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -52,6 +53,7 @@ pub use ctx::ClientCtx;
 pub use error::{ClientError, Disconnect};
 pub use poll::{ClientEvent, PollClient};
 pub use sender::ClientSender;
+pub use stats::ClientStats;
 pub use world::{StateSync, World};
 
 use crate::handler::{

@@ -11,6 +11,7 @@ use crate::client::config::ClientConfig;
 use crate::client::connection::{self, Deliver};
 use crate::client::error::{ClientError, Disconnect};
 use crate::client::sender::ClientSender;
+use crate::client::stats::ClientStats;
 use crate::client::world::{StateSync, World};
 use crate::wire::{Settings, SyncFrame, Welcome};
 use crate::{PlayerId, Protocol};
@@ -303,6 +304,14 @@ impl<P: Protocol> PollClient<P> {
     /// As [`ClientSender::send`].
     pub fn send(&self, event: P::ToServer) -> Result<(), ClientError> {
         self.sender.send(event)
+    }
+
+    /// What the client has received and sent so far, counted on the connection's
+    /// thread as frames arrive: it may be ahead of what [`poll`](Self::poll) has
+    /// returned, never behind. See [`ClientStats`].
+    #[must_use]
+    pub fn stats(&self) -> ClientStats {
+        self.sender.stats()
     }
 
     /// A sender for other threads.

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::client::error::ClientError;
+use crate::client::stats::{ClientStats, Counters};
 use crate::wire::encode_event;
 use crate::Protocol;
 
@@ -23,6 +24,8 @@ pub struct ClientSender<P: Protocol> {
     /// the connection opens, between attempts) still ends the client, and cannot
     /// carry over to a later connection.
     pub(crate) stop: Arc<watch::Sender<bool>>,
+    /// What the connection has received and sent, counted as it goes.
+    pub(crate) counters: Arc<Counters>,
     pub(crate) _protocol: std::marker::PhantomData<fn() -> P>,
 }
 
@@ -32,6 +35,7 @@ impl<P: Protocol> Clone for ClientSender<P> {
             queue: self.queue.clone(),
             capacity: self.capacity,
             stop: self.stop.clone(),
+            counters: self.counters.clone(),
             _protocol: std::marker::PhantomData,
         }
     }
@@ -45,6 +49,7 @@ impl<P: Protocol> ClientSender<P> {
             queue,
             capacity,
             stop: Arc::new(watch::Sender::new(false)),
+            counters: Arc::new(Counters::default()),
             _protocol: std::marker::PhantomData,
         };
         (sender, frames)
@@ -80,5 +85,13 @@ impl<P: Protocol> ClientSender<P> {
     /// stopped, does nothing.
     pub fn disconnect(&self) {
         self.stop.send_replace(true);
+    }
+
+    /// What the client has received and sent so far, over all its connections:
+    /// counted by the connection as frames arrive and leave, so possibly ahead
+    /// of what a [`PollClient`](super::PollClient) has polled. See [`ClientStats`].
+    #[must_use]
+    pub fn stats(&self) -> ClientStats {
+        self.counters.stats()
     }
 }

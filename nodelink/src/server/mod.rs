@@ -56,6 +56,7 @@ pub use game::{EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHan
 #[cfg(feature = "axum")]
 pub use transport::axum::Mounted;
 pub use transport::listener::BoundServer;
+pub use transport::refusal::RefusedConnection;
 pub use transport::relay::RelayedServer;
 pub use transport::request::{HandshakeRequest, Rejection};
 
@@ -84,6 +85,7 @@ pub struct Server<P: Protocol, G = ()> {
     handlers: Handlers<P, G>,
     id_generator: Option<IdGenerator>,
     authenticate: Option<Authenticator>,
+    on_refusal: Option<transport::refusal::RefusalHook>,
     entity_visibility: Option<EntityVisibility<P>>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
@@ -127,6 +129,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             id_generator: None,
             entity_visibility: None,
             authenticate: None,
+            on_refusal: None,
             handle: ServerHandle {
                 commands: commands_tx,
                 online: Arc::new(AtomicUsize::new(0)),
@@ -317,6 +320,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             handlers,
             id_generator,
             authenticate,
+            on_refusal,
             entity_visibility,
             handle,
             commands,
@@ -329,6 +333,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             fingerprint: P::FINGERPRINT,
             online: handle.online.clone(),
             authenticate,
+            refusals: Arc::new(transport::refusal::Refusals::new(on_refusal)),
         };
         let ids = PlayerIds::new(id_generator);
         let shutdown = handle.shutdown.subscribe();

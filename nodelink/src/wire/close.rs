@@ -1,10 +1,16 @@
-//! Why a connection was closed: the code and text of the WebSocket close frame.
+//! Why a connection was closed: the code and text of the WebSocket close frame;
+//! and why a connection was refused, which a client that cannot read HTTP
+//! responses (a browser) learns from a close code too.
 
 use std::fmt;
 
-/// Why the server closed a connection. Sent as the WebSocket close frame's code
-/// (in the 4000–4999 range that RFC 6455 leaves to applications) with
-/// [`CloseReason::description`] as its text.
+/// Why the server (or a relay between it and the client) closed a connection.
+/// Sent as the WebSocket close frame's code (in the 4000–4999 range that RFC 6455
+/// leaves to applications) with [`CloseReason::description`] as its text.
+///
+/// Codes 4000–4010 are a nodelink server's; 4100–4104 are `nodelink-relay`'s
+/// (PROTOCOL.md, "Relay close codes"), which a player that joined with a game code
+/// may see. A refused connection's codes (4200 and up) are [`RefusalKind`]'s.
 ///
 /// ```
 /// use nodelink::wire::CloseReason;
@@ -42,10 +48,25 @@ pub enum CloseReason {
     MissedEvents,
     /// The session was resumed by a newer connection, which this one gives way to.
     Replaced,
+    /// From a relay: the game ended, its host left for good (a Python host's link
+    /// closed, a native host's grace period passed or it shut down). Its game code
+    /// is gone: a client does not come back with it.
+    HostGone,
+    /// From a relay, to a player: the host's connection for this player ended
+    /// without a close frame. The host saw a lost connection too and holds the
+    /// player for a while: the client resumes its session.
+    HostConnectionLost,
+    /// From a relay, to a host's connection for one player: the player's
+    /// connection ended without a close frame.
+    PlayerConnectionLost,
+    /// From a relay: it is shutting down. Its games end with it.
+    RelayShutdown,
+    /// From a relay, to a host's control link: a newer link reclaimed the game.
+    LinkReplaced,
 }
 
 impl CloseReason {
-    const ALL: [Self; 11] = [
+    const ALL: [Self; 16] = [
         Self::Kicked,
         Self::ServerShutdown,
         Self::ProtocolMismatch,
@@ -57,6 +78,11 @@ impl CloseReason {
         Self::SessionExpired,
         Self::MissedEvents,
         Self::Replaced,
+        Self::HostGone,
+        Self::HostConnectionLost,
+        Self::PlayerConnectionLost,
+        Self::RelayShutdown,
+        Self::LinkReplaced,
     ];
 
     /// The WebSocket close code.
@@ -74,6 +100,11 @@ impl CloseReason {
             Self::SessionExpired => 4008,
             Self::MissedEvents => 4009,
             Self::Replaced => 4010,
+            Self::HostGone => 4100,
+            Self::HostConnectionLost => 4101,
+            Self::PlayerConnectionLost => 4102,
+            Self::RelayShutdown => 4103,
+            Self::LinkReplaced => 4104,
         }
     }
 
@@ -98,6 +129,11 @@ impl CloseReason {
             Self::SessionExpired => "session expired",
             Self::MissedEvents => "missed events no longer held",
             Self::Replaced => "session resumed elsewhere",
+            Self::HostGone => "host gone",
+            Self::HostConnectionLost => "host connection lost",
+            Self::PlayerConnectionLost => "player connection lost",
+            Self::RelayShutdown => "relay shutting down",
+            Self::LinkReplaced => "replaced by a new link",
         }
     }
 }
@@ -106,6 +142,208 @@ impl fmt::Display for CloseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.description())
     }
+}
+
+/// The WebSocket subprotocol a client offers, beside its usual
+/// `nodelink.2.<fingerprint>`, to be told why it is refused with a close code
+/// rather than an HTTP response that a browser's `WebSocket` cannot read.
+/// A server that refuses such a client completes the upgrade selecting this
+/// subprotocol and closes at once with the [`RefusalKind`]'s code and a reason
+/// (PROTOCOL.md, "Refusals a browser can read").
+pub const REFUSALS_SUBPROTOCOL: &str = "nodelink.refusals";
+
+/// The most bytes a close frame's reason may hold (RFC 6455: a control frame's
+/// payload is at most 125 bytes, two of which are the code).
+pub const MAX_CLOSE_REASON_LEN: usize = 123;
+
+/// Why a server refused a connection before it became a player.
+///
+/// Every refusal is an HTTP response to a client that does not offer
+/// [`REFUSALS_SUBPROTOCOL`]. To one that does, those with a
+/// [`close_code`](Self::close_code) come as a close frame right after the upgrade
+/// instead; the others cannot (the request is not a WebSocket upgrade this server
+/// can complete, or the server is past answering).
+///
+/// ```
+/// use nodelink::wire::RefusalKind;
+///
+/// assert_eq!(RefusalKind::ProtocolMismatch.close_code(), Some(4202));
+/// assert_eq!(RefusalKind::from_close_code(4202), Some(RefusalKind::ProtocolMismatch));
+/// assert_eq!(RefusalKind::ProtocolMismatch.status(), 400);
+/// assert!(!RefusalKind::ProtocolMismatch.is_retryable());
+/// assert!(RefusalKind::ServerFull.is_retryable());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefusalKind {
+    /// The client's address holds the server's maximum of connections
+    /// (`max_connections_per_ip`). HTTP 429, close code 4200. Worth retrying
+    /// later.
+    TooManyConnections,
+    /// The request is not a WebSocket upgrade. HTTP 400; never a close code.
+    NotAnUpgrade,
+    /// A WebSocket version other than 13. HTTP 426; never a close code.
+    WebSocketVersion,
+    /// The page's origin is not on the server's allow-list. HTTP 403, close code
+    /// 4201.
+    OriginNotAllowed,
+    /// The client was built from another protocol: its fingerprint differs. HTTP
+    /// 400, close code 4202; the reason names both fingerprints.
+    ProtocolMismatch,
+    /// The client offers another nodelink wire version. HTTP 400, close code 4203;
+    /// the reason names the subprotocol the server speaks.
+    WireVersion,
+    /// The client speaks a wire this server does not serve: the native wire to a
+    /// JSON-only server, or the JSON wire to a native-only one. HTTP 400, close
+    /// code 4204.
+    WireNotServed,
+    /// The server holds its maximum of players. HTTP 503, close code 4205. Worth
+    /// retrying later.
+    ServerFull,
+    /// The authentication hook refused the client as unknown
+    /// (`Rejection::unauthorized`). HTTP 401, close code 4206; the reason is the
+    /// hook's.
+    Unauthorized,
+    /// The authentication hook refused the client as not allowed
+    /// (`Rejection::forbidden`). HTTP 403, close code 4207; the reason is the
+    /// hook's.
+    Forbidden,
+    /// The offer to resume a session is not of the documented form. HTTP 400,
+    /// close code 4208.
+    MalformedResume,
+    /// The request was not admitted within the handshake timeout (a slow
+    /// authentication hook, say). HTTP 503 from a mounted server; the stand-alone
+    /// server drops the connection. Never a close code.
+    HandshakeTimeout,
+    /// The server is shutting down. HTTP 503; never a close code (a connection
+    /// upgraded meanwhile is closed with 4001).
+    ShuttingDown,
+}
+
+impl RefusalKind {
+    const ALL: [Self; 13] = [
+        Self::TooManyConnections,
+        Self::NotAnUpgrade,
+        Self::WebSocketVersion,
+        Self::OriginNotAllowed,
+        Self::ProtocolMismatch,
+        Self::WireVersion,
+        Self::WireNotServed,
+        Self::ServerFull,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::MalformedResume,
+        Self::HandshakeTimeout,
+        Self::ShuttingDown,
+    ];
+
+    /// The close code that carries this refusal to a client that offered
+    /// [`REFUSALS_SUBPROTOCOL`]; `None` for those only ever answered in HTTP.
+    #[must_use]
+    pub const fn close_code(self) -> Option<u16> {
+        Some(match self {
+            Self::TooManyConnections => 4200,
+            Self::OriginNotAllowed => 4201,
+            Self::ProtocolMismatch => 4202,
+            Self::WireVersion => 4203,
+            Self::WireNotServed => 4204,
+            Self::ServerFull => 4205,
+            Self::Unauthorized => 4206,
+            Self::Forbidden => 4207,
+            Self::MalformedResume => 4208,
+            Self::NotAnUpgrade
+            | Self::WebSocketVersion
+            | Self::HandshakeTimeout
+            | Self::ShuttingDown => return None,
+        })
+    }
+
+    /// The refusal with this close code, if it is one.
+    #[must_use]
+    pub fn from_close_code(code: u16) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.close_code() == Some(code))
+    }
+
+    /// The HTTP status of the refusal as a response.
+    #[must_use]
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::TooManyConnections => 429,
+            Self::NotAnUpgrade
+            | Self::ProtocolMismatch
+            | Self::WireVersion
+            | Self::WireNotServed
+            | Self::MalformedResume => 400,
+            Self::WebSocketVersion => 426,
+            Self::Unauthorized => 401,
+            Self::OriginNotAllowed | Self::Forbidden => 403,
+            Self::ServerFull | Self::HandshakeTimeout | Self::ShuttingDown => 503,
+        }
+    }
+
+    /// Whether the same client may be admitted if it tries again later: only
+    /// when the server was too busy. A client with another protocol, from a
+    /// page of another origin, or with credentials the server refused, is
+    /// refused again, however often it tries.
+    #[must_use]
+    pub const fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::TooManyConnections
+                | Self::ServerFull
+                | Self::HandshakeTimeout
+                | Self::ShuttingDown
+        )
+    }
+
+    /// A short lowercase name, for logs (`protocol mismatch`).
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::TooManyConnections => "too many connections",
+            Self::NotAnUpgrade => "not a websocket upgrade",
+            Self::WebSocketVersion => "unsupported websocket version",
+            Self::OriginNotAllowed => "origin not allowed",
+            Self::ProtocolMismatch => "protocol mismatch",
+            Self::WireVersion => "unsupported wire version",
+            Self::WireNotServed => "wire not served",
+            Self::ServerFull => "server full",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::MalformedResume => "malformed resume offer",
+            Self::HandshakeTimeout => "handshake timeout",
+            Self::ShuttingDown => "server shutting down",
+        }
+    }
+}
+
+impl fmt::Display for RefusalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+/// `reason` cut to at most [`MAX_CLOSE_REASON_LEN`] bytes, at a character
+/// boundary, to fit a close frame.
+///
+/// ```
+/// use nodelink::wire::close_reason_text;
+///
+/// assert_eq!(close_reason_text("server full"), "server full");
+/// assert_eq!(close_reason_text(&"é".repeat(100)).len(), 122);
+/// ```
+#[must_use]
+pub fn close_reason_text(reason: &str) -> &str {
+    if reason.len() <= MAX_CLOSE_REASON_LEN {
+        return reason;
+    }
+    let mut end = MAX_CLOSE_REASON_LEN;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
 }
 
 #[cfg(test)]
@@ -118,5 +356,34 @@ mod tests {
             assert_eq!(CloseReason::from_code(reason.code()), Some(reason));
         }
         assert_eq!(CloseReason::from_code(1000), None);
+        let mut codes: Vec<u16> = CloseReason::ALL.iter().map(|r| r.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), CloseReason::ALL.len());
+    }
+
+    #[test]
+    fn refusal_codes_round_trip_and_stay_clear_of_the_others() {
+        let mut codes = Vec::new();
+        for kind in RefusalKind::ALL {
+            if let Some(code) = kind.close_code() {
+                assert_eq!(RefusalKind::from_close_code(code), Some(kind));
+                assert_eq!(CloseReason::from_code(code), None, "{code} is taken");
+                assert!((4200..4300).contains(&code));
+                codes.push(code);
+            }
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), 9);
+        assert_eq!(RefusalKind::from_close_code(4000), None);
+    }
+
+    #[test]
+    fn close_reasons_are_cut_at_a_character_boundary() {
+        let long = format!("{}é", "a".repeat(122));
+        assert_eq!(close_reason_text(&long), "a".repeat(122));
+        let exact = "b".repeat(MAX_CLOSE_REASON_LEN);
+        assert_eq!(close_reason_text(&exact), exact);
     }
 }

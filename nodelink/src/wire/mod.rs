@@ -17,7 +17,9 @@ mod msgpack;
 mod resume;
 mod settings;
 
-pub use close::CloseReason;
+pub use close::{
+    close_reason_text, CloseReason, RefusalKind, MAX_CLOSE_REASON_LEN, REFUSALS_SUBPROTOCOL,
+};
 pub use frame::{
     decode_client_frame, decode_server_frame, encode_event, encode_ping, encode_pong, encode_sync,
     encode_sync_with_entities, ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,

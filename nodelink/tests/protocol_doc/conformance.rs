@@ -700,6 +700,11 @@ fn close_codes() -> Vec<(CloseReason, &'static str, bool, bool)> {
         (C::SessionExpired, "a resume named no session the server holds", false, true),
         (C::MissedEvents, "a resume would leave a gap; the session ended", false, true),
         (C::Replaced, "a newer connection resumed this connection's session", false, true),
+        (C::HostGone, "from a relay: the game's host left for good", false, false),
+        (C::HostConnectionLost, "from a relay: the host's data connection for this player ended without a close frame", true, true),
+        (C::PlayerConnectionLost, "from a relay, to a host's data connection: its player's connection ended without a close frame", false, false),
+        (C::RelayShutdown, "from a relay: the relay is shutting down", false, false),
+        (C::LinkReplaced, "from a relay, to a host's control link: a newer link reclaimed the game", false, false),
     ]
 }
 

@@ -400,16 +400,22 @@ function clientDecl(schema: ProtocolSchema, toServer: EventsNames, toClient: Eve
   for (const event of schema.to_server.events) {
     const method = `send${pascalCase(event.name)}`;
     if (!claim(method, event.name)) continue;
-    const params = event.fields.map((field, i) => ({ name: parameterName(field.name, i), field }));
-    const signature = params.map(({ name, field }) => `${name}: ${tsType(field.type, names)}`).join(", ");
+    // A named event takes its fields object, so that fields are matched by name:
+    // reordering two fields of one type in the Rust enum cannot swap their values.
+    // A tuple event's fields have no names: they stay positional, in their order.
+    let signature = "";
     let payload = "";
     if (event.kind === "named") {
-      payload = `, { ${params.map(({ name, field }) => (name === field.name ? name : `${propertyKey(field.name)}: ${name}`)).join(", ")} }`;
+      signature = `fields: ${payloadType(event, toServer)}`;
+      payload = ", fields";
     } else if (event.kind === "tuple") {
+      const params = event.fields.map((field, i) => ({ name: parameterName(field.name, i), field }));
+      signature = params.map(({ name, field }) => `${name}: ${tsType(field.type, names)}`).join(", ");
       payload = `, [${params.map(({ name }) => name).join(", ")}]`;
     }
+    const example = event.kind === "named" ? `, its fields by name: \`${method}({ ${event.fields.map((field) => (parameterName(field.name, 0) === field.name ? field.name : `${propertyKey(field.name)}: …`)).join(", ")} })\`` : "";
     methods.push(
-      `${doc(`Sends \`${event.name}\` (queued until connected).`, "  ")}  ${method}(${signature}): void {\n    this.send(${JSON.stringify(event.name)}${payload});\n  }\n`,
+      `${doc(`Sends \`${event.name}\` (queued until connected)${example}.`, "  ")}  ${method}(${signature}): void {\n    this.send(${JSON.stringify(event.name)}${payload});\n  }\n`,
     );
   }
   for (const event of schema.to_client.events) {

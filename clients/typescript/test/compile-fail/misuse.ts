@@ -12,7 +12,8 @@ declare const client: Client;
 client.send("move", { x: 1, y: 2 });
 client.send("chat", { msg: "hi" });
 client.send("ready");
-client.sendMove(1, 2);
+client.sendMove({ x: 1, y: 2 });
+client.sendReady();
 client.on("chat", ({ from, msg }) => `${from}: ${msg}`);
 client.onEvent((event: ToClient) => {
   if (event.type === "joined") return event.data.id;
@@ -56,8 +57,12 @@ client.send("chat");
 client.on("chat", (event: { from: number; msg: string }) => event);
 
 // A convenience method with a wrong argument.
-// @ts-expect-error wrong-convenience-argument (TS2345)
-client.sendChat(42);
+// @ts-expect-error wrong-convenience-argument (TS2322)
+client.sendChat({ msg: 42 });
+
+// A convenience method given its fields by position, as before they were by name.
+// @ts-expect-error positional-fields (TS2554)
+client.sendMove(1, 2);
 
 // A state field that does not exist.
 // @ts-expect-error unknown-state-field (TS2339)

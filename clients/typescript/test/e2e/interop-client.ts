@@ -3,16 +3,19 @@
  * Rust server: it reads commands from stdin and reports what it sees on stdout, one
  * JSON object per line.
  *
- * Usage: node dist/test/e2e/interop-client.js <ws-url> [--other-protocol]
+ * Usage: node dist/test/e2e/interop-client.js <ws-url> [--other-protocol] [--browser-like]
  *
  * `--other-protocol` builds the client from the example schema with one more event,
- * so its fingerprint differs from the server's.
+ * so its fingerprint differs from the server's. `--browser-like` hands the client a
+ * WebSocket that, like a browser's, shows nothing of a refused upgrade's HTTP
+ * response (the `ws` package's, wrapped), so the client asks for refusals as close
+ * codes.
  *
  * Commands: {"cmd": "send", "event": name, "data": payload}, {"cmd": "connect"},
- * {"cmd": "status"}, {"cmd": "exit"}.
+ * {"cmd": "status"}, {"cmd": "stats"}, {"cmd": "exit"}.
  * Reports: connect, connect_failed, sync, snapshot, event, latency, disconnect,
- * pause, resume, reconnecting, error, send_failed, status; each with `kind` and its
- * details.
+ * pause, resume, reconnecting, error, send_failed, status, stats; each with `kind`
+ * and its details.
  */
 
 import { createInterface } from "node:readline";
@@ -20,7 +23,7 @@ import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
 
 import { Client, type Protocol, schema } from "../../examples/game/generated/protocol.js";
-import { fingerprintOf, type NodelinkError, NodelinkClient, type ProtocolSchema } from "../../src/index.js";
+import { fingerprintOf, type NodelinkError, NodelinkClient, type ProtocolSchema, type WebSocketConstructor, type WebSocketLike } from "../../src/index.js";
 
 function report(kind: string, details: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ kind, ...details }, (_key, value: unknown) => {
@@ -36,7 +39,7 @@ function errorDetails(error: unknown): Record<string, unknown> {
   if (error instanceof Error && "kind" in error) {
     const nodelink = error as NodelinkError & Record<string, unknown>;
     details.error = nodelink.kind;
-    for (const field of ["client", "server", "status", "reason", "netId", "handler"]) {
+    for (const field of ["client", "server", "status", "reason", "refusal", "netId", "handler"]) {
       if (field in nodelink) details[field] = nodelink[field];
     }
   }
@@ -50,14 +53,69 @@ function otherProtocol(): ProtocolSchema {
   return { ...other, fingerprint: fingerprintOf(other) };
 }
 
-const [url, flag] = process.argv.slice(2);
+/** The `ws` package's WebSocket behind the plain WebSocket API, without its events: as a browser's. */
+class BrowserLikeWebSocket implements WebSocketLike {
+  readonly #socket: WebSocket;
+
+  constructor(url: string, protocols?: string | string[]) {
+    this.#socket = new WebSocket(url, protocols);
+  }
+
+  get binaryType(): string {
+    return this.#socket.binaryType;
+  }
+  set binaryType(type: string) {
+    this.#socket.binaryType = type as WebSocket["binaryType"];
+  }
+  get readyState(): number {
+    return this.#socket.readyState;
+  }
+  get protocol(): string {
+    return this.#socket.protocol;
+  }
+  get onopen(): WebSocketLike["onopen"] {
+    return this.#socket.onopen as WebSocketLike["onopen"];
+  }
+  set onopen(handler: WebSocketLike["onopen"]) {
+    this.#socket.onopen = handler;
+  }
+  get onmessage(): WebSocketLike["onmessage"] {
+    return this.#socket.onmessage as WebSocketLike["onmessage"];
+  }
+  set onmessage(handler: WebSocketLike["onmessage"]) {
+    this.#socket.onmessage = handler;
+  }
+  get onerror(): WebSocketLike["onerror"] {
+    return this.#socket.onerror as WebSocketLike["onerror"];
+  }
+  set onerror(handler: WebSocketLike["onerror"]) {
+    this.#socket.onerror = handler;
+  }
+  get onclose(): WebSocketLike["onclose"] {
+    return this.#socket.onclose as WebSocketLike["onclose"];
+  }
+  set onclose(handler: WebSocketLike["onclose"]) {
+    this.#socket.onclose = handler;
+  }
+  send(data: Uint8Array<ArrayBuffer>): void {
+    this.#socket.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.#socket.close(code, reason);
+  }
+}
+
+const [url, ...flags] = process.argv.slice(2);
 if (url === undefined) {
-  process.stderr.write("usage: interop-client.js <ws-url> [--other-protocol]\n");
+  process.stderr.write("usage: interop-client.js <ws-url> [--other-protocol] [--browser-like]\n");
   process.exit(2);
 }
-const options = { WebSocket, reconnect: { initialDelayMs: 100 } };
+const WebSocketClass: WebSocketConstructor = flags.includes("--browser-like") ? BrowserLikeWebSocket : WebSocket;
+const options = { WebSocket: WebSocketClass, reconnect: { initialDelayMs: 100 } };
 // The other protocol's types are the example's: only its fingerprint matters here.
-const client: NodelinkClient<Protocol> = flag === "--other-protocol" ? new NodelinkClient<Protocol>(otherProtocol(), url, options) : new Client(url, options);
+const client: NodelinkClient<Protocol> = flags.includes("--other-protocol")
+  ? new NodelinkClient<Protocol>(otherProtocol(), url, options)
+  : new Client(url, options);
 
 client.onConnect((info) => report("connect", { id: info.id, net_id: info.netId, tick_rate: info.tickRate, fingerprint: info.fingerprint }));
 client.onResume((info) => report("resume", { id: info.id, net_id: info.netId }));
@@ -109,6 +167,9 @@ async function command(line: string): Promise<void> {
       return;
     case "status":
       report("status", { status: client.status, online: client.online, latency_ms: client.latencyMs, queued: client.queued });
+      return;
+    case "stats":
+      report("stats", { ...client.stats });
       return;
     case "exit":
       await client.close();

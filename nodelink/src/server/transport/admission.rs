@@ -18,7 +18,7 @@ use crate::server::port::Identity;
 use crate::server::transport::connection::Context;
 use crate::server::transport::request::HandshakeRequest;
 use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER};
-use crate::wire::{ResumeOffer, WireFormat};
+use crate::wire::{RefusalKind, ResumeOffer, WireFormat, REFUSALS_SUBPROTOCOL};
 use crate::Protocol;
 
 /// The only WebSocket version there is (RFC 6455).
@@ -34,17 +34,34 @@ pub(crate) struct Admitted {
     pub(crate) resume: Option<ResumeOffer>,
 }
 
-/// Why an upgrade is refused, as an HTTP response.
+/// Why an upgrade is refused: as an HTTP response, or, to a client that offers
+/// [`REFUSALS_SUBPROTOCOL`], as the close code of its kind (`refusal.rs`).
 #[derive(Debug)]
 pub(crate) struct Refusal {
+    /// `None` only for answers about the server's own configuration, which are
+    /// not the client's refusal to report.
+    pub(crate) kind: Option<RefusalKind>,
     pub(crate) status: u16,
     pub(crate) body: String,
     headers: Vec<(&'static str, String)>,
 }
 
 impl Refusal {
-    pub(crate) fn new(status: u16, body: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: RefusalKind, body: impl Into<String>) -> Self {
         Self {
+            kind: Some(kind),
+            status: kind.status(),
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// An HTTP answer that is no refusal of the client's (the server's
+    /// misconfiguration): never reported, never a close code.
+    #[cfg(feature = "axum")]
+    pub(crate) fn http(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            kind: None,
             status,
             body: body.into(),
             headers: Vec::new(),
@@ -88,12 +105,18 @@ pub(crate) async fn admit<P: Protocol>(
 ) -> Result<Admitted, Refusal> {
     let config = &context.config;
     if slot.count > config.max_connections_per_ip {
-        return Err(Refusal::new(429, "too many connections from your address"));
+        return Err(Refusal::new(
+            RefusalKind::TooManyConnections,
+            "too many connections from your address",
+        ));
     }
     websocket_upgrade(&request)?;
     if let (Some(allowed), Some(origin)) = (&config.allowed_origins, request.header("origin")) {
         if !allowed.iter().any(|allowed| allowed == origin) {
-            return Err(Refusal::new(403, format!("origin {origin} is not allowed")));
+            return Err(Refusal::new(
+                RefusalKind::OriginNotAllowed,
+                format!("origin {origin} is not allowed"),
+            ));
         }
     }
     let (wire, subprotocol) = protocol(context, &request)?;
@@ -102,14 +125,14 @@ pub(crate) async fn admit<P: Protocol>(
         WireFormat::Json => None,
     };
     if resume.is_none() && context.online.load(Ordering::Relaxed) >= config.max_players {
-        return Err(Refusal::new(503, "server full"));
+        return Err(Refusal::new(RefusalKind::ServerFull, "server full"));
     }
     request.resume = resume.is_some();
     let identity = match &context.authenticate {
         Some(hook) => Some(
             hook(request)
                 .await
-                .map_err(|r| Refusal::new(r.status(), r.reason()))?,
+                .map_err(|rejection| Refusal::new(rejected(&rejection), rejection.reason()))?,
         ),
         None => None,
     };
@@ -121,8 +144,16 @@ pub(crate) async fn admit<P: Protocol>(
     })
 }
 
+/// The kind of the authentication hook's rejection: its two constructors' statuses.
+fn rejected(rejection: &crate::server::Rejection) -> RefusalKind {
+    match rejection.status() {
+        401 => RefusalKind::Unauthorized,
+        _ => RefusalKind::Forbidden,
+    }
+}
+
 /// The values of the request's `Sec-WebSocket-Protocol` header(s).
-fn offered(request: &HandshakeRequest) -> impl Iterator<Item = &str> {
+pub(crate) fn offered(request: &HandshakeRequest) -> impl Iterator<Item = &str> {
     request
         .headers()
         .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-protocol"))
@@ -135,7 +166,10 @@ fn offered(request: &HandshakeRequest) -> impl Iterator<Item = &str> {
 fn resume_offer(request: &HandshakeRequest) -> Result<Option<ResumeOffer>, Refusal> {
     match offered(request).find_map(ResumeOffer::parse) {
         Some(Ok(offer)) => Ok(Some(offer)),
-        Some(Err(error)) => Err(Refusal::new(400, error.to_string())),
+        Some(Err(error)) => Err(Refusal::new(
+            RefusalKind::MalformedResume,
+            error.to_string(),
+        )),
         None => Ok(None),
     }
 }
@@ -149,7 +183,7 @@ fn websocket_upgrade(request: &HandshakeRequest) -> Result<(), Refusal> {
             .flat_map(|(_, value)| value.split(','))
             .any(|value| value.trim().eq_ignore_ascii_case(token))
     };
-    let not_an_upgrade = || Refusal::new(400, "not a WebSocket upgrade");
+    let not_an_upgrade = || Refusal::new(RefusalKind::NotAnUpgrade, "not a WebSocket upgrade");
     if !has_token("upgrade", "websocket") || !has_token("connection", "upgrade") {
         return Err(not_an_upgrade());
     }
@@ -157,10 +191,11 @@ fn websocket_upgrade(request: &HandshakeRequest) -> Result<(), Refusal> {
         return Err(not_an_upgrade());
     }
     if request.header("sec-websocket-version") != Some(WEBSOCKET_VERSION) {
-        return Err(
-            Refusal::new(426, "unsupported WebSocket version: this server speaks 13")
-                .with_header("sec-websocket-version", WEBSOCKET_VERSION.to_owned()),
-        );
+        return Err(Refusal::new(
+            RefusalKind::WebSocketVersion,
+            "unsupported WebSocket version: this server speaks 13",
+        )
+        .with_header("sec-websocket-version", WEBSOCKET_VERSION.to_owned()));
     }
     Ok(())
 }
@@ -185,34 +220,36 @@ fn protocol<P: Protocol>(
             Some(theirs) => other = Some(Some(theirs)),
             // Offered beside the wire's own subprotocol, never instead of it.
             None if protocol.starts_with(crate::wire::RESUME_PREFIX) => resume = true,
+            // Asks for refusals as close codes; it is no wire of its own.
+            None if protocol == REFUSALS_SUBPROTOCOL => {}
             None if protocol.starts_with("nodelink.") => other = other.or(Some(None)),
             None => {}
         }
     }
-    let refuse = |body: String| {
-        Refusal::new(400, body).with_header(FINGERPRINT_HEADER, format!("{fingerprint:016x}"))
+    let refuse = |kind, body: String| {
+        Refusal::new(kind, body).with_header(FINGERPRINT_HEADER, format!("{fingerprint:016x}"))
     };
     match (ours, other) {
         // Not a mismatch: no fingerprint header, which the client would report as one.
         (Some(_), _) if !wire_formats.accepts(WireFormat::Native) => Err(Refusal::new(
-            400,
+            RefusalKind::WireNotServed,
             "this server speaks only the JSON wire: connect without the nodelink subprotocol",
         )),
         (Some(ours), _) => Ok((WireFormat::Native, Some(ours))),
-        (None, Some(Some(theirs))) => Err(refuse(format!(
+        (None, Some(Some(theirs))) => Err(refuse(RefusalKind::ProtocolMismatch, format!(
             "protocol mismatch: server fingerprint {fingerprint:016x}, client fingerprint {theirs:016x}"
         ))),
-        (None, Some(None)) => Err(refuse(format!(
+        (None, Some(None)) => Err(refuse(RefusalKind::WireVersion, format!(
             "unsupported nodelink wire version: this server speaks {}",
             wire::subprotocol(fingerprint)
         ))),
         // Not served JSON: the client means to resume a native session.
-        (None, None) if resume => Err(refuse(format!(
+        (None, None) if resume => Err(refuse(RefusalKind::MalformedResume, format!(
             "resume offer without the nodelink subprotocol: offer {} beside it",
             wire::subprotocol(fingerprint)
         ))),
         (None, None) if wire_formats.accepts(WireFormat::Json) => Ok((WireFormat::Json, None)),
-        (None, None) => Err(refuse(format!(
+        (None, None) => Err(refuse(RefusalKind::WireNotServed, format!(
             "not a nodelink client: expected the WebSocket subprotocol {}",
             wire::subprotocol(fingerprint)
         ))),

@@ -31,8 +31,10 @@ use crate::server::runtime::MatchTask;
 use crate::server::runtime::Tasks;
 use crate::server::transport::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
 use crate::server::transport::connection::{self, websocket_config, Context};
+use crate::server::transport::refusal;
 use crate::server::transport::request::HandshakeRequest;
 use crate::server::{Server, ServerHandle};
+use crate::wire::{RefusalKind, REFUSALS_SUBPROTOCOL};
 use crate::Protocol;
 
 /// Admitted upgrades waiting for [`Mounted::run`] to give them a task. Each is
@@ -121,9 +123,13 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 /// `x-nodelink-fingerprint` header on a fingerprint or wire-version mismatch;
 /// the nodelink subprotocol picks the native wire, none the JSON wire, per
 /// [`WireFormats`](super::WireFormats)), the player cap (503), then the
-/// authentication hook (401 or 403, its identity passed to the player). An
-/// admitted connection is then served as the stand-alone server serves it: every
-/// limit of [`ServerConfig`](super::ServerConfig) applies.
+/// authentication hook (401 or 403, its identity passed to the player). A client
+/// that offers [`REFUSALS_SUBPROTOCOL`](crate::wire::REFUSALS_SUBPROTOCOL) (a
+/// browser's, which cannot read these responses) is told the same refusals with
+/// a close code after the upgrade, as by the stand-alone server, and each refusal
+/// reaches [`Server::on_refusal`]. An admitted connection is then served as the
+/// stand-alone server serves it: every limit of
+/// [`ServerConfig`](super::ServerConfig) applies.
 ///
 /// What differs, because the HTTP server is axum's:
 ///
@@ -259,11 +265,12 @@ struct Gateway<P: Protocol> {
     reported_no_peer: AtomicBool,
 }
 
-/// An admitted request whose `101 Switching Protocols` is on its way.
+/// A request whose `101 Switching Protocols` is on its way: admitted, or refused
+/// to a client that asked to be told with a close code.
 struct Upgrade {
     on_upgrade: OnUpgrade,
     addr: SocketAddr,
-    admitted: Admitted,
+    verdict: Result<Admitted, Refusal>,
     slot: IpSlot,
     /// The end of the handshake timeout, counted from the request's arrival.
     deadline: Instant,
@@ -275,33 +282,54 @@ impl<P: Protocol> Gateway<P> {
     async fn answer(&self, mut request: Request) -> Response {
         let Some(&ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
             self.report_no_peer();
-            return refused(&Refusal::new(500, ServerError::NoPeerAddress.to_string()));
+            return refused(&Refusal::http(500, ServerError::NoPeerAddress.to_string()));
         };
         // A WebSocket upgrade is an HTTP/1.1 GET (RFC 6455, 4.1); `get` lets HEAD in.
         if request.method() != Method::GET || request.version() != Version::HTTP_11 {
-            return refused(&Refusal::new(400, "not a WebSocket upgrade"));
+            return self.refuse(
+                addr,
+                Refusal::new(RefusalKind::NotAnUpgrade, "not a WebSocket upgrade"),
+            );
         }
         if self.upgrades.is_closed() {
-            return refused(&Refusal::new(503, "server shutting down"));
+            return self.refuse(
+                addr,
+                Refusal::new(RefusalKind::ShuttingDown, "server shutting down"),
+            );
         }
         let deadline = Instant::now() + self.context.config.handshake_timeout;
         let slot = IpSlot::take(&self.per_ip, addr.ip());
         let on_upgrade = hyper::upgrade::on(&mut request);
         let handshake = handshake_request(&request, addr);
+        let wants_close = refusal::wants_close(&handshake);
         let key = request.headers().get(header::SEC_WEBSOCKET_KEY).cloned();
         let admitting = async {
-            let admitted = admission::admit(&self.context, handshake, &slot).await?;
+            let verdict = match admission::admit(&self.context, handshake, &slot).await {
+                Err(refused) if !(wants_close && refusal::has_close_code(&refused)) => {
+                    return Err(refused)
+                }
+                verdict => verdict,
+            };
             let permit = self.upgrades.reserve().await;
-            let permit = permit.map_err(|_| Refusal::new(503, "server shutting down"))?;
-            Ok::<_, Refusal>((admitted, permit))
+            let shutting_down = || Refusal::new(RefusalKind::ShuttingDown, "server shutting down");
+            let permit = permit.map_err(|_| shutting_down())?;
+            Ok::<_, Refusal>((verdict, permit))
         };
-        let (admitted, permit) = match timeout_at(deadline, admitting).await {
-            Ok(Ok(admitted)) => admitted,
-            Ok(Err(refusal)) => {
-                tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
-                return refused(&refusal);
+        let (verdict, permit) = match timeout_at(deadline, admitting).await {
+            Ok(Ok(verdict)) => verdict,
+            Ok(Err(refused)) => return self.refuse(addr, refused),
+            Err(_) => {
+                let timed_out = Refusal::new(RefusalKind::HandshakeTimeout, "handshake timed out");
+                return self.refuse(addr, timed_out);
             }
-            Err(_) => return refused(&Refusal::new(503, "handshake timed out")),
+        };
+        // Refused, but told with a close code once upgraded.
+        if let Err(refused) = &verdict {
+            self.context.refusals.report(addr, refused);
+        }
+        let subprotocol = match &verdict {
+            Ok(admitted) => admitted.subprotocol.as_deref(),
+            Err(_) => Some(REFUSALS_SUBPROTOCOL),
         };
         // Admission checked the key is there.
         let accept = derive_accept_key(key.as_ref().map_or(&[][..], HeaderValue::as_bytes));
@@ -313,17 +341,23 @@ impl<P: Protocol> Gateway<P> {
         if let Ok(accept) = HeaderValue::from_str(&accept) {
             headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
         }
-        if let Some(Ok(protocol)) = admitted.subprotocol.as_deref().map(HeaderValue::from_str) {
+        if let Some(Ok(protocol)) = subprotocol.map(HeaderValue::from_str) {
             headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
         }
         permit.send(Upgrade {
             on_upgrade,
             addr,
-            admitted,
+            verdict,
             slot,
             deadline,
         });
         response
+    }
+
+    /// Reports a refusal and answers it in HTTP.
+    fn refuse(&self, addr: SocketAddr, refusal: Refusal) -> Response {
+        self.context.refusals.report(addr, &refusal);
+        refused(&refusal)
     }
 
     /// Tells `on_error`, once, that the router is served without peer addresses.
@@ -346,7 +380,7 @@ impl Upgrade {
         let Upgrade {
             on_upgrade,
             addr,
-            admitted,
+            verdict,
             slot,
             deadline,
         } = self;
@@ -365,7 +399,14 @@ impl Upgrade {
         let socket =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        connection::play(socket, addr, admitted, &context).await;
+        match verdict {
+            Ok(admitted) => connection::play(socket, addr, admitted, &context).await,
+            // Within the handshake timeout, the place in the per-IP count held.
+            Err(refused) => {
+                let closing = refusal::close(socket, &refused, context.config.close_timeout);
+                let _ = timeout_at(deadline, closing).await;
+            }
+        }
         drop(slot);
     }
 }

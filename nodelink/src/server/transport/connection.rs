@@ -27,9 +27,11 @@ use crate::server::error::ServerError;
 use crate::server::port::{Ending, JoinRequest, Joined, ToMatch};
 use crate::server::port::{HardClose, HardCloseSignal, Outgoing};
 use crate::server::transport::admission::{self, Admitted, IpSlot, Refusal};
+use crate::server::transport::refusal::{self, Refusals};
 use crate::server::transport::request::{self, Authenticator, Replay};
 use crate::wire::{
-    decode_client_frame, frame_kind, json, ClientFrame, CloseReason, WireFormat, KIND_PONG,
+    decode_client_frame, frame_kind, json, ClientFrame, CloseReason, RefusalKind, WireFormat,
+    KIND_PONG,
 };
 use crate::{PlayerId, Protocol};
 
@@ -40,6 +42,7 @@ pub(crate) struct Context<P: Protocol> {
     pub(crate) fingerprint: u64,
     pub(crate) online: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) authenticate: Option<Authenticator>,
+    pub(crate) refusals: Arc<Refusals>,
 }
 
 impl<P: Protocol> Clone for Context<P> {
@@ -50,6 +53,7 @@ impl<P: Protocol> Clone for Context<P> {
             fingerprint: self.fingerprint,
             online: self.online.clone(),
             authenticate: self.authenticate.clone(),
+            refusals: self.refusals.clone(),
         }
     }
 }
@@ -81,19 +85,32 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let head = request::read_request(&mut stream).await.ok()?;
-    let verdict = match request::parse_request(&head, addr) {
+    let request = request::parse_request(&head, addr);
+    let wants_close = request.as_ref().is_some_and(refusal::wants_close);
+    let verdict = match request {
         Some(request) => admission::admit(context, request, &slot).await,
-        None => Err(Refusal::new(400, "not a WebSocket upgrade")),
+        None => Err(Refusal::new(
+            RefusalKind::NotAnUpgrade,
+            "not a WebSocket upgrade",
+        )),
     };
     let admitted = match verdict {
         Ok(admitted) => admitted,
-        Err(refusal) => {
+        Err(refused) if wants_close && refusal::has_close_code(&refused) => {
+            context.refusals.report(addr, &refused);
+            // Told in WebSocket: the place is held until the close is done, within
+            // the handshake timeout, so refused connections stay bounded by both.
+            refusal::upgrade_and_close(Replay::new(head, stream), &refused, &context.config).await;
+            drop(slot);
+            return None;
+        }
+        Err(refused) => {
             // The place is given back before the refusal is sent: a client that
             // reads it and tries again at once must not find its own refused
             // connection still counted (and be told 429 instead of the real reason).
             drop(slot);
-            tracing::debug!(%addr, status = refusal.status, "connection refused: {}", refusal.body);
-            request::write_response(&mut stream, refusal.response()).await;
+            context.refusals.report(addr, &refused);
+            request::write_response(&mut stream, refused.response()).await;
             return None;
         }
     };

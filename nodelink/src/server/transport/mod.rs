@@ -10,5 +10,6 @@ pub(crate) mod admission;
 pub(crate) mod axum;
 pub(crate) mod connection;
 pub(crate) mod listener;
+pub(crate) mod refusal;
 pub(crate) mod relay;
 pub(crate) mod request;

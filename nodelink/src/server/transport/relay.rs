@@ -5,7 +5,10 @@
 //! The relay forwards each joining player's upgrade request over the host's
 //! control link and holds it; the player then goes through this server's own
 //! admission (per-IP cap on its original address, origin, subprotocol and
-//! fingerprint, capacity, the authentication hook) exactly as a direct connection.
+//! fingerprint, capacity, the authentication hook) exactly as a direct connection,
+//! and is refused as one: with the HTTP refusal the relay answers for the host,
+//! or, to a player that asked for refusals as close codes, with a data connection
+//! of its own that is closed at once with the refusal's code.
 //! An admitted player gets a data connection of its own to the relay, spliced to
 //! the player's socket, over which it plays as any other connection: native
 //! frames stay binary, and one slow player never holds up another. PROTOCOL.md's
@@ -28,6 +31,7 @@ use crate::server::error::RunError;
 use crate::server::runtime::Tasks;
 use crate::server::transport::admission::{self, IpCounts, IpSlot};
 use crate::server::transport::connection::{self, websocket_config, Context};
+use crate::server::transport::refusal;
 use crate::server::transport::request::HandshakeRequest;
 use crate::server::{Server, ServerHandle};
 use crate::Protocol;
@@ -457,7 +461,7 @@ impl RelayedPlayer {
     /// Admits the player as a direct connection would be, then plays it over a
     /// data connection of its own; or has the relay refuse it with the same answer.
     async fn serve<P: Protocol>(
-        self,
+        mut self,
         context: Context<P>,
         slot: IpSlot,
         refusals: mpsc::Sender<ToRelay>,
@@ -466,36 +470,48 @@ impl RelayedPlayer {
             Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
             None => (self.target.clone(), None),
         };
-        let request = HandshakeRequest::new(path, query, self.headers, self.peer);
+        let headers = std::mem::take(&mut self.headers);
+        let request = HandshakeRequest::new(path, query, headers, self.peer);
+        let wants_close = refusal::wants_close(&request);
         let admitted = match admission::admit(&context, request, &slot).await {
             Ok(admitted) => admitted,
-            Err(refusal) => {
+            Err(refused) if wants_close && refusal::has_close_code(&refused) => {
+                context.refusals.report(self.peer, &refused);
+                // Accepted with a data connection of its own, which is closed at
+                // once with the refusal's code: the relay passes the close frame
+                // on to the player. Within the handshake timeout, the place held.
+                let url = self.accept_url(Some(crate::wire::REFUSALS_SUBPROTOCOL));
+                let config = &context.config;
+                let _ = timeout(config.handshake_timeout, async {
+                    match open(&url, config).await {
+                        Ok((socket, _)) => refusal::close(socket, &refused, config.close_timeout).await,
+                        Err(error) => {
+                            tracing::debug!(peer = %self.peer, "relay data connection failed: {error}")
+                        }
+                    }
+                })
+                .await;
                 drop(slot);
-                tracing::debug!(peer = %self.peer, status = refusal.status, "relayed player refused: {}", refusal.body);
-                let headers = refusal
+                return;
+            }
+            Err(refused) => {
+                drop(slot);
+                context.refusals.report(self.peer, &refused);
+                let headers = refused
                     .headers()
                     .iter()
                     .map(|(name, value)| ((*name).to_owned(), value.clone()))
                     .collect();
                 let _ = refusals.try_send(ToRelay::Refuse {
                     cid: self.cid,
-                    status: refusal.status,
-                    reason: refusal.body,
+                    status: refused.status,
+                    reason: refused.body,
                     headers,
                 });
                 return;
             }
         };
-        let mut url = format!(
-            "{}/link/accept/{}?token={}",
-            self.relay,
-            percent_encode(&self.cid),
-            percent_encode(&self.token)
-        );
-        if let Some(subprotocol) = &admitted.subprotocol {
-            url.push_str("&subprotocol=");
-            url.push_str(&percent_encode(subprotocol));
-        }
+        let url = self.accept_url(admitted.subprotocol.as_deref());
         let connecting = open(&url, &context.config);
         match timeout(context.config.handshake_timeout, connecting).await {
             Ok(Ok((socket, _))) => {
@@ -507,6 +523,24 @@ impl RelayedPlayer {
             Err(_) => tracing::debug!(peer = %self.peer, "relay data connection timed out"),
         }
         drop(slot);
+    }
+}
+
+impl RelayedPlayer {
+    /// The data connection's URL, asking the relay to answer the player's upgrade
+    /// with `subprotocol`.
+    fn accept_url(&self, subprotocol: Option<&str>) -> String {
+        let mut url = format!(
+            "{}/link/accept/{}?token={}",
+            self.relay,
+            percent_encode(&self.cid),
+            percent_encode(&self.token)
+        );
+        if let Some(subprotocol) = subprotocol {
+            url.push_str("&subprotocol=");
+            url.push_str(&percent_encode(subprotocol));
+        }
+        url
     }
 }
 

@@ -172,14 +172,14 @@ export class Client extends NodelinkClient<Protocol> {
     super(schema, url, options);
   }
 
-  /** Sends `move` (queued until connected). */
-  sendMove(x: number, y: number): void {
-    this.send("move", { x, y });
+  /** Sends `move` (queued until connected), its fields by name: `sendMove({ x, y })`. */
+  sendMove(fields: ToServerMove): void {
+    this.send("move", fields);
   }
 
-  /** Sends `chat` (queued until connected). */
-  sendChat(msg: string): void {
-    this.send("chat", { msg });
+  /** Sends `chat` (queued until connected), its fields by name: `sendChat({ msg })`. */
+  sendChat(fields: ToServerChat): void {
+    this.send("chat", fields);
   }
 
   /** Sends `ready` (queued until connected). */

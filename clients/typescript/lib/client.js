@@ -1,0 +1,874 @@
+/** The client: one WebSocket connection at a time to a nodelink server's native wire. */
+import { closeReasonOf, CloseCode, REFUSALS_SUBPROTOCOL, refusalOf } from "./close.js";
+import { ConnectError, DecodeError, HandlerError, HandshakeError, ProtocolMismatchError, RefusedError, StoppedError, UrlError, } from "./errors.js";
+import { decodeServerFrame, encodeClientEvent, encodePong, FrameKind, frameKind, resumeSubprotocol, subprotocol, SyncFlag, } from "./frames.js";
+import { Mirror } from "./mirror.js";
+import { compileProtocol } from "./protocol.js";
+import { SendQueue } from "./queue.js";
+import { attemptsLeft, reconnectDelay, reconnectPolicy } from "./reconnect.js";
+import { WIRE_VERSION } from "./schema.js";
+const OPEN = 1;
+const NORMAL_CLOSURE = 1000;
+const ABNORMAL_CLOSURE = 1006;
+const noop = () => { };
+/** The message of whatever a WebSocket error event carries. */
+function socketErrorMessage(event) {
+    if (typeof event === "object" && event !== null) {
+        const message = event.message;
+        if (typeof message === "string" && message !== "")
+            return message;
+        const error = event.error;
+        if (error instanceof Error)
+            return error.message;
+    }
+    return "WebSocket error";
+}
+function bytesOf(data) {
+    if (data instanceof ArrayBuffer)
+        return new Uint8Array(data);
+    if (ArrayBuffer.isView(data))
+        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (Array.isArray(data) && data.every((chunk) => ArrayBuffer.isView(chunk))) {
+        // `ws` with binaryType "fragments".
+        const chunks = data;
+        const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+        let at = 0;
+        for (const chunk of chunks) {
+            out.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), at);
+            at += chunk.byteLength;
+        }
+        return out;
+    }
+    return null;
+}
+/** Whether a connection that could not be made is worth trying again. */
+function worthRetrying(error) {
+    if (error instanceof ConnectError || error instanceof HandshakeError)
+        return true;
+    if (error instanceof RefusedError)
+        return error.retryable;
+    return false;
+}
+/** Codes after which the client does not come back: kicked, or its relayed game is gone (its code would meet a 404). */
+// 4102 and 4104 are a relay's words to hosts: a player that gets one stays away too.
+const FINAL_CODES = new Set([
+    CloseCode.Kicked,
+    CloseCode.ProtocolMismatch,
+    CloseCode.HostGone,
+    CloseCode.RelayShutdown,
+    CloseCode.PlayerConnectionLost,
+    CloseCode.LinkReplaced,
+]);
+/** Whether a connection that ended this way is worth reopening. */
+function worthReconnecting(info) {
+    if (info.kind === "local")
+        return false;
+    return !FINAL_CODES.has(info.code);
+}
+/**
+ * Whether a session whose connection ended this way can be resumed: lost, closed as
+ * silent, or cut by a relay that lost the host's connection (the host saw it lost
+ * too, and holds the player).
+ */
+function resumable(info) {
+    if (info.kind === "lost")
+        return true;
+    return info.kind === "closed" && (info.code === CloseCode.IdleTimeout || info.code === CloseCode.HostConnectionLost);
+}
+/** The server's fingerprint in a refusal's reason (`server fingerprint <hex>`, or `speaks nodelink.<v>.<hex>`). */
+function serverFingerprintIn(reason) {
+    const mismatch = /server fingerprint ([0-9a-f]{16})/i.exec(reason);
+    if (mismatch !== null)
+        return { fingerprint: mismatch[1].toLowerCase(), wireVersion: null };
+    const speaks = /speaks nodelink\.(\d+)\.([0-9a-f]{16})/i.exec(reason);
+    if (speaks !== null)
+        return { fingerprint: speaks[2].toLowerCase(), wireVersion: Number(speaks[1]) };
+    return { fingerprint: null, wireVersion: null };
+}
+/**
+ * A client of one protocol. Generated code subclasses it with the protocol's types
+ * (`new Client(url, options)`); it can also be used directly with a schema.
+ *
+ * ```ts
+ * const client = new Client("ws://localhost:5000/", { WebSocket });
+ * client.send("move", { x: 1, y: 2 });     // queued until the welcome
+ * client.on("chat", ({ from, msg }) => console.log(from, msg));
+ * client.onStateSync((sync, world) => draw(world.players));
+ * await client.connect();
+ * ```
+ */
+export class NodelinkClient {
+    /** The server's URL. */
+    url;
+    /** The compiled protocol. */
+    protocol;
+    mirror;
+    queue;
+    WebSocketClass;
+    policy;
+    maxFrameLength;
+    connectTimeoutMs;
+    random;
+    resumeBufferLength;
+    /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
+    refusalsByClose;
+    attempt = null;
+    counts = {
+        eventsReceived: 0,
+        eventBytesReceived: 0,
+        syncFramesReceived: 0,
+        syncBytesReceived: 0,
+        snapshotFramesReceived: 0,
+        snapshotBytesReceived: 0,
+        otherFramesReceived: 0,
+        otherBytesReceived: 0,
+        framesSent: 0,
+        bytesSent: 0,
+        resumes: 0,
+        reconnects: 0,
+    };
+    connections = 0;
+    attempts = 0;
+    retryTimer = null;
+    welcome = null;
+    pending = null;
+    closing = null;
+    current = "idle";
+    latency = null;
+    session = null;
+    eventHandlers = new Map();
+    anyHandlers = new Set();
+    connectHandlers = new Set();
+    disconnectHandlers = new Set();
+    pauseHandlers = new Set();
+    resumeHandlers = new Set();
+    syncHandlers = new Set();
+    snapshotHandlers = new Set();
+    errorHandlers = new Set();
+    reconnectingHandlers = new Set();
+    latencyHandlers = new Set();
+    constructor(schema, url, options = {}) {
+        this.protocol = compileProtocol(schema);
+        let parsed;
+        try {
+            parsed = new URL(url);
+        }
+        catch {
+            throw new UrlError(url, "not a URL");
+        }
+        if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+            throw new UrlError(url, `the scheme is ${parsed.protocol.replace(/:$/, "")}, expected ws or wss`);
+        }
+        this.url = parsed.href;
+        const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
+        if (WebSocketClass === undefined) {
+            throw new ConnectError(this.url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
+        }
+        this.WebSocketClass = WebSocketClass;
+        // The `ws` package's WebSocket, an EventEmitter, shows a refused upgrade's
+        // response (`unexpected-response`); browsers' and Node 22's own do not.
+        this.refusalsByClose = typeof WebSocketClass.prototype?.on !== "function";
+        this.mirror = new Mirror(this.protocol);
+        this.queue = new SendQueue(options.sendQueueLength ?? 1024);
+        this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
+        this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+        this.random = options.random ?? Math.random;
+        this.resumeBufferLength = Math.max(0, options.resumeBufferLength ?? 128);
+        const reconnect = options.reconnect ?? false;
+        this.policy = reconnect === false ? null : reconnectPolicy(reconnect === true ? {} : reconnect);
+    }
+    // -------------------------------------------------------------------------
+    // State
+    /** Where the client is in its life. */
+    get status() {
+        return this.current;
+    }
+    /** This client's player id, once welcomed (kept after a disconnect until the next welcome). */
+    get id() {
+        return this.welcome?.id ?? null;
+    }
+    /** The last welcome. */
+    get connection() {
+        return this.welcome;
+    }
+    /** The limits and timings the server announced in the last welcome (PROTOCOL.md, "Settings"); `null` before the first. */
+    get settings() {
+        return this.welcome?.settings ?? null;
+    }
+    /** The mirror of the server's world. */
+    get world() {
+        return this.mirror;
+    }
+    /** Every mirrored player's state. */
+    get players() {
+        return this.mirror.players;
+    }
+    /** The shared server state. */
+    get serverState() {
+        return this.mirror.serverState;
+    }
+    /** Every entity the server lets this client see, by id (empty for a protocol without entities). */
+    get entities() {
+        return this.mirror.entities;
+    }
+    /** Players online on the server, from the last sync frame. */
+    get online() {
+        return this.mirror.online;
+    }
+    /** The round trip the server measured for this client's last answered ping, in ms; `null` before the first. */
+    get latencyMs() {
+        return this.latency;
+    }
+    /** How many events wait in the send queue. */
+    get queued() {
+        return this.queue.size;
+    }
+    /**
+     * What the client has received and sent so far, over all its connections: a copy,
+     * read at any time.
+     *
+     * ```ts
+     * const { syncFramesReceived, syncBytesReceived } = client.stats;
+     * console.log(`${syncBytesReceived / syncFramesReceived} bytes a tick`);
+     * ```
+     */
+    get stats() {
+        return { ...this.counts };
+    }
+    // -------------------------------------------------------------------------
+    // Handlers
+    add(set, handler) {
+        set.add(handler);
+        return () => {
+            set.delete(handler);
+        };
+    }
+    /** Calls one event's handlers with its payload. A misspelt name or a wrong payload type does not compile. */
+    on(name, handler) {
+        if (!this.protocol.toClient.has(name)) {
+            throw new TypeError(`${this.protocol.schema.to_client.name} has no event \`${name}\``);
+        }
+        let set = this.eventHandlers.get(name);
+        if (set === undefined) {
+            set = new Set();
+            this.eventHandlers.set(name, set);
+        }
+        return this.add(set, handler);
+    }
+    /** Calls `handler` with every event, as `{ type, data }`: switch on `type`. */
+    onEvent(handler) {
+        return this.add(this.anyHandlers, handler);
+    }
+    /**
+     * Calls `handler` at each welcome of a new session: after connecting and after
+     * each reconnection that could not resume the session (a resumed one calls
+     * {@link onResume} instead).
+     */
+    onConnect(handler) {
+        return this.add(this.connectHandlers, handler);
+    }
+    /**
+     * Calls `handler` when a session ends, with why; the mirror is emptied first.
+     * That is when its connection ends, unless the client is resuming it
+     * ({@link onPause}); then, only if the resume fails: refused by the server (with
+     * its close code, such as 4008 "session expired", after which the client joins
+     * afresh) or given up.
+     */
+    onDisconnect(handler) {
+        return this.add(this.disconnectHandlers, handler);
+    }
+    /**
+     * Calls `handler` when the connection was lost and the client is about to resume
+     * its session (with reconnection on): the server holds this player meanwhile, and
+     * the mirror is kept. Then either {@link onResume} follows, or, if the session
+     * is over, {@link onDisconnect} and a fresh {@link onConnect}.
+     *
+     * ```ts
+     * client.onPause((info) => showBanner(`reconnecting (${info.reason})…`));
+     * client.onResume(() => hideBanner());
+     * ```
+     */
+    onPause(handler) {
+        return this.add(this.pauseHandlers, handler);
+    }
+    /**
+     * Calls `handler` when the session was resumed on a new connection: the same
+     * player. The events missed meanwhile follow, then a snapshot that brings the
+     * mirror up to date; events sent while away go out once.
+     */
+    onResume(handler) {
+        return this.add(this.resumeHandlers, handler);
+    }
+    /** Calls `handler` after each sync frame is applied, with its typed changes and the mirror. */
+    onStateSync(handler) {
+        return this.add(this.syncHandlers, handler);
+    }
+    /** Calls `handler` when a snapshot is complete: the mirror holds the whole world (after each welcome). */
+    onSnapshot(handler) {
+        return this.add(this.snapshotHandlers, handler);
+    }
+    /**
+     * Calls `handler` with every error: connection failures, undecodable frames,
+     * unknown net ids, handlers that threw. Without one, errors go to `console.error`.
+     */
+    onError(handler) {
+        return this.add(this.errorHandlers, handler);
+    }
+    /** Calls `handler` before each reconnection attempt, with its number (from 1) and the delay in ms. */
+    onReconnecting(handler) {
+        return this.add(this.reconnectingHandlers, handler);
+    }
+    /** Calls `handler` with each round trip the server measured for this client, in ms (with each ping after the first). */
+    onLatency(handler) {
+        return this.add(this.latencyHandlers, handler);
+    }
+    emit(set, name, ...args) {
+        for (const handler of [...set]) {
+            try {
+                handler(...args);
+            }
+            catch (error) {
+                this.report(new HandlerError(name, error));
+            }
+        }
+    }
+    report(error) {
+        if (this.errorHandlers.size === 0) {
+            console.error(`nodelink: ${error.message}`);
+            return;
+        }
+        for (const handler of [...this.errorHandlers]) {
+            try {
+                handler(error);
+            }
+            catch (thrown) {
+                console.error("nodelink: the error handler threw", thrown);
+            }
+        }
+    }
+    // -------------------------------------------------------------------------
+    // Sending
+    /**
+     * Sends an event: at once when connected, else queued (in order, bounded) until
+     * the next welcome. Throws {@link EncodeError} for a payload that does not fit the
+     * schema, {@link QueueFullError} when the queue is full, and {@link StoppedError}
+     * after `close()`.
+     */
+    send(name, ...payload) {
+        if (this.current === "closed")
+            throw new StoppedError();
+        const frame = encodeClientEvent(this.protocol, name, payload[0]);
+        const socket = this.attempt?.welcomed ? this.attempt.socket : null;
+        if (socket !== null && this.queue.size === 0 && socket.readyState === OPEN) {
+            this.write(socket, frame);
+            return;
+        }
+        this.queue.push(frame);
+    }
+    flush(socket) {
+        for (let frame = this.queue.shift(); frame !== undefined; frame = this.queue.shift())
+            this.write(socket, frame);
+    }
+    /**
+     * Sends a frame, keeping it for the session first: a frame whose send failed
+     * half-way may have arrived, and the server's count settles it on a resume.
+     */
+    write(socket, frame) {
+        const session = this.session;
+        if (session !== null) {
+            session.sent += 1;
+            if (this.resumeBufferLength > 0) {
+                if (session.kept.length >= this.resumeBufferLength)
+                    session.kept.shift();
+                session.kept.push(frame);
+            }
+        }
+        this.sent(frame);
+        socket.send(frame);
+    }
+    // -------------------------------------------------------------------------
+    // Connecting
+    /**
+     * Connects. Resolves at the server's welcome; rejects when the client gives up
+     * (reconnection off or out of attempts, a refusal, a protocol mismatch) or is
+     * closed first. Every failure is also passed to `onError`. Calling it while
+     * connecting or connected returns the same promise.
+     */
+    connect() {
+        if (this.current === "closed")
+            return Promise.reject(new StoppedError());
+        if (this.current === "open" && this.welcome !== null)
+            return Promise.resolve(this.welcome);
+        if (this.pending !== null)
+            return this.pending.promise;
+        let resolve;
+        let reject;
+        const promise = new Promise((yes, no) => {
+            resolve = yes;
+            reject = no;
+        });
+        this.pending = { promise, resolve, reject };
+        if (this.current === "idle" || this.current === "disconnected") {
+            this.attempts = 0;
+            this.open();
+        }
+        return promise;
+    }
+    open() {
+        this.retryTimer = null;
+        this.current = "connecting";
+        let socket;
+        const session = this.session;
+        // The server echoes only the first; the second asks it to resume the session.
+        const protocols = [subprotocol(this.protocol.fingerprint)];
+        if (session !== null) {
+            protocols.push(resumeSubprotocol({ token: session.token, received: session.received, forgotten: session.sent - session.kept.length }));
+        }
+        // Asks a server that refuses this client to say why with a close code.
+        if (this.refusalsByClose)
+            protocols.push(REFUSALS_SUBPROTOCOL);
+        try {
+            socket = new this.WebSocketClass(this.url, protocols);
+        }
+        catch (error) {
+            this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
+            return;
+        }
+        const attempt = { socket, resuming: session !== null, opened: false, welcomed: false, inSnapshot: false, socketError: null, timer: null };
+        this.attempt = attempt;
+        socket.binaryType = "arraybuffer";
+        socket.onopen = () => {
+            attempt.opened = true;
+        };
+        socket.onmessage = (event) => {
+            if (this.attempt === attempt)
+                this.received(attempt, event.data);
+        };
+        socket.onerror = (event) => {
+            attempt.socketError = socketErrorMessage(event);
+        };
+        socket.onclose = (event) => {
+            if (this.attempt === attempt)
+                this.closed(attempt, event.code ?? ABNORMAL_CLOSURE, event.reason ?? "");
+        };
+        this.watchUpgrade(attempt);
+        attempt.timer = setTimeout(() => {
+            if (this.attempt !== attempt || attempt.welcomed)
+                return;
+            const error = attempt.opened
+                ? new HandshakeError(`no welcome within ${this.connectTimeoutMs} ms`)
+                : new ConnectError(this.url, `timed out after ${this.connectTimeoutMs} ms`);
+            this.abandon(attempt, error);
+        }, this.connectTimeoutMs);
+    }
+    /**
+     * Where the WebSocket class shows a refused upgrade's HTTP response (the `ws`
+     * package's `unexpected-response` event), reads its status, body and fingerprint
+     * header. Browsers show none of it: there a refusal is a {@link ConnectError}.
+     */
+    watchUpgrade(attempt) {
+        const emitter = attempt.socket;
+        if (typeof emitter.on !== "function")
+            return;
+        emitter.on("unexpected-response", (request, response) => {
+            const status = response.statusCode ?? 0;
+            const header = response.headers?.["x-nodelink-fingerprint"];
+            const server = typeof header === "string" && /^[0-9a-f]{16}$/i.test(header) ? header.toLowerCase() : null;
+            const chunks = [];
+            let size = 0;
+            const done = () => {
+                if (this.attempt !== attempt)
+                    return;
+                const body = new TextDecoder().decode(concat(chunks)).trim();
+                const error = server !== null
+                    ? new ProtocolMismatchError(this.protocol.fingerprint, server, WIRE_VERSION)
+                    : new RefusedError(status, body);
+                request.destroy?.();
+                this.abandon(attempt, error);
+            };
+            response.on?.("data", (chunk) => {
+                if (size < 4096)
+                    chunks.push(chunk);
+                size += chunk.byteLength;
+            });
+            response.on?.("end", done);
+            response.on?.("error", done);
+            if (typeof response.on !== "function")
+                done();
+        });
+    }
+    /** Ends an attempt that failed before its welcome, without waiting for its close event. */
+    abandon(attempt, error) {
+        if (attempt.timer !== null)
+            clearTimeout(attempt.timer);
+        const { socket } = attempt;
+        socket.onopen = noop;
+        socket.onmessage = noop;
+        // `ws` throws an error event nobody listens to: keep a listener.
+        socket.onerror = noop;
+        socket.onclose = noop;
+        try {
+            socket.close(NORMAL_CLOSURE);
+        }
+        catch {
+            // Already closing.
+        }
+        if (this.attempt === attempt) {
+            this.attempt = null;
+            this.failed(error);
+        }
+    }
+    /** An attempt failed before the welcome: retry, or give up. */
+    failed(error) {
+        this.attempt = null;
+        if (this.current === "closed") {
+            // Closed by `close()` while connecting: nothing to report.
+            this.settleClose();
+            return;
+        }
+        this.report(error);
+        if (this.policy !== null && worthRetrying(error) && attemptsLeft(this.policy, this.attempts)) {
+            this.retry();
+            return;
+        }
+        this.current = "disconnected";
+        // A session waiting to be resumed ends here, for the reason its connection ended.
+        const paused = this.session?.paused ?? null;
+        this.session = null;
+        if (paused !== null) {
+            this.mirror.clear();
+            this.emit(this.disconnectHandlers, "disconnect", paused);
+        }
+        const pending = this.pending;
+        this.pending = null;
+        pending?.reject(error);
+    }
+    retry() {
+        const policy = this.policy;
+        this.attempts += 1;
+        const delay = reconnectDelay(policy, this.attempts, this.random());
+        this.current = "reconnecting";
+        this.retryTimer = setTimeout(() => this.open(), delay);
+        this.emit(this.reconnectingHandlers, "reconnecting", this.attempts, delay);
+    }
+    // -------------------------------------------------------------------------
+    // Receiving
+    received(attempt, data) {
+        const bytes = bytesOf(data);
+        if (bytes === null) {
+            this.report(new DecodeError("message", `expected a binary message, found ${typeof data === "string" ? "text" : typeof data}`));
+            return;
+        }
+        // Every event frame counts, decodable or not: the server counted it as sent.
+        const kind = frameKind(bytes);
+        if (attempt.welcomed && this.session !== null && kind === FrameKind.Event)
+            this.session.received += 1;
+        if (bytes.byteLength > this.maxFrameLength) {
+            this.count(attempt, kind, null, bytes.byteLength);
+            this.report(new DecodeError("frame", `${bytes.byteLength} bytes, more than the limit of ${this.maxFrameLength}`));
+            return;
+        }
+        let frame;
+        try {
+            frame = decodeServerFrame(this.protocol, bytes);
+            this.count(attempt, kind, frame.kind === "sync" ? frame.sync.flags : null, bytes.byteLength);
+        }
+        catch (thrown) {
+            this.count(attempt, kind, null, bytes.byteLength);
+            const error = thrown instanceof DecodeError || thrown instanceof ProtocolMismatchError
+                ? thrown
+                : new DecodeError("frame", thrown instanceof Error ? thrown.message : String(thrown));
+            if (!attempt.welcomed) {
+                this.abandon(attempt, error instanceof ProtocolMismatchError ? error : new HandshakeError(error.message));
+            }
+            else {
+                this.report(error);
+            }
+            return;
+        }
+        if (!attempt.welcomed) {
+            if (frame.kind !== "welcome") {
+                this.abandon(attempt, new HandshakeError(`the first frame was ${frame.kind === "event" ? "an event" : `a ${frame.kind} frame`}, not a welcome`));
+                return;
+            }
+            this.welcomed(attempt, frame.welcome);
+            return;
+        }
+        switch (frame.kind) {
+            case "welcome":
+                this.report(new HandshakeError("a second welcome"));
+                return;
+            case "ping": {
+                // Answered at once, ahead of queued events, so the round trip is the network's.
+                const pong = encodePong(frame.seq);
+                this.sent(pong);
+                attempt.socket.send(pong);
+                if (frame.rttUs > 0) {
+                    this.latency = frame.rttUs / 1000;
+                    this.emit(this.latencyHandlers, "latency", this.latency);
+                }
+                return;
+            }
+            case "event": {
+                const { name, data: payload } = frame.event;
+                const set = this.eventHandlers.get(name);
+                if (set !== undefined)
+                    this.emit(set, name, payload);
+                if (this.anyHandlers.size > 0) {
+                    this.emit(this.anyHandlers, name, { type: name, data: payload });
+                }
+                return;
+            }
+            case "sync": {
+                const { sync, errors } = this.mirror.apply(frame.sync);
+                for (const error of errors)
+                    this.report(error);
+                this.emit(this.syncHandlers, "state_sync", sync, this.mirror);
+                if (sync.snapshotComplete)
+                    this.emit(this.snapshotHandlers, "snapshot", this.mirror);
+                return;
+            }
+        }
+    }
+    /** Counts a received frame by its kind (and, for a decoded sync frame, its flags). */
+    count(attempt, kind, syncFlags, bytes) {
+        const counts = this.counts;
+        if (syncFlags !== null) {
+            if ((syncFlags & SyncFlag.Full) !== 0 || attempt.inSnapshot) {
+                attempt.inSnapshot = (syncFlags & SyncFlag.More) !== 0;
+                counts.snapshotFramesReceived += 1;
+                counts.snapshotBytesReceived += bytes;
+            }
+            else {
+                counts.syncFramesReceived += 1;
+                counts.syncBytesReceived += bytes;
+            }
+        }
+        else if (kind === FrameKind.Sync) {
+            // Not decoded: counted, not placed in a snapshot.
+            counts.syncFramesReceived += 1;
+            counts.syncBytesReceived += bytes;
+        }
+        else if (kind === FrameKind.Event) {
+            counts.eventsReceived += 1;
+            counts.eventBytesReceived += bytes;
+        }
+        else {
+            counts.otherFramesReceived += 1;
+            counts.otherBytesReceived += bytes;
+        }
+    }
+    sent(frame) {
+        this.counts.framesSent += 1;
+        this.counts.bytesSent += frame.byteLength;
+    }
+    /** A connection was welcomed: resumed, or a new session. */
+    countWelcome(resumed) {
+        this.connections += 1;
+        this.counts.reconnects = this.connections - 1;
+        if (resumed)
+            this.counts.resumes += 1;
+    }
+    welcomed(attempt, welcome) {
+        if (welcome.fingerprint !== this.protocol.fingerprint) {
+            this.abandon(attempt, new ProtocolMismatchError(this.protocol.fingerprint, welcome.fingerprint, WIRE_VERSION));
+            return;
+        }
+        const session = this.session;
+        if (attempt.resuming && session !== null && welcome.resumeToken !== null && welcome.resumed !== null) {
+            this.resumed(attempt, welcome, session, welcome.resumeToken, welcome.resumed);
+            return;
+        }
+        if (attempt.timer !== null)
+            clearTimeout(attempt.timer);
+        attempt.welcomed = true;
+        this.attempts = 0;
+        this.current = "open";
+        this.countWelcome(false);
+        if (session?.paused) {
+            // A server without sessions started a new one: the old one is over.
+            this.session = null;
+            this.mirror.clear();
+            this.emit(this.disconnectHandlers, "disconnect", session.paused);
+        }
+        this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
+        this.mirror.clear();
+        const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: false };
+        this.welcome = info;
+        this.flush(attempt.socket);
+        const pending = this.pending;
+        this.pending = null;
+        this.emit(this.connectHandlers, "connect", info);
+        pending?.resolve(info);
+    }
+    /** The server resumed the session, having received `serverReceived` of this client's frames. */
+    resumed(attempt, welcome, session, token, serverReceived) {
+        const forgotten = session.sent - session.kept.length;
+        if (serverReceived > session.sent || serverReceived < forgotten) {
+            // Never from a server that read the offer (it refuses a resume that would
+            // leave a gap): end the session rather than lose events, and join afresh.
+            const paused = session.paused;
+            this.session = null;
+            if (paused !== null) {
+                this.mirror.clear();
+                this.emit(this.disconnectHandlers, "disconnect", paused);
+            }
+            const gap = `the server resumed the session after ${serverReceived} of this client's events, but it sent ${session.sent} and keeps those after ${forgotten}`;
+            this.abandon(attempt, new HandshakeError(gap));
+            return;
+        }
+        if (attempt.timer !== null)
+            clearTimeout(attempt.timer);
+        attempt.welcomed = true;
+        this.attempts = 0;
+        this.current = "open";
+        this.countWelcome(true);
+        session.token = token;
+        session.paused = null;
+        // The mirror is kept: the missed events follow, then a snapshot replaces it.
+        const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
+        this.welcome = info;
+        // What the server never read goes first, in its order, then what was queued.
+        for (const frame of session.kept.slice(serverReceived - forgotten)) {
+            this.sent(frame);
+            attempt.socket.send(frame);
+        }
+        this.flush(attempt.socket);
+        const pending = this.pending;
+        this.pending = null;
+        this.emit(this.resumeHandlers, "resume", info);
+        pending?.resolve(info);
+    }
+    closed(attempt, code, reason) {
+        if (attempt.timer !== null)
+            clearTimeout(attempt.timer);
+        this.attempt = null;
+        const refusal = attempt.welcomed || this.current === "closed" ? null : refusalOf(code);
+        if (refusal !== null) {
+            // Refused, and told with a close code (PROTOCOL.md, "Refusals a browser can read").
+            if (refusal.name === "ProtocolMismatch" || refusal.name === "WireVersion") {
+                const server = serverFingerprintIn(reason);
+                this.failed(new ProtocolMismatchError(this.protocol.fingerprint, server.fingerprint, WIRE_VERSION, server.wireVersion));
+            }
+            else {
+                this.failed(new RefusedError(refusal.status, reason, refusal.name));
+            }
+            return;
+        }
+        if (!attempt.welcomed && attempt.resuming && attempt.opened && code !== ABNORMAL_CLOSURE && this.current !== "closed") {
+            this.refused(code, reason);
+            return;
+        }
+        if (!attempt.welcomed) {
+            const how = attempt.socketError !== null
+                ? attempt.socketError
+                : code === ABNORMAL_CLOSURE
+                    ? "the connection was refused or dropped"
+                    : `closed by the server (${code}${reason ? `: ${reason}` : ""})`;
+            this.failed(new ConnectError(this.url, how));
+            return;
+        }
+        const local = this.current === "closed";
+        const info = local
+            ? { kind: "local" }
+            : code === ABNORMAL_CLOSURE
+                ? { kind: "lost", code, reason: attempt.socketError ?? (reason || "the connection was lost") }
+                : { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+        const session = this.session;
+        if (!local && session !== null && this.policy?.resume && resumable(info) && attemptsLeft(this.policy, this.attempts)) {
+            session.paused = info;
+            this.current = "disconnected";
+            this.emit(this.pauseHandlers, "pause", info);
+            if (this.current === "disconnected")
+                this.retry();
+            return;
+        }
+        this.session = null;
+        this.mirror.clear();
+        if (!local)
+            this.current = "disconnected";
+        this.emit(this.disconnectHandlers, "disconnect", info);
+        if (local) {
+            this.settleClose();
+            return;
+        }
+        if (this.policy !== null && worthReconnecting(info) && attemptsLeft(this.policy, this.attempts) && this.current === "disconnected") {
+            this.retry();
+        }
+    }
+    /**
+     * The server refused to resume the session, closing the connection before its
+     * welcome: the session is over. The client says why, then joins afresh at once
+     * (the server answered: no reason to wait), unless told not to come back.
+     */
+    refused(code, reason) {
+        const info = { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+        this.session = null;
+        this.mirror.clear();
+        this.current = "disconnected";
+        this.emit(this.disconnectHandlers, "disconnect", info);
+        if (this.current !== "disconnected")
+            return; // closed by a handler
+        if (worthReconnecting(info)) {
+            this.open();
+            return;
+        }
+        const pending = this.pending;
+        this.pending = null;
+        pending?.reject(new ConnectError(this.url, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
+    }
+    // -------------------------------------------------------------------------
+    // Closing
+    /**
+     * Closes the connection with code 1000 and stops for good: no reconnection,
+     * nothing more sent. Resolves when the connection has ended. Events still in the
+     * queue are dropped.
+     */
+    close() {
+        if (this.closing !== null)
+            return this.closing.promise;
+        let resolve;
+        const promise = new Promise((yes) => {
+            resolve = yes;
+        });
+        this.closing = { promise, resolve };
+        this.current = "closed";
+        this.session = null;
+        if (this.retryTimer !== null) {
+            clearTimeout(this.retryTimer);
+            this.retryTimer = null;
+        }
+        this.queue.clear();
+        const pending = this.pending;
+        this.pending = null;
+        pending?.reject(new StoppedError());
+        const attempt = this.attempt;
+        if (attempt === null) {
+            this.settleClose();
+        }
+        else if (!attempt.welcomed) {
+            this.abandon(attempt, new StoppedError());
+        }
+        else {
+            try {
+                attempt.socket.close(NORMAL_CLOSURE);
+            }
+            catch {
+                this.closed(attempt, NORMAL_CLOSURE, "");
+            }
+        }
+        return promise;
+    }
+    settleClose() {
+        this.closing?.resolve();
+    }
+}
+function concat(chunks) {
+    const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+        out.set(chunk, at);
+        at += chunk.byteLength;
+    }
+    return out;
+}

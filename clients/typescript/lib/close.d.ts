@@ -1,0 +1,87 @@
+/** Why a connection was closed or refused: the close codes of PROTOCOL.md. */
+/** nodelink's close codes, by name: a server's (4000–4010) and a relay's (4100–4104). */
+export declare const CloseCode: {
+    /** The server removed the player (`kick`). The client does not reconnect. */
+    readonly Kicked: 4000;
+    /** The server is stopping. */
+    readonly ServerShutdown: 4001;
+    /** The client's protocol or wire version differs. The client does not reconnect. */
+    readonly ProtocolMismatch: 4002;
+    /** The client sent undecodable frames past the server's limit. */
+    readonly InvalidFrames: 4003;
+    /** The client did not read its frames fast enough. */
+    readonly SlowConsumer: 4004;
+    /** The client sent events faster than the server's rate limit. */
+    readonly RateLimited: 4005;
+    /** Nothing was heard from the client in time. */
+    readonly IdleTimeout: 4006;
+    /** The server holds its maximum number of players. */
+    readonly ServerFull: 4007;
+    /** A resume named no session the server holds (unknown, used, or its grace period over). The client joins afresh. */
+    readonly SessionExpired: 4008;
+    /** A resume would leave a gap: missed events are no longer held. The session is over; the client joins afresh. */
+    readonly MissedEvents: 4009;
+    /** A newer connection resumed this connection's session. */
+    readonly Replaced: 4010;
+    /** From a relay: the game ended, its host left for good. Its code is gone: the client does not reconnect. */
+    readonly HostGone: 4100;
+    /** From a relay: the host's connection for this player was lost. The host holds the player: the client resumes. */
+    readonly HostConnectionLost: 4101;
+    /** From a relay, to a host's connection: its player's connection was lost. */
+    readonly PlayerConnectionLost: 4102;
+    /** From a relay: it is shutting down, and its games with it. The client does not reconnect. */
+    readonly RelayShutdown: 4103;
+    /** From a relay, to a host's control link: a newer link reclaimed the game. */
+    readonly LinkReplaced: 4104;
+};
+/** The name of one of nodelink's close codes. */
+export type CloseReasonName = keyof typeof CloseCode;
+/** One of nodelink's close reasons. */
+export interface CloseReason {
+    readonly name: CloseReasonName;
+    readonly code: number;
+    /** The short lowercase sentence the server sends as the close text. */
+    readonly description: string;
+}
+/** nodelink's reason for a close code, or `null` for a code that is not one of its own. */
+export declare function closeReasonOf(code: number): CloseReason | null;
+/**
+ * The subprotocol a client offers, beside its own, to be refused with a close code
+ * rather than an HTTP response its `WebSocket` cannot read (PROTOCOL.md, "Refusals a
+ * browser can read").
+ */
+export declare const REFUSALS_SUBPROTOCOL = "nodelink.refusals";
+/**
+ * The close codes of a refused connection, by the kind of refusal: what a server
+ * closes with right after the upgrade when the client offered {@link REFUSALS_SUBPROTOCOL}.
+ */
+export declare const RefusalCode: {
+    /** Too many connections from the client's address (HTTP 429). Worth retrying later. */
+    readonly TooManyConnections: 4200;
+    /** The page's origin is not on the server's allow-list (HTTP 403). */
+    readonly OriginNotAllowed: 4201;
+    /** The client was built from another protocol: the reason names both fingerprints (HTTP 400). */
+    readonly ProtocolMismatch: 4202;
+    /** The client speaks another wire version (HTTP 400). */
+    readonly WireVersion: 4203;
+    /** The server does not serve this client's wire (configured native-only or JSON-only; HTTP 400). */
+    readonly WireNotServed: 4204;
+    /** The server is full (HTTP 503). Worth retrying later. */
+    readonly ServerFull: 4205;
+    /** The authentication hook did not know the client (HTTP 401). */
+    readonly Unauthorized: 4206;
+    /** The authentication hook does not allow the client (HTTP 403). */
+    readonly Forbidden: 4207;
+    /** The offer to resume a session was malformed (HTTP 400). */
+    readonly MalformedResume: 4208;
+};
+/** The kind of a refusal told with a close code. */
+export type RefusalName = keyof typeof RefusalCode;
+/** A refusal told with a close code: its kind, and the HTTP status the same refusal has as a response. */
+export interface Refusal {
+    readonly name: RefusalName;
+    readonly code: number;
+    readonly status: number;
+}
+/** The refusal with this close code, or `null` for a code that is not one. */
+export declare function refusalOf(code: number): Refusal | null;

@@ -1,0 +1,2 @@
+/** The code generator, for build scripts: `generate(schemaJson)` returns the module's source. */
+export { generate, pascalCase } from "./generate.js";

@@ -1,0 +1,211 @@
+/**
+ * Everything that can go wrong, as classes: catch them with `instanceof`, or switch
+ * on `kind` (a discriminated union over {@link ClientError}).
+ */
+/**
+ * The base of every error nodelink-client throws or reports. Each class sets its
+ * `name` to its own name as a string, so that it survives minification (a bundler
+ * may rename the class itself).
+ */
+export class NodelinkError extends Error {
+}
+/** A schema that is not a nodelink protocol schema; `path` names the offending part. */
+export class SchemaError extends NodelinkError {
+    path;
+    reason;
+    name = "SchemaError";
+    kind = "schema";
+    constructor(
+    /** Where in the schema, as a JSON path (`$.to_server.events[0].fields[1].type`). */
+    path, 
+    /** What is wrong there. */
+    reason) {
+        super(`invalid schema at ${path}: ${reason}`);
+        this.path = path;
+        this.reason = reason;
+    }
+}
+/** A value that does not fit its schema type, found while encoding an event. */
+export class EncodeError extends NodelinkError {
+    where;
+    reason;
+    name = "EncodeError";
+    kind = "encode";
+    constructor(
+    /** What was being encoded and where inside it (`event \`move\`: field \`x\``). */
+    where, 
+    /** What is wrong. */
+    reason) {
+        super(`cannot encode ${where}: ${reason}`);
+        this.where = where;
+        this.reason = reason;
+    }
+}
+/** A frame from the server that could not be decoded. It was skipped. */
+export class DecodeError extends NodelinkError {
+    where;
+    reason;
+    name = "DecodeError";
+    kind = "decode";
+    constructor(
+    /** What was being decoded and where inside it (`event \`chat\`: field \`msg\``). */
+    where, 
+    /** What is wrong. */
+    reason) {
+        super(`cannot decode ${where}: ${reason}`);
+        this.where = where;
+        this.reason = reason;
+    }
+}
+/**
+ * A sync frame's player entry named a net id that no `joined` entry announced on
+ * this connection. The entry was ignored; the rest of the frame was applied.
+ */
+export class UnknownNetIdError extends NodelinkError {
+    netId;
+    name = "UnknownNetIdError";
+    kind = "unknown_net_id";
+    constructor(
+    /** The net id. */
+    netId) {
+        super(`sync frame: changes for unknown net id ${netId}`);
+        this.netId = netId;
+    }
+}
+/** The server URL is not a `ws://` or `wss://` URL. */
+export class UrlError extends NodelinkError {
+    url;
+    reason;
+    name = "UrlError";
+    kind = "url";
+    constructor(url, reason) {
+        super(`invalid server url \`${url}\`: ${reason}`);
+        this.url = url;
+        this.reason = reason;
+    }
+}
+/** The connection could not be opened, or failed before the welcome. */
+export class ConnectError extends NodelinkError {
+    url;
+    reason;
+    name = "ConnectError";
+    kind = "connect";
+    constructor(url, reason) {
+        super(`cannot connect to ${url}: ${reason}`);
+        this.url = url;
+        this.reason = reason;
+    }
+}
+/**
+ * The server refused the connection: 401/403 from its authentication or origin
+ * check, 429 too many connections, 503 full, 400 for a malformed request. Where
+ * the WebSocket shows the HTTP response (Node's `ws`), from its status and body;
+ * elsewhere (browsers), from the close code the server sends a client that offers
+ * {@link REFUSALS_SUBPROTOCOL} (PROTOCOL.md, "Refusals a browser can read"), which
+ * also names the refusal's kind. A refusal with another protocol is a
+ * {@link ProtocolMismatchError} instead.
+ */
+export class RefusedError extends NodelinkError {
+    status;
+    reason;
+    refusal;
+    name = "RefusedError";
+    kind = "refused";
+    constructor(
+    /** The HTTP status (for a refusal told with a close code, its kind's status). */
+    status, 
+    /** The server's reason: the response body, or the close frame's text. */
+    reason, 
+    /**
+     * The refusal's kind (`"OriginNotAllowed"`, `"Unauthorized"`, `"ServerFull"`, …)
+     * when the server told it with a close code; `null` from an HTTP response.
+     */
+    refusal = null) {
+        super(refusal === null
+            ? `refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}`
+            : `refused by the server (${refusal}): ${reason}`);
+        this.status = status;
+        this.reason = reason;
+        this.refusal = refusal;
+    }
+    /** Whether the same client may be let in later (429, 503): the client retries only these. */
+    get retryable() {
+        return this.status === 429 || this.status === 503;
+    }
+}
+/**
+ * The server speaks another protocol: a different fingerprint (another build of the
+ * game's protocol) or another wire version. The client does not go on, and does not
+ * reconnect.
+ */
+export class ProtocolMismatchError extends NodelinkError {
+    client;
+    server;
+    clientWireVersion;
+    serverWireVersion;
+    name = "ProtocolMismatchError";
+    kind = "protocol_mismatch";
+    constructor(
+    /** This client's protocol fingerprint, 16 hex digits. */
+    client, 
+    /** The server's, when it said (`null` when it did not). */
+    server, 
+    /** This client's wire version. */
+    clientWireVersion, 
+    /** The server's wire version, when it differs and is known. */
+    serverWireVersion = null) {
+        super(serverWireVersion !== null && serverWireVersion !== clientWireVersion
+            ? `protocol mismatch: this client speaks wire version ${clientWireVersion}, the server ${serverWireVersion}`
+            : `protocol mismatch: this client's fingerprint is ${client}, the server's is ${server ?? "unknown"}`);
+        this.client = client;
+        this.server = server;
+        this.clientWireVersion = clientWireVersion;
+        this.serverWireVersion = serverWireVersion;
+    }
+}
+/** The connection opened but the server's first frame was not a valid welcome. */
+export class HandshakeError extends NodelinkError {
+    reason;
+    name = "HandshakeError";
+    kind = "handshake";
+    constructor(reason) {
+        super(`handshake failed: ${reason}`);
+        this.reason = reason;
+    }
+}
+/** The send queue is full: the event was not queued. */
+export class QueueFullError extends NodelinkError {
+    capacity;
+    name = "QueueFullError";
+    kind = "queue_full";
+    constructor(
+    /** The queue's capacity, in frames. */
+    capacity) {
+        super(`send queue is full (${capacity} frames)`);
+        this.capacity = capacity;
+    }
+}
+/** The client was closed with `close()`: nothing more can be sent or connected. */
+export class StoppedError extends NodelinkError {
+    name = "StoppedError";
+    kind = "stopped";
+    constructor() {
+        super("the client has been closed");
+    }
+}
+/** A handler registered on the client threw; the connection goes on. */
+export class HandlerError extends NodelinkError {
+    handler;
+    cause;
+    name = "HandlerError";
+    kind = "handler";
+    constructor(
+    /** Which handler: an event's wire name, or `connect`, `state_sync`… */
+    handler, 
+    /** What it threw. */
+    cause) {
+        super(`${handler} handler threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        this.handler = handler;
+        this.cause = cause;
+    }
+}

@@ -1,0 +1,18 @@
+/**
+ * nodelink-client: a client for nodelink's native wire (MessagePack frames over
+ * WebSocket), typed by code generated from the protocol's schema.
+ *
+ * Generated code (`nodelink-codegen schema.json out/`) gives a `Client` class bound
+ * to the protocol; everything here is what it builds on.
+ */
+export { NodelinkClient } from "./client.js";
+export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSALS_SUBPROTOCOL } from "./close.js";
+export { isEntityId } from "./entity-id.js";
+export { ConnectError, DecodeError, EncodeError, HandlerError, HandshakeError, NodelinkError, ProtocolMismatchError, QueueFullError, RefusedError, SchemaError, StoppedError, UnknownNetIdError, UrlError, } from "./errors.js";
+export { eventsFingerprint, FingerprintHasher, fingerprintOf, stateFingerprint, typeFingerprint } from "./fingerprint.js";
+export { DEFAULT_SETTINGS, decodeClientFrame, decodeServerFrame, encodeClientEvent, encodePing, encodePong, encodeServerEvent, encodeSync, encodeWelcome, FrameKind, frameKind, resumeSubprotocol, subprotocol, SyncFlag, } from "./frames.js";
+export { Mirror } from "./mirror.js";
+export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";
+export { compileProtocol } from "./protocol.js";
+export { reconnectDelay, reconnectPolicy } from "./reconnect.js";
+export { typeName, validateSchema, WIRE_VERSION } from "./schema.js";

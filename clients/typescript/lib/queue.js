@@ -1,0 +1,42 @@
+/** The bounded queue of encoded frames waiting for an open connection. */
+import { QueueFullError } from "./errors.js";
+/** A first-in first-out queue of frames that refuses to grow past its capacity. */
+export class SendQueue {
+    capacity;
+    frames = [];
+    head = 0;
+    constructor(
+    /** How many frames it holds at most. */
+    capacity) {
+        this.capacity = capacity;
+        if (!Number.isInteger(capacity) || capacity < 1)
+            throw new RangeError(`a send queue holds at least one frame, not ${capacity}`);
+    }
+    /** How many frames wait. */
+    get size() {
+        return this.frames.length - this.head;
+    }
+    /** Adds a frame at the back; throws {@link QueueFullError} when full (the frame is not queued). */
+    push(frame) {
+        if (this.size >= this.capacity)
+            throw new QueueFullError(this.capacity);
+        this.frames.push(frame);
+    }
+    /** Takes the frame at the front. */
+    shift() {
+        if (this.head >= this.frames.length)
+            return undefined;
+        const frame = this.frames[this.head];
+        this.head += 1;
+        if (this.head >= 64 && this.head * 2 >= this.frames.length) {
+            this.frames = this.frames.slice(this.head);
+            this.head = 0;
+        }
+        return frame;
+    }
+    /** Drops every frame. */
+    clear() {
+        this.frames = [];
+        this.head = 0;
+    }
+}
