@@ -66,6 +66,8 @@
 //! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
 //! - `tls` (feature `tls`): the certificate a `wss://` server presents and the
 //!   roots a client trusts.
+//! - `testing` (feature `testing`): a faulty network between a game's clients and
+//!   its server, for testing what players see when a connection drops.
 //! - [`DecodeError`] and [`EncodeError`]: what can go wrong with bytes.
 //!
 //! # Features
@@ -78,6 +80,9 @@
 //!   PEM, and clients connect to `wss://` URLs, trusting the platform's roots or
 //!   given ones (`tls` module). It adds rustls with its `ring` crypto provider,
 //!   tokio-rustls and rustls-native-certs.
+//! - `testing`: `testing::FaultyProxy`, a proxy that cuts, stalls and delays
+//!   connections, for a game's own tests; enable it in `[dev-dependencies]`. It adds
+//!   no dependency.
 //!
 //! # The sync model
 //!
@@ -129,6 +134,8 @@ mod random;
 pub mod schema;
 pub mod server;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod wire;

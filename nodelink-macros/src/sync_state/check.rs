@@ -126,7 +126,7 @@ fn field_probes(ty: &Type) -> TokenStream {
             quote! { #check::NotFirst }
         };
         quote_spanned! {ty.span()=>
-            (&&&&&&&&&&&&&&&#check::Probe::<#ty, #kind, #part, #others>::new()).check();
+            (&&&&&&&&&&&&&&&#check::Probe::<#ty, #kind, #part, #others>::NEW).check();
         }
     });
     quote! { #(#probes)* }

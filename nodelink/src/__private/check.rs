@@ -5,7 +5,7 @@
 //! in (a field `party: Vec<Stats>` has one part, `Stats`, held in a list):
 //!
 //! ```text
-//! (&&&&&&&&&&&&&&&Probe::<Vec<Stats>, List, Stats, ()>::new()).check();
+//! (&&&&&&&&&&&&&&&Probe::<Vec<Stats>, List, Stats, ()>::NEW).check();
 //! ```
 //!
 //! Method lookup tries the receiver with every reference removed in turn, so the
@@ -34,14 +34,14 @@ use crate::sync::{SyncField, Whole};
 
 /// A part of a field to check: the field's type `T`, the kind `K` of place the part
 /// has in it, the part `S`, and `O`, the other parts (see [`AllFine`]).
-pub struct Probe<T, K, S, O>(PhantomData<fn() -> (T, K, S, O)>);
+pub struct Probe<T, K, S, O>(Marker<(T, K, S, O)>);
+
+/// Names types without holding values of them.
+type Marker<T> = PhantomData<fn() -> T>;
 
 impl<T, K, S, O> Probe<T, K, S, O> {
     /// The probe, to call `check` on through 15 references.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self(PhantomData)
-    }
+    pub const NEW: Self = Self(PhantomData);
 }
 
 /// The part is the field's type itself.
@@ -49,7 +49,7 @@ pub struct Direct;
 /// An item of a `Vec`, a `VecDeque` or an array.
 pub struct List;
 /// A value of a `HashMap` or a `BTreeMap` with keys `Key`.
-pub struct MapValue<Key>(PhantomData<fn() -> Key>);
+pub struct MapValue<Key>(Marker<Key>);
 /// The value of an `Option`.
 pub struct OptionOf;
 /// Inside some other value sent whole (a `Box`).
@@ -62,7 +62,7 @@ pub struct SyncItem;
 pub struct SyncKey;
 
 /// A part and its kind, in a list of the other parts of a field.
-pub struct Part<K, S>(PhantomData<fn() -> (K, S)>);
+pub struct Part<K, S>(Marker<(K, S)>);
 /// Stands for the other parts in every probe but a field's first: only the first
 /// reports a field whose parts are all fine but which still cannot be synced.
 pub struct NotFirst;
