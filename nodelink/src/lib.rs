@@ -179,9 +179,15 @@ pub use nodelink_macros::SyncState;
 ///
 /// serde is reached through nodelink, so a crate that uses it needs no serde
 /// dependency of its own. The item keeps its other derives and attributes,
-/// `#[serde(...)]` ones included (the fingerprint cannot see those; see
-/// [`fingerprint`]). A type synced whole as a state field also needs `Clone` and
-/// `PartialEq`: a setter compares values so that only changes are sent.
+/// `#[serde(...)]` ones included. The fingerprint cannot see what those change on
+/// the wire (see [`fingerprint`]), except `#[serde(skip)]`: a skipped field or
+/// variant is no part of the protocol, so it is left out of the fingerprint and the
+/// schema, and its types need neither serde nor a `Fingerprint`. A type synced
+/// whole as a state field also needs `Clone` and `PartialEq`: a setter compares
+/// values so that only changes are sent.
+///
+/// A field whose type is not plain data is reported at that field, with what to
+/// add to its type.
 ///
 /// ```
 /// use nodelink::SyncState;

@@ -5,12 +5,12 @@
 //! in (a field `party: Vec<Stats>` has one part, `Stats`, held in a list):
 //!
 //! ```text
-//! (&&&&&&&&&&&&&&&Probe::<Vec<Stats>, List, Stats, ()>::NEW).check();
+//! (&&&&&&&&&&&&&&&&Probe::<Vec<Stats>, List, Stats, ()>::NEW).check();
 //! ```
 //!
 //! Method lookup tries the receiver with every reference removed in turn, so the
 //! `check` that applies with the most references wins: the levels below go from
-//! "the field is fine" (14 references) down to "nothing about this part is known"
+//! "the field is fine" (15 references) down to "nothing about this part is known"
 //! (none). The chosen `check` carries the verdict as a bound of its own, on a trait
 //! that no type implements, whose `on_unimplemented` message names the mistake and
 //! its fix; the compiler reports it at the probe, which the derive spans on the
@@ -40,7 +40,16 @@ pub struct Probe<T, K, S, O>(Marker<(T, K, S, O)>);
 type Marker<T> = PhantomData<fn() -> T>;
 
 impl<T, K, S, O> Probe<T, K, S, O> {
-    /// The probe, to call `check` on through 15 references.
+    /// The probe, to call `check` on through 16 references.
+    pub const NEW: Self = Self(PhantomData);
+}
+
+/// A part of a field of a `#[nodelink::data]` type: the field's type `T`, the part
+/// `S` and the other parts `O`. Its levels are the `Data…` ones below.
+pub struct DataProbe<T, S, O>(Marker<(T, S, O)>);
+
+impl<T, S, O> DataProbe<T, S, O> {
+    /// The probe, to call `check` on through 8 references.
     pub const NEW: Self = Self(PhantomData);
 }
 
@@ -84,6 +93,29 @@ pub trait DerivedState {}
 
 /// Implemented by `#[derive(SyncState)]` for a struct with `#[sync(owner)]` fields.
 pub trait HasOwnerFields {}
+
+/// Implemented by `#[nodelink::data]` for the type, whether or not it compiles.
+pub trait DerivedData {}
+
+/// What every part of a `#[nodelink::data]` type's field must be: what goes on the
+/// wire. The type's generated impls assume it of each field (as `for<'a> Field:
+/// DataField`, not checked where they are written), so its message is the one
+/// shown where a type with a wrong field is used; the field itself has its
+/// probe's error.
+#[diagnostic::on_unimplemented(
+    message = "a field of this `#[nodelink::data]` type has the type `{Self}`, which cannot go on the wire",
+    label = "this type does not compile: the error at its field of type `{Self}` says why"
+)]
+pub trait DataField: Fingerprint + Serialize + DeserializeOwned {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Fingerprint + Serialize + DeserializeOwned> DataField for T {}
+
+/// Every part of a list (`(Part, (Part, ()))`) is plain data.
+pub trait AllDataField {}
+
+impl AllDataField for () {}
+impl<K, S: DataField, Rest: AllDataField> AllDataField for (Part<K, S>, Rest) {}
 
 /// What a part of kind `K` must be for its field to be synced.
 pub trait FineAs<K> {}
@@ -318,6 +350,37 @@ pub trait NotSyncable {}
 #[diagnostic::do_not_recommend]
 impl<T: sealed::Never> NotSyncable for T {}
 
+/// A state inside a plain data type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a `#[derive(SyncState)]` struct, so it cannot be part of a `#[nodelink::data]` type",
+    label = "a `#[nodelink::data]` type goes on the wire whole, and a state cannot",
+    note = "make the outer type a state too (`#[derive(SyncState)]`), so that `{Self}` is a nested state, or make `{Self}` plain data with `#[nodelink::data]`"
+)]
+pub trait StateInData {}
+#[diagnostic::do_not_recommend]
+impl<T: sealed::Never> StateInData for T {}
+
+/// A field of a plain data type whose parts are all plain data, yet which cannot
+/// go on the wire.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot go on the wire",
+    label = "each part of this type can, but not this type",
+    note = "a field of a `#[nodelink::data]` type is a number, a string, another `#[nodelink::data]` type, or a `Vec`, `Option`, `Box`, array, map or set of them; the keys of a `HashMap` or `HashSet` must be `Eq + Hash`, those of a `BTreeMap` or `BTreeSet` `Ord`"
+)]
+pub trait CannotEncode {}
+#[diagnostic::do_not_recommend]
+impl<T: sealed::Never> CannotEncode for T {}
+
+/// A field of a plain data type that is not plain data.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not plain data, so it cannot be part of a `#[nodelink::data]` type",
+    label = "add `#[nodelink::data]` to `{Self}`",
+    note = "for a type of another crate, wrap it in a type of your own"
+)]
+pub trait NotData {}
+#[diagnostic::do_not_recommend]
+impl<T: sealed::Never> NotData for T {}
+
 // The levels: traits whose `check` has the verdict as its bound (or none). Each is
 // generic over the part `S`, the field's type `T` and the kind `K`, all fixed by
 // the impl that applies.
@@ -479,6 +542,12 @@ pub trait NeedsCloneAndPartialEqLevel<S, T, K> {
     }
 }
 
+/// A `#[nodelink::data]` type that does not compile: its own errors say why.
+pub trait ReportedAtTheData<S, T, K> {
+    /// Reports nothing.
+    fn check(&self) {}
+}
+
 /// A `Fingerprint`, no serde.
 pub trait NeedsSerdeLevel<S, T, K> {
     /// Reports the verdict, if any.
@@ -517,45 +586,123 @@ macro_rules! at {
     };
 }
 
-// 14: the field can be synced.
-at!([& & & & & & & & & & & & & &] FieldIsFine for <T, K, S, O> Probe<T, K, S, O> where T: SyncField);
+// 15: the field can be synced.
+at!([& & & & & & & & & & & & & & &] FieldIsFine for <T, K, S, O> Probe<T, K, S, O> where T: SyncField);
 
-// 13: a state with owner fields where a state may be.
-at!([& & & & & & & & & & & & &] OwnerFieldsLevel for <T, S, O> Probe<T, Direct, S, O> where S: HasOwnerFields);
-at!([& & & & & & & & & & & & &] OwnerFieldsLevel for <T, S, O> Probe<T, SyncItem, S, O> where S: HasOwnerFields);
+// 14: a state with owner fields where a state may be.
+at!([& & & & & & & & & & & & & &] OwnerFieldsLevel for <T, S, O> Probe<T, Direct, S, O> where S: HasOwnerFields);
+at!([& & & & & & & & & & & & & &] OwnerFieldsLevel for <T, S, O> Probe<T, SyncItem, S, O> where S: HasOwnerFields);
 
-// 12: a state: reported by the state itself where a state may be, and here where
+// 13: a state: reported by the state itself where a state may be, and here where
 // one may not.
-at!([& & & & & & & & & & & &] ReportedAtTheState for <T, S, O> Probe<T, Direct, S, O> where S: DerivedState);
-at!([& & & & & & & & & & & &] ReportedAtTheState for <T, S, O> Probe<T, SyncItem, S, O> where S: DerivedState);
-at!([& & & & & & & & & & & &] StateInListLevel for <T, S, O> Probe<T, List, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] ReportedAtTheState for <T, S, O> Probe<T, Direct, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] ReportedAtTheState for <T, S, O> Probe<T, SyncItem, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] StateInListLevel for <T, S, O> Probe<T, List, S, O> where S: DerivedState);
 // (Its third parameter is the key rather than the kind, for the message.)
 impl<T, K, S: DerivedState, O> StateInMapLevel<S, T, K>
-    for &&&&&&&&&&&&Probe<T, MapValue<K>, S, O>
+    for &&&&&&&&&&&&&Probe<T, MapValue<K>, S, O>
 {
 }
-at!([& & & & & & & & & & & &] StateInOptionLevel for <T, S, O> Probe<T, OptionOf, S, O> where S: DerivedState);
-at!([& & & & & & & & & & & &] StateInWholeLevel for <T, S, O> Probe<T, WholeOther, S, O> where S: DerivedState);
-at!([& & & & & & & & & & & &] StateAsKeyLevel for <T, S, O> Probe<T, Key, S, O> where S: DerivedState);
-at!([& & & & & & & & & & & &] StateAsKeyLevel for <T, S, O> Probe<T, SyncKey, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] StateInOptionLevel for <T, S, O> Probe<T, OptionOf, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] StateInWholeLevel for <T, S, O> Probe<T, WholeOther, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] StateAsKeyLevel for <T, S, O> Probe<T, Key, S, O> where S: DerivedState);
+at!([& & & & & & & & & & & & &] StateAsKeyLevel for <T, S, O> Probe<T, SyncKey, S, O> where S: DerivedState);
 
-// 11, 10: this part is fine; the first part reports the field if all are.
-at!([& & & & & & & & & & &] CannotSyncLevel for <T, K, S, O> Probe<T, K, S, O> where S: FineAs<K>, O: AllFine);
-at!([& & & & & & & & & &] ReportedAtAnotherPart for <T, K, S, O> Probe<T, K, S, O> where S: FineAs<K>);
+// 12, 11: this part is fine; the first part reports the field if all are.
+at!([& & & & & & & & & & & &] CannotSyncLevel for <T, K, S, O> Probe<T, K, S, O> where S: FineAs<K>, O: AllFine);
+at!([& & & & & & & & & & &] ReportedAtAnotherPart for <T, K, S, O> Probe<T, K, S, O> where S: FineAs<K>);
 
-// 9: what a `SyncVec` item or a `SyncMap` key needs beyond a plain value.
-at!([& & & & & & & & &] ItemNeedsDefaultLevel for <T, S, O> Probe<T, SyncItem, S, O> where S: Plain);
-at!([& & & & & & & & &] KeyNeedsOrdLevel for <T, S, O> Probe<T, SyncKey, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone + PartialEq);
+// 10: what a `SyncVec` item or a `SyncMap` key needs beyond a plain value.
+at!([& & & & & & & & & &] ItemNeedsDefaultLevel for <T, S, O> Probe<T, SyncItem, S, O> where S: Plain);
+at!([& & & & & & & & & &] KeyNeedsOrdLevel for <T, S, O> Probe<T, SyncKey, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone + PartialEq);
 
-// 8 to 0: what a plain value lacks, from the most complete down.
-at!([& & & & & & & &] NeedsSendSyncLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone + PartialEq + Whole);
-at!([& & & & & & &] NeedsWholeLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone + PartialEq);
-at!([& & & & & &] NeedsCloneLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + PartialEq);
-at!([& & & & &] NeedsPartialEqLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone);
-at!([& & & &] NeedsCloneAndPartialEqLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned);
+// 9 to 5, and 3 to 0: what a plain value lacks, from the most complete down.
+at!([& & & & & & & & &] NeedsSendSyncLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone + PartialEq + Whole);
+at!([& & & & & & & &] NeedsWholeLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone + PartialEq);
+at!([& & & & & & &] NeedsCloneLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + PartialEq);
+at!([& & & & & &] NeedsPartialEqLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned + Clone);
+at!([& & & & &] NeedsCloneAndPartialEqLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint + Serialize + DeserializeOwned);
+// 4: a `#[nodelink::data]` type that lacks what the levels below would name:
+// its own errors say why.
+at!([& & & &] ReportedAtTheData for <T, K, S, O> Probe<T, K, S, O> where S: DerivedData);
 at!([& & &] NeedsSerdeLevel for <T, K, S, O> Probe<T, K, S, O> where S: Fingerprint);
 at!([& &] NeedsFingerprintLevel for <T, K, S, O> Probe<T, K, S, O> where S: Serialize + DeserializeOwned);
 at!([] NotSyncableLevel for <T, K, S, O> Probe<T, K, S, O>);
+
+// The levels of a `#[nodelink::data]` type's field, from 7 references down.
+
+/// The field can go on the wire.
+pub trait DataFieldIsFine<S, T> {
+    /// Reports nothing.
+    fn check(&self) {}
+}
+/// A `#[nodelink::data]` type that does not compile: its own errors say why.
+pub trait DataReportedAtTheType<S, T> {
+    /// Reports nothing.
+    fn check(&self) {}
+}
+/// A state inside plain data.
+pub trait DataStateLevel<S, T> {
+    /// Reports the verdict.
+    fn check(&self)
+    where
+        S: StateInData,
+    {
+    }
+}
+/// Every part is plain data, yet the field cannot go on the wire.
+pub trait DataCannotEncodeLevel<S, T> {
+    /// Reports the verdict.
+    fn check(&self)
+    where
+        T: CannotEncode,
+    {
+    }
+}
+/// This part is plain data: another part's probe reports the field.
+pub trait DataReportedAtAnotherPart<S, T> {
+    /// Reports nothing.
+    fn check(&self) {}
+}
+/// A `Fingerprint`, no serde.
+pub trait DataNeedsSerdeLevel<S, T> {
+    /// Reports the verdict.
+    fn check(&self)
+    where
+        S: NeedsSerde,
+    {
+    }
+}
+/// Serde, no `Fingerprint`.
+pub trait DataNeedsFingerprintLevel<S, T> {
+    /// Reports the verdict.
+    fn check(&self)
+    where
+        S: NeedsFingerprint,
+    {
+    }
+}
+/// Nothing known.
+pub trait NotDataLevel<S, T> {
+    /// Reports the verdict.
+    fn check(&self)
+    where
+        S: NotData,
+    {
+    }
+}
+
+impl<T: DataField, S, O> DataFieldIsFine<S, T> for &&&&&&&DataProbe<T, S, O> {}
+impl<T, S: DerivedData, O> DataReportedAtTheType<S, T> for &&&&&&DataProbe<T, S, O> {}
+impl<T, S: DerivedState, O> DataStateLevel<S, T> for &&&&&DataProbe<T, S, O> {}
+impl<T, S: DataField, O: AllDataField> DataCannotEncodeLevel<S, T> for &&&&DataProbe<T, S, O> {}
+impl<T, S: DataField, O> DataReportedAtAnotherPart<S, T> for &&&DataProbe<T, S, O> {}
+impl<T, S: Fingerprint, O> DataNeedsSerdeLevel<S, T> for &&DataProbe<T, S, O> {}
+impl<T, S: Serialize + DeserializeOwned, O> DataNeedsFingerprintLevel<S, T>
+    for &DataProbe<T, S, O>
+{
+}
+impl<T, S, O> NotDataLevel<S, T> for DataProbe<T, S, O> {}
 
 /// What a synced state itself must be, checked at its name: one trait each, so
 /// that each missing one is reported on its own.
@@ -599,8 +746,13 @@ pub mod levels {
         NeedsCloneAndPartialEqLevel as _, NeedsCloneLevel as _, NeedsFingerprintLevel as _,
         NeedsPartialEqLevel as _, NeedsSendSyncLevel as _, NeedsSerdeLevel as _,
         NeedsWholeLevel as _, NotSyncableLevel as _, OwnerFieldsLevel as _,
-        ReportedAtAnotherPart as _, ReportedAtTheState as _, StateAsKeyLevel as _,
-        StateInListLevel as _, StateInMapLevel as _, StateInOptionLevel as _,
+        ReportedAtAnotherPart as _, ReportedAtTheData as _, ReportedAtTheState as _,
+        StateAsKeyLevel as _, StateInListLevel as _, StateInMapLevel as _, StateInOptionLevel as _,
         StateInWholeLevel as _,
+    };
+    pub use super::{
+        DataCannotEncodeLevel as _, DataFieldIsFine as _, DataNeedsFingerprintLevel as _,
+        DataNeedsSerdeLevel as _, DataReportedAtAnotherPart as _, DataReportedAtTheType as _,
+        DataStateLevel as _, NotDataLevel as _,
     };
 }
