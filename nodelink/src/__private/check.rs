@@ -1,5 +1,5 @@
-//! What `#[derive(SyncState)]` checks at each synced field, so that a mistake is
-//! reported once, at the field, with its fix.
+//! What `#[derive(SyncState)]` checks at each synced field, and `#[nodelink::data]`
+//! at each field, so that a mistake is reported once, at the field, with its fix.
 //!
 //! The derive writes one probe per part of a field's type that a mistake can be
 //! in (a field `party: Vec<Stats>` has one part, `Stats`, held in a list):
@@ -17,9 +17,11 @@
 //! field. Verdicts of "fine" and "reported elsewhere" have no bound.
 //!
 //! The generated items themselves only assume their fields' bounds (as
-//! `for<'a> Field: SyncedField`, which the compiler does not check where the item
-//! is written), so a wrong field costs the one error of its probe rather than one
-//! per generated item, plus one where the state is used, saying that much.
+//! `for<'a> Field: SyncedField`, or `DataField`, which the compiler does not check
+//! where the item is written), so a wrong field costs the one error of its probe
+//! rather than one per generated item, plus one where the type is used, saying
+//! that much. `#[nodelink::data]`'s fields have a probe of their own, [`DataProbe`],
+//! with fewer levels: what goes on the wire is all they need.
 
 #![allow(missing_debug_implementations)]
 
