@@ -11,15 +11,16 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use nodelink::client::{Client, ClientConfig, ClientError, ClientEvent, Disconnect, Reconnect};
 use nodelink::server::{Rejection, Server, ServerConfig, ServerError};
-use nodelink::wire::{encode_event, CloseReason};
+use nodelink::wire::{decode_server_frame, encode_event, encode_pong, CloseReason, ServerFrame};
 use nodelink::PlayerId;
 use nodelink_examples::{
     Avatar, Game, OnToClient, OnToServer, ToClient, ToClientChat, ToServer, ToServerChat,
     ToServerChatMut,
 };
 use nodelink_tests::{
-    alive_tasks, eventually, figure, local_config, raw_connect, raw_connect_small_window,
-    reporting_game, rss_bytes, serve, within, RawSocket, Running, Seen, Watcher,
+    alive_tasks, eventually, figure, local_config, poll_until, raw_connect,
+    raw_connect_small_window, reporting_game, rss_bytes, serve, within, RawSocket, Running, Seen,
+    Watcher,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -304,6 +305,9 @@ async fn a_client_that_never_reads_among_100_is_dropped_and_the_others_keep_the_
     let connected = Instant::now();
 
     // While the slow client's queue fills up, every healthy one counts its frames.
+    // Both sleeps are measurement windows, not waits for an event: half a second
+    // for the slow client's queue to start filling, then two seconds over which
+    // the healthy clients' frame rates are measured.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let start: Vec<usize> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     let window = Instant::now();
@@ -466,6 +470,7 @@ async fn an_event_that_does_not_fit_disconnects_the_slow_client_at_once() {
                 from: PlayerId::from_raw(0),
                 msg: big.clone(),
             });
+            // Pacing: a rate a reading client keeps up with.
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     });
@@ -503,15 +508,41 @@ async fn an_event_that_does_not_fit_disconnects_the_slow_client_at_once() {
     running.stop().await;
 }
 
+/// Answers the server's pings on `socket` in a task, as a quiet client does (it
+/// sends nothing else), and reports when each ping arrived; the reports end when
+/// the connection does.
+fn answer_pings(mut socket: RawSocket) -> mpsc::UnboundedReceiver<Instant> {
+    let (arrived, pings) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Binary(bytes) = message else {
+                continue;
+            };
+            if let Ok(ServerFrame::Ping { seq, .. }) =
+                decode_server_frame::<Game>(&bytes, usize::MAX)
+            {
+                let pong = Message::Binary(encode_pong(seq));
+                if socket.send(pong).await.is_err() || arrived.send(Instant::now()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    pings
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_open_connection_is_caught_by_the_idle_timeout() {
+    const IDLE_TIMEOUT: Duration = Duration::from_millis(400);
     let config = local_config()
-        .idle_timeout(Duration::from_millis(400))
+        .idle_timeout(IDLE_TIMEOUT)
         .ping_interval(Duration::from_millis(100))
         .resume_grace(Duration::from_millis(300));
     let (server, mut probe) = probed(config);
     let running = serve(server).await;
-    let mut healthy = Watcher::connect(&running.url()).await;
+    // Quiet: answers the server's pings, sends nothing else.
+    let (quiet, quiet_id) = raw_connect(&running.url()).await;
+    let mut pings = answer_pings(quiet);
     // Silent: never reads (so never answers pings), never writes, never closes.
     let (_silent, silent) = raw_connect(&running.url()).await;
     let started = Instant::now();
@@ -526,17 +557,36 @@ async fn a_half_open_connection_is_caught_by_the_idle_timeout() {
         within("the end of the grace period", probe.left.recv()).await,
         Some(silent)
     );
+    let removed = Instant::now();
     let after = started.elapsed();
     figure(
         "half-open connection: paused after, removed after",
         format!("{paused:.2?}, {after:.2?} (idle timeout 400 ms, grace period 300 ms)"),
     );
-    assert!(paused >= Duration::from_millis(400));
+    assert!(paused >= IDLE_TIMEOUT);
     assert!(after >= Duration::from_millis(700));
-    // The healthy client answers pings: still here, twice the timeout later.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // The quiet client answers pings, so it is never idle: the server still pings
+    // it twice the timeout later, which it does only on a connection it keeps.
+    within("a ping twice the idle timeout later", async {
+        loop {
+            let arrived = pings
+                .recv()
+                .await
+                .expect("the quiet client's connection stays open");
+            if arrived >= removed + 2 * IDLE_TIMEOUT {
+                return;
+            }
+        }
+    })
+    .await;
     assert_eq!(running.handle.player_count(), 1);
-    still_served(&mut healthy, 5.0).await;
+    let player = within("the quiet player", running.handle.player(quiet_id))
+        .await
+        .expect("the server runs")
+        .expect("the quiet player is still there");
+    assert!(!player.paused, "the quiet player was never paused");
+    assert!(probe.paused.try_recv().is_err(), "on_pause fired once");
     assert!(probe.left.try_recv().is_err(), "on_disconnect fired once");
     running.stop().await;
 }
@@ -686,6 +736,7 @@ async fn a_server_killed_under_the_client_is_reported_and_a_new_one_rejoined() {
                         task: tokio::spawn(bound.run()),
                     }
                 }
+                // A retry, under the deadline of the `within` around it.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
@@ -876,6 +927,7 @@ async fn shutdown_under_traffic_closes_everyone_and_leaves_no_task() {
                     return;
                 }
             }
+            // Pacing: a round of moves per 20 ms, the traffic under shutdown.
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
@@ -1205,21 +1257,14 @@ async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
         );
     }
     // A closed connection's place is given back once the server has seen it end,
-    // which the client cannot observe: ask until it is.
+    // which no event tells the client: ask again every few milliseconds until it
+    // is, under the deadline.
     held.pop();
-    let deadline = Instant::now() + nodelink_tests::DEADLINE;
-    loop {
-        let (status, body) = refusal(&running.url(), &[]).await;
-        if status == 101 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "a closed connection's place was not given back within {:?}: still HTTP {status} {body:?}",
-            nodelink_tests::DEADLINE
-        );
-        tokio::task::yield_now().await;
-    }
+    let url = running.url();
+    poll_until("a closed connection's place to be given back", || async {
+        (refusal(&url, &[]).await.0 == 101).then_some(())
+    })
+    .await;
     running.stop().await;
 }
 
@@ -1298,6 +1343,7 @@ async fn silent_and_dribbling_handshakes_are_cut_off() {
             cut_off = true;
             break;
         }
+        // Pacing: the dribble itself, a byte per 10 ms.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(cut_off, "a request dribbled byte by byte is cut off");

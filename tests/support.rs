@@ -18,10 +18,7 @@ use nodelink_examples::{
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-#[path = "support/proxy.rs"]
-pub mod proxy;
-
-pub use proxy::Proxy;
+pub use nodelink::testing::FaultyProxy;
 
 /// How long any single wait may take before the test fails: generous, because CI
 /// machines are slow and shared, but short enough that a hang fails fast.
@@ -38,18 +35,59 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
     }
 }
 
-/// Waits until `condition` holds, checking between other tasks' steps; fails the
+/// How often [`eventually`] checks its condition.
+const CHECK_EVERY: Duration = Duration::from_millis(5);
+
+/// Waits until `condition` holds, checking it every few milliseconds; fails the
 /// test with `what` after [`DEADLINE`].
+///
+/// For conditions no event announces (a counter of the server, a task count):
+/// between checks the test sleeps on a timer, leaving the machine's cores to the
+/// server and clients it watches, where spinning on `yield_now` would compete with
+/// them. Wait for an event instead wherever there is one.
 ///
 /// # Panics
 /// On timeout.
 pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     within(what, async {
-        while !condition() {
-            tokio::task::yield_now().await;
+        let mut checks = tokio::time::interval(CHECK_EVERY);
+        checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            checks.tick().await;
+            if condition() {
+                return;
+            }
         }
     })
     .await;
+}
+
+/// Asks `ask` every few milliseconds until it answers `Some`, and returns the
+/// answer; fails the test with `what` after [`DEADLINE`].
+///
+/// The asynchronous [`eventually`]: for answers that take a round trip (the
+/// server's player list through its handle, a new connection's HTTP status), paced
+/// by a timer rather than asked again at once, so that the asking does not crowd
+/// out the server being asked.
+///
+/// # Panics
+/// On timeout.
+pub async fn poll_until<T, F, Fut>(what: &str, mut ask: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    within(what, async {
+        let mut asks = tokio::time::interval(CHECK_EVERY);
+        asks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            asks.tick().await;
+            if let Some(answer) = ask().await {
+                return answer;
+            }
+        }
+    })
+    .await
 }
 
 /// The number of tasks alive in the current runtime.
@@ -120,6 +158,23 @@ pub fn typescript_package() -> PathBuf {
         .clone()
         .unwrap_or_else(|error| panic!("{error}"));
     repo_root().join("clients/typescript")
+}
+
+/// Starts a [`FaultyProxy`] to `upstream` the way these tests start one: a proxy
+/// that cannot listen fails the test.
+#[derive(Debug)]
+pub enum Proxy {}
+
+impl Proxy {
+    /// [`FaultyProxy::start`], within the deadline.
+    ///
+    /// # Panics
+    /// If the proxy cannot listen, or does not within [`DEADLINE`].
+    pub async fn start(upstream: SocketAddr) -> FaultyProxy {
+        within("the proxy to listen", FaultyProxy::start(upstream))
+            .await
+            .expect("the proxy listens on 127.0.0.1")
+    }
 }
 
 /// A server config on loopback with a free port.

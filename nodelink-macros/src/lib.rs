@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod data;
 mod errors;
 mod events;
 mod fingerprint;
@@ -51,6 +52,13 @@ pub fn protocol(args: TokenStream, input: TokenStream) -> TokenStream {
             quote::quote! { #input #error }
         })
         .into()
+}
+
+/// Makes a struct or an enum a plain data type for events and state; documented in
+/// `nodelink`.
+#[proc_macro_attribute]
+pub fn data(args: TokenStream, input: TokenStream) -> TokenStream {
+    data::attribute(args.into(), input.into()).into()
 }
 
 /// Derives `nodelink::Fingerprint`; documented in `nodelink`.

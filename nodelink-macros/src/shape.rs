@@ -1,9 +1,10 @@
-//! The fingerprint expression of a type's wire shape, shared by every derive.
+//! A type's wire shape, shared by every macro: its fingerprint expression, and the
+//! parts of a field's type that the derives' checks probe.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Fields, Type};
+use syn::{Fields, GenericArgument, PathArguments, Type};
 
 /// A `const` expression feeding one field (name, then type fingerprint) into
 /// `hasher`, an expression of type `FingerprintHasher`.
@@ -86,4 +87,112 @@ pub(crate) fn write_field(ty: &Type) -> TokenStream {
 /// The path of the codec call that reads a field of type `ty`; see [`write_field`].
 pub(crate) fn read_field(ty: &Type) -> TokenStream {
     quote_spanned! {ty.span()=> ::nodelink::__private::FieldSource::field::<#ty> }
+}
+
+/// Where a part sits in its field's type; each kind has its own verdicts.
+#[derive(Clone)]
+pub(crate) enum Kind<'a> {
+    Direct,
+    List,
+    MapValue(&'a Type),
+    OptionOf,
+    WholeOther,
+    Key,
+    SyncItem,
+    SyncKey,
+}
+
+impl Kind<'_> {
+    pub(crate) fn tokens(&self) -> TokenStream {
+        let check = quote! { ::nodelink::__private::check };
+        match self {
+            Kind::Direct => quote! { #check::Direct },
+            Kind::List => quote! { #check::List },
+            Kind::MapValue(key) => quote! { #check::MapValue<#key> },
+            Kind::OptionOf => quote! { #check::OptionOf },
+            Kind::WholeOther => quote! { #check::WholeOther },
+            Kind::Key => quote! { #check::Key },
+            Kind::SyncItem => quote! { #check::SyncItem },
+            Kind::SyncKey => quote! { #check::SyncKey },
+        }
+    }
+}
+
+/// The type arguments of a path's last segment: `[K, V]` for `HashMap<K, V>`.
+fn type_arguments(path: &syn::Path) -> Vec<&Type> {
+    let Some(last) = path.segments.last() else {
+        return Vec::new();
+    };
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return Vec::new();
+    };
+    arguments
+        .args
+        .iter()
+        .filter_map(|argument| match argument {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `ty` may be unsized (`str`, a slice, a trait object): a `Box` of it is
+/// checked whole.
+fn maybe_unsized(ty: &Type) -> bool {
+    match ty {
+        Type::Slice(_) | Type::TraitObject(_) => true,
+        Type::Path(path) => path.qself.is_none() && path.path.is_ident("str"),
+        _ => false,
+    }
+}
+
+/// The parts of `ty` to probe: the values inside the standard containers and the
+/// sync collections, recognised by name, each with the kind of its place; any
+/// other type is one part.
+pub(crate) fn parts<'a>(ty: &'a Type, kind: Kind<'a>, out: &mut Vec<(Kind<'a>, &'a Type)>) {
+    match ty {
+        Type::Paren(inner) => parts(&inner.elem, kind, out),
+        Type::Group(inner) => parts(&inner.elem, kind, out),
+        Type::Array(array) => parts(&array.elem, Kind::List, out),
+        Type::Path(path) if path.qself.is_none() => {
+            let name = path
+                .path
+                .segments
+                .last()
+                .map(|segment| segment.ident.to_string())
+                .unwrap_or_default();
+            match (name.as_str(), type_arguments(&path.path).as_slice()) {
+                ("Vec" | "VecDeque", [item, ..]) => parts(item, Kind::List, out),
+                ("Option", [value]) => parts(value, Kind::OptionOf, out),
+                ("Box", [value]) if !maybe_unsized(value) => parts(value, Kind::WholeOther, out),
+                ("HashSet" | "BTreeSet", [item, ..]) => parts(item, Kind::Key, out),
+                ("HashMap" | "BTreeMap", [key, value, ..]) => {
+                    parts(value, Kind::MapValue(key), out);
+                    parts(key, Kind::Key, out);
+                }
+                ("SyncVec", [item, ..]) => parts(item, Kind::SyncItem, out),
+                ("SyncMap", [key, value, ..]) => {
+                    parts(value, Kind::SyncItem, out);
+                    parts(key, Kind::SyncKey, out);
+                }
+                _ => out.push((kind, ty)),
+            }
+        }
+        _ => out.push((kind, ty)),
+    }
+}
+
+/// The parts after the first, as the list `(Part<Kind, Type>, (…, ()))` that the
+/// first part's probe carries: it alone reports a field whose parts are all fine
+/// but which still does not compile.
+pub(crate) fn other_parts(found: &[(Kind<'_>, &Type)]) -> TokenStream {
+    let check = quote! { ::nodelink::__private::check };
+    found
+        .iter()
+        .skip(1)
+        .rev()
+        .fold(quote! { () }, |rest, (kind, part)| {
+            let kind = kind.tokens();
+            quote! { (#check::Part<#kind, #part>, #rest) }
+        })
 }

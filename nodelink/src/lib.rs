@@ -60,6 +60,8 @@
 //! - [`wire`]: the MessagePack frames, pure encode and decode, no IO.
 //! - `tls` (feature `tls`): the certificate a `wss://` server presents and the
 //!   roots a client trusts.
+//! - `testing` (feature `testing`): a faulty network between a game's clients and
+//!   its server, for testing what players see when a connection drops.
 //! - [`DecodeError`] and [`EncodeError`]: what can go wrong with bytes.
 //!
 //! # Features
@@ -72,6 +74,9 @@
 //!   PEM, and clients connect to `wss://` URLs, trusting the platform's roots or
 //!   given ones (`tls` module). It adds rustls with its `ring` crypto provider,
 //!   tokio-rustls and rustls-native-certs.
+//! - `testing`: `testing::FaultyProxy`, a proxy that cuts, stalls and delays
+//!   connections, for a game's own tests; enable it in `[dev-dependencies]`. It adds
+//!   no dependency.
 //!
 //! # The sync model
 //!
@@ -123,6 +128,8 @@ mod random;
 pub mod schema;
 pub mod server;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod wire;
@@ -217,8 +224,61 @@ pub use nodelink_macros::protocol;
 /// generates.
 pub use nodelink_macros::SyncState;
 
+/// Makes a struct or an enum a plain data type for events and state: derives
+/// [`Fingerprint`] and serde's `Serialize` and `Deserialize`, so that it can go on
+/// the wire and its shape is part of the protocol fingerprint.
+///
+/// serde is reached through nodelink, so a crate that uses it needs no serde
+/// dependency of its own. The item keeps its other derives and attributes,
+/// `#[serde(...)]` ones included. The fingerprint cannot see what those change on
+/// the wire (see [`fingerprint`]), except `#[serde(skip)]`: a skipped field or
+/// variant is no part of the protocol, so it is left out of the fingerprint and the
+/// schema, and its types need neither serde nor a `Fingerprint`. A type synced
+/// whole as a state field also needs `Clone` and `PartialEq`: a setter compares
+/// values so that only changes are sent.
+///
+/// A field whose type is not plain data is reported at that field, with what to
+/// add to its type.
+///
+/// ```
+/// use nodelink::SyncState;
+///
+/// #[nodelink::data]
+/// #[derive(Clone, Debug, Default, PartialEq)]
+/// pub struct Vec2 {
+///     pub x: f32,
+///     pub y: f32,
+/// }
+///
+/// #[nodelink::data]
+/// #[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// pub enum Team {
+///     #[default]
+///     Red,
+///     Blue,
+/// }
+///
+/// #[derive(SyncState, Clone, Debug, Default)]
+/// pub struct Ship {
+///     pub position: Vec2,
+///     pub team: Team,
+/// }
+///
+/// #[nodelink::events]
+/// pub enum ToServer {
+///     Steer { towards: Vec2 },
+/// }
+///
+/// let frame = nodelink::wire::encode_event(&ToServer::Steer { towards: Vec2 { x: 1.0, y: 0.0 } })?;
+/// assert!(!frame.is_empty());
+/// # Ok::<(), nodelink::EncodeError>(())
+/// ```
+pub use nodelink_macros::data;
+
 /// Derives [`Fingerprint`] for a plain data type used inside events or state, so
-/// that changes to its structure change the protocol fingerprint.
+/// that changes to its structure change the protocol fingerprint. For a type of
+/// your own, [`data`](macro@data) derives it together with serde's traits; use the
+/// derive alone when the type implements serde's traits some other way.
 ///
 /// ```
 /// use nodelink::{Fingerprint, SyncState};
@@ -252,13 +312,15 @@ pub mod __private {
     pub use serde;
     pub use std::boxed::Box;
 
+    pub mod check;
+
     use std::fmt::{self, Debug};
 
     /// What an event field must be.
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be an event field",
         label = "this field's type must be serde `Serialize + Deserialize` and have a `Fingerprint`",
-        note = "derive `serde::Serialize, serde::Deserialize` and `nodelink::Fingerprint` on it"
+        note = "add `#[nodelink::data]` to it: it derives `nodelink::Fingerprint` with serde's `Serialize` and `Deserialize`"
     )]
     pub trait EventField:
         serde::Serialize + serde::de::DeserializeOwned + Send + Fingerprint + 'static

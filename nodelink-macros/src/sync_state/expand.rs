@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::Type;
 
 use super::ast::{Field, State};
+use super::check;
 use crate::shape;
 
 pub(super) fn expand(state: &State<'_>) -> TokenStream {
@@ -26,6 +27,7 @@ pub(super) fn expand(state: &State<'_>) -> TokenStream {
         sync_field_impl(state)
     };
     let fingerprint = fingerprint_impl(state);
+    let checks = check::checks(state);
     quote! {
         #delta
         #changes
@@ -34,6 +36,7 @@ pub(super) fn expand(state: &State<'_>) -> TokenStream {
             #sync_impl
             #field_impl
             #fingerprint
+            #checks
         };
     }
 }
@@ -44,15 +47,46 @@ fn field_trait(ty: &Type) -> TokenStream {
     quote_spanned! {ty.span()=> <#ty as ::nodelink::__private::SyncField> }
 }
 
-/// `where Field: SyncField, …` for every synced field, each bound spanned on its
-/// field's type: a type that cannot be synced is reported once per impl, at the
-/// field, and the impl bodies type-check under the bound instead of failing again.
+/// What every generated item assumes: each synced field's type is a `SyncField`,
+/// and the struct has the traits a state needs. Written `for<'a> …`, which the
+/// compiler takes as an assumption where the item is written instead of checking
+/// it there: the checks (see `check`) report a wrong field once, at the field,
+/// rather than once per item. A struct with a wrong field then implements nothing,
+/// and a use of it as a state reports that much.
 fn field_bounds(state: &State<'_>) -> TokenStream {
-    let bounds = state.synced().map(|(field, _)| {
+    // Each bound is spanned on what it is about, so that the note on a use of a
+    // state with a wrong field ("required for … to implement `SyncState`") points
+    // at that field.
+    let fields = state.synced().map(|(field, _)| {
         let ty = field.ty;
-        quote_spanned! {ty.span()=> #ty: ::nodelink::__private::SyncField }
+        quote_spanned! {ty.span()=>
+            for<'__nodelink> #ty: ::nodelink::__private::check::SyncedField
+        }
     });
-    quote! { where #(#bounds),* }
+    let ident = state.ident;
+    let itself = quote_spanned! {ident.span()=>
+        for<'__nodelink> #ident: ::core::clone::Clone
+            + ::core::default::Default
+            + ::core::marker::Send
+            + ::core::marker::Sync
+    };
+    quote! { where #(#fields,)* #itself }
+}
+
+/// `impl ::nodelink::__private::#trait_name for State #bounds { #body }`.
+fn state_impl(
+    state: &State<'_>,
+    trait_name: &syn::Ident,
+    bounds: &TokenStream,
+    body: &TokenStream,
+) -> TokenStream {
+    let ident = state.ident;
+    quote! {
+        #[automatically_derived]
+        impl ::nodelink::__private::#trait_name for #ident #bounds {
+            #body
+        }
+    }
 }
 
 fn delta_ident(state: &State<'_>) -> syn::Ident {
@@ -100,7 +134,7 @@ fn delta_type(state: &State<'_>) -> TokenStream {
     let names: Vec<_> = state.synced().map(|(field, _)| field.ident).collect();
     quote! {
         #[doc = #doc]
-        #vis struct #delta {
+        #vis struct #delta #bounds {
             #(#fields)*
         }
 
@@ -153,7 +187,7 @@ fn changes_type(state: &State<'_>) -> TokenStream {
     let bounds = field_bounds(state);
     quote! {
         #[doc = #doc]
-        #vis struct #changes {
+        #vis struct #changes #bounds {
             #(#fields)*
         }
 
@@ -250,7 +284,7 @@ fn mut_type(state: &State<'_>) -> TokenStream {
     let bounds = field_bounds(state);
     quote! {
         #[doc = #doc]
-        #vis struct #view<'a> {
+        #vis struct #view<'a> #bounds {
             state: &'a mut #ident,
             changes: &'a mut #changes,
         }
@@ -370,9 +404,7 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
     });
 
     let bounds = field_bounds(state);
-    quote! {
-        #[automatically_derived]
-        impl ::nodelink::__private::SyncState for #ident #bounds {
+    let body = quote! {
             type Changes = #changes;
             type Delta = #delta;
             type Mut<'a> = #view<'a>;
@@ -447,8 +479,8 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
                     ::core::convert::From::from([#(#described),*]),
                 ))
             }
-        }
-    }
+    };
+    state_impl(state, &format_ident!("SyncState"), &bounds, &body)
 }
 
 /// The state as a field of another state: tracked per sub-field, written as
@@ -460,9 +492,7 @@ fn sync_field_impl(state: &State<'_>) -> TokenStream {
     let view = mut_ident(state);
     let name = ident.to_string();
     let bounds = field_bounds(state);
-    quote! {
-        #[automatically_derived]
-        impl ::nodelink::__private::SyncField for #ident #bounds {
+    let body = quote! {
             type Changes = #changes;
             type Delta = #delta;
             type Mut<'a> = #view<'a>;
@@ -516,8 +546,8 @@ fn sync_field_impl(state: &State<'_>) -> TokenStream {
             ) -> #delta {
                 ::nodelink::__private::SyncState::delta(value, selection)
             }
-        }
-    }
+    };
+    state_impl(state, &format_ident!("SyncField"), &bounds, &body)
 }
 
 fn fingerprint_impl(state: &State<'_>) -> TokenStream {

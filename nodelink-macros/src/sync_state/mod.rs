@@ -1,6 +1,7 @@
 //! `#[derive(SyncState)]`: parse and validate the struct, then generate.
 
 mod ast;
+mod check;
 mod expand;
 
 use proc_macro2::TokenStream;

@@ -1,7 +1,7 @@
 //! How each field of a synced state is tracked: sent whole, or per sub-field.
 //!
 //! Every synced field's type implements [`SyncField`]. Plain values (numbers,
-//! strings, `Vec`s, your `#[derive(Fingerprint)]` types) are [`Whole`]: a change
+//! strings, `Vec`s, your `#[nodelink::data]` types) are [`Whole`]: a change
 //! sends the whole new value. A type that itself derives `SyncState` is tracked per
 //! sub-field: changing `stats.hp` sends only `hp`, under `stats`. The runtime keeps
 //! what changed in each field's [`ChangeSet`], a tree shaped like the state.
@@ -105,8 +105,8 @@ impl<'a, C> Selection<'a, C> {
 /// state is a top-level state only). Generated code is its only caller.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a synced state field",
-    label = "this field's type must be a plain value (`nodelink::sync::Whole`) or a `#[derive(SyncState)]` struct",
-    note = "derive `serde::Serialize, serde::Deserialize, PartialEq, Clone` and `nodelink::Fingerprint` on it, or mark the field `#[sync(skip)]` to keep it on the server",
+    label = "expected a plain value, a `#[derive(SyncState)]` struct, or a `SyncVec` or `SyncMap` of either",
+    note = "add `#[nodelink::data]` and `#[derive(Clone, PartialEq)]` to a type of your own to sync it whole, or derive `nodelink::SyncState` on it to sync it field by field",
     note = "a `#[derive(SyncState)]` struct with `#[sync(owner)]` fields is a top-level state only (a player's, the server's or an entity's), never a field: mark the whole field `#[sync(owner)]` instead"
 )]
 pub trait SyncField: Clone + Send + Sync + Fingerprint + 'static {
@@ -162,7 +162,7 @@ pub trait SyncField: Clone + Send + Sync + Fingerprint + 'static {
 /// A value synced whole: when it changes, the whole new value is sent.
 ///
 /// nodelink implements it for the standard types serde encodes, and
-/// `#[derive(Fingerprint)]` for your own. A type with a hand-written
+/// `#[nodelink::data]` (or `#[derive(Fingerprint)]`) for your own. A type with a hand-written
 /// [`Fingerprint`] implements it with one line:
 ///
 /// ```
@@ -180,10 +180,10 @@ pub trait SyncField: Clone + Send + Sync + Fingerprint + 'static {
 /// A marker: what sending whole takes (serde both ways, `PartialEq`, `Clone`) is
 /// required where the value is synced, so the derive can mark every plain type.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a synced state field",
-    label = "this field's type is neither a plain value nor a `#[derive(SyncState)]` struct",
-    note = "derive `nodelink::Fingerprint` (with `serde::Serialize, serde::Deserialize, PartialEq, Clone`) on it to sync it whole, or `nodelink::SyncState` to sync it field by field; or mark the field `#[sync(skip)]` to keep it on the server",
-    note = "a `#[derive(SyncState)]` struct with `#[sync(owner)]` fields is a top-level state only (a player's, the server's or an entity's), never a field: mark the whole field `#[sync(owner)]` instead"
+    message = "`{Self}` is not a plain value, sent whole",
+    label = "expected a number, a string, a `#[nodelink::data]` type, or a `Vec`, `Option`, map or set of them",
+    note = "add `#[nodelink::data]` and `#[derive(Clone, PartialEq)]` to a type of your own to send it whole",
+    note = "a `#[derive(SyncState)]` struct is synced field by field instead: hold several in a `nodelink::sync::SyncVec` or `SyncMap`, not in a `Vec`, a map or an `Option`"
 )]
 pub trait Whole {}
 

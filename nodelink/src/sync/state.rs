@@ -58,8 +58,9 @@ use crate::wire::fields::{FieldSink, FieldSource};
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a nodelink state type",
-    label = "expected a type with `#[derive(SyncState)]`",
-    note = "add `#[derive(nodelink::SyncState, Clone, Default)]` to a struct with named fields, or use `()` for no state"
+    label = "expected a `#[derive(SyncState)]` struct that compiles",
+    note = "if `{Self}` derives `SyncState`, the errors at its fields or at its name say what to fix",
+    note = "otherwise add `#[derive(nodelink::SyncState, Clone, Default)]` to a struct with named fields, or use `()` for no state"
 )]
 pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
     /// What changed since the changes were last taken: a [`ChangeSet`] with one

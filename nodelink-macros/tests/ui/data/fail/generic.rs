@@ -1,0 +1,6 @@
+#[nodelink::data]
+struct Wrapper<T> {
+    inner: T,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[nodelink::data]
+fn make() -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[nodelink::data]
+union Bits {
+    int: u32,
+    float: f32,
+}
+
+fn main() {}

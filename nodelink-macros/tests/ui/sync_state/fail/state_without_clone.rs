@@ -1,0 +1,6 @@
+#[derive(nodelink::SyncState, Default, PartialEq)]
+struct Hero {
+    x: f32,
+}
+
+fn main() {}
