@@ -41,33 +41,119 @@ pub trait Route<E> {
 
     /// Registers the handler for variant `index` (declaration order), replacing any
     /// earlier one. Generated code calls this; use the generated `on_…` methods.
-    #[allow(clippy::type_complexity)]
-    fn route(
-        &mut self,
-        index: usize,
-        handler: Box<dyn for<'a> FnMut(&mut Self::Ctx<'a>, E) -> HandlerResult + Send + 'static>,
-    );
+    fn route(&mut self, index: usize, handler: BoxedHandler<Self, E>);
 
     /// Registers one handler for every variant, replacing all earlier ones. Generated
     /// code calls this; use the generated `handle_all`.
-    #[allow(clippy::type_complexity)]
-    fn route_all(
-        &mut self,
-        handler: Box<dyn for<'a> FnMut(&mut Self::Ctx<'a>, E) -> HandlerResult + Send + 'static>,
-    );
+    fn route_all(&mut self, handler: BoxedHandler<Self, E>);
 
     /// Adds a middleware for variant `index`, run before its handler after those
     /// added earlier. Generated code calls this; use the generated `before_…`.
-    #[allow(clippy::type_complexity)]
-    fn route_middleware(
-        &mut self,
-        index: usize,
-        middleware: Box<
-            dyn for<'a> FnMut(&mut Self::Ctx<'a>, &mut E) -> Result<Verdict, HandlerError>
-                + Send
-                + 'static,
-        >,
-    );
+    fn route_middleware(&mut self, index: usize, middleware: BoxedMiddleware<Self, E>);
+}
+
+/// A handler as a [`Route`] keeps it: called with the context and the event, and
+/// cloned for each match a server runs of its kind, so that every match has its
+/// own handlers (with their own copies of what they captured). Implemented by
+/// every closure of the right shape that is `Clone` (a closure is when what it
+/// captures is: an `Arc`, a channel's sender, plain values).
+#[diagnostic::on_unimplemented(
+    message = "this handler cannot be registered",
+    note = "a handler must be `Clone + Send + 'static`: each match gets its own copy; share state between matches through an `Arc`, and keep a match's own state in its game value (`ctx.game()`)"
+)]
+pub trait RouteHandler<R: Route<E> + ?Sized, E>: Send + 'static {
+    /// Runs the handler.
+    fn call(&mut self, ctx: &mut R::Ctx<'_>, event: E) -> HandlerResult;
+    /// A copy of the handler, boxed.
+    fn clone_box(&self) -> BoxedHandler<R, E>;
+}
+
+impl<R, E, F> RouteHandler<R, E> for F
+where
+    R: Route<E> + ?Sized + 'static,
+    E: 'static,
+    F: for<'a> FnMut(&mut R::Ctx<'a>, E) -> HandlerResult + Clone + Send + 'static,
+{
+    fn call(&mut self, ctx: &mut R::Ctx<'_>, event: E) -> HandlerResult {
+        self(ctx, event)
+    }
+
+    fn clone_box(&self) -> BoxedHandler<R, E> {
+        Box::new(self.clone())
+    }
+}
+
+/// A boxed [`RouteHandler`].
+pub type BoxedHandler<R, E> = Box<dyn RouteHandler<R, E>>;
+
+impl<R: Route<E> + ?Sized + 'static, E: 'static> Clone for BoxedHandler<R, E> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Boxes a handler closure, fixing its signature for the compiler's inference.
+/// Generated code calls this.
+#[doc(hidden)]
+pub fn boxed_handler<R, E, F>(handler: F) -> BoxedHandler<R, E>
+where
+    R: Route<E> + ?Sized + 'static,
+    E: 'static,
+    F: for<'a> FnMut(&mut R::Ctx<'a>, E) -> HandlerResult + Clone + Send + 'static,
+{
+    Box::new(handler)
+}
+
+/// Boxes a middleware closure; see [`boxed_handler`].
+#[doc(hidden)]
+pub fn boxed_middleware<R, E, F>(middleware: F) -> BoxedMiddleware<R, E>
+where
+    R: Route<E> + ?Sized + 'static,
+    E: 'static,
+    F: for<'a> FnMut(&mut R::Ctx<'a>, &mut E) -> Result<Verdict, HandlerError>
+        + Clone
+        + Send
+        + 'static,
+{
+    Box::new(middleware)
+}
+
+/// A middleware as a [`Route`] keeps it; see [`RouteHandler`].
+pub trait RouteMiddleware<R: Route<E> + ?Sized, E>: Send + 'static {
+    /// Runs the middleware on the event, which it may rewrite.
+    ///
+    /// # Errors
+    /// The middleware's own error, which rejects the event.
+    fn call(&mut self, ctx: &mut R::Ctx<'_>, event: &mut E) -> Result<Verdict, HandlerError>;
+    /// A copy of the middleware, boxed.
+    fn clone_box(&self) -> BoxedMiddleware<R, E>;
+}
+
+impl<R, E, F> RouteMiddleware<R, E> for F
+where
+    R: Route<E> + ?Sized + 'static,
+    E: 'static,
+    F: for<'a> FnMut(&mut R::Ctx<'a>, &mut E) -> Result<Verdict, HandlerError>
+        + Clone
+        + Send
+        + 'static,
+{
+    fn call(&mut self, ctx: &mut R::Ctx<'_>, event: &mut E) -> Result<Verdict, HandlerError> {
+        self(ctx, event)
+    }
+
+    fn clone_box(&self) -> BoxedMiddleware<R, E> {
+        Box::new(self.clone())
+    }
+}
+
+/// A boxed [`RouteMiddleware`].
+pub type BoxedMiddleware<R, E> = Box<dyn RouteMiddleware<R, E>>;
+
+impl<R: Route<E> + ?Sized + 'static, E: 'static> Clone for BoxedMiddleware<R, E> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
 }
 
 /// What a middleware decides about an event.

@@ -138,10 +138,13 @@ pub use entity_id::EntityId;
 pub use error::{DecodeError, EncodeError, FieldOwner};
 pub use events::Events;
 pub use fingerprint::Fingerprint;
-pub use handler::{HandlerError, HandlerResult, IntoHandlerResult, IntoVerdict, Route, Verdict};
+pub use handler::{
+    BoxedHandler, BoxedMiddleware, HandlerError, HandlerResult, IntoHandlerResult, IntoVerdict,
+    Route, RouteHandler, RouteMiddleware, Verdict,
+};
 pub use id_map::{BuildIdHasher, IdHasher, IdMap};
 pub use player_id::{ParsePlayerIdError, PlayerId};
-pub use protocol::Protocol;
+pub use protocol::{MatchData, Protocol};
 pub use sync::{FieldMask, SyncState, Tracked};
 
 /// Declares an enum's variants as typed events.
@@ -301,6 +304,7 @@ pub mod __private {
     pub use crate::error::{DecodeError, EncodeError, FieldOwner};
     pub use crate::events::Events;
     pub use crate::fingerprint::{Fingerprint, FingerprintHasher};
+    pub use crate::handler::{boxed_handler, boxed_middleware};
     pub use crate::schema::{
         EventsSchema, Field, Fields, FieldsKind, StateField, StateSchema, Type, TypeDef,
         TypeRegistry, Variant,

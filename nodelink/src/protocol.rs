@@ -53,11 +53,26 @@ pub trait Protocol: Send + Sync + 'static {
     /// spawned, changed and despawned by handlers, synced field by field like a
     /// player's state, scoped by rooms like players. `()` when the game has none.
     type Entity: SyncState;
+    /// What a client sends to create a match of this protocol, or to find one to
+    /// join (a game mode, a map, a rating band): decoded before the match exists,
+    /// refused with a clear reason when it does not decode. `()` when the game
+    /// has none.
+    type MatchOptions: MatchData;
+    /// What a match of this protocol shows in listings, which matchmaking
+    /// filters on (its mode, its map, whether it started): set from the options
+    /// when the match is created, changed by its handlers. `()` when the game has
+    /// none.
+    type MatchMetadata: MatchData;
+
+    /// The name clients ask for matches of this protocol by (`create`, `find`,
+    /// `list`): by default the type's name in snake_case (`Arena` → `"arena"`),
+    /// or the `kind` the attribute names.
+    const KIND: &'static str;
 
     /// The hash of the whole protocol: the wire format version and the shape of every
     /// type above. Computed at compile time; see [`fingerprint`](crate::fingerprint)
     /// for what it covers. A protocol without entities hashes as if the entity type
-    /// did not exist.
+    /// did not exist, and one without match options or metadata as if they did not.
     const FINGERPRINT: u64 = {
         let hasher = FingerprintHasher::new()
             .str("nodelink")
@@ -66,12 +81,29 @@ pub trait Protocol: Send + Sync + 'static {
             .u64(<Self::ToServer as crate::Fingerprint>::FINGERPRINT)
             .u64(<Self::ToClient as crate::Fingerprint>::FINGERPRINT)
             .u64(<Self::ServerState as crate::Fingerprint>::FINGERPRINT);
+        let unit = <() as crate::Fingerprint>::FINGERPRINT;
         let entity = <Self::Entity as crate::Fingerprint>::FINGERPRINT;
-        if entity == <() as crate::Fingerprint>::FINGERPRINT {
-            hasher.finish()
+        let hasher = if entity == unit {
+            hasher
         } else {
-            hasher.u64(entity).finish()
-        }
+            hasher.u64(entity)
+        };
+        // Match options and metadata are on the wire too (in the request and in
+        // listings), each tagged, and left out when empty, so that a protocol
+        // without matches hashes as before they existed.
+        let options = <Self::MatchOptions as crate::Fingerprint>::FINGERPRINT;
+        let hasher = if options == unit {
+            hasher
+        } else {
+            hasher.str("options").u64(options)
+        };
+        let metadata = <Self::MatchMetadata as crate::Fingerprint>::FINGERPRINT;
+        let hasher = if metadata == unit {
+            hasher
+        } else {
+            hasher.str("metadata").u64(metadata)
+        };
+        hasher.finish()
     };
 
     /// The protocol described as data: events, states, field types and mask
@@ -84,4 +116,39 @@ pub trait Protocol: Send + Sync + 'static {
     {
         Schema::of::<Self>()
     }
+}
+
+/// What match options and metadata must be: plain data with a serde form and a
+/// [`Fingerprint`](crate::Fingerprint) (derive them with `#[nodelink::data]`, or
+/// `Serialize`, `Deserialize` and `Fingerprint`), a `Default` (the options of a
+/// match made without any, the metadata before it is set), `Clone` and `Debug`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a protocol's match options or metadata",
+    label = "this type must be serde `Serialize + Deserialize`, `Fingerprint`, `Default`, `Clone` and `Debug`",
+    note = "derive `serde::Serialize, serde::Deserialize, nodelink::Fingerprint, Default, Clone, Debug` on it"
+)]
+pub trait MatchData:
+    serde::Serialize
+    + serde::de::DeserializeOwned
+    + crate::Fingerprint
+    + Default
+    + Clone
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
+{
+}
+
+impl<T> MatchData for T where
+    T: serde::Serialize
+        + serde::de::DeserializeOwned
+        + crate::Fingerprint
+        + Default
+        + Clone
+        + Send
+        + Sync
+        + std::fmt::Debug
+        + 'static
+{
 }

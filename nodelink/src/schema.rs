@@ -85,6 +85,14 @@ pub struct Schema {
     /// The server-owned entities' state; absent for `()`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<StateSchema>,
+    /// The name clients ask for its matches by ([`Protocol::KIND`]).
+    pub kind: String,
+    /// What a client sends to create or find a match; absent for `()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Type>,
+    /// What a match shows in listings; absent for `()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Type>,
     /// The events clients send.
     pub to_server: EventsSchema,
     /// The events the server sends.
@@ -304,12 +312,20 @@ impl Schema {
         let entity = P::Entity::schema(&mut types);
         let to_server = P::ToServer::schema(&mut types);
         let to_client = P::ToClient::schema(&mut types);
+        let unit = <() as Fingerprint>::FINGERPRINT;
+        let options = (<P::MatchOptions as Fingerprint>::FINGERPRINT != unit)
+            .then(|| types.describe::<P::MatchOptions>());
+        let metadata = (<P::MatchMetadata as Fingerprint>::FINGERPRINT != unit)
+            .then(|| types.describe::<P::MatchMetadata>());
         Self {
             wire_version: crate::wire::WIRE_VERSION,
             fingerprint: P::FINGERPRINT,
             state,
             server_state,
             entity,
+            kind: P::KIND.to_owned(),
+            options,
+            metadata,
             to_server,
             to_client,
             types: types.defs,
@@ -342,8 +358,16 @@ impl Schema {
             .u64(self.events_fingerprint(&self.to_server))
             .u64(self.events_fingerprint(&self.to_client))
             .u64(self.state_fingerprint(self.server_state.as_ref()));
-        match &self.entity {
+        let hasher = match &self.entity {
             Some(entity) => hasher.u64(self.state_fields_fingerprint(&entity.fields)),
+            None => hasher,
+        };
+        let hasher = match &self.options {
+            Some(options) => hasher.str("options").u64(self.type_fingerprint(options)),
+            None => hasher,
+        };
+        match &self.metadata {
+            Some(metadata) => hasher.str("metadata").u64(self.type_fingerprint(metadata)),
             None => hasher,
         }
         .finish()

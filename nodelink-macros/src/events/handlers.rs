@@ -46,13 +46,16 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
             #[doc = #doc]
             fn #method<F, O>(&mut self, mut handler: F) -> &mut Self
             where
-                F: for<'a> ::core::ops::FnMut(&mut #ctx #param) -> O + ::core::marker::Send + 'static,
+                F: for<'a> ::core::ops::FnMut(&mut #ctx #param) -> O
+                    + ::core::clone::Clone
+                    + ::core::marker::Send
+                    + 'static,
                 O: ::nodelink::IntoHandlerResult,
             {
                 <Self as #route>::route(
                     self,
                     #index,
-                    ::nodelink::__private::Box::new(move |ctx, event| match event {
+                    ::nodelink::__private::boxed_handler::<Self, #ident, _>(move |ctx, event| match event {
                         #pattern => ::nodelink::IntoHandlerResult::into_handler_result(
                             handler(ctx #arg),
                         ),
@@ -98,13 +101,16 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
             #[doc = #doc]
             fn #method<F, O>(&mut self, mut middleware: F) -> &mut Self
             where
-                F: #binder ::core::ops::FnMut(&mut #ctx #param) -> O + ::core::marker::Send + 'static,
+                F: #binder ::core::ops::FnMut(&mut #ctx #param) -> O
+                    + ::core::clone::Clone
+                    + ::core::marker::Send
+                    + 'static,
                 O: ::nodelink::IntoVerdict,
             {
                 <Self as #route>::route_middleware(
                     self,
                     #index,
-                    ::nodelink::__private::Box::new(move |ctx, event| match event {
+                    ::nodelink::__private::boxed_middleware::<Self, #ident, _>(move |ctx, event| match event {
                         #pattern => ::nodelink::IntoVerdict::into_verdict(middleware(ctx #arg)),
                         #[allow(unreachable_patterns)]
                         _ => ::core::result::Result::Ok(::nodelink::Verdict::Pass),
@@ -158,17 +164,17 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
     quote! {
         #[doc = #on_doc]
         #[allow(dead_code)]
-        #vis trait #on_trait: #route + ::core::marker::Sized {
+        #vis trait #on_trait: #route + ::core::marker::Sized + 'static {
             #(#registrations)*
 
             #(#middlewares)*
 
             #[doc = #all_doc]
             #empty
-            fn handle_all<H: #handler_trait<Self>>(&mut self, mut handler: H) -> &mut Self {
+            fn handle_all<H: #handler_trait<Self> + ::core::clone::Clone>(&mut self, mut handler: H) -> &mut Self {
                 <Self as #route>::route_all(
                     self,
-                    ::nodelink::__private::Box::new(move |ctx, event| match event {
+                    ::nodelink::__private::boxed_handler::<Self, #ident, _>(move |ctx, event| match event {
                         #(#dispatch_arms)*
                     }),
                 );
@@ -176,7 +182,7 @@ pub(super) fn expand(input: &DeriveInput, events: &EventSet<'_>) -> TokenStream 
             }
         }
 
-        impl<R: #route> #on_trait for R {}
+        impl<R: #route + 'static> #on_trait for R {}
 
         #[doc = #handler_doc]
         #[allow(dead_code)]

@@ -43,15 +43,34 @@ const PARTS: &[Part] = &[
         associated: "Entity",
         required: false,
     },
+    Part {
+        key: "options",
+        associated: "MatchOptions",
+        required: false,
+    },
+    Part {
+        key: "metadata",
+        associated: "MatchMetadata",
+        required: false,
+    },
 ];
 
+/// The key that names the protocol's kind of match, a string.
+const KIND_KEY: &str = "kind";
+
 fn known_keys() -> String {
-    let keys: Vec<String> = PARTS.iter().map(|p| format!("`{}`", p.key)).collect();
+    let keys: Vec<String> = PARTS
+        .iter()
+        .map(|p| p.key)
+        .chain([KIND_KEY])
+        .map(|key| format!("`{key}`"))
+        .collect();
     keys.join(", ")
 }
 
 pub(crate) fn expand(args: TokenStream, input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut named: Vec<(usize, Ident, Type)> = Vec::new();
+    let mut kind: Option<syn::LitStr> = None;
     let mut errors = Errors::default();
     let parser = syn::meta::parser(|meta: ParseNestedMeta<'_>| {
         let Some(key) = meta.path.get_ident().cloned() else {
@@ -60,6 +79,19 @@ pub(crate) fn expand(args: TokenStream, input: &DeriveInput) -> syn::Result<Toke
                 known_keys()
             )));
         };
+        if key == KIND_KEY {
+            let name: syn::LitStr = meta.value()?.parse()?;
+            if kind.is_some() {
+                errors.push(syn::Error::new_spanned(&key, "`kind` is named twice; keep one"));
+            } else if !valid_kind(&name.value()) {
+                errors.push(syn::Error::new_spanned(
+                    &name,
+                    "a kind is 1 to 64 lowercase letters, digits, `_` or `-`, as clients name it in a request",
+                ));
+            }
+            kind = Some(name);
+            return Ok(());
+        }
         let Some(index) = PARTS.iter().position(|p| key == p.key) else {
             // Read the value anyway, so one unknown key gives one error.
             if meta.input.peek(syn::Token![=]) {
@@ -113,12 +145,25 @@ pub(crate) fn expand(args: TokenStream, input: &DeriveInput) -> syn::Result<Toke
             None => quote! { type #associated = (); },
         }
     });
+    let kind = match kind {
+        Some(kind) => kind.value(),
+        None => crate::naming::snake_case(&ident.to_string()),
+    };
     Ok(quote! {
         #input
 
         #[automatically_derived]
         impl ::nodelink::Protocol for #ident {
             #(#types)*
+            const KIND: &'static str = #kind;
         }
     })
+}
+
+/// Whether `name` can name a kind: what a request's query can carry unescaped.
+fn valid_kind(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }

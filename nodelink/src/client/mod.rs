@@ -57,29 +57,19 @@ pub use stats::ClientStats;
 pub use world::{StateSync, World};
 
 use crate::handler::{
-    panic_message, HandlerError, HandlerResult, IntoHandlerResult, Route, Verdict,
+    panic_message, BoxedHandler, BoxedMiddleware, HandlerError, HandlerResult, IntoHandlerResult,
+    Route, Verdict,
 };
 use crate::wire::{Settings, SyncFrame, Welcome};
 use crate::{Events, PlayerId, Protocol};
 use connection::Deliver;
 
-type EventHandler<P> = Box<
-    dyn for<'a> FnMut(&mut ClientCtx<'a, P>, <P as Protocol>::ToClient) -> HandlerResult
-        + Send
-        + 'static,
->;
+type EventHandler<P> = BoxedHandler<Client<P>, <P as Protocol>::ToClient>;
 type CtxHandler<P> =
     Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>) -> HandlerResult + Send + 'static>;
 type SyncHandler<P> =
     Box<dyn for<'a> FnMut(&mut ClientCtx<'a, P>, &StateSync<P>) -> HandlerResult + Send + 'static>;
-type Middleware<P> = Box<
-    dyn for<'a> FnMut(
-            &mut ClientCtx<'a, P>,
-            &mut <P as Protocol>::ToClient,
-        ) -> Result<Verdict, HandlerError>
-        + Send
-        + 'static,
->;
+type Middleware<P> = BoxedMiddleware<Client<P>, <P as Protocol>::ToClient>;
 type ReconnectingHandler = Box<dyn FnMut(u32, Duration) + Send + 'static>;
 
 type DisconnectHandler = Box<dyn FnMut(&Disconnect) + Send + 'static>;
@@ -358,24 +348,13 @@ impl<P: Protocol> Client<P> {
 impl<P: Protocol> Route<P::ToClient> for Client<P> {
     type Ctx<'a> = ClientCtx<'a, P>;
 
-    fn route(
-        &mut self,
-        index: usize,
-        handler: Box<
-            dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static,
-        >,
-    ) {
+    fn route(&mut self, index: usize, handler: EventHandler<P>) {
         if let Some(slot) = self.handlers.events.get_mut(index) {
             *slot = Some(handler);
         }
     }
 
-    fn route_all(
-        &mut self,
-        handler: Box<
-            dyn for<'a> FnMut(&mut ClientCtx<'a, P>, P::ToClient) -> HandlerResult + Send + 'static,
-        >,
-    ) {
+    fn route_all(&mut self, handler: EventHandler<P>) {
         self.handlers
             .events
             .iter_mut()
@@ -469,7 +448,7 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
         };
         if let Some(chain) = self.handlers.middleware.get_mut(index) {
             for middleware in chain {
-                match catch_unwind(AssertUnwindSafe(|| middleware(&mut ctx, &mut event))) {
+                match catch_unwind(AssertUnwindSafe(|| middleware.call(&mut ctx, &mut event))) {
                     Ok(Ok(Verdict::Pass)) => {}
                     Ok(Ok(Verdict::Reject)) => return,
                     Ok(Err(source)) => return self.report(name, Ok(Err(source))),
@@ -484,7 +463,7 @@ impl<P: Protocol> Deliver<P> for Dispatcher<'_, P> {
                 None => return,
             },
         };
-        let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, event)));
+        let result = catch_unwind(AssertUnwindSafe(|| handler.call(&mut ctx, event)));
         self.report(name, result);
     }
 

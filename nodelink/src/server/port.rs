@@ -13,7 +13,9 @@ use bytes::Bytes;
 use futures::future::{AbortHandle, AbortRegistration, Abortable};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::WebSocketStream;
 
+use crate::server::config::ServerConfig;
 use crate::server::error::ServerError;
 use crate::wire::{CloseReason, ResumeOffer, WireFormat};
 use crate::{PlayerId, Protocol};
@@ -82,10 +84,13 @@ pub(crate) struct JoinRequest {
     pub(crate) identity: Option<Identity>,
     /// The session the client asks to resume, if it does.
     pub(crate) resume: Option<ResumeOffer>,
+    /// The place matchmaking took for a new player (none for a resume: the
+    /// paused player holds its own); the player keeps it until it leaves.
+    pub(crate) seat: Option<Seat>,
     pub(crate) reply: oneshot::Sender<Joined>,
 }
 
-/// The world's answer to a join.
+/// A match's answer to a join.
 #[derive(Debug)]
 pub(crate) enum Joined {
     /// The connection is this player's, as connection `link`.
@@ -154,5 +159,188 @@ impl HardCloseSignal {
             Ok(reason) => reason,
             Err(_) => CloseReason::from_code(self.reason.load(Ordering::Acquire)),
         }
+    }
+}
+
+/// A place in a match, and in the process's count of players, taken by
+/// matchmaking before a connection is upgraded and given back when dropped: by
+/// the connection if it never joins, by the player when it leaves. So two clients
+/// racing for a match's last place never both get it, and no place outlives its
+/// holder.
+#[derive(Debug)]
+pub(crate) struct Seat {
+    match_seats: Arc<Seats>,
+    process: Arc<AtomicUsize>,
+}
+
+/// A match's taken places, with the flag that says it has ended in the same word,
+/// so that taking a place and ending the match cannot cross.
+#[derive(Debug, Default)]
+pub(crate) struct Seats(AtomicUsize);
+
+/// The bit of [`Seats`] that marks an ended match.
+const ENDED: usize = 1 << (usize::BITS - 1);
+
+/// Why no place could be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoSeat {
+    /// The match holds its maximum.
+    MatchFull,
+    /// The process holds its maximum.
+    ServerFull,
+    /// The match has ended.
+    Ended,
+}
+
+impl Seats {
+    /// Places taken now.
+    pub(crate) fn taken(&self) -> usize {
+        self.0.load(Ordering::Acquire) & !ENDED
+    }
+
+    /// Whether the match has ended.
+    pub(crate) fn ended(&self) -> bool {
+        self.0.load(Ordering::Acquire) & ENDED != 0
+    }
+
+    /// Ends the match if no place is taken; `false` when one is.
+    pub(crate) fn end_if_empty(&self) -> bool {
+        self.0
+            .compare_exchange(0, ENDED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Ends the match whatever places are taken: none can be taken any more.
+    pub(crate) fn end(&self) {
+        self.0.fetch_or(ENDED, Ordering::AcqRel);
+    }
+}
+
+impl Seat {
+    /// Takes a place in `seats` (at most `max`) and in `process` (at most
+    /// `process_max`), both or neither.
+    pub(crate) fn take(
+        seats: &Arc<Seats>,
+        max: usize,
+        process: &Arc<AtomicUsize>,
+        process_max: usize,
+    ) -> Result<Self, NoSeat> {
+        let mut current = seats.0.load(Ordering::Acquire);
+        loop {
+            if current & ENDED != 0 {
+                return Err(NoSeat::Ended);
+            }
+            if current >= max {
+                return Err(NoSeat::MatchFull);
+            }
+            match seats.0.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        let counted = process.fetch_update(Ordering::AcqRel, Ordering::Acquire, |players| {
+            (players < process_max).then_some(players + 1)
+        });
+        if counted.is_err() {
+            seats.0.fetch_sub(1, Ordering::AcqRel);
+            return Err(NoSeat::ServerFull);
+        }
+        Ok(Self {
+            match_seats: seats.clone(),
+            process: process.clone(),
+        })
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        // The ended flag stays as it is: only the count goes down.
+        self.match_seats.0.fetch_sub(1, Ordering::AcqRel);
+        self.process.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What an admitted connection brings to its match besides its socket.
+#[derive(Debug)]
+pub(crate) struct Connecting {
+    pub(crate) addr: SocketAddr,
+    pub(crate) wire: WireFormat,
+    pub(crate) identity: Option<Identity>,
+    /// The session the client asks to resume, if it does.
+    pub(crate) resume: Option<ResumeOffer>,
+    pub(crate) config: Arc<ServerConfig>,
+}
+
+/// Where matchmaking put a connection: once upgraded, it plays there (as a
+/// player of a match, or reading a listing). Made by a kind, which knows the
+/// match's protocol; played by a transport, which knows none.
+pub(crate) trait Placement: Send {
+    /// Plays the upgraded connection to its end.
+    fn play(
+        self: Box<Self>,
+        socket: WebSocketStream<Io>,
+        connecting: Connecting,
+    ) -> futures::future::BoxFuture<'static, ()>;
+}
+
+/// A connection's byte stream, whichever transport it came over (a TCP socket, a
+/// TLS stream, an upgraded HTTP connection, a relay's data connection): boxed, so
+/// that one generic path plays them all.
+pub(crate) type Io = Box<dyn AsyncIo>;
+
+/// What [`Io`] boxes.
+pub(crate) trait AsyncIo:
+    tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static
+{
+}
+
+impl<T> AsyncIo for T where T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_seat_goes_once_and_returns_when_dropped() {
+        let seats = Arc::new(Seats::default());
+        let process = Arc::new(AtomicUsize::new(0));
+        let first = Seat::take(&seats, 2, &process, 10).expect("a seat");
+        let second = Seat::take(&seats, 2, &process, 10).expect("the last seat");
+        assert_eq!(Seat::take(&seats, 2, &process, 10).err(), Some(NoSeat::MatchFull));
+        assert_eq!(seats.taken(), 2);
+        drop(first);
+        assert_eq!(process.load(Ordering::Relaxed), 1);
+        assert!(!seats.end_if_empty());
+        drop(second);
+        assert!(seats.end_if_empty());
+        assert_eq!(Seat::take(&seats, 2, &process, 10).err(), Some(NoSeat::Ended));
+        assert_eq!(process.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_full_process_gives_the_match_seat_back() {
+        let seats = Arc::new(Seats::default());
+        let process = Arc::new(AtomicUsize::new(3));
+        assert_eq!(Seat::take(&seats, 5, &process, 3).err(), Some(NoSeat::ServerFull));
+        assert_eq!(seats.taken(), 0);
+    }
+
+    #[test]
+    fn threads_racing_for_the_last_seats_never_take_more() {
+        let seats = Arc::new(Seats::default());
+        let process = Arc::new(AtomicUsize::new(0));
+        let taken: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| (0..100).filter_map(|_| Seat::take(&seats, 50, &process, 1000).ok()).collect::<Vec<_>>()))
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("no panic")).collect()
+        });
+        assert_eq!(taken.len(), 50);
+        assert_eq!(seats.taken(), 50);
     }
 }

@@ -1,13 +1,16 @@
 //! The only place that spawns tasks: each match's task, which drives the match
-//! with its messages, commands and clock, and one task per connection, from start
-//! to shutdown. The stand-alone server, a server mounted on a router and one
-//! hosted through a relay differ only in where their connections come from.
+//! with its messages, commands and clock until it ends or the server shuts down,
+//! and one task per connection. The stand-alone server, a server mounted on a
+//! router and one hosted through a relay differ only in where their connections
+//! come from.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinSet;
 use tokio::time::{interval, MissedTickBehavior};
 
 use crate::server::game::{Command, Match};
@@ -17,15 +20,21 @@ use crate::Protocol;
 /// Messages from connections handled per wake-up of a match's task at most.
 const INBOUND_BATCH: usize = 64;
 
+/// How a match ends besides a shutdown: after how long empty (`None`: never, a
+/// server's default match), and what to do once it has.
+pub(crate) struct Lifetime {
+    pub(crate) linger: Option<Duration>,
+    pub(crate) on_end: Box<dyn FnOnce() + Send>,
+}
+
 /// A match and what reaches it: the messages of its connections, its handle's
-/// commands, and the signal it raises when it begins to shut down.
+/// commands, the server's shutdown signal, and how it ends.
 pub(crate) struct MatchTask<P: Protocol, G> {
     game: Match<P, G>,
     inbox: mpsc::Receiver<ToMatch<P>>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
-    /// The server's shutdown signal.
     shutdown: watch::Receiver<bool>,
-    stopping: watch::Sender<bool>,
+    lifetime: Lifetime,
 }
 
 impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
@@ -34,27 +43,25 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
         inbox: mpsc::Receiver<ToMatch<P>>,
         commands: mpsc::UnboundedReceiver<Command<P>>,
         shutdown: watch::Receiver<bool>,
+        lifetime: Lifetime,
     ) -> Self {
         Self {
             game,
             inbox,
             commands,
             shutdown,
-            stopping: watch::Sender::new(false),
+            lifetime,
         }
     }
 
-    /// Turns `true` when the match begins to shut down.
-    fn stopping(&self) -> watch::Receiver<bool> {
-        self.stopping.subscribe()
-    }
-
-    /// Drives the match until the server shuts down: each message it is sent,
-    /// each command, and a tick at its tick rate, with the time passed in.
+    /// Drives the match until it ends (its handlers end it, or it stayed empty
+    /// past its linger) or the server shuts down: each message it is sent, each
+    /// command, and a tick at its tick rate, with the time passed in.
     async fn drive(mut self) {
         let mut ticker = interval(self.game.tick_interval());
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
+        let linger = self.lifetime.linger;
+        while self.game.ending().is_none() {
             tokio::select! {
                 // An error means every handle is gone: nothing can stop it later.
                 _ = self.shutdown.wait_for(|stop| *stop) => break,
@@ -69,39 +76,90 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                         self.game.inbound(message);
                     }
                 }
-                now = ticker.tick() => self.game.tick_at(now.into_std()),
+                now = ticker.tick() => {
+                    let now = now.into_std();
+                    self.game.tick_at(now);
+                    if let Some(linger) = linger {
+                        self.game.end_if_empty(now, linger);
+                    }
+                }
             }
             self.game.settle();
         }
-        let _ = self.stopping.send(true);
-        self.game.shut_down();
-        // Connections still handshaking (resuming ones too) are refused.
+        self.game.end();
+        // Connections still joining (resuming ones too) are refused.
         self.inbox.close();
         while let Ok(message) = self.inbox.try_recv() {
-            Match::<P, G>::refuse_after_shutdown(message);
+            self.game.refuse(message);
         }
+        (self.lifetime.on_end)();
     }
 }
 
-/// A match's task and the connection tasks of a running server.
+/// Spawns matches' tasks, and knows when every one has ended.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Spawner {
+    live: Arc<AtomicUsize>,
+    ended: Arc<Notify>,
+}
+
+impl Spawner {
+    /// Runs a match in its own task.
+    pub(crate) fn spawn<P: Protocol, G: Send + 'static>(&self, game: MatchTask<P, G>) {
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let done = self.clone();
+        tokio::spawn(async move {
+            // Counted down however the task ends, a panic included.
+            let _ended = Ended(done);
+            game.drive().await;
+        });
+    }
+
+    /// Waits until no match runs.
+    pub(crate) async fn all_ended(&self) {
+        loop {
+            let notified = self.ended.notified();
+            if self.live.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// How many matches run.
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+}
+
+/// Counts a match's task out when dropped.
+struct Ended(Spawner);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::AcqRel);
+        self.0.ended.notify_waiters();
+    }
+}
+
+/// The connection tasks of a running server, and its matches' spawner.
 pub(crate) struct Tasks {
-    game: JoinHandle<()>,
     connections: JoinSet<()>,
-    stopping: watch::Receiver<bool>,
+    spawner: Spawner,
+    shutdown: watch::Receiver<bool>,
     shutdown_timeout: Duration,
 }
 
 impl Tasks {
-    /// Starts the match's task.
-    pub(crate) fn start<P: Protocol, G: Send + 'static>(
-        game: MatchTask<P, G>,
+    pub(crate) fn new(
+        spawner: Spawner,
+        shutdown: watch::Receiver<bool>,
         shutdown_timeout: Duration,
     ) -> Self {
-        let stopping = game.stopping();
         Self {
-            game: tokio::spawn(game.drive()),
             connections: JoinSet::new(),
-            stopping,
+            spawner,
+            shutdown,
             shutdown_timeout,
         }
     }
@@ -114,8 +172,8 @@ impl Tasks {
             tokio::select! {
                 value = &mut incoming => return Some(value),
                 Some(_) = self.connections.join_next(), if !self.connections.is_empty() => {}
-                // An error means the match is gone: stopping too.
-                _ = self.stopping.wait_for(|stopping| *stopping) => return None,
+                // An error means every handle is gone: stopping too.
+                _ = self.shutdown.wait_for(|stopping| *stopping) => return None,
             }
         }
     }
@@ -128,8 +186,9 @@ impl Tasks {
     }
 
     /// After shutdown began: waits for every connection to close (or aborts those
-    /// still open after the shutdown timeout), then for the match's task.
+    /// still open after the shutdown timeout), then for every match to end.
     pub(crate) async fn stop(mut self) {
+        let started = Instant::now();
         let connections = &mut self.connections;
         let drained = tokio::time::timeout(self.shutdown_timeout, async {
             while connections.join_next().await.is_some() {}
@@ -139,6 +198,15 @@ impl Tasks {
             connections.abort_all();
             while connections.join_next().await.is_some() {}
         }
-        let _ = self.game.await;
+        let left = self.shutdown_timeout.saturating_sub(started.elapsed());
+        if tokio::time::timeout(left.max(Duration::from_secs(1)), self.spawner.all_ended())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "{} matches still running after the shutdown timeout",
+                self.spawner.live()
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::fmt;
 /// Sent as the WebSocket close frame's code (in the 4000–4999 range that RFC 6455
 /// leaves to applications) with [`CloseReason::description`] as its text.
 ///
-/// Codes 4000–4010 are a nodelink server's; 4100–4104 are `nodelink-relay`'s
+/// Codes 4000–4011 are a nodelink server's; 4100–4104 are `nodelink-relay`'s
 /// (PROTOCOL.md, "Relay close codes"), which a player that joined with a game code
 /// may see. A refused connection's codes (4200 and up) are [`RefusalKind`]'s.
 ///
@@ -48,6 +48,9 @@ pub enum CloseReason {
     MissedEvents,
     /// The session was resumed by a newer connection, which this one gives way to.
     Replaced,
+    /// The match ended: its game ended it, or it ended as the player joined.
+    /// The player is gone; its client may find or create another match.
+    MatchEnded,
     /// From a relay: the game ended, its host left for good (a Python host's link
     /// closed, a native host's grace period passed or it shut down). Its game code
     /// is gone: a client does not come back with it.
@@ -66,7 +69,7 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
-    const ALL: [Self; 16] = [
+    const ALL: [Self; 17] = [
         Self::Kicked,
         Self::ServerShutdown,
         Self::ProtocolMismatch,
@@ -78,6 +81,7 @@ impl CloseReason {
         Self::SessionExpired,
         Self::MissedEvents,
         Self::Replaced,
+        Self::MatchEnded,
         Self::HostGone,
         Self::HostConnectionLost,
         Self::PlayerConnectionLost,
@@ -100,6 +104,7 @@ impl CloseReason {
             Self::SessionExpired => 4008,
             Self::MissedEvents => 4009,
             Self::Replaced => 4010,
+            Self::MatchEnded => 4011,
             Self::HostGone => 4100,
             Self::HostConnectionLost => 4101,
             Self::PlayerConnectionLost => 4102,
@@ -129,6 +134,7 @@ impl CloseReason {
             Self::SessionExpired => "session expired",
             Self::MissedEvents => "missed events no longer held",
             Self::Replaced => "session resumed elsewhere",
+            Self::MatchEnded => "match ended",
             Self::HostGone => "host gone",
             Self::HostConnectionLost => "host connection lost",
             Self::PlayerConnectionLost => "player connection lost",
@@ -218,10 +224,32 @@ pub enum RefusalKind {
     /// The server is shutting down. HTTP 503; never a close code (a connection
     /// upgraded meanwhile is closed with 4001).
     ShuttingDown,
+    /// The request's matchmaking parameters are malformed (an unknown `match`, a
+    /// `create` without `kind`, options that are not base64url). HTTP 400, close
+    /// code 4209.
+    BadMatchRequest,
+    /// The request names a kind of match the server does not host. HTTP 404,
+    /// close code 4210.
+    UnknownKind,
+    /// The request names a match code no live match has: a mistyped code, or a
+    /// match that has ended. HTTP 404, close code 4211.
+    UnknownMatch,
+    /// The match asked for holds its maximum of players. HTTP 409, close code
+    /// 4212. Worth retrying later.
+    MatchFull,
+    /// The match asked for takes no new players: its game locked it. HTTP 409,
+    /// close code 4213.
+    MatchLocked,
+    /// The options sent to create or find a match do not decode as the kind's
+    /// options. HTTP 400, close code 4214; the reason says where they fail.
+    BadOptions,
+    /// The kind does not make new matches on request (it hosts its server's one
+    /// default match and has no game factory). HTTP 403, close code 4215.
+    CannotCreate,
 }
 
 impl RefusalKind {
-    const ALL: [Self; 13] = [
+    const ALL: [Self; 20] = [
         Self::TooManyConnections,
         Self::NotAnUpgrade,
         Self::WebSocketVersion,
@@ -235,6 +263,13 @@ impl RefusalKind {
         Self::MalformedResume,
         Self::HandshakeTimeout,
         Self::ShuttingDown,
+        Self::BadMatchRequest,
+        Self::UnknownKind,
+        Self::UnknownMatch,
+        Self::MatchFull,
+        Self::MatchLocked,
+        Self::BadOptions,
+        Self::CannotCreate,
     ];
 
     /// The close code that carries this refusal to a client that offered
@@ -251,6 +286,13 @@ impl RefusalKind {
             Self::Unauthorized => 4206,
             Self::Forbidden => 4207,
             Self::MalformedResume => 4208,
+            Self::BadMatchRequest => 4209,
+            Self::UnknownKind => 4210,
+            Self::UnknownMatch => 4211,
+            Self::MatchFull => 4212,
+            Self::MatchLocked => 4213,
+            Self::BadOptions => 4214,
+            Self::CannotCreate => 4215,
             Self::NotAnUpgrade
             | Self::WebSocketVersion
             | Self::HandshakeTimeout
@@ -275,7 +317,12 @@ impl RefusalKind {
             | Self::ProtocolMismatch
             | Self::WireVersion
             | Self::WireNotServed
-            | Self::MalformedResume => 400,
+            | Self::MalformedResume
+            | Self::BadMatchRequest
+            | Self::BadOptions => 400,
+            Self::UnknownKind | Self::UnknownMatch => 404,
+            Self::MatchFull | Self::MatchLocked => 409,
+            Self::CannotCreate => 403,
             Self::WebSocketVersion => 426,
             Self::Unauthorized => 401,
             Self::OriginNotAllowed | Self::Forbidden => 403,
@@ -295,6 +342,7 @@ impl RefusalKind {
                 | Self::ServerFull
                 | Self::HandshakeTimeout
                 | Self::ShuttingDown
+                | Self::MatchFull
         )
     }
 
@@ -315,6 +363,13 @@ impl RefusalKind {
             Self::MalformedResume => "malformed resume offer",
             Self::HandshakeTimeout => "handshake timeout",
             Self::ShuttingDown => "server shutting down",
+            Self::BadMatchRequest => "bad match request",
+            Self::UnknownKind => "unknown kind",
+            Self::UnknownMatch => "unknown match",
+            Self::MatchFull => "match full",
+            Self::MatchLocked => "match locked",
+            Self::BadOptions => "bad options",
+            Self::CannotCreate => "cannot create",
         }
     }
 }

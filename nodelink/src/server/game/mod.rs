@@ -88,22 +88,44 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         self.run_deferred();
     }
 
-    /// Ends the match: every player is removed with "server shutting down".
-    pub(crate) fn shut_down(&mut self) {
+    /// Why the match is ending, once it is: its handlers ended it, or it stayed
+    /// empty past its linger.
+    pub(crate) fn ending(&self) -> Option<CloseReason> {
+        self.state.ending
+    }
+
+    /// Ends the match once it has been empty (no place taken, paused players
+    /// holding theirs) for `linger`: no one can join it any more.
+    pub(crate) fn end_if_empty(&mut self, now: Instant, linger: Duration) {
+        if self.state.record.seats.taken() > 0 {
+            self.state.empty_since = None;
+            return;
+        }
+        let since = *self.state.empty_since.get_or_insert(now);
+        if now.duration_since(since) >= linger && self.state.record.seats.end_if_empty() {
+            self.state.ending = Some(CloseReason::MatchEnded);
+        }
+    }
+
+    /// Ends the match: no one can join it any more, and every player is removed,
+    /// told why (the match ended, or the server is shutting down).
+    pub(crate) fn end(&mut self) {
+        self.state.record.seats.end();
+        let reason = self.state.ending.unwrap_or(CloseReason::ServerShutdown);
+        self.state.ending = Some(reason);
         let ids: Vec<PlayerId> = self.state.players.keys().copied().collect();
         for id in ids {
-            self.remove(id, Some(CloseReason::ServerShutdown));
+            self.remove(id, Some(reason));
             self.run_deferred();
         }
     }
 
-    /// Refuses a message that arrives once the match has shut down: a connection
-    /// still handshaking is told the server is shutting down.
-    pub(crate) fn refuse_after_shutdown(message: ToMatch<P>) {
+    /// Refuses a message that arrives once the match has ended: a connection still
+    /// joining is told why.
+    pub(crate) fn refuse(&self, message: ToMatch<P>) {
         if let ToMatch::Join(join) = message {
-            let _ = join
-                .reply
-                .send(Joined::Refused(CloseReason::ServerShutdown));
+            let reason = self.state.ending.unwrap_or(CloseReason::ServerShutdown);
+            let _ = join.reply.send(Joined::Refused(reason));
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -19,8 +20,9 @@ use crate::server::game::replication::JoinBase;
 use crate::server::game::room::Rooms;
 use crate::server::game::session::Sessions;
 use crate::server::game::stats::SyncStats;
+use crate::server::matchmaking::kinds::MatchRecord;
 use crate::sync::{Tick, Tracked};
-use crate::wire::{encode_event, json, NetId, WireFormat};
+use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{Events, PlayerId, Protocol};
 
 /// A match's state: everything its task owns apart from the handlers.
@@ -55,6 +57,14 @@ pub(crate) struct MatchState<P: Protocol, G> {
     pub(crate) handle: ServerHandle<P>,
     pub(crate) online: Arc<AtomicUsize>,
     pub(crate) stats: SyncStats,
+    /// What matchmaking knows of this match: its code, places, lock, metadata.
+    pub(crate) record: Arc<MatchRecord<P>>,
+    /// The options the match was created with.
+    pub(crate) options: P::MatchOptions,
+    /// Why the match is ending, once it is.
+    pub(crate) ending: Option<CloseReason>,
+    /// Since when no place has been taken, while none is.
+    pub(crate) empty_since: Option<Instant>,
 }
 
 /// Work a handler requests that needs the handlers themselves (a kick fires
@@ -79,6 +89,8 @@ impl<P: Protocol, G> MatchState<P, G> {
         entity_visibility: Option<EntityVisibility<P>>,
         player_ids: PlayerIds,
         handle: ServerHandle<P>,
+        record: Arc<MatchRecord<P>>,
+        options: P::MatchOptions,
     ) -> Self {
         Self {
             game,
@@ -102,6 +114,10 @@ impl<P: Protocol, G> MatchState<P, G> {
             online: handle.online.clone(),
             stats: SyncStats::default(),
             handle,
+            record,
+            options,
+            ending: None,
+            empty_since: None,
         }
     }
 

@@ -1,0 +1,343 @@
+//! A player's link: the pumps between a connection's socket and its match, the
+//! same whichever transport brought the connection and whichever match it joined.
+//! It joins the match as a player (or resumes one); then a reader rate-limits and
+//! decodes frames off the match's task and sends them to the match's port, and a
+//! writer drains the player's bounded send queue into the socket, until one side
+//! closes.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::error::DecodeError;
+use crate::server::config::{RateLimit, ServerConfig};
+use crate::server::error::ServerError;
+use crate::server::port::{
+    Connecting, Ending, HardClose, HardCloseSignal, Io, JoinRequest, Joined, Outgoing, Seat,
+    ToMatch,
+};
+use crate::wire::{
+    decode_client_frame, frame_kind, json, ClientFrame, CloseReason, WireFormat, KIND_PONG,
+};
+use crate::{PlayerId, Protocol};
+
+/// An admitted connection's life after the upgrade: it joins the match behind
+/// `port` as a player (or resumes one), holding `seat`, then its frames flow until
+/// one side closes it.
+pub(crate) async fn play<P: Protocol>(
+    socket: WebSocketStream<Io>,
+    port: mpsc::Sender<ToMatch<P>>,
+    seat: Option<Seat>,
+    connecting: Connecting,
+) {
+    let Connecting {
+        addr,
+        wire,
+        identity,
+        resume,
+        config,
+    } = connecting;
+    let config = &*config;
+    let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
+    let (hard_close, closed) = HardClose::new();
+    let (reply, joined) = oneshot::channel();
+    let join = ToMatch::Join(Box::new(JoinRequest {
+        outbox,
+        hard_close,
+        addr,
+        wire,
+        identity,
+        resume,
+        seat,
+        reply,
+    }));
+    if port.send(join).await.is_err() {
+        // The match ended between matchmaking and the join.
+        return close_now(socket, CloseReason::MatchEnded).await;
+    }
+    let (player, link) = match joined.await {
+        Ok(Joined::Player { id, link }) => (id, link),
+        Ok(Joined::Refused(reason)) => return close_now(socket, reason).await,
+        Err(_) => return close_now(socket, CloseReason::MatchEnded).await,
+    };
+
+    let (sink, stream) = socket.split();
+    let peer = Peer { player, link };
+    // Frames read so far, for the match's count of what the client sent.
+    let read_count = AtomicU64::new(0);
+    let reader = read(stream, peer, wire, port.clone(), config, &read_count);
+    let writer = write(sink, queue, closed, config.close_timeout);
+    tokio::pin!(reader, writer);
+    let ending = tokio::select! {
+        ending = &mut reader => {
+            // The peer closed, the socket failed, or the reader gave up on the peer.
+            // The match removes (or pauses) the player and drops its queue, which
+            // ends the writer after any close frame; bound the wait in case it is
+            // stuck.
+            let left = peer.left(&read_count, ending);
+            let _ = port.send(left).await;
+            let _ = timeout(config.close_timeout * 2, writer).await;
+            return;
+        }
+        () = &mut writer => {
+            // The server closed the connection (kick, shutdown, pause), the socket
+            // failed, or the peer's close frame stopped the writing: give the peer
+            // a moment to answer the close frame, or the reader to see the peer's.
+            let answered = timeout(config.close_timeout, reader).await;
+            answered.unwrap_or(Ending::Lost)
+        }
+    };
+    // After a close the match made, its player is gone or has moved on: this news
+    // is ignored. Otherwise the match pauses or removes the player, as the reader
+    // saw the connection end.
+    let _ = port.send(peer.left(&read_count, ending)).await;
+}
+
+/// The player a connection serves, and which of its connections this is.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    player: PlayerId,
+    link: u64,
+}
+
+impl Peer {
+    fn left<P: Protocol>(self, read_count: &AtomicU64, ending: Ending) -> ToMatch<P> {
+        ToMatch::Left {
+            player: self.player,
+            link: self.link,
+            read: read_count.load(Ordering::Relaxed),
+            ending,
+        }
+    }
+}
+
+/// Closes a socket that never became a player's, with `reason`.
+pub(crate) async fn close_now(mut socket: WebSocketStream<Io>, reason: CloseReason) {
+    let _ = socket.close(Some(close_frame(reason))).await;
+}
+
+fn close_frame(reason: CloseReason) -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::from(reason.code()),
+        reason: reason.description().into(),
+    }
+}
+
+/// A token bucket: `per_second` tokens a second, up to `burst`.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    refilled: Instant,
+    dropped_in_a_row: u32,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            tokens: f64::from(limit.burst),
+            refilled: Instant::now(),
+            dropped_in_a_row: 0,
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        if self.limit.per_second == f64::INFINITY {
+            return true;
+        }
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.refilled = now;
+        self.tokens =
+            (self.tokens + elapsed * self.limit.per_second).min(f64::from(self.limit.burst));
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.dropped_in_a_row = 0;
+            true
+        } else {
+            self.dropped_in_a_row = self.dropped_in_a_row.saturating_add(1);
+            false
+        }
+    }
+}
+
+/// Reads frames until the peer leaves or misbehaves past a limit; returns how the
+/// connection ended. Every data message but a pong is counted in `read_count`
+/// before anything else happens to it (rate limit, decoding), as the client counts
+/// what it sends.
+async fn read<P: Protocol>(
+    mut stream: SplitStream<WebSocketStream<Io>>,
+    peer: Peer,
+    wire: WireFormat,
+    inbox: mpsc::Sender<ToMatch<P>>,
+    config: &ServerConfig,
+    read_count: &AtomicU64,
+) -> Ending {
+    let Peer { player, link } = peer;
+    let mut bucket = Bucket::new(config.rate_limit);
+    let mut invalid = 0u32;
+    let mut read = 0u64;
+    // The idle timeout is the match's: it sees every frame that arrives.
+    loop {
+        let next = stream.next().await;
+        let message = match next {
+            Some(Ok(message)) => message,
+            Some(Err(WsError::Capacity(error))) => {
+                let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
+                let error = Box::new(error);
+                let _ = inbox
+                    .send(ToMatch::Invalid {
+                        player,
+                        link,
+                        read,
+                        error,
+                    })
+                    .await;
+                return Ending::Closing(CloseReason::InvalidFrames);
+            }
+            Some(Err(error)) => {
+                tracing::debug!(%player, "connection lost: {error}");
+                return Ending::Lost;
+            }
+            None => return Ending::Lost,
+        };
+        let counted = match &message {
+            Message::Close(_) => return Ending::Closed,
+            Message::Binary(bytes) => frame_kind(bytes) != Some(KIND_PONG),
+            Message::Text(_) => true,
+            // Ping and pong: answered by the WebSocket layer.
+            _ => continue,
+        };
+        if counted {
+            read += 1;
+            read_count.store(read, Ordering::Relaxed);
+        }
+        if !bucket.take() {
+            if bucket.dropped_in_a_row >= config.rate_limit.disconnect_after {
+                return Ending::Closing(CloseReason::RateLimited);
+            }
+            if bucket.dropped_in_a_row == 1 {
+                let error = ServerError::RateLimited {
+                    per_second: config.rate_limit.per_second,
+                };
+                if !report(&inbox, peer, read, error).await {
+                    return Ending::Lost;
+                }
+            }
+            continue;
+        }
+        let inbound = match decode::<P>(message, wire, config.max_frame_len) {
+            Ok(ClientFrame::Event(event)) => ToMatch::Event {
+                player,
+                link,
+                read,
+                event,
+            },
+            Ok(ClientFrame::Pong(seq)) => ToMatch::Pong { player, link, seq },
+            Err(error) => {
+                invalid += 1;
+                if !report(&inbox, peer, read, error).await {
+                    return Ending::Lost;
+                }
+                if invalid > config.max_invalid_frames {
+                    return Ending::Closing(CloseReason::InvalidFrames);
+                }
+                continue;
+            }
+        };
+        // Waits while the match is busy: this connection stops reading, and TCP
+        // flow control slows the sender down.
+        if inbox.send(inbound).await.is_err() {
+            return Ending::Lost;
+        }
+    }
+}
+
+/// Tells the match about a problem with this player's traffic; `false` once the
+/// world is gone.
+async fn report<P: Protocol>(
+    inbox: &mpsc::Sender<ToMatch<P>>,
+    peer: Peer,
+    read: u64,
+    error: ServerError,
+) -> bool {
+    let error = Box::new(error);
+    let Peer { player, link } = peer;
+    inbox
+        .send(ToMatch::Invalid {
+            player,
+            link,
+            read,
+            error,
+        })
+        .await
+        .is_ok()
+}
+
+/// Decodes a data message in the connection's wire format.
+fn decode<P: Protocol>(
+    message: Message,
+    wire: WireFormat,
+    max_len: usize,
+) -> Result<ClientFrame<P::ToServer>, ServerError> {
+    match (wire, message) {
+        (WireFormat::Native, Message::Binary(bytes)) => Ok(decode_client_frame(&bytes, max_len)?),
+        (WireFormat::Json, Message::Text(text)) => {
+            Ok(json::decode_client_frame(text.as_str(), max_len)?)
+        }
+        (wire, _) => Err(ServerError::WrongMessageType { wire }),
+    }
+}
+
+/// Drains the send queue into the socket until the queue closes, a close frame is
+/// queued, or the match orders a hard close (the queue stayed full: the peer is
+/// not reading, and the writer may be stuck on a full socket).
+async fn write(
+    mut sink: SplitSink<WebSocketStream<Io>, Message>,
+    mut queue: mpsc::Receiver<Outgoing>,
+    hard_close: HardCloseSignal,
+    close_timeout: Duration,
+) {
+    let drain = async {
+        while let Some(first) = queue.recv().await {
+            // Everything already queued goes out in one flush: few syscalls per tick.
+            let mut next = Some(first);
+            while let Some(item) = next {
+                match item {
+                    Outgoing::Binary(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
+                    Outgoing::Text(frame) => sink.feed(Message::Text(frame)).await.ok()?,
+                    Outgoing::Batch(frames) => {
+                        for frame in frames {
+                            sink.feed(Message::Binary(frame)).await.ok()?;
+                        }
+                    }
+                    Outgoing::Close(reason) => return Some(reason),
+                }
+                next = queue.try_recv().ok();
+            }
+            sink.flush().await.ok()?;
+        }
+        None
+    };
+    let reason = hard_close.interrupt(drain).await;
+    let close = async {
+        match reason {
+            Some(reason) => sink.send(Message::Close(Some(close_frame(reason)))).await,
+            // Also the path after the peer closed: the WebSocket layer has queued
+            // the answer to its close frame, and closing the sink flushes it (a
+            // new close message would be refused once the peer's has arrived),
+            // so the peer sees its own code echoed rather than an abnormal end.
+            None => sink.close().await,
+        }
+    };
+    let _ = timeout(close_timeout, close).await;
+}

@@ -1,0 +1,497 @@
+//! Kinds at run time: each kind's live matches, and how matchmaking seats a
+//! connection in one of them (by code, by finding one its options suit) or in a
+//! match it makes; how a match is started, and forgotten when it ends.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::SinkExt;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::server::config::ServerConfig;
+use crate::server::error::ServerError;
+use crate::server::game::{Command, Handlers, Match, MatchState, PlayerIds, ServerHandle};
+use crate::server::kind::{GameFactory, MatchKind, DEFAULT_LINGER};
+use crate::server::link;
+use crate::server::matchmaking::intent::Intent;
+use crate::server::matchmaking::{MatchInfo, Process, Refused};
+use crate::server::port::{Connecting, Io, NoSeat, Placement, Seat, Seats, ToMatch};
+use crate::server::runtime::{Lifetime, MatchTask};
+use crate::wire::matchmaking::{decode_value, encode_listing, encode_value, ListingEntry};
+use crate::wire::RefusalKind;
+use crate::Protocol;
+
+/// A kind as matchmaking sees it, whatever its protocol.
+pub(crate) trait Kind: Send + Sync {
+    /// The name clients ask for it by.
+    fn name(&self) -> &str;
+
+    /// Its protocol's fingerprint, which a native client must offer.
+    fn fingerprint(&self) -> u64;
+
+    /// Checks that `options` decode as this kind's options.
+    fn check_options(&self, options: &[u8]) -> Result<(), Refused>;
+
+    /// Seats a connection as `intent` asks, starting a match when it must;
+    /// `resume`: the connection resumes a session, whose paused player holds its
+    /// place already.
+    fn place(&self, intent: &Intent, resume: bool) -> Result<Box<dyn Placement>, Refused>;
+
+    /// Each live match of the kind.
+    fn matches(&self) -> Vec<MatchInfo>;
+
+    /// Tells the kind's default match (its `on_error`) of a problem with no
+    /// player.
+    fn report(&self, error: ServerError);
+}
+
+/// What a kind knows of one of its live matches.
+pub(crate) struct MatchRecord<P: Protocol> {
+    pub(crate) code: String,
+    pub(crate) seats: Arc<Seats>,
+    pub(crate) max_players: usize,
+    pub(crate) public: bool,
+    /// A default match, which lasts as long as its server.
+    pub(crate) persistent: bool,
+    pub(crate) locked: AtomicBool,
+    /// The match's metadata, and its encoding for listings.
+    metadata: Mutex<(P::MatchMetadata, Vec<u8>)>,
+    pub(crate) port: mpsc::Sender<ToMatch<P>>,
+    /// Players in the match now, paused ones included.
+    pub(crate) players: Arc<AtomicUsize>,
+}
+
+impl<P: Protocol> std::fmt::Debug for MatchRecord<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MatchRecord")
+            .field("code", &self.code)
+            .field("seats", &self.seats.taken())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> MatchRecord<P> {
+    /// The match's metadata.
+    pub(crate) fn metadata(&self) -> P::MatchMetadata {
+        lock(&self.metadata).0.clone()
+    }
+
+    /// Changes the match's metadata, as listed and filtered on from now on.
+    pub(crate) fn set_metadata(&self, metadata: P::MatchMetadata) {
+        let encoded = encode_value(&metadata).unwrap_or_else(|error| {
+            tracing::warn!(code = %self.code, "match metadata cannot be encoded: {error}");
+            Vec::new()
+        });
+        *lock(&self.metadata) = (metadata, encoded);
+    }
+
+    fn info(&self, kind: &str) -> MatchInfo {
+        MatchInfo {
+            code: self.code.clone(),
+            kind: kind.to_owned(),
+            players: self.players.load(Ordering::Relaxed),
+            max_players: self.max_players,
+            locked: self.locked.load(Ordering::Relaxed),
+            public: self.public,
+        }
+    }
+}
+
+/// A kind of the protocol `P` at run time.
+pub(crate) struct KindRuntime<P: Protocol, G> {
+    name: String,
+    /// The kind's handlers, cloned for each match it starts.
+    handlers: Mutex<Handlers<P, G>>,
+    games: Option<GameFactory<P, G>>,
+    filter: Arc<dyn Fn(&P::MatchOptions, &P::MatchMetadata) -> bool + Send + Sync>,
+    metadata: Arc<dyn Fn(&P::MatchOptions) -> P::MatchMetadata + Send + Sync>,
+    /// The kind's matches' settings.
+    config: Arc<ServerConfig>,
+    linger: Duration,
+    /// Live matches by code. Finding a match and making one happen under this
+    /// lock, so two clients that find none at once do not both make one.
+    matches: Mutex<HashMap<String, Arc<MatchRecord<P>>>>,
+    /// The code of the kind's default match, for a server's own kind.
+    default: Mutex<Option<String>>,
+    process: Arc<Process>,
+    me: Weak<Self>,
+}
+
+impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
+    /// The kind `kind` of a server configured by `server`, ready to start matches.
+    pub(crate) fn new(
+        kind: MatchKind<P, G>,
+        server: &ServerConfig,
+        process: Arc<Process>,
+    ) -> Arc<Self> {
+        let MatchKind {
+            name,
+            handlers,
+            games,
+            filter,
+            metadata,
+            settings,
+        } = kind;
+        let config = Arc::new(settings.apply(server));
+        let linger = settings.linger.unwrap_or(DEFAULT_LINGER);
+        Arc::new_cyclic(|me| Self {
+            name,
+            handlers: Mutex::new(handlers),
+            games,
+            filter,
+            metadata,
+            config,
+            linger,
+            matches: Mutex::new(HashMap::new()),
+            default: Mutex::new(None),
+            process,
+            me: me.clone(),
+        })
+    }
+
+    /// Starts the kind's default match, which lasts as long as the server, with
+    /// `game` and the handle made with the server.
+    pub(crate) fn start_default(
+        &self,
+        game: G,
+        handle: ServerHandle<P>,
+        commands: mpsc::UnboundedReceiver<Command<P>>,
+    ) {
+        let record = self.start(
+            P::MatchOptions::default(),
+            true,
+            true,
+            game,
+            Some((handle, commands)),
+        );
+        *lock(&self.default) = Some(record.code.clone());
+        lock(&self.matches).insert(record.code.clone(), record);
+    }
+
+    fn decode_options(&self, options: &[u8]) -> Result<P::MatchOptions, Refused> {
+        if options.is_empty() {
+            return Ok(P::MatchOptions::default());
+        }
+        decode_value(options, "options").map_err(|error| {
+            (
+                RefusalKind::BadOptions,
+                format!("options for `{}` do not decode: {error}", self.name),
+            )
+        })
+    }
+
+    /// A new match's game value.
+    fn game_for(&self, options: &P::MatchOptions) -> Result<G, Refused> {
+        let Some(games) = &self.games else {
+            return Err((
+                RefusalKind::CannotCreate,
+                format!(
+                    "kind `{}` makes no new matches: it hosts its server's one match",
+                    self.name
+                ),
+            ));
+        };
+        // The factory is the user's: its panic refuses this request, not the kind.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| games(options))).map_err(
+            |panic| {
+                let message = crate::handler::panic_message(&*panic);
+                tracing::error!(kind = %self.name, "the game factory panicked: {message}");
+                (
+                    RefusalKind::CannotCreate,
+                    format!("kind `{}` could not make a match", self.name),
+                )
+            },
+        )
+    }
+
+    /// Starts a match and its task; it is listed once the caller adds it.
+    fn start(
+        &self,
+        options: P::MatchOptions,
+        public: bool,
+        persistent: bool,
+        game: G,
+        handle: Option<(ServerHandle<P>, mpsc::UnboundedReceiver<Command<P>>)>,
+    ) -> Arc<MatchRecord<P>> {
+        let process = &self.process;
+        let code = process.directory.register(&self.name);
+        let (handle, commands) =
+            handle.unwrap_or_else(|| ServerHandle::new(process.shutdown.clone()));
+        let (port, inbox) = mpsc::channel(self.config.event_queue_len.max(1));
+        let metadata = (self.metadata)(&options);
+        let encoded = encode_value(&metadata).unwrap_or_default();
+        let record = Arc::new(MatchRecord {
+            code: code.clone(),
+            seats: Arc::new(Seats::default()),
+            max_players: self.config.max_players,
+            public,
+            persistent,
+            locked: AtomicBool::new(false),
+            metadata: Mutex::new((metadata, encoded)),
+            port,
+            players: handle.online.clone(),
+        });
+        let mut handlers = lock(&self.handlers).clone();
+        let visibility = handlers.entity_visibility.take();
+        let ids = PlayerIds::new(handlers.id_generator.take());
+        let state = MatchState::new(
+            game,
+            self.config.clone(),
+            visibility,
+            ids,
+            handle,
+            record.clone(),
+            options,
+        );
+        let me = self.me.clone();
+        let lifetime = Lifetime {
+            linger: (!persistent).then_some(self.linger),
+            on_end: Box::new(move || {
+                if let Some(kind) = me.upgrade() {
+                    kind.forget(&code);
+                }
+            }),
+        };
+        let task = MatchTask::new(
+            Match::new(state, handlers, Instant::now()),
+            inbox,
+            commands,
+            process.shutdown.subscribe(),
+            lifetime,
+        );
+        process.spawner.spawn(task);
+        record
+    }
+
+    /// Forgets an ended match.
+    fn forget(&self, code: &str) {
+        lock(&self.matches).remove(code);
+        self.process.directory.release(code);
+    }
+
+    /// Takes a place in `record` for a new player.
+    fn seat(&self, record: &Arc<MatchRecord<P>>) -> Result<Seat, Refused> {
+        let process = &self.process;
+        Seat::take(
+            &record.seats,
+            record.max_players,
+            &process.online,
+            process.max_players,
+        )
+        .map_err(|no| match no {
+            NoSeat::MatchFull => (
+                RefusalKind::MatchFull,
+                format!("match {} is full", record.code),
+            ),
+            NoSeat::ServerFull => (RefusalKind::ServerFull, "server full".to_owned()),
+            NoSeat::Ended => unknown_match(&record.code),
+        })
+    }
+
+    fn seated(record: &MatchRecord<P>, seat: Option<Seat>) -> Box<dyn Placement> {
+        Box::new(Seated::<P> {
+            port: record.port.clone(),
+            seat,
+        })
+    }
+
+    /// A public match that suits `options`, seated, or a new one made from them.
+    fn find(&self, options: &[u8]) -> Result<Box<dyn Placement>, Refused> {
+        let options = self.decode_options(options)?;
+        let mut matches = lock(&self.matches);
+        let candidates = matches.values().filter(|record| {
+            record.public
+                && !record.locked.load(Ordering::Relaxed)
+                && !record.seats.ended()
+                && record.seats.taken() < record.max_players
+        });
+        for record in candidates {
+            if !(self.filter)(&options, &lock(&record.metadata).0) {
+                continue;
+            }
+            // A match that filled up meanwhile is skipped.
+            if let Ok(seat) = self.seat(record) {
+                return Ok(Self::seated(record, Some(seat)));
+            }
+        }
+        let game = self.game_for(&options)?;
+        let record = self.start(options, true, false, game, None);
+        matches.insert(record.code.clone(), record.clone());
+        drop(matches);
+        let seat = self.seat(&record)?;
+        Ok(Self::seated(&record, Some(seat)))
+    }
+
+    fn listing(&self) -> Box<dyn Placement> {
+        let matches = lock(&self.matches);
+        let mut listed: Vec<&Arc<MatchRecord<P>>> = matches
+            .values()
+            .filter(|record| record.public && !record.seats.ended())
+            .collect();
+        listed.sort_by(|a, b| a.code.cmp(&b.code));
+        let metadata: Vec<Vec<u8>> = listed
+            .iter()
+            .map(|record| lock(&record.metadata).1.clone())
+            .collect();
+        let frame = encode_listing(listed.iter().zip(&metadata).map(|(record, metadata)| {
+            ListingEntry {
+                code: &record.code,
+                players: narrow(record.seats.taken()),
+                max_players: narrow(record.max_players),
+                locked: record.locked.load(Ordering::Relaxed),
+                metadata,
+            }
+        }));
+        Box::new(Listing(frame))
+    }
+}
+
+fn narrow(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn unknown_match(code: &str) -> Refused {
+    (RefusalKind::UnknownMatch, format!("no match has the code {code}"))
+}
+
+impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn fingerprint(&self) -> u64 {
+        P::FINGERPRINT
+    }
+
+    fn check_options(&self, options: &[u8]) -> Result<(), Refused> {
+        self.decode_options(options).map(drop)
+    }
+
+    fn place(&self, intent: &Intent, resume: bool) -> Result<Box<dyn Placement>, Refused> {
+        match intent {
+            Intent::Default | Intent::Join { .. } => {
+                let code = match intent {
+                    Intent::Join { code } => code.clone(),
+                    _ => lock(&self.default).clone().ok_or_else(|| {
+                        (
+                            RefusalKind::BadMatchRequest,
+                            format!("kind `{}` has no default match: name one", self.name),
+                        )
+                    })?,
+                };
+                let record = lock(&self.matches)
+                    .get(&code)
+                    .cloned()
+                    .ok_or_else(|| unknown_match(&code))?;
+                if resume {
+                    // The paused player holds its place; locks are for newcomers.
+                    return Ok(Self::seated(&record, None));
+                }
+                if record.locked.load(Ordering::Relaxed) {
+                    return Err((
+                        RefusalKind::MatchLocked,
+                        format!("match {code} takes no new players"),
+                    ));
+                }
+                let seat = self.seat(&record)?;
+                Ok(Self::seated(&record, Some(seat)))
+            }
+            Intent::Create { .. } | Intent::Find { .. } if resume => Err((
+                RefusalKind::BadMatchRequest,
+                "a resume names its match by code, not by create or find".to_owned(),
+            )),
+            Intent::Create {
+                options, private, ..
+            } => {
+                let options = self.decode_options(options)?;
+                let game = self.game_for(&options)?;
+                let record = self.start(options, !private, false, game, None);
+                lock(&self.matches).insert(record.code.clone(), record.clone());
+                let seat = self.seat(&record)?;
+                Ok(Self::seated(&record, Some(seat)))
+            }
+            Intent::Find { options, .. } => self.find(options),
+            Intent::List { .. } => Ok(self.listing()),
+        }
+    }
+
+    fn matches(&self) -> Vec<MatchInfo> {
+        let mut infos: Vec<MatchInfo> = lock(&self.matches)
+            .values()
+            .map(|record| record.info(&self.name))
+            .collect();
+        infos.sort_by(|a, b| a.code.cmp(&b.code));
+        infos
+    }
+
+    fn report(&self, error: ServerError) {
+        let Some(code) = lock(&self.default).clone() else {
+            tracing::warn!("{error}");
+            return;
+        };
+        let port = lock(&self.matches)
+            .get(&code)
+            .map(|record| record.port.clone());
+        if let Some(port) = port {
+            if port.try_send(ToMatch::Problem(Box::new(error))).is_err() {
+                tracing::warn!("a problem could not be reported: the match is busy or gone");
+            }
+        }
+    }
+}
+
+/// A seat in a match: the connection plays there as a player.
+struct Seated<P: Protocol> {
+    port: mpsc::Sender<ToMatch<P>>,
+    seat: Option<Seat>,
+}
+
+impl<P: Protocol> Placement for Seated<P> {
+    fn play(
+        self: Box<Self>,
+        socket: WebSocketStream<Io>,
+        connecting: Connecting,
+    ) -> BoxFuture<'static, ()> {
+        let Seated { port, seat } = *self;
+        Box::pin(link::play::<P>(socket, port, seat, connecting))
+    }
+}
+
+/// The answer to `list`: one listing frame, then a normal close.
+struct Listing(Bytes);
+
+impl Placement for Listing {
+    fn play(
+        self: Box<Self>,
+        mut socket: WebSocketStream<Io>,
+        connecting: Connecting,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let closing = async {
+                socket.send(Message::Binary(self.0)).await?;
+                let normal = CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "listing sent".into(),
+                };
+                socket.close(Some(normal)).await
+            };
+            let _ = tokio::time::timeout(connecting.config.close_timeout, closing).await;
+        })
+    }
+}
+
+/// A lock's data even if a panic poisoned it: every change under these locks is a
+/// single insert, remove or assignment.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,133 @@
+//! Matchmaking: which match a connection joins. A connection's request names what
+//! it wants ([`Intent`]: the default match, a match by code, a new match, one
+//! found by its options, or a listing); the matchmaker finds the kind that holds
+//! it (the [`Directory`] knows every live code) and the kind seats the
+//! connection, starting a match when it must, before the connection is upgraded.
+//! Seats are taken atomically, so two clients racing for a last place never both
+//! get it, and held by the connection, then its player, so none outlives its
+//! holder and none needs a reservation that could expire.
+
+pub(crate) mod directory;
+pub(crate) mod intent;
+pub(crate) mod kinds;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::server::error::ServerError;
+use crate::server::runtime::Spawner;
+use crate::wire::RefusalKind;
+pub(crate) use directory::Directory;
+pub(crate) use intent::Intent;
+pub(crate) use kinds::Kind;
+
+/// Why matchmaking refused a connection, and the reason to tell it.
+pub(crate) type Refused = (RefusalKind, String);
+
+/// What every kind of a process shares: the codes of its matches, its count of
+/// players against its maximum, where matches are spawned, and the shutdown
+/// signal every match watches.
+#[derive(Debug)]
+pub(crate) struct Process {
+    pub(crate) directory: Directory,
+    pub(crate) online: Arc<AtomicUsize>,
+    pub(crate) max_players: usize,
+    pub(crate) spawner: Spawner,
+    pub(crate) shutdown: Arc<watch::Sender<bool>>,
+}
+
+/// One live match, as a listing of the server's matches shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MatchInfo {
+    /// The match's code.
+    pub code: String,
+    /// The name of its kind.
+    pub kind: String,
+    /// Players in it, paused ones included.
+    pub players: usize,
+    /// The most players it holds.
+    pub max_players: usize,
+    /// Whether it takes no new players.
+    pub locked: bool,
+    /// Whether it is listed (a private match is joined by its code only).
+    pub public: bool,
+}
+
+/// The process's kinds, by name, and the one that holds the default match.
+pub(crate) struct Matchmaker {
+    kinds: HashMap<String, Arc<dyn Kind>>,
+    default_kind: String,
+    process: Arc<Process>,
+}
+
+impl std::fmt::Debug for Matchmaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matchmaker")
+            .field("kinds", &self.kinds.keys().collect::<Vec<_>>())
+            .field("default_kind", &self.default_kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Matchmaker {
+    pub(crate) fn new(
+        kinds: HashMap<String, Arc<dyn Kind>>,
+        default_kind: String,
+        process: Arc<Process>,
+    ) -> Self {
+        Self {
+            kinds,
+            default_kind,
+            process,
+        }
+    }
+
+    /// The kind that holds what `intent` asks for.
+    pub(crate) fn kind_for(&self, intent: &Intent) -> Result<&Arc<dyn Kind>, Refused> {
+        let name = match intent {
+            Intent::Default => self.default_kind.clone(),
+            Intent::Join { code } => self.process.directory.kind_of(code).ok_or_else(|| {
+                (
+                    RefusalKind::UnknownMatch,
+                    format!("no match has the code {code}"),
+                )
+            })?,
+            Intent::Create { kind, .. } | Intent::Find { kind, .. } | Intent::List { kind } => {
+                kind.clone()
+            }
+        };
+        self.kinds.get(&name).ok_or_else(|| {
+            (
+                RefusalKind::UnknownKind,
+                format!("this server hosts no kind `{name}`"),
+            )
+        })
+    }
+
+    /// Tells the default match of a problem that concerns no player.
+    pub(crate) fn report(&self, error: ServerError) {
+        match self.kinds.get(&self.default_kind) {
+            Some(kind) => kind.report(error),
+            None => tracing::warn!("{error}"),
+        }
+    }
+
+    /// Every live match, by kind then code.
+    pub(crate) fn matches(&self) -> Vec<MatchInfo> {
+        let mut names: Vec<&String> = self.kinds.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .flat_map(|name| self.kinds[name].matches())
+            .collect()
+    }
+
+    /// The process's shared parts.
+    pub(crate) fn process(&self) -> &Arc<Process> {
+        &self.process
+    }
+}
