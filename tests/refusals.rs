@@ -37,7 +37,10 @@ fn fingerprint() -> String {
 }
 
 /// A client of another build of the game's protocol.
-const OTHER: &str = "nodelink.2.0123456789abcdef";
+/// A subprotocol of this wire version with another fingerprint.
+fn other() -> String {
+    format!("nodelink.{}.0123456789abcdef", nodelink::wire::WIRE_VERSION)
+}
 
 /// The example game behind every gate: an origin allow-list, room for one
 /// player, and an authentication hook that knows two bad tickets. Its refusals
@@ -106,7 +109,7 @@ async fn every_refusal_is_told(
         fingerprint()
     );
     let wire_version = format!(
-        "unsupported nodelink wire version: this server speaks nodelink.2.{}",
+        "unsupported nodelink wire version: this server speaks nodelink.3.{}",
         fingerprint()
     );
     let malformed =
@@ -123,7 +126,7 @@ async fn every_refusal_is_told(
         Case {
             kind: RefusalKind::ProtocolMismatch,
             query: "",
-            offer: OTHER.to_owned(),
+            offer: other(),
             headers: &[],
             reason: &mismatch,
         },
@@ -345,7 +348,7 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
     let mut wrong = Vec::new();
 
     // The whole answer once: the 101 selecting the marker, then the close frame.
-    let other = format!("{OTHER}, ");
+    let other = format!("{}, ", other());
     let (head, _) = exchange(running.addr, "/", &other, "").await;
     let head = head.replace("\r\n", "\n");
     let documented_head = documented(&doc, "<!-- refusal-response -->", "http");

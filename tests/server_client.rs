@@ -588,6 +588,7 @@ async fn undecodable_frames_reach_on_error_and_the_player_stays() {
     running.stop().await;
 }
 
+#[derive(Clone)]
 struct Tally {
     moves: Arc<AtomicUsize>,
 }

@@ -456,6 +456,7 @@ impl Watcher {
     }
 }
 
+#[derive(Clone)]
 struct Forward(mpsc::UnboundedSender<Seen>);
 
 impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {

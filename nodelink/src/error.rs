@@ -4,11 +4,14 @@ use std::fmt;
 
 /// What a field belongs to, so a decode error can say where it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FieldOwner {
     /// A field of the event with this wire name.
     Event(&'static str),
     /// A field of the `SyncState` type with this name.
     State(&'static str),
+    /// A match's `options` or `metadata`.
+    Match(&'static str),
 }
 
 impl fmt::Display for FieldOwner {
@@ -16,6 +19,7 @@ impl fmt::Display for FieldOwner {
         match self {
             Self::Event(name) => write!(f, "event `{name}`"),
             Self::State(name) => write!(f, "state `{name}`"),
+            Self::Match(name) => write!(f, "match {name}"),
         }
     }
 }

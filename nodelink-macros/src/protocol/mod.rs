@@ -82,7 +82,10 @@ pub(crate) fn expand(args: TokenStream, input: &DeriveInput) -> syn::Result<Toke
         if key == KIND_KEY {
             let name: syn::LitStr = meta.value()?.parse()?;
             if kind.is_some() {
-                errors.push(syn::Error::new_spanned(&key, "`kind` is named twice; keep one"));
+                errors.push(syn::Error::new_spanned(
+                    &key,
+                    "`kind` is named twice; keep one",
+                ));
             } else if !valid_kind(&name.value()) {
                 errors.push(syn::Error::new_spanned(
                     &name,

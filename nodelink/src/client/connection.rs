@@ -27,8 +27,8 @@ use crate::client::sender::ClientSender;
 use crate::client::session::Session;
 use crate::client::stats::{Counters, Received};
 use crate::wire::{
-    decode_server_frame, encode_pong, handshake, CloseReason, RefusalKind, ResumeOffer,
-    ServerFrame, SyncFrame, Welcome,
+    decode_listing, decode_server_frame, encode_pong, handshake, CloseReason, MatchListing,
+    MatchRequest, RefusalKind, ResumeOffer, ServerFrame, SyncFrame, Welcome,
 };
 use crate::Protocol;
 
@@ -158,8 +158,21 @@ pub(crate) async fn run<P: Protocol>(
     let mut stop = sender.stop.subscribe();
     let mut attempt = 0u32;
     let mut session: Option<Session> = None;
+    let mut target = Target {
+        first: url.to_owned(),
+        current: url.to_owned(),
+    };
     loop {
-        let outcome = serve(url, config, queue, sender, &mut stop, deliver, &mut session).await;
+        let outcome = serve(
+            &mut target,
+            config,
+            queue,
+            sender,
+            &mut stop,
+            deliver,
+            &mut session,
+        )
+        .await;
         let policy = config.reconnect.as_ref();
         match outcome {
             Ok(Ended::Stopped) | Ok(Ended::Closed(Disconnect::Local)) => {
@@ -259,6 +272,39 @@ fn connect_error(url: &str, reason: impl std::fmt::Display) -> ClientError {
         url: url.to_owned(),
         reason: reason.to_string(),
     }
+}
+
+/// Asks the server at `url` (a `list` request) for its listing, and reads it.
+pub(crate) async fn listing<P: Protocol>(
+    url: &str,
+    config: &ClientConfig,
+) -> Result<Vec<MatchListing<P::MatchMetadata>>, ClientError> {
+    let socket = upgrade::<P>(url, config, None).await?;
+    let (_, mut stream) = socket.split();
+    let answer = timeout(config.connect_timeout, async {
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(Message::Binary(frame)) => return Ok(frame),
+                Ok(Message::Close(frame)) => {
+                    let (code, reason) = frame.map_or((1005, String::new()), |frame| {
+                        (u16::from(frame.code), frame.reason.to_string())
+                    });
+                    let closed = Disconnect::Closed { code, reason };
+                    return Err(refusal_error::<P>(&closed).unwrap_or_else(|| {
+                        ClientError::Handshake(format!("no listing: {closed}"))
+                    }));
+                }
+                Ok(_) => {}
+                Err(error) => return Err(connect_error(url, error)),
+            }
+        }
+        Err(ClientError::Handshake(
+            "no listing: the connection ended".to_owned(),
+        ))
+    })
+    .await
+    .map_err(|_| connect_error(url, "timed out waiting for the listing"))??;
+    Ok(decode_listing(&answer)?)
 }
 
 /// Opens the TCP connection and upgrades it to a WebSocket offering this
@@ -429,12 +475,21 @@ async fn welcome<P: Protocol>(
     }
 }
 
+/// Where the client connects: first as it was asked; then, when it asked for a
+/// match (to create, find or join one) and a welcome names the match joined, to
+/// that match by its code (to resume, or afresh): a client that created a match
+/// must not create another when it reconnects.
+struct Target {
+    first: String,
+    current: String,
+}
+
 /// Connects (resuming the session, if the client has one), then serves the
 /// connection until it ends. Returns `Err` only when no connection was
 /// established, and leaves reporting how it ended to [`run`]. A disconnect
 /// abandons the attempt at any point.
 async fn serve<P: Protocol>(
-    url: &str,
+    target: &mut Target,
     config: &ClientConfig,
     queue: &mut mpsc::Receiver<Bytes>,
     sender: &ClientSender<P>,
@@ -443,6 +498,8 @@ async fn serve<P: Protocol>(
     session: &mut Option<Session>,
 ) -> Result<Ended, ClientError> {
     let offer = session.as_ref().map(Session::offer);
+    let url = target.current.clone();
+    let url = url.as_str();
     // Biased: a disconnect made before this attempt wins before a socket is opened.
     let socket = tokio::select! {
         biased;
@@ -509,6 +566,13 @@ async fn serve<P: Protocol>(
         }
         _ => None,
     };
+    if let Some(code) = welcome.settings.match_code.as_deref() {
+        // A client of the default match keeps asking for the default match: a
+        // server restarted meanwhile has a new one.
+        if MatchRequest::names_a_match(&target.first) {
+            target.current = MatchRequest::join(code).apply(&target.first);
+        }
+    }
     let counters = &*sender.counters;
     counters.welcomed(resent.is_some());
     match resent {

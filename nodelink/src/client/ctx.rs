@@ -68,6 +68,13 @@ impl<P: Protocol> ClientCtx<'_, P> {
         self.settings
     }
 
+    /// The code of the match the client joined, as its last welcome said: what
+    /// other players join it by. `None` from a server that does not say.
+    #[must_use]
+    pub fn match_code(&self) -> Option<&str> {
+        self.settings.match_code.as_deref()
+    }
+
     /// What the client has received and sent so far; see [`ClientStats`].
     ///
     /// ```no_run

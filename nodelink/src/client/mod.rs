@@ -57,10 +57,9 @@ pub use stats::ClientStats;
 pub use world::{StateSync, World};
 
 use crate::handler::{
-    panic_message, BoxedHandler, BoxedMiddleware, HandlerError, HandlerResult, IntoHandlerResult,
-    Route, Verdict,
+    panic_message, BoxedHandler, BoxedMiddleware, HandlerResult, IntoHandlerResult, Route, Verdict,
 };
-use crate::wire::{Settings, SyncFrame, Welcome};
+use crate::wire::{MatchListing, MatchRequest, Settings, SyncFrame, Welcome};
 use crate::{Events, PlayerId, Protocol};
 use connection::Deliver;
 
@@ -152,6 +151,104 @@ impl<P: Protocol> Client<P> {
     #[must_use]
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// A client for a new match of this protocol's kind ([`Protocol::KIND`]) on
+    /// the server at `url`, made from `options` and listed for others to find; it
+    /// joins the match it made. In one request: the match exists once the client
+    /// is welcomed, and its code is `ctx.match_code()`. Reconnecting later, it
+    /// goes back to that match by its code.
+    ///
+    /// ```no_run
+    /// # use nodelink::SyncState;
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// #[nodelink::data]
+    /// #[derive(Clone, Debug, Default)]
+    /// pub struct Mode { pub ranked: bool }
+    ///
+    /// #[nodelink::protocol(state = S, to_server = E, to_client = E, options = Mode)]
+    /// pub struct Arena;
+    ///
+    /// use nodelink::client::Client;
+    /// let mut client = Client::<Arena>::create("ws://game.example:5000/", &Mode { ranked: true })?;
+    /// client.on_connect(|ctx| println!("tell your friends: {}", ctx.match_code().unwrap_or("?")));
+    /// # Ok::<(), nodelink::client::ClientError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::Encode`] when the options cannot be encoded.
+    pub fn create(url: &str, options: &P::MatchOptions) -> Result<Self, ClientError> {
+        let request = MatchRequest::create(P::KIND, options, false)?;
+        Ok(Self::from_url(request.apply(url)))
+    }
+
+    /// As [`create`](Self::create), but the match is private: not listed, not
+    /// found; players join it by its code.
+    ///
+    /// # Errors
+    /// [`ClientError::Encode`] when the options cannot be encoded.
+    pub fn create_private(url: &str, options: &P::MatchOptions) -> Result<Self, ClientError> {
+        let request = MatchRequest::create(P::KIND, options, true)?;
+        Ok(Self::from_url(request.apply(url)))
+    }
+
+    /// A client for the match with this code on the server at `url` (codes are
+    /// read case-insensitively). A full or locked match, or a code no match has,
+    /// is refused ([`ClientError::Refused`], with its
+    /// [`RefusalKind`](crate::wire::RefusalKind)).
+    #[must_use]
+    pub fn join(url: &str, code: &str) -> Self {
+        Self::from_url(MatchRequest::join(code).apply(url))
+    }
+
+    /// A client for a listed match of this protocol's kind that the server finds
+    /// suits `options` (by the kind's filter on each match's metadata), or, when
+    /// none does, for a new one made from them: join-or-create, in one request.
+    /// Two clients racing for a match's last place never both get it.
+    ///
+    /// # Errors
+    /// [`ClientError::Encode`] when the options cannot be encoded.
+    pub fn find(url: &str, options: &P::MatchOptions) -> Result<Self, ClientError> {
+        let request = MatchRequest::find(P::KIND, options)?;
+        Ok(Self::from_url(request.apply(url)))
+    }
+
+    /// The listed matches of this protocol's kind on the server at `url`: each
+    /// one's code, players, places, lock and metadata, for a lobby screen.
+    ///
+    /// ```no_run
+    /// # use nodelink::SyncState;
+    /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)] pub struct Arena;
+    /// use nodelink::client::Client;
+    ///
+    /// # async fn lobby() -> Result<(), nodelink::client::ClientError> {
+    /// for listing in Client::<Arena>::list("ws://game.example:5000/").await? {
+    ///     println!("{}: {}/{}", listing.code, listing.players, listing.max_players);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As connecting ([`ClientError::Connect`], [`ClientError::Refused`], …), and
+    /// [`ClientError::BadFrame`] when the answer is not a listing of this
+    /// protocol's metadata.
+    pub async fn list(url: &str) -> Result<Vec<MatchListing<P::MatchMetadata>>, ClientError> {
+        Self::list_with(url, &ClientConfig::default()).await
+    }
+
+    /// [`list`](Self::list), with explicit settings (TLS roots, timeouts).
+    ///
+    /// # Errors
+    /// As [`list`](Self::list).
+    pub async fn list_with(
+        url: &str,
+        config: &ClientConfig,
+    ) -> Result<Vec<MatchListing<P::MatchMetadata>>, ClientError> {
+        let url = MatchRequest::list(P::KIND).apply(url);
+        connection::listing::<P>(&url, config).await
     }
 
     /// A client with explicit settings.

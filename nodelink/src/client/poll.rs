@@ -286,6 +286,14 @@ impl<P: Protocol> PollClient<P> {
         self.settings.as_ref()
     }
 
+    /// The code of the match the client joined (see
+    /// [`ClientCtx::match_code`](super::ClientCtx::match_code)); `None` before the
+    /// first welcome is polled.
+    #[must_use]
+    pub fn match_code(&self) -> Option<&str> {
+        self.settings.as_ref()?.match_code.as_deref()
+    }
+
     /// This client's player id, once the welcome has been polled.
     #[must_use]
     pub fn id(&self) -> Option<PlayerId> {

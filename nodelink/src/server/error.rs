@@ -65,6 +65,11 @@ pub enum ServerError {
          into_make_service_with_connect_info::<SocketAddr>()"
     )]
     NoPeerAddress,
+    /// A handler of the server's default match asked to end it
+    /// (`ctx.end_match()`); the default match lasts as long as the server, so it
+    /// goes on.
+    #[error("the default match lasts as long as its server: end_match is ignored there")]
+    DefaultMatchEnded,
 }
 
 fn wrong_message_type(wire: WireFormat) -> &'static str {

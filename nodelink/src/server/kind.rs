@@ -14,6 +14,8 @@ use crate::server::game::handlers::{
     error_handler, id_generator, player_handler, tick_handler, Handlers,
 };
 use crate::server::game::{EventCtx, Player, ServerCtx};
+use crate::server::matchmaking::kinds::KindRuntime;
+use crate::server::matchmaking::{Kind, Process};
 use crate::{EntityId, PlayerId, Protocol};
 
 /// Makes the game value of a new match from the options it was created with.
@@ -144,9 +146,7 @@ impl<P: Protocol> Default for MatchKind<P, ()> {
 impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
     /// A kind whose matches each get a game value made by `games` from the
     /// options the match was created with; handlers reach it with `ctx.game()`.
-    pub fn with_game(
-        games: impl Fn(&P::MatchOptions) -> G + Send + Sync + 'static,
-    ) -> Self {
+    pub fn with_game(games: impl Fn(&P::MatchOptions) -> G + Send + Sync + 'static) -> Self {
         let mut kind = Self::without_games();
         kind.games = Some(Arc::new(games));
         kind
@@ -280,7 +280,9 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Clone + Send + 'static,
         O: IntoHandlerResult,
     {
-        self.handlers.on_join = Some(player_handler(move |ctx| handler(ctx).into_handler_result()));
+        self.handlers.on_join = Some(player_handler(move |ctx| {
+            handler(ctx).into_handler_result()
+        }));
         self
     }
 
@@ -293,7 +295,9 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Clone + Send + 'static,
         O: IntoHandlerResult,
     {
-        self.handlers.on_connect = Some(player_handler(move |ctx| handler(ctx).into_handler_result()));
+        self.handlers.on_connect = Some(player_handler(move |ctx| {
+            handler(ctx).into_handler_result()
+        }));
         self
     }
 
@@ -308,7 +312,9 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Clone + Send + 'static,
         O: IntoHandlerResult,
     {
-        self.handlers.on_disconnect = Some(player_handler(move |ctx| handler(ctx).into_handler_result()));
+        self.handlers.on_disconnect = Some(player_handler(move |ctx| {
+            handler(ctx).into_handler_result()
+        }));
         self
     }
 
@@ -344,7 +350,9 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Clone + Send + 'static,
         O: IntoHandlerResult,
     {
-        self.handlers.on_pause = Some(player_handler(move |ctx| handler(ctx).into_handler_result()));
+        self.handlers.on_pause = Some(player_handler(move |ctx| {
+            handler(ctx).into_handler_result()
+        }));
         self
     }
 
@@ -357,7 +365,9 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Clone + Send + 'static,
         O: IntoHandlerResult,
     {
-        self.handlers.on_resume = Some(player_handler(move |ctx| handler(ctx).into_handler_result()));
+        self.handlers.on_resume = Some(player_handler(move |ctx| {
+            handler(ctx).into_handler_result()
+        }));
         self
     }
 
@@ -366,7 +376,10 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
     /// panic goes to `on_error` (with no player) and the ticks go on.
     pub fn on_tick<F, O>(&mut self, mut handler: F) -> &mut Self
     where
-        F: for<'a> FnMut(&mut ServerCtx<'a, P, G>, std::time::Duration) -> O + Clone + Send + 'static,
+        F: for<'a> FnMut(&mut ServerCtx<'a, P, G>, std::time::Duration) -> O
+            + Clone
+            + Send
+            + 'static,
         O: IntoHandlerResult,
     {
         self.handlers.on_tick = Some(tick_handler(move |ctx, dt| {
@@ -428,7 +441,25 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         self.handlers.on_error = Some(error_handler(handler));
         self
     }
+}
 
+/// A kind to host, whatever its protocol: what a server keeps of the kinds added
+/// to it until it runs.
+pub(crate) trait KindBuilder: Send {
+    /// The kind's name.
+    fn name(&self) -> &str;
+    /// The kind at run time, in a server configured by `server`.
+    fn build(self: Box<Self>, server: &ServerConfig, process: Arc<Process>) -> Arc<dyn Kind>;
+}
+
+impl<P: Protocol, G: Send + 'static> KindBuilder for MatchKind<P, G> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn build(self: Box<Self>, server: &ServerConfig, process: Arc<Process>) -> Arc<dyn Kind> {
+        KindRuntime::new(*self, server, process)
+    }
 }
 
 impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for MatchKind<P, G> {

@@ -5,7 +5,6 @@
 //! writer drains the player's bounded send queue into the socket, until one side
 //! closes.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 

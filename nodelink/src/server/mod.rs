@@ -37,15 +37,18 @@
 mod config;
 mod error;
 mod game;
+mod kind;
+mod link;
+mod matchmaking;
 mod port;
 mod runtime;
 mod transport;
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-
-use std::time::Instant;
 
 use tokio::sync::mpsc;
 
@@ -53,6 +56,8 @@ pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use game::{EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats};
+pub use kind::MatchKind;
+pub use matchmaking::MatchInfo;
 #[cfg(feature = "axum")]
 pub use transport::axum::Mounted;
 pub use transport::listener::BoundServer;
@@ -60,12 +65,16 @@ pub use transport::refusal::RefusedConnection;
 pub use transport::relay::RelayedServer;
 pub use transport::request::{HandshakeRequest, Rejection};
 
-use crate::handler::{HandlerResult, IntoHandlerResult, Route};
-use crate::{EntityId, Events, PlayerId, Protocol};
-use game::{
-    Command, EntityVisibility, Handlers, IdGenerator, Match, MatchState, Middleware, PlayerIds,
+use crate::handler::{
+    BoxedHandler, BoxedMiddleware, HandlerError, HandlerResult, Route, RouteHandler,
+    RouteMiddleware, Verdict,
 };
-use runtime::MatchTask;
+use crate::Protocol;
+use game::Command;
+use kind::KindBuilder;
+use matchmaking::kinds::KindRuntime;
+use matchmaking::{Directory, Kind, Matchmaker, Process};
+use runtime::Spawner;
 use transport::connection::Context;
 use transport::request::Authenticator;
 
@@ -76,17 +85,27 @@ use transport::request::Authenticator;
 /// (blocking, stops on Ctrl-C), or [`bind`](Self::bind) it first to learn the port.
 /// With the `axum` feature, `mount` puts it on an axum `Router` instead, on the
 /// same port as the site's pages.
+///
+/// A server is a [`MatchKind`] (its handlers, registered on it, are the kind's;
+/// see there for `on_connect`, `on_tick`, …) that runs one match from the start,
+/// its default match, where every client that names no match plays: a game with
+/// one match writes no matchmaking code. It can host more: of its own kind (set
+/// [`game_factory`](MatchKind::game_factory) when it has a game value) and of
+/// other kinds, with their own protocols ([`kind`](Self::kind)), which clients
+/// create, join by code, find and list.
+///
 /// Per-event handlers come from the protocol's events enum: for `enum ToServer`,
 /// import the generated `OnToServer` trait and call `server.on_move(|ctx, event| …)`,
 /// where `event` is the variant's fields by name (`ToServerMove { x, y }`).
 pub struct Server<P: Protocol, G = ()> {
     config: ServerConfig,
+    /// The server's own kind, whose handlers are registered on the server.
+    own: MatchKind<P, G>,
+    /// The default match's game value.
     game: G,
-    handlers: Handlers<P, G>,
-    id_generator: Option<IdGenerator>,
+    kinds: Vec<Box<dyn KindBuilder>>,
     authenticate: Option<Authenticator>,
     on_refusal: Option<transport::refusal::RefusalHook>,
-    entity_visibility: Option<EntityVisibility<P>>,
     handle: ServerHandle<P>,
     commands: mpsc::UnboundedReceiver<Command<P>>,
 }
@@ -95,46 +114,53 @@ impl<P: Protocol, G> std::fmt::Debug for Server<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("config", &self.config)
+            .field("kind", &self.own.name)
             .finish_non_exhaustive()
     }
 }
 
 impl<P: Protocol> Server<P, ()> {
-    /// A server with no game value.
+    /// A server with no game value: every match of its kind, the default one and
+    /// any created on request, is made the same way.
     #[must_use]
     pub fn new(config: ServerConfig) -> Self {
-        Self::with_game(config, ())
+        let mut server = Self::with_game(config, ());
+        server.own.game_factory(|_| ());
+        server
+    }
+}
+
+impl<P: Protocol, G> Deref for Server<P, G> {
+    type Target = MatchKind<P, G>;
+
+    fn deref(&self) -> &MatchKind<P, G> {
+        &self.own
+    }
+}
+
+impl<P: Protocol, G> DerefMut for Server<P, G> {
+    fn deref_mut(&mut self) -> &mut MatchKind<P, G> {
+        &mut self.own
     }
 }
 
 impl<P: Protocol, G: Send + 'static> Server<P, G> {
-    /// A server whose handlers share `game`, owned by the world task: handlers get
-    /// `&mut` access to it through [`EventCtx::game`], with no locks.
+    /// A server whose default match's handlers share `game`, owned by the match's
+    /// task: handlers get `&mut` access to it through [`EventCtx::game`], with no
+    /// locks. Other matches of the server's kind get theirs from
+    /// [`game_factory`](MatchKind::game_factory); without one, clients cannot create
+    /// them.
     pub fn with_game(config: ServerConfig, game: G) -> Self {
-        let (commands_tx, commands) = mpsc::unbounded_channel();
+        let shutdown = Arc::new(tokio::sync::watch::Sender::new(false));
+        let (handle, commands) = ServerHandle::new(shutdown, Arc::default());
         Self {
             config,
+            own: MatchKind::without_games(),
             game,
-            handlers: Handlers {
-                events: (0..P::ToServer::NAMES.len()).map(|_| None).collect(),
-                all: None,
-                middleware: (0..P::ToServer::NAMES.len()).map(|_| Vec::new()).collect(),
-                on_connect: None,
-                on_disconnect: None,
-                on_pause: None,
-                on_resume: None,
-                on_tick: None,
-                on_error: None,
-            },
-            id_generator: None,
-            entity_visibility: None,
+            kinds: Vec::new(),
             authenticate: None,
             on_refusal: None,
-            handle: ServerHandle {
-                commands: commands_tx,
-                online: Arc::new(AtomicUsize::new(0)),
-                shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
-            },
+            handle,
             commands,
         }
     }
@@ -145,141 +171,35 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         &self.config
     }
 
-    /// A handle for acting on the server from other tasks and threads; it works
-    /// before the server runs (commands wait) and after (they fail once it stops).
+    /// A handle for acting on the server's default match (and on the server: its
+    /// matches, its shutdown) from other tasks and threads; it works before the
+    /// server runs (commands wait) and after (they fail once it stops).
     #[must_use]
     pub fn handle(&self) -> ServerHandle<P> {
         self.handle.clone()
     }
 
-    /// Runs when a player has connected, after it was sent the world's snapshot.
-    pub fn on_connect<F, O>(&mut self, mut handler: F) -> &mut Self
-    where
-        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
-        O: IntoHandlerResult,
-    {
-        self.handlers.on_connect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
-        self
-    }
-
-    /// Runs once for every player that leaves, however it leaves: it closed the
-    /// connection, it was kicked, it misbehaved past a limit, the server shut down,
-    /// or its connection was lost and it was not resumed within
-    /// [`ServerConfig::resume_grace`] (then [`on_pause`](Self::on_pause) ran first).
-    /// The player is still in the table while this runs (its state and rooms can
-    /// be read); it is removed right after.
-    pub fn on_disconnect<F, O>(&mut self, mut handler: F) -> &mut Self
-    where
-        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
-        O: IntoHandlerResult,
-    {
-        self.handlers.on_disconnect = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
-        self
-    }
-
-    /// Runs when a player's connection was lost (a reset, a network change, silence
-    /// past the idle timeout) and the server holds the player for its client to
-    /// resume, instead of [`on_disconnect`](Self::on_disconnect). The player stays
-    /// in the table, its rooms and the other clients' mirrors, which see nothing;
-    /// events sent to it are kept for its client. Then either
-    /// [`on_resume`](Self::on_resume) runs, or, once [`ServerConfig::resume_grace`]
-    /// is over, `on_disconnect`. To end a player's session at once instead (a game
-    /// that cannot wait for it), kick it here: `on_disconnect` follows.
+    /// Hosts matches of another kind too, with its own protocol and handlers:
+    /// clients name it (its [`name`](MatchKind::name)) to create or find one, and
+    /// join its matches by code. Two kinds of a server cannot share a name: a
+    /// second one with a name already taken is not hosted (and says so in the
+    /// log when the server starts).
     ///
-    /// ```no_run
-    /// # use nodelink::server::{Server, ServerConfig};
-    /// # use nodelink::{PlayerId, Protocol, SyncState};
+    /// ```
+    /// use nodelink::server::{MatchKind, Server, ServerConfig};
+    /// # use nodelink::SyncState;
     /// # #[derive(SyncState, Clone, Default, PartialEq)] pub struct S { x: u8 }
-    /// # #[nodelink::events] pub enum ToClient { Away { id: PlayerId }, Back { id: PlayerId } }
-    /// # #[nodelink::events] pub enum ToServer { Hello }
-    /// # #[nodelink::protocol(state = S, to_server = ToServer, to_client = ToClient)]
-    /// # pub struct Game;
-    /// let mut server = Server::<Game>::new(ServerConfig::default());
-    /// server.on_pause(|ctx| {
-    ///     let id = ctx.id();
-    ///     ctx.broadcast(ToClient::Away { id });
-    /// });
-    /// server.on_resume(|ctx| {
-    ///     let id = ctx.id();
-    ///     ctx.broadcast(ToClient::Back { id });
-    /// });
-    /// ```
-    pub fn on_pause<F, O>(&mut self, mut handler: F) -> &mut Self
-    where
-        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
-        O: IntoHandlerResult,
-    {
-        self.handlers.on_pause = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
-        self
-    }
-
-    /// Runs when a paused player's client has resumed its session on a new
-    /// connection, instead of [`on_connect`](Self::on_connect): it is the same
-    /// player (id, state, rooms, identity); the events it missed and a snapshot of
-    /// the world are queued for it before this runs. See [`on_pause`](Self::on_pause).
-    pub fn on_resume<F, O>(&mut self, mut handler: F) -> &mut Self
-    where
-        F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> O + Send + 'static,
-        O: IntoHandlerResult,
-    {
-        self.handlers.on_resume = Some(Box::new(move |ctx| handler(ctx).into_handler_result()));
-        self
-    }
-
-    /// Runs every tick with the time since the previous one, before that tick's
-    /// sync, so state set here goes out in the same tick's frames. An `Err` or a
-    /// panic goes to `on_error` (with no player) and the ticks go on.
-    pub fn on_tick<F, O>(&mut self, mut handler: F) -> &mut Self
-    where
-        F: for<'a> FnMut(&mut ServerCtx<'a, P, G>, std::time::Duration) -> O + Send + 'static,
-        O: IntoHandlerResult,
-    {
-        self.handlers.on_tick = Some(Box::new(move |ctx, dt| {
-            handler(ctx, dt).into_handler_result()
-        }));
-        self
-    }
-
-    /// Decides, per player, which entities its client sees (fog of war): asked
-    /// every tick for each player and each entity its sync scope allows (all, or
-    /// those of its rooms and of none). An entity coming into view reaches the
-    /// client whole; one going out of view is despawned for it. Players whose views
-    /// coincide share one encoded frame. Without it, every allowed entity is seen.
+    /// # #[nodelink::events] pub enum E { Hello }
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)] pub struct Lobby;
+    /// # #[nodelink::protocol(state = S, to_server = E, to_client = E)] pub struct Arena;
+    /// let mut arena = MatchKind::<Arena>::new();
+    /// arena.max_players(4);
     ///
-    /// ```no_run
-    /// # use nodelink::{Protocol, SyncState};
-    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
-    /// # pub struct Avatar { pub x: f32, pub y: f32 }
-    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
-    /// # pub struct Crate { pub x: f32, pub y: f32 }
-    /// # #[nodelink::events] pub enum Nothing {}
-    /// # #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing, entity = Crate)]
-    /// # pub struct Game;
-    /// use nodelink::server::{Server, ServerConfig};
-    ///
-    /// let mut server = Server::<Game>::new(ServerConfig::default());
-    /// // A player sees the crates within 100 units of itself.
-    /// server.entity_visibility(|player, _id, entity| {
-    ///     let (dx, dy) = (player.state().x - entity.x, player.state().y - entity.y);
-    ///     dx * dx + dy * dy <= 100.0 * 100.0
-    /// });
+    /// let mut server = Server::<Lobby>::new(ServerConfig::default());
+    /// server.kind(arena); // clients create, find and join "arena" matches
     /// ```
-    pub fn entity_visibility(
-        &mut self,
-        visible: impl Fn(&Player<P>, EntityId, &P::Entity) -> bool + Send + 'static,
-    ) -> &mut Self {
-        self.entity_visibility = Some(Box::new(visible));
-        self
-    }
-
-    /// Replaces the player id generator. Ids already in use are never handed out:
-    /// the generator is asked again (and after 64 clashes in a row, a random id is
-    /// used). The default draws random, unguessable ids.
-    pub fn id_generator(
-        &mut self,
-        generator: impl FnMut() -> PlayerId + Send + 'static,
-    ) -> &mut Self {
-        self.id_generator = Some(Box::new(generator));
+    pub fn kind<Q: Protocol, H: Send + 'static>(&mut self, kind: MatchKind<Q, H>) -> &mut Self {
+        self.kinds.push(Box::new(kind));
         self
     }
 
@@ -289,7 +209,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// sent as HTTP 401 or 403 with its reason. It may be `async` (look a token up
     /// in a database); it runs in the connection's own task, within the handshake
     /// timeout, and only for clients that passed the cheaper checks (origin,
-    /// protocol, capacity).
+    /// protocol, capacity). It runs before the connection takes a place in a
+    /// match, and sees which it asks for in the request's query.
     pub fn authenticate<F, Fut, I>(&mut self, hook: F) -> &mut Self
     where
         F: Fn(HandshakeRequest) -> Fut + Send + Sync + 'static,
@@ -300,89 +221,128 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         self
     }
 
-    /// Receives every [`ServerError`]: a handler's `Err` or panic, an undecodable
-    /// frame, a full send queue; with the player concerned, when there is one.
-    /// Without it, errors are logged with `tracing`.
-    pub fn on_error<F>(&mut self, handler: F) -> &mut Self
-    where
-        F: FnMut(&ServerError, Option<&Player<P>>) + Send + 'static,
-    {
-        self.handlers.on_error = Some(Box::new(handler));
-        self
-    }
-
-    /// The match this server runs, ready for the runtime, with what connection
-    /// tasks need to reach it.
-    pub(crate) fn into_match(self) -> (MatchTask<P, G>, Context<P>) {
+    /// The server made ready to serve: its matchmaker with every kind, what
+    /// connection tasks need, and the default match, to start (a task is spawned
+    /// only once the server runs).
+    pub(crate) fn into_runtime(self) -> Started {
         let Server {
             config,
+            own,
             game,
-            handlers,
-            id_generator,
+            kinds,
             authenticate,
             on_refusal,
-            entity_visibility,
             handle,
             commands,
         } = self;
-        let config = Arc::new(config);
-        let (inbox_tx, inbox) = mpsc::channel(config.event_queue_len.max(1));
+        let process = Arc::new(Process {
+            directory: Directory::default(),
+            online: Arc::new(AtomicUsize::new(0)),
+            max_players: config.max_players,
+            spawner: Spawner::default(),
+            shutdown: handle.shutdown.clone(),
+            link: handle.process.clone(),
+        });
+        let default_kind = own.name.clone();
+        let runtime = KindRuntime::new(own, &config, process.clone());
+        let start_default = runtime.prepare_default(game, handle.clone(), commands);
+        let mut by_name: HashMap<String, Arc<dyn Kind>> = HashMap::new();
+        by_name.insert(default_kind.clone(), runtime);
+        for kind in kinds {
+            let name = kind.name().to_owned();
+            if by_name.contains_key(&name) {
+                tracing::error!("two kinds are named `{name}`: only the first is hosted");
+                continue;
+            }
+            by_name.insert(name, kind.build(&config, process.clone()));
+        }
+        let matchmaker = Arc::new(Matchmaker::new(by_name, default_kind, process.clone()));
+        let _ = handle.process.set(Arc::downgrade(&matchmaker));
         let context = Context {
-            inbox: inbox_tx,
-            config: config.clone(),
-            fingerprint: P::FINGERPRINT,
-            online: handle.online.clone(),
+            config: Arc::new(config),
+            matchmaker,
             authenticate,
             refusals: Arc::new(transport::refusal::Refusals::new(on_refusal)),
         };
-        let ids = PlayerIds::new(id_generator);
-        let shutdown = handle.shutdown.subscribe();
-        let state = MatchState::new(game, config, entity_visibility, ids, handle);
-        let task = MatchTask::new(
-            Match::new(state, handlers, Instant::now()),
-            inbox,
-            commands,
-            shutdown,
-        );
-        (task, context)
+        Started {
+            context,
+            spawner: process.spawner.clone(),
+            shutdown: handle.shutdown.subscribe(),
+            start_default,
+        }
     }
 }
 
+/// The server routes its events to its own kind, so that handler types written
+/// for `Server<P, G>` (an exhaustive `ToServerHandler<Server<Game>>`) keep working.
 impl<P: Protocol, G: Send + 'static> Route<P::ToServer> for Server<P, G> {
     type Ctx<'a> = EventCtx<'a, P, G>;
 
-    fn route(
-        &mut self,
-        index: usize,
-        handler: Box<
-            dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult
-                + Send
-                + 'static,
-        >,
-    ) {
-        if let Some(slot) = self.handlers.events.get_mut(index) {
-            *slot = Some(handler);
-        }
+    fn route(&mut self, index: usize, handler: BoxedHandler<Self, P::ToServer>) {
+        self.own.route(index, Box::new(ViaServer(handler)));
     }
 
-    fn route_all(
-        &mut self,
-        handler: Box<
-            dyn for<'a> FnMut(&mut EventCtx<'a, P, G>, P::ToServer) -> HandlerResult
-                + Send
-                + 'static,
-        >,
-    ) {
-        self.handlers
-            .events
-            .iter_mut()
-            .for_each(|slot| *slot = None);
-        self.handlers.all = Some(handler);
+    fn route_all(&mut self, handler: BoxedHandler<Self, P::ToServer>) {
+        self.own.route_all(Box::new(ViaServer(handler)));
     }
 
-    fn route_middleware(&mut self, index: usize, middleware: Middleware<P, G>) {
-        if let Some(chain) = self.handlers.middleware.get_mut(index) {
-            chain.push(middleware);
-        }
+    fn route_middleware(&mut self, index: usize, middleware: BoxedMiddleware<Self, P::ToServer>) {
+        self.own
+            .route_middleware(index, Box::new(ViaServer(middleware)));
+    }
+}
+
+/// A handler registered on a server, as its kind keeps it: the same context.
+struct ViaServer<H>(H);
+
+impl<P: Protocol, G: Send + 'static> RouteHandler<MatchKind<P, G>, P::ToServer>
+    for ViaServer<BoxedHandler<Server<P, G>, P::ToServer>>
+{
+    fn call(&mut self, ctx: &mut EventCtx<'_, P, G>, event: P::ToServer) -> HandlerResult {
+        self.0.call(ctx, event)
+    }
+
+    fn clone_box(&self) -> BoxedHandler<MatchKind<P, G>, P::ToServer> {
+        Box::new(ViaServer(self.0.clone_box()))
+    }
+}
+
+impl<P: Protocol, G: Send + 'static> RouteMiddleware<MatchKind<P, G>, P::ToServer>
+    for ViaServer<BoxedMiddleware<Server<P, G>, P::ToServer>>
+{
+    fn call(
+        &mut self,
+        ctx: &mut EventCtx<'_, P, G>,
+        event: &mut P::ToServer,
+    ) -> Result<Verdict, HandlerError> {
+        self.0.call(ctx, event)
+    }
+
+    fn clone_box(&self) -> BoxedMiddleware<MatchKind<P, G>, P::ToServer> {
+        Box::new(ViaServer(self.0.clone_box()))
+    }
+}
+
+/// A server ready to serve; see [`Server::into_runtime`].
+pub(crate) struct Started {
+    pub(crate) context: Context,
+    pub(crate) spawner: Spawner,
+    pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Spawns the default match's task; call it once, in the runtime.
+    pub(crate) start_default: Box<dyn FnOnce() + Send>,
+}
+
+impl Started {
+    /// The tasks of the running server, its default match started.
+    pub(crate) fn run(self) -> (Context, runtime::Tasks) {
+        let Started {
+            context,
+            spawner,
+            shutdown,
+            start_default,
+        } = self;
+        start_default();
+        let tasks = runtime::Tasks::new(spawner, shutdown, context.config.shutdown_timeout);
+        (context, tasks)
     }
 }

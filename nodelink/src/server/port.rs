@@ -6,7 +6,7 @@
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -225,13 +225,26 @@ impl Seat {
         process: &Arc<AtomicUsize>,
         process_max: usize,
     ) -> Result<Self, NoSeat> {
+        // The process first: a full server is "server full" even to a match with
+        // room, as when a server's one match is as large as the server.
+        let counted = process.fetch_update(Ordering::AcqRel, Ordering::Acquire, |players| {
+            (players < process_max).then_some(players + 1)
+        });
+        if counted.is_err() {
+            return Err(NoSeat::ServerFull);
+        }
         let mut current = seats.0.load(Ordering::Acquire);
         loop {
-            if current & ENDED != 0 {
-                return Err(NoSeat::Ended);
-            }
-            if current >= max {
-                return Err(NoSeat::MatchFull);
+            let full = if current & ENDED != 0 {
+                Some(NoSeat::Ended)
+            } else if current >= max {
+                Some(NoSeat::MatchFull)
+            } else {
+                None
+            };
+            if let Some(no) = full {
+                process.fetch_sub(1, Ordering::AcqRel);
+                return Err(no);
             }
             match seats.0.compare_exchange_weak(
                 current,
@@ -242,13 +255,6 @@ impl Seat {
                 Ok(_) => break,
                 Err(actual) => current = actual,
             }
-        }
-        let counted = process.fetch_update(Ordering::AcqRel, Ordering::Acquire, |players| {
-            (players < process_max).then_some(players + 1)
-        });
-        if counted.is_err() {
-            seats.0.fetch_sub(1, Ordering::AcqRel);
-            return Err(NoSeat::ServerFull);
         }
         Ok(Self {
             match_seats: seats.clone(),
@@ -311,14 +317,20 @@ mod tests {
         let process = Arc::new(AtomicUsize::new(0));
         let first = Seat::take(&seats, 2, &process, 10).expect("a seat");
         let second = Seat::take(&seats, 2, &process, 10).expect("the last seat");
-        assert_eq!(Seat::take(&seats, 2, &process, 10).err(), Some(NoSeat::MatchFull));
+        assert_eq!(
+            Seat::take(&seats, 2, &process, 10).err(),
+            Some(NoSeat::MatchFull)
+        );
         assert_eq!(seats.taken(), 2);
         drop(first);
         assert_eq!(process.load(Ordering::Relaxed), 1);
         assert!(!seats.end_if_empty());
         drop(second);
         assert!(seats.end_if_empty());
-        assert_eq!(Seat::take(&seats, 2, &process, 10).err(), Some(NoSeat::Ended));
+        assert_eq!(
+            Seat::take(&seats, 2, &process, 10).err(),
+            Some(NoSeat::Ended)
+        );
         assert_eq!(process.load(Ordering::Relaxed), 0);
     }
 
@@ -326,7 +338,10 @@ mod tests {
     fn a_full_process_gives_the_match_seat_back() {
         let seats = Arc::new(Seats::default());
         let process = Arc::new(AtomicUsize::new(3));
-        assert_eq!(Seat::take(&seats, 5, &process, 3).err(), Some(NoSeat::ServerFull));
+        assert_eq!(
+            Seat::take(&seats, 5, &process, 3).err(),
+            Some(NoSeat::ServerFull)
+        );
         assert_eq!(seats.taken(), 0);
     }
 
@@ -336,9 +351,18 @@ mod tests {
         let process = Arc::new(AtomicUsize::new(0));
         let taken: Vec<_> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| (0..100).filter_map(|_| Seat::take(&seats, 50, &process, 1000).ok()).collect::<Vec<_>>()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..100)
+                            .filter_map(|_| Seat::take(&seats, 50, &process, 1000).ok())
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("no panic")).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("no panic"))
+                .collect()
         });
         assert_eq!(taken.len(), 50);
         assert_eq!(seats.taken(), 50);

@@ -93,8 +93,22 @@ impl MatchRequest {
     #[must_use]
     pub fn list(kind: &str) -> Self {
         Self {
-            params: vec![(Self::VERB, "list".to_owned()), (Self::KIND, kind.to_owned())],
+            params: vec![
+                (Self::VERB, "list".to_owned()),
+                (Self::KIND, kind.to_owned()),
+            ],
         }
+    }
+
+    /// Whether `url`'s query asks for a match (has a `match` parameter); one that
+    /// does not asks for the server's default match.
+    pub(crate) fn names_a_match(url: &str) -> bool {
+        let base = url.split_once('#').map_or(url, |(base, _)| base);
+        base.split_once('?').is_some_and(|(_, query)| {
+            query
+                .split('&')
+                .any(|pair| pair.split_once('=').map_or(pair, |(key, _)| key) == Self::VERB)
+        })
     }
 
     /// `url` with this request's parameters added to its query (and any earlier
@@ -168,7 +182,7 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
 ) -> Result<T, DecodeError> {
     let mut input = Decoder::new(bytes);
     input.expect_fields(1);
-    let value = input.field(FieldOwner::Value(what), "value")?;
+    let value = input.field(FieldOwner::Match(what), "value")?;
     input.finish()?;
     Ok(value)
 }
@@ -192,7 +206,9 @@ pub struct MatchListing<M> {
 
 /// Encodes a listing frame, `[5, [[code, players, max, locked, metadata]…]]`,
 /// the metadata of each entry already encoded (by [`encode_value`]).
-pub(crate) fn encode_listing<'a>(entries: impl ExactSizeIterator<Item = ListingEntry<'a>>) -> Bytes {
+pub(crate) fn encode_listing<'a>(
+    entries: impl ExactSizeIterator<Item = ListingEntry<'a>>,
+) -> Bytes {
     let mut out = Encoder::with_capacity(64);
     out.array_len(2);
     out.uint(KIND_LISTING);
@@ -254,7 +270,7 @@ pub fn decode_listing<M: DeserializeOwned>(
         let max_players = narrow(input.uint("max_players")?, "max_players")?;
         let locked = input.bool("locked")?;
         input.expect_fields(1);
-        let metadata = input.field(FieldOwner::Value("metadata"), "metadata")?;
+        let metadata = input.field(FieldOwner::Match("metadata"), "metadata")?;
         // Elements added by later versions are skipped.
         for _ in 5..fields {
             input.skip_value("listing entry")?;
@@ -281,7 +297,11 @@ const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 pub(crate) fn encode_base64url(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let digits = chunk.len() + 1;
         for i in 0..digits {
@@ -348,7 +368,9 @@ mod tests {
 
     #[test]
     fn a_request_replaces_earlier_matchmaking_parameters() {
-        let first = MatchRequest::find("arena", &3u8).expect("encodes").apply("ws://h/?t=1");
+        let first = MatchRequest::find("arena", &3u8)
+            .expect("encodes")
+            .apply("ws://h/?t=1");
         let second = MatchRequest::join("ab12cd").apply(&first);
         assert_eq!(second, "ws://h/?t=1&match=join&code=AB12CD");
     }

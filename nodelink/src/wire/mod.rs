@@ -13,6 +13,7 @@ pub mod fields;
 mod frame;
 pub mod handshake;
 pub mod json;
+pub(crate) mod matchmaking;
 mod msgpack;
 mod resume;
 mod settings;
@@ -25,6 +26,7 @@ pub use frame::{
     encode_sync_with_entities, ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
 pub(crate) use frame::{frame_kind, KIND_EVENT, KIND_PONG};
+pub use matchmaking::{decode_listing, MatchListing, MatchRequest};
 pub use resume::{
     ParseResumeOfferError, ParseResumeTokenError, ResumeOffer, ResumeToken, RESUME_PREFIX,
 };

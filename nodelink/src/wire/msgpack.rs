@@ -66,6 +66,15 @@ impl Encoder {
         self.buf.push(0xc0);
     }
 
+    pub(crate) fn bool(&mut self, value: bool) {
+        self.buf.push(if value { 0xc3 } else { 0xc2 });
+    }
+
+    /// Bytes already encoded, as they are.
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     pub(crate) fn map_len(&mut self, len: usize) {
         // A frame never holds 2^32 entries, as with arrays.
         let len = u32::try_from(len).unwrap_or(u32::MAX);
@@ -255,6 +264,20 @@ impl<'a> Decoder<'a> {
         serde::de::IgnoredAny::deserialize(self.source.values())
             .map(|_| ())
             .map_err(|e| malformed(what, e))
+    }
+
+    /// Reads a boolean.
+    pub(crate) fn bool(&mut self, what: &str) -> Result<bool, DecodeError> {
+        let input = self.input();
+        match input.first() {
+            Some(&byte @ (0xc2 | 0xc3)) => {
+                *input = &input[1..];
+                Ok(byte == 0xc3)
+            }
+            _ => Err(DecodeError::Malformed(format!(
+                "{what}: expected a boolean"
+            ))),
+        }
     }
 
     /// Consumes a `nil` if one comes next.

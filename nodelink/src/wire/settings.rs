@@ -24,6 +24,8 @@ const MAX_INVALID_FRAMES: &str = "max_invalid_frames";
 const SLOW_CONSUMER_TIMEOUT: &str = "slow_consumer_timeout_ms";
 const RESUME_GRACE: &str = "resume_grace_ms";
 const RESUME_BUFFER_LEN: &str = "resume_buffer_len";
+const MATCH_CODE: &str = "match_code";
+const MATCH_KIND: &str = "match_kind";
 
 /// The keys whose values are unsigned integers (all but the rate).
 const UINT_KEYS: [&str; 9] = [
@@ -83,6 +85,12 @@ pub struct Settings {
     /// How many event frames the server keeps for a paused session
     /// (`resume_buffer_len`).
     pub resume_buffer_len: u64,
+    /// The code of the match the client joined (`match_code`): what other players
+    /// join it by, and what the client reconnects to. `None` from a server that
+    /// does not say.
+    pub match_code: Option<String>,
+    /// The kind of that match (`match_kind`).
+    pub match_kind: Option<String>,
 }
 
 impl Default for Settings {
@@ -120,7 +128,16 @@ impl Settings {
             } else {
                 0
             },
+            match_code: None,
+            match_kind: None,
         }
+    }
+
+    /// These settings, announcing the match the client joined.
+    pub(crate) fn in_match(mut self, code: &str, kind: &str) -> Self {
+        self.match_code = Some(code.to_owned());
+        self.match_kind = Some(kind.to_owned());
+        self
     }
 
     /// Each key and its value, in the order the encoders write them.
@@ -152,6 +169,12 @@ impl Settings {
             (RESUME_GRACE, Number::Uint(millis(self.resume_grace))),
             (RESUME_BUFFER_LEN, Number::Uint(self.resume_buffer_len)),
         ]);
+        if let Some(code) = &self.match_code {
+            entries.push((MATCH_CODE, Number::Text(code.clone())));
+        }
+        if let Some(kind) = &self.match_kind {
+            entries.push((MATCH_KIND, Number::Text(kind.clone())));
+        }
         entries
     }
 
@@ -165,6 +188,7 @@ impl Settings {
             match value {
                 Number::Uint(value) => out.uint(value),
                 Number::Float(value) => out.f64(value),
+                Number::Text(value) => out.str(&value),
             }
         }
     }
@@ -179,6 +203,7 @@ impl Settings {
                 let value = match value {
                     Number::Uint(value) => serde_json::Value::from(value),
                     Number::Float(value) => serde_json::Value::from(value),
+                    Number::Text(value) => serde_json::Value::from(value),
                 };
                 format!(r#""{key}":{value}"#)
             })
@@ -197,6 +222,7 @@ impl Settings {
         let mut seen = Vec::with_capacity(count.min(16));
         let mut uints: Vec<(&str, u64)> = Vec::with_capacity(UINT_KEYS.len());
         let mut per_second = None;
+        let (mut match_code, mut match_kind) = (None, None);
         for _ in 0..count {
             let key = input.str("settings key")?;
             if seen.contains(&key) {
@@ -205,6 +231,10 @@ impl Settings {
             seen.push(key);
             if key == RATE_PER_SECOND {
                 per_second = Some(input.number(key)?);
+            } else if key == MATCH_CODE {
+                match_code = Some(input.str(key)?.to_owned());
+            } else if key == MATCH_KIND {
+                match_kind = Some(input.str(key)?.to_owned());
             } else if UINT_KEYS.contains(&key) {
                 uints.push((key, input.uint(key)?));
             } else {
@@ -245,15 +275,18 @@ impl Settings {
             slow_consumer_timeout: Duration::from_millis(required(SLOW_CONSUMER_TIMEOUT)?),
             resume_grace: Duration::from_millis(required(RESUME_GRACE)?),
             resume_buffer_len: required(RESUME_BUFFER_LEN)?,
+            match_code,
+            match_kind,
         })
     }
 }
 
-/// A setting's value: an integer, or the rate, a float.
-#[derive(Clone, Copy)]
+/// A setting's value: an integer, the rate (a float), or a match's code or kind.
+#[derive(Clone)]
 enum Number {
     Uint(u64),
     Float(f64),
+    Text(String),
 }
 
 #[cfg(test)]

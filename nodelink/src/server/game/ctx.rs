@@ -236,6 +236,69 @@ macro_rules! world_methods {
         pub fn entity_count(&self) -> usize {
             self.shared().entities.live.len()
         }
+
+        /// This match's code: what players join it by (`Client::join_code`), and
+        /// what the server's listings show.
+        #[must_use]
+        pub fn match_code(&self) -> &str {
+            &self.shared().record.code
+        }
+
+        /// The options this match was created with (the default options for a
+        /// server's default match).
+        #[must_use]
+        pub fn match_options(&self) -> &P::MatchOptions {
+            &self.shared().options
+        }
+
+        /// This match's metadata, as listed and as matchmaking filters on it.
+        #[must_use]
+        pub fn metadata(&self) -> P::MatchMetadata {
+            self.shared().record.metadata()
+        }
+
+        /// Changes this match's metadata: listings and matchmaking see it from now
+        /// on (a match that started, a map that changed).
+        pub fn set_metadata(&mut self, metadata: P::MatchMetadata) {
+            self.shared().record.set_metadata(metadata);
+        }
+
+        /// Takes no new players into this match (players already in it stay, and a
+        /// paused one may still resume): joining it by code is refused with "match
+        /// locked", and finding a match skips it. [`unlock_match`](Self::unlock_match)
+        /// undoes it.
+        pub fn lock_match(&mut self) {
+            self.shared()
+                .record
+                .locked
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+
+        /// Takes new players into this match again.
+        pub fn unlock_match(&mut self) {
+            self.shared()
+                .record
+                .locked
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+
+        /// Whether this match takes no new players.
+        #[must_use]
+        pub fn is_locked(&self) -> bool {
+            self.shared()
+                .record
+                .locked
+                .load(std::sync::atomic::Ordering::Relaxed)
+        }
+
+        /// Ends this match once this handler returns: no one can join it any more,
+        /// and every player leaves (`on_disconnect` runs for each) with the close
+        /// reason "match ended" (4011), its client free to find or create another.
+        /// A server's default match lasts as long as the server: ending it is
+        /// refused, and reported to `on_error`.
+        pub fn end_match(&mut self) {
+            self.shared_mut().deferred.push(Deferred::EndMatch);
+        }
     };
 }
 

@@ -53,7 +53,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
                     },
                     current: id,
                 };
-                match guarded(|| middleware(&mut ctx, &mut event)) {
+                match guarded(|| middleware.call(&mut ctx, &mut event)) {
                     Ok(Verdict::Pass) => {}
                     Ok(Verdict::Reject) => return,
                     Err(failed) => {
@@ -77,7 +77,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             },
             current: id,
         };
-        if let Err(failed) = guarded(|| handler(&mut ctx, event)) {
+        if let Err(failed) = guarded(|| handler.call(&mut ctx, event)) {
             self.report(Some(id), failure(name, failed));
         }
     }
@@ -97,7 +97,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             },
             current: id,
         };
-        if let Err(failed) = guarded(|| handler(&mut ctx)) {
+        if let Err(failed) = guarded(|| handler.call(&mut ctx)) {
             self.report(Some(id), failure(name, failed));
         }
     }
@@ -107,6 +107,12 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             for deferred in std::mem::take(&mut self.state.deferred) {
                 match deferred {
                     Deferred::Kick(id) => self.remove(id, Some(CloseReason::Kicked)),
+                    Deferred::EndMatch if self.state.record.persistent => {
+                        self.report(None, ServerError::DefaultMatchEnded);
+                    }
+                    Deferred::EndMatch => {
+                        self.state.ending.get_or_insert(CloseReason::MatchEnded);
+                    }
                     Deferred::Sync { full } => self.sync(full),
                     Deferred::Report { player, error } => self.report(player, error),
                 }
@@ -118,7 +124,8 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         let player = player.and_then(|id| self.state.players.get(&id));
         match self.handlers.on_error.as_mut() {
             Some(handler) => {
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler(&error, player))) {
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| handler.call(&error, player)))
+                {
                     tracing::error!("error handler panicked: {}", panic_message(&*panic));
                 }
             }

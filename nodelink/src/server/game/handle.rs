@@ -1,7 +1,7 @@
 //! `ServerHandle`: the server's actions and queries from any thread or task.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::server::error::{SendError, ServerStopped};
 use crate::server::game::player::PlayerInfo;
 use crate::server::game::stats::SyncStats;
+use crate::server::matchmaking::{MatchInfo, Matchmaker};
 use crate::wire::encode_event;
 use crate::{EntityId, PlayerId, Protocol};
 
@@ -69,7 +70,13 @@ pub struct ServerHandle<P: Protocol> {
     pub(crate) online: Arc<AtomicUsize>,
     /// Turns `true` once the server is asked to shut down; every match watches it.
     pub(crate) shutdown: Arc<watch::Sender<bool>>,
+    /// The running server's matchmaker, once it runs.
+    pub(crate) process: ProcessLink,
 }
+
+/// Where a handle finds its server's matchmaker: set when the server starts to
+/// run; weak, so that a handle kept after the server stopped holds nothing.
+pub(crate) type ProcessLink = Arc<OnceLock<Weak<Matchmaker>>>;
 
 impl<P: Protocol> Clone for ServerHandle<P> {
     fn clone(&self) -> Self {
@@ -77,11 +84,39 @@ impl<P: Protocol> Clone for ServerHandle<P> {
             commands: self.commands.clone(),
             online: self.online.clone(),
             shutdown: self.shutdown.clone(),
+            process: self.process.clone(),
         }
     }
 }
 
 impl<P: Protocol> ServerHandle<P> {
+    /// A handle to a match yet to start, and the commands it will read.
+    pub(crate) fn new(
+        shutdown: Arc<watch::Sender<bool>>,
+        process: ProcessLink,
+    ) -> (Self, mpsc::UnboundedReceiver<Command<P>>) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let handle = Self {
+            commands,
+            online: Arc::new(AtomicUsize::new(0)),
+            shutdown,
+            process,
+        };
+        (handle, receiver)
+    }
+
+    /// Every live match of the server, of every kind: its code, kind, players,
+    /// places, and whether it is locked or listed. Empty before the server runs
+    /// and after it stopped.
+    #[must_use]
+    pub fn matches(&self) -> Vec<MatchInfo> {
+        self.process
+            .get()
+            .and_then(Weak::upgrade)
+            .map(|matchmaker| matchmaker.matches())
+            .unwrap_or_default()
+    }
+
     fn command(&self, command: Command<P>) -> Result<(), ServerStopped> {
         self.commands.send(command).map_err(|_| ServerStopped)
     }

@@ -16,68 +16,121 @@ pub(crate) type EventHandler<P, G> = BoxedHandler<MatchKind<P, G>, <P as Protoco
 /// A middleware, as the kind's [`Route`](crate::Route) keeps it.
 pub(crate) type Middleware<P, G> = BoxedMiddleware<MatchKind<P, G>, <P as Protocol>::ToServer>;
 
-/// Declares a boxed, clonable handler type for one signature, and the function
-/// that boxes a closure of that signature (naming the signature there lets the
-/// compiler infer a closure's argument types).
-macro_rules! clonable {
-    (
-        $(#[$doc:meta])*
-        $trait:ident<$($param:ident),*>, $boxed:ident, $make:ident,
-        for<'a> $recv:ty => fn($($arg:ident: $ty:ty),*) -> $ret:ty
-    ) => {
-        $(#[$doc])*
-        pub(crate) trait $trait<$($param),*>: Send + 'static {
-            fn call(self: $recv, $($arg: $ty),*) -> $ret;
-            fn clone_box(&self) -> Box<dyn $trait<$($param),*>>;
-        }
-
-        impl<$($param,)* F> $trait<$($param),*> for F
-        where
-            $($param: 'static,)*
-            F: for<'a> FnMut($($ty),*) -> $ret + Clone + Send + 'static,
-        {
-            fn call(self: $recv, $($arg: $ty),*) -> $ret {
-                self($($arg),*)
-            }
-
-            fn clone_box(&self) -> Box<dyn $trait<$($param),*>> {
-                Box::new(self.clone())
-            }
-        }
-
-        pub(crate) type $boxed<$($param),*> = Box<dyn $trait<$($param),*>>;
-
-        pub(crate) fn $make<$($param: 'static,)* F>(f: F) -> $boxed<$($param),*>
-        where
-            F: for<'a> FnMut($($ty),*) -> $ret + Clone + Send + 'static,
-        {
-            Box::new(f)
-        }
-    };
+/// A handler of a player's life (`on_join`, `on_connect`, `on_disconnect`, …).
+pub(crate) trait PlayerFn<P: Protocol, G>: Send + 'static {
+    fn call(&mut self, ctx: &mut EventCtx<'_, P, G>) -> HandlerResult;
+    fn clone_box(&self) -> PlayerHandler<P, G>;
 }
 
-clonable! {
-    /// A handler of a player's life (`on_connect`, `on_join`, `on_disconnect`, …).
-    PlayerFn<P, G>, PlayerHandler, player_handler,
-    for<'a> &mut Self => fn(ctx: &mut EventCtx<'a, P, G>) -> HandlerResult
+impl<P: Protocol, G: 'static, F> PlayerFn<P, G> for F
+where
+    F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> HandlerResult + Clone + Send + 'static,
+{
+    fn call(&mut self, ctx: &mut EventCtx<'_, P, G>) -> HandlerResult {
+        self(ctx)
+    }
+
+    fn clone_box(&self) -> PlayerHandler<P, G> {
+        Box::new(self.clone())
+    }
 }
 
-clonable! {
-    /// `on_tick`.
-    TickFn<P, G>, TickHandler, tick_handler,
-    for<'a> &mut Self => fn(ctx: &mut ServerCtx<'a, P, G>, dt: Duration) -> HandlerResult
+pub(crate) type PlayerHandler<P, G> = Box<dyn PlayerFn<P, G>>;
+
+/// Boxes a player handler (naming its signature lets a closure's argument types
+/// be inferred).
+pub(crate) fn player_handler<P: Protocol, G: 'static, F>(handler: F) -> PlayerHandler<P, G>
+where
+    F: for<'a> FnMut(&mut EventCtx<'a, P, G>) -> HandlerResult + Clone + Send + 'static,
+{
+    Box::new(handler)
 }
 
-clonable! {
-    /// `on_error`.
-    ErrorFn<P>, ErrorHandler, error_handler,
-    for<'a> &mut Self => fn(error: &'a ServerError, player: Option<&'a Player<P>>) -> ()
+/// `on_tick`.
+pub(crate) trait TickFn<P: Protocol, G>: Send + 'static {
+    fn call(&mut self, ctx: &mut ServerCtx<'_, P, G>, dt: Duration) -> HandlerResult;
+    fn clone_box(&self) -> TickHandler<P, G>;
 }
 
-clonable! {
-    /// A player id generator.
-    IdFn<>, IdGenerator, id_generator,
-    for<'a> &mut Self => fn() -> PlayerId
+impl<P: Protocol, G: 'static, F> TickFn<P, G> for F
+where
+    F: for<'a> FnMut(&mut ServerCtx<'a, P, G>, Duration) -> HandlerResult + Clone + Send + 'static,
+{
+    fn call(&mut self, ctx: &mut ServerCtx<'_, P, G>, dt: Duration) -> HandlerResult {
+        self(ctx, dt)
+    }
+
+    fn clone_box(&self) -> TickHandler<P, G> {
+        Box::new(self.clone())
+    }
+}
+
+pub(crate) type TickHandler<P, G> = Box<dyn TickFn<P, G>>;
+
+/// Boxes `on_tick`'s handler; see [`player_handler`].
+pub(crate) fn tick_handler<P: Protocol, G: 'static, F>(handler: F) -> TickHandler<P, G>
+where
+    F: for<'a> FnMut(&mut ServerCtx<'a, P, G>, Duration) -> HandlerResult + Clone + Send + 'static,
+{
+    Box::new(handler)
+}
+
+/// `on_error`.
+pub(crate) trait ErrorFn<P: Protocol>: Send + 'static {
+    fn call(&mut self, error: &ServerError, player: Option<&Player<P>>);
+    fn clone_box(&self) -> ErrorHandler<P>;
+}
+
+impl<P: Protocol, F> ErrorFn<P> for F
+where
+    F: FnMut(&ServerError, Option<&Player<P>>) + Clone + Send + 'static,
+{
+    fn call(&mut self, error: &ServerError, player: Option<&Player<P>>) {
+        self(error, player);
+    }
+
+    fn clone_box(&self) -> ErrorHandler<P> {
+        Box::new(self.clone())
+    }
+}
+
+pub(crate) type ErrorHandler<P> = Box<dyn ErrorFn<P>>;
+
+/// Boxes `on_error`'s handler; see [`player_handler`].
+pub(crate) fn error_handler<P: Protocol, F>(handler: F) -> ErrorHandler<P>
+where
+    F: FnMut(&ServerError, Option<&Player<P>>) + Clone + Send + 'static,
+{
+    Box::new(handler)
+}
+
+/// A player id generator.
+pub(crate) trait IdFn: Send + 'static {
+    fn call(&mut self) -> PlayerId;
+    fn clone_box(&self) -> IdGenerator;
+}
+
+impl<F> IdFn for F
+where
+    F: FnMut() -> PlayerId + Clone + Send + 'static,
+{
+    fn call(&mut self) -> PlayerId {
+        self()
+    }
+
+    fn clone_box(&self) -> IdGenerator {
+        Box::new(self.clone())
+    }
+}
+
+pub(crate) type IdGenerator = Box<dyn IdFn>;
+
+/// Boxes an id generator.
+pub(crate) fn id_generator<F>(generator: F) -> IdGenerator
+where
+    F: FnMut() -> PlayerId + Clone + Send + 'static,
+{
+    Box::new(generator)
 }
 
 /// Decides whether a player sees an entity; see `Server::entity_visibility`.
@@ -140,7 +193,7 @@ impl<P: Protocol, G> Handlers<P, G> {
     }
 }
 
-impl<P: Protocol, G: 'static> Clone for Handlers<P, G> {
+impl<P: Protocol, G: Send + 'static> Clone for Handlers<P, G> {
     fn clone(&self) -> Self {
         Self {
             events: self.events.clone(),

@@ -7,8 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use crate::wire::NetId;
 use crate::PlayerId;
 
-/// A user's player id generator.
-pub(crate) type IdGenerator = Box<dyn FnMut() -> PlayerId + Send + 'static>;
+use crate::server::game::handlers::IdGenerator;
 
 /// How many ids a custom generator may offer that are already taken before the
 /// default generator takes over for that player.
@@ -52,7 +51,7 @@ impl PlayerIds {
     pub(crate) fn next(&mut self, taken: impl Fn(PlayerId) -> bool) -> PlayerId {
         if let Some(custom) = self.custom.as_mut() {
             for _ in 0..CUSTOM_TRIES {
-                let id = custom();
+                let id = custom.call();
                 if !taken(id) {
                     return id;
                 }

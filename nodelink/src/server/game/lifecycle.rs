@@ -24,6 +24,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             wire,
             identity,
             resume,
+            seat,
             reply,
         } = join;
         self.state.last_link += 1;
@@ -45,21 +46,24 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             }
             return;
         }
-        // The handshake checks capacity too; this closes the race between
-        // handshakes completing at once.
-        if self.state.players.len() >= self.state.config.max_players {
+        // Matchmaking took this newcomer's place before it was upgraded: a join
+        // without one has none to take.
+        let Some(seat) = seat else {
             let _ = reply.send(Joined::Refused(CloseReason::ServerFull));
             return;
-        }
+        };
         let connection = Connection {
             addr,
             wire,
             link,
             identity,
+            seat,
         };
         let id = self.join(connection);
         let _ = reply.send(Joined::Player { id, link: link_id });
-        self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
+        if self.state.players.contains_key(&id) {
+            self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
+        }
     }
 
     fn join(&mut self, connection: Connection) -> PlayerId {
@@ -75,7 +79,8 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         let resume_token = session.as_ref().map(|session| session.token);
         let player = Player::<P>::new(id, net_id, connection, session);
         let tick_rate = shared.config.tick_rate.max(1);
-        let settings = Settings::announced(&shared.config, player.wire);
+        let settings = Settings::announced(&shared.config, player.wire)
+            .in_match(&shared.record.code, &shared.record.kind);
         let welcome = match player.wire {
             WireFormat::Native => Outgoing::Binary(
                 Welcome {
@@ -103,6 +108,9 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             shared.joined.push((net_id, id));
         }
         shared.publish_count();
+        // Before the snapshot, so that the newcomer's first mirror shows what
+        // `on_join` made of it (its state, its rooms, what it sees from there).
+        self.player_handler(id, "join", |handlers| handlers.on_join.as_mut());
         self.send_snapshot(id);
         id
     }
@@ -188,7 +196,8 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             player: id,
             net_id: player.net_id,
             tick_rate: shared.config.tick_rate.max(1),
-            settings: Settings::announced(&shared.config, WireFormat::Native),
+            settings: Settings::announced(&shared.config, WireFormat::Native)
+                .in_match(&shared.record.code, &shared.record.kind),
             resume_token: Some(token),
             resumed: Some(received),
         };

@@ -16,7 +16,7 @@ mod dispatch;
 mod entities;
 mod frame;
 mod handle;
-mod handlers;
+pub(crate) mod handlers;
 mod ids;
 mod lifecycle;
 mod liveness;
@@ -33,9 +33,9 @@ pub use player::{Player, PlayerInfo};
 pub use room::{Room, RoomMut};
 pub use stats::SyncStats;
 
-pub(crate) use handle::Command;
-pub(crate) use handlers::{EntityVisibility, Handlers, Middleware};
-pub(crate) use ids::{IdGenerator, PlayerIds};
+pub(crate) use handle::{Command, ProcessLink};
+pub(crate) use handlers::Handlers;
+pub(crate) use ids::PlayerIds;
 pub(crate) use state::MatchState;
 
 use std::time::{Duration, Instant};
@@ -269,7 +269,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             let mut ctx = ServerCtx {
                 shared: &mut self.state,
             };
-            if let Err(failed) = guarded(|| handler(&mut ctx, dt)) {
+            if let Err(failed) = guarded(|| handler.call(&mut ctx, dt)) {
                 self.report(None, failure("tick", failed));
             }
             self.run_deferred();

@@ -13,7 +13,7 @@ use crate::server::error::SendError;
 use crate::server::game::frame::{Frame, Wires};
 use crate::server::game::session::Session;
 use crate::server::port::Identity;
-use crate::server::port::{HardClose, Outgoing};
+use crate::server::port::{HardClose, Outgoing, Seat};
 use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};
@@ -42,6 +42,9 @@ pub struct Player<P: Protocol> {
     pub(crate) session: Option<RefCell<Session>>,
     /// What the authentication hook attached.
     pub(crate) identity: Option<Identity>,
+    /// The player's place in its match and in the server's count, given back
+    /// when the player is dropped.
+    _seat: Seat,
     /// This player missed a sync frame (its queue was full) and is owed a snapshot.
     pub(crate) needs_snapshot: bool,
     /// Since when the send queue has been full, if it is.
@@ -93,6 +96,7 @@ impl<P: Protocol> Player<P> {
             link: Some(connection.link),
             session: session.map(RefCell::new),
             identity: connection.identity,
+            _seat: connection.seat,
             needs_snapshot: false,
             full_since: Cell::new(None),
             overflowed: Cell::new(false),
@@ -382,6 +386,7 @@ pub(crate) struct Connection {
     pub(crate) wire: WireFormat,
     pub(crate) link: Link,
     pub(crate) identity: Option<Identity>,
+    pub(crate) seat: Seat,
 }
 
 /// A snapshot of a player, for [`ServerHandle`](super::ServerHandle) queries.

@@ -285,7 +285,7 @@ impl<P: Protocol, G> MatchState<P, G> {
                     self.entities
                         .live
                         .get(id)
-                        .is_some_and(|entity| visible(player, *id, entity.state.get()))
+                        .is_some_and(|entity| visible.call(player, *id, entity.state.get()))
                 })
                 .collect(),
             None => allowed.collect(),

@@ -72,6 +72,7 @@ pub(crate) struct MatchState<P: Protocol, G> {
 #[derive(Debug)]
 pub(crate) enum Deferred {
     Kick(PlayerId),
+    EndMatch,
     Sync {
         full: bool,
     },

@@ -32,17 +32,6 @@ impl Directory {
         }
     }
 
-    /// Registers `code` (chosen elsewhere, say by a relay) for a match of `kind`;
-    /// `false` when a live match has it already.
-    pub(crate) fn register_code(&self, code: &str, kind: &str) -> bool {
-        let mut codes = lock(&self.codes);
-        if codes.contains_key(code) {
-            return false;
-        }
-        codes.insert(code.to_owned(), kind.to_owned());
-        true
-    }
-
     /// The kind of the live match with this code.
     pub(crate) fn kind_of(&self, code: &str) -> Option<String> {
         lock(&self.codes).get(code).cloned()
@@ -51,11 +40,6 @@ impl Directory {
     /// Forgets an ended match's code, which may then be handed out again.
     pub(crate) fn release(&self, code: &str) {
         lock(&self.codes).remove(code);
-    }
-
-    /// How many matches are live.
-    pub(crate) fn len(&self) -> usize {
-        lock(&self.codes).len()
     }
 }
 
@@ -78,11 +62,6 @@ fn random_code() -> String {
         .collect()
 }
 
-/// Whether `code` could be a match code (the request's, upper-cased).
-pub(crate) fn is_code(code: &str) -> bool {
-    code.len() == CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,11 +74,11 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), 1000);
-        assert!(codes.iter().all(|code| is_code(code)));
+        assert!(codes
+            .iter()
+            .all(|code| code.len() == CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b))));
         assert_eq!(directory.kind_of(&codes[0]).as_deref(), Some("arena"));
         directory.release(&codes[0]);
         assert_eq!(directory.kind_of(&codes[0]), None);
-        assert!(!directory.register_code(&codes[1], "lobby"));
-        assert_eq!(directory.len(), 999);
     }
 }

@@ -31,9 +31,6 @@ use crate::Protocol;
 
 /// A kind as matchmaking sees it, whatever its protocol.
 pub(crate) trait Kind: Send + Sync {
-    /// The name clients ask for it by.
-    fn name(&self) -> &str;
-
     /// Its protocol's fingerprint, which a native client must offer.
     fn fingerprint(&self) -> u64;
 
@@ -50,12 +47,15 @@ pub(crate) trait Kind: Send + Sync {
 
     /// Tells the kind's default match (its `on_error`) of a problem with no
     /// player.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     fn report(&self, error: ServerError);
 }
 
 /// What a kind knows of one of its live matches.
 pub(crate) struct MatchRecord<P: Protocol> {
     pub(crate) code: String,
+    /// The name of the match's kind.
+    pub(crate) kind: String,
     pub(crate) seats: Arc<Seats>,
     pub(crate) max_players: usize,
     pub(crate) public: bool,
@@ -93,10 +93,10 @@ impl<P: Protocol> MatchRecord<P> {
         *lock(&self.metadata) = (metadata, encoded);
     }
 
-    fn info(&self, kind: &str) -> MatchInfo {
+    fn info(&self) -> MatchInfo {
         MatchInfo {
             code: self.code.clone(),
-            kind: kind.to_owned(),
+            kind: self.kind.clone(),
             players: self.players.load(Ordering::Relaxed),
             max_players: self.max_players,
             locked: self.locked.load(Ordering::Relaxed),
@@ -157,15 +157,16 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         })
     }
 
-    /// Starts the kind's default match, which lasts as long as the server, with
-    /// `game` and the handle made with the server.
-    pub(crate) fn start_default(
+    /// Makes the kind's default match, which lasts as long as the server, with
+    /// `game` and the handle made with the server: it is listed (so clients can
+    /// join it) now, and its task spawns when the returned function runs.
+    pub(crate) fn prepare_default(
         &self,
         game: G,
         handle: ServerHandle<P>,
         commands: mpsc::UnboundedReceiver<Command<P>>,
-    ) {
-        let record = self.start(
+    ) -> Box<dyn FnOnce() + Send> {
+        let (record, task) = self.make(
             P::MatchOptions::default(),
             true,
             true,
@@ -174,6 +175,8 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         );
         *lock(&self.default) = Some(record.code.clone());
         lock(&self.matches).insert(record.code.clone(), record);
+        let spawner = self.process.spawner.clone();
+        Box::new(move || spawner.spawn(task))
     }
 
     fn decode_options(&self, options: &[u8]) -> Result<P::MatchOptions, Refused> {
@@ -200,36 +203,42 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             ));
         };
         // The factory is the user's: its panic refuses this request, not the kind.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| games(options))).map_err(
-            |panic| {
-                let message = crate::handler::panic_message(&*panic);
-                tracing::error!(kind = %self.name, "the game factory panicked: {message}");
-                (
-                    RefusalKind::CannotCreate,
-                    format!("kind `{}` could not make a match", self.name),
-                )
-            },
-        )
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| games(options))).map_err(|panic| {
+            let message = crate::handler::panic_message(&*panic);
+            tracing::error!(kind = %self.name, "the game factory panicked: {message}");
+            (
+                RefusalKind::CannotCreate,
+                format!("kind `{}` could not make a match", self.name),
+            )
+        })
     }
 
     /// Starts a match and its task; it is listed once the caller adds it.
-    fn start(
+    fn start(&self, options: P::MatchOptions, public: bool, game: G) -> Arc<MatchRecord<P>> {
+        let (record, task) = self.make(options, public, false, game, None);
+        self.process.spawner.spawn(task);
+        record
+    }
+
+    /// A new match's record and task.
+    fn make(
         &self,
         options: P::MatchOptions,
         public: bool,
         persistent: bool,
         game: G,
         handle: Option<(ServerHandle<P>, mpsc::UnboundedReceiver<Command<P>>)>,
-    ) -> Arc<MatchRecord<P>> {
+    ) -> (Arc<MatchRecord<P>>, MatchTask<P, G>) {
         let process = &self.process;
         let code = process.directory.register(&self.name);
-        let (handle, commands) =
-            handle.unwrap_or_else(|| ServerHandle::new(process.shutdown.clone()));
+        let (handle, commands) = handle
+            .unwrap_or_else(|| ServerHandle::new(process.shutdown.clone(), process.link.clone()));
         let (port, inbox) = mpsc::channel(self.config.event_queue_len.max(1));
         let metadata = (self.metadata)(&options);
         let encoded = encode_value(&metadata).unwrap_or_default();
         let record = Arc::new(MatchRecord {
             code: code.clone(),
+            kind: self.name.clone(),
             seats: Arc::new(Seats::default()),
             max_players: self.config.max_players,
             public,
@@ -267,8 +276,7 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             process.shutdown.subscribe(),
             lifetime,
         );
-        process.spawner.spawn(task);
-        record
+        (record, task)
     }
 
     /// Forgets an ended match.
@@ -323,7 +331,7 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             }
         }
         let game = self.game_for(&options)?;
-        let record = self.start(options, true, false, game, None);
+        let record = self.start(options, true, game);
         matches.insert(record.code.clone(), record.clone());
         drop(matches);
         let seat = self.seat(&record)?;
@@ -341,15 +349,19 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             .iter()
             .map(|record| lock(&record.metadata).1.clone())
             .collect();
-        let frame = encode_listing(listed.iter().zip(&metadata).map(|(record, metadata)| {
-            ListingEntry {
-                code: &record.code,
-                players: narrow(record.seats.taken()),
-                max_players: narrow(record.max_players),
-                locked: record.locked.load(Ordering::Relaxed),
-                metadata,
-            }
-        }));
+        let frame =
+            encode_listing(
+                listed
+                    .iter()
+                    .zip(&metadata)
+                    .map(|(record, metadata)| ListingEntry {
+                        code: &record.code,
+                        players: narrow(record.seats.taken()),
+                        max_players: narrow(record.max_players),
+                        locked: record.locked.load(Ordering::Relaxed),
+                        metadata,
+                    }),
+            );
         Box::new(Listing(frame))
     }
 }
@@ -359,14 +371,13 @@ fn narrow(value: usize) -> u32 {
 }
 
 fn unknown_match(code: &str) -> Refused {
-    (RefusalKind::UnknownMatch, format!("no match has the code {code}"))
+    (
+        RefusalKind::UnknownMatch,
+        format!("no match has the code {code}"),
+    )
 }
 
 impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
     fn fingerprint(&self) -> u64 {
         P::FINGERPRINT
     }
@@ -413,7 +424,7 @@ impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
             } => {
                 let options = self.decode_options(options)?;
                 let game = self.game_for(&options)?;
-                let record = self.start(options, !private, false, game, None);
+                let record = self.start(options, !private, game);
                 lock(&self.matches).insert(record.code.clone(), record.clone());
                 let seat = self.seat(&record)?;
                 Ok(Self::seated(&record, Some(seat)))
@@ -426,7 +437,7 @@ impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
     fn matches(&self) -> Vec<MatchInfo> {
         let mut infos: Vec<MatchInfo> = lock(&self.matches)
             .values()
-            .map(|record| record.info(&self.name))
+            .map(|record| record.info())
             .collect();
         infos.sort_by(|a, b| a.code.cmp(&b.code));
         infos

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::server::error::ServerError;
+use crate::server::game::ProcessLink;
 use crate::server::runtime::Spawner;
 use crate::wire::RefusalKind;
 pub(crate) use directory::Directory;
@@ -37,6 +38,8 @@ pub(crate) struct Process {
     pub(crate) max_players: usize,
     pub(crate) spawner: Spawner,
     pub(crate) shutdown: Arc<watch::Sender<bool>>,
+    /// What handles of its matches reach the matchmaker through.
+    pub(crate) link: ProcessLink,
 }
 
 /// One live match, as a listing of the server's matches shows it.
@@ -109,6 +112,7 @@ impl Matchmaker {
     }
 
     /// Tells the default match of a problem that concerns no player.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn report(&self, error: ServerError) {
         match self.kinds.get(&self.default_kind) {
             Some(kind) => kind.report(error),

@@ -3,9 +3,11 @@
 //! mounted on: only how the request arrives and how the upgrade is answered differ.
 //!
 //! The cheap checks come first, so a refused client never reaches the
-//! authentication hook: per-IP cap, WebSocket upgrade, origin, protocol, capacity,
-//! then authentication. A client resuming a session passes the same checks but
-//! capacity: its player holds its place already.
+//! authentication hook: per-IP cap, WebSocket upgrade, origin, the match it asks
+//! for (its kind decides which protocol it must speak), protocol, options,
+//! capacity, then authentication; last, matchmaking takes its place in a match. A
+//! client resuming a session passes the same checks but capacity: its player
+//! holds its place already.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,24 +16,62 @@ use std::sync::{Arc, Mutex};
 
 use tokio_tungstenite::tungstenite::http::{HeaderValue, Response, StatusCode};
 
-use crate::server::port::Identity;
+use crate::server::config::{ServerConfig, WireFormats};
+use crate::server::matchmaking::{Intent, Refused};
+use crate::server::port::{Connecting, Identity, Io, Placement};
 use crate::server::transport::connection::Context;
 use crate::server::transport::request::HandshakeRequest;
 use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER};
 use crate::wire::{RefusalKind, ResumeOffer, WireFormat, REFUSALS_SUBPROTOCOL};
-use crate::Protocol;
 
 /// The only WebSocket version there is (RFC 6455).
 const WEBSOCKET_VERSION: &str = "13";
 
 /// An admitted connection: its wire, the subprotocol to echo (native clients),
-/// the identity to attach to its player, and the session it asks to resume.
-#[derive(Debug)]
+/// the identity to attach to its player, the session it asks to resume, and where
+/// matchmaking placed it.
 pub(crate) struct Admitted {
     pub(crate) wire: WireFormat,
     pub(crate) subprotocol: Option<String>,
     pub(crate) identity: Option<Identity>,
     pub(crate) resume: Option<ResumeOffer>,
+    pub(crate) placement: Box<dyn Placement>,
+}
+
+impl std::fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admitted")
+            .field("wire", &self.wire)
+            .field("subprotocol", &self.subprotocol)
+            .field("resume", &self.resume.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admitted {
+    /// Plays the upgraded connection where it was placed, to its end.
+    pub(crate) async fn play(
+        self,
+        socket: tokio_tungstenite::WebSocketStream<Io>,
+        addr: std::net::SocketAddr,
+        config: Arc<ServerConfig>,
+    ) {
+        let Admitted {
+            wire,
+            identity,
+            resume,
+            placement,
+            ..
+        } = self;
+        let connecting = Connecting {
+            addr,
+            wire,
+            identity,
+            resume,
+            config,
+        };
+        placement.play(socket, connecting).await;
+    }
 }
 
 /// Why an upgrade is refused: as an HTTP response, or, to a client that offers
@@ -97,9 +137,9 @@ impl Refusal {
     }
 }
 
-/// Decides whether the connection that sent `request` becomes a player.
-pub(crate) async fn admit<P: Protocol>(
-    context: &Context<P>,
+/// Decides whether the connection that sent `request` becomes a player, and where.
+pub(crate) async fn admit(
+    context: &Context,
     mut request: HandshakeRequest,
     slot: &IpSlot,
 ) -> Result<Admitted, Refusal> {
@@ -119,12 +159,27 @@ pub(crate) async fn admit<P: Protocol>(
             ));
         }
     }
-    let (wire, subprotocol) = protocol(context, &request)?;
+    let intent = Intent::of(&request)
+        .map_err(|reason| Refusal::new(RefusalKind::BadMatchRequest, reason))?;
+    let kind = context
+        .matchmaker
+        .kind_for(&intent)
+        .map_err(refused)?
+        .clone();
+    let (wire, subprotocol) = protocol(kind.fingerprint(), config.wire_formats, &request)?;
     let resume = match wire {
         WireFormat::Native => resume_offer(&request)?,
         WireFormat::Json => None,
     };
-    if resume.is_none() && context.online.load(Ordering::Relaxed) >= config.max_players {
+    if let Intent::Create { options, .. } | Intent::Find { options, .. } = &intent {
+        kind.check_options(options).map_err(refused)?;
+    }
+    let process = context.matchmaker.process();
+    let listing = matches!(intent, Intent::List { .. });
+    // Matchmaking checks again as it takes the place; this spares a full server
+    // the authentication hook.
+    if resume.is_none() && !listing && process.online.load(Ordering::Relaxed) >= process.max_players
+    {
         return Err(Refusal::new(RefusalKind::ServerFull, "server full"));
     }
     request.resume = resume.is_some();
@@ -136,12 +191,19 @@ pub(crate) async fn admit<P: Protocol>(
         ),
         None => None,
     };
+    let placement = kind.place(&intent, resume.is_some()).map_err(refused)?;
     Ok(Admitted {
         wire,
         subprotocol,
         identity,
         resume,
+        placement,
     })
+}
+
+/// Matchmaking's refusal as the transport answers it.
+fn refused((kind, reason): Refused) -> Refusal {
+    Refusal::new(kind, reason)
 }
 
 /// The kind of the authentication hook's rejection: its two constructors' statuses.
@@ -205,12 +267,11 @@ fn websocket_upgrade(request: &HandshakeRequest) -> Result<(), Refusal> {
 /// built with another protocol (another fingerprint or wire version), or offering
 /// a resume without the native subprotocol, is refused with a 400 that names the
 /// server's fingerprint, never served JSON instead.
-fn protocol<P: Protocol>(
-    context: &Context<P>,
+fn protocol(
+    fingerprint: u64,
+    wire_formats: WireFormats,
     request: &HandshakeRequest,
 ) -> Result<(WireFormat, Option<String>), Refusal> {
-    let fingerprint = context.fingerprint;
-    let wire_formats = context.config.wire_formats;
     let mut ours = None;
     let mut other = None;
     let mut resume = false;

@@ -7,6 +7,7 @@
 //! implementation next to the one every nodelink connection already runs on.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -26,14 +27,12 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::server::error::ServerError;
-use crate::server::port::ToMatch;
-use crate::server::runtime::MatchTask;
-use crate::server::runtime::Tasks;
+use crate::server::port::Io;
 use crate::server::transport::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
-use crate::server::transport::connection::{self, websocket_config, Context};
+use crate::server::transport::connection::{websocket_config, Context};
 use crate::server::transport::refusal;
 use crate::server::transport::request::HandshakeRequest;
-use crate::server::{Server, ServerHandle};
+use crate::server::{Server, ServerHandle, Started};
 use crate::wire::{RefusalKind, REFUSALS_SUBPROTOCOL};
 use crate::Protocol;
 
@@ -54,10 +53,20 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             );
         }
         let handle = self.handle();
-        let (game, context) = self.into_match();
+        let Started {
+            context,
+            spawner,
+            shutdown,
+            start_default,
+        } = self.into_runtime();
         let (upgrades_tx, upgrades) = mpsc::channel(PENDING_UPGRADES);
         Mounted {
-            game,
+            start: Started {
+                context: context.clone(),
+                spawner,
+                shutdown,
+                start_default,
+            },
             upgrades,
             gateway: Arc::new(Gateway {
                 context,
@@ -66,6 +75,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
                 reported_no_peer: AtomicBool::new(false),
             }),
             handle,
+            game: PhantomData,
         }
     }
 }
@@ -158,10 +168,11 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 ///   `wss://host/play`. The config's `tls` (feature `tls`) is not used, and
 ///   `mount` logs a warning when it is set.
 pub struct Mounted<P: Protocol, G = ()> {
-    game: MatchTask<P, G>,
+    start: Started,
     upgrades: mpsc::Receiver<Upgrade>,
-    gateway: Arc<Gateway<P>>,
+    gateway: Arc<Gateway>,
     handle: ServerHandle<P>,
+    game: PhantomData<fn() -> G>,
 }
 
 impl<P: Protocol, G> fmt::Debug for Mounted<P, G> {
@@ -236,13 +247,12 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
     /// (or the shutdown timeout passed and the rest were aborted).
     pub async fn run(self) {
         let Mounted {
-            game,
+            start,
             mut upgrades,
             gateway,
-            handle: _,
+            ..
         } = self;
-        let context = gateway.context.clone();
-        let mut tasks = Tasks::start(game, context.config.shutdown_timeout);
+        let (context, mut tasks) = start.run();
         // `gateway` keeps a sender alive, so the channel closes only here.
         while let Some(Some(upgrade)) = tasks.next(upgrades.recv()).await {
             tasks.spawn(upgrade.play(context.clone()));
@@ -258,8 +268,8 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
 }
 
 /// What the route shares between its requests and with [`Mounted::run`].
-struct Gateway<P: Protocol> {
-    context: Context<P>,
+struct Gateway {
+    context: Context,
     per_ip: IpCounts,
     upgrades: mpsc::Sender<Upgrade>,
     reported_no_peer: AtomicBool,
@@ -276,7 +286,7 @@ struct Upgrade {
     deadline: Instant,
 }
 
-impl<P: Protocol> Gateway<P> {
+impl Gateway {
     /// Answers an upgrade request: `101 Switching Protocols`, with the connection
     /// handed to [`Mounted::run`], or the refusal.
     async fn answer(&self, mut request: Request) -> Response {
@@ -365,18 +375,14 @@ impl<P: Protocol> Gateway<P> {
         if self.reported_no_peer.swap(true, Ordering::Relaxed) {
             return;
         }
-        let problem = ToMatch::Problem(Box::new(ServerError::NoPeerAddress));
-        if self.context.inbox.try_send(problem).is_err() {
-            // The world is busy or gone: the next such request tries again.
-            self.reported_no_peer.store(false, Ordering::Relaxed);
-        }
+        self.context.matchmaker.report(ServerError::NoPeerAddress);
     }
 }
 
 impl Upgrade {
     /// Waits for hyper to hand over the connection once the 101 is sent, then
     /// plays it as any other.
-    async fn play<P: Protocol>(self, context: Context<P>) {
+    async fn play(self, context: Context) {
         let Upgrade {
             on_upgrade,
             addr,
@@ -396,11 +402,10 @@ impl Upgrade {
             }
         };
         let config = websocket_config(&context.config);
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+        let io: Io = Box::new(TokioIo::new(upgraded));
+        let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         match verdict {
-            Ok(admitted) => connection::play(socket, addr, admitted, &context).await,
+            Ok(admitted) => admitted.play(socket, addr, context.config.clone()).await,
             // Within the handshake timeout, the place in the per-IP count held.
             Err(refused) => {
                 let closing = refusal::close(socket, &refused, context.config.close_timeout);

@@ -1,61 +1,35 @@
-//! One client connection: the stand-alone server's handshake (TLS first, when it
-//! serves `wss://`), then, whichever way the connection arrived, a reader that
-//! rate-limits and decodes frames off the world task and a writer that drains the
-//! bounded send queue.
+//! One client connection to the stand-alone server: its handshake (TLS first,
+//! when it serves `wss://`), admission and upgrade; then it plays where
+//! matchmaking placed it (`server::link` pumps its frames). Also what every
+//! transport's connections share: the server's context and the WebSocket
+//! layer's settings.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use futures::stream::{SplitSink, SplitStream};
-use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::{timeout, timeout_at};
+use tokio::time::timeout_at;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::error::DecodeError;
-use crate::server::config::{RateLimit, ServerConfig};
-use crate::server::error::ServerError;
-use crate::server::port::{Ending, JoinRequest, Joined, ToMatch};
-use crate::server::port::{HardClose, HardCloseSignal, Outgoing};
+use crate::server::config::ServerConfig;
+use crate::server::matchmaking::Matchmaker;
+use crate::server::port::Io;
 use crate::server::transport::admission::{self, Admitted, IpSlot, Refusal};
 use crate::server::transport::refusal::{self, Refusals};
 use crate::server::transport::request::{self, Authenticator, Replay};
-use crate::wire::{
-    decode_client_frame, frame_kind, json, ClientFrame, CloseReason, RefusalKind, WireFormat,
-    KIND_PONG,
-};
-use crate::{PlayerId, Protocol};
+use crate::wire::RefusalKind;
 
-/// What a connection task needs from the server.
-pub(crate) struct Context<P: Protocol> {
-    pub(crate) inbox: mpsc::Sender<ToMatch<P>>,
+/// What a connection task needs from the server, whichever match it joins.
+#[derive(Clone)]
+pub(crate) struct Context {
     pub(crate) config: Arc<ServerConfig>,
-    pub(crate) fingerprint: u64,
-    pub(crate) online: Arc<std::sync::atomic::AtomicUsize>,
+    pub(crate) matchmaker: Arc<Matchmaker>,
     pub(crate) authenticate: Option<Authenticator>,
     pub(crate) refusals: Arc<Refusals>,
-}
-
-impl<P: Protocol> Clone for Context<P> {
-    fn clone(&self) -> Self {
-        Self {
-            inbox: self.inbox.clone(),
-            config: self.config.clone(),
-            fingerprint: self.fingerprint,
-            online: self.online.clone(),
-            authenticate: self.authenticate.clone(),
-            refusals: self.refusals.clone(),
-        }
-    }
 }
 
 /// The WebSocket layer's settings, the same however the connection arrived.
@@ -74,15 +48,14 @@ pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
 
 /// Reads the request, decides, and completes the WebSocket handshake (or refuses).
 /// An admitted connection keeps its place in the per-IP count, returned with it.
-async fn accept<P, S>(
+async fn accept<S>(
     mut stream: S,
     addr: SocketAddr,
-    context: &Context<P>,
+    context: &Context,
     slot: IpSlot,
-) -> Option<(WebSocketStream<Replay<S>>, Admitted, IpSlot)>
+) -> Option<(WebSocketStream<Io>, Admitted, IpSlot)>
 where
-    P: Protocol,
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let head = request::read_request(&mut stream).await.ok()?;
     let request = request::parse_request(&head, addr);
@@ -126,8 +99,9 @@ where
         }
         Ok(response)
     };
+    let io: Io = Box::new(Replay::new(head, stream));
     let socket = tokio_tungstenite::accept_hdr_async_with_config(
-        Replay::new(head, stream),
+        io,
         callback,
         Some(websocket_config(&context.config)),
     )
@@ -143,12 +117,7 @@ where
 
 /// Serves a connection accepted by the stand-alone server's own listener, from its
 /// first byte (of the TLS handshake, or of the upgrade request) to its close.
-pub(crate) async fn serve<P: Protocol>(
-    stream: TcpStream,
-    addr: SocketAddr,
-    context: Context<P>,
-    slot: IpSlot,
-) {
+pub(crate) async fn serve(stream: TcpStream, addr: SocketAddr, context: Context, slot: IpSlot) {
     let _ = stream.set_nodelay(true);
     if let Some(bytes) = context.config.socket_send_buffer {
         let _ = socket2::SockRef::from(&stream).set_send_buffer_size(bytes);
@@ -180,22 +149,20 @@ pub(crate) async fn serve<P: Protocol>(
 
 /// Admits and upgrades the connection by `deadline`, then plays it; its place in
 /// the per-IP count is held until it ends.
-async fn upgrade_and_play<P, S>(
+async fn upgrade_and_play<S>(
     stream: S,
     addr: SocketAddr,
-    context: &Context<P>,
+    context: &Context,
     slot: IpSlot,
     deadline: tokio::time::Instant,
 ) where
-    P: Protocol,
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     // Boxed: the handshake's state (the request, the upgrade) is freed once it is
     // done, rather than kept in the connection's task for its whole life.
     let accepting = Box::pin(accept(stream, addr, context, slot));
     if let Ok(Some((socket, admitted, slot))) = timeout_at(deadline, accepting).await {
-        play(socket, addr, admitted, context).await;
+        admitted.play(socket, addr, context.config.clone()).await;
         drop(slot);
     }
 }
-

@@ -2,11 +2,11 @@
 //! each connection a task.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
 use crate::server::error::RunError;
-use crate::server::runtime::Tasks;
 use crate::server::transport::admission::{IpCounts, IpSlot};
 use crate::server::transport::connection;
 use crate::server::{Server, ServerHandle};
@@ -100,22 +100,71 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
     /// Serves until [`ServerHandle::shutdown`]; returns once every connection has
     /// closed (or the shutdown timeout passed and the rest were aborted).
     pub async fn run(self) {
-        let (game, context) = self.server.into_match();
-        let mut tasks = Tasks::start(game, context.config.shutdown_timeout);
+        let (context, mut tasks) = self.server.into_runtime().run();
         let per_ip = IpCounts::default();
+        let mut backoff = Backoff::default();
         while let Some(accepted) = tasks.next(self.listener.accept()).await {
             match accepted {
                 Ok((stream, addr)) => {
+                    backoff.reset();
                     let slot = IpSlot::take(&per_ip, addr.ip());
                     tasks.spawn(connection::serve(stream, addr, context.clone(), slot));
                 }
-                // Running out of file descriptors and the like: keep serving the
-                // players already connected.
-                Err(error) => tracing::warn!("accept failed: {error}"),
+                // Out of file descriptors, say: the players already connected keep
+                // playing, and the loop waits before trying again rather than
+                // spinning (and logging) as fast as accept fails.
+                Err(error) => {
+                    let pause = backoff.next(&error);
+                    if tasks.next(tokio::time::sleep(pause)).await.is_none() {
+                        break;
+                    }
+                }
             }
         }
         drop(context);
         drop(self.listener);
         tasks.stop().await;
+    }
+}
+
+/// How long the accept loop waits after a failed accept: from 5 ms, doubling up to
+/// a second while accepts keep failing; each run of failures is logged at its
+/// first and then once a second at most.
+#[derive(Debug, Default)]
+struct Backoff {
+    pause: Option<Duration>,
+    failures: u64,
+    logged: Option<Instant>,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(5);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn next(&mut self, error: &std::io::Error) -> Duration {
+        self.failures += 1;
+        let now = Instant::now();
+        if self
+            .logged
+            .is_none_or(|logged| now.duration_since(logged) >= Duration::from_secs(1))
+        {
+            tracing::warn!(
+                failures = self.failures,
+                "accept failed: {error}; waiting before accepting again"
+            );
+            self.logged = Some(now);
+        }
+        let pause = self
+            .pause
+            .map_or(Self::FIRST, |pause| (pause * 2).min(Self::MAX));
+        self.pause = Some(pause);
+        pause
+    }
+
+    fn reset(&mut self) {
+        if self.failures > 0 {
+            tracing::info!(failures = self.failures, "accepting again");
+        }
+        *self = Self::default();
     }
 }

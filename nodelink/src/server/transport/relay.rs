@@ -28,9 +28,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::server::error::RunError;
-use crate::server::runtime::Tasks;
+use crate::server::port::Io;
 use crate::server::transport::admission::{self, IpCounts, IpSlot};
-use crate::server::transport::connection::{self, websocket_config, Context};
+use crate::server::transport::connection::{websocket_config, Context};
 use crate::server::transport::refusal;
 use crate::server::transport::request::HandshakeRequest;
 use crate::server::{Server, ServerHandle};
@@ -228,8 +228,7 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
             mut registration,
             codes,
         } = self;
-        let (game, context) = server.into_match();
-        let mut tasks = Tasks::start(game, context.config.shutdown_timeout);
+        let (context, mut tasks) = server.into_runtime().run();
         let per_ip = IpCounts::default();
         let (refusals_tx, mut refusals) = mpsc::channel::<ToRelay>(REFUSAL_QUEUE_LEN);
         let mut link = Some(link);
@@ -327,10 +326,10 @@ enum Step {
 /// Reconnects the control link, presenting the registration's token so the relay
 /// keeps the code; retries with a doubling delay until it succeeds (or the server
 /// shuts down, which drops this future).
-async fn reconnect<P: Protocol>(
+async fn reconnect(
     relay: &str,
     registration: &Registration,
-    context: &Context<P>,
+    context: &Context,
 ) -> (Link, Registration) {
     let mut delay = FIRST_RECONNECT_DELAY;
     let mut token = Some(registration.token.as_str());
@@ -447,6 +446,55 @@ async fn open(
     }
 }
 
+/// Opens a data connection to the relay (over TLS for a `wss://` relay, as
+/// [`open`]), its stream boxed as every connection a match plays.
+async fn open_io(
+    url: &str,
+    config: &crate::server::ServerConfig,
+) -> Result<WebSocketStream<Io>, WsError> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::error::UrlError;
+
+    let request = url.into_client_request()?;
+    let uri = request.uri();
+    let secure = uri.scheme_str() == Some("wss");
+    let host = uri
+        .host()
+        .ok_or(WsError::Url(UrlError::NoHostName))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(WsError::Io)?;
+    let _ = tcp.set_nodelay(true);
+    let io: Io = if secure {
+        #[cfg(feature = "tls")]
+        {
+            let tls = config
+                .relay_root_certificates
+                .client_config()
+                .map_err(|error| WsError::Io(std::io::Error::other(error)))?;
+            let name = rustls::pki_types::ServerName::try_from(host)
+                .map_err(|error| WsError::Io(std::io::Error::other(error)))?;
+            let stream = tokio_rustls::TlsConnector::from(tls)
+                .connect(name, tcp)
+                .await
+                .map_err(WsError::Io)?;
+            Box::new(stream)
+        }
+        #[cfg(not(feature = "tls"))]
+        return Err(WsError::Url(UrlError::TlsFeatureNotEnabled));
+    } else {
+        Box::new(tcp)
+    };
+    let (socket, _) =
+        tokio_tungstenite::client_async_with_config(request, io, Some(websocket_config(config)))
+            .await?;
+    Ok(socket)
+}
+
 /// A player the relay holds for this server's verdict.
 struct RelayedPlayer {
     relay: String,
@@ -460,12 +508,7 @@ struct RelayedPlayer {
 impl RelayedPlayer {
     /// Admits the player as a direct connection would be, then plays it over a
     /// data connection of its own; or has the relay refuse it with the same answer.
-    async fn serve<P: Protocol>(
-        mut self,
-        context: Context<P>,
-        slot: IpSlot,
-        refusals: mpsc::Sender<ToRelay>,
-    ) {
+    async fn serve(mut self, context: Context, slot: IpSlot, refusals: mpsc::Sender<ToRelay>) {
         let (path, query) = match self.target.split_once('?') {
             Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
             None => (self.target.clone(), None),
@@ -512,10 +555,12 @@ impl RelayedPlayer {
             }
         };
         let url = self.accept_url(admitted.subprotocol.as_deref());
-        let connecting = open(&url, &context.config);
+        let connecting = open_io(&url, &context.config);
         match timeout(context.config.handshake_timeout, connecting).await {
-            Ok(Ok((socket, _))) => {
-                connection::play(socket, self.peer, admitted, &context).await;
+            Ok(Ok(socket)) => {
+                admitted
+                    .play(socket, self.peer, context.config.clone())
+                    .await;
             }
             Ok(Err(error)) => {
                 tracing::debug!(peer = %self.peer, "relay data connection failed: {error}")
