@@ -488,30 +488,94 @@ impl nodelink_examples::ToClientHandler<Client<Game>> for Forward {
     }
 }
 
-/// The README's code blocks, compiled (and, unless `no_run`, run) as doctests of
-/// this crate, which has the examples' protocol crate at hand. Each block is
-/// complete as shown (no hidden `# ` lines, which GitHub and crates.io would show):
-///
-/// ```
-/// let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-///     .expect("README.md");
-/// let mut in_rust = false;
-/// for (number, line) in readme.lines().enumerate() {
-///     if let Some(fence) = line.strip_prefix("```") {
-///         in_rust = !in_rust && fence.starts_with("rust");
-///     } else if in_rust {
-///         let code = line.trim_start();
-///         assert!(
-///             code != "#" && !code.starts_with("# ") && !code.starts_with("##"),
-///             "README.md line {}: a line rustdoc would hide: {line}",
-///             number + 1
-///         );
-///     }
-/// }
-/// ```
+/// The README's and the guide's code blocks, compiled (and, unless `no_run`, run)
+/// as doctests of this crate, which has the examples' protocol crate at hand: one
+/// item per page. Each block is complete as shown, with no hidden `# ` lines (which
+/// GitHub and crates.io would show); `tests/docs.rs` checks that, that every page
+/// of `docs/` has its item here, and that the pages' links resolve.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// `docs/events.md`: protocols, events and handlers.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/events.md")]
+struct EventsDoctests;
+
+/// `docs/state.md`: synced state.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/state.md")]
+struct StateDoctests;
+
+/// `docs/rooms.md`: rooms and interest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rooms.md")]
+struct RoomsDoctests;
+
+/// `docs/entities.md`: entities and visibility.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/entities.md")]
+struct EntitiesDoctests;
+
+/// `docs/ticks.md`: ticks and server state.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/ticks.md")]
+struct TicksDoctests;
+
+/// `docs/sessions.md`: connections and sessions.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/sessions.md")]
+struct SessionsDoctests;
+
+/// `docs/clients.md`: the clients.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/clients.md")]
+struct ClientsDoctests;
+
+/// `docs/schema.md`: the schema and generated clients.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/schema.md")]
+struct SchemaDoctests;
+
+/// `docs/hosting.md`: hosting.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/hosting.md")]
+struct HostingDoctests;
+
+/// `docs/limits.md`: limits and security.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/limits.md")]
+struct LimitsDoctests;
+
+/// `docs/python.md`: Python nodelink.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/python.md")]
+struct PythonDoctests;
+
+/// `docs/testing.md`: testing a game.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+struct TestingDoctests;
+
+/// `docs/wire.md`: the wire and benchmarks.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/wire.md")]
+struct WireDoctests;
+
+/// `docs/matches.md`: matches and matchmaking.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/matches.md")]
+struct MatchesDoctests;
+
+/// `docs/layout.md`: the repository.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/layout.md")]
+struct LayoutDoctests;
+
+/// `docs/README.md`: the guide's index.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/README.md")]
+struct GuideIndexDoctests;
 
 /// PROTOCOL.md's example protocol is the examples' protocol crate: its schema block
 /// is what `cargo run --example schema` prints.

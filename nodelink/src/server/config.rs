@@ -3,7 +3,20 @@
 
 use std::time::Duration;
 
-/// Which players' states a client receives.
+/// Which players' states a client receives: `nodelink::server::SyncScope`, set with
+/// [`ServerConfig::sync_scope`].
+///
+/// With [`Rooms`](Self::Rooms), entities follow rooms too: a client sees the
+/// entities spawned in its rooms (`spawn_in`) and those in no room (`spawn`), and an
+/// entity visibility rule (`Server::entity_visibility`) is asked only about those.
+///
+/// ```
+/// use nodelink::server::{ServerConfig, SyncScope};
+///
+/// let config = ServerConfig::default().sync_scope(SyncScope::Rooms);
+/// assert_eq!(config.sync_scope, SyncScope::Rooms);
+/// assert_eq!(ServerConfig::default().sync_scope, SyncScope::Everyone);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SyncScope {
@@ -179,15 +192,38 @@ pub struct ServerConfig {
     /// room again); an event that does not fit disconnects it at once.
     pub slow_consumer_timeout: Duration,
     /// A connection from which nothing arrives (no frame, no pong) for this long is
-    /// closed with "idle timeout" and the player removed. Default 20 s; keep it well
-    /// above [`ping_interval`](Self::ping_interval), whose pongs keep healthy clients
-    /// alive. `Duration::ZERO` disables it.
+    /// closed with "idle timeout" (4006), as a lost connection: a native client's
+    /// player is paused for its client to resume (see
+    /// [`resume_grace`](Self::resume_grace); `on_pause` runs), and a player that
+    /// cannot resume (a JSON client's, or any when `resume_grace` is zero) is
+    /// removed (`on_disconnect` runs). Checked once per tick. Default 20 s; keep it
+    /// well above [`ping_interval`](Self::ping_interval), whose pongs keep healthy
+    /// clients alive. `Duration::ZERO` disables it.
     pub idle_timeout: Duration,
     /// If set, browsers may only connect from these origins (the `Origin` header,
-    /// e.g. `"https://game.example"`); others are refused with HTTP 403. Protects
-    /// players against cross-site WebSocket hijacking when the server trusts
-    /// cookies. Clients that send no `Origin` (native clients, not browsers) are not
-    /// affected. Default `None`: any origin.
+    /// e.g. `"https://game.example"`); others are refused with HTTP 403 (close code
+    /// 4201 to a client that asked for refusals as close codes). Protects players
+    /// against cross-site WebSocket hijacking when the server trusts cookies.
+    /// Clients that send no `Origin` (native clients, not browsers) are not
+    /// affected. Default `None`: any origin, so a page served from another origin
+    /// than the server's may connect.
+    ///
+    /// An origin is a scheme, a host and a port as the browser writes them, with no
+    /// path and no trailing slash, the port left out when it is the scheme's default;
+    /// the header must equal one of these strings exactly. So
+    /// `http://localhost:8080` and `http://127.0.0.1:8080` are two origins, as are
+    /// `http://game.example` and `https://game.example`.
+    ///
+    /// ```
+    /// use nodelink::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().allow_origins([
+    ///     "http://localhost:8080", // the page's dev server, opened as localhost
+    ///     "http://127.0.0.1:8080", // the same server, opened by address
+    ///     "https://game.example",  // the site in production
+    /// ]);
+    /// assert_eq!(config.allowed_origins.map(|origins| origins.len()), Some(3));
+    /// ```
     pub allowed_origins: Option<Vec<String>>,
     /// Bytes a connection reads from its socket at a time. Default 512: client
     /// frames are small (a move is 23 bytes with its WebSocket header), and the

@@ -389,10 +389,16 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
     }
 
     /// Decides, per player, which entities its client sees (fog of war): asked
-    /// every tick for each player and each entity its sync scope allows (all, or
-    /// those of its rooms and of none). An entity coming into view reaches the
-    /// client whole; one going out of view is despawned for it. Players whose views
-    /// coincide share one encoded frame. Without it, every allowed entity is seen.
+    /// every tick for each player and each entity its sync scope allows, so it can
+    /// narrow the scope but never widen it. With [`SyncScope::Everyone`] that is
+    /// every entity; with [`SyncScope::Rooms`], only the entities spawned in one of
+    /// the player's rooms (`spawn_in`) and those in no room (`spawn`): an entity of
+    /// a room the player is not in stays hidden, and the rule is not asked about it.
+    /// An entity coming into view reaches the client whole; one going out of view
+    /// is despawned for it. With a rule, entering or leaving a room changes what a
+    /// player sees at the next tick, when the rule is next asked. Players whose
+    /// views change alike share one encoded frame. Without it, every allowed entity
+    /// is seen.
     ///
     /// ```no_run
     /// # use nodelink::{Protocol, SyncState};

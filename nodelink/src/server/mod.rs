@@ -97,6 +97,10 @@ use transport::request::Authenticator;
 /// Per-event handlers come from the protocol's events enum: for `enum ToServer`,
 /// import the generated `OnToServer` trait and call `server.on_move(|ctx, event| …)`,
 /// where `event` is the variant's fields by name (`ToServerMove { x, y }`).
+///
+/// Handlers run one at a time on the server's world task, inside its Tokio runtime
+/// (the one [`run`](Self::run) is awaited in, or the one [`start`](Self::start)
+/// builds), so `tokio::spawn` works in them; see [`ServerCtx`].
 pub struct Server<P: Protocol, G = ()> {
     config: ServerConfig,
     /// The server's own kind, whose handlers are registered on the server.

@@ -13,7 +13,33 @@ use crate::{EntityId, PlayerId, Protocol, SyncState};
 /// players, the game value, the shared server state, rooms, and actions.
 ///
 /// Handlers run one at a time on the world task, so they get `&mut` access and
-/// need no locks.
+/// need no locks. The world task runs inside the server's Tokio runtime (the one
+/// `Server::run` is awaited in, or the one `Server::start` builds), so a handler
+/// may `tokio::spawn` slow work and bring its result back through
+/// [`handle`](Self::handle); it must not block, since every player waits for it.
+///
+/// Every player of the table is a player here, paused ones included: a player
+/// whose connection was lost stays while its client may resume it
+/// ([`Player::is_paused`](super::Player::is_paused)).
+///
+/// ```no_run
+/// # use nodelink::{PlayerId, Protocol, SyncState};
+/// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { pub x: f32 }
+/// # #[nodelink::events] pub enum ToServer { Chat { msg: String } }
+/// # #[nodelink::events] pub enum ToClient { Chat { from: PlayerId, msg: String } }
+/// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+/// # pub struct Game;
+/// use nodelink::server::{Server, ServerConfig};
+///
+/// let mut server = Server::<Game>::new(ServerConfig::default());
+/// server.on_chat(|ctx, ToServerChat { msg }| {
+///     let (from, handle) = (ctx.id(), ctx.handle());
+///     tokio::spawn(async move {
+///         let msg = msg.to_uppercase(); // slow work goes here, off the world task
+///         let _ = handle.broadcast(ToClient::Chat { from, msg });
+///     });
+/// });
+/// ```
 pub struct ServerCtx<'a, P: Protocol, G = ()> {
     pub(crate) shared: &'a mut MatchState<P, G>,
 }
@@ -30,7 +56,7 @@ impl<P: Protocol, G> std::fmt::Debug for ServerCtx<'_, P, G> {
 /// The world's actions and queries, the same on every handler context.
 macro_rules! world_methods {
     () => {
-        /// The game value given to [`Server::with_game`](super::Server::with_game).
+        /// The game value given to [`Server::with_game`](crate::server::Server::with_game).
         pub fn game(&mut self) -> &mut G {
             &mut self.shared_mut().game
         }
@@ -42,11 +68,11 @@ macro_rules! world_methods {
             self.shared_mut().send_event(&event, &everyone);
         }
 
-        /// Sends an event to one player.
+        /// Sends an event to one player; a paused player gets it when it resumes.
         ///
         /// # Errors
-        /// [`SendError::Disconnected`] when no such player is connected,
-        /// [`SendError::QueueFull`] when its queue is full.
+        /// [`SendError::Disconnected`] when there is no such player (none
+        /// connected, none paused), [`SendError::QueueFull`] when its queue is full.
         pub fn send_to(&mut self, id: PlayerId, event: P::ToClient) -> Result<(), SendError> {
             match self.shared_mut().players.get(&id) {
                 Some(player) => player.send(event),
@@ -60,23 +86,25 @@ macro_rules! world_methods {
             self.shared().players.values()
         }
 
-        /// Every connected player, to change their states (in `on_tick`, say).
+        /// Every player, paused ones included, to change their states (in
+        /// `on_tick`, say).
         pub fn players_mut(&mut self) -> impl Iterator<Item = &mut Player<P>> {
             self.shared_mut().players.values_mut()
         }
 
-        /// A connected player by id.
+        /// A player by id, connected or paused.
         #[must_use]
         pub fn get_player(&self, id: PlayerId) -> Option<&Player<P>> {
             self.shared().players.get(&id)
         }
 
-        /// A connected player by id, to change its state.
+        /// A player by id, connected or paused, to change its state.
         pub fn get_player_mut(&mut self, id: PlayerId) -> Option<&mut Player<P>> {
             self.shared_mut().players.get_mut(&id)
         }
 
-        /// How many players are connected.
+        /// How many players there are, paused ones included (the online count
+        /// clients receive).
         #[must_use]
         pub fn player_count(&self) -> usize {
             self.shared().players.len()

@@ -121,7 +121,7 @@ impl<P: Protocol> ServerHandle<P> {
         self.commands.send(command).map_err(|_| ServerStopped)
     }
 
-    /// Sends an event to every connected player.
+    /// Sends an event to every player; paused players get it when they resume.
     ///
     /// # Errors
     /// [`SendError::Encode`] when the event cannot be encoded,
@@ -132,7 +132,8 @@ impl<P: Protocol> ServerHandle<P> {
             .map_err(|_| SendError::Disconnected)
     }
 
-    /// Sends an event to one player; nothing happens if it is not connected.
+    /// Sends an event to one player (a paused one gets it when it resumes);
+    /// nothing happens if there is no such player.
     ///
     /// # Errors
     /// As [`broadcast`](Self::broadcast).
@@ -164,13 +165,14 @@ impl<P: Protocol> ServerHandle<P> {
         self.command(Command::Sync { full })
     }
 
-    /// How many players are connected.
+    /// How many players there are, paused ones included.
     #[must_use]
     pub fn player_count(&self) -> usize {
         self.online.load(Ordering::Relaxed)
     }
 
-    /// A snapshot of every connected player.
+    /// A snapshot of every player, paused ones included
+    /// ([`PlayerInfo::paused`](super::PlayerInfo::paused) tells them apart).
     ///
     /// # Errors
     /// When the server has stopped.
@@ -180,7 +182,7 @@ impl<P: Protocol> ServerHandle<P> {
         answer.await.map_err(|_| ServerStopped)
     }
 
-    /// A snapshot of one player, if connected.
+    /// A snapshot of one player, connected or paused, if there is one.
     ///
     /// # Errors
     /// When the server has stopped.

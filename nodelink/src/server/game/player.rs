@@ -1,4 +1,5 @@
-//! A connected player: identity, tracked state, timestamps and its send queue.
+//! A player, connected or paused: identity, tracked state, timestamps and its send
+//! queue.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -18,7 +19,8 @@ use crate::sync::Tracked;
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};
 
-/// A connected player, as handlers see it.
+/// A player, as handlers see it: connected, or [paused](Self::is_paused) while its
+/// client may resume it after a lost connection.
 ///
 /// The typed twin of Python nodelink's `Player`: `player.id`, `player.state`,
 /// `set_state(key, value)` (here `state_mut().set_x(value)`), `update_state`,
@@ -122,7 +124,31 @@ impl<P: Protocol> Player<P> {
     }
 
     /// The state's typed setters (`set_x(…)`); each marks its field for the next
-    /// sync only when the value changes.
+    /// sync only when the value changes. For a state `Avatar`, this is the
+    /// `AvatarMut<'_>` its derive generates beside it, the type a helper function
+    /// takes:
+    ///
+    /// ```no_run
+    /// # use nodelink::{Protocol, SyncState};
+    /// # #[nodelink::events] pub enum ToServer { Move { x: f32 } }
+    /// # #[nodelink::events] pub enum ToClient {}
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+    /// # pub struct Game;
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// pub struct Avatar {
+    ///     pub x: f32,
+    /// }
+    ///
+    /// /// A rule of the game, apart from the handler that applies it.
+    /// fn walk(mut avatar: AvatarMut<'_>, x: f32) {
+    ///     avatar.set_x(x.clamp(0.0, 800.0));
+    /// }
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.on_move(|ctx, ToServerMove { x }| walk(ctx.player().state_mut(), x));
+    /// ```
     pub fn state_mut(&mut self) -> <P::State as SyncState>::Mut<'_> {
         self.state.state_mut()
     }
@@ -305,7 +331,7 @@ impl<P: Protocol> Player<P> {
 
     /// Whether the player is paused: its connection was lost and the server holds
     /// it for its client to resume, up to
-    /// [`ServerConfig::resume_grace`](super::ServerConfig::resume_grace). A paused
+    /// [`ServerConfig::resume_grace`](crate::server::ServerConfig::resume_grace). A paused
     /// player stays in the table, its rooms and other clients' mirrors; events sent
     /// to it are kept for its client; sync frames are not sent to it (it gets a
     /// snapshot when it resumes).
@@ -337,7 +363,7 @@ impl<P: Protocol> Player<P> {
     }
 
     /// The last measured round-trip time to this player's client, once a ping was
-    /// answered (see [`ServerConfig::ping_interval`](super::ServerConfig::ping_interval)).
+    /// answered (see [`ServerConfig::ping_interval`](crate::server::ServerConfig::ping_interval)).
     #[must_use]
     pub fn ping(&self) -> Option<Duration> {
         self.ping

@@ -77,7 +77,7 @@ impl<'r> Room<'r> {
         self.members.contains(&id)
     }
 
-    /// The members, in id order.
+    /// The members, in id order, paused players included.
     pub fn members(&self) -> impl Iterator<Item = PlayerId> + 'r {
         self.members.iter().copied()
     }
@@ -125,9 +125,9 @@ impl<'r, P: Protocol, G> RoomMut<'r, P, G> {
         &self.name
     }
 
-    /// Adds a connected player; returns `false` if it was already in the room or is
-    /// not connected. With room-scoped sync, the player and the members start
-    /// mirroring each other at once.
+    /// Adds a player (a paused one too); returns `false` if it was already in the
+    /// room or there is no such player. With room-scoped sync, the player and the
+    /// members start mirroring each other at once.
     pub fn add(&mut self, id: PlayerId) -> bool {
         self.shared.join_room(&self.name, id)
     }
@@ -145,7 +145,7 @@ impl<'r, P: Protocol, G> RoomMut<'r, P, G> {
         self.view().is_some_and(|room| room.has(id))
     }
 
-    /// The members, in id order.
+    /// The members, in id order, paused players included.
     #[must_use]
     pub fn members(&self) -> Vec<PlayerId> {
         self.view()
@@ -159,7 +159,8 @@ impl<'r, P: Protocol, G> RoomMut<'r, P, G> {
         self.view().map_or(0, |room| room.count())
     }
 
-    /// Sends an event to every member. Encoded once.
+    /// Sends an event to every member. Encoded once. Paused members get it when
+    /// they resume.
     pub fn broadcast(&mut self, event: P::ToClient) {
         let members = self.members();
         self.shared.send_event(&event, &members);

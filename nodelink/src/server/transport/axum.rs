@@ -132,18 +132,18 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 /// upgrade itself (400), the origin allow-list (403), the protocol (400 with the
 /// `x-nodelink-fingerprint` header on a fingerprint or wire-version mismatch;
 /// the nodelink subprotocol picks the native wire, none the JSON wire, per
-/// [`WireFormats`](super::WireFormats)), the player cap (503), then the
+/// [`WireFormats`](crate::server::WireFormats)), the player cap (503), then the
 /// authentication hook (401 or 403, its identity passed to the player). A client
 /// that offers [`REFUSALS_SUBPROTOCOL`](crate::wire::REFUSALS_SUBPROTOCOL) (a
 /// browser's, which cannot read these responses) is told the same refusals with
 /// a close code after the upgrade, as by the stand-alone server, and each refusal
 /// reaches [`Server::on_refusal`]. An admitted connection is then served as the
 /// stand-alone server serves it: every limit of
-/// [`ServerConfig`](super::ServerConfig) applies.
+/// [`ServerConfig`](crate::server::ServerConfig) applies.
 ///
 /// What differs, because the HTTP server is axum's:
 ///
-/// - [`host`](super::ServerConfig::host) and [`port`](super::ServerConfig::port)
+/// - [`host`](crate::server::ServerConfig::host) and [`port`](crate::server::ServerConfig::port)
 ///   are not used: the router's listener decides where the game is served.
 /// - The peer's address comes from axum's `ConnectInfo<SocketAddr>`, which the
 ///   router has only when served with
@@ -151,14 +151,14 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 ///   per-IP cap cannot be kept, so every upgrade is refused with HTTP 500 (the
 ///   body says how to fix it), and [`ServerError::NoPeerAddress`] goes to
 ///   `on_error` once.
-/// - [`handshake_timeout`](super::ServerConfig::handshake_timeout) bounds what
+/// - [`handshake_timeout`](crate::server::ServerConfig::handshake_timeout) bounds what
 ///   follows the request's arrival: admission (with the authentication hook) and
 ///   the upgrade. Reading the request is the HTTP server's work, under its own
 ///   limits. A handshake past the timeout is refused with HTTP 503.
 /// - Socket options are the listener's: set `TCP_NODELAY` there (a game's small
 ///   frames would otherwise wait for the peer's acknowledgements), e.g.
 ///   `listener.tap_io(|tcp| { let _ = tcp.set_nodelay(true); })` with axum's
-///   `ListenerExt`. [`socket_send_buffer`](super::ServerConfig::socket_send_buffer)
+///   `ListenerExt`. [`socket_send_buffer`](crate::server::ServerConfig::socket_send_buffer)
 ///   is not applied.
 /// - After [`ServerHandle::shutdown`] the route refuses upgrades with HTTP 503;
 ///   the router and its pages go on serving until the HTTP server is stopped.
