@@ -249,7 +249,7 @@ async fn capacity_limits_refuse_newcomers_through_the_router() {
     .await
     .unwrap_err();
     assert!(
-        matches!(error, ClientError::Refused { status: 503, ref reason } if reason == "server full"),
+        matches!(error, ClientError::Refused { status: 503, ref reason, .. } if reason == "server full"),
         "{error}"
     );
     site.stop().await;

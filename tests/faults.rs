@@ -1233,7 +1233,7 @@ async fn capacity_limits_refuse_newcomers_and_spare_the_players() {
         )
         .await;
         assert!(
-            matches!(typed, Err(ClientError::Refused { status: 503, ref reason }) if reason == "server full"),
+            matches!(typed, Err(ClientError::Refused { status: 503, ref reason, .. }) if reason == "server full"),
             "typed newcomer {newcomer} with 2 players of 2: expected HTTP 503 \"server full\", got {typed:?}"
         );
     }

@@ -232,7 +232,7 @@ async fn a_server_can_speak_one_wire_only() {
     assert!(
         matches!(
             error,
-            nodelink::client::ClientError::Refused { status: 400, ref reason }
+            nodelink::client::ClientError::Refused { status: 400, ref reason, .. }
                 if reason.starts_with("this server speaks only the JSON wire")
         ),
         "{error}"

@@ -537,7 +537,7 @@ async fn the_rust_client_retries_a_full_server_told_by_close_code() {
     let mut client = Watcher::start_with(&format!("ws://{addr}/"), retrying(), |_| {});
     let (seen, result) = client.finish("the client to give up").await;
     match result {
-        Err(ClientError::Refused { status, reason }) => {
+        Err(ClientError::Refused { status, reason, .. }) => {
             assert_eq!((status, reason.as_str()), (503, "server full"));
         }
         other => panic!("expected a refusal, got {other:?}"),

@@ -96,7 +96,7 @@
 //! client, reconnecting, resumes it with the token of its last welcome: the same
 //! player, with the events each side missed delivered once, in order, and a fresh
 //! snapshot. Other clients see nothing; the game sees
-//! [`on_pause`](server::Server::on_pause) and [`on_resume`](server::Server::on_resume)
+//! [`on_pause`](server::MatchKind::on_pause) and [`on_resume`](server::MatchKind::on_resume)
 //! rather than a departure and an arrival. PROTOCOL.md's "Resuming a session" has the
 //! wire side.
 //!

@@ -102,6 +102,7 @@ fn refusal_error<P: Protocol>(closed: &Disconnect) -> Option<ClientError> {
         kind => ClientError::Refused {
             status: kind.status(),
             reason: reason.clone(),
+            kind: Some(kind),
         },
     })
 }
@@ -128,6 +129,9 @@ fn server_fingerprint(reason: &str) -> Option<u64> {
 fn worth_retrying(error: &ClientError) -> bool {
     match error {
         ClientError::Connect { .. } | ClientError::Handshake(_) => true,
+        ClientError::Refused {
+            kind: Some(kind), ..
+        } => kind.is_retryable(),
         ClientError::Refused { status, .. } => matches!(status, 429 | 503),
         _ => false,
     }
@@ -367,9 +371,16 @@ async fn upgrade<P: Protocol>(
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default()
                 .into_owned();
+            let kind = response
+                .headers()
+                .get(handshake::REFUSAL_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse().ok())
+                .and_then(RefusalKind::from_close_code);
             Err(ClientError::Refused {
                 status: response.status().as_u16(),
                 reason,
+                kind,
             })
         }
         #[cfg(feature = "tls")]

@@ -53,6 +53,9 @@ pub enum ClientError {
         status: u16,
         /// The server's reason.
         reason: String,
+        /// What kind of refusal it is, when the server said (its
+        /// `x-nodelink-refusal` header, or the close code it was told with).
+        kind: Option<crate::wire::RefusalKind>,
     },
     /// The server was built with a different protocol (or speaks another wire
     /// version). Never retried.

@@ -21,13 +21,13 @@ use crate::{EntityId, PlayerId, Protocol};
 /// Makes the game value of a new match from the options it was created with.
 pub(crate) type GameFactory<P, G> =
     Arc<dyn Fn(&<P as Protocol>::MatchOptions) -> G + Send + Sync + 'static>;
-type Filter<P> = Arc<
+pub(crate) type Filter<P> = Arc<
     dyn Fn(&<P as Protocol>::MatchOptions, &<P as Protocol>::MatchMetadata) -> bool
         + Send
         + Sync
         + 'static,
 >;
-type MetadataOf<P> = Arc<
+pub(crate) type MetadataOf<P> = Arc<
     dyn Fn(&<P as Protocol>::MatchOptions) -> <P as Protocol>::MatchMetadata
         + Send
         + Sync

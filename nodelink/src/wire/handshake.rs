@@ -10,6 +10,12 @@ use crate::wire::WIRE_VERSION;
 /// The response header that names the server's fingerprint when it refuses a client.
 pub const FINGERPRINT_HEADER: &str = "x-nodelink-fingerprint";
 
+/// The response header that names what kind of refusal an HTTP refusal is: the
+/// close code the same refusal has when told after an upgrade
+/// ([`RefusalKind::close_code`](crate::wire::RefusalKind::close_code)), so a
+/// client tells a full match from an unknown one without reading the text.
+pub const REFUSAL_HEADER: &str = "x-nodelink-refusal";
+
 /// The subprotocol a client with this fingerprint offers.
 ///
 /// ```

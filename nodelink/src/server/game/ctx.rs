@@ -56,7 +56,7 @@ impl<P: Protocol, G> std::fmt::Debug for ServerCtx<'_, P, G> {
 /// The world's actions and queries, the same on every handler context.
 macro_rules! world_methods {
     () => {
-        /// The game value given to [`Server::with_game`](crate::server::Server::with_game).
+        /// This match's game value: the one given to [`Server::with_game`](crate::server::Server::with_game) for a server's default match, or made by its kind's factory ([`MatchKind::with_game`](crate::server::MatchKind::with_game)).
         pub fn game(&mut self) -> &mut G {
             &mut self.shared_mut().game
         }

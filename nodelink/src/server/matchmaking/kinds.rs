@@ -19,7 +19,7 @@ use tokio_tungstenite::WebSocketStream;
 use crate::server::config::ServerConfig;
 use crate::server::error::ServerError;
 use crate::server::game::{Command, Handlers, Match, MatchState, PlayerIds, ServerHandle};
-use crate::server::kind::{GameFactory, MatchKind, DEFAULT_LINGER};
+use crate::server::kind::{Filter, GameFactory, MatchKind, MetadataOf, DEFAULT_LINGER};
 use crate::server::link;
 use crate::server::matchmaking::intent::Intent;
 use crate::server::matchmaking::{MatchInfo, Process, Refused};
@@ -111,8 +111,8 @@ pub(crate) struct KindRuntime<P: Protocol, G> {
     /// The kind's handlers, cloned for each match it starts.
     handlers: Mutex<Handlers<P, G>>,
     games: Option<GameFactory<P, G>>,
-    filter: Arc<dyn Fn(&P::MatchOptions, &P::MatchMetadata) -> bool + Send + Sync>,
-    metadata: Arc<dyn Fn(&P::MatchOptions) -> P::MatchMetadata + Send + Sync>,
+    filter: Filter<P>,
+    metadata: MetadataOf<P>,
     /// The kind's matches' settings.
     config: Arc<ServerConfig>,
     linger: Duration,

@@ -21,7 +21,7 @@ use crate::server::matchmaking::{Intent, Refused};
 use crate::server::port::{Connecting, Identity, Io, Placement};
 use crate::server::transport::connection::Context;
 use crate::server::transport::request::HandshakeRequest;
-use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER};
+use crate::wire::handshake::{self as wire, FINGERPRINT_HEADER, REFUSAL_HEADER};
 use crate::wire::{RefusalKind, ResumeOffer, WireFormat, REFUSALS_SUBPROTOCOL};
 
 /// The only WebSocket version there is (RFC 6455).
@@ -88,11 +88,16 @@ pub(crate) struct Refusal {
 
 impl Refusal {
     pub(crate) fn new(kind: RefusalKind, body: impl Into<String>) -> Self {
+        let headers = kind
+            .close_code()
+            .map(|code| (REFUSAL_HEADER, code.to_string()))
+            .into_iter()
+            .collect();
         Self {
             kind: Some(kind),
             status: kind.status(),
             body: body.into(),
-            headers: Vec::new(),
+            headers,
         }
     }
 
