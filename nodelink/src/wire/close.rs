@@ -430,7 +430,7 @@ mod tests {
         }
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 9);
+        assert_eq!(codes.len(), 16);
         assert_eq!(RefusalKind::from_close_code(4000), None);
     }
 
