@@ -54,7 +54,7 @@ fn written() -> Vec<(&'static str, String)> {
         ("connection", "Upgrade"),
         ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
         ("sec-websocket-version", "13"),
-        ("sec-websocket-protocol", "nodelink.3.5f336d21e706eab4"),
+        ("sec-websocket-protocol", "nodelink.3.99c9f3062e72a78a"),
         ("origin", "https://game.example"),
     ];
     let player = ToHost::Player {

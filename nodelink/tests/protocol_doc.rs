@@ -29,8 +29,9 @@ use std::collections::BTreeMap;
 use nodelink::fingerprint::FingerprintHasher;
 use nodelink::sync::{Selection, Tick};
 use nodelink::wire::{
-    decode_client_frame, encode_event, encode_ping, encode_pong, encode_sync,
-    encode_sync_with_entities, json, ClientFrame, NetId, Settings, SyncHeader, Welcome,
+    decode_client_frame, encode_event, encode_listing, encode_ping, encode_pong, encode_sync,
+    encode_sync_with_entities, json, ClientFrame, MatchListing, NetId, Settings, SyncHeader,
+    Welcome,
 };
 use nodelink::{EntityId, Fingerprint, PlayerId, Protocol};
 use serde::{Deserialize, Serialize};
@@ -71,7 +72,16 @@ mod example {
         Chat { from: PlayerId, msg: String },
     }
 
-    #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Match)]
+    /// What a player asks for when making a match (its options), and what a
+    /// listing shows of each match (its metadata).
+    #[nodelink::data]
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Table {
+        pub(crate) title: String,
+    }
+
+    #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Match,
+                         options = Table, metadata = Table)]
     pub(crate) struct Game;
 
     /// The same game without a shared server state.
@@ -79,7 +89,7 @@ mod example {
     pub(crate) struct NoServerState;
 }
 
-use example::{Avatar, Game, Match, NoServerState, ToClient, ToServer};
+use example::{Avatar, Game, Match, NoServerState, Table, ToClient, ToServer};
 
 /// The example protocol with a richer player state: a nested state, two maps
 /// synced per entry and a list synced per index. PROTOCOL.md's "Nested states and
@@ -208,6 +218,12 @@ fn without_sessions() -> Settings {
     settings
 }
 
+fn table(title: &str) -> Table {
+    Table {
+        title: title.to_owned(),
+    }
+}
+
 fn frames() -> Vec<(&'static str, Vec<u8>)> {
     use nodelink::FieldMask as Mask;
     // The story the examples tell: `ada` (net id 0) is playing when `bob` connects
@@ -283,6 +299,17 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                 resumed: Some(7),
             }
             .encode()
+            .to_vec(),
+        ),
+        (
+            // `match=list&kind=game` answered: `ada`'s open table, and a full one
+            // its game locked.
+            "listing",
+            encode_listing(&[
+                MatchListing::new("K7MQ4P", 1, 4, false, table("ada's table")),
+                MatchListing::new("Q2XW9H", 4, 4, true, table("")),
+            ])
+            .unwrap()
             .to_vec(),
         ),
         (
@@ -1453,8 +1480,16 @@ mod transcription {
             .u64(events(schema, &schema["to_server"]))
             .u64(events(schema, &schema["to_client"]))
             .u64(state(schema, &schema["server_state"]));
-        match schema.get("entity") {
-            Some(entity) => h.u64(state(schema, entity)).0,
+        let h = match schema.get("entity") {
+            Some(entity) => h.u64(state(schema, entity)),
+            None => h,
+        };
+        let h = match schema.get("options") {
+            Some(options) => h.str("options").u64(ty(schema, options)),
+            None => h,
+        };
+        match schema.get("metadata") {
+            Some(metadata) => h.str("metadata").u64(ty(schema, metadata)).0,
             None => h.0,
         }
     }
@@ -1576,6 +1611,10 @@ fn protocol_md_fingerprint_steps_are_right() {
             state(&schema, &schema["server_state"]),
         ),
         ("state(null)", state(&schema, &Value::Null)),
+        (
+            "type({\"ref\": \"Table\"})",
+            ty(&schema, &json("{\"ref\": \"Table\"}")),
+        ),
         ("fingerprint", Game::FINGERPRINT),
     ];
     // Independently of the transcription: the library's own hasher and schema.

@@ -153,14 +153,23 @@ async fn the_welcome_announces_the_settings_on_both_wires_and_the_client_exposes
     assert_eq!(settings.slow_consumer_timeout, Duration::from_secs(3));
     assert_eq!(settings.resume_grace, Duration::from_secs(12));
     assert_eq!(settings.resume_buffer_len, 64);
+    assert_eq!(settings.match_kind.as_deref(), Some("game"));
+    assert_eq!(settings.match_code.as_ref().map(String::len), Some(6));
 
     // The JSON wire: the same keys and values, but no session to resume.
     let mut json = open(&url, None).await;
     let Some(Ok(Message::Text(text))) = within("the JSON welcome", json.next()).await else {
         panic!("a text welcome");
     };
-    let welcome: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+    let mut welcome: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
     assert_eq!(welcome["event"], "__welcome__");
+    // The default match's code is the server's own, drawn at its start.
+    let json_settings = welcome["data"]["settings"].as_object_mut().unwrap();
+    let code = json_settings
+        .remove("match_code")
+        .expect("the match's code");
+    assert_eq!(code.as_str(), settings.match_code.as_deref());
+    assert_eq!(json_settings.remove("match_kind"), Some("game".into()));
     assert_eq!(
         welcome["data"]["settings"],
         serde_json::json!({

@@ -204,9 +204,59 @@ pub struct MatchListing<M> {
     pub metadata: M,
 }
 
-/// Encodes a listing frame, `[5, [[code, players, max, locked, metadata]…]]`,
-/// the metadata of each entry already encoded (by [`encode_value`]).
-pub(crate) fn encode_listing<'a>(
+impl<M> MatchListing<M> {
+    /// A listing entry, for [`encode_listing`].
+    pub fn new(
+        code: impl Into<String>,
+        players: u32,
+        max_players: u32,
+        locked: bool,
+        metadata: M,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            players,
+            max_players,
+            locked,
+            metadata,
+        }
+    }
+}
+
+/// Encodes a listing frame, `[5, [[code, players, max, locked, metadata]…]]`:
+/// what a server answers a `list` request with, for a server or relay of its own.
+///
+/// ```
+/// use nodelink::wire::{decode_listing, encode_listing, MatchListing};
+///
+/// let open = MatchListing::new("K7MQ4P", 1, 4, false, "ranked".to_owned());
+/// let frame = encode_listing(&[open]).unwrap();
+/// let listings: Vec<MatchListing<String>> = decode_listing(&frame).unwrap();
+/// assert_eq!(listings[0].code, "K7MQ4P");
+/// assert_eq!(listings[0].metadata, "ranked");
+/// ```
+///
+/// # Errors
+/// When a metadata's `Serialize` impl fails.
+pub fn encode_listing<M: Serialize>(listings: &[MatchListing<M>]) -> Result<Bytes, EncodeError> {
+    let metadata = listings
+        .iter()
+        .map(|listing| encode_value(&listing.metadata))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(encode_listing_entries(listings.iter().zip(&metadata).map(
+        |(listing, metadata)| ListingEntry {
+            code: &listing.code,
+            players: listing.players,
+            max_players: listing.max_players,
+            locked: listing.locked,
+            metadata,
+        },
+    )))
+}
+
+/// Encodes a listing frame, the metadata of each entry already encoded (by
+/// [`encode_value`]).
+pub(crate) fn encode_listing_entries<'a>(
     entries: impl ExactSizeIterator<Item = ListingEntry<'a>>,
 ) -> Bytes {
     let mut out = Encoder::with_capacity(64);
@@ -224,7 +274,7 @@ pub(crate) fn encode_listing<'a>(
     Bytes::from(out.into_vec())
 }
 
-/// A match as [`encode_listing`] writes it.
+/// A match as [`encode_listing_entries`] writes it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ListingEntry<'a> {
     pub(crate) code: &'a str,
@@ -378,7 +428,7 @@ mod tests {
     #[test]
     fn listings_round_trip() {
         let metadata = encode_value(&("ranked", 3u8)).expect("encodes");
-        let frame = encode_listing(
+        let frame = encode_listing_entries(
             [ListingEntry {
                 code: "K7MQ4P",
                 players: 2,

@@ -11,8 +11,8 @@ use std::time::Duration;
 use nodelink::schema::Schema;
 use nodelink::server::WireFormats;
 use nodelink::wire::{
-    decode_client_frame, decode_server_frame, handshake, CloseReason, ParseResumeOfferError,
-    ServerFrame, Settings, WireFormat, WIRE_VERSION,
+    decode_client_frame, decode_listing, decode_server_frame, handshake, CloseReason,
+    ParseResumeOfferError, RefusalKind, ServerFrame, Settings, WireFormat, WIRE_VERSION,
 };
 use serde_json::{json, Value};
 
@@ -168,6 +168,17 @@ pub(crate) fn frame_vectors() -> Vec<FrameVector> {
         to_client,
         spliced(&plain, &settings_header, &future),
     ));
+    // Bob's welcome as a server of this version sends it: in its default match,
+    // whose code and kind the settings name.
+    let mut in_match = Settings::default();
+    in_match.match_code = Some("K7MQ4P".to_owned());
+    in_match.match_kind = Some("game".to_owned());
+    vectors.push(FrameVector::valid(
+        "welcome-in-a-match",
+        "game",
+        to_client,
+        bob_welcome(in_match).encode().to_vec(),
+    ));
     vectors.push(FrameVector::valid(
         "sync-unit-state",
         "lobby",
@@ -275,8 +286,8 @@ pub(crate) fn frame_vectors() -> Vec<FrameVector> {
         FrameVector::invalid(
             "invalid-kind-unknown",
             to_client,
-            unhex("91 05"),
-            "kind 5, which this version does not define",
+            unhex("91 06"),
+            "kind 6, which this version does not define",
         ),
         FrameVector::invalid(
             "invalid-not-an-array",
@@ -380,7 +391,16 @@ fn fingerprint_steps() -> Vec<(&'static str, Vec<(String, u64)>)> {
                 named("events(to_client)", events(&game, &game["to_client"])),
                 named("state(server_state)", state(&game, &game["server_state"])),
                 named("state(null)", state(&game, &Value::Null)),
-                named("fingerprint", head(&game).0),
+                typed(&game, "{\"ref\": \"Table\"}"),
+                named("fingerprint", {
+                    let table = ty(&game, &json("{\"ref\": \"Table\"}"));
+                    head(&game)
+                        .str("options")
+                        .u64(table)
+                        .str("metadata")
+                        .u64(table)
+                        .0
+                }),
             ],
         ),
         (
@@ -465,6 +485,8 @@ pub(crate) enum Answer {
 pub(crate) struct HandshakeVector {
     pub(crate) name: &'static str,
     pub(crate) wire_formats: WireFormats,
+    /// The request target's query, with its `?` (what it asks of matchmaking).
+    pub(crate) query: &'static str,
     pub(crate) offer: Vec<String>,
     pub(crate) headers: Vec<(&'static str, &'static str)>,
     pub(crate) answer: Answer,
@@ -479,8 +501,16 @@ fn wire_formats_name(formats: WireFormats) -> &'static str {
 }
 
 /// A refusal's response, with the headers the stand-alone server writes.
-fn refusal(status: u16, reason: &'static str, fingerprint_header: bool, body: String) -> Answer {
+fn refusal(
+    kind: RefusalKind,
+    reason: &'static str,
+    fingerprint_header: bool,
+    body: String,
+) -> Answer {
     let mut headers = vec![("content-type", "text/plain; charset=utf-8".to_owned())];
+    if let Some(code) = kind.close_code() {
+        headers.push((handshake::REFUSAL_HEADER, code.to_string()));
+    }
     if fingerprint_header {
         headers.push((
             handshake::FINGERPRINT_HEADER,
@@ -490,7 +520,7 @@ fn refusal(status: u16, reason: &'static str, fingerprint_header: bool, body: St
     headers.push(("content-length", body.len().to_string()));
     headers.push(("connection", "close".to_owned()));
     Answer::Refusal {
-        status,
+        status: kind.status(),
         reason,
         headers,
         body,
@@ -509,7 +539,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
     };
     let mismatch = || {
         refusal(
-            400,
+            RefusalKind::ProtocolMismatch,
             "Bad Request",
             true,
             format!("protocol mismatch: server fingerprint {fingerprint}, client fingerprint 0123456789abcdef"),
@@ -518,6 +548,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
     let case = |name, offer: Vec<String>, answer| HandshakeVector {
         name,
         wire_formats: WireFormats::NativeAndJson,
+        query: "",
         offer,
         headers: Vec::new(),
         answer,
@@ -555,7 +586,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
             "wire-version",
             vec![format!("nodelink.2.{fingerprint}")],
             refusal(
-                400,
+                RefusalKind::WireVersion,
                 "Bad Request",
                 true,
                 format!("unsupported nodelink wire version: this server speaks {ours}"),
@@ -567,7 +598,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
                 "native-only",
                 Vec::new(),
                 refusal(
-                    400,
+                    RefusalKind::WireNotServed,
                     "Bad Request",
                     true,
                     format!("not a nodelink client: expected the WebSocket subprotocol {ours}"),
@@ -580,7 +611,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
                 "json-only",
                 vec![ours.clone()],
                 refusal(
-                    400,
+                    RefusalKind::WireNotServed,
                     "Bad Request",
                     false,
                     "this server speaks only the JSON wire: connect without the nodelink subprotocol".into(),
@@ -591,7 +622,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
             "resume-alone",
             vec![resume.clone()],
             refusal(
-                400,
+                RefusalKind::MalformedResume,
                 "Bad Request",
                 true,
                 format!("resume offer without the nodelink subprotocol: offer {ours} beside it"),
@@ -600,7 +631,12 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
         case(
             "resume-malformed",
             vec![ours.clone(), "nodelink.resume.zz.1.0".into()],
-            refusal(400, "Bad Request", false, ParseResumeOfferError.to_string()),
+            refusal(
+                RefusalKind::MalformedResume,
+                "Bad Request",
+                false,
+                ParseResumeOfferError.to_string(),
+            ),
         ),
         case(
             "mismatch-before-resume",
@@ -616,6 +652,58 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
                 close: Some(CloseReason::SessionExpired),
             },
         ),
+        HandshakeVector {
+            query: "?match=join&code=ZZZZZZ",
+            ..case(
+                "match-unknown",
+                vec![ours.clone()],
+                refusal(
+                    RefusalKind::UnknownMatch,
+                    "Not Found",
+                    false,
+                    "no match has the code ZZZZZZ".into(),
+                ),
+            )
+        },
+        HandshakeVector {
+            query: "?match=find&kind=arena",
+            ..case(
+                "match-unknown-kind",
+                vec![ours.clone()],
+                refusal(
+                    RefusalKind::UnknownKind,
+                    "Not Found",
+                    false,
+                    "this server hosts no kind `arena`".into(),
+                ),
+            )
+        },
+        HandshakeVector {
+            query: "?match=dance",
+            ..case(
+                "match-malformed",
+                vec![ours.clone()],
+                refusal(
+                    RefusalKind::BadMatchRequest,
+                    "Bad Request",
+                    false,
+                    "unknown `match=dance`: expected create, join, find or list".into(),
+                ),
+            )
+        },
+        HandshakeVector {
+            query: "?match=create&kind=game&options=zA",
+            ..case(
+                "match-bad-options",
+                vec![ours.clone()],
+                refusal(
+                    RefusalKind::BadOptions,
+                    "Bad Request",
+                    false,
+                    "options for `game` do not decode: match options: field `value`: IO error while reading data: failed to fill whole buffer".into(),
+                ),
+            )
+        },
     ]
 }
 
@@ -671,6 +759,7 @@ fn handshake_file() -> Value {
             json!({
                 "name": vector.name,
                 "wire_formats": wire_formats_name(vector.wire_formats),
+                "query": vector.query,
                 "offer": vector.offer,
                 "headers": vector.headers.iter().map(|(name, value)| json!([name, value])).collect::<Vec<_>>(),
                 "response": answer,
@@ -678,7 +767,7 @@ fn handshake_file() -> Value {
         })
         .collect();
     json!({
-        "about": "Upgrade requests to a server of the `game` protocol (schemas/game.json) with the default configuration but `wire_formats`, and its answers. `offer` is the request's Sec-WebSocket-Protocol values, in order, sent as one header; `headers` are the request's other headers beyond a plain WebSocket upgrade's.",
+        "about": "Upgrade requests to a server of the `game` protocol (schemas/game.json) with the default configuration but `wire_formats`, and its answers. `query` is the request target's query (`GET /play` then it); `offer` is the request's Sec-WebSocket-Protocol values, in order, sent as one header; `headers` are the request's other headers beyond a plain WebSocket upgrade's.",
         "protocol": "game",
         "handshakes": cases,
     })
@@ -700,6 +789,7 @@ fn close_codes() -> Vec<(CloseReason, &'static str, bool, bool)> {
         (C::SessionExpired, "a resume named no session the server holds", false, true),
         (C::MissedEvents, "a resume would leave a gap; the session ended", false, true),
         (C::Replaced, "a newer connection resumed this connection's session", false, true),
+        (C::MatchEnded, "the player's match ended: its game ended it, or it ended as the player joined", false, true),
         (C::HostGone, "from a relay: the game's host left for good", false, false),
         (C::HostConnectionLost, "from a relay: the host's data connection for this player ended without a close frame", true, true),
         (C::PlayerConnectionLost, "from a relay, to a host's data connection: its player's connection ended without a close frame", false, false),
@@ -876,6 +966,11 @@ fn decoded(vector: &FrameVector) -> Result<Option<Welcome>, String> {
             .map_err(|error| error.to_string())
     }
     let bytes = &vector.bytes;
+    if vector.name == "listing" {
+        return decode_listing::<Table>(bytes)
+            .map(|_| None)
+            .map_err(|error| error.to_string());
+    }
     match (vector.protocol, vector.direction) {
         (_, Direction::ClientToServer) => client::<Game>(bytes),
         ("game", _) => server::<Game>(bytes),
@@ -1015,10 +1110,12 @@ async fn raw_answer(vector: &HandshakeVector) -> String {
     let bound = Server::<Game>::new(config).bind().await.expect("binds");
     let (addr, handle) = (bound.local_addr(), bound.handle());
     let task = tokio::spawn(bound.run());
-    let mut request = "GET /play HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+    let mut request = format!(
+        "GET /play{} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-        Sec-WebSocket-Version: 13\r\n"
-        .to_owned();
+        Sec-WebSocket-Version: 13\r\n",
+        vector.query
+    );
     if !vector.offer.is_empty() {
         request.push_str(&format!(
             "Sec-WebSocket-Protocol: {}\r\n",
@@ -1199,8 +1296,8 @@ fn protocol_md_lists_every_setting_the_welcome_announces() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|vector| vector["name"] == "welcome")
-        .expect("bob's welcome");
+        .find(|vector| vector["name"] == "welcome-in-a-match")
+        .expect("bob's welcome in a match");
     let announced: Vec<&String> = welcome["frame"]["settings"]
         .as_object()
         .unwrap()
@@ -1222,6 +1319,10 @@ fn protocol_md_lists_every_setting_the_welcome_announces() {
     for row in table.lines().skip(2) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let key = cells[1].trim_matches('`');
+        if cells[4] == "—" {
+            // A match's code and kind have no default: each welcome names its own.
+            continue;
+        }
         let default: Value = serde_json::from_str(cells[4]).unwrap();
         assert_eq!(welcome["frame"]["settings"][key], default, "{key}");
     }

@@ -194,12 +194,49 @@ pub(crate) fn frame(schema: &Value, direction: Direction, bytes: &[u8]) -> Resul
             };
             Ok(json!({"kind": "pong", "seq": seq.u32("seq")?}))
         }
+        (5, Direction::ServerToClient) => listing(schema, rest),
         (kind, direction) => Err(format!("no frame of kind {kind} goes {}", direction.name())),
     }
 }
 
-/// The keys of the welcome's settings that this wire version defines.
-const SETTINGS: [&str; 10] = [
+/// A listing: `[5, [[code, players, max_players, locked, metadata, …later]…]]`.
+fn listing(schema: &Value, rest: &[Mp]) -> Result<Value, String> {
+    let [entries] = rest else {
+        return Err(format!(
+            "a listing has 2 elements, found {}",
+            rest.len() + 1
+        ));
+    };
+    let mut matches = Vec::new();
+    for entry in entries.items("listing")? {
+        let [code, players, max_players, locked, metadata, ..] = entry.items("listing entry")?
+        else {
+            return Err("a listing entry has at least 5 elements".into());
+        };
+        let Mp::Bool(locked) = locked else {
+            return Err("a listing entry's `locked` is not a boolean".into());
+        };
+        let metadata = match &schema["metadata"] {
+            Value::Null => match metadata {
+                Mp::Nil => Value::Null,
+                _ => return Err("metadata in a listing of a protocol without any".into()),
+            },
+            ty => typed(schema, ty, metadata)?,
+        };
+        matches.push(json!({
+            "code": code.text("code")?,
+            "players": players.u32("players")?,
+            "max_players": max_players.u32("max_players")?,
+            "locked": locked,
+            "metadata": metadata,
+        }));
+    }
+    Ok(json!({"kind": "listing", "matches": matches}))
+}
+
+/// The keys of the welcome's settings that this wire version defines (the match's
+/// code and kind, which come together, at the end: not required).
+const SETTINGS: [&str; 12] = [
     "ping_interval_ms",
     "idle_timeout_ms",
     "max_frame_len",
@@ -210,6 +247,8 @@ const SETTINGS: [&str; 10] = [
     "slow_consumer_timeout_ms",
     "resume_grace_ms",
     "resume_buffer_len",
+    "match_code",
+    "match_kind",
 ];
 
 fn welcome(rest: &[Mp]) -> Result<Value, String> {
@@ -249,12 +288,17 @@ fn welcome(rest: &[Mp]) -> Result<Value, String> {
         .iter()
         .filter(|key| known.contains_key(**key))
         .count();
-    let required = SETTINGS.iter().filter(|key| !SETTINGS[3..6].contains(key));
+    let required = SETTINGS[..10]
+        .iter()
+        .filter(|key| !SETTINGS[3..6].contains(key));
     if let Some(missing) = required.clone().find(|key| !known.contains_key(**key)) {
         return Err(format!("settings: no `{missing}`"));
     }
     if rate != 0 && rate != 3 {
         return Err("settings: half a rate limit".into());
+    }
+    if known.contains_key("match_code") != known.contains_key("match_kind") {
+        return Err("settings: a match's code without its kind, or the other way".into());
     }
     let token = match token {
         Some(token) => {
@@ -457,9 +501,30 @@ fn typed(schema: &Value, ty: &Value, value: &Mp) -> Result<Value, String> {
             .map(Value::Array),
         "ref" => {
             let name = arg.as_str().ok_or("a ref")?;
-            match schema["types"][name].get("state") {
-                Some(state) => state_fields(schema, state, value.items(name)?),
-                None => Err(format!("the vectors use no {name}")),
+            let definition = &schema["types"][name];
+            if let Some(state) = definition.get("state") {
+                return state_fields(schema, state, value.items(name)?);
+            }
+            match definition["struct"]["kind"].as_str() {
+                // A struct with named fields: an array of its fields' values.
+                Some("named") => {
+                    let fields = definition["struct"]["fields"].as_array().ok_or(name)?;
+                    let values = value.items(name)?;
+                    if values.len() != fields.len() {
+                        return Err(format!(
+                            "{name}: {} fields, found {}",
+                            fields.len(),
+                            values.len()
+                        ));
+                    }
+                    let mut out = Map::new();
+                    for (field, value) in fields.iter().zip(values) {
+                        let field_name = field["name"].as_str().ok_or("a field's name")?;
+                        out.insert(field_name.to_owned(), typed(schema, &field["type"], value)?);
+                    }
+                    Ok(Value::Object(out))
+                }
+                _ => Err(format!("the vectors use no {name}")),
             }
         }
         "sync_map" => {

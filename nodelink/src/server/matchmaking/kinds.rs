@@ -25,7 +25,7 @@ use crate::server::matchmaking::intent::Intent;
 use crate::server::matchmaking::{MatchInfo, Process, Refused};
 use crate::server::port::{Connecting, Io, NoSeat, Placement, Seat, Seats, ToMatch};
 use crate::server::runtime::{Lifetime, MatchTask};
-use crate::wire::matchmaking::{decode_value, encode_listing, encode_value, ListingEntry};
+use crate::wire::matchmaking::{decode_value, encode_listing_entries, encode_value, ListingEntry};
 use crate::wire::RefusalKind;
 use crate::Protocol;
 
@@ -350,18 +350,15 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             .map(|record| lock(&record.metadata).1.clone())
             .collect();
         let frame =
-            encode_listing(
-                listed
-                    .iter()
-                    .zip(&metadata)
-                    .map(|(record, metadata)| ListingEntry {
-                        code: &record.code,
-                        players: narrow(record.seats.taken()),
-                        max_players: narrow(record.max_players),
-                        locked: record.locked.load(Ordering::Relaxed),
-                        metadata,
-                    }),
-            );
+            encode_listing_entries(listed.iter().zip(&metadata).map(|(record, metadata)| {
+                ListingEntry {
+                    code: &record.code,
+                    players: narrow(record.seats.taken()),
+                    max_players: narrow(record.max_players),
+                    locked: record.locked.load(Ordering::Relaxed),
+                    metadata,
+                }
+            }));
         Box::new(Listing(frame))
     }
 }

@@ -20,6 +20,7 @@ enum ToClient {
 #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 struct Game;
 
+#[derive(Clone)]
 struct Rules;
 
 // `Chat` is forgotten: the exhaustive trait makes that a compile error.

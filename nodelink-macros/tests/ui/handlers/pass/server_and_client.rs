@@ -22,6 +22,7 @@ enum ToClient {
 #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
 struct Game;
 
+#[derive(Clone)]
 struct Rules;
 
 impl ToServerHandler<Server<Game>> for Rules {
