@@ -10,6 +10,7 @@ use crate::server::game::player::{Connection, Link, Player};
 use crate::server::game::session::{Claim, Session};
 use crate::server::game::Match;
 use crate::server::port::{JoinRequest, Joined, Outgoing};
+use crate::server::SendError;
 use crate::wire::{json, CloseReason, ResumeOffer, Settings, Welcome, WireFormat};
 use crate::{PlayerId, Protocol};
 
@@ -109,9 +110,26 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         }
         shared.publish_count();
         // Before the snapshot, so that the newcomer's first mirror shows what
-        // `on_join` made of it (its state, its rooms, what it sees from there).
+        // `on_join` made of it (its state, its rooms, what it sees from there);
+        // what it sends the newcomer follows the snapshot.
+        if let Some(player) = self.state.players.get(&id) {
+            player.hold_sends();
+        }
         self.player_handler(id, "join", |handlers| handlers.on_join.as_mut());
+        let held = self
+            .state
+            .players
+            .get(&id)
+            .map(Player::release_held)
+            .unwrap_or_default();
         self.send_snapshot(id);
+        if let Some(player) = self.state.players.get(&id) {
+            for item in held {
+                if player.send_item(item) == Err(SendError::QueueFull) {
+                    player.overflowed.set(true);
+                }
+            }
+        }
         id
     }
 

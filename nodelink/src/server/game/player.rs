@@ -55,6 +55,9 @@ pub struct Player<P: Protocol> {
     /// session's buffer: the player is a slow consumer, or its session can no
     /// longer be resumed, and it is disconnected at the next tick.
     pub(crate) overflowed: Cell<bool>,
+    /// While `on_join` runs: what it sent this player, queued after the snapshot
+    /// so that the client's first frame after its welcome is its first mirror.
+    held: RefCell<Option<Vec<Outgoing>>>,
     /// The rooms this player is in, by name.
     pub(crate) rooms: Vec<String>,
     /// With room-scoped sync: the other players this player's client mirrors.
@@ -102,6 +105,7 @@ impl<P: Protocol> Player<P> {
             needs_snapshot: false,
             full_since: Cell::new(None),
             overflowed: Cell::new(false),
+            held: RefCell::new(None),
             rooms: Vec::new(),
             visible: IdSet::default(),
             seen_entities: BTreeSet::new(),
@@ -220,11 +224,29 @@ impl<P: Protocol> Player<P> {
         }
     }
 
+    /// Holds what is sent to this player until [`release_held`](Self::release_held).
+    pub(crate) fn hold_sends(&self) {
+        *self.held.borrow_mut() = Some(Vec::new());
+    }
+
+    /// Ends [`hold_sends`](Self::hold_sends): what was held, in order.
+    pub(crate) fn release_held(&self) -> Vec<Outgoing> {
+        self.held.borrow_mut().take().unwrap_or_default()
+    }
+
     /// Queues an item, keeping track of how long the queue has been full.
     pub(crate) fn send_item(&self, item: Outgoing) -> Result<(), SendError> {
         let Some(link) = &self.link else {
             return Err(SendError::Disconnected);
         };
+        if let Some(held) = self.held.borrow_mut().as_mut() {
+            // Held items are bounded as the queue is.
+            if held.len() >= link.outbox.max_capacity() {
+                return Err(SendError::QueueFull);
+            }
+            held.push(item);
+            return Ok(());
+        }
         match link.outbox.try_send(item) {
             Ok(()) => {
                 self.full_since.set(None);
