@@ -207,7 +207,10 @@ where
                             return found;
                         }
                     }
-                    None => panic!("the client stopped before {what}"),
+                    None => {
+                        let ended = (&mut self.result).await;
+                        panic!("the client stopped before {what}: {ended:?}")
+                    }
                 }
             }
         })

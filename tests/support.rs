@@ -240,16 +240,22 @@ impl<P: Protocol> Running<P> {
     }
 }
 
-/// Binds `server` on its configured address and runs it in a task.
+/// Serves `server` on a listener bound to its configured address, in a task.
 ///
 /// # Panics
 /// If it cannot bind.
 pub async fn serve<P: Protocol, G: Send + 'static>(server: Server<P, G>) -> Running<P> {
-    let bound = server.bind().await.expect("bind");
+    let config = server.config();
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("a local address");
+    let handle = server.handle();
+    let serving = server.serve(listener);
     Running {
-        addr: bound.local_addr(),
-        handle: bound.handle(),
-        task: tokio::spawn(bound.run()),
+        addr,
+        handle,
+        task: tokio::spawn(async move { serving.await.expect("a listener serves") }),
     }
 }
 

@@ -42,6 +42,7 @@ mod link;
 mod matchmaking;
 mod port;
 mod runtime;
+mod serve;
 mod transport;
 
 use std::collections::HashMap;
@@ -58,8 +59,9 @@ pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use game::{EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats};
 pub use kind::MatchKind;
 pub use matchmaking::MatchInfo;
+pub use serve::{Serve, Transport};
 #[cfg(feature = "axum")]
-pub use transport::axum::Mounted;
+pub use transport::axum::{Mount, Mounted};
 pub use transport::listener::BoundServer;
 pub use transport::refusal::RefusedConnection;
 pub use transport::relay::RelayedServer;

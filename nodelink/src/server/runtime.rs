@@ -9,12 +9,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::{interval, MissedTickBehavior};
 
+use crate::server::error::RunError;
 use crate::server::game::{Command, Match};
 use crate::server::port::ToMatch;
+use crate::server::serve::{BoxFuture, Transport};
+use crate::server::transport::connection::Context;
 use crate::Protocol;
 
 /// Messages from connections handled per wake-up of a match's task at most.
@@ -178,6 +182,64 @@ impl Tasks {
         }
     }
 
+    /// Serves the connections `transports` take until the server stops (by its
+    /// handle, `signal`, or a transport's error, which is returned), then
+    /// [`stop`](Self::stop)s. `stop_server` is the handle's shutdown.
+    pub(crate) async fn serve(
+        mut self,
+        transports: Vec<Box<dyn Transport>>,
+        context: Context,
+        signal: Option<BoxFuture<()>>,
+        stop_server: impl Fn() + Send,
+    ) -> Result<(), RunError> {
+        let (connections, mut incoming) = mpsc::unbounded_channel();
+        let mut accepting: FuturesUnordered<_> = transports
+            .into_iter()
+            .map(|transport| {
+                transport.accept(Feed {
+                    context: context.clone(),
+                    connections: connections.clone(),
+                    stopping: self.shutdown.clone(),
+                })
+            })
+            .collect();
+        drop((connections, context));
+        let mut signal = signal;
+        let mut failed = None;
+        loop {
+            let signalled = async {
+                match signal.as_mut() {
+                    Some(signal) => signal.await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                connection = incoming.recv() => match connection {
+                    Some(connection) => self.spawn(connection),
+                    // Every transport returned (the server is stopping) and
+                    // dropped its feed: nothing more can arrive.
+                    None => break,
+                },
+                Some(result) = accepting.next(), if !accepting.is_empty() => {
+                    if let Err(error) = result {
+                        tracing::error!("{error}; shutting down");
+                        failed.get_or_insert(error);
+                        stop_server();
+                    }
+                }
+                () = signalled => {
+                    signal = None;
+                    stop_server();
+                }
+                Some(_) = self.connections.join_next(), if !self.connections.is_empty() => {}
+            }
+        }
+        // Transports that all returned on their own leave nothing to serve.
+        stop_server();
+        self.stop().await;
+        failed.map_or(Ok(()), Err)
+    }
+
     /// Runs a connection in its own task.
     pub(crate) fn spawn(&mut self, connection: impl Future<Output = ()> + Send + 'static) {
         // A finished task keeps its memory until joined: reap them all.
@@ -207,6 +269,43 @@ impl Tasks {
                 "{} matches still running after the shutdown timeout",
                 self.spawner.live()
             );
+        }
+    }
+}
+
+/// What a served transport hands its connections to, and learns from that the
+/// server is stopping.
+pub struct Feed {
+    context: Context,
+    connections: mpsc::UnboundedSender<BoxFuture<()>>,
+    stopping: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Feed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feed").finish_non_exhaustive()
+    }
+}
+
+impl Feed {
+    /// What the transport's connections are admitted and played with.
+    pub(crate) fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// Runs a connection in its own task.
+    pub(crate) fn spawn(&self, connection: impl Future<Output = ()> + Send + 'static) {
+        // Closed only once the server's loop has ended, after every feed was dropped.
+        let _ = self.connections.send(Box::pin(connection));
+    }
+
+    /// Waits for `incoming` (the transport's next connection, say); `None` once
+    /// the server is stopping, when the transport should wind up and return.
+    pub(crate) async fn next<T>(&mut self, incoming: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            value = incoming => Some(value),
+            // An error means every handle is gone: stopping too.
+            _ = self.stopping.wait_for(|stopping| *stopping) => None,
         }
     }
 }

@@ -332,10 +332,11 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         }
         let game = self.game_for(&options)?;
         let record = self.start(options, true, game);
+        // Seated before anyone else can find it: its maker's place is its own.
+        let seat = self.seat(&record);
         matches.insert(record.code.clone(), record.clone());
         drop(matches);
-        let seat = self.seat(&record)?;
-        Ok(Self::seated(&record, Some(seat)))
+        Ok(Self::seated(&record, Some(seat?)))
     }
 
     fn listing(&self) -> Box<dyn Placement> {
@@ -422,9 +423,10 @@ impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
                 let options = self.decode_options(options)?;
                 let game = self.game_for(&options)?;
                 let record = self.start(options, !private, game);
+                // Seated before a `find` can see it: its maker's place is its own.
+                let seat = self.seat(&record);
                 lock(&self.matches).insert(record.code.clone(), record.clone());
-                let seat = self.seat(&record)?;
-                Ok(Self::seated(&record, Some(seat)))
+                Ok(Self::seated(&record, Some(seat?)))
             }
             Intent::Find { options, .. } => self.find(options),
             Intent::List { .. } => Ok(self.listing()),

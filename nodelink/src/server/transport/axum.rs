@@ -7,7 +7,6 @@
 //! implementation next to the one every nodelink connection already runs on.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,19 +19,23 @@ use ::axum::response::Response;
 use ::axum::routing::{self, MethodRouter};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::server::error::RunError;
 use crate::server::error::ServerError;
 use crate::server::port::Io;
+use crate::server::runtime::Feed;
+use crate::server::serve::sealed::Accept;
+use crate::server::serve::{BoxFuture, Serve};
 use crate::server::transport::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
 use crate::server::transport::connection::{websocket_config, Context};
 use crate::server::transport::refusal;
 use crate::server::transport::request::HandshakeRequest;
-use crate::server::{Server, ServerHandle, Started};
+use crate::server::{Server, ServerConfig, ServerHandle};
 use crate::wire::{RefusalKind, REFUSALS_SUBPROTOCOL};
 use crate::Protocol;
 
@@ -42,41 +45,161 @@ const PENDING_UPGRADES: usize = 128;
 
 impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// Prepares the server to be mounted on an axum `Router`, on the same port as
-    /// the site's pages; nothing runs yet. See [`Mounted`]. Available with the
-    /// `axum` feature.
+    /// the site's pages; nothing runs yet: a shortcut for a [`Mount`] and
+    /// [`serve`](Self::serve) on it. See [`Mounted`]. Available with the `axum`
+    /// feature.
     #[must_use]
     pub fn mount(self) -> Mounted<P, G> {
-        #[cfg(feature = "tls")]
-        if self.config.tls.is_some() {
-            tracing::warn!(
-                "ServerConfig::tls is not used by a mounted server: serve the router over TLS"
-            );
-        }
-        let handle = self.handle();
-        let Started {
-            context,
-            spawner,
-            shutdown,
-            start_default,
-        } = self.into_runtime();
-        let (upgrades_tx, upgrades) = mpsc::channel(PENDING_UPGRADES);
         Mounted {
-            start: Started {
-                context: context.clone(),
-                spawner,
-                shutdown,
-                start_default,
-            },
+            server: self,
+            mount: Mount::new(),
+        }
+    }
+}
+
+/// The axum transport: a route for an axum `Router` (or several), whose upgrades
+/// the server it is [served](Server::serve) by plays. Requests that arrive before
+/// it is served wait for it, within the default handshake timeout. Available with
+/// the `axum` feature.
+///
+/// ```no_run
+/// use std::net::SocketAddr;
+///
+/// use axum::Router;
+/// use nodelink::server::{Mount, Server, ServerConfig};
+/// # use nodelink::{PlayerId, SyncState};
+/// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// # pub struct Avatar { pub x: f32 }
+/// # #[nodelink::events] pub enum ToServer { Ready }
+/// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+/// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+/// # pub struct Game;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = Server::<Game>::new(ServerConfig::default());
+/// let mount = Mount::new();
+/// let app = Router::new().route("/play", mount.route()); // ws://host:8080/play
+/// let handle = server.handle();
+/// tokio::spawn(server.serve(mount));
+///
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+///     .with_graceful_shutdown(async move {
+///         let _ = tokio::signal::ctrl_c().await;
+///         handle.shutdown(); // every player is closed with "server shutting down"
+///     })
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Mount {
+    upgrades: mpsc::Receiver<Upgrade>,
+    serving: watch::Sender<Option<Context>>,
+    gateway: Arc<Gateway>,
+}
+
+impl fmt::Debug for Mount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mount").finish_non_exhaustive()
+    }
+}
+
+impl Default for Mount {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Mount {
+    /// A route not served yet.
+    #[must_use]
+    pub fn new() -> Self {
+        let (upgrades_tx, upgrades) = mpsc::channel(PENDING_UPGRADES);
+        let (serving, context) = watch::channel(None);
+        Self {
             upgrades,
+            serving,
             gateway: Arc::new(Gateway {
                 context,
                 per_ip: IpCounts::default(),
                 upgrades: upgrades_tx,
                 reported_no_peer: AtomicBool::new(false),
             }),
-            handle,
-            game: PhantomData,
         }
+    }
+
+    /// The game's route: a `GET` handler that upgrades admitted requests to
+    /// nodelink connections. Add it to a router with `.route(path, ...)`; it may
+    /// be added at several paths, or to several routers, which then share the
+    /// server and its limits.
+    pub fn route<S>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let gateway = self.gateway.clone();
+        routing::get(move |request: Request| async move { gateway.answer(request).await })
+    }
+
+    /// The game's route sharing its path with a page: WebSocket upgrades go to
+    /// the game (as with [`route`](Self::route)), other `GET` requests to `page`,
+    /// any axum handler. Python nodelink's client connects to `ws://host:port/`, the
+    /// site's root, where the site's home page usually is:
+    ///
+    /// ```no_run
+    /// # use nodelink::server::Mount;
+    /// let mount = Mount::new();
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", mount.route_or(|| async { "Welcome!" }));
+    /// ```
+    ///
+    /// Other methods can be added to the result as to any `MethodRouter`
+    /// (`.post(...)`).
+    pub fn route_or<H, T, S>(&self, page: H) -> MethodRouter<S>
+    where
+        H: Handler<T, S>,
+        T: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let gateway = self.gateway.clone();
+        routing::get(move |State(state): State<S>, request: Request| async move {
+            if wants_websocket(request.headers()) {
+                gateway.answer(request).await
+            } else {
+                page.call(request, state).await
+            }
+        })
+    }
+}
+
+impl Accept for Mount {
+    fn accept(self: Box<Self>, mut feed: Feed) -> BoxFuture<Result<(), RunError>> {
+        Box::pin(async move {
+            let Mount {
+                mut upgrades,
+                serving,
+                gateway,
+            } = *self;
+            #[cfg(feature = "tls")]
+            if feed.context().config.tls.is_some() {
+                tracing::warn!(
+                    "ServerConfig::tls is not used by a mounted server: serve the router over TLS"
+                );
+            }
+            serving.send_replace(Some(feed.context().clone()));
+            // `gateway` keeps a sender alive, so the channel closes only here.
+            while let Some(Some(upgrade)) = feed.next(upgrades.recv()).await {
+                feed.spawn(upgrade.play(feed.context().clone()));
+            }
+            // Upgrades admitted just before the shutdown still get their close frame.
+            upgrades.close();
+            while let Some(upgrade) = upgrades.recv().await {
+                feed.spawn(upgrade.play(feed.context().clone()));
+            }
+            serving.send_replace(None);
+            drop(gateway);
+            Ok(())
+        })
     }
 }
 
@@ -168,17 +291,14 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 ///   `wss://host/play`. The config's `tls` (feature `tls`) is not used, and
 ///   `mount` logs a warning when it is set.
 pub struct Mounted<P: Protocol, G = ()> {
-    start: Started,
-    upgrades: mpsc::Receiver<Upgrade>,
-    gateway: Arc<Gateway>,
-    handle: ServerHandle<P>,
-    game: PhantomData<fn() -> G>,
+    server: Server<P, G>,
+    mount: Mount,
 }
 
 impl<P: Protocol, G> fmt::Debug for Mounted<P, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mounted")
-            .field("config", &self.gateway.context.config)
+            .field("server", &self.server)
             .finish_non_exhaustive()
     }
 }
@@ -187,89 +307,47 @@ impl<P: Protocol, G: Send + 'static> Mounted<P, G> {
     /// A handle to the server; see [`Server::handle`].
     #[must_use]
     pub fn handle(&self) -> ServerHandle<P> {
-        self.handle.clone()
+        self.server.handle()
     }
 
-    /// The game's route: a `GET` handler that upgrades admitted requests to
-    /// nodelink connections. Add it to a router with `.route(path, ...)`; it may
-    /// be added at several paths, or to several routers, which then share the
-    /// server and its limits. Requests that arrive before [`run`](Self::run)
-    /// starts wait for it, within the handshake timeout.
+    /// The game's route; see [`Mount::route`]. Requests that arrive before
+    /// [`run`](Self::run) starts wait for it, within the handshake timeout.
     pub fn route<S>(&self) -> MethodRouter<S>
     where
         S: Clone + Send + Sync + 'static,
     {
-        let gateway = self.gateway.clone();
-        routing::get(move |request: Request| async move { gateway.answer(request).await })
+        self.mount.route()
     }
 
-    /// The game's route sharing its path with a page: WebSocket upgrades go to
-    /// the game (as with [`route`](Self::route)), other `GET` requests to `page`,
-    /// any axum handler. Python nodelink's client connects to `ws://host:port/`, the
-    /// site's root, where the site's home page usually is:
-    ///
-    /// ```no_run
-    /// # use nodelink::server::{Server, ServerConfig};
-    /// # use nodelink::{PlayerId, Protocol, SyncState};
-    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
-    /// # pub struct Avatar { pub x: f32 }
-    /// # #[nodelink::events]
-    /// # pub enum ToServer { Ready }
-    /// # #[nodelink::events]
-    /// # pub enum ToClient { Joined { id: PlayerId } }
-    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
-    /// # pub struct Game;
-    /// # let mounted = Server::<Game>::new(ServerConfig::default()).mount();
-    /// let app: axum::Router = axum::Router::new()
-    ///     .route("/", mounted.route_or(|| async { "Welcome!" }));
-    /// ```
-    ///
-    /// Other methods can be added to the result as to any `MethodRouter`
-    /// (`.post(...)`).
+    /// The game's route sharing its path with a page; see [`Mount::route_or`].
     pub fn route_or<H, T, S>(&self, page: H) -> MethodRouter<S>
     where
         H: Handler<T, S>,
         T: 'static,
         S: Clone + Send + Sync + 'static,
     {
-        let gateway = self.gateway.clone();
-        routing::get(move |State(state): State<S>, request: Request| async move {
-            if wants_websocket(request.headers()) {
-                gateway.answer(request).await
-            } else {
-                page.call(request, state).await
-            }
-        })
+        self.mount.route_or(page)
     }
 
-    /// Runs the server: its world task, and the connections its route admits.
+    /// The server served on its mount: [`Server::serve`], to add a
+    /// graceful-shutdown future or another transport.
+    pub fn serve(self) -> Serve<P, G> {
+        self.server.serve(self.mount)
+    }
+
+    /// Runs the server: its matches, and the connections its route admits.
     /// Returns after [`ServerHandle::shutdown`], once every connection has closed
     /// (or the shutdown timeout passed and the rest were aborted).
     pub async fn run(self) {
-        let Mounted {
-            start,
-            mut upgrades,
-            gateway,
-            ..
-        } = self;
-        let (context, mut tasks) = start.run();
-        // `gateway` keeps a sender alive, so the channel closes only here.
-        while let Some(Some(upgrade)) = tasks.next(upgrades.recv()).await {
-            tasks.spawn(upgrade.play(context.clone()));
-        }
-        // Upgrades admitted just before the shutdown still get their close frame.
-        upgrades.close();
-        while let Some(upgrade) = upgrades.recv().await {
-            tasks.spawn(upgrade.play(context.clone()));
-        }
-        drop((context, gateway));
-        tasks.stop().await;
+        // A mount's transport never fails.
+        let _ = self.serve().await;
     }
 }
 
-/// What the route shares between its requests and with [`Mounted::run`].
+/// What the route shares between its requests and with the served [`Mount`].
 struct Gateway {
-    context: Context,
+    /// The serving server's, while it is served.
+    context: watch::Receiver<Option<Context>>,
     per_ip: IpCounts,
     upgrades: mpsc::Sender<Upgrade>,
     reported_no_peer: AtomicBool,
@@ -289,32 +367,58 @@ struct Upgrade {
 impl Gateway {
     /// Answers an upgrade request: `101 Switching Protocols`, with the connection
     /// handed to [`Mounted::run`], or the refusal.
-    async fn answer(&self, mut request: Request) -> Response {
+    async fn answer(&self, request: Request) -> Response {
+        let shutting_down = || {
+            refused(&Refusal::new(
+                RefusalKind::ShuttingDown,
+                "server shutting down",
+            ))
+        };
+        if self.upgrades.is_closed() {
+            return shutting_down();
+        }
+        let mut serving = self.context.clone();
+        let wait = ServerConfig::default().handshake_timeout;
+        // A route that is not served yet waits for its server, a while.
+        let context = match tokio::time::timeout(wait, serving.wait_for(Option::is_some)).await {
+            Ok(Ok(context)) => context.clone(),
+            _ => None,
+        };
+        match context {
+            Some(context) => self.answer_served(request, &context).await,
+            None => shutting_down(),
+        }
+    }
+
+    /// [`answer`](Self::answer), once the mount is served.
+    async fn answer_served(&self, mut request: Request, context: &Context) -> Response {
         let Some(&ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
-            self.report_no_peer();
+            self.report_no_peer(context);
             return refused(&Refusal::http(500, ServerError::NoPeerAddress.to_string()));
         };
         // A WebSocket upgrade is an HTTP/1.1 GET (RFC 6455, 4.1); `get` lets HEAD in.
         if request.method() != Method::GET || request.version() != Version::HTTP_11 {
             return self.refuse(
+                context,
                 addr,
                 Refusal::new(RefusalKind::NotAnUpgrade, "not a WebSocket upgrade"),
             );
         }
         if self.upgrades.is_closed() {
             return self.refuse(
+                context,
                 addr,
                 Refusal::new(RefusalKind::ShuttingDown, "server shutting down"),
             );
         }
-        let deadline = Instant::now() + self.context.config.handshake_timeout;
+        let deadline = Instant::now() + context.config.handshake_timeout;
         let slot = IpSlot::take(&self.per_ip, addr.ip());
         let on_upgrade = hyper::upgrade::on(&mut request);
         let handshake = handshake_request(&request, addr);
         let wants_close = refusal::wants_close(&handshake);
         let key = request.headers().get(header::SEC_WEBSOCKET_KEY).cloned();
         let admitting = async {
-            let verdict = match admission::admit(&self.context, handshake, &slot).await {
+            let verdict = match admission::admit(context, handshake, &slot).await {
                 Err(refused) if !(wants_close && refusal::has_close_code(&refused)) => {
                     return Err(refused)
                 }
@@ -327,15 +431,15 @@ impl Gateway {
         };
         let (verdict, permit) = match timeout_at(deadline, admitting).await {
             Ok(Ok(verdict)) => verdict,
-            Ok(Err(refused)) => return self.refuse(addr, refused),
+            Ok(Err(refused)) => return self.refuse(context, addr, refused),
             Err(_) => {
                 let timed_out = Refusal::new(RefusalKind::HandshakeTimeout, "handshake timed out");
-                return self.refuse(addr, timed_out);
+                return self.refuse(context, addr, timed_out);
             }
         };
         // Refused, but told with a close code once upgraded.
         if let Err(refused) = &verdict {
-            self.context.refusals.report(addr, refused);
+            context.refusals.report(addr, refused);
         }
         let subprotocol = match &verdict {
             Ok(admitted) => admitted.subprotocol.as_deref(),
@@ -365,17 +469,17 @@ impl Gateway {
     }
 
     /// Reports a refusal and answers it in HTTP.
-    fn refuse(&self, addr: SocketAddr, refusal: Refusal) -> Response {
-        self.context.refusals.report(addr, &refusal);
+    fn refuse(&self, context: &Context, addr: SocketAddr, refusal: Refusal) -> Response {
+        context.refusals.report(addr, &refusal);
         refused(&refusal)
     }
 
     /// Tells `on_error`, once, that the router is served without peer addresses.
-    fn report_no_peer(&self) {
+    fn report_no_peer(&self, context: &Context) {
         if self.reported_no_peer.swap(true, Ordering::Relaxed) {
             return;
         }
-        self.context.matchmaker.report(ServerError::NoPeerAddress);
+        context.matchmaker.report(ServerError::NoPeerAddress);
     }
 }
 

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use crate::server::error::RunError;
+use crate::server::runtime::Feed;
+use crate::server::serve::sealed::Accept;
+use crate::server::serve::{BoxFuture, Serve};
 use crate::server::transport::admission::{IpCounts, IpSlot};
 use crate::server::transport::connection;
 use crate::server::{Server, ServerHandle};
@@ -35,7 +38,9 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
         })
     }
 
-    /// Binds and serves until [`ServerHandle::shutdown`].
+    /// Binds and serves until [`ServerHandle::shutdown`]: `bind().await?.run()`,
+    /// a shortcut for [`serve`](Self::serve) on a listener bound to the config's
+    /// address.
     ///
     /// # Errors
     /// [`RunError::Bind`] when the address cannot be bound.
@@ -55,16 +60,17 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             .build()
             .map_err(RunError::Runtime)?;
         runtime.block_on(async {
-            let handle = self.handle();
             let bound = self.bind().await?;
             tracing::info!("nodelink server listening on {}", bound.local_addr());
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    handle.shutdown();
-                }
-            });
-            bound.run().await;
-            Ok(())
+            bound
+                .serve()
+                .with_graceful_shutdown(async {
+                    // Without a signal handler, only the handle stops the server.
+                    if tokio::signal::ctrl_c().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                })
+                .await
         })
     }
 }
@@ -97,33 +103,48 @@ impl<P: Protocol, G: Send + 'static> BoundServer<P, G> {
         self.server.handle()
     }
 
+    /// The server served on its bound listener: [`Server::serve`], to add a
+    /// graceful-shutdown future or another transport.
+    pub fn serve(self) -> Serve<P, G> {
+        self.server.serve(self.listener)
+    }
+
     /// Serves until [`ServerHandle::shutdown`]; returns once every connection has
     /// closed (or the shutdown timeout passed and the rest were aborted).
     pub async fn run(self) {
-        let (context, mut tasks) = self.server.into_runtime().run();
-        let per_ip = IpCounts::default();
-        let mut backoff = Backoff::default();
-        while let Some(accepted) = tasks.next(self.listener.accept()).await {
-            match accepted {
-                Ok((stream, addr)) => {
-                    backoff.reset();
-                    let slot = IpSlot::take(&per_ip, addr.ip());
-                    tasks.spawn(connection::serve(stream, addr, context.clone(), slot));
-                }
-                // Out of file descriptors, say: the players already connected keep
-                // playing, and the loop waits before trying again rather than
-                // spinning (and logging) as fast as accept fails.
-                Err(error) => {
-                    let pause = backoff.next(&error);
-                    if tasks.next(tokio::time::sleep(pause)).await.is_none() {
-                        break;
+        // A listener's accept loop never fails: it waits out accept errors.
+        let _ = self.serve().await;
+    }
+}
+
+/// The stand-alone server's transport: each connection the listener accepts is
+/// served (over TLS when the config has it). Out of file descriptors, say, the
+/// players already connected keep playing, and the loop waits before accepting
+/// again rather than spinning (and logging) as fast as accept fails.
+impl Accept for TcpListener {
+    fn accept(self: Box<Self>, mut feed: Feed) -> BoxFuture<Result<(), RunError>> {
+        Box::pin(async move {
+            let listener = *self;
+            let per_ip = IpCounts::default();
+            let mut backoff = Backoff::default();
+            while let Some(accepted) = feed.next(listener.accept()).await {
+                match accepted {
+                    Ok((stream, addr)) => {
+                        backoff.reset();
+                        let slot = IpSlot::take(&per_ip, addr.ip());
+                        let context = feed.context().clone();
+                        feed.spawn(connection::serve(stream, addr, context, slot));
+                    }
+                    Err(error) => {
+                        let pause = backoff.next(&error);
+                        if feed.next(tokio::time::sleep(pause)).await.is_none() {
+                            break;
+                        }
                     }
                 }
             }
-        }
-        drop(context);
-        drop(self.listener);
-        tasks.stop().await;
+            Ok(())
+        })
     }
 }
 
