@@ -80,7 +80,7 @@ fn written() -> Vec<(&'static str, String)> {
         ("python-disconnect", messages::client_disconnect("c17")),
         (
             "native-registered",
-            ToHost::registered("K7MQ4P", token, Duration::from_secs(30)).to_json(),
+            ToHost::registered("K7MQ4P", token, Duration::from_secs(30), 64, Vec::new()).to_json(),
         ),
         ("native-player", player.to_json()),
         ("native-gone", ToHost::Gone { cid: "c18".into() }.to_json()),
