@@ -205,7 +205,9 @@ impl Shared {
             let Some(code) = games.fresh_code(self.config.clamped_code_len()) else {
                 break;
             };
-            games.by_code.insert(code.clone(), Game::Native(game.clone()));
+            games
+                .by_code
+                .insert(code.clone(), Game::Native(game.clone()));
             codes.push(code);
         }
         games

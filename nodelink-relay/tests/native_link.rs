@@ -175,7 +175,11 @@ async fn a_host_claims_match_codes_that_join_its_game_until_released() {
     let relay = TestRelay::start(local()).await;
     let mut host = NativeHost::link(&relay).await;
     assert_eq!(host.registered["max_codes"], 64);
-    assert!(host.registered.get("codes").is_none(), "{}", host.registered);
+    assert!(
+        host.registered.get("codes").is_none(),
+        "{}",
+        host.registered
+    );
     let codes = host.claim_codes(2).await;
     assert_ne!(codes[0], codes[1]);
     for code in &codes {

@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::game::{Decision, NativeGame};
 use super::wrong_token;
 use crate::close::CloseReason;
-use crate::connection::{run, upgrade, End, Read, Reader};
 use crate::code::GameCode;
+use crate::connection::{run, upgrade, End, Read, Reader};
 use crate::directory::{Claimed, Shared};
 use crate::http::{is_header_safe, Refusal, Request};
 use crate::messages::{FromHost, ToHost};
@@ -152,7 +152,10 @@ pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
                             codes: granted,
                             reason: short,
                         };
-                        if link.try_push(Outgoing::Text(answer.to_json().into())).is_err() {
+                        if link
+                            .try_push(Outgoing::Text(answer.to_json().into()))
+                            .is_err()
+                        {
                             // The host would never learn of them: not its to keep.
                             for claimed in &codes {
                                 shared.release(&game, claimed);

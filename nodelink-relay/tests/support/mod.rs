@@ -385,7 +385,11 @@ impl NativeHost {
 
     /// Claims up to `count` match codes: the relay's `codes` answer.
     pub async fn claim(&mut self, count: usize) -> Value {
-        send_json(&mut self.control, &json!({ "type": "claim", "count": count })).await;
+        send_json(
+            &mut self.control,
+            &json!({ "type": "claim", "count": count }),
+        )
+        .await;
         let answer = self.next("the codes").await;
         assert_eq!(answer["type"], "codes", "{answer}");
         answer
@@ -406,7 +410,11 @@ impl NativeHost {
 
     /// Releases a match code.
     pub async fn release(&mut self, code: &str) {
-        send_json(&mut self.control, &json!({ "type": "release", "code": code })).await;
+        send_json(
+            &mut self.control,
+            &json!({ "type": "release", "code": code }),
+        )
+        .await;
     }
 
     /// The next control message.

@@ -903,13 +903,19 @@ mod tests {
     fn a_match_code_in_the_path_names_its_match() {
         let game = "K7MQ4P";
         // The game's own code: the default match, as before.
-        assert_eq!(match_target("/join/k7mq4p?name=ann", game), "/join/k7mq4p?name=ann");
+        assert_eq!(
+            match_target("/join/k7mq4p?name=ann", game),
+            "/join/k7mq4p?name=ann"
+        );
         // A match's code: that match.
         assert_eq!(
             match_target("/join/q2w3e4?name=ann", game),
             "/join/q2w3e4?name=ann&match=join&code=Q2W3E4"
         );
-        assert_eq!(match_target("/join/Q2W3E4", game), "/join/Q2W3E4?match=join&code=Q2W3E4");
+        assert_eq!(
+            match_target("/join/Q2W3E4", game),
+            "/join/Q2W3E4?match=join&code=Q2W3E4"
+        );
         // A query that names a match keeps it.
         for target in [
             "/join/K7MQ4P?match=create&kind=arena",
@@ -933,11 +939,17 @@ mod tests {
         };
         let codes = RelayCodes::new(&registration);
         assert_eq!(codes.default_code(), "K7MQ4P");
-        assert!(codes.to_send().is_empty(), "nothing claimed before a match needs it");
+        assert!(
+            codes.to_send().is_empty(),
+            "nothing claimed before a match needs it"
+        );
         let first = codes.take().unwrap_err();
         assert!(first.contains("try again shortly"), "{first}");
         let sent = codes.to_send();
-        assert!(matches!(sent[..], [ToRelay::Claim { count: 2 }]), "{sent:?}");
+        assert!(
+            matches!(sent[..], [ToRelay::Claim { count: 2 }]),
+            "{sent:?}"
+        );
         assert!(codes.to_send().is_empty(), "one claim at a time");
         codes.granted(vec!["AAAAAA".into(), "BBBBBB".into()], None);
         let taken = codes.take().unwrap().unwrap();
@@ -947,7 +959,10 @@ mod tests {
         codes.take().unwrap().unwrap();
         codes.take().unwrap().unwrap();
         let full = codes.take().unwrap_err();
-        assert!(full.contains("its most match codes on the relay (3)"), "{full}");
+        assert!(
+            full.contains("its most match codes on the relay (3)"),
+            "{full}"
+        );
         assert!(codes.to_send().is_empty(), "no claim past the limit");
         // A match ended: its code is released, then another claimed.
         codes.give_back(&taken);
@@ -985,7 +1000,11 @@ mod tests {
         registration.codes = Vec::new();
         codes.registered(&registration, false);
         assert!(codes.take().is_err());
-        assert_eq!(codes.default_code(), "K7MQ4P", "the default match keeps its code");
+        assert_eq!(
+            codes.default_code(),
+            "K7MQ4P",
+            "the default match keeps its code"
+        );
     }
 
     #[test]
