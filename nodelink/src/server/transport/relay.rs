@@ -1039,5 +1039,26 @@ mod tests {
             refusal,
             r#"{"type":"refuse","cid":"c1","status":400,"reason":"no","headers":[["x-nodelink-fingerprint","4874c71316f5ad11"]]}"#
         );
+        // PROTOCOL.md's "Match codes", both ways.
+        let reclaimed: FromRelay = serde_json::from_str(
+            r#"{"type":"registered","code":"K7MQ4P","token":"6f1c2e9a4b7d03851c2e9a4b7d038516","grace_seconds":30,"max_codes":64,"codes":["Q2W3E4","X9HZ2R"]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            reclaimed,
+            FromRelay::Registered { max_codes: Some(64), codes, .. } if codes == ["Q2W3E4", "X9HZ2R"]
+        ));
+        let short: FromRelay = serde_json::from_str(
+            r#"{"type":"codes","codes":[],"reason":"this host holds its most match codes (64)"}"#,
+        )
+        .unwrap();
+        assert!(matches!(short, FromRelay::Codes { codes, reason: Some(_) } if codes.is_empty()));
+        let claim = serde_json::to_string(&ToRelay::Claim { count: 2 }).unwrap();
+        assert_eq!(claim, r#"{"type":"claim","count":2}"#);
+        let release = ToRelay::Release {
+            code: "Q2W3E4".into(),
+        };
+        let release = serde_json::to_string(&release).unwrap();
+        assert_eq!(release, r#"{"type":"release","code":"Q2W3E4"}"#);
     }
 }
