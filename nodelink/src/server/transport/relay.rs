@@ -392,13 +392,16 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 
 impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
     /// The game code players join with (`Client::from_code`, Python's
-    /// `Client(code=…, relay_url=…)`).
+    /// `Client(code=…, relay_url=…)`): the default match's code. Every other
+    /// match gets a relay code of its own when it is made (its players' welcomes
+    /// name it: `ctx.match_code()`), which players join it with in the same ways.
     #[must_use]
     pub fn code(&self) -> &str {
         &self.registration.code
     }
 
-    /// The URL players connect to: `<relay>/join/<code>`.
+    /// The URL players connect to: `<relay>/join/<code>`, the default match, and
+    /// where clients make matches (`Client::create`, `Client::find`).
     #[must_use]
     pub fn join_url(&self) -> String {
         crate::wire::relay_join_url(&self.relay, &self.registration.code)
