@@ -233,7 +233,8 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         Ok(record)
     }
 
-    /// A new match's record and task, under `code`, registered for it.
+    /// A new match's record and task, under `code` (which the directory registered
+    /// for it).
     fn make(
         &self,
         code: String,
