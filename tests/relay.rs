@@ -9,27 +9,42 @@
 //!   Python client join by code; admission (the authentication hook, the
 //!   fingerprint check) answers relayed players as direct ones; kicks and the
 //!   server's shutdown reach them.
+//! - Many matches through one relay link, each with a relay code of its own that
+//!   Rust and unmodified Python clients join it by; a match's code released when
+//!   it ends; the relay's limit on a host's codes; sessions resumed through the
+//!   relay into their own match.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use futures::StreamExt;
-use nodelink::client::{ClientConfig, Disconnect, Reconnect};
-use nodelink::server::Rejection;
-use nodelink_examples::{ToClient, ToServer};
-use nodelink_relay::{HostKind, Relay, RelayConfig, RelayHandle};
+use nodelink::client::{Client, ClientConfig, ClientError, Disconnect, Reconnect};
+use nodelink::server::{Rejection, RelayedServer, Server};
+use nodelink::wire::RefusalKind;
+use nodelink::PlayerId;
+use nodelink_examples::{Game, OnToServer, ToClient, ToServer};
+use nodelink_relay::{GameInfo, HostKind, Relay, RelayConfig, RelayHandle};
 use nodelink_tests::{
-    eventually, local_config, python, reporting_game, upgrade_answer, within, ChildReports, Seen,
-    Watcher,
+    eventually, local_config, python, reporting_game, upgrade_answer, within, ChildReports,
+    Reports, Seen, Watcher,
 };
 use serde_json::json;
 use tokio::process::Command;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 /// A relay on a free loopback port: its URL, its handle and its task.
 async fn start_relay() -> (String, RelayHandle, JoinHandle<()>) {
-    let config = RelayConfig::default().host("127.0.0.1").port(0);
-    let relay = Relay::new(config).bind().await.expect("binds");
+    start_relay_with(RelayConfig::default()).await
+}
+
+/// [`start_relay`] with these limits.
+async fn start_relay_with(config: RelayConfig) -> (String, RelayHandle, JoinHandle<()>) {
+    let relay = Relay::new(config.host("127.0.0.1").port(0))
+        .bind()
+        .await
+        .expect("binds");
     let url = format!("ws://{}", relay.local_addr());
     let handle = relay.handle();
     (url, handle, tokio::spawn(relay.run()))
@@ -432,6 +447,340 @@ async fn a_rust_host_that_loses_its_link_reconnects_and_keeps_its_code() {
         world.get(&bob_id).is_some_and(|avatar| avatar.x == 3.0)
     })
     .await;
+
+    handle.shutdown();
+    within("the server to stop", serving).await.unwrap();
+    relay.shutdown();
+    within("the relay to stop", relay_task).await.unwrap();
+}
+
+/// The example game, whose matches end soon once empty and whose `ready` ends
+/// the match it is sent in.
+fn match_server() -> (Server<Game>, Reports) {
+    let (mut server, errors) = reporting_game(local_config());
+    server.linger(Duration::from_millis(100));
+    server.on_ready(|ctx| ctx.end_match());
+    (server, errors)
+}
+
+/// A Rust client of the example game, and its welcomes: its id and the code of
+/// the match the welcome names.
+fn player(
+    url: &str,
+    config: ClientConfig,
+) -> (Watcher, mpsc::UnboundedReceiver<(PlayerId, String)>) {
+    let (tx, welcomes) = mpsc::unbounded_channel();
+    let watcher = Watcher::start_with(url, config, move |client| {
+        client.on_connect(move |ctx| {
+            let code = ctx.match_code().unwrap_or_default().to_owned();
+            let _ = tx.send((ctx.id(), code));
+        });
+    });
+    (watcher, welcomes)
+}
+
+async fn match_welcome(
+    welcomes: &mut mpsc::UnboundedReceiver<(PlayerId, String)>,
+) -> (PlayerId, String) {
+    within("the welcome", welcomes.recv())
+        .await
+        .expect("a welcome")
+}
+
+/// A client's URL for a new match, asked of the server hosting `game_code` on
+/// the relay at `url`.
+fn create_url(url: &str, game_code: &str) -> String {
+    let server = RelayedServer::<Game>::join_url_for(url, game_code);
+    Client::<Game>::create(&server, &())
+        .unwrap()
+        .url()
+        .to_owned()
+}
+
+/// The relay's view of the game `code`.
+fn relay_game(relay: &RelayHandle, code: &str) -> GameInfo {
+    relay
+        .games()
+        .into_iter()
+        .find(|game| game.code == code)
+        .expect("the game on the relay")
+}
+
+/// How a client's connection ended.
+async fn ended(watcher: &mut Watcher, what: &str) -> Disconnect {
+    watcher
+        .next_where(what, |seen| match seen {
+            Seen::Disconnected(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_server_hosts_matches_each_joined_by_its_own_relay_code() {
+    let (url, relay, relay_task) = start_relay().await;
+    let (server, _errors) = match_server();
+    let hosted = within("registering", server.relay(&url))
+        .await
+        .expect("registers");
+    let game_code = hosted.code().to_owned();
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
+    assert!(
+        relay_game(&relay, &game_code).match_codes.is_empty(),
+        "no code claimed before a match needs one"
+    );
+
+    // The default match keeps the game's code.
+    let (_zoe, mut zoe_welcomes) =
+        player(&format!("{url}/join/{game_code}"), ClientConfig::default());
+    assert_eq!(match_welcome(&mut zoe_welcomes).await.1, game_code);
+
+    // Two clients each create a match through the relay; each welcome names a
+    // relay code of the match's own, which the relay holds for this host.
+    let (mut ann, mut ann_welcomes) =
+        player(&create_url(&url, &game_code), ClientConfig::default());
+    let (ann_id, red) = match_welcome(&mut ann_welcomes).await;
+    let (mut bob, mut bob_welcomes) =
+        player(&create_url(&url, &game_code), ClientConfig::default());
+    let (bob_id, blue) = match_welcome(&mut bob_welcomes).await;
+    assert_ne!(red, blue);
+    assert!(red != game_code && blue != game_code);
+    let held = relay_game(&relay, &game_code).match_codes;
+    assert!(held.contains(&red) && held.contains(&blue), "{held:?}");
+    let mut on_server: Vec<String> = handle.matches().into_iter().map(|m| m.code).collect();
+    on_server.sort();
+    let mut expected = vec![game_code.clone(), red.clone(), blue.clone()];
+    expected.sort();
+    assert_eq!(on_server, expected);
+
+    // Rust clients join each match by its code alone, typed in any case.
+    let red_url = Client::<Game>::from_code(&url, &red.to_lowercase())
+        .url()
+        .to_owned();
+    let (mut carl, mut carl_welcomes) = player(&red_url, ClientConfig::default());
+    let (carl_id, code) = match_welcome(&mut carl_welcomes).await;
+    assert_eq!(code, red);
+    let blue_url = Client::<Game>::from_code(&url, &blue).url().to_owned();
+    let (mut dave, mut dave_welcomes) = player(&blue_url, ClientConfig::default());
+    let (dave_id, code) = match_welcome(&mut dave_welcomes).await;
+    assert_eq!(code, blue);
+
+    // And so do unmodified Python nodelink clients: `Client(code=…, relay_url=…)`.
+    let mut eve = python_player(&url, &red, "eve");
+    eve.expect("connect").await;
+    let mut fay = python_player(&url, &blue, "fay");
+    fay.expect("connect").await;
+
+    // Each match is its own: ann's move reaches carl and eve, none of blue's.
+    ann.sender.send(ToServer::Move { x: 1.0, y: 2.0 }).unwrap();
+    carl.world_where("ann's move", |world| {
+        world.get(&ann_id).is_some_and(|avatar| avatar.x == 1.0)
+    })
+    .await;
+    let eve_world = eve
+        .expect_where("sync", |sync| {
+            let world = &sync["world"];
+            (world[ann_id.to_string().as_str()]["x"] == 1.0).then(|| world.clone())
+        })
+        .await;
+    dave.sender.send(ToServer::Move { x: 3.0, y: 4.0 }).unwrap();
+    let fay_world = fay
+        .expect_where("sync", |sync| {
+            let world = &sync["world"];
+            (world[dave_id.to_string().as_str()]["x"] == 3.0).then(|| world.clone())
+        })
+        .await;
+    // Each world holds its match's players since they joined: red's, blue's.
+    for (world, theirs, others) in [
+        (&eve_world, [ann_id, carl_id], [bob_id, dave_id]),
+        (&fay_world, [bob_id, dave_id], [ann_id, carl_id]),
+    ] {
+        for id in theirs {
+            assert!(world.get(id.to_string()).is_some(), "{id} in {world}");
+        }
+        for id in others {
+            assert!(world.get(id.to_string()).is_none(), "{id} not in {world}");
+        }
+    }
+
+    // A Python player's chat reaches its match only: bob's first chat is fay's.
+    eve.command(&json!({ "send": "chat", "data": { "msg": "hello red" } }))
+        .await;
+    for watcher in [&mut ann, &mut carl] {
+        watcher
+            .next_where("eve's chat", |seen| match seen {
+                Seen::Event(ToClient::Chat { msg, .. }) if msg == "hello red" => Some(()),
+                _ => None,
+            })
+            .await;
+    }
+    fay.command(&json!({ "send": "chat", "data": { "msg": "hello blue" } }))
+        .await;
+    let first = bob
+        .next_where("a chat", |seen| match seen {
+            Seen::Event(ToClient::Chat { msg, .. }) => Some(msg.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(first, "hello blue");
+
+    // Blue ends: its players are told, and its code is released on the relay.
+    bob.sender.send(ToServer::Ready).unwrap();
+    for watcher in [&mut bob, &mut dave] {
+        let reason = ended(watcher, "the match's end").await;
+        assert!(
+            matches!(&reason, Disconnect::Closed { code: 4011, .. }),
+            "{reason:?}"
+        );
+    }
+    fay.expect("disconnect").await;
+    eventually("blue's code released", || {
+        !relay_game(&relay, &game_code).match_codes.contains(&blue)
+    })
+    .await;
+    let answer = upgrade_answer(&format!("{url}/join/{blue}"), None, &[]).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (404, "unknown game code")
+    );
+    // Red plays on.
+    carl.sender.send(ToServer::Move { x: 5.0, y: 6.0 }).unwrap();
+    ann.world_where("carl's move", |world| {
+        world.get(&carl_id).is_some_and(|avatar| avatar.x == 5.0)
+    })
+    .await;
+
+    handle.shutdown();
+    within("the server to stop", serving).await.unwrap();
+    eventually("every code released", || relay.games().is_empty()).await;
+    relay.shutdown();
+    within("the relay to stop", relay_task).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_server_makes_no_more_matches_than_the_relay_grants_it_codes() {
+    let (url, relay, relay_task) =
+        start_relay_with(RelayConfig::default().max_codes_per_host(2)).await;
+    let (server, _errors) = match_server();
+    let hosted = within("registering", server.relay(&url))
+        .await
+        .expect("registers");
+    let game_code = hosted.code().to_owned();
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
+
+    let (mut ann, mut ann_welcomes) =
+        player(&create_url(&url, &game_code), ClientConfig::default());
+    let (_, red) = match_welcome(&mut ann_welcomes).await;
+    let (mut bob, mut bob_welcomes) =
+        player(&create_url(&url, &game_code), ClientConfig::default());
+    let (_, blue) = match_welcome(&mut bob_welcomes).await;
+
+    // The host holds its two codes: a third match is refused, as a full server.
+    let (mut carl, _) = player(&create_url(&url, &game_code), ClientConfig::default());
+    let (_, result) = carl.finish("the refusal").await;
+    let Err(ClientError::Refused {
+        status,
+        reason,
+        kind,
+    }) = result
+    else {
+        panic!("expected a refusal, got {result:?}");
+    };
+    assert_eq!((status, kind), (503, Some(RefusalKind::ServerFull)));
+    assert!(
+        reason.contains("most match codes on the relay (2)"),
+        "{reason}"
+    );
+    // Joining a match by its code needs no new code.
+    let (_dave, mut dave_welcomes) = player(
+        Client::<Game>::from_code(&url, &red).url(),
+        ClientConfig::default(),
+    );
+    assert_eq!(match_welcome(&mut dave_welcomes).await.1, red);
+
+    // Once a match ends and its code is released, a new match gets a code.
+    bob.sender.send(ToServer::Ready).unwrap();
+    ended(&mut bob, "blue's end").await;
+    eventually("blue's code released", || {
+        !relay_game(&relay, &game_code).match_codes.contains(&blue)
+    })
+    .await;
+    let (_eve, mut eve_welcomes) = player(&create_url(&url, &game_code), ClientConfig::default());
+    let (_, green) = match_welcome(&mut eve_welcomes).await;
+    assert!(green != red && green != game_code, "{green}");
+    let mut held = relay_game(&relay, &game_code).match_codes;
+    held.sort();
+    let mut expected = vec![red.clone(), green];
+    expected.sort();
+    assert_eq!(held, expected);
+    ann.sender.send(ToServer::Ready).unwrap();
+    ended(&mut ann, "red's end").await;
+
+    handle.shutdown();
+    within("the server to stop", serving).await.unwrap();
+    relay.shutdown();
+    within("the relay to stop", relay_task).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_resume_through_the_relay_into_their_own_match() {
+    let (url, relay, relay_task) = start_relay().await;
+    let relay_addr: std::net::SocketAddr = url.trim_start_matches("ws://").parse().unwrap();
+    // The host reaches the relay through a proxy that can cut its connections.
+    let proxy = nodelink_tests::Proxy::start(relay_addr).await;
+    let (server, _errors) = match_server();
+    let hosted = within("registering", server.relay(&proxy.url()))
+        .await
+        .expect("registers");
+    let game_code = hosted.code().to_owned();
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
+    let policy = Reconnect::default().initial_delay(Duration::from_millis(50));
+    let config = || ClientConfig::default().reconnect(policy.clone());
+
+    // Ann made the match through the game's code; carl joined it by its own.
+    let (mut ann, mut ann_welcomes) = player(&create_url(&url, &game_code), config());
+    let (ann_id, red) = match_welcome(&mut ann_welcomes).await;
+    let red_url = Client::<Game>::from_code(&url, &red).url().to_owned();
+    let (mut carl, mut carl_welcomes) = player(&red_url, config());
+    let (carl_id, _) = match_welcome(&mut carl_welcomes).await;
+    // Another match, that neither must land in.
+    let (_bob, mut bob_welcomes) = player(&create_url(&url, &game_code), config());
+    let (bob_id, _) = match_welcome(&mut bob_welcomes).await;
+
+    // The host's connections are reset: both players pause, the host reclaims its
+    // game with its match codes, and both resume into red.
+    proxy.cut();
+    for watcher in [&mut ann, &mut carl] {
+        let reason = watcher
+            .next_where("the pause", |seen| match seen {
+                Seen::Paused(reason) => Some(reason.clone()),
+                _ => None,
+            })
+            .await;
+        assert!(
+            matches!(&reason, Disconnect::Closed { code: 4101, .. }),
+            "{reason:?}"
+        );
+    }
+    for (watcher, id) in [(&mut ann, ann_id), (&mut carl, carl_id)] {
+        let resumed = watcher
+            .next_where("the resume", |seen| match seen {
+                Seen::Resumed(id) => Some(*id),
+                _ => None,
+            })
+            .await;
+        assert_eq!(resumed, id);
+    }
+    assert!(relay_game(&relay, &game_code).match_codes.contains(&red));
+    carl.sender.send(ToServer::Move { x: 7.0, y: 8.0 }).unwrap();
+    ann.world_where("carl's move after the resume", |world| {
+        world.get(&carl_id).is_some_and(|avatar| avatar.x == 7.0)
+    })
+    .await;
+    assert!(!ann.world.contains_key(&bob_id), "bob is in another match");
 
     handle.shutdown();
     within("the server to stop", serving).await.unwrap();

@@ -23,7 +23,7 @@ pub(crate) const ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub(crate) const LEN_RANGE: std::ops::RangeInclusive<usize> = 4..=16;
 
 /// A game's code: upper-case, of the configured length, from [`ALPHABET`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct GameCode(String);
 
 impl GameCode {

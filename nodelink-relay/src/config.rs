@@ -71,15 +71,22 @@ pub struct RelayConfig {
     /// (34.3 bits) or 8 (39.3 bits).
     pub code_len: usize,
     /// Games (hosts, Python or native, a native one within its grace period too)
-    /// at once. Default 1,000. Beyond it, `/host` and `/link` are refused with HTTP
-    /// 503 "relay full".
+    /// at once, each match code a native host claimed counting as one more: this
+    /// bounds the codes a guesser could find. Default 1,000. Beyond it, `/host` and
+    /// `/link` are refused with HTTP 503 "relay full", and a host's `claim` is
+    /// granted no more codes.
     pub max_games: usize,
-    /// Players in one game at once, counting those waiting for their host's
-    /// answer. Default 256. Beyond it, joins are refused with HTTP 503 "game
+    /// Match codes one native host may hold at once, besides its game's own code:
+    /// one per match it hosts, and a few spare. Default 64. Beyond it, the host's
+    /// `claim` is granted no more codes until it releases one (its server then
+    /// refuses new matches with 503 "server full").
+    pub max_codes_per_host: usize,
+    /// Players in one game at once (whichever of its codes they joined with),
+    /// counting those waiting for their host's answer. Default 256. Beyond it, joins are refused with HTTP 503 "game
     /// full"; the host's own limits apply on top.
     pub max_players_per_game: usize,
-    /// Joins of one native host's game waiting for the host to accept or refuse
-    /// them. Default 16. Beyond it, joins are refused with HTTP 503 "too many
+    /// Joins of one native host's game (by any of its codes) waiting for the host
+    /// to accept or refuse them. Default 16. Beyond it, joins are refused with HTTP 503 "too many
     /// players waiting to join".
     pub max_pending_joins: usize,
     /// Open connections of every kind at once. Default 10,000. At the limit the
@@ -168,6 +175,7 @@ impl Default for RelayConfig {
             port: 9000,
             code_len: 6,
             max_games: 1_000,
+            max_codes_per_host: 64,
             max_players_per_game: 256,
             max_pending_joins: 16,
             max_connections: 10_000,
@@ -237,6 +245,7 @@ setters! {
     port: u16;
     code_len: usize;
     max_games: usize;
+    max_codes_per_host: usize;
     max_players_per_game: usize;
     max_pending_joins: usize;
     max_connections: usize;

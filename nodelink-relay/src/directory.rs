@@ -1,9 +1,10 @@
 //! What every connection of a relay shares: the games by code (and native games by
-//! token), the per-address connection counts, the failed-join buckets, and the
-//! shutdown signal. Locks here are short and never held across an `await`; a
-//! game's own lock is taken after the directory's, never before.
+//! token, and the match codes each native host claimed), the per-address
+//! connection counts, the failed-join buckets, and the shutdown signal. Locks here
+//! are short and never held across an `await`; a game's own lock is taken after
+//! the directory's, never before.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,10 +28,48 @@ pub(crate) enum Game {
     Native(Arc<NativeGame>),
 }
 
+impl Game {
+    /// The game's own code (not one of its match codes).
+    fn code(&self) -> &GameCode {
+        match self {
+            Self::Python(game) => &game.code,
+            Self::Native(game) => &game.code,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Games {
+    /// Every code the relay holds: each game's own, and each match code a native
+    /// host claimed, which leads to that host's game. Each counts against
+    /// [`RelayConfig::max_games`], so the codes a guesser could find stay bounded.
     by_code: HashMap<GameCode, Game>,
     native_by_token: HashMap<String, Arc<NativeGame>>,
+    /// The match codes each native game's host claimed, by the game's own code.
+    claimed: HashMap<GameCode, BTreeSet<GameCode>>,
+}
+
+impl Games {
+    /// A code no game holds; `None` when none turns up (a relay configured with
+    /// more games than short codes gives up rather than search for ever).
+    fn fresh_code(&self, len: usize) -> Option<GameCode> {
+        (0..64)
+            .map(|_| GameCode::random(len))
+            .find(|code| !self.by_code.contains_key(code))
+    }
+
+    /// Whether `game` still holds its code: it has not ended.
+    fn holds(&self, game: &Arc<NativeGame>) -> bool {
+        matches!(self.by_code.get(&game.code), Some(Game::Native(held)) if Arc::ptr_eq(held, game))
+    }
+}
+
+/// What a native host's `claim` got: the codes granted, and why they are fewer
+/// than asked, when they are.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Claimed {
+    pub(crate) codes: Vec<GameCode>,
+    pub(crate) short: Option<String>,
 }
 
 /// The relay's shared state.
@@ -89,12 +128,7 @@ impl Shared {
         if games.by_code.len() >= self.config.max_games {
             return Err(Refusal::new(503, "relay full"));
         }
-        // Fresh codes are drawn until one is free; a relay configured with more
-        // games than short codes gives up rather than search for ever.
-        let free = (0..64)
-            .map(|_| GameCode::random(self.config.clamped_code_len()))
-            .find(|code| !games.by_code.contains_key(code));
-        let Some(code) = free else {
+        let Some(code) = games.fresh_code(self.config.clamped_code_len()) else {
             return Err(Refusal::new(503, "relay full"));
         };
         let game = make(code.clone());
@@ -138,22 +172,105 @@ impl Shared {
         lock(&self.games).native_by_token.get(token).cloned()
     }
 
-    /// Releases a game's code (and token): joins with it fail from now on.
+    /// Releases a game's code (and token, and the match codes its host claimed):
+    /// joins with them fail from now on.
     pub(crate) fn remove(&self, code: &GameCode) {
         let mut games = lock(&self.games);
         if let Some(Game::Native(native)) = games.by_code.remove(code) {
             games.native_by_token.remove(&native.token);
+            for claimed in games.claimed.remove(code).unwrap_or_default() {
+                games.by_code.remove(&claimed);
+            }
         }
+    }
+
+    /// Grants a native game's host up to `count` more codes for its matches: as
+    /// many as its own limit ([`RelayConfig::max_codes_per_host`]) and the
+    /// relay's ([`RelayConfig::max_games`]) leave room for.
+    pub(crate) fn claim(&self, game: &Arc<NativeGame>, count: usize) -> Claimed {
+        let mut games = lock(&self.games);
+        if !games.holds(game) {
+            let short = Some("the game has ended".to_owned());
+            return Claimed {
+                codes: Vec::new(),
+                short,
+            };
+        }
+        let max_codes = self.config.max_codes_per_host;
+        let held = games.claimed.get(&game.code).map_or(0, BTreeSet::len);
+        let host_room = max_codes.saturating_sub(held);
+        let relay_room = self.config.max_games.saturating_sub(games.by_code.len());
+        let mut codes = Vec::new();
+        while codes.len() < count.min(host_room).min(relay_room) {
+            let Some(code) = games.fresh_code(self.config.clamped_code_len()) else {
+                break;
+            };
+            games
+                .by_code
+                .insert(code.clone(), Game::Native(game.clone()));
+            codes.push(code);
+        }
+        games
+            .claimed
+            .entry(game.code.clone())
+            .or_default()
+            .extend(codes.iter().cloned());
+        let short = (codes.len() < count).then(|| {
+            if host_room < count {
+                format!("this host holds its most match codes ({max_codes})")
+            } else {
+                "relay full".to_owned()
+            }
+        });
+        Claimed { codes, short }
+    }
+
+    /// Releases a match code `game`'s host claimed; `false` if it holds no such
+    /// code.
+    pub(crate) fn release(&self, game: &Arc<NativeGame>, code: &GameCode) -> bool {
+        let mut games = lock(&self.games);
+        let released = games
+            .claimed
+            .get_mut(&game.code)
+            .is_some_and(|claimed| claimed.remove(code));
+        if released {
+            games.by_code.remove(code);
+        }
+        released
+    }
+
+    /// The match codes `game`'s host holds.
+    pub(crate) fn claimed(&self, game: &NativeGame) -> Vec<String> {
+        lock(&self.games)
+            .claimed
+            .get(&game.code)
+            .map(|claimed| claimed.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
     }
 
     /// Every game, as the handle reports them.
     pub(crate) fn games(&self) -> Vec<GameInfo> {
-        let games: Vec<Game> = lock(&self.games).by_code.values().cloned().collect();
-        games
-            .iter()
-            .map(|game| match game {
-                Game::Python(game) => game.info(),
-                Game::Native(game) => game.info(),
+        let listed: Vec<(Game, Vec<String>)> = {
+            let games = lock(&self.games);
+            games
+                .by_code
+                .iter()
+                .filter(|(code, game)| game.code() == *code)
+                .map(|(code, game)| {
+                    let claimed = games.claimed.get(code).into_iter().flatten();
+                    (game.clone(), claimed.map(ToString::to_string).collect())
+                })
+                .collect()
+        };
+        listed
+            .into_iter()
+            .map(|(game, match_codes)| {
+                let mut info = match &game {
+                    Game::Python(game) => game.info(),
+                    Game::Native(game) => game.info(),
+                };
+                info.match_codes = match_codes;
+                info
             })
             .collect()
     }

@@ -19,7 +19,10 @@
 //!   HTTP status and reason). So relayed players pass through the host's own
 //!   admission: its limits, origin check, authentication hook and protocol check.
 //!   A native host that loses its link keeps its code and players for a grace
-//!   period and reclaims them with its token.
+//!   period and reclaims them with its token. A native host hosting many matches
+//!   claims a code for each ("match codes", each joining its game like its own
+//!   code, the host telling the player's match by the code in its request), and
+//!   releases it when the match ends.
 //!
 //! In a program or a test, the relay runs in-process:
 //!
@@ -63,7 +66,8 @@
 //! ([`RelayConfig::failed_joins`]: 10 at once, then one every 5 s), and an address
 //! whose bucket is empty is refused every join (HTTP 429) until it refills. An
 //! address therefore tries at most about 17,300 codes a day. With a full relay of
-//! 1,000 games ([`RelayConfig::max_games`]), a guess finds a game with probability
+//! 1,000 games ([`RelayConfig::max_games`], each match code a host claimed counting
+//! as one), a guess finds a game with probability
 //! 1,000 / 729 million ≈ 1.4 × 10⁻⁶: about one game found per 40 days per address,
 //! and an IPv6 address counts as its whole /64. Finding a code only lets the
 //! guesser ask to join; a host that needs more keeps its own authentication. A
@@ -74,7 +78,8 @@
 //! # Limits
 //!
 //! Every resource is bounded by a field of [`RelayConfig`], whose docs give each
-//! default and what happens at the limit: games at once, players per game, joins
+//! default and what happens at the limit: games at once, the match codes one host
+//! holds, players per game, joins
 //! waiting for a native host, connections (in all and per address), message
 //! sizes (from players and from hosts), each connection's send queue (in
 //! messages and in bytes), the handshake and accept timeouts, the failed-join

@@ -76,8 +76,14 @@ const FLAGS: &[Flag] = &[
     flag!(
         "--max-games",
         "N",
-        "games at once; then /host and /link get 503",
+        "games at once, each match code counting as one; then /host and /link get 503",
         max_games
+    ),
+    flag!(
+        "--max-codes-per-host",
+        "N",
+        "match codes one native host may hold; then its claims get none",
+        max_codes_per_host
     ),
     flag!(
         "--max-players-per-game",

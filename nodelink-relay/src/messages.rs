@@ -114,11 +114,22 @@ pub(crate) fn parse_host_message(text: &str) -> Result<HostMessage<'_>, String> 
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum ToHost {
     /// The link's first message: the game's code, the token that reclaims it and
-    /// opens data connections, and the grace period in seconds.
+    /// opens data connections, the grace period in seconds, the most match codes
+    /// the host may claim, and (on a reclaim) the match codes it holds.
     Registered {
         code: String,
         token: String,
         grace_seconds: serde_json::Number,
+        max_codes: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        codes: Vec<String>,
+    },
+    /// The answer to a `claim`: the codes granted, and why they are fewer than
+    /// asked, when they are.
+    Codes {
+        codes: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A player asks to join; its upgrade is held until the host answers.
     Player {
@@ -132,7 +143,15 @@ pub(crate) enum ToHost {
 }
 
 impl ToHost {
-    pub(crate) fn registered(code: &str, token: &str, grace: Duration) -> Self {
+    /// `registered`, for a game whose host may claim `max_codes` match codes and
+    /// holds `codes` (none, unless it reclaims its game).
+    pub(crate) fn registered(
+        code: &str,
+        token: &str,
+        grace: Duration,
+        max_codes: usize,
+        codes: Vec<String>,
+    ) -> Self {
         let grace_seconds = if grace.subsec_nanos() == 0 {
             serde_json::Number::from(grace.as_secs())
         } else {
@@ -142,6 +161,8 @@ impl ToHost {
             code: code.to_owned(),
             token: token.to_owned(),
             grace_seconds,
+            max_codes,
+            codes,
         }
     }
 
@@ -162,6 +183,10 @@ pub(crate) enum FromHost {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         headers: Vec<(String, String)>,
     },
+    /// Grant up to `count` more codes for the host's matches.
+    Claim { count: usize },
+    /// A match ended: its code is released.
+    Release { code: String },
 }
 
 impl FromHost {
@@ -240,9 +265,10 @@ mod tests {
 
     #[test]
     fn grace_periods_are_whole_seconds_when_they_can_be() {
-        let whole = ToHost::registered("K7MQ4P", "t", Duration::from_secs(30)).to_json();
-        assert!(whole.ends_with(r#""grace_seconds":30}"#), "{whole}");
-        let part = ToHost::registered("K7MQ4P", "t", Duration::from_millis(250)).to_json();
-        assert!(part.ends_with(r#""grace_seconds":0.25}"#), "{part}");
+        let registered = |grace| ToHost::registered("K7MQ4P", "t", grace, 64, Vec::new());
+        let whole = registered(Duration::from_secs(30)).to_json();
+        assert!(whole.contains(r#""grace_seconds":30,"#), "{whole}");
+        let part = registered(Duration::from_millis(250)).to_json();
+        assert!(part.contains(r#""grace_seconds":0.25,"#), "{part}");
     }
 }

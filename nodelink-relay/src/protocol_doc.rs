@@ -67,6 +67,8 @@ fn written() -> Vec<(&'static str, String)> {
             .collect(),
     };
     let token = "6f1c2e9a4b7d03851c2e9a4b7d038516";
+    let grace = Duration::from_secs(30);
+    let match_codes = vec!["Q2W3E4".to_owned(), "X9HZ2R".to_owned()];
     vec![
         ("python-registered", messages::registered("K7MQ4P")),
         (
@@ -80,7 +82,27 @@ fn written() -> Vec<(&'static str, String)> {
         ("python-disconnect", messages::client_disconnect("c17")),
         (
             "native-registered",
-            ToHost::registered("K7MQ4P", token, Duration::from_secs(30)).to_json(),
+            ToHost::registered("K7MQ4P", token, grace, 64, Vec::new()).to_json(),
+        ),
+        (
+            "native-reclaimed",
+            ToHost::registered("K7MQ4P", token, grace, 64, match_codes.clone()).to_json(),
+        ),
+        (
+            "native-codes",
+            ToHost::Codes {
+                codes: match_codes,
+                reason: None,
+            }
+            .to_json(),
+        ),
+        (
+            "native-codes-short",
+            ToHost::Codes {
+                codes: Vec::new(),
+                reason: Some("this host holds its most match codes (64)".into()),
+            }
+            .to_json(),
         ),
         ("native-player", player.to_json()),
         ("native-gone", ToHost::Gone { cid: "c18".into() }.to_json()),
@@ -127,13 +149,27 @@ fn the_documented_host_messages_parse_as_described() {
         Ok(HostMessage::Kick { cid }) if cid == "c17"
     ));
 
+    assert_eq!(
+        FromHost::parse(&text("native-claim")),
+        Ok(FromHost::Claim { count: 2 })
+    );
+    assert_eq!(
+        FromHost::parse(&text("native-release")),
+        Ok(FromHost::Release {
+            code: "Q2W3E4".into()
+        })
+    );
+
     let refuse = FromHost::parse(&text("native-refuse")).expect("native-refuse parses");
     let FromHost::Refuse {
         cid,
         status,
         reason,
         headers,
-    } = refuse;
+    } = refuse
+    else {
+        panic!("native-refuse is a refusal: {refuse:?}");
+    };
     assert_eq!((cid.as_str(), status), ("c18", 400));
     // And the player gets the documented response.
     let refusal = crate::native::refusal_from(status, reason, headers).expect("valid");
@@ -154,6 +190,8 @@ fn every_relay_example_is_checked() {
             "python-broadcast",
             "python-kick",
             "native-refuse",
+            "native-claim",
+            "native-release",
         ])
         .collect();
     for marker in doc.split("<!-- relay: ").skip(1) {
@@ -271,4 +309,40 @@ fn the_documented_alphabet_is_the_codes() {
     let doc = protocol_md();
     let alphabet = std::str::from_utf8(ALPHABET).unwrap();
     assert!(relay_section(&doc).contains(&format!("`{alphabet}`")));
+}
+
+/// The documented answer to a claim at the host's limit is the relay's, and so
+/// is every documented reason for a short answer.
+#[tokio::test]
+async fn the_documented_short_answer_is_the_relays() {
+    let doc = protocol_md();
+    let section = relay_section(&doc);
+    let shared = crate::directory::Shared::new(RelayConfig::default());
+    let (control, _drain) = crate::outbox::outbox(16, 1024);
+    let game = shared.add_native(control).expect("a game");
+    assert_eq!(shared.claim(&game, 64).codes.len(), 64);
+    let claimed = shared.claim(&game, 1);
+    let answer = ToHost::Codes {
+        codes: claimed.codes.iter().map(ToString::to_string).collect(),
+        reason: claimed.short,
+    };
+    assert_eq!(
+        documented_json(section, "native-codes-short"),
+        json(&answer.to_json())
+    );
+    let reasons = section
+        .split("(`reason` is ")
+        .nth(1)
+        .and_then(|rest| rest.split(".)").next())
+        .expect("the list of reasons");
+    let source = include_str!("directory.rs");
+    for reason in reasons.split('`').skip(1).step_by(2) {
+        // A reason may be wrapped across the document's lines.
+        let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        let written = reason.replace("(N)", "({max_codes})");
+        assert!(
+            source.contains(&format!("\"{written}\"")),
+            "`{reason}`: no such reason in the relay's code"
+        );
+    }
 }

@@ -73,6 +73,7 @@ impl PythonGame {
             host_connected: true,
             players: self.players().by_cid.len(),
             waiting: 0,
+            match_codes: Vec::new(),
         }
     }
 

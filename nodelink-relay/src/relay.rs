@@ -58,6 +58,10 @@ pub struct GameInfo {
     pub players: usize,
     /// Players waiting for a native host's answer.
     pub waiting: usize,
+    /// The codes a native host claimed for its matches (sorted), each joining
+    /// this game as its own code does; the game's players and limits are shared
+    /// by all of them.
+    pub match_codes: Vec<String>,
 }
 
 /// A relay for nodelink games: hosts connect out to it and get a game code, and

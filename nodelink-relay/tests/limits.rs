@@ -31,6 +31,52 @@ async fn games_are_bounded() {
 }
 
 #[tokio::test]
+async fn match_codes_are_bounded_per_host_and_count_as_games() {
+    let config = local()
+        .max_codes_per_host(2)
+        .max_games(4)
+        .max_players_per_game(2);
+    let relay = TestRelay::start(config).await;
+    let mut host = NativeHost::link(&relay).await;
+    assert_eq!(host.registered["max_codes"], 2);
+    let answer = host.claim(3).await;
+    assert_eq!(answer["codes"].as_array().unwrap().len(), 2, "{answer}");
+    assert_eq!(answer["reason"], "this host holds its most match codes (2)");
+    let first = answer["codes"][0].as_str().unwrap().to_owned();
+    let second = answer["codes"][1].as_str().unwrap().to_owned();
+    // Nothing more until one is released.
+    let answer = host.claim(1).await;
+    assert_eq!(
+        answer,
+        json!({ "type": "codes", "codes": [],
+                "reason": "this host holds its most match codes (2)" })
+    );
+    host.release(&first).await;
+    let third = host.claim_codes(1).await.remove(0);
+    assert_eq!(relay.game(&host.code).unwrap().match_codes.len(), 2);
+
+    // Each code counts against the relay's games: three held, a second host
+    // takes the fourth, and gets no match code of its own; a third host none.
+    let mut other = NativeHost::link(&relay).await;
+    let answer = other.claim(1).await;
+    assert_eq!(
+        answer,
+        json!({ "type": "codes", "codes": [], "reason": "relay full" })
+    );
+    let answer = refused(&relay.url("/link")).await;
+    assert_eq!((answer.status, answer.body.as_str()), (503, "relay full"));
+
+    // Players share their game's seats, whichever code they joined with.
+    let _ann = start_join(relay.url(&format!("/join/{second}")), Vec::new());
+    host.player().await;
+    let _bob = start_join(relay.url(&format!("/join/{}", host.code)), Vec::new());
+    host.player().await;
+    let answer = refused(&relay.url(&format!("/join/{third}"))).await;
+    assert_eq!((answer.status, answer.body.as_str()), (503, "game full"));
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn players_per_game_are_bounded_waiting_ones_included() {
     let relay = TestRelay::start(local().max_players_per_game(2)).await;
     let mut python = JsonHost::register(&relay).await;

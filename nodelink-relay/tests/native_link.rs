@@ -1,6 +1,7 @@
 //! The native host link, driven by a small host written on plain tokio-tungstenite:
 //! held joins shown to the host, refusals and accepts, splices that carry binary
-//! and text both ways with their close frames, abrupt ends, and the grace period.
+//! and text both ways with their close frames, abrupt ends, the grace period, and
+//! the match codes a host claims and releases.
 
 mod support;
 
@@ -170,6 +171,112 @@ async fn abrupt_ends_are_told_with_their_own_codes() {
 }
 
 #[tokio::test]
+async fn a_host_claims_match_codes_that_join_its_game_until_released() {
+    let relay = TestRelay::start(local()).await;
+    let mut host = NativeHost::link(&relay).await;
+    assert_eq!(host.registered["max_codes"], 64);
+    assert!(
+        host.registered.get("codes").is_none(),
+        "{}",
+        host.registered
+    );
+    let codes = host.claim_codes(2).await;
+    assert_ne!(codes[0], codes[1]);
+    for code in &codes {
+        assert_eq!(code.len(), 6);
+        assert_ne!(*code, host.code);
+    }
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(relay.game(&host.code).unwrap().match_codes, sorted);
+    assert_eq!(relay.games().len(), 1, "match codes are doors, not games");
+
+    // A player joins with a match code, in lower case: the host sees which.
+    let target = format!("/join/{}?name=ann", codes[0].to_lowercase());
+    let joining = start_join(relay.url(&target), Vec::new());
+    let player = host.player().await;
+    assert_eq!(player["target"], target.as_str());
+    let mut data = host.accept(player["cid"].as_str().unwrap(), None).await;
+    let (mut ann, _) = within("ann's upgrade", joining)
+        .await
+        .unwrap()
+        .expect("accepted");
+    send_binary(&mut ann, &[1]).await;
+    assert_eq!(next_binary(&mut data, "ann's frame").await, [1]);
+    assert_eq!(relay.game(&host.code).unwrap().players, 1);
+
+    // Released, the code joins nothing; the player who joined with it plays on
+    // (its match's end is its host's to tell), and the other code still joins.
+    host.release(&codes[0].to_lowercase()).await;
+    eventually("the code released", || {
+        relay.game(&host.code).unwrap().match_codes == [codes[1].clone()]
+    })
+    .await;
+    let answer = refused(&relay.url(&format!("/join/{}", codes[0]))).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (404, "unknown game code")
+    );
+    send_binary(&mut data, &[2]).await;
+    assert_eq!(next_binary(&mut ann, "the host's frame").await, [2]);
+    // Releasing it again, or a code never held, changes nothing and costs nothing.
+    host.release(&codes[0]).await;
+    host.release("nope").await;
+    let held = start_join(relay.url(&format!("/join/{}", codes[1])), Vec::new());
+    host.player().await;
+
+    // The game's end releases every code it holds.
+    close_with(&mut host.control, 1000, "game over").await;
+    let answer = within("the held refusal", held)
+        .await
+        .unwrap()
+        .expect_err("refused");
+    assert_eq!(answer.status, 503);
+    assert_eq!(
+        closed(&mut ann, "host gone").await,
+        Some((4100, "host gone".into()))
+    );
+    let answer = refused(&relay.url(&format!("/join/{}", codes[1]))).await;
+    assert_eq!(answer.status, 404);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_reclaimed_game_keeps_its_match_codes() {
+    let relay = TestRelay::start(local()).await;
+    let mut host = NativeHost::link(&relay).await;
+    let mut codes = host.claim_codes(2).await;
+    codes.sort();
+    let NativeHost {
+        control,
+        code,
+        token,
+        ..
+    } = host;
+    drop(control);
+    eventually("the link seen down", || {
+        !relay.game(&code).unwrap().host_connected
+    })
+    .await;
+    // Its match codes wait with it.
+    let meanwhile = refused(&relay.url(&format!("/join/{}", codes[0]))).await;
+    assert_eq!(
+        (meanwhile.status, meanwhile.body.as_str()),
+        (503, "the game's host is reconnecting: try again shortly")
+    );
+    let mut host = NativeHost::reclaim(&relay, &token).await;
+    assert_eq!(host.registered["codes"], json!(codes));
+    let joining = start_join(relay.url(&format!("/join/{}", codes[1])), Vec::new());
+    let cid = host.player().await["cid"].as_str().unwrap().to_owned();
+    let _data = host.accept(&cid, None).await;
+    within("the upgrade", joining)
+        .await
+        .unwrap()
+        .expect("accepted");
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn a_player_that_leaves_while_held_is_gone() {
     let relay = TestRelay::start(local()).await;
     let mut host = NativeHost::link(&relay).await;
@@ -272,6 +379,7 @@ async fn after_the_grace_period_the_code_is_released_and_players_closed() {
     let relay = TestRelay::start(local().host_grace(Duration::from_millis(300))).await;
     let mut host = NativeHost::link(&relay).await;
     assert_eq!(host.grace_seconds, 0.3);
+    let match_code = host.claim_codes(1).await.remove(0);
     let (mut player, mut data, _) = spliced_player(&relay, &mut host).await;
     let NativeHost {
         control,
@@ -289,10 +397,12 @@ async fn after_the_grace_period_the_code_is_released_and_players_closed() {
         Some((4100, "host gone".into()))
     );
     assert!(relay.game(&code).is_none());
-    assert_eq!(
-        refused(&relay.url(&format!("/join/{code}"))).await.status,
-        404
-    );
+    for code in [&code, &match_code] {
+        assert_eq!(
+            refused(&relay.url(&format!("/join/{code}"))).await.status,
+            404
+        );
+    }
     let expired = refused(&relay.url(&format!("/link?token={token}"))).await;
     assert_eq!(expired.status, 410);
     relay.stop().await;

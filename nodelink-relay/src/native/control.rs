@@ -1,5 +1,6 @@
-//! A native host's control link: its registration, its `refuse` messages, and its
-//! end, which starts the grace period (or ends the game, after a normal close).
+//! A native host's control link: its registration, its `refuse` messages, the
+//! match codes it claims and releases, and its end, which starts the grace period
+//! (or ends the game, after a normal close).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::game::{Decision, NativeGame};
 use super::wrong_token;
 use crate::close::CloseReason;
+use crate::code::GameCode;
 use crate::connection::{run, upgrade, End, Read, Reader};
-use crate::directory::Shared;
+use crate::directory::{Claimed, Shared};
 use crate::http::{is_header_safe, Refusal, Request};
 use crate::messages::{FromHost, ToHost};
 use crate::outbox::{outbox, Outgoing};
@@ -103,7 +105,13 @@ pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
     linked.for_good = false;
     let code = &game.code;
     tracing::info!(%code, %peer, link = number, "native host linked");
-    let registered = ToHost::registered(code.as_str(), &game.token, config.host_grace);
+    let registered = ToHost::registered(
+        code.as_str(),
+        &game.token,
+        config.host_grace,
+        config.max_codes_per_host,
+        shared.claimed(&game),
+    );
     let _ = link.try_push(Outgoing::Text(registered.to_json().into()));
 
     let (sink, stream) = socket.split();
@@ -135,6 +143,35 @@ pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
                                 problem
                             }
                         }
+                    }
+                    Ok(FromHost::Claim { count }) => {
+                        let Claimed { codes, short } = shared.claim(&game, count);
+                        let granted: Vec<String> = codes.iter().map(ToString::to_string).collect();
+                        tracing::debug!(%code, ?granted, ?short, "match codes claimed");
+                        let answer = ToHost::Codes {
+                            codes: granted,
+                            reason: short,
+                        };
+                        if link
+                            .try_push(Outgoing::Text(answer.to_json().into()))
+                            .is_err()
+                        {
+                            // The host would never learn of them: not its to keep.
+                            for claimed in &codes {
+                                shared.release(&game, claimed);
+                            }
+                        }
+                        continue;
+                    }
+                    Ok(FromHost::Release { code: released }) => {
+                        let len = config.clamped_code_len();
+                        let held = GameCode::parse(&released, len)
+                            .is_some_and(|released| shared.release(&game, &released));
+                        if !held {
+                            // Released already, or a previous game's: nothing to do.
+                            tracing::debug!(%code, %released, "release of a code not held");
+                        }
+                        continue;
                     }
                     Err(problem) => problem,
                 },

@@ -105,6 +105,7 @@ impl NativeGame {
             host_connected: state.control.is_some(),
             players: state.spliced.len(),
             waiting: state.held.len(),
+            match_codes: Vec::new(),
         }
     }
 

@@ -351,6 +351,8 @@ pub struct NativeHost {
     pub code: String,
     pub token: String,
     pub grace_seconds: Value,
+    /// The whole `registered` message.
+    pub registered: Value,
     relay: SocketAddr,
 }
 
@@ -376,8 +378,43 @@ impl NativeHost {
             code: registered["code"].as_str().expect("a code").to_owned(),
             token: registered["token"].as_str().expect("a token").to_owned(),
             grace_seconds: registered["grace_seconds"].clone(),
+            registered,
             relay,
         }
+    }
+
+    /// Claims up to `count` match codes: the relay's `codes` answer.
+    pub async fn claim(&mut self, count: usize) -> Value {
+        send_json(
+            &mut self.control,
+            &json!({ "type": "claim", "count": count }),
+        )
+        .await;
+        let answer = self.next("the codes").await;
+        assert_eq!(answer["type"], "codes", "{answer}");
+        answer
+    }
+
+    /// Claims `count` match codes, which must all be granted.
+    pub async fn claim_codes(&mut self, count: usize) -> Vec<String> {
+        let answer = self.claim(count).await;
+        let codes: Vec<String> = answer["codes"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .map(|code| code.as_str().expect("a code").to_owned())
+            .collect();
+        assert_eq!(codes.len(), count, "{answer}");
+        codes
+    }
+
+    /// Releases a match code.
+    pub async fn release(&mut self, code: &str) {
+        send_json(
+            &mut self.control,
+            &json!({ "type": "release", "code": code }),
+        )
+        .await;
     }
 
     /// The next control message.

@@ -231,6 +231,12 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// connection tasks need, and the default match, to start (a task is spawned
     /// only once the server runs).
     pub(crate) fn into_runtime(self) -> Started {
+        self.into_runtime_with(Directory::default())
+    }
+
+    /// [`into_runtime`](Self::into_runtime), its match codes kept in `directory`
+    /// (a relayed server's come from its relay).
+    pub(crate) fn into_runtime_with(self, directory: Directory) -> Started {
         let Server {
             config,
             own,
@@ -242,7 +248,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             commands,
         } = self;
         let process = Arc::new(Process {
-            directory: Directory::default(),
+            directory,
             online: Arc::new(AtomicUsize::new(0)),
             max_players: config.max_players,
             spawner: Spawner::default(),

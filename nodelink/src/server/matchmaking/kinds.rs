@@ -166,7 +166,9 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         handle: ServerHandle<P>,
         commands: mpsc::UnboundedReceiver<Command<P>>,
     ) -> Box<dyn FnOnce() + Send> {
+        let code = self.process.directory.register_default(&self.name);
         let (record, task) = self.make(
+            code,
             P::MatchOptions::default(),
             true,
             true,
@@ -213,16 +215,29 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         })
     }
 
-    /// Starts a match and its task; it is listed once the caller adds it.
-    fn start(&self, options: P::MatchOptions, public: bool, game: G) -> Arc<MatchRecord<P>> {
-        let (record, task) = self.make(options, public, false, game, None);
+    /// Starts a match and its task; it is listed once the caller adds it. Refused
+    /// when no code is at hand (a relayed server's relay has none for it now).
+    fn start(
+        &self,
+        options: P::MatchOptions,
+        public: bool,
+        game: G,
+    ) -> Result<Arc<MatchRecord<P>>, Refused> {
+        let code = self
+            .process
+            .directory
+            .register(&self.name)
+            .map_err(|reason| (RefusalKind::ServerFull, reason))?;
+        let (record, task) = self.make(code, options, public, false, game, None);
         self.process.spawner.spawn(task);
-        record
+        Ok(record)
     }
 
-    /// A new match's record and task.
+    /// A new match's record and task, under `code` (which the directory registered
+    /// for it).
     fn make(
         &self,
+        code: String,
         options: P::MatchOptions,
         public: bool,
         persistent: bool,
@@ -230,7 +245,6 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         handle: Option<(ServerHandle<P>, mpsc::UnboundedReceiver<Command<P>>)>,
     ) -> (Arc<MatchRecord<P>>, MatchTask<P, G>) {
         let process = &self.process;
-        let code = process.directory.register(&self.name);
         let (handle, commands) = handle
             .unwrap_or_else(|| ServerHandle::new(process.shutdown.clone(), process.link.clone()));
         let (port, inbox) = mpsc::channel(self.config.event_queue_len.max(1));
@@ -331,7 +345,7 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             }
         }
         let game = self.game_for(&options)?;
-        let record = self.start(options, true, game);
+        let record = self.start(options, true, game)?;
         // Seated before anyone else can find it: its maker's place is its own.
         let seat = self.seat(&record);
         matches.insert(record.code.clone(), record.clone());
@@ -422,7 +436,7 @@ impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
             } => {
                 let options = self.decode_options(options)?;
                 let game = self.game_for(&options)?;
-                let record = self.start(options, !private, game);
+                let record = self.start(options, !private, game)?;
                 // Seated before a `find` can see it: its maker's place is its own.
                 let seat = self.seat(&record);
                 lock(&self.matches).insert(record.code.clone(), record.clone());

@@ -13,14 +13,23 @@
 //! the player's socket, over which it plays as any other connection: native
 //! frames stay binary, and one slow player never holds up another. PROTOCOL.md's
 //! "Relay" section is the contract.
+//!
+//! Each match has a relay code of its own. The default match's is the code the
+//! relay gave the server; every other match takes one of a few spare codes the
+//! server claimed from the relay ahead of need ([`RelayCodes`]), since
+//! matchmaking hands codes out synchronously while it admits a connection. A
+//! player joining with a match's code (`/join/CODE`) is placed in that match, and
+//! the code goes back to the relay when the match ends.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -28,12 +37,15 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::server::error::RunError;
+use crate::server::matchmaking::directory::CodeSource;
+use crate::server::matchmaking::{Directory, Intent};
 use crate::server::port::Io;
 use crate::server::transport::admission::{self, IpCounts, IpSlot};
 use crate::server::transport::connection::{websocket_config, Context};
 use crate::server::transport::refusal;
 use crate::server::transport::request::HandshakeRequest;
 use crate::server::{Server, ServerHandle};
+use crate::wire::MatchRequest;
 use crate::Protocol;
 
 type Link = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -47,6 +59,12 @@ const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 /// The most refusals waiting to go out on the control link; past it a refused
 /// player is dropped without an answer (the relay times it out).
 const REFUSAL_QUEUE_LEN: usize = 256;
+/// Spare match codes kept at hand once a match has needed one: enough for a
+/// burst of new matches while the relay answers the claim that refills them.
+const SPARE_CODES: usize = 2;
+/// How long a request that may make a match waits for the relay's codes when
+/// none is at hand (well within the relay's 10 s for the host's answer).
+const CODE_WAIT: Duration = Duration::from_secs(5);
 
 /// A control message from the relay.
 #[derive(Debug, Deserialize)]
@@ -57,6 +75,18 @@ enum FromRelay {
         token: String,
         #[serde(default)]
         grace_seconds: u64,
+        /// Absent from a relay that hands out no match codes.
+        #[serde(default)]
+        max_codes: Option<usize>,
+        /// On a reclaim, the match codes the game holds.
+        #[serde(default)]
+        codes: Vec<String>,
+    },
+    /// The answer to a claim.
+    Codes {
+        codes: Vec<String>,
+        #[serde(default)]
+        reason: Option<String>,
     },
     Player {
         cid: String,
@@ -79,6 +109,12 @@ enum ToRelay {
         reason: String,
         headers: Vec<(String, String)>,
     },
+    Claim {
+        count: usize,
+    },
+    Release {
+        code: String,
+    },
 }
 
 /// What the relay said when the control link opened.
@@ -87,6 +123,195 @@ struct Registration {
     code: String,
     token: String,
     grace: Duration,
+    /// The most match codes the relay lets this server hold; `None` from a relay
+    /// that hands out none (matches then get codes of the server's own, joined
+    /// through the game's code: `/join/GAME?match=join&code=…`).
+    max_codes: Option<usize>,
+    /// The match codes the relay holds for this server (on a reclaim).
+    codes: Vec<String>,
+}
+
+/// The relay's codes for this server's matches: the default match's (the game's
+/// code at registration), spare ones claimed ahead of need, and those of ended
+/// matches, to release. Matchmaking takes and gives back codes synchronously
+/// ([`CodeSource`]); the control link's loop sends the claims and releases that
+/// follow, woken by [`wake`](Self::wake). Everything here is bounded by the
+/// relay's limit on the codes one host holds.
+struct RelayCodes {
+    state: Mutex<CodesState>,
+    /// Wakes the control link's loop: a claim or a release to send.
+    wake: Notify,
+    /// Counts the relay's answers to claims, for requests waiting for a code.
+    answers: watch::Sender<u64>,
+}
+
+#[derive(Debug, Default)]
+struct CodesState {
+    default: String,
+    max: Option<usize>,
+    /// Codes the relay granted that no match has yet.
+    spare: Vec<String>,
+    /// Every match code the relay holds for this server, spare or in use.
+    held: HashSet<String>,
+    /// Codes of ended matches, to release.
+    ended: Vec<String>,
+    /// A claim is unanswered.
+    claiming: bool,
+    /// Spare codes to keep: none until a match first needs one, so that a server
+    /// hosting only its default match holds no code but its game's.
+    wanted: usize,
+    /// Why the relay's last answer granted fewer codes than asked.
+    short: Option<String>,
+}
+
+impl CodesState {
+    /// How many codes to claim now, if a claim should go out.
+    fn claim(&self) -> Option<usize> {
+        let room = self.max?.saturating_sub(self.held.len());
+        let count = self.wanted.saturating_sub(self.spare.len()).min(room);
+        (!self.claiming && count > 0).then_some(count)
+    }
+}
+
+impl RelayCodes {
+    fn new(registration: &Registration) -> Self {
+        let state = CodesState {
+            default: registration.code.clone(),
+            max: registration.max_codes,
+            ..CodesState::default()
+        };
+        Self {
+            state: Mutex::new(state),
+            wake: Notify::new(),
+            answers: watch::Sender::new(0),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CodesState> {
+        // Each change under this lock is complete before anything can panic.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The claim and releases to send now, marking the claim as sent.
+    fn to_send(&self) -> Vec<ToRelay> {
+        let mut state = self.state();
+        let mut messages: Vec<ToRelay> = state
+            .ended
+            .drain(..)
+            .map(|code| ToRelay::Release { code })
+            .collect();
+        if let Some(count) = state.claim() {
+            state.claiming = true;
+            messages.push(ToRelay::Claim { count });
+        }
+        messages
+    }
+
+    /// The relay answered a claim.
+    fn granted(&self, codes: Vec<String>, short: Option<String>) {
+        {
+            let mut state = self.state();
+            state.claiming = false;
+            state.held.extend(codes.iter().cloned());
+            state.spare.extend(codes);
+            let refill = short.is_none() && state.claim().is_some();
+            state.short = short;
+            if refill {
+                // Matches took codes while the claim was out.
+                self.wake.notify_one();
+            }
+        }
+        self.answers.send_modify(|answers| *answers += 1);
+    }
+
+    /// The control link opened again: the same game (`reclaimed`, the relay
+    /// listing the codes it holds for this server) or a new one, whose codes
+    /// start afresh. A claim left unanswered on the old link is forgotten.
+    fn registered(&self, registration: &Registration, reclaimed: bool) {
+        {
+            let mut state = self.state();
+            state.max = registration.max_codes;
+            state.claiming = false;
+            state.short = None;
+            if reclaimed {
+                let listed: HashSet<&String> = registration.codes.iter().collect();
+                state.spare.retain(|code| listed.contains(code));
+                state.held.retain(|code| listed.contains(code));
+                // Codes the relay holds that this server does not know of: a
+                // release or an answer lost with the old link. Released.
+                let unknown: Vec<String> = listed
+                    .into_iter()
+                    .filter(|code| !state.held.contains(*code) && !state.ended.contains(code))
+                    .cloned()
+                    .collect();
+                state.ended.extend(unknown);
+            } else {
+                state.spare.clear();
+                state.held.clear();
+                state.ended.clear();
+            }
+        }
+        self.wake.notify_one();
+        self.answers.send_modify(|answers| *answers += 1);
+    }
+
+    /// Waits, within [`CODE_WAIT`], until a code is at hand for a new match, or
+    /// the relay answered that there is none: a request that may make a match
+    /// then finds one when matchmaking places it.
+    async fn ready_for_a_match(&self) {
+        let mut answers = self.answers.subscribe();
+        {
+            let mut state = self.state();
+            let Some(max) = state.max else { return };
+            state.wanted = SPARE_CODES;
+            if !state.spare.is_empty() || state.held.len() >= max {
+                return;
+            }
+            if state.claim().is_some() {
+                self.wake.notify_one();
+            }
+        }
+        let _ = timeout(CODE_WAIT, answers.changed()).await;
+    }
+}
+
+impl CodeSource for RelayCodes {
+    fn default_code(&self) -> String {
+        self.state().default.clone()
+    }
+
+    fn take(&self) -> Result<Option<String>, String> {
+        let mut state = self.state();
+        let Some(max) = state.max else {
+            return Ok(None);
+        };
+        state.wanted = SPARE_CODES;
+        let taken = state.spare.pop();
+        if state.claim().is_some() {
+            self.wake.notify_one();
+        }
+        match taken {
+            Some(code) => Ok(Some(code)),
+            None if state.held.len() >= max => Err(format!(
+                "this server holds its most match codes on the relay ({max}): \
+                 try again when a match ends"
+            )),
+            None => Err(match &state.short {
+                Some(short) => format!("the relay has no match code for this server: {short}"),
+                None => "no match code from the relay at hand yet: try again shortly".to_owned(),
+            }),
+        }
+    }
+
+    fn give_back(&self, code: &str) {
+        let mut state = self.state();
+        if state.held.remove(code) {
+            state.ended.push(code.to_owned());
+            self.wake.notify_one();
+        }
+    }
 }
 
 /// A server registered on a relay: its game code is known; [`run`](Self::run)
@@ -167,13 +392,16 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 
 impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
     /// The game code players join with (`Client::from_code`, Python's
-    /// `Client(code=…, relay_url=…)`).
+    /// `Client(code=…, relay_url=…)`): the default match's code. Every other
+    /// match gets a relay code of its own when it is made (its players' welcomes
+    /// name it: `ctx.match_code()`), which players join it with in the same ways.
     #[must_use]
     pub fn code(&self) -> &str {
         &self.registration.code
     }
 
-    /// The URL players connect to: `<relay>/join/<code>`.
+    /// The URL players connect to: `<relay>/join/<code>`, the default match, and
+    /// where clients make matches (`Client::create`, `Client::find`).
     #[must_use]
     pub fn join_url(&self) -> String {
         crate::wire::relay_join_url(&self.relay, &self.registration.code)
@@ -228,7 +456,9 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
             mut registration,
             codes,
         } = self;
-        let (context, mut tasks) = server.into_runtime().run();
+        let relay_codes = Arc::new(RelayCodes::new(&registration));
+        let directory = Directory::with_source(relay_codes.clone());
+        let (context, mut tasks) = server.into_runtime_with(directory).run();
         let per_ip = IpCounts::default();
         let (refusals_tx, mut refusals) = mpsc::channel::<ToRelay>(REFUSAL_QUEUE_LEN);
         let mut link = Some(link);
@@ -243,7 +473,8 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
                         Some(Ok(Message::Close(_)) | Err(_)) | None => Step::Lost,
                         Some(Ok(_)) => Step::Ignored,
                     },
-                    Some(refusal) = refusals.recv() => Step::Send(refusal),
+                    Some(refusal) = refusals.recv() => Step::Send(vec![refusal]),
+                    () = relay_codes.wake.notified() => Step::Send(relay_codes.to_send()),
                 }
             });
             let Some(step) = next.await else { break };
@@ -262,22 +493,38 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
                         let player = RelayedPlayer {
                             relay: relay.clone(),
                             token: registration.token.clone(),
+                            game_code: registration.code.clone(),
                             cid,
                             peer,
                             target,
                             headers,
                         };
-                        tasks.spawn(player.serve(context.clone(), slot, refusals_tx.clone()));
+                        let serving = player.serve(
+                            context.clone(),
+                            slot,
+                            refusals_tx.clone(),
+                            relay_codes.clone(),
+                        );
+                        tasks.spawn(serving);
+                    }
+                    Ok(FromRelay::Codes { codes, reason }) => {
+                        if let Some(reason) = &reason {
+                            tracing::debug!("the relay granted fewer match codes: {reason}");
+                        }
+                        relay_codes.granted(codes, reason);
                     }
                     Ok(FromRelay::Gone { .. } | FromRelay::Registered { .. }) => {}
                     Err(error) => {
                         tracing::warn!("relay control message not understood: {error}");
                     }
                 },
-                Step::Send(refusal) => {
-                    if let (Some(control), Ok(text)) =
-                        (link.as_mut(), serde_json::to_string(&refusal))
-                    {
+                Step::Send(messages) => {
+                    for message in messages {
+                        let (Some(control), Ok(text)) =
+                            (link.as_mut(), serde_json::to_string(&message))
+                        else {
+                            break;
+                        };
                         if control.send(Message::Text(text.into())).await.is_err() {
                             link = None;
                         }
@@ -291,13 +538,15 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
                     let Some((control, renewed)) = again.await else {
                         break;
                     };
-                    if renewed.code != registration.code {
+                    let reclaimed = renewed.code == registration.code;
+                    if !reclaimed {
                         tracing::warn!(
                             "the relay gave a new game code {} (the link was down longer than its grace period)",
                             renewed.code
                         );
                         codes.send_replace(renewed.code.clone());
                     }
+                    relay_codes.registered(&renewed, reclaimed);
                     registration = renewed;
                     link = Some(control);
                 }
@@ -318,7 +567,7 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
 
 enum Step {
     Message(String),
-    Send(ToRelay),
+    Send(Vec<ToRelay>),
     Ignored,
     Lost,
 }
@@ -388,12 +637,16 @@ async fn register(
                     code,
                     token,
                     grace_seconds,
+                    max_codes,
+                    codes,
                 }) = serde_json::from_str(&text)
                 {
                     return Ok(Registration {
                         code,
                         token,
                         grace: Duration::from_secs(grace_seconds),
+                        max_codes,
+                        codes,
                     });
                 }
             }
@@ -499,6 +752,8 @@ async fn open_io(
 struct RelayedPlayer {
     relay: String,
     token: String,
+    /// The game's code on the relay, which joins the default match.
+    game_code: String,
     cid: String,
     peer: SocketAddr,
     target: String,
@@ -508,13 +763,23 @@ struct RelayedPlayer {
 impl RelayedPlayer {
     /// Admits the player as a direct connection would be, then plays it over a
     /// data connection of its own; or has the relay refuse it with the same answer.
-    async fn serve(mut self, context: Context, slot: IpSlot, refusals: mpsc::Sender<ToRelay>) {
-        let (path, query) = match self.target.split_once('?') {
+    async fn serve(
+        mut self,
+        context: Context,
+        slot: IpSlot,
+        refusals: mpsc::Sender<ToRelay>,
+        relay_codes: Arc<RelayCodes>,
+    ) {
+        let target = match_target(&self.target, &self.game_code);
+        let (path, query) = match target.split_once('?') {
             Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
-            None => (self.target.clone(), None),
+            None => (target.clone(), None),
         };
         let headers = std::mem::take(&mut self.headers);
         let request = HandshakeRequest::new(path, query, headers, self.peer);
+        if let Ok(Intent::Create { .. } | Intent::Find { .. }) = Intent::of(&request) {
+            relay_codes.ready_for_a_match().await;
+        }
         let wants_close = refusal::wants_close(&request);
         let admitted = match admission::admit(&context, request, &slot).await {
             Ok(admitted) => admitted,
@@ -589,6 +854,22 @@ impl RelayedPlayer {
     }
 }
 
+/// The target a relayed player's request stands for. A player names its match by
+/// the code it joined with: `/join/CODE` with a match's relay code asks for that
+/// match, as `?match=join&code=CODE` does (so Python nodelink's
+/// `Client(code=…, relay_url=…)` and `Client::from_code` land in it, and come back
+/// to it when they reconnect); with the game's own code, for the default match. A
+/// query that names a match itself is kept as it is.
+fn match_target(target: &str, game_code: &str) -> String {
+    let path = target.split_once('?').map_or(target, |(path, _)| path);
+    let code = path.strip_prefix("/join/").unwrap_or_default();
+    let code = code.trim().to_ascii_uppercase();
+    if code.is_empty() || code == game_code || MatchRequest::names_a_match(target) {
+        return target.to_owned();
+    }
+    MatchRequest::join(&code).apply(target)
+}
+
 /// Percent-encodes everything but unreserved characters (RFC 3986), for query
 /// values and path segments.
 fn percent_encode(value: &str) -> String {
@@ -622,6 +903,128 @@ mod tests {
     }
 
     #[test]
+    fn a_match_code_in_the_path_names_its_match() {
+        let game = "K7MQ4P";
+        // The game's own code: the default match, as before.
+        assert_eq!(
+            match_target("/join/k7mq4p?name=ann", game),
+            "/join/k7mq4p?name=ann"
+        );
+        // A match's code: that match.
+        assert_eq!(
+            match_target("/join/q2w3e4?name=ann", game),
+            "/join/q2w3e4?name=ann&match=join&code=Q2W3E4"
+        );
+        assert_eq!(
+            match_target("/join/Q2W3E4", game),
+            "/join/Q2W3E4?match=join&code=Q2W3E4"
+        );
+        // A query that names a match keeps it.
+        for target in [
+            "/join/K7MQ4P?match=create&kind=arena",
+            "/join/K7MQ4P?match=join&code=Q2W3E4",
+            "/join/Q2W3E4?match=list&kind=arena",
+        ] {
+            assert_eq!(match_target(target, game), target);
+        }
+    }
+
+    /// A relay's codes for the server's matches: claimed when a match first needs
+    /// one, kept a few spare, taken synchronously, given back when a match ends.
+    #[test]
+    fn codes_are_claimed_ahead_of_need_and_released() {
+        let registration = Registration {
+            code: "K7MQ4P".into(),
+            token: "t".into(),
+            grace: Duration::from_secs(30),
+            max_codes: Some(3),
+            codes: Vec::new(),
+        };
+        let codes = RelayCodes::new(&registration);
+        assert_eq!(codes.default_code(), "K7MQ4P");
+        assert!(
+            codes.to_send().is_empty(),
+            "nothing claimed before a match needs it"
+        );
+        let first = codes.take().unwrap_err();
+        assert!(first.contains("try again shortly"), "{first}");
+        let sent = codes.to_send();
+        assert!(
+            matches!(sent[..], [ToRelay::Claim { count: 2 }]),
+            "{sent:?}"
+        );
+        assert!(codes.to_send().is_empty(), "one claim at a time");
+        codes.granted(vec!["AAAAAA".into(), "BBBBBB".into()], None);
+        let taken = codes.take().unwrap().unwrap();
+        // One more, to keep two spare, up to the relay's limit of three.
+        assert!(matches!(codes.to_send()[..], [ToRelay::Claim { count: 1 }]));
+        codes.granted(vec!["CCCCCC".into()], None);
+        codes.take().unwrap().unwrap();
+        codes.take().unwrap().unwrap();
+        let full = codes.take().unwrap_err();
+        assert!(
+            full.contains("its most match codes on the relay (3)"),
+            "{full}"
+        );
+        assert!(codes.to_send().is_empty(), "no claim past the limit");
+        // A match ended: its code is released, then another claimed.
+        codes.give_back(&taken);
+        codes.give_back("K7MQ4P");
+        let sent = codes.to_send();
+        assert!(
+            matches!(&sent[..], [ToRelay::Release { code }, ToRelay::Claim { count: 1 }] if *code == taken),
+            "{sent:?}"
+        );
+    }
+
+    #[test]
+    fn a_reclaim_keeps_the_codes_the_relay_holds_and_releases_the_unknown() {
+        let mut registration = Registration {
+            code: "K7MQ4P".into(),
+            token: "t".into(),
+            grace: Duration::from_secs(30),
+            max_codes: Some(8),
+            codes: Vec::new(),
+        };
+        let codes = RelayCodes::new(&registration);
+        let _ = codes.take();
+        let _ = codes.to_send();
+        codes.granted(vec!["AAAAAA".into(), "BBBBBB".into()], None);
+        // The relay lost nothing but holds a code whose answer never came.
+        registration.codes = vec!["AAAAAA".into(), "BBBBBB".into(), "CCCCCC".into()];
+        codes.registered(&registration, true);
+        let sent = codes.to_send();
+        assert!(
+            matches!(&sent[..], [ToRelay::Release { code }] if code == "CCCCCC"),
+            "{sent:?}"
+        );
+        // A new game: its codes start afresh.
+        registration.code = "Q2W3E4".into();
+        registration.codes = Vec::new();
+        codes.registered(&registration, false);
+        assert!(codes.take().is_err());
+        assert_eq!(
+            codes.default_code(),
+            "K7MQ4P",
+            "the default match keeps its code"
+        );
+    }
+
+    #[test]
+    fn an_older_relay_hands_out_no_codes() {
+        let registration = Registration {
+            code: "K7MQ4P".into(),
+            token: "t".into(),
+            grace: Duration::from_secs(30),
+            max_codes: None,
+            codes: Vec::new(),
+        };
+        let codes = RelayCodes::new(&registration);
+        assert_eq!(codes.take(), Ok(None));
+        assert!(codes.to_send().is_empty());
+    }
+
+    #[test]
     fn control_messages_read_as_specified() {
         let player: FromRelay = serde_json::from_str(
             r#"{"type":"player","cid":"c1","peer":"203.0.113.7:51234","target":"/join/K7MQ4P?name=ann","headers":[["origin","https://example.com"]]}"#,
@@ -639,5 +1042,26 @@ mod tests {
             refusal,
             r#"{"type":"refuse","cid":"c1","status":400,"reason":"no","headers":[["x-nodelink-fingerprint","4874c71316f5ad11"]]}"#
         );
+        // PROTOCOL.md's "Match codes", both ways.
+        let reclaimed: FromRelay = serde_json::from_str(
+            r#"{"type":"registered","code":"K7MQ4P","token":"6f1c2e9a4b7d03851c2e9a4b7d038516","grace_seconds":30,"max_codes":64,"codes":["Q2W3E4","X9HZ2R"]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            reclaimed,
+            FromRelay::Registered { max_codes: Some(64), codes, .. } if codes == ["Q2W3E4", "X9HZ2R"]
+        ));
+        let short: FromRelay = serde_json::from_str(
+            r#"{"type":"codes","codes":[],"reason":"this host holds its most match codes (64)"}"#,
+        )
+        .unwrap();
+        assert!(matches!(short, FromRelay::Codes { codes, reason: Some(_) } if codes.is_empty()));
+        let claim = serde_json::to_string(&ToRelay::Claim { count: 2 }).unwrap();
+        assert_eq!(claim, r#"{"type":"claim","count":2}"#);
+        let release = ToRelay::Release {
+            code: "Q2W3E4".into(),
+        };
+        let release = serde_json::to_string(&release).unwrap();
+        assert_eq!(release, r#"{"type":"release","code":"Q2W3E4"}"#);
     }
 }
