@@ -491,7 +491,7 @@ async fn match_welcome(
 /// the relay at `url`.
 fn create_url(url: &str, game_code: &str) -> String {
     let server = RelayedServer::<Game>::join_url_for(url, game_code);
-    Client::<Game>::create(&server, &())
+    Client::<Game>::create(&server, &nodelink_examples::Table::default())
         .unwrap()
         .url()
         .to_owned()

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use nodelink::client::Client;
-use nodelink::server::{Mount, Server};
+use nodelink::server::{Mount, Relay, Server};
 use nodelink::wire::CloseReason;
 use nodelink::PlayerId;
 use nodelink_examples::{Game, OnToServer, ToServerMove};
@@ -93,4 +93,63 @@ async fn one_server_serves_a_listener_and_an_axum_mount_together() {
         .expect("the task")
         .expect("both transports end well");
     http.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_serves_a_listener_and_a_relay_together() {
+    let relay = nodelink_relay::Relay::new(
+        nodelink_relay::RelayConfig::default()
+            .host("127.0.0.1")
+            .port(0),
+    )
+    .bind()
+    .await
+    .expect("the relay binds");
+    let relay_url = format!("ws://{}", relay.local_addr());
+    let relay_handle = relay.handle();
+    let relay_task = tokio::spawn(relay.run());
+
+    let (listener, listener_url) = loopback().await;
+    let server = moving_game();
+    let link = Relay::register(&relay_url, server.config())
+        .await
+        .expect("registers");
+    let join_url = link.join_url();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(
+        server
+            .serve(listener)
+            .and(link)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            }),
+    );
+
+    let mut ada = Watcher::connect(&listener_url).await;
+    let mut bob = Watcher::connect(&join_url).await;
+    let bob_id = bob.id.expect("connected");
+    bob.sender
+        .send(nodelink_examples::ToServer::Move { x: 7.0, y: 8.0 })
+        .unwrap();
+    ada.world_where("bob's move, through the relay", |world| {
+        world
+            .get(&bob_id)
+            .is_some_and(|bob| (bob.x, bob.y) == (7.0, 8.0))
+    })
+    .await;
+
+    stop.send(()).expect("the server waits for its signal");
+    within("serve to return", serving)
+        .await
+        .expect("the task")
+        .expect("both transports end well");
+    // Its link closed normally: the relay forgot the game at once.
+    nodelink_tests::eventually("the relay to forget the game", || {
+        relay_handle.games().is_empty()
+    })
+    .await;
+    relay_handle.shutdown();
+    within("the relay to stop", relay_task)
+        .await
+        .expect("the relay task");
 }

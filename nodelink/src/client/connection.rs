@@ -65,6 +65,7 @@ fn worth_reconnecting(reason: &Disconnect) -> bool {
                     | CloseReason::RelayShutdown
                     | CloseReason::PlayerConnectionLost
                     | CloseReason::LinkReplaced
+                    | CloseReason::MatchEnded
             )
         ),
         Disconnect::Lost(_) => true,
@@ -716,5 +717,15 @@ mod tests {
         assert!(!worth_reconnecting(&closed(4100)));
         assert!(!worth_reconnecting(&closed(4103)));
         assert!(worth_reconnecting(&closed(4001)));
+    }
+
+    #[test]
+    fn a_match_that_ended_is_not_rejoined() {
+        let ended = Disconnect::Closed {
+            code: CloseReason::MatchEnded.code(),
+            reason: "match ended".to_owned(),
+        };
+        assert!(!worth_reconnecting(&ended));
+        assert!(!resumable(&ended));
     }
 }

@@ -64,7 +64,7 @@ pub use serve::{Serve, Transport};
 pub use transport::axum::{Mount, Mounted};
 pub use transport::listener::BoundServer;
 pub use transport::refusal::RefusedConnection;
-pub use transport::relay::RelayedServer;
+pub use transport::relay::{Relay, RelayedServer};
 pub use transport::request::{HandshakeRequest, Rejection};
 
 use crate::handler::{
@@ -229,13 +229,8 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
 
     /// The server made ready to serve: its matchmaker with every kind, what
     /// connection tasks need, and the default match, to start (a task is spawned
-    /// only once the server runs).
-    pub(crate) fn into_runtime(self) -> Started {
-        self.into_runtime_with(Directory::default())
-    }
-
-    /// [`into_runtime`](Self::into_runtime), its match codes kept in `directory`
-    /// (a relayed server's come from its relay).
+    /// only once the server runs); its match codes kept in `directory` (a relayed
+    /// server's come from its relay).
     pub(crate) fn into_runtime_with(self, directory: Directory) -> Started {
         let Server {
             config,

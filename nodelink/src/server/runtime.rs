@@ -168,20 +168,6 @@ impl Tasks {
         }
     }
 
-    /// Waits for `incoming` (the next connection), reaping finished connection
-    /// tasks meanwhile; `None` once the server is shutting down.
-    pub(crate) async fn next<T>(&mut self, incoming: impl Future<Output = T>) -> Option<T> {
-        tokio::pin!(incoming);
-        loop {
-            tokio::select! {
-                value = &mut incoming => return Some(value),
-                Some(_) = self.connections.join_next(), if !self.connections.is_empty() => {}
-                // An error means every handle is gone: stopping too.
-                _ = self.shutdown.wait_for(|stopping| *stopping) => return None,
-            }
-        }
-    }
-
     /// Serves the connections `transports` take until the server stops (by its
     /// handle, `signal`, or a transport's error, which is returned), then
     /// [`stop`](Self::stop)s. `stop_server` is the handle's shutdown.

@@ -24,11 +24,18 @@ pub trait Transport: sealed::Accept + Send + 'static {}
 pub(crate) mod sealed {
     use super::BoxFuture;
     use crate::server::error::RunError;
+    use crate::server::matchmaking::Directory;
     use crate::server::runtime::Feed;
 
     /// What a transport does once served: hands each connection it takes to the
     /// feed until the feed says the server is stopping.
     pub trait Accept {
+        /// Where the server's match codes come from, when this transport decides
+        /// (a relay's are its own).
+        fn directory(&self) -> Option<Directory> {
+            None
+        }
+
         /// Runs the transport; an error stops the server and is what
         /// [`Serve`](super::Serve) returns.
         fn accept(self: Box<Self>, feed: Feed) -> BoxFuture<Result<(), RunError>>;
@@ -140,7 +147,12 @@ impl<P: Protocol, G: Send + 'static> Future for Serve<P, G> {
                 shutdown,
             } = *setup;
             let handle = server.handle();
-            let (context, tasks) = server.into_runtime().run();
+            // Served through several relays, a server's codes are the first's.
+            let directory = transports
+                .iter()
+                .find_map(|transport| transport.directory())
+                .unwrap_or_default();
+            let (context, tasks) = server.into_runtime_with(directory).run();
             self.running = Some(Box::pin(tasks.serve(
                 transports,
                 context,

@@ -33,7 +33,7 @@ pub(crate) trait CodeSource: Send + Sync {
 
 /// Live matches' codes, each with the name of its kind.
 #[derive(Default)]
-pub(crate) struct Directory {
+pub struct Directory {
     codes: Mutex<HashMap<String, String>>,
     source: Option<Arc<dyn CodeSource>>,
 }

@@ -40,6 +40,9 @@ use crate::server::error::RunError;
 use crate::server::matchmaking::directory::CodeSource;
 use crate::server::matchmaking::{Directory, Intent};
 use crate::server::port::Io;
+use crate::server::runtime::Feed;
+use crate::server::serve::sealed::Accept;
+use crate::server::serve::{BoxFuture, Serve};
 use crate::server::transport::admission::{self, IpCounts, IpSlot};
 use crate::server::transport::connection::{websocket_config, Context};
 use crate::server::transport::refusal;
@@ -314,8 +317,243 @@ impl CodeSource for RelayCodes {
     }
 }
 
+/// The relay transport: a server's link to a relay (`nodelink-relay`), registered
+/// and with its game code known, whose players it serves once
+/// [served](Server::serve). A server served through a relay gets its matches'
+/// codes from it, each joined through the relay by its own code.
+///
+/// ```no_run
+/// # use nodelink::{SyncState, PlayerId};
+/// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// # pub struct Avatar { pub x: f32 }
+/// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
+/// # pub enum ToServer { Move { x: f32 } }
+/// # #[nodelink::events] #[derive(Debug, Clone, PartialEq)]
+/// # pub enum ToClient { Joined { id: PlayerId } }
+/// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+/// # pub struct Game;
+/// use nodelink::server::{Relay, Server, ServerConfig};
+///
+/// # async fn host() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = Server::<Game>::new(ServerConfig::default());
+/// let relay = Relay::register("ws://relay.example.com:9000", server.config()).await?;
+/// println!("tell your friends: {}", relay.code());
+/// server
+///     .serve(relay)
+///     .with_graceful_shutdown(async {
+///         let _ = tokio::signal::ctrl_c().await;
+///     })
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Relay {
+    relay: String,
+    link: Link,
+    registration: Registration,
+    codes: watch::Sender<String>,
+    relay_codes: Arc<RelayCodes>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("relay", &self.relay)
+            .field("code", &self.registration.code)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Relay {
+    /// Registers on the relay at `relay_url` (`ws://` or `wss://`, its root, e.g.
+    /// `ws://relay.example.com:9000`) and learns the game code players join
+    /// with. The twin of Python nodelink's `Server(relay_url=…)`. `config` is the
+    /// server's (for its relay certificates, with `wss://`).
+    ///
+    /// # Errors
+    /// [`RunError::Relay`] when the relay cannot be reached or does not register
+    /// the game within 10 seconds.
+    pub async fn register(
+        relay_url: &str,
+        config: &crate::server::ServerConfig,
+    ) -> Result<Self, RunError> {
+        let relay = relay_url.trim_end_matches('/').to_owned();
+        let (link, registration) =
+            register(&relay, None, config)
+                .await
+                .map_err(|refused| RunError::Relay {
+                    url: relay.clone(),
+                    reason: match refused {
+                        Refused::Gone => "the relay refused a new game (410)".to_owned(),
+                        Refused::Other(reason) => reason,
+                    },
+                })?;
+        tracing::info!(
+            "registered on the relay {relay}: game code {}",
+            registration.code
+        );
+        let (codes, _) = watch::channel(registration.code.clone());
+        let relay_codes = Arc::new(RelayCodes::new(&registration));
+        Ok(Self {
+            relay,
+            link,
+            registration,
+            codes,
+            relay_codes,
+        })
+    }
+
+    /// The game code players join with (`Client::from_code`, Python's
+    /// `Client(code=…, relay_url=…)`): the default match's code. Every other
+    /// match gets a relay code of its own when it is made (its players' welcomes
+    /// name it: `ctx.match_code()`), which players join it with in the same ways.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        &self.registration.code
+    }
+
+    /// The URL players connect to: `<relay>/join/<code>`, the default match, and
+    /// where clients make matches (`Client::create`, `Client::find`).
+    #[must_use]
+    pub fn join_url(&self) -> String {
+        crate::wire::relay_join_url(&self.relay, &self.registration.code)
+    }
+
+    /// The game code as it changes: the relay keeps a code while the host's link
+    /// is down for less than its grace period; after that the host registers
+    /// again under a new one.
+    #[must_use]
+    pub fn codes(&self) -> watch::Receiver<String> {
+        self.codes.subscribe()
+    }
+}
+
+/// Serves the relay's players until the server stops, reconnecting the control
+/// link when it drops (players already in play keep playing: each has its own
+/// data connection).
+impl Accept for Relay {
+    fn directory(&self) -> Option<Directory> {
+        Some(Directory::with_source(self.relay_codes.clone()))
+    }
+
+    fn accept(self: Box<Self>, mut feed: Feed) -> BoxFuture<Result<(), RunError>> {
+        Box::pin(async move {
+            let Relay {
+                relay,
+                link,
+                mut registration,
+                codes,
+                relay_codes,
+            } = *self;
+            let context = feed.context().clone();
+            let per_ip = IpCounts::default();
+            let (refusals_tx, mut refusals) = mpsc::channel::<ToRelay>(REFUSAL_QUEUE_LEN);
+            let mut link = Some(link);
+            loop {
+                let next = feed.next(async {
+                    let Some(control) = link.as_mut() else {
+                        return Step::Lost;
+                    };
+                    tokio::select! {
+                        message = control.next() => match message {
+                            Some(Ok(Message::Text(text))) => Step::Message(text.to_string()),
+                            Some(Ok(Message::Close(_)) | Err(_)) | None => Step::Lost,
+                            Some(Ok(_)) => Step::Ignored,
+                        },
+                        Some(refusal) = refusals.recv() => Step::Send(vec![refusal]),
+                        () = relay_codes.wake.notified() => Step::Send(relay_codes.to_send()),
+                    }
+                });
+                let Some(step) = next.await else { break };
+                match step {
+                    Step::Message(text) => match serde_json::from_str::<FromRelay>(&text) {
+                        Ok(FromRelay::Player {
+                            cid,
+                            peer,
+                            target,
+                            headers,
+                        }) => {
+                            let peer: SocketAddr = peer
+                                .parse()
+                                .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+                            let slot = IpSlot::take(&per_ip, peer.ip());
+                            let player = RelayedPlayer {
+                                relay: relay.clone(),
+                                token: registration.token.clone(),
+                                game_code: registration.code.clone(),
+                                cid,
+                                peer,
+                                target,
+                                headers,
+                            };
+                            feed.spawn(player.serve(
+                                context.clone(),
+                                slot,
+                                refusals_tx.clone(),
+                                relay_codes.clone(),
+                            ));
+                        }
+                        Ok(FromRelay::Codes { codes, reason }) => {
+                            if let Some(reason) = &reason {
+                                tracing::debug!("the relay granted fewer match codes: {reason}");
+                            }
+                            relay_codes.granted(codes, reason);
+                        }
+                        Ok(FromRelay::Gone { .. } | FromRelay::Registered { .. }) => {}
+                        Err(error) => {
+                            tracing::warn!("relay control message not understood: {error}");
+                        }
+                    },
+                    Step::Send(messages) => {
+                        for message in messages {
+                            let (Some(control), Ok(text)) =
+                                (link.as_mut(), serde_json::to_string(&message))
+                            else {
+                                break;
+                            };
+                            if control.send(Message::Text(text.into())).await.is_err() {
+                                link = None;
+                            }
+                        }
+                    }
+                    Step::Ignored => {}
+                    Step::Lost => {
+                        link = None;
+                        tracing::warn!("lost the relay link; reconnecting");
+                        let again = feed.next(reconnect(&relay, &registration, &context));
+                        let Some((control, renewed)) = again.await else {
+                            break;
+                        };
+                        let reclaimed = renewed.code == registration.code;
+                        if !reclaimed {
+                            tracing::warn!(
+                                "the relay gave a new game code {} (the link was down longer than its grace period)",
+                                renewed.code
+                            );
+                            codes.send_replace(renewed.code.clone());
+                        }
+                        relay_codes.registered(&renewed, reclaimed);
+                        registration = renewed;
+                        link = Some(control);
+                    }
+                }
+            }
+            if let Some(mut control) = link {
+                // A normal close ends the game on the relay at once: no grace period.
+                let normal = CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "server shutting down".into(),
+                };
+                let _ = timeout(context.config.close_timeout, control.close(Some(normal))).await;
+            }
+            Ok(())
+        })
+    }
+}
+
 /// A server registered on a relay: its game code is known; [`run`](Self::run)
-/// serves the players who join with it.
+/// serves the players who join with it. A shortcut for a [`Relay`] and
+/// [`Server::serve`] on it.
 ///
 /// ```no_run
 /// # use nodelink::{Protocol, SyncState, PlayerId};
@@ -339,72 +577,46 @@ impl CodeSource for RelayCodes {
 /// ```
 pub struct RelayedServer<P: Protocol, G = ()> {
     server: Server<P, G>,
-    relay: String,
-    link: Link,
-    registration: Registration,
-    codes: watch::Sender<String>,
+    relay: Relay,
 }
 
 impl<P: Protocol, G> std::fmt::Debug for RelayedServer<P, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RelayedServer")
             .field("relay", &self.relay)
-            .field("code", &self.registration.code)
             .finish_non_exhaustive()
     }
 }
 
 impl<P: Protocol, G: Send + 'static> Server<P, G> {
-    /// Registers on the relay at `relay_url` (`ws://` or `wss://`, its root, e.g.
-    /// `ws://relay.example.com:9000`) instead of binding a port, and learns the
-    /// game code players join with. The twin of Python nodelink's
-    /// `Server(relay_url=…)`. `ServerConfig::host` and `port` are not used.
+    /// Registers on the relay at `relay_url` instead of binding a port: a
+    /// shortcut for [`Relay::register`] with this server's config, to
+    /// [`run`](RelayedServer::run) (or [`serve`](RelayedServer::serve)).
+    /// `ServerConfig::host` and `port` are not used.
     ///
     /// # Errors
     /// [`RunError::Relay`] when the relay cannot be reached or does not register
     /// the game within 10 seconds.
     pub async fn relay(self, relay_url: &str) -> Result<RelayedServer<P, G>, RunError> {
-        let relay = relay_url.trim_end_matches('/').to_owned();
-        let (link, registration) =
-            register(&relay, None, &self.config)
-                .await
-                .map_err(|refused| RunError::Relay {
-                    url: relay.clone(),
-                    reason: match refused {
-                        Refused::Gone => "the relay refused a new game (410)".to_owned(),
-                        Refused::Other(reason) => reason,
-                    },
-                })?;
-        tracing::info!(
-            "registered on the relay {relay}: game code {}",
-            registration.code
-        );
-        let (codes, _) = watch::channel(registration.code.clone());
+        let relay = Relay::register(relay_url, &self.config).await?;
         Ok(RelayedServer {
             server: self,
             relay,
-            link,
-            registration,
-            codes,
         })
     }
 }
 
 impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
-    /// The game code players join with (`Client::from_code`, Python's
-    /// `Client(code=…, relay_url=…)`): the default match's code. Every other
-    /// match gets a relay code of its own when it is made (its players' welcomes
-    /// name it: `ctx.match_code()`), which players join it with in the same ways.
+    /// The game code players join with; see [`Relay::code`].
     #[must_use]
     pub fn code(&self) -> &str {
-        &self.registration.code
+        self.relay.code()
     }
 
-    /// The URL players connect to: `<relay>/join/<code>`, the default match, and
-    /// where clients make matches (`Client::create`, `Client::find`).
+    /// The URL players connect to; see [`Relay::join_url`].
     #[must_use]
     pub fn join_url(&self) -> String {
-        crate::wire::relay_join_url(&self.relay, &self.registration.code)
+        self.relay.join_url()
     }
 
     /// The URL players connect to for the game `code` on the relay at
@@ -431,12 +643,10 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
         crate::wire::relay_join_url(relay_url, code)
     }
 
-    /// The game code as it changes: the relay keeps a code while the host's link
-    /// is down for less than its grace period; after that the host registers
-    /// again under a new one.
+    /// The game code as it changes; see [`Relay::codes`].
     #[must_use]
     pub fn codes(&self) -> watch::Receiver<String> {
-        self.codes.subscribe()
+        self.relay.codes()
     }
 
     /// A handle to the server.
@@ -445,123 +655,19 @@ impl<P: Protocol, G: Send + 'static> RelayedServer<P, G> {
         self.server.handle()
     }
 
+    /// The server served through its relay: [`Server::serve`], to add a
+    /// graceful-shutdown future or another transport.
+    pub fn serve(self) -> Serve<P, G> {
+        self.server.serve(self.relay)
+    }
+
     /// Serves the relay's players until [`ServerHandle::shutdown`], reconnecting
     /// the control link when it drops (players already in play keep playing: each
     /// has its own data connection); returns once every connection has closed.
     pub async fn run(self) {
-        let RelayedServer {
-            server,
-            relay,
-            link,
-            mut registration,
-            codes,
-        } = self;
-        let relay_codes = Arc::new(RelayCodes::new(&registration));
-        let directory = Directory::with_source(relay_codes.clone());
-        let (context, mut tasks) = server.into_runtime_with(directory).run();
-        let per_ip = IpCounts::default();
-        let (refusals_tx, mut refusals) = mpsc::channel::<ToRelay>(REFUSAL_QUEUE_LEN);
-        let mut link = Some(link);
-        loop {
-            let next = tasks.next(async {
-                let Some(control) = link.as_mut() else {
-                    return Step::Lost;
-                };
-                tokio::select! {
-                    message = control.next() => match message {
-                        Some(Ok(Message::Text(text))) => Step::Message(text.to_string()),
-                        Some(Ok(Message::Close(_)) | Err(_)) | None => Step::Lost,
-                        Some(Ok(_)) => Step::Ignored,
-                    },
-                    Some(refusal) = refusals.recv() => Step::Send(vec![refusal]),
-                    () = relay_codes.wake.notified() => Step::Send(relay_codes.to_send()),
-                }
-            });
-            let Some(step) = next.await else { break };
-            match step {
-                Step::Message(text) => match serde_json::from_str::<FromRelay>(&text) {
-                    Ok(FromRelay::Player {
-                        cid,
-                        peer,
-                        target,
-                        headers,
-                    }) => {
-                        let peer: SocketAddr = peer
-                            .parse()
-                            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-                        let slot = IpSlot::take(&per_ip, peer.ip());
-                        let player = RelayedPlayer {
-                            relay: relay.clone(),
-                            token: registration.token.clone(),
-                            game_code: registration.code.clone(),
-                            cid,
-                            peer,
-                            target,
-                            headers,
-                        };
-                        let serving = player.serve(
-                            context.clone(),
-                            slot,
-                            refusals_tx.clone(),
-                            relay_codes.clone(),
-                        );
-                        tasks.spawn(serving);
-                    }
-                    Ok(FromRelay::Codes { codes, reason }) => {
-                        if let Some(reason) = &reason {
-                            tracing::debug!("the relay granted fewer match codes: {reason}");
-                        }
-                        relay_codes.granted(codes, reason);
-                    }
-                    Ok(FromRelay::Gone { .. } | FromRelay::Registered { .. }) => {}
-                    Err(error) => {
-                        tracing::warn!("relay control message not understood: {error}");
-                    }
-                },
-                Step::Send(messages) => {
-                    for message in messages {
-                        let (Some(control), Ok(text)) =
-                            (link.as_mut(), serde_json::to_string(&message))
-                        else {
-                            break;
-                        };
-                        if control.send(Message::Text(text.into())).await.is_err() {
-                            link = None;
-                        }
-                    }
-                }
-                Step::Ignored => {}
-                Step::Lost => {
-                    link = None;
-                    tracing::warn!("lost the relay link; reconnecting");
-                    let again = tasks.next(reconnect(&relay, &registration, &context));
-                    let Some((control, renewed)) = again.await else {
-                        break;
-                    };
-                    let reclaimed = renewed.code == registration.code;
-                    if !reclaimed {
-                        tracing::warn!(
-                            "the relay gave a new game code {} (the link was down longer than its grace period)",
-                            renewed.code
-                        );
-                        codes.send_replace(renewed.code.clone());
-                    }
-                    relay_codes.registered(&renewed, reclaimed);
-                    registration = renewed;
-                    link = Some(control);
-                }
-            }
+        if let Err(error) = self.serve().await {
+            tracing::error!("{error}");
         }
-        if let Some(mut control) = link {
-            // A normal close ends the game on the relay at once: no grace period.
-            let normal = CloseFrame {
-                code: CloseCode::Normal,
-                reason: "server shutting down".into(),
-            };
-            let _ = timeout(context.config.close_timeout, control.close(Some(normal))).await;
-        }
-        drop(context);
-        tasks.stop().await;
     }
 }
 
