@@ -126,7 +126,7 @@ async fn one_server_serves_a_listener_and_a_relay_together() {
     );
 
     let mut ada = Watcher::connect(&listener_url).await;
-    let mut bob = Watcher::connect(&join_url).await;
+    let bob = Watcher::connect(&join_url).await;
     let bob_id = bob.id.expect("connected");
     bob.sender
         .send(nodelink_examples::ToServer::Move { x: 7.0, y: 8.0 })
