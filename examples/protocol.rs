@@ -74,7 +74,18 @@ pub enum ToClient {
     },
 }
 
-/// The game: its state and both directions of events.
+/// A table: what a player asks for when making a match of the game (its
+/// options), and what the lobby lists of each match (its metadata).
+#[nodelink::data]
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    /// The match's name, shown in the lobby; empty for none.
+    pub title: String,
+}
+
+/// The game: its state, both directions of events, and its matches' options and
+/// metadata.
 #[derive(Debug)]
-#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Match)]
+#[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient, server_state = Match,
+                     options = Table, metadata = Table)]
 pub struct Game;

@@ -37,7 +37,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The protocol PROTOCOL.md uses in its examples: `examples/protocol.rs`, the
-/// protocol the runnable examples share (same Rust names, so the same schema).
+/// protocol the runnable examples share (same Rust names, so the same schema),
+/// without the match options and metadata the examples' one has (the web game's
+/// tables).
 mod example {
     use nodelink::{PlayerId, SyncState};
 
@@ -149,6 +151,33 @@ use market::{Market, Trader};
 /// `[net_id, 0]`.
 #[nodelink::protocol(state = (), to_server = ToServer, to_client = ToClient)]
 pub(crate) struct Lobby;
+
+/// The example protocol's player state and events, for matches made from
+/// options and listed with metadata of their own types: the fingerprint hashes
+/// both after the rest.
+mod arena {
+    /// What a client asks an arena for.
+    #[nodelink::data]
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Mode {
+        pub(crate) ranked: bool,
+        pub(crate) map: String,
+    }
+
+    /// What an arena shows in listings.
+    #[nodelink::data]
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Standing {
+        pub(crate) mode: Mode,
+        pub(crate) round: u32,
+    }
+
+    #[nodelink::protocol(state = super::Avatar, to_server = super::ToServer, to_client = super::ToClient,
+                         options = Mode, metadata = Standing)]
+    pub(crate) struct Arena;
+}
+
+use arena::Arena;
 
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
@@ -1453,8 +1482,16 @@ mod transcription {
             .u64(events(schema, &schema["to_server"]))
             .u64(events(schema, &schema["to_client"]))
             .u64(state(schema, &schema["server_state"]));
-        match schema.get("entity") {
-            Some(entity) => h.u64(state(schema, entity)).0,
+        let h = match schema.get("entity") {
+            Some(entity) => h.u64(state(schema, entity)),
+            None => h,
+        };
+        let h = match schema.get("options") {
+            Some(options) => h.str("options").u64(ty(schema, options)),
+            None => h,
+        };
+        match schema.get("metadata") {
+            Some(metadata) => h.str("metadata").u64(ty(schema, metadata)).0,
             None => h.0,
         }
     }

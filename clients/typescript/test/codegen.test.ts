@@ -129,7 +129,7 @@ describe("the generator", () => {
     assert.equal(error.path, "$.fingerprint");
     assert.equal(
       error.message,
-      "invalid schema at $.fingerprint: the schema says 0123456789abcdef but its contents hash to 5f336d21e706eab4: it was edited, or written by another nodelink version",
+      `invalid schema at $.fingerprint: the schema says 0123456789abcdef but its contents hash to ${gameSchema.fingerprint}: it was edited, or written by another nodelink version`,
     );
   });
 

@@ -12,7 +12,7 @@ use nodelink::schema::Schema;
 use nodelink::server::WireFormats;
 use nodelink::wire::{
     decode_client_frame, decode_server_frame, handshake, CloseReason, ParseResumeOfferError,
-    ServerFrame, Settings, WireFormat, WIRE_VERSION,
+    RefusalKind, ServerFrame, Settings, WireFormat, WIRE_VERSION,
 };
 use serde_json::{json, Value};
 
@@ -42,6 +42,7 @@ fn protocols() -> Vec<(&'static str, Schema)> {
         ("depot", Depot::schema()),
         ("market", Market::schema()),
         ("lobby", Lobby::schema()),
+        ("arena", Arena::schema()),
         ("rich", rich::Rich::schema()),
     ]
 }
@@ -478,9 +479,14 @@ fn wire_formats_name(formats: WireFormats) -> &'static str {
     }
 }
 
-/// A refusal's response, with the headers the stand-alone server writes.
-fn refusal(status: u16, reason: &'static str, fingerprint_header: bool, body: String) -> Answer {
+/// A refusal's response, with the headers the stand-alone server writes: the
+/// refusal's kind by its close code, and the server's fingerprint where the
+/// refusal is about the protocol.
+fn refusal(kind: RefusalKind, reason: &'static str, fingerprint_header: bool, body: String) -> Answer {
     let mut headers = vec![("content-type", "text/plain; charset=utf-8".to_owned())];
+    if let Some(code) = kind.close_code() {
+        headers.push((handshake::REFUSAL_HEADER, code.to_string()));
+    }
     if fingerprint_header {
         headers.push((
             handshake::FINGERPRINT_HEADER,
@@ -490,7 +496,7 @@ fn refusal(status: u16, reason: &'static str, fingerprint_header: bool, body: St
     headers.push(("content-length", body.len().to_string()));
     headers.push(("connection", "close".to_owned()));
     Answer::Refusal {
-        status,
+        status: kind.status(),
         reason,
         headers,
         body,
@@ -509,7 +515,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
     };
     let mismatch = || {
         refusal(
-            400,
+            RefusalKind::ProtocolMismatch,
             "Bad Request",
             true,
             format!("protocol mismatch: server fingerprint {fingerprint}, client fingerprint 0123456789abcdef"),
@@ -555,7 +561,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
             "wire-version",
             vec![format!("nodelink.2.{fingerprint}")],
             refusal(
-                400,
+                RefusalKind::WireVersion,
                 "Bad Request",
                 true,
                 format!("unsupported nodelink wire version: this server speaks {ours}"),
@@ -567,7 +573,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
                 "native-only",
                 Vec::new(),
                 refusal(
-                    400,
+                    RefusalKind::WireNotServed,
                     "Bad Request",
                     true,
                     format!("not a nodelink client: expected the WebSocket subprotocol {ours}"),
@@ -580,7 +586,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
                 "json-only",
                 vec![ours.clone()],
                 refusal(
-                    400,
+                    RefusalKind::WireNotServed,
                     "Bad Request",
                     false,
                     "this server speaks only the JSON wire: connect without the nodelink subprotocol".into(),
@@ -591,7 +597,7 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
             "resume-alone",
             vec![resume.clone()],
             refusal(
-                400,
+                RefusalKind::MalformedResume,
                 "Bad Request",
                 true,
                 format!("resume offer without the nodelink subprotocol: offer {ours} beside it"),
@@ -600,7 +606,12 @@ pub(crate) fn handshake_vectors() -> Vec<HandshakeVector> {
         case(
             "resume-malformed",
             vec![ours.clone(), "nodelink.resume.zz.1.0".into()],
-            refusal(400, "Bad Request", false, ParseResumeOfferError.to_string()),
+            refusal(
+                RefusalKind::MalformedResume,
+                "Bad Request",
+                false,
+                ParseResumeOfferError.to_string(),
+            ),
         ),
         case(
             "mismatch-before-resume",
@@ -700,6 +711,7 @@ fn close_codes() -> Vec<(CloseReason, &'static str, bool, bool)> {
         (C::SessionExpired, "a resume named no session the server holds", false, true),
         (C::MissedEvents, "a resume would leave a gap; the session ended", false, true),
         (C::Replaced, "a newer connection resumed this connection's session", false, true),
+        (C::MatchEnded, "the player's match ended: its game ended it, or it ended as the player joined", false, false),
         (C::HostGone, "from a relay: the game's host left for good", false, false),
         (C::HostConnectionLost, "from a relay: the host's data connection for this player ended without a close frame", true, true),
         (C::PlayerConnectionLost, "from a relay, to a host's data connection: its player's connection ended without a close frame", false, false),
