@@ -31,6 +31,7 @@ import {
   eventsFingerprint,
   type ProtocolSchema,
   ProtocolMismatchError,
+  refusalOf,
   RefusedError,
   type Settings,
   stateFingerprint,
@@ -353,6 +354,9 @@ describe("conformance: handshakes", { timeout: 10_000 }, () => {
             assert.ok(error instanceof RefusedError, String(error));
             assert.equal(error.status, status);
             assert.equal(error.reason, body);
+            // The refusal's kind, named by its close code in a header.
+            const named = headers!.find(([name]) => name === "x-nodelink-refusal")?.[1];
+            assert.equal(error.refusal, named === undefined ? null : refusalOf(Number(named))!.name);
           }
           return true;
         });

@@ -482,7 +482,12 @@ fn wire_formats_name(formats: WireFormats) -> &'static str {
 /// A refusal's response, with the headers the stand-alone server writes: the
 /// refusal's kind by its close code, and the server's fingerprint where the
 /// refusal is about the protocol.
-fn refusal(kind: RefusalKind, reason: &'static str, fingerprint_header: bool, body: String) -> Answer {
+fn refusal(
+    kind: RefusalKind,
+    reason: &'static str,
+    fingerprint_header: bool,
+    body: String,
+) -> Answer {
     let mut headers = vec![("content-type", "text/plain; charset=utf-8".to_owned())];
     if let Some(code) = kind.close_code() {
         headers.push((handshake::REFUSAL_HEADER, code.to_string()));
