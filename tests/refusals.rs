@@ -36,6 +36,13 @@ fn fingerprint() -> String {
     format!("{:016x}", Game::FINGERPRINT)
 }
 
+/// PROTOCOL.md's example protocol: the example game without the match options
+/// and metadata of its tables. The refusals that name the server's fingerprint
+/// are documented from a server of it.
+#[nodelink::protocol(state = nodelink_examples::Avatar, to_server = nodelink_examples::ToServer,
+                     to_client = nodelink_examples::ToClient, server_state = nodelink_examples::Match)]
+struct Documented;
+
 /// A client of another build of the game's protocol.
 /// A subprotocol of this wire version with another fingerprint.
 fn other() -> String {
@@ -359,16 +366,19 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
     }
 
     // A server that holds one connection per address, holding one; a native-only
-    // one; and the gated server filled up, for the refusals that need them.
+    // one; one of the documented protocol, for the refusals that name its
+    // fingerprint (as the native-only one's does); and the gated server filled
+    // up, for the refusals that need them.
     let (server, _errors) = reporting_game(local_config().max_connections_per_ip(1));
     let capped = serve(server).await;
     let held = tokio::net::TcpStream::connect(capped.addr).await.unwrap();
     let config = local_config().wire_formats(nodelink::server::WireFormats::NativeOnly);
-    let native_only = serve(reporting_game(config).0).await;
+    let native_only = serve(Server::<Documented>::new(config)).await;
+    let of_the_doc = serve(Server::<Documented>::new(local_config())).await;
 
     // Each refusal's close frame.
     let ours = format!("{ours}, ");
-    let wire_version = format!("nodelink.1.{}, ", fingerprint());
+    let wire_version = format!("nodelink.1.{:016x}, ", Documented::FINGERPRINT);
     let malformed = format!("{ours}nodelink.resume.nope, ");
     let origin = "Origin: https://elsewhere.example\r\n";
     let mut cases = vec![
@@ -380,8 +390,20 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
             ours.as_str(),
             origin,
         ),
-        ("protocol-mismatch", running.addr, "/", other.as_str(), ""),
-        ("wire-version", running.addr, "/", wire_version.as_str(), ""),
+        (
+            "protocol-mismatch",
+            of_the_doc.addr,
+            "/",
+            other.as_str(),
+            "",
+        ),
+        (
+            "wire-version",
+            of_the_doc.addr,
+            "/",
+            wire_version.as_str(),
+            "",
+        ),
         ("wire-not-served", native_only.addr, "/", "", ""),
         (
             "unauthorized",
@@ -428,6 +450,7 @@ async fn protocol_md_refusals_as_close_codes_are_what_the_server_sends() {
     drop(held);
     capped.stop().await;
     native_only.stop().await;
+    of_the_doc.stop().await;
 
     // The table names every code with its kind's HTTP status.
     for kind in [

@@ -509,17 +509,16 @@ async fn the_typescript_client_creates_joins_finds_and_lists_matches() {
     assert_eq!(status["match_code"], ada_code.as_str());
 
     // Cy finds it by its title; Dan finds it full and gets a new one.
-    let (mut cy, welcome) = welcomed(&url, &["--find=ada's table"]).await;
+    let (cy, welcome) = welcomed(&url, &["--find=ada's table"]).await;
     assert_eq!(code_of(&welcome), ada_code, "found ada's table");
     let cy_id = welcome["id"].as_str().unwrap().to_owned();
-    let (mut dan, welcome) = welcomed(&url, &["--find=ada's table"]).await;
+    let (dan, welcome) = welcomed(&url, &["--find=ada's table"]).await;
     let dan_code = code_of(&welcome);
     assert_ne!(dan_code, ada_code, "ada's table is full: a new one");
     // Bob joins Dan's by its code, in lowercase; Eve makes a private one.
-    let (mut bob, welcome) =
-        welcomed(&url, &[&format!("--join={}", dan_code.to_lowercase())]).await;
+    let (bob, welcome) = welcomed(&url, &[&format!("--join={}", dan_code.to_lowercase())]).await;
     assert_eq!(code_of(&welcome), dan_code);
-    let (mut eve, welcome) = welcomed(&url, &["--create-private=hidden"]).await;
+    let (eve, welcome) = welcomed(&url, &["--create-private=hidden"]).await;
     let eve_code = code_of(&welcome);
 
     // Each match mirrors its own players only: ada sees herself and cy.
