@@ -9,8 +9,9 @@
 //! dot, Enter opens the chat. The page plays on the native wire with the TypeScript
 //! client generated from the example protocol; a bot in this process walks in a
 //! circle so that one tab has company. Python nodelink's `Client("127.0.0.1", 8080)`
-//! joins the same game. Stop with Ctrl-C: every player is closed with "server
-//! shutting down".
+//! joins the same game, the server's default match. The lobby under the map lists
+//! the matches, creates one (public or private) and joins one by its code. Stop
+//! with Ctrl-C: every player is closed with "server shutting down".
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

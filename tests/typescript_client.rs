@@ -1,6 +1,9 @@
 //! The TypeScript client (`clients/typescript`) against the real server: its
 //! generated example client, driven over stdin by
-//! `clients/typescript/test/e2e/interop-client.ts`, plays beside a native client.
+//! `clients/typescript/test/e2e/interop-client.ts`, plays beside a native client;
+//! creates, joins by code, finds and lists matches (the example game's tables),
+//! is told every refusal of a match request by its kind, resumes into the match
+//! it created, and stays away once its match has ended.
 //!
 //! `clients/typescript/scripts/build-for-tests.sh` installs the package's locked
 //! dependencies and builds it when needed; the test runs it first, so `cargo test`
@@ -10,11 +13,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use nodelink::client::Client;
+use nodelink::server::Server;
+use nodelink::wire::MatchRequest;
 use nodelink::{PlayerId, Protocol};
-use nodelink_examples::{Game, ToClient, ToServer};
+use nodelink_examples::{Game, OnToServer, Table, ToClient, ToServer, ToServerChat};
 use nodelink_tests::{
-    local_config, reporting_game, serve, typescript_package, within, ChildReports, Proxy, Seen,
-    Watcher,
+    local_config, poll_until, reporting_game, serve, typescript_package, within, ChildReports,
+    Proxy, Seen, Watcher,
 };
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -428,5 +434,316 @@ async fn the_typescript_client_resumes_its_session_after_a_cut() {
     assert!(life.try_recv().is_err(), "no departure");
     assert!(errors.try_recv().is_err());
     ts.exit().await;
+    running.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// Matches
+
+/// A server of the example game whose tables are matches: made on request (a
+/// server without a game value makes them all alike) from their options, which
+/// they list as their metadata; two players a match; found by title. `ready`
+/// locks the sender's match, and the chat line `end` ends it.
+fn tables() -> Server<Game> {
+    let mut server = Server::<Game>::new(local_config());
+    server
+        .max_players(2)
+        .metadata(Table::clone)
+        .filter(|wanted, listed| wanted.title == listed.title);
+    server.on_ready(|ctx| ctx.lock_match());
+    server.on_chat(|ctx, ToServerChat { msg }| {
+        if msg == "end" {
+            ctx.end_match();
+        }
+    });
+    server
+}
+
+/// Starts a TypeScript client with `args` and connects it: its welcome report.
+async fn welcomed(url: &str, args: &[&str]) -> (TsClient, Value) {
+    let mut ts = TsClient::start(url, args);
+    ts.command(json!({ "cmd": "connect" })).await;
+    let welcome = ts.expect("connect").await;
+    (ts, welcome)
+}
+
+fn code_of(welcome: &Value) -> String {
+    welcome["match_code"]
+        .as_str()
+        .expect("a match code")
+        .to_owned()
+}
+
+/// The code and players of a listed match.
+fn listed(listing: &Value) -> Vec<(String, u64, String)> {
+    listing["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|entry| {
+            (
+                entry["code"].as_str().unwrap().to_owned(),
+                entry["players"].as_u64().unwrap(),
+                entry["metadata"]["title"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_creates_joins_finds_and_lists_matches() {
+    let running = serve(tables()).await;
+    let url = running.url();
+
+    // Ada makes a table; her request is the one the Rust client makes.
+    let (mut ada, welcome) = welcomed(&url, &["--create=ada's table"]).await;
+    let ada_code = code_of(&welcome);
+    let ada_id = welcome["id"].as_str().unwrap().to_owned();
+    assert_eq!(welcome["match_kind"], "game");
+    let status = ada.status().await;
+    let table = Table {
+        title: "ada's table".into(),
+    };
+    let request = MatchRequest::create("game", &table, false).unwrap();
+    assert_eq!(status["url"], request.apply(&url));
+    assert_eq!(status["match_code"], ada_code.as_str());
+
+    // Cy finds it by its title; Dan finds it full and gets a new one.
+    let (cy, welcome) = welcomed(&url, &["--find=ada's table"]).await;
+    assert_eq!(code_of(&welcome), ada_code, "found ada's table");
+    let cy_id = welcome["id"].as_str().unwrap().to_owned();
+    let (dan, welcome) = welcomed(&url, &["--find=ada's table"]).await;
+    let dan_code = code_of(&welcome);
+    assert_ne!(dan_code, ada_code, "ada's table is full: a new one");
+    // Bob joins Dan's by its code, in lowercase; Eve makes a private one.
+    let (bob, welcome) = welcomed(&url, &[&format!("--join={}", dan_code.to_lowercase())]).await;
+    assert_eq!(code_of(&welcome), dan_code);
+    let (eve, welcome) = welcomed(&url, &["--create-private=hidden"]).await;
+    let eve_code = code_of(&welcome);
+
+    // Each match mirrors its own players only: ada sees herself and cy.
+    let mut table_players = vec![ada_id, cy_id];
+    table_players.sort();
+    ada.expect_where("sync", |sync| {
+        let mut ids: Vec<String> = sync["world"].as_object()?.keys().cloned().collect();
+        ids.sort();
+        (ids == table_players).then_some(())
+    })
+    .await;
+    let infos = running.handle.matches();
+    let players = |code: &str| {
+        infos
+            .iter()
+            .find(|info| info.code == code)
+            .map(|info| (info.players, info.max_players, info.public))
+    };
+    assert_eq!(players(&ada_code), Some((2, 2, true)));
+    assert_eq!(players(&dan_code), Some((2, 2, true)));
+    assert_eq!(players(&eve_code), Some((1, 2, false)));
+
+    // The listing: the public tables by code, the private one not; what the Rust
+    // client lists too.
+    ada.command(json!({ "cmd": "list" })).await;
+    let listing = ada.expect("listing").await;
+    let shown = listed(&listing);
+    let rust: Vec<(String, u64, String)> = within("the Rust listing", Client::<Game>::list(&url))
+        .await
+        .expect("listed")
+        .into_iter()
+        .map(|entry| (entry.code, u64::from(entry.players), entry.metadata.title))
+        .collect();
+    assert_eq!(shown, rust);
+    assert!(shown.contains(&(ada_code.clone(), 2, "ada's table".to_owned())));
+    assert!(shown.contains(&(dan_code.clone(), 2, "ada's table".to_owned())));
+    assert!(!shown.iter().any(|(code, ..)| *code == eve_code));
+    assert_eq!(
+        shown.len(),
+        3,
+        "the default match, ada's and dan's: {shown:?}"
+    );
+    let entry = &listing["matches"][0];
+    assert_eq!(
+        (&entry["max_players"], &entry["locked"]),
+        (&json!(2), &json!(false))
+    );
+
+    for ts in [ada, cy, dan, bob, eve] {
+        ts.exit().await;
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_of_a_match_request_reaches_the_typescript_client_by_kind() {
+    let running = serve(tables()).await;
+    let url = running.url();
+    // A full table, and a locked one.
+    let (ada, welcome) = welcomed(&url, &["--create=full"]).await;
+    let full = code_of(&welcome);
+    let (bob, _) = welcomed(&url, &[&format!("--join={full}")]).await;
+    let (mut eve, welcome) = welcomed(&url, &["--create=locked"]).await;
+    let locked = code_of(&welcome);
+    eve.send("ready", Value::Null).await;
+    poll_until("eve's table to lock", || async {
+        running
+            .handle
+            .matches()
+            .iter()
+            .any(|info| info.code == locked && info.locked)
+            .then_some(())
+    })
+    .await;
+    // A server whose one kind makes no matches on request: a game value for its
+    // default match, and no factory for others.
+    let no_factory = serve(Server::<Game>::with_game(local_config(), ())).await;
+
+    let join_full = format!("--join={full}");
+    let join_locked = format!("--join={locked}");
+    let cases: [(&str, String, &[&str], u16, &str); 7] = [
+        (
+            "BadMatchRequest",
+            format!("{url}?match=dance"),
+            &[],
+            400,
+            "dance",
+        ),
+        (
+            "UnknownKind",
+            url.clone(),
+            &["--create=t", "--kind=nope"],
+            404,
+            "nope",
+        ),
+        (
+            "UnknownMatch",
+            url.clone(),
+            &["--join=zzzzzz"],
+            404,
+            "ZZZZZZ",
+        ),
+        ("MatchFull", url.clone(), &[&join_full], 409, &full),
+        ("MatchLocked", url.clone(), &[&join_locked], 409, &locked),
+        (
+            "BadOptions",
+            format!("{url}?match=create&kind=game&options=AAAA"),
+            &[],
+            400,
+            "options",
+        ),
+        (
+            "CannotCreate",
+            no_factory.url(),
+            &["--create=t"],
+            403,
+            "game",
+        ),
+    ];
+    // Node's `ws` reads the HTTP refusal and its x-nodelink-refusal header; a
+    // browser-like WebSocket is told with a close code.
+    for browser_like in [false, true] {
+        for (name, target, args, status, mentioned) in &cases {
+            let mut args = args.to_vec();
+            if browser_like {
+                args.push("--browser-like");
+            }
+            let mut ts = TsClient::start(target, &args);
+            ts.command(json!({ "cmd": "connect" })).await;
+            let refused = ts
+                .expect_where("error", |error| {
+                    (error["error"] == "refused").then(|| error.clone())
+                })
+                .await;
+            let how = if browser_like { "close code" } else { "HTTP" };
+            assert_eq!(refused["refusal"], *name, "{name} by {how}: {refused}");
+            assert_eq!(refused["status"], *status, "{name} by {how}");
+            let reason = refused["reason"].as_str().unwrap_or_default();
+            assert!(reason.contains(mentioned), "{name} by {how}: {reason}");
+            if *name == "MatchFull" {
+                // A place may free up: the client, which reconnects, tries again.
+                assert_ne!(ts.status().await["status"], "disconnected");
+            } else {
+                let failed = ts.expect("connect_failed").await;
+                assert_eq!(failed["refusal"], *name);
+                assert_eq!(ts.status().await["status"], "disconnected");
+            }
+            ts.exit().await;
+        }
+    }
+    // The full and the locked tables kept their players.
+    let infos = running.handle.matches();
+    assert!(infos
+        .iter()
+        .any(|info| info.code == full && info.players == 2));
+    assert!(infos
+        .iter()
+        .any(|info| info.code == locked && info.players == 1));
+    for ts in [ada, bob, eve] {
+        ts.exit().await;
+    }
+    no_factory.stop().await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_resumes_into_the_match_it_created() {
+    let running = serve(tables()).await;
+    let proxy = Proxy::start(running.addr).await;
+    let (mut ada, welcome) = welcomed(&proxy.url(), &["--create=ada's table"]).await;
+    let code = code_of(&welcome);
+    let id = welcome["id"].as_str().unwrap().to_owned();
+    ada.expect("snapshot").await;
+
+    // The connection is cut: the client comes back to its match by its code,
+    // resuming its session there, and makes no second table.
+    proxy.cut();
+    let pause = ada.expect("pause").await;
+    assert_eq!(pause["how"], "lost");
+    let resume = ada.expect("resume").await;
+    assert_eq!(resume["id"], id.as_str());
+    assert_eq!(resume["match_code"], code.as_str());
+    let infos = running.handle.matches();
+    assert_eq!(infos.len(), 2, "the default match and ada's: {infos:?}");
+    assert!(infos
+        .iter()
+        .any(|info| info.code == code && info.players == 1));
+    // Still in it: her chat reaches the match.
+    ada.send("ready", Value::Null).await;
+    poll_until("ada's table to lock", || async {
+        running
+            .handle
+            .matches()
+            .iter()
+            .any(|info| info.code == code && info.locked)
+            .then_some(())
+    })
+    .await;
+    ada.exit().await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typescript_client_whose_match_ends_does_not_come_back() {
+    let running = serve(tables()).await;
+    let (mut ada, welcome) = welcomed(&running.url(), &["--create=short"]).await;
+    let code = code_of(&welcome);
+    ada.send("chat", json!({ "msg": "end" })).await;
+    let ended = ada.expect("disconnect").await;
+    assert_eq!(ended["how"], "closed");
+    assert_eq!(ended["code"], 4011);
+    assert_eq!(ended["reason"], "match ended");
+    assert_eq!(ended["close_reason"], "MatchEnded");
+    // Reconnection is on, yet no attempt follows.
+    assert_eq!(ada.status().await["status"], "disconnected");
+    poll_until("the match to be gone", || async {
+        (!running
+            .handle
+            .matches()
+            .iter()
+            .any(|info| info.code == code))
+        .then_some(())
+    })
+    .await;
+    assert_eq!(ada.status().await["status"], "disconnected");
+    ada.exit().await;
     running.stop().await;
 }

@@ -1,12 +1,14 @@
 //! The web game (`cargo run --example web`, `examples/web/`) as people play it: two
 //! pages in headless Chromium, a native Rust bot and the published Python nodelink
-//! 0.6.0 client in one game, on the site's one port.
+//! 0.6.0 client in one game, on the site's one port; and the lobby, where pages
+//! list the matches, create one (public or private) and join one by its button or
+//! its code.
 //!
 //! The pages are driven by `clients/typescript/test/browser/web-game.ts` through
-//! playwright-core: it presses arrow keys, types into the chat box and reports
-//! what each page shows (its player list, chat log and status line) whenever that
-//! changes. Both the browser pages and the Rust and Python clients must see every
-//! move and every chat line.
+//! playwright-core: it presses arrow keys, types into the chat box and the lobby's
+//! forms, clicks, and reports what each page shows (its player list, chat log,
+//! status line and lobby) whenever that changes. Both the browser pages and the
+//! Rust and Python clients must see every move and every chat line.
 //!
 //! Needs Chromium (`/usr/bin/chromium`, Debian's `chromium` package, or the path in
 //! `NODELINK_CHROMIUM`) and the TypeScript package's dev dependencies (installed by
@@ -14,19 +16,23 @@
 //! Chromium is missing the browser test is skipped with a notice, unless the `CI`
 //! environment variable is set (to anything but `false` or `0`): then it fails.
 //!
-//! The test saves a screenshot of a page in mid-game as `target/web-game.png`, and
-//! as `docs/web-game.png` (shown by the README) when that file is missing or
-//! `NODELINK_UPDATE_SCREENSHOT=1`: the committed picture changes only on request.
+//! The tests save a screenshot of a page in mid-game as `target/web-game.png` and
+//! of a whole page with its lobby as `target/web-lobby.png`, and each as
+//! `docs/web-game.png` and `docs/web-lobby.png` (shown by the README) when that
+//! file is missing or `NODELINK_UPDATE_SCREENSHOT=1`: the committed pictures
+//! change only on request.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nodelink::client::Client;
 use nodelink::server::{ServerConfig, ServerHandle};
+use nodelink::wire::MatchRequest;
 use nodelink::PlayerId;
 use nodelink_examples::web::{self, MAP_HEIGHT, MAP_WIDTH};
-use nodelink_examples::{Avatar, Game, ToClient, ToServer};
+use nodelink_examples::{Avatar, Game, Table, ToClient, ToServer};
 use nodelink_tests::{
     http_request, python, repo_root, serve_router, typescript_package, within, ChildReports, Seen,
     Watcher, DEADLINE,
@@ -74,6 +80,10 @@ impl Site {
             .expect("the world task");
         self.http.abort();
     }
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
 }
 
 /// The player named `name` in a native client's mirror.
@@ -189,6 +199,61 @@ async fn the_site_serves_the_page_its_script_and_the_game() {
     site.stop().await;
 }
 
+#[tokio::test]
+async fn the_site_hosts_titled_tables_beside_its_default_match() {
+    let site = Site::start().await;
+    let url = site.game_url("");
+    let table = |title: &str| Table {
+        title: title.to_owned(),
+    };
+    // A table made with a title lists it, cleaned; the default match has none.
+    let request = MatchRequest::create("game", &table("  ada's table\n"), false).unwrap();
+    let mut ada = Watcher::connect(&request.apply(&site.game_url("?name=ada"))).await;
+    let ada_id = ada.id.unwrap();
+    let listings = within("the listing", Client::<Game>::list(&url))
+        .await
+        .expect("listed");
+    let mut titles: Vec<(&str, u32, u32)> = listings
+        .iter()
+        .map(|l| (l.metadata.title.as_str(), l.players, l.max_players))
+        .collect();
+    titles.sort_unstable();
+    let most = web::MAX_PLAYERS_PER_MATCH as u32;
+    assert_eq!(titles, [("ada's table", 1, most), (web::UNTITLED, 0, most)]);
+    let ada_code = listings
+        .iter()
+        .find(|l| l.metadata.title == "ada's table")
+        .unwrap()
+        .code
+        .clone();
+
+    // Finding a title joins the table of that title; another title makes one.
+    let found = MatchRequest::find("game", &table("ada's table")).unwrap();
+    let mut bob = Watcher::connect(&found.apply(&site.game_url("?name=bob"))).await;
+    let bob_id = bob.id.unwrap();
+    ada.world_where("bob at ada's table", |world| world.contains_key(&bob_id))
+        .await;
+    bob.world_where("ada and bob only", |world| {
+        world.len() == 2 && world.contains_key(&ada_id)
+    })
+    .await;
+    let other = MatchRequest::find("game", &table("cy's table")).unwrap();
+    let _cy = Watcher::connect(&other.apply(&site.game_url("?name=cy"))).await;
+    let infos = site.handle.matches();
+    assert_eq!(infos.len(), 3, "{infos:?}");
+    assert!(infos
+        .iter()
+        .any(|info| info.code == ada_code && info.players == 2));
+    // A client that names no match plays in the default one, as ever.
+    let mut dan = Watcher::connect(&site.game_url("?name=dan")).await;
+    let dan_id = dan.id.unwrap();
+    dan.world_where("dan alone in the default match", |world| {
+        world.len() == 1 && world.contains_key(&dan_id)
+    })
+    .await;
+    site.stop().await;
+}
+
 // ---------------------------------------------------------------------------
 // In the browser
 
@@ -238,12 +303,33 @@ struct Listed {
     me: bool,
 }
 
-/// What a page shows: its status line, its player list, its chat log.
+/// A match as a page's lobby lists it.
+#[derive(Debug, Clone, PartialEq)]
+struct LobbyRow {
+    code: String,
+    title: String,
+    /// `players/max`.
+    count: String,
+    /// The page plays in it.
+    here: bool,
+    /// Its button's text (`Join`, `full`, `locked`); none for the page's own.
+    button: Option<String>,
+}
+
+/// What a page shows: its status line, its player list, its chat log, its match
+/// and lobby, and its address.
 #[derive(Debug, Clone, Default)]
 struct View {
     status: String,
     players: Vec<Listed>,
     chat: Vec<String>,
+    /// The code of the match it plays in (empty before its welcome).
+    match_code: String,
+    /// The line that names that match.
+    match_line: String,
+    lobby: Vec<LobbyRow>,
+    /// The page's path and query.
+    url: String,
 }
 
 impl View {
@@ -266,7 +352,32 @@ impl View {
                 .iter()
                 .map(|line| line.as_str().unwrap_or_default().to_owned())
                 .collect(),
+            match_code: text(&view["match"]["code"]),
+            match_line: text(&view["match"]["line"]),
+            lobby: view["lobby"]
+                .as_array()
+                .expect("lobby")
+                .iter()
+                .map(|table| LobbyRow {
+                    code: text(&table["code"]),
+                    title: text(&table["title"]),
+                    count: text(&table["count"]),
+                    here: table["here"] == true,
+                    button: table["button"].as_str().map(str::to_owned),
+                })
+                .collect(),
+            url: text(&view["url"]),
         }
+    }
+
+    fn table(&self, code: &str) -> Option<&LobbyRow> {
+        self.lobby.iter().find(|table| table.code == code)
+    }
+
+    fn codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self.lobby.iter().map(|t| t.code.as_str()).collect();
+        codes.sort_unstable();
+        codes
     }
 
     fn player(&self, name: &str) -> Option<&Listed> {
@@ -354,6 +465,41 @@ impl Browser {
             json!({ "cmd": "press", "page": page, "key": key, "times": times }),
         )
         .await;
+    }
+
+    async fn fill(&mut self, page: &str, selector: &str, text: &str) {
+        self.command(
+            &format!("{selector} on page {page} to be filled"),
+            json!({ "cmd": "fill", "page": page, "selector": selector, "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&mut self, page: &str, selector: &str) {
+        self.command(
+            &format!("a click on {selector} on page {page}"),
+            json!({ "cmd": "click", "page": page, "selector": selector }),
+        )
+        .await;
+    }
+
+    /// Saves a screenshot of `page` (`full`: the whole page, not only its
+    /// viewport) as `target/<name>` and, when missing or asked for, as
+    /// `docs/<name>`.
+    async fn screenshot(&mut self, page: &str, name: &str, full: bool) {
+        let path = repo_root().join("target").join(name);
+        self.command(
+            &format!("a screenshot of page {page}"),
+            json!({ "cmd": "screenshot", "page": page, "path": path.display().to_string(), "full": full }),
+        )
+        .await;
+        let bytes = std::fs::read(&path).expect("the screenshot");
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+        let docs = repo_root().join("docs").join(name);
+        if !docs.exists() || std::env::var("NODELINK_UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
+            std::fs::create_dir_all(docs.parent().unwrap()).expect("docs/");
+            std::fs::write(&docs, &bytes).expect("the screenshot in docs/");
+        }
     }
 
     async fn chat(&mut self, page: &str, text: &str) {
@@ -637,20 +783,7 @@ async fn two_browser_pages_a_rust_bot_and_a_python_client_play_together() {
     );
 
     // A picture of the game, as ada sees it.
-    let screenshot = repo_root().join("target/web-game.png");
-    browser
-        .command(
-            "a screenshot",
-            json!({ "cmd": "screenshot", "page": "ada", "path": screenshot.display().to_string() }),
-        )
-        .await;
-    let bytes = std::fs::read(&screenshot).expect("the screenshot");
-    assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
-    let docs = repo_root().join("docs/web-game.png");
-    if !docs.exists() || std::env::var("NODELINK_UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(docs.parent().unwrap()).expect("docs/");
-        std::fs::write(&docs, &bytes).expect("docs/web-game.png");
-    }
+    browser.screenshot("ada", "web-game.png", false).await;
 
     // Bob closes his page: everyone sees him leave.
     browser
@@ -676,5 +809,171 @@ async fn two_browser_pages_a_rust_bot_and_a_python_client_play_together() {
         .send(ToServer::Chat { msg: "quit".into() })
         .unwrap();
     py.reports.exited().await;
+    site.stop().await;
+}
+
+#[tokio::test]
+async fn pages_list_create_and_join_matches_from_the_lobby() {
+    let Some((chromium, driver)) = browser_tools() else {
+        return;
+    };
+    let site = Site::start().await;
+    let mut browser = Browser::start(&chromium, &driver).await;
+    let most = web::MAX_PLAYERS_PER_MATCH;
+
+    // Ada plays in the default match, which her lobby lists as hers.
+    browser.open("ada", &site.page_url("?name=ada")).await;
+    let view = browser
+        .view_where("ada", "her match in the lobby, with her", |view| {
+            view.lobby
+                .iter()
+                .any(|table| table.here && table.count == format!("1/{most}"))
+        })
+        .await;
+    let hall = view.match_code.clone();
+    assert_eq!(hall.len(), 6, "a match code: {hall:?}");
+    let listed = view.table(&hall).unwrap();
+    assert_eq!(
+        (listed.title.as_str(), listed.count.clone(), &listed.button),
+        (web::UNTITLED, format!("1/{most}"), &None)
+    );
+
+    // Cy makes a public table from her lobby, and plays there.
+    browser.open("cy", &site.page_url("?name=cy")).await;
+    browser
+        .view_where("cy", "the default match", |view| view.match_code == hall)
+        .await;
+    browser.fill("cy", "#create-title", "cy's table").await;
+    browser.click("cy", "#create-form button").await;
+    let view = browser
+        .view_where("cy", "her new table", |view| {
+            !view.match_code.is_empty()
+                && view.match_code != hall
+                && view.status.starts_with("1 online")
+        })
+        .await;
+    let cy_code = view.match_code.clone();
+    assert!(
+        view.match_line.contains("cy's table"),
+        "{}",
+        view.match_line
+    );
+    assert!(
+        view.url.contains(&format!("match={cy_code}")) && !view.url.contains("create="),
+        "reloading joins it, not another: {}",
+        view.url
+    );
+
+    // Ada sees it listed and joins it with its button.
+    browser.click("ada", "#refresh").await;
+    browser
+        .view_where("ada", "cy's table listed", |view| {
+            view.table(&cy_code).is_some_and(|table| {
+                table.title == "cy's table"
+                    && table.count == format!("1/{most}")
+                    && table.button.as_deref() == Some("Join")
+            })
+        })
+        .await;
+    browser
+        .click(
+            "ada",
+            &format!("#matches li[data-code=\"{cy_code}\"] button"),
+        )
+        .await;
+    browser
+        .view_where("ada", "ada at cy's table", |view| {
+            view.match_code == cy_code
+                && view.names() == ["ada", "cy"]
+                && view.status.starts_with("2 online")
+        })
+        .await;
+    browser
+        .view_where("cy", "ada arrive", |view| {
+            view.names() == ["ada", "cy"] && view.shows_line("ada joined")
+        })
+        .await;
+    browser.chat("ada", "hello cy").await;
+    browser
+        .view_where("cy", "ada's line", |view| view.shows_line("ada: hello cy"))
+        .await;
+
+    // Dan makes a private table: not listed. Bob joins it by its code.
+    browser.open("dan", &site.page_url("?name=dan")).await;
+    browser
+        .view_where("dan", "the default match", |view| view.match_code == hall)
+        .await;
+    browser.fill("dan", "#create-title", "secret").await;
+    browser.click("dan", "#create-private").await;
+    browser.click("dan", "#create-form button").await;
+    let view = browser
+        .view_where("dan", "his private table", |view| {
+            !view.match_code.is_empty()
+                && view.match_code != hall
+                && view.match_line.contains("private")
+        })
+        .await;
+    let dan_code = view.match_code.clone();
+    browser.open("bob", &site.page_url("?name=bob")).await;
+    browser
+        .view_where("bob", "the default match", |view| view.match_code == hall)
+        .await;
+    browser
+        .fill("bob", "#join-code", &dan_code.to_lowercase())
+        .await;
+    browser.click("bob", "#join-form button").await;
+    browser
+        .view_where("bob", "bob at dan's table", |view| {
+            view.match_code == dan_code && view.names() == ["bob", "dan"]
+        })
+        .await;
+
+    // A native bot makes a public table too: every page lists the public ones.
+    let bots = MatchRequest::create(
+        "game",
+        &Table {
+            title: "bots only".into(),
+        },
+        false,
+    )
+    .unwrap()
+    .apply(&site.game_url("?name=bot"));
+    let _bot = Watcher::connect(&bots).await;
+    let public: Vec<String> = within("the Rust listing", Client::<Game>::list(&site.game_url("")))
+        .await
+        .expect("listed")
+        .into_iter()
+        .map(|listing| listing.code)
+        .collect();
+    assert_eq!(
+        public.len(),
+        3,
+        "the default match, cy's and the bots': {public:?}"
+    );
+    assert!(
+        !public.contains(&dan_code),
+        "the private table is not listed"
+    );
+    let mut expected: Vec<&str> = public.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    browser.click("ada", "#refresh").await;
+    let view = browser
+        .view_where("ada", "every public table", |view| view.codes() == expected)
+        .await;
+    let here = view.table(&cy_code).unwrap();
+    assert!(here.here && here.count == format!("2/{most}"), "{here:?}");
+
+    // A code no match has: the page says so.
+    browser.fill("bob", "#join-code", "zzzzzz").await;
+    browser.click("bob", "#join-form button").await;
+    browser
+        .view_where("bob", "no such match", |view| {
+            view.status == "no match has the code ZZZZZZ: pick another below"
+        })
+        .await;
+
+    // A picture of the lobby, as ada sees it at cy's table.
+    browser.screenshot("ada", "web-lobby.png", true).await;
+    browser.exit().await;
     site.stop().await;
 }

@@ -10,8 +10,15 @@
 //!
 //! The rules: a player's name comes from the connection's query (`?name=ada`,
 //! read by the authentication hook) or is made up from its id; a move sets the
-//! position, clamped to the map; chat goes to everyone; arrivals and departures
-//! are announced with `Joined` and `Left`.
+//! position, clamped to the map; chat goes to everyone in the match; arrivals and
+//! departures are announced with `Joined` and `Left`.
+//!
+//! The matches are tables: the server's default one, which a client that names
+//! no match joins (the page without `?match=`, Python nodelink, the example's
+//! bot), and any number more that players create from the page's lobby, public
+//! (listed) or private (joined by code only), each titled and listed with its
+//! title ([`Table`] is both the options and the metadata), at most
+//! [`MAX_PLAYERS_PER_MATCH`] players each. An empty table ends after ten seconds.
 //!
 //! Used by `cargo run --example web` and by `tests/web_game.rs`.
 
@@ -22,7 +29,7 @@ use axum::Router;
 use nodelink::server::{Mounted, Server, ServerConfig};
 use nodelink::PlayerId;
 
-use crate::{Game, OnToServer, ToClient, ToServerChat, ToServerMove};
+use crate::{Game, OnToServer, Table, ToClient, ToServerChat, ToServerMove};
 
 /// The map's width: positions run from 0 to this, east. The page's canvas has
 /// the same size (`examples/web/index.html`).
@@ -36,6 +43,15 @@ pub const MAX_NAME_CHARS: usize = 16;
 
 /// The longest chat message kept, in characters; the rest is cut.
 pub const MAX_CHAT_CHARS: usize = 200;
+
+/// The longest table title kept, in characters.
+pub const MAX_TITLE_CHARS: usize = 24;
+
+/// The title of a table made without one, the default match's among them.
+pub const UNTITLED: &str = "open table";
+
+/// The most players at one table: the map holds that many dots readably.
+pub const MAX_PLAYERS_PER_MATCH: usize = 32;
 
 /// The page, served at `/`.
 pub const PAGE: &str = include_str!("index.html");
@@ -54,7 +70,19 @@ struct Requested {
 /// mounted.
 #[must_use]
 pub fn server(config: ServerConfig) -> Server<Game> {
+    // Without a game value, every table is made alike: the default one, and those
+    // created on request.
     let mut server = Server::<Game>::new(config);
+    server
+        .max_players(MAX_PLAYERS_PER_MATCH)
+        .metadata(|table| Table {
+            title: listed_title(&table.title),
+        })
+        // Finding a table with a title joins a listed one of that title; without,
+        // any with a free place.
+        .filter(|wanted, listed| {
+            clean_title(&wanted.title).is_none_or(|title| title == listed.title)
+        });
     // Never refuses: the hook is where the request's query is at hand.
     server.authenticate(|request| async move {
         let name = request
@@ -140,10 +168,29 @@ pub fn default_name(id: PlayerId) -> String {
 /// spaces around it, at most [`MAX_NAME_CHARS`]; `None` if nothing is left.
 #[must_use]
 pub fn clean_name(requested: &str) -> Option<String> {
+    clean(requested, MAX_NAME_CHARS)
+}
+
+/// A requested table title as the lobby lists it: cleaned as names are, at most
+/// [`MAX_TITLE_CHARS`]; `None` if nothing is left.
+#[must_use]
+pub fn clean_title(requested: &str) -> Option<String> {
+    clean(requested, MAX_TITLE_CHARS)
+}
+
+/// The title a table made with `requested` lists: cleaned, or [`UNTITLED`].
+#[must_use]
+pub fn listed_title(requested: &str) -> String {
+    clean_title(requested).unwrap_or_else(|| UNTITLED.to_owned())
+}
+
+/// `requested` without control characters or the spaces around it, at most
+/// `max` characters; `None` if nothing is left.
+fn clean(requested: &str, max: usize) -> Option<String> {
     let printable: String = requested.chars().filter(|c| !c.is_control()).collect();
-    let name: String = printable.trim().chars().take(MAX_NAME_CHARS).collect();
-    let name = name.trim_end();
-    (!name.is_empty()).then(|| name.to_owned())
+    let cleaned: String = printable.trim().chars().take(max).collect();
+    let cleaned = cleaned.trim_end();
+    (!cleaned.is_empty()).then(|| cleaned.to_owned())
 }
 
 /// Where a player starts: spread over the map by its id, away from the edges,
@@ -185,6 +232,18 @@ mod tests {
         );
         assert_eq!(clean_name(" \u{1b} "), None);
         assert_eq!(clean_name(""), None);
+    }
+
+    #[test]
+    fn titles_are_cleaned_as_names_are_and_untitled_tables_say_so() {
+        assert_eq!(listed_title(" ada's table\n"), "ada's table");
+        assert_eq!(
+            listed_title("a title far longer than the lobby shows"),
+            "a title far longer than"
+        );
+        assert_eq!(listed_title(""), UNTITLED);
+        assert_eq!(listed_title("\u{7} "), UNTITLED);
+        assert_eq!(clean_title("  "), None);
     }
 
     #[test]

@@ -25,6 +25,12 @@ var CloseCode = {
   MissedEvents: 4009,
   /** A newer connection resumed this connection's session. */
   Replaced: 4010,
+  /**
+   * The player's match ended: its game ended it, or it ended as the player joined.
+   * The player is gone and its match with it: the client does not reconnect (it may
+   * find or create another match).
+   */
+  MatchEnded: 4011,
   /** From a relay: the game ended, its host left for good. Its code is gone: the client does not reconnect. */
   HostGone: 4100,
   /** From a relay: the host's connection for this player was lost. The host holds the player: the client resumes. */
@@ -48,6 +54,7 @@ var DESCRIPTIONS = {
   SessionExpired: "session expired",
   MissedEvents: "missed events no longer held",
   Replaced: "session resumed elsewhere",
+  MatchEnded: "match ended",
   HostGone: "host gone",
   HostConnectionLost: "host connection lost",
   PlayerConnectionLost: "player connection lost",
@@ -79,7 +86,21 @@ var RefusalCode = {
   /** The authentication hook does not allow the client (HTTP 403). */
   Forbidden: 4207,
   /** The offer to resume a session was malformed (HTTP 400). */
-  MalformedResume: 4208
+  MalformedResume: 4208,
+  /** The request's matchmaking parameters are malformed: an unknown `match`, a `create` without `kind`, options that are not base64url (HTTP 400). */
+  BadMatchRequest: 4209,
+  /** The server hosts no kind of match by the name asked for (HTTP 404). */
+  UnknownKind: 4210,
+  /** No live match has the code asked for: mistyped, or the match has ended (HTTP 404). */
+  UnknownMatch: 4211,
+  /** The match asked for holds its maximum of players (HTTP 409). Worth retrying later. */
+  MatchFull: 4212,
+  /** The match asked for takes no new players: its game locked it (HTTP 409). */
+  MatchLocked: 4213,
+  /** The options sent to create or find a match do not decode as the kind's options (HTTP 400); the reason says where. */
+  BadOptions: 4214,
+  /** The kind makes no new matches on request: it hosts its server's one match, and has no game factory (HTTP 403). */
+  CannotCreate: 4215
 };
 var REFUSAL_STATUS = {
   TooManyConnections: 429,
@@ -90,14 +111,23 @@ var REFUSAL_STATUS = {
   ServerFull: 503,
   Unauthorized: 401,
   Forbidden: 403,
-  MalformedResume: 400
+  MalformedResume: 400,
+  BadMatchRequest: 400,
+  UnknownKind: 404,
+  UnknownMatch: 404,
+  MatchFull: 409,
+  MatchLocked: 409,
+  BadOptions: 400,
+  CannotCreate: 403
 };
+var RETRYABLE = /* @__PURE__ */ new Set(["TooManyConnections", "ServerFull", "MatchFull"]);
 function refusalOf(code) {
   for (const [name, value] of Object.entries(RefusalCode)) {
-    if (value === code) return { name, code, status: REFUSAL_STATUS[name] };
+    if (value === code) return { name, code, status: REFUSAL_STATUS[name], retryable: RETRYABLE.has(name) };
   }
   return null;
 }
+var REFUSAL_HEADER = "x-nodelink-refusal";
 
 // clients/typescript/src/errors.ts
 var NodelinkError = class extends Error {
@@ -167,21 +197,26 @@ var ConnectError = class extends NodelinkError {
   kind = "connect";
 };
 var RefusedError = class extends NodelinkError {
-  constructor(status, reason, refusal = null) {
+  constructor(status, reason, refusal2 = null) {
     super(
-      refusal === null ? `refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}` : `refused by the server (${refusal}): ${reason}`
+      refusal2 === null ? `refused by the server: HTTP ${status}${reason ? `: ${reason}` : ""}` : `refused by the server (${refusal2}): ${reason}`
     );
     this.status = status;
     this.reason = reason;
-    this.refusal = refusal;
+    this.refusal = refusal2;
   }
   status;
   reason;
   refusal;
   name = "RefusedError";
   kind = "refused";
-  /** Whether the same client may be let in later (429, 503): the client retries only these. */
+  /**
+   * Whether the same request may be let in later: too many connections (429), a
+   * full server (503) or a full match (409 `MatchFull`). The client retries only
+   * these.
+   */
   get retryable() {
+    if (this.refusal !== null) return refusalOf(RefusalCode[this.refusal])?.retryable ?? false;
     return this.status === 429 || this.status === 503;
   }
 };
@@ -882,6 +917,11 @@ function checkType(value, path, refs) {
       throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
   }
 }
+function checkKindName(value, path) {
+  const kind = requireString(value, path);
+  if (kind === "") throw new SchemaError(path, "a kind's name cannot be empty");
+  return kind;
+}
 function checkKind(value, path) {
   const kind = requireString(value, path);
   if (!KINDS.includes(kind)) throw new SchemaError(path, `expected "named", "tuple" or "unit", found ${JSON.stringify(kind)}`);
@@ -1070,6 +1110,8 @@ function checkStatePlacement(schema2) {
   if (schema2.state !== null) stateFields(schema2.state.fields, "$.state.fields");
   if (schema2.server_state !== null) stateFields(schema2.server_state.fields, "$.server_state.fields");
   if (schema2.entity !== void 0) stateFields(schema2.entity.fields, "$.entity.fields");
+  if (schema2.options !== void 0) check(schema2.options, "$.options", false);
+  if (schema2.metadata !== void 0) check(schema2.metadata, "$.metadata", false);
   for (const [side, events] of [["to_server", schema2.to_server], ["to_client", schema2.to_client]]) {
     events.events.forEach((event, i) => {
       event.fields.forEach((field2, j) => check(field2.type, `$.${side}.events[${i}].fields[${j}].type`, false));
@@ -1088,7 +1130,7 @@ function checkStatePlacement(schema2) {
 }
 function validateSchema(value) {
   const root = requireObject(value, "$");
-  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "to_server", "to_client", "types"], "$");
+  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "kind", "options", "metadata", "to_server", "to_client", "types"], "$");
   const wireVersion = requireCount(root.wire_version, "$.wire_version");
   const fingerprint = requireString(root.fingerprint, "$.fingerprint");
   if (!HEX16.test(fingerprint)) {
@@ -1100,6 +1142,9 @@ function validateSchema(value) {
   const state = checkState(root.state, "$.state", refs);
   const serverState = checkState(root.server_state, "$.server_state", refs);
   const entity = root.entity === void 0 ? null : checkState(root.entity, "$.entity", refs);
+  const kind = root.kind === void 0 ? void 0 : checkKindName(root.kind, "$.kind");
+  const options = root.options === void 0 ? void 0 : checkType(root.options, "$.options", refs);
+  const metadata = root.metadata === void 0 ? void 0 : checkType(root.metadata, "$.metadata", refs);
   const toServer = checkEvents(root.to_server, "$.to_server", refs);
   const toClient = checkEvents(root.to_client, "$.to_client", refs);
   const typesObject = root.types === void 0 ? {} : requireObject(root.types, "$.types");
@@ -1124,7 +1169,12 @@ function validateSchema(value) {
   };
   for (const name of Object.keys(types)) visit(name, []);
   const withEntity = entity === null ? {} : { entity };
-  checkStatePlacement({ state, server_state: serverState, ...withEntity, to_server: toServer, to_client: toClient, types });
+  const matches = {
+    ...kind === void 0 ? {} : { kind },
+    ...options === void 0 ? {} : { options },
+    ...metadata === void 0 ? {} : { metadata }
+  };
+  checkStatePlacement({ state, server_state: serverState, ...withEntity, ...matches, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
@@ -1132,6 +1182,7 @@ function validateSchema(value) {
     server_state: serverState,
     // The key only when the protocol has entities: a schema without keeps its shape.
     ...withEntity,
+    ...matches,
     to_server: toServer,
     to_client: toClient,
     types
@@ -2172,14 +2223,21 @@ var SETTINGS_KEYS = {
   resume_buffer_len: "resumeBufferLen"
 };
 var RATE_KEYS = ["rate_limit_per_second", "rate_limit_burst", "rate_limit_disconnect_after"];
+var TEXT_KEYS = {
+  match_code: "matchCode",
+  match_kind: "matchKind"
+};
 function readSettings(reader) {
   const count = reader.mapLen();
   reader.plausible(count);
   const values = /* @__PURE__ */ new Map();
+  const texts = /* @__PURE__ */ new Map();
   for (let i = 0; i < count; i += 1) {
     const key2 = reader.str();
-    if (values.has(key2)) throw new ValueError(`\`${key2}\` appears twice`);
-    if (key2 === "rate_limit_per_second") {
+    if (values.has(key2) || texts.has(key2)) throw new ValueError(`\`${key2}\` appears twice`);
+    if (Object.hasOwn(TEXT_KEYS, key2)) {
+      texts.set(key2, within(`\`${key2}\``, () => reader.str()));
+    } else if (key2 === "rate_limit_per_second") {
       values.set(key2, within(`\`${key2}\``, () => reader.float()));
     } else if (Object.hasOwn(SETTINGS_KEYS, key2) || key2 === "rate_limit_burst" || key2 === "rate_limit_disconnect_after") {
       values.set(
@@ -2207,6 +2265,7 @@ function readSettings(reader) {
   const settings = {};
   for (const [key2, field2] of Object.entries(SETTINGS_KEYS)) settings[field2] = required(key2);
   settings["rateLimit"] = rates.length === 0 ? null : { perSecond: required("rate_limit_per_second"), burst: required("rate_limit_burst"), disconnectAfter: required("rate_limit_disconnect_after") };
+  for (const [key2, field2] of Object.entries(TEXT_KEYS)) settings[field2] = texts.get(key2) ?? null;
   return settings;
 }
 function encodePong(seq2) {
@@ -2215,6 +2274,198 @@ function encodePong(seq2) {
   writer.uint(FrameKind.Pong);
   writer.uint(seq2);
   return writer.finish();
+}
+
+// clients/typescript/src/protocol.ts
+var compiled = /* @__PURE__ */ new WeakMap();
+function compileEvents(codecs, events) {
+  return new Map(events.map((event) => [event.name, { name: event.name, kind: event.kind, fields: codecs.fields(event.fields) }]));
+}
+function compileState(codecs, state) {
+  const fields = syncedFields(state).map((field2) => ({ name: field2.name, codec: codecs.of(field2.type) }));
+  return {
+    name: state?.name ?? "()",
+    fields,
+    defaults() {
+      const out = {};
+      for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
+      return out;
+    },
+    apply: (current, delta) => mergeFields(fields, current, delta)
+  };
+}
+function compileProtocol(schema2) {
+  const known = compiled.get(schema2);
+  if (known !== void 0) return known;
+  const valid = validateSchema(schema2);
+  if (valid.wire_version !== WIRE_VERSION) {
+    throw new SchemaError("$.wire_version", `this client speaks wire version ${WIRE_VERSION}, the schema is for version ${valid.wire_version}`);
+  }
+  const codecs = new Codecs(valid.types);
+  const protocol = {
+    schema: valid,
+    fingerprint: valid.fingerprint,
+    toServer: compileEvents(codecs, valid.to_server.events),
+    toClient: compileEvents(codecs, valid.to_client.events),
+    state: compileState(codecs, valid.state),
+    serverState: compileState(codecs, valid.server_state),
+    entity: valid.entity === void 0 ? null : compileState(codecs, valid.entity),
+    options: valid.options === void 0 ? null : codecs.of(valid.options),
+    metadata: valid.metadata === void 0 ? null : codecs.of(valid.metadata)
+  };
+  compiled.set(schema2, protocol);
+  return protocol;
+}
+
+// clients/typescript/src/matchmaking.ts
+var VERB = "match";
+var KIND = "kind";
+var CODE = "code";
+var OPTIONS = "options";
+var PRIVATE = "private";
+var PARAMETERS = [VERB, KIND, CODE, OPTIONS, PRIVATE];
+var LISTING_FRAME = 5;
+var MatchRequest = class _MatchRequest {
+  constructor(params) {
+    this.params = params;
+  }
+  params;
+  /**
+   * A new match of the protocol's kind made from `options` (a value of the
+   * schema's `options` type; ignored when the protocol has none); `isPrivate`: not
+   * listed, joined only by its code. Throws {@link EncodeError} for options that do
+   * not fit the type, and {@link SchemaError} for a schema without a `kind`.
+   */
+  static create(schema2, options, isPrivate = false) {
+    const protocol = compileProtocol(schema2);
+    const params = [
+      [VERB, "create"],
+      [KIND, kindOf(protocol)],
+      ...optionsParam(protocol, options)
+    ];
+    if (isPrivate) params.push([PRIVATE, "1"]);
+    return new _MatchRequest(params);
+  }
+  /** The match with this code (codes are read case-insensitively; sent in capitals). */
+  static join(code) {
+    return new _MatchRequest([
+      [VERB, "join"],
+      [CODE, code.trim().toUpperCase()]
+    ]);
+  }
+  /**
+   * A listed match of the protocol's kind that suits `options` (by the kind's
+   * filter on each match's metadata), or a new one made from them. Throws as
+   * {@link create}.
+   */
+  static find(schema2, options) {
+    const protocol = compileProtocol(schema2);
+    return new _MatchRequest([[VERB, "find"], [KIND, kindOf(protocol)], ...optionsParam(protocol, options)]);
+  }
+  /** The listed matches of a kind, answered with one listing frame. */
+  static list(kind) {
+    return new _MatchRequest([
+      [VERB, "list"],
+      [KIND, kind]
+    ]);
+  }
+  /** Whether `url`'s query asks for a match (has a `match` parameter); one that does not asks for the server's default match. */
+  static namesAMatch(url) {
+    const query2 = splitUrl(url).query;
+    return query2.split("&").some((pair) => keyOf(pair) === VERB);
+  }
+  /** `url` with this request's parameters added to its query (and any earlier matchmaking parameters of its query removed). */
+  apply(url) {
+    const { path, query: query2, fragment } = splitUrl(url);
+    const pairs = query2.split("&").filter((pair) => pair !== "" && !PARAMETERS.includes(keyOf(pair)));
+    pairs.push(...this.params.map(([key2, value]) => `${key2}=${percentEncode(value)}`));
+    return `${path}?${pairs.join("&")}${fragment === null ? "" : `#${fragment}`}`;
+  }
+  /** The query parameters, as written. */
+  toString() {
+    return this.params.map(([key2, value]) => `${key2}=${percentEncode(value)}`).join("&");
+  }
+};
+function kindOf(protocol) {
+  const kind = protocol.schema.kind;
+  if (kind === void 0) {
+    throw new SchemaError("$.kind", "missing: this schema was printed by a nodelink without matches; print it again to create, find or list matches");
+  }
+  return kind;
+}
+function optionsParam(protocol, options) {
+  if (protocol.options === null) return [];
+  const writer = new Writer(32);
+  try {
+    protocol.options.encode(writer, options);
+  } catch (error) {
+    const value = asValueError(error);
+    throw new EncodeError(["match options", ...value.path].join(": "), value.reason);
+  }
+  return [[OPTIONS, encodeBase64url(writer.finish())]];
+}
+function splitUrl(url) {
+  const hash = url.indexOf("#");
+  const base = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? null : url.slice(hash + 1);
+  const question = base.indexOf("?");
+  return question < 0 ? { path: base, query: "", fragment } : { path: base.slice(0, question), query: base.slice(question + 1), fragment };
+}
+function keyOf(pair) {
+  const equals = pair.indexOf("=");
+  return equals < 0 ? pair : pair.slice(0, equals);
+}
+var utf82 = new TextEncoder();
+function percentEncode(value) {
+  let out = "";
+  for (const byte of utf82.encode(value)) {
+    const char = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-._~]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+var BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+function encodeBase64url(bytes) {
+  let out = "";
+  for (let at = 0; at < bytes.length; at += 3) {
+    const chunk = bytes.subarray(at, at + 3);
+    const n = chunk[0] << 16 | (chunk[1] ?? 0) << 8 | (chunk[2] ?? 0);
+    for (let i = 0; i <= chunk.length; i += 1) out += BASE64URL[n >> 18 - 6 * i & 63];
+  }
+  return out;
+}
+function decodeListing(protocol, bytes) {
+  const reader = new Reader(bytes);
+  try {
+    const length = reader.arrayLen();
+    if (length !== 2) throw new DecodeError("listing", `a listing frame has 2 elements, found ${length}`);
+    const kind = reader.uint("frame kind");
+    if (kind !== LISTING_FRAME) throw new DecodeError("listing", `expected a listing frame (kind ${LISTING_FRAME}), found kind ${kind}`);
+    const count = reader.arrayLen();
+    reader.plausible(count);
+    const listings2 = [];
+    for (let i = 0; i < count; i += 1) {
+      listings2.push(
+        within(`[${i}]`, () => {
+          const fields = reader.arrayLen();
+          if (fields < 5) throw new DecodeError("listing", `entry ${i} has ${fields} elements, at least 5 expected`);
+          const code = within("code", () => reader.str());
+          const players = reader.uint("players");
+          const maxPlayers = reader.uint("max_players");
+          const locked = within("locked", () => reader.bool());
+          const metadata = within("metadata", () => protocol.metadata === null ? reader.skip() : protocol.metadata.decode(reader));
+          for (let extra = 5; extra < fields; extra += 1) reader.skip();
+          return { code, players, maxPlayers, locked, metadata: metadata ?? null };
+        })
+      );
+    }
+    if (!reader.done) throw new DecodeError("listing", `${reader.remaining} bytes after the frame`);
+    return listings2;
+  } catch (error) {
+    if (error instanceof DecodeError) throw error;
+    const value = asValueError(error);
+    throw new DecodeError(["listing", ...value.path].join(": "), value.reason);
+  }
 }
 
 // clients/typescript/src/mirror.ts
@@ -2353,45 +2604,6 @@ var Mirror = class {
   }
 };
 
-// clients/typescript/src/protocol.ts
-var compiled = /* @__PURE__ */ new WeakMap();
-function compileEvents(codecs, events) {
-  return new Map(events.map((event) => [event.name, { name: event.name, kind: event.kind, fields: codecs.fields(event.fields) }]));
-}
-function compileState(codecs, state) {
-  const fields = syncedFields(state).map((field2) => ({ name: field2.name, codec: codecs.of(field2.type) }));
-  return {
-    name: state?.name ?? "()",
-    fields,
-    defaults() {
-      const out = {};
-      for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
-      return out;
-    },
-    apply: (current, delta) => mergeFields(fields, current, delta)
-  };
-}
-function compileProtocol(schema2) {
-  const known = compiled.get(schema2);
-  if (known !== void 0) return known;
-  const valid = validateSchema(schema2);
-  if (valid.wire_version !== WIRE_VERSION) {
-    throw new SchemaError("$.wire_version", `this client speaks wire version ${WIRE_VERSION}, the schema is for version ${valid.wire_version}`);
-  }
-  const codecs = new Codecs(valid.types);
-  const protocol = {
-    schema: valid,
-    fingerprint: valid.fingerprint,
-    toServer: compileEvents(codecs, valid.to_server.events),
-    toClient: compileEvents(codecs, valid.to_client.events),
-    state: compileState(codecs, valid.state),
-    serverState: compileState(codecs, valid.server_state),
-    entity: valid.entity === void 0 ? null : compileState(codecs, valid.entity)
-  };
-  compiled.set(schema2, protocol);
-  return protocol;
-}
-
 // clients/typescript/src/queue.ts
 var SendQueue = class {
   constructor(capacity) {
@@ -2490,7 +2702,15 @@ function worthRetrying(error) {
   if (error instanceof RefusedError) return error.retryable;
   return false;
 }
-var FINAL_CODES = /* @__PURE__ */ new Set([CloseCode.Kicked, CloseCode.ProtocolMismatch, CloseCode.HostGone, CloseCode.RelayShutdown]);
+var FINAL_CODES = /* @__PURE__ */ new Set([
+  CloseCode.Kicked,
+  CloseCode.ProtocolMismatch,
+  CloseCode.MatchEnded,
+  CloseCode.HostGone,
+  CloseCode.RelayShutdown,
+  CloseCode.PlayerConnectionLost,
+  CloseCode.LinkReplaced
+]);
 function worthReconnecting(info) {
   if (info.kind === "local") return false;
   return !FINAL_CODES.has(info.code);
@@ -2507,7 +2727,12 @@ function serverFingerprintIn(reason) {
   return { fingerprint: null, wireVersion: null };
 }
 var NodelinkClient = class {
-  /** The server's URL. */
+  /**
+   * The URL the client was made with: the server's, with the match request in its
+   * query, if any (`?match=create&kind=…`). Once a welcome names the match joined,
+   * a client that asked for a match connects to it by its code instead
+   * ({@link matchCode}).
+   */
   url;
   /** The compiled protocol. */
   protocol;
@@ -2521,6 +2746,14 @@ var NodelinkClient = class {
   resumeBufferLength;
   /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
   refusalsByClose;
+  /**
+   * Where the next attempt connects: {@link url} until a welcome names the match
+   * joined; then, for a client that asked for a match (to create, find or join
+   * one), that match by its code, so that reconnecting resumes (or rejoins) it and
+   * never creates another. A client of the default match keeps asking for the
+   * default match: a server restarted meanwhile has a new one.
+   */
+  target;
   attempt = null;
   counts = {
     eventsReceived: 0,
@@ -2558,22 +2791,10 @@ var NodelinkClient = class {
   latencyHandlers = /* @__PURE__ */ new Set();
   constructor(schema2, url, options = {}) {
     this.protocol = compileProtocol(schema2);
-    let parsed;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new UrlError(url, "not a URL");
-    }
-    if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-      throw new UrlError(url, `the scheme is ${parsed.protocol.replace(/:$/, "")}, expected ws or wss`);
-    }
-    this.url = parsed.href;
-    const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
-    if (WebSocketClass === void 0) {
-      throw new ConnectError(this.url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
-    }
-    this.WebSocketClass = WebSocketClass;
-    this.refusalsByClose = typeof WebSocketClass.prototype?.on !== "function";
+    this.url = checkUrl(url);
+    this.target = this.url;
+    this.WebSocketClass = webSocketClass(this.url, options.WebSocket);
+    this.refusalsByClose = refusalsByClose(this.WebSocketClass);
     this.mirror = new Mirror(this.protocol);
     this.queue = new SendQueue(options.sendQueueLength ?? 1024);
     this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
@@ -2600,6 +2821,24 @@ var NodelinkClient = class {
   /** The limits and timings the server announced in the last welcome (PROTOCOL.md, "Settings"); `null` before the first. */
   get settings() {
     return this.welcome?.settings ?? null;
+  }
+  /**
+   * The code of the match the last welcome joined: what other players join it by
+   * (`Client.join(url, code)`). `null` before the first welcome, and from a server
+   * that does not say.
+   *
+   * ```ts
+   * const client = Client.create(url, { title: "ada's table" });
+   * await client.connect();
+   * showInvite(client.matchCode);
+   * ```
+   */
+  get matchCode() {
+    return this.welcome?.settings.matchCode ?? null;
+  }
+  /** The kind of the match the last welcome joined (`null` before it, or from a server that does not say). */
+  get matchKind() {
+    return this.welcome?.settings.matchKind ?? null;
   }
   /** The mirror of the server's world. */
   get world() {
@@ -2823,9 +3062,9 @@ var NodelinkClient = class {
     }
     if (this.refusalsByClose) protocols.push(REFUSALS_SUBPROTOCOL);
     try {
-      socket = new this.WebSocketClass(this.url, protocols);
+      socket = new this.WebSocketClass(this.target, protocols);
     } catch (error) {
-      this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
+      this.failed(new ConnectError(this.target, error instanceof Error ? error.message : String(error)));
       return;
     }
     const attempt = { socket, resuming: session !== null, opened: false, welcomed: false, inSnapshot: false, socketError: null, timer: null };
@@ -2846,38 +3085,18 @@ var NodelinkClient = class {
     this.watchUpgrade(attempt);
     attempt.timer = setTimeout(() => {
       if (this.attempt !== attempt || attempt.welcomed) return;
-      const error = attempt.opened ? new HandshakeError(`no welcome within ${this.connectTimeoutMs} ms`) : new ConnectError(this.url, `timed out after ${this.connectTimeoutMs} ms`);
+      const error = attempt.opened ? new HandshakeError(`no welcome within ${this.connectTimeoutMs} ms`) : new ConnectError(this.target, `timed out after ${this.connectTimeoutMs} ms`);
       this.abandon(attempt, error);
     }, this.connectTimeoutMs);
   }
   /**
    * Where the WebSocket class shows a refused upgrade's HTTP response (the `ws`
-   * package's `unexpected-response` event), reads its status, body and fingerprint
-   * header. Browsers show none of it: there a refusal is a {@link ConnectError}.
+   * package's `unexpected-response` event), reads it ({@link watchRefusal}).
+   * Browsers show none of it: there the client asks for refusals as close codes.
    */
   watchUpgrade(attempt) {
-    const emitter = attempt.socket;
-    if (typeof emitter.on !== "function") return;
-    emitter.on("unexpected-response", (request, response) => {
-      const status = response.statusCode ?? 0;
-      const header = response.headers?.["x-nodelink-fingerprint"];
-      const server = typeof header === "string" && /^[0-9a-f]{16}$/i.test(header) ? header.toLowerCase() : null;
-      const chunks = [];
-      let size = 0;
-      const done = () => {
-        if (this.attempt !== attempt) return;
-        const body = new TextDecoder().decode(concat(chunks)).trim();
-        const error = server !== null ? new ProtocolMismatchError(this.protocol.fingerprint, server, WIRE_VERSION) : new RefusedError(status, body);
-        request.destroy?.();
-        this.abandon(attempt, error);
-      };
-      response.on?.("data", (chunk) => {
-        if (size < 4096) chunks.push(chunk);
-        size += chunk.byteLength;
-      });
-      response.on?.("end", done);
-      response.on?.("error", done);
-      if (typeof response.on !== "function") done();
+    watchRefusal(attempt.socket, this.protocol.fingerprint, (error) => {
+      if (this.attempt === attempt) this.abandon(attempt, error);
     });
   }
   /** Ends an attempt that failed before its welcome, without waiting for its close event. */
@@ -3052,6 +3271,7 @@ var NodelinkClient = class {
     }
     this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
     this.mirror.clear();
+    this.aimAt(welcome);
     const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: false };
     this.welcome = info;
     this.flush(attempt.socket);
@@ -3059,6 +3279,11 @@ var NodelinkClient = class {
     this.pending = null;
     this.emit(this.connectHandlers, "connect", info);
     pending?.resolve(info);
+  }
+  /** After a welcome that names its match: the next attempts of a client that asked for a match go to that match. */
+  aimAt(welcome) {
+    const code = welcome.settings.matchCode;
+    if (code !== null && MatchRequest.namesAMatch(this.url)) this.target = MatchRequest.join(code).apply(this.url);
   }
   /** The server resumed the session, having received `serverReceived` of this client's frames. */
   resumed(attempt, welcome, session, token, serverReceived) {
@@ -3081,6 +3306,7 @@ var NodelinkClient = class {
     this.countWelcome(true);
     session.token = token;
     session.paused = null;
+    this.aimAt(welcome);
     const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
     this.welcome = info;
     for (const frame2 of session.kept.slice(serverReceived - forgotten)) {
@@ -3096,13 +3322,13 @@ var NodelinkClient = class {
   closed(attempt, code, reason) {
     if (attempt.timer !== null) clearTimeout(attempt.timer);
     this.attempt = null;
-    const refusal = attempt.welcomed || this.current === "closed" ? null : refusalOf(code);
-    if (refusal !== null) {
-      if (refusal.name === "ProtocolMismatch" || refusal.name === "WireVersion") {
+    const refusal2 = attempt.welcomed || this.current === "closed" ? null : refusalOf(code);
+    if (refusal2 !== null) {
+      if (refusal2.name === "ProtocolMismatch" || refusal2.name === "WireVersion") {
         const server = serverFingerprintIn(reason);
         this.failed(new ProtocolMismatchError(this.protocol.fingerprint, server.fingerprint, WIRE_VERSION, server.wireVersion));
       } else {
-        this.failed(new RefusedError(refusal.status, reason, refusal.name));
+        this.failed(new RefusedError(refusal2.status, reason, refusal2.name));
       }
       return;
     }
@@ -3112,7 +3338,7 @@ var NodelinkClient = class {
     }
     if (!attempt.welcomed) {
       const how = attempt.socketError !== null ? attempt.socketError : code === ABNORMAL_CLOSURE ? "the connection was refused or dropped" : `closed by the server (${code}${reason ? `: ${reason}` : ""})`;
-      this.failed(new ConnectError(this.url, how));
+      this.failed(new ConnectError(this.target, how));
       return;
     }
     const local = this.current === "closed";
@@ -3155,7 +3381,7 @@ var NodelinkClient = class {
     }
     const pending = this.pending;
     this.pending = null;
-    pending?.reject(new ConnectError(this.url, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
+    pending?.reject(new ConnectError(this.target, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
   }
   // -------------------------------------------------------------------------
   // Closing
@@ -3199,6 +3425,137 @@ var NodelinkClient = class {
     this.closing?.resolve();
   }
 };
+function checkUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UrlError(url, "not a URL");
+  }
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new UrlError(url, `the scheme is ${parsed.protocol.replace(/:$/, "")}, expected ws or wss`);
+  }
+  return parsed.href;
+}
+function webSocketClass(url, given) {
+  const found2 = given ?? globalThis.WebSocket;
+  if (found2 === void 0) {
+    throw new ConnectError(url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
+  }
+  return found2;
+}
+function refusalsByClose(WebSocketClass) {
+  return typeof WebSocketClass.prototype?.on !== "function";
+}
+function watchRefusal(socket, fingerprint, refused) {
+  const emitter = socket;
+  if (typeof emitter.on !== "function") return;
+  emitter.on("unexpected-response", (request, response) => {
+    const status = response.statusCode ?? 0;
+    const header = response.headers?.["x-nodelink-fingerprint"];
+    const server = typeof header === "string" && /^[0-9a-f]{16}$/i.test(header) ? header.toLowerCase() : null;
+    const named2 = response.headers?.[REFUSAL_HEADER];
+    const refusal2 = typeof named2 === "string" && /^[0-9]+$/.test(named2.trim()) ? refusalOf(Number(named2)) : null;
+    const chunks = [];
+    let size = 0;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      const body = new TextDecoder().decode(concat(chunks)).trim();
+      request.destroy?.();
+      refused(
+        server !== null ? new ProtocolMismatchError(fingerprint, server, WIRE_VERSION) : new RefusedError(status, body, refusal2?.name ?? null)
+      );
+    };
+    response.on?.("data", (chunk) => {
+      if (size < 4096) chunks.push(chunk);
+      size += chunk.byteLength;
+    });
+    response.on?.("end", done);
+    response.on?.("error", done);
+    if (typeof response.on !== "function") done();
+  });
+}
+function listMatches(schema2, url, options = {}) {
+  let protocol;
+  let href;
+  let WebSocketClass;
+  try {
+    protocol = compileProtocol(schema2);
+    const kind = protocol.schema.kind;
+    if (kind === void 0) {
+      throw new SchemaError("$.kind", "missing: this schema was printed by a nodelink without matches; print it again to list matches");
+    }
+    href = checkUrl(MatchRequest.list(kind).apply(url));
+    WebSocketClass = webSocketClass(href, options.WebSocket);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const timeoutMs = options.connectTimeoutMs ?? 1e4;
+  const maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
+  const protocols = [subprotocol(protocol.fingerprint)];
+  if (refusalsByClose(WebSocketClass)) protocols.push(REFUSALS_SUBPROTOCOL);
+  return new Promise((resolve, reject) => {
+    let socket;
+    try {
+      socket = new WebSocketClass(href, protocols);
+    } catch (error) {
+      reject(new ConnectError(href, error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    let socketError = null;
+    let settled = false;
+    const finish = (outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.onmessage = noop;
+      socket.onclose = noop;
+      socket.onerror = noop;
+      try {
+        socket.close(NORMAL_CLOSURE);
+      } catch {
+      }
+      if ("error" in outcome) reject(outcome.error);
+      else resolve(outcome.listings);
+    };
+    const timer = setTimeout(() => finish({ error: new ConnectError(href, `no listing within ${timeoutMs} ms`) }), timeoutMs);
+    socket.binaryType = "arraybuffer";
+    socket.onmessage = (event) => {
+      const bytes = bytesOf(event.data);
+      if (bytes === null) {
+        finish({ error: new DecodeError("listing", `expected a binary message, found ${typeof event.data === "string" ? "text" : typeof event.data}`) });
+      } else if (bytes.byteLength > maxFrameLength) {
+        finish({ error: new DecodeError("listing", `${bytes.byteLength} bytes, more than the limit of ${maxFrameLength}`) });
+      } else {
+        try {
+          finish({ listings: decodeListing(protocol, bytes) });
+        } catch (error) {
+          finish({ error: error instanceof DecodeError ? error : new DecodeError("listing", String(error)) });
+        }
+      }
+    };
+    socket.onerror = (event) => {
+      socketError = socketErrorMessage(event);
+    };
+    socket.onclose = (event) => {
+      const code = event.code ?? ABNORMAL_CLOSURE;
+      const reason = event.reason ?? "";
+      const refusal2 = refusalOf(code);
+      if (refusal2?.name === "ProtocolMismatch" || refusal2?.name === "WireVersion") {
+        const server = serverFingerprintIn(reason);
+        finish({ error: new ProtocolMismatchError(protocol.fingerprint, server.fingerprint, WIRE_VERSION, server.wireVersion) });
+      } else if (refusal2 !== null) {
+        finish({ error: new RefusedError(refusal2.status, reason, refusal2.name) });
+      } else {
+        const how = socketError ?? (code === ABNORMAL_CLOSURE ? "the connection was refused or dropped" : `closed by the server before a listing (${code}${reason ? `: ${reason}` : ""})`);
+        finish({ error: new ConnectError(href, how) });
+      }
+    };
+    watchRefusal(socket, protocol.fingerprint, (error) => finish({ error }));
+  });
+}
 function concat(chunks) {
   const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
   let at = 0;
@@ -3212,7 +3569,7 @@ function concat(chunks) {
 // clients/typescript/examples/game/generated/protocol.ts
 var schema = {
   wire_version: 3,
-  fingerprint: "5f336d21e706eab4",
+  fingerprint: "99c9f3062e72a78a",
   state: {
     name: "Avatar",
     fields: [
@@ -3229,6 +3586,9 @@ var schema = {
       { name: "leader", index: 2, type: { option: "player_id" } }
     ]
   },
+  kind: "game",
+  options: { ref: "Table" },
+  metadata: { ref: "Table" },
   to_server: {
     name: "ToServer",
     events: [
@@ -3253,11 +3613,62 @@ var schema = {
       }
     ]
   },
-  types: {}
+  types: { Table: { struct: { kind: "named", fields: [{ name: "title", type: "str" }] } } }
 };
-var Client = class extends NodelinkClient {
+var Client = class _Client extends NodelinkClient {
   constructor(url, options) {
     super(schema, url, options);
+  }
+  /**
+   * A client for a new match of this protocol's kind (`game`) on the server at `url`,
+   * made from `options` and listed for others to find; it joins the match it
+   * made. The match exists once the client is welcomed; its code is `client.matchCode`.
+   * Reconnecting, the client goes back to that match by its code.
+   *
+   * ```ts
+   * const client = Client.create("ws://localhost:5000/", options);
+   * await client.connect();
+   * invite(client.matchCode);
+   * ```
+   */
+  static create(url, options, clientOptions) {
+    return new _Client(MatchRequest.create(schema, options).apply(url), clientOptions);
+  }
+  /**
+   * As `create`, but the match is private: not listed, not found; players join it by
+   * its code.
+   */
+  static createPrivate(url, options, clientOptions) {
+    return new _Client(MatchRequest.create(schema, options, true).apply(url), clientOptions);
+  }
+  /**
+   * A client for the match with this code on the server at `url` (codes are read
+   * case-insensitively). A full or locked match, or a code no match has, is refused
+   * (`RefusedError`, its `refusal` `"MatchFull"`, `"MatchLocked"` or `"UnknownMatch"`).
+   */
+  static join(url, code, clientOptions) {
+    return new _Client(MatchRequest.join(code).apply(url), clientOptions);
+  }
+  /**
+   * A client for a listed match of this protocol's kind that the server finds suits
+   * `options` (by the kind's filter on each match's metadata), or, when none does,
+   * for a new one made from them: join-or-create, in one request.
+   */
+  static find(url, options, clientOptions) {
+    return new _Client(MatchRequest.find(schema, options).apply(url), clientOptions);
+  }
+  /**
+   * The listed matches of this protocol's kind on the server at `url`: each one's code,
+   * players, places, lock and metadata, for a lobby screen.
+   *
+   * ```ts
+   * for (const match of await Client.list("ws://localhost:5000/")) {
+   *   console.log(`${match.code}: ${match.players}/${match.maxPlayers}`);
+   * }
+   * ```
+   */
+  static list(url, options) {
+    return listMatches(schema, url, options);
   }
   /** Sends `move` (queued until connected), its fields by name: `sendMove({ x, y })`. */
   sendMove(fields) {
@@ -3291,6 +3702,7 @@ var NUDGE = 10;
 var SEND_INTERVAL_MS = 50;
 var DOT_RADIUS = 10;
 var CHAT_LINES = 100;
+var LIST_INTERVAL_MS = 3e3;
 var DIRECTIONS = {
   ArrowLeft: [-1, 0],
   ArrowRight: [1, 0],
@@ -3308,16 +3720,34 @@ var playerList = element("players", HTMLUListElement);
 var chatLog = element("chat-log", HTMLOListElement);
 var chatForm = element("chat-form", HTMLFormElement);
 var chatInput = element("chat-input", HTMLInputElement);
+var matchLine = element("match-line", HTMLElement);
+var matchList = element("matches", HTMLUListElement);
+var refreshButton = element("refresh", HTMLButtonElement);
+var createForm = element("create-form", HTMLFormElement);
+var createTitle = element("create-title", HTMLInputElement);
+var createPrivate = element("create-private", HTMLInputElement);
+var joinForm = element("join-form", HTMLFormElement);
+var joinCode = element("join-code", HTMLInputElement);
 var MAP_WIDTH = field.width;
 var MAP_HEIGHT = field.height;
 var density = window.devicePixelRatio || 1;
 field.width = MAP_WIDTH * density;
 field.height = MAP_HEIGHT * density;
 var pen = field.getContext("2d");
-var requestedName = new URLSearchParams(location.search).get("name");
+var asked = new URLSearchParams(location.search);
+var requestedName = asked.get("name");
 var scheme = location.protocol === "https:" ? "wss" : "ws";
 var query = requestedName ? `?name=${encodeURIComponent(requestedName)}` : "";
-var client = new Client(`${scheme}://${location.host}/${query}`, { reconnect: true });
+var gameUrl = `${scheme}://${location.host}/${query}`;
+var askedCode = asked.get("match");
+var askedTitle = asked.get("create");
+var client = askedCode !== null ? Client.join(gameUrl, askedCode, { reconnect: true }) : askedTitle !== null ? asked.get("private") === "1" ? Client.createPrivate(gameUrl, { title: askedTitle }, { reconnect: true }) : Client.create(gameUrl, { title: askedTitle }, { reconnect: true }) : new Client(gameUrl, { reconnect: true });
+function pageFor(params) {
+  const next = new URLSearchParams();
+  if (requestedName) next.set("name", requestedName);
+  for (const [key2, value] of Object.entries(params)) next.set(key2, value);
+  return `${location.pathname}?${next}`;
+}
 var me = null;
 var lastSent = null;
 var lastSentAt = 0;
@@ -3327,6 +3757,9 @@ var drawn = /* @__PURE__ */ new Map();
 var names = /* @__PURE__ */ new Map();
 var arriving = /* @__PURE__ */ new Set();
 var placing = false;
+var refusal = null;
+var listings = [];
+var listingError = null;
 var clamp = (value, max) => Math.min(Math.max(value, 0), max);
 var nameOf = (id) => client.players.get(id)?.name || names.get(id) || id;
 var named = () => [...client.players].filter(([, player]) => player.name !== "");
@@ -3371,8 +3804,8 @@ function sendPosition(now, force) {
   lastSentAt = now;
 }
 window.addEventListener("keydown", (event) => {
-  if (event.target === chatInput) {
-    if (event.key === "Escape") chatInput.blur();
+  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLButtonElement) {
+    if (event.key === "Escape") event.target.blur();
     return;
   }
   if (event.key === "Enter") {
@@ -3508,10 +3941,10 @@ function renderStatus() {
       break;
     case "disconnected":
     case "closed":
-      text = "disconnected: reload the page to play again";
+      text = refusal ?? "disconnected: reload the page to play again";
       break;
     default:
-      text = "connecting…";
+      text = refusal ?? "connecting…";
   }
   if (statusLine.textContent !== text) statusLine.textContent = text;
   statusLine.classList.toggle("offline", client.status !== "open");
@@ -3523,6 +3956,13 @@ function adoptPosition() {
 client.onConnect(() => {
   me = null;
   lastSent = null;
+  refusal = null;
+  const code = client.matchCode;
+  if (code !== null && askedCode !== code) {
+    history.replaceState(null, "", pageFor({ match: code }));
+  }
+  renderMatch();
+  void refreshLobby();
   renderStatus();
 });
 client.onStateSync(() => {
@@ -3537,13 +3977,133 @@ client.onStateSync(() => {
   renderStatus();
 });
 client.onLatency(renderStatus);
-client.onDisconnect(() => {
+client.onDisconnect((info) => {
   me = null;
+  if (info.kind === "closed" && info.closeReason?.name === "MatchEnded") refusal = "the match ended: pick another below";
   renderPlayers();
   renderStatus();
 });
 client.onReconnecting(renderStatus);
-client.onError((error) => console.warn(`nodelink: ${error.message}`));
+client.onError((error) => {
+  const why = refusalText(error);
+  if (why !== null) {
+    refusal = why;
+    renderStatus();
+  }
+  console.warn(`nodelink: ${error.message}`);
+});
+function refusalText(error) {
+  if (!(error instanceof RefusedError)) return null;
+  const code = askedCode?.trim().toUpperCase() ?? "";
+  switch (error.refusal) {
+    case "UnknownMatch":
+      return `no match has the code ${code}: pick another below`;
+    case "MatchFull":
+      return `match ${code} is full: waiting for a place…`;
+    case "MatchLocked":
+      return `match ${code} takes no new players: pick another below`;
+    default:
+      return `refused: ${error.reason || error.message}`;
+  }
+}
+function titleOf(code) {
+  return listings.find((listing2) => listing2.code === code)?.metadata.title ?? null;
+}
+function renderMatch() {
+  const code = client.matchCode;
+  let text;
+  if (code === null) {
+    text = askedCode !== null ? `joining match ${askedCode.trim().toUpperCase()}…` : "joining…";
+  } else {
+    const title = titleOf(code) ?? (askedTitle !== null ? askedTitle.trim() || "open table" : null);
+    const hidden = askedTitle !== null && asked.get("private") === "1";
+    text = `${title === null ? "match" : `“${title}”`} · code ${code}${hidden ? " · private: share the code" : ""}`;
+  }
+  if (matchLine.textContent !== text) matchLine.textContent = text;
+  matchLine.dataset.code = code ?? "";
+}
+var shownLobby = "";
+function renderLobby() {
+  const here = client.matchCode;
+  const shown = JSON.stringify([here, listingError, listings]);
+  if (shown === shownLobby) return;
+  shownLobby = shown;
+  if (listingError !== null && listings.length === 0) {
+    const item = document.createElement("li");
+    item.className = "empty";
+    item.textContent = `cannot list the matches: ${listingError}`;
+    matchList.replaceChildren(item);
+    return;
+  }
+  if (listings.length === 0) {
+    const item = document.createElement("li");
+    item.className = "empty";
+    item.textContent = "no public match yet: create one";
+    matchList.replaceChildren(item);
+    return;
+  }
+  matchList.replaceChildren(
+    ...listings.map((listing2) => {
+      const item = document.createElement("li");
+      item.dataset.code = listing2.code;
+      const full = listing2.players >= listing2.maxPlayers;
+      if (listing2.code === here) item.className = "here";
+      const title = document.createElement("span");
+      title.className = "title";
+      title.textContent = listing2.metadata.title;
+      const code = document.createElement("code");
+      code.className = "code";
+      code.textContent = listing2.code;
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = `${listing2.players}/${listing2.maxPlayers}`;
+      item.append(title, code, count);
+      if (listing2.code === here) {
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = "you are here";
+        item.append(tag);
+      } else {
+        const join = document.createElement("button");
+        join.type = "button";
+        join.textContent = listing2.locked ? "locked" : full ? "full" : "Join";
+        join.disabled = listing2.locked || full;
+        join.addEventListener("click", () => location.assign(pageFor({ match: listing2.code })));
+        item.append(join);
+      }
+      return item;
+    })
+  );
+}
+var listing = false;
+async function refreshLobby() {
+  if (listing) return;
+  listing = true;
+  try {
+    listings = await Client.list(gameUrl);
+    listingError = null;
+  } catch (error) {
+    listingError = error instanceof Error ? error.message : String(error);
+  } finally {
+    listing = false;
+  }
+  renderMatch();
+  renderLobby();
+}
+refreshButton.addEventListener("click", () => void refreshLobby());
+setInterval(() => {
+  if (document.visibilityState === "visible") void refreshLobby();
+}, LIST_INTERVAL_MS);
+createForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const title = createTitle.value.trim() || `${requestedName || "my"}'s table`;
+  location.assign(pageFor(createPrivate.checked ? { create: title, private: "1" } : { create: title }));
+});
+joinForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = joinCode.value.trim().toUpperCase();
+  if (code !== "") location.assign(pageFor({ match: code }));
+});
 function drawField() {
   pen.setTransform(density, 0, 0, density, 0, 0);
   pen.clearRect(0, 0, MAP_WIDTH, MAP_HEIGHT);
@@ -3614,6 +4174,8 @@ function frame(now) {
 }
 requestAnimationFrame(frame);
 renderStatus();
+renderMatch();
+void refreshLobby();
 client.connect().catch((error) => {
   logSystem(`could not join: ${error instanceof Error ? error.message : String(error)}`);
   renderStatus();

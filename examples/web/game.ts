@@ -8,13 +8,19 @@
  *   (the server only clamps to the map, which this page does too) and the
  *   position goes out as `move` events, at most one per tick while gliding.
  * - The side panel lists the players with their positions and holds the chat.
+ * - The lobby under the map lists the server's public matches (tables), makes a
+ *   new one, public or private, and joins one by its code. The page plays in one
+ *   match, named in its address: `?match=K7MQ4P` joins that one, `?create=title`
+ *   (and `&private=1`) makes one and then names it, and without either the page
+ *   joins the server's default match. Moving to another match loads the page
+ *   again with its address.
  *
  * Bundled with the client into `game.js` by `npm run bundle:web` in
  * `clients/typescript`; the Rust server embeds that file.
  */
 
-import { type Avatar, Client } from "../../clients/typescript/examples/game/generated/protocol.js";
-import type { PlayerId } from "nodelink-client";
+import { type Avatar, Client, type MatchMetadata } from "../../clients/typescript/examples/game/generated/protocol.js";
+import { type MatchListing, type NodelinkError, type PlayerId, RefusedError } from "nodelink-client";
 
 /** Glide speed, in map units per second. */
 const SPEED = 240;
@@ -25,6 +31,8 @@ const SEND_INTERVAL_MS = 50;
 const DOT_RADIUS = 10;
 /** The most chat lines kept on the page. */
 const CHAT_LINES = 100;
+/** How often the lobby asks the server for its matches. */
+const LIST_INTERVAL_MS = 3_000;
 
 const DIRECTIONS: Readonly<Record<string, readonly [number, number]>> = {
   ArrowLeft: [-1, 0],
@@ -45,6 +53,14 @@ const playerList = element("players", HTMLUListElement);
 const chatLog = element("chat-log", HTMLOListElement);
 const chatForm = element("chat-form", HTMLFormElement);
 const chatInput = element("chat-input", HTMLInputElement);
+const matchLine = element("match-line", HTMLElement);
+const matchList = element("matches", HTMLUListElement);
+const refreshButton = element("refresh", HTMLButtonElement);
+const createForm = element("create-form", HTMLFormElement);
+const createTitle = element("create-title", HTMLInputElement);
+const createPrivate = element("create-private", HTMLInputElement);
+const joinForm = element("join-form", HTMLFormElement);
+const joinCode = element("join-code", HTMLInputElement);
 
 // The canvas's size in the page is the map's (the server keeps the same bounds);
 // its pixels follow the screen's density.
@@ -55,10 +71,34 @@ field.width = MAP_WIDTH * density;
 field.height = MAP_HEIGHT * density;
 const pen = field.getContext("2d")!;
 
-const requestedName = new URLSearchParams(location.search).get("name");
+/**
+ * What the page's address asks for: a name, and a match to join by code, one to
+ * create (with a title, perhaps private), or neither (the server's default match).
+ */
+const asked = new URLSearchParams(location.search);
+const requestedName = asked.get("name");
 const scheme = location.protocol === "https:" ? "wss" : "ws";
 const query = requestedName ? `?name=${encodeURIComponent(requestedName)}` : "";
-const client = new Client(`${scheme}://${location.host}/${query}`, { reconnect: true });
+/** The game's address: the server reads the name from it. */
+const gameUrl = `${scheme}://${location.host}/${query}`;
+const askedCode = asked.get("match");
+const askedTitle = asked.get("create");
+const client =
+  askedCode !== null
+    ? Client.join(gameUrl, askedCode, { reconnect: true })
+    : askedTitle !== null
+      ? asked.get("private") === "1"
+        ? Client.createPrivate(gameUrl, { title: askedTitle }, { reconnect: true })
+        : Client.create(gameUrl, { title: askedTitle }, { reconnect: true })
+      : new Client(gameUrl, { reconnect: true });
+
+/** The page's address for `params` besides the name: what a lobby button loads. */
+function pageFor(params: Record<string, string>): string {
+  const next = new URLSearchParams();
+  if (requestedName) next.set("name", requestedName);
+  for (const [key, value] of Object.entries(params)) next.set(key, value);
+  return `${location.pathname}?${next}`;
+}
 
 interface Point {
   x: number;
@@ -84,6 +124,12 @@ const names = new Map<PlayerId, string>();
 const arriving = new Set<PlayerId>();
 /** Whether this page awaits the sync that places its player (after its own `joined`). */
 let placing = false;
+/** Why the server refused this page's match, for the status line; `null` while it has not. */
+let refusal: string | null = null;
+/** The server's public matches, from the last listing, by code. */
+let listings: MatchListing<MatchMetadata>[] = [];
+/** Why the last listing failed; `null` when it did not. */
+let listingError: string | null = null;
 
 const clamp = (value: number, max: number): number => Math.min(Math.max(value, 0), max);
 const nameOf = (id: PlayerId): string => client.players.get(id)?.name || names.get(id) || id;
@@ -141,8 +187,9 @@ function sendPosition(now: number, force: boolean): void {
 }
 
 window.addEventListener("keydown", (event) => {
-  if (event.target === chatInput) {
-    if (event.key === "Escape") chatInput.blur();
+  // Keys typed into the chat box or the lobby's forms are theirs.
+  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLButtonElement) {
+    if (event.key === "Escape") event.target.blur();
     return;
   }
   if (event.key === "Enter") {
@@ -302,10 +349,10 @@ function renderStatus(): void {
       break;
     case "disconnected":
     case "closed":
-      text = "disconnected: reload the page to play again";
+      text = refusal ?? "disconnected: reload the page to play again";
       break;
     default:
-      text = "connecting…";
+      text = refusal ?? "connecting…";
   }
   if (statusLine.textContent !== text) statusLine.textContent = text;
   statusLine.classList.toggle("offline", client.status !== "open");
@@ -321,6 +368,16 @@ client.onConnect(() => {
   // A new connection is a new player, placed anew by the server.
   me = null;
   lastSent = null;
+  refusal = null;
+  const code = client.matchCode;
+  if (code !== null && askedCode !== code) {
+    // A made match is named in the address from now on: reloading joins it
+    // rather than making another.
+    history.replaceState(null, "", pageFor({ match: code }));
+  }
+  renderMatch();
+  // The listing counts this player now.
+  void refreshLobby();
   renderStatus();
 });
 
@@ -338,13 +395,151 @@ client.onStateSync(() => {
 });
 
 client.onLatency(renderStatus);
-client.onDisconnect(() => {
+client.onDisconnect((info) => {
   me = null;
+  if (info.kind === "closed" && info.closeReason?.name === "MatchEnded") refusal = "the match ended: pick another below";
   renderPlayers();
   renderStatus();
 });
 client.onReconnecting(renderStatus);
-client.onError((error) => console.warn(`nodelink: ${error.message}`));
+client.onError((error) => {
+  const why = refusalText(error);
+  if (why !== null) {
+    refusal = why;
+    renderStatus();
+  }
+  console.warn(`nodelink: ${error.message}`);
+});
+
+// ---------------------------------------------------------------------------
+// The lobby: the matches, and the forms that make or join one
+
+
+/** What a refusal of the page's match means to a player; `null` for other errors. */
+function refusalText(error: NodelinkError): string | null {
+  if (!(error instanceof RefusedError)) return null;
+  const code = askedCode?.trim().toUpperCase() ?? "";
+  switch (error.refusal) {
+    case "UnknownMatch":
+      return `no match has the code ${code}: pick another below`;
+    case "MatchFull":
+      return `match ${code} is full: waiting for a place…`;
+    case "MatchLocked":
+      return `match ${code} takes no new players: pick another below`;
+    default:
+      return `refused: ${error.reason || error.message}`;
+  }
+}
+
+/** The title a listing shows for the page's own match, once listed. */
+function titleOf(code: string | null): string | null {
+  return listings.find((listing) => listing.code === code)?.metadata.title ?? null;
+}
+
+/** The line that says where this page plays, and how others join it. */
+function renderMatch(): void {
+  const code = client.matchCode;
+  let text: string;
+  if (code === null) {
+    text = askedCode !== null ? `joining match ${askedCode.trim().toUpperCase()}…` : "joining…";
+  } else {
+    const title = titleOf(code) ?? (askedTitle !== null ? askedTitle.trim() || "open table" : null);
+    const hidden = askedTitle !== null && asked.get("private") === "1";
+    text = `${title === null ? "match" : `“${title}”`} · code ${code}${hidden ? " · private: share the code" : ""}`;
+  }
+  if (matchLine.textContent !== text) matchLine.textContent = text;
+  matchLine.dataset.code = code ?? "";
+}
+
+let shownLobby = "";
+
+function renderLobby(): void {
+  const here = client.matchCode;
+  const shown = JSON.stringify([here, listingError, listings]);
+  if (shown === shownLobby) return;
+  shownLobby = shown;
+  if (listingError !== null && listings.length === 0) {
+    const item = document.createElement("li");
+    item.className = "empty";
+    item.textContent = `cannot list the matches: ${listingError}`;
+    matchList.replaceChildren(item);
+    return;
+  }
+  if (listings.length === 0) {
+    const item = document.createElement("li");
+    item.className = "empty";
+    item.textContent = "no public match yet: create one";
+    matchList.replaceChildren(item);
+    return;
+  }
+  matchList.replaceChildren(
+    ...listings.map((listing) => {
+      const item = document.createElement("li");
+      item.dataset.code = listing.code;
+      const full = listing.players >= listing.maxPlayers;
+      if (listing.code === here) item.className = "here";
+      const title = document.createElement("span");
+      title.className = "title";
+      title.textContent = listing.metadata.title;
+      const code = document.createElement("code");
+      code.className = "code";
+      code.textContent = listing.code;
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = `${listing.players}/${listing.maxPlayers}`;
+      item.append(title, code, count);
+      if (listing.code === here) {
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = "you are here";
+        item.append(tag);
+      } else {
+        const join = document.createElement("button");
+        join.type = "button";
+        join.textContent = listing.locked ? "locked" : full ? "full" : "Join";
+        join.disabled = listing.locked || full;
+        join.addEventListener("click", () => location.assign(pageFor({ match: listing.code })));
+        item.append(join);
+      }
+      return item;
+    }),
+  );
+}
+
+let listing = false;
+
+/** Asks the server for its public matches (one short connection) and shows them. */
+async function refreshLobby(): Promise<void> {
+  if (listing) return;
+  listing = true;
+  try {
+    listings = await Client.list(gameUrl);
+    listingError = null;
+  } catch (error) {
+    listingError = error instanceof Error ? error.message : String(error);
+  } finally {
+    listing = false;
+  }
+  renderMatch();
+  renderLobby();
+}
+
+refreshButton.addEventListener("click", () => void refreshLobby());
+setInterval(() => {
+  if (document.visibilityState === "visible") void refreshLobby();
+}, LIST_INTERVAL_MS);
+
+createForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const title = createTitle.value.trim() || `${requestedName || "my"}'s table`;
+  location.assign(pageFor(createPrivate.checked ? { create: title, private: "1" } : { create: title }));
+});
+
+joinForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = joinCode.value.trim().toUpperCase();
+  if (code !== "") location.assign(pageFor({ match: code }));
+});
 
 // ---------------------------------------------------------------------------
 // Drawing
@@ -428,6 +623,8 @@ function frame(now: number): void {
 
 requestAnimationFrame(frame);
 renderStatus();
+renderMatch();
+void refreshLobby();
 client.connect().catch((error: unknown) => {
   logSystem(`could not join: ${error instanceof Error ? error.message : String(error)}`);
   renderStatus();

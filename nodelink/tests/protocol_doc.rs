@@ -160,6 +160,33 @@ use market::{Market, Trader};
 #[nodelink::protocol(state = (), to_server = ToServer, to_client = ToClient)]
 pub(crate) struct Lobby;
 
+/// The example protocol's player state and events, for matches made from
+/// options and listed with metadata of their own types: the fingerprint hashes
+/// both after the rest.
+mod arena {
+    /// What a client asks an arena for.
+    #[nodelink::data]
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Mode {
+        pub(crate) ranked: bool,
+        pub(crate) map: String,
+    }
+
+    /// What an arena shows in listings.
+    #[nodelink::data]
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Standing {
+        pub(crate) mode: Mode,
+        pub(crate) round: u32,
+    }
+
+    #[nodelink::protocol(state = super::Avatar, to_server = super::ToServer, to_client = super::ToClient,
+                         options = Mode, metadata = Standing)]
+    pub(crate) struct Arena;
+}
+
+use arena::Arena;
+
 const ADA: PlayerId = PlayerId::from_raw(0x1a2b_3c4d);
 const BOB: PlayerId = PlayerId::from_raw(0x5e6f_7081);
 /// A third player, who connects right after `bob`, in the same tick.

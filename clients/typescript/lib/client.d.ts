@@ -2,6 +2,7 @@
 import { type CloseReason } from "./close.js";
 import { type NodelinkError } from "./errors.js";
 import { type Settings } from "./frames.js";
+import { type MatchListing } from "./matchmaking.js";
 import { type StateSync, type World } from "./mirror.js";
 import type { PlayerId } from "./player-id.js";
 import { type CompiledProtocol } from "./protocol.js";
@@ -183,7 +184,12 @@ export interface ConnectInfo {
  * ```
  */
 export declare class NodelinkClient<P extends ProtocolTypes> {
-    /** The server's URL. */
+    /**
+     * The URL the client was made with: the server's, with the match request in its
+     * query, if any (`?match=create&kind=…`). Once a welcome names the match joined,
+     * a client that asked for a match connects to it by its code instead
+     * ({@link matchCode}).
+     */
     readonly url: string;
     /** The compiled protocol. */
     readonly protocol: CompiledProtocol;
@@ -197,6 +203,14 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     private readonly resumeBufferLength;
     /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
     private readonly refusalsByClose;
+    /**
+     * Where the next attempt connects: {@link url} until a welcome names the match
+     * joined; then, for a client that asked for a match (to create, find or join
+     * one), that match by its code, so that reconnecting resumes (or rejoins) it and
+     * never creates another. A client of the default match keeps asking for the
+     * default match: a server restarted meanwhile has a new one.
+     */
+    private target;
     private attempt;
     private readonly counts;
     private connections;
@@ -228,6 +242,20 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     get connection(): ConnectInfo | null;
     /** The limits and timings the server announced in the last welcome (PROTOCOL.md, "Settings"); `null` before the first. */
     get settings(): Settings | null;
+    /**
+     * The code of the match the last welcome joined: what other players join it by
+     * (`Client.join(url, code)`). `null` before the first welcome, and from a server
+     * that does not say.
+     *
+     * ```ts
+     * const client = Client.create(url, { title: "ada's table" });
+     * await client.connect();
+     * showInvite(client.matchCode);
+     * ```
+     */
+    get matchCode(): string | null;
+    /** The kind of the match the last welcome joined (`null` before it, or from a server that does not say). */
+    get matchKind(): string | null;
     /** The mirror of the server's world. */
     get world(): WorldOf<P>;
     /** Every mirrored player's state. */
@@ -327,8 +355,8 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     private open;
     /**
      * Where the WebSocket class shows a refused upgrade's HTTP response (the `ws`
-     * package's `unexpected-response` event), reads its status, body and fingerprint
-     * header. Browsers show none of it: there a refusal is a {@link ConnectError}.
+     * package's `unexpected-response` event), reads it ({@link watchRefusal}).
+     * Browsers show none of it: there the client asks for refusals as close codes.
      */
     private watchUpgrade;
     /** Ends an attempt that failed before its welcome, without waiting for its close event. */
@@ -343,6 +371,8 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     /** A connection was welcomed: resumed, or a new session. */
     private countWelcome;
     private welcomed;
+    /** After a welcome that names its match: the next attempts of a client that asked for a match go to that match. */
+    private aimAt;
     /** The server resumed the session, having received `serverReceived` of this client's frames. */
     private resumed;
     private closed;
@@ -360,4 +390,24 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     close(): Promise<void>;
     private settleClose;
 }
+/** How {@link listMatches} connects. Every field has a default, as in {@link ClientOptions}. */
+export type ListOptions = Pick<ClientOptions, "WebSocket" | "connectTimeoutMs" | "maxFrameLength">;
+/**
+ * The listed matches of `schema`'s kind on the server at `url`: each one's code,
+ * players, places, lock and metadata, for a lobby screen. One connection, which the
+ * server answers with one listing frame and closes. Generated clients have it as
+ * `Client.list(url)`, typed.
+ *
+ * Rejects with {@link RefusedError} (an unknown kind, say), {@link ProtocolMismatchError}
+ * for a server of another protocol, {@link ConnectError} when there is no answer,
+ * {@link DecodeError} for an answer that is not a listing of this protocol's
+ * metadata, and {@link SchemaError} for a schema without a `kind`.
+ *
+ * ```ts
+ * for (const listing of await listMatches(schema, "ws://localhost:5000/", { WebSocket })) {
+ *   console.log(`${listing.code}: ${listing.players}/${listing.maxPlayers}`);
+ * }
+ * ```
+ */
+export declare function listMatches<Metadata = unknown>(schema: ProtocolSchema, url: string, options?: ListOptions): Promise<MatchListing<Metadata>[]>;
 export {};

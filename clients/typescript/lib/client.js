@@ -1,7 +1,8 @@
 /** The client: one WebSocket connection at a time to a nodelink server's native wire. */
-import { closeReasonOf, CloseCode, REFUSALS_SUBPROTOCOL, refusalOf } from "./close.js";
-import { ConnectError, DecodeError, HandlerError, HandshakeError, ProtocolMismatchError, RefusedError, StoppedError, UrlError, } from "./errors.js";
+import { closeReasonOf, CloseCode, REFUSAL_HEADER, REFUSALS_SUBPROTOCOL, refusalOf } from "./close.js";
+import { ConnectError, DecodeError, HandlerError, HandshakeError, ProtocolMismatchError, RefusedError, SchemaError, StoppedError, UrlError, } from "./errors.js";
 import { decodeServerFrame, encodeClientEvent, encodePong, FrameKind, frameKind, resumeSubprotocol, subprotocol, SyncFlag, } from "./frames.js";
+import { decodeListing, MatchRequest } from "./matchmaking.js";
 import { Mirror } from "./mirror.js";
 import { compileProtocol } from "./protocol.js";
 import { SendQueue } from "./queue.js";
@@ -49,11 +50,15 @@ function worthRetrying(error) {
         return error.retryable;
     return false;
 }
-/** Codes after which the client does not come back: kicked, or its relayed game is gone (its code would meet a 404). */
+/**
+ * Codes after which the client does not come back: kicked, its match ended, or its
+ * relayed game is gone (its code would meet a 404).
+ */
 // 4102 and 4104 are a relay's words to hosts: a player that gets one stays away too.
 const FINAL_CODES = new Set([
     CloseCode.Kicked,
     CloseCode.ProtocolMismatch,
+    CloseCode.MatchEnded,
     CloseCode.HostGone,
     CloseCode.RelayShutdown,
     CloseCode.PlayerConnectionLost,
@@ -98,7 +103,12 @@ function serverFingerprintIn(reason) {
  * ```
  */
 export class NodelinkClient {
-    /** The server's URL. */
+    /**
+     * The URL the client was made with: the server's, with the match request in its
+     * query, if any (`?match=create&kind=…`). Once a welcome names the match joined,
+     * a client that asked for a match connects to it by its code instead
+     * ({@link matchCode}).
+     */
     url;
     /** The compiled protocol. */
     protocol;
@@ -112,6 +122,14 @@ export class NodelinkClient {
     resumeBufferLength;
     /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
     refusalsByClose;
+    /**
+     * Where the next attempt connects: {@link url} until a welcome names the match
+     * joined; then, for a client that asked for a match (to create, find or join
+     * one), that match by its code, so that reconnecting resumes (or rejoins) it and
+     * never creates another. A client of the default match keeps asking for the
+     * default match: a server restarted meanwhile has a new one.
+     */
+    target;
     attempt = null;
     counts = {
         eventsReceived: 0,
@@ -149,25 +167,10 @@ export class NodelinkClient {
     latencyHandlers = new Set();
     constructor(schema, url, options = {}) {
         this.protocol = compileProtocol(schema);
-        let parsed;
-        try {
-            parsed = new URL(url);
-        }
-        catch {
-            throw new UrlError(url, "not a URL");
-        }
-        if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-            throw new UrlError(url, `the scheme is ${parsed.protocol.replace(/:$/, "")}, expected ws or wss`);
-        }
-        this.url = parsed.href;
-        const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
-        if (WebSocketClass === undefined) {
-            throw new ConnectError(this.url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
-        }
-        this.WebSocketClass = WebSocketClass;
-        // The `ws` package's WebSocket, an EventEmitter, shows a refused upgrade's
-        // response (`unexpected-response`); browsers' and Node 22's own do not.
-        this.refusalsByClose = typeof WebSocketClass.prototype?.on !== "function";
+        this.url = checkUrl(url);
+        this.target = this.url;
+        this.WebSocketClass = webSocketClass(this.url, options.WebSocket);
+        this.refusalsByClose = refusalsByClose(this.WebSocketClass);
         this.mirror = new Mirror(this.protocol);
         this.queue = new SendQueue(options.sendQueueLength ?? 1024);
         this.maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
@@ -194,6 +197,24 @@ export class NodelinkClient {
     /** The limits and timings the server announced in the last welcome (PROTOCOL.md, "Settings"); `null` before the first. */
     get settings() {
         return this.welcome?.settings ?? null;
+    }
+    /**
+     * The code of the match the last welcome joined: what other players join it by
+     * (`Client.join(url, code)`). `null` before the first welcome, and from a server
+     * that does not say.
+     *
+     * ```ts
+     * const client = Client.create(url, { title: "ada's table" });
+     * await client.connect();
+     * showInvite(client.matchCode);
+     * ```
+     */
+    get matchCode() {
+        return this.welcome?.settings.matchCode ?? null;
+    }
+    /** The kind of the match the last welcome joined (`null` before it, or from a server that does not say). */
+    get matchKind() {
+        return this.welcome?.settings.matchKind ?? null;
     }
     /** The mirror of the server's world. */
     get world() {
@@ -428,10 +449,10 @@ export class NodelinkClient {
         if (this.refusalsByClose)
             protocols.push(REFUSALS_SUBPROTOCOL);
         try {
-            socket = new this.WebSocketClass(this.url, protocols);
+            socket = new this.WebSocketClass(this.target, protocols);
         }
         catch (error) {
-            this.failed(new ConnectError(this.url, error instanceof Error ? error.message : String(error)));
+            this.failed(new ConnectError(this.target, error instanceof Error ? error.message : String(error)));
             return;
         }
         const attempt = { socket, resuming: session !== null, opened: false, welcomed: false, inSnapshot: false, socketError: null, timer: null };
@@ -457,44 +478,19 @@ export class NodelinkClient {
                 return;
             const error = attempt.opened
                 ? new HandshakeError(`no welcome within ${this.connectTimeoutMs} ms`)
-                : new ConnectError(this.url, `timed out after ${this.connectTimeoutMs} ms`);
+                : new ConnectError(this.target, `timed out after ${this.connectTimeoutMs} ms`);
             this.abandon(attempt, error);
         }, this.connectTimeoutMs);
     }
     /**
      * Where the WebSocket class shows a refused upgrade's HTTP response (the `ws`
-     * package's `unexpected-response` event), reads its status, body and fingerprint
-     * header. Browsers show none of it: there a refusal is a {@link ConnectError}.
+     * package's `unexpected-response` event), reads it ({@link watchRefusal}).
+     * Browsers show none of it: there the client asks for refusals as close codes.
      */
     watchUpgrade(attempt) {
-        const emitter = attempt.socket;
-        if (typeof emitter.on !== "function")
-            return;
-        emitter.on("unexpected-response", (request, response) => {
-            const status = response.statusCode ?? 0;
-            const header = response.headers?.["x-nodelink-fingerprint"];
-            const server = typeof header === "string" && /^[0-9a-f]{16}$/i.test(header) ? header.toLowerCase() : null;
-            const chunks = [];
-            let size = 0;
-            const done = () => {
-                if (this.attempt !== attempt)
-                    return;
-                const body = new TextDecoder().decode(concat(chunks)).trim();
-                const error = server !== null
-                    ? new ProtocolMismatchError(this.protocol.fingerprint, server, WIRE_VERSION)
-                    : new RefusedError(status, body);
-                request.destroy?.();
+        watchRefusal(attempt.socket, this.protocol.fingerprint, (error) => {
+            if (this.attempt === attempt)
                 this.abandon(attempt, error);
-            };
-            response.on?.("data", (chunk) => {
-                if (size < 4096)
-                    chunks.push(chunk);
-                size += chunk.byteLength;
-            });
-            response.on?.("end", done);
-            response.on?.("error", done);
-            if (typeof response.on !== "function")
-                done();
         });
     }
     /** Ends an attempt that failed before its welcome, without waiting for its close event. */
@@ -693,6 +689,7 @@ export class NodelinkClient {
         }
         this.session = welcome.resumeToken === null ? null : { token: welcome.resumeToken, received: 0, sent: 0, kept: [], paused: null };
         this.mirror.clear();
+        this.aimAt(welcome);
         const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: false };
         this.welcome = info;
         this.flush(attempt.socket);
@@ -700,6 +697,12 @@ export class NodelinkClient {
         this.pending = null;
         this.emit(this.connectHandlers, "connect", info);
         pending?.resolve(info);
+    }
+    /** After a welcome that names its match: the next attempts of a client that asked for a match go to that match. */
+    aimAt(welcome) {
+        const code = welcome.settings.matchCode;
+        if (code !== null && MatchRequest.namesAMatch(this.url))
+            this.target = MatchRequest.join(code).apply(this.url);
     }
     /** The server resumed the session, having received `serverReceived` of this client's frames. */
     resumed(attempt, welcome, session, token, serverReceived) {
@@ -725,6 +728,7 @@ export class NodelinkClient {
         this.countWelcome(true);
         session.token = token;
         session.paused = null;
+        this.aimAt(welcome);
         // The mirror is kept: the missed events follow, then a snapshot replaces it.
         const info = { id: welcome.id, netId: welcome.netId, tickRate: welcome.tickRate, fingerprint: welcome.fingerprint, settings: welcome.settings, resumed: true };
         this.welcome = info;
@@ -765,7 +769,7 @@ export class NodelinkClient {
                 : code === ABNORMAL_CLOSURE
                     ? "the connection was refused or dropped"
                     : `closed by the server (${code}${reason ? `: ${reason}` : ""})`;
-            this.failed(new ConnectError(this.url, how));
+            this.failed(new ConnectError(this.target, how));
             return;
         }
         const local = this.current === "closed";
@@ -815,7 +819,7 @@ export class NodelinkClient {
         }
         const pending = this.pending;
         this.pending = null;
-        pending?.reject(new ConnectError(this.url, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
+        pending?.reject(new ConnectError(this.target, `closed by the server (${code}${reason ? `: ${reason}` : ""})`));
     }
     // -------------------------------------------------------------------------
     // Closing
@@ -862,6 +866,187 @@ export class NodelinkClient {
     settleClose() {
         this.closing?.resolve();
     }
+}
+/** `url` checked to be a `ws://` or `wss://` URL, normalised. */
+function checkUrl(url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new UrlError(url, "not a URL");
+    }
+    if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+        throw new UrlError(url, `the scheme is ${parsed.protocol.replace(/:$/, "")}, expected ws or wss`);
+    }
+    return parsed.href;
+}
+/** The WebSocket class to use: the one given, or the platform's. */
+function webSocketClass(url, given) {
+    const found = given ?? globalThis.WebSocket;
+    if (found === undefined) {
+        throw new ConnectError(url, "no WebSocket class: pass one as the `WebSocket` option (in Node 20, the `ws` package's)");
+    }
+    return found;
+}
+/**
+ * Whether to offer {@link REFUSALS_SUBPROTOCOL}: the `ws` package's WebSocket, an
+ * EventEmitter, shows a refused upgrade's response (`unexpected-response`);
+ * browsers' and Node 22's own do not.
+ */
+function refusalsByClose(WebSocketClass) {
+    return typeof WebSocketClass.prototype?.on !== "function";
+}
+/**
+ * Where the WebSocket shows a refused upgrade's HTTP response (the `ws` package's
+ * `unexpected-response` event), reads its status, body and headers, and passes
+ * `refused` the error: a {@link ProtocolMismatchError} when the response names the
+ * server's fingerprint, else a {@link RefusedError} whose kind is the
+ * `x-nodelink-refusal` header's.
+ */
+function watchRefusal(socket, fingerprint, refused) {
+    const emitter = socket;
+    if (typeof emitter.on !== "function")
+        return;
+    emitter.on("unexpected-response", (request, response) => {
+        const status = response.statusCode ?? 0;
+        const header = response.headers?.["x-nodelink-fingerprint"];
+        const server = typeof header === "string" && /^[0-9a-f]{16}$/i.test(header) ? header.toLowerCase() : null;
+        const named = response.headers?.[REFUSAL_HEADER];
+        const refusal = typeof named === "string" && /^[0-9]+$/.test(named.trim()) ? refusalOf(Number(named)) : null;
+        const chunks = [];
+        let size = 0;
+        let settled = false;
+        const done = () => {
+            if (settled)
+                return;
+            settled = true;
+            const body = new TextDecoder().decode(concat(chunks)).trim();
+            request.destroy?.();
+            refused(server !== null
+                ? new ProtocolMismatchError(fingerprint, server, WIRE_VERSION)
+                : new RefusedError(status, body, refusal?.name ?? null));
+        };
+        response.on?.("data", (chunk) => {
+            if (size < 4096)
+                chunks.push(chunk);
+            size += chunk.byteLength;
+        });
+        response.on?.("end", done);
+        response.on?.("error", done);
+        if (typeof response.on !== "function")
+            done();
+    });
+}
+/**
+ * The listed matches of `schema`'s kind on the server at `url`: each one's code,
+ * players, places, lock and metadata, for a lobby screen. One connection, which the
+ * server answers with one listing frame and closes. Generated clients have it as
+ * `Client.list(url)`, typed.
+ *
+ * Rejects with {@link RefusedError} (an unknown kind, say), {@link ProtocolMismatchError}
+ * for a server of another protocol, {@link ConnectError} when there is no answer,
+ * {@link DecodeError} for an answer that is not a listing of this protocol's
+ * metadata, and {@link SchemaError} for a schema without a `kind`.
+ *
+ * ```ts
+ * for (const listing of await listMatches(schema, "ws://localhost:5000/", { WebSocket })) {
+ *   console.log(`${listing.code}: ${listing.players}/${listing.maxPlayers}`);
+ * }
+ * ```
+ */
+export function listMatches(schema, url, options = {}) {
+    let protocol;
+    let href;
+    let WebSocketClass;
+    try {
+        protocol = compileProtocol(schema);
+        const kind = protocol.schema.kind;
+        if (kind === undefined) {
+            throw new SchemaError("$.kind", "missing: this schema was printed by a nodelink without matches; print it again to list matches");
+        }
+        href = checkUrl(MatchRequest.list(kind).apply(url));
+        WebSocketClass = webSocketClass(href, options.WebSocket);
+    }
+    catch (error) {
+        return Promise.reject(error);
+    }
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    const maxFrameLength = options.maxFrameLength ?? 16 * 1024 * 1024;
+    const protocols = [subprotocol(protocol.fingerprint)];
+    if (refusalsByClose(WebSocketClass))
+        protocols.push(REFUSALS_SUBPROTOCOL);
+    return new Promise((resolve, reject) => {
+        let socket;
+        try {
+            socket = new WebSocketClass(href, protocols);
+        }
+        catch (error) {
+            reject(new ConnectError(href, error instanceof Error ? error.message : String(error)));
+            return;
+        }
+        let socketError = null;
+        let settled = false;
+        const finish = (outcome) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            socket.onmessage = noop;
+            socket.onclose = noop;
+            // `ws` throws an error event nobody listens to: keep a listener.
+            socket.onerror = noop;
+            try {
+                socket.close(NORMAL_CLOSURE);
+            }
+            catch {
+                // Already closing.
+            }
+            if ("error" in outcome)
+                reject(outcome.error);
+            else
+                resolve(outcome.listings);
+        };
+        const timer = setTimeout(() => finish({ error: new ConnectError(href, `no listing within ${timeoutMs} ms`) }), timeoutMs);
+        socket.binaryType = "arraybuffer";
+        socket.onmessage = (event) => {
+            const bytes = bytesOf(event.data);
+            if (bytes === null) {
+                finish({ error: new DecodeError("listing", `expected a binary message, found ${typeof event.data === "string" ? "text" : typeof event.data}`) });
+            }
+            else if (bytes.byteLength > maxFrameLength) {
+                finish({ error: new DecodeError("listing", `${bytes.byteLength} bytes, more than the limit of ${maxFrameLength}`) });
+            }
+            else {
+                try {
+                    finish({ listings: decodeListing(protocol, bytes) });
+                }
+                catch (error) {
+                    finish({ error: error instanceof DecodeError ? error : new DecodeError("listing", String(error)) });
+                }
+            }
+        };
+        socket.onerror = (event) => {
+            socketError = socketErrorMessage(event);
+        };
+        socket.onclose = (event) => {
+            const code = event.code ?? ABNORMAL_CLOSURE;
+            const reason = event.reason ?? "";
+            const refusal = refusalOf(code);
+            if (refusal?.name === "ProtocolMismatch" || refusal?.name === "WireVersion") {
+                const server = serverFingerprintIn(reason);
+                finish({ error: new ProtocolMismatchError(protocol.fingerprint, server.fingerprint, WIRE_VERSION, server.wireVersion) });
+            }
+            else if (refusal !== null) {
+                finish({ error: new RefusedError(refusal.status, reason, refusal.name) });
+            }
+            else {
+                const how = socketError ?? (code === ABNORMAL_CLOSURE ? "the connection was refused or dropped" : `closed by the server before a listing (${code}${reason ? `: ${reason}` : ""})`);
+                finish({ error: new ConnectError(href, how) });
+            }
+        };
+        watchRefusal(socket, protocol.fingerprint, (error) => finish({ error }));
+    });
 }
 function concat(chunks) {
     const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));

@@ -1,5 +1,5 @@
 /** Why a connection was closed or refused: the close codes of PROTOCOL.md. */
-/** nodelink's close codes, by name: a server's (4000–4010) and a relay's (4100–4104). */
+/** nodelink's close codes, by name: a server's (4000–4011) and a relay's (4100–4104). */
 export declare const CloseCode: {
     /** The server removed the player (`kick`). The client does not reconnect. */
     readonly Kicked: 4000;
@@ -23,6 +23,12 @@ export declare const CloseCode: {
     readonly MissedEvents: 4009;
     /** A newer connection resumed this connection's session. */
     readonly Replaced: 4010;
+    /**
+     * The player's match ended: its game ended it, or it ended as the player joined.
+     * The player is gone and its match with it: the client does not reconnect (it may
+     * find or create another match).
+     */
+    readonly MatchEnded: 4011;
     /** From a relay: the game ended, its host left for good. Its code is gone: the client does not reconnect. */
     readonly HostGone: 4100;
     /** From a relay: the host's connection for this player was lost. The host holds the player: the client resumes. */
@@ -74,14 +80,40 @@ export declare const RefusalCode: {
     readonly Forbidden: 4207;
     /** The offer to resume a session was malformed (HTTP 400). */
     readonly MalformedResume: 4208;
+    /** The request's matchmaking parameters are malformed: an unknown `match`, a `create` without `kind`, options that are not base64url (HTTP 400). */
+    readonly BadMatchRequest: 4209;
+    /** The server hosts no kind of match by the name asked for (HTTP 404). */
+    readonly UnknownKind: 4210;
+    /** No live match has the code asked for: mistyped, or the match has ended (HTTP 404). */
+    readonly UnknownMatch: 4211;
+    /** The match asked for holds its maximum of players (HTTP 409). Worth retrying later. */
+    readonly MatchFull: 4212;
+    /** The match asked for takes no new players: its game locked it (HTTP 409). */
+    readonly MatchLocked: 4213;
+    /** The options sent to create or find a match do not decode as the kind's options (HTTP 400); the reason says where. */
+    readonly BadOptions: 4214;
+    /** The kind makes no new matches on request: it hosts its server's one match, and has no game factory (HTTP 403). */
+    readonly CannotCreate: 4215;
 };
 /** The kind of a refusal told with a close code. */
 export type RefusalName = keyof typeof RefusalCode;
-/** A refusal told with a close code: its kind, and the HTTP status the same refusal has as a response. */
+/**
+ * A refusal told with a close code (or named by an HTTP refusal's
+ * `x-nodelink-refusal` header): its kind, and the HTTP status the same refusal
+ * has as a response.
+ */
 export interface Refusal {
     readonly name: RefusalName;
     readonly code: number;
     readonly status: number;
+    /** Whether the same request may be let in later (too many connections, a full server or match). */
+    readonly retryable: boolean;
 }
 /** The refusal with this close code, or `null` for a code that is not one. */
 export declare function refusalOf(code: number): Refusal | null;
+/**
+ * The header of an HTTP refusal that names its kind by its close code
+ * (`x-nodelink-refusal: 4212`), so that a client that reads HTTP responses tells
+ * apart refusals of one status (a full match from a locked one).
+ */
+export declare const REFUSAL_HEADER = "x-nodelink-refusal";

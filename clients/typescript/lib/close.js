@@ -1,5 +1,5 @@
 /** Why a connection was closed or refused: the close codes of PROTOCOL.md. */
-/** nodelink's close codes, by name: a server's (4000–4010) and a relay's (4100–4104). */
+/** nodelink's close codes, by name: a server's (4000–4011) and a relay's (4100–4104). */
 export const CloseCode = {
     /** The server removed the player (`kick`). The client does not reconnect. */
     Kicked: 4000,
@@ -23,6 +23,12 @@ export const CloseCode = {
     MissedEvents: 4009,
     /** A newer connection resumed this connection's session. */
     Replaced: 4010,
+    /**
+     * The player's match ended: its game ended it, or it ended as the player joined.
+     * The player is gone and its match with it: the client does not reconnect (it may
+     * find or create another match).
+     */
+    MatchEnded: 4011,
     /** From a relay: the game ended, its host left for good. Its code is gone: the client does not reconnect. */
     HostGone: 4100,
     /** From a relay: the host's connection for this player was lost. The host holds the player: the client resumes. */
@@ -46,6 +52,7 @@ const DESCRIPTIONS = {
     SessionExpired: "session expired",
     MissedEvents: "missed events no longer held",
     Replaced: "session resumed elsewhere",
+    MatchEnded: "match ended",
     HostGone: "host gone",
     HostConnectionLost: "host connection lost",
     PlayerConnectionLost: "player connection lost",
@@ -89,6 +96,20 @@ export const RefusalCode = {
     Forbidden: 4207,
     /** The offer to resume a session was malformed (HTTP 400). */
     MalformedResume: 4208,
+    /** The request's matchmaking parameters are malformed: an unknown `match`, a `create` without `kind`, options that are not base64url (HTTP 400). */
+    BadMatchRequest: 4209,
+    /** The server hosts no kind of match by the name asked for (HTTP 404). */
+    UnknownKind: 4210,
+    /** No live match has the code asked for: mistyped, or the match has ended (HTTP 404). */
+    UnknownMatch: 4211,
+    /** The match asked for holds its maximum of players (HTTP 409). Worth retrying later. */
+    MatchFull: 4212,
+    /** The match asked for takes no new players: its game locked it (HTTP 409). */
+    MatchLocked: 4213,
+    /** The options sent to create or find a match do not decode as the kind's options (HTTP 400); the reason says where. */
+    BadOptions: 4214,
+    /** The kind makes no new matches on request: it hosts its server's one match, and has no game factory (HTTP 403). */
+    CannotCreate: 4215,
 };
 const REFUSAL_STATUS = {
     TooManyConnections: 429,
@@ -100,12 +121,27 @@ const REFUSAL_STATUS = {
     Unauthorized: 401,
     Forbidden: 403,
     MalformedResume: 400,
+    BadMatchRequest: 400,
+    UnknownKind: 404,
+    UnknownMatch: 404,
+    MatchFull: 409,
+    MatchLocked: 409,
+    BadOptions: 400,
+    CannotCreate: 403,
 };
+/** The refusals after which the same request may succeed later: the server or the match was too busy. */
+const RETRYABLE = new Set(["TooManyConnections", "ServerFull", "MatchFull"]);
 /** The refusal with this close code, or `null` for a code that is not one. */
 export function refusalOf(code) {
     for (const [name, value] of Object.entries(RefusalCode)) {
         if (value === code)
-            return { name, code, status: REFUSAL_STATUS[name] };
+            return { name, code, status: REFUSAL_STATUS[name], retryable: RETRYABLE.has(name) };
     }
     return null;
 }
+/**
+ * The header of an HTTP refusal that names its kind by its close code
+ * (`x-nodelink-refusal: 4212`), so that a client that reads HTTP responses tells
+ * apart refusals of one status (a full match from a locked one).
+ */
+export const REFUSAL_HEADER = "x-nodelink-refusal";

@@ -2,7 +2,7 @@
  * Everything that can go wrong, as classes: catch them with `instanceof`, or switch
  * on `kind` (a discriminated union over {@link ClientError}).
  */
-import type { RefusalName } from "./close.js";
+import { type RefusalName } from "./close.js";
 /**
  * The base of every error nodelink-client throws or reports. Each class sets its
  * `name` to its own name as a string, so that it survives minification (a bundler
@@ -87,12 +87,22 @@ export declare class ConnectError extends NodelinkError {
 }
 /**
  * The server refused the connection: 401/403 from its authentication or origin
- * check, 429 too many connections, 503 full, 400 for a malformed request. Where
- * the WebSocket shows the HTTP response (Node's `ws`), from its status and body;
- * elsewhere (browsers), from the close code the server sends a client that offers
- * {@link REFUSALS_SUBPROTOCOL} (PROTOCOL.md, "Refusals a browser can read"), which
- * also names the refusal's kind. A refusal with another protocol is a
- * {@link ProtocolMismatchError} instead.
+ * check, 429 too many connections, 503 full, 400 for a malformed request; and
+ * for a match asked for, 404 for an unknown kind or code, 409 for a full or
+ * locked match, 400 for bad options, 403 for a kind that makes no new matches.
+ * Where the WebSocket shows the HTTP response (Node's `ws`), from its status,
+ * body and `x-nodelink-refusal` header; elsewhere (browsers), from the close code
+ * the server sends a client that offers {@link REFUSALS_SUBPROTOCOL} (PROTOCOL.md,
+ * "Refusals a browser can read"). Either way `refusal` names the kind. A refusal
+ * with another protocol is a {@link ProtocolMismatchError} instead.
+ *
+ * ```ts
+ * try {
+ *   await Client.join(url, code).connect();
+ * } catch (error) {
+ *   if (error instanceof RefusedError && error.refusal === "UnknownMatch") showNoSuchMatch(code);
+ * }
+ * ```
  */
 export declare class RefusedError extends NodelinkError {
     /** The HTTP status (for a refusal told with a close code, its kind's status). */
@@ -100,8 +110,9 @@ export declare class RefusedError extends NodelinkError {
     /** The server's reason: the response body, or the close frame's text. */
     readonly reason: string;
     /**
-     * The refusal's kind (`"OriginNotAllowed"`, `"Unauthorized"`, `"ServerFull"`, …)
-     * when the server told it with a close code; `null` from an HTTP response.
+     * The refusal's kind (`"OriginNotAllowed"`, `"Unauthorized"`, `"ServerFull"`,
+     * `"MatchFull"`, …) when the server named it: with a close code, or with an HTTP
+     * response's `x-nodelink-refusal` header; `null` from a server that did not.
      */
     readonly refusal: RefusalName | null;
     readonly name = "RefusedError";
@@ -112,11 +123,16 @@ export declare class RefusedError extends NodelinkError {
     /** The server's reason: the response body, or the close frame's text. */
     reason: string, 
     /**
-     * The refusal's kind (`"OriginNotAllowed"`, `"Unauthorized"`, `"ServerFull"`, …)
-     * when the server told it with a close code; `null` from an HTTP response.
+     * The refusal's kind (`"OriginNotAllowed"`, `"Unauthorized"`, `"ServerFull"`,
+     * `"MatchFull"`, …) when the server named it: with a close code, or with an HTTP
+     * response's `x-nodelink-refusal` header; `null` from a server that did not.
      */
     refusal?: RefusalName | null);
-    /** Whether the same client may be let in later (429, 503): the client retries only these. */
+    /**
+     * Whether the same request may be let in later: too many connections (429), a
+     * full server (503) or a full match (409 `MatchFull`). The client retries only
+     * these.
+     */
     get retryable(): boolean;
 }
 /**

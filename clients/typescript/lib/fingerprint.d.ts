@@ -28,6 +28,8 @@ export declare function eventsFingerprint(schema: Pick<ProtocolSchema, "types">,
  * built from the same protocol sends in its welcome and expects in the subprotocol.
  * It ignores the schema's own `fingerprint` field, so comparing the two checks
  * that the schema is consistent. The entity state, when there is one, is hashed
- * last, as a state.
+ * after the server state, as a state; then the match options and the match
+ * metadata, when the protocol has them, each as the string `"options"` (or
+ * `"metadata"`) and its type's fingerprint. The `kind` is not hashed.
  */
 export declare function fingerprintOf(schema: ProtocolSchema): string;

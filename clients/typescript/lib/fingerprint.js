@@ -139,7 +139,9 @@ export function eventsFingerprint(schema, events) {
  * built from the same protocol sends in its welcome and expects in the subprotocol.
  * It ignores the schema's own `fingerprint` field, so comparing the two checks
  * that the schema is consistent. The entity state, when there is one, is hashed
- * last, as a state.
+ * after the server state, as a state; then the match options and the match
+ * metadata, when the protocol has them, each as the string `"options"` (or
+ * `"metadata"`) and its type's fingerprint. The `kind` is not hashed.
  */
 export function fingerprintOf(schema) {
     const fp = new Fingerprinter(schema.types);
@@ -154,5 +156,11 @@ export function fingerprintOf(schema) {
     // entities hashes as it did before they existed.
     if (schema.entity !== undefined && schema.entity !== null)
         hasher.u64(fp.state(schema.entity));
+    // Likewise the match options and metadata, each tagged, only when the protocol
+    // has them (not `()`).
+    if (schema.options !== undefined)
+        hasher.str("options").u64(fp.type(schema.options));
+    if (schema.metadata !== undefined)
+        hasher.str("metadata").u64(fp.type(schema.metadata));
     return fingerprintHex(hasher.finish());
 }

@@ -61,6 +61,14 @@ export interface Settings {
     readonly resumeGraceMs: number;
     /** How many event frames the server keeps for a paused session (`resume_buffer_len`). */
     readonly resumeBufferLen: number;
+    /**
+     * The code of the match the client joined (`match_code`): what other players join
+     * it by, and what the client reconnects to when it asked for a match. `null` from
+     * a server that does not say.
+     */
+    readonly matchCode: string | null;
+    /** The kind of that match (`match_kind`); `null` from a server that does not say. */
+    readonly matchKind: string | null;
 }
 /** A server's rate limit on a client's messages: a token bucket. */
 export interface RateLimit {

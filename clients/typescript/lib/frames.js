@@ -56,6 +56,8 @@ export const DEFAULT_SETTINGS = {
     slowConsumerTimeoutMs: 5_000,
     resumeGraceMs: 30_000,
     resumeBufferLen: 256,
+    matchCode: null,
+    matchKind: null,
 };
 // ---------------------------------------------------------------------------
 // Events
@@ -380,6 +382,11 @@ const SETTINGS_KEYS = {
     resume_buffer_len: "resumeBufferLen",
 };
 const RATE_KEYS = ["rate_limit_per_second", "rate_limit_burst", "rate_limit_disconnect_after"];
+/** The settings' keys whose values are strings, by the name of their field in {@link Settings}: optional. */
+const TEXT_KEYS = {
+    match_code: "matchCode",
+    match_kind: "matchKind",
+};
 /**
  * Reads the welcome's settings map: every key of this wire version must be there
  * (the three of the rate limit together, or none); keys it does not know are
@@ -389,11 +396,15 @@ function readSettings(reader) {
     const count = reader.mapLen();
     reader.plausible(count);
     const values = new Map();
+    const texts = new Map();
     for (let i = 0; i < count; i += 1) {
         const key = reader.str();
-        if (values.has(key))
+        if (values.has(key) || texts.has(key))
             throw new ValueError(`\`${key}\` appears twice`);
-        if (key === "rate_limit_per_second") {
+        if (Object.hasOwn(TEXT_KEYS, key)) {
+            texts.set(key, within(`\`${key}\``, () => reader.str()));
+        }
+        else if (key === "rate_limit_per_second") {
             values.set(key, within(`\`${key}\``, () => reader.float()));
         }
         else if (Object.hasOwn(SETTINGS_KEYS, key) || key === "rate_limit_burst" || key === "rate_limit_disconnect_after") {
@@ -428,6 +439,8 @@ function readSettings(reader) {
         rates.length === 0
             ? null
             : { perSecond: required("rate_limit_per_second"), burst: required("rate_limit_burst"), disconnectAfter: required("rate_limit_disconnect_after") };
+    for (const [key, field] of Object.entries(TEXT_KEYS))
+        settings[field] = texts.get(key) ?? null;
     return settings;
 }
 /** Writes settings as the welcome's map, in the order the Rust server writes them. */
@@ -441,13 +454,22 @@ function writeSettings(writer, settings) {
         entries.push(["rate_limit_per_second", settings.rateLimit.perSecond, "float"], ["rate_limit_burst", settings.rateLimit.burst, "uint"], ["rate_limit_disconnect_after", settings.rateLimit.disconnectAfter, "uint"]);
     }
     entries.push(["max_invalid_frames", settings.maxInvalidFrames, "uint"], ["slow_consumer_timeout_ms", settings.slowConsumerTimeoutMs, "uint"], ["resume_grace_ms", settings.resumeGraceMs, "uint"], ["resume_buffer_len", settings.resumeBufferLen, "uint"]);
-    writer.mapLen(entries.length);
+    const texts = [];
+    if (settings.matchCode != null)
+        texts.push(["match_code", settings.matchCode]);
+    if (settings.matchKind != null)
+        texts.push(["match_kind", settings.matchKind]);
+    writer.mapLen(entries.length + texts.length);
     for (const [key, value, kind] of entries) {
         writer.str(key);
         if (kind === "float")
             writer.f64(value);
         else
             writer.uint(value);
+    }
+    for (const [key, value] of texts) {
+        writer.str(key);
+        writer.str(value);
     }
 }
 /** Decodes one frame from a client (for stand-in servers and tests). */

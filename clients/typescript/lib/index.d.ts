@@ -5,9 +5,9 @@
  * Generated code (`nodelink-codegen schema.json out/`) gives a `Client` class bound
  * to the protocol; everything here is what it builds on.
  */
-export { NodelinkClient } from "./client.js";
-export type { ClientOptions, ClientStats, ConnectInfo, ConnectionStatus, DisconnectInfo, WebSocketConstructor, WebSocketLike } from "./client.js";
-export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSALS_SUBPROTOCOL } from "./close.js";
+export { listMatches, NodelinkClient } from "./client.js";
+export type { ClientOptions, ClientStats, ConnectInfo, ConnectionStatus, DisconnectInfo, ListOptions, WebSocketConstructor, WebSocketLike } from "./client.js";
+export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSAL_HEADER, REFUSALS_SUBPROTOCOL } from "./close.js";
 export { isEntityId } from "./entity-id.js";
 export type { EntityId } from "./entity-id.js";
 export type { CloseReason, CloseReasonName, Refusal, RefusalName } from "./close.js";
@@ -16,6 +16,8 @@ export type { ClientError } from "./errors.js";
 export { eventsFingerprint, FingerprintHasher, fingerprintOf, stateFingerprint, typeFingerprint } from "./fingerprint.js";
 export { DEFAULT_SETTINGS, decodeClientFrame, decodeServerFrame, encodeClientEvent, encodePing, encodePong, encodeServerEvent, encodeSync, encodeWelcome, FrameKind, frameKind, resumeSubprotocol, subprotocol, SyncFlag, } from "./frames.js";
 export type { ClientFrame, EntityEntry, EventFrame, RateLimit, ResumeOffer, ServerFrame, Settings, SyncEntry, SyncFrame, Welcome } from "./frames.js";
+export { decodeListing, encodeBase64url, encodeListing, LISTING_FRAME, MatchRequest } from "./matchmaking.js";
+export type { MatchListing } from "./matchmaking.js";
 export { Mirror } from "./mirror.js";
 export type { EntityChange, PlayerChange, StateSync, World } from "./mirror.js";
 export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";

@@ -5,12 +5,13 @@
  * Generated code (`nodelink-codegen schema.json out/`) gives a `Client` class bound
  * to the protocol; everything here is what it builds on.
  */
-export { NodelinkClient } from "./client.js";
-export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSALS_SUBPROTOCOL } from "./close.js";
+export { listMatches, NodelinkClient } from "./client.js";
+export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSAL_HEADER, REFUSALS_SUBPROTOCOL } from "./close.js";
 export { isEntityId } from "./entity-id.js";
 export { ConnectError, DecodeError, EncodeError, HandlerError, HandshakeError, NodelinkError, ProtocolMismatchError, QueueFullError, RefusedError, SchemaError, StoppedError, UnknownNetIdError, UrlError, } from "./errors.js";
 export { eventsFingerprint, FingerprintHasher, fingerprintOf, stateFingerprint, typeFingerprint } from "./fingerprint.js";
 export { DEFAULT_SETTINGS, decodeClientFrame, decodeServerFrame, encodeClientEvent, encodePing, encodePong, encodeServerEvent, encodeSync, encodeWelcome, FrameKind, frameKind, resumeSubprotocol, subprotocol, SyncFlag, } from "./frames.js";
+export { decodeListing, encodeBase64url, encodeListing, LISTING_FRAME, MatchRequest } from "./matchmaking.js";
 export { Mirror } from "./mirror.js";
 export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";
 export { compileProtocol } from "./protocol.js";

@@ -38,6 +38,10 @@ export interface CompiledProtocol {
     readonly serverState: CompiledState;
     /** The entities' state; `null` for a protocol without entities. */
     readonly entity: CompiledState | null;
+    /** The codec of the match options (what `create` and `find` send); `null` for a protocol without. */
+    readonly options: Codec | null;
+    /** The codec of the match metadata (what a listing shows); `null` for a protocol without. */
+    readonly metadata: Codec | null;
 }
 /**
  * Validates `schema` and compiles it (once per schema object). Throws a

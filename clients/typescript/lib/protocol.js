@@ -42,6 +42,8 @@ export function compileProtocol(schema) {
         state: compileState(codecs, valid.state),
         serverState: compileState(codecs, valid.server_state),
         entity: valid.entity === undefined ? null : compileState(codecs, valid.entity),
+        options: valid.options === undefined ? null : codecs.of(valid.options),
+        metadata: valid.metadata === undefined ? null : codecs.of(valid.metadata),
     };
     compiled.set(schema, protocol);
     return protocol;

@@ -108,6 +108,20 @@ export interface ProtocolSchema {
      * protocol has none (`()`).
      */
     readonly entity?: StateSchema;
+    /**
+     * The name clients ask for this protocol's matches by (`Protocol::KIND`, the
+     * `kind` parameter of a match request). Every schema printed by a nodelink that
+     * hosts many matches has it; an older schema does not, and then its client can
+     * join a match by code but not create, find or list them.
+     */
+    readonly kind?: string;
+    /**
+     * What a client sends to create or find a match (`Protocol::MatchOptions`);
+     * absent when the protocol has none (`()`).
+     */
+    readonly options?: TypeExpr;
+    /** What a match shows in listings (`Protocol::MatchMetadata`); absent when the protocol has none (`()`). */
+    readonly metadata?: TypeExpr;
     readonly to_server: EventsSchema;
     readonly to_client: EventsSchema;
     readonly types: {

@@ -144,6 +144,13 @@ function checkType(value, path, refs) {
             throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
     }
 }
+/** Checks a kind of match's name: what a request's `kind` parameter carries. */
+function checkKindName(value, path) {
+    const kind = requireString(value, path);
+    if (kind === "")
+        throw new SchemaError(path, "a kind's name cannot be empty");
+    return kind;
+}
 function checkKind(value, path) {
     const kind = requireString(value, path);
     if (!KINDS.includes(kind))
@@ -383,6 +390,10 @@ function checkStatePlacement(schema) {
         stateFields(schema.server_state.fields, "$.server_state.fields");
     if (schema.entity !== undefined)
         stateFields(schema.entity.fields, "$.entity.fields");
+    if (schema.options !== undefined)
+        check(schema.options, "$.options", false);
+    if (schema.metadata !== undefined)
+        check(schema.metadata, "$.metadata", false);
     for (const [side, events] of [["to_server", schema.to_server], ["to_client", schema.to_client]]) {
         events.events.forEach((event, i) => {
             event.fields.forEach((field, j) => check(field.type, `$.${side}.events[${i}].fields[${j}].type`, false));
@@ -408,7 +419,7 @@ function checkStatePlacement(schema) {
  */
 export function validateSchema(value) {
     const root = requireObject(value, "$");
-    onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "to_server", "to_client", "types"], "$");
+    onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "kind", "options", "metadata", "to_server", "to_client", "types"], "$");
     const wireVersion = requireCount(root.wire_version, "$.wire_version");
     const fingerprint = requireString(root.fingerprint, "$.fingerprint");
     if (!HEX16.test(fingerprint)) {
@@ -423,6 +434,10 @@ export function validateSchema(value) {
     const serverState = checkState(root.server_state, "$.server_state", refs);
     // Absent for a protocol without entities (Rust skips it; `null` reads the same).
     const entity = root.entity === undefined ? null : checkState(root.entity, "$.entity", refs);
+    // Each absent when the protocol has none (an older schema has no `kind`).
+    const kind = root.kind === undefined ? undefined : checkKindName(root.kind, "$.kind");
+    const options = root.options === undefined ? undefined : checkType(root.options, "$.options", refs);
+    const metadata = root.metadata === undefined ? undefined : checkType(root.metadata, "$.metadata", refs);
     const toServer = checkEvents(root.to_server, "$.to_server", refs);
     const toClient = checkEvents(root.to_client, "$.to_client", refs);
     const typesObject = root.types === undefined ? {} : requireObject(root.types, "$.types");
@@ -452,7 +467,13 @@ export function validateSchema(value) {
     for (const name of Object.keys(types))
         visit(name, []);
     const withEntity = entity === null ? {} : { entity };
-    checkStatePlacement({ state, server_state: serverState, ...withEntity, to_server: toServer, to_client: toClient, types });
+    // Keys only where the schema has them: a schema without keeps its shape.
+    const matches = {
+        ...(kind === undefined ? {} : { kind }),
+        ...(options === undefined ? {} : { options }),
+        ...(metadata === undefined ? {} : { metadata }),
+    };
+    checkStatePlacement({ state, server_state: serverState, ...withEntity, ...matches, to_server: toServer, to_client: toClient, types });
     return {
         wire_version: wireVersion,
         fingerprint,
@@ -460,6 +481,7 @@ export function validateSchema(value) {
         server_state: serverState,
         // The key only when the protocol has entities: a schema without keeps its shape.
         ...withEntity,
+        ...matches,
         to_server: toServer,
         to_client: toClient,
         types,

@@ -85,6 +85,14 @@ export interface Settings {
   readonly resumeGraceMs: number;
   /** How many event frames the server keeps for a paused session (`resume_buffer_len`). */
   readonly resumeBufferLen: number;
+  /**
+   * The code of the match the client joined (`match_code`): what other players join
+   * it by, and what the client reconnects to when it asked for a match. `null` from
+   * a server that does not say.
+   */
+  readonly matchCode: string | null;
+  /** The kind of that match (`match_kind`); `null` from a server that does not say. */
+  readonly matchKind: string | null;
 }
 
 /** A server's rate limit on a client's messages: a token bucket. */
@@ -107,6 +115,8 @@ export const DEFAULT_SETTINGS: Settings = {
   slowConsumerTimeoutMs: 5_000,
   resumeGraceMs: 30_000,
   resumeBufferLen: 256,
+  matchCode: null,
+  matchKind: null,
 };
 
 /** The server's first frame. */
@@ -493,6 +503,12 @@ const SETTINGS_KEYS = {
 
 const RATE_KEYS = ["rate_limit_per_second", "rate_limit_burst", "rate_limit_disconnect_after"] as const;
 
+/** The settings' keys whose values are strings, by the name of their field in {@link Settings}: optional. */
+const TEXT_KEYS = {
+  match_code: "matchCode",
+  match_kind: "matchKind",
+} as const;
+
 /**
  * Reads the welcome's settings map: every key of this wire version must be there
  * (the three of the rate limit together, or none); keys it does not know are
@@ -502,10 +518,13 @@ function readSettings(reader: Reader): Settings {
   const count = reader.mapLen();
   reader.plausible(count);
   const values = new Map<string, number>();
+  const texts = new Map<string, string>();
   for (let i = 0; i < count; i += 1) {
     const key = reader.str();
-    if (values.has(key)) throw new ValueError(`\`${key}\` appears twice`);
-    if (key === "rate_limit_per_second") {
+    if (values.has(key) || texts.has(key)) throw new ValueError(`\`${key}\` appears twice`);
+    if (Object.hasOwn(TEXT_KEYS, key)) {
+      texts.set(key, within(`\`${key}\``, () => reader.str()));
+    } else if (key === "rate_limit_per_second") {
       values.set(key, within(`\`${key}\``, () => reader.float()));
     } else if (Object.hasOwn(SETTINGS_KEYS, key) || key === "rate_limit_burst" || key === "rate_limit_disconnect_after") {
       values.set(
@@ -538,6 +557,7 @@ function readSettings(reader: Reader): Settings {
     rates.length === 0
       ? null
       : { perSecond: required("rate_limit_per_second"), burst: required("rate_limit_burst"), disconnectAfter: required("rate_limit_disconnect_after") };
+  for (const [key, field] of Object.entries(TEXT_KEYS)) settings[field] = texts.get(key) ?? null;
   return settings as unknown as Settings;
 }
 
@@ -561,11 +581,18 @@ function writeSettings(writer: Writer, settings: Settings): void {
     ["resume_grace_ms", settings.resumeGraceMs, "uint"],
     ["resume_buffer_len", settings.resumeBufferLen, "uint"],
   );
-  writer.mapLen(entries.length);
+  const texts: [string, string][] = [];
+  if (settings.matchCode != null) texts.push(["match_code", settings.matchCode]);
+  if (settings.matchKind != null) texts.push(["match_kind", settings.matchKind]);
+  writer.mapLen(entries.length + texts.length);
   for (const [key, value, kind] of entries) {
     writer.str(key);
     if (kind === "float") writer.f64(value);
     else writer.uint(value);
+  }
+  for (const [key, value] of texts) {
+    writer.str(key);
+    writer.str(value);
   }
 }
 

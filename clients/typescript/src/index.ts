@@ -6,9 +6,9 @@
  * to the protocol; everything here is what it builds on.
  */
 
-export { NodelinkClient } from "./client.js";
-export type { ClientOptions, ClientStats, ConnectInfo, ConnectionStatus, DisconnectInfo, WebSocketConstructor, WebSocketLike } from "./client.js";
-export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSALS_SUBPROTOCOL } from "./close.js";
+export { listMatches, NodelinkClient } from "./client.js";
+export type { ClientOptions, ClientStats, ConnectInfo, ConnectionStatus, DisconnectInfo, ListOptions, WebSocketConstructor, WebSocketLike } from "./client.js";
+export { CloseCode, closeReasonOf, RefusalCode, refusalOf, REFUSAL_HEADER, REFUSALS_SUBPROTOCOL } from "./close.js";
 export { isEntityId } from "./entity-id.js";
 export type { EntityId } from "./entity-id.js";
 export type { CloseReason, CloseReasonName, Refusal, RefusalName } from "./close.js";
@@ -46,6 +46,8 @@ export {
   SyncFlag,
 } from "./frames.js";
 export type { ClientFrame, EntityEntry, EventFrame, RateLimit, ResumeOffer, ServerFrame, Settings, SyncEntry, SyncFrame, Welcome } from "./frames.js";
+export { decodeListing, encodeBase64url, encodeListing, LISTING_FRAME, MatchRequest } from "./matchmaking.js";
+export type { MatchListing } from "./matchmaking.js";
 export { Mirror } from "./mirror.js";
 export type { EntityChange, PlayerChange, StateSync, World } from "./mirror.js";
 export { isPlayerId, playerIdFromNumber, playerIdToNumber } from "./player-id.js";

@@ -45,6 +45,10 @@ export interface CompiledProtocol {
   readonly serverState: CompiledState;
   /** The entities' state; `null` for a protocol without entities. */
   readonly entity: CompiledState | null;
+  /** The codec of the match options (what `create` and `find` send); `null` for a protocol without. */
+  readonly options: Codec | null;
+  /** The codec of the match metadata (what a listing shows); `null` for a protocol without. */
+  readonly metadata: Codec | null;
 }
 
 const compiled = new WeakMap<object, CompiledProtocol>();
@@ -88,6 +92,8 @@ export function compileProtocol(schema: ProtocolSchema): CompiledProtocol {
     state: compileState(codecs, valid.state),
     serverState: compileState(codecs, valid.server_state),
     entity: valid.entity === undefined ? null : compileState(codecs, valid.entity),
+    options: valid.options === undefined ? null : codecs.of(valid.options),
+    metadata: valid.metadata === undefined ? null : codecs.of(valid.metadata),
   };
   compiled.set(schema, protocol);
   return protocol;

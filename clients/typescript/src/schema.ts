@@ -144,6 +144,20 @@ export interface ProtocolSchema {
    * protocol has none (`()`).
    */
   readonly entity?: StateSchema;
+  /**
+   * The name clients ask for this protocol's matches by (`Protocol::KIND`, the
+   * `kind` parameter of a match request). Every schema printed by a nodelink that
+   * hosts many matches has it; an older schema does not, and then its client can
+   * join a match by code but not create, find or list them.
+   */
+  readonly kind?: string;
+  /**
+   * What a client sends to create or find a match (`Protocol::MatchOptions`);
+   * absent when the protocol has none (`()`).
+   */
+  readonly options?: TypeExpr;
+  /** What a match shows in listings (`Protocol::MatchMetadata`); absent when the protocol has none (`()`). */
+  readonly metadata?: TypeExpr;
   readonly to_server: EventsSchema;
   readonly to_client: EventsSchema;
   readonly types: { readonly [name: string]: TypeDefSchema };
@@ -264,6 +278,13 @@ function checkType(value: unknown, path: string, refs: Map<string, string>): Typ
     default:
       throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
   }
+}
+
+/** Checks a kind of match's name: what a request's `kind` parameter carries. */
+function checkKindName(value: unknown, path: string): string {
+  const kind = requireString(value, path);
+  if (kind === "") throw new SchemaError(path, "a kind's name cannot be empty");
+  return kind;
 }
 
 function checkKind(value: unknown, path: string): FieldsKind {
@@ -485,6 +506,8 @@ function checkStatePlacement(schema: Omit<ProtocolSchema, "wire_version" | "fing
   if (schema.state !== null) stateFields(schema.state.fields, "$.state.fields");
   if (schema.server_state !== null) stateFields(schema.server_state.fields, "$.server_state.fields");
   if (schema.entity !== undefined) stateFields(schema.entity.fields, "$.entity.fields");
+  if (schema.options !== undefined) check(schema.options, "$.options", false);
+  if (schema.metadata !== undefined) check(schema.metadata, "$.metadata", false);
   for (const [side, events] of [["to_server", schema.to_server], ["to_client", schema.to_client]] as const) {
     events.events.forEach((event, i) => {
       event.fields.forEach((field, j) => check(field.type, `$.${side}.events[${i}].fields[${j}].type`, false));
@@ -509,7 +532,7 @@ function checkStatePlacement(schema: Omit<ProtocolSchema, "wire_version" | "fing
  */
 export function validateSchema(value: unknown): ProtocolSchema {
   const root = requireObject(value, "$");
-  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "to_server", "to_client", "types"], "$");
+  onlyKeys(root, ["wire_version", "fingerprint", "state", "server_state", "entity", "kind", "options", "metadata", "to_server", "to_client", "types"], "$");
   const wireVersion = requireCount(root.wire_version, "$.wire_version");
   const fingerprint = requireString(root.fingerprint, "$.fingerprint");
   if (!HEX16.test(fingerprint)) {
@@ -522,6 +545,10 @@ export function validateSchema(value: unknown): ProtocolSchema {
   const serverState = checkState(root.server_state, "$.server_state", refs);
   // Absent for a protocol without entities (Rust skips it; `null` reads the same).
   const entity = root.entity === undefined ? null : checkState(root.entity, "$.entity", refs);
+  // Each absent when the protocol has none (an older schema has no `kind`).
+  const kind = root.kind === undefined ? undefined : checkKindName(root.kind, "$.kind");
+  const options = root.options === undefined ? undefined : checkType(root.options, "$.options", refs);
+  const metadata = root.metadata === undefined ? undefined : checkType(root.metadata, "$.metadata", refs);
   const toServer = checkEvents(root.to_server, "$.to_server", refs);
   const toClient = checkEvents(root.to_client, "$.to_client", refs);
   const typesObject = root.types === undefined ? {} : requireObject(root.types, "$.types");
@@ -547,7 +574,13 @@ export function validateSchema(value: unknown): ProtocolSchema {
   };
   for (const name of Object.keys(types)) visit(name, []);
   const withEntity = entity === null ? {} : { entity };
-  checkStatePlacement({ state, server_state: serverState, ...withEntity, to_server: toServer, to_client: toClient, types });
+  // Keys only where the schema has them: a schema without keeps its shape.
+  const matches = {
+    ...(kind === undefined ? {} : { kind }),
+    ...(options === undefined ? {} : { options }),
+    ...(metadata === undefined ? {} : { metadata }),
+  };
+  checkStatePlacement({ state, server_state: serverState, ...withEntity, ...matches, to_server: toServer, to_client: toClient, types });
   return {
     wire_version: wireVersion,
     fingerprint,
@@ -555,6 +588,7 @@ export function validateSchema(value: unknown): ProtocolSchema {
     server_state: serverState,
     // The key only when the protocol has entities: a schema without keeps its shape.
     ...withEntity,
+    ...matches,
     to_server: toServer,
     to_client: toClient,
     types,

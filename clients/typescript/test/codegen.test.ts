@@ -9,7 +9,9 @@ import { transformSync } from "esbuild";
 
 import { generate } from "../src/codegen/index.js";
 import { compileProtocol, decodeClientFrame, encodeClientEvent, fingerprintOf, type ProtocolSchema, SchemaError } from "../src/index.js";
-import { gameSchema, packageRoot, richSchema } from "./support.js";
+import { docGameSchema, gameSchema, packageRoot, readConformanceSchema, richSchema } from "./support.js";
+
+const arenaSchema = readConformanceSchema("arena");
 import { scratch, typeCheck } from "./tools.js";
 
 function schemaError(input: unknown): SchemaError {
@@ -105,9 +107,51 @@ describe("the generator", () => {
     assert.ok(!/^  onSnapshot\(/m.test(source) && !/^  onEvent\(/m.test(source));
   });
 
+  it("types the match calls with the schema's kind, options and metadata", () => {
+    // conformance/schemas/arena.json: options `Mode { ranked, map }`, metadata
+    // `Standing { mode: Mode, round }`.
+    const arena = generate(arenaSchema);
+    for (const text of [
+      "export type MatchOptions = Mode;",
+      "export type MatchMetadata = Standing;",
+      "  static create(url: string, options: MatchOptions, clientOptions?: ClientOptions): Client {\n    return new Client(MatchRequest.create(schema, options).apply(url), clientOptions);\n  }",
+      "  static createPrivate(url: string, options: MatchOptions, clientOptions?: ClientOptions): Client {\n    return new Client(MatchRequest.create(schema, options, true).apply(url), clientOptions);\n  }",
+      "  static join(url: string, code: string, clientOptions?: ClientOptions): Client {\n    return new Client(MatchRequest.join(code).apply(url), clientOptions);\n  }",
+      "  static find(url: string, options: MatchOptions, clientOptions?: ClientOptions): Client {",
+      "  static list(url: string, options?: ListOptions): Promise<MatchListing<MatchMetadata>[]> {\n    return listMatches<MatchMetadata>(schema, url, options);\n  }",
+      "A client for a new match of this protocol's kind (`arena`)",
+      'import { type ClientOptions, listMatches, type ListOptions, type MatchListing, MatchRequest, NodelinkClient, type NoState, type PlayerId, type ProtocolSchema, type Unsubscribe } from "nodelink-client";',
+    ]) {
+      assert.ok(arena.includes(text), `missing:\n${text}\n\nin:\n${arena}`);
+    }
+    // Without options or metadata (`()`): the calls take no options, listings carry null.
+    const plain = generate(docGameSchema);
+    for (const text of [
+      "  static create(url: string, clientOptions?: ClientOptions): Client {\n    return new Client(MatchRequest.create(schema, null).apply(url), clientOptions);\n  }",
+      "  static find(url: string, clientOptions?: ClientOptions): Client {",
+      "  static list(url: string, options?: ListOptions): Promise<MatchListing<null>[]> {",
+    ]) {
+      assert.ok(plain.includes(text), `missing:\n${text}`);
+    }
+    assert.ok(!plain.includes("MatchOptions") && !plain.includes("MatchMetadata"));
+    // A schema printed before matches existed has no kind: join by code only.
+    const older = generate(richSchema);
+    assert.ok(older.includes("  static join(") && !older.includes("  static create(") && !older.includes("listMatches"));
+    // A user type named like an alias keeps its name; the alias gives way.
+    const json = { ...docGameSchema, options: { ref: "MatchOptions" }, types: { MatchOptions: { struct: { kind: "named", fields: [{ name: "ranked", type: "bool" }] } } } };
+    const renamed = generate({ ...json, fingerprint: fingerprintOf(json as ProtocolSchema) });
+    assert.ok(renamed.includes("export interface MatchOptions {") && renamed.includes("export type MatchOptions_ = MatchOptions;"), renamed);
+  });
+
   it("writes modules that compile and run", async () => {
     const dir = scratch("generated");
-    const files = { "rich.ts": generate(richSchema), "colliding.ts": generate(collidingSchema()), "game.ts": generate(gameSchema) };
+    const files = {
+      "rich.ts": generate(richSchema),
+      "colliding.ts": generate(collidingSchema()),
+      "game.ts": generate(gameSchema),
+      "arena.ts": generate(arenaSchema),
+      "plain.ts": generate(docGameSchema),
+    };
     for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
     const checked = typeCheck("generated", Object.keys(files).map((name) => join(dir, name)));
     assert.equal(checked.output, "");
@@ -129,7 +173,7 @@ describe("the generator", () => {
     assert.equal(error.path, "$.fingerprint");
     assert.equal(
       error.message,
-      "invalid schema at $.fingerprint: the schema says 0123456789abcdef but its contents hash to 5f336d21e706eab4: it was edited, or written by another nodelink version",
+      `invalid schema at $.fingerprint: the schema says 0123456789abcdef but its contents hash to ${gameSchema.fingerprint}: it was edited, or written by another nodelink version`,
     );
   });
 

@@ -570,7 +570,7 @@ describe("synced collections: generated code", () => {
 
   it("types the mirror's fields as Map and arrays, and their deltas as SyncMapDelta and SyncVecDelta", () => {
     for (const text of [
-      'import { type ClientOptions, NodelinkClient, type PlayerId, type ProtocolSchema, type SyncMapDelta, type SyncVecDelta, type Unsubscribe } from "nodelink-client";',
+      'import { type ClientOptions, MatchRequest, NodelinkClient, type PlayerId, type ProtocolSchema, type SyncMapDelta, type SyncVecDelta, type Unsubscribe } from "nodelink-client";',
       "  /** `SyncVec<u32>` (synced per index), mask bit 0. */\n  scores: number[];\n",
       "  /** `SyncVec<Stats>` (synced per index), mask bit 1. */\n  party: Stats[];\n",
       "  /** `SyncMap<String, u16>` (synced per entry), mask bit 2. */\n  bag: Map<string, number>;\n",
@@ -597,7 +597,7 @@ describe("synced collections: generated code", () => {
       delete json.types.Camp;
     });
     const source = generate({ ...json, fingerprint: fingerprintOf(validateSchema(json)) });
-    assert.ok(source.includes('import { type ClientOptions, NodelinkClient, type NoState, type ProtocolSchema, type SyncVecDelta, type Unsubscribe } from "nodelink-client";'), source);
+    assert.ok(source.includes('import { type ClientOptions, MatchRequest, NodelinkClient, type NoState, type ProtocolSchema, type SyncVecDelta, type Unsubscribe } from "nodelink-client";'), source);
     assert.ok(source.includes("export interface HeroDelta {\n  scores?: SyncVecDelta<number>;\n  party?: SyncVecDelta<StatsDelta>;\n  grid?: SyncVecDelta<SyncVecDelta<number>>;\n}"), source);
   });
 

@@ -34,6 +34,9 @@ describe("misuse of the generated client does not compile", () => {
         "positional-fields",
         "unknown-state-field",
         "unknown-union-member",
+        "wrong-match-options",
+        "missing-match-options",
+        "wrong-metadata-field",
       ],
     );
   });

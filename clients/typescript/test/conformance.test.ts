@@ -31,6 +31,7 @@ import {
   eventsFingerprint,
   type ProtocolSchema,
   ProtocolMismatchError,
+  refusalOf,
   RefusedError,
   type Settings,
   stateFingerprint,
@@ -46,8 +47,8 @@ import { fakeWebSocket, fromHex, hex, readConformance, readConformanceSchema } f
 // The vectors' meaning, from this client's decoded frames
 
 /** The settings as `frames.json` lists them: the wire's keys. */
-function settingsMeaning(settings: Settings): Record<string, number> {
-  const out: Record<string, number> = {
+function settingsMeaning(settings: Settings): Record<string, number | string> {
+  const out: Record<string, number | string> = {
     ping_interval_ms: settings.pingIntervalMs,
     idle_timeout_ms: settings.idleTimeoutMs,
     max_frame_len: settings.maxFrameLen,
@@ -61,6 +62,8 @@ function settingsMeaning(settings: Settings): Record<string, number> {
     out["rate_limit_burst"] = settings.rateLimit.burst;
     out["rate_limit_disconnect_after"] = settings.rateLimit.disconnectAfter;
   }
+  if (settings.matchCode !== null) out["match_code"] = settings.matchCode;
+  if (settings.matchKind !== null) out["match_kind"] = settings.matchKind;
   return out;
 }
 
@@ -159,7 +162,7 @@ function meaningOf(vector: FrameVector): object {
 }
 
 /** The settings of a welcome's meaning, for this client's encoder. */
-function settingsOf(meaning: Record<string, number>): Settings {
+function settingsOf(meaning: Record<string, number> & { match_code?: string; match_kind?: string }): Settings {
   return {
     pingIntervalMs: meaning["ping_interval_ms"]!,
     idleTimeoutMs: meaning["idle_timeout_ms"]!,
@@ -172,6 +175,8 @@ function settingsOf(meaning: Record<string, number>): Settings {
     slowConsumerTimeoutMs: meaning["slow_consumer_timeout_ms"]!,
     resumeGraceMs: meaning["resume_grace_ms"]!,
     resumeBufferLen: meaning["resume_buffer_len"]!,
+    matchCode: meaning.match_code ?? null,
+    matchKind: meaning.match_kind ?? null,
   };
 }
 
@@ -349,6 +354,9 @@ describe("conformance: handshakes", { timeout: 10_000 }, () => {
             assert.ok(error instanceof RefusedError, String(error));
             assert.equal(error.status, status);
             assert.equal(error.reason, body);
+            // The refusal's kind, named by its close code in a header.
+            const named = headers!.find(([name]) => name === "x-nodelink-refusal")?.[1];
+            assert.equal(error.refusal, named === undefined ? null : refusalOf(Number(named))!.name);
           }
           return true;
         });

@@ -11,7 +11,7 @@ import {
   typeFingerprint,
   validateSchema,
 } from "../src/index.js";
-import { gameSchema, protocolDocFingerprints, richSchema } from "./support.js";
+import { docGameSchema, gameSchema, protocolDocFingerprints, richSchema } from "./support.js";
 
 /** FNV-1a over bytes, written out without the hasher, to check the hasher's framing. */
 function fnv1a(bytes: number[]): bigint {
@@ -36,9 +36,36 @@ describe("the fingerprint hasher", () => {
 
 describe("fingerprintOf", () => {
   it("gives the example game the fingerprint the Rust server computes", () => {
-    // The schema file was printed by the Rust side, fingerprint included.
-    assert.equal(gameSchema.fingerprint, "5f336d21e706eab4");
-    assert.equal(fingerprintOf(gameSchema), "5f336d21e706eab4");
+    // The schema files were printed by the Rust side, fingerprints included.
+    assert.equal(fingerprintOf(gameSchema), gameSchema.fingerprint);
+    assert.equal(docGameSchema.fingerprint, "5f336d21e706eab4");
+    assert.equal(fingerprintOf(docGameSchema), "5f336d21e706eab4");
+  });
+
+  it("hashes the match options and metadata last, each tagged, only when the protocol has them", () => {
+    // The example game is PROTOCOL.md's example protocol with tables as its
+    // options and metadata: the same hash up to the entity part, then the two.
+    const table = typeFingerprint(gameSchema, { ref: "Table" });
+    assert.equal(table, new FingerprintHasher().str("struct").str("named").str("title").u64(typeFingerprint(gameSchema, "str")).u64(1).finish());
+    const head = new FingerprintHasher()
+      .str("nodelink")
+      .u64(3)
+      .u64(stateFingerprint(docGameSchema, docGameSchema.state))
+      .u64(eventsFingerprint(docGameSchema, docGameSchema.to_server))
+      .u64(eventsFingerprint(docGameSchema, docGameSchema.to_client))
+      .u64(stateFingerprint(docGameSchema, docGameSchema.server_state));
+    const both = head.str("options").u64(table).str("metadata").u64(table).finish();
+    assert.equal(fingerprintOf(gameSchema), both.toString(16).padStart(16, "0"));
+    // The kind is a name to ask by, not part of the protocol; options and
+    // metadata are, apart and in their order.
+    const { options, metadata, kind, ...bare } = gameSchema;
+    assert.equal(kind, "game");
+    assert.equal(fingerprintOf({ ...gameSchema, kind: "other" }), gameSchema.fingerprint);
+    assert.equal(fingerprintOf(bare), docGameSchema.fingerprint);
+    const onlyOptions = fingerprintOf({ ...bare, options: options! });
+    const onlyMetadata = fingerprintOf({ ...bare, metadata: metadata! });
+    assert.equal(new Set([onlyOptions, onlyMetadata, fingerprintOf(bare), gameSchema.fingerprint]).size, 4);
+    assert.notEqual(fingerprintOf({ ...gameSchema, options: "u8" }), gameSchema.fingerprint);
   });
 
   it("agrees with an independent implementation on every type of the language", () => {
@@ -59,19 +86,20 @@ describe("fingerprintOf", () => {
       }
       return hasher.finish();
     };
+    const doc = docGameSchema;
     const named: Record<string, () => bigint> = {
-      "state(state)": () => stateFingerprint(gameSchema, gameSchema.state),
-      "events(to_server)": () => eventsFingerprint(gameSchema, gameSchema.to_server),
-      "events(to_client)": () => eventsFingerprint(gameSchema, gameSchema.to_client),
-      "state(server_state)": () => stateFingerprint(gameSchema, gameSchema.server_state),
-      "state(null)": () => stateFingerprint(gameSchema, null),
-      fingerprint: () => BigInt(`0x${fingerprintOf(gameSchema)}`),
+      "state(state)": () => stateFingerprint(doc, doc.state),
+      "events(to_server)": () => eventsFingerprint(doc, doc.to_server),
+      "events(to_client)": () => eventsFingerprint(doc, doc.to_client),
+      "state(server_state)": () => stateFingerprint(doc, doc.server_state),
+      "state(null)": () => stateFingerprint(doc, null),
+      fingerprint: () => BigInt(`0x${fingerprintOf(doc)}`),
     };
     const lines = protocolDocFingerprints();
     assert.ok(lines.length >= 10, `${lines.length} lines`);
     for (const { expression, value } of lines) {
       const type = /^type\((.*)\)$/.exec(expression);
-      const computed = type ? typeFingerprint(gameSchema, JSON.parse(type[1]!) as TypeExpr) : (chain(expression) ?? named[expression]?.());
+      const computed = type ? typeFingerprint(doc, JSON.parse(type[1]!) as TypeExpr) : (chain(expression) ?? named[expression]?.());
       assert.notEqual(computed, undefined, `PROTOCOL.md computes ${expression}, which this test does not know`);
       assert.equal(computed!.toString(16).padStart(16, "0"), value.toString(16).padStart(16, "0"), expression);
     }

@@ -129,6 +129,7 @@ describe("the README's install and codegen commands, run as written", () => {
       // installed: the client's types through its `exports`, ws's (and Node's,
       // which they bring) as the README installs them.
       writeFileSync(join(project, "src/use.ts"), readmeBlock("use"));
+      writeFileSync(join(project, "src/matches.ts"), readmeBlock("matches"));
       writeFileSync(
         join(project, "src/check.ts"),
         [

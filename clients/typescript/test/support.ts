@@ -30,9 +30,15 @@ export function readConformanceSchema(name: string): ProtocolSchema {
 export const richSchema = readSchema("test/fixtures/rich.json");
 export const richProtocol: CompiledProtocol = compileProtocol(richSchema);
 
-/** The example game's schema, as the Rust side prints it: PROTOCOL.md's example protocol. */
+/** The example game's schema, as the Rust side prints it (`cargo run --example schema`): the web game's, with its tables. */
 export const gameSchema = readSchema("examples/game/schema.json");
 export const gameProtocol: CompiledProtocol = compileProtocol(gameSchema);
+
+/** PROTOCOL.md's example protocol (conformance/schemas/game.json): the example game. */
+export const docGameSchema = readConformanceSchema("game");
+
+/** The example protocol's events and server state, without its matches' tables. */
+const { options: _options, metadata: _metadata, ...docGameWithoutTables } = docGameSchema;
 
 /**
  * A protocol with nested states, as the Rust side prints it: `Hero { x: f32, stats:
@@ -204,7 +210,7 @@ function protocolDocSchema(name: string): Record<string, unknown> {
  * fingerprint its worked example computes.
  */
 export const questSchema: ProtocolSchema = validateSchema({
-  ...gameSchema,
+  ...docGameWithoutTables,
   ...protocolDocSchema("quest"),
   fingerprint: protocolDocFingerprints("quest")
     .find((line) => line.expression === "fingerprint")!

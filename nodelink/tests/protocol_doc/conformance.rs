@@ -42,6 +42,7 @@ fn protocols() -> Vec<(&'static str, Schema)> {
         ("depot", Depot::schema()),
         ("market", Market::schema()),
         ("lobby", Lobby::schema()),
+        ("arena", Arena::schema()),
         ("rich", rich::Rich::schema()),
     ]
 }
@@ -500,7 +501,9 @@ fn wire_formats_name(formats: WireFormats) -> &'static str {
     }
 }
 
-/// A refusal's response, with the headers the stand-alone server writes.
+/// A refusal's response, with the headers the stand-alone server writes: the
+/// refusal's kind by its close code, and the server's fingerprint where the
+/// refusal is about the protocol.
 fn refusal(
     kind: RefusalKind,
     reason: &'static str,
@@ -789,7 +792,7 @@ fn close_codes() -> Vec<(CloseReason, &'static str, bool, bool)> {
         (C::SessionExpired, "a resume named no session the server holds", false, true),
         (C::MissedEvents, "a resume would leave a gap; the session ended", false, true),
         (C::Replaced, "a newer connection resumed this connection's session", false, true),
-        (C::MatchEnded, "the player's match ended: its game ended it, or it ended as the player joined", false, true),
+        (C::MatchEnded, "the player's match ended: its game ended it, or it ended as the player joined", false, false),
         (C::HostGone, "from a relay: the game's host left for good", false, false),
         (C::HostConnectionLost, "from a relay: the host's data connection for this player ended without a close frame", true, true),
         (C::PlayerConnectionLost, "from a relay, to a host's data connection: its player's connection ended without a close frame", false, false),

@@ -2,8 +2,11 @@
  * The code generator: a protocol schema in, one readable TypeScript module out,
  * with an interface per state and user type (and a `…Delta` interface per nested
  * state, and per state with a field sent in parts: what a sync says changed), an
- * events map and a discriminated union per direction, and a `Client` class whose
- * `send`/`on` only accept the protocol's events with their exact payloads.
+ * events map and a discriminated union per direction, the match options and
+ * metadata types, and a `Client` class whose `send`/`on` only accept the
+ * protocol's events with their exact payloads, and whose static `create`, `join`,
+ * `find` and `list` ask for matches of the protocol's kind with typed options and
+ * listings.
  */
 /** How to generate. */
 export interface GenerateOptions {

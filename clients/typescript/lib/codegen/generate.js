@@ -2,8 +2,11 @@
  * The code generator: a protocol schema in, one readable TypeScript module out,
  * with an interface per state and user type (and a `…Delta` interface per nested
  * state, and per state with a field sent in parts: what a sync says changed), an
- * events map and a discriminated union per direction, and a `Client` class whose
- * `send`/`on` only accept the protocol's events with their exact payloads.
+ * events map and a discriminated union per direction, the match options and
+ * metadata types, and a `Client` class whose `send`/`on` only accept the
+ * protocol's events with their exact payloads, and whose static `create`, `join`,
+ * `find` and `list` ask for matches of the protocol's kind with typed options and
+ * listings.
  */
 import { NodelinkClient } from "../client.js";
 import { SchemaError } from "../errors.js";
@@ -18,7 +21,10 @@ const RESERVED_NAMES = new Set([
     "ClientOptions",
     "Error",
     "FINGERPRINT",
+    "ListOptions",
     "Map",
+    "MatchListing",
+    "MatchRequest",
     "NodelinkClient",
     "NoState",
     "Number",
@@ -34,6 +40,7 @@ const RESERVED_NAMES = new Set([
     "SyncMapDelta",
     "SyncVecDelta",
     "Unsubscribe",
+    "listMatches",
     "schema",
 ]);
 /** Words that cannot name a parameter. */
@@ -351,7 +358,97 @@ function runtimeMembers() {
         out.add(name);
     return out;
 }
-function clientDecl(schema, toServer, toClient, names) {
+/** The `MatchOptions` and `MatchMetadata` aliases, for a protocol that has them. */
+function matchTypesDecl(schema, match, names) {
+    let out = "";
+    if (schema.options !== undefined && match.options !== null) {
+        out += doc([
+            `What a client sends to create or find a match of this protocol (${typeNote(schema.options)}):`,
+            "`Client.create(url, options)`, `Client.find(url, options)`.",
+        ]);
+        out += `export type ${match.options} = ${tsType(schema.options, names)};
+
+`;
+    }
+    if (schema.metadata !== undefined && match.metadata !== null) {
+        out += doc([`What a match of this protocol shows in listings (${typeNote(schema.metadata)}): \`Client.list(url)\`.`]);
+        out += `export type ${match.metadata} = ${tsType(schema.metadata, names)};
+
+`;
+    }
+    return out;
+}
+/** The client's static methods that ask for a match: create, createPrivate, join, find, list. */
+function matchMethods(schema, match) {
+    const kind = schema.kind;
+    const join = doc([
+        "A client for the match with this code on the server at `url` (codes are read",
+        "case-insensitively). A full or locked match, or a code no match has, is refused",
+        "(`RefusedError`, its `refusal` `\"MatchFull\"`, `\"MatchLocked\"` or `\"UnknownMatch\"`).",
+    ], "  ") +
+        `  static join(url: string, code: string, clientOptions?: ClientOptions): Client {
+` +
+        `    return new Client(MatchRequest.join(code).apply(url), clientOptions);
+  }
+`;
+    if (kind === undefined)
+        return [join];
+    // Without options the calls take none: the server makes the match from the default.
+    const param = match.options === null ? "" : `, options: ${match.options}`;
+    const value = match.options === null ? "null" : "options";
+    const listed = match.metadata ?? "null";
+    const create = (name, isPrivate, lines) => doc(lines, "  ") +
+        `  static ${name}(url: string${param}, clientOptions?: ClientOptions): Client {
+` +
+        `    return new Client(MatchRequest.create(schema, ${value}${isPrivate ? ", true" : ""}).apply(url), clientOptions);
+  }
+`;
+    return [
+        create("create", false, [
+            `A client for a new match of this protocol's kind (\`${kind}\`) on the server at \`url\`,`,
+            `made from ${match.options === null ? "the default options" : "`options`"} and listed for others to find; it joins the match it`,
+            "made. The match exists once the client is welcomed; its code is `client.matchCode`.",
+            "Reconnecting, the client goes back to that match by its code.",
+            "",
+            "```ts",
+            `const client = Client.create("ws://localhost:5000/"${match.options === null ? "" : ", options"});`,
+            "await client.connect();",
+            "invite(client.matchCode);",
+            "```",
+        ]),
+        create("createPrivate", true, [
+            "As `create`, but the match is private: not listed, not found; players join it by",
+            "its code.",
+        ]),
+        join,
+        doc([
+            `A client for a listed match of this protocol's kind that the server finds suits`,
+            `${match.options === null ? "the default options" : "`options`"} (by the kind's filter on each match's metadata), or, when none does,`,
+            "for a new one made from them: join-or-create, in one request.",
+        ], "  ") +
+            `  static find(url: string${param}, clientOptions?: ClientOptions): Client {
+` +
+            `    return new Client(MatchRequest.find(schema, ${value}).apply(url), clientOptions);
+  }
+`,
+        doc([
+            `The listed matches of this protocol's kind on the server at \`url\`: each one's code,`,
+            "players, places, lock and metadata, for a lobby screen.",
+            "",
+            "```ts",
+            'for (const match of await Client.list("ws://localhost:5000/")) {',
+            "  console.log(`${match.code}: ${match.players}/${match.maxPlayers}`);",
+            "}",
+            "```",
+        ], "  ") +
+            `  static list(url: string, options?: ListOptions): Promise<MatchListing<${listed}>[]> {
+` +
+            `    return listMatches<${listed}>(schema, url, options);
+  }
+`,
+    ];
+}
+function clientDecl(schema, toServer, toClient, match, names) {
     const taken = runtimeMembers();
     const methods = [];
     const skipped = [];
@@ -405,7 +502,8 @@ function clientDecl(schema, toServer, toClient, names) {
         "In Node 20, pass the `ws` package's WebSocket: `new Client(url, { WebSocket })`.",
     ]) +
         `export class Client extends NodelinkClient<Protocol> {\n` +
-        `  constructor(url: string, options?: ClientOptions) {\n    super(schema, url, options);\n  }\n` +
+        `  constructor(url: string, options?: ClientOptions) {\n    super(schema, url, options);\n  }\n\n` +
+        matchMethods(schema, match).join("\n") +
         (methods.length > 0 || notes ? `\n${notes}${methods.join("\n")}` : "") +
         `}\n`);
 }
@@ -436,8 +534,9 @@ function flatLiteral(value) {
     }
     return JSON.stringify(value);
 }
-/** Every type expression of a schema's fields. */
+/** Every type expression of a schema's fields, and its match options and metadata. */
 function allTypes(schema) {
+    const matchTypes = [schema.options, schema.metadata].filter((type) => type !== undefined);
     const states = [schema.state, schema.server_state, schema.entity].flatMap((state) => state?.fields ?? []);
     const events = [...schema.to_server.events, ...schema.to_client.events].flatMap((event) => event.fields);
     const types = Object.values(schema.types).flatMap((def) => {
@@ -445,7 +544,7 @@ function allTypes(schema) {
             return def.state.fields.flatMap((field) => (field.skip === true ? [] : [field]));
         return "struct" in def ? def.struct.fields : def.enum.flatMap((variant) => variant.fields);
     });
-    return [...states.flatMap((field) => (field.skip === true ? [] : [field.type])), ...[...events, ...types].map((field) => field.type)];
+    return [...states.flatMap((field) => (field.skip === true ? [] : [field.type])), ...[...events, ...types].map((field) => field.type), ...matchTypes];
 }
 /** Whether a type expression contains the primitive `primitive`. */
 function mentions(type, primitive) {
@@ -507,6 +606,10 @@ export function generate(input, options = {}) {
     const entityName = schema.entity === undefined ? null : names.claim(schema.entity.name);
     const toServer = eventsNames(schema.to_server, names);
     const toClient = eventsNames(schema.to_client, names);
+    const match = {
+        options: schema.options === undefined ? null : names.claim("MatchOptions"),
+        metadata: schema.metadata === undefined ? null : names.claim("MatchMetadata"),
+    };
     // Delta types, for nested states and the states that have them, are named last:
     // they never take a name from anything else.
     for (const [name, def] of Object.entries(schema.types))
@@ -521,9 +624,12 @@ export function generate(input, options = {}) {
         `// Change the Rust protocol, print its schema again and regenerate this file.\n` +
         `// Protocol fingerprint ${schema.fingerprint}, wire version ${schema.wire_version}.\n\n`;
     const uses = (tag) => allTypes(schema).some((type) => containsTag(type, tag));
+    const matchmaking = schema.kind !== undefined;
     const imports = [
         "type ClientOptions",
         ...(usesEntityId ? ["type EntityId"] : []),
+        ...(matchmaking ? ["listMatches", "type ListOptions", "type MatchListing"] : []),
+        "MatchRequest",
         "NodelinkClient",
         ...(stateName === null || serverStateName === null ? ["type NoState"] : []),
         ...(usesPlayerId ? ["type PlayerId"] : []),
@@ -575,6 +681,9 @@ export function generate(input, options = {}) {
     out += "// ---------------------------------------------------------------------------\n// Events\n\n";
     out += `${eventsDecl(schema.to_server, "this client sends", toServer, names)}\n`;
     out += `${eventsDecl(schema.to_client, "the server sends", toClient, names)}\n`;
+    const matchTypes = matchTypesDecl(schema, match, names);
+    if (matchTypes !== "")
+        out += `// ---------------------------------------------------------------------------\n// Matches\n\n${matchTypes}`;
     out += "// ---------------------------------------------------------------------------\n// The protocol and its client\n\n";
     out += doc("The protocol's types, as the generic client takes them.");
     out +=
@@ -590,6 +699,6 @@ export function generate(input, options = {}) {
             `}\n\n`;
     out += doc("The schema this module was generated from: field types per event and per state mask bit, for the runtime.");
     out += `export const schema: ProtocolSchema = ${literal(schema, "")};\n\n`;
-    out += clientDecl(schema, toServer, toClient, names);
+    out += clientDecl(schema, toServer, toClient, match, names);
     return out;
 }

@@ -1,8 +1,8 @@
 /**
  * Plays the web game (examples/web) in headless Chromium for tests/web_game.rs:
- * opens pages, presses keys and types into the chat as a person would, and reports
- * what each page shows, read from its DOM (the player list, the chat log, the
- * status line), each time that changes.
+ * opens pages, presses keys, types into the chat and the lobby's forms and clicks
+ * as a person would, and reports what each page shows, read from its DOM (the
+ * player list, the chat log, the status line, the lobby), each time that changes.
  *
  * Usage: node dist/test/browser/web-game.js <chromium-executable>
  *
@@ -10,12 +10,15 @@
  *   {"cmd": "open", "page": name, "url": url}
  *   {"cmd": "press", "page": name, "key": "ArrowRight", "times": n}
  *   {"cmd": "chat", "page": name, "text": text}   (Enter, the text, Enter)
- *   {"cmd": "screenshot", "page": name, "path": file}
+ *   {"cmd": "fill", "page": name, "selector": css, "text": text}   (types into a field)
+ *   {"cmd": "click", "page": name, "selector": css}
+ *   {"cmd": "screenshot", "page": name, "path": file, "full": bool}   (full: the whole page)
  *   {"cmd": "close", "page": name}
  *   {"cmd": "exit"}   (or the end of stdin)
  * Reports, one JSON object per line on stdout, each with `kind`:
  *   ready (the browser runs), done (a command finished, with `cmd` and `page`),
- *   view (`page` and `view`: {status, players: [{name, x, y, me}], chat: [line]}),
+ *   view (`page` and `view`: {status, players: [{name, x, y, me}], chat: [line],
+ *   match: {code, line}, lobby: [{code, title, count, here, button}], url}),
  *   page_error (an exception in a page), failed (a command threw, with `message`).
  */
 
@@ -42,6 +45,18 @@ const WATCH_VIEW = `
       return { name: item.querySelector(".name")?.textContent ?? "", x, y, me: item.classList.contains("me") };
     }),
     chat: [...document.querySelectorAll("#chat-log li")].map((line) => line.textContent),
+    match: {
+      code: document.getElementById("match-line")?.dataset.code ?? "",
+      line: document.getElementById("match-line")?.textContent ?? "",
+    },
+    lobby: [...document.querySelectorAll("#matches li[data-code]")].map((item) => ({
+      code: item.dataset.code,
+      title: item.querySelector(".title")?.textContent ?? "",
+      count: item.querySelector(".count")?.textContent ?? "",
+      here: item.classList.contains("here"),
+      button: item.querySelector("button")?.textContent ?? null,
+    })),
+    url: location.pathname + location.search,
   });
   const check = () => {
     const view = read();
@@ -68,6 +83,8 @@ interface Command {
   times?: number;
   text?: string;
   path?: string;
+  selector?: string;
+  full?: boolean;
 }
 
 const executablePath = process.argv[2];
@@ -117,8 +134,14 @@ async function run(command: Command): Promise<void> {
       await page.keyboard.press("Enter");
       return;
     }
+    case "fill":
+      await pageNamed(command.page).fill(command.selector ?? "", command.text ?? "");
+      return;
+    case "click":
+      await pageNamed(command.page).click(command.selector ?? "");
+      return;
     case "screenshot":
-      await pageNamed(command.page).screenshot({ path: command.path ?? "screenshot.png" });
+      await pageNamed(command.page).screenshot({ path: command.path ?? "screenshot.png", fullPage: command.full === true });
       return;
     case "close":
       await pageNamed(command.page).context().close();

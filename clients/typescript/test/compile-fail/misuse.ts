@@ -23,6 +23,11 @@ const x: number | undefined = client.players.get("1a2b3c4d")?.x;
 const leader: string | null = client.serverState.leader;
 void x;
 void leader;
+const code: string | null = Client.create("ws://h/", { title: "ada's table" }).matchCode;
+void code;
+void Client.join("ws://h/", "K7MQ4P");
+void Client.find("ws://h/", { title: "" }).connect();
+void Client.list("ws://h/").then((matches) => matches.map((match) => `${match.code}: ${match.metadata.title} ${match.players}/${match.maxPlayers}`));
 
 // A misspelt event name (sending).
 // @ts-expect-error misspelt-send (TS2345)
@@ -73,3 +78,15 @@ client.onEvent((event: ToClient) => {
   // @ts-expect-error unknown-union-member (TS2367)
   if (event.type === "kicked") return;
 });
+
+// Match options that are not the protocol's.
+// @ts-expect-error wrong-match-options (TS2353)
+Client.create("ws://h/", { name: "ada's table" });
+
+// Making a match without its options.
+// @ts-expect-error missing-match-options (TS2741)
+Client.find("ws://h/", {});
+
+// A listing's metadata read as something it is not.
+// @ts-expect-error wrong-metadata-field (TS2339)
+void Client.list("ws://h/").then((matches) => matches[0]?.metadata.round);

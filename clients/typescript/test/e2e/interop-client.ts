@@ -4,18 +4,23 @@
  * JSON object per line.
  *
  * Usage: node dist/test/e2e/interop-client.js <ws-url> [--other-protocol] [--browser-like]
+ *          [--create=<title> | --create-private=<title> | --find=<title> | --join=<code>] [--kind=<name>]
  *
  * `--other-protocol` builds the client from the example schema with one more event,
  * so its fingerprint differs from the server's. `--browser-like` hands the client a
  * WebSocket that, like a browser's, shows nothing of a refused upgrade's HTTP
  * response (the `ws` package's, wrapped), so the client asks for refusals as close
- * codes.
+ * codes. `--create`, `--create-private`, `--find` (a table with this title) and
+ * `--join` (a match code) make the client with the generated `Client.create`,
+ * `createPrivate`, `find` and `join`; without them it asks for the server's default
+ * match. `--kind` names another kind of match (the same protocol otherwise).
  *
  * Commands: {"cmd": "send", "event": name, "data": payload}, {"cmd": "connect"},
- * {"cmd": "status"}, {"cmd": "stats"}, {"cmd": "exit"}.
+ * {"cmd": "list"} (the server's listed tables), {"cmd": "status"}, {"cmd": "stats"},
+ * {"cmd": "exit"}.
  * Reports: connect, connect_failed, sync, snapshot, event, latency, disconnect,
- * pause, resume, reconnecting, error, send_failed, status, stats; each with `kind`
- * and its details.
+ * pause, resume, reconnecting, error, send_failed, listing, list_failed, status,
+ * stats; each with `kind` and its details.
  */
 
 import { createInterface } from "node:readline";
@@ -23,7 +28,16 @@ import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
 
 import { Client, type Protocol, schema } from "../../examples/game/generated/protocol.js";
-import { fingerprintOf, type NodelinkError, NodelinkClient, type ProtocolSchema, type WebSocketConstructor, type WebSocketLike } from "../../src/index.js";
+import {
+  fingerprintOf,
+  listMatches,
+  MatchRequest,
+  type NodelinkError,
+  NodelinkClient,
+  type ProtocolSchema,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "../../src/index.js";
 
 function report(kind: string, details: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ kind, ...details }, (_key, value: unknown) => {
@@ -107,18 +121,53 @@ class BrowserLikeWebSocket implements WebSocketLike {
 
 const [url, ...flags] = process.argv.slice(2);
 if (url === undefined) {
-  process.stderr.write("usage: interop-client.js <ws-url> [--other-protocol] [--browser-like]\n");
+  process.stderr.write("usage: interop-client.js <ws-url> [--other-protocol] [--browser-like] [--create=<title> | --create-private=<title> | --find=<title> | --join=<code>] [--kind=<name>]\n");
   process.exit(2);
 }
+
+/** The value of `--name=value`, if given. */
+function flag(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return flags.find((given) => given.startsWith(prefix))?.slice(prefix.length);
+}
+
 const WebSocketClass: WebSocketConstructor = flags.includes("--browser-like") ? BrowserLikeWebSocket : WebSocket;
 const options = { WebSocket: WebSocketClass, reconnect: { initialDelayMs: 100 } };
-// The other protocol's types are the example's: only its fingerprint matters here.
-const client: NodelinkClient<Protocol> = flags.includes("--other-protocol")
-  ? new NodelinkClient<Protocol>(otherProtocol(), url, options)
-  : new Client(url, options);
+const kind = flag("kind");
+// The other protocol's types are the example's: only its fingerprint (or its kind) matters here.
+const mine: ProtocolSchema = flags.includes("--other-protocol") ? otherProtocol() : kind !== undefined ? { ...schema, kind } : schema;
 
-client.onConnect((info) => report("connect", { id: info.id, net_id: info.netId, tick_rate: info.tickRate, fingerprint: info.fingerprint }));
-client.onResume((info) => report("resume", { id: info.id, net_id: info.netId }));
+/** The client, made as the flags say: with the generated calls for the example's own schema. */
+function makeClient(): NodelinkClient<Protocol> {
+  const [create, createPrivate, find, join] = ["create", "create-private", "find", "join"].map(flag);
+  if (mine === schema) {
+    if (create !== undefined) return Client.create(url!, { title: create }, options);
+    if (createPrivate !== undefined) return Client.createPrivate(url!, { title: createPrivate }, options);
+    if (find !== undefined) return Client.find(url!, { title: find }, options);
+    if (join !== undefined) return Client.join(url!, join, options);
+    return new Client(url!, options);
+  }
+  let target = url!;
+  if (create !== undefined) target = MatchRequest.create(mine, { title: create }).apply(target);
+  if (createPrivate !== undefined) target = MatchRequest.create(mine, { title: createPrivate }, true).apply(target);
+  if (find !== undefined) target = MatchRequest.find(mine, { title: find }).apply(target);
+  if (join !== undefined) target = MatchRequest.join(join).apply(target);
+  return new NodelinkClient<Protocol>(mine, target, options);
+}
+
+const client = makeClient();
+
+client.onConnect((info) =>
+  report("connect", {
+    id: info.id,
+    net_id: info.netId,
+    tick_rate: info.tickRate,
+    fingerprint: info.fingerprint,
+    match_code: client.matchCode,
+    match_kind: client.matchKind,
+  }),
+);
+client.onResume((info) => report("resume", { id: info.id, net_id: info.netId, match_code: client.matchCode }));
 client.onPause((info) =>
   report("pause", { how: info.kind, code: info.kind === "local" ? null : info.code, reason: info.kind === "local" ? null : info.reason }),
 );
@@ -165,8 +214,27 @@ async function command(line: string): Promise<void> {
     case "connect":
       client.connect().catch((error: unknown) => report("connect_failed", errorDetails(error)));
       return;
+    case "list":
+      try {
+        const listOptions = { WebSocket: WebSocketClass };
+        const matches = await (mine === schema ? Client.list(url!, listOptions) : listMatches<{ title: string }>(mine, url!, listOptions));
+        report("listing", {
+          matches: matches.map((match) => ({ code: match.code, players: match.players, max_players: match.maxPlayers, locked: match.locked, metadata: match.metadata })),
+        });
+      } catch (error) {
+        report("list_failed", errorDetails(error));
+      }
+      return;
     case "status":
-      report("status", { status: client.status, online: client.online, latency_ms: client.latencyMs, queued: client.queued });
+      report("status", {
+        status: client.status,
+        online: client.online,
+        latency_ms: client.latencyMs,
+        queued: client.queued,
+        url: client.url,
+        match_code: client.matchCode,
+        match_kind: client.matchKind,
+      });
       return;
     case "stats":
       report("stats", { ...client.stats });
