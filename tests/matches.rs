@@ -718,3 +718,62 @@ async fn places_come_and_go_and_empty_matches_end() {
     assert_eq!(handle.player_count(), 0);
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_are_kept_per_match_and_for_the_process() {
+    let (running, _reports) = service().await;
+    let url = arena_url(&running);
+    let handle = running.handle.clone();
+    let mut ada = arena_player(Client::<Arena>::create(&url, &Mode { ranked: true }).unwrap());
+    let (_, busy) = ada.welcomed().await;
+    let mut bob = arena_player(Client::<Arena>::join(&url, &busy));
+    bob.welcomed().await;
+    let mut cy = arena_player(Client::<Arena>::create(&url, &Mode::default()).unwrap());
+    let (_, quiet) = cy.welcomed().await;
+
+    // Moves in the busy match only: its sync frames carry them, the quiet one's
+    // carry nothing (a match with nothing to say sends no frame).
+    ada.sender.send(ArenaIn::Move { x: 1.0 }).unwrap();
+    bob.sender.send(ArenaIn::Move { x: 2.0 }).unwrap();
+    let info = |code: &str| {
+        handle
+            .matches()
+            .into_iter()
+            .find(|info| info.code == code)
+            .expect("a live match")
+    };
+    poll_until(
+        "the busy match to have sent more than the quiet one",
+        || async {
+            let (busy, quiet) = (info(&busy).stats, info(&quiet).stats);
+            (busy.frames > quiet.frames && busy.bytes_sent > quiet.bytes_sent).then_some(())
+        },
+    )
+    .await;
+    let (busy_now, quiet_now) = (info(&busy), info(&quiet));
+    assert_eq!((busy_now.players, busy_now.stats.players), (2, 2));
+    assert_eq!((quiet_now.players, quiet_now.stats.players), (1, 1));
+    assert!(busy_now.stats.ticks > 0 && quiet_now.stats.ticks > 0);
+
+    // The process: three matches (the lobby's default one too), three players,
+    // and its counters at least each live match's.
+    let process = handle.process_stats();
+    assert_eq!((process.matches, process.players), (3, 3));
+    assert_eq!((process.matches_started, process.matches_ended), (3, 0));
+    assert!(process.sync.bytes_sent >= busy_now.stats.bytes_sent + quiet_now.stats.bytes_sent);
+    assert!(process.sync.ticks >= busy_now.stats.ticks);
+
+    // An ended match is counted, and what it sent stays in the process's sums.
+    let sent_before = handle.process_stats().sync.bytes_sent;
+    cy.sender.send(ArenaIn::End).unwrap();
+    cy.closed().await;
+    poll_until("the quiet match to end", || async {
+        (handle.process_stats().matches_ended == 1).then_some(())
+    })
+    .await;
+    let process = handle.process_stats();
+    assert_eq!((process.matches, process.players), (2, 2));
+    assert!(process.sync.bytes_sent >= sent_before);
+    assert!(handle.matches().iter().all(|info| info.code != quiet));
+    running.stop().await;
+}

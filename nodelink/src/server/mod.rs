@@ -58,7 +58,7 @@ pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use game::{EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats};
 pub use kind::MatchKind;
-pub use matchmaking::MatchInfo;
+pub use matchmaking::{MatchInfo, ProcessStats};
 pub use serve::{Serve, Transport};
 #[cfg(feature = "axum")]
 pub use transport::axum::{Mount, Mounted};
@@ -249,6 +249,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             spawner: Spawner::default(),
             shutdown: handle.shutdown.clone(),
             link: handle.process.clone(),
+            counters: Arc::default(),
         });
         let default_kind = own.name.clone();
         let runtime = KindRuntime::new(own, &config, process.clone());

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::server::error::{SendError, ServerStopped};
 use crate::server::game::player::PlayerInfo;
 use crate::server::game::stats::SyncStats;
-use crate::server::matchmaking::{MatchInfo, Matchmaker};
+use crate::server::matchmaking::{MatchInfo, Matchmaker, ProcessStats};
 use crate::wire::encode_event;
 use crate::{EntityId, PlayerId, Protocol};
 
@@ -114,6 +114,31 @@ impl<P: Protocol> ServerHandle<P> {
             .get()
             .and_then(Weak::upgrade)
             .map(|matchmaker| matchmaker.matches())
+            .unwrap_or_default()
+    }
+
+    /// The whole server's numbers: matches and players now, matches started and
+    /// ended, and every match's sync engine summed (see [`stats`](Self::stats)
+    /// for this handle's match alone). Zero before the server runs.
+    ///
+    /// ```
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::{PlayerId, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { x: f32 }
+    /// # #[nodelink::events] pub enum ToServer { Ready }
+    /// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+    /// # pub struct Game;
+    /// let server = Server::<Game>::new(ServerConfig::default());
+    /// let stats = server.handle().process_stats();
+    /// assert_eq!((stats.matches, stats.players, stats.matches_started), (0, 0, 0));
+    /// ```
+    #[must_use]
+    pub fn process_stats(&self) -> ProcessStats {
+        self.process
+            .get()
+            .and_then(Weak::upgrade)
+            .map(|matchmaker| matchmaker.stats())
             .unwrap_or_default()
     }
 

@@ -37,6 +37,7 @@ pub(crate) use handle::{Command, ProcessLink};
 pub(crate) use handlers::Handlers;
 pub(crate) use ids::PlayerIds;
 pub(crate) use state::MatchState;
+pub(crate) use stats::{ProcessBoard, StatsBoard};
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
     /// on stalled and silent players, and pings when their interval has passed.
     pub(crate) fn tick_at(&mut self, now: Instant) {
         self.tick(now.duration_since(self.last_tick));
+        self.state.publish_stats();
         self.last_tick = now;
         self.drop_stalled(now);
         let every = self.state.config.ping_interval;
@@ -118,6 +120,11 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             self.remove(id, Some(reason));
             self.run_deferred();
         }
+        self.state.publish_stats();
+        let process = &self.state.record.process;
+        process
+            .ended
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Refuses a message that arrives once the match has ended: a connection still

@@ -19,7 +19,7 @@ use crate::server::game::player::Player;
 use crate::server::game::replication::JoinBase;
 use crate::server::game::room::Rooms;
 use crate::server::game::session::Sessions;
-use crate::server::game::stats::SyncStats;
+use crate::server::game::stats::{StatsBoard, SyncStats};
 use crate::server::matchmaking::kinds::MatchRecord;
 use crate::sync::{Tick, Tracked};
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
@@ -57,6 +57,8 @@ pub(crate) struct MatchState<P: Protocol, G> {
     pub(crate) handle: ServerHandle<P>,
     pub(crate) online: Arc<AtomicUsize>,
     pub(crate) stats: SyncStats,
+    /// `stats` as last added to the match's and the process's boards.
+    published: SyncStats,
     /// What matchmaking knows of this match: its code, places, lock, metadata.
     pub(crate) record: Arc<MatchRecord<P>>,
     /// The options the match was created with.
@@ -114,12 +116,25 @@ impl<P: Protocol, G> MatchState<P, G> {
             last_link: 0,
             online: handle.online.clone(),
             stats: SyncStats::default(),
+            published: SyncStats::default(),
             handle,
             record,
             options,
             ending: None,
             empty_since: None,
         }
+    }
+
+    /// Adds what the sync engine did since the last time to the match's and the
+    /// process's counters, which others read without asking the match.
+    pub(crate) fn publish_stats(&mut self) {
+        let record = &self.record;
+        StatsBoard::publish(
+            [&record.stats, &record.process.sync],
+            &self.stats,
+            &self.published,
+        );
+        self.published = self.stats;
     }
 
     pub(crate) fn publish_count(&self) {

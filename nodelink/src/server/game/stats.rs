@@ -1,9 +1,13 @@
 //! Counters of the sync engine, for monitoring and tests.
 
-/// What the sync engine has done since the server started.
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What the sync engine has done: in a match since it started
+/// ([`ServerHandle::stats`](super::ServerHandle::stats), a
+/// [`MatchInfo`](crate::server::MatchInfo)'s), or in every match the server ran
+/// ([`ProcessStats`](crate::server::ProcessStats)).
 ///
-/// The twin of Python nodelink's `server.sync_stats`, read with
-/// [`ServerHandle::stats`](super::ServerHandle::stats).
+/// The twin of Python nodelink's `server.sync_stats`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SyncStats {
@@ -18,4 +22,65 @@ pub struct SyncStats {
     pub bytes_sent: u64,
     /// Players whose state is tracked now.
     pub players: usize,
+}
+
+impl SyncStats {
+    /// What was done since `earlier` (the counters only).
+    fn since(&self, earlier: &SyncStats) -> SyncStats {
+        SyncStats {
+            ticks: self.ticks - earlier.ticks,
+            frames: self.frames - earlier.frames,
+            snapshot_frames: self.snapshot_frames - earlier.snapshot_frames,
+            bytes_sent: self.bytes_sent - earlier.bytes_sent,
+            players: 0,
+        }
+    }
+}
+
+/// The process's counters: its matches' sync engines summed, and how many
+/// matches it started and ended.
+#[derive(Debug, Default)]
+pub(crate) struct ProcessBoard {
+    pub(crate) sync: StatsBoard,
+    pub(crate) started: AtomicU64,
+    pub(crate) ended: AtomicU64,
+}
+
+/// Sync counters others read without asking the match: a match's own, or the
+/// process's sum over every match it ran. Matches add to them once a tick.
+#[derive(Debug, Default)]
+pub(crate) struct StatsBoard {
+    ticks: AtomicU64,
+    frames: AtomicU64,
+    snapshot_frames: AtomicU64,
+    bytes_sent: AtomicU64,
+}
+
+impl StatsBoard {
+    /// Adds what a match did since it last published, `now` against `published`,
+    /// to each board.
+    pub(crate) fn publish(boards: [&StatsBoard; 2], now: &SyncStats, published: &SyncStats) {
+        let delta = now.since(published);
+        for board in boards {
+            board.ticks.fetch_add(delta.ticks, Ordering::Relaxed);
+            board.frames.fetch_add(delta.frames, Ordering::Relaxed);
+            board
+                .snapshot_frames
+                .fetch_add(delta.snapshot_frames, Ordering::Relaxed);
+            board
+                .bytes_sent
+                .fetch_add(delta.bytes_sent, Ordering::Relaxed);
+        }
+    }
+
+    /// The counters, with `players`.
+    pub(crate) fn read(&self, players: usize) -> SyncStats {
+        SyncStats {
+            ticks: self.ticks.load(Ordering::Relaxed),
+            frames: self.frames.load(Ordering::Relaxed),
+            snapshot_frames: self.snapshot_frames.load(Ordering::Relaxed),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            players,
+        }
+    }
 }

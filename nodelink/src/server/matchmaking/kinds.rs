@@ -18,7 +18,9 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::server::config::ServerConfig;
 use crate::server::error::ServerError;
-use crate::server::game::{Command, Handlers, Match, MatchState, PlayerIds, ServerHandle};
+use crate::server::game::{
+    Command, Handlers, Match, MatchState, PlayerIds, ProcessBoard, ServerHandle, StatsBoard,
+};
 use crate::server::kind::{Filter, GameFactory, MatchKind, MetadataOf, DEFAULT_LINGER};
 use crate::server::link;
 use crate::server::matchmaking::intent::Intent;
@@ -67,6 +69,10 @@ pub(crate) struct MatchRecord<P: Protocol> {
     pub(crate) port: mpsc::Sender<ToMatch<P>>,
     /// Players in the match now, paused ones included.
     pub(crate) players: Arc<AtomicUsize>,
+    /// What its sync engine did, as of its last tick.
+    pub(crate) stats: StatsBoard,
+    /// The process's counters, which the match adds to.
+    pub(crate) process: Arc<ProcessBoard>,
 }
 
 impl<P: Protocol> std::fmt::Debug for MatchRecord<P> {
@@ -101,6 +107,7 @@ impl<P: Protocol> MatchRecord<P> {
             max_players: self.max_players,
             locked: self.locked.load(Ordering::Relaxed),
             public: self.public,
+            stats: self.stats.read(self.players.load(Ordering::Relaxed)),
         }
     }
 }
@@ -261,7 +268,10 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             metadata: Mutex::new((metadata, encoded)),
             port,
             players: handle.online.clone(),
+            stats: StatsBoard::default(),
+            process: process.counters.clone(),
         });
+        process.counters.started.fetch_add(1, Ordering::Relaxed);
         let mut handlers = lock(&self.handlers).clone();
         let visibility = handlers.entity_visibility.take();
         let ids = PlayerIds::new(handlers.id_generator.take());

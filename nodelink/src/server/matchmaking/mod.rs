@@ -12,13 +12,13 @@ pub(crate) mod intent;
 pub(crate) mod kinds;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
 use crate::server::error::ServerError;
-use crate::server::game::ProcessLink;
+use crate::server::game::{ProcessBoard, ProcessLink, SyncStats};
 use crate::server::runtime::Spawner;
 use crate::wire::RefusalKind;
 pub(crate) use directory::Directory;
@@ -40,6 +40,8 @@ pub(crate) struct Process {
     pub(crate) shutdown: Arc<watch::Sender<bool>>,
     /// What handles of its matches reach the matchmaker through.
     pub(crate) link: ProcessLink,
+    /// Its counters, which its matches add to.
+    pub(crate) counters: Arc<ProcessBoard>,
 }
 
 /// One live match, as a listing of the server's matches shows it.
@@ -58,6 +60,27 @@ pub struct MatchInfo {
     pub locked: bool,
     /// Whether it is listed (a private match is joined by its code only).
     pub public: bool,
+    /// What its sync engine did since it started, as of its last tick.
+    pub stats: SyncStats,
+}
+
+/// The whole server's numbers: its live matches and players, how many matches it
+/// started and ended, and its matches' sync engines summed (ended matches
+/// included). Read with [`ServerHandle::process_stats`](crate::server::ServerHandle::process_stats).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProcessStats {
+    /// Matches running now.
+    pub matches: usize,
+    /// Players in them now, paused ones included.
+    pub players: usize,
+    /// Matches started since the server started (its default match included).
+    pub matches_started: u64,
+    /// Matches that ended.
+    pub matches_ended: u64,
+    /// Every match's sync engine, summed, as of each one's last tick; `players`
+    /// is [`players`](Self::players).
+    pub sync: SyncStats,
 }
 
 /// The process's kinds, by name, and the one that holds the default match.
@@ -128,6 +151,19 @@ impl Matchmaker {
             .into_iter()
             .flat_map(|name| self.kinds[name].matches())
             .collect()
+    }
+
+    /// The process's numbers.
+    pub(crate) fn stats(&self) -> ProcessStats {
+        let counters = &self.process.counters;
+        let players = self.process.online.load(Ordering::Relaxed);
+        ProcessStats {
+            matches: self.process.spawner.live(),
+            players,
+            matches_started: counters.started.load(Ordering::Relaxed),
+            matches_ended: counters.ended.load(Ordering::Relaxed),
+            sync: counters.sync.read(players),
+        }
     }
 
     /// The process's shared parts.
