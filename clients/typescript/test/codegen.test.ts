@@ -9,7 +9,7 @@ import { transformSync } from "esbuild";
 
 import { generate } from "../src/codegen/index.js";
 import { compileProtocol, decodeClientFrame, encodeClientEvent, fingerprintOf, type ProtocolSchema, SchemaError } from "../src/index.js";
-import { docGameSchema, gameSchema, packageRoot, readConformanceSchema, richSchema } from "./support.js";
+import { docGameWithoutTables, gameSchema, packageRoot, readConformanceSchema, richSchema } from "./support.js";
 
 const arenaSchema = readConformanceSchema("arena");
 import { scratch, typeCheck } from "./tools.js";
@@ -125,7 +125,7 @@ describe("the generator", () => {
       assert.ok(arena.includes(text), `missing:\n${text}\n\nin:\n${arena}`);
     }
     // Without options or metadata (`()`): the calls take no options, listings carry null.
-    const plain = generate(docGameSchema);
+    const plain = generate(docGameWithoutTables);
     for (const text of [
       "  static create(url: string, clientOptions?: ClientOptions): Client {\n    return new Client(MatchRequest.create(schema, null).apply(url), clientOptions);\n  }",
       "  static find(url: string, clientOptions?: ClientOptions): Client {",
@@ -138,7 +138,7 @@ describe("the generator", () => {
     const older = generate(richSchema);
     assert.ok(older.includes("  static join(") && !older.includes("  static create(") && !older.includes("listMatches"));
     // A user type named like an alias keeps its name; the alias gives way.
-    const json = { ...docGameSchema, options: { ref: "MatchOptions" }, types: { MatchOptions: { struct: { kind: "named", fields: [{ name: "ranked", type: "bool" }] } } } };
+    const json = { ...docGameWithoutTables, options: { ref: "MatchOptions" }, types: { MatchOptions: { struct: { kind: "named", fields: [{ name: "ranked", type: "bool" }] } } } };
     const renamed = generate({ ...json, fingerprint: fingerprintOf(json as ProtocolSchema) });
     assert.ok(renamed.includes("export interface MatchOptions {") && renamed.includes("export type MatchOptions_ = MatchOptions;"), renamed);
   });
@@ -150,7 +150,7 @@ describe("the generator", () => {
       "colliding.ts": generate(collidingSchema()),
       "game.ts": generate(gameSchema),
       "arena.ts": generate(arenaSchema),
-      "plain.ts": generate(docGameSchema),
+      "plain.ts": generate(docGameWithoutTables),
     };
     for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
     const checked = typeCheck("generated", Object.keys(files).map((name) => join(dir, name)));

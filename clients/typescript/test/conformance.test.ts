@@ -18,9 +18,11 @@ import {
   type CompiledProtocol,
   DecodeError,
   decodeClientFrame,
+  decodeListing,
   decodeServerFrame,
   type DisconnectInfo,
   encodeClientEvent,
+  encodeListing,
   encodePing,
   encodePong,
   encodeServerEvent,
@@ -29,6 +31,8 @@ import {
   FingerprintHasher,
   fingerprintOf,
   eventsFingerprint,
+  LISTING_FRAME,
+  type MatchListing,
   type ProtocolSchema,
   ProtocolMismatchError,
   refusalOf,
@@ -41,6 +45,7 @@ import {
   typeFingerprint,
   type Welcome,
 } from "../src/index.js";
+import { Reader } from "../src/msgpack.js";
 import { fakeWebSocket, fromHex, hex, readConformance, readConformanceSchema } from "./support.js";
 
 // ---------------------------------------------------------------------------
@@ -99,6 +104,21 @@ function syncMeaning(sync: SyncFrame): object {
   return out;
 }
 
+/** A listing as the vectors write it: each match's entry by the wire's names. */
+function listingMeaning(listings: MatchListing<unknown>[]): object {
+  return {
+    kind: "listing",
+    matches: listings.map(({ code, players, maxPlayers, locked, metadata }) => ({ code, players, max_players: maxPlayers, locked, metadata })),
+  };
+}
+
+/** The kind of a server frame: its array's second element, after the length. */
+function frameKind(bytes: Uint8Array): number {
+  const reader = new Reader(bytes);
+  reader.arrayLen();
+  return reader.uint("frame kind");
+}
+
 /** An event's fields as the vectors write them: by name (unit: none). */
 function eventFields(protocol: CompiledProtocol, name: string, data: unknown, direction: string): object {
   const events = direction === "client-to-server" ? protocol.toServer : protocol.toClient;
@@ -148,6 +168,9 @@ function meaningOf(vector: FrameVector): object {
     if (frame.kind === "pong") return { kind: "pong", seq: frame.seq };
     return { kind: "event", name: frame.event.name, fields: eventFields(protocol, frame.event.name, frame.event.data, vector.direction) };
   }
+  // A listing is the whole answer to a listing request, not a frame of a
+  // connection: the client reads it with its own decoder.
+  if (frameKind(bytes) === LISTING_FRAME) return listingMeaning(decodeListing(protocol, bytes));
   const frame = decodeServerFrame(protocol, bytes);
   switch (frame.kind) {
     case "welcome":
@@ -211,6 +234,11 @@ function encoded(vector: FrameVector): Uint8Array {
         despawned: frame["despawned"],
         entities: frame["entities"]?.map((entry: any) => ({ id: entry.entity_id, fields: entry.fields })),
       });
+    case "listing":
+      return encodeListing(
+        protocol,
+        frame["matches"].map((entry: any) => ({ code: entry.code, players: entry.players, maxPlayers: entry.max_players, locked: entry.locked, metadata: entry.metadata })),
+      );
     case "ping":
       return encodePing(frame["seq"], frame["rtt_us"]);
     case "pong":
@@ -226,7 +254,7 @@ describe("conformance: frames", () => {
   it("are of this client's wire version and cover every kind both ways, and invalid frames", () => {
     assert.equal(frameFile.wire_version, 3);
     const kinds = new Set(frameFile.frames.filter((v) => v.frame).map((v) => `${v.direction} ${v.frame!["kind"]}`));
-    for (const kind of ["welcome", "event", "sync", "ping"]) assert.ok(kinds.has(`server-to-client ${kind}`), kind);
+    for (const kind of ["welcome", "event", "sync", "ping", "listing"]) assert.ok(kinds.has(`server-to-client ${kind}`), kind);
     for (const kind of ["event", "pong"]) assert.ok(kinds.has(`client-to-server ${kind}`), kind);
     assert.ok(frameFile.frames.some((v) => v.invalid !== undefined));
   });

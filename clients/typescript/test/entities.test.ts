@@ -487,7 +487,7 @@ describe("entities: generated code", () => {
 
   it("declares the entity state's interface and puts it in the protocol's types", () => {
     for (const text of [
-      'import { type ClientOptions, type EntityId, MatchRequest, NodelinkClient, type NoState, type PlayerId, type ProtocolSchema, type Unsubscribe } from "nodelink-client";',
+      'import { type ClientOptions, type EntityId, listMatches, type ListOptions, type MatchListing, MatchRequest, NodelinkClient, type NoState, type PlayerId, type ProtocolSchema, type Unsubscribe } from "nodelink-client";',
       "  /** `Option<EntityId>`, mask bit 1. */\n  holding: EntityId | null;",
       "/**\n * The synced state of each entity the server owns (`Crate`), mirrored in `client.entities`.\n * Only synced fields are here.\n */\nexport interface Crate {\n" +
         "  /** `f32`, mask bit 0. */\n  x: number;\n  /** `u8`, mask bit 1. */\n  kind: number;\n" +

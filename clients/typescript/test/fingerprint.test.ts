@@ -11,7 +11,7 @@ import {
   typeFingerprint,
   validateSchema,
 } from "../src/index.js";
-import { docGameSchema, gameSchema, protocolDocFingerprints, richSchema } from "./support.js";
+import { docGameSchema, docGameWithoutTables, gameSchema, protocolDocFingerprints, richSchema } from "./support.js";
 
 /** FNV-1a over bytes, written out without the hasher, to check the hasher's framing. */
 function fnv1a(bytes: number[]): bigint {
@@ -38,22 +38,26 @@ describe("fingerprintOf", () => {
   it("gives the example game the fingerprint the Rust server computes", () => {
     // The schema files were printed by the Rust side, fingerprints included.
     assert.equal(fingerprintOf(gameSchema), gameSchema.fingerprint);
-    assert.equal(docGameSchema.fingerprint, "5f336d21e706eab4");
-    assert.equal(fingerprintOf(docGameSchema), "5f336d21e706eab4");
+    assert.equal(docGameSchema.fingerprint, "99c9f3062e72a78a");
+    assert.equal(fingerprintOf(docGameSchema), "99c9f3062e72a78a");
+    // The same protocol without its tables, as the Rust server hashed it before it had them.
+    assert.equal(fingerprintOf(docGameWithoutTables), "5f336d21e706eab4");
   });
 
   it("hashes the match options and metadata last, each tagged, only when the protocol has them", () => {
-    // The example game is PROTOCOL.md's example protocol with tables as its
-    // options and metadata: the same hash up to the entity part, then the two.
+    // The example game (PROTOCOL.md's example protocol) has tables as its options
+    // and metadata: the hash of the protocol without them up to the entity part,
+    // then the two.
     const table = typeFingerprint(gameSchema, { ref: "Table" });
     assert.equal(table, new FingerprintHasher().str("struct").str("named").str("title").u64(typeFingerprint(gameSchema, "str")).u64(1).finish());
     const head = new FingerprintHasher()
       .str("nodelink")
       .u64(3)
-      .u64(stateFingerprint(docGameSchema, docGameSchema.state))
-      .u64(eventsFingerprint(docGameSchema, docGameSchema.to_server))
-      .u64(eventsFingerprint(docGameSchema, docGameSchema.to_client))
-      .u64(stateFingerprint(docGameSchema, docGameSchema.server_state));
+      .u64(stateFingerprint(docGameWithoutTables, docGameWithoutTables.state))
+      .u64(eventsFingerprint(docGameWithoutTables, docGameWithoutTables.to_server))
+      .u64(eventsFingerprint(docGameWithoutTables, docGameWithoutTables.to_client))
+      .u64(stateFingerprint(docGameWithoutTables, docGameWithoutTables.server_state));
+    assert.equal(head.finish().toString(16).padStart(16, "0"), docGameWithoutTables.fingerprint);
     const both = head.str("options").u64(table).str("metadata").u64(table).finish();
     assert.equal(fingerprintOf(gameSchema), both.toString(16).padStart(16, "0"));
     // The kind is a name to ask by, not part of the protocol; options and
@@ -61,7 +65,7 @@ describe("fingerprintOf", () => {
     const { options, metadata, kind, ...bare } = gameSchema;
     assert.equal(kind, "game");
     assert.equal(fingerprintOf({ ...gameSchema, kind: "other" }), gameSchema.fingerprint);
-    assert.equal(fingerprintOf(bare), docGameSchema.fingerprint);
+    assert.equal(fingerprintOf(bare), docGameWithoutTables.fingerprint);
     const onlyOptions = fingerprintOf({ ...bare, options: options! });
     const onlyMetadata = fingerprintOf({ ...bare, metadata: metadata! });
     assert.equal(new Set([onlyOptions, onlyMetadata, fingerprintOf(bare), gameSchema.fingerprint]).size, 4);

@@ -6,8 +6,10 @@ import {
   DEFAULT_SETTINGS,
   DecodeError,
   decodeClientFrame,
+  decodeListing,
   decodeServerFrame,
   encodeClientEvent,
+  encodeListing,
   encodePing,
   encodePong,
   encodeServerEvent,
@@ -28,18 +30,18 @@ const doc = protocolDocFrames();
 /** Checks one of PROTOCOL.md's frames both ways. */
 const otherFrames: Record<string, () => void> = {
   welcome() {
-    const welcome = { fingerprint: "5f336d21e706eab4", id: "5e6f7081", netId: 1, tickRate: 20, settings: DEFAULT_SETTINGS, resumeToken: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", resumed: null };
+    const welcome = { fingerprint: "99c9f3062e72a78a", id: "5e6f7081", netId: 1, tickRate: 20, settings: DEFAULT_SETTINGS, resumeToken: "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7", resumed: null };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome")!));
     assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome")!), { kind: "welcome", welcome: { wireVersion: 3, ...welcome } });
   },
   "welcome-no-session"() {
     const settings = { ...DEFAULT_SETTINGS, resumeGraceMs: 0, resumeBufferLen: 0 };
-    const welcome = { fingerprint: "5f336d21e706eab4", id: "5e6f7081", netId: 1, tickRate: 20, settings, resumeToken: null, resumed: null };
+    const welcome = { fingerprint: "99c9f3062e72a78a", id: "5e6f7081", netId: 1, tickRate: 20, settings, resumeToken: null, resumed: null };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome-no-session")!));
     assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-no-session")!), { kind: "welcome", welcome: { wireVersion: 3, ...welcome } });
   },
   "welcome-resumed"() {
-    const welcome = { fingerprint: "5f336d21e706eab4", id: "5e6f7081", netId: 1, tickRate: 20, settings: DEFAULT_SETTINGS, resumeToken: "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a", resumed: 7 };
+    const welcome = { fingerprint: "99c9f3062e72a78a", id: "5e6f7081", netId: 1, tickRate: 20, settings: DEFAULT_SETTINGS, resumeToken: "9d2e4f6a8c0b1d3f5e7a9c1b3d5f7e9a", resumed: 7 };
     assert.equal(hex(encodeWelcome(welcome)), hex(doc.get("welcome-resumed")!));
     assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("welcome-resumed")!), { kind: "welcome", welcome: { wireVersion: 3, ...welcome } });
     // The offer PROTOCOL.md shows bob making before it.
@@ -58,6 +60,15 @@ const otherFrames: Record<string, () => void> = {
     const data = { from: "1a2b3c4d", msg: "hi" };
     assert.equal(hex(encodeServerEvent(gameProtocol, "chat", data)), hex(doc.get("event-chat")!));
     assert.deepEqual(decodeServerFrame(gameProtocol, doc.get("event-chat")!), { kind: "event", event: { name: "chat", data } });
+  },
+  listing() {
+    // `ada`'s open table and a full one its game locked, each with its Table.
+    const listings = [
+      { code: "K7MQ4P", players: 1, maxPlayers: 4, locked: false, metadata: { title: "ada's table" } },
+      { code: "Q2XW9H", players: 4, maxPlayers: 4, locked: true, metadata: { title: "" } },
+    ];
+    assert.equal(hex(encodeListing(gameProtocol, listings)), hex(doc.get("listing")!));
+    assert.deepEqual(decodeListing(gameProtocol, doc.get("listing")!), listings);
   },
   ping() {
     assert.equal(hex(encodePing(7, 35_000)), hex(doc.get("ping")!));
@@ -86,7 +97,8 @@ describe("PROTOCOL.md's frames, byte for byte", () => {
   }
 
   it("the subprotocol offered", () => {
-    assert.equal(subprotocol("5f336d21e706eab4"), "nodelink.3.5f336d21e706eab4");
+    assert.equal(subprotocol("99c9f3062e72a78a"), "nodelink.3.99c9f3062e72a78a");
+    assert.ok(protocolDoc.includes("The example protocol's is `nodelink.3.99c9f3062e72a78a`."));
   });
 });
 

@@ -35,7 +35,7 @@ import {
   type Settings,
 } from "../src/index.js";
 import { Writer } from "../src/msgpack.js";
-import { docGameSchema, FakeSocket, fakeWebSocket, gameProtocol, gameSchema, hex, settle } from "./support.js";
+import { docGameSchema, docGameWithoutTables, FakeSocket, fakeWebSocket, gameProtocol, gameSchema, hex, settle } from "./support.js";
 
 const URL = "ws://127.0.0.1:5000/";
 const TOKEN = "3f9a1c0e5b7d2468a0c4e6f8b1d3e5f7";
@@ -105,7 +105,8 @@ describe("match requests", () => {
     assert.throws(() => MatchRequest.create(older, { title: "" }), (error: unknown) => error instanceof SchemaError && error.path === "$.kind");
     assert.equal(MatchRequest.join("K7MQ4P").apply(URL), `${URL}?match=join&code=K7MQ4P`);
     // A protocol without options sends none: the server makes the match from the default.
-    assert.equal(MatchRequest.create({ ...docGameSchema, kind: "game" }, "ignored").apply(URL), `${URL}?match=create&kind=game`);
+    assert.equal(MatchRequest.create(docGameWithoutTables, "ignored").apply(URL), `${URL}?match=create&kind=game`);
+    assert.equal(MatchRequest.find(docGameWithoutTables, null).apply(URL), `${URL}?match=find&kind=game`);
   });
 
   it("encode base64url without padding, as RFC 4648 does", () => {
@@ -160,7 +161,7 @@ describe("listings", () => {
   });
 
   it("carry null metadata for a protocol without", () => {
-    const lobby = compileProtocol(docGameSchema);
+    const lobby = compileProtocol(docGameWithoutTables);
     assert.equal(lobby.metadata, null);
     const frame = encodeListing(lobby, [{ code: "AAAAAA", players: 0, maxPlayers: 1, locked: false, metadata: null }]);
     assert.equal(hex(frame), "92 05 91 95 a6 41 41 41 41 41 41 00 01 c2 c0");

@@ -37,8 +37,19 @@ export const gameProtocol: CompiledProtocol = compileProtocol(gameSchema);
 /** PROTOCOL.md's example protocol (conformance/schemas/game.json): the example game. */
 export const docGameSchema = readConformanceSchema("game");
 
-/** The example protocol's events and server state, without its matches' tables. */
-const { options: _options, metadata: _metadata, ...docGameWithoutTables } = docGameSchema;
+const { options: _options, metadata: _metadata, types: docGameTypes, ...docGameParts } = docGameSchema;
+const { Table: _table, ...docGameTypesWithoutTable } = docGameTypes;
+
+/**
+ * The example protocol without its matches' tables: its kind, state and events,
+ * no options and no metadata (`()`). Its fingerprint is the one the Rust server
+ * gave the example game before it had tables.
+ */
+export const docGameWithoutTables: ProtocolSchema = validateSchema({
+  ...docGameParts,
+  types: docGameTypesWithoutTable,
+  fingerprint: "5f336d21e706eab4",
+});
 
 /**
  * A protocol with nested states, as the Rust side prints it: `Hero { x: f32, stats:
