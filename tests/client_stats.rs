@@ -343,12 +343,14 @@ async fn the_rust_client_counts_exactly_what_crossed_the_wire() {
     let other_id = other.id.unwrap();
 
     let policy = Reconnect::default().initial_delay(Duration::from_millis(20));
+    // Before it runs, a client has counted nothing.
+    let mut before = None;
     let mut client = Watcher::start_with(
         &tap.url(),
         ClientConfig::default().reconnect(policy),
-        |_| {},
+        |client| before = Some(client.sender().stats()),
     );
-    assert_eq!(client.sender.stats(), ClientStats::default());
+    assert_eq!(before, Some(ClientStats::default()));
     let me = client.connected().await;
     client
         .world_where("the snapshot", |world| world.contains_key(&other_id))
