@@ -124,9 +124,21 @@ pub mod limit_wire {
         ("resume_buffer_len", 0),
     ];
 
+    /// The code the limit server gives its one match, as nodelink's server gives
+    /// its default match one (nodelink's is random: `tests/same_frames.rs` compares
+    /// welcomes without it).
+    pub const MATCH_CODE: &str = "L1M1TS";
+
     /// Writes the welcome: `[0, 3, fingerprint, player_id, net_id, tick_rate,
-    /// settings]`.
-    pub fn write_welcome(out: &mut Vec<u8>, fingerprint: u64, player: u32, net: u32, rate: u8) {
+    /// settings]`, the settings ending with the match's code and kind.
+    pub fn write_welcome(
+        out: &mut Vec<u8>,
+        fingerprint: u64,
+        player: u32,
+        net: u32,
+        rate: u8,
+        kind: &str,
+    ) {
         out.clear();
         let _ = rmp::encode::write_array_len(out, 7);
         let _ = rmp::encode::write_uint(out, KIND_WELCOME.into());
@@ -135,11 +147,15 @@ pub mod limit_wire {
         let _ = rmp::encode::write_uint(out, player.into());
         let _ = rmp::encode::write_uint(out, net.into());
         let _ = rmp::encode::write_uint(out, rate.into());
-        let _ = rmp::encode::write_map_len(out, SETTINGS.len() as u32);
+        let _ = rmp::encode::write_map_len(out, SETTINGS.len() as u32 + 2);
         for (key, value) in SETTINGS {
             let _ = rmp::encode::write_str(out, key);
             let _ = rmp::encode::write_uint(out, value);
         }
+        let _ = rmp::encode::write_str(out, "match_code");
+        let _ = rmp::encode::write_str(out, MATCH_CODE);
+        let _ = rmp::encode::write_str(out, "match_kind");
+        let _ = rmp::encode::write_str(out, kind);
     }
 
     /// One player's entry in a sync frame: its net id, the fields listed (a

@@ -148,7 +148,14 @@ impl World {
             changed: 0,
             room,
         };
-        limit_wire::write_welcome(&mut self.frame, Game::FINGERPRINT, id, net, TICK_RATE);
+        limit_wire::write_welcome(
+            &mut self.frame,
+            Game::FINGERPRINT,
+            id,
+            net,
+            TICK_RATE,
+            Game::KIND,
+        );
         let _ = player.queue.try_send(Bytes::copy_from_slice(&self.frame));
         self.players.insert(id, player);
 
