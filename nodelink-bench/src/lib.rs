@@ -30,6 +30,22 @@ pub mod process {
         Some((utime / TICKS_PER_SECOND, stime / TICKS_PER_SECOND))
     }
 
+    /// CPU time used so far by the live threads of process `pid`, in seconds, to
+    /// the nanosecond (the sum of `/proc/<pid>/task/*/schedstat`): for costs of a
+    /// few microseconds, which `/proc/<pid>/stat`'s hundredths of a second cannot
+    /// tell apart. A thread that has exited is no longer counted, so compare
+    /// readings of a process whose threads live on (a Tokio runtime's workers).
+    #[must_use]
+    pub fn thread_cpu_seconds(pid: &str) -> Option<f64> {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        let nanos: u64 = tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+            .sum();
+        Some(nanos as f64 / 1e9)
+    }
+
     /// Resident memory of process `pid`, in bytes.
     #[must_use]
     pub fn rss_bytes(pid: &str) -> Option<u64> {
@@ -271,8 +287,12 @@ pub mod limit_wire {
     }
 }
 
-/// The command line of both Rust bench servers: `[PORT] [--room-size N] [--tls
-/// CERT KEY] [--relay URL] [--resume-grace SECONDS]`.
+/// The name of the match kind the nodelink bench server hosts with `--match-size`:
+/// what clients put in `?match=find&kind=…` and `?match=create&kind=…`.
+pub const MATCH_KIND: &str = "match";
+
+/// The command line of both Rust bench servers: `[PORT] [--room-size N]
+/// [--match-size N] [--tls CERT KEY] [--relay URL] [--resume-grace SECONDS]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
@@ -281,7 +301,9 @@ pub mod limit_wire {
 /// (the nodelink server only). With `--relay URL`, the nodelink server hosts
 /// through that relay instead of listening. `--resume-grace` sets the nodelink server's
 /// `ServerConfig::resume_grace` (0: no sessions); the limit server has no sessions
-/// and ignores it.
+/// and ignores it. `--match-size N` makes the nodelink server host matches of the
+/// kind [`MATCH_KIND`] with the bench game's rules and at most N players each (the
+/// limit server has no matches and refuses it).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
@@ -295,6 +317,8 @@ pub struct ServerArgs {
     pub resume_grace: Option<f64>,
     /// A relay to host through instead of listening (the nodelink server only).
     pub relay: Option<String>,
+    /// Players per match of the [`MATCH_KIND`] kind, when the server hosts it.
+    pub match_size: Option<usize>,
 }
 
 impl ServerArgs {
@@ -306,11 +330,16 @@ impl ServerArgs {
         let mut parsed = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            if arg == "--room-size" {
-                let size = args.next().ok_or("--room-size needs a value")?;
-                match size.parse() {
-                    Ok(size) if size > 0 => parsed.room_size = Some(size),
-                    _ => return Err(format!("--room-size: `{size}` is not a positive number")),
+            if arg == "--room-size" || arg == "--match-size" {
+                let size = args.next().ok_or(format!("{arg} needs a value"))?;
+                let size = match size.parse() {
+                    Ok(size) if size > 0 => Some(size),
+                    _ => return Err(format!("{arg}: `{size}` is not a positive number")),
+                };
+                if arg == "--room-size" {
+                    parsed.room_size = size;
+                } else {
+                    parsed.match_size = size;
                 }
             } else if arg == "--tls" {
                 let cert = args.next().ok_or("--tls needs a certificate file")?;
@@ -409,8 +438,14 @@ mod tests {
                 tls: None,
                 resume_grace: None,
                 relay: None,
+                match_size: None,
             })
         );
+        assert_eq!(
+            parse(&["--match-size", "10"]).map(|args| args.match_size),
+            Ok(Some(10))
+        );
+        assert!(parse(&["--match-size", "0"]).is_err());
         assert_eq!(
             parse(&["--tls", "cert.pem", "key.pem"]).map(|args| args.tls),
             Ok(Some(("cert.pem".into(), "key.pem".into())))
@@ -428,6 +463,7 @@ mod tests {
     #[test]
     fn this_process_has_cpu_time_and_memory() {
         assert!(super::process::cpu_seconds("self").is_some());
+        assert!(super::process::thread_cpu_seconds("self").unwrap() > 0.0);
         assert!(super::process::rss_bytes("self").unwrap() > 0);
         assert!(super::process::open_files_limit().unwrap() > 0);
     }
