@@ -63,6 +63,63 @@ pub mod process {
         line.split_whitespace().nth(3)?.parse().ok()
     }
 
+    /// CPU time used so far by the whole machine, every core, process and the
+    /// kernel, in seconds (the first line of `/proc/stat`: all but idle and
+    /// I/O wait).
+    #[must_use]
+    pub fn machine_cpu_seconds() -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().next()?.strip_prefix("cpu ")?;
+        let ticks: Vec<f64> = line
+            .split_whitespace()
+            .map(|field| field.parse().unwrap_or(0.0))
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest is in user).
+        let busy: f64 = [0, 1, 2, 5, 6, 7]
+            .iter()
+            .filter_map(|&index| ticks.get(index))
+            .sum();
+        Some(busy / TICKS_PER_SECOND)
+    }
+
+    /// The CPU used over a window by everything on the machine but the given
+    /// processes (other programs, and the kernel's work not charged to a
+    /// process, which on loopback includes some of the measured processes' own
+    /// network work), as a percentage of one core: how loaded the machine was
+    /// besides the measurement.
+    #[derive(Debug, Clone)]
+    pub struct OthersMeter {
+        pids: Vec<String>,
+        machine: f64,
+        ours: f64,
+        start: Instant,
+    }
+
+    impl OthersMeter {
+        /// Starts measuring everything but `pids` (`"self"` for this process).
+        #[must_use]
+        pub fn start(pids: &[&str]) -> Self {
+            let pids: Vec<String> = pids.iter().map(|pid| (*pid).to_owned()).collect();
+            Self {
+                machine: machine_cpu_seconds().unwrap_or(0.0),
+                ours: pids.iter().filter_map(|pid| cpu_seconds(pid)).sum(),
+                pids,
+                start: Instant::now(),
+            }
+        }
+
+        /// The others' percentage of one core since [`start`](Self::start).
+        #[must_use]
+        pub fn percent(&self) -> f64 {
+            let Some(machine) = machine_cpu_seconds() else {
+                return f64::NAN;
+            };
+            let ours: f64 = self.pids.iter().filter_map(|pid| cpu_seconds(pid)).sum();
+            let others = (machine - self.machine) - (ours - self.ours);
+            100.0 * others.max(0.0) / self.start.elapsed().as_secs_f64().max(1e-9)
+        }
+    }
+
     /// CPU use of a process over a window, as a percentage of one core.
     #[derive(Debug, Clone, Copy)]
     pub struct CpuMeter {
@@ -464,6 +521,8 @@ mod tests {
     fn this_process_has_cpu_time_and_memory() {
         assert!(super::process::cpu_seconds("self").is_some());
         assert!(super::process::thread_cpu_seconds("self").unwrap() > 0.0);
+        assert!(super::process::machine_cpu_seconds().unwrap() > 0.0);
+        assert!(super::process::OthersMeter::start(&["self"]).percent() >= 0.0);
         assert!(super::process::rss_bytes("self").unwrap() > 0);
         assert!(super::process::open_files_limit().unwrap() > 0);
     }

@@ -19,7 +19,7 @@ use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use nodelink::wire::{decode_server_frame, encode_event, encode_pong, handshake, ServerFrame};
 use nodelink::Protocol;
-use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter};
+use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter, OthersMeter};
 use nodelink_bench::since;
 use nodelink_examples::{Game, ToClient, ToServer};
 use tokio::task::JoinHandle;
@@ -98,6 +98,9 @@ OPTIONS:
                     --release -p nodelink-relay)
   --server-cpus L   start the server under `taskset -c L` (e.g. 0), off the cores
                     the generator runs on (start it under taskset as well)
+  --trace-slow MS   sync, rooms, matches: print each timed move slower than MS
+                    milliseconds to stderr, with when it arrived (seconds since the
+                    run began; a line tells when the window opened)
   --json FILE       also write the result line to FILE
   --help            this text
 
@@ -227,6 +230,7 @@ struct Args {
     relay: bool,
     server_cpus: Option<String>,
     json: Option<String>,
+    trace_slow: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -246,6 +250,7 @@ fn parse_args() -> Result<Args, String> {
         relay: false,
         server_cpus: None,
         json: None,
+        trace_slow: None,
     };
     let mut rate = None;
     let mut words = std::env::args().skip(1);
@@ -299,6 +304,13 @@ fn parse_args() -> Result<Args, String> {
             "--relay" => args.relay = true,
             "--server-cpus" => args.server_cpus = Some(value()?),
             "--json" => args.json = Some(value()?),
+            "--trace-slow" => {
+                let ms: f64 = value()?.parse().map_err(|e| format!("--trace-slow: {e}"))?;
+                args.trace_slow = Some(
+                    Duration::try_from_secs_f64(ms / 1000.0)
+                        .map_err(|e| format!("--trace-slow: {e}"))?,
+                );
+            }
             other => return Err(format!("unknown option `{other}`; see --help")),
         }
     }
@@ -648,6 +660,16 @@ impl UnderTest {
 
     fn rss(&self) -> u64 {
         self.pid().as_deref().and_then(rss_bytes).unwrap_or(0)
+    }
+
+    /// Measures what the rest of the machine uses: all but this generator, the
+    /// server and its relay.
+    fn others_meter(&self) -> OthersMeter {
+        let (server, relay) = (self.pid(), self.relay_pid());
+        let mut ours = vec!["self"];
+        ours.extend(server.as_deref());
+        ours.extend(relay.as_deref());
+        OthersMeter::start(&ours)
     }
 }
 
@@ -1014,6 +1036,8 @@ struct Plan {
     first_send: Duration,
     /// Where an observer records latencies.
     latency: Option<SharedHistogram>,
+    /// An observer's moves slower than this are printed.
+    trace_slow: Option<Duration>,
     counters: Arc<Counters>,
     /// When the run began: chat lines carry the time since.
     epoch: Instant,
@@ -1031,6 +1055,7 @@ async fn bot(socket: Socket, plan: Plan) {
         sends,
         first_send,
         latency,
+        trace_slow,
         counters,
         epoch,
         stop,
@@ -1098,7 +1123,15 @@ async fn bot(socket: Socket, plan: Plan) {
                     if let (Some(x), Some(histogram)) = (mine.filter(|x| *x >= 0.0), &latency) {
                         let sent_at = sent.lock().ok().and_then(|mut s| s.remove(&(x as u32)));
                         if let Some(at) = sent_at {
-                            record(histogram, at.elapsed().as_micros() as u64);
+                            let took = at.elapsed();
+                            if trace_slow.is_some_and(|slow| took > slow) {
+                                eprintln!(
+                                    "loadgen: slow move of bot {index}: {:.1} ms, arrived at {:.3} s",
+                                    took.as_secs_f64() * 1000.0,
+                                    since(epoch)
+                                );
+                            }
+                            record(histogram, took.as_micros() as u64);
                         }
                     }
                 }
@@ -1302,6 +1335,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             sends: sends_of(args, index),
             first_send: first_send(args, index),
             latency: is_observer(args, index).then(|| histogram.clone()),
+            trace_slow: args.trace_slow,
             counters: counters.clone(),
             epoch: start,
             stop,
@@ -1326,12 +1360,16 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let relay_pid = server.relay_pid();
     let relay_cpu = relay_pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
+    let others = server.others_meter();
     let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
     let read0 = SOCKET_BYTES_READ.load(Ordering::Relaxed);
     if let Ok(mut h) = histogram.lock() {
         h.reset();
     }
     let window = Instant::now();
+    if args.trace_slow.is_some() {
+        eprintln!("loadgen: the window opens at {:.3} s", since(start));
+    }
     let players = args.players as f64;
     while since(window) < args.duration {
         tokio::time::sleep(Duration::from_secs(1).min(Duration::from_secs_f64(args.duration)))
@@ -1379,6 +1417,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             server_rss.saturating_sub(rss_empty) as f64 / 1024.0 / players,
         )
         .number("loadgen_cpu_percent", own_cpu.percent("self"))
+        .number("others_cpu_percent", others.percent())
         .number(
             "frames_per_s_per_client",
             per_client_per_s(counters.frames() - frames0),
@@ -1522,6 +1561,7 @@ async fn attempt_join(index: usize, ramp: Arc<Ramp>) {
         sends: Sends::Nothing,
         first_send: Duration::ZERO,
         latency: None,
+        trace_slow: None,
         counters: ramp.counters.clone(),
         epoch: ramp.epoch,
         stop: ramp.stop,
@@ -1561,6 +1601,7 @@ async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> 
     });
     let server_cpu = pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
+    let others = server.others_meter();
     let opening = tokio::spawn(open_connections(ramp.clone(), args.players, args.rate));
     let mut next_progress = 1.0;
     while ramp.resolved() < args.players as u64 && Instant::now() < deadline {
@@ -1616,6 +1657,7 @@ async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> 
             server_rss.saturating_sub(rss_empty) as f64 / 1024.0 / joined.max(1) as f64,
         )
         .number("loadgen_cpu_percent", own_cpu.percent("self"))
+        .number("others_cpu_percent", others.percent())
         .field("latency_ms", latency_json(&ramp.latency))
         .number("bytes_to_existing_per_join", to_existing / joined as f64)
         .number(

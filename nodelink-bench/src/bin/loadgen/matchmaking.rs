@@ -145,6 +145,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
     let rss_empty = server.rss();
     let latency = new_histogram()?;
     let cpu_before = pid.as_deref().and_then(thread_cpu_seconds);
+    let others = server.others_meter();
     let start = Instant::now();
     let mut storm = Vec::with_capacity(args.players);
     for _ in 0..args.players {
@@ -188,6 +189,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         (Some(before), Some(after)) => after - before,
         _ => f64::NAN,
     };
+    let others = others.percent();
     let server_rss = server.rss();
     let listed = listing(&server.url, &server.connector).await?;
     eprintln!(
@@ -222,6 +224,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         .field("matches_listed", listed.len())
         .field("players_listed", listed.iter().sum::<u32>())
         .number("server_cpu_ms", cpu_seconds * 1000.0)
+        .number("others_cpu_percent", others)
         .number(
             "server_cpu_us_per_find",
             cpu_seconds * 1e6 / sockets.len().max(1) as f64,
@@ -274,6 +277,7 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
     let create = create_url(&server.url)?;
     let loops = args.players;
     let rss_empty = server.rss();
+    let others = server.others_meter();
     // The first loops of each kind pay for first uses (allocator pools, lazily
     // made tables): not counted.
     let warmup = new_histogram()?;
@@ -307,6 +311,7 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
         lives.push(life_us);
     }
     let differences: Vec<f64> = lives.iter().zip(&visits).map(|(l, v)| l - v).collect();
+    let others = others.percent();
     until_none_listed(server).await?;
 
     // Memory: RSS (KiB) before, while holding, and after ending, per cycle.
@@ -358,6 +363,7 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
         .field("visit_us_each_round", json_list(&visits))
         .field("create_end_us_each_round", json_list(&lives))
         .field("match_cost_us_each_round", json_list(&differences))
+        .number("others_cpu_percent", others)
         .field("visit_latency_ms", latency_json(&visit_latency))
         .field("create_end_latency_ms", latency_json(&match_latency))
         .number("server_rss_empty_kib", kib(rss_empty))
