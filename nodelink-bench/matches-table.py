@@ -85,13 +85,15 @@ def storms(results):
     if not results:
         return
     print("| round | found | failed | p50 / p99 / max (ms) | matches (welcomes) | matches "
-          "listed | players per match | server CPU per find (µs) | others' CPU (%) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "listed | players per match | listen queue overflows | SYNs sent again | "
+          "server CPU per find (µs) | others' CPU (%) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for index, run in enumerate(results, 1):
         latency = run["latency_ms"]
         print(f"| {index} | {run['connected']} | {run['failed']} | {latency['p50']} / "
               f"{latency['p99']} / {latency['max']} | {run['matches_by_welcome']} | "
               f"{run['matches_listed']} | {run['smallest_match']}-{run['largest_match']} | "
+              f"{run.get('listen_overflows')} | {run.get('syn_retransmits')} | "
               f"{run['server_cpu_us_per_find']:.0f} | {run['others_cpu_percent']:.0f} |")
     get = lambda key: [run["latency_ms"][key] for run in results]
     print(f"\nmedian of {len(results)}: p50 {spread(get('p50'))} ms, p99 {spread(get('p99'))} ms, "
@@ -138,7 +140,8 @@ def slow_moves(path):
         for t in inside:
             counts[int(t)] += 1
         latency = result.get("latency_ms", {})
-        print(f"{run['command']}")
+        print(f"{run['command']}  (others' CPU {result.get('others_cpu_percent')}%, server "
+              f"{result.get('server_cpu_percent')}%)")
         print(f"  p50 / p99 {latency.get('p50')} / {latency.get('p99')} ms of {latency.get('samples')} "
               f"moves; {len(inside)} over 150 ms in the window, by second since it opened: "
               + ", ".join(f"{second} s: {count}" for second, count in sorted(counts.items())))

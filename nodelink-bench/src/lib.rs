@@ -160,6 +160,22 @@ pub mod process {
     }
 }
 
+/// The kernel's TCP counters (Linux), machine-wide.
+pub mod tcp {
+    /// The `TcpExt` counter `name` of `/proc/net/netstat` (`ListenOverflows`: a
+    /// connection that completed its handshake found the listener's accept queue
+    /// full, and the kernel dropped it; `TCPSynRetrans`: SYNs sent again, a
+    /// second later the first time).
+    #[must_use]
+    pub fn ext_counter(name: &str) -> Option<u64> {
+        let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+        let mut lines = netstat.lines().filter(|line| line.starts_with("TcpExt:"));
+        let (names, values) = (lines.next()?, lines.next()?);
+        let index = names.split_whitespace().position(|n| n == name)?;
+        values.split_whitespace().nth(index)?.parse().ok()
+    }
+}
+
 /// nodelink's native wire (PROTOCOL.md) for the bench game, written by hand with
 /// `rmp`: the hand-written limit server sends, byte for byte, the frames nodelink
 /// sends for the same game, so that comparing the two servers compares their
@@ -349,7 +365,8 @@ pub mod limit_wire {
 pub const MATCH_KIND: &str = "match";
 
 /// The command line of both Rust bench servers: `[PORT] [--room-size N]
-/// [--match-size N] [--tls CERT KEY] [--relay URL] [--resume-grace SECONDS]`.
+/// [--match-size N] [--tls CERT KEY] [--relay URL] [--resume-grace SECONDS]
+/// [--ping-interval SECONDS]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
@@ -358,7 +375,8 @@ pub const MATCH_KIND: &str = "match";
 /// (the nodelink server only). With `--relay URL`, the nodelink server hosts
 /// through that relay instead of listening. `--resume-grace` sets the nodelink server's
 /// `ServerConfig::resume_grace` (0: no sessions); the limit server has no sessions
-/// and ignores it. `--match-size N` makes the nodelink server host matches of the
+/// and ignores it, as it does `--ping-interval` (the nodelink server's
+/// `ServerConfig::ping_interval`; 0: no pings). `--match-size N` makes the nodelink server host matches of the
 /// kind [`MATCH_KIND`] with the bench game's rules and at most N players each (the
 /// limit server has no matches and refuses it).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -376,6 +394,9 @@ pub struct ServerArgs {
     pub relay: Option<String>,
     /// Players per match of the [`MATCH_KIND`] kind, when the server hosts it.
     pub match_size: Option<usize>,
+    /// How often the nodelink server pings each player, in seconds (0: never);
+    /// its default when not given.
+    pub ping_interval: Option<f64>,
 }
 
 impl ServerArgs {
@@ -406,17 +427,16 @@ impl ServerArgs {
                 parsed.tls = Some((cert.into(), key.into()));
             } else if arg == "--relay" {
                 parsed.relay = Some(args.next().ok_or("--relay needs the relay's URL")?);
-            } else if arg == "--resume-grace" {
-                let grace = args.next().ok_or("--resume-grace needs a value")?;
-                match grace.parse::<f64>() {
-                    Ok(grace) if grace >= 0.0 && grace.is_finite() => {
-                        parsed.resume_grace = Some(grace);
-                    }
-                    _ => {
-                        return Err(format!(
-                            "--resume-grace: `{grace}` is not a number of seconds"
-                        ))
-                    }
+            } else if arg == "--resume-grace" || arg == "--ping-interval" {
+                let seconds = args.next().ok_or(format!("{arg} needs a value"))?;
+                let seconds = match seconds.parse::<f64>() {
+                    Ok(seconds) if seconds >= 0.0 && seconds.is_finite() => Some(seconds),
+                    _ => return Err(format!("{arg}: `{seconds}` is not a number of seconds")),
+                };
+                if arg == "--resume-grace" {
+                    parsed.resume_grace = seconds;
+                } else {
+                    parsed.ping_interval = seconds;
                 }
             } else {
                 parsed.port = arg
@@ -496,7 +516,12 @@ mod tests {
                 resume_grace: None,
                 relay: None,
                 match_size: None,
+                ping_interval: None,
             })
+        );
+        assert_eq!(
+            parse(&["--ping-interval", "0"]).map(|args| args.ping_interval),
+            Ok(Some(0.0))
         );
         assert_eq!(
             parse(&["--match-size", "10"]).map(|args| args.match_size),
@@ -522,6 +547,7 @@ mod tests {
         assert!(super::process::cpu_seconds("self").is_some());
         assert!(super::process::thread_cpu_seconds("self").unwrap() > 0.0);
         assert!(super::process::machine_cpu_seconds().unwrap() > 0.0);
+        assert!(super::tcp::ext_counter("ListenOverflows").is_some());
         assert!(super::process::OthersMeter::start(&["self"]).percent() >= 0.0);
         assert!(super::process::rss_bytes("self").unwrap() > 0);
         assert!(super::process::open_files_limit().unwrap() > 0);

@@ -11,7 +11,7 @@
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
 //! --bin bench-server-nodelink -- [PORT] [--room-size N] [--match-size N] [--tls
-//! CERT KEY] [--resume-grace SECONDS]`.
+//! CERT KEY] [--resume-grace SECONDS] [--ping-interval SECONDS]`.
 
 use nodelink::server::{MatchKind, RateLimit, Server, ServerConfig, SyncScope};
 use nodelink::tls::TlsConfig;
@@ -58,6 +58,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(grace) = args.resume_grace {
         config = config.resume_grace(std::time::Duration::from_secs_f64(grace));
+    }
+    if let Some(every) = args.ping_interval {
+        config = config.ping_interval(std::time::Duration::from_secs_f64(every));
     }
     let mut server = Server::<Game>::new(config);
     bench_rules(&mut server);

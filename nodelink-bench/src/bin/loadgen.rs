@@ -87,6 +87,8 @@ OPTIONS:
   --rounds R        lifecycle: rounds of loops, and cycles of held matches              [3]
   --resume-grace S  the nodelink server's grace period for lost connections, in
                     seconds; 0: no sessions (the server's default: 30)
+  --ping-interval S how often the nodelink server pings each player, in seconds;
+                    0: never (the server's default: 5)
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
@@ -224,6 +226,7 @@ struct Args {
     match_size: usize,
     rounds: usize,
     resume_grace: Option<String>,
+    ping_interval: Option<f64>,
     warmup: f64,
     duration: f64,
     tls: bool,
@@ -244,6 +247,7 @@ fn parse_args() -> Result<Args, String> {
         match_size: 10,
         rounds: 3,
         resume_grace: None,
+        ping_interval: None,
         warmup: 3.0,
         duration: 10.0,
         tls: false,
@@ -296,6 +300,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--resume-grace" => args.resume_grace = Some(value()?),
+            "--ping-interval" => {
+                let every = value()?
+                    .parse()
+                    .map_err(|e| format!("--ping-interval: {e}"))?;
+                args.ping_interval = Some(every);
+            }
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
@@ -582,6 +592,9 @@ impl UnderTest {
         }
         if let Some(grace) = &args.resume_grace {
             server_args.extend(["--resume-grace".to_owned(), grace.clone()]);
+        }
+        if let Some(every) = &args.ping_interval {
+            server_args.extend(["--ping-interval".to_owned(), every.to_string()]);
         }
         let cpus = args.server_cpus.as_deref();
         let relay = match (&args.target, args.relay) {
@@ -1390,6 +1403,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
         .text("scenario", args.scenario.name())
         .field("tls", args.tls)
         .field("relay", args.relay)
+        .number("ping_interval_s", args.ping_interval.unwrap_or(f64::NAN))
         .field("players", args.players)
         .field("connected", counters.connected())
         .number("seconds", seconds)

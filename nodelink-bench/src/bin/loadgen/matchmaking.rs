@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use nodelink::wire::{decode_listing, encode_event, MatchRequest};
 use nodelink_bench::process::thread_cpu_seconds;
-use nodelink_bench::{since, MATCH_KIND};
+use nodelink_bench::{since, tcp, MATCH_KIND};
 use nodelink_examples::ToServer;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
@@ -146,6 +146,8 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
     let latency = new_histogram()?;
     let cpu_before = pid.as_deref().and_then(thread_cpu_seconds);
     let others = server.others_meter();
+    let counters = ["ListenOverflows", "TCPSynRetrans"];
+    let kernel_before = counters.map(tcp::ext_counter);
     let start = Instant::now();
     let mut storm = Vec::with_capacity(args.players);
     for _ in 0..args.players {
@@ -190,6 +192,15 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         _ => f64::NAN,
     };
     let others = others.percent();
+    // Machine-wide: a storm on loopback is most of what the kernel sees meanwhile.
+    let kernel: Vec<String> = counters
+        .iter()
+        .zip(kernel_before)
+        .map(|(name, before)| match (before, tcp::ext_counter(name)) {
+            (Some(before), Some(after)) => (after - before).to_string(),
+            _ => "null".to_owned(),
+        })
+        .collect();
     let server_rss = server.rss();
     let listed = listing(&server.url, &server.connector).await?;
     eprintln!(
@@ -221,6 +232,8 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         .field("matches_by_welcome", players_in.len())
         .field("smallest_match", players_in.values().min().unwrap_or(&0))
         .field("largest_match", players_in.values().max().unwrap_or(&0))
+        .field("listen_overflows", &kernel[0])
+        .field("syn_retransmits", &kernel[1])
         .field("matches_listed", listed.len())
         .field("players_listed", listed.iter().sum::<u32>())
         .number("server_cpu_ms", cpu_seconds * 1000.0)
