@@ -30,6 +30,22 @@ pub mod process {
         Some((utime / TICKS_PER_SECOND, stime / TICKS_PER_SECOND))
     }
 
+    /// CPU time used so far by the live threads of process `pid`, in seconds, to
+    /// the nanosecond (the sum of `/proc/<pid>/task/*/schedstat`): for costs of a
+    /// few microseconds, which `/proc/<pid>/stat`'s hundredths of a second cannot
+    /// tell apart. A thread that has exited is no longer counted, so compare
+    /// readings of a process whose threads live on (a Tokio runtime's workers).
+    #[must_use]
+    pub fn thread_cpu_seconds(pid: &str) -> Option<f64> {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        let nanos: u64 = tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+            .sum();
+        Some(nanos as f64 / 1e9)
+    }
+
     /// Resident memory of process `pid`, in bytes.
     #[must_use]
     pub fn rss_bytes(pid: &str) -> Option<u64> {
@@ -45,6 +61,63 @@ pub mod process {
         let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
         let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
         line.split_whitespace().nth(3)?.parse().ok()
+    }
+
+    /// CPU time used so far by the whole machine, every core, process and the
+    /// kernel, in seconds (the first line of `/proc/stat`: all but idle and
+    /// I/O wait).
+    #[must_use]
+    pub fn machine_cpu_seconds() -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().next()?.strip_prefix("cpu ")?;
+        let ticks: Vec<f64> = line
+            .split_whitespace()
+            .map(|field| field.parse().unwrap_or(0.0))
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest is in user).
+        let busy: f64 = [0, 1, 2, 5, 6, 7]
+            .iter()
+            .filter_map(|&index| ticks.get(index))
+            .sum();
+        Some(busy / TICKS_PER_SECOND)
+    }
+
+    /// The CPU used over a window by everything on the machine but the given
+    /// processes (other programs, and the kernel's work not charged to a
+    /// process, which on loopback includes some of the measured processes' own
+    /// network work), as a percentage of one core: how loaded the machine was
+    /// besides the measurement.
+    #[derive(Debug, Clone)]
+    pub struct OthersMeter {
+        pids: Vec<String>,
+        machine: f64,
+        ours: f64,
+        start: Instant,
+    }
+
+    impl OthersMeter {
+        /// Starts measuring everything but `pids` (`"self"` for this process).
+        #[must_use]
+        pub fn start(pids: &[&str]) -> Self {
+            let pids: Vec<String> = pids.iter().map(|pid| (*pid).to_owned()).collect();
+            Self {
+                machine: machine_cpu_seconds().unwrap_or(0.0),
+                ours: pids.iter().filter_map(|pid| cpu_seconds(pid)).sum(),
+                pids,
+                start: Instant::now(),
+            }
+        }
+
+        /// The others' percentage of one core since [`start`](Self::start).
+        #[must_use]
+        pub fn percent(&self) -> f64 {
+            let Some(machine) = machine_cpu_seconds() else {
+                return f64::NAN;
+            };
+            let ours: f64 = self.pids.iter().filter_map(|pid| cpu_seconds(pid)).sum();
+            let others = (machine - self.machine) - (ours - self.ours);
+            100.0 * others.max(0.0) / self.start.elapsed().as_secs_f64().max(1e-9)
+        }
     }
 
     /// CPU use of a process over a window, as a percentage of one core.
@@ -84,6 +157,22 @@ pub mod process {
             let used = cpu_seconds(pid).unwrap_or(self.start_cpu) - self.start_cpu;
             100.0 * used / self.start.elapsed().as_secs_f64().max(1e-9)
         }
+    }
+}
+
+/// The kernel's TCP counters (Linux), machine-wide.
+pub mod tcp {
+    /// The `TcpExt` counter `name` of `/proc/net/netstat` (`ListenOverflows`: a
+    /// connection that completed its handshake found the listener's accept queue
+    /// full, and the kernel dropped it; `TCPSynRetrans`: SYNs sent again, a
+    /// second later the first time).
+    #[must_use]
+    pub fn ext_counter(name: &str) -> Option<u64> {
+        let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+        let mut lines = netstat.lines().filter(|line| line.starts_with("TcpExt:"));
+        let (names, values) = (lines.next()?, lines.next()?);
+        let index = names.split_whitespace().position(|n| n == name)?;
+        values.split_whitespace().nth(index)?.parse().ok()
     }
 }
 
@@ -287,8 +376,13 @@ pub mod limit_wire {
     }
 }
 
-/// The command line of both Rust bench servers: `[PORT] [--room-size N] [--tls
-/// CERT KEY] [--relay URL] [--resume-grace SECONDS]`.
+/// The name of the match kind the nodelink bench server hosts with `--match-size`:
+/// what clients put in `?match=find&kind=…` and `?match=create&kind=…`.
+pub const MATCH_KIND: &str = "match";
+
+/// The command line of both Rust bench servers: `[PORT] [--room-size N]
+/// [--match-size N] [--tls CERT KEY] [--relay URL] [--resume-grace SECONDS]
+/// [--ping-interval SECONDS]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
@@ -297,7 +391,10 @@ pub mod limit_wire {
 /// (the nodelink server only). With `--relay URL`, the nodelink server hosts
 /// through that relay instead of listening. `--resume-grace` sets the nodelink server's
 /// `ServerConfig::resume_grace` (0: no sessions); the limit server has no sessions
-/// and ignores it.
+/// and ignores it, as it does `--ping-interval` (the nodelink server's
+/// `ServerConfig::ping_interval`; 0: no pings). `--match-size N` makes the nodelink server host matches of the
+/// kind [`MATCH_KIND`] with the bench game's rules and at most N players each (the
+/// limit server has no matches and refuses it).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
@@ -311,6 +408,11 @@ pub struct ServerArgs {
     pub resume_grace: Option<f64>,
     /// A relay to host through instead of listening (the nodelink server only).
     pub relay: Option<String>,
+    /// Players per match of the [`MATCH_KIND`] kind, when the server hosts it.
+    pub match_size: Option<usize>,
+    /// How often the nodelink server pings each player, in seconds (0: never);
+    /// its default when not given.
+    pub ping_interval: Option<f64>,
 }
 
 impl ServerArgs {
@@ -322,11 +424,16 @@ impl ServerArgs {
         let mut parsed = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            if arg == "--room-size" {
-                let size = args.next().ok_or("--room-size needs a value")?;
-                match size.parse() {
-                    Ok(size) if size > 0 => parsed.room_size = Some(size),
-                    _ => return Err(format!("--room-size: `{size}` is not a positive number")),
+            if arg == "--room-size" || arg == "--match-size" {
+                let size = args.next().ok_or(format!("{arg} needs a value"))?;
+                let size = match size.parse() {
+                    Ok(size) if size > 0 => Some(size),
+                    _ => return Err(format!("{arg}: `{size}` is not a positive number")),
+                };
+                if arg == "--room-size" {
+                    parsed.room_size = size;
+                } else {
+                    parsed.match_size = size;
                 }
             } else if arg == "--tls" {
                 let cert = args.next().ok_or("--tls needs a certificate file")?;
@@ -336,17 +443,16 @@ impl ServerArgs {
                 parsed.tls = Some((cert.into(), key.into()));
             } else if arg == "--relay" {
                 parsed.relay = Some(args.next().ok_or("--relay needs the relay's URL")?);
-            } else if arg == "--resume-grace" {
-                let grace = args.next().ok_or("--resume-grace needs a value")?;
-                match grace.parse::<f64>() {
-                    Ok(grace) if grace >= 0.0 && grace.is_finite() => {
-                        parsed.resume_grace = Some(grace);
-                    }
-                    _ => {
-                        return Err(format!(
-                            "--resume-grace: `{grace}` is not a number of seconds"
-                        ))
-                    }
+            } else if arg == "--resume-grace" || arg == "--ping-interval" {
+                let seconds = args.next().ok_or(format!("{arg} needs a value"))?;
+                let seconds = match seconds.parse::<f64>() {
+                    Ok(seconds) if seconds >= 0.0 && seconds.is_finite() => Some(seconds),
+                    _ => return Err(format!("{arg}: `{seconds}` is not a number of seconds")),
+                };
+                if arg == "--resume-grace" {
+                    parsed.resume_grace = seconds;
+                } else {
+                    parsed.ping_interval = seconds;
                 }
             } else {
                 parsed.port = arg
@@ -425,8 +531,19 @@ mod tests {
                 tls: None,
                 resume_grace: None,
                 relay: None,
+                match_size: None,
+                ping_interval: None,
             })
         );
+        assert_eq!(
+            parse(&["--ping-interval", "0"]).map(|args| args.ping_interval),
+            Ok(Some(0.0))
+        );
+        assert_eq!(
+            parse(&["--match-size", "10"]).map(|args| args.match_size),
+            Ok(Some(10))
+        );
+        assert!(parse(&["--match-size", "0"]).is_err());
         assert_eq!(
             parse(&["--tls", "cert.pem", "key.pem"]).map(|args| args.tls),
             Ok(Some(("cert.pem".into(), "key.pem".into())))
@@ -444,6 +561,10 @@ mod tests {
     #[test]
     fn this_process_has_cpu_time_and_memory() {
         assert!(super::process::cpu_seconds("self").is_some());
+        assert!(super::process::thread_cpu_seconds("self").unwrap() > 0.0);
+        assert!(super::process::machine_cpu_seconds().unwrap() > 0.0);
+        assert!(super::tcp::ext_counter("ListenOverflows").is_some());
+        assert!(super::process::OthersMeter::start(&["self"]).percent() >= 0.0);
         assert!(super::process::rss_bytes("self").unwrap() > 0);
         assert!(super::process::open_files_limit().unwrap() > 0);
     }

@@ -77,3 +77,86 @@ fn loadgen_times_a_short_connect_ramp() {
         "{per_client} bytes per existing client per join: {result}"
     );
 }
+
+#[test]
+fn loadgen_fills_matches_found_by_the_bots() {
+    let (result, _) = loadgen(&[
+        "--scenario",
+        "matches",
+        "--players",
+        "30",
+        "--match-size",
+        "10",
+        "--observers",
+        "3",
+        "--warmup",
+        "1",
+        "--duration",
+        "2",
+    ]);
+    assert_eq!(number(&result, "connected"), Some(30.0), "{result}");
+    // One bot at a time finds the match with a free place, so they fill in order.
+    assert_eq!(number(&result, "groups"), Some(3.0), "{result}");
+    assert_eq!(number(&result, "smallest_match"), Some(10.0), "{result}");
+    assert_eq!(number(&result, "largest_match"), Some(10.0), "{result}");
+    let frames = number(&result, "frames_per_s_per_client").expect("frames/s");
+    assert!(
+        (10.0..=30.0).contains(&frames),
+        "{frames} frames/s at tick rate 20: {result}"
+    );
+    assert!(
+        number(&result, "samples").expect("latency samples") > 0.0,
+        "{result}"
+    );
+    assert!(
+        number(&result, "server_rss_per_group_kib").expect("rss per match") > 0.0,
+        "{result}"
+    );
+}
+
+#[test]
+fn loadgen_storms_find_into_full_matches() {
+    let (result, _) = loadgen(&[
+        "--scenario",
+        "find",
+        "--players",
+        "50",
+        "--match-size",
+        "10",
+    ]);
+    assert_eq!(number(&result, "connected"), Some(50.0), "{result}");
+    assert_eq!(number(&result, "failed"), Some(0.0), "{result}");
+    assert_eq!(number(&result, "samples"), Some(50.0), "{result}");
+    // Fifty clients at once, ten places a match: exactly five matches, full.
+    assert_eq!(number(&result, "matches_by_welcome"), Some(5.0), "{result}");
+    assert_eq!(number(&result, "smallest_match"), Some(10.0), "{result}");
+    assert_eq!(number(&result, "matches_listed"), Some(5.0), "{result}");
+    assert_eq!(number(&result, "players_listed"), Some(50.0), "{result}");
+}
+
+#[test]
+fn loadgen_times_matches_created_and_ended() {
+    let (result, stderr) = loadgen(&[
+        "--scenario",
+        "lifecycle",
+        "--players",
+        "20",
+        "--rounds",
+        "2",
+    ]);
+    assert!(stderr.contains("round 2"), "a line per round: {stderr}");
+    assert!(stderr.contains("cycle 2"), "a line per cycle: {stderr}");
+    assert!(
+        number(&result, "visit_us").expect("visit") > 0.0,
+        "{result}"
+    );
+    assert!(
+        number(&result, "create_end_us").expect("create and end") > 0.0,
+        "{result}"
+    );
+    assert!(number(&result, "match_cost_us").is_some(), "{result}");
+    assert!(
+        result.contains("\"rss_after_kib\":[") && result.contains("\"held_kib_per_match\":["),
+        "{result}"
+    );
+}

@@ -435,6 +435,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.tls.is_some() {
         return Err("--tls: the limit server serves plain ws:// only".into());
     }
+    if args.match_size.is_some() {
+        return Err("--match-size: the limit server hosts one world, no matches".into());
+    }
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!("listening on {}", listener.local_addr()?);
     let (to_world, inbox) = mpsc::channel(4096);

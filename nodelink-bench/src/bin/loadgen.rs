@@ -4,6 +4,9 @@
 //!
 //! `cargo run -p nodelink-bench --release --bin loadgen -- --help`
 
+#[path = "loadgen/matchmaking.rs"]
+mod matchmaking;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -16,13 +19,15 @@ use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use nodelink::wire::{decode_server_frame, encode_event, encode_pong, handshake, ServerFrame};
 use nodelink::Protocol;
-use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter};
+use nodelink_bench::process::{cpu_seconds, open_files_limit, rss_bytes, CpuMeter, OthersMeter};
 use nodelink_bench::since;
 use nodelink_examples::{Game, ToClient, ToServer};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
+
+use matchmaking::{find_url, run_find, run_lifecycle};
 
 const HELP: &str = "\
 loadgen: bots over loopback against a game server, measured after a warm-up
@@ -53,16 +58,37 @@ OPTIONS:
                           period, so a room changes on every tick even at a low
                           --rate (not for python: Python nodelink 0.6.0 has rooms for
                           broadcasts only, not for state sync; with a ws:// target
-                          the server must scope sync to rooms itself)          [sync]
+                          the server must scope sync to rooms itself)
+                    matches: like rooms, with matches instead of rooms: the
+                          nodelink server hosts the kind `match` (max_players
+                          --match-size) and each bot connects with
+                          ?match=find&kind=match, so the bots fill matches of
+                          --match-size in join order, each match its own task
+                    find: --players bots ask to find a match at the same moment
+                          (a storm); times each from its TCP connect to its
+                          welcome, counts the matches they were put in (by the
+                          welcomes' match codes, and by a listing afterwards)
+                    lifecycle: the cost of a match's life: --rounds rounds of
+                          --players create-then-end loops (create a match, its
+                          welcome, `ready`, which ends it, the close 4011), each
+                          beside as many joins of the default match (welcome,
+                          close) as the baseline, timed by the server's CPU; then
+                          --rounds cycles of --players matches created and held,
+                          then ended, with the server's RSS at each step   [sync]
   --players N       bots to connect                                                   [100]
   --observers K     bots that decode every frame and time their own moves (sync,
                     rooms: spread over the rooms) or every chat line (broadcast)      [5]
   --rate R          sync, rooms: moves per second per bot                              [20]
                     broadcast: chat lines per second from the sender                   [20]
                     connect: joins per second                                         [500]
+                    sync, rooms, matches: 0 for bots that never move
   --room-size N     players per room (rooms)                                           [50]
+  --match-size N    the match kind's max_players (matches, find, lifecycle)            [10]
+  --rounds R        lifecycle: rounds of loops, and cycles of held matches              [3]
   --resume-grace S  the nodelink server's grace period for lost connections, in
                     seconds; 0: no sessions (the server's default: 30)
+  --ping-interval S how often the nodelink server pings each player, in seconds;
+                    0: never (the server's default: 5)
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
@@ -74,6 +100,9 @@ OPTIONS:
                     --release -p nodelink-relay)
   --server-cpus L   start the server under `taskset -c L` (e.g. 0), off the cores
                     the generator runs on (start it under taskset as well)
+  --trace-slow MS   sync, rooms, matches: print each timed move slower than MS
+                    milliseconds to stderr, with when it arrived (seconds since the
+                    run began; a line tells when the window opened)
   --json FILE       also write the result line to FILE
   --help            this text
 
@@ -85,7 +114,11 @@ latency (p50, p99, max, from
 an HDR histogram) from a bot's move to the frame that carries it (sync, rooms), from
 a chat line's send to its receipt (broadcast, with chat lines per second per
 client), or from a join's TCP connect to its first state frame (connect, with the
-failed and slow joins and the bytes per join sent to the clients already there).
+failed and slow joins and the bytes per join sent to the clients already there),
+or from a find's TCP connect to its welcome (find). sync, rooms and matches also
+give the server's RSS right after the ramp, and per room or match above the
+empty server's. lifecycle gives µs of server CPU per loop of each kind (from
+/proc/PID/task/*/schedstat) and the RSS of each step of its cycles.
 ";
 
 /// How long a `connect` join may take before it counts as failed.
@@ -132,15 +165,21 @@ enum Scenario {
     Broadcast,
     Connect,
     Rooms,
+    Matches,
+    Find,
+    Lifecycle,
 }
 
 impl Scenario {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 8] = [
         Self::Sync,
         Self::Idle,
         Self::Broadcast,
         Self::Connect,
         Self::Rooms,
+        Self::Matches,
+        Self::Find,
+        Self::Lifecycle,
     ];
 
     fn name(self) -> &'static str {
@@ -150,7 +189,20 @@ impl Scenario {
             Self::Broadcast => "broadcast",
             Self::Connect => "connect",
             Self::Rooms => "rooms",
+            Self::Matches => "matches",
+            Self::Find => "find",
+            Self::Lifecycle => "lifecycle",
         }
+    }
+
+    /// Whether the bots play in matches of the server's `match` kind.
+    fn uses_matches(self) -> bool {
+        matches!(self, Self::Matches | Self::Find | Self::Lifecycle)
+    }
+
+    /// Whether bots may be told not to move at all (`--rate 0`).
+    fn moves(self) -> bool {
+        matches!(self, Self::Sync | Self::Rooms | Self::Matches)
     }
 
     /// `--rate` when none is given: moves per second per bot, chat lines per
@@ -171,13 +223,17 @@ struct Args {
     observers: usize,
     rate: f64,
     room_size: usize,
+    match_size: usize,
+    rounds: usize,
     resume_grace: Option<String>,
+    ping_interval: Option<f64>,
     warmup: f64,
     duration: f64,
     tls: bool,
     relay: bool,
     server_cpus: Option<String>,
     json: Option<String>,
+    trace_slow: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -188,13 +244,17 @@ fn parse_args() -> Result<Args, String> {
         observers: 5,
         rate: f64::NAN,
         room_size: 50,
+        match_size: 10,
+        rounds: 3,
         resume_grace: None,
+        ping_interval: None,
         warmup: 3.0,
         duration: 10.0,
         tls: false,
         relay: false,
         server_cpus: None,
         json: None,
+        trace_slow: None,
     };
     let mut rate = None;
     let mut words = std::env::args().skip(1);
@@ -235,7 +295,17 @@ fn parse_args() -> Result<Args, String> {
             "--room-size" => {
                 args.room_size = value()?.parse().map_err(|e| format!("--room-size: {e}"))?
             }
+            "--match-size" => {
+                args.match_size = value()?.parse().map_err(|e| format!("--match-size: {e}"))?
+            }
+            "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--resume-grace" => args.resume_grace = Some(value()?),
+            "--ping-interval" => {
+                let every = value()?
+                    .parse()
+                    .map_err(|e| format!("--ping-interval: {e}"))?;
+                args.ping_interval = Some(every);
+            }
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
                 args.duration = value()?.parse().map_err(|e| format!("--duration: {e}"))?
@@ -244,18 +314,41 @@ fn parse_args() -> Result<Args, String> {
             "--relay" => args.relay = true,
             "--server-cpus" => args.server_cpus = Some(value()?),
             "--json" => args.json = Some(value()?),
+            "--trace-slow" => {
+                let ms: f64 = value()?.parse().map_err(|e| format!("--trace-slow: {e}"))?;
+                args.trace_slow = Some(
+                    Duration::try_from_secs_f64(ms / 1000.0)
+                        .map_err(|e| format!("--trace-slow: {e}"))?,
+                );
+            }
             other => return Err(format!("unknown option `{other}`; see --help")),
         }
     }
     args.rate = rate.unwrap_or(args.scenario.default_rate());
-    if !(args.rate > 0.0 && args.rate.is_finite()) {
+    let least = if args.scenario.moves() {
+        0.0
+    } else {
+        f64::MIN_POSITIVE
+    };
+    if !(args.rate >= least && args.rate.is_finite()) {
         return Err(format!(
-            "--rate must be a positive number, not {}",
+            "--rate must be a positive number{}, not {}",
+            if args.scenario.moves() { " or 0" } else { "" },
             args.rate
         ));
     }
-    if args.room_size == 0 {
-        return Err("--room-size must be at least 1".into());
+    if args.room_size == 0 || args.match_size == 0 {
+        return Err("--room-size and --match-size must be at least 1".into());
+    }
+    if args.rounds == 0 {
+        return Err("--rounds must be at least 1".into());
+    }
+    if args.scenario.uses_matches() && !matches!(args.target, Target::Nodelink | Target::Url(_)) {
+        return Err(format!(
+            "{}: matches are hosted by the nodelink server, on its native wire (targets \
+             nodelink, ws://)",
+            args.scenario.name()
+        ));
     }
     if args.tls && !matches!(args.target, Target::Nodelink | Target::NodelinkJson) {
         return Err(
@@ -488,6 +581,9 @@ impl UnderTest {
         // The Rust servers scope sync to rooms when given a room size.
         let mut server_args = match args.scenario {
             Scenario::Rooms => vec!["--room-size".to_owned(), args.room_size.to_string()],
+            scenario if scenario.uses_matches() => {
+                vec!["--match-size".to_owned(), args.match_size.to_string()]
+            }
             _ => Vec::new(),
         };
         let certificate = args.tls.then(RunCertificate::make).transpose()?;
@@ -496,6 +592,9 @@ impl UnderTest {
         }
         if let Some(grace) = &args.resume_grace {
             server_args.extend(["--resume-grace".to_owned(), grace.clone()]);
+        }
+        if let Some(every) = &args.ping_interval {
+            server_args.extend(["--ping-interval".to_owned(), every.to_string()]);
         }
         let cpus = args.server_cpus.as_deref();
         let relay = match (&args.target, args.relay) {
@@ -574,6 +673,16 @@ impl UnderTest {
 
     fn rss(&self) -> u64 {
         self.pid().as_deref().and_then(rss_bytes).unwrap_or(0)
+    }
+
+    /// Measures what the rest of the machine uses: all but this generator, the
+    /// server and its relay.
+    fn others_meter(&self) -> OthersMeter {
+        let (server, relay) = (self.pid(), self.relay_pid());
+        let mut ours = vec!["self"];
+        ours.extend(server.as_deref());
+        ours.extend(relay.as_deref());
+        OthersMeter::start(&ours)
     }
 }
 
@@ -677,6 +786,43 @@ fn record(histogram: &SharedHistogram, micros: u64) {
 /// Connects one bot; returns the socket and its id on the wire (its net id;
 /// Python nodelink tells a client nothing, so 0).
 async fn connect(url: &str, wire: Wire, connector: &Connector) -> Result<(Socket, u32), String> {
+    let (socket, id, _) = connect_welcomed(url, wire, connector).await?;
+    Ok((socket, id))
+}
+
+/// [`connect`], also returning the code of the match the welcome names (none
+/// from Python nodelink).
+async fn connect_welcomed(
+    url: &str,
+    wire: Wire,
+    connector: &Connector,
+) -> Result<(Socket, u32, Option<String>), String> {
+    let mut socket = open_socket(url, wire, connector).await?;
+    if wire == Wire::Json {
+        return Ok((socket, 0, None));
+    }
+    let first = match socket.next().await {
+        Some(Ok(Message::Binary(first))) => first,
+        Some(Ok(Message::Close(Some(close)))) => {
+            return Err(format!(
+                "no welcome: closed with {} {}",
+                u16::from(close.code),
+                close.reason
+            ))
+        }
+        _ => return Err("no welcome".into()),
+    };
+    match decode_server_frame::<Game>(&first, usize::MAX) {
+        Ok(ServerFrame::Welcome(welcome)) => {
+            Ok((socket, welcome.net_id.0, welcome.settings.match_code))
+        }
+        _ => Err("the first frame was not a welcome".into()),
+    }
+}
+
+/// Opens a TCP connection to `url` and upgrades it, offering the bench game's
+/// protocol on the native wire.
+async fn open_socket(url: &str, wire: Wire, connector: &Connector) -> Result<Socket, String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
     let host = request.uri().host().ok_or("no host in the url")?;
     let port = request.uri().port_u16().ok_or("no port in the url")?;
@@ -684,32 +830,22 @@ async fn connect(url: &str, wire: Wire, connector: &Connector) -> Result<(Socket
         .await
         .map_err(|e| e.to_string())?;
     let stream = CountedTcp(stream);
-    let open = |request| {
-        tokio_tungstenite::client_async_tls_with_config(
-            request,
-            stream,
-            None,
-            Some(connector.clone()),
-        )
-    };
-    if wire == Wire::Json {
-        let (socket, _) = open(request).await.map_err(|e| e.to_string())?;
-        return Ok((socket, 0));
+    if wire == Wire::Native {
+        let offer = handshake::subprotocol(Game::FINGERPRINT);
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            offer.parse().map_err(|_| "bad header")?,
+        );
     }
-    let offer = handshake::subprotocol(Game::FINGERPRINT);
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        offer.parse().map_err(|_| "bad header")?,
-    );
-    let (mut socket, _) = open(request).await.map_err(|e| e.to_string())?;
-    let Some(Ok(Message::Binary(first))) = socket.next().await else {
-        return Err("no welcome".into());
-    };
-    let id = match decode_server_frame::<Game>(&first, usize::MAX) {
-        Ok(ServerFrame::Welcome(welcome)) => welcome.net_id.0,
-        _ => return Err("the first frame was not a welcome".into()),
-    };
-    Ok((socket, id))
+    let (socket, _) = tokio_tungstenite::client_async_tls_with_config(
+        request,
+        stream,
+        None,
+        Some(connector.clone()),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(socket)
 }
 
 /// Connects one bot and waits for its first state frame (the snapshot of the world
@@ -913,6 +1049,8 @@ struct Plan {
     first_send: Duration,
     /// Where an observer records latencies.
     latency: Option<SharedHistogram>,
+    /// An observer's moves slower than this are printed.
+    trace_slow: Option<Duration>,
     counters: Arc<Counters>,
     /// When the run began: chat lines carry the time since.
     epoch: Instant,
@@ -930,6 +1068,7 @@ async fn bot(socket: Socket, plan: Plan) {
         sends,
         first_send,
         latency,
+        trace_slow,
         counters,
         epoch,
         stop,
@@ -997,7 +1136,15 @@ async fn bot(socket: Socket, plan: Plan) {
                     if let (Some(x), Some(histogram)) = (mine.filter(|x| *x >= 0.0), &latency) {
                         let sent_at = sent.lock().ok().and_then(|mut s| s.remove(&(x as u32)));
                         if let Some(at) = sent_at {
-                            record(histogram, at.elapsed().as_micros() as u64);
+                            let took = at.elapsed();
+                            if trace_slow.is_some_and(|slow| took > slow) {
+                                eprintln!(
+                                    "loadgen: slow move of bot {index}: {:.1} ms, arrived at {:.3} s",
+                                    took.as_secs_f64() * 1000.0,
+                                    since(epoch)
+                                );
+                            }
+                            record(histogram, took.as_micros() as u64);
                         }
                     }
                 }
@@ -1102,6 +1249,8 @@ async fn run(args: Args) -> Result<(), String> {
     let server = UnderTest::start(&args)?;
     let result = match args.scenario {
         Scenario::Connect => run_connect(&args, &server).await?,
+        Scenario::Find => run_find(&args, &server).await?,
+        Scenario::Lifecycle => run_lifecycle(&args, &server).await?,
         _ => run_steady(&args, &server).await?,
     };
     println!("{result}");
@@ -1116,9 +1265,11 @@ async fn run(args: Args) -> Result<(), String> {
 /// bot to connect, so every line goes to the full audience.
 fn sends_of(args: &Args, index: usize) -> Sends {
     match args.scenario {
-        Scenario::Sync | Scenario::Rooms => Sends::Moves(args.rate),
+        Scenario::Sync | Scenario::Rooms | Scenario::Matches if args.rate > 0.0 => {
+            Sends::Moves(args.rate)
+        }
         Scenario::Broadcast if index + 1 == args.players => Sends::Chats(args.rate),
-        Scenario::Broadcast | Scenario::Idle | Scenario::Connect => Sends::Nothing,
+        _ => Sends::Nothing,
     }
 }
 
@@ -1126,19 +1277,23 @@ fn sends_of(args: &Args, index: usize) -> Sends {
 /// tick rate, and the bots of a room connect within milliseconds of each other:
 /// starting together, they would all move in the same tick and leave the others
 /// empty. So their first moves are spread over one move period, by the golden
-/// ratio, which spreads any run of consecutive bots evenly. Elsewhere bots start
-/// at once, as when the sync figures in BENCHMARKS.md were taken.
+/// ratio, which spreads any run of consecutive bots evenly (matches too, which
+/// fill in join order as rooms do). Elsewhere bots start at once, as when the
+/// sync figures in BENCHMARKS.md were taken.
 fn first_send(args: &Args, index: usize) -> Duration {
     const GOLDEN: f64 = 0.618_033_988_749_895;
     match args.scenario {
-        Scenario::Rooms => Duration::from_secs_f64((index as f64 * GOLDEN).fract() / args.rate),
+        Scenario::Rooms | Scenario::Matches if args.rate > 0.0 => {
+            Duration::from_secs_f64((index as f64 * GOLDEN).fract() / args.rate)
+        }
         _ => Duration::ZERO,
     }
 }
 
 /// Observers are the first bots for `sync`, as when its figures in BENCHMARKS.md
 /// were taken (a bot's latency depends on its phase against the server's tick, so
-/// the choice matters). With rooms they are spread evenly, one room each; for
+/// the choice matters). With rooms (or matches) they are spread evenly, one room
+/// each; for
 /// `broadcast` too, over the bots in join order: a line reaches the bots one after
 /// the other, in the server's order, so the first bots alone would time the start
 /// of the fan-out, not the whole of it. The broadcast sender, the last bot, is
@@ -1153,7 +1308,7 @@ fn is_observer(args: &Args, index: usize) -> bool {
         return false;
     }
     let stride = match args.scenario {
-        Scenario::Rooms | Scenario::Broadcast => candidates / observers,
+        Scenario::Rooms | Scenario::Matches | Scenario::Broadcast => candidates / observers,
         _ => 1,
     };
     index % stride == 0 && index / stride < observers
@@ -1172,10 +1327,19 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     // window opened.
     let stop = start + Duration::from_secs(24 * 3600);
     let mut bots = Vec::with_capacity(args.players);
+    let url = match args.scenario {
+        Scenario::Matches => find_url(&server.url)?,
+        _ => server.url.clone(),
+    };
+    // Players per match, by the codes the welcomes name.
+    let mut matches: HashMap<String, usize> = HashMap::new();
     for index in 0..args.players {
-        let (socket, id) = connect(&server.url, server.wire, &server.connector)
+        let (socket, id, code) = connect_welcomed(&url, server.wire, &server.connector)
             .await
             .map_err(|e| format!("bot {index}: {e}"))?;
+        if args.scenario == Scenario::Matches {
+            *matches.entry(code.unwrap_or_default()).or_default() += 1;
+        }
         counters.connected.fetch_add(1, Ordering::Relaxed);
         let plan = Plan {
             id,
@@ -1184,6 +1348,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             sends: sends_of(args, index),
             first_send: first_send(args, index),
             latency: is_observer(args, index).then(|| histogram.clone()),
+            trace_slow: args.trace_slow,
             counters: counters.clone(),
             epoch: start,
             stop,
@@ -1195,18 +1360,29 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
         args.players,
         since(start)
     );
+    let rss_after_ramp = server.rss();
+    // What holds the players apart: rooms in one match, or matches.
+    let groups = match args.scenario {
+        Scenario::Rooms => args.players.div_ceil(args.room_size),
+        Scenario::Matches => matches.len(),
+        _ => 1,
+    };
 
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let server_cpu = pid.as_deref().map(CpuMeter::start);
     let relay_pid = server.relay_pid();
     let relay_cpu = relay_pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
+    let others = server.others_meter();
     let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
     let read0 = SOCKET_BYTES_READ.load(Ordering::Relaxed);
     if let Ok(mut h) = histogram.lock() {
         h.reset();
     }
     let window = Instant::now();
+    if args.trace_slow.is_some() {
+        eprintln!("loadgen: the window opens at {:.3} s", since(start));
+    }
     let players = args.players as f64;
     while since(window) < args.duration {
         tokio::time::sleep(Duration::from_secs(1).min(Duration::from_secs_f64(args.duration)))
@@ -1227,6 +1403,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
         .text("scenario", args.scenario.name())
         .field("tls", args.tls)
         .field("relay", args.relay)
+        .number("ping_interval_s", args.ping_interval.unwrap_or(f64::NAN))
         .field("players", args.players)
         .field("connected", counters.connected())
         .number("seconds", seconds)
@@ -1254,6 +1431,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             server_rss.saturating_sub(rss_empty) as f64 / 1024.0 / players,
         )
         .number("loadgen_cpu_percent", own_cpu.percent("self"))
+        .number("others_cpu_percent", others.percent())
         .number(
             "frames_per_s_per_client",
             per_client_per_s(counters.frames() - frames0),
@@ -1268,16 +1446,32 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             "loadgen_cpu_seconds",
             cpu_seconds("self").unwrap_or(f64::NAN),
         );
+    let per_group = |line: JsonLine| {
+        line.field("groups", groups)
+            .field("server_rss_empty_kib", rss_empty / 1024)
+            .field("server_rss_after_ramp_kib", rss_after_ramp / 1024)
+            .number(
+                "server_rss_per_group_kib",
+                rss_after_ramp.saturating_sub(rss_empty) as f64 / 1024.0 / groups as f64,
+            )
+    };
     line = match args.scenario {
         Scenario::Sync => line.number("rate", args.rate),
-        Scenario::Rooms => line
-            .number("rate", args.rate)
-            .field("room_size", args.room_size),
+        Scenario::Rooms => per_group(
+            line.number("rate", args.rate)
+                .field("room_size", args.room_size),
+        ),
+        Scenario::Matches => per_group(
+            line.number("rate", args.rate)
+                .field("match_size", args.match_size)
+                .field("smallest_match", matches.values().min().unwrap_or(&0))
+                .field("largest_match", matches.values().max().unwrap_or(&0)),
+        ),
         Scenario::Broadcast => line.number("rate", args.rate).number(
             "chats_per_s_per_client",
             per_client_per_s(counters.chats() - chats0),
         ),
-        Scenario::Idle | Scenario::Connect => line,
+        Scenario::Idle | Scenario::Connect | Scenario::Find | Scenario::Lifecycle => line,
     };
     for bot in bots {
         bot.abort();
@@ -1381,6 +1575,7 @@ async fn attempt_join(index: usize, ramp: Arc<Ramp>) {
         sends: Sends::Nothing,
         first_send: Duration::ZERO,
         latency: None,
+        trace_slow: None,
         counters: ramp.counters.clone(),
         epoch: ramp.epoch,
         stop: ramp.stop,
@@ -1420,6 +1615,7 @@ async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> 
     });
     let server_cpu = pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
+    let others = server.others_meter();
     let opening = tokio::spawn(open_connections(ramp.clone(), args.players, args.rate));
     let mut next_progress = 1.0;
     while ramp.resolved() < args.players as u64 && Instant::now() < deadline {
@@ -1475,6 +1671,7 @@ async fn run_connect(args: &Args, server: &UnderTest) -> Result<String, String> 
             server_rss.saturating_sub(rss_empty) as f64 / 1024.0 / joined.max(1) as f64,
         )
         .number("loadgen_cpu_percent", own_cpu.percent("self"))
+        .number("others_cpu_percent", others.percent())
         .field("latency_ms", latency_json(&ramp.latency))
         .number("bytes_to_existing_per_join", to_existing / joined as f64)
         .number(
