@@ -10,7 +10,7 @@ use futures::{SinkExt, StreamExt};
 use nodelink::wire::{decode_listing, encode_event, MatchRequest};
 use nodelink_bench::process::thread_cpu_seconds;
 use nodelink_bench::{since, tcp, MATCH_KIND};
-use nodelink_examples::ToServer;
+use nodelink_examples::{Table, ToServer};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
 
@@ -26,15 +26,16 @@ const MATCH_ENDED: u16 = 4011;
 /// ended.
 const ENDING_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `server`'s URL asking to find a match of the bench server's `match` kind (its
-/// options are `()`: any match with a free place suits).
+/// `server`'s URL asking to find a match of the bench server's `match` kind, with
+/// the game's default options (every bot asks for the same: any match with a free
+/// place suits).
 pub(super) fn find_url(server: &str) -> Result<String, String> {
-    let request = MatchRequest::find(MATCH_KIND, &()).map_err(|e| e.to_string())?;
+    let request = MatchRequest::find(MATCH_KIND, &Table::default()).map_err(|e| e.to_string())?;
     Ok(request.apply(server))
 }
 
 fn create_url(server: &str) -> Result<String, String> {
-    let request = MatchRequest::create(MATCH_KIND, &(), false).map_err(|e| e.to_string())?;
+    let request = MatchRequest::create(MATCH_KIND, &Table::default(), false).map_err(|e| e.to_string())?;
     Ok(request.apply(server))
 }
 
@@ -49,7 +50,7 @@ async fn listing(server: &str, connector: &Connector) -> Result<Vec<u32>, String
     let Some(Ok(Message::Binary(frame))) = answer else {
         return Err(format!("no listing: {answer:?}"));
     };
-    let listed = decode_listing::<()>(&frame).map_err(|e| e.to_string())?;
+    let listed = decode_listing::<Table>(&frame).map_err(|e| e.to_string())?;
     Ok(listed.iter().map(|listing| listing.players).collect())
 }
 
