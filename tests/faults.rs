@@ -1350,3 +1350,109 @@ async fn silent_and_dribbling_handshakes_are_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(2));
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_and_a_client_that_never_reads_in_one_match_cost_another_match_nothing() {
+    use nodelink::server::MatchKind;
+    use nodelink::wire::MatchRequest;
+    use nodelink_examples::{Table, ToServerMove};
+
+    let config = local_config()
+        .tick_rate(20)
+        .delta_only(false)
+        .send_queue_len(16)
+        .write_buffer_len(8 * 1024)
+        .socket_send_buffer(Some(16 * 1024))
+        .slow_consumer_timeout(Duration::from_secs(2));
+    let (mut server, mut probe) = probed(config);
+    // Long names make each tick's full frame large, so the stuck queue fills fast.
+    server.on_connect(|ctx| {
+        let name = format!("{:-<1024}", ctx.id());
+        ctx.player().state_mut().set_name(name);
+    });
+    let mut duel = MatchKind::<Game>::new();
+    duel.name("duel").max_players(2);
+    duel.on_move(|ctx, ToServerMove { x, y }| {
+        ctx.player().state_mut().set_x(x).set_y(y);
+    });
+    server.kind(duel);
+    let running = serve(server).await;
+
+    let find = MatchRequest::find("duel", &Table::default())
+        .unwrap()
+        .apply(&running.url());
+    let bob = Watcher::connect(&find).await;
+    let mut carol = Watcher::connect(&find).await;
+    let bob_id = bob.id.expect("connected");
+    carol
+        .world_where("bob in carol's duel", |w| w.contains_key(&bob_id))
+        .await;
+
+    // In the default match: ten players whose long names make each tick's frame
+    // large, a client that never reads, and one that floods.
+    let readers: Vec<_> = (0..10)
+        .map(|_| tokio::spawn(counting_reader(running.url(), Arc::default())))
+        .collect();
+    eventually("ten players in the default match", || {
+        running.handle.player_count() >= 10
+    })
+    .await;
+    let (_never_read, slow) = raw_connect_small_window(running.addr).await;
+    let (raw, flooder) = raw_connect(&running.url()).await;
+    let (mut sink, mut stream) = raw.split();
+    let frame = encode_event(&ToServer::Move { x: 5.0, y: 5.0 }).unwrap();
+    let flood = tokio::spawn(async move {
+        for _ in 0..100 {
+            for _ in 0..1000 {
+                if sink.feed(Message::Binary(frame.clone())).await.is_err() {
+                    return;
+                }
+            }
+            if sink.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+
+    // Meanwhile the duel goes on, move after move, each seen by the other player.
+    for step in 1..=20 {
+        let x = step as f32;
+        bob.sender
+            .send(ToServer::Move { x, y: 0.0 })
+            .expect("queued");
+        carol
+            .world_where("bob's move in carol's duel", |w| {
+                w.get(&bob_id).is_some_and(|a| a.x == x)
+            })
+            .await;
+    }
+
+    let code = within("the flooder's close frame", async {
+        while let Some(message) = stream.next().await {
+            if let Ok(Message::Close(frame)) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await;
+    assert_eq!(code, Some(CloseReason::RateLimited.code()));
+    within("the flood to stop", flood).await.unwrap();
+    let mut gone = vec![
+        within("a departure", probe.left.recv()).await.unwrap(),
+        within("a departure", probe.left.recv()).await.unwrap(),
+    ];
+    gone.sort();
+    let mut expected = vec![slow, flooder];
+    expected.sort();
+    assert_eq!(
+        gone, expected,
+        "the slow client and the flooder, nobody else"
+    );
+    assert_eq!(carol.world.len(), 2);
+    still_served(&mut carol, 42.0).await;
+    for reader in readers {
+        reader.abort();
+    }
+    running.stop().await;
+}

@@ -35,7 +35,8 @@ pub(super) fn find_url(server: &str) -> Result<String, String> {
 }
 
 fn create_url(server: &str) -> Result<String, String> {
-    let request = MatchRequest::create(MATCH_KIND, &Table::default(), false).map_err(|e| e.to_string())?;
+    let request =
+        MatchRequest::create(MATCH_KIND, &Table::default(), false).map_err(|e| e.to_string())?;
     Ok(request.apply(server))
 }
 
