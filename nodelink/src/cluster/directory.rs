@@ -62,6 +62,30 @@ pub struct ProcessEntry {
 }
 
 impl ProcessEntry {
+    /// A process `id` reached at `addr`, with no kinds, players or matches yet:
+    /// how a tool or a test describes one.
+    ///
+    /// ```
+    /// use nodelink::cluster::ProcessEntry;
+    ///
+    /// let mut entry = ProcessEntry::new("3f2a", "ws://10.0.0.5:7001/");
+    /// entry.kinds = vec!["arena".to_owned()];
+    /// entry.max_players = 100;
+    /// assert_eq!(entry.load(), 0.0);
+    /// ```
+    #[must_use]
+    pub fn new(id: impl Into<String>, addr: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            addr: addr.into(),
+            kinds: Vec::new(),
+            players: 0,
+            max_players: 0,
+            matches: 0,
+            draining: false,
+        }
+    }
+
     /// How full it is, from 0 (empty) to 1 (full); a draining process is full.
     #[must_use]
     pub fn load(&self) -> f64 {
