@@ -30,6 +30,10 @@ struct Process {
 
 impl Process {
     async fn start(redis: &str) -> Self {
+        Self::start_as(redis, None).await
+    }
+
+    async fn start_as(redis: &str, id: Option<&str>) -> Self {
         let mut server = Server::<Game>::new(local_config());
         server
             .metadata(Table::clone)
@@ -39,9 +43,12 @@ impl Process {
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/", listener.local_addr().unwrap());
-        let config = ClusterConfig::new(redis, url.clone())
+        let mut config = ClusterConfig::new(redis, url.clone())
             .service("test")
             .lease(LEASE);
+        if let Some(id) = id {
+            config = config.process_id(id);
+        }
         let cluster = within("joining the service", Cluster::connect(config))
             .await
             .expect("joins");
@@ -378,4 +385,82 @@ async fn a_redis_restart_costs_running_matches_nothing_and_the_directory_is_rebu
     .await;
     drop(ada);
     host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_cut_off_from_redis_never_shares_a_code_with_another() {
+    let Some(redis) = Redis::start().await else {
+        return;
+    };
+    // One process reaches Redis through a proxy that can stall, as a network
+    // partition would; the other directly.
+    let proxy = nodelink_tests::FaultyProxy::start(([127, 0, 0, 1], redis.port).into())
+        .await
+        .expect("a proxy");
+    let cut_off = Process::start_as(&format!("redis://{}", proxy.local_addr()), Some("far")).await;
+    let other = Process::start_as(&redis.url(), Some("near")).await;
+    let mut ada = Watcher::start(
+        Client::<Game>::create(&cut_off.url, &table(""))
+            .unwrap()
+            .url(),
+        |_| {},
+    );
+    ada.connected().await;
+    let code = poll_until("ada's match", || async {
+        cut_off
+            .handle
+            .matches()
+            .into_iter()
+            .find(|info| info.players == 1)
+            .map(|info| info.code)
+    })
+    .await;
+    let directory = directory(&redis.url()).await;
+    poll_until("ada's match in the directory", || async {
+        directory.owner_of(&code).await.ok().flatten().map(drop)
+    })
+    .await;
+
+    // Cut off: within its lease the directory forgets the process and its match,
+    // which plays on.
+    proxy.stall();
+    poll_until("the cut-off process forgotten", || async {
+        directory
+            .owner_of(&code)
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    // Meanwhile the code goes to the other process (as a new match there could
+    // draw it).
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("SET")
+        .arg(format!("test:code:{code}"))
+        .arg("near")
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+
+    // Back in touch, the cut-off process finds its code taken: its match ends
+    // rather than answer to a code that leads elsewhere.
+    proxy.unstall();
+    let reason = ada
+        .next_where("the match ended", |seen| match seen {
+            Seen::Disconnected(disconnect) => Some(disconnect.close_reason()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reason, Some(CloseReason::MatchEnded));
+    let owner = directory.owner_of(&code).await.unwrap().expect("an owner");
+    assert_eq!(owner.id, "near");
+    poll_until("the cut-off process back in the directory", || async {
+        let processes = directory.processes().await.ok()?;
+        processes.iter().any(|p| p.id == "far").then_some(())
+    })
+    .await;
+    cut_off.stop().await;
+    other.stop().await;
 }
