@@ -11,6 +11,7 @@
 //! and its players are closed with "server shutting down"; killed, the directory
 //! forgets it within its lease.
 
+use std::net::IpAddr;
 use std::process::ExitCode;
 
 use nodelink::cluster::{Cluster, ClusterConfig};
@@ -19,6 +20,7 @@ use nodelink_examples::web;
 
 const USAGE: &str = "\
 usage: service --redis URL [--port N] [--host ADDR] [--advertise URL] [--service NAME]
+               [--trust ADDR,ADDR…]
 
 Serves the web game's matches on ws://ADDR:N/ (default 127.0.0.1:7001) as one
 process of the service whose directory is the Redis at URL.
@@ -26,7 +28,10 @@ process of the service whose directory is the Redis at URL.
   --port N          the port (0: any free one)
   --host ADDR       the address to listen on (0.0.0.0: every interface)
   --advertise URL   where gateways reach this process (default ws://ADDR:N/)
-  --service NAME    the service's name in Redis (default nodelink)";
+  --service NAME    the service's name in Redis (default nodelink)
+  --trust ADDRS     the gateways' addresses, comma-separated: their X-Forwarded-For
+                    names each player's address, for the per-address limits
+                    (default none: every player through a gateway counts as it)";
 
 struct Options {
     redis: String,
@@ -34,6 +39,7 @@ struct Options {
     port: u16,
     advertise: Option<String>,
     service: String,
+    trusted: Vec<IpAddr>,
 }
 
 impl Options {
@@ -46,6 +52,7 @@ impl Options {
             port: 7001,
             advertise: None,
             service: "nodelink".to_owned(),
+            trusted: Vec::new(),
         };
         while let Some(arg) = args.next() {
             let mut value = |name: &str| {
@@ -57,6 +64,14 @@ impl Options {
                 "--host" => options.host = value("--host")?,
                 "--advertise" => options.advertise = Some(value("--advertise")?),
                 "--service" => options.service = value("--service")?,
+                "--trust" => {
+                    for addr in value("--trust")?.split(',').filter(|addr| !addr.is_empty()) {
+                        let ip = addr.trim().parse().map_err(|_| {
+                            (format!("--trust {addr:?}: not an IP address\n{USAGE}"), true)
+                        })?;
+                        options.trusted.push(ip);
+                    }
+                }
                 "--port" => {
                     let port = value("--port")?;
                     options.port = port
@@ -107,7 +122,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         cluster.process_id(),
         options.service
     );
-    let server = web::server(ServerConfig::default());
+    let server = web::server(ServerConfig::default().trusted_proxies(options.trusted));
     server
         .serve(listener)
         .and(cluster)
