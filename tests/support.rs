@@ -573,6 +573,11 @@ struct WireDoctests;
 #[doc = include_str!("../docs/matches.md")]
 struct MatchesDoctests;
 
+/// `docs/service.md`: a service of several processes.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/service.md")]
+struct ServiceDoctests;
+
 /// `docs/layout.md`: the repository.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/layout.md")]
