@@ -67,7 +67,10 @@ impl Options {
                 "--trust" => {
                     for addr in value("--trust")?.split(',').filter(|addr| !addr.is_empty()) {
                         let ip = addr.trim().parse().map_err(|_| {
-                            (format!("--trust {addr:?}: not an IP address\n{USAGE}"), true)
+                            (
+                                format!("--trust {addr:?}: not an IP address\n{USAGE}"),
+                                true,
+                            )
                         })?;
                         options.trusted.push(ip);
                     }

@@ -37,14 +37,14 @@ enum Seen {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let [first, second] = args.as_slice() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if first == "--help" || first == "-h" {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
     match tokio::time::timeout(DEADLINE, probe(first, second)).await {
         Ok(Ok(code)) => {
             println!("ok: ada created {code} through {first}, bob joined it through {second}, and they see each other");
@@ -117,8 +117,11 @@ async fn probe(first: &str, second: &str) -> Result<String, Box<dyn std::error::
     let table = Table {
         title: "probe".to_owned(),
     };
-    let ada = Client::<Game>::create(&format!("{}/?name=ada", first.trim_end_matches('/')), &table)
-        .map_err(|error: ClientError| format!("ada's request: {error}"))?;
+    let ada = Client::<Game>::create(
+        &format!("{}/?name=ada", first.trim_end_matches('/')),
+        &table,
+    )
+    .map_err(|error: ClientError| format!("ada's request: {error}"))?;
     let mut ada = play(ada);
     let code = welcomed("ada", &mut ada).await?;
     if code.is_empty() {

@@ -145,7 +145,9 @@ fn yaml(path: &Path) -> Option<Value> {
             )
         }
         _ => {
-            eprintln!("skipped: python3 with PyYAML is not installed (apt-get install python3-yaml)");
+            eprintln!(
+                "skipped: python3 with PyYAML is not installed (apt-get install python3-yaml)"
+            );
             None
         }
     }
@@ -179,7 +181,14 @@ fn compose_runs_redis_three_processes_and_two_gateways() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["gateway-1", "gateway-2", "process-1", "process-2", "process-3", "redis"]
+        [
+            "gateway-1",
+            "gateway-2",
+            "process-1",
+            "process-2",
+            "process-3",
+            "redis"
+        ]
     );
     let redis_url = "redis://redis:6379";
     let mut gateway_addresses = Vec::new();
@@ -214,8 +223,8 @@ fn compose_runs_redis_three_processes_and_two_gateways() {
         );
         assert!(process.get("ports").is_none(), "{name} is not published");
     }
-    let dockerfile = std::fs::read_to_string(repo_root().join("deploy/Dockerfile"))
-        .expect("deploy/Dockerfile");
+    let dockerfile =
+        std::fs::read_to_string(repo_root().join("deploy/Dockerfile")).expect("deploy/Dockerfile");
     for binary in ["/usr/local/bin/service", "/usr/local/bin/nodelink-relay"] {
         assert!(dockerfile.contains(binary), "the image has {binary}");
     }

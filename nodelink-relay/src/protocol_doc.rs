@@ -310,7 +310,9 @@ fn the_close_code_table_is_the_relays() {
 #[test]
 fn the_gateway_refusal_table_is_the_gateways() {
     let doc = protocol_md();
-    let start = doc.find("\n### Through a gateway\n").expect("a gateway section");
+    let start = doc
+        .find("\n### Through a gateway\n")
+        .expect("a gateway section");
     let rows = table_after(&doc[start..], "The gateway's own refusals");
     assert_eq!(rows.len(), 7);
     let source = include_str!("gateway/mod.rs");
