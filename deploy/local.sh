@@ -2,7 +2,8 @@
 # A whole service on one machine: a Redis for its directory, three game processes
 # (`examples/service.rs`, the web game's server) and two gateways
 # (`nodelink-relay --redis`), every one on 127.0.0.1. Builds them with cargo
-# first, prints where to connect, and stops everything it started on Ctrl-C.
+# first, prints where to connect, and stops everything it started on Ctrl-C (one
+# that stops before, killed to watch the service carry on without it, is reported).
 #
 #   deploy/local.sh                  run until Ctrl-C
 #   deploy/local.sh --check          start, check a player can create a table
@@ -199,6 +200,15 @@ $(for port in "${processes[@]}"; do echo "    ws://127.0.0.1:$port/"; done)
 Ctrl-C stops everything.
 TEXT
 
-# Until Ctrl-C, or until one of them stops on its own.
-wait -n "${pids[@]}" || true
-all_alive || exit 1
+# Until Ctrl-C. One that stops meanwhile (a game process killed, to watch its
+# players' clients carry on elsewhere) is reported, and the others go on.
+reported=()
+while true; do
+  for i in "${!pids[@]}"; do
+    if [ -z "${reported[$i]:-}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "deploy/local.sh: ${names[$i]} stopped (its log: $logs/${names[$i]}.log); the others go on" >&2
+      reported[$i]=1
+    fi
+  done
+  sleep 1
+done
