@@ -573,6 +573,11 @@ struct WireDoctests;
 #[doc = include_str!("../docs/matches.md")]
 struct MatchesDoctests;
 
+/// `docs/service.md`: a service of several processes.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/service.md")]
+struct ServiceDoctests;
+
 /// `docs/layout.md`: the repository.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/layout.md")]
@@ -1136,5 +1141,78 @@ impl ChildReports {
             .await
             .expect("an exit status");
         assert!(status.success(), "{name}: {status}");
+    }
+}
+
+/// A `redis-server` of a test's own, on a free loopback port, with nothing saved
+/// to disk; killed when dropped.
+#[derive(Debug)]
+pub struct Redis {
+    child: Option<tokio::process::Child>,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Redis {
+    /// Starts one. Without `redis-server` installed, `None` after a notice, or a
+    /// panic when `CI` is set (CI installs it: `.ci/run`).
+    ///
+    /// # Panics
+    /// When it does not start, or under CI without `redis-server`.
+    pub async fn start() -> Option<Self> {
+        let installed = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !installed {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server is needed under CI (apt-get install redis-server)"
+            );
+            eprintln!("skipped: redis-server is not installed (apt-get install redis-server)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = Self { child: None, port };
+        redis.launch().await;
+        Some(redis)
+    }
+
+    /// Its `redis://` URL.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn launch(&mut self) {
+        let child = tokio::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--loglevel", "warning"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let addr = format!("127.0.0.1:{}", self.port);
+        poll_until("redis-server to listen", || async {
+            tokio::net::TcpStream::connect(&addr).await.ok().map(drop)
+        })
+        .await;
+    }
+
+    /// Kills it at once (as a crash would): what it held is gone.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Starts it again, empty, on the same port.
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        self.launch().await;
     }
 }

@@ -40,7 +40,15 @@ var CloseCode = {
   /** From a relay: it is shutting down, and its games with it. The client does not reconnect. */
   RelayShutdown: 4103,
   /** From a relay, to a host's control link: a newer link reclaimed the game. */
-  LinkReplaced: 4104
+  LinkReplaced: 4104,
+  /**
+   * From a gateway: its connection to the game process that held the player's match
+   * was lost (the process was killed, or cut off). The match is gone with it, so the
+   * session cannot be resumed: the client reconnects with its original request (a
+   * new `create`, the same `find`, the default match, or its `join` by code, which
+   * is refused with `UnknownMatch` if that match was on the lost process).
+   */
+  GameProcessLost: 4105
 };
 var DESCRIPTIONS = {
   Kicked: "kicked by the server",
@@ -59,7 +67,8 @@ var DESCRIPTIONS = {
   HostConnectionLost: "host connection lost",
   PlayerConnectionLost: "player connection lost",
   RelayShutdown: "relay shutting down",
-  LinkReplaced: "replaced by a new link"
+  LinkReplaced: "replaced by a new link",
+  GameProcessLost: "game process lost"
 };
 function closeReasonOf(code) {
   for (const [name, value] of Object.entries(CloseCode)) {
@@ -100,7 +109,13 @@ var RefusalCode = {
   /** The options sent to create or find a match do not decode as the kind's options (HTTP 400); the reason says where. */
   BadOptions: 4214,
   /** The kind makes no new matches on request: it hosts its server's one match, and has no game factory (HTTP 403). */
-  CannotCreate: 4215
+  CannotCreate: 4215,
+  /**
+   * From a gateway: the service's directory, where it looks up which game process
+   * takes the request, cannot be read now (HTTP 503). Worth retrying later; players
+   * already connected are not affected.
+   */
+  DirectoryUnavailable: 4216
 };
 var REFUSAL_STATUS = {
   TooManyConnections: 429,
@@ -118,9 +133,10 @@ var REFUSAL_STATUS = {
   MatchFull: 409,
   MatchLocked: 409,
   BadOptions: 400,
-  CannotCreate: 403
+  CannotCreate: 403,
+  DirectoryUnavailable: 503
 };
-var RETRYABLE = /* @__PURE__ */ new Set(["TooManyConnections", "ServerFull", "MatchFull"]);
+var RETRYABLE = /* @__PURE__ */ new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable"]);
 function refusalOf(code) {
   for (const [name, value] of Object.entries(RefusalCode)) {
     if (value === code) return { name, code, status: REFUSAL_STATUS[name], retryable: RETRYABLE.has(name) };
@@ -212,8 +228,8 @@ var RefusedError = class extends NodelinkError {
   kind = "refused";
   /**
    * Whether the same request may be let in later: too many connections (429), a
-   * full server (503) or a full match (409 `MatchFull`). The client retries only
-   * these.
+   * full server (503), a full match (409 `MatchFull`) or a gateway whose directory
+   * is away (503 `DirectoryUnavailable`). The client retries only these.
    */
   get retryable() {
     if (this.refusal !== null) return refusalOf(RefusalCode[this.refusal])?.retryable ?? false;
@@ -2729,9 +2745,11 @@ function serverFingerprintIn(reason) {
 var NodelinkClient = class {
   /**
    * The URL the client was made with: the server's, with the match request in its
-   * query, if any (`?match=create&kind=…`). Once a welcome names the match joined,
-   * a client that asked for a match connects to it by its code instead
-   * ({@link matchCode}).
+   * query, if any (`?match=create&kind=…`): its original request. Once a welcome
+   * names the match joined, the client resumes its session in that match by its
+   * code ({@link matchCode}), and a client that asked for a match joins it afresh
+   * by its code too; after 4105 "game process lost", or a request by code refused
+   * as an unknown match, it asks as it first did.
    */
   url;
   /** The compiled protocol. */
@@ -2746,14 +2764,14 @@ var NodelinkClient = class {
   resumeBufferLength;
   /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
   refusalsByClose;
-  /**
-   * Where the next attempt connects: {@link url} until a welcome names the match
-   * joined; then, for a client that asked for a match (to create, find or join
-   * one), that match by its code, so that reconnecting resumes (or rejoins) it and
-   * never creates another. A client of the default match keeps asking for the
-   * default match: a server restarted meanwhile has a new one.
-   */
+  /** Where the current (or last) attempt connects: see {@link targetFor}. */
   target;
+  /**
+   * The code of the match the last welcome named, to come back to; `null` before
+   * it, and once that match is known to be gone (its process lost, or its code
+   * refused).
+   */
+  returnCode = null;
   attempt = null;
   counts = {
     eventsReceived: 0,
@@ -3061,6 +3079,7 @@ var NodelinkClient = class {
       protocols.push(resumeSubprotocol({ token: session.token, received: session.received, forgotten: session.sent - session.kept.length }));
     }
     if (this.refusalsByClose) protocols.push(REFUSALS_SUBPROTOCOL);
+    this.target = this.targetFor(session !== null);
     try {
       socket = new this.WebSocketClass(this.target, protocols);
     } catch (error) {
@@ -3116,11 +3135,38 @@ var NodelinkClient = class {
       this.failed(error);
     }
   }
+  /**
+   * Where the next attempt connects: as first asked ({@link url}) until a welcome
+   * names the match joined; then, to resume the session, that match by its code
+   * (also a server's default match: through a gateway, only the process that holds
+   * the match holds the session); and to join afresh, that match by its code for a
+   * client that asked for a match (so that a client that created one never creates
+   * another), the default match again for one that did not (a server restarted
+   * meanwhile has a new one).
+   */
+  targetFor(resuming) {
+    const code = this.returnCode;
+    if (code !== null && (resuming || MatchRequest.namesAMatch(this.url))) return MatchRequest.join(code).apply(this.url);
+    return this.url;
+  }
   /** An attempt failed before the welcome: retry, or give up. */
   failed(error) {
     this.attempt = null;
     if (this.current === "closed") {
       this.settleClose();
+      return;
+    }
+    if (error instanceof RefusedError && error.refusal === "UnknownMatch" && this.target !== this.url && this.policy !== null) {
+      this.returnCode = null;
+      const paused2 = this.session?.paused ?? null;
+      this.session = null;
+      if (paused2 !== null) {
+        this.mirror.clear();
+        this.current = "disconnected";
+        this.emit(this.disconnectHandlers, "disconnect", paused2);
+        if (this.current !== "disconnected") return;
+      }
+      this.open();
       return;
     }
     this.report(error);
@@ -3280,10 +3326,9 @@ var NodelinkClient = class {
     this.emit(this.connectHandlers, "connect", info);
     pending?.resolve(info);
   }
-  /** After a welcome that names its match: the next attempts of a client that asked for a match go to that match. */
+  /** After a welcome: the match it names is the one to come back to ({@link targetFor}). */
   aimAt(welcome) {
-    const code = welcome.settings.matchCode;
-    if (code !== null && MatchRequest.namesAMatch(this.url)) this.target = MatchRequest.join(code).apply(this.url);
+    this.returnCode = welcome.settings.matchCode;
   }
   /** The server resumed the session, having received `serverReceived` of this client's frames. */
   resumed(attempt, welcome, session, token, serverReceived) {
@@ -3343,6 +3388,9 @@ var NodelinkClient = class {
     }
     const local = this.current === "closed";
     const info = local ? { kind: "local" } : code === ABNORMAL_CLOSURE ? { kind: "lost", code, reason: attempt.socketError ?? (reason || "the connection was lost") } : { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    if (code === CloseCode.GameProcessLost) {
+      this.returnCode = null;
+    }
     const session = this.session;
     if (!local && session !== null && this.policy?.resume && resumable(info) && attemptsLeft(this.policy, this.attempts)) {
       session.paused = info;

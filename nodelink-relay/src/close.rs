@@ -48,10 +48,15 @@ pub enum CloseReason {
     /// To a native host's control link: a newer link reclaimed the game with its
     /// token. 4104.
     LinkReplaced,
+    /// To a gateway's player: the gateway's connection to the game process that
+    /// holds the player's match ended without a close frame (the process was
+    /// killed, or cut off). Not resumable: the client asks again as it first
+    /// did. 4105.
+    ProcessLost,
 }
 
 impl CloseReason {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::Kicked,
         Self::InvalidFrames,
         Self::SlowConsumer,
@@ -62,6 +67,7 @@ impl CloseReason {
         Self::PlayerConnectionLost,
         Self::RelayShutdown,
         Self::LinkReplaced,
+        Self::ProcessLost,
     ];
 
     /// The WebSocket close code.
@@ -78,6 +84,7 @@ impl CloseReason {
             Self::PlayerConnectionLost => 4102,
             Self::RelayShutdown => 4103,
             Self::LinkReplaced => 4104,
+            Self::ProcessLost => ServerReason::ProcessLost.code(),
         }
     }
 
@@ -101,6 +108,7 @@ impl CloseReason {
             Self::PlayerConnectionLost => "player connection lost",
             Self::RelayShutdown => "relay shutting down",
             Self::LinkReplaced => "replaced by a new link",
+            Self::ProcessLost => ServerReason::ProcessLost.description(),
         }
     }
 

@@ -166,6 +166,21 @@ pub struct RelayConfig {
     /// [`handshake_timeout`](Self::handshake_timeout); a connection that fails it
     /// is closed and costs nothing else.
     pub tls: Option<nodelink::tls::TlsConfig>,
+    /// The Redis of a service of game processes (`redis://host:port`, the URL the
+    /// processes' [`ClusterConfig`](nodelink::cluster::ClusterConfig) names): with
+    /// it the relay is also the service's **gateway**, routing every WebSocket
+    /// upgrade that is not one of the relay's own paths to a game process by its
+    /// query, and splicing it there (PROTOCOL.md, "Gateways"). Default `None`: a
+    /// relay only. A gateway starts without Redis, and refuses those requests with
+    /// 503 (4216) while it cannot read it.
+    pub redis: Option<String>,
+    /// The service's name in that Redis, as its processes'
+    /// [`ClusterConfig::service`](nodelink::cluster::ClusterConfig::service) gives
+    /// it. Default `"nodelink"`.
+    pub service: String,
+    /// How long a gateway waits for each answer from the service's directory
+    /// before refusing the request with 503 (4216). Default 1 s.
+    pub directory_timeout: Duration,
 }
 
 impl Default for RelayConfig {
@@ -198,6 +213,9 @@ impl Default for RelayConfig {
             shutdown_timeout: Duration::from_secs(5),
             socket_send_buffer: Some(256 * 1024),
             tls: None,
+            redis: None,
+            service: "nodelink".to_owned(),
+            directory_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -229,6 +247,30 @@ impl RelayConfig {
     #[must_use]
     pub fn tls(mut self, tls: nodelink::tls::TlsConfig) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Sets [`redis`](Self::redis): the relay is also the gateway of the service
+    /// whose directory is this Redis.
+    ///
+    /// ```
+    /// use nodelink_relay::RelayConfig;
+    ///
+    /// let config = RelayConfig::default()
+    ///     .redis("redis://10.0.0.2:6379")
+    ///     .service("arena");
+    /// assert_eq!(config.redis.as_deref(), Some("redis://10.0.0.2:6379"));
+    /// ```
+    #[must_use]
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis = Some(url.into());
+        self
+    }
+
+    /// Sets [`service`](Self::service).
+    #[must_use]
+    pub fn service(mut self, name: impl Into<String>) -> Self {
+        self.service = name.into();
         self
     }
 
@@ -267,4 +309,5 @@ setters! {
     close_timeout: Duration;
     shutdown_timeout: Duration;
     socket_send_buffer: Option<usize>;
+    directory_timeout: Duration;
 }

@@ -32,7 +32,7 @@ const READ_BUFFER_LEN: usize = 4 * 1024;
 /// Bytes gathered before a write to the socket; the send queue bounds the rest.
 const WRITE_BUFFER_LEN: usize = 8 * 1024;
 
-fn websocket_config(max_message_len: usize) -> WebSocketConfig {
+pub(crate) fn websocket_config(max_message_len: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_frame_size(Some(max_message_len))
         .max_message_size(Some(max_message_len))
@@ -201,6 +201,11 @@ pub(crate) enum End {
     Fault(CloseReason),
     /// Another task closed it through its queue, and knows why.
     Closed,
+    /// To be dropped without a close frame, so that its peer sees it lost.
+    Abandoned,
+    /// The other end of its splice ended first: the other end's leg closes this
+    /// connection, with what the other end said.
+    OtherEnded,
 }
 
 /// Runs a connection's reader beside its writer until the connection ends; the
@@ -223,17 +228,23 @@ where
             match &end {
                 End::Fault(reason) => own.close(*reason),
                 End::PeerClosed(_) | End::Lost | End::Closed => own.stop(),
+                End::Abandoned => own.abandon(),
+                End::OtherEnded => {}
             }
             // Bounded: the writer itself waits at most the close timeout.
             let _ = timeout(close_timeout * 2, writer).await;
             end
         }
         ended = &mut writer => {
+            // Dropped at once, unanswered: its peer is to see the connection lost.
+            if ended == WriterEnd::Abandoned {
+                return End::Closed;
+            }
             // A close was queued for it (it knows why) or the socket failed. Give
             // the peer a moment to answer the close frame.
             let _ = timeout(close_timeout, reader).await;
             match ended {
-                WriterEnd::Closed => End::Closed,
+                WriterEnd::Closed | WriterEnd::Abandoned => End::Closed,
                 WriterEnd::Failed => End::Lost,
             }
         }

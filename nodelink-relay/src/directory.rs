@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use crate::bucket::FailedJoins;
 use crate::code::GameCode;
 use crate::config::RelayConfig;
+use crate::gateway::Gateway;
 use crate::http::Refusal;
 use crate::native::NativeGame;
 use crate::outbox::Outbox;
@@ -81,6 +82,8 @@ pub(crate) struct Shared {
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_cid: AtomicU64,
     stop: watch::Sender<bool>,
+    /// The gateway, when the relay is one.
+    pub(crate) gateway: Option<Gateway>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -95,6 +98,7 @@ impl Shared {
     pub(crate) fn new(config: RelayConfig) -> Arc<Self> {
         let failed_joins = FailedJoins::new(config.failed_joins, config.failed_join_addresses);
         Arc::new(Self {
+            gateway: Gateway::new(&config),
             config,
             games: Mutex::default(),
             failed_joins: Mutex::new(failed_joins),

@@ -91,7 +91,8 @@ pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Option
     }
 }
 
-fn parse(bytes: Vec<u8>) -> Option<Request> {
+/// Parses a request head read whole.
+pub(crate) fn parse(bytes: Vec<u8>) -> Option<Request> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut request = httparse::Request::new(&mut headers);
     request.parse(&bytes).ok()?;

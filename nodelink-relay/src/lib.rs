@@ -106,6 +106,7 @@ mod code;
 mod config;
 mod connection;
 mod directory;
+mod gateway;
 mod http;
 mod messages;
 mod native;

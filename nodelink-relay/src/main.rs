@@ -1,5 +1,7 @@
 //! The relay as a program: `nodelink-relay [--port 9000] [--LIMIT VALUE]…`, every
-//! limit a flag; `--help` lists them with their defaults. Stops on Ctrl-C.
+//! limit a flag; `--help` lists them with their defaults. With `--redis URL
+//! [--service NAME]`, also a gateway of that service's game processes. Stops on
+//! Ctrl-C.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -231,6 +233,19 @@ const FLAGS: &[Flag] = &[
         shutdown_timeout,
         seconds
     ),
+    flag!(
+        "--service",
+        "NAME",
+        "the service's name in Redis, as its processes give it (with --redis)",
+        service
+    ),
+    flag!(
+        "--directory-timeout",
+        "SECS",
+        "how long a gateway waits for Redis before refusing with 503 (4216)",
+        directory_timeout,
+        seconds
+    ),
     Flag {
         name: "--socket-send-buffer",
         value: "BYTES",
@@ -252,7 +267,9 @@ fn help() -> String {
         "nodelink-relay: hosts connect out and get a game code, players join with it.\n\n\
          Usage: nodelink-relay [OPTIONS]\n\n\
          Hosts: Python nodelink's Server(relay_url=\"ws://ADDR:PORT\") on /host, native\n\
-         hosts on /link. Players: ws://ADDR:PORT/join/CODE.\n\n\
+         hosts on /link. Players: ws://ADDR:PORT/join/CODE.\n\
+         With --redis, also a gateway: any other request is routed by its query to a\n\
+         game process of the service whose directory is that Redis.\n\n\
          Options (default in brackets):\n",
     );
     for flag in FLAGS {
@@ -260,6 +277,10 @@ fn help() -> String {
         let default = (flag.show)(&defaults);
         text.push_str(&format!("  {name:<32} {} [{default}]\n", flag.help));
     }
+    text.push_str(&format!(
+        "  {:<32} be the gateway of the service whose directory this Redis holds [relay only]\n",
+        "--redis URL"
+    ));
     text.push_str(&format!(
         "  {:<32} serve wss:// with this certificate chain (PEM) [plain ws://]\n  \
          {:<32} ... and this private key (PEM)\n",
@@ -303,6 +324,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         }
         if name == "--tls-key" {
             key = Some(value()?);
+            continue;
+        }
+        if name == "--redis" {
+            config = config.redis(value()?);
             continue;
         }
         if name == "--log" {
@@ -357,6 +382,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let config_redis = config.redis.clone();
     runtime.block_on(async {
         let relay = match Relay::new(config).bind().await {
             Ok(relay) => relay,
@@ -366,6 +392,9 @@ fn main() -> ExitCode {
             }
         };
         tracing::info!("nodelink relay listening on {}", relay.local_addr());
+        if let Some(redis) = &config_redis {
+            tracing::info!(%redis, "and the gateway of the service whose directory is there");
+        }
         let handle = relay.handle();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -419,6 +448,13 @@ mod tests {
         assert_eq!(config.failed_joins.per_second, 0.5);
         assert_eq!(config.socket_send_buffer, None);
         assert_eq!(level, tracing::Level::DEBUG);
+        let line = "--redis redis://10.0.0.2:6379 --service arena --directory-timeout 2";
+        let Ok(Command::Serve(config, _)) = parse(args(line)) else {
+            panic!("parses");
+        };
+        assert_eq!(config.redis.as_deref(), Some("redis://10.0.0.2:6379"));
+        assert_eq!(config.service, "arena");
+        assert_eq!(config.directory_timeout, Duration::from_secs(2));
         assert!(matches!(parse(args("-h")), Ok(Command::Help)));
     }
 

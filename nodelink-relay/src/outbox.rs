@@ -64,6 +64,10 @@ enum HardEnd {
     Frame(CloseFrame),
     /// Send nothing new: flush the answer to the peer's own close frame, if any.
     Quiet,
+    /// Send nothing at all, not even the WebSocket closing handshake: the socket
+    /// is dropped, so its peer sees the connection lost (a gateway leaves a game
+    /// process this way, which then holds the player for its client to resume).
+    Abandon,
 }
 
 #[derive(Debug)]
@@ -205,6 +209,11 @@ impl Outbox {
         self.hard_end(HardEnd::Quiet);
     }
 
+    /// Drops the connection at once without a close frame: its peer sees it lost.
+    pub(crate) fn abandon(&self) {
+        self.hard_end(HardEnd::Abandon);
+    }
+
     fn hard_end(&self, end: HardEnd) {
         if let Ok(mut slot) = self.hard.end.lock() {
             slot.get_or_insert(end);
@@ -220,6 +229,8 @@ pub(crate) enum WriterEnd {
     Closed,
     /// The socket failed.
     Failed,
+    /// It was told to drop the connection without a close frame.
+    Abandoned,
 }
 
 /// Drains the queue into the socket until a close is queued or ordered, or the
@@ -259,6 +270,7 @@ pub(crate) async fn write<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Err(())) => return WriterEnd::Failed,
         Err(_aborted) => match hard.end.lock().ok().and_then(|mut end| end.take()) {
             Some(HardEnd::Frame(frame)) => Some(Some(frame)),
+            Some(HardEnd::Abandon) => return WriterEnd::Abandoned,
             Some(HardEnd::Quiet) | None => None,
         },
     };

@@ -296,11 +296,42 @@ fn the_close_code_table_is_the_relays() {
     let doc = protocol_md();
     let section = relay_section(&doc);
     let rows = table_after(section, "### Relay close codes");
-    assert_eq!(rows.len(), 10);
+    assert_eq!(rows.len(), 11);
     for row in rows {
         let code: u16 = row[0].parse().expect("a code");
         let reason = CloseReason::from_code(code).expect("one of the relay's codes");
         assert_eq!(row[1].trim_matches('`'), reason.description(), "{code}");
+    }
+}
+
+/// PROTOCOL.md's table of a gateway's own refusals is the gateway's: each body is
+/// in its code (a `<name>` in the document is what the code formats in there), with
+/// the status and close code of its kind.
+#[test]
+fn the_gateway_refusal_table_is_the_gateways() {
+    let doc = protocol_md();
+    let start = doc
+        .find("\n### Through a gateway\n")
+        .expect("a gateway section");
+    let rows = table_after(&doc[start..], "The gateway's own refusals");
+    assert_eq!(rows.len(), 7);
+    let source = include_str!("gateway/mod.rs");
+    for row in rows {
+        let (status, code, body) = (row[0], row[1], row[2].trim_matches('`').trim());
+        let formatted = body.replace('<', "{").replace('>', "}");
+        assert!(
+            source.contains(&formatted),
+            "{status} `{body}`: no such refusal in the gateway's code"
+        );
+        let status: u16 = status.parse().expect("a status");
+        match code {
+            "—" => assert!(status == 503 || status == 504, "{body}"),
+            code => {
+                let code: u16 = code.parse().expect("a close code");
+                let kind = nodelink::wire::RefusalKind::from_close_code(code).expect("a refusal");
+                assert_eq!(kind.status(), status, "{body}");
+            }
+        }
     }
 }
 

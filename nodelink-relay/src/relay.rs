@@ -14,7 +14,7 @@ use crate::code::GameCode;
 use crate::config::RelayConfig;
 use crate::directory::{too_many_failed_joins, Game, IpSlot, Shared};
 use crate::http::{read_request, Refusal};
-use crate::{native, python};
+use crate::{gateway, native, python};
 
 /// Why a relay could not start.
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +318,9 @@ pub(crate) async fn serve_connection<S>(
             native::accept(stream, request, peer, shared.clone(), cid, slot).await
         }
         Route::Join(code) => join(stream, request, peer, &shared, &code).await,
+        Route::Unknown if shared.gateway.is_some() => {
+            gateway::serve(stream, request, peer, shared.clone()).await;
+        }
         Route::Unknown => Refusal::new(404, "not found").send(&mut stream).await,
     }
 }

@@ -116,6 +116,8 @@
 extern crate self as nodelink;
 
 pub mod client;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod entity_id;
 pub mod error;
 pub mod events;

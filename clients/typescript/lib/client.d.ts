@@ -186,9 +186,11 @@ export interface ConnectInfo {
 export declare class NodelinkClient<P extends ProtocolTypes> {
     /**
      * The URL the client was made with: the server's, with the match request in its
-     * query, if any (`?match=create&kind=…`). Once a welcome names the match joined,
-     * a client that asked for a match connects to it by its code instead
-     * ({@link matchCode}).
+     * query, if any (`?match=create&kind=…`): its original request. Once a welcome
+     * names the match joined, the client resumes its session in that match by its
+     * code ({@link matchCode}), and a client that asked for a match joins it afresh
+     * by its code too; after 4105 "game process lost", or a request by code refused
+     * as an unknown match, it asks as it first did.
      */
     readonly url: string;
     /** The compiled protocol. */
@@ -203,14 +205,14 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     private readonly resumeBufferLength;
     /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
     private readonly refusalsByClose;
-    /**
-     * Where the next attempt connects: {@link url} until a welcome names the match
-     * joined; then, for a client that asked for a match (to create, find or join
-     * one), that match by its code, so that reconnecting resumes (or rejoins) it and
-     * never creates another. A client of the default match keeps asking for the
-     * default match: a server restarted meanwhile has a new one.
-     */
+    /** Where the current (or last) attempt connects: see {@link targetFor}. */
     private target;
+    /**
+     * The code of the match the last welcome named, to come back to; `null` before
+     * it, and once that match is known to be gone (its process lost, or its code
+     * refused).
+     */
+    private returnCode;
     private attempt;
     private readonly counts;
     private connections;
@@ -361,6 +363,16 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     private watchUpgrade;
     /** Ends an attempt that failed before its welcome, without waiting for its close event. */
     private abandon;
+    /**
+     * Where the next attempt connects: as first asked ({@link url}) until a welcome
+     * names the match joined; then, to resume the session, that match by its code
+     * (also a server's default match: through a gateway, only the process that holds
+     * the match holds the session); and to join afresh, that match by its code for a
+     * client that asked for a match (so that a client that created one never creates
+     * another), the default match again for one that did not (a server restarted
+     * meanwhile has a new one).
+     */
+    private targetFor;
     /** An attempt failed before the welcome: retry, or give up. */
     private failed;
     private retry;
@@ -371,7 +383,7 @@ export declare class NodelinkClient<P extends ProtocolTypes> {
     /** A connection was welcomed: resumed, or a new session. */
     private countWelcome;
     private welcomed;
-    /** After a welcome that names its match: the next attempts of a client that asked for a match go to that match. */
+    /** After a welcome: the match it names is the one to come back to ({@link targetFor}). */
     private aimAt;
     /** The server resumed the session, having received `serverReceived` of this client's frames. */
     private resumed;

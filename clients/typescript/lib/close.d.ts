@@ -1,5 +1,5 @@
 /** Why a connection was closed or refused: the close codes of PROTOCOL.md. */
-/** nodelink's close codes, by name: a server's (4000–4011) and a relay's (4100–4104). */
+/** nodelink's close codes, by name: a server's (4000–4011), a relay's (4100–4104) and a gateway's (4105). */
 export declare const CloseCode: {
     /** The server removed the player (`kick`). The client does not reconnect. */
     readonly Kicked: 4000;
@@ -39,6 +39,14 @@ export declare const CloseCode: {
     readonly RelayShutdown: 4103;
     /** From a relay, to a host's control link: a newer link reclaimed the game. */
     readonly LinkReplaced: 4104;
+    /**
+     * From a gateway: its connection to the game process that held the player's match
+     * was lost (the process was killed, or cut off). The match is gone with it, so the
+     * session cannot be resumed: the client reconnects with its original request (a
+     * new `create`, the same `find`, the default match, or its `join` by code, which
+     * is refused with `UnknownMatch` if that match was on the lost process).
+     */
+    readonly GameProcessLost: 4105;
 };
 /** The name of one of nodelink's close codes. */
 export type CloseReasonName = keyof typeof CloseCode;
@@ -94,6 +102,12 @@ export declare const RefusalCode: {
     readonly BadOptions: 4214;
     /** The kind makes no new matches on request: it hosts its server's one match, and has no game factory (HTTP 403). */
     readonly CannotCreate: 4215;
+    /**
+     * From a gateway: the service's directory, where it looks up which game process
+     * takes the request, cannot be read now (HTTP 503). Worth retrying later; players
+     * already connected are not affected.
+     */
+    readonly DirectoryUnavailable: 4216;
 };
 /** The kind of a refusal told with a close code. */
 export type RefusalName = keyof typeof RefusalCode;
@@ -106,7 +120,7 @@ export interface Refusal {
     readonly name: RefusalName;
     readonly code: number;
     readonly status: number;
-    /** Whether the same request may be let in later (too many connections, a full server or match). */
+    /** Whether the same request may be let in later (too many connections, a full server or match, a gateway's directory away). */
     readonly retryable: boolean;
 }
 /** The refusal with this close code, or `null` for a code that is not one. */

@@ -346,9 +346,11 @@ function serverFingerprintIn(reason: string): { fingerprint: string | null; wire
 export class NodelinkClient<P extends ProtocolTypes> {
   /**
    * The URL the client was made with: the server's, with the match request in its
-   * query, if any (`?match=create&kind=…`). Once a welcome names the match joined,
-   * a client that asked for a match connects to it by its code instead
-   * ({@link matchCode}).
+   * query, if any (`?match=create&kind=…`): its original request. Once a welcome
+   * names the match joined, the client resumes its session in that match by its
+   * code ({@link matchCode}), and a client that asked for a match joins it afresh
+   * by its code too; after 4105 "game process lost", or a request by code refused
+   * as an unknown match, it asks as it first did.
    */
   readonly url: string;
   /** The compiled protocol. */
@@ -365,14 +367,14 @@ export class NodelinkClient<P extends ProtocolTypes> {
   /** Whether to offer {@link REFUSALS_SUBPROTOCOL}: where the WebSocket cannot show a refused upgrade's response. */
   private readonly refusalsByClose: boolean;
 
-  /**
-   * Where the next attempt connects: {@link url} until a welcome names the match
-   * joined; then, for a client that asked for a match (to create, find or join
-   * one), that match by its code, so that reconnecting resumes (or rejoins) it and
-   * never creates another. A client of the default match keeps asking for the
-   * default match: a server restarted meanwhile has a new one.
-   */
+  /** Where the current (or last) attempt connects: see {@link targetFor}. */
   private target: string;
+  /**
+   * The code of the match the last welcome named, to come back to; `null` before
+   * it, and once that match is known to be gone (its process lost, or its code
+   * refused).
+   */
+  private returnCode: string | null = null;
   private attempt: Attempt | null = null;
   private readonly counts: Counts = {
     eventsReceived: 0,
@@ -721,6 +723,7 @@ export class NodelinkClient<P extends ProtocolTypes> {
     }
     // Asks a server that refuses this client to say why with a close code.
     if (this.refusalsByClose) protocols.push(REFUSALS_SUBPROTOCOL);
+    this.target = this.targetFor(session !== null);
     try {
       socket = new this.WebSocketClass(this.target, protocols);
     } catch (error) {
@@ -783,12 +786,43 @@ export class NodelinkClient<P extends ProtocolTypes> {
     }
   }
 
+  /**
+   * Where the next attempt connects: as first asked ({@link url}) until a welcome
+   * names the match joined; then, to resume the session, that match by its code
+   * (also a server's default match: through a gateway, only the process that holds
+   * the match holds the session); and to join afresh, that match by its code for a
+   * client that asked for a match (so that a client that created one never creates
+   * another), the default match again for one that did not (a server restarted
+   * meanwhile has a new one).
+   */
+  private targetFor(resuming: boolean): string {
+    const code = this.returnCode;
+    if (code !== null && (resuming || MatchRequest.namesAMatch(this.url))) return MatchRequest.join(code).apply(this.url);
+    return this.url;
+  }
+
   /** An attempt failed before the welcome: retry, or give up. */
   private failed(error: NodelinkError): void {
     this.attempt = null;
     if (this.current === "closed") {
       // Closed by `close()` while connecting: nothing to report.
       this.settleClose();
+      return;
+    }
+    if (error instanceof RefusedError && error.refusal === "UnknownMatch" && this.target !== this.url && this.policy !== null) {
+      // The match this client came back to by its code is gone (it ended, or its
+      // process restarted or died and its lease ran out): the session is over, and
+      // the client asks again, at once, as it first did.
+      this.returnCode = null;
+      const paused = this.session?.paused ?? null;
+      this.session = null;
+      if (paused !== null) {
+        this.mirror.clear();
+        this.current = "disconnected";
+        this.emit(this.disconnectHandlers, "disconnect", paused);
+        if (this.current !== "disconnected") return; // closed by a handler
+      }
+      this.open();
       return;
     }
     this.report(error);
@@ -964,10 +998,9 @@ export class NodelinkClient<P extends ProtocolTypes> {
     pending?.resolve(info);
   }
 
-  /** After a welcome that names its match: the next attempts of a client that asked for a match go to that match. */
+  /** After a welcome: the match it names is the one to come back to ({@link targetFor}). */
   private aimAt(welcome: Welcome): void {
-    const code = welcome.settings.matchCode;
-    if (code !== null && MatchRequest.namesAMatch(this.url)) this.target = MatchRequest.join(code).apply(this.url);
+    this.returnCode = welcome.settings.matchCode;
   }
 
   /** The server resumed the session, having received `serverReceived` of this client's frames. */
@@ -1043,6 +1076,11 @@ export class NodelinkClient<P extends ProtocolTypes> {
       : code === ABNORMAL_CLOSURE
         ? { kind: "lost", code, reason: attempt.socketError ?? (reason || "the connection was lost") }
         : { kind: "closed", code, reason, closeReason: closeReasonOf(code) };
+    if (code === CloseCode.GameProcessLost) {
+      // The match died with its process: ask again as first asked (create or find
+      // anew), never for the dead match's code.
+      this.returnCode = null;
+    }
     const session = this.session;
     if (!local && session !== null && this.policy?.resume && resumable(info) && attemptsLeft(this.policy, this.attempts)) {
       session.paused = info;

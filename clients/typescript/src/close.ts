@@ -1,6 +1,6 @@
 /** Why a connection was closed or refused: the close codes of PROTOCOL.md. */
 
-/** nodelink's close codes, by name: a server's (4000–4011) and a relay's (4100–4104). */
+/** nodelink's close codes, by name: a server's (4000–4011), a relay's (4100–4104) and a gateway's (4105). */
 export const CloseCode = {
   /** The server removed the player (`kick`). The client does not reconnect. */
   Kicked: 4000,
@@ -40,6 +40,14 @@ export const CloseCode = {
   RelayShutdown: 4103,
   /** From a relay, to a host's control link: a newer link reclaimed the game. */
   LinkReplaced: 4104,
+  /**
+   * From a gateway: its connection to the game process that held the player's match
+   * was lost (the process was killed, or cut off). The match is gone with it, so the
+   * session cannot be resumed: the client reconnects with its original request (a
+   * new `create`, the same `find`, the default match, or its `join` by code, which
+   * is refused with `UnknownMatch` if that match was on the lost process).
+   */
+  GameProcessLost: 4105,
 } as const;
 
 /** The name of one of nodelink's close codes. */
@@ -63,6 +71,7 @@ const DESCRIPTIONS: Record<CloseReasonName, string> = {
   PlayerConnectionLost: "player connection lost",
   RelayShutdown: "relay shutting down",
   LinkReplaced: "replaced by a new link",
+  GameProcessLost: "game process lost",
 };
 
 /** One of nodelink's close reasons. */
@@ -125,6 +134,12 @@ export const RefusalCode = {
   BadOptions: 4214,
   /** The kind makes no new matches on request: it hosts its server's one match, and has no game factory (HTTP 403). */
   CannotCreate: 4215,
+  /**
+   * From a gateway: the service's directory, where it looks up which game process
+   * takes the request, cannot be read now (HTTP 503). Worth retrying later; players
+   * already connected are not affected.
+   */
+  DirectoryUnavailable: 4216,
 } as const;
 
 /** The kind of a refusal told with a close code. */
@@ -147,10 +162,11 @@ const REFUSAL_STATUS: Record<RefusalName, number> = {
   MatchLocked: 409,
   BadOptions: 400,
   CannotCreate: 403,
+  DirectoryUnavailable: 503,
 };
 
-/** The refusals after which the same request may succeed later: the server or the match was too busy. */
-const RETRYABLE: ReadonlySet<RefusalName> = new Set(["TooManyConnections", "ServerFull", "MatchFull"]);
+/** The refusals after which the same request may succeed later: the server or the match was too busy, or a gateway's directory away. */
+const RETRYABLE: ReadonlySet<RefusalName> = new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable"]);
 
 /**
  * A refusal told with a close code (or named by an HTTP refusal's
@@ -161,7 +177,7 @@ export interface Refusal {
   readonly name: RefusalName;
   readonly code: number;
   readonly status: number;
-  /** Whether the same request may be let in later (too many connections, a full server or match). */
+  /** Whether the same request may be let in later (too many connections, a full server or match, a gateway's directory away). */
   readonly retryable: boolean;
 }
 

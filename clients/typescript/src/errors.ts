@@ -102,7 +102,8 @@ export class ConnectError extends NodelinkError {
  * The server refused the connection: 401/403 from its authentication or origin
  * check, 429 too many connections, 503 full, 400 for a malformed request; and
  * for a match asked for, 404 for an unknown kind or code, 409 for a full or
- * locked match, 400 for bad options, 403 for a kind that makes no new matches.
+ * locked match, 400 for bad options, 403 for a kind that makes no new matches;
+ * from a gateway, 503 when its directory cannot be read (`DirectoryUnavailable`).
  * Where the WebSocket shows the HTTP response (Node's `ws`), from its status,
  * body and `x-nodelink-refusal` header; elsewhere (browsers), from the close code
  * the server sends a client that offers {@link REFUSALS_SUBPROTOCOL} (PROTOCOL.md,
@@ -141,8 +142,8 @@ export class RefusedError extends NodelinkError {
 
   /**
    * Whether the same request may be let in later: too many connections (429), a
-   * full server (503) or a full match (409 `MatchFull`). The client retries only
-   * these.
+   * full server (503), a full match (409 `MatchFull`) or a gateway whose directory
+   * is away (503 `DirectoryUnavailable`). The client retries only these.
    */
   get retryable(): boolean {
     if (this.refusal !== null) return refusalOf(RefusalCode[this.refusal])?.retryable ?? false;

@@ -216,14 +216,21 @@ describe("a client in a match", () => {
     assert.equal(client.url, MatchRequest.create(gameSchema, { title: "ada's table" }).apply(URL), "the URL it was made with");
   });
 
-  it("of the default match keeps asking for the default match", (t: TestContext) => {
+  it("of the default match resumes by its code, and joins the default match afresh", (t: TestContext) => {
     const { client, sockets } = setup(t, (options) => new Client(`${URL}?name=ada`, options));
     void client.connect();
     welcome(sockets[0]!, inMatch(CODE));
     assert.equal(client.matchCode, CODE);
     sockets[0]!.drop();
     t.mock.timers.tick(10);
-    assert.equal(sockets[1]!.url, `${URL}?name=ada`);
+    // Through a gateway only the process that holds the match holds the session.
+    assert.equal(sockets[1]!.url, `${URL}?name=ada&match=join&code=${CODE}`);
+    assert.ok((sockets[1]!.protocols as string[]).some((offer) => offer.startsWith(`nodelink.resume.${TOKEN}.`)));
+    // A session the server no longer holds: the default match again (a server
+    // restarted meanwhile has a new one).
+    sockets[1]!.accept();
+    sockets[1]!.serverClose(CloseCode.SessionExpired, "session expired");
+    assert.equal(sockets[2]!.url, `${URL}?name=ada`);
   });
 
   it("does not come back after its match ended", (t: TestContext) => {

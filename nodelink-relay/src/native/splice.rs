@@ -123,7 +123,8 @@ pub(super) async fn leg<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let end = run(sink, drain, &own, forwarding, config.close_timeout).await;
     match (side, end) {
-        (_, End::Closed) => {}
+        // Never made by a relay's splice, only by a gateway's.
+        (_, End::Closed | End::Abandoned | End::OtherEnded) => {}
         (_, End::PeerClosed(frame)) => other.close_with(frame),
         (Side::Player, End::Lost) => other.close(CloseReason::PlayerConnectionLost),
         (Side::Host, End::Lost) => other.close(CloseReason::HostConnectionLost),

@@ -165,9 +165,10 @@ pub(crate) async fn run<P: Protocol>(
     let mut session: Option<Session> = None;
     let mut target = Target {
         first: url.to_owned(),
-        current: url.to_owned(),
+        match_code: None,
     };
     loop {
+        let by_code = target.goes_by_code(session.is_some());
         let outcome = serve(
             &mut target,
             config,
@@ -186,6 +187,11 @@ pub(crate) async fn run<P: Protocol>(
             }
             Ok(Ended::Closed(reason)) => {
                 attempt = 0;
+                if reason.close_reason() == Some(CloseReason::ProcessLost) {
+                    // The match died with its process: ask again as first asked
+                    // (create or find anew), never for the dead match's code.
+                    target.match_code = None;
+                }
                 let resume = policy.is_some_and(|policy| policy.resume && policy.allows(attempt));
                 match session.as_mut() {
                     Some(session) if resume && resumable(&reason) => {
@@ -211,6 +217,19 @@ pub(crate) async fn run<P: Protocol>(
                 if !again {
                     return Ok(());
                 }
+                continue;
+            }
+            Err(ClientError::Refused {
+                kind: Some(RefusalKind::UnknownMatch),
+                ..
+            }) if by_code && policy.is_some() => {
+                // The match asked for by its code is gone (its process restarted,
+                // or died and its lease ran out): the session is over, and the
+                // client asks again, at once, as it first did.
+                if let Some(reason) = session.take().and_then(|session| session.paused) {
+                    deliver.disconnected(reason);
+                }
+                target.match_code = None;
                 continue;
             }
             Err(error) => {
@@ -487,13 +506,37 @@ async fn welcome<P: Protocol>(
     }
 }
 
-/// Where the client connects: first as it was asked; then, when it asked for a
-/// match (to create, find or join one) and a welcome names the match joined, to
-/// that match by its code (to resume, or afresh): a client that created a match
-/// must not create another when it reconnects.
+/// Where the client connects: first as it was asked; then, once a welcome names
+/// the match joined, to that match by its code to resume its session (also in a
+/// server's default match, so that a resume through any gateway reaches the
+/// process that holds the session), and to join afresh when it asked for a match
+/// (to create, find or join one): a client that created a match must not create
+/// another when it reconnects. A client of the default match joins the default
+/// match afresh: a server restarted meanwhile has a new one.
+#[derive(Debug)]
 struct Target {
+    /// The URL the client was given: its original request.
     first: String,
-    current: String,
+    /// The code of the match the last welcome named.
+    match_code: Option<String>,
+}
+
+impl Target {
+    /// The URL of the next attempt, which resumes a session or not.
+    fn url(&self, resuming: bool) -> String {
+        match &self.match_code {
+            Some(code) if resuming || MatchRequest::names_a_match(&self.first) => {
+                MatchRequest::join(code).apply(&self.first)
+            }
+            _ => self.first.clone(),
+        }
+    }
+
+    /// Whether the next attempt asks for a match by its code where the client
+    /// was first asked for something else.
+    fn goes_by_code(&self, resuming: bool) -> bool {
+        self.url(resuming) != self.first
+    }
 }
 
 /// Connects (resuming the session, if the client has one), then serves the
@@ -510,7 +553,7 @@ async fn serve<P: Protocol>(
     session: &mut Option<Session>,
 ) -> Result<Ended, ClientError> {
     let offer = session.as_ref().map(Session::offer);
-    let url = target.current.clone();
+    let url = target.url(offer.is_some());
     let url = url.as_str();
     // Biased: a disconnect made before this attempt wins before a socket is opened.
     let socket = tokio::select! {
@@ -578,13 +621,7 @@ async fn serve<P: Protocol>(
         }
         _ => None,
     };
-    if let Some(code) = welcome.settings.match_code.as_deref() {
-        // A client of the default match keeps asking for the default match: a
-        // server restarted meanwhile has a new one.
-        if MatchRequest::names_a_match(&target.first) {
-            target.current = MatchRequest::join(code).apply(&target.first);
-        }
-    }
+    target.match_code.clone_from(&welcome.settings.match_code);
     let counters = &*sender.counters;
     counters.welcomed(resent.is_some());
     match resent {
@@ -717,6 +754,48 @@ mod tests {
         assert!(!worth_reconnecting(&closed(4100)));
         assert!(!worth_reconnecting(&closed(4103)));
         assert!(worth_reconnecting(&closed(4001)));
+    }
+
+    #[test]
+    fn a_resume_goes_to_the_match_by_its_code_and_a_new_start_as_first_asked() {
+        let default = Target {
+            first: "ws://gateway.example/".to_owned(),
+            match_code: Some("K7MQ4P".to_owned()),
+        };
+        assert_eq!(
+            default.url(true),
+            "ws://gateway.example/?match=join&code=K7MQ4P"
+        );
+        assert_eq!(default.url(false), "ws://gateway.example/");
+        assert!(default.goes_by_code(true) && !default.goes_by_code(false));
+        let created = Target {
+            first: "ws://gateway.example/?match=create&kind=game".to_owned(),
+            match_code: Some("K7MQ4P".to_owned()),
+        };
+        assert_eq!(
+            created.url(false),
+            "ws://gateway.example/?match=join&code=K7MQ4P"
+        );
+        let joined = Target {
+            first: "ws://gateway.example/?match=join&code=K7MQ4P".to_owned(),
+            match_code: Some("K7MQ4P".to_owned()),
+        };
+        assert!(!joined.goes_by_code(true), "already asked by its code");
+        let lost = Target {
+            match_code: None,
+            ..created
+        };
+        assert_eq!(lost.url(true), lost.first);
+    }
+
+    #[test]
+    fn a_lost_process_is_left_for_another() {
+        let lost = Disconnect::Closed {
+            code: CloseReason::ProcessLost.code(),
+            reason: "game process lost".to_owned(),
+        };
+        assert!(worth_reconnecting(&lost));
+        assert!(!resumable(&lost));
     }
 
     #[test]

@@ -225,6 +225,27 @@ pub struct ServerConfig {
     /// assert_eq!(config.allowed_origins.map(|origins| origins.len()), Some(3));
     /// ```
     pub allowed_origins: Option<Vec<String>>,
+    /// The addresses of proxies in front of the server (gateways,
+    /// `nodelink-relay --redis`) whose `X-Forwarded-For` header is believed: a
+    /// connection from one of them counts as coming from the player's address the
+    /// header names, for [`max_connections_per_ip`](Self::max_connections_per_ip),
+    /// the refusal log and a player's `addr()`, and the proxy's own connections stop
+    /// counting against its address (it carries many players). The player's
+    /// address is the header's right-most entry that is not itself a trusted proxy;
+    /// the port is unknown and given as 0. From any other address the header is
+    /// ignored, so a player cannot pass for another by sending it. Default empty:
+    /// trust no one.
+    ///
+    /// ```
+    /// use std::net::IpAddr;
+    /// use nodelink::server::ServerConfig;
+    ///
+    /// let gateway: IpAddr = "10.0.0.7".parse()?;
+    /// let config = ServerConfig::default().trusted_proxies([gateway]);
+    /// assert_eq!(config.trusted_proxies, [gateway]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Bytes a connection reads from its socket at a time. Default 512: client
     /// frames are small (a move is 23 bytes with its WebSocket header), and the
     /// WebSocket layer zeroes this much of its buffer before every read attempt, so
@@ -323,6 +344,7 @@ impl Default for ServerConfig {
             slow_consumer_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(20),
             allowed_origins: None,
+            trusted_proxies: Vec::new(),
             read_buffer_len: 512,
             write_buffer_len: 4 * 1024,
             socket_send_buffer: Some(256 * 1024),
@@ -418,6 +440,14 @@ impl ServerConfig {
     #[must_use]
     pub fn allow_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
         self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Believes the `X-Forwarded-For` header of connections from these addresses;
+    /// see [`trusted_proxies`](Self::trusted_proxies).
+    #[must_use]
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = std::net::IpAddr>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 

@@ -39,10 +39,11 @@ mod error;
 mod game;
 mod kind;
 mod link;
-mod matchmaking;
+pub(crate) mod matchmaking;
 mod port;
-mod runtime;
-mod serve;
+pub(crate) mod runtime;
+pub(crate) mod serve;
+pub(crate) mod service;
 mod transport;
 
 use std::collections::HashMap;
@@ -231,7 +232,11 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// connection tasks need, and the default match, to start (a task is spawned
     /// only once the server runs); its match codes kept in `directory` (a relayed
     /// server's come from its relay).
-    pub(crate) fn into_runtime_with(self, directory: Directory) -> Started {
+    pub(crate) fn into_runtime_with(
+        self,
+        directory: Directory,
+        service: Option<Arc<dyn service::ServiceLink>>,
+    ) -> Started {
         let Server {
             config,
             own,
@@ -250,6 +255,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             shutdown: handle.shutdown.clone(),
             link: handle.process.clone(),
             counters: Arc::default(),
+            service,
         });
         let default_kind = own.name.clone();
         let runtime = KindRuntime::new(own, &config, process.clone());

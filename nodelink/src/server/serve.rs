@@ -26,6 +26,8 @@ pub(crate) mod sealed {
     use crate::server::error::RunError;
     use crate::server::matchmaking::Directory;
     use crate::server::runtime::Feed;
+    use crate::server::service::ServiceLink;
+    use std::sync::Arc;
 
     /// What a transport does once served: hands each connection it takes to the
     /// feed until the feed says the server is stopping.
@@ -33,6 +35,11 @@ pub(crate) mod sealed {
         /// Where the server's match codes come from, when this transport decides
         /// (a relay's are its own).
         fn directory(&self) -> Option<Directory> {
+            None
+        }
+
+        /// The service the server joins through this transport, if any.
+        fn service(&self) -> Option<Arc<dyn ServiceLink>> {
             None
         }
 
@@ -152,7 +159,8 @@ impl<P: Protocol, G: Send + 'static> Future for Serve<P, G> {
                 .iter()
                 .find_map(|transport| transport.directory())
                 .unwrap_or_default();
-            let (context, tasks) = server.into_runtime_with(directory).run();
+            let service = transports.iter().find_map(|transport| transport.service());
+            let (context, tasks) = server.into_runtime_with(directory, service).run();
             self.running = Some(Box::pin(tasks.serve(
                 transports,
                 context,

@@ -8,9 +8,9 @@ use std::fmt;
 /// Sent as the WebSocket close frame's code (in the 4000–4999 range that RFC 6455
 /// leaves to applications) with [`CloseReason::description`] as its text.
 ///
-/// Codes 4000–4011 are a nodelink server's; 4100–4104 are `nodelink-relay`'s
+/// Codes 4000–4011 are a nodelink server's; 4100–4105 are `nodelink-relay`'s
 /// (PROTOCOL.md, "Relay close codes"), which a player that joined with a game code
-/// may see. A refused connection's codes (4200 and up) are [`RefusalKind`]'s.
+/// or through a gateway may see. A refused connection's codes (4200 and up) are [`RefusalKind`]'s.
 ///
 /// ```
 /// use nodelink::wire::CloseReason;
@@ -66,10 +66,16 @@ pub enum CloseReason {
     RelayShutdown,
     /// From a relay, to a host's control link: a newer link reclaimed the game.
     LinkReplaced,
+    /// From a gateway (`nodelink-relay --redis`): its connection to the game
+    /// process that held the player's match ended without a close frame (the
+    /// process was killed, or cut off). The match is gone with it, so the session
+    /// cannot be resumed: a client that asked to create or find a match asks again,
+    /// and lands on a live process.
+    ProcessLost,
 }
 
 impl CloseReason {
-    const ALL: [Self; 17] = [
+    const ALL: [Self; 18] = [
         Self::Kicked,
         Self::ServerShutdown,
         Self::ProtocolMismatch,
@@ -87,6 +93,7 @@ impl CloseReason {
         Self::PlayerConnectionLost,
         Self::RelayShutdown,
         Self::LinkReplaced,
+        Self::ProcessLost,
     ];
 
     /// The WebSocket close code.
@@ -110,6 +117,7 @@ impl CloseReason {
             Self::PlayerConnectionLost => 4102,
             Self::RelayShutdown => 4103,
             Self::LinkReplaced => 4104,
+            Self::ProcessLost => 4105,
         }
     }
 
@@ -140,6 +148,7 @@ impl CloseReason {
             Self::PlayerConnectionLost => "player connection lost",
             Self::RelayShutdown => "relay shutting down",
             Self::LinkReplaced => "replaced by a new link",
+            Self::ProcessLost => "game process lost",
         }
     }
 }
@@ -246,10 +255,15 @@ pub enum RefusalKind {
     /// The kind does not make new matches on request (it hosts its server's one
     /// default match and has no game factory). HTTP 403, close code 4215.
     CannotCreate,
+    /// From a gateway: the service's directory (Redis), where it looks up which
+    /// game process to send the request to, cannot be read now. HTTP 503, close
+    /// code 4216. Worth retrying later; players already connected are not
+    /// affected.
+    DirectoryUnavailable,
 }
 
 impl RefusalKind {
-    const ALL: [Self; 20] = [
+    const ALL: [Self; 21] = [
         Self::TooManyConnections,
         Self::NotAnUpgrade,
         Self::WebSocketVersion,
@@ -270,6 +284,7 @@ impl RefusalKind {
         Self::MatchLocked,
         Self::BadOptions,
         Self::CannotCreate,
+        Self::DirectoryUnavailable,
     ];
 
     /// The close code that carries this refusal to a client that offered
@@ -293,6 +308,7 @@ impl RefusalKind {
             Self::MatchLocked => 4213,
             Self::BadOptions => 4214,
             Self::CannotCreate => 4215,
+            Self::DirectoryUnavailable => 4216,
             Self::NotAnUpgrade
             | Self::WebSocketVersion
             | Self::HandshakeTimeout
@@ -326,12 +342,15 @@ impl RefusalKind {
             Self::WebSocketVersion => 426,
             Self::Unauthorized => 401,
             Self::OriginNotAllowed | Self::Forbidden => 403,
-            Self::ServerFull | Self::HandshakeTimeout | Self::ShuttingDown => 503,
+            Self::ServerFull
+            | Self::HandshakeTimeout
+            | Self::ShuttingDown
+            | Self::DirectoryUnavailable => 503,
         }
     }
 
     /// Whether the same client may be admitted if it tries again later: only
-    /// when the server was too busy. A client with another protocol, from a
+    /// when the server was too busy (or a gateway could not read its directory). A client with another protocol, from a
     /// page of another origin, or with credentials the server refused, is
     /// refused again, however often it tries.
     #[must_use]
@@ -343,6 +362,7 @@ impl RefusalKind {
                 | Self::HandshakeTimeout
                 | Self::ShuttingDown
                 | Self::MatchFull
+                | Self::DirectoryUnavailable
         )
     }
 
@@ -370,6 +390,7 @@ impl RefusalKind {
             Self::MatchLocked => "match locked",
             Self::BadOptions => "bad options",
             Self::CannotCreate => "cannot create",
+            Self::DirectoryUnavailable => "directory unavailable",
         }
     }
 }
@@ -430,7 +451,7 @@ mod tests {
         }
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 16);
+        assert_eq!(codes.len(), 17);
         assert_eq!(RefusalKind::from_close_code(4000), None);
     }
 

@@ -243,8 +243,8 @@ pub fn encode_listing<M: Serialize>(listings: &[MatchListing<M>]) -> Result<Byte
         .iter()
         .map(|listing| encode_value(&listing.metadata))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(encode_listing_entries(listings.iter().zip(&metadata).map(
-        |(listing, metadata)| ListingEntry {
+    Ok(encode_listing_raw(listings.iter().zip(&metadata).map(
+        |(listing, metadata)| RawListing {
             code: &listing.code,
             players: listing.players,
             max_players: listing.max_players,
@@ -254,11 +254,20 @@ pub fn encode_listing<M: Serialize>(listings: &[MatchListing<M>]) -> Result<Byte
     )))
 }
 
-/// Encodes a listing frame, the metadata of each entry already encoded (by
-/// [`encode_value`]).
-pub(crate) fn encode_listing_entries<'a>(
-    entries: impl ExactSizeIterator<Item = ListingEntry<'a>>,
-) -> Bytes {
+/// Encodes a listing frame whose entries' metadata is already encoded (one value
+/// of the native wire each), as a service's directory keeps them: what a gateway
+/// answers a `list` request with.
+///
+/// ```
+/// use nodelink::wire::{decode_listing, encode_listing_raw, RawListing};
+///
+/// let metadata = [0xa6, b'r', b'a', b'n', b'k', b'e', b'd']; // the string "ranked"
+/// let entry = RawListing { code: "K7MQ4P", players: 1, max_players: 4, locked: false, metadata: &metadata };
+/// let frame = encode_listing_raw([entry].into_iter());
+/// let listings = decode_listing::<String>(&frame).unwrap();
+/// assert_eq!(listings[0].metadata, "ranked");
+/// ```
+pub fn encode_listing_raw<'a>(entries: impl ExactSizeIterator<Item = RawListing<'a>>) -> Bytes {
     let mut out = Encoder::with_capacity(64);
     out.array_len(2);
     out.uint(KIND_LISTING);
@@ -274,15 +283,19 @@ pub(crate) fn encode_listing_entries<'a>(
     Bytes::from(out.into_vec())
 }
 
-/// A match as [`encode_listing_entries`] writes it.
+/// A match as [`encode_listing_raw`] writes it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ListingEntry<'a> {
-    pub(crate) code: &'a str,
-    pub(crate) players: u32,
-    pub(crate) max_players: u32,
-    pub(crate) locked: bool,
-    /// The metadata, encoded by [`encode_value`].
-    pub(crate) metadata: &'a [u8],
+pub struct RawListing<'a> {
+    /// The match's code.
+    pub code: &'a str,
+    /// Players in it now.
+    pub players: u32,
+    /// The most players it holds.
+    pub max_players: u32,
+    /// Whether it takes no new players.
+    pub locked: bool,
+    /// Its metadata, one value of the native wire.
+    pub metadata: &'a [u8],
 }
 
 /// Decodes a listing frame.
@@ -428,8 +441,8 @@ mod tests {
     #[test]
     fn listings_round_trip() {
         let metadata = encode_value(&("ranked", 3u8)).expect("encodes");
-        let frame = encode_listing_entries(
-            [ListingEntry {
+        let frame = encode_listing_raw(
+            [RawListing {
                 code: "K7MQ4P",
                 players: 2,
                 max_players: 4,

@@ -26,7 +26,9 @@ pub use frame::{
     encode_sync_with_entities, ClientFrame, NetId, ServerFrame, SyncFrame, SyncHeader, Welcome,
 };
 pub(crate) use frame::{frame_kind, KIND_EVENT, KIND_PONG};
-pub use matchmaking::{decode_listing, encode_listing, MatchListing, MatchRequest};
+pub use matchmaking::{
+    decode_listing, encode_listing, encode_listing_raw, MatchListing, MatchRequest, RawListing,
+};
 pub use resume::{
     ParseResumeOfferError, ParseResumeTokenError, ResumeOffer, ResumeToken, RESUME_PREFIX,
 };

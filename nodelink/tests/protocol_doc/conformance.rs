@@ -798,6 +798,7 @@ fn close_codes() -> Vec<(CloseReason, &'static str, bool, bool)> {
         (C::PlayerConnectionLost, "from a relay, to a host's data connection: its player's connection ended without a close frame", false, false),
         (C::RelayShutdown, "from a relay: the relay is shutting down", false, false),
         (C::LinkReplaced, "from a relay, to a host's control link: a newer link reclaimed the game", false, false),
+        (C::ProcessLost, "from a gateway: its connection to the game process ended without a close frame", false, true),
     ]
 }
 

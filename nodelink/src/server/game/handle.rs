@@ -28,6 +28,8 @@ pub(crate) enum Command<P: Protocol> {
         event: P::ToClient,
     },
     Kick(PlayerId),
+    /// Ends the match, as `ctx.end_match` does.
+    End,
     Sync {
         full: bool,
     },
@@ -142,7 +144,7 @@ impl<P: Protocol> ServerHandle<P> {
             .unwrap_or_default()
     }
 
-    fn command(&self, command: Command<P>) -> Result<(), ServerStopped> {
+    pub(crate) fn command(&self, command: Command<P>) -> Result<(), ServerStopped> {
         self.commands.send(command).map_err(|_| ServerStopped)
     }
 

@@ -7,7 +7,10 @@ use std::hash::{BuildHasher, Hasher};
 use crate::wire::NetId;
 use crate::PlayerId;
 
+use std::sync::Arc;
+
 use crate::server::game::handlers::IdGenerator;
+use crate::server::service::ServiceLink;
 
 /// How many ids a custom generator may offer that are already taken before the
 /// default generator takes over for that player.
@@ -21,6 +24,8 @@ pub(crate) struct PlayerIds {
     key: std::collections::hash_map::RandomState,
     counter: u64,
     custom: Option<IdGenerator>,
+    /// The service's ids, unique across its processes, when it has some.
+    service: Option<Arc<dyn ServiceLink>>,
 }
 
 impl std::fmt::Debug for PlayerIds {
@@ -32,11 +37,12 @@ impl std::fmt::Debug for PlayerIds {
 }
 
 impl PlayerIds {
-    pub(crate) fn new(custom: Option<IdGenerator>) -> Self {
+    pub(crate) fn new(custom: Option<IdGenerator>, service: Option<Arc<dyn ServiceLink>>) -> Self {
         Self {
             key: std::collections::hash_map::RandomState::new(),
             counter: 0,
             custom,
+            service,
         }
     }
 
@@ -57,6 +63,15 @@ impl PlayerIds {
                 }
             }
             tracing::warn!("the player id generator offered {CUSTOM_TRIES} ids in use in a row; using a random id");
+        }
+        if let Some(service) = &self.service {
+            for _ in 0..CUSTOM_TRIES {
+                match service.player_id() {
+                    Some(id) if !taken(id) => return id,
+                    Some(_) => {}
+                    None => break,
+                }
+            }
         }
         loop {
             let id = self.random();
@@ -107,7 +122,7 @@ mod tests {
 
     #[test]
     fn player_ids_skip_taken_ones() {
-        let mut ids = PlayerIds::new(None);
+        let mut ids = PlayerIds::new(None, None);
         let first = ids.next(|_| false);
         let mut seen = vec![first];
         let second = ids.next(|id| seen.contains(&id));
@@ -118,14 +133,17 @@ mod tests {
     #[test]
     fn a_custom_generator_is_retried_on_clashes_and_never_loops_forever() {
         let mut sequence = [7, 7, 8].into_iter().cycle();
-        let mut ids = PlayerIds::new(Some(Box::new(move || {
-            PlayerId::from_raw(sequence.next().unwrap_or(0))
-        })));
+        let mut ids = PlayerIds::new(
+            Some(Box::new(move || {
+                PlayerId::from_raw(sequence.next().unwrap_or(0))
+            })),
+            None,
+        );
         let first = ids.next(|_| false);
         assert_eq!(first, PlayerId::from_raw(7));
         assert_eq!(ids.next(|id| id == first), PlayerId::from_raw(8));
 
-        let mut stuck = PlayerIds::new(Some(Box::new(|| PlayerId::from_raw(1))));
+        let mut stuck = PlayerIds::new(Some(Box::new(|| PlayerId::from_raw(1))), None);
         let id = stuck.next(|id| id == PlayerId::from_raw(1));
         assert_ne!(id, PlayerId::from_raw(1));
     }

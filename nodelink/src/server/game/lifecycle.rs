@@ -105,6 +105,9 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             shared.json_players += 1;
         }
         shared.players.insert(id, player);
+        if let Some(service) = &shared.record.service {
+            service.joined(id, &shared.record.code);
+        }
         if shared.config.sync_scope == SyncScope::Everyone {
             shared.joined.push((net_id, id));
         }
@@ -282,6 +285,9 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         shared.conceal(id, &visible);
         for room in &rooms {
             shared.rooms.remove_member(room, id);
+        }
+        if let Some(service) = &shared.record.service {
+            service.left(id, &shared.record.code);
         }
         if shared.players.remove(&id).map(|p| p.wire) == Some(WireFormat::Json) {
             shared.json_players -= 1;

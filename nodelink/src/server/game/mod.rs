@@ -152,6 +152,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
                     .send_event_encoded(&event, Some(native), [&player]);
             }
             Command::Kick(player) => self.remove(player, Some(CloseReason::Kicked)),
+            Command::End => self.state.deferred.push(state::Deferred::EndMatch),
             Command::Sync { full } => self.sync(full),
             Command::Players(reply) => {
                 let _ = reply.send(self.state.players.values().map(Player::info).collect());

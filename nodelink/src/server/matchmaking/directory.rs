@@ -127,7 +127,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn random_code() -> String {
+pub(crate) fn random_code() -> String {
     let mut bits = random_u128();
     (0..CODE_LEN)
         .map(|_| {

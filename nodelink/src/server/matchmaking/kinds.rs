@@ -27,8 +27,9 @@ use crate::server::matchmaking::intent::Intent;
 use crate::server::matchmaking::{MatchInfo, Process, Refused};
 use crate::server::port::{Connecting, Io, NoSeat, Placement, Seat, Seats, ToMatch};
 use crate::server::runtime::{Lifetime, MatchTask};
-use crate::wire::matchmaking::{decode_value, encode_listing_entries, encode_value, ListingEntry};
-use crate::wire::RefusalKind;
+use crate::server::service::{Remote, ServiceLink};
+use crate::wire::matchmaking::{decode_value, encode_listing_raw, encode_value, RawListing};
+use crate::wire::{decode_server_frame, RefusalKind, ServerFrame};
 use crate::Protocol;
 
 /// A kind as matchmaking sees it, whatever its protocol.
@@ -47,10 +48,30 @@ pub(crate) trait Kind: Send + Sync {
     /// Each live match of the kind.
     fn matches(&self) -> Vec<MatchInfo>;
 
+    /// Each live match of the kind, with its metadata encoded, for a service's
+    /// directory.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    fn published(&self) -> Vec<PublishedMatch>;
+
+    /// Hands a message from elsewhere in the service to the match `code`, or to
+    /// every match of the kind; a message whose event is not of this kind's
+    /// protocol is dropped (and logged).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    fn deliver(&self, code: Option<&str>, message: Remote<'_>);
+
     /// Tells the kind's default match (its `on_error`) of a problem with no
     /// player.
     #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     fn report(&self, error: ServerError);
+}
+
+/// A live match as a service's directory shows it.
+#[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PublishedMatch {
+    pub(crate) info: MatchInfo,
+    /// The match's metadata, encoded as one value of the native wire.
+    pub(crate) metadata: Vec<u8>,
 }
 
 /// What a kind knows of one of its live matches.
@@ -73,6 +94,10 @@ pub(crate) struct MatchRecord<P: Protocol> {
     pub(crate) stats: StatsBoard,
     /// The process's counters, which the match adds to.
     pub(crate) process: Arc<ProcessBoard>,
+    /// The service the process belongs to, told of each player who comes and goes.
+    pub(crate) service: Option<Arc<dyn ServiceLink>>,
+    /// The match's handle, for messages from elsewhere in the service.
+    handle: ServerHandle<P>,
 }
 
 impl<P: Protocol> std::fmt::Debug for MatchRecord<P> {
@@ -270,11 +295,13 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             players: handle.online.clone(),
             stats: StatsBoard::default(),
             process: process.counters.clone(),
+            service: process.service.clone(),
+            handle: handle.clone(),
         });
         process.counters.started.fetch_add(1, Ordering::Relaxed);
         let mut handlers = lock(&self.handlers).clone();
         let visibility = handlers.entity_visibility.take();
-        let ids = PlayerIds::new(handlers.id_generator.take());
+        let ids = PlayerIds::new(handlers.id_generator.take(), process.service.clone());
         let state = MatchState::new(
             game,
             self.config.clone(),
@@ -375,15 +402,18 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             .map(|record| lock(&record.metadata).1.clone())
             .collect();
         let frame =
-            encode_listing_entries(listed.iter().zip(&metadata).map(|(record, metadata)| {
-                ListingEntry {
-                    code: &record.code,
-                    players: narrow(record.seats.taken()),
-                    max_players: narrow(record.max_players),
-                    locked: record.locked.load(Ordering::Relaxed),
-                    metadata,
-                }
-            }));
+            encode_listing_raw(
+                listed
+                    .iter()
+                    .zip(&metadata)
+                    .map(|(record, metadata)| RawListing {
+                        code: &record.code,
+                        players: narrow(record.seats.taken()),
+                        max_players: narrow(record.max_players),
+                        locked: record.locked.load(Ordering::Relaxed),
+                        metadata,
+                    }),
+            );
         Box::new(Listing(frame))
     }
 }
@@ -464,6 +494,54 @@ impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
             .collect();
         infos.sort_by(|a, b| a.code.cmp(&b.code));
         infos
+    }
+
+    fn published(&self) -> Vec<PublishedMatch> {
+        lock(&self.matches)
+            .values()
+            .map(|record| PublishedMatch {
+                info: record.info(),
+                metadata: lock(&record.metadata).1.clone(),
+            })
+            .collect()
+    }
+
+    fn deliver(&self, code: Option<&str>, message: Remote<'_>) {
+        let command = || -> Option<Command<P>> {
+            let event = |native: &[u8]| match decode_server_frame::<P>(native, usize::MAX) {
+                Ok(ServerFrame::Event(event)) => Some((Bytes::copy_from_slice(native), event)),
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::warn!(kind = %self.name, "an event from the service does not decode: {error}");
+                    None
+                }
+            };
+            Some(match message {
+                Remote::Broadcast { native } => {
+                    let (native, event) = event(native)?;
+                    Command::Broadcast { native, event }
+                }
+                Remote::Send { player, native } => {
+                    let (native, event) = event(native)?;
+                    Command::Send {
+                        player,
+                        native,
+                        event,
+                    }
+                }
+                Remote::Kick { player } => Command::Kick(player),
+                Remote::End => Command::End,
+            })
+        };
+        let matches = lock(&self.matches);
+        let records: Vec<&Arc<MatchRecord<P>>> = match code {
+            Some(code) => matches.get(code).into_iter().collect(),
+            None => matches.values().collect(),
+        };
+        for record in records {
+            let Some(command) = command() else { return };
+            let _ = record.handle.command(command);
+        }
     }
 
     fn report(&self, error: ServerError) {

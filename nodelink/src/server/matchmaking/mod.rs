@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use crate::server::error::ServerError;
 use crate::server::game::{ProcessBoard, ProcessLink, SyncStats};
 use crate::server::runtime::Spawner;
+use crate::server::service::ServiceLink;
 use crate::wire::RefusalKind;
 pub(crate) use directory::Directory;
 pub(crate) use intent::Intent;
@@ -42,6 +43,8 @@ pub(crate) struct Process {
     pub(crate) link: ProcessLink,
     /// Its counters, which its matches add to.
     pub(crate) counters: Arc<ProcessBoard>,
+    /// The service it belongs to, if any.
+    pub(crate) service: Option<Arc<dyn ServiceLink>>,
 }
 
 /// One live match, as a listing of the server's matches shows it.
@@ -150,6 +153,27 @@ impl Matchmaker {
         names
             .into_iter()
             .flat_map(|name| self.kinds[name].matches())
+            .collect()
+    }
+
+    /// The names of the process's kinds.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn kind_names(&self) -> Vec<String> {
+        self.kinds.keys().cloned().collect()
+    }
+
+    /// Each kind, with its name.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn kinds(&self) -> impl Iterator<Item = (&str, &Arc<dyn Kind>)> {
+        self.kinds.iter().map(|(name, kind)| (name.as_str(), kind))
+    }
+
+    /// Every live match, with its metadata encoded.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn published(&self) -> Vec<kinds::PublishedMatch> {
+        self.kinds
+            .values()
+            .flat_map(|kind| kind.published())
             .collect()
     }
 

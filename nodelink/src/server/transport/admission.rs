@@ -353,6 +353,17 @@ impl IpSlot {
     }
 }
 
+impl IpSlot {
+    /// This connection's place, counted for `ip` instead (the player behind a
+    /// trusted proxy): the proxy's address stops counting it.
+    pub(crate) fn move_to(self, ip: IpAddr) -> Self {
+        if ip == self.ip {
+            return self;
+        }
+        Self::take(&self.counts, ip)
+    }
+}
+
 impl Drop for IpSlot {
     fn drop(&mut self) {
         if let Ok(mut counts) = self.counts.lock() {

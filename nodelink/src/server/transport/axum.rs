@@ -34,7 +34,7 @@ use crate::server::serve::{BoxFuture, Serve};
 use crate::server::transport::admission::{self, Admitted, IpCounts, IpSlot, Refusal};
 use crate::server::transport::connection::{websocket_config, Context};
 use crate::server::transport::refusal;
-use crate::server::transport::request::HandshakeRequest;
+use crate::server::transport::request::{self, HandshakeRequest};
 use crate::server::{Server, ServerConfig, ServerHandle};
 use crate::wire::{RefusalKind, REFUSALS_SUBPROTOCOL};
 use crate::Protocol;
@@ -412,9 +412,12 @@ impl Gateway {
             );
         }
         let deadline = Instant::now() + context.config.handshake_timeout;
+        let handshake = handshake_request(&request, addr);
+        // Behind a trusted proxy, the player's address is the one that counts.
+        let addr = request::forwarded_peer(&handshake, &context.config.trusted_proxies);
+        let handshake = handshake.with_peer(addr);
         let slot = IpSlot::take(&self.per_ip, addr.ip());
         let on_upgrade = hyper::upgrade::on(&mut request);
-        let handshake = handshake_request(&request, addr);
         let wants_close = refusal::wants_close(&handshake);
         let key = request.headers().get(header::SEC_WEBSOCKET_KEY).cloned();
         let admitting = async {

@@ -47,18 +47,25 @@ pub(crate) fn websocket_config(config: &ServerConfig) -> WebSocketConfig {
 }
 
 /// Reads the request, decides, and completes the WebSocket handshake (or refuses).
-/// An admitted connection keeps its place in the per-IP count, returned with it.
+/// An admitted connection keeps its place in the per-IP count, returned with it
+/// and the player's address (behind a trusted proxy, the one it names).
 async fn accept<S>(
     mut stream: S,
-    addr: SocketAddr,
+    mut addr: SocketAddr,
     context: &Context,
-    slot: IpSlot,
-) -> Option<(WebSocketStream<Io>, Admitted, IpSlot)>
+    mut slot: IpSlot,
+) -> Option<(WebSocketStream<Io>, Admitted, IpSlot, SocketAddr)>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let head = request::read_request(&mut stream).await.ok()?;
-    let request = request::parse_request(&head, addr);
+    let mut request = request::parse_request(&head, addr);
+    if let Some(parsed) = request.take() {
+        // Behind a trusted proxy, the player's address is the one that counts.
+        addr = request::forwarded_peer(&parsed, &context.config.trusted_proxies);
+        slot = slot.move_to(addr.ip());
+        request = Some(parsed.with_peer(addr));
+    }
     let wants_close = request.as_ref().is_some_and(refusal::wants_close);
     let verdict = match request {
         Some(request) => admission::admit(context, request, &slot).await,
@@ -107,7 +114,7 @@ where
     )
     .await;
     match socket {
-        Ok(socket) => Some((socket, admitted, slot)),
+        Ok(socket) => Some((socket, admitted, slot, addr)),
         Err(error) => {
             tracing::debug!(%addr, "handshake failed: {error}");
             None
@@ -161,7 +168,7 @@ async fn upgrade_and_play<S>(
     // Boxed: the handshake's state (the request, the upgrade) is freed once it is
     // done, rather than kept in the connection's task for its whole life.
     let accepting = Box::pin(accept(stream, addr, context, slot));
-    if let Ok(Some((socket, admitted, slot))) = timeout_at(deadline, accepting).await {
+    if let Ok(Some((socket, admitted, slot, addr))) = timeout_at(deadline, accepting).await {
         admitted.play(socket, addr, context.config.clone()).await;
         drop(slot);
     }

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -199,6 +199,49 @@ where
     })
 }
 
+/// The address a request comes from: its peer, or, when the peer is one of the
+/// `trusted` proxies and names the player in `X-Forwarded-For`, the right-most
+/// address there that is not a trusted proxy itself (port 0: the header has none).
+/// Every `X-Forwarded-For` header counts, in order, as one comma-separated list.
+pub(crate) fn forwarded_peer(request: &HandshakeRequest, trusted: &[IpAddr]) -> SocketAddr {
+    let peer = request.peer;
+    if !trusted.contains(&peer.ip()) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("x-forwarded-for"))
+        .flat_map(|(_, value)| value.split(','))
+        .filter_map(forwarded_ip)
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .or(forwarded.first())
+        .map_or(peer, |ip| SocketAddr::new(*ip, 0))
+}
+
+/// One entry of `X-Forwarded-For`: an address, or one with a port
+/// (`203.0.113.7:5123`, `[2001:db8::1]:5123`); `None` for anything else
+/// (`unknown`, a name).
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+}
+
+impl HandshakeRequest {
+    /// The request as if it came from `peer` (the player behind a trusted proxy).
+    pub(crate) fn with_peer(mut self, peer: SocketAddr) -> Self {
+        self.peer = peer;
+        self
+    }
+}
+
 /// Reads the upgrade request's head (up to the blank line).
 pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(1024);
@@ -356,6 +399,50 @@ mod tests {
         let req = request("/", "Origin: https://a.example\r\n");
         assert_eq!(req.header("origin"), Some("https://a.example"));
         assert_eq!(req.header("ORIGIN"), Some("https://a.example"));
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_player() {
+        let gateway: IpAddr = "10.0.0.7".parse().unwrap();
+        let edge: IpAddr = "10.0.0.8".parse().unwrap();
+        let from = |peer: &str, headers: &str| {
+            let head = format!("GET / HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+            parse_request(head.as_bytes(), peer.parse().unwrap()).unwrap()
+        };
+        let player = "203.0.113.7:0".parse::<SocketAddr>().unwrap();
+        // From a trusted proxy: the player it names.
+        let request = from("10.0.0.7:40000", "X-Forwarded-For: 203.0.113.7\r\n");
+        assert_eq!(forwarded_peer(&request, &[gateway]), player);
+        // What the player wrote itself is to the left of what the proxy added.
+        let request = from(
+            "10.0.0.7:40000",
+            "X-Forwarded-For: 198.51.100.1, 203.0.113.7:5123\r\n",
+        );
+        assert_eq!(forwarded_peer(&request, &[gateway]), player);
+        // Through two trusted proxies, in two headers.
+        let request = from(
+            "10.0.0.7:40000",
+            "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-For: 10.0.0.8\r\n",
+        );
+        assert_eq!(forwarded_peer(&request, &[gateway, edge]), player);
+        // From anyone else, the header is not believed.
+        let request = from("198.51.100.9:40000", "X-Forwarded-For: 203.0.113.7\r\n");
+        assert_eq!(
+            forwarded_peer(&request, &[gateway]),
+            "198.51.100.9:40000".parse::<SocketAddr>().unwrap()
+        );
+        // A trusted proxy that names no one, or nonsense, is the peer.
+        let request = from("10.0.0.7:40000", "X-Forwarded-For: unknown\r\n");
+        assert_eq!(
+            forwarded_peer(&request, &[gateway]),
+            "10.0.0.7:40000".parse::<SocketAddr>().unwrap()
+        );
+        let request = from("[2001:db8::7]:1", "X-Forwarded-For: [2001:db8::1]:80\r\n");
+        let v6: IpAddr = "2001:db8::7".parse().unwrap();
+        assert_eq!(
+            forwarded_peer(&request, &[v6]).ip(),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

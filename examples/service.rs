@@ -1,0 +1,137 @@
+//! One game process of a service: the web game's server (its default table and the
+//! tables players make), registered in the service's directory in Redis, where
+//! gateways (`nodelink-relay --redis`) find it and send it players.
+//!
+//! ```sh
+//! cargo run --release --example service -- --redis redis://127.0.0.1:6379 --port 7001
+//! ```
+//!
+//! `deploy/local.sh` starts a whole service on one machine with it: Redis, three of
+//! these and two gateways. Stop one with Ctrl-C: it leaves the directory at once
+//! and its players are closed with "server shutting down"; killed, the directory
+//! forgets it within its lease.
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use nodelink::cluster::{Cluster, ClusterConfig};
+use nodelink::server::ServerConfig;
+use nodelink_examples::web;
+
+const USAGE: &str = "\
+usage: service --redis URL [--port N] [--host ADDR] [--advertise URL] [--service NAME]
+               [--trust ADDR,ADDR…]
+
+Serves the web game's matches on ws://ADDR:N/ (default 127.0.0.1:7001) as one
+process of the service whose directory is the Redis at URL.
+  --redis URL       the directory (redis://host:port)
+  --port N          the port (0: any free one)
+  --host ADDR       the address to listen on (0.0.0.0: every interface)
+  --advertise URL   where gateways reach this process (default ws://ADDR:N/)
+  --service NAME    the service's name in Redis (default nodelink)
+  --trust ADDRS     the gateways' addresses, comma-separated: their X-Forwarded-For
+                    names each player's address, for the per-address limits
+                    (default none: every player through a gateway counts as it)";
+
+struct Options {
+    redis: String,
+    host: String,
+    port: u16,
+    advertise: Option<String>,
+    service: String,
+    trusted: Vec<IpAddr>,
+}
+
+impl Options {
+    /// The options, or what to print before exiting (and whether that is an error).
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, (String, bool)> {
+        let mut redis = None;
+        let mut options = Self {
+            redis: String::new(),
+            host: "127.0.0.1".to_owned(),
+            port: 7001,
+            advertise: None,
+            service: "nodelink".to_owned(),
+            trusted: Vec::new(),
+        };
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .ok_or_else(|| (format!("{name} needs a value\n{USAGE}"), true))
+            };
+            match arg.as_str() {
+                "--redis" => redis = Some(value("--redis")?),
+                "--host" => options.host = value("--host")?,
+                "--advertise" => options.advertise = Some(value("--advertise")?),
+                "--service" => options.service = value("--service")?,
+                "--trust" => {
+                    for addr in value("--trust")?.split(',').filter(|addr| !addr.is_empty()) {
+                        let ip = addr.trim().parse().map_err(|_| {
+                            (
+                                format!("--trust {addr:?}: not an IP address\n{USAGE}"),
+                                true,
+                            )
+                        })?;
+                        options.trusted.push(ip);
+                    }
+                }
+                "--port" => {
+                    let port = value("--port")?;
+                    options.port = port
+                        .parse()
+                        .map_err(|_| (format!("--port {port:?}: not a port\n{USAGE}"), true))?;
+                }
+                "--help" | "-h" => return Err((USAGE.to_owned(), false)),
+                other => return Err((format!("unknown option {other:?}\n{USAGE}"), true)),
+            }
+        }
+        options.redis = redis.ok_or_else(|| (format!("--redis is needed\n{USAGE}"), true))?;
+        Ok(options)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err((text, error)) => {
+            if error {
+                eprintln!("{text}");
+                return ExitCode::FAILURE;
+            }
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("service: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind((options.host.as_str(), options.port)).await?;
+    let local = listener.local_addr()?;
+    let advertise = options
+        .advertise
+        .unwrap_or_else(|| format!("ws://{local}/"));
+    let config = ClusterConfig::new(&options.redis, &advertise).service(&options.service);
+    let cluster = Cluster::connect(config).await?;
+    println!(
+        "process {} of the service {:?}: serving on {local}, reached at {advertise}",
+        cluster.process_id(),
+        options.service
+    );
+    let server = web::server(ServerConfig::default().trusted_proxies(options.trusted));
+    server
+        .serve(listener)
+        .and(cluster)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! A game process of a service, for tests that kill it as a crash would
+//! (SIGKILL): the example game on `127.0.0.1` at a free port, joined to the
+//! service `SERVICE` whose directory is the Redis at `REDIS_URL`, with a lease of
+//! `LEASE_MS`. It prints `listening on <ws url>` once it serves, logs to stderr,
+//! and stops when its stdin closes.
+//!
+//! Usage: `cluster_process REDIS_URL SERVICE LEASE_MS`
+
+use std::time::Duration;
+
+use nodelink::cluster::{Cluster, ClusterConfig};
+use nodelink::server::{Server, ServerConfig};
+use nodelink_examples::{Game, OnToServer, Table, ToClient, ToServerChat, ToServerMove};
+use tokio::io::AsyncReadExt;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: cluster_process REDIS_URL SERVICE LEASE_MS";
+    let redis = args.next().ok_or(usage)?;
+    let service = args.next().ok_or(usage)?;
+    let lease: u64 = args.next().ok_or(usage)?.parse()?;
+
+    let config = ServerConfig::default().trusted_proxies(["127.0.0.1".parse()?]);
+    let mut server = Server::<Game>::new(config);
+    server.metadata(Table::clone);
+    server.on_move(|ctx, ToServerMove { x, y }| {
+        ctx.player().state_mut().set_x(x).set_y(y);
+    });
+    server.on_chat(|ctx, ToServerChat { msg }| {
+        let from = ctx.id();
+        ctx.broadcast(ToClient::Chat { from, msg });
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("ws://{}/", listener.local_addr()?);
+    let cluster = Cluster::connect(
+        ClusterConfig::new(redis, url.clone())
+            .service(service)
+            .lease(Duration::from_millis(lease)),
+    )
+    .await?;
+    println!("listening on {url}");
+    server
+        .serve(listener)
+        .and(cluster)
+        .with_graceful_shutdown(async {
+            let mut rest = Vec::new();
+            let _ = tokio::io::stdin().read_to_end(&mut rest).await;
+        })
+        .await?;
+    Ok(())
+}
