@@ -4,7 +4,11 @@
 //! `LEASE_MS`. It prints `listening on <ws url>` once it serves, logs to stderr,
 //! and stops when its stdin closes.
 //!
-//! Usage: `cluster_process REDIS_URL SERVICE LEASE_MS`
+//! Usage: `cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N]
+//! [--per-ip=N]`: at most `N` players a match (default: the kind's), at most `N`
+//! connections from one player's address (default: the server's). It trusts
+//! `127.0.0.1` as a proxy (the tests' gateways), so that per-IP limits count the
+//! players' addresses. Tables are found by their title.
 
 use std::time::Duration;
 
@@ -20,14 +24,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(false)
         .init();
     let mut args = std::env::args().skip(1);
-    let usage = "usage: cluster_process REDIS_URL SERVICE LEASE_MS";
+    let usage = "usage: cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N] [--per-ip=N]";
     let redis = args.next().ok_or(usage)?;
     let service = args.next().ok_or(usage)?;
     let lease: u64 = args.next().ok_or(usage)?.parse()?;
+    let mut match_players = None;
+    let mut config = ServerConfig::default().trusted_proxies(["127.0.0.1".parse()?]);
+    for flag in args {
+        if let Some(players) = flag.strip_prefix("--match-players=") {
+            match_players = Some(players.parse::<usize>()?);
+        } else if let Some(limit) = flag.strip_prefix("--per-ip=") {
+            config = config.max_connections_per_ip(limit.parse()?);
+        } else {
+            return Err(format!("{usage}: unknown {flag}").into());
+        }
+    }
 
-    let config = ServerConfig::default().trusted_proxies(["127.0.0.1".parse()?]);
     let mut server = Server::<Game>::new(config);
-    server.metadata(Table::clone);
+    server
+        .metadata(Table::clone)
+        .filter(|wanted, listed| wanted.title == listed.title);
+    if let Some(players) = match_players {
+        server.max_players(players);
+    }
     server.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
