@@ -770,6 +770,21 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
     // Redis back, empty: the processes publish themselves again, and new
     // players are placed, as a Rust client that retries finds.
     service.redis.restart().await;
+    // Until every process has published itself again, a match's code may be
+    // missing from the directory: a join is told to try again, never that its
+    // match is unknown.
+    let (answer, early) = upgrade(
+        &MatchRequest::join(&at.match_code).apply(&one),
+        Some(&game_subprotocol()),
+        &[],
+    )
+    .await;
+    let told = (answer.status, answer.header(REFUSAL_HEADER));
+    assert!(
+        matches!(told, (101, None) | (503, Some("4216"))),
+        "{answer:?}"
+    );
+    drop(early);
     let mut cy = Watcher::start_with(
         Client::<nodelink_examples::Game>::join(&one, &at.match_code).url(),
         reconnecting(),
@@ -778,10 +793,11 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
     let cy_id = cy.connected().await;
     assert_eq!(service.presence(cy_id).await, at);
     sees_at(&mut cy, "bob in the match", bob_id, (4.0, 2.0)).await;
-    let mut dan = Watcher::start(
+    let mut dan = Watcher::start_with(
         Client::<nodelink_examples::Game>::create(&other, &table("after"))
             .unwrap()
             .url(),
+        reconnecting(),
         |_| {},
     );
     dan.connected().await;

@@ -330,6 +330,15 @@ async fn route(
     let candidates = match &ask {
         Ask::Join { code } => match directory.owner_of(code).await.map_err(failed)? {
             Some(owner) => vec![owner],
+            None if directory.rebuilding().await.map_err(failed)? => {
+                // Redis came back empty less than a lease ago: the match may be
+                // live and not published again yet. Retryable, and not a failed
+                // join of the player's.
+                return Err(Refused::of(
+                    RefusalKind::DirectoryUnavailable,
+                    "the service's directory is being rebuilt: try again shortly",
+                ));
+            }
             None => {
                 shared.join_failed(ip);
                 return Err(Refused::of(

@@ -77,6 +77,9 @@ use crate::{PlayerId, Protocol};
 /// waits for Redis.
 const SPARE_CODES: usize = 8;
 
+/// A process's lease unless its config says otherwise.
+pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(6);
+
 /// How a process joins a service.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
@@ -96,7 +99,7 @@ impl ClusterConfig {
             redis_url: redis_url.into(),
             addr: addr.into(),
             service: "nodelink".to_owned(),
-            lease: Duration::from_secs(6),
+            lease: DEFAULT_LEASE,
             process_id: None,
         }
     }
@@ -934,6 +937,36 @@ impl ServiceDirectory {
     pub async fn presence(&self, player: PlayerId) -> Result<Option<Presence>, ClusterError> {
         self.directory
             .presence(player)
+            .await
+            .map_err(|error| self.failed(&error))
+    }
+
+    /// Whether the directory may still be missing live matches because Redis
+    /// started (or restarted, empty) less than a lease ago: every live process
+    /// publishes itself again within its lease, so a code not found meanwhile
+    /// may be a live match's. A gateway tells such a request to try again
+    /// rather than that its match is unknown.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use nodelink::cluster::ServiceDirectory;
+    ///
+    /// # async fn check() -> Result<(), nodelink::cluster::ClusterError> {
+    /// let directory =
+    ///     ServiceDirectory::connect("redis://10.0.0.2:6379", "nodelink", Duration::from_secs(1))
+    ///         .await?;
+    /// if directory.owner_of("K7MQ4P").await?.is_none() && directory.rebuilding().await? {
+    ///     println!("K7MQ4P may be back shortly");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClusterError::Redis`] when Redis cannot be read.
+    pub async fn rebuilding(&self) -> Result<bool, ClusterError> {
+        self.directory
+            .rebuilding(DEFAULT_LEASE)
             .await
             .map_err(|error| self.failed(&error))
     }
