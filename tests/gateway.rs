@@ -16,7 +16,8 @@
 //! - Redis restarted: matches play on, new requests meanwhile are refused with
 //!   4216, and matchmaking recovers;
 //! - per-IP limits count the player's address, which the gateway forwards;
-//! - a shutting-down process is left alone by gateways;
+//! - a shutting-down process drains: gateways send it nothing new, its matches
+//!   leave the listings and play out, and it stops once its players have left;
 //! - the published Python nodelink client lands in a default match, and the
 //!   TypeScript client creates, joins and lists through gateways.
 //!
@@ -105,13 +106,27 @@ impl GameProcess {
         self.child.kill().await.expect("killed");
     }
 
-    /// Stops it gracefully (its stdin closes) and waits for it to exit.
-    async fn stop(mut self) {
-        self.stdin = None;
-        let status = within("the game process to stop", self.child.wait())
+    /// Begins its shutdown: it drains.
+    async fn drain(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.stdin.as_mut().expect("running");
+        within("the drain command", stdin.write_all(b"drain\n"))
+            .await
+            .expect("the process reads its stdin");
+    }
+
+    /// Waits for it to exit by itself, successfully.
+    async fn exited(&mut self) {
+        let status = within("the game process to exit", self.child.wait())
             .await
             .expect("an exit status");
         assert!(status.success(), "cluster_process: {status}");
+    }
+
+    /// Stops it at once (its stdin closes) and waits for it to exit.
+    async fn stop(mut self) {
+        self.stdin = None;
+        self.exited().await;
     }
 }
 
@@ -289,6 +304,13 @@ async fn sees_at(watcher: &mut Watcher, what: &str, player: PlayerId, (x, y): (f
             _ => None,
         })
         .await;
+}
+
+/// Leaves for good (a normal close) and waits for the client to end.
+async fn leave(mut watcher: Watcher) {
+    watcher.sender.disconnect();
+    let (_, ended) = watcher.finish("the client to leave").await;
+    assert!(ended.is_ok(), "{ended:?}");
 }
 
 /// Waits for a chat line from `from` saying `msg`.
@@ -985,4 +1007,139 @@ async fn the_typescript_client_creates_joins_and_lists_through_gateways() {
     bob.exit().await;
     service.stop().await;
     figure("TypeScript through gateways (s)", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_process_gets_nothing_new_and_its_matches_play_out() {
+    let started = Instant::now();
+    let Some(mut service) = Service::start(2, 1, &[]).await else {
+        return;
+    };
+    let gateway = service.gateways[0].url.clone();
+    let (drained_url, busy_url) = (
+        service.processes[0].url.clone(),
+        service.processes[1].url.clone(),
+    );
+    let drained = service.process_at(&drained_url).await;
+    let busy = service.process_at(&busy_url).await;
+    // Ada's match on the process that will drain, with bob, who came through
+    // the gateway; three players on the other, so that the first is the least
+    // loaded.
+    let mut ada = Watcher::start(
+        Client::<nodelink_examples::Game>::create(&drained_url, &table("last round"))
+            .unwrap()
+            .url(),
+        |_| {},
+    );
+    let ada_id = ada.connected().await;
+    let round = service.presence(ada_id).await;
+    let mut bob = Watcher::start(
+        Client::<nodelink_examples::Game>::join(&gateway, &round.match_code).url(),
+        |_| {},
+    );
+    let bob_id = bob.connected().await;
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        others.push(Watcher::connect(&busy_url).await);
+    }
+    let loads = |drained_players: usize| {
+        let directory = service.directory.clone();
+        let (drained, busy) = (drained.clone(), busy.clone());
+        async move {
+            poll_until("the loads published", || async {
+                let processes = directory.processes().await.ok()?;
+                let players = |id: &str| processes.iter().find(|p| p.id == id).map(|p| p.players);
+                (players(&drained)? == drained_players && players(&busy)? == 3).then_some(())
+            })
+            .await;
+        }
+    };
+    loads(2).await;
+    // Until it drains, a new match through the gateway goes there.
+    let mut before = Watcher::start(
+        Client::<nodelink_examples::Game>::create(&gateway, &table("before"))
+            .unwrap()
+            .url(),
+        |_| {},
+    );
+    let before_id = before.connected().await;
+    assert_eq!(service.presence(before_id).await.process, drained);
+    leave(before).await;
+    loads(2).await;
+
+    service.processes[0].drain().await;
+    poll_until("the process shown draining", || async {
+        let processes = service.directory.processes().await.ok()?;
+        processes
+            .iter()
+            .any(|process| process.id == drained && process.draining)
+            .then_some(())
+    })
+    .await;
+
+    // Nothing new goes there: new matches, finds (even for the table it has
+    // room at) and the default match are placed on the other process.
+    let requests = [
+        Client::<nodelink_examples::Game>::create(&gateway, &table("after"))
+            .unwrap()
+            .url()
+            .to_owned(),
+        Client::<nodelink_examples::Game>::find(&gateway, &table("last round"))
+            .unwrap()
+            .url()
+            .to_owned(),
+        gateway.clone(),
+    ];
+    for request in &requests {
+        let mut newcomer = Watcher::start(request, |_| {});
+        let id = newcomer.connected().await;
+        let at = service.presence(id).await;
+        assert_eq!(at.process, busy, "{request}");
+        assert_ne!(at.match_code, round.match_code);
+        leave(newcomer).await;
+    }
+    // Asked directly, it refuses anything new.
+    let (answer, _) = upgrade(
+        &MatchRequest::create("game", &table("direct"), false)
+            .unwrap()
+            .apply(&drained_url),
+        Some(&game_subprotocol()),
+        &[],
+    )
+    .await;
+    assert_eq!((answer.status, answer.body.as_str()), (503, "server shutting down"));
+    // Its matches are listed no more.
+    let listing = Client::<nodelink_examples::Game>::list(&gateway)
+        .await
+        .expect("a listing");
+    assert!(listing.iter().all(|listed| listed.code != round.match_code));
+
+    // Ada's match plays on, and takes a player who joins it by its code.
+    bob.sender.send(ToServer::Move { x: 2.0, y: 3.0 }).unwrap();
+    sees_at(&mut ada, "bob's move while draining", bob_id, (2.0, 3.0)).await;
+    let mut cy = Watcher::start(
+        Client::<nodelink_examples::Game>::join(&gateway, &round.match_code).url(),
+        |_| {},
+    );
+    let cy_id = cy.connected().await;
+    sees_at(&mut ada, "cy in ada's match", cy_id, (0.0, 0.0)).await;
+
+    // Once its last player has left, it stops, and leaves the directory.
+    for player in [ada, bob, cy] {
+        leave(player).await;
+    }
+    let mut process = service.processes.remove(0);
+    process.exited().await;
+    poll_until("the drained process gone from the directory", || async {
+        let processes = service.directory.processes().await.ok()?;
+        processes
+            .iter()
+            .all(|process| process.id != drained)
+            .then_some(())
+    })
+    .await;
+
+    drop(others);
+    service.stop().await;
+    figure("draining process (s)", started.elapsed().as_secs_f64());
 }

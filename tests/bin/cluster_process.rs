@@ -2,7 +2,8 @@
 //! (SIGKILL): the example game on `127.0.0.1` at a free port, joined to the
 //! service `SERVICE` whose directory is the Redis at `REDIS_URL`, with a lease of
 //! `LEASE_MS`. It prints `listening on <ws url>` once it serves, logs to stderr,
-//! and stops when its stdin closes.
+//! begins its shutdown with a drain when it reads the line `drain`, and stops at
+//! once when its stdin closes.
 //!
 //! Usage: `cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N]
 //! [--per-ip=N]`: at most `N` players a match (default: the kind's), at most `N`
@@ -15,7 +16,6 @@ use std::time::Duration;
 use nodelink::cluster::{Cluster, ClusterConfig};
 use nodelink::server::{Server, ServerConfig};
 use nodelink_examples::{Game, OnToServer, Table, ToClient, ToServerChat, ToServerMove};
-use tokio::io::AsyncReadExt;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -63,13 +63,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     println!("listening on {url}");
+    // Stdin is read on a thread of its own: a runtime waits for its blocking
+    // reads before it stops, and a drained process must exit with its stdin
+    // still open.
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let handle = server.handle();
+    let commands = async move {
+        while let Some(line) = lines.recv().await {
+            if line.trim() == "drain" {
+                // A service's process drains first.
+                handle.shutdown();
+            }
+        }
+        // Asked twice, it stops at once.
+        handle.shutdown();
+        handle.shutdown();
+    };
     server
         .serve(listener)
         .and(cluster)
-        .with_graceful_shutdown(async {
-            let mut rest = Vec::new();
-            let _ = tokio::io::stdin().read_to_end(&mut rest).await;
-        })
+        .with_graceful_shutdown(commands)
         .await?;
     Ok(())
 }

@@ -386,6 +386,8 @@ impl Accept for Cluster {
             };
             let mut beat = interval(member.config.lease / 3);
             beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            // Gateways learn that the process drains at once, not a beat later.
+            let mut draining = member.matchmaker.process().draining.subscribe();
             loop {
                 let wants_more = member.link.wants_more.notified();
                 let subscription = &mut member.subscription;
@@ -393,6 +395,7 @@ impl Accept for Cluster {
                     .next(async {
                         tokio::select! {
                             _ = beat.tick() => Step::Beat,
+                            Ok(()) = draining.changed() => Step::Beat,
                             Some(event) = events.recv() => Step::Event(event),
                             message = next_message(subscription) => Step::Message(message),
                             () = wants_more => Step::Refill,
@@ -480,7 +483,7 @@ impl Member {
             players: process.online.load(std::sync::atomic::Ordering::Relaxed),
             max_players: self.max_players,
             matches: entries.len(),
-            draining: false,
+            draining: self.matchmaker.draining(),
         };
         if let Err(error) = self.directory.renew(&entry, self.config.lease).await {
             return self.failed("renewing the lease", &error);
@@ -525,7 +528,10 @@ impl Member {
         }
     }
 
+    /// The process's matches as the directory should show them: a draining
+    /// process's unlisted, so that no `find` is sent to them.
     fn current_matches(&self) -> HashMap<String, MatchEntry> {
+        let draining = self.matchmaker.draining();
         self.matchmaker
             .published()
             .into_iter()
@@ -537,7 +543,7 @@ impl Member {
                     players: info.players as u32,
                     max_players: info.max_players as u32,
                     locked: info.locked,
-                    public: info.public,
+                    public: info.public && !draining,
                     metadata: published.metadata,
                 };
                 (info.code, entry)
