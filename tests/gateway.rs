@@ -33,10 +33,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use futures::StreamExt;
 use nodelink::client::{Client, ClientConfig, ClientError, Disconnect, Reconnect};
 use nodelink::cluster::{Presence, ProcessEntry, ServiceDirectory};
 use nodelink::wire::handshake::REFUSAL_HEADER;
-use nodelink::wire::{CloseReason, MatchRequest, RefusalKind};
+use nodelink::wire::{CloseReason, MatchRequest, RefusalKind, REFUSALS_SUBPROTOCOL};
 use nodelink::PlayerId;
 use nodelink_examples::{Table, ToClient, ToServer};
 use nodelink_relay::{Relay, RelayConfig, RelayHandle};
@@ -49,6 +50,7 @@ use tokio::io::AsyncBufReadExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
 
 /// The processes' lease: short, so that a dead one is forgotten quickly.
 const LEASE: Duration = Duration::from_millis(900);
@@ -317,9 +319,10 @@ async fn leave(mut watcher: Watcher) {
 async fn hears(watcher: &mut Watcher, from: PlayerId, msg: &str) {
     watcher
         .next_where("a chat line", |seen| match seen {
-            Seen::Event(ToClient::Chat { from: by, msg: said }) if *by == from && said == msg => {
-                Some(())
-            }
+            Seen::Event(ToClient::Chat {
+                from: by,
+                msg: said,
+            }) if *by == from && said == msg => Some(()),
             _ => None,
         })
         .await;
@@ -365,7 +368,10 @@ async fn a_match_made_through_one_gateway_is_joined_by_code_through_another() {
 
     drop((ada, bob));
     service.stop().await;
-    figure("create and join through two gateways (s)", started.elapsed().as_secs_f64());
+    figure(
+        "create and join through two gateways (s)",
+        started.elapsed().as_secs_f64(),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,11 +432,17 @@ async fn finds_through_both_gateways_fill_one_match_before_the_next() {
     let full: Vec<_> = answers
         .iter()
         .filter(|(answer, _)| answer.status != 101)
-        .map(|(answer, _)| (answer.status, answer.header(REFUSAL_HEADER).map(str::to_owned)))
+        .map(|(answer, _)| {
+            (
+                answer.status,
+                answer.header(REFUSAL_HEADER).map(str::to_owned),
+            )
+        })
         .collect();
     assert_eq!(admitted, 2, "exactly the free seats are taken");
     assert!(
-        full.iter().all(|refusal| *refusal == (409, Some("4212".to_owned()))),
+        full.iter()
+            .all(|refusal| *refusal == (409, Some("4212".to_owned()))),
         "the others are told the match is full: {full:?}"
     );
 
@@ -477,7 +489,10 @@ async fn a_listing_through_a_gateway_shows_every_process_matches() {
             joiner.connected().await;
             players.push(joiner);
         }
-        made.insert(code, (n as u32 + 1, title, service.process_at(&process.url).await));
+        made.insert(
+            code,
+            (n as u32 + 1, title, service.process_at(&process.url).await),
+        );
     }
 
     // Both gateways list them all, with their players, as the processes
@@ -525,7 +540,10 @@ async fn a_killed_process_players_are_told_and_others_play_on() {
     let Some(mut service) = Service::start(3, 2, &[]).await else {
         return;
     };
-    let (one, other) = (service.gateways[0].url.clone(), service.gateways[1].url.clone());
+    let (one, other) = (
+        service.gateways[0].url.clone(),
+        service.gateways[1].url.clone(),
+    );
     // Ada made her match through a gateway; bob joined it by its code.
     let ada_request = Client::<nodelink_examples::Game>::create(&one, &table("doomed")).unwrap();
     let mut ada = Watcher::start_with(ada_request.url(), reconnecting(), |_| {});
@@ -568,9 +586,17 @@ async fn a_killed_process_players_are_told_and_others_play_on() {
     // Its players are told their process is gone; ada, who asked for a new
     // match, asks again and lands in a live process.
     let told = disconnected(&mut ada, "ada told her process is gone").await;
-    assert_eq!(told.close_reason(), Some(CloseReason::ProcessLost), "{told:?}");
+    assert_eq!(
+        told.close_reason(),
+        Some(CloseReason::ProcessLost),
+        "{told:?}"
+    );
     let told = disconnected(&mut bob, "bob told his process is gone").await;
-    assert_eq!(told.close_reason(), Some(CloseReason::ProcessLost), "{told:?}");
+    assert_eq!(
+        told.close_reason(),
+        Some(CloseReason::ProcessLost),
+        "{told:?}"
+    );
     let again = ada.connected().await;
     let now_at = service.presence(again).await;
     assert_ne!(now_at.process, doomed.process);
@@ -598,13 +624,20 @@ async fn a_killed_process_players_are_told_and_others_play_on() {
     })
     .await;
     let forgotten = killed.elapsed();
-    figure("a killed process forgotten after (ms)", forgotten.as_millis());
+    figure(
+        "a killed process forgotten after (ms)",
+        forgotten.as_millis(),
+    );
     assert!(
         forgotten <= LEASE + Duration::from_millis(300),
         "forgotten after {forgotten:?}, the lease is {LEASE:?}"
     );
     assert_eq!(
-        service.directory.owner_of(&doomed.match_code).await.unwrap(),
+        service
+            .directory
+            .owner_of(&doomed.match_code)
+            .await
+            .unwrap(),
         None
     );
     let listed = service.directory.listing("game", None, 100).await.unwrap();
@@ -663,8 +696,14 @@ async fn a_killed_gateway_players_resume_through_another() {
     let Some(mut service) = Service::start(2, 2, &[]).await else {
         return;
     };
-    let balancer =
-        Balancer::start(service.gateways.iter().map(|gateway| gateway.addr).collect()).await;
+    let balancer = Balancer::start(
+        service
+            .gateways
+            .iter()
+            .map(|gateway| gateway.addr)
+            .collect(),
+    )
+    .await;
 
     // Ada made a match, bob plays in a default match, both through the
     // balancer's first gateway; cy watches ada's match from its process.
@@ -734,7 +773,10 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
     let Some(mut service) = Service::start(2, 2, &[]).await else {
         return;
     };
-    let (one, other) = (service.gateways[0].url.clone(), service.gateways[1].url.clone());
+    let (one, other) = (
+        service.gateways[0].url.clone(),
+        service.gateways[1].url.clone(),
+    );
     let mut ada = Watcher::start(
         Client::<nodelink_examples::Game>::create(&one, &table("through"))
             .unwrap()
@@ -767,8 +809,30 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
         assert_eq!(answer.status, 503, "{url}: {answer:?}");
         assert_eq!(answer.header(REFUSAL_HEADER), Some("4216"));
         assert!(answer.body.contains("directory"), "{}", answer.body);
-        assert!(asked.elapsed() < Duration::from_secs(3), "{:?}", asked.elapsed());
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            asked.elapsed()
+        );
     }
+    // A client that asks for refusals as close codes (a browser's) is told 4216.
+    let offer = format!("{}, {}", game_subprotocol(), REFUSALS_SUBPROTOCOL);
+    let (answer, socket) = upgrade(&one, Some(&offer), &[]).await;
+    assert_eq!(answer.status, 101);
+    let closed = within("the refusal's close frame", async {
+        let mut socket = socket.expect("upgraded");
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => {}
+                other => panic!("no close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a close frame");
+    assert_eq!(u16::from(closed.code), 4216);
+    assert!(closed.reason.contains("directory"), "{}", closed.reason);
     // A Rust client is told so by kind.
     let refused = within(
         "a create refused",
@@ -833,15 +897,13 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
 }
 
 /// An upgrade to the gateway at `addr` from the local address `from` (any of
-/// 127.0.0.0/8), for the default match: its HTTP status, and the connection
-/// when accepted.
+/// 127.0.0.0/8), for the default match, with `forwarded` as its own
+/// `X-Forwarded-For` if any: its HTTP status, and the connection when accepted.
 async fn upgrade_from(
     from: IpAddr,
     addr: SocketAddr,
-) -> (
-    u16,
-    Option<tokio_tungstenite::WebSocketStream<TcpStream>>,
-) {
+    forwarded: Option<&str>,
+) -> (u16, Option<tokio_tungstenite::WebSocketStream<TcpStream>>) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::Error;
     let socket = TcpSocket::new_v4().expect("a socket");
@@ -856,6 +918,12 @@ async fn upgrade_from(
         "sec-websocket-protocol",
         game_subprotocol().parse().expect("a header value"),
     );
+    if let Some(forwarded) = forwarded {
+        request.headers_mut().insert(
+            "x-forwarded-for",
+            forwarded.parse().expect("a header value"),
+        );
+    }
     match within("the upgrade", tokio_tungstenite::client_async(request, tcp)).await {
         Ok((socket, response)) => (response.status().as_u16(), Some(socket)),
         Err(Error::Http(response)) => (response.status().as_u16(), None),
@@ -879,14 +947,18 @@ async fn per_ip_limits_count_the_players_address_behind_a_gateway() {
     // process counts each player's own.
     let mut held = Vec::new();
     for _ in 0..2 {
-        let (status, socket) = upgrade_from(first, gateway).await;
+        let (status, socket) = upgrade_from(first, gateway, None).await;
         assert_eq!(status, 101);
         held.push(socket);
     }
-    let (status, _) = upgrade_from(first, gateway).await;
+    let (status, _) = upgrade_from(first, gateway, None).await;
     assert_eq!(status, 429, "a third from one address is one too many");
+    // Naming another address itself does not help: the gateway adds the one it
+    // saw, which is the one the process counts.
+    let (status, _) = upgrade_from(first, gateway, Some("127.0.0.9")).await;
+    assert_eq!(status, 429, "a player cannot choose its address");
     for from in [second, third] {
-        let (status, socket) = upgrade_from(from, gateway).await;
+        let (status, socket) = upgrade_from(from, gateway, None).await;
         assert_eq!(status, 101, "{from} has places of its own");
         held.push(socket);
     }
@@ -920,7 +992,13 @@ async fn a_python_client_through_a_gateway_lands_in_a_default_match() {
     let mut native = Watcher::connect(&process_url).await;
     let native_id = native.id.unwrap();
     assert_eq!(service.presence(native_id).await, at);
-    sees_at(&mut native, "the Python client's move", python_id, (1.5, -2.0)).await;
+    sees_at(
+        &mut native,
+        "the Python client's move",
+        python_id,
+        (1.5, -2.0),
+    )
+    .await;
     native
         .sender
         .send(ToServer::Chat { msg: "quit".into() })
@@ -928,7 +1006,10 @@ async fn a_python_client_through_a_gateway_lands_in_a_default_match() {
     python.exited().await;
     drop(native);
     service.stop().await;
-    figure("Python through a gateway (s)", started.elapsed().as_secs_f64());
+    figure(
+        "Python through a gateway (s)",
+        started.elapsed().as_secs_f64(),
+    );
 }
 
 /// The TypeScript interop client (`clients/typescript/test/e2e/interop-client.ts`).
@@ -991,11 +1072,15 @@ async fn the_typescript_client_creates_joins_and_lists_through_gateways() {
             asks.tick().await;
             ada.0.command(&json!({ "cmd": "list" })).await;
             let listing = ada.0.expect("listing").await;
-            let shown = listing["matches"].as_array().expect("matches").iter().any(|entry| {
-                entry["code"] == code.as_str()
-                    && entry["players"] == 2
-                    && entry["metadata"]["title"] == "ts table"
-            });
+            let shown = listing["matches"]
+                .as_array()
+                .expect("matches")
+                .iter()
+                .any(|entry| {
+                    entry["code"] == code.as_str()
+                        && entry["players"] == 2
+                        && entry["metadata"]["title"] == "ts table"
+                });
             if shown {
                 return;
             }
@@ -1003,10 +1088,30 @@ async fn the_typescript_client_creates_joins_and_lists_through_gateways() {
     })
     .await;
 
+    // Its process killed, it is told so by the gateway. (What it does next is
+    // the TypeScript client's own: today it asks for the dead match again.)
+    let mut service = service;
+    let at = service.presence(ada_id).await;
+    let url = service.addr_of(&at.process).await;
+    let n = service
+        .processes
+        .iter()
+        .position(|process| process.url == url)
+        .expect("ada's process");
+    service.processes[n].kill().await;
+    let told = ada.0.expect("disconnect").await;
+    assert_eq!(
+        (&told["code"], &told["reason"]),
+        (&json!(4105), &json!("game process lost"))
+    );
+    service.processes.remove(n);
     ada.exit().await;
     bob.exit().await;
     service.stop().await;
-    figure("TypeScript through gateways (s)", started.elapsed().as_secs_f64());
+    figure(
+        "TypeScript through gateways (s)",
+        started.elapsed().as_secs_f64(),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1107,7 +1212,10 @@ async fn a_draining_process_gets_nothing_new_and_its_matches_play_out() {
         &[],
     )
     .await;
-    assert_eq!((answer.status, answer.body.as_str()), (503, "server shutting down"));
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (503, "server shutting down")
+    );
     // Its matches are listed no more.
     let listing = Client::<nodelink_examples::Game>::list(&gateway)
         .await

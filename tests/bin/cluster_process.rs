@@ -24,7 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(false)
         .init();
     let mut args = std::env::args().skip(1);
-    let usage = "usage: cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N] [--per-ip=N]";
+    let usage =
+        "usage: cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N] [--per-ip=N]";
     let redis = args.next().ok_or(usage)?;
     let service = args.next().ok_or(usage)?;
     let lease: u64 = args.next().ok_or(usage)?.parse()?;

@@ -424,7 +424,10 @@ impl Directory {
     /// a restart.
     pub(crate) async fn rebuilding(&self, default_lease: Duration) -> redis::RedisResult<bool> {
         let mut conn = self.conn.clone();
-        let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await?;
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut conn)
+            .await?;
         let Some(up_for) = info.lines().find_map(|line| {
             line.strip_prefix("uptime_in_seconds:")
                 .and_then(|seconds| seconds.trim().parse::<u64>().ok())

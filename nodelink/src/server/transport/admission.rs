@@ -188,7 +188,10 @@ pub(crate) async fn admit(
         Intent::Default | Intent::Create { .. } | Intent::Find { .. }
     );
     if begins && resume.is_none() && context.matchmaker.draining() {
-        return Err(Refusal::new(RefusalKind::ShuttingDown, "server shutting down"));
+        return Err(Refusal::new(
+            RefusalKind::ShuttingDown,
+            "server shutting down",
+        ));
     }
     // Matchmaking checks again as it takes the place; this spares a full server
     // the authentication hook.

@@ -415,7 +415,7 @@ impl Gateway {
         let handshake = handshake_request(&request, addr);
         // Behind a trusted proxy, the player's address is the one that counts.
         let addr = request::forwarded_peer(&handshake, &context.config.trusted_proxies);
-        let handshake = handshake.from_peer(addr);
+        let handshake = handshake.with_peer(addr);
         let slot = IpSlot::take(&self.per_ip, addr.ip());
         let on_upgrade = hyper::upgrade::on(&mut request);
         let wants_close = refusal::wants_close(&handshake);

@@ -64,7 +64,7 @@ where
         // Behind a trusted proxy, the player's address is the one that counts.
         addr = request::forwarded_peer(&parsed, &context.config.trusted_proxies);
         slot = slot.move_to(addr.ip());
-        request = Some(parsed.from_peer(addr));
+        request = Some(parsed.with_peer(addr));
     }
     let wants_close = request.as_ref().is_some_and(refusal::wants_close);
     let verdict = match request {

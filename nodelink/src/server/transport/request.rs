@@ -236,7 +236,7 @@ fn forwarded_ip(entry: &str) -> Option<IpAddr> {
 
 impl HandshakeRequest {
     /// The request as if it came from `peer` (the player behind a trusted proxy).
-    pub(crate) fn from_peer(mut self, peer: SocketAddr) -> Self {
+    pub(crate) fn with_peer(mut self, peer: SocketAddr) -> Self {
         self.peer = peer;
         self
     }
