@@ -424,10 +424,24 @@ impl Directory {
     /// a restart.
     pub(crate) async fn rebuilding(&self, default_lease: Duration) -> redis::RedisResult<bool> {
         let mut conn = self.conn.clone();
-        let info: String = redis::cmd("INFO")
+        let info: String = match redis::cmd("INFO")
             .arg("server")
             .query_async(&mut conn)
-            .await?;
+            .await
+        {
+            Ok(info) => info,
+            // A Redis that does not tell its uptime (`INFO` renamed away, as some
+            // hosted ones do) is taken as settled: unknown codes are unknown.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+                ) =>
+            {
+                return Ok(false)
+            }
+            Err(error) => return Err(error),
+        };
         let Some(up_for) = info.lines().find_map(|line| {
             line.strip_prefix("uptime_in_seconds:")
                 .and_then(|seconds| seconds.trim().parse::<u64>().ok())
