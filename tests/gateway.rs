@@ -8,6 +8,7 @@
 //! - a match made through one gateway is joined by its code through another;
 //! - a storm of finds through both gateways fills one match before it makes the
 //!   next, and a race for a match's last seats seats exactly as many as it has;
+//!   a find that a full process refuses goes to the next;
 //! - a listing through a gateway shows every process's matches;
 //! - a process killed mid-game: its players are told 4105 and the Rust client
 //!   asks again into a live process; others play on; the directory forgets it
@@ -460,6 +461,41 @@ async fn finds_through_both_gateways_fill_one_match_before_the_next() {
     drop((answers, finders, late));
     service.stop().await;
     figure("find storm (s)", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_find_that_a_full_process_refuses_goes_to_the_next() {
+    let started = Instant::now();
+    let Some(service) = Service::start(2, 1, &["--max-players=2"]).await else {
+        return;
+    };
+    let gateway = &service.gateways[0].url;
+    let find = || {
+        Client::<nodelink_examples::Game>::find(gateway, &table("crowded"))
+            .unwrap()
+            .url()
+            .to_owned()
+    };
+    // Finds go to the process ranked first for the table until it is full.
+    let mut players = Vec::new();
+    let mut at = Vec::new();
+    for _ in 0..2 {
+        let mut player = Watcher::start(&find(), |_| {});
+        at.push(service.presence(player.connected().await).await);
+        players.push(player);
+    }
+    assert_eq!(at[0], at[1], "one match");
+    // The next is sent there too while the directory shows room (it is
+    // published once a beat), told "server full" (4205), and passed to the
+    // next process; or sent there at once once the directory shows it full.
+    let mut third = Watcher::start(&find(), |_| {});
+    let third_at = service.presence(third.connected().await).await;
+    assert_ne!(third_at.process, at[0].process);
+    players.push(third);
+
+    drop(players);
+    service.stop().await;
+    figure("a full process's find (s)", started.elapsed().as_secs_f64());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

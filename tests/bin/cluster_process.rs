@@ -6,8 +6,9 @@
 //! once when its stdin closes.
 //!
 //! Usage: `cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N]
-//! [--per-ip=N]`: at most `N` players a match (default: the kind's), at most `N`
-//! connections from one player's address (default: the server's). It trusts
+//! [--max-players=N] [--per-ip=N]`: at most `N` players a match (default: the
+//! kind's), in the process (default: the server's), and connections from one
+//! player's address (default: the server's). It trusts
 //! `127.0.0.1` as a proxy (the tests' gateways), so that per-IP limits count the
 //! players' addresses. Tables are found by their title.
 
@@ -25,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let mut args = std::env::args().skip(1);
     let usage =
-        "usage: cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N] [--per-ip=N]";
+        "usage: cluster_process REDIS_URL SERVICE LEASE_MS [--match-players=N] [--max-players=N] [--per-ip=N]";
     let redis = args.next().ok_or(usage)?;
     let service = args.next().ok_or(usage)?;
     let lease: u64 = args.next().ok_or(usage)?.parse()?;
@@ -34,6 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for flag in args {
         if let Some(players) = flag.strip_prefix("--match-players=") {
             match_players = Some(players.parse::<usize>()?);
+        } else if let Some(limit) = flag.strip_prefix("--max-players=") {
+            config = config.max_players(limit.parse()?);
         } else if let Some(limit) = flag.strip_prefix("--per-ip=") {
             config = config.max_connections_per_ip(limit.parse()?);
         } else {

@@ -228,7 +228,10 @@ pub(crate) async fn run<P: Protocol>(
                 // or died and its lease ran out): the session is over, as a server
                 // that no longer holds it says with "session expired", and the
                 // client asks again, at once, as it first did.
-                if session.take().is_some_and(|session| session.paused.is_some()) {
+                if session
+                    .take()
+                    .is_some_and(|session| session.paused.is_some())
+                {
                     deliver.disconnected(Disconnect::Closed {
                         code: CloseReason::SessionExpired.code(),
                         reason: format!("session expired: {reason}"),
