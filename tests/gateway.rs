@@ -560,6 +560,35 @@ async fn a_listing_through_a_gateway_shows_every_process_matches() {
         codes.dedup();
         assert_eq!(codes.len(), 6);
     }
+    // What no process could answer, the gateway refuses as a process would.
+    let gateway = &service.gateways[0].url;
+    for (query, status, code) in [
+        ("?match=bogus", 400, "4209"),
+        ("?match=list&kind=nope", 404, "4210"),
+        ("?match=create&kind=nope", 404, "4210"),
+    ] {
+        let url = format!("{gateway}{query}");
+        let (answer, _) = upgrade(&url, Some(&game_subprotocol()), &[]).await;
+        assert_eq!(
+            (answer.status, answer.header(REFUSAL_HEADER)),
+            (status, Some(code)),
+            "{query}: {}",
+            answer.body
+        );
+    }
+    // An unknown code: while Redis has been up for less than a lease, the
+    // gateway cannot tell it from a live match not published again yet, and
+    // says to try again (4216); then it is unknown (4211).
+    let url = MatchRequest::join("ZZZZZZ").apply(gateway);
+    poll_until("the unknown code told unknown", || async {
+        let (answer, _) = upgrade(&url, Some(&game_subprotocol()), &[]).await;
+        match (answer.status, answer.header(REFUSAL_HEADER)) {
+            (404, Some("4211")) => Some(()),
+            (503, Some("4216")) => None,
+            other => panic!("{other:?}: {}", answer.body),
+        }
+    })
+    .await;
     let mut owners: Vec<&String> = made.values().map(|(_, _, owner)| owner).collect();
     owners.sort();
     owners.dedup();
@@ -891,6 +920,14 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
 
     // Redis back, empty: the processes publish themselves again, and new
     // players are placed, as a Rust client that retries finds.
+    // A gateway started meanwhile refuses alike, and routes once Redis is back.
+    let late = Gateway::start(&service.redis.url()).await;
+    let (answer, _) = upgrade(&late.url, Some(&game_subprotocol()), &[]).await;
+    assert_eq!(
+        (answer.status, answer.header(REFUSAL_HEADER)),
+        (503, Some("4216"))
+    );
+
     service.redis.restart().await;
     // Until every process has published itself again, a match's code may be
     // missing from the directory: a join is told to try again, never that its
@@ -923,11 +960,19 @@ async fn matches_play_through_a_redis_restart_and_matchmaking_recovers() {
         |_| {},
     );
     dan.connected().await;
+    let mut eve = Watcher::start_with(
+        Client::<nodelink_examples::Game>::join(&late.url, &at.match_code).url(),
+        reconnecting(),
+        |_| {},
+    );
+    let eve_id = eve.connected().await;
+    assert_eq!(service.presence(eve_id).await, at);
+    service.gateways.push(late);
     // The match played through: ada and bob never noticed.
     ada.sender.send(ToServer::Move { x: 9.0, y: 9.0 }).unwrap();
     sees_at(&mut bob, "ada's move after the restart", ada_id, (9.0, 9.0)).await;
 
-    drop((ada, bob, cy, dan));
+    drop((ada, bob, cy, dan, eve));
     service.stop().await;
     figure("Redis restart (s)", started.elapsed().as_secs_f64());
 }
