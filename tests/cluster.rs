@@ -67,7 +67,10 @@ impl Process {
         }
     }
 
+    /// Stops at once: a service's process asked once drains first (until its
+    /// players have left), asked twice it stops.
     async fn stop(self) {
+        self.handle.shutdown();
         self.handle.shutdown();
         within("the process to stop", self.task).await.unwrap();
     }

@@ -85,7 +85,8 @@ impl Gateway {
         if let Some(directory) = &*held {
             return Ok(directory.clone());
         }
-        let recently_failed = lock(&self.failed_at).is_some_and(|at| at.elapsed() < RECONNECT_AFTER);
+        let recently_failed =
+            lock(&self.failed_at).is_some_and(|at| at.elapsed() < RECONNECT_AFTER);
         if recently_failed {
             return Err(Refused::directory_unavailable());
         }
@@ -180,7 +181,7 @@ impl From<ProcessRefusal> for Refused {
 enum Routed {
     /// A process accepted it: its connection, and the subprotocol it chose.
     Process {
-        socket: Socket<TcpStream>,
+        socket: Box<Socket<TcpStream>>,
         subprotocol: Option<String>,
     },
     /// A `list`: the listing frame to send.
@@ -227,11 +228,11 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 config.max_frame_len,
             );
             match timeout_at(deadline, upgrading).await {
-                Ok(Some(player)) => splice::splice(player, socket, &shared).await,
+                Ok(Some(player)) => splice::splice(player, *socket, &shared).await,
                 // The process made a player the client never heard of: it leaves.
                 _ => {
                     let reason = CloseReason::PlayerConnectionLost;
-                    close_now(socket, reason, config.close_timeout).await;
+                    close_now(*socket, reason, config.close_timeout).await;
                 }
             }
         }
@@ -310,7 +311,8 @@ async fn route(
     peer: SocketAddr,
     shared: &Shared,
 ) -> Result<Routed, Refused> {
-    let ask = Ask::of(request).map_err(|reason| Refused::of(RefusalKind::BadMatchRequest, reason))?;
+    let ask =
+        Ask::of(request).map_err(|reason| Refused::of(RefusalKind::BadMatchRequest, reason))?;
     let ip = peer.ip();
     if matches!(ask, Ask::Join { .. }) && !shared.join_allowed(ip) {
         return Err(Refused::from(too_many_failed_joins()));
@@ -330,6 +332,15 @@ async fn route(
     let candidates = match &ask {
         Ask::Join { code } => match directory.owner_of(code).await.map_err(failed)? {
             Some(owner) => vec![owner],
+            None if directory.rebuilding().await.map_err(failed)? => {
+                // Redis came back empty less than a lease ago: the match may be
+                // live and not published again yet. Retryable, and not a failed
+                // join of the player's.
+                return Err(Refused::of(
+                    RefusalKind::DirectoryUnavailable,
+                    "the service's directory is being rebuilt: try again shortly",
+                ));
+            }
             None => {
                 shared.join_failed(ip);
                 return Err(Refused::of(
@@ -367,6 +378,15 @@ async fn route(
         .into_iter()
         .filter(|offer| offer != REFUSALS_SUBPROTOCOL)
         .collect();
+    // A request that may go elsewhere is tried on the next process only when
+    // this one seated the player nowhere: it refused it as full (or shutting
+    // down), could not be reached, or closed the connection before answering
+    // (its seat, if it took one, went with the connection). One that is merely
+    // slow is never given up for another: the whole request shares one
+    // deadline, after which the player is told 504. So a create is never made
+    // twice by the gateway, and needs no idempotency id. At worst a process
+    // that lost the gateway's connection mid-upgrade is left with an empty new
+    // match, which ends after its linger like any other.
     let may_try_next = !matches!(ask, Ask::Join { .. });
     let mut refused = None;
     for process in candidates {
@@ -374,10 +394,12 @@ async fn route(
             Upstream::Accepted {
                 socket,
                 subprotocol,
-            } => return Ok(Routed::Process {
-                socket,
-                subprotocol,
-            }),
+            } => {
+                return Ok(Routed::Process {
+                    socket,
+                    subprotocol,
+                })
+            }
             Upstream::Refused(refusal)
                 if may_try_next && route::refused_as_full(refusal.status, refusal.code) =>
             {

@@ -156,7 +156,8 @@ pub(crate) fn rendezvous_score(kind: &str, options: &str, process: &str) -> u64 
 
 /// Whether a refusal says the process (or its match) is full, so that the next
 /// process may be tried: 4205 or 4212, or, from a process that names no code,
-/// HTTP 503 or 409.
+/// HTTP 503 or 409 (a draining process's 503 "server shutting down", which a
+/// gateway may reach before the directory says it drains, is one).
 pub(crate) fn refused_as_full(status: u16, code: Option<u16>) -> bool {
     match code {
         Some(code) => code == 4205 || code == 4212,
@@ -237,8 +238,12 @@ mod tests {
             processes.iter().filter(|p| p.id != "p2").cloned().collect();
         for n in 0..50 {
             let options = format!("o{n}");
-            let first = rendezvous(&processes, "game", &options).unwrap()[0].id.clone();
-            let then = rendezvous(&without_p2, "game", &options).unwrap()[0].id.clone();
+            let first = rendezvous(&processes, "game", &options).unwrap()[0]
+                .id
+                .clone();
+            let then = rendezvous(&without_p2, "game", &options).unwrap()[0]
+                .id
+                .clone();
             if first != "p2" {
                 assert_eq!(first, then);
             }
@@ -276,6 +281,11 @@ mod tests {
         assert!(refused_as_full(409, Some(4212)));
         assert!(!refused_as_full(409, Some(4213)));
         assert!(refused_as_full(503, None));
+        assert_eq!(
+            nodelink::wire::RefusalKind::ShuttingDown.close_code(),
+            None,
+            "a draining process's refusal passes the request on"
+        );
         assert!(!refused_as_full(404, Some(4211)));
     }
 }

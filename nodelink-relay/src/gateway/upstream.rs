@@ -43,9 +43,10 @@ const NOT_PASSED: &[&str] = &[
 
 /// How a game process answered the gateway's upgrade.
 pub(crate) enum Upstream {
-    /// Upgraded: the connection, and the subprotocol the process chose.
+    /// Upgraded: the connection (boxed: a WebSocket's state is large, and the
+    /// refusals beside it are as common), and the subprotocol the process chose.
     Accepted {
-        socket: Socket<TcpStream>,
+        socket: Box<Socket<TcpStream>>,
         subprotocol: Option<String>,
     },
     /// Refused in HTTP.
@@ -220,7 +221,8 @@ pub(crate) async fn open(
             .map(str::trim)
     };
     if status != 101 {
-        let code = header(nodelink::wire::handshake::REFUSAL_HEADER).and_then(|code| code.parse().ok());
+        let code =
+            header(nodelink::wire::handshake::REFUSAL_HEADER).and_then(|code| code.parse().ok());
         let length = header("content-length").and_then(|length| length.parse::<usize>().ok());
         let body = read_body(&mut tcp, rest, length).await;
         let mut bytes = head;
@@ -255,7 +257,7 @@ pub(crate) async fn open(
     )
     .await;
     Upstream::Accepted {
-        socket,
+        socket: Box::new(socket),
         subprotocol,
     }
 }
@@ -287,7 +289,9 @@ async fn read_head(tcp: &mut TcpStream) -> Result<(Vec<u8>, Vec<u8>), String> {
 /// A refusal's body: `length` bytes (what was read past the head first), or
 /// what comes before the connection closes; at most [`MAX_REFUSAL_BODY_LEN`].
 async fn read_body(tcp: &mut TcpStream, mut body: Vec<u8>, length: Option<usize>) -> Vec<u8> {
-    let want = length.unwrap_or(MAX_REFUSAL_BODY_LEN).min(MAX_REFUSAL_BODY_LEN);
+    let want = length
+        .unwrap_or(MAX_REFUSAL_BODY_LEN)
+        .min(MAX_REFUSAL_BODY_LEN);
     let mut chunk = [0u8; 1024];
     while body.len() < want {
         match tcp.read(&mut chunk).await {

@@ -221,13 +221,21 @@ pub(crate) async fn run<P: Protocol>(
             }
             Err(ClientError::Refused {
                 kind: Some(RefusalKind::UnknownMatch),
+                reason,
                 ..
             }) if by_code && policy.is_some() => {
                 // The match asked for by its code is gone (its process restarted,
-                // or died and its lease ran out): the session is over, and the
+                // or died and its lease ran out): the session is over, as a server
+                // that no longer holds it says with "session expired", and the
                 // client asks again, at once, as it first did.
-                if let Some(reason) = session.take().and_then(|session| session.paused) {
-                    deliver.disconnected(reason);
+                if session
+                    .take()
+                    .is_some_and(|session| session.paused.is_some())
+                {
+                    deliver.disconnected(Disconnect::Closed {
+                        code: CloseReason::SessionExpired.code(),
+                        reason: format!("session expired: {reason}"),
+                    });
                 }
                 target.match_code = None;
                 continue;

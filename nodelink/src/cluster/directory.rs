@@ -281,6 +281,7 @@ impl Directory {
                     ("max_players", entry.max_players.to_string()),
                     ("matches", entry.matches.to_string()),
                     ("draining", u8::from(entry.draining).to_string()),
+                    ("lease_ms", lease_ms.to_string()),
                 ],
             )
             .ignore()
@@ -417,14 +418,78 @@ impl Directory {
             .collect())
     }
 
+    /// Whether Redis has been up for less than the longest lease of the live
+    /// processes (`default_lease` for those that name none, and when none is
+    /// live): until then a process may not have published itself again after
+    /// a restart.
+    pub(crate) async fn rebuilding(&self, default_lease: Duration) -> redis::RedisResult<bool> {
+        let mut conn = self.conn.clone();
+        let info: String = match redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut conn)
+            .await
+        {
+            Ok(info) => info,
+            // A Redis that does not tell its uptime (`INFO` renamed away, as some
+            // hosted ones do) is taken as settled: unknown codes are unknown.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+                ) =>
+            {
+                return Ok(false)
+            }
+            Err(error) => return Err(error),
+        };
+        let Some(up_for) = info.lines().find_map(|line| {
+            line.strip_prefix("uptime_in_seconds:")
+                .and_then(|seconds| seconds.trim().parse::<u64>().ok())
+        }) else {
+            return Ok(false);
+        };
+        let ids: Vec<String> = conn
+            .zrangebyscore(self.keys.processes(), now_ms(), "+inf")
+            .await?;
+        let default_ms = default_lease.as_millis() as u64;
+        let mut longest = default_ms;
+        if !ids.is_empty() {
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.hget(self.keys.process(id), "lease_ms");
+            }
+            let leases: Vec<Option<u64>> = pipe.query_async(&mut conn).await?;
+            longest = leases
+                .into_iter()
+                .map(|lease| lease.unwrap_or(default_ms))
+                .max()
+                .unwrap_or(default_ms);
+        }
+        // Whole seconds, rounded down: up for less than `up_for + 1` seconds.
+        Ok(up_for.saturating_mul(1_000) < longest)
+    }
+
     /// The live process that holds `code`, if any.
     pub(crate) async fn owner_of(&self, code: &str) -> redis::RedisResult<Option<ProcessEntry>> {
         let mut conn = self.conn.clone();
         let Some(owner): Option<String> = conn.get(self.keys.code(code)).await? else {
             return Ok(None);
         };
+        if !self.alive(&owner).await? {
+            return Ok(None);
+        }
         let fields: HashMap<String, String> = conn.hgetall(self.keys.process(&owner)).await?;
         Ok(ProcessEntry::from_hash(owner, fields))
+    }
+
+    /// Whether the process `id`'s lease runs: by its score in the set of
+    /// processes, as [`processes`](Self::processes) reads it (its hash expires
+    /// a moment later, by Redis's clock), so that every reader agrees on when
+    /// a process died.
+    async fn alive(&self, id: &str) -> redis::RedisResult<bool> {
+        let mut conn = self.conn.clone();
+        let expires: Option<f64> = conn.zscore(self.keys.processes(), id).await?;
+        Ok(expires.is_some_and(|expires| expires >= now_ms() as f64))
     }
 
     /// Up to `limit` listed matches of `kind` from `after` on (a code; `None`
@@ -491,7 +556,7 @@ impl Directory {
         let Some((process, code)) = at.split_once(' ') else {
             return Ok(None);
         };
-        let alive: bool = conn.exists(self.keys.process(process)).await?;
+        let alive = self.alive(process).await?;
         Ok(alive.then(|| Presence {
             process: process.to_owned(),
             match_code: code.to_owned(),

@@ -77,6 +77,9 @@ use crate::{PlayerId, Protocol};
 /// waits for Redis.
 const SPARE_CODES: usize = 8;
 
+/// A process's lease unless its config says otherwise.
+pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(6);
+
 /// How a process joins a service.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
@@ -96,7 +99,7 @@ impl ClusterConfig {
             redis_url: redis_url.into(),
             addr: addr.into(),
             service: "nodelink".to_owned(),
-            lease: Duration::from_secs(6),
+            lease: DEFAULT_LEASE,
             process_id: None,
         }
     }
@@ -383,6 +386,8 @@ impl Accept for Cluster {
             };
             let mut beat = interval(member.config.lease / 3);
             beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            // Gateways learn that the process drains at once, not a beat later.
+            let mut draining = member.matchmaker.process().draining.subscribe();
             loop {
                 let wants_more = member.link.wants_more.notified();
                 let subscription = &mut member.subscription;
@@ -390,6 +395,7 @@ impl Accept for Cluster {
                     .next(async {
                         tokio::select! {
                             _ = beat.tick() => Step::Beat,
+                            Ok(()) = draining.changed() => Step::Beat,
                             Some(event) = events.recv() => Step::Event(event),
                             message = next_message(subscription) => Step::Message(message),
                             () = wants_more => Step::Refill,
@@ -477,7 +483,7 @@ impl Member {
             players: process.online.load(std::sync::atomic::Ordering::Relaxed),
             max_players: self.max_players,
             matches: entries.len(),
-            draining: false,
+            draining: self.matchmaker.draining(),
         };
         if let Err(error) = self.directory.renew(&entry, self.config.lease).await {
             return self.failed("renewing the lease", &error);
@@ -522,7 +528,10 @@ impl Member {
         }
     }
 
+    /// The process's matches as the directory should show them: a draining
+    /// process's unlisted, so that no `find` is sent to them.
     fn current_matches(&self) -> HashMap<String, MatchEntry> {
+        let draining = self.matchmaker.draining();
         self.matchmaker
             .published()
             .into_iter()
@@ -534,7 +543,7 @@ impl Member {
                     players: info.players as u32,
                     max_players: info.max_players as u32,
                     locked: info.locked,
-                    public: info.public,
+                    public: info.public && !draining,
                     metadata: published.metadata,
                 };
                 (info.code, entry)
@@ -934,6 +943,36 @@ impl ServiceDirectory {
     pub async fn presence(&self, player: PlayerId) -> Result<Option<Presence>, ClusterError> {
         self.directory
             .presence(player)
+            .await
+            .map_err(|error| self.failed(&error))
+    }
+
+    /// Whether the directory may still be missing live matches because Redis
+    /// started (or restarted, empty) less than a lease ago: every live process
+    /// publishes itself again within its lease, so a code not found meanwhile
+    /// may be a live match's. A gateway tells such a request to try again
+    /// rather than that its match is unknown.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use nodelink::cluster::ServiceDirectory;
+    ///
+    /// # async fn check() -> Result<(), nodelink::cluster::ClusterError> {
+    /// let directory =
+    ///     ServiceDirectory::connect("redis://10.0.0.2:6379", "nodelink", Duration::from_secs(1))
+    ///         .await?;
+    /// if directory.owner_of("K7MQ4P").await?.is_none() && directory.rebuilding().await? {
+    ///     println!("K7MQ4P may be back shortly");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClusterError::Redis`] when Redis cannot be read.
+    pub async fn rebuilding(&self) -> Result<bool, ClusterError> {
+        self.directory
+            .rebuilding(DEFAULT_LEASE)
             .await
             .map_err(|error| self.failed(&error))
     }

@@ -301,7 +301,9 @@ pub struct ServerConfig {
     /// frame's other recipients.
     pub resume_buffer_len: usize,
     /// How long [`ServerHandle::shutdown`](super::ServerHandle::shutdown) waits for
-    /// connections to close before aborting them. Default 5 s.
+    /// connections to close before aborting them. Default 5 s. A process of a
+    /// service drains first, for as long at most: its matches play on until
+    /// their players have left.
     pub shutdown_timeout: Duration,
     /// Serve `wss://` with this certificate and key (feature `tls`). Default
     /// `None`: plain `ws://`.

@@ -253,6 +253,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             max_players: config.max_players,
             spawner: Spawner::default(),
             shutdown: handle.shutdown.clone(),
+            draining: tokio::sync::watch::Sender::new(false),
             link: handle.process.clone(),
             counters: Arc::default(),
             service,

@@ -24,6 +24,10 @@ use crate::Protocol;
 /// Messages from connections handled per wake-up of a match's task at most.
 const INBOUND_BATCH: usize = 64;
 
+/// How often a draining process checks whether its last player has left (no
+/// event tells it: players leave from their own matches' tasks).
+const DRAIN_CHECK: Duration = Duration::from_millis(50);
+
 /// How a match ends besides a shutdown: after how long empty (`None`: never, a
 /// server's default match), and what to do once it has.
 pub(crate) struct Lifetime {
@@ -178,6 +182,14 @@ impl Tasks {
         signal: Option<BoxFuture<()>>,
         stop_server: impl Fn() + Send,
     ) -> Result<(), RunError> {
+        let process = context.matchmaker.process().clone();
+        let mut draining = process.draining.subscribe();
+        let mut drain_checks = interval(DRAIN_CHECK);
+        drain_checks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Once draining: when its deadline passes, the server stops; and whether
+        // it was stopped for it already.
+        let mut drain_deadline: Option<tokio::time::Instant> = None;
+        let mut drained = false;
         let (connections, mut incoming) = mpsc::unbounded_channel();
         let mut accepting: FuturesUnordered<_> = transports
             .into_iter()
@@ -216,6 +228,19 @@ impl Tasks {
                 () = signalled => {
                     signal = None;
                     stop_server();
+                }
+                // A service's process drains before it stops (`Matchmaker::drain`).
+                Ok(_) = draining.wait_for(|draining| *draining), if drain_deadline.is_none() => {
+                    drain_deadline = Some(tokio::time::Instant::now() + self.shutdown_timeout);
+                    tracing::info!("draining: no new matches; stopping once the players have left");
+                }
+                now = drain_checks.tick(), if drain_deadline.is_some() && !drained => {
+                    let empty = process.online.load(Ordering::Acquire) == 0;
+                    if empty || drain_deadline.is_some_and(|deadline| now >= deadline) {
+                        drained = true;
+                        // Draining already: this stops the server.
+                        stop_server();
+                    }
                 }
                 Some(_) = self.connections.join_next(), if !self.connections.is_empty() => {}
             }

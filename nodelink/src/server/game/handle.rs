@@ -342,8 +342,20 @@ impl<P: Protocol> ServerHandle<P> {
 
     /// Stops the server: every player gets a close frame ("server shutting down")
     /// and `on_disconnect`, and `run` returns once the connections have closed.
-    /// Calling it again, or after the server stopped, does nothing.
+    /// Calling it after the server stopped does nothing.
+    ///
+    /// A process of a service (`nodelink::cluster`, feature `cluster`) drains
+    /// first: it takes no new players but those resuming or joining a match by
+    /// its code, gateways send it no new matches, its matches leave the
+    /// listings and play on until their players have left or
+    /// [`ServerConfig::shutdown_timeout`](crate::server::ServerConfig::shutdown_timeout)
+    /// has passed; then it stops as above. Called again meanwhile, it stops at
+    /// once.
     pub fn shutdown(&self) {
+        let matchmaker = self.process.get().and_then(Weak::upgrade);
+        if matchmaker.is_some_and(|matchmaker| matchmaker.drain()) {
+            return;
+        }
         self.shutdown.send_replace(true);
     }
 }

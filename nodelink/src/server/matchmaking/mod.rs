@@ -39,6 +39,9 @@ pub(crate) struct Process {
     pub(crate) max_players: usize,
     pub(crate) spawner: Spawner,
     pub(crate) shutdown: Arc<watch::Sender<bool>>,
+    /// Turns `true` when a service's process begins to shut down: it takes no
+    /// new placements while its matches play on (see [`Matchmaker::drain`]).
+    pub(crate) draining: watch::Sender<bool>,
     /// What handles of its matches reach the matchmaker through.
     pub(crate) link: ProcessLink,
     /// Its counters, which its matches add to.
@@ -193,5 +196,22 @@ impl Matchmaker {
     /// The process's shared parts.
     pub(crate) fn process(&self) -> &Arc<Process> {
         &self.process
+    }
+
+    /// Begins a service's process's shutdown with a drain, and says whether it
+    /// did: the process stops taking new placements (the default match, new
+    /// matches, finds; players resuming or joining a match by its code still
+    /// come in), its service's directory marks it draining and unlists its
+    /// matches, and its matches play on until every player has left or the
+    /// shutdown timeout has passed; then it stops as any server does. `false`
+    /// for a process of no service (it stops at once) and once draining (asked
+    /// again, it stops at once).
+    pub(crate) fn drain(&self) -> bool {
+        self.process.service.is_some() && !self.process.draining.send_replace(true)
+    }
+
+    /// Whether the process is draining.
+    pub(crate) fn draining(&self) -> bool {
+        *self.process.draining.borrow()
     }
 }

@@ -181,6 +181,18 @@ pub(crate) async fn admit(
     }
     let process = context.matchmaker.process();
     let listing = matches!(intent, Intent::List { .. });
+    // A draining process lets its matches play out: players come back to them
+    // and join them by code, and nothing new begins here.
+    let begins = matches!(
+        intent,
+        Intent::Default | Intent::Create { .. } | Intent::Find { .. }
+    );
+    if begins && resume.is_none() && context.matchmaker.draining() {
+        return Err(Refusal::new(
+            RefusalKind::ShuttingDown,
+            "server shutting down",
+        ));
+    }
     // Matchmaking checks again as it takes the place; this spares a full server
     // the authentication hook.
     if resume.is_none() && !listing && process.online.load(Ordering::Relaxed) >= process.max_players
