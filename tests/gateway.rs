@@ -43,8 +43,8 @@ use nodelink::PlayerId;
 use nodelink_examples::{Table, ToClient, ToServer};
 use nodelink_relay::{Relay, RelayConfig, RelayHandle};
 use nodelink_tests::{
-    figure, game_subprotocol, poll_until, python, typescript_package, upgrade, within,
-    ChildReports, Redis, Seen, Watcher,
+    figure, game_subprotocol, poll_until, python, typescript_package, upgrade, upgrade_answer,
+    within, ChildReports, Redis, Seen, Watcher,
 };
 use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt;
@@ -576,6 +576,23 @@ async fn a_listing_through_a_gateway_shows_every_process_matches() {
             answer.body
         );
     }
+    // A listing, answered by the gateway itself, refuses a client of another
+    // build of the protocol as the process would.
+    {
+        use nodelink::Protocol;
+        let list = MatchRequest::list(nodelink_examples::Game::KIND).apply(gateway);
+        let other = nodelink::wire::handshake::subprotocol(0x0123_4567_89ab_cdef);
+        let (answer, _) = upgrade(&list, Some(&other), &[]).await;
+        assert_eq!(
+            (answer.status, answer.header(REFUSAL_HEADER)),
+            (400, Some("4202")),
+            "{}",
+            answer.body
+        );
+        let ours = format!("{:016x}", nodelink_examples::Game::FINGERPRINT);
+        assert_eq!(answer.header("x-nodelink-fingerprint"), Some(ours.as_str()));
+        assert!(answer.body.contains("client fingerprint 0123456789abcdef"));
+    }
     // An unknown code: while Redis has been up for less than a lease, the
     // gateway cannot tell it from a live match not published again yet, and
     // says to try again (4216); then it is unknown (4211).
@@ -647,6 +664,18 @@ async fn a_killed_process_players_are_told_and_others_play_on() {
 
     let killed = Instant::now();
     service.processes[doomed_at].kill().await;
+
+    // Until the directory forgets it, a request for the dead match is told the
+    // game process cannot be reached (4217, worth retrying); then that the match
+    // is unknown (4211).
+    let by_code = MatchRequest::join(&doomed.match_code).apply(&one);
+    let first = upgrade_answer(&by_code, Some(&game_subprotocol()), &[]).await;
+    let first_after = killed.elapsed();
+    match (first.status, first.header(REFUSAL_HEADER)) {
+        (503, Some("4217")) => assert!(first.body.contains("cannot be reached"), "{first:?}"),
+        (404, Some("4211")) => assert!(first_after >= LEASE, "{first:?} after {first_after:?}"),
+        other => panic!("{other:?}: {first:?}"),
+    }
 
     // Its players are told their process is gone; ada, who asked for a new
     // match, asks again and lands in a live process.

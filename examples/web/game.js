@@ -115,7 +115,13 @@ var RefusalCode = {
    * takes the request, cannot be read now (HTTP 503). Worth retrying later; players
    * already connected are not affected.
    */
-  DirectoryUnavailable: 4216
+  DirectoryUnavailable: 4216,
+  /**
+   * From a gateway: the game process its directory names for the request does not
+   * answer (it died within its lease, or did not answer in time) (HTTP 503). Worth
+   * retrying later.
+   */
+  ProcessUnavailable: 4217
 };
 var REFUSAL_STATUS = {
   TooManyConnections: 429,
@@ -134,9 +140,10 @@ var REFUSAL_STATUS = {
   MatchLocked: 409,
   BadOptions: 400,
   CannotCreate: 403,
-  DirectoryUnavailable: 503
+  DirectoryUnavailable: 503,
+  ProcessUnavailable: 503
 };
-var RETRYABLE = /* @__PURE__ */ new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable"]);
+var RETRYABLE = /* @__PURE__ */ new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable", "ProcessUnavailable"]);
 function refusalOf(code) {
   for (const [name, value] of Object.entries(RefusalCode)) {
     if (value === code) return { name, code, status: REFUSAL_STATUS[name], retryable: RETRYABLE.has(name) };
@@ -229,7 +236,8 @@ var RefusedError = class extends NodelinkError {
   /**
    * Whether the same request may be let in later: too many connections (429), a
    * full server (503), a full match (409 `MatchFull`) or a gateway whose directory
-   * is away (503 `DirectoryUnavailable`). The client retries only these.
+   * or game process is away (503 `DirectoryUnavailable`, `ProcessUnavailable`).
+   * The client retries only these.
    */
   get retryable() {
     if (this.refusal !== null) return refusalOf(RefusalCode[this.refusal])?.retryable ?? false;

@@ -108,6 +108,12 @@ export declare const RefusalCode: {
      * already connected are not affected.
      */
     readonly DirectoryUnavailable: 4216;
+    /**
+     * From a gateway: the game process its directory names for the request does not
+     * answer (it died within its lease, or did not answer in time) (HTTP 503). Worth
+     * retrying later.
+     */
+    readonly ProcessUnavailable: 4217;
 };
 /** The kind of a refusal told with a close code. */
 export type RefusalName = keyof typeof RefusalCode;

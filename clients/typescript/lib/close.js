@@ -125,6 +125,12 @@ export const RefusalCode = {
      * already connected are not affected.
      */
     DirectoryUnavailable: 4216,
+    /**
+     * From a gateway: the game process its directory names for the request does not
+     * answer (it died within its lease, or did not answer in time) (HTTP 503). Worth
+     * retrying later.
+     */
+    ProcessUnavailable: 4217,
 };
 const REFUSAL_STATUS = {
     TooManyConnections: 429,
@@ -144,9 +150,10 @@ const REFUSAL_STATUS = {
     BadOptions: 400,
     CannotCreate: 403,
     DirectoryUnavailable: 503,
+    ProcessUnavailable: 503,
 };
-/** The refusals after which the same request may succeed later: the server or the match was too busy, or a gateway's directory away. */
-const RETRYABLE = new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable"]);
+/** The refusals after which the same request may succeed later: the server or the match was too busy, a gateway's directory away, or the game process it names. */
+const RETRYABLE = new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable", "ProcessUnavailable"]);
 /** The refusal with this close code, or `null` for a code that is not one. */
 export function refusalOf(code) {
     for (const [name, value] of Object.entries(RefusalCode)) {

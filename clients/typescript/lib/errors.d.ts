@@ -90,7 +90,8 @@ export declare class ConnectError extends NodelinkError {
  * check, 429 too many connections, 503 full, 400 for a malformed request; and
  * for a match asked for, 404 for an unknown kind or code, 409 for a full or
  * locked match, 400 for bad options, 403 for a kind that makes no new matches;
- * from a gateway, 503 when its directory cannot be read (`DirectoryUnavailable`).
+ * from a gateway, 503 when its directory cannot be read (`DirectoryUnavailable`)
+ * or the game process it names does not answer (`ProcessUnavailable`).
  * Where the WebSocket shows the HTTP response (Node's `ws`), from its status,
  * body and `x-nodelink-refusal` header; elsewhere (browsers), from the close code
  * the server sends a client that offers {@link REFUSALS_SUBPROTOCOL} (PROTOCOL.md,
@@ -132,7 +133,8 @@ export declare class RefusedError extends NodelinkError {
     /**
      * Whether the same request may be let in later: too many connections (429), a
      * full server (503), a full match (409 `MatchFull`) or a gateway whose directory
-     * is away (503 `DirectoryUnavailable`). The client retries only these.
+     * or game process is away (503 `DirectoryUnavailable`, `ProcessUnavailable`).
+     * The client retries only these.
      */
     get retryable(): boolean;
 }

@@ -140,6 +140,12 @@ export const RefusalCode = {
    * already connected are not affected.
    */
   DirectoryUnavailable: 4216,
+  /**
+   * From a gateway: the game process its directory names for the request does not
+   * answer (it died within its lease, or did not answer in time) (HTTP 503). Worth
+   * retrying later.
+   */
+  ProcessUnavailable: 4217,
 } as const;
 
 /** The kind of a refusal told with a close code. */
@@ -163,10 +169,11 @@ const REFUSAL_STATUS: Record<RefusalName, number> = {
   BadOptions: 400,
   CannotCreate: 403,
   DirectoryUnavailable: 503,
+  ProcessUnavailable: 503,
 };
 
-/** The refusals after which the same request may succeed later: the server or the match was too busy, or a gateway's directory away. */
-const RETRYABLE: ReadonlySet<RefusalName> = new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable"]);
+/** The refusals after which the same request may succeed later: the server or the match was too busy, a gateway's directory away, or the game process it names. */
+const RETRYABLE: ReadonlySet<RefusalName> = new Set(["TooManyConnections", "ServerFull", "MatchFull", "DirectoryUnavailable", "ProcessUnavailable"]);
 
 /**
  * A refusal told with a close code (or named by an HTTP refusal's

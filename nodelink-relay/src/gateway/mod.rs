@@ -1,7 +1,7 @@
 //! The gateway of a service of game processes (`RelayConfig::redis`): every
 //! WebSocket upgrade that is not one of the relay's own paths is routed by its
 //! query to a live process found in the service's directory (Redis), and spliced
-//! there over a WebSocket of the gateway's own. PROTOCOL.md's "Gateways" is the
+//! there over a WebSocket of the gateway's own. PROTOCOL.md's "Through a gateway" is the
 //! contract.
 //!
 //! A request's way: what it asks for (`route`), the directory's answer, the
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use nodelink::cluster::{ClusterError, ServiceDirectory};
-use nodelink::wire::handshake::{parse_subprotocol, REFUSAL_HEADER};
+use nodelink::wire::handshake::{parse_subprotocol, FINGERPRINT_HEADER, REFUSAL_HEADER};
 use nodelink::wire::{
     close_reason_text, encode_listing_raw, RawListing, RefusalKind, REFUSALS_SUBPROTOCOL,
 };
@@ -204,10 +204,10 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let mut stopping = shared.stopping();
     let routed = tokio::select! {
         routed = timeout_at(deadline, route(gateway, &request, peer, &shared)) => {
-            routed.unwrap_or_else(|_| Err(Refused::from(Refusal::new(
-                504,
-                "no game process answered in time",
-            ))))
+            routed.unwrap_or_else(|_| Err(Refused::of(
+                RefusalKind::ProcessUnavailable,
+                "no game process answered in time: try again shortly",
+            )))
         }
         _ = stopping.wait_for(|stopping| *stopping) => {
             Err(Refused::from(Refusal::new(503, "relay shutting down")))
@@ -361,8 +361,11 @@ async fn route(
         }
         Ask::List { kind } => {
             let processes = directory.processes().await.map_err(failed)?;
-            if !processes.iter().any(|p| p.kinds.contains(kind)) {
+            let Some(host) = processes.iter().find(|p| p.kinds.contains(kind)) else {
                 return Err(no_process(NoProcess::Hosts, Some(kind)));
+            };
+            if let Some(&fingerprint) = host.protocols.get(kind) {
+                check_protocol(request, fingerprint)?;
             }
             let listed = directory
                 .listing(kind, None, MAX_LISTED)
@@ -409,15 +412,54 @@ async fn route(
             Upstream::Unreachable(reason) => {
                 tracing::warn!(process = %process.id, "gateway: the game process cannot be reached: {reason}");
                 refused = refused.or_else(|| {
-                    Some(Refused::from(Refusal::new(
-                        503,
+                    Some(Refused::of(
+                        RefusalKind::ProcessUnavailable,
                         "the game process cannot be reached: try again shortly",
-                    )))
+                    ))
                 });
             }
         }
     }
     Err(refused.unwrap_or_else(|| Refused::of(RefusalKind::ServerFull, "server full")))
+}
+
+/// Refuses a listing request that offers the wire of another build of the kind's
+/// protocol, as the process hosting the kind would: the gateway answers listings
+/// itself, and a client of another build must learn it here rather than fail to
+/// decode the metadata.
+fn check_protocol(request: &Request, fingerprint: u64) -> Result<(), Refused> {
+    let mut other = None;
+    for offer in offered(request) {
+        match parse_subprotocol(&offer) {
+            Some(theirs) if theirs == fingerprint => return Ok(()),
+            Some(theirs) => other = Some(Some(theirs)),
+            None if offer == REFUSALS_SUBPROTOCOL => {}
+            None if offer.starts_with("nodelink.") => other = other.or(Some(None)),
+            None => {}
+        }
+    }
+    let (kind, body) = match other {
+        None => return Ok(()),
+        Some(Some(theirs)) => (
+            RefusalKind::ProtocolMismatch,
+            format!(
+                "protocol mismatch: server fingerprint {fingerprint:016x}, client fingerprint {theirs:016x}"
+            ),
+        ),
+        Some(None) => (
+            RefusalKind::WireVersion,
+            format!(
+                "unsupported nodelink wire version: this server speaks {}",
+                nodelink::wire::handshake::subprotocol(fingerprint)
+            ),
+        ),
+    };
+    let mut refusal = Refusal::new(kind.status(), body)
+        .with_header(FINGERPRINT_HEADER, &format!("{fingerprint:016x}"));
+    if let Some(code) = kind.close_code() {
+        refusal = refusal.with_header(REFUSAL_HEADER, &code.to_string());
+    }
+    Err(Refused::from(refusal))
 }
 
 /// A listing frame of the directory's matches, as a process writes one.

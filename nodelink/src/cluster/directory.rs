@@ -51,6 +51,10 @@ pub struct ProcessEntry {
     pub addr: String,
     /// The kinds of match it hosts.
     pub kinds: Vec<String>,
+    /// The protocol fingerprint of each kind it hosts, by kind: a gateway that
+    /// answers a listing itself refuses a client of another build as the process
+    /// would.
+    pub protocols: std::collections::BTreeMap<String, u64>,
     /// Players in its matches.
     pub players: usize,
     /// The most players it takes.
@@ -79,6 +83,7 @@ impl ProcessEntry {
             id: id.into(),
             addr: addr.into(),
             kinds: Vec::new(),
+            protocols: std::collections::BTreeMap::new(),
             players: 0,
             max_players: 0,
             matches: 0,
@@ -107,6 +112,19 @@ impl ProcessEntry {
                         .split(',')
                         .filter(|kind| !kind.is_empty())
                         .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            protocols: fields
+                .get("protocols")
+                .map(|protocols| {
+                    protocols
+                        .split(',')
+                        .filter_map(|pair| {
+                            let (kind, fingerprint) = pair.split_once('=')?;
+                            let fingerprint = u64::from_str_radix(fingerprint, 16).ok()?;
+                            Some((kind.to_owned(), fingerprint))
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -277,6 +295,15 @@ impl Directory {
                 &[
                     ("addr", entry.addr.clone()),
                     ("kinds", entry.kinds.join(",")),
+                    (
+                        "protocols",
+                        entry
+                            .protocols
+                            .iter()
+                            .map(|(kind, fingerprint)| format!("{kind}={fingerprint:016x}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
                     ("players", entry.players.to_string()),
                     ("max_players", entry.max_players.to_string()),
                     ("matches", entry.matches.to_string()),

@@ -282,6 +282,7 @@ impl Cluster {
             id: me.clone(),
             addr: config.addr.clone(),
             kinds: Vec::new(),
+            protocols: std::collections::BTreeMap::new(),
             players: 0,
             max_players: 0,
             matches: 0,
@@ -475,11 +476,17 @@ impl Member {
         let process = self.matchmaker.process();
         let mut kinds: Vec<String> = self.matchmaker.kind_names();
         kinds.sort();
+        let protocols = self
+            .matchmaker
+            .kinds()
+            .map(|(name, kind)| (name.to_owned(), kind.fingerprint()))
+            .collect();
         let entries = self.current_matches();
         let entry = ProcessEntry {
             id: self.link.me.clone(),
             addr: self.config.addr.clone(),
             kinds,
+            protocols,
             players: process.online.load(std::sync::atomic::Ordering::Relaxed),
             max_players: self.max_players,
             matches: entries.len(),

@@ -260,10 +260,16 @@ pub enum RefusalKind {
     /// code 4216. Worth retrying later; players already connected are not
     /// affected.
     DirectoryUnavailable,
+    /// From a gateway: the game process its directory names for the request
+    /// does not answer (it died and its lease has not run out yet, or it did not
+    /// answer within the handshake timeout). HTTP 503, close code 4217. Worth
+    /// retrying later: once the directory forgets a dead process, the request goes
+    /// elsewhere or is refused for what it is.
+    ProcessUnavailable,
 }
 
 impl RefusalKind {
-    const ALL: [Self; 21] = [
+    const ALL: [Self; 22] = [
         Self::TooManyConnections,
         Self::NotAnUpgrade,
         Self::WebSocketVersion,
@@ -285,6 +291,7 @@ impl RefusalKind {
         Self::BadOptions,
         Self::CannotCreate,
         Self::DirectoryUnavailable,
+        Self::ProcessUnavailable,
     ];
 
     /// The close code that carries this refusal to a client that offered
@@ -309,6 +316,7 @@ impl RefusalKind {
             Self::BadOptions => 4214,
             Self::CannotCreate => 4215,
             Self::DirectoryUnavailable => 4216,
+            Self::ProcessUnavailable => 4217,
             Self::NotAnUpgrade
             | Self::WebSocketVersion
             | Self::HandshakeTimeout
@@ -345,14 +353,16 @@ impl RefusalKind {
             Self::ServerFull
             | Self::HandshakeTimeout
             | Self::ShuttingDown
-            | Self::DirectoryUnavailable => 503,
+            | Self::DirectoryUnavailable
+            | Self::ProcessUnavailable => 503,
         }
     }
 
     /// Whether the same client may be admitted if it tries again later: only
-    /// when the server was too busy (or a gateway could not read its directory). A client with another protocol, from a
-    /// page of another origin, or with credentials the server refused, is
-    /// refused again, however often it tries.
+    /// when the server was too busy (or a gateway could not read its directory or
+    /// reach the game process). A client with another protocol, from a page of
+    /// another origin, or with credentials the server refused, is refused again,
+    /// however often it tries.
     #[must_use]
     pub const fn is_retryable(self) -> bool {
         matches!(
@@ -363,6 +373,7 @@ impl RefusalKind {
                 | Self::ShuttingDown
                 | Self::MatchFull
                 | Self::DirectoryUnavailable
+                | Self::ProcessUnavailable
         )
     }
 
@@ -391,6 +402,7 @@ impl RefusalKind {
             Self::BadOptions => "bad options",
             Self::CannotCreate => "cannot create",
             Self::DirectoryUnavailable => "directory unavailable",
+            Self::ProcessUnavailable => "game process unavailable",
         }
     }
 }
@@ -451,7 +463,7 @@ mod tests {
         }
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 17);
+        assert_eq!(codes.len(), 18);
         assert_eq!(RefusalKind::from_close_code(4000), None);
     }
 
