@@ -1361,3 +1361,46 @@ async fn a_draining_process_gets_nothing_new_and_its_matches_play_out() {
     service.stop().await;
     figure("draining process (s)", started.elapsed().as_secs_f64());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_behind_a_home_router_still_hosts_through_a_gateway() {
+    let Some(service) = Service::start(1, 1, &[]).await else {
+        return;
+    };
+    let gateway = service.gateways[0].url.trim_end_matches('/').to_owned();
+    // A game that dials out to the gateway as it would to a relay, beside the
+    // service's own processes.
+    let (server, _reports) = nodelink_tests::reporting_game(nodelink_tests::local_config());
+    let hosted = within("registering with the gateway", server.relay(&gateway))
+        .await
+        .expect("registers");
+    let code = hosted.code().to_owned();
+    let handle = hosted.handle();
+    let serving = tokio::spawn(hosted.run());
+
+    let ann = Watcher::connect(&format!("{gateway}/join/{code}")).await;
+    let ann_id = ann.id.expect("welcomed");
+    let mut bob = Watcher::connect(&format!("{gateway}/join/{code}")).await;
+    ann.sender.send(ToServer::Move { x: 7.0, y: 8.0 }).unwrap();
+    sees_at(
+        &mut bob,
+        "ann's move through the relayed game",
+        ann_id,
+        (7.0, 8.0),
+    )
+    .await;
+    // The relay's code is not a service match: the directory knows nothing of it,
+    // and the service's own matches go on beside it.
+    assert_eq!(service.directory.owner_of(&code).await.unwrap(), None);
+    let made =
+        Client::<nodelink_examples::Game>::create(&service.gateways[0].url, &table("beside"))
+            .unwrap();
+    let mut cy = Watcher::start(made.url(), |_| {});
+    let cy_id = cy.connected().await;
+    assert_ne!(service.presence(cy_id).await.match_code, code);
+
+    handle.shutdown();
+    within("the relayed game to stop", serving).await.unwrap();
+    drop((ann, bob, cy));
+    service.stop().await;
+}
