@@ -99,7 +99,7 @@ impl Relay {
             addr: addr.clone(),
             source,
         };
-        let listener = TcpListener::bind(&addr).await.map_err(bind_error)?;
+        let listener = nodelink::server::listen(&addr).await.map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
         Ok(BoundRelay {
             listener,

@@ -75,7 +75,7 @@ use crate::{PlayerId, Protocol};
 
 /// Codes a process keeps claimed ahead of need, so that making a match never
 /// waits for Redis.
-const SPARE_CODES: usize = 8;
+const SPARE_CODES: usize = 32;
 
 /// A process's lease unless its config says otherwise.
 pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(6);
@@ -385,12 +385,18 @@ impl Accept for Cluster {
                 beats: 0,
                 last_warning: None,
             };
+            // Codes and ids are claimed apart from this loop, so that a storm of
+            // joins (a directory write each) does not starve new matches of codes.
+            let claiming = tokio::spawn(keep_claimed(
+                member.directory.clone(),
+                member.link.clone(),
+                member.config.lease / 3,
+            ));
             let mut beat = interval(member.config.lease / 3);
             beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
             // Gateways learn that the process drains at once, not a beat later.
             let mut draining = member.matchmaker.process().draining.subscribe();
             loop {
-                let wants_more = member.link.wants_more.notified();
                 let subscription = &mut member.subscription;
                 let step = feed
                     .next(async {
@@ -399,7 +405,6 @@ impl Accept for Cluster {
                             Ok(()) = draining.changed() => Step::Beat,
                             Some(event) = events.recv() => Step::Event(event),
                             message = next_message(subscription) => Step::Message(message),
-                            () = wants_more => Step::Refill,
                         }
                     })
                     .await;
@@ -409,9 +414,11 @@ impl Accept for Cluster {
                     Step::Event(event) => member.event(event).await,
                     Step::Message(Some(message)) => member.message(&message),
                     Step::Message(None) => member.subscription = None,
-                    Step::Refill => member.refill().await,
                 }
             }
+            // A code claimed after this is orphaned, and anyone's: its owner's
+            // lease is gone.
+            claiming.abort();
             member.withdraw().await;
             Ok(())
         })
@@ -422,7 +429,38 @@ enum Step {
     Beat,
     Event(Event),
     Message(Option<Vec<u8>>),
-    Refill,
+}
+
+/// Keeps [`SPARE_CODES`] match codes and a block of player ids claimed ahead of
+/// need: at once when the spare codes run low or the ids near their end, and
+/// every `every` (after a failure, or when Redis was away).
+async fn keep_claimed(directory: Directory, link: Arc<Link>, every: Duration) {
+    loop {
+        let wanted = link.wants_more.notified();
+        claim_ahead(&directory, &link).await;
+        tokio::select! {
+            () = wanted => {}
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+async fn claim_ahead(directory: &Directory, link: &Link) {
+    while lock(&link.spare_codes).len() < SPARE_CODES {
+        match claim_new_code(directory, &link.me).await {
+            Ok(code) => lock(&link.spare_codes).push_back(code),
+            Err(error) => {
+                tracing::debug!(process = %link.me, "claiming match codes: {error}");
+                return;
+            }
+        }
+    }
+    if lock(&link.counts).wants_block() {
+        match directory.id_block(BLOCK).await {
+            Ok(end) => lock(&link.counts).add_block(end),
+            Err(error) => tracing::debug!(process = %link.me, "taking player ids: {error}"),
+        }
+    }
 }
 
 /// The next message of the subscription; `None` once it is lost (it is made
@@ -523,7 +561,6 @@ impl Member {
         if self.subscription.is_none() {
             self.subscribe().await;
         }
-        self.refill().await;
         if self.beats % 5 == 0 {
             if let Err(error) = self
                 .directory
@@ -606,25 +643,6 @@ impl Member {
         match self.directory.subscribe(&channels).await {
             Ok(pubsub) => self.subscription = Some(pubsub.into_on_message()),
             Err(error) => self.failed("subscribing", &error),
-        }
-    }
-
-    /// Claims codes and player ids before they run out.
-    async fn refill(&mut self) {
-        loop {
-            if lock(&self.link.spare_codes).len() >= SPARE_CODES {
-                break;
-            }
-            match claim_new_code(&self.directory, &self.link.me).await {
-                Ok(code) => lock(&self.link.spare_codes).push_back(code),
-                Err(error) => return self.failed("claiming codes", &error),
-            }
-        }
-        if lock(&self.link.counts).wants_block() {
-            match self.directory.id_block(BLOCK).await {
-                Ok(end) => lock(&self.link.counts).add_block(end),
-                Err(error) => self.failed("taking player ids", &error),
-            }
         }
     }
 

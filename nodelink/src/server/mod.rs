@@ -63,7 +63,7 @@ pub use matchmaking::{MatchInfo, ProcessStats};
 pub use serve::{Serve, Transport};
 #[cfg(feature = "axum")]
 pub use transport::axum::{Mount, Mounted};
-pub use transport::listener::BoundServer;
+pub use transport::listener::{listen, BoundServer, LISTEN_BACKLOG};
 pub use transport::refusal::RefusedConnection;
 pub use transport::relay::{Relay, RelayedServer};
 pub use transport::request::{HandshakeRequest, Rejection};

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::server::error::RunError;
 use crate::server::runtime::Feed;
@@ -15,6 +15,47 @@ use crate::server::transport::connection;
 use crate::server::{Server, ServerHandle};
 use crate::Protocol;
 
+/// How many connections the kernel queues before they are accepted. A storm of
+/// joins (a thousand clients at once) overflows the usual 128, and each client
+/// dropped from the queue waits a second for its SYN to be sent again. The kernel
+/// caps it at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds a listening socket at `addr` (`host:port`, the first address it resolves
+/// to that binds) with a backlog of [`LISTEN_BACKLOG`]: what [`Server::bind`] and
+/// the relay use, for a listener of your own to [`Server::serve`].
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = nodelink::server::listen("0.0.0.0:7000").await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// When `addr` does not resolve, or no address it resolves to can be bound.
+pub async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As std and tokio do: a restarted server binds its port again at once.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
+}
+
 impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// Binds the listening socket, so the address is known before serving.
     ///
@@ -22,7 +63,7 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// [`RunError::Bind`] when the address cannot be bound.
     pub async fn bind(self) -> Result<BoundServer<P, G>, RunError> {
         let addr = format!("{}:{}", self.config.host, self.config.port);
-        let listener = TcpListener::bind(&addr)
+        let listener = listen(&addr)
             .await
             .map_err(|source| RunError::Bind {
                 addr: addr.clone(),
