@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
 
 use super::{
-    connect_welcomed, latency_json, new_histogram, open_socket, record, Args, JsonLine, Socket,
-    UnderTest, Wire, JOIN_TIMEOUT,
+    connect_welcomed, latency_json, new_histogram, open_socket, record, Args, JsonLine,
+    SharedHistogram, Socket, UnderTest, Wire, JOIN_TIMEOUT,
 };
 
 /// The close code of a player whose match ended (PROTOCOL.md, "Close codes").
@@ -138,22 +138,34 @@ fn json_list(values: &[f64]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// find: `--players` bots ask to find a match at once; each is timed from its TCP
-/// connect to its welcome. Then the matches they were put in are counted, by the
-/// welcomes' codes and by the server's listing.
-pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, String> {
-    let url = find_url(&server.url)?;
-    let pid = server.pid();
-    let rss_empty = server.rss();
+/// What a storm of finds came to.
+pub(super) struct Storm {
+    /// The clients that were welcomed, still open.
+    pub(super) sockets: Vec<Socket>,
+    /// Players per match, by the codes the welcomes name.
+    pub(super) players_in: HashMap<String, usize>,
+    pub(super) failed: usize,
+    pub(super) first_failure: Option<String>,
+    /// From the first find's start to the last's outcome.
+    pub(super) seconds: f64,
+    /// How long after the first the last find began.
+    pub(super) started_within: Duration,
+    /// Each find, from its TCP connect to its welcome.
+    pub(super) latency: SharedHistogram,
+}
+
+/// `players` clients asking to find a match at `url` at once, each timed from
+/// its TCP connect to its welcome.
+pub(super) async fn storm(
+    url: &str,
+    players: usize,
+    connector: &Connector,
+) -> Result<Storm, String> {
     let latency = new_histogram()?;
-    let cpu_before = pid.as_deref().and_then(thread_cpu_seconds);
-    let others = server.others_meter();
-    let counters = ["ListenOverflows", "TCPSynRetrans"];
-    let kernel_before = counters.map(tcp::ext_counter);
     let start = Instant::now();
-    let mut storm = Vec::with_capacity(args.players);
-    for _ in 0..args.players {
-        let (url, connector, latency) = (url.clone(), server.connector.clone(), latency.clone());
+    let mut storm = Vec::with_capacity(players);
+    for _ in 0..players {
+        let (url, connector, latency) = (url.to_owned(), connector.clone(), latency.clone());
         storm.push(tokio::spawn(async move {
             let began = Instant::now();
             let welcomed = tokio::time::timeout(
@@ -171,7 +183,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
             }
         }));
     }
-    let mut sockets = Vec::with_capacity(args.players);
+    let mut sockets = Vec::with_capacity(players);
     let mut players_in: HashMap<String, usize> = HashMap::new();
     let (mut failed, mut first_failure) = (0usize, None);
     let mut last_start = start;
@@ -188,7 +200,37 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
             }
         }
     }
-    let seconds = since(start);
+    Ok(Storm {
+        sockets,
+        players_in,
+        failed,
+        first_failure,
+        seconds: since(start),
+        started_within: last_start - start,
+        latency,
+    })
+}
+
+/// find: `--players` bots ask to find a match at once; each is timed from its TCP
+/// connect to its welcome. Then the matches they were put in are counted, by the
+/// welcomes' codes and by the server's listing.
+pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, String> {
+    let url = find_url(&server.url)?;
+    let pid = server.pid();
+    let rss_empty = server.rss();
+    let cpu_before = pid.as_deref().and_then(thread_cpu_seconds);
+    let others = server.others_meter();
+    let counters = ["ListenOverflows", "TCPSynRetrans"];
+    let kernel_before = counters.map(tcp::ext_counter);
+    let Storm {
+        sockets,
+        players_in,
+        failed,
+        first_failure,
+        seconds,
+        started_within,
+        latency,
+    } = storm(&url, args.players, &server.connector).await?;
     let cpu_seconds = match (cpu_before, pid.as_deref().and_then(thread_cpu_seconds)) {
         (Some(before), Some(after)) => after - before,
         _ => f64::NAN,
@@ -225,10 +267,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
                 serde_json::Value::from(e).to_string()
             }),
         )
-        .number(
-            "started_within_ms",
-            (last_start - start).as_secs_f64() * 1000.0,
-        )
+        .number("started_within_ms", started_within.as_secs_f64() * 1000.0)
         .number("seconds", seconds)
         .field("latency_ms", latency_json(&latency))
         .field("matches_by_welcome", players_in.len())
