@@ -786,6 +786,16 @@ impl UnderTest {
         }
     }
 
+    /// Where listings are read: the server, or a service's first process (a
+    /// gateway answers from the directory, which learns of new matches at the
+    /// processes' next renewal).
+    fn listing_url(&self) -> &str {
+        match &self.service {
+            Some(service) => &service.processes[0].url,
+            None => &self.url,
+        }
+    }
+
     /// Where bot `index` of `players` connects: the server (or its gateway), or,
     /// with `--direct`, its share's process.
     fn url_for(&self, args: &Args, index: usize) -> String {

@@ -3,7 +3,7 @@
 //! match costs the server. (`matches`, the steady load in matches, is
 //! `run_steady`'s: only the bots' URL differs from `rooms`.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -59,7 +59,7 @@ async fn listing(server: &str, connector: &Connector) -> Result<Vec<u32>, String
 async fn until_none_listed(server: &UnderTest) -> Result<(), String> {
     let deadline = Instant::now() + ENDING_TIMEOUT;
     loop {
-        let listed = listing(&server.url, &server.connector).await?;
+        let listed = listing(server.listing_url(), &server.connector).await?;
         if listed.is_empty() {
             return Ok(());
         }
@@ -246,7 +246,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         })
         .collect();
     let server_rss = server.rss();
-    let listed = listing(&server.url, &server.connector).await?;
+    let listed = listing(server.listing_url(), &server.connector).await?;
     eprintln!(
         "loadgen: {} of {} found a match in {seconds:.2} s: {} matches by their welcomes, {} listed",
         sockets.len(),
@@ -313,6 +313,47 @@ where
     Ok((after - before) * 1e6 / count as f64)
 }
 
+/// Through a gateway: the commands Redis ran and the gateway's CPU, during the
+/// visits (`[0]`) and during the create-then-end loops (`[1]`).
+#[derive(Default)]
+struct Through {
+    commands: [BTreeMap<String, u64>; 2],
+    gateway_seconds: [f64; 2],
+}
+
+impl Through {
+    /// Redis's command counts and the gateway's CPU time now.
+    fn read(server: &UnderTest) -> Result<(BTreeMap<String, u64>, f64), String> {
+        match &server.service {
+            Some(service) => Ok((
+                service.redis.command_counts()?,
+                thread_cpu_seconds(&service.gateway.child.id().to_string()).unwrap_or(f64::NAN),
+            )),
+            None => Ok((BTreeMap::new(), 0.0)),
+        }
+    }
+
+    /// Adds what passed since `before` to the visits' or the matches' side;
+    /// returns the reading it took.
+    fn add(
+        through: &mut Option<Self>,
+        server: &UnderTest,
+        before: (BTreeMap<String, u64>, f64),
+        matches: bool,
+    ) -> Result<(BTreeMap<String, u64>, f64), String> {
+        let now = Self::read(server)?;
+        if let Some(through) = through {
+            let side = usize::from(matches);
+            for (name, calls) in &now.0 {
+                let delta = calls - before.0.get(name).copied().unwrap_or(0);
+                *through.commands[side].entry(name.clone()).or_default() += delta;
+            }
+            through.gateway_seconds[side] += now.1 - before.1;
+        }
+        Ok(now)
+    }
+}
+
 /// lifecycle: what a match's life costs the server, in CPU and in memory.
 ///
 /// CPU: `--rounds` rounds, each of `--players` loops of create-then-end and as
@@ -340,21 +381,26 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
 
     let (visit_latency, match_latency) = (new_histogram()?, new_histogram()?);
     let (mut visits, mut lives) = (Vec::new(), Vec::new());
+    // Through a gateway: what Redis ran and the gateway used during each kind
+    // of loop, all rounds together.
+    let mut through = server.service.as_ref().map(|_| Through::default());
     for round in 0..args.rounds {
         let visit = || visit_default(server);
         let life = || create_and_end(&create, server);
         let (visit_us, life_us) = if round % 2 == 0 {
+            let reading = Through::read(server)?;
             let visit_us = timed_loops(&pid, loops, &visit_latency, visit).await?;
-            (
-                visit_us,
-                timed_loops(&pid, loops, &match_latency, life).await?,
-            )
-        } else {
+            let reading = Through::add(&mut through, server, reading, false)?;
             let life_us = timed_loops(&pid, loops, &match_latency, life).await?;
-            (
-                timed_loops(&pid, loops, &visit_latency, visit).await?,
-                life_us,
-            )
+            Through::add(&mut through, server, reading, true)?;
+            (visit_us, life_us)
+        } else {
+            let reading = Through::read(server)?;
+            let life_us = timed_loops(&pid, loops, &match_latency, life).await?;
+            let reading = Through::add(&mut through, server, reading, true)?;
+            let visit_us = timed_loops(&pid, loops, &visit_latency, visit).await?;
+            Through::add(&mut through, server, reading, false)?;
+            (visit_us, life_us)
         };
         eprintln!(
             "loadgen: round {}: {visit_us:.1} µs of server CPU per visit of the default \
@@ -381,7 +427,7 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
             held.push(socket);
         }
         holding.push(kib(server.rss()));
-        let listed = listing(&server.url, &server.connector).await?.len();
+        let listed = listing(server.listing_url(), &server.connector).await?.len();
         if listed != loops {
             return Err(format!("{listed} matches listed while {loops} were held"));
         }
@@ -426,5 +472,33 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
         .field("rss_after_kib", json_list(&after))
         .field("held_kib_per_match", json_list(&per_match(&held_per_match)))
         .field("back_kib_per_match", json_list(&per_match(&back_per_match)));
+    let line = match through {
+        Some(through) => {
+            let total_loops = (loops * args.rounds) as f64;
+            let counts = |counts: &BTreeMap<String, u64>| {
+                let per_loop: Vec<String> = counts
+                    .iter()
+                    .filter(|(_, calls)| **calls > 0)
+                    .map(|(name, calls)| {
+                        format!(
+                            "{}:{:.2}",
+                            serde_json::Value::from(name.as_str()),
+                            *calls as f64 / total_loops
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", per_loop.join(","))
+            };
+            line.field("gateway", 1)
+                .number("gateway_visit_us", through.gateway_seconds[0] * 1e6 / total_loops)
+                .number(
+                    "gateway_create_end_us",
+                    through.gateway_seconds[1] * 1e6 / total_loops,
+                )
+                .field("redis_commands_per_visit", counts(&through.commands[0]))
+                .field("redis_commands_per_create_end", counts(&through.commands[1]))
+        }
+        None => line,
+    };
     Ok(line.finish())
 }

@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use nodelink::cluster::ServiceDirectory;
-use nodelink_bench::process::{thread_cpu_seconds, CpuMeter, OthersMeter};
+use nodelink_bench::process::{thread_cpu_seconds, OthersMeter};
 use nodelink_bench::{since, DEFAULT_SERVICE};
 
 use super::matchmaking::{find_url, storm, Storm};
@@ -210,30 +210,51 @@ impl Service {
     }
 }
 
+/// A process's CPU over a window, to the nanosecond (its threads' schedstat):
+/// windows of a few seconds, where `/proc/PID/stat`'s hundredths of a second
+/// would be a few per cent of a core.
+struct ThreadCpu {
+    pid: String,
+    start_seconds: f64,
+    start: Instant,
+}
+
+impl ThreadCpu {
+    fn start(pid: String) -> Self {
+        Self {
+            start_seconds: thread_cpu_seconds(&pid).unwrap_or(f64::NAN),
+            pid,
+            start: Instant::now(),
+        }
+    }
+
+    /// The percentage of one core used since the start.
+    fn percent(&self) -> f64 {
+        let used = thread_cpu_seconds(&self.pid).unwrap_or(f64::NAN) - self.start_seconds;
+        100.0 * used / since(self.start).max(1e-9)
+    }
+}
+
 /// What the service uses over a window: each process's CPU, the gateway's,
 /// Redis's, and the commands Redis ran.
 pub(super) struct ServiceMeters {
-    processes: Vec<(String, CpuMeter)>,
-    gateway: (String, CpuMeter),
-    redis: (String, CpuMeter),
+    processes: Vec<ThreadCpu>,
+    gateway: ThreadCpu,
+    redis: ThreadCpu,
     commands: BTreeMap<String, u64>,
     start: Instant,
 }
 
 impl ServiceMeters {
     pub(super) fn start(service: &Service) -> Result<Self, String> {
-        let meter = |pid: String| {
-            let meter = CpuMeter::start(&pid);
-            (pid, meter)
-        };
         Ok(Self {
             processes: service
                 .processes
                 .iter()
-                .map(|p| meter(p.pid()))
+                .map(|p| ThreadCpu::start(p.pid()))
                 .collect(),
-            gateway: meter(service.gateway.child.id().to_string()),
-            redis: meter(service.redis.pid()),
+            gateway: ThreadCpu::start(service.gateway.child.id().to_string()),
+            redis: ThreadCpu::start(service.redis.pid()),
             commands: service.redis.command_counts()?,
             start: Instant::now(),
         })
@@ -241,14 +262,11 @@ impl ServiceMeters {
 
     /// The processes' CPU, each as a percentage of one core.
     pub(super) fn process_percents(&self) -> Vec<f64> {
-        self.processes
-            .iter()
-            .map(|(pid, meter)| meter.percent(pid))
-            .collect()
+        self.processes.iter().map(ThreadCpu::percent).collect()
     }
 
     pub(super) fn gateway_percent(&self) -> f64 {
-        self.gateway.1.percent(&self.gateway.0)
+        self.gateway.percent()
     }
 
     /// The service's fields of a result line: CPU (% of one core) of the
@@ -272,7 +290,7 @@ impl ServiceMeters {
             .number("gateway_cpu_percent", self.gateway_percent())
             .field("process_cpu_percent", format!("[{}]", list.join(",")))
             .number("processes_cpu_percent", processes.iter().sum())
-            .number("redis_cpu_percent", self.redis.1.percent(&self.redis.0))
+            .number("redis_cpu_percent", self.redis.percent())
             .number("redis_commands_per_s", total as f64 / seconds)
             .field("redis_commands", json_counts(&commands)))
     }
