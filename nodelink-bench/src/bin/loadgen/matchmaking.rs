@@ -146,6 +146,10 @@ pub(super) struct Storm {
     pub(super) players_in: HashMap<String, usize>,
     pub(super) failed: usize,
     pub(super) first_failure: Option<String>,
+    /// Finds refused with 503 ("try again shortly") and asked again.
+    pub(super) retried: usize,
+    /// The first such refusal.
+    pub(super) first_retry: Option<String>,
     /// From the first find's start to the last's outcome.
     pub(super) seconds: f64,
     /// How long after the first the last find began.
@@ -154,12 +158,19 @@ pub(super) struct Storm {
     pub(super) latency: SharedHistogram,
 }
 
+/// How long a client refused with 503 ("try again shortly": a process that had
+/// no match code at hand, a directory away) waits before it asks again.
+const RETRY_AFTER: Duration = Duration::from_millis(50);
+
 /// `players` clients asking to find a match at `url` at once, each timed from
-/// its TCP connect to its welcome.
+/// its first TCP connect to its welcome. With `retry`, a client refused with 503
+/// asks again after [`RETRY_AFTER`], as nodelink's clients do, until
+/// [`JOIN_TIMEOUT`] has passed.
 pub(super) async fn storm(
     url: &str,
     players: usize,
     connector: &Connector,
+    retry: bool,
 ) -> Result<Storm, String> {
     let latency = new_histogram()?;
     let start = Instant::now();
@@ -168,27 +179,42 @@ pub(super) async fn storm(
         let (url, connector, latency) = (url.to_owned(), connector.clone(), latency.clone());
         storm.push(tokio::spawn(async move {
             let began = Instant::now();
-            let welcomed = tokio::time::timeout(
-                JOIN_TIMEOUT,
-                connect_welcomed(&url, Wire::Native, &connector),
-            )
+            let mut refusals = Vec::new();
+            let welcomed = tokio::time::timeout(JOIN_TIMEOUT, async {
+                loop {
+                    match connect_welcomed(&url, Wire::Native, &connector).await {
+                        Err(error) if retry && error.contains("503") => {
+                            refusals.push(error);
+                            tokio::time::sleep(RETRY_AFTER).await;
+                        }
+                        outcome => return outcome,
+                    }
+                }
+            })
             .await;
-            match welcomed {
+            let outcome = match welcomed {
                 Ok(Ok((socket, _, code))) => {
                     record(&latency, began.elapsed().as_micros() as u64);
                     Ok((socket, code, began))
                 }
                 Ok(Err(error)) => Err(error),
                 Err(_) => Err(format!("no welcome within {} s", JOIN_TIMEOUT.as_secs())),
-            }
+            };
+            (outcome, refusals)
         }));
     }
     let mut sockets = Vec::with_capacity(players);
     let mut players_in: HashMap<String, usize> = HashMap::new();
     let (mut failed, mut first_failure) = (0usize, None);
+    let (mut retried, mut first_retry) = (0usize, None);
     let mut last_start = start;
     for attempt in storm {
-        match attempt.await.map_err(|e| e.to_string())? {
+        let (outcome, refusals) = attempt.await.map_err(|e| e.to_string())?;
+        retried += refusals.len();
+        if first_retry.is_none() {
+            first_retry = refusals.into_iter().next();
+        }
+        match outcome {
             Ok((socket, code, began)) => {
                 *players_in.entry(code.unwrap_or_default()).or_default() += 1;
                 last_start = last_start.max(began);
@@ -205,6 +231,8 @@ pub(super) async fn storm(
         players_in,
         failed,
         first_failure,
+        retried,
+        first_retry,
         seconds: since(start),
         started_within: last_start - start,
         latency,
@@ -230,7 +258,8 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         seconds,
         started_within,
         latency,
-    } = storm(&url, args.players, &server.connector).await?;
+        ..
+    } = storm(&url, args.players, &server.connector, false).await?;
     let cpu_seconds = match (cpu_before, pid.as_deref().and_then(thread_cpu_seconds)) {
         (Some(before), Some(after)) => after - before,
         _ => f64::NAN,

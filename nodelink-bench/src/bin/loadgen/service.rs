@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use nodelink::cluster::ServiceDirectory;
 use nodelink_bench::process::{thread_cpu_seconds, OthersMeter};
-use nodelink_bench::{since, DEFAULT_SERVICE};
+use nodelink_bench::{since, tcp, DEFAULT_SERVICE};
 
 use super::matchmaking::{find_url, storm, Storm};
 use super::{
@@ -316,9 +316,27 @@ pub(super) fn commands_between(
         .sum()
 }
 
+/// The kernel's TCP counters a storm may move (machine-wide): connections
+/// dropped on a full accept queue, and SYNs sent again (a second later).
+const KERNEL_COUNTERS: [&str; 2] = ["ListenOverflows", "TCPSynRetrans"];
+
+/// How much each of [`KERNEL_COUNTERS`] moved since `before`, as JSON numbers.
+fn kernel_between(before: [Option<u64>; 2]) -> Vec<String> {
+    KERNEL_COUNTERS
+        .iter()
+        .zip(before)
+        .map(|(name, before)| match (before, tcp::ext_counter(name)) {
+            (Some(before), Some(after)) => (after - before).to_string(),
+            _ => "null".to_owned(),
+        })
+        .collect()
+}
+
 /// find through a gateway (`--gateway N`): the same storm of `--players` finds
 /// through the gateway and then straight to the first process, every client
-/// closed after each; then `--trickle` finds one after the other at `--rate` a
+/// closed after each (a find refused with 503 asks again 50 ms later, as
+/// clients do: a process that runs out of match codes claimed ahead refuses
+/// so); then `--trickle` finds one after the other at `--rate` a
 /// second, each held open, alternating between the gateway and the process, so
 /// that both meet the same load. Each find is timed from its TCP connect to its
 /// welcome.
@@ -338,7 +356,9 @@ pub(super) async fn run_find_through_gateway(
     for (path, url) in [("gateway", &through), ("direct", &direct)] {
         let commands_before = service.redis.command_counts()?;
         let (gateway_before, process_before) = (cpu(&gateway_pid), cpu(&process_pid));
-        let result: Storm = storm(url, args.players, &server.connector).await?;
+        let kernel_before = KERNEL_COUNTERS.map(tcp::ext_counter);
+        let result: Storm = storm(url, args.players, &server.connector, true).await?;
+        let kernel = kernel_between(kernel_before);
         let commands = commands_between(&commands_before, &service.redis.command_counts()?);
         let per_find = |before: f64, pid: &str| {
             (cpu(pid) - before) * 1e6 / result.sockets.len().max(1) as f64
@@ -360,6 +380,15 @@ pub(super) async fn run_find_through_gateway(
                     serde_json::Value::from(e).to_string()
                 }),
             )
+            .field("retried", result.retried)
+            .field(
+                "first_retry",
+                result.first_retry.map_or("null".to_owned(), |e| {
+                    serde_json::Value::from(e).to_string()
+                }),
+            )
+            .field("listen_overflows", &kernel[0])
+            .field("syn_retransmits", &kernel[1])
             .number("seconds", result.seconds)
             .field("latency_ms", latency_json(&result.latency))
             .field("matches", result.players_in.len())
