@@ -3,9 +3,10 @@
 # run (`--gateway N`: a redis-server, N bench servers joined to it and one
 # gateway, nodelink-relay --redis), all of it pinned to core 0 and the generator
 # to core 1, in sections (SECTIONS picks some; each rewrites its file):
-#  - find: scale-find.jsonl, a storm of STORM clients finding a match of 10
-#    through the gateway, then the same straight to the process, then a trickle
-#    of 200 finds at 50 a second alternating between the two; FIND_ROUNDS runs;
+#  - find: scale-find.jsonl, a storm of clients finding a match of 10 (each size
+#    of STORMS) through the gateway, then the same straight to the process, then
+#    a trickle of 200 finds at 50 a second alternating between the two;
+#    FIND_ROUNDS runs of each size;
 #  - matches: scale-matches.jsonl, PLAYERS players in matches of 10 moving 20
 #    times a second: one process reached directly and through the gateway, three
 #    processes (a third of the players each) reached directly and through the
@@ -16,7 +17,7 @@
 #    through the gateway (Redis commands per match created and ended, per visit
 #    of the default match);
 #  - fanout: scale-fanout.jsonl, PLAYERS idle players in matches of 10 and one
-#    sending 2 lines a second that are broadcast to every match: of the service
+#    sending 10 lines a second that are broadcast to every match: of the service
 #    over three processes (ClusterHandle::broadcast, through Redis), of the
 #    service on one process, and of one process without Redis (the matches'
 #    ServerHandle::broadcast in turn); ROUNDS rounds.
@@ -26,7 +27,7 @@
 # scale-table.py prints BENCHMARKS.md's tables from these files.
 #
 # Usage: nodelink-bench/run-scale.sh [OUT_DIR]   (default nodelink-bench/results)
-#        SECTIONS="find fanout" ROUNDS=3 FIND_ROUNDS=3 PLAYERS=900 STORM=500 \
+#        SECTIONS="find fanout" ROUNDS=3 FIND_ROUNDS=3 PLAYERS=900 STORMS="500 100" \
 #          QUIET=100 QUIET_WAIT=120 nodelink-bench/run-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ sections="${SECTIONS:-find matches directory fanout}"
 rounds="${ROUNDS:-3}"
 find_rounds="${FIND_ROUNDS:-3}"
 players="${PLAYERS:-900}"
-storm="${STORM:-500}"
+storms="${STORMS:-500 100}"
 quiet="${QUIET:-100}"
 quiet_wait="${QUIET_WAIT:-120}"
 mkdir -p "$out"
@@ -73,8 +74,10 @@ finds() {
   local file="$out/scale-find.jsonl"
   : > "$file"
   for round in $(seq "$find_rounds"); do
-    run "$file" --scenario find --gateway 1 --players "$storm" --match-size 10 \
-      --trickle 200 --rate 50
+    for storm in $storms; do
+      run "$file" --scenario find --gateway 1 --players "$storm" --match-size 10 \
+        --trickle 200 --rate 50
+    done
   done
 }
 
@@ -109,7 +112,7 @@ directory() {
 fanout() {
   local file="$out/scale-fanout.jsonl"
   : > "$file"
-  local common=(--scenario fanout --match-size 10 --players "$players" --rate 2
+  local common=(--scenario fanout --match-size 10 --players "$players" --rate 10
     --observers 30 --warmup 3 --duration 8)
   local shapes=("--gateway 3 --fanout service" "--gateway 1 --fanout service"
     "--gateway 1 --fanout process")
