@@ -42,15 +42,15 @@ def ratio(pairs):
 
 def finds(results):
     print("### find: a storm through the gateway against straight to the process\n")
-    print("| round | path | found | asked again (503) | listen overflows | p50 / p99 / max (ms) "
+    print("| run | clients | path | found | asked again (503) | listen overflows | p50 / p99 / max (ms) "
           "| gateway µs per find | process µs per find | Redis commands per find | others % |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for index, run in enumerate(results, 1):
         for path in ("gateway", "direct"):
             storm = run["storm"][path]
             latency = storm["latency_ms"]
             gateway_us = storm["gateway_cpu_us_per_find"] if path == "gateway" else None
-            print(f"| {index} | {path} | {storm['found']} | {storm['retried']} "
+            print(f"| {index} | {run['players']} | {path} | {storm['found']} | {storm['retried']} "
                   f"| {storm['listen_overflows']} "
                   f"| {latency['p50']:.1f} / {latency['p99']:.1f} / {latency['max']:.1f} "
                   f"| {'-' if gateway_us is None else f'{gateway_us:.0f}'} "
@@ -62,7 +62,7 @@ def finds(results):
     for index, run in enumerate(results, 1):
         trickle = run["trickle"]
         through, direct = trickle["gateway"], trickle["direct"]
-        print(f"| round {index} | {through['p50']:.2f} / {through['p99']:.2f} "
+        print(f"| run {index} | {through['p50']:.2f} / {through['p99']:.2f} "
               f"| {direct['p50']:.2f} / {direct['p99']:.2f} | {through['p50'] / direct['p50']:.2f}x |")
     print()
 
