@@ -577,9 +577,20 @@ mod tests {
             })
         );
         assert_eq!(
-            parse(&["--redis", "redis://127.0.0.1:7000", "--service", "s", "--max-players", "30"])
-                .map(|args| (args.redis, args.service, args.max_players)),
-            Ok((Some("redis://127.0.0.1:7000".into()), Some("s".into()), Some(30)))
+            parse(&[
+                "--redis",
+                "redis://127.0.0.1:7000",
+                "--service",
+                "s",
+                "--max-players",
+                "30"
+            ])
+            .map(|args| (args.redis, args.service, args.max_players)),
+            Ok((
+                Some("redis://127.0.0.1:7000".into()),
+                Some("s".into()),
+                Some(30)
+            ))
         );
         assert!(parse(&["--service", "s"]).is_err());
         assert!(parse(&["--redis", "redis://x", "--relay", "ws://y"]).is_err());

@@ -96,9 +96,18 @@ fn bots_play_matches_on_two_processes_through_a_gateway() {
         (10.0..=30.0).contains(&frames),
         "{frames} frames/s at tick rate 20: {result}"
     );
-    assert!(number(&result, "samples").expect("latency") > 0.0, "{result}");
-    assert!(number(&result, "sent_moves_per_s").expect("moves") > 0.0, "{result}");
-    assert!(number(&result, "gateway_cpu_percent").expect("gateway") > 0.0, "{result}");
+    assert!(
+        number(&result, "samples").expect("latency") > 0.0,
+        "{result}"
+    );
+    assert!(
+        number(&result, "sent_moves_per_s").expect("moves") > 0.0,
+        "{result}"
+    );
+    assert!(
+        number(&result, "gateway_cpu_percent").expect("gateway") > 0.0,
+        "{result}"
+    );
     // Each process took its share, 20 players: both work.
     let processes = result
         .split("\"process_cpu_percent\":[")
@@ -109,7 +118,10 @@ fn bots_play_matches_on_two_processes_through_a_gateway() {
     assert_eq!(each.len(), 2, "{result}");
     assert!(each.iter().all(|cpu| *cpu > 0.0), "{result}");
     // The processes renew their leases and matches in Redis while they play.
-    assert!(number(&result, "redis_commands_per_s").expect("redis") > 0.0, "{result}");
+    assert!(
+        number(&result, "redis_commands_per_s").expect("redis") > 0.0,
+        "{result}"
+    );
     assert!(result.contains("\"pexpire\":"), "{result}");
 }
 
@@ -140,8 +152,14 @@ fn a_service_broadcast_reaches_the_players_of_every_process() {
     assert_eq!(number(&result, "connected"), Some(20.0), "{result}");
     // Every client hears every line, on the sender's process and on the other.
     let heard = number(&result, "chats_per_s_per_client").expect("chat lines/s");
-    assert!((7.0..=13.0).contains(&heard), "{heard} lines/s of 10: {result}");
-    assert!(number(&result, "samples").expect("latency") > 0.0, "{result}");
+    assert!(
+        (7.0..=13.0).contains(&heard),
+        "{heard} lines/s of 10: {result}"
+    );
+    assert!(
+        number(&result, "samples").expect("latency") > 0.0,
+        "{result}"
+    );
     assert!(result.contains("\"publish\":"), "through Redis: {result}");
 }
 

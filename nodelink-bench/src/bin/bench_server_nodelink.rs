@@ -161,7 +161,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Every match syncs to all its players, whatever the server's scope.
             .sync_scope(SyncScope::Everyone);
         bench_rules(&mut matches, numbered);
-        fanout_rules(&mut matches, cluster.as_ref().map(Cluster::handle), Arc::default());
+        fanout_rules(
+            &mut matches,
+            cluster.as_ref().map(Cluster::handle),
+            Arc::default(),
+        );
         // The bench game ignores `ready` elsewhere; here it is how a client ends
         // its match (the load generator's `lifecycle` scenario), as a game ends a
         // match when a round is over.

@@ -444,7 +444,9 @@ fn parse_args() -> Result<Args, String> {
         );
     }
     if args.gateway.is_some() && (args.target != Target::Nodelink || args.tls || args.relay) {
-        return Err("--gateway: a service of nodelink servers (target nodelink), over ws://".into());
+        return Err(
+            "--gateway: a service of nodelink servers (target nodelink), over ws://".into(),
+        );
     }
     if args.direct && args.gateway.is_none() {
         return Err("--direct: straight to the processes of --gateway".into());
@@ -1682,7 +1684,10 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
                 "received_frames_per_s",
                 (counters.frames() - frames0) as f64 / seconds,
             )
-            .number("sent_moves_per_s", (counters.moves() - moves0) as f64 / seconds);
+            .number(
+                "sent_moves_per_s",
+                (counters.moves() - moves0) as f64 / seconds,
+            );
         line = meters.fields(service, line)?;
     }
     for bot in bots {

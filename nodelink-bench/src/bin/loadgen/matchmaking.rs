@@ -456,7 +456,9 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
             held.push(socket);
         }
         holding.push(kib(server.rss()));
-        let listed = listing(server.listing_url(), &server.connector).await?.len();
+        let listed = listing(server.listing_url(), &server.connector)
+            .await?
+            .len();
         if listed != loops {
             return Err(format!("{listed} matches listed while {loops} were held"));
         }
@@ -519,13 +521,19 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
                 format!("{{{}}}", per_loop.join(","))
             };
             line.field("gateway", 1)
-                .number("gateway_visit_us", through.gateway_seconds[0] * 1e6 / total_loops)
+                .number(
+                    "gateway_visit_us",
+                    through.gateway_seconds[0] * 1e6 / total_loops,
+                )
                 .number(
                     "gateway_create_end_us",
                     through.gateway_seconds[1] * 1e6 / total_loops,
                 )
                 .field("redis_commands_per_visit", counts(&through.commands[0]))
-                .field("redis_commands_per_create_end", counts(&through.commands[1]))
+                .field(
+                    "redis_commands_per_create_end",
+                    counts(&through.commands[1]),
+                )
         }
         None => line,
     };

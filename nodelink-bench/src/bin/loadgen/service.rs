@@ -172,7 +172,9 @@ impl Service {
                 .map_err(|e| e.to_string())?;
         loop {
             let processes = directory.processes().await.map_err(|e| e.to_string())?;
-            let served = processes.iter().filter(|p| !p.kinds.is_empty() && !p.draining);
+            let served = processes
+                .iter()
+                .filter(|p| !p.kinds.is_empty() && !p.draining);
             if served.count() == count {
                 return Ok(());
             }
@@ -360,9 +362,8 @@ pub(super) async fn run_find_through_gateway(
         let result: Storm = storm(url, args.players, &server.connector, true).await?;
         let kernel = kernel_between(kernel_before);
         let commands = commands_between(&commands_before, &service.redis.command_counts()?);
-        let per_find = |before: f64, pid: &str| {
-            (cpu(pid) - before) * 1e6 / result.sockets.len().max(1) as f64
-        };
+        let per_find =
+            |before: f64, pid: &str| (cpu(pid) - before) * 1e6 / result.sockets.len().max(1) as f64;
         let gateway_us = per_find(gateway_before, &gateway_pid);
         let process_us = per_find(process_before, &process_pid);
         eprintln!(
@@ -392,7 +393,10 @@ pub(super) async fn run_find_through_gateway(
             .number("seconds", result.seconds)
             .field("latency_ms", latency_json(&result.latency))
             .field("matches", result.players_in.len())
-            .field("largest_match", result.players_in.values().max().unwrap_or(&0))
+            .field(
+                "largest_match",
+                result.players_in.values().max().unwrap_or(&0),
+            )
             .number("gateway_cpu_us_per_find", gateway_us)
             .number("process_cpu_us_per_find", process_us)
             .number(
