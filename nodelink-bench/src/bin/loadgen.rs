@@ -123,7 +123,9 @@ OPTIONS:
                     --players (--max-players), so that finds, refused by a full
                     process, fill the processes one after the other. find: the
                     storm through the gateway, then straight to the first process,
-                    then --trickle finds alternating between them
+                    then --trickle finds alternating between them (needs
+                    redis-server, and nodelink-relay beside loadgen: cargo build
+                    --release -p nodelink-relay)
   --direct          with --gateway: bots connect straight to the processes (the
                     first share of them to the first process, and so on), not
                     through the gateway (which runs, idle)
