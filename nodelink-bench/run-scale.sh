@@ -20,7 +20,8 @@
 #    sending 10 lines a second that are broadcast to every match: of the service
 #    over three processes (ClusterHandle::broadcast, through Redis), of the
 #    service on one process, and of one process without Redis (the matches'
-#    ServerHandle::broadcast in turn); ROUNDS rounds.
+#    ServerHandle::broadcast in turn), the players through the gateway; the last
+#    two again with the players connected straight to the process; ROUNDS rounds.
 # Before each run the script waits (up to QUIET_WAIT seconds) until the rest of
 # the machine uses under QUIET percent of a core; every result line says how much
 # the rest of the machine used during the run (others_cpu_percent).
@@ -115,7 +116,8 @@ fanout() {
   local common=(--scenario fanout --match-size 10 --players "$players" --rate 10
     --observers 30 --warmup 3 --duration 8)
   local shapes=("--gateway 3 --fanout service" "--gateway 1 --fanout service"
-    "--gateway 1 --fanout process")
+    "--gateway 1 --fanout process" "--gateway 1 --direct --fanout service"
+    "--gateway 1 --direct --fanout process")
   for round in $(seq "$rounds"); do
     for shape in "${shapes[@]}"; do
       # shellcheck disable=SC2086

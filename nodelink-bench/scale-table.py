@@ -153,16 +153,19 @@ def fanout(results):
     order = []
     by_shape = defaultdict(list)
     for run in results:
-        name = f"{run['fanout']} broadcast, {run['gateway']} process{'es' if run['gateway'] > 1 else ''}"
+        name = (f"{run['fanout']} broadcast, {run['gateway']} "
+                f"process{'es' if run['gateway'] > 1 else ''}"
+                f"{', direct' if run['direct'] else ''}")
         if name not in order:
             order.append(name)
         by_shape[name].append(run)
-    base = by_shape.get("process broadcast, 1 process", [])
-    print("| broadcast | lines/s heard per client | p50 / p99 (ms) | p50 vs one process "
+    print("| broadcast | lines/s heard per client | p50 / p99 (ms) | p50 vs one process, same path "
           "| processes' CPU | gateway CPU | Redis CPU | others % |")
     print("|---|---|---|---|---|---|---|---|")
     for name in order:
         runs = by_shape[name]
+        base = by_shape.get(
+            "process broadcast, 1 process" + (", direct" if runs[0]["direct"] else ""), [])
         pairs = list(zip([b["latency_ms"]["p50"] for b in base],
                          [r["latency_ms"]["p50"] for r in runs]))
         print(f"| {name} | {spread([r['chats_per_s_per_client'] for r in runs], 2)} "
