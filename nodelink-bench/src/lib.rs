@@ -380,9 +380,20 @@ pub mod limit_wire {
 /// what clients put in `?match=find&kind=…` and `?match=create&kind=…`.
 pub const MATCH_KIND: &str = "match";
 
+/// A chat line from a player of a match of the [`MATCH_KIND`] kind that begins
+/// with this has the nodelink bench server broadcast the rest, as a chat line
+/// from that player, to every player of every match of the service
+/// (`ClusterHandle::broadcast`, through Redis; the server must be a process of a
+/// service: `--redis`).
+pub const SERVICE_BROADCAST: &str = "!service ";
+
+/// As [`SERVICE_BROADCAST`], to every player of every match of this process only,
+/// without Redis: the same matches' `ServerHandle::broadcast`, called in turn.
+pub const PROCESS_BROADCAST: &str = "!process ";
+
 /// The command line of both Rust bench servers: `[PORT] [--room-size N]
 /// [--match-size N] [--tls CERT KEY] [--relay URL] [--resume-grace SECONDS]
-/// [--ping-interval SECONDS]`.
+/// [--ping-interval SECONDS] [--max-players N] [--redis URL [--service NAME]]`.
 ///
 /// Without `--room-size`, every client receives every player's changes; with it,
 /// players are put in rooms of N in the order they join (the first N in room 0, the
@@ -394,7 +405,13 @@ pub const MATCH_KIND: &str = "match";
 /// and ignores it, as it does `--ping-interval` (the nodelink server's
 /// `ServerConfig::ping_interval`; 0: no pings). `--match-size N` makes the nodelink server host matches of the
 /// kind [`MATCH_KIND`] with the bench game's rules and at most N players each (the
-/// limit server has no matches and refuses it).
+/// limit server has no matches and refuses it). `--max-players N` caps the
+/// nodelink server's players (its `ServerConfig::max_players`; default 100,000):
+/// a process of a service that is full refuses finds, and gateways send them to
+/// the next process. `--redis URL` makes the nodelink server a process of the
+/// service whose directory is that Redis (`nodelink::cluster`), under the name
+/// `--service NAME` (default `nodelink-bench`), reached by gateways at its own
+/// listener's URL (the limit server refuses it).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
@@ -413,7 +430,18 @@ pub struct ServerArgs {
     /// How often the nodelink server pings each player, in seconds (0: never);
     /// its default when not given.
     pub ping_interval: Option<f64>,
+    /// The most players the nodelink server takes; its bench default when not
+    /// given.
+    pub max_players: Option<usize>,
+    /// The Redis of the service this server joins, if any.
+    pub redis: Option<String>,
+    /// The service's name in Redis, when one was given.
+    pub service: Option<String>,
 }
+
+/// The service's name when `--service` is not given: the prefix of its keys in
+/// Redis, which the gateway is given too.
+pub const DEFAULT_SERVICE: &str = "nodelink-bench";
 
 impl ServerArgs {
     /// Parses the arguments after the program name.
@@ -424,16 +452,16 @@ impl ServerArgs {
         let mut parsed = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            if arg == "--room-size" || arg == "--match-size" {
+            if arg == "--room-size" || arg == "--match-size" || arg == "--max-players" {
                 let size = args.next().ok_or(format!("{arg} needs a value"))?;
                 let size = match size.parse() {
                     Ok(size) if size > 0 => Some(size),
                     _ => return Err(format!("{arg}: `{size}` is not a positive number")),
                 };
-                if arg == "--room-size" {
-                    parsed.room_size = size;
-                } else {
-                    parsed.match_size = size;
+                match arg.as_str() {
+                    "--room-size" => parsed.room_size = size,
+                    "--match-size" => parsed.match_size = size,
+                    _ => parsed.max_players = size,
                 }
             } else if arg == "--tls" {
                 let cert = args.next().ok_or("--tls needs a certificate file")?;
@@ -441,6 +469,10 @@ impl ServerArgs {
                     .next()
                     .ok_or("--tls needs a key file after the certificate")?;
                 parsed.tls = Some((cert.into(), key.into()));
+            } else if arg == "--redis" {
+                parsed.redis = Some(args.next().ok_or("--redis needs the Redis URL")?);
+            } else if arg == "--service" {
+                parsed.service = Some(args.next().ok_or("--service needs a name")?);
             } else if arg == "--relay" {
                 parsed.relay = Some(args.next().ok_or("--relay needs the relay's URL")?);
             } else if arg == "--resume-grace" || arg == "--ping-interval" {
@@ -459,6 +491,12 @@ impl ServerArgs {
                     .parse()
                     .map_err(|_| format!("unknown argument `{arg}`"))?;
             }
+        }
+        if parsed.service.is_some() && parsed.redis.is_none() {
+            return Err("--service names the service of --redis: give --redis too".into());
+        }
+        if parsed.redis.is_some() && parsed.relay.is_some() {
+            return Err("--redis and --relay: a process of a service listens itself".into());
         }
         Ok(parsed)
     }
@@ -533,8 +571,30 @@ mod tests {
                 relay: None,
                 match_size: None,
                 ping_interval: None,
+                max_players: None,
+                redis: None,
+                service: None,
             })
         );
+        assert_eq!(
+            parse(&[
+                "--redis",
+                "redis://127.0.0.1:7000",
+                "--service",
+                "s",
+                "--max-players",
+                "30"
+            ])
+            .map(|args| (args.redis, args.service, args.max_players)),
+            Ok((
+                Some("redis://127.0.0.1:7000".into()),
+                Some("s".into()),
+                Some(30)
+            ))
+        );
+        assert!(parse(&["--service", "s"]).is_err());
+        assert!(parse(&["--redis", "redis://x", "--relay", "ws://y"]).is_err());
+        assert!(parse(&["--max-players", "0"]).is_err());
         assert_eq!(
             parse(&["--ping-interval", "0"]).map(|args| args.ping_interval),
             Ok(Some(0.0))

@@ -438,6 +438,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.match_size.is_some() {
         return Err("--match-size: the limit server hosts one world, no matches".into());
     }
+    if args.redis.is_some() {
+        return Err("--redis: the limit server is one process, of no service".into());
+    }
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!("listening on {}", listener.local_addr()?);
     let (to_world, inbox) = mpsc::channel(4096);

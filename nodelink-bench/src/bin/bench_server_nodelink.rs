@@ -6,29 +6,49 @@
 //! same rules and at most N players each, which clients create, find and join;
 //! a player's `ready` ends its match. With `--tls CERT KEY`, it serves `wss://`
 //! with that certificate chain and key (PEM files). With `--relay URL`, it hosts
-//! through that relay instead of listening. Prints `listening on ADDR` (or
-//! `joining at URL`, through a relay) first.
+//! through that relay instead of listening. With `--redis URL [--service NAME]`,
+//! it is a process of that service (`nodelink::cluster`), which gateways reach at
+//! its listener's URL; a chat line beginning with `!service ` then has it
+//! broadcast the rest to every match of the service, and one beginning with
+//! `!process ` to every match of this process (see
+//! `nodelink_bench::SERVICE_BROADCAST`). Prints `listening on ADDR` (or `joining
+//! at URL`, through a relay) first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
 //! --bin bench-server-nodelink -- [PORT] [--room-size N] [--match-size N] [--tls
-//! CERT KEY] [--resume-grace SECONDS] [--ping-interval SECONDS]`.
+//! CERT KEY] [--resume-grace SECONDS] [--ping-interval SECONDS] [--max-players N]
+//! [--redis URL [--service NAME]]`.
 
-use nodelink::server::{MatchKind, RateLimit, Server, ServerConfig, SyncScope};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use nodelink::cluster::{Cluster, ClusterConfig, ClusterHandle};
+use nodelink::server::{MatchKind, RateLimit, Server, ServerConfig, ServerHandle, SyncScope};
 use nodelink::tls::TlsConfig;
 use nodelink::PlayerId;
-use nodelink_bench::{ServerArgs, MATCH_KIND};
+use nodelink_bench::{
+    ServerArgs, DEFAULT_SERVICE, MATCH_KIND, PROCESS_BROADCAST, SERVICE_BROADCAST,
+};
 use nodelink_examples::{Game, OnToServer, ToClient, ToServerChat, ToServerMove};
 
+/// The live matches of the `match` kind in this process, by code: where a
+/// `!process ` broadcast goes. A match is added when its first player connects
+/// and removed once its handle says it has ended.
+type LocalMatches = Arc<Mutex<HashMap<String, ServerHandle<Game>>>>;
+
 /// The bench game's rules, the same for the server's default match and for every
-/// match of the `match` kind.
-fn bench_rules(kind: &mut MatchKind<Game>) {
-    // Ids count from 1, as the limit server's do, so both send the same bytes.
-    // Each match counts its own (the handlers are cloned for each).
-    let mut next_id = 0;
-    kind.id_generator(move || {
-        next_id += 1;
-        PlayerId::from_raw(next_id)
-    });
+/// match of the `match` kind. `numbered`: ids count from 1 in each match, as the
+/// limit server's do, so both send the same bytes (not in a service, whose ids
+/// must be unique across its processes).
+fn bench_rules(kind: &mut MatchKind<Game>, numbered: bool) {
+    if numbered {
+        // Each match counts its own (the handlers are cloned for each).
+        let mut next_id = 0;
+        kind.id_generator(move || {
+            next_id += 1;
+            PlayerId::from_raw(next_id)
+        });
+    }
     kind.on_move(|ctx, ToServerMove { x, y }| {
         ctx.player().state_mut().set_x(x).set_y(y);
     });
@@ -38,9 +58,66 @@ fn bench_rules(kind: &mut MatchKind<Game>) {
     });
 }
 
+/// The chat rule of the `match` kind: a line with a broadcast prefix goes to
+/// every match of the service or of this process (the load generator's
+/// `fanout` scenario), any other to the sender's match.
+fn fanout_rules(kind: &mut MatchKind<Game>, service: Option<ClusterHandle>, local: LocalMatches) {
+    let known = local.clone();
+    kind.on_connect(move |ctx| {
+        let mut matches = known.lock().unwrap_or_else(|e| e.into_inner());
+        if !matches.contains_key(ctx.match_code()) {
+            matches.insert(ctx.match_code().to_owned(), ctx.handle());
+        }
+    });
+    kind.on_chat(move |ctx, ToServerChat { msg }| {
+        let from = ctx.id();
+        if let Some(line) = msg.strip_prefix(SERVICE_BROADCAST) {
+            let Some(service) = service.clone() else {
+                eprintln!("bench-server-nodelink: {SERVICE_BROADCAST:?} needs --redis");
+                return;
+            };
+            let event = ToClient::Chat {
+                from,
+                msg: line.to_owned(),
+            };
+            // A handler cannot wait for Redis: the call goes on beside the match.
+            tokio::spawn(async move {
+                if let Err(error) = service.broadcast::<Game>(&event).await {
+                    eprintln!("bench-server-nodelink: a service broadcast failed: {error}");
+                }
+            });
+        } else if let Some(line) = msg.strip_prefix(PROCESS_BROADCAST) {
+            let event = ToClient::Chat {
+                from,
+                msg: line.to_owned(),
+            };
+            let mut matches = local.lock().unwrap_or_else(|e| e.into_inner());
+            matches.retain(|_, handle| handle.broadcast(event.clone()).is_ok());
+        } else {
+            ctx.broadcast(ToClient::Chat { from, msg });
+        }
+    });
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = ServerArgs::parse(std::env::args().skip(1))?;
+    if args.redis.is_some() && args.tls.is_some() {
+        return Err("--redis with --tls: the bench's gateway reaches processes over ws://".into());
+    }
+    // A process of a service listens before it joins: the service is told its URL.
+    let listener = match &args.redis {
+        Some(_) => Some(tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?),
+        None => None,
+    };
+    let cluster = match (&args.redis, &listener) {
+        (Some(redis), Some(listener)) => {
+            let url = format!("ws://{}/", listener.local_addr()?);
+            let service = args.service.as_deref().unwrap_or(DEFAULT_SERVICE);
+            Some(Cluster::connect(ClusterConfig::new(redis, url).service(service)).await?)
+        }
+        _ => None,
+    };
     let mut config = ServerConfig::default()
         .host("127.0.0.1")
         .port(args.port)
@@ -49,7 +126,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // sends at a fixed rate.
         .rate_limit(RateLimit::unlimited())
         .max_connections_per_ip(usize::MAX)
-        .max_players(100_000);
+        .max_players(args.max_players.unwrap_or(100_000));
     if args.room_size.is_some() {
         config = config.sync_scope(SyncScope::Rooms);
     }
@@ -63,7 +140,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.ping_interval(std::time::Duration::from_secs_f64(every));
     }
     let mut server = Server::<Game>::new(config);
-    bench_rules(&mut server);
+    let numbered = cluster.is_none();
+    bench_rules(&mut server, numbered);
     if let Some(room_size) = args.room_size {
         // The server counts joins rather than letting each bot name its room, as
         // the limit server does: the same placement, nothing extra on the wire.
@@ -82,12 +160,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .max_players(match_size)
             // Every match syncs to all its players, whatever the server's scope.
             .sync_scope(SyncScope::Everyone);
-        bench_rules(&mut matches);
+        bench_rules(&mut matches, numbered);
+        fanout_rules(
+            &mut matches,
+            cluster.as_ref().map(Cluster::handle),
+            Arc::default(),
+        );
         // The bench game ignores `ready` elsewhere; here it is how a client ends
         // its match (the load generator's `lifecycle` scenario), as a game ends a
         // match when a round is over.
         matches.on_ready(|ctx| ctx.end_match());
         server.kind(matches);
+    }
+    if let (Some(cluster), Some(listener)) = (cluster, listener) {
+        println!("listening on {}", listener.local_addr()?);
+        server.serve(listener).and(cluster).await?;
+        return Ok(());
     }
     if let Some(relay) = &args.relay {
         let hosted = server.relay(relay).await?;

@@ -6,6 +6,8 @@
 
 #[path = "loadgen/matchmaking.rs"]
 mod matchmaking;
+#[path = "loadgen/service.rs"]
+mod service;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -28,6 +30,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
 
 use matchmaking::{find_url, run_find, run_lifecycle};
+use nodelink_bench::{PROCESS_BROADCAST, SERVICE_BROADCAST};
+use service::{run_find_through_gateway, Service, ServiceMeters};
 
 const HELP: &str = "\
 loadgen: bots over loopback against a game server, measured after a warm-up
@@ -74,7 +78,13 @@ OPTIONS:
                           beside as many joins of the default match (welcome,
                           close) as the baseline, timed by the server's CPU; then
                           --rounds cycles of --players matches created and held,
-                          then ended, with the server's RSS at each step   [sync]
+                          then ended, with the server's RSS at each step
+                    fanout: bots find matches as in `matches` and do not move;
+                          the last one sends --rate chat lines a second that the
+                          process it plays on broadcasts to every match of the
+                          service (--fanout service) or of the process (--fanout
+                          process); observers time each line from its send to
+                          its receipt                                        [sync]
   --players N       bots to connect                                                   [100]
   --observers K     bots that decode every frame and time their own moves (sync,
                     rooms: spread over the rooms) or every chat line (broadcast)      [5]
@@ -103,6 +113,25 @@ OPTIONS:
   --trace-slow MS   sync, rooms, matches: print each timed move slower than MS
                     milliseconds to stderr, with when it arrived (seconds since the
                     run began; a line tells when the window opened)
+  --gateway N       a service for the run: a redis-server, N bench servers joined
+                    to it (--redis) and one gateway (nodelink-relay --redis) in
+                    front of them, each on a free port, all under --server-cpus
+                    and stopped after; bots connect through the gateway. The
+                    result adds the gateway's, each process's and Redis's CPU and
+                    the commands Redis ran (INFO commandstats). With N > 1 and
+                    matches or fanout, each process takes at most its share of
+                    --players (--max-players), so that finds, refused by a full
+                    process, fill the processes one after the other. find: the
+                    storm through the gateway, then straight to the first process,
+                    then --trickle finds alternating between them (needs
+                    redis-server, and nodelink-relay beside loadgen: cargo build
+                    --release -p nodelink-relay)
+  --direct          with --gateway: bots connect straight to the processes (the
+                    first share of them to the first process, and so on), not
+                    through the gateway (which runs, idle)
+  --fanout F        fanout: service | process                                   [service]
+  --trickle N       find with --gateway: finds one at a time at --rate a second,
+                    alternating gateway and direct                             [200]
   --json FILE       also write the result line to FILE
   --help            this text
 
@@ -115,7 +144,8 @@ an HDR histogram) from a bot's move to the frame that carries it (sync, rooms), 
 a chat line's send to its receipt (broadcast, with chat lines per second per
 client), or from a join's TCP connect to its first state frame (connect, with the
 failed and slow joins and the bytes per join sent to the clients already there),
-or from a find's TCP connect to its welcome (find). sync, rooms and matches also
+or from a find's TCP connect to its welcome (find), or from a fanout line's send
+to its receipt (fanout). sync, rooms and matches also
 give the server's RSS right after the ramp, and per room or match above the
 empty server's. lifecycle gives µs of server CPU per loop of each kind (from
 /proc/PID/task/*/schedstat) and the RSS of each step of its cycles.
@@ -168,10 +198,11 @@ enum Scenario {
     Matches,
     Find,
     Lifecycle,
+    Fanout,
 }
 
 impl Scenario {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::Sync,
         Self::Idle,
         Self::Broadcast,
@@ -180,6 +211,7 @@ impl Scenario {
         Self::Matches,
         Self::Find,
         Self::Lifecycle,
+        Self::Fanout,
     ];
 
     fn name(self) -> &'static str {
@@ -192,12 +224,16 @@ impl Scenario {
             Self::Matches => "matches",
             Self::Find => "find",
             Self::Lifecycle => "lifecycle",
+            Self::Fanout => "fanout",
         }
     }
 
     /// Whether the bots play in matches of the server's `match` kind.
     fn uses_matches(self) -> bool {
-        matches!(self, Self::Matches | Self::Find | Self::Lifecycle)
+        matches!(
+            self,
+            Self::Matches | Self::Find | Self::Lifecycle | Self::Fanout
+        )
     }
 
     /// Whether bots may be told not to move at all (`--rate 0`).
@@ -234,6 +270,36 @@ struct Args {
     server_cpus: Option<String>,
     json: Option<String>,
     trace_slow: Option<Duration>,
+    gateway: Option<usize>,
+    direct: bool,
+    fanout: Fanout,
+    trickle: usize,
+}
+
+/// Where a `fanout` line goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fanout {
+    /// Every match of the service, through Redis (`ClusterHandle::broadcast`).
+    Service,
+    /// Every match of the sender's process.
+    Process,
+}
+
+impl Fanout {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Service => "service",
+            Self::Process => "process",
+        }
+    }
+
+    /// What a line begins with to be broadcast so.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Service => SERVICE_BROADCAST,
+            Self::Process => PROCESS_BROADCAST,
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -255,6 +321,10 @@ fn parse_args() -> Result<Args, String> {
         server_cpus: None,
         json: None,
         trace_slow: None,
+        gateway: None,
+        direct: false,
+        fanout: Fanout::Service,
+        trickle: 200,
     };
     let mut rate = None;
     let mut words = std::env::args().skip(1);
@@ -312,6 +382,24 @@ fn parse_args() -> Result<Args, String> {
             }
             "--tls" => args.tls = true,
             "--relay" => args.relay = true,
+            "--gateway" => {
+                let processes = value()?.parse().map_err(|e| format!("--gateway: {e}"))?;
+                if processes == 0 {
+                    return Err("--gateway: at least one process".into());
+                }
+                args.gateway = Some(processes);
+            }
+            "--direct" => args.direct = true,
+            "--fanout" => {
+                args.fanout = match value()?.as_str() {
+                    "service" => Fanout::Service,
+                    "process" => Fanout::Process,
+                    other => return Err(format!("--fanout: service or process, not `{other}`")),
+                }
+            }
+            "--trickle" => {
+                args.trickle = value()?.parse().map_err(|e| format!("--trickle: {e}"))?
+            }
             "--server-cpus" => args.server_cpus = Some(value()?),
             "--json" => args.json = Some(value()?),
             "--trace-slow" => {
@@ -356,6 +444,14 @@ fn parse_args() -> Result<Args, String> {
                     nodelink-json)"
                 .into(),
         );
+    }
+    if args.gateway.is_some() && (args.target != Target::Nodelink || args.tls || args.relay) {
+        return Err(
+            "--gateway: a service of nodelink servers (target nodelink), over ws://".into(),
+        );
+    }
+    if args.direct && args.gateway.is_none() {
+        return Err("--direct: straight to the processes of --gateway".into());
     }
     args.observers = args.observers.min(args.players);
     Ok(args)
@@ -459,7 +555,8 @@ struct RelayProcess {
 }
 
 impl RelayProcess {
-    fn start(cpus: Option<&str>) -> Result<Self, String> {
+    /// `extra`: more of its flags (a gateway's `--redis URL`).
+    fn start(cpus: Option<&str>, extra: &[String]) -> Result<Self, String> {
         let path = std::env::current_exe()
             .map_err(|e| e.to_string())?
             .with_file_name("nodelink-relay");
@@ -474,6 +571,7 @@ impl RelayProcess {
             .args(["--max-players-per-game", many, "--max-pending-joins", many])
             .args(["--max-connections", many, "--max-connections-per-ip", many])
             .args(["--log", "error"])
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| {
@@ -569,6 +667,8 @@ struct UnderTest {
     process: Option<ServerProcess>,
     /// The relay the server hosts through, with `--relay`.
     relay: Option<RelayProcess>,
+    /// The service whose gateway the bots reach, with `--gateway`.
+    service: Option<Service>,
     url: String,
     wire: Wire,
     /// How bots open their connections: plain, or TLS trusting the run's
@@ -577,7 +677,7 @@ struct UnderTest {
 }
 
 impl UnderTest {
-    fn start(args: &Args) -> Result<Self, String> {
+    async fn start(args: &Args) -> Result<Self, String> {
         // The Rust servers scope sync to rooms when given a room size.
         let mut server_args = match args.scenario {
             Scenario::Rooms => vec!["--room-size".to_owned(), args.room_size.to_string()],
@@ -597,9 +697,27 @@ impl UnderTest {
             server_args.extend(["--ping-interval".to_owned(), every.to_string()]);
         }
         let cpus = args.server_cpus.as_deref();
+        if let Some(processes) = args.gateway {
+            if processes > 1 && matches!(args.scenario, Scenario::Matches | Scenario::Fanout) {
+                // Each process takes its share, in whole matches: finds fill one
+                // process, are refused by it once it is full, and go to the next.
+                let share = args.players.div_ceil(processes);
+                let share = share.div_ceil(args.match_size) * args.match_size;
+                server_args.extend(["--max-players".to_owned(), share.to_string()]);
+            }
+            let service = Service::start(processes, &server_args, cpus).await?;
+            return Ok(Self {
+                process: None,
+                relay: None,
+                url: format!("{}/", service.gateway.url),
+                service: Some(service),
+                wire: Wire::Native,
+                connector: Connector::Plain,
+            });
+        }
         let relay = match (&args.target, args.relay) {
             (Target::Nodelink | Target::NodelinkJson, true) => {
-                let relay = RelayProcess::start(cpus)?;
+                let relay = RelayProcess::start(cpus, &[])?;
                 server_args.extend(["--relay".to_owned(), relay.url.clone()]);
                 Some(relay)
             }
@@ -632,6 +750,7 @@ impl UnderTest {
                 return Ok(Self {
                     process: None,
                     relay: None,
+                    service: None,
                     url: url.clone(),
                     wire: Wire::Native,
                     connector: Connector::Plain,
@@ -649,6 +768,7 @@ impl UnderTest {
             url: process.url.clone(),
             process: Some(process),
             relay,
+            service: None,
             wire,
             connector,
         })
@@ -660,8 +780,38 @@ impl UnderTest {
             .map(|relay| relay.child.id().to_string())
     }
 
+    /// The server's pid: the one started for the run, or a service's only
+    /// process.
     fn pid(&self) -> Option<String> {
-        self.process.as_ref().map(ServerProcess::pid)
+        match &self.service {
+            Some(service) if service.processes.len() == 1 => Some(service.processes[0].pid()),
+            Some(_) => None,
+            None => self.process.as_ref().map(ServerProcess::pid),
+        }
+    }
+
+    /// Where listings are read: the server, or a service's first process (a
+    /// gateway answers from the directory, which learns of new matches at the
+    /// processes' next renewal).
+    fn listing_url(&self) -> &str {
+        match &self.service {
+            Some(service) => &service.processes[0].url,
+            None => &self.url,
+        }
+    }
+
+    /// Where bot `index` of `players` connects: the server (or its gateway), or,
+    /// with `--direct`, its share's process.
+    fn url_for(&self, args: &Args, index: usize) -> String {
+        match &self.service {
+            Some(service) if args.direct => {
+                let processes = service.processes.len();
+                service.processes[index * processes / args.players.max(1)]
+                    .url
+                    .clone()
+            }
+            _ => self.url.clone(),
+        }
     }
 
     fn cpu_percent(&self, meter: Option<&CpuMeter>) -> f64 {
@@ -678,6 +828,9 @@ impl UnderTest {
     /// Measures what the rest of the machine uses: all but this generator, the
     /// server and its relay.
     fn others_meter(&self) -> OthersMeter {
+        if let Some(service) = &self.service {
+            return service.others_meter();
+        }
         let (server, relay) = (self.pid(), self.relay_pid());
         let mut ours = vec!["self"];
         ours.extend(server.as_deref());
@@ -694,6 +847,8 @@ struct Counters {
     bytes: AtomicU64,
     chats: AtomicU64,
     connected: AtomicU64,
+    /// Moves the bots sent.
+    moves: AtomicU64,
 }
 
 impl Counters {
@@ -719,6 +874,10 @@ impl Counters {
 
     fn connected(&self) -> u64 {
         self.connected.load(Ordering::Relaxed)
+    }
+
+    fn moves(&self) -> u64 {
+        self.moves.load(Ordering::Relaxed)
     }
 }
 
@@ -1051,6 +1210,8 @@ struct Plan {
     latency: Option<SharedHistogram>,
     /// An observer's moves slower than this are printed.
     trace_slow: Option<Duration>,
+    /// What its chat lines begin with (a `fanout` broadcast's prefix).
+    chat_prefix: &'static str,
     counters: Arc<Counters>,
     /// When the run began: chat lines carry the time since.
     epoch: Instant,
@@ -1069,6 +1230,7 @@ async fn bot(socket: Socket, plan: Plan) {
         first_send,
         latency,
         trace_slow,
+        chat_prefix,
         counters,
         epoch,
         stop,
@@ -1079,6 +1241,7 @@ async fn bot(socket: Socket, plan: Plan) {
     let observing = latency.is_some();
     let (pongs, mut pong_queue) = tokio::sync::mpsc::unbounded_channel::<Message>();
     let writer_sent = sent.clone();
+    let writer_counters = counters.clone();
     let writer = async move {
         let rate = match sends {
             Sends::Nothing => None,
@@ -1096,8 +1259,9 @@ async fn bot(socket: Socket, plan: Plan) {
                 }
                 _ = async { ticker.as_mut().expect("a sending bot").tick().await }, if ticker.is_some() => {
                     let frame = if let Sends::Chats(_) = sends {
-                        chat_frame(wire, chat_line(epoch))
+                        chat_frame(wire, format!("{chat_prefix}{}", chat_line(epoch)))
                     } else {
+                        writer_counters.moves.fetch_add(1, Ordering::Relaxed);
                         let x = if seq == 0 && wire == Wire::Json && observing { marker } else { seq.wrapping_add(1) as f32 };
                         seq = seq.wrapping_add(1);
                         if observing {
@@ -1246,11 +1410,14 @@ fn check_open_files(players: usize) -> Result<(), String> {
 
 async fn run(args: Args) -> Result<(), String> {
     check_open_files(args.players)?;
-    let server = UnderTest::start(&args)?;
-    let result = match args.scenario {
-        Scenario::Connect => run_connect(&args, &server).await?,
-        Scenario::Find => run_find(&args, &server).await?,
-        Scenario::Lifecycle => run_lifecycle(&args, &server).await?,
+    let server = UnderTest::start(&args).await?;
+    let result = match (args.scenario, &server.service) {
+        (Scenario::Connect, _) => run_connect(&args, &server).await?,
+        (Scenario::Find, Some(service)) => {
+            run_find_through_gateway(&args, &server, service).await?
+        }
+        (Scenario::Find, None) => run_find(&args, &server).await?,
+        (Scenario::Lifecycle, _) => run_lifecycle(&args, &server).await?,
         _ => run_steady(&args, &server).await?,
     };
     println!("{result}");
@@ -1268,7 +1435,9 @@ fn sends_of(args: &Args, index: usize) -> Sends {
         Scenario::Sync | Scenario::Rooms | Scenario::Matches if args.rate > 0.0 => {
             Sends::Moves(args.rate)
         }
-        Scenario::Broadcast if index + 1 == args.players => Sends::Chats(args.rate),
+        Scenario::Broadcast | Scenario::Fanout if index + 1 == args.players => {
+            Sends::Chats(args.rate)
+        }
         _ => Sends::Nothing,
     }
 }
@@ -1300,7 +1469,7 @@ fn first_send(args: &Args, index: usize) -> Duration {
 /// never one.
 fn is_observer(args: &Args, index: usize) -> bool {
     let candidates = match args.scenario {
-        Scenario::Broadcast => args.players.saturating_sub(1),
+        Scenario::Broadcast | Scenario::Fanout => args.players.saturating_sub(1),
         _ => args.players,
     };
     let observers = args.observers.min(candidates);
@@ -1308,7 +1477,9 @@ fn is_observer(args: &Args, index: usize) -> bool {
         return false;
     }
     let stride = match args.scenario {
-        Scenario::Rooms | Scenario::Matches | Scenario::Broadcast => candidates / observers,
+        Scenario::Rooms | Scenario::Matches | Scenario::Broadcast | Scenario::Fanout => {
+            candidates / observers
+        }
         _ => 1,
     };
     index % stride == 0 && index / stride < observers
@@ -1327,17 +1498,18 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     // window opened.
     let stop = start + Duration::from_secs(24 * 3600);
     let mut bots = Vec::with_capacity(args.players);
-    let url = match args.scenario {
-        Scenario::Matches => find_url(&server.url)?,
-        _ => server.url.clone(),
-    };
+    let in_matches = matches!(args.scenario, Scenario::Matches | Scenario::Fanout);
     // Players per match, by the codes the welcomes name.
     let mut matches: HashMap<String, usize> = HashMap::new();
     for index in 0..args.players {
+        let url = match in_matches {
+            true => find_url(&server.url_for(args, index))?,
+            false => server.url.clone(),
+        };
         let (socket, id, code) = connect_welcomed(&url, server.wire, &server.connector)
             .await
             .map_err(|e| format!("bot {index}: {e}"))?;
-        if args.scenario == Scenario::Matches {
+        if in_matches {
             *matches.entry(code.unwrap_or_default()).or_default() += 1;
         }
         counters.connected.fetch_add(1, Ordering::Relaxed);
@@ -1349,6 +1521,10 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             first_send: first_send(args, index),
             latency: is_observer(args, index).then(|| histogram.clone()),
             trace_slow: args.trace_slow,
+            chat_prefix: match args.scenario {
+                Scenario::Fanout => args.fanout.prefix(),
+                _ => "",
+            },
             counters: counters.clone(),
             epoch: start,
             stop,
@@ -1364,7 +1540,7 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     // What holds the players apart: rooms in one match, or matches.
     let groups = match args.scenario {
         Scenario::Rooms => args.players.div_ceil(args.room_size),
-        Scenario::Matches => matches.len(),
+        Scenario::Matches | Scenario::Fanout => matches.len(),
         _ => 1,
     };
 
@@ -1374,7 +1550,13 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     let relay_cpu = relay_pid.as_deref().map(CpuMeter::start);
     let own_cpu = CpuMeter::start("self");
     let others = server.others_meter();
+    let service_meters = server
+        .service
+        .as_ref()
+        .map(ServiceMeters::start)
+        .transpose()?;
     let (frames0, bytes0, chats0) = (counters.frames(), counters.bytes(), counters.chats());
+    let moves0 = counters.moves();
     let read0 = SOCKET_BYTES_READ.load(Ordering::Relaxed);
     if let Ok(mut h) = histogram.lock() {
         h.reset();
@@ -1387,8 +1569,20 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
     while since(window) < args.duration {
         tokio::time::sleep(Duration::from_secs(1).min(Duration::from_secs_f64(args.duration)))
             .await;
+        let service_cpu = match &service_meters {
+            Some(meters) => format!(
+                "  processes {:?}%  gateway {:.1}%",
+                meters
+                    .process_percents()
+                    .iter()
+                    .map(|p| p.round())
+                    .collect::<Vec<_>>(),
+                meters.gateway_percent()
+            ),
+            None => String::new(),
+        };
         eprintln!(
-            "loadgen: {:>5.1} s  {:>7.1} frames/s per client  server cpu {:>5.1}%",
+            "loadgen: {:>5.1} s  {:>7.1} frames/s per client  server cpu {:>5.1}%{service_cpu}",
             since(window),
             (counters.frames() - frames0) as f64 / since(window) / players,
             server.cpu_percent(server_cpu.as_ref()),
@@ -1471,8 +1665,33 @@ async fn run_steady(args: &Args, server: &UnderTest) -> Result<String, String> {
             "chats_per_s_per_client",
             per_client_per_s(counters.chats() - chats0),
         ),
+        Scenario::Fanout => per_group(
+            line.number("rate", args.rate)
+                .text("fanout", args.fanout.name())
+                .field("match_size", args.match_size)
+                .number(
+                    "chats_per_s_per_client",
+                    per_client_per_s(counters.chats() - chats0),
+                ),
+        ),
         Scenario::Idle | Scenario::Connect | Scenario::Find | Scenario::Lifecycle => line,
     };
+    if let (Some(service), Some(meters)) = (&server.service, &service_meters) {
+        // Every frame a client received came through the gateway, and every
+        // move it sent (pings aside).
+        line = line
+            .field("gateway", service.processes.len())
+            .field("direct", args.direct)
+            .number(
+                "received_frames_per_s",
+                (counters.frames() - frames0) as f64 / seconds,
+            )
+            .number(
+                "sent_moves_per_s",
+                (counters.moves() - moves0) as f64 / seconds,
+            );
+        line = meters.fields(service, line)?;
+    }
     for bot in bots {
         bot.abort();
     }
@@ -1576,6 +1795,7 @@ async fn attempt_join(index: usize, ramp: Arc<Ramp>) {
         first_send: Duration::ZERO,
         latency: None,
         trace_slow: None,
+        chat_prefix: "",
         counters: ramp.counters.clone(),
         epoch: ramp.epoch,
         stop: ramp.stop,

@@ -3,7 +3,7 @@
 //! match costs the server. (`matches`, the steady load in matches, is
 //! `run_steady`'s: only the bots' URL differs from `rooms`.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
 
 use super::{
-    connect_welcomed, latency_json, new_histogram, open_socket, record, Args, JsonLine, Socket,
-    UnderTest, Wire, JOIN_TIMEOUT,
+    connect_welcomed, latency_json, new_histogram, open_socket, record, Args, JsonLine,
+    SharedHistogram, Socket, UnderTest, Wire, JOIN_TIMEOUT,
 };
 
 /// The close code of a player whose match ended (PROTOCOL.md, "Close codes").
@@ -59,7 +59,7 @@ async fn listing(server: &str, connector: &Connector) -> Result<Vec<u32>, String
 async fn until_none_listed(server: &UnderTest) -> Result<(), String> {
     let deadline = Instant::now() + ENDING_TIMEOUT;
     loop {
-        let listed = listing(&server.url, &server.connector).await?;
+        let listed = listing(server.listing_url(), &server.connector).await?;
         if listed.is_empty() {
             return Ok(());
         }
@@ -138,45 +138,83 @@ fn json_list(values: &[f64]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// find: `--players` bots ask to find a match at once; each is timed from its TCP
-/// connect to its welcome. Then the matches they were put in are counted, by the
-/// welcomes' codes and by the server's listing.
-pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, String> {
-    let url = find_url(&server.url)?;
-    let pid = server.pid();
-    let rss_empty = server.rss();
+/// What a storm of finds came to.
+pub(super) struct Storm {
+    /// The clients that were welcomed, still open.
+    pub(super) sockets: Vec<Socket>,
+    /// Players per match, by the codes the welcomes name.
+    pub(super) players_in: HashMap<String, usize>,
+    pub(super) failed: usize,
+    pub(super) first_failure: Option<String>,
+    /// Finds refused with 503 ("try again shortly") and asked again.
+    pub(super) retried: usize,
+    /// The first such refusal.
+    pub(super) first_retry: Option<String>,
+    /// From the first find's start to the last's outcome.
+    pub(super) seconds: f64,
+    /// How long after the first the last find began.
+    pub(super) started_within: Duration,
+    /// Each find, from its TCP connect to its welcome.
+    pub(super) latency: SharedHistogram,
+}
+
+/// How long a client refused with 503 ("try again shortly": a process that had
+/// no match code at hand, a directory away) waits before it asks again.
+const RETRY_AFTER: Duration = Duration::from_millis(50);
+
+/// `players` clients asking to find a match at `url` at once, each timed from
+/// its first TCP connect to its welcome. With `retry`, a client refused with 503
+/// asks again after [`RETRY_AFTER`], as nodelink's clients do, until
+/// [`JOIN_TIMEOUT`] has passed.
+pub(super) async fn storm(
+    url: &str,
+    players: usize,
+    connector: &Connector,
+    retry: bool,
+) -> Result<Storm, String> {
     let latency = new_histogram()?;
-    let cpu_before = pid.as_deref().and_then(thread_cpu_seconds);
-    let others = server.others_meter();
-    let counters = ["ListenOverflows", "TCPSynRetrans"];
-    let kernel_before = counters.map(tcp::ext_counter);
     let start = Instant::now();
-    let mut storm = Vec::with_capacity(args.players);
-    for _ in 0..args.players {
-        let (url, connector, latency) = (url.clone(), server.connector.clone(), latency.clone());
+    let mut storm = Vec::with_capacity(players);
+    for _ in 0..players {
+        let (url, connector, latency) = (url.to_owned(), connector.clone(), latency.clone());
         storm.push(tokio::spawn(async move {
             let began = Instant::now();
-            let welcomed = tokio::time::timeout(
-                JOIN_TIMEOUT,
-                connect_welcomed(&url, Wire::Native, &connector),
-            )
+            let mut refusals = Vec::new();
+            let welcomed = tokio::time::timeout(JOIN_TIMEOUT, async {
+                loop {
+                    match connect_welcomed(&url, Wire::Native, &connector).await {
+                        Err(error) if retry && error.contains("503") => {
+                            refusals.push(error);
+                            tokio::time::sleep(RETRY_AFTER).await;
+                        }
+                        outcome => return outcome,
+                    }
+                }
+            })
             .await;
-            match welcomed {
+            let outcome = match welcomed {
                 Ok(Ok((socket, _, code))) => {
                     record(&latency, began.elapsed().as_micros() as u64);
                     Ok((socket, code, began))
                 }
                 Ok(Err(error)) => Err(error),
                 Err(_) => Err(format!("no welcome within {} s", JOIN_TIMEOUT.as_secs())),
-            }
+            };
+            (outcome, refusals)
         }));
     }
-    let mut sockets = Vec::with_capacity(args.players);
+    let mut sockets = Vec::with_capacity(players);
     let mut players_in: HashMap<String, usize> = HashMap::new();
     let (mut failed, mut first_failure) = (0usize, None);
+    let (mut retried, mut first_retry) = (0usize, None);
     let mut last_start = start;
     for attempt in storm {
-        match attempt.await.map_err(|e| e.to_string())? {
+        let (outcome, refusals) = attempt.await.map_err(|e| e.to_string())?;
+        retried += refusals.len();
+        if first_retry.is_none() {
+            first_retry = refusals.into_iter().next();
+        }
+        match outcome {
             Ok((socket, code, began)) => {
                 *players_in.entry(code.unwrap_or_default()).or_default() += 1;
                 last_start = last_start.max(began);
@@ -188,7 +226,40 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
             }
         }
     }
-    let seconds = since(start);
+    Ok(Storm {
+        sockets,
+        players_in,
+        failed,
+        first_failure,
+        retried,
+        first_retry,
+        seconds: since(start),
+        started_within: last_start - start,
+        latency,
+    })
+}
+
+/// find: `--players` bots ask to find a match at once; each is timed from its TCP
+/// connect to its welcome. Then the matches they were put in are counted, by the
+/// welcomes' codes and by the server's listing.
+pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, String> {
+    let url = find_url(&server.url)?;
+    let pid = server.pid();
+    let rss_empty = server.rss();
+    let cpu_before = pid.as_deref().and_then(thread_cpu_seconds);
+    let others = server.others_meter();
+    let counters = ["ListenOverflows", "TCPSynRetrans"];
+    let kernel_before = counters.map(tcp::ext_counter);
+    let Storm {
+        sockets,
+        players_in,
+        failed,
+        first_failure,
+        seconds,
+        started_within,
+        latency,
+        ..
+    } = storm(&url, args.players, &server.connector, false).await?;
     let cpu_seconds = match (cpu_before, pid.as_deref().and_then(thread_cpu_seconds)) {
         (Some(before), Some(after)) => after - before,
         _ => f64::NAN,
@@ -204,7 +275,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
         })
         .collect();
     let server_rss = server.rss();
-    let listed = listing(&server.url, &server.connector).await?;
+    let listed = listing(server.listing_url(), &server.connector).await?;
     eprintln!(
         "loadgen: {} of {} found a match in {seconds:.2} s: {} matches by their welcomes, {} listed",
         sockets.len(),
@@ -225,10 +296,7 @@ pub(super) async fn run_find(args: &Args, server: &UnderTest) -> Result<String, 
                 serde_json::Value::from(e).to_string()
             }),
         )
-        .number(
-            "started_within_ms",
-            (last_start - start).as_secs_f64() * 1000.0,
-        )
+        .number("started_within_ms", started_within.as_secs_f64() * 1000.0)
         .number("seconds", seconds)
         .field("latency_ms", latency_json(&latency))
         .field("matches_by_welcome", players_in.len())
@@ -274,6 +342,47 @@ where
     Ok((after - before) * 1e6 / count as f64)
 }
 
+/// Through a gateway: the commands Redis ran and the gateway's CPU, during the
+/// visits (`[0]`) and during the create-then-end loops (`[1]`).
+#[derive(Default)]
+struct Through {
+    commands: [BTreeMap<String, u64>; 2],
+    gateway_seconds: [f64; 2],
+}
+
+impl Through {
+    /// Redis's command counts and the gateway's CPU time now.
+    fn read(server: &UnderTest) -> Result<(BTreeMap<String, u64>, f64), String> {
+        match &server.service {
+            Some(service) => Ok((
+                service.redis.command_counts()?,
+                thread_cpu_seconds(&service.gateway.child.id().to_string()).unwrap_or(f64::NAN),
+            )),
+            None => Ok((BTreeMap::new(), 0.0)),
+        }
+    }
+
+    /// Adds what passed since `before` to the visits' or the matches' side;
+    /// returns the reading it took.
+    fn add(
+        through: &mut Option<Self>,
+        server: &UnderTest,
+        before: (BTreeMap<String, u64>, f64),
+        matches: bool,
+    ) -> Result<(BTreeMap<String, u64>, f64), String> {
+        let now = Self::read(server)?;
+        if let Some(through) = through {
+            let side = usize::from(matches);
+            for (name, calls) in &now.0 {
+                let delta = calls - before.0.get(name).copied().unwrap_or(0);
+                *through.commands[side].entry(name.clone()).or_default() += delta;
+            }
+            through.gateway_seconds[side] += now.1 - before.1;
+        }
+        Ok(now)
+    }
+}
+
 /// lifecycle: what a match's life costs the server, in CPU and in memory.
 ///
 /// CPU: `--rounds` rounds, each of `--players` loops of create-then-end and as
@@ -301,21 +410,26 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
 
     let (visit_latency, match_latency) = (new_histogram()?, new_histogram()?);
     let (mut visits, mut lives) = (Vec::new(), Vec::new());
+    // Through a gateway: what Redis ran and the gateway used during each kind
+    // of loop, all rounds together.
+    let mut through = server.service.as_ref().map(|_| Through::default());
     for round in 0..args.rounds {
         let visit = || visit_default(server);
         let life = || create_and_end(&create, server);
         let (visit_us, life_us) = if round % 2 == 0 {
+            let reading = Through::read(server)?;
             let visit_us = timed_loops(&pid, loops, &visit_latency, visit).await?;
-            (
-                visit_us,
-                timed_loops(&pid, loops, &match_latency, life).await?,
-            )
-        } else {
+            let reading = Through::add(&mut through, server, reading, false)?;
             let life_us = timed_loops(&pid, loops, &match_latency, life).await?;
-            (
-                timed_loops(&pid, loops, &visit_latency, visit).await?,
-                life_us,
-            )
+            Through::add(&mut through, server, reading, true)?;
+            (visit_us, life_us)
+        } else {
+            let reading = Through::read(server)?;
+            let life_us = timed_loops(&pid, loops, &match_latency, life).await?;
+            let reading = Through::add(&mut through, server, reading, true)?;
+            let visit_us = timed_loops(&pid, loops, &visit_latency, visit).await?;
+            Through::add(&mut through, server, reading, false)?;
+            (visit_us, life_us)
         };
         eprintln!(
             "loadgen: round {}: {visit_us:.1} µs of server CPU per visit of the default \
@@ -342,7 +456,9 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
             held.push(socket);
         }
         holding.push(kib(server.rss()));
-        let listed = listing(&server.url, &server.connector).await?.len();
+        let listed = listing(server.listing_url(), &server.connector)
+            .await?
+            .len();
         if listed != loops {
             return Err(format!("{listed} matches listed while {loops} were held"));
         }
@@ -387,5 +503,39 @@ pub(super) async fn run_lifecycle(args: &Args, server: &UnderTest) -> Result<Str
         .field("rss_after_kib", json_list(&after))
         .field("held_kib_per_match", json_list(&per_match(&held_per_match)))
         .field("back_kib_per_match", json_list(&per_match(&back_per_match)));
+    let line = match through {
+        Some(through) => {
+            let total_loops = (loops * args.rounds) as f64;
+            let counts = |counts: &BTreeMap<String, u64>| {
+                let per_loop: Vec<String> = counts
+                    .iter()
+                    .filter(|(_, calls)| **calls > 0)
+                    .map(|(name, calls)| {
+                        format!(
+                            "{}:{:.2}",
+                            serde_json::Value::from(name.as_str()),
+                            *calls as f64 / total_loops
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", per_loop.join(","))
+            };
+            line.field("gateway", 1)
+                .number(
+                    "gateway_visit_us",
+                    through.gateway_seconds[0] * 1e6 / total_loops,
+                )
+                .number(
+                    "gateway_create_end_us",
+                    through.gateway_seconds[1] * 1e6 / total_loops,
+                )
+                .field("redis_commands_per_visit", counts(&through.commands[0]))
+                .field(
+                    "redis_commands_per_create_end",
+                    counts(&through.commands[1]),
+                )
+        }
+        None => line,
+    };
     Ok(line.finish())
 }
