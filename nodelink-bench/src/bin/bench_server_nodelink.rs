@@ -107,7 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // A process of a service listens before it joins: the service is told its URL.
     let listener = match &args.redis {
-        Some(_) => Some(tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?),
+        Some(_) => Some(nodelink::server::listen(&format!("127.0.0.1:{}", args.port)).await?),
         None => None,
     };
     let cluster = match (&args.redis, &listener) {

@@ -75,7 +75,7 @@ use crate::{PlayerId, Protocol};
 
 /// Codes a process keeps claimed ahead of need, so that making a match never
 /// waits for Redis.
-const SPARE_CODES: usize = 32;
+const SPARE_CODES: usize = 64;
 
 /// A process's lease unless its config says otherwise.
 pub(crate) const DEFAULT_LEASE: Duration = Duration::from_secs(6);
@@ -228,7 +228,7 @@ impl CodeSource for Link {
     fn take(&self) -> Result<Option<String>, String> {
         let mut spare = lock(&self.spare_codes);
         let code = spare.pop_front();
-        if spare.len() < SPARE_CODES / 2 {
+        if spare.len() < SPARE_CODES * 3 / 4 {
             self.wants_more.notify_one();
         }
         code.map(Some).ok_or_else(|| {
