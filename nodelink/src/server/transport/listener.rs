@@ -43,7 +43,10 @@ pub async fn listen(addr: &str) -> std::io::Result<TcpListener> {
         };
         // As std and tokio do: a restarted server binds its port again at once.
         socket.set_reuseaddr(true)?;
-        match socket.bind(addr).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+        match socket
+            .bind(addr)
+            .and_then(|()| socket.listen(LISTEN_BACKLOG))
+        {
             Ok(listener) => return Ok(listener),
             Err(error) => last = Some(error),
         }
@@ -63,12 +66,10 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
     /// [`RunError::Bind`] when the address cannot be bound.
     pub async fn bind(self) -> Result<BoundServer<P, G>, RunError> {
         let addr = format!("{}:{}", self.config.host, self.config.port);
-        let listener = listen(&addr)
-            .await
-            .map_err(|source| RunError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
+        let listener = listen(&addr).await.map_err(|source| RunError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
         let local_addr = listener
             .local_addr()
             .map_err(|source| RunError::Bind { addr, source })?;
