@@ -155,6 +155,31 @@ mod market {
 
 use market::{Market, Trader};
 
+/// The example protocol with a bounded log in the player state: the last three
+/// hits a fighter took. PROTOCOL.md's "A bounded log" uses it.
+mod duel {
+    use nodelink::sync::SyncDeque;
+    use nodelink::SyncState;
+
+    #[derive(SyncState, Clone, Debug, PartialEq)]
+    pub(crate) struct Fighter {
+        pub(crate) hits: SyncDeque<u16>,
+    }
+
+    impl Default for Fighter {
+        fn default() -> Self {
+            Self {
+                hits: SyncDeque::with_capacity(3),
+            }
+        }
+    }
+
+    #[nodelink::protocol(state = Fighter, to_server = super::ToServer, to_client = super::ToClient, server_state = super::Match)]
+    pub(crate) struct Duel;
+}
+
+use duel::{Duel, Fighter};
+
 /// The example protocol's events with no state at all: every player entry is
 /// `[net_id, 0]`.
 #[nodelink::protocol(state = (), to_server = ToServer, to_client = ToClient)]
@@ -480,6 +505,18 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         .unwrap();
         (step.name, bytes.to_vec())
     }))
+    .chain(log_story().into_iter().map(|step| {
+        let joined = [(NetId(0), ADA)];
+        let bytes = encode_sync::<Duel, _>(
+            header(step.tick, 1, false, false),
+            &[],
+            if step.joined { &joined[..] } else { &[] },
+            [(NetId(0), &step.fighter, step.selection())],
+            None,
+        )
+        .unwrap();
+        (step.name, bytes.to_vec())
+    }))
     .chain(crate_story().into_iter().map(|step| {
         let ada = step.ada.as_ref();
         let players: Vec<_> = ada
@@ -717,6 +754,49 @@ fn hero_story() -> Vec<HeroStep> {
     vec![announced, hit, maps, list, shifted]
 }
 
+/// One frame of `ada`'s fighter in the `Duel` protocol, as [`HeroStep`].
+struct LogStep {
+    name: &'static str,
+    tick: u64,
+    joined: bool,
+    fighter: Fighter,
+    changes: Option<<Fighter as nodelink::SyncState>::Changes>,
+}
+
+impl LogStep {
+    fn selection(&self) -> Selection<'_, <Fighter as nodelink::SyncState>::Changes> {
+        self.changes
+            .as_ref()
+            .map_or(Selection::All, Selection::Changed)
+    }
+}
+
+/// `ada`'s last three hits: announced with two (tick 70), then she takes two more
+/// (tick 71): the oldest is dropped, and the frame carries the two new ones.
+fn log_story() -> Vec<LogStep> {
+    let mut fighter = nodelink::Tracked::new(Fighter::default());
+    fighter.state_mut().hits().push_back(12);
+    fighter.state_mut().hits().push_back(7);
+    fighter.take_changes();
+    let announced = LogStep {
+        name: "log-joined",
+        tick: 70,
+        joined: true,
+        fighter: fighter.get().clone(),
+        changes: None,
+    };
+    fighter.state_mut().hits().push_back(30);
+    assert_eq!(fighter.state_mut().hits().push_back(9), Some(12));
+    let pushed = LogStep {
+        name: "log-push",
+        tick: 71,
+        joined: false,
+        fighter: fighter.get().clone(),
+        changes: Some(fighter.take_changes()),
+    };
+    vec![announced, pushed]
+}
+
 #[test]
 fn protocol_md_frames_match_the_encoders() {
     let doc = protocol_md();
@@ -815,6 +895,19 @@ fn the_hero_frames_rebuild_her_state_part_by_part() {
 }
 
 #[test]
+fn the_log_frames_rebuild_the_last_hits() {
+    use nodelink::client::World;
+    let mut world = World::<Duel>::default();
+    for step in log_story() {
+        world.apply(frame(step.name));
+        assert_eq!(world.get(ADA), Some(&step.fighter), "after {}", step.name);
+    }
+    let hits = &world.get(ADA).expect("ada").hits;
+    assert_eq!(hits.iter().copied().collect::<Vec<_>>(), [7, 30, 9]);
+    assert_eq!(hits.capacity(), 3);
+}
+
+#[test]
 fn the_crate_frames_spawn_move_and_despawn_them() {
     use nodelink::client::World;
     let mut world = World::<Depot>::default();
@@ -883,6 +976,12 @@ fn json_frames() -> Vec<(&'static str, String)> {
         let text = json::encode_sync::<Quest, _>(header, &[], players, None).unwrap();
         (step.name, text)
     });
+    let logs = log_story().into_iter().map(|step| {
+        let header = json_header(1_732_000_002_800 + (step.tick - 70) * 50);
+        let players = [(ADA, &step.fighter, step.selection())];
+        let text = json::encode_sync::<Duel, _>(header, &[], players, None).unwrap();
+        (step.name, text)
+    });
     let crates = crate_story().into_iter().map(|step| {
         let header = json::SyncHeader {
             online: 2,
@@ -931,7 +1030,12 @@ fn json_frames() -> Vec<(&'static str, String)> {
         ),
         ("ping", json::encode_ping(7, 1830, time)),
     ];
-    others.into_iter().chain(heroes).chain(crates).collect()
+    others
+        .into_iter()
+        .chain(heroes)
+        .chain(logs)
+        .chain(crates)
+        .collect()
 }
 
 #[test]
@@ -1009,6 +1113,24 @@ mod json_mirror {
                 let slot = map.entry(entry[0].to_string()).or_insert(Value::Null);
                 apply(schema, &types[1], slot, &entry[1]);
             }
+        } else if let Some(item) = ty.get("sync_deque") {
+            let [capacity, drop, entries] = delta.as_array().unwrap().as_slice() else {
+                panic!("[capacity, drop, entries]: {delta}");
+            };
+            if !mirror.is_array() || drop.is_null() {
+                *mirror = Value::Array(Vec::new());
+            }
+            let log = mirror.as_array_mut().unwrap();
+            let drop = usize::try_from(drop.as_u64().unwrap_or(0)).unwrap();
+            log.drain(..drop.min(log.len()));
+            for entry in entries.as_array().unwrap() {
+                let mut value = Value::Null;
+                apply(schema, item, &mut value, entry);
+                log.push(value);
+            }
+            let capacity = usize::try_from(capacity.as_u64().unwrap()).unwrap();
+            let excess = log.len().saturating_sub(capacity);
+            log.drain(..excess);
         } else if let Some(item) = ty.get("sync_vec") {
             let [len, entries] = delta.as_array().unwrap().as_slice() else {
                 panic!("[len, entries]: {delta}");
@@ -1050,6 +1172,25 @@ fn the_documented_json_rules_rebuild_the_hero() {
             "pets": {"1": {"hp": 30, "mana": 5}, "2": {"hp": 10, "mana": 0}},
             "party": [{"hp": 20, "mana": 20}],
         })
+    );
+}
+
+#[test]
+fn the_documented_json_rules_rebuild_the_last_hits() {
+    let schema: Value = serde_json::from_str(&Duel::schema().to_json()).unwrap();
+    let fields = schema["state"]["fields"].as_array().unwrap();
+    let id = ADA.to_string();
+    let mut mirror = serde_json::Map::new();
+    for (name, text) in json_frames() {
+        if !name.starts_with("log-") {
+            continue;
+        }
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        json_mirror::merge(&schema, fields, &mut mirror, &frame["data"]["players"][&id]);
+    }
+    assert_eq!(
+        Value::Object(mirror),
+        serde_json::json!({"hits": [7, 30, 9]})
     );
 }
 
@@ -1417,7 +1558,9 @@ mod transcription {
         }
         let (key, arg) = ty.as_object().unwrap().iter().next().unwrap();
         match key.as_str() {
-            "option" | "seq" | "sync_vec" => H::new().str(key).u64(self::ty(schema, arg)).0,
+            "option" | "seq" | "sync_vec" | "sync_deque" => {
+                H::new().str(key).u64(self::ty(schema, arg)).0
+            }
             "map" | "sync_map" => {
                 H::new()
                     .str(key)
