@@ -224,6 +224,20 @@ impl<P: Protocol> Player<P> {
         }
     }
 
+    /// How many frames the queue takes now, and at most: a snapshot of several
+    /// frames is queued only when all of them fit. `(0, 0)` once disconnected.
+    pub(crate) fn queue_room(&self) -> (usize, usize) {
+        let Some(link) = &self.link else {
+            return (0, 0);
+        };
+        let max = link.outbox.max_capacity();
+        let free = match self.held.borrow().as_ref() {
+            Some(held) => max.saturating_sub(held.len()),
+            None => link.outbox.capacity(),
+        };
+        (free, max)
+    }
+
     /// Holds what is sent to this player until [`release_held`](Self::release_held).
     pub(crate) fn hold_sends(&self) {
         *self.held.borrow_mut() = Some(Vec::new());
