@@ -536,6 +536,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         (step.name, bytes.to_vec())
     }))
     .chain(owner_frames())
+    .chain(split_snapshot_frames())
     .collect()
 }
 
@@ -615,6 +616,96 @@ fn crate_story() -> Vec<CrateStep> {
         after: BTreeMap::from([(CRATE_1, second.get().clone())]),
     };
     vec![spawned, moved, despawned]
+}
+
+/// A snapshot of the `Depot` world at tick 61 (both crates, after `crates-moved`)
+/// split in two frames as the server splits one past its frame size: the first
+/// `full` and `more`, with the players, the server state and crate 0; the last
+/// with crate 1 alone, completing it. Returns the world it gives: the players, the
+/// server state and the crates.
+struct SplitSnapshot {
+    players: [(PlayerId, Avatar); 2],
+    server: Match,
+    crates: [(EntityId, Crate); 2],
+}
+
+fn split_snapshot() -> SplitSnapshot {
+    SplitSnapshot {
+        players: [
+            (
+                ADA,
+                Avatar {
+                    x: 2.0,
+                    y: -2.0,
+                    name: "ada".into(),
+                },
+            ),
+            (
+                BOB,
+                Avatar {
+                    name: "bob".into(),
+                    ..Avatar::default()
+                },
+            ),
+        ],
+        server: Match {
+            round: 1,
+            time_left: 30.0,
+            leader: Some(ADA),
+        },
+        crates: [
+            (
+                CRATE_0,
+                Crate {
+                    x: 4.0,
+                    y: 2.5,
+                    kind: 1,
+                },
+            ),
+            (
+                CRATE_1,
+                Crate {
+                    x: -1.5,
+                    y: 0.5,
+                    kind: 3,
+                },
+            ),
+        ],
+    }
+}
+
+/// The split snapshot's two frames, native.
+fn split_snapshot_frames() -> Vec<(&'static str, Vec<u8>)> {
+    let world = split_snapshot();
+    let [(ada, ada_state), (bob, bob_state)] = &world.players;
+    let [first_crate, last_crate] = &world.crates;
+    let first = encode_sync_with_entities::<Depot, _, _>(
+        header(61, 2, true, true),
+        &[],
+        &[(NetId(0), *ada), (NetId(1), *bob)],
+        [
+            (NetId(0), ada_state, Selection::All),
+            (NetId(1), bob_state, Selection::All),
+        ],
+        Some((&world.server, Selection::All)),
+        &[],
+        [(first_crate.0, &first_crate.1, Selection::All)],
+    )
+    .unwrap();
+    let last = encode_sync_with_entities::<Depot, _, _>(
+        header(61, 2, false, false),
+        &[],
+        &[],
+        Vec::<(NetId, &Avatar, Selection<'_, _>)>::new(),
+        None,
+        &[],
+        [(last_crate.0, &last_crate.1, Selection::All)],
+    )
+    .unwrap();
+    vec![
+        ("crates-snapshot-first", first.to_vec()),
+        ("crates-snapshot-last", last.to_vec()),
+    ]
 }
 
 /// `ada`'s snapshot on a `Market` server at tick 70 (the game asked for one): the
@@ -943,6 +1034,29 @@ fn the_crate_frames_spawn_move_and_despawn_them() {
 }
 
 #[test]
+fn the_split_snapshot_gives_the_whole_world_once_its_last_frame_is_applied() {
+    use nodelink::client::World;
+    let world = split_snapshot();
+    let mut mirror = World::<Depot>::default();
+    // Whatever the client held before, a `full` frame starts over.
+    mirror.apply(frame("crates-spawned"));
+    mirror.apply(frame("crates-snapshot-first"));
+    assert!(!mirror.is_complete(), "`more`: the snapshot goes on");
+    assert_eq!(mirror.entity_count(), 1, "the first frame's crate alone");
+    mirror.apply(frame("crates-snapshot-last"));
+    assert!(mirror.is_complete());
+    for (id, state) in &world.players {
+        assert_eq!(mirror.get(*id), Some(state));
+    }
+    assert_eq!(mirror.server_state(), &world.server);
+    let crates: Vec<(EntityId, Crate)> = mirror
+        .entities()
+        .map(|(id, state)| (id, state.clone()))
+        .collect();
+    assert_eq!(crates, world.crates);
+}
+
+#[test]
 fn the_owner_frame_completes_the_snapshot() {
     use nodelink::client::World;
     let mut world = World::<Market>::default();
@@ -981,6 +1095,41 @@ fn json_frames() -> Vec<(&'static str, String)> {
         let players = [(ADA, &step.fighter, step.selection())];
         let text = json::encode_sync::<Duel, _>(header, &[], players, None).unwrap();
         (step.name, text)
+    });
+    let world = split_snapshot();
+    let split = [true, false].map(|first| {
+        let header = json::SyncHeader {
+            online: 2,
+            full: first,
+            more: first,
+            ..json_header(1_732_000_003_050)
+        };
+        let players: Vec<_> = if first {
+            world
+                .players
+                .iter()
+                .map(|(id, state)| (*id, state, Selection::All))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let server = first.then_some((&world.server, Selection::All));
+        let (id, state) = &world.crates[usize::from(!first)];
+        let text = json::encode_sync_with_entities::<Depot, _, _>(
+            header,
+            &[],
+            players,
+            server,
+            &[],
+            [(*id, state, Selection::All)],
+        )
+        .unwrap();
+        let name = if first {
+            "crates-snapshot-first"
+        } else {
+            "crates-snapshot-last"
+        };
+        (name, text)
     });
     let crates = crate_story().into_iter().map(|step| {
         let header = json::SyncHeader {
@@ -1035,6 +1184,7 @@ fn json_frames() -> Vec<(&'static str, String)> {
         .chain(heroes)
         .chain(logs)
         .chain(crates)
+        .chain(split)
         .collect()
 }
 

@@ -202,6 +202,27 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
     protocol: depotProtocol,
     frame: { tick: 62, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [0], entities: [] },
   },
+  "crates-snapshot-first": {
+    protocol: depotProtocol,
+    frame: {
+      tick: 61,
+      online: 2,
+      flags: 3,
+      left: [],
+      joined: [ada, bob],
+      players: [
+        { netId: 0, fields: { x: 2, y: -2, name: "ada" } },
+        { netId: 1, fields: { x: 0, y: 0, name: "bob" } },
+      ],
+      server: { round: 1, time_left: 30, leader: ada.id },
+      despawned: [],
+      entities: [{ id: 0, fields: { x: 4, y: 2.5, kind: 1 } }],
+    },
+  },
+  "crates-snapshot-last": {
+    protocol: depotProtocol,
+    frame: { tick: 61, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [], entities: [{ id: 1, fields: { x: -1.5, y: 0.5, kind: 3 } }] },
+  },
   "owner-snapshot": {
     protocol: marketProtocol,
     frame: {
