@@ -2,6 +2,7 @@
 //! of `sync_state(true)`, reach the client in several frames of about 4 KiB on both
 //! wires, and the Rust and TypeScript clients mirror every entity.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -33,6 +34,8 @@ pub(crate) enum ToServer {
     Fill { count: u32 },
     /// Sends everyone a snapshot now.
     Resync,
+    /// Sets every crate's kind to `(x + round) % 7`.
+    Shake { round: u32 },
 }
 
 #[nodelink::events]
@@ -52,7 +55,11 @@ const CRATES: u32 = 10_000;
 const FRAME_BOUND: usize = 4 * 1024;
 
 fn warehouse() -> Server<Warehouse> {
-    let mut server = Server::<Warehouse>::new(local_config());
+    warehouse_with(local_config())
+}
+
+fn warehouse_with(config: nodelink::server::ServerConfig) -> Server<Warehouse> {
+    let mut server = Server::<Warehouse>::new(config);
     server.on_fill(|ctx, ToServerFill { count }| {
         for i in 0..count {
             ctx.spawn(Crate {
@@ -63,6 +70,15 @@ fn warehouse() -> Server<Warehouse> {
         ctx.broadcast(ToClient::Filled { count });
     });
     server.on_resync(|ctx| ctx.sync_state(true));
+    server.on_shake(|ctx, ToServerShake { round }| {
+        let ids: Vec<EntityId> = ctx.entities().map(|(id, _)| id).collect();
+        for id in ids {
+            if let Some(mut crate_) = ctx.entity_mut(id) {
+                let kind = ((crate_.x as u32 + round) % 7) as u8;
+                crate_.set_kind(kind);
+            }
+        }
+    });
     server
 }
 
@@ -291,5 +307,88 @@ async fn the_typescript_client_mirrors_every_entity_of_a_split_snapshot() {
     ts.command(&json!({ "cmd": "exit" })).await;
     ts.exited().await;
     let _ = std::fs::remove_file(&schema);
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_fell_behind_catches_up_with_a_split_snapshot() {
+    // Small socket buffers, so that a client that stops reading fills its queue of
+    // 24 frames within a few ticks; a snapshot of the world takes fewer.
+    let config = local_config()
+        .send_queue_len(24)
+        .write_buffer_len(4 * 1024)
+        .socket_send_buffer(Some(8 * 1024))
+        .slow_consumer_timeout(Duration::from_secs(60));
+    let running = serve(warehouse_with(config)).await;
+    let mut filler = Client::<Warehouse>::from_url(running.url())
+        .spawn()
+        .unwrap();
+    poll_until(&mut filler, "the first snapshot", |c| {
+        c.world().is_complete()
+    });
+    filler.send(ToServer::Fill { count: 3_000 }).unwrap();
+    poll_until(&mut filler, "every crate", |c| {
+        c.world().entity_count() == 3_000
+    });
+    let mut slow = native(&running.url()).await;
+    let (frames, _) = native_snapshot(&mut slow, "the slow client's snapshot").await;
+    assert!(frames > 4, "{frames} frames");
+
+    // Every crate changes on each of 50 ticks, about 18 KB a frame, while the slow
+    // client reads nothing: its queue of 24 frames fills and it is owed a snapshot.
+    let mut ticker = tokio::time::interval(Duration::from_millis(50));
+    for round in 1..=50 {
+        ticker.tick().await;
+        filler.send(ToServer::Shake { round }).unwrap();
+    }
+    poll_until(&mut filler, "the last shake", |c| {
+        c.world()
+            .entities()
+            .all(|(_, c)| u32::from(c.kind) == (c.x as u32 + 50) % 7)
+    });
+    let truth: BTreeMap<EntityId, Crate> = filler
+        .world()
+        .entities()
+        .map(|(id, c)| (id, c.clone()))
+        .collect();
+
+    // It reads again: its skipped frames are replaced by a snapshot in bounded
+    // frames, after which its mirror is the server's world.
+    let mut world = nodelink::client::World::<Warehouse>::default();
+    let mut snapshot_frames = Vec::new();
+    let mut in_snapshot = false;
+    within("the slow client to catch up", async {
+        loop {
+            let bytes = match slow.next().await {
+                Some(Ok(Message::Binary(bytes))) => bytes,
+                Some(Ok(_)) => continue,
+                other => panic!("the slow client lost its connection: {other:?}"),
+            };
+            let Ok(ServerFrame::Sync(sync)) = decode_server_frame::<Warehouse>(&bytes, usize::MAX)
+            else {
+                continue;
+            };
+            if sync.header.full {
+                in_snapshot = true;
+                snapshot_frames.clear();
+            }
+            if in_snapshot {
+                snapshot_frames.push(bytes.len());
+                in_snapshot = sync.header.more;
+            }
+            world.apply(sync);
+            let mirrored: BTreeMap<EntityId, Crate> =
+                world.entities().map(|(id, c)| (id, c.clone())).collect();
+            if world.is_complete() && mirrored == truth {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(snapshot_frames.len() > 4, "{snapshot_frames:?}");
+    assert!(
+        snapshot_frames.iter().all(|len| *len <= FRAME_BOUND),
+        "{snapshot_frames:?}"
+    );
     within("stopping", running.stop()).await;
 }

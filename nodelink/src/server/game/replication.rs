@@ -896,7 +896,11 @@ impl<P: Protocol, G> MatchState<P, G> {
             }
             if snapshot.len() + owner_frames > free {
                 // Not all of it fits yet: a part would be sent for nothing, as the
-                // whole is sent again. Tried again next tick.
+                // whole is sent again. Tried again next tick; a client that reads
+                // meanwhile is not a slow consumer for it.
+                if let Some(player) = self.players.get(&id) {
+                    player.note_queue_room(free);
+                }
                 continue;
             }
             let seen = self
