@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use nodelink::error::DecodeError;
 use nodelink::fingerprint::FingerprintHasher;
-use nodelink::sync::{Selection, SyncDeque, SyncVec, Tick, MAX_DEQUE_CAPACITY};
+use nodelink::sync::{Selection, SyncDeque, SyncMap, SyncVec, Tick, MAX_DEQUE_CAPACITY};
 use nodelink::wire::{decode_server_frame, encode_sync, json, NetId, ServerFrame, SyncHeader};
 use nodelink::{Fingerprint, PlayerId, Protocol, SyncState, Tracked};
 use proptest::prelude::*;
@@ -47,6 +47,12 @@ pub(crate) struct ListFighter {
     pub(crate) chat: SyncVec<Line>,
 }
 
+/// A log per channel: deques as the values of a map.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Channels {
+    pub(crate) logs: SyncMap<u8, SyncDeque<u16>>,
+}
+
 #[nodelink::events]
 pub(crate) enum Nothing {}
 
@@ -55,6 +61,9 @@ pub(crate) struct Game;
 
 #[nodelink::protocol(state = ListFighter, to_server = Nothing, to_client = Nothing)]
 pub(crate) struct ListGame;
+
+#[nodelink::protocol(state = Channels, to_server = Nothing, to_client = Nothing)]
+pub(crate) struct ChannelGame;
 
 const MAX: usize = nodelink::wire::DEFAULT_MAX_FRAME_LEN;
 
@@ -278,6 +287,32 @@ fn a_receiver_refuses_a_deque_past_its_bounds() {
         reason(decode_with(&bytes, at, 0x92)),
         "expected [capacity, drop, entries], found 2 items"
     );
+}
+
+#[test]
+fn a_deque_in_a_map_sends_its_drops_and_pushes_under_its_key() {
+    let mut channels = Tracked::new(Channels::default());
+    let mut mirror = Channels::default();
+    let mut log = SyncDeque::with_capacity(2);
+    log.push_back(1);
+    channels.state_mut().logs().insert(7, log).unwrap();
+    sync::<ChannelGame>(&mut channels, &mut mirror);
+    assert_eq!(mirror, *channels.get());
+
+    {
+        let mut state = channels.state_mut();
+        let mut logs = state.logs();
+        let mut log = logs.get_mut(&7).unwrap();
+        log.push_back(2);
+        log.push_back(3);
+    }
+    let bytes = sync::<ChannelGame>(&mut channels, &mut mirror);
+    // logs: [replace false, removed [], [[7, [capacity 2, drop 1, [2, 3]]]]]
+    assert_eq!(
+        entry_value(&bytes),
+        [0x93, 0xc2, 0x90, 0x91, 0x92, 0x07, 0x93, 0x02, 0x01, 0x92, 0x02, 0x03]
+    );
+    assert_eq!(mirror.logs[&7].iter().copied().collect::<Vec<_>>(), [2, 3]);
 }
 
 #[test]
