@@ -1,6 +1,7 @@
 //! Prints how many bytes typical frames take on each wire: the native MessagePack
 //! one and the JSON one Python nodelink clients speak; what a small change to a
 //! nested state or to one entry of a map costs, beside the same field sent whole;
+//! what a line pushed into a full log costs, as a `SyncDeque` and as a `SyncVec`;
 //! and what a spawned entity costs.
 //!
 //! Run with `cargo run --example wire_sizes`.
@@ -8,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use nodelink::sync::{Selection, SyncMap, SyncVec, Tick};
+use nodelink::sync::{Selection, SyncDeque, SyncMap, SyncVec, Tick};
 use nodelink::wire::{
     encode_event, encode_sync, encode_sync_with_entities, json, NetId, SyncHeader,
 };
@@ -83,6 +84,34 @@ struct InPartsBench;
 
 #[nodelink::protocol(state = Whole, to_server = ToServer, to_client = ToClient)]
 struct WholeBench;
+
+/// A chat of the last 20 lines, as a bounded log: a push into a full log sends the
+/// new line and "drop 1".
+#[derive(SyncState, Clone, Debug, PartialEq)]
+struct Log {
+    chat: SyncDeque<Item>,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            chat: SyncDeque::with_capacity(20),
+        }
+    }
+}
+
+/// The same chat as a list kept to 20 lines with `remove(0)` and `push`: every
+/// index shifts.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+struct LogAsList {
+    chat: SyncVec<Item>,
+}
+
+#[nodelink::protocol(state = Log, to_server = ToServer, to_client = ToClient)]
+struct LogBench;
+
+#[nodelink::protocol(state = LogAsList, to_server = ToServer, to_client = ToClient)]
+struct LogAsListBench;
 
 /// A small entity state: a crate on the floor.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -314,6 +343,57 @@ fn parts_vs_whole(
     Ok(rows)
 }
 
+/// What a line pushed into a full 20-line chat adds per player: as a `SyncDeque`,
+/// and as a `SyncVec` kept to 20 lines with `remove(0)` and `push`.
+fn log_vs_list(
+    header: SyncHeader,
+    json_header: json::SyncHeader,
+) -> Result<Vec<(&'static str, Bytes)>, EncodeError> {
+    let line = |i: u16| Item {
+        name: format!("line {i}"),
+        count: i,
+    };
+    let mut log = Tracked::new(Log::default());
+    let mut list = Tracked::new(LogAsList::default());
+    for i in 0..20 {
+        log.state_mut().chat().push_back(line(i));
+        list.state_mut()
+            .chat()
+            .push(line(i))
+            .expect("under the limit");
+    }
+    log.take_changes();
+    list.take_changes();
+
+    log.state_mut().chat().push_back(line(20));
+    {
+        let mut state = list.state_mut();
+        let mut chat = state.chat();
+        chat.remove(0);
+        chat.push(line(20)).expect("under the limit");
+    }
+    Ok(vec![
+        (
+            "a line into a full 20-line chat: SyncDeque",
+            per_player::<LogBench>(
+                log.get(),
+                Selection::Changed(log.changes()),
+                header,
+                json_header,
+            )?,
+        ),
+        (
+            "the same line: SyncVec, remove(0) + push",
+            per_player::<LogAsListBench>(
+                list.get(),
+                Selection::Changed(list.changes()),
+                header,
+                json_header,
+            )?,
+        ),
+    ])
+}
+
 /// The bytes one more player adds to a sync frame: the frame with `players` listed
 /// once and twice, under two ids, minus each other (so a separator is counted).
 struct Sizes {
@@ -405,6 +485,17 @@ fn main() -> Result<(), EncodeError> {
     );
     for (row, (native, json)) in parts_vs_whole(header, json_header)? {
         println!("  + per changed player, {row:<44}  {native:>5}  {json:>5}");
+    }
+    let logs = log_vs_list(header, json_header)?;
+    for (row, (native, json)) in &logs {
+        println!("  + per changed player, {row:<44}  {native:>5}  {json:>5}");
+    }
+    if let [(_, deque), (_, list)] = logs[..] {
+        println!(
+            "  the SyncVec against the SyncDeque: {:.1}x native, {:.1}x JSON",
+            list.0 as f64 / deque.0 as f64,
+            list.1 as f64 / deque.1 as f64
+        );
     }
     println!();
     println!(

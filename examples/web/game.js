@@ -896,7 +896,7 @@ function checkType(value, path, refs) {
   const object = requireObject(value, path);
   const keys = Object.keys(object);
   if (keys.length !== 1) {
-    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec), found ${keys.length}`);
+    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec, sync_deque), found ${keys.length}`);
   }
   const [tag] = keys;
   const inner = object[tag];
@@ -937,8 +937,10 @@ function checkType(value, path, refs) {
     }
     case "sync_vec":
       return { sync_vec: checkType(inner, at, refs) };
+    case "sync_deque":
+      return { sync_deque: checkType(inner, at, refs) };
     default:
-      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
+      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec or sync_deque)`);
   }
 }
 function checkKindName(value, path) {
@@ -1081,6 +1083,7 @@ function directRefs(type, out) {
     directRefs(type.sync_map[0], out);
     directRefs(type.sync_map[1], out);
   } else if ("sync_vec" in type) directRefs(type.sync_vec, out);
+  else if ("sync_deque" in type) directRefs(type.sync_deque, out);
 }
 function typeDefFieldTypes(def) {
   if ("state" in def) return syncedFields(def.state).map((field2) => field2.type);
@@ -1106,6 +1109,10 @@ function misplacedState(type, path, synced, types) {
   if ("sync_vec" in type) {
     if (!synced) return [`${path}.sync_vec`, `a \`SyncVec\` is synced per index: it can only be ${SYNCED_PLACES}`];
     return misplacedState(type.sync_vec, `${path}.sync_vec`, true, types);
+  }
+  if ("sync_deque" in type) {
+    if (!synced) return [`${path}.sync_deque`, `a \`SyncDeque\` is synced as drops and pushes: it can only be ${SYNCED_PLACES}`];
+    return misplacedState(type.sync_deque, `${path}.sync_deque`, true, types);
   }
   if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
   if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
@@ -1228,6 +1235,7 @@ function typeName(type) {
   if ("ref" in type) return type.ref;
   if ("sync_map" in type) return `SyncMap<${typeName(type.sync_map[0])}, ${typeName(type.sync_map[1])}>`;
   if ("sync_vec" in type) return `SyncVec<${typeName(type.sync_vec)}>`;
+  if ("sync_deque" in type) return `SyncDeque<${typeName(type.sync_deque)}>`;
   return `opaque ${type.opaque}`;
 }
 function syncedFields(state) {
@@ -1765,6 +1773,10 @@ function isSyncMapDelta(value) {
 function isSyncVecDelta(value) {
   return isRecord(value) && typeof value.len === "number" && Array.isArray(value.entries);
 }
+function isSyncDequeDelta(value) {
+  return isRecord(value) && typeof value.capacity === "number" && (value.drop === null || typeof value.drop === "number") && Array.isArray(value.entries);
+}
+var MAX_DEQUE_CAPACITY = 1024;
 function entryValue(codec, before, delta) {
   return codec.merge === void 0 ? delta : codec.merge(before, delta);
 }
@@ -1884,6 +1896,53 @@ function syncVec(name, item) {
     }
   };
 }
+function syncDeque(name, item) {
+  const checkBounds = (capacity, drop, pushed) => {
+    if (capacity > MAX_DEQUE_CAPACITY) throw new ValueError(`a deque of capacity ${capacity}, past the limit of ${MAX_DEQUE_CAPACITY}`);
+    if (drop !== null && drop > capacity) throw new ValueError(`drops ${drop} entries from a deque that holds at most ${capacity}`);
+    if (pushed > capacity) throw new ValueError(`pushes ${pushed} entries into a deque of capacity ${capacity}`);
+  };
+  const count = (value, what) => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new ValueError(`${what} is a non-negative integer, found ${found(value)}`);
+    return value;
+  };
+  return {
+    name,
+    encode(writer, input) {
+      const delta = Array.isArray(input) ? { capacity: input.length, drop: null, entries: input } : input;
+      if (!isSyncDequeDelta(delta)) throw expected(`an array or { capacity, drop, entries } (${name})`, input);
+      const capacity = count(delta.capacity, "a deque's capacity");
+      const drop = delta.drop === null ? null : count(delta.drop, "a deque's drop");
+      checkBounds(capacity, drop, delta.entries.length);
+      writer.arrayLen(3);
+      writer.uint(capacity);
+      if (drop === null) writer.nil();
+      else writer.uint(drop);
+      writer.arrayLen(delta.entries.length);
+      delta.entries.forEach((entry, i) => within(`entry ${i}`, () => item.encode(writer, entry)));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[capacity, drop, entries] of ${name}`);
+      if (n !== 3) throw new ValueError(`expected [capacity, drop, entries] (${name}), found ${n} elements`);
+      const capacity = within("capacity", () => reader.uint("a capacity"));
+      const drop = within("drop", () => reader.nil() ? null : reader.uint("a count"));
+      const entries = within("entries", () => {
+        const pushed = readArrayOf(reader, "entries");
+        checkBounds(capacity, drop, pushed);
+        return Array.from({ length: pushed }, (_, i) => within(`entry ${i}`, () => item.decode(reader)));
+      });
+      checkBounds(capacity, drop, 0);
+      return { capacity, drop, entries };
+    },
+    defaultValue: () => [],
+    merge(current, delta) {
+      if (!isSyncDequeDelta(delta)) return delta;
+      const kept = delta.drop === null || !Array.isArray(current) ? [] : current.slice(delta.drop);
+      const out = [...kept, ...delta.entries.map((entry) => entryValue(item, item.defaultValue(), entry))];
+      return out.slice(Math.max(0, out.length - Math.min(delta.capacity, MAX_DEQUE_CAPACITY)));
+    }
+  };
+}
 var opaque = (hex) => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -1921,6 +1980,7 @@ var Codecs = class {
     if ("ref" in type) return this.ref(type.ref);
     if ("sync_map" in type) return syncMap(typeName(type), this.of(type.sync_map[0]), this.of(type.sync_map[1]));
     if ("sync_vec" in type) return syncVec(typeName(type), this.of(type.sync_vec));
+    if ("sync_deque" in type) return syncDeque(typeName(type), this.of(type.sync_deque));
     return opaque(type.opaque);
   }
   /** The codec of a list of fields, each with its name. */

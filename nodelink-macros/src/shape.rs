@@ -170,7 +170,7 @@ pub(crate) fn parts<'a>(ty: &'a Type, kind: Kind<'a>, out: &mut Vec<(Kind<'a>, &
                     parts(value, Kind::MapValue(key), out);
                     parts(key, Kind::Key, out);
                 }
-                ("SyncVec", [item, ..]) => parts(item, Kind::SyncItem, out),
+                ("SyncVec" | "SyncDeque", [item, ..]) => parts(item, Kind::SyncItem, out),
                 ("SyncMap", [key, value, ..]) => {
                     parts(value, Kind::SyncItem, out);
                     parts(key, Kind::SyncKey, out);

@@ -47,6 +47,7 @@
 //! | `[T; N]` | `{"array": [T, N]}` | an array of N |
 //! | [`SyncMap<K, V>`](crate::sync::SyncMap) (a state field) | `{"sync_map": [K, V]}` | `[replace, [key…], [[key, value]…]]`: whole, or the removed keys and the inserted or changed entries |
 //! | [`SyncVec<V>`](crate::sync::SyncVec) (a state field) | `{"sync_vec": V}` | `[len, [[index, value]…]]`: the length, then the changed items (every one, whole) |
+//! | [`SyncDeque<V>`](crate::sync::SyncDeque) (a state field) | `{"sync_deque": V}` | `[capacity, drop, [entry…]]`: the capacity, how many entries to drop from the front (nil: all, the deque is sent whole), then the entries to append |
 //! | `(A, B, …)` | `{"tuple": [A, B, …]}` | an array |
 //! | a type with `#[derive(Fingerprint)]` | `{"ref": "Name"}`, defined in `types` | see [`TypeDef`] |
 //! | a hand-written [`Fingerprint`] | `{"opaque": "<16 hex digits>"}` | unknown |
@@ -247,6 +248,9 @@ pub enum Type {
     SyncMap(Box<Type>, Box<Type>),
     /// A [`SyncVec`](crate::sync::SyncVec): synced per index.
     SyncVec(Box<Type>),
+    /// A [`SyncDeque`](crate::sync::SyncDeque): a bounded log, synced as drops from
+    /// the front and pushes at the back.
+    SyncDeque(Box<Type>),
     /// A tuple.
     Tuple(Vec<Type>),
     /// A user type defined in [`Schema::types`].
@@ -265,6 +269,7 @@ impl Serialize for Type {
             Self::Array(inner, len) => one_entry(serializer, "array", &(inner, len)),
             Self::SyncMap(key, value) => one_entry(serializer, "sync_map", &(key, value)),
             Self::SyncVec(inner) => one_entry(serializer, "sync_vec", inner),
+            Self::SyncDeque(inner) => one_entry(serializer, "sync_deque", inner),
             Self::Tuple(items) => one_entry(serializer, "tuple", &Items(items)),
             Self::Ref(name) => one_entry(serializer, "ref", name),
             Self::Opaque(fingerprint) => {
@@ -458,6 +463,10 @@ impl Schema {
                 .finish(),
             Type::SyncVec(inner) => fresh
                 .str("sync_vec")
+                .u64(self.type_fingerprint(inner))
+                .finish(),
+            Type::SyncDeque(inner) => fresh
+                .str("sync_deque")
                 .u64(self.type_fingerprint(inner))
                 .finish(),
             Type::Array(inner, len) => fresh

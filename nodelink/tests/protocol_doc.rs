@@ -155,6 +155,31 @@ mod market {
 
 use market::{Market, Trader};
 
+/// The example protocol with a bounded log in the player state: the last three
+/// hits a fighter took. PROTOCOL.md's "A bounded log" uses it.
+mod duel {
+    use nodelink::sync::SyncDeque;
+    use nodelink::SyncState;
+
+    #[derive(SyncState, Clone, Debug, PartialEq)]
+    pub(crate) struct Fighter {
+        pub(crate) hits: SyncDeque<u16>,
+    }
+
+    impl Default for Fighter {
+        fn default() -> Self {
+            Self {
+                hits: SyncDeque::with_capacity(3),
+            }
+        }
+    }
+
+    #[nodelink::protocol(state = Fighter, to_server = super::ToServer, to_client = super::ToClient, server_state = super::Match)]
+    pub(crate) struct Duel;
+}
+
+use duel::{Duel, Fighter};
+
 /// The example protocol's events with no state at all: every player entry is
 /// `[net_id, 0]`.
 #[nodelink::protocol(state = (), to_server = ToServer, to_client = ToClient)]
@@ -480,6 +505,18 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         .unwrap();
         (step.name, bytes.to_vec())
     }))
+    .chain(log_story().into_iter().map(|step| {
+        let joined = [(NetId(0), ADA)];
+        let bytes = encode_sync::<Duel, _>(
+            header(step.tick, 1, false, false),
+            &[],
+            if step.joined { &joined[..] } else { &[] },
+            [(NetId(0), &step.fighter, step.selection())],
+            None,
+        )
+        .unwrap();
+        (step.name, bytes.to_vec())
+    }))
     .chain(crate_story().into_iter().map(|step| {
         let ada = step.ada.as_ref();
         let players: Vec<_> = ada
@@ -499,6 +536,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         (step.name, bytes.to_vec())
     }))
     .chain(owner_frames())
+    .chain(split_snapshot_frames())
     .collect()
 }
 
@@ -578,6 +616,96 @@ fn crate_story() -> Vec<CrateStep> {
         after: BTreeMap::from([(CRATE_1, second.get().clone())]),
     };
     vec![spawned, moved, despawned]
+}
+
+/// A snapshot of the `Depot` world at tick 61 (both crates, after `crates-moved`)
+/// split in two frames as the server splits one past its frame size: the first
+/// `full` and `more`, with the players, the server state and crate 0; the last
+/// with crate 1 alone, completing it. Returns the world it gives: the players, the
+/// server state and the crates.
+struct SplitSnapshot {
+    players: [(PlayerId, Avatar); 2],
+    server: Match,
+    crates: [(EntityId, Crate); 2],
+}
+
+fn split_snapshot() -> SplitSnapshot {
+    SplitSnapshot {
+        players: [
+            (
+                ADA,
+                Avatar {
+                    x: 2.0,
+                    y: -2.0,
+                    name: "ada".into(),
+                },
+            ),
+            (
+                BOB,
+                Avatar {
+                    name: "bob".into(),
+                    ..Avatar::default()
+                },
+            ),
+        ],
+        server: Match {
+            round: 1,
+            time_left: 30.0,
+            leader: Some(ADA),
+        },
+        crates: [
+            (
+                CRATE_0,
+                Crate {
+                    x: 4.0,
+                    y: 2.5,
+                    kind: 1,
+                },
+            ),
+            (
+                CRATE_1,
+                Crate {
+                    x: -1.5,
+                    y: 0.5,
+                    kind: 3,
+                },
+            ),
+        ],
+    }
+}
+
+/// The split snapshot's two frames, native.
+fn split_snapshot_frames() -> Vec<(&'static str, Vec<u8>)> {
+    let world = split_snapshot();
+    let [(ada, ada_state), (bob, bob_state)] = &world.players;
+    let [first_crate, last_crate] = &world.crates;
+    let first = encode_sync_with_entities::<Depot, _, _>(
+        header(61, 2, true, true),
+        &[],
+        &[(NetId(0), *ada), (NetId(1), *bob)],
+        [
+            (NetId(0), ada_state, Selection::All),
+            (NetId(1), bob_state, Selection::All),
+        ],
+        Some((&world.server, Selection::All)),
+        &[],
+        [(first_crate.0, &first_crate.1, Selection::All)],
+    )
+    .unwrap();
+    let last = encode_sync_with_entities::<Depot, _, _>(
+        header(61, 2, false, false),
+        &[],
+        &[],
+        Vec::<(NetId, &Avatar, Selection<'_, _>)>::new(),
+        None,
+        &[],
+        [(last_crate.0, &last_crate.1, Selection::All)],
+    )
+    .unwrap();
+    vec![
+        ("crates-snapshot-first", first.to_vec()),
+        ("crates-snapshot-last", last.to_vec()),
+    ]
 }
 
 /// `ada`'s snapshot on a `Market` server at tick 70 (the game asked for one): the
@@ -717,6 +845,49 @@ fn hero_story() -> Vec<HeroStep> {
     vec![announced, hit, maps, list, shifted]
 }
 
+/// One frame of `ada`'s fighter in the `Duel` protocol, as [`HeroStep`].
+struct LogStep {
+    name: &'static str,
+    tick: u64,
+    joined: bool,
+    fighter: Fighter,
+    changes: Option<<Fighter as nodelink::SyncState>::Changes>,
+}
+
+impl LogStep {
+    fn selection(&self) -> Selection<'_, <Fighter as nodelink::SyncState>::Changes> {
+        self.changes
+            .as_ref()
+            .map_or(Selection::All, Selection::Changed)
+    }
+}
+
+/// `ada`'s last three hits: announced with two (tick 70), then she takes two more
+/// (tick 71): the oldest is dropped, and the frame carries the two new ones.
+fn log_story() -> Vec<LogStep> {
+    let mut fighter = nodelink::Tracked::new(Fighter::default());
+    fighter.state_mut().hits().push_back(12);
+    fighter.state_mut().hits().push_back(7);
+    fighter.take_changes();
+    let announced = LogStep {
+        name: "log-joined",
+        tick: 70,
+        joined: true,
+        fighter: fighter.get().clone(),
+        changes: None,
+    };
+    fighter.state_mut().hits().push_back(30);
+    assert_eq!(fighter.state_mut().hits().push_back(9), Some(12));
+    let pushed = LogStep {
+        name: "log-push",
+        tick: 71,
+        joined: false,
+        fighter: fighter.get().clone(),
+        changes: Some(fighter.take_changes()),
+    };
+    vec![announced, pushed]
+}
+
 #[test]
 fn protocol_md_frames_match_the_encoders() {
     let doc = protocol_md();
@@ -815,6 +986,19 @@ fn the_hero_frames_rebuild_her_state_part_by_part() {
 }
 
 #[test]
+fn the_log_frames_rebuild_the_last_hits() {
+    use nodelink::client::World;
+    let mut world = World::<Duel>::default();
+    for step in log_story() {
+        world.apply(frame(step.name));
+        assert_eq!(world.get(ADA), Some(&step.fighter), "after {}", step.name);
+    }
+    let hits = &world.get(ADA).expect("ada").hits;
+    assert_eq!(hits.iter().copied().collect::<Vec<_>>(), [7, 30, 9]);
+    assert_eq!(hits.capacity(), 3);
+}
+
+#[test]
 fn the_crate_frames_spawn_move_and_despawn_them() {
     use nodelink::client::World;
     let mut world = World::<Depot>::default();
@@ -850,6 +1034,29 @@ fn the_crate_frames_spawn_move_and_despawn_them() {
 }
 
 #[test]
+fn the_split_snapshot_gives_the_whole_world_once_its_last_frame_is_applied() {
+    use nodelink::client::World;
+    let world = split_snapshot();
+    let mut mirror = World::<Depot>::default();
+    // Whatever the client held before, a `full` frame starts over.
+    mirror.apply(frame("crates-spawned"));
+    mirror.apply(frame("crates-snapshot-first"));
+    assert!(!mirror.is_complete(), "`more`: the snapshot goes on");
+    assert_eq!(mirror.entity_count(), 1, "the first frame's crate alone");
+    mirror.apply(frame("crates-snapshot-last"));
+    assert!(mirror.is_complete());
+    for (id, state) in &world.players {
+        assert_eq!(mirror.get(*id), Some(state));
+    }
+    assert_eq!(mirror.server_state(), &world.server);
+    let crates: Vec<(EntityId, Crate)> = mirror
+        .entities()
+        .map(|(id, state)| (id, state.clone()))
+        .collect();
+    assert_eq!(crates, world.crates);
+}
+
+#[test]
 fn the_owner_frame_completes_the_snapshot() {
     use nodelink::client::World;
     let mut world = World::<Market>::default();
@@ -882,6 +1089,47 @@ fn json_frames() -> Vec<(&'static str, String)> {
         let players = [(ADA, &step.hero, step.selection())];
         let text = json::encode_sync::<Quest, _>(header, &[], players, None).unwrap();
         (step.name, text)
+    });
+    let logs = log_story().into_iter().map(|step| {
+        let header = json_header(1_732_000_002_800 + (step.tick - 70) * 50);
+        let players = [(ADA, &step.fighter, step.selection())];
+        let text = json::encode_sync::<Duel, _>(header, &[], players, None).unwrap();
+        (step.name, text)
+    });
+    let world = split_snapshot();
+    let split = [true, false].map(|first| {
+        let header = json::SyncHeader {
+            online: 2,
+            full: first,
+            more: first,
+            ..json_header(1_732_000_003_050)
+        };
+        let players: Vec<_> = if first {
+            world
+                .players
+                .iter()
+                .map(|(id, state)| (*id, state, Selection::All))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let server = first.then_some((&world.server, Selection::All));
+        let (id, state) = &world.crates[usize::from(!first)];
+        let text = json::encode_sync_with_entities::<Depot, _, _>(
+            header,
+            &[],
+            players,
+            server,
+            &[],
+            [(*id, state, Selection::All)],
+        )
+        .unwrap();
+        let name = if first {
+            "crates-snapshot-first"
+        } else {
+            "crates-snapshot-last"
+        };
+        (name, text)
     });
     let crates = crate_story().into_iter().map(|step| {
         let header = json::SyncHeader {
@@ -931,7 +1179,13 @@ fn json_frames() -> Vec<(&'static str, String)> {
         ),
         ("ping", json::encode_ping(7, 1830, time)),
     ];
-    others.into_iter().chain(heroes).chain(crates).collect()
+    others
+        .into_iter()
+        .chain(heroes)
+        .chain(logs)
+        .chain(crates)
+        .chain(split)
+        .collect()
 }
 
 #[test]
@@ -1009,6 +1263,24 @@ mod json_mirror {
                 let slot = map.entry(entry[0].to_string()).or_insert(Value::Null);
                 apply(schema, &types[1], slot, &entry[1]);
             }
+        } else if let Some(item) = ty.get("sync_deque") {
+            let [capacity, drop, entries] = delta.as_array().unwrap().as_slice() else {
+                panic!("[capacity, drop, entries]: {delta}");
+            };
+            if !mirror.is_array() || drop.is_null() {
+                *mirror = Value::Array(Vec::new());
+            }
+            let log = mirror.as_array_mut().unwrap();
+            let drop = usize::try_from(drop.as_u64().unwrap_or(0)).unwrap();
+            log.drain(..drop.min(log.len()));
+            for entry in entries.as_array().unwrap() {
+                let mut value = Value::Null;
+                apply(schema, item, &mut value, entry);
+                log.push(value);
+            }
+            let capacity = usize::try_from(capacity.as_u64().unwrap()).unwrap();
+            let excess = log.len().saturating_sub(capacity);
+            log.drain(..excess);
         } else if let Some(item) = ty.get("sync_vec") {
             let [len, entries] = delta.as_array().unwrap().as_slice() else {
                 panic!("[len, entries]: {delta}");
@@ -1050,6 +1322,25 @@ fn the_documented_json_rules_rebuild_the_hero() {
             "pets": {"1": {"hp": 30, "mana": 5}, "2": {"hp": 10, "mana": 0}},
             "party": [{"hp": 20, "mana": 20}],
         })
+    );
+}
+
+#[test]
+fn the_documented_json_rules_rebuild_the_last_hits() {
+    let schema: Value = serde_json::from_str(&Duel::schema().to_json()).unwrap();
+    let fields = schema["state"]["fields"].as_array().unwrap();
+    let id = ADA.to_string();
+    let mut mirror = serde_json::Map::new();
+    for (name, text) in json_frames() {
+        if !name.starts_with("log-") {
+            continue;
+        }
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        json_mirror::merge(&schema, fields, &mut mirror, &frame["data"]["players"][&id]);
+    }
+    assert_eq!(
+        Value::Object(mirror),
+        serde_json::json!({"hits": [7, 30, 9]})
     );
 }
 
@@ -1417,7 +1708,9 @@ mod transcription {
         }
         let (key, arg) = ty.as_object().unwrap().iter().next().unwrap();
         match key.as_str() {
-            "option" | "seq" | "sync_vec" => H::new().str(key).u64(self::ty(schema, arg)).0,
+            "option" | "seq" | "sync_vec" | "sync_deque" => {
+                H::new().str(key).u64(self::ty(schema, arg)).0
+            }
             "map" | "sync_map" => {
                 H::new()
                     .str(key)

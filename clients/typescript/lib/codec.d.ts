@@ -13,7 +13,9 @@
  * fields present, `[mask, value…]` on the wire. A `SyncMap` is a `Map` in the
  * mirror and a {@link SyncMapDelta} in a sync, `[replace, [key…], [[key,
  * value]…]]` on the wire; a `SyncVec` an array in the mirror and a
- * {@link SyncVecDelta} in a sync, `[len, [[index, value]…]]` on the wire.
+ * {@link SyncVecDelta} in a sync, `[len, [[index, value]…]]` on the wire; a
+ * `SyncDeque` an array in the mirror and a {@link SyncDequeDelta} in a sync,
+ * `[capacity, drop, [value…]]` on the wire.
  */
 import { Reader, Writer } from "./msgpack.js";
 import type { FieldSchema, ProtocolSchema, TypeExpr } from "./schema.js";
@@ -27,7 +29,7 @@ export interface Codec {
     defaultValue(): unknown;
     /**
      * Merges a decoded value into the current one, for types whose values arrive in
-     * parts (nested states, `SyncMap`s, `SyncVec`s); without it, a decoded value
+     * parts (nested states, `SyncMap`s, `SyncVec`s, `SyncDeque`s); without it, a decoded value
      * replaces the current one. Returns a new value: `current` is left as it is.
      */
     merge?(current: unknown, delta: unknown): unknown;
@@ -56,6 +58,8 @@ export declare function mergeFields(fields: readonly {
     name: string;
     codec: Codec;
 }[], current: Readonly<Record<string, unknown>>, delta: object): Record<string, unknown>;
+/** The most entries a `SyncDeque` keeps: a larger capacity is refused. */
+export declare const MAX_DEQUE_CAPACITY = 1024;
 /** Compiles type expressions of one schema, sharing the codecs of its named types. */
 export declare class Codecs {
     private readonly types;

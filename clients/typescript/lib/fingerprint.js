@@ -75,6 +75,8 @@ class Fingerprinter {
         }
         if ("sync_vec" in type)
             return new FingerprintHasher().str("sync_vec").u64(this.type(type.sync_vec)).finish();
+        if ("sync_deque" in type)
+            return new FingerprintHasher().str("sync_deque").u64(this.type(type.sync_deque)).finish();
         return BigInt(`0x${type.opaque}`);
     }
     ref(name) {

@@ -28,4 +28,4 @@ export { reconnectDelay, reconnectPolicy } from "./reconnect.js";
 export type { ReconnectOptions, ReconnectPolicy } from "./reconnect.js";
 export { typeName, validateSchema, WIRE_VERSION } from "./schema.js";
 export type { EventSchema, EventsSchema, FieldSchema, FieldsKind, PrimitiveType, ProtocolSchema, SkippedFieldSchema, StateFieldSchema, StateSchema, SyncedFieldSchema, TypeDefSchema, TypeExpr, VariantSchema, } from "./schema.js";
-export type { EntityDeltaOf, EntityOf, EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, SyncMapDelta, SyncVecDelta, Unsubscribe, } from "./types.js";
+export type { EntityDeltaOf, EntityOf, EventName, EventOf, NoState, PayloadArgs, ProtocolTypes, ServerStateDeltaOf, StateDeltaOf, SyncMapDelta, SyncVecDelta, SyncDequeDelta, Unsubscribe, } from "./types.js";

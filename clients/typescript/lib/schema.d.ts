@@ -31,6 +31,10 @@ export type TypeExpr = PrimitiveType | {
 /** A `SyncVec<V>` state field, synced per index. */
  | {
     readonly sync_vec: TypeExpr;
+}
+/** A `SyncDeque<V>` state field: a bounded log, synced as drops and pushes. */
+ | {
+    readonly sync_deque: TypeExpr;
 };
 /** How a list of fields is written. */
 export type FieldsKind = "named" | "tuple" | "unit";

@@ -94,7 +94,7 @@ function checkType(value, path, refs) {
     const object = requireObject(value, path);
     const keys = Object.keys(object);
     if (keys.length !== 1) {
-        throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec), found ${keys.length}`);
+        throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec, sync_deque), found ${keys.length}`);
     }
     const [tag] = keys;
     const inner = object[tag];
@@ -140,8 +140,10 @@ function checkType(value, path, refs) {
         }
         case "sync_vec":
             return { sync_vec: checkType(inner, at, refs) };
+        case "sync_deque":
+            return { sync_deque: checkType(inner, at, refs) };
         default:
-            throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
+            throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec or sync_deque)`);
     }
 }
 /** Checks a kind of match's name: what a request's `kind` parameter carries. */
@@ -307,6 +309,8 @@ function directRefs(type, out) {
     }
     else if ("sync_vec" in type)
         directRefs(type.sync_vec, out);
+    else if ("sync_deque" in type)
+        directRefs(type.sync_deque, out);
 }
 /** The types of a type definition's fields (a nested state's synced fields). */
 function typeDefFieldTypes(def) {
@@ -347,6 +351,11 @@ function misplacedState(type, path, synced, types) {
         if (!synced)
             return [`${path}.sync_vec`, `a \`SyncVec\` is synced per index: it can only be ${SYNCED_PLACES}`];
         return misplacedState(type.sync_vec, `${path}.sync_vec`, true, types);
+    }
+    if ("sync_deque" in type) {
+        if (!synced)
+            return [`${path}.sync_deque`, `a \`SyncDeque\` is synced as drops and pushes: it can only be ${SYNCED_PLACES}`];
+        return misplacedState(type.sync_deque, `${path}.sync_deque`, true, types);
     }
     if ("option" in type)
         return misplacedState(type.option, `${path}.option`, false, types);
@@ -516,6 +525,8 @@ export function typeName(type) {
         return `SyncMap<${typeName(type.sync_map[0])}, ${typeName(type.sync_map[1])}>`;
     if ("sync_vec" in type)
         return `SyncVec<${typeName(type.sync_vec)}>`;
+    if ("sync_deque" in type)
+        return `SyncDeque<${typeName(type.sync_deque)}>`;
     return `opaque ${type.opaque}`;
 }
 /** The synced fields of a state (or of a nested state's definition), in index order. */

@@ -13,7 +13,9 @@
  * fields present, `[mask, value…]` on the wire. A `SyncMap` is a `Map` in the
  * mirror and a {@link SyncMapDelta} in a sync, `[replace, [key…], [[key,
  * value]…]]` on the wire; a `SyncVec` an array in the mirror and a
- * {@link SyncVecDelta} in a sync, `[len, [[index, value]…]]` on the wire.
+ * {@link SyncVecDelta} in a sync, `[len, [[index, value]…]]` on the wire; a
+ * `SyncDeque` an array in the mirror and a {@link SyncDequeDelta} in a sync,
+ * `[capacity, drop, [value…]]` on the wire.
  */
 
 import { MsgpackError, Reader, Writer } from "./msgpack.js";
@@ -21,7 +23,7 @@ import { isEntityId } from "./entity-id.js";
 import { isPlayerId } from "./player-id.js";
 import type { FieldSchema, FieldsKind, ProtocolSchema, TypeDefSchema, TypeExpr, VariantSchema } from "./schema.js";
 import { syncedFields, typeName } from "./schema.js";
-import type { SyncMapDelta, SyncVecDelta } from "./types.js";
+import type { SyncDequeDelta, SyncMapDelta, SyncVecDelta } from "./types.js";
 
 /** Writes, reads and makes default values of one schema type. */
 export interface Codec {
@@ -33,7 +35,7 @@ export interface Codec {
   defaultValue(): unknown;
   /**
    * Merges a decoded value into the current one, for types whose values arrive in
-   * parts (nested states, `SyncMap`s, `SyncVec`s); without it, a decoded value
+   * parts (nested states, `SyncMap`s, `SyncVec`s, `SyncDeque`s); without it, a decoded value
    * replaces the current one. Returns a new value: `current` is left as it is.
    */
   merge?(current: unknown, delta: unknown): unknown;
@@ -634,6 +636,13 @@ function isSyncVecDelta(value: unknown): value is SyncVecDelta<unknown> {
   return isRecord(value) && typeof value.len === "number" && Array.isArray(value.entries);
 }
 
+function isSyncDequeDelta(value: unknown): value is SyncDequeDelta<unknown> {
+  return isRecord(value) && typeof value.capacity === "number" && (value.drop === null || typeof value.drop === "number") && Array.isArray(value.entries);
+}
+
+/** The most entries a `SyncDeque` keeps: a larger capacity is refused. */
+export const MAX_DEQUE_CAPACITY = 1024;
+
 /** The value of a synced collection's entry, as the entry's type merges it: `before` is the current one, or the default. */
 function entryValue(codec: Codec, before: unknown, delta: unknown): unknown {
   return codec.merge === undefined ? delta : codec.merge(before, delta);
@@ -773,6 +782,62 @@ function syncVec(name: string, item: Codec): Codec {
   };
 }
 
+/**
+ * A `SyncDeque<V>` (a state field holding a bounded log): on the wire `[capacity,
+ * drop, [value…]]`, `drop` nil when the log is sent whole, each value whole;
+ * decoded into a {@link SyncDequeDelta}; in the mirror an array, oldest first, from
+ * whose front `drop` entries go before the values are appended, and which keeps its
+ * last `capacity`. An array is encoded whole, with the capacity of its length.
+ */
+function syncDeque(name: string, item: Codec): Codec {
+  const checkBounds = (capacity: number, drop: number | null, pushed: number) => {
+    if (capacity > MAX_DEQUE_CAPACITY) throw new ValueError(`a deque of capacity ${capacity}, past the limit of ${MAX_DEQUE_CAPACITY}`);
+    if (drop !== null && drop > capacity) throw new ValueError(`drops ${drop} entries from a deque that holds at most ${capacity}`);
+    if (pushed > capacity) throw new ValueError(`pushes ${pushed} entries into a deque of capacity ${capacity}`);
+  };
+  const count = (value: unknown, what: string): number => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new ValueError(`${what} is a non-negative integer, found ${found(value)}`);
+    return value;
+  };
+  return {
+    name,
+    encode(writer, input) {
+      const delta: unknown = Array.isArray(input) ? { capacity: input.length, drop: null, entries: input } : input;
+      if (!isSyncDequeDelta(delta)) throw expected(`an array or { capacity, drop, entries } (${name})`, input);
+      const capacity = count(delta.capacity, "a deque's capacity");
+      const drop = delta.drop === null ? null : count(delta.drop, "a deque's drop");
+      checkBounds(capacity, drop, delta.entries.length);
+      writer.arrayLen(3);
+      writer.uint(capacity);
+      if (drop === null) writer.nil();
+      else writer.uint(drop);
+      writer.arrayLen(delta.entries.length);
+      delta.entries.forEach((entry, i) => within(`entry ${i}`, () => item.encode(writer, entry)));
+    },
+    decode(reader) {
+      const n = readArrayOf(reader, `[capacity, drop, entries] of ${name}`);
+      if (n !== 3) throw new ValueError(`expected [capacity, drop, entries] (${name}), found ${n} elements`);
+      const capacity = within("capacity", () => reader.uint("a capacity"));
+      const drop = within("drop", () => (reader.nil() ? null : reader.uint("a count")));
+      const entries = within("entries", () => {
+        const pushed = readArrayOf(reader, "entries");
+        checkBounds(capacity, drop, pushed);
+        return Array.from({ length: pushed }, (_, i) => within(`entry ${i}`, () => item.decode(reader)));
+      });
+      checkBounds(capacity, drop, 0);
+      return { capacity, drop, entries } satisfies SyncDequeDelta<unknown>;
+    },
+    defaultValue: () => [],
+    merge(current, delta) {
+      if (!isSyncDequeDelta(delta)) return delta;
+      const kept = delta.drop === null || !Array.isArray(current) ? [] : current.slice(delta.drop);
+      // Each entry is sent whole: a nested state's starts from its default.
+      const out = [...kept, ...delta.entries.map((entry) => entryValue(item, item.defaultValue(), entry))];
+      return out.slice(Math.max(0, out.length - Math.min(delta.capacity, MAX_DEQUE_CAPACITY)));
+    },
+  };
+}
+
 const opaque = (hex: string): Codec => ({
   name: `opaque ${hex}`,
   encode(writer, value) {
@@ -811,6 +876,7 @@ export class Codecs {
     if ("ref" in type) return this.ref(type.ref);
     if ("sync_map" in type) return syncMap(typeName(type), this.of(type.sync_map[0]), this.of(type.sync_map[1]));
     if ("sync_vec" in type) return syncVec(typeName(type), this.of(type.sync_vec));
+    if ("sync_deque" in type) return syncDeque(typeName(type), this.of(type.sync_deque));
     return opaque(type.opaque);
   }
 

@@ -77,6 +77,7 @@ class Fingerprinter {
       return new FingerprintHasher().str("sync_map").u64(this.type(type.sync_map[0])).u64(this.type(type.sync_map[1])).finish();
     }
     if ("sync_vec" in type) return new FingerprintHasher().str("sync_vec").u64(this.type(type.sync_vec)).finish();
+    if ("sync_deque" in type) return new FingerprintHasher().str("sync_deque").u64(this.type(type.sync_deque)).finish();
     return BigInt(`0x${type.opaque}`);
   }
 

@@ -84,5 +84,6 @@ export type {
   StateDeltaOf,
   SyncMapDelta,
   SyncVecDelta,
+  SyncDequeDelta,
   Unsubscribe,
 } from "./types.js";

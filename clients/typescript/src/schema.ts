@@ -64,7 +64,9 @@ export type TypeExpr =
   /** A `SyncMap<K, V>` state field, synced per entry. */
   | { readonly sync_map: readonly [TypeExpr, TypeExpr] }
   /** A `SyncVec<V>` state field, synced per index. */
-  | { readonly sync_vec: TypeExpr };
+  | { readonly sync_vec: TypeExpr }
+  /** A `SyncDeque<V>` state field: a bounded log, synced as drops and pushes. */
+  | { readonly sync_deque: TypeExpr };
 
 /** How a list of fields is written. */
 export type FieldsKind = "named" | "tuple" | "unit";
@@ -234,7 +236,7 @@ function checkType(value: unknown, path: string, refs: Map<string, string>): Typ
   const object = requireObject(value, path);
   const keys = Object.keys(object);
   if (keys.length !== 1) {
-    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec), found ${keys.length}`);
+    throw new SchemaError(path, `a type object has exactly one key (option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec, sync_deque), found ${keys.length}`);
   }
   const [tag] = keys as [string];
   const inner = object[tag];
@@ -275,8 +277,10 @@ function checkType(value: unknown, path: string, refs: Map<string, string>): Typ
     }
     case "sync_vec":
       return { sync_vec: checkType(inner, at, refs) };
+    case "sync_deque":
+      return { sync_deque: checkType(inner, at, refs) };
     default:
-      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)`);
+      throw new SchemaError(at, `unknown type tag \`${tag}\` (expected option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec or sync_deque)`);
   }
 }
 
@@ -433,6 +437,7 @@ function directRefs(type: TypeExpr, out: string[]): void {
     directRefs(type.sync_map[0], out);
     directRefs(type.sync_map[1], out);
   } else if ("sync_vec" in type) directRefs(type.sync_vec, out);
+  else if ("sync_deque" in type) directRefs(type.sync_deque, out);
 }
 
 /** The types of a type definition's fields (a nested state's synced fields). */
@@ -471,6 +476,10 @@ function misplacedState(type: TypeExpr, path: string, synced: boolean, types: Re
   if ("sync_vec" in type) {
     if (!synced) return [`${path}.sync_vec`, `a \`SyncVec\` is synced per index: it can only be ${SYNCED_PLACES}`];
     return misplacedState(type.sync_vec, `${path}.sync_vec`, true, types);
+  }
+  if ("sync_deque" in type) {
+    if (!synced) return [`${path}.sync_deque`, `a \`SyncDeque\` is synced as drops and pushes: it can only be ${SYNCED_PLACES}`];
+    return misplacedState(type.sync_deque, `${path}.sync_deque`, true, types);
   }
   if ("option" in type) return misplacedState(type.option, `${path}.option`, false, types);
   if ("seq" in type) return misplacedState(type.seq, `${path}.seq`, false, types);
@@ -612,6 +621,7 @@ export function typeName(type: TypeExpr): string {
   if ("ref" in type) return type.ref;
   if ("sync_map" in type) return `SyncMap<${typeName(type.sync_map[0])}, ${typeName(type.sync_map[1])}>`;
   if ("sync_vec" in type) return `SyncVec<${typeName(type.sync_vec)}>`;
+  if ("sync_deque" in type) return `SyncDeque<${typeName(type.sync_deque)}>`;
   return `opaque ${type.opaque}`;
 }
 

@@ -70,3 +70,15 @@ export interface SyncVecDelta<V> {
   readonly len: number;
   readonly entries: readonly (readonly [number, V])[];
 }
+
+/**
+ * What a sync says changed in a `SyncDeque<V>` field, a bounded log: drop `drop`
+ * entries from the front (every entry when `drop` is `null`: the log is sent
+ * whole), append `entries` at the back, keep the last `capacity`. The mirror holds
+ * the field as a `V[]`, oldest first.
+ */
+export interface SyncDequeDelta<V> {
+  readonly capacity: number;
+  readonly drop: number | null;
+  readonly entries: readonly V[];
+}

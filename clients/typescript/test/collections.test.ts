@@ -354,7 +354,7 @@ describe("synced collections: the schema", () => {
       [
         (json) => (json.state.fields[0].type = { sync_list: "u8" }),
         "$.state.fields[0].type.sync_list",
-        "unknown type tag `sync_list` (expected option, seq, map, array, tuple, ref, opaque, sync_map or sync_vec)",
+        "unknown type tag `sync_list` (expected option, seq, map, array, tuple, ref, opaque, sync_map, sync_vec or sync_deque)",
       ],
     ];
     for (const [change, path, reason] of cases) {

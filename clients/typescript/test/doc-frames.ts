@@ -1,7 +1,7 @@
 /** PROTOCOL.md's sync frames as values, for the frame and mirror tests. */
 
 import type { CompiledProtocol, SyncFrame } from "../src/index.js";
-import { depotProtocol, gameProtocol, lobbyProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
+import { depotProtocol, duelProtocol, gameProtocol, lobbyProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
 
 const ada = { netId: 0, id: "1a2b3c4d" };
 const bob = { netId: 1, id: "5e6f7081" };
@@ -10,8 +10,8 @@ const cy = { netId: 2, id: "9a0b1c2d" };
 /**
  * PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and
  * `bob`, then `ada`'s hero in the `Quest` protocol, with a nested state, maps and
- * a list; then crates in the `Depot` protocol, and owner fields in the `Market`
- * protocol).
+ * a list; then `ada`'s last hits in the `Duel` protocol, a bounded log; then crates
+ * in the `Depot` protocol, and owner fields in the `Market` protocol).
  */
 export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: SyncFrame }> = {
   "sync-snapshot": {
@@ -151,6 +151,22 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
     protocol: questProtocol,
     frame: { tick: 54, online: 1, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { party: { len: 1, entries: [[0, { hp: 20, mana: 20 }]] } } }], server: null },
   },
+  "log-joined": {
+    protocol: duelProtocol,
+    frame: {
+      tick: 70,
+      online: 1,
+      flags: 0,
+      left: [],
+      joined: [ada],
+      players: [{ netId: 0, fields: { hits: { capacity: 3, drop: null, entries: [12, 7] } } }],
+      server: null,
+    },
+  },
+  "log-push": {
+    protocol: duelProtocol,
+    frame: { tick: 71, online: 1, flags: 0, left: [], joined: [], players: [{ netId: 0, fields: { hits: { capacity: 3, drop: 1, entries: [30, 9] } } }], server: null },
+  },
   "crates-spawned": {
     protocol: depotProtocol,
     frame: {
@@ -185,6 +201,27 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   "crates-despawned": {
     protocol: depotProtocol,
     frame: { tick: 62, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [0], entities: [] },
+  },
+  "crates-snapshot-first": {
+    protocol: depotProtocol,
+    frame: {
+      tick: 61,
+      online: 2,
+      flags: 3,
+      left: [],
+      joined: [ada, bob],
+      players: [
+        { netId: 0, fields: { x: 2, y: -2, name: "ada" } },
+        { netId: 1, fields: { x: 0, y: 0, name: "bob" } },
+      ],
+      server: { round: 1, time_left: 30, leader: ada.id },
+      despawned: [],
+      entities: [{ id: 0, fields: { x: 4, y: 2.5, kind: 1 } }],
+    },
+  },
+  "crates-snapshot-last": {
+    protocol: depotProtocol,
+    frame: { tick: 61, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [], entities: [{ id: 1, fields: { x: -1.5, y: 0.5, kind: 3 } }] },
   },
   "owner-snapshot": {
     protocol: marketProtocol,

@@ -245,5 +245,13 @@ export const depotProtocol: CompiledProtocol = compileProtocol(depotSchema);
 export const marketSchema = readConformanceSchema("market");
 export const marketProtocol: CompiledProtocol = compileProtocol(marketSchema);
 
+/**
+ * PROTOCOL.md's `Duel` protocol: the example protocol with the player state
+ * `Fighter { hits: SyncDeque<u16> }` (a capacity of 3), as the Rust side prints it
+ * (conformance/schemas/duel.json).
+ */
+export const duelSchema = readConformanceSchema("duel");
+export const duelProtocol: CompiledProtocol = compileProtocol(duelSchema);
+
 /** A protocol without any state (`type State = ()`): every player entry is `[net_id, 0]`. */
 export const lobbyProtocol: CompiledProtocol = compileProtocol(readConformanceSchema("lobby"));

@@ -67,7 +67,7 @@ pub struct OptionOf;
 pub struct WholeOther;
 /// A key of a `HashMap` or a `BTreeMap`, or an item of a set.
 pub struct Key;
-/// An item of a `SyncVec` or a value of a `SyncMap`.
+/// An item of a `SyncVec` or a `SyncDeque`, or a value of a `SyncMap`.
 pub struct SyncItem;
 /// A key of a `SyncMap`.
 pub struct SyncKey;
@@ -250,9 +250,9 @@ pub trait CannotSync {}
 #[diagnostic::do_not_recommend]
 impl<T: sealed::Never> CannotSync for T {}
 
-/// A `SyncVec` item or `SyncMap` value without `Default`.
+/// A `SyncVec` or `SyncDeque` item or `SyncMap` value without `Default`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` must have a `Default` to be an item of a `SyncVec` or a value of a `SyncMap`",
+    message = "`{Self}` must have a `Default` to be an item of a `SyncVec` or a `SyncDeque`, or a value of a `SyncMap`",
     label = "add `Default` to the derives of `{Self}`",
     note = "a receiver makes the items it has not seen yet from `Default`, then applies their fields"
 )]
@@ -474,7 +474,7 @@ pub trait ReportedAtAnotherPart<S, T, K> {
     fn check(&self) {}
 }
 
-/// A `SyncVec` item or `SyncMap` value without `Default`.
+/// A `SyncVec` or `SyncDeque` item or `SyncMap` value without `Default`.
 pub trait ItemNeedsDefaultLevel<S, T, K> {
     /// Reports the verdict, if any.
     fn check(&self)

@@ -10,6 +10,7 @@
 //!
 //! Nothing here reads the clock or touches a socket: ticks are numbers passed in.
 
+mod deque;
 mod field;
 mod map;
 mod mask;
@@ -17,6 +18,9 @@ mod state;
 mod tracked;
 mod vec;
 
+pub use deque::{
+    DequeChanges, DequeDelta, SyncDeque, SyncDequeMut, DEFAULT_DEQUE_CAPACITY, MAX_DEQUE_CAPACITY,
+};
 pub use field::{bit_if_changed, ChangeSet, Selection, SyncField, Whole, WholeMut};
 pub use map::{
     EntryChanges, MapChanges, MapDelta, MapFull, SyncMap, SyncMapMut, DEFAULT_MAP_LIMIT,

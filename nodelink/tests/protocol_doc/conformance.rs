@@ -39,6 +39,7 @@ fn protocols() -> Vec<(&'static str, Schema)> {
         ("game", Game::schema()),
         ("no-server-state", NoServerState::schema()),
         ("quest", Quest::schema()),
+        ("duel", Duel::schema()),
         ("depot", Depot::schema()),
         ("market", Market::schema()),
         ("lobby", Lobby::schema()),
@@ -95,6 +96,7 @@ fn story_vector(name: &str) -> (&'static str, Direction) {
         "event-move" | "event-ready" | "pong" => ("game", to_server),
         "sync-snapshot-no-server-state" => ("no-server-state", to_client),
         _ if name.starts_with("hero-") => ("quest", to_client),
+        _ if name.starts_with("log-") => ("duel", to_client),
         _ if name.starts_with("crates-") => ("depot", to_client),
         _ if name.starts_with("owner-") => ("market", to_client),
         _ => ("game", to_client),
@@ -296,6 +298,24 @@ pub(crate) fn frame_vectors() -> Vec<FrameVector> {
             unhex("a4 6d 6f 76 65"),
             "a string, not an array",
         ),
+        FrameVector {
+            protocol: "duel",
+            ..FrameVector::invalid(
+                "invalid-log-drop",
+                to_client,
+                unhex("98 02 47 01 00 90 90 91 93 00 01 93 03 04 92 1e 09 c0"),
+                "a log of capacity 3 told to drop 4 entries: it never holds more than 3",
+            )
+        },
+        FrameVector {
+            protocol: "duel",
+            ..FrameVector::invalid(
+                "invalid-log-push",
+                to_client,
+                unhex("98 02 47 01 00 90 90 91 93 00 01 93 01 00 92 1e 09 c0"),
+                "2 entries pushed into a log of capacity 1",
+            )
+        },
     ]);
     vectors
 }
@@ -337,6 +357,7 @@ fn json_frames_file() -> Value {
             let (protocol, direction) = match name {
                 "event-move" => ("game", Direction::ClientToServer),
                 _ if name.starts_with("hero-") => ("quest", Direction::ServerToClient),
+                _ if name.starts_with("log-") => ("duel", Direction::ServerToClient),
                 _ if name.starts_with("crates-") => ("depot", Direction::ServerToClient),
                 _ => ("game", Direction::ServerToClient),
             };
@@ -360,6 +381,7 @@ fn fingerprint_steps() -> Vec<(&'static str, Vec<(String, u64)>)> {
     let json = |text: &str| -> Value { serde_json::from_str(text).unwrap() };
     let game = schema_of("game");
     let quest = schema_of("quest");
+    let duel = schema_of("duel");
     let depot = schema_of("depot");
     let typed = |schema: &Value, text: &str| (format!("type({text})"), ty(schema, &json(text)));
     let head = |schema: &Value| {
@@ -415,6 +437,14 @@ fn fingerprint_steps() -> Vec<(&'static str, Vec<(String, u64)>)> {
                 typed(&quest, "{\"sync_vec\": {\"ref\": \"Stats\"}}"),
                 named("state(state)", state(&quest, &quest["state"])),
                 named("fingerprint", head(&quest).0),
+            ],
+        ),
+        (
+            "duel",
+            vec![
+                typed(&duel, "{\"sync_deque\": \"u16\"}"),
+                named("state(state)", state(&duel, &duel["state"])),
+                named("fingerprint", head(&duel).0),
             ],
         ),
         (
@@ -980,6 +1010,7 @@ fn decoded(vector: &FrameVector) -> Result<Option<Welcome>, String> {
         ("game", _) => server::<Game>(bytes),
         ("no-server-state", _) => server::<NoServerState>(bytes),
         ("quest", _) => server::<Quest>(bytes),
+        ("duel", _) => server::<Duel>(bytes),
         ("depot", _) => server::<Depot>(bytes),
         ("market", _) => server::<Market>(bytes),
         ("lobby", _) => server::<Lobby>(bytes),
@@ -1084,7 +1115,7 @@ fn protocol_md_fingerprint_steps_are_the_conformance_vectors() {
         assert!(wrong.is_empty(), "{marker}\n{}", wrong.join("\n"));
         checked += 1;
     }
-    assert_eq!(checked, 3);
+    assert_eq!(checked, 4);
 }
 
 #[test]

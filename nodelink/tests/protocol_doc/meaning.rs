@@ -566,6 +566,36 @@ fn typed(schema: &Value, ty: &Value, value: &Mp) -> Result<Value, String> {
                 .collect::<Result<Vec<_>, String>>()?;
             Ok(json!({"len": len.uint("len")?, "entries": entries}))
         }
+        "sync_deque" => {
+            let [capacity, drop, entries] = value.items("sync_deque")? else {
+                return Err("a SyncDeque's value has 3 elements".into());
+            };
+            let capacity = capacity.uint("capacity")?;
+            if capacity > 1024 {
+                return Err(format!("a SyncDeque of capacity {capacity}, past 1024"));
+            }
+            let drop = match drop {
+                Mp::Nil => Value::Null,
+                drop => match drop.uint("drop")? {
+                    drop if drop > capacity => {
+                        return Err(format!("a SyncDeque of capacity {capacity} drops {drop}"))
+                    }
+                    drop => json!(drop),
+                },
+            };
+            let entries = entries.items("entries")?;
+            if entries.len() as u64 > capacity {
+                return Err(format!(
+                    "a SyncDeque of capacity {capacity} pushes {}",
+                    entries.len()
+                ));
+            }
+            let entries = entries
+                .iter()
+                .map(|value| typed(schema, arg, value))
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(json!({"capacity": capacity, "drop": drop, "entries": entries}))
+        }
         other => Err(format!("the vectors use no {other}")),
     }
 }

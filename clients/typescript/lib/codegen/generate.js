@@ -39,6 +39,7 @@ const RESERVED_NAMES = new Set([
     "Symbol",
     "SyncMapDelta",
     "SyncVecDelta",
+    "SyncDequeDelta",
     "Unsubscribe",
     "listMatches",
     "schema",
@@ -116,9 +117,9 @@ class Names {
     deltaType(schemaName) {
         return this.deltas.get(schemaName);
     }
-    /** Whether a field of type `type` is sent in parts: a nested state, a `SyncMap` or a `SyncVec`. */
+    /** Whether a field of type `type` is sent in parts: a nested state, a `SyncMap`, a `SyncVec` or a `SyncDeque`. */
     isSentInParts(type) {
-        return this.isNestedState(type) || (typeof type === "object" && ("sync_map" in type || "sync_vec" in type));
+        return this.isNestedState(type) || (typeof type === "object" && ("sync_map" in type || "sync_vec" in type || "sync_deque" in type));
     }
 }
 /** Renders a schema type as a TypeScript type. */
@@ -167,6 +168,8 @@ function tsType(type, names) {
         return `Map<${tsType(type.sync_map[0], names)}, ${tsType(type.sync_map[1], names)}>`;
     if ("sync_vec" in type)
         return arrayOf(tsType(type.sync_vec, names));
+    if ("sync_deque" in type)
+        return arrayOf(tsType(type.sync_deque, names));
     return "unknown";
 }
 /**
@@ -182,6 +185,8 @@ function deltaTsType(type, names) {
     }
     if (typeof type === "object" && "sync_vec" in type)
         return `SyncVecDelta<${deltaTsType(type.sync_vec, names)}>`;
+    if (typeof type === "object" && "sync_deque" in type)
+        return `SyncDequeDelta<${deltaTsType(type.sync_deque, names)}>`;
     return tsType(type, names);
 }
 function arrayOf(inner) {
@@ -262,7 +267,9 @@ function stateMembers(fields, names, of = "player") {
                 ? " (synced per entry)"
                 : typeof field.type === "object" && "sync_vec" in field.type
                     ? " (synced per index)"
-                    : "";
+                    : typeof field.type === "object" && "sync_deque" in field.type
+                        ? " (a bounded log, oldest first)"
+                        : "";
         const owner = field.owner === true ? OWNER_NOTES[of] : "";
         return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.${owner}`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
     })
@@ -272,7 +279,7 @@ function stateMembers(fields, names, of = "player") {
 function hasFieldInParts(fields, names) {
     return fields.some((field) => field.skip !== true && names.isSentInParts(field.type));
 }
-/** Whether a state has a `SyncMap` or `SyncVec` field. */
+/** Whether a state has a `SyncMap`, `SyncVec` or `SyncDeque` field. */
 function hasSyncedCollection(fields, names) {
     return fields.some((field) => field.skip !== true && names.isSentInParts(field.type) && !names.isNestedState(field.type));
 }
@@ -564,9 +571,11 @@ function mentions(type, primitive) {
         return mentions(type.sync_map[0], primitive) || mentions(type.sync_map[1], primitive);
     if ("sync_vec" in type)
         return mentions(type.sync_vec, primitive);
+    if ("sync_deque" in type)
+        return mentions(type.sync_deque, primitive);
     return false;
 }
-/** Whether a type expression contains a synced collection with the tag `tag` (`sync_map`, `sync_vec`). */
+/** Whether a type expression contains a synced collection with the tag `tag` (`sync_map`, `sync_vec`, `sync_deque`). */
 function containsTag(type, tag) {
     if (typeof type === "string" || "ref" in type || "opaque" in type)
         return false;
@@ -576,6 +585,8 @@ function containsTag(type, tag) {
         return containsTag(type.sync_map[0], tag) || containsTag(type.sync_map[1], tag);
     if ("sync_vec" in type)
         return containsTag(type.sync_vec, tag);
+    if ("sync_deque" in type)
+        return containsTag(type.sync_deque, tag);
     // Synced collections are only state fields or the values of synced collections.
     return false;
 }
@@ -636,6 +647,7 @@ export function generate(input, options = {}) {
         "type ProtocolSchema",
         ...(uses("sync_map") ? ["type SyncMapDelta"] : []),
         ...(uses("sync_vec") ? ["type SyncVecDelta"] : []),
+        ...(uses("sync_deque") ? ["type SyncDequeDelta"] : []),
         "type Unsubscribe",
     ];
     out += `import { ${imports.join(", ")} } from ${JSON.stringify(runtime)};\n\n`;

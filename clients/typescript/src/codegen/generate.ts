@@ -50,6 +50,7 @@ const RESERVED_NAMES = new Set([
   "Symbol",
   "SyncMapDelta",
   "SyncVecDelta",
+  "SyncDequeDelta",
   "Unsubscribe",
   "listMatches",
   "schema",
@@ -141,11 +142,14 @@ class Names {
     return this.deltas.get(schemaName)!;
   }
 
-  /** Whether a field of type `type` is sent in parts: a nested state, a `SyncMap` or a `SyncVec`. */
+  /** Whether a field of type `type` is sent in parts: a nested state, a `SyncMap`, a `SyncVec` or a `SyncDeque`. */
   isSentInParts(type: TypeExpr): boolean {
-    return this.isNestedState(type) || (typeof type === "object" && ("sync_map" in type || "sync_vec" in type));
+    return this.isNestedState(type) || (typeof type === "object" && ("sync_map" in type || "sync_vec" in type || "sync_deque" in type));
   }
 }
+
+/** The tags of the synced collections. */
+type SyncedTag = "sync_map" | "sync_vec" | "sync_deque";
 
 /** Renders a schema type as a TypeScript type. */
 function tsType(type: TypeExpr, names: Names): string {
@@ -187,6 +191,7 @@ function tsType(type: TypeExpr, names: Names): string {
   if ("ref" in type) return names.userType(type.ref);
   if ("sync_map" in type) return `Map<${tsType(type.sync_map[0], names)}, ${tsType(type.sync_map[1], names)}>`;
   if ("sync_vec" in type) return arrayOf(tsType(type.sync_vec, names));
+  if ("sync_deque" in type) return arrayOf(tsType(type.sync_deque, names));
   return "unknown";
 }
 
@@ -201,6 +206,7 @@ function deltaTsType(type: TypeExpr, names: Names): string {
     return `SyncMapDelta<${tsType(type.sync_map[0], names)}, ${deltaTsType(type.sync_map[1], names)}>`;
   }
   if (typeof type === "object" && "sync_vec" in type) return `SyncVecDelta<${deltaTsType(type.sync_vec, names)}>`;
+  if (typeof type === "object" && "sync_deque" in type) return `SyncDequeDelta<${deltaTsType(type.sync_deque, names)}>`;
   return tsType(type, names);
 }
 
@@ -290,7 +296,9 @@ function stateMembers(fields: readonly StateFieldSchema[], names: Names, of: key
           ? " (synced per entry)"
           : typeof field.type === "object" && "sync_vec" in field.type
             ? " (synced per index)"
-            : "";
+            : typeof field.type === "object" && "sync_deque" in field.type
+              ? " (a bounded log, oldest first)"
+              : "";
       const owner = field.owner === true ? OWNER_NOTES[of] : "";
       return `${doc(`${typeNote(field.type)}${nested}, mask bit ${field.index}.${owner}`, "  ")}  ${propertyKey(field.name)}: ${tsType(field.type, names)};\n`;
     })
@@ -302,7 +310,7 @@ function hasFieldInParts(fields: readonly StateFieldSchema[], names: Names): boo
   return fields.some((field) => field.skip !== true && names.isSentInParts(field.type));
 }
 
-/** Whether a state has a `SyncMap` or `SyncVec` field. */
+/** Whether a state has a `SyncMap`, `SyncVec` or `SyncDeque` field. */
 function hasSyncedCollection(fields: readonly StateFieldSchema[], names: Names): boolean {
   return fields.some((field) => field.skip !== true && names.isSentInParts(field.type) && !names.isNestedState(field.type));
 }
@@ -609,15 +617,17 @@ function mentions(type: TypeExpr, primitive: string): boolean {
   if ("tuple" in type) return type.tuple.some((item) => mentions(item, primitive));
   if ("sync_map" in type) return mentions(type.sync_map[0], primitive) || mentions(type.sync_map[1], primitive);
   if ("sync_vec" in type) return mentions(type.sync_vec, primitive);
+  if ("sync_deque" in type) return mentions(type.sync_deque, primitive);
   return false;
 }
 
-/** Whether a type expression contains a synced collection with the tag `tag` (`sync_map`, `sync_vec`). */
-function containsTag(type: TypeExpr, tag: "sync_map" | "sync_vec"): boolean {
+/** Whether a type expression contains a synced collection with the tag `tag` (`sync_map`, `sync_vec`, `sync_deque`). */
+function containsTag(type: TypeExpr, tag: SyncedTag): boolean {
   if (typeof type === "string" || "ref" in type || "opaque" in type) return false;
   if (tag in type) return true;
   if ("sync_map" in type) return containsTag(type.sync_map[0], tag) || containsTag(type.sync_map[1], tag);
   if ("sync_vec" in type) return containsTag(type.sync_vec, tag);
+  if ("sync_deque" in type) return containsTag(type.sync_deque, tag);
   // Synced collections are only state fields or the values of synced collections.
   return false;
 }
@@ -670,7 +680,7 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     `// Change the Rust protocol, print its schema again and regenerate this file.\n` +
     `// Protocol fingerprint ${schema.fingerprint}, wire version ${schema.wire_version}.\n\n`;
 
-  const uses = (tag: "sync_map" | "sync_vec") => allTypes(schema).some((type) => containsTag(type, tag));
+  const uses = (tag: SyncedTag) => allTypes(schema).some((type) => containsTag(type, tag));
   const matchmaking = schema.kind !== undefined;
   const imports = [
     "type ClientOptions",
@@ -683,6 +693,7 @@ export function generate(input: unknown, options: GenerateOptions = {}): string 
     "type ProtocolSchema",
     ...(uses("sync_map") ? ["type SyncMapDelta"] : []),
     ...(uses("sync_vec") ? ["type SyncVecDelta"] : []),
+    ...(uses("sync_deque") ? ["type SyncDequeDelta"] : []),
     "type Unsubscribe",
   ];
   out += `import { ${imports.join(", ")} } from ${JSON.stringify(runtime)};\n\n`;

@@ -224,6 +224,31 @@ impl<P: Protocol> Player<P> {
         }
     }
 
+    /// How many frames the queue takes now, and at most: a snapshot of several
+    /// frames is queued only when all of them fit. `(0, 0)` once disconnected.
+    pub(crate) fn queue_room(&self) -> (usize, usize) {
+        let Some(link) = &self.link else {
+            return (0, 0);
+        };
+        let max = link.outbox.max_capacity();
+        let free = match self.held.borrow().as_ref() {
+            Some(held) => max.saturating_sub(held.len()),
+            None => link.outbox.capacity(),
+        };
+        (free, max)
+    }
+
+    /// Records what [`queue_room`](Self::queue_room) found, as a send would have:
+    /// a full queue starts the slow-consumer clock, a queue with room stops it,
+    /// though what waits for that room (a snapshot of several frames) is not sent.
+    pub(crate) fn note_queue_room(&self, free: usize) {
+        if free > 0 {
+            self.full_since.set(None);
+        } else if self.full_since.get().is_none() {
+            self.full_since.set(Some(Instant::now()));
+        }
+    }
+
     /// Holds what is sent to this player until [`release_held`](Self::release_held).
     pub(crate) fn hold_sends(&self) {
         *self.held.borrow_mut() = Some(Vec::new());

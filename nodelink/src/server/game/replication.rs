@@ -11,9 +11,13 @@
 //!
 //! A frame that does not fit a player's queue is not lost: the player is marked
 //! and gets one snapshot of everything it mirrors once its queue has room.
+//!
+//! Snapshots, a newcomer's and a catch-up alike, go out in frames of about
+//! [`SNAPSHOT_CHUNK_LEN`] bytes, players first, then entities.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::time::SystemTime;
 
 use crate::error::EncodeError;
@@ -92,6 +96,21 @@ impl<P: Protocol> EntitySection<'_, P> {
     }
 }
 
+impl<'a, P: Protocol> EntitySection<'a, P> {
+    /// The part of a snapshot's section one of its frames carries: the entities in
+    /// `entities`, and the despawned ones in the first frame.
+    fn slice(&self, entities: Range<usize>, first: bool) -> EntitySection<'a, P> {
+        EntitySection {
+            despawned: if first {
+                self.despawned.clone()
+            } else {
+                Vec::new()
+            },
+            entities: self.entities[entities].to_vec(),
+        }
+    }
+}
+
 /// An entity's changes this tick, with the room whose members see it.
 type RoutedEntity<'a, P> = (
     EntityId,
@@ -121,6 +140,13 @@ pub(crate) struct JoinBase {
 
 /// The size a newcomer's snapshot frames aim for, in bytes.
 pub(crate) const SNAPSHOT_CHUNK_LEN: usize = 4 * 1024;
+
+/// What one frame of a snapshot holds: its players (a range of those shown) and its
+/// entities (a range of the section's).
+struct Chunk {
+    players: Range<usize>,
+    entities: Range<usize>,
+}
 
 /// Where a frame stands in a snapshot: the `full` and `more` flags of
 /// [`SyncHeader`].
@@ -249,24 +275,32 @@ impl<P: Protocol, G> MatchState<P, G> {
     }
 
     /// A full snapshot of everything `id`'s client mirrors, for the wire formats
-    /// `wires`, in one frame.
+    /// `wires`: in frames of about [`SNAPSHOT_CHUNK_LEN`] bytes (players, then
+    /// entities), or, when `whole`, in one frame.
     ///
-    /// With `#[sync(owner)]` fields the frame is marked `more`: the snapshot ends
-    /// with the recipient's own [`owner_frame`](Self::owner_frame).
-    pub(crate) fn snapshot_for(&self, id: PlayerId, wires: Wires) -> Result<Frame, EncodeError> {
+    /// With `#[sync(owner)]` fields the last frame is marked `more`: the snapshot
+    /// ends with the recipient's own [`owner_frame`](Self::owner_frame).
+    pub(crate) fn snapshot_for(
+        &self,
+        id: PlayerId,
+        wires: Wires,
+        whole: bool,
+    ) -> Result<Vec<Frame>, EncodeError> {
         let shown = self.mirrored_by(id);
+        let section = EntitySection::whole(self.entities_seen_by(id));
+        if !whole {
+            return Ok(self
+                .chunked(wires, &shown, &section, has_owner_fields::<P>())?
+                .0);
+        }
         let part = Part {
             full: true,
             more: has_owner_fields::<P>(),
         };
-        let section = EntitySection::whole(self.entities_seen_by(id));
-        self.snapshot_part(
-            wires,
-            part,
-            &shown,
-            Some(public::<P::ServerState>()),
-            &section,
-        )
+        let server = Some(public::<P::ServerState>());
+        Ok(vec![
+            self.snapshot_part(wires, part, &shown, server, &section)?
+        ])
     }
 
     /// The live entities `id`'s client may see: all of them, or with room-scoped
@@ -405,9 +439,9 @@ impl<P: Protocol, G> MatchState<P, G> {
     }
 
     /// The frames that give newcomer `id`'s client the world it mirrors, for the
-    /// wire formats `wires`: players in frames of about [`SNAPSHOT_CHUNK_LEN`]
-    /// bytes, the first `full` (with the server state), every one but the last
-    /// `more`. A newcomer mirrors nothing yet, so nothing is dropped in between;
+    /// wire formats `wires`: players, then entities, in frames of about
+    /// [`SNAPSHOT_CHUNK_LEN`] bytes, the first `full` (with the server state),
+    /// every one but the last `more`. A newcomer mirrors nothing yet, so nothing is dropped in between;
     /// the frames are queued together, so no tick frame comes between them.
     /// Bounded frames keep each connection's write buffer small: the WebSocket
     /// layer keeps the capacity of the largest frame it ever buffered, and a
@@ -483,7 +517,7 @@ impl<P: Protocol, G> MatchState<P, G> {
     ) -> Result<JoinBase, EncodeError> {
         let shown: Vec<PlayerId> = self.players.keys().copied().collect();
         let section = EntitySection::whole(self.entities.live.keys().copied());
-        let (frames, last_start) = self.chunked(wires, &shown, &section, true)?;
+        let (frames, last) = self.chunked(wires, &shown, &section, true)?;
         // The last frame again, completing the snapshot: for a newcomer with
         // nothing to add (the first of the tick), whose snapshot is then the same
         // as if it had been built for it alone.
@@ -496,9 +530,8 @@ impl<P: Protocol, G> MatchState<P, G> {
                 more: false,
             };
             let server = single.then_some(public::<P::ServerState>());
-            let none = EntitySection::none();
-            let section = if single { &section } else { &none };
-            Some(self.snapshot_part(wires, part, &shown[last_start..], server, section)?)
+            let section = section.slice(last.entities, single);
+            Some(self.snapshot_part(wires, part, &shown[last.players], server, &section)?)
         };
         self.stats.snapshot_frames += frames.len() as u64 + u64::from(complete.is_some());
         Ok(JoinBase {
@@ -540,45 +573,54 @@ impl<P: Protocol, G> MatchState<P, G> {
         Ok(frames)
     }
 
-    /// `shown` with their whole states (and `section` in the first frame) in
-    /// frames of about [`SNAPSHOT_CHUNK_LEN`] bytes: the first `full`, each `more`
-    /// but the last unless `more_after` (another frame follows them). Also returns
-    /// where in `shown` the last frame's players begin.
+    /// `shown` with their whole states, then `section`'s entities, in frames of
+    /// about [`SNAPSHOT_CHUNK_LEN`] bytes: the first `full` (with the server state
+    /// and `section`'s despawned entities), each `more` but the last unless
+    /// `more_after` (another frame follows them). Also returns what the last frame
+    /// holds.
     fn chunked(
         &self,
         wires: Wires,
         shown: &[PlayerId],
         section: &EntitySection<'_, P>,
         more_after: bool,
-    ) -> Result<(Vec<Frame>, usize), EncodeError> {
+    ) -> Result<(Vec<Frame>, Chunk), EncodeError> {
         let mut frames = Vec::new();
-        let mut rest = shown;
-        // Players per frame, adapted to the sizes seen so far.
+        let (mut players, mut entities) = (0, 0);
+        // Players and entities per frame, adapted to the sizes seen so far.
         let mut per_frame = 64usize;
-        let none = EntitySection::none();
         loop {
-            let (part, after) = rest.split_at(per_frame.min(rest.len()));
+            let players_left = shown.len() - players;
+            let entities_left = section.entities.len() - entities;
+            let taken_players = per_frame.min(players_left);
+            let taken_entities = (per_frame - taken_players).min(entities_left);
+            let chunk = Chunk {
+                players: players..players + taken_players,
+                entities: entities..entities + taken_entities,
+            };
+            let last = taken_players + taken_entities == players_left + entities_left;
             let first = frames.is_empty();
             let server = first.then_some(public::<P::ServerState>());
             let flags = Part {
                 full: first,
-                more: !after.is_empty() || more_after,
+                more: !last || more_after,
             };
-            let section = if first { section } else { &none };
-            let frame = self.snapshot_part(wires, flags, part, server, section)?;
+            let part = section.slice(chunk.entities.clone(), first);
+            let frame =
+                self.snapshot_part(wires, flags, &shown[chunk.players.clone()], server, &part)?;
             let len = frame
                 .len(WireFormat::Native)
                 .max(frame.len(WireFormat::Json));
-            if len > SNAPSHOT_CHUNK_LEN && part.len() > 1 {
-                // Too big: fewer players (only a single player may exceed the size).
-                per_frame = part.len() / 2;
+            if len > SNAPSHOT_CHUNK_LEN && taken_players + taken_entities > 1 {
+                // Too big: fewer items (only a single one may exceed the size).
+                per_frame = (taken_players + taken_entities) / 2;
                 continue;
             }
             frames.push(frame);
-            rest = after;
-            if rest.is_empty() {
-                return Ok((frames, shown.len() - part.len()));
+            if last {
+                return Ok((frames, chunk));
             }
+            (players, entities) = (chunk.players.end, chunk.entities.end);
             if len < SNAPSHOT_CHUNK_LEN / 2 {
                 per_frame = per_frame.saturating_mul(2);
             }
@@ -827,21 +869,40 @@ impl<P: Protocol, G> MatchState<P, G> {
         let shared_snapshot = match self.config.sync_scope {
             SyncScope::Everyone if self.entity_visibility.is_none() => {
                 let wires = self.wires_of(&owed);
-                Some(self.snapshot_for(owed[0], wires)?)
+                let frames = self.snapshot_for(owed[0], wires, false)?;
+                self.stats.frames += frames.len() as u64;
+                Some(frames)
             }
             _ => None,
         };
-        if shared_snapshot.is_some() {
-            self.stats.frames += 1;
-        }
         for id in owed {
-            let snapshot = match &shared_snapshot {
+            let Some((free, max)) = self.players.get(&id).map(Player::queue_room) else {
+                continue;
+            };
+            let owner_frames = usize::from(has_owner_fields::<P>());
+            let mut snapshot = match &shared_snapshot {
                 Some(snapshot) => snapshot.clone(),
                 None => {
-                    self.stats.frames += 1;
-                    self.snapshot_for(id, self.wires_of(&[id]))?
+                    let frames = self.snapshot_for(id, self.wires_of(&[id]), false)?;
+                    self.stats.frames += frames.len() as u64;
+                    frames
                 }
             };
+            if snapshot.len() + owner_frames > max {
+                // More frames than the queue ever holds: one frame, however large,
+                // rather than a snapshot that never fits.
+                snapshot = self.snapshot_for(id, self.wires_of(&[id]), true)?;
+                self.stats.frames += 1;
+            }
+            if snapshot.len() + owner_frames > free {
+                // Not all of it fits yet: a part would be sent for nothing, as the
+                // whole is sent again. Tried again next tick; a client that reads
+                // meanwhile is not a slow consumer for it.
+                if let Some(player) = self.players.get(&id) {
+                    player.note_queue_room(free);
+                }
+                continue;
+            }
             let seen = self
                 .tracks_entity_views()
                 .then(|| self.entities_seen_by(id));
@@ -854,7 +915,7 @@ impl<P: Protocol, G> MatchState<P, G> {
                 // The owner's frame completes the snapshot: all of it goes out, or
                 // it is sent again, whole, once the queue has room.
                 let mut all_sent = true;
-                for frame in std::iter::once(&snapshot).chain(own.as_ref()) {
+                for frame in snapshot.iter().chain(own.as_ref()) {
                     if player.send_frame(frame).is_err() {
                         all_sent = false;
                         break;
