@@ -444,3 +444,77 @@ async fn players_with_the_same_view_share_one_encoded_frame() {
     );
     within("stopping", running.stop()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_asks_whether_a_player_sees_an_entity() {
+    let mut server = floor(SyncScope::Rooms);
+    server.entity_visibility(|player, _, entity| (player.state().x - entity.x).abs() <= 5.0);
+    // Taking a crate works only on one the player sees: out of sight (the
+    // visibility rule) or out of its rooms (room-scoped sync) it stays.
+    let (told, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    server.on_take(move |ctx, ToServerTake { id }| {
+        let me = ctx.id();
+        let seen = ctx.sees_entity(me, id);
+        if seen {
+            ctx.despawn(id);
+        }
+        let _ = told.send((id, seen));
+    });
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    let spawn = |x: f32, room: Option<&str>| {
+        let handle = handle.clone();
+        let room = room.map(str::to_owned);
+        async move {
+            let entity = Crate {
+                x,
+                kind: 1,
+                secret: 0,
+            };
+            let spawning = match room {
+                Some(room) => handle.spawn_in(&room, entity).await,
+                None => handle.spawn(entity).await,
+            };
+            spawning.unwrap()
+        }
+    };
+    let near = within("a spawn", spawn(1.0, None)).await;
+    let far = within("a spawn", spawn(99.0, None)).await;
+    let in_crypt = within("a spawn", spawn(2.0, Some("crypt"))).await;
+
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "ada's snapshot", |c| {
+        c.world().is_complete() && crate_x(c, near) == Some(1.0)
+    });
+    let mut take = |id: EntityId| {
+        ada.send(ToServer::Take { id }).unwrap();
+        id
+    };
+    let asked = [take(far), take(in_crypt), take(EntityId::from_raw(12345))];
+    for id in asked {
+        let answer = within("the handler's answer", answers.recv()).await;
+        assert_eq!(answer, Some((id, false)), "{id} is out of ada's sight");
+    }
+    take(near);
+    assert_eq!(
+        within("the handler's answer", answers.recv()).await,
+        Some((near, true))
+    );
+    ada.send(ToServer::Enter {
+        room: "crypt".into(),
+    })
+    .unwrap();
+    poll_until(&mut ada, "the crypt's crate in view", |c| {
+        crate_x(c, in_crypt) == Some(2.0)
+    });
+    ada.send(ToServer::Take { id: in_crypt }).unwrap();
+    assert_eq!(
+        within("the handler's answer", answers.recv()).await,
+        Some((in_crypt, true))
+    );
+    poll_until(&mut ada, "both taken crates gone", |c| {
+        c.world().entity(near).is_none() && c.world().entity(in_crypt).is_none()
+    });
+    assert!(ada.world().entity(far).is_none(), "never in view");
+    within("stopping", running.stop()).await;
+}

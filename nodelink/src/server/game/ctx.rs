@@ -250,6 +250,38 @@ macro_rules! world_methods {
             }
         }
 
+        /// Whether the player `player`'s client sees the entity `entity`: it is
+        /// live, in one of the player's rooms or in none (with room-scoped sync),
+        /// and the [entity visibility rule](crate::server::Server::entity_visibility)
+        /// shows it. The same answer the sync gives, so that a game rule (an
+        /// attack on a monster out of sight) need not repeat the visibility rule.
+        ///
+        /// ```
+        /// # use nodelink::{EntityId, SyncState};
+        /// # use nodelink::server::{Server, ServerConfig};
+        /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Hero { pub x: f32 }
+        /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Monster { pub x: f32 }
+        /// # #[nodelink::events] pub enum ToServer { Attack { target: EntityId } }
+        /// # #[nodelink::events] pub enum ToClient { Missed }
+        /// # #[nodelink::protocol(state = Hero, to_server = ToServer, to_client = ToClient, entity = Monster)]
+        /// # pub struct Game;
+        /// let mut server = Server::<Game>::new(ServerConfig::default());
+        /// // Monsters more than 10 away are out of sight.
+        /// server.entity_visibility(|player, _, monster| (monster.x - player.state().x).abs() <= 10.0);
+        /// server.on_attack(|ctx, ToServerAttack { target }| {
+        ///     let me = ctx.id();
+        ///     if !ctx.sees_entity(me, target) {
+        ///         let _ = ctx.send_to(me, ToClient::Missed);
+        ///         return;
+        ///     }
+        ///     ctx.despawn(target);
+        /// });
+        /// ```
+        #[must_use]
+        pub fn sees_entity(&self, player: PlayerId, entity: EntityId) -> bool {
+            self.shared().entity_seen_by(player, entity)
+        }
+
         /// Every live entity, by id.
         pub fn entities(&self) -> impl Iterator<Item = (EntityId, &P::Entity)> {
             self.shared()

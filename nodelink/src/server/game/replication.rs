@@ -326,6 +326,29 @@ impl<P: Protocol, G> MatchState<P, G> {
         }
     }
 
+    /// Whether the player `id`'s client may see the entity `entity`, by the same
+    /// rules as [`entities_seen_by`](Self::entities_seen_by): it is live, in one of
+    /// the player's rooms or in none (with room-scoped sync), and the visibility
+    /// hook, if any, shows it.
+    pub(crate) fn entity_seen_by(&self, id: PlayerId, entity: EntityId) -> bool {
+        let (Some(player), Some(live)) = (self.players.get(&id), self.entities.live.get(&entity))
+        else {
+            return false;
+        };
+        let in_scope = match self.config.sync_scope {
+            SyncScope::Everyone => true,
+            SyncScope::Rooms => live
+                .room
+                .as_ref()
+                .is_none_or(|room| player.rooms.iter().any(|r| r == room)),
+        };
+        in_scope
+            && self
+                .entity_visibility
+                .as_ref()
+                .is_none_or(|visible| visible.call(player, entity, live.state.get()))
+    }
+
     /// Whether each player's view of the entities is tracked (a visibility hook
     /// decides it), so that snapshots record what they showed.
     pub(crate) fn tracks_entity_views(&self) -> bool {
