@@ -486,7 +486,7 @@ async fn a_handler_asks_whether_a_player_sees_an_entity() {
     poll_until(&mut ada, "ada's snapshot", |c| {
         c.world().is_complete() && crate_x(c, near) == Some(1.0)
     });
-    let mut take = |id: EntityId| {
+    let take = |id: EntityId| {
         ada.send(ToServer::Take { id }).unwrap();
         id
     };
