@@ -518,3 +518,56 @@ async fn a_handler_asks_whether_a_player_sees_an_entity() {
     assert!(ada.world().entity(far).is_none(), "never in view");
     within("stopping", running.stop()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visibility_rule_with_context_sees_the_entity_s_room() {
+    // Everyone's scope, so the rule alone decides: a crate in a room is seen by
+    // that room's members within 5 units, a crate in no room by everyone near.
+    let mut server = floor(SyncScope::Everyone);
+    server.entity_visibility_with(|sight| {
+        let near = (sight.player.state().x - sight.entity.x).abs() <= 5.0;
+        near && sight.room.is_none_or(|room| sight.player.in_room(room))
+    });
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    let open = within(
+        "a spawn",
+        handle.spawn(Crate {
+            x: 1.0,
+            kind: 1,
+            secret: 0,
+        }),
+    )
+    .await
+    .unwrap();
+    let locked = within(
+        "a spawn",
+        handle.spawn_in(
+            "vault",
+            Crate {
+                x: 2.0,
+                kind: 2,
+                secret: 0,
+            },
+        ),
+    )
+    .await
+    .unwrap();
+
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "the open crate only", |c| {
+        c.world().is_complete() && crate_x(c, open) == Some(1.0) && c.world().entity_count() == 1
+    });
+    ada.send(ToServer::Enter {
+        room: "vault".into(),
+    })
+    .unwrap();
+    poll_until(&mut ada, "the vault's crate once inside", |c| {
+        crate_x(c, locked) == Some(2.0)
+    });
+    ada.send(ToServer::Walk { x: 50.0 }).unwrap();
+    poll_until(&mut ada, "nothing once far away", |c| {
+        c.world().entity_count() == 0
+    });
+    within("stopping", running.stop()).await;
+}

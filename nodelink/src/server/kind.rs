@@ -13,7 +13,7 @@ use crate::server::error::ServerError;
 use crate::server::game::handlers::{
     error_handler, id_generator, player_handler, tick_handler, Handlers,
 };
-use crate::server::game::{EventCtx, Player, ServerCtx};
+use crate::server::game::{EntitySight, EventCtx, Player, ServerCtx};
 use crate::server::matchmaking::kinds::KindRuntime;
 use crate::server::matchmaking::{Kind, Process};
 use crate::{EntityId, PlayerId, Protocol};
@@ -421,6 +421,41 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
     pub fn entity_visibility(
         &mut self,
         visible: impl Fn(&Player<P>, EntityId, &P::Entity) -> bool + Clone + Send + 'static,
+    ) -> &mut Self {
+        self.entity_visibility_with(move |sight: &EntitySight<'_, P>| {
+            visible(sight.player, sight.id, sight.entity)
+        })
+    }
+
+    /// [`entity_visibility`](Self::entity_visibility) for a rule that needs more
+    /// than the player and the entity: it gets an [`EntitySight`] with the
+    /// entity's room and the match's server state too (a fog of war that lifts
+    /// when the match's round ends, an entity seen only by the team whose room
+    /// it is in). The same rules of scope apply.
+    ///
+    /// ```no_run
+    /// # use nodelink::SyncState;
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Avatar { pub x: f32 }
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Crate { pub x: f32 }
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Round { pub over: bool }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing,
+    /// #                      entity = Crate, server_state = Round)]
+    /// # pub struct Game;
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// // Within 100 units, or everything once the round is over.
+    /// server.entity_visibility_with(|sight| {
+    ///     sight.server_state.over || (sight.player.state().x - sight.entity.x).abs() <= 100.0
+    /// });
+    /// ```
+    pub fn entity_visibility_with(
+        &mut self,
+        visible: impl Fn(&EntitySight<'_, P>) -> bool + Clone + Send + 'static,
     ) -> &mut Self {
         self.handlers.entity_visibility = Some(Box::new(visible));
         self

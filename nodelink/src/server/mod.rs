@@ -57,7 +57,9 @@ use tokio::sync::mpsc;
 pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
-pub use game::{EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats};
+pub use game::{
+    EntitySight, EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats,
+};
 pub use kind::MatchKind;
 pub use matchmaking::{MatchInfo, ProcessStats};
 pub use serve::{Serve, Transport};

@@ -133,18 +133,44 @@ where
     Box::new(generator)
 }
 
+/// What a visibility rule decides from: the player asking, the entity, and the
+/// match around them. See [`MatchKind::entity_visibility_with`](crate::server::MatchKind::entity_visibility_with).
+#[non_exhaustive]
+pub struct EntitySight<'a, P: Protocol> {
+    /// The player whose client would see the entity.
+    pub player: &'a Player<P>,
+    /// The entity's id.
+    pub id: EntityId,
+    /// The entity's state.
+    pub entity: &'a P::Entity,
+    /// The room it was spawned in (`spawn_in`), or `None`.
+    pub room: Option<&'a str>,
+    /// The match's shared server state.
+    pub server_state: &'a P::ServerState,
+}
+
+impl<P: Protocol> std::fmt::Debug for EntitySight<'_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntitySight")
+            .field("player", &self.player.id())
+            .field("id", &self.id)
+            .field("room", &self.room)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Decides whether a player sees an entity; see `Server::entity_visibility`.
 pub(crate) trait VisibilityFn<P: Protocol>: Send + 'static {
-    fn call(&self, player: &Player<P>, id: EntityId, entity: &P::Entity) -> bool;
+    fn call(&self, sight: &EntitySight<'_, P>) -> bool;
     fn clone_box(&self) -> Box<dyn VisibilityFn<P>>;
 }
 
 impl<P: Protocol, F> VisibilityFn<P> for F
 where
-    F: Fn(&Player<P>, EntityId, &P::Entity) -> bool + Clone + Send + 'static,
+    F: Fn(&EntitySight<'_, P>) -> bool + Clone + Send + 'static,
 {
-    fn call(&self, player: &Player<P>, id: EntityId, entity: &P::Entity) -> bool {
-        self(player, id, entity)
+    fn call(&self, sight: &EntitySight<'_, P>) -> bool {
+        self(sight)
     }
 
     fn clone_box(&self) -> Box<dyn VisibilityFn<P>> {

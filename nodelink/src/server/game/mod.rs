@@ -29,6 +29,7 @@ mod stats;
 
 pub use ctx::{EventCtx, ServerCtx};
 pub use handle::ServerHandle;
+pub use handlers::EntitySight;
 pub use player::{Player, PlayerInfo};
 pub use room::{Room, RoomMut};
 pub use stats::SyncStats;

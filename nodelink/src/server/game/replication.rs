@@ -24,6 +24,7 @@ use crate::error::EncodeError;
 use crate::id_map::{IdMap, IdSet};
 use crate::server::config::SyncScope;
 use crate::server::game::frame::{Frame, Wires};
+use crate::server::game::handlers::EntitySight;
 use crate::server::game::player::Player;
 use crate::server::game::stats::SyncStats;
 use crate::server::game::MatchState;
@@ -316,10 +317,15 @@ impl<P: Protocol, G> MatchState<P, G> {
         match &self.entity_visibility {
             Some(visible) => allowed
                 .filter(|id| {
-                    self.entities
-                        .live
-                        .get(id)
-                        .is_some_and(|entity| visible.call(player, *id, entity.state.get()))
+                    self.entities.live.get(id).is_some_and(|entity| {
+                        visible.call(&EntitySight {
+                            player,
+                            id: *id,
+                            entity: entity.state.get(),
+                            room: entity.room.as_deref(),
+                            server_state: self.server_state.get(),
+                        })
+                    })
                 })
                 .collect(),
             None => allowed.collect(),
@@ -343,10 +349,15 @@ impl<P: Protocol, G> MatchState<P, G> {
                 .is_none_or(|room| player.rooms.iter().any(|r| r == room)),
         };
         in_scope
-            && self
-                .entity_visibility
-                .as_ref()
-                .is_none_or(|visible| visible.call(player, entity, live.state.get()))
+            && self.entity_visibility.as_ref().is_none_or(|visible| {
+                visible.call(&EntitySight {
+                    player,
+                    id: entity,
+                    entity: live.state.get(),
+                    room: live.room.as_deref(),
+                    server_state: self.server_state.get(),
+                })
+            })
     }
 
     /// Whether each player's view of the entities is tracked (a visibility hook
