@@ -571,3 +571,47 @@ async fn a_visibility_rule_with_context_sees_the_entity_s_room() {
     });
     within("stopping", running.stop()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_changes_entities_while_reading_players() {
+    let mut server = floor(SyncScope::Everyone);
+    // A walker pulls every crate within 5 units along to where it stops.
+    server.on_walk(|ctx, ToServerWalk { x }| {
+        let me = ctx.id();
+        ctx.player().state_mut().set_x(x);
+        let (players, mut crates) = ctx.split_mut();
+        let Some(walker) = players.get(me) else {
+            return;
+        };
+        let to = walker.state().x;
+        for (_, mut pulled) in crates.iter_mut() {
+            if (pulled.x - to).abs() <= 5.0 {
+                pulled.set_x(to);
+            }
+        }
+    });
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    let mut spawned = Vec::new();
+    for x in [1.0, 3.0, 50.0] {
+        let id = within(
+            "a spawn",
+            handle.spawn(Crate {
+                x,
+                kind: 1,
+                secret: 0,
+            }),
+        )
+        .await
+        .unwrap();
+        spawned.push(id);
+    }
+    let mut ada = Client::<Floor>::from_url(running.url()).spawn().unwrap();
+    poll_until(&mut ada, "three crates", |c| c.world().entity_count() == 3);
+    ada.send(ToServer::Walk { x: 4.0 }).unwrap();
+    poll_until(&mut ada, "the near crates pulled along", |c| {
+        crate_x(c, spawned[0]) == Some(4.0) && crate_x(c, spawned[1]) == Some(4.0)
+    });
+    assert_eq!(crate_x(&ada, spawned[2]), Some(50.0), "the far one stays");
+    within("stopping", running.stop()).await;
+}

@@ -58,7 +58,8 @@ pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use game::{
-    EntitySight, EventCtx, Player, PlayerInfo, Room, RoomMut, ServerCtx, ServerHandle, SyncStats,
+    EntitiesMut, EntitySight, EventCtx, Player, PlayerInfo, PlayersMut, Room, RoomMut, ServerCtx,
+    ServerHandle, SyncStats,
 };
 pub use kind::MatchKind;
 pub use matchmaking::{MatchInfo, ProcessStats};

@@ -5,6 +5,7 @@ use crate::server::error::SendError;
 use crate::server::game::handle::ServerHandle;
 use crate::server::game::player::Player;
 use crate::server::game::room::{Room, RoomMut};
+use crate::server::game::split::{EntitiesMut, PlayersMut};
 use crate::server::game::state::{Deferred, MatchState};
 use crate::sync::Tick;
 use crate::{EntityId, PlayerId, Protocol, SyncState};
@@ -280,6 +281,68 @@ macro_rules! world_methods {
         #[must_use]
         pub fn sees_entity(&self, player: PlayerId, entity: EntityId) -> bool {
             self.shared().entity_seen_by(player, entity)
+        }
+
+        /// Every live entity's typed setters, by id (each also reads as the
+        /// entity): to change entities while going through them.
+        pub fn entities_mut(
+            &mut self,
+        ) -> impl Iterator<Item = (EntityId, <P::Entity as SyncState>::Mut<'_>)> {
+            self.shared_mut()
+                .entities
+                .live
+                .iter_mut()
+                .map(|(id, e)| (*id, e.state.state_mut()))
+        }
+
+        /// The players and the entities borrowed apart, to read one while
+        /// changing the other without collecting ids first (monsters chasing the
+        /// nearest player, players hurt by the monsters next to them). Spawning,
+        /// despawning, rooms and sends stay on the context.
+        ///
+        /// ```
+        /// # use nodelink::SyncState;
+        /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Hero { pub x: f32, pub hp: u8 }
+        /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Monster { pub x: f32 }
+        /// # #[nodelink::events] pub enum Nothing {}
+        /// # #[nodelink::protocol(state = Hero, to_server = Nothing, to_client = Nothing, entity = Monster)]
+        /// # pub struct Dungeon;
+        /// use nodelink::server::{Server, ServerConfig};
+        ///
+        /// let mut server = Server::<Dungeon>::new(ServerConfig::default());
+        /// server.on_tick(|ctx, _dt| {
+        ///     let (mut heroes, mut monsters) = ctx.split_mut();
+        ///     // Each monster steps towards the nearest hero...
+        ///     for (_, mut monster) in monsters.iter_mut() {
+        ///         let nearest = heroes
+        ///             .iter()
+        ///             .map(|hero| hero.state().x)
+        ///             .min_by(|a, b| (a - monster.x).abs().total_cmp(&(b - monster.x).abs()));
+        ///         if let Some(x) = nearest {
+        ///             let step = (x - monster.x).clamp(-1.0, 1.0);
+        ///             let at = monster.x + step;
+        ///             monster.set_x(at);
+        ///         }
+        ///     }
+        ///     // ...and hurts every hero it reaches.
+        ///     for hero in heroes.iter_mut() {
+        ///         let x = hero.state().x;
+        ///         let hits = monsters.iter().filter(|(_, m)| (m.x - x).abs() < 0.5).count();
+        ///         let hp = hero.state().hp.saturating_sub(hits as u8);
+        ///         hero.state_mut().set_hp(hp);
+        ///     }
+        /// });
+        /// ```
+        pub fn split_mut(&mut self) -> (PlayersMut<'_, P>, EntitiesMut<'_, P>) {
+            let shared = self.shared_mut();
+            (
+                PlayersMut {
+                    players: &mut shared.players,
+                },
+                EntitiesMut {
+                    live: &mut shared.entities.live,
+                },
+            )
         }
 
         /// Every live entity, by id.

@@ -24,6 +24,7 @@ mod player;
 mod replication;
 mod room;
 mod session;
+mod split;
 mod state;
 mod stats;
 
@@ -32,6 +33,7 @@ pub use handle::ServerHandle;
 pub use handlers::EntitySight;
 pub use player::{Player, PlayerInfo};
 pub use room::{Room, RoomMut};
+pub use split::{EntitiesMut, PlayersMut};
 pub use stats::SyncStats;
 
 pub(crate) use handle::{Command, ProcessLink};
