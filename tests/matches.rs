@@ -779,3 +779,51 @@ async fn stats_are_kept_per_match_and_for_the_process() {
     assert!(handle.matches().iter().all(|info| info.code != quiet));
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_handle_reaches_any_match_by_its_code() {
+    let (running, _reports) = service().await;
+    let url = arena_url(&running);
+    let mut ada = arena_player(Client::<Arena>::create(&url, &Mode::default()).unwrap());
+    let (_, code) = ada.welcomed().await;
+    let mut bob = arena_player(Client::<Arena>::join(&url, &code));
+    let (bob_id, _) = bob.welcomed().await;
+    let handle = &running.handle;
+
+    // An event typed by the arena's protocol, to that arena's players.
+    let news = ArenaOut::Welcome { ranked: true };
+    assert_eq!(handle.broadcast_to::<Arena>(&code, &news), Ok(true));
+    for player in [&mut ada, &mut bob] {
+        player
+            .next_where("the server's broadcast", |got| match got {
+                Got::Event(ArenaOut::Welcome { ranked: true }) => Some(()),
+                _ => None,
+            })
+            .await;
+    }
+    // Not by another protocol, nor to a code no match has.
+    assert_eq!(
+        handle.broadcast_to::<Lobby>(&code, &LobbyOut::Waved),
+        Ok(false)
+    );
+    assert_eq!(handle.broadcast_to::<Arena>("NOSUCH", &news), Ok(false));
+    assert!(!handle.end_match("NOSUCH"));
+    assert!(!handle.kick_from("NOSUCH", bob_id));
+
+    // A kick from that match, then its end.
+    assert!(handle.kick_from(&code, bob_id));
+    let kicked = bob.closed().await;
+    assert_eq!(kicked.close_reason(), Some(CloseReason::Kicked), "{kicked}");
+    assert!(handle.end_match(&code));
+    let ended = ada.closed().await;
+    assert_eq!(
+        ended.close_reason(),
+        Some(CloseReason::MatchEnded),
+        "{ended}"
+    );
+    poll_until("the ended match to be forgotten", || async {
+        (!handle.matches().iter().any(|info| info.code == code)).then_some(())
+    })
+    .await;
+    running.stop().await;
+}

@@ -10,6 +10,7 @@ use crate::server::error::{SendError, ServerStopped};
 use crate::server::game::player::PlayerInfo;
 use crate::server::game::stats::SyncStats;
 use crate::server::matchmaking::{MatchInfo, Matchmaker, ProcessStats};
+use crate::server::service::Remote;
 use crate::wire::encode_event;
 use crate::{EntityId, PlayerId, Protocol};
 
@@ -181,6 +182,86 @@ impl<P: Protocol> ServerHandle<P> {
     /// When the server has stopped.
     pub fn kick(&self, player: PlayerId) -> Result<(), ServerStopped> {
         self.command(Command::Kick(player))
+    }
+
+    /// Ends the server's match whose code is `code`, of any kind, as its
+    /// handlers' `ctx.end_match()` would: its players are closed with 4011 "match
+    /// ended". For an operator's tools (an admin page, a moderation command).
+    /// Returns `false` when no live match has the code.
+    ///
+    /// ```no_run
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::{PlayerId, SyncState};
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { x: f32 }
+    /// # #[nodelink::events] pub enum ToServer { Ready }
+    /// # #[nodelink::events] pub enum ToClient { Joined { id: PlayerId } }
+    /// # #[nodelink::protocol(state = Avatar, to_server = ToServer, to_client = ToClient)]
+    /// # pub struct Game;
+    /// # let server = Server::<Game>::new(ServerConfig::default());
+    /// let handle = server.handle();
+    /// for info in handle.matches() {
+    ///     if info.players == 0 && info.kind == "arena" {
+    ///         handle.end_match(&info.code);
+    ///     }
+    /// }
+    /// ```
+    pub fn end_match(&self, code: &str) -> bool {
+        self.deliver(code, Remote::End)
+    }
+
+    /// Disconnects `player` from the server's match whose code is `code`, of any
+    /// kind, as [`kick`](Self::kick) does in this handle's own match. Returns
+    /// `false` when no live match has the code (whether the player is in it is
+    /// the match's to know: a player who is not is left alone).
+    pub fn kick_from(&self, code: &str, player: PlayerId) -> bool {
+        self.deliver(code, Remote::Kick { player })
+    }
+
+    /// Sends `event` to every player of the server's match whose code is
+    /// `code`, whose kind speaks the protocol `Q` (a lobby server telling one
+    /// arena that it closes soon). Returns `false` when no live match has the
+    /// code, or its kind speaks another protocol.
+    ///
+    /// # Errors
+    /// When the event cannot be encoded.
+    pub fn broadcast_to<Q: Protocol>(
+        &self,
+        code: &str,
+        event: &Q::ToClient,
+    ) -> Result<bool, crate::EncodeError> {
+        let native = encode_event(event)?;
+        let Some(kind) = self.kind_holding(code) else {
+            return Ok(false);
+        };
+        if kind.fingerprint() != Q::FINGERPRINT {
+            return Ok(false);
+        }
+        kind.deliver(Some(code), Remote::Broadcast { native: &native });
+        Ok(true)
+    }
+
+    /// The kind that holds a live match with this code.
+    fn kind_holding(&self, code: &str) -> Option<Arc<dyn crate::server::matchmaking::Kind>> {
+        let matchmaker = self.process.get().and_then(Weak::upgrade)?;
+        let intent = crate::server::matchmaking::Intent::Join {
+            code: code.to_owned(),
+        };
+        let kind = matchmaker.kind_for(&intent).ok()?.clone();
+        matchmaker
+            .matches()
+            .iter()
+            .any(|info| info.code == code)
+            .then_some(kind)
+    }
+
+    fn deliver(&self, code: &str, message: Remote<'_>) -> bool {
+        match self.kind_holding(code) {
+            Some(kind) => {
+                kind.deliver(Some(code), message);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Sends pending state changes now instead of at the next tick; `full` sends
