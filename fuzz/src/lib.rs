@@ -1,9 +1,13 @@
-//! A protocol with every kind of field, so the fuzzers reach every decoding path:
-//! numbers, strings, options, sequences, maps, nested structs and enums.
+//! A protocol with every kind of synced value, so the fuzzers reach every decoding
+//! path: numbers, strings, options, sequences, maps, tuples, enums, player and entity
+//! ids, nested states (two levels deep), `SyncMap`, `SyncVec` and `SyncDeque` (of plain
+//! values and of states, a deque as a map's value), owner-only fields, a shared server
+//! state and an entity type.
 
 use std::collections::BTreeMap;
 
-use nodelink::{Fingerprint, PlayerId, Protocol, SyncState};
+use nodelink::sync::{SyncDeque, SyncMap, SyncVec};
+use nodelink::{EntityId, Fingerprint, PlayerId, SyncState};
 use serde::{Deserialize, Serialize};
 
 #[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -20,7 +24,29 @@ pub enum Weapon {
     Bow(u8, f64),
 }
 
+/// A chat line: a plain value kept in a `SyncDeque`.
+#[derive(Fingerprint, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Line {
+    pub from: Option<PlayerId>,
+    pub text: String,
+}
+
+/// A nested state, itself holding a bounded map.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    pub hp: i32,
+    pub mana: u16,
+    pub effects: SyncMap<u8, f32, 16>,
+}
+
+/// A nested state holding a nested state: two levels of field masks.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Gear {
+    pub weapon: Option<Weapon>,
+    pub stats: Stats,
+}
+
+#[derive(SyncState, Clone, Debug, PartialEq)]
 pub struct Fighter {
     pub position: Vec3,
     pub hp: i32,
@@ -30,21 +56,85 @@ pub struct Fighter {
     pub stats: BTreeMap<String, f64>,
     pub flags: (bool, u8),
     pub target: Option<PlayerId>,
+    pub grabbed: Option<EntityId>,
+    pub gear: Gear,
+    pub bag: SyncMap<String, u32, 64>,
+    pub pets: SyncMap<u8, Stats, 8>,
+    pub party: SyncVec<Stats, 8>,
+    pub path: SyncVec<Vec3, 32>,
+    pub chat: SyncDeque<Line>,
+    pub channels: SyncMap<u8, SyncDeque<u16>, 4>,
+    pub hits: SyncDeque<Stats>,
+    #[sync(owner)]
+    pub gold: u32,
+    #[sync(owner)]
+    pub secret: Stats,
+}
+
+impl Default for Fighter {
+    fn default() -> Self {
+        Self {
+            position: Vec3::default(),
+            hp: 0,
+            name: String::new(),
+            weapon: None,
+            inventory: Vec::new(),
+            stats: BTreeMap::new(),
+            flags: (false, 0),
+            target: None,
+            grabbed: None,
+            gear: Gear::default(),
+            bag: SyncMap::default(),
+            pets: SyncMap::default(),
+            party: SyncVec::default(),
+            path: SyncVec::default(),
+            chat: SyncDeque::with_capacity(8),
+            channels: SyncMap::default(),
+            hits: SyncDeque::with_capacity(3),
+            gold: 0,
+            secret: Stats::default(),
+        }
+    }
 }
 
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
 pub struct Arena {
     pub round: u32,
     pub scores: Vec<(PlayerId, i64)>,
+    pub standings: SyncVec<Vec<PlayerId>, 16>,
+    pub teams: SyncMap<PlayerId, u8>,
+}
+
+/// A server-owned entity, with an owner-only field (never sent: entities have no
+/// owner) and a map keyed by entity ids.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Drone {
+    pub position: Vec3,
+    pub stats: Stats,
+    pub carried: SyncMap<EntityId, u8, 8>,
+    pub chasing: Option<PlayerId>,
+    #[sync(owner)]
+    pub fuel: u32,
 }
 
 #[nodelink::events]
 #[derive(Debug, Clone)]
 pub enum ToServer {
-    Move { to: Vec3, run: bool },
+    Move {
+        to: Vec3,
+        run: bool,
+    },
     Equip(Option<Weapon>),
-    Say { text: String, channel: u8 },
+    Say {
+        text: String,
+        channel: u8,
+    },
     Trade(BTreeMap<u16, u32>),
+    Grab {
+        target: EntityId,
+        by: Option<PlayerId>,
+    },
+    Write(Vec<Line>),
     Ready,
 }
 
@@ -53,12 +143,12 @@ pub enum ToServer {
 pub enum ToClient {
     Hit { by: PlayerId, damage: i32 },
     Announce(String),
+    Spotted(EntityId),
     Over,
 }
 
-#[nodelink::protocol(state = Fighter, to_server = ToServer, to_client = ToClient, server_state = Arena)]
+#[nodelink::protocol(state = Fighter, to_server = ToServer, to_client = ToClient, server_state = Arena, entity = Drone)]
 pub struct Game;
-
 
 /// The frame size limit the targets decode under.
 pub const MAX: usize = 64 * 1024;
