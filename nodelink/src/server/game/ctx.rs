@@ -253,7 +253,7 @@ macro_rules! world_methods {
 
         /// Whether the player `player`'s client sees the entity `entity`: it is
         /// live, in one of the player's rooms or in none (with room-scoped sync),
-        /// and the [entity visibility rule](crate::server::Server::entity_visibility)
+        /// and the [entity visibility rule](crate::server::MatchKind::entity_visibility)
         /// shows it. The same answer the sync gives, so that a game rule (an
         /// attack on a monster out of sight) need not repeat the visibility rule.
         ///
