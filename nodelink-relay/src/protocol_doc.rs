@@ -316,7 +316,13 @@ fn the_gateway_refusal_table_is_the_gateways() {
         .expect("a gateway section");
     let rows = table_after(&doc[start..], "The gateway's own refusals");
     assert_eq!(rows.len(), 9);
-    let source = include_str!("gateway/mod.rs");
+    // The gateway words a mismatch as a process does, with nodelink's own reasons.
+    let source = [
+        include_str!("gateway/mod.rs").to_owned(),
+        nodelink::wire::handshake::mismatch_reason(1, 2),
+        nodelink::wire::handshake::wire_version_reason(1),
+    ]
+    .join("\n");
     for row in rows {
         let (status, code, body) = (row[0], row[1], row[2].trim_matches('`').trim());
         let fragments: Vec<&str> = body

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use nodelink::cluster::{ClusterError, ServiceDirectory};
-use nodelink::wire::handshake::{parse_subprotocol, FINGERPRINT_HEADER, REFUSAL_HEADER};
+use nodelink::wire::handshake::{
+    mismatch_reason, parse_subprotocol, wire_version_reason, FINGERPRINT_HEADER, REFUSAL_HEADER,
+};
 use nodelink::wire::{
     close_reason_text, encode_listing_raw, RawListing, RefusalKind, REFUSALS_SUBPROTOCOL,
 };
@@ -442,17 +444,9 @@ fn check_protocol(request: &Request, fingerprint: u64) -> Result<(), Refused> {
         None => return Ok(()),
         Some(Some(theirs)) => (
             RefusalKind::ProtocolMismatch,
-            format!(
-                "protocol mismatch: server fingerprint {fingerprint:016x}, client fingerprint {theirs:016x}"
-            ),
+            mismatch_reason(fingerprint, theirs),
         ),
-        Some(None) => (
-            RefusalKind::WireVersion,
-            format!(
-                "unsupported nodelink wire version: this server speaks {}",
-                nodelink::wire::handshake::subprotocol(fingerprint)
-            ),
-        ),
+        Some(None) => (RefusalKind::WireVersion, wire_version_reason(fingerprint)),
     };
     let mut refusal = Refusal::new(kind.status(), body)
         .with_header(FINGERPRINT_HEADER, &format!("{fingerprint:016x}"));

@@ -31,6 +31,32 @@ pub fn subprotocol(fingerprint: u64) -> String {
     format!("nodelink.{WIRE_VERSION}.{fingerprint:016x}")
 }
 
+/// The reason a server gives a client of another build of its protocol (4202):
+/// both fingerprints, which clients read back from it (PROTOCOL.md, "Refusals").
+///
+/// ```
+/// use nodelink::wire::handshake::mismatch_reason;
+///
+/// assert_eq!(
+///     mismatch_reason(1, 2),
+///     "protocol mismatch: server fingerprint 0000000000000001, client fingerprint 0000000000000002"
+/// );
+/// ```
+#[must_use]
+pub fn mismatch_reason(server: u64, client: u64) -> String {
+    format!("protocol mismatch: server fingerprint {server:016x}, client fingerprint {client:016x}")
+}
+
+/// The reason a server gives a client offering another wire version (4203): the
+/// subprotocol it speaks.
+#[must_use]
+pub fn wire_version_reason(fingerprint: u64) -> String {
+    format!(
+        "unsupported nodelink wire version: this server speaks {}",
+        subprotocol(fingerprint)
+    )
+}
+
 /// The fingerprint in a nodelink subprotocol of this wire version, if it is one.
 #[must_use]
 pub fn parse_subprotocol(protocol: &str) -> Option<u64> {

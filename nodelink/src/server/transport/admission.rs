@@ -314,23 +314,30 @@ fn protocol(
             "this server speaks only the JSON wire: connect without the nodelink subprotocol",
         )),
         (Some(ours), _) => Ok((WireFormat::Native, Some(ours))),
-        (None, Some(Some(theirs))) => Err(refuse(RefusalKind::ProtocolMismatch, format!(
-            "protocol mismatch: server fingerprint {fingerprint:016x}, client fingerprint {theirs:016x}"
-        ))),
-        (None, Some(None)) => Err(refuse(RefusalKind::WireVersion, format!(
-            "unsupported nodelink wire version: this server speaks {}",
-            wire::subprotocol(fingerprint)
-        ))),
+        (None, Some(Some(theirs))) => Err(refuse(
+            RefusalKind::ProtocolMismatch,
+            wire::mismatch_reason(fingerprint, theirs),
+        )),
+        (None, Some(None)) => Err(refuse(
+            RefusalKind::WireVersion,
+            wire::wire_version_reason(fingerprint),
+        )),
         // Not served JSON: the client means to resume a native session.
-        (None, None) if resume => Err(refuse(RefusalKind::MalformedResume, format!(
-            "resume offer without the nodelink subprotocol: offer {} beside it",
-            wire::subprotocol(fingerprint)
-        ))),
+        (None, None) if resume => Err(refuse(
+            RefusalKind::MalformedResume,
+            format!(
+                "resume offer without the nodelink subprotocol: offer {} beside it",
+                wire::subprotocol(fingerprint)
+            ),
+        )),
         (None, None) if wire_formats.accepts(WireFormat::Json) => Ok((WireFormat::Json, None)),
-        (None, None) => Err(refuse(RefusalKind::WireNotServed, format!(
-            "not a nodelink client: expected the WebSocket subprotocol {}",
-            wire::subprotocol(fingerprint)
-        ))),
+        (None, None) => Err(refuse(
+            RefusalKind::WireNotServed,
+            format!(
+                "not a nodelink client: expected the WebSocket subprotocol {}",
+                wire::subprotocol(fingerprint)
+            ),
+        )),
     }
 }
 
