@@ -149,10 +149,17 @@ listening() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# A process registers as soon as it starts, draining and with no kinds; it is
+# ready for players once its next beat publishes its kinds.
 processes_registered() {
-  local count
-  count="$(redis-cli -p "$redis_port" zcard "$service:procs")"
-  [ "$count" -ge "${#processes[@]}" ]
+  local id serving=0
+  for id in $(redis-cli -p "$redis_port" zrange "$service:procs" 0 -1); do
+    if [ -n "$(redis-cli -p "$redis_port" hget "$service:proc:$id" kinds)" ] &&
+      [ "$(redis-cli -p "$redis_port" hget "$service:proc:$id" draining)" = 0 ]; then
+      serving=$((serving + 1))
+    fi
+  done
+  [ "$serving" -ge "${#processes[@]}" ]
 }
 
 start redis redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no
@@ -171,7 +178,7 @@ for port in "${processes[@]}" "${gateways[@]}"; do
   wait_for "a listener on $port" listening "$port" || exit 1
 done
 if command -v redis-cli >/dev/null; then
-  wait_for "${#processes[@]} processes in the directory" processes_registered || exit 1
+  wait_for "${#processes[@]} processes serving in the directory" processes_registered || exit 1
 fi
 
 if [ "$check" = 1 ]; then
