@@ -131,6 +131,10 @@ pub struct StateField {
     /// state it is.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub owner: bool,
+    /// The field's `#[sync(tag = "…")]`: synced to the player whose state it is
+    /// and to the players the game's rule for the tag picks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// An events enum: its variants in declaration order.
@@ -581,6 +585,7 @@ impl StateField {
             ty: Some(T::describe(types)),
             skip: false,
             owner: false,
+            tag: None,
         }
     }
 
@@ -588,6 +593,15 @@ impl StateField {
     #[must_use]
     pub fn owned_by_player(self, owner: bool) -> Self {
         Self { owner, ..self }
+    }
+
+    /// The same field, `#[sync(tag = "…")]`.
+    #[must_use]
+    pub fn tagged(self, tag: &str) -> Self {
+        Self {
+            tag: Some(tag.to_owned()),
+            ..self
+        }
     }
 
     /// A `#[sync(skip)]` field: server-only, never on the wire.
@@ -599,6 +613,7 @@ impl StateField {
             ty: None,
             skip: true,
             owner: false,
+            tag: None,
         }
     }
 }

@@ -21,6 +21,15 @@ pub(super) struct Field<'a> {
     pub(super) index: Option<u32>,
     /// `#[sync(owner)]`: synced only to the player who owns the state.
     pub(super) owner: bool,
+    /// `#[sync(tag = "…")]`: synced to the owner and to whom the tag's rule shows it.
+    pub(super) tag: Option<String>,
+}
+
+impl Field<'_> {
+    /// Whether some viewers of the state do not receive this field.
+    pub(super) fn private(&self) -> bool {
+        self.owner || self.tag.is_some()
+    }
 }
 
 impl<'a> State<'a> {
@@ -68,7 +77,7 @@ impl<'a> State<'a> {
         let mut fields = Vec::with_capacity(named.named.len());
         let mut synced = 0usize;
         for field in &named.named {
-            let Options { skip, owner } = match parse_options(field) {
+            let Options { skip, owner, tag } = match parse_options(field) {
                 Ok(options) => options,
                 Err(error) => {
                     errors.push(error);
@@ -98,6 +107,7 @@ impl<'a> State<'a> {
                 ty: &field.ty,
                 index,
                 owner,
+                tag,
             });
         }
         errors.finish()?;
@@ -129,9 +139,11 @@ struct Options {
     skip: bool,
     /// `owner`: only to the player who owns the state.
     owner: bool,
+    /// `tag = "…"`: to the owner and to whom the tag's rule shows it.
+    tag: Option<String>,
 }
 
-/// Reads `#[sync(skip)]` and `#[sync(owner)]`.
+/// Reads `#[sync(skip)]`, `#[sync(owner)]` and `#[sync(tag = "…")]`.
 fn parse_options(field: &syn::Field) -> syn::Result<Options> {
     let mut options = Options::default();
     for attr in &field.attrs {
@@ -145,14 +157,31 @@ fn parse_options(field: &syn::Field) -> syn::Result<Options> {
             } else if meta.path.is_ident("owner") {
                 options.owner = true;
                 Ok(())
+            } else if meta.path.is_ident("tag") {
+                let name: syn::LitStr = meta.value()?.parse()?;
+                let tag = name.value();
+                if tag.is_empty() || tag.chars().any(char::is_whitespace) {
+                    return Err(syn::Error::new_spanned(
+                        name,
+                        "a tag is a name without spaces, such as `#[sync(tag = \"team\")]`",
+                    ));
+                }
+                options.tag = Some(tag);
+                Ok(())
             } else {
-                Err(meta.error("unknown `sync` option; the options are `#[sync(skip)]`, for server-only fields that never go on the wire, and `#[sync(owner)]`, for fields only the owning player receives"))
+                Err(meta.error("unknown `sync` option; the options are `#[sync(skip)]`, for server-only fields that never go on the wire, `#[sync(owner)]`, for fields only the owning player receives, and `#[sync(tag = \"…\")]`, for fields the owner and the players a rule of the game picks receive"))
             }
         })?;
         if options.skip && options.owner {
             return Err(syn::Error::new_spanned(
                 attr,
                 "a field cannot be both `#[sync(skip)]` (never sent) and `#[sync(owner)]` (sent to its owner); keep one",
+            ));
+        }
+        if options.tag.is_some() && (options.skip || options.owner) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "a tagged field is sent to its owner and to the players its tag's rule picks; it cannot also be `#[sync(skip)]` (never sent) or `#[sync(owner)]` (its owner only); keep one",
             ));
         }
     }

@@ -39,7 +39,7 @@ pub(super) fn checks(state: &State<'_>) -> TokenStream {
     let owner_marker = state
         .fields
         .iter()
-        .any(|field| field.owner)
+        .any(|field| field.private())
         .then(|| quote! { impl #check::HasOwnerFields for #ident {} });
     let probes = state.synced().map(|(field, _)| field_probes(field.ty));
     let state_struct = quote_spanned! {ident.span()=> #check::state_struct::<#ident>(); };

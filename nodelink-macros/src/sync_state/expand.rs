@@ -18,10 +18,10 @@ pub(super) fn expand(state: &State<'_>) -> TokenStream {
     let changes = changes_type(state);
     let view = mut_type(state);
     let sync_impl = sync_state_impl(state);
-    // Owner fields belong to the state a player owns, so a state with any is a
-    // top-level state only: without `SyncField` it cannot be nested, where its
-    // owner fields would go to everyone who sees the parent.
-    let field_impl = if state.fields.iter().any(|field| field.owner) {
+    // Owner and tagged fields belong to the state a player owns, so a state with
+    // any is a top-level state only: without `SyncField` it cannot be nested,
+    // where they would go to everyone who sees the parent.
+    let field_impl = if state.fields.iter().any(|field| field.private()) {
         TokenStream::new()
     } else {
         sync_field_impl(state)
@@ -326,7 +326,8 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
                 let synced = quote_spanned! {ty.span()=>
                     ::nodelink::__private::StateField::synced::<#ty>
                 };
-                quote! { #synced(#label, #index, types).owned_by_player(#owner) }
+                let tagged = field.tag.as_ref().map(|tag| quote! { .tagged(#tag) });
+                quote! { #synced(#label, #index, types).owned_by_player(#owner) #tagged }
             }
             None => quote! { ::nodelink::__private::StateField::skipped(#label) },
         }
@@ -352,6 +353,20 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
         .synced()
         .filter(|(field, _)| field.owner)
         .fold(0, |bits, (_, index)| bits | 1 << index);
+    // Each tag once, in order of first appearance, with the bits of its fields.
+    let mut tags: Vec<(&str, u64)> = Vec::new();
+    for (field, index) in state.synced() {
+        if let Some(tag) = &field.tag {
+            match tags.iter_mut().find(|(name, _)| name == tag) {
+                Some((_, bits)) => *bits |= 1 << index,
+                None => tags.push((tag, 1 << index)),
+            }
+        }
+    }
+    let tagged_bits: u64 = tags.iter().fold(0, |all, (_, bits)| all | bits);
+    let tag_entries = tags.iter().map(|(name, bits)| {
+        quote! { (#name, ::nodelink::__private::FieldMask::from_bits(#bits)) }
+    });
     let encode = state
         .synced()
         .zip(&field_names)
@@ -412,6 +427,10 @@ fn sync_state_impl(state: &State<'_>) -> TokenStream {
             const FIELDS: &'static [&'static str] = &[#(#field_names),*];
             const OWNER: ::nodelink::__private::FieldMask =
                 ::nodelink::__private::FieldMask::from_bits(#owner_bits);
+            const TAGS: &'static [(&'static str, ::nodelink::__private::FieldMask)] =
+                &[#(#tag_entries),*];
+            const TAGGED: ::nodelink::__private::FieldMask =
+                ::nodelink::__private::FieldMask::from_bits(#tagged_bits);
 
             fn tracked_mut<'a>(state: &'a mut Self, changes: &'a mut #changes) -> #view<'a> {
                 #view { state, changes }

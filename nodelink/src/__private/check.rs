@@ -93,7 +93,8 @@ impl<T: SyncField> SyncedField for T {}
 /// Implemented by `#[derive(SyncState)]` for the struct, whether or not it compiles.
 pub trait DerivedState {}
 
-/// Implemented by `#[derive(SyncState)]` for a struct with `#[sync(owner)]` fields.
+/// Implemented by `#[derive(SyncState)]` for a struct with `#[sync(owner)]` or
+/// `#[sync(tag = "…")]` fields.
 pub trait HasOwnerFields {}
 
 /// Implemented by `#[nodelink::data]` for the type, whether or not it compiles.
@@ -181,9 +182,9 @@ mod sealed {
 // at fault, `Field` the field's type.
 /// A state with owner fields as a part of another state.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has `#[sync(owner)]` fields, so it cannot be part of another state",
+    message = "`{Self}` has `#[sync(owner)]` or `#[sync(tag = \"…\")]` fields, so it cannot be part of another state",
     label = "a part of a state goes to every player who sees that state",
-    note = "to send this field to its owner only, mark the field `#[sync(owner)]` and remove `#[sync(owner)]` from the fields of `{Self}`"
+    note = "to send this field to some players only, mark the field itself `#[sync(owner)]` or `#[sync(tag = \"…\")]` and remove those marks from the fields of `{Self}`"
 )]
 pub trait OwnerFieldsInside {}
 #[diagnostic::do_not_recommend]

@@ -13,7 +13,7 @@ use crate::server::error::ServerError;
 use crate::server::game::handlers::{
     error_handler, id_generator, player_handler, tick_handler, Handlers,
 };
-use crate::server::game::{EntitySight, EventCtx, Player, ServerCtx};
+use crate::server::game::{EntitySight, EventCtx, FieldSight, Player, PlayerSight, ServerCtx};
 use crate::server::matchmaking::kinds::KindRuntime;
 use crate::server::matchmaking::{Kind, Process};
 use crate::{EntityId, PlayerId, Protocol};
@@ -457,7 +457,112 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
         &mut self,
         visible: impl Fn(&EntitySight<'_, P>) -> bool + Clone + Send + 'static,
     ) -> &mut Self {
-        self.handlers.entity_visibility = Some(Box::new(visible));
+        self.handlers.rules.entities = Some(Box::new(visible));
+        self
+    }
+
+    /// Decides, per player, which other players its client mirrors (a team that
+    /// does not see the other team, players beyond a distance): asked every tick
+    /// for each pair of players the sync scope lets see each other, so it can
+    /// narrow the scope but never widen it. With [`SyncScope::Everyone`] that is
+    /// every pair; with [`SyncScope::Rooms`], players who share a room. A client
+    /// always mirrors its own player. A player coming into view reaches the client
+    /// whole, announced as a newcomer; one going out of view leaves its mirror, as
+    /// a player who left. Players whose views change alike share one encoded
+    /// frame. The rule need not be symmetric: `a` may see `b` while `b` does not
+    /// see `a`.
+    ///
+    /// ```no_run
+    /// # use nodelink::SyncState;
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Soldier { pub team: u8, pub x: f32 }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Soldier, to_server = Nothing, to_client = Nothing)]
+    /// # pub struct Game;
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// // A soldier sees its team, and enemies within 50 units.
+    /// server.player_visibility(|viewer, other| {
+    ///     viewer.state().team == other.state().team
+    ///         || (viewer.state().x - other.state().x).abs() <= 50.0
+    /// });
+    /// ```
+    pub fn player_visibility(
+        &mut self,
+        visible: impl Fn(&Player<P>, &Player<P>) -> bool + Clone + Send + 'static,
+    ) -> &mut Self {
+        self.player_visibility_with(move |sight: &PlayerSight<'_, P>| {
+            visible(sight.viewer, sight.player)
+        })
+    }
+
+    /// [`player_visibility`](Self::player_visibility) for a rule that needs the
+    /// match's server state too (a fog of war that lifts when the round ends).
+    /// The same rules of scope apply.
+    ///
+    /// ```no_run
+    /// # use nodelink::SyncState;
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Soldier { pub team: u8 }
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// # pub struct Round { pub over: bool }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Soldier, to_server = Nothing, to_client = Nothing,
+    /// #                      server_state = Round)]
+    /// # pub struct Game;
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.player_visibility_with(|sight| {
+    ///     sight.server_state.over || sight.viewer.state().team == sight.player.state().team
+    /// });
+    /// ```
+    pub fn player_visibility_with(
+        &mut self,
+        visible: impl Fn(&PlayerSight<'_, P>) -> bool + Clone + Send + 'static,
+    ) -> &mut Self {
+        self.handlers.rules.players = Some(Box::new(visible));
+        self
+    }
+
+    /// Decides who, besides their owner, receives the player state's fields
+    /// marked `#[sync(tag = "…")]` with this `tag` (a team sees its members'
+    /// ammo): asked every tick for each player and each other player its client
+    /// mirrors. Tagged fields never reach anyone else: not in shared frames, not in
+    /// snapshots; they come in a frame of the recipient's own, after the tick's
+    /// shared frames, or at the end of its snapshot. A player who comes to see them
+    /// gets their values whole; one who stops keeps the last values it received.
+    /// A tag without a rule reaches its owner alone, like `#[sync(owner)]`.
+    ///
+    /// ```no_run
+    /// # use nodelink::SyncState;
+    /// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    /// pub struct Soldier {
+    ///     pub team: u8,
+    ///     #[sync(tag = "team")]
+    ///     pub ammo: u32,
+    /// }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Soldier, to_server = Nothing, to_client = Nothing)]
+    /// # pub struct Game;
+    /// use nodelink::server::{Server, ServerConfig};
+    ///
+    /// let mut server = Server::<Game>::new(ServerConfig::default());
+    /// server.field_visibility("team", |sight| {
+    ///     sight.viewer.state().team == sight.owner.state().team
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When no field of the player state has the tag `tag`: the message lists
+    /// the tags it has.
+    pub fn field_visibility(
+        &mut self,
+        tag: &str,
+        visible: impl Fn(&FieldSight<'_, P>) -> bool + Clone + Send + 'static,
+    ) -> &mut Self {
+        self.handlers.rules.set_field_rule(tag, Box::new(visible));
         self
     }
 

@@ -58,8 +58,8 @@ pub use crate::wire::WireFormat;
 pub use config::{RateLimit, ServerConfig, SyncScope, WireFormats};
 pub use error::{RunError, SendError, ServerError, ServerStopped};
 pub use game::{
-    EntitiesMut, EntitySight, EventCtx, Player, PlayerInfo, PlayersMut, Room, RoomMut, ServerCtx,
-    ServerHandle, SyncStats,
+    EntitiesMut, EntitySight, EventCtx, FieldSight, Player, PlayerInfo, PlayerSight, PlayersMut,
+    Room, RoomMut, ServerCtx, ServerHandle, SyncStats,
 };
 pub use kind::MatchKind;
 pub use matchmaking::{MatchInfo, ProcessStats};

@@ -76,6 +76,12 @@ impl FieldMask {
         Self(self.0 & !other.0)
     }
 
+    /// The fields in `self` or in `other` (`|`, in a `const`).
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
     /// Adds field `index`; indexes of 64 and above are ignored.
     pub fn insert(&mut self, index: u32) {
         if index < Self::CAPACITY {

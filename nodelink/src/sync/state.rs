@@ -86,6 +86,21 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
     /// (never to anyone, in the shared server state).
     const OWNER: FieldMask = FieldMask::EMPTY;
 
+    /// The `#[sync(tag = "…")]` fields, by tag, in the order the tags first appear:
+    /// each reaches the player whose state it is and the players that the match
+    /// kind's rule for its tag shows it to
+    /// ([`MatchKind::field_visibility`](crate::server::MatchKind::field_visibility));
+    /// without a rule, its owner alone. In the shared server state and in entities,
+    /// which no player owns, they are never sent.
+    const TAGS: &'static [(&'static str, FieldMask)] = &[];
+
+    /// Every tagged field (the union of [`TAGS`](Self::TAGS)' masks).
+    const TAGGED: FieldMask = FieldMask::EMPTY;
+
+    /// The fields not every viewer of the state receives: [`OWNER`](Self::OWNER)
+    /// and [`TAGGED`](Self::TAGGED).
+    const PRIVATE: FieldMask = Self::OWNER.union(Self::TAGGED);
+
     /// A view of `state` whose setters record what they change in `changes`.
     fn tracked_mut<'a>(state: &'a mut Self, changes: &'a mut Self::Changes) -> Self::Mut<'a>;
 

@@ -283,6 +283,40 @@ macro_rules! world_methods {
             self.shared().entity_seen_by(player, entity)
         }
 
+        /// Whether the player `viewer`'s client mirrors the player `other`: both
+        /// are in the match, they share a room (with room-scoped sync), and the
+        /// [player visibility rule](crate::server::MatchKind::player_visibility)
+        /// shows `other` to `viewer`. A player always sees itself. The same
+        /// answer the sync gives, so that a game rule (no shooting at a player out
+        /// of sight) need not repeat the visibility rule.
+        ///
+        /// ```
+        /// # use nodelink::{PlayerId, SyncState};
+        /// # use nodelink::server::{Server, ServerConfig};
+        /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Soldier { pub x: f32, pub hp: u32 }
+        /// # #[nodelink::events] pub enum ToServer { Shoot { at: PlayerId } }
+        /// # #[nodelink::events] pub enum ToClient { Missed }
+        /// # #[nodelink::protocol(state = Soldier, to_server = ToServer, to_client = ToClient)]
+        /// # pub struct Game;
+        /// let mut server = Server::<Game>::new(ServerConfig::default());
+        /// server.player_visibility(|me, other| (me.state().x - other.state().x).abs() <= 30.0);
+        /// server.on_shoot(|ctx, ToServerShoot { at }| {
+        ///     let me = ctx.id();
+        ///     if !ctx.sees_player(me, at) {
+        ///         let _ = ctx.send_to(me, ToClient::Missed);
+        ///         return;
+        ///     }
+        ///     if let Some(target) = ctx.get_player_mut(at) {
+        ///         let hp = target.state().hp.saturating_sub(10);
+        ///         target.state_mut().set_hp(hp);
+        ///     }
+        /// });
+        /// ```
+        #[must_use]
+        pub fn sees_player(&self, viewer: PlayerId, other: PlayerId) -> bool {
+            self.shared().player_seen_by(viewer, other)
+        }
+
         /// Every live entity's typed setters, by id (each also reads as the
         /// entity): to change entities while going through them.
         pub fn entities_mut(

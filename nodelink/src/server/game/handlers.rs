@@ -8,8 +8,9 @@ use crate::handler::{BoxedHandler, BoxedMiddleware, HandlerResult};
 use crate::server::error::ServerError;
 use crate::server::game::ctx::{EventCtx, ServerCtx};
 use crate::server::game::player::Player;
+use crate::server::game::visibility::Rules;
 use crate::server::kind::MatchKind;
-use crate::{EntityId, PlayerId, Protocol};
+use crate::{PlayerId, Protocol};
 
 /// An event handler, as the kind's [`Route`](crate::Route) keeps it.
 pub(crate) type EventHandler<P, G> = BoxedHandler<MatchKind<P, G>, <P as Protocol>::ToServer>;
@@ -133,54 +134,6 @@ where
     Box::new(generator)
 }
 
-/// What a visibility rule decides from: the player asking, the entity, and the
-/// match around them. See [`MatchKind::entity_visibility_with`](crate::server::MatchKind::entity_visibility_with).
-#[non_exhaustive]
-pub struct EntitySight<'a, P: Protocol> {
-    /// The player whose client would see the entity.
-    pub player: &'a Player<P>,
-    /// The entity's id.
-    pub id: EntityId,
-    /// The entity's state.
-    pub entity: &'a P::Entity,
-    /// The room it was spawned in (`spawn_in`), or `None`.
-    pub room: Option<&'a str>,
-    /// The match's shared server state.
-    pub server_state: &'a P::ServerState,
-}
-
-impl<P: Protocol> std::fmt::Debug for EntitySight<'_, P> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EntitySight")
-            .field("player", &self.player.id())
-            .field("id", &self.id)
-            .field("room", &self.room)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Decides whether a player sees an entity; see `Server::entity_visibility`.
-pub(crate) trait VisibilityFn<P: Protocol>: Send + 'static {
-    fn call(&self, sight: &EntitySight<'_, P>) -> bool;
-    fn clone_box(&self) -> Box<dyn VisibilityFn<P>>;
-}
-
-impl<P: Protocol, F> VisibilityFn<P> for F
-where
-    F: Fn(&EntitySight<'_, P>) -> bool + Clone + Send + 'static,
-{
-    fn call(&self, sight: &EntitySight<'_, P>) -> bool {
-        self(sight)
-    }
-
-    fn clone_box(&self) -> Box<dyn VisibilityFn<P>> {
-        Box::new(self.clone())
-    }
-}
-
-/// The entity visibility hook, boxed.
-pub(crate) type EntityVisibility<P> = Box<dyn VisibilityFn<P>>;
-
 /// Every handler of a kind; each match of the kind runs a clone.
 pub(crate) struct Handlers<P: Protocol, G> {
     pub(crate) events: Vec<Option<EventHandler<P, G>>>,
@@ -194,7 +147,8 @@ pub(crate) struct Handlers<P: Protocol, G> {
     pub(crate) on_resume: Option<PlayerHandler<P, G>>,
     pub(crate) on_tick: Option<TickHandler<P, G>>,
     pub(crate) on_error: Option<ErrorHandler<P>>,
-    pub(crate) entity_visibility: Option<EntityVisibility<P>>,
+    /// Who sees what, per recipient.
+    pub(crate) rules: Rules<P>,
     pub(crate) id_generator: Option<IdGenerator>,
 }
 
@@ -213,7 +167,7 @@ impl<P: Protocol, G> Handlers<P, G> {
             on_resume: None,
             on_tick: None,
             on_error: None,
-            entity_visibility: None,
+            rules: Rules::default(),
             id_generator: None,
         }
     }
@@ -232,7 +186,7 @@ impl<P: Protocol, G: Send + 'static> Clone for Handlers<P, G> {
             on_resume: self.on_resume.as_ref().map(|h| h.clone_box()),
             on_tick: self.on_tick.as_ref().map(|h| h.clone_box()),
             on_error: self.on_error.as_ref().map(|h| h.clone_box()),
-            entity_visibility: self.entity_visibility.as_ref().map(|h| h.clone_box()),
+            rules: self.rules.clone(),
             id_generator: self.id_generator.as_ref().map(|h| h.clone_box()),
         }
     }

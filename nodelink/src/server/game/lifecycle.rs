@@ -108,7 +108,9 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         if let Some(service) = &shared.record.service {
             service.joined(id, &shared.record.code);
         }
-        if shared.config.sync_scope == SyncScope::Everyone {
+        // With a player visibility rule, others see the newcomer at the next
+        // tick, as their views are built.
+        if shared.config.sync_scope == SyncScope::Everyone && !shared.tracks_player_views() {
             shared.joined.push((net_id, id));
         }
         shared.publish_count();
@@ -282,7 +284,11 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         }
         // Everyone who mirrors the player is told once; then it leaves its rooms
         // without further visibility changes to announce.
-        shared.conceal(id, &visible);
+        if shared.tracks_player_views() {
+            shared.forget_in_views(id);
+        } else {
+            shared.conceal(id, &visible);
+        }
         for room in &rooms {
             shared.rooms.remove_member(room, id);
         }
@@ -292,7 +298,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         if shared.players.remove(&id).map(|p| p.wire) == Some(WireFormat::Json) {
             shared.json_players -= 1;
         }
-        if shared.config.sync_scope == SyncScope::Everyone {
+        if shared.config.sync_scope == SyncScope::Everyone && !shared.tracks_player_views() {
             shared.left.push((net_id, id));
             shared.forget_arrival(id);
         }

@@ -27,14 +27,16 @@ mod session;
 mod split;
 mod state;
 mod stats;
+mod views;
+mod visibility;
 
 pub use ctx::{EventCtx, ServerCtx};
 pub use handle::ServerHandle;
-pub use handlers::EntitySight;
 pub use player::{Player, PlayerInfo};
 pub use room::{Room, RoomMut};
 pub use split::{EntitiesMut, PlayersMut};
 pub use stats::SyncStats;
+pub use visibility::{EntitySight, FieldSight, PlayerSight};
 
 pub(crate) use handle::{Command, ProcessLink};
 pub(crate) use handlers::Handlers;

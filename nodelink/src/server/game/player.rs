@@ -9,13 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
-use crate::id_map::IdSet;
+use crate::id_map::{IdMap, IdSet};
 use crate::server::error::SendError;
 use crate::server::game::frame::{Frame, Wires};
 use crate::server::game::session::Session;
 use crate::server::port::Identity;
 use crate::server::port::{HardClose, Outgoing, Seat};
-use crate::sync::Tracked;
+use crate::sync::{FieldMask, Tracked};
 use crate::wire::{encode_event, json, CloseReason, NetId, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};
 
@@ -60,8 +60,12 @@ pub struct Player<P: Protocol> {
     held: RefCell<Option<Vec<Outgoing>>>,
     /// The rooms this player is in, by name.
     pub(crate) rooms: Vec<String>,
-    /// With room-scoped sync: the other players this player's client mirrors.
+    /// With room-scoped sync or a player visibility rule: the other players this
+    /// player's client mirrors.
     pub(crate) visible: IdSet,
+    /// The tagged fields of other players this player's client receives, by
+    /// player (with a rule for some tag).
+    pub(crate) tag_sight: IdMap<FieldMask>,
     /// With an entity visibility hook: the entities this player's client mirrors.
     pub(crate) seen_entities: BTreeSet<EntityId>,
     /// The last measured round trip.
@@ -108,6 +112,7 @@ impl<P: Protocol> Player<P> {
             held: RefCell::new(None),
             rooms: Vec::new(),
             visible: IdSet::default(),
+            tag_sight: IdMap::default(),
             seen_entities: BTreeSet::new(),
             ping: None,
             ping_pending: None,

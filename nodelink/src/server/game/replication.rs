@@ -14,9 +14,11 @@
 //!
 //! Snapshots, a newcomer's and a catch-up alike, go out in frames of about
 //! [`SNAPSHOT_CHUNK_LEN`] bytes, players first, then entities.
+//!
+//! What a visibility rule decides per recipient (entities, other players, tagged
+//! fields) goes in frames per distinct view, built in `views.rs`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::SystemTime;
 
@@ -24,27 +26,28 @@ use crate::error::EncodeError;
 use crate::id_map::{IdMap, IdSet};
 use crate::server::config::SyncScope;
 use crate::server::game::frame::{Frame, Wires};
-use crate::server::game::handlers::EntitySight;
 use crate::server::game::player::Player;
 use crate::server::game::stats::SyncStats;
 use crate::server::game::MatchState;
-use crate::sync::{ChangeSet, Selection};
+use crate::sync::{ChangeSet, FieldMask, Selection};
 use crate::wire::{encode_sync_with_entities, json, NetId, StateSelection, SyncHeader, WireFormat};
 use crate::{EntityId, PlayerId, Protocol, SyncState};
 
-/// What every client may see of a state: all of it but its `#[sync(owner)]`
-/// fields (its owner gets those in frames of its own).
-fn public<S: SyncState>() -> Selection<'static, S::Changes> {
-    if S::OWNER.is_empty() {
+/// What every client may see of a state: all of it but its `#[sync(owner)]` and
+/// `#[sync(tag = "…")]` fields (its owner, and those a tag's rule picks, get
+/// those in frames of their own).
+pub(super) fn public<S: SyncState>() -> Selection<'static, S::Changes> {
+    if S::PRIVATE.is_empty() {
         Selection::All
     } else {
-        Selection::Fields(S::ALL.without(S::OWNER))
+        Selection::Fields(S::ALL.without(S::PRIVATE))
     }
 }
 
-/// Whether the players' state has `#[sync(owner)]` fields.
-fn has_owner_fields<P: Protocol>() -> bool {
-    !P::State::OWNER.is_empty()
+/// Whether the players' state has fields not everyone receives: then a
+/// snapshot ends with a frame of the recipient's own.
+fn has_private_fields<P: Protocol>() -> bool {
+    !P::State::PRIVATE.is_empty()
 }
 
 /// The entity part of a frame: whom to forget, and whom to list with what.
@@ -61,7 +64,7 @@ impl<P: Protocol> EntitySection<'_, P> {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.despawned.is_empty() && self.entities.is_empty()
     }
 
@@ -113,14 +116,14 @@ impl<'a, P: Protocol> EntitySection<'a, P> {
 }
 
 /// An entity's changes this tick, with the room whose members see it.
-type RoutedEntity<'a, P> = (
+pub(super) type RoutedEntity<'a, P> = (
     EntityId,
     Option<String>,
     StateSelection<'a, <P as Protocol>::Entity>,
 );
 
 /// A player to list in a frame, and what of its state to send.
-type Entry<'a, P> = (PlayerId, StateSelection<'a, <P as Protocol>::State>);
+pub(super) type Entry<'a, P> = (PlayerId, StateSelection<'a, <P as Protocol>::State>);
 
 /// The world's players as newcomers get it, encoded at the first join of a tick
 /// and shared by the tick's later newcomers; dropped at every tick, and remade
@@ -152,14 +155,14 @@ struct Chunk {
 /// Where a frame stands in a snapshot: the `full` and `more` flags of
 /// [`SyncHeader`].
 #[derive(Debug, Clone, Copy)]
-struct Part {
+pub(super) struct Part {
     full: bool,
     more: bool,
 }
 
 impl Part {
     /// An ordinary frame (also a multi-frame snapshot's last part).
-    const DELTA: Self = Self {
+    pub(super) const DELTA: Self = Self {
         full: false,
         more: false,
     };
@@ -181,7 +184,7 @@ impl<P: Protocol, G> MatchState<P, G> {
     /// Every `joined` player is listed with its whole state, so that a receiver
     /// never has to know a state's defaults; the native frame also announces it by
     /// number, the JSON frame (keyed by player id) has no announcements.
-    fn encode(
+    pub(super) fn encode(
         &self,
         wires: Wires,
         part: Part,
@@ -196,7 +199,7 @@ impl<P: Protocol, G> MatchState<P, G> {
 
     /// [`encode`](Self::encode), with entity changes.
     #[allow(clippy::too_many_arguments)]
-    fn encode_with(
+    pub(super) fn encode_with(
         &self,
         wires: Wires,
         part: Part,
@@ -264,6 +267,14 @@ impl<P: Protocol, G> MatchState<P, G> {
 
     /// The players `id`'s client mirrors, itself included.
     fn mirrored_by(&self, id: PlayerId) -> Vec<PlayerId> {
+        if self.tracks_player_views() {
+            if !self.players.contains_key(&id) {
+                return Vec::new();
+            }
+            return std::iter::once(id)
+                .chain(self.players_seen_by(id))
+                .collect();
+        }
         match self.config.sync_scope {
             SyncScope::Everyone => self.players.keys().copied().collect(),
             SyncScope::Rooms => match self.players.get(&id) {
@@ -291,12 +302,12 @@ impl<P: Protocol, G> MatchState<P, G> {
         let section = EntitySection::whole(self.entities_seen_by(id));
         if !whole {
             return Ok(self
-                .chunked(wires, &shown, &section, has_owner_fields::<P>())?
+                .chunked(wires, &shown, &section, has_private_fields::<P>())?
                 .0);
         }
         let part = Part {
             full: true,
-            more: has_owner_fields::<P>(),
+            more: has_private_fields::<P>(),
         };
         let server = Some(public::<P::ServerState>());
         Ok(vec![
@@ -304,120 +315,9 @@ impl<P: Protocol, G> MatchState<P, G> {
         ])
     }
 
-    /// The live entities `id`'s client may see: all of them, or with room-scoped
-    /// sync those in its rooms and in none.
-    pub(crate) fn entities_seen_by(&self, id: PlayerId) -> BTreeSet<EntityId> {
-        let Some(player) = self.players.get(&id) else {
-            return BTreeSet::new();
-        };
-        let allowed: Box<dyn Iterator<Item = EntityId>> = match self.config.sync_scope {
-            SyncScope::Everyone => Box::new(self.entities.live.keys().copied()),
-            SyncScope::Rooms => Box::new(self.entities.seen_in(&player.rooms)),
-        };
-        match &self.entity_visibility {
-            Some(visible) => allowed
-                .filter(|id| {
-                    self.entities.live.get(id).is_some_and(|entity| {
-                        visible.call(&EntitySight {
-                            player,
-                            id: *id,
-                            entity: entity.state.get(),
-                            room: entity.room.as_deref(),
-                            server_state: self.server_state.get(),
-                        })
-                    })
-                })
-                .collect(),
-            None => allowed.collect(),
-        }
-    }
-
-    /// Whether the player `id`'s client may see the entity `entity`, by the same
-    /// rules as [`entities_seen_by`](Self::entities_seen_by): it is live, in one of
-    /// the player's rooms or in none (with room-scoped sync), and the visibility
-    /// hook, if any, shows it.
-    pub(crate) fn entity_seen_by(&self, id: PlayerId, entity: EntityId) -> bool {
-        let (Some(player), Some(live)) = (self.players.get(&id), self.entities.live.get(&entity))
-        else {
-            return false;
-        };
-        let in_scope = match self.config.sync_scope {
-            SyncScope::Everyone => true,
-            SyncScope::Rooms => live
-                .room
-                .as_ref()
-                .is_none_or(|room| player.rooms.iter().any(|r| r == room)),
-        };
-        in_scope
-            && self.entity_visibility.as_ref().is_none_or(|visible| {
-                visible.call(&EntitySight {
-                    player,
-                    id: entity,
-                    entity: live.state.get(),
-                    room: live.room.as_deref(),
-                    server_state: self.server_state.get(),
-                })
-            })
-    }
-
-    /// Whether each player's view of the entities is tracked (a visibility hook
-    /// decides it), so that snapshots record what they showed.
-    pub(crate) fn tracks_entity_views(&self) -> bool {
-        self.entity_visibility.is_some()
-    }
-
-    /// With an entity visibility hook: each player's entity changes this tick,
-    /// what came into its view (whole) and what left it (despawned), in one frame
-    /// per distinct view.
-    fn sync_entity_views(&mut self, changed: &[RoutedEntity<'_, P>]) -> Result<(), EncodeError> {
-        let changes: BTreeMap<EntityId, StateSelection<'_, P::Entity>> =
-            changed.iter().map(|(id, _, s)| (*id, *s)).collect();
-        type View = (Vec<EntityId>, Vec<EntityId>, Vec<EntityId>);
-        let mut views: BTreeMap<View, Vec<PlayerId>> = BTreeMap::new();
-        let mut seen_now = Vec::new();
-        for player in self.players.values().filter(|p| !p.needs_snapshot) {
-            let now = self.entities_seen_by(player.id);
-            let appeared: Vec<EntityId> = now.difference(&player.seen_entities).copied().collect();
-            let gone: Vec<EntityId> = player.seen_entities.difference(&now).copied().collect();
-            let changed: Vec<EntityId> = now
-                .intersection(&player.seen_entities)
-                .filter(|id| changes.contains_key(id))
-                .copied()
-                .collect();
-            if !(appeared.is_empty() && gone.is_empty() && changed.is_empty()) {
-                views
-                    .entry((appeared, gone, changed))
-                    .or_default()
-                    .push(player.id);
-            }
-            seen_now.push((player.id, now));
-        }
-        for (id, now) in seen_now {
-            if let Some(player) = self.players.get_mut(&id) {
-                player.seen_entities = now;
-            }
-        }
-        for ((appeared, gone, changed), ids) in views {
-            let entities = appeared
-                .into_iter()
-                .map(|id| (id, public::<P::Entity>()))
-                .chain(changed.into_iter().map(|id| (id, changes[&id])))
-                .collect();
-            let section = EntitySection {
-                despawned: gone,
-                entities,
-            };
-            let wires = self.wires_of(&ids);
-            let frame = self.encode_with(wires, Part::DELTA, &[], &[], &[], None, &section)?;
-            self.stats.frames += 1;
-            self.send_sync_to(&ids, &frame);
-        }
-        Ok(())
-    }
-
     /// Room-scoped sync: `id` joined `room` and starts seeing its entities.
     pub(crate) fn show_room_entities(&mut self, id: PlayerId, room: &str) {
-        if self.entity_visibility.is_some() {
+        if self.tracks_entity_views() {
             return; // the next tick's views show them
         }
         let ids: Vec<EntityId> = self
@@ -432,7 +332,7 @@ impl<P: Protocol, G> MatchState<P, G> {
 
     /// Room-scoped sync: `id` left `room` and forgets its entities.
     pub(crate) fn hide_room_entities(&mut self, id: PlayerId, room: &str) {
-        if self.entity_visibility.is_some() {
+        if self.tracks_entity_views() {
             return; // the next tick's views hide them
         }
         let despawned = self
@@ -461,8 +361,8 @@ impl<P: Protocol, G> MatchState<P, G> {
         }
     }
 
-    /// `id`'s own `#[sync(owner)]` fields as `selection` picks them, in a frame for
-    /// it alone.
+    /// `id`'s own `#[sync(owner)]` and tagged fields as `selection` picks them, in
+    /// a frame for it alone.
     fn owner_frame(
         &self,
         id: PlayerId,
@@ -470,6 +370,45 @@ impl<P: Protocol, G> MatchState<P, G> {
     ) -> Result<Frame, EncodeError> {
         let wires = self.wires_of(&[id]);
         self.encode(wires, Part::DELTA, &[], &[], &[(id, selection)], None)
+    }
+
+    /// The frame that ends a snapshot of `shown` for `id` when the state has
+    /// private fields: its own owner and tagged fields, and the tagged fields of
+    /// each of `shown` that a tag's rule shows it. Also returns what it showed of
+    /// whom, which the player's `tag_sight` records once the frame is sent.
+    fn private_snapshot_frame(
+        &self,
+        id: PlayerId,
+        shown: &[PlayerId],
+    ) -> Result<(Frame, IdMap<FieldMask>), EncodeError> {
+        let mut sight = IdMap::default();
+        let mut entries: Vec<Entry<'_, P>> = vec![(id, Selection::Fields(P::State::PRIVATE))];
+        if let (Some(viewer), true) = (self.players.get(&id), self.rules.shares_tagged_fields()) {
+            for other in shown.iter().filter(|other| **other != id) {
+                let Some(owner) = self.players.get(other) else {
+                    continue;
+                };
+                let fields = self.tagged_fields_for(viewer, owner);
+                if !fields.is_empty() {
+                    entries.push((*other, Selection::Fields(fields)));
+                    sight.insert(*other, fields);
+                }
+            }
+        }
+        let frame = self.encode(self.wires_of(&[id]), Part::DELTA, &[], &[], &entries, None)?;
+        Ok((frame, sight))
+    }
+
+    /// Records what a snapshot sent to `id` showed: the players it mirrors (when
+    /// a rule decides it) and the tagged fields it received.
+    fn record_snapshot_views(&mut self, id: PlayerId, shown: &[PlayerId], sight: IdMap<FieldMask>) {
+        let views = self.tracks_player_views();
+        if let Some(player) = self.players.get_mut(&id) {
+            if views {
+                player.visible = shown.iter().copied().filter(|other| *other != id).collect();
+            }
+            player.tag_sight = sight;
+        }
     }
 
     /// The frames that give newcomer `id`'s client the world it mirrors, for the
@@ -495,13 +434,15 @@ impl<P: Protocol, G> MatchState<P, G> {
         wires: Wires,
     ) -> Result<Vec<Frame>, EncodeError> {
         let shared_base = self.config.sync_scope == SyncScope::Everyone
-            && self.entity_visibility.is_none()
+            && !self.tracks_entity_views()
+            && !self.tracks_player_views()
             && wires == Wires::of([WireFormat::Native]);
         if !shared_base {
             let shown = self.mirrored_by(id);
             let section = EntitySection::whole(self.entities_seen_by(id));
-            let frames = self.snapshot_frames(wires, id, &shown, &section)?;
+            let (frames, sight) = self.snapshot_frames(wires, id, &shown, &section)?;
             self.stats.snapshot_frames += frames.len() as u64;
+            self.record_snapshot_views(id, &shown, sight);
             return Ok(frames);
         }
         let entities = self.entities.changes_this_tick();
@@ -527,16 +468,19 @@ impl<P: Protocol, G> MatchState<P, G> {
                     .collect();
                 let part = Part {
                     full: false,
-                    more: has_owner_fields::<P>(),
+                    more: has_private_fields::<P>(),
                 };
                 let none = EntitySection::none();
                 frames.push(self.encode_with(wires, part, left, joined, &entries, None, &none)?);
                 built += 1;
             }
         }
-        if has_owner_fields::<P>() {
-            frames.push(self.owner_frame(id, Selection::Fields(P::State::OWNER))?);
+        if has_private_fields::<P>() {
+            let shown: Vec<PlayerId> = self.players.keys().copied().collect();
+            let (frame, sight) = self.private_snapshot_frame(id, &shown)?;
+            frames.push(frame);
             built += 1;
+            self.record_snapshot_views(id, &[], sight);
         }
         self.stats.snapshot_frames += built;
         self.join_base = Some(base);
@@ -555,7 +499,7 @@ impl<P: Protocol, G> MatchState<P, G> {
         // The last frame again, completing the snapshot: for a newcomer with
         // nothing to add (the first of the tick), whose snapshot is then the same
         // as if it had been built for it alone.
-        let complete = if has_owner_fields::<P>() {
+        let complete = if has_private_fields::<P>() {
             None
         } else {
             let single = frames.len() == 1;
@@ -591,20 +535,23 @@ impl<P: Protocol, G> MatchState<P, G> {
         }
     }
 
-    /// A newcomer's snapshot of `shown` and `section`, chunked, then the owner
-    /// frame of `owner` when the state has owner fields.
+    /// A newcomer's snapshot of `shown` and `section`, chunked, then the frame of
+    /// `owner`'s own when the state has private fields (with what it showed).
     fn snapshot_frames(
         &self,
         wires: Wires,
         owner: PlayerId,
         shown: &[PlayerId],
         section: &EntitySection<'_, P>,
-    ) -> Result<Vec<Frame>, EncodeError> {
-        let (mut frames, _) = self.chunked(wires, shown, section, has_owner_fields::<P>())?;
-        if has_owner_fields::<P>() {
-            frames.push(self.owner_frame(owner, Selection::Fields(P::State::OWNER))?);
+    ) -> Result<(Vec<Frame>, IdMap<FieldMask>), EncodeError> {
+        let (mut frames, _) = self.chunked(wires, shown, section, has_private_fields::<P>())?;
+        let mut sight = IdMap::default();
+        if has_private_fields::<P>() {
+            let (frame, shown_fields) = self.private_snapshot_frame(owner, shown)?;
+            frames.push(frame);
+            sight = shown_fields;
         }
-        Ok(frames)
+        Ok((frames, sight))
     }
 
     /// `shown` with their whole states, then `section`'s entities, in frames of
@@ -680,7 +627,7 @@ impl<P: Protocol, G> MatchState<P, G> {
 
     /// Queues `frame` for each of `ids` that is not owed a snapshot (which will
     /// carry everything this frame does).
-    fn send_sync_to(&mut self, ids: &[PlayerId], frame: &Frame) {
+    pub(super) fn send_sync_to(&mut self, ids: &[PlayerId], frame: &Frame) {
         deliver_to(&mut self.players, ids, frame, &mut self.stats);
     }
 
@@ -693,21 +640,33 @@ impl<P: Protocol, G> MatchState<P, G> {
         // This tick's frame carries what the base left to each newcomer's own frame.
         self.join_base = None;
         let whole = full || !self.config.delta_only;
-        let owned = has_owner_fields::<P>();
-        let public_fields = P::State::ALL.without(P::State::OWNER);
+        let owned = has_private_fields::<P>();
+        let shares_tagged = self.rules.shares_tagged_fields();
+        let public_fields = P::State::ALL.without(P::State::PRIVATE);
         // Taken first, so the frames below can borrow them while encoding. The
-        // `#[sync(owner)]` fields' changes are split off: they go to their owner
-        // alone.
+        // owner and tagged fields' changes are split off: they go to their owner,
+        // and the tagged ones to whom their tag's rule shows them, in frames of
+        // their own.
         let mut taken = Vec::new();
         let mut owners = Vec::new();
+        let mut tagged = Vec::new();
         for player in self.players.values_mut() {
             let mut changes = player.state.take_changes();
             if owned {
                 let mut own = changes.clone();
-                P::State::restrict(&mut own, P::State::OWNER);
+                P::State::restrict(&mut own, P::State::PRIVATE);
                 P::State::restrict(&mut changes, public_fields);
                 if !own.is_empty() {
+                    if shares_tagged {
+                        let mut shared = own.clone();
+                        P::State::restrict(&mut shared, P::State::TAGGED);
+                        if whole || !shared.is_empty() {
+                            tagged.push((player.id, shared));
+                        }
+                    }
                     owners.push((player.id, own));
+                } else if whole && shares_tagged {
+                    tagged.push((player.id, own));
                 }
             }
             if whole || !changes.is_empty() {
@@ -728,7 +687,7 @@ impl<P: Protocol, G> MatchState<P, G> {
         let mut server_changes = self.server_state.take_changes();
         P::ServerState::restrict(
             &mut server_changes,
-            P::ServerState::ALL.without(P::ServerState::OWNER),
+            P::ServerState::ALL.without(P::ServerState::PRIVATE),
         );
         let server = if whole {
             Some(public::<P::ServerState>())
@@ -736,7 +695,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             (!server_changes.is_empty()).then_some(Selection::Changed(&server_changes))
         };
         let mut entity_tick = self.entities.take_tick(whole);
-        let entity_public = P::Entity::ALL.without(P::Entity::OWNER);
+        let entity_public = P::Entity::ALL.without(P::Entity::PRIVATE);
         for (_, changes) in &mut entity_tick.changed {
             if let Some(changes) = changes {
                 P::Entity::restrict(changes, entity_public);
@@ -755,7 +714,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             })
             .collect();
         // With a visibility hook, entities go in frames per view, after the others.
-        let per_view = self.entity_visibility.is_some();
+        let per_view = self.tracks_entity_views();
         let (despawned, routed): (&[_], &[_]) = if per_view {
             (&[], &[])
         } else {
@@ -768,23 +727,32 @@ impl<P: Protocol, G> MatchState<P, G> {
                 player.needs_snapshot = true;
             }
         } else {
+            // With a player visibility rule, players go in frames per view too.
+            let player_views = self.tracks_player_views();
+            let scoped: &[Entry<'_, P>] = if player_views { &[] } else { &changed };
             match self.config.sync_scope {
                 SyncScope::Everyone => {
                     let section = EntitySection {
                         despawned: despawned.iter().map(|(id, _)| *id).collect(),
                         entities: routed.iter().map(|(id, _, s)| (*id, *s)).collect(),
                     };
-                    self.sync_everyone(&changed, server, &section)?;
+                    self.sync_everyone(scoped, server, &section)?;
                 }
-                SyncScope::Rooms => self.sync_rooms(&changed, server, despawned, routed)?,
+                SyncScope::Rooms => self.sync_rooms(scoped, server, despawned, routed)?,
+            }
+            if player_views {
+                self.sync_player_views(&changed)?;
             }
             if per_view {
                 self.sync_entity_views(&entities)?;
             }
+            if shares_tagged {
+                self.sync_tagged_fields(&tagged, whole)?;
+            }
             if whole && owned {
                 let ids: Vec<PlayerId> = self.players.keys().copied().collect();
                 for id in ids {
-                    let frame = self.owner_frame(id, Selection::Fields(P::State::OWNER))?;
+                    let frame = self.owner_frame(id, Selection::Fields(P::State::PRIVATE))?;
                     self.send_sync_to(&[id], &frame);
                 }
             } else {
@@ -899,9 +867,9 @@ impl<P: Protocol, G> MatchState<P, G> {
             return Ok(());
         }
         // Scope `Everyone`: the same snapshot serves everyone; encode it once.
-        // With a visibility hook each player sees its own entities: one each.
+        // With a visibility rule each player sees its own world: one each.
         let shared_snapshot = match self.config.sync_scope {
-            SyncScope::Everyone if self.entity_visibility.is_none() => {
+            SyncScope::Everyone if !self.tracks_entity_views() && !self.tracks_player_views() => {
                 let wires = self.wires_of(&owed);
                 let frames = self.snapshot_for(owed[0], wires, false)?;
                 self.stats.frames += frames.len() as u64;
@@ -913,7 +881,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             let Some((free, max)) = self.players.get(&id).map(Player::queue_room) else {
                 continue;
             };
-            let owner_frames = usize::from(has_owner_fields::<P>());
+            let owner_frames = usize::from(has_private_fields::<P>());
             let mut snapshot = match &shared_snapshot {
                 Some(snapshot) => snapshot.clone(),
                 None => {
@@ -940,26 +908,30 @@ impl<P: Protocol, G> MatchState<P, G> {
             let seen = self
                 .tracks_entity_views()
                 .then(|| self.entities_seen_by(id));
-            let own = if has_owner_fields::<P>() {
-                Some(self.owner_frame(id, Selection::Fields(P::State::OWNER))?)
+            let shown = self.mirrored_by(id);
+            let (own, sight) = if has_private_fields::<P>() {
+                let (frame, sight) = self.private_snapshot_frame(id, &shown)?;
+                (Some(frame), sight)
             } else {
-                None
+                (None, IdMap::default())
             };
-            if let Some(player) = self.players.get_mut(&id) {
-                // The owner's frame completes the snapshot: all of it goes out, or
-                // it is sent again, whole, once the queue has room.
-                let mut all_sent = true;
-                for frame in snapshot.iter().chain(own.as_ref()) {
-                    if player.send_frame(frame).is_err() {
-                        all_sent = false;
-                        break;
-                    }
-                    self.stats.bytes_sent += frame.len(player.wire) as u64;
+            let Some(player) = self.players.get_mut(&id) else {
+                continue;
+            };
+            // The owner's frame completes the snapshot: all of it goes out, or it
+            // is sent again, whole, once the queue has room.
+            let mut all_sent = true;
+            for frame in snapshot.iter().chain(own.as_ref()) {
+                if player.send_frame(frame).is_err() {
+                    all_sent = false;
+                    break;
                 }
-                player.needs_snapshot = !all_sent;
-                if all_sent {
-                    player.seen_entities = seen.unwrap_or_default();
-                }
+                self.stats.bytes_sent += frame.len(player.wire) as u64;
+            }
+            player.needs_snapshot = !all_sent;
+            if all_sent {
+                player.seen_entities = seen.unwrap_or_default();
+                self.record_snapshot_views(id, &shown, sight);
             }
         }
         Ok(())
@@ -1013,6 +985,7 @@ impl<P: Protocol, G> MatchState<P, G> {
         for other in lost {
             if let Some(player) = self.players.get_mut(other) {
                 player.visible.remove(&id);
+                player.tag_sight.remove(&id);
             }
         }
         let Some(player) = self.players.get_mut(&id) else {
@@ -1020,6 +993,7 @@ impl<P: Protocol, G> MatchState<P, G> {
         };
         for other in lost {
             player.visible.remove(other);
+            player.tag_sight.remove(other);
         }
         let net_id = player.net_id;
         let lost_players: Vec<(NetId, PlayerId)> = lost

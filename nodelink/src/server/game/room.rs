@@ -36,6 +36,11 @@ impl Rooms {
             .map(|members| members.iter().copied().collect())
     }
 
+    /// The members of the room `name`, if it exists.
+    pub(crate) fn members_of(&self, name: &str) -> Option<&BTreeSet<PlayerId>> {
+        self.by_name.get(name)
+    }
+
     pub(crate) fn remove_member(&mut self, name: &str, id: PlayerId) {
         if let Some(members) = self.by_name.get_mut(name) {
             members.remove(&id);
@@ -194,7 +199,8 @@ impl<P: Protocol, G> MatchState<P, G> {
         if let Some(player) = self.players.get_mut(&id) {
             player.rooms.push(name.to_owned());
         }
-        if self.config.sync_scope == SyncScope::Rooms {
+        // With a player visibility rule, the next tick's views show the room.
+        if self.config.sync_scope == SyncScope::Rooms && !self.tracks_player_views() {
             let gained: Vec<PlayerId> = match self.players.get(&id) {
                 Some(player) => others
                     .into_iter()
@@ -203,6 +209,8 @@ impl<P: Protocol, G> MatchState<P, G> {
                 None => Vec::new(),
             };
             self.reveal(id, &gained);
+        }
+        if self.config.sync_scope == SyncScope::Rooms {
             self.show_room_entities(id, name);
         }
         true
@@ -221,12 +229,14 @@ impl<P: Protocol, G> MatchState<P, G> {
         if let Some(player) = self.players.get_mut(&id) {
             player.rooms.retain(|room| room != name);
         }
-        if self.config.sync_scope == SyncScope::Rooms {
+        if self.config.sync_scope == SyncScope::Rooms && !self.tracks_player_views() {
             let lost: Vec<PlayerId> = former
                 .into_iter()
                 .filter(|other| !self.share_a_room(id, *other))
                 .collect();
             self.conceal(id, &lost);
+        }
+        if self.config.sync_scope == SyncScope::Rooms {
             self.hide_room_entities(id, name);
         }
         true

@@ -13,7 +13,7 @@ use crate::server::error::{SendError, ServerError};
 use crate::server::game::entities::Entities;
 use crate::server::game::frame::{Frame, Wires};
 use crate::server::game::handle::ServerHandle;
-use crate::server::game::handlers::EntityVisibility;
+use crate::server::game::visibility::Rules;
 use crate::server::game::ids::{NetIds, PlayerIds};
 use crate::server::game::player::Player;
 use crate::server::game::replication::JoinBase;
@@ -31,8 +31,8 @@ pub(crate) struct MatchState<P: Protocol, G> {
     pub(crate) players: IdMap<Player<P>>,
     pub(crate) server_state: Tracked<P::ServerState>,
     pub(crate) entities: Entities<P::Entity>,
-    /// Which entities each player sees, when the game decides it per player.
-    pub(crate) entity_visibility: Option<EntityVisibility<P>>,
+    /// Who sees what, when the game decides it per recipient.
+    pub(crate) rules: Rules<P>,
     pub(crate) rooms: Rooms,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) fingerprint: u64,
@@ -89,7 +89,7 @@ impl<P: Protocol, G> MatchState<P, G> {
     pub(crate) fn new(
         game: G,
         config: Arc<ServerConfig>,
-        entity_visibility: Option<EntityVisibility<P>>,
+        rules: Rules<P>,
         player_ids: PlayerIds,
         handle: ServerHandle<P>,
         record: Arc<MatchRecord<P>>,
@@ -100,7 +100,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             players: IdMap::default(),
             server_state: Tracked::default(),
             entities: Entities::default(),
-            entity_visibility,
+            rules,
             rooms: Rooms::default(),
             config,
             fingerprint: P::FINGERPRINT,

@@ -300,12 +300,12 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
         });
         process.counters.started.fetch_add(1, Ordering::Relaxed);
         let mut handlers = lock(&self.handlers).clone();
-        let visibility = handlers.entity_visibility.take();
+        let rules = std::mem::take(&mut handlers.rules);
         let ids = PlayerIds::new(handlers.id_generator.take(), process.service.clone());
         let state = MatchState::new(
             game,
             self.config.clone(),
-            visibility,
+            rules,
             ids,
             handle,
             record.clone(),
