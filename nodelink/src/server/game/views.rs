@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use crate::error::EncodeError;
 use crate::id_map::{IdMap, IdSet};
-use crate::server::game::replication::{public, EntitySection, Entry, Part, RoutedEntity};
 use crate::server::config::SyncScope;
+use crate::server::game::replication::{public, EntitySection, Entry, Part, RoutedEntity};
 use crate::server::game::MatchState;
 use crate::sync::{FieldMask, Selection};
 use crate::wire::{NetId, StateSelection};
@@ -30,7 +30,10 @@ impl<P: Protocol, G> MatchState<P, G> {
     /// who came into it (announced, whole), who left it (announced as left) and
     /// the changes of those it still sees (itself included), in one frame per
     /// distinct view.
-    pub(super) fn sync_player_views(&mut self, changed: &[Entry<'_, P>]) -> Result<(), EncodeError> {
+    pub(super) fn sync_player_views(
+        &mut self,
+        changed: &[Entry<'_, P>],
+    ) -> Result<(), EncodeError> {
         let changes: IdMap<StateSelection<'_, P::State>> = changed.iter().copied().collect();
         let mut views: BTreeMap<PlayerView, Vec<PlayerId>> = BTreeMap::new();
         let mut seen_now = Vec::new();
@@ -145,8 +148,7 @@ impl<P: Protocol, G> MatchState<P, G> {
         let Some(player) = self.players.get(&id) else {
             return Vec::new();
         };
-        if self.config.sync_scope == SyncScope::Everyone && !self.tracks_player_views()
-        {
+        if self.config.sync_scope == SyncScope::Everyone && !self.tracks_player_views() {
             self.players.keys().copied().filter(|p| *p != id).collect()
         } else {
             player.visible.iter().copied().collect()
@@ -183,7 +185,11 @@ impl<P: Protocol, G> MatchState<P, G> {
                 if now.is_empty() {
                     continue;
                 }
-                let before = viewer.tag_sight.get(&other).copied().unwrap_or(FieldMask::EMPTY);
+                let before = viewer
+                    .tag_sight
+                    .get(&other)
+                    .copied()
+                    .unwrap_or(FieldMask::EMPTY);
                 let new = now.without(before);
                 if !new.is_empty() {
                     gained.push((other, new));
@@ -267,7 +273,14 @@ impl<P: Protocol, G> MatchState<P, G> {
         if watchers.is_empty() {
             return;
         }
-        match self.encode(self.wires_of(&watchers), Part::DELTA, &[(net_id, id)], &[], &[], None) {
+        match self.encode(
+            self.wires_of(&watchers),
+            Part::DELTA,
+            &[(net_id, id)],
+            &[],
+            &[],
+            None,
+        ) {
             Ok(frame) => self.send_sync_to(&watchers, &frame),
             Err(error) => self.report_later(Some(id), error.into()),
         }
