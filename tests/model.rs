@@ -1,9 +1,12 @@
 //! Model-based check of what each client may see: random sequences of changes
-//! (plain, nested and owner-only fields, map inserts and removals, entity spawns,
-//! changes and despawns, room moves) applied on a room-scoped server; after every
-//! batch, each client's mirror must equal exactly its view of the server's truth:
-//! itself and the players it shares a room with (others' owner fields at their
-//! defaults), and the entities of its rooms and of none.
+//! (plain, nested, owner-only and tagged fields, map inserts and removals, team
+//! changes, entity spawns, changes and despawns, room moves) applied on a
+//! room-scoped server with visibility rules for players, entities and a tag;
+//! after every batch, each client's mirror must equal exactly its view of the
+//! server's truth: itself and the players it shares a room with that the player
+//! rule shows it (others' owner fields at their defaults, their tagged fields as
+//! last shown by the tag's rule), and the entities of its rooms and of none that
+//! the entity rule shows it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -29,6 +32,9 @@ pub(crate) struct Hero {
     pub(crate) bag: SyncMap<u8, u8>,
     #[sync(owner)]
     pub(crate) secret: u8,
+    pub(crate) team: u8,
+    #[sync(tag = "team")]
+    pub(crate) ammo: u8,
 }
 
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -56,6 +62,8 @@ enum Op {
     Put(usize, u8, u8),
     Drop(usize, u8),
     Secret(usize, u8),
+    Team(usize, u8),
+    Ammo(usize, u8),
     Join(usize, usize),
     Leave(usize, usize),
     Spawn(Option<usize>, u8),
@@ -71,6 +79,8 @@ fn op() -> impl Strategy<Value = Op> {
         (p.clone(), 0u8..3, 0u8..3).prop_map(|(p, k, v)| Op::Put(p, k, v)),
         (p.clone(), 0u8..3).prop_map(|(p, k)| Op::Drop(p, k)),
         (p.clone(), 1u8..4).prop_map(|(p, v)| Op::Secret(p, v)),
+        (p.clone(), 0u8..2).prop_map(|(p, v)| Op::Team(p, v)),
+        (p.clone(), 1u8..4).prop_map(|(p, v)| Op::Ammo(p, v)),
         (p.clone(), 0..ROOMS.len()).prop_map(|(p, r)| Op::Join(p, r)),
         (p, 0..ROOMS.len()).prop_map(|(p, r)| Op::Leave(p, r)),
         (prop::option::of(0..ROOMS.len()), 0u8..3).prop_map(|(r, v)| Op::Spawn(r, v)),
@@ -94,6 +104,11 @@ fn server(
 ) -> Server<Model, mpsc::UnboundedReceiver<Batch>> {
     let config = local_config().sync_scope(SyncScope::Rooms);
     let mut server = Server::<Model, _>::with_game(config, batches);
+    server.player_visibility(|me, other| sees_player(me.state(), other.state()));
+    server.entity_visibility(|me, _, thing| sees_thing(me.state(), thing));
+    server.field_visibility("team", |sight| {
+        sees_ammo(sight.viewer.state(), sight.owner.state())
+    });
     // Everyone starts in room `a`, so views overlap until the changes move players.
     server.on_connect(|ctx| {
         let id = ctx.id();
@@ -133,6 +148,12 @@ fn server(
                             .unwrap()
                             .state_mut()
                             .set_secret(v);
+                    }
+                    Op::Team(p, v) => {
+                        ctx.get_player_mut(player(p)).unwrap().state_mut().set_team(v);
+                    }
+                    Op::Ammo(p, v) => {
+                        ctx.get_player_mut(player(p)).unwrap().state_mut().set_ammo(v);
                     }
                     Op::Join(p, r) => {
                         ctx.create_room(ROOMS[r]).add(player(p));
@@ -181,25 +202,64 @@ fn server(
     server
 }
 
-/// What the client of `me` may see of `truth`.
-fn view_of(truth: &Truth, me: PlayerId) -> (BTreeMap<PlayerId, Hero>, BTreeMap<EntityId, Thing>) {
+/// The player rule: a player sees its team, and anyone standing at x = 0.
+fn sees_player(me: &Hero, other: &Hero) -> bool {
+    me.team == other.team || other.x == 0
+}
+
+/// The entity rule: things of value 2 are seen by team 1 only.
+fn sees_thing(me: &Hero, thing: &Thing) -> bool {
+    thing.v != 2 || me.team == 1
+}
+
+/// The tag's rule: a team sees its members' ammo.
+fn sees_ammo(me: &Hero, other: &Hero) -> bool {
+    me.team == other.team
+}
+
+/// What each client last received of each other player's tagged fields, while
+/// it mirrors that player: `(viewer, other)` to the ammo it holds.
+type Shown = BTreeMap<(PlayerId, PlayerId), u8>;
+
+/// What the client of `me` may see of `truth`; `shown` is what it held of the
+/// others' tagged fields after the previous batch, and is updated.
+fn view_of(
+    truth: &Truth,
+    me: PlayerId,
+    shown: &mut Shown,
+) -> (BTreeMap<PlayerId, Hero>, BTreeMap<EntityId, Thing>) {
     let mine = &truth.rooms[&me];
-    let players = truth
+    let hero_of_me = &truth.players[&me];
+    let players: BTreeMap<PlayerId, Hero> = truth
         .players
         .iter()
-        .filter(|(id, _)| **id == me || !truth.rooms[*id].is_disjoint(mine))
+        .filter(|(id, hero)| {
+            **id == me
+                || (!truth.rooms[*id].is_disjoint(mine) && sees_player(hero_of_me, hero))
+        })
         .map(|(id, hero)| {
             let mut hero = hero.clone();
             if *id != me {
                 hero.secret = 0; // an owner field: never anyone else's
+                // A tagged field: its value while the rule shows it, else the
+                // last value shown since the player came into view (announced,
+                // it starts from the default).
+                let held = shown.entry((me, *id)).or_default();
+                if sees_ammo(hero_of_me, &hero) {
+                    *held = hero.ammo;
+                }
+                hero.ammo = *held;
             }
             (*id, hero)
         })
         .collect();
+    shown.retain(|(viewer, other), _| *viewer != me || players.contains_key(other));
     let entities = truth
         .entities
         .iter()
-        .filter(|(_, (room, _))| room.as_ref().is_none_or(|room| mine.contains(room)))
+        .filter(|(_, (room, thing))| {
+            room.as_ref().is_none_or(|room| mine.contains(room)) && sees_thing(hero_of_me, thing)
+        })
         .map(|(id, (_, thing))| (*id, thing.clone()))
         .collect();
     (players, entities)
@@ -231,6 +291,7 @@ fn run(batches: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
             client.wait(Duration::from_millis(10));
         }
     }
+    let mut shown = Shown::new();
     for ops in batches {
         let (reply, truth) = oneshot::channel();
         send.send((ops, reply)).unwrap();
@@ -241,7 +302,7 @@ fn run(batches: Vec<Vec<Op>>) -> Result<(), TestCaseError> {
         let deadline = Instant::now() + DEADLINE;
         for client in &mut clients {
             let me = client.id().unwrap();
-            let expected = view_of(&truth, me);
+            let expected = view_of(&truth, me, &mut shown);
             while mirror(client) != expected {
                 if Instant::now() > deadline {
                     prop_assert_eq!(mirror(client), expected.clone(), "the mirror of {}", me);
