@@ -54,6 +54,12 @@ export interface SyncedFieldSchema {
      * the mirror, every other player's copy keeps the field's default value.
      */
     readonly owner?: boolean;
+    /**
+     * `#[sync(tag = "…")]`: besides the player whose state this is, only the players
+     * the game's rule for this tag picks receive the field; in the mirror, another
+     * player's copy holds the last value received (the default until then).
+     */
+    readonly tag?: string;
 }
 /** A `#[sync(skip)]` field: server-only, never on the wire. */
 export interface SkippedFieldSchema {

@@ -88,6 +88,12 @@ export interface SyncedFieldSchema {
    * the mirror, every other player's copy keeps the field's default value.
    */
   readonly owner?: boolean;
+  /**
+   * `#[sync(tag = "…")]`: besides the player whose state this is, only the players
+   * the game's rule for this tag picks receive the field; in the mirror, another
+   * player's copy holds the last value received (the default until then).
+   */
+  readonly tag?: string;
 }
 
 /** A `#[sync(skip)]` field: server-only, never on the wire. */
@@ -331,12 +337,15 @@ function checkStateFields(value: unknown, path: string, refs: Map<string, string
       onlyKeys(entry, ["name", "skip"], at);
       return { name: fieldName, skip: true };
     }
-    onlyKeys(entry, ["name", "index", "type", "skip", "owner"], at);
+    onlyKeys(entry, ["name", "index", "type", "skip", "owner", "tag"], at);
     if (entry.skip !== undefined && entry.skip !== false) {
       throw new SchemaError(`${at}.skip`, `expected true or false, found ${describe(entry.skip)}`);
     }
     if (entry.owner !== undefined && typeof entry.owner !== "boolean") {
       throw new SchemaError(`${at}.owner`, `expected true or false, found ${describe(entry.owner)}`);
+    }
+    if (entry.tag !== undefined && (typeof entry.tag !== "string" || entry.tag === "" || /\s/.test(entry.tag))) {
+      throw new SchemaError(`${at}.tag`, `expected a name without spaces, found ${describe(entry.tag)}`);
     }
     const index = requireCount(entry.index, `${at}.index`);
     // Synced fields are numbered in declaration order: the mask bit of the n-th
@@ -346,7 +355,13 @@ function checkStateFields(value: unknown, path: string, refs: Map<string, string
     }
     synced += 1;
     const type = checkType(entry.type, `${at}.type`, refs);
-    return entry.owner === true ? { name: fieldName, index, type, owner: true } : { name: fieldName, index, type };
+    return {
+      name: fieldName,
+      index,
+      type,
+      ...(entry.owner === true ? { owner: true } : {}),
+      ...(typeof entry.tag === "string" ? { tag: entry.tag } : {}),
+    };
   });
   if (synced > MAX_STATE_FIELDS) {
     throw new SchemaError(path, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);

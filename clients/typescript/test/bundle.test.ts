@@ -27,7 +27,7 @@ describe("the browser bundle", () => {
     assert.deepEqual(inputs.filter((input) => !input.startsWith("src/") && !input.includes("/src/")), [], "only the package's own sources");
     const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]!]!.bytes;
     // The README states the figures (scripts/size.mjs); this guards against sudden growth.
-    assert.ok(bytes < 80_000, `the bundle is ${bytes} bytes`);
+    assert.ok(bytes < 82_000, `the bundle is ${bytes} bytes`);
 
     const bundle = (await import(pathToFileURL(outfile).href)) as typeof import("../src/index.js");
     const protocol = bundle.compileProtocol(gameSchema);

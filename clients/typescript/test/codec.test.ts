@@ -230,6 +230,16 @@ describe("schema validation", () => {
     assert.equal(broken((json) => (json.state.fields[0].type = { array: ["u8"] })), "invalid schema at $.state.fields[0].type.array: expected [type, length], found 1 elements");
     assert.equal(broken((json) => delete json.server_state), "invalid schema at $.server_state: missing (null when the game has no server state)");
     assert.equal(broken((json) => (json.state.fields[0].owner = "yes")), 'invalid schema at $.state.fields[0].owner: expected true or false, found string "yes"');
+    assert.equal(broken((json) => (json.state.fields[0].tag = "red team")), 'invalid schema at $.state.fields[0].tag: expected a name without spaces, found string "red team"');
+  });
+
+  it("keeps `#[sync(tag = …)]` marks, which the fingerprint does not hash", () => {
+    const json = structuredClone(richSchema) as any;
+    json.state.fields[0].tag = "team";
+    const schema = validateSchema(json);
+    const field = schema.state!.fields[0]!;
+    assert.ok(field.skip !== true && field.tag === "team" && field.owner === undefined);
+    assert.equal(fingerprintOf(schema), fingerprintOf(validateSchema(structuredClone(richSchema))));
   });
 
   it("keeps `#[sync(owner)]` marks, which the fingerprint does not hash", () => {
