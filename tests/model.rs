@@ -150,10 +150,16 @@ fn server(
                             .set_secret(v);
                     }
                     Op::Team(p, v) => {
-                        ctx.get_player_mut(player(p)).unwrap().state_mut().set_team(v);
+                        ctx.get_player_mut(player(p))
+                            .unwrap()
+                            .state_mut()
+                            .set_team(v);
                     }
                     Op::Ammo(p, v) => {
-                        ctx.get_player_mut(player(p)).unwrap().state_mut().set_ammo(v);
+                        ctx.get_player_mut(player(p))
+                            .unwrap()
+                            .state_mut()
+                            .set_ammo(v);
                     }
                     Op::Join(p, r) => {
                         ctx.create_room(ROOMS[r]).add(player(p));
@@ -234,16 +240,15 @@ fn view_of(
         .players
         .iter()
         .filter(|(id, hero)| {
-            **id == me
-                || (!truth.rooms[*id].is_disjoint(mine) && sees_player(hero_of_me, hero))
+            **id == me || (!truth.rooms[*id].is_disjoint(mine) && sees_player(hero_of_me, hero))
         })
         .map(|(id, hero)| {
             let mut hero = hero.clone();
             if *id != me {
                 hero.secret = 0; // an owner field: never anyone else's
-                // A tagged field: its value while the rule shows it, else the
-                // last value shown since the player came into view (announced,
-                // it starts from the default).
+                                 // A tagged field: its value while the rule shows it, else the
+                                 // last value shown since the player came into view (announced,
+                                 // it starts from the default).
                 let held = shown.entry((me, *id)).or_default();
                 if sees_ammo(hero_of_me, &hero) {
                     *held = hero.ammo;
