@@ -523,6 +523,11 @@ struct RoomsDoctests;
 #[doc = include_str!("../docs/entities.md")]
 struct EntitiesDoctests;
 
+/// `docs/visibility.md`: who sees what, players and fields.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/visibility.md")]
+struct VisibilityDoctests;
+
 /// `docs/ticks.md`: ticks and server state.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/ticks.md")]
