@@ -345,7 +345,7 @@ async fn tagged_fields_reach_their_team_only_checked_on_the_raw_bytes() {
     let mut net_ids: BTreeMap<NetId, PlayerId> = BTreeMap::new();
     // The raw client enlists in team 2, as bob and carl.
     let enlist = nodelink::wire::encode_event(&ToServer::Enlist { team: 2 }).unwrap();
-    futures::SinkExt::send(&mut raw, Message::Binary(enlist.into()))
+    futures::SinkExt::send(&mut raw, Message::Binary(enlist))
         .await
         .unwrap();
 
