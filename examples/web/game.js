@@ -984,12 +984,15 @@ function checkStateFields(value, path, refs) {
       onlyKeys(entry, ["name", "skip"], at);
       return { name: fieldName, skip: true };
     }
-    onlyKeys(entry, ["name", "index", "type", "skip", "owner"], at);
+    onlyKeys(entry, ["name", "index", "type", "skip", "owner", "tag"], at);
     if (entry.skip !== void 0 && entry.skip !== false) {
       throw new SchemaError(`${at}.skip`, `expected true or false, found ${describe(entry.skip)}`);
     }
     if (entry.owner !== void 0 && typeof entry.owner !== "boolean") {
       throw new SchemaError(`${at}.owner`, `expected true or false, found ${describe(entry.owner)}`);
+    }
+    if (entry.tag !== void 0 && (typeof entry.tag !== "string" || entry.tag === "" || /\s/.test(entry.tag))) {
+      throw new SchemaError(`${at}.tag`, `expected a name without spaces, found ${describe(entry.tag)}`);
     }
     const index = requireCount(entry.index, `${at}.index`);
     if (index !== synced) {
@@ -997,7 +1000,13 @@ function checkStateFields(value, path, refs) {
     }
     synced += 1;
     const type = checkType(entry.type, `${at}.type`, refs);
-    return entry.owner === true ? { name: fieldName, index, type, owner: true } : { name: fieldName, index, type };
+    return {
+      name: fieldName,
+      index,
+      type,
+      ...entry.owner === true ? { owner: true } : {},
+      ...typeof entry.tag === "string" ? { tag: entry.tag } : {}
+    };
   });
   if (synced > MAX_STATE_FIELDS) {
     throw new SchemaError(path, `a state has at most ${MAX_STATE_FIELDS} synced fields, found ${synced}`);
