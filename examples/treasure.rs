@@ -111,27 +111,29 @@ fn hunt() -> Server<Hunt> {
             let (x, y, value) = (next(), next(), 1 + (next() * 4.0) as u32);
             ctx.spawn(Coin { x, y, value });
         }
-        let takes: Vec<(PlayerId, EntityId, u32)> = ctx
-            .players()
-            .flat_map(|player| {
-                let (px, py) = (player.state().x, player.state().y);
-                ctx.entities()
-                    .filter(move |(_, c)| distance(px, py, c.x, c.y) <= REACH)
-                    .map(move |(id, c)| (player.id(), id, c.value))
-            })
-            .collect();
-        for (by, coin, value) in takes {
-            if ctx.despawn(coin).is_none() {
-                continue; // another hunter took it this tick
-            }
-            if let Some(player) = ctx.get_player_mut(by) {
-                let coins = player.state().stats.coins + value;
-                let gold = player.state().purse.get("gold").copied().unwrap_or(0) + value;
-                let mut hunter = player.state_mut();
-                hunter.stats().set_coins(coins);
+        // The hunters change while the coins are read: `split_mut` borrows the
+        // two apart, with no list of ids to collect first. The coins taken are
+        // despawned afterwards, on the context.
+        let (mut hunters, coins) = ctx.split_mut();
+        let mut taken: Vec<(PlayerId, EntityId, u32)> = Vec::new();
+        for hunter in hunters.iter_mut() {
+            let (px, py) = (hunter.state().x, hunter.state().y);
+            for (coin, c) in coins.iter() {
+                let already = taken.iter().any(|(_, t, _)| *t == coin); // by another, this tick
+                if already || distance(px, py, c.x, c.y) > REACH {
+                    continue;
+                }
+                let tally = hunter.state().stats.coins + c.value;
+                let gold = hunter.state().purse.get("gold").copied().unwrap_or(0) + c.value;
+                let mut state = hunter.state_mut();
+                state.stats().set_coins(tally);
                 // A purse holds a handful of kinds: far below its limit.
-                let _ = hunter.purse().insert("gold".into(), gold);
+                let _ = state.purse().insert("gold".into(), gold);
+                taken.push((hunter.id(), coin, c.value));
             }
+        }
+        for (by, coin, value) in taken {
+            ctx.despawn(coin);
             ctx.broadcast(ToClient::Found { by, value });
         }
     });
