@@ -3,7 +3,8 @@
 //! `clients/typescript/test/e2e/interop-client.ts`, plays beside a native client;
 //! creates, joins by code, finds and lists matches (the example game's tables),
 //! is told every refusal of a match request by its kind, resumes into the match
-//! it created, and stays away once its match has ended.
+//! it created, stays away once its match has ended, and mirrors players as a
+//! player visibility rule brings them into and out of its view.
 //!
 //! `clients/typescript/scripts/build-for-tests.sh` installs the package's locked
 //! dependencies and builds it when needed; the test runs it first, so `cargo test`
@@ -746,4 +747,64 @@ async fn a_typescript_client_whose_match_ends_does_not_come_back() {
     assert_eq!(ada.status().await["status"], "disconnected");
     ada.exit().await;
     running.stop().await;
+}
+
+#[tokio::test]
+async fn the_typescript_client_mirrors_players_coming_into_and_leaving_view() {
+    let (mut server, _errors) = reporting_game(local_config());
+    // A player sees the others within 10 units east or west of it.
+    server.player_visibility(|me, other| (me.state().x - other.state().x).abs() <= 10.0);
+    let running = serve(server).await;
+    let mut native = Watcher::connect(&running.url()).await;
+    let native_key = native.id.expect("connected").to_string();
+
+    let mut ts = TsClient::start(&running.url(), &[]);
+    ts.send("move", json!({ "x": 50.0, "y": 0.0 })).await;
+    ts.command(json!({ "cmd": "connect" })).await;
+    let ts_key = ts.expect("connect").await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    // Far away: its mirror holds itself alone.
+    ts.expect_where("sync", |sync| {
+        let world = sync["world"].as_object()?;
+        (world.len() == 1 && world.get(&ts_key)?["x"] == 50).then_some(())
+    })
+    .await;
+
+    // It walks within sight: the native player comes into view, whole, as a
+    // newcomer does; and the native client sees it.
+    ts.send("move", json!({ "x": 5.0, "y": 0.0 })).await;
+    ts.expect_where("sync", |sync| {
+        let joined = sync["joined"].as_array()?;
+        let native_state = sync["world"].get(&native_key)?;
+        (joined.iter().any(|id| id == &json!(native_key))
+            && native_state == &json!({ "x": 0, "y": 0, "name": "" }))
+            .then_some(())
+    })
+    .await;
+    let ts_id: PlayerId = ts_key.parse().expect("an 8-hex id");
+    native
+        .world_where("the TypeScript player in view", |world| {
+            world.get(&ts_id).is_some_and(|avatar| avatar.x == 5.0)
+        })
+        .await;
+
+    // It walks away: the native player leaves its mirror, though still online.
+    ts.send("move", json!({ "x": 40.0, "y": 0.0 })).await;
+    ts.expect_where("sync", |sync| {
+        let left = sync["left"].as_array()?;
+        (left.iter().any(|id| id == &json!(native_key))
+            && sync["world"].get(&native_key).is_none()
+            && sync["online"] == 2)
+            .then_some(())
+    })
+    .await;
+    native
+        .world_where("the TypeScript player out of view", |world| {
+            !world.contains_key(&ts_id)
+        })
+        .await;
+    ts.exit().await;
+    within("stopping", running.stop()).await;
 }
