@@ -39,6 +39,7 @@ mod error;
 mod game;
 mod kind;
 mod link;
+mod log_budget;
 pub(crate) mod matchmaking;
 mod port;
 pub(crate) mod runtime;

@@ -3,6 +3,7 @@
 //! handler's panic is caught and reported like its `Err`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 use crate::handler::{panic_message, HandlerError, Verdict};
 use crate::server::error::ServerError;
@@ -129,10 +130,29 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
                     tracing::error!("error handler panicked: {}", panic_message(&*panic));
                 }
             }
-            None => match player {
-                Some(player) => tracing::warn!(player = %player.id(), "{error}"),
-                None => tracing::warn!("{error}"),
-            },
+            // Without a handler the log has them, within the process's budget: a
+            // client sending garbage must not flood it.
+            None => {
+                let unlogged = self
+                    .state
+                    .record
+                    .process
+                    .errors_log
+                    .lock()
+                    .map_or(Some(0), |mut budget| budget.spend(Instant::now()));
+                let Some(unlogged) = unlogged else {
+                    return;
+                };
+                if unlogged > 0 {
+                    tracing::warn!("{unlogged} more errors, not logged one by one");
+                }
+                match player {
+                    Some(player) => {
+                        tracing::warn!(player = %player.id(), peer = %player.addr, "{error}")
+                    }
+                    None => tracing::warn!("{error}"),
+                }
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::server::config::SyncScope;
 use crate::server::game::player::{Connection, Link, Player};
 use crate::server::game::session::{Claim, Session};
-use crate::server::game::Match;
+use crate::server::game::{Match, MatchState};
 use crate::server::port::{JoinRequest, Joined, Outgoing};
 use crate::server::SendError;
 use crate::wire::{json, CloseReason, ResumeOffer, Settings, Welcome, WireFormat};
@@ -240,7 +240,11 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         };
         if let Some(reason) = reason {
             player.close(reason);
+            self.state.log_drop(id, reason, true);
         }
+        let Some(player) = self.state.players.get_mut(&id) else {
+            return;
+        };
         // Dropping the queue ends the connection's writer once it has sent what is
         // queued (the close frame included).
         player.link = None;
@@ -265,6 +269,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         };
         if let Some(reason) = reason {
             player.close(reason);
+            self.state.log_drop(id, reason, false);
         }
         self.player_handler(id, "disconnect", |handlers| handlers.on_disconnect.as_mut());
 
@@ -304,5 +309,55 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         }
         shared.net_ids.release(net_id);
         shared.publish_count();
+    }
+}
+
+impl<P: Protocol, G> MatchState<P, G> {
+    /// Tells the operator, once, that the server ended `id`'s connection and
+    /// why, with its peer: a warning when the client misbehaved or fell behind,
+    /// information for the game's own kicks, debug for a whole match ending
+    /// (every player at once). Within the process's log budget, so that a flood of
+    /// misbehaving clients does not become a flood of log lines.
+    pub(crate) fn log_drop(&self, id: PlayerId, reason: CloseReason, held: bool) {
+        let Some(player) = self.players.get(&id) else {
+            return;
+        };
+        let code = self.record.code.as_str();
+        let (peer, reason_code) = (player.addr, reason.code());
+        let what = reason.description();
+        let then = if held {
+            "its session is held for it to resume"
+        } else {
+            "it is gone"
+        };
+        if matches!(
+            reason,
+            CloseReason::MatchEnded | CloseReason::ServerShutdown | CloseReason::Replaced
+        ) {
+            tracing::debug!(player = %id, %peer, r#match = code, close_code = reason_code, "connection ended by the server: {what}; {then}");
+            return;
+        }
+        let unlogged = self
+            .record
+            .process
+            .drops_log
+            .lock()
+            .map_or(Some(0), |mut budget| budget.spend(Instant::now()));
+        let Some(unlogged) = unlogged else {
+            return;
+        };
+        if unlogged > 0 {
+            tracing::warn!(
+                "{unlogged} more connections ended by the server, not logged one by one"
+            );
+        }
+        match reason {
+            CloseReason::Kicked => {
+                tracing::info!(player = %id, %peer, r#match = code, close_code = reason_code, "connection ended by the server: {what}; {then}");
+            }
+            _ => {
+                tracing::warn!(player = %id, %peer, r#match = code, close_code = reason_code, "connection ended by the server: {what}; {then}");
+            }
+        }
     }
 }

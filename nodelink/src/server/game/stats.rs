@@ -1,6 +1,9 @@
 //! Counters of the sync engine, for monitoring and tests.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::server::log_budget::LogBudget;
 
 /// What the sync engine has done: in a match since it started
 /// ([`ServerHandle::stats`](super::ServerHandle::stats), a
@@ -38,12 +41,17 @@ impl SyncStats {
 }
 
 /// The process's counters: its matches' sync engines summed, and how many
-/// matches it started and ended.
+/// matches it started and ended; and its log budget for dropped players.
 #[derive(Debug, Default)]
 pub(crate) struct ProcessBoard {
     pub(crate) sync: StatsBoard,
     pub(crate) started: AtomicU64,
     pub(crate) ended: AtomicU64,
+    /// The log lines for players whose connections the server ended, shared by
+    /// every match of the process.
+    pub(crate) drops_log: Mutex<LogBudget>,
+    /// The log lines for errors no `on_error` handler takes.
+    pub(crate) errors_log: Mutex<LogBudget>,
 }
 
 /// Sync counters others read without asking the match: a match's own, or the

@@ -26,6 +26,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::server::config::ServerConfig;
+use crate::server::log_budget::LogBudget;
 use crate::server::transport::admission::{self, Refusal};
 use crate::server::transport::connection::websocket_config;
 use crate::server::transport::request::HandshakeRequest;
@@ -169,39 +170,6 @@ impl std::fmt::Debug for Refusals {
     }
 }
 
-/// Log lines for refusals per window: enough to see what happens, too few for a
-/// flood of refused connections to become a flood of log lines.
-const LINES_PER_WINDOW: u32 = 10;
-const LOG_WINDOW: Duration = Duration::from_secs(1);
-
-/// How many refusals the log takes in the current window.
-#[derive(Debug, Default)]
-struct LogBudget {
-    started: Option<Instant>,
-    logged: u32,
-    unlogged: u64,
-}
-
-impl LogBudget {
-    /// Whether the refusal at `now` is logged: `Some` with how many were not since
-    /// the last one that was, or `None`.
-    fn spend(&mut self, now: Instant) -> Option<u64> {
-        let expired = self
-            .started
-            .is_none_or(|started| now.saturating_duration_since(started) >= LOG_WINDOW);
-        if expired {
-            self.started = Some(now);
-            self.logged = 0;
-        }
-        if self.logged >= LINES_PER_WINDOW {
-            self.unlogged += 1;
-            return None;
-        }
-        self.logged += 1;
-        Some(std::mem::take(&mut self.unlogged))
-    }
-}
-
 /// Whether the client that sent `request` asks to be refused with a close code.
 pub(crate) fn wants_close(request: &HandshakeRequest) -> bool {
     admission::offered(request).any(|offer| offer == REFUSALS_SUBPROTOCOL)
@@ -267,26 +235,4 @@ pub(crate) async fn close<S>(
         Ok::<_, tokio_tungstenite::tungstenite::Error>(())
     })
     .await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_log_takes_ten_refusals_a_second_then_counts_the_rest() {
-        let mut budget = LogBudget::default();
-        let start = Instant::now();
-        for n in 0..10 {
-            assert_eq!(budget.spend(start + Duration::from_millis(n)), Some(0));
-        }
-        for n in 10..1000 {
-            assert_eq!(budget.spend(start + Duration::from_millis(n)), None);
-        }
-        // A new second: the first line says how many were not logged.
-        assert_eq!(budget.spend(start + LOG_WINDOW), Some(990));
-        assert_eq!(budget.spend(start + LOG_WINDOW), Some(0));
-        // After a quiet while, nothing is owed.
-        assert_eq!(budget.spend(start + LOG_WINDOW * 5), Some(0));
-    }
 }
