@@ -785,7 +785,7 @@ async fn the_server_handle_reaches_any_match_by_its_code() {
     let (running, _reports) = service().await;
     let url = arena_url(&running);
     let mut ada = arena_player(Client::<Arena>::create(&url, &Mode::default()).unwrap());
-    let (_, code) = ada.welcomed().await;
+    let (ada_id, code) = ada.welcomed().await;
     let mut bob = arena_player(Client::<Arena>::join(&url, &code));
     let (bob_id, _) = bob.welcomed().await;
     let handle = &running.handle;
@@ -809,6 +809,36 @@ async fn the_server_handle_reaches_any_match_by_its_code() {
     assert_eq!(handle.broadcast_to::<Arena>("NOSUCH", &news), Ok(false));
     assert!(!handle.end_match("NOSUCH"));
     assert!(!handle.kick_from("NOSUCH", bob_id));
+    assert!(!handle.set_locked("NOSUCH", true));
+    assert_eq!(handle.players_in("NOSUCH").await, None);
+
+    // Its players, with their states as JSON, whatever the handle's protocol.
+    ada.sender.send(ArenaIn::Move { x: 2.5 }).unwrap();
+    let listed = poll_until("ada's move in the listing", || async {
+        let players = handle.players_in(&code).await?;
+        let ada_listed = players
+            .iter()
+            .any(|p| p.id == ada_id && p.state == r#"{"x":2.5}"#);
+        (players.len() == 2 && ada_listed).then_some(players)
+    })
+    .await;
+    assert!(listed.iter().any(|p| p.id == bob_id && !p.paused));
+    assert!(listed.iter().all(|p| p.addr.ip().is_loopback()));
+
+    // Locked from outside: no newcomer; unlocked: one comes in.
+    assert!(handle.set_locked(&code, true));
+    assert!(handle
+        .matches()
+        .iter()
+        .any(|info| info.code == code && info.locked));
+    let refused = arena_player(Client::<Arena>::join(&url, &code))
+        .refused()
+        .await;
+    assert_eq!(refusal_of(&refused), (409, Some(RefusalKind::MatchLocked)));
+    assert!(handle.set_locked(&code, false));
+    let mut cid = arena_player(Client::<Arena>::join(&url, &code));
+    cid.welcomed().await;
+    drop(cid);
 
     // A kick from that match, then its end.
     assert!(handle.kick_from(&code, bob_id));

@@ -265,6 +265,15 @@ pub fn encode_event<E: Events>(event: &E) -> Result<String, EncodeError> {
     Ok(out.into_string())
 }
 
+/// A whole state as a JSON object keyed by field name, every synced field
+/// (owner and tagged ones too), as the JSON wire writes a state: for operators'
+/// views of a player of any protocol.
+pub(crate) fn state_json<S: SyncState>(state: &S) -> Result<String, EncodeError> {
+    let mut out = Writer::new(64);
+    out.state(state, Selection::All)?;
+    Ok(out.into_string())
+}
+
 /// Encodes the welcome:
 /// `{"event":"__welcome__","data":{"id":…,"tick_rate":…,"settings":{…}}}`, the
 /// settings with the keys and values of the native welcome's map.

@@ -35,6 +35,9 @@ pub(crate) enum Command<P: Protocol> {
         full: bool,
     },
     Players(oneshot::Sender<Vec<PlayerInfo<P::State>>>),
+    /// Every player, its state as JSON: for the admin calls that reach a match
+    /// of any kind.
+    PlayersJson(oneshot::Sender<Vec<PlayerInfo<String>>>),
     Player(PlayerId, oneshot::Sender<Option<PlayerInfo<P::State>>>),
     Stats(oneshot::Sender<SyncStats>),
     ServerState(oneshot::Sender<P::ServerState>),
@@ -238,6 +241,41 @@ impl<P: Protocol> ServerHandle<P> {
         }
         kind.deliver(Some(code), Remote::Broadcast { native: &native });
         Ok(true)
+    }
+
+    /// The players of the server's match whose code is `code`, of any kind,
+    /// paused ones included, each state as a JSON object of every synced field
+    /// (owner and tagged fields too: this is an operator's view); `None` when no
+    /// live match has the code, or it ended before answering.
+    ///
+    /// ```
+    /// # use nodelink::server::{Server, ServerConfig};
+    /// # use nodelink::SyncState;
+    /// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { x: f32 }
+    /// # #[nodelink::events] pub enum Nothing {}
+    /// # #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing)]
+    /// # pub struct Game;
+    /// # async fn show(server: &Server<Game>) {
+    /// let handle = server.handle();
+    /// for info in handle.matches() {
+    ///     for player in handle.players_in(&info.code).await.unwrap_or_default() {
+    ///         println!("{} {} {} {}", info.code, player.id, player.addr, player.state);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn players_in(&self, code: &str) -> Option<Vec<PlayerInfo<String>>> {
+        let answer = self.kind_holding(code)?.players_json(code)?;
+        answer.await.ok()
+    }
+
+    /// Locks (no one new joins: finds pass it by, joins by code are refused
+    /// with 4213) or unlocks the server's match whose code is `code`, of any
+    /// kind, as `ctx.lock_match` and `ctx.unlock_match` do from its handlers.
+    /// Returns `false` when no live match has the code.
+    pub fn set_locked(&self, code: &str, locked: bool) -> bool {
+        self.kind_holding(code)
+            .is_some_and(|kind| kind.set_locked(code, locked))
     }
 
     /// The kind that holds a live match with this code.

@@ -162,6 +162,9 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             Command::Players(reply) => {
                 let _ = reply.send(self.state.players.values().map(Player::info).collect());
             }
+            Command::PlayersJson(reply) => {
+                let _ = reply.send(self.state.players.values().map(Player::info_json).collect());
+            }
             Command::Player(id, reply) => {
                 let _ = reply.send(self.state.players.get(&id).map(Player::info));
             }

@@ -432,6 +432,25 @@ impl<P: Protocol> Player<P> {
         self.rooms.iter().any(|room| room == name)
     }
 
+    /// [`info`](Self::info) with the state as a JSON object (every synced field),
+    /// for views that know nothing of the protocol.
+    pub(crate) fn info_json(&self) -> PlayerInfo<String> {
+        let state = json::state_json(self.state.get()).unwrap_or_else(|error| {
+            serde_json::json!({ "state not encoded": error.to_string() }).to_string()
+        });
+        PlayerInfo {
+            id: self.id,
+            state,
+            addr: self.addr,
+            wire: self.wire,
+            connected_at: self.connected_at,
+            last_seen: self.last_seen(),
+            ping: self.ping,
+            rooms: self.rooms.clone(),
+            paused: self.is_paused(),
+        }
+    }
+
     pub(crate) fn info(&self) -> PlayerInfo<P::State> {
         PlayerInfo {
             id: self.id,

@@ -59,6 +59,17 @@ pub(crate) trait Kind: Send + Sync {
     #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     fn deliver(&self, code: Option<&str>, message: Remote<'_>);
 
+    /// Asks the match `code` for its players, each state as JSON; `None` when
+    /// the kind has no such live match.
+    fn players_json(
+        &self,
+        code: &str,
+    ) -> Option<tokio::sync::oneshot::Receiver<Vec<crate::server::PlayerInfo<String>>>>;
+
+    /// Locks or unlocks the match `code`; `false` when the kind has no such live
+    /// match.
+    fn set_locked(&self, code: &str, locked: bool) -> bool;
+
     /// Tells the kind's default match (its `on_error`) of a problem with no
     /// player.
     #[cfg_attr(not(feature = "axum"), allow(dead_code))]
@@ -504,6 +515,26 @@ impl<P: Protocol, G: Send + 'static> Kind for KindRuntime<P, G> {
                 metadata: lock(&record.metadata).1.clone(),
             })
             .collect()
+    }
+
+    fn players_json(
+        &self,
+        code: &str,
+    ) -> Option<tokio::sync::oneshot::Receiver<Vec<crate::server::PlayerInfo<String>>>> {
+        let handle = lock(&self.matches).get(code)?.handle.clone();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        handle.command(Command::PlayersJson(reply)).ok()?;
+        Some(answer)
+    }
+
+    fn set_locked(&self, code: &str, locked: bool) -> bool {
+        match lock(&self.matches).get(code) {
+            Some(record) => {
+                record.locked.store(locked, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     }
 
     fn deliver(&self, code: Option<&str>, message: Remote<'_>) {
