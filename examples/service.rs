@@ -10,6 +10,10 @@
 //! these and two gateways. Stop one with Ctrl-C: it leaves the directory at once
 //! and its players are closed with "server shutting down"; killed, the directory
 //! forgets it within its lease.
+//!
+//! It logs what the server logs (refusals, connections it ends, errors) at `info`,
+//! as text or, with `--log json`, as one JSON object a line with each
+//! connection's span (its peer, player and how it ended) for a log pipeline.
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -20,7 +24,7 @@ use nodelink_examples::web;
 
 const USAGE: &str = "\
 usage: service --redis URL [--port N] [--host ADDR] [--advertise URL] [--service NAME]
-               [--trust ADDR,ADDR…]
+               [--trust ADDR,ADDR…] [--log text|json]
 
 Serves the web game's matches on ws://ADDR:N/ (default 127.0.0.1:7001) as one
 process of the service whose directory is the Redis at URL.
@@ -31,7 +35,9 @@ process of the service whose directory is the Redis at URL.
   --service NAME    the service's name in Redis (default nodelink)
   --trust ADDRS     the gateways' addresses, comma-separated: their X-Forwarded-For
                     names each player's address, for the per-address limits
-                    (default none: every player through a gateway counts as it)";
+                    (default none: every player through a gateway counts as it)
+  --log FORMAT      text (the default) or json: one JSON object a line, with
+                    each connection's span closing with how it ended";
 
 struct Options {
     redis: String,
@@ -40,6 +46,7 @@ struct Options {
     advertise: Option<String>,
     service: String,
     trusted: Vec<IpAddr>,
+    json_log: bool,
 }
 
 impl Options {
@@ -53,6 +60,7 @@ impl Options {
             advertise: None,
             service: "nodelink".to_owned(),
             trusted: Vec::new(),
+            json_log: false,
         };
         while let Some(arg) = args.next() {
             let mut value = |name: &str| {
@@ -81,6 +89,15 @@ impl Options {
                         .parse()
                         .map_err(|_| (format!("--port {port:?}: not a port\n{USAGE}"), true))?;
                 }
+                "--log" => {
+                    options.json_log = match value("--log")?.as_str() {
+                        "text" => false,
+                        "json" => true,
+                        other => {
+                            return Err((format!("--log {other:?}: text or json\n{USAGE}"), true))
+                        }
+                    }
+                }
                 "--help" | "-h" => return Err((USAGE.to_owned(), false)),
                 other => return Err((format!("unknown option {other:?}\n{USAGE}"), true)),
             }
@@ -103,12 +120,29 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
+    log_to_stdout(options.json_log);
     match run(options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("service: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs at `info` to standard output: text, or JSON lines with the connection
+/// spans' fields and a line as each span closes.
+fn log_to_stdout(json: bool) {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let log = tracing_subscriber::fmt().with_max_level(LevelFilter::INFO);
+    if json {
+        log.json()
+            .with_current_span(true)
+            .with_span_events(FmtSpan::CLOSE)
+            .init();
+    } else {
+        log.init();
     }
 }
 

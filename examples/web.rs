@@ -80,6 +80,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // What the server logs (refusals, connections it ends, errors), on stderr.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_writer(std::io::stderr)
+        .init();
     match serve(options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -123,10 +123,8 @@ pub fn server(config: ServerConfig) -> Server<Game> {
         let id = ctx.id();
         ctx.broadcast(ToClient::Left { id });
     });
-    server.on_error(|error, player| match player {
-        Some(player) => eprintln!("error from {}: {error}", player.id()),
-        None => eprintln!("error: {error}"),
-    });
+    // No `on_error`: the server logs errors itself (`tracing`, warn), at most ten
+    // lines a second, so a client sending garbage cannot flood the output.
     server
 }
 

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument;
 
 use crate::error::DecodeError;
 use crate::server::config::{RateLimit, ServerConfig};
@@ -38,6 +39,29 @@ pub(crate) async fn play<P: Protocol>(
     seat: Option<Seat>,
     connecting: Connecting,
 ) {
+    // One span per connection, never per frame: its peer and wire, then the
+    // player it became, whether it resumed a session, and how it ended.
+    let span = tracing::info_span!(
+        "connection",
+        peer = %connecting.addr,
+        wire = ?connecting.wire,
+        resuming = connecting.resume.is_some(),
+        player = tracing::field::Empty,
+        ended = tracing::field::Empty,
+    );
+    play_as_player(socket, port, seat, connecting)
+        .instrument(span)
+        .await;
+}
+
+/// [`play`], inside the connection's span.
+async fn play_as_player<P: Protocol>(
+    socket: WebSocketStream<Io>,
+    port: mpsc::Sender<ToMatch<P>>,
+    seat: Option<Seat>,
+    connecting: Connecting,
+) {
+    let span = tracing::Span::current();
     let Connecting {
         addr,
         wire,
@@ -59,15 +83,20 @@ pub(crate) async fn play<P: Protocol>(
         seat,
         reply,
     }));
+    let refused = |reason: CloseReason| {
+        span.record("ended", reason.description());
+        reason
+    };
     if port.send(join).await.is_err() {
         // The match ended between matchmaking and the join.
-        return close_now(socket, CloseReason::MatchEnded).await;
+        return close_now(socket, refused(CloseReason::MatchEnded)).await;
     }
     let (player, link) = match joined.await {
         Ok(Joined::Player { id, link }) => (id, link),
-        Ok(Joined::Refused(reason)) => return close_now(socket, reason).await,
-        Err(_) => return close_now(socket, CloseReason::MatchEnded).await,
+        Ok(Joined::Refused(reason)) => return close_now(socket, refused(reason)).await,
+        Err(_) => return close_now(socket, refused(CloseReason::MatchEnded)).await,
     };
+    span.record("player", tracing::field::display(player));
 
     let (sink, stream) = socket.split();
     let peer = Peer { player, link };
@@ -82,6 +111,7 @@ pub(crate) async fn play<P: Protocol>(
             // The match removes (or pauses) the player and drops its queue, which
             // ends the writer after any close frame; bound the wait in case it is
             // stuck.
+            span.record("ended", described(ending, false));
             let left = peer.left(&read_count, ending);
             let _ = port.send(left).await;
             let _ = timeout(config.close_timeout * 2, writer).await;
@@ -95,10 +125,22 @@ pub(crate) async fn play<P: Protocol>(
             answered.unwrap_or(Ending::Lost)
         }
     };
+    span.record("ended", described(ending, true));
     // After a close the match made, its player is gone or has moved on: this news
     // is ignored. Otherwise the match pauses or removes the player, as the reader
     // saw the connection end.
     let _ = port.send(peer.left(&read_count, ending)).await;
+}
+
+/// How a connection ended, for its span: `closed_first` when the server's side
+/// closed it (its reason is the match's, and logged there).
+fn described(ending: Ending, closed_first: bool) -> &'static str {
+    match (ending, closed_first) {
+        (_, true) => "closed by the server",
+        (Ending::Closed, false) => "closed by the client",
+        (Ending::Lost, false) => "lost",
+        (Ending::Closing(reason), false) => reason.description(),
+    }
 }
 
 /// The player a connection serves, and which of its connections this is.

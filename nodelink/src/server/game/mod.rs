@@ -281,7 +281,11 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
     fn tick(&mut self, dt: Duration) {
         self.state.tick = self.state.tick.next();
         self.state.stats.ticks += 1;
+        // At debug: twenty a second per match, for a subscriber that asks.
+        let record = &self.state.record;
+        let _tick = tracing::debug_span!("tick", r#match = %record.code, kind = %record.kind, tick = self.state.tick.0).entered();
         if let Some(handler) = self.handlers.on_tick.as_mut() {
+            let _span = tracing::trace_span!("on_tick").entered();
             let mut ctx = ServerCtx {
                 shared: &mut self.state,
             };
@@ -290,6 +294,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             }
             self.run_deferred();
         }
+        let _span = tracing::trace_span!("sync").entered();
         self.sync(false);
     }
 

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument;
 
 use crate::server::config::ServerConfig;
 use crate::server::matchmaking::Matchmaker;
@@ -167,7 +168,8 @@ async fn upgrade_and_play<S>(
 {
     // Boxed: the handshake's state (the request, the upgrade) is freed once it is
     // done, rather than kept in the connection's task for its whole life.
-    let accepting = Box::pin(accept(stream, addr, context, slot));
+    let handshake = tracing::debug_span!("handshake", peer = %addr);
+    let accepting = Box::pin(accept(stream, addr, context, slot).instrument(handshake));
     if let Ok(Some((socket, admitted, slot, addr))) = timeout_at(deadline, accepting).await {
         admitted.play(socket, addr, context.config.clone()).await;
         drop(slot);
