@@ -528,6 +528,11 @@ struct EntitiesDoctests;
 #[doc = include_str!("../docs/visibility.md")]
 struct VisibilityDoctests;
 
+/// `docs/operations.md`: watching a running service.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/operations.md")]
+struct OperationsDoctests;
+
 /// `docs/ticks.md`: ticks and server state.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/ticks.md")]

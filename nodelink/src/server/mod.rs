@@ -41,6 +41,8 @@ mod kind;
 mod link;
 mod log_budget;
 pub(crate) mod matchmaking;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod port;
 pub(crate) mod runtime;
 pub(crate) mod serve;
@@ -281,7 +283,10 @@ impl<P: Protocol, G: Send + 'static> Server<P, G> {
             config: Arc::new(config),
             matchmaker,
             authenticate,
-            refusals: Arc::new(transport::refusal::Refusals::new(on_refusal)),
+            refusals: Arc::new(transport::refusal::Refusals::new(
+                on_refusal,
+                process.counters.clone(),
+            )),
         };
         Started {
             context,

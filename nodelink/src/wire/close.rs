@@ -269,7 +269,7 @@ pub enum RefusalKind {
 }
 
 impl RefusalKind {
-    const ALL: [Self; 22] = [
+    pub(crate) const ALL: [Self; 22] = [
         Self::TooManyConnections,
         Self::NotAnUpgrade,
         Self::WebSocketVersion,

@@ -319,6 +319,7 @@ impl<P: Protocol, G> MatchState<P, G> {
     /// (every player at once). Within the process's log budget, so that a flood of
     /// misbehaving clients does not become a flood of log lines.
     pub(crate) fn log_drop(&self, id: PlayerId, reason: CloseReason, held: bool) {
+        self.record.process.connection_ended(reason);
         let Some(player) = self.players.get(&id) else {
             return;
         };

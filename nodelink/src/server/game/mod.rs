@@ -26,7 +26,7 @@ mod room;
 mod session;
 mod split;
 mod state;
-mod stats;
+pub(crate) mod stats;
 mod views;
 mod visibility;
 
@@ -279,6 +279,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
     /// One tick: `on_tick`, its deferred work, then the sync frames, so state set
     /// in a tick goes out in that tick's frames.
     fn tick(&mut self, dt: Duration) {
+        let started = Instant::now();
         self.state.tick = self.state.tick.next();
         self.state.stats.ticks += 1;
         // At debug: twenty a second per match, for a subscriber that asks.
@@ -296,6 +297,14 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         }
         let _span = tracing::trace_span!("sync").entered();
         self.sync(false);
+        let took = started.elapsed();
+        let process = &self.state.record.process;
+        process.tick_time.observe(took);
+        if took > self.tick_interval() {
+            process
+                .tick_overruns
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn sync(&mut self, full: bool) {

@@ -52,6 +52,71 @@ pub(crate) struct ProcessBoard {
     pub(crate) drops_log: Mutex<LogBudget>,
     /// The log lines for errors no `on_error` handler takes.
     pub(crate) errors_log: Mutex<LogBudget>,
+    /// Refused connections, by the refusal's close code less 4200 (the
+    /// HTTP-only refusals at [`OTHER_REFUSAL`]).
+    pub(crate) refusals: [AtomicU64; REFUSAL_SLOTS],
+    /// Connections the server ended, by close code less 4000.
+    pub(crate) connections_ended: [AtomicU64; CLOSE_SLOTS],
+    /// Errors reported to `on_error` (or logged without one).
+    pub(crate) errors: AtomicU64,
+    /// How long each match's tick took (its handlers and its sync).
+    pub(crate) tick_time: TickTimes,
+    /// Ticks that took longer than the tick period.
+    pub(crate) tick_overruns: AtomicU64,
+}
+
+/// Slots of [`ProcessBoard::refusals`]: close codes 4200–4230, and one for
+/// refusals only ever answered in HTTP.
+pub(crate) const REFUSAL_SLOTS: usize = 32;
+/// The slot of refusals with no close code.
+pub(crate) const OTHER_REFUSAL: usize = REFUSAL_SLOTS - 1;
+/// Slots of [`ProcessBoard::connections_ended`]: close codes 4000–4031.
+pub(crate) const CLOSE_SLOTS: usize = 32;
+
+impl ProcessBoard {
+    /// Counts a refusal.
+    pub(crate) fn refused(&self, kind: crate::wire::RefusalKind) {
+        let slot = kind
+            .close_code()
+            .map_or(OTHER_REFUSAL, |code| usize::from(code - 4200))
+            .min(OTHER_REFUSAL);
+        self.refusals[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection the server ended.
+    pub(crate) fn connection_ended(&self, reason: crate::wire::CloseReason) {
+        if let Some(slot) = reason.code().checked_sub(4000).map(usize::from) {
+            if let Some(count) = self.connections_ended.get(slot) {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Upper bounds of the tick time buckets, in microseconds (and one for the rest).
+pub(crate) const TICK_BUCKETS_US: [u64; 9] =
+    [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000];
+
+/// A histogram of tick times, in fixed buckets: a few atomic additions a tick.
+#[derive(Debug, Default)]
+pub(crate) struct TickTimes {
+    /// Ticks per bucket of [`TICK_BUCKETS_US`], the last for longer ones.
+    pub(crate) buckets: [AtomicU64; TICK_BUCKETS_US.len() + 1],
+    pub(crate) sum_us: AtomicU64,
+    pub(crate) count: AtomicU64,
+}
+
+impl TickTimes {
+    pub(crate) fn observe(&self, took: std::time::Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let slot = TICK_BUCKETS_US
+            .iter()
+            .position(|bound| us <= *bound)
+            .unwrap_or(TICK_BUCKETS_US.len());
+        self.buckets[slot].fetch_add(1, Ordering::Relaxed);
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Sync counters others read without asking the match: a match's own, or the

@@ -26,6 +26,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::server::config::ServerConfig;
+use crate::server::game::ProcessBoard;
 use crate::server::log_budget::LogBudget;
 use crate::server::transport::admission::{self, Refusal};
 use crate::server::transport::connection::websocket_config;
@@ -124,13 +125,16 @@ pub(crate) type RefusalHook = Arc<dyn Fn(&RefusedConnection) + Send + Sync>;
 pub(crate) struct Refusals {
     hook: Option<RefusalHook>,
     log: Mutex<LogBudget>,
+    /// The process's counters, which count each refusal by kind.
+    counters: Arc<ProcessBoard>,
 }
 
 impl Refusals {
-    pub(crate) fn new(hook: Option<RefusalHook>) -> Self {
+    pub(crate) fn new(hook: Option<RefusalHook>, counters: Arc<ProcessBoard>) -> Self {
         Self {
             hook,
             log: Mutex::new(LogBudget::default()),
+            counters,
         }
     }
 
@@ -139,6 +143,7 @@ impl Refusals {
         let Some(kind) = refusal.kind else {
             return;
         };
+        self.counters.refused(kind);
         let unlogged = self
             .log
             .lock()
