@@ -411,7 +411,9 @@ pub const PROCESS_BROADCAST: &str = "!process ";
 /// the next process. `--redis URL` makes the nodelink server a process of the
 /// service whose directory is that Redis (`nodelink::cluster`), under the name
 /// `--service NAME` (default `nodelink-bench`), reached by gateways at its own
-/// listener's URL (the limit server refuses it).
+/// listener's URL (the limit server refuses it). `--scrape-metrics SECONDS` has
+/// the nodelink server render its Prometheus metrics that often, as a scrape
+/// would (the limit server has none and ignores it).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
@@ -437,6 +439,9 @@ pub struct ServerArgs {
     pub redis: Option<String>,
     /// The service's name in Redis, when one was given.
     pub service: Option<String>,
+    /// How often the nodelink server renders its metrics (`metrics_text`), as a
+    /// Prometheus scrape would, in seconds; never when not given.
+    pub scrape_metrics: Option<f64>,
 }
 
 /// The service's name when `--service` is not given: the prefix of its keys in
@@ -475,16 +480,19 @@ impl ServerArgs {
                 parsed.service = Some(args.next().ok_or("--service needs a name")?);
             } else if arg == "--relay" {
                 parsed.relay = Some(args.next().ok_or("--relay needs the relay's URL")?);
-            } else if arg == "--resume-grace" || arg == "--ping-interval" {
+            } else if arg == "--resume-grace"
+                || arg == "--ping-interval"
+                || arg == "--scrape-metrics"
+            {
                 let seconds = args.next().ok_or(format!("{arg} needs a value"))?;
                 let seconds = match seconds.parse::<f64>() {
                     Ok(seconds) if seconds >= 0.0 && seconds.is_finite() => Some(seconds),
                     _ => return Err(format!("{arg}: `{seconds}` is not a number of seconds")),
                 };
-                if arg == "--resume-grace" {
-                    parsed.resume_grace = seconds;
-                } else {
-                    parsed.ping_interval = seconds;
+                match arg.as_str() {
+                    "--resume-grace" => parsed.resume_grace = seconds,
+                    "--ping-interval" => parsed.ping_interval = seconds,
+                    _ => parsed.scrape_metrics = seconds.filter(|every| *every > 0.0),
                 }
             } else {
                 parsed.port = arg
@@ -574,6 +582,7 @@ mod tests {
                 max_players: None,
                 redis: None,
                 service: None,
+                scrape_metrics: None,
             })
         );
         assert_eq!(
@@ -598,6 +607,10 @@ mod tests {
         assert_eq!(
             parse(&["--ping-interval", "0"]).map(|args| args.ping_interval),
             Ok(Some(0.0))
+        );
+        assert_eq!(
+            parse(&["--scrape-metrics", "0.5"]).map(|args| args.scrape_metrics),
+            Ok(Some(0.5))
         );
         assert_eq!(
             parse(&["--match-size", "10"]).map(|args| args.match_size),

@@ -11,13 +11,14 @@
 //! its listener's URL; a chat line beginning with `!service ` then has it
 //! broadcast the rest to every match of the service, and one beginning with
 //! `!process ` to every match of this process (see
-//! `nodelink_bench::SERVICE_BROADCAST`). Prints `listening on ADDR` (or `joining
+//! `nodelink_bench::SERVICE_BROADCAST`). With `--scrape-metrics SECONDS`, it
+//! renders its Prometheus metrics that often, as a scrape would. Prints `listening on ADDR` (or `joining
 //! at URL`, through a relay) first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
 //! --bin bench-server-nodelink -- [PORT] [--room-size N] [--match-size N] [--tls
 //! CERT KEY] [--resume-grace SECONDS] [--ping-interval SECONDS] [--max-players N]
-//! [--redis URL [--service NAME]]`.
+//! [--redis URL [--service NAME]] [--scrape-metrics SECONDS]`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -171,6 +172,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // match when a round is over.
         matches.on_ready(|ctx| ctx.end_match());
         server.kind(matches);
+    }
+    if let Some(every) = args.scrape_metrics {
+        // As Prometheus would: the whole text rendered, then dropped.
+        let handle = server.handle();
+        tokio::spawn(async move {
+            let mut scrapes = tokio::time::interval(std::time::Duration::from_secs_f64(every));
+            loop {
+                scrapes.tick().await;
+                std::hint::black_box(handle.metrics_text());
+            }
+        });
     }
     if let (Some(cluster), Some(listener)) = (cluster, listener) {
         println!("listening on {}", listener.local_addr()?);

@@ -99,6 +99,9 @@ OPTIONS:
                     seconds; 0: no sessions (the server's default: 30)
   --ping-interval S how often the nodelink server pings each player, in seconds;
                     0: never (the server's default: 5)
+  --scrape-metrics S
+                    how often the nodelink server renders its Prometheus
+                    metrics, as a scrape would, in seconds (default: never)
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
@@ -263,6 +266,7 @@ struct Args {
     rounds: usize,
     resume_grace: Option<String>,
     ping_interval: Option<f64>,
+    scrape_metrics: Option<f64>,
     warmup: f64,
     duration: f64,
     tls: bool,
@@ -314,6 +318,7 @@ fn parse_args() -> Result<Args, String> {
         rounds: 3,
         resume_grace: None,
         ping_interval: None,
+        scrape_metrics: None,
         warmup: 3.0,
         duration: 10.0,
         tls: false,
@@ -375,6 +380,12 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--ping-interval: {e}"))?;
                 args.ping_interval = Some(every);
+            }
+            "--scrape-metrics" => {
+                let every = value()?
+                    .parse()
+                    .map_err(|e| format!("--scrape-metrics: {e}"))?;
+                args.scrape_metrics = Some(every);
             }
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
@@ -695,6 +706,9 @@ impl UnderTest {
         }
         if let Some(every) = &args.ping_interval {
             server_args.extend(["--ping-interval".to_owned(), every.to_string()]);
+        }
+        if let Some(every) = &args.scrape_metrics {
+            server_args.extend(["--scrape-metrics".to_owned(), every.to_string()]);
         }
         let cpus = args.server_cpus.as_deref();
         if let Some(processes) = args.gateway {
