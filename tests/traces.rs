@@ -79,7 +79,7 @@ async fn a_connection_and_a_tick_are_spans_with_what_an_operator_needs() {
         "peer=127.0.0.1:",
         "wire=Native",
         "resuming=false",
-        "ended=\"closed by the server\"",
+        "ended=\"kicked by the server\"",
     ] {
         assert!(connection.contains(field), "{field} in {connection}");
     }

@@ -483,3 +483,94 @@ fn a_rule_for_a_tag_no_field_has_is_refused_naming_the_tags() {
     let mut server = Server::<Squad>::new(local_config());
     server.field_visibility("teem", |_| true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_shares_one_frame_of_its_members_tagged_changes() {
+    let mut server = squad(SyncScope::Everyone);
+    server.player_visibility(|me, other| me.state().team == other.state().team);
+    server.field_visibility("team", |sight| {
+        sight.viewer.state().team == sight.owner.state().team
+    });
+    // Once all six are in, every soldier's ammo changes on every tick, and
+    // nothing else does.
+    server.on_tick(|ctx, _| {
+        if ctx.player_count() == 6 {
+            for player in ctx.players_mut() {
+                let ammo = player.state().ammo + 1;
+                player.state_mut().set_ammo(ammo);
+            }
+        }
+    });
+    let running = serve(server).await;
+    let handle = running.handle.clone();
+    let url = running.url();
+    let mut soldiers = Vec::new();
+    for i in 0..6u8 {
+        let team = 1 + i % 2;
+        let mut client = Client::<Squad>::from_url(url.clone()).spawn().unwrap();
+        client.send(ToServer::Enlist { team }).unwrap();
+        poll_until(&mut client, "enlisted", |c| {
+            c.id()
+                .and_then(|id| soldier(c, id))
+                .is_some_and(|s| s.team == team)
+        });
+        soldiers.push((client, team));
+    }
+    for (client, team) in &mut soldiers {
+        let team = *team;
+        poll_until(client, "its team's ammo counting up", |c| {
+            let seen: Vec<(u8, u32)> = c.world().players().map(|(_, s)| (s.team, s.ammo)).collect();
+            seen.len() == 3 && seen.iter().all(|(t, ammo)| *t == team && *ammo > 0)
+        });
+    }
+    let before = handle.stats().await.unwrap();
+    let after = within("ten more ticks", async {
+        loop {
+            let stats = handle.stats().await.unwrap();
+            if stats.ticks >= before.ticks + 10 {
+                return stats;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let (ticks, frames) = (after.ticks - before.ticks, after.frames - before.frames);
+    assert_eq!(
+        frames,
+        2 * ticks,
+        "{frames} frames in {ticks} ticks: one per team, each soldier's own ammo in it"
+    );
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_put_in_a_room_by_on_join_keeps_its_room_mates_tagged_fields() {
+    let mut server = squad(SyncScope::Rooms);
+    server.field_visibility("team", |sight| {
+        sight.viewer.state().team == sight.owner.state().team
+    });
+    // One team; each soldier starts with 7 rounds, in the hall.
+    server.on_join(|ctx| {
+        let id = ctx.id();
+        ctx.player().state_mut().set_team(1).set_ammo(7);
+        ctx.create_room("hall").add(id);
+    });
+    let running = serve(server).await;
+    let url = running.url();
+    let mut ada = Client::<Squad>::from_url(url.clone()).spawn().unwrap();
+    poll_until(&mut ada, "ada in", |c| {
+        c.id().is_some() && c.world().is_complete()
+    });
+    let ada_id = ada.id().unwrap();
+    let mut bob = Client::<Squad>::from_url(url).spawn().unwrap();
+    poll_until(&mut bob, "ada's ammo in bob's first mirror", |c| {
+        c.world().is_complete() && soldier(c, ada_id).is_some_and(|s| s.ammo == 7)
+    });
+    // A later frame: nothing sent in between took ada's ammo away.
+    ada.send(ToServer::Walk { x: 3.0 }).unwrap();
+    poll_until(&mut bob, "ada's walk", |c| {
+        soldier(c, ada_id).is_some_and(|s| s.x == 3.0)
+    });
+    assert_eq!(soldier(&bob, ada_id).unwrap().ammo, 7);
+    within("stopping", running.stop()).await;
+}

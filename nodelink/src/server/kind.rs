@@ -530,8 +530,11 @@ impl<P: Protocol, G: Send + 'static> MatchKind<P, G> {
     /// marked `#[sync(tag = "…")]` with this `tag` (a team sees its members'
     /// ammo): asked every tick for each player and each other player its client
     /// mirrors. Tagged fields never reach anyone else: not in shared frames, not in
-    /// snapshots; they come in a frame of the recipient's own, after the tick's
-    /// shared frames, or at the end of its snapshot. A player who comes to see them
+    /// the shared part of snapshots; they come after the tick's shared frames in
+    /// frames per view (players who see the same changes, their own included,
+    /// share one), or at the end of a snapshot in its recipient's own frame. The
+    /// rule is asked for every pair each tick, and for every player a newcomer
+    /// sees when its snapshot is built. A player who comes to see them
     /// gets their values whole; one who stops keeps the last values it received.
     /// A tag without a rule reaches its owner alone, like `#[sync(owner)]`.
     ///

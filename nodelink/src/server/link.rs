@@ -111,35 +111,36 @@ async fn play_as_player<P: Protocol>(
             // The match removes (or pauses) the player and drops its queue, which
             // ends the writer after any close frame; bound the wait in case it is
             // stuck.
-            span.record("ended", described(ending, false));
+            span.record("ended", described(ending));
             let left = peer.left(&read_count, ending);
             let _ = port.send(left).await;
             let _ = timeout(config.close_timeout * 2, writer).await;
             return;
         }
-        () = &mut writer => {
+        sent = &mut writer => {
             // The server closed the connection (kick, shutdown, pause), the socket
             // failed, or the peer's close frame stopped the writing: give the peer
             // a moment to answer the close frame, or the reader to see the peer's.
             let answered = timeout(config.close_timeout, reader).await;
-            answered.unwrap_or(Ending::Lost)
+            let ending = answered.unwrap_or(Ending::Lost);
+            // The reason the server closed it with, if it did.
+            let how = sent.map_or_else(|| described(ending), CloseReason::description);
+            span.record("ended", how);
+            ending
         }
     };
-    span.record("ended", described(ending, true));
     // After a close the match made, its player is gone or has moved on: this news
     // is ignored. Otherwise the match pauses or removes the player, as the reader
     // saw the connection end.
     let _ = port.send(peer.left(&read_count, ending)).await;
 }
 
-/// How a connection ended, for its span: `closed_first` when the server's side
-/// closed it (its reason is the match's, and logged there).
-fn described(ending: Ending, closed_first: bool) -> &'static str {
-    match (ending, closed_first) {
-        (_, true) => "closed by the server",
-        (Ending::Closed, false) => "closed by the client",
-        (Ending::Lost, false) => "lost",
-        (Ending::Closing(reason), false) => reason.description(),
+/// How a connection ended as its reader saw it, for its span.
+fn described(ending: Ending) -> &'static str {
+    match ending {
+        Ending::Closed => "closed by the client",
+        Ending::Lost => "lost",
+        Ending::Closing(reason) => reason.description(),
     }
 }
 
@@ -347,7 +348,7 @@ async fn write(
     mut queue: mpsc::Receiver<Outgoing>,
     hard_close: HardCloseSignal,
     close_timeout: Duration,
-) {
+) -> Option<CloseReason> {
     let drain = async {
         while let Some(first) = queue.recv().await {
             // Everything already queued goes out in one flush: few syscalls per tick.
@@ -381,4 +382,5 @@ async fn write(
         }
     };
     let _ = timeout(close_timeout, close).await;
+    reason
 }

@@ -283,12 +283,13 @@ macro_rules! world_methods {
             self.shared().entity_seen_by(player, entity)
         }
 
-        /// Whether the player `viewer`'s client mirrors the player `other`: both
-        /// are in the match, they share a room (with room-scoped sync), and the
+        /// Whether the player `viewer` sees the player `other` now: both are in
+        /// the match, they share a room (with room-scoped sync), and the
         /// [player visibility rule](crate::server::MatchKind::player_visibility)
-        /// shows `other` to `viewer`. A player always sees itself. The same
-        /// answer the sync gives, so that a game rule (no shooting at a player out
-        /// of sight) need not repeat the visibility rule.
+        /// shows `other` to `viewer`. A player always sees itself. The answer the
+        /// sync gives at the next tick, when the client's mirror follows, so that
+        /// a game rule (no shooting at a player out of sight) need not repeat the
+        /// visibility rule.
         ///
         /// ```
         /// # use nodelink::{PlayerId, SyncState};

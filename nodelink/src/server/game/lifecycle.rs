@@ -268,8 +268,12 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             return;
         };
         if let Some(reason) = reason {
+            // A paused player has no connection to end: its drop was told when
+            // it was paused.
+            if player.link.is_some() {
+                self.state.log_drop(id, reason, false);
+            }
             player.close(reason);
-            self.state.log_drop(id, reason, false);
         }
         self.player_handler(id, "disconnect", |handlers| handlers.on_disconnect.as_mut());
 
@@ -288,8 +292,15 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             shared.sessions.end(token, reason, until, limit);
         }
         // Everyone who mirrors the player is told once; then it leaves its rooms
-        // without further visibility changes to announce.
-        if shared.tracks_player_views() {
+        // without further visibility changes to announce. Not while the match
+        // ends: everyone is leaving, and telling each of the others of each would
+        // queue a frame per pair.
+        if shared.ending.is_some() {
+            for player in shared.players.values_mut() {
+                player.visible.remove(&id);
+                player.tag_sight.remove(&id);
+            }
+        } else if shared.tracks_player_views() {
             shared.forget_in_views(id);
         } else {
             shared.conceal(id, &visible);

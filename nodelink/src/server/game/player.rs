@@ -66,6 +66,10 @@ pub struct Player<P: Protocol> {
     /// The tagged fields of other players this player's client receives, by
     /// player (with a rule for some tag).
     pub(crate) tag_sight: IdMap<FieldMask>,
+    /// With a player visibility rule: its join snapshot was taken in the middle
+    /// of a tick, so it already shows changes the tick's frames would send again;
+    /// its next view announces everyone it sees afresh instead.
+    pub(crate) fresh_view: bool,
     /// With an entity visibility hook: the entities this player's client mirrors.
     pub(crate) seen_entities: BTreeSet<EntityId>,
     /// The last measured round trip.
@@ -113,6 +117,7 @@ impl<P: Protocol> Player<P> {
             rooms: Vec::new(),
             visible: IdSet::default(),
             tag_sight: IdMap::default(),
+            fresh_view: false,
             seen_entities: BTreeSet::new(),
             ping: None,
             ping_pending: None,
@@ -257,6 +262,11 @@ impl<P: Protocol> Player<P> {
     /// Holds what is sent to this player until [`release_held`](Self::release_held).
     pub(crate) fn hold_sends(&self) {
         *self.held.borrow_mut() = Some(Vec::new());
+    }
+
+    /// Whether sends are held (while `on_join` runs, before its snapshot).
+    pub(crate) fn holds_sends(&self) -> bool {
+        self.held.borrow().is_some()
     }
 
     /// Ends [`hold_sends`](Self::hold_sends): what was held, in order.

@@ -443,6 +443,11 @@ impl<P: Protocol, G> MatchState<P, G> {
             let (frames, sight) = self.snapshot_frames(wires, id, &shown, &section)?;
             self.stats.snapshot_frames += frames.len() as u64;
             self.record_snapshot_views(id, &shown, sight);
+            if self.tracks_player_views() {
+                if let Some(player) = self.players.get_mut(&id) {
+                    player.fresh_view = true;
+                }
+            }
             return Ok(frames);
         }
         let entities = self.entities.changes_this_tick();
@@ -643,6 +648,15 @@ impl<P: Protocol, G> MatchState<P, G> {
         let owned = has_private_fields::<P>();
         let shares_tagged = self.rules.shares_tagged_fields();
         let public_fields = P::State::ALL.without(P::State::PRIVATE);
+        // What a player's own frame carries: its owner fields, and its tagged
+        // fields unless a tag has a rule (then they go in the frames per view,
+        // which hold each viewer's own tagged changes beside those of the others
+        // it sees, so that a team shares one frame).
+        let own_fields = if shares_tagged {
+            P::State::OWNER
+        } else {
+            P::State::PRIVATE
+        };
         // Taken first, so the frames below can borrow them while encoding. The
         // owner and tagged fields' changes are split off: they go to their owner,
         // and the tagged ones to whom their tag's rule shows them, in frames of
@@ -653,20 +667,18 @@ impl<P: Protocol, G> MatchState<P, G> {
         for player in self.players.values_mut() {
             let mut changes = player.state.take_changes();
             if owned {
+                if shares_tagged {
+                    let mut shared = changes.clone();
+                    P::State::restrict(&mut shared, P::State::TAGGED);
+                    if whole || !shared.is_empty() {
+                        tagged.push((player.id, shared));
+                    }
+                }
                 let mut own = changes.clone();
-                P::State::restrict(&mut own, P::State::PRIVATE);
+                P::State::restrict(&mut own, own_fields);
                 P::State::restrict(&mut changes, public_fields);
                 if !own.is_empty() {
-                    if shares_tagged {
-                        let mut shared = own.clone();
-                        P::State::restrict(&mut shared, P::State::TAGGED);
-                        if whole || !shared.is_empty() {
-                            tagged.push((player.id, shared));
-                        }
-                    }
                     owners.push((player.id, own));
-                } else if whole && shares_tagged {
-                    tagged.push((player.id, own));
                 }
             }
             if whole || !changes.is_empty() {
@@ -749,10 +761,11 @@ impl<P: Protocol, G> MatchState<P, G> {
             if shares_tagged {
                 self.sync_tagged_fields(&tagged, whole)?;
             }
-            if whole && owned {
+            if whole && !own_fields.is_empty() {
                 let ids: Vec<PlayerId> = self.players.keys().copied().collect();
                 for id in ids {
-                    let frame = self.owner_frame(id, Selection::Fields(P::State::PRIVATE))?;
+                    let frame = self.owner_frame(id, Selection::Fields(own_fields))?;
+                    self.stats.frames += 1;
                     self.send_sync_to(&[id], &frame);
                 }
             } else {
@@ -911,6 +924,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             let shown = self.mirrored_by(id);
             let (own, sight) = if has_private_fields::<P>() {
                 let (frame, sight) = self.private_snapshot_frame(id, &shown)?;
+                self.stats.frames += 1;
                 (Some(frame), sight)
             } else {
                 (None, IdMap::default())
@@ -965,7 +979,17 @@ impl<P: Protocol, G> MatchState<P, G> {
                 None,
             )
         };
-        // To the newcomer: the players it now sees. To them, once: the newcomer.
+        // To the newcomer: the players it now sees (unless `on_join` is running:
+        // its snapshot, built next, shows them, and a held announcement sent
+        // after it would reset what the snapshot gave, tagged fields included).
+        // To them, once: the newcomer.
+        if self.players.get(&id).is_some_and(Player::holds_sends) {
+            match announce(self, &[id], gained) {
+                Ok(to_others) => self.send_sync_to(gained, &to_others),
+                Err(error) => self.report_later(Some(id), error.into()),
+            }
+            return;
+        }
         match announce(self, gained, &[id])
             .and_then(|to_newcomer| Ok((to_newcomer, announce(self, &[id], gained)?)))
         {

@@ -39,10 +39,16 @@ impl<P: Protocol, G> MatchState<P, G> {
         let mut seen_now = Vec::new();
         for player in self.players.values().filter(|p| !p.needs_snapshot) {
             let now = self.players_seen_by(player.id);
+            // After a join snapshot taken mid-tick, everyone else it sees is
+            // announced afresh, whole: the snapshot already holds changes this
+            // tick would send again, and a `SyncDeque`'s pushes are not to be
+            // applied twice. (Its own player is not: announcing it would reset
+            // its owner fields, which its own frame sends only as changes.)
+            let fresh = player.fresh_view;
             let mut appeared: Vec<PlayerId> = now
                 .iter()
                 .copied()
-                .filter(|id| !player.visible.contains(id))
+                .filter(|id| fresh || !player.visible.contains(id))
                 .collect();
             appeared.sort_unstable();
             let mut gone: Vec<PlayerId> = player
@@ -54,7 +60,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             gone.sort_unstable();
             let mut still: Vec<PlayerId> = std::iter::once(player.id)
                 .chain(now.iter().copied().filter(|id| player.visible.contains(id)))
-                .filter(|id| changes.contains_key(id))
+                .filter(|id| (!fresh || *id == player.id) && changes.contains_key(id))
                 .collect();
             still.sort_unstable();
             if !(appeared.is_empty() && gone.is_empty() && still.is_empty()) {
@@ -70,9 +76,13 @@ impl<P: Protocol, G> MatchState<P, G> {
                 continue;
             };
             // Those out of view no longer send it their tagged fields: seen again,
-            // they come whole.
+            // they come whole. Announced afresh, all of them come whole again.
             let visible: IdSet = now.into_iter().collect();
-            player.tag_sight.retain(|other, _| visible.contains(other));
+            if std::mem::take(&mut player.fresh_view) {
+                player.tag_sight.clear();
+            } else {
+                player.tag_sight.retain(|other, _| visible.contains(other));
+            }
             player.visible = visible;
         }
         for ((appeared, gone, still), ids) in views {
@@ -155,11 +165,11 @@ impl<P: Protocol, G> MatchState<P, G> {
         }
     }
 
-    /// With a rule for some tag: each player's view of the others' tagged
-    /// fields, for every other player its client mirrors. The changes of the
-    /// fields it still sees go in one frame per distinct view (a team gets its
-    /// members' changes in one shared frame); fields that came into view go whole,
-    /// in a frame of its own. `tagged` holds each player's tagged changes (every
+    /// With a rule for some tag: each player's view of the tagged fields, its
+    /// own and those of every other player its client mirrors. The changes of
+    /// the fields it still sees go in one frame per distinct view (a team whose
+    /// members see each other gets their changes in one shared frame); fields
+    /// that came into view go whole, in a frame of its own. `tagged` holds each player's tagged changes (every
     /// player, when `whole`: then whole fields are sent, not changes).
     pub(super) fn sync_tagged_fields(
         &mut self,
@@ -177,6 +187,16 @@ impl<P: Protocol, G> MatchState<P, G> {
             let mut sight = IdMap::default();
             let mut view = Vec::new();
             let mut gained = Vec::new();
+            // Its own tagged changes are part of its view: teammates who see
+            // each other then share one frame.
+            let own = match (whole, changes.get(&viewer.id)) {
+                (true, _) => P::State::TAGGED,
+                (false, Some(changes)) => P::State::mask(changes) & P::State::TAGGED,
+                (false, None) => FieldMask::EMPTY,
+            };
+            if !own.is_empty() {
+                view.push((viewer.id, own.bits()));
+            }
             for other in self.mirrored_others(viewer.id) {
                 let Some(owner) = self.players.get(&other) else {
                     continue;
@@ -281,7 +301,10 @@ impl<P: Protocol, G> MatchState<P, G> {
             &[],
             None,
         ) {
-            Ok(frame) => self.send_sync_to(&watchers, &frame),
+            Ok(frame) => {
+                self.stats.frames += 1;
+                self.send_sync_to(&watchers, &frame);
+            }
             Err(error) => self.report_later(Some(id), error.into()),
         }
     }
