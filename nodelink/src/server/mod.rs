@@ -43,6 +43,8 @@ mod log_budget;
 pub(crate) mod matchmaking;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "axum")]
+pub mod monitor;
 mod port;
 pub(crate) mod runtime;
 pub(crate) mod serve;
