@@ -145,6 +145,12 @@ async fn the_metrics_are_scraped_behind_a_token_and_parsed_by_prometheus_own_par
     assert!(at("nodelink_tick_duration_seconds_sum{}") >= 0.0);
     assert!(samples.contains_key("nodelink_tick_overruns_total{}"));
     assert!(samples.contains_key("nodelink_handler_errors_total{}"));
+    assert_eq!(at("nodelink_handler_panics_total{}"), 0.0);
+    assert_eq!(at("nodelink_resumes_total{}"), 0.0);
+    assert_eq!(
+        at("nodelink_resumes_refused_total{reason=\"session expired\"}"),
+        0.0
+    );
     // Labels are kinds and reasons, never match codes or player ids.
     let code = &running.handle.matches()[0].code;
     assert!(!answer.body.contains(code.as_str()));

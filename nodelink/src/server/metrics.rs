@@ -46,7 +46,9 @@ impl<P: Protocol> ServerHandle<P> {
     /// | `ticks_total`, `sync_frames_total`, `snapshot_frames_total`, `sent_bytes_total` | counter | |
     /// | `refusals_total` | counter | `reason` (a refusal's description) |
     /// | `connections_ended_total` | counter | `reason` (the close reason of a connection the server ended) |
-    /// | `handler_errors_total` | counter | |
+    /// | `handler_errors_total`, `handler_panics_total` | counter | |
+    /// | `resumes_total` | counter | |
+    /// | `resumes_refused_total` | counter | `reason` (the session expired, events were missed) |
     /// | `tick_duration_seconds` | histogram | |
     /// | `tick_overruns_total` | counter | (ticks longer than the tick period) |
     ///
@@ -223,6 +225,38 @@ impl Collector for Scrape {
             "nodelink_handler_errors",
             "Errors reported to on_error (or logged without one).",
             board.errors.load(Ordering::Relaxed),
+        )?;
+        counter(
+            e,
+            "nodelink_handler_panics",
+            "Handlers that panicked (counted among the errors too).",
+            board.panics.load(Ordering::Relaxed),
+        )?;
+        counter(
+            e,
+            "nodelink_resumes",
+            "Sessions resumed on a new connection.",
+            board.resumes.load(Ordering::Relaxed),
+        )?;
+        let refused = (4000..4032u16).filter_map(|code| {
+            let reason = CloseReason::from_code(code)?;
+            let count = board.resumes_refused[usize::from(code - 4000)].load(Ordering::Relaxed);
+            (count > 0
+                || matches!(
+                    reason,
+                    CloseReason::SessionExpired | CloseReason::MissedEvents
+                ))
+            .then(|| (reason.description().to_owned(), ConstCounter::new(count)))
+        });
+        labelled(
+            e,
+            (
+                "nodelink_resumes_refused",
+                "Resumes refused, by the reason the connection was closed with.",
+                MetricType::Counter,
+            ),
+            "reason",
+            refused,
         )?;
         counter(
             e,

@@ -1,5 +1,5 @@
 //! A live monitor page for operators (feature `axum`): the process's matches with
-//! their players, rates and states, and buttons that kick a player, lock or end a
+//! their players, rates, tick times and states, and buttons that kick a player, lock or end a
 //! match, as an axum `Router` to nest where you choose, behind your own check.
 //!
 //! The page polls `state` once a second; the buttons are a fixed set of `POST`
@@ -131,6 +131,7 @@ async fn state<P: Protocol>(State(monitor): State<Shared<P>>, headers: HeaderMap
             "ticks": info.stats.ticks,
             "frames": info.stats.frames,
             "bytes": info.stats.bytes_sent,
+            "tick_ms": info.last_tick_time.as_secs_f64() * 1000.0,
             "player_list": players,
         }));
     }
@@ -301,7 +302,8 @@ function render(state, before, seconds) {
     const rates = document.createElement("span");
     rates.className = "rates";
     rates.textContent = rate(m, earlier, "ticks", seconds) + " ticks/s, " +
-      rate(m, earlier, "frames", seconds) + " frames/s, " + rate(m, earlier, "bytes", seconds) + " bytes/s";
+      rate(m, earlier, "frames", seconds) + " frames/s, " + rate(m, earlier, "bytes", seconds) + " bytes/s, " +
+      "last tick " + m.tick_ms.toFixed(2) + " ms";
     title.append(name, rates,
       button(m.locked ? "Unlock" : "Lock", "lock?code=" + encodeURIComponent(m.code) + "&locked=" + !m.locked),
       button("End match", "end?code=" + encodeURIComponent(m.code)));

@@ -122,11 +122,15 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
     }
 
     pub(super) fn report(&mut self, player: Option<PlayerId>, error: ServerError) {
-        self.state
-            .record
-            .process
+        let process = &self.state.record.process;
+        process
             .errors
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if matches!(error, ServerError::Panic { .. }) {
+            process
+                .panics
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let player = player.and_then(|id| self.state.players.get(&id));
         match self.handlers.on_error.as_mut() {
             Some(handler) => {

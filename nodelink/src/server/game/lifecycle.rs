@@ -36,7 +36,9 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         };
         let link_id = link.id;
         if let Some(offer) = resume {
-            match self.resume(&offer, link, addr) {
+            let resumed = self.resume(&offer, link, addr);
+            self.state.record.process.resumed(resumed.err());
+            match resumed {
                 Ok(id) => {
                     let _ = reply.send(Joined::Player { id, link: link_id });
                     self.player_handler(id, "resume", |handlers| handlers.on_resume.as_mut());

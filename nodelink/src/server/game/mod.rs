@@ -298,7 +298,12 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         let _span = tracing::trace_span!("sync").entered();
         self.sync(false);
         let took = started.elapsed();
-        let process = &self.state.record.process;
+        let record = &self.state.record;
+        record.last_tick_us.store(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let process = &record.process;
         process.tick_time.observe(took);
         if took > self.tick_interval() {
             process

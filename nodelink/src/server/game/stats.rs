@@ -59,6 +59,13 @@ pub(crate) struct ProcessBoard {
     pub(crate) connections_ended: [AtomicU64; CLOSE_SLOTS],
     /// Errors reported to `on_error` (or logged without one).
     pub(crate) errors: AtomicU64,
+    /// Of those, handlers that panicked.
+    pub(crate) panics: AtomicU64,
+    /// Sessions resumed.
+    pub(crate) resumes: AtomicU64,
+    /// Resumes refused, by the close code less 4000 they were refused with
+    /// (the session expired, or missed events).
+    pub(crate) resumes_refused: [AtomicU64; CLOSE_SLOTS],
     /// How long each match's tick took (its handlers and its sync).
     pub(crate) tick_time: TickTimes,
     /// Ticks that took longer than the tick period.
@@ -81,6 +88,21 @@ impl ProcessBoard {
             .map_or(OTHER_REFUSAL, |code| usize::from(code - 4200))
             .min(OTHER_REFUSAL);
         self.refusals[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a resume: `None` when the session was resumed, else why not.
+    pub(crate) fn resumed(&self, refused: Option<crate::wire::CloseReason>) {
+        match refused {
+            None => {
+                self.resumes.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(reason) => {
+                let slot = reason.code().checked_sub(4000).map(usize::from);
+                if let Some(count) = slot.and_then(|slot| self.resumes_refused.get(slot)) {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
     }
 
     /// Counts a connection the server ended.

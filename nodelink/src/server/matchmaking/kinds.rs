@@ -103,6 +103,8 @@ pub(crate) struct MatchRecord<P: Protocol> {
     pub(crate) players: Arc<AtomicUsize>,
     /// What its sync engine did, as of its last tick.
     pub(crate) stats: StatsBoard,
+    /// How long its last tick took, in microseconds.
+    pub(crate) last_tick_us: std::sync::atomic::AtomicU64,
     /// The process's counters, which the match adds to.
     pub(crate) process: Arc<ProcessBoard>,
     /// The service the process belongs to, told of each player who comes and goes.
@@ -144,6 +146,9 @@ impl<P: Protocol> MatchRecord<P> {
             locked: self.locked.load(Ordering::Relaxed),
             public: self.public,
             stats: self.stats.read(self.players.load(Ordering::Relaxed)),
+            last_tick_time: std::time::Duration::from_micros(
+                self.last_tick_us.load(Ordering::Relaxed),
+            ),
         }
     }
 }
@@ -305,6 +310,7 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             port,
             players: handle.online.clone(),
             stats: StatsBoard::default(),
+            last_tick_us: std::sync::atomic::AtomicU64::new(0),
             process: process.counters.clone(),
             service: process.service.clone(),
             handle: handle.clone(),

@@ -68,6 +68,8 @@ pub struct MatchInfo {
     pub public: bool,
     /// What its sync engine did since it started, as of its last tick.
     pub stats: SyncStats,
+    /// How long its last tick took (its `on_tick` handler and its sync).
+    pub last_tick_time: std::time::Duration,
 }
 
 /// The whole server's numbers: its live matches and players, how many matches it
