@@ -4301,6 +4301,7 @@ requestAnimationFrame(frame);
 renderStatus();
 renderMatch();
 void refreshLobby();
+window.addEventListener("pagehide", () => client.close());
 client.connect().catch((error) => {
   logSystem(`could not join: ${error instanceof Error ? error.message : String(error)}`);
   renderStatus();

@@ -625,6 +625,10 @@ requestAnimationFrame(frame);
 renderStatus();
 renderMatch();
 void refreshLobby();
+// Leaving the page (closing the tab, following a lobby link) leaves the game at
+// once, with a close frame: without one the server would hold the player for its
+// session's grace period, in everyone's list.
+window.addEventListener("pagehide", () => client.close());
 client.connect().catch((error: unknown) => {
   logSystem(`could not join: ${error instanceof Error ? error.message : String(error)}`);
   renderStatus();

@@ -144,6 +144,8 @@ async function run(command: Command): Promise<void> {
       await pageNamed(command.page).screenshot({ path: command.path ?? "screenshot.png", fullPage: command.full === true });
       return;
     case "close":
+      // As a person closing a tab: the page's `pagehide` runs first.
+      await pageNamed(command.page).close({ runBeforeUnload: true });
       await pageNamed(command.page).context().close();
       pages.delete(command.page ?? "");
       return;
