@@ -13,49 +13,16 @@
 //! Needs Chromium (`/usr/bin/chromium`, or the path in `NODELINK_CHROMIUM`); when
 //! it is missing the test is skipped with a notice, unless `CI` is set.
 
-use std::path::PathBuf;
-
 use nodelink::server::Rejection;
 use nodelink::wire::RefusalKind;
 use nodelink::Protocol;
 use nodelink_examples::Game;
 use nodelink_tests::{
-    local_config, reporting_game, serve, typescript_package, within, ChildReports, Watcher,
+    browser_tools, local_config, reporting_game, serve, within, ChildReports, Watcher,
 };
 use serde_json::{json, Value};
 use tokio::process::Command;
 use tokio::sync::mpsc;
-
-/// Whether this runs in CI, where a missing browser is an error.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
-}
-
-/// Chromium and the driver script, or `None` (with a notice) when this machine
-/// cannot run the browser test and this is not CI.
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    let chromium = std::env::var_os("NODELINK_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    let package = typescript_package();
-    let missing = if !chromium.is_file() {
-        Some(format!(
-            "no Chromium at {} (apt-get install chromium, or set NODELINK_CHROMIUM)",
-            chromium.display()
-        ))
-    } else if !package.join("node_modules/playwright-core").is_dir() {
-        Some("playwright-core is not installed".to_owned())
-    } else {
-        None
-    };
-    match missing {
-        None => Some((chromium, package.join("dist/test/browser/refusals.js"))),
-        Some(why) if in_ci() => panic!("the browser test cannot run: {why}"),
-        Some(why) => {
-            eprintln!("skipped: the browser refusals test: {why}");
-            None
-        }
-    }
-}
 
 /// Reports until the page's outcome: the reconnection attempts and errors seen on
 /// the way, then the outcome.
@@ -79,7 +46,7 @@ async fn connect(browser: &mut ChildReports, command: Value) -> (Vec<u64>, Vec<V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_refusal_reaches_the_page_as_a_typed_error() {
-    let Some((chromium, driver)) = browser_tools() else {
+    let Some((chromium, driver)) = browser_tools("refusals", "the browser refusals test") else {
         return;
     };
     let mut command_line = Command::new("node");
@@ -223,7 +190,7 @@ async fn each_refusal_reaches_the_page_as_a_typed_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_is_admitted_connects_as_ever() {
-    let Some((chromium, driver)) = browser_tools() else {
+    let Some((chromium, driver)) = browser_tools("refusals", "the browser refusals test") else {
         return;
     };
     let (server, _errors) = reporting_game(local_config());

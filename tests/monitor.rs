@@ -9,47 +9,16 @@
 //! screenshot as `target/monitor.png`, and as `docs/monitor.png` when that file is
 //! missing or `NODELINK_UPDATE_SCREENSHOT=1`.
 
-use std::path::PathBuf;
-
 use axum::http::header;
 use nodelink::server::monitor;
 use nodelink::wire::CloseReason;
 use nodelink_examples::ToServer;
 use nodelink_tests::{
-    http_request, local_config, repo_root, reporting_game, serve, serve_router, typescript_package,
+    browser_tools, http_request, local_config, repo_root, reporting_game, serve, serve_router,
     within, ChildReports, Seen, Watcher,
 };
 use serde_json::{json, Value};
 use tokio::process::Command;
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
-}
-
-/// Chromium and the driver script, or `None` (with a notice) off CI.
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    let chromium = std::env::var_os("NODELINK_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    let package = typescript_package();
-    let missing = if !chromium.is_file() {
-        Some(format!(
-            "no Chromium at {} (apt-get install chromium, or set NODELINK_CHROMIUM)",
-            chromium.display()
-        ))
-    } else if !package.join("node_modules/playwright-core").is_dir() {
-        Some("playwright-core is not installed".to_owned())
-    } else {
-        None
-    };
-    match missing {
-        None => Some((chromium, package.join("dist/test/browser/monitor.js"))),
-        Some(why) if in_ci() => panic!("the monitor test cannot run: {why}"),
-        Some(why) => {
-            eprintln!("skipped: the monitor page test: {why}");
-            None
-        }
-    }
-}
 
 /// Runs `command` and returns its `shown` report, if it makes one.
 async fn run(browser: &mut ChildReports, command: Value) -> Option<Value> {
@@ -106,7 +75,7 @@ async fn the_monitor_lists_matches_and_players_and_kicks_one_behind_the_operator
     let state: Value = serde_json::from_str(&state.body).unwrap();
     assert_eq!(state["players"], 2, "{state}");
 
-    let Some((chromium, script)) = browser_tools() else {
+    let Some((chromium, script)) = browser_tools("monitor", "the monitor page test") else {
         within("stopping", running.stop()).await;
         return;
     };

@@ -3,45 +3,20 @@
 //! within the log's budget (ten lines a second for drops, ten for errors no
 //! `on_error` handler takes), and the next line logged says how many were not.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use futures::{SinkExt, StreamExt};
 use nodelink::server::Server;
 use nodelink_examples::Game;
-use nodelink_tests::{eventually, local_config, raw_connect, serve, within};
+use nodelink_tests::{eventually, local_config, raw_connect, serve, within, CapturedLog};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Everything the global subscriber wrote, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 /// The log, as a subscriber at level `info` writes it (installed once).
-fn captured() -> Captured {
-    static LOG: OnceLock<Captured> = OnceLock::new();
+fn captured() -> CapturedLog {
+    static LOG: OnceLock<CapturedLog> = OnceLock::new();
     LOG.get_or_init(|| {
-        let log = Captured::default();
+        let log = CapturedLog::default();
         let writer = log.clone();
         tracing_subscriber::fmt()
             .with_ansi(false)

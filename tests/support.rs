@@ -139,6 +139,80 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// Whether this runs in CI, where a missing browser is an error.
+#[must_use]
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
+}
+
+/// Chromium and the TypeScript package's compiled browser driver
+/// `dist/test/browser/<driver>.js`, or `None` (with a notice naming `test`) when
+/// this machine cannot run a browser test and this is not CI. Chromium is
+/// `/usr/bin/chromium` or the path in `NODELINK_CHROMIUM`.
+///
+/// # Panics
+/// In CI, when something is missing.
+#[must_use]
+pub fn browser_tools(driver: &str, test: &str) -> Option<(PathBuf, PathBuf)> {
+    let chromium = std::env::var_os("NODELINK_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let missing = if chromium.is_file() {
+        // The build installs the package's dev dependencies, playwright-core among them.
+        let playwright = typescript_package().join("node_modules/playwright-core");
+        (!playwright.is_dir()).then(|| format!("{} is missing", playwright.display()))
+    } else {
+        Some(format!(
+            "no Chromium at {} (apt-get install chromium, or set NODELINK_CHROMIUM)",
+            chromium.display()
+        ))
+    };
+    match missing {
+        None => {
+            let script = format!("dist/test/browser/{driver}.js");
+            Some((chromium, typescript_package().join(script)))
+        }
+        Some(why) if in_ci() => panic!("{test} cannot run: {why}"),
+        Some(why) => {
+            eprintln!("skipped: {test}: {why}");
+            None
+        }
+    }
+}
+
+/// Everything a `tracing` subscriber wrote, shared with the test that reads it
+/// (`tracing_subscriber::fmt().with_writer(move || captured.clone())`).
+#[derive(Clone, Default, Debug)]
+pub struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// The lines written so far.
+    #[must_use]
+    pub fn lines(&self) -> Vec<String> {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 /// The TypeScript package (`clients/typescript`), its locked dependencies
 /// installed and its sources compiled into `dist/` by
 /// `clients/typescript/scripts/build-for-tests.sh`, once per test process.

@@ -4,41 +4,14 @@
 //! per match tick (its match, kind and tick number) with `on_tick` and `sync`
 //! inside it at trace level.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use nodelink::server::Server;
 use nodelink_examples::{Game, ToServer};
-use nodelink_tests::{eventually, local_config, serve, within, Watcher};
+use nodelink_tests::{eventually, local_config, serve, within, CapturedLog, Watcher};
 use tracing_subscriber::fmt::format::FmtSpan;
-
-/// Everything the subscriber wrote, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_and_a_tick_are_spans_with_what_an_operator_needs() {
-    let log = Captured::default();
+    let log = CapturedLog::default();
     let writer = log.clone();
     // Every span's close, at trace level for nodelink only.
     tracing_subscriber::fmt()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use nodelink::client::{Client, PollClient};
-use nodelink::server::{Server, SyncScope};
+use nodelink::server::{Server, ServerHandle, SyncScope};
 use nodelink::wire::{decode_server_frame, NetId, ServerFrame};
 use nodelink::{PlayerId, Protocol, SyncState};
 use nodelink_tests::{local_config, serve, within, JsonClient, DEADLINE};
@@ -98,6 +98,40 @@ fn enlisted(url: &str, team: u8, x: f32) -> (PollClient<Squad>, PlayerId) {
     });
     let id = client.id().unwrap();
     (client, id)
+}
+
+/// Six soldiers, enlisted in teams 1 and 2 by turns: each client, its id, its team.
+fn two_teams_of_three(url: &str) -> Vec<(PollClient<Squad>, PlayerId, u8)> {
+    (0..6u8)
+        .map(|i| {
+            let team = 1 + i % 2;
+            let mut client = Client::<Squad>::from_url(url.to_owned()).spawn().unwrap();
+            client.send(ToServer::Enlist { team }).unwrap();
+            poll_until(&mut client, "enlisted", |c| {
+                c.id()
+                    .and_then(|id| soldier(c, id))
+                    .is_some_and(|s| s.team == team)
+            });
+            let id = client.id().unwrap();
+            (client, id, team)
+        })
+        .collect()
+}
+
+/// The server's ticks and sync frames over the next ten ticks.
+async fn frames_in_ten_ticks(handle: &ServerHandle<Squad>) -> (u64, u64) {
+    let before = handle.stats().await.unwrap();
+    let after = within("ten more ticks", async {
+        loop {
+            let stats = handle.stats().await.unwrap();
+            if stats.ticks >= before.ticks + 10 {
+                return stats;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    (after.ticks - before.ticks, after.frames - before.frames)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,19 +284,7 @@ async fn players_with_the_same_view_share_one_encoded_frame() {
     let running = serve(server).await;
     let handle = running.handle.clone();
     let url = running.url();
-    let mut soldiers: Vec<(PollClient<Squad>, PlayerId, u8)> = Vec::new();
-    for i in 0..6u8 {
-        let team = 1 + i % 2;
-        let mut client = Client::<Squad>::from_url(url.clone()).spawn().unwrap();
-        client.send(ToServer::Enlist { team }).unwrap();
-        poll_until(&mut client, "enlisted", |c| {
-            c.id()
-                .and_then(|id| soldier(c, id))
-                .is_some_and(|s| s.team == team)
-        });
-        let id = client.id().unwrap();
-        soldiers.push((client, id, team));
-    }
+    let mut soldiers = two_teams_of_three(&url);
     for (client, _, team) in &mut soldiers {
         let team = *team;
         poll_until(client, "its team of three, and no one else", |c| {
@@ -272,21 +294,7 @@ async fn players_with_the_same_view_share_one_encoded_frame() {
     }
 
     // Each tick every soldier moved: one frame per team's view, not per soldier.
-    let counted = |handle: nodelink::server::ServerHandle<Squad>| async move {
-        let before = handle.stats().await.unwrap();
-        let after = within("ten more ticks", async {
-            loop {
-                let stats = handle.stats().await.unwrap();
-                if stats.ticks >= before.ticks + 10 {
-                    return stats;
-                }
-                tokio::task::yield_now().await;
-            }
-        })
-        .await;
-        (after.ticks - before.ticks, after.frames - before.frames)
-    };
-    let (ticks, frames) = counted(handle.clone()).await;
+    let (ticks, frames) = frames_in_ten_ticks(&handle).await;
     assert_eq!(
         frames,
         2 * ticks,
@@ -504,37 +512,15 @@ async fn a_team_shares_one_frame_of_its_members_tagged_changes() {
     let running = serve(server).await;
     let handle = running.handle.clone();
     let url = running.url();
-    let mut soldiers = Vec::new();
-    for i in 0..6u8 {
-        let team = 1 + i % 2;
-        let mut client = Client::<Squad>::from_url(url.clone()).spawn().unwrap();
-        client.send(ToServer::Enlist { team }).unwrap();
-        poll_until(&mut client, "enlisted", |c| {
-            c.id()
-                .and_then(|id| soldier(c, id))
-                .is_some_and(|s| s.team == team)
-        });
-        soldiers.push((client, team));
-    }
-    for (client, team) in &mut soldiers {
+    let mut soldiers = two_teams_of_three(&url);
+    for (client, _, team) in &mut soldiers {
         let team = *team;
         poll_until(client, "its team's ammo counting up", |c| {
             let seen: Vec<(u8, u32)> = c.world().players().map(|(_, s)| (s.team, s.ammo)).collect();
             seen.len() == 3 && seen.iter().all(|(t, ammo)| *t == team && *ammo > 0)
         });
     }
-    let before = handle.stats().await.unwrap();
-    let after = within("ten more ticks", async {
-        loop {
-            let stats = handle.stats().await.unwrap();
-            if stats.ticks >= before.ticks + 10 {
-                return stats;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
-    let (ticks, frames) = (after.ticks - before.ticks, after.frames - before.frames);
+    let (ticks, frames) = frames_in_ten_ticks(&handle).await;
     assert_eq!(
         frames,
         2 * ticks,

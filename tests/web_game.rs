@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use nodelink::client::Client;
@@ -34,7 +34,7 @@ use nodelink::PlayerId;
 use nodelink_examples::web::{self, MAP_HEIGHT, MAP_WIDTH};
 use nodelink_examples::{Avatar, Game, Table, ToClient, ToServer};
 use nodelink_tests::{
-    http_request, python, repo_root, serve_router, typescript_package, within, ChildReports, Seen,
+    browser_tools, http_request, python, repo_root, serve_router, within, ChildReports, Seen,
     Watcher, DEADLINE,
 };
 use serde_json::{json, Value};
@@ -256,43 +256,6 @@ async fn the_site_hosts_titled_tables_beside_its_default_match() {
 
 // ---------------------------------------------------------------------------
 // In the browser
-
-/// Whether this runs in CI, where a missing browser is an error.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
-}
-
-/// Chromium and the driver script, or `None` (with a notice) when this machine
-/// cannot run the browser test and this is not CI.
-///
-/// # Panics
-/// In CI, when something is missing.
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    let chromium = std::env::var_os("NODELINK_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    let missing = if chromium.is_file() {
-        // The build installs the package's dev dependencies, playwright-core among them.
-        let package = typescript_package();
-        let playwright = package.join("node_modules/playwright-core");
-        (!playwright.is_dir()).then(|| format!("{} is missing", playwright.display()))
-    } else {
-        Some(format!(
-            "no Chromium at {} (apt-get install chromium, or set NODELINK_CHROMIUM)",
-            chromium.display()
-        ))
-    };
-    match missing {
-        None => Some((
-            chromium,
-            typescript_package().join("dist/test/browser/web-game.js"),
-        )),
-        Some(why) if in_ci() => panic!("the browser test cannot run: {why}"),
-        Some(why) => {
-            eprintln!("skipped: the web game's browser test: {why}");
-            None
-        }
-    }
-}
 
 /// One player as a page lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -615,7 +578,7 @@ async fn bot_hears(bot: &mut Watcher, from: PlayerId, msg: &str) {
 
 #[tokio::test]
 async fn two_browser_pages_a_rust_bot_and_a_python_client_play_together() {
-    let Some((chromium, driver)) = browser_tools() else {
+    let Some((chromium, driver)) = browser_tools("web-game", "the web game's browser test") else {
         return;
     };
     let site = Site::start().await;
@@ -814,7 +777,7 @@ async fn two_browser_pages_a_rust_bot_and_a_python_client_play_together() {
 
 #[tokio::test]
 async fn pages_list_create_and_join_matches_from_the_lobby() {
-    let Some((chromium, driver)) = browser_tools() else {
+    let Some((chromium, driver)) = browser_tools("web-game", "the web game's browser test") else {
         return;
     };
     let site = Site::start().await;

@@ -3,6 +3,7 @@
 //! players) to become a flood of log lines. Past the budget, lines are counted,
 //! and the next line logged says how many were not.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Log lines per window.
@@ -34,6 +35,13 @@ impl LogBudget {
         }
         self.logged += 1;
         Some(std::mem::take(&mut self.unlogged))
+    }
+    /// [`spend`](Self::spend) now, on a budget the tasks of a process share (a
+    /// poisoned lock lets the line through).
+    pub(crate) fn spend_shared(budget: &Mutex<Self>) -> Option<u64> {
+        budget
+            .lock()
+            .map_or(Some(0), |mut budget| budget.spend(Instant::now()))
     }
 }
 

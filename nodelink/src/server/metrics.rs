@@ -176,23 +176,18 @@ impl Collector for Scrape {
         let Some(board) = &self.board else {
             return Ok(());
         };
-        let refusals = RefusalKind::ALL.into_iter().filter_map(|kind| {
-            let slot = kind
-                .close_code()
-                .map_or(OTHER_REFUSAL, |code| usize::from(code - 4200));
-            let count = board.refusals.get(slot)?.load(Ordering::Relaxed);
-            // The HTTP-only refusals share a slot: one series for them.
+        let refusals = RefusalKind::ALL.into_iter().map(|kind| {
+            let slot = ProcessBoard::refusal_slot(kind);
+            let count = board.refusals[slot].load(Ordering::Relaxed);
             let reason = if slot == OTHER_REFUSAL {
                 "refused before the upgrade".to_owned()
             } else {
                 kind.description().to_owned()
             };
-            Some((reason, count))
+            (reason, count)
         });
-        let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
-        for (reason, count) in refusals {
-            by_reason.insert(reason, count);
-        }
+        // The HTTP-only refusals share one series.
+        let by_reason: BTreeMap<String, u64> = refusals.collect();
         labelled(
             e,
             (

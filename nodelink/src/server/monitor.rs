@@ -164,17 +164,23 @@ fn param<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
     })
 }
 
-/// 400 for a missing or malformed parameter.
-fn bad(what: &str) -> Response {
-    (StatusCode::BAD_REQUEST, format!("expected {what}")).into_response()
-}
-
-/// 204 when the call reached a live match, 404 when no live match has the code.
-fn done(reached: bool) -> Response {
-    if reached {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        (StatusCode::NOT_FOUND, "no live match has this code").into_response()
+/// Runs one of the page's calls: 401 unless the operator's check accepts
+/// `headers`; 400, naming the parameters expected, when `call` cannot read them
+/// from `query`; else 204 when it reached a live match, 404 when no live match
+/// has the code.
+fn act<P: Protocol>(
+    monitor: &Monitor<P>,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    call: impl FnOnce(&ServerHandle<P>, Option<&str>) -> Result<bool, &'static str>,
+) -> Response {
+    if let Some(refused) = refused(monitor, headers) {
+        return refused;
+    }
+    match call(&monitor.handle, query) {
+        Err(expected) => (StatusCode::BAD_REQUEST, format!("expected {expected}")).into_response(),
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => (StatusCode::NOT_FOUND, "no live match has this code").into_response(),
     }
 }
 
@@ -183,17 +189,13 @@ async fn kick<P: Protocol>(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Some(refused) = refused(&monitor, &headers) {
-        return refused;
-    }
-    let query = query.as_deref();
-    let (Some(code), Some(Ok(player))) = (
-        param(query, "code"),
-        param(query, "player").map(str::parse::<PlayerId>),
-    ) else {
-        return bad("code=CODE&player=ID");
-    };
-    done(monitor.handle.kick_from(code, player))
+    act(&monitor, &headers, query.as_deref(), |handle, query| {
+        let player = param(query, "player").and_then(|id| id.parse::<PlayerId>().ok());
+        match (param(query, "code"), player) {
+            (Some(code), Some(player)) => Ok(handle.kick_from(code, player)),
+            _ => Err("code=CODE&player=ID"),
+        }
+    })
 }
 
 async fn lock<P: Protocol>(
@@ -201,17 +203,13 @@ async fn lock<P: Protocol>(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Some(refused) = refused(&monitor, &headers) {
-        return refused;
-    }
-    let query = query.as_deref();
-    let (Some(code), Some(Ok(locked))) = (
-        param(query, "code"),
-        param(query, "locked").map(str::parse::<bool>),
-    ) else {
-        return bad("code=CODE&locked=true|false");
-    };
-    done(monitor.handle.set_locked(code, locked))
+    act(&monitor, &headers, query.as_deref(), |handle, query| {
+        let locked = param(query, "locked").and_then(|locked| locked.parse::<bool>().ok());
+        match (param(query, "code"), locked) {
+            (Some(code), Some(locked)) => Ok(handle.set_locked(code, locked)),
+            _ => Err("code=CODE&locked=true|false"),
+        }
+    })
 }
 
 async fn end<P: Protocol>(
@@ -219,13 +217,11 @@ async fn end<P: Protocol>(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Some(refused) = refused(&monitor, &headers) {
-        return refused;
-    }
-    let Some(code) = param(query.as_deref(), "code") else {
-        return bad("code=CODE");
-    };
-    done(monitor.handle.end_match(code))
+    act(&monitor, &headers, query.as_deref(), |handle, query| {
+        param(query, "code")
+            .map(|code| handle.end_match(code))
+            .ok_or("code=CODE")
+    })
 }
 
 /// The page: a table per match, refreshed every second from `state`, with the

@@ -3,7 +3,6 @@
 //! handler's panic is caught and reported like its `Err`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
 
 use crate::handler::{panic_message, HandlerError, Verdict};
 use crate::server::error::ServerError;
@@ -11,6 +10,7 @@ use crate::server::game::ctx::{EventCtx, ServerCtx};
 use crate::server::game::handlers::{Handlers, PlayerHandler};
 use crate::server::game::state::Deferred;
 use crate::server::game::Match;
+use crate::server::log_budget::LogBudget;
 use crate::wire::CloseReason;
 use crate::{Events, PlayerId, Protocol};
 
@@ -142,13 +142,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             // Without a handler the log has them, within the process's budget: a
             // client sending garbage must not flood it.
             None => {
-                let unlogged = self
-                    .state
-                    .record
-                    .process
-                    .errors_log
-                    .lock()
-                    .map_or(Some(0), |mut budget| budget.spend(Instant::now()));
+                let unlogged = LogBudget::spend_shared(&self.state.record.process.errors_log);
                 let Some(unlogged) = unlogged else {
                     return;
                 };

@@ -9,6 +9,7 @@ use crate::server::config::SyncScope;
 use crate::server::game::player::{Connection, Link, Player};
 use crate::server::game::session::{Claim, Session};
 use crate::server::game::{Match, MatchState};
+use crate::server::log_budget::LogBudget;
 use crate::server::port::{JoinRequest, Joined, Outgoing};
 use crate::server::SendError;
 use crate::wire::{json, CloseReason, ResumeOffer, Settings, Welcome, WireFormat};
@@ -351,12 +352,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             tracing::debug!(player = %id, %peer, r#match = code, close_code = reason_code, "connection ended by the server: {what}; {then}");
             return;
         }
-        let unlogged = self
-            .record
-            .process
-            .drops_log
-            .lock()
-            .map_or(Some(0), |mut budget| budget.spend(Instant::now()));
+        let unlogged = LogBudget::spend_shared(&self.record.process.drops_log);
         let Some(unlogged) = unlogged else {
             return;
         };

@@ -81,13 +81,16 @@ pub(crate) const OTHER_REFUSAL: usize = REFUSAL_SLOTS - 1;
 pub(crate) const CLOSE_SLOTS: usize = 32;
 
 impl ProcessBoard {
+    /// The slot of [`refusals`](Self::refusals) that counts `kind`.
+    pub(crate) fn refusal_slot(kind: crate::wire::RefusalKind) -> usize {
+        kind.close_code()
+            .map_or(OTHER_REFUSAL, |code| usize::from(code - 4200))
+            .min(OTHER_REFUSAL)
+    }
+
     /// Counts a refusal.
     pub(crate) fn refused(&self, kind: crate::wire::RefusalKind) {
-        let slot = kind
-            .close_code()
-            .map_or(OTHER_REFUSAL, |code| usize::from(code - 4200))
-            .min(OTHER_REFUSAL);
-        self.refusals[slot].fetch_add(1, Ordering::Relaxed);
+        self.refusals[Self::refusal_slot(kind)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a resume: `None` when the session was resumed, else why not.

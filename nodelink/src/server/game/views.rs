@@ -241,15 +241,19 @@ impl<P: Protocol, G> MatchState<P, G> {
             }
         }
         for (view, ids) in views {
-            let restricted: Vec<(PlayerId, <P::State as SyncState>::Changes)> = view
-                .iter()
-                .filter(|_| !whole)
-                .filter_map(|(id, bits)| {
-                    let mut kept = (*changes.get(id)?).clone();
-                    P::State::restrict(&mut kept, FieldMask::from_bits(*bits));
-                    Some((*id, kept))
-                })
-                .collect();
+            // The changes of the fields in view, kept while the frame borrows them
+            // (whole fields need none).
+            let restricted: Vec<(PlayerId, <P::State as SyncState>::Changes)> = if whole {
+                Vec::new()
+            } else {
+                view.iter()
+                    .filter_map(|(id, bits)| {
+                        let mut kept = (*changes.get(id)?).clone();
+                        P::State::restrict(&mut kept, FieldMask::from_bits(*bits));
+                        Some((*id, kept))
+                    })
+                    .collect()
+            };
             let entries: Vec<Entry<'_, P>> = if whole {
                 view.iter()
                     .map(|(id, bits)| (*id, Selection::Fields(FieldMask::from_bits(*bits))))

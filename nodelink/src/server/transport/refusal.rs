@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -144,10 +144,7 @@ impl Refusals {
             return;
         };
         self.counters.refused(kind);
-        let unlogged = self
-            .log
-            .lock()
-            .map_or(Some(0), |mut budget| budget.spend(Instant::now()));
+        let unlogged = LogBudget::spend_shared(&self.log);
         if let Some(unlogged) = unlogged {
             if unlogged > 0 {
                 tracing::info!("{unlogged} more connections refused, not logged one by one");
