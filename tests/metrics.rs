@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use nodelink::server::{metrics, Server};
+use axum::http::{header, HeaderMap};
+use nodelink::server::{listen, metrics, Server};
+use nodelink::testing::FaultyProxy;
 use nodelink_examples::Game;
 use nodelink_tests::{
-    eventually, http_request, local_config, python, serve, serve_router, upgrade, within, Watcher,
+    eventually, http_request, local_config, poll_until, python, serve, serve_router, upgrade,
+    within, JsonClient, Watcher,
 };
 use serde_json::Value;
 
@@ -60,24 +60,12 @@ print(json.dumps(samples))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_are_scraped_behind_a_token_and_parsed_by_prometheus_own_parser() {
     let running = serve(Server::<Game>::new(local_config())).await;
-    let handle = running.handle.clone();
-    // The operator's route: its own path, its own authentication.
-    let app = axum::Router::new().route(
-        "/metrics",
-        get(move |headers: HeaderMap| {
-            let handle = handle.clone();
-            async move {
-                let authorized = headers
-                    .get(header::AUTHORIZATION)
-                    .is_some_and(|value| value == "Bearer s3cret");
-                if !authorized {
-                    return StatusCode::UNAUTHORIZED.into_response();
-                }
-                let text = handle.metrics_text();
-                ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
-            }
-        }),
-    );
+    // The operator's route, behind the operator's own check.
+    let app = metrics::router(running.handle.clone(), |headers: &HeaderMap| {
+        headers
+            .get(header::AUTHORIZATION)
+            .is_some_and(|value| value == "Bearer s3cret")
+    });
     let (metrics_addr, _http) = serve_router(app, false).await;
 
     // Two players, one moving; the server kicks the other; a client of another
@@ -155,5 +143,96 @@ async fn the_metrics_are_scraped_behind_a_token_and_parsed_by_prometheus_own_par
     let code = &running.handle.matches()[0].code;
     assert!(!answer.body.contains(code.as_str()));
     assert!(!answer.body.contains(&ada.id.unwrap().to_string()));
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stand_alone_server_serves_its_metrics_on_a_port_of_its_own() {
+    let running = serve(Server::<Game>::new(local_config())).await;
+    let scrapes = listen("127.0.0.1:0").await.unwrap();
+    let metrics_addr = scrapes.local_addr().unwrap();
+    let endpoint = tokio::spawn(metrics::serve(running.handle.clone(), scrapes, |headers| {
+        headers
+            .get("authorization")
+            .is_some_and(|value| value == "Bearer s3cret")
+    }));
+    let token = [("Authorization", "Bearer s3cret")];
+    assert_eq!(
+        http_request(metrics_addr, "/metrics", &[]).await.status,
+        401
+    );
+    assert_eq!(
+        http_request(metrics_addr, "/other", &token).await.status,
+        404
+    );
+
+    // A native player who moves, a JSON player who moves, and a native player
+    // whose connection is lost: it is paused, and may still resume.
+    let ada = Watcher::connect(&running.url()).await;
+    let mut json = JsonClient::connect(&running.url()).await;
+    let proxy = FaultyProxy::start(running.addr).await.unwrap();
+    let _lost = Watcher::connect(&proxy.url()).await;
+    ada.sender
+        .send(nodelink_examples::ToServer::Move { x: 1.0, y: 2.0 })
+        .unwrap();
+    json.send("move", serde_json::json!({"x": 3.0, "y": 4.0}))
+        .await;
+    proxy.cut();
+    // Scraped until the pause is published (at the tick after it) and the JSON
+    // move has been read.
+    let samples = poll_until("the pause and the JSON move in the metrics", || async {
+        let answer = http_request(metrics_addr, "/metrics", &token).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("content-type"), Some(metrics::CONTENT_TYPE));
+        assert_eq!(answer.header("connection"), Some("close"));
+        let samples = parsed(&answer.body);
+        let paused = samples
+            .iter()
+            .any(|(name, n)| name.starts_with("nodelink_paused_players{") && *n == 1.0);
+        let json_read = samples.get("nodelink_frames_in_total{wire=\"json\"}") == Some(&1.0);
+        (paused && json_read).then_some(samples)
+    })
+    .await;
+    let kind = &running.handle.matches()[0].kind;
+    let at = |name: &str| -> f64 {
+        *samples
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} in {samples:#?}"))
+    };
+    assert_eq!(at(&format!("nodelink_players{{kind=\"{kind}\"}}")), 3.0);
+    assert_eq!(
+        at(&format!("nodelink_paused_players{{kind=\"{kind}\"}}")),
+        1.0
+    );
+    let queued = at(&format!("nodelink_queued_sends{{kind=\"{kind}\"}}"));
+    let deepest = at(&format!("nodelink_deepest_queue_sends{{kind=\"{kind}\"}}"));
+    assert!(deepest <= queued, "the deepest queue is one of the queues");
+    // Each wire's traffic in its own series: what each client sent arrived, and
+    // each was written its welcome and sync frames.
+    for wire in ["native", "json"] {
+        assert!(at(&format!("nodelink_frames_in_total{{wire=\"{wire}\"}}")) >= 1.0);
+        assert!(at(&format!("nodelink_bytes_in_total{{wire=\"{wire}\"}}")) > 0.0);
+        assert!(at(&format!("nodelink_frames_out_total{{wire=\"{wire}\"}}")) >= 2.0);
+        let bytes_out = at(&format!("nodelink_bytes_out_total{{wire=\"{wire}\"}}"));
+        assert!(bytes_out > 0.0);
+    }
+    // A JSON frame of a move is longer than the native one, and one JSON client
+    // sent exactly one.
+    assert_eq!(at("nodelink_frames_in_total{wire=\"json\"}"), 1.0);
+    let json_move = serde_json::json!({"event": "move", "data": {"x": 3.0, "y": 4.0}});
+    assert_eq!(
+        at("nodelink_bytes_in_total{wire=\"json\"}"),
+        json_move.to_string().len() as f64
+    );
+    // Frames are encoded once per view and delivered to each recipient.
+    let encoded = at("nodelink_sync_frames_total{}") + at("nodelink_snapshot_frames_total{}");
+    assert!(
+        at("nodelink_sync_deliveries_total{}") >= encoded,
+        "{} {} {}",
+        at("nodelink_sync_deliveries_total{}"),
+        at("nodelink_sync_frames_total{}"),
+        at("nodelink_snapshot_frames_total{}")
+    );
+    endpoint.abort();
     within("stopping", running.stop()).await;
 }

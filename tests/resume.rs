@@ -965,3 +965,31 @@ async fn a_resumed_player_keeps_the_identity_it_joined_with() {
     assert_eq!(*calls.lock().unwrap(), [false, true]);
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_player_costs_no_snapshot_until_it_resumes() {
+    let mut fixture = start(config(Duration::from_secs(30))).await;
+    let proxy = Proxy::start(fixture.running.addr).await;
+    let client = Watcher::connect(&proxy.url()).await;
+    let id = client.id.expect("connected");
+    fixture.expect_life(Life::Connect(id), None).await;
+    proxy.cut();
+    fixture.expect_life(Life::Pause(id), None).await;
+    // Ticks go by with nothing changing: the paused player is owed a snapshot,
+    // but one is encoded only once it has a connection to take it.
+    let handle = &fixture.running.handle;
+    // From the tick after the pause on (each tick publishes the one before).
+    let paused_at = handle.process_stats().sync.ticks;
+    eventually("the next tick", || {
+        handle.process_stats().sync.ticks > paused_at
+    })
+    .await;
+    let before = handle.process_stats().sync;
+    eventually("ten more ticks", || {
+        handle.process_stats().sync.ticks >= before.ticks + 10
+    })
+    .await;
+    let after = handle.process_stats().sync;
+    assert_eq!(after.snapshot_frames, before.snapshot_frames);
+    assert_eq!(after.frames, before.frames);
+}

@@ -21,6 +21,7 @@ use tracing::Instrument;
 use crate::error::DecodeError;
 use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
+use crate::server::game::stats::WireTraffic;
 use crate::server::port::{
     Connecting, Ending, HardClose, HardCloseSignal, Io, JoinRequest, Joined, Outgoing, Seat,
     ToMatch,
@@ -91,8 +92,8 @@ async fn play_as_player<P: Protocol>(
         // The match ended between matchmaking and the join.
         return close_now(socket, refused(CloseReason::MatchEnded)).await;
     }
-    let (player, link) = match joined.await {
-        Ok(Joined::Player { id, link }) => (id, link),
+    let (player, link, process) = match joined.await {
+        Ok(Joined::Player { id, link, process }) => (id, link, process),
         Ok(Joined::Refused(reason)) => return close_now(socket, refused(reason)).await,
         Err(_) => return close_now(socket, refused(CloseReason::MatchEnded)).await,
     };
@@ -102,8 +103,17 @@ async fn play_as_player<P: Protocol>(
     let peer = Peer { player, link };
     // Frames read so far, for the match's count of what the client sent.
     let read_count = AtomicU64::new(0);
-    let reader = read(stream, peer, wire, port.clone(), config, &read_count);
-    let writer = write(sink, queue, closed, config.close_timeout);
+    let traffic = WireTraffic::of(&process.traffic, wire);
+    let reader = read(
+        stream,
+        peer,
+        wire,
+        port.clone(),
+        config,
+        &read_count,
+        traffic,
+    );
+    let writer = write(sink, queue, closed, config.close_timeout, traffic);
     tokio::pin!(reader, writer);
     let ending = tokio::select! {
         ending = &mut reader => {
@@ -223,6 +233,7 @@ async fn read<P: Protocol>(
     inbox: mpsc::Sender<ToMatch<P>>,
     config: &ServerConfig,
     read_count: &AtomicU64,
+    traffic: &WireTraffic,
 ) -> Ending {
     let Peer { player, link } = peer;
     let mut bucket = Bucket::new(config.rate_limit);
@@ -254,8 +265,14 @@ async fn read<P: Protocol>(
         };
         let counted = match &message {
             Message::Close(_) => return Ending::Closed,
-            Message::Binary(bytes) => frame_kind(bytes) != Some(KIND_PONG),
-            Message::Text(_) => true,
+            Message::Binary(bytes) => {
+                traffic.read(bytes.len());
+                frame_kind(bytes) != Some(KIND_PONG)
+            }
+            Message::Text(text) => {
+                traffic.read(text.len());
+                true
+            }
             // Ping and pong: answered by the WebSocket layer.
             _ => continue,
         };
@@ -348,17 +365,26 @@ async fn write(
     mut queue: mpsc::Receiver<Outgoing>,
     hard_close: HardCloseSignal,
     close_timeout: Duration,
+    traffic: &WireTraffic,
 ) -> Option<CloseReason> {
     let drain = async {
         while let Some(first) = queue.recv().await {
             // Everything already queued goes out in one flush: few syscalls per tick.
             let mut next = Some(first);
+            let (mut frames, mut bytes) = (0u64, 0usize);
             while let Some(item) = next {
                 match item {
-                    Outgoing::Binary(frame) => sink.feed(Message::Binary(frame)).await.ok()?,
-                    Outgoing::Text(frame) => sink.feed(Message::Text(frame)).await.ok()?,
-                    Outgoing::Batch(frames) => {
-                        for frame in frames {
+                    Outgoing::Binary(frame) => {
+                        (frames, bytes) = (frames + 1, bytes + frame.len());
+                        sink.feed(Message::Binary(frame)).await.ok()?;
+                    }
+                    Outgoing::Text(frame) => {
+                        (frames, bytes) = (frames + 1, bytes + frame.len());
+                        sink.feed(Message::Text(frame)).await.ok()?;
+                    }
+                    Outgoing::Batch(batch) => {
+                        for frame in batch {
+                            (frames, bytes) = (frames + 1, bytes + frame.len());
                             sink.feed(Message::Binary(frame)).await.ok()?;
                         }
                     }
@@ -367,6 +393,7 @@ async fn write(
                 next = queue.try_recv().ok();
             }
             sink.flush().await.ok()?;
+            traffic.wrote(frames, bytes as u64);
         }
         None
     };

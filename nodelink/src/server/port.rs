@@ -93,8 +93,13 @@ pub(crate) struct JoinRequest {
 /// A match's answer to a join.
 #[derive(Debug)]
 pub(crate) enum Joined {
-    /// The connection is this player's, as connection `link`.
-    Player { id: PlayerId, link: u64 },
+    /// The connection is this player's, as connection `link`; its traffic counts
+    /// in `process`'s.
+    Player {
+        id: PlayerId,
+        link: u64,
+        process: Arc<crate::server::game::ProcessBoard>,
+    },
     /// No player was created or resumed; close the connection with this reason.
     Refused(CloseReason),
 }

@@ -41,7 +41,12 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             self.state.record.process.resumed(resumed.err());
             match resumed {
                 Ok(id) => {
-                    let _ = reply.send(Joined::Player { id, link: link_id });
+                    let process = self.state.record.process.clone();
+                    let _ = reply.send(Joined::Player {
+                        id,
+                        link: link_id,
+                        process,
+                    });
                     self.player_handler(id, "resume", |handlers| handlers.on_resume.as_mut());
                 }
                 Err(reason) => {
@@ -64,7 +69,12 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
             seat,
         };
         let id = self.join(connection);
-        let _ = reply.send(Joined::Player { id, link: link_id });
+        let process = self.state.record.process.clone();
+        let _ = reply.send(Joined::Player {
+            id,
+            link: link_id,
+            process,
+        });
         if self.state.players.contains_key(&id) {
             self.player_handler(id, "connect", |handlers| handlers.on_connect.as_mut());
         }
@@ -156,9 +166,15 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
                     player.seen_entities = seen.unwrap_or_default();
                     // A snapshot larger than the queue is finished by a one-frame
                     // snapshot once the queue has room.
-                    let all_queued = snapshot
-                        .iter()
-                        .all(|frame| player.send_frame(frame).is_ok());
+                    let mut all_queued = true;
+                    for frame in &snapshot {
+                        if player.send_frame(frame).is_err() {
+                            all_queued = false;
+                            break;
+                        }
+                        shared.stats.bytes_sent += frame.len(player.wire) as u64;
+                        shared.stats.deliveries += 1;
+                    }
                     player.needs_snapshot = !all_queued;
                 }
             }

@@ -870,10 +870,12 @@ impl<P: Protocol, G> MatchState<P, G> {
 
     /// Sends each player owed a snapshot one, if its queue has room now.
     pub(crate) fn resync(&mut self) -> Result<(), EncodeError> {
+        // A paused player has no queue: its snapshot waits for its resume, rather
+        // than being encoded every tick for nothing.
         let owed: Vec<PlayerId> = self
             .players
             .values()
-            .filter(|p| p.needs_snapshot)
+            .filter(|p| p.needs_snapshot && p.link.is_some())
             .map(|p| p.id)
             .collect();
         if owed.is_empty() {
@@ -941,6 +943,7 @@ impl<P: Protocol, G> MatchState<P, G> {
                     break;
                 }
                 self.stats.bytes_sent += frame.len(player.wire) as u64;
+                self.stats.deliveries += 1;
             }
             player.needs_snapshot = !all_sent;
             if all_sent {
@@ -1075,6 +1078,7 @@ fn deliver_to<'a, P: Protocol>(
 fn deliver_sync<P: Protocol>(player: &mut Player<P>, frame: &Frame, stats: &mut SyncStats) {
     if player.send_frame(frame).is_ok() {
         stats.bytes_sent += frame.len(player.wire) as u64;
+        stats.deliveries += 1;
     } else {
         player.needs_snapshot = true;
     }

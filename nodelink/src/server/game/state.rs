@@ -135,6 +135,21 @@ impl<P: Protocol, G> MatchState<P, G> {
             &self.published,
         );
         self.published = self.stats;
+        let (mut paused, mut queued, mut deepest) = (0, 0, 0);
+        for player in self.players.values() {
+            match &player.link {
+                None => paused += 1,
+                Some(link) => {
+                    let waiting = link.outbox.max_capacity() - link.outbox.capacity();
+                    queued += waiting;
+                    deepest = deepest.max(waiting);
+                }
+            }
+        }
+        let queues = &record.queues;
+        queues.paused.store(paused, Ordering::Relaxed);
+        queues.queued.store(queued, Ordering::Relaxed);
+        queues.deepest.store(deepest, Ordering::Relaxed);
     }
 
     pub(crate) fn publish_count(&self) {

@@ -23,6 +23,10 @@ pub struct SyncStats {
     pub snapshot_frames: u64,
     /// Sync frame bytes queued, summed over recipients.
     pub bytes_sent: u64,
+    /// Sync and snapshot frames queued, summed over recipients: against
+    /// [`frames`](Self::frames) and [`snapshot_frames`](Self::snapshot_frames),
+    /// how many recipients each encoding served.
+    pub deliveries: u64,
     /// Players whose state is tracked now.
     pub players: usize,
 }
@@ -35,6 +39,7 @@ impl SyncStats {
             frames: self.frames - earlier.frames,
             snapshot_frames: self.snapshot_frames - earlier.snapshot_frames,
             bytes_sent: self.bytes_sent - earlier.bytes_sent,
+            deliveries: self.deliveries - earlier.deliveries,
             players: 0,
         }
     }
@@ -70,6 +75,40 @@ pub(crate) struct ProcessBoard {
     pub(crate) tick_time: TickTimes,
     /// Ticks that took longer than the tick period.
     pub(crate) tick_overruns: AtomicU64,
+    /// What crossed the process's sockets, by wire format
+    /// ([`WireTraffic::of`]).
+    pub(crate) traffic: [WireTraffic; 2],
+}
+
+/// The WebSocket data frames (pings and pongs of the WebSocket layer aside) and
+/// their payload bytes that crossed the sockets of one wire format. A reader adds
+/// each frame it reads; a writer adds once per flush what it wrote.
+#[derive(Debug, Default)]
+pub(crate) struct WireTraffic {
+    pub(crate) frames_in: AtomicU64,
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) frames_out: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+}
+
+impl WireTraffic {
+    /// The counters of `wire` among a process's.
+    pub(crate) fn of(traffic: &[WireTraffic; 2], wire: crate::wire::WireFormat) -> &WireTraffic {
+        match wire {
+            crate::wire::WireFormat::Native => &traffic[0],
+            crate::wire::WireFormat::Json => &traffic[1],
+        }
+    }
+
+    pub(crate) fn read(&self, bytes: usize) {
+        self.frames_in.fetch_add(1, Ordering::Relaxed);
+        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn wrote(&self, frames: u64, bytes: u64) {
+        self.frames_out.fetch_add(frames, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// Slots of [`ProcessBoard::refusals`]: close codes 4200–4230, and one for
@@ -152,6 +191,7 @@ pub(crate) struct StatsBoard {
     frames: AtomicU64,
     snapshot_frames: AtomicU64,
     bytes_sent: AtomicU64,
+    deliveries: AtomicU64,
 }
 
 impl StatsBoard {
@@ -168,6 +208,9 @@ impl StatsBoard {
             board
                 .bytes_sent
                 .fetch_add(delta.bytes_sent, Ordering::Relaxed);
+            board
+                .deliveries
+                .fetch_add(delta.deliveries, Ordering::Relaxed);
         }
     }
 
@@ -178,6 +221,7 @@ impl StatsBoard {
             frames: self.frames.load(Ordering::Relaxed),
             snapshot_frames: self.snapshot_frames.load(Ordering::Relaxed),
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            deliveries: self.deliveries.load(Ordering::Relaxed),
             players,
         }
     }

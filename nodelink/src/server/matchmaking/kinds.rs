@@ -105,6 +105,9 @@ pub(crate) struct MatchRecord<P: Protocol> {
     pub(crate) stats: StatsBoard,
     /// How long its last tick took, in microseconds.
     pub(crate) last_tick_us: std::sync::atomic::AtomicU64,
+    /// As of its last tick: its paused players, the sends waiting in its
+    /// connected players' queues, and the most waiting in one.
+    pub(crate) queues: QueueBoard,
     /// The process's counters, which the match adds to.
     pub(crate) process: Arc<ProcessBoard>,
     /// The service the process belongs to, told of each player who comes and goes.
@@ -149,8 +152,19 @@ impl<P: Protocol> MatchRecord<P> {
             last_tick_time: std::time::Duration::from_micros(
                 self.last_tick_us.load(Ordering::Relaxed),
             ),
+            paused: self.queues.paused.load(Ordering::Relaxed),
+            queued: self.queues.queued.load(Ordering::Relaxed),
+            deepest_queue: self.queues.deepest.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A match's players' queues as of its last tick, for readers outside it.
+#[derive(Debug, Default)]
+pub(crate) struct QueueBoard {
+    pub(crate) paused: AtomicUsize,
+    pub(crate) queued: AtomicUsize,
+    pub(crate) deepest: AtomicUsize,
 }
 
 /// A kind of the protocol `P` at run time.
@@ -311,6 +325,7 @@ impl<P: Protocol, G: Send + 'static> KindRuntime<P, G> {
             players: handle.online.clone(),
             stats: StatsBoard::default(),
             last_tick_us: std::sync::atomic::AtomicU64::new(0),
+            queues: QueueBoard::default(),
             process: process.counters.clone(),
             service: process.service.clone(),
             handle: handle.clone(),

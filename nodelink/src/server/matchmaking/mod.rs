@@ -70,6 +70,15 @@ pub struct MatchInfo {
     pub stats: SyncStats,
     /// How long its last tick took (its `on_tick` handler and its sync).
     pub last_tick_time: std::time::Duration,
+    /// Of its players, those paused (as of its last tick): their connections
+    /// were lost and their clients may still resume them.
+    pub paused: usize,
+    /// Sends waiting in its connected players' queues (as of its last tick): a
+    /// send is an event, or a tick's sync frames for one player.
+    pub queued: usize,
+    /// The most sends waiting in one player's queue (as of its last tick); a
+    /// queue that stays full past `slow_consumer_timeout` ends its connection.
+    pub deepest_queue: usize,
 }
 
 /// The whole server's numbers: its live matches and players, how many matches it

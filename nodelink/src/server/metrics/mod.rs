@@ -9,12 +9,19 @@
 //! ids, so the number of series stays bounded however many matches and players
 //! come and go.
 //!
-//! The server serves no endpoint of its own: where `/metrics` is served, and behind
-//! which authentication, is the operator's choice (an axum route beside the game's
-//! mount, or a listener on a private address), as the guide shows.
+//! Where `/metrics` is served, and behind which authentication, is the operator's
+//! choice: [`router`] for an axum application beside the game's mount, [`serve`]
+//! on a listener of its own beside a stand-alone server; or
+//! [`ServerHandle::metrics_text`] on a route of your own.
+
+mod endpoint;
+
+#[cfg(feature = "axum")]
+pub use endpoint::router;
+pub use endpoint::serve;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Weak;
 
 use prometheus_client::collector::Collector;
@@ -24,10 +31,10 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::server::game::stats::{OTHER_REFUSAL, TICK_BUCKETS_US};
+use crate::server::game::stats::{WireTraffic, OTHER_REFUSAL, TICK_BUCKETS_US};
 use crate::server::game::{ProcessBoard, ServerHandle};
 use crate::server::{MatchInfo, ProcessStats};
-use crate::wire::{CloseReason, RefusalKind};
+use crate::wire::{CloseReason, RefusalKind, WireFormat};
 use crate::Protocol;
 
 /// The `Content-Type` of [`ServerHandle::metrics_text`]'s answer.
@@ -42,8 +49,12 @@ impl<P: Protocol> ServerHandle<P> {
     /// |---|---|---|
     /// | `matches` | gauge | `kind` |
     /// | `players` | gauge | `kind` (paused players included) |
+    /// | `paused_players` | gauge | `kind` |
+    /// | `queued_sends`, `deepest_queue_sends` | gauge | `kind` (the sum and the most of players' send queues) |
     /// | `matches_started_total`, `matches_ended_total` | counter | |
     /// | `ticks_total`, `sync_frames_total`, `snapshot_frames_total`, `sent_bytes_total` | counter | |
+    /// | `sync_deliveries_total` | counter | (frames queued, summed over recipients: against the frames encoded, how many recipients share a view) |
+    /// | `frames_in_total`, `bytes_in_total`, `frames_out_total`, `bytes_out_total` | counter | `wire` (`native`, `json`) |
     /// | `refusals_total` | counter | `reason` (a refusal's description) |
     /// | `connections_ended_total` | counter | `reason` (the close reason of a connection the server ended) |
     /// | `handler_errors_total`, `handler_panics_total` | counter | |
@@ -81,6 +92,20 @@ impl<P: Protocol> ServerHandle<P> {
     }
 }
 
+/// A kind's gauges, summed over its live matches (the deepest queue: the most).
+#[derive(Debug, Default)]
+struct KindNumbers {
+    matches: i64,
+    players: i64,
+    paused: i64,
+    queued: i64,
+    deepest_queue: i64,
+}
+
+fn gauge_value(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
 /// What one scrape reads, once.
 #[derive(Debug)]
 struct Scrape {
@@ -113,34 +138,47 @@ fn labelled<M: EncodeMetric>(
 
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Encoded {
-        let mut kinds: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        let mut kinds: BTreeMap<&str, KindNumbers> = BTreeMap::new();
         for info in &self.matches {
-            let (matches, players) = kinds.entry(info.kind.as_str()).or_default();
-            *matches += 1;
-            *players += i64::try_from(info.players).unwrap_or(i64::MAX);
+            let numbers = kinds.entry(info.kind.as_str()).or_default();
+            numbers.matches += 1;
+            numbers.players += gauge_value(info.players);
+            numbers.paused += gauge_value(info.paused);
+            numbers.queued += gauge_value(info.queued);
+            numbers.deepest_queue = numbers.deepest_queue.max(gauge_value(info.deepest_queue));
         }
-        let per_kind = |pick: fn(&(i64, i64)) -> i64| {
+        let per_kind = |pick: fn(&KindNumbers) -> i64| {
             kinds
                 .iter()
-                .map(move |(kind, counts)| ((*kind).to_owned(), ConstGauge::new(pick(counts))))
+                .map(move |(kind, numbers)| ((*kind).to_owned(), ConstGauge::new(pick(numbers))))
         };
         let e = &mut encoder;
-        labelled(
-            e,
-            ("nodelink_matches", "Live matches.", MetricType::Gauge),
-            "kind",
-            per_kind(|c| c.0),
-        )?;
-        labelled(
-            e,
+        let gauges: [(&str, &str, fn(&KindNumbers) -> i64); 5] = [
+            ("nodelink_matches", "Live matches.", |n| n.matches),
             (
                 "nodelink_players",
                 "Players in live matches, paused ones included.",
-                MetricType::Gauge,
+                |n| n.players,
             ),
-            "kind",
-            per_kind(|c| c.1),
-        )?;
+            (
+                "nodelink_paused_players",
+                "Players whose connection was lost and who may still resume.",
+                |n| n.paused,
+            ),
+            (
+                "nodelink_queued_sends",
+                "Sends waiting in connected players' queues, as of each match's last tick.",
+                |n| n.queued,
+            ),
+            (
+                "nodelink_deepest_queue_sends",
+                "The most sends waiting in one player's queue, as of each match's last tick.",
+                |n| n.deepest_queue,
+            ),
+        ];
+        for (name, help, pick) in gauges {
+            labelled(e, (name, help, MetricType::Gauge), "kind", per_kind(pick))?;
+        }
         let stats = &self.stats;
         counter(
             e,
@@ -173,6 +211,12 @@ impl Collector for Scrape {
             "Sync bytes queued to clients.",
             stats.sync.bytes_sent,
         )?;
+        counter(
+            e,
+            "nodelink_sync_deliveries",
+            "Sync and snapshot frames queued, summed over recipients (each frame is encoded once per view).",
+            stats.sync.deliveries,
+        )?;
         let Some(board) = &self.board else {
             return Ok(());
         };
@@ -188,6 +232,36 @@ impl Collector for Scrape {
         });
         // The HTTP-only refusals share one series.
         let by_reason: BTreeMap<String, u64> = refusals.collect();
+        let wires = [("native", WireFormat::Native), ("json", WireFormat::Json)];
+        let traffic: [(&str, &str, fn(&WireTraffic) -> &AtomicU64); 4] = [
+            (
+                "nodelink_frames_in",
+                "WebSocket data frames read from players, by wire format.",
+                |t| &t.frames_in,
+            ),
+            (
+                "nodelink_bytes_in",
+                "Payload bytes of the data frames read from players, by wire format.",
+                |t| &t.bytes_in,
+            ),
+            (
+                "nodelink_frames_out",
+                "WebSocket data frames written to players, by wire format.",
+                |t| &t.frames_out,
+            ),
+            (
+                "nodelink_bytes_out",
+                "Payload bytes of the data frames written to players, by wire format.",
+                |t| &t.bytes_out,
+            ),
+        ];
+        for (name, help, pick) in traffic {
+            let values = wires.iter().map(|(label, wire)| {
+                let count = pick(WireTraffic::of(&board.traffic, *wire)).load(Ordering::Relaxed);
+                ((*label).to_owned(), ConstCounter::new(count))
+            });
+            labelled(e, (name, help, MetricType::Counter), "wire", values)?;
+        }
         labelled(
             e,
             (
