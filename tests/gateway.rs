@@ -366,6 +366,23 @@ async fn a_match_made_through_one_gateway_is_joined_by_code_through_another() {
         })
         .unwrap();
     hears(&mut ada, bob_id, "hello ada").await;
+    // Each gateway spliced one player and relayed both ways.
+    for gateway in [one, other] {
+        let text = gateway.handle.metrics_text();
+        assert!(
+            text.contains("\nnodelink_gateway_requests_total{outcome=\"spliced\"} 1\n"),
+            "{text}"
+        );
+        for direction in ["to_game", "to_players"] {
+            let series = format!("nodelink_relay_messages_total{{direction=\"{direction}\"}} ");
+            let count: u64 = text
+                .lines()
+                .find_map(|line| line.strip_prefix(&series))
+                .and_then(|count| count.parse().ok())
+                .unwrap_or_else(|| panic!("{series} in {text}"));
+            assert!(count >= 2, "{series}{count}");
+        }
+    }
 
     drop((ada, bob));
     service.stop().await;

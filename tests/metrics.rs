@@ -236,3 +236,86 @@ async fn a_stand_alone_server_serves_its_metrics_on_a_port_of_its_own() {
     endpoint.abort();
     within("stopping", running.stop()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_serves_its_own_metrics() {
+    use nodelink_relay::{Relay, RelayConfig};
+    let relay = Relay::new(RelayConfig::default().host("127.0.0.1").port(0))
+        .bind()
+        .await
+        .expect("binds");
+    let url = format!("ws://{}", relay.local_addr());
+    let relay_handle = relay.handle();
+    let relay_task = tokio::spawn(relay.run());
+    let scrapes = listen("127.0.0.1:0").await.unwrap();
+    let metrics_addr = scrapes.local_addr().unwrap();
+    let handle = relay_handle.clone();
+    let endpoint = tokio::spawn(metrics::serve_with(
+        scrapes,
+        move || handle.metrics_text(),
+        |headers| {
+            headers
+                .get("authorization")
+                .is_some_and(|value| value == "Bearer s3cret")
+        },
+    ));
+    assert_eq!(
+        http_request(metrics_addr, "/metrics", &[]).await.status,
+        401
+    );
+
+    // A server hosts through the relay; a player joins by code and moves; a
+    // join with a code no one holds is refused.
+    let hosted = within(
+        "registering",
+        Server::<Game>::new(local_config()).relay(&url),
+    )
+    .await
+    .expect("registers");
+    let code = hosted.code().to_owned();
+    let serving = tokio::spawn(hosted.run());
+    let ann = Watcher::connect(&format!("{url}/join/{code}")).await;
+    ann.sender
+        .send(nodelink_examples::ToServer::Move { x: 1.0, y: 2.0 })
+        .unwrap();
+    let (refused, _) = upgrade(&format!("{url}/join/ZZZZZZ"), None, &[]).await;
+    assert_eq!(refused.status, 404);
+
+    let token = [("Authorization", "Bearer s3cret")];
+    let samples = poll_until("the move relayed, in the metrics", || async {
+        let answer = http_request(metrics_addr, "/metrics", &token).await;
+        assert_eq!(answer.status, 200);
+        let samples = parsed(&answer.body);
+        let moved = samples
+            .get("nodelink_relay_messages_total{direction=\"to_game\"}")
+            .is_some_and(|n| *n >= 1.0);
+        moved.then_some(samples)
+    })
+    .await;
+    let at = |name: &str| -> f64 {
+        *samples
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} in {samples:#?}"))
+    };
+    assert_eq!(at("nodelink_relay_games{}"), 1.0);
+    assert_eq!(at("nodelink_relay_players{}"), 1.0);
+    assert_eq!(at("nodelink_relay_waiting_players{}"), 0.0);
+    // The host's link, its player's join, its answer's splice, the refused join.
+    assert!(at("nodelink_relay_connections_total{}") >= 4.0);
+    assert_eq!(at("nodelink_relay_refusals_total{status=\"404\"}"), 1.0);
+    assert!(at("nodelink_relay_bytes_total{direction=\"to_game\"}") > 0.0);
+    // The welcome and the first sync frames went the other way.
+    assert!(at("nodelink_relay_messages_total{direction=\"to_players\"}") >= 1.0);
+    assert!(at("nodelink_relay_bytes_total{direction=\"to_players\"}") > 0.0);
+    // A relay that is no gateway has no gateway series; codes are no labels.
+    assert!(!samples
+        .keys()
+        .any(|name| name.starts_with("nodelink_gateway_")));
+    assert!(!samples.keys().any(|name| name.contains(&code)));
+
+    drop(ann);
+    endpoint.abort();
+    serving.abort();
+    relay_handle.shutdown();
+    within("the relay to stop", relay_task).await.unwrap();
+}

@@ -84,6 +84,8 @@ pub(crate) struct Shared {
     stop: watch::Sender<bool>,
     /// The gateway, when the relay is one.
     pub(crate) gateway: Option<Gateway>,
+    /// What its metrics read.
+    pub(crate) counters: crate::metrics::RelayCounters,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -105,6 +107,7 @@ impl Shared {
             per_ip: Mutex::default(),
             next_cid: AtomicU64::new(1),
             stop: watch::Sender::new(false),
+            counters: crate::metrics::RelayCounters::default(),
         })
     }
 

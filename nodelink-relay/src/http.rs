@@ -187,8 +187,14 @@ impl Refusal {
         out.into_bytes()
     }
 
-    /// Writes the response in one write, then closes the stream.
-    pub(crate) async fn send<S: AsyncWrite + Unpin>(&self, stream: &mut S) {
+    /// Writes the response in one write, then closes the stream; counted in
+    /// `counters`.
+    pub(crate) async fn send<S: AsyncWrite + Unpin>(
+        &self,
+        stream: &mut S,
+        counters: &crate::metrics::RelayCounters,
+    ) {
+        counters.refused(self.status);
         if stream.write_all(&self.to_bytes()).await.is_ok() {
             let _ = stream.shutdown().await;
         }

@@ -109,6 +109,7 @@ mod directory;
 mod gateway;
 mod http;
 mod messages;
+mod metrics;
 mod native;
 mod outbox;
 #[cfg(test)]

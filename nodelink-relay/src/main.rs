@@ -287,6 +287,11 @@ fn help() -> String {
         "--tls-cert FILE", "--tls-key FILE"
     ));
     text.push_str(&format!(
+        "  {:<32} serve the relay's metrics (Prometheus) on http://ADDR/metrics [off]\n  \
+         {:<32} ... to scrapes bringing `Authorization: Bearer TOKEN` (required)\n",
+        "--metrics ADDR", "--metrics-token TOKEN"
+    ));
+    text.push_str(&format!(
         "  {:<32} log level: {LOG_LEVELS} [info]\n  {:<32} this text\n",
         "--log LEVEL", "-h, --help"
     ));
@@ -295,14 +300,22 @@ fn help() -> String {
 
 /// What the command line asks for.
 enum Command {
-    Serve(Box<RelayConfig>, tracing::Level),
+    Serve(Box<RelayConfig>, tracing::Level, Option<MetricsEndpoint>),
     Help,
+}
+
+/// Where `--metrics` serves the relay's metrics, and the token a scrape must
+/// bring (`Authorization: Bearer TOKEN`).
+struct MetricsEndpoint {
+    addr: String,
+    token: String,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut config = RelayConfig::default();
     let mut level = tracing::Level::INFO;
     let (mut cert, mut key) = (None, None);
+    let (mut metrics, mut metrics_token) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -330,6 +343,14 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             config = config.redis(value()?);
             continue;
         }
+        if name == "--metrics" {
+            metrics = Some(value()?);
+            continue;
+        }
+        if name == "--metrics-token" {
+            metrics_token = Some(value()?);
+            continue;
+        }
         if name == "--log" {
             let text = value()?;
             level = text
@@ -353,12 +374,22 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         (None, None) => {}
         _ => return Err("--tls-cert and --tls-key go together".to_owned()),
     }
-    Ok(Command::Serve(Box::new(config), level))
+    let metrics = match (metrics, metrics_token) {
+        (Some(addr), Some(token)) if !token.is_empty() => Some(MetricsEndpoint { addr, token }),
+        (None, None) => None,
+        // Metrics are never served without a check.
+        _ => {
+            return Err(
+                "--metrics ADDR needs --metrics-token TOKEN (and the token a --metrics)".to_owned(),
+            )
+        }
+    };
+    Ok(Command::Serve(Box::new(config), level, metrics))
 }
 
 fn main() -> ExitCode {
-    let (config, level) = match parse(std::env::args().skip(1)) {
-        Ok(Command::Serve(config, level)) => (*config, level),
+    let (config, level, metrics) = match parse(std::env::args().skip(1)) {
+        Ok(Command::Serve(config, level, metrics)) => (*config, level, metrics),
         Ok(Command::Help) => {
             print!("{}", help());
             return ExitCode::SUCCESS;
@@ -394,6 +425,29 @@ fn main() -> ExitCode {
         tracing::info!("nodelink relay listening on {}", relay.local_addr());
         if let Some(redis) = &config_redis {
             tracing::info!(%redis, "and the gateway of the service whose directory is there");
+        }
+        if let Some(MetricsEndpoint { addr, token }) = metrics {
+            let scrapes = match nodelink::server::listen(&addr).await {
+                Ok(scrapes) => scrapes,
+                Err(error) => {
+                    eprintln!("nodelink-relay: --metrics {addr}: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if let Ok(local) = scrapes.local_addr() {
+                tracing::info!("metrics on http://{local}/metrics");
+            }
+            let handle = relay.handle();
+            let expected = format!("Bearer {token}");
+            tokio::spawn(nodelink::server::metrics::serve_with(
+                scrapes,
+                move || handle.metrics_text(),
+                move |headers| {
+                    headers
+                        .get("authorization")
+                        .is_some_and(|value| value.as_bytes() == expected.as_bytes())
+                },
+            ));
         }
         let handle = relay.handle();
         tokio::spawn(async move {
@@ -438,7 +492,7 @@ mod tests {
     fn flags_set_the_config() {
         let line = "--port 0 --max-games=7 --host-grace 0.5 --player-burst 3 \
                     --failed-joins-per-second 0.5 --socket-send-buffer 0 --log debug";
-        let Ok(Command::Serve(config, level)) = parse(args(line)) else {
+        let Ok(Command::Serve(config, level, _)) = parse(args(line)) else {
             panic!("parses");
         };
         assert_eq!(config.port, 0);
@@ -449,7 +503,7 @@ mod tests {
         assert_eq!(config.socket_send_buffer, None);
         assert_eq!(level, tracing::Level::DEBUG);
         let line = "--redis redis://10.0.0.2:6379 --service arena --directory-timeout 2";
-        let Ok(Command::Serve(config, _)) = parse(args(line)) else {
+        let Ok(Command::Serve(config, _, _)) = parse(args(line)) else {
             panic!("parses");
         };
         assert_eq!(config.redis.as_deref(), Some("redis://10.0.0.2:6379"));

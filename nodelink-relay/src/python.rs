@@ -191,7 +191,7 @@ pub(crate) async fn host<S: AsyncRead + AsyncWrite + Unpin>(
     let (link, drain) = outbox(config.send_queue_len, config.send_queue_bytes);
     let game = match shared.add_python(link.clone()) {
         Ok(game) => game,
-        Err(refusal) => return refusal.send(&mut stream).await,
+        Err(refusal) => return refusal.send(&mut stream, &shared.counters).await,
     };
     let hosting = Hosting {
         game: game.clone(),
@@ -213,6 +213,7 @@ pub(crate) async fn host<S: AsyncRead + AsyncWrite + Unpin>(
             let problem = match reader.next().await {
                 Read::Text(text) => match messages::parse_host_message(&text) {
                     Ok(message) => {
+                        shared.counters.to_players.relayed(text.len());
                         game.handle(message);
                         continue;
                     }
@@ -296,6 +297,7 @@ pub(crate) async fn join<S: AsyncRead + AsyncWrite + Unpin>(
             }
             let problem = match read {
                 Read::Text(text) if messages::is_json_object(&text) => {
+                    shared.counters.to_game.relayed(text.len());
                     if !game
                         .tell_host(messages::client_message(&cid, &text), &shared)
                         .await

@@ -170,6 +170,10 @@ impl BoundRelay {
             let Ok(permit) = permit else { break };
             match accepted {
                 Ok((tcp, peer)) => {
+                    shared
+                        .counters
+                        .connections
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     prepare(&tcp, config);
                     let slot = IpSlot::take(&shared, peer.ip());
                     let shared = shared.clone();
@@ -253,6 +257,39 @@ impl RelayHandle {
     pub fn games(&self) -> Vec<GameInfo> {
         self.shared.games()
     }
+
+    /// The relay's metrics (and, with `--redis`, its gateway's) in the
+    /// OpenMetrics text format Prometheus scrapes
+    /// (`nodelink::server::metrics::CONTENT_TYPE`); `nodelink-relay --metrics
+    /// ADDR --metrics-token TOKEN` serves them. The series:
+    ///
+    /// | metric | type | labels |
+    /// |---|---|---|
+    /// | `nodelink_relay_games`, `nodelink_relay_players`, `nodelink_relay_waiting_players` | gauge | |
+    /// | `nodelink_relay_connections_total` | counter | (connections accepted) |
+    /// | `nodelink_relay_refusals_total` | counter | `status` (the HTTP status) |
+    /// | `nodelink_relay_messages_total`, `nodelink_relay_bytes_total` | counter | `direction` (`to_game`, `to_players`) |
+    /// | `nodelink_gateway_requests_total` (a gateway's) | counter | `outcome` (`spliced`, `listing`) |
+    ///
+    /// ```
+    /// use nodelink_relay::{Relay, RelayConfig};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), nodelink_relay::RelayError> {
+    /// let relay = Relay::new(RelayConfig::default().host("127.0.0.1").port(0)).bind().await?;
+    /// let text = relay.handle().metrics_text();
+    /// assert!(text.contains("nodelink_relay_games 0"));
+    /// assert!(text.ends_with("# EOF\n"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn metrics_text(&self) -> String {
+        let shared = &self.shared;
+        shared
+            .counters
+            .text(shared.games(), shared.gateway.is_some())
+    }
 }
 
 /// Where a request goes.
@@ -306,10 +343,10 @@ pub(crate) async fn serve_connection<S>(
         // does not find its own refused connection counted.
         drop(slot);
         let refusal = Refusal::new(429, "too many connections from your address");
-        return refusal.send(&mut stream).await;
+        return refusal.send(&mut stream, &shared.counters).await;
     }
     if let Err(refusal) = request.check_upgrade() {
-        return refusal.send(&mut stream).await;
+        return refusal.send(&mut stream, &shared.counters).await;
     }
     match route {
         Route::PythonHost => python::host(stream, request, peer, shared.clone()).await,
@@ -321,7 +358,11 @@ pub(crate) async fn serve_connection<S>(
         Route::Unknown if shared.gateway.is_some() => {
             gateway::serve(stream, request, peer, shared.clone()).await;
         }
-        Route::Unknown => Refusal::new(404, "not found").send(&mut stream).await,
+        Route::Unknown => {
+            Refusal::new(404, "not found")
+                .send(&mut stream, &shared.counters)
+                .await
+        }
     }
 }
 
@@ -336,14 +377,16 @@ async fn join<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let ip = peer.ip();
     if !shared.join_allowed(ip) {
-        return too_many_failed_joins().send(&mut stream).await;
+        return too_many_failed_joins()
+            .send(&mut stream, &shared.counters)
+            .await;
     }
     let game =
         GameCode::parse(code, shared.config.clamped_code_len()).and_then(|code| shared.game(&code));
     let Some(game) = game else {
         shared.join_failed(ip);
         return Refusal::new(404, "unknown game code")
-            .send(&mut stream)
+            .send(&mut stream, &shared.counters)
             .await;
     };
     let max = shared.config.max_players_per_game;
@@ -352,7 +395,9 @@ async fn join<S: AsyncRead + AsyncWrite + Unpin>(
         Game::Native(game) => game.seat(max),
     };
     let Some(seat) = seat else {
-        return Refusal::new(503, "game full").send(&mut stream).await;
+        return Refusal::new(503, "game full")
+            .send(&mut stream, &shared.counters)
+            .await;
     };
     let shared = shared.clone();
     match game {

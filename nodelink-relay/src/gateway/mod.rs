@@ -17,6 +17,7 @@ mod splice;
 mod upstream;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -199,7 +200,9 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     shared: Arc<Shared>,
 ) {
     let Some(gateway) = shared.gateway.as_ref() else {
-        return Refusal::new(404, "not found").send(&mut stream).await;
+        return Refusal::new(404, "not found")
+            .send(&mut stream, &shared.counters)
+            .await;
     };
     let config = &shared.config;
     let deadline = tokio::time::Instant::now() + config.handshake_timeout;
@@ -230,7 +233,13 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 config.max_frame_len,
             );
             match timeout_at(deadline, upgrading).await {
-                Ok(Some(player)) => splice::splice(player, *socket, &shared).await,
+                Ok(Some(player)) => {
+                    shared
+                        .counters
+                        .gateway_spliced
+                        .fetch_add(1, Ordering::Relaxed);
+                    splice::splice(player, *socket, &shared).await;
+                }
                 // The process made a player the client never heard of: it leaves.
                 _ => {
                     let reason = CloseReason::PlayerConnectionLost;
@@ -249,6 +258,10 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 config.max_frame_len,
             );
             if let Ok(Some(socket)) = timeout_at(deadline, upgrading).await {
+                shared
+                    .counters
+                    .gateway_listings
+                    .fetch_add(1, Ordering::Relaxed);
                 let normal = CloseFrame {
                     code: CloseCode::Normal,
                     reason: "listing sent".into(),
@@ -256,29 +269,32 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 send_then_close(socket, Some(Message::Binary(frame)), normal, config).await;
             }
         }
-        Err(refused) => match refused.code {
-            Some(code) if wants_close => {
-                let upgrading = upgrade(
-                    stream,
-                    request.bytes,
-                    Some(REFUSALS_SUBPROTOCOL),
-                    config.max_frame_len,
-                );
-                if let Ok(Some(socket)) = timeout_at(deadline, upgrading).await {
-                    let frame = CloseFrame {
-                        code: CloseCode::from(code),
-                        reason: close_reason_text(&refused.body).into(),
-                    };
-                    send_then_close(socket, None, frame, config).await;
+        Err(refused) => {
+            shared.counters.refused(refused.status);
+            match refused.code {
+                Some(code) if wants_close => {
+                    let upgrading = upgrade(
+                        stream,
+                        request.bytes,
+                        Some(REFUSALS_SUBPROTOCOL),
+                        config.max_frame_len,
+                    );
+                    if let Ok(Some(socket)) = timeout_at(deadline, upgrading).await {
+                        let frame = CloseFrame {
+                            code: CloseCode::from(code),
+                            reason: close_reason_text(&refused.body).into(),
+                        };
+                        send_then_close(socket, None, frame, config).await;
+                    }
+                }
+                _ => {
+                    use tokio::io::AsyncWriteExt;
+                    if stream.write_all(&refused.bytes).await.is_ok() {
+                        let _ = stream.shutdown().await;
+                    }
                 }
             }
-            _ => {
-                use tokio::io::AsyncWriteExt;
-                if stream.write_all(&refused.bytes).await.is_ok() {
-                    let _ = stream.shutdown().await;
-                }
-            }
-        },
+        }
     }
 }
 

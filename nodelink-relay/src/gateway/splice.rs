@@ -70,11 +70,21 @@ async fn leg<S: AsyncRead + AsyncWrite + Unpin>(
     let config = &shared.config;
     let (sink, stream) = socket.split();
     let mut reader = Reader::new(stream, own.clone(), config, shared.stopping());
+    let traffic = match side {
+        Side::Player => &shared.counters.to_game,
+        Side::Process => &shared.counters.to_players,
+    };
     let forwarding = async {
         loop {
             let item = match reader.next().await {
-                Read::Text(text) => Outgoing::Text(text),
-                Read::Binary(bytes) => Outgoing::Binary(bytes),
+                Read::Text(text) => {
+                    traffic.relayed(text.len());
+                    Outgoing::Text(text)
+                }
+                Read::Binary(bytes) => {
+                    traffic.relayed(bytes.len());
+                    Outgoing::Binary(bytes)
+                }
                 Read::Closed(frame) => return End::PeerClosed(frame),
                 Read::Lost => return End::Lost,
                 Read::TooBig => return End::Fault(CloseReason::InvalidFrames),

@@ -81,13 +81,15 @@ pub(crate) async fn control<S: AsyncRead + AsyncWrite + Unpin>(
                         410,
                         "unknown or expired token: connect without one for a new code",
                     );
-                    return wrong_token(&shared, peer, refusal).send(&mut stream).await;
+                    return wrong_token(&shared, peer, refusal)
+                        .send(&mut stream, &shared.counters)
+                        .await;
                 }
             }
         }
         None => match shared.add_native(link.clone()) {
             Ok(game) => (game, 1),
-            Err(refusal) => return refusal.send(&mut stream).await,
+            Err(refusal) => return refusal.send(&mut stream, &shared.counters).await,
         },
     };
     let (game, number) = attached;

@@ -53,7 +53,7 @@ pub(crate) async fn join<S: AsyncRead + AsyncWrite + Unpin>(
     let (decide, mut decision) = oneshot::channel();
     let control = match game.hold(&cid, decide, config.max_pending_joins) {
         Ok(control) => control,
-        Err(refusal) => return refusal.send(&mut stream).await,
+        Err(refusal) => return refusal.send(&mut stream, &shared.counters).await,
     };
     let player = ToHost::Player {
         cid: cid.clone(),
@@ -90,7 +90,7 @@ pub(crate) async fn join<S: AsyncRead + AsyncWrite + Unpin>(
                 Interrupted::Shutdown => Refusal::new(503, "relay shutting down"),
                 Interrupted::HungUp => return,
             };
-            return refusal.send(&mut stream).await;
+            return refusal.send(&mut stream, &shared.counters).await;
         }
         // No longer held: the host's answer is on its way.
         Err(_) => decision.await.ok(),
@@ -115,8 +115,14 @@ async fn answer<S: AsyncRead + AsyncWrite + Unpin>(
         reply,
     } = match decided {
         Some(Decision::Accept(accept)) => accept,
-        Some(Decision::Refuse(refusal)) => return refusal.send(&mut stream).await,
-        None => return Refusal::new(503, HOST_GONE).send(&mut stream).await,
+        Some(Decision::Refuse(refusal)) => {
+            return refusal.send(&mut stream, &shared.counters).await
+        }
+        None => {
+            return Refusal::new(503, HOST_GONE)
+                .send(&mut stream, &shared.counters)
+                .await
+        }
     };
     let upgrading = upgrade(
         stream,

@@ -30,7 +30,7 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     let token = request.query_param("token").unwrap_or_default();
     let Some(game) = shared.native_by_token(&token) else {
         let refusal = wrong_token(&shared, peer, Refusal::new(403, "unknown token"));
-        return refusal.send(&mut stream).await;
+        return refusal.send(&mut stream, &shared.counters).await;
     };
     // A host has one data connection per player: they count against its game's
     // player limit, not its address's connection limit.
@@ -39,12 +39,12 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     if let Some(offer) = &subprotocol {
         if offer.is_empty() || !is_header_safe("sec-websocket-protocol", offer) {
             let refusal = Refusal::new(400, "the subprotocol cannot be sent in a header");
-            return refusal.send(&mut stream).await;
+            return refusal.send(&mut stream, &shared.counters).await;
         }
     }
     let Some(decide) = game.take_held(&cid) else {
         let refusal = Refusal::new(404, "no player is waiting with this id");
-        return refusal.send(&mut stream).await;
+        return refusal.send(&mut stream, &shared.counters).await;
     };
     let upgrading = upgrade(stream, request.bytes, None, config.max_host_frame_len);
     let Ok(Some(socket)) = timeout(config.handshake_timeout, upgrading).await else {
@@ -96,11 +96,21 @@ pub(super) async fn leg<S: AsyncRead + AsyncWrite + Unpin>(
         Side::Player => CloseReason::HostConnectionLost,
         Side::Host => CloseReason::PlayerConnectionLost,
     };
+    let traffic = match side {
+        Side::Player => &shared.counters.to_game,
+        Side::Host => &shared.counters.to_players,
+    };
     let forwarding = async {
         loop {
             let item = match reader.next().await {
-                Read::Text(text) => Outgoing::Text(text),
-                Read::Binary(bytes) => Outgoing::Binary(bytes),
+                Read::Text(text) => {
+                    traffic.relayed(text.len());
+                    Outgoing::Text(text)
+                }
+                Read::Binary(bytes) => {
+                    traffic.relayed(bytes.len());
+                    Outgoing::Binary(bytes)
+                }
                 Read::Closed(frame) => return End::PeerClosed(frame),
                 Read::Lost => return End::Lost,
                 Read::TooBig => return End::Fault(CloseReason::InvalidFrames),

@@ -21,6 +21,8 @@ use crate::Protocol;
 /// pair): `true` lets it through.
 type Authorize = Arc<dyn Fn(&HeaderMap) -> bool + Send + Sync>;
 
+type Render = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// The most bytes a scrape's request head may take.
 const MAX_HEAD_LEN: usize = 8 * 1024;
 /// How long a scraper has to send its request.
@@ -59,7 +61,40 @@ pub async fn serve<P: Protocol>(
     listener: TcpListener,
     authorize: impl Fn(&HeaderMap) -> bool + Send + Sync + 'static,
 ) {
+    serve_with(listener, move || handle.metrics_text(), authorize).await;
+}
+
+/// [`serve`] for metrics of your own: answers `GET /metrics` with what `render`
+/// returns, in the OpenMetrics text format ([`CONTENT_TYPE`]), behind
+/// `authorize` (`nodelink-relay --metrics` serves the relay's and gateway's
+/// metrics with it).
+///
+/// ```no_run
+/// use nodelink::server::{listen, metrics, Server, ServerConfig};
+/// # use nodelink::SyncState;
+/// # #[derive(SyncState, Clone, Debug, Default, PartialEq)] pub struct Avatar { x: f32 }
+/// # #[nodelink::events] pub enum Nothing {}
+/// # #[nodelink::protocol(state = Avatar, to_server = Nothing, to_client = Nothing)]
+/// # pub struct Game;
+/// # async fn run() -> std::io::Result<()> {
+/// let server = Server::<Game>::new(ServerConfig::default());
+/// let handle = server.handle();
+/// let scrapes = listen("127.0.0.1:9100").await?;
+/// tokio::spawn(metrics::serve_with(
+///     scrapes,
+///     move || handle.metrics_text(),
+///     |headers| headers.get("authorization").is_some_and(|v| v == "Bearer s3cret"),
+/// ));
+/// # Ok(())
+/// # }
+/// ```
+pub async fn serve_with(
+    listener: TcpListener,
+    render: impl Fn() -> String + Send + Sync + 'static,
+    authorize: impl Fn(&HeaderMap) -> bool + Send + Sync + 'static,
+) {
     let authorize: Authorize = Arc::new(authorize);
+    let render: Render = Arc::new(render);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SCRAPES_AT_ONCE));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
@@ -74,11 +109,11 @@ pub async fn serve<P: Protocol>(
                 continue;
             }
         };
-        let handle = handle.clone();
+        let render = render.clone();
         let authorize = authorize.clone();
         tokio::spawn(async move {
             let answered =
-                tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &handle, &*authorize)).await;
+                tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &*render, &*authorize)).await;
             if let Ok(Err(error)) = answered {
                 tracing::debug!(%peer, "a metrics scrape failed: {error}");
             }
@@ -88,9 +123,9 @@ pub async fn serve<P: Protocol>(
 }
 
 /// Reads one request off `stream` and answers it.
-async fn answer<P: Protocol>(
+async fn answer(
     mut stream: TcpStream,
-    handle: &ServerHandle<P>,
+    render: &(dyn Fn() -> String + Send + Sync),
     authorize: &(dyn Fn(&HeaderMap) -> bool + Send + Sync),
 ) -> io::Result<()> {
     let mut head = Vec::with_capacity(1024);
@@ -152,7 +187,7 @@ async fn answer<P: Protocol>(
         )
         .await;
     }
-    let text = handle.metrics_text();
+    let text = render();
     respond(&mut stream, "200 OK", CONTENT_TYPE, &text).await
 }
 

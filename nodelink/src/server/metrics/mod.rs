@@ -18,7 +18,7 @@ mod endpoint;
 
 #[cfg(feature = "axum")]
 pub use endpoint::router;
-pub use endpoint::serve;
+pub use endpoint::{serve, serve_with};
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
