@@ -14,6 +14,10 @@
 //! It logs what the server logs (refusals, connections it ends, errors) at `info`,
 //! as text or, with `--log json`, as one JSON object a line with each
 //! connection's span (its peer, player and how it ended) for a log pipeline.
+//! With `--metrics ADDR --metrics-token TOKEN` it serves its Prometheus metrics
+//! on `http://ADDR/metrics` to scrapes bringing the token; built with the
+//! `console` feature and `--cfg tokio_unstable`, `--console` shows its tasks
+//! (one per match, named `match KIND CODE`) in `tokio-console`.
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -25,6 +29,7 @@ use nodelink_examples::web;
 const USAGE: &str = "\
 usage: service --redis URL [--port N] [--host ADDR] [--advertise URL] [--service NAME]
                [--trust ADDR,ADDR…] [--log text|json]
+               [--metrics ADDR --metrics-token TOKEN] [--console]
 
 Serves the web game's matches on ws://ADDR:N/ (default 127.0.0.1:7001) as one
 process of the service whose directory is the Redis at URL.
@@ -37,7 +42,16 @@ process of the service whose directory is the Redis at URL.
                     names each player's address, for the per-address limits
                     (default none: every player through a gateway counts as it)
   --log FORMAT      text (the default) or json: one JSON object a line, with
-                    each connection's span closing with how it ended";
+                    each connection's span closing with how it ended
+  --metrics ADDR    serve Prometheus metrics on http://ADDR/metrics (off by default)
+  --metrics-token TOKEN
+                    ... to scrapes with `Authorization: Bearer TOKEN` (required)
+  --console         publish the tasks to tokio-console on 127.0.0.1:6669 (a build
+                    with RUSTFLAGS=\"--cfg tokio_unstable\" and --features console)";
+
+/// How to build a service that `--console` works in.
+const CONSOLE_BUILD: &str = "RUSTFLAGS=\"--cfg tokio_unstable\" cargo run --release \
+    --example service --features nodelink-examples/console -- --console …";
 
 struct Options {
     redis: String,
@@ -47,6 +61,9 @@ struct Options {
     service: String,
     trusted: Vec<IpAddr>,
     json_log: bool,
+    /// Where to serve the metrics, and the token a scrape brings.
+    metrics: Option<(String, String)>,
+    console: bool,
 }
 
 impl Options {
@@ -61,7 +78,10 @@ impl Options {
             service: "nodelink".to_owned(),
             trusted: Vec::new(),
             json_log: false,
+            metrics: None,
+            console: false,
         };
+        let (mut metrics, mut metrics_token) = (None, None);
         while let Some(arg) = args.next() {
             let mut value = |name: &str| {
                 args.next()
@@ -98,11 +118,30 @@ impl Options {
                         }
                     }
                 }
+                "--metrics" => metrics = Some(value("--metrics")?),
+                "--metrics-token" => metrics_token = Some(value("--metrics-token")?),
+                "--console" if cfg!(all(feature = "console", tokio_unstable)) => {
+                    options.console = true;
+                }
+                "--console" => {
+                    let needs = format!("--console needs a build with tokio-console's subscriber:\n  {CONSOLE_BUILD}");
+                    return Err((needs, true));
+                }
                 "--help" | "-h" => return Err((USAGE.to_owned(), false)),
                 other => return Err((format!("unknown option {other:?}\n{USAGE}"), true)),
             }
         }
         options.redis = redis.ok_or_else(|| (format!("--redis is needed\n{USAGE}"), true))?;
+        options.metrics = match (metrics, metrics_token) {
+            (Some(addr), Some(token)) if !token.is_empty() => Some((addr, token)),
+            (None, None) => None,
+            // The metrics are never served to anyone who asks.
+            _ => {
+                let needs =
+                    format!("--metrics ADDR and --metrics-token TOKEN go together\n{USAGE}");
+                return Err((needs, true));
+            }
+        };
         Ok(options)
     }
 }
@@ -120,7 +159,7 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    log_to_stdout(options.json_log);
+    log_to_stdout(options.json_log, options.console);
     match run(options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -131,19 +170,29 @@ async fn main() -> ExitCode {
 }
 
 /// Logs at `info` to standard output: text, or JSON lines with the connection
-/// spans' fields and a line as each span closes.
-fn log_to_stdout(json: bool) {
+/// spans' fields and a line as each span closes; with `console`, also publishes
+/// the tasks to tokio-console.
+fn log_to_stdout(json: bool, console: bool) {
     use tracing_subscriber::filter::LevelFilter;
     use tracing_subscriber::fmt::format::FmtSpan;
-    let log = tracing_subscriber::fmt().with_max_level(LevelFilter::INFO);
-    if json {
+    use tracing_subscriber::prelude::*;
+    let log = tracing_subscriber::fmt::layer();
+    let log = if json {
         log.json()
             .with_current_span(true)
             .with_span_events(FmtSpan::CLOSE)
-            .init();
+            .boxed()
     } else {
-        log.init();
+        log.boxed()
+    };
+    let registry = tracing_subscriber::registry().with(log.with_filter(LevelFilter::INFO));
+    #[cfg(all(feature = "console", tokio_unstable))]
+    if console {
+        registry.with(console_subscriber::spawn()).init();
+        return;
     }
+    let _ = console;
+    registry.init();
 }
 
 async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
@@ -160,6 +209,20 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         options.service
     );
     let server = web::server(ServerConfig::default().trusted_proxies(options.trusted));
+    if let Some((addr, token)) = options.metrics {
+        let scrapes = nodelink::server::listen(&addr).await?;
+        println!("metrics on http://{}/metrics", scrapes.local_addr()?);
+        let expected = format!("Bearer {token}");
+        tokio::spawn(nodelink::server::metrics::serve(
+            server.handle(),
+            scrapes,
+            move |headers| {
+                headers
+                    .get("authorization")
+                    .is_some_and(|value| value.as_bytes() == expected.as_bytes())
+            },
+        ));
+    }
     server
         .serve(listener)
         .and(cluster)

@@ -43,7 +43,11 @@ fn start(flags: &[&str], prefix: &str) -> (Program, String) {
             .recv_timeout(DEADLINE)
             .unwrap_or_else(|_| panic!("no log line with {prefix:?} within {DEADLINE:?}"));
         if let Some(rest) = line.split(prefix).nth(1) {
-            let addr = rest.split(['/', ' ']).next().expect("an address").to_owned();
+            let addr = rest
+                .split(['/', ' '])
+                .next()
+                .expect("an address")
+                .to_owned();
             return (program, addr);
         }
     }
@@ -53,7 +57,11 @@ fn start(flags: &[&str], prefix: &str) -> (Program, String) {
 fn get(addr: &str, path: &str, headers: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(DEADLINE)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n"
+    )
+    .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("an answer");
     let status = answer
@@ -78,7 +86,10 @@ fn the_relay_serves_its_metrics_behind_its_token() {
     ];
     let (_relay, addr) = start(&flags, "metrics on http://");
     assert_eq!(get(&addr, "/metrics", "").0, 401);
-    assert_eq!(get(&addr, "/metrics", "Authorization: Bearer wrong\r\n").0, 401);
+    assert_eq!(
+        get(&addr, "/metrics", "Authorization: Bearer wrong\r\n").0,
+        401
+    );
     let (status, answer) = get(&addr, "/metrics", "Authorization: Bearer s3cret\r\n");
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains("content-type: application/openmetrics-text"));

@@ -46,6 +46,12 @@ pub(crate) struct MatchTask<P: Protocol, G> {
 }
 
 impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
+    /// What `tokio-console` calls the match's task: `match KIND CODE`.
+    fn task_name(&self) -> String {
+        let record = &self.game.state.record;
+        format!("match {} {}", record.kind, record.code)
+    }
+
     pub(crate) fn new(
         game: Match<P, G>,
         inbox: mpsc::Receiver<ToMatch<P>>,
@@ -104,6 +110,23 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
     }
 }
 
+/// Spawns `task`, named `name` for `tokio-console` when built with
+/// `--cfg tokio_unstable` (where tokio can name tasks).
+fn spawn_named(name: &str, task: impl Future<Output = ()> + Send + 'static) {
+    #[cfg(tokio_unstable)]
+    {
+        let named = tokio::task::Builder::new().name(name).spawn(task);
+        if let Err(error) = named {
+            tracing::error!("cannot start the task {name}: {error}");
+        }
+    }
+    #[cfg(not(tokio_unstable))]
+    {
+        let _ = name;
+        tokio::spawn(task);
+    }
+}
+
 /// Spawns matches' tasks, and knows when every one has ended.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Spawner {
@@ -116,7 +139,8 @@ impl Spawner {
     pub(crate) fn spawn<P: Protocol, G: Send + 'static>(&self, game: MatchTask<P, G>) {
         self.live.fetch_add(1, Ordering::AcqRel);
         let done = self.clone();
-        tokio::spawn(async move {
+        let name = game.task_name();
+        spawn_named(&name, async move {
             // Counted down however the task ends, a panic included.
             let _ended = Ended(done);
             game.drive().await;
@@ -255,6 +279,18 @@ impl Tasks {
     pub(crate) fn spawn(&mut self, connection: impl Future<Output = ()> + Send + 'static) {
         // A finished task keeps its memory until joined: reap them all.
         while self.connections.try_join_next().is_some() {}
+        #[cfg(tokio_unstable)]
+        {
+            let named = self
+                .connections
+                .build_task()
+                .name("connection")
+                .spawn(connection);
+            if let Err(error) = named {
+                tracing::error!("cannot start a connection's task: {error}");
+            }
+        }
+        #[cfg(not(tokio_unstable))]
         self.connections.spawn(connection);
     }
 

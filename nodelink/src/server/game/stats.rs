@@ -21,7 +21,7 @@ pub struct SyncStats {
     /// Snapshot frames built for newcomers and resumed players, each once
     /// however many newcomers it went to (those of one tick share the world's).
     pub snapshot_frames: u64,
-    /// Sync frame bytes queued, summed over recipients.
+    /// Sync and snapshot frame bytes queued, summed over recipients.
     pub bytes_sent: u64,
     /// Sync and snapshot frames queued, summed over recipients: against
     /// [`frames`](Self::frames) and [`snapshot_frames`](Self::snapshot_frames),

@@ -208,7 +208,7 @@ impl Collector for Scrape {
         counter(
             e,
             "nodelink_sent_bytes",
-            "Sync bytes queued to clients.",
+            "Sync and snapshot bytes queued to clients, summed over recipients.",
             stats.sync.bytes_sent,
         )?;
         counter(
