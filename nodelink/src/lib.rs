@@ -225,8 +225,8 @@ pub use nodelink_macros::events;
 /// required part missing.
 pub use nodelink_macros::protocol;
 
-/// Derives [`SyncState`] for a struct with named fields; see the trait for what it
-/// generates.
+/// Derives [`SyncState`] for a struct with named fields, or for an enum of kinds;
+/// see the trait for what it generates.
 pub use nodelink_macros::SyncState;
 
 /// Makes a struct or an enum a plain data type for events and state: derives

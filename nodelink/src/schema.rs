@@ -110,6 +110,12 @@ pub struct StateSchema {
     pub name: String,
     /// Every field, synced or `#[sync(skip)]`, in declaration order.
     pub fields: Vec<StateField>,
+    /// `"one_of": true` for an enum of kinds (`#[derive(SyncState)]` on an enum):
+    /// each field is a kind, and a value holds exactly one, the current kind's; a
+    /// delta naming another kind's field replaces the value with that kind (it
+    /// carries all of it). Left out otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub one_of: bool,
 }
 
 /// One field of a synced state.
@@ -368,7 +374,7 @@ impl Schema {
             .u64(self.events_fingerprint(&self.to_client))
             .u64(self.state_fingerprint(self.server_state.as_ref()));
         let hasher = match &self.entity {
-            Some(entity) => hasher.u64(self.state_fields_fingerprint(&entity.fields)),
+            Some(entity) => hasher.u64(self.state_schema_fingerprint(entity)),
             None => hasher,
         };
         let hasher = match &self.options {
@@ -384,12 +390,17 @@ impl Schema {
 
     fn state_fingerprint(&self, state: Option<&StateSchema>) -> u64 {
         match state {
-            Some(state) => self.state_fields_fingerprint(&state.fields),
+            Some(state) => self.state_schema_fingerprint(state),
             None => FingerprintHasher::new().str("unit").finish(),
         }
     }
 
-    fn state_fields_fingerprint(&self, fields: &[StateField]) -> u64 {
+    fn state_schema_fingerprint(&self, state: &StateSchema) -> u64 {
+        let marker = if state.one_of { "kinds" } else { "state" };
+        self.state_fields_fingerprint(marker, &state.fields)
+    }
+
+    fn state_fields_fingerprint(&self, marker: &str, fields: &[StateField]) -> u64 {
         let synced: Vec<Field> = fields
             .iter()
             .filter_map(|field| {
@@ -400,7 +411,7 @@ impl Schema {
             })
             .collect();
         self.fields_fingerprint(
-            FingerprintHasher::new().str("state"),
+            FingerprintHasher::new().str(marker),
             FieldsKind::Named,
             &synced,
         )
@@ -491,7 +502,7 @@ impl Schema {
                 Some(TypeDef::Enum(variants)) => self
                     .variants_fingerprint(fresh.str("enum").u64(variants.len() as u64), variants)
                     .finish(),
-                Some(TypeDef::State { fields }) => self.state_fields_fingerprint(fields),
+                Some(TypeDef::State { fields }) => self.state_fields_fingerprint("state", fields),
                 None => 0,
             },
             Type::Opaque(fingerprint) => *fingerprint,
@@ -625,7 +636,16 @@ impl StateSchema {
         Self {
             name: name.to_owned(),
             fields,
+            one_of: false,
         }
+    }
+
+    /// The state as an enum of kinds, its fields the kinds (see
+    /// [`one_of`](Self::one_of)).
+    #[must_use]
+    pub fn one_of(mut self) -> Self {
+        self.one_of = true;
+        self
     }
 }
 

@@ -111,11 +111,12 @@ class Fingerprinter {
 
   state(state: StateSchema | null): bigint {
     if (state === null) return new FingerprintHasher().str("unit").finish();
-    return this.stateFields(state.fields);
+    // An enum of kinds hashes as its kinds, marked `kinds` rather than `state`.
+    return this.stateFields(state.fields, state.one_of === true ? "kinds" : "state");
   }
 
-  private stateFields(fields: readonly StateFieldSchema[]): bigint {
-    return this.fields(new FingerprintHasher().str("state"), "named", syncedFields({ fields })).finish();
+  private stateFields(fields: readonly StateFieldSchema[], marker = "state"): bigint {
+    return this.fields(new FingerprintHasher().str(marker), "named", syncedFields({ fields })).finish();
   }
 
   events(events: EventsSchema): bigint {

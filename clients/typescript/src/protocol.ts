@@ -21,8 +21,10 @@ export interface CompiledEvent {
 /** A synced state: its fields by mask bit. */
 export interface CompiledState {
   readonly name: string;
-  /** `fields[i]` is the field of mask bit `i`. */
+  /** `fields[i]` is the field of mask bit `i` (a kind's, for an enum of kinds). */
   readonly fields: readonly CompiledField[];
+  /** Whether the state is an enum of kinds: a value holds one field, its kind's. */
+  readonly oneOf: boolean;
   /** A fresh state with every field at its default. */
   defaults(): Record<string, unknown>;
   /**
@@ -59,15 +61,38 @@ function compileEvents(codecs: Codecs, events: readonly EventSchema[]): Map<stri
 
 function compileState(codecs: Codecs, state: StateSchema | null): CompiledState {
   const fields = syncedFields(state).map((field) => ({ name: field.name, codec: codecs.of(field.type) }));
+  if (state?.one_of === true) return compileKinds(state.name, fields);
   return {
     name: state?.name ?? "()",
     fields,
+    oneOf: false,
     defaults() {
       const out: Record<string, unknown> = {};
       for (const field of fields) out[field.name] = field.codec.defaultValue();
       return out;
     },
     apply: (current, delta) => mergeFields(fields, current, delta),
+  };
+}
+
+/**
+ * An enum of kinds: a value is an object with exactly one key, its kind's name,
+ * holding that kind's fields. A delta of the current kind is merged into it; a
+ * delta of another kind (which carries all of it) replaces it.
+ */
+function compileKinds(name: string, fields: readonly CompiledField[]): CompiledState {
+  const first = fields[0]!;
+  return {
+    name,
+    fields,
+    oneOf: true,
+    defaults: () => ({ [first.name]: first.codec.defaultValue() }),
+    apply(current, delta) {
+      const kind = fields.find((field) => Object.hasOwn(delta, field.name));
+      if (kind === undefined) return { ...current };
+      const same = Object.hasOwn(current, kind.name);
+      return mergeFields([kind], same ? current : {}, delta);
+    },
   };
 }
 

@@ -109,6 +109,12 @@ export type StateFieldSchema = SyncedFieldSchema | SkippedFieldSchema;
 export interface StateSchema {
   readonly name: string;
   readonly fields: readonly StateFieldSchema[];
+  /**
+   * `true` for an enum of kinds (`#[derive(SyncState)]` on an enum): each field is
+   * a kind, and a value holds exactly one, the current kind's. A delta naming
+   * another kind replaces the value with that kind (it carries all of it).
+   */
+  readonly one_of?: boolean;
 }
 
 /** One event: an enum variant with its snake_case wire name. */
@@ -372,9 +378,15 @@ function checkStateFields(value: unknown, path: string, refs: Map<string, string
 function checkState(value: unknown, path: string, refs: Map<string, string>): StateSchema | null {
   if (value === null) return null;
   const object = requireObject(value, path);
-  onlyKeys(object, ["name", "fields"], path);
+  onlyKeys(object, ["name", "fields", "one_of"], path);
   const name = requireName(object.name, `${path}.name`);
-  return { name, fields: checkStateFields(object.fields, `${path}.fields`, refs) };
+  const fields = checkStateFields(object.fields, `${path}.fields`, refs);
+  if (object.one_of === undefined) return { name, fields };
+  if (object.one_of !== true) throw new SchemaError(`${path}.one_of`, `\`one_of\` is \`true\` when present, found ${JSON.stringify(object.one_of)}`);
+  const skipped = fields.find((field) => "skip" in field);
+  if (skipped !== undefined) throw new SchemaError(`${path}.fields`, `an enum of kinds has no server-only fields, found \`${skipped.name}\``);
+  if (fields.length === 0) throw new SchemaError(`${path}.fields`, "an enum of kinds has at least one kind");
+  return { name, fields, one_of: true };
 }
 
 function checkEvents(value: unknown, path: string, refs: Map<string, string>): EventsSchema {

@@ -12,7 +12,7 @@ use super::ast::State;
 use crate::shape::{self, parts, Kind};
 
 /// The probes of one field, spanned on its type.
-fn field_probes(ty: &Type) -> TokenStream {
+pub(super) fn field_probes(ty: &Type) -> TokenStream {
     let mut found = Vec::new();
     parts(ty, Kind::Direct, &mut found);
     let check = quote! { ::nodelink::__private::check };

@@ -12,8 +12,8 @@ use crate::wire::fields::{FieldSink, FieldSource};
 
 /// A state type that nodelink keeps in sync between server and clients.
 ///
-/// Derive it with `#[derive(SyncState)]` on a struct with named fields; do not
-/// implement it by hand. The derive generates, for a struct `Avatar`:
+/// Derive it with `#[derive(SyncState)]` on a struct with named fields, or on an
+/// enum of kinds (below); do not implement it by hand. The derive generates, for a struct `Avatar`:
 ///
 /// - `AvatarMut<'_>`, returned by [`Tracked::state_mut`](crate::Tracked::state_mut):
 ///   one setter per field (`set_x(value)`), which marks the field changed only when
@@ -30,6 +30,48 @@ use crate::wire::fields::{FieldSink, FieldSource};
 /// on the wire and need none of the serde bounds.
 ///
 /// `()` implements `SyncState` for games with no per-player state.
+///
+/// # Several kinds
+///
+/// On an enum whose every variant holds one state, `Monster(Monster)`, the derive
+/// makes a state of several kinds: a protocol's entities can be monsters, loot and
+/// projectiles, each kind with its own fields and field masks. The first kind is
+/// the enum's default (so do not derive `Default` on it), each kind's type converts
+/// into the enum (`Thing::from(monster)`, and `ctx.spawn(monster)`), and the
+/// generated view reaches the current kind's fields: `thing_mut.monster()` is
+/// `Some(MonsterMut)` for a monster. A value that changes kind is sent whole.
+///
+/// ```
+/// use nodelink::sync::Selection;
+/// use nodelink::{SyncState, Tracked};
+///
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Monster { pub hp: u16, pub x: f32 }
+/// #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+/// pub struct Loot { pub gold: u32 }
+///
+/// #[derive(SyncState, Clone, Debug, PartialEq)]
+/// pub enum Thing {
+///     Monster(Monster),
+///     Loot(Loot),
+/// }
+///
+/// let mut thing = Tracked::new(Thing::from(Monster { hp: 10, x: 0.0 }));
+/// thing.take_changes();
+/// if let Some(mut monster) = thing.state_mut().monster() {
+///     monster.set_hp(7);
+/// }
+/// let delta = thing.get().delta(Selection::Changed(thing.changes()));
+/// assert_eq!(delta.monster, Some(MonsterDelta { hp: Some(7), x: None }));
+///
+/// // The monster dies and leaves loot: the mirror becomes loot, all of it.
+/// thing.state_mut().set(Thing::Loot(Loot { gold: 5 }));
+/// let delta = thing.get().delta(Selection::Changed(thing.changes()));
+/// let mut mirror = Thing::from(Monster { hp: 7, x: 0.0 });
+/// mirror.apply(&delta);
+/// assert_eq!(mirror, Thing::Loot(Loot { gold: 5 }));
+/// assert_eq!(mirror.kind(), "loot");
+/// ```
 ///
 /// ```
 /// use nodelink::sync::Selection;
@@ -101,6 +143,11 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
     /// and [`TAGGED`](Self::TAGGED).
     const PRIVATE: FieldMask = Self::OWNER.union(Self::TAGGED);
 
+    /// Whether the state is an enum of kinds (`#[derive(SyncState)]` on an enum):
+    /// its fields are the kinds, and exactly one, the current kind's, is ever
+    /// present.
+    const ONE_OF: bool = false;
+
     /// A view of `state` whose setters record what they change in `changes`.
     fn tracked_mut<'a>(state: &'a mut Self, changes: &'a mut Self::Changes) -> Self::Mut<'a>;
 
@@ -113,6 +160,13 @@ pub trait SyncState: Clone + Default + Send + Sync + 'static + Fingerprint {
 
     /// Forgets the changes of every field not in `keep`.
     fn restrict(changes: &mut Self::Changes, keep: FieldMask);
+
+    /// The fields of this value that `selection` names: what an encoder writes as
+    /// the value's mask. [`Selection::mask`] for a struct; an enum of kinds
+    /// names its current kind only.
+    fn selected(&self, selection: Selection<'_, Self::Changes>) -> FieldMask {
+        selection.mask::<Self>()
+    }
 
     /// Writes the values of the fields `selection` names, lowest index first: every
     /// synced field, or the changed ones (a nested state's changed sub-fields only).

@@ -252,7 +252,7 @@ where
     }
     out.array_len(players.len());
     for (net_id, state, selection) in players {
-        let mask = selection.mask::<P::State>();
+        let mask = state.selected(selection);
         out.array_len(2 + mask.len());
         out.uint(net_id.0.into());
         out.uint(mask.bits());
@@ -260,7 +260,7 @@ where
     }
     match server {
         Some((state, selection)) => {
-            let mask = selection.mask::<P::ServerState>();
+            let mask = state.selected(selection);
             out.array_len(1 + mask.len());
             out.uint(mask.bits());
             state.encode_fields(selection, &mut out)?;
@@ -274,7 +274,7 @@ where
         }
         out.array_len(entities.len());
         for (id, entity, selection) in entities {
-            let mask = selection.mask::<P::Entity>();
+            let mask = entity.selected(selection);
             out.array_len(2 + mask.len());
             out.uint(id.raw().into());
             out.uint(mask.bits());

@@ -410,7 +410,7 @@ where
     }
     out.out.push(b'}');
     if let Some((state, selection)) = server {
-        if !selection.mask::<P::ServerState>().is_empty() {
+        if !state.selected(selection).is_empty() {
             out.raw(",\"server\":");
             out.state(state, selection)?;
         }

@@ -192,18 +192,20 @@ macro_rules! world_methods {
         }
 
         /// Spawns an entity of the protocol's `Entity` state; every client sees it
-        /// (with every field) in the next sync frame. Returns its id.
-        pub fn spawn(&mut self, entity: P::Entity) -> EntityId {
-            self.shared_mut().entities.spawn(entity, None)
+        /// (with every field) in the next sync frame. Returns its id. With an enum
+        /// of kinds as the `Entity`, a kind's own state spawns an entity of that
+        /// kind: `ctx.spawn(Monster { .. })`.
+        pub fn spawn(&mut self, entity: impl Into<P::Entity>) -> EntityId {
+            self.shared_mut().entities.spawn(entity.into(), None)
         }
 
         /// Spawns an entity that, with room-scoped sync, only the members of `room`
         /// see (the room need not exist yet); with sync to everyone, as
         /// [`spawn`](Self::spawn).
-        pub fn spawn_in(&mut self, room: &str, entity: P::Entity) -> EntityId {
+        pub fn spawn_in(&mut self, room: &str, entity: impl Into<P::Entity>) -> EntityId {
             self.shared_mut()
                 .entities
-                .spawn(entity, Some(room.to_owned()))
+                .spawn(entity.into(), Some(room.to_owned()))
         }
 
         /// Removes an entity; the clients that saw it forget it in the next sync

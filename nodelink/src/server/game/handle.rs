@@ -366,16 +366,20 @@ impl<P: Protocol> ServerHandle<P> {
     ///
     /// # Errors
     /// When the server has stopped.
-    pub async fn spawn(&self, entity: P::Entity) -> Result<EntityId, ServerStopped> {
-        self.spawn_where(entity, None).await
+    pub async fn spawn(&self, entity: impl Into<P::Entity>) -> Result<EntityId, ServerStopped> {
+        self.spawn_where(entity.into(), None).await
     }
 
     /// Spawns an entity that, with room-scoped sync, only the members of `room` see.
     ///
     /// # Errors
     /// When the server has stopped.
-    pub async fn spawn_in(&self, room: &str, entity: P::Entity) -> Result<EntityId, ServerStopped> {
-        self.spawn_where(entity, Some(room.to_owned())).await
+    pub async fn spawn_in(
+        &self,
+        room: &str,
+        entity: impl Into<P::Entity>,
+    ) -> Result<EntityId, ServerStopped> {
+        self.spawn_where(entity.into(), Some(room.to_owned())).await
     }
 
     async fn spawn_where(
