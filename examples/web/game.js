@@ -1016,9 +1016,15 @@ function checkStateFields(value, path, refs) {
 function checkState(value, path, refs) {
   if (value === null) return null;
   const object = requireObject(value, path);
-  onlyKeys(object, ["name", "fields"], path);
+  onlyKeys(object, ["name", "fields", "one_of"], path);
   const name = requireName(object.name, `${path}.name`);
-  return { name, fields: checkStateFields(object.fields, `${path}.fields`, refs) };
+  const fields = checkStateFields(object.fields, `${path}.fields`, refs);
+  if (object.one_of === void 0) return { name, fields };
+  if (object.one_of !== true) throw new SchemaError(`${path}.one_of`, `\`one_of\` is \`true\` when present, found ${JSON.stringify(object.one_of)}`);
+  const skipped = fields.find((field2) => "skip" in field2);
+  if (skipped !== void 0) throw new SchemaError(`${path}.fields`, `an enum of kinds has no server-only fields, found \`${skipped.name}\``);
+  if (fields.length === 0) throw new SchemaError(`${path}.fields`, "an enum of kinds has at least one kind");
+  return { name, fields, one_of: true };
 }
 function checkEvents(value, path, refs) {
   const object = requireObject(value, path);
@@ -2129,6 +2135,7 @@ function maskFields(mask, count) {
 }
 function readFields(reader, state, length, before) {
   const indexes = maskFields(reader.int(), state.fields.length);
+  if (state.oneOf && indexes.length > 1) throw new ValueError(`${state.name}: a value holds one kind, the mask names ${indexes.length}`);
   if (length !== before + 1 + indexes.length) {
     throw new ValueError(`the mask names ${indexes.length} field${indexes.length === 1 ? "" : "s"}, but ${length - before - 1} value${length - before - 1 === 1 ? "" : "s"} follow`);
   }
@@ -2376,15 +2383,32 @@ function compileEvents(codecs, events) {
 }
 function compileState(codecs, state) {
   const fields = syncedFields(state).map((field2) => ({ name: field2.name, codec: codecs.of(field2.type) }));
+  if (state?.one_of === true) return compileKinds(state.name, fields);
   return {
     name: state?.name ?? "()",
     fields,
+    oneOf: false,
     defaults() {
       const out = {};
       for (const field2 of fields) out[field2.name] = field2.codec.defaultValue();
       return out;
     },
     apply: (current, delta) => mergeFields(fields, current, delta)
+  };
+}
+function compileKinds(name, fields) {
+  const first = fields[0];
+  return {
+    name,
+    fields,
+    oneOf: true,
+    defaults: () => ({ [first.name]: first.codec.defaultValue() }),
+    apply(current, delta) {
+      const kind = fields.find((field2) => Object.hasOwn(delta, field2.name));
+      if (kind === void 0) return { ...current };
+      const same = Object.hasOwn(current, kind.name);
+      return mergeFields([kind], same ? current : {}, delta);
+    }
   };
 }
 function compileProtocol(schema2) {

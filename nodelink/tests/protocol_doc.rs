@@ -137,6 +137,34 @@ mod depot {
 
 use depot::{Crate, Depot};
 
+/// The example protocol with entities of several kinds: monsters and loot.
+/// PROTOCOL.md's "Several kinds of entity" uses it.
+mod bestiary {
+    use nodelink::SyncState;
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Monster {
+        pub(crate) x: f32,
+        pub(crate) hp: u16,
+    }
+
+    #[derive(SyncState, Clone, Debug, Default, PartialEq)]
+    pub(crate) struct Loot {
+        pub(crate) gold: u32,
+    }
+
+    #[derive(SyncState, Clone, Debug, PartialEq)]
+    pub(crate) enum Thing {
+        Monster(Monster),
+        Loot(Loot),
+    }
+
+    #[nodelink::protocol(state = super::Avatar, to_server = super::ToServer, to_client = super::ToClient, server_state = super::Match, entity = Thing)]
+    pub(crate) struct Bestiary;
+}
+
+use bestiary::{Bestiary, Loot, Monster, Thing};
+
 /// The example protocol with an owner field in the player state, and no server
 /// state. PROTOCOL.md's "Owner fields" uses it.
 mod market {
@@ -537,7 +565,89 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
     }))
     .chain(owner_frames())
     .chain(split_snapshot_frames())
+    .chain(kinds_story().into_iter().map(|step| {
+        let entities: Vec<nodelink::wire::EntityEntry<'_, Bestiary>> = step
+            .listed
+            .iter()
+            .map(|(id, thing, changes)| {
+                let selection = changes.as_ref().map_or(Selection::All, Selection::Changed);
+                (*id, thing, selection)
+            })
+            .collect();
+        let bytes = encode_sync_with_entities::<Bestiary, _, _>(
+            header(step.tick, 2, false, false),
+            &[],
+            &[],
+            [],
+            None,
+            &[],
+            entities,
+        )
+        .unwrap();
+        (step.name, bytes.to_vec())
+    }))
     .collect()
+}
+
+type ThingChanges = <Thing as nodelink::SyncState>::Changes;
+
+/// One tick of the bestiary's story: the entities listed (`None`: all of it), and
+/// every entity after the tick.
+struct KindsStep {
+    name: &'static str,
+    tick: u64,
+    listed: Vec<(EntityId, Thing, Option<ThingChanges>)>,
+    after: BTreeMap<EntityId, Thing>,
+}
+
+/// Tick 70: a monster (entity 0) and loot (entity 1) are spawned. Tick 71: the
+/// monster is hurt (its `hp` alone). Tick 72: it dies and leaves loot (the new
+/// kind, all of it).
+fn kinds_story() -> Vec<KindsStep> {
+    let loot = Thing::Loot(Loot { gold: 30 });
+    let mut monster = nodelink::Tracked::new(Thing::Monster(Monster { x: 2.0, hp: 12 }));
+    let spawned = KindsStep {
+        name: "kinds-spawned",
+        tick: 70,
+        listed: vec![
+            (CRATE_0, monster.get().clone(), None),
+            (CRATE_1, loot.clone(), None),
+        ],
+        after: BTreeMap::from([(CRATE_0, monster.get().clone()), (CRATE_1, loot.clone())]),
+    };
+    monster.take_changes();
+    if let Some(mut hurt) = monster.state_mut().monster() {
+        hurt.set_hp(5);
+    }
+    let hurt = KindsStep {
+        name: "kinds-changed",
+        tick: 71,
+        listed: vec![(CRATE_0, monster.get().clone(), Some(monster.take_changes()))],
+        after: BTreeMap::from([(CRATE_0, monster.get().clone()), (CRATE_1, loot.clone())]),
+    };
+    monster.state_mut().set(Thing::Loot(Loot { gold: 7 }));
+    let died = KindsStep {
+        name: "kinds-switched",
+        tick: 72,
+        listed: vec![(CRATE_0, monster.get().clone(), Some(monster.take_changes()))],
+        after: BTreeMap::from([(CRATE_0, monster.get().clone()), (CRATE_1, loot)]),
+    };
+    vec![spawned, hurt, died]
+}
+
+#[test]
+fn the_kinds_frames_leave_each_entity_of_its_kind() {
+    use nodelink::client::World;
+    let mut world = World::<Bestiary>::default();
+    for step in kinds_story() {
+        world.apply(frame(step.name));
+        let mirrored: BTreeMap<EntityId, Thing> = world
+            .entities()
+            .map(|(id, thing)| (id, thing.clone()))
+            .collect();
+        assert_eq!(mirrored, step.after, "after {}", step.name);
+    }
+    assert_eq!(world.entity(CRATE_0).map(Thing::kind), Some("loot"));
 }
 
 type CrateChanges = <Crate as nodelink::SyncState>::Changes;
@@ -1647,6 +1757,7 @@ fn protocol_md_partial_schemas_are_the_protocols() {
         ("quest", Quest::schema(), &["state", "types"][..]),
         ("depot", Depot::schema(), &["entity"][..]),
         ("market", Market::schema(), &["state"][..]),
+        ("bestiary", Bestiary::schema(), &["entity"][..]),
     ] {
         let marker = format!("<!-- schema: {name} -->");
         let block = block_after(&doc, &marker, "json").expect("a schema block");
@@ -1784,7 +1895,13 @@ mod transcription {
             .filter(|field| field.get("type").is_some())
             .cloned()
             .collect();
-        fields(schema, H::new().str("state"), "named", &synced).0
+        // An enum of kinds hashes as its kinds, marked `kinds`.
+        let marker = if state["one_of"] == true {
+            "kinds"
+        } else {
+            "state"
+        };
+        fields(schema, H::new().str(marker), "named", &synced).0
     }
 
     pub(crate) fn events(schema: &Value, events: &Value) -> u64 {
@@ -1873,6 +1990,7 @@ fn the_documented_fingerprint_rules_give_the_fingerprint() {
         (Quest::schema(), Quest::FINGERPRINT),
         (Depot::schema(), Depot::FINGERPRINT),
         (Market::schema(), Market::FINGERPRINT),
+        (Bestiary::schema(), Bestiary::FINGERPRINT),
     ] {
         let json: Value = serde_json::from_str(&schema.to_json()).unwrap();
         assert_eq!(transcription::protocol(&json), fingerprint, "{schema}");

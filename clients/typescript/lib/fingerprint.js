@@ -112,10 +112,11 @@ class Fingerprinter {
     state(state) {
         if (state === null)
             return new FingerprintHasher().str("unit").finish();
-        return this.stateFields(state.fields);
+        // An enum of kinds hashes as its kinds, marked `kinds` rather than `state`.
+        return this.stateFields(state.fields, state.one_of === true ? "kinds" : "state");
     }
-    stateFields(fields) {
-        return this.fields(new FingerprintHasher().str("state"), "named", syncedFields({ fields })).finish();
+    stateFields(fields, marker = "state") {
+        return this.fields(new FingerprintHasher().str(marker), "named", syncedFields({ fields })).finish();
     }
     events(events) {
         const hasher = new FingerprintHasher().str("events").u64(events.events.length);

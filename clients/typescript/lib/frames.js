@@ -159,6 +159,8 @@ export function maskFields(mask, count) {
 /** Reads `mask, value…`, the rest of an array of `length` elements of which `before` were read. */
 function readFields(reader, state, length, before) {
     const indexes = maskFields(reader.int(), state.fields.length);
+    if (state.oneOf && indexes.length > 1)
+        throw new ValueError(`${state.name}: a value holds one kind, the mask names ${indexes.length}`);
     if (length !== before + 1 + indexes.length) {
         throw new ValueError(`the mask names ${indexes.length} field${indexes.length === 1 ? "" : "s"}, but ${length - before - 1} value${length - before - 1 === 1 ? "" : "s"} follow`);
     }

@@ -15,8 +15,10 @@ export interface CompiledEvent {
 /** A synced state: its fields by mask bit. */
 export interface CompiledState {
     readonly name: string;
-    /** `fields[i]` is the field of mask bit `i`. */
+    /** `fields[i]` is the field of mask bit `i` (a kind's, for an enum of kinds). */
     readonly fields: readonly CompiledField[];
+    /** Whether the state is an enum of kinds: a value holds one field, its kind's. */
+    readonly oneOf: boolean;
     /** A fresh state with every field at its default. */
     defaults(): Record<string, unknown>;
     /**

@@ -8,9 +8,12 @@ function compileEvents(codecs, events) {
 }
 function compileState(codecs, state) {
     const fields = syncedFields(state).map((field) => ({ name: field.name, codec: codecs.of(field.type) }));
+    if (state?.one_of === true)
+        return compileKinds(state.name, fields);
     return {
         name: state?.name ?? "()",
         fields,
+        oneOf: false,
         defaults() {
             const out = {};
             for (const field of fields)
@@ -18,6 +21,27 @@ function compileState(codecs, state) {
             return out;
         },
         apply: (current, delta) => mergeFields(fields, current, delta),
+    };
+}
+/**
+ * An enum of kinds: a value is an object with exactly one key, its kind's name,
+ * holding that kind's fields. A delta of the current kind is merged into it; a
+ * delta of another kind (which carries all of it) replaces it.
+ */
+function compileKinds(name, fields) {
+    const first = fields[0];
+    return {
+        name,
+        fields,
+        oneOf: true,
+        defaults: () => ({ [first.name]: first.codec.defaultValue() }),
+        apply(current, delta) {
+            const kind = fields.find((field) => Object.hasOwn(delta, field.name));
+            if (kind === undefined)
+                return { ...current };
+            const same = Object.hasOwn(current, kind.name);
+            return mergeFields([kind], same ? current : {}, delta);
+        },
     };
 }
 /**

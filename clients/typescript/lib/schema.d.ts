@@ -72,6 +72,12 @@ export type StateFieldSchema = SyncedFieldSchema | SkippedFieldSchema;
 export interface StateSchema {
     readonly name: string;
     readonly fields: readonly StateFieldSchema[];
+    /**
+     * `true` for an enum of kinds (`#[derive(SyncState)]` on an enum): each field is
+     * a kind, and a value holds exactly one, the current kind's. A delta naming
+     * another kind replaces the value with that kind (it carries all of it).
+     */
+    readonly one_of?: boolean;
 }
 /** One event: an enum variant with its snake_case wire name. */
 export interface EventSchema {

@@ -230,9 +230,19 @@ function checkState(value, path, refs) {
     if (value === null)
         return null;
     const object = requireObject(value, path);
-    onlyKeys(object, ["name", "fields"], path);
+    onlyKeys(object, ["name", "fields", "one_of"], path);
     const name = requireName(object.name, `${path}.name`);
-    return { name, fields: checkStateFields(object.fields, `${path}.fields`, refs) };
+    const fields = checkStateFields(object.fields, `${path}.fields`, refs);
+    if (object.one_of === undefined)
+        return { name, fields };
+    if (object.one_of !== true)
+        throw new SchemaError(`${path}.one_of`, `\`one_of\` is \`true\` when present, found ${JSON.stringify(object.one_of)}`);
+    const skipped = fields.find((field) => "skip" in field);
+    if (skipped !== undefined)
+        throw new SchemaError(`${path}.fields`, `an enum of kinds has no server-only fields, found \`${skipped.name}\``);
+    if (fields.length === 0)
+        throw new SchemaError(`${path}.fields`, "an enum of kinds has at least one kind");
+    return { name, fields, one_of: true };
 }
 function checkEvents(value, path, refs) {
     const object = requireObject(value, path);

@@ -1,7 +1,7 @@
 /** PROTOCOL.md's sync frames as values, for the frame and mirror tests. */
 
 import type { CompiledProtocol, SyncFrame } from "../src/index.js";
-import { depotProtocol, duelProtocol, gameProtocol, lobbyProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
+import { bestiaryProtocol, depotProtocol, duelProtocol, gameProtocol, lobbyProtocol, marketProtocol, noServerStateProtocol, questProtocol } from "./support.js";
 
 const ada = { netId: 0, id: "1a2b3c4d" };
 const bob = { netId: 1, id: "5e6f7081" };
@@ -11,7 +11,8 @@ const cy = { netId: 2, id: "9a0b1c2d" };
  * PROTOCOL.md's sync frames, as the values they encode (its story of `ada` and
  * `bob`, then `ada`'s hero in the `Quest` protocol, with a nested state, maps and
  * a list; then `ada`'s last hits in the `Duel` protocol, a bounded log; then crates
- * in the `Depot` protocol, and owner fields in the `Market` protocol).
+ * in the `Depot` protocol, owner fields in the `Market` protocol, and entities of
+ * two kinds in the `Bestiary` protocol).
  */
 export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: SyncFrame }> = {
   "sync-snapshot": {
@@ -222,6 +223,31 @@ export const docSyncFrames: Record<string, { protocol: CompiledProtocol; frame: 
   "crates-snapshot-last": {
     protocol: depotProtocol,
     frame: { tick: 61, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [], entities: [{ id: 1, fields: { x: -1.5, y: 0.5, kind: 3 } }] },
+  },
+  "kinds-spawned": {
+    protocol: bestiaryProtocol,
+    frame: {
+      tick: 70,
+      online: 2,
+      flags: 0,
+      left: [],
+      joined: [],
+      players: [],
+      server: null,
+      despawned: [],
+      entities: [
+        { id: 0, fields: { monster: { x: 2, hp: 12 } } },
+        { id: 1, fields: { loot: { gold: 30 } } },
+      ],
+    },
+  },
+  "kinds-changed": {
+    protocol: bestiaryProtocol,
+    frame: { tick: 71, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [], entities: [{ id: 0, fields: { monster: { hp: 5 } } }] },
+  },
+  "kinds-switched": {
+    protocol: bestiaryProtocol,
+    frame: { tick: 72, online: 2, flags: 0, left: [], joined: [], players: [], server: null, despawned: [], entities: [{ id: 0, fields: { loot: { gold: 7 } } }] },
   },
   "owner-snapshot": {
     protocol: marketProtocol,

@@ -253,7 +253,7 @@ describe("entities: the schema", () => {
   it("refuses a malformed entity state, naming the path", () => {
     const cases: [(json: any) => void, string, string][] = [
       [(json) => (json.entity = []), "$.entity", "expected an object, found an array"],
-      [(json) => (json.entity.kind = "state"), "$.entity.kind", "unexpected key (expected `name`, `fields`)"],
+      [(json) => (json.entity.kind = "state"), "$.entity.kind", "unexpected key (expected `name`, `fields`, `one_of`)"],
       [(json) => (json.entity.name = 5), "$.entity.name", "expected a string, found number 5"],
       [
         (json) => (json.entity.fields[1].index = 2),

@@ -237,6 +237,9 @@ export const questProtocol: CompiledProtocol = compileProtocol(questSchema);
 export const depotSchema = readConformanceSchema("depot");
 export const depotProtocol: CompiledProtocol = compileProtocol(depotSchema);
 
+/** PROTOCOL.md's `Bestiary` protocol: entities of two kinds, `monster` and `loot`. */
+export const bestiaryProtocol: CompiledProtocol = compileProtocol(readConformanceSchema("bestiary"));
+
 /**
  * PROTOCOL.md's `Market` protocol: the example protocol with the player state
  * `Trader { x: f32, #[sync(owner)] gold: u32 }` and no server state, as the Rust

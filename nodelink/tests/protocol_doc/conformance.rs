@@ -41,6 +41,7 @@ fn protocols() -> Vec<(&'static str, Schema)> {
         ("quest", Quest::schema()),
         ("duel", Duel::schema()),
         ("depot", Depot::schema()),
+        ("bestiary", Bestiary::schema()),
         ("market", Market::schema()),
         ("lobby", Lobby::schema()),
         ("arena", Arena::schema()),
@@ -98,6 +99,7 @@ fn story_vector(name: &str) -> (&'static str, Direction) {
         _ if name.starts_with("hero-") => ("quest", to_client),
         _ if name.starts_with("log-") => ("duel", to_client),
         _ if name.starts_with("crates-") => ("depot", to_client),
+        _ if name.starts_with("kinds-") => ("bestiary", to_client),
         _ if name.starts_with("owner-") => ("market", to_client),
         _ => ("game", to_client),
     }
@@ -305,6 +307,15 @@ pub(crate) fn frame_vectors() -> Vec<FrameVector> {
                 to_client,
                 unhex("98 02 47 01 00 90 90 91 93 00 01 93 03 04 92 1e 09 c0"),
                 "a log of capacity 3 told to drop 4 entries: it never holds more than 3",
+            )
+        },
+        FrameVector {
+            protocol: "bestiary",
+            ..FrameVector::invalid(
+                "invalid-two-kinds",
+                to_client,
+                unhex("9a 02 46 02 00 90 90 90 c0 90 91 94 00 03 92 02 0c 92 01 1e"),
+                "one entity's value names two kinds (mask 0b11): a value holds exactly one",
             )
         },
         FrameVector {
@@ -1012,6 +1023,7 @@ fn decoded(vector: &FrameVector) -> Result<Option<Welcome>, String> {
         ("quest", _) => server::<Quest>(bytes),
         ("duel", _) => server::<Duel>(bytes),
         ("depot", _) => server::<Depot>(bytes),
+        ("bestiary", _) => server::<Bestiary>(bytes),
         ("market", _) => server::<Market>(bytes),
         ("lobby", _) => server::<Lobby>(bytes),
         (other, _) => panic!("no protocol {other}"),

@@ -451,6 +451,12 @@ fn state_fields(schema: &Value, state: &Value, items: &[Mp]) -> Result<Value, St
                 .is_some_and(|i| mask & (1 << i) != 0)
         })
         .collect();
+    if state.get("one_of") == Some(&Value::Bool(true)) && listed.len() > 1 {
+        return Err(format!(
+            "an enum of kinds holds one kind, the mask {mask:#b} names {}",
+            listed.len()
+        ));
+    }
     if listed.len() != values.len() {
         return Err(format!(
             "the mask names {} fields, {} values follow",

@@ -251,6 +251,25 @@ function userTypeDecl(schemaName, def, names) {
 function stateDecl(state, name, what) {
     return `${doc([`${what} (\`${state.name}\`). Only synced fields are here.`])}export interface ${name} {\n`;
 }
+/**
+ * The type of an enum of kinds (`one_of`): an object with one key, its kind's
+ * name, holding that kind's value; `"loot" in thing` tells the kinds apart.
+ */
+function kindsDecl(state, name, lines, names) {
+    const kinds = state.fields.flatMap((field) => (field.skip === true ? [] : [`  | { ${propertyKey(field.name)}: ${tsType(field.type, names)} }`]));
+    const intro = [
+        ...lines,
+        `An enum of kinds (\`${state.name}\`): an object with one key, its kind's name, holding`,
+        "that kind's fields. A value that changes kind is replaced whole.",
+    ];
+    return `${doc(intro)}export type ${name} =\n${kinds.join("\n")};\n`;
+}
+/** A state's type: an interface of its fields, or the union of an enum of kinds. */
+function stateTypeDecl(state, name, what, names, of = "player") {
+    if (state.one_of === true)
+        return kindsDecl(state, name, [`${what}.`], names);
+    return `${stateDecl(state, name, what)}${stateMembers(state.fields, names, of)}}\n`;
+}
 /** What an `#[sync(owner)]` field's doc says, by whose state it is. */
 const OWNER_NOTES = {
     player: " Only its own player receives it (`#[sync(owner)]`): the default in other players' copies.",
@@ -661,7 +680,7 @@ export function generate(input, options = {}) {
     }
     out += "// ---------------------------------------------------------------------------\n// Synced state\n\n";
     if (schema.state !== null && stateName !== null) {
-        out += `${stateDecl(schema.state, stateName, "Each player's synced state")}${stateMembers(schema.state.fields, names)}}\n\n`;
+        out += `${stateTypeDecl(schema.state, stateName, "Each player's synced state", names)}\n`;
         if (stateDeltaName !== null) {
             const lines = changedLines(stateName, "the `fields` of `sync.changes`", true, hasSyncedCollection(schema.state.fields, names));
             out += `${deltaDecl(schema.state.fields, stateDeltaName, lines, names)}\n`;
@@ -671,7 +690,7 @@ export function generate(input, options = {}) {
         out += "// The protocol has no player state (`()`): players are mirrored as empty objects.\n\n";
     }
     if (schema.server_state !== null && serverStateName !== null) {
-        out += `${stateDecl(schema.server_state, serverStateName, "The state the server shares with every client")}${stateMembers(schema.server_state.fields, names)}}\n\n`;
+        out += `${stateTypeDecl(schema.server_state, serverStateName, "The state the server shares with every client", names)}\n`;
         if (serverStateDeltaName !== null) {
             const lines = changedLines(serverStateName, "`sync.server`", true, hasSyncedCollection(schema.server_state.fields, names));
             out += `${deltaDecl(schema.server_state.fields, serverStateDeltaName, lines, names)}\n`;
@@ -681,10 +700,15 @@ export function generate(input, options = {}) {
         out += "// The protocol has no shared server state (`()`).\n\n";
     }
     if (schema.entity !== undefined && entityName !== null) {
-        out += `${doc([
-            `The synced state of each entity the server owns (\`${schema.entity.name}\`), mirrored in \`client.entities\`.`,
-            "Only synced fields are here.",
-        ])}export interface ${entityName} {\n${stateMembers(schema.entity.fields, names, "entity")}}\n\n`;
+        if (schema.entity.one_of === true) {
+            out += `${kindsDecl(schema.entity, entityName, ["The synced state of each entity the server owns, mirrored in `client.entities`."], names)}\n`;
+        }
+        else {
+            out += `${doc([
+                `The synced state of each entity the server owns (\`${schema.entity.name}\`), mirrored in \`client.entities\`.`,
+                "Only synced fields are here.",
+            ])}export interface ${entityName} {\n${stateMembers(schema.entity.fields, names, "entity")}}\n\n`;
+        }
         if (entityDeltaName !== null) {
             const lines = changedLines(entityName, "the `fields` of `sync.entityChanges`", true, hasSyncedCollection(schema.entity.fields, names));
             out += `${deltaDecl(schema.entity.fields, entityDeltaName, lines, names)}\n`;
