@@ -73,7 +73,7 @@ impl<'a> Kinds<'a> {
                     let name = &variant.ident;
                     errors.push(syn::Error::new_spanned(
                         variant,
-                        format!("each variant of an enum state holds one value, the state of its kind: write `{name}({name})` with `#[derive(SyncState)] struct {name} {{ … }}`"),
+                        format!("each variant of an enum of kinds holds one value, its kind's state: write `{name}({name})` with `#[derive(SyncState)] struct {name} {{ … }}`; to sync a plain enum whole, as a field's value, use `#[nodelink::data]` instead"),
                     ));
                     continue;
                 }
@@ -218,7 +218,7 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
     );
     let probes = types.iter().map(|ty| super::check::field_probes(ty));
     let check = quote! { ::nodelink::__private::check };
-    let kinds_check = quote_spanned! {ident.span()=> #check::state_struct::<#ident>(); };
+    let kinds_check = quote_spanned! {ident.span()=> #check::kinds_enum::<#ident>(); };
 
     quote! {
         #[doc = #delta_doc]

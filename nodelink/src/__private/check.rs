@@ -711,6 +711,10 @@ impl<T, S, O> NotDataLevel<S, T> for DataProbe<T, S, O> {}
 /// that each missing one is reported on its own.
 pub fn state_struct<S: StateIsClone + StateHasDefault + StateIsSendSync>() {}
 
+/// `#[derive(SyncState)]`'s check of an enum of kinds, which gets its `Default`
+/// (the first kind) from the derive.
+pub fn kinds_enum<S: StateIsClone + StateIsSendSync>() {}
+
 /// Derived by `#[derive(SyncState)]`'s check of the struct.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is a synced state, so it must be `Clone`",
