@@ -1,6 +1,7 @@
 //! Model-based check of what each client may see: random sequences of changes
 //! (plain, nested, owner-only and tagged fields, map inserts and removals, team
-//! changes, entity spawns, changes and despawns, room moves) applied on a
+//! changes, spawns of entities of two kinds, their changes, changes of kind and
+//! despawns, room moves) applied on a
 //! room-scoped server with visibility rules for players, entities and a tag;
 //! after every batch, each client's mirror must equal exactly its view of the
 //! server's truth: itself and the players it shares a room with that the player
@@ -38,8 +39,38 @@ pub(crate) struct Hero {
 }
 
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
-pub(crate) struct Thing {
+pub(crate) struct Crate {
     pub(crate) v: u8,
+}
+
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub(crate) struct Gem {
+    pub(crate) shine: u8,
+    pub(crate) v: u8,
+}
+
+/// Entities of two kinds, each with its own fields and masks.
+#[derive(SyncState, Clone, Debug, PartialEq)]
+pub(crate) enum Thing {
+    Crate(Crate),
+    Gem(Gem),
+}
+
+impl Thing {
+    fn of_kind(gem: bool, v: u8) -> Self {
+        if gem {
+            Thing::Gem(Gem { shine: v + 1, v })
+        } else {
+            Thing::Crate(Crate { v })
+        }
+    }
+
+    fn v(&self) -> u8 {
+        match self {
+            Thing::Crate(c) => c.v,
+            Thing::Gem(g) => g.v,
+        }
+    }
 }
 
 #[nodelink::events]
@@ -66,9 +97,11 @@ enum Op {
     Ammo(usize, u8),
     Join(usize, usize),
     Leave(usize, usize),
-    Spawn(Option<usize>, u8),
+    Spawn(Option<usize>, bool, u8),
     Despawn(usize),
     Set(usize, u8),
+    /// The entity becomes the other kind, of the same value.
+    Morph(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -83,9 +116,11 @@ fn op() -> impl Strategy<Value = Op> {
         (p.clone(), 1u8..4).prop_map(|(p, v)| Op::Ammo(p, v)),
         (p.clone(), 0..ROOMS.len()).prop_map(|(p, r)| Op::Join(p, r)),
         (p, 0..ROOMS.len()).prop_map(|(p, r)| Op::Leave(p, r)),
-        (prop::option::of(0..ROOMS.len()), 0u8..3).prop_map(|(r, v)| Op::Spawn(r, v)),
+        (prop::option::of(0..ROOMS.len()), any::<bool>(), 0u8..3)
+            .prop_map(|(r, gem, v)| Op::Spawn(r, gem, v)),
         (0usize..4).prop_map(Op::Despawn),
         (0usize..4, 0u8..3).prop_map(|(i, v)| Op::Set(i, v)),
+        (0usize..4).prop_map(Op::Morph),
     ]
 }
 
@@ -169,10 +204,11 @@ fn server(
                             room.remove(player(p));
                         }
                     }
-                    Op::Spawn(r, v) => {
+                    Op::Spawn(r, gem, v) => {
+                        let thing = Thing::of_kind(gem, v);
                         let id = match r {
-                            Some(r) => ctx.spawn_in(ROOMS[r], Thing { v }),
-                            None => ctx.spawn(Thing { v }),
+                            Some(r) => ctx.spawn_in(ROOMS[r], thing),
+                            None => ctx.spawn(thing),
                         };
                         spawned.push((id, r.map(|r| ROOMS[r].to_owned())));
                     }
@@ -184,7 +220,20 @@ fn server(
                     }
                     Op::Set(i, v) => {
                         if let Some((id, _)) = spawned.get(i % spawned.len().max(1)) {
-                            ctx.entity_mut(*id).unwrap().set_v(v);
+                            let mut thing = ctx.entity_mut(*id).unwrap();
+                            if let Some(mut c) = thing.crate_() {
+                                c.set_v(v);
+                            } else if let Some(mut g) = thing.gem() {
+                                g.set_v(v);
+                            }
+                        }
+                    }
+                    Op::Morph(i) => {
+                        if let Some((id, _)) = spawned.get(i % spawned.len().max(1)) {
+                            let mut thing = ctx.entity_mut(*id).unwrap();
+                            let gem = matches!(*thing, Thing::Crate(_));
+                            let v = thing.v();
+                            thing.set(Thing::of_kind(gem, v));
                         }
                     }
                 }
@@ -215,7 +264,7 @@ fn sees_player(me: &Hero, other: &Hero) -> bool {
 
 /// The entity rule: things of value 2 are seen by team 1 only.
 fn sees_thing(me: &Hero, thing: &Thing) -> bool {
-    thing.v != 2 || me.team == 1
+    thing.v() != 2 || me.team == 1
 }
 
 /// The tag's rule: a team sees its members' ammo.

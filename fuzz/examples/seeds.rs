@@ -14,7 +14,8 @@ use nodelink::wire::{
 };
 use nodelink::{EntityId, PlayerId, SyncState, Tracked};
 use nodelink_fuzz::{
-    Arena, Drone, Fighter, Game, Gear, Line, Stats, ToClient, ToServer, Vec3, Weapon, MAX,
+    Arena, Chest, Drone, Fighter, Game, Gear, Line, Stats, Thing, ToClient, ToServer, Vec3, Weapon,
+    MAX,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -78,14 +79,13 @@ fn arena() -> Arena {
     }
 }
 
-fn drone() -> Drone {
-    Drone {
+fn drone() -> Thing {
+    Thing::Drone(Drone {
         position: Vec3::default(),
         stats: stats(8),
         carried: SyncMap::from_iter([(EntityId::from_raw(5), 1)]),
         chasing: Some(PlayerId::from_raw(2)),
-        fuel: 9,
-    }
+    })
 }
 
 /// What every client but the owner may see of a player.
@@ -105,7 +105,7 @@ fn header(full: bool) -> SyncHeader {
 /// A delta sync frame of what `change` did to one player, the server state and one
 /// entity, all starting from the seeds' values.
 fn delta(
-    change: impl FnOnce(&mut Tracked<Fighter>, &mut Tracked<Arena>, &mut Tracked<Drone>),
+    change: impl FnOnce(&mut Tracked<Fighter>, &mut Tracked<Arena>, &mut Tracked<Thing>),
 ) -> Result<Vec<u8>, Error> {
     let mut player = Tracked::new(fighter());
     let mut server = Tracked::new(arena());
@@ -138,7 +138,7 @@ fn server_frames() -> Result<Vec<Vec<u8>>, Error> {
     let entities: [EntityEntry<'_, Game>; 1] = [(
         EntityId::from_raw(4),
         &drone,
-        Selection::Fields(Drone::ALL.without(Drone::OWNER)),
+        Selection::All,
     )];
     let snapshot = encode_sync_with_entities::<Game, _, _>(
         header(true),
@@ -263,13 +263,21 @@ fn server_frames() -> Result<Vec<Vec<u8>>, Error> {
             .teams()
             .insert(PlayerId::from_raw(7), 1)
             .ok();
-        entity.state_mut().stats().set_hp(1);
-        entity
-            .state_mut()
-            .carried()
-            .insert(EntityId::from_raw(9), 2)
-            .ok();
-        entity.state_mut().set_chasing(None);
+        let mut thing = entity.state_mut();
+        let mut drone = thing.drone().expect("a drone");
+        drone.stats().set_hp(1);
+        drone.carried().insert(EntityId::from_raw(9), 2).ok();
+        drone.set_chasing(None);
+    })?);
+    // An entity that changes kind, to each of the others.
+    frames.push(delta(|_, _, entity| {
+        entity.state_mut().set(Thing::Chest(Chest {
+            locked: true,
+            items: SyncVec::from_iter([3, 4]),
+        }));
+    })?);
+    frames.push(delta(|_, _, entity| {
+        entity.state_mut().set(Thing::Coins(12));
     })?);
     Ok(frames)
 }

@@ -2,7 +2,7 @@
 //! path: numbers, strings, options, sequences, maps, tuples, enums, player and entity
 //! ids, nested states (two levels deep), `SyncMap`, `SyncVec` and `SyncDeque` (of plain
 //! values and of states, a deque as a map's value), owner-only fields, a shared server
-//! state and an entity type.
+//! state and entities of several kinds (an enum of kinds: states and a plain value).
 
 use std::collections::BTreeMap;
 
@@ -105,16 +105,28 @@ pub struct Arena {
     pub teams: SyncMap<PlayerId, u8>,
 }
 
-/// A server-owned entity, with an owner-only field (never sent: entities have no
-/// owner) and a map keyed by entity ids.
+/// One kind of server-owned entity: a nested state and a map keyed by entity ids.
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
 pub struct Drone {
     pub position: Vec3,
     pub stats: Stats,
     pub carried: SyncMap<EntityId, u8, 8>,
     pub chasing: Option<PlayerId>,
-    #[sync(owner)]
-    pub fuel: u32,
+}
+
+/// Another kind: a list synced per index.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Chest {
+    pub locked: bool,
+    pub items: SyncVec<u16, 8>,
+}
+
+/// The entities: several kinds, one of them a plain value.
+#[derive(SyncState, Clone, Debug, PartialEq)]
+pub enum Thing {
+    Drone(Drone),
+    Chest(Chest),
+    Coins(u32),
 }
 
 #[nodelink::events]
@@ -147,7 +159,7 @@ pub enum ToClient {
     Over,
 }
 
-#[nodelink::protocol(state = Fighter, to_server = ToServer, to_client = ToClient, server_state = Arena, entity = Drone)]
+#[nodelink::protocol(state = Fighter, to_server = ToServer, to_client = ToClient, server_state = Arena, entity = Thing)]
 pub struct Game;
 
 /// The frame size limit the targets decode under.

@@ -105,6 +105,19 @@ impl<'a> Kinds<'a> {
     }
 }
 
+/// The Rust name of a kind's view method and delta field: its wire name, raw when
+/// a keyword (`r#type`), or with `_` for the keywords that cannot be raw
+/// (`crate_`).
+fn member_name(label: &str) -> Ident {
+    if syn::parse_str::<Ident>(label).is_ok() {
+        return format_ident!("{}", label);
+    }
+    match label {
+        "crate" | "self" | "super" => format_ident!("{}_", label),
+        _ => Ident::new_raw(label, proc_macro2::Span::call_site()),
+    }
+}
+
 fn field_trait(ty: &Type) -> TokenStream {
     quote_spanned! {ty.span()=> <#ty as ::nodelink::__private::SyncField> }
 }
@@ -134,10 +147,7 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
     let bounds = bounds(kinds);
     let name = ident.to_string();
     let all = &kinds.kinds;
-    let names: Vec<Ident> = all
-        .iter()
-        .map(|kind| format_ident!("{}", kind.label))
-        .collect();
+    let names: Vec<Ident> = all.iter().map(|kind| member_name(&kind.label)).collect();
     let labels: Vec<&str> = all.iter().map(|kind| kind.label.as_str()).collect();
     let variants: Vec<&Ident> = all.iter().map(|kind| kind.variant).collect();
     let indexes: Vec<u32> = all.iter().map(|kind| kind.index).collect();
