@@ -1,5 +1,6 @@
 //! A treasure hunt: nested player state, an inventory only its owner sees, and
-//! coins as server-owned entities behind a fog of war, narrated as two bots play.
+//! server-owned entities of two kinds (coins, and a ghost that turns into a coin
+//! when caught) behind a fog of war, narrated as two bots play.
 //!
 //! Run with `cargo run --example treasure`. Ends by itself after about three
 //! seconds, checking that each bot mirrors exactly what it may see.
@@ -50,6 +51,33 @@ pub struct Coin {
     pub value: u32,
 }
 
+/// A ghost drifting about: caught, it turns into a coin.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Ghost {
+    /// Position east.
+    pub x: f32,
+    /// Position north.
+    pub y: f32,
+}
+
+/// What lies about: an entity of one of two kinds, each synced with its own fields.
+#[derive(SyncState, Clone, Debug, PartialEq)]
+pub enum Thing {
+    /// A coin.
+    Coin(Coin),
+    /// A ghost.
+    Ghost(Ghost),
+}
+
+impl Thing {
+    fn position(&self) -> (f32, f32) {
+        match self {
+            Thing::Coin(coin) => (coin.x, coin.y),
+            Thing::Ghost(ghost) => (ghost.x, ghost.y),
+        }
+    }
+}
+
 /// What hunters send.
 #[nodelink::events]
 #[derive(Debug, Clone, PartialEq)]
@@ -74,11 +102,16 @@ pub enum ToClient {
         /// Its worth.
         value: u32,
     },
+    /// A hunter caught a ghost: it is a coin now.
+    Caught {
+        /// Who.
+        by: PlayerId,
+    },
 }
 
 /// The hunt's protocol.
 #[derive(Debug)]
-#[nodelink::protocol(state = Hunter, to_server = ToServer, to_client = ToClient, entity = Coin)]
+#[nodelink::protocol(state = Hunter, to_server = ToServer, to_client = ToClient, entity = Thing)]
 pub struct Hunt;
 
 fn distance(ax: f32, ay: f32, bx: f32, by: f32) -> f32 {
@@ -89,9 +122,10 @@ fn hunt() -> Server<Hunt> {
     let mut server = Server::<Hunt>::new(ServerConfig::default().host("127.0.0.1").port(0));
     // Fog of war: a hunter's client learns of the coins it can see, and forgets
     // them as it walks away.
-    server.entity_visibility(|player, _, coin| {
+    server.entity_visibility(|player, _, thing| {
         let me = player.state();
-        distance(me.x, me.y, coin.x, coin.y) <= SIGHT
+        let (x, y) = thing.position();
+        distance(me.x, me.y, x, y) <= SIGHT
     });
     server.on_walk(|ctx, ToServerWalk { x, y }| {
         let (x, y) = (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0));
@@ -100,41 +134,82 @@ fn hunt() -> Server<Hunt> {
         hunter.set_x(x).set_y(y);
         hunter.stats().set_steps(steps);
     });
-    // A coin falls every tick until ten lie about; a hunter within reach takes it.
-    let mut seed = 7u32;
+    // A coin falls every tick until ten lie about, and a ghost drifts about (one at
+    // a time, rising each second while there is none); a
+    // hunter within reach takes a coin, and a caught ghost turns into a coin.
+    let (mut seed, mut ticks) = (7u32, 0u32);
     server.on_tick(move |ctx, _| {
-        if ctx.entity_count() < 10 {
-            let mut next = || {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                f32::from(((seed >> 16) & 0x7fff) as u16) / 32_767.0
-            };
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            f32::from(((seed >> 16) & 0x7fff) as u16) / 32_767.0
+        };
+        let coins = ctx
+            .entities()
+            .filter(|(_, thing)| matches!(thing, Thing::Coin(_)))
+            .count();
+        if coins < 10 {
             let (x, y, value) = (next(), next(), 1 + (next() * 4.0) as u32);
-            ctx.spawn(Coin { x, y, value });
+            ctx.spawn(Coin { x, y, value }); // a kind's state spawns that kind
         }
-        // The hunters change while the coins are read: `split_mut` borrows the
+        ticks += 1;
+        let haunted = ctx
+            .entities()
+            .any(|(_, thing)| matches!(thing, Thing::Ghost(_)));
+        if !haunted && ticks % 20 == 0 {
+            ctx.spawn(Ghost { x: 0.5, y: 0.5 }); // rises in the middle of the field, each second
+        }
+        let (dx, dy) = ((next() - 0.5) * 0.02, (next() - 0.5) * 0.02);
+        for (_, mut thing) in ctx.entities_mut() {
+            if let Some(mut ghost) = thing.ghost() {
+                let (x, y) = (
+                    (ghost.x + dx).clamp(0.0, 1.0),
+                    (ghost.y + dy).clamp(0.0, 1.0),
+                );
+                ghost.set_x(x).set_y(y); // the ghost's fields alone, under its kind
+            }
+        }
+        // The hunters change while the things are read: `split_mut` borrows the
         // two apart, with no list of ids to collect first. The coins taken are
-        // despawned afterwards, on the context.
-        let (mut hunters, coins) = ctx.split_mut();
+        // despawned afterwards, on the context, and the ghosts caught changed.
+        let (mut hunters, things) = ctx.split_mut();
         let mut taken: Vec<(PlayerId, EntityId, u32)> = Vec::new();
+        let mut caught: Vec<(PlayerId, EntityId)> = Vec::new();
         for hunter in hunters.iter_mut() {
             let (px, py) = (hunter.state().x, hunter.state().y);
-            for (coin, c) in coins.iter() {
-                let already = taken.iter().any(|(_, t, _)| *t == coin); // by another, this tick
-                if already || distance(px, py, c.x, c.y) > REACH {
+            for (id, thing) in things.iter() {
+                let (x, y) = thing.position();
+                let already = taken.iter().any(|(_, t, _)| *t == id) // by another, this tick
+                    || caught.iter().any(|(_, t)| *t == id);
+                if already || distance(px, py, x, y) > REACH {
                     continue;
                 }
+                let c = match thing {
+                    Thing::Coin(c) => c,
+                    Thing::Ghost(_) => {
+                        caught.push((hunter.id(), id));
+                        continue;
+                    }
+                };
                 let tally = hunter.state().stats.coins + c.value;
                 let gold = hunter.state().purse.get("gold").copied().unwrap_or(0) + c.value;
                 let mut state = hunter.state_mut();
                 state.stats().set_coins(tally);
                 // A purse holds a handful of kinds: far below its limit.
                 let _ = state.purse().insert("gold".into(), gold);
-                taken.push((hunter.id(), coin, c.value));
+                taken.push((hunter.id(), id, c.value));
             }
         }
         for (by, coin, value) in taken {
             ctx.despawn(coin);
             ctx.broadcast(ToClient::Found { by, value });
+        }
+        for (by, ghost) in caught {
+            if let Some(mut thing) = ctx.entity_mut(ghost) {
+                let (x, y) = thing.position();
+                // Another kind: every client that sees it gets the coin, whole.
+                thing.set(Thing::Coin(Coin { x, y, value: 5 }));
+                ctx.broadcast(ToClient::Caught { by });
+            }
         }
     });
     server
@@ -146,13 +221,18 @@ fn step(bot: &PollClient<Hunt>, t: f32, phase: f32) -> ToServer {
         .id()
         .and_then(|id| bot.world().get(id).cloned())
         .unwrap_or_default();
-    let nearest = bot
-        .world()
-        .entities()
-        .min_by(|(_, a), (_, b)| {
-            distance(me.x, me.y, a.x, a.y).total_cmp(&distance(me.x, me.y, b.x, b.y))
-        })
-        .map(|(_, c)| (c.x, c.y));
+    // The bots mirror each thing as its kind: a ghost they see comes first (it is
+    // worth the most), else the nearest coin.
+    let nearest_of = |ghost: bool| {
+        bot.world()
+            .entities()
+            .filter(|(_, thing)| matches!(thing, Thing::Ghost(_)) == ghost)
+            .map(|(_, thing)| thing.position())
+            .min_by(|(ax, ay), (bx, by)| {
+                distance(me.x, me.y, *ax, *ay).total_cmp(&distance(me.x, me.y, *bx, *by))
+            })
+    };
+    let nearest = nearest_of(true).or_else(|| nearest_of(false));
     let (x, y) = nearest.unwrap_or((
         0.5 + 0.35 * (t + phase).cos(),
         0.5 + 0.35 * (t + phase).sin(),
@@ -188,9 +268,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ClientEvent::Event(ToClient::Found { by, value }) if Some(by) == bot.id() => {
                         println!("  hunter {i} found a coin worth {value}");
                     }
+                    ClientEvent::Event(ToClient::Caught { by }) if Some(by) == bot.id() => {
+                        println!("  hunter {i} caught a ghost: it turned into a coin");
+                    }
                     ClientEvent::StateSync(sync) if !sync.spawned.is_empty() && steps % 20 == 0 => {
+                        let ghosts = bot
+                            .world()
+                            .entities()
+                            .filter(|(_, thing)| thing.kind() == "ghost")
+                            .count();
                         println!(
-                            "  hunter {i} sees {} coin(s) through the fog",
+                            "  hunter {i} sees {} thing(s) through the fog, {ghosts} of them ghosts",
                             bot.world().entity_count()
                         );
                     }
@@ -251,11 +339,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 return Err(format!("hunter {i} sees {id}'s purse").into());
             }
         }
-        let visible = bot.world().entities().all(|(_, c)| {
-            distance(own.x, own.y, c.x, c.y) <= SIGHT + 0.05 // a step may be in flight
+        let visible = bot.world().entities().all(|(_, thing)| {
+            let (x, y) = thing.position();
+            distance(own.x, own.y, x, y) <= SIGHT + 0.05 // a step may be in flight
         });
         if !visible {
-            return Err(format!("hunter {i} mirrors a coin beyond its sight").into());
+            return Err(format!("hunter {i} mirrors a thing beyond its sight").into());
         }
     }
     handle.shutdown();
