@@ -117,6 +117,12 @@ struct Scrape {
 
 type Encoded = Result<(), std::fmt::Error>;
 
+/// A gauge by kind: its name, its help, and what it reads of a kind's numbers.
+type KindGauge = (&'static str, &'static str, fn(&KindNumbers) -> i64);
+
+/// A counter by wire: its name, its help, and which of a wire's counters it reads.
+type TrafficCounter = (&'static str, &'static str, fn(&WireTraffic) -> &AtomicU64);
+
 fn counter(encoder: &mut DescriptorEncoder<'_>, name: &str, help: &str, value: u64) -> Encoded {
     let metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
     ConstCounter::new(value).encode(metric)
@@ -153,7 +159,7 @@ impl Collector for Scrape {
                 .map(move |(kind, numbers)| ((*kind).to_owned(), ConstGauge::new(pick(numbers))))
         };
         let e = &mut encoder;
-        let gauges: [(&str, &str, fn(&KindNumbers) -> i64); 5] = [
+        let gauges: [KindGauge; 5] = [
             ("nodelink_matches", "Live matches.", |n| n.matches),
             (
                 "nodelink_players",
@@ -233,7 +239,7 @@ impl Collector for Scrape {
         // The HTTP-only refusals share one series.
         let by_reason: BTreeMap<String, u64> = refusals.collect();
         let wires = [("native", WireFormat::Native), ("json", WireFormat::Json)];
-        let traffic: [(&str, &str, fn(&WireTraffic) -> &AtomicU64); 4] = [
+        let traffic: [TrafficCounter; 4] = [
             (
                 "nodelink_frames_in",
                 "WebSocket data frames read from players, by wire format.",
