@@ -275,7 +275,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let ghosts = bot
                             .world()
                             .entities()
-                            .filter(|(_, thing)| thing.kind() == "ghost")
+                            .filter(|(_, thing)| thing.kind_name() == "ghost")
                             .count();
                         println!(
                             "  hunter {i} sees {} thing(s) through the fog, {ghosts} of them ghosts",

@@ -159,7 +159,7 @@ async fn kinds_are_spawned_changed_by_kind_and_mirrored_by_kind() {
         c.world().is_complete() && c.world().entity_count() == 2
     });
     let kinds: Vec<&str> = {
-        let mut kinds: Vec<&str> = bob.world().entities().map(|(_, t)| t.kind()).collect();
+        let mut kinds: Vec<&str> = bob.world().entities().map(|(_, t)| t.kind_name()).collect();
         kinds.sort_unstable();
         kinds
     };

@@ -261,6 +261,20 @@ const FLAGS: &[Flag] = &[
 
 const LOG_LEVELS: &str = "error, warn, info, debug or trace";
 
+/// Where `--metrics` finds its token when `--metrics-token` is not given.
+const METRICS_TOKEN_VAR: &str = "NODELINK_RELAY_METRICS_TOKEN";
+
+/// Whether `given` is `expected`, in a time that does not depend on where they
+/// differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+}
+
 fn help() -> String {
     let defaults = RelayConfig::default();
     let mut text = String::from(
@@ -288,8 +302,9 @@ fn help() -> String {
     ));
     text.push_str(&format!(
         "  {:<32} serve the relay's metrics (Prometheus) on http://ADDR/metrics [off]\n  \
-         {:<32} ... to scrapes bringing `Authorization: Bearer TOKEN` (required)\n",
-        "--metrics ADDR", "--metrics-token TOKEN"
+         {:<32} ... to scrapes bringing `Authorization: Bearer TOKEN` (required; or\n  \
+         {:<32} set {METRICS_TOKEN_VAR}, out of sight of `ps`)\n",
+        "--metrics ADDR", "--metrics-token TOKEN", ""
     ));
     text.push_str(&format!(
         "  {:<32} log level: {LOG_LEVELS} [info]\n  {:<32} this text\n",
@@ -374,6 +389,12 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
         (None, None) => {}
         _ => return Err("--tls-cert and --tls-key go together".to_owned()),
     }
+    // The token may come from the environment, out of sight of `ps`.
+    let metrics_token = metrics_token.or_else(|| {
+        metrics
+            .as_ref()
+            .and_then(|_| std::env::var(METRICS_TOKEN_VAR).ok())
+    });
     let metrics = match (metrics, metrics_token) {
         (Some(addr), Some(token)) if !token.is_empty() => Some(MetricsEndpoint { addr, token }),
         (None, None) => None,
@@ -445,7 +466,7 @@ fn main() -> ExitCode {
                 move |headers| {
                     headers
                         .get("authorization")
-                        .is_some_and(|value| value.as_bytes() == expected.as_bytes())
+                        .is_some_and(|value| same_secret(value.as_bytes(), expected.as_bytes()))
                 },
             ));
         }

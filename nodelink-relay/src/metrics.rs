@@ -17,9 +17,11 @@ use prometheus_client::registry::Registry;
 
 use crate::GameInfo;
 
-/// Refusals are counted by HTTP status, 400 to 599.
+/// Refusals are counted by HTTP status, 400 to 599, and any other in one more
+/// slot (a game process may answer a gateway with anything).
 const FIRST_STATUS: u16 = 400;
-const STATUS_SLOTS: usize = 200;
+const STATUS_SLOTS: usize = 201;
+const OTHER_STATUS: usize = STATUS_SLOTS - 1;
 
 /// What the relay's connections add to.
 #[derive(Debug)]
@@ -61,18 +63,26 @@ pub(crate) struct Traffic {
 
 impl Traffic {
     pub(crate) fn relayed(&self, bytes: usize) {
-        self.messages.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.relayed_to(1, bytes);
+    }
+
+    /// A message of `bytes` relayed to `recipients`.
+    pub(crate) fn relayed_to(&self, recipients: usize, bytes: usize) {
+        let recipients = recipients as u64;
+        self.messages.fetch_add(recipients, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(recipients * bytes as u64, Ordering::Relaxed);
     }
 }
 
 impl RelayCounters {
     /// Counts a refusal answered with `status`.
     pub(crate) fn refused(&self, status: u16) {
-        let slot = usize::from(status.saturating_sub(FIRST_STATUS));
-        if let Some(count) = self.refusals.get(slot) {
-            count.fetch_add(1, Ordering::Relaxed);
-        }
+        let slot = match status {
+            400..=599 => usize::from(status - FIRST_STATUS),
+            _ => OTHER_STATUS,
+        };
+        self.refusals[slot].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The metrics text, with the relay's games as they are now.
@@ -99,7 +109,11 @@ impl RelayCounters {
                 .enumerate()
                 .filter_map(|(slot, count)| {
                     let count = load(count);
-                    let status = FIRST_STATUS + u16::try_from(slot).ok()?;
+                    let status = if slot == OTHER_STATUS {
+                        "other".to_owned()
+                    } else {
+                        (FIRST_STATUS + u16::try_from(slot).ok()?).to_string()
+                    };
                     (count > 0).then_some((status, count))
                 })
                 .collect(),
@@ -125,7 +139,8 @@ impl RelayCounters {
 #[derive(Debug)]
 struct Snapshot {
     connections: u64,
-    refusals: Vec<(u16, u64)>,
+    /// By status (`"404"`, or `"other"` outside 400–599).
+    refusals: Vec<(String, u64)>,
     traffic: [(&'static str, u64, u64); 2],
     gateway_spliced: u64,
     gateway_listings: u64,
@@ -217,13 +232,13 @@ impl Collector for Scrape {
             counters
                 .refusals
                 .iter()
-                .map(|(status, count)| (status.to_string(), ConstCounter::new(*count))),
+                .map(|(status, count)| (status.clone(), ConstCounter::new(*count))),
         )?;
         labelled(
             e,
             (
                 "nodelink_relay_messages",
-                "WebSocket data messages relayed, by direction.",
+                "WebSocket data messages relayed, by direction (one per recipient).",
                 MetricType::Counter,
             ),
             "direction",

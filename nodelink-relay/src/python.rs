@@ -26,6 +26,7 @@ use crate::connection::{close_now, run, upgrade, End, Read, Reader};
 use crate::directory::{Seat, Seats, Shared};
 use crate::http::Request;
 use crate::messages::{self, HostMessage};
+use crate::metrics::Traffic;
 use crate::outbox::{outbox, Outbox, Outgoing, PushError};
 use crate::{GameInfo, HostKind};
 
@@ -81,12 +82,17 @@ impl PythonGame {
     /// player's departure (the host hears of it after sending), so they are
     /// dropped quietly. A player whose queue is full is closed at once: the host
     /// link never waits for one player.
-    fn handle(&self, message: HostMessage<'_>) {
+    /// Carries out a host's message; counts what it relays in `traffic`.
+    fn handle(&self, message: HostMessage<'_>, traffic: &Traffic) {
         match message {
             HostMessage::Send { cid, payload } => {
                 let player = self.players().by_cid.get(&cid).cloned();
                 match player {
-                    Some(player) => deliver(&player, text_of(payload)),
+                    Some(player) => {
+                        let text = text_of(payload);
+                        traffic.relayed(text.len());
+                        deliver(&player, text);
+                    }
                     None => {
                         tracing::debug!(code = %self.code, %cid, "`__send__` to a player no longer here")
                     }
@@ -103,6 +109,7 @@ impl PythonGame {
                     .filter(|(cid, _)| !exclude.contains(cid.as_str()))
                     .map(|(_, player)| player.clone())
                     .collect();
+                traffic.relayed_to(recipients.len(), text.len());
                 for player in recipients {
                     deliver(&player, text.clone());
                 }
@@ -213,8 +220,7 @@ pub(crate) async fn host<S: AsyncRead + AsyncWrite + Unpin>(
             let problem = match reader.next().await {
                 Read::Text(text) => match messages::parse_host_message(&text) {
                     Ok(message) => {
-                        shared.counters.to_players.relayed(text.len());
-                        game.handle(message);
+                        game.handle(message, &shared.counters.to_players);
                         continue;
                     }
                     Err(problem) => problem,
@@ -297,6 +303,7 @@ pub(crate) async fn join<S: AsyncRead + AsyncWrite + Unpin>(
             }
             let problem = match read {
                 Read::Text(text) if messages::is_json_object(&text) => {
+                    // The player's message, as it arrived (the host gets it wrapped).
                     shared.counters.to_game.relayed(text.len());
                     if !game
                         .tell_host(messages::client_message(&cid, &text), &shared)

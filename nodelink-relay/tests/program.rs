@@ -22,8 +22,22 @@ impl Drop for Program {
 /// Starts the program with `flags` and returns it with the address its log line
 /// names after `prefix`.
 fn start(flags: &[&str], prefix: &str) -> (Program, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nodelink-relay"))
-        .args(flags)
+    spawn(
+        Command::new(env!("CARGO_BIN_EXE_nodelink-relay")).args(flags),
+        prefix,
+    )
+}
+
+/// [`start`] with a variable set in the program's environment; waits for its
+/// metrics' log line.
+fn start_with_env(flags: &[&str], (name, value): (&str, &str)) -> (Program, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nodelink-relay"));
+    command.args(flags).env(name, value);
+    spawn(&mut command, "metrics on http://")
+}
+
+fn spawn(command: &mut Command, prefix: &str) -> (Program, String) {
+    let mut child = command
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -110,4 +124,23 @@ fn metrics_are_never_served_without_a_token() {
         said.contains("--metrics ADDR needs --metrics-token TOKEN"),
         "{said}"
     );
+}
+
+#[test]
+fn the_token_may_come_from_the_environment() {
+    let flags = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--metrics",
+        "127.0.0.1:0",
+    ];
+    let (_relay, addr) = start_with_env(&flags, ("NODELINK_RELAY_METRICS_TOKEN", "from-env"));
+    assert_eq!(
+        get(&addr, "/metrics", "Authorization: Bearer s3cret\r\n").0,
+        401
+    );
+    let (status, answer) = get(&addr, "/metrics", "Authorization: Bearer from-env\r\n");
+    assert_eq!(status, 200, "{answer}");
 }

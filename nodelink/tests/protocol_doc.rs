@@ -647,7 +647,7 @@ fn the_kinds_frames_leave_each_entity_of_its_kind() {
             .collect();
         assert_eq!(mirrored, step.after, "after {}", step.name);
     }
-    assert_eq!(world.entity(CRATE_0).map(Thing::kind), Some("loot"));
+    assert_eq!(world.entity(CRATE_0).map(Thing::kind_name), Some("loot"));
 }
 
 type CrateChanges = <Crate as nodelink::SyncState>::Changes;

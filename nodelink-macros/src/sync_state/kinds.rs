@@ -86,6 +86,12 @@ impl<'a> Kinds<'a> {
             });
         }
         for (i, kind) in kinds.iter().enumerate() {
+            if kind.label == "set" {
+                errors.push(syn::Error::new_spanned(
+                    kind.variant,
+                    "a kind cannot be named `Set`: the view's `set` replaces the value with another; rename the kind",
+                ));
+            }
             if kinds[..i].iter().any(|other| other.label == kind.label) {
                 errors.push(syn::Error::new_spanned(
                     kind.variant,
@@ -226,7 +232,12 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
         "named",
         all.iter().map(|kind| (kind.label.clone(), kind.ty)),
     );
-    let probes = types.iter().map(|ty| super::check::field_probes(ty));
+    let probes = types.iter().map(|ty| {
+        let probes = super::check::field_probes(ty);
+        let default =
+            quote_spanned! {ty.span()=> ::nodelink::__private::check::kind_has_default::<#ty>(); };
+        quote! { #probes #default }
+    });
     let check = quote! { ::nodelink::__private::check };
     let kinds_check = quote_spanned! {ident.span()=> #check::kinds_enum::<#ident>(); };
 
@@ -271,29 +282,41 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
         #[doc = #changes_doc]
         #vis struct #changes #bounds {
             #(#change_fields)*
+            /// The value became its current kind: that kind goes out, even with
+            /// nothing of it marked (a kind without synced fields).
+            __nodelink_switched: bool,
         }
 
         impl ::core::default::Default for #changes #bounds {
             fn default() -> Self {
-                Self { #(#names: ::core::default::Default::default(),)* }
+                Self {
+                    #(#names: ::core::default::Default::default(),)*
+                    __nodelink_switched: false,
+                }
             }
         }
 
         impl ::core::clone::Clone for #changes #bounds {
             fn clone(&self) -> Self {
-                Self { #(#names: ::core::clone::Clone::clone(&self.#names),)* }
+                Self {
+                    #(#names: ::core::clone::Clone::clone(&self.#names),)*
+                    __nodelink_switched: self.__nodelink_switched,
+                }
             }
         }
 
         impl ::core::cmp::PartialEq for #changes #bounds {
             fn eq(&self, other: &Self) -> bool {
-                true #(&& self.#names == other.#names)*
+                self.__nodelink_switched == other.__nodelink_switched #(&& self.#names == other.#names)*
             }
         }
 
         impl ::core::fmt::Debug for #changes #bounds {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 let mut out = f.debug_struct(#changes_label);
+                if self.__nodelink_switched {
+                    out.field("switched", &true);
+                }
                 #(
                     if !::nodelink::__private::ChangeSet::is_empty(&self.#names) {
                         out.field(#labels, &self.#names);
@@ -305,14 +328,16 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
 
         impl ::nodelink::__private::ChangeSet for #changes #bounds {
             fn is_empty(&self) -> bool {
-                true #(&& ::nodelink::__private::ChangeSet::is_empty(&self.#names))*
+                !self.__nodelink_switched #(&& ::nodelink::__private::ChangeSet::is_empty(&self.#names))*
             }
 
             fn mark_all(&mut self) {
+                self.__nodelink_switched = true;
                 #(::nodelink::__private::ChangeSet::mark_all(&mut self.#names);)*
             }
 
             fn merge(&mut self, other: &Self) {
+                self.__nodelink_switched |= other.__nodelink_switched;
                 #(::nodelink::__private::ChangeSet::merge(&mut self.#names, &other.#names);)*
             }
         }
@@ -364,25 +389,27 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
             impl #ident #bounds {
                 /// The name of the value's kind, as on the wire and in the schema.
                 #[must_use]
-                pub fn kind(&self) -> &'static str {
+                pub fn kind_name(&self) -> &'static str {
                     match self {
                         #(#ident::#variants(_) => #labels,)*
                     }
                 }
+            }
 
-                fn kind_bit(&self) -> ::nodelink::__private::FieldMask {
-                    match self {
-                        #(#ident::#variants(_) => ::nodelink::__private::FieldMask::from_bits(1 << #indexes),)*
-                    }
+            /// The mask bit of `value`'s kind.
+            fn __nodelink_kind_bit(value: &#ident) -> ::nodelink::__private::FieldMask #bounds {
+                match value {
+                    #(#ident::#variants(_) => ::nodelink::__private::FieldMask::from_bits(1 << #indexes),)*
                 }
+            }
 
-                /// Forgets every change, then marks all of the current kind's:
-                /// what a receiver needs to replace a value of another kind.
-                fn became(&self, changes: &mut #changes) {
-                    *changes = ::core::default::Default::default();
-                    match self {
-                        #(#ident::#variants(_) => ::nodelink::__private::ChangeSet::mark_all(&mut changes.#names),)*
-                    }
+            /// Forgets every change, then marks all of `value`'s current kind: what
+            /// a receiver needs to replace a value of another kind.
+            fn __nodelink_became(value: &#ident, changes: &mut #changes) #bounds {
+                *changes = ::core::default::Default::default();
+                changes.__nodelink_switched = true;
+                match value {
+                    #(#ident::#variants(_) => ::nodelink::__private::ChangeSet::mark_all(&mut changes.#names),)*
                 }
             }
 
@@ -403,11 +430,16 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
                     match (self, before) {
                         #((#ident::#variants(now), #ident::#variants(was)) => #traits::diff(now, was, &mut changes.#names),)*
                         #[allow(unreachable_patterns)]
-                        _ => self.became(changes),
+                        _ => __nodelink_became(self, changes),
                     }
                 }
 
                 fn mask(changes: &#changes) -> ::nodelink::__private::FieldMask {
+                    // A change of kind names every kind: `selected` keeps the
+                    // current one.
+                    if changes.__nodelink_switched {
+                        return <Self as ::nodelink::__private::SyncState>::ALL;
+                    }
                     ::nodelink::__private::FieldMask::EMPTY
                         #(| ::nodelink::__private::bit_if_changed(&changes.#names, #indexes))*
                 }
@@ -424,7 +456,7 @@ pub(super) fn expand(kinds: &Kinds<'_>) -> TokenStream {
                     &self,
                     selection: ::nodelink::__private::Selection<'_, #changes>,
                 ) -> ::nodelink::__private::FieldMask {
-                    selection.mask::<Self>() & self.kind_bit()
+                    selection.mask::<Self>() & __nodelink_kind_bit(self)
                 }
 
                 fn encode_fields<W: ::nodelink::__private::FieldSink>(

@@ -715,6 +715,19 @@ pub fn state_struct<S: StateIsClone + StateHasDefault + StateIsSendSync>() {}
 /// (the first kind) from the derive.
 pub fn kinds_enum<S: StateIsClone + StateIsSendSync>() {}
 
+/// `#[derive(SyncState)]`'s check of each kind of an enum of kinds.
+pub fn kind_has_default<T: KindHasDefault>() {}
+
+/// Derived by `#[derive(SyncState)]`'s check of each kind of an enum of kinds.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a kind of an enum state, so it must have a `Default`",
+    label = "add `Default` to the derives of `{Self}`",
+    note = "a client that learns of a value of this kind starts from `Default`, then applies the server's fields"
+)]
+pub trait KindHasDefault {}
+#[diagnostic::do_not_recommend]
+impl<T: Default> KindHasDefault for T {}
+
 /// Derived by `#[derive(SyncState)]`'s check of the struct.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is a synced state, so it must be `Clone`",

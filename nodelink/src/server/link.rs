@@ -388,7 +388,11 @@ async fn write(
                             sink.feed(Message::Binary(frame)).await.ok()?;
                         }
                     }
-                    Outgoing::Close(reason) => return Some(reason),
+                    Outgoing::Close(reason) => {
+                        // Sent by the close, which flushes them.
+                        traffic.wrote(frames, bytes as u64);
+                        return Some(reason);
+                    }
                 }
                 next = queue.try_recv().ok();
             }

@@ -70,7 +70,7 @@ use crate::wire::fields::{FieldSink, FieldSource};
 /// let mut mirror = Thing::from(Monster { hp: 7, x: 0.0 });
 /// mirror.apply(&delta);
 /// assert_eq!(mirror, Thing::Loot(Loot { gold: 5 }));
-/// assert_eq!(mirror.kind(), "loot");
+/// assert_eq!(mirror.kind_name(), "loot");
 /// ```
 ///
 /// ```

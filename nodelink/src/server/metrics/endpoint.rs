@@ -25,7 +25,10 @@ type Render = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// The most bytes a scrape's request head may take.
 const MAX_HEAD_LEN: usize = 8 * 1024;
-/// How long a scraper has to send its request.
+/// How long a scraper has to send its request's head: a connection that sends
+/// nothing cannot hold one of the few slots for long.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a scrape may take in all (the head, the rendering, the answer).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Scrapes answered at once; more wait to be accepted.
 const MAX_SCRAPES_AT_ONCE: usize = 16;
@@ -128,42 +131,24 @@ async fn answer(
     render: &(dyn Fn() -> String + Send + Sync),
     authorize: &(dyn Fn(&HeaderMap) -> bool + Send + Sync),
 ) -> io::Result<()> {
-    let mut head = Vec::with_capacity(1024);
-    let (method, path, headers) = loop {
-        let mut chunk = [0u8; 1024];
-        let read = stream.read(&mut chunk).await?;
-        if read == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&chunk[..read]);
-        let mut fields = [httparse::EMPTY_HEADER; 64];
-        let mut request = httparse::Request::new(&mut fields);
-        match request.parse(&head) {
-            Ok(httparse::Status::Complete(_)) => {
-                let mut headers = HeaderMap::new();
-                for field in request.headers.iter() {
-                    if let (Ok(name), Ok(value)) = (
-                        HeaderName::from_bytes(field.name.as_bytes()),
-                        HeaderValue::from_bytes(field.value),
-                    ) {
-                        headers.append(name, value);
-                    }
-                }
-                let method = request.method.unwrap_or_default().to_owned();
-                let path = request.path.unwrap_or_default().to_owned();
-                break (method, path, headers);
-            }
-            Ok(httparse::Status::Partial) if head.len() < MAX_HEAD_LEN => {}
-            _ => {
-                return respond(
-                    &mut stream,
-                    "400 Bad Request",
-                    "text/plain",
-                    "bad request\n",
-                )
-                .await
-            }
-        }
+    let head = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await;
+    let Ok(head) = head else {
+        return respond(
+            &mut stream,
+            "408 Request Timeout",
+            "text/plain",
+            "too slow\n",
+        )
+        .await;
+    };
+    let Some((method, path, headers)) = head? else {
+        return respond(
+            &mut stream,
+            "400 Bad Request",
+            "text/plain",
+            "bad request\n",
+        )
+        .await;
     };
     let path = path.split('?').next().unwrap_or_default();
     if path != "/metrics" {
@@ -189,6 +174,40 @@ async fn answer(
     }
     let text = render();
     respond(&mut stream, "200 OK", CONTENT_TYPE, &text).await
+}
+
+/// A request's method, path and headers; `None` for what is not an HTTP request
+/// head of at most [`MAX_HEAD_LEN`] bytes (or a connection closed before one).
+async fn read_head(stream: &mut TcpStream) -> io::Result<Option<(String, String, HeaderMap)>> {
+    let mut head = Vec::with_capacity(1024);
+    loop {
+        let mut chunk = [0u8; 1024];
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        head.extend_from_slice(&chunk[..read]);
+        let mut fields = [httparse::EMPTY_HEADER; 64];
+        let mut request = httparse::Request::new(&mut fields);
+        match request.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => {
+                let mut headers = HeaderMap::new();
+                for field in request.headers.iter() {
+                    if let (Ok(name), Ok(value)) = (
+                        HeaderName::from_bytes(field.name.as_bytes()),
+                        HeaderValue::from_bytes(field.value),
+                    ) {
+                        headers.append(name, value);
+                    }
+                }
+                let method = request.method.unwrap_or_default().to_owned();
+                let path = request.path.unwrap_or_default().to_owned();
+                return Ok(Some((method, path, headers)));
+            }
+            Ok(httparse::Status::Partial) if head.len() < MAX_HEAD_LEN => {}
+            _ => return Ok(None),
+        }
+    }
 }
 
 async fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &str) -> io::Result<()> {

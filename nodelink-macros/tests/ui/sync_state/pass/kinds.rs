@@ -1,7 +1,7 @@
 //! An enum of kinds: every kind's state, a plain value as a kind, its view, its
 //! conversions and its name.
 
-use nodelink::sync::Selection;
+use nodelink::sync::{ChangeSet, Selection};
 use nodelink::{SyncState, Tracked};
 
 #[derive(SyncState, Clone, Debug, Default, PartialEq)]
@@ -41,5 +41,38 @@ fn main() {
     let delta = thing.get().delta(Selection::Changed(thing.changes()));
     assert_eq!(delta.coins, Some(3));
     assert_eq!(delta.arrow, None);
-    assert_eq!(thing.get().kind(), "coins");
+    assert_eq!(thing.get().kind_name(), "coins");
+    becoming_a_kind_without_fields_is_a_change();
+    assert_eq!(Tile::default().kind(), 0);
+}
+
+/// A kind without synced fields: becoming it is still sent.
+#[derive(SyncState, Clone, Debug, Default, PartialEq)]
+pub struct Wall {
+    #[sync(skip)]
+    pub cracks: u8,
+}
+
+#[derive(SyncState, Clone, Debug, PartialEq)]
+pub enum Tile {
+    Floor(Arrow),
+    Wall(Wall),
+}
+
+impl Tile {
+    /// A method of the user's own named like the generated ones would have been.
+    pub fn kind(&self) -> u8 {
+        0
+    }
+}
+
+fn becoming_a_kind_without_fields_is_a_change() {
+    let mut tile = Tracked::new(Tile::Floor(Arrow { x: 1.0 }));
+    tile.take_changes();
+    tile.state_mut().set(Tile::Wall(Wall { cracks: 2 }));
+    assert!(!tile.changes().is_empty());
+    let delta = tile.get().delta(Selection::Changed(tile.changes()));
+    let mut mirror = Tile::Floor(Arrow { x: 1.0 });
+    mirror.apply(&delta);
+    assert_eq!(mirror, Tile::Wall(Wall { cracks: 0 }));
 }
