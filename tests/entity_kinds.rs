@@ -1,7 +1,8 @@
 //! Several kinds of entity in one protocol: an enum of kinds as the `Entity`,
 //! each kind with its own fields and masks, spawned by its own type, changed
-//! through its own view, mirrored by kind on both wires, in snapshots, and sent
-//! whole when an entity changes kind (a monster that dies and leaves loot).
+//! through its own view, mirrored by kind on both wires and by the TypeScript
+//! client, in snapshots, and sent whole when an entity changes kind (a monster
+//! that dies and leaves loot).
 
 use std::time::{Duration, Instant};
 
@@ -224,5 +225,58 @@ async fn json_clients_see_each_entity_under_its_kind() {
     assert_eq!(entities.len(), 1);
     let (_, state) = entities.iter().next().unwrap();
     assert_eq!(state, &json!({"arrow": {"x": 1.5, "dx": 2.0}}));
+    within("stopping", running.stop()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_mirrors_each_entity_by_kind() {
+    use nodelink::Protocol;
+    let running = serve(dungeon()).await;
+    let schema = std::env::temp_dir().join(format!("dungeon-{}.json", std::process::id()));
+    std::fs::write(&schema, Dungeon::schema().to_json()).unwrap();
+    let script = nodelink_tests::typescript_package().join("dist/test/e2e/entities-client.js");
+    let mut command = tokio::process::Command::new("node");
+    command.arg(script).arg(running.url()).arg(&schema);
+    let mut ts = nodelink_tests::ChildReports::spawn("the TypeScript client", &mut command, true);
+    ts.expect("connect").await;
+
+    let send = |event: &str, data: serde_json::Value| json!({ "cmd": "send", "event": event, "data": data });
+    ts.command(&send("summon", json!({ "name": "imp" }))).await;
+    let id = ts
+        .expect_where("entities", |report| {
+            let entities = report["entities"].as_object()?;
+            let (id, thing) = entities.iter().next()?;
+            (thing == &json!({ "monster": { "hp": 3, "x": 1, "name": "imp" } })).then(|| id.clone())
+        })
+        .await;
+    // A hit: the monster's hp alone changes; then it dies and leaves loot.
+    ts.command(&send("hit", json!({ "id": id.parse::<u32>().unwrap() })))
+        .await;
+    ts.expect_where("entities", |report| {
+        (report["entities"][&id] == json!({ "monster": { "hp": 2, "x": 1, "name": "imp" } }))
+            .then_some(())
+    })
+    .await;
+    for _ in 0..2 {
+        ts.command(&send("hit", json!({ "id": id.parse::<u32>().unwrap() })))
+            .await;
+    }
+    ts.expect_where("entities", |report| {
+        // The value is the loot, whole: nothing of the monster is left.
+        (report["entities"][&id] == json!({ "loot": { "gold": 7 } })).then_some(())
+    })
+    .await;
+    ts.command(&send("shoot", json!({ "x": 4.5 }))).await;
+    ts.expect_where("entities", |report| {
+        let entities = report["entities"].as_object()?;
+        entities
+            .values()
+            .any(|thing| thing == &json!({ "arrow": { "x": 4.5, "dx": 2 } }))
+            .then_some(())
+    })
+    .await;
+    ts.command(&json!({ "cmd": "exit" })).await;
+    ts.exited().await;
+    let _ = std::fs::remove_file(&schema);
     within("stopping", running.stop()).await;
 }
