@@ -1,8 +1,11 @@
 //! Shared parts of the load generator and the baseline servers: nodelink's wire
-//! written by hand for the "limit" server, and process measurements from `/proc`.
+//! and the bench game's world written by hand for the "limit" and "floor"
+//! servers, and process measurements from `/proc`.
 
 use std::path::PathBuf;
 use std::time::Instant;
+
+pub mod hand_world;
 
 /// Reading `/proc/<pid>/stat` and `/proc/<pid>/statm` (Linux).
 pub mod process {

@@ -1,5 +1,6 @@
-//! The hand-written limit server and the nodelink bench server send the same bytes
-//! for the same game: the same moves, joins, chat lines and departures, played
+//! The hand-written limit server, the floor (its game written to the sockets by
+//! hand) and the nodelink bench server send the same bytes for the same game: the
+//! same moves, joins, chat lines and departures, played
 //! one step at a time against both, give byte-identical frames (but for the tick
 //! number, which depends on when each server ticked), in scope `Everyone` and in
 //! rooms. The limit server has no sessions, so the nodelink server runs without
@@ -255,5 +256,31 @@ async fn the_limit_server_sends_nodelink_s_bytes_in_rooms() {
     compare(
         &play_rooms(&nodelink.url).await,
         &play_rooms(&limit.url).await,
+    );
+}
+
+#[tokio::test]
+async fn the_floor_sends_nodelink_s_bytes() {
+    let nodelink = ServerProcess::start(
+        env!("CARGO_BIN_EXE_bench-server-nodelink"),
+        &["--resume-grace", "0"],
+    );
+    let floor = ServerProcess::start(env!("CARGO_BIN_EXE_bench-server-floor"), &[]);
+    compare(&play(&nodelink.url).await, &play(&floor.url).await);
+}
+
+#[tokio::test]
+async fn the_floor_sends_nodelink_s_bytes_in_rooms() {
+    let nodelink = ServerProcess::start(
+        env!("CARGO_BIN_EXE_bench-server-nodelink"),
+        &["--room-size", "2", "--resume-grace", "0"],
+    );
+    let floor = ServerProcess::start(
+        env!("CARGO_BIN_EXE_bench-server-floor"),
+        &["--room-size", "2"],
+    );
+    compare(
+        &play_rooms(&nodelink.url).await,
+        &play_rooms(&floor.url).await,
     );
 }

@@ -39,8 +39,10 @@ loadgen: bots over loopback against a game server, measured after a warm-up
 USAGE: loadgen [OPTIONS]
 
 OPTIONS:
-  --target T        nodelink | nodelink-json | limit | python | ws://HOST:PORT/ (a
-                    running nodelink server)                                    [nodelink]
+  --target T        nodelink | nodelink-json | limit | floor | python |
+                    ws://HOST:PORT/ (a running nodelink server)                 [nodelink]
+                    floor: the limit server's game with nothing but socket
+                    writes after the handshake (no WebSocket library, no queue)
                     nodelink-json: the nodelink server, the bots speaking its JSON
                     wire (Python nodelink's protocol) instead of the native one
                     python: Python nodelink 0.6.0 (nodelink-bench/python/setup.sh
@@ -166,6 +168,8 @@ enum Target {
     /// The nodelink server, its bots speaking the JSON wire (as Python clients do).
     NodelinkJson,
     Limit,
+    /// The limit server's game with nothing but socket writes on the write path.
+    Floor,
     Python,
     Url(String),
 }
@@ -176,6 +180,7 @@ impl Target {
             Self::Nodelink => "nodelink",
             Self::NodelinkJson => "nodelink-json",
             Self::Limit => "limit",
+            Self::Floor => "floor",
             Self::Python => "python",
             Self::Url(_) => "url",
         }
@@ -345,6 +350,7 @@ fn parse_args() -> Result<Args, String> {
                     "nodelink" => Target::Nodelink,
                     "nodelink-json" => Target::NodelinkJson,
                     "limit" => Target::Limit,
+                    "floor" => Target::Floor,
                     "python" => Target::Python,
                     url if url.starts_with("ws://") => Target::Url(url.to_owned()),
                     other => return Err(format!("unknown target `{other}`")),
@@ -750,6 +756,11 @@ impl UnderTest {
             // The limit server speaks nodelink's native wire, byte for byte.
             Target::Limit => (
                 ServerProcess::start("bench-server-limit", &server_args, cpus)?,
+                Wire::Native,
+            ),
+            // The floor too: the limit server's game, its frames written by hand.
+            Target::Floor => (
+                ServerProcess::start("bench-server-floor", &server_args, cpus)?,
                 Wire::Native,
             ),
             Target::Python if args.scenario == Scenario::Rooms => {

@@ -1,0 +1,258 @@
+//! The floor: the bench game of the limit server (`nodelink_bench::hand_world`,
+//! the same frames byte for byte), with nothing on the write path but socket
+//! writes. The WebSocket handshake and the reading of client frames go through
+//! tokio-tungstenite; after the handshake the world task writes each frame
+//! itself, to each recipient's socket, as one vectored write of the WebSocket
+//! header (built once per frame) and the shared payload: no queue, no writer
+//! task, no WebSocket library. What is left is what the kernel costs, and the
+//! world's own work.
+//!
+//! A write the socket does not take whole (its send buffer full) keeps the rest
+//! for that connection, written before its next frame; a connection that holds
+//! more than 1 MiB unwritten is dropped. The first such write is told on
+//! standard error (a floor that defers writes is not measuring the floor).
+//!
+//! Run by `loadgen --target floor`; alone: `cargo run -p nodelink-bench --release
+//! --bin bench-server-floor -- [PORT] [--room-size N]`.
+
+use std::io::{ErrorKind, IoSlice};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use nodelink_bench::hand_world::{self, Outlet, ToWorld};
+use nodelink_bench::limit_wire::{self, FromClient};
+use nodelink_bench::ServerArgs;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// The most bytes a connection may leave unwritten before it is dropped.
+const MAX_PENDING: usize = 1 << 20;
+
+/// Writes that a socket did not take whole, over the run.
+static DEFERRED: AtomicU64 = AtomicU64::new(0);
+
+/// A connection's socket, written by the world task.
+struct Socket {
+    write: OwnedWriteHalf,
+    /// What the socket did not take yet, written before anything else.
+    pending: Vec<u8>,
+    /// Dropped: nothing more is written.
+    dead: bool,
+}
+
+/// A server frame's WebSocket header: FIN and binary, no mask, the length.
+fn header(len: usize, out: &mut [u8; 10]) -> usize {
+    out[0] = 0x82;
+    if len < 126 {
+        out[1] = len as u8;
+        2
+    } else if len <= usize::from(u16::MAX) {
+        out[1] = 126;
+        out[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        4
+    } else {
+        out[1] = 127;
+        out[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    }
+}
+
+impl Socket {
+    /// Writes what is pending; `false` while some of it stays.
+    fn flush_pending(&mut self) -> bool {
+        while !self.pending.is_empty() {
+            match self.write.try_write(&self.pending) {
+                Ok(written) => {
+                    self.pending.drain(..written);
+                }
+                Err(error) if error.kind() == ErrorKind::WouldBlock => return false,
+                Err(_) => {
+                    self.dead = true;
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Outlet for Socket {
+    fn send(&mut self, frame: &Bytes) {
+        if self.dead {
+            return;
+        }
+        let mut head = [0u8; 10];
+        let head_len = header(frame.len(), &mut head);
+        if self.flush_pending() {
+            let slices = [IoSlice::new(&head[..head_len]), IoSlice::new(frame)];
+            let total = head_len + frame.len();
+            match self.write.try_write_vectored(&slices) {
+                Ok(written) if written == total => return,
+                Ok(written) => {
+                    // The rest, byte for byte, after what went.
+                    let rest: Vec<u8> = head[..head_len]
+                        .iter()
+                        .chain(frame.iter())
+                        .skip(written)
+                        .copied()
+                        .collect();
+                    self.pending.extend_from_slice(&rest);
+                }
+                Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                    self.pending.extend_from_slice(&head[..head_len]);
+                    self.pending.extend_from_slice(frame);
+                }
+                Err(_) => {
+                    self.dead = true;
+                    return;
+                }
+            }
+        } else {
+            self.pending.extend_from_slice(&head[..head_len]);
+            self.pending.extend_from_slice(frame);
+        }
+        if DEFERRED.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!("floor: a socket's send buffer was full: writes deferred from now on");
+        }
+        if self.pending.len() > MAX_PENDING {
+            self.dead = true;
+            self.pending = Vec::new();
+        }
+    }
+}
+
+/// The read half as a stream tungstenite can own: what it would write (the
+/// answer to a ping, to a close) is dropped, as the floor writes nothing but
+/// game frames.
+struct ReadOnly(OwnedReadHalf);
+
+impl AsyncRead for ReadOnly {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ReadOnly {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Socket>>) {
+    let _ = stream.set_nodelay(true);
+    let config = WebSocketConfig::default().read_buffer_size(512);
+    // Echo the nodelink subprotocol the client offers, as nodelink does.
+    #[allow(clippy::result_large_err)] // The callback's error type is tungstenite's.
+    let echo = |request: &Request, mut response: Response| {
+        let offered = request
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .find(|p| p.starts_with("nodelink."))
+            })
+            .and_then(|value| value.parse().ok());
+        if let Some(value) = offered {
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
+        }
+        Ok(response)
+    };
+    let Ok(socket) =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, echo, Some(config)).await
+    else {
+        return;
+    };
+    // The handshake is done: the socket is the world's to write, and tungstenite
+    // reads what the client sends.
+    let (read, write) = socket.into_inner().into_split();
+    let outlet = Socket {
+        write,
+        pending: Vec::new(),
+        dead: false,
+    };
+    let (reply, joined) = oneshot::channel();
+    if world.send(ToWorld::Join(outlet, reply)).await.is_err() {
+        return;
+    }
+    let Ok(id) = joined.await else { return };
+    let mut reading =
+        WebSocketStream::from_raw_socket(ReadOnly(read), Role::Server, Some(config)).await;
+    while let Some(Ok(message)) = reading.next().await {
+        if let Message::Binary(bytes) = message {
+            let request = match limit_wire::read_client(&bytes) {
+                Some(FromClient::Move(x, y)) => ToWorld::Move(id, x, y),
+                Some(FromClient::Chat(msg)) => ToWorld::Chat(id, msg.to_owned()),
+                Some(FromClient::Other) | None => continue,
+            };
+            if world.send(request).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = world.send(ToWorld::Leave(id)).await;
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = ServerArgs::parse(std::env::args().skip(1))?;
+    if args.tls.is_some() {
+        return Err("--tls: the floor serves plain ws:// only".into());
+    }
+    if args.match_size.is_some() {
+        return Err("--match-size: the floor hosts one world, no matches".into());
+    }
+    if args.redis.is_some() {
+        return Err("--redis: the floor is one process, of no service".into());
+    }
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let (to_world, inbox) = mpsc::channel(4096);
+    tokio::spawn(hand_world::run::<Socket>(inbox, args.room_size));
+    let accepting = async {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            tokio::spawn(connection(stream, to_world.clone()));
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), std::io::Error>(())
+    };
+    tokio::select! {
+        accepted = accepting => accepted?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    let deferred = DEFERRED.load(Ordering::Relaxed);
+    if deferred > 0 {
+        eprintln!("floor: {deferred} writes deferred");
+    }
+    Ok(())
+}
