@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""BENCHMARKS.md's tables of the floor, from run-floor.sh's floor.jsonl.
+
+For each scenario and number of players: each server's median CPU over the rounds
+and its CPU per delivered byte (server CPU seconds per GiB the clients received
+on their sockets); then, for each round, nodelink's and the limit server's CPU as
+ratios of the floor's and nodelink's of the limit's, with their medians and spread.
+
+Usage: nodelink-bench/floor-table.py [nodelink-bench/results/floor.jsonl]
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+path = sys.argv[1] if len(sys.argv) > 1 else "nodelink-bench/results/floor.jsonl"
+runs = defaultdict(dict)  # (scenario, players) -> round -> target -> run
+for line in open(path):
+    line = line.strip()
+    if not line:
+        continue
+    entry = json.loads(line)
+    run = entry["run"]
+    runs[(run["scenario"], run["players"])].setdefault(entry["round"], {})[run["target"]] = run
+
+
+def cpu_per_gib(run):
+    """Server CPU seconds per GiB delivered to the clients' sockets."""
+    delivered = run["socket_bytes_per_s_per_client"] * run["connected"]
+    return run["server_cpu_percent"] / 100 / (delivered / 2**30)
+
+
+def spread(values):
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+print("| scenario | players | floor CPU | limit CPU | nodelink CPU | CPU s per GiB: floor / limit / nodelink | nodelink ÷ limit | nodelink ÷ floor | limit ÷ floor |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (scenario, players), rounds in sorted(runs.items()):
+    complete = [r for r in rounds.values() if {"floor", "limit", "nodelink"} <= r.keys()]
+    if not complete:
+        continue
+    cpu = {t: statistics.median(r[t]["server_cpu_percent"] for r in complete) for t in ("floor", "limit", "nodelink")}
+    per_gib = {t: statistics.median(cpu_per_gib(r[t]) for r in complete) for t in ("floor", "limit", "nodelink")}
+    ratio = lambda a, b: [r[a]["server_cpu_percent"] / r[b]["server_cpu_percent"] for r in complete]
+    print(
+        f"| {scenario} | {players:,} | {cpu['floor']:.1f}% | {cpu['limit']:.1f}% | {cpu['nodelink']:.1f}% "
+        f"| {per_gib['floor']:.2f} / {per_gib['limit']:.2f} / {per_gib['nodelink']:.2f} "
+        f"| {spread(ratio('nodelink', 'limit'))} | {spread(ratio('nodelink', 'floor'))} | {spread(ratio('limit', 'floor'))} |"
+    )
+print()
+print(f"{len(set(k for r in runs.values() for k in r))} rounds; every figure a median over them, ratios per round with their spread.")
