@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
@@ -22,6 +21,7 @@ use crate::error::DecodeError;
 use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
 use crate::server::game::stats::WireTraffic;
+use crate::server::outbound::{self, Frame, ReadSide, Writer};
 use crate::server::port::{
     Connecting, Ending, HardClose, HardCloseSignal, Io, JoinRequest, Joined, Outgoing, Seat,
     ToMatch,
@@ -65,6 +65,7 @@ async fn play_as_player<P: Protocol>(
     let span = tracing::Span::current();
     let Connecting {
         addr,
+        role,
         wire,
         identity,
         resume,
@@ -99,7 +100,8 @@ async fn play_as_player<P: Protocol>(
     };
     span.record("player", tracing::field::display(player));
 
-    let (sink, stream) = socket.split();
+    let websocket = *socket.get_config();
+    let (stream, sink) = outbound::split(socket, role, websocket).await;
     let peer = Peer { player, link };
     // Frames read so far, for the match's count of what the client sent.
     let read_count = AtomicU64::new(0);
@@ -227,7 +229,7 @@ impl Bucket {
 /// before anything else happens to it (rate limit, decoding), as the client counts
 /// what it sends.
 async fn read<P: Protocol>(
-    mut stream: SplitStream<WebSocketStream<Io>>,
+    mut stream: WebSocketStream<ReadSide>,
     peer: Peer,
     wire: WireFormat,
     inbox: mpsc::Sender<ToMatch<P>>,
@@ -264,7 +266,12 @@ async fn read<P: Protocol>(
             None => return Ending::Lost,
         };
         let counted = match &message {
-            Message::Close(_) => return Ending::Closed,
+            Message::Close(_) => {
+                // Tungstenite answers the close frame when flushed: the answer goes
+                // to the writer, which sends it as it finishes.
+                let _ = stream.flush().await;
+                return Ending::Closed;
+            }
             Message::Binary(bytes) => {
                 traffic.read(bytes.len());
                 frame_kind(bytes) != Some(KIND_PONG)
@@ -359,57 +366,75 @@ fn decode<P: Protocol>(
 
 /// Drains the send queue into the socket until the queue closes, a close frame is
 /// queued, or the match orders a hard close (the queue stayed full: the peer is
-/// not reading, and the writer may be stuck on a full socket).
+/// not reading, and the writer may be stuck on a full socket). Everything queued
+/// when it wakes goes out in one write, each frame's payload as it was shared.
 async fn write(
-    mut sink: SplitSink<WebSocketStream<Io>, Message>,
+    mut sink: Writer,
     mut queue: mpsc::Receiver<Outgoing>,
     hard_close: HardCloseSignal,
     close_timeout: Duration,
     traffic: &WireTraffic,
 ) -> Option<CloseReason> {
+    let control = sink.control();
     let drain = async {
-        while let Some(first) = queue.recv().await {
-            // Everything already queued goes out in one flush: few syscalls per tick.
-            let mut next = Some(first);
-            let (mut frames, mut bytes) = (0u64, 0usize);
-            while let Some(item) = next {
-                match item {
-                    Outgoing::Binary(frame) => {
-                        (frames, bytes) = (frames + 1, bytes + frame.len());
-                        sink.feed(Message::Binary(frame)).await.ok()?;
-                    }
-                    Outgoing::Text(frame) => {
-                        (frames, bytes) = (frames + 1, bytes + frame.len());
-                        sink.feed(Message::Text(frame)).await.ok()?;
-                    }
-                    Outgoing::Batch(batch) => {
-                        for frame in batch {
-                            (frames, bytes) = (frames + 1, bytes + frame.len());
-                            sink.feed(Message::Binary(frame)).await.ok()?;
-                        }
-                    }
-                    Outgoing::Close(reason) => {
-                        // Sent by the close, which flushes them.
-                        traffic.wrote(frames, bytes as u64);
-                        return Some(reason);
+        let mut batch: Vec<Outgoing> = Vec::new();
+        loop {
+            tokio::select! {
+                first = queue.recv() => {
+                    let first = first?;
+                    batch.clear();
+                    batch.push(first);
+                    while let Ok(next) = queue.try_recv() {
+                        batch.push(next);
                     }
                 }
-                next = queue.try_recv().ok();
+                () = control.written() => {
+                    sink.write_control().await.ok()?;
+                    continue;
+                }
             }
-            sink.flush().await.ok()?;
-            traffic.wrote(frames, bytes as u64);
+            let closing = batch.iter().find_map(|item| match item {
+                Outgoing::Close(reason) => Some(*reason),
+                _ => None,
+            });
+            let mut frames = Vec::with_capacity(batch.len());
+            let (mut count, mut bytes) = (0u64, 0usize);
+            for item in batch
+                .iter()
+                .take_while(|item| !matches!(item, Outgoing::Close(_)))
+            {
+                match item {
+                    Outgoing::Binary(frame) => frames.push(Frame::Binary(frame)),
+                    Outgoing::Text(frame) => frames.push(Frame::Text(frame.as_bytes())),
+                    Outgoing::Batch(list) => frames.extend(list.iter().map(Frame::Binary)),
+                    Outgoing::Close(_) => {}
+                }
+            }
+            for frame in &frames {
+                count += 1;
+                bytes += match frame {
+                    Frame::Binary(payload) => payload.len(),
+                    Frame::Text(payload) => payload.len(),
+                };
+            }
+            let written = sink.write(&frames).await;
+            drop(frames);
+            written.ok()?;
+            traffic.wrote(count, bytes as u64);
+            if let Some(reason) = closing {
+                return Some(reason);
+            }
         }
-        None
     };
     let reason = hard_close.interrupt(drain).await;
     let close = async {
         match reason {
-            Some(reason) => sink.send(Message::Close(Some(close_frame(reason)))).await,
-            // Also the path after the peer closed: the WebSocket layer has queued
-            // the answer to its close frame, and closing the sink flushes it (a
-            // new close message would be refused once the peer's has arrived),
-            // so the peer sees its own code echoed rather than an abnormal end.
-            None => sink.close().await,
+            Some(reason) => sink.close(reason).await,
+            // Also the path after the peer closed: tungstenite has answered its
+            // close frame (into the writer's control bytes), and finishing sends
+            // that answer, so the peer sees its own code echoed rather than an
+            // abnormal end.
+            None => sink.finish().await,
         }
     };
     let _ = timeout(close_timeout, close).await;

@@ -45,6 +45,7 @@ pub(crate) mod matchmaking;
 pub mod metrics;
 #[cfg(feature = "axum")]
 pub mod monitor;
+mod outbound;
 mod port;
 pub(crate) mod runtime;
 pub(crate) mod serve;

@@ -280,6 +280,10 @@ impl Drop for Seat {
 #[derive(Debug)]
 pub(crate) struct Connecting {
     pub(crate) addr: SocketAddr,
+    /// The side of the WebSocket this server is: the server's, or, on a relay's
+    /// data connection (which the server opened), the client's, whose frames are
+    /// masked.
+    pub(crate) role: tokio_tungstenite::tungstenite::protocol::Role,
     pub(crate) wire: WireFormat,
     pub(crate) identity: Option<Identity>,
     /// The session the client asks to resume, if it does.

@@ -55,6 +55,7 @@ impl Admitted {
         socket: tokio_tungstenite::WebSocketStream<Io>,
         addr: std::net::SocketAddr,
         config: Arc<ServerConfig>,
+        role: tokio_tungstenite::tungstenite::protocol::Role,
     ) {
         let Admitted {
             wire,
@@ -65,6 +66,7 @@ impl Admitted {
         } = self;
         let connecting = Connecting {
             addr,
+            role,
             wire,
             identity,
             resume,

@@ -512,7 +512,11 @@ impl Upgrade {
         let io: Io = Box::new(TokioIo::new(upgraded));
         let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         match verdict {
-            Ok(admitted) => admitted.play(socket, addr, context.config.clone()).await,
+            Ok(admitted) => {
+                admitted
+                    .play(socket, addr, context.config.clone(), Role::Server)
+                    .await
+            }
             // Within the handshake timeout, the place in the per-IP count held.
             Err(refused) => {
                 let closing = refusal::close(socket, &refused, context.config.close_timeout);

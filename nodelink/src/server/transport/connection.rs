@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
@@ -171,7 +171,9 @@ async fn upgrade_and_play<S>(
     let handshake = tracing::debug_span!("handshake", peer = %addr);
     let accepting = Box::pin(accept(stream, addr, context, slot).instrument(handshake));
     if let Ok(Some((socket, admitted, slot, addr))) = timeout_at(deadline, accepting).await {
-        admitted.play(socket, addr, context.config.clone()).await;
+        admitted
+            .play(socket, addr, context.config.clone(), Role::Server)
+            .await;
         drop(slot);
     }
 }

@@ -32,7 +32,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -930,7 +930,7 @@ impl RelayedPlayer {
         match timeout(context.config.handshake_timeout, connecting).await {
             Ok(Ok(socket)) => {
                 admitted
-                    .play(socket, self.peer, context.config.clone())
+                    .play(socket, self.peer, context.config.clone(), Role::Client)
                     .await;
             }
             Ok(Err(error)) => {

@@ -1,0 +1,328 @@
+//! Writing a connection's frames to its socket without a WebSocket library on the
+//! way: after the upgrade, tungstenite keeps reading what the client sends (and
+//! answering its pings and its close, into [`Control`]), while the connection's
+//! writer sends each queued frame itself, as a WebSocket header and the frame's
+//! shared payload in one vectored write: the payload, encoded once per tick for
+//! all its recipients, is never copied into a per-connection buffer. Everything
+//! queued when the writer wakes goes out in one write.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use tokio_tungstenite::WebSocketStream;
+
+use crate::server::port::Io;
+use crate::wire::CloseReason;
+
+/// The most bytes of tungstenite's own answers (pongs, the close echo) waiting
+/// for the writer; a client that makes more (a flood of pings with large
+/// payloads, unread) loses its connection.
+const MAX_CONTROL_BYTES: usize = 64 * 1024;
+
+/// Frames gathered into one vectored write, at most (two slices each).
+const FRAMES_PER_WRITE: usize = 32;
+
+/// What tungstenite writes (its answers to the client's pings and close), kept
+/// for the connection's writer to send between frames.
+#[derive(Debug, Default)]
+pub(crate) struct Control {
+    bytes: Mutex<Vec<u8>>,
+    written: Notify,
+}
+
+impl Control {
+    /// Resolves once tungstenite has written something for the client.
+    pub(crate) async fn written(&self) {
+        self.written.notified().await;
+    }
+
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(
+            &mut *self
+                .bytes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+/// The reading side of a connection as tungstenite sees it: it reads from the
+/// socket, and what it writes goes to [`Control`].
+pub(crate) struct ReadSide {
+    read: ReadHalf<Io>,
+    control: Arc<Control>,
+}
+
+impl AsyncRead for ReadSide {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ReadSide {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut bytes = self
+            .control
+            .bytes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if bytes.len() + buf.len() > MAX_CONTROL_BYTES {
+            return Poll::Ready(Err(io::Error::other("too many control frames unsent")));
+        }
+        bytes.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.control.written.notify_one();
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A connection's two sides after the upgrade: tungstenite reading, and the
+/// socket for [`Writer`].
+pub(crate) async fn split(
+    socket: WebSocketStream<Io>,
+    role: Role,
+    config: WebSocketConfig,
+) -> (WebSocketStream<ReadSide>, Writer) {
+    let (read, write) = tokio::io::split(socket.into_inner());
+    let control = Arc::new(Control::default());
+    let reader = WebSocketStream::from_raw_socket(
+        ReadSide {
+            read,
+            control: control.clone(),
+        },
+        role,
+        Some(config),
+    )
+    .await;
+    // A client's frames are masked, each with its own key: copied, not shared.
+    let masked = role == Role::Client;
+    let vectored = write.is_write_vectored() && !masked;
+    let writer = Writer {
+        socket: write,
+        control,
+        masked,
+        vectored,
+        copied: Vec::new(),
+        headers: Vec::with_capacity(FRAMES_PER_WRITE),
+    };
+    (reader, writer)
+}
+
+/// One frame to write: a binary or text message's payload.
+#[derive(Debug)]
+pub(crate) enum Frame<'a> {
+    Binary(&'a Bytes),
+    Text(&'a [u8]),
+}
+
+/// Writes frames to a connection's socket.
+pub(crate) struct Writer {
+    socket: WriteHalf<Io>,
+    control: Arc<Control>,
+    /// Whether frames are masked (this server is the client of a relay's data
+    /// connection).
+    masked: bool,
+    /// Whether the socket takes several slices in one write; if not (a TLS
+    /// stream, or masked frames), a batch is copied into `copied` and written
+    /// whole.
+    vectored: bool,
+    copied: Vec<u8>,
+    /// The headers of the frames of one write, kept between writes.
+    headers: Vec<([u8; 10], usize)>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("vectored", &self.vectored)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A frame's WebSocket header: FIN, `opcode`, no mask (a server's), the length.
+fn header(opcode: u8, len: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    out[0] = 0x80 | opcode;
+    let used = if len < 126 {
+        out[1] = len as u8;
+        2
+    } else if let Ok(short) = u16::try_from(len) {
+        out[1] = 126;
+        out[2..4].copy_from_slice(&short.to_be_bytes());
+        4
+    } else {
+        out[1] = 127;
+        out[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    };
+    (out, used)
+}
+
+/// Appends a frame to `out`: its header and payload, or, `masked`, its header
+/// with the mask bit and a fresh key, and the payload masked with it (RFC 6455,
+/// 5.3).
+fn append(out: &mut Vec<u8>, head: &[u8], payload: &[u8], masked: bool) {
+    if !masked {
+        out.extend_from_slice(head);
+        out.extend_from_slice(payload);
+        return;
+    }
+    let key = (crate::random::random_u64() as u32).to_be_bytes();
+    out.push(head[0]);
+    out.push(head[1] | 0x80);
+    out.extend_from_slice(&head[2..]);
+    out.extend_from_slice(&key);
+    out.extend(
+        payload
+            .iter()
+            .enumerate()
+            .map(|(i, byte)| byte ^ key[i % 4]),
+    );
+}
+
+const OPCODE_TEXT: u8 = 0x1;
+const OPCODE_BINARY: u8 = 0x2;
+const OPCODE_CLOSE: u8 = 0x8;
+
+impl Writer {
+    /// What tungstenite writes for the client: [`Control::written`] resolves
+    /// once it has.
+    pub(crate) fn control(&self) -> Arc<Control> {
+        self.control.clone()
+    }
+
+    /// Writes tungstenite's pending answers, if any.
+    pub(crate) async fn write_control(&mut self) -> io::Result<()> {
+        let bytes = self.control.take();
+        if !bytes.is_empty() {
+            self.socket.write_all(&bytes).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `frames` (at most [`FRAMES_PER_WRITE`] at a time) and tungstenite's
+    /// pending answers, then flushes.
+    pub(crate) async fn write(&mut self, frames: &[Frame<'_>]) -> io::Result<()> {
+        self.write_control().await?;
+        for chunk in frames.chunks(FRAMES_PER_WRITE) {
+            self.headers.clear();
+            for frame in chunk {
+                let (opcode, len) = match frame {
+                    Frame::Binary(bytes) => (OPCODE_BINARY, bytes.len()),
+                    Frame::Text(text) => (OPCODE_TEXT, text.len()),
+                };
+                self.headers.push(header(opcode, len));
+            }
+            if self.vectored {
+                let mut slices = [IoSlice::new(&[]); 2 * FRAMES_PER_WRITE];
+                let mut used = 0;
+                for (frame, (head, head_len)) in chunk.iter().zip(&self.headers) {
+                    slices[used] = IoSlice::new(&head[..*head_len]);
+                    slices[used + 1] = IoSlice::new(match frame {
+                        Frame::Binary(bytes) => bytes,
+                        Frame::Text(text) => text,
+                    });
+                    used += 2;
+                }
+                let mut slices = &mut slices[..used];
+                while !slices.is_empty() {
+                    let written = self.socket.write_vectored(slices).await?;
+                    if written == 0 {
+                        return Err(io::ErrorKind::WriteZero.into());
+                    }
+                    IoSlice::advance_slices(&mut slices, written);
+                }
+            } else {
+                self.copied.clear();
+                for (frame, (head, head_len)) in chunk.iter().zip(&self.headers) {
+                    let payload: &[u8] = match frame {
+                        Frame::Binary(bytes) => bytes,
+                        Frame::Text(text) => text,
+                    };
+                    append(&mut self.copied, &head[..*head_len], payload, self.masked);
+                }
+                self.socket.write_all(&self.copied).await?;
+            }
+        }
+        self.socket.flush().await
+    }
+
+    /// Writes a close frame with `reason`'s code and description, after
+    /// tungstenite's pending answers, then shuts the socket's writing down.
+    pub(crate) async fn close(&mut self, reason: CloseReason) -> io::Result<()> {
+        self.write_control().await?;
+        let text = reason.description().as_bytes();
+        let text = &text[..text.len().min(123)];
+        let mut payload = Vec::with_capacity(2 + text.len());
+        payload.extend_from_slice(&reason.code().to_be_bytes());
+        payload.extend_from_slice(text);
+        let (head, head_len) = header(OPCODE_CLOSE, payload.len());
+        let mut frame = Vec::with_capacity(head_len + 4 + payload.len());
+        append(&mut frame, &head[..head_len], &payload, self.masked);
+        self.socket.write_all(&frame).await?;
+        self.socket.flush().await?;
+        self.socket.shutdown().await
+    }
+
+    /// Writes tungstenite's pending answers (after the client's close, its echo),
+    /// then shuts the socket's writing down.
+    pub(crate) async fn finish(&mut self) -> io::Result<()> {
+        self.write_control().await?;
+        self.socket.flush().await?;
+        self.socket.shutdown().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{append, header};
+
+    #[test]
+    fn a_client_frame_is_masked_with_the_key_it_carries() {
+        let (head, used) = header(2, 3);
+        let mut out = Vec::new();
+        append(&mut out, &head[..used], &[1, 2, 3], true);
+        assert_eq!(out[..2], [0x82, 0x80 | 3]);
+        let key = &out[2..6];
+        let unmasked: Vec<u8> = out[6..]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ key[i % 4])
+            .collect();
+        assert_eq!(unmasked, [1, 2, 3]);
+    }
+
+    #[test]
+    fn headers_carry_the_length_as_rfc_6455_says() {
+        let (short, used) = header(2, 125);
+        assert_eq!(&short[..used], [0x82, 125]);
+        let (medium, used) = header(2, 126);
+        assert_eq!(&medium[..used], [0x82, 126, 0, 126]);
+        let (medium, used) = header(1, 65_535);
+        assert_eq!(&medium[..used], [0x81, 126, 0xff, 0xff]);
+        let (long, used) = header(2, 65_536);
+        assert_eq!(&long[..used], [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+    }
+}
