@@ -21,7 +21,7 @@ use crate::error::DecodeError;
 use crate::server::config::{RateLimit, ServerConfig};
 use crate::server::error::ServerError;
 use crate::server::game::stats::WireTraffic;
-use crate::server::outbound::{self, Frame, ReadSide, Writer};
+use crate::server::outbound::{self, ReadSide, Writer};
 use crate::server::port::{
     Connecting, Ending, HardClose, HardCloseSignal, Io, JoinRequest, Joined, Outgoing, Seat,
     ToMatch,
@@ -393,34 +393,17 @@ async fn write(
                     continue;
                 }
             }
-            let closing = batch.iter().find_map(|item| match item {
-                Outgoing::Close(reason) => Some(*reason),
+            // What comes after a close is not sent.
+            let closing = batch
+                .iter()
+                .position(|item| matches!(item, Outgoing::Close(_)));
+            let sent = &batch[..closing.unwrap_or(batch.len())];
+            let (count, bytes) = sink.write(sent).await.ok()?;
+            traffic.wrote(count, bytes);
+            let closing = closing.and_then(|at| match batch[at] {
+                Outgoing::Close(reason) => Some(reason),
                 _ => None,
             });
-            let mut frames = Vec::with_capacity(batch.len());
-            let (mut count, mut bytes) = (0u64, 0usize);
-            for item in batch
-                .iter()
-                .take_while(|item| !matches!(item, Outgoing::Close(_)))
-            {
-                match item {
-                    Outgoing::Binary(frame) => frames.push(Frame::Binary(frame)),
-                    Outgoing::Text(frame) => frames.push(Frame::Text(frame.as_bytes())),
-                    Outgoing::Batch(list) => frames.extend(list.iter().map(Frame::Binary)),
-                    Outgoing::Close(_) => {}
-                }
-            }
-            for frame in &frames {
-                count += 1;
-                bytes += match frame {
-                    Frame::Binary(payload) => payload.len(),
-                    Frame::Text(payload) => payload.len(),
-                };
-            }
-            let written = sink.write(&frames).await;
-            drop(frames);
-            written.ok()?;
-            traffic.wrote(count, bytes as u64);
             if let Some(reason) = closing {
                 return Some(reason);
             }

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use tokio_tungstenite::WebSocketStream;
 
-use crate::server::port::Io;
+use crate::server::port::{Io, Outgoing};
 use crate::wire::CloseReason;
 
 /// The most bytes of tungstenite's own answers (pongs, the close echo) waiting
@@ -130,11 +130,20 @@ pub(crate) async fn split(
     (reader, writer)
 }
 
-/// One frame to write: a binary or text message's payload.
-#[derive(Debug)]
-pub(crate) enum Frame<'a> {
-    Binary(&'a Bytes),
-    Text(&'a [u8]),
+/// The frames of queued items, in order: a binary or text message's opcode and
+/// payload (a batch's frames one by one; a close is not a frame here).
+fn frames(items: &[Outgoing]) -> impl Iterator<Item = (u8, &[u8])> {
+    items.iter().flat_map(|item| {
+        let (single, batch): (Option<(u8, &[u8])>, &[Bytes]) = match item {
+            Outgoing::Binary(bytes) => (Some((OPCODE_BINARY, bytes.as_ref())), &[]),
+            Outgoing::Text(text) => (Some((OPCODE_TEXT, text.as_bytes())), &[]),
+            Outgoing::Batch(frames) => (None, frames.as_slice()),
+            Outgoing::Close(_) => (None, &[]),
+        };
+        single
+            .into_iter()
+            .chain(batch.iter().map(|bytes| (OPCODE_BINARY, bytes.as_ref())))
+    })
 }
 
 /// Writes frames to a connection's socket.
@@ -222,31 +231,31 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes `frames` (at most [`FRAMES_PER_WRITE`] at a time) and tungstenite's
-    /// pending answers, then flushes.
-    pub(crate) async fn write(&mut self, frames: &[Frame<'_>]) -> io::Result<()> {
+    /// Writes the frames of `items` ([`FRAMES_PER_WRITE`] to a system call) and
+    /// tungstenite's pending answers, then flushes; returns how many frames and
+    /// payload bytes went out.
+    pub(crate) async fn write(&mut self, items: &[Outgoing]) -> io::Result<(u64, u64)> {
         self.write_control().await?;
-        for chunk in frames.chunks(FRAMES_PER_WRITE) {
+        let (mut count, mut bytes) = (0u64, 0u64);
+        let mut pending = frames(items).peekable();
+        while pending.peek().is_some() {
             self.headers.clear();
-            for frame in chunk {
-                let (opcode, len) = match frame {
-                    Frame::Binary(bytes) => (OPCODE_BINARY, bytes.len()),
-                    Frame::Text(text) => (OPCODE_TEXT, text.len()),
-                };
-                self.headers.push(header(opcode, len));
+            let mut payloads: [&[u8]; FRAMES_PER_WRITE] = [&[]; FRAMES_PER_WRITE];
+            for (slot, (opcode, payload)) in payloads.iter_mut().zip(pending.by_ref()) {
+                self.headers.push(header(opcode, payload.len()));
+                *slot = payload;
+                count += 1;
+                bytes += payload.len() as u64;
             }
+            let chunk = &payloads[..self.headers.len()];
             if self.vectored {
                 let mut slices = [IoSlice::new(&[]); 2 * FRAMES_PER_WRITE];
-                let mut used = 0;
-                for (frame, (head, head_len)) in chunk.iter().zip(&self.headers) {
-                    slices[used] = IoSlice::new(&head[..*head_len]);
-                    slices[used + 1] = IoSlice::new(match frame {
-                        Frame::Binary(bytes) => bytes,
-                        Frame::Text(text) => text,
-                    });
-                    used += 2;
+                for (i, (payload, (head, head_len))) in chunk.iter().zip(&self.headers).enumerate()
+                {
+                    slices[2 * i] = IoSlice::new(&head[..*head_len]);
+                    slices[2 * i + 1] = IoSlice::new(payload);
                 }
-                let mut slices = &mut slices[..used];
+                let mut slices = &mut slices[..2 * chunk.len()];
                 while !slices.is_empty() {
                     let written = self.socket.write_vectored(slices).await?;
                     if written == 0 {
@@ -256,17 +265,14 @@ impl Writer {
                 }
             } else {
                 self.copied.clear();
-                for (frame, (head, head_len)) in chunk.iter().zip(&self.headers) {
-                    let payload: &[u8] = match frame {
-                        Frame::Binary(bytes) => bytes,
-                        Frame::Text(text) => text,
-                    };
+                for (payload, (head, head_len)) in chunk.iter().zip(&self.headers) {
                     append(&mut self.copied, &head[..*head_len], payload, self.masked);
                 }
                 self.socket.write_all(&self.copied).await?;
             }
         }
-        self.socket.flush().await
+        self.socket.flush().await?;
+        Ok((count, bytes))
     }
 
     /// Writes a close frame with `reason`'s code and description, after
