@@ -268,7 +268,8 @@ async fn read<P: Protocol>(
         let counted = match &message {
             Message::Close(_) => {
                 // Tungstenite answers the close frame when flushed: the answer goes
-                // to the writer, which sends it as it finishes.
+                // to the writer, which sends it last.
+                stream.get_ref().closed_by_peer();
                 let _ = stream.flush().await;
                 return Ending::Closed;
             }
@@ -390,6 +391,9 @@ async fn write(
                 }
                 () = control.written() => {
                     sink.write_control().await.ok()?;
+                    if control.peer_closed() {
+                        return None;
+                    }
                     continue;
                 }
             }

@@ -8,6 +8,7 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -35,9 +36,17 @@ const FRAMES_PER_WRITE: usize = 32;
 pub(crate) struct Control {
     bytes: Mutex<Vec<u8>>,
     written: Notify,
+    /// The client closed: after tungstenite's answer, nothing more is sent.
+    closed: AtomicBool,
 }
 
 impl Control {
+    /// Whether the client closed the connection: the writer sends tungstenite's
+    /// answer and nothing after it.
+    pub(crate) fn peer_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     /// Resolves once tungstenite has written something for the client.
     pub(crate) async fn written(&self) {
         self.written.notified().await;
@@ -58,6 +67,14 @@ impl Control {
 pub(crate) struct ReadSide {
     read: ReadHalf<Io>,
     control: Arc<Control>,
+}
+
+impl ReadSide {
+    /// Tells the writer that the client closed: tungstenite's answer is the last
+    /// frame to go out.
+    pub(crate) fn closed_by_peer(&self) {
+        self.control.closed.store(true, Ordering::Release);
+    }
 }
 
 impl AsyncRead for ReadSide {
@@ -236,6 +253,10 @@ impl Writer {
     /// payload bytes went out.
     pub(crate) async fn write(&mut self, items: &[Outgoing]) -> io::Result<(u64, u64)> {
         self.write_control().await?;
+        if self.control.peer_closed() {
+            // Nothing goes after the answer to the client's close.
+            return Ok((0, 0));
+        }
         let (mut count, mut bytes) = (0u64, 0u64);
         let mut pending = frames(items).peekable();
         while pending.peek().is_some() {
