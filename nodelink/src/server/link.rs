@@ -379,6 +379,10 @@ async fn write(
     let control = sink.control();
     let drain = async {
         let mut batch: Vec<Outgoing> = Vec::new();
+        // One waiter for tungstenite's answers, made again only once it fires,
+        // rather than one per frame.
+        let written = control.written();
+        tokio::pin!(written);
         loop {
             tokio::select! {
                 first = queue.recv() => {
@@ -389,7 +393,8 @@ async fn write(
                         batch.push(next);
                     }
                 }
-                () = control.written() => {
+                () = &mut written => {
+                    written.set(control.written());
                     sink.write_control().await.ok()?;
                     if control.peer_closed() {
                         return None;

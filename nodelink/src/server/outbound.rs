@@ -47,9 +47,10 @@ impl Control {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Resolves once tungstenite has written something for the client.
-    pub(crate) async fn written(&self) {
-        self.written.notified().await;
+    /// Resolves once tungstenite has written something for the client (or had,
+    /// since the last such future resolved).
+    pub(crate) fn written(&self) -> tokio::sync::futures::Notified<'_> {
+        self.written.notified()
     }
 
     fn take(&self) -> Vec<u8> {
