@@ -17,12 +17,21 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::Duration;
 
+use std::future::Future;
+
 use bytes::Bytes;
+use futures::{Stream, StreamExt};
 use nodelink::Protocol;
 use nodelink_examples::Game;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
 
-use crate::limit_wire::{self, Entry, Header};
+use crate::limit_wire::{self, Entry, FromClient, Header};
+use crate::ServerArgs;
 
 /// Ticks a second, as the nodelink bench server's.
 pub const TICK_RATE: u8 = 20;
@@ -364,6 +373,93 @@ pub async fn run<O: Outlet>(mut inbox: mpsc::Receiver<ToWorld<O>>, room_size: Op
                 None => return,
             },
             _ = ticker.tick() => world.tick(),
+        }
+    }
+}
+
+/// Serves the world on loopback for `args` (printing `listening on ADDR` first),
+/// each accepted socket played by `connection`; `name` is the server's, for
+/// refusing the options only the nodelink bench server has.
+///
+/// # Errors
+/// An option the server does not have, or the listener failing.
+pub async fn serve<O, C, F>(
+    name: &str,
+    args: &ServerArgs,
+    connection: C,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    O: Outlet,
+    C: Fn(TcpStream, mpsc::Sender<ToWorld<O>>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    if args.tls.is_some() {
+        return Err(format!("--tls: the {name} serves plain ws:// only").into());
+    }
+    if args.match_size.is_some() {
+        return Err(format!("--match-size: the {name} hosts one world, no matches").into());
+    }
+    if args.redis.is_some() {
+        return Err(format!("--redis: the {name} is one process, of no service").into());
+    }
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let (to_world, inbox) = mpsc::channel(4096);
+    tokio::spawn(run::<O>(inbox, args.room_size));
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(connection(stream, to_world.clone()));
+    }
+}
+
+/// Completes a client's WebSocket upgrade as nodelink does, echoing the
+/// `nodelink.` subprotocol it offers; `None` when the handshake fails.
+pub async fn accept(
+    stream: TcpStream,
+    config: WebSocketConfig,
+) -> Option<WebSocketStream<TcpStream>> {
+    let _ = stream.set_nodelay(true);
+    #[allow(clippy::result_large_err)] // The callback's error type is tungstenite's.
+    let echo = |request: &Request, mut response: Response| {
+        let offered = request
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .find(|p| p.starts_with("nodelink."))
+            })
+            .and_then(|value| value.parse().ok());
+        if let Some(value) = offered {
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
+        }
+        Ok(response)
+    };
+    tokio_tungstenite::accept_hdr_async_with_config(stream, echo, Some(config))
+        .await
+        .ok()
+}
+
+/// Hands the world what player `id`'s client sends (moves and chat lines), until
+/// the client stops or the world is gone.
+pub async fn forward_requests<O, S>(mut messages: S, id: u32, world: &mpsc::Sender<ToWorld<O>>)
+where
+    S: Stream<Item = Result<Message, WsError>> + Unpin,
+{
+    while let Some(Ok(message)) = messages.next().await {
+        if let Message::Binary(bytes) = message {
+            let request = match limit_wire::read_client(&bytes) {
+                Some(FromClient::Move(x, y)) => ToWorld::Move(id, x, y),
+                Some(FromClient::Chat(msg)) => ToWorld::Chat(id, msg.to_owned()),
+                Some(FromClient::Other) | None => continue,
+            };
+            if world.send(request).await.is_err() {
+                return;
+            }
         }
     }
 }

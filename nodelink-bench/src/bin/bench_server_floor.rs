@@ -17,28 +17,24 @@
 
 use std::io::{ErrorKind, IoSlice};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures::StreamExt;
 use nodelink_bench::hand_world::{self, Outlet, ToWorld};
-use nodelink_bench::limit_wire::{self, FromClient};
 use nodelink_bench::ServerArgs;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 /// The most bytes a connection may leave unwritten before it is dropped.
 const MAX_PENDING: usize = 1 << 20;
 
-/// Writes that a socket did not take whole, over the run.
-static DEFERRED: AtomicU64 = AtomicU64::new(0);
+/// Whether a socket has not taken a write whole yet, this run.
+static DEFERRED: AtomicBool = AtomicBool::new(false);
 
 /// A connection's socket, written by the world task.
 struct Socket {
@@ -120,7 +116,7 @@ impl Outlet for Socket {
             self.pending.extend_from_slice(&head[..head_len]);
             self.pending.extend_from_slice(frame);
         }
-        if DEFERRED.fetch_add(1, Ordering::Relaxed) == 0 {
+        if !DEFERRED.swap(true, Ordering::Relaxed) {
             eprintln!("floor: a socket's send buffer was full: writes deferred from now on");
         }
         if self.pending.len() > MAX_PENDING {
@@ -164,32 +160,8 @@ impl AsyncWrite for ReadOnly {
 }
 
 async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Socket>>) {
-    let _ = stream.set_nodelay(true);
     let config = WebSocketConfig::default().read_buffer_size(512);
-    // Echo the nodelink subprotocol the client offers, as nodelink does.
-    #[allow(clippy::result_large_err)] // The callback's error type is tungstenite's.
-    let echo = |request: &Request, mut response: Response| {
-        let offered = request
-            .headers()
-            .get("sec-websocket-protocol")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .find(|p| p.starts_with("nodelink."))
-            })
-            .and_then(|value| value.parse().ok());
-        if let Some(value) = offered {
-            response
-                .headers_mut()
-                .insert("sec-websocket-protocol", value);
-        }
-        Ok(response)
-    };
-    let Ok(socket) =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, echo, Some(config)).await
-    else {
+    let Some(socket) = hand_world::accept(stream, config).await else {
         return;
     };
     // The handshake is done: the socket is the world's to write, and tungstenite
@@ -205,54 +177,14 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Socket>>) {
         return;
     }
     let Ok(id) = joined.await else { return };
-    let mut reading =
+    let reading =
         WebSocketStream::from_raw_socket(ReadOnly(read), Role::Server, Some(config)).await;
-    while let Some(Ok(message)) = reading.next().await {
-        if let Message::Binary(bytes) = message {
-            let request = match limit_wire::read_client(&bytes) {
-                Some(FromClient::Move(x, y)) => ToWorld::Move(id, x, y),
-                Some(FromClient::Chat(msg)) => ToWorld::Chat(id, msg.to_owned()),
-                Some(FromClient::Other) | None => continue,
-            };
-            if world.send(request).await.is_err() {
-                return;
-            }
-        }
-    }
+    hand_world::forward_requests(reading, id, &world).await;
     let _ = world.send(ToWorld::Leave(id)).await;
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = ServerArgs::parse(std::env::args().skip(1))?;
-    if args.tls.is_some() {
-        return Err("--tls: the floor serves plain ws:// only".into());
-    }
-    if args.match_size.is_some() {
-        return Err("--match-size: the floor hosts one world, no matches".into());
-    }
-    if args.redis.is_some() {
-        return Err("--redis: the floor is one process, of no service".into());
-    }
-    let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
-    println!("listening on {}", listener.local_addr()?);
-    let (to_world, inbox) = mpsc::channel(4096);
-    tokio::spawn(hand_world::run::<Socket>(inbox, args.room_size));
-    let accepting = async {
-        loop {
-            let (stream, _) = listener.accept().await?;
-            tokio::spawn(connection(stream, to_world.clone()));
-        }
-        #[allow(unreachable_code)]
-        Ok::<(), std::io::Error>(())
-    };
-    tokio::select! {
-        accepted = accepting => accepted?,
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    let deferred = DEFERRED.load(Ordering::Relaxed);
-    if deferred > 0 {
-        eprintln!("floor: {deferred} writes deferred");
-    }
-    Ok(())
+    hand_world::serve("floor", &args, connection).await
 }

@@ -21,46 +21,20 @@
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use nodelink_bench::hand_world::{self, ToWorld};
-use nodelink_bench::limit_wire::{self, FromClient};
 use nodelink_bench::ServerArgs;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 type Queue = mpsc::Sender<Bytes>;
 
 async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Queue>>) {
-    let _ = stream.set_nodelay(true);
     let config = WebSocketConfig::default()
         // tungstenite zeroes this much before every read attempt: small is cheaper.
         .read_buffer_size(512)
         .write_buffer_size(64 * 1024);
-    // Echo the nodelink subprotocol the client offers, as nodelink does.
-    #[allow(clippy::result_large_err)] // The callback's error type is tungstenite's.
-    let echo = |request: &Request, mut response: Response| {
-        let offered = request
-            .headers()
-            .get("sec-websocket-protocol")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .find(|p| p.starts_with("nodelink."))
-            })
-            .and_then(|value| value.parse().ok());
-        if let Some(value) = offered {
-            response
-                .headers_mut()
-                .insert("sec-websocket-protocol", value);
-        }
-        Ok(response)
-    };
-    let Ok(socket) =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, echo, Some(config)).await
-    else {
+    let Some(socket) = hand_world::accept(stream, config).await else {
         return;
     };
     let (queue, mut frames) = mpsc::channel::<Bytes>(256);
@@ -69,7 +43,7 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Queue>>) {
         return;
     }
     let Ok(id) = joined.await else { return };
-    let (mut sink, mut stream) = socket.split();
+    let (mut sink, stream) = socket.split();
     let writer = async move {
         while let Some(first) = frames.recv().await {
             let mut next = Some(first);
@@ -84,24 +58,9 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Queue>>) {
             }
         }
     };
-    let requests = world.clone();
-    let reader = async move {
-        while let Some(Ok(message)) = stream.next().await {
-            if let Message::Binary(bytes) = message {
-                let request = match limit_wire::read_client(&bytes) {
-                    Some(FromClient::Move(x, y)) => ToWorld::Move(id, x, y),
-                    Some(FromClient::Chat(msg)) => ToWorld::Chat(id, msg.to_owned()),
-                    Some(FromClient::Other) | None => continue,
-                };
-                if requests.send(request).await.is_err() {
-                    return;
-                }
-            }
-        }
-    };
     tokio::select! {
         () = writer => {}
-        () = reader => {}
+        () = hand_world::forward_requests(stream, id, &world) => {}
     }
     let _ = world.send(ToWorld::Leave(id)).await;
 }
@@ -109,21 +68,5 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Queue>>) {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = ServerArgs::parse(std::env::args().skip(1))?;
-    if args.tls.is_some() {
-        return Err("--tls: the limit server serves plain ws:// only".into());
-    }
-    if args.match_size.is_some() {
-        return Err("--match-size: the limit server hosts one world, no matches".into());
-    }
-    if args.redis.is_some() {
-        return Err("--redis: the limit server is one process, of no service".into());
-    }
-    let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
-    println!("listening on {}", listener.local_addr()?);
-    let (to_world, inbox) = mpsc::channel(4096);
-    tokio::spawn(hand_world::run::<Queue>(inbox, args.room_size));
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(connection(stream, to_world.clone()));
-    }
+    hand_world::serve("limit server", &args, connection).await
 }
