@@ -73,6 +73,9 @@ async fn play_as_player<P: Protocol>(
     } = connecting;
     let config = &*config;
     let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
+    // The reader announces the WebSocket layer's answers in the queue, without
+    // keeping it open: the match's sender alone decides when it closes.
+    let announce = outbox.clone();
     let (hard_close, closed) = HardClose::new();
     let (reply, joined) = oneshot::channel();
     let join = ToMatch::Join(Box::new(JoinRequest {
@@ -101,7 +104,8 @@ async fn play_as_player<P: Protocol>(
     span.record("player", tracing::field::display(player));
 
     let websocket = *socket.get_config();
-    let (stream, sink) = outbound::split(socket, role, websocket).await;
+    let (stream, sink) = outbound::split(socket, role, websocket, &announce).await;
+    drop(announce);
     let peer = Peer { player, link };
     // Frames read so far, for the match's count of what the client sent.
     let read_count = AtomicU64::new(0);
@@ -118,6 +122,8 @@ async fn play_as_player<P: Protocol>(
     let writer = write(sink, queue, closed, config.close_timeout, traffic);
     tokio::pin!(reader, writer);
     let ending = tokio::select! {
+        // Neither can starve the other: each completes once.
+        biased;
         ending = &mut reader => {
             // The peer closed, the socket failed, or the reader gave up on the peer.
             // The match removes (or pauses) the player and drops its queue, which
@@ -376,31 +382,14 @@ async fn write(
     close_timeout: Duration,
     traffic: &WireTraffic,
 ) -> Option<CloseReason> {
-    let control = sink.control();
     let drain = async {
         let mut batch: Vec<Outgoing> = Vec::new();
-        // One waiter for tungstenite's answers, made again only once it fires,
-        // rather than one per frame.
-        let written = control.written();
-        tokio::pin!(written);
         loop {
-            tokio::select! {
-                first = queue.recv() => {
-                    let first = first?;
-                    batch.clear();
-                    batch.push(first);
-                    while let Ok(next) = queue.try_recv() {
-                        batch.push(next);
-                    }
-                }
-                () = &mut written => {
-                    written.set(control.written());
-                    sink.write_control().await.ok()?;
-                    if control.peer_closed() {
-                        return None;
-                    }
-                    continue;
-                }
+            let first = queue.recv().await?;
+            batch.clear();
+            batch.push(first);
+            while let Ok(next) = queue.try_recv() {
+                batch.push(next);
             }
             // What comes after a close is not sent.
             let closing = batch
@@ -415,6 +404,10 @@ async fn write(
             });
             if let Some(reason) = closing {
                 return Some(reason);
+            }
+            if sink.peer_closed() {
+                // Tungstenite's answer to the client's close went out last.
+                return None;
             }
         }
     };

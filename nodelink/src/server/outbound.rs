@@ -4,8 +4,11 @@
 //! writer sends each queued frame itself, as a WebSocket header and the frame's
 //! shared payload in one vectored write: the payload, encoded once per tick for
 //! all its recipients, is never copied into a per-connection buffer. Everything
-//! queued when the writer wakes goes out in one write.
+//! queued when the writer wakes goes out in one write. A plain TCP connection is
+//! split into its own halves, which need no lock between the reader and the
+//! writer; other streams share one behind a lock.
 
+use std::any::Any;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +17,15 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
-use tokio::sync::Notify;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use tokio_tungstenite::WebSocketStream;
 
 use crate::server::port::{Io, Outgoing};
+use crate::server::transport::request::Replay;
 use crate::wire::CloseReason;
 
 /// The most bytes of tungstenite's own answers (pongs, the close echo) waiting
@@ -31,11 +37,16 @@ const MAX_CONTROL_BYTES: usize = 64 * 1024;
 const FRAMES_PER_WRITE: usize = 32;
 
 /// What tungstenite writes (its answers to the client's pings and close), kept
-/// for the connection's writer to send between frames.
+/// for the connection's writer to send between frames. The writer learns of
+/// them from an [`Outgoing::Control`] item in its queue, so that it waits on
+/// nothing but its queue.
 #[derive(Debug, Default)]
 pub(crate) struct Control {
     bytes: Mutex<Vec<u8>>,
-    written: Notify,
+    /// `bytes` holds something: the writer takes the lock only then.
+    pending: AtomicBool,
+    /// An [`Outgoing::Control`] item is queued for what `bytes` holds.
+    announced: AtomicBool,
     /// The client closed: after tungstenite's answer, nothing more is sent.
     closed: AtomicBool,
 }
@@ -47,27 +58,133 @@ impl Control {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Resolves once tungstenite has written something for the client (or had,
-    /// since the last such future resolved).
-    pub(crate) fn written(&self) -> tokio::sync::futures::Notified<'_> {
-        self.written.notified()
+    fn take(&self) -> Vec<u8> {
+        if !self.pending.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut bytes = self
+            .bytes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.pending.store(false, Ordering::Release);
+        self.announced.store(false, Ordering::Release);
+        std::mem::take(&mut *bytes)
+    }
+}
+
+/// A connection's byte stream for reading: a TCP socket's own half, or the
+/// shared stream's.
+enum ReadSocket {
+    Tcp(OwnedReadHalf),
+    Shared(ReadHalf<Io>),
+}
+
+/// A connection's byte stream for writing: a TCP socket's own half, or the
+/// shared stream's.
+enum WriteSocket {
+    Tcp(OwnedWriteHalf),
+    Shared(WriteHalf<Io>),
+}
+
+/// `io` as `T`, if it is one.
+fn downcast<T: Any>(io: Io) -> Result<T, Io> {
+    if !(&*io as &dyn Any).is::<T>() {
+        return Err(io);
+    }
+    let any: Box<dyn Any> = io;
+    match any.downcast::<T>() {
+        Ok(inner) => Ok(*inner),
+        Err(_) => unreachable!("the type was checked"),
+    }
+}
+
+/// The TCP socket `io` is, if it is a plain one with nothing read ahead.
+fn plain_tcp(io: Io) -> Result<TcpStream, Io> {
+    let io = match downcast::<Replay<TcpStream>>(io) {
+        Ok(replay) => return replay.into_drained().map_err(|replay| Box::new(replay) as Io),
+        Err(io) => io,
+    };
+    downcast::<TcpStream>(io)
+}
+
+fn split_socket(io: Io) -> (ReadSocket, WriteSocket) {
+    match plain_tcp(io) {
+        Ok(tcp) => {
+            let (read, write) = tcp.into_split();
+            (ReadSocket::Tcp(read), WriteSocket::Tcp(write))
+        }
+        Err(io) => {
+            let (read, write) = tokio::io::split(io);
+            (ReadSocket::Shared(read), WriteSocket::Shared(write))
+        }
+    }
+}
+
+impl AsyncRead for ReadSocket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(read) => Pin::new(read).poll_read(cx, buf),
+            Self::Shared(read) => Pin::new(read).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for WriteSocket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(write) => Pin::new(write).poll_write(cx, buf),
+            Self::Shared(write) => Pin::new(write).poll_write(cx, buf),
+        }
     }
 
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(
-            &mut *self
-                .bytes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(write) => Pin::new(write).poll_write_vectored(cx, bufs),
+            Self::Shared(write) => Pin::new(write).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Self::Tcp(write) => write.is_write_vectored(),
+            Self::Shared(write) => write.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(write) => Pin::new(write).poll_flush(cx),
+            Self::Shared(write) => Pin::new(write).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(write) => Pin::new(write).poll_shutdown(cx),
+            Self::Shared(write) => Pin::new(write).poll_shutdown(cx),
+        }
     }
 }
 
 /// The reading side of a connection as tungstenite sees it: it reads from the
-/// socket, and what it writes goes to [`Control`].
+/// socket, and what it writes goes to [`Control`], announced to the writer by an
+/// [`Outgoing::Control`] item in its queue (a queue it does not keep open).
 pub(crate) struct ReadSide {
-    read: ReadHalf<Io>,
+    read: ReadSocket,
     control: Arc<Control>,
+    writer: mpsc::WeakSender<Outgoing>,
 }
 
 impl ReadSide {
@@ -103,11 +220,24 @@ impl AsyncWrite for ReadSide {
             return Poll::Ready(Err(io::Error::other("too many control frames unsent")));
         }
         bytes.extend_from_slice(buf);
+        self.control.pending.store(true, Ordering::Release);
         Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.control.written.notify_one();
+        let control = &self.control;
+        if control.pending.load(Ordering::Acquire) && !control.announced.swap(true, Ordering::AcqRel)
+        {
+            // A full queue keeps the writer busy: it sends the answer before its
+            // next frames anyway.
+            let sent = self
+                .writer
+                .upgrade()
+                .is_some_and(|queue| queue.try_send(Outgoing::Control).is_ok());
+            if !sent {
+                control.announced.store(false, Ordering::Release);
+            }
+        }
         Poll::Ready(Ok(()))
     }
 
@@ -117,18 +247,20 @@ impl AsyncWrite for ReadSide {
 }
 
 /// A connection's two sides after the upgrade: tungstenite reading, and the
-/// socket for [`Writer`].
+/// socket for [`Writer`], which drains the queue `writer` sends to.
 pub(crate) async fn split(
     socket: WebSocketStream<Io>,
     role: Role,
     config: WebSocketConfig,
+    writer: &mpsc::Sender<Outgoing>,
 ) -> (WebSocketStream<ReadSide>, Writer) {
-    let (read, write) = tokio::io::split(socket.into_inner());
+    let (read, write) = split_socket(socket.into_inner());
     let control = Arc::new(Control::default());
     let reader = WebSocketStream::from_raw_socket(
         ReadSide {
             read,
             control: control.clone(),
+            writer: writer.downgrade(),
         },
         role,
         Some(config),
@@ -156,7 +288,7 @@ fn frames(items: &[Outgoing]) -> impl Iterator<Item = (u8, &[u8])> {
             Outgoing::Binary(bytes) => (Some((OPCODE_BINARY, bytes.as_ref())), &[]),
             Outgoing::Text(text) => (Some((OPCODE_TEXT, text.as_bytes())), &[]),
             Outgoing::Batch(frames) => (None, frames.as_slice()),
-            Outgoing::Close(_) => (None, &[]),
+            Outgoing::Close(_) | Outgoing::Control => (None, &[]),
         };
         single
             .into_iter()
@@ -166,7 +298,7 @@ fn frames(items: &[Outgoing]) -> impl Iterator<Item = (u8, &[u8])> {
 
 /// Writes frames to a connection's socket.
 pub(crate) struct Writer {
-    socket: WriteHalf<Io>,
+    socket: WriteSocket,
     control: Arc<Control>,
     /// Whether frames are masked (this server is the client of a relay's data
     /// connection).
@@ -229,15 +361,28 @@ fn append(out: &mut Vec<u8>, head: &[u8], payload: &[u8], masked: bool) {
     );
 }
 
+/// Writes every byte of `slices`, as few system calls as the socket allows.
+async fn write_all_vectored(socket: &mut WriteSocket, slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    let mut slices = slices;
+    while !slices.is_empty() {
+        let written = socket.write_vectored(slices).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut slices, written);
+    }
+    Ok(())
+}
+
 const OPCODE_TEXT: u8 = 0x1;
 const OPCODE_BINARY: u8 = 0x2;
 const OPCODE_CLOSE: u8 = 0x8;
 
 impl Writer {
-    /// What tungstenite writes for the client: [`Control::written`] resolves
-    /// once it has.
-    pub(crate) fn control(&self) -> Arc<Control> {
-        self.control.clone()
+    /// Whether the client closed the connection: tungstenite's answer, once
+    /// written, is the last frame.
+    pub(crate) fn peer_closed(&self) -> bool {
+        self.control.peer_closed()
     }
 
     /// Writes tungstenite's pending answers, if any.
@@ -258,6 +403,16 @@ impl Writer {
             // Nothing goes after the answer to the client's close.
             return Ok((0, 0));
         }
+        if let ([item], true) = (items, self.vectored) {
+            if let Some((opcode, payload)) = frames(std::slice::from_ref(item)).next() {
+                // The common case, a tick's one frame: no arrays to fill.
+                let (head, head_len) = header(opcode, payload.len());
+                let mut slices = [IoSlice::new(&head[..head_len]), IoSlice::new(payload)];
+                write_all_vectored(&mut self.socket, &mut slices).await?;
+                self.socket.flush().await?;
+                return Ok((1, payload.len() as u64));
+            }
+        }
         let (mut count, mut bytes) = (0u64, 0u64);
         let mut pending = frames(items).peekable();
         while pending.peek().is_some() {
@@ -277,14 +432,7 @@ impl Writer {
                     slices[2 * i] = IoSlice::new(&head[..*head_len]);
                     slices[2 * i + 1] = IoSlice::new(payload);
                 }
-                let mut slices = &mut slices[..2 * chunk.len()];
-                while !slices.is_empty() {
-                    let written = self.socket.write_vectored(slices).await?;
-                    if written == 0 {
-                        return Err(io::ErrorKind::WriteZero.into());
-                    }
-                    IoSlice::advance_slices(&mut slices, written);
-                }
+                write_all_vectored(&mut self.socket, &mut slices[..2 * chunk.len()]).await?;
             } else {
                 self.copied.clear();
                 for (payload, (head, head_len)) in chunk.iter().zip(&self.headers) {

@@ -7,10 +7,10 @@
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 
 use bytes::Bytes;
-use futures::future::{AbortHandle, AbortRegistration, Abortable};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::WebSocketStream;
@@ -116,54 +116,104 @@ pub(crate) enum Outgoing {
     Batch(Vec<Bytes>),
     /// Close the connection with this reason, after the frames queued before it.
     Close(CloseReason),
+    /// Send what the WebSocket layer answered the client (a pong, the echo of
+    /// its close), waiting in the connection's control bytes.
+    Control,
 }
 
 /// Closes a connection without waiting for its queue to drain (the peer is not
 /// reading, and the writer may be stuck on a full socket): the world's half.
 ///
-/// Aborting the writer's drain loop costs it one atomic check per wake-up, which
-/// matters because the writer wakes for every frame.
+/// The writer wakes for every frame, so its half costs one atomic load a wake-up:
+/// it hands its waker over only when the waker changes (for a task, once).
 #[derive(Debug)]
 pub(crate) struct HardClose {
-    abort: AbortHandle,
-    reason: Arc<AtomicU16>,
+    shared: Arc<HardCloseShared>,
 }
 
 /// The writer's half of [`HardClose`].
 #[derive(Debug)]
 pub(crate) struct HardCloseSignal {
-    registration: AbortRegistration,
-    reason: Arc<AtomicU16>,
+    shared: Arc<HardCloseShared>,
+    /// The waker last handed to `shared`.
+    handed: Option<Waker>,
+}
+
+#[derive(Debug, Default)]
+struct HardCloseShared {
+    /// The close reason's code once closed; 0 before.
+    reason: AtomicU16,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl HardCloseShared {
+    fn reason(&self) -> Option<CloseReason> {
+        match self.reason.load(Ordering::Acquire) {
+            0 => None,
+            code => Some(CloseReason::from_code(code).unwrap_or(CloseReason::SlowConsumer)),
+        }
+    }
 }
 
 impl HardClose {
     pub(crate) fn new() -> (Self, HardCloseSignal) {
-        let (abort, registration) = AbortHandle::new_pair();
-        let reason = Arc::new(AtomicU16::new(0));
+        let shared = Arc::new(HardCloseShared::default());
         let signal = HardCloseSignal {
-            registration,
-            reason: reason.clone(),
+            shared: shared.clone(),
+            handed: None,
         };
-        (Self { abort, reason }, signal)
+        (Self { shared }, signal)
     }
 
     pub(crate) fn close(&self, reason: CloseReason) {
-        self.reason.store(reason.code(), Ordering::Release);
-        self.abort.abort();
+        self.shared.reason.store(reason.code(), Ordering::Release);
+        let waker = self
+            .shared
+            .waker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
 impl HardCloseSignal {
     /// Runs `drain` until it ends (with its close reason) or a hard close
     /// interrupts it (with the hard close's reason).
-    pub(crate) async fn interrupt<F>(self, drain: F) -> Option<CloseReason>
+    pub(crate) async fn interrupt<F>(mut self, drain: F) -> Option<CloseReason>
     where
         F: std::future::Future<Output = Option<CloseReason>>,
     {
-        match Abortable::new(drain, self.registration).await {
-            Ok(reason) => reason,
-            Err(_) => CloseReason::from_code(self.reason.load(Ordering::Acquire)),
-        }
+        let mut drain = std::pin::pin!(drain);
+        std::future::poll_fn(|cx| {
+            if let Some(reason) = self.shared.reason() {
+                return Poll::Ready(Some(reason));
+            }
+            if let Poll::Ready(reason) = drain.as_mut().poll(cx) {
+                return Poll::Ready(reason);
+            }
+            if !self
+                .handed
+                .as_ref()
+                .is_some_and(|handed| handed.will_wake(cx.waker()))
+            {
+                *self
+                    .shared
+                    .waker
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cx.waker().clone());
+                self.handed = Some(cx.waker().clone());
+                // A close that took the slot before this waker was in it is seen
+                // here; one after it wakes this task.
+                if let Some(reason) = self.shared.reason() {
+                    return Poll::Ready(Some(reason));
+                }
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -310,7 +360,7 @@ pub(crate) type Io = Box<dyn AsyncIo>;
 
 /// What [`Io`] boxes.
 pub(crate) trait AsyncIo:
-    tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static
+    tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Any
 {
 }
 

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -71,42 +72,80 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
     /// Drives the match until it ends (its handlers end it, or it stayed empty
     /// past its linger) or the server shuts down: each message it is sent, each
     /// command, and a tick at its tick rate, with the time passed in.
-    async fn drive(mut self) {
-        let mut ticker = interval(self.game.tick_interval());
+    ///
+    /// Written as one poll rather than a `select!` in a loop: a match wakes for
+    /// every message its players send, and each wake-up polls each source once
+    /// to handle what is ready, then once more only those that had something.
+    async fn drive(self) {
+        let Self {
+            mut game,
+            mut inbox,
+            mut commands,
+            shutdown,
+            lifetime,
+        } = self;
+        let mut ticker = interval(game.tick_interval());
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let linger = self.lifetime.linger;
-        while self.game.ending().is_none() {
-            tokio::select! {
-                // An error means every handle is gone: nothing can stop it later.
-                _ = self.shutdown.wait_for(|stop| *stop) => break,
-                Some(command) = self.commands.recv() => self.game.command(command),
-                Some(message) = self.inbox.recv() => {
-                    self.game.inbound(message);
-                    // Whatever else is already queued goes through without a trip
-                    // round the select (bounded, so ticks and commands stay prompt).
-                    for _ in 1..INBOUND_BATCH {
-                        let Ok(message) = self.inbox.try_recv() else { break };
-                        self.game.settle();
-                        self.game.inbound(message);
-                    }
-                }
-                now = ticker.tick() => {
-                    let now = now.into_std();
-                    self.game.tick_at(now);
-                    if let Some(linger) = linger {
-                        self.game.end_if_empty(now, linger);
-                    }
+        let linger = lifetime.linger;
+        // The shutdown signal's waiter is made once and polled only when the
+        // signal has moved (or its sender is gone: nothing can stop the match
+        // later, so it stops now), which the probe tells with one atomic load.
+        let mut probe = shutdown.clone();
+        let mut shutdown = shutdown;
+        let stopping = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        };
+        tokio::pin!(stopping);
+        let mut waiting_for_stop = false;
+        std::future::poll_fn(|cx| {
+            if !waiting_for_stop || !matches!(probe.has_changed(), Ok(false)) {
+                waiting_for_stop = true;
+                probe.mark_unchanged();
+                if stopping.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(());
                 }
             }
-            self.game.settle();
-        }
-        self.game.end();
+            while game.ending().is_none() {
+                let mut handled = false;
+                if let Poll::Ready(now) = ticker.poll_tick(cx) {
+                    let now = now.into_std();
+                    game.tick_at(now);
+                    if let Some(linger) = linger {
+                        game.end_if_empty(now, linger);
+                    }
+                    game.settle();
+                    handled = true;
+                }
+                // One command, then up to a batch of messages, each round: neither
+                // source can hold the other up.
+                if let Poll::Ready(Some(command)) = commands.poll_recv(cx) {
+                    game.command(command);
+                    game.settle();
+                    handled = true;
+                }
+                for _ in 0..INBOUND_BATCH {
+                    let Poll::Ready(Some(message)) = inbox.poll_recv(cx) else {
+                        break;
+                    };
+                    game.inbound(message);
+                    game.settle();
+                    handled = true;
+                }
+                if !handled {
+                    // Every source has this task's waker.
+                    return Poll::Pending;
+                }
+            }
+            Poll::Ready(())
+        })
+        .await;
+        game.end();
         // Connections still joining (resuming ones too) are refused.
-        self.inbox.close();
-        while let Ok(message) = self.inbox.try_recv() {
-            self.game.refuse(message);
+        inbox.close();
+        while let Ok(message) = inbox.try_recv() {
+            game.refuse(message);
         }
-        (self.lifetime.on_end)();
+        (lifetime.on_end)();
     }
 }
 

@@ -333,6 +333,17 @@ impl<S> Replay<S> {
     }
 }
 
+impl<S> Replay<S> {
+    /// The stream itself once everything read ahead has been replayed, so that
+    /// what reads it next reads the stream alone.
+    pub(crate) fn into_drained(self) -> Result<S, Self> {
+        if self.position < self.read.len() {
+            return Err(self);
+        }
+        Ok(self.inner)
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for Replay<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
