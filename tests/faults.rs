@@ -616,6 +616,66 @@ async fn an_abrupt_reset_mid_frame_removes_only_that_player() {
     running.stop().await;
 }
 
+/// The WebSocket layer's own answers travel the same socket as the game's frames
+/// (the server writes those itself): a ping gets its pong with the same payload
+/// among the ticks, a close gets its code echoed, as the last frame, and the
+/// player leaves (no pause: the client said goodbye).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_ping_is_answered_and_a_close_is_echoed_last() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+    let (server, mut probe) = probed(local_config());
+    let running = serve(server).await;
+    let mut other = Watcher::connect(&running.url()).await;
+    let (mut raw, id) = raw_connect(&running.url()).await;
+    // The other player moves every tick, so game frames keep coming between.
+    still_served(&mut other, 1.0).await;
+    for round in 0..3u8 {
+        let payload = vec![round; 100];
+        raw.send(Message::Ping(payload.clone().into()))
+            .await
+            .expect("sent");
+        within("the pong", async {
+            loop {
+                match raw.next().await {
+                    Some(Ok(Message::Pong(echoed))) => {
+                        assert_eq!(echoed.as_ref(), payload.as_slice(), "the ping's payload");
+                        return;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("the connection ended before the pong: {other:?}"),
+                }
+            }
+        })
+        .await;
+        still_served(&mut other, f32::from(round) + 2.0).await;
+    }
+    raw.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::Away,
+        reason: "going home".into(),
+    })))
+    .await
+    .expect("sent");
+    let echoed = within("the echo of the close", async {
+        let mut echoed = None;
+        while let Some(message) = raw.next().await {
+            match message {
+                Ok(Message::Close(frame)) => echoed = Some(frame.map(|f| u16::from(f.code))),
+                Ok(other) => assert!(echoed.is_none(), "a frame after the close: {other:?}"),
+                Err(_) => break,
+            }
+        }
+        echoed
+    })
+    .await;
+    assert_eq!(echoed, Some(Some(1001)), "the client's own code, echoed");
+    assert_eq!(within("the departure", probe.left.recv()).await, Some(id));
+    assert!(probe.paused.try_recv().is_err(), "left, not paused");
+    still_served(&mut other, 9.0).await;
+    running.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_connect_disconnect_cycles_leave_nothing_behind() {
     let (mut server, _probe) = probed(local_config().max_connections_per_ip(1000));
