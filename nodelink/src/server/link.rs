@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc::error::SendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -328,8 +329,14 @@ async fn read<P: Protocol>(
             }
         };
         // Waits while the match is busy: this connection stops reading, and TCP
-        // flow control slows the sender down.
-        if inbox.send(inbound).await.is_err() {
+        // flow control slows the sender down. (Tried first without waiting, the
+        // common case, which costs less than a wait that completes at once.)
+        let waited = match inbox.try_send(inbound) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(inbound)) => inbox.send(inbound).await,
+            Err(mpsc::error::TrySendError::Closed(inbound)) => Err(SendError(inbound)),
+        };
+        if waited.is_err() {
             return Ending::Lost;
         }
     }

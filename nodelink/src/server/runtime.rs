@@ -75,7 +75,7 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
     ///
     /// Written as one poll rather than a `select!` in a loop: a match wakes for
     /// every message its players send, and each wake-up polls each source once
-    /// to handle what is ready, then once more only those that had something.
+    /// to handle what is ready, then again only those that had something.
     async fn drive(self) {
         let Self {
             mut game,
@@ -105,34 +105,54 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                     return Poll::Ready(());
                 }
             }
+            // A source that answered "nothing yet" holds this task's waker until it
+            // has something: it is polled again only at the next wake-up.
+            let (mut tick_due, mut commands_due, mut inbox_due) = (true, true, true);
             while game.ending().is_none() {
-                let mut handled = false;
-                if let Poll::Ready(now) = ticker.poll_tick(cx) {
-                    let now = now.into_std();
-                    game.tick_at(now);
-                    if let Some(linger) = linger {
-                        game.end_if_empty(now, linger);
+                if tick_due {
+                    match ticker.poll_tick(cx) {
+                        Poll::Ready(now) => {
+                            let now = now.into_std();
+                            game.tick_at(now);
+                            if let Some(linger) = linger {
+                                game.end_if_empty(now, linger);
+                            }
+                            game.settle();
+                        }
+                        Poll::Pending => tick_due = false,
                     }
-                    game.settle();
-                    handled = true;
                 }
                 // One command, then up to a batch of messages, each round: neither
                 // source can hold the other up.
-                if let Poll::Ready(Some(command)) = commands.poll_recv(cx) {
-                    game.command(command);
-                    game.settle();
-                    handled = true;
+                if commands_due {
+                    match commands.poll_recv(cx) {
+                        Poll::Ready(Some(command)) => {
+                            game.command(command);
+                            game.settle();
+                        }
+                        // Every handle is gone: no command will come.
+                        Poll::Ready(None) | Poll::Pending => commands_due = false,
+                    }
                 }
-                for _ in 0..INBOUND_BATCH {
-                    let Poll::Ready(Some(message)) = inbox.poll_recv(cx) else {
-                        break;
-                    };
-                    game.inbound(message);
-                    game.settle();
-                    handled = true;
+                if inbox_due {
+                    for _ in 0..INBOUND_BATCH {
+                        match inbox.poll_recv(cx) {
+                            Poll::Ready(Some(message)) => {
+                                game.inbound(message);
+                                game.settle();
+                            }
+                            Poll::Ready(None) | Poll::Pending => {
+                                inbox_due = false;
+                                break;
+                            }
+                        }
+                    }
+                    if inbox_due {
+                        // A full batch: the clock and the commands get their turn.
+                        (tick_due, commands_due) = (true, true);
+                    }
                 }
-                if !handled {
-                    // Every source has this task's waker.
+                if !(tick_due || commands_due || inbox_due) {
                     return Poll::Pending;
                 }
             }

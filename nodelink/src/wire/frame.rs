@@ -454,6 +454,17 @@ fn open_frame<'a>(
 /// The kind of a frame, read without decoding the rest: what each side counts to
 /// resume a session. `None` when the bytes do not start like a frame.
 pub(crate) fn frame_kind(bytes: &[u8]) -> Option<u64> {
+    // Every frame a client sends starts so: an array of under 16 elements (a
+    // fixarray byte), then a kind under 128 (a positive fixint). Read on every
+    // frame a server receives, so read directly.
+    if let [0x91..=0x9f, kind @ 0x00..=0x7f, ..] = bytes {
+        return Some(u64::from(*kind));
+    }
+    decoded_frame_kind(bytes)
+}
+
+/// [`frame_kind`] through the decoder, for every other start.
+fn decoded_frame_kind(bytes: &[u8]) -> Option<u64> {
     let mut input = Decoder::new(bytes);
     match input.array_len("frame") {
         Ok(len) if len > 0 => input.uint("frame kind").ok(),
@@ -713,4 +724,28 @@ pub fn decode_client_frame<E: Events>(
     };
     input.finish()?;
     Ok(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decoded_frame_kind, frame_kind};
+
+    #[test]
+    fn the_direct_read_of_a_frame_kind_agrees_with_the_decoder() {
+        for first in 0..=u8::MAX {
+            for second in 0..=u8::MAX {
+                for rest in [&[][..], &[0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]] {
+                    let mut bytes = vec![first, second];
+                    bytes.extend_from_slice(rest);
+                    assert_eq!(
+                        frame_kind(&bytes),
+                        decoded_frame_kind(&bytes),
+                        "{bytes:02x?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(frame_kind(&[]), None);
+        assert_eq!(frame_kind(&[0x92]), None);
+    }
 }
