@@ -5,6 +5,7 @@
 //! writer drains the player's bounded send queue into the socket, until one side
 //! closes.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -35,12 +36,16 @@ use crate::{PlayerId, Protocol};
 /// An admitted connection's life after the upgrade: it joins the match behind
 /// `port` as a player (or resumes one), holding `seat`, then its frames flow until
 /// one side closes it.
-pub(crate) async fn play<P: Protocol>(
+///
+/// This and the pumps below are plain functions returning an `async move` block
+/// rather than `async fn`s: an `async fn` keeps a second copy of its arguments in
+/// its future, and a connection's future lives as long as the connection.
+pub(crate) fn play<P: Protocol>(
     socket: WebSocketStream<Io>,
     port: mpsc::Sender<ToMatch<P>>,
     seat: Option<Seat>,
     connecting: Connecting,
-) {
+) -> impl Future<Output = ()> + Send {
     // One span per connection, never per frame: its peer and wire, then the
     // player it became, whether it resumed a session, and how it ended.
     let span = tracing::info_span!(
@@ -51,107 +56,113 @@ pub(crate) async fn play<P: Protocol>(
         player = tracing::field::Empty,
         ended = tracing::field::Empty,
     );
-    play_as_player(socket, port, seat, connecting)
-        .instrument(span)
-        .await;
+    play_as_player(socket, port, seat, connecting).instrument(span)
 }
 
 /// [`play`], inside the connection's span.
-async fn play_as_player<P: Protocol>(
+// Not an `async fn`, so that its arguments are kept once: see [`play`].
+#[allow(clippy::manual_async_fn)]
+fn play_as_player<P: Protocol>(
     socket: WebSocketStream<Io>,
     port: mpsc::Sender<ToMatch<P>>,
     seat: Option<Seat>,
     connecting: Connecting,
-) {
-    let span = tracing::Span::current();
-    let Connecting {
-        addr,
-        role,
-        wire,
-        identity,
-        resume,
-        config,
-    } = connecting;
-    let config = &*config;
-    let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
-    // The reader announces the WebSocket layer's answers in the queue, without
-    // keeping it open: the match's sender alone decides when it closes.
-    let announce = outbox.clone();
-    let (hard_close, closed) = HardClose::new();
-    let (reply, joined) = oneshot::channel();
-    let join = ToMatch::Join(Box::new(JoinRequest {
-        outbox,
-        hard_close,
-        addr,
-        wire,
-        identity,
-        resume,
-        seat,
-        reply,
-    }));
-    let refused = |reason: CloseReason| {
-        span.record("ended", reason.description());
-        reason
-    };
-    if port.send(join).await.is_err() {
-        // The match ended between matchmaking and the join.
-        return close_now(socket, refused(CloseReason::MatchEnded)).await;
-    }
-    let (player, link, process) = match joined.await {
-        Ok(Joined::Player { id, link, process }) => (id, link, process),
-        Ok(Joined::Refused(reason)) => return close_now(socket, refused(reason)).await,
-        Err(_) => return close_now(socket, refused(CloseReason::MatchEnded)).await,
-    };
-    span.record("player", tracing::field::display(player));
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let span = tracing::Span::current();
+        let Connecting {
+            addr,
+            role,
+            wire,
+            identity,
+            resume,
+            config,
+        } = connecting;
+        let config = &*config;
+        let (outbox, queue) = mpsc::channel(config.send_queue_len.max(1));
+        // The reader announces the WebSocket layer's answers in the queue, without
+        // keeping it open: the match's sender alone decides when it closes.
+        let announce = outbox.clone();
+        let (hard_close, closed) = HardClose::new();
+        let (reply, joined) = oneshot::channel();
+        let join = ToMatch::Join(Box::new(JoinRequest {
+            outbox,
+            hard_close,
+            addr,
+            wire,
+            identity,
+            resume,
+            seat,
+            reply,
+        }));
+        let refused = |reason: CloseReason| {
+            span.record("ended", reason.description());
+            reason
+        };
+        if port.send(join).await.is_err() {
+            // The match ended between matchmaking and the join.
+            return Box::pin(close_now(socket, refused(CloseReason::MatchEnded))).await;
+        }
+        let (player, link, process) = match joined.await {
+            Ok(Joined::Player { id, link, process }) => (id, link, process),
+            Ok(Joined::Refused(reason)) => {
+                return Box::pin(close_now(socket, refused(reason))).await
+            }
+            Err(_) => return Box::pin(close_now(socket, refused(CloseReason::MatchEnded))).await,
+        };
+        span.record("player", tracing::field::display(player));
 
-    let websocket = *socket.get_config();
-    let (stream, sink) = outbound::split(socket, role, websocket, &announce).await;
-    drop(announce);
-    let peer = Peer { player, link };
-    // Frames read so far, for the match's count of what the client sent.
-    let read_count = AtomicU64::new(0);
-    let traffic = WireTraffic::of(&process.traffic, wire);
-    let reader = read(
-        stream,
-        peer,
-        wire,
-        port.clone(),
-        config,
-        &read_count,
-        traffic,
-    );
-    let writer = write(sink, queue, closed, config.close_timeout, traffic);
-    tokio::pin!(reader, writer);
-    let ending = tokio::select! {
-        // Neither can starve the other: each completes once.
-        biased;
-        ending = &mut reader => {
-            // The peer closed, the socket failed, or the reader gave up on the peer.
-            // The match removes (or pauses) the player and drops its queue, which
-            // ends the writer after any close frame; bound the wait in case it is
-            // stuck.
-            span.record("ended", described(ending));
-            let left = peer.left(&read_count, ending);
-            let _ = port.send(left).await;
-            let _ = timeout(config.close_timeout * 2, writer).await;
-            return;
-        }
-        sent = &mut writer => {
-            // The server closed the connection (kick, shutdown, pause), the socket
-            // failed, or the peer's close frame stopped the writing: give the peer
-            // a moment to answer the close frame, or the reader to see the peer's.
-            let answered = timeout(config.close_timeout, reader).await;
-            let ending = answered.unwrap_or(Ending::Lost);
-            // The reason the server closed it with, if it did.
-            let how = sent.map_or_else(|| described(ending), CloseReason::description);
-            span.record("ended", how);
-            ending
-        }
-    };
-    // After a close the match made, its player is gone or has moved on: this news
-    // is ignored. Otherwise the match pauses or removes the player, as the reader
-    // saw the connection end.
-    let _ = port.send(peer.left(&read_count, ending)).await;
+        let websocket = *socket.get_config();
+        // Boxed, as the rare paths below: only what a connection waits on while it
+        // lives is kept in its future.
+        let (stream, sink) = Box::pin(outbound::split(socket, role, websocket, &announce)).await;
+        drop(announce);
+        let peer = Peer { player, link };
+        // Frames read so far, for the match's count of what the client sent.
+        let read_count = AtomicU64::new(0);
+        let traffic = WireTraffic::of(&process.traffic, wire);
+        let reader = read(
+            stream,
+            peer,
+            wire,
+            port.clone(),
+            config,
+            &read_count,
+            traffic,
+        );
+        let writer = write(sink, queue, closed, config.close_timeout, traffic);
+        tokio::pin!(reader, writer);
+        let ending = tokio::select! {
+            // Neither can starve the other: each completes once.
+            biased;
+            ending = &mut reader => {
+                // The peer closed, the socket failed, or the reader gave up on the peer.
+                // The match removes (or pauses) the player and drops its queue, which
+                // ends the writer after any close frame; bound the wait in case it is
+                // stuck.
+                span.record("ended", described(ending));
+                let left = peer.left(&read_count, ending);
+                let _ = port.send(left).await;
+                let _ = timeout(config.close_timeout * 2, writer).await;
+                return;
+            }
+            sent = &mut writer => {
+                // The server closed the connection (kick, shutdown, pause), the socket
+                // failed, or the peer's close frame stopped the writing: give the peer
+                // a moment to answer the close frame, or the reader to see the peer's.
+                let answered = timeout(config.close_timeout, reader).await;
+                let ending = answered.unwrap_or(Ending::Lost);
+                // The reason the server closed it with, if it did.
+                let how = sent.map_or_else(|| described(ending), CloseReason::description);
+                span.record("ended", how);
+                ending
+            }
+        };
+        // After a close the match made, its player is gone or has moved on: this news
+        // is ignored. Otherwise the match pauses or removes the player, as the reader
+        // saw the connection end.
+        let _ = port.send(peer.left(&read_count, ending)).await;
+    }
 }
 
 /// How a connection ended as its reader saw it, for its span.
@@ -235,109 +246,107 @@ impl Bucket {
 /// connection ended. Every data message but a pong is counted in `read_count`
 /// before anything else happens to it (rate limit, decoding), as the client counts
 /// what it sends.
-async fn read<P: Protocol>(
+// Not an `async fn`, so that its arguments are kept once: see [`play`].
+#[allow(clippy::manual_async_fn)]
+fn read<'a, P: Protocol>(
     mut stream: WebSocketStream<ReadSide>,
     peer: Peer,
     wire: WireFormat,
     inbox: mpsc::Sender<ToMatch<P>>,
-    config: &ServerConfig,
-    read_count: &AtomicU64,
-    traffic: &WireTraffic,
-) -> Ending {
-    let Peer { player, link } = peer;
-    let mut bucket = Bucket::new(config.rate_limit);
-    let mut invalid = 0u32;
-    let mut read = 0u64;
-    // The idle timeout is the match's: it sees every frame that arrives.
-    loop {
-        let next = stream.next().await;
-        let message = match next {
-            Some(Ok(message)) => message,
-            Some(Err(WsError::Capacity(error))) => {
-                let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
-                let error = Box::new(error);
-                let _ = inbox
-                    .send(ToMatch::Invalid {
-                        player,
-                        link,
-                        read,
-                        error,
-                    })
-                    .await;
-                return Ending::Closing(CloseReason::InvalidFrames);
-            }
-            Some(Err(error)) => {
-                tracing::debug!(%player, "connection lost: {error}");
-                return Ending::Lost;
-            }
-            None => return Ending::Lost,
-        };
-        let counted = match &message {
-            Message::Close(_) => {
-                // Tungstenite answers the close frame when flushed: the answer goes
-                // to the writer, which sends it last.
-                stream.get_ref().closed_by_peer();
-                let _ = stream.flush().await;
-                return Ending::Closed;
-            }
-            Message::Binary(bytes) => {
-                traffic.read(bytes.len());
-                frame_kind(bytes) != Some(KIND_PONG)
-            }
-            Message::Text(text) => {
-                traffic.read(text.len());
-                true
-            }
-            // Ping and pong: answered by the WebSocket layer.
-            _ => continue,
-        };
-        if counted {
-            read += 1;
-            read_count.store(read, Ordering::Relaxed);
-        }
-        if !bucket.take() {
-            if bucket.dropped_in_a_row >= config.rate_limit.disconnect_after {
-                return Ending::Closing(CloseReason::RateLimited);
-            }
-            if bucket.dropped_in_a_row == 1 {
-                let error = ServerError::RateLimited {
-                    per_second: config.rate_limit.per_second,
-                };
-                if !report(&inbox, peer, read, error).await {
-                    return Ending::Lost;
-                }
-            }
-            continue;
-        }
-        let inbound = match decode::<P>(message, wire, config.max_frame_len) {
-            Ok(ClientFrame::Event(event)) => ToMatch::Event {
-                player,
-                link,
-                read,
-                event,
-            },
-            Ok(ClientFrame::Pong(seq)) => ToMatch::Pong { player, link, seq },
-            Err(error) => {
-                invalid += 1;
-                if !report(&inbox, peer, read, error).await {
-                    return Ending::Lost;
-                }
-                if invalid > config.max_invalid_frames {
+    config: &'a ServerConfig,
+    read_count: &'a AtomicU64,
+    traffic: &'a WireTraffic,
+) -> impl Future<Output = Ending> + Send + 'a {
+    async move {
+        let Peer { player, link } = peer;
+        let mut bucket = Bucket::new(config.rate_limit);
+        let mut invalid = 0u32;
+        let mut read = 0u64;
+        // The idle timeout is the match's: it sees every frame that arrives.
+        loop {
+            let next = stream.next().await;
+            let message = match next {
+                Some(Ok(message)) => message,
+                Some(Err(WsError::Capacity(error))) => {
+                    let error = ServerError::BadFrame(DecodeError::Malformed(error.to_string()));
+                    let _ = Box::pin(report(&inbox, peer, read, error)).await;
                     return Ending::Closing(CloseReason::InvalidFrames);
+                }
+                Some(Err(error)) => {
+                    tracing::debug!(%player, "connection lost: {error}");
+                    return Ending::Lost;
+                }
+                None => return Ending::Lost,
+            };
+            let counted = match &message {
+                Message::Close(_) => {
+                    // Tungstenite answers the close frame when flushed: the answer goes
+                    // to the writer, which sends it last.
+                    stream.get_ref().closed_by_peer();
+                    let _ = stream.flush().await;
+                    return Ending::Closed;
+                }
+                Message::Binary(bytes) => {
+                    traffic.read(bytes.len());
+                    frame_kind(bytes) != Some(KIND_PONG)
+                }
+                Message::Text(text) => {
+                    traffic.read(text.len());
+                    true
+                }
+                // Ping and pong: answered by the WebSocket layer.
+                _ => continue,
+            };
+            if counted {
+                read += 1;
+                read_count.store(read, Ordering::Relaxed);
+            }
+            if !bucket.take() {
+                if bucket.dropped_in_a_row >= config.rate_limit.disconnect_after {
+                    return Ending::Closing(CloseReason::RateLimited);
+                }
+                if bucket.dropped_in_a_row == 1 {
+                    let error = ServerError::RateLimited {
+                        per_second: config.rate_limit.per_second,
+                    };
+                    if !Box::pin(report(&inbox, peer, read, error)).await {
+                        return Ending::Lost;
+                    }
                 }
                 continue;
             }
-        };
-        // Waits while the match is busy: this connection stops reading, and TCP
-        // flow control slows the sender down. (Tried first without waiting, the
-        // common case, which costs less than a wait that completes at once.)
-        let waited = match inbox.try_send(inbound) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(inbound)) => inbox.send(inbound).await,
-            Err(mpsc::error::TrySendError::Closed(inbound)) => Err(SendError(inbound)),
-        };
-        if waited.is_err() {
-            return Ending::Lost;
+            let inbound = match decode::<P>(message, wire, config.max_frame_len) {
+                Ok(ClientFrame::Event(event)) => ToMatch::Event {
+                    player,
+                    link,
+                    read,
+                    event,
+                },
+                Ok(ClientFrame::Pong(seq)) => ToMatch::Pong { player, link, seq },
+                Err(error) => {
+                    invalid += 1;
+                    if !Box::pin(report(&inbox, peer, read, error)).await {
+                        return Ending::Lost;
+                    }
+                    if invalid > config.max_invalid_frames {
+                        return Ending::Closing(CloseReason::InvalidFrames);
+                    }
+                    continue;
+                }
+            };
+            // Waits while the match is busy: this connection stops reading, and TCP
+            // flow control slows the sender down. (Tried first without waiting, the
+            // common case, which costs less than a wait that completes at once.)
+            let waited = match inbox.try_send(inbound) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Full(inbound)) => {
+                    Box::pin(inbox.send(inbound)).await
+                }
+                Err(mpsc::error::TrySendError::Closed(inbound)) => Err(SendError(inbound)),
+            };
+            if waited.is_err() {
+                return Ending::Lost;
+            }
         }
     }
 }
@@ -382,53 +391,60 @@ fn decode<P: Protocol>(
 /// queued, or the match orders a hard close (the queue stayed full: the peer is
 /// not reading, and the writer may be stuck on a full socket). Everything queued
 /// when it wakes goes out in one write, each frame's payload as it was shared.
-async fn write(
+// Not an `async fn`, so that its arguments are kept once: see [`play`].
+#[allow(clippy::manual_async_fn)]
+fn write(
     mut sink: Writer,
     mut queue: mpsc::Receiver<Outgoing>,
     hard_close: HardCloseSignal,
     close_timeout: Duration,
     traffic: &WireTraffic,
-) -> Option<CloseReason> {
-    let drain = async {
-        let mut batch: Vec<Outgoing> = Vec::new();
-        loop {
-            let first = queue.recv().await?;
-            batch.clear();
-            batch.push(first);
-            while let Ok(next) = queue.try_recv() {
-                batch.push(next);
+) -> impl Future<Output = Option<CloseReason>> + Send + '_ {
+    async move {
+        let reason = {
+            let drain = async {
+                let mut batch: Vec<Outgoing> = Vec::new();
+                loop {
+                    let first = queue.recv().await?;
+                    batch.clear();
+                    batch.push(first);
+                    while let Ok(next) = queue.try_recv() {
+                        batch.push(next);
+                    }
+                    // What comes after a close is not sent.
+                    let closing = batch
+                        .iter()
+                        .position(|item| matches!(item, Outgoing::Close(_)));
+                    let sent = &batch[..closing.unwrap_or(batch.len())];
+                    let (count, bytes) = sink.write(sent).await.ok()?;
+                    traffic.wrote(count, bytes);
+                    let closing = closing.and_then(|at| match batch[at] {
+                        Outgoing::Close(reason) => Some(reason),
+                        _ => None,
+                    });
+                    if let Some(reason) = closing {
+                        return Some(reason);
+                    }
+                    if sink.peer_closed() {
+                        // Tungstenite's answer to the client's close went out last.
+                        return None;
+                    }
+                }
+            };
+            tokio::pin!(drain);
+            hard_close.interrupt(drain).await
+        };
+        let close = async {
+            match reason {
+                Some(reason) => sink.close(reason).await,
+                // Also the path after the peer closed: tungstenite has answered its
+                // close frame (into the writer's control bytes), and finishing sends
+                // that answer, so the peer sees its own code echoed rather than an
+                // abnormal end.
+                None => sink.finish().await,
             }
-            // What comes after a close is not sent.
-            let closing = batch
-                .iter()
-                .position(|item| matches!(item, Outgoing::Close(_)));
-            let sent = &batch[..closing.unwrap_or(batch.len())];
-            let (count, bytes) = sink.write(sent).await.ok()?;
-            traffic.wrote(count, bytes);
-            let closing = closing.and_then(|at| match batch[at] {
-                Outgoing::Close(reason) => Some(reason),
-                _ => None,
-            });
-            if let Some(reason) = closing {
-                return Some(reason);
-            }
-            if sink.peer_closed() {
-                // Tungstenite's answer to the client's close went out last.
-                return None;
-            }
-        }
-    };
-    let reason = hard_close.interrupt(drain).await;
-    let close = async {
-        match reason {
-            Some(reason) => sink.close(reason).await,
-            // Also the path after the peer closed: tungstenite has answered its
-            // close frame (into the writer's control bytes), and finishing sends
-            // that answer, so the peer sees its own code echoed rather than an
-            // abnormal end.
-            None => sink.finish().await,
-        }
-    };
-    let _ = timeout(close_timeout, close).await;
-    reason
+        };
+        let _ = timeout(close_timeout, close).await;
+        reason
+    }
 }

@@ -101,7 +101,11 @@ fn downcast<T: Any>(io: Io) -> Result<T, Io> {
 /// The TCP socket `io` is, if it is a plain one with nothing read ahead.
 fn plain_tcp(io: Io) -> Result<TcpStream, Io> {
     let io = match downcast::<Replay<TcpStream>>(io) {
-        Ok(replay) => return replay.into_drained().map_err(|replay| Box::new(replay) as Io),
+        Ok(replay) => {
+            return replay
+                .into_drained()
+                .map_err(|replay| Box::new(replay) as Io)
+        }
         Err(io) => io,
     };
     downcast::<TcpStream>(io)
@@ -226,7 +230,8 @@ impl AsyncWrite for ReadSide {
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         let control = &self.control;
-        if control.pending.load(Ordering::Acquire) && !control.announced.swap(true, Ordering::AcqRel)
+        if control.pending.load(Ordering::Acquire)
+            && !control.announced.swap(true, Ordering::AcqRel)
         {
             // A full queue keeps the writer busy: it sends the answer before its
             // next frames anyway.
@@ -275,7 +280,6 @@ pub(crate) async fn split(
         masked,
         vectored,
         copied: Vec::new(),
-        headers: Vec::with_capacity(FRAMES_PER_WRITE),
     };
     (reader, writer)
 }
@@ -308,8 +312,6 @@ pub(crate) struct Writer {
     /// whole.
     vectored: bool,
     copied: Vec<u8>,
-    /// The headers of the frames of one write, kept between writes.
-    headers: Vec<([u8; 10], usize)>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -339,6 +341,15 @@ fn header(opcode: u8, len: usize) -> ([u8; 10], usize) {
     (out, used)
 }
 
+/// The length of [`header`]'s header for a payload of `len` bytes.
+fn header_len(len: usize) -> usize {
+    match len {
+        0..126 => 2,
+        126..=0xffff => 4,
+        _ => 10,
+    }
+}
+
 /// Appends a frame to `out`: its header and payload, or, `masked`, its header
 /// with the mask bit and a fresh key, and the payload masked with it (RFC 6455,
 /// 5.3).
@@ -362,7 +373,10 @@ fn append(out: &mut Vec<u8>, head: &[u8], payload: &[u8], masked: bool) {
 }
 
 /// Writes every byte of `slices`, as few system calls as the socket allows.
-async fn write_all_vectored(socket: &mut WriteSocket, slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+async fn write_all_vectored(
+    socket: &mut WriteSocket,
+    slices: &mut [IoSlice<'_>],
+) -> io::Result<()> {
     let mut slices = slices;
     while !slices.is_empty() {
         let written = socket.write_vectored(slices).await?;
@@ -413,36 +427,73 @@ impl Writer {
                 return Ok((1, payload.len() as u64));
             }
         }
-        let (mut count, mut bytes) = (0u64, 0u64);
-        let mut pending = frames(items).peekable();
-        while pending.peek().is_some() {
-            self.headers.clear();
-            let mut payloads: [&[u8]; FRAMES_PER_WRITE] = [&[]; FRAMES_PER_WRITE];
-            for (slot, (opcode, payload)) in payloads.iter_mut().zip(pending.by_ref()) {
-                self.headers.push(header(opcode, payload.len()));
-                *slot = payload;
-                count += 1;
-                bytes += payload.len() as u64;
-            }
-            let chunk = &payloads[..self.headers.len()];
-            if self.vectored {
-                let mut slices = [IoSlice::new(&[]); 2 * FRAMES_PER_WRITE];
-                for (i, (payload, (head, head_len))) in chunk.iter().zip(&self.headers).enumerate()
-                {
-                    slices[2 * i] = IoSlice::new(&head[..*head_len]);
-                    slices[2 * i + 1] = IoSlice::new(payload);
-                }
-                write_all_vectored(&mut self.socket, &mut slices[..2 * chunk.len()]).await?;
-            } else {
+        let (mut count, mut bytes) = (0usize, 0u64);
+        for (_, payload) in frames(items) {
+            count += 1;
+            bytes += payload.len() as u64;
+        }
+        if self.vectored {
+            self.write_vectored(items, count).await?;
+        } else {
+            let mut pending = frames(items);
+            loop {
                 self.copied.clear();
-                for (payload, (head, head_len)) in chunk.iter().zip(&self.headers) {
-                    append(&mut self.copied, &head[..*head_len], payload, self.masked);
+                for (opcode, payload) in pending.by_ref().take(FRAMES_PER_WRITE) {
+                    let (head, head_len) = header(opcode, payload.len());
+                    append(&mut self.copied, &head[..head_len], payload, self.masked);
+                }
+                if self.copied.is_empty() {
+                    break;
                 }
                 self.socket.write_all(&self.copied).await?;
             }
         }
         self.socket.flush().await?;
-        Ok((count, bytes))
+        Ok((count as u64, bytes))
+    }
+
+    /// Writes the `count` frames of `items`, [`FRAMES_PER_WRITE`] to a system
+    /// call, each as its header and its shared payload. The slices are made anew
+    /// in each poll rather than kept across it: a connection's future stays small
+    /// however many frames it writes at once.
+    async fn write_vectored(&mut self, items: &[Outgoing], count: usize) -> io::Result<()> {
+        // Frames wholly written, and bytes written of the next.
+        let (mut sent, mut partly) = (0usize, 0usize);
+        while sent < count {
+            let written = std::future::poll_fn(|cx| {
+                let mut payloads: [&[u8]; FRAMES_PER_WRITE] = [&[]; FRAMES_PER_WRITE];
+                let mut heads = [([0u8; 10], 0usize); FRAMES_PER_WRITE];
+                let mut chunk = 0;
+                for (opcode, payload) in frames(items).skip(sent).take(FRAMES_PER_WRITE) {
+                    heads[chunk] = header(opcode, payload.len());
+                    payloads[chunk] = payload;
+                    chunk += 1;
+                }
+                let mut slices = [IoSlice::new(&[]); 2 * FRAMES_PER_WRITE];
+                for (i, (payload, (head, head_len))) in payloads.iter().zip(&heads).enumerate() {
+                    slices[2 * i] = IoSlice::new(&head[..*head_len]);
+                    slices[2 * i + 1] = IoSlice::new(payload);
+                }
+                let mut slices = &mut slices[..2 * chunk];
+                IoSlice::advance_slices(&mut slices, partly);
+                Pin::new(&mut self.socket).poll_write_vectored(cx, slices)
+            })
+            .await?;
+            if written == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            let mut left = partly + written;
+            for (_, payload) in frames(items).skip(sent) {
+                let len = header_len(payload.len()) + payload.len();
+                if left < len {
+                    break;
+                }
+                left -= len;
+                sent += 1;
+            }
+            partly = left;
+        }
+        Ok(())
     }
 
     /// Writes a close frame with `reason`'s code and description, after
@@ -473,7 +524,114 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
-    use super::{append, header};
+    use super::*;
+
+    /// A socket that takes at most `step` bytes a write, recording them.
+    struct Trickle {
+        step: usize,
+        written: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let mut written = self.written.lock().unwrap();
+            let mut taken = 0;
+            for buf in bufs {
+                let n = buf.len().min(self.step - taken);
+                written.extend_from_slice(&buf[..n]);
+                taken += n;
+                if taken == self.step {
+                    break;
+                }
+            }
+            Poll::Ready(Ok(taken))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_written_a_few_bytes_at_a_time_arrive_whole_and_in_order() {
+        // Payloads on both sides of the two- and four-byte header lengths, more
+        // frames than one system call takes.
+        let payloads: Vec<Bytes> = (0..80u32)
+            .map(|i| Bytes::from(vec![i as u8; [0, 1, 125, 126, 300][i as usize % 5]]))
+            .collect();
+        let items = vec![
+            Outgoing::Binary(payloads[0].clone()),
+            Outgoing::Batch(payloads[1..70].to_vec()),
+            Outgoing::Control,
+            Outgoing::Text("hello".into()),
+            Outgoing::Batch(payloads[70..].to_vec()),
+        ];
+        let mut expected = Vec::new();
+        for (opcode, payload) in frames(&items) {
+            let (head, used) = header(opcode, payload.len());
+            append(&mut expected, &head[..used], payload, false);
+        }
+        for step in [1, 7, 64, 100_000] {
+            let written = Arc::new(Mutex::new(Vec::new()));
+            let io: Io = Box::new(Trickle {
+                step,
+                written: written.clone(),
+            });
+            let (_, socket) = split_socket(io);
+            let mut writer = Writer {
+                vectored: socket.is_write_vectored(),
+                socket,
+                control: Arc::default(),
+                masked: false,
+                copied: Vec::new(),
+            };
+            assert!(writer.vectored);
+            let (count, bytes) = writer.write(&items).await.expect("written");
+            assert_eq!(count, 81);
+            assert_eq!(
+                bytes,
+                payloads.iter().map(|p| p.len() as u64).sum::<u64>() + 5
+            );
+            assert!(*written.lock().unwrap() == expected, "{step} bytes a write");
+        }
+    }
+
+    #[test]
+    fn header_lengths_are_the_headers_lengths() {
+        for len in [0, 1, 125, 126, 127, 65_535, 65_536, 1 << 20] {
+            assert_eq!(header(2, len).1, header_len(len), "{len}");
+        }
+    }
 
     #[test]
     fn a_client_frame_is_masked_with_the_key_it_carries() {

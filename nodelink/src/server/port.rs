@@ -181,12 +181,15 @@ impl HardClose {
 
 impl HardCloseSignal {
     /// Runs `drain` until it ends (with its close reason) or a hard close
-    /// interrupts it (with the hard close's reason).
-    pub(crate) async fn interrupt<F>(mut self, drain: F) -> Option<CloseReason>
+    /// interrupts it (with the hard close's reason). Pinned by the caller, so
+    /// that the connection's future holds it once.
+    pub(crate) async fn interrupt<F>(
+        mut self,
+        mut drain: std::pin::Pin<&mut F>,
+    ) -> Option<CloseReason>
     where
         F: std::future::Future<Output = Option<CloseReason>>,
     {
-        let mut drain = std::pin::pin!(drain);
         std::future::poll_fn(|cx| {
             if let Some(reason) = self.shared.reason() {
                 return Poll::Ready(Some(reason));

@@ -734,7 +734,10 @@ mod tests {
     fn the_direct_read_of_a_frame_kind_agrees_with_the_decoder() {
         for first in 0..=u8::MAX {
             for second in 0..=u8::MAX {
-                for rest in [&[][..], &[0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]] {
+                for rest in [
+                    &[][..],
+                    &[0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08],
+                ] {
                     let mut bytes = vec![first, second];
                     bytes.extend_from_slice(rest);
                     assert_eq!(
