@@ -49,14 +49,16 @@ impl std::fmt::Debug for Admitted {
 }
 
 impl Admitted {
-    /// Plays the upgraded connection where it was placed, to its end.
-    pub(crate) async fn play(
+    /// Plays the upgraded connection where it was placed, to its end. The
+    /// placement's future itself, rather than one that holds it: a connection's
+    /// futures live as long as it does.
+    pub(crate) fn play(
         self,
         socket: tokio_tungstenite::WebSocketStream<Io>,
         addr: std::net::SocketAddr,
         config: Arc<ServerConfig>,
         role: tokio_tungstenite::tungstenite::protocol::Role,
-    ) {
+    ) -> futures::future::BoxFuture<'static, ()> {
         let Admitted {
             wire,
             identity,
@@ -72,7 +74,7 @@ impl Admitted {
             resume,
             config,
         };
-        placement.play(socket, connecting).await;
+        placement.play(socket, connecting)
     }
 }
 

@@ -170,10 +170,13 @@ async fn upgrade_and_play<S>(
     // done, rather than kept in the connection's task for its whole life.
     let handshake = tracing::debug_span!("handshake", peer = %addr);
     let accepting = Box::pin(accept(stream, addr, context, slot).instrument(handshake));
-    if let Ok(Some((socket, admitted, slot, addr))) = timeout_at(deadline, accepting).await {
-        admitted
-            .play(socket, addr, context.config.clone(), Role::Server)
-            .await;
-        drop(slot);
-    }
+    // Taken apart at once: what the handshake returned is not kept for the
+    // connection's life.
+    let Ok(Some((socket, admitted, slot, addr))) = timeout_at(deadline, accepting).await else {
+        return;
+    };
+    admitted
+        .play(socket, addr, context.config.clone(), Role::Server)
+        .await;
+    drop(slot);
 }
