@@ -50,3 +50,21 @@ for (scenario, players), rounds in sorted(runs.items()):
     )
 print()
 print(f"{len(set(k for r in runs.values() for k in r))} rounds; every figure a median over them, ratios per round with their spread.")
+
+# Rooms grow by whole rooms of 50, so a server's CPU grows with the players at a
+# given rate: 10,000 players cost twice 5,000 (each round's 5,000 run scaled to
+# the full 20 frames a second each client should get, where the generator fell
+# short).
+rooms = runs.get(("rooms", 5000), {})
+complete = [r for r in rooms.values() if {"floor", "limit", "nodelink"} <= r.keys()]
+if complete:
+    def at_10000(run):
+        return run["server_cpu_percent"] * 2 * 20 / run["frames_per_s_per_client"]
+    cores = {t: statistics.median(at_10000(r[t]) for r in complete) / 100 for t in ("floor", "limit", "nodelink")}
+    ratios = [at_10000(r["nodelink"]) / at_10000(r["floor"]) for r in complete]
+    print()
+    print(
+        f"rooms of 50 at 10,000 players, extrapolated from 5,000 at 20 frames/s each: "
+        f"floor {cores['floor']:.2f}, limit {cores['limit']:.2f}, nodelink {cores['nodelink']:.2f} cores; "
+        f"nodelink ÷ floor {spread(ratios)}"
+    )

@@ -221,14 +221,14 @@ impl<P: Protocol, G> MatchState<P, G> {
         let listed = with_whole_states::<P>(entries, joined, public::<P::State>());
         let native = || {
             let left: Vec<NetId> = left.iter().map(|(net_id, _)| *net_id).collect();
-            let entries: Vec<_> = listed
-                .iter()
-                .filter_map(|(id, selection)| {
-                    self.players
-                        .get(id)
-                        .map(|p| (p.net_id, p.state.get(), *selection))
-                })
-                .collect();
+            // Sized at once: collected from a filter, the list would grow by
+            // doubling, an allocation each time, every tick.
+            let mut entries = Vec::with_capacity(listed.len());
+            entries.extend(listed.iter().filter_map(|(id, selection)| {
+                self.players
+                    .get(id)
+                    .map(|p| (p.net_id, p.state.get(), *selection))
+            }));
             let entities: Vec<_> = entities().collect();
             encode_sync_with_entities::<P, _, _>(
                 self.header(part),
@@ -661,7 +661,9 @@ impl<P: Protocol, G> MatchState<P, G> {
         // owner and tagged fields' changes are split off: they go to their owner,
         // and the tagged ones to whom their tag's rule shows them, in frames of
         // their own.
-        let mut taken = Vec::new();
+        let mut taken = std::mem::take(&mut self.taken_changes);
+        taken.clear();
+        taken.reserve(self.players.len());
         let mut owners = Vec::new();
         let mut tagged = Vec::new();
         for player in self.players.values_mut() {
@@ -776,6 +778,8 @@ impl<P: Protocol, G> MatchState<P, G> {
                 }
             }
         }
+        drop(changed);
+        self.taken_changes = taken;
         self.resync()
     }
 

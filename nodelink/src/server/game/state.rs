@@ -50,6 +50,9 @@ pub(crate) struct MatchState<P: Protocol, G> {
     pub(crate) join_base: Option<JoinBase>,
     /// What handlers asked for that must wait until they return.
     pub(crate) deferred: Vec<Deferred>,
+    /// The players' changes taken by the last sync, emptied: its allocation is
+    /// the next tick's, rather than one made (and grown) every tick.
+    pub(crate) taken_changes: Vec<(PlayerId, <P::State as crate::SyncState>::Changes)>,
     /// The resume tokens of sessions, live and lately ended.
     pub(crate) sessions: Sessions,
     /// The id of the latest connection to reach the world (each gets the next).
@@ -112,6 +115,7 @@ impl<P: Protocol, G> MatchState<P, G> {
             left: Vec::new(),
             join_base: None,
             deferred: Vec::new(),
+            taken_changes: Vec::new(),
             sessions: Sessions::default(),
             last_link: 0,
             online: handle.online.clone(),
