@@ -37,16 +37,23 @@ def spread(values):
 print("| scenario | players | floor CPU | limit CPU | nodelink CPU | CPU s per GiB: floor / limit / nodelink | nodelink ÷ limit | nodelink ÷ floor | limit ÷ floor |")
 print("|---|---|---|---|---|---|---|---|---|")
 for (scenario, players), rounds in sorted(runs.items()):
-    complete = [r for r in rounds.values() if {"floor", "limit", "nodelink"} <= r.keys()]
+    # A run of the limit server and nodelink alone (TARGETS="limit nodelink")
+    # has no floor: its columns say so.
+    complete = [r for r in rounds.values() if {"limit", "nodelink"} <= r.keys()]
     if not complete:
         continue
-    cpu = {t: statistics.median(r[t]["server_cpu_percent"] for r in complete) for t in ("floor", "limit", "nodelink")}
-    per_gib = {t: statistics.median(cpu_per_gib(r[t]) for r in complete) for t in ("floor", "limit", "nodelink")}
+    targets = [t for t in ("floor", "limit", "nodelink") if all(t in r for r in complete)]
+    cpu = {t: statistics.median(r[t]["server_cpu_percent"] for r in complete) for t in targets}
+    per_gib = {t: statistics.median(cpu_per_gib(r[t]) for r in complete) for t in targets}
     ratio = lambda a, b: [r[a]["server_cpu_percent"] / r[b]["server_cpu_percent"] for r in complete]
+    show = lambda table, t, form: form.format(table[t]) if t in table else "–"
+    has_floor = "floor" in targets
     print(
-        f"| {scenario} | {players:,} | {cpu['floor']:.1f}% | {cpu['limit']:.1f}% | {cpu['nodelink']:.1f}% "
-        f"| {per_gib['floor']:.2f} / {per_gib['limit']:.2f} / {per_gib['nodelink']:.2f} "
-        f"| {spread(ratio('nodelink', 'limit'))} | {spread(ratio('nodelink', 'floor'))} | {spread(ratio('limit', 'floor'))} |"
+        f"| {scenario} | {players:,} | {show(cpu, 'floor', '{:.1f}%')} | {cpu['limit']:.1f}% | {cpu['nodelink']:.1f}% "
+        f"| {show(per_gib, 'floor', '{:.2f}')} / {per_gib['limit']:.2f} / {per_gib['nodelink']:.2f} "
+        f"| {spread(ratio('nodelink', 'limit'))} "
+        f"| {spread(ratio('nodelink', 'floor')) if has_floor else '–'} "
+        f"| {spread(ratio('limit', 'floor')) if has_floor else '–'} |"
     )
 print()
 print(f"{len(set(k for r in runs.values() for k in r))} rounds; every figure a median over them, ratios per round with their spread.")

@@ -9,12 +9,18 @@
 # while 1,000 players sync (OUT_DIR/floor-syscalls.txt).
 #
 # Usage: nodelink-bench/run-floor.sh [OUT_DIR]   (default nodelink-bench/results)
+#        PARTS="sync" TARGETS="limit nodelink" nodelink-bench/run-floor.sh OUT_DIR
+#        (PARTS: any of sync, rooms, syscalls, idle; TARGETS: any of floor, limit,
+#        nodelink). `idle` (not in the default) measures each target's memory per
+#        idle player at 1,000, 2,000, 5,000 and 10,000 into OUT_DIR/idle.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo build --release -p nodelink-bench
 out="${1:-nodelink-bench/results}"
 mkdir -p "$out"
+parts="${PARTS:-sync rooms syscalls}"
+targets="${TARGETS:-floor limit nodelink}"
 results="$out/floor.jsonl"
 : > "$results"
 
@@ -28,12 +34,14 @@ run() {
 
 for round in 1 2 3 4 5; do
   for players in 500 1000 2000; do
-    for target in floor limit nodelink; do
+    [[ " $parts " == *" sync "* ]] || break
+    for target in $targets; do
       run "$round" --target "$target" --scenario sync --players "$players" --warmup 3 --duration 8
     done
   done
   for players in 2000 5000; do
-    for target in floor limit nodelink; do
+    [[ " $parts " == *" rooms "* ]] || break
+    for target in $targets; do
       run "$round" --target "$target" --scenario rooms --players "$players" --room-size 50 \
         --rate 2 --warmup 3 --duration 8
     done
@@ -43,6 +51,17 @@ done
 # System calls: perf counts the server's (all its threads') for 5 seconds of
 # `sync` at 1,000 players, after the warmup: 1,000 players x 20 frames a second
 # x 5 s = 100,000 frames delivered, as loadgen's figures for the run confirm.
+if [[ " $parts " == *" idle "* ]]; then
+  : > "$out/idle.jsonl"
+  for target in $targets; do
+    for players in 1000 2000 5000 10000; do
+      taskset -c 1 target/release/loadgen --server-cpus 0 --target "$target" --scenario idle \
+        --players "$players" --warmup 2 --duration 3 2>/dev/null | tee -a "$out/idle.jsonl"
+    done
+  done
+fi
+
+[[ " $parts " == *" syscalls "* ]] || exit 0
 syscalls="$out/floor-syscalls.txt"
 : > "$syscalls"
 events=raw_syscalls:sys_enter

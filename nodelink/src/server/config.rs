@@ -252,20 +252,17 @@ pub struct ServerConfig {
     /// a larger value costs CPU on every frame and memory on every connection; a
     /// frame larger than this is read in several reads.
     pub read_buffer_len: usize,
-    /// Bytes a connection's WebSocket layer gathers before writing to the socket.
-    /// Default 4 KiB. The buffer holds at most this plus one frame, and keeps that
-    /// capacity for the connection's life, so it is much of an idle connection's
-    /// memory: 4 KiB (with snapshots sent in frames of about 4 KiB) keeps an idle
-    /// player under 20 KiB in all at up to 10,000 players, where 8 KiB cost 27
-    /// and 64 KiB over 40. The price is one write per 4 KiB when many frames are
-    /// queued at once; a tick's sync frame is one write either way. A frame of any
-    /// size goes out. Together with [`send_queue_len`](Self::send_queue_len) this
-    /// bounds the memory a client that stops reading can hold.
+    /// Bytes the WebSocket layer gathers before writing, for what it still writes
+    /// itself: its answers to a client's pings and close, and the close frame of
+    /// a connection refused after the upgrade. Default 4 KiB. The game's frames do
+    /// not pass through it: a connection's writer sends each from the payload
+    /// its recipients share, with no copy per connection, so this buffer stays
+    /// empty for most connections' whole life.
     pub write_buffer_len: usize,
     /// The kernel's send buffer for each connection, in bytes. Default 256 KiB;
     /// `None` leaves it to the OS (Linux grows it up to several MiB per socket).
-    /// With the send queue and the write buffer, this bounds what a client that
-    /// stops reading can hold, and so how soon it is found out. Not applied by a
+    /// With the send queue, this bounds what a client that stops reading can
+    /// hold, and so how soon it is found out. Not applied by a
     /// server mounted on a router, whose sockets belong to the router's listener.
     pub socket_send_buffer: Option<usize>,
     /// How long a WebSocket handshake may take, from the first byte to the upgrade

@@ -113,8 +113,8 @@ fn play_as_player<P: Protocol>(
         span.record("player", tracing::field::display(player));
 
         let websocket = *socket.get_config();
-        // Boxed, as the rare paths below: only what a connection waits on while it
-        // lives is kept in its future.
+        // Boxed, like the refusals above and the pumps' rare paths: a connection's
+        // future holds only what it waits on while it lives.
         let (stream, sink) = Box::pin(outbound::split(socket, role, websocket, &announce)).await;
         drop(announce);
         let peer = Peer { player, link };
