@@ -133,8 +133,8 @@ fn play_as_player<P: Protocol>(
         let writer = write(sink, queue, closed, config.close_timeout, traffic);
         tokio::pin!(reader, writer);
         let ending = tokio::select! {
-            // Neither can starve the other: each completes once.
-            biased;
+            // Not biased: a reader that spends its task's budget on every poll
+            // (a flood) must not starve the writer.
             ending = &mut reader => {
                 // The peer closed, the socket failed, or the reader gave up on the peer.
                 // The match removes (or pauses) the player and drops its queue, which

@@ -233,12 +233,14 @@ impl AsyncWrite for ReadSide {
         if control.pending.load(Ordering::Acquire)
             && !control.announced.swap(true, Ordering::AcqRel)
         {
-            // A full queue keeps the writer busy: it sends the answer before its
-            // next frames anyway.
-            let sent = self
-                .writer
-                .upgrade()
-                .is_some_and(|queue| queue.try_send(Outgoing::Control).is_ok());
+            // Announced only into an empty queue, so that the announcement never
+            // takes a place the match counts on. A queue with frames in it needs
+            // none: the reader and the writer share a task, so the writer has yet
+            // to take those frames, and it sends the answer before them.
+            let sent = self.writer.upgrade().is_some_and(|queue| {
+                queue.capacity() == queue.max_capacity()
+                    && queue.try_send(Outgoing::Control).is_ok()
+            });
             if !sent {
                 control.announced.store(false, Ordering::Release);
             }
@@ -417,9 +419,10 @@ impl Writer {
             // Nothing goes after the answer to the client's close.
             return Ok((0, 0));
         }
-        if let ([item], true) = (items, self.vectored) {
+        if let ([item @ (Outgoing::Binary(_) | Outgoing::Text(_))], true) = (items, self.vectored) {
             if let Some((opcode, payload)) = frames(std::slice::from_ref(item)).next() {
-                // The common case, a tick's one frame: no arrays to fill.
+                // The common case, a tick's one frame: no arrays to fill. (Not a
+                // batch, whose frames are several.)
                 let (head, head_len) = header(opcode, payload.len());
                 let mut slices = [IoSlice::new(&head[..head_len]), IoSlice::new(payload)];
                 write_all_vectored(&mut self.socket, &mut slices).await?;
@@ -499,6 +502,10 @@ impl Writer {
     /// Writes a close frame with `reason`'s code and description, after
     /// tungstenite's pending answers, then shuts the socket's writing down.
     pub(crate) async fn close(&mut self, reason: CloseReason) -> io::Result<()> {
+        if self.control.peer_closed() {
+            // The client closed first: the echo of its close is the last frame.
+            return self.finish().await;
+        }
         self.write_control().await?;
         let text = reason.description().as_bytes();
         let text = &text[..text.len().min(123)];
@@ -624,6 +631,32 @@ mod tests {
             );
             assert!(*written.lock().unwrap() == expected, "{step} bytes a write");
         }
+    }
+
+    #[tokio::test]
+    async fn a_lone_batch_goes_out_whole() {
+        let payloads: Vec<Bytes> = (0..3u8).map(|i| Bytes::from(vec![i; 10])).collect();
+        let items = [Outgoing::Batch(payloads.clone())];
+        let mut expected = Vec::new();
+        for payload in &payloads {
+            let (head, used) = header(OPCODE_BINARY, payload.len());
+            append(&mut expected, &head[..used], payload, false);
+        }
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let io: Io = Box::new(Trickle {
+            step: 100_000,
+            written: written.clone(),
+        });
+        let (_, socket) = split_socket(io);
+        let mut writer = Writer {
+            vectored: socket.is_write_vectored(),
+            socket,
+            control: Arc::default(),
+            masked: false,
+            copied: Vec::new(),
+        };
+        assert_eq!(writer.write(&items).await.expect("written"), (3, 30));
+        assert_eq!(*written.lock().unwrap(), expected);
     }
 
     #[test]

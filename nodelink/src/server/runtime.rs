@@ -108,7 +108,12 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
             // A source that answered "nothing yet" holds this task's waker until it
             // has something: it is polled again only at the next wake-up.
             let (mut tick_due, mut commands_due, mut inbox_due) = (true, true, true);
-            while game.ending().is_none() {
+            // Whatever ends the match (a tick, a command, a message) is the last
+            // thing it handles: what is still queued is refused below.
+            loop {
+                if game.ending().is_some() {
+                    return Poll::Ready(());
+                }
                 if tick_due {
                     match ticker.poll_tick(cx) {
                         Poll::Ready(now) => {
@@ -118,6 +123,9 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                                 game.end_if_empty(now, linger);
                             }
                             game.settle();
+                            if game.ending().is_some() {
+                                return Poll::Ready(());
+                            }
                         }
                         Poll::Pending => tick_due = false,
                     }
@@ -129,6 +137,9 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                         Poll::Ready(Some(command)) => {
                             game.command(command);
                             game.settle();
+                            if game.ending().is_some() {
+                                return Poll::Ready(());
+                            }
                         }
                         // Every handle is gone: no command will come.
                         Poll::Ready(None) | Poll::Pending => commands_due = false,
@@ -140,6 +151,9 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                             Poll::Ready(Some(message)) => {
                                 game.inbound(message);
                                 game.settle();
+                                if game.ending().is_some() {
+                                    return Poll::Ready(());
+                                }
                             }
                             Poll::Ready(None) | Poll::Pending => {
                                 inbox_due = false;
@@ -156,7 +170,6 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                     return Poll::Pending;
                 }
             }
-            Poll::Ready(())
         })
         .await;
         game.end();
