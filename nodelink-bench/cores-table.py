@@ -43,8 +43,7 @@ for cpus, label in (("0", "1 (core 0)"), ("0,1", "2 (cores 0 and 1)")):
     p50 = statistics.median(r["latency_ms"]["p50"] for r in chosen)
     p99 = statistics.median(r["latency_ms"]["p99"] for r in chosen)
     print(f"| {label} | {cpu:.1f}% | {frames:,.0f} | {cost:.2f} | {p50:.0f} / {p99:.0f} |")
-efficiency = [r["0"]["server_cpu_percent"] / frames_per_s(r["0"])
-              / (r["0,1"]["server_cpu_percent"] / frames_per_s(r["0,1"])) for r in rounds]
+efficiency = [us_per_frame(r["0"]) / us_per_frame(r["0,1"]) for r in rounds]
 e = statistics.median(efficiency)
 print()
 print(f"cost per frame, one worker over two: {e:.2f} ({min(efficiency):.2f}–{max(efficiency):.2f}) over {len(rounds)} rounds")

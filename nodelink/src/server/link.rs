@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use tokio::sync::mpsc::error::SendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -337,14 +336,14 @@ fn read<'a, P: Protocol>(
             // Waits while the match is busy: this connection stops reading, and TCP
             // flow control slows the sender down. (Tried first without waiting, the
             // common case, which costs less than a wait that completes at once.)
-            let waited = match inbox.try_send(inbound) {
-                Ok(()) => Ok(()),
+            let delivered = match inbox.try_send(inbound) {
+                Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(inbound)) => {
-                    Box::pin(inbox.send(inbound)).await
+                    Box::pin(inbox.send(inbound)).await.is_ok()
                 }
-                Err(mpsc::error::TrySendError::Closed(inbound)) => Err(SendError(inbound)),
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
             };
-            if waited.is_err() {
+            if !delivered {
                 return Ending::Lost;
             }
         }
@@ -418,11 +417,7 @@ fn write(
                     let sent = &batch[..closing.unwrap_or(batch.len())];
                     let (count, bytes) = sink.write(sent).await.ok()?;
                     traffic.wrote(count, bytes);
-                    let closing = closing.and_then(|at| match batch[at] {
-                        Outgoing::Close(reason) => Some(reason),
-                        _ => None,
-                    });
-                    if let Some(reason) = closing {
+                    if let Some(&Outgoing::Close(reason)) = closing.map(|at| &batch[at]) {
                         return Some(reason);
                     }
                     if sink.peer_closed() {

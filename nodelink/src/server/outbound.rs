@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use tokio_tungstenite::WebSocketStream;
 
+use crate::server::matchmaking::kinds::lock;
 use crate::server::port::{Io, Outgoing};
 use crate::server::transport::request::Replay;
 use crate::wire::CloseReason;
@@ -54,7 +55,7 @@ pub(crate) struct Control {
 impl Control {
     /// Whether the client closed the connection: the writer sends tungstenite's
     /// answer and nothing after it.
-    pub(crate) fn peer_closed(&self) -> bool {
+    fn peer_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
@@ -62,10 +63,7 @@ impl Control {
         if !self.pending.load(Ordering::Acquire) {
             return Vec::new();
         }
-        let mut bytes = self
-            .bytes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut bytes = lock(&self.bytes);
         self.pending.store(false, Ordering::Release);
         self.announced.store(false, Ordering::Release);
         std::mem::take(&mut *bytes)
@@ -215,11 +213,7 @@ impl AsyncWrite for ReadSide {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut bytes = self
-            .control
-            .bytes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut bytes = lock(&self.control.bytes);
         if bytes.len() + buf.len() > MAX_CONTROL_BYTES {
             return Poll::Ready(Err(io::Error::other("too many control frames unsent")));
         }
@@ -286,17 +280,24 @@ pub(crate) async fn split(
     (reader, writer)
 }
 
+/// The one frame of a binary or text message: its opcode and payload.
+fn single_frame(item: &Outgoing) -> Option<(u8, &[u8])> {
+    match item {
+        Outgoing::Binary(bytes) => Some((OPCODE_BINARY, bytes.as_ref())),
+        Outgoing::Text(text) => Some((OPCODE_TEXT, text.as_bytes())),
+        Outgoing::Batch(_) | Outgoing::Close(_) | Outgoing::Control => None,
+    }
+}
+
 /// The frames of queued items, in order: a binary or text message's opcode and
 /// payload (a batch's frames one by one; a close is not a frame here).
 fn frames(items: &[Outgoing]) -> impl Iterator<Item = (u8, &[u8])> {
     items.iter().flat_map(|item| {
-        let (single, batch): (Option<(u8, &[u8])>, &[Bytes]) = match item {
-            Outgoing::Binary(bytes) => (Some((OPCODE_BINARY, bytes.as_ref())), &[]),
-            Outgoing::Text(text) => (Some((OPCODE_TEXT, text.as_bytes())), &[]),
-            Outgoing::Batch(frames) => (None, frames.as_slice()),
-            Outgoing::Close(_) | Outgoing::Control => (None, &[]),
+        let batch: &[Bytes] = match item {
+            Outgoing::Batch(frames) => frames,
+            _ => &[],
         };
-        single
+        single_frame(item)
             .into_iter()
             .chain(batch.iter().map(|bytes| (OPCODE_BINARY, bytes.as_ref())))
     })
@@ -328,18 +329,18 @@ impl std::fmt::Debug for Writer {
 fn header(opcode: u8, len: usize) -> ([u8; 10], usize) {
     let mut out = [0u8; 10];
     out[0] = 0x80 | opcode;
-    let used = if len < 126 {
-        out[1] = len as u8;
-        2
-    } else if let Ok(short) = u16::try_from(len) {
-        out[1] = 126;
-        out[2..4].copy_from_slice(&short.to_be_bytes());
-        4
-    } else {
-        out[1] = 127;
-        out[2..10].copy_from_slice(&(len as u64).to_be_bytes());
-        10
-    };
+    let used = header_len(len);
+    match used {
+        2 => out[1] = len as u8,
+        4 => {
+            out[1] = 126;
+            out[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out[1] = 127;
+            out[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
     (out, used)
 }
 
@@ -402,7 +403,7 @@ impl Writer {
     }
 
     /// Writes tungstenite's pending answers, if any.
-    pub(crate) async fn write_control(&mut self) -> io::Result<()> {
+    async fn write_control(&mut self) -> io::Result<()> {
         let bytes = self.control.take();
         if !bytes.is_empty() {
             self.socket.write_all(&bytes).await?;
@@ -419,8 +420,8 @@ impl Writer {
             // Nothing goes after the answer to the client's close.
             return Ok((0, 0));
         }
-        if let ([item @ (Outgoing::Binary(_) | Outgoing::Text(_))], true) = (items, self.vectored) {
-            if let Some((opcode, payload)) = frames(std::slice::from_ref(item)).next() {
+        if let ([item], true) = (items, self.vectored) {
+            if let Some((opcode, payload)) = single_frame(item) {
                 // The common case, a tick's one frame: no arrays to fill. (Not a
                 // batch, whose frames are several.)
                 let (head, head_len) = header(opcode, payload.len());
@@ -589,6 +590,24 @@ mod tests {
         }
     }
 
+    /// A writer over a [`Trickle`] of `step` bytes a write, and what it wrote.
+    fn trickle_writer(step: usize) -> (Writer, Arc<Mutex<Vec<u8>>>) {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let io: Io = Box::new(Trickle {
+            step,
+            written: written.clone(),
+        });
+        let (_, socket) = split_socket(io);
+        let writer = Writer {
+            vectored: socket.is_write_vectored(),
+            socket,
+            control: Arc::default(),
+            masked: false,
+            copied: Vec::new(),
+        };
+        (writer, written)
+    }
+
     #[tokio::test]
     async fn frames_written_a_few_bytes_at_a_time_arrive_whole_and_in_order() {
         // Payloads on both sides of the two- and four-byte header lengths, more
@@ -609,19 +628,7 @@ mod tests {
             append(&mut expected, &head[..used], payload, false);
         }
         for step in [1, 7, 64, 100_000] {
-            let written = Arc::new(Mutex::new(Vec::new()));
-            let io: Io = Box::new(Trickle {
-                step,
-                written: written.clone(),
-            });
-            let (_, socket) = split_socket(io);
-            let mut writer = Writer {
-                vectored: socket.is_write_vectored(),
-                socket,
-                control: Arc::default(),
-                masked: false,
-                copied: Vec::new(),
-            };
+            let (mut writer, written) = trickle_writer(step);
             assert!(writer.vectored);
             let (count, bytes) = writer.write(&items).await.expect("written");
             assert_eq!(count, 81);
@@ -642,19 +649,7 @@ mod tests {
             let (head, used) = header(OPCODE_BINARY, payload.len());
             append(&mut expected, &head[..used], payload, false);
         }
-        let written = Arc::new(Mutex::new(Vec::new()));
-        let io: Io = Box::new(Trickle {
-            step: 100_000,
-            written: written.clone(),
-        });
-        let (_, socket) = split_socket(io);
-        let mut writer = Writer {
-            vectored: socket.is_write_vectored(),
-            socket,
-            control: Arc::default(),
-            masked: false,
-            copied: Vec::new(),
-        };
+        let (mut writer, written) = trickle_writer(100_000);
         assert_eq!(writer.write(&items).await.expect("written"), (3, 30));
         assert_eq!(*written.lock().unwrap(), expected);
     }

@@ -17,6 +17,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::server::config::ServerConfig;
 use crate::server::error::ServerError;
+use crate::server::matchmaking::kinds::lock;
 use crate::wire::{CloseReason, ResumeOffer, WireFormat};
 use crate::{PlayerId, Protocol};
 
@@ -167,12 +168,7 @@ impl HardClose {
 
     pub(crate) fn close(&self, reason: CloseReason) {
         self.shared.reason.store(reason.code(), Ordering::Release);
-        let waker = self
-            .shared
-            .waker
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let waker = lock(&self.shared.waker).take();
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -202,11 +198,7 @@ impl HardCloseSignal {
                 .as_ref()
                 .is_some_and(|handed| handed.will_wake(cx.waker()))
             {
-                *self
-                    .shared
-                    .waker
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cx.waker().clone());
+                *lock(&self.shared.waker) = Some(cx.waker().clone());
                 self.handed = Some(cx.waker().clone());
                 // A close that took the slot before this waker was in it is seen
                 // here; one after it wakes this task.

@@ -98,6 +98,11 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
         tokio::pin!(stopping);
         let mut waiting_for_stop = false;
         std::future::poll_fn(|cx| {
+            // Only a match that ended before its first poll: afterwards, whatever
+            // ends it returns at once below.
+            if game.ending().is_some() {
+                return Poll::Ready(());
+            }
             if !waiting_for_stop || !matches!(probe.has_changed(), Ok(false)) {
                 waiting_for_stop = true;
                 probe.mark_unchanged();
@@ -111,9 +116,6 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
             // Whatever ends the match (a tick, a command, a message) is the last
             // thing it handles: what is still queued is refused below.
             loop {
-                if game.ending().is_some() {
-                    return Poll::Ready(());
-                }
                 if tick_due {
                     match ticker.poll_tick(cx) {
                         Poll::Ready(now) => {
@@ -122,8 +124,7 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                             if let Some(linger) = linger {
                                 game.end_if_empty(now, linger);
                             }
-                            game.settle();
-                            if game.ending().is_some() {
+                            if game.settle() {
                                 return Poll::Ready(());
                             }
                         }
@@ -136,8 +137,7 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                     match commands.poll_recv(cx) {
                         Poll::Ready(Some(command)) => {
                             game.command(command);
-                            game.settle();
-                            if game.ending().is_some() {
+                            if game.settle() {
                                 return Poll::Ready(());
                             }
                         }
@@ -150,8 +150,7 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
                         match inbox.poll_recv(cx) {
                             Poll::Ready(Some(message)) => {
                                 game.inbound(message);
-                                game.settle();
-                                if game.ending().is_some() {
+                                if game.settle() {
                                     return Poll::Ready(());
                                 }
                             }

@@ -74,10 +74,12 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         self.state.config.tick_interval()
     }
 
-    /// Runs what handlers asked for after they returned; the runtime calls it after
-    /// each message it hands the match.
-    pub(crate) fn settle(&mut self) {
+    /// Runs what handlers asked for after they returned, and tells whether the
+    /// match has ended; the runtime calls it after each message, command and tick
+    /// it hands the match, and hands it nothing more once it has ended.
+    pub(crate) fn settle(&mut self) -> bool {
         self.run_deferred();
+        self.ending().is_some()
     }
 
     /// The tick that is due at `now`: `on_tick`, the sync frames, then the checks
