@@ -5,6 +5,10 @@ For each scenario and number of players: each server's median CPU over the round
 and its CPU per delivered byte (server CPU seconds per GiB the clients received
 on their sockets); then, for each round, nodelink's and the limit server's CPU as
 ratios of the floor's and nodelink's of the limit's, with their medians and spread.
+When the runs include the floor with writer tasks (TARGETS="... floor-tasks ..."),
+a second table puts it between the floor and the other two: what a task and a
+queue per connection cost on the floor, and what is left of nodelink's and the
+limit server's cost above that.
 
 Usage: nodelink-bench/floor-table.py [nodelink-bench/results/floor.jsonl]
 """
@@ -57,6 +61,24 @@ for (scenario, players), rounds in sorted(runs.items()):
     )
 print()
 print(f"{len(set(k for r in runs.values() for k in r))} rounds; every figure a median over them, ratios per round with their spread.")
+
+with_tasks = {
+    key: [r for r in rounds.values() if {"floor", "floor-tasks", "limit", "nodelink"} <= r.keys()]
+    for key, rounds in sorted(runs.items())
+}
+if any(with_tasks.values()):
+    print()
+    print("| scenario | players | floor-tasks CPU | floor-tasks ÷ floor | limit ÷ floor-tasks | nodelink ÷ floor-tasks |")
+    print("|---|---|---|---|---|---|")
+    for (scenario, players), complete in with_tasks.items():
+        if not complete:
+            continue
+        ratio = lambda a, b: [r[a]["server_cpu_percent"] / r[b]["server_cpu_percent"] for r in complete]
+        cpu = statistics.median(r["floor-tasks"]["server_cpu_percent"] for r in complete)
+        print(
+            f"| {scenario} | {players:,} | {cpu:.1f}% | {spread(ratio('floor-tasks', 'floor'))} "
+            f"| {spread(ratio('limit', 'floor-tasks'))} | {spread(ratio('nodelink', 'floor-tasks'))} |"
+        )
 
 # Rooms grow by whole rooms of 50, so a server's CPU grows with the players at a
 # given rate: 10,000 players cost twice 5,000 (each round's 5,000 run scaled to

@@ -416,7 +416,13 @@ pub const PROCESS_BROADCAST: &str = "!process ";
 /// `--service NAME` (default `nodelink-bench`), reached by gateways at its own
 /// listener's URL (the limit server refuses it). `--scrape-metrics SECONDS` has
 /// the nodelink server render its Prometheus metrics that often, as a scrape
-/// would (the limit server has none and ignores it).
+/// would (the limit server has none and ignores it). `--tick-work MICROS` has
+/// each match of the [`MATCH_KIND`] kind (`--match-size`) spend that many
+/// microseconds of CPU in every tick, a fixed computation standing for a
+/// game's simulation, and the server print on standard error how many such
+/// ticks its matches ran in each 5 seconds (`match ticks a second: N`): with
+/// more matches than the cores can tick, that count is what the cores carry
+/// (the nodelink server only).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerArgs {
     /// The port to listen on; 0 picks a free one.
@@ -445,6 +451,9 @@ pub struct ServerArgs {
     /// How often the nodelink server renders its metrics (`metrics_text`), as a
     /// Prometheus scrape would, in seconds; never when not given.
     pub scrape_metrics: Option<f64>,
+    /// Microseconds of CPU each match of the [`MATCH_KIND`] kind spends in every
+    /// tick, when given.
+    pub tick_work: Option<u64>,
 }
 
 /// The service's name when `--service` is not given: the prefix of its keys in
@@ -460,7 +469,13 @@ impl ServerArgs {
         let mut parsed = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            if arg == "--room-size" || arg == "--match-size" || arg == "--max-players" {
+            if arg == "--tick-work" {
+                let micros = args.next().ok_or("--tick-work needs microseconds")?;
+                parsed.tick_work = match micros.parse() {
+                    Ok(micros) if micros > 0 => Some(micros),
+                    _ => return Err(format!("--tick-work: `{micros}` is not a positive number")),
+                };
+            } else if arg == "--room-size" || arg == "--match-size" || arg == "--max-players" {
                 let size = args.next().ok_or(format!("{arg} needs a value"))?;
                 let size = match size.parse() {
                     Ok(size) if size > 0 => Some(size),
@@ -502,6 +517,11 @@ impl ServerArgs {
                     .parse()
                     .map_err(|_| format!("unknown argument `{arg}`"))?;
             }
+        }
+        if parsed.tick_work.is_some() && parsed.match_size.is_none() {
+            return Err(
+                "--tick-work is the work of the matches of --match-size: give it too".into(),
+            );
         }
         if parsed.service.is_some() && parsed.redis.is_none() {
             return Err("--service names the service of --redis: give --redis too".into());
@@ -586,6 +606,7 @@ mod tests {
                 redis: None,
                 service: None,
                 scrape_metrics: None,
+                tick_work: None,
             })
         );
         assert_eq!(
@@ -615,6 +636,12 @@ mod tests {
             parse(&["--scrape-metrics", "0.5"]).map(|args| args.scrape_metrics),
             Ok(Some(0.5))
         );
+        assert_eq!(
+            parse(&["--match-size", "2", "--tick-work", "2000"]).map(|args| args.tick_work),
+            Ok(Some(2000))
+        );
+        assert!(parse(&["--tick-work", "2000"]).is_err());
+        assert!(parse(&["--match-size", "2", "--tick-work", "0"]).is_err());
         assert_eq!(
             parse(&["--match-size", "10"]).map(|args| args.match_size),
             Ok(Some(10))

@@ -12,8 +12,17 @@
 //! more than 1 MiB unwritten is dropped. The first such write is told on
 //! standard error (a floor that defers writes is not measuring the floor).
 //!
-//! Run by `loadgen --target floor`; alone: `cargo run -p nodelink-bench --release
-//! --bin bench-server-floor -- [PORT] [--room-size N]`.
+//! With `--writer-tasks` (`loadgen --target floor-tasks`), the world hands each
+//! frame to the connection's queue instead, and the connection's task writes
+//! it, the same way (one vectored write of header and shared payload, everything
+//! queued at once): the floor plus a task and a queue per connection, which is
+//! how nodelink and the limit server are built. The difference between the two
+//! modes is what that structure costs, with no framework and no WebSocket
+//! library on the write path.
+//!
+//! Run by `loadgen --target floor` (or `floor-tasks`); alone: `cargo run -p
+//! nodelink-bench --release --bin bench-server-floor -- [PORT] [--room-size N]
+//! [--writer-tasks]`.
 
 use std::io::{ErrorKind, IoSlice};
 use std::pin::Pin;
@@ -23,7 +32,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use nodelink_bench::hand_world::{self, Outlet, ToWorld};
 use nodelink_bench::ServerArgs;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -32,6 +41,12 @@ use tokio_tungstenite::WebSocketStream;
 
 /// The most bytes a connection may leave unwritten before it is dropped.
 const MAX_PENDING: usize = 1 << 20;
+
+/// Frames a connection's queue holds (`--writer-tasks`), as the limit server's.
+const QUEUE_LEN: usize = 256;
+
+/// Frames gathered into one vectored write by a writer task, at most.
+const FRAMES_PER_WRITE: usize = 32;
 
 /// Whether a socket has not taken a write whole yet, this run.
 static DEFERRED: AtomicBool = AtomicBool::new(false);
@@ -183,8 +198,76 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Socket>>) {
     let _ = world.send(ToWorld::Leave(id)).await;
 }
 
+/// A connection whose frames its own task writes (`--writer-tasks`): the world
+/// sends them to its queue.
+async fn connection_with_writer(stream: TcpStream, world: mpsc::Sender<ToWorld<Queue>>) {
+    let config = WebSocketConfig::default().read_buffer_size(512);
+    let Some(socket) = hand_world::accept(stream, config).await else {
+        return;
+    };
+    let (read, write) = socket.into_inner().into_split();
+    let (queue, frames) = mpsc::channel::<Bytes>(QUEUE_LEN);
+    let (reply, joined) = oneshot::channel();
+    if world.send(ToWorld::Join(queue, reply)).await.is_err() {
+        return;
+    }
+    let Ok(id) = joined.await else { return };
+    let reading =
+        WebSocketStream::from_raw_socket(ReadOnly(read), Role::Server, Some(config)).await;
+    // One task for both directions, as nodelink's connections have.
+    tokio::select! {
+        () = write_frames(write, frames) => {}
+        () = hand_world::forward_requests(reading, id, &world) => {}
+    }
+    let _ = world.send(ToWorld::Leave(id)).await;
+}
+
+/// A connection's queue, drained by its task.
+type Queue = mpsc::Sender<Bytes>;
+
+/// Writes every queued frame to `socket` until the queue closes or a write
+/// fails: what is queued when the task wakes goes out in one vectored write
+/// (header and shared payload of each frame), as nodelink's writer does.
+async fn write_frames(mut socket: OwnedWriteHalf, mut frames: mpsc::Receiver<Bytes>) {
+    let mut batch: Vec<Bytes> = Vec::with_capacity(FRAMES_PER_WRITE);
+    while let Some(first) = frames.recv().await {
+        batch.clear();
+        batch.push(first);
+        while batch.len() < FRAMES_PER_WRITE {
+            match frames.try_recv() {
+                Ok(frame) => batch.push(frame),
+                Err(_) => break,
+            }
+        }
+        let mut heads = [[0u8; 10]; FRAMES_PER_WRITE];
+        let mut lens = [0usize; FRAMES_PER_WRITE];
+        for (i, frame) in batch.iter().enumerate() {
+            lens[i] = header(frame.len(), &mut heads[i]);
+        }
+        let mut slices = [IoSlice::new(&[]); 2 * FRAMES_PER_WRITE];
+        for (i, frame) in batch.iter().enumerate() {
+            slices[2 * i] = IoSlice::new(&heads[i][..lens[i]]);
+            slices[2 * i + 1] = IoSlice::new(frame);
+        }
+        let mut slices = &mut slices[..2 * batch.len()];
+        while !slices.is_empty() {
+            match socket.write_vectored(slices).await {
+                Ok(0) | Err(_) => return,
+                Ok(written) => IoSlice::advance_slices(&mut slices, written),
+            }
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = ServerArgs::parse(std::env::args().skip(1))?;
-    hand_world::serve("floor", &args, connection).await
+    let mut words: Vec<String> = std::env::args().skip(1).collect();
+    let writer_tasks = words.iter().any(|word| word == "--writer-tasks");
+    words.retain(|word| word != "--writer-tasks");
+    let args = ServerArgs::parse(words.into_iter())?;
+    if writer_tasks {
+        hand_world::serve("floor", &args, connection_with_writer).await
+    } else {
+        hand_world::serve("floor", &args, connection).await
+    }
 }

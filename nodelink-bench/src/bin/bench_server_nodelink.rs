@@ -12,16 +12,20 @@
 //! broadcast the rest to every match of the service, and one beginning with
 //! `!process ` to every match of this process (see
 //! `nodelink_bench::SERVICE_BROADCAST`). With `--scrape-metrics SECONDS`, it
-//! renders its Prometheus metrics that often, as a scrape would. Prints `listening on ADDR` (or `joining
-//! at URL`, through a relay) first.
+//! renders its Prometheus metrics that often, as a scrape would. With
+//! `--tick-work MICROS`, each match of the `match` kind spends that much CPU in
+//! every tick, and the server prints how many such ticks ran in each 5 seconds.
+//! Prints `listening on ADDR` (or `joining at URL`, through a relay) first.
 //!
 //! Run by `loadgen --target nodelink`; alone: `cargo run -p nodelink-bench --release
 //! --bin bench-server-nodelink -- [PORT] [--room-size N] [--match-size N] [--tls
 //! CERT KEY] [--resume-grace SECONDS] [--ping-interval SECONDS] [--max-players N]
-//! [--redis URL [--service NAME]] [--scrape-metrics SECONDS]`.
+//! [--redis URL [--service NAME]] [--scrape-metrics SECONDS] [--tick-work MICROS]`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use nodelink::cluster::{Cluster, ClusterConfig, ClusterHandle};
 use nodelink::server::{MatchKind, RateLimit, Server, ServerConfig, ServerHandle, SyncScope};
@@ -100,6 +104,51 @@ fn fanout_rules(kind: &mut MatchKind<Game>, service: Option<ClusterHandle>, loca
     });
 }
 
+/// A fixed computation of about `micros` microseconds of CPU, `rounds_per_us`
+/// rounds of it a microsecond: the same work whatever else the core does.
+fn simulate(micros: u64, rounds_per_us: u64) -> u64 {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..micros * rounds_per_us {
+        seed = std::hint::black_box(seed.wrapping_mul(6_364_136_223_846_793_005) ^ round);
+    }
+    seed
+}
+
+/// Rounds of [`simulate`] a microsecond on this machine, timed over 50 ms.
+fn rounds_per_us() -> u64 {
+    let started = Instant::now();
+    let mut rounds = 0u64;
+    while started.elapsed() < Duration::from_millis(50) {
+        std::hint::black_box(simulate(100, 1));
+        rounds += 100;
+    }
+    (rounds / started.elapsed().as_micros().max(1) as u64).max(1)
+}
+
+/// Has every match of `kind` spend `micros` of CPU a tick, counting the ticks
+/// and printing on standard error how many ran a second, every 5 seconds.
+fn tick_work(kind: &mut MatchKind<Game>, micros: u64) {
+    let rounds = rounds_per_us();
+    let ticks = Arc::new(AtomicU64::new(0));
+    let counted = ticks.clone();
+    kind.on_tick(move |_, _| {
+        std::hint::black_box(simulate(micros, rounds));
+        counted.fetch_add(1, Ordering::Relaxed);
+    });
+    tokio::spawn(async move {
+        let every = Duration::from_secs(5);
+        let mut reports = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            reports.tick().await;
+            let ran = ticks.swap(0, Ordering::Relaxed);
+            eprintln!(
+                "match ticks a second: {:.1}",
+                ran as f64 / every.as_secs_f64()
+            );
+        }
+    });
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = ServerArgs::parse(std::env::args().skip(1))?;
@@ -171,6 +220,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // its match (the load generator's `lifecycle` scenario), as a game ends a
         // match when a round is over.
         matches.on_ready(|ctx| ctx.end_match());
+        if let Some(micros) = args.tick_work {
+            tick_work(&mut matches, micros);
+        }
         server.kind(matches);
     }
     if let Some(every) = args.scrape_metrics {

@@ -39,10 +39,12 @@ loadgen: bots over loopback against a game server, measured after a warm-up
 USAGE: loadgen [OPTIONS]
 
 OPTIONS:
-  --target T        nodelink | nodelink-json | limit | floor | python |
-                    ws://HOST:PORT/ (a running nodelink server)                 [nodelink]
+  --target T        nodelink | nodelink-json | limit | floor | floor-tasks |
+                    python | ws://HOST:PORT/ (a running nodelink server)        [nodelink]
                     floor: the limit server's game with nothing but socket
                     writes after the handshake (no WebSocket library, no queue)
+                    floor-tasks: the floor with a queue per connection, which
+                    the connection's task drains into its socket
                     nodelink-json: the nodelink server, the bots speaking its JSON
                     wire (Python nodelink's protocol) instead of the native one
                     python: Python nodelink 0.6.0 (nodelink-bench/python/setup.sh
@@ -104,6 +106,9 @@ OPTIONS:
   --scrape-metrics S
                     how often the nodelink server renders its Prometheus
                     metrics, as a scrape would, in seconds (default: never)
+  --tick-work US    matches: each match spends US microseconds of CPU in every
+                    tick, and the server prints how many ticks its matches ran
+                    a second, every 5 s, on standard error (default: none)
   --warmup S        seconds before measuring (not connect)                             [3]
   --duration S      seconds measured (not connect: it lasts until every join
                     has succeeded or failed)                                           [10]
@@ -170,6 +175,8 @@ enum Target {
     Limit,
     /// The limit server's game with nothing but socket writes on the write path.
     Floor,
+    /// The floor with a queue and a writing task per connection.
+    FloorTasks,
     Python,
     Url(String),
 }
@@ -181,6 +188,7 @@ impl Target {
             Self::NodelinkJson => "nodelink-json",
             Self::Limit => "limit",
             Self::Floor => "floor",
+            Self::FloorTasks => "floor-tasks",
             Self::Python => "python",
             Self::Url(_) => "url",
         }
@@ -272,6 +280,7 @@ struct Args {
     resume_grace: Option<String>,
     ping_interval: Option<f64>,
     scrape_metrics: Option<f64>,
+    tick_work: Option<u64>,
     warmup: f64,
     duration: f64,
     tls: bool,
@@ -324,6 +333,7 @@ fn parse_args() -> Result<Args, String> {
         resume_grace: None,
         ping_interval: None,
         scrape_metrics: None,
+        tick_work: None,
         warmup: 3.0,
         duration: 10.0,
         tls: false,
@@ -351,6 +361,7 @@ fn parse_args() -> Result<Args, String> {
                     "nodelink-json" => Target::NodelinkJson,
                     "limit" => Target::Limit,
                     "floor" => Target::Floor,
+                    "floor-tasks" => Target::FloorTasks,
                     "python" => Target::Python,
                     url if url.starts_with("ws://") => Target::Url(url.to_owned()),
                     other => return Err(format!("unknown target `{other}`")),
@@ -392,6 +403,10 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--scrape-metrics: {e}"))?;
                 args.scrape_metrics = Some(every);
+            }
+            "--tick-work" => {
+                let micros = value()?.parse().map_err(|e| format!("--tick-work: {e}"))?;
+                args.tick_work = Some(micros);
             }
             "--warmup" => args.warmup = value()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--duration" => {
@@ -447,6 +462,15 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.rounds == 0 {
         return Err("--rounds must be at least 1".into());
+    }
+    if args.tick_work.is_some()
+        && !(args.scenario.uses_matches() && args.target == Target::Nodelink)
+    {
+        return Err(
+            "--tick-work: the work of the nodelink server's matches (target nodelink, \
+                    scenario matches)"
+                .into(),
+        );
     }
     if args.scenario.uses_matches() && !matches!(args.target, Target::Nodelink | Target::Url(_)) {
         return Err(format!(
@@ -716,6 +740,9 @@ impl UnderTest {
         if let Some(every) = &args.scrape_metrics {
             server_args.extend(["--scrape-metrics".to_owned(), every.to_string()]);
         }
+        if let Some(micros) = &args.tick_work {
+            server_args.extend(["--tick-work".to_owned(), micros.to_string()]);
+        }
         let cpus = args.server_cpus.as_deref();
         if let Some(processes) = args.gateway {
             if processes > 1 && matches!(args.scenario, Scenario::Matches | Scenario::Fanout) {
@@ -763,6 +790,14 @@ impl UnderTest {
                 ServerProcess::start("bench-server-floor", &server_args, cpus)?,
                 Wire::Native,
             ),
+            Target::FloorTasks => {
+                let mut with_tasks = server_args.clone();
+                with_tasks.push("--writer-tasks".to_owned());
+                (
+                    ServerProcess::start("bench-server-floor", &with_tasks, cpus)?,
+                    Wire::Native,
+                )
+            }
             Target::Python if args.scenario == Scenario::Rooms => {
                 return Err(
                     "no rooms scenario for python: Python nodelink 0.6.0 has rooms \
