@@ -20,9 +20,10 @@ use tracing::Instrument;
 
 use crate::error::DecodeError;
 use crate::server::config::{RateLimit, ServerConfig};
+use crate::server::direct_write::SharedSocket;
 use crate::server::error::ServerError;
 use crate::server::game::stats::WireTraffic;
-use crate::server::outbound::{self, ReadSide, Writer};
+use crate::server::outbound::{self, Outlet, ReadSide, Writer};
 use crate::server::port::{
     Connecting, Ending, HardClose, HardCloseSignal, Io, JoinRequest, Joined, Outgoing, Seat,
     ToMatch,
@@ -83,9 +84,11 @@ fn play_as_player<P: Protocol>(
         // keeping it open: the match's sender alone decides when it closes.
         let announce = outbox.clone();
         let (hard_close, closed) = HardClose::new();
+        let shared = std::sync::Arc::new(SharedSocket::default());
         let (reply, joined) = oneshot::channel();
         let join = ToMatch::Join(Box::new(JoinRequest {
             outbox,
+            socket: shared.clone(),
             hard_close,
             addr,
             wire,
@@ -114,8 +117,14 @@ fn play_as_player<P: Protocol>(
         let websocket = *socket.get_config();
         // Boxed, like the refusals above and the pumps' rare paths: a connection's
         // future holds only what it waits on while it lives.
-        let (stream, sink) = Box::pin(outbound::split(socket, role, websocket, &announce)).await;
-        drop(announce);
+        let outlet = Outlet {
+            writer: &announce,
+            shared: &shared,
+            process: &process,
+            wire,
+        };
+        let (stream, sink) = Box::pin(outbound::split(socket, role, websocket, outlet)).await;
+        drop((announce, shared));
         let peer = Peer { player, link };
         // Frames read so far, for the match's count of what the client sent.
         let read_count = AtomicU64::new(0);
@@ -403,8 +412,13 @@ fn write(
         let reason = {
             let drain = async {
                 let mut batch: Vec<Outgoing> = Vec::new();
+                // An item found when the writer looked for more before going idle.
+                let mut next = None;
                 loop {
-                    let first = queue.recv().await?;
+                    let first = match next.take() {
+                        Some(item) => item,
+                        None => queue.recv().await?,
+                    };
                     batch.clear();
                     batch.push(first);
                     while let Ok(next) = queue.try_recv() {
@@ -424,11 +438,15 @@ fn write(
                         // Tungstenite's answer to the client's close went out last.
                         return None;
                     }
+                    next = sink.settle(&mut queue);
                 }
             };
             tokio::pin!(drain);
             hard_close.interrupt(drain).await
         };
+        // From here the writer writes its close, after the frames it has sent:
+        // none from the match may follow them.
+        sink.stop();
         let close = async {
             match reason {
                 Some(reason) => sink.close(reason).await,

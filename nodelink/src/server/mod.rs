@@ -35,6 +35,7 @@
 //! sync frame once, sharing the bytes with every recipient.
 
 mod config;
+mod direct_write;
 mod error;
 mod game;
 mod kind;

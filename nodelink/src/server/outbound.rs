@@ -6,7 +6,9 @@
 //! all its recipients, is never copied into a per-connection buffer. Everything
 //! queued when the writer wakes goes out in one write. A plain TCP connection is
 //! split into its own halves, which need no lock between the reader and the
-//! writer; other streams share one behind a lock.
+//! writer (and whose writing half the match may write itself while the writer is
+//! idle: [`direct_write`](super::direct_write)); other streams share one behind
+//! a lock.
 
 use std::any::Any;
 use std::io::{self, IoSlice};
@@ -24,10 +26,12 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use tokio_tungstenite::WebSocketStream;
 
+use crate::server::direct_write::SharedSocket;
+use crate::server::game::ProcessBoard;
 use crate::server::matchmaking::kinds::lock;
 use crate::server::port::{Io, Outgoing};
 use crate::server::transport::request::Replay;
-use crate::wire::CloseReason;
+use crate::wire::{CloseReason, WireFormat};
 
 /// The most bytes of tungstenite's own answers (pongs, the close echo) waiting
 /// for the writer; a client that makes more (a flood of pings with large
@@ -77,10 +81,12 @@ enum ReadSocket {
     Shared(ReadHalf<Io>),
 }
 
-/// A connection's byte stream for writing: a TCP socket's own half, or the
+/// A connection's byte stream for writing: a TCP socket's own half, the same
+/// shared with the match (which writes to it while the writer is idle), or the
 /// shared stream's.
 enum WriteSocket {
     Tcp(OwnedWriteHalf),
+    Direct(Arc<SharedSocket>),
     Shared(WriteHalf<Io>),
 }
 
@@ -143,6 +149,10 @@ impl AsyncWrite for WriteSocket {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Tcp(write) => Pin::new(write).poll_write(cx, buf),
+            Self::Direct(shared) => shared.with_socket(|write| match write {
+                Some(write) => Pin::new(write).poll_write(cx, buf),
+                None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+            }),
             Self::Shared(write) => Pin::new(write).poll_write(cx, buf),
         }
     }
@@ -154,6 +164,10 @@ impl AsyncWrite for WriteSocket {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Tcp(write) => Pin::new(write).poll_write_vectored(cx, bufs),
+            Self::Direct(shared) => shared.with_socket(|write| match write {
+                Some(write) => Pin::new(write).poll_write_vectored(cx, bufs),
+                None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+            }),
             Self::Shared(write) => Pin::new(write).poll_write_vectored(cx, bufs),
         }
     }
@@ -161,6 +175,7 @@ impl AsyncWrite for WriteSocket {
     fn is_write_vectored(&self) -> bool {
         match self {
             Self::Tcp(write) => write.is_write_vectored(),
+            Self::Direct(_) => true,
             Self::Shared(write) => write.is_write_vectored(),
         }
     }
@@ -168,6 +183,10 @@ impl AsyncWrite for WriteSocket {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Tcp(write) => Pin::new(write).poll_flush(cx),
+            Self::Direct(shared) => shared.with_socket(|write| match write {
+                Some(write) => Pin::new(write).poll_flush(cx),
+                None => Poll::Ready(Ok(())),
+            }),
             Self::Shared(write) => Pin::new(write).poll_flush(cx),
         }
     }
@@ -175,6 +194,10 @@ impl AsyncWrite for WriteSocket {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Tcp(write) => Pin::new(write).poll_shutdown(cx),
+            Self::Direct(shared) => shared.with_socket(|write| match write {
+                Some(write) => Pin::new(write).poll_shutdown(cx),
+                None => Poll::Ready(Ok(())),
+            }),
             Self::Shared(write) => Pin::new(write).poll_shutdown(cx),
         }
     }
@@ -187,6 +210,8 @@ pub(crate) struct ReadSide {
     read: ReadSocket,
     control: Arc<Control>,
     writer: mpsc::WeakSender<Outgoing>,
+    /// Announcements enter the queue under its lock, as the match's items do.
+    shared: Arc<SharedSocket>,
 }
 
 impl ReadSide {
@@ -231,9 +256,13 @@ impl AsyncWrite for ReadSide {
             // takes a place the match counts on. A queue with frames in it needs
             // none: the reader and the writer share a task, so the writer has yet
             // to take those frames, and it sends the answer before them.
-            let sent = self.writer.upgrade().is_some_and(|queue| {
-                queue.capacity() == queue.max_capacity()
-                    && queue.try_send(Outgoing::Control).is_ok()
+            let mut sent = false;
+            self.shared.queue_beside(|| {
+                sent = self.writer.upgrade().is_some_and(|queue| {
+                    queue.capacity() == queue.max_capacity()
+                        && queue.try_send(Outgoing::Control).is_ok()
+                });
+                sent
             });
             if !sent {
                 control.announced.store(false, Ordering::Release);
@@ -247,31 +276,55 @@ impl AsyncWrite for ReadSide {
     }
 }
 
+/// What [`split`] needs besides the socket: the queue its writer drains, the
+/// socket's place shared with the match, and where frames the match writes
+/// there are counted.
+pub(crate) struct Outlet<'a> {
+    pub(crate) writer: &'a mpsc::Sender<Outgoing>,
+    pub(crate) shared: &'a Arc<SharedSocket>,
+    pub(crate) process: &'a Arc<ProcessBoard>,
+    pub(crate) wire: WireFormat,
+}
+
 /// A connection's two sides after the upgrade: tungstenite reading, and the
-/// socket for [`Writer`], which drains the queue `writer` sends to.
+/// socket for [`Writer`], which drains the queue `outlet.writer` sends to. A
+/// plain TCP connection's writing half goes to `outlet.shared`, for the match to
+/// write to while the writer is idle (unless frames are masked: a client's
+/// frames each need their own key).
 pub(crate) async fn split(
     socket: WebSocketStream<Io>,
     role: Role,
     config: WebSocketConfig,
-    writer: &mpsc::Sender<Outgoing>,
+    outlet: Outlet<'_>,
 ) -> (WebSocketStream<ReadSide>, Writer) {
     let (read, write) = split_socket(socket.into_inner());
+    // A client's frames are masked, each with its own key: copied, not shared.
+    let masked = role == Role::Client;
+    let write = match write {
+        WriteSocket::Tcp(write) if !masked => {
+            outlet
+                .shared
+                .install(write, outlet.process.clone(), outlet.wire);
+            WriteSocket::Direct(outlet.shared.clone())
+        }
+        other => other,
+    };
     let control = Arc::new(Control::default());
     let reader = WebSocketStream::from_raw_socket(
         ReadSide {
             read,
             control: control.clone(),
-            writer: writer.downgrade(),
+            writer: outlet.writer.downgrade(),
+            shared: outlet.shared.clone(),
         },
         role,
         Some(config),
     )
     .await;
-    // A client's frames are masked, each with its own key: copied, not shared.
-    let masked = role == Role::Client;
     let vectored = write.is_write_vectored() && !masked;
     let writer = Writer {
         socket: write,
+        shared: outlet.shared.clone(),
         control,
         masked,
         vectored,
@@ -281,16 +334,17 @@ pub(crate) async fn split(
 }
 
 /// The one frame of a binary or text message: its opcode and payload.
-fn single_frame(item: &Outgoing) -> Option<(u8, &[u8])> {
+pub(crate) fn single_frame(item: &Outgoing) -> Option<(u8, &[u8])> {
     match item {
         Outgoing::Binary(bytes) => Some((OPCODE_BINARY, bytes.as_ref())),
         Outgoing::Text(text) => Some((OPCODE_TEXT, text.as_bytes())),
-        Outgoing::Batch(_) | Outgoing::Close(_) | Outgoing::Control => None,
+        Outgoing::Batch(_) | Outgoing::Close(_) | Outgoing::Control | Outgoing::Rest(_) => None,
     }
 }
 
 /// The frames of queued items, in order: a binary or text message's opcode and
-/// payload (a batch's frames one by one; a close is not a frame here).
+/// payload (a batch's frames one by one; a close, and the rest of a frame the
+/// match began, are not frames here).
 fn frames(items: &[Outgoing]) -> impl Iterator<Item = (u8, &[u8])> {
     items.iter().flat_map(|item| {
         let batch: &[Bytes] = match item {
@@ -306,6 +360,9 @@ fn frames(items: &[Outgoing]) -> impl Iterator<Item = (u8, &[u8])> {
 /// Writes frames to a connection's socket.
 pub(crate) struct Writer {
     socket: WriteSocket,
+    /// The socket's place shared with the match, which the writer tells when it
+    /// is idle (if the match can write to the socket at all).
+    shared: Arc<SharedSocket>,
     control: Arc<Control>,
     /// Whether frames are masked (this server is the client of a relay's data
     /// connection).
@@ -326,7 +383,7 @@ impl std::fmt::Debug for Writer {
 }
 
 /// A frame's WebSocket header: FIN, `opcode`, no mask (a server's), the length.
-fn header(opcode: u8, len: usize) -> ([u8; 10], usize) {
+pub(crate) fn header(opcode: u8, len: usize) -> ([u8; 10], usize) {
     let mut out = [0u8; 10];
     out[0] = 0x80 | opcode;
     let used = header_len(len);
@@ -411,10 +468,30 @@ impl Writer {
         Ok(())
     }
 
+    /// The next item queued, if there is one now; if not, the writer is idle,
+    /// and the match may write to the socket itself until it queues something.
+    pub(crate) fn settle(&self, queue: &mut mpsc::Receiver<Outgoing>) -> Option<Outgoing> {
+        self.shared.settle(queue)
+    }
+
+    /// The writer takes no more frames (it closes the connection): the match
+    /// stops writing to the socket.
+    pub(crate) fn stop(&self) {
+        self.shared.stop();
+    }
+
     /// Writes the frames of `items` ([`FRAMES_PER_WRITE`] to a system call) and
     /// tungstenite's pending answers, then flushes; returns how many frames and
-    /// payload bytes went out.
+    /// payload bytes went out (a frame the match began was counted by it). The
+    /// rest of a frame the match began comes first, before anything else.
     pub(crate) async fn write(&mut self, items: &[Outgoing]) -> io::Result<(u64, u64)> {
+        let items = match items.split_first() {
+            Some((Outgoing::Rest(rest), after)) => {
+                self.socket.write_all(rest).await?;
+                after
+            }
+            _ => items,
+        };
         self.write_control().await?;
         if self.control.peer_closed() {
             // Nothing goes after the answer to the client's close.
@@ -530,6 +607,14 @@ impl Writer {
     }
 }
 
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // The match may keep its handle for a while (a paused player's link):
+        // the socket closes now, as it would if the writer owned it alone.
+        self.shared.release();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,6 +686,7 @@ mod tests {
         let writer = Writer {
             vectored: socket.is_write_vectored(),
             socket,
+            shared: Arc::default(),
             control: Arc::default(),
             masked: false,
             copied: Vec::new(),

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::server::config::ServerConfig;
+use crate::server::direct_write::SharedSocket;
 use crate::server::error::ServerError;
 use crate::server::matchmaking::kinds::lock;
 use crate::wire::{CloseReason, ResumeOffer, WireFormat};
@@ -79,6 +80,8 @@ pub(crate) enum Ending {
 #[derive(Debug)]
 pub(crate) struct JoinRequest {
     pub(crate) outbox: mpsc::Sender<Outgoing>,
+    /// The socket, which the match writes to itself while the writer is idle.
+    pub(crate) socket: Arc<SharedSocket>,
     pub(crate) hard_close: HardClose,
     pub(crate) addr: SocketAddr,
     pub(crate) wire: WireFormat,
@@ -120,6 +123,9 @@ pub(crate) enum Outgoing {
     /// Send what the WebSocket layer answered the client (a pong, the echo of
     /// its close), waiting in the connection's control bytes.
     Control,
+    /// The rest of a frame the match wrote to the socket itself and the socket
+    /// took only in part: written as it is, before anything else.
+    Rest(Bytes),
 }
 
 /// Closes a connection without waiting for its queue to drain (the peer is not

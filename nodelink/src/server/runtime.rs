@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::{interval, MissedTickBehavior};
 
+use crate::server::direct_write::DirectWrites;
 use crate::server::error::RunError;
 use crate::server::game::{Command, Match};
 use crate::server::port::ToMatch;
@@ -97,12 +98,14 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
         };
         tokio::pin!(stopping);
         let mut waiting_for_stop = false;
+        let direct_writes = DirectWrites::for_match(game.tick_interval());
         std::future::poll_fn(|cx| {
             // Only a match that ended before its first poll: afterwards, whatever
             // ends it returns at once below.
             if game.ending().is_some() {
                 return Poll::Ready(());
             }
+            direct_writes.begin_turn();
             if !waiting_for_stop || !matches!(probe.has_changed(), Ok(false)) {
                 waiting_for_stop = true;
                 probe.mark_unchanged();

@@ -21,6 +21,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
     pub(super) fn admit(&mut self, join: JoinRequest) {
         let JoinRequest {
             outbox,
+            socket,
             hard_close,
             addr,
             wire,
@@ -33,6 +34,7 @@ impl<P: Protocol, G: Send + 'static> Match<P, G> {
         let link = Link {
             id: self.state.last_link,
             outbox,
+            socket,
             hard_close,
         };
         let link_id = link.id;

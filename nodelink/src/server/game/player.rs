@@ -5,11 +5,13 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
 use crate::id_map::{IdMap, IdSet};
+use crate::server::direct_write::SharedSocket;
 use crate::server::error::SendError;
 use crate::server::game::frame::{Frame, Wires};
 use crate::server::game::session::Session;
@@ -287,7 +289,7 @@ impl<P: Protocol> Player<P> {
             held.push(item);
             return Ok(());
         }
-        match link.outbox.try_send(item) {
+        match link.socket.send(item, &link.outbox) {
             Ok(()) => {
                 self.full_since.set(None);
                 Ok(())
@@ -311,7 +313,11 @@ impl<P: Protocol> Player<P> {
     /// once when the queue is full (the peer is not reading).
     pub(crate) fn close(&self, reason: CloseReason) {
         if let Some(link) = &self.link {
-            if link.outbox.try_send(Outgoing::Close(reason)).is_err() {
+            if link
+                .socket
+                .send(Outgoing::Close(reason), &link.outbox)
+                .is_err()
+            {
                 link.hard_close.close(reason);
             }
         }
@@ -482,6 +488,8 @@ pub(crate) struct Link {
     /// Tells this connection's news from that of the player's earlier ones.
     pub(crate) id: u64,
     pub(crate) outbox: mpsc::Sender<Outgoing>,
+    /// The connection's socket, written to directly while its writer is idle.
+    pub(crate) socket: Arc<SharedSocket>,
     /// Closes the connection without waiting for the queue to drain.
     pub(crate) hard_close: HardClose,
 }
