@@ -255,9 +255,10 @@ pub struct ServerConfig {
     /// Bytes the WebSocket layer gathers before writing, for what it still writes
     /// itself: its answers to a client's pings and close, and the close frame of
     /// a connection refused after the upgrade. Default 4 KiB. The game's frames do
-    /// not pass through it: a connection's writer sends each from the payload
-    /// its recipients share, with no copy per connection, so this buffer stays
-    /// empty for most connections' whole life.
+    /// not pass through it: the match (while the connection's writer is idle) or
+    /// the writer sends each from the payload its recipients share, with no copy
+    /// per connection, so this buffer stays empty for most connections' whole
+    /// life.
     pub write_buffer_len: usize,
     /// The kernel's send buffer for each connection, in bytes. Default 256 KiB;
     /// `None` leaves it to the OS (Linux grows it up to several MiB per socket).

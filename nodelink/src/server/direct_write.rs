@@ -15,15 +15,16 @@
 //! task. With one worker that is only cheaper; with several, a match whose
 //! writes take long (tens of thousands of players in one match) would keep on
 //! one core what the writers spread over all of them. So, on a runtime with
-//! more than one worker, a match writes directly for at most a quarter of its
-//! tick interval in each turn of its task ([`DirectWrites::begin_turn`]), and
-//! queues the rest for the writers.
+//! more than one worker, a match writes directly only during the first quarter
+//! of its tick interval of each turn of its task ([`DirectWrites::begin_turn`]),
+//! and queues what it sends after that for the writers.
 
 use std::cell::Cell;
 use std::io::IoSlice;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
@@ -49,6 +50,8 @@ struct SocketState {
     /// The writer has nothing to write: its queue is empty and it is not
     /// writing. Only then does the match write.
     idle: bool,
+    /// The writer takes no more frames (it is closing): never idle again.
+    stopped: bool,
     /// Where frames written directly are counted.
     traffic: Option<(Arc<ProcessBoard>, WireFormat)>,
 }
@@ -70,7 +73,8 @@ impl SharedSocket {
     /// Sends `item` to the connection: written at once if the writer is idle,
     /// the turn's budget allows it, and it is one frame; queued otherwise (with,
     /// for a frame the socket took only in part, its rest). A queue error is
-    /// the queue's (full, or closed), with the item.
+    /// the queue's (full, or closed), with the item, and nothing of it was
+    /// written.
     pub(crate) fn send(
         &self,
         item: Outgoing,
@@ -79,6 +83,14 @@ impl SharedSocket {
         let mut state = lock(&self.state);
         if state.idle && DirectWrites::allowed() {
             if let (Some(socket), Some((opcode, payload))) = (&state.socket, single_frame(&item)) {
+                // A place for the frame's rest, taken first: once part of it is
+                // on the wire, the rest must follow (and a queue whose writer is
+                // gone takes nothing, so nothing is written for nobody).
+                let place = match queue.try_reserve() {
+                    Ok(place) => place,
+                    Err(TrySendError::Full(())) => return Err(TrySendError::Full(item)),
+                    Err(TrySendError::Closed(())) => return Err(TrySendError::Closed(item)),
+                };
                 let (head, head_len) = header(opcode, payload.len());
                 let total = head_len + payload.len();
                 let slices = [IoSlice::new(&head[..head_len]), IoSlice::new(payload)];
@@ -88,20 +100,15 @@ impl SharedSocket {
                     if let Some((process, wire)) = &state.traffic {
                         WireTraffic::of(&process.traffic, *wire).wrote(1, payload.len() as u64);
                     }
-                    if written == total {
-                        return Ok(());
+                    if written < total {
+                        state.idle = false;
+                        place.send(Outgoing::Rest(rest_of(&item, &head[..head_len], written)));
                     }
-                    let mut rest = Vec::with_capacity(total - written);
-                    let head_rest = &head[written.min(head_len)..head_len];
-                    rest.extend_from_slice(head_rest);
-                    rest.extend_from_slice(&payload[written.saturating_sub(head_len)..]);
-                    state.idle = false;
-                    return match queue.try_send(Outgoing::Rest(rest.into())) {
-                        Ok(()) => Ok(()),
-                        Err(TrySendError::Full(_)) => Err(TrySendError::Full(item)),
-                        Err(TrySendError::Closed(_)) => Err(TrySendError::Closed(item)),
-                    };
+                    return Ok(());
                 }
+                place.send(item);
+                state.idle = false;
+                return Ok(());
             }
         }
         queue.try_send(item)?;
@@ -126,7 +133,7 @@ impl SharedSocket {
         match queue.try_recv() {
             Ok(item) => Some(item),
             Err(_) => {
-                state.idle = state.socket.is_some();
+                state.idle = state.socket.is_some() && !state.stopped;
                 None
             }
         }
@@ -135,7 +142,9 @@ impl SharedSocket {
     /// The writer has stopped taking frames (it closes the connection): the
     /// match writes no more.
     pub(crate) fn stop(&self) {
-        lock(&self.state).idle = false;
+        let mut state = lock(&self.state);
+        state.idle = false;
+        state.stopped = true;
     }
 
     /// The socket's writing half, for the writer to write with.
@@ -148,8 +157,27 @@ impl SharedSocket {
     pub(crate) fn release(&self) {
         let mut state = lock(&self.state);
         state.idle = false;
+        state.stopped = true;
         state.socket = None;
     }
+}
+
+/// What is left of `item`'s frame (`head` and its payload) after its first
+/// `written` bytes: the payload's rest shared, unless the header itself was
+/// cut (the socket had room for less than a header), when both are copied.
+fn rest_of(item: &Outgoing, head: &[u8], written: usize) -> Bytes {
+    let payload = match item {
+        Outgoing::Binary(bytes) => bytes.clone(),
+        Outgoing::Text(text) => Bytes::from(text.clone()),
+        _ => unreachable!("only a single frame is written directly"),
+    };
+    if written >= head.len() {
+        return payload.slice(written - head.len()..);
+    }
+    let mut rest = Vec::with_capacity(head.len() - written + payload.len());
+    rest.extend_from_slice(&head[written..]);
+    rest.extend_from_slice(&payload);
+    rest.into()
 }
 
 thread_local! {
@@ -191,16 +219,29 @@ impl DirectWrites {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
+    use tokio::net::{TcpSocket, TcpStream};
 
     /// A connected pair on loopback: the server side's writing half installed
     /// in a shared socket (its reading half kept open beside it), and the
     /// client side.
     async fn installed() -> (Arc<SharedSocket>, tokio::net::tcp::OwnedReadHalf, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bound");
-        let client = TcpStream::connect(listener.local_addr().expect("address"))
+        // Small buffers on both sides, so that a few frames fill them whatever
+        // the host's defaults.
+        let listening = TcpSocket::new_v4().expect("socket");
+        listening
+            .set_send_buffer_size(64 * 1024)
+            .expect("send buffer");
+        listening
+            .bind("127.0.0.1:0".parse().expect("address"))
+            .expect("bound");
+        let listener = listening.listen(8).expect("listening");
+        let connecting = TcpSocket::new_v4().expect("socket");
+        connecting
+            .set_recv_buffer_size(64 * 1024)
+            .expect("receive buffer");
+        let client = connecting
+            .connect(listener.local_addr().expect("address"))
             .await
             .expect("connected");
         let (server, _) = listener.accept().await.expect("accepted");
@@ -257,10 +298,21 @@ mod tests {
         assert!(matches!(queued.try_recv(), Ok(Outgoing::Binary(_))));
         // A writer that stopped never goes idle again.
         shared.stop();
+        assert!(shared.settle(&mut queued).is_none());
         shared
             .send(Outgoing::Binary(Bytes::from_static(b"fourth")), &queue)
             .expect("queued");
         assert!(matches!(queued.try_recv(), Ok(Outgoing::Binary(_))));
+        // Nor does the match write for a writer whose queue is gone.
+        let (gone, closed) = mpsc::channel(8);
+        drop(closed);
+        let (other, _read, _client) = installed().await;
+        let (_, mut empty) = mpsc::channel::<Outgoing>(1);
+        assert!(other.settle(&mut empty).is_none(), "idle");
+        assert!(matches!(
+            other.send(Outgoing::Binary(Bytes::from_static(b"lost")), &gone),
+            Err(TrySendError::Closed(_))
+        ));
     }
 
     #[tokio::test]
@@ -270,7 +322,7 @@ mod tests {
         assert!(shared.settle(&mut queued).is_none(), "idle");
         // The client reads nothing yet: large frames fill the socket until one
         // goes out only in part, and the frames after it are queued.
-        let sent: Vec<Bytes> = (0..100u8).map(|i| Bytes::from(vec![i; 300_000])).collect();
+        let sent: Vec<Bytes> = (0..100u8).map(|i| Bytes::from(vec![i; 30_000])).collect();
         for payload in &sent {
             shared
                 .send(Outgoing::Binary(payload.clone()), &queue)
@@ -280,9 +332,15 @@ mod tests {
         while let Ok(item) = queued.try_recv() {
             items.push(item);
         }
-        // (The socket may also have taken nothing of the first frame it refused,
-        // which is then queued whole.)
+        // Some went straight out, until the socket filled up; then the rest of
+        // the frame it took in part came first (unless it took nothing of it,
+        // when that frame is queued whole), and only whole frames after it.
         assert!(!items.is_empty(), "the socket filled up");
+        assert!(
+            items.len() < sent.len(),
+            "the first frames went straight out"
+        );
+        assert!(matches!(items[0], Outgoing::Rest(_) | Outgoing::Binary(_)));
         assert!(items[1..]
             .iter()
             .all(|item| matches!(item, Outgoing::Binary(_))));
@@ -316,6 +374,21 @@ mod tests {
             payloads(&received) == expected,
             "every frame whole and in order"
         );
+    }
+
+    #[test]
+    fn the_rest_of_a_frame_shares_its_payload_unless_the_header_was_cut() {
+        let payload = Bytes::from_static(b"payload");
+        let item = Outgoing::Binary(payload.clone());
+        let (head, used) = header(0x2, payload.len());
+        let rest = rest_of(&item, &head[..used], used + 3);
+        assert_eq!(rest, "load");
+        assert_eq!(rest.as_ptr(), payload[3..].as_ptr(), "shared, not copied");
+        let cut = rest_of(&item, &head[..used], 1);
+        assert_eq!(cut[..], [&head[1..used], &payload[..]].concat()[..]);
+        let text = Outgoing::Text("héllo".into());
+        let (head, used) = header(0x1, "héllo".len());
+        assert_eq!(rest_of(&text, &head[..used], used + 1), "éllo".as_bytes());
     }
 
     #[test]

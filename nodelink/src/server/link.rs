@@ -2,8 +2,9 @@
 //! same whichever transport brought the connection and whichever match it joined.
 //! It joins the match as a player (or resumes one); then a reader rate-limits and
 //! decodes frames off the match's task and sends them to the match's port, and a
-//! writer drains the player's bounded send queue into the socket, until one side
-//! closes.
+//! writer drains the player's bounded send queue into the socket (while it is
+//! idle, the match may write to a plain TCP socket itself:
+//! [`direct_write`](super::direct_write)), until one side closes.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -448,6 +449,12 @@ fn write(
         // none from the match may follow them.
         sink.stop();
         let close = async {
+            // A hard close can come while the rest of a frame the match began
+            // still waits in the queue: it goes first, so that the close frame
+            // does not land inside that frame.
+            if let Ok(rest @ Outgoing::Rest(_)) = queue.try_recv() {
+                let _ = sink.write(std::slice::from_ref(&rest)).await;
+            }
             match reason {
                 Some(reason) => sink.close(reason).await,
                 // Also the path after the peer closed: tungstenite has answered its

@@ -32,7 +32,9 @@
 //! Data flow: each connection has a reader task that decodes frames off the world
 //! task and a writer task that drains a bounded queue; the world task owns the
 //! players, runs handlers one at a time, and encodes each broadcast and each tick's
-//! sync frame once, sharing the bytes with every recipient.
+//! sync frame once, sharing the bytes with every recipient. While a plain TCP
+//! connection's writer has nothing queued, the world task writes its frames to
+//! the socket itself, sparing the writer's wake-up.
 
 mod config;
 mod direct_write;

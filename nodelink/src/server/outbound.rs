@@ -255,7 +255,8 @@ impl AsyncWrite for ReadSide {
             // Announced only into an empty queue, so that the announcement never
             // takes a place the match counts on. A queue with frames in it needs
             // none: the reader and the writer share a task, so the writer has yet
-            // to take those frames, and it sends the answer before them.
+            // to take those frames, and it sends the answer before them (after
+            // the rest of a frame the match began, if one leads them).
             let mut sent = false;
             self.shared.queue_beside(|| {
                 sent = self.writer.upgrade().is_some_and(|queue| {

@@ -124,15 +124,17 @@ pub(crate) enum Outgoing {
     /// its close), waiting in the connection's control bytes.
     Control,
     /// The rest of a frame the match wrote to the socket itself and the socket
-    /// took only in part: written as it is, before anything else.
+    /// took only in part: written as it is, before anything else (the payload's
+    /// rest, shared; copied only when the header itself was cut).
     Rest(Bytes),
 }
 
 /// Closes a connection without waiting for its queue to drain (the peer is not
 /// reading, and the writer may be stuck on a full socket): the world's half.
 ///
-/// The writer wakes for every frame, so its half costs one atomic load a wake-up:
-/// it hands its waker over only when the waker changes (for a task, once).
+/// The writer wakes for every frame it is queued, so its half costs one atomic
+/// load a wake-up: it hands its waker over only when the waker changes (for a
+/// task, once).
 #[derive(Debug)]
 pub(crate) struct HardClose {
     shared: Arc<HardCloseShared>,

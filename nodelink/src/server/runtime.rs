@@ -100,12 +100,14 @@ impl<P: Protocol, G: Send + 'static> MatchTask<P, G> {
         let mut waiting_for_stop = false;
         let direct_writes = DirectWrites::for_match(game.tick_interval());
         std::future::poll_fn(|cx| {
+            // First: even a match that ended before its first poll sends (its
+            // goodbyes), under this match's budget, not the last one's here.
+            direct_writes.begin_turn();
             // Only a match that ended before its first poll: afterwards, whatever
             // ends it returns at once below.
             if game.ending().is_some() {
                 return Poll::Ready(());
             }
-            direct_writes.begin_turn();
             if !waiting_for_stop || !matches!(probe.has_changed(), Ok(false)) {
                 waiting_for_stop = true;
                 probe.mark_unchanged();

@@ -82,7 +82,8 @@ pub(crate) struct ProcessBoard {
 
 /// The WebSocket data frames (pings and pongs of the WebSocket layer aside) and
 /// their payload bytes that crossed the sockets of one wire format. A reader adds
-/// each frame it reads; a writer adds once per flush what it wrote.
+/// each frame it reads; a writer adds once per flush what it wrote, and a match
+/// each frame it wrote to a socket itself.
 #[derive(Debug, Default)]
 pub(crate) struct WireTraffic {
     pub(crate) frames_in: AtomicU64,
