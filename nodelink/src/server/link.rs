@@ -439,6 +439,10 @@ fn write(
                         // Tungstenite's answer to the client's close went out last.
                         return None;
                     }
+                    // Dropped now, not at the next wake-up: an idle writer may
+                    // not wake for a long time, and its last frames (a
+                    // newcomer's welcome and snapshot) would stay with it.
+                    batch.clear();
                     next = sink.settle(&mut queue);
                 }
             };
