@@ -4,8 +4,10 @@ run-capacity.sh's capacity.jsonl.
 
 For the server on one core and on two: the median match ticks run a second (the
 server's own count, each report's median within a run, then the median over
-rounds), the server's CPU and the generator's; then, per round, two cores' ticks
-over one core's, and their median and range.
+rounds), the work they did (ticks times the rounds of computation a tick does,
+which the server times once at its start, so it differs a little between runs),
+the server's CPU and the generator's; then, per round, two cores' work over one
+core's, and their median and range.
 
 Usage: nodelink-bench/capacity-table.py [nodelink-bench/results/capacity.jsonl]
 """
@@ -30,18 +32,24 @@ def ticks(entry):
     return statistics.median(entry["ticks_per_s"])
 
 
-work = rounds[0]["0"]["tick_work_us"]
-print(f"{rounds[0]['0']['matches']} matches of 2, {work} µs of CPU a tick each "
-      f"(at most {1e6 / work:.0f} ticks a second a core)")
+def work(entry):
+    """Millions of rounds of computation a second."""
+    return ticks(entry) * entry["rounds_a_tick"] / 1e6
+
+
+micros = rounds[0]["0"]["tick_work_us"]
+print(f"{rounds[0]['0']['matches']} matches of 2, about {micros} µs of CPU a tick each "
+      f"(at most about {1e6 / micros:.0f} ticks a second a core)")
 print()
-print("| server cores | match ticks a second | server CPU (% of one core) | generator CPU (% of core 1) |")
-print("|---|---|---|---|")
+print("| server cores | match ticks a second | work (millions of rounds a second) | server CPU (% of one core) | generator CPU (% of core 1) |")
+print("|---|---|---|---|---|")
 for cpus, label in (("0", "1 (core 0)"), ("0,1", "2 (cores 0 and 1)")):
     chosen = [r[cpus] for r in rounds]
     print(f"| {label} | {statistics.median(ticks(e) for e in chosen):,.0f} "
+          f"| {statistics.median(work(e) for e in chosen):,.0f} "
           f"| {statistics.median(e['run']['server_cpu_percent'] for e in chosen):.0f}% "
           f"| {statistics.median(e['run']['loadgen_cpu_percent'] for e in chosen):.1f}% |")
-ratios = [ticks(r["0,1"]) / ticks(r["0"]) for r in rounds]
+ratios = [work(r["0,1"]) / work(r["0"]) for r in rounds]
 print()
 print(f"two cores carry {statistics.median(ratios):.2f}× what one core carries "
       f"({min(ratios):.2f}–{max(ratios):.2f}) over {len(rounds)} rounds")

@@ -9,7 +9,10 @@
 # and on cores 0 and 1 (two workers), interleaved in ROUNDS rounds; the
 # generator runs on core 1 throughout, where it is light (the bots move RATE
 # times a second and receive a frame only for a tick in which something
-# changed), and its share of core 1 is in each run's line. One JSON line per
+# changed), and its share of core 1 is in each run's line. The work of a tick
+# is timed once at the server's start, so it differs a little between runs:
+# what is compared is ticks times the rounds of computation each does (printed
+# by the server, `tick work: N rounds`). One JSON line per
 # run in OUT_DIR/capacity.jsonl; capacity-table.py prints the table.
 #
 # Usage: nodelink-bench/run-capacity.sh [OUT_DIR]   (default nodelink-bench/results)
@@ -40,7 +43,8 @@ for round in $(seq 1 "$rounds"); do
     # and the warm-up) fall within the measured 15 seconds.
     ticks=$(grep -o 'match ticks a second: [0-9.]*' "$log" | awk '{print $NF}' | tail -n +3 \
       | paste -sd, -)
-    echo "{\"round\":$round,\"server_cpus\":\"$cpus\",\"tick_work_us\":$work,\"matches\":$matches,\"ticks_per_s\":[$ticks],\"run\":$line}" \
+    rounds_a_tick=$(grep -o 'tick work: [0-9]* rounds' "$log" | awk '{print $3}')
+    echo "{\"round\":$round,\"server_cpus\":\"$cpus\",\"tick_work_us\":$work,\"rounds_a_tick\":$rounds_a_tick,\"matches\":$matches,\"ticks_per_s\":[$ticks],\"run\":$line}" \
       | tee -a "$results"
   done
 done

@@ -125,10 +125,14 @@ fn rounds_per_us() -> u64 {
     (rounds / started.elapsed().as_micros().max(1) as u64).max(1)
 }
 
-/// Has every match of `kind` spend `micros` of CPU a tick, counting the ticks
-/// and printing on standard error how many ran a second, every 5 seconds.
+/// Has every match of `kind` spend `micros` of CPU a tick (as rounds of
+/// [`simulate`], their number printed on standard error once), counting the
+/// ticks and printing on standard error how many ran a second, every 5 seconds.
 fn tick_work(kind: &mut MatchKind<Game>, micros: u64) {
     let rounds = rounds_per_us();
+    // The work a tick does is this many rounds, timed on this run's machine:
+    // what the cores carry is ticks times rounds, whatever the timing found.
+    eprintln!("tick work: {} rounds", micros * rounds);
     let ticks = Arc::new(AtomicU64::new(0));
     let counted = ticks.clone();
     kind.on_tick(move |_, _| {
