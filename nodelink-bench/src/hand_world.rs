@@ -362,7 +362,7 @@ const BUSY_REPORT_EVERY: Duration = Duration::from_secs(5);
 /// chat and leave; each tick, the changed fields go out in one frame (one per room
 /// with `room_size`), encoded once.
 ///
-/// Every [`BUSY_REPORT_EVERY`], it prints on standard error the share of that
+/// Every 5 seconds, it prints on standard error the share of that
 /// time its task spent in ticks (`world ticks busy: 41.2%`): the frames are
 /// encoded and sent there (in the floor, written to every socket), by one task,
 /// so that share can never pass one core, whatever the cores. (Messages are not
