@@ -15,7 +15,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::future::Future;
 
@@ -355,23 +355,12 @@ impl<O: Outlet> World<O> {
     }
 }
 
-/// How often the world tells, on standard error, how busy its task was.
-const BUSY_REPORT_EVERY: Duration = Duration::from_secs(5);
-
 /// Runs the world until every connection's sender is gone: players join, move,
 /// chat and leave; each tick, the changed fields go out in one frame (one per room
 /// with `room_size`), encoded once.
-///
-/// Every 5 seconds, it prints on standard error the share of that
-/// time its task spent in ticks (`world ticks busy: 41.2%`): the frames are
-/// encoded and sent there (in the floor, written to every socket), by one task,
-/// so that share can never pass one core, whatever the cores. (Messages are not
-/// timed: two clock readings for each would add to the servers' cost.)
 pub async fn run<O: Outlet>(mut inbox: mpsc::Receiver<ToWorld<O>>, room_size: Option<usize>) {
     let mut world = World::new(room_size);
     let mut ticker = tokio::time::interval(Duration::from_secs(1) / u32::from(TICK_RATE));
-    let mut busy = Duration::ZERO;
-    let mut since = Instant::now();
     loop {
         tokio::select! {
             message = inbox.recv() => match message {
@@ -383,18 +372,7 @@ pub async fn run<O: Outlet>(mut inbox: mpsc::Receiver<ToWorld<O>>, room_size: Op
                 Some(ToWorld::Leave(id)) => world.leave(id),
                 None => return,
             },
-            _ = ticker.tick() => {
-                let started = Instant::now();
-                world.tick();
-                busy += started.elapsed();
-                let elapsed = since.elapsed();
-                if elapsed >= BUSY_REPORT_EVERY {
-                    let share = busy.as_secs_f64() / elapsed.as_secs_f64();
-                    eprintln!("world ticks busy: {:.1}%", 100.0 * share);
-                    busy = Duration::ZERO;
-                    since = Instant::now();
-                }
-            }
+            _ = ticker.tick() => world.tick(),
         }
     }
 }
@@ -464,6 +442,14 @@ pub async fn accept(
     tokio_tungstenite::accept_hdr_async_with_config(stream, echo, Some(config))
         .await
         .ok()
+}
+
+/// Joins the world with `outlet`, where the new player's frames go: its id, or
+/// `None` when the world is gone.
+pub async fn join<O: Outlet>(world: &mpsc::Sender<ToWorld<O>>, outlet: O) -> Option<u32> {
+    let (reply, joined) = oneshot::channel();
+    world.send(ToWorld::Join(outlet, reply)).await.ok()?;
+    joined.await.ok()
 }
 
 /// Hands the world what player `id`'s client sends (moves and chat lines), until

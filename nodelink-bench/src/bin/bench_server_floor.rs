@@ -35,7 +35,7 @@ use nodelink_bench::ServerArgs;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
@@ -187,11 +187,9 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Socket>>) {
         pending: Vec::new(),
         dead: false,
     };
-    let (reply, joined) = oneshot::channel();
-    if world.send(ToWorld::Join(outlet, reply)).await.is_err() {
+    let Some(id) = hand_world::join(&world, outlet).await else {
         return;
-    }
-    let Ok(id) = joined.await else { return };
+    };
     let reading =
         WebSocketStream::from_raw_socket(ReadOnly(read), Role::Server, Some(config)).await;
     hand_world::forward_requests(reading, id, &world).await;
@@ -207,11 +205,9 @@ async fn connection_with_writer(stream: TcpStream, world: mpsc::Sender<ToWorld<Q
     };
     let (read, write) = socket.into_inner().into_split();
     let (queue, frames) = mpsc::channel::<Bytes>(QUEUE_LEN);
-    let (reply, joined) = oneshot::channel();
-    if world.send(ToWorld::Join(queue, reply)).await.is_err() {
+    let Some(id) = hand_world::join(&world, queue).await else {
         return;
-    }
-    let Ok(id) = joined.await else { return };
+    };
     let reading =
         WebSocketStream::from_raw_socket(ReadOnly(read), Role::Server, Some(config)).await;
     // One task for both directions, as nodelink's connections have.

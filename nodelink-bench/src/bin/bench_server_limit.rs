@@ -23,7 +23,7 @@ use futures::{SinkExt, StreamExt};
 use nodelink_bench::hand_world::{self, ToWorld};
 use nodelink_bench::ServerArgs;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -38,11 +38,9 @@ async fn connection(stream: TcpStream, world: mpsc::Sender<ToWorld<Queue>>) {
         return;
     };
     let (queue, mut frames) = mpsc::channel::<Bytes>(256);
-    let (reply, joined) = oneshot::channel();
-    if world.send(ToWorld::Join(queue, reply)).await.is_err() {
+    let Some(id) = hand_world::join(&world, queue).await else {
         return;
-    }
-    let Ok(id) = joined.await else { return };
+    };
     let (mut sink, stream) = socket.split();
     let writer = async move {
         while let Some(first) = frames.recv().await {

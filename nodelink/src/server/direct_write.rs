@@ -43,17 +43,24 @@ pub(crate) struct SharedSocket {
 
 #[derive(Debug, Default)]
 struct SocketState {
-    /// The socket's writing half: a plain TCP connection's, once it is split,
-    /// until its writer ends. Never set for other streams, nor for masked
-    /// frames (a relay's data connection, where this server is the client).
-    socket: Option<OwnedWriteHalf>,
+    /// The socket: a plain TCP connection's, once it is split, until its writer
+    /// ends. Never set for other streams, nor for masked frames (a relay's data
+    /// connection, where this server is the client).
+    socket: Option<Installed>,
     /// The writer has nothing to write: its queue is empty and it is not
     /// writing. Only then does the match write.
     idle: bool,
     /// The writer takes no more frames (it is closing): never idle again.
     stopped: bool,
-    /// Where frames written directly are counted.
-    traffic: Option<(Arc<ProcessBoard>, WireFormat)>,
+}
+
+/// A socket's writing half, and where the frames the match writes to it are
+/// counted.
+#[derive(Debug)]
+struct Installed {
+    write: OwnedWriteHalf,
+    process: Arc<ProcessBoard>,
+    wire: WireFormat,
 }
 
 impl SharedSocket {
@@ -65,9 +72,11 @@ impl SharedSocket {
         process: Arc<ProcessBoard>,
         wire: WireFormat,
     ) {
-        let mut state = lock(&self.state);
-        state.socket = Some(socket);
-        state.traffic = Some((process, wire));
+        lock(&self.state).socket = Some(Installed {
+            write: socket,
+            process,
+            wire,
+        });
     }
 
     /// Sends `item` to the connection: written at once if the writer is idle,
@@ -96,10 +105,9 @@ impl SharedSocket {
                 let slices = [IoSlice::new(&head[..head_len]), IoSlice::new(payload)];
                 // A socket that would block, or fails, leaves the frame to the
                 // queue: the writer waits for room, or meets the failure.
-                if let Ok(written) = socket.try_write_vectored(&slices) {
-                    if let Some((process, wire)) = &state.traffic {
-                        WireTraffic::of(&process.traffic, *wire).wrote(1, payload.len() as u64);
-                    }
+                if let Ok(written) = socket.write.try_write_vectored(&slices) {
+                    WireTraffic::of(&socket.process.traffic, socket.wire)
+                        .wrote(1, payload.len() as u64);
                     if written < total {
                         state.idle = false;
                         place.send(Outgoing::Rest(rest_of(&item, &head[..head_len], written)));
@@ -149,7 +157,12 @@ impl SharedSocket {
 
     /// The socket's writing half, for the writer to write with.
     pub(crate) fn with_socket<T>(&self, write: impl FnOnce(Option<&mut OwnedWriteHalf>) -> T) -> T {
-        write(lock(&self.state).socket.as_mut())
+        write(
+            lock(&self.state)
+                .socket
+                .as_mut()
+                .map(|socket| &mut socket.write),
+        )
     }
 
     /// Drops the socket's writing half (the writer ended): the match's handle
@@ -351,7 +364,7 @@ mod tests {
             client.read_to_end(&mut all).await.expect("read");
             all
         });
-        let mut socket = lock(&shared.state).socket.take().expect("the socket");
+        let mut socket = lock(&shared.state).socket.take().expect("the socket").write;
         for item in &items {
             match item {
                 Outgoing::Rest(rest) => socket.write_all(rest).await.expect("written"),
